@@ -1,0 +1,221 @@
+//! The client: credentials, HTTP settings and the token caches, shared cheaply by cloning.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::runtime::token::TokenCache;
+use crate::{Error, SecretString};
+
+/// DingTalk's server API host.
+pub const DEFAULT_BASE_URL: &str = "https://oapi.dingtalk.com";
+
+/// The credentials an app trades for its access token at `/gettoken`.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Credentials {
+    /// An app's AppKey and AppSecret (current apps).
+    AppKey {
+        /// AppKey (Client ID).
+        app_key: String,
+        /// AppSecret.
+        app_secret: SecretString,
+    },
+    /// An organisation's CorpId and CorpSecret (older apps).
+    CorpSecret {
+        /// CorpId.
+        corp_id: String,
+        /// CorpSecret.
+        corp_secret: SecretString,
+    },
+}
+
+impl Credentials {
+    /// The public half (AppKey or CorpId), for logs.
+    pub fn id(&self) -> &str {
+        match self {
+            Credentials::AppKey { app_key, .. } => app_key,
+            Credentials::CorpSecret { corp_id, .. } => corp_id,
+        }
+    }
+}
+
+/// A DingTalk client. Cheap to clone; clones share the connection pool and token caches.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), dingtalk::Error> {
+/// let client = dingtalk::Client::builder().app_key("dingxxxx", "secret").build()?;
+/// let user = client.user().get("manager4220").language("en_US").await?;
+/// println!("{:?}", user.name);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: String,
+    pub(crate) credentials: Option<Credentials>,
+    pub(crate) sso: Option<(String, SecretString)>,
+    pub(crate) app_token: TokenCache,
+    pub(crate) sso_token: TokenCache,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("credentials", &self.inner.credentials)
+            .field("sso_corp_id", &self.inner.sso.as_ref().map(|(id, _)| id))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL calls go to.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The app's access token, from the cache or freshly fetched.
+    pub async fn access_token(&self) -> Result<SecretString, Error> {
+        Ok(self.app_token().await?.value.clone())
+    }
+
+    /// Forgets the cached access token, so the next call fetches a new one.
+    pub fn clear_access_token(&self) {
+        if let Some(t) = self.inner.app_token.fresh() {
+            self.inner.app_token.invalidate(&t);
+        }
+    }
+}
+
+/// Configures a [`Client`].
+#[derive(Debug)]
+pub struct ClientBuilder {
+    base_url: String,
+    credentials: Option<Credentials>,
+    sso: Option<(String, SecretString)>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    refresh_margin: Duration,
+    http: Option<reqwest::Client>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            base_url: DEFAULT_BASE_URL.to_string(),
+            credentials: None,
+            sso: None,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            refresh_margin: Duration::from_secs(300),
+            http: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Authenticates with an app's AppKey and AppSecret.
+    pub fn app_key(
+        mut self,
+        app_key: impl Into<String>,
+        app_secret: impl Into<SecretString>,
+    ) -> Self {
+        self.credentials = Some(Credentials::AppKey {
+            app_key: app_key.into(),
+            app_secret: app_secret.into(),
+        });
+        self
+    }
+
+    /// Authenticates with the older CorpId and CorpSecret.
+    pub fn corp_secret(
+        mut self,
+        corp_id: impl Into<String>,
+        corp_secret: impl Into<SecretString>,
+    ) -> Self {
+        self.credentials = Some(Credentials::CorpSecret {
+            corp_id: corp_id.into(),
+            corp_secret: corp_secret.into(),
+        });
+        self
+    }
+
+    /// Enables `sso_token` endpoints (admin-console login-free) with the CorpId and SSOSecret.
+    pub fn sso_secret(
+        mut self,
+        corp_id: impl Into<String>,
+        sso_secret: impl Into<SecretString>,
+    ) -> Self {
+        self.sso = Some((corp_id.into(), sso_secret.into()));
+        self
+    }
+
+    /// Sends calls to another host (a proxy, or a local stand-in in tests).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into().trim_end_matches('/').to_string();
+        self
+    }
+
+    /// Total time a request may take (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Time to establish a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long before expiry a token is refreshed (default 300 s; at most half its lifetime).
+    pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// Uses this reqwest client (and its connection pool) instead of building one; the
+    /// timeouts above are then the client's own.
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        if !(self.base_url.starts_with("https://") || self.base_url.starts_with("http://")) {
+            return Err(Error::Config(format!(
+                "base URL `{}` must start with https:// or http://",
+                self.base_url
+            )));
+        }
+        let http = match self.http {
+            Some(h) => h,
+            None => reqwest::Client::builder()
+                .timeout(self.timeout)
+                .connect_timeout(self.connect_timeout)
+                .build()
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_url: self.base_url,
+                credentials: self.credentials,
+                sso: self.sso,
+                app_token: TokenCache::new(self.refresh_margin),
+                sso_token: TokenCache::new(self.refresh_margin),
+            }),
+        })
+    }
+}

@@ -1,0 +1,6 @@
+//! The names generated code uses, in one place (`use crate::runtime::codegen as rt;`).
+
+pub use crate::runtime::request::{
+    check_max_len, encode_path_segment, Auth, Endpoint, EndpointMeta, InvalidRequest, Method, Query,
+};
+pub use crate::runtime::wire::{join, json_text, Empty, Scalar, Wire};

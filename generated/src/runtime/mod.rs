@@ -1,0 +1,19 @@
+//! The handwritten runtime: it executes the requests that the generated code describes.
+//!
+//! - [`client`]: the client, its builder and credentials;
+//! - [`call`]: `Call`, a request bound to a client;
+//! - [`transport`]: URL, body, envelope decoding, the token-refresh retry;
+//! - [`token`]: the token cache;
+//! - [`request`]: the `Endpoint` trait generated requests implement;
+//! - [`wire`]: decoding DingTalk's wire quirks;
+//! - [`error`], [`secret`]: errors and redacted secrets.
+
+pub mod call;
+pub mod client;
+pub mod codegen;
+pub mod error;
+pub mod request;
+pub mod secret;
+pub(crate) mod token;
+mod transport;
+pub mod wire;

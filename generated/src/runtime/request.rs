@@ -1,0 +1,121 @@
+//! What generated code describes: an endpoint's fixed metadata, how its request fills the query
+//! string and body, and the limit checks that run before anything is sent.
+
+use std::borrow::Cow;
+
+use crate::runtime::wire::{Scalar, Wire};
+
+/// HTTP method of an endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Every param in the query string.
+    Get,
+    /// JSON body.
+    Post,
+}
+
+/// How an endpoint is authorized.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Auth {
+    /// No token (token-issuing calls).
+    None,
+    /// The app's access token, as `?access_token=`.
+    AccessToken,
+    /// The SSO token from `/sso/gettoken`, as `?access_token=`.
+    SsoToken,
+}
+
+/// The fixed facts about an endpoint, from the spec.
+#[derive(Clone, Copy, Debug)]
+pub struct EndpointMeta {
+    /// Spec area (module and handle).
+    pub area: &'static str,
+    /// Endpoint name within the area.
+    pub name: &'static str,
+    /// HTTP method.
+    pub method: Method,
+    /// Path template.
+    pub path: &'static str,
+    /// Authorization.
+    pub auth: Auth,
+    /// Key the payload sits under, or `None` for the top level.
+    pub payload_at: Option<&'static str>,
+    /// Whether a repeat after a lost response is harmless.
+    pub idempotent: bool,
+}
+
+/// A request to one endpoint: generated for every endpoint in the spec.
+pub trait Endpoint: serde::Serialize + Send + Sync {
+    /// The decoded payload of a successful call.
+    type Response: Wire + Send + 'static;
+    /// The endpoint's fixed facts.
+    const META: EndpointMeta;
+
+    /// Adds the query params (not the token).
+    fn query(&self, q: &mut Query);
+
+    /// The path with any placeholders filled in.
+    fn path(&self) -> Cow<'static, str> {
+        Cow::Borrowed(Self::META.path)
+    }
+
+    /// Checks documented limits before sending.
+    fn validate(&self) -> Result<(), InvalidRequest> {
+        Ok(())
+    }
+}
+
+/// Query-string params, in the order they were added.
+#[derive(Debug, Default)]
+pub struct Query {
+    pairs: Vec<(&'static str, String)>,
+}
+
+impl Query {
+    /// Adds a scalar param.
+    pub fn push<T: Scalar + ?Sized>(&mut self, name: &'static str, value: &T) {
+        self.pairs.push((name, value.to_text().into_owned()));
+    }
+
+    /// Adds a param already in its wire text.
+    pub fn push_text(&mut self, name: &'static str, value: String) {
+        self.pairs.push((name, value));
+    }
+
+    /// The params.
+    pub fn pairs(&self) -> &[(&'static str, String)] {
+        &self.pairs
+    }
+}
+
+/// A request that breaks a documented limit.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidRequest {
+    /// A string or list is longer than DingTalk accepts.
+    #[error("`{field}` has {len} characters or items; at most {max} are allowed")]
+    TooLong {
+        /// Wire name of the param.
+        field: &'static str,
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: u64,
+    },
+}
+
+/// Generated limit check: fails when `len` exceeds `max`.
+pub fn check_max_len(field: &'static str, len: usize, max: u64) -> Result<(), InvalidRequest> {
+    if len as u64 > max {
+        Err(InvalidRequest::TooLong { field, len, max })
+    } else {
+        Ok(())
+    }
+}
+
+/// Percent-encodes one path segment.
+pub fn encode_path_segment(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}

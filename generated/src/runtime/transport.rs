@@ -1,0 +1,432 @@
+//! Executes described requests: builds the URL (token in the query), sends JSON, decodes the
+//! errcode envelope, and refreshes a rejected token once.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use tracing::Instrument;
+
+use crate::runtime::error::endpoint_name;
+use crate::runtime::request::{Auth, Endpoint, EndpointMeta, Method, Query};
+use crate::runtime::token::Cached;
+use crate::runtime::wire::{self, Wire};
+use crate::{ApiError, Client, Error, SecretString};
+
+/// How much of a bad body an error shows.
+const SNIPPET_CHARS: usize = 200;
+
+impl Client {
+    /// Sends a request built by hand (handle methods do this for you).
+    pub async fn send<E: Endpoint>(&self, request: &E) -> Result<E::Response, Error> {
+        let meta = E::META;
+        let span = tracing::debug_span!(
+            "dingtalk.call",
+            endpoint = %format_args!("{}.{}", meta.area, meta.name),
+            app = self.inner.credentials.as_ref().map(|c| c.id()).unwrap_or(""),
+            request_id = tracing::field::Empty,
+        );
+        self.send_inner(request).instrument(span).await
+    }
+
+    async fn send_inner<E: Endpoint>(&self, request: &E) -> Result<E::Response, Error> {
+        let meta = E::META;
+        request.validate().map_err(|source| Error::Invalid {
+            endpoint: endpoint_name(&meta),
+            source,
+        })?;
+        let mut query = Query::default();
+        request.query(&mut query);
+        let body = match meta.method {
+            Method::Get => None,
+            Method::Post => Some(Bytes::from(serde_json::to_vec(request).map_err(|e| {
+                Error::Decode {
+                    endpoint: endpoint_name(&meta),
+                    message: format!("cannot encode the request body: {e}"),
+                    snippet: String::new(),
+                }
+            })?)),
+        };
+        let path = request.path();
+        // A rejected token is refreshed and the call retried once, never more.
+        let mut retried = false;
+        loop {
+            let token = match meta.auth {
+                Auth::None => None,
+                Auth::AccessToken => Some(self.app_token().await?),
+                Auth::SsoToken => Some(self.sso_token().await?),
+            };
+            let url = build_url(
+                &self.inner.base_url,
+                &path,
+                token.as_ref().map(|t| &t.value),
+                &query,
+            );
+            let bytes = self
+                .execute(&meta, &url, body.clone(), token.as_ref().map(|t| &t.value))
+                .await?;
+            match decode::<E::Response>(&bytes, &meta, token.as_ref().map(|t| &t.value)) {
+                Err(Error::Api(e)) if e.is_token_invalid() && !retried => {
+                    if let Some(t) = &token {
+                        tracing::debug!(
+                            code = e.code,
+                            "token rejected; refreshing and retrying once"
+                        );
+                        match meta.auth {
+                            Auth::SsoToken => self.inner.sso_token.invalidate(t),
+                            _ => self.inner.app_token.invalidate(t),
+                        }
+                        retried = true;
+                        continue;
+                    }
+                    return Err(Error::Api(e));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One HTTP exchange; returns the body of a 2xx answer.
+    async fn execute(
+        &self,
+        meta: &EndpointMeta,
+        url: &str,
+        body: Option<Bytes>,
+        token: Option<&SecretString>,
+    ) -> Result<Bytes, Error> {
+        let endpoint = || endpoint_name(meta);
+        let mut req = match body {
+            Some(b) => self
+                .inner
+                .http
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b),
+            None => self.inner.http.get(url),
+        };
+        req = req.header(reqwest::header::ACCEPT, "application/json");
+        // `without_url`: the URL holds the token.
+        let resp = req.send().await.map_err(|e| Error::Transport {
+            endpoint: endpoint(),
+            source: e.without_url(),
+        })?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| Error::Transport {
+            endpoint: endpoint(),
+            source: e.without_url(),
+        })?;
+        if !status.is_success() {
+            return Err(Error::Http {
+                endpoint: endpoint(),
+                status: status.as_u16(),
+                snippet: snippet(&bytes, token),
+            });
+        }
+        Ok(bytes)
+    }
+
+    pub(crate) async fn app_token(&self) -> Result<Arc<Cached>, Error> {
+        let Some(creds) = &self.inner.credentials else {
+            return Err(Error::Config("this call needs an access token: configure `app_key` or `corp_secret` on the client builder".into()));
+        };
+        self.inner
+            .app_token
+            .get(|| async {
+                let mut q = Query::default();
+                match creds {
+                    crate::Credentials::AppKey {
+                        app_key,
+                        app_secret,
+                    } => {
+                        q.push("appkey", app_key);
+                        q.push("appsecret", app_secret);
+                    }
+                    crate::Credentials::CorpSecret {
+                        corp_id,
+                        corp_secret,
+                    } => {
+                        q.push("corpid", corp_id);
+                        q.push("corpsecret", corp_secret);
+                    }
+                }
+                self.fetch_token("/gettoken", &q).await
+            })
+            .await
+    }
+
+    pub(crate) async fn sso_token(&self) -> Result<Arc<Cached>, Error> {
+        let Some((corp_id, secret)) = &self.inner.sso else {
+            return Err(Error::Config(
+                "this call needs the SSO token: configure `sso_secret` on the client builder"
+                    .into(),
+            ));
+        };
+        self.inner
+            .sso_token
+            .get(|| async {
+                let mut q = Query::default();
+                q.push("corpid", corp_id);
+                q.push("corpsecret", secret);
+                self.fetch_token("/sso/gettoken", &q).await
+            })
+            .await
+    }
+
+    async fn fetch_token(
+        &self,
+        path: &'static str,
+        q: &Query,
+    ) -> Result<(SecretString, Option<i64>), Error> {
+        const META: EndpointMeta = EndpointMeta {
+            area: "runtime",
+            name: "gettoken",
+            method: Method::Get,
+            path: "/gettoken",
+            auth: Auth::None,
+            payload_at: None,
+            idempotent: true,
+        };
+        let meta = EndpointMeta { path, ..META };
+        let url = build_url(&self.inner.base_url, path, None, q);
+        let bytes = self.execute(&meta, &url, None, None).await?;
+        let t: TokenResponse = decode(&bytes, &meta, None)?;
+        tracing::debug!(path, expires_in = t.expires_in, "fetched a token");
+        Ok((t.access_token, t.expires_in))
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    #[serde(deserialize_with = "wire::de")]
+    access_token: SecretString,
+    #[serde(default, deserialize_with = "wire::de")]
+    expires_in: Option<i64>,
+}
+
+impl Wire for TokenResponse {
+    fn wire<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::deserialize(d)
+    }
+}
+
+fn build_url(base: &str, path: &str, token: Option<&SecretString>, query: &Query) -> String {
+    let mut url = String::with_capacity(base.len() + path.len() + 64);
+    url.push_str(base);
+    url.push_str(path);
+    let mut ser = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(t) = token {
+        ser.append_pair("access_token", t.expose_secret());
+    }
+    for (k, v) in query.pairs() {
+        ser.append_pair(k, v);
+    }
+    let qs = ser.finish();
+    if !qs.is_empty() {
+        url.push('?');
+        url.push_str(&qs);
+    }
+    url
+}
+
+/// The errcode envelope every answer carries.
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(default, deserialize_with = "wire::de")]
+    errcode: Option<i64>,
+    #[serde(default, deserialize_with = "wire::de")]
+    errmsg: Option<String>,
+    #[serde(default, deserialize_with = "wire::de")]
+    sub_code: Option<String>,
+    #[serde(default, deserialize_with = "wire::de")]
+    sub_msg: Option<String>,
+    #[serde(default, deserialize_with = "wire::de")]
+    request_id: Option<String>,
+}
+
+/// Decodes a body: errcode ≠ 0 becomes [`ApiError`], otherwise the payload (at the top level or
+/// under `payload_at`) becomes `T`.
+pub(crate) fn decode<T: Wire>(
+    bytes: &[u8],
+    meta: &EndpointMeta,
+    token: Option<&SecretString>,
+) -> Result<T, Error> {
+    let bad = |message: String| Error::Decode {
+        endpoint: endpoint_name(meta),
+        message,
+        snippet: snippet(bytes, token),
+    };
+    let env: Envelope = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+    if let Some(id) = &env.request_id {
+        tracing::Span::current().record("request_id", id.as_str());
+    }
+    match env.errcode {
+        Some(0) | None => {}
+        Some(code) => {
+            return Err(Error::Api(ApiError {
+                endpoint: endpoint_name(meta),
+                code,
+                message: env.errmsg.unwrap_or_default(),
+                sub: env.sub_code.filter(|s| !s.is_empty()),
+                sub_msg: env.sub_msg,
+                request_id: env.request_id,
+            }))
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let result = match meta.payload_at {
+        None => T::wire(&mut de),
+        Some(key) => At::<T> {
+            key,
+            _t: std::marker::PhantomData,
+        }
+        .deserialize(&mut de),
+    };
+    result.map_err(|e| bad(e.to_string()))
+}
+
+/// Decodes the value under one key of the top-level object, skipping the rest.
+struct At<T> {
+    key: &'static str,
+    _t: std::marker::PhantomData<T>,
+}
+
+impl<'de, T: Wire> DeserializeSeed<'de> for At<T> {
+    type Value = T;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: Wire> Visitor<'de> for At<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "an object with `{}`", self.key)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut found = None;
+        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if k == self.key && found.is_none() {
+                found = Some(map.next_value_seed(Seed::<T>(std::marker::PhantomData))?);
+            } else {
+                map.next_value::<de::IgnoredAny>()?;
+            }
+        }
+        match found {
+            Some(v) => Ok(v),
+            // An absent payload is fine for lists and optional values, an error otherwise.
+            None => T::wire(serde_json::Value::Null)
+                .map_err(|_| de::Error::custom(format_args!("the response has no `{}`", self.key))),
+        }
+    }
+}
+
+struct Seed<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Wire> DeserializeSeed<'de> for Seed<T> {
+    type Value = T;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        T::wire(d)
+    }
+}
+
+/// The start of a body for error messages, with the token (if it appears) masked.
+fn snippet(bytes: &[u8], token: Option<&SecretString>) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut s: String = text.chars().take(SNIPPET_CHARS).collect();
+    if let Some(t) = token {
+        if !t.expose_secret().is_empty() {
+            s = s.replace(t.expose_secret(), "<redacted>");
+        }
+    }
+    if text.chars().count() > SNIPPET_CHARS {
+        s.push('…');
+    }
+    if s.is_empty() {
+        s.push_str("<empty body>");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const META: EndpointMeta = EndpointMeta {
+        area: "user",
+        name: "get",
+        method: Method::Post,
+        path: "/topapi/v2/user/get",
+        auth: Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+    };
+
+    #[test]
+    fn errcode_as_string_and_sub_code() {
+        let e = decode::<serde_json::Value>(
+            br#"{"errcode":"88","errmsg":"auth","sub_code":"40014","sub_msg":"bad token","request_id":"r1"}"#,
+            &META,
+            None,
+        );
+        let Err(Error::Api(api)) = e else {
+            panic!("expected an API error, got {e:?}")
+        };
+        assert_eq!(
+            (api.code, api.sub.as_deref(), api.request_id.as_deref()),
+            (88, Some("40014"), Some("r1"))
+        );
+        assert!(api.is_token_invalid());
+        let ok = decode::<serde_json::Value>(br#"{"errcode":"0","result":{"a":1}}"#, &META, None);
+        assert_eq!(ok.ok(), Some(serde_json::json!({"a": 1})));
+    }
+
+    #[test]
+    fn html_and_truncated_bodies_are_decode_errors_without_the_token() {
+        let token = SecretString::from("tok-123");
+        for body in [
+            &b"<html>tok-123 blocked</html>"[..],
+            br#"{"errcode":0,"result":{"a""#,
+            b"",
+        ] {
+            let e = decode::<serde_json::Value>(body, &META, Some(&token));
+            let Err(Error::Decode { snippet, .. }) = &e else {
+                panic!("expected a decode error, got {e:?}")
+            };
+            assert!(!snippet.contains("tok-123"));
+            assert!(!format!("{e:?}").contains("tok-123"));
+        }
+    }
+
+    #[test]
+    fn missing_payload_key() {
+        let e = decode::<std::collections::BTreeMap<String, i64>>(br#"{"errcode":0}"#, &META, None);
+        assert_eq!(e.ok(), Some(Default::default()));
+        #[derive(Debug, Deserialize)]
+        struct Needs {
+            #[allow(dead_code)]
+            a: i64,
+        }
+        impl Wire for Needs {
+            fn wire<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                Self::deserialize(d)
+            }
+        }
+        let e = decode::<Needs>(br#"{"errcode":0}"#, &META, None);
+        assert!(
+            matches!(&e, Err(Error::Decode { message, .. }) if message.contains("no `result`")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn url_carries_the_token_and_encodes_params() {
+        let mut q = Query::default();
+        q.push_text("media_id", "@lADO#$".into());
+        let url = build_url("http://h", "/media/get", Some(&SecretString::from("t")), &q);
+        assert_eq!(
+            url,
+            "http://h/media/get?access_token=t&media_id=%40lADO%23%24"
+        );
+    }
+}

@@ -1,0 +1,1051 @@
+//! Spec files → validated [`Spec`]. Loading YAML happens here and nowhere else; every problem is
+//! collected as a located [`Diagnostic`] and nothing is emitted while any remains.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde_yaml::{Mapping, Value};
+
+use crate::diag::{Diagnostic, Diagnostics, Loc};
+use crate::example;
+use crate::locate::LineIndex;
+use crate::model::*;
+use crate::naming::{camel, is_camel, is_snake, snake};
+use crate::raw::*;
+
+const TYPE_HELP: &str =
+    "string, i64, f64, bool, json, [T], map<K, V> or a type declared under `types:`";
+
+/// One spec file, read from disk or given in memory (tests).
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Name shown in diagnostics and headers, e.g. `spec/user.yaml`.
+    pub display: String,
+    /// The file stem, the default area name.
+    pub stem: String,
+    /// YAML text.
+    pub text: String,
+}
+
+/// Reads every `*.yaml` file below `dir`, sorted by path so the output never depends on the
+/// order the file system lists them in.
+pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, Vec<Diagnostic>> {
+    let shown = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| dir.display().to_string());
+    let mut paths = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    let fail = |path: &Path, e: std::io::Error| {
+        vec![Diagnostic {
+            loc: Loc {
+                file: path.display().to_string(),
+                line: 1,
+            },
+            message: format!("cannot read: {e}"),
+        }]
+    };
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| fail(&d, e))?;
+        for entry in entries {
+            let path = entry.map_err(|e| fail(&d, e))?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                paths.push(path);
+            }
+        }
+    }
+    paths.sort();
+    let mut files = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).map_err(|e| fail(&path, e))?;
+        let rel: PathBuf = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
+        let display = format!("{shown}/{}", rel.display()).replace('\\', "/");
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        files.push(SourceFile {
+            display,
+            stem,
+            text,
+        });
+    }
+    Ok(files)
+}
+
+/// Parses and validates spec files into the model, or returns every problem found.
+pub fn check(files: &[SourceFile]) -> Result<Spec, Vec<Diagnostic>> {
+    let mut cx = Checker::default();
+    let mut parsed = Vec::new();
+    for file in files {
+        if let Some(p) = cx.parse_file(file) {
+            parsed.push(p);
+        }
+    }
+    // Pass 1: every type name, so references can point forwards and across files.
+    for p in &parsed {
+        cx.declare_types(p);
+    }
+    // Pass 2: resolve types and endpoints.
+    let mut areas = Vec::new();
+    for p in &parsed {
+        areas.push(cx.resolve_area(p));
+    }
+    areas.sort_by(|a, b| a.name.cmp(&b.name));
+    let spec = Spec {
+        areas,
+        types: std::mem::take(&mut cx.types),
+    };
+    // Pass 3: examples decode into what they claim to.
+    for area in &spec.areas {
+        for ep in &area.endpoints {
+            example::check_endpoint(&spec, ep, &mut cx.diags);
+            for f in ep.params() {
+                example::check_param(&spec, &ep.name, f, &mut cx.diags);
+            }
+        }
+    }
+    if cx.diags.is_empty() {
+        Ok(spec)
+    } else {
+        Err(cx.diags.into_sorted())
+    }
+}
+
+struct ParsedFile<'a> {
+    src: &'a SourceFile,
+    index: LineIndex,
+    raw: RawFile,
+    area: String,
+}
+
+#[derive(Default)]
+struct Checker {
+    diags: Diagnostics,
+    types: BTreeMap<String, TypeDef>,
+    /// Declared type names → (area, loc), filled in pass 1.
+    declared: BTreeMap<String, (String, Loc)>,
+    /// Area name → file, to catch two files claiming one area.
+    areas: BTreeMap<String, String>,
+}
+
+impl Checker {
+    fn loc(&self, p: &ParsedFile<'_>, path: &[&str]) -> Loc {
+        Loc {
+            file: p.src.display.clone(),
+            line: p.index.line(path),
+        }
+    }
+
+    fn parse_file<'a>(&mut self, src: &'a SourceFile) -> Option<ParsedFile<'a>> {
+        let index = LineIndex::new(&src.text);
+        let value: Value = match serde_yaml::from_str(&src.text) {
+            Ok(v) => v,
+            Err(e) => {
+                let line = e.location().map_or(1, |l| l.line());
+                self.diags.error(
+                    Loc {
+                        file: src.display.clone(),
+                        line,
+                    },
+                    format!("invalid YAML: {e}"),
+                );
+                return None;
+            }
+        };
+        let raw: RawFile = self.de(&value, &src.display, &index, &[])?;
+        let at = |path: &[&str]| Loc {
+            file: src.display.clone(),
+            line: index.line(path),
+        };
+        match raw.version {
+            Some(1) => {}
+            Some(v) => self.diags.error(
+                at(&["version"]),
+                format!("unsupported spec version {v}; write `version: 1`"),
+            ),
+            None => self.diags.error(
+                at(&[]),
+                "missing `version:`; write `version: 1` at the top of the file",
+            ),
+        }
+        if raw.doc.as_deref().is_none_or(|d| d.trim().is_empty()) {
+            self.diags.error(
+                at(&["doc"]),
+                "missing `doc:`; describe what this API area covers",
+            );
+        }
+        let area = raw.area.clone().unwrap_or_else(|| src.stem.clone());
+        if !is_snake(&area) {
+            self.diags.error(
+                at(&["area"]),
+                format!(
+                    "area name `{area}` is not snake_case; write `area: {}`",
+                    snake(&area)
+                ),
+            );
+        }
+        if let Some(other) = self.areas.insert(area.clone(), src.display.clone()) {
+            self.diags.error(
+                at(&["area"]),
+                format!(
+                    "area `{area}` is already defined by {other}; give this file another `area:`"
+                ),
+            );
+        }
+        Some(ParsedFile {
+            src,
+            index,
+            raw,
+            area,
+        })
+    }
+
+    /// Deserializes one item, reporting a serde error at the item's (or the offending key's) line.
+    fn de<T: DeserializeOwned>(
+        &mut self,
+        value: &Value,
+        file: &str,
+        index: &LineIndex,
+        path: &[&str],
+    ) -> Option<T> {
+        match serde_yaml::from_value(value.clone()) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let msg = e.to_string();
+                // serde names the offending key in backticks: locate it when we can.
+                let key = msg.split('`').nth(1).unwrap_or("");
+                let mut full: Vec<&str> = path.to_vec();
+                full.push(key);
+                let line = index.line(&full);
+                let hint = if msg.starts_with("unknown field") {
+                    "; see spec/README.md for the keys this item takes"
+                } else {
+                    ""
+                };
+                let what = if path.is_empty() {
+                    "file".to_string()
+                } else {
+                    path.join(".")
+                };
+                self.diags.error(
+                    Loc {
+                        file: file.to_string(),
+                        line,
+                    },
+                    format!("{what}: {msg}{hint}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn declare_types(&mut self, p: &ParsedFile<'_>) {
+        let Some(types) = &p.raw.types else { return };
+        for (key, _) in types {
+            let Some(name) = key.as_str() else {
+                self.diags
+                    .error(self.loc(p, &["types"]), "type names must be strings");
+                continue;
+            };
+            let loc = self.loc(p, &["types", name]);
+            if !is_camel(name) {
+                self.diags.error(
+                    loc.clone(),
+                    format!(
+                        "type name `{name}` is not UpperCamelCase; write `{}`",
+                        camel(name)
+                    ),
+                );
+            }
+            if let Some((_, first)) = self.declared.get(name) {
+                self.diags.error(
+                    loc,
+                    format!("type `{name}` is already declared at {first}; rename one of them"),
+                );
+                continue;
+            }
+            self.declared
+                .insert(name.to_string(), (p.area.clone(), loc));
+        }
+    }
+
+    fn resolve_area(&mut self, p: &ParsedFile<'_>) -> Area {
+        let mut type_names = Vec::new();
+        if let Some(types) = &p.raw.types {
+            for (key, value) in types {
+                let Some(name) = key.as_str() else { continue };
+                if self
+                    .declared
+                    .get(name)
+                    .is_some_and(|(area, _)| *area == p.area)
+                    && !self.types.contains_key(name)
+                {
+                    if let Some(def) = self.resolve_type(p, name, value) {
+                        type_names.push(name.to_string());
+                        self.types.insert(name.to_string(), def);
+                    }
+                }
+            }
+        }
+        let mut endpoints = Vec::new();
+        let mut names: BTreeSet<String> = BTreeSet::new();
+        if let Some(eps) = &p.raw.endpoints {
+            for (key, _) in eps {
+                if let Some(k) = key.as_str() {
+                    names.insert(k.to_string());
+                }
+            }
+            for (key, value) in eps {
+                let Some(name) = key.as_str() else {
+                    self.diags.error(
+                        self.loc(p, &["endpoints"]),
+                        "endpoint names must be strings",
+                    );
+                    continue;
+                };
+                if let Some(ep) = self.resolve_endpoint(p, name, value, &names, &mut type_names) {
+                    endpoints.push(ep);
+                }
+            }
+        }
+        Area {
+            name: p.area.clone(),
+            file: p.src.display.clone(),
+            doc: p.raw.doc.clone().unwrap_or_default(),
+            endpoints,
+            types: type_names,
+        }
+    }
+
+    fn resolve_type(&mut self, p: &ParsedFile<'_>, name: &str, value: &Value) -> Option<TypeDef> {
+        let path = ["types", name];
+        let loc = self.loc(p, &path);
+        let raw: RawType = self.de(value, &p.src.display, &p.index, &path)?;
+        let doc = raw.doc.clone().unwrap_or_default();
+        if doc.trim().is_empty() {
+            self.diags.error(
+                loc.clone(),
+                format!("type `{name}`: missing `doc:`; say what it represents"),
+            );
+        }
+        let kind = match (&raw.fields, &raw.enum_kind) {
+            (Some(_), Some(_)) => {
+                self.diags.error(
+                    loc,
+                    format!("type `{name}`: has both `fields:` and `enum:`; keep one"),
+                );
+                return None;
+            }
+            (None, None) => {
+                self.diags.error(
+                    loc,
+                    format!("type `{name}`: needs `fields:` (a struct) or `enum: string|integer` with `values:`"),
+                );
+                return None;
+            }
+            (Some(fields), None) => TypeKind::Struct(self.fields(
+                p,
+                &path,
+                fields,
+                &format!("type `{name}`"),
+                FieldRole::Struct,
+            )),
+            (None, Some(kind)) => {
+                TypeKind::Enum(self.resolve_enum(p, name, kind, raw.values.as_deref())?)
+            }
+        };
+        Some(TypeDef {
+            name: name.to_string(),
+            area: p.area.clone(),
+            doc,
+            kind,
+            loc: self.loc(p, &path),
+        })
+    }
+
+    fn resolve_enum(
+        &mut self,
+        p: &ParsedFile<'_>,
+        name: &str,
+        kind: &str,
+        values: Option<&[Value]>,
+    ) -> Option<EnumDef> {
+        let integer = match kind {
+            "string" => false,
+            "integer" => true,
+            other => {
+                self.diags.error(
+                    self.loc(p, &["types", name, "enum"]),
+                    format!("enum `{name}`: unknown kind `{other}`; write `enum: string` or `enum: integer`"),
+                );
+                return None;
+            }
+        };
+        let Some(values) = values.filter(|v| !v.is_empty()) else {
+            self.diags.error(
+                self.loc(p, &["types", name]),
+                format!("enum `{name}`: needs `values:`, a list of `{{value: ..., doc: ...}}`"),
+            );
+            return None;
+        };
+        let mut out = Vec::new();
+        let mut seen_variants = BTreeSet::new();
+        let mut seen_wire = Vec::new();
+        for (i, v) in values.iter().enumerate() {
+            let item = format!("#{i}");
+            let path = ["types", name, "values", item.as_str()];
+            let loc = self.loc(p, &path);
+            let Some(raw) = self.de::<RawEnumValue>(v, &p.src.display, &p.index, &path) else {
+                continue;
+            };
+            let wire = match (&raw.value, integer) {
+                (Value::Number(n), true) => match n.as_i64() {
+                    Some(i) => EnumWire::Int(i),
+                    None => {
+                        self.diags
+                            .error(loc, format!("enum `{name}`: value {n} is not an integer"));
+                        continue;
+                    }
+                },
+                (Value::String(s), false) => EnumWire::Str(s.clone()),
+                (Value::Number(n), false) => EnumWire::Str(n.to_string()),
+                (Value::Bool(b), false) => EnumWire::Str(b.to_string()),
+                (other, true) => {
+                    self.diags.error(
+                        loc,
+                        format!("enum `{name}`: value {other:?} is not an integer; an `enum: integer` takes numbers"),
+                    );
+                    continue;
+                }
+                (other, false) => {
+                    self.diags.error(
+                        loc,
+                        format!("enum `{name}`: value {other:?} is not a string"),
+                    );
+                    continue;
+                }
+            };
+            let variant_src = match (&raw.name, &wire) {
+                (Some(n), _) => n.clone(),
+                (None, EnumWire::Str(s)) => s.clone(),
+                (None, EnumWire::Int(i)) => {
+                    self.diags.error(
+                        loc,
+                        format!("enum `{name}`: integer value {i} needs a `name:` for its Rust variant, e.g. `name: main_admin`"),
+                    );
+                    continue;
+                }
+            };
+            let variant = camel(&variant_src);
+            if variant == "Unknown" {
+                self.diags.error(
+                    loc.clone(),
+                    format!("enum `{name}`: the variant name `Unknown` is reserved for values not in the spec; give this value another `name:`"),
+                );
+            }
+            if !seen_variants.insert(variant.clone()) {
+                self.diags.error(
+                    loc.clone(),
+                    format!("enum `{name}`: two values map to the variant `{variant}`; give one a distinct `name:`"),
+                );
+            }
+            if seen_wire.contains(&wire) {
+                self.diags.error(
+                    loc.clone(),
+                    format!("enum `{name}`: value {wire:?} is listed twice"),
+                );
+            }
+            seen_wire.push(wire.clone());
+            out.push(EnumValue {
+                wire,
+                variant,
+                doc: raw.doc.unwrap_or_default(),
+            });
+        }
+        Some(EnumDef {
+            integer,
+            values: out,
+        })
+    }
+
+    fn fields(
+        &mut self,
+        p: &ParsedFile<'_>,
+        parent: &[&str],
+        map: &Mapping,
+        what: &str,
+        role: FieldRole,
+    ) -> Vec<Field> {
+        let mut out: Vec<Field> = Vec::new();
+        for (key, value) in map {
+            let Some(wire) = key
+                .as_str()
+                .map(str::to_string)
+                .or_else(|| key.as_i64().map(|i| i.to_string()))
+            else {
+                self.diags.error(
+                    self.loc(p, parent),
+                    format!("{what}: field names must be strings"),
+                );
+                continue;
+            };
+            let mut path: Vec<&str> = parent.to_vec();
+            path.push(&wire);
+            let loc = self.loc(p, &path);
+            let label = format!("{what}, {} `{wire}`", role.noun());
+            let Some(raw) = self.de::<RawField>(value, &p.src.display, &p.index, &path) else {
+                continue;
+            };
+            let Some(ty_src) = raw.ty.as_deref() else {
+                self.diags
+                    .error(loc, format!("{label}: missing `type:`; use {TYPE_HELP}"));
+                continue;
+            };
+            let ty = match self.parse_ty(ty_src) {
+                Ok(ty) => ty,
+                Err(msg) => {
+                    self.diags.error(loc, format!("{label}: {msg}"));
+                    continue;
+                }
+            };
+            let rust = snake(&wire);
+            if let Some(prev) = out.iter().find(|f| f.rust == rust) {
+                self.diags.error(
+                    loc.clone(),
+                    format!(
+                        "{label}: `{wire}` and `{}` both become the Rust field `{rust}`; keep one and list the other under its `aliases:`",
+                        prev.wire
+                    ),
+                );
+                continue;
+            }
+            let encoding = match raw.encoding.as_deref() {
+                None => None,
+                Some("comma") => Some(Encoding::Comma),
+                Some("pipe") => Some(Encoding::Pipe),
+                Some("json_text") => Some(Encoding::JsonText),
+                Some("loose_map") => Some(Encoding::LooseMap),
+                Some(other) => {
+                    self.diags.error(
+                        loc.clone(),
+                        format!("{label}: unknown encoding `{other}`; use comma, pipe, json_text or loose_map"),
+                    );
+                    None
+                }
+            };
+            self.check_encoding(&loc, &label, &ty, encoding);
+            if raw.sensitive && ty != Ty::String {
+                self.diags.error(
+                    loc.clone(),
+                    format!("{label}: `sensitive: true` applies to `type: string` only"),
+                );
+            }
+            if raw.max_len.is_some()
+                && !matches!(ty, Ty::String | Ty::List(_))
+                && encoding != Some(Encoding::JsonText)
+            {
+                self.diags.error(
+                    loc.clone(),
+                    format!("{label}: `max_len` applies to strings, lists and `encoding: json_text` values only; remove it"),
+                );
+            }
+            if role.is_param() {
+                self.check_param_shape(&loc, &label, &ty, encoding, raw.required, role);
+            }
+            if raw.doc.as_deref().is_none_or(|d| d.trim().is_empty()) {
+                self.diags
+                    .error(loc.clone(), format!("{label}: missing `doc:`"));
+            }
+            let example = raw.example.as_ref().map(yaml_to_json);
+            for alias in &raw.aliases {
+                if out
+                    .iter()
+                    .any(|f| &f.wire == alias || f.aliases.contains(alias))
+                    || alias == &wire
+                {
+                    self.diags.error(
+                        loc.clone(),
+                        format!("{label}: alias `{alias}` is already a name of another field"),
+                    );
+                }
+            }
+            out.push(Field {
+                wire: wire.clone(),
+                rust,
+                ty,
+                required: raw.required,
+                doc: raw.doc.unwrap_or_default(),
+                example,
+                encoding,
+                sensitive: raw.sensitive,
+                aliases: raw.aliases,
+                max_len: raw.max_len,
+                loc,
+            });
+        }
+        out
+    }
+
+    fn check_encoding(&mut self, loc: &Loc, label: &str, ty: &Ty, encoding: Option<Encoding>) {
+        let ok = match encoding {
+            None | Some(Encoding::JsonText) => true,
+            Some(Encoding::Comma | Encoding::Pipe) => {
+                matches!(ty, Ty::List(inner) if self.is_scalar(inner))
+            }
+            Some(Encoding::LooseMap) => matches!(ty, Ty::Map(_, v) if self.is_scalar(v)),
+        };
+        if !ok {
+            let need = match encoding {
+                Some(Encoding::LooseMap) => "`map<K, V>` with scalar values",
+                _ => "a list of scalars such as `[i64]` or `[string]`",
+            };
+            self.diags
+                .error(loc.clone(), format!("{label}: this encoding needs {need}"));
+        }
+    }
+
+    fn check_param_shape(
+        &mut self,
+        loc: &Loc,
+        label: &str,
+        ty: &Ty,
+        encoding: Option<Encoding>,
+        required: bool,
+        role: FieldRole,
+    ) {
+        if role == FieldRole::Body {
+            return;
+        }
+        if role == FieldRole::Path && !required {
+            self.diags.error(
+                loc.clone(),
+                format!("{label}: path params are always required; add `required: true`"),
+            );
+        }
+        let textual = self.is_scalar(ty) || encoding.is_some();
+        if !textual {
+            self.diags.error(
+                loc.clone(),
+                format!("{label}: a query or path param must be a scalar or an enum; give lists `encoding: comma` or `pipe`, and objects `encoding: json_text`"),
+            );
+        }
+    }
+
+    fn is_scalar(&self, ty: &Ty) -> bool {
+        match ty {
+            Ty::String | Ty::I64 | Ty::F64 | Ty::Bool => true,
+            Ty::Named(n) => {
+                self.types
+                    .get(n)
+                    .is_some_and(|t| matches!(t.kind, TypeKind::Enum(_)))
+                    || (!self.types.contains_key(n)
+                        && self.declared.contains_key(n)
+                        && self.is_declared_enum(n))
+            }
+            _ => false,
+        }
+    }
+
+    fn is_declared_enum(&self, _name: &str) -> bool {
+        // Enums declared later in pass 2 are not resolved yet; pass 1 only knows the name. Treat
+        // them as scalars here: the shape is re-checked when the example is checked.
+        true
+    }
+
+    fn parse_ty(&self, s: &str) -> Result<Ty, String> {
+        let s = s.trim();
+        if let Some(inner) = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            return Ok(Ty::List(Box::new(self.parse_ty(inner)?)));
+        }
+        if let Some(inner) = s.strip_prefix("map<").and_then(|r| r.strip_suffix('>')) {
+            let Some((k, v)) = inner.split_once(',') else {
+                return Err(format!(
+                    "`{s}` needs a key and a value type, e.g. `map<string, i64>`"
+                ));
+            };
+            let key = match k.trim() {
+                "string" => MapKey::String,
+                "i64" => MapKey::I64,
+                other => {
+                    return Err(format!(
+                        "map key type `{other}` is not supported; use `string` or `i64`"
+                    ))
+                }
+            };
+            return Ok(Ty::Map(key, Box::new(self.parse_ty(v)?)));
+        }
+        Ok(match s {
+            "string" => Ty::String,
+            "i64" => Ty::I64,
+            "f64" => Ty::F64,
+            "bool" => Ty::Bool,
+            "json" => Ty::Json,
+            "int" | "integer" | "long" | "i32" | "number" => {
+                return Err(format!(
+                    "unknown type `{s}`; write `i64` (every integer is an i64) or `f64`"
+                ))
+            }
+            "str" | "String" => return Err(format!("unknown type `{s}`; write `string`")),
+            "boolean" => return Err("unknown type `boolean`; write `bool`".into()),
+            name if self.declared.contains_key(name) => Ty::Named(name.to_string()),
+            name => {
+                return Err(format!(
+                    "unknown type `{name}`; declare it under `types:` or use {TYPE_HELP}"
+                ))
+            }
+        })
+    }
+
+    fn resolve_endpoint(
+        &mut self,
+        p: &ParsedFile<'_>,
+        name: &str,
+        value: &Value,
+        siblings: &BTreeSet<String>,
+        type_names: &mut Vec<String>,
+    ) -> Option<Endpoint> {
+        let path = ["endpoints", name];
+        let loc = self.loc(p, &path);
+        let what = format!("endpoint `{name}`");
+        let raw: RawEndpoint = self.de(value, &p.src.display, &p.index, &path)?;
+        let at = |k: &str| Loc {
+            file: p.src.display.clone(),
+            line: p.index.line(&["endpoints", name, k]),
+        };
+        if !is_snake(name) {
+            self.diags.error(
+                loc.clone(),
+                format!("{what}: name is not snake_case; write `{}`", snake(name)),
+            );
+        }
+        let summary = raw.summary.clone().unwrap_or_default();
+        if summary.trim().is_empty() {
+            self.diags.error(
+                loc.clone(),
+                format!("{what}: missing `summary:`; one line saying what the call does"),
+            );
+        }
+        let method = match raw.method.as_deref() {
+            Some("GET") => Method::Get,
+            Some("POST") => Method::Post,
+            Some(other) => {
+                self.diags.error(
+                    at("method"),
+                    format!("{what}: unsupported method `{other}`; write `GET` or `POST`"),
+                );
+                Method::Post
+            }
+            None => {
+                self.diags.error(
+                    loc.clone(),
+                    format!("{what}: missing `method:`; write `GET` or `POST`"),
+                );
+                Method::Post
+            }
+        };
+        let auth = match raw.auth.as_deref() {
+            Some("access_token") => Auth::AccessToken,
+            Some("sso_token") => Auth::SsoToken,
+            Some("none") => Auth::None,
+            Some(other) => {
+                self.diags.error(
+                    at("auth"),
+                    format!(
+                        "{what}: unknown auth `{other}`; write access_token, sso_token or none"
+                    ),
+                );
+                Auth::AccessToken
+            }
+            None => {
+                self.diags.error(
+                    loc.clone(),
+                    format!("{what}: missing `auth:`; write access_token, sso_token or none"),
+                );
+                Auth::AccessToken
+            }
+        };
+        let ep_path = raw.path.clone().unwrap_or_default();
+        if !ep_path.starts_with('/') {
+            self.diags.error(
+                at("path"),
+                format!("{what}: `path:` must start with `/`, e.g. `/topapi/v2/user/get`"),
+            );
+        }
+        let request_type = format!("{}{}Request", camel(&p.area), camel(name));
+        let empty = Mapping::new();
+        let section = |me: &mut Self, key: &str, role: FieldRole, map: Option<&Mapping>| {
+            me.fields(
+                p,
+                &["endpoints", name, key],
+                map.unwrap_or(&empty),
+                &what,
+                role,
+            )
+        };
+        let path_params = section(
+            self,
+            "path_params",
+            FieldRole::Path,
+            raw.path_params.as_ref(),
+        );
+        let query = section(self, "query", FieldRole::Query, raw.query.as_ref());
+        let body = section(self, "body", FieldRole::Body, raw.body.as_ref());
+        if method == Method::Get && !body.is_empty() {
+            self.diags.error(
+                at("body"),
+                format!("{what}: a GET request has no body; move these params under `query:`"),
+            );
+        }
+        // Placeholders in the path and path params must match one to one.
+        let placeholders: Vec<String> = ep_path
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}').map(|(n, _)| n.to_string()))
+            .collect();
+        for ph in &placeholders {
+            if !path_params.iter().any(|f| &f.wire == ph) {
+                self.diags.error(
+                    at("path"),
+                    format!("{what}: the path has `{{{ph}}}` but no path param `{ph}`; declare it under `path_params:`"),
+                );
+            }
+        }
+        for f in &path_params {
+            if !placeholders.contains(&f.wire) {
+                self.diags.error(
+                    f.loc.clone(),
+                    format!("{what}: path param `{}` does not appear in the path; add `{{{}}}` to `path:` or move it to `query:`", f.wire, f.wire),
+                );
+            }
+        }
+        let mut seen = BTreeMap::new();
+        for f in path_params.iter().chain(&query).chain(&body) {
+            if let Some(prev) = seen.insert(f.rust.clone(), f.wire.clone()) {
+                self.diags.error(
+                    f.loc.clone(),
+                    format!("{what}: params `{prev}` and `{}` both become the Rust name `{}`; rename one", f.wire, f.rust),
+                );
+            }
+        }
+        if self.declared.contains_key(&request_type) {
+            self.diags.error(
+                loc.clone(),
+                format!("{what}: the generated type `{request_type}` clashes with a declared type; rename the type"),
+            );
+        }
+        let response = self.resolve_response(p, name, &raw, type_names)?;
+        let example = match &raw.example {
+            None => {
+                self.diags.error(
+                    loc.clone(),
+                    format!("{what}: missing `example:`; paste one complete success response body (JSON) from the reference"),
+                );
+                return None;
+            }
+            Some(Value::String(text)) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(v) => v,
+                Err(e) => {
+                    let line = at("example").line + e.line();
+                    self.diags.error(
+                        Loc {
+                            file: p.src.display.clone(),
+                            line,
+                        },
+                        format!("{what}: `example:` is not valid JSON: {e}"),
+                    );
+                    return None;
+                }
+            },
+            Some(other) => yaml_to_json(other),
+        };
+        if let Some(dep) = &raw.deprecated {
+            let looks_like_name = is_snake(dep) && !dep.contains(' ');
+            if looks_like_name && !siblings.contains(dep) {
+                self.diags.error(
+                    at("deprecated"),
+                    format!("{what}: `deprecated: {dep}` names no endpoint of this area; name the replacement endpoint or write a sentence"),
+                );
+            }
+        }
+        Some(Endpoint {
+            name: name.to_string(),
+            request_type,
+            summary,
+            doc: raw.doc.unwrap_or_default(),
+            method,
+            path: ep_path,
+            auth,
+            path_params,
+            query,
+            body,
+            response,
+            example,
+            deprecated: raw.deprecated,
+            idempotent: raw.idempotent.unwrap_or(method == Method::Get),
+            loc,
+        })
+    }
+
+    fn resolve_response(
+        &mut self,
+        p: &ParsedFile<'_>,
+        name: &str,
+        raw: &RawEndpoint,
+        type_names: &mut Vec<String>,
+    ) -> Option<Response> {
+        let path = ["endpoints", name, "response"];
+        let loc = self.loc(p, &path);
+        let what = format!("endpoint `{name}`");
+        let value = match &raw.response {
+            None => {
+                self.diags.error(
+                    self.loc(p, &["endpoints", name]),
+                    format!("{what}: missing `response:`; write `response: none` or describe the payload"),
+                );
+                return None;
+            }
+            Some(Value::String(s)) if s == "none" => return Some(Response { at: None, ty: None }),
+            Some(v) => v,
+        };
+        let raw_resp: RawResponse = self.de(value, &p.src.display, &p.index, &path)?;
+        let ty = match (&raw_resp.ty, &raw_resp.fields) {
+            (Some(_), Some(_)) => {
+                self.diags.error(
+                    loc,
+                    format!("{what}: `response:` has both `type:` and `fields:`; keep one"),
+                );
+                return None;
+            }
+            (None, None) => {
+                self.diags.error(loc, format!("{what}: `response:` needs `type:` or `fields:` (or write `response: none`)"));
+                return None;
+            }
+            (Some(t), None) => match self.parse_ty(t) {
+                Ok(ty) => ty,
+                Err(msg) => {
+                    self.diags.error(
+                        self.loc(p, &["endpoints", name, "response", "type"]),
+                        format!("{what}, response: {msg}"),
+                    );
+                    return None;
+                }
+            },
+            (None, Some(fields)) => {
+                let type_name = format!("{}{}Response", camel(&p.area), camel(name));
+                if let Some((_, other)) = self.declared.get(&type_name) {
+                    self.diags.error(
+                        loc.clone(),
+                        format!("{what}: the generated type `{type_name}` clashes with the type declared at {other}; rename that type"),
+                    );
+                    return None;
+                }
+                let resolved = self.fields(
+                    p,
+                    &["endpoints", name, "response", "fields"],
+                    fields,
+                    &format!("{what}, response"),
+                    FieldRole::Struct,
+                );
+                self.declared
+                    .insert(type_name.clone(), (p.area.clone(), loc.clone()));
+                self.types.insert(
+                    type_name.clone(),
+                    TypeDef {
+                        name: type_name.clone(),
+                        area: p.area.clone(),
+                        doc: format!(
+                            "Response of [`{}Api::{}`](super::{}::{}Api::{}).",
+                            camel(&p.area),
+                            crate::naming::ident(name),
+                            p.area,
+                            camel(&p.area),
+                            crate::naming::ident(name)
+                        ),
+                        kind: TypeKind::Struct(resolved),
+                        loc,
+                    },
+                );
+                type_names.push(type_name.clone());
+                Ty::Named(type_name)
+            }
+        };
+        if let Some(at) = &raw_resp.at {
+            if at.is_empty() || at.contains(char::is_whitespace) {
+                self.diags.error(
+                    self.loc(p, &["endpoints", name, "response", "at"]),
+                    format!("{what}: `at:` must be a JSON key such as `result`"),
+                );
+            }
+        }
+        Some(Response {
+            at: raw_resp.at,
+            ty: Some(ty),
+        })
+    }
+}
+
+/// What a list of fields belongs to; params have extra shape rules.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum FieldRole {
+    Struct,
+    Path,
+    Query,
+    Body,
+}
+
+impl FieldRole {
+    fn noun(self) -> &'static str {
+        match self {
+            FieldRole::Struct => "field",
+            FieldRole::Path => "path param",
+            FieldRole::Query => "query param",
+            FieldRole::Body => "body param",
+        }
+    }
+
+    fn is_param(self) -> bool {
+        self != FieldRole::Struct
+    }
+}
+
+/// Converts a YAML value into JSON (examples may be written in either).
+pub fn yaml_to_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into()
+            } else if let Some(u) = n.as_u64() {
+                u.into()
+            } else {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or(serde_json::Value::Null, serde_json::Value::Number)
+            }
+        }
+        Value::String(s) => serde_json::Value::String(s.clone()),
+        Value::Sequence(items) => {
+            serde_json::Value::Array(items.iter().map(yaml_to_json).collect())
+        }
+        Value::Mapping(m) => serde_json::Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Value::String(s) => s.clone(),
+                        other => serde_yaml::to_string(other)
+                            .unwrap_or_default()
+                            .trim()
+                            .to_string(),
+                    };
+                    (key, yaml_to_json(v))
+                })
+                .collect(),
+        ),
+        Value::Tagged(t) => yaml_to_json(&t.value),
+    }
+}

@@ -1,0 +1,233 @@
+//! Per endpoint: the request type, its `Endpoint` impl, the handle method and the setters on
+//! `Call`. The generated code only describes the request; `crate::runtime` executes it.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::types::{builder_methods, field_decl, first_sentence};
+use super::{arg, doc_text, docs, ty_tokens};
+use crate::model::{Area, Auth, Encoding, Endpoint, Field, Method, Spec};
+use crate::naming::ident;
+
+pub(super) fn area(spec: &Spec, area: &Area) -> TokenStream {
+    let handle = ident(&format!("{}Api", area.camel()));
+    let accessor = ident(&area.name);
+    let summary = area.doc.trim().split("\n\n").next().unwrap_or("").trim();
+    let area_doc = docs(&format!(
+        "{summary}\n\nObtained from [`Client::{}`](crate::Client::{}); every method returns a [`Call`](crate::Call) to `.await`.",
+        area.name, area.name
+    ));
+    let accessor_doc = docs(&format!("{summary}\n\nSee [`{handle}`] for its calls."));
+    let methods = area
+        .endpoints
+        .iter()
+        .map(|ep| handle_method(spec, area, ep));
+    let requests = area.endpoints.iter().map(|ep| request(spec, area, ep));
+    quote! {
+        #area_doc
+        #[derive(Clone, Copy, Debug)]
+        pub struct #handle<'c> { client: &'c crate::Client }
+        impl crate::Client {
+            #accessor_doc
+            pub fn #accessor(&self) -> #handle<'_> { #handle { client: self } }
+        }
+        impl<'c> #handle<'c> { #(#methods)* }
+        #(#requests)*
+    }
+}
+
+/// The docs shared by the handle method and the request type.
+fn endpoint_doc(ep: &Endpoint) -> String {
+    let method = match ep.method {
+        Method::Get => "GET",
+        Method::Post => "POST",
+    };
+    let mut doc = doc_text(&ep.summary);
+    if !ep.doc.trim().is_empty() {
+        doc.push_str("\n\n");
+        doc.push_str(&doc_text(&ep.doc));
+    }
+    let auth = match ep.auth {
+        Auth::None => "no token",
+        Auth::AccessToken => "the app's access token",
+        Auth::SsoToken => "the SSO token",
+    };
+    let retry = if ep.idempotent {
+        "idempotent (retried after a lost response)"
+    } else {
+        "not idempotent (never retried once sent)"
+    };
+    doc.push_str(&format!("\n\n`{method} {}` · {auth} · {retry}", ep.path));
+    if let Some(dep) = &ep.deprecated {
+        doc.push_str(&format!("\n\nDeprecated: {}", deprecation_note(ep, dep)));
+    }
+    doc
+}
+
+fn deprecation_note(ep: &Endpoint, dep: &str) -> String {
+    if crate::naming::is_snake(dep) && !dep.contains(' ') {
+        format!("legacy endpoint; use `{dep}` instead")
+    } else {
+        let _ = ep;
+        dep.to_string()
+    }
+}
+
+fn handle_method(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
+    let name = ident(&ep.name);
+    let req = ident(&ep.request_type);
+    let doc = docs(&endpoint_doc(ep));
+    let required: Vec<&Field> = ep.params().filter(|f| f.required).collect();
+    let params = required.iter().map(|f| {
+        let v = ident(&f.rust);
+        let (t, _) = arg(spec, &area.name, f, &v);
+        quote!(#v: #t)
+    });
+    let args = required.iter().map(|f| ident(&f.rust));
+    let deprecated = ep.deprecated.as_ref().map(|d| {
+        let note = deprecation_note(ep, d);
+        quote!(#[deprecated(note = #note)])
+    });
+    quote! {
+        #doc
+        #deprecated
+        pub fn #name(&self, #(#params),*) -> crate::Call<'c, #req> {
+            crate::Call::new(self.client, #req::new(#(#args),*))
+        }
+    }
+}
+
+fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
+    let req = ident(&ep.request_type);
+    let handle = format!("{}Api", area.camel());
+    let doc = docs(&format!(
+        "Request of [`{handle}::{}`]: {}\n\nBuild it with `new` and the setters, or get it pre-filled from the handle method.",
+        ep.name,
+        endpoint_doc(ep)
+    ));
+    let all: Vec<Field> = ep.params().cloned().collect();
+    let decls = ep
+        .path_params
+        .iter()
+        .chain(&ep.query)
+        .map(|f| field_decl(spec, &area.name, f, true))
+        .chain(
+            ep.body
+                .iter()
+                .map(|f| field_decl(spec, &area.name, f, false)),
+        );
+    let builders = builder_methods(spec, &area.name, &all);
+    let call_setters = all.iter().filter(|f| !f.required).map(|f| {
+        let v = ident(&f.rust);
+        let (t, _) = arg(spec, &area.name, f, &v);
+        let doc = docs(&format!("Sets `{}`: {}", f.rust, first_sentence(&f.doc)));
+        quote! {
+            #doc
+            pub fn #v(self, #v: #t) -> Self { self.map(|r| r.#v(#v)) }
+        }
+    });
+    let response = match &ep.response.ty {
+        Some(ty) => ty_tokens(spec, &area.name, ty, false),
+        None => quote!(rt::Empty),
+    };
+    let method = match ep.method {
+        Method::Get => quote!(rt::Method::Get),
+        Method::Post => quote!(rt::Method::Post),
+    };
+    let auth = match ep.auth {
+        Auth::None => quote!(rt::Auth::None),
+        Auth::AccessToken => quote!(rt::Auth::AccessToken),
+        Auth::SsoToken => quote!(rt::Auth::SsoToken),
+    };
+    let at = match &ep.response.at {
+        Some(k) => quote!(Some(#k)),
+        None => quote!(None),
+    };
+    let area_name = &area.name;
+    let ep_name = &ep.name;
+    let path = &ep.path;
+    let idempotent = ep.idempotent;
+    let query = ep.query.iter().map(query_push);
+    let path_fn = (!ep.path_params.is_empty()).then(|| {
+        let replaces = ep.path_params.iter().map(|f| {
+            let v = ident(&f.rust);
+            let ph = format!("{{{}}}", f.wire);
+            quote!(let path = path.replace(#ph, &rt::encode_path_segment(&rt::Scalar::to_text(&self.#v)));)
+        });
+        quote! {
+            fn path(&self) -> std::borrow::Cow<'static, str> {
+                let path = #path.to_string();
+                #(#replaces)*
+                path.into()
+            }
+        }
+    });
+    let checks: Vec<TokenStream> = all.iter().filter_map(limit_check).collect();
+    let validate = (!checks.is_empty()).then(|| {
+        quote! {
+            fn validate(&self) -> Result<(), rt::InvalidRequest> { #(#checks)* Ok(()) }
+        }
+    });
+    quote! {
+        #doc
+        #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+        #[non_exhaustive]
+        pub struct #req { #(#decls)* }
+        impl #req { #builders }
+        impl rt::Endpoint for #req {
+            type Response = #response;
+            const META: rt::EndpointMeta = rt::EndpointMeta {
+                area: #area_name,
+                name: #ep_name,
+                method: #method,
+                path: #path,
+                auth: #auth,
+                payload_at: #at,
+                idempotent: #idempotent,
+            };
+            fn query(&self, q: &mut rt::Query) { #(#query)* let _ = q; }
+            #path_fn
+            #validate
+        }
+        impl<'c> crate::Call<'c, #req> { #(#call_setters)* }
+    }
+}
+
+/// Pushes one query param; optional ones only when set.
+fn query_push(f: &Field) -> TokenStream {
+    let v = ident(&f.rust);
+    let wire = &f.wire;
+    let value = |x: TokenStream| match f.encoding {
+        Some(Encoding::Comma) => quote!(q.push_text(#wire, rt::join(#x, ","));),
+        Some(Encoding::Pipe) => quote!(q.push_text(#wire, rt::join(#x, "|"));),
+        Some(Encoding::JsonText | Encoding::LooseMap) => {
+            quote!(q.push_text(#wire, rt::json_text(#x));)
+        }
+        None => quote!(q.push(#wire, #x);),
+    };
+    if f.is_option() {
+        let push = value(quote!(v));
+        quote!(if let Some(v) = &self.#v { #push })
+    } else if !f.required && f.ty.is_collection() {
+        let push = value(quote!(&self.#v));
+        quote!(if !self.#v.is_empty() { #push })
+    } else {
+        value(quote!(&self.#v))
+    }
+}
+
+fn limit_check(f: &Field) -> Option<TokenStream> {
+    let max = f.max_len?;
+    let v = ident(&f.rust);
+    let wire = &f.wire;
+    let len = match &f.ty {
+        _ if f.encoding == Some(Encoding::JsonText) => quote!(rt::json_text(v).chars().count()),
+        crate::model::Ty::List(_) => quote!(v.len()),
+        _ => quote!(rt::Scalar::to_text(v).chars().count()),
+    };
+    Some(if f.is_option() {
+        quote!(if let Some(v) = &self.#v { rt::check_max_len(#wire, #len, #max)?; })
+    } else {
+        quote!({ let v = &self.#v; rt::check_max_len(#wire, #len, #max)?; })
+    })
+}

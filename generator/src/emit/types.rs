@@ -1,0 +1,262 @@
+//! Named structs and enums.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::{arg, doc_text, docs, field_type};
+use crate::model::{Area, EnumDef, EnumWire, Field, Spec, TypeDef, TypeKind};
+use crate::naming::ident;
+
+pub(super) fn type_def(spec: &Spec, area: &Area, t: &TypeDef) -> TokenStream {
+    match &t.kind {
+        TypeKind::Struct(fields) => struct_def(spec, area, t, fields),
+        TypeKind::Enum(e) => enum_def(t, e),
+    }
+}
+
+fn struct_def(spec: &Spec, area: &Area, t: &TypeDef, fields: &[Field]) -> TokenStream {
+    let name = ident(&t.name);
+    let doc = docs(&t.doc);
+    let decls = fields
+        .iter()
+        .map(|f| field_decl(spec, &area.name, f, false));
+    let builders = builder_methods(spec, &area.name, fields);
+    quote! {
+        #doc
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[non_exhaustive]
+        pub struct #name { #(#decls)* }
+        impl #name { #builders }
+        impl rt::Wire for #name {
+            fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                <Self as serde::Deserialize>::deserialize(d)
+            }
+        }
+    }
+}
+
+/// A struct field with its serde attributes. `skip` marks request params that are not part of
+/// the JSON body (query and path params).
+pub(super) fn field_decl(spec: &Spec, area: &str, f: &Field, skip: bool) -> TokenStream {
+    let rust = ident(&f.rust);
+    let ty = field_type(spec, area, f);
+    let doc = docs(&field_doc(f));
+    if skip {
+        return quote! { #doc #[serde(skip)] pub #rust: #ty, };
+    }
+    let wire = &f.wire;
+    let aliases = f.aliases.iter().map(|a| quote!(alias = #a,));
+    let module = match f.encoding {
+        None => None,
+        Some(crate::model::Encoding::Comma) => Some("comma"),
+        Some(crate::model::Encoding::Pipe) => Some("pipe"),
+        Some(crate::model::Encoding::JsonText) => Some("json_text"),
+        Some(crate::model::Encoding::LooseMap) => Some("loose_map"),
+    };
+    let de = match module {
+        None => "crate::runtime::wire::de".to_string(),
+        Some(m) => format!("crate::runtime::wire::{m}::de"),
+    };
+    let ser = module.map(|m| {
+        let path = format!("crate::runtime::wire::{m}::ser");
+        quote!(serialize_with = #path,)
+    });
+    let optional = if f.required {
+        None
+    } else {
+        let skip_if = if f.ty.is_collection() {
+            match f.ty {
+                crate::model::Ty::List(_) => "Vec::is_empty",
+                _ => "std::collections::BTreeMap::is_empty",
+            }
+        } else {
+            "Option::is_none"
+        };
+        Some(quote!(default, skip_serializing_if = #skip_if,))
+    };
+    quote! {
+        #doc
+        #[serde(rename = #wire, #(#aliases)* #optional deserialize_with = #de, #ser)]
+        pub #rust: #ty,
+    }
+}
+
+pub(super) fn field_doc(f: &Field) -> String {
+    let mut doc = doc_text(&f.doc);
+    let mut notes = vec![format!("Wire name `{}`", f.wire)];
+    if let Some(max) = f.max_len {
+        notes.push(format!("at most {max}"));
+    }
+    if f.sensitive {
+        notes.push("secret: redacted in `Debug`".to_string());
+    }
+    doc.push_str(&format!("\n\n{}.", notes.join("; ")));
+    doc
+}
+
+/// `new(required…)` plus one setter per optional field.
+pub(super) fn builder_methods(spec: &Spec, area: &str, fields: &[Field]) -> TokenStream {
+    let required: Vec<&Field> = fields.iter().filter(|f| f.required).collect();
+    let params = required.iter().map(|f| {
+        let v = ident(&f.rust);
+        let (t, _) = arg(spec, area, f, &v);
+        quote!(#v: #t)
+    });
+    let inits = fields.iter().map(|f| {
+        let v = ident(&f.rust);
+        if f.required {
+            let (_, conv) = arg(spec, area, f, &v);
+            quote!(#v: #conv)
+        } else if f.ty.is_collection() {
+            quote!(#v: Default::default())
+        } else {
+            quote!(#v: None)
+        }
+    });
+    let setters = fields.iter().filter(|f| !f.required).map(|f| {
+        let v = ident(&f.rust);
+        let (t, conv) = arg(spec, area, f, &v);
+        let store = if f.ty.is_collection() {
+            conv
+        } else {
+            quote!(Some(#conv))
+        };
+        let doc = docs(&format!("Sets `{}`: {}", f.rust, first_sentence(&f.doc)));
+        quote! {
+            #doc
+            pub fn #v(mut self, #v: #t) -> Self { self.#v = #store; self }
+        }
+    });
+    let new_doc = if required.is_empty() {
+        "Creates a value with every field empty.".to_string()
+    } else {
+        let names: Vec<String> = required.iter().map(|f| format!("`{}`", f.rust)).collect();
+        format!(
+            "Creates a value from its required fields ({}); optional fields start empty.",
+            names.join(", ")
+        )
+    };
+    let new_doc = docs(&new_doc);
+    quote! {
+        #new_doc
+        #[allow(clippy::new_without_default)]
+        pub fn new(#(#params),*) -> Self { Self { #(#inits),* } }
+        #(#setters)*
+    }
+}
+
+pub(super) fn first_sentence(s: &str) -> String {
+    let line = s.trim().lines().next().unwrap_or("").trim();
+    line.to_string()
+}
+
+fn enum_def(t: &TypeDef, e: &EnumDef) -> TokenStream {
+    let name = ident(&t.name);
+    let doc = docs(&format!(
+        "{}\n\nUnknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.",
+        doc_text(&t.doc)
+    ));
+    let variants = e.values.iter().map(|v| {
+        let var = ident(&v.variant);
+        let wire = match &v.wire {
+            EnumWire::Str(s) => format!("`{s}`"),
+            EnumWire::Int(i) => format!("`{i}`"),
+        };
+        let doc = docs(&format!("{} ({wire})", doc_text(&v.doc)));
+        quote!(#doc #var,)
+    });
+    let vars: Vec<_> = e.values.iter().map(|v| ident(&v.variant)).collect();
+    if e.integer {
+        let ints: Vec<i64> = e
+            .values
+            .iter()
+            .map(|v| match v.wire {
+                EnumWire::Int(i) => i,
+                EnumWire::Str(_) => 0,
+            })
+            .collect();
+        quote! {
+            #doc
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+            #[non_exhaustive]
+            pub enum #name {
+                #(#variants)*
+                /// A value this version of the spec does not know.
+                Unknown(i64),
+            }
+            impl #name {
+                /// The value on the wire.
+                pub fn value(&self) -> i64 {
+                    match self { #(Self::#vars => #ints,)* Self::Unknown(v) => *v }
+                }
+                /// The variant for a wire value; unknown values map to `Unknown`.
+                pub fn from_value(v: i64) -> Self {
+                    match v { #(#ints => Self::#vars,)* other => Self::Unknown(other) }
+                }
+            }
+            impl serde::Serialize for #name {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> { s.serialize_i64(self.value()) }
+            }
+            impl<'de> serde::Deserialize<'de> for #name {
+                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    <i64 as rt::Wire>::wire(d).map(Self::from_value)
+                }
+            }
+            impl rt::Wire for #name {
+                fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> { <Self as serde::Deserialize>::deserialize(d) }
+            }
+            impl rt::Scalar for #name {
+                fn to_text(&self) -> std::borrow::Cow<'_, str> { self.value().to_string().into() }
+                fn from_text(s: &str) -> Option<Self> { s.trim().parse().ok().map(Self::from_value) }
+            }
+        }
+    } else {
+        let strs: Vec<String> = e
+            .values
+            .iter()
+            .map(|v| match &v.wire {
+                EnumWire::Str(s) => s.clone(),
+                EnumWire::Int(i) => i.to_string(),
+            })
+            .collect();
+        let unknown = format_ident!("Unknown");
+        quote! {
+            #doc
+            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+            #[non_exhaustive]
+            pub enum #name {
+                #(#variants)*
+                /// A value this version of the spec does not know.
+                #unknown(String),
+            }
+            impl #name {
+                /// The value on the wire.
+                pub fn as_str(&self) -> &str {
+                    match self { #(Self::#vars => #strs,)* Self::Unknown(v) => v }
+                }
+                /// The variant for a wire value; unknown values map to `Unknown`.
+                pub fn from_wire(v: &str) -> Self {
+                    match v { #(#strs => Self::#vars,)* other => Self::Unknown(other.to_string()) }
+                }
+            }
+            impl std::fmt::Display for #name {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+            }
+            impl serde::Serialize for #name {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> { s.serialize_str(self.as_str()) }
+            }
+            impl<'de> serde::Deserialize<'de> for #name {
+                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    <String as rt::Wire>::wire(d).map(|s| Self::from_wire(&s))
+                }
+            }
+            impl rt::Wire for #name {
+                fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> { <Self as serde::Deserialize>::deserialize(d) }
+            }
+            impl rt::Scalar for #name {
+                fn to_text(&self) -> std::borrow::Cow<'_, str> { self.as_str().into() }
+                fn from_text(s: &str) -> Option<Self> { Some(Self::from_wire(s)) }
+            }
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! The validated model the emitter works from: every name resolved to its Rust form, every type
+//! reference checked, in spec order. Built by [`crate::check`].
+
+use std::collections::BTreeMap;
+
+use crate::diag::Loc;
+
+/// The whole spec.
+#[derive(Debug)]
+pub struct Spec {
+    /// The areas, sorted by name.
+    pub areas: Vec<Area>,
+    /// Every named type (declared, or synthesized for inline responses), by Rust name.
+    pub types: BTreeMap<String, TypeDef>,
+}
+
+/// One spec file: one module and one client handle.
+#[derive(Debug)]
+pub struct Area {
+    /// snake_case module and handle name.
+    pub name: String,
+    /// The spec file as shown to users (`spec/user.yaml`).
+    pub file: String,
+    /// Module docs.
+    pub doc: String,
+    /// Endpoints in spec order.
+    pub endpoints: Vec<Endpoint>,
+    /// Names of the types emitted into this area's module, in spec order.
+    pub types: Vec<String>,
+}
+
+impl Area {
+    /// The UpperCamelCase form of the area name, used as a prefix of generated type names.
+    pub fn camel(&self) -> String {
+        crate::naming::camel(&self.name)
+    }
+}
+
+/// A named struct or enum.
+#[derive(Debug)]
+pub struct TypeDef {
+    /// Rust (and spec) name.
+    pub name: String,
+    /// Area whose module holds the type.
+    pub area: String,
+    /// Type docs.
+    pub doc: String,
+    /// Struct fields or enum values.
+    pub kind: TypeKind,
+    /// Where it is declared.
+    pub loc: Loc,
+}
+
+/// What a named type is.
+#[derive(Debug)]
+pub enum TypeKind {
+    /// A JSON object.
+    Struct(Vec<Field>),
+    /// A closed list of values plus a catch-all.
+    Enum(EnumDef),
+}
+
+/// A string- or integer-valued enum.
+#[derive(Debug)]
+pub struct EnumDef {
+    /// `true` for `enum: integer`.
+    pub integer: bool,
+    /// The known values.
+    pub values: Vec<EnumValue>,
+}
+
+/// One known enum value.
+#[derive(Debug)]
+pub struct EnumValue {
+    /// The value on the wire.
+    pub wire: EnumWire,
+    /// UpperCamelCase variant name.
+    pub variant: String,
+    /// Variant docs.
+    pub doc: String,
+}
+
+/// An enum value as DingTalk sends it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnumWire {
+    /// `enum: string`.
+    Str(String),
+    /// `enum: integer`.
+    Int(i64),
+}
+
+/// A request param or a struct field.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// Name on the wire.
+    pub wire: String,
+    /// snake_case Rust name.
+    pub rust: String,
+    /// Value type.
+    pub ty: Ty,
+    /// Always sent (request) or always present (response).
+    pub required: bool,
+    /// Field docs.
+    pub doc: String,
+    /// Example value (request params), as JSON.
+    pub example: Option<serde_json::Value>,
+    /// Non-JSON wire form.
+    pub encoding: Option<Encoding>,
+    /// Redacted in `Debug`.
+    pub sensitive: bool,
+    /// Other wire names accepted when decoding.
+    pub aliases: Vec<String>,
+    /// Most characters (strings) or items (lists) DingTalk accepts.
+    pub max_len: Option<u64>,
+    /// Where it is declared.
+    pub loc: Loc,
+}
+
+impl Field {
+    /// Whether the Rust field is `Option<T>` (optional and not a collection).
+    pub fn is_option(&self) -> bool {
+        !self.required && !self.ty.is_collection()
+    }
+}
+
+/// A value type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ty {
+    /// `string`.
+    String,
+    /// `i64`.
+    I64,
+    /// `f64`.
+    F64,
+    /// `bool`.
+    Bool,
+    /// `json`: any JSON value.
+    Json,
+    /// `[T]`.
+    List(Box<Ty>),
+    /// `map<K, V>`; the key is a string or an i64.
+    Map(MapKey, Box<Ty>),
+    /// A named struct or enum.
+    Named(String),
+}
+
+impl Ty {
+    /// Lists and maps: empty rather than `None` when absent.
+    pub fn is_collection(&self) -> bool {
+        matches!(self, Ty::List(_) | Ty::Map(..))
+    }
+}
+
+/// Key type of a `map<K, V>`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MapKey {
+    /// String keys.
+    String,
+    /// Integer keys (JSON object keys that are numbers).
+    I64,
+}
+
+/// Non-JSON wire forms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Encoding {
+    /// `"a,b,c"`.
+    Comma,
+    /// `"a|b|c"`.
+    Pipe,
+    /// JSON text inside a string.
+    JsonText,
+    /// `"{1:1}"` map text.
+    LooseMap,
+}
+
+/// HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Method {
+    /// GET: every param in the query string.
+    Get,
+    /// POST: JSON body.
+    Post,
+}
+
+/// How a call is authorized.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Auth {
+    /// No token (token-issuing calls).
+    None,
+    /// The app's access token as `?access_token=`.
+    AccessToken,
+    /// The SSO token as `?access_token=`.
+    SsoToken,
+}
+
+/// One endpoint.
+#[derive(Debug)]
+pub struct Endpoint {
+    /// snake_case name (the handle method).
+    pub name: String,
+    /// Request type name.
+    pub request_type: String,
+    /// One-line summary.
+    pub summary: String,
+    /// Longer docs.
+    pub doc: String,
+    /// HTTP method.
+    pub method: Method,
+    /// Path, possibly with `{name}` placeholders.
+    pub path: String,
+    /// Authorization.
+    pub auth: Auth,
+    /// Params substituted into the path.
+    pub path_params: Vec<Field>,
+    /// Query-string params.
+    pub query: Vec<Field>,
+    /// JSON body fields.
+    pub body: Vec<Field>,
+    /// Where the payload is and what it decodes into.
+    pub response: Response,
+    /// The example response body.
+    pub example: serde_json::Value,
+    /// Replacement or reason, for legacy endpoints.
+    pub deprecated: Option<String>,
+    /// Safe to repeat after a lost response.
+    pub idempotent: bool,
+    /// Where it is declared.
+    pub loc: Loc,
+}
+
+impl Endpoint {
+    /// Every request param: path, then query, then body.
+    pub fn params(&self) -> impl Iterator<Item = &Field> {
+        self.path_params.iter().chain(&self.query).chain(&self.body)
+    }
+}
+
+/// The decoded payload of a successful call.
+#[derive(Debug)]
+pub struct Response {
+    /// Key the payload sits under; `None` for the top level.
+    pub at: Option<String>,
+    /// Payload type; `None` when the response is only the envelope.
+    pub ty: Option<Ty>,
+}

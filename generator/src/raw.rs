@@ -1,0 +1,85 @@
+//! The spec as written: one struct per YAML construct, deserialized item by item so that one bad
+//! endpoint does not hide the problems of the next. Nothing here is checked beyond its shape;
+//! [`crate::model`] resolves and validates.
+
+use serde::Deserialize;
+use serde_yaml::Value;
+
+/// The top level of a spec file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFile {
+    pub version: Option<u32>,
+    pub area: Option<String>,
+    pub doc: Option<String>,
+    #[serde(default)]
+    pub types: Option<serde_yaml::Mapping>,
+    #[serde(default)]
+    pub endpoints: Option<serde_yaml::Mapping>,
+}
+
+/// A named type: a struct (`fields`) or an enum (`enum` + `values`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawType {
+    pub doc: Option<String>,
+    pub fields: Option<serde_yaml::Mapping>,
+    #[serde(rename = "enum")]
+    pub enum_kind: Option<String>,
+    pub values: Option<Vec<Value>>,
+}
+
+/// One enum value.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnumValue {
+    pub value: Value,
+    pub name: Option<String>,
+    pub doc: Option<String>,
+}
+
+/// A param or a struct field.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawField {
+    #[serde(rename = "type")]
+    pub ty: Option<String>,
+    #[serde(default)]
+    pub required: bool,
+    pub doc: Option<String>,
+    pub example: Option<Value>,
+    pub encoding: Option<String>,
+    #[serde(default)]
+    pub sensitive: bool,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub max_len: Option<u64>,
+}
+
+/// An endpoint.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEndpoint {
+    pub summary: Option<String>,
+    pub doc: Option<String>,
+    pub method: Option<String>,
+    pub path: Option<String>,
+    pub auth: Option<String>,
+    pub path_params: Option<serde_yaml::Mapping>,
+    pub query: Option<serde_yaml::Mapping>,
+    pub body: Option<serde_yaml::Mapping>,
+    pub response: Option<Value>,
+    pub deprecated: Option<String>,
+    pub idempotent: Option<bool>,
+    pub example: Option<Value>,
+}
+
+/// The `response:` of an endpoint, unless it is the word `none`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResponse {
+    pub at: Option<String>,
+    #[serde(rename = "type")]
+    pub ty: Option<String>,
+    pub fields: Option<serde_yaml::Mapping>,
+}
