@@ -13,7 +13,7 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// Keywords that cannot be raw identifiers either; they get a trailing underscore.
-const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
+const NOT_RAW: &[&str] = &["self", "Self", "super", "crate"];
 
 /// The snake_case field or method name for a wire name such as `orderInDepts` or `sub_dept_id_list`.
 ///
@@ -97,7 +97,7 @@ mod tests {
         assert_eq!(snake("x-acs-token"), "x_acs_token");
         assert_eq!(snake("1st"), "n1st");
         assert_eq!(camel("100"), "N100");
-        assert_eq!(snake("中文"), "_");
+        assert_eq!(snake("中文"), "unnamed");
         assert_eq!(snake("self"), "self_");
     }
 
