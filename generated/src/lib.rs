@@ -15,6 +15,7 @@
 
 #![warn(missing_docs)]
 
+#[rustfmt::skip]
 pub mod api;
 pub mod callback;
 pub mod runtime;

@@ -42,10 +42,10 @@ fn repair(name: &str, digit_prefix: char) -> String {
         out = out.replace("__", "_");
     }
     let trimmed = out.trim_matches('_');
-    let mut out = if trimmed.is_empty() {
-        "_".to_string()
-    } else {
-        trimmed.to_string()
+    let mut out = match (trimmed.is_empty(), digit_prefix) {
+        (false, _) => trimmed.to_string(),
+        (true, 'n') => "unnamed".to_string(),
+        (true, _) => "Unnamed".to_string(),
     };
     if out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, digit_prefix);

@@ -114,7 +114,10 @@ pub struct AuthGetTokenRequest {
 impl AuthGetTokenRequest {
     /// Creates a value from its required fields (`appkey`, `appsecret`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(appkey: impl Into<String>, appsecret: impl Into<crate::SecretString>) -> Self {
+    pub fn new(
+        appkey: impl Into<String>,
+        appsecret: impl Into<crate::SecretString>,
+    ) -> Self {
         Self {
             appkey: appkey.into(),
             appsecret: appsecret.into(),
@@ -163,7 +166,10 @@ pub struct AuthGetTokenByCorpSecretRequest {
 impl AuthGetTokenByCorpSecretRequest {
     /// Creates a value from its required fields (`corpid`, `corpsecret`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(corpid: impl Into<String>, corpsecret: impl Into<crate::SecretString>) -> Self {
+    pub fn new(
+        corpid: impl Into<String>,
+        corpsecret: impl Into<crate::SecretString>,
+    ) -> Self {
         Self {
             corpid: corpid.into(),
             corpsecret: corpsecret.into(),
@@ -212,7 +218,10 @@ pub struct AuthGetSsoTokenRequest {
 impl AuthGetSsoTokenRequest {
     /// Creates a value from its required fields (`corpid`, `corpsecret`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(corpid: impl Into<String>, corpsecret: impl Into<crate::SecretString>) -> Self {
+    pub fn new(
+        corpid: impl Into<String>,
+        corpsecret: impl Into<crate::SecretString>,
+    ) -> Self {
         Self {
             corpid: corpid.into(),
             corpsecret: corpsecret.into(),
@@ -342,7 +351,7 @@ pub struct SsoUserInfo {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub userid: Option<String>,
     /// Name (姓名).
@@ -352,7 +361,7 @@ pub struct SsoUserInfo {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Email address (邮箱).
@@ -362,7 +371,7 @@ pub struct SsoUserInfo {
         rename = "email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub email: Option<String>,
     /// Avatar URL (头像).
@@ -372,7 +381,7 @@ pub struct SsoUserInfo {
         rename = "avatar",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub avatar: Option<String>,
 }
@@ -424,7 +433,7 @@ pub struct SsoCorpInfo {
         rename = "corpid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub corpid: Option<String>,
     /// The organisation's name (企业名称).
@@ -434,7 +443,7 @@ pub struct SsoCorpInfo {
         rename = "corp_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub corp_name: Option<String>,
 }
@@ -479,7 +488,7 @@ pub struct AuthGetTokenResponse {
         rename = "expires_in",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub expires_in: Option<i64>,
 }
@@ -519,7 +528,7 @@ pub struct AuthGetTokenByCorpSecretResponse {
         rename = "expires_in",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub expires_in: Option<i64>,
 }
@@ -578,7 +587,7 @@ pub struct AuthGetSsoUserInfoResponse {
         rename = "user_info",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub user_info: Option<SsoUserInfo>,
     /// The organisation (企业信息).
@@ -588,7 +597,7 @@ pub struct AuthGetSsoUserInfoResponse {
         rename = "corp_info",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub corp_info: Option<SsoCorpInfo>,
     /// Whether the user is an administrator (是否是管理员).
@@ -598,7 +607,7 @@ pub struct AuthGetSsoUserInfoResponse {
         rename = "is_sys",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_sys: Option<bool>,
 }
@@ -649,7 +658,7 @@ pub struct AuthGetJsapiTicketResponse {
         rename = "expires_in",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub expires_in: Option<i64>,
 }

@@ -61,220 +61,258 @@ pub async fn call(
     client: &crate::Client,
     endpoint: &str,
 ) -> Option<Result<serde_json::Value, crate::Error>> {
-    Some(match endpoint {
-        "auth.get_token" => client
-            .auth()
-            .get_token(
-                String::from("dingxxxxxxxx"),
-                crate::SecretString::from("example-secret"),
-            )
-            .await
-            .map(to_json),
-        "auth.get_token_by_corp_secret" => client
-            .auth()
-            .get_token_by_corp_secret(
-                String::from("dingxxxxxxxx"),
-                crate::SecretString::from("example-secret"),
-            )
-            .await
-            .map(to_json),
-        "auth.get_sso_token" => client
-            .auth()
-            .get_sso_token(
-                String::from("dingxxxxxxxx"),
-                crate::SecretString::from("example-secret"),
-            )
-            .await
-            .map(to_json),
-        "auth.get_sso_user_info" => client
-            .auth()
-            .get_sso_user_info(String::from("3a8b2c1d4e5f6a7b8c9d0e1f2a3b4c5d"))
-            .await
-            .map(to_json),
-        "auth.get_jsapi_ticket" => client
-            .auth()
-            .get_jsapi_ticket()
-            .r#type(String::from("jsapi"))
-            .await
-            .map(to_json),
-        "department.legacy_create" => client
-            .department()
-            .legacy_create(String::from("研发部"), 1i64)
-            .await
-            .map(to_json),
-        "department.legacy_update" => client.department().legacy_update(100i64).await.map(to_json),
-        "department.legacy_delete" => client.department().legacy_delete(100i64).await.map(to_json),
-        "department.legacy_get" => client.department().legacy_get(100i64).await.map(to_json),
-        "department.legacy_list" => client
-            .department()
-            .legacy_list()
-            .id(1i64)
-            .await
-            .map(to_json),
-        "department.legacy_list_ids" => {
-            client.department().legacy_list_ids(1i64).await.map(to_json)
-        }
-        "department.legacy_list_parents_by_dept" => client
-            .department()
-            .legacy_list_parents_by_dept()
-            .id(789i64)
-            .await
-            .map(to_json),
-        "department.legacy_list_parents_by_user" => client
-            .department()
-            .legacy_list_parents_by_user(String::from("manager4220"))
-            .await
-            .map(to_json),
-        "department.create" => client
-            .department()
-            .create(String::from("产品部"), 1i64)
-            .await
-            .map(to_json),
-        "department.update" => client.department().update(100i64).await.map(to_json),
-        "department.delete" => client.department().delete(100i64).await.map(to_json),
-        "department.get" => client.department().get(100i64).await.map(to_json),
-        "department.list_sub" => client
-            .department()
-            .list_sub()
-            .dept_id(1i64)
-            .await
-            .map(to_json),
-        "department.list_sub_ids" => client.department().list_sub_ids(1i64).await.map(to_json),
-        "department.list_parents_by_dept" => client
-            .department()
-            .list_parents_by_dept(789i64)
-            .await
-            .map(to_json),
-        "department.list_parents_by_user" => client
-            .department()
-            .list_parents_by_user(String::from("manager4220"))
-            .await
-            .map(to_json),
-        "user.legacy_create" => client
-            .user()
-            .legacy_create(
-                String::from("张三"),
-                String::from("13800000000"),
-                vec![100i64],
-            )
-            .await
-            .map(to_json),
-        "user.legacy_update" => client
-            .user()
-            .legacy_update(String::from("manager4220"))
-            .await
-            .map(to_json),
-        "user.legacy_delete" => client
-            .user()
-            .legacy_delete(String::from("manager4220"))
-            .await
-            .map(to_json),
-        "user.legacy_get" => client
-            .user()
-            .legacy_get(String::from("manager4220"))
-            .await
-            .map(to_json),
-        "user.legacy_simple_list" => client.user().legacy_simple_list(100i64).await.map(to_json),
-        "user.legacy_dept_member_ids" => client
-            .user()
-            .legacy_dept_member_ids(100i64)
-            .await
-            .map(to_json),
-        "user.legacy_list_by_page" => client
-            .user()
-            .legacy_list_by_page(100i64, 0i64, 10i64)
-            .await
-            .map(to_json),
-        "user.legacy_list" => client
-            .user()
-            .legacy_list(100i64, 0i64, 10i64)
-            .await
-            .map(to_json),
-        "user.legacy_get_admins" => client.user().legacy_get_admins().await.map(to_json),
-        "user.create" => client
-            .user()
-            .create(
-                String::from("张三"),
-                String::from("13800000000"),
-                vec![100i64, 101i64],
-            )
-            .await
-            .map(to_json),
-        "user.update" => client
-            .user()
-            .update(String::from("manager4220"))
-            .await
-            .map(to_json),
-        "user.delete" => client
-            .user()
-            .delete(String::from("manager4220"))
-            .await
-            .map(to_json),
-        "user.get" => client
-            .user()
-            .get(String::from("manager4220"))
-            .await
-            .map(to_json),
-        "user.list" => client.user().list(100i64, 0i64, 10i64).await.map(to_json),
-        "user.list_ids" => client.user().list_ids(100i64).await.map(to_json),
-        "user.list_simple" => client
-            .user()
-            .list_simple(100i64, 0i64, 10i64)
-            .await
-            .map(to_json),
-        "user.list_admins" => client.user().list_admins().await.map(to_json),
-        "user.get_admin_scope" => client
-            .user()
-            .get_admin_scope(String::from("manager4220"))
-            .await
-            .map(to_json),
-        "user.list_inactive" => client
-            .user()
-            .list_inactive(String::from("20200818"), 0i64, 100i64)
-            .await
-            .map(to_json),
-        "user.legacy_get_user_info" => client
-            .user()
-            .legacy_get_user_info(crate::SecretString::from(
-                "4a2d4f1b0c2e3a8d9f7e6b5c1d0e2f3a",
-            ))
-            .await
-            .map(to_json),
-        "user.get_user_info" => client
-            .user()
-            .get_user_info(crate::SecretString::from(
-                "4a2d4f1b0c2e3a8d9f7e6b5c1d0e2f3a",
-            ))
-            .await
-            .map(to_json),
-        "user.legacy_get_by_mobile" => client
-            .user()
-            .legacy_get_by_mobile(String::from("13800000000"))
-            .await
-            .map(to_json),
-        "user.get_by_mobile" => client
-            .user()
-            .get_by_mobile(String::from("13800000000"), false)
-            .await
-            .map(to_json),
-        "user.legacy_get_userid_by_unionid" => client
-            .user()
-            .legacy_get_userid_by_unionid(String::from("iYi2GiPwt2ar8vSPJTUHiPQiEiE"))
-            .await
-            .map(to_json),
-        "user.get_by_unionid" => client
-            .user()
-            .get_by_unionid(String::from("iYi2GiPwt2ar8vSPJTUHiPQiEiE"))
-            .await
-            .map(to_json),
-        "user.legacy_org_user_count" => {
-            client.user().legacy_org_user_count(0i64).await.map(to_json)
-        }
-        "user.count" => client.user().count(false).await.map(to_json),
-        _ => return None,
-    })
+    Some(
+        match endpoint {
+            "auth.get_token" => {
+                client
+                    .auth()
+                    .get_token(
+                        String::from("dingxxxxxxxx"),
+                        crate::SecretString::from("example-secret"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "auth.get_token_by_corp_secret" => {
+                client
+                    .auth()
+                    .get_token_by_corp_secret(
+                        String::from("dingxxxxxxxx"),
+                        crate::SecretString::from("example-secret"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "auth.get_sso_token" => {
+                client
+                    .auth()
+                    .get_sso_token(
+                        String::from("dingxxxxxxxx"),
+                        crate::SecretString::from("example-secret"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "auth.get_sso_user_info" => {
+                client
+                    .auth()
+                    .get_sso_user_info(String::from("3a8b2c1d4e5f6a7b8c9d0e1f2a3b4c5d"))
+                    .await
+                    .map(to_json)
+            }
+            "auth.get_jsapi_ticket" => {
+                client
+                    .auth()
+                    .get_jsapi_ticket()
+                    .r#type(String::from("jsapi"))
+                    .await
+                    .map(to_json)
+            }
+            "department.legacy_create" => {
+                client
+                    .department()
+                    .legacy_create(String::from("研发部"), 1i64)
+                    .await
+                    .map(to_json)
+            }
+            "department.legacy_update" => {
+                client.department().legacy_update(100i64).await.map(to_json)
+            }
+            "department.legacy_delete" => {
+                client.department().legacy_delete(100i64).await.map(to_json)
+            }
+            "department.legacy_get" => {
+                client.department().legacy_get(100i64).await.map(to_json)
+            }
+            "department.legacy_list" => {
+                client.department().legacy_list().id(1i64).await.map(to_json)
+            }
+            "department.legacy_list_ids" => {
+                client.department().legacy_list_ids(1i64).await.map(to_json)
+            }
+            "department.legacy_list_parents_by_dept" => {
+                client
+                    .department()
+                    .legacy_list_parents_by_dept()
+                    .id(789i64)
+                    .await
+                    .map(to_json)
+            }
+            "department.legacy_list_parents_by_user" => {
+                client
+                    .department()
+                    .legacy_list_parents_by_user(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "department.create" => {
+                client
+                    .department()
+                    .create(String::from("产品部"), 1i64)
+                    .await
+                    .map(to_json)
+            }
+            "department.update" => client.department().update(100i64).await.map(to_json),
+            "department.delete" => client.department().delete(100i64).await.map(to_json),
+            "department.get" => client.department().get(100i64).await.map(to_json),
+            "department.list_sub" => {
+                client.department().list_sub().dept_id(1i64).await.map(to_json)
+            }
+            "department.list_sub_ids" => {
+                client.department().list_sub_ids(1i64).await.map(to_json)
+            }
+            "department.list_parents_by_dept" => {
+                client.department().list_parents_by_dept(789i64).await.map(to_json)
+            }
+            "department.list_parents_by_user" => {
+                client
+                    .department()
+                    .list_parents_by_user(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "user.legacy_create" => {
+                client
+                    .user()
+                    .legacy_create(
+                        String::from("张三"),
+                        String::from("13800000000"),
+                        vec![100i64],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "user.legacy_update" => {
+                client
+                    .user()
+                    .legacy_update(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "user.legacy_delete" => {
+                client
+                    .user()
+                    .legacy_delete(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "user.legacy_get" => {
+                client.user().legacy_get(String::from("manager4220")).await.map(to_json)
+            }
+            "user.legacy_simple_list" => {
+                client.user().legacy_simple_list(100i64).await.map(to_json)
+            }
+            "user.legacy_dept_member_ids" => {
+                client.user().legacy_dept_member_ids(100i64).await.map(to_json)
+            }
+            "user.legacy_list_by_page" => {
+                client.user().legacy_list_by_page(100i64, 0i64, 10i64).await.map(to_json)
+            }
+            "user.legacy_list" => {
+                client.user().legacy_list(100i64, 0i64, 10i64).await.map(to_json)
+            }
+            "user.legacy_get_admins" => {
+                client.user().legacy_get_admins().await.map(to_json)
+            }
+            "user.create" => {
+                client
+                    .user()
+                    .create(
+                        String::from("张三"),
+                        String::from("13800000000"),
+                        vec![100i64, 101i64],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "user.update" => {
+                client.user().update(String::from("manager4220")).await.map(to_json)
+            }
+            "user.delete" => {
+                client.user().delete(String::from("manager4220")).await.map(to_json)
+            }
+            "user.get" => {
+                client.user().get(String::from("manager4220")).await.map(to_json)
+            }
+            "user.list" => client.user().list(100i64, 0i64, 10i64).await.map(to_json),
+            "user.list_ids" => client.user().list_ids(100i64).await.map(to_json),
+            "user.list_simple" => {
+                client.user().list_simple(100i64, 0i64, 10i64).await.map(to_json)
+            }
+            "user.list_admins" => client.user().list_admins().await.map(to_json),
+            "user.get_admin_scope" => {
+                client
+                    .user()
+                    .get_admin_scope(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "user.list_inactive" => {
+                client
+                    .user()
+                    .list_inactive(String::from("20200818"), 0i64, 100i64)
+                    .await
+                    .map(to_json)
+            }
+            "user.legacy_get_user_info" => {
+                client
+                    .user()
+                    .legacy_get_user_info(
+                        crate::SecretString::from("4a2d4f1b0c2e3a8d9f7e6b5c1d0e2f3a"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "user.get_user_info" => {
+                client
+                    .user()
+                    .get_user_info(
+                        crate::SecretString::from("4a2d4f1b0c2e3a8d9f7e6b5c1d0e2f3a"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "user.legacy_get_by_mobile" => {
+                client
+                    .user()
+                    .legacy_get_by_mobile(String::from("13800000000"))
+                    .await
+                    .map(to_json)
+            }
+            "user.get_by_mobile" => {
+                client
+                    .user()
+                    .get_by_mobile(String::from("13800000000"), false)
+                    .await
+                    .map(to_json)
+            }
+            "user.legacy_get_userid_by_unionid" => {
+                client
+                    .user()
+                    .legacy_get_userid_by_unionid(
+                        String::from("iYi2GiPwt2ar8vSPJTUHiPQiEiE"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "user.get_by_unionid" => {
+                client
+                    .user()
+                    .get_by_unionid(String::from("iYi2GiPwt2ar8vSPJTUHiPQiEiE"))
+                    .await
+                    .map(to_json)
+            }
+            "user.legacy_org_user_count" => {
+                client.user().legacy_org_user_count(0i64).await.map(to_json)
+            }
+            "user.count" => client.user().count(false).await.map(to_json),
+            _ => return None,
+        },
+    )
 }
 fn to_json<T: serde::Serialize>(value: T) -> serde_json::Value {
     serde_json::to_value(value)
-        .unwrap_or_else(|e| serde_json::json!({ "conformance_serialize_error" : e.to_string() }))
+        .unwrap_or_else(|e| {
+            serde_json::json!({ "conformance_serialize_error" : e.to_string() })
+        })
 }

@@ -44,10 +44,7 @@ impl<'c> DepartmentApi<'c> {
         name: impl Into<String>,
         parentid: i64,
     ) -> crate::Call<'c, DepartmentLegacyCreateRequest> {
-        crate::Call::new(
-            self.client,
-            DepartmentLegacyCreateRequest::new(name, parentid),
-        )
+        crate::Call::new(self.client, DepartmentLegacyCreateRequest::new(name, parentid))
     }
     /// Update a department, legacy form (更新部门 · 旧版).
     ///
@@ -58,7 +55,10 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// Deprecated: legacy endpoint; use `update` instead
     #[deprecated(note = "legacy endpoint; use `update` instead")]
-    pub fn legacy_update(&self, id: i64) -> crate::Call<'c, DepartmentLegacyUpdateRequest> {
+    pub fn legacy_update(
+        &self,
+        id: i64,
+    ) -> crate::Call<'c, DepartmentLegacyUpdateRequest> {
         crate::Call::new(self.client, DepartmentLegacyUpdateRequest::new(id))
     }
     /// Delete a department, legacy form (删除部门 · 旧版).
@@ -70,7 +70,10 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// Deprecated: legacy endpoint; use `delete` instead
     #[deprecated(note = "legacy endpoint; use `delete` instead")]
-    pub fn legacy_delete(&self, id: i64) -> crate::Call<'c, DepartmentLegacyDeleteRequest> {
+    pub fn legacy_delete(
+        &self,
+        id: i64,
+    ) -> crate::Call<'c, DepartmentLegacyDeleteRequest> {
         crate::Call::new(self.client, DepartmentLegacyDeleteRequest::new(id))
     }
     /// Get a department's details, legacy form (获取部门详情 · 旧版).
@@ -100,7 +103,10 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// Deprecated: legacy endpoint; use `list_sub_ids` instead
     #[deprecated(note = "legacy endpoint; use `list_sub_ids` instead")]
-    pub fn legacy_list_ids(&self, id: i64) -> crate::Call<'c, DepartmentLegacyListIdsRequest> {
+    pub fn legacy_list_ids(
+        &self,
+        id: i64,
+    ) -> crate::Call<'c, DepartmentLegacyListIdsRequest> {
         crate::Call::new(self.client, DepartmentLegacyListIdsRequest::new(id))
     }
     /// List a department's parent path, legacy form (查询部门的所有上级父部门路径 · 旧版).
@@ -183,7 +189,10 @@ impl<'c> DepartmentApi<'c> {
     /// Direct children only; not limited by the app's contact scope.
     ///
     /// `POST /topapi/v2/department/listsubid` · the app's access token · idempotent (retried after a lost response)
-    pub fn list_sub_ids(&self, dept_id: i64) -> crate::Call<'c, DepartmentListSubIdsRequest> {
+    pub fn list_sub_ids(
+        &self,
+        dept_id: i64,
+    ) -> crate::Call<'c, DepartmentListSubIdsRequest> {
         crate::Call::new(self.client, DepartmentListSubIdsRequest::new(dept_id))
     }
     /// List a department's parent path (获取指定部门的所有父部门列表).
@@ -193,10 +202,7 @@ impl<'c> DepartmentApi<'c> {
         &self,
         dept_id: i64,
     ) -> crate::Call<'c, DepartmentListParentsByDeptRequest> {
-        crate::Call::new(
-            self.client,
-            DepartmentListParentsByDeptRequest::new(dept_id),
-        )
+        crate::Call::new(self.client, DepartmentListParentsByDeptRequest::new(dept_id))
     }
     /// List the parent paths of a user's departments (获取指定用户的所有父部门列表).
     ///
@@ -240,7 +246,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub id: Option<i64>,
     /// Sort order among siblings; smaller sorts first.
@@ -250,7 +256,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "order",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub order: Option<i64>,
     /// Create a department group chat (创建部门群); default false.
@@ -260,7 +266,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "createDeptGroup",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub create_dept_group: Option<bool>,
     /// Hide the department (隐藏本部门).
@@ -270,7 +276,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "deptHiding",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_hiding: Option<bool>,
     /// Department ids allowed to see the hidden department, `|`-separated, at most 200.
@@ -281,7 +287,7 @@ pub struct DepartmentLegacyCreateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser"
+        serialize_with = "crate::runtime::wire::pipe::ser",
     )]
     pub dept_permits: Vec<i64>,
     /// Userids allowed to see the hidden department, `|`-separated, at most 200.
@@ -292,7 +298,7 @@ pub struct DepartmentLegacyCreateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser"
+        serialize_with = "crate::runtime::wire::pipe::ser",
     )]
     pub user_permits: Vec<String>,
     /// Restrict the members' view of the contacts (限制本部门成员查看通讯录).
@@ -302,7 +308,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "outerDept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub outer_dept: Option<bool>,
     /// With `outerDept`, members see only their own department and its children.
@@ -312,7 +318,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "outerDeptOnlySelf",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub outer_dept_only_self: Option<bool>,
     /// Extra userids the members may see, `|`-separated, at most 200.
@@ -323,7 +329,7 @@ pub struct DepartmentLegacyCreateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser"
+        serialize_with = "crate::runtime::wire::pipe::ser",
     )]
     pub outer_permit_users: Vec<String>,
     /// Extra department ids the members may see, `|`-separated, at most 200.
@@ -334,7 +340,7 @@ pub struct DepartmentLegacyCreateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser"
+        serialize_with = "crate::runtime::wire::pipe::ser",
     )]
     pub outer_permit_depts: Vec<i64>,
     /// Developer mapping key (部门标识字段).
@@ -344,7 +350,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "sourceIdentifier",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub source_identifier: Option<String>,
     /// Approve join requests automatically (D only).
@@ -354,7 +360,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "autoApproveApply",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub auto_approve_apply: Option<bool>,
     /// Budget flag - use the parent department's balance first.
@@ -364,7 +370,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "parentBalanceFirst",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub parent_balance_first: Option<bool>,
     /// Budget flag - share the balance.
@@ -374,7 +380,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "shareBalance",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub share_balance: Option<bool>,
     /// Custom fields (扩展字段) as JSON text (D only).
@@ -385,7 +391,7 @@ pub struct DepartmentLegacyCreateRequest {
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser"
+        serialize_with = "crate::runtime::wire::json_text::ser",
     )]
     pub ext: Option<serde_json::Value>,
     /// Deprecated misspelled alias of `deptPermits` (J).
@@ -396,7 +402,7 @@ pub struct DepartmentLegacyCreateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser"
+        serialize_with = "crate::runtime::wire::pipe::ser",
     )]
     pub dept_perimits: Vec<i64>,
     /// Deprecated misspelled alias of `userPermits` (J).
@@ -407,7 +413,7 @@ pub struct DepartmentLegacyCreateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser"
+        serialize_with = "crate::runtime::wire::pipe::ser",
     )]
     pub user_perimits: Vec<String>,
 }
@@ -664,7 +670,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub name: Option<String>,
     /// New parent department id; sent as a numeric string by J.
@@ -674,7 +680,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "parentid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub parentid: Option<i64>,
     /// Sort order among siblings; smaller sorts first.
@@ -684,7 +690,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "order",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub order: Option<i64>,
     /// Language of the call: `zh_CN` (default) or `en_US`.
@@ -694,7 +700,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "lang",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub lang: Option<String>,
     /// Developer mapping key (部门标识字段).
@@ -704,7 +710,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "sourceIdentifier",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub source_identifier: Option<String>,
     /// Create a department group chat (创建部门群).
@@ -714,7 +720,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "createDeptGroup",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub create_dept_group: Option<bool>,
     /// New members join the department group automatically.
@@ -724,7 +730,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "autoAddUser",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub auto_add_user: Option<bool>,
     /// Approve join requests automatically.
@@ -734,7 +740,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "autoApproveApply",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub auto_approve_apply: Option<bool>,
     /// Hide the department (隐藏本部门).
@@ -744,7 +750,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "deptHiding",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_hiding: Option<bool>,
     /// Department ids allowed to see the hidden department, `|`-separated, at most 200.
@@ -755,7 +761,7 @@ pub struct DepartmentLegacyUpdateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser"
+        serialize_with = "crate::runtime::wire::pipe::ser",
     )]
     pub dept_permits: Vec<i64>,
     /// Userids allowed to see the hidden department, `|`-separated, at most 200.
@@ -766,7 +772,7 @@ pub struct DepartmentLegacyUpdateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser"
+        serialize_with = "crate::runtime::wire::pipe::ser",
     )]
     pub user_permits: Vec<String>,
     /// Restrict the members' view of the contacts (限制本部门成员查看通讯录).
@@ -776,7 +782,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "outerDept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub outer_dept: Option<bool>,
     /// With `outerDept`, members see only their own department and its children.
@@ -786,7 +792,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "outerDeptOnlySelf",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub outer_dept_only_self: Option<bool>,
     /// Extra userids the members may see, `|`-separated, at most 200.
@@ -797,7 +803,7 @@ pub struct DepartmentLegacyUpdateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser"
+        serialize_with = "crate::runtime::wire::pipe::ser",
     )]
     pub outer_permit_users: Vec<String>,
     /// Extra department ids the members may see, `|`-separated, at most 200.
@@ -808,7 +814,7 @@ pub struct DepartmentLegacyUpdateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser"
+        serialize_with = "crate::runtime::wire::pipe::ser",
     )]
     pub outer_permit_depts: Vec<i64>,
     /// Userids of the department managers (部门主管), `|`-separated.
@@ -819,7 +825,7 @@ pub struct DepartmentLegacyUpdateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser"
+        serialize_with = "crate::runtime::wire::pipe::ser",
     )]
     pub dept_manager_userid_list: Vec<String>,
     /// Userid of the department group's owner (企业群群主).
@@ -829,7 +835,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "orgDeptOwner",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub org_dept_owner: Option<String>,
     /// The department group includes sub-department members.
@@ -839,7 +845,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "groupContainSubDept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub group_contain_sub_dept: Option<bool>,
     /// The department group includes members of outer departments.
@@ -849,7 +855,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "groupContainOuterDept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub group_contain_outer_dept: Option<bool>,
     /// The department group includes members of hidden departments.
@@ -859,7 +865,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "groupContainHiddenDept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub group_contain_hidden_dept: Option<bool>,
     /// Custom fields (扩展字段) as JSON text (D only).
@@ -870,7 +876,7 @@ pub struct DepartmentLegacyUpdateRequest {
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser"
+        serialize_with = "crate::runtime::wire::json_text::ser",
     )]
     pub ext: Option<serde_json::Value>,
 }
@@ -979,7 +985,10 @@ impl DepartmentLegacyUpdateRequest {
         self
     }
     /// Sets `dept_manager_userid_list`: Userids of the department managers (部门主管), `|`-separated.
-    pub fn dept_manager_userid_list(mut self, dept_manager_userid_list: Vec<String>) -> Self {
+    pub fn dept_manager_userid_list(
+        mut self,
+        dept_manager_userid_list: Vec<String>,
+    ) -> Self {
         self.dept_manager_userid_list = dept_manager_userid_list;
         self
     }
@@ -1105,7 +1114,10 @@ impl<'c> crate::Call<'c, DepartmentLegacyUpdateRequest> {
         self.map(|r| r.outer_permit_depts(outer_permit_depts))
     }
     /// Sets `dept_manager_userid_list`: Userids of the department managers (部门主管), `|`-separated.
-    pub fn dept_manager_userid_list(self, dept_manager_userid_list: Vec<String>) -> Self {
+    pub fn dept_manager_userid_list(
+        self,
+        dept_manager_userid_list: Vec<String>,
+    ) -> Self {
         self.map(|r| r.dept_manager_userid_list(dept_manager_userid_list))
     }
     /// Sets `org_dept_owner`: Userid of the department group's owner (企业群群主).
@@ -1438,9 +1450,7 @@ impl DepartmentLegacyListParentsByUserRequest {
     /// Creates a value from its required fields (`user_id`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(user_id: impl Into<String>) -> Self {
-        Self {
-            user_id: user_id.into(),
-        }
+        Self { user_id: user_id.into() }
     }
 }
 impl rt::Endpoint for DepartmentLegacyListParentsByUserRequest {
@@ -1487,7 +1497,7 @@ pub struct DepartmentCreateRequest {
         rename = "hide_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub hide_dept: Option<bool>,
     /// Department ids allowed to see the hidden department; used with `hide_dept`. D allows 50, J 200; the larger is enforced.
@@ -1498,7 +1508,7 @@ pub struct DepartmentCreateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser"
+        serialize_with = "crate::runtime::wire::comma::ser",
     )]
     pub dept_permits: Vec<i64>,
     /// Userids allowed to see the hidden department; used with `hide_dept`. D allows 50, J 200; the larger is enforced.
@@ -1509,7 +1519,7 @@ pub struct DepartmentCreateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser"
+        serialize_with = "crate::runtime::wire::comma::ser",
     )]
     pub user_permits: Vec<String>,
     /// Restrict the members' view of the contacts (限制本部门成员查看通讯录).
@@ -1519,7 +1529,7 @@ pub struct DepartmentCreateRequest {
         rename = "outer_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub outer_dept: Option<bool>,
     /// With `outer_dept`, members see only their own department and its children.
@@ -1529,7 +1539,7 @@ pub struct DepartmentCreateRequest {
         rename = "outer_dept_only_self",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub outer_dept_only_self: Option<bool>,
     /// Extra userids the members may see. D allows 50, J 200; the larger is enforced.
@@ -1540,7 +1550,7 @@ pub struct DepartmentCreateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser"
+        serialize_with = "crate::runtime::wire::comma::ser",
     )]
     pub outer_permit_users: Vec<String>,
     /// Extra department ids the members may see. D allows 50, J 200; the larger is enforced.
@@ -1551,7 +1561,7 @@ pub struct DepartmentCreateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser"
+        serialize_with = "crate::runtime::wire::comma::ser",
     )]
     pub outer_permit_depts: Vec<i64>,
     /// Create a department group chat (创建部门群).
@@ -1561,7 +1571,7 @@ pub struct DepartmentCreateRequest {
         rename = "create_dept_group",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub create_dept_group: Option<bool>,
     /// Approve join requests automatically.
@@ -1571,7 +1581,7 @@ pub struct DepartmentCreateRequest {
         rename = "auto_approve_apply",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub auto_approve_apply: Option<bool>,
     /// Sort order among siblings (排序值).
@@ -1581,7 +1591,7 @@ pub struct DepartmentCreateRequest {
         rename = "order",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub order: Option<i64>,
     /// Developer mapping key (部门标识字段).
@@ -1591,7 +1601,7 @@ pub struct DepartmentCreateRequest {
         rename = "source_identifier",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub source_identifier: Option<String>,
     /// Department description (部门简介), at most 255 characters (J only).
@@ -1601,7 +1611,7 @@ pub struct DepartmentCreateRequest {
         rename = "brief",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub brief: Option<String>,
     /// Department telephone (部门电话), at most 50 characters (J only).
@@ -1611,7 +1621,7 @@ pub struct DepartmentCreateRequest {
         rename = "telephone",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub telephone: Option<String>,
     /// Custom fields (扩展字段) as JSON text (J only).
@@ -1622,7 +1632,7 @@ pub struct DepartmentCreateRequest {
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser"
+        serialize_with = "crate::runtime::wire::json_text::ser",
     )]
     pub extension: Option<serde_json::Value>,
 }
@@ -1759,7 +1769,11 @@ impl rt::Endpoint for DepartmentCreateRequest {
             rt::check_max_len("brief", rt::Scalar::to_text(v).chars().count(), 255u64)?;
         }
         if let Some(v) = &self.telephone {
-            rt::check_max_len("telephone", rt::Scalar::to_text(v).chars().count(), 50u64)?;
+            rt::check_max_len(
+                "telephone",
+                rt::Scalar::to_text(v).chars().count(),
+                50u64,
+            )?;
         }
         Ok(())
     }
@@ -1845,7 +1859,7 @@ pub struct DepartmentUpdateRequest {
         rename = "parent_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub parent_id: Option<i64>,
     /// New department name (部门名称), at most 64 characters, without `-`, `，` or `,`.
@@ -1855,7 +1869,7 @@ pub struct DepartmentUpdateRequest {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Sort order among siblings (排序值).
@@ -1865,7 +1879,7 @@ pub struct DepartmentUpdateRequest {
         rename = "order",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub order: Option<i64>,
     /// Developer mapping key (部门标识字段).
@@ -1875,7 +1889,7 @@ pub struct DepartmentUpdateRequest {
         rename = "source_identifier",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub source_identifier: Option<String>,
     /// Hide the department (隐藏本部门).
@@ -1885,7 +1899,7 @@ pub struct DepartmentUpdateRequest {
         rename = "hide_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub hide_dept: Option<bool>,
     /// Department ids allowed to see the hidden department. D allows 50 together with `user_permits`, J 200 each; the larger is enforced.
@@ -1896,7 +1910,7 @@ pub struct DepartmentUpdateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser"
+        serialize_with = "crate::runtime::wire::comma::ser",
     )]
     pub dept_permits: Vec<i64>,
     /// Userids allowed to see the hidden department. D allows 50 together with `dept_permits`, J 200 each; the larger is enforced.
@@ -1907,7 +1921,7 @@ pub struct DepartmentUpdateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser"
+        serialize_with = "crate::runtime::wire::comma::ser",
     )]
     pub user_permits: Vec<String>,
     /// Create a department group chat (创建部门群).
@@ -1917,7 +1931,7 @@ pub struct DepartmentUpdateRequest {
         rename = "create_dept_group",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub create_dept_group: Option<bool>,
     /// New members join the department group automatically.
@@ -1927,7 +1941,7 @@ pub struct DepartmentUpdateRequest {
         rename = "auto_add_user",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub auto_add_user: Option<bool>,
     /// Approve join requests automatically.
@@ -1937,7 +1951,7 @@ pub struct DepartmentUpdateRequest {
         rename = "auto_approve_apply",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub auto_approve_apply: Option<bool>,
     /// Restrict the members' view of the contacts (限制本部门成员查看通讯录).
@@ -1947,7 +1961,7 @@ pub struct DepartmentUpdateRequest {
         rename = "outer_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub outer_dept: Option<bool>,
     /// With `outer_dept`, members see only their own department and its children.
@@ -1957,7 +1971,7 @@ pub struct DepartmentUpdateRequest {
         rename = "outer_dept_only_self",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub outer_dept_only_self: Option<bool>,
     /// Extra userids the members may see. D allows 50, J 200; the larger is enforced.
@@ -1968,7 +1982,7 @@ pub struct DepartmentUpdateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser"
+        serialize_with = "crate::runtime::wire::comma::ser",
     )]
     pub outer_permit_users: Vec<String>,
     /// Extra department ids the members may see. D allows 50, J 200; the larger is enforced.
@@ -1979,7 +1993,7 @@ pub struct DepartmentUpdateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser"
+        serialize_with = "crate::runtime::wire::comma::ser",
     )]
     pub outer_permit_depts: Vec<i64>,
     /// Language of the call: `zh_CN` (default) or `en_US`.
@@ -1989,7 +2003,7 @@ pub struct DepartmentUpdateRequest {
         rename = "language",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub language: Option<String>,
     /// Userids of the department managers (部门主管); they must belong to the department.
@@ -2000,7 +2014,7 @@ pub struct DepartmentUpdateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser"
+        serialize_with = "crate::runtime::wire::comma::ser",
     )]
     pub dept_manager_userid_list: Vec<String>,
     /// The department group includes sub-department members.
@@ -2010,7 +2024,7 @@ pub struct DepartmentUpdateRequest {
         rename = "group_contain_sub_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub group_contain_sub_dept: Option<bool>,
     /// The department group includes members of outer departments.
@@ -2020,7 +2034,7 @@ pub struct DepartmentUpdateRequest {
         rename = "group_contain_outer_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub group_contain_outer_dept: Option<bool>,
     /// The department group includes members of hidden departments.
@@ -2030,7 +2044,7 @@ pub struct DepartmentUpdateRequest {
         rename = "group_contain_hidden_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub group_contain_hidden_dept: Option<bool>,
     /// Userid of the department group's owner (企业群群主); must be in the department.
@@ -2040,7 +2054,7 @@ pub struct DepartmentUpdateRequest {
         rename = "org_dept_owner",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub org_dept_owner: Option<String>,
     /// Fields to clear even when empty; currently only `dept_manager_userid_list` can be force-cleared.
@@ -2051,7 +2065,7 @@ pub struct DepartmentUpdateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser"
+        serialize_with = "crate::runtime::wire::comma::ser",
     )]
     pub force_update_fields: Vec<String>,
     /// Department code (部门编码), at most 30 characters; settable only here (D only).
@@ -2061,7 +2075,7 @@ pub struct DepartmentUpdateRequest {
         rename = "code",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub code: Option<String>,
     /// Department description (部门简介), at most 255 characters as on create (J only).
@@ -2071,7 +2085,7 @@ pub struct DepartmentUpdateRequest {
         rename = "brief",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub brief: Option<String>,
     /// Department telephone (部门电话), at most 50 characters as on create (J only).
@@ -2081,7 +2095,7 @@ pub struct DepartmentUpdateRequest {
         rename = "telephone",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub telephone: Option<String>,
     /// Custom fields (扩展字段) as JSON text (J only).
@@ -2092,7 +2106,7 @@ pub struct DepartmentUpdateRequest {
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser"
+        serialize_with = "crate::runtime::wire::json_text::ser",
     )]
     pub extension: Option<serde_json::Value>,
 }
@@ -2205,7 +2219,10 @@ impl DepartmentUpdateRequest {
         self
     }
     /// Sets `dept_manager_userid_list`: Userids of the department managers (部门主管); they must belong to the department.
-    pub fn dept_manager_userid_list(mut self, dept_manager_userid_list: Vec<String>) -> Self {
+    pub fn dept_manager_userid_list(
+        mut self,
+        dept_manager_userid_list: Vec<String>,
+    ) -> Self {
         self.dept_manager_userid_list = dept_manager_userid_list;
         self
     }
@@ -2296,7 +2313,11 @@ impl rt::Endpoint for DepartmentUpdateRequest {
             rt::check_max_len("brief", rt::Scalar::to_text(v).chars().count(), 255u64)?;
         }
         if let Some(v) = &self.telephone {
-            rt::check_max_len("telephone", rt::Scalar::to_text(v).chars().count(), 50u64)?;
+            rt::check_max_len(
+                "telephone",
+                rt::Scalar::to_text(v).chars().count(),
+                50u64,
+            )?;
         }
         Ok(())
     }
@@ -2363,7 +2384,10 @@ impl<'c> crate::Call<'c, DepartmentUpdateRequest> {
         self.map(|r| r.language(language))
     }
     /// Sets `dept_manager_userid_list`: Userids of the department managers (部门主管); they must belong to the department.
-    pub fn dept_manager_userid_list(self, dept_manager_userid_list: Vec<String>) -> Self {
+    pub fn dept_manager_userid_list(
+        self,
+        dept_manager_userid_list: Vec<String>,
+    ) -> Self {
         self.map(|r| r.dept_manager_userid_list(dept_manager_userid_list))
     }
     /// Sets `group_contain_sub_dept`: The department group includes sub-department members.
@@ -2465,7 +2489,7 @@ pub struct DepartmentGetRequest {
         rename = "language",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub language: Option<String>,
 }
@@ -2522,7 +2546,7 @@ pub struct DepartmentListSubRequest {
         rename = "dept_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_id: Option<i64>,
     /// Language of the answer: `zh_CN` (default) or `en_US`.
@@ -2532,7 +2556,7 @@ pub struct DepartmentListSubRequest {
         rename = "language",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub language: Option<String>,
 }
@@ -2677,9 +2701,7 @@ impl DepartmentListParentsByUserRequest {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(userid: impl Into<String>) -> Self {
-        Self {
-            userid: userid.into(),
-        }
+        Self { userid: userid.into() }
     }
 }
 impl rt::Endpoint for DepartmentListParentsByUserRequest {
@@ -2719,7 +2741,7 @@ pub struct DeptLegacyDetail {
         rename = "order",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub order: Option<i64>,
     /// Parent department id (父部门ID); not returned to third-party apps.
@@ -2729,7 +2751,7 @@ pub struct DeptLegacyDetail {
         rename = "parentid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub parentid: Option<i64>,
     /// Developer mapping key (部门标识字段).
@@ -2739,7 +2761,7 @@ pub struct DeptLegacyDetail {
         rename = "sourceIdentifier",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub source_identifier: Option<String>,
     /// Whether a department group chat exists (是否同步创建企业群).
@@ -2749,7 +2771,7 @@ pub struct DeptLegacyDetail {
         rename = "createDeptGroup",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub create_dept_group: Option<bool>,
     /// Whether new members join the department group automatically.
@@ -2759,7 +2781,7 @@ pub struct DeptLegacyDetail {
         rename = "autoAddUser",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub auto_add_user: Option<bool>,
     /// Whether join requests are approved automatically (D only).
@@ -2769,7 +2791,7 @@ pub struct DeptLegacyDetail {
         rename = "autoApproveApply",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub auto_approve_apply: Option<bool>,
     /// Whether the department group includes sub-department members.
@@ -2779,7 +2801,7 @@ pub struct DeptLegacyDetail {
         rename = "groupContainSubDept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub group_contain_sub_dept: Option<bool>,
     /// Userid of the department group's owner (企业群群主).
@@ -2789,7 +2811,7 @@ pub struct DeptLegacyDetail {
         rename = "orgDeptOwner",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub org_dept_owner: Option<String>,
     /// Chat id of the department group (部门群ID) (D only).
@@ -2799,7 +2821,7 @@ pub struct DeptLegacyDetail {
         rename = "deptGroupChatId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_group_chat_id: Option<String>,
     /// Userids of the department managers (部门主管), `|`-separated.
@@ -2810,7 +2832,7 @@ pub struct DeptLegacyDetail {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser"
+        serialize_with = "crate::runtime::wire::pipe::ser",
     )]
     pub dept_manager_userid_list: Vec<String>,
     /// Whether members' view of the contacts is restricted (限制本部门成员查看通讯录).
@@ -2820,7 +2842,7 @@ pub struct DeptLegacyDetail {
         rename = "outerDept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub outer_dept: Option<bool>,
     /// Extra userids the members may see, `|`-separated.
@@ -2831,7 +2853,7 @@ pub struct DeptLegacyDetail {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser"
+        serialize_with = "crate::runtime::wire::pipe::ser",
     )]
     pub outer_permit_users: Vec<String>,
     /// Extra department ids the members may see, `|`-separated.
@@ -2842,7 +2864,7 @@ pub struct DeptLegacyDetail {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser"
+        serialize_with = "crate::runtime::wire::pipe::ser",
     )]
     pub outer_permit_depts: Vec<i64>,
     /// Whether the department is hidden (隐藏本部门).
@@ -2852,7 +2874,7 @@ pub struct DeptLegacyDetail {
         rename = "deptHiding",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_hiding: Option<bool>,
     /// Department ids allowed to see the hidden department, `|`-separated.
@@ -2863,7 +2885,7 @@ pub struct DeptLegacyDetail {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser"
+        serialize_with = "crate::runtime::wire::pipe::ser",
     )]
     pub dept_permits: Vec<i64>,
     /// Userids allowed to see the hidden department, `|`-separated.
@@ -2874,7 +2896,7 @@ pub struct DeptLegacyDetail {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser"
+        serialize_with = "crate::runtime::wire::pipe::ser",
     )]
     pub user_permits: Vec<String>,
     /// Legacy misspelled duplicate of `deptPermits` (still returned).
@@ -2885,7 +2907,7 @@ pub struct DeptLegacyDetail {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser"
+        serialize_with = "crate::runtime::wire::pipe::ser",
     )]
     pub dept_perimits: Vec<i64>,
     /// Legacy misspelled duplicate of `userPermits` (still returned).
@@ -2896,7 +2918,7 @@ pub struct DeptLegacyDetail {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser"
+        serialize_with = "crate::runtime::wire::pipe::ser",
     )]
     pub user_perimits: Vec<String>,
     /// Whether the department comes from a union organisation (关联组织) (J).
@@ -2906,7 +2928,7 @@ pub struct DeptLegacyDetail {
         rename = "isFromUnionOrg",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_from_union_org: Option<bool>,
 }
@@ -2984,7 +3006,10 @@ impl DeptLegacyDetail {
         self
     }
     /// Sets `dept_manager_userid_list`: Userids of the department managers (部门主管), `|`-separated.
-    pub fn dept_manager_userid_list(mut self, dept_manager_userid_list: Vec<String>) -> Self {
+    pub fn dept_manager_userid_list(
+        mut self,
+        dept_manager_userid_list: Vec<String>,
+    ) -> Self {
         self.dept_manager_userid_list = dept_manager_userid_list;
         self
     }
@@ -3060,7 +3085,7 @@ pub struct DeptLegacyBrief {
         rename = "parentid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub parentid: Option<i64>,
     /// Whether a department group chat exists (是否同步创建企业群).
@@ -3070,7 +3095,7 @@ pub struct DeptLegacyBrief {
         rename = "createDeptGroup",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub create_dept_group: Option<bool>,
     /// Whether new members join the department group automatically.
@@ -3080,7 +3105,7 @@ pub struct DeptLegacyBrief {
         rename = "autoAddUser",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub auto_add_user: Option<bool>,
     /// Developer mapping key (部门标识字段); only present when set.
@@ -3090,7 +3115,7 @@ pub struct DeptLegacyBrief {
         rename = "sourceIdentifier",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub source_identifier: Option<String>,
     /// Whether the department comes from a union organisation (关联组织) (J).
@@ -3100,7 +3125,7 @@ pub struct DeptLegacyBrief {
         rename = "isFromUnionOrg",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_from_union_org: Option<bool>,
 }
@@ -3162,7 +3187,7 @@ pub struct DeptUnionExt {
         alias = "corpId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub corp_id: Option<String>,
     /// Department id inside the linked organisation.
@@ -3173,7 +3198,7 @@ pub struct DeptUnionExt {
         alias = "deptId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_id: Option<i64>,
 }
@@ -3223,7 +3248,7 @@ pub struct DeptDetail {
         rename = "parent_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub parent_id: Option<i64>,
     /// Sort order among siblings (排序值).
@@ -3233,7 +3258,7 @@ pub struct DeptDetail {
         rename = "order",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub order: Option<i64>,
     /// Developer mapping key (部门标识字段); not returned to third-party apps.
@@ -3243,7 +3268,7 @@ pub struct DeptDetail {
         rename = "source_identifier",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub source_identifier: Option<String>,
     /// Whether a department group chat exists (是否同步创建企业群).
@@ -3253,7 +3278,7 @@ pub struct DeptDetail {
         rename = "create_dept_group",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub create_dept_group: Option<bool>,
     /// Whether new members join the department group automatically.
@@ -3263,7 +3288,7 @@ pub struct DeptDetail {
         rename = "auto_add_user",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub auto_add_user: Option<bool>,
     /// Whether join requests are approved automatically.
@@ -3273,7 +3298,7 @@ pub struct DeptDetail {
         rename = "auto_approve_apply",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub auto_approve_apply: Option<bool>,
     /// Whether the department group includes sub-department members.
@@ -3283,7 +3308,7 @@ pub struct DeptDetail {
         rename = "group_contain_sub_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub group_contain_sub_dept: Option<bool>,
     /// Chat id of the department group (部门群ID).
@@ -3293,7 +3318,7 @@ pub struct DeptDetail {
         rename = "dept_group_chat_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_group_chat_id: Option<String>,
     /// Userid of the department group's owner (企业群群主).
@@ -3303,7 +3328,7 @@ pub struct DeptDetail {
         rename = "org_dept_owner",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub org_dept_owner: Option<String>,
     /// Userids of the department managers (部门主管).
@@ -3313,7 +3338,7 @@ pub struct DeptDetail {
         rename = "dept_manager_userid_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_manager_userid_list: Vec<String>,
     /// Whether members' view of the contacts is restricted (限制本部门成员查看通讯录).
@@ -3323,7 +3348,7 @@ pub struct DeptDetail {
         rename = "outer_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub outer_dept: Option<bool>,
     /// Extra department ids the members may see; only when `outer_dept` is true.
@@ -3333,7 +3358,7 @@ pub struct DeptDetail {
         rename = "outer_permit_depts",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub outer_permit_depts: Vec<i64>,
     /// Extra userids the members may see; only when `outer_dept` is true.
@@ -3343,7 +3368,7 @@ pub struct DeptDetail {
         rename = "outer_permit_users",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub outer_permit_users: Vec<String>,
     /// Whether the department is hidden (隐藏本部门).
@@ -3353,7 +3378,7 @@ pub struct DeptDetail {
         rename = "hide_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub hide_dept: Option<bool>,
     /// Department ids allowed to see the hidden department; only when `hide_dept` is true.
@@ -3363,7 +3388,7 @@ pub struct DeptDetail {
         rename = "dept_permits",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_permits: Vec<i64>,
     /// Userids allowed to see the hidden department; only when `hide_dept` is true.
@@ -3373,7 +3398,7 @@ pub struct DeptDetail {
         rename = "user_permits",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub user_permits: Vec<String>,
     /// Education department type (部门类型): `campus`, `period`, `grade` or `class`.
@@ -3383,7 +3408,7 @@ pub struct DeptDetail {
         rename = "tags",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub tags: Option<String>,
     /// Whether the department comes from a union organisation (关联组织).
@@ -3393,7 +3418,7 @@ pub struct DeptDetail {
         rename = "from_union_org",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub from_union_org: Option<bool>,
     /// Department code (部门编码); only after being set through `update` (D only).
@@ -3403,7 +3428,7 @@ pub struct DeptDetail {
         rename = "code",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub code: Option<String>,
     /// Number of members including sub-departments (部门人数) (D only).
@@ -3413,7 +3438,7 @@ pub struct DeptDetail {
         rename = "member_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub member_count: Option<i64>,
     /// Number of members excluding sub-departments (D only).
@@ -3423,7 +3448,7 @@ pub struct DeptDetail {
         rename = "owning_member_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub owning_member_count: Option<i64>,
     /// Link to a union organisation's department (D only).
@@ -3433,7 +3458,7 @@ pub struct DeptDetail {
         rename = "union_dept_ext",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub union_dept_ext: Option<DeptUnionExt>,
     /// Department description (部门简介) (J only).
@@ -3443,7 +3468,7 @@ pub struct DeptDetail {
         rename = "brief",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub brief: Option<String>,
     /// Department telephone (部门电话) (J only).
@@ -3453,7 +3478,7 @@ pub struct DeptDetail {
         rename = "telephone",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub telephone: Option<String>,
     /// Custom fields as JSON text (扩展字段); the wire name is misspelled (J only).
@@ -3463,7 +3488,7 @@ pub struct DeptDetail {
         rename = "extention",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub extention: Option<String>,
 }
@@ -3547,7 +3572,10 @@ impl DeptDetail {
         self
     }
     /// Sets `dept_manager_userid_list`: Userids of the department managers (部门主管).
-    pub fn dept_manager_userid_list(mut self, dept_manager_userid_list: Vec<String>) -> Self {
+    pub fn dept_manager_userid_list(
+        mut self,
+        dept_manager_userid_list: Vec<String>,
+    ) -> Self {
         self.dept_manager_userid_list = dept_manager_userid_list;
         self
     }
@@ -3653,7 +3681,7 @@ pub struct DeptBrief {
         rename = "parent_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub parent_id: Option<i64>,
     /// Whether a department group chat exists (是否同步创建企业群).
@@ -3663,7 +3691,7 @@ pub struct DeptBrief {
         rename = "create_dept_group",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub create_dept_group: Option<bool>,
     /// Whether new members join the department group automatically.
@@ -3673,7 +3701,7 @@ pub struct DeptBrief {
         rename = "auto_add_user",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub auto_add_user: Option<bool>,
     /// Developer mapping key (部门标识字段) (J).
@@ -3683,7 +3711,7 @@ pub struct DeptBrief {
         rename = "source_identifier",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub source_identifier: Option<String>,
     /// Whether the department comes from a union organisation (关联组织) (J).
@@ -3693,7 +3721,7 @@ pub struct DeptBrief {
         rename = "from_union_org",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub from_union_org: Option<bool>,
     /// Education department type (部门类型): `campus`, `period`, `grade` or `class` (J).
@@ -3703,7 +3731,7 @@ pub struct DeptBrief {
         rename = "tags",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub tags: Option<String>,
     /// Custom fields as JSON text (扩展字段) (J).
@@ -3713,7 +3741,7 @@ pub struct DeptBrief {
         rename = "ext",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub ext: Option<String>,
 }
@@ -3785,7 +3813,7 @@ pub struct DeptParentPath {
         rename = "parent_dept_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub parent_dept_id_list: Vec<i64>,
 }
@@ -3841,7 +3869,7 @@ pub struct DepartmentLegacyUpdateResponse {
         rename = "id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub id: Option<i64>,
 }
@@ -3873,7 +3901,7 @@ pub struct DepartmentLegacyListResponse {
         rename = "department",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub department: Vec<DeptLegacyBrief>,
 }
@@ -3907,7 +3935,7 @@ pub struct DepartmentLegacyListIdsResponse {
         rename = "sub_dept_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub sub_dept_id_list: Vec<i64>,
 }
@@ -3941,7 +3969,7 @@ pub struct DepartmentLegacyListParentsByDeptResponse {
         rename = "parentIds",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub parent_ids: Vec<i64>,
 }
@@ -3975,7 +4003,7 @@ pub struct DepartmentLegacyListParentsByUserResponse {
         rename = "department",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub department: Vec<Vec<i64>>,
 }
@@ -4031,7 +4059,7 @@ pub struct DepartmentListSubIdsResponse {
         rename = "dept_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_id_list: Vec<i64>,
 }
@@ -4065,7 +4093,7 @@ pub struct DepartmentListParentsByDeptResponse {
         rename = "parent_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub parent_id_list: Vec<i64>,
 }
@@ -4099,7 +4127,7 @@ pub struct DepartmentListParentsByUserResponse {
         rename = "parent_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub parent_list: Vec<DeptParentPath>,
 }

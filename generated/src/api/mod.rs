@@ -5,10 +5,10 @@
 //! types and its handle (`client.<area>()`).
 /// Access tokens, admin-console SSO and the JSAPI ticket (身份验证 · 凭证).
 pub mod auth;
-#[cfg(feature = "conformance")]
-#[doc(hidden)]
-pub mod conformance;
 /// Departments of the organisation (通讯录 · 部门管理): create, update, delete, details, sub-departments
 pub mod department;
 /// Users of the organisation (通讯录 · 用户): create, update, delete and read users, list the
 pub mod user;
+#[cfg(feature = "conformance")]
+#[doc(hidden)]
+pub mod conformance;

@@ -93,7 +93,10 @@ impl<'c> UserApi<'c> {
     ///
     /// Deprecated: legacy endpoint; use `get` instead
     #[deprecated(note = "legacy endpoint; use `get` instead")]
-    pub fn legacy_get(&self, userid: impl Into<String>) -> crate::Call<'c, UserLegacyGetRequest> {
+    pub fn legacy_get(
+        &self,
+        userid: impl Into<String>,
+    ) -> crate::Call<'c, UserLegacyGetRequest> {
         crate::Call::new(self.client, UserLegacyGetRequest::new(userid))
     }
     /// List a department's users, id and name (获取部门用户) — legacy.
@@ -186,10 +189,7 @@ impl<'c> UserApi<'c> {
         mobile: impl Into<String>,
         dept_id_list: Vec<i64>,
     ) -> crate::Call<'c, UserCreateRequest> {
-        crate::Call::new(
-            self.client,
-            UserCreateRequest::new(name, mobile, dept_id_list),
-        )
+        crate::Call::new(self.client, UserCreateRequest::new(name, mobile, dept_id_list))
     }
     /// Update a user (更新用户信息).
     ///
@@ -199,7 +199,10 @@ impl<'c> UserApi<'c> {
     /// (the stricter value is used).
     ///
     /// `POST /topapi/v2/user/update` · the app's access token · not idempotent (never retried once sent)
-    pub fn update(&self, userid: impl Into<String>) -> crate::Call<'c, UserUpdateRequest> {
+    pub fn update(
+        &self,
+        userid: impl Into<String>,
+    ) -> crate::Call<'c, UserUpdateRequest> {
         crate::Call::new(self.client, UserUpdateRequest::new(userid))
     }
     /// Delete a user (删除用户).
@@ -208,7 +211,10 @@ impl<'c> UserApi<'c> {
     /// 400002, -1.
     ///
     /// `POST /topapi/v2/user/delete` · the app's access token · not idempotent (never retried once sent)
-    pub fn delete(&self, userid: impl Into<String>) -> crate::Call<'c, UserDeleteRequest> {
+    pub fn delete(
+        &self,
+        userid: impl Into<String>,
+    ) -> crate::Call<'c, UserDeleteRequest> {
         crate::Call::new(self.client, UserDeleteRequest::new(userid))
     }
     /// Get a user's details (查询用户详情).
@@ -225,7 +231,12 @@ impl<'c> UserApi<'c> {
     /// outside the contact scope), 40035, 60019, -1.
     ///
     /// `POST /topapi/v2/user/list` · the app's access token · idempotent (retried after a lost response)
-    pub fn list(&self, dept_id: i64, cursor: i64, size: i64) -> crate::Call<'c, UserListRequest> {
+    pub fn list(
+        &self,
+        dept_id: i64,
+        cursor: i64,
+        size: i64,
+    ) -> crate::Call<'c, UserListRequest> {
         crate::Call::new(self.client, UserListRequest::new(dept_id, cursor, size))
     }
     /// List the userids of a department's members (获取部门用户userid列表).
@@ -248,10 +259,7 @@ impl<'c> UserApi<'c> {
         cursor: i64,
         size: i64,
     ) -> crate::Call<'c, UserListSimpleRequest> {
-        crate::Call::new(
-            self.client,
-            UserListSimpleRequest::new(dept_id, cursor, size),
-        )
+        crate::Call::new(self.client, UserListSimpleRequest::new(dept_id, cursor, size))
     }
     /// List the organisation's administrators (获取管理员列表).
     ///
@@ -362,10 +370,7 @@ impl<'c> UserApi<'c> {
         &self,
         unionid: impl Into<String>,
     ) -> crate::Call<'c, UserLegacyGetUseridByUnionidRequest> {
-        crate::Call::new(
-            self.client,
-            UserLegacyGetUseridByUnionidRequest::new(unionid),
-        )
+        crate::Call::new(self.client, UserLegacyGetUseridByUnionidRequest::new(unionid))
     }
     /// Get a userid by unionid (根据unionid获取用户userid).
     ///
@@ -424,7 +429,7 @@ pub struct UserLegacyCreateRequest {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub userid: Option<String>,
     /// Name (姓名).
@@ -450,7 +455,7 @@ pub struct UserLegacyCreateRequest {
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
         deserialize_with = "crate::runtime::wire::loose_map::de",
-        serialize_with = "crate::runtime::wire::loose_map::ser"
+        serialize_with = "crate::runtime::wire::loose_map::ser",
     )]
     pub order_in_depts: std::collections::BTreeMap<i64, i64>,
     /// Job title per department (部门内职位), sent as JSON text `{deptId: title}`.
@@ -461,7 +466,7 @@ pub struct UserLegacyCreateRequest {
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
         deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser"
+        serialize_with = "crate::runtime::wire::json_text::ser",
     )]
     pub position_in_depts: std::collections::BTreeMap<i64, String>,
     /// Job title (职位).
@@ -471,7 +476,7 @@ pub struct UserLegacyCreateRequest {
         rename = "position",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub position: Option<String>,
     /// Employee number (工号).
@@ -481,7 +486,7 @@ pub struct UserLegacyCreateRequest {
         rename = "jobnumber",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub jobnumber: Option<String>,
     /// Email (邮箱), unique.
@@ -491,7 +496,7 @@ pub struct UserLegacyCreateRequest {
         rename = "email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); only if the org mailbox is enabled.
@@ -501,7 +506,7 @@ pub struct UserLegacyCreateRequest {
         rename = "orgEmail",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub org_email: Option<String>,
     /// Extension number (分机号), unique.
@@ -511,7 +516,7 @@ pub struct UserLegacyCreateRequest {
         rename = "tel",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub tel: Option<String>,
     /// Work place (办公地点).
@@ -521,7 +526,7 @@ pub struct UserLegacyCreateRequest {
         rename = "workPlace",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub work_place: Option<String>,
     /// Remark (备注).
@@ -531,7 +536,7 @@ pub struct UserLegacyCreateRequest {
         rename = "remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub remark: Option<String>,
     /// Hide the mobile number (隐藏手机号).
@@ -541,7 +546,7 @@ pub struct UserLegacyCreateRequest {
         rename = "isHide",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_hide: Option<bool>,
     /// Executive mode (高管模式).
@@ -551,7 +556,7 @@ pub struct UserLegacyCreateRequest {
         rename = "isSenior",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_senior: Option<bool>,
     /// Userid of the direct manager (直属主管); D only.
@@ -561,7 +566,7 @@ pub struct UserLegacyCreateRequest {
         rename = "managerUserid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub manager_userid: Option<String>,
     /// Extended attributes (扩展属性) as JSON text; at most 10 are shown on mobile.
@@ -572,7 +577,7 @@ pub struct UserLegacyCreateRequest {
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser"
+        serialize_with = "crate::runtime::wire::json_text::ser",
     )]
     pub extattr: Option<serde_json::Value>,
     /// Hire date (入职时间), ms since the epoch.
@@ -582,14 +587,18 @@ pub struct UserLegacyCreateRequest {
         rename = "hiredDate",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub hired_date: Option<i64>,
 }
 impl UserLegacyCreateRequest {
     /// Creates a value from its required fields (`name`, `mobile`, `department`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(name: impl Into<String>, mobile: impl Into<String>, department: Vec<i64>) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        mobile: impl Into<String>,
+        department: Vec<i64>,
+    ) -> Self {
         Self {
             userid: None,
             name: name.into(),
@@ -617,7 +626,10 @@ impl UserLegacyCreateRequest {
         self
     }
     /// Sets `order_in_depts`: Sort order per department (部门内排序), sent as map text `{deptId:order}`.
-    pub fn order_in_depts(mut self, order_in_depts: std::collections::BTreeMap<i64, i64>) -> Self {
+    pub fn order_in_depts(
+        mut self,
+        order_in_depts: std::collections::BTreeMap<i64, i64>,
+    ) -> Self {
         self.order_in_depts = order_in_depts;
         self
     }
@@ -713,10 +725,18 @@ impl rt::Endpoint for UserLegacyCreateRequest {
             rt::check_max_len("name", rt::Scalar::to_text(v).chars().count(), 64u64)?;
         }
         if let Some(v) = &self.position {
-            rt::check_max_len("position", rt::Scalar::to_text(v).chars().count(), 64u64)?;
+            rt::check_max_len(
+                "position",
+                rt::Scalar::to_text(v).chars().count(),
+                64u64,
+            )?;
         }
         if let Some(v) = &self.jobnumber {
-            rt::check_max_len("jobnumber", rt::Scalar::to_text(v).chars().count(), 64u64)?;
+            rt::check_max_len(
+                "jobnumber",
+                rt::Scalar::to_text(v).chars().count(),
+                64u64,
+            )?;
         }
         if let Some(v) = &self.email {
             rt::check_max_len("email", rt::Scalar::to_text(v).chars().count(), 64u64)?;
@@ -725,10 +745,18 @@ impl rt::Endpoint for UserLegacyCreateRequest {
             rt::check_max_len("tel", rt::Scalar::to_text(v).chars().count(), 50u64)?;
         }
         if let Some(v) = &self.work_place {
-            rt::check_max_len("workPlace", rt::Scalar::to_text(v).chars().count(), 50u64)?;
+            rt::check_max_len(
+                "workPlace",
+                rt::Scalar::to_text(v).chars().count(),
+                50u64,
+            )?;
         }
         if let Some(v) = &self.remark {
-            rt::check_max_len("remark", rt::Scalar::to_text(v).chars().count(), 1000u64)?;
+            rt::check_max_len(
+                "remark",
+                rt::Scalar::to_text(v).chars().count(),
+                1000u64,
+            )?;
         }
         Ok(())
     }
@@ -739,7 +767,10 @@ impl<'c> crate::Call<'c, UserLegacyCreateRequest> {
         self.map(|r| r.userid(userid))
     }
     /// Sets `order_in_depts`: Sort order per department (部门内排序), sent as map text `{deptId:order}`.
-    pub fn order_in_depts(self, order_in_depts: std::collections::BTreeMap<i64, i64>) -> Self {
+    pub fn order_in_depts(
+        self,
+        order_in_depts: std::collections::BTreeMap<i64, i64>,
+    ) -> Self {
         self.map(|r| r.order_in_depts(order_in_depts))
     }
     /// Sets `position_in_depts`: Job title per department (部门内职位), sent as JSON text `{deptId: title}`.
@@ -823,7 +854,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Ids of the user's departments (a JSON array, as in the D1455 example).
@@ -833,7 +864,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "department",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub department: Vec<i64>,
     /// Sort order per department (部门内排序), sent as map text `{deptId:order}`.
@@ -844,7 +875,7 @@ pub struct UserLegacyUpdateRequest {
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
         deserialize_with = "crate::runtime::wire::loose_map::de",
-        serialize_with = "crate::runtime::wire::loose_map::ser"
+        serialize_with = "crate::runtime::wire::loose_map::ser",
     )]
     pub order_in_depts: std::collections::BTreeMap<i64, i64>,
     /// Job title per department (部门内职位), sent as JSON text `{deptId: title}`.
@@ -855,7 +886,7 @@ pub struct UserLegacyUpdateRequest {
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
         deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser"
+        serialize_with = "crate::runtime::wire::json_text::ser",
     )]
     pub position_in_depts: std::collections::BTreeMap<i64, String>,
     /// Job title (职位).
@@ -865,7 +896,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "position",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub position: Option<String>,
     /// Mobile number (手机号); J only.
@@ -875,7 +906,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub mobile: Option<String>,
     /// Extension number (分机号).
@@ -885,7 +916,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "tel",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub tel: Option<String>,
     /// Work place (办公地点).
@@ -895,7 +926,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "workPlace",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub work_place: Option<String>,
     /// Remark (备注).
@@ -905,7 +936,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub remark: Option<String>,
     /// Email (邮箱).
@@ -915,7 +946,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱).
@@ -925,7 +956,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "orgEmail",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub org_email: Option<String>,
     /// Employee number (工号).
@@ -935,7 +966,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "jobnumber",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub jobnumber: Option<String>,
     /// Hide the mobile number (隐藏手机号).
@@ -945,7 +976,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "isHide",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_hide: Option<bool>,
     /// Executive mode (高管模式).
@@ -955,7 +986,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "isSenior",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_senior: Option<bool>,
     /// Userid of the direct manager (直属主管).
@@ -965,7 +996,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "managerUserid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub manager_userid: Option<String>,
     /// Extended attributes (扩展属性) as JSON text; resend all of them, missing ones are cleared.
@@ -976,7 +1007,7 @@ pub struct UserLegacyUpdateRequest {
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser"
+        serialize_with = "crate::runtime::wire::json_text::ser",
     )]
     pub extattr: Option<serde_json::Value>,
     /// Language of the call: `zh_CN` (default) or `en_US`.
@@ -986,7 +1017,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "lang",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub lang: Option<String>,
     /// Hire date (入职时间), ms since the epoch.
@@ -996,7 +1027,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "hiredDate",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub hired_date: Option<i64>,
 }
@@ -1037,7 +1068,10 @@ impl UserLegacyUpdateRequest {
         self
     }
     /// Sets `order_in_depts`: Sort order per department (部门内排序), sent as map text `{deptId:order}`.
-    pub fn order_in_depts(mut self, order_in_depts: std::collections::BTreeMap<i64, i64>) -> Self {
+    pub fn order_in_depts(
+        mut self,
+        order_in_depts: std::collections::BTreeMap<i64, i64>,
+    ) -> Self {
         self.order_in_depts = order_in_depts;
         self
     }
@@ -1143,22 +1177,38 @@ impl rt::Endpoint for UserLegacyUpdateRequest {
             rt::check_max_len("name", rt::Scalar::to_text(v).chars().count(), 64u64)?;
         }
         if let Some(v) = &self.position {
-            rt::check_max_len("position", rt::Scalar::to_text(v).chars().count(), 64u64)?;
+            rt::check_max_len(
+                "position",
+                rt::Scalar::to_text(v).chars().count(),
+                64u64,
+            )?;
         }
         if let Some(v) = &self.tel {
             rt::check_max_len("tel", rt::Scalar::to_text(v).chars().count(), 50u64)?;
         }
         if let Some(v) = &self.work_place {
-            rt::check_max_len("workPlace", rt::Scalar::to_text(v).chars().count(), 50u64)?;
+            rt::check_max_len(
+                "workPlace",
+                rt::Scalar::to_text(v).chars().count(),
+                50u64,
+            )?;
         }
         if let Some(v) = &self.remark {
-            rt::check_max_len("remark", rt::Scalar::to_text(v).chars().count(), 1000u64)?;
+            rt::check_max_len(
+                "remark",
+                rt::Scalar::to_text(v).chars().count(),
+                1000u64,
+            )?;
         }
         if let Some(v) = &self.email {
             rt::check_max_len("email", rt::Scalar::to_text(v).chars().count(), 64u64)?;
         }
         if let Some(v) = &self.jobnumber {
-            rt::check_max_len("jobnumber", rt::Scalar::to_text(v).chars().count(), 64u64)?;
+            rt::check_max_len(
+                "jobnumber",
+                rt::Scalar::to_text(v).chars().count(),
+                64u64,
+            )?;
         }
         Ok(())
     }
@@ -1173,7 +1223,10 @@ impl<'c> crate::Call<'c, UserLegacyUpdateRequest> {
         self.map(|r| r.department(department))
     }
     /// Sets `order_in_depts`: Sort order per department (部门内排序), sent as map text `{deptId:order}`.
-    pub fn order_in_depts(self, order_in_depts: std::collections::BTreeMap<i64, i64>) -> Self {
+    pub fn order_in_depts(
+        self,
+        order_in_depts: std::collections::BTreeMap<i64, i64>,
+    ) -> Self {
         self.map(|r| r.order_in_depts(order_in_depts))
     }
     /// Sets `position_in_depts`: Job title per department (部门内职位), sent as JSON text `{deptId: title}`.
@@ -1262,9 +1315,7 @@ impl UserLegacyDeleteRequest {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(userid: impl Into<String>) -> Self {
-        Self {
-            userid: userid.into(),
-        }
+        Self { userid: userid.into() }
     }
 }
 impl rt::Endpoint for UserLegacyDeleteRequest {
@@ -1748,7 +1799,7 @@ pub struct UserCreateRequest {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub userid: Option<String>,
     /// Name (姓名).
@@ -1767,7 +1818,7 @@ pub struct UserCreateRequest {
     #[serde(
         rename = "dept_id_list",
         deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser"
+        serialize_with = "crate::runtime::wire::comma::ser",
     )]
     pub dept_id_list: Vec<i64>,
     /// Sort order per department (部门内排序).
@@ -1777,7 +1828,7 @@ pub struct UserCreateRequest {
         rename = "dept_order_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_order_list: Vec<UserDeptOrder>,
     /// Job title per department (部门内职位).
@@ -1787,7 +1838,7 @@ pub struct UserCreateRequest {
         rename = "dept_title_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_title_list: Vec<UserDeptTitle>,
     /// Posts per department (部门内任职).
@@ -1797,7 +1848,7 @@ pub struct UserCreateRequest {
         rename = "dept_position_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_position_list: Vec<UserDeptPosition>,
     /// Hide the mobile number (隐藏手机号).
@@ -1807,7 +1858,7 @@ pub struct UserCreateRequest {
         rename = "hide_mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub hide_mobile: Option<bool>,
     /// Extension number (分机号), unique.
@@ -1817,7 +1868,7 @@ pub struct UserCreateRequest {
         rename = "telephone",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub telephone: Option<String>,
     /// Employee number (工号).
@@ -1827,7 +1878,7 @@ pub struct UserCreateRequest {
         rename = "job_number",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub job_number: Option<String>,
     /// Job title (职位).
@@ -1837,7 +1888,7 @@ pub struct UserCreateRequest {
         rename = "title",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub title: Option<String>,
     /// Email (邮箱), unique.
@@ -1847,7 +1898,7 @@ pub struct UserCreateRequest {
         rename = "email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱).
@@ -1857,7 +1908,7 @@ pub struct UserCreateRequest {
         rename = "org_email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub org_email: Option<String>,
     /// Organisation email edition: `profession` (标准版) or `base` (基础版).
@@ -1867,7 +1918,7 @@ pub struct UserCreateRequest {
         rename = "org_email_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub org_email_type: Option<String>,
     /// Work place (办公地点).
@@ -1877,7 +1928,7 @@ pub struct UserCreateRequest {
         rename = "work_place",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub work_place: Option<String>,
     /// Remark (备注).
@@ -1887,7 +1938,7 @@ pub struct UserCreateRequest {
         rename = "remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub remark: Option<String>,
     /// Extended attributes (扩展属性), sent as JSON text (at most 2000 characters); each must first exist in the admin console.
@@ -1898,7 +1949,7 @@ pub struct UserCreateRequest {
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
         deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser"
+        serialize_with = "crate::runtime::wire::json_text::ser",
     )]
     pub extension: std::collections::BTreeMap<String, String>,
     /// Per-attribute translations `{attribute: {locale: value}}` (D only).
@@ -1908,7 +1959,7 @@ pub struct UserCreateRequest {
         rename = "extension_i18n",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub extension_i18n: Option<serde_json::Value>,
     /// Executive mode (高管模式).
@@ -1918,7 +1969,7 @@ pub struct UserCreateRequest {
         rename = "senior_mode",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub senior_mode: Option<bool>,
     /// Hire date (入职时间), ms since the epoch, at least 1.
@@ -1928,7 +1979,7 @@ pub struct UserCreateRequest {
         rename = "hired_date",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub hired_date: Option<i64>,
     /// Userid of the direct manager (直属主管).
@@ -1938,7 +1989,7 @@ pub struct UserCreateRequest {
         rename = "manager_userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub manager_userid: Option<String>,
     /// Login email (登录邮箱); email-login accounts only.
@@ -1948,7 +1999,7 @@ pub struct UserCreateRequest {
         rename = "login_email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub login_email: Option<String>,
     /// Create an exclusive account (专属帐号); J.
@@ -1958,7 +2009,7 @@ pub struct UserCreateRequest {
         rename = "exclusive_account",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub exclusive_account: Option<bool>,
     /// Exclusive account type: `sso` or `dingtalk`; J.
@@ -1968,7 +2019,7 @@ pub struct UserCreateRequest {
         rename = "exclusive_account_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub exclusive_account_type: Option<String>,
     /// Login name of the exclusive account (专属帐号登录名); J.
@@ -1978,7 +2029,7 @@ pub struct UserCreateRequest {
         rename = "login_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub login_id: Option<String>,
     /// Initial password of the exclusive account (初始密码); J.
@@ -1988,7 +2039,7 @@ pub struct UserCreateRequest {
         rename = "init_password",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub init_password: Option<crate::SecretString>,
     /// Mobile of the exclusive account (专属帐号手机号); J.
@@ -1998,7 +2049,7 @@ pub struct UserCreateRequest {
         rename = "exclusive_mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub exclusive_mobile: Option<String>,
     /// Verification status of that mobile (手机号验证状态); J.
@@ -2008,7 +2059,7 @@ pub struct UserCreateRequest {
         rename = "exclusive_mobile_verify_status",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub exclusive_mobile_verify_status: Option<String>,
     /// Corp id of the outer organisation owning the exclusive account; J.
@@ -2018,7 +2069,7 @@ pub struct UserCreateRequest {
         rename = "outer_exclusive_corpid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub outer_exclusive_corpid: Option<String>,
     /// Userid of the exclusive account in that outer organisation; J.
@@ -2028,14 +2079,18 @@ pub struct UserCreateRequest {
         rename = "outer_exclusive_userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub outer_exclusive_userid: Option<String>,
 }
 impl UserCreateRequest {
     /// Creates a value from its required fields (`name`, `mobile`, `dept_id_list`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(name: impl Into<String>, mobile: impl Into<String>, dept_id_list: Vec<i64>) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        mobile: impl Into<String>,
+        dept_id_list: Vec<i64>,
+    ) -> Self {
         Self {
             userid: None,
             name: name.into(),
@@ -2085,7 +2140,10 @@ impl UserCreateRequest {
         self
     }
     /// Sets `dept_position_list`: Posts per department (部门内任职).
-    pub fn dept_position_list(mut self, dept_position_list: Vec<UserDeptPosition>) -> Self {
+    pub fn dept_position_list(
+        mut self,
+        dept_position_list: Vec<UserDeptPosition>,
+    ) -> Self {
         self.dept_position_list = dept_position_list;
         self
     }
@@ -2135,7 +2193,10 @@ impl UserCreateRequest {
         self
     }
     /// Sets `extension`: Extended attributes (扩展属性), sent as JSON text (at most 2000 characters); each must first exist in the admin console.
-    pub fn extension(mut self, extension: std::collections::BTreeMap<String, String>) -> Self {
+    pub fn extension(
+        mut self,
+        extension: std::collections::BTreeMap<String, String>,
+    ) -> Self {
         self.extension = extension;
         self
     }
@@ -2170,7 +2231,10 @@ impl UserCreateRequest {
         self
     }
     /// Sets `exclusive_account_type`: Exclusive account type: `sso` or `dingtalk`; J.
-    pub fn exclusive_account_type(mut self, exclusive_account_type: impl Into<String>) -> Self {
+    pub fn exclusive_account_type(
+        mut self,
+        exclusive_account_type: impl Into<String>,
+    ) -> Self {
         self.exclusive_account_type = Some(exclusive_account_type.into());
         self
     }
@@ -2180,7 +2244,10 @@ impl UserCreateRequest {
         self
     }
     /// Sets `init_password`: Initial password of the exclusive account (初始密码); J.
-    pub fn init_password(mut self, init_password: impl Into<crate::SecretString>) -> Self {
+    pub fn init_password(
+        mut self,
+        init_password: impl Into<crate::SecretString>,
+    ) -> Self {
         self.init_password = Some(init_password.into());
         self
     }
@@ -2194,16 +2261,24 @@ impl UserCreateRequest {
         mut self,
         exclusive_mobile_verify_status: impl Into<String>,
     ) -> Self {
-        self.exclusive_mobile_verify_status = Some(exclusive_mobile_verify_status.into());
+        self.exclusive_mobile_verify_status = Some(
+            exclusive_mobile_verify_status.into(),
+        );
         self
     }
     /// Sets `outer_exclusive_corpid`: Corp id of the outer organisation owning the exclusive account; J.
-    pub fn outer_exclusive_corpid(mut self, outer_exclusive_corpid: impl Into<String>) -> Self {
+    pub fn outer_exclusive_corpid(
+        mut self,
+        outer_exclusive_corpid: impl Into<String>,
+    ) -> Self {
         self.outer_exclusive_corpid = Some(outer_exclusive_corpid.into());
         self
     }
     /// Sets `outer_exclusive_userid`: Userid of the exclusive account in that outer organisation; J.
-    pub fn outer_exclusive_userid(mut self, outer_exclusive_userid: impl Into<String>) -> Self {
+    pub fn outer_exclusive_userid(
+        mut self,
+        outer_exclusive_userid: impl Into<String>,
+    ) -> Self {
         self.outer_exclusive_userid = Some(outer_exclusive_userid.into());
         self
     }
@@ -2247,10 +2322,18 @@ impl rt::Endpoint for UserCreateRequest {
             rt::check_max_len("dept_position_list", v.len(), 999u64)?;
         }
         if let Some(v) = &self.telephone {
-            rt::check_max_len("telephone", rt::Scalar::to_text(v).chars().count(), 50u64)?;
+            rt::check_max_len(
+                "telephone",
+                rt::Scalar::to_text(v).chars().count(),
+                50u64,
+            )?;
         }
         if let Some(v) = &self.job_number {
-            rt::check_max_len("job_number", rt::Scalar::to_text(v).chars().count(), 50u64)?;
+            rt::check_max_len(
+                "job_number",
+                rt::Scalar::to_text(v).chars().count(),
+                50u64,
+            )?;
         }
         if let Some(v) = &self.title {
             rt::check_max_len("title", rt::Scalar::to_text(v).chars().count(), 200u64)?;
@@ -2259,20 +2342,36 @@ impl rt::Endpoint for UserCreateRequest {
             rt::check_max_len("email", rt::Scalar::to_text(v).chars().count(), 50u64)?;
         }
         if let Some(v) = &self.org_email {
-            rt::check_max_len("org_email", rt::Scalar::to_text(v).chars().count(), 100u64)?;
+            rt::check_max_len(
+                "org_email",
+                rt::Scalar::to_text(v).chars().count(),
+                100u64,
+            )?;
         }
         if let Some(v) = &self.work_place {
-            rt::check_max_len("work_place", rt::Scalar::to_text(v).chars().count(), 100u64)?;
+            rt::check_max_len(
+                "work_place",
+                rt::Scalar::to_text(v).chars().count(),
+                100u64,
+            )?;
         }
         if let Some(v) = &self.remark {
-            rt::check_max_len("remark", rt::Scalar::to_text(v).chars().count(), 2000u64)?;
+            rt::check_max_len(
+                "remark",
+                rt::Scalar::to_text(v).chars().count(),
+                2000u64,
+            )?;
         }
         {
             let v = &self.extension;
             rt::check_max_len("extension", rt::json_text(v).chars().count(), 2000u64)?;
         }
         if let Some(v) = &self.login_email {
-            rt::check_max_len("login_email", rt::Scalar::to_text(v).chars().count(), 64u64)?;
+            rt::check_max_len(
+                "login_email",
+                rt::Scalar::to_text(v).chars().count(),
+                64u64,
+            )?;
         }
         Ok(())
     }
@@ -2331,7 +2430,10 @@ impl<'c> crate::Call<'c, UserCreateRequest> {
         self.map(|r| r.remark(remark))
     }
     /// Sets `extension`: Extended attributes (扩展属性), sent as JSON text (at most 2000 characters); each must first exist in the admin console.
-    pub fn extension(self, extension: std::collections::BTreeMap<String, String>) -> Self {
+    pub fn extension(
+        self,
+        extension: std::collections::BTreeMap<String, String>,
+    ) -> Self {
         self.map(|r| r.extension(extension))
     }
     /// Sets `extension_i18n`: Per-attribute translations `{attribute: {locale: value}}` (D only).
@@ -2359,7 +2461,10 @@ impl<'c> crate::Call<'c, UserCreateRequest> {
         self.map(|r| r.exclusive_account(exclusive_account))
     }
     /// Sets `exclusive_account_type`: Exclusive account type: `sso` or `dingtalk`; J.
-    pub fn exclusive_account_type(self, exclusive_account_type: impl Into<String>) -> Self {
+    pub fn exclusive_account_type(
+        self,
+        exclusive_account_type: impl Into<String>,
+    ) -> Self {
         self.map(|r| r.exclusive_account_type(exclusive_account_type))
     }
     /// Sets `login_id`: Login name of the exclusive account (专属帐号登录名); J.
@@ -2382,11 +2487,17 @@ impl<'c> crate::Call<'c, UserCreateRequest> {
         self.map(|r| r.exclusive_mobile_verify_status(exclusive_mobile_verify_status))
     }
     /// Sets `outer_exclusive_corpid`: Corp id of the outer organisation owning the exclusive account; J.
-    pub fn outer_exclusive_corpid(self, outer_exclusive_corpid: impl Into<String>) -> Self {
+    pub fn outer_exclusive_corpid(
+        self,
+        outer_exclusive_corpid: impl Into<String>,
+    ) -> Self {
         self.map(|r| r.outer_exclusive_corpid(outer_exclusive_corpid))
     }
     /// Sets `outer_exclusive_userid`: Userid of the exclusive account in that outer organisation; J.
-    pub fn outer_exclusive_userid(self, outer_exclusive_userid: impl Into<String>) -> Self {
+    pub fn outer_exclusive_userid(
+        self,
+        outer_exclusive_userid: impl Into<String>,
+    ) -> Self {
         self.map(|r| r.outer_exclusive_userid(outer_exclusive_userid))
     }
 }
@@ -2415,7 +2526,7 @@ pub struct UserUpdateRequest {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Mobile number (手机号).
@@ -2425,7 +2536,7 @@ pub struct UserUpdateRequest {
         rename = "mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub mobile: Option<String>,
     /// Hide the mobile number (隐藏手机号).
@@ -2435,7 +2546,7 @@ pub struct UserUpdateRequest {
         rename = "hide_mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub hide_mobile: Option<bool>,
     /// Extension number (分机号), unique.
@@ -2445,7 +2556,7 @@ pub struct UserUpdateRequest {
         rename = "telephone",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub telephone: Option<String>,
     /// Employee number (工号).
@@ -2455,7 +2566,7 @@ pub struct UserUpdateRequest {
         rename = "job_number",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub job_number: Option<String>,
     /// Userid of the direct manager (直属主管); clear it with `force_update_fields`.
@@ -2465,7 +2576,7 @@ pub struct UserUpdateRequest {
         rename = "manager_userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub manager_userid: Option<String>,
     /// Job title (职位).
@@ -2475,7 +2586,7 @@ pub struct UserUpdateRequest {
         rename = "title",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub title: Option<String>,
     /// Email (邮箱), unique.
@@ -2485,7 +2596,7 @@ pub struct UserUpdateRequest {
         rename = "email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱).
@@ -2495,7 +2606,7 @@ pub struct UserUpdateRequest {
         rename = "org_email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub org_email: Option<String>,
     /// Organisation email edition: `profession` (标准版) or `base` (基础版).
@@ -2505,7 +2616,7 @@ pub struct UserUpdateRequest {
         rename = "org_email_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub org_email_type: Option<String>,
     /// Work place (办公地点).
@@ -2515,7 +2626,7 @@ pub struct UserUpdateRequest {
         rename = "work_place",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub work_place: Option<String>,
     /// Remark (备注).
@@ -2525,7 +2636,7 @@ pub struct UserUpdateRequest {
         rename = "remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub remark: Option<String>,
     /// Ids of the user's departments, sent comma-separated. J's check allows 300; D's create limit of 100 is used.
@@ -2536,7 +2647,7 @@ pub struct UserUpdateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser"
+        serialize_with = "crate::runtime::wire::comma::ser",
     )]
     pub dept_id_list: Vec<i64>,
     /// Sort order per department (部门内排序); a larger order sorts earlier.
@@ -2546,7 +2657,7 @@ pub struct UserUpdateRequest {
         rename = "dept_order_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_order_list: Vec<UserDeptOrder>,
     /// Job title per department (部门内职位).
@@ -2556,7 +2667,7 @@ pub struct UserUpdateRequest {
         rename = "dept_title_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_title_list: Vec<UserDeptTitle>,
     /// Posts per department (部门内任职).
@@ -2566,7 +2677,7 @@ pub struct UserUpdateRequest {
         rename = "dept_position_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_position_list: Vec<UserDeptPosition>,
     /// Extended attributes (扩展属性), sent as JSON text (at most 2000 characters).
@@ -2577,7 +2688,7 @@ pub struct UserUpdateRequest {
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
         deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser"
+        serialize_with = "crate::runtime::wire::json_text::ser",
     )]
     pub extension: std::collections::BTreeMap<String, String>,
     /// Per-attribute translations `{attribute: {locale: value}}` (D only).
@@ -2587,7 +2698,7 @@ pub struct UserUpdateRequest {
         rename = "extension_i18n",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub extension_i18n: Option<serde_json::Value>,
     /// Executive mode (高管模式).
@@ -2597,7 +2708,7 @@ pub struct UserUpdateRequest {
         rename = "senior_mode",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub senior_mode: Option<bool>,
     /// Hire date (入职时间), ms since the epoch.
@@ -2607,7 +2718,7 @@ pub struct UserUpdateRequest {
         rename = "hired_date",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub hired_date: Option<i64>,
     /// `zh_CN` (default) or `en_US`.
@@ -2617,7 +2728,7 @@ pub struct UserUpdateRequest {
         rename = "language",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub language: Option<String>,
     /// How `extension` is applied: 0 overwrite (覆盖, default), 1 append (追加); D only.
@@ -2627,7 +2738,7 @@ pub struct UserUpdateRequest {
         rename = "ext_attrs_update_mode",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub ext_attrs_update_mode: Option<i64>,
     /// Fields to clear, sent comma-separated; currently only `manager_userid`.
@@ -2638,7 +2749,7 @@ pub struct UserUpdateRequest {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser"
+        serialize_with = "crate::runtime::wire::comma::ser",
     )]
     pub force_update_fields: Vec<String>,
     /// New login name of the exclusive account (专属帐号登录名); camelCase key on this endpoint (J, G).
@@ -2648,7 +2759,7 @@ pub struct UserUpdateRequest {
         rename = "loginId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub login_id: Option<String>,
     /// Reset the exclusive account's password (重置密码); J.
@@ -2658,7 +2769,7 @@ pub struct UserUpdateRequest {
         rename = "init_password",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub init_password: Option<crate::SecretString>,
     /// Mobile of the exclusive account (专属帐号手机号); J.
@@ -2668,7 +2779,7 @@ pub struct UserUpdateRequest {
         rename = "exclusive_mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub exclusive_mobile: Option<String>,
     /// Verification status of that mobile (手机号验证状态); J.
@@ -2678,7 +2789,7 @@ pub struct UserUpdateRequest {
         rename = "exclusive_mobile_verify_status",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub exclusive_mobile_verify_status: Option<String>,
 }
@@ -2793,12 +2904,18 @@ impl UserUpdateRequest {
         self
     }
     /// Sets `dept_position_list`: Posts per department (部门内任职).
-    pub fn dept_position_list(mut self, dept_position_list: Vec<UserDeptPosition>) -> Self {
+    pub fn dept_position_list(
+        mut self,
+        dept_position_list: Vec<UserDeptPosition>,
+    ) -> Self {
         self.dept_position_list = dept_position_list;
         self
     }
     /// Sets `extension`: Extended attributes (扩展属性), sent as JSON text (at most 2000 characters).
-    pub fn extension(mut self, extension: std::collections::BTreeMap<String, String>) -> Self {
+    pub fn extension(
+        mut self,
+        extension: std::collections::BTreeMap<String, String>,
+    ) -> Self {
         self.extension = extension;
         self
     }
@@ -2838,7 +2955,10 @@ impl UserUpdateRequest {
         self
     }
     /// Sets `init_password`: Reset the exclusive account's password (重置密码); J.
-    pub fn init_password(mut self, init_password: impl Into<crate::SecretString>) -> Self {
+    pub fn init_password(
+        mut self,
+        init_password: impl Into<crate::SecretString>,
+    ) -> Self {
         self.init_password = Some(init_password.into());
         self
     }
@@ -2852,7 +2972,9 @@ impl UserUpdateRequest {
         mut self,
         exclusive_mobile_verify_status: impl Into<String>,
     ) -> Self {
-        self.exclusive_mobile_verify_status = Some(exclusive_mobile_verify_status.into());
+        self.exclusive_mobile_verify_status = Some(
+            exclusive_mobile_verify_status.into(),
+        );
         self
     }
 }
@@ -2879,10 +3001,18 @@ impl rt::Endpoint for UserUpdateRequest {
             rt::check_max_len("name", rt::Scalar::to_text(v).chars().count(), 80u64)?;
         }
         if let Some(v) = &self.telephone {
-            rt::check_max_len("telephone", rt::Scalar::to_text(v).chars().count(), 50u64)?;
+            rt::check_max_len(
+                "telephone",
+                rt::Scalar::to_text(v).chars().count(),
+                50u64,
+            )?;
         }
         if let Some(v) = &self.job_number {
-            rt::check_max_len("job_number", rt::Scalar::to_text(v).chars().count(), 50u64)?;
+            rt::check_max_len(
+                "job_number",
+                rt::Scalar::to_text(v).chars().count(),
+                50u64,
+            )?;
         }
         if let Some(v) = &self.title {
             rt::check_max_len("title", rt::Scalar::to_text(v).chars().count(), 200u64)?;
@@ -2891,13 +3021,25 @@ impl rt::Endpoint for UserUpdateRequest {
             rt::check_max_len("email", rt::Scalar::to_text(v).chars().count(), 50u64)?;
         }
         if let Some(v) = &self.org_email {
-            rt::check_max_len("org_email", rt::Scalar::to_text(v).chars().count(), 100u64)?;
+            rt::check_max_len(
+                "org_email",
+                rt::Scalar::to_text(v).chars().count(),
+                100u64,
+            )?;
         }
         if let Some(v) = &self.work_place {
-            rt::check_max_len("work_place", rt::Scalar::to_text(v).chars().count(), 100u64)?;
+            rt::check_max_len(
+                "work_place",
+                rt::Scalar::to_text(v).chars().count(),
+                100u64,
+            )?;
         }
         if let Some(v) = &self.remark {
-            rt::check_max_len("remark", rt::Scalar::to_text(v).chars().count(), 2000u64)?;
+            rt::check_max_len(
+                "remark",
+                rt::Scalar::to_text(v).chars().count(),
+                2000u64,
+            )?;
         }
         {
             let v = &self.dept_id_list;
@@ -2991,7 +3133,10 @@ impl<'c> crate::Call<'c, UserUpdateRequest> {
         self.map(|r| r.dept_position_list(dept_position_list))
     }
     /// Sets `extension`: Extended attributes (扩展属性), sent as JSON text (at most 2000 characters).
-    pub fn extension(self, extension: std::collections::BTreeMap<String, String>) -> Self {
+    pub fn extension(
+        self,
+        extension: std::collections::BTreeMap<String, String>,
+    ) -> Self {
         self.map(|r| r.extension(extension))
     }
     /// Sets `extension_i18n`: Per-attribute translations `{attribute: {locale: value}}` (D only).
@@ -3059,9 +3204,7 @@ impl UserDeleteRequest {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(userid: impl Into<String>) -> Self {
-        Self {
-            userid: userid.into(),
-        }
+        Self { userid: userid.into() }
     }
 }
 impl rt::Endpoint for UserDeleteRequest {
@@ -3109,7 +3252,7 @@ pub struct UserGetRequest {
         rename = "language",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub language: Option<String>,
 }
@@ -3192,7 +3335,7 @@ pub struct UserListRequest {
         rename = "order_field",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub order_field: Option<OrderField>,
     /// Whether to include users with restricted access (受限用户).
@@ -3202,7 +3345,7 @@ pub struct UserListRequest {
         rename = "contain_access_limit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub contain_access_limit: Option<bool>,
     /// `zh_CN` (default) or `en_US`.
@@ -3212,7 +3355,7 @@ pub struct UserListRequest {
         rename = "language",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub language: Option<String>,
 }
@@ -3346,7 +3489,7 @@ pub struct UserListSimpleRequest {
         rename = "order_field",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub order_field: Option<OrderField>,
     /// Whether to include users with restricted access (受限用户).
@@ -3356,7 +3499,7 @@ pub struct UserListSimpleRequest {
         rename = "contain_access_limit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub contain_access_limit: Option<bool>,
     /// `zh_CN` (default) or `en_US`.
@@ -3366,7 +3509,7 @@ pub struct UserListSimpleRequest {
         rename = "language",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub language: Option<String>,
 }
@@ -3481,9 +3624,7 @@ impl UserGetAdminScopeRequest {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(userid: impl Into<String>) -> Self {
-        Self {
-            userid: userid.into(),
-        }
+        Self { userid: userid.into() }
     }
 }
 impl rt::Endpoint for UserGetAdminScopeRequest {
@@ -3663,9 +3804,7 @@ impl UserLegacyGetByMobileRequest {
     /// Creates a value from its required fields (`mobile`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(mobile: impl Into<String>) -> Self {
-        Self {
-            mobile: mobile.into(),
-        }
+        Self { mobile: mobile.into() }
     }
 }
 impl rt::Endpoint for UserLegacyGetByMobileRequest {
@@ -3708,14 +3847,17 @@ pub struct UserGetByMobileRequest {
     /// Wire name `support_exclusive_account_search`.
     #[serde(
         rename = "support_exclusive_account_search",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub support_exclusive_account_search: bool,
 }
 impl UserGetByMobileRequest {
     /// Creates a value from its required fields (`mobile`, `support_exclusive_account_search`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(mobile: impl Into<String>, support_exclusive_account_search: bool) -> Self {
+    pub fn new(
+        mobile: impl Into<String>,
+        support_exclusive_account_search: bool,
+    ) -> Self {
         Self {
             mobile: mobile.into(),
             support_exclusive_account_search: support_exclusive_account_search,
@@ -3767,9 +3909,7 @@ impl UserLegacyGetUseridByUnionidRequest {
     /// Creates a value from its required fields (`unionid`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(unionid: impl Into<String>) -> Self {
-        Self {
-            unionid: unionid.into(),
-        }
+        Self { unionid: unionid.into() }
     }
 }
 impl rt::Endpoint for UserLegacyGetUseridByUnionidRequest {
@@ -3810,9 +3950,7 @@ impl UserGetByUnionidRequest {
     /// Creates a value from its required fields (`unionid`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(unionid: impl Into<String>) -> Self {
-        Self {
-            unionid: unionid.into(),
-        }
+        Self { unionid: unionid.into() }
     }
 }
 impl rt::Endpoint for UserGetByUnionidRequest {
@@ -3832,7 +3970,11 @@ impl rt::Endpoint for UserGetByUnionidRequest {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         {
             let v = &self.unionid;
-            rt::check_max_len("unionid", rt::Scalar::to_text(v).chars().count(), 100u64)?;
+            rt::check_max_len(
+                "unionid",
+                rt::Scalar::to_text(v).chars().count(),
+                100u64,
+            )?;
         }
         Ok(())
     }
@@ -3861,9 +4003,7 @@ impl UserLegacyOrgUserCountRequest {
     /// Creates a value from its required fields (`only_active`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(only_active: i64) -> Self {
-        Self {
-            only_active: only_active,
-        }
+        Self { only_active: only_active }
     }
 }
 impl rt::Endpoint for UserLegacyOrgUserCountRequest {
@@ -3903,9 +4043,7 @@ impl UserCountRequest {
     /// Creates a value from its required fields (`only_active`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(only_active: bool) -> Self {
-        Self {
-            only_active: only_active,
-        }
+        Self { only_active: only_active }
     }
 }
 impl rt::Endpoint for UserCountRequest {
@@ -4262,7 +4400,7 @@ pub struct UserDeptPosition {
         rename = "title",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub title: Option<String>,
     /// Work place (办公地点) for that post.
@@ -4272,7 +4410,7 @@ pub struct UserDeptPosition {
         rename = "work_place",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub work_place: Option<String>,
     /// Whether this is the user's main post (主岗).
@@ -4282,7 +4420,7 @@ pub struct UserDeptPosition {
         rename = "is_main",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_main: Option<bool>,
 }
@@ -4364,7 +4502,7 @@ pub struct UserRole {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Name of the role group (角色组).
@@ -4374,7 +4512,7 @@ pub struct UserRole {
         rename = "group_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub group_name: Option<String>,
 }
@@ -4415,7 +4553,7 @@ pub struct UserUnionEmpMap {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub userid: Option<String>,
     /// The linked organisation's corp id.
@@ -4425,7 +4563,7 @@ pub struct UserUnionEmpMap {
         rename = "corp_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub corp_id: Option<String>,
 }
@@ -4465,7 +4603,7 @@ pub struct UserUnionEmpExt {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub userid: Option<String>,
     /// The main organisation's corp id.
@@ -4475,7 +4613,7 @@ pub struct UserUnionEmpExt {
         rename = "corp_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub corp_id: Option<String>,
     /// The user's identities in the linked organisations.
@@ -4485,7 +4623,7 @@ pub struct UserUnionEmpExt {
         rename = "union_emp_map_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub union_emp_map_list: Vec<UserUnionEmpMap>,
 }
@@ -4510,7 +4648,10 @@ impl UserUnionEmpExt {
         self
     }
     /// Sets `union_emp_map_list`: The user's identities in the linked organisations.
-    pub fn union_emp_map_list(mut self, union_emp_map_list: Vec<UserUnionEmpMap>) -> Self {
+    pub fn union_emp_map_list(
+        mut self,
+        union_emp_map_list: Vec<UserUnionEmpMap>,
+    ) -> Self {
         self.union_emp_map_list = union_emp_map_list;
         self
     }
@@ -4536,7 +4677,7 @@ pub struct UserCreateResult {
         rename = "unionId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub union_id: Option<String>,
 }
@@ -4577,7 +4718,7 @@ pub struct UserDetail {
         rename = "unionid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub unionid: Option<String>,
     /// Name (姓名).
@@ -4587,7 +4728,7 @@ pub struct UserDetail {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Avatar URL (头像); absent for the default avatar.
@@ -4597,7 +4738,7 @@ pub struct UserDetail {
         rename = "avatar",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub avatar: Option<String>,
     /// International dialling code (国际电话区号); not for ISV apps, needs the mobile permission.
@@ -4607,7 +4748,7 @@ pub struct UserDetail {
         rename = "state_code",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub state_code: Option<String>,
     /// Mobile number (手机号); not for ISV apps, needs the mobile permission.
@@ -4617,7 +4758,7 @@ pub struct UserDetail {
         rename = "mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub mobile: Option<String>,
     /// Whether the mobile number is hidden (隐藏手机号).
@@ -4627,7 +4768,7 @@ pub struct UserDetail {
         rename = "hide_mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub hide_mobile: Option<bool>,
     /// Extension number (分机号); not for ISV apps.
@@ -4637,7 +4778,7 @@ pub struct UserDetail {
         rename = "telephone",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub telephone: Option<String>,
     /// Employee number (工号).
@@ -4647,7 +4788,7 @@ pub struct UserDetail {
         rename = "job_number",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub job_number: Option<String>,
     /// Job title (职位).
@@ -4657,7 +4798,7 @@ pub struct UserDetail {
         rename = "title",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub title: Option<String>,
     /// Email (邮箱); not for ISV apps.
@@ -4667,7 +4808,7 @@ pub struct UserDetail {
         rename = "email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); not for ISV apps.
@@ -4677,7 +4818,7 @@ pub struct UserDetail {
         rename = "org_email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub org_email: Option<String>,
     /// Organisation email edition: `profession` (标准版) or `base` (基础版); not for ISV apps.
@@ -4687,7 +4828,7 @@ pub struct UserDetail {
         rename = "org_email_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub org_email_type: Option<String>,
     /// Work place (办公地点); not for ISV apps, only when set.
@@ -4697,7 +4838,7 @@ pub struct UserDetail {
         rename = "work_place",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub work_place: Option<String>,
     /// Remark (备注); not for ISV apps, only when set.
@@ -4707,7 +4848,7 @@ pub struct UserDetail {
         rename = "remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub remark: Option<String>,
     /// Userid of the direct manager (直属主管); only when set.
@@ -4717,7 +4858,7 @@ pub struct UserDetail {
         rename = "manager_userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub manager_userid: Option<String>,
     /// Ids of the user's departments.
@@ -4727,7 +4868,7 @@ pub struct UserDetail {
         rename = "dept_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_id_list: Vec<i64>,
     /// The user's sort order in each department.
@@ -4737,7 +4878,7 @@ pub struct UserDetail {
         rename = "dept_order_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_order_list: Vec<UserDeptOrder>,
     /// Whether the user leads each department.
@@ -4747,7 +4888,7 @@ pub struct UserDetail {
         rename = "leader_in_dept",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub leader_in_dept: Vec<UserLeaderInDept>,
     /// Roles (角色) held by the user.
@@ -4757,7 +4898,7 @@ pub struct UserDetail {
         rename = "role_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub role_list: Vec<UserRole>,
     /// The user's posts per department (任职).
@@ -4767,7 +4908,7 @@ pub struct UserDetail {
         rename = "dept_position_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_position_list: Vec<UserDeptPosition>,
     /// Extended attributes (扩展属性) as JSON text inside a string, e.g. `{"爱好":"旅游"}`; not for ISV apps.
@@ -4778,7 +4919,7 @@ pub struct UserDetail {
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
         deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser"
+        serialize_with = "crate::runtime::wire::json_text::ser",
     )]
     pub extension: std::collections::BTreeMap<String, String>,
     /// Per-attribute translations `{attribute: {locale: value}}` (D only).
@@ -4788,7 +4929,7 @@ pub struct UserDetail {
         rename = "extension_i18n",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub extension_i18n: Option<serde_json::Value>,
     /// Hire date (入职时间), ms since the epoch; not for ISV apps.
@@ -4798,7 +4939,7 @@ pub struct UserDetail {
         rename = "hired_date",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub hired_date: Option<i64>,
     /// Whether the user has activated DingTalk (已激活).
@@ -4808,7 +4949,7 @@ pub struct UserDetail {
         rename = "active",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub active: Option<bool>,
     /// Whether the user is an administrator (管理员).
@@ -4818,7 +4959,7 @@ pub struct UserDetail {
         rename = "admin",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub admin: Option<bool>,
     /// Whether the user is the boss (老板).
@@ -4828,7 +4969,7 @@ pub struct UserDetail {
         rename = "boss",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub boss: Option<bool>,
     /// Whether executive mode (高管模式) is on.
@@ -4838,7 +4979,7 @@ pub struct UserDetail {
         rename = "senior",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub senior: Option<bool>,
     /// Whether the user has completed real-name verification (实名认证).
@@ -4848,7 +4989,7 @@ pub struct UserDetail {
         rename = "real_authed",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub real_authed: Option<bool>,
     /// Whether this is an exclusive account (专属帐号).
@@ -4858,7 +4999,7 @@ pub struct UserDetail {
         rename = "exclusive_account",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub exclusive_account: Option<bool>,
     /// Exclusive account type: `sso` or `dingtalk`.
@@ -4868,7 +5009,7 @@ pub struct UserDetail {
         rename = "exclusive_account_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub exclusive_account_type: Option<String>,
     /// Login name of an exclusive account (专属帐号登录名). J spells it `login_id`, G `loginId`; both are accepted.
@@ -4879,7 +5020,7 @@ pub struct UserDetail {
         alias = "loginId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub login_id: Option<String>,
     /// Identities in linked organisations (关联组织); only for orgs that have them.
@@ -4889,7 +5030,7 @@ pub struct UserDetail {
         rename = "union_emp_ext",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub union_emp_ext: Option<UserUnionEmpExt>,
 }
@@ -5029,12 +5170,18 @@ impl UserDetail {
         self
     }
     /// Sets `dept_position_list`: The user's posts per department (任职).
-    pub fn dept_position_list(mut self, dept_position_list: Vec<UserDeptPosition>) -> Self {
+    pub fn dept_position_list(
+        mut self,
+        dept_position_list: Vec<UserDeptPosition>,
+    ) -> Self {
         self.dept_position_list = dept_position_list;
         self
     }
     /// Sets `extension`: Extended attributes (扩展属性) as JSON text inside a string, e.g. `{"爱好":"旅游"}`; not for ISV apps.
-    pub fn extension(mut self, extension: std::collections::BTreeMap<String, String>) -> Self {
+    pub fn extension(
+        mut self,
+        extension: std::collections::BTreeMap<String, String>,
+    ) -> Self {
         self.extension = extension;
         self
     }
@@ -5079,7 +5226,10 @@ impl UserDetail {
         self
     }
     /// Sets `exclusive_account_type`: Exclusive account type: `sso` or `dingtalk`.
-    pub fn exclusive_account_type(mut self, exclusive_account_type: impl Into<String>) -> Self {
+    pub fn exclusive_account_type(
+        mut self,
+        exclusive_account_type: impl Into<String>,
+    ) -> Self {
         self.exclusive_account_type = Some(exclusive_account_type.into());
         self
     }
@@ -5115,7 +5265,7 @@ pub struct UserListItem {
         rename = "unionid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub unionid: Option<String>,
     /// Name (姓名).
@@ -5125,7 +5275,7 @@ pub struct UserListItem {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Avatar URL (头像).
@@ -5135,7 +5285,7 @@ pub struct UserListItem {
         rename = "avatar",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub avatar: Option<String>,
     /// International dialling code (国际电话区号); not for ISV apps.
@@ -5145,7 +5295,7 @@ pub struct UserListItem {
         rename = "state_code",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub state_code: Option<String>,
     /// Mobile number (手机号); not for ISV apps.
@@ -5155,7 +5305,7 @@ pub struct UserListItem {
         rename = "mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub mobile: Option<String>,
     /// Whether the mobile number is hidden (隐藏手机号).
@@ -5165,7 +5315,7 @@ pub struct UserListItem {
         rename = "hide_mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub hide_mobile: Option<bool>,
     /// Extension number (分机号); not for ISV apps.
@@ -5175,7 +5325,7 @@ pub struct UserListItem {
         rename = "telephone",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub telephone: Option<String>,
     /// Employee number (工号).
@@ -5185,7 +5335,7 @@ pub struct UserListItem {
         rename = "job_number",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub job_number: Option<String>,
     /// Job title (职位).
@@ -5195,7 +5345,7 @@ pub struct UserListItem {
         rename = "title",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub title: Option<String>,
     /// Email (邮箱); not for ISV apps.
@@ -5205,7 +5355,7 @@ pub struct UserListItem {
         rename = "email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); not for ISV apps.
@@ -5215,7 +5365,7 @@ pub struct UserListItem {
         rename = "org_email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub org_email: Option<String>,
     /// Work place (办公地点); not for ISV apps.
@@ -5225,7 +5375,7 @@ pub struct UserListItem {
         rename = "work_place",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub work_place: Option<String>,
     /// Remark (备注); not for ISV apps.
@@ -5235,7 +5385,7 @@ pub struct UserListItem {
         rename = "remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub remark: Option<String>,
     /// Ids of the user's departments.
@@ -5245,7 +5395,7 @@ pub struct UserListItem {
         rename = "dept_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_id_list: Vec<i64>,
     /// The user's sort order in the listed department.
@@ -5255,7 +5405,7 @@ pub struct UserListItem {
         rename = "dept_order",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_order: Option<i64>,
     /// Extended attributes (扩展属性) as JSON text inside a string; not for ISV apps.
@@ -5266,7 +5416,7 @@ pub struct UserListItem {
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
         deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser"
+        serialize_with = "crate::runtime::wire::json_text::ser",
     )]
     pub extension: std::collections::BTreeMap<String, String>,
     /// Hire date (入职时间), ms since the epoch; not for ISV apps.
@@ -5276,7 +5426,7 @@ pub struct UserListItem {
         rename = "hired_date",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub hired_date: Option<i64>,
     /// Whether the user has activated DingTalk (已激活).
@@ -5286,7 +5436,7 @@ pub struct UserListItem {
         rename = "active",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub active: Option<bool>,
     /// Whether the user is an administrator (管理员).
@@ -5296,7 +5446,7 @@ pub struct UserListItem {
         rename = "admin",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub admin: Option<bool>,
     /// Whether the user is the boss (老板).
@@ -5306,7 +5456,7 @@ pub struct UserListItem {
         rename = "boss",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub boss: Option<bool>,
     /// Whether the user leads the listed department (部门主管).
@@ -5316,7 +5466,7 @@ pub struct UserListItem {
         rename = "leader",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub leader: Option<bool>,
     /// Whether this is an exclusive account (专属帐号).
@@ -5326,7 +5476,7 @@ pub struct UserListItem {
         rename = "exclusive_account",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub exclusive_account: Option<bool>,
     /// Exclusive account type: `sso` or `dingtalk`.
@@ -5336,7 +5486,7 @@ pub struct UserListItem {
         rename = "exclusive_account_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub exclusive_account_type: Option<String>,
     /// Login name of an exclusive account (专属帐号登录名); J only. `loginId` (G's spelling on v2/user/get) is accepted too.
@@ -5347,7 +5497,7 @@ pub struct UserListItem {
         alias = "loginId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub login_id: Option<String>,
 }
@@ -5459,7 +5609,10 @@ impl UserListItem {
         self
     }
     /// Sets `extension`: Extended attributes (扩展属性) as JSON text inside a string; not for ISV apps.
-    pub fn extension(mut self, extension: std::collections::BTreeMap<String, String>) -> Self {
+    pub fn extension(
+        mut self,
+        extension: std::collections::BTreeMap<String, String>,
+    ) -> Self {
         self.extension = extension;
         self
     }
@@ -5494,7 +5647,10 @@ impl UserListItem {
         self
     }
     /// Sets `exclusive_account_type`: Exclusive account type: `sso` or `dingtalk`.
-    pub fn exclusive_account_type(mut self, exclusive_account_type: impl Into<String>) -> Self {
+    pub fn exclusive_account_type(
+        mut self,
+        exclusive_account_type: impl Into<String>,
+    ) -> Self {
         self.exclusive_account_type = Some(exclusive_account_type.into());
         self
     }
@@ -5525,7 +5681,7 @@ pub struct UserListPage {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
     /// The users on this page.
@@ -5535,7 +5691,7 @@ pub struct UserListPage {
         rename = "list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub list: Vec<UserListItem>,
 }
@@ -5581,7 +5737,7 @@ pub struct UserSimple {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub name: Option<String>,
 }
@@ -5621,7 +5777,7 @@ pub struct UserSimplePage {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
     /// The users on this page.
@@ -5631,7 +5787,7 @@ pub struct UserSimplePage {
         rename = "list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub list: Vec<UserSimple>,
 }
@@ -5672,7 +5828,7 @@ pub struct UserIdList {
         rename = "userid_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub userid_list: Vec<String>,
 }
@@ -5711,7 +5867,7 @@ pub struct UserAdmin {
         rename = "sys_level",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub sys_level: Option<SysLevel>,
     /// The administrator's mobile; legacy `user/get_admin` only, J only (1-src).
@@ -5721,7 +5877,7 @@ pub struct UserAdmin {
         rename = "admin_mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub admin_mobile: Option<String>,
 }
@@ -5767,7 +5923,7 @@ pub struct UserInactivePage {
         rename = "list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub list: Vec<String>,
 }
@@ -5807,7 +5963,7 @@ pub struct UserLoginInfo {
         rename = "device_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub device_id: Option<String>,
     /// Whether the user is an administrator (是否管理员).
@@ -5817,7 +5973,7 @@ pub struct UserLoginInfo {
         rename = "sys",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub sys: Option<bool>,
     /// Administrator level: 1 main admin, 2 sub-admin, 100 boss, 0 other.
@@ -5827,7 +5983,7 @@ pub struct UserLoginInfo {
         rename = "sys_level",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub sys_level: Option<SysLevel>,
     /// The user's associated unionid (关联 unionid).
@@ -5837,7 +5993,7 @@ pub struct UserLoginInfo {
         rename = "associated_unionid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub associated_unionid: Option<String>,
     /// The user's unionid.
@@ -5847,7 +6003,7 @@ pub struct UserLoginInfo {
         rename = "unionid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub unionid: Option<String>,
     /// Name (姓名).
@@ -5857,7 +6013,7 @@ pub struct UserLoginInfo {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub name: Option<String>,
 }
@@ -5922,7 +6078,7 @@ pub struct UserByMobile {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub userid: Option<String>,
     /// Userids of exclusive accounts (专属帐号) bound to that mobile (J, 1-src).
@@ -5932,7 +6088,7 @@ pub struct UserByMobile {
         rename = "exclusive_account_userid_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub exclusive_account_userid_list: Vec<String>,
 }
@@ -5980,7 +6136,7 @@ pub struct UserByUnionid {
         rename = "contact_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub contact_type: Option<ContactType>,
 }
@@ -6042,7 +6198,7 @@ pub struct UserLegacyRole {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Name of the role group (角色组).
@@ -6052,7 +6208,7 @@ pub struct UserLegacyRole {
         rename = "groupName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub group_name: Option<String>,
     /// Role type; absent / null for a custom role (自定义角色).
@@ -6062,7 +6218,7 @@ pub struct UserLegacyRole {
         rename = "type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub r#type: Option<RoleType>,
 }
@@ -6115,7 +6271,7 @@ pub struct UserLegacyDetail {
         rename = "unionid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub unionid: Option<String>,
     /// Name (姓名).
@@ -6125,7 +6281,7 @@ pub struct UserLegacyDetail {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Job title (职位).
@@ -6135,7 +6291,7 @@ pub struct UserLegacyDetail {
         rename = "position",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub position: Option<String>,
     /// Mobile number (手机号); not for ISV apps.
@@ -6145,7 +6301,7 @@ pub struct UserLegacyDetail {
         rename = "mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub mobile: Option<String>,
     /// International dialling code (国际电话区号); not for ISV apps.
@@ -6155,7 +6311,7 @@ pub struct UserLegacyDetail {
         rename = "stateCode",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub state_code: Option<String>,
     /// Extension number (分机号); not for ISV apps.
@@ -6165,7 +6321,7 @@ pub struct UserLegacyDetail {
         rename = "tel",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub tel: Option<String>,
     /// Work place (办公地点); not for ISV apps.
@@ -6175,7 +6331,7 @@ pub struct UserLegacyDetail {
         rename = "workPlace",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub work_place: Option<String>,
     /// Remark (备注); not for ISV apps.
@@ -6185,7 +6341,7 @@ pub struct UserLegacyDetail {
         rename = "remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub remark: Option<String>,
     /// Email (邮箱); not for ISV apps.
@@ -6195,7 +6351,7 @@ pub struct UserLegacyDetail {
         rename = "email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); only if enabled; not for ISV apps.
@@ -6205,7 +6361,7 @@ pub struct UserLegacyDetail {
         rename = "orgEmail",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub org_email: Option<String>,
     /// Extended attributes (扩展属性); documented as a JSON string, examples return an object — both accepted. Not for ISV apps.
@@ -6216,7 +6372,7 @@ pub struct UserLegacyDetail {
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser"
+        serialize_with = "crate::runtime::wire::json_text::ser",
     )]
     pub extattr: Option<serde_json::Value>,
     /// Hire date (入职时间), ms since the epoch; not for ISV apps.
@@ -6226,7 +6382,7 @@ pub struct UserLegacyDetail {
         rename = "hiredDate",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub hired_date: Option<i64>,
     /// Employee number (工号).
@@ -6236,7 +6392,7 @@ pub struct UserLegacyDetail {
         rename = "jobnumber",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub jobnumber: Option<String>,
     /// Whether the user has activated DingTalk (已激活).
@@ -6246,7 +6402,7 @@ pub struct UserLegacyDetail {
         rename = "active",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub active: Option<bool>,
     /// Whether the user is an administrator (管理员).
@@ -6256,7 +6412,7 @@ pub struct UserLegacyDetail {
         rename = "isAdmin",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_admin: Option<bool>,
     /// Whether the user is the boss (老板).
@@ -6266,7 +6422,7 @@ pub struct UserLegacyDetail {
         rename = "isBoss",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_boss: Option<bool>,
     /// Whether the mobile number is hidden (隐藏手机号).
@@ -6276,7 +6432,7 @@ pub struct UserLegacyDetail {
         rename = "isHide",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_hide: Option<bool>,
     /// Whether executive mode (高管模式) is on.
@@ -6286,7 +6442,7 @@ pub struct UserLegacyDetail {
         rename = "isSenior",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_senior: Option<bool>,
     /// Whether the user has completed real-name verification (实名认证).
@@ -6296,7 +6452,7 @@ pub struct UserLegacyDetail {
         rename = "realAuthed",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub real_authed: Option<bool>,
     /// Ids of the user's departments.
@@ -6306,7 +6462,7 @@ pub struct UserLegacyDetail {
         rename = "department",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub department: Vec<i64>,
     /// Sort order per department (部门内排序) as non-JSON map text `{deptId:order}`, e.g. `{1:1}`.
@@ -6317,7 +6473,7 @@ pub struct UserLegacyDetail {
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
         deserialize_with = "crate::runtime::wire::loose_map::de",
-        serialize_with = "crate::runtime::wire::loose_map::ser"
+        serialize_with = "crate::runtime::wire::loose_map::ser",
     )]
     pub order_in_depts: std::collections::BTreeMap<i64, i64>,
     /// Whether the user leads each department (是否主管) as non-JSON map text, e.g. `{1:false}`.
@@ -6328,7 +6484,7 @@ pub struct UserLegacyDetail {
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
         deserialize_with = "crate::runtime::wire::loose_map::de",
-        serialize_with = "crate::runtime::wire::loose_map::ser"
+        serialize_with = "crate::runtime::wire::loose_map::ser",
     )]
     pub is_leader_in_depts: std::collections::BTreeMap<i64, bool>,
     /// Userid of the direct manager (直属主管). D spells it `managerUserid`, J `managerUserId`; both are accepted.
@@ -6339,7 +6495,7 @@ pub struct UserLegacyDetail {
         alias = "managerUserId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub manager_userid: Option<String>,
     /// Avatar URL (头像).
@@ -6349,7 +6505,7 @@ pub struct UserLegacyDetail {
         rename = "avatar",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub avatar: Option<String>,
     /// Roles (角色) held by the user.
@@ -6359,7 +6515,7 @@ pub struct UserLegacyDetail {
         rename = "roles",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub roles: Vec<UserLegacyRole>,
     /// Tags (标签); seen as `{}` in examples.
@@ -6369,7 +6525,7 @@ pub struct UserLegacyDetail {
         rename = "tags",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub tags: Option<serde_json::Value>,
     /// Whether this is an exclusive account (专属帐号); seen in the ISV example.
@@ -6379,7 +6535,7 @@ pub struct UserLegacyDetail {
         rename = "exclusiveAccount",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub exclusive_account: Option<bool>,
     /// Associated unionid (关联 unionid); J only.
@@ -6389,7 +6545,7 @@ pub struct UserLegacyDetail {
         rename = "associatedUnionId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub associated_union_id: Option<String>,
     /// DingTalk id (钉钉号); J only.
@@ -6399,7 +6555,7 @@ pub struct UserLegacyDetail {
         rename = "dingId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub ding_id: Option<String>,
     /// Open id; J only.
@@ -6409,7 +6565,7 @@ pub struct UserLegacyDetail {
         rename = "openId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub open_id: Option<String>,
     /// Nickname (昵称); J only.
@@ -6419,7 +6575,7 @@ pub struct UserLegacyDetail {
         rename = "nickname",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub nickname: Option<String>,
     /// Mobile the invitation was sent to (邀请手机号); J only.
@@ -6429,7 +6585,7 @@ pub struct UserLegacyDetail {
         rename = "inviteMobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub invite_mobile: Option<String>,
     /// Whether the account is restricted (受限); J only.
@@ -6439,7 +6595,7 @@ pub struct UserLegacyDetail {
         rename = "isLimited",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_limited: Option<bool>,
     /// Whether a customised portal is used; J only.
@@ -6449,7 +6605,7 @@ pub struct UserLegacyDetail {
         rename = "isCustomizedPortal",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_customized_portal: Option<bool>,
     /// Member view flag; J only.
@@ -6459,7 +6615,7 @@ pub struct UserLegacyDetail {
         rename = "memberView",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub member_view: Option<bool>,
     /// Hash of the mobile number; J only.
@@ -6469,7 +6625,7 @@ pub struct UserLegacyDetail {
         rename = "mobileHash",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub mobile_hash: Option<String>,
 }
@@ -6618,7 +6774,10 @@ impl UserLegacyDetail {
         self
     }
     /// Sets `order_in_depts`: Sort order per department (部门内排序) as non-JSON map text `{deptId:order}`, e.g. `{1:1}`.
-    pub fn order_in_depts(mut self, order_in_depts: std::collections::BTreeMap<i64, i64>) -> Self {
+    pub fn order_in_depts(
+        mut self,
+        order_in_depts: std::collections::BTreeMap<i64, i64>,
+    ) -> Self {
         self.order_in_depts = order_in_depts;
         self
     }
@@ -6656,7 +6815,10 @@ impl UserLegacyDetail {
         self
     }
     /// Sets `associated_union_id`: Associated unionid (关联 unionid); J only.
-    pub fn associated_union_id(mut self, associated_union_id: impl Into<String>) -> Self {
+    pub fn associated_union_id(
+        mut self,
+        associated_union_id: impl Into<String>,
+    ) -> Self {
         self.associated_union_id = Some(associated_union_id.into());
         self
     }
@@ -6722,7 +6884,7 @@ pub struct UserLegacyListItem {
         rename = "unionid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub unionid: Option<String>,
     /// Name (姓名).
@@ -6732,7 +6894,7 @@ pub struct UserLegacyListItem {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Sort order in the listed department; may exceed 2^53 (e.g. 176318668975061512), parsed exactly.
@@ -6742,7 +6904,7 @@ pub struct UserLegacyListItem {
         rename = "order",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub order: Option<i64>,
     /// Mobile number (手机号); not for ISV apps.
@@ -6752,7 +6914,7 @@ pub struct UserLegacyListItem {
         rename = "mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub mobile: Option<String>,
     /// Extension number (分机号); not for ISV apps.
@@ -6762,7 +6924,7 @@ pub struct UserLegacyListItem {
         rename = "tel",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub tel: Option<String>,
     /// Work place (办公地点); not for ISV apps.
@@ -6772,7 +6934,7 @@ pub struct UserLegacyListItem {
         rename = "workPlace",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub work_place: Option<String>,
     /// Remark (备注); not for ISV apps.
@@ -6782,7 +6944,7 @@ pub struct UserLegacyListItem {
         rename = "remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub remark: Option<String>,
     /// Email (邮箱); not for ISV apps.
@@ -6792,7 +6954,7 @@ pub struct UserLegacyListItem {
         rename = "email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); not for ISV apps.
@@ -6802,7 +6964,7 @@ pub struct UserLegacyListItem {
         rename = "orgEmail",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub org_email: Option<String>,
     /// Extended attributes (扩展属性), JSON text or an object; not for ISV apps.
@@ -6813,7 +6975,7 @@ pub struct UserLegacyListItem {
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser"
+        serialize_with = "crate::runtime::wire::json_text::ser",
     )]
     pub extattr: Option<serde_json::Value>,
     /// Whether the user is an administrator (管理员).
@@ -6823,7 +6985,7 @@ pub struct UserLegacyListItem {
         rename = "isAdmin",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_admin: Option<bool>,
     /// Whether the user is the boss (老板).
@@ -6833,7 +6995,7 @@ pub struct UserLegacyListItem {
         rename = "isBoss",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_boss: Option<bool>,
     /// Whether the mobile number is hidden (隐藏手机号).
@@ -6843,7 +7005,7 @@ pub struct UserLegacyListItem {
         rename = "isHide",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_hide: Option<bool>,
     /// Whether the user leads the listed department (部门主管).
@@ -6853,7 +7015,7 @@ pub struct UserLegacyListItem {
         rename = "isLeader",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_leader: Option<bool>,
     /// Whether the user has activated DingTalk (已激活).
@@ -6863,7 +7025,7 @@ pub struct UserLegacyListItem {
         rename = "active",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub active: Option<bool>,
     /// Ids of the user's departments. A JSON array on `user/listbypage`; J types it as a String on the older `user/list`, so JSON text such as `"[1,2]"` is accepted too.
@@ -6874,7 +7036,7 @@ pub struct UserLegacyListItem {
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser"
+        serialize_with = "crate::runtime::wire::json_text::ser",
     )]
     pub department: Vec<i64>,
     /// Job title (职位).
@@ -6884,7 +7046,7 @@ pub struct UserLegacyListItem {
         rename = "position",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub position: Option<String>,
     /// Avatar URL (头像).
@@ -6894,7 +7056,7 @@ pub struct UserLegacyListItem {
         rename = "avatar",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub avatar: Option<String>,
     /// Employee number (工号).
@@ -6904,7 +7066,7 @@ pub struct UserLegacyListItem {
         rename = "jobnumber",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub jobnumber: Option<String>,
     /// Hire date (入职时间), ms since the epoch.
@@ -6914,7 +7076,7 @@ pub struct UserLegacyListItem {
         rename = "hiredDate",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub hired_date: Option<i64>,
     /// DingTalk id (钉钉号); J only.
@@ -6924,7 +7086,7 @@ pub struct UserLegacyListItem {
         rename = "dingId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub ding_id: Option<String>,
 }
@@ -7084,7 +7246,7 @@ pub struct UserLegacyCreateResponse {
         rename = "unionId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub union_id: Option<String>,
 }
@@ -7119,7 +7281,7 @@ pub struct UserLegacySimpleListResponse {
         rename = "hasMore",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// The users (userid and name).
@@ -7129,7 +7291,7 @@ pub struct UserLegacySimpleListResponse {
         rename = "userlist",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub userlist: Vec<UserSimple>,
 }
@@ -7169,7 +7331,7 @@ pub struct UserLegacyDeptMemberIdsResponse {
         rename = "userIds",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub user_ids: Vec<String>,
 }
@@ -7203,7 +7365,7 @@ pub struct UserLegacyListByPageResponse {
         rename = "hasMore",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// The users on this page.
@@ -7213,7 +7375,7 @@ pub struct UserLegacyListByPageResponse {
         rename = "userlist",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub userlist: Vec<UserLegacyListItem>,
 }
@@ -7253,7 +7415,7 @@ pub struct UserLegacyListResponse {
         rename = "hasMore",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// The users on this page.
@@ -7263,7 +7425,7 @@ pub struct UserLegacyListResponse {
         rename = "userlist",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub userlist: Vec<UserLegacyListItem>,
 }
@@ -7304,7 +7466,7 @@ pub struct UserLegacyGetAdminsResponse {
         alias = "adminList",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub admin_list: Vec<UserAdmin>,
 }
@@ -7338,7 +7500,7 @@ pub struct UserGetAdminScopeResponse {
         rename = "dept_ids",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub dept_ids: Vec<i64>,
 }
@@ -7377,7 +7539,7 @@ pub struct UserLegacyGetUserInfoResponse {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Id of the device that requested the code (设备 id).
@@ -7387,7 +7549,7 @@ pub struct UserLegacyGetUserInfoResponse {
         rename = "deviceId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub device_id: Option<String>,
     /// Whether the user is an administrator (是否管理员).
@@ -7397,7 +7559,7 @@ pub struct UserLegacyGetUserInfoResponse {
         rename = "is_sys",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub is_sys: Option<bool>,
     /// Administrator level; see the endpoint doc for the conflicting meanings (D1451: 1 main admin, 2 sub-admin, 100 boss, 0 other).
@@ -7407,7 +7569,7 @@ pub struct UserLegacyGetUserInfoResponse {
         rename = "sys_level",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub sys_level: Option<i64>,
 }
@@ -7463,9 +7625,7 @@ impl UserLegacyGetByMobileResponse {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(userid: impl Into<String>) -> Self {
-        Self {
-            userid: userid.into(),
-        }
+        Self { userid: userid.into() }
     }
 }
 impl rt::Wire for UserLegacyGetByMobileResponse {
@@ -7489,7 +7649,7 @@ pub struct UserLegacyGetUseridByUnionidResponse {
         rename = "contactType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de"
+        deserialize_with = "crate::runtime::wire::de",
     )]
     pub contact_type: Option<ContactType>,
 }
