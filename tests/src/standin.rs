@@ -1,0 +1,395 @@
+//! A local stand-in for `oapi.dingtalk.com`: a real HTTP server on 127.0.0.1 that knows every
+//! endpoint from the spec. For each request it finds the endpoint by method and path, checks
+//! what DingTalk would check (method, path, required params, token, content type), records
+//! what it saw, and answers with the endpoint's example response.
+//!
+//! Token-issuing paths (`/gettoken`, `/sso/gettoken`) hand out tokens the stand-in tracks, so
+//! tests can expire or reject them and count refreshes.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method as HttpMethod, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use dingtalk_codegen::model::{Auth, Endpoint, Method, Spec};
+use serde_json::{json, Value};
+
+/// One request as the stand-in saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    /// HTTP method.
+    pub method: String,
+    /// Path without the query.
+    pub path: String,
+    /// Query params.
+    pub query: BTreeMap<String, String>,
+    /// `Content-Type` header.
+    pub content_type: Option<String>,
+    /// The body parsed as JSON (POST).
+    pub body: Option<Value>,
+    /// `area.endpoint` it matched, or `None`.
+    pub endpoint: Option<String>,
+    /// What DingTalk would have rejected.
+    pub violations: Vec<String>,
+}
+
+/// How the stand-in behaves; tests change it through [`StandIn::configure`].
+#[derive(Clone, Debug)]
+pub struct Behavior {
+    /// Issue a new token (`tok-1`, `tok-2`, …) on every token request and accept only the
+    /// newest; otherwise hand out the spec example's token every time.
+    pub rotate_tokens: bool,
+    /// `expires_in` sent with issued tokens.
+    pub expires_in: i64,
+    /// Errcodes to answer business calls with, one per call, before answering normally.
+    pub fail_next: VecDeque<i64>,
+}
+
+impl Default for Behavior {
+    fn default() -> Self {
+        Behavior {
+            rotate_tokens: false,
+            expires_in: 7200,
+            fail_next: VecDeque::new(),
+        }
+    }
+}
+
+struct Route {
+    key: String,
+    endpoint: EndpointFacts,
+    example: Value,
+}
+
+/// What the stand-in needs to know of an endpoint.
+#[derive(Clone)]
+struct EndpointFacts {
+    method: Method,
+    path: String,
+    auth: Auth,
+    required_query: Vec<String>,
+    required_body: Vec<String>,
+}
+
+impl EndpointFacts {
+    fn from(ep: &Endpoint) -> Self {
+        EndpointFacts {
+            method: ep.method,
+            path: ep.path.clone(),
+            auth: ep.auth,
+            required_query: ep
+                .query
+                .iter()
+                .filter(|f| f.required)
+                .map(|f| f.wire.clone())
+                .collect(),
+            required_body: ep
+                .body
+                .iter()
+                .filter(|f| f.required)
+                .map(|f| f.wire.clone())
+                .collect(),
+        }
+    }
+
+    fn path_matches(&self, path: &str) -> bool {
+        let want: Vec<&str> = self.path.split('/').collect();
+        let got: Vec<&str> = path.split('/').collect();
+        want.len() == got.len()
+            && want
+                .iter()
+                .zip(&got)
+                .all(|(w, g)| w == g || (w.starts_with('{') && w.ends_with('}') && !g.is_empty()))
+    }
+}
+
+struct Inner {
+    routes: Vec<Route>,
+    behavior: Mutex<Behavior>,
+    seen: Mutex<Vec<Seen>>,
+    /// Tokens currently accepted, and how many were issued.
+    tokens: Mutex<(Vec<String>, u64)>,
+    example_token: String,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A running stand-in. Dropping it stops the server.
+pub struct StandIn {
+    addr: SocketAddr,
+    inner: Arc<Inner>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Paths that issue tokens instead of serving an example.
+const TOKEN_PATHS: [&str; 2] = ["/gettoken", "/sso/gettoken"];
+
+impl StandIn {
+    /// Starts a stand-in for every endpoint of `spec` on an ephemeral loopback port.
+    pub async fn start(spec: &Spec) -> std::io::Result<StandIn> {
+        let mut routes = Vec::new();
+        let mut example_token = String::from("standin-token");
+        for area in &spec.areas {
+            for ep in &area.endpoints {
+                if TOKEN_PATHS.contains(&ep.path.as_str()) && ep.path == "/gettoken" {
+                    if let Some(t) = ep.example.get("access_token").and_then(Value::as_str) {
+                        example_token = t.to_string();
+                    }
+                }
+                routes.push(Route {
+                    key: format!("{}.{}", area.name, ep.name),
+                    endpoint: EndpointFacts::from(ep),
+                    example: ep.example.clone(),
+                });
+            }
+        }
+        let inner = Arc::new(Inner {
+            routes,
+            behavior: Mutex::new(Behavior::default()),
+            seen: Mutex::new(Vec::new()),
+            tokens: Mutex::new((Vec::new(), 0)),
+            example_token,
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(Arc::clone(&inner));
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(StandIn {
+            addr,
+            inner,
+            server,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Changes the behaviour.
+    pub fn configure(&self, f: impl FnOnce(&mut Behavior)) {
+        f(&mut lock(&self.inner.behavior));
+    }
+
+    /// Every request so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        lock(&self.inner.seen).clone()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_seen(&self) {
+        lock(&self.inner.seen).clear();
+    }
+
+    /// Requests to token-issuing paths so far.
+    pub fn token_requests(&self) -> usize {
+        self.seen()
+            .iter()
+            .filter(|s| TOKEN_PATHS.contains(&s.path.as_str()))
+            .count()
+    }
+
+    /// Requests to other paths so far.
+    pub fn business_requests(&self) -> usize {
+        self.seen()
+            .iter()
+            .filter(|s| !TOKEN_PATHS.contains(&s.path.as_str()))
+            .count()
+    }
+
+    /// Makes every issued token invalid (as if DingTalk expired them).
+    pub fn revoke_tokens(&self) {
+        lock(&self.inner.tokens).0.clear();
+    }
+}
+
+async fn handle(
+    State(inner): State<Arc<Inner>>,
+    method: HttpMethod,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_string();
+    let query: BTreeMap<String, String> =
+        url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let mut seen = Seen {
+        method: method.to_string(),
+        path: path.clone(),
+        query: query.clone(),
+        content_type: content_type.clone(),
+        body: None,
+        endpoint: None,
+        violations: Vec::new(),
+    };
+
+    if method == HttpMethod::POST {
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(v) if v.is_object() => seen.body = Some(v),
+            _ => seen.violations.push(format!(
+                "POST body is not a JSON object: {:?}",
+                String::from_utf8_lossy(&body)
+            )),
+        }
+        if !content_type
+            .as_deref()
+            .is_some_and(|c| c.starts_with("application/json"))
+        {
+            seen.violations.push(format!(
+                "POST without Content-Type: application/json (got {content_type:?})"
+            ));
+        }
+    } else if !body.is_empty() {
+        seen.violations.push("GET with a body".into());
+    }
+
+    let wanted = if method == HttpMethod::GET {
+        Method::Get
+    } else {
+        Method::Post
+    };
+    let candidates: Vec<&Route> = inner
+        .routes
+        .iter()
+        .filter(|r| r.endpoint.path_matches(&path))
+        .collect();
+    if candidates.is_empty() {
+        seen.violations
+            .push(format!("no endpoint has the path {path}"));
+        return finish(
+            &inner,
+            seen,
+            StatusCode::NOT_FOUND,
+            json!({"errcode": 404, "errmsg": "URI does not exist"}),
+        );
+    }
+    let same_method: Vec<&Route> = candidates
+        .iter()
+        .copied()
+        .filter(|r| r.endpoint.method == wanted)
+        .collect();
+    if same_method.is_empty() {
+        seen.violations
+            .push(format!("{path} does not take {method}"));
+        return finish(
+            &inner,
+            seen,
+            StatusCode::OK,
+            json!({"errcode": 43001, "errmsg": "wrong method"}),
+        );
+    }
+    // Endpoints that share a path (two credential styles of /gettoken) are told apart by their
+    // required params.
+    let problems = |r: &Route| -> Vec<String> {
+        let mut p = Vec::new();
+        for q in &r.endpoint.required_query {
+            if !query.contains_key(q) {
+                p.push(format!("{}: missing required query param `{q}`", r.key));
+            }
+        }
+        for b in &r.endpoint.required_body {
+            if seen
+                .body
+                .as_ref()
+                .and_then(|v| v.get(b))
+                .is_none_or(Value::is_null)
+            {
+                p.push(format!("{}: missing required body param `{b}`", r.key));
+            }
+        }
+        p
+    };
+    let route = match same_method.iter().find(|r| problems(r).is_empty()) {
+        Some(r) => *r,
+        None => {
+            seen.violations.extend(problems(same_method[0]));
+            same_method[0]
+        }
+    };
+    seen.endpoint = Some(route.key.clone());
+
+    if TOKEN_PATHS.contains(&path.as_str()) {
+        let behavior = lock(&inner.behavior).clone();
+        let token = {
+            let mut tokens = lock(&inner.tokens);
+            tokens.1 += 1;
+            let t = if behavior.rotate_tokens {
+                format!("tok-{}", tokens.1)
+            } else {
+                inner.example_token.clone()
+            };
+            if behavior.rotate_tokens {
+                tokens.0.clear();
+            }
+            if !tokens.0.contains(&t) {
+                tokens.0.push(t.clone());
+            }
+            t
+        };
+        let mut answer = route.example.clone();
+        answer["access_token"] = Value::String(token);
+        if answer.get("expires_in").is_some() || path == "/gettoken" {
+            answer["expires_in"] = Value::from(behavior.expires_in);
+        }
+        return finish(&inner, seen, StatusCode::OK, answer);
+    }
+
+    if matches!(route.endpoint.auth, Auth::AccessToken | Auth::SsoToken) {
+        let valid = query
+            .get("access_token")
+            .is_some_and(|t| lock(&inner.tokens).0.contains(t));
+        if !query.contains_key("access_token") {
+            seen.violations
+                .push(format!("{}: no access_token in the query", route.key));
+        }
+        if !valid {
+            return finish(
+                &inner,
+                seen,
+                StatusCode::OK,
+                json!({"errcode": 40014, "errmsg": "不合法的access_token"}),
+            );
+        }
+    }
+    let forced = lock(&inner.behavior).fail_next.pop_front();
+    if let Some(code) = forced {
+        return finish(
+            &inner,
+            seen,
+            StatusCode::OK,
+            json!({"errcode": code, "errmsg": "forced by the test", "request_id": "standin"}),
+        );
+    }
+    finish(&inner, seen, StatusCode::OK, route.example.clone())
+}
+
+fn finish(inner: &Inner, seen: Seen, status: StatusCode, body: Value) -> Response {
+    lock(&inner.seen).push(seen);
+    (
+        status,
+        [("content-type", "application/json;charset=UTF-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
