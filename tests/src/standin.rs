@@ -44,8 +44,9 @@ pub struct Behavior {
     pub rotate_tokens: bool,
     /// `expires_in` sent with issued tokens.
     pub expires_in: i64,
-    /// Errcodes to answer business calls with, one per call, before answering normally.
-    pub fail_next: VecDeque<i64>,
+    /// Answers for the next business calls, one per call, before answering normally: a JSON
+    /// body (an errcode), or a raw HTTP status and body (an HTML error page, truncated JSON).
+    pub fail_next: VecDeque<Fault>,
 }
 
 impl Default for Behavior {
@@ -55,6 +56,24 @@ impl Default for Behavior {
             expires_in: 7200,
             fail_next: VecDeque::new(),
         }
+    }
+}
+
+/// A scripted wrong answer.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// HTTP 200 with this JSON body.
+    Json(Value),
+    /// This status and raw body.
+    Raw(u16, String),
+}
+
+impl Fault {
+    /// HTTP 200 with `{"errcode": code, "errmsg": ...}`.
+    pub fn errcode(code: i64) -> Fault {
+        Fault::Json(
+            json!({"errcode": code, "errmsg": "scripted by the test", "request_id": "standin-req"}),
+        )
     }
 }
 
@@ -210,6 +229,15 @@ impl StandIn {
             .iter()
             .filter(|s| !TOKEN_PATHS.contains(&s.path.as_str()))
             .count()
+    }
+
+    /// The `access_token` query param of every business request, in order.
+    pub fn tokens_used(&self) -> Vec<String> {
+        self.seen()
+            .iter()
+            .filter(|s| !TOKEN_PATHS.contains(&s.path.as_str()))
+            .filter_map(|s| s.query.get("access_token").cloned())
+            .collect()
     }
 
     /// Makes every issued token invalid (as if DingTalk expired them).
@@ -373,13 +401,14 @@ async fn handle(
         }
     }
     let forced = lock(&inner.behavior).fail_next.pop_front();
-    if let Some(code) = forced {
-        return finish(
-            &inner,
-            seen,
-            StatusCode::OK,
-            json!({"errcode": code, "errmsg": "forced by the test", "request_id": "standin"}),
-        );
+    match forced {
+        Some(Fault::Json(body)) => return finish(&inner, seen, StatusCode::OK, body),
+        Some(Fault::Raw(status, body)) => {
+            lock(&inner.seen).push(seen);
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return (status, [("content-type", "text/html")], body).into_response();
+        }
+        None => {}
     }
     finish(&inner, seen, StatusCode::OK, route.example.clone())
 }

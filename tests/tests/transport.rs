@@ -1,0 +1,149 @@
+//! What the caller sees when DingTalk answers badly, and that no secret leaks into errors or
+//! `Debug` output.
+
+use dingtalk_tests::load_spec;
+use dingtalk_tests::standin::{Fault, StandIn};
+
+const SECRET: &str = "app-secret-7f3a";
+
+async fn setup() -> (StandIn, dingtalk::Client) {
+    let standin = StandIn::start(&load_spec())
+        .await
+        .expect("bind the stand-in");
+    standin.configure(|b| b.rotate_tokens = true);
+    let client = dingtalk::Client::builder()
+        .app_key("dingkey", SECRET)
+        .base_url(standin.base_url())
+        .build()
+        .expect("client");
+    (standin, client)
+}
+
+fn assert_no_secret(text: &str) {
+    for secret in [SECRET, "tok-1", "tok-2"] {
+        assert!(!text.contains(secret), "`{secret}` leaked into: {text}");
+    }
+}
+
+#[tokio::test]
+async fn an_html_error_page_is_a_decode_error_with_a_snippet() {
+    let (standin, client) = setup().await;
+    standin.configure(|b| {
+        b.fail_next.push_back(Fault::Raw(
+            200,
+            "<html><body>502 Bad Gateway tok-1</body></html>".into(),
+        ))
+    });
+    let err = client.user().get("manager4220").await.expect_err("html");
+    match &err {
+        dingtalk::Error::Decode {
+            endpoint, snippet, ..
+        } => {
+            assert_eq!(endpoint, "user.get");
+            assert!(snippet.starts_with("<html>"), "{snippet}");
+        }
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+    assert_no_secret(&format!("{err} {err:?}"));
+}
+
+#[tokio::test]
+async fn an_http_error_status_is_an_http_error() {
+    let (standin, client) = setup().await;
+    standin.configure(|b| b.fail_next.push_back(Fault::Raw(503, "busy".into())));
+    let err = client.user().get("manager4220").await.expect_err("503");
+    assert!(
+        matches!(&err, dingtalk::Error::Http { status: 503, snippet, .. } if snippet == "busy"),
+        "{err:?}"
+    );
+    assert_no_secret(&format!("{err} {err:?}"));
+}
+
+#[tokio::test]
+async fn truncated_json_and_empty_bodies_are_decode_errors() {
+    let (standin, client) = setup().await;
+    for body in [r#"{"errcode":0,"result":{"userid":"manag"#, ""] {
+        standin.configure(|b| b.fail_next.push_back(Fault::Raw(200, body.into())));
+        let err = client
+            .user()
+            .get("manager4220")
+            .await
+            .expect_err("bad body");
+        assert!(matches!(err, dingtalk::Error::Decode { .. }), "{err:?}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_fields_are_ignored() {
+    let (standin, client) = setup().await;
+    let body = serde_json::json!({"errcode": 0, "request_id": "x", "brand_new": [1, 2], "result": {"userid": "u1", "name": "n", "new_field": {"a": 1}}});
+    standin.configure(|b| b.fail_next.push_back(Fault::Json(body)));
+    let user = client
+        .user()
+        .get("u1")
+        .await
+        .expect("decodes despite new fields");
+    assert_eq!(user.userid, "u1");
+}
+
+#[tokio::test]
+async fn transport_errors_name_the_endpoint_but_not_the_token() {
+    let (standin, _) = setup().await;
+    let base = standin.base_url();
+    drop(standin); // nothing listens there any more
+    let client = dingtalk::Client::builder()
+        .app_key("dingkey", SECRET)
+        .base_url(base)
+        .build()
+        .expect("client");
+    let err = client
+        .user()
+        .get("manager4220")
+        .await
+        .expect_err("connection refused");
+    assert!(
+        matches!(&err, dingtalk::Error::Transport { endpoint, .. } if endpoint == "runtime.gettoken"),
+        "{err:?}"
+    );
+    assert_no_secret(&format!("{err} {err:?}"));
+}
+
+#[tokio::test]
+async fn limits_are_checked_before_sending() {
+    let (standin, client) = setup().await;
+    let err = client
+        .user()
+        .get("x".repeat(65))
+        .await
+        .expect_err("userid too long");
+    match &err {
+        dingtalk::Error::Invalid { endpoint, source } => {
+            assert_eq!(endpoint, "user.get");
+            assert_eq!(
+                source,
+                &dingtalk::InvalidRequest::TooLong {
+                    field: "userid",
+                    len: 65,
+                    max: 64
+                }
+            );
+        }
+        other => panic!("expected an invalid-request error, got {other:?}"),
+    }
+    client
+        .user()
+        .get("x".repeat(64))
+        .await
+        .expect("64 is allowed");
+    assert_eq!(standin.business_requests(), 1);
+}
+
+#[tokio::test]
+async fn debug_output_hides_secrets() {
+    let (_standin, client) = setup().await;
+    let token = client.access_token().await.expect("token");
+    assert_eq!(token.expose_secret(), "tok-1");
+    assert_no_secret(&format!("{client:?} {token:?} {token}"));
+    let req = dingtalk::api::auth::AuthGetTokenRequest::new("dingkey", SECRET);
+    assert_no_secret(&format!("{req:?}"));
+}
