@@ -25,3 +25,42 @@ pub use runtime::client::{Client, ClientBuilder, Credentials, DEFAULT_BASE_URL};
 pub use runtime::error::{ApiError, Error};
 pub use runtime::request::{Endpoint, InvalidRequest};
 pub use runtime::secret::SecretString;
+
+/// The generator's golden outputs (`generator/tests/golden/*/expected`), compiled against this
+/// runtime so that a golden which does not build fails the tests.
+#[cfg(test)]
+#[rustfmt::skip]
+#[path = "../../generator/tests/golden"]
+mod goldens {
+    #[path = "basic/expected/src/api/golden_basic.rs"]
+    mod golden_basic;
+    #[path = "quirks/expected/src/api/golden_quirks.rs"]
+    mod golden_quirks;
+
+    #[test]
+    fn a_record_with_every_quirk_decodes_and_encodes_back() {
+        let body = r#"{"ids": "1,2", "users": "a|b", "ext": "{\"k\":\"v\"}", "order": "{1:1,2:5}",
+            "paths": [[3, 1], [4, 1]], "managerUserId": "boss", "big": 176318668975061512}"#;
+        let r: golden_quirks::QuirkyRecord = serde_json::from_str(body).expect("decodes");
+        assert_eq!(r.ids, vec![1, 2]);
+        assert_eq!(r.users, vec!["a", "b"]);
+        assert_eq!(r.ext.get("k").map(String::as_str), Some("v"));
+        assert_eq!(r.order, std::collections::BTreeMap::from([(1, 1), (2, 5)]));
+        assert_eq!(r.paths, vec![vec![3, 1], vec![4, 1]]);
+        assert_eq!(r.manager_userid.as_deref(), Some("boss"));
+        assert_eq!(r.big, Some(176_318_668_975_061_512));
+        let back = serde_json::to_value(&r).expect("encodes");
+        assert_eq!(back["ids"], "1,2");
+        assert_eq!(back["users"], "a|b");
+        assert_eq!(back["big"], serde_json::json!(176_318_668_975_061_512i64));
+    }
+
+    #[test]
+    fn unknown_enum_values_are_kept() {
+        let w: golden_basic::Widget = serde_json::from_str(r#"{"id": "7", "color": "ultraviolet"}"#).expect("decodes");
+        assert_eq!(w.color, Some(golden_basic::Color::Unknown("ultraviolet".into())));
+        assert_eq!(golden_basic::Level::from_value(5), golden_basic::Level::Unknown(5));
+        assert_eq!(golden_basic::Level::from_value(100), golden_basic::Level::High);
+        assert_eq!(golden_basic::Color::from_wire("light_blue").as_str(), "light_blue");
+    }
+}

@@ -75,7 +75,7 @@ fn main() -> ExitCode {
             }
             Ok(d) => {
                 eprint!("{}", d.report());
-                eprintln!("error: generated files are stale; run `cargo run -p dingtalk-codegen`");
+                eprintln!("error: generated files are stale; run the same command without --check to regenerate them");
                 ExitCode::FAILURE
             }
             Err(e) => {
