@@ -101,8 +101,17 @@ pub fn check(files: &[SourceFile]) -> Result<Spec, Vec<Diagnostic>> {
     };
     // Pass 3: examples decode into what they claim to.
     for area in &spec.areas {
+        let index = parsed
+            .iter()
+            .find(|p| p.src.display == area.file)
+            .map(|p| &p.index);
         for ep in &area.endpoints {
-            example::check_endpoint(&spec, ep, &mut cx.diags);
+            // Example problems point at `example:`, not at the endpoint's first line.
+            let loc = Loc {
+                file: area.file.clone(),
+                line: index.map_or(ep.loc.line, |i| i.line(&["endpoints", &ep.name, "example"])),
+            };
+            example::check_endpoint(&spec, ep, loc, &mut cx.diags);
             for f in ep.params() {
                 example::check_param(&spec, &ep.name, f, &mut cx.diags);
             }
@@ -130,6 +139,8 @@ struct Checker {
     declared: BTreeMap<String, (String, Loc)>,
     /// Area name → file, to catch two files claiming one area.
     areas: BTreeMap<String, String>,
+    /// Declared type names that are enums (`enum:` present), filled in pass 1.
+    enums: BTreeSet<String>,
 }
 
 impl Checker {
@@ -172,7 +183,7 @@ impl Checker {
                 "missing `version:`; write `version: 1` at the top of the file",
             ),
         }
-        if raw.doc.as_deref().is_none_or(|d| d.trim().is_empty()) {
+        if raw.doc.as_deref().map_or(true, |d| d.trim().is_empty()) {
             self.diags.error(
                 at(&["doc"]),
                 "missing `doc:`; describe what this API area covers",
@@ -245,7 +256,7 @@ impl Checker {
 
     fn declare_types(&mut self, p: &ParsedFile<'_>) {
         let Some(types) = &p.raw.types else { return };
-        for (key, _) in types {
+        for (key, value) in types {
             let Some(name) = key.as_str() else {
                 self.diags
                     .error(self.loc(p, &["types"]), "type names must be strings");
@@ -267,6 +278,9 @@ impl Checker {
                     format!("type `{name}` is already declared at {first}; rename one of them"),
                 );
                 continue;
+            }
+            if value.get("enum").is_some() {
+                self.enums.insert(name.to_string());
             }
             self.declared
                 .insert(name.to_string(), (p.area.clone(), loc));
@@ -349,7 +363,7 @@ impl Checker {
             }
             (Some(fields), None) => TypeKind::Struct(self.fields(
                 p,
-                &path,
+                &["types", name, "fields"],
                 fields,
                 &format!("type `{name}`"),
                 FieldRole::Struct,
@@ -440,6 +454,19 @@ impl Checker {
                     continue;
                 }
             };
+            if seen_wire.contains(&wire) {
+                self.diags.error(
+                    loc.clone(),
+                    format!(
+                        "enum `{name}`: value {} is listed twice; remove one",
+                        match &wire {
+                            EnumWire::Str(s) => format!("{s:?}"),
+                            EnumWire::Int(i) => i.to_string(),
+                        }
+                    ),
+                );
+                continue;
+            }
             let variant = camel(&variant_src);
             if variant == "Unknown" {
                 self.diags.error(
@@ -451,12 +478,6 @@ impl Checker {
                 self.diags.error(
                     loc.clone(),
                     format!("enum `{name}`: two values map to the variant `{variant}`; give one a distinct `name:`"),
-                );
-            }
-            if seen_wire.contains(&wire) {
-                self.diags.error(
-                    loc.clone(),
-                    format!("enum `{name}`: value {wire:?} is listed twice"),
                 );
             }
             seen_wire.push(wire.clone());
@@ -556,7 +577,7 @@ impl Checker {
             if role.is_param() {
                 self.check_param_shape(&loc, &label, &ty, encoding, raw.required, role);
             }
-            if raw.doc.as_deref().is_none_or(|d| d.trim().is_empty()) {
+            if raw.doc.as_deref().map_or(true, |d| d.trim().is_empty()) {
                 self.diags
                     .error(loc.clone(), format!("{label}: missing `doc:`"));
             }
@@ -650,10 +671,10 @@ impl Checker {
         }
     }
 
-    fn is_declared_enum(&self, _name: &str) -> bool {
-        // Enums declared later in pass 2 are not resolved yet; pass 1 only knows the name. Treat
-        // them as scalars here: the shape is re-checked when the example is checked.
-        true
+    fn is_declared_enum(&self, name: &str) -> bool {
+        // Types declared in a file resolved later are not resolved yet; pass 1 recorded which of
+        // them are enums.
+        self.enums.contains(name)
     }
 
     fn parse_ty(&self, s: &str) -> Result<Ty, String> {
@@ -769,7 +790,14 @@ impl Checker {
             }
         };
         let ep_path = raw.path.clone().unwrap_or_default();
-        if !ep_path.starts_with('/') {
+        if raw.path.is_none() {
+            self.diags.error(
+                loc.clone(),
+                format!(
+                    "{what}: missing `path:`; write the request path, e.g. `/topapi/v2/user/get`"
+                ),
+            );
+        } else if !ep_path.starts_with('/') {
             self.diags.error(
                 at("path"),
                 format!("{what}: `path:` must start with `/`, e.g. `/topapi/v2/user/get`"),
@@ -837,7 +865,17 @@ impl Checker {
                 format!("{what}: the generated type `{request_type}` clashes with a declared type; rename the type"),
             );
         }
-        let response = self.resolve_response(p, name, &raw, type_names)?;
+        // A bad response does not hide the problems of the example and `deprecated:`.
+        let response = self.resolve_response(p, name, &raw, type_names);
+        if let Some(dep) = &raw.deprecated {
+            let looks_like_name = is_snake(dep) && !dep.contains(' ');
+            if looks_like_name && !siblings.contains(dep) {
+                self.diags.error(
+                    at("deprecated"),
+                    format!("{what}: `deprecated: {dep}` names no endpoint of this area; name the replacement endpoint or write a sentence"),
+                );
+            }
+        }
         let example = match &raw.example {
             None => {
                 self.diags.error(
@@ -849,7 +887,21 @@ impl Checker {
             Some(Value::String(text)) => match serde_json::from_str::<serde_json::Value>(text) {
                 Ok(v) => v,
                 Err(e) => {
-                    let line = at("example").line + e.line();
+                    // In a block scalar (`example: |`) the JSON starts on the next line; an error
+                    // at the end of the text is reported one line past it, so clamp to the text.
+                    let first = at("example").line;
+                    let block = p
+                        .src
+                        .text
+                        .lines()
+                        .nth(first - 1)
+                        .and_then(|l| l.split_once("example:"))
+                        .is_some_and(|(_, v)| v.trim_start().starts_with(['|', '>']));
+                    let line = if block {
+                        first + e.line().clamp(1, text.lines().count().max(1))
+                    } else {
+                        first
+                    };
                     self.diags.error(
                         Loc {
                             file: p.src.display.clone(),
@@ -862,15 +914,7 @@ impl Checker {
             },
             Some(other) => yaml_to_json(other),
         };
-        if let Some(dep) = &raw.deprecated {
-            let looks_like_name = is_snake(dep) && !dep.contains(' ');
-            if looks_like_name && !siblings.contains(dep) {
-                self.diags.error(
-                    at("deprecated"),
-                    format!("{what}: `deprecated: {dep}` names no endpoint of this area; name the replacement endpoint or write a sentence"),
-                );
-            }
-        }
+        let response = response?;
         Some(Endpoint {
             name: name.to_string(),
             request_type,

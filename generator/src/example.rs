@@ -5,13 +5,12 @@
 
 use serde_json::Value;
 
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostics, Loc};
 use crate::model::{Encoding, Endpoint, EnumWire, Field, MapKey, Spec, Ty, TypeKind};
 
-/// Checks an endpoint's example response.
-pub fn check_endpoint(spec: &Spec, ep: &Endpoint, diags: &mut Diagnostics) {
+/// Checks an endpoint's example response; problems are reported at `loc` (its `example:` line).
+pub fn check_endpoint(spec: &Spec, ep: &Endpoint, loc: Loc, diags: &mut Diagnostics) {
     let what = format!("endpoint `{}`", ep.name);
-    let loc = ep.loc.clone();
     let Value::Object(body) = &ep.example else {
         diags.error(
             loc,
@@ -139,12 +138,8 @@ fn check(
                 };
             }
         }
-        Some(Encoding::LooseMap) => {
-            if v.is_string() {
-                return Ok(());
-            }
-        }
-        None => {}
+        Some(Encoding::LooseMap) if v.is_string() => return Ok(()),
+        Some(Encoding::LooseMap) | None => {}
     }
     match ty {
         Ty::String => match v {

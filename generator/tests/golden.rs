@@ -38,7 +38,11 @@ fn emitted_code_matches_the_goldens() {
             failures.push(format!("{}:\n{}", dir.display(), drift.report()));
         }
     }
-    assert!(failures.is_empty(), "goldens differ (UPDATE_GOLDENS=1 to accept):\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "goldens differ (UPDATE_GOLDENS=1 to accept):\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -1,0 +1,1040 @@
+//! One test per kind of spec mistake the checker reports: each builds a small in-memory spec with
+//! exactly one mistake and asserts the `file:line` and the message (with the fix it suggests).
+
+use dingtalk_codegen::check::{check, SourceFile};
+use dingtalk_codegen::Diagnostic;
+
+/// A valid spec; most tests replace one line of it. Line numbers are noted on the right.
+const BASE: &str = r#"version: 1
+doc: Test area.
+types:
+  Item:
+    doc: An item.
+    fields:
+      id: {type: i64, required: true, doc: Item id.}
+      name: {type: string, doc: Item name.}
+  Color:
+    doc: A color.
+    enum: string
+    values:
+      - {value: red, doc: Red.}
+      - {value: blue, doc: Blue.}
+endpoints:
+  get:
+    summary: Get an item.
+    method: POST
+    path: /topapi/item/get
+    auth: access_token
+    body:
+      item_id: {type: i64, required: true, doc: The item., example: 7}
+    response:
+      at: result
+      type: Item
+    example: |
+      {"errcode": 0, "errmsg": "ok",
+       "result": {"id": 7, "name": "seven"}}
+"#;
+// Lines of BASE used below: 1 version, 2 doc, 4 Item, 7 id, 8 name, 9 Color, 11 enum, 13/14 values,
+// 16 get, 17 summary, 18 method, 19 path, 20 auth, 21 body, 22 item_id, 23 response, 25 type,
+// 26 example, 27/28 the JSON.
+
+fn src(stem: &str, text: &str) -> SourceFile {
+    SourceFile {
+        display: format!("spec/{stem}.yaml"),
+        stem: stem.into(),
+        text: text.into(),
+    }
+}
+
+/// BASE with `from` (which must occur exactly once) replaced by `to`.
+fn edit(from: &str, to: &str) -> String {
+    assert_eq!(
+        BASE.matches(from).count(),
+        1,
+        "`{from}` must occur once in BASE"
+    );
+    BASE.replacen(from, to, 1)
+}
+
+/// Every diagnostic for the given files (the check must fail).
+fn errors(files: &[(&str, &str)]) -> Vec<Diagnostic> {
+    let files: Vec<SourceFile> = files.iter().map(|(s, t)| src(s, t)).collect();
+    match check(&files) {
+        Ok(_) => panic!("the spec was accepted"),
+        Err(diags) => diags,
+    }
+}
+
+/// The single diagnostic for `spec/x.yaml` with this text.
+fn only_error(text: &str) -> Diagnostic {
+    let diags = errors(&[("x", text)]);
+    assert_eq!(
+        diags.len(),
+        1,
+        "expected exactly one diagnostic, got {diags:#?}"
+    );
+    diags.into_iter().next().unwrap()
+}
+
+/// Asserts the location (`file:line`) and that the message contains every part.
+#[track_caller]
+fn assert_diag(d: &Diagnostic, loc: &str, parts: &[&str]) {
+    assert_eq!(d.loc.to_string(), loc, "wrong location for: {d}");
+    for part in parts {
+        assert!(d.message.contains(part), "`{part}` not in: {d}");
+    }
+}
+
+#[test]
+fn base_spec_is_valid() {
+    let spec = check(&[src("x", BASE)]).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert_eq!(spec.areas.len(), 1);
+    assert_eq!(spec.areas[0].endpoints.len(), 1);
+}
+
+#[test]
+fn display_is_file_line_message() {
+    let d = only_error(&edit("    method: POST\n", "    method: PUT\n"));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:18: endpoint `get`: unsupported method `PUT`; write `GET` or `POST`"
+    );
+}
+
+// ---------------------------------------------------------------- file level
+
+#[test]
+fn invalid_yaml_syntax() {
+    // An unclosed flow mapping on line 22.
+    let d = only_error(&edit(
+        "item_id: {type: i64, required: true, doc: The item., example: 7}",
+        "item_id: {type: i64, required: true, doc: The item.",
+    ));
+    assert!(d.message.starts_with("invalid YAML: "), "{d}");
+    assert_eq!(d.loc.file, "spec/x.yaml");
+    assert!((22..=23).contains(&d.loc.line), "{d}");
+}
+
+#[test]
+fn invalid_yaml_bad_indentation() {
+    let d = only_error(&edit(
+        "    path: /topapi/item/get\n",
+        "   path: /topapi/item/get\n",
+    ));
+    assert!(d.message.starts_with("invalid YAML: "), "{d}");
+    assert_eq!(d.loc.to_string(), "spec/x.yaml:19", "{d}");
+}
+
+#[test]
+fn unknown_key_in_endpoint() {
+    let d = only_error(&edit("    summary: Get", "    sumary: Get"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:17",
+        &[
+            "endpoints.get: unknown field `sumary`, expected one of",
+            "`summary`",
+            "see spec/README.md for the keys this item takes",
+        ],
+    );
+}
+
+#[test]
+fn unknown_key_in_param() {
+    let d = only_error(&edit(
+        "required: true, doc: The item.",
+        "requird: true, doc: The item.",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:22",
+        &[
+            "endpoints.get.body.item_id: unknown field `requird`, expected one of",
+            "`required`",
+            "see spec/README.md",
+        ],
+    );
+}
+
+#[test]
+fn unknown_top_level_key() {
+    let d = only_error(&edit("doc: Test area.\n", "doc: Test area.\ntypos: {}\n"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:3",
+        &[
+            "file: unknown field `typos`",
+            "`types`",
+            "see spec/README.md",
+        ],
+    );
+}
+
+#[test]
+fn missing_version() {
+    let d = only_error(&edit("version: 1\n", "# no version\n"));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:1: missing `version:`; write `version: 1` at the top of the file"
+    );
+}
+
+#[test]
+fn unsupported_version() {
+    let d = only_error(&format!(
+        "# comment\n{}",
+        edit("version: 1\n", "version: 2\n")
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:2: unsupported spec version 2; write `version: 1`"
+    );
+}
+
+#[test]
+fn missing_doc() {
+    let d = only_error(&edit("doc: Test area.\n", ""));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:1: missing `doc:`; describe what this API area covers"
+    );
+}
+
+#[test]
+fn empty_doc() {
+    let d = only_error(&edit("doc: Test area.\n", "doc: \"  \"\n"));
+    assert_diag(&d, "spec/x.yaml:2", &["missing `doc:`"]);
+}
+
+#[test]
+fn area_not_snake_case() {
+    let d = only_error(&edit(
+        "doc: Test area.\n",
+        "area: ItemStore\ndoc: Test area.\n",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:2: area name `ItemStore` is not snake_case; write `area: item_store`"
+    );
+}
+
+#[test]
+fn two_files_claim_one_area() {
+    let diags = errors(&[
+        ("a", "version: 1\narea: shared\ndoc: A.\n"),
+        ("b", "version: 1\ndoc: B.\narea: shared\n"),
+    ]);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(
+        diags[0].to_string(),
+        "spec/b.yaml:3: area `shared` is already defined by spec/a.yaml; give this file another `area:`"
+    );
+}
+
+#[test]
+fn file_stem_claims_an_existing_area() {
+    let diags = errors(&[
+        ("a", "version: 1\ndoc: A.\n"),
+        ("b", "version: 1\narea: a\ndoc: B.\n"),
+    ]);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_diag(
+        &diags[0],
+        "spec/b.yaml:2",
+        &["area `a` is already defined by spec/a.yaml"],
+    );
+}
+
+// ---------------------------------------------------------------- types
+
+#[test]
+fn duplicate_type_across_files() {
+    let other = "version: 1\ndoc: Other.\ntypes:\n  Color:\n    doc: Clash.\n    enum: string\n    values:\n      - {value: x, doc: X.}\n";
+    let diags = errors(&[("x", BASE), ("y", other)]);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(
+        diags[0].to_string(),
+        "spec/y.yaml:4: type `Color` is already declared at spec/x.yaml:9; rename one of them"
+    );
+}
+
+#[test]
+fn type_name_not_upper_camel_case() {
+    let d = only_error(&edit("  Color:\n", "  color_name:\n"));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:9: type name `color_name` is not UpperCamelCase; write `ColorName`"
+    );
+}
+
+#[test]
+fn type_without_doc() {
+    let d = only_error(&edit("    doc: A color.\n", ""));
+    assert_diag(
+        &d,
+        "spec/x.yaml:9",
+        &["type `Color`: missing `doc:`; say what it represents"],
+    );
+}
+
+#[test]
+fn type_neither_struct_nor_enum() {
+    let d = only_error(&edit(
+        "    enum: string\n    values:\n      - {value: red, doc: Red.}\n      - {value: blue, doc: Blue.}\n",
+        "",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:9",
+        &["type `Color`: needs `fields:` (a struct) or `enum: string|integer` with `values:`"],
+    );
+}
+
+#[test]
+fn unknown_type_in_body_param() {
+    let d = only_error(&edit("item_id: {type: i64,", "item_id: {type: ItemId,"));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:22: endpoint `get`, body param `item_id`: unknown type `ItemId`; declare it under `types:` or use string, i64, f64, bool, json, [T], map<K, V> or a type declared under `types:`"
+    );
+}
+
+#[test]
+fn unknown_type_in_response() {
+    let d = only_error(&edit("      type: Item\n", "      type: Itme\n"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:25",
+        &[
+            "endpoint `get`, response: unknown type `Itme`",
+            "declare it under `types:`",
+        ],
+    );
+}
+
+#[test]
+fn unknown_type_in_struct_field() {
+    let d = only_error(&edit("name: {type: string,", "name: {type: \"[Strng]\","));
+    assert_diag(
+        &d,
+        "spec/x.yaml:8",
+        &["type `Item`, field `name`: unknown type `Strng`"],
+    );
+}
+
+#[test]
+fn int_instead_of_i64() {
+    let d = only_error(&edit("      id: {type: i64,", "      id: {type: int,"));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:7: type `Item`, field `id`: unknown type `int`; write `i64` (every integer is an i64) or `f64`"
+    );
+}
+
+#[test]
+fn bad_map_key_type() {
+    let d = only_error(&edit(
+        "name: {type: string,",
+        "name: {type: \"map<bool, string>\",",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:8: type `Item`, field `name`: map key type `bool` is not supported; use `string` or `i64`"
+    );
+}
+
+#[test]
+fn field_without_type() {
+    let d = only_error(&edit("name: {type: string, doc", "name: {doc"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:8",
+        &["type `Item`, field `name`: missing `type:`; use string, i64"],
+    );
+}
+
+#[test]
+fn field_without_doc() {
+    let d = only_error(&edit(
+        "name: {type: string, doc: Item name.}",
+        "name: {type: string}",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:8: type `Item`, field `name`: missing `doc:`"
+    );
+}
+
+// ---------------------------------------------------------------- endpoints
+
+#[test]
+fn endpoint_name_not_snake_case() {
+    let d = only_error(&edit("  get:\n", "  getItem:\n"));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:16: endpoint `getItem`: name is not snake_case; write `get_item`"
+    );
+}
+
+#[test]
+fn missing_summary() {
+    let d = only_error(&edit(
+        "    summary: Get an item.\n",
+        "    doc: Longer text.\n",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:16: endpoint `get`: missing `summary:`; one line saying what the call does"
+    );
+}
+
+#[test]
+fn unsupported_method() {
+    let d = only_error(&edit("    method: POST\n", "    method: post\n"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:18",
+        &["endpoint `get`: unsupported method `post`; write `GET` or `POST`"],
+    );
+}
+
+#[test]
+fn missing_method() {
+    let d = only_error(&edit("    method: POST\n", "    doc: Longer text.\n"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:16",
+        &["endpoint `get`: missing `method:`; write `GET` or `POST`"],
+    );
+}
+
+#[test]
+fn unknown_auth() {
+    let d = only_error(&edit("    auth: access_token\n", "    auth: token\n"));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:20: endpoint `get`: unknown auth `token`; write access_token, sso_token or none"
+    );
+}
+
+#[test]
+fn missing_auth() {
+    let d = only_error(&edit("    auth: access_token\n", "    doc: Longer text.\n"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:16",
+        &["endpoint `get`: missing `auth:`; write access_token, sso_token or none"],
+    );
+}
+
+#[test]
+fn path_without_leading_slash() {
+    let d = only_error(&edit(
+        "    path: /topapi/item/get\n",
+        "    path: topapi/item/get\n",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:19: endpoint `get`: `path:` must start with `/`, e.g. `/topapi/v2/user/get`"
+    );
+}
+
+#[test]
+fn missing_path() {
+    let d = only_error(&edit(
+        "    path: /topapi/item/get\n",
+        "    doc: Longer text.\n",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:16: endpoint `get`: missing `path:`; write the request path, e.g. `/topapi/v2/user/get`"
+    );
+}
+
+#[test]
+fn path_placeholder_without_path_param() {
+    let d = only_error(&edit(
+        "    path: /topapi/item/get\n",
+        "    path: /topapi/item/{item_key}/get\n",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:19: endpoint `get`: the path has `{item_key}` but no path param `item_key`; declare it under `path_params:`"
+    );
+}
+
+#[test]
+fn path_param_not_in_path() {
+    let d = only_error(&edit(
+        "    body:\n      item_id: {type: i64, required: true, doc: The item., example: 7}\n",
+        "    path_params:\n      item_id: {type: i64, required: true, doc: The item., example: 7}\n",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:22: endpoint `get`: path param `item_id` does not appear in the path; add `{item_id}` to `path:` or move it to `query:`"
+    );
+}
+
+#[test]
+fn optional_path_param() {
+    let d = only_error(&edit(
+        "    path: /topapi/item/get\n    auth: access_token\n    body:\n      item_id: {type: i64, required: true,",
+        "    path: /topapi/item/{item_id}\n    auth: access_token\n    path_params:\n      item_id: {type: i64,",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:22",
+        &["path param `item_id`: path params are always required; add `required: true`"],
+    );
+}
+
+#[test]
+fn body_on_get() {
+    let d = only_error(&edit("    method: POST\n", "    method: GET\n"));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:21: endpoint `get`: a GET request has no body; move these params under `query:`"
+    );
+}
+
+#[test]
+fn query_param_of_struct_type_without_encoding() {
+    let d = only_error(&edit(
+        "    body:\n      item_id: {type: i64, required: true, doc: The item., example: 7}\n",
+        "    query:\n      item: {type: Item, required: true, doc: The item.}\n",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:22: endpoint `get`, query param `item`: a query or path param must be a scalar or an enum; give lists `encoding: comma` or `pipe`, and objects `encoding: json_text`"
+    );
+}
+
+#[test]
+fn query_param_of_struct_type_declared_in_a_later_file() {
+    // The struct is resolved only after this file's endpoints; it must still be rejected.
+    let text = edit(
+        "    body:\n      item_id: {type: i64, required: true, doc: The item., example: 7}\n",
+        "    query:\n      other: {type: Other, required: true, doc: The other.}\n",
+    );
+    let later = "version: 1\ndoc: Later.\ntypes:\n  Other:\n    doc: Other.\n    fields:\n      a: {type: i64, doc: A.}\n";
+    let diags = errors(&[("x", &text), ("z", later)]);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_diag(
+        &diags[0],
+        "spec/x.yaml:22",
+        &["query param `other`: a query or path param must be a scalar or an enum"],
+    );
+}
+
+#[test]
+fn query_param_list_without_encoding() {
+    let d = only_error(&edit(
+        "    body:\n      item_id: {type: i64,",
+        "    query:\n      item_id: {type: \"[i64]\",",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:22",
+        &["give lists `encoding: comma` or `pipe`"],
+    );
+}
+
+#[test]
+fn encoding_on_the_wrong_type() {
+    let d = only_error(&edit(
+        "name: {type: string, doc: Item name.}",
+        "name: {type: string, encoding: comma, doc: Item name.}",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:8: type `Item`, field `name`: this encoding needs a list of scalars such as `[i64]` or `[string]`"
+    );
+}
+
+#[test]
+fn loose_map_on_a_list() {
+    let d = only_error(&edit(
+        "name: {type: string, doc: Item name.}",
+        "name: {type: \"[i64]\", encoding: loose_map, doc: Item name.}",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:8",
+        &["this encoding needs `map<K, V>` with scalar values"],
+    );
+}
+
+#[test]
+fn unknown_encoding() {
+    let d = only_error(&edit(
+        "name: {type: string, doc: Item name.}",
+        "name: {type: \"[string]\", encoding: csv, doc: Item name.}",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:8: type `Item`, field `name`: unknown encoding `csv`; use comma, pipe, json_text or loose_map"
+    );
+}
+
+#[test]
+fn sensitive_on_a_non_string() {
+    let d = only_error(&edit(
+        "required: true, doc: The item.",
+        "required: true, sensitive: true, doc: The item.",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:22: endpoint `get`, body param `item_id`: `sensitive: true` applies to `type: string` only"
+    );
+}
+
+#[test]
+fn max_len_on_an_i64() {
+    let d = only_error(&edit(
+        "required: true, doc: The item.",
+        "required: true, max_len: 10, doc: The item.",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:22: endpoint `get`, body param `item_id`: `max_len` applies to strings, lists and `encoding: json_text` values only; remove it"
+    );
+}
+
+#[test]
+fn two_wire_names_one_rust_name_in_one_section() {
+    let d = only_error(&edit(
+        "      item_id: {type: i64, required: true, doc: The item., example: 7}\n",
+        "      userId: {type: string, doc: The user.}\n      user_id: {type: string, doc: The user.}\n",
+    ));
+    // Line 23 is `user_id`, the second of the two.
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:23: endpoint `get`, body param `user_id`: `user_id` and `userId` both become the Rust field `user_id`; keep one and list the other under its `aliases:`"
+    );
+}
+
+#[test]
+fn two_wire_names_one_rust_name_across_sections() {
+    let d = only_error(&edit(
+        "    body:\n      item_id: {type: i64, required: true, doc: The item., example: 7}\n",
+        "    query:\n      userId: {type: string, doc: The user.}\n    body:\n      user_id: {type: string, doc: The user.}\n",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:24: endpoint `get`: params `userId` and `user_id` both become the Rust name `user_id`; rename one"
+    );
+}
+
+#[test]
+fn duplicate_alias() {
+    let d = only_error(&edit(
+        "name: {type: string, doc: Item name.}",
+        "name: {type: string, aliases: [id], doc: Item name.}",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:8",
+        &["field `name`: alias `id` is already a name of another field"],
+    );
+}
+
+#[test]
+fn deprecated_names_a_missing_endpoint() {
+    let d = only_error(&edit(
+        "    auth: access_token\n",
+        "    auth: access_token\n    deprecated: get_v2\n",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:21: endpoint `get`: `deprecated: get_v2` names no endpoint of this area; name the replacement endpoint or write a sentence"
+    );
+}
+
+#[test]
+fn deprecated_sentence_is_accepted() {
+    let text = edit(
+        "    auth: access_token\n",
+        "    auth: access_token\n    deprecated: Use the v2 API instead.\n",
+    );
+    check(&[src("x", &text)]).unwrap_or_else(|d| panic!("{d:#?}"));
+}
+
+#[test]
+fn generated_request_type_clashes_with_a_declared_type() {
+    let d = only_error(&edit("  Color:\n", "  XGetRequest:\n"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:16",
+        &["endpoint `get`: the generated type `XGetRequest` clashes with a declared type; rename the type"],
+    );
+}
+
+#[test]
+fn generated_response_type_clashes_with_a_declared_type() {
+    let text = edit("  Color:\n", "  XGetResponse:\n").replace(
+        "      type: Item\n",
+        "      fields: {id: {type: i64, doc: Id.}}\n",
+    );
+    let d = only_error(&text);
+    assert_diag(
+        &d,
+        "spec/x.yaml:23",
+        &["endpoint `get`: the generated type `XGetResponse` clashes with the type declared at spec/x.yaml:9; rename that type"],
+    );
+}
+
+#[test]
+fn missing_response() {
+    let d = only_error(&edit(
+        "    response:\n      at: result\n      type: Item\n",
+        "",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:16: endpoint `get`: missing `response:`; write `response: none` or describe the payload"
+    );
+}
+
+#[test]
+fn response_with_neither_type_nor_fields() {
+    let d = only_error(&edit("      type: Item\n", ""));
+    assert_diag(
+        &d,
+        "spec/x.yaml:23",
+        &["endpoint `get`: `response:` needs `type:` or `fields:` (or write `response: none`)"],
+    );
+}
+
+// ---------------------------------------------------------------- examples
+
+#[test]
+fn missing_example() {
+    let d = only_error(&edit(
+        "    example: |\n      {\"errcode\": 0, \"errmsg\": \"ok\",\n       \"result\": {\"id\": 7, \"name\": \"seven\"}}\n",
+        "",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:16: endpoint `get`: missing `example:`; paste one complete success response body (JSON) from the reference"
+    );
+}
+
+#[test]
+fn example_not_json_points_inside_the_block() {
+    // A doubled comma on line 27, the first line of the JSON.
+    let d = only_error(&edit("\"errmsg\": \"ok\",\n", "\"errmsg\": \"ok\",,\n"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:27",
+        &["endpoint `get`: `example:` is not valid JSON: "],
+    );
+}
+
+#[test]
+fn example_not_json_error_on_the_second_line() {
+    let d = only_error(&edit("{\"id\": 7,", "{\"id\" 7,"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:28",
+        &["endpoint `get`: `example:` is not valid JSON: expected `:`"],
+    );
+}
+
+#[test]
+fn example_truncated_json_points_at_its_last_line() {
+    // A missing closing brace: serde_json reports the end of the text, one line past the JSON;
+    // the diagnostic must still point inside the block, not at whatever follows it.
+    let text = edit("\"seven\"}}\n", "\"seven\"}\n") + "  other:\n    summary: Other.\n";
+    let diags = errors(&[("x", &text)]);
+    let d = diags
+        .iter()
+        .find(|d| d.message.contains("not valid JSON"))
+        .unwrap_or_else(|| panic!("{diags:#?}"));
+    assert_diag(
+        d,
+        "spec/x.yaml:28",
+        &["endpoint `get`: `example:` is not valid JSON: EOF while parsing an object"],
+    );
+}
+
+#[test]
+fn example_inline_string_not_json() {
+    let d = only_error(&edit(
+        "    example: |\n      {\"errcode\": 0, \"errmsg\": \"ok\",\n       \"result\": {\"id\": 7, \"name\": \"seven\"}}\n",
+        "    example: '{\"errcode\": 0,, \"result\": {\"id\": 7}}'\n",
+    ));
+    assert_diag(&d, "spec/x.yaml:26", &["`example:` is not valid JSON"]);
+}
+
+#[test]
+fn example_not_an_object() {
+    let d = only_error(&edit(
+        "    example: |\n      {\"errcode\": 0, \"errmsg\": \"ok\",\n       \"result\": {\"id\": 7, \"name\": \"seven\"}}\n",
+        "    example: |\n      [1, 2]\n\n",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:26",
+        &["endpoint `get`: `example:` must be a JSON object (the whole response body)"],
+    );
+}
+
+#[test]
+fn example_with_nonzero_errcode() {
+    let d = only_error(&edit("{\"errcode\": 0,", "{\"errcode\": 40014,"));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:26: endpoint `get`: the example has errcode 40014; use a success response (errcode 0)"
+    );
+}
+
+#[test]
+fn example_missing_the_at_key() {
+    let d = only_error(&edit("\"result\": {\"id\"", "\"data\": {\"id\""));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:26: endpoint `get`: the response sits at `result`, but the example has no `result` key; add it or fix `at:`"
+    );
+}
+
+#[test]
+fn example_field_of_the_wrong_type() {
+    let d = only_error(&edit("{\"id\": 7,", "{\"id\": [7],"));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:26: endpoint `get`: the example does not decode into the response: at `result.id`: expected an integer, found an array"
+    );
+}
+
+#[test]
+fn example_nested_path_is_reported() {
+    // A list of structs: the path names the element index.
+    let text = edit("      type: Item\n", "      type: \"[Item]\"\n").replace(
+        "\"result\": {\"id\": 7, \"name\": \"seven\"}}",
+        "\"result\": [{\"id\": 7}, {\"id\": 8, \"name\": {}}]}",
+    );
+    let d = only_error(&text);
+    assert_diag(
+        &d,
+        "spec/x.yaml:26",
+        &["at `result[1].name`: expected a string, found an object"],
+    );
+}
+
+#[test]
+fn example_missing_a_required_response_field() {
+    let d = only_error(&edit("{\"id\": 7, \"name\"", "{\"name\""));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:26: endpoint `get`: the example does not decode into the response: at `result.id`: required field `id` of `Item` is missing"
+    );
+}
+
+#[test]
+fn example_enum_of_the_wrong_kind() {
+    let text = edit("name: {type: string,", "name: {type: Color,");
+    let d = only_error(&text.replace("\"name\": \"seven\"", "\"name\": true"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:26",
+        &["at `result.name`: expected a string (enum `Color`: red, blue), found a boolean"],
+    );
+}
+
+#[test]
+fn example_written_as_yaml_is_checked_too() {
+    let d = only_error(&edit(
+        "    example: |\n      {\"errcode\": 0, \"errmsg\": \"ok\",\n       \"result\": {\"id\": 7, \"name\": \"seven\"}}\n",
+        "    example:\n      errcode: 0\n      result: {id: seven}\n",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:26",
+        &["at `result.id`: expected an integer, found a string"],
+    );
+}
+
+#[test]
+fn param_example_of_the_wrong_type() {
+    let d = only_error(&edit("example: 7}", "example: seven}"));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:22: endpoint `get`, param `item_id`: `example:` does not fit its type: at `item_id`: expected an integer, found a string"
+    );
+}
+
+// ---------------------------------------------------------------- enums
+
+#[test]
+fn enum_with_no_values() {
+    let d = only_error(&edit(
+        "    values:\n      - {value: red, doc: Red.}\n      - {value: blue, doc: Blue.}\n",
+        "    values: []\n",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:9: enum `Color`: needs `values:`, a list of `{value: ..., doc: ...}`"
+    );
+}
+
+#[test]
+fn enum_of_unknown_kind() {
+    let d = only_error(&edit("    enum: string\n", "    enum: str\n"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:11",
+        &["enum `Color`: unknown kind `str`; write `enum: string` or `enum: integer`"],
+    );
+}
+
+#[test]
+fn enum_integer_value_without_name() {
+    let text = edit("    enum: string\n", "    enum: integer\n")
+        .replace("{value: red,", "{value: 1, name: red,")
+        .replace("{value: blue,", "{value: 2,");
+    let d = only_error(&text);
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:14: enum `Color`: integer value 2 needs a `name:` for its Rust variant, e.g. `name: main_admin`"
+    );
+}
+
+#[test]
+fn enum_integer_value_that_is_a_string() {
+    let text = edit("    enum: string\n", "    enum: integer\n")
+        .replace("{value: red,", "{value: 1, name: red,")
+        .replace("{value: blue,", "{value: two, name: blue,");
+    let d = only_error(&text);
+    assert_diag(
+        &d,
+        "spec/x.yaml:14",
+        &[
+            "enum `Color`: value",
+            "is not an integer; an `enum: integer` takes numbers",
+        ],
+    );
+}
+
+#[test]
+fn enum_variant_named_unknown() {
+    let d = only_error(&edit("{value: blue,", "{value: unknown,"));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:14: enum `Color`: the variant name `Unknown` is reserved for values not in the spec; give this value another `name:`"
+    );
+}
+
+#[test]
+fn enum_integer_variant_named_unknown() {
+    let text = edit("    enum: string\n", "    enum: integer\n")
+        .replace("{value: red,", "{value: 1, name: red,")
+        .replace("{value: blue,", "{value: 0, name: unknown,");
+    let d = only_error(&text);
+    assert_diag(
+        &d,
+        "spec/x.yaml:14",
+        &["the variant name `Unknown` is reserved"],
+    );
+}
+
+#[test]
+fn enum_two_values_one_variant() {
+    let d = only_error(&edit("{value: blue,", "{value: Red,"));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:14: enum `Color`: two values map to the variant `Red`; give one a distinct `name:`"
+    );
+}
+
+#[test]
+fn enum_value_listed_twice() {
+    // One mistake, one diagnostic: the fix is to delete the copy, not to rename it.
+    let d = only_error(&edit("{value: blue,", "{value: red,"));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:14: enum `Color`: value \"red\" is listed twice; remove one"
+    );
+}
+
+#[test]
+fn enum_value_with_unknown_key() {
+    let d = only_error(&edit(
+        "{value: blue, doc: Blue.}",
+        "{value: blue, dok: Blue.}",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:14",
+        &["types.Color.values.#1: unknown field `dok`", "`doc`"],
+    );
+}
+
+// ---------------------------------------------------------------- several at once
+
+#[test]
+fn every_mistake_in_a_file_is_reported_in_line_order() {
+    let text = r#"version: 1
+doc: Several mistakes.
+types:
+  item_info:
+    doc: An item.
+    fields:
+      id: {type: int, required: true, doc: Id.}
+endpoints:
+  getItem:
+    summary: Get an item.
+    method: PUT
+    path: topapi/item/get
+    auth: access_token
+    body:
+      n: {type: i64, sensitive: true, doc: N.}
+    response: none
+    example: {errcode: 1}
+  list:
+    summary: List items.
+    method: GET
+    path: /topapi/item/list
+    auth: sso
+    response: none
+"#;
+    let diags = errors(&[("x", text)]);
+    let got: Vec<String> = diags.iter().map(ToString::to_string).collect();
+    let want = [
+        "spec/x.yaml:4: type name `item_info` is not UpperCamelCase; write `ItemInfo`",
+        "spec/x.yaml:7: type `item_info`, field `id`: unknown type `int`; write `i64` (every integer is an i64) or `f64`",
+        "spec/x.yaml:9: endpoint `getItem`: name is not snake_case; write `get_item`",
+        "spec/x.yaml:11: endpoint `getItem`: unsupported method `PUT`; write `GET` or `POST`",
+        "spec/x.yaml:12: endpoint `getItem`: `path:` must start with `/`, e.g. `/topapi/v2/user/get`",
+        "spec/x.yaml:15: endpoint `getItem`, body param `n`: `sensitive: true` applies to `type: string` only",
+        "spec/x.yaml:17: endpoint `getItem`: the example has errcode 1; use a success response (errcode 0)",
+        "spec/x.yaml:18: endpoint `list`: missing `example:`; paste one complete success response body (JSON) from the reference",
+        "spec/x.yaml:22: endpoint `list`: unknown auth `sso`; write access_token, sso_token or none",
+    ];
+    assert_eq!(got, want);
+    let lines: Vec<usize> = diags.iter().map(|d| d.loc.line).collect();
+    assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{lines:?}");
+}
+
+#[test]
+fn mistakes_in_several_files_are_all_reported() {
+    let a = edit("    method: POST\n", "    method: PUT\n");
+    let b = "version: 3\ndoc: B.\n";
+    let diags = errors(&[("b", b), ("a", &a)]);
+    let got: Vec<String> = diags.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        got,
+        [
+            "spec/a.yaml:18: endpoint `get`: unsupported method `PUT`; write `GET` or `POST`",
+            "spec/b.yaml:1: unsupported spec version 3; write `version: 1`",
+        ]
+    );
+}
+
+#[test]
+fn a_bad_response_does_not_hide_other_endpoint_mistakes() {
+    let text = edit("      type: Item\n", "      type: Itme\n")
+        .replace("\"errmsg\": \"ok\",\n", "\"errmsg\": \"ok\",,\n");
+    let diags = errors(&[("x", &text)]);
+    let got: Vec<String> = diags.iter().map(|d| d.loc.to_string()).collect();
+    assert_eq!(got, ["spec/x.yaml:25", "spec/x.yaml:27"], "{diags:#?}");
+}
