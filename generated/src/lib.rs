@@ -13,7 +13,21 @@
 //! marked `@generated`); [`runtime`] is handwritten and executes what `api` describes;
 //! [`callback`] verifies and decrypts DingTalk's event pushes.
 
+//!
+//! Required params cannot be forgotten: they are arguments, so this does not compile.
+//!
+//! ```compile_fail
+//! # async fn run(client: dingtalk::Client) -> Result<(), dingtalk::Error> {
+//! let user = client.user().get().await?; // missing `userid`
+//! # Ok(()) }
+//! ```
+
 #![warn(missing_docs)]
+
+/// The README's examples, compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
 
 #[rustfmt::skip]
 pub mod api;

@@ -183,7 +183,7 @@ impl Checker {
                 "missing `version:`; write `version: 1` at the top of the file",
             ),
         }
-        if raw.doc.as_deref().map_or(true, |d| d.trim().is_empty()) {
+        if raw.doc.as_deref().is_none_or(|d| d.trim().is_empty()) {
             self.diags.error(
                 at(&["doc"]),
                 "missing `doc:`; describe what this API area covers",
@@ -577,7 +577,7 @@ impl Checker {
             if role.is_param() {
                 self.check_param_shape(&loc, &label, &ty, encoding, raw.required, role);
             }
-            if raw.doc.as_deref().map_or(true, |d| d.trim().is_empty()) {
+            if raw.doc.as_deref().is_none_or(|d| d.trim().is_empty()) {
                 self.diags
                     .error(loc.clone(), format!("{label}: missing `doc:`"));
             }

@@ -11,6 +11,11 @@ pub const ENDPOINTS: &[&str] = &[
     "auth.get_sso_token",
     "auth.get_sso_user_info",
     "auth.get_jsapi_ticket",
+    "callback.register",
+    "callback.get",
+    "callback.update",
+    "callback.delete",
+    "callback.get_failed_result",
     "department.legacy_create",
     "department.legacy_update",
     "department.legacy_delete",
@@ -27,6 +32,37 @@ pub const ENDPOINTS: &[&str] = &[
     "department.list_sub_ids",
     "department.list_parents_by_dept",
     "department.list_parents_by_user",
+    "microapp.list",
+    "microapp.list_by_userid",
+    "microapp.get_visible_scopes",
+    "microapp.set_visible_scopes",
+    "microapp.create",
+    "microapp.update",
+    "microapp.delete",
+    "statistics.record",
+    "statistics.update_record",
+    "statistics.report_statistics",
+    "statistics.report_statistics_list_by_type",
+    "statistics.videolive_get",
+    "statistics.dept_videolive_list",
+    "statistics.videolive_detail_list",
+    "statistics.videolive_viewer_list",
+    "statistics.videoconf_get",
+    "statistics.dept_videoconf_list",
+    "statistics.videoconf_detail_list",
+    "statistics.telconf_get",
+    "statistics.dept_telconf_list",
+    "statistics.telconf_detail_list",
+    "statistics.group_get",
+    "statistics.chat_summary_get",
+    "statistics.dept_chat_summary_list",
+    "statistics.microapp_detail_list",
+    "statistics.dau_summary_get",
+    "statistics.dept_dau_list",
+    "statistics.inactivated_user_list",
+    "statistics.ding_get",
+    "statistics.dept_ding_list",
+    "statistics.annual_report_get",
     "user.legacy_create",
     "user.legacy_update",
     "user.legacy_delete",
@@ -108,6 +144,46 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "callback.register" => {
+                client
+                    .callback()
+                    .register(
+                        vec![
+                            super::callback::CallbackTag::from_wire("user_add_org"),
+                            super::callback::CallbackTag::from_wire("user_modify_org"),
+                            super::callback::CallbackTag::from_wire("user_leave_org")
+                        ],
+                        crate::SecretString::from("dingtalk123"),
+                        crate::SecretString::from(
+                            "4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij",
+                        ),
+                        String::from("https://callback.example.com/dingtalk/events"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "callback.get" => client.callback().get().await.map(to_json),
+            "callback.update" => {
+                client
+                    .callback()
+                    .update(
+                        vec![
+                            super::callback::CallbackTag::from_wire("user_add_org"),
+                            super::callback::CallbackTag::from_wire("user_leave_org")
+                        ],
+                        crate::SecretString::from("dingtalk123"),
+                        crate::SecretString::from(
+                            "4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij",
+                        ),
+                        String::from("https://callback.example.com/dingtalk/events"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "callback.delete" => client.callback().delete().await.map(to_json),
+            "callback.get_failed_result" => {
+                client.callback().get_failed_result().await.map(to_json)
+            }
             "department.legacy_create" => {
                 client
                     .department()
@@ -168,6 +244,326 @@ pub async fn call(
                 client
                     .department()
                     .list_parents_by_user(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "microapp.list" => client.microapp().list().await.map(to_json),
+            "microapp.list_by_userid" => {
+                client
+                    .microapp()
+                    .list_by_userid(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "microapp.get_visible_scopes" => {
+                client.microapp().get_visible_scopes(852825694i64).await.map(to_json)
+            }
+            "microapp.set_visible_scopes" => {
+                client.microapp().set_visible_scopes(852825694i64).await.map(to_json)
+            }
+            "microapp.create" => {
+                client
+                    .microapp()
+                    .create(
+                        String::from("@lADPDfmVQafoVxxxx"),
+                        String::from("报销助手"),
+                        String::from("企业自建报销应用"),
+                        String::from("https://h5.example.com/expense/mobile"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "microapp.update" => {
+                client.microapp().update(1073399584i64).await.map(to_json)
+            }
+            "microapp.delete" => {
+                client.microapp().delete(1144651083i64).await.map(to_json)
+            }
+            "statistics.record" => {
+                client
+                    .statistics()
+                    .record(
+                        1588291200000i64,
+                        1588294800000i64,
+                        String::from("manager4220"),
+                        2476262581i64,
+                        String::from("https://h5.example.com/attendance/record/1001"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.update_record" => {
+                client
+                    .statistics()
+                    .update_record(
+                        String::from("$:LWCP_v1:$t3G6JuXLNr7pd0fWOQKS2w=="),
+                        1588291200000i64,
+                        1588294800000i64,
+                        String::from("manager4220"),
+                        2476262581i64,
+                        String::from("https://h5.example.com/attendance/record/1001"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.report_statistics" => {
+                client
+                    .statistics()
+                    .report_statistics(String::from("1746f1e8a0b2c4d6e8f0a1b3c5d7e9f1"))
+                    .await
+                    .map(to_json)
+            }
+            "statistics.report_statistics_list_by_type" => {
+                client
+                    .statistics()
+                    .report_statistics_list_by_type(
+                        String::from("1746f1e8a0b2c4d6e8f0a1b3c5d7e9f1"),
+                        super::statistics::StatisticsReportUserType::from_value(0i64),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.videolive_get" => {
+                client
+                    .statistics()
+                    .videolive_get(
+                        super::statistics::StatisticsDayRequest::new(
+                            String::from("20200302"),
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.dept_videolive_list" => {
+                client
+                    .statistics()
+                    .dept_videolive_list(
+                        super::statistics::StatisticsPageRequest::new(
+                            String::from("20200501"),
+                            0i64,
+                            100i64,
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.videolive_detail_list" => {
+                client
+                    .statistics()
+                    .videolive_detail_list(
+                        super::statistics::StatisticsPageRequest::new(
+                            String::from("20200401"),
+                            0i64,
+                            100i64,
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.videolive_viewer_list" => {
+                client
+                    .statistics()
+                    .videolive_viewer_list(
+                        super::statistics::StatisticsLiveViewerRequest::new(
+                            String::from("cidQ5dQ2ziCeXaOSaJBwQ0Ln4uVfcxxxx"),
+                            String::from("90d34eb3-f4c1-4f7a-93cf-5a6b7c8d9e0f"),
+                            0i64,
+                            100i64,
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.videoconf_get" => {
+                client
+                    .statistics()
+                    .videoconf_get(
+                        super::statistics::StatisticsDayRequest::new(
+                            String::from("20200709"),
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.dept_videoconf_list" => {
+                client
+                    .statistics()
+                    .dept_videoconf_list(
+                        super::statistics::StatisticsPageRequest::new(
+                            String::from("20200715"),
+                            0i64,
+                            100i64,
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.videoconf_detail_list" => {
+                client
+                    .statistics()
+                    .videoconf_detail_list(
+                        super::statistics::StatisticsPageRequest::new(
+                            String::from("20200720"),
+                            0i64,
+                            100i64,
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.telconf_get" => {
+                client
+                    .statistics()
+                    .telconf_get(
+                        super::statistics::StatisticsDayRequest::new(
+                            String::from("20201202"),
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.dept_telconf_list" => {
+                client
+                    .statistics()
+                    .dept_telconf_list(
+                        super::statistics::StatisticsPageRequest::new(
+                            String::from("20200720"),
+                            0i64,
+                            100i64,
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.telconf_detail_list" => {
+                client
+                    .statistics()
+                    .telconf_detail_list(
+                        super::statistics::StatisticsPageRequest::new(
+                            String::from("20200720"),
+                            0i64,
+                            100i64,
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.group_get" => {
+                client
+                    .statistics()
+                    .group_get(
+                        super::statistics::StatisticsDayRequest::new(
+                            String::from("20201202"),
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.chat_summary_get" => {
+                client
+                    .statistics()
+                    .chat_summary_get(
+                        super::statistics::StatisticsDayRequest::new(
+                            String::from("20200501"),
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.dept_chat_summary_list" => {
+                client
+                    .statistics()
+                    .dept_chat_summary_list(
+                        super::statistics::StatisticsPageRequest::new(
+                            String::from("20201111"),
+                            0i64,
+                            100i64,
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.microapp_detail_list" => {
+                client
+                    .statistics()
+                    .microapp_detail_list(
+                        super::statistics::StatisticsPageRequest::new(
+                            String::from("20200501"),
+                            0i64,
+                            100i64,
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.dau_summary_get" => {
+                client
+                    .statistics()
+                    .dau_summary_get(
+                        super::statistics::StatisticsDayRequest::new(
+                            String::from("20200501"),
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.dept_dau_list" => {
+                client
+                    .statistics()
+                    .dept_dau_list(
+                        super::statistics::StatisticsDeptDauRequest::new(
+                            String::from("20200501"),
+                            0i64,
+                            100i64,
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.inactivated_user_list" => {
+                client
+                    .statistics()
+                    .inactivated_user_list(
+                        super::statistics::StatisticsPageRequest::new(
+                            String::from("20200501"),
+                            0i64,
+                            100i64,
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.ding_get" => {
+                client
+                    .statistics()
+                    .ding_get(
+                        super::statistics::StatisticsDayRequest::new(
+                            String::from("20200729"),
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.dept_ding_list" => {
+                client
+                    .statistics()
+                    .dept_ding_list(
+                        super::statistics::StatisticsPageRequest::new(
+                            String::from("20200829"),
+                            0i64,
+                            100i64,
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "statistics.annual_report_get" => {
+                client
+                    .statistics()
+                    .annual_report_get(
+                        String::from("2020"),
+                        super::statistics::StatisticsAnnualReportType::from_value(1i64),
+                    )
                     .await
                     .map(to_json)
             }

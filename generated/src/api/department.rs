@@ -423,7 +423,7 @@ impl DepartmentLegacyCreateRequest {
     pub fn new(name: impl Into<String>, parentid: i64) -> Self {
         Self {
             name: name.into(),
-            parentid: parentid,
+            parentid,
             id: None,
             order: None,
             create_dept_group: None,
@@ -885,7 +885,7 @@ impl DepartmentLegacyUpdateRequest {
     #[allow(clippy::new_without_default)]
     pub fn new(id: i64) -> Self {
         Self {
-            id: id,
+            id,
             name: None,
             parentid: None,
             order: None,
@@ -1164,7 +1164,7 @@ impl DepartmentLegacyDeleteRequest {
     /// Creates a value from its required fields (`id`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(id: i64) -> Self {
-        Self { id: id }
+        Self { id }
     }
 }
 impl rt::Endpoint for DepartmentLegacyDeleteRequest {
@@ -1209,7 +1209,7 @@ impl DepartmentLegacyGetRequest {
     /// Creates a value from its required fields (`id`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(id: i64) -> Self {
-        Self { id: id, lang: None }
+        Self { id, lang: None }
     }
     /// Sets `lang`: Language of the answer: `zh_CN` (default) or `en_US`.
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
@@ -1355,7 +1355,7 @@ impl DepartmentLegacyListIdsRequest {
     /// Creates a value from its required fields (`id`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(id: i64) -> Self {
-        Self { id: id }
+        Self { id }
     }
 }
 impl rt::Endpoint for DepartmentLegacyListIdsRequest {
@@ -1642,7 +1642,7 @@ impl DepartmentCreateRequest {
     pub fn new(name: impl Into<String>, parent_id: i64) -> Self {
         Self {
             name: name.into(),
-            parent_id: parent_id,
+            parent_id,
             hide_dept: None,
             dept_permits: Default::default(),
             user_permits: Default::default(),
@@ -2115,7 +2115,7 @@ impl DepartmentUpdateRequest {
     #[allow(clippy::new_without_default)]
     pub fn new(dept_id: i64) -> Self {
         Self {
-            dept_id: dept_id,
+            dept_id,
             parent_id: None,
             name: None,
             order: None,
@@ -2448,7 +2448,7 @@ impl DepartmentDeleteRequest {
     /// Creates a value from its required fields (`dept_id`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(dept_id: i64) -> Self {
-        Self { dept_id: dept_id }
+        Self { dept_id }
     }
 }
 impl rt::Endpoint for DepartmentDeleteRequest {
@@ -2497,10 +2497,7 @@ impl DepartmentGetRequest {
     /// Creates a value from its required fields (`dept_id`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(dept_id: i64) -> Self {
-        Self {
-            dept_id: dept_id,
-            language: None,
-        }
+        Self { dept_id, language: None }
     }
     /// Sets `language`: Language of the answer: `zh_CN` (default) or `en_US`.
     pub fn language(mut self, language: impl Into<String>) -> Self {
@@ -2625,7 +2622,7 @@ impl DepartmentListSubIdsRequest {
     /// Creates a value from its required fields (`dept_id`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(dept_id: i64) -> Self {
-        Self { dept_id: dept_id }
+        Self { dept_id }
     }
 }
 impl rt::Endpoint for DepartmentListSubIdsRequest {
@@ -2662,7 +2659,7 @@ impl DepartmentListParentsByDeptRequest {
     /// Creates a value from its required fields (`dept_id`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(dept_id: i64) -> Self {
-        Self { dept_id: dept_id }
+        Self { dept_id }
     }
 }
 impl rt::Endpoint for DepartmentListParentsByDeptRequest {
@@ -2937,7 +2934,7 @@ impl DeptLegacyDetail {
     #[allow(clippy::new_without_default)]
     pub fn new(id: i64, name: impl Into<String>) -> Self {
         Self {
-            id: id,
+            id,
             name: name.into(),
             order: None,
             parentid: None,
@@ -3134,7 +3131,7 @@ impl DeptLegacyBrief {
     #[allow(clippy::new_without_default)]
     pub fn new(id: i64, name: impl Into<String>) -> Self {
         Self {
-            id: id,
+            id,
             name: name.into(),
             parentid: None,
             create_dept_group: None,
@@ -3497,7 +3494,7 @@ impl DeptDetail {
     #[allow(clippy::new_without_default)]
     pub fn new(dept_id: i64, name: impl Into<String>) -> Self {
         Self {
-            dept_id: dept_id,
+            dept_id,
             name: name.into(),
             parent_id: None,
             order: None,
@@ -3750,7 +3747,7 @@ impl DeptBrief {
     #[allow(clippy::new_without_default)]
     pub fn new(dept_id: i64, name: impl Into<String>) -> Self {
         Self {
-            dept_id: dept_id,
+            dept_id,
             name: name.into(),
             parent_id: None,
             create_dept_group: None,
@@ -3850,7 +3847,7 @@ impl DepartmentLegacyCreateResponse {
     /// Creates a value from its required fields (`id`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(id: i64) -> Self {
-        Self { id: id }
+        Self { id }
     }
 }
 impl rt::Wire for DepartmentLegacyCreateResponse {
@@ -4040,7 +4037,7 @@ impl DepartmentCreateResponse {
     /// Creates a value from its required fields (`dept_id`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(dept_id: i64) -> Self {
-        Self { dept_id: dept_id }
+        Self { dept_id }
     }
 }
 impl rt::Wire for DepartmentCreateResponse {

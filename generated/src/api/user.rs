@@ -603,7 +603,7 @@ impl UserLegacyCreateRequest {
             userid: None,
             name: name.into(),
             mobile: mobile.into(),
-            department: department,
+            department,
             order_in_depts: Default::default(),
             position_in_depts: Default::default(),
             position: None,
@@ -1439,7 +1439,7 @@ impl UserLegacySimpleListRequest {
     #[allow(clippy::new_without_default)]
     pub fn new(department_id: i64) -> Self {
         Self {
-            department_id: department_id,
+            department_id,
             lang: None,
             offset: None,
             size: None,
@@ -1533,7 +1533,7 @@ impl UserLegacyDeptMemberIdsRequest {
     /// Creates a value from its required fields (`dept_id`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(dept_id: i64) -> Self {
-        Self { dept_id: dept_id }
+        Self { dept_id }
     }
 }
 impl rt::Endpoint for UserLegacyDeptMemberIdsRequest {
@@ -1596,9 +1596,9 @@ impl UserLegacyListByPageRequest {
     #[allow(clippy::new_without_default)]
     pub fn new(department_id: i64, offset: i64, size: i64) -> Self {
         Self {
-            department_id: department_id,
-            offset: offset,
-            size: size,
+            department_id,
+            offset,
+            size,
             order: None,
             lang: None,
         }
@@ -1692,9 +1692,9 @@ impl UserLegacyListRequest {
     #[allow(clippy::new_without_default)]
     pub fn new(department_id: i64, offset: i64, size: i64) -> Self {
         Self {
-            department_id: department_id,
-            offset: offset,
-            size: size,
+            department_id,
+            offset,
+            size,
             order: None,
             lang: None,
         }
@@ -2095,7 +2095,7 @@ impl UserCreateRequest {
             userid: None,
             name: name.into(),
             mobile: mobile.into(),
-            dept_id_list: dept_id_list,
+            dept_id_list,
             dept_order_list: Default::default(),
             dept_title_list: Default::default(),
             dept_position_list: Default::default(),
@@ -3364,9 +3364,9 @@ impl UserListRequest {
     #[allow(clippy::new_without_default)]
     pub fn new(dept_id: i64, cursor: i64, size: i64) -> Self {
         Self {
-            dept_id: dept_id,
-            cursor: cursor,
-            size: size,
+            dept_id,
+            cursor,
+            size,
             order_field: None,
             contain_access_limit: None,
             language: None,
@@ -3438,7 +3438,7 @@ impl UserListIdsRequest {
     /// Creates a value from its required fields (`dept_id`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(dept_id: i64) -> Self {
-        Self { dept_id: dept_id }
+        Self { dept_id }
     }
 }
 impl rt::Endpoint for UserListIdsRequest {
@@ -3518,9 +3518,9 @@ impl UserListSimpleRequest {
     #[allow(clippy::new_without_default)]
     pub fn new(dept_id: i64, cursor: i64, size: i64) -> Self {
         Self {
-            dept_id: dept_id,
-            cursor: cursor,
-            size: size,
+            dept_id,
+            cursor,
+            size,
             order_field: None,
             contain_access_limit: None,
             language: None,
@@ -3676,8 +3676,8 @@ impl UserListInactiveRequest {
     pub fn new(query_date: impl Into<String>, offset: i64, size: i64) -> Self {
         Self {
             query_date: query_date.into(),
-            offset: offset,
-            size: size,
+            offset,
+            size,
         }
     }
 }
@@ -3860,7 +3860,7 @@ impl UserGetByMobileRequest {
     ) -> Self {
         Self {
             mobile: mobile.into(),
-            support_exclusive_account_search: support_exclusive_account_search,
+            support_exclusive_account_search,
         }
     }
 }
@@ -4003,7 +4003,7 @@ impl UserLegacyOrgUserCountRequest {
     /// Creates a value from its required fields (`only_active`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(only_active: i64) -> Self {
-        Self { only_active: only_active }
+        Self { only_active }
     }
 }
 impl rt::Endpoint for UserLegacyOrgUserCountRequest {
@@ -4043,7 +4043,7 @@ impl UserCountRequest {
     /// Creates a value from its required fields (`only_active`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(only_active: bool) -> Self {
-        Self { only_active: only_active }
+        Self { only_active }
     }
 }
 impl rt::Endpoint for UserCountRequest {
@@ -4343,10 +4343,7 @@ impl UserDeptOrder {
     /// Creates a value from its required fields (`dept_id`, `order`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(dept_id: i64, order: i64) -> Self {
-        Self {
-            dept_id: dept_id,
-            order: order,
-        }
+        Self { dept_id, order }
     }
 }
 impl rt::Wire for UserDeptOrder {
@@ -4374,7 +4371,7 @@ impl UserDeptTitle {
     #[allow(clippy::new_without_default)]
     pub fn new(dept_id: i64, title: impl Into<String>) -> Self {
         Self {
-            dept_id: dept_id,
+            dept_id,
             title: title.into(),
         }
     }
@@ -4429,7 +4426,7 @@ impl UserDeptPosition {
     #[allow(clippy::new_without_default)]
     pub fn new(dept_id: i64) -> Self {
         Self {
-            dept_id: dept_id,
+            dept_id,
             title: None,
             work_place: None,
             is_main: None,
@@ -4475,10 +4472,7 @@ impl UserLeaderInDept {
     /// Creates a value from its required fields (`dept_id`, `leader`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(dept_id: i64, leader: bool) -> Self {
-        Self {
-            dept_id: dept_id,
-            leader: leader,
-        }
+        Self { dept_id, leader }
     }
 }
 impl rt::Wire for UserLeaderInDept {
@@ -4521,7 +4515,7 @@ impl UserRole {
     #[allow(clippy::new_without_default)]
     pub fn new(id: i64) -> Self {
         Self {
-            id: id,
+            id,
             name: None,
             group_name: None,
         }
@@ -5700,7 +5694,7 @@ impl UserListPage {
     #[allow(clippy::new_without_default)]
     pub fn new(has_more: bool) -> Self {
         Self {
-            has_more: has_more,
+            has_more,
             next_cursor: None,
             list: Default::default(),
         }
@@ -5796,7 +5790,7 @@ impl UserSimplePage {
     #[allow(clippy::new_without_default)]
     pub fn new(has_more: bool) -> Self {
         Self {
-            has_more: has_more,
+            has_more,
             next_cursor: None,
             list: Default::default(),
         }
@@ -5932,7 +5926,7 @@ impl UserInactivePage {
     #[allow(clippy::new_without_default)]
     pub fn new(has_more: bool) -> Self {
         Self {
-            has_more: has_more,
+            has_more,
             list: Default::default(),
         }
     }
@@ -6174,7 +6168,7 @@ impl UserCount {
     /// Creates a value from its required fields (`count`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(count: i64) -> Self {
-        Self { count: count }
+        Self { count }
     }
 }
 impl rt::Wire for UserCount {
@@ -6227,7 +6221,7 @@ impl UserLegacyRole {
     #[allow(clippy::new_without_default)]
     pub fn new(id: i64) -> Self {
         Self {
-            id: id,
+            id,
             name: None,
             group_name: None,
             r#type: None,
@@ -7687,7 +7681,7 @@ impl UserLegacyOrgUserCountResponse {
     /// Creates a value from its required fields (`count`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(count: i64) -> Self {
-        Self { count: count }
+        Self { count }
     }
 }
 impl rt::Wire for UserLegacyOrgUserCountResponse {

@@ -10,9 +10,9 @@ pub(crate) const TOKEN_INVALID_CODES: [i64; 4] = [40001, 40014, 42001, 33001];
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// DingTalk answered with an errcode other than 0.
+    /// DingTalk answered with an errcode other than 0 (boxed: it is the largest variant).
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(Box<ApiError>),
     /// A non-2xx HTTP status.
     #[error("{endpoint}: HTTP {status}; body starts with: {snippet}")]
     Http {
@@ -60,7 +60,7 @@ impl Error {
     /// The API error, when DingTalk answered with an errcode.
     pub fn as_api(&self) -> Option<&ApiError> {
         match self {
-            Error::Api(e) => Some(e),
+            Error::Api(e) => Some(e.as_ref()),
             _ => None,
         }
     }
@@ -68,6 +68,12 @@ impl Error {
     /// The errcode, when DingTalk answered with one.
     pub fn code(&self) -> Option<i64> {
         self.as_api().map(|e| e.code)
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Error::Api(Box::new(e))
     }
 }
 

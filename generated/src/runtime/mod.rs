@@ -2,8 +2,8 @@
 //!
 //! - [`client`]: the client, its builder and credentials;
 //! - [`call`]: `Call`, a request bound to a client;
-//! - [`transport`]: URL, body, envelope decoding, the token-refresh retry;
-//! - [`token`]: the token cache;
+//! - `transport`: URL, body, envelope decoding, the token-refresh retry;
+//! - `token`: the token cache;
 //! - [`request`]: the `Endpoint` trait generated requests implement;
 //! - [`wire`]: decoding DingTalk's wire quirks;
 //! - [`error`], [`secret`]: errors and redacted secrets.

@@ -73,7 +73,7 @@ pub struct Query {
 
 impl Query {
     /// Adds a scalar param.
-    pub fn push<T: Scalar + ?Sized>(&mut self, name: &'static str, value: &T) {
+    pub fn push<T: Scalar>(&mut self, name: &'static str, value: &T) {
         self.pairs.push((name, value.to_text().into_owned()));
     }
 

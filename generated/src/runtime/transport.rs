@@ -263,7 +263,7 @@ pub(crate) fn decode<T: Wire>(
     match env.errcode {
         Some(0) | None => {}
         Some(code) => {
-            return Err(Error::Api(ApiError {
+            return Err(Error::from(ApiError {
                 endpoint: endpoint_name(meta),
                 code,
                 message: env.errmsg.unwrap_or_default(),

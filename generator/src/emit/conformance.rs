@@ -8,6 +8,9 @@ use super::values::field_value;
 use crate::model::Spec;
 use crate::naming::ident;
 
+/// No area's name: every type path gets its module prefix.
+const OUTSIDE: &str = "";
+
 pub(super) fn file(spec: &Spec) -> TokenStream {
     let mut names = Vec::new();
     let mut arms = Vec::new();
@@ -19,14 +22,14 @@ pub(super) fn file(spec: &Spec) -> TokenStream {
             let required = ep
                 .params()
                 .filter(|f| f.required)
-                .map(|f| field_value(spec, &area.name, f));
+                .map(|f| field_value(spec, OUTSIDE, f));
             // Optional params with an example are set too, so their setters and encodings run.
             let optional = ep
                 .params()
                 .filter(|f| !f.required && f.example.is_some())
                 .map(|f| {
                     let setter = ident(&f.rust);
-                    let value = field_value(spec, &area.name, f);
+                    let value = field_value(spec, OUTSIDE, f);
                     quote!(.#setter(#value))
                 });
             arms.push(quote! {

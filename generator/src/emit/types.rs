@@ -106,7 +106,12 @@ pub(super) fn builder_methods(spec: &Spec, area: &str, fields: &[Field]) -> Toke
         let v = ident(&f.rust);
         if f.required {
             let (_, conv) = arg(spec, area, f, &v);
-            quote!(#v: #conv)
+            // `v: v` is redundant: use the shorthand when no conversion is needed.
+            if v == conv.to_string() {
+                quote!(#v)
+            } else {
+                quote!(#v: #conv)
+            }
         } else if f.ty.is_collection() {
             quote!(#v: Default::default())
         } else {

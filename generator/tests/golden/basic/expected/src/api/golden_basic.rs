@@ -68,7 +68,7 @@ impl GoldenBasicGetRequest {
     /// Creates a value from its required fields (`id`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(id: i64) -> Self {
-        Self { id: id, level: None }
+        Self { id, level: None }
     }
     /// Sets `level`: Detail level.
     pub fn level(mut self, level: Level) -> Self {
@@ -188,7 +188,7 @@ impl GoldenBasicDeleteRequest {
     /// Creates a value from its required fields (`id`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(id: i64) -> Self {
-        Self { id: id }
+        Self { id }
     }
 }
 impl rt::Endpoint for GoldenBasicDeleteRequest {
@@ -252,7 +252,7 @@ impl Widget {
     #[allow(clippy::new_without_default)]
     pub fn new(id: i64) -> Self {
         Self {
-            id: id,
+            id,
             name: None,
             tags: Default::default(),
             color: None,
@@ -406,7 +406,7 @@ impl GoldenBasicCreateResponse {
     /// Creates a value from its required fields (`id`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(id: i64) -> Self {
-        Self { id: id }
+        Self { id }
     }
 }
 impl rt::Wire for GoldenBasicCreateResponse {
