@@ -70,6 +70,21 @@ mod goldens {
     }
 
     #[test]
+    fn unions_decode_known_tags_keep_unknown_ones_and_encode_back() {
+        use golden_quirks::{Body, Notice, TextBody};
+        let body: Body = serde_json::from_str(r#"{"msgtype": "text", "text": {"content": "hi"}}"#).expect("decodes");
+        assert_eq!(body, Body::Text(TextBody::new("hi")));
+        assert_eq!(serde_json::to_value(&body).expect("encodes"), serde_json::json!({"msgtype": "text", "text": {"content": "hi"}}));
+        let notice: Notice = serde_json::from_str(r#"{"EventType": "user_leave_org", "UserId": ["a"], "CorpId": "c"}"#).expect("decodes");
+        assert!(matches!(&notice, Notice::UserLeaveOrg(n) if n.user_id == ["a"]));
+        assert_eq!(serde_json::to_value(&notice).expect("encodes")["EventType"], "user_leave_org");
+        let raw = serde_json::json!({"EventType": "brand_new_event", "x": 1});
+        let unknown: Notice = serde_json::from_value(raw.clone()).expect("never fails");
+        assert_eq!(unknown, Notice::Unknown { tag: "brand_new_event".into(), raw: raw.clone() });
+        assert_eq!(serde_json::to_value(&unknown).expect("encodes"), raw);
+    }
+
+    #[test]
     fn unknown_enum_values_are_kept() {
         let w: golden_basic::Widget = serde_json::from_str(r#"{"id": "7", "color": "ultraviolet"}"#).expect("decodes");
         assert_eq!(w.color, Some(golden_basic::Color::Unknown("ultraviolet".into())));

@@ -99,6 +99,22 @@ pub fn check(files: &[SourceFile]) -> Result<Spec, Vec<Diagnostic>> {
         areas,
         types: std::mem::take(&mut cx.types),
     };
+    // Union variants must be structs (known only once every type is resolved).
+    for def in spec.types.values() {
+        if let TypeKind::Union(u) = &def.kind {
+            for v in &u.variants {
+                if !matches!(
+                    spec.types.get(&v.ty).map(|t| &t.kind),
+                    Some(TypeKind::Struct(_)) | None
+                ) {
+                    cx.diags.error(
+                        def.loc.clone(),
+                        format!("union `{}`: variant `{}` needs a struct type, but `{}` is not a struct", def.name, v.tag, v.ty),
+                    );
+                }
+            }
+        }
+    }
     // Pass 3: examples decode into what they claim to.
     for area in &spec.areas {
         let index = parsed
@@ -346,31 +362,38 @@ impl Checker {
                 format!("type `{name}`: missing `doc:`; say what it represents"),
             );
         }
-        let kind = match (&raw.fields, &raw.enum_kind) {
-            (Some(_), Some(_)) => {
-                self.diags.error(
-                    loc,
-                    format!("type `{name}`: has both `fields:` and `enum:`; keep one"),
-                );
-                return None;
-            }
-            (None, None) => {
-                self.diags.error(
-                    loc,
-                    format!("type `{name}`: needs `fields:` (a struct) or `enum: string|integer` with `values:`"),
-                );
-                return None;
-            }
-            (Some(fields), None) => TypeKind::Struct(self.fields(
+        let shapes = [
+            raw.fields.is_some(),
+            raw.enum_kind.is_some(),
+            raw.union.is_some(),
+        ];
+        if shapes.iter().filter(|s| **s).count() > 1 {
+            self.diags.error(
+                loc,
+                format!(
+                    "type `{name}`: has more than one of `fields:`, `enum:` and `union:`; keep one"
+                ),
+            );
+            return None;
+        }
+        let kind = if let Some(fields) = &raw.fields {
+            TypeKind::Struct(self.fields(
                 p,
                 &["types", name, "fields"],
                 fields,
                 &format!("type `{name}`"),
                 FieldRole::Struct,
-            )),
-            (None, Some(kind)) => {
-                TypeKind::Enum(self.resolve_enum(p, name, kind, raw.values.as_deref())?)
-            }
+            ))
+        } else if let Some(kind) = &raw.enum_kind {
+            TypeKind::Enum(self.resolve_enum(p, name, kind, raw.values.as_deref())?)
+        } else if let Some(union) = &raw.union {
+            TypeKind::Union(self.resolve_union(p, name, union, raw.variants.as_deref())?)
+        } else {
+            self.diags.error(
+                loc,
+                format!("type `{name}`: needs `fields:` (a struct), `enum: string|integer` with `values:`, or `union:` with `variants:`"),
+            );
+            return None;
         };
         Some(TypeDef {
             name: name.to_string(),
@@ -378,6 +401,93 @@ impl Checker {
             doc,
             kind,
             loc: self.loc(p, &path),
+        })
+    }
+
+    fn resolve_union(
+        &mut self,
+        p: &ParsedFile<'_>,
+        name: &str,
+        union: &RawUnion,
+        variants: Option<&[Value]>,
+    ) -> Option<UnionDef> {
+        let by_tag = match union.content.as_deref() {
+            None | Some("inline") => false,
+            Some("by_tag") => true,
+            Some(other) => {
+                self.diags.error(
+                    self.loc(p, &["types", name, "union"]),
+                    format!("union `{name}`: unknown content `{other}`; write `content: inline` (fields next to the tag) or `content: by_tag` (fields under a key named after the tag)"),
+                );
+                return None;
+            }
+        };
+        let Some(variants) = variants.filter(|v| !v.is_empty()) else {
+            self.diags.error(
+                self.loc(p, &["types", name]),
+                format!("union `{name}`: needs `variants:`, a list of `{{tag: ..., type: ..., doc: ...}}`"),
+            );
+            return None;
+        };
+        let mut out: Vec<UnionVariant> = Vec::new();
+        for (i, v) in variants.iter().enumerate() {
+            let item = format!("#{i}");
+            let path = ["types", name, "variants", item.as_str()];
+            let loc = self.loc(p, &path);
+            let Some(raw) = self.de::<RawVariant>(v, &p.src.display, &p.index, &path) else {
+                continue;
+            };
+            let Some(ty) = raw.ty else {
+                self.diags.error(loc, format!("union `{name}`: variant `{}` needs `type:`, a struct declared under `types:`", raw.tag));
+                continue;
+            };
+            if !self.declared.contains_key(&ty) {
+                self.diags.error(loc, format!("union `{name}`: variant `{}` has unknown type `{ty}`; declare it under `types:`", raw.tag));
+                continue;
+            }
+            if self.enums.contains(&ty) {
+                self.diags.error(
+                    loc,
+                    format!(
+                        "union `{name}`: variant `{}` needs a struct type, but `{ty}` is an enum",
+                        raw.tag
+                    ),
+                );
+                continue;
+            }
+            let variant = camel(raw.name.as_deref().unwrap_or(&raw.tag));
+            if variant == "Unknown" {
+                self.diags.error(
+                    loc,
+                    format!("union `{name}`: the variant name `Unknown` is reserved for tags not in the spec; give this variant another `name:`"),
+                );
+                continue;
+            }
+            if out.iter().any(|o| o.tag == raw.tag) {
+                self.diags.error(
+                    loc,
+                    format!(
+                        "union `{name}`: tag `{}` is listed twice; remove one",
+                        raw.tag
+                    ),
+                );
+                continue;
+            }
+            if out.iter().any(|o| o.variant == variant) {
+                self.diags.error(loc, format!("union `{name}`: two tags map to the variant `{variant}`; give one a distinct `name:`"));
+                continue;
+            }
+            out.push(UnionVariant {
+                tag: raw.tag,
+                variant,
+                ty,
+                doc: raw.doc.unwrap_or_default(),
+            });
+        }
+        Some(UnionDef {
+            tag_key: union.tag.clone(),
+            by_tag,
+            variants: out,
         })
     }
 

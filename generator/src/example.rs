@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::diag::{Diagnostics, Loc};
-use crate::model::{Encoding, Endpoint, EnumWire, Field, MapKey, Spec, Ty, TypeKind};
+use crate::model::{Encoding, Endpoint, EnumWire, Field, MapKey, Spec, Ty, TypeKind, UnionDef};
 
 /// Checks an endpoint's example response; problems are reported at `loc` (its `example:` line).
 pub fn check_endpoint(spec: &Spec, ep: &Endpoint, loc: Loc, diags: &mut Diagnostics) {
@@ -191,6 +191,7 @@ fn check(
                 return fail(path, format!("unknown type `{name}`"));
             };
             match &def.kind {
+                TypeKind::Union(u) => check_union(spec, name, u, v, path),
                 TypeKind::Enum(e) => {
                     let ok = if e.integer {
                         matches!(v, Value::Number(n) if n.is_i64())
@@ -248,5 +249,42 @@ fn check(
                 }
             }
         }
+    }
+}
+
+/// A union decodes its known tags into the variant's struct and keeps unknown tags as they are.
+fn check_union(
+    spec: &Spec,
+    name: &str,
+    u: &UnionDef,
+    v: &Value,
+    path: &str,
+) -> Result<(), Failure> {
+    let Value::Object(obj) = v else {
+        return fail(
+            path,
+            format!("expected an object (union `{name}`), found {}", kind(v)),
+        );
+    };
+    let Some(tag) = obj.get(&u.tag_key).and_then(Value::as_str) else {
+        return fail(
+            &join(path, &u.tag_key),
+            format!("union `{name}` needs its tag `{}` as a string", u.tag_key),
+        );
+    };
+    let Some(variant) = u.variants.iter().find(|x| x.tag == tag) else {
+        return Ok(());
+    };
+    let ty = Ty::Named(variant.ty.clone());
+    if u.by_tag {
+        match obj.get(tag) {
+            Some(inner) => check(spec, &ty, None, true, inner, &join(path, tag)),
+            None => fail(
+                &join(path, tag),
+                format!("union `{name}`, tag `{tag}`: the fields belong under `{tag}`"),
+            ),
+        }
+    } else {
+        check(spec, &ty, None, true, v, path)
     }
 }

@@ -58,6 +58,33 @@ pub enum TypeKind {
     Struct(Vec<Field>),
     /// A closed list of values plus a catch-all.
     Enum(EnumDef),
+    /// A JSON object tagged by one key, plus a catch-all for unknown tags.
+    Union(UnionDef),
+}
+
+/// A tagged union: `{"msgtype": "text", "text": {...}}` or `{"EventType": "x", ...fields}`.
+#[derive(Debug)]
+pub struct UnionDef {
+    /// The key that holds the tag (`msgtype`, `EventType`).
+    pub tag_key: String,
+    /// `true` when a variant's fields sit under a key named after the tag (`by_tag`), `false`
+    /// when they sit next to the tag (`inline`).
+    pub by_tag: bool,
+    /// Known variants.
+    pub variants: Vec<UnionVariant>,
+}
+
+/// One variant of a tagged union.
+#[derive(Debug)]
+pub struct UnionVariant {
+    /// The tag value.
+    pub tag: String,
+    /// UpperCamelCase variant name.
+    pub variant: String,
+    /// The struct holding the variant's fields.
+    pub ty: String,
+    /// Variant docs.
+    pub doc: String,
 }
 
 /// A string- or integer-valued enum.

@@ -27,6 +27,27 @@ pub struct RawType {
     #[serde(rename = "enum")]
     pub enum_kind: Option<String>,
     pub values: Option<Vec<Value>>,
+    pub union: Option<RawUnion>,
+    pub variants: Option<Vec<Value>>,
+}
+
+/// `union:` of a tagged union: the key holding the tag and where each variant's fields sit.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUnion {
+    pub tag: String,
+    pub content: Option<String>,
+}
+
+/// One variant of a tagged union.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVariant {
+    pub tag: String,
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    pub ty: Option<String>,
+    pub doc: Option<String>,
 }
 
 /// One enum value.

@@ -286,7 +286,7 @@ fn type_neither_struct_nor_enum() {
     assert_diag(
         &d,
         "spec/x.yaml:9",
-        &["type `Color`: needs `fields:` (a struct) or `enum: string|integer` with `values:`"],
+        &["type `Color`: needs `fields:` (a struct), `enum: string|integer` with `values:`, or `union:` with `variants:`"],
     );
 }
 
@@ -1037,4 +1037,75 @@ fn a_bad_response_does_not_hide_other_endpoint_mistakes() {
     let diags = errors(&[("x", &text)]);
     let got: Vec<String> = diags.iter().map(|d| d.loc.to_string()).collect();
     assert_eq!(got, ["spec/x.yaml:25", "spec/x.yaml:27"], "{diags:#?}");
+}
+
+/// A spec with one union type, for the union checks.
+fn union_spec(union: &str, variants: &str) -> String {
+    format!(
+        "version: 1\ndoc: Unions.\ntypes:\n  Body:\n    doc: A body.\n    union: {union}\n    variants:\n{variants}  Text:\n    doc: Text.\n    fields:\n      content: {{type: string, required: true, doc: Text.}}\n  Level:\n    doc: A level.\n    enum: string\n    values:\n      - {{value: high, doc: High.}}\n"
+    )
+}
+
+fn union_errors(union: &str, variants: &str) -> Vec<String> {
+    let files = [dingtalk_codegen::check::SourceFile {
+        display: "spec/x.yaml".into(),
+        stem: "x".into(),
+        text: union_spec(union, variants),
+    }];
+    match dingtalk_codegen::check::check(&files) {
+        Ok(_) => Vec::new(),
+        Err(d) => d.iter().map(|d| d.to_string()).collect(),
+    }
+}
+
+#[test]
+fn a_valid_union_passes() {
+    assert_eq!(
+        union_errors(
+            "{tag: msgtype, content: by_tag}",
+            "      - {tag: text, type: Text, doc: Text.}\n"
+        ),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn union_with_unknown_content() {
+    assert_eq!(
+        union_errors("{tag: msgtype, content: nested}", "      - {tag: text, type: Text, doc: Text.}\n"),
+        vec!["spec/x.yaml:6: union `Body`: unknown content `nested`; write `content: inline` (fields next to the tag) or `content: by_tag` (fields under a key named after the tag)"]
+    );
+}
+
+#[test]
+fn union_variant_with_unknown_or_enum_type() {
+    assert_eq!(
+        union_errors("{tag: msgtype}", "      - {tag: text, type: Txt, doc: Text.}\n      - {tag: level, type: Level, doc: L.}\n"),
+        vec![
+            "spec/x.yaml:8: union `Body`: variant `text` has unknown type `Txt`; declare it under `types:`",
+            "spec/x.yaml:9: union `Body`: variant `level` needs a struct type, but `Level` is an enum",
+        ]
+    );
+}
+
+#[test]
+fn union_with_duplicate_tag_or_reserved_name() {
+    assert_eq!(
+        union_errors(
+            "{tag: msgtype}",
+            "      - {tag: text, type: Text, doc: Text.}\n      - {tag: text, type: Text, doc: Again.}\n      - {tag: unknown, type: Text, doc: Reserved.}\n"
+        ),
+        vec![
+            "spec/x.yaml:9: union `Body`: tag `text` is listed twice; remove one",
+            "spec/x.yaml:10: union `Body`: the variant name `Unknown` is reserved for tags not in the spec; give this variant another `name:`",
+        ]
+    );
+}
+
+#[test]
+fn union_without_variants() {
+    assert_eq!(
+        union_errors("{tag: msgtype}", ""),
+        vec!["spec/x.yaml:4: union `Body`: needs `variants:`, a list of `{tag: ..., type: ..., doc: ...}`"]
+    );
 }

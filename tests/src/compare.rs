@@ -137,6 +137,40 @@ pub fn same(
                     differ("enum values differ")
                 }
             }
+            Some(TypeKind::Union(u)) => {
+                let tag = |v: &Value| {
+                    v.get(&u.tag_key)
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                };
+                if tag(expected) != tag(actual) {
+                    return differ("union tags differ");
+                }
+                let Some(variant) =
+                    tag(expected).and_then(|t| u.variants.iter().find(|v| v.tag == t))
+                else {
+                    return if expected == actual {
+                        Ok(())
+                    } else {
+                        differ("unknown variant changed")
+                    };
+                };
+                let inner = |v: &Value| {
+                    if u.by_tag {
+                        v.get(&variant.tag).cloned().unwrap_or(Value::Null)
+                    } else {
+                        v.clone()
+                    }
+                };
+                same(
+                    spec,
+                    &Ty::Named(variant.ty.clone()),
+                    None,
+                    &inner(expected),
+                    &inner(actual),
+                    path,
+                )
+            }
             Some(TypeKind::Struct(fields)) => {
                 let (Some(e), Some(a)) = (expected.as_object(), actual.as_object()) else {
                     return differ("expected objects");

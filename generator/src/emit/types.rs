@@ -4,13 +4,14 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::{arg, doc_text, docs, field_type};
-use crate::model::{Area, EnumDef, EnumWire, Field, Spec, TypeDef, TypeKind};
+use crate::model::{Area, EnumDef, EnumWire, Field, Spec, TypeDef, TypeKind, UnionDef};
 use crate::naming::ident;
 
 pub(super) fn type_def(spec: &Spec, area: &Area, t: &TypeDef) -> TokenStream {
     match &t.kind {
         TypeKind::Struct(fields) => struct_def(spec, area, t, fields),
         TypeKind::Enum(e) => enum_def(t, e),
+        TypeKind::Union(u) => union_def(spec, area, t, u),
     }
 }
 
@@ -261,6 +262,119 @@ fn enum_def(t: &TypeDef, e: &EnumDef) -> TokenStream {
             impl rt::Scalar for #name {
                 fn to_text(&self) -> std::borrow::Cow<'_, str> { self.as_str().into() }
                 fn from_text(s: &str) -> Option<Self> { Some(Self::from_wire(s)) }
+            }
+        }
+    }
+}
+
+/// A tagged union with a catch-all that keeps the tag and the raw JSON of unknown variants.
+fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream {
+    let name = ident(&t.name);
+    let content = if u.by_tag {
+        format!("the variant's fields sit under a key named after the tag (`{{\"{0}\": \"text\", \"text\": {{...}}}}`)", u.tag_key)
+    } else {
+        format!(
+            "the variant's fields sit next to the tag (`{{\"{0}\": \"...\", ...}}`)",
+            u.tag_key
+        )
+    };
+    let doc = docs(&format!(
+        "{}\n\nTagged by `{}`; {content}. Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.",
+        doc_text(&t.doc),
+        u.tag_key
+    ));
+    let tag_key = &u.tag_key;
+    let vars: Vec<_> = u.variants.iter().map(|v| ident(&v.variant)).collect();
+    let tags: Vec<&str> = u.variants.iter().map(|v| v.tag.as_str()).collect();
+    let tys: Vec<TokenStream> = u
+        .variants
+        .iter()
+        .map(|v| {
+            super::ty_tokens(
+                spec,
+                &area.name,
+                &crate::model::Ty::Named(v.ty.clone()),
+                false,
+            )
+        })
+        .collect();
+    let variant_docs = u
+        .variants
+        .iter()
+        .map(|v| docs(&format!("{} (`{}`)", doc_text(&v.doc), v.tag)));
+    let (ser_variant, de_variant) = if u.by_tag {
+        (
+            quote! {
+                let mut map = serde_json::Map::new();
+                map.insert(#tag_key.to_string(), serde_json::Value::String(tag.to_string()));
+                map.insert(tag.to_string(), fields);
+                serde_json::Value::Object(map)
+            },
+            quote! { value.get(tag).cloned().unwrap_or(serde_json::Value::Null) },
+        )
+    } else {
+        (
+            quote! {
+                let mut map = match fields {
+                    serde_json::Value::Object(map) => map,
+                    _ => serde_json::Map::new(),
+                };
+                map.insert(#tag_key.to_string(), serde_json::Value::String(tag.to_string()));
+                serde_json::Value::Object(map)
+            },
+            quote! { value },
+        )
+    };
+    quote! {
+        #doc
+        #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
+        pub enum #name {
+            #( #variant_docs #vars(#tys), )*
+            /// A tag this version of the spec does not know, with the whole JSON object.
+            Unknown {
+                /// The tag value (empty when the object had none).
+                tag: String,
+                /// The object as received.
+                raw: serde_json::Value,
+            },
+        }
+        impl #name {
+            /// The tag value on the wire.
+            pub fn tag(&self) -> &str {
+                match self { #(Self::#vars(_) => #tags,)* Self::Unknown { tag, .. } => tag }
+            }
+        }
+        impl serde::Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::Error as _;
+                let tag = self.tag();
+                let fields = match self {
+                    #(Self::#vars(v) => serde_json::to_value(v).map_err(S::Error::custom)?,)*
+                    Self::Unknown { raw, .. } => return raw.serialize(s),
+                };
+                let value = { #ser_variant };
+                value.serialize(s)
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                use serde::de::Error as _;
+                let value = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
+                let tag = value.get(#tag_key).and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
+                let tag = tag.as_str();
+                match tag {
+                    #(#tags => {
+                        let value = #de_variant;
+                        <#tys as rt::Wire>::wire(value).map(Self::#vars).map_err(D::Error::custom)
+                    })*
+                    _ => Ok(Self::Unknown { tag: tag.to_string(), raw: value }),
+                }
+            }
+        }
+        impl rt::Wire for #name {
+            fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                <Self as serde::Deserialize>::deserialize(d)
             }
         }
     }

@@ -34,6 +34,19 @@ pub(super) fn default_json(spec: &Spec, ty: &Ty) -> Value {
                 Some(EnumWire::Int(i)) => Value::from(*i),
                 None => Value::Null,
             },
+            Some(TypeKind::Union(u)) => match u.variants.first() {
+                Some(v) => {
+                    let fields = default_json(spec, &Ty::Named(v.ty.clone()));
+                    if u.by_tag {
+                        serde_json::json!({ u.tag_key.clone(): v.tag, v.tag.clone(): fields })
+                    } else {
+                        let mut obj = fields;
+                        obj[u.tag_key.as_str()] = Value::String(v.tag.clone());
+                        obj
+                    }
+                }
+                None => Value::Null,
+            },
             Some(TypeKind::Struct(fields)) => Value::Object(
                 fields
                     .iter()
@@ -131,6 +144,28 @@ fn expr(spec: &Spec, area: &str, ty: &Ty, sensitive: bool, v: &Value) -> TokenSt
                         .map(str::to_string)
                         .unwrap_or_else(|| v.to_string());
                     quote!(#path::from_wire(#s))
+                }
+                Some(TypeKind::Union(u)) => {
+                    let tag = v
+                        .get(&u.tag_key)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    match u.variants.iter().find(|x| x.tag == tag) {
+                        Some(variant) => {
+                            let var = ident(&variant.variant);
+                            let inner = if u.by_tag {
+                                v.get(tag).cloned().unwrap_or(Value::Null)
+                            } else {
+                                v.clone()
+                            };
+                            let e = expr(spec, area, &Ty::Named(variant.ty.clone()), false, &inner);
+                            quote!(#path::#var(#e))
+                        }
+                        None => {
+                            let text = v.to_string();
+                            quote!(#path::Unknown { tag: String::from(#tag), raw: serde_json::from_str(#text).unwrap_or_default() })
+                        }
+                    }
                 }
                 Some(TypeKind::Struct(fields)) => {
                     let obj = v.as_object();

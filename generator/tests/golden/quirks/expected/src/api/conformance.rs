@@ -5,7 +5,11 @@
 //! integration tests; enabled by the `conformance` feature.
 #![allow(deprecated)]
 /// Every endpoint, as `area.endpoint`, in spec order.
-pub const ENDPOINTS: &[&str] = &["golden_quirks.fetch", "golden_quirks.old_fetch"];
+pub const ENDPOINTS: &[&str] = &[
+    "golden_quirks.send",
+    "golden_quirks.fetch",
+    "golden_quirks.old_fetch",
+];
 /// Calls `endpoint` (`area.endpoint`) with its example arguments and returns the decoded
 /// response re-encoded as JSON, or `None` for an unknown name.
 pub async fn call(
@@ -14,6 +18,17 @@ pub async fn call(
 ) -> Option<Result<serde_json::Value, crate::Error>> {
     Some(
         match endpoint {
+            "golden_quirks.send" => {
+                client
+                    .golden_quirks()
+                    .send(
+                        super::golden_quirks::Body::Text(
+                            super::golden_quirks::TextBody::new(String::from("hi")),
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
             "golden_quirks.fetch" => {
                 client
                     .golden_quirks()

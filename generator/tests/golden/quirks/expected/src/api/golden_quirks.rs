@@ -24,6 +24,12 @@ impl crate::Client {
     }
 }
 impl<'c> GoldenQuirksApi<'c> {
+    /// Send a body.
+    ///
+    /// `POST /records/send` · the app's access token · not idempotent (never retried once sent)
+    pub fn send(&self, msg: Body) -> crate::Call<'c, GoldenQuirksSendRequest> {
+        crate::Call::new(self.client, GoldenQuirksSendRequest::new(msg))
+    }
     /// Fetch a record by key.
     ///
     /// `GET /records/{key}` · no token · idempotent (retried after a lost response)
@@ -47,6 +53,43 @@ impl<'c> GoldenQuirksApi<'c> {
         crate::Call::new(self.client, GoldenQuirksOldFetchRequest::new(key))
     }
 }
+/// Request of [`GoldenQuirksApi::send`]: Send a body.
+///
+/// `POST /records/send` · the app's access token · not idempotent (never retried once sent)
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct GoldenQuirksSendRequest {
+    /// The body.
+    ///
+    /// Wire name `msg`.
+    #[serde(rename = "msg", deserialize_with = "crate::runtime::wire::de")]
+    pub msg: Body,
+}
+impl GoldenQuirksSendRequest {
+    /// Creates a value from its required fields (`msg`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(msg: Body) -> Self {
+        Self { msg }
+    }
+}
+impl rt::Endpoint for GoldenQuirksSendRequest {
+    type Response = Notice;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "golden_quirks",
+        name: "send",
+        method: rt::Method::Post,
+        path: "/records/send",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("notice"),
+        idempotent: false,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+impl<'c> crate::Call<'c, GoldenQuirksSendRequest> {}
 /// Request of [`GoldenQuirksApi::fetch`]: Fetch a record by key.
 ///
 /// `GET /records/{key}` · no token · idempotent (retried after a lost response)
@@ -289,6 +332,259 @@ impl QuirkyRecord {
     }
 }
 impl rt::Wire for QuirkyRecord {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A message body tagged by `msgtype`, fields under the tag.
+///
+/// Tagged by `msgtype`; the variant's fields sit under a key named after the tag (`{"msgtype": "text", "text": {...}}`). Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Body {
+    /// Plain text. (`text`)
+    Text(TextBody),
+    /// A card. (`action_card`)
+    ActionCard(CardBody),
+    /// A tag this version of the spec does not know, with the whole JSON object.
+    Unknown {
+        /// The tag value (empty when the object had none).
+        tag: String,
+        /// The object as received.
+        raw: serde_json::Value,
+    },
+}
+impl Body {
+    /// The tag value on the wire.
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::Text(_) => "text",
+            Self::ActionCard(_) => "action_card",
+            Self::Unknown { tag, .. } => tag,
+        }
+    }
+}
+impl serde::Serialize for Body {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error as _;
+        let tag = self.tag();
+        let fields = match self {
+            Self::Text(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::ActionCard(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::Unknown { raw, .. } => return raw.serialize(s),
+        };
+        let value = {
+            let mut map = serde_json::Map::new();
+            map.insert(
+                "msgtype".to_string(),
+                serde_json::Value::String(tag.to_string()),
+            );
+            map.insert(tag.to_string(), fields);
+            serde_json::Value::Object(map)
+        };
+        value.serialize(s)
+    }
+}
+impl<'de> serde::Deserialize<'de> for Body {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
+        let tag = value
+            .get("msgtype")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let tag = tag.as_str();
+        match tag {
+            "text" => {
+                let value = value.get(tag).cloned().unwrap_or(serde_json::Value::Null);
+                <TextBody as rt::Wire>::wire(value)
+                    .map(Self::Text)
+                    .map_err(D::Error::custom)
+            }
+            "action_card" => {
+                let value = value.get(tag).cloned().unwrap_or(serde_json::Value::Null);
+                <CardBody as rt::Wire>::wire(value)
+                    .map(Self::ActionCard)
+                    .map_err(D::Error::custom)
+            }
+            _ => {
+                Ok(Self::Unknown {
+                    tag: tag.to_string(),
+                    raw: value,
+                })
+            }
+        }
+    }
+}
+impl rt::Wire for Body {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Text content.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct TextBody {
+    /// The text.
+    ///
+    /// Wire name `content`; at most 20.
+    #[serde(rename = "content", deserialize_with = "crate::runtime::wire::de")]
+    pub content: String,
+}
+impl TextBody {
+    /// Creates a value from its required fields (`content`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(content: impl Into<String>) -> Self {
+        Self { content: content.into() }
+    }
+}
+impl rt::Wire for TextBody {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Card content.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct CardBody {
+    /// Title.
+    ///
+    /// Wire name `title`.
+    #[serde(rename = "title", deserialize_with = "crate::runtime::wire::de")]
+    pub title: String,
+}
+impl CardBody {
+    /// Creates a value from its required fields (`title`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(title: impl Into<String>) -> Self {
+        Self { title: title.into() }
+    }
+}
+impl rt::Wire for CardBody {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A notice tagged by `EventType`, fields next to the tag.
+///
+/// Tagged by `EventType`; the variant's fields sit next to the tag (`{"EventType": "...", ...}`). Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Notice {
+    /// Users joined. (`user_add_org`)
+    UserAddOrg(UserNotice),
+    /// Users left. (`user_leave_org`)
+    UserLeaveOrg(UserNotice),
+    /// A tag this version of the spec does not know, with the whole JSON object.
+    Unknown {
+        /// The tag value (empty when the object had none).
+        tag: String,
+        /// The object as received.
+        raw: serde_json::Value,
+    },
+}
+impl Notice {
+    /// The tag value on the wire.
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::UserAddOrg(_) => "user_add_org",
+            Self::UserLeaveOrg(_) => "user_leave_org",
+            Self::Unknown { tag, .. } => tag,
+        }
+    }
+}
+impl serde::Serialize for Notice {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error as _;
+        let tag = self.tag();
+        let fields = match self {
+            Self::UserAddOrg(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::UserLeaveOrg(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::Unknown { raw, .. } => return raw.serialize(s),
+        };
+        let value = {
+            let mut map = match fields {
+                serde_json::Value::Object(map) => map,
+                _ => serde_json::Map::new(),
+            };
+            map.insert(
+                "EventType".to_string(),
+                serde_json::Value::String(tag.to_string()),
+            );
+            serde_json::Value::Object(map)
+        };
+        value.serialize(s)
+    }
+}
+impl<'de> serde::Deserialize<'de> for Notice {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
+        let tag = value
+            .get("EventType")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let tag = tag.as_str();
+        match tag {
+            "user_add_org" => {
+                let value = value;
+                <UserNotice as rt::Wire>::wire(value)
+                    .map(Self::UserAddOrg)
+                    .map_err(D::Error::custom)
+            }
+            "user_leave_org" => {
+                let value = value;
+                <UserNotice as rt::Wire>::wire(value)
+                    .map(Self::UserLeaveOrg)
+                    .map_err(D::Error::custom)
+            }
+            _ => {
+                Ok(Self::Unknown {
+                    tag: tag.to_string(),
+                    raw: value,
+                })
+            }
+        }
+    }
+}
+impl rt::Wire for Notice {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Users a notice is about.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct UserNotice {
+    /// Userids.
+    ///
+    /// Wire name `UserId`.
+    #[serde(
+        rename = "UserId",
+        alias = "userId",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub user_id: Vec<String>,
+}
+impl UserNotice {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            user_id: Default::default(),
+        }
+    }
+    /// Sets `user_id`: Userids.
+    pub fn user_id(mut self, user_id: Vec<String>) -> Self {
+        self.user_id = user_id;
+        self
+    }
+}
+impl rt::Wire for UserNotice {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }
