@@ -85,6 +85,16 @@ mod goldens {
     }
 
     #[test]
+    fn limits_inside_nested_values_are_checked() {
+        use crate::runtime::request::{Endpoint, InvalidRequest};
+        use golden_quirks::{Body, GoldenQuirksSendRequest, TextBody};
+        let ok = GoldenQuirksSendRequest::new(Body::Text(TextBody::new("x".repeat(20))));
+        assert_eq!(ok.validate(), Ok(()));
+        let long = GoldenQuirksSendRequest::new(Body::Text(TextBody::new("x".repeat(21))));
+        assert_eq!(long.validate(), Err(InvalidRequest::TooLong { field: "content", len: 21, max: 20 }));
+    }
+
+    #[test]
     fn unknown_enum_values_are_kept() {
         let w: golden_basic::Widget = serde_json::from_str(r#"{"id": "7", "color": "ultraviolet"}"#).expect("decodes");
         assert_eq!(w.color, Some(golden_basic::Color::Unknown("ultraviolet".into())));

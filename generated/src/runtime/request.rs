@@ -104,6 +104,33 @@ pub enum InvalidRequest {
     },
 }
 
+/// Limit checks of a value that may be sent: generated for every spec type; containers check
+/// their items.
+pub trait Validate {
+    /// Checks the documented limits of this value and everything inside it.
+    fn validate(&self) -> Result<(), InvalidRequest> {
+        Ok(())
+    }
+}
+
+impl<T: Validate> Validate for Option<T> {
+    fn validate(&self) -> Result<(), InvalidRequest> {
+        self.as_ref().map_or(Ok(()), Validate::validate)
+    }
+}
+
+impl<T: Validate> Validate for Vec<T> {
+    fn validate(&self) -> Result<(), InvalidRequest> {
+        self.iter().try_for_each(Validate::validate)
+    }
+}
+
+impl<K, V: Validate> Validate for std::collections::BTreeMap<K, V> {
+    fn validate(&self) -> Result<(), InvalidRequest> {
+        self.values().try_for_each(Validate::validate)
+    }
+}
+
 /// Generated limit check: fails when `len` exceeds `max`.
 pub fn check_max_len(field: &'static str, len: usize, max: u64) -> Result<(), InvalidRequest> {
     if len as u64 > max {

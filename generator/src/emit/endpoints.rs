@@ -162,7 +162,7 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
             }
         }
     });
-    let checks: Vec<TokenStream> = all.iter().filter_map(limit_check).collect();
+    let checks: Vec<TokenStream> = all.iter().flat_map(limit_checks).collect();
     let validate = (!checks.is_empty()).then(|| {
         quote! {
             fn validate(&self) -> Result<(), rt::InvalidRequest> { #(#checks)* Ok(()) }
@@ -216,18 +216,34 @@ fn query_push(f: &Field) -> TokenStream {
     }
 }
 
-fn limit_check(f: &Field) -> Option<TokenStream> {
-    let max = f.max_len?;
+/// The checks of one field: its own `max_len`, then the limits inside any named type it holds.
+pub(super) fn limit_checks(f: &Field) -> Vec<TokenStream> {
     let v = ident(&f.rust);
-    let wire = &f.wire;
-    let len = match &f.ty {
-        _ if f.encoding == Some(Encoding::JsonText) => quote!(rt::json_text(v).chars().count()),
-        crate::model::Ty::List(_) => quote!(v.len()),
-        _ => quote!(rt::Scalar::to_text(v).chars().count()),
-    };
-    Some(if f.is_option() {
-        quote!(if let Some(v) = &self.#v { rt::check_max_len(#wire, #len, #max)?; })
-    } else {
-        quote!({ let v = &self.#v; rt::check_max_len(#wire, #len, #max)?; })
-    })
+    let mut out = Vec::new();
+    if let Some(max) = f.max_len {
+        let wire = &f.wire;
+        let len = match &f.ty {
+            _ if f.encoding == Some(Encoding::JsonText) => quote!(rt::json_text(v).chars().count()),
+            crate::model::Ty::List(_) => quote!(v.len()),
+            _ => quote!(rt::Scalar::to_text(v).chars().count()),
+        };
+        out.push(if f.is_option() {
+            quote!(if let Some(v) = &self.#v { rt::check_max_len(#wire, #len, #max)?; })
+        } else {
+            quote!({ let v = &self.#v; rt::check_max_len(#wire, #len, #max)?; })
+        });
+    }
+    if holds_named(&f.ty) {
+        out.push(quote!(rt::Validate::validate(&self.#v)?;));
+    }
+    out
+}
+
+fn holds_named(ty: &crate::model::Ty) -> bool {
+    use crate::model::Ty;
+    match ty {
+        Ty::Named(_) => true,
+        Ty::List(inner) | Ty::Map(_, inner) => holds_named(inner),
+        _ => false,
+    }
 }

@@ -22,12 +22,19 @@ fn struct_def(spec: &Spec, area: &Area, t: &TypeDef, fields: &[Field]) -> TokenS
         .iter()
         .map(|f| field_decl(spec, &area.name, f, false));
     let builders = builder_methods(spec, &area.name, fields);
+    let checks: Vec<TokenStream> = fields
+        .iter()
+        .flat_map(super::endpoints::limit_checks)
+        .collect();
     quote! {
         #doc
         #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
         #[non_exhaustive]
         pub struct #name { #(#decls)* }
         impl #name { #builders }
+        impl rt::Validate for #name {
+            fn validate(&self) -> Result<(), rt::InvalidRequest> { #(#checks)* Ok(()) }
+        }
         impl rt::Wire for #name {
             fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 <Self as serde::Deserialize>::deserialize(d)
@@ -211,6 +218,7 @@ fn enum_def(t: &TypeDef, e: &EnumDef) -> TokenStream {
             impl rt::Wire for #name {
                 fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> { <Self as serde::Deserialize>::deserialize(d) }
             }
+            impl rt::Validate for #name {}
             impl rt::Scalar for #name {
                 fn to_text(&self) -> std::borrow::Cow<'_, str> { self.value().to_string().into() }
                 fn from_text(s: &str) -> Option<Self> { s.trim().parse().ok().map(Self::from_value) }
@@ -259,6 +267,7 @@ fn enum_def(t: &TypeDef, e: &EnumDef) -> TokenStream {
             impl rt::Wire for #name {
                 fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> { <Self as serde::Deserialize>::deserialize(d) }
             }
+            impl rt::Validate for #name {}
             impl rt::Scalar for #name {
                 fn to_text(&self) -> std::borrow::Cow<'_, str> { self.as_str().into() }
                 fn from_text(s: &str) -> Option<Self> { Some(Self::from_wire(s)) }
@@ -370,6 +379,11 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
                     })*
                     _ => Ok(Self::Unknown { tag: tag.to_string(), raw: value }),
                 }
+            }
+        }
+        impl rt::Validate for #name {
+            fn validate(&self) -> Result<(), rt::InvalidRequest> {
+                match self { #(Self::#vars(v) => rt::Validate::validate(v),)* Self::Unknown { .. } => Ok(()) }
             }
         }
         impl rt::Wire for #name {

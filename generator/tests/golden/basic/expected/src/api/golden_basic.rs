@@ -94,6 +94,10 @@ impl rt::Endpoint for GoldenBasicGetRequest {
         }
         let _ = q;
     }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.level)?;
+        Ok(())
+    }
 }
 impl<'c> crate::Call<'c, GoldenBasicGetRequest> {
     /// Sets `level`: Detail level.
@@ -161,6 +165,7 @@ impl rt::Endpoint for GoldenBasicCreateRequest {
             let v = &self.name;
             rt::check_max_len("name", rt::Scalar::to_text(v).chars().count(), 10u64)?;
         }
+        rt::Validate::validate(&self.color)?;
         Ok(())
     }
 }
@@ -274,6 +279,12 @@ impl Widget {
         self
     }
 }
+impl rt::Validate for Widget {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.color)?;
+        Ok(())
+    }
+}
 impl rt::Wire for Widget {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -330,6 +341,7 @@ impl rt::Wire for Color {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+impl rt::Validate for Color {}
 impl rt::Scalar for Color {
     fn to_text(&self) -> std::borrow::Cow<'_, str> {
         self.as_str().into()
@@ -384,6 +396,7 @@ impl rt::Wire for Level {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+impl rt::Validate for Level {}
 impl rt::Scalar for Level {
     fn to_text(&self) -> std::borrow::Cow<'_, str> {
         self.value().to_string().into()
@@ -407,6 +420,11 @@ impl GoldenBasicCreateResponse {
     #[allow(clippy::new_without_default)]
     pub fn new(id: i64) -> Self {
         Self { id }
+    }
+}
+impl rt::Validate for GoldenBasicCreateResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for GoldenBasicCreateResponse {

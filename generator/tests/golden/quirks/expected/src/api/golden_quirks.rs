@@ -88,6 +88,10 @@ impl rt::Endpoint for GoldenQuirksSendRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.msg)?;
+        Ok(())
+    }
 }
 impl<'c> crate::Call<'c, GoldenQuirksSendRequest> {}
 /// Request of [`GoldenQuirksApi::fetch`]: Fetch a record by key.
@@ -331,6 +335,11 @@ impl QuirkyRecord {
         self
     }
 }
+impl rt::Validate for QuirkyRecord {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for QuirkyRecord {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -417,6 +426,15 @@ impl<'de> serde::Deserialize<'de> for Body {
         }
     }
 }
+impl rt::Validate for Body {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        match self {
+            Self::Text(v) => rt::Validate::validate(v),
+            Self::ActionCard(v) => rt::Validate::validate(v),
+            Self::Unknown { .. } => Ok(()),
+        }
+    }
+}
 impl rt::Wire for Body {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -439,6 +457,15 @@ impl TextBody {
         Self { content: content.into() }
     }
 }
+impl rt::Validate for TextBody {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.content;
+            rt::check_max_len("content", rt::Scalar::to_text(v).chars().count(), 20u64)?;
+        }
+        Ok(())
+    }
+}
 impl rt::Wire for TextBody {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -459,6 +486,11 @@ impl CardBody {
     #[allow(clippy::new_without_default)]
     pub fn new(title: impl Into<String>) -> Self {
         Self { title: title.into() }
+    }
+}
+impl rt::Validate for CardBody {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for CardBody {
@@ -549,6 +581,15 @@ impl<'de> serde::Deserialize<'de> for Notice {
         }
     }
 }
+impl rt::Validate for Notice {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        match self {
+            Self::UserAddOrg(v) => rt::Validate::validate(v),
+            Self::UserLeaveOrg(v) => rt::Validate::validate(v),
+            Self::Unknown { .. } => Ok(()),
+        }
+    }
+}
 impl rt::Wire for Notice {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -582,6 +623,11 @@ impl UserNotice {
     pub fn user_id(mut self, user_id: Vec<String>) -> Self {
         self.user_id = user_id;
         self
+    }
+}
+impl rt::Validate for UserNotice {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for UserNotice {
