@@ -417,6 +417,11 @@ impl SsoUserInfo {
         self
     }
 }
+impl rt::Validate for SsoUserInfo {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for SsoUserInfo {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -467,6 +472,11 @@ impl SsoCorpInfo {
         self
     }
 }
+impl rt::Validate for SsoCorpInfo {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for SsoCorpInfo {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -505,6 +515,11 @@ impl AuthGetTokenResponse {
     pub fn expires_in(mut self, expires_in: i64) -> Self {
         self.expires_in = Some(expires_in);
         self
+    }
+}
+impl rt::Validate for AuthGetTokenResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for AuthGetTokenResponse {
@@ -547,6 +562,11 @@ impl AuthGetTokenByCorpSecretResponse {
         self
     }
 }
+impl rt::Validate for AuthGetTokenByCorpSecretResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for AuthGetTokenByCorpSecretResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -569,6 +589,11 @@ impl AuthGetSsoTokenResponse {
         Self {
             access_token: access_token.into(),
         }
+    }
+}
+impl rt::Validate for AuthGetSsoTokenResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for AuthGetSsoTokenResponse {
@@ -637,6 +662,13 @@ impl AuthGetSsoUserInfoResponse {
         self
     }
 }
+impl rt::Validate for AuthGetSsoUserInfoResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.user_info)?;
+        rt::Validate::validate(&self.corp_info)?;
+        Ok(())
+    }
+}
 impl rt::Wire for AuthGetSsoUserInfoResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -675,6 +707,11 @@ impl AuthGetJsapiTicketResponse {
     pub fn expires_in(mut self, expires_in: i64) -> Self {
         self.expires_in = Some(expires_in);
         self
+    }
+}
+impl rt::Validate for AuthGetJsapiTicketResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for AuthGetJsapiTicketResponse {

@@ -158,6 +158,7 @@ impl rt::Endpoint for CallbackRegisterRequest {
         let _ = q;
     }
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.call_back_tag)?;
         {
             let v = &self.token;
             rt::check_max_len("token", rt::Scalar::to_text(v).chars().count(), 64u64)?;
@@ -265,6 +266,7 @@ impl rt::Endpoint for CallbackUpdateRequest {
         let _ = q;
     }
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.call_back_tag)?;
         {
             let v = &self.token;
             rt::check_max_len("token", rt::Scalar::to_text(v).chars().count(), 64u64)?;
@@ -591,6 +593,7 @@ impl rt::Wire for CallbackTag {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+impl rt::Validate for CallbackTag {}
 impl rt::Scalar for CallbackTag {
     fn to_text(&self) -> std::borrow::Cow<'_, str> {
         self.as_str().into()
@@ -875,7 +878,2647 @@ impl CallbackFailedEvent {
         self
     }
 }
+impl rt::Validate for CallbackFailedEvent {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.call_back_tag)?;
+        Ok(())
+    }
+}
 impl rt::Wire for CallbackFailedEvent {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A decrypted callback event (回调事件), tagged by `EventType` with the fields next to the tag.
+/// Two generations exist: classic `register_call_back` pushes with PascalCase keys and current
+/// event-subscription pushes (事件订阅) with the header keys `EventTime`, `CorpId`, `BizId`,
+/// `eventId` and lowerCamel payload keys; the structs accept both spellings. Tags not listed
+/// here (`org_remove`, `edu_*`, `attendance_*`, `meetingroom_*`, ...) decode into `Unknown`.
+/// Reference: callback.md §6, §10, §11; auth.md §12.
+///
+/// Tagged by `EventType`; the variant's fields sit next to the tag (`{"EventType": "...", ...}`). Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// Sent when users are added to the organisation (通讯录用户增加). (`user_add_org`)
+    UserAddOrg(EventUserChange),
+    /// Sent when users' details change (通讯录用户更改); current pushes carry `diffInfo`. (`user_modify_org`)
+    UserModifyOrg(EventUserChange),
+    /// Sent when users are removed or leave (通讯录用户离职). (`user_leave_org`)
+    UserLeaveOrg(EventUserChange),
+    /// Sent when users who joined activate DingTalk (加入企业后用户激活). (`user_active_org`)
+    UserActiveOrg(EventUserChange),
+    /// Sent when users become administrators (通讯录用户被设为管理员); `label_user_change` follows. (`org_admin_add`)
+    OrgAdminAdd(EventAdminChange),
+    /// Sent when users stop being administrators (通讯录用户被取消设置管理员); `label_user_change` follows. (`org_admin_remove`)
+    OrgAdminRemove(EventAdminChange),
+    /// Sent when departments are created (通讯录企业部门创建). (`org_dept_create`)
+    OrgDeptCreate(EventDeptChange),
+    /// Sent when departments change (通讯录企业部门修改), also after `org_change`. (`org_dept_modify`)
+    OrgDeptModify(EventDeptChange),
+    /// Sent when departments are deleted (通讯录企业部门删除). (`org_dept_remove`)
+    OrgDeptRemove(EventDeptChange),
+    /// Sent when the organisation's info changes (企业信息发生变更); `org_dept_modify` follows. (`org_change`)
+    OrgChange(EventOrgChange),
+    /// Sent when users' roles change (员工角色信息发生变更), also after `org_admin_add` / `org_admin_remove`. (`label_user_change`)
+    LabelUserChange(EventLabelUserChange),
+    /// Sent when roles or role groups are added (增加角色或者角色组). (`label_conf_add`)
+    LabelConfAdd(EventLabelConf),
+    /// Sent when roles or role groups are removed (删除角色或者角色组). (`label_conf_del`)
+    LabelConfDel(EventLabelConf),
+    /// Sent when roles or role groups change (修改角色或者角色组); carries the labels before and after. (`label_conf_modify`)
+    LabelConfModify(EventLabelConf),
+    /// Sent when members are added to a group made by `/chat/create` (群会话添加人员). (`chat_add_member`)
+    ChatAddMember(EventChatMember),
+    /// Sent when members are removed from a group made by `/chat/create` (群会话删除人员). (`chat_remove_member`)
+    ChatRemoveMember(EventChatMember),
+    /// Sent when a member quits a group made by `/chat/create` (群会话用户主动退群). (`chat_quit`)
+    ChatQuit(EventChatAction),
+    /// Sent when a group made by `/chat/create` is disbanded (群会话解散群). (`chat_disband`)
+    ChatDisband(EventChatAction),
+    /// Sent when the owner of a group made by `/chat/create` changes (群会话更换群主). (`chat_update_owner`)
+    ChatUpdateOwner(EventChatOwner),
+    /// Sent when the name of a group made by `/chat/create` changes (群会话更换群名称). (`chat_update_title`)
+    ChatUpdateTitle(EventChatTitle),
+    /// Sent when a user checks in (用户签到). (`check_in`)
+    CheckIn(EventCheckIn),
+    /// Sent when an approval instance starts, finishes or is terminated (审批实例开始、结束). (`bpms_instance_change`)
+    BpmsInstanceChange(EventApproval),
+    /// Sent when an approval task starts, finishes, is cancelled or transferred (审批任务开始、结束、转交). (`bpms_task_change`)
+    BpmsTaskChange(EventApproval),
+    /// Sent on `register` / `update` to test the URL (测试回调URL); answer with an encrypted `success`. (`check_url`)
+    CheckUrl(EventCheckUrl),
+    /// Sent when an ISV suite's callback URL is set at creation (创建套件时验证回调URL); answer by encrypting `Random`. (`check_create_suite_url`)
+    CheckCreateSuiteUrl(EventSuiteUrlCheck),
+    /// Sent when an ISV suite's callback URL is changed (更新套件时验证回调URL); answer by encrypting `Random`. (`check_update_suite_url`)
+    CheckUpdateSuiteUrl(EventSuiteUrlCheck),
+    /// Sent to ISV suites about every 5 hours with a fresh suite ticket (推送suite_ticket); re-pushed until answered. (`suite_ticket`)
+    SuiteTicket(EventSuiteTicket),
+    /// Sent to an ISV suite when an organisation authorises it (推送临时授权码); trade the code with `get_permanent_code`. (`tmp_auth_code`)
+    TmpAuthCode(EventTmpAuthCode),
+    /// Sent to an ISV suite when an organisation revokes its authorisation (解除授权). (`suite_relieve`)
+    SuiteRelieve(EventSuiteRelieve),
+    /// A tag this version of the spec does not know, with the whole JSON object.
+    Unknown {
+        /// The tag value (empty when the object had none).
+        tag: String,
+        /// The object as received.
+        raw: serde_json::Value,
+    },
+}
+impl Event {
+    /// The tag value on the wire.
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::UserAddOrg(_) => "user_add_org",
+            Self::UserModifyOrg(_) => "user_modify_org",
+            Self::UserLeaveOrg(_) => "user_leave_org",
+            Self::UserActiveOrg(_) => "user_active_org",
+            Self::OrgAdminAdd(_) => "org_admin_add",
+            Self::OrgAdminRemove(_) => "org_admin_remove",
+            Self::OrgDeptCreate(_) => "org_dept_create",
+            Self::OrgDeptModify(_) => "org_dept_modify",
+            Self::OrgDeptRemove(_) => "org_dept_remove",
+            Self::OrgChange(_) => "org_change",
+            Self::LabelUserChange(_) => "label_user_change",
+            Self::LabelConfAdd(_) => "label_conf_add",
+            Self::LabelConfDel(_) => "label_conf_del",
+            Self::LabelConfModify(_) => "label_conf_modify",
+            Self::ChatAddMember(_) => "chat_add_member",
+            Self::ChatRemoveMember(_) => "chat_remove_member",
+            Self::ChatQuit(_) => "chat_quit",
+            Self::ChatDisband(_) => "chat_disband",
+            Self::ChatUpdateOwner(_) => "chat_update_owner",
+            Self::ChatUpdateTitle(_) => "chat_update_title",
+            Self::CheckIn(_) => "check_in",
+            Self::BpmsInstanceChange(_) => "bpms_instance_change",
+            Self::BpmsTaskChange(_) => "bpms_task_change",
+            Self::CheckUrl(_) => "check_url",
+            Self::CheckCreateSuiteUrl(_) => "check_create_suite_url",
+            Self::CheckUpdateSuiteUrl(_) => "check_update_suite_url",
+            Self::SuiteTicket(_) => "suite_ticket",
+            Self::TmpAuthCode(_) => "tmp_auth_code",
+            Self::SuiteRelieve(_) => "suite_relieve",
+            Self::Unknown { tag, .. } => tag,
+        }
+    }
+}
+impl serde::Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error as _;
+        let tag = self.tag();
+        let fields = match self {
+            Self::UserAddOrg(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::UserModifyOrg(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::UserLeaveOrg(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::UserActiveOrg(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::OrgAdminAdd(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::OrgAdminRemove(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::OrgDeptCreate(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::OrgDeptModify(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::OrgDeptRemove(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::OrgChange(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::LabelUserChange(v) => {
+                serde_json::to_value(v).map_err(S::Error::custom)?
+            }
+            Self::LabelConfAdd(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::LabelConfDel(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::LabelConfModify(v) => {
+                serde_json::to_value(v).map_err(S::Error::custom)?
+            }
+            Self::ChatAddMember(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::ChatRemoveMember(v) => {
+                serde_json::to_value(v).map_err(S::Error::custom)?
+            }
+            Self::ChatQuit(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::ChatDisband(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::ChatUpdateOwner(v) => {
+                serde_json::to_value(v).map_err(S::Error::custom)?
+            }
+            Self::ChatUpdateTitle(v) => {
+                serde_json::to_value(v).map_err(S::Error::custom)?
+            }
+            Self::CheckIn(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::BpmsInstanceChange(v) => {
+                serde_json::to_value(v).map_err(S::Error::custom)?
+            }
+            Self::BpmsTaskChange(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::CheckUrl(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::CheckCreateSuiteUrl(v) => {
+                serde_json::to_value(v).map_err(S::Error::custom)?
+            }
+            Self::CheckUpdateSuiteUrl(v) => {
+                serde_json::to_value(v).map_err(S::Error::custom)?
+            }
+            Self::SuiteTicket(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::TmpAuthCode(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::SuiteRelieve(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::Unknown { raw, .. } => return raw.serialize(s),
+        };
+        let value = {
+            let mut map = match fields {
+                serde_json::Value::Object(map) => map,
+                _ => serde_json::Map::new(),
+            };
+            map.insert(
+                "EventType".to_string(),
+                serde_json::Value::String(tag.to_string()),
+            );
+            serde_json::Value::Object(map)
+        };
+        value.serialize(s)
+    }
+}
+impl<'de> serde::Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
+        if !value.is_object() {
+            return Err(
+                D::Error::custom(
+                    concat!("expected a JSON object tagged by `", "EventType", "`"),
+                ),
+            );
+        }
+        let tag = value
+            .get("EventType")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let tag = tag.as_str();
+        match tag {
+            "user_add_org" => {
+                let value = value;
+                <EventUserChange as rt::Wire>::wire(value)
+                    .map(Self::UserAddOrg)
+                    .map_err(D::Error::custom)
+            }
+            "user_modify_org" => {
+                let value = value;
+                <EventUserChange as rt::Wire>::wire(value)
+                    .map(Self::UserModifyOrg)
+                    .map_err(D::Error::custom)
+            }
+            "user_leave_org" => {
+                let value = value;
+                <EventUserChange as rt::Wire>::wire(value)
+                    .map(Self::UserLeaveOrg)
+                    .map_err(D::Error::custom)
+            }
+            "user_active_org" => {
+                let value = value;
+                <EventUserChange as rt::Wire>::wire(value)
+                    .map(Self::UserActiveOrg)
+                    .map_err(D::Error::custom)
+            }
+            "org_admin_add" => {
+                let value = value;
+                <EventAdminChange as rt::Wire>::wire(value)
+                    .map(Self::OrgAdminAdd)
+                    .map_err(D::Error::custom)
+            }
+            "org_admin_remove" => {
+                let value = value;
+                <EventAdminChange as rt::Wire>::wire(value)
+                    .map(Self::OrgAdminRemove)
+                    .map_err(D::Error::custom)
+            }
+            "org_dept_create" => {
+                let value = value;
+                <EventDeptChange as rt::Wire>::wire(value)
+                    .map(Self::OrgDeptCreate)
+                    .map_err(D::Error::custom)
+            }
+            "org_dept_modify" => {
+                let value = value;
+                <EventDeptChange as rt::Wire>::wire(value)
+                    .map(Self::OrgDeptModify)
+                    .map_err(D::Error::custom)
+            }
+            "org_dept_remove" => {
+                let value = value;
+                <EventDeptChange as rt::Wire>::wire(value)
+                    .map(Self::OrgDeptRemove)
+                    .map_err(D::Error::custom)
+            }
+            "org_change" => {
+                let value = value;
+                <EventOrgChange as rt::Wire>::wire(value)
+                    .map(Self::OrgChange)
+                    .map_err(D::Error::custom)
+            }
+            "label_user_change" => {
+                let value = value;
+                <EventLabelUserChange as rt::Wire>::wire(value)
+                    .map(Self::LabelUserChange)
+                    .map_err(D::Error::custom)
+            }
+            "label_conf_add" => {
+                let value = value;
+                <EventLabelConf as rt::Wire>::wire(value)
+                    .map(Self::LabelConfAdd)
+                    .map_err(D::Error::custom)
+            }
+            "label_conf_del" => {
+                let value = value;
+                <EventLabelConf as rt::Wire>::wire(value)
+                    .map(Self::LabelConfDel)
+                    .map_err(D::Error::custom)
+            }
+            "label_conf_modify" => {
+                let value = value;
+                <EventLabelConf as rt::Wire>::wire(value)
+                    .map(Self::LabelConfModify)
+                    .map_err(D::Error::custom)
+            }
+            "chat_add_member" => {
+                let value = value;
+                <EventChatMember as rt::Wire>::wire(value)
+                    .map(Self::ChatAddMember)
+                    .map_err(D::Error::custom)
+            }
+            "chat_remove_member" => {
+                let value = value;
+                <EventChatMember as rt::Wire>::wire(value)
+                    .map(Self::ChatRemoveMember)
+                    .map_err(D::Error::custom)
+            }
+            "chat_quit" => {
+                let value = value;
+                <EventChatAction as rt::Wire>::wire(value)
+                    .map(Self::ChatQuit)
+                    .map_err(D::Error::custom)
+            }
+            "chat_disband" => {
+                let value = value;
+                <EventChatAction as rt::Wire>::wire(value)
+                    .map(Self::ChatDisband)
+                    .map_err(D::Error::custom)
+            }
+            "chat_update_owner" => {
+                let value = value;
+                <EventChatOwner as rt::Wire>::wire(value)
+                    .map(Self::ChatUpdateOwner)
+                    .map_err(D::Error::custom)
+            }
+            "chat_update_title" => {
+                let value = value;
+                <EventChatTitle as rt::Wire>::wire(value)
+                    .map(Self::ChatUpdateTitle)
+                    .map_err(D::Error::custom)
+            }
+            "check_in" => {
+                let value = value;
+                <EventCheckIn as rt::Wire>::wire(value)
+                    .map(Self::CheckIn)
+                    .map_err(D::Error::custom)
+            }
+            "bpms_instance_change" => {
+                let value = value;
+                <EventApproval as rt::Wire>::wire(value)
+                    .map(Self::BpmsInstanceChange)
+                    .map_err(D::Error::custom)
+            }
+            "bpms_task_change" => {
+                let value = value;
+                <EventApproval as rt::Wire>::wire(value)
+                    .map(Self::BpmsTaskChange)
+                    .map_err(D::Error::custom)
+            }
+            "check_url" => {
+                let value = value;
+                <EventCheckUrl as rt::Wire>::wire(value)
+                    .map(Self::CheckUrl)
+                    .map_err(D::Error::custom)
+            }
+            "check_create_suite_url" => {
+                let value = value;
+                <EventSuiteUrlCheck as rt::Wire>::wire(value)
+                    .map(Self::CheckCreateSuiteUrl)
+                    .map_err(D::Error::custom)
+            }
+            "check_update_suite_url" => {
+                let value = value;
+                <EventSuiteUrlCheck as rt::Wire>::wire(value)
+                    .map(Self::CheckUpdateSuiteUrl)
+                    .map_err(D::Error::custom)
+            }
+            "suite_ticket" => {
+                let value = value;
+                <EventSuiteTicket as rt::Wire>::wire(value)
+                    .map(Self::SuiteTicket)
+                    .map_err(D::Error::custom)
+            }
+            "tmp_auth_code" => {
+                let value = value;
+                <EventTmpAuthCode as rt::Wire>::wire(value)
+                    .map(Self::TmpAuthCode)
+                    .map_err(D::Error::custom)
+            }
+            "suite_relieve" => {
+                let value = value;
+                <EventSuiteRelieve as rt::Wire>::wire(value)
+                    .map(Self::SuiteRelieve)
+                    .map_err(D::Error::custom)
+            }
+            _ => {
+                Ok(Self::Unknown {
+                    tag: tag.to_string(),
+                    raw: value,
+                })
+            }
+        }
+    }
+}
+impl rt::Validate for Event {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        match self {
+            Self::UserAddOrg(v) => rt::Validate::validate(v),
+            Self::UserModifyOrg(v) => rt::Validate::validate(v),
+            Self::UserLeaveOrg(v) => rt::Validate::validate(v),
+            Self::UserActiveOrg(v) => rt::Validate::validate(v),
+            Self::OrgAdminAdd(v) => rt::Validate::validate(v),
+            Self::OrgAdminRemove(v) => rt::Validate::validate(v),
+            Self::OrgDeptCreate(v) => rt::Validate::validate(v),
+            Self::OrgDeptModify(v) => rt::Validate::validate(v),
+            Self::OrgDeptRemove(v) => rt::Validate::validate(v),
+            Self::OrgChange(v) => rt::Validate::validate(v),
+            Self::LabelUserChange(v) => rt::Validate::validate(v),
+            Self::LabelConfAdd(v) => rt::Validate::validate(v),
+            Self::LabelConfDel(v) => rt::Validate::validate(v),
+            Self::LabelConfModify(v) => rt::Validate::validate(v),
+            Self::ChatAddMember(v) => rt::Validate::validate(v),
+            Self::ChatRemoveMember(v) => rt::Validate::validate(v),
+            Self::ChatQuit(v) => rt::Validate::validate(v),
+            Self::ChatDisband(v) => rt::Validate::validate(v),
+            Self::ChatUpdateOwner(v) => rt::Validate::validate(v),
+            Self::ChatUpdateTitle(v) => rt::Validate::validate(v),
+            Self::CheckIn(v) => rt::Validate::validate(v),
+            Self::BpmsInstanceChange(v) => rt::Validate::validate(v),
+            Self::BpmsTaskChange(v) => rt::Validate::validate(v),
+            Self::CheckUrl(v) => rt::Validate::validate(v),
+            Self::CheckCreateSuiteUrl(v) => rt::Validate::validate(v),
+            Self::CheckUpdateSuiteUrl(v) => rt::Validate::validate(v),
+            Self::SuiteTicket(v) => rt::Validate::validate(v),
+            Self::TmpAuthCode(v) => rt::Validate::validate(v),
+            Self::SuiteRelieve(v) => rt::Validate::validate(v),
+            Self::Unknown { .. } => Ok(()),
+        }
+    }
+}
+impl rt::Wire for Event {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Users added, changed, removed or activated (通讯录用户变更): `user_add_org`, `user_modify_org`,
+/// `user_leave_org`, `user_active_org`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventUserChange {
+    /// The organisation's corpid (企业ID).
+    ///
+    /// Wire name `CorpId`.
+    #[serde(
+        rename = "CorpId",
+        alias = "corpId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub corp_id: Option<String>,
+    /// The userids concerned (用户ID列表).
+    ///
+    /// Wire name `UserId`.
+    #[serde(
+        rename = "UserId",
+        alias = "userId",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub user_id: Vec<String>,
+    /// When it happened, ms (时间戳); a string of digits in most classic pushes.
+    ///
+    /// Wire name `TimeStamp`.
+    #[serde(
+        rename = "TimeStamp",
+        alias = "timeStamp",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub time_stamp: Option<i64>,
+    /// The operator's userid (操作人); absent e.g. for HR-onboarded users.
+    ///
+    /// Wire name `OptStaffId`.
+    #[serde(
+        rename = "OptStaffId",
+        alias = "optStaffId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub opt_staff_id: Option<String>,
+    /// `user_modify_org`, current pushes only: `{prev: {...}, curr: {...}, userid}` with the changed fields (变更前后的字段).
+    ///
+    /// Wire name `diffInfo`.
+    #[serde(
+        rename = "diffInfo",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub diff_info: Option<serde_json::Value>,
+    /// Current pushes: when the event happened, ms (事件时间).
+    ///
+    /// Wire name `EventTime`.
+    #[serde(
+        rename = "EventTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub event_time: Option<i64>,
+    /// Current pushes: the business id of the event (业务ID).
+    ///
+    /// Wire name `BizId`.
+    #[serde(
+        rename = "BizId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub biz_id: Option<String>,
+    /// Current pushes: the event's unique id, for de-duplication (事件ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(
+        rename = "eventId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub event_id: Option<String>,
+}
+impl EventUserChange {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            corp_id: None,
+            user_id: Default::default(),
+            time_stamp: None,
+            opt_staff_id: None,
+            diff_info: None,
+            event_time: None,
+            biz_id: None,
+            event_id: None,
+        }
+    }
+    /// Sets `corp_id`: The organisation's corpid (企业ID).
+    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
+        self.corp_id = Some(corp_id.into());
+        self
+    }
+    /// Sets `user_id`: The userids concerned (用户ID列表).
+    pub fn user_id(mut self, user_id: Vec<String>) -> Self {
+        self.user_id = user_id;
+        self
+    }
+    /// Sets `time_stamp`: When it happened, ms (时间戳); a string of digits in most classic pushes.
+    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
+        self.time_stamp = Some(time_stamp);
+        self
+    }
+    /// Sets `opt_staff_id`: The operator's userid (操作人); absent e.g. for HR-onboarded users.
+    pub fn opt_staff_id(mut self, opt_staff_id: impl Into<String>) -> Self {
+        self.opt_staff_id = Some(opt_staff_id.into());
+        self
+    }
+    /// Sets `diff_info`: `user_modify_org`, current pushes only: `{prev: {...}, curr: {...}, userid}` with the changed fields (变更前后的字段).
+    pub fn diff_info(mut self, diff_info: serde_json::Value) -> Self {
+        self.diff_info = Some(diff_info);
+        self
+    }
+    /// Sets `event_time`: Current pushes: when the event happened, ms (事件时间).
+    pub fn event_time(mut self, event_time: i64) -> Self {
+        self.event_time = Some(event_time);
+        self
+    }
+    /// Sets `biz_id`: Current pushes: the business id of the event (业务ID).
+    pub fn biz_id(mut self, biz_id: impl Into<String>) -> Self {
+        self.biz_id = Some(biz_id.into());
+        self
+    }
+    /// Sets `event_id`: Current pushes: the event's unique id, for de-duplication (事件ID).
+    pub fn event_id(mut self, event_id: impl Into<String>) -> Self {
+        self.event_id = Some(event_id.into());
+        self
+    }
+}
+impl rt::Validate for EventUserChange {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for EventUserChange {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Users made or unmade administrators (管理员变更): `org_admin_add`, `org_admin_remove`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventAdminChange {
+    /// The organisation's corpid (企业ID).
+    ///
+    /// Wire name `CorpId`.
+    #[serde(
+        rename = "CorpId",
+        alias = "corpId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub corp_id: Option<String>,
+    /// The userids concerned (用户ID列表).
+    ///
+    /// Wire name `UserId`.
+    #[serde(
+        rename = "UserId",
+        alias = "userId",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub user_id: Vec<String>,
+    /// When it happened, ms (时间戳).
+    ///
+    /// Wire name `TimeStamp`.
+    #[serde(
+        rename = "TimeStamp",
+        alias = "timeStamp",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub time_stamp: Option<i64>,
+    /// Current pushes: when the event happened, ms (事件时间).
+    ///
+    /// Wire name `EventTime`.
+    #[serde(
+        rename = "EventTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub event_time: Option<i64>,
+    /// Current pushes: the business id of the event (业务ID).
+    ///
+    /// Wire name `BizId`.
+    #[serde(
+        rename = "BizId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub biz_id: Option<String>,
+    /// Current pushes: the event's unique id, for de-duplication (事件ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(
+        rename = "eventId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub event_id: Option<String>,
+}
+impl EventAdminChange {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            corp_id: None,
+            user_id: Default::default(),
+            time_stamp: None,
+            event_time: None,
+            biz_id: None,
+            event_id: None,
+        }
+    }
+    /// Sets `corp_id`: The organisation's corpid (企业ID).
+    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
+        self.corp_id = Some(corp_id.into());
+        self
+    }
+    /// Sets `user_id`: The userids concerned (用户ID列表).
+    pub fn user_id(mut self, user_id: Vec<String>) -> Self {
+        self.user_id = user_id;
+        self
+    }
+    /// Sets `time_stamp`: When it happened, ms (时间戳).
+    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
+        self.time_stamp = Some(time_stamp);
+        self
+    }
+    /// Sets `event_time`: Current pushes: when the event happened, ms (事件时间).
+    pub fn event_time(mut self, event_time: i64) -> Self {
+        self.event_time = Some(event_time);
+        self
+    }
+    /// Sets `biz_id`: Current pushes: the business id of the event (业务ID).
+    pub fn biz_id(mut self, biz_id: impl Into<String>) -> Self {
+        self.biz_id = Some(biz_id.into());
+        self
+    }
+    /// Sets `event_id`: Current pushes: the event's unique id, for de-duplication (事件ID).
+    pub fn event_id(mut self, event_id: impl Into<String>) -> Self {
+        self.event_id = Some(event_id.into());
+        self
+    }
+}
+impl rt::Validate for EventAdminChange {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for EventAdminChange {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Departments created, changed or deleted (部门变更): `org_dept_create`, `org_dept_modify`,
+/// `org_dept_remove`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventDeptChange {
+    /// The organisation's corpid (企业ID).
+    ///
+    /// Wire name `CorpId`.
+    #[serde(
+        rename = "CorpId",
+        alias = "corpId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub corp_id: Option<String>,
+    /// The department ids concerned (部门ID列表).
+    ///
+    /// Wire name `DeptId`.
+    #[serde(
+        rename = "DeptId",
+        alias = "deptId",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub dept_id: Vec<i64>,
+    /// When it happened, ms (时间戳).
+    ///
+    /// Wire name `TimeStamp`.
+    #[serde(
+        rename = "TimeStamp",
+        alias = "timeStamp",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub time_stamp: Option<i64>,
+    /// Current pushes: when the event happened, ms (事件时间).
+    ///
+    /// Wire name `EventTime`.
+    #[serde(
+        rename = "EventTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub event_time: Option<i64>,
+    /// Current pushes: the business id of the event (业务ID).
+    ///
+    /// Wire name `BizId`.
+    #[serde(
+        rename = "BizId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub biz_id: Option<String>,
+    /// Current pushes: the event's unique id, for de-duplication (事件ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(
+        rename = "eventId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub event_id: Option<String>,
+}
+impl EventDeptChange {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            corp_id: None,
+            dept_id: Default::default(),
+            time_stamp: None,
+            event_time: None,
+            biz_id: None,
+            event_id: None,
+        }
+    }
+    /// Sets `corp_id`: The organisation's corpid (企业ID).
+    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
+        self.corp_id = Some(corp_id.into());
+        self
+    }
+    /// Sets `dept_id`: The department ids concerned (部门ID列表).
+    pub fn dept_id(mut self, dept_id: Vec<i64>) -> Self {
+        self.dept_id = dept_id;
+        self
+    }
+    /// Sets `time_stamp`: When it happened, ms (时间戳).
+    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
+        self.time_stamp = Some(time_stamp);
+        self
+    }
+    /// Sets `event_time`: Current pushes: when the event happened, ms (事件时间).
+    pub fn event_time(mut self, event_time: i64) -> Self {
+        self.event_time = Some(event_time);
+        self
+    }
+    /// Sets `biz_id`: Current pushes: the business id of the event (业务ID).
+    pub fn biz_id(mut self, biz_id: impl Into<String>) -> Self {
+        self.biz_id = Some(biz_id.into());
+        self
+    }
+    /// Sets `event_id`: Current pushes: the event's unique id, for de-duplication (事件ID).
+    pub fn event_id(mut self, event_id: impl Into<String>) -> Self {
+        self.event_id = Some(event_id.into());
+        self
+    }
+}
+impl rt::Validate for EventDeptChange {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for EventDeptChange {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The organisation's info changed (企业信息变更): `org_change`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventOrgChange {
+    /// The organisation's corpid (企业ID).
+    ///
+    /// Wire name `CorpId`.
+    #[serde(
+        rename = "CorpId",
+        alias = "corpId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub corp_id: Option<String>,
+    /// When it happened, ms (时间戳).
+    ///
+    /// Wire name `TimeStamp`.
+    #[serde(
+        rename = "TimeStamp",
+        alias = "timeStamp",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub time_stamp: Option<i64>,
+    /// Current pushes: when the event happened, ms (事件时间).
+    ///
+    /// Wire name `EventTime`.
+    #[serde(
+        rename = "EventTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub event_time: Option<i64>,
+    /// Current pushes: the business id of the event (业务ID).
+    ///
+    /// Wire name `BizId`.
+    #[serde(
+        rename = "BizId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub biz_id: Option<String>,
+    /// Current pushes: the event's unique id, for de-duplication (事件ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(
+        rename = "eventId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub event_id: Option<String>,
+}
+impl EventOrgChange {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            corp_id: None,
+            time_stamp: None,
+            event_time: None,
+            biz_id: None,
+            event_id: None,
+        }
+    }
+    /// Sets `corp_id`: The organisation's corpid (企业ID).
+    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
+        self.corp_id = Some(corp_id.into());
+        self
+    }
+    /// Sets `time_stamp`: When it happened, ms (时间戳).
+    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
+        self.time_stamp = Some(time_stamp);
+        self
+    }
+    /// Sets `event_time`: Current pushes: when the event happened, ms (事件时间).
+    pub fn event_time(mut self, event_time: i64) -> Self {
+        self.event_time = Some(event_time);
+        self
+    }
+    /// Sets `biz_id`: Current pushes: the business id of the event (业务ID).
+    pub fn biz_id(mut self, biz_id: impl Into<String>) -> Self {
+        self.biz_id = Some(biz_id.into());
+        self
+    }
+    /// Sets `event_id`: Current pushes: the event's unique id, for de-duplication (事件ID).
+    pub fn event_id(mut self, event_id: impl Into<String>) -> Self {
+        self.event_id = Some(event_id.into());
+        self
+    }
+}
+impl rt::Validate for EventOrgChange {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for EventOrgChange {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Users' roles changed (员工角色信息发生变更): `label_user_change`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventLabelUserChange {
+    /// The organisation's corpid (企业ID).
+    ///
+    /// Wire name `CorpId`.
+    #[serde(
+        rename = "CorpId",
+        alias = "corpId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub corp_id: Option<String>,
+    /// The userids concerned (用户ID列表).
+    ///
+    /// Wire name `UserIdList`.
+    #[serde(
+        rename = "UserIdList",
+        alias = "userIdList",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub user_id_list: Vec<String>,
+    /// The role ids concerned (角色ID列表).
+    ///
+    /// Wire name `LabelIdList`.
+    #[serde(
+        rename = "LabelIdList",
+        alias = "labelIdList",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub label_id_list: Vec<i64>,
+    /// What happened, e.g. `add` or `remove` (操作).
+    ///
+    /// Wire name `action`.
+    #[serde(
+        rename = "action",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub action: Option<String>,
+    /// When it happened, ms (时间戳).
+    ///
+    /// Wire name `TimeStamp`.
+    #[serde(
+        rename = "TimeStamp",
+        alias = "timeStamp",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub time_stamp: Option<i64>,
+    /// Current pushes: when the event happened, ms (事件时间).
+    ///
+    /// Wire name `EventTime`.
+    #[serde(
+        rename = "EventTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub event_time: Option<i64>,
+    /// Current pushes: the business id of the event (业务ID).
+    ///
+    /// Wire name `BizId`.
+    #[serde(
+        rename = "BizId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub biz_id: Option<String>,
+    /// Current pushes: the event's unique id, for de-duplication (事件ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(
+        rename = "eventId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub event_id: Option<String>,
+}
+impl EventLabelUserChange {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            corp_id: None,
+            user_id_list: Default::default(),
+            label_id_list: Default::default(),
+            action: None,
+            time_stamp: None,
+            event_time: None,
+            biz_id: None,
+            event_id: None,
+        }
+    }
+    /// Sets `corp_id`: The organisation's corpid (企业ID).
+    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
+        self.corp_id = Some(corp_id.into());
+        self
+    }
+    /// Sets `user_id_list`: The userids concerned (用户ID列表).
+    pub fn user_id_list(mut self, user_id_list: Vec<String>) -> Self {
+        self.user_id_list = user_id_list;
+        self
+    }
+    /// Sets `label_id_list`: The role ids concerned (角色ID列表).
+    pub fn label_id_list(mut self, label_id_list: Vec<i64>) -> Self {
+        self.label_id_list = label_id_list;
+        self
+    }
+    /// Sets `action`: What happened, e.g. `add` or `remove` (操作).
+    pub fn action(mut self, action: impl Into<String>) -> Self {
+        self.action = Some(action.into());
+        self
+    }
+    /// Sets `time_stamp`: When it happened, ms (时间戳).
+    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
+        self.time_stamp = Some(time_stamp);
+        self
+    }
+    /// Sets `event_time`: Current pushes: when the event happened, ms (事件时间).
+    pub fn event_time(mut self, event_time: i64) -> Self {
+        self.event_time = Some(event_time);
+        self
+    }
+    /// Sets `biz_id`: Current pushes: the business id of the event (业务ID).
+    pub fn biz_id(mut self, biz_id: impl Into<String>) -> Self {
+        self.biz_id = Some(biz_id.into());
+        self
+    }
+    /// Sets `event_id`: Current pushes: the event's unique id, for de-duplication (事件ID).
+    pub fn event_id(mut self, event_id: impl Into<String>) -> Self {
+        self.event_id = Some(event_id.into());
+        self
+    }
+}
+impl rt::Validate for EventLabelUserChange {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for EventLabelUserChange {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Roles or role groups added, removed or changed (角色或角色组变更): `label_conf_add`,
+/// `label_conf_del`, `label_conf_modify`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventLabelConf {
+    /// The organisation's corpid (企业ID).
+    ///
+    /// Wire name `CorpId`.
+    #[serde(
+        rename = "CorpId",
+        alias = "corpId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub corp_id: Option<String>,
+    /// The role or role group ids concerned (角色ID列表).
+    ///
+    /// Wire name `LabelIdList`.
+    #[serde(
+        rename = "LabelIdList",
+        alias = "labelIdList",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub label_id_list: Vec<i64>,
+    /// The roles' scope (范围), e.g. `"1"`.
+    ///
+    /// Wire name `scope`.
+    #[serde(
+        rename = "scope",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub scope: Option<String>,
+    /// `label_conf_modify` only: the labels after the change; each element is the JSON text of an `EventLabel` (变更后).
+    ///
+    /// Wire name `PostLabelList`.
+    #[serde(
+        rename = "PostLabelList",
+        alias = "postLabelList",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub post_label_list: Vec<String>,
+    /// `label_conf_modify` only: the labels before the change; each element is the JSON text of an `EventLabel` (变更前).
+    ///
+    /// Wire name `PreLabelList`.
+    #[serde(
+        rename = "PreLabelList",
+        alias = "preLabelList",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub pre_label_list: Vec<String>,
+    /// When it happened, ms (时间戳).
+    ///
+    /// Wire name `TimeStamp`.
+    #[serde(
+        rename = "TimeStamp",
+        alias = "timeStamp",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub time_stamp: Option<i64>,
+    /// Current pushes: when the event happened, ms (事件时间).
+    ///
+    /// Wire name `EventTime`.
+    #[serde(
+        rename = "EventTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub event_time: Option<i64>,
+    /// Current pushes: the business id of the event (业务ID).
+    ///
+    /// Wire name `BizId`.
+    #[serde(
+        rename = "BizId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub biz_id: Option<String>,
+    /// Current pushes: the event's unique id, for de-duplication (事件ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(
+        rename = "eventId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub event_id: Option<String>,
+}
+impl EventLabelConf {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            corp_id: None,
+            label_id_list: Default::default(),
+            scope: None,
+            post_label_list: Default::default(),
+            pre_label_list: Default::default(),
+            time_stamp: None,
+            event_time: None,
+            biz_id: None,
+            event_id: None,
+        }
+    }
+    /// Sets `corp_id`: The organisation's corpid (企业ID).
+    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
+        self.corp_id = Some(corp_id.into());
+        self
+    }
+    /// Sets `label_id_list`: The role or role group ids concerned (角色ID列表).
+    pub fn label_id_list(mut self, label_id_list: Vec<i64>) -> Self {
+        self.label_id_list = label_id_list;
+        self
+    }
+    /// Sets `scope`: The roles' scope (范围), e.g. `"1"`.
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+    /// Sets `post_label_list`: `label_conf_modify` only: the labels after the change; each element is the JSON text of an `EventLabel` (变更后).
+    pub fn post_label_list(mut self, post_label_list: Vec<String>) -> Self {
+        self.post_label_list = post_label_list;
+        self
+    }
+    /// Sets `pre_label_list`: `label_conf_modify` only: the labels before the change; each element is the JSON text of an `EventLabel` (变更前).
+    pub fn pre_label_list(mut self, pre_label_list: Vec<String>) -> Self {
+        self.pre_label_list = pre_label_list;
+        self
+    }
+    /// Sets `time_stamp`: When it happened, ms (时间戳).
+    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
+        self.time_stamp = Some(time_stamp);
+        self
+    }
+    /// Sets `event_time`: Current pushes: when the event happened, ms (事件时间).
+    pub fn event_time(mut self, event_time: i64) -> Self {
+        self.event_time = Some(event_time);
+        self
+    }
+    /// Sets `biz_id`: Current pushes: the business id of the event (业务ID).
+    pub fn biz_id(mut self, biz_id: impl Into<String>) -> Self {
+        self.biz_id = Some(biz_id.into());
+        self
+    }
+    /// Sets `event_id`: Current pushes: the event's unique id, for de-duplication (事件ID).
+    pub fn event_id(mut self, event_id: impl Into<String>) -> Self {
+        self.event_id = Some(event_id.into());
+        self
+    }
+}
+impl rt::Validate for EventLabelConf {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for EventLabelConf {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A role or role group (角色 / 角色组) as carried, JSON-encoded, in each element of
+/// `EventLabelConf`'s `PostLabelList` / `PreLabelList`; decode an element's text into this type.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventLabel {
+    /// The role or role group id (角色ID).
+    ///
+    /// Wire name `id`.
+    #[serde(rename = "id", deserialize_with = "crate::runtime::wire::de")]
+    pub id: i64,
+    /// The name (名称).
+    ///
+    /// Wire name `name`.
+    #[serde(
+        rename = "name",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub name: Option<String>,
+    /// Whether it is hidden (是否隐藏).
+    ///
+    /// Wire name `hidden`.
+    #[serde(
+        rename = "hidden",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub hidden: Option<bool>,
+    /// Extra information (扩展信息).
+    ///
+    /// Wire name `extraInfo`.
+    #[serde(
+        rename = "extraInfo",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub extra_info: Option<String>,
+    /// Whether it was deleted (是否已删除).
+    ///
+    /// Wire name `deleted`.
+    #[serde(
+        rename = "deleted",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub deleted: Option<bool>,
+    /// The display colour (颜色).
+    ///
+    /// Wire name `color`.
+    #[serde(
+        rename = "color",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub color: Option<String>,
+    /// The level (层级).
+    ///
+    /// Wire name `level`.
+    #[serde(
+        rename = "level",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub level: Option<i64>,
+    /// The scope (范围).
+    ///
+    /// Wire name `scope`.
+    #[serde(
+        rename = "scope",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub scope: Option<String>,
+    /// The parent role group's id (父角色组ID).
+    ///
+    /// Wire name `parentId`.
+    #[serde(
+        rename = "parentId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub parent_id: Option<i64>,
+}
+impl EventLabel {
+    /// Creates a value from its required fields (`id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(id: i64) -> Self {
+        Self {
+            id,
+            name: None,
+            hidden: None,
+            extra_info: None,
+            deleted: None,
+            color: None,
+            level: None,
+            scope: None,
+            parent_id: None,
+        }
+    }
+    /// Sets `name`: The name (名称).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// Sets `hidden`: Whether it is hidden (是否隐藏).
+    pub fn hidden(mut self, hidden: bool) -> Self {
+        self.hidden = Some(hidden);
+        self
+    }
+    /// Sets `extra_info`: Extra information (扩展信息).
+    pub fn extra_info(mut self, extra_info: impl Into<String>) -> Self {
+        self.extra_info = Some(extra_info.into());
+        self
+    }
+    /// Sets `deleted`: Whether it was deleted (是否已删除).
+    pub fn deleted(mut self, deleted: bool) -> Self {
+        self.deleted = Some(deleted);
+        self
+    }
+    /// Sets `color`: The display colour (颜色).
+    pub fn color(mut self, color: impl Into<String>) -> Self {
+        self.color = Some(color.into());
+        self
+    }
+    /// Sets `level`: The level (层级).
+    pub fn level(mut self, level: i64) -> Self {
+        self.level = Some(level);
+        self
+    }
+    /// Sets `scope`: The scope (范围).
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+    /// Sets `parent_id`: The parent role group's id (父角色组ID).
+    pub fn parent_id(mut self, parent_id: i64) -> Self {
+        self.parent_id = Some(parent_id);
+        self
+    }
+}
+impl rt::Validate for EventLabel {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for EventLabel {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Group members added or removed (群会话人员变更): `chat_add_member`, `chat_remove_member`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventChatMember {
+    /// The organisation's corpid (企业ID).
+    ///
+    /// Wire name `CorpId`.
+    #[serde(
+        rename = "CorpId",
+        alias = "corpId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub corp_id: Option<String>,
+    /// The group's chatid (群会话ID).
+    ///
+    /// Wire name `ChatId`.
+    #[serde(
+        rename = "ChatId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub chat_id: Option<String>,
+    /// The group's open conversation id (开放群会话ID).
+    ///
+    /// Wire name `OpenConversationId`.
+    #[serde(
+        rename = "OpenConversationId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub open_conversation_id: Option<String>,
+    /// The operator's userid (操作人).
+    ///
+    /// Wire name `Operator`.
+    #[serde(
+        rename = "Operator",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub operator: Option<String>,
+    /// The operator's unionid (操作人unionid).
+    ///
+    /// Wire name `OperatorUnionId`.
+    #[serde(
+        rename = "OperatorUnionId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub operator_union_id: Option<String>,
+    /// The userids added or removed (成员用户ID列表).
+    ///
+    /// Wire name `UserId`.
+    #[serde(
+        rename = "UserId",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub user_id: Vec<String>,
+    /// The unionids added or removed (成员unionid列表).
+    ///
+    /// Wire name `UnionId`.
+    #[serde(
+        rename = "UnionId",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub union_id: Vec<String>,
+    /// When it happened, ms (时间戳).
+    ///
+    /// Wire name `TimeStamp`.
+    #[serde(
+        rename = "TimeStamp",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub time_stamp: Option<i64>,
+}
+impl EventChatMember {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            corp_id: None,
+            chat_id: None,
+            open_conversation_id: None,
+            operator: None,
+            operator_union_id: None,
+            user_id: Default::default(),
+            union_id: Default::default(),
+            time_stamp: None,
+        }
+    }
+    /// Sets `corp_id`: The organisation's corpid (企业ID).
+    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
+        self.corp_id = Some(corp_id.into());
+        self
+    }
+    /// Sets `chat_id`: The group's chatid (群会话ID).
+    pub fn chat_id(mut self, chat_id: impl Into<String>) -> Self {
+        self.chat_id = Some(chat_id.into());
+        self
+    }
+    /// Sets `open_conversation_id`: The group's open conversation id (开放群会话ID).
+    pub fn open_conversation_id(
+        mut self,
+        open_conversation_id: impl Into<String>,
+    ) -> Self {
+        self.open_conversation_id = Some(open_conversation_id.into());
+        self
+    }
+    /// Sets `operator`: The operator's userid (操作人).
+    pub fn operator(mut self, operator: impl Into<String>) -> Self {
+        self.operator = Some(operator.into());
+        self
+    }
+    /// Sets `operator_union_id`: The operator's unionid (操作人unionid).
+    pub fn operator_union_id(mut self, operator_union_id: impl Into<String>) -> Self {
+        self.operator_union_id = Some(operator_union_id.into());
+        self
+    }
+    /// Sets `user_id`: The userids added or removed (成员用户ID列表).
+    pub fn user_id(mut self, user_id: Vec<String>) -> Self {
+        self.user_id = user_id;
+        self
+    }
+    /// Sets `union_id`: The unionids added or removed (成员unionid列表).
+    pub fn union_id(mut self, union_id: Vec<String>) -> Self {
+        self.union_id = union_id;
+        self
+    }
+    /// Sets `time_stamp`: When it happened, ms (时间戳).
+    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
+        self.time_stamp = Some(time_stamp);
+        self
+    }
+}
+impl rt::Validate for EventChatMember {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for EventChatMember {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A member quit a group, or the group was disbanded (退群 / 解散群): `chat_quit`, `chat_disband`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventChatAction {
+    /// The organisation's corpid (企业ID).
+    ///
+    /// Wire name `CorpId`.
+    #[serde(
+        rename = "CorpId",
+        alias = "corpId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub corp_id: Option<String>,
+    /// The group's chatid (群会话ID).
+    ///
+    /// Wire name `ChatId`.
+    #[serde(
+        rename = "ChatId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub chat_id: Option<String>,
+    /// The group's open conversation id (开放群会话ID).
+    ///
+    /// Wire name `OpenConversationId`.
+    #[serde(
+        rename = "OpenConversationId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub open_conversation_id: Option<String>,
+    /// The userid of the member who quit, or of who disbanded it (操作人).
+    ///
+    /// Wire name `Operator`.
+    #[serde(
+        rename = "Operator",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub operator: Option<String>,
+    /// The operator's unionid (操作人unionid).
+    ///
+    /// Wire name `OperatorUnionId`.
+    #[serde(
+        rename = "OperatorUnionId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub operator_union_id: Option<String>,
+    /// When it happened, ms (时间戳).
+    ///
+    /// Wire name `TimeStamp`.
+    #[serde(
+        rename = "TimeStamp",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub time_stamp: Option<i64>,
+}
+impl EventChatAction {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            corp_id: None,
+            chat_id: None,
+            open_conversation_id: None,
+            operator: None,
+            operator_union_id: None,
+            time_stamp: None,
+        }
+    }
+    /// Sets `corp_id`: The organisation's corpid (企业ID).
+    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
+        self.corp_id = Some(corp_id.into());
+        self
+    }
+    /// Sets `chat_id`: The group's chatid (群会话ID).
+    pub fn chat_id(mut self, chat_id: impl Into<String>) -> Self {
+        self.chat_id = Some(chat_id.into());
+        self
+    }
+    /// Sets `open_conversation_id`: The group's open conversation id (开放群会话ID).
+    pub fn open_conversation_id(
+        mut self,
+        open_conversation_id: impl Into<String>,
+    ) -> Self {
+        self.open_conversation_id = Some(open_conversation_id.into());
+        self
+    }
+    /// Sets `operator`: The userid of the member who quit, or of who disbanded it (操作人).
+    pub fn operator(mut self, operator: impl Into<String>) -> Self {
+        self.operator = Some(operator.into());
+        self
+    }
+    /// Sets `operator_union_id`: The operator's unionid (操作人unionid).
+    pub fn operator_union_id(mut self, operator_union_id: impl Into<String>) -> Self {
+        self.operator_union_id = Some(operator_union_id.into());
+        self
+    }
+    /// Sets `time_stamp`: When it happened, ms (时间戳).
+    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
+        self.time_stamp = Some(time_stamp);
+        self
+    }
+}
+impl rt::Validate for EventChatAction {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for EventChatAction {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A group's owner changed (群会话更换群主): `chat_update_owner`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventChatOwner {
+    /// The organisation's corpid (企业ID).
+    ///
+    /// Wire name `CorpId`.
+    #[serde(
+        rename = "CorpId",
+        alias = "corpId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub corp_id: Option<String>,
+    /// The group's chatid (群会话ID).
+    ///
+    /// Wire name `ChatId`.
+    #[serde(
+        rename = "ChatId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub chat_id: Option<String>,
+    /// The group's open conversation id (开放群会话ID).
+    ///
+    /// Wire name `OpenConversationId`.
+    #[serde(
+        rename = "OpenConversationId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub open_conversation_id: Option<String>,
+    /// The new owner's userid (新群主).
+    ///
+    /// Wire name `Owner`.
+    #[serde(
+        rename = "Owner",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub owner: Option<String>,
+    /// When it happened, ms (时间戳).
+    ///
+    /// Wire name `TimeStamp`.
+    #[serde(
+        rename = "TimeStamp",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub time_stamp: Option<i64>,
+}
+impl EventChatOwner {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            corp_id: None,
+            chat_id: None,
+            open_conversation_id: None,
+            owner: None,
+            time_stamp: None,
+        }
+    }
+    /// Sets `corp_id`: The organisation's corpid (企业ID).
+    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
+        self.corp_id = Some(corp_id.into());
+        self
+    }
+    /// Sets `chat_id`: The group's chatid (群会话ID).
+    pub fn chat_id(mut self, chat_id: impl Into<String>) -> Self {
+        self.chat_id = Some(chat_id.into());
+        self
+    }
+    /// Sets `open_conversation_id`: The group's open conversation id (开放群会话ID).
+    pub fn open_conversation_id(
+        mut self,
+        open_conversation_id: impl Into<String>,
+    ) -> Self {
+        self.open_conversation_id = Some(open_conversation_id.into());
+        self
+    }
+    /// Sets `owner`: The new owner's userid (新群主).
+    pub fn owner(mut self, owner: impl Into<String>) -> Self {
+        self.owner = Some(owner.into());
+        self
+    }
+    /// Sets `time_stamp`: When it happened, ms (时间戳).
+    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
+        self.time_stamp = Some(time_stamp);
+        self
+    }
+}
+impl rt::Validate for EventChatOwner {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for EventChatOwner {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A group's name changed (群会话更换群名称): `chat_update_title`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventChatTitle {
+    /// The organisation's corpid (企业ID).
+    ///
+    /// Wire name `CorpId`.
+    #[serde(
+        rename = "CorpId",
+        alias = "corpId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub corp_id: Option<String>,
+    /// The group's chatid (群会话ID).
+    ///
+    /// Wire name `ChatId`.
+    #[serde(
+        rename = "ChatId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub chat_id: Option<String>,
+    /// The group's open conversation id (开放群会话ID).
+    ///
+    /// Wire name `OpenConversationId`.
+    #[serde(
+        rename = "OpenConversationId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub open_conversation_id: Option<String>,
+    /// The operator's userid (操作人).
+    ///
+    /// Wire name `Operator`.
+    #[serde(
+        rename = "Operator",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub operator: Option<String>,
+    /// The new group name (新群名称).
+    ///
+    /// Wire name `Title`.
+    #[serde(
+        rename = "Title",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub title: Option<String>,
+    /// When it happened, ms (时间戳).
+    ///
+    /// Wire name `TimeStamp`.
+    #[serde(
+        rename = "TimeStamp",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub time_stamp: Option<i64>,
+}
+impl EventChatTitle {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            corp_id: None,
+            chat_id: None,
+            open_conversation_id: None,
+            operator: None,
+            title: None,
+            time_stamp: None,
+        }
+    }
+    /// Sets `corp_id`: The organisation's corpid (企业ID).
+    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
+        self.corp_id = Some(corp_id.into());
+        self
+    }
+    /// Sets `chat_id`: The group's chatid (群会话ID).
+    pub fn chat_id(mut self, chat_id: impl Into<String>) -> Self {
+        self.chat_id = Some(chat_id.into());
+        self
+    }
+    /// Sets `open_conversation_id`: The group's open conversation id (开放群会话ID).
+    pub fn open_conversation_id(
+        mut self,
+        open_conversation_id: impl Into<String>,
+    ) -> Self {
+        self.open_conversation_id = Some(open_conversation_id.into());
+        self
+    }
+    /// Sets `operator`: The operator's userid (操作人).
+    pub fn operator(mut self, operator: impl Into<String>) -> Self {
+        self.operator = Some(operator.into());
+        self
+    }
+    /// Sets `title`: The new group name (新群名称).
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+    /// Sets `time_stamp`: When it happened, ms (时间戳).
+    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
+        self.time_stamp = Some(time_stamp);
+        self
+    }
+}
+impl rt::Validate for EventChatTitle {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for EventChatTitle {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A user checked in (用户签到): `check_in`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventCheckIn {
+    /// The organisation's corpid (企业ID).
+    ///
+    /// Wire name `CorpId`.
+    #[serde(
+        rename = "CorpId",
+        alias = "corpId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub corp_id: Option<String>,
+    /// The userid of who checked in (签到用户).
+    ///
+    /// Wire name `StaffId`.
+    #[serde(
+        rename = "StaffId",
+        alias = "staffId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub staff_id: Option<String>,
+    /// When it happened, ms (时间戳).
+    ///
+    /// Wire name `TimeStamp`.
+    #[serde(
+        rename = "TimeStamp",
+        alias = "timeStamp",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub time_stamp: Option<i64>,
+    /// Current pushes: when the event happened, ms (事件时间).
+    ///
+    /// Wire name `EventTime`.
+    #[serde(
+        rename = "EventTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub event_time: Option<i64>,
+    /// Current pushes: the business id of the event (业务ID).
+    ///
+    /// Wire name `BizId`.
+    #[serde(
+        rename = "BizId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub biz_id: Option<String>,
+    /// Current pushes: the event's unique id, for de-duplication (事件ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(
+        rename = "eventId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub event_id: Option<String>,
+}
+impl EventCheckIn {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            corp_id: None,
+            staff_id: None,
+            time_stamp: None,
+            event_time: None,
+            biz_id: None,
+            event_id: None,
+        }
+    }
+    /// Sets `corp_id`: The organisation's corpid (企业ID).
+    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
+        self.corp_id = Some(corp_id.into());
+        self
+    }
+    /// Sets `staff_id`: The userid of who checked in (签到用户).
+    pub fn staff_id(mut self, staff_id: impl Into<String>) -> Self {
+        self.staff_id = Some(staff_id.into());
+        self
+    }
+    /// Sets `time_stamp`: When it happened, ms (时间戳).
+    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
+        self.time_stamp = Some(time_stamp);
+        self
+    }
+    /// Sets `event_time`: Current pushes: when the event happened, ms (事件时间).
+    pub fn event_time(mut self, event_time: i64) -> Self {
+        self.event_time = Some(event_time);
+        self
+    }
+    /// Sets `biz_id`: Current pushes: the business id of the event (业务ID).
+    pub fn biz_id(mut self, biz_id: impl Into<String>) -> Self {
+        self.biz_id = Some(biz_id.into());
+        self
+    }
+    /// Sets `event_id`: Current pushes: the event's unique id, for de-duplication (事件ID).
+    pub fn event_id(mut self, event_id: impl Into<String>) -> Self {
+        self.event_id = Some(event_id.into());
+        self
+    }
+}
+impl rt::Validate for EventCheckIn {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for EventCheckIn {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// An approval instance or task changed (审批实例 / 任务变更): `bpms_instance_change`,
+/// `bpms_task_change`. The classic keys are already lowerCamel (`corpId`, lower c).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventApproval {
+    /// The organisation's corpid (企业ID).
+    ///
+    /// Wire name `corpId`.
+    #[serde(
+        rename = "corpId",
+        alias = "CorpId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub corp_id: Option<String>,
+    /// The approval instance id (审批实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(
+        rename = "processInstanceId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub process_instance_id: Option<String>,
+    /// The approval form's process code (审批模板code).
+    ///
+    /// Wire name `processCode`.
+    #[serde(
+        rename = "processCode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub process_code: Option<String>,
+    /// The business category id (业务分类ID).
+    ///
+    /// Wire name `bizCategoryId`.
+    #[serde(
+        rename = "bizCategoryId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub biz_category_id: Option<String>,
+    /// The approval's serial number (审批单编号).
+    ///
+    /// Wire name `businessId`.
+    #[serde(
+        rename = "businessId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub business_id: Option<String>,
+    /// The approval's title (审批标题).
+    ///
+    /// Wire name `title`.
+    #[serde(
+        rename = "title",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub title: Option<String>,
+    /// Instance: `start`, `finish`, `terminate` (newer docs add `delete`); task: `start`, `finish`, `cancel` (类型).
+    ///
+    /// Wire name `type`.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub r#type: Option<String>,
+    /// On `finish`: `agree` or `refuse`; a transferred task is `finish` with `redirect` (结果). Absent on `terminate`.
+    ///
+    /// Wire name `result`.
+    #[serde(
+        rename = "result",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub result: Option<String>,
+    /// Task only: the approver's comment (评论).
+    ///
+    /// Wire name `remark`.
+    #[serde(
+        rename = "remark",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub remark: Option<String>,
+    /// The initiator (instance) or the approver (task) (发起人 / 审批人).
+    ///
+    /// Wire name `staffId`.
+    #[serde(
+        rename = "staffId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub staff_id: Option<String>,
+    /// Task only: the task id (任务ID).
+    ///
+    /// Wire name `taskId`.
+    #[serde(
+        rename = "taskId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub task_id: Option<i64>,
+    /// Instance only: the approval's detail page URL (审批详情页).
+    ///
+    /// Wire name `url`.
+    #[serde(
+        rename = "url",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub url: Option<String>,
+    /// When the instance or task started, ms (创建时间).
+    ///
+    /// Wire name `createTime`.
+    #[serde(
+        rename = "createTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub create_time: Option<i64>,
+    /// When the instance or task finished, ms (结束时间).
+    ///
+    /// Wire name `finishTime`.
+    #[serde(
+        rename = "finishTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub finish_time: Option<i64>,
+    /// Current pushes: when the event happened, ms (事件时间).
+    ///
+    /// Wire name `EventTime`.
+    #[serde(
+        rename = "EventTime",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub event_time: Option<i64>,
+    /// Current pushes: the business id of the event (业务ID).
+    ///
+    /// Wire name `BizId`.
+    #[serde(
+        rename = "BizId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub biz_id: Option<String>,
+    /// Current pushes: the event's unique id, for de-duplication (事件ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(
+        rename = "eventId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub event_id: Option<String>,
+}
+impl EventApproval {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            corp_id: None,
+            process_instance_id: None,
+            process_code: None,
+            biz_category_id: None,
+            business_id: None,
+            title: None,
+            r#type: None,
+            result: None,
+            remark: None,
+            staff_id: None,
+            task_id: None,
+            url: None,
+            create_time: None,
+            finish_time: None,
+            event_time: None,
+            biz_id: None,
+            event_id: None,
+        }
+    }
+    /// Sets `corp_id`: The organisation's corpid (企业ID).
+    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
+        self.corp_id = Some(corp_id.into());
+        self
+    }
+    /// Sets `process_instance_id`: The approval instance id (审批实例ID).
+    pub fn process_instance_id(
+        mut self,
+        process_instance_id: impl Into<String>,
+    ) -> Self {
+        self.process_instance_id = Some(process_instance_id.into());
+        self
+    }
+    /// Sets `process_code`: The approval form's process code (审批模板code).
+    pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
+        self.process_code = Some(process_code.into());
+        self
+    }
+    /// Sets `biz_category_id`: The business category id (业务分类ID).
+    pub fn biz_category_id(mut self, biz_category_id: impl Into<String>) -> Self {
+        self.biz_category_id = Some(biz_category_id.into());
+        self
+    }
+    /// Sets `business_id`: The approval's serial number (审批单编号).
+    pub fn business_id(mut self, business_id: impl Into<String>) -> Self {
+        self.business_id = Some(business_id.into());
+        self
+    }
+    /// Sets `title`: The approval's title (审批标题).
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+    /// Sets `type`: Instance: `start`, `finish`, `terminate` (newer docs add `delete`); task: `start`, `finish`, `cancel` (类型).
+    pub fn r#type(mut self, r#type: impl Into<String>) -> Self {
+        self.r#type = Some(r#type.into());
+        self
+    }
+    /// Sets `result`: On `finish`: `agree` or `refuse`; a transferred task is `finish` with `redirect` (结果). Absent on `terminate`.
+    pub fn result(mut self, result: impl Into<String>) -> Self {
+        self.result = Some(result.into());
+        self
+    }
+    /// Sets `remark`: Task only: the approver's comment (评论).
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.remark = Some(remark.into());
+        self
+    }
+    /// Sets `staff_id`: The initiator (instance) or the approver (task) (发起人 / 审批人).
+    pub fn staff_id(mut self, staff_id: impl Into<String>) -> Self {
+        self.staff_id = Some(staff_id.into());
+        self
+    }
+    /// Sets `task_id`: Task only: the task id (任务ID).
+    pub fn task_id(mut self, task_id: i64) -> Self {
+        self.task_id = Some(task_id);
+        self
+    }
+    /// Sets `url`: Instance only: the approval's detail page URL (审批详情页).
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+    /// Sets `create_time`: When the instance or task started, ms (创建时间).
+    pub fn create_time(mut self, create_time: i64) -> Self {
+        self.create_time = Some(create_time);
+        self
+    }
+    /// Sets `finish_time`: When the instance or task finished, ms (结束时间).
+    pub fn finish_time(mut self, finish_time: i64) -> Self {
+        self.finish_time = Some(finish_time);
+        self
+    }
+    /// Sets `event_time`: Current pushes: when the event happened, ms (事件时间).
+    pub fn event_time(mut self, event_time: i64) -> Self {
+        self.event_time = Some(event_time);
+        self
+    }
+    /// Sets `biz_id`: Current pushes: the business id of the event (业务ID).
+    pub fn biz_id(mut self, biz_id: impl Into<String>) -> Self {
+        self.biz_id = Some(biz_id.into());
+        self
+    }
+    /// Sets `event_id`: Current pushes: the event's unique id, for de-duplication (事件ID).
+    pub fn event_id(mut self, event_id: impl Into<String>) -> Self {
+        self.event_id = Some(event_id.into());
+        self
+    }
+}
+impl rt::Validate for EventApproval {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for EventApproval {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The URL test (测试回调URL): `check_url`; nothing besides the tag.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventCheckUrl {}
+impl EventCheckUrl {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+impl rt::Validate for EventCheckUrl {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for EventCheckUrl {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// An ISV suite's callback URL check (验证套件回调URL): `check_create_suite_url`,
+/// `check_update_suite_url`. The reply is the encrypted `Random` instead of `success`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventSuiteUrlCheck {
+    /// The random string to encrypt into the reply (随机字符串).
+    ///
+    /// Wire name `Random`.
+    #[serde(
+        rename = "Random",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub random: Option<String>,
+    /// The suite key being tested (套件key).
+    ///
+    /// Wire name `TestSuiteKey`.
+    #[serde(
+        rename = "TestSuiteKey",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub test_suite_key: Option<String>,
+}
+impl EventSuiteUrlCheck {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            random: None,
+            test_suite_key: None,
+        }
+    }
+    /// Sets `random`: The random string to encrypt into the reply (随机字符串).
+    pub fn random(mut self, random: impl Into<String>) -> Self {
+        self.random = Some(random.into());
+        self
+    }
+    /// Sets `test_suite_key`: The suite key being tested (套件key).
+    pub fn test_suite_key(mut self, test_suite_key: impl Into<String>) -> Self {
+        self.test_suite_key = Some(test_suite_key.into());
+        self
+    }
+}
+impl rt::Validate for EventSuiteUrlCheck {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for EventSuiteUrlCheck {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// An ISV suite ticket push (推送suite_ticket): `suite_ticket`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventSuiteTicket {
+    /// The suite key (套件key).
+    ///
+    /// Wire name `SuiteKey`.
+    #[serde(
+        rename = "SuiteKey",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub suite_key: Option<String>,
+    /// The suite ticket, for `get_suite_token` (套件ticket).
+    ///
+    /// Wire name `SuiteTicket`; secret: redacted in `Debug`.
+    #[serde(
+        rename = "SuiteTicket",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub suite_ticket: Option<crate::SecretString>,
+    /// When it was pushed, ms (时间戳).
+    ///
+    /// Wire name `TimeStamp`.
+    #[serde(
+        rename = "TimeStamp",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub time_stamp: Option<i64>,
+}
+impl EventSuiteTicket {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            suite_key: None,
+            suite_ticket: None,
+            time_stamp: None,
+        }
+    }
+    /// Sets `suite_key`: The suite key (套件key).
+    pub fn suite_key(mut self, suite_key: impl Into<String>) -> Self {
+        self.suite_key = Some(suite_key.into());
+        self
+    }
+    /// Sets `suite_ticket`: The suite ticket, for `get_suite_token` (套件ticket).
+    pub fn suite_ticket(mut self, suite_ticket: impl Into<crate::SecretString>) -> Self {
+        self.suite_ticket = Some(suite_ticket.into());
+        self
+    }
+    /// Sets `time_stamp`: When it was pushed, ms (时间戳).
+    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
+        self.time_stamp = Some(time_stamp);
+        self
+    }
+}
+impl rt::Validate for EventSuiteTicket {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for EventSuiteTicket {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// An ISV temporary authorisation code push (推送临时授权码): `tmp_auth_code`. Field names from one SDK only.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventTmpAuthCode {
+    /// The suite key (套件key).
+    ///
+    /// Wire name `SuiteKey`.
+    #[serde(
+        rename = "SuiteKey",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub suite_key: Option<String>,
+    /// The temporary authorisation code, single use, for `get_permanent_code` (临时授权码).
+    ///
+    /// Wire name `AuthCode`; secret: redacted in `Debug`.
+    #[serde(
+        rename = "AuthCode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub auth_code: Option<crate::SecretString>,
+    /// When it was pushed, ms (时间戳).
+    ///
+    /// Wire name `TimeStamp`.
+    #[serde(
+        rename = "TimeStamp",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub time_stamp: Option<i64>,
+}
+impl EventTmpAuthCode {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            suite_key: None,
+            auth_code: None,
+            time_stamp: None,
+        }
+    }
+    /// Sets `suite_key`: The suite key (套件key).
+    pub fn suite_key(mut self, suite_key: impl Into<String>) -> Self {
+        self.suite_key = Some(suite_key.into());
+        self
+    }
+    /// Sets `auth_code`: The temporary authorisation code, single use, for `get_permanent_code` (临时授权码).
+    pub fn auth_code(mut self, auth_code: impl Into<crate::SecretString>) -> Self {
+        self.auth_code = Some(auth_code.into());
+        self
+    }
+    /// Sets `time_stamp`: When it was pushed, ms (时间戳).
+    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
+        self.time_stamp = Some(time_stamp);
+        self
+    }
+}
+impl rt::Validate for EventTmpAuthCode {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for EventTmpAuthCode {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// An organisation revoked an ISV suite's authorisation (解除授权): `suite_relieve`. Field names from one SDK only.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EventSuiteRelieve {
+    /// The suite key (套件key).
+    ///
+    /// Wire name `SuiteKey`.
+    #[serde(
+        rename = "SuiteKey",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub suite_key: Option<String>,
+    /// The corpid of the organisation that revoked it (解除授权的企业ID).
+    ///
+    /// Wire name `AuthCorpId`.
+    #[serde(
+        rename = "AuthCorpId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub auth_corp_id: Option<String>,
+    /// When it was pushed, ms (时间戳).
+    ///
+    /// Wire name `TimeStamp`.
+    #[serde(
+        rename = "TimeStamp",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub time_stamp: Option<i64>,
+}
+impl EventSuiteRelieve {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            suite_key: None,
+            auth_corp_id: None,
+            time_stamp: None,
+        }
+    }
+    /// Sets `suite_key`: The suite key (套件key).
+    pub fn suite_key(mut self, suite_key: impl Into<String>) -> Self {
+        self.suite_key = Some(suite_key.into());
+        self
+    }
+    /// Sets `auth_corp_id`: The corpid of the organisation that revoked it (解除授权的企业ID).
+    pub fn auth_corp_id(mut self, auth_corp_id: impl Into<String>) -> Self {
+        self.auth_corp_id = Some(auth_corp_id.into());
+        self
+    }
+    /// Sets `time_stamp`: When it was pushed, ms (时间戳).
+    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
+        self.time_stamp = Some(time_stamp);
+        self
+    }
+}
+impl rt::Validate for EventSuiteRelieve {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for EventSuiteRelieve {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }
@@ -957,6 +3600,12 @@ impl CallbackGetResponse {
         self
     }
 }
+impl rt::Validate for CallbackGetResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.call_back_tag)?;
+        Ok(())
+    }
+}
 impl rt::Wire for CallbackGetResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1005,6 +3654,12 @@ impl CallbackGetFailedResultResponse {
     pub fn failed_list(mut self, failed_list: Vec<CallbackFailedEvent>) -> Self {
         self.failed_list = failed_list;
         self
+    }
+}
+impl rt::Validate for CallbackGetFailedResultResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.failed_list)?;
+        Ok(())
     }
 }
 impl rt::Wire for CallbackGetFailedResultResponse {

@@ -16,6 +16,11 @@ pub const ENDPOINTS: &[&str] = &[
     "callback.update",
     "callback.delete",
     "callback.get_failed_result",
+    "chat.create",
+    "chat.update",
+    "chat.get",
+    "chat.send",
+    "chat.get_read_list",
     "department.legacy_create",
     "department.legacy_update",
     "department.legacy_delete",
@@ -32,6 +37,14 @@ pub const ENDPOINTS: &[&str] = &[
     "department.list_sub_ids",
     "department.list_parents_by_dept",
     "department.list_parents_by_user",
+    "message.send_to_conversation",
+    "message.legacy_send",
+    "message.legacy_list_message_status",
+    "message.legacy_async_send",
+    "message.async_send_v2",
+    "message.get_send_progress",
+    "message.get_send_result",
+    "message.recall",
     "microapp.list",
     "microapp.list_by_userid",
     "microapp.get_visible_scopes",
@@ -184,6 +197,59 @@ pub async fn call(
             "callback.get_failed_result" => {
                 client.callback().get_failed_result().await.map(to_json)
             }
+            "chat.create" => {
+                client
+                    .chat()
+                    .create(
+                        String::from("产品研发群"),
+                        String::from("manager4220"),
+                        vec![
+                            String::from("manager4220"), String::from("zhangsan01"),
+                            String::from("lisi02")
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "chat.update" => {
+                client
+                    .chat()
+                    .update(String::from("chat4b9bc8bb5b8fb0f8c2a3c2b9f1e0d4a7"))
+                    .await
+                    .map(to_json)
+            }
+            "chat.get" => {
+                client
+                    .chat()
+                    .get(String::from("chat4b9bc8bb5b8fb0f8c2a3c2b9f1e0d4a7"))
+                    .await
+                    .map(to_json)
+            }
+            "chat.send" => {
+                client
+                    .chat()
+                    .send(
+                        String::from("chat4b9bc8bb5b8fb0f8c2a3c2b9f1e0d4a7"),
+                        super::message::Message::Text(
+                            super::message::MessageText::new(
+                                String::from("请提交日报。"),
+                            ),
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "chat.get_read_list" => {
+                client
+                    .chat()
+                    .get_read_list(
+                        String::from("msgpjzCB1Lb7kNwiYJoE9ZU3A=="),
+                        0i64,
+                        100i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
             "department.legacy_create" => {
                 client
                     .department()
@@ -244,6 +310,99 @@ pub async fn call(
                 client
                     .department()
                     .list_parents_by_user(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "message.send_to_conversation" => {
+                client
+                    .message()
+                    .send_to_conversation(
+                        String::from("manager4220"),
+                        String::from("9f540d572b71cf97a556d95929f335"),
+                        super::message::Message::Text(
+                            super::message::MessageText::new(
+                                String::from("9月运动会通知"),
+                            ),
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "message.legacy_send" => {
+                client
+                    .message()
+                    .legacy_send(
+                        2476262581i64,
+                        super::message::MessageType::from_wire("text"),
+                    )
+                    .touser(
+                        vec![String::from("manager4220"), String::from("zhangsan01")],
+                    )
+                    .text(super::message::MessageText::new(String::from("月会通知")))
+                    .await
+                    .map(to_json)
+            }
+            "message.legacy_list_message_status" => {
+                client
+                    .message()
+                    .legacy_list_message_status(
+                        String::from("c4dd9a0f2e43367a8b7a4ae2a8c0a8b1"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "message.legacy_async_send" => {
+                client
+                    .message()
+                    .legacy_async_send(
+                        2476262581i64,
+                        super::message::MessageType::from_wire("text"),
+                        serde_json::from_str::<
+                            serde_json::Value,
+                        >("{\"content\":\"请提交日报。\"}")
+                            .unwrap_or_default(),
+                    )
+                    .userid_list(
+                        vec![String::from("manager4220"), String::from("zhangsan01")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "message.async_send_v2" => {
+                client
+                    .message()
+                    .async_send_v2(
+                        2476262581i64,
+                        super::message::Message::Text(
+                            super::message::MessageText::new(
+                                String::from("请提交日报。"),
+                            ),
+                        ),
+                    )
+                    .userid_list(
+                        vec![String::from("manager4220"), String::from("zhangsan01")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "message.get_send_progress" => {
+                client
+                    .message()
+                    .get_send_progress(2476262581i64, 256271667526i64)
+                    .await
+                    .map(to_json)
+            }
+            "message.get_send_result" => {
+                client
+                    .message()
+                    .get_send_result(2476262581i64, 256271667526i64)
+                    .await
+                    .map(to_json)
+            }
+            "message.recall" => {
+                client
+                    .message()
+                    .recall(2476262581i64, 256271667526i64)
                     .await
                     .map(to_json)
             }

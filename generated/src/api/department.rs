@@ -3056,6 +3056,11 @@ impl DeptLegacyDetail {
         self
     }
 }
+impl rt::Validate for DeptLegacyDetail {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for DeptLegacyDetail {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3166,6 +3171,11 @@ impl DeptLegacyBrief {
         self
     }
 }
+impl rt::Validate for DeptLegacyBrief {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for DeptLegacyBrief {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3217,6 +3227,11 @@ impl DeptUnionExt {
     pub fn dept_id(mut self, dept_id: i64) -> Self {
         self.dept_id = Some(dept_id);
         self
+    }
+}
+impl rt::Validate for DeptUnionExt {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for DeptUnionExt {
@@ -3652,6 +3667,12 @@ impl DeptDetail {
         self
     }
 }
+impl rt::Validate for DeptDetail {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.union_dept_ext)?;
+        Ok(())
+    }
+}
 impl rt::Wire for DeptDetail {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3794,6 +3815,11 @@ impl DeptBrief {
         self
     }
 }
+impl rt::Validate for DeptBrief {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for DeptBrief {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3828,6 +3854,11 @@ impl DeptParentPath {
         self
     }
 }
+impl rt::Validate for DeptParentPath {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for DeptParentPath {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3848,6 +3879,11 @@ impl DepartmentLegacyCreateResponse {
     #[allow(clippy::new_without_default)]
     pub fn new(id: i64) -> Self {
         Self { id }
+    }
+}
+impl rt::Validate for DepartmentLegacyCreateResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for DepartmentLegacyCreateResponse {
@@ -3880,6 +3916,11 @@ impl DepartmentLegacyUpdateResponse {
     pub fn id(mut self, id: i64) -> Self {
         self.id = Some(id);
         self
+    }
+}
+impl rt::Validate for DepartmentLegacyUpdateResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for DepartmentLegacyUpdateResponse {
@@ -3916,6 +3957,12 @@ impl DepartmentLegacyListResponse {
         self
     }
 }
+impl rt::Validate for DepartmentLegacyListResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.department)?;
+        Ok(())
+    }
+}
 impl rt::Wire for DepartmentLegacyListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3948,6 +3995,11 @@ impl DepartmentLegacyListIdsResponse {
     pub fn sub_dept_id_list(mut self, sub_dept_id_list: Vec<i64>) -> Self {
         self.sub_dept_id_list = sub_dept_id_list;
         self
+    }
+}
+impl rt::Validate for DepartmentLegacyListIdsResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for DepartmentLegacyListIdsResponse {
@@ -3984,6 +4036,11 @@ impl DepartmentLegacyListParentsByDeptResponse {
         self
     }
 }
+impl rt::Validate for DepartmentLegacyListParentsByDeptResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for DepartmentLegacyListParentsByDeptResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4018,6 +4075,11 @@ impl DepartmentLegacyListParentsByUserResponse {
         self
     }
 }
+impl rt::Validate for DepartmentLegacyListParentsByUserResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for DepartmentLegacyListParentsByUserResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4038,6 +4100,11 @@ impl DepartmentCreateResponse {
     #[allow(clippy::new_without_default)]
     pub fn new(dept_id: i64) -> Self {
         Self { dept_id }
+    }
+}
+impl rt::Validate for DepartmentCreateResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for DepartmentCreateResponse {
@@ -4074,6 +4141,11 @@ impl DepartmentListSubIdsResponse {
         self
     }
 }
+impl rt::Validate for DepartmentListSubIdsResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for DepartmentListSubIdsResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4108,6 +4180,11 @@ impl DepartmentListParentsByDeptResponse {
         self
     }
 }
+impl rt::Validate for DepartmentListParentsByDeptResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for DepartmentListParentsByDeptResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4140,6 +4217,12 @@ impl DepartmentListParentsByUserResponse {
     pub fn parent_list(mut self, parent_list: Vec<DeptParentPath>) -> Self {
         self.parent_list = parent_list;
         self
+    }
+}
+impl rt::Validate for DepartmentListParentsByUserResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.parent_list)?;
+        Ok(())
     }
 }
 impl rt::Wire for DepartmentListParentsByUserResponse {

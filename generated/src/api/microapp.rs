@@ -697,6 +697,7 @@ impl rt::Wire for MicroappStatus {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+impl rt::Validate for MicroappStatus {}
 impl rt::Scalar for MicroappStatus {
     fn to_text(&self) -> std::borrow::Cow<'_, str> {
         self.value().to_string().into()
@@ -858,6 +859,12 @@ impl MicroappInfo {
         self
     }
 }
+impl rt::Validate for MicroappInfo {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.app_status)?;
+        Ok(())
+    }
+}
 impl rt::Wire for MicroappInfo {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -892,6 +899,12 @@ impl MicroappListResponse {
         self
     }
 }
+impl rt::Validate for MicroappListResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.app_list)?;
+        Ok(())
+    }
+}
 impl rt::Wire for MicroappListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -924,6 +937,12 @@ impl MicroappListByUseridResponse {
     pub fn app_list(mut self, app_list: Vec<MicroappInfo>) -> Self {
         self.app_list = app_list;
         self
+    }
+}
+impl rt::Validate for MicroappListByUseridResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.app_list)?;
+        Ok(())
     }
 }
 impl rt::Wire for MicroappListByUseridResponse {
@@ -992,6 +1011,11 @@ impl MicroappGetVisibleScopesResponse {
         self
     }
 }
+impl rt::Validate for MicroappGetVisibleScopesResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for MicroappGetVisibleScopesResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1016,6 +1040,11 @@ impl MicroappCreateResponse {
     #[allow(clippy::new_without_default)]
     pub fn new(agentid: i64) -> Self {
         Self { agentid }
+    }
+}
+impl rt::Validate for MicroappCreateResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for MicroappCreateResponse {
@@ -1051,6 +1080,11 @@ impl MicroappUpdateResponse {
         self
     }
 }
+impl rt::Validate for MicroappUpdateResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for MicroappUpdateResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1081,6 +1115,11 @@ impl MicroappDeleteResponse {
     pub fn agent_id(mut self, agent_id: i64) -> Self {
         self.agent_id = Some(agent_id);
         self
+    }
+}
+impl rt::Validate for MicroappDeleteResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for MicroappDeleteResponse {

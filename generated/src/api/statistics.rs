@@ -744,6 +744,10 @@ impl rt::Endpoint for StatisticsReportStatisticsListByTypeRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.r#type)?;
+        Ok(())
+    }
 }
 impl<'c> crate::Call<'c, StatisticsReportStatisticsListByTypeRequest> {
     /// Sets `offset`: Page cursor (分页游标): 0 (default) first, then `next_cursor`.
@@ -797,6 +801,10 @@ impl rt::Endpoint for StatisticsVideoliveGetRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.param_video_live_summary_request)?;
+        Ok(())
+    }
 }
 impl<'c> crate::Call<'c, StatisticsVideoliveGetRequest> {}
 /// Request of [`StatisticsApi::dept_videolive_list`]: List the live-stream figures of each department for a day (获取企业视频直播统计列表 · 部门维度).
@@ -835,6 +843,10 @@ impl rt::Endpoint for StatisticsDeptVideoliveListRequest {
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.request)?;
+        Ok(())
     }
 }
 impl<'c> crate::Call<'c, StatisticsDeptVideoliveListRequest> {}
@@ -875,6 +887,10 @@ impl rt::Endpoint for StatisticsVideoliveDetailListRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.request)?;
+        Ok(())
+    }
 }
 impl<'c> crate::Call<'c, StatisticsVideoliveDetailListRequest> {}
 /// Request of [`StatisticsApi::videolive_viewer_list`]: List the viewers of a live stream (获取视频直播观看人员列表).
@@ -913,6 +929,10 @@ impl rt::Endpoint for StatisticsVideoliveViewerListRequest {
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.request)?;
+        Ok(())
     }
 }
 impl<'c> crate::Call<'c, StatisticsVideoliveViewerListRequest> {}
@@ -953,6 +973,10 @@ impl rt::Endpoint for StatisticsVideoconfGetRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.request)?;
+        Ok(())
+    }
 }
 impl<'c> crate::Call<'c, StatisticsVideoconfGetRequest> {}
 /// Request of [`StatisticsApi::dept_videoconf_list`]: List the video-conference figures of each department for a day (获取企业某天的所有部门视频会议统计数据).
@@ -991,6 +1015,10 @@ impl rt::Endpoint for StatisticsDeptVideoconfListRequest {
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.request)?;
+        Ok(())
     }
 }
 impl<'c> crate::Call<'c, StatisticsDeptVideoconfListRequest> {}
@@ -1031,6 +1059,10 @@ impl rt::Endpoint for StatisticsVideoconfDetailListRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.request)?;
+        Ok(())
+    }
 }
 impl<'c> crate::Call<'c, StatisticsVideoconfDetailListRequest> {}
 /// Request of [`StatisticsApi::telconf_get`]: Get the phone-conference figures of a day (获取企业某天的电话会议数据).
@@ -1069,6 +1101,10 @@ impl rt::Endpoint for StatisticsTelconfGetRequest {
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.request)?;
+        Ok(())
     }
 }
 impl<'c> crate::Call<'c, StatisticsTelconfGetRequest> {}
@@ -1109,6 +1145,10 @@ impl rt::Endpoint for StatisticsDeptTelconfListRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.request)?;
+        Ok(())
+    }
 }
 impl<'c> crate::Call<'c, StatisticsDeptTelconfListRequest> {}
 /// Request of [`StatisticsApi::telconf_detail_list`]: List the phone conferences of a day (获取企业电话会议明细列表).
@@ -1147,6 +1187,10 @@ impl rt::Endpoint for StatisticsTelconfDetailListRequest {
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.request)?;
+        Ok(())
     }
 }
 impl<'c> crate::Call<'c, StatisticsTelconfDetailListRequest> {}
@@ -1187,6 +1231,10 @@ impl rt::Endpoint for StatisticsGroupGetRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.request)?;
+        Ok(())
+    }
 }
 impl<'c> crate::Call<'c, StatisticsGroupGetRequest> {}
 /// Request of [`StatisticsApi::chat_summary_get`]: Get the chat figures of a day (获取企业聊天数据).
@@ -1225,6 +1273,10 @@ impl rt::Endpoint for StatisticsChatSummaryGetRequest {
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.request)?;
+        Ok(())
     }
 }
 impl<'c> crate::Call<'c, StatisticsChatSummaryGetRequest> {}
@@ -1265,6 +1317,10 @@ impl rt::Endpoint for StatisticsDeptChatSummaryListRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.request)?;
+        Ok(())
+    }
 }
 impl<'c> crate::Call<'c, StatisticsDeptChatSummaryListRequest> {}
 /// Request of [`StatisticsApi::microapp_detail_list`]: List the app visits of a day (获取企业应用访问情况).
@@ -1304,6 +1360,10 @@ impl rt::Endpoint for StatisticsMicroappDetailListRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.request)?;
+        Ok(())
+    }
 }
 impl<'c> crate::Call<'c, StatisticsMicroappDetailListRequest> {}
 /// Request of [`StatisticsApi::dau_summary_get`]: Get the active-user figures of a day (统计企业活跃用户).
@@ -1342,6 +1402,10 @@ impl rt::Endpoint for StatisticsDauSummaryGetRequest {
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.request)?;
+        Ok(())
     }
 }
 impl<'c> crate::Call<'c, StatisticsDauSummaryGetRequest> {}
@@ -1383,6 +1447,10 @@ impl rt::Endpoint for StatisticsDeptDauListRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.request)?;
+        Ok(())
+    }
 }
 impl<'c> crate::Call<'c, StatisticsDeptDauListRequest> {}
 /// Request of [`StatisticsApi::inactivated_user_list`]: List the users who have not activated DingTalk (查询企业通讯录未激活用户列表).
@@ -1421,6 +1489,10 @@ impl rt::Endpoint for StatisticsInactivatedUserListRequest {
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.request)?;
+        Ok(())
     }
 }
 impl<'c> crate::Call<'c, StatisticsInactivatedUserListRequest> {}
@@ -1465,6 +1537,10 @@ impl rt::Endpoint for StatisticsDingGetRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.ding_usage_summary_request)?;
+        Ok(())
+    }
 }
 impl<'c> crate::Call<'c, StatisticsDingGetRequest> {}
 /// Request of [`StatisticsApi::dept_ding_list`]: List the DING figures of each department for a day (获取企业DING使用数据 · 部门维度).
@@ -1503,6 +1579,10 @@ impl rt::Endpoint for StatisticsDeptDingListRequest {
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.request)?;
+        Ok(())
     }
 }
 impl<'c> crate::Call<'c, StatisticsDeptDingListRequest> {}
@@ -1585,6 +1665,10 @@ impl rt::Endpoint for StatisticsAnnualReportGetRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.r#type)?;
+        Ok(())
+    }
 }
 impl<'c> crate::Call<'c, StatisticsAnnualReportGetRequest> {
     /// Sets `user_id`: The user's userid; needed when `type` is 3 (user).
@@ -1646,6 +1730,7 @@ impl rt::Wire for StatisticsReportUserType {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+impl rt::Validate for StatisticsReportUserType {}
 impl rt::Scalar for StatisticsReportUserType {
     fn to_text(&self) -> std::borrow::Cow<'_, str> {
         self.value().to_string().into()
@@ -1669,6 +1754,11 @@ impl StatisticsDayRequest {
     #[allow(clippy::new_without_default)]
     pub fn new(data_id: impl Into<String>) -> Self {
         Self { data_id: data_id.into() }
+    }
+}
+impl rt::Validate for StatisticsDayRequest {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsDayRequest {
@@ -1705,6 +1795,11 @@ impl StatisticsPageRequest {
             cursor,
             size,
         }
+    }
+}
+impl rt::Validate for StatisticsPageRequest {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsPageRequest {
@@ -1775,6 +1870,11 @@ impl StatisticsDeptDauRequest {
         self
     }
 }
+impl rt::Validate for StatisticsDeptDauRequest {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for StatisticsDeptDauRequest {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1823,6 +1923,11 @@ impl StatisticsLiveViewerRequest {
             cursor,
             size,
         }
+    }
+}
+impl rt::Validate for StatisticsLiveViewerRequest {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsLiveViewerRequest {
@@ -1880,6 +1985,7 @@ impl rt::Wire for StatisticsAnnualReportType {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+impl rt::Validate for StatisticsAnnualReportType {}
 impl rt::Scalar for StatisticsAnnualReportType {
     fn to_text(&self) -> std::borrow::Cow<'_, str> {
         self.value().to_string().into()
@@ -2172,6 +2278,11 @@ impl StatisticsLiveDetail {
         self
     }
 }
+impl rt::Validate for StatisticsLiveDetail {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for StatisticsLiveDetail {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -2273,6 +2384,11 @@ impl StatisticsLiveViewer {
         self
     }
 }
+impl rt::Validate for StatisticsLiveViewer {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for StatisticsLiveViewer {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -2369,6 +2485,11 @@ impl StatisticsDeptLive {
     pub fn live_time_length(mut self, live_time_length: impl Into<String>) -> Self {
         self.live_time_length = Some(live_time_length.into());
         self
+    }
+}
+impl rt::Validate for StatisticsDeptLive {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsDeptLive {
@@ -2483,6 +2604,11 @@ impl StatisticsDeptConference {
     pub fn start_avg_len_min(mut self, start_avg_len_min: impl Into<String>) -> Self {
         self.start_avg_len_min = Some(start_avg_len_min.into());
         self
+    }
+}
+impl rt::Validate for StatisticsDeptConference {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsDeptConference {
@@ -2661,6 +2787,11 @@ impl StatisticsConferenceDetail {
     pub fn dept_name(mut self, dept_name: impl Into<String>) -> Self {
         self.dept_name = Some(dept_name.into());
         self
+    }
+}
+impl rt::Validate for StatisticsConferenceDetail {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsConferenceDetail {
@@ -2853,6 +2984,11 @@ impl StatisticsDeptChat {
         self
     }
 }
+impl rt::Validate for StatisticsDeptChat {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for StatisticsDeptChat {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -2908,6 +3044,7 @@ impl rt::Wire for StatisticsMicroappType {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+impl rt::Validate for StatisticsMicroappType {}
 impl rt::Scalar for StatisticsMicroappType {
     fn to_text(&self) -> std::borrow::Cow<'_, str> {
         self.value().to_string().into()
@@ -2975,6 +3112,12 @@ impl StatisticsMicroappUsage {
     pub fn micro_app_user_count(mut self, micro_app_user_count: i64) -> Self {
         self.micro_app_user_count = Some(micro_app_user_count);
         self
+    }
+}
+impl rt::Validate for StatisticsMicroappUsage {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.micro_app_type)?;
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsMicroappUsage {
@@ -3091,6 +3234,11 @@ impl StatisticsDeptDau {
         self
     }
 }
+impl rt::Validate for StatisticsDeptDau {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for StatisticsDeptDau {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3187,6 +3335,11 @@ impl StatisticsInactivatedUser {
     pub fn dept_name(mut self, dept_name: impl Into<String>) -> Self {
         self.dept_name = Some(dept_name.into());
         self
+    }
+}
+impl rt::Validate for StatisticsInactivatedUser {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsInactivatedUser {
@@ -3415,6 +3568,11 @@ impl StatisticsDeptDing {
         self
     }
 }
+impl rt::Validate for StatisticsDeptDing {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for StatisticsDeptDing {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3435,6 +3593,11 @@ impl StatisticsRecordResponse {
     #[allow(clippy::new_without_default)]
     pub fn new(id: impl Into<String>) -> Self {
         Self { id: id.into() }
+    }
+}
+impl rt::Validate for StatisticsRecordResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsRecordResponse {
@@ -3519,6 +3682,11 @@ impl StatisticsReportStatisticsResponse {
         self
     }
 }
+impl rt::Validate for StatisticsReportStatisticsResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for StatisticsReportStatisticsResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3583,6 +3751,11 @@ impl StatisticsReportStatisticsListByTypeResponse {
     pub fn next_cursor(mut self, next_cursor: i64) -> Self {
         self.next_cursor = Some(next_cursor);
         self
+    }
+}
+impl rt::Validate for StatisticsReportStatisticsListByTypeResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsReportStatisticsListByTypeResponse {
@@ -3715,6 +3888,11 @@ impl StatisticsVideoliveGetResponse {
         self
     }
 }
+impl rt::Validate for StatisticsVideoliveGetResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for StatisticsVideoliveGetResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3779,6 +3957,12 @@ impl StatisticsDeptVideoliveListResponse {
     pub fn next_cursor(mut self, next_cursor: i64) -> Self {
         self.next_cursor = Some(next_cursor);
         self
+    }
+}
+impl rt::Validate for StatisticsDeptVideoliveListResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.data)?;
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsDeptVideoliveListResponse {
@@ -3847,6 +4031,12 @@ impl StatisticsVideoliveDetailListResponse {
         self
     }
 }
+impl rt::Validate for StatisticsVideoliveDetailListResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.data)?;
+        Ok(())
+    }
+}
 impl rt::Wire for StatisticsVideoliveDetailListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3911,6 +4101,12 @@ impl StatisticsVideoliveViewerListResponse {
     pub fn next_cursor(mut self, next_cursor: i64) -> Self {
         self.next_cursor = Some(next_cursor);
         self
+    }
+}
+impl rt::Validate for StatisticsVideoliveViewerListResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.data)?;
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsVideoliveViewerListResponse {
@@ -4103,6 +4299,11 @@ impl StatisticsVideoconfGetResponse {
         self
     }
 }
+impl rt::Validate for StatisticsVideoconfGetResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for StatisticsVideoconfGetResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4169,6 +4370,12 @@ impl StatisticsDeptVideoconfListResponse {
         self
     }
 }
+impl rt::Validate for StatisticsDeptVideoconfListResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.data)?;
+        Ok(())
+    }
+}
 impl rt::Wire for StatisticsDeptVideoconfListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4233,6 +4440,12 @@ impl StatisticsVideoconfDetailListResponse {
     pub fn next_cursor(mut self, next_cursor: i64) -> Self {
         self.next_cursor = Some(next_cursor);
         self
+    }
+}
+impl rt::Validate for StatisticsVideoconfDetailListResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.data)?;
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsVideoconfDetailListResponse {
@@ -4317,6 +4530,11 @@ impl StatisticsTelconfGetResponse {
         self
     }
 }
+impl rt::Validate for StatisticsTelconfGetResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for StatisticsTelconfGetResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4381,6 +4599,12 @@ impl StatisticsDeptTelconfListResponse {
     pub fn next_cursor(mut self, next_cursor: i64) -> Self {
         self.next_cursor = Some(next_cursor);
         self
+    }
+}
+impl rt::Validate for StatisticsDeptTelconfListResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.data)?;
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsDeptTelconfListResponse {
@@ -4449,6 +4673,12 @@ impl StatisticsTelconfDetailListResponse {
         self
     }
 }
+impl rt::Validate for StatisticsTelconfDetailListResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.data)?;
+        Ok(())
+    }
+}
 impl rt::Wire for StatisticsTelconfDetailListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4497,6 +4727,11 @@ impl StatisticsGroupGetResponse {
     pub fn dept_group_cnt(mut self, dept_group_cnt: i64) -> Self {
         self.dept_group_cnt = Some(dept_group_cnt);
         self
+    }
+}
+impl rt::Validate for StatisticsGroupGetResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsGroupGetResponse {
@@ -4696,6 +4931,11 @@ impl StatisticsChatSummaryGetResponse {
         self
     }
 }
+impl rt::Validate for StatisticsChatSummaryGetResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for StatisticsChatSummaryGetResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4762,6 +5002,12 @@ impl StatisticsDeptChatSummaryListResponse {
         self
     }
 }
+impl rt::Validate for StatisticsDeptChatSummaryListResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.data)?;
+        Ok(())
+    }
+}
 impl rt::Wire for StatisticsDeptChatSummaryListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4826,6 +5072,12 @@ impl StatisticsMicroappDetailListResponse {
     pub fn next_cursor(mut self, next_cursor: i64) -> Self {
         self.next_cursor = Some(next_cursor);
         self
+    }
+}
+impl rt::Validate for StatisticsMicroappDetailListResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.data)?;
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsMicroappDetailListResponse {
@@ -4942,6 +5194,11 @@ impl StatisticsDauSummaryGetResponse {
         self
     }
 }
+impl rt::Validate for StatisticsDauSummaryGetResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for StatisticsDauSummaryGetResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5008,6 +5265,12 @@ impl StatisticsDeptDauListResponse {
         self
     }
 }
+impl rt::Validate for StatisticsDeptDauListResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.data)?;
+        Ok(())
+    }
+}
 impl rt::Wire for StatisticsDeptDauListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5072,6 +5335,12 @@ impl StatisticsInactivatedUserListResponse {
     pub fn next_cursor(mut self, next_cursor: i64) -> Self {
         self.next_cursor = Some(next_cursor);
         self
+    }
+}
+impl rt::Validate for StatisticsInactivatedUserListResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.data)?;
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsInactivatedUserListResponse {
@@ -5252,6 +5521,11 @@ impl StatisticsDingGetResponse {
         self
     }
 }
+impl rt::Validate for StatisticsDingGetResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for StatisticsDingGetResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5316,6 +5590,12 @@ impl StatisticsDeptDingListResponse {
     pub fn next_cursor(mut self, next_cursor: i64) -> Self {
         self.next_cursor = Some(next_cursor);
         self
+    }
+}
+impl rt::Validate for StatisticsDeptDingListResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.data)?;
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsDeptDingListResponse {
@@ -6083,6 +6363,11 @@ impl StatisticsAnnualReportGetResponse {
     ) -> Self {
         self.live_join_succ_time_len_1y = Some(live_join_succ_time_len_1y.into());
         self
+    }
+}
+impl rt::Validate for StatisticsAnnualReportGetResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for StatisticsAnnualReportGetResponse {

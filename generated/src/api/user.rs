@@ -1494,6 +1494,10 @@ impl rt::Endpoint for UserLegacySimpleListRequest {
         }
         let _ = q;
     }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.order)?;
+        Ok(())
+    }
 }
 impl<'c> crate::Call<'c, UserLegacySimpleListRequest> {
     /// Sets `lang`: `zh_CN` (default) or `en_US`.
@@ -1637,6 +1641,10 @@ impl rt::Endpoint for UserLegacyListByPageRequest {
         }
         let _ = q;
     }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.order)?;
+        Ok(())
+    }
 }
 impl<'c> crate::Call<'c, UserLegacyListByPageRequest> {
     /// Sets `order`: Sort order; default `custom`.
@@ -1732,6 +1740,10 @@ impl rt::Endpoint for UserLegacyListRequest {
             q.push("lang", v);
         }
         let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.order)?;
+        Ok(())
     }
 }
 impl<'c> crate::Call<'c, UserLegacyListRequest> {
@@ -2313,14 +2325,17 @@ impl rt::Endpoint for UserCreateRequest {
             let v = &self.dept_order_list;
             rt::check_max_len("dept_order_list", v.len(), 100u64)?;
         }
+        rt::Validate::validate(&self.dept_order_list)?;
         {
             let v = &self.dept_title_list;
             rt::check_max_len("dept_title_list", v.len(), 100u64)?;
         }
+        rt::Validate::validate(&self.dept_title_list)?;
         {
             let v = &self.dept_position_list;
             rt::check_max_len("dept_position_list", v.len(), 999u64)?;
         }
+        rt::Validate::validate(&self.dept_position_list)?;
         if let Some(v) = &self.telephone {
             rt::check_max_len(
                 "telephone",
@@ -3049,14 +3064,17 @@ impl rt::Endpoint for UserUpdateRequest {
             let v = &self.dept_order_list;
             rt::check_max_len("dept_order_list", v.len(), 100u64)?;
         }
+        rt::Validate::validate(&self.dept_order_list)?;
         {
             let v = &self.dept_title_list;
             rt::check_max_len("dept_title_list", v.len(), 100u64)?;
         }
+        rt::Validate::validate(&self.dept_title_list)?;
         {
             let v = &self.dept_position_list;
             rt::check_max_len("dept_position_list", v.len(), 999u64)?;
         }
+        rt::Validate::validate(&self.dept_position_list)?;
         {
             let v = &self.extension;
             rt::check_max_len("extension", rt::json_text(v).chars().count(), 2000u64)?;
@@ -3402,6 +3420,10 @@ impl rt::Endpoint for UserListRequest {
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.order_field)?;
+        Ok(())
+    }
 }
 impl<'c> crate::Call<'c, UserListRequest> {
     /// Sets `order_field`: Sort order; default `custom`.
@@ -3555,6 +3577,10 @@ impl rt::Endpoint for UserListSimpleRequest {
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.order_field)?;
+        Ok(())
     }
 }
 impl<'c> crate::Call<'c, UserListSimpleRequest> {
@@ -4125,6 +4151,7 @@ impl rt::Wire for OrderField {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+impl rt::Validate for OrderField {}
 impl rt::Scalar for OrderField {
     fn to_text(&self) -> std::borrow::Cow<'_, str> {
         self.as_str().into()
@@ -4187,6 +4214,7 @@ impl rt::Wire for SysLevel {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+impl rt::Validate for SysLevel {}
 impl rt::Scalar for SysLevel {
     fn to_text(&self) -> std::borrow::Cow<'_, str> {
         self.value().to_string().into()
@@ -4241,6 +4269,7 @@ impl rt::Wire for ContactType {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+impl rt::Validate for ContactType {}
 impl rt::Scalar for ContactType {
     fn to_text(&self) -> std::borrow::Cow<'_, str> {
         self.value().to_string().into()
@@ -4316,6 +4345,7 @@ impl rt::Wire for RoleType {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+impl rt::Validate for RoleType {}
 impl rt::Scalar for RoleType {
     fn to_text(&self) -> std::borrow::Cow<'_, str> {
         self.value().to_string().into()
@@ -4346,6 +4376,11 @@ impl UserDeptOrder {
         Self { dept_id, order }
     }
 }
+impl rt::Validate for UserDeptOrder {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for UserDeptOrder {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4374,6 +4409,11 @@ impl UserDeptTitle {
             dept_id,
             title: title.into(),
         }
+    }
+}
+impl rt::Validate for UserDeptTitle {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for UserDeptTitle {
@@ -4448,6 +4488,11 @@ impl UserDeptPosition {
         self
     }
 }
+impl rt::Validate for UserDeptPosition {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for UserDeptPosition {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4473,6 +4518,11 @@ impl UserLeaderInDept {
     #[allow(clippy::new_without_default)]
     pub fn new(dept_id: i64, leader: bool) -> Self {
         Self { dept_id, leader }
+    }
+}
+impl rt::Validate for UserLeaderInDept {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for UserLeaderInDept {
@@ -4531,6 +4581,11 @@ impl UserRole {
         self
     }
 }
+impl rt::Validate for UserRole {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for UserRole {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4579,6 +4634,11 @@ impl UserUnionEmpMap {
     pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
         self.corp_id = Some(corp_id.into());
         self
+    }
+}
+impl rt::Validate for UserUnionEmpMap {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for UserUnionEmpMap {
@@ -4650,6 +4710,12 @@ impl UserUnionEmpExt {
         self
     }
 }
+impl rt::Validate for UserUnionEmpExt {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.union_emp_map_list)?;
+        Ok(())
+    }
+}
 impl rt::Wire for UserUnionEmpExt {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4688,6 +4754,11 @@ impl UserCreateResult {
     pub fn union_id(mut self, union_id: impl Into<String>) -> Self {
         self.union_id = Some(union_id.into());
         self
+    }
+}
+impl rt::Validate for UserCreateResult {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for UserCreateResult {
@@ -5238,6 +5309,16 @@ impl UserDetail {
         self
     }
 }
+impl rt::Validate for UserDetail {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.dept_order_list)?;
+        rt::Validate::validate(&self.leader_in_dept)?;
+        rt::Validate::validate(&self.role_list)?;
+        rt::Validate::validate(&self.dept_position_list)?;
+        rt::Validate::validate(&self.union_emp_ext)?;
+        Ok(())
+    }
+}
 impl rt::Wire for UserDetail {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5654,6 +5735,11 @@ impl UserListItem {
         self
     }
 }
+impl rt::Validate for UserListItem {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for UserListItem {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5710,6 +5796,12 @@ impl UserListPage {
         self
     }
 }
+impl rt::Validate for UserListPage {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.list)?;
+        Ok(())
+    }
+}
 impl rt::Wire for UserListPage {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5748,6 +5840,11 @@ impl UserSimple {
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
+    }
+}
+impl rt::Validate for UserSimple {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for UserSimple {
@@ -5806,6 +5903,12 @@ impl UserSimplePage {
         self
     }
 }
+impl rt::Validate for UserSimplePage {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.list)?;
+        Ok(())
+    }
+}
 impl rt::Wire for UserSimplePage {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5838,6 +5941,11 @@ impl UserIdList {
     pub fn userid_list(mut self, userid_list: Vec<String>) -> Self {
         self.userid_list = userid_list;
         self
+    }
+}
+impl rt::Validate for UserIdList {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for UserIdList {
@@ -5896,6 +6004,12 @@ impl UserAdmin {
         self
     }
 }
+impl rt::Validate for UserAdmin {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.sys_level)?;
+        Ok(())
+    }
+}
 impl rt::Wire for UserAdmin {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5934,6 +6048,11 @@ impl UserInactivePage {
     pub fn list(mut self, list: Vec<String>) -> Self {
         self.list = list;
         self
+    }
+}
+impl rt::Validate for UserInactivePage {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for UserInactivePage {
@@ -6056,6 +6175,12 @@ impl UserLoginInfo {
         self
     }
 }
+impl rt::Validate for UserLoginInfo {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.sys_level)?;
+        Ok(())
+    }
+}
 impl rt::Wire for UserLoginInfo {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -6109,6 +6234,11 @@ impl UserByMobile {
         self
     }
 }
+impl rt::Validate for UserByMobile {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for UserByMobile {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -6149,6 +6279,12 @@ impl UserByUnionid {
         self
     }
 }
+impl rt::Validate for UserByUnionid {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.contact_type)?;
+        Ok(())
+    }
+}
 impl rt::Wire for UserByUnionid {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -6169,6 +6305,11 @@ impl UserCount {
     #[allow(clippy::new_without_default)]
     pub fn new(count: i64) -> Self {
         Self { count }
+    }
+}
+impl rt::Validate for UserCount {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for UserCount {
@@ -6241,6 +6382,12 @@ impl UserLegacyRole {
     pub fn r#type(mut self, r#type: RoleType) -> Self {
         self.r#type = Some(r#type);
         self
+    }
+}
+impl rt::Validate for UserLegacyRole {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.r#type)?;
+        Ok(())
     }
 }
 impl rt::Wire for UserLegacyRole {
@@ -6857,6 +7004,12 @@ impl UserLegacyDetail {
         self
     }
 }
+impl rt::Validate for UserLegacyDetail {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.roles)?;
+        Ok(())
+    }
+}
 impl rt::Wire for UserLegacyDetail {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -7219,6 +7372,11 @@ impl UserLegacyListItem {
         self
     }
 }
+impl rt::Validate for UserLegacyListItem {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for UserLegacyListItem {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -7257,6 +7415,11 @@ impl UserLegacyCreateResponse {
     pub fn union_id(mut self, union_id: impl Into<String>) -> Self {
         self.union_id = Some(union_id.into());
         self
+    }
+}
+impl rt::Validate for UserLegacyCreateResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for UserLegacyCreateResponse {
@@ -7309,6 +7472,12 @@ impl UserLegacySimpleListResponse {
         self
     }
 }
+impl rt::Validate for UserLegacySimpleListResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.userlist)?;
+        Ok(())
+    }
+}
 impl rt::Wire for UserLegacySimpleListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -7341,6 +7510,11 @@ impl UserLegacyDeptMemberIdsResponse {
     pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
         self.user_ids = user_ids;
         self
+    }
+}
+impl rt::Validate for UserLegacyDeptMemberIdsResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for UserLegacyDeptMemberIdsResponse {
@@ -7393,6 +7567,12 @@ impl UserLegacyListByPageResponse {
         self
     }
 }
+impl rt::Validate for UserLegacyListByPageResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.userlist)?;
+        Ok(())
+    }
+}
 impl rt::Wire for UserLegacyListByPageResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -7443,6 +7623,12 @@ impl UserLegacyListResponse {
         self
     }
 }
+impl rt::Validate for UserLegacyListResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.userlist)?;
+        Ok(())
+    }
+}
 impl rt::Wire for UserLegacyListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -7478,6 +7664,12 @@ impl UserLegacyGetAdminsResponse {
         self
     }
 }
+impl rt::Validate for UserLegacyGetAdminsResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.admin_list)?;
+        Ok(())
+    }
+}
 impl rt::Wire for UserLegacyGetAdminsResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -7510,6 +7702,11 @@ impl UserGetAdminScopeResponse {
     pub fn dept_ids(mut self, dept_ids: Vec<i64>) -> Self {
         self.dept_ids = dept_ids;
         self
+    }
+}
+impl rt::Validate for UserGetAdminScopeResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for UserGetAdminScopeResponse {
@@ -7600,6 +7797,11 @@ impl UserLegacyGetUserInfoResponse {
         self
     }
 }
+impl rt::Validate for UserLegacyGetUserInfoResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
 impl rt::Wire for UserLegacyGetUserInfoResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -7620,6 +7822,11 @@ impl UserLegacyGetByMobileResponse {
     #[allow(clippy::new_without_default)]
     pub fn new(userid: impl Into<String>) -> Self {
         Self { userid: userid.into() }
+    }
+}
+impl rt::Validate for UserLegacyGetByMobileResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for UserLegacyGetByMobileResponse {
@@ -7662,6 +7869,12 @@ impl UserLegacyGetUseridByUnionidResponse {
         self
     }
 }
+impl rt::Validate for UserLegacyGetUseridByUnionidResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.contact_type)?;
+        Ok(())
+    }
+}
 impl rt::Wire for UserLegacyGetUseridByUnionidResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -7682,6 +7895,11 @@ impl UserLegacyOrgUserCountResponse {
     #[allow(clippy::new_without_default)]
     pub fn new(count: i64) -> Self {
         Self { count }
+    }
+}
+impl rt::Validate for UserLegacyOrgUserCountResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
     }
 }
 impl rt::Wire for UserLegacyOrgUserCountResponse {

@@ -21,8 +21,13 @@
 //! blocks; signature = lowercase SHA-1 hex of the sorted, concatenated `token`, `timestamp`, `nonce`, `encrypt`.
 
 mod crypto;
+mod push;
+#[cfg(feature = "receiver")]
+pub mod receiver;
 #[cfg(test)]
 mod tests;
+
+pub use push::{parse_event, PushError, PushQuery};
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -370,6 +370,9 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 use serde::de::Error as _;
                 let value = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
+                if !value.is_object() {
+                    return Err(D::Error::custom(concat!("expected a JSON object tagged by `", #tag_key, "`")));
+                }
                 let tag = value.get(#tag_key).and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
                 let tag = tag.as_str();
                 match tag {

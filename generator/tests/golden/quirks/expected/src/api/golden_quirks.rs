@@ -398,6 +398,13 @@ impl<'de> serde::Deserialize<'de> for Body {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
         let value = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
+        if !value.is_object() {
+            return Err(
+                D::Error::custom(
+                    concat!("expected a JSON object tagged by `", "msgtype", "`"),
+                ),
+            );
+        }
         let tag = value
             .get("msgtype")
             .and_then(serde_json::Value::as_str)
@@ -553,6 +560,13 @@ impl<'de> serde::Deserialize<'de> for Notice {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
         let value = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
+        if !value.is_object() {
+            return Err(
+                D::Error::custom(
+                    concat!("expected a JSON object tagged by `", "EventType", "`"),
+                ),
+            );
+        }
         let tag = value
             .get("EventType")
             .and_then(serde_json::Value::as_str)
