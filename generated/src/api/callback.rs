@@ -1088,175 +1088,146 @@ impl<'de> serde::Deserialize<'de> for Event {
         let tag = tag.as_str();
         match tag {
             "user_add_org" => {
-                let value = value;
                 <EventUserChange as rt::Wire>::wire(value)
                     .map(Self::UserAddOrg)
                     .map_err(D::Error::custom)
             }
             "user_modify_org" => {
-                let value = value;
                 <EventUserChange as rt::Wire>::wire(value)
                     .map(Self::UserModifyOrg)
                     .map_err(D::Error::custom)
             }
             "user_leave_org" => {
-                let value = value;
                 <EventUserChange as rt::Wire>::wire(value)
                     .map(Self::UserLeaveOrg)
                     .map_err(D::Error::custom)
             }
             "user_active_org" => {
-                let value = value;
                 <EventUserChange as rt::Wire>::wire(value)
                     .map(Self::UserActiveOrg)
                     .map_err(D::Error::custom)
             }
             "org_admin_add" => {
-                let value = value;
                 <EventAdminChange as rt::Wire>::wire(value)
                     .map(Self::OrgAdminAdd)
                     .map_err(D::Error::custom)
             }
             "org_admin_remove" => {
-                let value = value;
                 <EventAdminChange as rt::Wire>::wire(value)
                     .map(Self::OrgAdminRemove)
                     .map_err(D::Error::custom)
             }
             "org_dept_create" => {
-                let value = value;
                 <EventDeptChange as rt::Wire>::wire(value)
                     .map(Self::OrgDeptCreate)
                     .map_err(D::Error::custom)
             }
             "org_dept_modify" => {
-                let value = value;
                 <EventDeptChange as rt::Wire>::wire(value)
                     .map(Self::OrgDeptModify)
                     .map_err(D::Error::custom)
             }
             "org_dept_remove" => {
-                let value = value;
                 <EventDeptChange as rt::Wire>::wire(value)
                     .map(Self::OrgDeptRemove)
                     .map_err(D::Error::custom)
             }
             "org_change" => {
-                let value = value;
                 <EventOrgChange as rt::Wire>::wire(value)
                     .map(Self::OrgChange)
                     .map_err(D::Error::custom)
             }
             "label_user_change" => {
-                let value = value;
                 <EventLabelUserChange as rt::Wire>::wire(value)
                     .map(Self::LabelUserChange)
                     .map_err(D::Error::custom)
             }
             "label_conf_add" => {
-                let value = value;
                 <EventLabelConf as rt::Wire>::wire(value)
                     .map(Self::LabelConfAdd)
                     .map_err(D::Error::custom)
             }
             "label_conf_del" => {
-                let value = value;
                 <EventLabelConf as rt::Wire>::wire(value)
                     .map(Self::LabelConfDel)
                     .map_err(D::Error::custom)
             }
             "label_conf_modify" => {
-                let value = value;
                 <EventLabelConf as rt::Wire>::wire(value)
                     .map(Self::LabelConfModify)
                     .map_err(D::Error::custom)
             }
             "chat_add_member" => {
-                let value = value;
                 <EventChatMember as rt::Wire>::wire(value)
                     .map(Self::ChatAddMember)
                     .map_err(D::Error::custom)
             }
             "chat_remove_member" => {
-                let value = value;
                 <EventChatMember as rt::Wire>::wire(value)
                     .map(Self::ChatRemoveMember)
                     .map_err(D::Error::custom)
             }
             "chat_quit" => {
-                let value = value;
                 <EventChatAction as rt::Wire>::wire(value)
                     .map(Self::ChatQuit)
                     .map_err(D::Error::custom)
             }
             "chat_disband" => {
-                let value = value;
                 <EventChatAction as rt::Wire>::wire(value)
                     .map(Self::ChatDisband)
                     .map_err(D::Error::custom)
             }
             "chat_update_owner" => {
-                let value = value;
                 <EventChatOwner as rt::Wire>::wire(value)
                     .map(Self::ChatUpdateOwner)
                     .map_err(D::Error::custom)
             }
             "chat_update_title" => {
-                let value = value;
                 <EventChatTitle as rt::Wire>::wire(value)
                     .map(Self::ChatUpdateTitle)
                     .map_err(D::Error::custom)
             }
             "check_in" => {
-                let value = value;
                 <EventCheckIn as rt::Wire>::wire(value)
                     .map(Self::CheckIn)
                     .map_err(D::Error::custom)
             }
             "bpms_instance_change" => {
-                let value = value;
                 <EventApproval as rt::Wire>::wire(value)
                     .map(Self::BpmsInstanceChange)
                     .map_err(D::Error::custom)
             }
             "bpms_task_change" => {
-                let value = value;
                 <EventApproval as rt::Wire>::wire(value)
                     .map(Self::BpmsTaskChange)
                     .map_err(D::Error::custom)
             }
             "check_url" => {
-                let value = value;
                 <EventCheckUrl as rt::Wire>::wire(value)
                     .map(Self::CheckUrl)
                     .map_err(D::Error::custom)
             }
             "check_create_suite_url" => {
-                let value = value;
                 <EventSuiteUrlCheck as rt::Wire>::wire(value)
                     .map(Self::CheckCreateSuiteUrl)
                     .map_err(D::Error::custom)
             }
             "check_update_suite_url" => {
-                let value = value;
                 <EventSuiteUrlCheck as rt::Wire>::wire(value)
                     .map(Self::CheckUpdateSuiteUrl)
                     .map_err(D::Error::custom)
             }
             "suite_ticket" => {
-                let value = value;
                 <EventSuiteTicket as rt::Wire>::wire(value)
                     .map(Self::SuiteTicket)
                     .map_err(D::Error::custom)
             }
             "tmp_auth_code" => {
-                let value = value;
                 <EventTmpAuthCode as rt::Wire>::wire(value)
                     .map(Self::TmpAuthCode)
                     .map_err(D::Error::custom)
             }
             "suite_relieve" => {
-                let value = value;
                 <EventSuiteRelieve as rt::Wire>::wire(value)
                     .map(Self::SuiteRelieve)
                     .map_err(D::Error::custom)

@@ -7,7 +7,7 @@
 //! Internal (企业内部) apps only. Fields are camelCase with snake_case exceptions (`add_useridlist`,
 //! `chat_info`, `next_cursor`); the payload sits at the top level next to `errcode`, except
 //! `get` (under `chat_info`). POST bodies must be JSON (errcode 43009 otherwise). Message bodies
-//! for `send` are the [`Message`] union of the `message` area. Group-chat change events
+//! for `send` are the `Message` union of the `message` area. Group-chat change events
 //! (`chat_add_member` …) are callbacks. Reference: chat.md.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]

@@ -5,7 +5,7 @@
 //! legacy synchronous enterprise message (企业会话消息) and its read status, and work notifications
 //! (工作通知) sent in an app's name: asynchronous send, send progress, send result and recall.
 //!
-//! Every message body is a [`Message`]: `{"msgtype": "<type>", "<type>": {...}}`, one type per
+//! Every message body is a `Message`: `{"msgtype": "<type>", "<type>": {...}}`, one type per
 //! message (text, image, voice, file, link, oa, markdown, action_card). A whole message may be at
 //! most 2048 bytes (D); that byte limit is not checked client-side. Field limits marked "at most"
 //! are checked before sending; limits the reference gives only as a recommendation (建议) are left
@@ -62,7 +62,7 @@ impl<'c> MessageApi<'c> {
     ///
     /// Removed from the current docs; shapes come from P, public code and community posts only
     /// (best effort). The message is flat: `msgtype` plus the one content object named like it
-    /// (`text`, `image`, …), next to the recipients. The format cannot spread a [`Message`] into
+    /// (`text`, `image`, …), next to the recipients. The format cannot spread a `Message` into
     /// the body, so the content objects are separate optional params: set `msgtype` and the one
     /// that matches. At least one of `touser` / `toparty` is required. `agentid` is not marked in
     /// any source; it is required here, the safer choice.
@@ -255,7 +255,7 @@ impl<'c> crate::Call<'c, MessageSendToConversationRequest> {}
 ///
 /// Removed from the current docs; shapes come from P, public code and community posts only
 /// (best effort). The message is flat: `msgtype` plus the one content object named like it
-/// (`text`, `image`, …), next to the recipients. The format cannot spread a [`Message`] into
+/// (`text`, `image`, …), next to the recipients. The format cannot spread a `Message` into
 /// the body, so the content objects are separate optional params: set `msgtype` and the one
 /// that matches. At least one of `touser` / `toparty` is required. `agentid` is not marked in
 /// any source; it is required here, the safer choice.
@@ -1168,7 +1168,7 @@ impl rt::Wire for Message {
     }
 }
 /// The message type (消息类型), for the calls that carry `msgtype` next to a separate content
-/// object instead of a [`Message`] (`legacy_send`, `legacy_async_send`).
+/// object instead of a `Message` (`legacy_send`, `legacy_async_send`).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

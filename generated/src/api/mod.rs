@@ -3,21 +3,13 @@
 
 //! The API, one module per spec file. Each module holds the area's types, its request
 //! types and its handle (`client.<area>()`).
-/// Access tokens, admin-console SSO and the JSAPI ticket (身份验证 · 凭证).
 pub mod auth;
-/// Callback registration (通讯录及群会话变更事件回调): register, read, update and delete the URL that
 pub mod callback;
-/// Enterprise group chats (群会话 · 企业群), legacy API: create and update a group, read its
 pub mod chat;
-/// Departments of the organisation (通讯录 · 部门管理): create, update, delete, details, sub-departments
 pub mod department;
-/// Messages (消息): conversation messages sent by a user into a chat he picked (普通会话消息), the
 pub mod message;
-/// Micro-apps of the organisation (管理微应用): list all apps or those a user can see, read and set
 pub mod microapp;
-/// Statistics data (统计数据): the 2016 data-center record calls (`/data/*`), log (日志) read and
 pub mod statistics;
-/// Users of the organisation (通讯录 · 用户): create, update, delete and read users, list the
 pub mod user;
 #[cfg(feature = "conformance")]
 #[doc(hidden)]

@@ -17,8 +17,30 @@ use crate::naming::ident;
 /// The command that regenerates the crate, named in every header.
 pub const COMMAND: &str = "cargo run -p dingtalk-codegen";
 
+thread_local! {
+    /// Type name → its path (`crate::api::message::Message`), for links in spec docs while a
+    /// spec is being emitted.
+    static TYPE_PATHS: std::cell::RefCell<BTreeMap<String, (String, String)>> = const { std::cell::RefCell::new(BTreeMap::new()) };
+    /// The area whose module is being emitted: its own types need no path (rustdoc finds them).
+    static CURRENT_AREA: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
 /// Every generated file, keyed by its path relative to the output crate (`src/api/user.rs`).
 pub fn files(spec: &Spec) -> Result<BTreeMap<String, String>, String> {
+    let paths = spec
+        .types
+        .values()
+        .map(|t| {
+            (
+                t.name.clone(),
+                (
+                    t.area.clone(),
+                    format!("crate::api::{}::{}", t.area, t.name),
+                ),
+            )
+        })
+        .collect();
+    TYPE_PATHS.with(|p| *p.borrow_mut() = paths);
     let mut out = BTreeMap::new();
     let spec_dir = spec
         .areas
@@ -55,10 +77,11 @@ fn render(source: &str, tokens: TokenStream) -> Result<String, String> {
 }
 
 fn mod_rs(spec: &Spec) -> TokenStream {
+    // The module docs are the inner docs of each area file; an outer doc here would make
+    // rustdoc resolve their links from this module instead.
     let mods = spec.areas.iter().map(|a| {
         let name = ident(&a.name);
-        let doc = docs(&first_line(&a.doc));
-        quote! { #doc pub mod #name; }
+        quote! { pub mod #name; }
     });
     quote! {
         //! The API, one module per spec file. Each module holds the area's types, its request
@@ -71,6 +94,13 @@ fn mod_rs(spec: &Spec) -> TokenStream {
 }
 
 fn area_file(spec: &Spec, area: &Area) -> TokenStream {
+    CURRENT_AREA.with(|c| *c.borrow_mut() = area.name.clone());
+    let tokens = area_tokens(spec, area);
+    CURRENT_AREA.with(|c| c.borrow_mut().clear());
+    tokens
+}
+
+fn area_tokens(spec: &Spec, area: &Area) -> TokenStream {
     let doc = inner_docs(&area.doc);
     let types = area
         .types
@@ -93,9 +123,37 @@ pub(crate) fn doc_text(s: &str) -> String {
     s.trim().to_string()
 }
 
+/// Turns ``[`Name`]`` in spec docs into a link to the type `Name`, wherever it is declared, so
+/// a spec author can link any spec type by name.
+fn link_types(line: &str) -> String {
+    TYPE_PATHS.with(|paths| {
+        let paths = paths.borrow();
+        let mut out = String::with_capacity(line.len());
+        let mut rest = line;
+        while let Some(start) = rest.find("[`") {
+            let Some(len) = rest[start + 2..].find("`]") else {
+                break;
+            };
+            let name = &rest[start + 2..start + 2 + len];
+            let end = start + 2 + len + 2;
+            out.push_str(&rest[..end]);
+            let linked = rest[end..].starts_with('(') || rest[end..].starts_with('[');
+            if let (false, Some((area, path))) = (linked, paths.get(name)) {
+                if CURRENT_AREA.with(|c| *c.borrow() != *area) {
+                    out.push_str(&format!("({path})"));
+                }
+            }
+            rest = &rest[end..];
+        }
+        out.push_str(rest);
+        out
+    })
+}
+
 /// One `#[doc]` attribute per line, so prettyplease prints `///` comments rather than a block.
 pub(crate) fn docs(text: &str) -> TokenStream {
     let lines = text.trim().lines().map(|l| {
+        let l = link_types(l);
         let l = format!(" {}", l.trim_end());
         quote!(#[doc = #l])
     });
@@ -105,14 +163,11 @@ pub(crate) fn docs(text: &str) -> TokenStream {
 /// Like [`docs`], for inner (`//!`) module docs.
 pub(crate) fn inner_docs(text: &str) -> TokenStream {
     let lines = text.trim().lines().map(|l| {
+        let l = link_types(l);
         let l = format!(" {}", l.trim_end());
         quote!(#![doc = #l])
     });
     quote!(#(#lines)*)
-}
-
-fn first_line(s: &str) -> String {
-    s.trim().lines().next().unwrap_or("").trim().to_string()
 }
 
 /// The Rust type of a value type, as seen from `area`'s module.

@@ -319,7 +319,7 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
                 map.insert(tag.to_string(), fields);
                 serde_json::Value::Object(map)
             },
-            quote! { value.get(tag).cloned().unwrap_or(serde_json::Value::Null) },
+            quote! { let value = value.get(tag).cloned().unwrap_or(serde_json::Value::Null); },
         )
     } else {
         (
@@ -331,7 +331,7 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
                 map.insert(#tag_key.to_string(), serde_json::Value::String(tag.to_string()));
                 serde_json::Value::Object(map)
             },
-            quote! { value },
+            quote! {},
         )
     };
     quote! {
@@ -377,7 +377,7 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
                 let tag = tag.as_str();
                 match tag {
                     #(#tags => {
-                        let value = #de_variant;
+                        #de_variant
                         <#tys as rt::Wire>::wire(value).map(Self::#vars).map_err(D::Error::custom)
                     })*
                     _ => Ok(Self::Unknown { tag: tag.to_string(), raw: value }),

@@ -3,7 +3,6 @@
 
 //! The API, one module per spec file. Each module holds the area's types, its request
 //! types and its handle (`client.<area>()`).
-/// A small area: a struct, two enums, a GET and a POST endpoint.
 pub mod golden_basic;
 #[cfg(feature = "conformance")]
 #[doc(hidden)]

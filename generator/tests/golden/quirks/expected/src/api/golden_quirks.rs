@@ -575,13 +575,11 @@ impl<'de> serde::Deserialize<'de> for Notice {
         let tag = tag.as_str();
         match tag {
             "user_add_org" => {
-                let value = value;
                 <UserNotice as rt::Wire>::wire(value)
                     .map(Self::UserAddOrg)
                     .map_err(D::Error::custom)
             }
             "user_leave_org" => {
-                let value = value;
                 <UserNotice as rt::Wire>::wire(value)
                     .map(Self::UserLeaveOrg)
                     .map_err(D::Error::custom)

@@ -3,7 +3,6 @@
 
 //! The API, one module per spec file. Each module holds the area's types, its request
 //! types and its handle (`client.<area>()`).
-/// Wire quirks: separated lists, JSON in strings, map text, nested arrays, secrets, aliases,
 pub mod golden_quirks;
 #[cfg(feature = "conformance")]
 #[doc(hidden)]
