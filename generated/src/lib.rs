@@ -95,6 +95,19 @@ mod goldens {
     }
 
     #[test]
+    fn ranges_are_checked_at_both_ends() {
+        use crate::runtime::request::{Endpoint, InvalidRequest};
+        use golden_basic::GoldenBasicGetRequest;
+        for ok in [1, 1000] {
+            assert_eq!(GoldenBasicGetRequest::new(ok).validate(), Ok(()));
+        }
+        for (bad, min, max) in [(0, Some(1.0), Some(1000.0)), (1001, Some(1.0), Some(1000.0))] {
+            let err = GoldenBasicGetRequest::new(bad).validate();
+            assert_eq!(err, Err(InvalidRequest::OutOfRange { field: "id", value: bad as f64, min, max }));
+        }
+    }
+
+    #[test]
     fn unknown_enum_values_are_kept() {
         let w: golden_basic::Widget = serde_json::from_str(r#"{"id": "7", "color": "ultraviolet"}"#).expect("decodes");
         assert_eq!(w.color, Some(golden_basic::Color::Unknown("ultraviolet".into())));

@@ -675,6 +675,20 @@ impl Checker {
                     format!("{label}: `sensitive: true` applies to `type: string` only"),
                 );
             }
+            if (raw.min.is_some() || raw.max.is_some()) && !matches!(ty, Ty::I64 | Ty::F64) {
+                self.diags.error(
+                    loc.clone(),
+                    format!("{label}: `min` and `max` apply to `i64` and `f64` only; remove them"),
+                );
+            }
+            if let (Some(min), Some(max)) = (raw.min, raw.max) {
+                if min > max {
+                    self.diags.error(
+                        loc.clone(),
+                        format!("{label}: `min: {min}` is larger than `max: {max}`"),
+                    );
+                }
+            }
             if raw.max_len.is_some()
                 && !matches!(ty, Ty::String | Ty::List(_))
                 && encoding != Some(Encoding::JsonText)
@@ -715,6 +729,8 @@ impl Checker {
                 sensitive: raw.sensitive,
                 aliases: raw.aliases,
                 max_len: raw.max_len,
+                min: raw.min,
+                max: raw.max,
                 loc,
             });
         }

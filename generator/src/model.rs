@@ -139,6 +139,10 @@ pub struct Field {
     pub aliases: Vec<String>,
     /// Most characters (strings) or items (lists) DingTalk accepts.
     pub max_len: Option<u64>,
+    /// Smallest value DingTalk accepts (numbers).
+    pub min: Option<i64>,
+    /// Largest value DingTalk accepts (numbers).
+    pub max: Option<i64>,
     /// Where it is declared.
     pub loc: Loc,
 }

@@ -75,6 +75,8 @@ pub struct RawField {
     #[serde(default)]
     pub aliases: Vec<String>,
     pub max_len: Option<u64>,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
 }
 
 /// An endpoint.

@@ -1,7 +1,7 @@
 //! The names generated code uses, in one place (`use crate::runtime::codegen as rt;`).
 
 pub use crate::runtime::request::{
-    check_max_len, encode_path_segment, Auth, Endpoint, EndpointMeta, InvalidRequest, Method,
-    Query, Validate,
+    check_max_len, check_range, encode_path_segment, Auth, Endpoint, EndpointMeta, InvalidRequest,
+    Method, Query, Validate,
 };
 pub use crate::runtime::wire::{join, json_text, Empty, Scalar, Wire};

@@ -89,9 +89,21 @@ impl Query {
 }
 
 /// A request that breaks a documented limit.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InvalidRequest {
+    /// A number lies outside the accepted range.
+    #[error("`{field}` is {value}; it must lie in {}..={}", min.map_or("".into(), |m| m.to_string()), max.map_or("".into(), |m| m.to_string()))]
+    OutOfRange {
+        /// Wire name of the param.
+        field: &'static str,
+        /// Its value.
+        value: f64,
+        /// The smallest accepted value.
+        min: Option<f64>,
+        /// The largest accepted value.
+        max: Option<f64>,
+    },
     /// A string or list is longer than DingTalk accepts.
     #[error("`{field}` has {len} characters or items; at most {max} are allowed")]
     TooLong {
@@ -128,6 +140,25 @@ impl<T: Validate> Validate for Vec<T> {
 impl<K, V: Validate> Validate for std::collections::BTreeMap<K, V> {
     fn validate(&self) -> Result<(), InvalidRequest> {
         self.values().try_for_each(Validate::validate)
+    }
+}
+
+/// Generated range check: fails when `value` lies outside `min..=max`.
+pub fn check_range(
+    field: &'static str,
+    value: f64,
+    min: Option<f64>,
+    max: Option<f64>,
+) -> Result<(), InvalidRequest> {
+    if min.is_some_and(|m| value < m) || max.is_some_and(|m| value > m) {
+        Err(InvalidRequest::OutOfRange {
+            field,
+            value,
+            min,
+            max,
+        })
+    } else {
+        Ok(())
     }
 }
 

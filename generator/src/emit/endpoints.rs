@@ -233,6 +233,19 @@ pub(super) fn limit_checks(f: &Field) -> Vec<TokenStream> {
             quote!({ let v = &self.#v; rt::check_max_len(#wire, #len, #max)?; })
         });
     }
+    if f.min.is_some() || f.max.is_some() {
+        let wire = &f.wire;
+        let bound = |b: Option<i64>| match b {
+            Some(b) => quote!(Some(#b as f64)),
+            None => quote!(None),
+        };
+        let (min, max) = (bound(f.min), bound(f.max));
+        out.push(if f.is_option() {
+            quote!(if let Some(v) = self.#v { rt::check_range(#wire, v as f64, #min, #max)?; })
+        } else {
+            quote!(rt::check_range(#wire, self.#v as f64, #min, #max)?;)
+        });
+    }
     if holds_named(&f.ty) {
         out.push(quote!(rt::Validate::validate(&self.#v)?;));
     }
