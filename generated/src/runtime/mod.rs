@@ -6,6 +6,7 @@
 //! - `token`: the token cache;
 //! - [`request`]: the `Endpoint` trait generated requests implement;
 //! - [`wire`]: decoding DingTalk's wire quirks;
+//! - [`sign`]: the JSAPI and HMAC request signatures;
 //! - [`error`], [`secret`]: errors and redacted secrets.
 
 pub mod call;
@@ -14,6 +15,7 @@ pub mod codegen;
 pub mod error;
 pub mod request;
 pub mod secret;
+pub mod sign;
 pub(crate) mod token;
 mod transport;
 pub mod wire;
