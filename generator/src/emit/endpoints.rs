@@ -236,14 +236,20 @@ pub(super) fn limit_checks(f: &Field) -> Vec<TokenStream> {
     if f.min.is_some() || f.max.is_some() {
         let wire = &f.wire;
         let bound = |b: Option<i64>| match b {
-            Some(b) => quote!(Some(#b as f64)),
+            Some(b) => {
+                let b = b as f64;
+                quote!(Some(#b))
+            }
             None => quote!(None),
         };
         let (min, max) = (bound(f.min), bound(f.max));
+        let as_f64 = |x: TokenStream| if f.ty == crate::model::Ty::F64 { x } else { quote!(#x as f64) };
         out.push(if f.is_option() {
-            quote!(if let Some(v) = self.#v { rt::check_range(#wire, v as f64, #min, #max)?; })
+            let value = as_f64(quote!(v));
+            quote!(if let Some(v) = self.#v { rt::check_range(#wire, #value, #min, #max)?; })
         } else {
-            quote!(rt::check_range(#wire, self.#v as f64, #min, #max)?;)
+            let value = as_f64(quote!(self.#v));
+            quote!(rt::check_range(#wire, #value, #min, #max)?;)
         });
     }
     if holds_named(&f.ty) {

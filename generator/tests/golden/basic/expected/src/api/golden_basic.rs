@@ -95,7 +95,7 @@ impl rt::Endpoint for GoldenBasicGetRequest {
         let _ = q;
     }
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::check_range("id", self.id as f64, Some(1i64 as f64), Some(1000i64 as f64))?;
+        rt::check_range("id", self.id as f64, Some(1f64), Some(1000f64))?;
         rt::Validate::validate(&self.level)?;
         Ok(())
     }
