@@ -34,9 +34,10 @@ pub mod api;
 pub mod callback;
 pub mod runtime;
 
+pub use api::ErrorCode;
 pub use runtime::call::Call;
 pub use runtime::client::{Client, ClientBuilder, Credentials, DEFAULT_BASE_URL};
-pub use runtime::error::{ApiError, Error};
+pub use runtime::error::{ApiError, Error, ErrorClass};
 pub use runtime::request::{Endpoint, InvalidRequest};
 pub use runtime::secret::SecretString;
 

@@ -153,6 +153,10 @@ struct Checker {
     types: BTreeMap<String, TypeDef>,
     /// Declared type names → (area, loc), filled in pass 1.
     declared: BTreeMap<String, (String, Loc)>,
+    /// The file that declares `errors:`.
+    errors_file: Option<String>,
+    /// Every errcode declared so far, with where.
+    error_codes: BTreeMap<i64, Loc>,
     /// Area name → file, to catch two files claiming one area.
     areas: BTreeMap<String, String>,
     /// Declared type names that are enums (`enum:` present), filled in pass 1.
@@ -342,13 +346,99 @@ impl Checker {
                 }
             }
         }
+        let errors = self.resolve_errors(p);
         Area {
             name: p.area.clone(),
             file: p.src.display.clone(),
             doc: p.raw.doc.clone().unwrap_or_default(),
             endpoints,
             types: type_names,
+            errors,
         }
+    }
+
+    fn resolve_errors(&mut self, p: &ParsedFile<'_>) -> Vec<ErrorCodeDef> {
+        let Some(rows) = &p.raw.errors else {
+            return Vec::new();
+        };
+        if let Some(other) = &self.errors_file {
+            self.diags.error(
+                self.loc(p, &["errors"]),
+                format!(
+                    "`errors:` is already declared in {other}; keep every errcode in that one file"
+                ),
+            );
+            return Vec::new();
+        }
+        self.errors_file = Some(p.src.display.clone());
+        let mut out: Vec<ErrorCodeDef> = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            let item = format!("#{i}");
+            let path = ["errors", item.as_str()];
+            let loc = self.loc(p, &path);
+            let Some(raw) = self.de::<RawErrorCode>(row, &p.src.display, &p.index, &path) else {
+                continue;
+            };
+            let Some((_, class)) = ERROR_CLASSES.iter().find(|(k, _)| *k == raw.class) else {
+                let known: Vec<&str> = ERROR_CLASSES.iter().map(|(k, _)| *k).collect();
+                self.diags.error(
+                    loc,
+                    format!(
+                        "errcode {}: unknown class `{}`; use one of {}",
+                        raw.code,
+                        raw.class,
+                        known.join(", ")
+                    ),
+                );
+                continue;
+            };
+            if !is_snake(&raw.name) {
+                self.diags.error(
+                    loc.clone(),
+                    format!(
+                        "errcode {}: name `{}` is not snake_case; write `{}`",
+                        raw.code,
+                        raw.name,
+                        snake(&raw.name)
+                    ),
+                );
+            }
+            let variant = camel(&raw.name);
+            if let Some(prev) = self.error_codes.get(&raw.code) {
+                self.diags.error(
+                    loc,
+                    format!(
+                        "errcode {} is already listed at {prev}; keep one row per code",
+                        raw.code
+                    ),
+                );
+                continue;
+            }
+            if out.iter().any(|e| e.variant == variant) || variant == "Unknown" {
+                self.diags.error(
+                    loc,
+                    format!(
+                        "errcode {}: the name `{}` is taken; choose another",
+                        raw.code, raw.name
+                    ),
+                );
+                continue;
+            }
+            if raw.doc.as_deref().is_none_or(|d| d.trim().is_empty()) {
+                self.diags.error(
+                    loc.clone(),
+                    format!("errcode {}: missing `doc:`; say what it means", raw.code),
+                );
+            }
+            self.error_codes.insert(raw.code, loc);
+            out.push(ErrorCodeDef {
+                code: raw.code,
+                variant,
+                class: class.to_string(),
+                doc: raw.doc.unwrap_or_default(),
+            });
+        }
+        out
     }
 
     fn resolve_type(&mut self, p: &ParsedFile<'_>, name: &str, value: &Value) -> Option<TypeDef> {

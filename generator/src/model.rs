@@ -27,7 +27,33 @@ pub struct Area {
     pub endpoints: Vec<Endpoint>,
     /// Names of the types emitted into this area's module, in spec order.
     pub types: Vec<String>,
+    /// DingTalk error codes declared in this file (`errors:`), in spec order.
+    pub errors: Vec<ErrorCodeDef>,
 }
+
+/// One DingTalk errcode.
+#[derive(Debug)]
+pub struct ErrorCodeDef {
+    /// The errcode.
+    pub code: i64,
+    /// UpperCamelCase variant name.
+    pub variant: String,
+    /// How callers and the runtime should react (the runtime's `ErrorClass` variant).
+    pub class: String,
+    /// What the code means.
+    pub doc: String,
+}
+
+/// The error classes the runtime knows (`ErrorClass` variants) and their spec spellings.
+pub const ERROR_CLASSES: [(&str, &str); 7] = [
+    ("token_invalid", "TokenInvalid"),
+    ("rate_limited", "RateLimited"),
+    ("busy", "Busy"),
+    ("permission", "Permission"),
+    ("invalid_argument", "InvalidArgument"),
+    ("not_found", "NotFound"),
+    ("other", "Other"),
+];
 
 impl Area {
     /// The UpperCamelCase form of the area name, used as a prefix of generated type names.

@@ -16,6 +16,18 @@ pub struct RawFile {
     pub types: Option<serde_yaml::Mapping>,
     #[serde(default)]
     pub endpoints: Option<serde_yaml::Mapping>,
+    #[serde(default)]
+    pub errors: Option<Vec<Value>>,
+}
+
+/// One row of an `errors:` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawErrorCode {
+    pub code: i64,
+    pub name: String,
+    pub class: String,
+    pub doc: Option<String>,
 }
 
 /// A named type: a struct (`fields`) or an enum (`enum` + `values`).

@@ -1109,3 +1109,51 @@ fn union_without_variants() {
         vec!["spec/x.yaml:4: union `Body`: needs `variants:`, a list of `{tag: ..., type: ..., doc: ...}`"]
     );
 }
+
+fn errors_spec(rows: &str) -> Vec<String> {
+    let text = format!("version: 1\ndoc: Errors.\nerrors:\n{rows}");
+    let files = [dingtalk_codegen::check::SourceFile {
+        display: "spec/errors.yaml".into(),
+        stem: "errors".into(),
+        text,
+    }];
+    match dingtalk_codegen::check::check(&files) {
+        Ok(_) => Vec::new(),
+        Err(d) => d.iter().map(|d| d.to_string()).collect(),
+    }
+}
+
+#[test]
+fn errcode_with_unknown_class() {
+    assert_eq!(
+        errors_spec("  - {code: -1, name: busy, class: retry, doc: Busy.}\n"),
+        vec!["spec/errors.yaml:4: errcode -1: unknown class `retry`; use one of token_invalid, rate_limited, busy, permission, invalid_argument, not_found, other"]
+    );
+}
+
+#[test]
+fn errcode_listed_twice_or_name_taken() {
+    assert_eq!(
+        errors_spec("  - {code: -1, name: busy, class: busy, doc: Busy.}\n  - {code: -1, name: busy_again, class: busy, doc: Again.}\n  - {code: 7, name: busy, class: other, doc: Seven.}\n"),
+        vec![
+            "spec/errors.yaml:5: errcode -1 is already listed at spec/errors.yaml:4; keep one row per code",
+            "spec/errors.yaml:6: errcode 7: the name `busy` is taken; choose another",
+        ]
+    );
+}
+
+#[test]
+fn errors_in_two_files() {
+    let file = |name: &str| dingtalk_codegen::check::SourceFile {
+        display: format!("spec/{name}.yaml"),
+        stem: name.into(),
+        text:
+            "version: 1\ndoc: Errors.\nerrors:\n  - {code: 1, name: one, class: other, doc: One.}\n"
+                .replace("one", name),
+    };
+    let errs: Vec<String> = match dingtalk_codegen::check::check(&[file("a"), file("b")]) {
+        Ok(_) => Vec::new(),
+        Err(d) => d.iter().map(|d| d.to_string()).collect(),
+    };
+    assert_eq!(errs, vec!["spec/b.yaml:3: `errors:` is already declared in spec/a.yaml; keep every errcode in that one file"]);
+}

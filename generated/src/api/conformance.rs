@@ -6,6 +6,17 @@
 #![allow(deprecated)]
 /// Every endpoint, as `area.endpoint`, in spec order.
 pub const ENDPOINTS: &[&str] = &[
+    "attendance.list",
+    "attendance.list_record",
+    "attendance.get_simple_groups",
+    "attendance.get_user_group",
+    "attendance.list_schedule",
+    "attendance.get_leave_approve_duration",
+    "attendance.get_leave_status",
+    "attendance.get_update_data",
+    "attendance.get_att_columns",
+    "attendance.get_column_val",
+    "attendance.get_leave_time_by_names",
     "auth.get_token",
     "auth.get_token_by_corp_secret",
     "auth.get_sso_token",
@@ -112,6 +123,105 @@ pub async fn call(
 ) -> Option<Result<serde_json::Value, crate::Error>> {
     Some(
         match endpoint {
+            "attendance.list" => {
+                client
+                    .attendance()
+                    .list(
+                        String::from("2020-09-07 00:00:00"),
+                        String::from("2020-09-11 00:00:00"),
+                        vec![String::from("manager4220"), String::from("user123")],
+                        0i64,
+                        50i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance.list_record" => {
+                client
+                    .attendance()
+                    .list_record(
+                        vec![String::from("manager4220"), String::from("user456")],
+                        String::from("2020-09-07 00:00:00"),
+                        String::from("2020-09-08 00:00:00"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance.get_simple_groups" => {
+                client.attendance().get_simple_groups().await.map(to_json)
+            }
+            "attendance.get_user_group" => {
+                client
+                    .attendance()
+                    .get_user_group(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance.list_schedule" => {
+                client
+                    .attendance()
+                    .list_schedule(String::from("2020-11-11"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance.get_leave_approve_duration" => {
+                client
+                    .attendance()
+                    .get_leave_approve_duration(
+                        String::from("user123"),
+                        String::from("2020-09-07 09:00:00"),
+                        String::from("2020-09-07 18:00:00"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance.get_leave_status" => {
+                client
+                    .attendance()
+                    .get_leave_status(
+                        vec![String::from("user456"), String::from("user123")],
+                        1599321600000i64,
+                        1599926399000i64,
+                        0i64,
+                        20i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance.get_update_data" => {
+                client
+                    .attendance()
+                    .get_update_data(String::from("user01"), String::from("2021-01-14"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance.get_att_columns" => {
+                client.attendance().get_att_columns().await.map(to_json)
+            }
+            "attendance.get_column_val" => {
+                client
+                    .attendance()
+                    .get_column_val(
+                        String::from("manager4220"),
+                        vec![129339038i64, 129339039i64],
+                        String::from("2020-09-07 00:00:00"),
+                        String::from("2020-09-09 00:00:00"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance.get_leave_time_by_names" => {
+                client
+                    .attendance()
+                    .get_leave_time_by_names(
+                        String::from("manager4220"),
+                        vec![String::from("年假"), String::from("事假")],
+                        String::from("2020-09-01 00:00:00"),
+                        String::from("2020-09-02 00:00:00"),
+                    )
+                    .await
+                    .map(to_json)
+            }
             "auth.get_token" => {
                 client
                     .auth()

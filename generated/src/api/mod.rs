@@ -3,14 +3,1441 @@
 
 //! The API, one module per spec file. Each module holds the area's types, its request
 //! types and its handle (`client.<area>()`).
+pub mod attendance;
 pub mod auth;
 pub mod callback;
 pub mod chat;
 pub mod department;
+pub mod errors;
 pub mod message;
 pub mod microapp;
 pub mod statistics;
 pub mod user;
+/// A DingTalk errcode (from `spec/errors.yaml`). Codes the spec does not list are `Unknown`.
+///
+/// Each code knows its meaning and its [`ErrorClass`](crate::ErrorClass), which decides whether the runtime refreshes the token, backs off, or gives up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// System busy (系统繁忙); retry after a moment, at most about 3 times. (errcode `-1`)
+    SystemBusy,
+    /// Authentication / gateway error wrapper (鉴权异常); the real cause is in sub_code / sub_msg: map sub_code through this table (e.g. sub_code 40014 → refresh the token and retry once). (errcode `88`)
+    AuthException,
+    /// The requested URI does not exist (请求的URI地址不存在); check the path against the docs. Fatal. (errcode `404`)
+    UriNotFound,
+    /// Unknown system exception (系统异常) from the work-notification getsendprogress / recall calls; a server-side error, retry later with backoff. (errcode `500`)
+    SystemException,
+    /// The organisation's group-creation quota is exceeded (组织建群超出上限); use the chat 2.0 scene-group API instead. (errcode `1002`)
+    OrgGroupCreationLimitExceeded,
+    /// Invalid corp id (无效的企业ID); the docs say check the access_token, so it is treated as a bad token: refresh the token and retry once. (errcode `33001`)
+    InvalidCorpId,
+    /// Invalid micro-app name (无效的微应用的名称); must be non-empty and at most 10 characters. (errcode `33002`)
+    InvalidMicroappName,
+    /// Invalid micro-app description (无效的微应用的描述); must be non-empty and at most 20 characters. (errcode `33003`)
+    InvalidMicroappDescription,
+    /// Invalid micro-app icon (无效的微应用的ICON); must be non-empty and the icon must exist. (errcode `33004`)
+    InvalidMicroappIcon,
+    /// Invalid micro-app mobile homepage (无效的微应用的移动端主页); must be non-empty and start with http or https. (errcode `33005`)
+    InvalidMicroappHomepage,
+    /// Invalid micro-app PC homepage (无效的微应用的PC端主页); must start with http or https. (errcode `33006`)
+    InvalidMicroappPcHomepage,
+    /// The micro-app's PC homepage is on a different domain from its mobile homepage (微应用的移动端的主页与PC端主页不同). (errcode `33007`)
+    MicroappHomepageDomainMismatch,
+    /// Invalid micro-app OA admin-console link (无效的微应用OA后台的主页); must start with http or https. (errcode `33008`)
+    InvalidMicroappOmpLink,
+    /// Invalid userid (无效的USERID): no such user in the org; check the userid. (errcode `33012`)
+    InvalidUserid,
+    /// Invalid chat id (无效的会话id) in chat/send; check chatid. (errcode `34001`)
+    InvalidChatId,
+    /// Invalid chat message sender (无效的会话消息的发送者). (errcode `34002`)
+    InvalidChatSender,
+    /// Invalid chat message type (无效的会话消息的类型); check msgtype. (errcode `34004`)
+    InvalidChatMsgtype,
+    /// Chat message JSON invalid or incomplete (会话消息的json结构无效或不完整). (errcode `34014`)
+    InvalidChatMessageJson,
+    /// Chat message content too long (会话消息的内容超长): content ≤ 5000, title ≤ 64, markdown ≤ 5000, single_title ≤ 20, single_url ≤ 500, btn_json_list ≤ 1000. (errcode `34016`)
+    ChatMessageTooLong,
+    /// Parameter error (参数错误); also seen as sub_code 40000 under errcode 88, where it means the access_token is blank. (errcode `40000`)
+    ParameterError,
+    /// Wrong secret when getting the access_token, or invalid access_token (获取access_token时Secret错误，或者access_token无效); refresh the token and retry once (only useful if the token came from a cache). (errcode `40001`)
+    InvalidCredential,
+    /// Invalid media type (不合法的媒体文件类型); only image, voice, file (send `type` in the query string). (errcode `40004`)
+    InvalidMediaType,
+    /// Invalid file type (不合法的文件类型); doc, docx, xls, xlsx, ppt, pptx, zip, pdf, rar only. (errcode `40005`)
+    InvalidFileType,
+    /// Invalid file size (不合法的文件大小); the media file exceeds the size limit for its type. (errcode `40006`)
+    InvalidFileSize,
+    /// Invalid media_id (不合法的媒体文件id): empty or no such media. (errcode `40007`)
+    InvalidMediaId,
+    /// Invalid message type (不合法的消息类型). (errcode `40008`)
+    InvalidMsgtype,
+    /// Invalid department id (不合法的部门id); must be a number greater than 0. (errcode `40009`)
+    InvalidDeptId,
+    /// Invalid sort order (不合法的排序order). (errcode `40011`)
+    InvalidOrder,
+    /// Invalid access_token (不合法的access_token); refresh the token and retry once. (errcode `40014`)
+    InvalidAccessToken,
+    /// Invalid chat / conversation id (不合法的会话ID); the chatid must come from /chat/create in the same org as the token. (errcode `40016`)
+    InvalidConversationId,
+    /// Invalid OAuth code (不合法的oauth_code); fatal, a fresh code is needed. (errcode `40029`)
+    InvalidOauthCode,
+    /// Invalid userid list (不合法的UserID列表): at least one userid is not in the contacts. (errcode `40031`)
+    InvalidUseridList,
+    /// Illegal parameter (不合法的参数), e.g. a POST without parameters or an empty group name (群名称不能为空). Fatal. (errcode `40035`)
+    IllegalParameter,
+    /// A required parameter is empty (参数为空). (errcode `40036`)
+    ParameterEmpty,
+    /// Invalid request format (不合法的请求格式): a field is missing. Fatal. (errcode `40038`)
+    InvalidRequestFormat,
+    /// The message contains a URL with an illegal / unsafe domain (url中包含不合法domain). (errcode `40048`)
+    UnsafeUrl,
+    /// Invalid agentid (不合法的agentid). (errcode `40056`)
+    InvalidAgentId,
+    /// Invalid offset (不合法的偏移量). (errcode `40068`)
+    InvalidOffset,
+    /// Invalid page size (不合法的分页大小). (errcode `40069`)
+    InvalidPageSize,
+    /// Temporary auth code unknown, missing or already used (不存在的临时授权码); codes are single-use. Fatal: get a new code. (errcode `40078`)
+    TmpAuthCodeNotFound,
+    /// Invalid suite key or suite secret (不合法的套件key或secret). (errcode `40088`)
+    InvalidSuiteKeyOrSecret,
+    /// Invalid corpid or corpsecret (不合法的corpId或corpSecret) when getting a token. Fatal. (errcode `40089`)
+    InvalidCorpIdOrSecret,
+    /// Invalid owner of the department's enterprise group (无效的企业群群主). (errcode `40093`)
+    InvalidDeptGroupOwner,
+    /// Expired temporary auth code (过期的临时授权码). Fatal: get a new code. (errcode `40102`)
+    TmpAuthCodeExpired,
+    /// The user has account protection and must consent; an invitation was sent (该用户需要其同意才可添加，已向对方发送邀请). (errcode `40103`)
+    UserConsentRequired,
+    /// Invalid mobile number (电话号码无效). (errcode `40104`)
+    InvalidMobile,
+    /// The access_token parameter is missing (缺少access_token参数); it must be in the URL query. Fatal (client bug). (errcode `41001`)
+    MissingAccessToken,
+    /// Media file data missing (缺少多媒体文件数据): no `media` part in the upload. (errcode `41005`)
+    MissingMediaData,
+    /// Time span too long (时间跨度太大): the attendance query span exceeds 7 days. Fatal. (errcode `41041`)
+    TimeSpanTooLong,
+    /// Invalid time parameter (时间参数不合法); must be non-empty and formatted `yyyy-MM-dd hh:mm:ss`. Fatal. (errcode `41100`)
+    InvalidTimeParameter,
+    /// Data content too long (数据内容过长): the request body exceeds 4096 characters. Fatal. (errcode `41101`)
+    ContentTooLong,
+    /// Parameter value too large (参数值过大), e.g. an uploaded file or an id list. Fatal. (errcode `41102`)
+    ParameterValueTooLarge,
+    /// access_token expired (access_token超时); refresh the token and retry once. (errcode `42001`)
+    AccessTokenExpired,
+    /// OAuth code expired (oauth_code超时); fatal, a fresh code is needed. (errcode `42003`)
+    OauthCodeExpired,
+    /// Temporary auth code no longer valid (临时授权码失效): already used or wrong. Fatal. (errcode `42008`)
+    TmpAuthCodeInvalid,
+    /// Suite token expired (suitetoken失效); refresh the suite token and retry. (errcode `42009`)
+    SuiteTokenExpired,
+    /// GET request required (需要GET请求). Fatal (client bug). (errcode `43001`)
+    GetRequired,
+    /// POST request required (需要POST请求). Fatal (client bug). (errcode `43002`)
+    PostRequired,
+    /// HTTPS required (需要HTTPS); plain HTTP gets this. Fatal (client bug). (errcode `43003`)
+    HttpsRequired,
+    /// Invalid HTTP Content-Type header (无效的HTTP HEADER Content-Type). Fatal (client bug). (errcode `43004`)
+    InvalidContentType,
+    /// Content-Type must be application/json;charset=UTF-8 (需要Content-Type为application/json;charset=UTF-8). Fatal (client bug). (errcode `43005`)
+    JsonContentTypeRequired,
+    /// Authorization required (需要授权): the call needs an access_token allowed to perform it (没有调用权限 / 权限不足 on the chat and department pages). (errcode `43007`)
+    AuthorizationRequired,
+    /// Parameters must be multipart (参数需要multipart类型). Fatal (client bug). (errcode `43008`)
+    MultipartRequired,
+    /// The POST body must be JSON (post参数需要json类型). Fatal (client bug). (errcode `43009`)
+    JsonBodyRequired,
+    /// API call limit exceeded (接口调用超过限制), the old generic throttle; retry with backoff. (errcode `45009`)
+    ApiCallLimitExceeded,
+    /// Invalid suite token (suitetoken无效); refresh the suite token and retry. (errcode `48003`)
+    SuiteTokenInvalid,
+    /// chatid missing (缺少chatid). (errcode `49000`)
+    MissingChatId,
+    /// Too many micro-apps bound to the group (绑定的微应用超过个数限制); at most 5. (errcode `49001`)
+    TooManyBoundMicroapps,
+    /// A group can be bound by one ISV suite only once (一个群只能被一个ISV套件绑定一次). (errcode `49002`)
+    GroupAlreadyBoundBySuite,
+    /// The operator must be the group owner (操作者必须为群主). (errcode `49003`)
+    OperatorMustBeOwner,
+    /// The add and remove member lists overlap (添加成员列表和删除成员列表不能有交集). (errcode `49004`)
+    AddRemoveMembersOverlap,
+    /// The group exceeds its member limit (群人数超过人数限制). (errcode `49005`)
+    GroupMemberLimitExceeded,
+    /// The member list must include the group owner (群成员列表必须包含群主). (errcode `49006`)
+    MembersMustIncludeOwner,
+    /// The limit on the number of groups created is exceeded (超过创建群的个数上限). (errcode `49007`)
+    GroupCreationLimitExceeded,
+    /// Invalid group type; only 0 or 2 are allowed (不合法的群类型，只能传入0或2). (errcode `49008`)
+    InvalidGroupType,
+    /// An enterprise group cannot add or remove external contacts and its owner must be an employee (企业群不能添加外部联系人，群主只能为企业员工). (errcode `49009`)
+    ExternalContactsNotAllowed,
+    /// The group member list must not be empty (群成员不能为空). (errcode `49010`)
+    EmptyGroupMembers,
+    /// The group's employee list is too long (群员工列表超长). (errcode `49011`)
+    GroupMemberListTooLong,
+    /// The group's external-contact list is too long (群外部联系人列表超长). (errcode `49012`)
+    GroupExternalListTooLong,
+    /// The group owner must not be empty (群主不能为空). (errcode `49013`)
+    MissingGroupOwner,
+    /// Invalid owner type; only emp or ext (非法的群主类型，只能为emp或者ext). (errcode `49014`)
+    InvalidOwnerType,
+    /// Invalid group name (不合法的群名称). (errcode `49015`)
+    InvalidGroupName,
+    /// The queried employee does not exist (查询企业员工不存在). (errcode `49016`)
+    EmployeeNotFound,
+    /// The queried external contact does not exist (查询企业外部联系人不存在). (errcode `49017`)
+    ExternalContactNotFound,
+    /// The group owner is not an employee of the org (群主非企业员工). (errcode `49018`)
+    OwnerNotEmployee,
+    /// The group owner is not in the org's external contacts (群主非企业外部通讯录人员). (errcode `49019`)
+    OwnerNotExternalContact,
+    /// A user is in do-not-disturb mode and refused to join the group; become friends first (某人处于勿扰模式，拒绝加入群聊；请先与TA建立好友关系). (errcode `49020`)
+    UserDoNotDisturb,
+    /// Adding non-friends to a group is capped per day: 50 people for verified users, 10 for unverified ones (非好友建立群聊，认证用户一天只能拉50个人，非认证用户一天只能拉10个人). (errcode `49021`)
+    NonFriendDailyLimit,
+    /// A user refused to join the group (某人拒绝加入群聊). (errcode `49022`)
+    UserRefusedToJoin,
+    /// Two meanings: on chat/update the add and remove external-contact lists overlap (添加和删除外部联系人有交集, D1482); in the global table a user in do-not-disturb mode refused to join the group (某人处于勿扰模式，拒绝加入群聊, D0013). (errcode `49023`)
+    ExternalOverlapOrDoNotDisturb,
+    /// The employee is outside the app's authorized scope (企业员工不在授权范围); check the app's visibility range. Fatal. (errcode `50002`)
+    UserOutOfScope,
+    /// The department is outside the app's authorized scope (企业部门不在授权范围); check the app's visibility range. Fatal. (errcode `50004`)
+    DeptOutOfScope,
+    /// JSAPI signature: invalid corpid (无效的corpid). (errcode `52010`)
+    JsapiInvalidCorpId,
+    /// JSAPI signature: reading the jsapi ticket failed (jsapi ticket 读取失败); check the ticket. (errcode `52011`)
+    JsapiTicketReadFailed,
+    /// JSAPI signature generation failed (jsapi 签名生成失败); check url, nonceStr, timestamp and ticket. (errcode `52012`)
+    JsapiSignFailed,
+    /// JSAPI signature check failed (签名校验失败); check url, nonceStr, timestamp and ticket. (errcode `52013`)
+    JsapiSignatureCheckFailed,
+    /// JSAPI signature: invalid url parameter (无效的url参数). (errcode `52014`)
+    JsapiInvalidUrl,
+    /// JSAPI signature: invalid nonce string (无效的随机字符串参数). (errcode `52015`)
+    JsapiInvalidNonce,
+    /// JSAPI signature: invalid signature parameter (无效的签名参数). (errcode `52016`)
+    JsapiInvalidSignature,
+    /// JSAPI signature: invalid jsApiList in dd.config (无效的jsapi列表参数). (errcode `52017`)
+    JsapiInvalidApiList,
+    /// JSAPI signature: invalid timestamp (无效的时间戳). (errcode `52018`)
+    JsapiInvalidTimestamp,
+    /// JSAPI signature: invalid agentid (无效的agentid). (errcode `52019`)
+    JsapiInvalidAgentId,
+    /// Invalid department name (不合法的部门名称); at most 64 characters. (errcode `60001`)
+    InvalidDeptName,
+    /// The department hierarchy is too deep (部门层级深度超过限制). (errcode `60002`)
+    DeptDepthExceeded,
+    /// The department does not exist (部门不存在). (errcode `60003`)
+    DeptNotFound,
+    /// The parent department does not exist (父亲部门不存在); check parent_id. (errcode `60004`)
+    ParentDeptNotFound,
+    /// A department that has members cannot be deleted (不允许删除有成员的部门). (errcode `60005`)
+    DeptHasMembers,
+    /// A department that has sub-departments cannot be deleted (不允许删除有子部门的部门). (errcode `60006`)
+    DeptHasSubDepts,
+    /// The root department cannot be deleted (不允许删除根部门). (errcode `60007`)
+    CannotDeleteRootDept,
+    /// The department name contains illegal characters (部门名称含有非法字符). (errcode `60009`)
+    DeptNameIllegalChars,
+    /// The departments would form a cycle (部门存在循环关系). (errcode `60010`)
+    DeptCycle,
+    /// No permission to call this API (没有调用该接口的权限); an admin must grant the API permission to the app. Fatal. Also comes as sub_code 60011 under errcode 88. (errcode `60011`)
+    NoApiPermission,
+    /// A default app cannot be deleted (不允许删除默认应用). (errcode `60012`)
+    CannotDeleteDefaultApp,
+    /// The app may not be disabled (不允许关闭应用). (errcode `60013`)
+    CannotDisableApp,
+    /// The app may not be enabled (不允许开启应用). (errcode `60014`)
+    CannotEnableApp,
+    /// The visibility scope of a default app cannot be changed (不允许修改默认应用可见范围). (errcode `60015`)
+    CannotChangeDefaultAppScope,
+    /// The department id already exists (部门id已经存在). (errcode `60016`)
+    DeptIdExists,
+    /// Setting the organisation is not allowed (不允许设置企业). (errcode `60017`)
+    CannotSetOrg,
+    /// The root department cannot be updated (不允许更新根部门). (errcode `60018`)
+    CannotUpdateRootDept,
+    /// Failed to read users from the department (从部门查询人员失败); check that the member is in the department. (errcode `60019`)
+    DeptUserQueryFailed,
+    /// The caller's IP is not in the whitelist (访问ip不在白名单之中); fix the app's server egress IP configuration. Fatal. (errcode `60020`)
+    IpNotWhitelisted,
+    /// The userid already exists in the org (UserID在公司中已存在). (errcode `60102`)
+    UseridExists,
+    /// Invalid mobile number (手机号码不合法). (errcode `60103`)
+    BadMobileNumber,
+    /// The mobile number already exists in the org (手机号码在公司中已存在); delete it first or use another number. (errcode `60104`)
+    MobileExists,
+    /// Invalid list of ids allowed to view the department (非法的可查看id列表). (errcode `60109`)
+    InvalidDeptViewerList,
+    /// The userid does not exist (UserID不存在). Fatal. (errcode `60111`)
+    UseridNotFound,
+    /// User not found (找不到该用户); check that the employee exists in the org. Fatal. (errcode `60121`)
+    UserNotFound,
+    /// Setting the department's permissions failed (设置部门权限失败); check the parameters. (errcode `60510`)
+    SetDeptPermissionFailed,
+    /// The organisation does not exist or was dissolved (企业不存在或者已经被解散). (errcode `70001`)
+    OrgNotFound,
+    /// The callback URL is already registered (回调地址已经存在); use update_call_back. (errcode `71006`)
+    CallbackUrlExists,
+    /// The callback URL is not registered (回调地址已不存在). (errcode `71007`)
+    CallbackUrlNotRegistered,
+    /// A call_back_tag is not in the allowed list (回调call_back_tag必须在指定的call_back_tag列表中). (errcode `71008`)
+    InvalidCallbackTag,
+    /// The callback URL did not reply with the encrypted text success (返回文本非success); fix the callback handler. (errcode `71009`)
+    CallbackReplyNotSuccess,
+    /// The POSTed JSON lacks required fields or has malformed values, or could not be parsed (POST的JSON数据不包含所需要的参数字段或包含的参数格式非法 / JSON解析失败). (errcode `71010`)
+    InvalidPostJson,
+    /// The url parameter is not a valid URL (传入的url参数不是合法的url格式). (errcode `71011`)
+    InvalidUrlFormat,
+    /// The URL could not be reached (url地址访问异常); it must be reachable from the internet. (errcode `71012`)
+    UrlUnreachable,
+    /// This domain or IP may not register or receive callbacks (此域名或IP不能注册或者接收回调事件); it must be a public IP in the ISV IP whitelist. (errcode `71013`)
+    CallbackDomainNotAllowed,
+    /// Getting the DingPan space failed (获取钉盘空间失败); check domain, agent_id and access_token. Fatal. (errcode `72001`)
+    CspaceGetFailed,
+    /// Granting DingPan space access failed (授权钉盘空间访问权限失败). Fatal. (errcode `72002`)
+    CspaceGrantFailed,
+    /// Adding a file to the DingPan space failed (钉盘空间添加文件失败). Fatal. (errcode `72003`)
+    CspaceAddFileFailed,
+    /// All API calls from this server are temporarily disabled (您的服务器调用钉钉开放平台所有接口的请求都被暂时禁用了); retry later. (errcode `90001`)
+    ServerAllApisDisabled,
+    /// All calls of this API are temporarily disabled (当前接口的所有请求都被暂时禁用了); current docs: the platform-wide per-API QPS limit. Retry after 1 s with exponential backoff. (errcode `90002`)
+    ApiGloballyThrottled,
+    /// The org's calls to all APIs are temporarily disabled, own access_token (您的企业调用钉钉开放平台所有接口的请求都被暂时禁用了); retry later. (errcode `90003`)
+    CorpAllApisDisabled,
+    /// The CorpId + CorpSecret in use is temporarily disabled (您当前使用的CorpId及CorpSecret被暂时禁用了); retry later. (errcode `90004`)
+    CorpSecretDisabled,
+    /// The org called this API too often; its requests are temporarily disabled (您的企业调用当前接口次数过多，请求被暂时禁用了); retry later. (errcode `90005`)
+    CorpApiDisabled,
+    /// This CorpId + CorpSecret called this API too often; requests temporarily disabled (调用当前接口次数过多); also too many token requests with the same CorpId / CorpSecret. Retry later. (errcode `90006`)
+    CorpSecretApiDisabled,
+    /// ISV token: too many calls to this org, all requests to it are temporarily disabled (对该企业的所有请求都被暂时禁用了); retry later. (errcode `90007`)
+    IsvCorpAllApisDisabled,
+    /// ISV token: too many calls of this API to this org, temporarily disabled (对此企业下该接口的所有请求都被暂时禁用了); retry later. (errcode `90008`)
+    IsvCorpApiDisabled,
+    /// ISV token: over the limit, requests to all APIs of all orgs temporarily disabled (对所有企业的所有接口的请求都被暂时禁用了); retry later. (errcode `90009`)
+    IsvAllApisDisabled,
+    /// ISV token: over the limit for this API, its requests for all orgs temporarily disabled (对所有企业的该接口的请求都被暂时禁用了); retry later. (errcode `90010`)
+    IsvApiDisabled,
+    /// The suite is over the limit, all its requests temporarily disabled (该套件的所有请求都被暂时禁用了); retry later. (errcode `90011`)
+    SuiteAllRequestsDisabled,
+    /// The suite is over the limit for this API, temporarily disabled (该套件对此接口的所有请求都被暂时禁用了); retry later. (errcode `90012`)
+    SuiteApiDisabled,
+    /// The suite is over the limit for this org, temporarily disabled (该套件对此企业的所有请求都被暂时禁用了); retry later. (errcode `90013`)
+    SuiteCorpDisabled,
+    /// The suite is over the limit for this API of this org, temporarily disabled (该套件对此企业该接口的所有请求都被暂时禁用了); retry later. (errcode `90014`)
+    SuiteCorpApiDisabled,
+    /// Too many different CorpIds used with CorpId + CorpSecret from this IP (此IP使用CorpId及CorpSecret调用接口的CorpId个数超过限制). Fatal (config). (errcode `90017`)
+    TooManyCorpIdsFromIp,
+    /// Per-app, per-API QPS exceeded (20 QPS for standard-edition orgs); retry after 1 s. (errcode `90018`)
+    AppApiQpsExceeded,
+    /// The monthly call quota of a standard-edition org is exhausted (5000 calls a month for non-basic APIs); fatal until next month or an upgrade. (errcode `90020`)
+    MonthlyQuotaExhausted,
+    /// Work notification flow control: the app's per-minute recipient count (QPM) is exceeded (企业单应用消息发送人次QPM超限); retry later. (errcode `143103`)
+    AppSendQpmExceeded,
+    /// Work notification flow control: the org's per-minute recipient count (QPM) is exceeded (企业每分钟发送人次QPM超限); retry later. (errcode `143104`)
+    OrgSendQpmExceeded,
+    /// Work notification flow control: the app's daily cap per recipient is reached (单应用给单人每日推送量超限): 500 a day for internal apps, 50 (or 100) for ISV apps; not delivered today. (errcode `143105`)
+    DailyPerUserLimitExceeded,
+    /// Work notification flow control: the same content was already sent to this user today (单应用给单人推送重复消息超限). (errcode `143106`)
+    DuplicateMessage,
+    /// Work notification flow control: the ISV app's per-minute recipient count to one org is exceeded (ISV单应用发送给单企业人次QPM超限); retry later. (errcode `143203`)
+    IsvCorpSendQpmExceeded,
+    /// Work notification flow control: the ISV app's per-minute recipient count to all orgs is exceeded (ISV单应用发送给所有企业人次QPM超限); retry later. (errcode `143204`)
+    IsvAllCorpsSendQpmExceeded,
+    /// Work notification flow control: daily cap per recipient reached (单应用给单人每日推送量超限); same meaning as 143105, by its 1432xx number probably the ISV variant. (errcode `143205`)
+    IsvDailyPerUserLimitExceeded,
+    /// Work notification flow control: duplicate content to the same user in one day (单应用给单人推送重复消息超限); same meaning as 143106, by its 1432xx number probably the ISV variant. (errcode `143206`)
+    IsvDuplicateMessage,
+    /// System error (系统错误); try again later. (errcode `400001`)
+    SystemError,
+    /// Invalid parameter (参数错误 / 无效的参数), e.g. a value too long (参数过长); check the parameters against the docs. (errcode `400002`)
+    InvalidParameter,
+    /// Invalid list of ids the department is visible to (不合法的可见id列表) when creating a department. (errcode `600109`)
+    InvalidDeptVisibleList,
+    /// Signed request: timestamp must be the current time in milliseconds (timestamp参数格式不正确，必须是当前时间的毫秒数). Fatal. (errcode `853001`)
+    InvalidTimestampFormat,
+    /// Signed request: timestamp differs from DingTalk's server time by more than 1 minute (timestamp参数不合法，该参数值与钉钉服务器当前时间相差超过1分钟); fix the clock. (errcode `853002`)
+    TimestampOutOfRange,
+    /// Signed request: accessKey is not an existing appId (accessKey参数不合法，必须是钉钉开放平台存在的appId). Fatal. (errcode `853003`)
+    InvalidAccessKey,
+    /// Signed request: the signature differs from the server's (signature参数不正确，与钉钉服务端计算出来的签名不一致); it must be URL-encoded. Fatal (fix signing). (errcode `853004`)
+    SignatureMismatch,
+    /// Work notification: the recipient list is empty (接收者为空). (errcode `1430000`)
+    EmptyReceivers,
+    /// Work notification: unrecognised grantType (未识别的grantType). (errcode `1430001`)
+    UnknownGrantType,
+    /// Work notification: the content contains forbidden material (包含违禁内容). (errcode `1430002`)
+    ForbiddenContent,
+    /// Work notification: OAPI system protection triggered (触发OAPI系统保护). (errcode `1430003`)
+    OapiProtectionTriggered,
+    /// Work notification: the recipient is under executive protection (超级高管保护); the protection must be turned off. (errcode `1430004`)
+    ExecutiveProtection,
+    /// A code the spec does not list.
+    Unknown(i64),
+}
+impl ErrorCode {
+    /// The code's variant.
+    pub fn from_code(code: i64) -> Self {
+        match code {
+            -1i64 => Self::SystemBusy,
+            88i64 => Self::AuthException,
+            404i64 => Self::UriNotFound,
+            500i64 => Self::SystemException,
+            1002i64 => Self::OrgGroupCreationLimitExceeded,
+            33001i64 => Self::InvalidCorpId,
+            33002i64 => Self::InvalidMicroappName,
+            33003i64 => Self::InvalidMicroappDescription,
+            33004i64 => Self::InvalidMicroappIcon,
+            33005i64 => Self::InvalidMicroappHomepage,
+            33006i64 => Self::InvalidMicroappPcHomepage,
+            33007i64 => Self::MicroappHomepageDomainMismatch,
+            33008i64 => Self::InvalidMicroappOmpLink,
+            33012i64 => Self::InvalidUserid,
+            34001i64 => Self::InvalidChatId,
+            34002i64 => Self::InvalidChatSender,
+            34004i64 => Self::InvalidChatMsgtype,
+            34014i64 => Self::InvalidChatMessageJson,
+            34016i64 => Self::ChatMessageTooLong,
+            40000i64 => Self::ParameterError,
+            40001i64 => Self::InvalidCredential,
+            40004i64 => Self::InvalidMediaType,
+            40005i64 => Self::InvalidFileType,
+            40006i64 => Self::InvalidFileSize,
+            40007i64 => Self::InvalidMediaId,
+            40008i64 => Self::InvalidMsgtype,
+            40009i64 => Self::InvalidDeptId,
+            40011i64 => Self::InvalidOrder,
+            40014i64 => Self::InvalidAccessToken,
+            40016i64 => Self::InvalidConversationId,
+            40029i64 => Self::InvalidOauthCode,
+            40031i64 => Self::InvalidUseridList,
+            40035i64 => Self::IllegalParameter,
+            40036i64 => Self::ParameterEmpty,
+            40038i64 => Self::InvalidRequestFormat,
+            40048i64 => Self::UnsafeUrl,
+            40056i64 => Self::InvalidAgentId,
+            40068i64 => Self::InvalidOffset,
+            40069i64 => Self::InvalidPageSize,
+            40078i64 => Self::TmpAuthCodeNotFound,
+            40088i64 => Self::InvalidSuiteKeyOrSecret,
+            40089i64 => Self::InvalidCorpIdOrSecret,
+            40093i64 => Self::InvalidDeptGroupOwner,
+            40102i64 => Self::TmpAuthCodeExpired,
+            40103i64 => Self::UserConsentRequired,
+            40104i64 => Self::InvalidMobile,
+            41001i64 => Self::MissingAccessToken,
+            41005i64 => Self::MissingMediaData,
+            41041i64 => Self::TimeSpanTooLong,
+            41100i64 => Self::InvalidTimeParameter,
+            41101i64 => Self::ContentTooLong,
+            41102i64 => Self::ParameterValueTooLarge,
+            42001i64 => Self::AccessTokenExpired,
+            42003i64 => Self::OauthCodeExpired,
+            42008i64 => Self::TmpAuthCodeInvalid,
+            42009i64 => Self::SuiteTokenExpired,
+            43001i64 => Self::GetRequired,
+            43002i64 => Self::PostRequired,
+            43003i64 => Self::HttpsRequired,
+            43004i64 => Self::InvalidContentType,
+            43005i64 => Self::JsonContentTypeRequired,
+            43007i64 => Self::AuthorizationRequired,
+            43008i64 => Self::MultipartRequired,
+            43009i64 => Self::JsonBodyRequired,
+            45009i64 => Self::ApiCallLimitExceeded,
+            48003i64 => Self::SuiteTokenInvalid,
+            49000i64 => Self::MissingChatId,
+            49001i64 => Self::TooManyBoundMicroapps,
+            49002i64 => Self::GroupAlreadyBoundBySuite,
+            49003i64 => Self::OperatorMustBeOwner,
+            49004i64 => Self::AddRemoveMembersOverlap,
+            49005i64 => Self::GroupMemberLimitExceeded,
+            49006i64 => Self::MembersMustIncludeOwner,
+            49007i64 => Self::GroupCreationLimitExceeded,
+            49008i64 => Self::InvalidGroupType,
+            49009i64 => Self::ExternalContactsNotAllowed,
+            49010i64 => Self::EmptyGroupMembers,
+            49011i64 => Self::GroupMemberListTooLong,
+            49012i64 => Self::GroupExternalListTooLong,
+            49013i64 => Self::MissingGroupOwner,
+            49014i64 => Self::InvalidOwnerType,
+            49015i64 => Self::InvalidGroupName,
+            49016i64 => Self::EmployeeNotFound,
+            49017i64 => Self::ExternalContactNotFound,
+            49018i64 => Self::OwnerNotEmployee,
+            49019i64 => Self::OwnerNotExternalContact,
+            49020i64 => Self::UserDoNotDisturb,
+            49021i64 => Self::NonFriendDailyLimit,
+            49022i64 => Self::UserRefusedToJoin,
+            49023i64 => Self::ExternalOverlapOrDoNotDisturb,
+            50002i64 => Self::UserOutOfScope,
+            50004i64 => Self::DeptOutOfScope,
+            52010i64 => Self::JsapiInvalidCorpId,
+            52011i64 => Self::JsapiTicketReadFailed,
+            52012i64 => Self::JsapiSignFailed,
+            52013i64 => Self::JsapiSignatureCheckFailed,
+            52014i64 => Self::JsapiInvalidUrl,
+            52015i64 => Self::JsapiInvalidNonce,
+            52016i64 => Self::JsapiInvalidSignature,
+            52017i64 => Self::JsapiInvalidApiList,
+            52018i64 => Self::JsapiInvalidTimestamp,
+            52019i64 => Self::JsapiInvalidAgentId,
+            60001i64 => Self::InvalidDeptName,
+            60002i64 => Self::DeptDepthExceeded,
+            60003i64 => Self::DeptNotFound,
+            60004i64 => Self::ParentDeptNotFound,
+            60005i64 => Self::DeptHasMembers,
+            60006i64 => Self::DeptHasSubDepts,
+            60007i64 => Self::CannotDeleteRootDept,
+            60009i64 => Self::DeptNameIllegalChars,
+            60010i64 => Self::DeptCycle,
+            60011i64 => Self::NoApiPermission,
+            60012i64 => Self::CannotDeleteDefaultApp,
+            60013i64 => Self::CannotDisableApp,
+            60014i64 => Self::CannotEnableApp,
+            60015i64 => Self::CannotChangeDefaultAppScope,
+            60016i64 => Self::DeptIdExists,
+            60017i64 => Self::CannotSetOrg,
+            60018i64 => Self::CannotUpdateRootDept,
+            60019i64 => Self::DeptUserQueryFailed,
+            60020i64 => Self::IpNotWhitelisted,
+            60102i64 => Self::UseridExists,
+            60103i64 => Self::BadMobileNumber,
+            60104i64 => Self::MobileExists,
+            60109i64 => Self::InvalidDeptViewerList,
+            60111i64 => Self::UseridNotFound,
+            60121i64 => Self::UserNotFound,
+            60510i64 => Self::SetDeptPermissionFailed,
+            70001i64 => Self::OrgNotFound,
+            71006i64 => Self::CallbackUrlExists,
+            71007i64 => Self::CallbackUrlNotRegistered,
+            71008i64 => Self::InvalidCallbackTag,
+            71009i64 => Self::CallbackReplyNotSuccess,
+            71010i64 => Self::InvalidPostJson,
+            71011i64 => Self::InvalidUrlFormat,
+            71012i64 => Self::UrlUnreachable,
+            71013i64 => Self::CallbackDomainNotAllowed,
+            72001i64 => Self::CspaceGetFailed,
+            72002i64 => Self::CspaceGrantFailed,
+            72003i64 => Self::CspaceAddFileFailed,
+            90001i64 => Self::ServerAllApisDisabled,
+            90002i64 => Self::ApiGloballyThrottled,
+            90003i64 => Self::CorpAllApisDisabled,
+            90004i64 => Self::CorpSecretDisabled,
+            90005i64 => Self::CorpApiDisabled,
+            90006i64 => Self::CorpSecretApiDisabled,
+            90007i64 => Self::IsvCorpAllApisDisabled,
+            90008i64 => Self::IsvCorpApiDisabled,
+            90009i64 => Self::IsvAllApisDisabled,
+            90010i64 => Self::IsvApiDisabled,
+            90011i64 => Self::SuiteAllRequestsDisabled,
+            90012i64 => Self::SuiteApiDisabled,
+            90013i64 => Self::SuiteCorpDisabled,
+            90014i64 => Self::SuiteCorpApiDisabled,
+            90017i64 => Self::TooManyCorpIdsFromIp,
+            90018i64 => Self::AppApiQpsExceeded,
+            90020i64 => Self::MonthlyQuotaExhausted,
+            143103i64 => Self::AppSendQpmExceeded,
+            143104i64 => Self::OrgSendQpmExceeded,
+            143105i64 => Self::DailyPerUserLimitExceeded,
+            143106i64 => Self::DuplicateMessage,
+            143203i64 => Self::IsvCorpSendQpmExceeded,
+            143204i64 => Self::IsvAllCorpsSendQpmExceeded,
+            143205i64 => Self::IsvDailyPerUserLimitExceeded,
+            143206i64 => Self::IsvDuplicateMessage,
+            400001i64 => Self::SystemError,
+            400002i64 => Self::InvalidParameter,
+            600109i64 => Self::InvalidDeptVisibleList,
+            853001i64 => Self::InvalidTimestampFormat,
+            853002i64 => Self::TimestampOutOfRange,
+            853003i64 => Self::InvalidAccessKey,
+            853004i64 => Self::SignatureMismatch,
+            1430000i64 => Self::EmptyReceivers,
+            1430001i64 => Self::UnknownGrantType,
+            1430002i64 => Self::ForbiddenContent,
+            1430003i64 => Self::OapiProtectionTriggered,
+            1430004i64 => Self::ExecutiveProtection,
+            other => Self::Unknown(other),
+        }
+    }
+    /// The errcode.
+    pub fn code(&self) -> i64 {
+        match self {
+            Self::SystemBusy => -1i64,
+            Self::AuthException => 88i64,
+            Self::UriNotFound => 404i64,
+            Self::SystemException => 500i64,
+            Self::OrgGroupCreationLimitExceeded => 1002i64,
+            Self::InvalidCorpId => 33001i64,
+            Self::InvalidMicroappName => 33002i64,
+            Self::InvalidMicroappDescription => 33003i64,
+            Self::InvalidMicroappIcon => 33004i64,
+            Self::InvalidMicroappHomepage => 33005i64,
+            Self::InvalidMicroappPcHomepage => 33006i64,
+            Self::MicroappHomepageDomainMismatch => 33007i64,
+            Self::InvalidMicroappOmpLink => 33008i64,
+            Self::InvalidUserid => 33012i64,
+            Self::InvalidChatId => 34001i64,
+            Self::InvalidChatSender => 34002i64,
+            Self::InvalidChatMsgtype => 34004i64,
+            Self::InvalidChatMessageJson => 34014i64,
+            Self::ChatMessageTooLong => 34016i64,
+            Self::ParameterError => 40000i64,
+            Self::InvalidCredential => 40001i64,
+            Self::InvalidMediaType => 40004i64,
+            Self::InvalidFileType => 40005i64,
+            Self::InvalidFileSize => 40006i64,
+            Self::InvalidMediaId => 40007i64,
+            Self::InvalidMsgtype => 40008i64,
+            Self::InvalidDeptId => 40009i64,
+            Self::InvalidOrder => 40011i64,
+            Self::InvalidAccessToken => 40014i64,
+            Self::InvalidConversationId => 40016i64,
+            Self::InvalidOauthCode => 40029i64,
+            Self::InvalidUseridList => 40031i64,
+            Self::IllegalParameter => 40035i64,
+            Self::ParameterEmpty => 40036i64,
+            Self::InvalidRequestFormat => 40038i64,
+            Self::UnsafeUrl => 40048i64,
+            Self::InvalidAgentId => 40056i64,
+            Self::InvalidOffset => 40068i64,
+            Self::InvalidPageSize => 40069i64,
+            Self::TmpAuthCodeNotFound => 40078i64,
+            Self::InvalidSuiteKeyOrSecret => 40088i64,
+            Self::InvalidCorpIdOrSecret => 40089i64,
+            Self::InvalidDeptGroupOwner => 40093i64,
+            Self::TmpAuthCodeExpired => 40102i64,
+            Self::UserConsentRequired => 40103i64,
+            Self::InvalidMobile => 40104i64,
+            Self::MissingAccessToken => 41001i64,
+            Self::MissingMediaData => 41005i64,
+            Self::TimeSpanTooLong => 41041i64,
+            Self::InvalidTimeParameter => 41100i64,
+            Self::ContentTooLong => 41101i64,
+            Self::ParameterValueTooLarge => 41102i64,
+            Self::AccessTokenExpired => 42001i64,
+            Self::OauthCodeExpired => 42003i64,
+            Self::TmpAuthCodeInvalid => 42008i64,
+            Self::SuiteTokenExpired => 42009i64,
+            Self::GetRequired => 43001i64,
+            Self::PostRequired => 43002i64,
+            Self::HttpsRequired => 43003i64,
+            Self::InvalidContentType => 43004i64,
+            Self::JsonContentTypeRequired => 43005i64,
+            Self::AuthorizationRequired => 43007i64,
+            Self::MultipartRequired => 43008i64,
+            Self::JsonBodyRequired => 43009i64,
+            Self::ApiCallLimitExceeded => 45009i64,
+            Self::SuiteTokenInvalid => 48003i64,
+            Self::MissingChatId => 49000i64,
+            Self::TooManyBoundMicroapps => 49001i64,
+            Self::GroupAlreadyBoundBySuite => 49002i64,
+            Self::OperatorMustBeOwner => 49003i64,
+            Self::AddRemoveMembersOverlap => 49004i64,
+            Self::GroupMemberLimitExceeded => 49005i64,
+            Self::MembersMustIncludeOwner => 49006i64,
+            Self::GroupCreationLimitExceeded => 49007i64,
+            Self::InvalidGroupType => 49008i64,
+            Self::ExternalContactsNotAllowed => 49009i64,
+            Self::EmptyGroupMembers => 49010i64,
+            Self::GroupMemberListTooLong => 49011i64,
+            Self::GroupExternalListTooLong => 49012i64,
+            Self::MissingGroupOwner => 49013i64,
+            Self::InvalidOwnerType => 49014i64,
+            Self::InvalidGroupName => 49015i64,
+            Self::EmployeeNotFound => 49016i64,
+            Self::ExternalContactNotFound => 49017i64,
+            Self::OwnerNotEmployee => 49018i64,
+            Self::OwnerNotExternalContact => 49019i64,
+            Self::UserDoNotDisturb => 49020i64,
+            Self::NonFriendDailyLimit => 49021i64,
+            Self::UserRefusedToJoin => 49022i64,
+            Self::ExternalOverlapOrDoNotDisturb => 49023i64,
+            Self::UserOutOfScope => 50002i64,
+            Self::DeptOutOfScope => 50004i64,
+            Self::JsapiInvalidCorpId => 52010i64,
+            Self::JsapiTicketReadFailed => 52011i64,
+            Self::JsapiSignFailed => 52012i64,
+            Self::JsapiSignatureCheckFailed => 52013i64,
+            Self::JsapiInvalidUrl => 52014i64,
+            Self::JsapiInvalidNonce => 52015i64,
+            Self::JsapiInvalidSignature => 52016i64,
+            Self::JsapiInvalidApiList => 52017i64,
+            Self::JsapiInvalidTimestamp => 52018i64,
+            Self::JsapiInvalidAgentId => 52019i64,
+            Self::InvalidDeptName => 60001i64,
+            Self::DeptDepthExceeded => 60002i64,
+            Self::DeptNotFound => 60003i64,
+            Self::ParentDeptNotFound => 60004i64,
+            Self::DeptHasMembers => 60005i64,
+            Self::DeptHasSubDepts => 60006i64,
+            Self::CannotDeleteRootDept => 60007i64,
+            Self::DeptNameIllegalChars => 60009i64,
+            Self::DeptCycle => 60010i64,
+            Self::NoApiPermission => 60011i64,
+            Self::CannotDeleteDefaultApp => 60012i64,
+            Self::CannotDisableApp => 60013i64,
+            Self::CannotEnableApp => 60014i64,
+            Self::CannotChangeDefaultAppScope => 60015i64,
+            Self::DeptIdExists => 60016i64,
+            Self::CannotSetOrg => 60017i64,
+            Self::CannotUpdateRootDept => 60018i64,
+            Self::DeptUserQueryFailed => 60019i64,
+            Self::IpNotWhitelisted => 60020i64,
+            Self::UseridExists => 60102i64,
+            Self::BadMobileNumber => 60103i64,
+            Self::MobileExists => 60104i64,
+            Self::InvalidDeptViewerList => 60109i64,
+            Self::UseridNotFound => 60111i64,
+            Self::UserNotFound => 60121i64,
+            Self::SetDeptPermissionFailed => 60510i64,
+            Self::OrgNotFound => 70001i64,
+            Self::CallbackUrlExists => 71006i64,
+            Self::CallbackUrlNotRegistered => 71007i64,
+            Self::InvalidCallbackTag => 71008i64,
+            Self::CallbackReplyNotSuccess => 71009i64,
+            Self::InvalidPostJson => 71010i64,
+            Self::InvalidUrlFormat => 71011i64,
+            Self::UrlUnreachable => 71012i64,
+            Self::CallbackDomainNotAllowed => 71013i64,
+            Self::CspaceGetFailed => 72001i64,
+            Self::CspaceGrantFailed => 72002i64,
+            Self::CspaceAddFileFailed => 72003i64,
+            Self::ServerAllApisDisabled => 90001i64,
+            Self::ApiGloballyThrottled => 90002i64,
+            Self::CorpAllApisDisabled => 90003i64,
+            Self::CorpSecretDisabled => 90004i64,
+            Self::CorpApiDisabled => 90005i64,
+            Self::CorpSecretApiDisabled => 90006i64,
+            Self::IsvCorpAllApisDisabled => 90007i64,
+            Self::IsvCorpApiDisabled => 90008i64,
+            Self::IsvAllApisDisabled => 90009i64,
+            Self::IsvApiDisabled => 90010i64,
+            Self::SuiteAllRequestsDisabled => 90011i64,
+            Self::SuiteApiDisabled => 90012i64,
+            Self::SuiteCorpDisabled => 90013i64,
+            Self::SuiteCorpApiDisabled => 90014i64,
+            Self::TooManyCorpIdsFromIp => 90017i64,
+            Self::AppApiQpsExceeded => 90018i64,
+            Self::MonthlyQuotaExhausted => 90020i64,
+            Self::AppSendQpmExceeded => 143103i64,
+            Self::OrgSendQpmExceeded => 143104i64,
+            Self::DailyPerUserLimitExceeded => 143105i64,
+            Self::DuplicateMessage => 143106i64,
+            Self::IsvCorpSendQpmExceeded => 143203i64,
+            Self::IsvAllCorpsSendQpmExceeded => 143204i64,
+            Self::IsvDailyPerUserLimitExceeded => 143205i64,
+            Self::IsvDuplicateMessage => 143206i64,
+            Self::SystemError => 400001i64,
+            Self::InvalidParameter => 400002i64,
+            Self::InvalidDeptVisibleList => 600109i64,
+            Self::InvalidTimestampFormat => 853001i64,
+            Self::TimestampOutOfRange => 853002i64,
+            Self::InvalidAccessKey => 853003i64,
+            Self::SignatureMismatch => 853004i64,
+            Self::EmptyReceivers => 1430000i64,
+            Self::UnknownGrantType => 1430001i64,
+            Self::ForbiddenContent => 1430002i64,
+            Self::OapiProtectionTriggered => 1430003i64,
+            Self::ExecutiveProtection => 1430004i64,
+            Self::Unknown(c) => *c,
+        }
+    }
+    /// What the code means, per the reference (empty when unknown).
+    pub fn meaning(&self) -> &'static str {
+        match self {
+            Self::SystemBusy => {
+                "System busy (系统繁忙); retry after a moment, at most about 3 times."
+            }
+            Self::AuthException => {
+                "Authentication / gateway error wrapper (鉴权异常); the real cause is in sub_code / sub_msg: map sub_code through this table (e.g. sub_code 40014 → refresh the token and retry once)."
+            }
+            Self::UriNotFound => {
+                "The requested URI does not exist (请求的URI地址不存在); check the path against the docs. Fatal."
+            }
+            Self::SystemException => {
+                "Unknown system exception (系统异常) from the work-notification getsendprogress / recall calls; a server-side error, retry later with backoff."
+            }
+            Self::OrgGroupCreationLimitExceeded => {
+                "The organisation's group-creation quota is exceeded (组织建群超出上限); use the chat 2.0 scene-group API instead."
+            }
+            Self::InvalidCorpId => {
+                "Invalid corp id (无效的企业ID); the docs say check the access_token, so it is treated as a bad token: refresh the token and retry once."
+            }
+            Self::InvalidMicroappName => {
+                "Invalid micro-app name (无效的微应用的名称); must be non-empty and at most 10 characters."
+            }
+            Self::InvalidMicroappDescription => {
+                "Invalid micro-app description (无效的微应用的描述); must be non-empty and at most 20 characters."
+            }
+            Self::InvalidMicroappIcon => {
+                "Invalid micro-app icon (无效的微应用的ICON); must be non-empty and the icon must exist."
+            }
+            Self::InvalidMicroappHomepage => {
+                "Invalid micro-app mobile homepage (无效的微应用的移动端主页); must be non-empty and start with http or https."
+            }
+            Self::InvalidMicroappPcHomepage => {
+                "Invalid micro-app PC homepage (无效的微应用的PC端主页); must start with http or https."
+            }
+            Self::MicroappHomepageDomainMismatch => {
+                "The micro-app's PC homepage is on a different domain from its mobile homepage (微应用的移动端的主页与PC端主页不同)."
+            }
+            Self::InvalidMicroappOmpLink => {
+                "Invalid micro-app OA admin-console link (无效的微应用OA后台的主页); must start with http or https."
+            }
+            Self::InvalidUserid => {
+                "Invalid userid (无效的USERID): no such user in the org; check the userid."
+            }
+            Self::InvalidChatId => {
+                "Invalid chat id (无效的会话id) in chat/send; check chatid."
+            }
+            Self::InvalidChatSender => {
+                "Invalid chat message sender (无效的会话消息的发送者)."
+            }
+            Self::InvalidChatMsgtype => {
+                "Invalid chat message type (无效的会话消息的类型); check msgtype."
+            }
+            Self::InvalidChatMessageJson => {
+                "Chat message JSON invalid or incomplete (会话消息的json结构无效或不完整)."
+            }
+            Self::ChatMessageTooLong => {
+                "Chat message content too long (会话消息的内容超长): content ≤ 5000, title ≤ 64, markdown ≤ 5000, single_title ≤ 20, single_url ≤ 500, btn_json_list ≤ 1000."
+            }
+            Self::ParameterError => {
+                "Parameter error (参数错误); also seen as sub_code 40000 under errcode 88, where it means the access_token is blank."
+            }
+            Self::InvalidCredential => {
+                "Wrong secret when getting the access_token, or invalid access_token (获取access_token时Secret错误，或者access_token无效); refresh the token and retry once (only useful if the token came from a cache)."
+            }
+            Self::InvalidMediaType => {
+                "Invalid media type (不合法的媒体文件类型); only image, voice, file (send `type` in the query string)."
+            }
+            Self::InvalidFileType => {
+                "Invalid file type (不合法的文件类型); doc, docx, xls, xlsx, ppt, pptx, zip, pdf, rar only."
+            }
+            Self::InvalidFileSize => {
+                "Invalid file size (不合法的文件大小); the media file exceeds the size limit for its type."
+            }
+            Self::InvalidMediaId => {
+                "Invalid media_id (不合法的媒体文件id): empty or no such media."
+            }
+            Self::InvalidMsgtype => "Invalid message type (不合法的消息类型).",
+            Self::InvalidDeptId => {
+                "Invalid department id (不合法的部门id); must be a number greater than 0."
+            }
+            Self::InvalidOrder => "Invalid sort order (不合法的排序order).",
+            Self::InvalidAccessToken => {
+                "Invalid access_token (不合法的access_token); refresh the token and retry once."
+            }
+            Self::InvalidConversationId => {
+                "Invalid chat / conversation id (不合法的会话ID); the chatid must come from /chat/create in the same org as the token."
+            }
+            Self::InvalidOauthCode => {
+                "Invalid OAuth code (不合法的oauth_code); fatal, a fresh code is needed."
+            }
+            Self::InvalidUseridList => {
+                "Invalid userid list (不合法的UserID列表): at least one userid is not in the contacts."
+            }
+            Self::IllegalParameter => {
+                "Illegal parameter (不合法的参数), e.g. a POST without parameters or an empty group name (群名称不能为空). Fatal."
+            }
+            Self::ParameterEmpty => "A required parameter is empty (参数为空).",
+            Self::InvalidRequestFormat => {
+                "Invalid request format (不合法的请求格式): a field is missing. Fatal."
+            }
+            Self::UnsafeUrl => {
+                "The message contains a URL with an illegal / unsafe domain (url中包含不合法domain)."
+            }
+            Self::InvalidAgentId => "Invalid agentid (不合法的agentid).",
+            Self::InvalidOffset => "Invalid offset (不合法的偏移量).",
+            Self::InvalidPageSize => "Invalid page size (不合法的分页大小).",
+            Self::TmpAuthCodeNotFound => {
+                "Temporary auth code unknown, missing or already used (不存在的临时授权码); codes are single-use. Fatal: get a new code."
+            }
+            Self::InvalidSuiteKeyOrSecret => {
+                "Invalid suite key or suite secret (不合法的套件key或secret)."
+            }
+            Self::InvalidCorpIdOrSecret => {
+                "Invalid corpid or corpsecret (不合法的corpId或corpSecret) when getting a token. Fatal."
+            }
+            Self::InvalidDeptGroupOwner => {
+                "Invalid owner of the department's enterprise group (无效的企业群群主)."
+            }
+            Self::TmpAuthCodeExpired => {
+                "Expired temporary auth code (过期的临时授权码). Fatal: get a new code."
+            }
+            Self::UserConsentRequired => {
+                "The user has account protection and must consent; an invitation was sent (该用户需要其同意才可添加，已向对方发送邀请)."
+            }
+            Self::InvalidMobile => "Invalid mobile number (电话号码无效).",
+            Self::MissingAccessToken => {
+                "The access_token parameter is missing (缺少access_token参数); it must be in the URL query. Fatal (client bug)."
+            }
+            Self::MissingMediaData => {
+                "Media file data missing (缺少多媒体文件数据): no `media` part in the upload."
+            }
+            Self::TimeSpanTooLong => {
+                "Time span too long (时间跨度太大): the attendance query span exceeds 7 days. Fatal."
+            }
+            Self::InvalidTimeParameter => {
+                "Invalid time parameter (时间参数不合法); must be non-empty and formatted `yyyy-MM-dd hh:mm:ss`. Fatal."
+            }
+            Self::ContentTooLong => {
+                "Data content too long (数据内容过长): the request body exceeds 4096 characters. Fatal."
+            }
+            Self::ParameterValueTooLarge => {
+                "Parameter value too large (参数值过大), e.g. an uploaded file or an id list. Fatal."
+            }
+            Self::AccessTokenExpired => {
+                "access_token expired (access_token超时); refresh the token and retry once."
+            }
+            Self::OauthCodeExpired => {
+                "OAuth code expired (oauth_code超时); fatal, a fresh code is needed."
+            }
+            Self::TmpAuthCodeInvalid => {
+                "Temporary auth code no longer valid (临时授权码失效): already used or wrong. Fatal."
+            }
+            Self::SuiteTokenExpired => {
+                "Suite token expired (suitetoken失效); refresh the suite token and retry."
+            }
+            Self::GetRequired => {
+                "GET request required (需要GET请求). Fatal (client bug)."
+            }
+            Self::PostRequired => {
+                "POST request required (需要POST请求). Fatal (client bug)."
+            }
+            Self::HttpsRequired => {
+                "HTTPS required (需要HTTPS); plain HTTP gets this. Fatal (client bug)."
+            }
+            Self::InvalidContentType => {
+                "Invalid HTTP Content-Type header (无效的HTTP HEADER Content-Type). Fatal (client bug)."
+            }
+            Self::JsonContentTypeRequired => {
+                "Content-Type must be application/json;charset=UTF-8 (需要Content-Type为application/json;charset=UTF-8). Fatal (client bug)."
+            }
+            Self::AuthorizationRequired => {
+                "Authorization required (需要授权): the call needs an access_token allowed to perform it (没有调用权限 / 权限不足 on the chat and department pages)."
+            }
+            Self::MultipartRequired => {
+                "Parameters must be multipart (参数需要multipart类型). Fatal (client bug)."
+            }
+            Self::JsonBodyRequired => {
+                "The POST body must be JSON (post参数需要json类型). Fatal (client bug)."
+            }
+            Self::ApiCallLimitExceeded => {
+                "API call limit exceeded (接口调用超过限制), the old generic throttle; retry with backoff."
+            }
+            Self::SuiteTokenInvalid => {
+                "Invalid suite token (suitetoken无效); refresh the suite token and retry."
+            }
+            Self::MissingChatId => "chatid missing (缺少chatid).",
+            Self::TooManyBoundMicroapps => {
+                "Too many micro-apps bound to the group (绑定的微应用超过个数限制); at most 5."
+            }
+            Self::GroupAlreadyBoundBySuite => {
+                "A group can be bound by one ISV suite only once (一个群只能被一个ISV套件绑定一次)."
+            }
+            Self::OperatorMustBeOwner => {
+                "The operator must be the group owner (操作者必须为群主)."
+            }
+            Self::AddRemoveMembersOverlap => {
+                "The add and remove member lists overlap (添加成员列表和删除成员列表不能有交集)."
+            }
+            Self::GroupMemberLimitExceeded => {
+                "The group exceeds its member limit (群人数超过人数限制)."
+            }
+            Self::MembersMustIncludeOwner => {
+                "The member list must include the group owner (群成员列表必须包含群主)."
+            }
+            Self::GroupCreationLimitExceeded => {
+                "The limit on the number of groups created is exceeded (超过创建群的个数上限)."
+            }
+            Self::InvalidGroupType => {
+                "Invalid group type; only 0 or 2 are allowed (不合法的群类型，只能传入0或2)."
+            }
+            Self::ExternalContactsNotAllowed => {
+                "An enterprise group cannot add or remove external contacts and its owner must be an employee (企业群不能添加外部联系人，群主只能为企业员工)."
+            }
+            Self::EmptyGroupMembers => {
+                "The group member list must not be empty (群成员不能为空)."
+            }
+            Self::GroupMemberListTooLong => {
+                "The group's employee list is too long (群员工列表超长)."
+            }
+            Self::GroupExternalListTooLong => {
+                "The group's external-contact list is too long (群外部联系人列表超长)."
+            }
+            Self::MissingGroupOwner => {
+                "The group owner must not be empty (群主不能为空)."
+            }
+            Self::InvalidOwnerType => {
+                "Invalid owner type; only emp or ext (非法的群主类型，只能为emp或者ext)."
+            }
+            Self::InvalidGroupName => "Invalid group name (不合法的群名称).",
+            Self::EmployeeNotFound => {
+                "The queried employee does not exist (查询企业员工不存在)."
+            }
+            Self::ExternalContactNotFound => {
+                "The queried external contact does not exist (查询企业外部联系人不存在)."
+            }
+            Self::OwnerNotEmployee => {
+                "The group owner is not an employee of the org (群主非企业员工)."
+            }
+            Self::OwnerNotExternalContact => {
+                "The group owner is not in the org's external contacts (群主非企业外部通讯录人员)."
+            }
+            Self::UserDoNotDisturb => {
+                "A user is in do-not-disturb mode and refused to join the group; become friends first (某人处于勿扰模式，拒绝加入群聊；请先与TA建立好友关系)."
+            }
+            Self::NonFriendDailyLimit => {
+                "Adding non-friends to a group is capped per day: 50 people for verified users, 10 for unverified ones (非好友建立群聊，认证用户一天只能拉50个人，非认证用户一天只能拉10个人)."
+            }
+            Self::UserRefusedToJoin => {
+                "A user refused to join the group (某人拒绝加入群聊)."
+            }
+            Self::ExternalOverlapOrDoNotDisturb => {
+                "Two meanings: on chat/update the add and remove external-contact lists overlap (添加和删除外部联系人有交集, D1482); in the global table a user in do-not-disturb mode refused to join the group (某人处于勿扰模式，拒绝加入群聊, D0013)."
+            }
+            Self::UserOutOfScope => {
+                "The employee is outside the app's authorized scope (企业员工不在授权范围); check the app's visibility range. Fatal."
+            }
+            Self::DeptOutOfScope => {
+                "The department is outside the app's authorized scope (企业部门不在授权范围); check the app's visibility range. Fatal."
+            }
+            Self::JsapiInvalidCorpId => {
+                "JSAPI signature: invalid corpid (无效的corpid)."
+            }
+            Self::JsapiTicketReadFailed => {
+                "JSAPI signature: reading the jsapi ticket failed (jsapi ticket 读取失败); check the ticket."
+            }
+            Self::JsapiSignFailed => {
+                "JSAPI signature generation failed (jsapi 签名生成失败); check url, nonceStr, timestamp and ticket."
+            }
+            Self::JsapiSignatureCheckFailed => {
+                "JSAPI signature check failed (签名校验失败); check url, nonceStr, timestamp and ticket."
+            }
+            Self::JsapiInvalidUrl => {
+                "JSAPI signature: invalid url parameter (无效的url参数)."
+            }
+            Self::JsapiInvalidNonce => {
+                "JSAPI signature: invalid nonce string (无效的随机字符串参数)."
+            }
+            Self::JsapiInvalidSignature => {
+                "JSAPI signature: invalid signature parameter (无效的签名参数)."
+            }
+            Self::JsapiInvalidApiList => {
+                "JSAPI signature: invalid jsApiList in dd.config (无效的jsapi列表参数)."
+            }
+            Self::JsapiInvalidTimestamp => {
+                "JSAPI signature: invalid timestamp (无效的时间戳)."
+            }
+            Self::JsapiInvalidAgentId => {
+                "JSAPI signature: invalid agentid (无效的agentid)."
+            }
+            Self::InvalidDeptName => {
+                "Invalid department name (不合法的部门名称); at most 64 characters."
+            }
+            Self::DeptDepthExceeded => {
+                "The department hierarchy is too deep (部门层级深度超过限制)."
+            }
+            Self::DeptNotFound => "The department does not exist (部门不存在).",
+            Self::ParentDeptNotFound => {
+                "The parent department does not exist (父亲部门不存在); check parent_id."
+            }
+            Self::DeptHasMembers => {
+                "A department that has members cannot be deleted (不允许删除有成员的部门)."
+            }
+            Self::DeptHasSubDepts => {
+                "A department that has sub-departments cannot be deleted (不允许删除有子部门的部门)."
+            }
+            Self::CannotDeleteRootDept => {
+                "The root department cannot be deleted (不允许删除根部门)."
+            }
+            Self::DeptNameIllegalChars => {
+                "The department name contains illegal characters (部门名称含有非法字符)."
+            }
+            Self::DeptCycle => {
+                "The departments would form a cycle (部门存在循环关系)."
+            }
+            Self::NoApiPermission => {
+                "No permission to call this API (没有调用该接口的权限); an admin must grant the API permission to the app. Fatal. Also comes as sub_code 60011 under errcode 88."
+            }
+            Self::CannotDeleteDefaultApp => {
+                "A default app cannot be deleted (不允许删除默认应用)."
+            }
+            Self::CannotDisableApp => {
+                "The app may not be disabled (不允许关闭应用)."
+            }
+            Self::CannotEnableApp => {
+                "The app may not be enabled (不允许开启应用)."
+            }
+            Self::CannotChangeDefaultAppScope => {
+                "The visibility scope of a default app cannot be changed (不允许修改默认应用可见范围)."
+            }
+            Self::DeptIdExists => {
+                "The department id already exists (部门id已经存在)."
+            }
+            Self::CannotSetOrg => {
+                "Setting the organisation is not allowed (不允许设置企业)."
+            }
+            Self::CannotUpdateRootDept => {
+                "The root department cannot be updated (不允许更新根部门)."
+            }
+            Self::DeptUserQueryFailed => {
+                "Failed to read users from the department (从部门查询人员失败); check that the member is in the department."
+            }
+            Self::IpNotWhitelisted => {
+                "The caller's IP is not in the whitelist (访问ip不在白名单之中); fix the app's server egress IP configuration. Fatal."
+            }
+            Self::UseridExists => {
+                "The userid already exists in the org (UserID在公司中已存在)."
+            }
+            Self::BadMobileNumber => "Invalid mobile number (手机号码不合法).",
+            Self::MobileExists => {
+                "The mobile number already exists in the org (手机号码在公司中已存在); delete it first or use another number."
+            }
+            Self::InvalidDeptViewerList => {
+                "Invalid list of ids allowed to view the department (非法的可查看id列表)."
+            }
+            Self::UseridNotFound => "The userid does not exist (UserID不存在). Fatal.",
+            Self::UserNotFound => {
+                "User not found (找不到该用户); check that the employee exists in the org. Fatal."
+            }
+            Self::SetDeptPermissionFailed => {
+                "Setting the department's permissions failed (设置部门权限失败); check the parameters."
+            }
+            Self::OrgNotFound => {
+                "The organisation does not exist or was dissolved (企业不存在或者已经被解散)."
+            }
+            Self::CallbackUrlExists => {
+                "The callback URL is already registered (回调地址已经存在); use update_call_back."
+            }
+            Self::CallbackUrlNotRegistered => {
+                "The callback URL is not registered (回调地址已不存在)."
+            }
+            Self::InvalidCallbackTag => {
+                "A call_back_tag is not in the allowed list (回调call_back_tag必须在指定的call_back_tag列表中)."
+            }
+            Self::CallbackReplyNotSuccess => {
+                "The callback URL did not reply with the encrypted text success (返回文本非success); fix the callback handler."
+            }
+            Self::InvalidPostJson => {
+                "The POSTed JSON lacks required fields or has malformed values, or could not be parsed (POST的JSON数据不包含所需要的参数字段或包含的参数格式非法 / JSON解析失败)."
+            }
+            Self::InvalidUrlFormat => {
+                "The url parameter is not a valid URL (传入的url参数不是合法的url格式)."
+            }
+            Self::UrlUnreachable => {
+                "The URL could not be reached (url地址访问异常); it must be reachable from the internet."
+            }
+            Self::CallbackDomainNotAllowed => {
+                "This domain or IP may not register or receive callbacks (此域名或IP不能注册或者接收回调事件); it must be a public IP in the ISV IP whitelist."
+            }
+            Self::CspaceGetFailed => {
+                "Getting the DingPan space failed (获取钉盘空间失败); check domain, agent_id and access_token. Fatal."
+            }
+            Self::CspaceGrantFailed => {
+                "Granting DingPan space access failed (授权钉盘空间访问权限失败). Fatal."
+            }
+            Self::CspaceAddFileFailed => {
+                "Adding a file to the DingPan space failed (钉盘空间添加文件失败). Fatal."
+            }
+            Self::ServerAllApisDisabled => {
+                "All API calls from this server are temporarily disabled (您的服务器调用钉钉开放平台所有接口的请求都被暂时禁用了); retry later."
+            }
+            Self::ApiGloballyThrottled => {
+                "All calls of this API are temporarily disabled (当前接口的所有请求都被暂时禁用了); current docs: the platform-wide per-API QPS limit. Retry after 1 s with exponential backoff."
+            }
+            Self::CorpAllApisDisabled => {
+                "The org's calls to all APIs are temporarily disabled, own access_token (您的企业调用钉钉开放平台所有接口的请求都被暂时禁用了); retry later."
+            }
+            Self::CorpSecretDisabled => {
+                "The CorpId + CorpSecret in use is temporarily disabled (您当前使用的CorpId及CorpSecret被暂时禁用了); retry later."
+            }
+            Self::CorpApiDisabled => {
+                "The org called this API too often; its requests are temporarily disabled (您的企业调用当前接口次数过多，请求被暂时禁用了); retry later."
+            }
+            Self::CorpSecretApiDisabled => {
+                "This CorpId + CorpSecret called this API too often; requests temporarily disabled (调用当前接口次数过多); also too many token requests with the same CorpId / CorpSecret. Retry later."
+            }
+            Self::IsvCorpAllApisDisabled => {
+                "ISV token: too many calls to this org, all requests to it are temporarily disabled (对该企业的所有请求都被暂时禁用了); retry later."
+            }
+            Self::IsvCorpApiDisabled => {
+                "ISV token: too many calls of this API to this org, temporarily disabled (对此企业下该接口的所有请求都被暂时禁用了); retry later."
+            }
+            Self::IsvAllApisDisabled => {
+                "ISV token: over the limit, requests to all APIs of all orgs temporarily disabled (对所有企业的所有接口的请求都被暂时禁用了); retry later."
+            }
+            Self::IsvApiDisabled => {
+                "ISV token: over the limit for this API, its requests for all orgs temporarily disabled (对所有企业的该接口的请求都被暂时禁用了); retry later."
+            }
+            Self::SuiteAllRequestsDisabled => {
+                "The suite is over the limit, all its requests temporarily disabled (该套件的所有请求都被暂时禁用了); retry later."
+            }
+            Self::SuiteApiDisabled => {
+                "The suite is over the limit for this API, temporarily disabled (该套件对此接口的所有请求都被暂时禁用了); retry later."
+            }
+            Self::SuiteCorpDisabled => {
+                "The suite is over the limit for this org, temporarily disabled (该套件对此企业的所有请求都被暂时禁用了); retry later."
+            }
+            Self::SuiteCorpApiDisabled => {
+                "The suite is over the limit for this API of this org, temporarily disabled (该套件对此企业该接口的所有请求都被暂时禁用了); retry later."
+            }
+            Self::TooManyCorpIdsFromIp => {
+                "Too many different CorpIds used with CorpId + CorpSecret from this IP (此IP使用CorpId及CorpSecret调用接口的CorpId个数超过限制). Fatal (config)."
+            }
+            Self::AppApiQpsExceeded => {
+                "Per-app, per-API QPS exceeded (20 QPS for standard-edition orgs); retry after 1 s."
+            }
+            Self::MonthlyQuotaExhausted => {
+                "The monthly call quota of a standard-edition org is exhausted (5000 calls a month for non-basic APIs); fatal until next month or an upgrade."
+            }
+            Self::AppSendQpmExceeded => {
+                "Work notification flow control: the app's per-minute recipient count (QPM) is exceeded (企业单应用消息发送人次QPM超限); retry later."
+            }
+            Self::OrgSendQpmExceeded => {
+                "Work notification flow control: the org's per-minute recipient count (QPM) is exceeded (企业每分钟发送人次QPM超限); retry later."
+            }
+            Self::DailyPerUserLimitExceeded => {
+                "Work notification flow control: the app's daily cap per recipient is reached (单应用给单人每日推送量超限): 500 a day for internal apps, 50 (or 100) for ISV apps; not delivered today."
+            }
+            Self::DuplicateMessage => {
+                "Work notification flow control: the same content was already sent to this user today (单应用给单人推送重复消息超限)."
+            }
+            Self::IsvCorpSendQpmExceeded => {
+                "Work notification flow control: the ISV app's per-minute recipient count to one org is exceeded (ISV单应用发送给单企业人次QPM超限); retry later."
+            }
+            Self::IsvAllCorpsSendQpmExceeded => {
+                "Work notification flow control: the ISV app's per-minute recipient count to all orgs is exceeded (ISV单应用发送给所有企业人次QPM超限); retry later."
+            }
+            Self::IsvDailyPerUserLimitExceeded => {
+                "Work notification flow control: daily cap per recipient reached (单应用给单人每日推送量超限); same meaning as 143105, by its 1432xx number probably the ISV variant."
+            }
+            Self::IsvDuplicateMessage => {
+                "Work notification flow control: duplicate content to the same user in one day (单应用给单人推送重复消息超限); same meaning as 143106, by its 1432xx number probably the ISV variant."
+            }
+            Self::SystemError => "System error (系统错误); try again later.",
+            Self::InvalidParameter => {
+                "Invalid parameter (参数错误 / 无效的参数), e.g. a value too long (参数过长); check the parameters against the docs."
+            }
+            Self::InvalidDeptVisibleList => {
+                "Invalid list of ids the department is visible to (不合法的可见id列表) when creating a department."
+            }
+            Self::InvalidTimestampFormat => {
+                "Signed request: timestamp must be the current time in milliseconds (timestamp参数格式不正确，必须是当前时间的毫秒数). Fatal."
+            }
+            Self::TimestampOutOfRange => {
+                "Signed request: timestamp differs from DingTalk's server time by more than 1 minute (timestamp参数不合法，该参数值与钉钉服务器当前时间相差超过1分钟); fix the clock."
+            }
+            Self::InvalidAccessKey => {
+                "Signed request: accessKey is not an existing appId (accessKey参数不合法，必须是钉钉开放平台存在的appId). Fatal."
+            }
+            Self::SignatureMismatch => {
+                "Signed request: the signature differs from the server's (signature参数不正确，与钉钉服务端计算出来的签名不一致); it must be URL-encoded. Fatal (fix signing)."
+            }
+            Self::EmptyReceivers => {
+                "Work notification: the recipient list is empty (接收者为空)."
+            }
+            Self::UnknownGrantType => {
+                "Work notification: unrecognised grantType (未识别的grantType)."
+            }
+            Self::ForbiddenContent => {
+                "Work notification: the content contains forbidden material (包含违禁内容)."
+            }
+            Self::OapiProtectionTriggered => {
+                "Work notification: OAPI system protection triggered (触发OAPI系统保护)."
+            }
+            Self::ExecutiveProtection => {
+                "Work notification: the recipient is under executive protection (超级高管保护); the protection must be turned off."
+            }
+            Self::Unknown(_) => "",
+        }
+    }
+    /// How to react to it.
+    pub fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::SystemBusy => crate::ErrorClass::Busy,
+            Self::AuthException => crate::ErrorClass::Other,
+            Self::UriNotFound => crate::ErrorClass::NotFound,
+            Self::SystemException => crate::ErrorClass::Busy,
+            Self::OrgGroupCreationLimitExceeded => crate::ErrorClass::Other,
+            Self::InvalidCorpId => crate::ErrorClass::TokenInvalid,
+            Self::InvalidMicroappName => crate::ErrorClass::InvalidArgument,
+            Self::InvalidMicroappDescription => crate::ErrorClass::InvalidArgument,
+            Self::InvalidMicroappIcon => crate::ErrorClass::InvalidArgument,
+            Self::InvalidMicroappHomepage => crate::ErrorClass::InvalidArgument,
+            Self::InvalidMicroappPcHomepage => crate::ErrorClass::InvalidArgument,
+            Self::MicroappHomepageDomainMismatch => crate::ErrorClass::InvalidArgument,
+            Self::InvalidMicroappOmpLink => crate::ErrorClass::InvalidArgument,
+            Self::InvalidUserid => crate::ErrorClass::NotFound,
+            Self::InvalidChatId => crate::ErrorClass::InvalidArgument,
+            Self::InvalidChatSender => crate::ErrorClass::InvalidArgument,
+            Self::InvalidChatMsgtype => crate::ErrorClass::InvalidArgument,
+            Self::InvalidChatMessageJson => crate::ErrorClass::InvalidArgument,
+            Self::ChatMessageTooLong => crate::ErrorClass::InvalidArgument,
+            Self::ParameterError => crate::ErrorClass::InvalidArgument,
+            Self::InvalidCredential => crate::ErrorClass::TokenInvalid,
+            Self::InvalidMediaType => crate::ErrorClass::InvalidArgument,
+            Self::InvalidFileType => crate::ErrorClass::InvalidArgument,
+            Self::InvalidFileSize => crate::ErrorClass::InvalidArgument,
+            Self::InvalidMediaId => crate::ErrorClass::NotFound,
+            Self::InvalidMsgtype => crate::ErrorClass::InvalidArgument,
+            Self::InvalidDeptId => crate::ErrorClass::InvalidArgument,
+            Self::InvalidOrder => crate::ErrorClass::InvalidArgument,
+            Self::InvalidAccessToken => crate::ErrorClass::TokenInvalid,
+            Self::InvalidConversationId => crate::ErrorClass::InvalidArgument,
+            Self::InvalidOauthCode => crate::ErrorClass::InvalidArgument,
+            Self::InvalidUseridList => crate::ErrorClass::InvalidArgument,
+            Self::IllegalParameter => crate::ErrorClass::InvalidArgument,
+            Self::ParameterEmpty => crate::ErrorClass::InvalidArgument,
+            Self::InvalidRequestFormat => crate::ErrorClass::InvalidArgument,
+            Self::UnsafeUrl => crate::ErrorClass::InvalidArgument,
+            Self::InvalidAgentId => crate::ErrorClass::InvalidArgument,
+            Self::InvalidOffset => crate::ErrorClass::InvalidArgument,
+            Self::InvalidPageSize => crate::ErrorClass::InvalidArgument,
+            Self::TmpAuthCodeNotFound => crate::ErrorClass::InvalidArgument,
+            Self::InvalidSuiteKeyOrSecret => crate::ErrorClass::InvalidArgument,
+            Self::InvalidCorpIdOrSecret => crate::ErrorClass::InvalidArgument,
+            Self::InvalidDeptGroupOwner => crate::ErrorClass::InvalidArgument,
+            Self::TmpAuthCodeExpired => crate::ErrorClass::InvalidArgument,
+            Self::UserConsentRequired => crate::ErrorClass::Other,
+            Self::InvalidMobile => crate::ErrorClass::InvalidArgument,
+            Self::MissingAccessToken => crate::ErrorClass::InvalidArgument,
+            Self::MissingMediaData => crate::ErrorClass::InvalidArgument,
+            Self::TimeSpanTooLong => crate::ErrorClass::InvalidArgument,
+            Self::InvalidTimeParameter => crate::ErrorClass::InvalidArgument,
+            Self::ContentTooLong => crate::ErrorClass::InvalidArgument,
+            Self::ParameterValueTooLarge => crate::ErrorClass::InvalidArgument,
+            Self::AccessTokenExpired => crate::ErrorClass::TokenInvalid,
+            Self::OauthCodeExpired => crate::ErrorClass::InvalidArgument,
+            Self::TmpAuthCodeInvalid => crate::ErrorClass::InvalidArgument,
+            Self::SuiteTokenExpired => crate::ErrorClass::TokenInvalid,
+            Self::GetRequired => crate::ErrorClass::InvalidArgument,
+            Self::PostRequired => crate::ErrorClass::InvalidArgument,
+            Self::HttpsRequired => crate::ErrorClass::InvalidArgument,
+            Self::InvalidContentType => crate::ErrorClass::InvalidArgument,
+            Self::JsonContentTypeRequired => crate::ErrorClass::InvalidArgument,
+            Self::AuthorizationRequired => crate::ErrorClass::Permission,
+            Self::MultipartRequired => crate::ErrorClass::InvalidArgument,
+            Self::JsonBodyRequired => crate::ErrorClass::InvalidArgument,
+            Self::ApiCallLimitExceeded => crate::ErrorClass::RateLimited,
+            Self::SuiteTokenInvalid => crate::ErrorClass::TokenInvalid,
+            Self::MissingChatId => crate::ErrorClass::InvalidArgument,
+            Self::TooManyBoundMicroapps => crate::ErrorClass::Other,
+            Self::GroupAlreadyBoundBySuite => crate::ErrorClass::Other,
+            Self::OperatorMustBeOwner => crate::ErrorClass::Permission,
+            Self::AddRemoveMembersOverlap => crate::ErrorClass::InvalidArgument,
+            Self::GroupMemberLimitExceeded => crate::ErrorClass::Other,
+            Self::MembersMustIncludeOwner => crate::ErrorClass::InvalidArgument,
+            Self::GroupCreationLimitExceeded => crate::ErrorClass::Other,
+            Self::InvalidGroupType => crate::ErrorClass::InvalidArgument,
+            Self::ExternalContactsNotAllowed => crate::ErrorClass::InvalidArgument,
+            Self::EmptyGroupMembers => crate::ErrorClass::InvalidArgument,
+            Self::GroupMemberListTooLong => crate::ErrorClass::InvalidArgument,
+            Self::GroupExternalListTooLong => crate::ErrorClass::InvalidArgument,
+            Self::MissingGroupOwner => crate::ErrorClass::InvalidArgument,
+            Self::InvalidOwnerType => crate::ErrorClass::InvalidArgument,
+            Self::InvalidGroupName => crate::ErrorClass::InvalidArgument,
+            Self::EmployeeNotFound => crate::ErrorClass::NotFound,
+            Self::ExternalContactNotFound => crate::ErrorClass::NotFound,
+            Self::OwnerNotEmployee => crate::ErrorClass::InvalidArgument,
+            Self::OwnerNotExternalContact => crate::ErrorClass::InvalidArgument,
+            Self::UserDoNotDisturb => crate::ErrorClass::Other,
+            Self::NonFriendDailyLimit => crate::ErrorClass::Other,
+            Self::UserRefusedToJoin => crate::ErrorClass::Other,
+            Self::ExternalOverlapOrDoNotDisturb => crate::ErrorClass::Other,
+            Self::UserOutOfScope => crate::ErrorClass::Permission,
+            Self::DeptOutOfScope => crate::ErrorClass::Permission,
+            Self::JsapiInvalidCorpId => crate::ErrorClass::InvalidArgument,
+            Self::JsapiTicketReadFailed => crate::ErrorClass::InvalidArgument,
+            Self::JsapiSignFailed => crate::ErrorClass::InvalidArgument,
+            Self::JsapiSignatureCheckFailed => crate::ErrorClass::InvalidArgument,
+            Self::JsapiInvalidUrl => crate::ErrorClass::InvalidArgument,
+            Self::JsapiInvalidNonce => crate::ErrorClass::InvalidArgument,
+            Self::JsapiInvalidSignature => crate::ErrorClass::InvalidArgument,
+            Self::JsapiInvalidApiList => crate::ErrorClass::InvalidArgument,
+            Self::JsapiInvalidTimestamp => crate::ErrorClass::InvalidArgument,
+            Self::JsapiInvalidAgentId => crate::ErrorClass::InvalidArgument,
+            Self::InvalidDeptName => crate::ErrorClass::InvalidArgument,
+            Self::DeptDepthExceeded => crate::ErrorClass::Other,
+            Self::DeptNotFound => crate::ErrorClass::NotFound,
+            Self::ParentDeptNotFound => crate::ErrorClass::NotFound,
+            Self::DeptHasMembers => crate::ErrorClass::Other,
+            Self::DeptHasSubDepts => crate::ErrorClass::Other,
+            Self::CannotDeleteRootDept => crate::ErrorClass::Other,
+            Self::DeptNameIllegalChars => crate::ErrorClass::InvalidArgument,
+            Self::DeptCycle => crate::ErrorClass::InvalidArgument,
+            Self::NoApiPermission => crate::ErrorClass::Permission,
+            Self::CannotDeleteDefaultApp => crate::ErrorClass::Other,
+            Self::CannotDisableApp => crate::ErrorClass::Other,
+            Self::CannotEnableApp => crate::ErrorClass::Other,
+            Self::CannotChangeDefaultAppScope => crate::ErrorClass::Other,
+            Self::DeptIdExists => crate::ErrorClass::Other,
+            Self::CannotSetOrg => crate::ErrorClass::Other,
+            Self::CannotUpdateRootDept => crate::ErrorClass::Other,
+            Self::DeptUserQueryFailed => crate::ErrorClass::Other,
+            Self::IpNotWhitelisted => crate::ErrorClass::Permission,
+            Self::UseridExists => crate::ErrorClass::Other,
+            Self::BadMobileNumber => crate::ErrorClass::InvalidArgument,
+            Self::MobileExists => crate::ErrorClass::Other,
+            Self::InvalidDeptViewerList => crate::ErrorClass::InvalidArgument,
+            Self::UseridNotFound => crate::ErrorClass::NotFound,
+            Self::UserNotFound => crate::ErrorClass::NotFound,
+            Self::SetDeptPermissionFailed => crate::ErrorClass::InvalidArgument,
+            Self::OrgNotFound => crate::ErrorClass::NotFound,
+            Self::CallbackUrlExists => crate::ErrorClass::Other,
+            Self::CallbackUrlNotRegistered => crate::ErrorClass::NotFound,
+            Self::InvalidCallbackTag => crate::ErrorClass::InvalidArgument,
+            Self::CallbackReplyNotSuccess => crate::ErrorClass::Other,
+            Self::InvalidPostJson => crate::ErrorClass::InvalidArgument,
+            Self::InvalidUrlFormat => crate::ErrorClass::InvalidArgument,
+            Self::UrlUnreachable => crate::ErrorClass::Other,
+            Self::CallbackDomainNotAllowed => crate::ErrorClass::Permission,
+            Self::CspaceGetFailed => crate::ErrorClass::Other,
+            Self::CspaceGrantFailed => crate::ErrorClass::Other,
+            Self::CspaceAddFileFailed => crate::ErrorClass::Other,
+            Self::ServerAllApisDisabled => crate::ErrorClass::RateLimited,
+            Self::ApiGloballyThrottled => crate::ErrorClass::RateLimited,
+            Self::CorpAllApisDisabled => crate::ErrorClass::RateLimited,
+            Self::CorpSecretDisabled => crate::ErrorClass::RateLimited,
+            Self::CorpApiDisabled => crate::ErrorClass::RateLimited,
+            Self::CorpSecretApiDisabled => crate::ErrorClass::RateLimited,
+            Self::IsvCorpAllApisDisabled => crate::ErrorClass::RateLimited,
+            Self::IsvCorpApiDisabled => crate::ErrorClass::RateLimited,
+            Self::IsvAllApisDisabled => crate::ErrorClass::RateLimited,
+            Self::IsvApiDisabled => crate::ErrorClass::RateLimited,
+            Self::SuiteAllRequestsDisabled => crate::ErrorClass::RateLimited,
+            Self::SuiteApiDisabled => crate::ErrorClass::RateLimited,
+            Self::SuiteCorpDisabled => crate::ErrorClass::RateLimited,
+            Self::SuiteCorpApiDisabled => crate::ErrorClass::RateLimited,
+            Self::TooManyCorpIdsFromIp => crate::ErrorClass::Permission,
+            Self::AppApiQpsExceeded => crate::ErrorClass::RateLimited,
+            Self::MonthlyQuotaExhausted => crate::ErrorClass::Permission,
+            Self::AppSendQpmExceeded => crate::ErrorClass::RateLimited,
+            Self::OrgSendQpmExceeded => crate::ErrorClass::RateLimited,
+            Self::DailyPerUserLimitExceeded => crate::ErrorClass::RateLimited,
+            Self::DuplicateMessage => crate::ErrorClass::Other,
+            Self::IsvCorpSendQpmExceeded => crate::ErrorClass::RateLimited,
+            Self::IsvAllCorpsSendQpmExceeded => crate::ErrorClass::RateLimited,
+            Self::IsvDailyPerUserLimitExceeded => crate::ErrorClass::RateLimited,
+            Self::IsvDuplicateMessage => crate::ErrorClass::Other,
+            Self::SystemError => crate::ErrorClass::Busy,
+            Self::InvalidParameter => crate::ErrorClass::InvalidArgument,
+            Self::InvalidDeptVisibleList => crate::ErrorClass::InvalidArgument,
+            Self::InvalidTimestampFormat => crate::ErrorClass::InvalidArgument,
+            Self::TimestampOutOfRange => crate::ErrorClass::InvalidArgument,
+            Self::InvalidAccessKey => crate::ErrorClass::InvalidArgument,
+            Self::SignatureMismatch => crate::ErrorClass::InvalidArgument,
+            Self::EmptyReceivers => crate::ErrorClass::InvalidArgument,
+            Self::UnknownGrantType => crate::ErrorClass::InvalidArgument,
+            Self::ForbiddenContent => crate::ErrorClass::Other,
+            Self::OapiProtectionTriggered => crate::ErrorClass::RateLimited,
+            Self::ExecutiveProtection => crate::ErrorClass::Permission,
+            Self::Unknown(_) => crate::ErrorClass::Other,
+        }
+    }
+}
 #[cfg(feature = "conformance")]
 #[doc(hidden)]
 pub mod conformance;

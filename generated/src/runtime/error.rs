@@ -3,8 +3,28 @@
 
 use crate::runtime::request::{EndpointMeta, InvalidRequest};
 
-/// Errcodes that mean "the access token is bad or expired": refresh it and retry once.
-pub(crate) const TOKEN_INVALID_CODES: [i64; 4] = [40001, 40014, 42001, 33001];
+use crate::api::ErrorCode;
+
+/// How to react to an error. Every errcode in `spec/errors.yaml` has one; so do the HTTP and
+/// transport failures, so that callers and the runtime never match on numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorClass {
+    /// The token was rejected or expired: refresh it and retry once.
+    TokenInvalid,
+    /// Throttled: back off before trying again.
+    RateLimited,
+    /// DingTalk (or the network) is busy or failing for a moment: retry with backoff.
+    Busy,
+    /// The app lacks a permission, scope or whitelist entry: an admin has to act.
+    Permission,
+    /// The request is wrong: fix it, retrying will not help.
+    InvalidArgument,
+    /// What the request names does not exist.
+    NotFound,
+    /// Anything else.
+    Other,
+}
 
 /// Anything that can go wrong in a call.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +89,23 @@ impl Error {
     pub fn code(&self) -> Option<i64> {
         self.as_api().map(|e| e.code)
     }
+
+    /// How to react: the errcode's class for API errors; HTTP 429 is rate limiting, 5xx and
+    /// transport failures are transient, a limit check is an invalid argument.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::Api(e) => e.class(),
+            Error::Http { status: 429, .. } => ErrorClass::RateLimited,
+            Error::Http { status, .. } if *status >= 500 => ErrorClass::Busy,
+            Error::Http {
+                status: 401 | 403, ..
+            } => ErrorClass::Permission,
+            Error::Http { status: 404, .. } => ErrorClass::NotFound,
+            Error::Transport { .. } => ErrorClass::Busy,
+            Error::Invalid { .. } => ErrorClass::InvalidArgument,
+            Error::Http { .. } | Error::Decode { .. } | Error::Config(_) => ErrorClass::Other,
+        }
+    }
 }
 
 impl From<ApiError> for Error {
@@ -96,16 +133,28 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// Whether the token was rejected (40001, 40014, 42001, 33001, or 88 with sub_code 40014):
-    /// the runtime then refreshes it and retries once.
+    /// The errcode as a spec value. For errcode 88 (a gateway wrapper) this is the numeric
+    /// `sub_code` when there is one, since that is the real cause.
+    pub fn error_code(&self) -> ErrorCode {
+        let sub = self
+            .sub
+            .as_deref()
+            .and_then(|s| s.trim().parse::<i64>().ok());
+        match (self.code, sub) {
+            (88, Some(sub)) => ErrorCode::from_code(sub),
+            (code, _) => ErrorCode::from_code(code),
+        }
+    }
+
+    /// How to react, from the spec's errcode table.
+    pub fn class(&self) -> ErrorClass {
+        self.error_code().class()
+    }
+
+    /// Whether the token was rejected (e.g. 40001, 40014, 42001, 33001, or 88 with sub_code
+    /// 40014): the runtime then refreshes it and retries once.
     pub fn is_token_invalid(&self) -> bool {
-        TOKEN_INVALID_CODES.contains(&self.code)
-            || (self.code == 88
-                && self
-                    .sub
-                    .as_deref()
-                    .and_then(|s| s.trim().parse::<i64>().ok())
-                    .is_some_and(|c| TOKEN_INVALID_CODES.contains(&c)))
+        self.class() == ErrorClass::TokenInvalid
     }
 }
 
@@ -135,4 +184,70 @@ impl std::error::Error for ApiError {}
 /// `area.endpoint` for messages.
 pub(crate) fn endpoint_name(meta: &EndpointMeta) -> String {
     format!("{}.{}", meta.area, meta.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(code: i64, sub: Option<&str>) -> ApiError {
+        ApiError {
+            endpoint: "user.get".into(),
+            code,
+            message: String::new(),
+            sub: sub.map(str::to_string),
+            sub_msg: None,
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn errcodes_map_to_their_class() {
+        let cases = [
+            (-1, None, ErrorClass::Busy),
+            (40014, None, ErrorClass::TokenInvalid),
+            (42001, None, ErrorClass::TokenInvalid),
+            (33001, None, ErrorClass::TokenInvalid),
+            (40001, None, ErrorClass::TokenInvalid),
+            (90018, None, ErrorClass::RateLimited),
+            (90002, None, ErrorClass::RateLimited),
+            (60011, None, ErrorClass::Permission),
+            (60121, None, ErrorClass::NotFound),
+            (40035, None, ErrorClass::InvalidArgument),
+            (88, Some("40014"), ErrorClass::TokenInvalid),
+            (88, Some("60011"), ErrorClass::Permission),
+            (88, Some("isv.not-a-number"), ErrorClass::Other),
+            (123_456_789, None, ErrorClass::Other),
+        ];
+        for (code, sub, class) in cases {
+            assert_eq!(
+                api(code, sub).class(),
+                class,
+                "errcode {code} sub_code {sub:?}"
+            );
+        }
+        assert_eq!(api(-1, None).error_code(), ErrorCode::SystemBusy);
+        assert_eq!(
+            ErrorCode::from_code(123_456_789),
+            ErrorCode::Unknown(123_456_789)
+        );
+        assert!(!ErrorCode::from_code(40014).meaning().is_empty());
+    }
+
+    #[test]
+    fn http_and_local_failures_have_classes_too() {
+        let http = |status| Error::Http {
+            endpoint: "x".into(),
+            status,
+            snippet: String::new(),
+        };
+        assert_eq!(http(503).class(), ErrorClass::Busy);
+        assert_eq!(http(429).class(), ErrorClass::RateLimited);
+        assert_eq!(http(400).class(), ErrorClass::Other);
+        assert_eq!(Error::Config("x".into()).class(), ErrorClass::Other);
+        assert_eq!(
+            Error::from(api(60011, None)).class(),
+            ErrorClass::Permission
+        );
+    }
 }

@@ -243,7 +243,13 @@ pub(super) fn limit_checks(f: &Field) -> Vec<TokenStream> {
             None => quote!(None),
         };
         let (min, max) = (bound(f.min), bound(f.max));
-        let as_f64 = |x: TokenStream| if f.ty == crate::model::Ty::F64 { x } else { quote!(#x as f64) };
+        let as_f64 = |x: TokenStream| {
+            if f.ty == crate::model::Ty::F64 {
+                x
+            } else {
+                quote!(#x as f64)
+            }
+        };
         out.push(if f.is_option() {
             let value = as_f64(quote!(v));
             quote!(if let Some(v) = self.#v { rt::check_range(#wire, #value, #min, #max)?; })

@@ -3,6 +3,7 @@
 
 mod conformance;
 mod endpoints;
+mod errors;
 mod types;
 mod values;
 
@@ -77,6 +78,7 @@ fn render(source: &str, tokens: TokenStream) -> Result<String, String> {
 }
 
 fn mod_rs(spec: &Spec) -> TokenStream {
+    let errors = errors::error_code(spec);
     // The module docs are the inner docs of each area file; an outer doc here would make
     // rustdoc resolve their links from this module instead.
     let mods = spec.areas.iter().map(|a| {
@@ -87,6 +89,7 @@ fn mod_rs(spec: &Spec) -> TokenStream {
         //! The API, one module per spec file. Each module holds the area's types, its request
         //! types and its handle (`client.<area>()`).
         #(#mods)*
+        #errors
         #[cfg(feature = "conformance")]
         #[doc(hidden)]
         pub mod conformance;
@@ -107,7 +110,8 @@ fn area_tokens(spec: &Spec, area: &Area) -> TokenStream {
         .iter()
         .filter_map(|n| spec.types.get(n))
         .map(|t| types::type_def(spec, area, t));
-    let endpoints = endpoints::area(spec, area);
+    // An area with no endpoints (only types or errcodes) gets no handle.
+    let endpoints = (!area.endpoints.is_empty()).then(|| endpoints::area(spec, area));
     quote! {
         #doc
         #![allow(deprecated, clippy::too_many_arguments)]

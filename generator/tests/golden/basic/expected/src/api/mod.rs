@@ -4,6 +4,53 @@
 //! The API, one module per spec file. Each module holds the area's types, its request
 //! types and its handle (`client.<area>()`).
 pub mod golden_basic;
+/// A DingTalk errcode (from `spec/golden_basic.yaml`). Codes the spec does not list are `Unknown`.
+///
+/// Each code knows its meaning and its [`ErrorClass`](crate::ErrorClass), which decides whether the runtime refreshes the token, backs off, or gives up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// System busy; retry later. (errcode `-1`)
+    SystemBusy,
+    /// Invalid access token. (errcode `40014`)
+    InvalidAccessToken,
+    /// A code the spec does not list.
+    Unknown(i64),
+}
+impl ErrorCode {
+    /// The code's variant.
+    pub fn from_code(code: i64) -> Self {
+        match code {
+            -1i64 => Self::SystemBusy,
+            40014i64 => Self::InvalidAccessToken,
+            other => Self::Unknown(other),
+        }
+    }
+    /// The errcode.
+    pub fn code(&self) -> i64 {
+        match self {
+            Self::SystemBusy => -1i64,
+            Self::InvalidAccessToken => 40014i64,
+            Self::Unknown(c) => *c,
+        }
+    }
+    /// What the code means, per the reference (empty when unknown).
+    pub fn meaning(&self) -> &'static str {
+        match self {
+            Self::SystemBusy => "System busy; retry later.",
+            Self::InvalidAccessToken => "Invalid access token.",
+            Self::Unknown(_) => "",
+        }
+    }
+    /// How to react to it.
+    pub fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::SystemBusy => crate::ErrorClass::Busy,
+            Self::InvalidAccessToken => crate::ErrorClass::TokenInvalid,
+            Self::Unknown(_) => crate::ErrorClass::Other,
+        }
+    }
+}
 #[cfg(feature = "conformance")]
 #[doc(hidden)]
 pub mod conformance;

@@ -4,6 +4,41 @@
 //! The API, one module per spec file. Each module holds the area's types, its request
 //! types and its handle (`client.<area>()`).
 pub mod golden_quirks;
+/// A DingTalk errcode (no spec file declares `errors:`). Codes the spec does not list are `Unknown`.
+///
+/// Each code knows its meaning and its [`ErrorClass`](crate::ErrorClass), which decides whether the runtime refreshes the token, backs off, or gives up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// A code the spec does not list.
+    Unknown(i64),
+}
+impl ErrorCode {
+    /// The code's variant.
+    pub fn from_code(code: i64) -> Self {
+        match code {
+            other => Self::Unknown(other),
+        }
+    }
+    /// The errcode.
+    pub fn code(&self) -> i64 {
+        match self {
+            Self::Unknown(c) => *c,
+        }
+    }
+    /// What the code means, per the reference (empty when unknown).
+    pub fn meaning(&self) -> &'static str {
+        match self {
+            Self::Unknown(_) => "",
+        }
+    }
+    /// How to react to it.
+    pub fn class(&self) -> crate::ErrorClass {
+        match self {
+            Self::Unknown(_) => crate::ErrorClass::Other,
+        }
+    }
+}
 #[cfg(feature = "conformance")]
 #[doc(hidden)]
 pub mod conformance;

@@ -1,0 +1,60 @@
+//! The `ErrorCode` enum: every errcode of the spec's `errors:` table with its meaning and class.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::docs;
+use crate::model::Spec;
+use crate::naming::ident;
+
+pub(super) fn error_code(spec: &Spec) -> TokenStream {
+    let rows: Vec<_> = spec.areas.iter().flat_map(|a| &a.errors).collect();
+    let source = spec
+        .areas
+        .iter()
+        .find(|a| !a.errors.is_empty())
+        .map_or("no spec file declares `errors:`".to_string(), |a| {
+            format!("from `{}`", a.file)
+        });
+    let doc = docs(&format!(
+        "A DingTalk errcode ({source}). Codes the spec does not list are `Unknown`.\n\nEach code knows its meaning and its [`ErrorClass`](crate::ErrorClass), which decides whether the runtime refreshes the token, backs off, or gives up."
+    ));
+    let vars: Vec<_> = rows.iter().map(|r| ident(&r.variant)).collect();
+    let codes: Vec<i64> = rows.iter().map(|r| r.code).collect();
+    let classes: Vec<_> = rows.iter().map(|r| format_ident!("{}", r.class)).collect();
+    let meanings: Vec<String> = rows
+        .iter()
+        .map(|r| r.doc.trim().lines().next().unwrap_or("").trim().to_string())
+        .collect();
+    let variant_docs = rows
+        .iter()
+        .map(|r| docs(&format!("{} (errcode `{}`)", r.doc.trim(), r.code)));
+    quote! {
+        #doc
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            #( #variant_docs #vars, )*
+            /// A code the spec does not list.
+            Unknown(i64),
+        }
+        impl ErrorCode {
+            /// The code's variant.
+            pub fn from_code(code: i64) -> Self {
+                match code { #(#codes => Self::#vars,)* other => Self::Unknown(other) }
+            }
+            /// The errcode.
+            pub fn code(&self) -> i64 {
+                match self { #(Self::#vars => #codes,)* Self::Unknown(c) => *c }
+            }
+            /// What the code means, per the reference (empty when unknown).
+            pub fn meaning(&self) -> &'static str {
+                match self { #(Self::#vars => #meanings,)* Self::Unknown(_) => "" }
+            }
+            /// How to react to it.
+            pub fn class(&self) -> crate::ErrorClass {
+                match self { #(Self::#vars => crate::ErrorClass::#classes,)* Self::Unknown(_) => crate::ErrorClass::Other }
+            }
+        }
+    }
+}
