@@ -94,6 +94,17 @@ pub fn check(files: &[SourceFile]) -> Result<Spec, Vec<Diagnostic>> {
     for p in &parsed {
         areas.push(cx.resolve_area(p));
     }
+    // Pagination refers to response types that may be declared in any file: resolve it last.
+    for (area, name, pg, loc) in std::mem::take(&mut cx.pending_pages) {
+        if let Some(ep) = areas
+            .iter_mut()
+            .filter(|a| a.name == area)
+            .flat_map(|a| a.endpoints.iter_mut())
+            .find(|e| e.name == name)
+        {
+            ep.pagination = resolve_pagination(&cx.types, &mut cx.diags, ep, &pg, loc);
+        }
+    }
     areas.sort_by(|a, b| a.name.cmp(&b.name));
     let spec = Spec {
         areas,
@@ -153,6 +164,8 @@ struct Checker {
     types: BTreeMap<String, TypeDef>,
     /// Declared type names → (area, loc), filled in pass 1.
     declared: BTreeMap<String, (String, Loc)>,
+    /// `pagination:` blocks to resolve once every type is known: (area, endpoint, block, where).
+    pending_pages: Vec<(String, String, RawPagination, Loc)>,
     /// The file that declares `errors:`.
     errors_file: Option<String>,
     /// Every errcode declared so far, with where.
@@ -1083,6 +1096,11 @@ impl Checker {
         }
         // A bad response does not hide the problems of the example and `deprecated:`.
         let response = self.resolve_response(p, name, &raw, type_names);
+        if let Some(pg) = raw.pagination.clone() {
+            let loc = self.loc(p, &["endpoints", name, "pagination"]);
+            self.pending_pages
+                .push((p.area.clone(), name.to_string(), pg, loc));
+        }
         if let Some(dep) = &raw.deprecated {
             let looks_like_name = is_snake(dep) && !dep.contains(' ');
             if looks_like_name && !siblings.contains(dep) {
@@ -1146,6 +1164,7 @@ impl Checker {
             example,
             deprecated: raw.deprecated,
             idempotent: raw.idempotent.unwrap_or(method == Method::Get),
+            pagination: None,
             loc,
         })
     }
@@ -1246,6 +1265,111 @@ impl Checker {
             ty: Some(ty),
         })
     }
+}
+
+/// Resolves `pagination:` once every type is known: the position param, the response fields.
+fn resolve_pagination(
+    types: &BTreeMap<String, TypeDef>,
+    diags: &mut Diagnostics,
+    ep: &Endpoint,
+    pg: &RawPagination,
+    loc: Loc,
+) -> Option<Pagination> {
+    let name = &ep.name;
+    let what = format!("endpoint `{name}`, pagination");
+    let param = |me: &mut Diagnostics, wire: &str, role: &str| -> Option<Field> {
+        let found = ep
+            .query
+            .iter()
+            .chain(&ep.body)
+            .find(|f| f.wire == wire)
+            .cloned();
+        match found {
+            Some(f) if f.ty == Ty::I64 => Some(f),
+            Some(_) => {
+                me.error(
+                    loc.clone(),
+                    format!("{what}: {role} `{wire}` must be an `i64` param"),
+                );
+                None
+            }
+            None => {
+                me.error(
+                    loc.clone(),
+                    format!(
+                        "{what}: {role} `{wire}` is not a query or body param of this endpoint"
+                    ),
+                );
+                None
+            }
+        }
+    };
+    let payload = match &ep.response.ty {
+        Some(Ty::Named(n)) => types.get(n).and_then(|t| match &t.kind {
+            TypeKind::Struct(fields) => Some(fields.clone()),
+            _ => None,
+        }),
+        _ => None,
+    };
+    let Some(payload) = payload else {
+        diags.error(loc, format!("{what}: the response must be a struct (declare it under `types:` or `fields:`) holding the items"));
+        return None;
+    };
+    let field = |me: &mut Diagnostics,
+                 wire: &str,
+                 role: &str,
+                 ok: &dyn Fn(&Ty) -> bool,
+                 want: &str|
+     -> Option<Field> {
+        match payload.iter().find(|f| f.wire == wire) {
+            Some(f) if ok(&f.ty) => Some(f.clone()),
+            Some(_) => {
+                me.error(
+                    loc.clone(),
+                    format!("{what}: {role} `{wire}` must be {want}"),
+                );
+                None
+            }
+            None => {
+                me.error(
+                    loc.clone(),
+                    format!("{what}: {role} `{wire}` is not a field of the response"),
+                );
+                None
+            }
+        }
+    };
+    let cursor = param(diags, &pg.cursor, "cursor");
+    let step = pg.step.as_deref().and_then(|s| param(diags, s, "step"));
+    let next = pg
+        .next
+        .as_deref()
+        .and_then(|n| field(diags, n, "next", &|t: &Ty| *t == Ty::I64, "an `i64`"));
+    let has_more = pg
+        .has_more
+        .as_deref()
+        .and_then(|h| field(diags, h, "has_more", &|t: &Ty| *t == Ty::Bool, "a `bool`"));
+    let items = field(
+        diags,
+        &pg.items,
+        "items",
+        &|t: &Ty| matches!(t, Ty::List(_)),
+        "a list",
+    );
+    if pg.next.is_some() && pg.step.is_some() {
+        diags.error(
+            loc.clone(),
+            format!("{what}: give `next` (cursor style) or `step` (offset style), not both"),
+        );
+        return None;
+    }
+    Some(Pagination {
+        cursor: cursor?,
+        next,
+        step,
+        has_more,
+        items: items?,
+    })
 }
 
 /// What a list of fields belongs to; params have extra shape rules.

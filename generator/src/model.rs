@@ -281,6 +281,8 @@ pub struct Endpoint {
     pub deprecated: Option<String>,
     /// Safe to repeat after a lost response.
     pub idempotent: bool,
+    /// How to walk every page, for paged endpoints.
+    pub pagination: Option<Pagination>,
     /// Where it is declared.
     pub loc: Loc,
 }
@@ -290,6 +292,21 @@ impl Endpoint {
     pub fn params(&self) -> impl Iterator<Item = &Field> {
         self.path_params.iter().chain(&self.query).chain(&self.body)
     }
+}
+
+/// How a paged endpoint moves from one page to the next. All names are Rust field names.
+#[derive(Debug, Clone)]
+pub struct Pagination {
+    /// The request param holding the position (cursor, offset or page number).
+    pub cursor: Field,
+    /// Cursor style: the response field with the next position.
+    pub next: Option<Field>,
+    /// Offset style: the request param whose value is added to the offset.
+    pub step: Option<Field>,
+    /// The response field saying whether more pages follow.
+    pub has_more: Option<Field>,
+    /// The response field holding the page's items.
+    pub items: Field,
 }
 
 /// The decoded payload of a successful call.

@@ -106,7 +106,19 @@ pub struct RawEndpoint {
     pub response: Option<Value>,
     pub deprecated: Option<String>,
     pub idempotent: Option<bool>,
+    pub pagination: Option<RawPagination>,
     pub example: Option<Value>,
+}
+
+/// `pagination:` of a paged endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPagination {
+    pub cursor: String,
+    pub next: Option<String>,
+    pub step: Option<String>,
+    pub has_more: Option<String>,
+    pub items: String,
 }
 
 /// The `response:` of an endpoint, unless it is the word `none`.

@@ -1157,3 +1157,47 @@ fn errors_in_two_files() {
     };
     assert_eq!(errs, vec!["spec/b.yaml:3: `errors:` is already declared in spec/a.yaml; keep every errcode in that one file"]);
 }
+
+fn paged_spec(pagination: &str) -> Vec<String> {
+    let text = format!(
+        "version: 1\ndoc: Paged.\nendpoints:\n  list:\n    summary: List.\n    method: POST\n    path: /list\n    auth: access_token\n    pagination: {pagination}\n    body:\n      cursor: {{type: i64, required: true, doc: Position.}}\n      name: {{type: string, doc: Name.}}\n    response:\n      fields:\n        more: {{type: bool, doc: More.}}\n        next: {{type: i64, doc: Next.}}\n        items: {{type: \"[string]\", doc: Items.}}\n    example: '{{\"errcode\": 0}}'\n"
+    );
+    let files = [dingtalk_codegen::check::SourceFile {
+        display: "spec/x.yaml".into(),
+        stem: "x".into(),
+        text,
+    }];
+    match dingtalk_codegen::check::check(&files) {
+        Ok(_) => Vec::new(),
+        Err(d) => d.iter().map(|d| d.to_string()).collect(),
+    }
+}
+
+#[test]
+fn valid_pagination_passes() {
+    assert_eq!(
+        paged_spec("{cursor: cursor, next: next, has_more: more, items: items}"),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn pagination_naming_missing_or_mistyped_fields() {
+    assert_eq!(
+        paged_spec("{cursor: offset, next: more, has_more: next, items: name}"),
+        vec![
+            "spec/x.yaml:9: endpoint `list`, pagination: cursor `offset` is not a query or body param of this endpoint",
+            "spec/x.yaml:9: endpoint `list`, pagination: has_more `next` must be a `bool`",
+            "spec/x.yaml:9: endpoint `list`, pagination: items `name` is not a field of the response",
+            "spec/x.yaml:9: endpoint `list`, pagination: next `more` must be an `i64`",
+        ]
+    );
+}
+
+#[test]
+fn pagination_with_both_next_and_step() {
+    assert_eq!(
+        paged_spec("{cursor: cursor, next: next, step: cursor, items: items}"),
+        vec!["spec/x.yaml:9: endpoint `list`, pagination: give `next` (cursor style) or `step` (offset style), not both"]
+    );
+}

@@ -333,6 +333,46 @@ impl<'c> crate::Call<'c, AttendanceListRequest> {
     pub fn is_i18n(self, is_i18n: bool) -> Self {
         self.map(|r| r.is_i18n(is_i18n))
     }
+    /// Every page from this request's position on, advancing `offset` by `limit` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<AttendanceListResponse, crate::Error>,
+    > + Send + 'c {
+        rt::paginate(
+            self,
+            |
+                req: &AttendanceListRequest,
+                page: &AttendanceListResponse,
+            | -> Option<AttendanceListRequest> {
+                if !page.has_more.unwrap_or(false) || page.recordresult.is_empty() {
+                    return None;
+                }
+                let size = req.limit;
+                if (page.recordresult.len() as i64) < size {
+                    return None;
+                }
+                let next = req.offset + size;
+                if next == req.offset {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.offset = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`recordresult`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<AttendanceResult, crate::Error>> + Send + 'c {
+        rt::paginate_items(
+            self.pages(),
+            |page: AttendanceListResponse| page.recordresult,
+        )
+    }
 }
 /// Request of [`AttendanceApi::list_record`]: List punch details (获取打卡详情).
 ///
@@ -504,6 +544,46 @@ impl<'c> crate::Call<'c, AttendanceGetSimpleGroupsRequest> {
     pub fn size(self, size: i64) -> Self {
         self.map(|r| r.size(size))
     }
+    /// Every page from this request's position on, advancing `offset` by `size` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<AttendanceGetSimpleGroupsResponse, crate::Error>,
+    > + Send + 'c {
+        rt::paginate(
+            self,
+            |
+                req: &AttendanceGetSimpleGroupsRequest,
+                page: &AttendanceGetSimpleGroupsResponse,
+            | -> Option<AttendanceGetSimpleGroupsRequest> {
+                if !page.has_more.unwrap_or(false) || page.groups.is_empty() {
+                    return None;
+                }
+                let size = req.size.unwrap_or(page.groups.len() as i64);
+                if (page.groups.len() as i64) < size {
+                    return None;
+                }
+                let next = req.offset.unwrap_or(0) + size;
+                if next == req.offset.unwrap_or(0) {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.offset = Some(next);
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`groups`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<AttendanceGroup, crate::Error>> + Send + 'c {
+        rt::paginate_items(
+            self.pages(),
+            |page: AttendanceGetSimpleGroupsResponse| page.groups,
+        )
+    }
 }
 /// Request of [`AttendanceApi::get_user_group`]: Get a user's attendance group (获取用户考勤组).
 ///
@@ -635,6 +715,46 @@ impl<'c> crate::Call<'c, AttendanceListScheduleRequest> {
     /// Sets `size`: Page size (分页大小), at most 200.
     pub fn size(self, size: i64) -> Self {
         self.map(|r| r.size(size))
+    }
+    /// Every page from this request's position on, advancing `offset` by `size` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<AttendanceListScheduleResponse, crate::Error>,
+    > + Send + 'c {
+        rt::paginate(
+            self,
+            |
+                req: &AttendanceListScheduleRequest,
+                page: &AttendanceListScheduleResponse,
+            | -> Option<AttendanceListScheduleRequest> {
+                if !page.has_more.unwrap_or(false) || page.schedules.is_empty() {
+                    return None;
+                }
+                let size = req.size.unwrap_or(page.schedules.len() as i64);
+                if (page.schedules.len() as i64) < size {
+                    return None;
+                }
+                let next = req.offset.unwrap_or(0) + size;
+                if next == req.offset.unwrap_or(0) {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.offset = Some(next);
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`schedules`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<AttendanceSchedule, crate::Error>> + Send + 'c {
+        rt::paginate_items(
+            self.pages(),
+            |page: AttendanceListScheduleResponse| page.schedules,
+        )
     }
 }
 /// Request of [`AttendanceApi::get_leave_approve_duration`]: Compute a user's leave duration by the schedule (计算请假时长).
@@ -777,7 +897,50 @@ impl rt::Endpoint for AttendanceGetLeaveStatusRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, AttendanceGetLeaveStatusRequest> {}
+impl<'c> crate::Call<'c, AttendanceGetLeaveStatusRequest> {
+    /// Every page from this request's position on, advancing `offset` by `size` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<AttendanceGetLeaveStatusResponse, crate::Error>,
+    > + Send + 'c {
+        rt::paginate(
+            self,
+            |
+                req: &AttendanceGetLeaveStatusRequest,
+                page: &AttendanceGetLeaveStatusResponse,
+            | -> Option<AttendanceGetLeaveStatusRequest> {
+                if !page.has_more.unwrap_or(false) || page.leave_status.is_empty() {
+                    return None;
+                }
+                let size = req.size;
+                if (page.leave_status.len() as i64) < size {
+                    return None;
+                }
+                let next = req.offset + size;
+                if next == req.offset {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.offset = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`leave_status`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<AttendanceLeaveStatus, crate::Error>,
+    > + Send + 'c {
+        rt::paginate_items(
+            self.pages(),
+            |page: AttendanceGetLeaveStatusResponse| page.leave_status,
+        )
+    }
+}
 /// Request of [`AttendanceApi::get_update_data`]: Get a user's attendance data of one day (获取考勤更新数据).
 ///
 /// Internal apps only. Punch results, punch records, approval forms and rest periods of the day.

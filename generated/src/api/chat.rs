@@ -882,7 +882,44 @@ impl rt::Endpoint for ChatGetReadListRequest {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, ChatGetReadListRequest> {}
+impl<'c> crate::Call<'c, ChatGetReadListRequest> {
+    /// Every page from this request's position on, following `next_cursor`. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<ChatGetReadListResponse, crate::Error>,
+    > + Send + 'c {
+        rt::paginate(
+            self,
+            |
+                req: &ChatGetReadListRequest,
+                page: &ChatGetReadListResponse,
+            | -> Option<ChatGetReadListRequest> {
+                if page.read_user_id_list.is_empty() {
+                    return None;
+                }
+                let next = page.next_cursor?;
+                if next == req.cursor {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.cursor = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`readUserIdList`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<String, crate::Error>> + Send + 'c {
+        rt::paginate_items(
+            self.pages(),
+            |page: ChatGetReadListResponse| page.read_user_id_list,
+        )
+    }
+}
 /// What kind of user owns the group (群主类型) (J).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.

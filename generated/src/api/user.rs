@@ -1516,6 +1516,46 @@ impl<'c> crate::Call<'c, UserLegacySimpleListRequest> {
     pub fn order(self, order: OrderField) -> Self {
         self.map(|r| r.order(order))
     }
+    /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<UserLegacySimpleListResponse, crate::Error>,
+    > + Send + 'c {
+        rt::paginate(
+            self,
+            |
+                req: &UserLegacySimpleListRequest,
+                page: &UserLegacySimpleListResponse,
+            | -> Option<UserLegacySimpleListRequest> {
+                if !page.has_more.unwrap_or(false) || page.userlist.is_empty() {
+                    return None;
+                }
+                let size = req.size.unwrap_or(page.userlist.len() as i64);
+                if (page.userlist.len() as i64) < size {
+                    return None;
+                }
+                let next = req.offset.unwrap_or(0) + size;
+                if next == req.offset.unwrap_or(0) {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.offset = Some(next);
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`userlist`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<UserSimple, crate::Error>> + Send + 'c {
+        rt::paginate_items(
+            self.pages(),
+            |page: UserLegacySimpleListResponse| page.userlist,
+        )
+    }
 }
 /// Request of [`UserApi::legacy_dept_member_ids`]: List the userids of a department's members (获取部门用户userid列表) — legacy.
 ///
@@ -1655,6 +1695,46 @@ impl<'c> crate::Call<'c, UserLegacyListByPageRequest> {
     pub fn lang(self, lang: impl Into<String>) -> Self {
         self.map(|r| r.lang(lang))
     }
+    /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<UserLegacyListByPageResponse, crate::Error>,
+    > + Send + 'c {
+        rt::paginate(
+            self,
+            |
+                req: &UserLegacyListByPageRequest,
+                page: &UserLegacyListByPageResponse,
+            | -> Option<UserLegacyListByPageRequest> {
+                if !page.has_more.unwrap_or(false) || page.userlist.is_empty() {
+                    return None;
+                }
+                let size = req.size;
+                if (page.userlist.len() as i64) < size {
+                    return None;
+                }
+                let next = req.offset + size;
+                if next == req.offset {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.offset = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`userlist`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<UserLegacyListItem, crate::Error>> + Send + 'c {
+        rt::paginate_items(
+            self.pages(),
+            |page: UserLegacyListByPageResponse| page.userlist,
+        )
+    }
 }
 /// Request of [`UserApi::legacy_list`]: List a department's users with details (获取部门用户详情) — older legacy alias of `user/listbypage`.
 ///
@@ -1754,6 +1834,43 @@ impl<'c> crate::Call<'c, UserLegacyListRequest> {
     /// Sets `lang`: `zh_CN` (default) or `en_US`.
     pub fn lang(self, lang: impl Into<String>) -> Self {
         self.map(|r| r.lang(lang))
+    }
+    /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<UserLegacyListResponse, crate::Error>,
+    > + Send + 'c {
+        rt::paginate(
+            self,
+            |
+                req: &UserLegacyListRequest,
+                page: &UserLegacyListResponse,
+            | -> Option<UserLegacyListRequest> {
+                if !page.has_more.unwrap_or(false) || page.userlist.is_empty() {
+                    return None;
+                }
+                let size = req.size;
+                if (page.userlist.len() as i64) < size {
+                    return None;
+                }
+                let next = req.offset + size;
+                if next == req.offset {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.offset = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`userlist`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<UserLegacyListItem, crate::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: UserLegacyListResponse| page.userlist)
     }
 }
 /// Request of [`UserApi::legacy_get_admins`]: List the organisation's administrators (获取管理员列表) — legacy.
@@ -3438,6 +3555,34 @@ impl<'c> crate::Call<'c, UserListRequest> {
     pub fn language(self, language: impl Into<String>) -> Self {
         self.map(|r| r.language(language))
     }
+    /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<Item = Result<UserListPage, crate::Error>> + Send + 'c {
+        rt::paginate(
+            self,
+            |req: &UserListRequest, page: &UserListPage| -> Option<UserListRequest> {
+                if !page.has_more || page.list.is_empty() {
+                    return None;
+                }
+                let next = page.next_cursor?;
+                if next == req.cursor {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.cursor = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`list`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<UserListItem, crate::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: UserListPage| page.list)
+    }
 }
 /// Request of [`UserApi::list_ids`]: List the userids of a department's members (获取部门用户userid列表).
 ///
@@ -3596,6 +3741,37 @@ impl<'c> crate::Call<'c, UserListSimpleRequest> {
     pub fn language(self, language: impl Into<String>) -> Self {
         self.map(|r| r.language(language))
     }
+    /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<Item = Result<UserSimplePage, crate::Error>> + Send + 'c {
+        rt::paginate(
+            self,
+            |
+                req: &UserListSimpleRequest,
+                page: &UserSimplePage,
+            | -> Option<UserListSimpleRequest> {
+                if !page.has_more || page.list.is_empty() {
+                    return None;
+                }
+                let next = page.next_cursor?;
+                if next == req.cursor {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.cursor = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`list`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<UserSimple, crate::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: UserSimplePage| page.list)
+    }
 }
 /// Request of [`UserApi::list_admins`]: List the organisation's administrators (获取管理员列表).
 ///
@@ -3722,7 +3898,43 @@ impl rt::Endpoint for UserListInactiveRequest {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, UserListInactiveRequest> {}
+impl<'c> crate::Call<'c, UserListInactiveRequest> {
+    /// Every page from this request's position on, advancing `offset` by `size` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<Item = Result<UserInactivePage, crate::Error>> + Send + 'c {
+        rt::paginate(
+            self,
+            |
+                req: &UserListInactiveRequest,
+                page: &UserInactivePage,
+            | -> Option<UserListInactiveRequest> {
+                if !page.has_more || page.list.is_empty() {
+                    return None;
+                }
+                let size = req.size;
+                if (page.list.len() as i64) < size {
+                    return None;
+                }
+                let next = req.offset + size;
+                if next == req.offset {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.offset = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`list`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<String, crate::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: UserInactivePage| page.list)
+    }
+}
 /// Request of [`UserApi::legacy_get_user_info`]: Get the user behind a login-free code (通过免登码获取用户信息) — legacy.
 ///
 /// Moved to the history docs on 2021-10-27. `sys_level` differs between sources: Number (D) vs

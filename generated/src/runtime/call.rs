@@ -29,6 +29,11 @@ impl<'c, R> Call<'c, R> {
         }
     }
 
+    /// The client the call goes through.
+    pub(crate) fn client(&self) -> &'c Client {
+        self.client
+    }
+
     /// The request as configured so far.
     pub fn request(&self) -> &R {
         &self.request

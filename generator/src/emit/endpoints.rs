@@ -162,6 +162,10 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
             }
         }
     });
+    let pages = ep
+        .pagination
+        .as_ref()
+        .map(|pg| pagination(spec, area, ep, pg));
     let checks: Vec<TokenStream> = all.iter().flat_map(limit_checks).collect();
     let validate = (!checks.is_empty()).then(|| {
         quote! {
@@ -189,7 +193,7 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
             #path_fn
             #validate
         }
-        impl<'c> crate::Call<'c, #req> { #(#call_setters)* }
+        impl<'c> crate::Call<'c, #req> { #(#call_setters)* #pages }
     }
 }
 
@@ -270,5 +274,107 @@ fn holds_named(ty: &crate::model::Ty) -> bool {
         Ty::Named(_) => true,
         Ty::List(inner) | Ty::Map(_, inner) => holds_named(inner),
         _ => false,
+    }
+}
+
+/// `pages()` and `items()` on the `Call` of a paged endpoint.
+fn pagination(
+    spec: &Spec,
+    area: &Area,
+    ep: &Endpoint,
+    pg: &crate::model::Pagination,
+) -> TokenStream {
+    let req = ident(&ep.request_type);
+    let Some(response) = &ep.response.ty else {
+        return quote!();
+    };
+    let page_ty = ty_tokens(spec, &area.name, response, false);
+    let crate::model::Ty::List(item) = &pg.items.ty else {
+        return quote!();
+    };
+    let item_ty = ty_tokens(spec, &area.name, item, false);
+    let items = ident(&pg.items.rust);
+    let cursor = ident(&pg.cursor.rust);
+    let current = if pg.cursor.required {
+        quote!(req.#cursor)
+    } else {
+        quote!(req.#cursor.unwrap_or(0))
+    };
+    let stop = match &pg.has_more {
+        Some(f) => {
+            let h = ident(&f.rust);
+            let more = if f.required {
+                quote!(page.#h)
+            } else {
+                quote!(page.#h.unwrap_or(false))
+            };
+            quote!(!#more || page.#items.is_empty())
+        }
+        None => quote!(page.#items.is_empty()),
+    };
+    let (next, how) = match (&pg.next, &pg.step) {
+        (Some(f), _) => {
+            let n = ident(&f.rust);
+            let value = if f.required {
+                quote!(let next = page.#n;)
+            } else {
+                quote!(let next = page.#n?;)
+            };
+            (value, format!("following `{}`", f.wire))
+        }
+        (None, Some(step)) => {
+            let s = ident(&step.rust);
+            let size = if step.required {
+                quote!(req.#s)
+            } else {
+                quote!(req.#s.unwrap_or(page.#items.len() as i64))
+            };
+            (
+                quote! {
+                    let size = #size;
+                    // A short page is the last one.
+                    if (page.#items.len() as i64) < size { return None; }
+                    let next = #current + size;
+                },
+                format!("advancing `{}` by `{}`", pg.cursor.wire, step.wire),
+            )
+        }
+        (None, None) => (
+            quote!(let next = #current + 1;),
+            format!("advancing `{}` by one", pg.cursor.wire),
+        ),
+    };
+    let set = if pg.cursor.required {
+        quote!(req.#cursor = next;)
+    } else {
+        quote!(req.#cursor = Some(next);)
+    };
+    let while_more = pg
+        .has_more
+        .as_ref()
+        .map_or(String::new(), |h| format!(" while `{}` is true", h.wire));
+    let pages_doc = super::docs(&format!(
+        "Every page from this request's position on, {how}{while_more}. Stops after an empty page, when the position stops moving, and after the first error.\n\nConsume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`)."
+    ));
+    let items_doc = super::docs(&format!(
+        "Every item (`{}`) of every page; see [`pages`](Self::pages).",
+        pg.items.wire
+    ));
+    quote! {
+        #pages_doc
+        pub fn pages(self) -> impl rt::Stream<Item = Result<#page_ty, crate::Error>> + Send + 'c {
+            rt::paginate(self, |req: &#req, page: &#page_ty| -> Option<#req> {
+                if #stop { return None; }
+                #next
+                if next == #current { return None; }
+                let mut req = req.clone();
+                #set
+                Some(req)
+            })
+        }
+        #items_doc
+        pub fn items(self) -> impl rt::Stream<Item = Result<#item_ty, crate::Error>> + Send + 'c {
+            rt::paginate_items(self.pages(), |page: #page_ty| page.#items)
+        }
     }
 }

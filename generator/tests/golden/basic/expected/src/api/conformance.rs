@@ -8,6 +8,7 @@
 pub const ENDPOINTS: &[&str] = &[
     "golden_basic.get",
     "golden_basic.create",
+    "golden_basic.list",
     "golden_basic.delete",
 ];
 /// Calls `endpoint` (`area.endpoint`) with its example arguments and returns the decoded
@@ -22,6 +23,7 @@ pub async fn call(
             "golden_basic.create" => {
                 client.golden_basic().create(String::from("w")).await.map(to_json)
             }
+            "golden_basic.list" => client.golden_basic().list(0i64).await.map(to_json),
             "golden_basic.delete" => {
                 client.golden_basic().delete(1i64).await.map(to_json)
             }

@@ -38,6 +38,12 @@ impl<'c> GoldenBasicApi<'c> {
     ) -> crate::Call<'c, GoldenBasicCreateRequest> {
         crate::Call::new(self.client, GoldenBasicCreateRequest::new(name))
     }
+    /// List widgets, a page at a time.
+    ///
+    /// `POST /topapi/widget/list` · the app's access token · idempotent (retried after a lost response)
+    pub fn list(&self, cursor: i64) -> crate::Call<'c, GoldenBasicListRequest> {
+        crate::Call::new(self.client, GoldenBasicListRequest::new(cursor))
+    }
     /// Delete a widget.
     ///
     /// `POST /topapi/widget/delete` · the app's access token · idempotent (retried after a lost response)
@@ -174,6 +180,102 @@ impl<'c> crate::Call<'c, GoldenBasicCreateRequest> {
     /// Sets `color`: Its color.
     pub fn color(self, color: Color) -> Self {
         self.map(|r| r.color(color))
+    }
+}
+/// Request of [`GoldenBasicApi::list`]: List widgets, a page at a time.
+///
+/// `POST /topapi/widget/list` · the app's access token · idempotent (retried after a lost response)
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct GoldenBasicListRequest {
+    /// Position; 0 first.
+    ///
+    /// Wire name `cursor`.
+    #[serde(rename = "cursor", deserialize_with = "crate::runtime::wire::de")]
+    pub cursor: i64,
+    /// Page size.
+    ///
+    /// Wire name `size`.
+    #[serde(
+        rename = "size",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub size: Option<i64>,
+}
+impl GoldenBasicListRequest {
+    /// Creates a value from its required fields (`cursor`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(cursor: i64) -> Self {
+        Self { cursor, size: None }
+    }
+    /// Sets `size`: Page size.
+    pub fn size(mut self, size: i64) -> Self {
+        self.size = Some(size);
+        self
+    }
+}
+impl rt::Endpoint for GoldenBasicListRequest {
+    type Response = GoldenBasicListResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "golden_basic",
+        name: "list",
+        method: rt::Method::Post,
+        path: "/topapi/widget/list",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        if let Some(v) = self.size {
+            rt::check_range("size", v as f64, Some(1f64), Some(100f64))?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::Call<'c, GoldenBasicListRequest> {
+    /// Sets `size`: Page size.
+    pub fn size(self, size: i64) -> Self {
+        self.map(|r| r.size(size))
+    }
+    /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<GoldenBasicListResponse, crate::Error>,
+    > + Send + 'c {
+        rt::paginate(
+            self,
+            |
+                req: &GoldenBasicListRequest,
+                page: &GoldenBasicListResponse,
+            | -> Option<GoldenBasicListRequest> {
+                if !page.has_more || page.list.is_empty() {
+                    return None;
+                }
+                let next = page.next_cursor?;
+                if next == req.cursor {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.cursor = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`list`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<Widget, crate::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: GoldenBasicListResponse| page.list)
     }
 }
 /// Request of [`GoldenBasicApi::delete`]: Delete a widget.
@@ -429,6 +531,68 @@ impl rt::Validate for GoldenBasicCreateResponse {
     }
 }
 impl rt::Wire for GoldenBasicCreateResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`GoldenBasicApi::list`](super::golden_basic::GoldenBasicApi::list).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct GoldenBasicListResponse {
+    /// Whether more pages follow.
+    ///
+    /// Wire name `has_more`.
+    #[serde(rename = "has_more", deserialize_with = "crate::runtime::wire::de")]
+    pub has_more: bool,
+    /// The next position.
+    ///
+    /// Wire name `next_cursor`.
+    #[serde(
+        rename = "next_cursor",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub next_cursor: Option<i64>,
+    /// The widgets.
+    ///
+    /// Wire name `list`.
+    #[serde(
+        rename = "list",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub list: Vec<Widget>,
+}
+impl GoldenBasicListResponse {
+    /// Creates a value from its required fields (`has_more`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(has_more: bool) -> Self {
+        Self {
+            has_more,
+            next_cursor: None,
+            list: Default::default(),
+        }
+    }
+    /// Sets `next_cursor`: The next position.
+    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
+        self.next_cursor = Some(next_cursor);
+        self
+    }
+    /// Sets `list`: The widgets.
+    pub fn list(mut self, list: Vec<Widget>) -> Self {
+        self.list = list;
+        self
+    }
+}
+impl rt::Validate for GoldenBasicListResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.list)?;
+        Ok(())
+    }
+}
+impl rt::Wire for GoldenBasicListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }

@@ -1,0 +1,185 @@
+//! The generated `pages()` / `items()` walkers against a local server that serves scripted
+//! pages: cursor style, offset style, an empty last page, a cursor that stops moving, and an
+//! error part-way.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use axum::Json;
+use dingtalk::runtime::paginate::{StreamExt, TryStreamExt};
+use serde_json::{json, Value};
+
+type Script = Arc<Mutex<Vec<Value>>>;
+
+/// Serves `pages` in order to POST /topapi/v2/user/list and GET /user/listbypage, recording
+/// the request positions.
+async fn server(pages: Vec<Value>) -> (String, Script, Arc<Mutex<Vec<i64>>>) {
+    let script: Script = Arc::new(Mutex::new(pages.into_iter().rev().collect()));
+    let seen: Arc<Mutex<Vec<i64>>> = Arc::default();
+    let state = (Arc::clone(&script), Arc::clone(&seen));
+    let app = axum::Router::new()
+        .route(
+            "/gettoken",
+            get(|| async { Json(json!({"errcode": 0, "access_token": "t", "expires_in": 7200})) }),
+        )
+        .route(
+            "/topapi/v2/user/list",
+            post(
+                |State((script, seen)): State<(Script, Arc<Mutex<Vec<i64>>>)>,
+                 Json(body): Json<Value>| async move {
+                    seen.lock()
+                        .expect("lock")
+                        .push(body["cursor"].as_i64().unwrap_or(-1));
+                    Json(script.lock().expect("lock").pop().unwrap_or(
+                        json!({"errcode": 0, "result": {"has_more": false, "list": []}}),
+                    ))
+                },
+            ),
+        )
+        .route(
+            "/user/listbypage",
+            get(
+                |State((script, seen)): State<(Script, Arc<Mutex<Vec<i64>>>)>,
+                 Query(q): Query<Vec<(String, String)>>| async move {
+                    let offset = q
+                        .iter()
+                        .find(|(k, _)| k == "offset")
+                        .and_then(|(_, v)| v.parse().ok())
+                        .unwrap_or(-1);
+                    seen.lock().expect("lock").push(offset);
+                    Json(
+                        script
+                            .lock()
+                            .expect("lock")
+                            .pop()
+                            .unwrap_or(json!({"errcode": 0, "hasMore": false, "userlist": []})),
+                    )
+                },
+            ),
+        )
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, script, seen)
+}
+
+fn client(url: &str) -> dingtalk::Client {
+    dingtalk::Client::builder()
+        .app_key("k", "s")
+        .base_url(url)
+        .build()
+        .expect("client")
+}
+
+fn cursor_page(ids: &[&str], next: Option<i64>, more: bool) -> Value {
+    let list: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"userid": id, "name": id}))
+        .collect();
+    let mut result = json!({"has_more": more, "list": list});
+    if let Some(n) = next {
+        result["next_cursor"] = json!(n);
+    }
+    json!({"errcode": 0, "result": result})
+}
+
+#[tokio::test]
+async fn cursor_pages_are_followed_until_has_more_is_false() {
+    let (url, _, seen) = server(vec![
+        cursor_page(&["a", "b"], Some(2), true),
+        cursor_page(&["c", "d"], Some(4), true),
+        cursor_page(&["e"], None, false),
+    ])
+    .await;
+    let client = client(&url);
+    let ids: Vec<String> = client
+        .user()
+        .list(100, 0, 2)
+        .items()
+        .map_ok(|u| u.userid)
+        .try_collect()
+        .await
+        .expect("walk");
+    assert_eq!(ids, ["a", "b", "c", "d", "e"]);
+    assert_eq!(*seen.lock().expect("lock"), [0, 2, 4]);
+}
+
+#[tokio::test]
+async fn an_empty_last_page_ends_the_walk() {
+    let (url, _, seen) = server(vec![
+        cursor_page(&["a"], Some(1), true),
+        cursor_page(&[], Some(2), true),
+    ])
+    .await;
+    let pages: Vec<_> = client(&url).user().list(100, 0, 1).pages().collect().await;
+    assert_eq!(pages.len(), 2);
+    assert_eq!(*seen.lock().expect("lock"), [0, 1]);
+}
+
+#[tokio::test]
+async fn a_cursor_that_stops_moving_ends_the_walk() {
+    let (url, _, seen) = server(vec![
+        cursor_page(&["a"], Some(5), true),
+        cursor_page(&["b"], Some(5), true),
+    ])
+    .await;
+    let ids: Vec<String> = client(&url)
+        .user()
+        .list(100, 0, 1)
+        .items()
+        .map_ok(|u| u.userid)
+        .try_collect()
+        .await
+        .expect("walk");
+    assert_eq!(ids, ["a", "b"]);
+    assert_eq!(*seen.lock().expect("lock"), [0, 5]);
+}
+
+#[tokio::test]
+async fn an_error_part_way_is_reported_once_and_ends_the_walk() {
+    let (url, _, seen) = server(vec![
+        cursor_page(&["a"], Some(1), true),
+        json!({"errcode": 60011, "errmsg": "no permission"}),
+        cursor_page(&["never"], None, false),
+    ])
+    .await;
+    let items: Vec<_> = client(&url).user().list(100, 0, 1).items().collect().await;
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0].as_ref().map(|u| u.userid.as_str()).ok(), Some("a"));
+    assert_eq!(items[1].as_ref().err().and_then(|e| e.code()), Some(60011));
+    assert_eq!(seen.lock().expect("lock").len(), 2);
+}
+
+#[tokio::test]
+#[allow(deprecated)]
+async fn offset_pages_advance_by_the_page_size_and_stop_on_a_short_page() {
+    let page = |ids: &[&str], more: bool| {
+        let list: Vec<Value> = ids
+            .iter()
+            .map(|id| json!({"userid": id, "name": id}))
+            .collect();
+        json!({"errcode": 0, "hasMore": more, "userlist": list})
+    };
+    // The third page is short: the walk ends there even though hasMore says otherwise.
+    let (url, _, seen) = server(vec![
+        page(&["a", "b"], true),
+        page(&["c", "d"], true),
+        page(&["e"], true),
+        page(&["x"], true),
+    ])
+    .await;
+    let ids: Vec<String> = client(&url)
+        .user()
+        .legacy_list_by_page(1, 0, 2)
+        .items()
+        .map_ok(|u| u.userid)
+        .try_collect()
+        .await
+        .expect("walk");
+    assert_eq!(ids, ["a", "b", "c", "d", "e"]);
+    assert_eq!(*seen.lock().expect("lock"), [0, 2, 4]);
+}
