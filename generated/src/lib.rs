@@ -38,6 +38,7 @@ pub use api::ErrorCode;
 pub use runtime::call::Call;
 pub use runtime::client::{Client, ClientBuilder, Credentials, DEFAULT_BASE_URL};
 pub use runtime::error::{ApiError, Error, ErrorClass};
+pub use runtime::files::{Download, UploadFile};
 pub use runtime::request::{Endpoint, InvalidRequest};
 pub use runtime::secret::SecretString;
 

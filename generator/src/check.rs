@@ -1051,6 +1051,20 @@ impl Checker {
         );
         let query = section(self, "query", FieldRole::Query, raw.query.as_ref());
         let body = section(self, "body", FieldRole::Body, raw.body.as_ref());
+        if let Some(part) = &raw.upload {
+            if method != Method::Post {
+                self.diags.error(
+                    at("upload"),
+                    format!("{what}: an upload is a POST; write `method: POST`"),
+                );
+            }
+            if !body.is_empty() {
+                self.diags.error(at("body"), format!("{what}: an upload sends `multipart/form-data`, not JSON; move these params under `query:`"));
+            }
+            if part.trim().is_empty() {
+                self.diags.error(at("upload"), format!("{what}: `upload:` names the multipart part that carries the file, e.g. `upload: media`"));
+            }
+        }
         if method == Method::Get && !body.is_empty() {
             self.diags.error(
                 at("body"),
@@ -1165,6 +1179,7 @@ impl Checker {
             deprecated: raw.deprecated,
             idempotent: raw.idempotent.unwrap_or(method == Method::Get),
             pagination: None,
+            upload: raw.upload.clone(),
             loc,
         })
     }
@@ -1187,7 +1202,20 @@ impl Checker {
                 );
                 return None;
             }
-            Some(Value::String(s)) if s == "none" => return Some(Response { at: None, ty: None }),
+            Some(Value::String(s)) if s == "none" => {
+                return Some(Response {
+                    at: None,
+                    ty: None,
+                    binary: false,
+                })
+            }
+            Some(Value::String(s)) if s == "binary" => {
+                return Some(Response {
+                    at: None,
+                    ty: None,
+                    binary: true,
+                })
+            }
             Some(v) => v,
         };
         let raw_resp: RawResponse = self.de(value, &p.src.display, &p.index, &path)?;
@@ -1263,6 +1291,7 @@ impl Checker {
         Some(Response {
             at: raw_resp.at,
             ty: Some(ty),
+            binary: false,
         })
     }
 }

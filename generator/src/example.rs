@@ -18,6 +18,18 @@ pub fn check_endpoint(spec: &Spec, ep: &Endpoint, loc: Loc, diags: &mut Diagnost
         );
         return;
     };
+    if ep.response.binary {
+        // A download's example is the file the stand-in serves: its type and its text.
+        let ok = body.get("content_type").is_some_and(Value::is_string)
+            && body.get("body").is_some_and(Value::is_string);
+        if !ok {
+            diags.error(
+                loc,
+                format!("{what}: a `response: binary` example is the file served: {{\"content_type\": \"image/png\", \"body\": \"...\"}}"),
+            );
+        }
+        return;
+    }
     match body.get("errcode") {
         None | Some(Value::Null) => {}
         Some(code) if code == 0 || code == "0" => {}

@@ -283,6 +283,8 @@ pub struct Endpoint {
     pub idempotent: bool,
     /// How to walk every page, for paged endpoints.
     pub pagination: Option<Pagination>,
+    /// For `multipart/form-data` uploads: the name of the part that carries the file.
+    pub upload: Option<String>,
     /// Where it is declared.
     pub loc: Loc,
 }
@@ -316,4 +318,6 @@ pub struct Response {
     pub at: Option<String>,
     /// Payload type; `None` when the response is only the envelope.
     pub ty: Option<Ty>,
+    /// The body is the file itself (a download), not JSON; errors still arrive as JSON.
+    pub binary: bool,
 }

@@ -107,6 +107,7 @@ pub struct RawEndpoint {
     pub deprecated: Option<String>,
     pub idempotent: Option<bool>,
     pub pagination: Option<RawPagination>,
+    pub upload: Option<String>,
     pub example: Option<Value>,
 }
 

@@ -91,6 +91,10 @@ struct EndpointFacts {
     auth: Auth,
     required_query: Vec<String>,
     required_body: Vec<String>,
+    /// Multipart part that must carry the file, for uploads.
+    upload: Option<String>,
+    /// Serve the example as a raw file, for downloads.
+    binary: bool,
 }
 
 impl EndpointFacts {
@@ -111,6 +115,8 @@ impl EndpointFacts {
                 .filter(|f| f.required)
                 .map(|f| f.wire.clone())
                 .collect(),
+            upload: ep.upload.clone(),
+            binary: ep.response.binary,
         }
     }
 
@@ -272,7 +278,10 @@ async fn handle(
         violations: Vec::new(),
     };
 
-    if method == HttpMethod::POST {
+    let multipart = content_type
+        .as_deref()
+        .is_some_and(|c| c.starts_with("multipart/form-data"));
+    if method == HttpMethod::POST && !multipart {
         match serde_json::from_slice::<Value>(&body) {
             Ok(v) if v.is_object() => seen.body = Some(v),
             _ => seen.violations.push(format!(
@@ -288,7 +297,7 @@ async fn handle(
                 "POST without Content-Type: application/json (got {content_type:?})"
             ));
         }
-    } else if !body.is_empty() {
+    } else if method != HttpMethod::POST && !body.is_empty() {
         seen.violations.push("GET with a body".into());
     }
 
@@ -356,6 +365,26 @@ async fn handle(
         }
     };
     seen.endpoint = Some(route.key.clone());
+    match (&route.endpoint.upload, multipart) {
+        (Some(part), true) => {
+            let text = String::from_utf8_lossy(&body);
+            if !text.contains(&format!("name=\"{part}\"")) {
+                seen.violations.push(format!(
+                    "{}: the multipart body has no part named `{part}`",
+                    route.key
+                ));
+            }
+        }
+        (Some(_), false) => seen.violations.push(format!(
+            "{}: an upload must be multipart/form-data (got {content_type:?})",
+            route.key
+        )),
+        (None, true) => seen.violations.push(format!(
+            "{}: multipart/form-data sent to a JSON endpoint",
+            route.key
+        )),
+        (None, false) => {}
+    }
 
     if TOKEN_PATHS.contains(&path.as_str()) {
         let behavior = lock(&inner.behavior).clone();
@@ -409,6 +438,24 @@ async fn handle(
             return (status, [("content-type", "text/html")], body).into_response();
         }
         None => {}
+    }
+    if route.endpoint.binary {
+        let ct = route.example["content_type"]
+            .as_str()
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        let file = route.example["body"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        lock(&inner.seen).push(seen);
+        let disposition = "attachment; filename=\"example.bin\"".to_string();
+        return (
+            StatusCode::OK,
+            [("content-type", ct), ("content-disposition", disposition)],
+            file,
+        )
+            .into_response();
     }
     finish(&inner, seen, StatusCode::OK, route.example.clone())
 }

@@ -314,6 +314,7 @@ impl rt::Endpoint for AttendanceListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -444,6 +445,7 @@ impl rt::Endpoint for AttendanceListRecordRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -521,6 +523,7 @@ impl rt::Endpoint for AttendanceGetSimpleGroupsRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -618,6 +621,7 @@ impl rt::Endpoint for AttendanceGetUserGroupRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -693,6 +697,7 @@ impl rt::Endpoint for AttendanceListScheduleRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -806,6 +811,7 @@ impl rt::Endpoint for AttendanceGetLeaveApproveDurationRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -883,6 +889,7 @@ impl rt::Endpoint for AttendanceGetLeaveStatusRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -982,6 +989,7 @@ impl rt::Endpoint for AttendanceGetUpdateDataRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1013,6 +1021,7 @@ impl rt::Endpoint for AttendanceGetAttColumnsRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1083,6 +1092,7 @@ impl rt::Endpoint for AttendanceGetColumnValRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1160,6 +1170,7 @@ impl rt::Endpoint for AttendanceGetLeaveTimeByNamesRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

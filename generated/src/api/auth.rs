@@ -134,6 +134,7 @@ impl rt::Endpoint for AuthGetTokenRequest {
         auth: rt::Auth::None,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("appkey", &self.appkey);
@@ -186,6 +187,7 @@ impl rt::Endpoint for AuthGetTokenByCorpSecretRequest {
         auth: rt::Auth::None,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("corpid", &self.corpid);
@@ -238,6 +240,7 @@ impl rt::Endpoint for AuthGetSsoTokenRequest {
         auth: rt::Auth::None,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("corpid", &self.corpid);
@@ -280,6 +283,7 @@ impl rt::Endpoint for AuthGetSsoUserInfoRequest {
         auth: rt::Auth::SsoToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("code", &self.code);
@@ -326,6 +330,7 @@ impl rt::Endpoint for AuthGetJsapiTicketRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.r#type {

@@ -315,6 +315,7 @@ impl rt::Endpoint for ChatCreateRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -652,6 +653,7 @@ impl rt::Endpoint for ChatUpdateRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -763,6 +765,7 @@ impl rt::Endpoint for ChatGetRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("chat_info"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("chatid", &self.chatid);
@@ -816,6 +819,7 @@ impl rt::Endpoint for ChatSendRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -874,6 +878,7 @@ impl rt::Endpoint for ChatGetReadListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("messageId", &self.message_id);

@@ -48,6 +48,9 @@ pub const ENDPOINTS: &[&str] = &[
     "department.list_sub_ids",
     "department.list_parents_by_dept",
     "department.list_parents_by_user",
+    "media.upload",
+    "media.download_file",
+    "media.get",
     "message.send_to_conversation",
     "message.legacy_send",
     "message.legacy_list_message_status",
@@ -422,6 +425,33 @@ pub async fn call(
                     .list_parents_by_user(String::from("manager4220"))
                     .await
                     .map(to_json)
+            }
+            "media.upload" => {
+                client
+                    .media()
+                    .upload(
+                        super::media::MediaType::from_wire("image"),
+                        crate::UploadFile::from_bytes(
+                            "example.txt",
+                            &b"example file"[..],
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "media.download_file" => {
+                client
+                    .media()
+                    .download_file(String::from("@lADOADmaWMzazQKA"))
+                    .await
+                    .map(download_json)
+            }
+            "media.get" => {
+                client
+                    .media()
+                    .get(String::from("@lADOADmaWMzazQKA"))
+                    .await
+                    .map(download_json)
             }
             "message.send_to_conversation" => {
                 client
@@ -973,6 +1003,12 @@ pub async fn call(
             "user.count" => client.user().count(false).await.map(to_json),
             _ => return None,
         },
+    )
+}
+#[allow(dead_code)]
+fn download_json(d: crate::Download) -> serde_json::Value {
+    serde_json::json!(
+        { "content_type" : d.content_type, "body" : String::from_utf8_lossy(& d.bytes) }
     )
 }
 fn to_json<T: serde::Serialize>(value: T) -> serde_json::Value {

@@ -539,6 +539,7 @@ impl rt::Endpoint for DepartmentLegacyCreateRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1028,6 +1029,7 @@ impl rt::Endpoint for DepartmentLegacyUpdateRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1177,6 +1179,7 @@ impl rt::Endpoint for DepartmentLegacyDeleteRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("id", &self.id);
@@ -1227,6 +1230,7 @@ impl rt::Endpoint for DepartmentLegacyGetRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("id", &self.id);
@@ -1307,6 +1311,7 @@ impl rt::Endpoint for DepartmentLegacyListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.id {
@@ -1368,6 +1373,7 @@ impl rt::Endpoint for DepartmentLegacyListIdsRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("id", &self.id);
@@ -1413,6 +1419,7 @@ impl rt::Endpoint for DepartmentLegacyListParentsByDeptRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.id {
@@ -1463,6 +1470,7 @@ impl rt::Endpoint for DepartmentLegacyListParentsByUserRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("userId", &self.user_id);
@@ -1740,6 +1748,7 @@ impl rt::Endpoint for DepartmentCreateRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2282,6 +2291,7 @@ impl rt::Endpoint for DepartmentUpdateRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2461,6 +2471,7 @@ impl rt::Endpoint for DepartmentDeleteRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2515,6 +2526,7 @@ impl rt::Endpoint for DepartmentGetRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2587,6 +2599,7 @@ impl rt::Endpoint for DepartmentListSubRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2635,6 +2648,7 @@ impl rt::Endpoint for DepartmentListSubIdsRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2672,6 +2686,7 @@ impl rt::Endpoint for DepartmentListParentsByDeptRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2711,6 +2726,7 @@ impl rt::Endpoint for DepartmentListParentsByUserRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

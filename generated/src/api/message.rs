@@ -241,6 +241,7 @@ impl rt::Endpoint for MessageSendToConversationRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -461,6 +462,7 @@ impl rt::Endpoint for MessageLegacySendRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -558,6 +560,7 @@ impl rt::Endpoint for MessageLegacyListMessageStatusRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -679,6 +682,7 @@ impl rt::Endpoint for MessageLegacyAsyncSendRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -826,6 +830,7 @@ impl rt::Endpoint for MessageAsyncSendV2Request {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -899,6 +904,7 @@ impl rt::Endpoint for MessageGetSendProgressRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("progress"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -947,6 +953,7 @@ impl rt::Endpoint for MessageGetSendResultRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("send_result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -991,6 +998,7 @@ impl rt::Endpoint for MessageRecallRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

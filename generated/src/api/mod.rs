@@ -9,6 +9,7 @@ pub mod callback;
 pub mod chat;
 pub mod department;
 pub mod errors;
+pub mod media;
 pub mod message;
 pub mod microapp;
 pub mod statistics;

@@ -466,6 +466,7 @@ impl rt::Endpoint for StatisticsRecordRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -606,6 +607,7 @@ impl rt::Endpoint for StatisticsUpdateRecordRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -660,6 +662,7 @@ impl rt::Endpoint for StatisticsReportStatisticsRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -740,6 +743,7 @@ impl rt::Endpoint for StatisticsReportStatisticsListByTypeRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -797,6 +801,7 @@ impl rt::Endpoint for StatisticsVideoliveGetRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -840,6 +845,7 @@ impl rt::Endpoint for StatisticsDeptVideoliveListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -883,6 +889,7 @@ impl rt::Endpoint for StatisticsVideoliveDetailListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -926,6 +933,7 @@ impl rt::Endpoint for StatisticsVideoliveViewerListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -969,6 +977,7 @@ impl rt::Endpoint for StatisticsVideoconfGetRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1012,6 +1021,7 @@ impl rt::Endpoint for StatisticsDeptVideoconfListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1055,6 +1065,7 @@ impl rt::Endpoint for StatisticsVideoconfDetailListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1098,6 +1109,7 @@ impl rt::Endpoint for StatisticsTelconfGetRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1141,6 +1153,7 @@ impl rt::Endpoint for StatisticsDeptTelconfListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1184,6 +1197,7 @@ impl rt::Endpoint for StatisticsTelconfDetailListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1227,6 +1241,7 @@ impl rt::Endpoint for StatisticsGroupGetRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1270,6 +1285,7 @@ impl rt::Endpoint for StatisticsChatSummaryGetRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1313,6 +1329,7 @@ impl rt::Endpoint for StatisticsDeptChatSummaryListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1356,6 +1373,7 @@ impl rt::Endpoint for StatisticsMicroappDetailListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1399,6 +1417,7 @@ impl rt::Endpoint for StatisticsDauSummaryGetRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1443,6 +1462,7 @@ impl rt::Endpoint for StatisticsDeptDauListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1486,6 +1506,7 @@ impl rt::Endpoint for StatisticsInactivatedUserListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1533,6 +1554,7 @@ impl rt::Endpoint for StatisticsDingGetRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1576,6 +1598,7 @@ impl rt::Endpoint for StatisticsDeptDingListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1661,6 +1684,7 @@ impl rt::Endpoint for StatisticsAnnualReportGetRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

@@ -712,6 +712,7 @@ impl rt::Endpoint for UserLegacyCreateRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1164,6 +1165,7 @@ impl rt::Endpoint for UserLegacyUpdateRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1328,6 +1330,7 @@ impl rt::Endpoint for UserLegacyDeleteRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("userid", &self.userid);
@@ -1381,6 +1384,7 @@ impl rt::Endpoint for UserLegacyGetRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("userid", &self.userid);
@@ -1477,6 +1481,7 @@ impl rt::Endpoint for UserLegacySimpleListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("department_id", &self.department_id);
@@ -1590,6 +1595,7 @@ impl rt::Endpoint for UserLegacyDeptMemberIdsRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("deptId", &self.dept_id);
@@ -1668,6 +1674,7 @@ impl rt::Endpoint for UserLegacyListByPageRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("department_id", &self.department_id);
@@ -1808,6 +1815,7 @@ impl rt::Endpoint for UserLegacyListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("department_id", &self.department_id);
@@ -1903,6 +1911,7 @@ impl rt::Endpoint for UserLegacyGetAdminsRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2422,6 +2431,7 @@ impl rt::Endpoint for UserCreateRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3120,6 +3130,7 @@ impl rt::Endpoint for UserUpdateRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3352,6 +3363,7 @@ impl rt::Endpoint for UserDeleteRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3416,6 +3428,7 @@ impl rt::Endpoint for UserGetRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3533,6 +3546,7 @@ impl rt::Endpoint for UserListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3618,6 +3632,7 @@ impl rt::Endpoint for UserListIdsRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3719,6 +3734,7 @@ impl rt::Endpoint for UserListSimpleRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3800,6 +3816,7 @@ impl rt::Endpoint for UserListAdminsRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3839,6 +3856,7 @@ impl rt::Endpoint for UserGetAdminScopeRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3893,6 +3911,7 @@ impl rt::Endpoint for UserListInactiveRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3973,6 +3992,7 @@ impl rt::Endpoint for UserLegacyGetUserInfoRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("code", &self.code);
@@ -4014,6 +4034,7 @@ impl rt::Endpoint for UserGetUserInfoRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -4055,6 +4076,7 @@ impl rt::Endpoint for UserLegacyGetByMobileRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("mobile", &self.mobile);
@@ -4112,6 +4134,7 @@ impl rt::Endpoint for UserGetByMobileRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -4160,6 +4183,7 @@ impl rt::Endpoint for UserLegacyGetUseridByUnionidRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("unionid", &self.unionid);
@@ -4201,6 +4225,7 @@ impl rt::Endpoint for UserGetByUnionidRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -4254,6 +4279,7 @@ impl rt::Endpoint for UserLegacyOrgUserCountRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("onlyActive", &self.only_active);
@@ -4294,6 +4320,7 @@ impl rt::Endpoint for UserCountRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

@@ -1,5 +1,6 @@
 //! The names generated code uses, in one place (`use crate::runtime::codegen as rt;`).
 
+pub use crate::runtime::files::{Download, UploadFile};
 pub use crate::runtime::paginate::{paginate, paginate_items, Stream};
 pub use crate::runtime::request::{
     check_max_len, check_range, encode_path_segment, Auth, Endpoint, EndpointMeta, InvalidRequest,

@@ -6,6 +6,7 @@
 //! - `token`: the token cache;
 //! - [`request`]: the `Endpoint` trait generated requests implement;
 //! - [`wire`]: decoding DingTalk's wire quirks;
+//! - [`files`]: uploads and downloads;
 //! - [`paginate`]: walking paged endpoints as a `Stream`;
 //! - [`sign`]: the JSAPI and HMAC request signatures;
 //! - [`error`], [`secret`]: errors and redacted secrets.
@@ -14,6 +15,7 @@ pub mod call;
 pub mod client;
 pub mod codegen;
 pub mod error;
+pub mod files;
 pub mod paginate;
 pub mod request;
 pub mod secret;

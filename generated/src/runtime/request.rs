@@ -42,6 +42,8 @@ pub struct EndpointMeta {
     pub payload_at: Option<&'static str>,
     /// Whether a repeat after a lost response is harmless.
     pub idempotent: bool,
+    /// Whether the answer is a file (a download) rather than JSON.
+    pub binary: bool,
 }
 
 /// A request to one endpoint: generated for every endpoint in the spec.
@@ -57,6 +59,18 @@ pub trait Endpoint: serde::Serialize + Send + Sync {
     /// The path with any placeholders filled in.
     fn path(&self) -> Cow<'static, str> {
         Cow::Borrowed(Self::META.path)
+    }
+
+    /// For downloads (`response: binary`): the response built from the file.
+    fn from_download(download: crate::Download) -> Option<Self::Response> {
+        let _ = download;
+        None
+    }
+
+    /// For uploads: the multipart part name and the file. The request is then sent as
+    /// `multipart/form-data` instead of JSON.
+    fn upload(&self) -> Option<(&'static str, &crate::UploadFile)> {
+        None
     }
 
     /// Checks documented limits before sending.
@@ -103,6 +117,12 @@ pub enum InvalidRequest {
         min: Option<f64>,
         /// The largest accepted value.
         max: Option<f64>,
+    },
+    /// The file of an upload cannot be sent as given (e.g. an unparsable content type).
+    #[error("the file cannot be sent: {message}")]
+    BadFile {
+        /// What is wrong.
+        message: String,
     },
     /// A string or list is longer than DingTalk accepts.
     #[error("`{field}` has {len} characters or items; at most {max} are allowed")]

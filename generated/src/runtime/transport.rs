@@ -38,15 +38,18 @@ impl Client {
         })?;
         let mut query = Query::default();
         request.query(&mut query);
-        let body = match meta.method {
-            Method::Get => None,
-            Method::Post => Some(Bytes::from(serde_json::to_vec(request).map_err(|e| {
-                Error::Decode {
-                    endpoint: endpoint_name(&meta),
-                    message: format!("cannot encode the request body: {e}"),
-                    snippet: String::new(),
-                }
-            })?)),
+        let body = match (meta.method, request.upload()) {
+            (Method::Get, _) => Body::None,
+            (Method::Post, Some((part, file))) => Body::Multipart(part, file.clone()),
+            (Method::Post, None) => {
+                Body::Json(Bytes::from(serde_json::to_vec(request).map_err(|e| {
+                    Error::Decode {
+                        endpoint: endpoint_name(&meta),
+                        message: format!("cannot encode the request body: {e}"),
+                        snippet: String::new(),
+                    }
+                })?))
+            }
         };
         let path = request.path();
         // A rejected token is refreshed and the call retried once, never more.
@@ -57,16 +60,15 @@ impl Client {
                 Auth::AccessToken => Some(self.app_token().await?),
                 Auth::SsoToken => Some(self.sso_token().await?),
             };
-            let url = build_url(
-                &self.inner.base_url,
-                &path,
-                token.as_ref().map(|t| &t.value),
-                &query,
-            );
-            let bytes = self
-                .execute(&meta, &url, body.clone(), token.as_ref().map(|t| &t.value))
-                .await?;
-            match decode::<E::Response>(&bytes, &meta, token.as_ref().map(|t| &t.value)) {
+            let secret = token.as_ref().map(|t| &t.value);
+            let url = build_url(&self.inner.base_url, &path, secret, &query);
+            let answer = self.execute(&meta, &url, &body, secret).await?;
+            let result = if meta.binary {
+                download::<E>(answer, &meta, secret)
+            } else {
+                decode::<E::Response>(&answer.bytes, &meta, secret)
+            };
+            match result {
                 Err(Error::Api(e)) if e.is_token_invalid() && !retried => {
                     if let Some(t) = &token {
                         tracing::debug!(
@@ -87,31 +89,53 @@ impl Client {
         }
     }
 
-    /// One HTTP exchange; returns the body of a 2xx answer.
+    /// One HTTP exchange; returns the body of a 2xx answer with the headers a download needs.
     async fn execute(
         &self,
         meta: &EndpointMeta,
         url: &str,
-        body: Option<Bytes>,
+        body: &Body,
         token: Option<&SecretString>,
-    ) -> Result<Bytes, Error> {
+    ) -> Result<Answer, Error> {
         let endpoint = || endpoint_name(meta);
-        let mut req = match body {
-            Some(b) => self
+        let req = match body {
+            Body::Json(b) => self
                 .inner
                 .http
                 .post(url)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(b),
-            None => self.inner.http.get(url),
+                .body(b.clone()),
+            Body::Multipart(name, file) => {
+                let part = file.part().map_err(|message| Error::Invalid {
+                    endpoint: endpoint(),
+                    source: crate::InvalidRequest::BadFile { message },
+                })?;
+                self.inner
+                    .http
+                    .post(url)
+                    .multipart(reqwest::multipart::Form::new().part(*name, part))
+            }
+            Body::None => self.inner.http.get(url),
         };
-        req = req.header(reqwest::header::ACCEPT, "application/json");
+        let req = if meta.binary {
+            req
+        } else {
+            req.header(reqwest::header::ACCEPT, "application/json")
+        };
         // `without_url`: the URL holds the token.
         let resp = req.send().await.map_err(|e| Error::Transport {
             endpoint: endpoint(),
             source: e.without_url(),
         })?;
         let status = resp.status();
+        let header = |name: reqwest::header::HeaderName| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let disposition = header(reqwest::header::CONTENT_DISPOSITION);
         let bytes = resp.bytes().await.map_err(|e| Error::Transport {
             endpoint: endpoint(),
             source: e.without_url(),
@@ -123,7 +147,11 @@ impl Client {
                 snippet: snippet(&bytes, token),
             });
         }
-        Ok(bytes)
+        Ok(Answer {
+            bytes,
+            content_type,
+            disposition,
+        })
     }
 
     pub(crate) async fn app_token(&self) -> Result<Arc<Cached>, Error> {
@@ -186,14 +214,69 @@ impl Client {
             auth: Auth::None,
             payload_at: None,
             idempotent: true,
+            binary: false,
         };
         let meta = EndpointMeta { path, ..META };
         let url = build_url(&self.inner.base_url, path, None, q);
-        let bytes = self.execute(&meta, &url, None, None).await?;
-        let t: TokenResponse = decode(&bytes, &meta, None)?;
+        let answer = self.execute(&meta, &url, &Body::None, None).await?;
+        let t: TokenResponse = decode(&answer.bytes, &meta, None)?;
         tracing::debug!(path, expires_in = t.expires_in, "fetched a token");
         Ok((t.access_token, t.expires_in))
     }
+}
+
+/// What a request sends.
+enum Body {
+    None,
+    Json(Bytes),
+    Multipart(&'static str, crate::UploadFile),
+}
+
+/// A 2xx answer.
+struct Answer {
+    bytes: Bytes,
+    content_type: Option<String>,
+    disposition: Option<String>,
+}
+
+/// A download: the file, unless DingTalk answered with its JSON error envelope instead.
+fn download<E: Endpoint>(
+    answer: Answer,
+    meta: &EndpointMeta,
+    token: Option<&SecretString>,
+) -> Result<E::Response, Error> {
+    let json = answer
+        .content_type
+        .as_deref()
+        .is_some_and(|c| c.contains("json"))
+        || (answer
+            .content_type
+            .as_deref()
+            .is_none_or(|c| c.starts_with("text/"))
+            && answer.bytes.trim_ascii_start().starts_with(b"{\"errcode\""));
+    if json {
+        // An errcode ≠ 0 becomes the API error; a success envelope without a file is unexpected.
+        decode::<serde_json::Value>(&answer.bytes, meta, token)?;
+        return Err(Error::Decode {
+            endpoint: endpoint_name(meta),
+            message: "expected a file, got a JSON answer".into(),
+            snippet: snippet(&answer.bytes, token),
+        });
+    }
+    let file_name = answer
+        .disposition
+        .as_deref()
+        .and_then(crate::runtime::files::disposition_file_name);
+    let download = crate::Download {
+        bytes: answer.bytes,
+        content_type: answer.content_type,
+        file_name,
+    };
+    E::from_download(download).ok_or_else(|| Error::Decode {
+        endpoint: endpoint_name(meta),
+        message: "this endpoint does not return a file".into(),
+        snippet: String::new(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -360,6 +443,7 @@ mod tests {
         auth: Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
 
     #[test]

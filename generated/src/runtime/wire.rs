@@ -318,6 +318,15 @@ impl<K: Scalar + Ord, V: Wire> Wire for BTreeMap<K, V> {
     }
 }
 
+impl Wire for crate::Download {
+    /// A download is never JSON; the transport builds it from the raw answer.
+    fn wire<'de, D: Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+        Err(de::Error::custom(
+            "a file download is not decoded from JSON",
+        ))
+    }
+}
+
 /// The payload of an endpoint that returns nothing besides errcode/errmsg.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Empty {}

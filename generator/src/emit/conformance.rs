@@ -23,6 +23,13 @@ pub(super) fn file(spec: &Spec) -> TokenStream {
                 .params()
                 .filter(|f| f.required)
                 .map(|f| field_value(spec, OUTSIDE, f));
+            let file = ep.upload.as_ref().map(|_| {
+                quote!(crate::UploadFile::from_bytes(
+                    "example.txt",
+                    &b"example file"[..]
+                ))
+            });
+            let required = required.chain(file);
             // Optional params with an example are set too, so their setters and encodings run.
             let optional = ep
                 .params()
@@ -32,8 +39,14 @@ pub(super) fn file(spec: &Spec) -> TokenStream {
                     let value = field_value(spec, OUTSIDE, f);
                     quote!(.#setter(#value))
                 });
+            // A download comes back as its type and text, the shape of its example.
+            let convert = if ep.response.binary {
+                quote!(download_json)
+            } else {
+                quote!(to_json)
+            };
             arms.push(quote! {
-                #key => client.#handle().#method(#(#required),*) #(#optional)* .await.map(to_json),
+                #key => client.#handle().#method(#(#required),*) #(#optional)* .await.map(#convert),
             });
             names.push(key);
         }
@@ -53,6 +66,11 @@ pub(super) fn file(spec: &Spec) -> TokenStream {
                 #(#arms)*
                 _ => return None,
             })
+        }
+
+        #[allow(dead_code)]
+        fn download_json(d: crate::Download) -> serde_json::Value {
+            serde_json::json!({ "content_type": d.content_type, "body": String::from_utf8_lossy(&d.bytes) })
         }
 
         fn to_json<T: serde::Serialize>(value: T) -> serde_json::Value {

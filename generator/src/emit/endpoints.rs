@@ -83,7 +83,13 @@ fn handle_method(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
         let (t, _) = arg(spec, &area.name, f, &v);
         quote!(#v: #t)
     });
-    let args = required.iter().map(|f| ident(&f.rust));
+    let upload = ep.upload.is_some();
+    let file_param = upload.then(|| quote!(file: crate::UploadFile));
+    let params = params.chain(file_param);
+    let args = required
+        .iter()
+        .map(|f| ident(&f.rust))
+        .chain(upload.then(|| quote::format_ident!("file")));
     let deprecated = ep.deprecated.as_ref().map(|d| {
         let note = deprecation_note(ep, d);
         quote!(#[deprecated(note = #note)])
@@ -116,7 +122,11 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
                 .iter()
                 .map(|f| field_decl(spec, &area.name, f, false)),
         );
-    let builders = builder_methods(spec, &area.name, &all);
+    let builders = builder_methods(spec, &area.name, &all, ep.upload.is_some());
+    let file_decl = ep.upload.as_ref().map(|part| {
+        let doc = super::docs(&format!("The file, sent as the multipart part `{part}`."));
+        quote!(#doc #[serde(skip)] pub file: crate::UploadFile,)
+    });
     let call_setters = all.iter().filter(|f| !f.required).map(|f| {
         let v = ident(&f.rust);
         let (t, _) = arg(spec, &area.name, f, &v);
@@ -128,6 +138,7 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
     });
     let response = match &ep.response.ty {
         Some(ty) => ty_tokens(spec, &area.name, ty, false),
+        None if ep.response.binary => quote!(rt::Download),
         None => quote!(rt::Empty),
     };
     let method = match ep.method {
@@ -147,6 +158,15 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
     let ep_name = &ep.name;
     let path = &ep.path;
     let idempotent = ep.idempotent;
+    let binary = ep.response.binary;
+    let download_fn = binary.then(|| {
+        quote! {
+            fn from_download(download: rt::Download) -> Option<Self::Response> { Some(download) }
+        }
+    });
+    let upload_fn = ep.upload.as_ref().map(|part| quote! {
+        fn upload(&self) -> Option<(&'static str, &rt::UploadFile)> { Some((#part, &self.file)) }
+    });
     let query = ep.query.iter().map(query_push);
     let path_fn = (!ep.path_params.is_empty()).then(|| {
         let replaces = ep.path_params.iter().map(|f| {
@@ -176,7 +196,7 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
         #doc
         #[derive(Clone, Debug, PartialEq, serde::Serialize)]
         #[non_exhaustive]
-        pub struct #req { #(#decls)* }
+        pub struct #req { #(#decls)* #file_decl }
         impl #req { #builders }
         impl rt::Endpoint for #req {
             type Response = #response;
@@ -188,10 +208,13 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
                 auth: #auth,
                 payload_at: #at,
                 idempotent: #idempotent,
+                binary: #binary,
             };
             fn query(&self, q: &mut rt::Query) { #(#query)* let _ = q; }
             #path_fn
             #validate
+            #download_fn
+            #upload_fn
         }
         impl<'c> crate::Call<'c, #req> { #(#call_setters)* #pages }
     }

@@ -21,7 +21,7 @@ fn struct_def(spec: &Spec, area: &Area, t: &TypeDef, fields: &[Field]) -> TokenS
     let decls = fields
         .iter()
         .map(|f| field_decl(spec, &area.name, f, false));
-    let builders = builder_methods(spec, &area.name, fields);
+    let builders = builder_methods(spec, &area.name, fields, false);
     let checks: Vec<TokenStream> = fields
         .iter()
         .flat_map(super::endpoints::limit_checks)
@@ -103,29 +103,42 @@ pub(super) fn field_doc(f: &Field) -> String {
 }
 
 /// `new(required…)` plus one setter per optional field.
-pub(super) fn builder_methods(spec: &Spec, area: &str, fields: &[Field]) -> TokenStream {
+pub(super) fn builder_methods(
+    spec: &Spec,
+    area: &str,
+    fields: &[Field],
+    upload: bool,
+) -> TokenStream {
     let required: Vec<&Field> = fields.iter().filter(|f| f.required).collect();
-    let params = required.iter().map(|f| {
-        let v = ident(&f.rust);
-        let (t, _) = arg(spec, area, f, &v);
-        quote!(#v: #t)
-    });
-    let inits = fields.iter().map(|f| {
-        let v = ident(&f.rust);
-        if f.required {
-            let (_, conv) = arg(spec, area, f, &v);
-            // `v: v` is redundant: use the shorthand when no conversion is needed.
-            if v == conv.to_string() {
-                quote!(#v)
+    let upload_param = upload.then(|| quote!(file: crate::UploadFile));
+    let upload_init = upload.then(|| quote!(file));
+    let params = required
+        .iter()
+        .map(|f| {
+            let v = ident(&f.rust);
+            let (t, _) = arg(spec, area, f, &v);
+            quote!(#v: #t)
+        })
+        .chain(upload_param);
+    let inits = fields
+        .iter()
+        .map(|f| {
+            let v = ident(&f.rust);
+            if f.required {
+                let (_, conv) = arg(spec, area, f, &v);
+                // `v: v` is redundant: use the shorthand when no conversion is needed.
+                if v == conv.to_string() {
+                    quote!(#v)
+                } else {
+                    quote!(#v: #conv)
+                }
+            } else if f.ty.is_collection() {
+                quote!(#v: Default::default())
             } else {
-                quote!(#v: #conv)
+                quote!(#v: None)
             }
-        } else if f.ty.is_collection() {
-            quote!(#v: Default::default())
-        } else {
-            quote!(#v: None)
-        }
-    });
+        })
+        .chain(upload_init);
     let setters = fields.iter().filter(|f| !f.required).map(|f| {
         let v = ident(&f.rust);
         let (t, conv) = arg(spec, area, f, &v);

@@ -92,6 +92,7 @@ impl rt::Endpoint for GoldenBasicGetRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("id", &self.id);
@@ -163,6 +164,7 @@ impl rt::Endpoint for GoldenBasicCreateRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -228,6 +230,7 @@ impl rt::Endpoint for GoldenBasicListRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -309,6 +312,7 @@ impl rt::Endpoint for GoldenBasicDeleteRequest {
         auth: rt::Auth::AccessToken,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

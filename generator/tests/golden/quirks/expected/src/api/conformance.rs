@@ -48,6 +48,12 @@ pub async fn call(
         },
     )
 }
+#[allow(dead_code)]
+fn download_json(d: crate::Download) -> serde_json::Value {
+    serde_json::json!(
+        { "content_type" : d.content_type, "body" : String::from_utf8_lossy(& d.bytes) }
+    )
+}
 fn to_json<T: serde::Serialize>(value: T) -> serde_json::Value {
     serde_json::to_value(value)
         .unwrap_or_else(|e| {

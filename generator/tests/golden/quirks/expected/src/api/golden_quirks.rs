@@ -84,6 +84,7 @@ impl rt::Endpoint for GoldenQuirksSendRequest {
         auth: rt::Auth::AccessToken,
         payload_at: Some("notice"),
         idempotent: false,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -144,6 +145,7 @@ impl rt::Endpoint for GoldenQuirksFetchRequest {
         auth: rt::Auth::None,
         payload_at: None,
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("secret", &self.secret);
@@ -198,6 +200,7 @@ impl rt::Endpoint for GoldenQuirksOldFetchRequest {
         auth: rt::Auth::SsoToken,
         payload_at: Some("records"),
         idempotent: true,
+        binary: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("key", &self.key);
