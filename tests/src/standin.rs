@@ -66,6 +66,8 @@ pub enum Fault {
     Json(Value),
     /// This status and raw body.
     Raw(u16, String),
+    /// The normal answer, after this long (to trip client timeouts).
+    Slow(std::time::Duration),
 }
 
 impl Fault {
@@ -357,7 +359,15 @@ async fn handle(
         }
         p
     };
-    let route = match same_method.iter().find(|r| problems(r).is_empty()) {
+    // The most specific match wins: `/file/upload/transaction` opens without `upload_id` and
+    // commits with it.
+    let specificity =
+        |r: &&&Route| r.endpoint.required_query.len() + r.endpoint.required_body.len();
+    let route = match same_method
+        .iter()
+        .filter(|r| problems(r).is_empty())
+        .max_by_key(specificity)
+    {
         Some(r) => *r,
         None => {
             seen.violations.extend(problems(same_method[0]));
@@ -436,6 +446,14 @@ async fn handle(
             lock(&inner.seen).push(seen);
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             return (status, [("content-type", "text/html")], body).into_response();
+        }
+        Some(Fault::Slow(delay)) => {
+            // Recorded on arrival: a client that gives up drops the connection, and with it
+            // this handler.
+            lock(&inner.seen).push(seen);
+            tokio::time::sleep(delay).await;
+            let body = route.example.to_string();
+            return (StatusCode::OK, [("content-type", "application/json")], body).into_response();
         }
         None => {}
     }

@@ -11,9 +11,11 @@ async fn setup() -> (StandIn, dingtalk::Client) {
         .await
         .expect("bind the stand-in");
     standin.configure(|b| b.rotate_tokens = true);
+    // Retries are covered in faults.rs; here each fault must reach the caller as it is.
     let client = dingtalk::Client::builder()
         .app_key("dingkey", SECRET)
         .base_url(standin.base_url())
+        .retry(dingtalk::RetryPolicy::none())
         .build()
         .expect("client");
     (standin, client)

@@ -32,6 +32,15 @@ pub const ENDPOINTS: &[&str] = &[
     "chat.get",
     "chat.send",
     "chat.get_read_list",
+    "cspace.add_to_single_chat",
+    "cspace.add",
+    "cspace.get_custom_space",
+    "cspace.grant_custom_space",
+    "cspace.used_info",
+    "cspace.upload_single",
+    "cspace.upload_transaction_open",
+    "cspace.upload_chunk",
+    "cspace.upload_transaction_commit",
     "department.legacy_create",
     "department.legacy_update",
     "department.legacy_delete",
@@ -359,6 +368,103 @@ pub async fn call(
                         String::from("msgpjzCB1Lb7kNwiYJoE9ZU3A=="),
                         0i64,
                         100i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "cspace.add_to_single_chat" => {
+                client
+                    .cspace()
+                    .add_to_single_chat(
+                        868810166i64,
+                        String::from("manager4220"),
+                        String::from(
+                            "#iAEHAqRmaWxlA6h5dW5kaXNrMATOCxdnqwXNBsYGzQVPB85fV3gDCM0BlA",
+                        ),
+                        String::from("季度报告.pdf"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "cspace.add" => {
+                client
+                    .cspace()
+                    .add(
+                        String::from("a6981a1df0c03297b70aa23a6db2ce65"),
+                        String::from(
+                            "#iAEHAqRmaWxlA6h5dW5kaXNrMATOCxdnqwXNBsYGzQVPB85fV3gDCM0BlA",
+                        ),
+                        4006896815i64,
+                        String::from("季度报告.pdf"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "cspace.get_custom_space" => {
+                client.cspace().get_custom_space().await.map(to_json)
+            }
+            "cspace.grant_custom_space" => {
+                client
+                    .cspace()
+                    .grant_custom_space(
+                        super::cspace::CspaceGrantType::from_wire("add"),
+                        String::from("manager4220"),
+                        3600i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "cspace.used_info" => {
+                client.cspace().used_info(86881016i64).await.map(to_json)
+            }
+            "cspace.upload_single" => {
+                client
+                    .cspace()
+                    .upload_single(
+                        868810166i64,
+                        204800i64,
+                        crate::UploadFile::from_bytes(
+                            "example.txt",
+                            &b"example file"[..],
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "cspace.upload_transaction_open" => {
+                client
+                    .cspace()
+                    .upload_transaction_open(868810166i64, 20971520i64, 3i64)
+                    .await
+                    .map(to_json)
+            }
+            "cspace.upload_chunk" => {
+                client
+                    .cspace()
+                    .upload_chunk(
+                        868810166i64,
+                        String::from(
+                            "99F0F6DBB55A4C82822268192B3E4D71_0#iAEAAqRmaWxlA6h5dW5kaXNrMATOCxdnqwXNBsYGzQVPB85fV3gDCM0BlA",
+                        ),
+                        1i64,
+                        crate::UploadFile::from_bytes(
+                            "example.txt",
+                            &b"example file"[..],
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "cspace.upload_transaction_commit" => {
+                client
+                    .cspace()
+                    .upload_transaction_commit(
+                        868810166i64,
+                        20971520i64,
+                        3i64,
+                        String::from(
+                            "99F0F6DBB55A4C82822268192B3E4D71_0#iAEAAqRmaWxlA6h5dW5kaXNrMATOCxdnqwXNBsYGzQVPB85fV3gDCM0BlA",
+                        ),
                     )
                     .await
                     .map(to_json)

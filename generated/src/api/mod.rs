@@ -7,6 +7,7 @@ pub mod attendance;
 pub mod auth;
 pub mod callback;
 pub mod chat;
+pub mod cspace;
 pub mod department;
 pub mod errors;
 pub mod media;

@@ -61,6 +61,7 @@ pub(crate) struct Inner {
     pub(crate) sso: Option<(String, SecretString)>,
     pub(crate) app_token: TokenCache,
     pub(crate) sso_token: TokenCache,
+    pub(crate) retry: crate::RetryPolicy,
 }
 
 impl fmt::Debug for Client {
@@ -107,6 +108,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     refresh_margin: Duration,
     http: Option<reqwest::Client>,
+    retry: crate::RetryPolicy,
 }
 
 impl Default for ClientBuilder {
@@ -119,6 +121,7 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(10),
             refresh_margin: Duration::from_secs(300),
             http: None,
+            retry: crate::RetryPolicy::default(),
         }
     }
 }
@@ -184,6 +187,13 @@ impl ClientBuilder {
         self
     }
 
+    /// How failed calls are retried (default [`RetryPolicy::default`](crate::RetryPolicy);
+    /// [`RetryPolicy::none`](crate::RetryPolicy::none) turns retries off).
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
     /// Uses this reqwest client (and its connection pool) instead of building one; the
     /// timeouts above are then the client's own.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
@@ -215,6 +225,7 @@ impl ClientBuilder {
                 sso: self.sso,
                 app_token: TokenCache::new(self.refresh_margin),
                 sso_token: TokenCache::new(self.refresh_margin),
+                retry: self.retry,
             }),
         })
     }

@@ -4,6 +4,7 @@
 //! - [`call`]: `Call`, a request bound to a client;
 //! - `transport`: URL, body, envelope decoding, the token-refresh retry;
 //! - `token`: the token cache;
+//! - [`retry`]: bounded, classified retries;
 //! - [`request`]: the `Endpoint` trait generated requests implement;
 //! - [`wire`]: decoding DingTalk's wire quirks;
 //! - [`files`]: uploads and downloads;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod files;
 pub mod paginate;
 pub mod request;
+pub mod retry;
 pub mod secret;
 pub mod sign;
 pub(crate) mod token;

@@ -52,39 +52,55 @@ impl Client {
             }
         };
         let path = request.path();
+        let started = tokio::time::Instant::now();
+        let mut attempt = 1;
         // A rejected token is refreshed and the call retried once, never more.
-        let mut retried = false;
+        let mut refreshed = false;
         loop {
             let token = match meta.auth {
-                Auth::None => None,
-                Auth::AccessToken => Some(self.app_token().await?),
-                Auth::SsoToken => Some(self.sso_token().await?),
+                Auth::None => Ok(None),
+                Auth::AccessToken => self.app_token().await.map(Some),
+                Auth::SsoToken => self.sso_token().await.map(Some),
             };
-            let secret = token.as_ref().map(|t| &t.value);
-            let url = build_url(&self.inner.base_url, &path, secret, &query);
-            let answer = self.execute(&meta, &url, &body, secret).await?;
-            let result = if meta.binary {
-                download::<E>(answer, &meta, secret)
-            } else {
-                decode::<E::Response>(&answer.bytes, &meta, secret)
-            };
-            match result {
-                Err(Error::Api(e)) if e.is_token_invalid() && !retried => {
-                    if let Some(t) = &token {
-                        tracing::debug!(
-                            code = e.code,
-                            "token rejected; refreshing and retrying once"
-                        );
-                        match meta.auth {
-                            Auth::SsoToken => self.inner.sso_token.invalidate(t),
-                            _ => self.inner.app_token.invalidate(t),
+            let error = match token {
+                Err(e) => e,
+                Ok(token) => {
+                    let secret = token.as_ref().map(|t| &t.value);
+                    let url = build_url(&self.inner.base_url, &path, secret, &query);
+                    let result = match self.execute(&meta, &url, &body, secret).await {
+                        Ok(answer) if meta.binary => download::<E>(answer, &meta, secret),
+                        Ok(answer) => decode::<E::Response>(&answer.bytes, &meta, secret),
+                        Err(e) => Err(e),
+                    };
+                    match (result, token) {
+                        (Ok(response), _) => return Ok(response),
+                        (Err(Error::Api(e)), Some(t)) if e.is_token_invalid() && !refreshed => {
+                            tracing::debug!(
+                                code = e.code,
+                                "token rejected; refreshing and retrying once"
+                            );
+                            match meta.auth {
+                                Auth::SsoToken => self.inner.sso_token.invalidate(&t),
+                                _ => self.inner.app_token.invalidate(&t),
+                            }
+                            refreshed = true;
+                            continue;
                         }
-                        retried = true;
-                        continue;
+                        (Err(e), _) => e,
                     }
-                    return Err(Error::Api(e));
                 }
-                other => return other,
+            };
+            match self
+                .inner
+                .retry
+                .delay(&error, meta.idempotent, attempt, started.elapsed())
+            {
+                Some(delay) => {
+                    tracing::debug!(attempt, ?delay, class = ?error.class(), "retrying after a transient failure");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                None => return Err(error),
             }
         }
     }

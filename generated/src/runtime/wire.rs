@@ -428,10 +428,13 @@ pub mod json_text {
     use super::*;
 
     /// Decodes the embedded JSON text; a plain JSON value and an empty string are accepted too.
-    pub fn de<'de, D: Deserializer<'de>, T: Wire + Default>(d: D) -> Result<T, D::Error> {
+    pub fn de<'de, D: Deserializer<'de>, T: Wire>(d: D) -> Result<T, D::Error> {
         let value = serde_json::Value::deserialize(d)?;
         match value {
-            serde_json::Value::String(text) if text.trim().is_empty() => Ok(T::default()),
+            // An empty string means "no value": fine for options, lists and maps.
+            serde_json::Value::String(text) if text.trim().is_empty() => {
+                T::wire(serde_json::Value::Null).map_err(de::Error::custom)
+            }
             serde_json::Value::String(text) => {
                 let inner: serde_json::Value =
                     serde_json::from_str(&text).map_err(de::Error::custom)?;
