@@ -11,7 +11,8 @@
 //!
 //! Layout: [`api`] is generated from the YAML in `spec/` (one module per spec file, every file
 //! marked `@generated`); [`runtime`] is handwritten and executes what `api` describes;
-//! [`callback`] verifies and decrypts DingTalk's event pushes.
+//! [`callback`] verifies and decrypts DingTalk's event pushes; [`workflows`] chains generated
+//! calls into one (DingPan's chunked upload).
 
 //!
 //! Required params cannot be forgotten: they are arguments, so this does not compile.
@@ -33,6 +34,7 @@ pub struct ReadmeDoctests;
 pub mod api;
 pub mod callback;
 pub mod runtime;
+pub mod workflows;
 
 pub use api::ErrorCode;
 pub use runtime::call::Call;

@@ -1,0 +1,4 @@
+//! Handwritten workflows that chain several generated calls into one (nothing here describes
+//! an endpoint: every request goes through a generated call).
+
+pub mod cspace_upload;
