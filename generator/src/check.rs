@@ -1000,12 +1000,14 @@ impl Checker {
         let auth = match raw.auth.as_deref() {
             Some("access_token") => Auth::AccessToken,
             Some("sso_token") => Auth::SsoToken,
+            Some("sns_app_token") => Auth::SnsAppToken,
+            Some("signed") => Auth::Signed,
             Some("none") => Auth::None,
             Some(other) => {
                 self.diags.error(
                     at("auth"),
                     format!(
-                        "{what}: unknown auth `{other}`; write access_token, sso_token or none"
+                        "{what}: unknown auth `{other}`; write access_token, sso_token, sns_app_token, signed or none"
                     ),
                 );
                 Auth::AccessToken
@@ -1013,7 +1015,7 @@ impl Checker {
             None => {
                 self.diags.error(
                     loc.clone(),
-                    format!("{what}: missing `auth:`; write access_token, sso_token or none"),
+                    format!("{what}: missing `auth:`; write access_token, sso_token, sns_app_token, signed or none"),
                 );
                 Auth::AccessToken
             }

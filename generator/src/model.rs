@@ -248,6 +248,10 @@ pub enum Auth {
     AccessToken,
     /// The SSO token as `?access_token=`.
     SsoToken,
+    /// The SNS login app's token (`/sns/gettoken`) as `?access_token=`.
+    SnsAppToken,
+    /// A signed query: `accessKey`, `timestamp` and the HMAC-SHA256 `signature`.
+    Signed,
 }
 
 /// One endpoint.

@@ -160,7 +160,10 @@ impl Drop for StandIn {
 }
 
 /// Paths that issue tokens instead of serving an example.
-const TOKEN_PATHS: [&str; 2] = ["/gettoken", "/sso/gettoken"];
+const TOKEN_PATHS: [&str; 3] = ["/gettoken", "/sso/gettoken", "/sns/gettoken"];
+
+/// The secret the stand-in checks signed calls against (`Client::builder().sns_app(.., this)`).
+pub const SNS_SECRET: &str = "sns-app-secret";
 
 impl StandIn {
     /// Starts a stand-in for every endpoint of `spec` on an ephemeral loopback port.
@@ -404,7 +407,11 @@ async fn handle(
             let t = if behavior.rotate_tokens {
                 format!("tok-{}", tokens.1)
             } else {
-                inner.example_token.clone()
+                route
+                    .example
+                    .get("access_token")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| inner.example_token.clone(), str::to_string)
             };
             if behavior.rotate_tokens {
                 tokens.0.clear();
@@ -422,7 +429,43 @@ async fn handle(
         return finish(&inner, seen, StatusCode::OK, answer);
     }
 
-    if matches!(route.endpoint.auth, Auth::AccessToken | Auth::SsoToken) {
+    if route.endpoint.auth == Auth::Signed {
+        // Recompute the signature as DingTalk does and refuse a wrong or stale one.
+        let ts = query.get("timestamp").cloned().unwrap_or_default();
+        let expected = dingtalk::runtime::sign::hmac_sha256_base64(SNS_SECRET, &ts);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let fresh = ts.parse::<i64>().is_ok_and(|t| (now - t).abs() <= 60_000);
+        if !query.contains_key("accessKey") {
+            seen.violations
+                .push(format!("{}: a signed call without accessKey", route.key));
+        }
+        if query.get("signature") != Some(&expected) {
+            seen.violations
+                .push(format!("{}: wrong signature", route.key));
+            return finish(
+                &inner,
+                seen,
+                StatusCode::OK,
+                json!({"errcode": 853004, "errmsg": "签名不匹配"}),
+            );
+        }
+        if !fresh {
+            seen.violations
+                .push(format!("{}: stale timestamp {ts}", route.key));
+            return finish(
+                &inner,
+                seen,
+                StatusCode::OK,
+                json!({"errcode": 853002, "errmsg": "时间戳过期"}),
+            );
+        }
+    }
+    if matches!(
+        route.endpoint.auth,
+        Auth::AccessToken | Auth::SsoToken | Auth::SnsAppToken
+    ) {
         let valid = query
             .get("access_token")
             .is_some_and(|t| lock(&inner.tokens).0.contains(t));

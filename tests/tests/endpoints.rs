@@ -14,6 +14,7 @@ async fn every_endpoint_round_trips_its_example() {
     let client = dingtalk::Client::builder()
         .app_key("dingkey", "app-secret")
         .sso_secret("dingcorp", "sso-secret")
+        .sns_app("dingoasnsapp", dingtalk_tests::standin::SNS_SECRET)
         .base_url(standin.base_url())
         .build()
         .expect("client");

@@ -182,3 +182,62 @@ async fn calls_without_credentials_fail_with_a_config_error() {
     assert!(matches!(err, dingtalk::Error::Config(_)), "{err:?}");
     assert_eq!(standin.seen().len(), 0);
 }
+
+#[tokio::test]
+async fn signed_calls_carry_a_fresh_hmac_signature_the_stand_in_accepts() {
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    let good = dingtalk::Client::builder()
+        .sns_app("dingoasnsapp", dingtalk_tests::standin::SNS_SECRET)
+        .base_url(standin.base_url())
+        .build()
+        .expect("client");
+    good.sns()
+        .get_user_info_by_code("tmp-code")
+        .await
+        .expect("signed with the right secret");
+    let seen = standin.seen();
+    let q = &seen[0].query;
+    assert_eq!(q.get("accessKey").map(String::as_str), Some("dingoasnsapp"));
+    assert!(q.get("timestamp").is_some_and(|t| t.len() == 13), "{q:?}");
+    assert!(!q.contains_key("access_token"));
+
+    let bad = dingtalk::Client::builder()
+        .sns_app("dingoasnsapp", "not-the-secret")
+        .base_url(standin.base_url())
+        .retry(dingtalk::RetryPolicy::none())
+        .build()
+        .expect("client");
+    let err = bad
+        .sns()
+        .get_user_info_by_code("tmp-code")
+        .await
+        .expect_err("wrong secret");
+    assert_eq!(err.code(), Some(853004));
+}
+
+#[tokio::test]
+async fn the_sns_app_token_is_fetched_once_and_reused() {
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    let client = dingtalk::Client::builder()
+        .sns_app("dingoasnsapp", dingtalk_tests::standin::SNS_SECRET)
+        .base_url(standin.base_url())
+        .build()
+        .expect("client");
+    client
+        .sns()
+        .get_persistent_code("code-1")
+        .await
+        .expect("first");
+    client
+        .sns()
+        .get_persistent_code("code-2")
+        .await
+        .expect("second");
+    let token_paths: Vec<String> = standin
+        .seen()
+        .iter()
+        .map(|s| s.path.clone())
+        .filter(|p| p.ends_with("gettoken"))
+        .collect();
+    assert_eq!(token_paths, ["/sns/gettoken"]);
+}

@@ -75,6 +75,11 @@ pub const ENDPOINTS: &[&str] = &[
     "microapp.create",
     "microapp.update",
     "microapp.delete",
+    "sns.get_token",
+    "sns.get_persistent_code",
+    "sns.get_sns_token",
+    "sns.get_user_info",
+    "sns.get_user_info_by_code",
     "statistics.record",
     "statistics.update_record",
     "statistics.report_statistics",
@@ -683,6 +688,49 @@ pub async fn call(
             }
             "microapp.delete" => {
                 client.microapp().delete(1144651083i64).await.map(to_json)
+            }
+            "sns.get_token" => {
+                client
+                    .sns()
+                    .get_token(
+                        String::from("dingoaxxxxxxxxxxxxxx"),
+                        crate::SecretString::from("example-secret"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "sns.get_persistent_code" => {
+                client
+                    .sns()
+                    .get_persistent_code(String::from("23152698ea18304da4d0ce1xxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "sns.get_sns_token" => {
+                client
+                    .sns()
+                    .get_sns_token(
+                        String::from("liSii8KCxxxxx"),
+                        crate::SecretString::from("dsa-d-asdasdadHIBIinoninINIn-ssdasd"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "sns.get_user_info" => {
+                client
+                    .sns()
+                    .get_user_info(
+                        crate::SecretString::from("c76dsc87ds6c876sd87csdcxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "sns.get_user_info_by_code" => {
+                client
+                    .sns()
+                    .get_user_info_by_code(String::from("23152698ea18304da4d0ce1xxxxx"))
+                    .await
+                    .map(to_json)
             }
             "statistics.record" => {
                 client

@@ -13,6 +13,7 @@ pub mod errors;
 pub mod media;
 pub mod message;
 pub mod microapp;
+pub mod sns;
 pub mod statistics;
 pub mod user;
 /// A DingTalk errcode (from `spec/errors.yaml`). Codes the spec does not list are `Unknown`.

@@ -59,8 +59,10 @@ pub(crate) struct Inner {
     pub(crate) base_url: String,
     pub(crate) credentials: Option<Credentials>,
     pub(crate) sso: Option<(String, SecretString)>,
+    pub(crate) sns: Option<(String, SecretString)>,
     pub(crate) app_token: TokenCache,
     pub(crate) sso_token: TokenCache,
+    pub(crate) sns_token: TokenCache,
     pub(crate) retry: crate::RetryPolicy,
 }
 
@@ -70,6 +72,7 @@ impl fmt::Debug for Client {
             .field("base_url", &self.inner.base_url)
             .field("credentials", &self.inner.credentials)
             .field("sso_corp_id", &self.inner.sso.as_ref().map(|(id, _)| id))
+            .field("sns_app_id", &self.inner.sns.as_ref().map(|(id, _)| id))
             .finish_non_exhaustive()
     }
 }
@@ -104,6 +107,7 @@ pub struct ClientBuilder {
     base_url: String,
     credentials: Option<Credentials>,
     sso: Option<(String, SecretString)>,
+    sns: Option<(String, SecretString)>,
     timeout: Duration,
     connect_timeout: Duration,
     refresh_margin: Duration,
@@ -117,6 +121,7 @@ impl Default for ClientBuilder {
             base_url: DEFAULT_BASE_URL.to_string(),
             credentials: None,
             sso: None,
+            sns: None,
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             refresh_margin: Duration::from_secs(300),
@@ -160,6 +165,18 @@ impl ClientBuilder {
         sso_secret: impl Into<SecretString>,
     ) -> Self {
         self.sso = Some((corp_id.into(), sso_secret.into()));
+        self
+    }
+
+    /// Enables third-party (SNS) login calls with the login app's AppId and AppSecret: they
+    /// fetch the SNS app token and sign `getuserinfo_bycode`. Without it, signed calls use the
+    /// AppKey credentials.
+    pub fn sns_app(
+        mut self,
+        app_id: impl Into<String>,
+        app_secret: impl Into<SecretString>,
+    ) -> Self {
+        self.sns = Some((app_id.into(), app_secret.into()));
         self
     }
 
@@ -223,8 +240,10 @@ impl ClientBuilder {
                 base_url: self.base_url,
                 credentials: self.credentials,
                 sso: self.sso,
+                sns: self.sns,
                 app_token: TokenCache::new(self.refresh_margin),
                 sso_token: TokenCache::new(self.refresh_margin),
+                sns_token: TokenCache::new(self.refresh_margin),
                 retry: self.retry,
             }),
         })

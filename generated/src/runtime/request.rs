@@ -23,6 +23,11 @@ pub enum Auth {
     AccessToken,
     /// The SSO token from `/sso/gettoken`, as `?access_token=`.
     SsoToken,
+    /// The SNS login app's token from `/sns/gettoken`, as `?access_token=`.
+    SnsAppToken,
+    /// A signed query: `accessKey`, `timestamp` (ms) and `signature` =
+    /// Base64(HMAC-SHA256(app secret, timestamp)).
+    Signed,
 }
 
 /// The fixed facts about an endpoint, from the spec.
@@ -80,7 +85,7 @@ pub trait Endpoint: serde::Serialize + Send + Sync {
 }
 
 /// Query-string params, in the order they were added.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Query {
     pairs: Vec<(&'static str, String)>,
 }

@@ -58,15 +58,28 @@ impl Client {
         let mut refreshed = false;
         loop {
             let token = match meta.auth {
-                Auth::None => Ok(None),
+                Auth::None | Auth::Signed => Ok(None),
                 Auth::AccessToken => self.app_token().await.map(Some),
                 Auth::SsoToken => self.sso_token().await.map(Some),
+                Auth::SnsAppToken => self.sns_app_token().await.map(Some),
+            };
+            // A signed query is signed afresh for every attempt: its timestamp must be recent.
+            let signed;
+            let query = match meta.auth {
+                Auth::Signed => match self.signed_query(&query) {
+                    Ok(q) => {
+                        signed = q;
+                        &signed
+                    }
+                    Err(e) => return Err(e),
+                },
+                _ => &query,
             };
             let error = match token {
                 Err(e) => e,
                 Ok(token) => {
                     let secret = token.as_ref().map(|t| &t.value);
-                    let url = build_url(&self.inner.base_url, &path, secret, &query);
+                    let url = build_url(&self.inner.base_url, &path, secret, query);
                     let result = match self.execute(&meta, &url, &body, secret).await {
                         Ok(answer) if meta.binary => download::<E>(answer, &meta, secret),
                         Ok(answer) => decode::<E::Response>(&answer.bytes, &meta, secret),
@@ -81,6 +94,7 @@ impl Client {
                             );
                             match meta.auth {
                                 Auth::SsoToken => self.inner.sso_token.invalidate(&t),
+                                Auth::SnsAppToken => self.inner.sns_token.invalidate(&t),
                                 _ => self.inner.app_token.invalidate(&t),
                             }
                             refreshed = true;
@@ -197,6 +211,55 @@ impl Client {
                 self.fetch_token("/gettoken", &q).await
             })
             .await
+    }
+
+    pub(crate) async fn sns_app_token(&self) -> Result<Arc<Cached>, Error> {
+        let Some((app_id, secret)) = &self.inner.sns else {
+            return Err(Error::Config(
+                "this call needs the SNS app token: configure `sns_app` on the client builder"
+                    .into(),
+            ));
+        };
+        self.inner
+            .sns_token
+            .get(|| async {
+                let mut q = Query::default();
+                q.push("appid", app_id);
+                q.push("appsecret", secret);
+                self.fetch_token("/sns/gettoken", &q).await
+            })
+            .await
+    }
+
+    /// `query` plus `accessKey`, `timestamp` and `signature`, signed with the SNS app's secret
+    /// (or the AppKey credentials).
+    fn signed_query(&self, query: &Query) -> Result<Query, Error> {
+        let (key, secret) =
+            match (&self.inner.sns, &self.inner.credentials) {
+                (Some((id, secret)), _) => (id.as_str(), secret),
+                (
+                    None,
+                    Some(crate::Credentials::AppKey {
+                        app_key,
+                        app_secret,
+                    }),
+                ) => (app_key.as_str(), app_secret),
+                _ => return Err(Error::Config(
+                    "a signed call needs `sns_app` or `app_key` credentials on the client builder"
+                        .into(),
+                )),
+            };
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+            .to_string();
+        let signature =
+            crate::runtime::sign::hmac_sha256_base64(secret.expose_secret(), &timestamp);
+        let mut signed = query.clone();
+        signed.push("accessKey", &key.to_string());
+        signed.push_text("timestamp", timestamp);
+        signed.push_text("signature", signature);
+        Ok(signed)
     }
 
     pub(crate) async fn sso_token(&self) -> Result<Arc<Cached>, Error> {

@@ -51,6 +51,8 @@ fn endpoint_doc(ep: &Endpoint) -> String {
         Auth::None => "no token",
         Auth::AccessToken => "the app's access token",
         Auth::SsoToken => "the SSO token",
+        Auth::SnsAppToken => "the SNS app's token",
+        Auth::Signed => "a signed query (accessKey, timestamp, signature)",
     };
     let retry = if ep.idempotent {
         "idempotent (retried after a lost response)"
@@ -149,6 +151,8 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
         Auth::None => quote!(rt::Auth::None),
         Auth::AccessToken => quote!(rt::Auth::AccessToken),
         Auth::SsoToken => quote!(rt::Auth::SsoToken),
+        Auth::SnsAppToken => quote!(rt::Auth::SnsAppToken),
+        Auth::Signed => quote!(rt::Auth::Signed),
     };
     let at = match &ep.response.at {
         Some(k) => quote!(Some(#k)),
