@@ -63,6 +63,7 @@ pub(crate) struct Inner {
     pub(crate) app_token: TokenCache,
     pub(crate) sso_token: TokenCache,
     pub(crate) sns_token: TokenCache,
+    pub(crate) jsapi_ticket: TokenCache,
     pub(crate) retry: crate::RetryPolicy,
 }
 
@@ -244,6 +245,7 @@ impl ClientBuilder {
                 app_token: TokenCache::new(self.refresh_margin),
                 sso_token: TokenCache::new(self.refresh_margin),
                 sns_token: TokenCache::new(self.refresh_margin),
+                jsapi_ticket: TokenCache::new(self.refresh_margin),
                 retry: self.retry,
             }),
         })

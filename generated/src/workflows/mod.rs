@@ -2,3 +2,4 @@
 //! an endpoint: every request goes through a generated call).
 
 pub mod cspace_upload;
+pub mod jsapi;

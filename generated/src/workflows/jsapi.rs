@@ -1,0 +1,55 @@
+//! The JSAPI (`dd.config`) signature for a web page, with the ticket cached like a token.
+
+use crate::runtime::sign::{jsapi_signature, JsapiHash};
+use crate::{Client, Error};
+
+/// What a page passes to `dd.config` (plus its own `agentId` and `corpId`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsapiConfig {
+    /// The page URL that was signed (without `#fragment`).
+    pub url: String,
+    /// `nonceStr`.
+    pub nonce: String,
+    /// `timeStamp`, milliseconds.
+    pub timestamp: String,
+    /// `signature`, lowercase hex.
+    pub signature: String,
+}
+
+impl Client {
+    /// Signs `url` for `dd.config`: fetches the JSAPI ticket (`/get_jsapi_ticket`) on first use,
+    /// caches it like a token (refreshed before its 7200 s run out), and signs with a fresh
+    /// nonce and timestamp. `hash` picks SHA-1 (the long-standing form) or SHA-256.
+    pub async fn jsapi_config(&self, url: &str, hash: JsapiHash) -> Result<JsapiConfig, Error> {
+        let ticket = self
+            .inner
+            .jsapi_ticket
+            .get(|| async {
+                let answer = self.auth().get_jsapi_ticket().r#type("jsapi").await?;
+                Ok((answer.ticket, answer.expires_in))
+            })
+            .await?;
+        let nonce: String = {
+            use rand::distributions::Alphanumeric;
+            use rand::Rng;
+            rand::thread_rng()
+                .sample_iter(&Alphanumeric)
+                .take(16)
+                .map(char::from)
+                .collect()
+        };
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+            .to_string();
+        let url = url.split('#').next().unwrap_or(url).to_string();
+        let signature =
+            jsapi_signature(ticket.value.expose_secret(), &nonce, &timestamp, &url, hash);
+        Ok(JsapiConfig {
+            url,
+            nonce,
+            timestamp,
+            signature,
+        })
+    }
+}
