@@ -25,8 +25,9 @@
 
 #![warn(missing_docs)]
 
-/// The README's examples, compiled as doc tests so they cannot rot.
-#[cfg(doctest)]
+/// The README's examples, compiled as doc tests so they cannot rot (the receiver example
+/// needs the `receiver` feature).
+#[cfg(all(doctest, feature = "receiver"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
