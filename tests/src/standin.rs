@@ -47,6 +47,9 @@ pub struct Behavior {
     /// Answers for the next business calls, one per call, before answering normally: a JSON
     /// body (an errcode), or a raw HTTP status and body (an HTML error page, truncated JSON).
     pub fail_next: VecDeque<Fault>,
+    /// Answer errcode 90018 (per-app QPS exceeded) to calls beyond this many per second per
+    /// path, counted over a sliding second as DingTalk's gateway does.
+    pub quota_per_second: Option<usize>,
 }
 
 impl Default for Behavior {
@@ -55,6 +58,7 @@ impl Default for Behavior {
             rotate_tokens: false,
             expires_in: 7200,
             fail_next: VecDeque::new(),
+            quota_per_second: None,
         }
     }
 }
@@ -140,6 +144,10 @@ struct Inner {
     /// Tokens currently accepted, and how many were issued.
     tokens: Mutex<(Vec<String>, u64)>,
     example_token: String,
+    /// Arrival times of accepted business calls per path, for the quota.
+    arrivals: Mutex<std::collections::HashMap<String, VecDeque<std::time::Instant>>>,
+    /// Calls answered with 90018 because of the quota.
+    throttled: Mutex<usize>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -190,6 +198,8 @@ impl StandIn {
             seen: Mutex::new(Vec::new()),
             tokens: Mutex::new((Vec::new(), 0)),
             example_token,
+            arrivals: Mutex::default(),
+            throttled: Mutex::default(),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -249,6 +259,11 @@ impl StandIn {
             .filter(|s| !TOKEN_PATHS.contains(&s.path.as_str()))
             .filter_map(|s| s.query.get("access_token").cloned())
             .collect()
+    }
+
+    /// Calls answered with 90018 because they exceeded `quota_per_second`.
+    pub fn throttled(&self) -> usize {
+        *lock(&self.inner.throttled)
     }
 
     /// Makes every issued token invalid (as if DingTalk expired them).
@@ -481,6 +496,29 @@ async fn handle(
                 json!({"errcode": 40014, "errmsg": "不合法的access_token"}),
             );
         }
+    }
+    let quota = lock(&inner.behavior).quota_per_second;
+    if let Some(quota) = quota {
+        let now = std::time::Instant::now();
+        let mut arrivals = lock(&inner.arrivals);
+        let window = arrivals.entry(path.clone()).or_default();
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= std::time::Duration::from_secs(1))
+        {
+            window.pop_front();
+        }
+        if window.len() >= quota {
+            drop(arrivals);
+            *lock(&inner.throttled) += 1;
+            return finish(
+                &inner,
+                seen,
+                StatusCode::OK,
+                json!({"errcode": 90018, "errmsg": "当前应用调用该接口的QPS超过限制"}),
+            );
+        }
+        window.push_back(now);
     }
     let forced = lock(&inner.behavior).fail_next.pop_front();
     match forced {

@@ -65,6 +65,7 @@ pub(crate) struct Inner {
     pub(crate) sns_token: TokenCache,
     pub(crate) jsapi_ticket: TokenCache,
     pub(crate) retry: crate::RetryPolicy,
+    pub(crate) limiter: Option<crate::runtime::limit::Limiter>,
 }
 
 impl fmt::Debug for Client {
@@ -114,6 +115,7 @@ pub struct ClientBuilder {
     refresh_margin: Duration,
     http: Option<reqwest::Client>,
     retry: crate::RetryPolicy,
+    rate_limit: Option<crate::RateLimit>,
 }
 
 impl Default for ClientBuilder {
@@ -128,6 +130,7 @@ impl Default for ClientBuilder {
             refresh_margin: Duration::from_secs(300),
             http: None,
             retry: crate::RetryPolicy::default(),
+            rate_limit: None,
         }
     }
 }
@@ -212,6 +215,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Paces calls per endpoint to stay within `limit` (off by default;
+    /// [`RateLimit::published`](crate::RateLimit::published) gives DingTalk's published limits).
+    /// Calls over the limit wait instead of being throttled by DingTalk.
+    pub fn rate_limit(mut self, limit: crate::RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
     /// Uses this reqwest client (and its connection pool) instead of building one; the
     /// timeouts above are then the client's own.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
@@ -247,6 +258,7 @@ impl ClientBuilder {
                 sns_token: TokenCache::new(self.refresh_margin),
                 jsapi_ticket: TokenCache::new(self.refresh_margin),
                 retry: self.retry,
+                limiter: self.rate_limit.map(crate::runtime::limit::Limiter::new),
             }),
         })
     }

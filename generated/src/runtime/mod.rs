@@ -7,6 +7,7 @@
 //! - [`retry`]: bounded, classified retries;
 //! - [`request`]: the `Endpoint` trait generated requests implement;
 //! - [`wire`]: decoding DingTalk's wire quirks;
+//! - [`limit`]: client-side rate limiting per endpoint;
 //! - [`files`]: uploads and downloads;
 //! - [`paginate`]: walking paged endpoints as a `Stream`;
 //! - [`sign`]: the JSAPI and HMAC request signatures;
@@ -17,6 +18,7 @@ pub mod client;
 pub mod codegen;
 pub mod error;
 pub mod files;
+pub mod limit;
 pub mod paginate;
 pub mod request;
 pub mod retry;

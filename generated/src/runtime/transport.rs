@@ -78,6 +78,11 @@ impl Client {
             let error = match token {
                 Err(e) => e,
                 Ok(token) => {
+                    // DingTalk counts per API path; the permit is held until the answer is in.
+                    let _permit = match &self.inner.limiter {
+                        Some(limiter) => Some(limiter.acquire(meta.path).await),
+                        None => None,
+                    };
                     let secret = token.as_ref().map(|t| &t.value);
                     let url = build_url(&self.inner.base_url, &path, secret, query);
                     let result = match self.execute(&meta, &url, &body, secret).await {

@@ -1,0 +1,75 @@
+//! A bulk job against a stand-in that enforces a per-second quota the way DingTalk's gateway
+//! does: without the client's limiter it is throttled, with it every call gets through.
+
+use std::time::{Duration, Instant};
+
+use dingtalk::{RateLimit, RetryPolicy};
+use dingtalk_tests::load_spec;
+use dingtalk_tests::standin::StandIn;
+
+const QUOTA: u32 = 100;
+
+async fn bulk(client: &dingtalk::Client, calls: usize) -> usize {
+    let tasks: Vec<_> = (0..calls)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.department().list_sub_ids(1).await.is_ok() })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        ok += usize::from(t.await.unwrap_or(false));
+    }
+    ok
+}
+
+async fn client(standin: &StandIn, limit: Option<RateLimit>) -> dingtalk::Client {
+    let mut b = dingtalk::Client::builder()
+        .app_key("k", "s")
+        .base_url(standin.base_url())
+        .retry(RetryPolicy::none());
+    if let Some(limit) = limit {
+        b = b.rate_limit(limit);
+    }
+    b.build().expect("client")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_limiter_keeps_a_bulk_run_inside_the_quota() {
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    standin.configure(|b| b.quota_per_second = Some(QUOTA as usize));
+
+    // Without the limiter a burst of 300 calls is throttled.
+    let unlimited = client(&standin, None).await;
+    let ok = bulk(&unlimited, 300).await;
+    assert!(
+        standin.throttled() > 0 && ok < 300,
+        "expected throttling without a limiter ({ok} ok)"
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await; // let the quota window empty
+
+    // With it, every call gets through.
+    let throttled_before = standin.throttled();
+    let limited = client(
+        &standin,
+        Some(RateLimit {
+            per_second: Some(QUOTA),
+            per_minute: None,
+        }),
+    )
+    .await;
+    let calls = 300;
+    let started = Instant::now();
+    let ok = bulk(&limited, calls).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    assert_eq!(
+        standin.throttled(),
+        throttled_before,
+        "no call was throttled"
+    );
+    assert_eq!(ok, calls);
+    // Quota utilisation, for the record: the run spans `elapsed` seconds plus the window its
+    // last calls open, so it could at most have made QUOTA × (elapsed + 1) calls.
+    let utilisation = 100.0 * calls as f64 / ((elapsed + 1.0) * f64::from(QUOTA));
+    println!("bulk run: {calls} calls in {elapsed:.2} s, {utilisation:.0}% of the {QUOTA}/s quota, none throttled");
+}
