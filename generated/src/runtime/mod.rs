@@ -18,6 +18,8 @@ pub mod client;
 pub mod codegen;
 pub mod error;
 pub mod files;
+#[cfg(test)]
+mod fuzz;
 pub mod limit;
 pub mod paginate;
 pub mod request;
