@@ -111,3 +111,14 @@ fn a_message_that_is_not_an_event_is_an_error() {
     assert!(parse_event("[1,2]").is_err());
     assert!(parse_event("not json").is_err());
 }
+
+#[test]
+fn a_push_that_spells_a_key_both_ways_still_decodes() {
+    let event = parse_event(
+        r#"{"EventType":"bpms_instance_change","corpId":"c1","CorpId":"c1","processInstanceId":"p","type":"finish","result":"agree"}"#,
+    );
+    assert!(
+        matches!(event, Ok(Event::BpmsInstanceChange(_))),
+        "{event:?}"
+    );
+}

@@ -6,4 +6,4 @@ pub use crate::runtime::request::{
     check_max_len, check_range, encode_path_segment, Auth, Endpoint, EndpointMeta, InvalidRequest,
     Method, Query, Validate,
 };
-pub use crate::runtime::wire::{join, json_text, Empty, Scalar, Wire};
+pub use crate::runtime::wire::{drop_shadowed_aliases, join, json_text, Empty, Scalar, Wire};
