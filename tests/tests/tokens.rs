@@ -241,3 +241,31 @@ async fn the_sns_app_token_is_fetched_once_and_reused() {
         .collect();
     assert_eq!(token_paths, ["/sns/gettoken"]);
 }
+
+#[tokio::test]
+async fn clients_of_two_apps_share_one_connection_pool_but_not_tokens() {
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    let pool = reqwest::Client::new();
+    let build = |key: &str| {
+        dingtalk::Client::builder()
+            .app_key(key, "secret")
+            .base_url(standin.base_url())
+            .http_client(pool.clone())
+            .build()
+            .expect("client")
+    };
+    let (a, b) = (build("app-a"), build("app-b"));
+    a.department().list_sub_ids(1).await.expect("a");
+    b.department().list_sub_ids(1).await.expect("b");
+    a.department().list_sub_ids(1).await.expect("a again");
+    let keys: Vec<String> = standin
+        .seen()
+        .iter()
+        .filter_map(|s| s.query.get("appkey").cloned())
+        .collect();
+    assert_eq!(
+        keys,
+        ["app-a", "app-b"],
+        "one token request per app, each cached in its own client"
+    );
+}
