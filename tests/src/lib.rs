@@ -21,3 +21,30 @@ pub fn load_spec() -> dingtalk_codegen::model::Spec {
         }
     }
 }
+
+/// Serves `app` on an ephemeral loopback port and returns its base URL (for tests that script
+/// a server of their own instead of the stand-in).
+pub async fn serve(app: axum::Router) -> String {
+    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+        Ok(l) => l,
+        Err(e) => panic!("cannot bind a loopback port: {e}"),
+    };
+    let url = match listener.local_addr() {
+        Ok(addr) => format!("http://{addr}"),
+        Err(e) => panic!("no local address: {e}"),
+    };
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+/// A client with placeholder AppKey credentials pointed at `url`.
+pub fn client_for(url: &str) -> dingtalk::Client {
+    match dingtalk::Client::builder()
+        .app_key("k", "s")
+        .base_url(url)
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => panic!("cannot build the client: {e}"),
+    }
+}

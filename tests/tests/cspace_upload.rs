@@ -7,6 +7,7 @@ use axum::body::Bytes;
 use axum::extract::Query;
 use axum::routing::{get, post};
 use axum::Json;
+use dingtalk_tests::client_for as client;
 use serde_json::json;
 
 #[derive(Default)]
@@ -95,20 +96,8 @@ async fn server() -> (String, Arc<Mutex<Seen>>) {
                 },
             ),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = dingtalk_tests::serve(app).await;
     (url, seen)
-}
-
-fn client(url: &str) -> dingtalk::Client {
-    dingtalk::Client::builder()
-        .app_key("k", "s")
-        .base_url(url)
-        .build()
-        .expect("client")
 }
 
 const KB: usize = 1024;

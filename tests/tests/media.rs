@@ -8,6 +8,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Json;
+use dingtalk_tests::client_for as client;
 use serde_json::json;
 
 async fn server() -> (String, Arc<Mutex<Vec<String>>>) {
@@ -38,20 +39,8 @@ async fn server() -> (String, Arc<Mutex<Vec<String>>>) {
         )
         .route("/media/get", get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/files/a.jpg")]) }))
         .route("/files/a.jpg", get(|| async { ([(header::CONTENT_TYPE, "image/jpeg")], "jpeg bytes") }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = dingtalk_tests::serve(app).await;
     (url, uploads)
-}
-
-fn client(url: &str) -> dingtalk::Client {
-    dingtalk::Client::builder()
-        .app_key("k", "s")
-        .base_url(url)
-        .build()
-        .expect("client")
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::Json;
 use dingtalk::runtime::paginate::{StreamExt, TryStreamExt};
+use dingtalk_tests::client_for as client;
 use serde_json::{json, Value};
 
 type Script = Arc<Mutex<Vec<Value>>>;
@@ -59,20 +60,8 @@ async fn server(pages: Vec<Value>) -> (String, Script, Arc<Mutex<Vec<i64>>>) {
             ),
         )
         .with_state(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = dingtalk_tests::serve(app).await;
     (url, script, seen)
-}
-
-fn client(url: &str) -> dingtalk::Client {
-    dingtalk::Client::builder()
-        .app_key("k", "s")
-        .base_url(url)
-        .build()
-        .expect("client")
 }
 
 fn cursor_page(ids: &[&str], next: Option<i64>, more: bool) -> Value {
