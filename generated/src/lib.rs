@@ -46,6 +46,7 @@ pub use runtime::limit::RateLimit;
 pub use runtime::request::{Endpoint, InvalidRequest};
 pub use runtime::retry::RetryPolicy;
 pub use runtime::secret::SecretString;
+pub use runtime::store::{MemoryStore, TokenStore};
 
 /// The generator's golden outputs (`generator/tests/golden/*/expected`), compiled against this
 /// runtime so that a golden which does not build fails the tests.

@@ -116,6 +116,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     retry: crate::RetryPolicy,
     rate_limit: Option<crate::RateLimit>,
+    store: Option<Arc<dyn crate::TokenStore>>,
 }
 
 impl Default for ClientBuilder {
@@ -131,6 +132,7 @@ impl Default for ClientBuilder {
             http: None,
             retry: crate::RetryPolicy::default(),
             rate_limit: None,
+            store: None,
         }
     }
 }
@@ -223,6 +225,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Shares tokens through `store` (a [`MemoryStore`](crate::MemoryStore) for the clients of
+    /// one process, or a store every instance of the app reaches). Only one client refreshes a
+    /// token per expiry; the others pick it up from the store. Keys include the app, so many
+    /// apps can share one store.
+    pub fn token_store(mut self, store: Arc<dyn crate::TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
     /// Uses this reqwest client (and its connection pool) instead of building one; the
     /// timeouts above are then the client's own.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
@@ -246,6 +257,35 @@ impl ClientBuilder {
                 .build()
                 .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
+        // This client's name when it holds a refresh lease.
+        let holder: String = {
+            use rand::Rng;
+            rand::thread_rng()
+                .sample_iter(&rand::distributions::Alphanumeric)
+                .take(16)
+                .map(char::from)
+                .collect()
+        };
+        // A lease outlives the token request it covers, so a slow refresh is not duplicated.
+        let lease = self.timeout.max(Duration::from_secs(10));
+        let margin = self.refresh_margin;
+        let store = self.store.clone();
+        let cache = |kind: &str, id: Option<&str>| match (&store, id) {
+            (Some(store), Some(id)) => TokenCache::shared(
+                margin,
+                crate::runtime::token::Shared {
+                    store: Arc::clone(store),
+                    key: format!("dingtalk:{kind}:{id}"),
+                    holder: holder.clone(),
+                    lease,
+                },
+            ),
+            _ => TokenCache::new(margin),
+        };
+        let app_token = cache("app_token", self.credentials.as_ref().map(|c| c.id()));
+        let sso_token = cache("sso_token", self.sso.as_ref().map(|(id, _)| id.as_str()));
+        let sns_token = cache("sns_token", self.sns.as_ref().map(|(id, _)| id.as_str()));
+        let jsapi_ticket = cache("jsapi_ticket", self.credentials.as_ref().map(|c| c.id()));
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -253,10 +293,10 @@ impl ClientBuilder {
                 credentials: self.credentials,
                 sso: self.sso,
                 sns: self.sns,
-                app_token: TokenCache::new(self.refresh_margin),
-                sso_token: TokenCache::new(self.refresh_margin),
-                sns_token: TokenCache::new(self.refresh_margin),
-                jsapi_ticket: TokenCache::new(self.refresh_margin),
+                app_token,
+                sso_token,
+                sns_token,
+                jsapi_ticket,
                 retry: self.retry,
                 limiter: self.rate_limit.map(crate::runtime::limit::Limiter::new),
             }),

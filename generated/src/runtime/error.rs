@@ -71,6 +71,9 @@ pub enum Error {
         #[source]
         source: InvalidRequest,
     },
+    /// The shared token store failed (unreachable, or an unreadable answer).
+    #[error("{0}")]
+    Store(String),
     /// The client cannot make this call as configured (e.g. no credentials for its token).
     #[error("configuration: {0}")]
     Config(String),
@@ -101,7 +104,7 @@ impl Error {
                 status: 401 | 403, ..
             } => ErrorClass::Permission,
             Error::Http { status: 404, .. } => ErrorClass::NotFound,
-            Error::Transport { .. } => ErrorClass::Busy,
+            Error::Transport { .. } | Error::Store(_) => ErrorClass::Busy,
             Error::Invalid { .. } => ErrorClass::InvalidArgument,
             Error::Http { .. } | Error::Decode { .. } | Error::Config(_) => ErrorClass::Other,
         }

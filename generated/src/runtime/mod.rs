@@ -10,6 +10,7 @@
 //! - [`limit`]: client-side rate limiting per endpoint;
 //! - [`files`]: uploads and downloads;
 //! - [`paginate`]: walking paged endpoints as a `Stream`;
+//! - [`store`]: shared token storage (`TokenStore`, `MemoryStore`);
 //! - [`sign`]: the JSAPI and HMAC request signatures;
 //! - [`error`], [`secret`]: errors and redacted secrets.
 
@@ -26,6 +27,7 @@ pub mod request;
 pub mod retry;
 pub mod secret;
 pub mod sign;
+pub mod store;
 pub(crate) mod token;
 mod transport;
 pub mod wire;

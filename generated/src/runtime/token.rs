@@ -12,6 +12,7 @@ use std::time::Duration;
 use arc_swap::ArcSwapOption;
 use tokio::time::Instant;
 
+use crate::runtime::store::{now_ms, StoredToken, TokenStore};
 use crate::{Error, SecretString};
 
 /// Lifetime assumed when DingTalk does not say (`/sso/gettoken` has no `expires_in`).
@@ -32,7 +33,20 @@ pub(crate) struct TokenCache {
     current: ArcSwapOption<Cached>,
     refresh: tokio::sync::Mutex<()>,
     margin: Duration,
+    shared: Option<Shared>,
 }
+
+/// The shared store behind a cache, and this cache's key and lease identity there.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) store: Arc<dyn TokenStore>,
+    pub(crate) key: String,
+    pub(crate) holder: String,
+    pub(crate) lease: Duration,
+}
+
+/// How often a client waiting for another's refresh looks in the store.
+const POLL: Duration = Duration::from_millis(25);
 
 impl TokenCache {
     /// A cache that refreshes `margin` before expiry.
@@ -41,6 +55,15 @@ impl TokenCache {
             current: ArcSwapOption::empty(),
             refresh: tokio::sync::Mutex::new(()),
             margin,
+            shared: None,
+        }
+    }
+
+    /// A cache that shares its token through `shared`.
+    pub(crate) fn shared(margin: Duration, shared: Shared) -> Self {
+        TokenCache {
+            shared: Some(shared),
+            ..TokenCache::new(margin)
         }
     }
 
@@ -68,16 +91,70 @@ impl TokenCache {
         if let Some(t) = self.fresh() {
             return Ok(t);
         }
-        let (value, expires_in) = fetch().await?;
-        let lifetime = lifetime(expires_in);
+        let Some(shared) = &self.shared else {
+            let (value, expires_in) = fetch().await?;
+            return Ok(self.keep(value, now_ms() + lifetime(expires_in).as_millis() as i64));
+        };
+        let store_error = |e: crate::runtime::store::StoreError| Error::Store(e.to_string());
+        loop {
+            // Another client (or process) may have refreshed already.
+            if let Some(t) = shared.store.get(&shared.key).await.map_err(store_error)? {
+                if t.expires_at_ms - self.margin.as_millis() as i64 > now_ms() {
+                    return Ok(self.keep(t.value, t.expires_at_ms));
+                }
+            }
+            if shared
+                .store
+                .try_lease(&shared.key, &shared.holder, shared.lease)
+                .await
+                .map_err(store_error)?
+            {
+                let kept = match fetch().await {
+                    Ok((value, expires_in)) => {
+                        let stored = StoredToken {
+                            value,
+                            expires_at_ms: now_ms() + lifetime(expires_in).as_millis() as i64,
+                        };
+                        // Compare-and-set: a newer token from elsewhere is not overwritten.
+                        let put = shared
+                            .store
+                            .put_if_newer(&shared.key, &stored)
+                            .await
+                            .map_err(store_error);
+                        put.map(|_| self.keep(stored.value, stored.expires_at_ms))
+                    }
+                    Err(e) => Err(e),
+                };
+                let _ = shared.store.release(&shared.key, &shared.holder).await;
+                return kept;
+            }
+            // Someone else holds the lease: wait for its token, or for its lease to lapse.
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Caches a token expiring at `expires_at_ms` locally.
+    fn keep(&self, value: SecretString, expires_at_ms: i64) -> Arc<Cached> {
+        let remaining =
+            Duration::from_millis((expires_at_ms - now_ms()).max(0) as u64).min(MAX_LIFETIME);
         // Refresh a margin before expiry, but never sooner than half the lifetime.
-        let early = self.margin.min(lifetime / 2);
+        let early = self.margin.min(remaining / 2);
         let cached = Arc::new(Cached {
             value,
-            refresh_at: Instant::now() + lifetime - early,
+            refresh_at: Instant::now() + remaining - early,
         });
         self.current.store(Some(Arc::clone(&cached)));
-        Ok(cached)
+        cached
+    }
+
+    /// Forgets `used` here and in the shared store (DingTalk rejected it).
+    pub(crate) async fn reject(&self, used: &Arc<Cached>) {
+        self.invalidate(used);
+        if let Some(shared) = &self.shared {
+            if let Err(e) = shared.store.remove_if(&shared.key, &used.value).await {
+                tracing::warn!(error = %e, "could not drop a rejected token from the store");
+            }
+        }
     }
 
     /// Drops `used` if it is still the cached token (DingTalk rejected it). A token that a

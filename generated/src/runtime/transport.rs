@@ -98,9 +98,9 @@ impl Client {
                                 "token rejected; refreshing and retrying once"
                             );
                             match meta.auth {
-                                Auth::SsoToken => self.inner.sso_token.invalidate(&t),
-                                Auth::SnsAppToken => self.inner.sns_token.invalidate(&t),
-                                _ => self.inner.app_token.invalidate(&t),
+                                Auth::SsoToken => self.inner.sso_token.reject(&t).await,
+                                Auth::SnsAppToken => self.inner.sns_token.reject(&t).await,
+                                _ => self.inner.app_token.reject(&t).await,
                             }
                             refreshed = true;
                             continue;

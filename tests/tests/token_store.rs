@@ -1,0 +1,115 @@
+//! Tokens shared through a `TokenStore` between client instances (as between the processes of
+//! a fleet): one refresh per expiry for all of them, a dead lease holder taken over, and a
+//! token DingTalk rejected replaced once for everyone.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dingtalk::{MemoryStore, TokenStore};
+use dingtalk_tests::load_spec;
+use dingtalk_tests::standin::StandIn;
+
+fn client(standin: &StandIn, store: &Arc<MemoryStore>) -> dingtalk::Client {
+    dingtalk::Client::builder()
+        .app_key("dingkey", "secret")
+        .base_url(standin.base_url())
+        .token_store(Arc::clone(store) as Arc<dyn TokenStore>)
+        .build()
+        .expect("client")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_one_token_and_one_refresh() {
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    standin.configure(|b| b.rotate_tokens = true);
+    let store = Arc::new(MemoryStore::new());
+    let (a, b) = (client(&standin, &store), client(&standin, &store));
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let c = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move { c.department().list_sub_ids(1).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task").expect("call");
+    }
+    assert_eq!(
+        standin.token_requests(),
+        1,
+        "one refresh for both instances"
+    );
+    assert!(standin.tokens_used().iter().all(|t| t == "tok-1"));
+}
+
+#[tokio::test]
+async fn a_lease_whose_holder_died_is_taken_over() {
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    let store = Arc::new(MemoryStore::new());
+    // An instance took the lease and died before storing a token.
+    assert_eq!(
+        store
+            .try_lease(
+                "dingtalk:app_token:dingkey",
+                "dead-instance",
+                Duration::from_millis(300)
+            )
+            .await,
+        Ok(true)
+    );
+    let c = client(&standin, &store);
+    c.department()
+        .list_sub_ids(1)
+        .await
+        .expect("the lease lapses and this client refreshes");
+    assert_eq!(standin.token_requests(), 1);
+    assert!(
+        store
+            .get("dingtalk:app_token:dingkey")
+            .await
+            .ok()
+            .flatten()
+            .is_some(),
+        "the token is shared"
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_token_is_replaced_once_for_every_instance() {
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    standin.configure(|b| b.rotate_tokens = true);
+    let store = Arc::new(MemoryStore::new());
+    let (a, b) = (client(&standin, &store), client(&standin, &store));
+    a.department().list_sub_ids(1).await.expect("a");
+    b.department().list_sub_ids(1).await.expect("b"); // from the store: still one token request
+    assert_eq!(standin.token_requests(), 1);
+    standin.revoke_tokens();
+    a.department().list_sub_ids(1).await.expect("a refreshes");
+    b.department()
+        .list_sub_ids(1)
+        .await
+        .expect("b picks a's new token up from the store");
+    assert_eq!(standin.token_requests(), 2);
+    assert_eq!(
+        standin.tokens_used(),
+        ["tok-1", "tok-1", "tok-1", "tok-2", "tok-1", "tok-2"]
+    );
+}
+
+#[tokio::test]
+async fn apps_sharing_a_store_keep_their_own_tokens() {
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    let store = Arc::new(MemoryStore::new());
+    for key in ["app-a", "app-b"] {
+        let c = dingtalk::Client::builder()
+            .app_key(key, "secret")
+            .base_url(standin.base_url())
+            .token_store(Arc::clone(&store) as Arc<dyn TokenStore>)
+            .build()
+            .expect("client");
+        c.department().list_sub_ids(1).await.expect("call");
+    }
+    for key in ["dingtalk:app_token:app-a", "dingtalk:app_token:app-b"] {
+        assert!(store.get(key).await.ok().flatten().is_some(), "{key}");
+    }
+    assert_eq!(standin.token_requests(), 2);
+}
