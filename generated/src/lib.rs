@@ -43,6 +43,8 @@ pub use runtime::client::{Client, ClientBuilder, Credentials, DEFAULT_BASE_URL};
 pub use runtime::error::{ApiError, Error, ErrorClass};
 pub use runtime::files::{Download, UploadFile};
 pub use runtime::limit::RateLimit;
+#[cfg(feature = "redis")]
+pub use runtime::redis_store::RedisStore;
 pub use runtime::request::{Endpoint, InvalidRequest};
 pub use runtime::retry::RetryPolicy;
 pub use runtime::secret::SecretString;

@@ -23,6 +23,8 @@ pub mod files;
 mod fuzz;
 pub mod limit;
 pub mod paginate;
+#[cfg(feature = "redis")]
+pub mod redis_store;
 pub mod request;
 pub mod retry;
 pub mod secret;
