@@ -61,16 +61,16 @@ fn endpoint_doc(ep: &Endpoint) -> String {
     };
     doc.push_str(&format!("\n\n`{method} {}` · {auth} · {retry}", ep.path));
     if let Some(dep) = &ep.deprecated {
-        doc.push_str(&format!("\n\nDeprecated: {}", deprecation_note(ep, dep)));
+        doc.push_str(&format!("\n\nDeprecated: {}", deprecation_note(dep)));
     }
     doc
 }
 
-fn deprecation_note(ep: &Endpoint, dep: &str) -> String {
+/// `deprecated:` names the replacement endpoint, or is a sentence of its own.
+fn deprecation_note(dep: &str) -> String {
     if crate::naming::is_snake(dep) && !dep.contains(' ') {
         format!("legacy endpoint; use `{dep}` instead")
     } else {
-        let _ = ep;
         dep.to_string()
     }
 }
@@ -93,7 +93,7 @@ fn handle_method(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
         .map(|f| ident(&f.rust))
         .chain(upload.then(|| quote::format_ident!("file")));
     let deprecated = ep.deprecated.as_ref().map(|d| {
-        let note = deprecation_note(ep, d);
+        let note = deprecation_note(d);
         quote!(#[deprecated(note = #note)])
     });
     quote! {
