@@ -1002,12 +1002,14 @@ impl Checker {
             Some("sso_token") => Auth::SsoToken,
             Some("sns_app_token") => Auth::SnsAppToken,
             Some("signed") => Auth::Signed,
+            Some("suite_token") => Auth::SuiteToken,
+            Some("suite_signed") => Auth::SuiteSigned,
             Some("none") => Auth::None,
             Some(other) => {
                 self.diags.error(
                     at("auth"),
                     format!(
-                        "{what}: unknown auth `{other}`; write access_token, sso_token, sns_app_token, signed or none"
+                        "{what}: unknown auth `{other}`; write access_token, sso_token, sns_app_token, signed, suite_token, suite_signed or none"
                     ),
                 );
                 Auth::AccessToken
@@ -1015,7 +1017,7 @@ impl Checker {
             None => {
                 self.diags.error(
                     loc.clone(),
-                    format!("{what}: missing `auth:`; write access_token, sso_token, sns_app_token, signed or none"),
+                    format!("{what}: missing `auth:`; write access_token, sso_token, sns_app_token, signed, suite_token, suite_signed or none"),
                 );
                 Auth::AccessToken
             }

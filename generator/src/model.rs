@@ -252,6 +252,11 @@ pub enum Auth {
     SnsAppToken,
     /// A signed query: `accessKey`, `timestamp` and the HMAC-SHA256 `signature`.
     Signed,
+    /// An ISV suite's access token (`/service/get_suite_token`) as `?suite_access_token=`.
+    SuiteToken,
+    /// An ISV suite's signed query: `accessKey`, `timestamp`, `suiteTicket` and the
+    /// HMAC-SHA256 `signature` of `timestamp + "\n" + suiteTicket`.
+    SuiteSigned,
 }
 
 /// One endpoint.

@@ -413,7 +413,7 @@ fn unknown_auth() {
     let d = only_error(&edit("    auth: access_token\n", "    auth: token\n"));
     assert_eq!(
         d.to_string(),
-        "spec/x.yaml:20: endpoint `get`: unknown auth `token`; write access_token, sso_token, sns_app_token, signed or none"
+        "spec/x.yaml:20: endpoint `get`: unknown auth `token`; write access_token, sso_token, sns_app_token, signed, suite_token, suite_signed or none"
     );
 }
 
@@ -423,7 +423,7 @@ fn missing_auth() {
     assert_diag(
         &d,
         "spec/x.yaml:16",
-        &["endpoint `get`: missing `auth:`; write access_token, sso_token, sns_app_token, signed or none"],
+        &["endpoint `get`: missing `auth:`; write access_token, sso_token, sns_app_token, signed, suite_token, suite_signed or none"],
     );
 }
 
@@ -1008,7 +1008,7 @@ endpoints:
         "spec/x.yaml:15: endpoint `getItem`, body param `n`: `sensitive: true` applies to `type: string` only",
         "spec/x.yaml:17: endpoint `getItem`: the example has errcode 1; use a success response (errcode 0)",
         "spec/x.yaml:18: endpoint `list`: missing `example:`; paste one complete success response body (JSON) from the reference",
-        "spec/x.yaml:22: endpoint `list`: unknown auth `sso`; write access_token, sso_token, sns_app_token, signed or none",
+        "spec/x.yaml:22: endpoint `list`: unknown auth `sso`; write access_token, sso_token, sns_app_token, signed, suite_token, suite_signed or none",
     ];
     assert_eq!(got, want);
     let lines: Vec<usize> = diags.iter().map(|d| d.loc.line).collect();

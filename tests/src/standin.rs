@@ -3,8 +3,8 @@
 //! what DingTalk would check (method, path, required params, token, content type), records
 //! what it saw, and answers with the endpoint's example response.
 //!
-//! Token-issuing paths (`/gettoken`, `/sso/gettoken`) hand out tokens the stand-in tracks, so
-//! tests can expire or reject them and count refreshes.
+//! Token-issuing paths (`/gettoken`, `/sso/gettoken`, the ISV suite and corp tokens) hand out
+//! tokens the stand-in tracks, so tests can expire or reject them and count refreshes.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -50,6 +50,10 @@ pub struct Behavior {
     /// Answer errcode 90018 (per-app QPS exceeded) to calls beyond this many per second per
     /// path, counted over a sliding second as DingTalk's gateway does.
     pub quota_per_second: Option<usize>,
+    /// The suite ticket DingTalk last pushed: `get_suite_token` must carry it with
+    /// [`SUITE_SECRET`], and the signed `get_corp_token` must be signed over it (any ticket and
+    /// secret when `None`, as the spec examples carry placeholders).
+    pub suite_ticket: Option<String>,
 }
 
 impl Default for Behavior {
@@ -59,6 +63,7 @@ impl Default for Behavior {
             expires_in: 7200,
             fail_next: VecDeque::new(),
             quota_per_second: None,
+            suite_ticket: None,
         }
     }
 }
@@ -72,6 +77,9 @@ pub enum Fault {
     Raw(u16, String),
     /// The normal answer, after this long (to trip client timeouts).
     Slow(std::time::Duration),
+    /// The request is handled, then the connection breaks while the answer is sent: the status
+    /// line and part of the body go out, then the connection is dropped.
+    Reset,
 }
 
 impl Fault {
@@ -141,8 +149,8 @@ struct Inner {
     routes: Vec<Route>,
     behavior: Mutex<Behavior>,
     seen: Mutex<Vec<Seen>>,
-    /// Tokens currently accepted, and how many were issued.
-    tokens: Mutex<(Vec<String>, u64)>,
+    /// Tokens currently accepted (with the family that issued them), and how many were issued.
+    tokens: Mutex<(Vec<(String, String)>, u64)>,
     example_token: String,
     /// Arrival times of accepted business calls per path, for the quota.
     arrivals: Mutex<std::collections::HashMap<String, VecDeque<std::time::Instant>>>,
@@ -168,10 +176,20 @@ impl Drop for StandIn {
 }
 
 /// Paths that issue tokens instead of serving an example.
-const TOKEN_PATHS: [&str; 3] = ["/gettoken", "/sso/gettoken", "/sns/gettoken"];
+const TOKEN_PATHS: [&str; 5] = [
+    "/gettoken",
+    "/sso/gettoken",
+    "/sns/gettoken",
+    "/service/get_suite_token",
+    "/service/get_corp_token",
+];
 
 /// The secret the stand-in checks signed calls against (`Client::builder().sns_app(.., this)`).
 pub const SNS_SECRET: &str = "sns-app-secret";
+
+/// The suite secret the stand-in checks suite-signed calls and suite-token requests against
+/// (`Client::builder().suite(.., this)`).
+pub const SUITE_SECRET: &str = "suite-secret";
 
 impl StandIn {
     /// Starts a stand-in for every endpoint of `spec` on an ephemeral loopback port.
@@ -249,6 +267,22 @@ impl StandIn {
         self.seen()
             .iter()
             .filter(|s| !TOKEN_PATHS.contains(&s.path.as_str()))
+            .count()
+    }
+
+    /// Token requests per `(path, auth_corpid)`: how often each organisation's token (or, with
+    /// no corp, the suite's or app's) was fetched.
+    pub fn token_requests_for(&self, path: &str, corp: Option<&str>) -> usize {
+        self.seen()
+            .iter()
+            .filter(|s| s.path == path)
+            .filter(|s| {
+                s.body
+                    .as_ref()
+                    .and_then(|b| b.get("auth_corpid"))
+                    .and_then(Value::as_str)
+                    == corp
+            })
             .count()
     }
 
@@ -414,36 +448,6 @@ async fn handle(
         (None, false) => {}
     }
 
-    if TOKEN_PATHS.contains(&path.as_str()) {
-        let behavior = lock(&inner.behavior).clone();
-        let token = {
-            let mut tokens = lock(&inner.tokens);
-            tokens.1 += 1;
-            let t = if behavior.rotate_tokens {
-                format!("tok-{}", tokens.1)
-            } else {
-                route
-                    .example
-                    .get("access_token")
-                    .and_then(Value::as_str)
-                    .map_or_else(|| inner.example_token.clone(), str::to_string)
-            };
-            if behavior.rotate_tokens {
-                tokens.0.clear();
-            }
-            if !tokens.0.contains(&t) {
-                tokens.0.push(t.clone());
-            }
-            t
-        };
-        let mut answer = route.example.clone();
-        answer["access_token"] = Value::String(token);
-        if answer.get("expires_in").is_some() || path == "/gettoken" {
-            answer["expires_in"] = Value::from(behavior.expires_in);
-        }
-        return finish(&inner, seen, StatusCode::OK, answer);
-    }
-
     if route.endpoint.auth == Auth::Signed {
         // Recompute the signature as DingTalk does and refuse a wrong or stale one.
         let ts = query.get("timestamp").cloned().unwrap_or_default();
@@ -477,16 +481,53 @@ async fn handle(
             );
         }
     }
+    if route.endpoint.auth == Auth::SuiteSigned {
+        // The ISV form signs `timestamp + "\n" + suiteTicket` with the suite secret.
+        let ts = query.get("timestamp").cloned().unwrap_or_default();
+        let ticket = query.get("suiteTicket").cloned().unwrap_or_default();
+        let expected =
+            dingtalk::runtime::sign::hmac_sha256_base64(SUITE_SECRET, &format!("{ts}\n{ticket}"));
+        let latest = lock(&inner.behavior).suite_ticket.clone();
+        if !query.contains_key("accessKey") {
+            seen.violations
+                .push(format!("{}: a signed call without accessKey", route.key));
+        }
+        if query.get("signature") != Some(&expected) {
+            seen.violations
+                .push(format!("{}: wrong suite signature", route.key));
+            return finish(
+                &inner,
+                seen,
+                StatusCode::OK,
+                json!({"errcode": 853004, "errmsg": "签名不匹配"}),
+            );
+        }
+        if latest.is_some_and(|t| t != ticket) {
+            seen.violations
+                .push(format!("{}: not the latest suite ticket", route.key));
+            return finish(
+                &inner,
+                seen,
+                StatusCode::OK,
+                json!({"errcode": 40078, "errmsg": "不存在的临时授权码或suite_ticket"}),
+            );
+        }
+    }
     if matches!(
         route.endpoint.auth,
-        Auth::AccessToken | Auth::SsoToken | Auth::SnsAppToken
+        Auth::AccessToken | Auth::SsoToken | Auth::SnsAppToken | Auth::SuiteToken
     ) {
+        let param = if route.endpoint.auth == Auth::SuiteToken {
+            "suite_access_token"
+        } else {
+            "access_token"
+        };
         let valid = query
-            .get("access_token")
-            .is_some_and(|t| lock(&inner.tokens).0.contains(t));
-        if !query.contains_key("access_token") {
+            .get(param)
+            .is_some_and(|t| lock(&inner.tokens).0.iter().any(|(_, known)| known == t));
+        if !query.contains_key(param) {
             seen.violations
-                .push(format!("{}: no access_token in the query", route.key));
+                .push(format!("{}: no {param} in the query", route.key));
         }
         if !valid {
             return finish(
@@ -497,6 +538,86 @@ async fn handle(
             );
         }
     }
+    if TOKEN_PATHS.contains(&path.as_str()) {
+        let behavior = lock(&inner.behavior).clone();
+        // With a pushed ticket configured, a suite token needs the suite's secret and that ticket.
+        if path == "/service/get_suite_token" && behavior.suite_ticket.is_some() {
+            let body = seen.body.clone().unwrap_or_default();
+            let field = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
+            if field("suite_secret").as_deref() != Some(SUITE_SECRET) {
+                seen.violations
+                    .push(format!("{}: wrong suite secret", route.key));
+                return finish(
+                    &inner,
+                    seen,
+                    StatusCode::OK,
+                    json!({"errcode": 40089, "errmsg": "不合法的corpid或corpsecret"}),
+                );
+            }
+            if behavior
+                .suite_ticket
+                .as_ref()
+                .is_some_and(|t| field("suite_ticket").as_ref() != Some(t))
+            {
+                seen.violations
+                    .push(format!("{}: not the latest suite ticket", route.key));
+                return finish(
+                    &inner,
+                    seen,
+                    StatusCode::OK,
+                    json!({"errcode": 40078, "errmsg": "不存在的临时授权码或suite_ticket"}),
+                );
+            }
+        }
+        // Tokens belong to a family (the app, the suite, each organisation); a new one
+        // replaces only its own family's.
+        let corp = seen
+            .body
+            .as_ref()
+            .and_then(|b| b.get("auth_corpid"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let family = match (&corp, path.as_str()) {
+            (Some(corp), _) => format!("corp-{corp}"),
+            (None, "/service/get_suite_token") => "suite".to_string(),
+            (None, p) => p.to_string(),
+        };
+        let field = if path == "/service/get_suite_token" {
+            "suite_access_token"
+        } else {
+            "access_token"
+        };
+        let token = {
+            let mut tokens = lock(&inner.tokens);
+            tokens.1 += 1;
+            let t = match (&corp, behavior.rotate_tokens) {
+                (Some(corp), true) => format!("corp-{corp}-{}", tokens.1),
+                (None, true) if path == "/service/get_suite_token" => {
+                    format!("suite-{}", tokens.1)
+                }
+                (None, true) => format!("tok-{}", tokens.1),
+                (_, false) => route
+                    .example
+                    .get(field)
+                    .and_then(Value::as_str)
+                    .map_or_else(|| inner.example_token.clone(), str::to_string),
+            };
+            if behavior.rotate_tokens {
+                tokens.0.retain(|(f, _)| f != &family);
+            }
+            if !tokens.0.iter().any(|(_, known)| known == &t) {
+                tokens.0.push((family, t.clone()));
+            }
+            t
+        };
+        let mut answer = route.example.clone();
+        answer[field] = Value::String(token);
+        if answer.get("expires_in").is_some() || path == "/gettoken" {
+            answer["expires_in"] = Value::from(behavior.expires_in);
+        }
+        return finish(&inner, seen, StatusCode::OK, answer);
+    }
+
     let quota = lock(&inner.behavior).quota_per_second;
     if let Some(quota) = quota {
         let now = std::time::Instant::now();
@@ -527,6 +648,20 @@ async fn handle(
             lock(&inner.seen).push(seen);
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             return (status, [("content-type", "text/html")], body).into_response();
+        }
+        Some(Fault::Reset) => {
+            lock(&inner.seen).push(seen);
+            // The answer's length is announced, its start sent, then the stream fails: the
+            // connection is dropped mid-answer.
+            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+                Ok(Bytes::from_static(b"{\"errcode\":0,")),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "scripted reset",
+                )),
+            ];
+            let body = axum::body::Body::from_stream(futures_util::stream::iter(chunks));
+            return (StatusCode::OK, [("content-type", "application/json")], body).into_response();
         }
         Some(Fault::Slow(delay)) => {
             // Recorded on arrival: a client that gives up drops the connection, and with it

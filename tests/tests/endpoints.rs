@@ -15,9 +15,18 @@ async fn every_endpoint_round_trips_its_example() {
         .app_key("dingkey", "app-secret")
         .sso_secret("dingcorp", "sso-secret")
         .sns_app("dingoasnsapp", dingtalk_tests::standin::SNS_SECRET)
+        .suite("suitexxxxxxxx", dingtalk_tests::standin::SUITE_SECRET)
         .base_url(standin.base_url())
         .build()
         .expect("client");
+    // ISV endpoints need the ticket DingTalk pushed.
+    let pushed_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    client
+        .set_suite_ticket("pushed-ticket", pushed_at)
+        .await
+        .expect("keep the suite ticket");
 
     let mut failures = Vec::new();
     let mut checked = 0;

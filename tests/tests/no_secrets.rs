@@ -11,6 +11,7 @@ use dingtalk_tests::standin::{Fault, StandIn};
 
 const APP_SECRET: &str = "app-secret-9c1d";
 const SSO_SECRET: &str = "sso-secret-77aa";
+const SUITE_TICKET: &str = "suite-ticket-5e0f";
 
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
@@ -75,6 +76,41 @@ async fn a_whole_run_logs_no_secret() {
     let typed = client.auth().get_token("dingkey", APP_SECRET).await;
     outputs.push(format!("{typed:?}"));
 
+    // An ISV suite: the pushed ticket, the suite token, an organisation's token.
+    standin.configure(|b| b.suite_ticket = Some(SUITE_TICKET.into()));
+    let suite = dingtalk::Client::builder()
+        .suite("suite-key", dingtalk_tests::standin::SUITE_SECRET)
+        .base_url(standin.base_url())
+        .build()
+        .expect("suite client");
+    let pushed_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let kept = suite.set_suite_ticket(SUITE_TICKET, pushed_at).await;
+    outputs.push(format!("{kept:?}"));
+    let corp = suite.corp("dingA").expect("corp client");
+    outputs.push(format!("{suite:?} {corp:?}"));
+    let corp_call = corp.department().list_sub_ids(1).await;
+    outputs.push(format!("{corp_call:?}"));
+    let suite_call = suite.auth().get_permanent_code("tmp-code").await;
+    outputs.push(format!("{suite_call:?}"));
+    // Every token the stand-in saw in a query: the organisation's and the suite's.
+    let issued: Vec<String> = standin
+        .seen()
+        .iter()
+        .flat_map(|s| ["access_token", "suite_access_token"].map(|k| s.query.get(k).cloned()))
+        .flatten()
+        .collect();
+    assert!(issued.iter().any(|t| t.starts_with("suite-")), "{issued:?}");
+    assert!(
+        issued.iter().any(|t| t.starts_with("corp-dingA-")),
+        "{issued:?}"
+    );
+    assert!(
+        corp_call.is_ok() && suite_call.is_ok(),
+        "{corp_call:?} {suite_call:?}"
+    );
+
     assert!(
         first.is_ok() || second.is_ok(),
         "the scripted run should succeed at least once"
@@ -91,8 +127,13 @@ async fn a_whole_run_logs_no_secret() {
         "tok-2",
         "tok-3",
         "fw8ef8we8f76e6f7s8df8s",
+        dingtalk_tests::standin::SUITE_SECRET,
+        SUITE_TICKET,
+        "xxxx-permanent-code",
     ];
+    let secrets = secrets.iter().map(|s| s.to_string()).chain(issued);
     for secret in secrets {
+        let secret = secret.as_str();
         assert!(!logs.contains(secret), "`{secret}` leaked into the logs");
         for out in &outputs {
             assert!(!out.contains(secret), "`{secret}` leaked into: {out}");

@@ -22,6 +22,11 @@ pub const ENDPOINTS: &[&str] = &[
     "auth.get_sso_token",
     "auth.get_sso_user_info",
     "auth.get_jsapi_ticket",
+    "auth.get_suite_token",
+    "auth.get_corp_token",
+    "auth.get_corp_token_by_permanent_code",
+    "auth.get_permanent_code",
+    "auth.activate_suite",
     "callback.register",
     "callback.get",
     "callback.update",
@@ -281,6 +286,54 @@ pub async fn call(
                     .auth()
                     .get_jsapi_ticket()
                     .r#type(String::from("jsapi"))
+                    .await
+                    .map(to_json)
+            }
+            "auth.get_suite_token" => {
+                client
+                    .auth()
+                    .get_suite_token(
+                        String::from("suitexxxxxxxx"),
+                        crate::SecretString::from("example-suite-secret"),
+                        crate::SecretString::from("example-suite-ticket"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "auth.get_corp_token" => {
+                client
+                    .auth()
+                    .get_corp_token(String::from("dingxxxxxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "auth.get_corp_token_by_permanent_code" => {
+                client
+                    .auth()
+                    .get_corp_token_by_permanent_code(
+                        String::from("dingxxxxxxxx"),
+                        crate::SecretString::from("example-permanent-code"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "auth.get_permanent_code" => {
+                client
+                    .auth()
+                    .get_permanent_code(
+                        crate::SecretString::from("example-tmp-auth-code"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "auth.activate_suite" => {
+                client
+                    .auth()
+                    .activate_suite(
+                        String::from("suitexxxxxxxx"),
+                        String::from("dingxxxxxxxx"),
+                        crate::SecretString::from("example-permanent-code"),
+                    )
                     .await
                     .map(to_json)
             }

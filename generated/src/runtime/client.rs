@@ -56,6 +56,15 @@ pub struct Client {
 
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
+    /// How token caches are made (for the organisation clients of a suite, made later).
+    pub(crate) caches: CacheConfig,
+    pub(crate) rate_limit: Option<crate::RateLimit>,
+    /// ISV suite or custom app credentials, shared with its organisations' clients.
+    pub(crate) suite: Option<Arc<crate::runtime::isv::Suite>>,
+    /// Set on an organisation's client: whose token `access_token` calls carry.
+    pub(crate) corp: Option<crate::runtime::isv::CorpGrant>,
+    /// On a suite's client: the organisation clients handed out.
+    pub(crate) corps: crate::runtime::isv::Corps,
     pub(crate) base_url: String,
     pub(crate) credentials: Option<Credentials>,
     pub(crate) sso: Option<(String, SecretString)>,
@@ -75,6 +84,8 @@ impl fmt::Debug for Client {
             .field("credentials", &self.inner.credentials)
             .field("sso_corp_id", &self.inner.sso.as_ref().map(|(id, _)| id))
             .field("sns_app_id", &self.inner.sns.as_ref().map(|(id, _)| id))
+            .field("suite_key", &self.inner.suite.as_ref().map(|s| &s.key))
+            .field("corp_id", &self.corp_id())
             .finish_non_exhaustive()
     }
 }
@@ -95,6 +106,43 @@ impl Client {
         Ok(self.app_token().await?.value.clone())
     }
 
+    /// The app (AppKey, CorpId or suite key) this client calls as, for logs.
+    pub(crate) fn app_id(&self) -> &str {
+        match (&self.inner.credentials, &self.inner.suite) {
+            (Some(c), _) => c.id(),
+            (None, Some(s)) => &s.key,
+            (None, None) => "",
+        }
+    }
+
+    /// A client for one organisation of this suite: the same connection pool, settings and
+    /// suite, its own token and rate limiter (DingTalk's limits are per organisation).
+    pub(crate) fn for_corp(&self, grant: crate::runtime::isv::CorpGrant) -> Client {
+        let inner = &self.inner;
+        let suite_key = inner.suite.as_ref().map_or("", |s| s.key.as_str());
+        let id = format!("{suite_key}:{}", grant.corp_id);
+        Client {
+            inner: Arc::new(Inner {
+                http: inner.http.clone(),
+                caches: inner.caches.clone(),
+                rate_limit: inner.rate_limit,
+                suite: inner.suite.clone(),
+                corp: Some(grant),
+                corps: Default::default(),
+                base_url: inner.base_url.clone(),
+                credentials: None,
+                sso: None,
+                sns: None,
+                app_token: inner.caches.cache("corp_token", Some(&id)),
+                sso_token: inner.caches.cache("sso_token", None),
+                sns_token: inner.caches.cache("sns_token", None),
+                jsapi_ticket: inner.caches.cache("corp_jsapi_ticket", Some(&id)),
+                retry: inner.retry.clone(),
+                limiter: inner.rate_limit.map(crate::runtime::limit::Limiter::new),
+            }),
+        }
+    }
+
     /// Forgets the cached access token, so the next call fetches a new one.
     pub fn clear_access_token(&self) {
         if let Some(t) = self.inner.app_token.fresh() {
@@ -110,6 +158,7 @@ pub struct ClientBuilder {
     credentials: Option<Credentials>,
     sso: Option<(String, SecretString)>,
     sns: Option<(String, SecretString)>,
+    suite: Option<(String, SecretString, bool)>,
     timeout: Duration,
     connect_timeout: Duration,
     refresh_margin: Duration,
@@ -126,6 +175,7 @@ impl Default for ClientBuilder {
             credentials: None,
             sso: None,
             sns: None,
+            suite: None,
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             refresh_margin: Duration::from_secs(300),
@@ -183,6 +233,30 @@ impl ClientBuilder {
         app_secret: impl Into<SecretString>,
     ) -> Self {
         self.sns = Some((app_id.into(), app_secret.into()));
+        self
+    }
+
+    /// Makes this the client of an ISV suite (第三方企业应用) with its SuiteKey and SuiteSecret.
+    /// Feed it the tickets DingTalk pushes ([`Client::set_suite_ticket`]); then
+    /// [`Client::corp`] gives a client for each authorising organisation, and `suite_token`
+    /// endpoints (`get_permanent_code`, `activate_suite`) carry the suite's token.
+    pub fn suite(
+        mut self,
+        suite_key: impl Into<String>,
+        suite_secret: impl Into<SecretString>,
+    ) -> Self {
+        self.suite = Some((suite_key.into(), suite_secret.into(), false));
+        self
+    }
+
+    /// Makes this the client of a custom app (定制应用) with its CustomKey and CustomSecret:
+    /// like [`suite`](Self::suite), but no ticket is pushed or needed.
+    pub fn custom_app(
+        mut self,
+        custom_key: impl Into<String>,
+        custom_secret: impl Into<SecretString>,
+    ) -> Self {
+        self.suite = Some((custom_key.into(), custom_secret.into(), true));
         self
     }
 
@@ -268,27 +342,35 @@ impl ClientBuilder {
         };
         // A lease outlives the token request it covers, so a slow refresh is not duplicated.
         let lease = self.timeout.max(Duration::from_secs(10));
-        let margin = self.refresh_margin;
-        let store = self.store.clone();
-        let cache = |kind: &str, id: Option<&str>| match (&store, id) {
-            (Some(store), Some(id)) => TokenCache::shared(
-                margin,
-                crate::runtime::token::Shared {
-                    store: Arc::clone(store),
-                    key: format!("dingtalk:{kind}:{id}"),
-                    holder: holder.clone(),
-                    lease,
-                },
-            ),
-            _ => TokenCache::new(margin),
+        let caches = CacheConfig {
+            store: self.store.clone(),
+            margin: self.refresh_margin,
+            holder,
+            lease,
         };
+        let cache = |kind: &str, id: Option<&str>| caches.cache(kind, id);
         let app_token = cache("app_token", self.credentials.as_ref().map(|c| c.id()));
         let sso_token = cache("sso_token", self.sso.as_ref().map(|(id, _)| id.as_str()));
         let sns_token = cache("sns_token", self.sns.as_ref().map(|(id, _)| id.as_str()));
         let jsapi_ticket = cache("jsapi_ticket", self.credentials.as_ref().map(|c| c.id()));
+        let suite = self.suite.map(|(key, secret, custom)| {
+            let token = cache("suite_token", Some(&key));
+            Arc::new(crate::runtime::isv::Suite::new(
+                key,
+                secret,
+                custom,
+                self.store.clone(),
+                token,
+            ))
+        });
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                caches,
+                rate_limit: self.rate_limit,
+                suite,
+                corp: None,
+                corps: Default::default(),
                 base_url: self.base_url,
                 credentials: self.credentials,
                 sso: self.sso,
@@ -301,5 +383,34 @@ impl ClientBuilder {
                 limiter: self.rate_limit.map(crate::runtime::limit::Limiter::new),
             }),
         })
+    }
+}
+
+/// What every token cache of a client is made with.
+#[derive(Clone, Debug)]
+pub(crate) struct CacheConfig {
+    store: Option<Arc<dyn crate::TokenStore>>,
+    margin: Duration,
+    /// This client's name when it holds a refresh lease.
+    holder: String,
+    lease: Duration,
+}
+
+impl CacheConfig {
+    /// A cache for the `kind` token of `id`: shared through the store under
+    /// `dingtalk:<kind>:<id>` when both are there, local otherwise.
+    pub(crate) fn cache(&self, kind: &str, id: Option<&str>) -> TokenCache {
+        match (&self.store, id) {
+            (Some(store), Some(id)) => TokenCache::shared(
+                self.margin,
+                crate::runtime::token::Shared {
+                    store: Arc::clone(store),
+                    key: format!("dingtalk:{kind}:{id}"),
+                    holder: self.holder.clone(),
+                    lease: self.lease,
+                },
+            ),
+            _ => TokenCache::new(self.margin),
+        }
     }
 }

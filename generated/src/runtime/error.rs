@@ -74,6 +74,13 @@ pub enum Error {
     /// The shared token store failed (unreachable, or an unreadable answer).
     #[error("{0}")]
     Store(String),
+    /// An ISV suite has no ticket yet: DingTalk pushes one (the `suite_ticket` event) about
+    /// every 5 hours; pass it to [`Client::set_suite_ticket`](crate::Client::set_suite_ticket).
+    #[error("suite `{suite_key}` has no suite ticket yet; DingTalk pushes one to the callback URL about every 5 hours: pass it to `Client::set_suite_ticket`")]
+    MissingSuiteTicket {
+        /// The suite key.
+        suite_key: String,
+    },
     /// The client cannot make this call as configured (e.g. no credentials for its token).
     #[error("configuration: {0}")]
     Config(String),
@@ -106,7 +113,10 @@ impl Error {
             Error::Http { status: 404, .. } => ErrorClass::NotFound,
             Error::Transport { .. } | Error::Store(_) => ErrorClass::Busy,
             Error::Invalid { .. } => ErrorClass::InvalidArgument,
-            Error::Http { .. } | Error::Decode { .. } | Error::Config(_) => ErrorClass::Other,
+            Error::Http { .. }
+            | Error::Decode { .. }
+            | Error::Config(_)
+            | Error::MissingSuiteTicket { .. } => ErrorClass::Other,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! - [`call`]: `Call`, a request bound to a client;
 //! - `transport`: URL, body, envelope decoding, the token-refresh retry;
 //! - `token`: the token cache;
+//! - `isv`: ISV suites: the pushed suite ticket, the suite token, a token per organisation;
 //! - [`retry`]: bounded, classified retries;
 //! - [`request`]: the `Endpoint` trait generated requests implement;
 //! - [`wire`]: decoding DingTalk's wire quirks;
@@ -21,6 +22,7 @@ pub mod error;
 pub mod files;
 #[cfg(test)]
 mod fuzz;
+pub(crate) mod isv;
 pub mod limit;
 pub mod paginate;
 #[cfg(feature = "redis")]

@@ -28,6 +28,12 @@ pub enum Auth {
     /// A signed query: `accessKey`, `timestamp` (ms) and `signature` =
     /// Base64(HMAC-SHA256(app secret, timestamp)).
     Signed,
+    /// An ISV suite's token from `/service/get_suite_token`, as `?suite_access_token=`.
+    SuiteToken,
+    /// A query signed with the suite secret: `accessKey` (suite key), `timestamp` (ms),
+    /// `suiteTicket` and `signature` = Base64(HMAC-SHA256(suite secret, timestamp + "\n" +
+    /// suiteTicket)).
+    SuiteSigned,
 }
 
 /// The fixed facts about an endpoint, from the spec.

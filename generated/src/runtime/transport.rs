@@ -24,7 +24,8 @@ impl Client {
         let span = tracing::debug_span!(
             "dingtalk.call",
             endpoint = %format_args!("{}.{}", meta.area, meta.name),
-            app = self.inner.credentials.as_ref().map(|c| c.id()).unwrap_or(""),
+            app = self.app_id(),
+            corp = self.corp_id().unwrap_or(""),
             request_id = tracing::field::Empty,
         );
         self.send_inner(request).instrument(span).await
@@ -58,21 +59,23 @@ impl Client {
         let mut refreshed = false;
         loop {
             let token = match meta.auth {
-                Auth::None | Auth::Signed => Ok(None),
+                Auth::None | Auth::Signed | Auth::SuiteSigned => Ok(None),
                 Auth::AccessToken => self.app_token().await.map(Some),
                 Auth::SsoToken => self.sso_token().await.map(Some),
                 Auth::SnsAppToken => self.sns_app_token().await.map(Some),
+                Auth::SuiteToken => self.suite_token().await.map(Some),
             };
             // A signed query is signed afresh for every attempt: its timestamp must be recent.
             let signed;
             let query = match meta.auth {
-                Auth::Signed => match self.signed_query(&query) {
-                    Ok(q) => {
-                        signed = q;
-                        &signed
-                    }
-                    Err(e) => return Err(e),
-                },
+                Auth::Signed => {
+                    signed = self.signed_query(&query)?;
+                    &signed
+                }
+                Auth::SuiteSigned => {
+                    signed = self.suite_signed_query(&query).await?;
+                    &signed
+                }
                 _ => &query,
             };
             let error = match token {
@@ -84,7 +87,16 @@ impl Client {
                         None => None,
                     };
                     let secret = token.as_ref().map(|t| &t.value);
-                    let url = build_url(&self.inner.base_url, &path, secret, query);
+                    let token_param = match meta.auth {
+                        Auth::SuiteToken => "suite_access_token",
+                        _ => "access_token",
+                    };
+                    let url = build_url(
+                        &self.inner.base_url,
+                        &path,
+                        secret.map(|s| (token_param, s)),
+                        query,
+                    );
                     let result = match self.execute(&meta, &url, &body, secret).await {
                         Ok(answer) if meta.binary => download::<E>(answer, &meta, secret),
                         Ok(answer) => decode::<E::Response>(&answer.bytes, &meta, secret),
@@ -100,6 +112,11 @@ impl Client {
                             match meta.auth {
                                 Auth::SsoToken => self.inner.sso_token.reject(&t).await,
                                 Auth::SnsAppToken => self.inner.sns_token.reject(&t).await,
+                                Auth::SuiteToken => {
+                                    if let Some(suite) = &self.inner.suite {
+                                        suite.token.reject(&t).await;
+                                    }
+                                }
                                 _ => self.inner.app_token.reject(&t).await,
                             }
                             refreshed = true;
@@ -190,6 +207,9 @@ impl Client {
     }
 
     pub(crate) async fn app_token(&self) -> Result<Arc<Cached>, Error> {
+        if let Some(grant) = &self.inner.corp {
+            return self.corp_token(grant).await;
+        }
         let Some(creds) = &self.inner.credentials else {
             return Err(Error::Config("this call needs an access token: configure `app_key` or `corp_secret` on the client builder".into()));
         };
@@ -213,7 +233,7 @@ impl Client {
                         q.push("corpsecret", corp_secret);
                     }
                 }
-                self.fetch_token("/gettoken", &q).await
+                self.fetch_token("/gettoken", &q, None).await
             })
             .await
     }
@@ -231,7 +251,7 @@ impl Client {
                 let mut q = Query::default();
                 q.push("appid", app_id);
                 q.push("appsecret", secret);
-                self.fetch_token("/sns/gettoken", &q).await
+                self.fetch_token("/sns/gettoken", &q, None).await
             })
             .await
     }
@@ -280,15 +300,17 @@ impl Client {
                 let mut q = Query::default();
                 q.push("corpid", corp_id);
                 q.push("corpsecret", secret);
-                self.fetch_token("/sso/gettoken", &q).await
+                self.fetch_token("/sso/gettoken", &q, None).await
             })
             .await
     }
 
-    async fn fetch_token(
+    /// Asks DingTalk for a token: a GET, or a POST when there is a JSON `body`.
+    pub(crate) async fn fetch_token(
         &self,
         path: &'static str,
         q: &Query,
+        body: Option<serde_json::Value>,
     ) -> Result<(SecretString, Option<i64>), Error> {
         const META: EndpointMeta = EndpointMeta {
             area: "runtime",
@@ -300,10 +322,31 @@ impl Client {
             idempotent: true,
             binary: false,
         };
-        let meta = EndpointMeta { path, ..META };
+        let (method, body) = match body {
+            None => (Method::Get, Body::None),
+            Some(json) => (Method::Post, Body::Json(Bytes::from(json.to_string()))),
+        };
+        let meta = EndpointMeta {
+            path,
+            method,
+            ..META
+        };
         let url = build_url(&self.inner.base_url, path, None, q);
-        let answer = self.execute(&meta, &url, &Body::None, None).await?;
-        let t: TokenResponse = decode(&answer.bytes, &meta, None)?;
+        let answer = self.execute(&meta, &url, &body, None).await?;
+        let t: TokenResponse = match decode(&answer.bytes, &meta, None) {
+            Ok(t) => t,
+            // A token answer that does not decode may still hold the token: show none of it.
+            Err(Error::Decode {
+                endpoint, message, ..
+            }) => {
+                return Err(Error::Decode {
+                    endpoint,
+                    message,
+                    snippet: "<token answer not shown>".into(),
+                })
+            }
+            Err(e) => return Err(e),
+        };
         tracing::debug!(path, expires_in = t.expires_in, "fetched a token");
         Ok((t.access_token, t.expires_in))
     }
@@ -365,7 +408,7 @@ fn download<E: Endpoint>(
 
 #[derive(Deserialize)]
 struct TokenResponse {
-    #[serde(deserialize_with = "wire::de")]
+    #[serde(alias = "suite_access_token", deserialize_with = "wire::de")]
     access_token: SecretString,
     #[serde(default, deserialize_with = "wire::de")]
     expires_in: Option<i64>,
@@ -377,13 +420,19 @@ impl Wire for TokenResponse {
     }
 }
 
-fn build_url(base: &str, path: &str, token: Option<&SecretString>, query: &Query) -> String {
+/// `base` + `path` + the query string, with the token (under its param name) first.
+fn build_url(
+    base: &str,
+    path: &str,
+    token: Option<(&str, &SecretString)>,
+    query: &Query,
+) -> String {
     let mut url = String::with_capacity(base.len() + path.len() + 64);
     url.push_str(base);
     url.push_str(path);
     let mut ser = url::form_urlencoded::Serializer::new(String::new());
-    if let Some(t) = token {
-        ser.append_pair("access_token", t.expose_secret());
+    if let Some((name, t)) = token {
+        ser.append_pair(name, t.expose_secret());
     }
     for (k, v) in query.pairs() {
         ser.append_pair(k, v);
@@ -591,7 +640,12 @@ mod tests {
     fn url_carries_the_token_and_encodes_params() {
         let mut q = Query::default();
         q.push_text("media_id", "@lADO#$".into());
-        let url = build_url("http://h", "/media/get", Some(&SecretString::from("t")), &q);
+        let url = build_url(
+            "http://h",
+            "/media/get",
+            Some(("access_token", &SecretString::from("t"))),
+            &q,
+        );
         assert_eq!(
             url,
             "http://h/media/get?access_token=t&media_id=%40lADO%23%24"

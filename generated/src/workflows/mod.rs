@@ -2,4 +2,5 @@
 //! an endpoint: every request goes through a generated call).
 
 pub mod cspace_upload;
+pub mod isv;
 pub mod jsapi;

@@ -53,6 +53,10 @@ fn endpoint_doc(ep: &Endpoint) -> String {
         Auth::SsoToken => "the SSO token",
         Auth::SnsAppToken => "the SNS app's token",
         Auth::Signed => "a signed query (accessKey, timestamp, signature)",
+        Auth::SuiteToken => "the ISV suite's access token",
+        Auth::SuiteSigned => {
+            "a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature)"
+        }
     };
     let retry = if ep.idempotent {
         "idempotent (retried after a lost response)"
@@ -153,6 +157,8 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
         Auth::SsoToken => quote!(rt::Auth::SsoToken),
         Auth::SnsAppToken => quote!(rt::Auth::SnsAppToken),
         Auth::Signed => quote!(rt::Auth::Signed),
+        Auth::SuiteToken => quote!(rt::Auth::SuiteToken),
+        Auth::SuiteSigned => quote!(rt::Auth::SuiteSigned),
     };
     let at = match &ep.response.at {
         Some(k) => quote!(Some(#k)),

@@ -1,0 +1,240 @@
+//! ISV (suite) apps and custom apps: the suite ticket DingTalk pushes, the suite's own token, and
+//! one access token per authorising organisation.
+//!
+//! The chain: DingTalk pushes a `suite_ticket` about every 5 hours → [`Client::set_suite_ticket`]
+//! keeps it in the token store (so every instance sees it) → the suite token
+//! (`/service/get_suite_token`) and each organisation's token (`/service/get_corp_token`, signed
+//! with the ticket) are fetched on demand and cached like any token.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::runtime::request::Query;
+use crate::runtime::store::{now_ms, StoredToken, TokenStore};
+use crate::runtime::token::{Cached, TokenCache};
+use crate::{Client, Error, SecretString};
+
+/// How long a pushed ticket is kept. DingTalk pushes a new one about every 5 hours and does
+/// not document a lifetime; a day leaves room for missed pushes.
+const TICKET_KEEP: Duration = Duration::from_secs(24 * 3600);
+
+/// A suite's credentials, ticket storage and token; shared by the suite client and every
+/// organisation's client.
+#[derive(Debug)]
+pub(crate) struct Suite {
+    pub(crate) key: String,
+    secret: SecretString,
+    /// Custom apps (定制应用) sign with any ticket; they are never pushed one.
+    fixed_ticket: Option<SecretString>,
+    /// The configured token store, or one of the suite's own.
+    tickets: Arc<dyn TokenStore>,
+    pub(crate) token: TokenCache,
+}
+
+impl Suite {
+    pub(crate) fn new(
+        key: String,
+        secret: SecretString,
+        custom: bool,
+        store: Option<Arc<dyn TokenStore>>,
+        token: TokenCache,
+    ) -> Self {
+        Suite {
+            key,
+            secret,
+            fixed_ticket: custom.then(|| SecretString::from("custom")),
+            tickets: store.unwrap_or_else(|| Arc::new(crate::MemoryStore::new())),
+            token,
+        }
+    }
+
+    fn ticket_key(&self) -> String {
+        format!("dingtalk:suite_ticket:{}", self.key)
+    }
+
+    /// The latest pushed ticket.
+    async fn ticket(&self) -> Result<SecretString, Error> {
+        if let Some(t) = &self.fixed_ticket {
+            return Ok(t.clone());
+        }
+        let stored = self
+            .tickets
+            .get(&self.ticket_key())
+            .await
+            .map_err(|e| Error::Store(e.to_string()))?;
+        match stored {
+            Some(t) if t.expires_at_ms > now_ms() => Ok(t.value),
+            _ => Err(Error::MissingSuiteTicket {
+                suite_key: self.key.clone(),
+            }),
+        }
+    }
+
+    /// `query` plus `accessKey`, `timestamp`, `suiteTicket` and the signature of
+    /// `timestamp + "\n" + suiteTicket`.
+    async fn sign(&self, query: &Query) -> Result<Query, Error> {
+        let ticket = self.ticket().await?;
+        let timestamp = now_ms().to_string();
+        let message = format!("{timestamp}\n{}", ticket.expose_secret());
+        let signature =
+            crate::runtime::sign::hmac_sha256_base64(self.secret.expose_secret(), &message);
+        let mut signed = query.clone();
+        signed.push_text("accessKey", self.key.clone());
+        signed.push_text("timestamp", timestamp);
+        signed.push_text("suiteTicket", ticket.expose_secret().to_string());
+        signed.push_text("signature", signature);
+        Ok(signed)
+    }
+}
+
+/// How an organisation's client gets its token.
+#[derive(Debug)]
+pub(crate) struct CorpGrant {
+    pub(crate) corp_id: String,
+    /// The old form (`permanent_code` with the suite token) instead of the signed one.
+    permanent_code: Option<SecretString>,
+}
+
+/// The organisation clients a suite client has handed out, by CorpId.
+pub(crate) type Corps = Mutex<HashMap<String, Client>>;
+
+impl Client {
+    /// Keeps a suite ticket DingTalk pushed (the `suite_ticket` event), in the token store when
+    /// one is configured so that every instance of the app uses it. `pushed_at_ms` is the push's
+    /// `TimeStamp`: an older push never replaces a newer one. Says whether the ticket was kept.
+    ///
+    /// [`Client::accept_suite_ticket`] takes the decoded event instead.
+    pub async fn set_suite_ticket(
+        &self,
+        ticket: impl Into<SecretString>,
+        pushed_at_ms: i64,
+    ) -> Result<bool, Error> {
+        let suite = self.suite()?;
+        let stored = StoredToken {
+            value: ticket.into(),
+            expires_at_ms: pushed_at_ms.saturating_add(TICKET_KEEP.as_millis() as i64),
+        };
+        suite
+            .tickets
+            .put_if_newer(&suite.ticket_key(), &stored)
+            .await
+            .map_err(|e| Error::Store(e.to_string()))
+    }
+
+    /// The client for one authorising organisation: its calls carry that organisation's access
+    /// token, fetched with the signed `/service/get_corp_token` and cached (and shared through
+    /// the token store) per organisation. Repeated calls return clients that share the token.
+    /// Needs [`ClientBuilder::suite`](crate::ClientBuilder::suite) or
+    /// [`ClientBuilder::custom_app`](crate::ClientBuilder::custom_app).
+    pub fn corp(&self, corp_id: &str) -> Result<Client, Error> {
+        self.corp_client(corp_id, None)
+    }
+
+    /// Like [`Client::corp`], but fetches the token with the old form of `get_corp_token`: the
+    /// suite token plus the organisation's permanent code (from `get_permanent_code`).
+    pub fn corp_with_permanent_code(
+        &self,
+        corp_id: &str,
+        permanent_code: impl Into<SecretString>,
+    ) -> Result<Client, Error> {
+        self.corp_client(corp_id, Some(permanent_code.into()))
+    }
+
+    /// The organisation this client calls for, when it came from [`Client::corp`].
+    pub fn corp_id(&self) -> Option<&str> {
+        self.inner.corp.as_ref().map(|g| g.corp_id.as_str())
+    }
+
+    /// The suite's access token, from the cache or freshly fetched.
+    pub async fn suite_access_token(&self) -> Result<SecretString, Error> {
+        Ok(self.suite_token().await?.value.clone())
+    }
+
+    fn suite(&self) -> Result<&Arc<Suite>, Error> {
+        self.inner.suite.as_ref().ok_or_else(|| {
+            Error::Config(
+                "this needs an ISV suite or custom app: configure `suite` or `custom_app` on the client builder"
+                    .into(),
+            )
+        })
+    }
+
+    fn corp_client(
+        &self,
+        corp_id: &str,
+        permanent_code: Option<SecretString>,
+    ) -> Result<Client, Error> {
+        self.suite()?;
+        if self.inner.corp.is_some() {
+            return Err(Error::Config(
+                "`corp` is called on the suite's client, not on an organisation's".into(),
+            ));
+        }
+        let mut corps = self.inner.corps.lock().unwrap_or_else(|p| p.into_inner());
+        if permanent_code.is_none() {
+            if let Some(client) = corps.get(corp_id) {
+                return Ok(client.clone());
+            }
+        }
+        let client = self.for_corp(CorpGrant {
+            corp_id: corp_id.to_string(),
+            permanent_code,
+        });
+        corps.insert(corp_id.to_string(), client.clone());
+        Ok(client)
+    }
+
+    pub(crate) async fn suite_token(&self) -> Result<Arc<Cached>, Error> {
+        let suite = self.suite()?;
+        suite
+            .token
+            .get(|| async {
+                let ticket = suite.ticket().await?;
+                let body = serde_json::json!({
+                    "suite_key": suite.key,
+                    "suite_secret": suite.secret.expose_secret(),
+                    "suite_ticket": ticket.expose_secret(),
+                });
+                self.fetch_token("/service/get_suite_token", &Query::default(), Some(body))
+                    .await
+            })
+            .await
+    }
+
+    /// The token of the organisation `grant` names.
+    pub(crate) async fn corp_token(&self, grant: &CorpGrant) -> Result<Arc<Cached>, Error> {
+        let suite = self.suite()?;
+        self.inner
+            .app_token
+            .get(|| async {
+                let path = "/service/get_corp_token";
+                match &grant.permanent_code {
+                    None => {
+                        let query = suite.sign(&Query::default()).await?;
+                        let body = serde_json::json!({"auth_corpid": grant.corp_id});
+                        self.fetch_token(path, &query, Some(body)).await
+                    }
+                    Some(code) => {
+                        let mut query = Query::default();
+                        let suite_token = self.suite_token().await?;
+                        query.push_text(
+                            "suite_access_token",
+                            suite_token.value.expose_secret().to_string(),
+                        );
+                        let body = serde_json::json!({
+                            "auth_corpid": grant.corp_id,
+                            "permanent_code": code.expose_secret(),
+                        });
+                        self.fetch_token(path, &query, Some(body)).await
+                    }
+                }
+            })
+            .await
+    }
+
+    /// `query` signed for a `suite_signed` endpoint.
+    pub(crate) async fn suite_signed_query(&self, query: &Query) -> Result<Query, Error> {
+        self.suite()?.sign(query).await
+    }
+}

@@ -1,0 +1,337 @@
+//! ISV suites against the stand-in: the pushed suite ticket → the suite token → a token per
+//! authorising organisation, shared between instances through the token store.
+
+use std::sync::Arc;
+
+use dingtalk::api::callback::Event;
+use dingtalk::callback::{CallbackCrypto, PushQuery};
+use dingtalk::{Client, Error, MemoryStore, TokenStore};
+use dingtalk_tests::load_spec;
+use dingtalk_tests::standin::{StandIn, SUITE_SECRET};
+
+const SUITE_KEY: &str = "suite-abc";
+const CORP_TOKEN: &str = "/service/get_corp_token";
+const SUITE_TOKEN: &str = "/service/get_suite_token";
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+async fn standin(ticket: &str) -> StandIn {
+    let standin = StandIn::start(&load_spec())
+        .await
+        .expect("bind the stand-in");
+    standin.configure(|b| {
+        b.rotate_tokens = true;
+        b.suite_ticket = Some(ticket.to_string());
+    });
+    standin
+}
+
+fn suite_client(standin: &StandIn, store: Option<Arc<dyn TokenStore>>) -> Client {
+    let builder = Client::builder()
+        .suite(SUITE_KEY, SUITE_SECRET)
+        .base_url(standin.base_url());
+    let builder = match store {
+        Some(store) => builder.token_store(store),
+        None => builder,
+    };
+    builder.build().expect("client")
+}
+
+/// A `suite_ticket` push as DingTalk sends it: encrypted and signed, then opened and decoded.
+fn pushed_ticket(ticket: &str, at_ms: i64) -> Event {
+    let crypto = CallbackCrypto::new(
+        "callback-token",
+        "4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij",
+        SUITE_KEY,
+    )
+    .expect("crypto");
+    let message = serde_json::json!({
+        "EventType": "suite_ticket",
+        "SuiteKey": SUITE_KEY,
+        "SuiteTicket": ticket,
+        "TimeStamp": at_ms.to_string(),
+    })
+    .to_string();
+    let encrypt = crypto.encrypt(&message).expect("encrypt");
+    let timestamp = now_ms().to_string();
+    let query = PushQuery {
+        signature: crypto.signature(&timestamp, "nonce", &encrypt),
+        timestamp,
+        nonce: "nonce".into(),
+    };
+    let body = serde_json::json!({ "encrypt": encrypt }).to_string();
+    crypto.open(&query, body.as_bytes()).expect("open the push")
+}
+
+async fn accept(client: &Client, event: &Event) -> bool {
+    match event {
+        Event::SuiteTicket(push) => client.accept_suite_ticket(push).await.expect("keep"),
+        other => panic!("expected a suite_ticket event, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn without_a_ticket_corp_calls_fail_typed_and_send_nothing() {
+    let standin = standin("t1").await;
+    let client = suite_client(&standin, None);
+    let corp = client.corp("dingA").expect("corp client");
+    let result = corp.user().get("manager4220").await;
+    assert!(
+        matches!(&result, Err(Error::MissingSuiteTicket { suite_key }) if suite_key == SUITE_KEY),
+        "{result:?}"
+    );
+    let suite_call = client.auth().get_permanent_code("code").await;
+    assert!(matches!(suite_call, Err(Error::MissingSuiteTicket { .. })));
+    assert_eq!(
+        standin.seen().len(),
+        0,
+        "nothing may be sent without a ticket"
+    );
+    // Not an ISV client at all: a configuration error, not a panic.
+    let plain = dingtalk_tests::client_for(&standin.base_url());
+    assert!(matches!(plain.corp("dingA"), Err(Error::Config(_))));
+}
+
+#[tokio::test]
+async fn each_organisation_gets_its_own_token_once() {
+    let standin = standin("t1").await;
+    let client = suite_client(&standin, None);
+    assert!(accept(&client, &pushed_ticket("t1", now_ms())).await);
+
+    let mut calls = Vec::new();
+    for corp_id in ["dingA", "dingB"] {
+        for _ in 0..5 {
+            let corp = client.corp(corp_id).expect("corp client");
+            calls.push(tokio::spawn(async move {
+                corp.department().list_sub_ids(1).await
+            }));
+        }
+    }
+    for call in calls {
+        let result = call.await.expect("task");
+        assert!(result.is_ok(), "{result:?}");
+    }
+    for corp_id in ["dingA", "dingB"] {
+        assert_eq!(
+            standin.token_requests_for(CORP_TOKEN, Some(corp_id)),
+            1,
+            "one token for {corp_id}, however many calls"
+        );
+    }
+    // Every call carried its own organisation's token; the stand-in checked every signature.
+    let seen = standin.seen();
+    let business: Vec<_> = seen
+        .iter()
+        .filter(|s| s.path.contains("department"))
+        .collect();
+    assert_eq!(business.len(), 10);
+    let used = standin.tokens_used();
+    assert_eq!(
+        used.iter().filter(|t| t.starts_with("corp-dingA-")).count(),
+        5
+    );
+    assert_eq!(
+        used.iter().filter(|t| t.starts_with("corp-dingB-")).count(),
+        5
+    );
+    for s in &seen {
+        assert!(s.violations.is_empty(), "{:?}", s.violations);
+        if s.path == CORP_TOKEN {
+            assert_eq!(
+                s.query.get("accessKey").map(String::as_str),
+                Some(SUITE_KEY)
+            );
+            assert_eq!(s.query.get("suiteTicket").map(String::as_str), Some("t1"));
+        }
+    }
+    assert_eq!(client.corp("dingA").expect("corp").corp_id(), Some("dingA"));
+}
+
+#[tokio::test]
+async fn an_older_push_never_replaces_a_newer_ticket() {
+    let standin = standin("t2").await;
+    let client = suite_client(&standin, None);
+    let now = now_ms();
+    assert!(accept(&client, &pushed_ticket("t1", now - 2_000)).await);
+    assert!(accept(&client, &pushed_ticket("t2", now - 1_000)).await);
+    // Delivered late: the push from before t2 is refused.
+    assert!(!accept(&client, &pushed_ticket("t0", now - 1_500)).await);
+    let corp = client.corp("dingA").expect("corp");
+    corp.department()
+        .list_sub_ids(1)
+        .await
+        .expect("signed with the newest ticket");
+    let signed = standin.seen();
+    assert_eq!(
+        signed[0].query.get("suiteTicket").map(String::as_str),
+        Some("t2")
+    );
+    // A ticket for another suite is refused, and changes nothing.
+    let Event::SuiteTicket(mut other) = pushed_ticket("t9", now) else {
+        panic!("not a ticket push")
+    };
+    other.suite_key = Some("another-suite".into());
+    assert!(matches!(
+        client.accept_suite_ticket(&other).await,
+        Err(Error::Config(_))
+    ));
+}
+
+#[tokio::test]
+async fn instances_share_the_ticket_and_each_organisation_token_through_the_store() {
+    let standin = standin("t1").await;
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let receiving = suite_client(&standin, Some(Arc::clone(&store)));
+    let others: Vec<Client> = (0..3)
+        .map(|_| suite_client(&standin, Some(Arc::clone(&store))))
+        .collect();
+    // Only the instance behind the callback URL gets the push.
+    assert!(accept(&receiving, &pushed_ticket("t1", now_ms())).await);
+
+    let mut calls = Vec::new();
+    for client in others.iter().chain([&receiving]) {
+        for _ in 0..4 {
+            let corp = client.corp("dingA").expect("corp");
+            calls.push(tokio::spawn(async move {
+                corp.department().list_sub_ids(1).await
+            }));
+        }
+    }
+    for call in calls {
+        let result = call.await.expect("task");
+        assert!(result.is_ok(), "{result:?}");
+    }
+    assert_eq!(
+        standin.token_requests_for(CORP_TOKEN, Some("dingA")),
+        1,
+        "one organisation token for four instances"
+    );
+    let suite_tokens =
+        futures_util::future::join_all(others.iter().map(|c| c.suite_access_token())).await;
+    assert!(suite_tokens.iter().all(Result::is_ok), "{suite_tokens:?}");
+    assert_eq!(standin.token_requests_for(SUITE_TOKEN, None), 1);
+}
+
+#[tokio::test]
+async fn suite_token_calls_carry_it_and_refresh_it_once_when_rejected() {
+    let standin = standin("t1").await;
+    let client = suite_client(&standin, None);
+    assert!(accept(&client, &pushed_ticket("t1", now_ms())).await);
+
+    let code = client
+        .auth()
+        .get_permanent_code("tmp-code")
+        .await
+        .expect("permanent code");
+    let code = code.permanent_code.expose_secret().to_string();
+    client
+        .auth()
+        .activate_suite(SUITE_KEY, "dingA", code.as_str())
+        .await
+        .expect("activate");
+    assert_eq!(standin.token_requests_for(SUITE_TOKEN, None), 1);
+    let seen = standin.seen();
+    let suite_token_request = seen
+        .iter()
+        .find(|s| s.path == SUITE_TOKEN)
+        .and_then(|s| s.body.clone())
+        .expect("a suite token request");
+    assert_eq!(suite_token_request["suite_key"], SUITE_KEY);
+    assert_eq!(suite_token_request["suite_ticket"], "t1");
+    for s in seen.iter().filter(|s| s.path != SUITE_TOKEN) {
+        assert!(s.query.contains_key("suite_access_token"), "{s:?}");
+        assert!(!s.query.contains_key("access_token"), "{s:?}");
+    }
+
+    // DingTalk drops the suite token: the next call refreshes it once and goes through.
+    standin.revoke_tokens();
+    standin.clear_seen();
+    client
+        .auth()
+        .activate_suite(SUITE_KEY, "dingA", code.as_str())
+        .await
+        .expect("activate after the refresh");
+    assert_eq!(standin.token_requests_for(SUITE_TOKEN, None), 1);
+    assert_eq!(
+        standin.business_requests(),
+        2,
+        "rejected once, then accepted"
+    );
+}
+
+#[tokio::test]
+async fn the_old_form_trades_the_permanent_code_with_the_suite_token() {
+    let standin = standin("t1").await;
+    let client = suite_client(&standin, None);
+    assert!(accept(&client, &pushed_ticket("t1", now_ms())).await);
+    let corp = client
+        .corp_with_permanent_code("dingC", "permanent-c")
+        .expect("corp");
+    corp.user().get("manager4220").await.expect("user");
+    let seen = standin.seen();
+    let corp_token = seen
+        .iter()
+        .find(|s| s.path == CORP_TOKEN)
+        .expect("a corp token request");
+    assert!(corp_token.query.contains_key("suite_access_token"));
+    assert!(!corp_token.query.contains_key("signature"));
+    assert_eq!(
+        corp_token
+            .body
+            .as_ref()
+            .map(|b| b["permanent_code"].clone()),
+        Some("permanent-c".into())
+    );
+    assert_eq!(
+        corp_token.endpoint.as_deref(),
+        Some("auth.get_corp_token_by_permanent_code")
+    );
+    assert!(standin
+        .tokens_used()
+        .iter()
+        .any(|t| t.starts_with("corp-dingC-")));
+    assert!(seen.iter().all(|s| s.violations.is_empty()), "{seen:?}");
+}
+
+#[tokio::test]
+async fn a_rejected_organisation_token_is_refreshed_once() {
+    let standin = standin("t1").await;
+    let client = suite_client(&standin, None);
+    assert!(accept(&client, &pushed_ticket("t1", now_ms())).await);
+    let corp = client.corp("dingA").expect("corp");
+    corp.department().list_sub_ids(1).await.expect("first");
+    standin.revoke_tokens();
+    corp.department()
+        .list_sub_ids(1)
+        .await
+        .expect("after the refresh");
+    assert_eq!(standin.token_requests_for(CORP_TOKEN, Some("dingA")), 2);
+    assert_eq!(
+        standin.business_requests(),
+        3,
+        "one rejected call repeated once"
+    );
+}
+
+#[tokio::test]
+async fn a_custom_app_signs_without_a_pushed_ticket() {
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    standin.configure(|b| b.rotate_tokens = true);
+    let client = Client::builder()
+        .custom_app("custom-key", SUITE_SECRET)
+        .base_url(standin.base_url())
+        .build()
+        .expect("client");
+    let corp = client.corp("dingA").expect("corp");
+    corp.department().list_sub_ids(1).await.expect("call");
+    let seen = standin.seen();
+    assert!(seen.iter().all(|s| s.violations.is_empty()), "{seen:?}");
+    assert_eq!(
+        seen[0].query.get("accessKey").map(String::as_str),
+        Some("custom-key")
+    );
+}
