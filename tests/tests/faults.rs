@@ -124,6 +124,32 @@ async fn a_slow_answer_past_the_timeout_is_retried_when_idempotent_only() {
 }
 
 #[tokio::test]
+async fn a_connection_reset_mid_answer_is_retried_when_idempotent_only() {
+    // The stand-in handled the call, then the connection broke while it answered.
+    let (standin, client) = setup(fast(), vec![Fault::Reset]).await;
+    client
+        .department()
+        .list_sub_ids(1)
+        .await
+        .expect("second attempt");
+    assert_eq!(standin.business_requests(), 2);
+
+    let (standin, client) = setup(fast(), vec![Fault::Reset]).await;
+    let err = client
+        .department()
+        .create("研发部", 1)
+        .await
+        .expect_err("reset");
+    assert!(matches!(err, dingtalk::Error::Transport { .. }), "{err:?}");
+    assert_eq!(err.class(), dingtalk::ErrorClass::Busy);
+    assert_eq!(
+        standin.business_requests(),
+        1,
+        "the department may have been created: not repeated"
+    );
+}
+
+#[tokio::test]
 async fn retries_can_be_turned_off() {
     let (standin, client) = setup(RetryPolicy::none(), vec![Fault::errcode(-1)]).await;
     client
