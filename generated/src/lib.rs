@@ -42,7 +42,7 @@ pub use runtime::call::Call;
 pub use runtime::client::{Client, ClientBuilder, Credentials, DEFAULT_BASE_URL};
 pub use runtime::error::{ApiError, Error, ErrorClass};
 pub use runtime::files::{Download, UploadFile};
-pub use runtime::limit::RateLimit;
+pub use runtime::limit::{LimitStore, RateLimit};
 #[cfg(feature = "redis")]
 pub use runtime::redis_store::RedisStore;
 pub use runtime::request::{Endpoint, InvalidRequest};

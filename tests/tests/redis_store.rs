@@ -1,13 +1,15 @@
 //! The Redis token store against a real `redis-server` that this test starts on a free port
 //! (`bash scripts/test` installs it where it is missing): instances in separate tasks share one
-//! token with one refresh, a dead lease holder is taken over, a stale write is rejected.
+//! token with one refresh, a dead lease holder is taken over, a stale write is rejected; a fleet
+//! shares one rate-limit quota and an ISV suite ticket.
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use dingtalk::runtime::limit::WindowLimit;
 use dingtalk::runtime::store::StoredToken;
-use dingtalk::{RedisStore, SecretString, TokenStore};
+use dingtalk::{LimitStore, RateLimit, RedisStore, RetryPolicy, SecretString, TokenStore};
 use dingtalk_tests::load_spec;
 use dingtalk_tests::standin::StandIn;
 
@@ -181,4 +183,152 @@ fn dingtalk_now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[tokio::test]
+async fn shared_windows_hold_slots_until_a_window_after_completion() {
+    let (_redis, store) = redis().await;
+    let windows = [WindowLimit {
+        capacity: 2,
+        length: Duration::from_millis(300),
+    }];
+    let hold = Duration::from_secs(5);
+    let acquire = |call: &'static str| store.try_acquire("w", call, &windows, hold);
+    assert_eq!(acquire("a").await, Ok(None));
+    assert_eq!(acquire("b").await, Ok(None));
+    // Both slots are held by calls in flight: the wait is their worst case.
+    let wait = acquire("c").await.expect("redis").expect("full");
+    assert!(wait > Duration::from_secs(4), "{wait:?}");
+    store.complete("w", "a", &windows).await.expect("complete");
+    // `a` completed: its slot frees one window after that.
+    let wait = acquire("c").await.expect("redis").expect("still full");
+    assert!(wait <= Duration::from_millis(300), "{wait:?}");
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert_eq!(acquire("c").await, Ok(None));
+    // A call whose instance died never completes: its slot lapses after `hold`.
+    let short = Duration::from_millis(200);
+    assert_eq!(store.try_acquire("d", "x", &windows, short).await, Ok(None));
+    assert_eq!(store.try_acquire("d", "y", &windows, short).await, Ok(None));
+    assert!(matches!(
+        store.try_acquire("d", "z", &windows, short).await,
+        Ok(Some(_))
+    ));
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert_eq!(store.try_acquire("d", "z", &windows, short).await, Ok(None));
+}
+
+/// Runs `per_instance` calls on each of `instances` clients at once; returns how many succeeded.
+async fn fleet_run(instances: &[dingtalk::Client], per_instance: usize) -> usize {
+    let tasks: Vec<_> = instances
+        .iter()
+        .flat_map(|c| (0..per_instance).map(move |_| c.clone()))
+        .map(|c| tokio::spawn(async move { c.department().list_sub_ids(1).await.is_ok() }))
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        ok += usize::from(t.await.unwrap_or(false));
+    }
+    ok
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_shares_one_quota_through_redis() {
+    const QUOTA: u32 = 50;
+    const INSTANCES: usize = 4;
+    const PER_INSTANCE: usize = 50;
+    let (_redis, store) = redis().await;
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    standin.configure(|b| b.quota_per_second = Some(QUOTA as usize));
+    let limit = RateLimit {
+        per_second: Some(QUOTA),
+        per_minute: None,
+    };
+    let fleet = |shared: bool| -> Vec<dingtalk::Client> {
+        (0..INSTANCES)
+            .map(|_| {
+                let b = dingtalk::Client::builder()
+                    .app_key("dingkey", "secret")
+                    .base_url(standin.base_url())
+                    .retry(RetryPolicy::none())
+                    .rate_limit(limit);
+                let b = if shared {
+                    b.rate_limit_store(Arc::new(store.clone()) as Arc<dyn LimitStore>)
+                } else {
+                    b
+                };
+                b.build().expect("client")
+            })
+            .collect()
+    };
+
+    // Each instance keeping the quota on its own: together they exceed it.
+    let ok = fleet_run(&fleet(false), PER_INSTANCE).await;
+    let throttled_alone = standin.throttled();
+    assert!(
+        throttled_alone > 0 && ok < INSTANCES * PER_INSTANCE,
+        "four local limiters should overrun the quota ({ok} ok)"
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    // Sharing the windows in Redis: nothing is throttled.
+    let calls = INSTANCES * PER_INSTANCE;
+    let started = std::time::Instant::now();
+    let ok = fleet_run(&fleet(true), PER_INSTANCE).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    assert_eq!(standin.throttled(), throttled_alone, "no call throttled");
+    assert_eq!(ok, calls);
+    let utilisation = 100.0 * calls as f64 / ((elapsed + 1.0) * f64::from(QUOTA));
+    println!(
+        "fleet run: {INSTANCES} instances, {calls} calls in {elapsed:.2} s, \
+         {utilisation:.0}% of the {QUOTA}/s quota, none throttled \
+         (separate limiters: {throttled_alone} throttled)"
+    );
+}
+
+#[tokio::test]
+async fn an_isv_ticket_pushed_to_one_instance_serves_the_fleet() {
+    let (_redis, store) = redis().await;
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    standin.configure(|b| {
+        b.rotate_tokens = true;
+        b.suite_ticket = Some("fleet-ticket".into());
+    });
+    let instance = || {
+        dingtalk::Client::builder()
+            .suite("suite-key", dingtalk_tests::standin::SUITE_SECRET)
+            .base_url(standin.base_url())
+            .token_store(Arc::new(store.clone()) as Arc<dyn TokenStore>)
+            .build()
+            .expect("client")
+    };
+    let receiver = instance();
+    assert_eq!(
+        receiver
+            .set_suite_ticket("fleet-ticket", dingtalk_now_ms())
+            .await
+            .map_err(|e| e.to_string()),
+        Ok(true)
+    );
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let c = instance();
+            tokio::spawn(async move {
+                let corp = c.corp("dingA")?;
+                corp.department().list_sub_ids(1).await?;
+                c.auth().get_permanent_code("tmp").await?;
+                Ok::<_, dingtalk::Error>(())
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task").expect("calls");
+    }
+    assert_eq!(
+        standin.token_requests_for("/service/get_corp_token", Some("dingA")),
+        1
+    );
+    assert_eq!(
+        standin.token_requests_for("/service/get_suite_token", None),
+        1
+    );
 }

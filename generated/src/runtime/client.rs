@@ -58,7 +58,7 @@ pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     /// How token caches are made (for the organisation clients of a suite, made later).
     pub(crate) caches: CacheConfig,
-    pub(crate) rate_limit: Option<crate::RateLimit>,
+    pub(crate) limits: LimitConfig,
     /// ISV suite or custom app credentials, shared with its organisations' clients.
     pub(crate) suite: Option<Arc<crate::runtime::isv::Suite>>,
     /// Set on an organisation's client: whose token `access_token` calls carry.
@@ -125,7 +125,7 @@ impl Client {
             inner: Arc::new(Inner {
                 http: inner.http.clone(),
                 caches: inner.caches.clone(),
-                rate_limit: inner.rate_limit,
+                limits: inner.limits.clone(),
                 suite: inner.suite.clone(),
                 corp: Some(grant),
                 corps: Default::default(),
@@ -138,7 +138,7 @@ impl Client {
                 sns_token: inner.caches.cache("sns_token", None),
                 jsapi_ticket: inner.caches.cache("corp_jsapi_ticket", Some(&id)),
                 retry: inner.retry.clone(),
-                limiter: inner.rate_limit.map(crate::runtime::limit::Limiter::new),
+                limiter: inner.limits.limiter(&id),
             }),
         }
     }
@@ -165,6 +165,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     retry: crate::RetryPolicy,
     rate_limit: Option<crate::RateLimit>,
+    limit_store: Option<Arc<dyn crate::LimitStore>>,
     store: Option<Arc<dyn crate::TokenStore>>,
 }
 
@@ -182,6 +183,7 @@ impl Default for ClientBuilder {
             http: None,
             retry: crate::RetryPolicy::default(),
             rate_limit: None,
+            limit_store: None,
             store: None,
         }
     }
@@ -299,6 +301,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Keeps the rate limit's windows in `store` (a [`RedisStore`](crate::RedisStore) with
+    /// the `redis` feature), so that every instance of the app draws on one quota, as DingTalk
+    /// counts it. Takes effect with [`rate_limit`](Self::rate_limit). Should the store fail,
+    /// calls go ahead unlimited (DingTalk's throttling is still retried) and a warning is
+    /// logged.
+    pub fn rate_limit_store(mut self, store: Arc<dyn crate::LimitStore>) -> Self {
+        self.limit_store = Some(store);
+        self
+    }
+
     /// Shares tokens through `store` (a [`MemoryStore`](crate::MemoryStore) for the clients of
     /// one process, or a store every instance of the app reaches). Only one client refreshes a
     /// token per expiry; the others pick it up from the store. Keys include the app, so many
@@ -353,6 +365,17 @@ impl ClientBuilder {
         let sso_token = cache("sso_token", self.sso.as_ref().map(|(id, _)| id.as_str()));
         let sns_token = cache("sns_token", self.sns.as_ref().map(|(id, _)| id.as_str()));
         let jsapi_ticket = cache("jsapi_ticket", self.credentials.as_ref().map(|c| c.id()));
+        let limits = LimitConfig {
+            limit: self.rate_limit,
+            store: self.limit_store,
+            // A slot outlives the longest call it can cover, then lapses.
+            hold: self.timeout + Duration::from_secs(5),
+        };
+        let app_id = self
+            .credentials
+            .as_ref()
+            .map(|c| c.id().to_string())
+            .or_else(|| self.suite.as_ref().map(|(key, _, _)| key.clone()));
         let suite = self.suite.map(|(key, secret, custom)| {
             let token = cache("suite_token", Some(&key));
             Arc::new(crate::runtime::isv::Suite::new(
@@ -367,7 +390,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 caches,
-                rate_limit: self.rate_limit,
+                limits: limits.clone(),
                 suite,
                 corp: None,
                 corps: Default::default(),
@@ -380,7 +403,7 @@ impl ClientBuilder {
                 sns_token,
                 jsapi_ticket,
                 retry: self.retry,
-                limiter: self.rate_limit.map(crate::runtime::limit::Limiter::new),
+                limiter: limits.limiter(app_id.as_deref().unwrap_or("")),
             }),
         })
     }
@@ -412,5 +435,29 @@ impl CacheConfig {
             ),
             _ => TokenCache::new(self.margin),
         }
+    }
+}
+
+/// What every rate limiter of a client is made with.
+#[derive(Clone, Debug)]
+pub(crate) struct LimitConfig {
+    limit: Option<crate::RateLimit>,
+    store: Option<Arc<dyn crate::LimitStore>>,
+    hold: Duration,
+}
+
+impl LimitConfig {
+    /// The limiter of app `app` (an AppKey, or `suite:corp`), if limiting is on.
+    pub(crate) fn limiter(&self, app: &str) -> Option<crate::runtime::limit::Limiter> {
+        let limit = self.limit?;
+        Some(match &self.store {
+            Some(store) => crate::runtime::limit::Limiter::shared(
+                limit,
+                Arc::clone(store),
+                format!("dingtalk:limit:{app}"),
+                self.hold,
+            ),
+            None => crate::runtime::limit::Limiter::new(limit),
+        })
     }
 }

@@ -3,10 +3,15 @@
 //!
 //! Sliding windows, one per limit: a call records its start in each; when a window is full the
 //! call waits (no lock is held while it waits) until its oldest call leaves the window.
+//!
+//! With a [`LimitStore`] the windows live in the store instead, so every instance of the app
+//! draws on one quota (DingTalk counts per company, not per process).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use crate::runtime::store::StoreFuture;
 
 use tokio::time::Instant;
 
@@ -28,6 +33,55 @@ impl RateLimit {
             per_minute: Some(1500),
         }
     }
+}
+
+/// One window of a limit as a store keeps it: at most `capacity` calls in any `length`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WindowLimit {
+    /// Calls allowed in the window.
+    pub capacity: u32,
+    /// The window's length.
+    pub length: Duration,
+}
+
+impl RateLimit {
+    /// The windows this limit describes.
+    pub fn windows(&self) -> Vec<WindowLimit> {
+        let per_second = self.per_second.map(|n| (n, Duration::from_secs(1)));
+        let per_minute = self.per_minute.map(|n| (n, Duration::from_secs(60)));
+        [per_second, per_minute]
+            .into_iter()
+            .flatten()
+            .map(|(capacity, length)| WindowLimit {
+                capacity: capacity.max(1),
+                length,
+            })
+            .collect()
+    }
+}
+
+/// Rate-limit windows shared by every instance of an app (see
+/// [`ClientBuilder::rate_limit_store`](crate::ClientBuilder::rate_limit_store)). A call holds a
+/// slot in each window of its key from its start until one window length after it completes,
+/// as the in-process limiter does; a slot whose call never completes (its instance died) lapses
+/// after `hold`.
+pub trait LimitStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Takes a slot for `call` in every window of `key` if none is full: `None` when taken,
+    /// otherwise how long until the earliest slot frees at the latest.
+    fn try_acquire<'a>(
+        &'a self,
+        key: &'a str,
+        call: &'a str,
+        windows: &'a [WindowLimit],
+        hold: Duration,
+    ) -> StoreFuture<'a, Option<Duration>>;
+    /// Marks `call` complete: its slots free one window length from now.
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        call: &'a str,
+        windows: &'a [WindowLimit],
+    ) -> StoreFuture<'a, ()>;
 }
 
 /// One window. A call occupies it from its start until a whole window after it *completes*:
@@ -79,16 +133,50 @@ pub(crate) struct Limiter {
     limit: RateLimit,
     windows: Mutex<HashMap<&'static str, Vec<Window>>>,
     completed: tokio::sync::Notify,
+    shared: Option<SharedLimit>,
 }
+
+/// The windows in a [`LimitStore`], under `<prefix>:<endpoint>`.
+#[derive(Debug)]
+struct SharedLimit {
+    store: Arc<dyn LimitStore>,
+    prefix: String,
+    hold: Duration,
+    /// One caller per endpoint polls the store at a time; the others queue here.
+    turns: Mutex<HashMap<&'static str, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// How often a caller waiting on a shared window asks the store again: a slot held by a call in
+/// flight may free long before its worst-case release.
+const SHARED_POLL: Duration = Duration::from_millis(20);
 
 /// A call's place in the windows of its endpoint; dropping it marks the call complete.
 pub(crate) struct Permit<'a> {
     limiter: &'a Limiter,
     endpoint: &'static str,
+    /// The call's id in the shared store, or `None` for the local windows.
+    shared_call: Option<(String, String)>,
 }
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
+        if let Some((key, call)) = self.shared_call.take() {
+            let Some(shared) = &self.limiter.shared else {
+                return;
+            };
+            // Completion is written in the background; until then the slot stays held, which
+            // errs on the safe side.
+            let store = Arc::clone(&shared.store);
+            let windows = self.limiter.limit.windows();
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    if let Err(e) = store.complete(&key, &call, &windows).await {
+                        tracing::warn!(error = %e, "could not mark a call complete in the shared rate limit");
+                    }
+                });
+            }
+            return;
+        }
         let now = Instant::now();
         let mut all = self
             .limiter
@@ -112,11 +200,35 @@ impl Limiter {
             limit,
             windows: Mutex::new(HashMap::new()),
             completed: tokio::sync::Notify::new(),
+            shared: None,
+        }
+    }
+
+    /// A limiter whose windows live in `store` under `prefix` (the app), shared with every
+    /// instance that uses the same store and app. A slot of a call that never completes lapses
+    /// after `hold`.
+    pub(crate) fn shared(
+        limit: RateLimit,
+        store: Arc<dyn LimitStore>,
+        prefix: String,
+        hold: Duration,
+    ) -> Self {
+        Limiter {
+            shared: Some(SharedLimit {
+                store,
+                prefix,
+                hold,
+                turns: Mutex::new(HashMap::new()),
+            }),
+            ..Limiter::new(limit)
         }
     }
 
     /// Waits until `endpoint` may be called; hold the permit until the call's answer is in.
     pub(crate) async fn acquire(&self, endpoint: &'static str) -> Permit<'_> {
+        if let Some(shared) = &self.shared {
+            return self.acquire_shared(shared, endpoint).await;
+        }
         loop {
             // Register for completions before looking, so none is missed in between.
             let completed = self.completed.notified();
@@ -124,14 +236,11 @@ impl Limiter {
                 let mut all = self.windows.lock().unwrap_or_else(|p| p.into_inner());
                 let now = Instant::now();
                 let windows = all.entry(endpoint).or_insert_with(|| {
-                    let mut w = Vec::new();
-                    if let Some(n) = self.limit.per_second {
-                        w.push(Window::new(n, Duration::from_secs(1)));
-                    }
-                    if let Some(n) = self.limit.per_minute {
-                        w.push(Window::new(n, Duration::from_secs(60)));
-                    }
-                    w
+                    let limits = self.limit.windows();
+                    limits
+                        .iter()
+                        .map(|w| Window::new(w.capacity, w.length))
+                        .collect()
                 });
                 match windows.iter_mut().filter_map(|w| w.wait(now)).max() {
                     None => {
@@ -139,6 +248,7 @@ impl Limiter {
                         return Permit {
                             limiter: self,
                             endpoint,
+                            shared_call: None,
                         };
                     }
                     Some(wait) => wait,
@@ -147,6 +257,53 @@ impl Limiter {
             tokio::select! {
                 _ = completed => {}
                 _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}
+
+impl Limiter {
+    async fn acquire_shared(&self, shared: &SharedLimit, endpoint: &'static str) -> Permit<'_> {
+        let turn = {
+            let mut turns = shared.turns.lock().unwrap_or_else(|p| p.into_inner());
+            Arc::clone(turns.entry(endpoint).or_default())
+        };
+        let _turn = turn.lock().await;
+        // A hash tag keeps an endpoint's windows in one Redis Cluster slot.
+        let key = format!("{{{}:{endpoint}}}", shared.prefix);
+        let call: String = {
+            use rand::Rng;
+            rand::thread_rng()
+                .sample_iter(&rand::distributions::Alphanumeric)
+                .take(16)
+                .map(char::from)
+                .collect()
+        };
+        let windows = self.limit.windows();
+        loop {
+            match shared
+                .store
+                .try_acquire(&key, &call, &windows, shared.hold)
+                .await
+            {
+                Ok(None) => {
+                    return Permit {
+                        limiter: self,
+                        endpoint,
+                        shared_call: Some((key, call)),
+                    }
+                }
+                Ok(Some(wait)) => tokio::time::sleep(wait.min(SHARED_POLL)).await,
+                Err(e) => {
+                    // The limit only spares DingTalk's throttling (which is retried anyway): an
+                    // unreachable store does not stop calls.
+                    tracing::warn!(error = %e, "shared rate limit unavailable; calling without it");
+                    return Permit {
+                        limiter: self,
+                        endpoint,
+                        shared_call: None,
+                    };
+                }
             }
         }
     }

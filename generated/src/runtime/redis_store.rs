@@ -3,12 +3,17 @@
 //! under the key, expiring with the token; the refresh lease is `<key>:lease`, a `SET NX PX`
 //! whose expiry frees it if its holder dies. Compare-and-set and compare-and-delete run as Lua
 //! scripts, so they are atomic across instances.
+//!
+//! It is also a [`LimitStore`]: each rate-limit window is a sorted set of calls scored by when
+//! their slot frees, under `<key>:<window ms>`; taking and releasing slots run as Lua scripts on
+//! the Redis server's clock, so instances with skewed clocks still agree.
 
 use std::fmt;
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 
+use crate::runtime::limit::{LimitStore, WindowLimit};
 use crate::runtime::store::{now_ms, StoreError, StoreFuture, StoredToken, TokenStore};
 use crate::SecretString;
 
@@ -38,6 +43,47 @@ const RELEASE: &str = r#"
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 0
 "#;
+
+/// Takes a slot for call `ARGV[1]`, held `ARGV[2]` ms, in every window `KEYS[i]` (capacity
+/// `ARGV[1 + 2i]`, length `ARGV[2 + 2i]` ms) unless one is full; returns 0, or the ms until the
+/// earliest slot of a full window frees.
+const LIMIT_ACQUIRE: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local hold = tonumber(ARGV[2])
+local wait = 0
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  if redis.call('ZCARD', key) >= tonumber(ARGV[1 + 2 * i]) then
+    local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    local w = tonumber(first[2]) - now
+    if w > wait then wait = w end
+  end
+end
+if wait > 0 then return wait end
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now + hold, ARGV[1])
+  redis.call('PEXPIRE', key, hold + tonumber(ARGV[2 + 2 * i]))
+end
+return 0
+"#;
+
+/// Marks call `ARGV[1]` complete: its slot in window `KEYS[i]` frees `ARGV[1 + i]` ms from now.
+const LIMIT_COMPLETE: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for i, key in ipairs(KEYS) do
+  local len = tonumber(ARGV[1 + i])
+  redis.call('ZADD', key, 'XX', now + len, ARGV[1])
+  if redis.call('PTTL', key) < len then redis.call('PEXPIRE', key, len) end
+end
+return 0
+"#;
+
+static ACQUIRE_SCRIPT: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(LIMIT_ACQUIRE));
+static COMPLETE_SCRIPT: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(LIMIT_COMPLETE));
 
 /// Tokens in Redis, shared by every instance that connects to the same server.
 #[derive(Clone)]
@@ -151,6 +197,54 @@ impl TokenStore for RedisStore {
                 .invoke_async(&mut conn)
                 .await
                 .map_err(err)?;
+            Ok(())
+        })
+    }
+}
+
+fn window_key(key: &str, w: &WindowLimit) -> String {
+    format!("{key}:{}", w.length.as_millis())
+}
+
+impl LimitStore for RedisStore {
+    fn try_acquire<'a>(
+        &'a self,
+        key: &'a str,
+        call: &'a str,
+        windows: &'a [WindowLimit],
+        hold: Duration,
+    ) -> StoreFuture<'a, Option<Duration>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let mut invocation = ACQUIRE_SCRIPT.prepare_invoke();
+            invocation.arg(call).arg(hold.as_millis() as u64);
+            for w in windows {
+                invocation
+                    .key(window_key(key, w))
+                    .arg(w.capacity)
+                    .arg(w.length.as_millis() as u64);
+            }
+            let wait: i64 = invocation.invoke_async(&mut conn).await.map_err(err)?;
+            Ok((wait > 0).then(|| Duration::from_millis(wait as u64)))
+        })
+    }
+
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        call: &'a str,
+        windows: &'a [WindowLimit],
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let mut invocation = COMPLETE_SCRIPT.prepare_invoke();
+            invocation.arg(call);
+            for w in windows {
+                invocation
+                    .key(window_key(key, w))
+                    .arg(w.length.as_millis() as u64);
+            }
+            let _: i64 = invocation.invoke_async(&mut conn).await.map_err(err)?;
             Ok(())
         })
     }
