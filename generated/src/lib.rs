@@ -25,9 +25,9 @@
 
 #![warn(missing_docs)]
 
-/// The README's examples, compiled as doc tests so they cannot rot (the receiver example
-/// needs the `receiver` feature).
-#[cfg(all(doctest, feature = "receiver"))]
+/// The README's examples, compiled as doc tests so they cannot rot (the receiver and ISV
+/// examples need the `receiver` and `redis` features).
+#[cfg(all(doctest, feature = "receiver", feature = "redis"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
