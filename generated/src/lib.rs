@@ -118,6 +118,38 @@ mod goldens {
     }
 
     #[test]
+    fn spans_between_params_are_checked_at_the_boundary() {
+        use crate::runtime::request::{Endpoint, InvalidRequest, RateClass};
+        use golden_quirks::GoldenQuirksWindowRequest as Window;
+        let days = |from: &str, to: &str| Window::new(from, to).validate();
+        // Calendar days only: the time of day does not count.
+        assert_eq!(days("2020-09-07 23:00:00", "2020-09-14 01:00:00"), Ok(()));
+        assert_eq!(days("2020-09-07", "2020-09-07"), Ok(()));
+        assert_eq!(
+            days("2020-09-07 00:00:00", "2020-09-15 00:00:00"),
+            Err(InvalidRequest::Span { from: "from", to: "to", max_days: 7, days: 8.0 })
+        );
+        assert_eq!(
+            days("2020-09-08 00:00:00", "2020-09-07 00:00:00"),
+            Err(InvalidRequest::Span { from: "from", to: "to", max_days: 7, days: -1.0 })
+        );
+        assert_eq!(
+            days("07/09/2020", "2020-09-08 00:00:00"),
+            Err(InvalidRequest::BadTime { field: "from", value: "07/09/2020".into() })
+        );
+        // Milliseconds, exact: 30 days is allowed, one ms more is not; unset params are not checked.
+        let ms = |since: i64, until: i64| Window::new("2020-09-07", "2020-09-07").since(since).until(until).validate();
+        let month = 30 * 86_400_000;
+        assert_eq!(ms(0, month), Ok(()));
+        assert!(matches!(ms(0, month + 1), Err(InvalidRequest::Span { from: "since", to: "until", max_days: 30, .. })));
+        assert_eq!(Window::new("2020-09-07", "2020-09-07").since(5).validate(), Ok(()));
+        // The rate-limit class: the endpoint's override, else the file's.
+        assert_eq!(Window::META.rate_class, RateClass::WorkNotice);
+        assert_eq!(golden_quirks::GoldenQuirksSendRequest::META.rate_class, RateClass::Basic);
+        assert_eq!(golden_basic::GoldenBasicGetRequest::META.rate_class, RateClass::Metered);
+    }
+
+    #[test]
     fn unknown_enum_values_are_kept() {
         let w: golden_basic::Widget = serde_json::from_str(r#"{"id": "7", "color": "ultraviolet"}"#).expect("decodes");
         assert_eq!(w.color, Some(golden_basic::Color::Unknown("ultraviolet".into())));

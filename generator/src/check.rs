@@ -338,6 +338,15 @@ impl Checker {
                 }
             }
         }
+        // The area's rate-limit class; reported here once, not per endpoint.
+        let area_rate = match p.raw.rate_limit.as_deref() {
+            None => RateClass::Metered,
+            Some(v) => {
+                let loc = self.loc(p, &["rate_limit"]);
+                self.rate_class(v, loc, "`rate_limit:`")
+                    .unwrap_or(RateClass::Metered)
+            }
+        };
         let mut endpoints = Vec::new();
         let mut names: BTreeSet<String> = BTreeSet::new();
         if let Some(eps) = &p.raw.endpoints {
@@ -354,7 +363,9 @@ impl Checker {
                     );
                     continue;
                 };
-                if let Some(ep) = self.resolve_endpoint(p, name, value, &names, &mut type_names) {
+                if let Some(ep) =
+                    self.resolve_endpoint(p, name, value, &names, &mut type_names, area_rate)
+                {
                     endpoints.push(ep);
                 }
             }
@@ -957,6 +968,7 @@ impl Checker {
         value: &Value,
         siblings: &BTreeSet<String>,
         type_names: &mut Vec<String>,
+        area_rate: RateClass,
     ) -> Option<Endpoint> {
         let path = ["endpoints", name];
         let loc = self.loc(p, &path);
@@ -1112,6 +1124,18 @@ impl Checker {
                 format!("{what}: the generated type `{request_type}` clashes with a declared type; rename the type"),
             );
         }
+        let rate_class = match raw.rate_limit.as_deref() {
+            None => area_rate,
+            Some(v) => self
+                .rate_class(v, at("rate_limit"), &format!("{what}: `rate_limit:`"))
+                .unwrap_or(area_rate),
+        };
+        let constraints = self.constraints(
+            &raw.constraints.clone().unwrap_or_default(),
+            query.iter().chain(&body),
+            at("constraints"),
+            &what,
+        );
         // A bad response does not hide the problems of the example and `deprecated:`.
         let response = self.resolve_response(p, name, &raw, type_names);
         if let Some(pg) = raw.pagination.clone() {
@@ -1184,8 +1208,91 @@ impl Checker {
             idempotent: raw.idempotent.unwrap_or(method == Method::Get),
             pagination: None,
             upload: raw.upload.clone(),
+            rate_class,
+            constraints,
             loc,
         })
+    }
+
+    /// A `rate_limit:` value.
+    fn rate_class(&mut self, value: &str, loc: Loc, what: &str) -> Option<RateClass> {
+        match value {
+            "basic" => Some(RateClass::Basic),
+            "metered" => Some(RateClass::Metered),
+            "work_notice" => Some(RateClass::WorkNotice),
+            other => {
+                self.diags.error(
+                    loc,
+                    format!("{what} unknown class `{other}`; write basic, metered or work_notice"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The `constraints:` of an endpoint, each naming params of `params`.
+    fn constraints<'f>(
+        &mut self,
+        raw: &[RawConstraint],
+        params: impl Iterator<Item = &'f Field> + Clone,
+        loc: Loc,
+        what: &str,
+    ) -> Vec<Constraint> {
+        let mut out = Vec::new();
+        for c in raw {
+            let [from, to] = c.span.as_slice() else {
+                self.diags.error(
+                    loc.clone(),
+                    format!("{what}: `span:` names two params, the earlier and the later, e.g. `span: [start_time, end_time]`"),
+                );
+                continue;
+            };
+            let mut find = |name: &str| -> Option<Field> {
+                let Some(f) = params.clone().find(|f| f.wire == name) else {
+                    self.diags.error(
+                        loc.clone(),
+                        format!("{what}: `span:` names `{name}`, which is not a query or body param of this endpoint"),
+                    );
+                    return None;
+                };
+                if !matches!(f.ty, Ty::String | Ty::I64) {
+                    self.diags.error(
+                        loc.clone(),
+                        format!("{what}: `span:` param `{name}` must be a `string` (`yyyy-MM-dd HH:mm:ss`) or an `i64` (ms)"),
+                    );
+                    return None;
+                }
+                Some(f.clone())
+            };
+            let (from, to) = (find(from), find(to));
+            let (Some(from), Some(to)) = (from, to) else {
+                continue;
+            };
+            if from.ty != to.ty {
+                self.diags.error(
+                    loc.clone(),
+                    format!(
+                        "{what}: `span:` params `{}` and `{}` must have the same type",
+                        from.wire, to.wire
+                    ),
+                );
+                continue;
+            }
+            if c.max_days == 0 {
+                self.diags.error(
+                    loc.clone(),
+                    format!("{what}: `max_days:` must be at least 1"),
+                );
+                continue;
+            }
+            out.push(Constraint::Span {
+                from,
+                to,
+                max_days: c.max_days,
+                whole_days: c.whole_days,
+            });
+        }
+        out
     }
 
     fn resolve_response(

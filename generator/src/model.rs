@@ -259,6 +259,33 @@ pub enum Auth {
     SuiteSigned,
 }
 
+/// The rate limits DingTalk publishes for an endpoint (`rate_limit:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateClass {
+    /// Token, identity and contacts APIs: outside the monthly quota.
+    Basic,
+    /// Counted in the standard edition's monthly quota.
+    Metered,
+    /// Work notifications: metered, with delivery caps.
+    WorkNotice,
+}
+
+/// A rule between params of one endpoint (`constraints:`).
+#[derive(Debug, Clone)]
+pub enum Constraint {
+    /// `to` lies between `from` and `max_days` days after it.
+    Span {
+        /// The earlier param.
+        from: Field,
+        /// The later param.
+        to: Field,
+        /// The longest span, in days.
+        max_days: u32,
+        /// Only calendar days count.
+        whole_days: bool,
+    },
+}
+
 /// One endpoint.
 #[derive(Debug)]
 pub struct Endpoint {
@@ -294,6 +321,10 @@ pub struct Endpoint {
     pub pagination: Option<Pagination>,
     /// For `multipart/form-data` uploads: the name of the part that carries the file.
     pub upload: Option<String>,
+    /// The published rate-limit class.
+    pub rate_class: RateClass,
+    /// Rules between params, checked before sending.
+    pub constraints: Vec<Constraint>,
     /// Where it is declared.
     pub loc: Loc,
 }

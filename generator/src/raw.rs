@@ -12,6 +12,8 @@ pub struct RawFile {
     pub version: Option<u32>,
     pub area: Option<String>,
     pub doc: Option<String>,
+    /// The rate-limit class of the area's endpoints, unless one says otherwise.
+    pub rate_limit: Option<String>,
     #[serde(default)]
     pub types: Option<serde_yaml::Mapping>,
     #[serde(default)]
@@ -108,7 +110,21 @@ pub struct RawEndpoint {
     pub idempotent: Option<bool>,
     pub pagination: Option<RawPagination>,
     pub upload: Option<String>,
+    pub rate_limit: Option<String>,
+    pub constraints: Option<Vec<RawConstraint>>,
     pub example: Option<Value>,
+}
+
+/// One entry of `constraints:`: a rule between params.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConstraint {
+    /// `[from, to]`: two time params, `to` at most `max_days` after `from`.
+    pub span: Vec<String>,
+    pub max_days: u32,
+    /// Only the calendar days count (the endpoint ignores the time of day).
+    #[serde(default)]
+    pub whole_days: bool,
 }
 
 /// `pagination:` of a paged endpoint.

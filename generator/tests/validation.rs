@@ -1201,3 +1201,60 @@ fn pagination_with_both_next_and_step() {
         vec!["spec/x.yaml:9: endpoint `list`, pagination: give `next` (cursor style) or `step` (offset style), not both"]
     );
 }
+
+#[test]
+fn unknown_rate_limit_class() {
+    let d = only_error(&edit(
+        "    auth: access_token\n",
+        "    auth: access_token\n    rate_limit: fast\n",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:21: endpoint `get`: `rate_limit:` unknown class `fast`; write basic, metered or work_notice"
+    );
+    let d = only_error(&edit(
+        "doc: Test area.\n",
+        "doc: Test area.\nrate_limit: slow\n",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:3: `rate_limit:` unknown class `slow`; write basic, metered or work_notice"
+    );
+}
+
+/// BASE with two time params and `constraints:` (the constraint line is 21).
+fn with_span(constraint: &str, from_ty: &str) -> String {
+    edit(
+        "    body:\n      item_id: {type: i64, required: true, doc: The item., example: 7}\n",
+        &format!(
+            "    constraints:\n      - {constraint}\n    body:\n      item_id: {{type: i64, required: true, doc: The item., example: 7}}\n      start: {{type: {from_ty}, doc: Start.}}\n      end: {{type: i64, doc: End.}}\n"
+        ),
+    )
+}
+
+#[test]
+fn span_constraints_name_two_time_params_of_one_type() {
+    assert_eq!(
+        only_error(&with_span("{span: [start], max_days: 7}", "i64")).to_string(),
+        "spec/x.yaml:21: endpoint `get`: `span:` names two params, the earlier and the later, e.g. `span: [start_time, end_time]`"
+    );
+    assert_eq!(
+        only_error(&with_span("{span: [start, finish], max_days: 7}", "i64")).to_string(),
+        "spec/x.yaml:21: endpoint `get`: `span:` names `finish`, which is not a query or body param of this endpoint"
+    );
+    assert_eq!(
+        only_error(&with_span("{span: [start, end], max_days: 7}", "bool")).to_string(),
+        "spec/x.yaml:21: endpoint `get`: `span:` param `start` must be a `string` (`yyyy-MM-dd HH:mm:ss`) or an `i64` (ms)"
+    );
+    assert_eq!(
+        only_error(&with_span("{span: [start, end], max_days: 7}", "string")).to_string(),
+        "spec/x.yaml:21: endpoint `get`: `span:` params `start` and `end` must have the same type"
+    );
+    assert_eq!(
+        only_error(&with_span("{span: [start, end], max_days: 0}", "i64")).to_string(),
+        "spec/x.yaml:21: endpoint `get`: `max_days:` must be at least 1"
+    );
+    // And a correct one passes.
+    let ok = with_span("{span: [start, end], max_days: 7}", "i64");
+    assert!(check(&[src("x", &ok)]).is_ok());
+}

@@ -149,3 +149,67 @@ async fn debug_output_hides_secrets() {
     let req = dingtalk::api::auth::AuthGetTokenRequest::new("dingkey", SECRET);
     assert_no_secret(&format!("{req:?}"));
 }
+
+#[tokio::test]
+async fn spans_between_params_are_checked_before_sending() {
+    let (standin, client) = setup().await;
+    let users = vec!["manager4220".to_string()];
+    // Eight calendar days: refused before anything is sent.
+    let err = client
+        .attendance()
+        .list(
+            "2020-09-07 00:00:00",
+            "2020-09-15 00:00:00",
+            users.clone(),
+            0,
+            50,
+        )
+        .await
+        .expect_err("an 8-day span");
+    match &err {
+        dingtalk::Error::Invalid { endpoint, source } => {
+            assert_eq!(endpoint, "attendance.list");
+            assert_eq!(
+                source,
+                &dingtalk::InvalidRequest::Span {
+                    from: "workDateFrom",
+                    to: "workDateTo",
+                    max_days: 7,
+                    days: 8.0
+                }
+            );
+        }
+        other => panic!("expected an invalid-request error, got {other:?}"),
+    }
+    assert_eq!(standin.business_requests(), 0);
+    // Seven days is the limit, and the time of day does not count on this endpoint.
+    client
+        .attendance()
+        .list("2020-09-07 18:00:00", "2020-09-14 09:00:00", users, 0, 50)
+        .await
+        .expect("7 days is allowed");
+    // Milliseconds: 180 days for leave status.
+    let day = 86_400_000;
+    let leave = |days: i64| {
+        client.attendance().get_leave_status(
+            vec!["user123".to_string()],
+            1_599_321_600_000,
+            1_599_321_600_000 + days * day,
+            0,
+            20,
+        )
+    };
+    leave(180).await.expect("180 days is allowed");
+    let err = leave(181).await.expect_err("181 days");
+    assert!(
+        matches!(
+            &err,
+            dingtalk::Error::Invalid {
+                source: dingtalk::InvalidRequest::Span { max_days: 180, .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(standin.business_requests(), 2);
+}

@@ -41,11 +41,14 @@ impl<'c> AttendanceApi<'c> {
     ///
     /// One result per scheduled punch, also when nobody punched. Page with `offset` (previous
     /// `offset` + `limit`) while `hasMore` is true. Only the day part of the dates counts. The span
-    /// from `workDateFrom` to `workDateTo` is at most 7 days inclusive (41041 otherwise) and data
-    /// older than about 6 months is not served; both are not checked by the client. D marks the
+    /// from `workDateFrom` to `workDateTo` is at most 7 days inclusive (41041 otherwise; checked
+    /// before sending) and data older than about 6 months is not served (not checked: it depends on
+    /// the day of the call). D marks the
     /// first five params required, J checks none; they are required here (safer).
     ///
-    /// `POST /attendance/list` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /attendance/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Checked before sending: `workDateTo` lies between `workDateFrom` and 7 days after it (calendar days).
     pub fn list(
         &self,
         work_date_from: impl Into<String>,
@@ -69,10 +72,12 @@ impl<'c> AttendanceApi<'c> {
     ///
     /// Every punch in the range, invalid ones included (filter on `isLegal`, `invalidRecordType`);
     /// no paging. The time part of the dates counts. The span from `checkDateFrom` to
-    /// `checkDateTo` is at most 7 days (41041 otherwise) and nothing older than 180 days is served;
-    /// both are not checked by the client.
+    /// `checkDateTo` is at most 7 days (41041 otherwise; checked before sending) and nothing older
+    /// than 180 days is served (not checked: it depends on the day of the call).
     ///
-    /// `POST /attendance/listRecord` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /attendance/listRecord` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Checked before sending: `checkDateTo` lies between `checkDateFrom` and 7 days after it.
     pub fn list_record(
         &self,
         user_ids: Vec<String>,
@@ -89,7 +94,7 @@ impl<'c> AttendanceApi<'c> {
     /// `offset` only applies together with `size`; the next `offset` is the previous `offset` +
     /// `size`.
     ///
-    /// `POST /topapi/attendance/getsimplegroups` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/attendance/getsimplegroups` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn get_simple_groups(
         &self,
     ) -> crate::Call<'c, AttendanceGetSimpleGroupsRequest> {
@@ -99,7 +104,7 @@ impl<'c> AttendanceApi<'c> {
     ///
     /// A user belongs to one attendance group.
     ///
-    /// `POST /topapi/attendance/getusergroup` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/attendance/getusergroup` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn get_user_group(
         &self,
         userid: impl Into<String>,
@@ -112,7 +117,7 @@ impl<'c> AttendanceApi<'c> {
     /// `offset` only applies together with `size`. P's older TOP-gateway call named the date
     /// `work_date`.
     ///
-    /// `POST /topapi/attendance/listschedule` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/attendance/listschedule` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn list_schedule(
         &self,
         work_date: impl Into<String>,
@@ -121,7 +126,7 @@ impl<'c> AttendanceApi<'c> {
     }
     /// Compute a user's leave duration by the schedule (计算请假时长).
     ///
-    /// `POST /topapi/attendance/getleaveapproveduration` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/attendance/getleaveapproveduration` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn get_leave_approve_duration(
         &self,
         userid: impl Into<String>,
@@ -136,10 +141,12 @@ impl<'c> AttendanceApi<'c> {
     /// List users' leave status per day (查询请假状态).
     ///
     /// `offset` only applies together with `size`. The span from `start_time` to `end_time` is at
-    /// most 180 days; not checked by the client. `size` is at most 20 per D and 100 per J; 20 is
+    /// most 180 days (checked before sending). `size` is at most 20 per D and 100 per J; 20 is
     /// used (safer).
     ///
-    /// `POST /topapi/attendance/getleavestatus` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/attendance/getleavestatus` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Checked before sending: `end_time` lies between `start_time` and 180 days after it.
     pub fn get_leave_status(
         &self,
         userid_list: Vec<String>,
@@ -163,7 +170,7 @@ impl<'c> AttendanceApi<'c> {
     ///
     /// Internal apps only. Punch results, punch records, approval forms and rest periods of the day.
     ///
-    /// `POST /topapi/attendance/getupdatedata` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/attendance/getupdatedata` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn get_update_data(
         &self,
         userid: impl Into<String>,
@@ -176,17 +183,19 @@ impl<'c> AttendanceApi<'c> {
     }
     /// List the columns of the attendance report (获取考勤报表列定义).
     ///
-    /// `POST /topapi/attendance/getattcolumns` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/attendance/getattcolumns` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn get_att_columns(&self) -> crate::Call<'c, AttendanceGetAttColumnsRequest> {
         crate::Call::new(self.client, AttendanceGetAttColumnsRequest::new())
     }
     /// Get a user's values of report columns (获取考勤报表列值).
     ///
     /// Not for users who have left. "Days due" (应出勤天数) is only filled within the last 15 days.
-    /// The span from `from_date` to `to_date` is at most 31 days; not checked by the client. D marks
+    /// The span from `from_date` to `to_date` is at most 31 days (checked before sending). D marks
     /// every param required, J checks only the list size; they are required here (safer).
     ///
-    /// `POST /topapi/attendance/getcolumnval` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/attendance/getcolumnval` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Checked before sending: `to_date` lies between `from_date` and 31 days after it.
     pub fn get_column_val(
         &self,
         userid: impl Into<String>,
@@ -206,11 +215,14 @@ impl<'c> AttendanceApi<'c> {
     }
     /// Get a user's leave columns of the report by leave name (获取报表假期数据).
     ///
-    /// The span from `from_date` to `to_date` is at most 31 days and `from_date` may not be more
-    /// than 225 days ago; both are not checked by the client. D marks every param required, J
-    /// checks only the list size; they are required here (safer).
+    /// The span from `from_date` to `to_date` is at most 31 days (checked before sending) and
+    /// `from_date` may not be more than 225 days ago (not checked: it depends on the day of the
+    /// call). D marks every param required, J checks only the list size; they are required here
+    /// (safer).
     ///
-    /// `POST /topapi/attendance/getleavetimebynames` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/attendance/getleavetimebynames` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Checked before sending: `to_date` lies between `from_date` and 31 days after it.
     pub fn get_leave_time_by_names(
         &self,
         userid: impl Into<String>,
@@ -233,11 +245,14 @@ impl<'c> AttendanceApi<'c> {
 ///
 /// One result per scheduled punch, also when nobody punched. Page with `offset` (previous
 /// `offset` + `limit`) while `hasMore` is true. Only the day part of the dates counts. The span
-/// from `workDateFrom` to `workDateTo` is at most 7 days inclusive (41041 otherwise) and data
-/// older than about 6 months is not served; both are not checked by the client. D marks the
+/// from `workDateFrom` to `workDateTo` is at most 7 days inclusive (41041 otherwise; checked
+/// before sending) and data older than about 6 months is not served (not checked: it depends on
+/// the day of the call). D marks the
 /// first five params required, J checks none; they are required here (safer).
 ///
-/// `POST /attendance/list` · the app's access token · idempotent (retried after a lost response)
+/// `POST /attendance/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Checked before sending: `workDateTo` lies between `workDateFrom` and 7 days after it (calendar days).
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -315,6 +330,7 @@ impl rt::Endpoint for AttendanceListRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -326,6 +342,15 @@ impl rt::Endpoint for AttendanceListRequest {
         }
         rt::check_range("offset", self.offset as f64, Some(0f64), None)?;
         rt::check_range("limit", self.limit as f64, Some(1f64), Some(50f64))?;
+        {
+            let (a, b) = (&self.work_date_from, &self.work_date_to);
+            rt::check_span(
+                ("workDateFrom", rt::Moment::Text(a)),
+                ("workDateTo", rt::Moment::Text(b)),
+                7u32,
+                true,
+            )?;
+        }
         Ok(())
     }
 }
@@ -379,10 +404,12 @@ impl<'c> crate::Call<'c, AttendanceListRequest> {
 ///
 /// Every punch in the range, invalid ones included (filter on `isLegal`, `invalidRecordType`);
 /// no paging. The time part of the dates counts. The span from `checkDateFrom` to
-/// `checkDateTo` is at most 7 days (41041 otherwise) and nothing older than 180 days is served;
-/// both are not checked by the client.
+/// `checkDateTo` is at most 7 days (41041 otherwise; checked before sending) and nothing older
+/// than 180 days is served (not checked: it depends on the day of the call).
 ///
-/// `POST /attendance/listRecord` · the app's access token · idempotent (retried after a lost response)
+/// `POST /attendance/listRecord` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Checked before sending: `checkDateTo` lies between `checkDateFrom` and 7 days after it.
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -446,6 +473,7 @@ impl rt::Endpoint for AttendanceListRecordRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -454,6 +482,15 @@ impl rt::Endpoint for AttendanceListRecordRequest {
         {
             let v = &self.user_ids;
             rt::check_max_len("userIds", v.len(), 50u64)?;
+        }
+        {
+            let (a, b) = (&self.check_date_from, &self.check_date_to);
+            rt::check_span(
+                ("checkDateFrom", rt::Moment::Text(a)),
+                ("checkDateTo", rt::Moment::Text(b)),
+                7u32,
+                false,
+            )?;
         }
         Ok(())
     }
@@ -469,7 +506,7 @@ impl<'c> crate::Call<'c, AttendanceListRecordRequest> {
 /// `offset` only applies together with `size`; the next `offset` is the previous `offset` +
 /// `size`.
 ///
-/// `POST /topapi/attendance/getsimplegroups` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/attendance/getsimplegroups` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -524,6 +561,7 @@ impl rt::Endpoint for AttendanceGetSimpleGroupsRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -592,7 +630,7 @@ impl<'c> crate::Call<'c, AttendanceGetSimpleGroupsRequest> {
 ///
 /// A user belongs to one attendance group.
 ///
-/// `POST /topapi/attendance/getusergroup` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/attendance/getusergroup` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -622,6 +660,7 @@ impl rt::Endpoint for AttendanceGetUserGroupRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -634,7 +673,7 @@ impl<'c> crate::Call<'c, AttendanceGetUserGroupRequest> {}
 /// `offset` only applies together with `size`. P's older TOP-gateway call named the date
 /// `work_date`.
 ///
-/// `POST /topapi/attendance/listschedule` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/attendance/listschedule` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -698,6 +737,7 @@ impl rt::Endpoint for AttendanceListScheduleRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -764,7 +804,7 @@ impl<'c> crate::Call<'c, AttendanceListScheduleRequest> {
 }
 /// Request of [`AttendanceApi::get_leave_approve_duration`]: Compute a user's leave duration by the schedule (计算请假时长).
 ///
-/// `POST /topapi/attendance/getleaveapproveduration` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/attendance/getleaveapproveduration` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -812,6 +852,7 @@ impl rt::Endpoint for AttendanceGetLeaveApproveDurationRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -821,10 +862,12 @@ impl<'c> crate::Call<'c, AttendanceGetLeaveApproveDurationRequest> {}
 /// Request of [`AttendanceApi::get_leave_status`]: List users' leave status per day (查询请假状态).
 ///
 /// `offset` only applies together with `size`. The span from `start_time` to `end_time` is at
-/// most 180 days; not checked by the client. `size` is at most 20 per D and 100 per J; 20 is
+/// most 180 days (checked before sending). `size` is at most 20 per D and 100 per J; 20 is
 /// used (safer).
 ///
-/// `POST /topapi/attendance/getleavestatus` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/attendance/getleavestatus` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Checked before sending: `end_time` lies between `start_time` and 180 days after it.
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -890,6 +933,7 @@ impl rt::Endpoint for AttendanceGetLeaveStatusRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -901,6 +945,15 @@ impl rt::Endpoint for AttendanceGetLeaveStatusRequest {
         }
         rt::check_range("offset", self.offset as f64, Some(0f64), None)?;
         rt::check_range("size", self.size as f64, Some(1f64), Some(20f64))?;
+        {
+            let (a, b) = (&self.start_time, &self.end_time);
+            rt::check_span(
+                ("start_time", rt::Moment::Millis(*a)),
+                ("end_time", rt::Moment::Millis(*b)),
+                180u32,
+                false,
+            )?;
+        }
         Ok(())
     }
 }
@@ -952,7 +1005,7 @@ impl<'c> crate::Call<'c, AttendanceGetLeaveStatusRequest> {
 ///
 /// Internal apps only. Punch results, punch records, approval forms and rest periods of the day.
 ///
-/// `POST /topapi/attendance/getupdatedata` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/attendance/getupdatedata` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -990,6 +1043,7 @@ impl rt::Endpoint for AttendanceGetUpdateDataRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -998,7 +1052,7 @@ impl rt::Endpoint for AttendanceGetUpdateDataRequest {
 impl<'c> crate::Call<'c, AttendanceGetUpdateDataRequest> {}
 /// Request of [`AttendanceApi::get_att_columns`]: List the columns of the attendance report (获取考勤报表列定义).
 ///
-/// `POST /topapi/attendance/getattcolumns` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/attendance/getattcolumns` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1022,6 +1076,7 @@ impl rt::Endpoint for AttendanceGetAttColumnsRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1031,10 +1086,12 @@ impl<'c> crate::Call<'c, AttendanceGetAttColumnsRequest> {}
 /// Request of [`AttendanceApi::get_column_val`]: Get a user's values of report columns (获取考勤报表列值).
 ///
 /// Not for users who have left. "Days due" (应出勤天数) is only filled within the last 15 days.
-/// The span from `from_date` to `to_date` is at most 31 days; not checked by the client. D marks
+/// The span from `from_date` to `to_date` is at most 31 days (checked before sending). D marks
 /// every param required, J checks only the list size; they are required here (safer).
 ///
-/// `POST /topapi/attendance/getcolumnval` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/attendance/getcolumnval` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Checked before sending: `to_date` lies between `from_date` and 31 days after it.
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1093,6 +1150,7 @@ impl rt::Endpoint for AttendanceGetColumnValRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1102,17 +1160,29 @@ impl rt::Endpoint for AttendanceGetColumnValRequest {
             let v = &self.column_id_list;
             rt::check_max_len("column_id_list", v.len(), 20u64)?;
         }
+        {
+            let (a, b) = (&self.from_date, &self.to_date);
+            rt::check_span(
+                ("from_date", rt::Moment::Text(a)),
+                ("to_date", rt::Moment::Text(b)),
+                31u32,
+                false,
+            )?;
+        }
         Ok(())
     }
 }
 impl<'c> crate::Call<'c, AttendanceGetColumnValRequest> {}
 /// Request of [`AttendanceApi::get_leave_time_by_names`]: Get a user's leave columns of the report by leave name (获取报表假期数据).
 ///
-/// The span from `from_date` to `to_date` is at most 31 days and `from_date` may not be more
-/// than 225 days ago; both are not checked by the client. D marks every param required, J
-/// checks only the list size; they are required here (safer).
+/// The span from `from_date` to `to_date` is at most 31 days (checked before sending) and
+/// `from_date` may not be more than 225 days ago (not checked: it depends on the day of the
+/// call). D marks every param required, J checks only the list size; they are required here
+/// (safer).
 ///
-/// `POST /topapi/attendance/getleavetimebynames` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/attendance/getleavetimebynames` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Checked before sending: `to_date` lies between `from_date` and 31 days after it.
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1171,6 +1241,7 @@ impl rt::Endpoint for AttendanceGetLeaveTimeByNamesRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1179,6 +1250,15 @@ impl rt::Endpoint for AttendanceGetLeaveTimeByNamesRequest {
         {
             let v = &self.leave_names;
             rt::check_max_len("leave_names", v.len(), 20u64)?;
+        }
+        {
+            let (a, b) = (&self.from_date, &self.to_date);
+            rt::check_span(
+                ("from_date", rt::Moment::Text(a)),
+                ("to_date", rt::Moment::Text(b)),
+                31u32,
+                false,
+            )?;
         }
         Ok(())
     }

@@ -32,7 +32,7 @@ impl<'c> AuthApi<'c> {
     /// Re-requesting within validity returns the same token and extends it. Superseded by
     /// `POST https://api.dingtalk.com/v1.0/oauth2/accessToken`.
     ///
-    /// `GET /gettoken` · no token · idempotent (retried after a lost response)
+    /// `GET /gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_token(
         &self,
         appkey: impl Into<String>,
@@ -44,7 +44,7 @@ impl<'c> AuthApi<'c> {
     ///
     /// The old CorpSecret credential style of `/gettoken`. Error 40089: bad corpid or corpsecret.
     ///
-    /// `GET /gettoken` · no token · idempotent (retried after a lost response)
+    /// `GET /gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_token_by_corp_secret(
         &self,
         corpid: impl Into<String>,
@@ -59,7 +59,7 @@ impl<'c> AuthApi<'c> {
     ///
     /// The token is only valid for `get_sso_user_info`. The response carries no `expires_in`.
     ///
-    /// `GET /sso/gettoken` · no token · idempotent (retried after a lost response)
+    /// `GET /sso/gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_sso_token(
         &self,
         corpid: impl Into<String>,
@@ -72,7 +72,7 @@ impl<'c> AuthApi<'c> {
     /// DingTalk appends `?code=CODE` to the app's admin (backend) URL; call with the SSO token from
     /// `get_sso_token`.
     ///
-    /// `GET /sso/getuserinfo` · the SSO token · idempotent (retried after a lost response)
+    /// `GET /sso/getuserinfo` · the SSO token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_sso_user_info(
         &self,
         code: impl Into<String>,
@@ -84,7 +84,7 @@ impl<'c> AuthApi<'c> {
     /// Re-requesting before expiry returns the same ticket with 2 h more validity; a ticket lives at
     /// most 24 h in total.
     ///
-    /// `GET /get_jsapi_ticket` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /get_jsapi_ticket` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_jsapi_ticket(&self) -> crate::Call<'c, AuthGetJsapiTicketRequest> {
         crate::Call::new(self.client, AuthGetJsapiTicketRequest::new())
     }
@@ -95,7 +95,7 @@ impl<'c> AuthApi<'c> {
     /// `activate_suite` and the old form of `get_corp_token`. A client configured with
     /// `ClientBuilder::suite` fetches and caches it by itself.
     ///
-    /// `POST /service/get_suite_token` · no token · idempotent (retried after a lost response)
+    /// `POST /service/get_suite_token` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_suite_token(
         &self,
         suite_key: impl Into<String>,
@@ -115,7 +115,7 @@ impl<'c> AuthApi<'c> {
     /// `ClientBuilder::suite` fetches and caches this token for each organisation by itself
     /// (`client.corp(corpid)`).
     ///
-    /// `POST /service/get_corp_token` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response)
+    /// `POST /service/get_corp_token` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_corp_token(
         &self,
         auth_corpid: impl Into<String>,
@@ -127,7 +127,7 @@ impl<'c> AuthApi<'c> {
     /// The old form of `get_corp_token`: the suite's token plus the organisation's permanent code
     /// from `get_permanent_code`. `client.corp_with_permanent_code(corpid, code)` uses it.
     ///
-    /// `POST /service/get_corp_token` · the ISV suite's access token · idempotent (retried after a lost response)
+    /// `POST /service/get_corp_token` · the ISV suite's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_corp_token_by_permanent_code(
         &self,
         auth_corpid: impl Into<String>,
@@ -143,7 +143,7 @@ impl<'c> AuthApi<'c> {
     /// The old ISV flow: when an organisation authorises the suite, DingTalk pushes a single-use
     /// `tmp_auth_code`; trade it here, keep the permanent code, then call `activate_suite`.
     ///
-    /// `POST /service/get_permanent_code` · the ISV suite's access token · not idempotent (never retried once sent)
+    /// `POST /service/get_permanent_code` · the ISV suite's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_permanent_code(
         &self,
         tmp_auth_code: impl Into<crate::SecretString>,
@@ -155,7 +155,7 @@ impl<'c> AuthApi<'c> {
     /// The last step of the old ISV authorisation flow, after `get_permanent_code`. Activating an
     /// already active suite is harmless.
     ///
-    /// `POST /service/activate_suite` · the ISV suite's access token · idempotent (retried after a lost response)
+    /// `POST /service/activate_suite` · the ISV suite's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn activate_suite(
         &self,
         suite_key: impl Into<String>,
@@ -173,7 +173,7 @@ impl<'c> AuthApi<'c> {
 /// Re-requesting within validity returns the same token and extends it. Superseded by
 /// `POST https://api.dingtalk.com/v1.0/oauth2/accessToken`.
 ///
-/// `GET /gettoken` · no token · idempotent (retried after a lost response)
+/// `GET /gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -214,6 +214,7 @@ impl rt::Endpoint for AuthGetTokenRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("appkey", &self.appkey);
@@ -226,7 +227,7 @@ impl<'c> crate::Call<'c, AuthGetTokenRequest> {}
 ///
 /// The old CorpSecret credential style of `/gettoken`. Error 40089: bad corpid or corpsecret.
 ///
-/// `GET /gettoken` · no token · idempotent (retried after a lost response)
+/// `GET /gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -267,6 +268,7 @@ impl rt::Endpoint for AuthGetTokenByCorpSecretRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("corpid", &self.corpid);
@@ -279,7 +281,7 @@ impl<'c> crate::Call<'c, AuthGetTokenByCorpSecretRequest> {}
 ///
 /// The token is only valid for `get_sso_user_info`. The response carries no `expires_in`.
 ///
-/// `GET /sso/gettoken` · no token · idempotent (retried after a lost response)
+/// `GET /sso/gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -320,6 +322,7 @@ impl rt::Endpoint for AuthGetSsoTokenRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("corpid", &self.corpid);
@@ -333,7 +336,7 @@ impl<'c> crate::Call<'c, AuthGetSsoTokenRequest> {}
 /// DingTalk appends `?code=CODE` to the app's admin (backend) URL; call with the SSO token from
 /// `get_sso_token`.
 ///
-/// `GET /sso/getuserinfo` · the SSO token · idempotent (retried after a lost response)
+/// `GET /sso/getuserinfo` · the SSO token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -363,6 +366,7 @@ impl rt::Endpoint for AuthGetSsoUserInfoRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("code", &self.code);
@@ -375,7 +379,7 @@ impl<'c> crate::Call<'c, AuthGetSsoUserInfoRequest> {}
 /// Re-requesting before expiry returns the same ticket with 2 h more validity; a ticket lives at
 /// most 24 h in total.
 ///
-/// `GET /get_jsapi_ticket` · the app's access token · idempotent (retried after a lost response)
+/// `GET /get_jsapi_ticket` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -410,6 +414,7 @@ impl rt::Endpoint for AuthGetJsapiTicketRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.r#type {
@@ -431,7 +436,7 @@ impl<'c> crate::Call<'c, AuthGetJsapiTicketRequest> {
 /// `activate_suite` and the old form of `get_corp_token`. A client configured with
 /// `ClientBuilder::suite` fetches and caches it by itself.
 ///
-/// `POST /service/get_suite_token` · no token · idempotent (retried after a lost response)
+/// `POST /service/get_suite_token` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -479,6 +484,7 @@ impl rt::Endpoint for AuthGetSuiteTokenRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -493,7 +499,7 @@ impl<'c> crate::Call<'c, AuthGetSuiteTokenRequest> {}
 /// `ClientBuilder::suite` fetches and caches this token for each organisation by itself
 /// (`client.corp(corpid)`).
 ///
-/// `POST /service/get_corp_token` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response)
+/// `POST /service/get_corp_token` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -525,6 +531,7 @@ impl rt::Endpoint for AuthGetCorpTokenRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -536,7 +543,7 @@ impl<'c> crate::Call<'c, AuthGetCorpTokenRequest> {}
 /// The old form of `get_corp_token`: the suite's token plus the organisation's permanent code
 /// from `get_permanent_code`. `client.corp_with_permanent_code(corpid, code)` uses it.
 ///
-/// `POST /service/get_corp_token` · the ISV suite's access token · idempotent (retried after a lost response)
+/// `POST /service/get_corp_token` · the ISV suite's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -577,6 +584,7 @@ impl rt::Endpoint for AuthGetCorpTokenByPermanentCodeRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -588,7 +596,7 @@ impl<'c> crate::Call<'c, AuthGetCorpTokenByPermanentCodeRequest> {}
 /// The old ISV flow: when an organisation authorises the suite, DingTalk pushes a single-use
 /// `tmp_auth_code`; trade it here, keep the permanent code, then call `activate_suite`.
 ///
-/// `POST /service/get_permanent_code` · the ISV suite's access token · not idempotent (never retried once sent)
+/// `POST /service/get_permanent_code` · the ISV suite's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -620,6 +628,7 @@ impl rt::Endpoint for AuthGetPermanentCodeRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -631,7 +640,7 @@ impl<'c> crate::Call<'c, AuthGetPermanentCodeRequest> {}
 /// The last step of the old ISV authorisation flow, after `get_permanent_code`. Activating an
 /// already active suite is harmless.
 ///
-/// `POST /service/activate_suite` · the ISV suite's access token · idempotent (retried after a lost response)
+/// `POST /service/activate_suite` · the ISV suite's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -679,6 +688,7 @@ impl rt::Endpoint for AuthActivateSuiteRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

@@ -38,7 +38,7 @@ impl<'c> CallbackApi<'c> {
     /// console form and current D letters and digits, 3-32; the 64 limit is enforced, so a value
     /// of 6-32 letters and digits satisfies both.
     ///
-    /// `POST /call_back/register_call_back` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /call_back/register_call_back` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn register(
         &self,
         call_back_tag: Vec<CallbackTag>,
@@ -53,7 +53,7 @@ impl<'c> CallbackApi<'c> {
     }
     /// Get the registered callback (查询订阅事件).
     ///
-    /// `GET /call_back/get_call_back` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /call_back/get_call_back` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn get(&self) -> crate::Call<'c, CallbackGetRequest> {
         crate::Call::new(self.client, CallbackGetRequest::new())
     }
@@ -62,7 +62,7 @@ impl<'c> CallbackApi<'c> {
     /// Replaces the tags, token, key and URL; the new URL gets a `check_url` event as on `register`.
     /// Errors as on `register`, plus 71007 URL not registered. The same `token` limits apply.
     ///
-    /// `POST /call_back/update_call_back` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /call_back/update_call_back` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn update(
         &self,
         call_back_tag: Vec<CallbackTag>,
@@ -77,7 +77,7 @@ impl<'c> CallbackApi<'c> {
     }
     /// Delete the registered callback (删除事件回调).
     ///
-    /// `GET /call_back/delete_call_back` · the app's access token · not idempotent (never retried once sent)
+    /// `GET /call_back/delete_call_back` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn delete(&self) -> crate::Call<'c, CallbackDeleteRequest> {
         crate::Call::new(self.client, CallbackDeleteRequest::new())
     }
@@ -86,7 +86,7 @@ impl<'c> CallbackApi<'c> {
     /// At most 200 events per call; call again while `has_more` is true. Each call hands out the
     /// next events, so it is not retried automatically.
     ///
-    /// `GET /call_back/get_call_back_failed_result` · the app's access token · not idempotent (never retried once sent)
+    /// `GET /call_back/get_call_back_failed_result` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn get_failed_result(&self) -> crate::Call<'c, CallbackGetFailedResultRequest> {
         crate::Call::new(self.client, CallbackGetFailedResultRequest::new())
     }
@@ -99,7 +99,7 @@ impl<'c> CallbackApi<'c> {
 /// console form and current D letters and digits, 3-32; the 64 limit is enforced, so a value
 /// of 6-32 letters and digits satisfies both.
 ///
-/// `POST /call_back/register_call_back` · the app's access token · not idempotent (never retried once sent)
+/// `POST /call_back/register_call_back` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -154,6 +154,7 @@ impl rt::Endpoint for CallbackRegisterRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -174,7 +175,7 @@ impl rt::Endpoint for CallbackRegisterRequest {
 impl<'c> crate::Call<'c, CallbackRegisterRequest> {}
 /// Request of [`CallbackApi::get`]: Get the registered callback (查询订阅事件).
 ///
-/// `GET /call_back/get_call_back` · the app's access token · idempotent (retried after a lost response)
+/// `GET /call_back/get_call_back` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -198,6 +199,7 @@ impl rt::Endpoint for CallbackGetRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -209,7 +211,7 @@ impl<'c> crate::Call<'c, CallbackGetRequest> {}
 /// Replaces the tags, token, key and URL; the new URL gets a `check_url` event as on `register`.
 /// Errors as on `register`, plus 71007 URL not registered. The same `token` limits apply.
 ///
-/// `POST /call_back/update_call_back` · the app's access token · idempotent (retried after a lost response)
+/// `POST /call_back/update_call_back` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -264,6 +266,7 @@ impl rt::Endpoint for CallbackUpdateRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -284,7 +287,7 @@ impl rt::Endpoint for CallbackUpdateRequest {
 impl<'c> crate::Call<'c, CallbackUpdateRequest> {}
 /// Request of [`CallbackApi::delete`]: Delete the registered callback (删除事件回调).
 ///
-/// `GET /call_back/delete_call_back` · the app's access token · not idempotent (never retried once sent)
+/// `GET /call_back/delete_call_back` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -308,6 +311,7 @@ impl rt::Endpoint for CallbackDeleteRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -319,7 +323,7 @@ impl<'c> crate::Call<'c, CallbackDeleteRequest> {}
 /// At most 200 events per call; call again while `has_more` is true. Each call hands out the
 /// next events, so it is not retried automatically.
 ///
-/// `GET /call_back/get_call_back_failed_result` · the app's access token · not idempotent (never retried once sent)
+/// `GET /call_back/get_call_back_failed_result` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -343,6 +347,7 @@ impl rt::Endpoint for CallbackGetFailedResultRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

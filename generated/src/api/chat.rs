@@ -35,7 +35,7 @@ impl<'c> ChatApi<'c> {
     /// Errors: 43007, 43009 (body not JSON), 40031, 40035 (empty name), 400002 (too long), 49013
     /// (no owner), 49010 (no members), 49011 (too many members), 1002 (org group quota exceeded), -1.
     ///
-    /// `POST /chat/create` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /chat/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn create(
         &self,
         name: impl Into<String>,
@@ -51,7 +51,7 @@ impl<'c> ChatApi<'c> {
     /// 40016 (bad chatid), 49015 (bad name), 49011, 49009 (external contacts not allowed in an
     /// enterprise group), 49004 / 49023, 71010 (JSON parse), -1.
     ///
-    /// `POST /chat/update` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /chat/update` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn update(
         &self,
         chatid: impl Into<String>,
@@ -62,7 +62,7 @@ impl<'c> ChatApi<'c> {
     ///
     /// Permission `qyapi_chat_read`. Errors: 43007, 49000, 40001, 70001 (org missing), 40016, -1.
     ///
-    /// `GET /chat/get` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /chat/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn get(&self, chatid: impl Into<String>) -> crate::Call<'c, ChatGetRequest> {
         crate::Call::new(self.client, ChatGetRequest::new(chatid))
     }
@@ -77,7 +77,7 @@ impl<'c> ChatApi<'c> {
     /// 34016 (content too long), 40048 (unsafe URL), 40056, 400001, -1. Not idempotent: a retry
     /// sends again.
     ///
-    /// `POST /chat/send` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /chat/send` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn send(
         &self,
         chatid: impl Into<String>,
@@ -90,7 +90,7 @@ impl<'c> ChatApi<'c> {
     /// Pages with `cursor`: start at 0, then pass `next_cursor` until it is absent. Errors: 40035,
     /// 40068, 40069, -1.
     ///
-    /// `GET /chat/getReadList` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /chat/getReadList` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn get_read_list(
         &self,
         message_id: impl Into<String>,
@@ -108,7 +108,7 @@ impl<'c> ChatApi<'c> {
 /// Errors: 43007, 43009 (body not JSON), 40031, 40035 (empty name), 400002 (too long), 49013
 /// (no owner), 49010 (no members), 49011 (too many members), 1002 (org group quota exceeded), -1.
 ///
-/// `POST /chat/create` · the app's access token · not idempotent (never retried once sent)
+/// `POST /chat/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -316,6 +316,7 @@ impl rt::Endpoint for ChatCreateRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -382,7 +383,7 @@ impl<'c> crate::Call<'c, ChatCreateRequest> {
 /// 40016 (bad chatid), 49015 (bad name), 49011, 49009 (external contacts not allowed in an
 /// enterprise group), 49004 / 49023, 71010 (JSON parse), -1.
 ///
-/// `POST /chat/update` · the app's access token · not idempotent (never retried once sent)
+/// `POST /chat/update` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -654,6 +655,7 @@ impl rt::Endpoint for ChatUpdateRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -736,7 +738,7 @@ impl<'c> crate::Call<'c, ChatUpdateRequest> {
 ///
 /// Permission `qyapi_chat_read`. Errors: 43007, 49000, 40001, 70001 (org missing), 40016, -1.
 ///
-/// `GET /chat/get` · the app's access token · idempotent (retried after a lost response)
+/// `GET /chat/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -766,6 +768,7 @@ impl rt::Endpoint for ChatGetRequest {
         payload_at: Some("chat_info"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("chatid", &self.chatid);
@@ -784,7 +787,7 @@ impl<'c> crate::Call<'c, ChatGetRequest> {}
 /// 34016 (content too long), 40048 (unsafe URL), 40056, 400001, -1. Not idempotent: a retry
 /// sends again.
 ///
-/// `POST /chat/send` · the app's access token · not idempotent (never retried once sent)
+/// `POST /chat/send` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -820,6 +823,7 @@ impl rt::Endpoint for ChatSendRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -835,7 +839,7 @@ impl<'c> crate::Call<'c, ChatSendRequest> {}
 /// Pages with `cursor`: start at 0, then pass `next_cursor` until it is absent. Errors: 40035,
 /// 40068, 40069, -1.
 ///
-/// `GET /chat/getReadList` · the app's access token · idempotent (retried after a lost response)
+/// `GET /chat/getReadList` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -879,6 +883,7 @@ impl rt::Endpoint for ChatGetReadListRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("messageId", &self.message_id);

@@ -61,7 +61,7 @@ impl<'c> CspaceApi<'c> {
     /// them in the URL too, so they are sent in the query here, with no body. Not idempotent: a
     /// retry sends the file again.
     ///
-    /// `POST /cspace/add_to_single_chat` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /cspace/add_to_single_chat` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn add_to_single_chat(
         &self,
         agent_id: i64,
@@ -80,7 +80,7 @@ impl<'c> CspaceApi<'c> {
     /// `grant_custom_space` with `type=add`. Not idempotent: the login-free `code` is single use,
     /// and without `overwrite` a repeat saves a renamed copy. Errors: 72003 (adding failed).
     ///
-    /// `GET /cspace/add` · the app's access token · not idempotent (never retried once sent)
+    /// `GET /cspace/add` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn add(
         &self,
         code: impl Into<String>,
@@ -99,7 +99,7 @@ impl<'c> CspaceApi<'c> {
     /// internal app and `agent_id` for an ISV app; D marks `domain` required for all, which would
     /// stop ISV apps, so both are optional here. Errors: 72001 (check `domain`, `agent_id`, token).
     ///
-    /// `GET /cspace/get_custom_space` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /cspace/get_custom_space` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn get_custom_space(&self) -> crate::Call<'c, CspaceGetCustomSpaceRequest> {
         crate::Call::new(self.client, CspaceGetCustomSpaceRequest::new())
     }
@@ -110,7 +110,7 @@ impl<'c> CspaceApi<'c> {
     /// although the server defaults it to 30 s; it is required here, the safer choice. Not
     /// idempotent (each call issues a new grant). Errors: 72002 (grant failed).
     ///
-    /// `GET /cspace/grant_custom_space` · the app's access token · not idempotent (never retried once sent)
+    /// `GET /cspace/grant_custom_space` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn grant_custom_space(
         &self,
         r#type: CspaceGrantType,
@@ -127,7 +127,7 @@ impl<'c> CspaceApi<'c> {
     /// Single source (D), which marks `domain` required although it is meant for internal apps;
     /// it is optional here, as in `get_custom_space`.
     ///
-    /// `GET /cspace/used_info` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /cspace/used_info` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn used_info(&self, agent_id: i64) -> crate::Call<'c, CspaceUsedInfoRequest> {
         crate::Call::new(self.client, CspaceUsedInfoRequest::new(agent_id))
     }
@@ -137,7 +137,7 @@ impl<'c> CspaceApi<'c> {
     /// with the file in the part `file`; `agent_id` and `file_size` go in the query. Not idempotent:
     /// a repeat uploads again.
     ///
-    /// `POST /file/upload/single` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /file/upload/single` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn upload_single(
         &self,
         agent_id: i64,
@@ -154,7 +154,7 @@ impl<'c> CspaceApi<'c> {
     /// Step 2 of the chunked upload. Same path as `upload_transaction_commit`: the absence of
     /// `upload_id` opens a transaction. Not idempotent: each call opens a new one.
     ///
-    /// `GET /file/upload/transaction` · the app's access token · not idempotent (never retried once sent)
+    /// `GET /file/upload/transaction` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn upload_transaction_open(
         &self,
         agent_id: i64,
@@ -172,7 +172,7 @@ impl<'c> CspaceApi<'c> {
     /// more than 100 KB (except the last) and at most 8 MB. D's table lists a `media_id` in the
     /// response, but its example and J have none, so it is optional. Not idempotent.
     ///
-    /// `POST /file/upload/chunk` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /file/upload/chunk` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn upload_chunk(
         &self,
         agent_id: i64,
@@ -190,7 +190,7 @@ impl<'c> CspaceApi<'c> {
     /// Step 4 of the chunked upload, after the last chunk and within 24 h of opening. Same path as
     /// `upload_transaction_open`: the `upload_id` selects the commit. Not idempotent.
     ///
-    /// `GET /file/upload/transaction` · the app's access token · not idempotent (never retried once sent)
+    /// `GET /file/upload/transaction` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn upload_transaction_commit(
         &self,
         agent_id: i64,
@@ -216,7 +216,7 @@ impl<'c> CspaceApi<'c> {
 /// them in the URL too, so they are sent in the query here, with no body. Not idempotent: a
 /// retry sends the file again.
 ///
-/// `POST /cspace/add_to_single_chat` · the app's access token · not idempotent (never retried once sent)
+/// `POST /cspace/add_to_single_chat` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -271,6 +271,7 @@ impl rt::Endpoint for CspaceAddToSingleChatRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("agent_id", &self.agent_id);
@@ -287,7 +288,7 @@ impl<'c> crate::Call<'c, CspaceAddToSingleChatRequest> {}
 /// `grant_custom_space` with `type=add`. Not idempotent: the login-free `code` is single use,
 /// and without `overwrite` a repeat saves a renamed copy. Errors: 72003 (adding failed).
 ///
-/// `GET /cspace/add` · the app's access token · not idempotent (never retried once sent)
+/// `GET /cspace/add` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -375,6 +376,7 @@ impl rt::Endpoint for CspaceAddRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.agent_id {
@@ -413,7 +415,7 @@ impl<'c> crate::Call<'c, CspaceAddRequest> {
 /// internal app and `agent_id` for an ISV app; D marks `domain` required for all, which would
 /// stop ISV apps, so both are optional here. Errors: 72001 (check `domain`, `agent_id`, token).
 ///
-/// `GET /cspace/get_custom_space` · the app's access token · idempotent (retried after a lost response)
+/// `GET /cspace/get_custom_space` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -461,6 +463,7 @@ impl rt::Endpoint for CspaceGetCustomSpaceRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.domain {
@@ -495,7 +498,7 @@ impl<'c> crate::Call<'c, CspaceGetCustomSpaceRequest> {
 /// although the server defaults it to 30 s; it is required here, the safer choice. Not
 /// idempotent (each call issues a new grant). Errors: 72002 (grant failed).
 ///
-/// `GET /cspace/grant_custom_space` · the app's access token · not idempotent (never retried once sent)
+/// `GET /cspace/grant_custom_space` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -587,6 +590,7 @@ impl rt::Endpoint for CspaceGrantCustomSpaceRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.agent_id {
@@ -638,7 +642,7 @@ impl<'c> crate::Call<'c, CspaceGrantCustomSpaceRequest> {
 /// Single source (D), which marks `domain` required although it is meant for internal apps;
 /// it is optional here, as in `get_custom_space`.
 ///
-/// `GET /cspace/used_info` · the app's access token · idempotent (retried after a lost response)
+/// `GET /cspace/used_info` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -678,6 +682,7 @@ impl rt::Endpoint for CspaceUsedInfoRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.domain {
@@ -705,7 +710,7 @@ impl<'c> crate::Call<'c, CspaceUsedInfoRequest> {
 /// with the file in the part `file`; `agent_id` and `file_size` go in the query. Not idempotent:
 /// a repeat uploads again.
 ///
-/// `POST /file/upload/single` · the app's access token · not idempotent (never retried once sent)
+/// `POST /file/upload/single` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -743,6 +748,7 @@ impl rt::Endpoint for CspaceUploadSingleRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("agent_id", &self.agent_id);
@@ -768,7 +774,7 @@ impl<'c> crate::Call<'c, CspaceUploadSingleRequest> {}
 /// Step 2 of the chunked upload. Same path as `upload_transaction_commit`: the absence of
 /// `upload_id` opens a transaction. Not idempotent: each call opens a new one.
 ///
-/// `GET /file/upload/transaction` · the app's access token · not idempotent (never retried once sent)
+/// `GET /file/upload/transaction` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -812,6 +818,7 @@ impl rt::Endpoint for CspaceUploadTransactionOpenRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("agent_id", &self.agent_id);
@@ -842,7 +849,7 @@ impl<'c> crate::Call<'c, CspaceUploadTransactionOpenRequest> {}
 /// more than 100 KB (except the last) and at most 8 MB. D's table lists a `media_id` in the
 /// response, but its example and J have none, so it is optional. Not idempotent.
 ///
-/// `POST /file/upload/chunk` · the app's access token · not idempotent (never retried once sent)
+/// `POST /file/upload/chunk` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -895,6 +902,7 @@ impl rt::Endpoint for CspaceUploadChunkRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("agent_id", &self.agent_id);
@@ -921,7 +929,7 @@ impl<'c> crate::Call<'c, CspaceUploadChunkRequest> {}
 /// Step 4 of the chunked upload, after the last chunk and within 24 h of opening. Same path as
 /// `upload_transaction_open`: the `upload_id` selects the commit. Not idempotent.
 ///
-/// `GET /file/upload/transaction` · the app's access token · not idempotent (never retried once sent)
+/// `GET /file/upload/transaction` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -976,6 +984,7 @@ impl rt::Endpoint for CspaceUploadTransactionCommitRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("agent_id", &self.agent_id);

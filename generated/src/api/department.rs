@@ -35,7 +35,7 @@ impl<'c> DepartmentApi<'c> {
     /// Internal apps only. P refuses a caller-supplied `id` while J accepts it as a custom id; it is
     /// kept as an optional custom id.
     ///
-    /// `POST /department/create` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /department/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `create` instead
     #[deprecated(note = "legacy endpoint; use `create` instead")]
@@ -51,7 +51,7 @@ impl<'c> DepartmentApi<'c> {
     /// Internal apps only. Omitted fields stay unchanged. The same `|` lists and 200-item limits as
     /// `legacy_create` apply.
     ///
-    /// `POST /department/update` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /department/update` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `update` instead
     #[deprecated(note = "legacy endpoint; use `update` instead")]
@@ -66,7 +66,7 @@ impl<'c> DepartmentApi<'c> {
     /// Internal apps only. The root, or a department that still has members or sub-departments,
     /// cannot be deleted (60005 / 60006 / 60007).
     ///
-    /// `GET /department/delete` · the app's access token · not idempotent (never retried once sent)
+    /// `GET /department/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `delete` instead
     #[deprecated(note = "legacy endpoint; use `delete` instead")]
@@ -78,7 +78,7 @@ impl<'c> DepartmentApi<'c> {
     }
     /// Get a department's details, legacy form (获取部门详情 · 旧版).
     ///
-    /// `GET /department/get` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /department/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `get` instead
     #[deprecated(note = "legacy endpoint; use `get` instead")]
@@ -90,7 +90,7 @@ impl<'c> DepartmentApi<'c> {
     /// With `fetch_child` the whole subtree is returned, otherwise one level. P says the list is
     /// sorted by the departments' `order`, ascending (single source).
     ///
-    /// `GET /department/list` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /department/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_sub` instead
     #[deprecated(note = "legacy endpoint; use `list_sub` instead")]
@@ -99,7 +99,7 @@ impl<'c> DepartmentApi<'c> {
     }
     /// List the ids of direct sub-departments, legacy form (获取子部门ID列表 · 旧版).
     ///
-    /// `GET /department/list_ids` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /department/list_ids` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_sub_ids` instead
     #[deprecated(note = "legacy endpoint; use `list_sub_ids` instead")]
@@ -111,7 +111,7 @@ impl<'c> DepartmentApi<'c> {
     }
     /// List a department's parent path, legacy form (查询部门的所有上级父部门路径 · 旧版).
     ///
-    /// `GET /department/list_parent_depts_by_dept` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /department/list_parent_depts_by_dept` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_parents_by_dept` instead
     #[deprecated(note = "legacy endpoint; use `list_parents_by_dept` instead")]
@@ -125,7 +125,7 @@ impl<'c> DepartmentApi<'c> {
     /// D1470's JSON example shows a flat array, but its prose and client code read nested arrays;
     /// modelled as an array of arrays.
     ///
-    /// `GET /department/list_parent_depts` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /department/list_parent_depts` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_parents_by_user` instead
     #[deprecated(note = "legacy endpoint; use `list_parents_by_user` instead")]
@@ -142,7 +142,7 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// Errors: 40035, 43007, 60004 (parent missing), 600109 (bad visibility list), -1.
     ///
-    /// `POST /topapi/v2/department/create` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /topapi/v2/department/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn create(
         &self,
         name: impl Into<String>,
@@ -155,7 +155,7 @@ impl<'c> DepartmentApi<'c> {
     /// Omitted fields stay unchanged. Errors: 43007, 40009, 60018 (the root cannot be updated), 60003,
     /// 60001, 40011, 60004, 60010, 60109, 40031, 40093 (bad group owner), 60510, -1.
     ///
-    /// `POST /topapi/v2/department/update` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/v2/department/update` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn update(&self, dept_id: i64) -> crate::Call<'c, DepartmentUpdateRequest> {
         crate::Call::new(self.client, DepartmentUpdateRequest::new(dept_id))
     }
@@ -164,7 +164,7 @@ impl<'c> DepartmentApi<'c> {
     /// Not allowed for the root or while the department or its sub-departments still contain users.
     /// Errors: 43007, 60003, 400002, -1.
     ///
-    /// `POST /topapi/v2/department/delete` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /topapi/v2/department/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn delete(&self, dept_id: i64) -> crate::Call<'c, DepartmentDeleteRequest> {
         crate::Call::new(self.client, DepartmentDeleteRequest::new(dept_id))
     }
@@ -172,7 +172,7 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// Errors: 43007, 60003, 400002, -1.
     ///
-    /// `POST /topapi/v2/department/get` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/v2/department/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get(&self, dept_id: i64) -> crate::Call<'c, DepartmentGetRequest> {
         crate::Call::new(self.client, DepartmentGetRequest::new(dept_id))
     }
@@ -180,7 +180,7 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// One level only; walk the tree yourself for descendants.
     ///
-    /// `POST /topapi/v2/department/listsub` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/v2/department/listsub` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn list_sub(&self) -> crate::Call<'c, DepartmentListSubRequest> {
         crate::Call::new(self.client, DepartmentListSubRequest::new())
     }
@@ -188,7 +188,7 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// Direct children only; not limited by the app's contact scope.
     ///
-    /// `POST /topapi/v2/department/listsubid` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/v2/department/listsubid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn list_sub_ids(
         &self,
         dept_id: i64,
@@ -197,7 +197,7 @@ impl<'c> DepartmentApi<'c> {
     }
     /// List a department's parent path (获取指定部门的所有父部门列表).
     ///
-    /// `POST /topapi/v2/department/listparentbydept` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/v2/department/listparentbydept` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn list_parents_by_dept(
         &self,
         dept_id: i64,
@@ -208,7 +208,7 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// Errors: 43007, 33012, 400002, -1.
     ///
-    /// `POST /topapi/v2/department/listparentbyuser` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/v2/department/listparentbyuser` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn list_parents_by_user(
         &self,
         userid: impl Into<String>,
@@ -221,7 +221,7 @@ impl<'c> DepartmentApi<'c> {
 /// Internal apps only. P refuses a caller-supplied `id` while J accepts it as a custom id; it is
 /// kept as an optional custom id.
 ///
-/// `POST /department/create` · the app's access token · not idempotent (never retried once sent)
+/// `POST /department/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `create` instead
 ///
@@ -540,6 +540,7 @@ impl rt::Endpoint for DepartmentLegacyCreateRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -651,7 +652,7 @@ impl<'c> crate::Call<'c, DepartmentLegacyCreateRequest> {
 /// Internal apps only. Omitted fields stay unchanged. The same `|` lists and 200-item limits as
 /// `legacy_create` apply.
 ///
-/// `POST /department/update` · the app's access token · idempotent (retried after a lost response)
+/// `POST /department/update` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `update` instead
 ///
@@ -1030,6 +1031,7 @@ impl rt::Endpoint for DepartmentLegacyUpdateRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1148,7 +1150,7 @@ impl<'c> crate::Call<'c, DepartmentLegacyUpdateRequest> {
 /// Internal apps only. The root, or a department that still has members or sub-departments,
 /// cannot be deleted (60005 / 60006 / 60007).
 ///
-/// `GET /department/delete` · the app's access token · not idempotent (never retried once sent)
+/// `GET /department/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `delete` instead
 ///
@@ -1180,6 +1182,7 @@ impl rt::Endpoint for DepartmentLegacyDeleteRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("id", &self.id);
@@ -1189,7 +1192,7 @@ impl rt::Endpoint for DepartmentLegacyDeleteRequest {
 impl<'c> crate::Call<'c, DepartmentLegacyDeleteRequest> {}
 /// Request of [`DepartmentApi::legacy_get`]: Get a department's details, legacy form (获取部门详情 · 旧版).
 ///
-/// `GET /department/get` · the app's access token · idempotent (retried after a lost response)
+/// `GET /department/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `get` instead
 ///
@@ -1231,6 +1234,7 @@ impl rt::Endpoint for DepartmentLegacyGetRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("id", &self.id);
@@ -1251,7 +1255,7 @@ impl<'c> crate::Call<'c, DepartmentLegacyGetRequest> {
 /// With `fetch_child` the whole subtree is returned, otherwise one level. P says the list is
 /// sorted by the departments' `order`, ascending (single source).
 ///
-/// `GET /department/list` · the app's access token · idempotent (retried after a lost response)
+/// `GET /department/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list_sub` instead
 ///
@@ -1312,6 +1316,7 @@ impl rt::Endpoint for DepartmentLegacyListRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.id {
@@ -1342,7 +1347,7 @@ impl<'c> crate::Call<'c, DepartmentLegacyListRequest> {
 }
 /// Request of [`DepartmentApi::legacy_list_ids`]: List the ids of direct sub-departments, legacy form (获取子部门ID列表 · 旧版).
 ///
-/// `GET /department/list_ids` · the app's access token · idempotent (retried after a lost response)
+/// `GET /department/list_ids` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list_sub_ids` instead
 ///
@@ -1374,6 +1379,7 @@ impl rt::Endpoint for DepartmentLegacyListIdsRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("id", &self.id);
@@ -1383,7 +1389,7 @@ impl rt::Endpoint for DepartmentLegacyListIdsRequest {
 impl<'c> crate::Call<'c, DepartmentLegacyListIdsRequest> {}
 /// Request of [`DepartmentApi::legacy_list_parents_by_dept`]: List a department's parent path, legacy form (查询部门的所有上级父部门路径 · 旧版).
 ///
-/// `GET /department/list_parent_depts_by_dept` · the app's access token · idempotent (retried after a lost response)
+/// `GET /department/list_parent_depts_by_dept` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list_parents_by_dept` instead
 ///
@@ -1420,6 +1426,7 @@ impl rt::Endpoint for DepartmentLegacyListParentsByDeptRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.id {
@@ -1439,7 +1446,7 @@ impl<'c> crate::Call<'c, DepartmentLegacyListParentsByDeptRequest> {
 /// D1470's JSON example shows a flat array, but its prose and client code read nested arrays;
 /// modelled as an array of arrays.
 ///
-/// `GET /department/list_parent_depts` · the app's access token · idempotent (retried after a lost response)
+/// `GET /department/list_parent_depts` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list_parents_by_user` instead
 ///
@@ -1471,6 +1478,7 @@ impl rt::Endpoint for DepartmentLegacyListParentsByUserRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("userId", &self.user_id);
@@ -1482,7 +1490,7 @@ impl<'c> crate::Call<'c, DepartmentLegacyListParentsByUserRequest> {}
 ///
 /// Errors: 40035, 43007, 60004 (parent missing), 600109 (bad visibility list), -1.
 ///
-/// `POST /topapi/v2/department/create` · the app's access token · not idempotent (never retried once sent)
+/// `POST /topapi/v2/department/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1749,6 +1757,7 @@ impl rt::Endpoint for DepartmentCreateRequest {
         payload_at: Some("result"),
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1850,7 +1859,7 @@ impl<'c> crate::Call<'c, DepartmentCreateRequest> {
 /// Omitted fields stay unchanged. Errors: 43007, 40009, 60018 (the root cannot be updated), 60003,
 /// 60001, 40011, 60004, 60010, 60109, 40031, 40093 (bad group owner), 60510, -1.
 ///
-/// `POST /topapi/v2/department/update` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/v2/department/update` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -2292,6 +2301,7 @@ impl rt::Endpoint for DepartmentUpdateRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2442,7 +2452,7 @@ impl<'c> crate::Call<'c, DepartmentUpdateRequest> {
 /// Not allowed for the root or while the department or its sub-departments still contain users.
 /// Errors: 43007, 60003, 400002, -1.
 ///
-/// `POST /topapi/v2/department/delete` · the app's access token · not idempotent (never retried once sent)
+/// `POST /topapi/v2/department/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -2472,6 +2482,7 @@ impl rt::Endpoint for DepartmentDeleteRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2482,7 +2493,7 @@ impl<'c> crate::Call<'c, DepartmentDeleteRequest> {}
 ///
 /// Errors: 43007, 60003, 400002, -1.
 ///
-/// `POST /topapi/v2/department/get` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/v2/department/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -2527,6 +2538,7 @@ impl rt::Endpoint for DepartmentGetRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2542,7 +2554,7 @@ impl<'c> crate::Call<'c, DepartmentGetRequest> {
 ///
 /// One level only; walk the tree yourself for descendants.
 ///
-/// `POST /topapi/v2/department/listsub` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/v2/department/listsub` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -2600,6 +2612,7 @@ impl rt::Endpoint for DepartmentListSubRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2619,7 +2632,7 @@ impl<'c> crate::Call<'c, DepartmentListSubRequest> {
 ///
 /// Direct children only; not limited by the app's contact scope.
 ///
-/// `POST /topapi/v2/department/listsubid` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/v2/department/listsubid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -2649,6 +2662,7 @@ impl rt::Endpoint for DepartmentListSubIdsRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2657,7 +2671,7 @@ impl rt::Endpoint for DepartmentListSubIdsRequest {
 impl<'c> crate::Call<'c, DepartmentListSubIdsRequest> {}
 /// Request of [`DepartmentApi::list_parents_by_dept`]: List a department's parent path (获取指定部门的所有父部门列表).
 ///
-/// `POST /topapi/v2/department/listparentbydept` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/v2/department/listparentbydept` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -2687,6 +2701,7 @@ impl rt::Endpoint for DepartmentListParentsByDeptRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2697,7 +2712,7 @@ impl<'c> crate::Call<'c, DepartmentListParentsByDeptRequest> {}
 ///
 /// Errors: 43007, 33012, 400002, -1.
 ///
-/// `POST /topapi/v2/department/listparentbyuser` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/v2/department/listparentbyuser` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -2727,6 +2742,7 @@ impl rt::Endpoint for DepartmentListParentsByUserRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

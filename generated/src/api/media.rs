@@ -35,7 +35,7 @@ impl<'c> MediaApi<'c> {
     /// client leaves sizes to the server: 40004 bad type, 40005 bad format, 40006 too large,
     /// 41005 no media part.
     ///
-    /// `POST /media/upload` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /media/upload` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn upload(
         &self,
         r#type: MediaType,
@@ -49,7 +49,7 @@ impl<'c> MediaApi<'c> {
     /// error DingTalk answers with its JSON envelope instead of a file, which the client turns into
     /// the usual API error (40007: bad media_id).
     ///
-    /// `GET /media/downloadFile` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /media/downloadFile` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn download_file(
         &self,
         media_id: impl Into<String>,
@@ -61,7 +61,7 @@ impl<'c> MediaApi<'c> {
     /// Known from one public client only: answers with a 301/302 redirect to the file, which the client
     /// follows, and with an empty 200 for a missing file. Prefer `download_file`.
     ///
-    /// `GET /media/get` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /media/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn get(&self, media_id: impl Into<String>) -> crate::Call<'c, MediaGetRequest> {
         crate::Call::new(self.client, MediaGetRequest::new(media_id))
     }
@@ -74,7 +74,7 @@ impl<'c> MediaApi<'c> {
 /// client leaves sizes to the server: 40004 bad type, 40005 bad format, 40006 too large,
 /// 41005 no media part.
 ///
-/// `POST /media/upload` · the app's access token · not idempotent (never retried once sent)
+/// `POST /media/upload` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -107,6 +107,7 @@ impl rt::Endpoint for MediaUploadRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("type", &self.r#type);
@@ -127,7 +128,7 @@ impl<'c> crate::Call<'c, MediaUploadRequest> {}
 /// error DingTalk answers with its JSON envelope instead of a file, which the client turns into
 /// the usual API error (40007: bad media_id).
 ///
-/// `GET /media/downloadFile` · the app's access token · idempotent (retried after a lost response)
+/// `GET /media/downloadFile` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -157,6 +158,7 @@ impl rt::Endpoint for MediaDownloadFileRequest {
         payload_at: None,
         idempotent: true,
         binary: true,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("media_id", &self.media_id);
@@ -172,7 +174,7 @@ impl<'c> crate::Call<'c, MediaDownloadFileRequest> {}
 /// Known from one public client only: answers with a 301/302 redirect to the file, which the client
 /// follows, and with an empty 200 for a missing file. Prefer `download_file`.
 ///
-/// `GET /media/get` · the app's access token · idempotent (retried after a lost response)
+/// `GET /media/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -202,6 +204,7 @@ impl rt::Endpoint for MediaGetRequest {
         payload_at: None,
         idempotent: true,
         binary: true,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("media_id", &self.media_id);

@@ -46,7 +46,7 @@ impl<'c> MessageApi<'c> {
     /// apps. The message goes under `msg` (D, J, G); P's flat form (`msgtype` and the content next
     /// to `sender`) is not modelled.
     ///
-    /// `POST /message/send_to_conversation` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /message/send_to_conversation` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn send_to_conversation(
         &self,
         sender: impl Into<String>,
@@ -67,7 +67,7 @@ impl<'c> MessageApi<'c> {
     /// that matches. At least one of `touser` / `toparty` is required. `agentid` is not marked in
     /// any source; it is required here, the safer choice.
     ///
-    /// `POST /message/send` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /message/send` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
     ///
     /// Deprecated: legacy endpoint; use `async_send_v2` instead
     #[deprecated(note = "legacy endpoint; use `async_send_v2` instead")]
@@ -83,7 +83,7 @@ impl<'c> MessageApi<'c> {
     /// Old call for messages from `legacy_send` (P only, 1-src). No source documents the response
     /// fields, so the whole body is returned as raw JSON.
     ///
-    /// `POST /message/list_message_status` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /message/list_message_status` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `get_send_result` instead
     #[deprecated(note = "legacy endpoint; use `get_send_result` instead")]
@@ -108,7 +108,7 @@ impl<'c> MessageApi<'c> {
     /// messages per user per day for internal apps, 100 (D0769) or 50 (D0773) for third-party
     /// apps; at most 5000 recipients per minute. Sending is not idempotent: a retry sends again.
     ///
-    /// `POST /topapi/message/corpconversation/asyncsend` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /topapi/message/corpconversation/asyncsend` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
     ///
     /// Deprecated: legacy endpoint; use `async_send_v2` instead
     #[deprecated(note = "legacy endpoint; use `async_send_v2` instead")]
@@ -135,7 +135,7 @@ impl<'c> MessageApi<'c> {
     /// minute. Flow-control codes: 143103-143106, 143203-143206, 1430000-1430004. Sending is not
     /// idempotent: a retry sends again.
     ///
-    /// `POST /topapi/message/corpconversation/asyncsend_v2` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /topapi/message/corpconversation/asyncsend_v2` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
     pub fn async_send_v2(
         &self,
         agent_id: i64,
@@ -147,7 +147,7 @@ impl<'c> MessageApi<'c> {
     ///
     /// D0772 says both "within 7 days" and "tasks within 24 h". Errors: 40035, 500.
     ///
-    /// `POST /topapi/message/corpconversation/getsendprogress` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/message/corpconversation/getsendprogress` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn get_send_progress(
         &self,
         agent_id: i64,
@@ -166,7 +166,7 @@ impl<'c> MessageApi<'c> {
     /// QPM), 1430000 (no recipients), 1430001 (unknown grantType), 1430002 (forbidden content),
     /// 1430003 (OAPI protection), 1430004 (executive protection).
     ///
-    /// `POST /topapi/message/corpconversation/getsendresult` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/message/corpconversation/getsendresult` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn get_send_result(
         &self,
         agent_id: i64,
@@ -181,7 +181,7 @@ impl<'c> MessageApi<'c> {
     ///
     /// Only messages sent within the last 24 h. Errors: 400002 (bad agent id or task id), 500.
     ///
-    /// `POST /topapi/message/corpconversation/recall` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /topapi/message/corpconversation/recall` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn recall(
         &self,
         agent_id: i64,
@@ -197,7 +197,7 @@ impl<'c> MessageApi<'c> {
 /// apps. The message goes under `msg` (D, J, G); P's flat form (`msgtype` and the content next
 /// to `sender`) is not modelled.
 ///
-/// `POST /message/send_to_conversation` · the app's access token · not idempotent (never retried once sent)
+/// `POST /message/send_to_conversation` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -242,6 +242,7 @@ impl rt::Endpoint for MessageSendToConversationRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -261,7 +262,7 @@ impl<'c> crate::Call<'c, MessageSendToConversationRequest> {}
 /// that matches. At least one of `touser` / `toparty` is required. `agentid` is not marked in
 /// any source; it is required here, the safer choice.
 ///
-/// `POST /message/send` · the app's access token · not idempotent (never retried once sent)
+/// `POST /message/send` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
 ///
 /// Deprecated: legacy endpoint; use `async_send_v2` instead
 ///
@@ -463,6 +464,7 @@ impl rt::Endpoint for MessageLegacySendRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::WorkNotice,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -527,7 +529,7 @@ impl<'c> crate::Call<'c, MessageLegacySendRequest> {
 /// Old call for messages from `legacy_send` (P only, 1-src). No source documents the response
 /// fields, so the whole body is returned as raw JSON.
 ///
-/// `POST /message/list_message_status` · the app's access token · idempotent (retried after a lost response)
+/// `POST /message/list_message_status` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `get_send_result` instead
 ///
@@ -561,6 +563,7 @@ impl rt::Endpoint for MessageLegacyListMessageStatusRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -579,7 +582,7 @@ impl<'c> crate::Call<'c, MessageLegacyListMessageStatusRequest> {}
 /// messages per user per day for internal apps, 100 (D0769) or 50 (D0773) for third-party
 /// apps; at most 5000 recipients per minute. Sending is not idempotent: a retry sends again.
 ///
-/// `POST /topapi/message/corpconversation/asyncsend` · the app's access token · not idempotent (never retried once sent)
+/// `POST /topapi/message/corpconversation/asyncsend` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
 ///
 /// Deprecated: legacy endpoint; use `async_send_v2` instead
 ///
@@ -683,6 +686,7 @@ impl rt::Endpoint for MessageLegacyAsyncSendRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::WorkNotice,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -726,7 +730,7 @@ impl<'c> crate::Call<'c, MessageLegacyAsyncSendRequest> {
 /// minute. Flow-control codes: 143103-143106, 143203-143206, 1430000-1430004. Sending is not
 /// idempotent: a retry sends again.
 ///
-/// `POST /topapi/message/corpconversation/asyncsend_v2` · the app's access token · not idempotent (never retried once sent)
+/// `POST /topapi/message/corpconversation/asyncsend_v2` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -831,6 +835,7 @@ impl rt::Endpoint for MessageAsyncSendV2Request {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::WorkNotice,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -870,7 +875,7 @@ impl<'c> crate::Call<'c, MessageAsyncSendV2Request> {
 ///
 /// D0772 says both "within 7 days" and "tasks within 24 h". Errors: 40035, 500.
 ///
-/// `POST /topapi/message/corpconversation/getsendprogress` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/message/corpconversation/getsendprogress` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -905,6 +910,7 @@ impl rt::Endpoint for MessageGetSendProgressRequest {
         payload_at: Some("progress"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -919,7 +925,7 @@ impl<'c> crate::Call<'c, MessageGetSendProgressRequest> {}
 /// QPM), 1430000 (no recipients), 1430001 (unknown grantType), 1430002 (forbidden content),
 /// 1430003 (OAPI protection), 1430004 (executive protection).
 ///
-/// `POST /topapi/message/corpconversation/getsendresult` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/message/corpconversation/getsendresult` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -954,6 +960,7 @@ impl rt::Endpoint for MessageGetSendResultRequest {
         payload_at: Some("send_result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -964,7 +971,7 @@ impl<'c> crate::Call<'c, MessageGetSendResultRequest> {}
 ///
 /// Only messages sent within the last 24 h. Errors: 400002 (bad agent id or task id), 500.
 ///
-/// `POST /topapi/message/corpconversation/recall` · the app's access token · not idempotent (never retried once sent)
+/// `POST /topapi/message/corpconversation/recall` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -999,6 +1006,7 @@ impl rt::Endpoint for MessageRecallRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

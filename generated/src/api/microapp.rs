@@ -33,13 +33,13 @@ impl<'c> MicroappApi<'c> {
     ///
     /// Token only, empty body. POST per D, J and P.
     ///
-    /// `POST /microapp/list` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /microapp/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn list(&self) -> crate::Call<'c, MicroappListRequest> {
         crate::Call::new(self.client, MicroappListRequest::new())
     }
     /// List the apps a user can see (获取用户可见的企业应用列表).
     ///
-    /// `GET /microapp/list_by_userid` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /microapp/list_by_userid` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn list_by_userid(
         &self,
         userid: impl Into<String>,
@@ -48,7 +48,7 @@ impl<'c> MicroappApi<'c> {
     }
     /// Get an app's visibility (获取企业内部应用微应用的可使用范围).
     ///
-    /// `POST /microapp/visible_scopes` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /microapp/visible_scopes` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn get_visible_scopes(
         &self,
         agent_id: i64,
@@ -59,7 +59,7 @@ impl<'c> MicroappApi<'c> {
     ///
     /// The lists are JSON arrays.
     ///
-    /// `POST /microapp/set_visible_scopes` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /microapp/set_visible_scopes` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn set_visible_scopes(
         &self,
         agent_id: i64,
@@ -72,7 +72,7 @@ impl<'c> MicroappApi<'c> {
     /// or admin link. The response key is `agentid` (lowercase, D and J); P reads `agentId`, which
     /// is accepted too. D's example gives the id as a string.
     ///
-    /// `POST /microapp/create` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /microapp/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn create(
         &self,
         app_icon: impl Into<String>,
@@ -90,7 +90,7 @@ impl<'c> MicroappApi<'c> {
     /// No D page; documented from J and P. Omitted fields stay unchanged; the same limits as
     /// `create` apply. The response echoes `agentid` (J); P reads `agentId`, accepted too.
     ///
-    /// `POST /microapp/update` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /microapp/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn update(&self, agent_id: i64) -> crate::Call<'c, MicroappUpdateRequest> {
         crate::Call::new(self.client, MicroappUpdateRequest::new(agent_id))
     }
@@ -98,7 +98,7 @@ impl<'c> MicroappApi<'c> {
     ///
     /// Only self-built apps can be deleted. Errors 60012-60015 concern default-app restrictions.
     ///
-    /// `POST /microapp/delete` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /microapp/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn delete(&self, agent_id: i64) -> crate::Call<'c, MicroappDeleteRequest> {
         crate::Call::new(self.client, MicroappDeleteRequest::new(agent_id))
     }
@@ -107,7 +107,7 @@ impl<'c> MicroappApi<'c> {
 ///
 /// Token only, empty body. POST per D, J and P.
 ///
-/// `POST /microapp/list` · the app's access token · idempotent (retried after a lost response)
+/// `POST /microapp/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -131,6 +131,7 @@ impl rt::Endpoint for MicroappListRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -139,7 +140,7 @@ impl rt::Endpoint for MicroappListRequest {
 impl<'c> crate::Call<'c, MicroappListRequest> {}
 /// Request of [`MicroappApi::list_by_userid`]: List the apps a user can see (获取用户可见的企业应用列表).
 ///
-/// `GET /microapp/list_by_userid` · the app's access token · idempotent (retried after a lost response)
+/// `GET /microapp/list_by_userid` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -169,6 +170,7 @@ impl rt::Endpoint for MicroappListByUseridRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("userid", &self.userid);
@@ -178,7 +180,7 @@ impl rt::Endpoint for MicroappListByUseridRequest {
 impl<'c> crate::Call<'c, MicroappListByUseridRequest> {}
 /// Request of [`MicroappApi::get_visible_scopes`]: Get an app's visibility (获取企业内部应用微应用的可使用范围).
 ///
-/// `POST /microapp/visible_scopes` · the app's access token · idempotent (retried after a lost response)
+/// `POST /microapp/visible_scopes` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -208,6 +210,7 @@ impl rt::Endpoint for MicroappGetVisibleScopesRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -218,7 +221,7 @@ impl<'c> crate::Call<'c, MicroappGetVisibleScopesRequest> {}
 ///
 /// The lists are JSON arrays.
 ///
-/// `POST /microapp/set_visible_scopes` · the app's access token · idempotent (retried after a lost response)
+/// `POST /microapp/set_visible_scopes` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -298,6 +301,7 @@ impl rt::Endpoint for MicroappSetVisibleScopesRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -323,7 +327,7 @@ impl<'c> crate::Call<'c, MicroappSetVisibleScopesRequest> {
 /// or admin link. The response key is `agentid` (lowercase, D and J); P reads `agentId`, which
 /// is accepted too. D's example gives the id as a string.
 ///
-/// `POST /microapp/create` · the app's access token · not idempotent (never retried once sent)
+/// `POST /microapp/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -410,6 +414,7 @@ impl rt::Endpoint for MicroappCreateRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -441,7 +446,7 @@ impl<'c> crate::Call<'c, MicroappCreateRequest> {
 /// No D page; documented from J and P. Omitted fields stay unchanged; the same limits as
 /// `create` apply. The response echoes `agentid` (J); P reads `agentId`, accepted too.
 ///
-/// `POST /microapp/update` · the app's access token · idempotent (retried after a lost response)
+/// `POST /microapp/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -569,6 +574,7 @@ impl rt::Endpoint for MicroappUpdateRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -613,7 +619,7 @@ impl<'c> crate::Call<'c, MicroappUpdateRequest> {
 ///
 /// Only self-built apps can be deleted. Errors 60012-60015 concern default-app restrictions.
 ///
-/// `POST /microapp/delete` · the app's access token · not idempotent (never retried once sent)
+/// `POST /microapp/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -643,6 +649,7 @@ impl rt::Endpoint for MicroappDeleteRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

@@ -48,7 +48,7 @@ impl<'c> SnsApi<'c> {
     /// Lives 7200 s; re-requesting within validity returns the same token and extends it. The client
     /// fetches this token by itself for `get_persistent_code` and `get_sns_token`.
     ///
-    /// `GET /sns/gettoken` · no token · idempotent (retried after a lost response)
+    /// `GET /sns/gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_token(
         &self,
         appid: impl Into<String>,
@@ -61,7 +61,7 @@ impl<'c> SnsApi<'c> {
     /// `tmp_auth_code` is the `code` DingTalk appends to the redirect URL; it is single use, so the
     /// call is never retried. The persistent code does not expire.
     ///
-    /// `POST /sns/get_persistent_code` · the SNS app's token · not idempotent (never retried once sent)
+    /// `POST /sns/get_persistent_code` · the SNS app's token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_persistent_code(
         &self,
         tmp_auth_code: impl Into<String>,
@@ -73,7 +73,7 @@ impl<'c> SnsApi<'c> {
     /// The token lives 7200 s; re-requesting does not extend it. Only in the 2016 docs and the
     /// Java SDK, not on the current site.
     ///
-    /// `POST /sns/get_sns_token` · the SNS app's token · not idempotent (never retried once sent)
+    /// `POST /sns/get_sns_token` · the SNS app's token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_sns_token(
         &self,
         openid: impl Into<String>,
@@ -89,7 +89,7 @@ impl<'c> SnsApi<'c> {
     /// Takes the user's `sns_token` in the query instead of an access token. `corp_info` is only in
     /// the 2016 docs (the Java SDK has `dingId` instead), so it may be absent.
     ///
-    /// `GET /sns/getuserinfo` · no token · idempotent (retried after a lost response)
+    /// `GET /sns/getuserinfo` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_user_info(
         &self,
         sns_token: impl Into<crate::SecretString>,
@@ -105,7 +105,7 @@ impl<'c> SnsApi<'c> {
     /// 853003 unknown accessKey, 853004 signature mismatch (often: not URL-encoded). The code is
     /// single use, so the call is never retried.
     ///
-    /// `POST /sns/getuserinfo_bycode` · a signed query (accessKey, timestamp, signature) · not idempotent (never retried once sent)
+    /// `POST /sns/getuserinfo_bycode` · a signed query (accessKey, timestamp, signature) · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_user_info_by_code(
         &self,
         tmp_auth_code: impl Into<String>,
@@ -118,7 +118,7 @@ impl<'c> SnsApi<'c> {
 /// Lives 7200 s; re-requesting within validity returns the same token and extends it. The client
 /// fetches this token by itself for `get_persistent_code` and `get_sns_token`.
 ///
-/// `GET /sns/gettoken` · no token · idempotent (retried after a lost response)
+/// `GET /sns/gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -159,6 +159,7 @@ impl rt::Endpoint for SnsGetTokenRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("appid", &self.appid);
@@ -172,7 +173,7 @@ impl<'c> crate::Call<'c, SnsGetTokenRequest> {}
 /// `tmp_auth_code` is the `code` DingTalk appends to the redirect URL; it is single use, so the
 /// call is never retried. The persistent code does not expire.
 ///
-/// `POST /sns/get_persistent_code` · the SNS app's token · not idempotent (never retried once sent)
+/// `POST /sns/get_persistent_code` · the SNS app's token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -204,6 +205,7 @@ impl rt::Endpoint for SnsGetPersistentCodeRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -215,7 +217,7 @@ impl<'c> crate::Call<'c, SnsGetPersistentCodeRequest> {}
 /// The token lives 7200 s; re-requesting does not extend it. Only in the 2016 docs and the
 /// Java SDK, not on the current site.
 ///
-/// `POST /sns/get_sns_token` · the SNS app's token · not idempotent (never retried once sent)
+/// `POST /sns/get_sns_token` · the SNS app's token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -256,6 +258,7 @@ impl rt::Endpoint for SnsGetSnsTokenRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -267,7 +270,7 @@ impl<'c> crate::Call<'c, SnsGetSnsTokenRequest> {}
 /// Takes the user's `sns_token` in the query instead of an access token. `corp_info` is only in
 /// the 2016 docs (the Java SDK has `dingId` instead), so it may be absent.
 ///
-/// `GET /sns/getuserinfo` · no token · idempotent (retried after a lost response)
+/// `GET /sns/getuserinfo` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -299,6 +302,7 @@ impl rt::Endpoint for SnsGetUserInfoRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("sns_token", &self.sns_token);
@@ -315,7 +319,7 @@ impl<'c> crate::Call<'c, SnsGetUserInfoRequest> {}
 /// 853003 unknown accessKey, 853004 signature mismatch (often: not URL-encoded). The code is
 /// single use, so the call is never retried.
 ///
-/// `POST /sns/getuserinfo_bycode` · a signed query (accessKey, timestamp, signature) · not idempotent (never retried once sent)
+/// `POST /sns/getuserinfo_bycode` · a signed query (accessKey, timestamp, signature) · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -347,6 +351,7 @@ impl rt::Endpoint for SnsGetUserInfoByCodeRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

@@ -43,7 +43,7 @@ impl<'c> StatisticsApi<'c> {
     /// From the 2016 docs only (OLD16); current availability is unknown. The data-center analysis
     /// aggregates these records.
     ///
-    /// `POST /data/record` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /data/record` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn record(
         &self,
         start_time_ms: i64,
@@ -68,7 +68,7 @@ impl<'c> StatisticsApi<'c> {
     /// From the 2016 docs only (OLD16). Only `module`, `callbackUrl` and `extension` change; the
     /// other fields must still be sent.
     ///
-    /// `POST /data/update` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /data/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn update_record(
         &self,
         id: impl Into<String>,
@@ -94,7 +94,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived (D1549). Permission: 查询企业员工日志权限.
     ///
-    /// `POST /topapi/report/statistics` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/report/statistics` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn report_statistics(
         &self,
         report_id: impl Into<String>,
@@ -106,7 +106,7 @@ impl<'c> StatisticsApi<'c> {
     /// Current (D0299). Permissions: qyapi_report_statistics, qyapi_report_query. Paging ends when
     /// the answer carries no `next_cursor`.
     ///
-    /// `POST /topapi/report/statistics/listbytype` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/report/statistics/listbytype` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn report_statistics_list_by_type(
         &self,
         report_id: impl Into<String>,
@@ -121,7 +121,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived (D1757). Note the wrapper key `param_video_live_summary_request`.
     ///
-    /// `POST /topapi/kac/datav/videolive/get` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/videolive/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn videolive_get(
         &self,
         param_video_live_summary_request: StatisticsDayRequest,
@@ -135,7 +135,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived (D1756).
     ///
-    /// `POST /topapi/kac/datav/dept/videolive/list` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/dept/videolive/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn dept_videolive_list(
         &self,
         request: StatisticsPageRequest,
@@ -146,7 +146,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived (D1754).
     ///
-    /// `POST /topapi/kac/datav/videolive/detail/list` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/videolive/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn videolive_detail_list(
         &self,
         request: StatisticsPageRequest,
@@ -157,7 +157,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived (D1755).
     ///
-    /// `POST /topapi/kac/datav/videolive/viewer/list` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/videolive/viewer/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn videolive_viewer_list(
         &self,
         request: StatisticsLiveViewerRequest,
@@ -168,7 +168,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived (D1758). Note the `v2` path.
     ///
-    /// `POST /topapi/kac/v2/datav/videoconf/get` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/v2/datav/videoconf/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn videoconf_get(
         &self,
         request: StatisticsDayRequest,
@@ -179,7 +179,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived (D1759).
     ///
-    /// `POST /topapi/kac/datav/dept/videoconf/list` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/dept/videoconf/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn dept_videoconf_list(
         &self,
         request: StatisticsPageRequest,
@@ -190,7 +190,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived (D1760).
     ///
-    /// `POST /topapi/kac/datav/videoconf/detail/list` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/videoconf/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn videoconf_detail_list(
         &self,
         request: StatisticsPageRequest,
@@ -201,7 +201,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived (D1764).
     ///
-    /// `POST /topapi/kac/datav/telconf/get` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/telconf/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn telconf_get(
         &self,
         request: StatisticsDayRequest,
@@ -212,7 +212,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived (D1762).
     ///
-    /// `POST /topapi/kac/datav/dept/telconf/list` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/dept/telconf/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn dept_telconf_list(
         &self,
         request: StatisticsPageRequest,
@@ -223,7 +223,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived (D1763).
     ///
-    /// `POST /topapi/kac/datav/telconf/detail/list` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/telconf/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn telconf_detail_list(
         &self,
         request: StatisticsPageRequest,
@@ -234,7 +234,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived (D1765).
     ///
-    /// `POST /topapi/kac/datav/group/get` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/group/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn group_get(
         &self,
         request: StatisticsDayRequest,
@@ -245,7 +245,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived (D1766).
     ///
-    /// `POST /topapi/kac/datav/chat/summary/get` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/chat/summary/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn chat_summary_get(
         &self,
         request: StatisticsDayRequest,
@@ -256,7 +256,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived (D1767).
     ///
-    /// `POST /topapi/kac/datav/dept/chat/summary/list` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/dept/chat/summary/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn dept_chat_summary_list(
         &self,
         request: StatisticsPageRequest,
@@ -267,7 +267,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived (D1768). Days up to 90 days back.
     ///
-    /// `POST /topapi/kac/datav/microapp/detail/list` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/microapp/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn microapp_detail_list(
         &self,
         request: StatisticsPageRequest,
@@ -278,7 +278,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived (D1769).
     ///
-    /// `POST /topapi/kac/datav/dau/summary/get` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/dau/summary/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn dau_summary_get(
         &self,
         request: StatisticsDayRequest,
@@ -290,7 +290,7 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1770). D's example shows `data` as a single object with every value as a string;
     /// the type column (Object[]) is followed.
     ///
-    /// `POST /topapi/kac/datav/dept/dau/list` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/dept/dau/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn dept_dau_list(
         &self,
         request: StatisticsDeptDauRequest,
@@ -301,7 +301,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived (D1771).
     ///
-    /// `POST /topapi/kac/datav/inactivated/user/list` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/inactivated/user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn inactivated_user_list(
         &self,
         request: StatisticsPageRequest,
@@ -313,7 +313,7 @@ impl<'c> StatisticsApi<'c> {
     /// Archived 2023-09-01 (D1772); internal apps with the data-product permission only. Note the
     /// wrapper key `ding_usage_summary_request`.
     ///
-    /// `POST /topapi/kac/datav/ding/get` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/ding/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn ding_get(
         &self,
         ding_usage_summary_request: StatisticsDayRequest,
@@ -327,7 +327,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived (D1773).
     ///
-    /// `POST /topapi/kac/datav/dept/ding/list` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/dept/ding/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn dept_ding_list(
         &self,
         request: StatisticsPageRequest,
@@ -340,7 +340,7 @@ impl<'c> StatisticsApi<'c> {
     /// apply to some dimensions (corp / dept / user); the others are absent. Figures typed Number
     /// are i64 (D's example sends them as strings); those typed String with decimals stay strings.
     ///
-    /// `POST /topapi/kac/datav/annual_report/get` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/kac/datav/annual_report/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn annual_report_get(
         &self,
         year: impl Into<String>,
@@ -357,7 +357,7 @@ impl<'c> StatisticsApi<'c> {
 /// From the 2016 docs only (OLD16); current availability is unknown. The data-center analysis
 /// aggregates these records.
 ///
-/// `POST /data/record` · the app's access token · not idempotent (never retried once sent)
+/// `POST /data/record` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -467,6 +467,7 @@ impl rt::Endpoint for StatisticsRecordRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -491,7 +492,7 @@ impl<'c> crate::Call<'c, StatisticsRecordRequest> {
 /// From the 2016 docs only (OLD16). Only `module`, `callbackUrl` and `extension` change; the
 /// other fields must still be sent.
 ///
-/// `POST /data/update` · the app's access token · idempotent (retried after a lost response)
+/// `POST /data/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -608,6 +609,7 @@ impl rt::Endpoint for StatisticsUpdateRecordRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -631,7 +633,7 @@ impl<'c> crate::Call<'c, StatisticsUpdateRecordRequest> {
 ///
 /// Archived (D1549). Permission: 查询企业员工日志权限.
 ///
-/// `POST /topapi/report/statistics` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/report/statistics` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -663,6 +665,7 @@ impl rt::Endpoint for StatisticsReportStatisticsRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -674,7 +677,7 @@ impl<'c> crate::Call<'c, StatisticsReportStatisticsRequest> {}
 /// Current (D0299). Permissions: qyapi_report_statistics, qyapi_report_query. Paging ends when
 /// the answer carries no `next_cursor`.
 ///
-/// `POST /topapi/report/statistics/listbytype` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/report/statistics/listbytype` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -744,6 +747,7 @@ impl rt::Endpoint for StatisticsReportStatisticsListByTypeRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -767,7 +771,7 @@ impl<'c> crate::Call<'c, StatisticsReportStatisticsListByTypeRequest> {
 ///
 /// Archived (D1757). Note the wrapper key `param_video_live_summary_request`.
 ///
-/// `POST /topapi/kac/datav/videolive/get` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/videolive/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -802,6 +806,7 @@ impl rt::Endpoint for StatisticsVideoliveGetRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -816,7 +821,7 @@ impl<'c> crate::Call<'c, StatisticsVideoliveGetRequest> {}
 ///
 /// Archived (D1756).
 ///
-/// `POST /topapi/kac/datav/dept/videolive/list` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/dept/videolive/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -846,6 +851,7 @@ impl rt::Endpoint for StatisticsDeptVideoliveListRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -860,7 +866,7 @@ impl<'c> crate::Call<'c, StatisticsDeptVideoliveListRequest> {}
 ///
 /// Archived (D1754).
 ///
-/// `POST /topapi/kac/datav/videolive/detail/list` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/videolive/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -890,6 +896,7 @@ impl rt::Endpoint for StatisticsVideoliveDetailListRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -904,7 +911,7 @@ impl<'c> crate::Call<'c, StatisticsVideoliveDetailListRequest> {}
 ///
 /// Archived (D1755).
 ///
-/// `POST /topapi/kac/datav/videolive/viewer/list` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/videolive/viewer/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -934,6 +941,7 @@ impl rt::Endpoint for StatisticsVideoliveViewerListRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -948,7 +956,7 @@ impl<'c> crate::Call<'c, StatisticsVideoliveViewerListRequest> {}
 ///
 /// Archived (D1758). Note the `v2` path.
 ///
-/// `POST /topapi/kac/v2/datav/videoconf/get` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/v2/datav/videoconf/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -978,6 +986,7 @@ impl rt::Endpoint for StatisticsVideoconfGetRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -992,7 +1001,7 @@ impl<'c> crate::Call<'c, StatisticsVideoconfGetRequest> {}
 ///
 /// Archived (D1759).
 ///
-/// `POST /topapi/kac/datav/dept/videoconf/list` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/dept/videoconf/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1022,6 +1031,7 @@ impl rt::Endpoint for StatisticsDeptVideoconfListRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1036,7 +1046,7 @@ impl<'c> crate::Call<'c, StatisticsDeptVideoconfListRequest> {}
 ///
 /// Archived (D1760).
 ///
-/// `POST /topapi/kac/datav/videoconf/detail/list` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/videoconf/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1066,6 +1076,7 @@ impl rt::Endpoint for StatisticsVideoconfDetailListRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1080,7 +1091,7 @@ impl<'c> crate::Call<'c, StatisticsVideoconfDetailListRequest> {}
 ///
 /// Archived (D1764).
 ///
-/// `POST /topapi/kac/datav/telconf/get` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/telconf/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1110,6 +1121,7 @@ impl rt::Endpoint for StatisticsTelconfGetRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1124,7 +1136,7 @@ impl<'c> crate::Call<'c, StatisticsTelconfGetRequest> {}
 ///
 /// Archived (D1762).
 ///
-/// `POST /topapi/kac/datav/dept/telconf/list` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/dept/telconf/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1154,6 +1166,7 @@ impl rt::Endpoint for StatisticsDeptTelconfListRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1168,7 +1181,7 @@ impl<'c> crate::Call<'c, StatisticsDeptTelconfListRequest> {}
 ///
 /// Archived (D1763).
 ///
-/// `POST /topapi/kac/datav/telconf/detail/list` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/telconf/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1198,6 +1211,7 @@ impl rt::Endpoint for StatisticsTelconfDetailListRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1212,7 +1226,7 @@ impl<'c> crate::Call<'c, StatisticsTelconfDetailListRequest> {}
 ///
 /// Archived (D1765).
 ///
-/// `POST /topapi/kac/datav/group/get` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/group/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1242,6 +1256,7 @@ impl rt::Endpoint for StatisticsGroupGetRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1256,7 +1271,7 @@ impl<'c> crate::Call<'c, StatisticsGroupGetRequest> {}
 ///
 /// Archived (D1766).
 ///
-/// `POST /topapi/kac/datav/chat/summary/get` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/chat/summary/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1286,6 +1301,7 @@ impl rt::Endpoint for StatisticsChatSummaryGetRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1300,7 +1316,7 @@ impl<'c> crate::Call<'c, StatisticsChatSummaryGetRequest> {}
 ///
 /// Archived (D1767).
 ///
-/// `POST /topapi/kac/datav/dept/chat/summary/list` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/dept/chat/summary/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1330,6 +1346,7 @@ impl rt::Endpoint for StatisticsDeptChatSummaryListRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1344,7 +1361,7 @@ impl<'c> crate::Call<'c, StatisticsDeptChatSummaryListRequest> {}
 ///
 /// Archived (D1768). Days up to 90 days back.
 ///
-/// `POST /topapi/kac/datav/microapp/detail/list` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/microapp/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1374,6 +1391,7 @@ impl rt::Endpoint for StatisticsMicroappDetailListRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1388,7 +1406,7 @@ impl<'c> crate::Call<'c, StatisticsMicroappDetailListRequest> {}
 ///
 /// Archived (D1769).
 ///
-/// `POST /topapi/kac/datav/dau/summary/get` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/dau/summary/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1418,6 +1436,7 @@ impl rt::Endpoint for StatisticsDauSummaryGetRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1433,7 +1452,7 @@ impl<'c> crate::Call<'c, StatisticsDauSummaryGetRequest> {}
 /// Archived (D1770). D's example shows `data` as a single object with every value as a string;
 /// the type column (Object[]) is followed.
 ///
-/// `POST /topapi/kac/datav/dept/dau/list` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/dept/dau/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1463,6 +1482,7 @@ impl rt::Endpoint for StatisticsDeptDauListRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1477,7 +1497,7 @@ impl<'c> crate::Call<'c, StatisticsDeptDauListRequest> {}
 ///
 /// Archived (D1771).
 ///
-/// `POST /topapi/kac/datav/inactivated/user/list` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/inactivated/user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1507,6 +1527,7 @@ impl rt::Endpoint for StatisticsInactivatedUserListRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1522,7 +1543,7 @@ impl<'c> crate::Call<'c, StatisticsInactivatedUserListRequest> {}
 /// Archived 2023-09-01 (D1772); internal apps with the data-product permission only. Note the
 /// wrapper key `ding_usage_summary_request`.
 ///
-/// `POST /topapi/kac/datav/ding/get` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/ding/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1555,6 +1576,7 @@ impl rt::Endpoint for StatisticsDingGetRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1569,7 +1591,7 @@ impl<'c> crate::Call<'c, StatisticsDingGetRequest> {}
 ///
 /// Archived (D1773).
 ///
-/// `POST /topapi/kac/datav/dept/ding/list` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/dept/ding/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1599,6 +1621,7 @@ impl rt::Endpoint for StatisticsDeptDingListRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1615,7 +1638,7 @@ impl<'c> crate::Call<'c, StatisticsDeptDingListRequest> {}
 /// apply to some dimensions (corp / dept / user); the others are absent. Figures typed Number
 /// are i64 (D's example sends them as strings); those typed String with decimals stay strings.
 ///
-/// `POST /topapi/kac/datav/annual_report/get` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/kac/datav/annual_report/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1685,6 +1708,7 @@ impl rt::Endpoint for StatisticsAnnualReportGetRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

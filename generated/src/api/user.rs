@@ -43,7 +43,7 @@ impl<'c> UserApi<'c> {
     /// 40103 (user protection: an invitation was sent instead). D1453 shows `department` as the string
     /// `"[379661095,1]"`; a real JSON array is sent here, which the server accepts.
     ///
-    /// `POST /user/create` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /user/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `create` instead
     #[deprecated(note = "legacy endpoint; use `create` instead")]
@@ -63,7 +63,7 @@ impl<'c> UserApi<'c> {
     /// Internal apps only. If a user has 10 extended attributes (`extattr`), all 10 must be resent or
     /// the missing ones are cleared (D1455).
     ///
-    /// `POST /user/update` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /user/update` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `update` instead
     #[deprecated(note = "legacy endpoint; use `update` instead")]
@@ -77,7 +77,7 @@ impl<'c> UserApi<'c> {
     ///
     /// Internal apps only. Not retried automatically, since a repeated call fails with "user not found".
     ///
-    /// `GET /user/delete` · the app's access token · not idempotent (never retried once sent)
+    /// `GET /user/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `delete` instead
     #[deprecated(note = "legacy endpoint; use `delete` instead")]
@@ -89,7 +89,7 @@ impl<'c> UserApi<'c> {
     }
     /// Get a user's details (获取用户详情) — legacy.
     ///
-    /// `GET /user/get` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `get` instead
     #[deprecated(note = "legacy endpoint; use `get` instead")]
@@ -103,7 +103,7 @@ impl<'c> UserApi<'c> {
     ///
     /// Paging applies only when both `offset` and `size` are set.
     ///
-    /// `GET /user/simplelist` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /user/simplelist` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_simple` instead
     #[deprecated(note = "legacy endpoint; use `list_simple` instead")]
@@ -115,7 +115,7 @@ impl<'c> UserApi<'c> {
     }
     /// List the userids of a department's members (获取部门用户userid列表) — legacy.
     ///
-    /// `GET /user/getDeptMember` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /user/getDeptMember` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_ids` instead
     #[deprecated(note = "legacy endpoint; use `list_ids` instead")]
@@ -129,7 +129,7 @@ impl<'c> UserApi<'c> {
     ///
     /// Only direct members of the department, not of its sub-departments.
     ///
-    /// `GET /user/listbypage` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /user/listbypage` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list` instead
     #[deprecated(note = "legacy endpoint; use `list` instead")]
@@ -149,7 +149,7 @@ impl<'c> UserApi<'c> {
     /// Known from J and P only (no D page). Same parameters and response as `legacy_list_by_page`; J types
     /// the items' `department` as a String here, so both a JSON array and JSON text are accepted.
     ///
-    /// `GET /user/list` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list` instead
     #[deprecated(note = "legacy endpoint; use `list` instead")]
@@ -169,7 +169,7 @@ impl<'c> UserApi<'c> {
     /// The list key differs between sources: `admin_list` (J, P) vs `adminList` (D1465 table and
     /// example); both are accepted.
     ///
-    /// `GET /user/get_admin` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /user/get_admin` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_admins` instead
     #[deprecated(note = "legacy endpoint; use `list_admins` instead")]
@@ -182,7 +182,7 @@ impl<'c> UserApi<'c> {
     /// fields are from J (D documents them on separate pages). `mobile` and `dept_id_list` are required
     /// per D although J does not enforce them; they are required here (the safer choice).
     ///
-    /// `POST /topapi/v2/user/create` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /topapi/v2/user/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn create(
         &self,
         name: impl Into<String>,
@@ -198,7 +198,7 @@ impl<'c> UserApi<'c> {
     /// (J and G). `dept_id_list` is capped at 100 ids as on create, although J's update check allows 300
     /// (the stricter value is used).
     ///
-    /// `POST /topapi/v2/user/update` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /topapi/v2/user/update` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn update(
         &self,
         userid: impl Into<String>,
@@ -210,7 +210,7 @@ impl<'c> UserApi<'c> {
     /// Also removes the user from attendance groups and the HR roster. Errors 33012 (invalid userid),
     /// 400002, -1.
     ///
-    /// `POST /topapi/v2/user/delete` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /topapi/v2/user/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn delete(
         &self,
         userid: impl Into<String>,
@@ -221,7 +221,7 @@ impl<'c> UserApi<'c> {
     ///
     /// Permission `qyapi_get_member`. Errors 33012, 400002, -1.
     ///
-    /// `POST /topapi/v2/user/get` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/v2/user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get(&self, userid: impl Into<String>) -> crate::Call<'c, UserGetRequest> {
         crate::Call::new(self.client, UserGetRequest::new(userid))
     }
@@ -230,7 +230,7 @@ impl<'c> UserApi<'c> {
     /// Direct members only. Start with `cursor` 0, then pass `next_cursor`. Errors 400002, 50004 (department
     /// outside the contact scope), 40035, 60019, -1.
     ///
-    /// `POST /topapi/v2/user/list` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/v2/user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn list(
         &self,
         dept_id: i64,
@@ -244,7 +244,7 @@ impl<'c> UserApi<'c> {
     /// Not limited by the contact scope. There is no "all users" call: walk the departments. Errors 60003,
     /// 400002, -1.
     ///
-    /// `POST /topapi/user/listid` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/user/listid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn list_ids(&self, dept_id: i64) -> crate::Call<'c, UserListIdsRequest> {
         crate::Call::new(self.client, UserListIdsRequest::new(dept_id))
     }
@@ -252,7 +252,7 @@ impl<'c> UserApi<'c> {
     ///
     /// Errors 400002, 60003, 40069, 40068, -1.
     ///
-    /// `POST /topapi/user/listsimple` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/user/listsimple` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn list_simple(
         &self,
         dept_id: i64,
@@ -265,7 +265,7 @@ impl<'c> UserApi<'c> {
     ///
     /// No body. Errors 43007, -1.
     ///
-    /// `POST /topapi/user/listadmin` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/user/listadmin` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn list_admins(&self) -> crate::Call<'c, UserListAdminsRequest> {
         crate::Call::new(self.client, UserListAdminsRequest::new())
     }
@@ -273,7 +273,7 @@ impl<'c> UserApi<'c> {
     ///
     /// The payload sits at the top level (no `result` wrapper). Errors 60121, 40036, 400001.
     ///
-    /// `POST /topapi/user/get_admin_scope` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/user/get_admin_scope` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_admin_scope(
         &self,
         userid: impl Into<String>,
@@ -285,7 +285,7 @@ impl<'c> UserApi<'c> {
     /// Internal apps only. Documented on the legacy page D1462 (J `OapiInactiveUserGet`); its successor
     /// `/topapi/inactive/user/v2/get` (D0067) is not covered here.
     ///
-    /// `POST /topapi/inactive/user/get` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/inactive/user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn list_inactive(
         &self,
         query_date: impl Into<String>,
@@ -304,7 +304,7 @@ impl<'c> UserApi<'c> {
     /// docs: 0 non-admin, 1 normal admin, 2 super admin), so it is kept as a plain i64. Not retried
     /// automatically: a code is single-use.
     ///
-    /// `GET /user/getuserinfo` · the app's access token · not idempotent (never retried once sent)
+    /// `GET /user/getuserinfo` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `get_user_info` instead
     #[deprecated(note = "legacy endpoint; use `get_user_info` instead")]
@@ -319,7 +319,7 @@ impl<'c> UserApi<'c> {
     /// The code is valid for 5 minutes and can be used once, so the call is not retried automatically.
     /// Permission `qyapi_base`.
     ///
-    /// `POST /topapi/v2/user/getuserinfo` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /topapi/v2/user/getuserinfo` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_user_info(
         &self,
         code: impl Into<crate::SecretString>,
@@ -330,7 +330,7 @@ impl<'c> UserApi<'c> {
     ///
     /// Archived 2021-10. Internal apps only; departed employees are not found.
     ///
-    /// `GET /user/get_by_mobile` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /user/get_by_mobile` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `get_by_mobile` instead
     #[deprecated(note = "legacy endpoint; use `get_by_mobile` instead")]
@@ -347,7 +347,7 @@ impl<'c> UserApi<'c> {
     /// `support_exclusive_account_search` is optional per J but required per D0117 (D0063 omits it); it is
     /// required here, the safer choice.
     ///
-    /// `POST /topapi/v2/user/getbymobile` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/v2/user/getbymobile` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_by_mobile(
         &self,
         mobile: impl Into<String>,
@@ -362,7 +362,7 @@ impl<'c> UserApi<'c> {
     ///
     /// Archived 2021-10. D1464's example URL uses the lowercase `getuseridbyunionid`; the documented path is used.
     ///
-    /// `GET /user/getUseridByUnionid` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /user/getUseridByUnionid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `get_by_unionid` instead
     #[deprecated(note = "legacy endpoint; use `get_by_unionid` instead")]
@@ -377,7 +377,7 @@ impl<'c> UserApi<'c> {
     /// Resolve with the org's access token, not a token obtained via the login-free (免登) flow.
     /// Errors 60121, 400002, -1.
     ///
-    /// `POST /topapi/user/getbyunionid` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/user/getbyunionid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_by_unionid(
         &self,
         unionid: impl Into<String>,
@@ -389,7 +389,7 @@ impl<'c> UserApi<'c> {
     /// Archived. Note the sense of `onlyActive`: 0 includes users who have not activated DingTalk,
     /// 1 counts activated users only (the opposite of what P's `only_active=True` wrapper suggests).
     ///
-    /// `GET /user/get_org_user_count` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /user/get_org_user_count` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `count` instead
     #[deprecated(note = "legacy endpoint; use `count` instead")]
@@ -403,7 +403,7 @@ impl<'c> UserApi<'c> {
     ///
     /// Not limited by the contact scope; permission `qyapi_get_member`. Errors 400002, 40035, -1.
     ///
-    /// `POST /topapi/user/count` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/user/count` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn count(&self, only_active: bool) -> crate::Call<'c, UserCountRequest> {
         crate::Call::new(self.client, UserCountRequest::new(only_active))
     }
@@ -414,7 +414,7 @@ impl<'c> UserApi<'c> {
 /// 40103 (user protection: an invitation was sent instead). D1453 shows `department` as the string
 /// `"[379661095,1]"`; a real JSON array is sent here, which the server accepts.
 ///
-/// `POST /user/create` · the app's access token · not idempotent (never retried once sent)
+/// `POST /user/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `create` instead
 ///
@@ -713,6 +713,7 @@ impl rt::Endpoint for UserLegacyCreateRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -835,7 +836,7 @@ impl<'c> crate::Call<'c, UserLegacyCreateRequest> {
 /// Internal apps only. If a user has 10 extended attributes (`extattr`), all 10 must be resent or
 /// the missing ones are cleared (D1455).
 ///
-/// `POST /user/update` · the app's access token · not idempotent (never retried once sent)
+/// `POST /user/update` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `update` instead
 ///
@@ -1166,6 +1167,7 @@ impl rt::Endpoint for UserLegacyUpdateRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1299,7 +1301,7 @@ impl<'c> crate::Call<'c, UserLegacyUpdateRequest> {
 ///
 /// Internal apps only. Not retried automatically, since a repeated call fails with "user not found".
 ///
-/// `GET /user/delete` · the app's access token · not idempotent (never retried once sent)
+/// `GET /user/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `delete` instead
 ///
@@ -1331,6 +1333,7 @@ impl rt::Endpoint for UserLegacyDeleteRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("userid", &self.userid);
@@ -1340,7 +1343,7 @@ impl rt::Endpoint for UserLegacyDeleteRequest {
 impl<'c> crate::Call<'c, UserLegacyDeleteRequest> {}
 /// Request of [`UserApi::legacy_get`]: Get a user's details (获取用户详情) — legacy.
 ///
-/// `GET /user/get` · the app's access token · idempotent (retried after a lost response)
+/// `GET /user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `get` instead
 ///
@@ -1385,6 +1388,7 @@ impl rt::Endpoint for UserLegacyGetRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("userid", &self.userid);
@@ -1404,7 +1408,7 @@ impl<'c> crate::Call<'c, UserLegacyGetRequest> {
 ///
 /// Paging applies only when both `offset` and `size` are set.
 ///
-/// `GET /user/simplelist` · the app's access token · idempotent (retried after a lost response)
+/// `GET /user/simplelist` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list_simple` instead
 ///
@@ -1482,6 +1486,7 @@ impl rt::Endpoint for UserLegacySimpleListRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("department_id", &self.department_id);
@@ -1564,7 +1569,7 @@ impl<'c> crate::Call<'c, UserLegacySimpleListRequest> {
 }
 /// Request of [`UserApi::legacy_dept_member_ids`]: List the userids of a department's members (获取部门用户userid列表) — legacy.
 ///
-/// `GET /user/getDeptMember` · the app's access token · idempotent (retried after a lost response)
+/// `GET /user/getDeptMember` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list_ids` instead
 ///
@@ -1596,6 +1601,7 @@ impl rt::Endpoint for UserLegacyDeptMemberIdsRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("deptId", &self.dept_id);
@@ -1607,7 +1613,7 @@ impl<'c> crate::Call<'c, UserLegacyDeptMemberIdsRequest> {}
 ///
 /// Only direct members of the department, not of its sub-departments.
 ///
-/// `GET /user/listbypage` · the app's access token · idempotent (retried after a lost response)
+/// `GET /user/listbypage` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list` instead
 ///
@@ -1675,6 +1681,7 @@ impl rt::Endpoint for UserLegacyListByPageRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("department_id", &self.department_id);
@@ -1748,7 +1755,7 @@ impl<'c> crate::Call<'c, UserLegacyListByPageRequest> {
 /// Known from J and P only (no D page). Same parameters and response as `legacy_list_by_page`; J types
 /// the items' `department` as a String here, so both a JSON array and JSON text are accepted.
 ///
-/// `GET /user/list` · the app's access token · idempotent (retried after a lost response)
+/// `GET /user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list` instead
 ///
@@ -1816,6 +1823,7 @@ impl rt::Endpoint for UserLegacyListRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("department_id", &self.department_id);
@@ -1886,7 +1894,7 @@ impl<'c> crate::Call<'c, UserLegacyListRequest> {
 /// The list key differs between sources: `admin_list` (J, P) vs `adminList` (D1465 table and
 /// example); both are accepted.
 ///
-/// `GET /user/get_admin` · the app's access token · idempotent (retried after a lost response)
+/// `GET /user/get_admin` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list_admins` instead
 ///
@@ -1912,6 +1920,7 @@ impl rt::Endpoint for UserLegacyGetAdminsRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1924,7 +1933,7 @@ impl<'c> crate::Call<'c, UserLegacyGetAdminsRequest> {}
 /// fields are from J (D documents them on separate pages). `mobile` and `dept_id_list` are required
 /// per D although J does not enforce them; they are required here (the safer choice).
 ///
-/// `POST /topapi/v2/user/create` · the app's access token · not idempotent (never retried once sent)
+/// `POST /topapi/v2/user/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -2432,6 +2441,7 @@ impl rt::Endpoint for UserCreateRequest {
         payload_at: Some("result"),
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2650,7 +2660,7 @@ impl<'c> crate::Call<'c, UserCreateRequest> {
 /// (J and G). `dept_id_list` is capped at 100 ids as on create, although J's update check allows 300
 /// (the stricter value is used).
 ///
-/// `POST /topapi/v2/user/update` · the app's access token · not idempotent (never retried once sent)
+/// `POST /topapi/v2/user/update` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -3131,6 +3141,7 @@ impl rt::Endpoint for UserUpdateRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3334,7 +3345,7 @@ impl<'c> crate::Call<'c, UserUpdateRequest> {
 /// Also removes the user from attendance groups and the HR roster. Errors 33012 (invalid userid),
 /// 400002, -1.
 ///
-/// `POST /topapi/v2/user/delete` · the app's access token · not idempotent (never retried once sent)
+/// `POST /topapi/v2/user/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -3364,6 +3375,7 @@ impl rt::Endpoint for UserDeleteRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3381,7 +3393,7 @@ impl<'c> crate::Call<'c, UserDeleteRequest> {}
 ///
 /// Permission `qyapi_get_member`. Errors 33012, 400002, -1.
 ///
-/// `POST /topapi/v2/user/get` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/v2/user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -3429,6 +3441,7 @@ impl rt::Endpoint for UserGetRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3455,7 +3468,7 @@ impl<'c> crate::Call<'c, UserGetRequest> {
 /// Direct members only. Start with `cursor` 0, then pass `next_cursor`. Errors 400002, 50004 (department
 /// outside the contact scope), 40035, 60019, -1.
 ///
-/// `POST /topapi/v2/user/list` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/v2/user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -3547,6 +3560,7 @@ impl rt::Endpoint for UserListRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3603,7 +3617,7 @@ impl<'c> crate::Call<'c, UserListRequest> {
 /// Not limited by the contact scope. There is no "all users" call: walk the departments. Errors 60003,
 /// 400002, -1.
 ///
-/// `POST /topapi/user/listid` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/user/listid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -3633,6 +3647,7 @@ impl rt::Endpoint for UserListIdsRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3643,7 +3658,7 @@ impl<'c> crate::Call<'c, UserListIdsRequest> {}
 ///
 /// Errors 400002, 60003, 40069, 40068, -1.
 ///
-/// `POST /topapi/user/listsimple` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/user/listsimple` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -3735,6 +3750,7 @@ impl rt::Endpoint for UserListSimpleRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3793,7 +3809,7 @@ impl<'c> crate::Call<'c, UserListSimpleRequest> {
 ///
 /// No body. Errors 43007, -1.
 ///
-/// `POST /topapi/user/listadmin` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/user/listadmin` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -3817,6 +3833,7 @@ impl rt::Endpoint for UserListAdminsRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3827,7 +3844,7 @@ impl<'c> crate::Call<'c, UserListAdminsRequest> {}
 ///
 /// The payload sits at the top level (no `result` wrapper). Errors 60121, 40036, 400001.
 ///
-/// `POST /topapi/user/get_admin_scope` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/user/get_admin_scope` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -3857,6 +3874,7 @@ impl rt::Endpoint for UserGetAdminScopeRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3868,7 +3886,7 @@ impl<'c> crate::Call<'c, UserGetAdminScopeRequest> {}
 /// Internal apps only. Documented on the legacy page D1462 (J `OapiInactiveUserGet`); its successor
 /// `/topapi/inactive/user/v2/get` (D0067) is not covered here.
 ///
-/// `POST /topapi/inactive/user/get` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/inactive/user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -3912,6 +3930,7 @@ impl rt::Endpoint for UserListInactiveRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3961,7 +3980,7 @@ impl<'c> crate::Call<'c, UserListInactiveRequest> {
 /// docs: 0 non-admin, 1 normal admin, 2 super admin), so it is kept as a plain i64. Not retried
 /// automatically: a code is single-use.
 ///
-/// `GET /user/getuserinfo` · the app's access token · not idempotent (never retried once sent)
+/// `GET /user/getuserinfo` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `get_user_info` instead
 ///
@@ -3993,6 +4012,7 @@ impl rt::Endpoint for UserLegacyGetUserInfoRequest {
         payload_at: None,
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("code", &self.code);
@@ -4005,7 +4025,7 @@ impl<'c> crate::Call<'c, UserLegacyGetUserInfoRequest> {}
 /// The code is valid for 5 minutes and can be used once, so the call is not retried automatically.
 /// Permission `qyapi_base`.
 ///
-/// `POST /topapi/v2/user/getuserinfo` · the app's access token · not idempotent (never retried once sent)
+/// `POST /topapi/v2/user/getuserinfo` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -4035,6 +4055,7 @@ impl rt::Endpoint for UserGetUserInfoRequest {
         payload_at: Some("result"),
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -4045,7 +4066,7 @@ impl<'c> crate::Call<'c, UserGetUserInfoRequest> {}
 ///
 /// Archived 2021-10. Internal apps only; departed employees are not found.
 ///
-/// `GET /user/get_by_mobile` · the app's access token · idempotent (retried after a lost response)
+/// `GET /user/get_by_mobile` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `get_by_mobile` instead
 ///
@@ -4077,6 +4098,7 @@ impl rt::Endpoint for UserLegacyGetByMobileRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("mobile", &self.mobile);
@@ -4091,7 +4113,7 @@ impl<'c> crate::Call<'c, UserLegacyGetByMobileRequest> {}
 /// `support_exclusive_account_search` is optional per J but required per D0117 (D0063 omits it); it is
 /// required here, the safer choice.
 ///
-/// `POST /topapi/v2/user/getbymobile` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/v2/user/getbymobile` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -4135,6 +4157,7 @@ impl rt::Endpoint for UserGetByMobileRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -4152,7 +4175,7 @@ impl<'c> crate::Call<'c, UserGetByMobileRequest> {}
 ///
 /// Archived 2021-10. D1464's example URL uses the lowercase `getuseridbyunionid`; the documented path is used.
 ///
-/// `GET /user/getUseridByUnionid` · the app's access token · idempotent (retried after a lost response)
+/// `GET /user/getUseridByUnionid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `get_by_unionid` instead
 ///
@@ -4184,6 +4207,7 @@ impl rt::Endpoint for UserLegacyGetUseridByUnionidRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("unionid", &self.unionid);
@@ -4196,7 +4220,7 @@ impl<'c> crate::Call<'c, UserLegacyGetUseridByUnionidRequest> {}
 /// Resolve with the org's access token, not a token obtained via the login-free (免登) flow.
 /// Errors 60121, 400002, -1.
 ///
-/// `POST /topapi/user/getbyunionid` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/user/getbyunionid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -4226,6 +4250,7 @@ impl rt::Endpoint for UserGetByUnionidRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -4248,7 +4273,7 @@ impl<'c> crate::Call<'c, UserGetByUnionidRequest> {}
 /// Archived. Note the sense of `onlyActive`: 0 includes users who have not activated DingTalk,
 /// 1 counts activated users only (the opposite of what P's `only_active=True` wrapper suggests).
 ///
-/// `GET /user/get_org_user_count` · the app's access token · idempotent (retried after a lost response)
+/// `GET /user/get_org_user_count` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `count` instead
 ///
@@ -4280,6 +4305,7 @@ impl rt::Endpoint for UserLegacyOrgUserCountRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("onlyActive", &self.only_active);
@@ -4291,7 +4317,7 @@ impl<'c> crate::Call<'c, UserLegacyOrgUserCountRequest> {}
 ///
 /// Not limited by the contact scope; permission `qyapi_get_member`. Errors 400002, 40035, -1.
 ///
-/// `POST /topapi/user/count` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/user/count` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -4321,6 +4347,7 @@ impl rt::Endpoint for UserCountRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

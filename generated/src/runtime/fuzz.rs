@@ -8,6 +8,7 @@ use crate::runtime::request::{Auth, EndpointMeta, Method};
 use crate::runtime::transport::decode;
 
 const META: EndpointMeta = EndpointMeta {
+    rate_class: crate::runtime::request::RateClass::Metered,
     area: "user",
     name: "get",
     method: Method::Post,

@@ -55,6 +55,25 @@ pub struct EndpointMeta {
     pub idempotent: bool,
     /// Whether the answer is a file (a download) rather than JSON.
     pub binary: bool,
+    /// The published rate-limit class.
+    pub rate_class: RateClass,
+}
+
+/// The rate limits DingTalk publishes for an endpoint. Every endpoint shares the per-API rules
+/// (20 calls a second per app on standard-edition organisations, 1500 a minute per company);
+/// the classes differ in what else applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RateClass {
+    /// Token, identity and contacts APIs: not counted in the standard edition's monthly quota.
+    Basic,
+    /// Counted in the standard edition's monthly quota of 5000 calls to non-basic APIs
+    /// (errcode 90020 once spent).
+    Metered,
+    /// A work notification: metered, and delivery is capped (at most 5000 recipients a minute,
+    /// the same content to a user once a day, 500 messages per user a day for internal apps and
+    /// 100 for third-party ones); DingTalk answers success but drops what exceeds the caps.
+    WorkNotice,
 }
 
 /// A request to one endpoint: generated for every endpoint in the spec.
@@ -135,6 +154,26 @@ pub enum InvalidRequest {
         /// What is wrong.
         message: String,
     },
+    /// Two times lie further apart than DingTalk accepts, or in the wrong order.
+    #[error("`{to}` must lie between 0 and {max_days} days after `{from}`; it is {days:.2} days after it")]
+    Span {
+        /// Wire name of the earlier param.
+        from: &'static str,
+        /// Wire name of the later param.
+        to: &'static str,
+        /// The longest span accepted, in days.
+        max_days: u32,
+        /// The span given, in days (negative when `to` is before `from`).
+        days: f64,
+    },
+    /// A time param is not in the format DingTalk expects.
+    #[error("`{field}` is `{value}`; write `yyyy-MM-dd HH:mm:ss`")]
+    BadTime {
+        /// Wire name of the param.
+        field: &'static str,
+        /// Its value.
+        value: String,
+    },
     /// A string or list is longer than DingTalk accepts.
     #[error("`{field}` has {len} characters or items; at most {max} are allowed")]
     TooLong {
@@ -200,6 +239,64 @@ pub fn check_max_len(field: &'static str, len: usize, max: u64) -> Result<(), In
     } else {
         Ok(())
     }
+}
+
+/// A time param of a span check: DingTalk's `yyyy-MM-dd HH:mm:ss` text or milliseconds since
+/// the epoch.
+#[derive(Clone, Copy, Debug)]
+pub enum Moment<'a> {
+    /// `yyyy-MM-dd HH:mm:ss` (or `yyyy-MM-dd`), in DingTalk's local time.
+    Text(&'a str),
+    /// Milliseconds since the epoch.
+    Millis(i64),
+}
+
+impl Moment<'_> {
+    /// Milliseconds on a common scale (text times as if in UTC: only differences matter).
+    fn millis(&self, field: &'static str) -> Result<i64, InvalidRequest> {
+        use time::macros::format_description;
+        match *self {
+            Moment::Millis(ms) => Ok(ms),
+            Moment::Text(text) => {
+                let full = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+                let date = format_description!("[year]-[month]-[day]");
+                time::PrimitiveDateTime::parse(text.trim(), full)
+                    .or_else(|_| time::Date::parse(text.trim(), date).map(|d| d.midnight()))
+                    .map(|t| (t.assume_utc().unix_timestamp_nanos() / 1_000_000) as i64)
+                    .map_err(|_| InvalidRequest::BadTime {
+                        field,
+                        value: text.to_string(),
+                    })
+            }
+        }
+    }
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Generated span check: `to` must lie between `from` and `max_days` days after it. With
+/// `whole_days`, only the calendar days count (endpoints that ignore the time of day).
+pub fn check_span(
+    (from_field, from): (&'static str, Moment<'_>),
+    (to_field, to): (&'static str, Moment<'_>),
+    max_days: u32,
+    whole_days: bool,
+) -> Result<(), InvalidRequest> {
+    let (mut a, mut b) = (from.millis(from_field)?, to.millis(to_field)?);
+    if whole_days {
+        a = a.div_euclid(DAY_MS) * DAY_MS;
+        b = b.div_euclid(DAY_MS) * DAY_MS;
+    }
+    let span = b.saturating_sub(a);
+    if span < 0 || span > i64::from(max_days) * DAY_MS {
+        return Err(InvalidRequest::Span {
+            from: from_field,
+            to: to_field,
+            max_days,
+            days: span as f64 / DAY_MS as f64,
+        });
+    }
+    Ok(())
 }
 
 /// Percent-encodes one path segment.

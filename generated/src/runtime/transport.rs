@@ -321,6 +321,7 @@ impl Client {
             payload_at: None,
             idempotent: true,
             binary: false,
+            rate_class: crate::runtime::request::RateClass::Basic,
         };
         let (method, body) = match body {
             None => (Method::Get, Body::None),
@@ -577,6 +578,7 @@ mod tests {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: crate::runtime::request::RateClass::Basic,
     };
 
     #[test]

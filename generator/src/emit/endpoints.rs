@@ -6,7 +6,7 @@ use quote::quote;
 
 use super::types::{builder_methods, field_decl, first_sentence};
 use super::{arg, doc_text, docs, ty_tokens};
-use crate::model::{Area, Auth, Encoding, Endpoint, Field, Method, Spec};
+use crate::model::{Area, Auth, Constraint, Encoding, Endpoint, Field, Method, RateClass, Spec};
 use crate::naming::ident;
 
 pub(super) fn area(spec: &Spec, area: &Area) -> TokenStream {
@@ -64,6 +64,28 @@ fn endpoint_doc(ep: &Endpoint) -> String {
         "not idempotent (never retried once sent)"
     };
     doc.push_str(&format!("\n\n`{method} {}` · {auth} · {retry}", ep.path));
+    let rate = match ep.rate_class {
+        RateClass::Basic => "rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)",
+        RateClass::Metered => "rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)",
+        RateClass::WorkNotice => "rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)",
+    };
+    doc.push_str(&format!(" · {rate}"));
+    for c in &ep.constraints {
+        match c {
+            Constraint::Span {
+                from,
+                to,
+                max_days,
+                whole_days,
+            } => {
+                let days = if *whole_days { " (calendar days)" } else { "" };
+                doc.push_str(&format!(
+                    "\n\nChecked before sending: `{}` lies between `{}` and {max_days} days after it{days}.",
+                    to.wire, from.wire
+                ));
+            }
+        }
+    }
     if let Some(dep) = &ep.deprecated {
         doc.push_str(&format!("\n\nDeprecated: {}", deprecation_note(dep)));
     }
@@ -169,6 +191,11 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
     let path = &ep.path;
     let idempotent = ep.idempotent;
     let binary = ep.response.binary;
+    let rate_class = match ep.rate_class {
+        RateClass::Basic => quote!(rt::RateClass::Basic),
+        RateClass::Metered => quote!(rt::RateClass::Metered),
+        RateClass::WorkNotice => quote!(rt::RateClass::WorkNotice),
+    };
     let download_fn = binary.then(|| {
         quote! {
             fn from_download(download: rt::Download) -> Option<Self::Response> { Some(download) }
@@ -196,7 +223,11 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
         .pagination
         .as_ref()
         .map(|pg| pagination(spec, area, ep, pg));
-    let checks: Vec<TokenStream> = all.iter().flat_map(limit_checks).collect();
+    let checks: Vec<TokenStream> = all
+        .iter()
+        .flat_map(limit_checks)
+        .chain(ep.constraints.iter().map(constraint_check))
+        .collect();
     let validate = (!checks.is_empty()).then(|| {
         quote! {
             fn validate(&self) -> Result<(), rt::InvalidRequest> { #(#checks)* Ok(()) }
@@ -219,6 +250,7 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
                 payload_at: #at,
                 idempotent: #idempotent,
                 binary: #binary,
+                rate_class: #rate_class,
             };
             fn query(&self, q: &mut rt::Query) { #(#query)* let _ = q; }
             #path_fn
@@ -254,6 +286,35 @@ fn query_push(f: &Field) -> TokenStream {
 }
 
 /// The checks of one field: its own `max_len`, then the limits inside any named type it holds.
+/// The check of one `constraints:` rule; optional params are checked when both are set.
+fn constraint_check(c: &Constraint) -> TokenStream {
+    match c {
+        Constraint::Span {
+            from,
+            to,
+            max_days,
+            whole_days,
+        } => {
+            let moment = |f: &Field, v: TokenStream| match f.ty {
+                crate::model::Ty::I64 => quote!(rt::Moment::Millis(*#v)),
+                _ => quote!(rt::Moment::Text(#v)),
+            };
+            let (a, b) = (ident(&from.rust), ident(&to.rust));
+            let (fw, tw) = (&from.wire, &to.wire);
+            let (ma, mb) = (moment(from, quote!(a)), moment(to, quote!(b)));
+            let check = quote! {
+                rt::check_span((#fw, #ma), (#tw, #mb), #max_days, #whole_days)?;
+            };
+            match (from.is_option(), to.is_option()) {
+                (false, false) => quote!({ let (a, b) = (&self.#a, &self.#b); #check }),
+                (true, true) => quote!(if let (Some(a), Some(b)) = (&self.#a, &self.#b) { #check }),
+                (true, false) => quote!(if let (Some(a), b) = (&self.#a, &self.#b) { #check }),
+                (false, true) => quote!(if let (a, Some(b)) = (&self.#a, &self.#b) { #check }),
+            }
+        }
+    }
+}
+
 pub(super) fn limit_checks(f: &Field) -> Vec<TokenStream> {
     let v = ident(&f.rust);
     let mut out = Vec::new();

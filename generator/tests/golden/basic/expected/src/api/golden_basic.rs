@@ -23,7 +23,7 @@ impl crate::Client {
 impl<'c> GoldenBasicApi<'c> {
     /// Get a widget.
     ///
-    /// `GET /widget/get` · the app's access token · idempotent (retried after a lost response)
+    /// `GET /widget/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn get(&self, id: i64) -> crate::Call<'c, GoldenBasicGetRequest> {
         crate::Call::new(self.client, GoldenBasicGetRequest::new(id))
     }
@@ -31,7 +31,7 @@ impl<'c> GoldenBasicApi<'c> {
     ///
     /// Returns the new id under `result`.
     ///
-    /// `POST /topapi/widget/create` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /topapi/widget/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn create(
         &self,
         name: impl Into<String>,
@@ -40,20 +40,20 @@ impl<'c> GoldenBasicApi<'c> {
     }
     /// List widgets, a page at a time.
     ///
-    /// `POST /topapi/widget/list` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/widget/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn list(&self, cursor: i64) -> crate::Call<'c, GoldenBasicListRequest> {
         crate::Call::new(self.client, GoldenBasicListRequest::new(cursor))
     }
     /// Delete a widget.
     ///
-    /// `POST /topapi/widget/delete` · the app's access token · idempotent (retried after a lost response)
+    /// `POST /topapi/widget/delete` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn delete(&self, id: i64) -> crate::Call<'c, GoldenBasicDeleteRequest> {
         crate::Call::new(self.client, GoldenBasicDeleteRequest::new(id))
     }
 }
 /// Request of [`GoldenBasicApi::get`]: Get a widget.
 ///
-/// `GET /widget/get` · the app's access token · idempotent (retried after a lost response)
+/// `GET /widget/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -93,6 +93,7 @@ impl rt::Endpoint for GoldenBasicGetRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("id", &self.id);
@@ -117,7 +118,7 @@ impl<'c> crate::Call<'c, GoldenBasicGetRequest> {
 ///
 /// Returns the new id under `result`.
 ///
-/// `POST /topapi/widget/create` · the app's access token · not idempotent (never retried once sent)
+/// `POST /topapi/widget/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -165,6 +166,7 @@ impl rt::Endpoint for GoldenBasicCreateRequest {
         payload_at: Some("result"),
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -186,7 +188,7 @@ impl<'c> crate::Call<'c, GoldenBasicCreateRequest> {
 }
 /// Request of [`GoldenBasicApi::list`]: List widgets, a page at a time.
 ///
-/// `POST /topapi/widget/list` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/widget/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -231,6 +233,7 @@ impl rt::Endpoint for GoldenBasicListRequest {
         payload_at: Some("result"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -283,7 +286,7 @@ impl<'c> crate::Call<'c, GoldenBasicListRequest> {
 }
 /// Request of [`GoldenBasicApi::delete`]: Delete a widget.
 ///
-/// `POST /topapi/widget/delete` · the app's access token · idempotent (retried after a lost response)
+/// `POST /topapi/widget/delete` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -313,6 +316,7 @@ impl rt::Endpoint for GoldenBasicDeleteRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Metered,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

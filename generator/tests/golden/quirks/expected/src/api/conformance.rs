@@ -9,6 +9,7 @@ pub const ENDPOINTS: &[&str] = &[
     "golden_quirks.send",
     "golden_quirks.fetch",
     "golden_quirks.old_fetch",
+    "golden_quirks.window",
 ];
 /// Calls `endpoint` (`area.endpoint`) with its example arguments and returns the decoded
 /// response re-encoded as JSON, or `None` for an unknown name.
@@ -41,6 +42,16 @@ pub async fn call(
                 client
                     .golden_quirks()
                     .old_fetch(String::from("example"))
+                    .await
+                    .map(to_json)
+            }
+            "golden_quirks.window" => {
+                client
+                    .golden_quirks()
+                    .window(
+                        String::from("2020-09-07 00:00:00"),
+                        String::from("2020-09-08 00:00:00"),
+                    )
                     .await
                     .map(to_json)
             }

@@ -2,12 +2,12 @@
 // Do not edit: change the spec and run `cargo run -p dingtalk-codegen`.
 
 //! Wire quirks: separated lists, JSON in strings, map text, nested arrays, secrets, aliases,
-//! path params and deprecation.
+//! path params, deprecation, rate-limit classes and spans between params.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
 use crate::runtime::codegen as rt;
 /// Wire quirks: separated lists, JSON in strings, map text, nested arrays, secrets, aliases,
-/// path params and deprecation.
+/// path params, deprecation, rate-limit classes and spans between params.
 ///
 /// Obtained from [`Client::golden_quirks`](crate::Client::golden_quirks); every method returns a [`Call`](crate::Call) to `.await`.
 #[derive(Clone, Copy, Debug)]
@@ -16,7 +16,7 @@ pub struct GoldenQuirksApi<'c> {
 }
 impl crate::Client {
     /// Wire quirks: separated lists, JSON in strings, map text, nested arrays, secrets, aliases,
-    /// path params and deprecation.
+    /// path params, deprecation, rate-limit classes and spans between params.
     ///
     /// See [`GoldenQuirksApi`] for its calls.
     pub fn golden_quirks(&self) -> GoldenQuirksApi<'_> {
@@ -26,13 +26,13 @@ impl crate::Client {
 impl<'c> GoldenQuirksApi<'c> {
     /// Send a body.
     ///
-    /// `POST /records/send` · the app's access token · not idempotent (never retried once sent)
+    /// `POST /records/send` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn send(&self, msg: Body) -> crate::Call<'c, GoldenQuirksSendRequest> {
         crate::Call::new(self.client, GoldenQuirksSendRequest::new(msg))
     }
     /// Fetch a record by key.
     ///
-    /// `GET /records/{key}` · no token · idempotent (retried after a lost response)
+    /// `GET /records/{key}` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn fetch(
         &self,
         key: impl Into<String>,
@@ -42,7 +42,7 @@ impl<'c> GoldenQuirksApi<'c> {
     }
     /// Fetch a record, the old way.
     ///
-    /// `GET /records/old` · the SSO token · idempotent (retried after a lost response)
+    /// `GET /records/old` · the SSO token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `fetch` instead
     #[deprecated(note = "legacy endpoint; use `fetch` instead")]
@@ -52,10 +52,24 @@ impl<'c> GoldenQuirksApi<'c> {
     ) -> crate::Call<'c, GoldenQuirksOldFetchRequest> {
         crate::Call::new(self.client, GoldenQuirksOldFetchRequest::new(key))
     }
+    /// Records in a time window.
+    ///
+    /// `POST /records/window` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
+    ///
+    /// Checked before sending: `to` lies between `from` and 7 days after it (calendar days).
+    ///
+    /// Checked before sending: `until` lies between `since` and 30 days after it.
+    pub fn window(
+        &self,
+        from: impl Into<String>,
+        to: impl Into<String>,
+    ) -> crate::Call<'c, GoldenQuirksWindowRequest> {
+        crate::Call::new(self.client, GoldenQuirksWindowRequest::new(from, to))
+    }
 }
 /// Request of [`GoldenQuirksApi::send`]: Send a body.
 ///
-/// `POST /records/send` · the app's access token · not idempotent (never retried once sent)
+/// `POST /records/send` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -85,6 +99,7 @@ impl rt::Endpoint for GoldenQuirksSendRequest {
         payload_at: Some("notice"),
         idempotent: false,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -97,7 +112,7 @@ impl rt::Endpoint for GoldenQuirksSendRequest {
 impl<'c> crate::Call<'c, GoldenQuirksSendRequest> {}
 /// Request of [`GoldenQuirksApi::fetch`]: Fetch a record by key.
 ///
-/// `GET /records/{key}` · no token · idempotent (retried after a lost response)
+/// `GET /records/{key}` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -146,6 +161,7 @@ impl rt::Endpoint for GoldenQuirksFetchRequest {
         payload_at: None,
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("secret", &self.secret);
@@ -169,7 +185,7 @@ impl<'c> crate::Call<'c, GoldenQuirksFetchRequest> {
 }
 /// Request of [`GoldenQuirksApi::old_fetch`]: Fetch a record, the old way.
 ///
-/// `GET /records/old` · the SSO token · idempotent (retried after a lost response)
+/// `GET /records/old` · the SSO token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `fetch` instead
 ///
@@ -201,6 +217,7 @@ impl rt::Endpoint for GoldenQuirksOldFetchRequest {
         payload_at: Some("records"),
         idempotent: true,
         binary: false,
+        rate_class: rt::RateClass::Basic,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("key", &self.key);
@@ -208,6 +225,118 @@ impl rt::Endpoint for GoldenQuirksOldFetchRequest {
     }
 }
 impl<'c> crate::Call<'c, GoldenQuirksOldFetchRequest> {}
+/// Request of [`GoldenQuirksApi::window`]: Records in a time window.
+///
+/// `POST /records/window` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
+///
+/// Checked before sending: `to` lies between `from` and 7 days after it (calendar days).
+///
+/// Checked before sending: `until` lies between `since` and 30 days after it.
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct GoldenQuirksWindowRequest {
+    /// First day.
+    ///
+    /// Wire name `from`.
+    #[serde(rename = "from", deserialize_with = "crate::runtime::wire::de")]
+    pub from: String,
+    /// Last day.
+    ///
+    /// Wire name `to`.
+    #[serde(rename = "to", deserialize_with = "crate::runtime::wire::de")]
+    pub to: String,
+    /// Start, ms.
+    ///
+    /// Wire name `since`.
+    #[serde(
+        rename = "since",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub since: Option<i64>,
+    /// End, ms.
+    ///
+    /// Wire name `until`.
+    #[serde(
+        rename = "until",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub until: Option<i64>,
+}
+impl GoldenQuirksWindowRequest {
+    /// Creates a value from its required fields (`from`, `to`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(from: impl Into<String>, to: impl Into<String>) -> Self {
+        Self {
+            from: from.into(),
+            to: to.into(),
+            since: None,
+            until: None,
+        }
+    }
+    /// Sets `since`: Start, ms.
+    pub fn since(mut self, since: i64) -> Self {
+        self.since = Some(since);
+        self
+    }
+    /// Sets `until`: End, ms.
+    pub fn until(mut self, until: i64) -> Self {
+        self.until = Some(until);
+        self
+    }
+}
+impl rt::Endpoint for GoldenQuirksWindowRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "golden_quirks",
+        name: "window",
+        method: rt::Method::Post,
+        path: "/records/window",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::WorkNotice,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let (a, b) = (&self.from, &self.to);
+            rt::check_span(
+                ("from", rt::Moment::Text(a)),
+                ("to", rt::Moment::Text(b)),
+                7u32,
+                true,
+            )?;
+        }
+        if let (Some(a), Some(b)) = (&self.since, &self.until) {
+            rt::check_span(
+                ("since", rt::Moment::Millis(*a)),
+                ("until", rt::Moment::Millis(*b)),
+                30u32,
+                false,
+            )?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::Call<'c, GoldenQuirksWindowRequest> {
+    /// Sets `since`: Start, ms.
+    pub fn since(self, since: i64) -> Self {
+        self.map(|r| r.since(since))
+    }
+    /// Sets `until`: End, ms.
+    pub fn until(self, until: i64) -> Self {
+        self.map(|r| r.until(until))
+    }
+}
 /// A record with every quirk.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
