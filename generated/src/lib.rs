@@ -150,6 +150,16 @@ mod goldens {
     }
 
     #[test]
+    fn a_flattened_union_sits_next_to_the_other_params() {
+        use golden_quirks::{Body, GoldenQuirksSendFlatRequest, TextBody};
+        let req = GoldenQuirksSendFlatRequest::new("u1", Body::Text(TextBody::new("hi")));
+        assert_eq!(
+            serde_json::to_value(&req).expect("encodes"),
+            serde_json::json!({"to": "u1", "msgtype": "text", "text": {"content": "hi"}})
+        );
+    }
+
+    #[test]
     fn unknown_enum_values_are_kept() {
         let w: golden_basic::Widget = serde_json::from_str(r#"{"id": "7", "color": "ultraviolet"}"#).expect("decodes");
         assert_eq!(w.color, Some(golden_basic::Color::Unknown("ultraviolet".into())));

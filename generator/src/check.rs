@@ -126,6 +126,47 @@ pub fn check(files: &[SourceFile]) -> Result<Spec, Vec<Diagnostic>> {
             }
         }
     }
+    // Flattened body params: a struct or union whose keys do not clash with their siblings'.
+    for area in &spec.areas {
+        for ep in &area.endpoints {
+            for f in ep.body.iter().filter(|f| f.flatten) {
+                let Ty::Named(name) = &f.ty else { continue };
+                let keys: Vec<String> = match spec.types.get(name).map(|t| &t.kind) {
+                    Some(TypeKind::Struct(fields)) => {
+                        fields.iter().map(|g| g.wire.clone()).collect()
+                    }
+                    Some(TypeKind::Union(u)) => {
+                        let mut keys = vec![u.tag_key.clone()];
+                        for v in &u.variants {
+                            if u.by_tag {
+                                keys.push(v.tag.clone());
+                            } else if let Some(TypeKind::Struct(fields)) =
+                                spec.types.get(&v.ty).map(|t| &t.kind)
+                            {
+                                keys.extend(fields.iter().map(|g| g.wire.clone()));
+                            }
+                        }
+                        keys
+                    }
+                    _ => {
+                        cx.diags.error(
+                            f.loc.clone(),
+                            format!("endpoint `{}`, body param `{}`: `flatten: true` needs a struct or union type, and `{name}` is neither", ep.name, f.wire),
+                        );
+                        continue;
+                    }
+                };
+                for sibling in ep.body.iter().filter(|g| g.wire != f.wire) {
+                    if keys.contains(&sibling.wire) {
+                        cx.diags.error(
+                            sibling.loc.clone(),
+                            format!("endpoint `{}`, body param `{}`: the flattened `{}` also sends a `{}` key; rename or remove one", ep.name, sibling.wire, f.wire, sibling.wire),
+                        );
+                    }
+                }
+            }
+        }
+    }
     // Pass 3: examples decode into what they claim to.
     for area in &spec.areas {
         let index = parsed
@@ -819,6 +860,19 @@ impl Checker {
                 self.diags
                     .error(loc.clone(), format!("{label}: missing `doc:`"));
             }
+            if raw.flatten {
+                if role != FieldRole::Body {
+                    self.diags.error(
+                        loc.clone(),
+                        format!("{label}: `flatten: true` applies to body params only"),
+                    );
+                } else if !matches!(ty, Ty::Named(_)) || encoding.is_some() {
+                    self.diags.error(
+                        loc.clone(),
+                        format!("{label}: `flatten: true` needs a struct or union type declared under `types:`, without `encoding:`"),
+                    );
+                }
+            }
             let example = raw.example.as_ref().map(yaml_to_json);
             for alias in &raw.aliases {
                 if out
@@ -845,6 +899,7 @@ impl Checker {
                 max_len: raw.max_len,
                 min: raw.min,
                 max: raw.max,
+                flatten: raw.flatten,
                 loc,
             });
         }

@@ -170,6 +170,9 @@ pub struct Field {
     /// Largest value DingTalk accepts (numbers).
     pub max: Option<i64>,
     /// Where it is declared.
+    /// Body params only: the value's keys sit next to the other body params instead of under
+    /// the param's name (a message whose `msgtype` and content are top-level body keys).
+    pub flatten: bool,
     pub loc: Loc,
 }
 

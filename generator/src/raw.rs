@@ -91,6 +91,8 @@ pub struct RawField {
     pub max_len: Option<u64>,
     pub min: Option<i64>,
     pub max: Option<i64>,
+    #[serde(default)]
+    pub flatten: bool,
 }
 
 /// An endpoint.

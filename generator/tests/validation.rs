@@ -1258,3 +1258,43 @@ fn span_constraints_name_two_time_params_of_one_type() {
     let ok = with_span("{span: [start, end], max_days: 7}", "i64");
     assert!(check(&[src("x", &ok)]).is_ok());
 }
+
+#[test]
+fn flatten_needs_a_body_struct_or_union_whose_keys_do_not_clash() {
+    let flat = |param: &str| {
+        edit(
+            "      item_id: {type: i64, required: true, doc: The item., example: 7}\n",
+            &format!(
+                "      item_id: {{type: i64, required: true, doc: The item., example: 7}}\n{param}"
+            ),
+        )
+    };
+    // Line 23 is the new param.
+    assert_eq!(
+        only_error(&flat("      more: {type: i64, flatten: true, doc: More.}\n")).to_string(),
+        "spec/x.yaml:23: endpoint `get`, body param `more`: `flatten: true` needs a struct or union type declared under `types:`, without `encoding:`"
+    );
+    assert_eq!(
+        only_error(&flat("      more: {type: Color, flatten: true, doc: More.}\n")).to_string(),
+        "spec/x.yaml:23: endpoint `get`, body param `more`: `flatten: true` needs a struct or union type, and `Color` is neither"
+    );
+    // Item sends `id` and `name`: a sibling `name` clashes.
+    let clash = flat("      more: {type: Item, flatten: true, doc: More.}\n      name: {type: string, doc: A name.}\n");
+    assert_eq!(
+        only_error(&clash).to_string(),
+        "spec/x.yaml:24: endpoint `get`, body param `name`: the flattened `more` also sends a `name` key; rename or remove one"
+    );
+    let query = edit(
+        "    body:\n",
+        "    query:\n      more: {type: i64, flatten: true, doc: More.}\n    body:\n",
+    );
+    assert_eq!(
+        only_error(&query).to_string(),
+        "spec/x.yaml:22: endpoint `get`, query param `more`: `flatten: true` applies to body params only"
+    );
+    assert!(check(&[src(
+        "x",
+        &flat("      more: {type: Item, flatten: true, doc: More.}\n")
+    )])
+    .is_ok());
+}

@@ -14,7 +14,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method as HttpMethod, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use dingtalk_codegen::model::{Auth, Endpoint, Method, Spec};
+use dingtalk_codegen::model::{Auth, Endpoint, Method, Spec, Ty, TypeKind};
 use serde_json::{json, Value};
 
 /// One request as the stand-in saw it.
@@ -112,7 +112,7 @@ struct EndpointFacts {
 }
 
 impl EndpointFacts {
-    fn from(ep: &Endpoint) -> Self {
+    fn from(ep: &Endpoint, spec: &Spec) -> Self {
         EndpointFacts {
             method: ep.method,
             path: ep.path.clone(),
@@ -123,11 +123,19 @@ impl EndpointFacts {
                 .filter(|f| f.required)
                 .map(|f| f.wire.clone())
                 .collect(),
+            // A flattened union shows as its tag key next to the other params.
             required_body: ep
                 .body
                 .iter()
                 .filter(|f| f.required)
-                .map(|f| f.wire.clone())
+                .filter_map(|f| match (&f.ty, f.flatten) {
+                    (_, false) => Some(f.wire.clone()),
+                    (Ty::Named(name), true) => match spec.types.get(name).map(|t| &t.kind) {
+                        Some(TypeKind::Union(u)) => Some(u.tag_key.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
                 .collect(),
             upload: ep.upload.clone(),
             binary: ep.response.binary,
@@ -205,7 +213,7 @@ impl StandIn {
                 }
                 routes.push(Route {
                     key: format!("{}.{}", area.name, ep.name),
-                    endpoint: EndpointFacts::from(ep),
+                    endpoint: EndpointFacts::from(ep, spec),
                     example: ep.example.clone(),
                 });
             }

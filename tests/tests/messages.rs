@@ -271,3 +271,33 @@ fn list_max_len_past_boundary_is_too_long() {
         })
     );
 }
+
+#[test]
+fn the_legacy_send_carries_its_message_flat_next_to_the_recipients() {
+    use dingtalk::api::message::MessageLegacySendRequest;
+    use dingtalk::Endpoint;
+    let request =
+        MessageLegacySendRequest::new(2476262581, Message::Text(MessageText::new("月会通知")))
+            .touser(vec!["manager4220".into(), "zhangsan01".into()]);
+    assert_eq!(
+        serde_json::to_value(&request).expect("serialize"),
+        json!({
+            "touser": "manager4220|zhangsan01",
+            "agentid": 2476262581i64,
+            "msgtype": "text",
+            "text": {"content": "月会通知"}
+        })
+    );
+    // Limits inside the flattened message are still checked.
+    let long = MessageLegacySendRequest::new(
+        1,
+        Message::Oa(match oa_with_form_rows(7) {
+            Message::Oa(oa) => oa,
+            _ => unreachable!("built as an OA message"),
+        }),
+    );
+    assert!(matches!(
+        long.validate(),
+        Err(InvalidRequest::TooLong { field: "form", .. })
+    ));
+}

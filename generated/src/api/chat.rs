@@ -69,8 +69,8 @@ impl<'c> ChatApi<'c> {
     /// Send a message to a group in the org's name (发送群消息).
     ///
     /// Only internal, all-staff and department groups accept it (not ordinary or cooperation
-    /// groups). The message goes under `msg` (D, J, G); the flat form (`msgtype` and the content
-    /// next to `chatid`, P and J) is not modelled. Content limits (errcode 34016): text content
+    /// groups). The message goes under `msg`, the documented form (D, J, G); the flat form two
+    /// SDKs send (`msgtype` and the content next to `chatid`) carries the same message. Content limits (errcode 34016): text content
     /// and markdown 5000 characters, card title 64, single_title 20, single_url 500, the whole
     /// btn_json_list 1000. The card extras `agentid` and `hide_avatar` are accepted only here.
     /// Errors: 43007, 34001 (bad chatid), 34002 (bad sender), 34004 (bad msgtype), 34014 (bad JSON),
@@ -779,8 +779,8 @@ impl<'c> crate::Call<'c, ChatGetRequest> {}
 /// Request of [`ChatApi::send`]: Send a message to a group in the org's name (发送群消息).
 ///
 /// Only internal, all-staff and department groups accept it (not ordinary or cooperation
-/// groups). The message goes under `msg` (D, J, G); the flat form (`msgtype` and the content
-/// next to `chatid`, P and J) is not modelled. Content limits (errcode 34016): text content
+/// groups). The message goes under `msg`, the documented form (D, J, G); the flat form two
+/// SDKs send (`msgtype` and the content next to `chatid`) carries the same message. Content limits (errcode 34016): text content
 /// and markdown 5000 characters, card title 64, single_title 20, single_url 500, the whole
 /// btn_json_list 1000. The card extras `agentid` and `hide_avatar` are accepted only here.
 /// Errors: 43007, 34001 (bad chatid), 34002 (bad sender), 34004 (bad msgtype), 34014 (bad JSON),

@@ -637,12 +637,15 @@ pub async fn call(
                     .message()
                     .legacy_send(
                         2476262581i64,
-                        super::message::MessageType::from_wire("text"),
+                        super::message::Message::Text(
+                            super::message::MessageText::new(
+                                String::from("月会通知"),
+                            ),
+                        ),
                     )
                     .touser(
                         vec![String::from("manager4220"), String::from("zhangsan01")],
                     )
-                    .text(super::message::MessageText::new(String::from("月会通知")))
                     .await
                     .map(to_json)
             }

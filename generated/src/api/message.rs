@@ -43,8 +43,8 @@ impl<'c> MessageApi<'c> {
     ///
     /// A user sends into a single or group chat he picked in the client (JSAPI conversation
     /// picker). Legacy page (历史文档); permission granted by default; internal and third-party
-    /// apps. The message goes under `msg` (D, J, G); P's flat form (`msgtype` and the content next
-    /// to `sender`) is not modelled.
+    /// apps. The message goes under `msg`, the documented form (D, J, G); the flat form one SDK
+    /// sends (`msgtype` and the content next to `sender`) carries the same message.
     ///
     /// `POST /message/send_to_conversation` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn send_to_conversation(
@@ -62,9 +62,8 @@ impl<'c> MessageApi<'c> {
     ///
     /// Removed from the current docs; shapes come from P, public code and community posts only
     /// (best effort). The message is flat: `msgtype` plus the one content object named like it
-    /// (`text`, `image`, …), next to the recipients. The format cannot spread a `Message` into
-    /// the body, so the content objects are separate optional params: set `msgtype` and the one
-    /// that matches. At least one of `touser` / `toparty` is required. `agentid` is not marked in
+    /// (`text`, `image`, …), next to the recipients. At least one of `touser` / `toparty` is
+    /// required. `agentid` is not marked in
     /// any source; it is required here, the safer choice.
     ///
     /// `POST /message/send` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
@@ -74,9 +73,9 @@ impl<'c> MessageApi<'c> {
     pub fn legacy_send(
         &self,
         agentid: i64,
-        msgtype: MessageType,
+        message: Message,
     ) -> crate::Call<'c, MessageLegacySendRequest> {
-        crate::Call::new(self.client, MessageLegacySendRequest::new(agentid, msgtype))
+        crate::Call::new(self.client, MessageLegacySendRequest::new(agentid, message))
     }
     /// Get the read status of a legacy enterprise message (查询企业会话消息已读未读状态 · 旧版).
     ///
@@ -194,8 +193,8 @@ impl<'c> MessageApi<'c> {
 ///
 /// A user sends into a single or group chat he picked in the client (JSAPI conversation
 /// picker). Legacy page (历史文档); permission granted by default; internal and third-party
-/// apps. The message goes under `msg` (D, J, G); P's flat form (`msgtype` and the content next
-/// to `sender`) is not modelled.
+/// apps. The message goes under `msg`, the documented form (D, J, G); the flat form one SDK
+/// sends (`msgtype` and the content next to `sender`) carries the same message.
 ///
 /// `POST /message/send_to_conversation` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -257,9 +256,8 @@ impl<'c> crate::Call<'c, MessageSendToConversationRequest> {}
 ///
 /// Removed from the current docs; shapes come from P, public code and community posts only
 /// (best effort). The message is flat: `msgtype` plus the one content object named like it
-/// (`text`, `image`, …), next to the recipients. The format cannot spread a `Message` into
-/// the body, so the content objects are separate optional params: set `msgtype` and the one
-/// that matches. At least one of `touser` / `toparty` is required. `agentid` is not marked in
+/// (`text`, `image`, …), next to the recipients. At least one of `touser` / `toparty` is
+/// required. `agentid` is not marked in
 /// any source; it is required here, the safer choice.
 ///
 /// `POST /message/send` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
@@ -297,109 +295,21 @@ pub struct MessageLegacySendRequest {
     /// Wire name `agentid`.
     #[serde(rename = "agentid", deserialize_with = "crate::runtime::wire::de")]
     pub agentid: i64,
-    /// The message type (消息类型); names the content param that is set.
+    /// The message (消息内容): its `msgtype` and content object are sent flat, next to the recipients.
     ///
-    /// Wire name `msgtype`.
-    #[serde(rename = "msgtype", deserialize_with = "crate::runtime::wire::de")]
-    pub msgtype: MessageType,
-    /// Content when `msgtype` is `text`.
-    ///
-    /// Wire name `text`.
-    #[serde(
-        rename = "text",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
-    )]
-    pub text: Option<MessageText>,
-    /// Content when `msgtype` is `image`.
-    ///
-    /// Wire name `image`.
-    #[serde(
-        rename = "image",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
-    )]
-    pub image: Option<MessageImage>,
-    /// Content when `msgtype` is `voice`.
-    ///
-    /// Wire name `voice`.
-    #[serde(
-        rename = "voice",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
-    )]
-    pub voice: Option<MessageVoice>,
-    /// Content when `msgtype` is `file`.
-    ///
-    /// Wire name `file`.
-    #[serde(
-        rename = "file",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
-    )]
-    pub file: Option<MessageFile>,
-    /// Content when `msgtype` is `link`.
-    ///
-    /// Wire name `link`.
-    #[serde(
-        rename = "link",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
-    )]
-    pub link: Option<MessageLink>,
-    /// Content when `msgtype` is `oa`.
-    ///
-    /// Wire name `oa`.
-    #[serde(
-        rename = "oa",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
-    )]
-    pub oa: Option<MessageOa>,
-    /// Content when `msgtype` is `markdown`.
-    ///
-    /// Wire name `markdown`.
-    #[serde(
-        rename = "markdown",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
-    )]
-    pub markdown: Option<MessageMarkdown>,
-    /// Content when `msgtype` is `action_card`.
-    ///
-    /// Wire name `action_card`.
-    #[serde(
-        rename = "action_card",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
-    )]
-    pub action_card: Option<MessageActionCard>,
+    /// Sent flat: its keys sit next to the other body params.
+    #[serde(flatten)]
+    pub message: Message,
 }
 impl MessageLegacySendRequest {
-    /// Creates a value from its required fields (`agentid`, `msgtype`); optional fields start empty.
+    /// Creates a value from its required fields (`agentid`, `message`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(agentid: i64, msgtype: MessageType) -> Self {
+    pub fn new(agentid: i64, message: Message) -> Self {
         Self {
             touser: Default::default(),
             toparty: Default::default(),
             agentid,
-            msgtype,
-            text: None,
-            image: None,
-            voice: None,
-            file: None,
-            link: None,
-            oa: None,
-            markdown: None,
-            action_card: None,
+            message,
         }
     }
     /// Sets `touser`: Userids of the recipients (接收者), `|`-separated.
@@ -410,46 +320,6 @@ impl MessageLegacySendRequest {
     /// Sets `toparty`: Department ids of the recipients (接收部门), `|`-separated.
     pub fn toparty(mut self, toparty: Vec<i64>) -> Self {
         self.toparty = toparty;
-        self
-    }
-    /// Sets `text`: Content when `msgtype` is `text`.
-    pub fn text(mut self, text: MessageText) -> Self {
-        self.text = Some(text);
-        self
-    }
-    /// Sets `image`: Content when `msgtype` is `image`.
-    pub fn image(mut self, image: MessageImage) -> Self {
-        self.image = Some(image);
-        self
-    }
-    /// Sets `voice`: Content when `msgtype` is `voice`.
-    pub fn voice(mut self, voice: MessageVoice) -> Self {
-        self.voice = Some(voice);
-        self
-    }
-    /// Sets `file`: Content when `msgtype` is `file`.
-    pub fn file(mut self, file: MessageFile) -> Self {
-        self.file = Some(file);
-        self
-    }
-    /// Sets `link`: Content when `msgtype` is `link`.
-    pub fn link(mut self, link: MessageLink) -> Self {
-        self.link = Some(link);
-        self
-    }
-    /// Sets `oa`: Content when `msgtype` is `oa`.
-    pub fn oa(mut self, oa: MessageOa) -> Self {
-        self.oa = Some(oa);
-        self
-    }
-    /// Sets `markdown`: Content when `msgtype` is `markdown`.
-    pub fn markdown(mut self, markdown: MessageMarkdown) -> Self {
-        self.markdown = Some(markdown);
-        self
-    }
-    /// Sets `action_card`: Content when `msgtype` is `action_card`.
-    pub fn action_card(mut self, action_card: MessageActionCard) -> Self {
-        self.action_card = Some(action_card);
         self
     }
 }
@@ -470,15 +340,7 @@ impl rt::Endpoint for MessageLegacySendRequest {
         let _ = q;
     }
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.msgtype)?;
-        rt::Validate::validate(&self.text)?;
-        rt::Validate::validate(&self.image)?;
-        rt::Validate::validate(&self.voice)?;
-        rt::Validate::validate(&self.file)?;
-        rt::Validate::validate(&self.link)?;
-        rt::Validate::validate(&self.oa)?;
-        rt::Validate::validate(&self.markdown)?;
-        rt::Validate::validate(&self.action_card)?;
+        rt::Validate::validate(&self.message)?;
         Ok(())
     }
 }
@@ -490,38 +352,6 @@ impl<'c> crate::Call<'c, MessageLegacySendRequest> {
     /// Sets `toparty`: Department ids of the recipients (接收部门), `|`-separated.
     pub fn toparty(self, toparty: Vec<i64>) -> Self {
         self.map(|r| r.toparty(toparty))
-    }
-    /// Sets `text`: Content when `msgtype` is `text`.
-    pub fn text(self, text: MessageText) -> Self {
-        self.map(|r| r.text(text))
-    }
-    /// Sets `image`: Content when `msgtype` is `image`.
-    pub fn image(self, image: MessageImage) -> Self {
-        self.map(|r| r.image(image))
-    }
-    /// Sets `voice`: Content when `msgtype` is `voice`.
-    pub fn voice(self, voice: MessageVoice) -> Self {
-        self.map(|r| r.voice(voice))
-    }
-    /// Sets `file`: Content when `msgtype` is `file`.
-    pub fn file(self, file: MessageFile) -> Self {
-        self.map(|r| r.file(file))
-    }
-    /// Sets `link`: Content when `msgtype` is `link`.
-    pub fn link(self, link: MessageLink) -> Self {
-        self.map(|r| r.link(link))
-    }
-    /// Sets `oa`: Content when `msgtype` is `oa`.
-    pub fn oa(self, oa: MessageOa) -> Self {
-        self.map(|r| r.oa(oa))
-    }
-    /// Sets `markdown`: Content when `msgtype` is `markdown`.
-    pub fn markdown(self, markdown: MessageMarkdown) -> Self {
-        self.map(|r| r.markdown(markdown))
-    }
-    /// Sets `action_card`: Content when `msgtype` is `action_card`.
-    pub fn action_card(self, action_card: MessageActionCard) -> Self {
-        self.map(|r| r.action_card(action_card))
     }
 }
 /// Request of [`MessageApi::legacy_list_message_status`]: Get the read status of a legacy enterprise message (查询企业会话消息已读未读状态 · 旧版).
@@ -1183,8 +1013,8 @@ impl rt::Wire for Message {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
-/// The message type (消息类型), for the calls that carry `msgtype` next to a separate content
-/// object instead of a `Message` (`legacy_send`, `legacy_async_send`).
+/// The message type (消息类型), for `legacy_async_send`, which carries `msgtype` next to the
+/// content as JSON text instead of a `Message`.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -52,6 +52,9 @@ pub(super) fn field_decl(spec: &Spec, area: &str, f: &Field, skip: bool) -> Toke
     if skip {
         return quote! { #doc #[serde(skip)] pub #rust: #ty, };
     }
+    if f.flatten {
+        return quote! { #doc #[serde(flatten)] pub #rust: #ty, };
+    }
     let wire = &f.wire;
     let aliases = f.aliases.iter().map(|a| quote!(alias = #a,));
     let module = match f.encoding {
@@ -91,7 +94,11 @@ pub(super) fn field_decl(spec: &Spec, area: &str, f: &Field, skip: bool) -> Toke
 
 pub(super) fn field_doc(f: &Field) -> String {
     let mut doc = doc_text(&f.doc);
-    let mut notes = vec![format!("Wire name `{}`", f.wire)];
+    let mut notes = vec![if f.flatten {
+        "Sent flat: its keys sit next to the other body params".to_string()
+    } else {
+        format!("Wire name `{}`", f.wire)
+    }];
     if let Some(max) = f.max_len {
         notes.push(format!("at most {max}"));
     }

@@ -10,6 +10,7 @@ pub const ENDPOINTS: &[&str] = &[
     "golden_quirks.fetch",
     "golden_quirks.old_fetch",
     "golden_quirks.window",
+    "golden_quirks.send_flat",
 ];
 /// Calls `endpoint` (`area.endpoint`) with its example arguments and returns the decoded
 /// response re-encoded as JSON, or `None` for an unknown name.
@@ -51,6 +52,18 @@ pub async fn call(
                     .window(
                         String::from("2020-09-07 00:00:00"),
                         String::from("2020-09-08 00:00:00"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "golden_quirks.send_flat" => {
+                client
+                    .golden_quirks()
+                    .send_flat(
+                        String::from("u1"),
+                        super::golden_quirks::Body::Text(
+                            super::golden_quirks::TextBody::new(String::from("hi")),
+                        ),
                     )
                     .await
                     .map(to_json)

@@ -66,6 +66,16 @@ impl<'c> GoldenQuirksApi<'c> {
     ) -> crate::Call<'c, GoldenQuirksWindowRequest> {
         crate::Call::new(self.client, GoldenQuirksWindowRequest::new(from, to))
     }
+    /// Send a body flat, next to the recipient.
+    ///
+    /// `POST /records/send_flat` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    pub fn send_flat(
+        &self,
+        to: impl Into<String>,
+        msg: Body,
+    ) -> crate::Call<'c, GoldenQuirksSendFlatRequest> {
+        crate::Call::new(self.client, GoldenQuirksSendFlatRequest::new(to, msg))
+    }
 }
 /// Request of [`GoldenQuirksApi::send`]: Send a body.
 ///
@@ -337,6 +347,54 @@ impl<'c> crate::Call<'c, GoldenQuirksWindowRequest> {
         self.map(|r| r.until(until))
     }
 }
+/// Request of [`GoldenQuirksApi::send_flat`]: Send a body flat, next to the recipient.
+///
+/// `POST /records/send_flat` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct GoldenQuirksSendFlatRequest {
+    /// The recipient.
+    ///
+    /// Wire name `to`.
+    #[serde(rename = "to", deserialize_with = "crate::runtime::wire::de")]
+    pub to: String,
+    /// The body.
+    ///
+    /// Sent flat: its keys sit next to the other body params.
+    #[serde(flatten)]
+    pub msg: Body,
+}
+impl GoldenQuirksSendFlatRequest {
+    /// Creates a value from its required fields (`to`, `msg`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(to: impl Into<String>, msg: Body) -> Self {
+        Self { to: to.into(), msg }
+    }
+}
+impl rt::Endpoint for GoldenQuirksSendFlatRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "golden_quirks",
+        name: "send_flat",
+        method: rt::Method::Post,
+        path: "/records/send_flat",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Basic,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.msg)?;
+        Ok(())
+    }
+}
+impl<'c> crate::Call<'c, GoldenQuirksSendFlatRequest> {}
 /// A record with every quirk.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
