@@ -47,6 +47,44 @@ async fn an_html_error_page_is_a_decode_error_with_a_snippet() {
         other => panic!("expected a decode error, got {other:?}"),
     }
     assert_no_secret(&format!("{err} {err:?}"));
+    // A page that is not the API's answer is not retried: it would most likely come again.
+    assert_eq!(standin.business_requests(), 1);
+}
+
+#[tokio::test]
+async fn an_errcode_sent_as_a_string_is_classified_like_a_number() {
+    let (standin, client) = setup().await;
+    standin.configure(|b| {
+        b.fail_next.push_back(Fault::Json(
+            serde_json::json!({"errcode": "60011", "errmsg": "no permission"}),
+        ))
+    });
+    let err = client.user().get("manager4220").await.expect_err("60011");
+    assert_eq!(err.code(), Some(60011));
+    assert_eq!(err.class(), dingtalk::ErrorClass::Permission);
+    assert_eq!(standin.business_requests(), 1, "not retried");
+    // "-1" as a string is busy: with retries on, the idempotent call is repeated and succeeds.
+    let retrying = dingtalk::Client::builder()
+        .app_key("dingkey", SECRET)
+        .base_url(standin.base_url())
+        .retry(dingtalk::RetryPolicy {
+            base_delay: std::time::Duration::from_millis(1),
+            ..Default::default()
+        })
+        .build()
+        .expect("client");
+    standin.clear_seen();
+    standin.configure(|b| {
+        b.fail_next.push_back(Fault::Json(
+            serde_json::json!({"errcode": "-1", "errmsg": "busy"}),
+        ))
+    });
+    retrying
+        .user()
+        .get("manager4220")
+        .await
+        .expect("second attempt");
+    assert_eq!(standin.business_requests(), 2);
 }
 
 #[tokio::test]
@@ -73,6 +111,11 @@ async fn truncated_json_and_empty_bodies_are_decode_errors() {
             .expect_err("bad body");
         assert!(matches!(err, dingtalk::Error::Decode { .. }), "{err:?}");
     }
+    assert_eq!(
+        standin.business_requests(),
+        2,
+        "one request each, not retried"
+    );
 }
 
 #[tokio::test]
