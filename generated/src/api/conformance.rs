@@ -27,6 +27,8 @@ pub const ENDPOINTS: &[&str] = &[
     "auth.get_corp_token_by_permanent_code",
     "auth.get_permanent_code",
     "auth.activate_suite",
+    "auth.get_auth_info",
+    "auth.get_agent",
     "callback.register",
     "callback.get",
     "callback.update",
@@ -73,6 +75,7 @@ pub const ENDPOINTS: &[&str] = &[
     "message.get_send_progress",
     "message.get_send_result",
     "message.recall",
+    "message.update_status_bar",
     "microapp.list",
     "microapp.list_by_userid",
     "microapp.get_visible_scopes",
@@ -128,6 +131,7 @@ pub const ENDPOINTS: &[&str] = &[
     "user.list_admins",
     "user.get_admin_scope",
     "user.list_inactive",
+    "user.list_inactive_v2",
     "user.legacy_get_user_info",
     "user.get_user_info",
     "user.legacy_get_by_mobile",
@@ -333,6 +337,25 @@ pub async fn call(
                         String::from("suitexxxxxxxx"),
                         String::from("dingxxxxxxxx"),
                         crate::SecretString::from("example-permanent-code"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "auth.get_auth_info" => {
+                client
+                    .auth()
+                    .get_auth_info(String::from("dingxxxxxxxx"))
+                    .suite_key(String::from("suitexxxxxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "auth.get_agent" => {
+                client
+                    .auth()
+                    .get_agent(
+                        String::from("suitexxxxxxxx"),
+                        String::from("dingxxxxxxxx"),
+                        2476262581i64,
                     )
                     .await
                     .map(to_json)
@@ -710,6 +733,18 @@ pub async fn call(
                 client
                     .message()
                     .recall(2476262581i64, 256271667526i64)
+                    .await
+                    .map(to_json)
+            }
+            "message.update_status_bar" => {
+                client
+                    .message()
+                    .update_status_bar(
+                        2476262581i64,
+                        256271667526i64,
+                        String::from("已同意"),
+                    )
+                    .status_bg(String::from("0xFF78C06E"))
                     .await
                     .map(to_json)
             }
@@ -1156,6 +1191,14 @@ pub async fn call(
                 client
                     .user()
                     .list_inactive(String::from("20200818"), 0i64, 100i64)
+                    .await
+                    .map(to_json)
+            }
+            "user.list_inactive_v2" => {
+                client
+                    .user()
+                    .list_inactive_v2(false, 0i64, 100i64, String::from("20200818"))
+                    .dept_ids(vec![1i64, 2i64, 3i64])
                     .await
                     .map(to_json)
             }

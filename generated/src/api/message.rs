@@ -188,6 +188,29 @@ impl<'c> MessageApi<'c> {
     ) -> crate::Call<'c, MessageRecallRequest> {
         crate::Call::new(self.client, MessageRecallRequest::new(agent_id, msg_task_id))
     }
+    /// Change the status bar of a sent OA work notification (更新工作通知状态栏).
+    ///
+    /// Rewrites the status bar (`oa.status_bar`) of an OA work notification sent by
+    /// `async_send_v2`, e.g. to show an approval's outcome; only for notifications sent in the last
+    /// 7 days (D0771, J `OapiMessageCorpconversationStatusBarUpdate`). Internal and third-party
+    /// apps; permission `qyapi_base`. Errors 40056 (bad agent id), 40035 (bad task id), 41052
+    /// (the send task is not finished, or had too many recipients), 500.
+    ///
+    /// Idempotent: the call sets the bar to the given text and colour, so repeating it leaves the
+    /// same state. A retried call can still overwrite a newer update sent in between.
+    ///
+    /// `POST /topapi/message/corpconversation/status_bar/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    pub fn update_status_bar(
+        &self,
+        agent_id: i64,
+        task_id: i64,
+        status_value: impl Into<String>,
+    ) -> crate::Call<'c, MessageUpdateStatusBarRequest> {
+        crate::Call::new(
+            self.client,
+            MessageUpdateStatusBarRequest::new(agent_id, task_id, status_value),
+        )
+    }
 }
 /// Request of [`MessageApi::send_to_conversation`]: Send a message as a user into a conversation (发送普通消息).
 ///
@@ -843,6 +866,89 @@ impl rt::Endpoint for MessageRecallRequest {
     }
 }
 impl<'c> crate::Call<'c, MessageRecallRequest> {}
+/// Request of [`MessageApi::update_status_bar`]: Change the status bar of a sent OA work notification (更新工作通知状态栏).
+///
+/// Rewrites the status bar (`oa.status_bar`) of an OA work notification sent by
+/// `async_send_v2`, e.g. to show an approval's outcome; only for notifications sent in the last
+/// 7 days (D0771, J `OapiMessageCorpconversationStatusBarUpdate`). Internal and third-party
+/// apps; permission `qyapi_base`. Errors 40056 (bad agent id), 40035 (bad task id), 41052
+/// (the send task is not finished, or had too many recipients), 500.
+///
+/// Idempotent: the call sets the bar to the given text and colour, so repeating it leaves the
+/// same state. A retried call can still overwrite a newer update sent in between.
+///
+/// `POST /topapi/message/corpconversation/status_bar/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct MessageUpdateStatusBarRequest {
+    /// The AgentId (应用ID) of the app that sent the notification.
+    ///
+    /// Wire name `agent_id`.
+    #[serde(rename = "agent_id", deserialize_with = "crate::runtime::wire::de")]
+    pub agent_id: i64,
+    /// The `task_id` returned by `async_send_v2` (工作通知任务ID).
+    ///
+    /// Wire name `task_id`.
+    #[serde(rename = "task_id", deserialize_with = "crate::runtime::wire::de")]
+    pub task_id: i64,
+    /// New status text (状态栏值), e.g. `已同意`.
+    ///
+    /// Wire name `status_value`.
+    #[serde(rename = "status_value", deserialize_with = "crate::runtime::wire::de")]
+    pub status_value: String,
+    /// New background colour (状态栏背景色) as `0xFF` plus six hex digits (ARGB), e.g. `0xFF78C06E`.
+    ///
+    /// Wire name `status_bg`.
+    #[serde(
+        rename = "status_bg",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub status_bg: Option<String>,
+}
+impl MessageUpdateStatusBarRequest {
+    /// Creates a value from its required fields (`agent_id`, `task_id`, `status_value`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(agent_id: i64, task_id: i64, status_value: impl Into<String>) -> Self {
+        Self {
+            agent_id,
+            task_id,
+            status_value: status_value.into(),
+            status_bg: None,
+        }
+    }
+    /// Sets `status_bg`: New background colour (状态栏背景色) as `0xFF` plus six hex digits (ARGB), e.g. `0xFF78C06E`.
+    pub fn status_bg(mut self, status_bg: impl Into<String>) -> Self {
+        self.status_bg = Some(status_bg.into());
+        self
+    }
+}
+impl rt::Endpoint for MessageUpdateStatusBarRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "message",
+        name: "update_status_bar",
+        method: rt::Method::Post,
+        path: "/topapi/message/corpconversation/status_bar/update",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+impl<'c> crate::Call<'c, MessageUpdateStatusBarRequest> {
+    /// Sets `status_bg`: New background colour (状态栏背景色) as `0xFF` plus six hex digits (ARGB), e.g. `0xFF78C06E`.
+    pub fn status_bg(self, status_bg: impl Into<String>) -> Self {
+        self.map(|r| r.status_bg(status_bg))
+    }
+}
 /// A message body (消息体): `{"msgtype": "<type>", "<type>": {...}}`; the inner key equals the
 /// `msgtype` value. Used by `chat/send`, `send_to_conversation` and `async_send_v2`. At most
 /// 2048 bytes in all (D).
@@ -1302,7 +1408,7 @@ pub struct MessageOa {
     pub head: MessageOaHead,
     /// Status bar (消息状态栏); work notifications only, and only when sent to a `userid_list`
     /// of at most 5 users (not with `dept_id_list` or `to_all_user`). Changed later through
-    /// `topapi/message/corpconversation/status_bar/update`.
+    /// `update_status_bar` (`topapi/message/corpconversation/status_bar/update`).
     ///
     /// Wire name `status_bar`.
     #[serde(

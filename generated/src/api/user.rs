@@ -283,9 +283,13 @@ impl<'c> UserApi<'c> {
     /// List users who did not log in on a given day (获取未登录钉钉的员工列表).
     ///
     /// Internal apps only. Documented on the legacy page D1462 (J `OapiInactiveUserGet`); its successor
-    /// `/topapi/inactive/user/v2/get` (D0067) is not covered here.
+    /// is `list_inactive_v2` (`/topapi/inactive/user/v2/get`, D0067), which adds a department filter and
+    /// can list active users too.
     ///
     /// `POST /topapi/inactive/user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Deprecated: legacy endpoint; use `list_inactive_v2` instead
+    #[deprecated(note = "legacy endpoint; use `list_inactive_v2` instead")]
     pub fn list_inactive(
         &self,
         query_date: impl Into<String>,
@@ -295,6 +299,32 @@ impl<'c> UserApi<'c> {
         crate::Call::new(
             self.client,
             UserListInactiveRequest::new(query_date, offset, size),
+        )
+    }
+    /// List users who did or did not log in to DingTalk on a given day, v2 (获取未登录钉钉的员工列表).
+    ///
+    /// The current form of `list_inactive` (D0067, J `OapiInactiveUserV2Get`). `is_active` picks the
+    /// set: false gives the users who did not log in that day, true those who did. Optionally limited
+    /// to some departments; without `dept_ids` the whole organisation is searched. Data for a day is
+    /// complete only after 09:00 the next day, and only the last month can be queried. Internal apps
+    /// only; permission `qyapi_liveness_base`. Errors 400002, 40068 (bad offset), 40069 (bad size), -1.
+    ///
+    /// Paging: D calls `offset` a plain offset from 0 and `next_cursor` the next page's offset; J
+    /// says to pass the returned `next_cursor` as the next `offset`. Both describe the same number,
+    /// so pages are walked by adding `size` to `offset` (as for v1), which does not depend on
+    /// `next_cursor` being present.
+    ///
+    /// `POST /topapi/inactive/user/v2/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    pub fn list_inactive_v2(
+        &self,
+        is_active: bool,
+        offset: i64,
+        size: i64,
+        query_date: impl Into<String>,
+    ) -> crate::Call<'c, UserListInactiveV2Request> {
+        crate::Call::new(
+            self.client,
+            UserListInactiveV2Request::new(is_active, offset, size, query_date),
         )
     }
     /// Get the user behind a login-free code (通过免登码获取用户信息) — legacy.
@@ -3884,9 +3914,12 @@ impl<'c> crate::Call<'c, UserGetAdminScopeRequest> {}
 /// Request of [`UserApi::list_inactive`]: List users who did not log in on a given day (获取未登录钉钉的员工列表).
 ///
 /// Internal apps only. Documented on the legacy page D1462 (J `OapiInactiveUserGet`); its successor
-/// `/topapi/inactive/user/v2/get` (D0067) is not covered here.
+/// is `list_inactive_v2` (`/topapi/inactive/user/v2/get`, D0067), which adds a department filter and
+/// can list active users too.
 ///
 /// `POST /topapi/inactive/user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Deprecated: legacy endpoint; use `list_inactive_v2` instead
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -3971,6 +4004,146 @@ impl<'c> crate::Call<'c, UserListInactiveRequest> {
         self,
     ) -> impl rt::Stream<Item = Result<String, crate::Error>> + Send + 'c {
         rt::paginate_items(self.pages(), |page: UserInactivePage| page.list)
+    }
+}
+/// Request of [`UserApi::list_inactive_v2`]: List users who did or did not log in to DingTalk on a given day, v2 (获取未登录钉钉的员工列表).
+///
+/// The current form of `list_inactive` (D0067, J `OapiInactiveUserV2Get`). `is_active` picks the
+/// set: false gives the users who did not log in that day, true those who did. Optionally limited
+/// to some departments; without `dept_ids` the whole organisation is searched. Data for a day is
+/// complete only after 09:00 the next day, and only the last month can be queried. Internal apps
+/// only; permission `qyapi_liveness_base`. Errors 400002, 40068 (bad offset), 40069 (bad size), -1.
+///
+/// Paging: D calls `offset` a plain offset from 0 and `next_cursor` the next page's offset; J
+/// says to pass the returned `next_cursor` as the next `offset`. Both describe the same number,
+/// so pages are walked by adding `size` to `offset` (as for v1), which does not depend on
+/// `next_cursor` being present.
+///
+/// `POST /topapi/inactive/user/v2/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct UserListInactiveV2Request {
+    /// false = users who did not log in (未登录), true = users who did (登录).
+    ///
+    /// Wire name `is_active`.
+    #[serde(rename = "is_active", deserialize_with = "crate::runtime::wire::de")]
+    pub is_active: bool,
+    /// Only users in these departments, comma-separated (D: String `1,2,3`; J: at most 100 ids). Absent = the whole organisation.
+    ///
+    /// Wire name `dept_ids`; at most 100.
+    #[serde(
+        rename = "dept_ids",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::runtime::wire::comma::de",
+        serialize_with = "crate::runtime::wire::comma::ser",
+    )]
+    pub dept_ids: Vec<i64>,
+    /// Offset of the first userid, from 0; then the previous offset plus `size` (= `next_cursor`).
+    ///
+    /// Wire name `offset`.
+    #[serde(rename = "offset", deserialize_with = "crate::runtime::wire::de")]
+    pub offset: i64,
+    /// Page size, at most 100.
+    ///
+    /// Wire name `size`.
+    #[serde(rename = "size", deserialize_with = "crate::runtime::wire::de")]
+    pub size: i64,
+    /// The day to query, `yyyyMMdd`, within the last month.
+    ///
+    /// Wire name `query_date`.
+    #[serde(rename = "query_date", deserialize_with = "crate::runtime::wire::de")]
+    pub query_date: String,
+}
+impl UserListInactiveV2Request {
+    /// Creates a value from its required fields (`is_active`, `offset`, `size`, `query_date`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        is_active: bool,
+        offset: i64,
+        size: i64,
+        query_date: impl Into<String>,
+    ) -> Self {
+        Self {
+            is_active,
+            dept_ids: Default::default(),
+            offset,
+            size,
+            query_date: query_date.into(),
+        }
+    }
+    /// Sets `dept_ids`: Only users in these departments, comma-separated (D: String `1,2,3`; J: at most 100 ids). Absent = the whole organisation.
+    pub fn dept_ids(mut self, dept_ids: Vec<i64>) -> Self {
+        self.dept_ids = dept_ids;
+        self
+    }
+}
+impl rt::Endpoint for UserListInactiveV2Request {
+    type Response = UserInactiveV2Page;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "user",
+        name: "list_inactive_v2",
+        method: rt::Method::Post,
+        path: "/topapi/inactive/user/v2/get",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Basic,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.dept_ids;
+            rt::check_max_len("dept_ids", v.len(), 100u64)?;
+        }
+        rt::check_range("size", self.size as f64, None, Some(100f64))?;
+        Ok(())
+    }
+}
+impl<'c> crate::Call<'c, UserListInactiveV2Request> {
+    /// Sets `dept_ids`: Only users in these departments, comma-separated (D: String `1,2,3`; J: at most 100 ids). Absent = the whole organisation.
+    pub fn dept_ids(self, dept_ids: Vec<i64>) -> Self {
+        self.map(|r| r.dept_ids(dept_ids))
+    }
+    /// Every page from this request's position on, advancing `offset` by `size` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<Item = Result<UserInactiveV2Page, crate::Error>> + Send + 'c {
+        rt::paginate(
+            self,
+            |
+                req: &UserListInactiveV2Request,
+                page: &UserInactiveV2Page,
+            | -> Option<UserListInactiveV2Request> {
+                if !page.has_more || page.list.is_empty() {
+                    return None;
+                }
+                let size = req.size;
+                if (page.list.len() as i64) < size {
+                    return None;
+                }
+                let next = req.offset + size;
+                if next == req.offset {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.offset = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`list`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<String, crate::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: UserInactiveV2Page| page.list)
     }
 }
 /// Request of [`UserApi::legacy_get_user_info`]: Get the user behind a login-free code (通过免登码获取用户信息) — legacy.
@@ -6322,6 +6495,67 @@ impl rt::Validate for UserInactivePage {
     }
 }
 impl rt::Wire for UserInactivePage {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One page of `topapi/inactive/user/v2/get`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct UserInactiveV2Page {
+    /// Whether more userids follow.
+    ///
+    /// Wire name `has_more`.
+    #[serde(rename = "has_more", deserialize_with = "crate::runtime::wire::de")]
+    pub has_more: bool,
+    /// Offset of the next page (下一页的偏移量); equals the previous offset plus the page size, and may be absent on the last page (D's example omits it).
+    ///
+    /// Wire name `next_cursor`.
+    #[serde(
+        rename = "next_cursor",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub next_cursor: Option<i64>,
+    /// Userids of the users matching `is_active` on the queried day.
+    ///
+    /// Wire name `list`.
+    #[serde(
+        rename = "list",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::runtime::wire::de",
+    )]
+    pub list: Vec<String>,
+}
+impl UserInactiveV2Page {
+    /// Creates a value from its required fields (`has_more`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(has_more: bool) -> Self {
+        Self {
+            has_more,
+            next_cursor: None,
+            list: Default::default(),
+        }
+    }
+    /// Sets `next_cursor`: Offset of the next page (下一页的偏移量); equals the previous offset plus the page size, and may be absent on the last page (D's example omits it).
+    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
+        self.next_cursor = Some(next_cursor);
+        self
+    }
+    /// Sets `list`: Userids of the users matching `is_active` on the queried day.
+    pub fn list(mut self, list: Vec<String>) -> Self {
+        self.list = list;
+        self
+    }
+}
+impl rt::Validate for UserInactiveV2Page {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for UserInactiveV2Page {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }
