@@ -12,7 +12,12 @@
 //! Layout: [`api`] is generated from the YAML in `spec/` (one module per spec file, every file
 //! marked `@generated`); [`runtime`] is handwritten and executes what `api` describes;
 //! [`callback`] verifies and decrypts DingTalk's event pushes; [`workflows`] chains generated
-//! calls into one (DingPan's chunked upload, the JSAPI signature with its cached ticket).
+//! calls into one (DingPan's chunked upload, the JSAPI signature with its cached ticket, keeping
+//! an ISV suite's pushed ticket).
+//!
+//! ISV suites: build with [`ClientBuilder::suite`], feed it the pushed tickets
+//! ([`Client::accept_suite_ticket`]), and call each authorising company through
+//! [`Client::corp`].
 
 //!
 //! Required params cannot be forgotten: they are arguments, so this does not compile.

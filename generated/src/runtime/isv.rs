@@ -88,6 +88,18 @@ impl Suite {
     }
 }
 
+/// A push's time in ms, trusted within reason: a time in seconds is scaled, and one in the
+/// future is taken as now, so a mis-stamped push neither vanishes nor outranks later ones.
+fn push_time(pushed_at: i64, now_ms: i64) -> i64 {
+    // Before 1973 in ms, but a plausible time in seconds.
+    let ms = if (0..100_000_000_000).contains(&pushed_at) {
+        pushed_at.saturating_mul(1000)
+    } else {
+        pushed_at
+    };
+    ms.min(now_ms)
+}
+
 /// How an organisation's client gets its token.
 #[derive(Debug)]
 pub(crate) struct CorpGrant {
@@ -113,7 +125,8 @@ impl Client {
         let suite = self.suite()?;
         let stored = StoredToken {
             value: ticket.into(),
-            expires_at_ms: pushed_at_ms.saturating_add(TICKET_KEEP.as_millis() as i64),
+            expires_at_ms: push_time(pushed_at_ms, now_ms())
+                .saturating_add(TICKET_KEEP.as_millis() as i64),
         };
         suite
             .tickets
@@ -236,5 +249,18 @@ impl Client {
     /// `query` signed for a `suite_signed` endpoint.
     pub(crate) async fn suite_signed_query(&self, query: &Query) -> Result<Query, Error> {
         self.suite()?.sign(query).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_time;
+
+    #[test]
+    fn push_times_in_seconds_or_the_future_are_normalised() {
+        let now = 1_700_000_000_000;
+        assert_eq!(push_time(now - 5, now), now - 5);
+        assert_eq!(push_time(1_699_999_999, now), 1_699_999_999_000, "seconds");
+        assert_eq!(push_time(now + 86_400_000, now), now, "the future is now");
     }
 }
