@@ -38,6 +38,7 @@ pub struct ReadmeDoctests;
 
 #[rustfmt::skip]
 pub mod api;
+#[cfg(feature = "callback")]
 pub mod callback;
 pub mod runtime;
 pub mod workflows;

@@ -1,5 +1,6 @@
 //! The generated file set on disk. The generator owns `src/api/` of the output crate entirely:
 //! it writes what the spec produces, deletes anything else there, and reports both in check mode.
+//! Of the crate's `Cargo.toml` it owns one block, the area features between two marker lines.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -7,6 +8,49 @@ use std::path::{Path, PathBuf};
 
 /// The folder, relative to the output crate, that holds nothing but generated files.
 pub const OWNED_DIR: &str = "src/api";
+
+/// The manifest: its entry in the file set is the generated block, not the whole file.
+pub const MANIFEST: &str = "Cargo.toml";
+
+/// `manifest` with its generated block replaced by `block`, or why it cannot be.
+fn splice(manifest: &str, block: &str) -> Result<String, String> {
+    use crate::emit::features::{BEGIN, END};
+    let begin = manifest.find(BEGIN);
+    let end = begin.and_then(|b| manifest[b..].find(END).map(|e| b + e + END.len()));
+    let (Some(begin), Some(end)) = (begin, end) else {
+        return Err(format!(
+            "{MANIFEST} has no generated block: add the lines `{BEGIN}` and `{END}` under `[features]`"
+        ));
+    };
+    let end = if manifest[end..].starts_with('\n') {
+        end + 1
+    } else {
+        end
+    };
+    Ok(format!("{}{block}{}", &manifest[..begin], &manifest[end..]))
+}
+
+/// What `rel` should contain on disk given its generated content, and what it contains now
+/// (`None` when missing).
+fn wanted(crate_dir: &Path, rel: &str, fresh: &str) -> io::Result<(String, Option<String>)> {
+    let old = match std::fs::read_to_string(crate_dir.join(rel)) {
+        Ok(old) => Some(old),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    if rel != MANIFEST {
+        return Ok((fresh.to_string(), old));
+    }
+    let Some(manifest) = &old else {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{MANIFEST} not found"),
+        ));
+    };
+    let spliced =
+        splice(manifest, fresh).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    Ok((spliced, old))
+}
 
 /// How the files on disk differ from a fresh generation.
 #[derive(Debug, Default, PartialEq)]
@@ -67,18 +111,17 @@ fn existing(crate_dir: &Path) -> io::Result<Vec<String>> {
 pub fn drift(crate_dir: &Path, files: &BTreeMap<String, String>) -> io::Result<Drift> {
     let mut d = Drift::default();
     for (rel, fresh) in files {
-        match std::fs::read_to_string(crate_dir.join(rel)) {
-            Ok(old) if &old == fresh => {}
-            Ok(old) => {
-                let diff = similar::TextDiff::from_lines(&old, fresh)
+        match wanted(crate_dir, rel, fresh)? {
+            (want, Some(old)) if old == want => {}
+            (want, Some(old)) => {
+                let diff = similar::TextDiff::from_lines(&old, &want)
                     .unified_diff()
                     .context_radius(2)
                     .header(&format!("{rel} (on disk)"), &format!("{rel} (from spec)"))
                     .to_string();
                 d.changed.push((rel.clone(), diff));
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => d.missing.push(rel.clone()),
-            Err(e) => return Err(e),
+            (_, None) => d.missing.push(rel.clone()),
         }
     }
     d.extra = existing(crate_dir)?
@@ -98,7 +141,8 @@ pub fn write(crate_dir: &Path, files: &BTreeMap<String, String>) -> io::Result<V
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::write(&path, &files[rel])?;
+        let (want, _) = wanted(crate_dir, rel, &files[rel])?;
+        std::fs::write(&path, want)?;
         touched.push(path);
     }
     for rel in &d.extra {

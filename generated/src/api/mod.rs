@@ -3,18 +3,31 @@
 
 //! The API, one module per spec file. Each module holds the area's types, its request
 //! types and its handle (`client.<area>()`).
+#[cfg(feature = "attendance")]
 pub mod attendance;
+#[cfg(feature = "auth")]
 pub mod auth;
+#[cfg(feature = "callback")]
 pub mod callback;
+#[cfg(feature = "chat")]
 pub mod chat;
+#[cfg(feature = "cspace")]
 pub mod cspace;
+#[cfg(feature = "department")]
 pub mod department;
+#[cfg(feature = "errors")]
 pub mod errors;
+#[cfg(feature = "media")]
 pub mod media;
+#[cfg(feature = "message")]
 pub mod message;
+#[cfg(feature = "microapp")]
 pub mod microapp;
+#[cfg(feature = "sns")]
 pub mod sns;
+#[cfg(feature = "statistics")]
 pub mod statistics;
+#[cfg(feature = "user")]
 pub mod user;
 /// A DingTalk errcode (from `spec/errors.yaml`). Codes the spec does not list are `Unknown`.
 ///

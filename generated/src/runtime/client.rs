@@ -72,6 +72,8 @@ pub(crate) struct Inner {
     pub(crate) app_token: TokenCache,
     pub(crate) sso_token: TokenCache,
     pub(crate) sns_token: TokenCache,
+    // Read by the JSAPI workflow, which needs the `auth` area.
+    #[cfg_attr(not(feature = "auth"), allow(dead_code))]
     pub(crate) jsapi_ticket: TokenCache,
     pub(crate) retry: crate::RetryPolicy,
     pub(crate) limiter: Option<crate::runtime::limit::Limiter>,

@@ -20,7 +20,7 @@ pub mod client;
 pub mod codegen;
 pub mod error;
 pub mod files;
-#[cfg(test)]
+#[cfg(all(test, feature = "full"))]
 mod fuzz;
 pub(crate) mod isv;
 pub mod limit;

@@ -4,6 +4,7 @@
 mod conformance;
 mod endpoints;
 mod errors;
+pub mod features;
 mod types;
 mod values;
 
@@ -60,6 +61,8 @@ pub fn files(spec: &Spec) -> Result<BTreeMap<String, String>, String> {
             render(&area.file, tokens)?,
         );
     }
+    // Not a file of its own: the block of `Cargo.toml` between the markers (see `output`).
+    out.insert(crate::output::MANIFEST.to_string(), features::block(spec));
     out.insert(
         "src/api/conformance.rs".to_string(),
         render(&format!("{spec_dir}/*.yaml"), conformance::file(spec))?,
@@ -83,7 +86,11 @@ fn mod_rs(spec: &Spec) -> TokenStream {
     // rustdoc resolve their links from this module instead.
     let mods = spec.areas.iter().map(|a| {
         let name = ident(&a.name);
-        quote! { pub mod #name; }
+        let feature = &a.name;
+        quote! {
+            #[cfg(feature = #feature)]
+            pub mod #name;
+        }
     });
     quote! {
         //! The API, one module per spec file. Each module holds the area's types, its request

@@ -3,6 +3,7 @@
 
 //! The API, one module per spec file. Each module holds the area's types, its request
 //! types and its handle (`client.<area>()`).
+#[cfg(feature = "golden_basic")]
 pub mod golden_basic;
 /// A DingTalk errcode (from `spec/golden_basic.yaml`). Codes the spec does not list are `Unknown`.
 ///

@@ -3,6 +3,7 @@
 
 //! The API, one module per spec file. Each module holds the area's types, its request
 //! types and its handle (`client.<area>()`).
+#[cfg(feature = "golden_quirks")]
 pub mod golden_quirks;
 /// A DingTalk errcode (no spec file declares `errors:`). Codes the spec does not list are `Unknown`.
 ///
