@@ -1,0 +1,190 @@
+//! What the rate limiter and the ISV company lookup add to a call, against the same call
+//! without them, to the same local server and through one connection pool:
+//!
+//! - baseline: `client.department().list_sub_ids(1)` on a client with no limiter;
+//! - local limiter: the same with an in-process limiter too wide to ever make a call wait;
+//! - Redis limiter: the same with the windows shared in Redis (a local `redis-server` this
+//!   bench starts; the leg is left out, and says so, where none is installed);
+//! - ISV company: `suite.corp("dingA")?.department().list_sub_ids(1)`, the lookup of the
+//!   company's client on every call.
+//!
+//! Variants alternate within every round (the order rotates), and the report gives each one's
+//! median per-call time and the median of its per-round ratios to the baseline. Run with
+//! `cargo bench -p dingtalk-tests --bench limiter_overhead`.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::routing::{get, post};
+use dingtalk::{Client, LimitStore, RateLimit, RedisStore};
+
+const TOKEN: &str = r#"{"errcode":0,"errmsg":"ok","access_token":"bench-token","expires_in":7200}"#;
+const ANSWER: &str =
+    r#"{"errcode":0,"errmsg":"ok","request_id":"bench","result":{"dept_id_list":[2,3,4,5,6,7,8]}}"#;
+const ROUNDS: usize = 40;
+const CALLS_PER_VARIANT: u32 = 100;
+
+/// Wide enough that no call ever waits: only the bookkeeping is measured.
+const WIDE: RateLimit = RateLimit {
+    per_second: Some(1_000_000),
+    per_minute: Some(60_000_000),
+};
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// A redis-server on a free port, stopped on drop; `None` where none is installed.
+struct Redis(Child, String);
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_redis() -> Option<Redis> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .ok()?
+        .port();
+    let child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--appendonly", "no"])
+        .stdout(Stdio::null())
+        .spawn()
+        .ok()?;
+    Some(Redis(child, format!("redis://127.0.0.1:{port}/")))
+}
+
+fn main() {
+    // `cargo test --all-targets` runs benches in test mode with `--bench` absent: do one round.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = axum::Router::new()
+        .route(
+            "/gettoken",
+            get(|| async { ([("content-type", "application/json")], TOKEN) }),
+        )
+        .route(
+            "/service/get_corp_token",
+            post(|| async { ([("content-type", "application/json")], TOKEN) }),
+        )
+        .route(
+            "/topapi/v2/department/listsubid",
+            post(|| async { ([("content-type", "application/json")], ANSWER) }),
+        );
+    rt.spawn(async move { axum::serve(listener, app).await });
+
+    let http = reqwest::Client::new();
+    let builder = || {
+        Client::builder()
+            .app_key("dingkey", "secret")
+            .base_url(&base)
+            .http_client(http.clone())
+    };
+    let plain = builder().build().expect("client");
+    let local = builder().rate_limit(WIDE).build().expect("client");
+    let redis = start_redis();
+    let shared = redis.as_ref().and_then(|r| {
+        // The server needs a moment to listen.
+        let store = (0..100).find_map(|_| {
+            let store = rt.block_on(RedisStore::connect(&r.1)).ok();
+            if store.is_none() {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            store
+        })?;
+        let store: Arc<dyn LimitStore> = Arc::new(store);
+        builder()
+            .rate_limit(WIDE)
+            .rate_limit_store(store)
+            .build()
+            .ok()
+    });
+    let suite = Client::builder()
+        .custom_app("custom-key", "custom-secret")
+        .base_url(&base)
+        .http_client(http.clone())
+        .build()
+        .expect("suite");
+
+    let mut variants: Vec<(&str, Client, bool)> = vec![
+        ("baseline, no limiter", plain, false),
+        ("in-process limiter", local, false),
+    ];
+    match shared {
+        Some(c) => variants.push(("Redis-shared limiter", c, false)),
+        None => println!("(no redis-server here: the Redis-shared leg is left out)"),
+    }
+    variants.push(("ISV company lookup per call", suite, true));
+
+    let (rounds, calls) = if quick {
+        (1, 5)
+    } else {
+        (ROUNDS, CALLS_PER_VARIANT)
+    };
+    let call = |client: &Client, corp: bool| {
+        let client = client.clone();
+        async move {
+            let client = if corp {
+                client.corp("dingA").expect("corp client")
+            } else {
+                client
+            };
+            client.department().list_sub_ids(1).await.expect("call")
+        }
+    };
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+    rt.block_on(async {
+        for (_, client, corp) in &variants {
+            for _ in 0..calls {
+                call(client, *corp).await;
+            }
+        }
+        for round in 0..rounds {
+            let mut per_call = vec![0.0; variants.len()];
+            for k in 0..variants.len() {
+                let i = (round + k) % variants.len();
+                let (_, client, corp) = &variants[i];
+                let start = Instant::now();
+                for _ in 0..calls {
+                    call(client, *corp).await;
+                }
+                per_call[i] = start.elapsed().as_secs_f64() * 1e6 / f64::from(calls);
+            }
+            for i in 0..variants.len() {
+                times[i].push(per_call[i]);
+                ratios[i].push(per_call[i] / per_call[0]);
+            }
+        }
+    });
+    println!(
+        "limiter and ISV overhead ({rounds} rounds of {calls} calls per variant, order rotating)"
+    );
+    for (i, (name, _, _)) in variants.iter().enumerate() {
+        let t = median(&mut times[i]);
+        let r = median(&mut ratios[i]);
+        println!("  {name:<30} {t:8.1} µs/call (median), ratio to baseline {r:.3}");
+    }
+    drop(redis);
+}
