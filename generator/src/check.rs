@@ -129,6 +129,7 @@ pub fn check(files: &[SourceFile]) -> Result<Spec, Vec<Diagnostic>> {
     // Flattened body params: a struct or union whose keys do not clash with their siblings'.
     for area in &spec.areas {
         for ep in &area.endpoints {
+            let mut flat_keys: Vec<(String, Vec<String>)> = Vec::new();
             for f in ep.body.iter().filter(|f| f.flatten) {
                 let Ty::Named(name) = &f.ty else { continue };
                 let keys: Vec<String> = match spec.types.get(name).map(|t| &t.kind) {
@@ -157,13 +158,29 @@ pub fn check(files: &[SourceFile]) -> Result<Spec, Vec<Diagnostic>> {
                     }
                 };
                 for sibling in ep.body.iter().filter(|g| g.wire != f.wire) {
-                    if keys.contains(&sibling.wire) {
+                    if !sibling.flatten && keys.contains(&sibling.wire) {
                         cx.diags.error(
                             sibling.loc.clone(),
                             format!("endpoint `{}`, body param `{}`: the flattened `{}` also sends a `{}` key; rename or remove one", ep.name, sibling.wire, f.wire, sibling.wire),
                         );
                     }
                 }
+                // Two flattened params must not send the same key either.
+                if let Some((earlier, key)) =
+                    flat_keys
+                        .iter()
+                        .find_map(|(name, ks): &(String, Vec<String>)| {
+                            ks.iter()
+                                .find(|k| keys.contains(k))
+                                .map(|k| (name.clone(), k.clone()))
+                        })
+                {
+                    cx.diags.error(
+                        f.loc.clone(),
+                        format!("endpoint `{}`, body param `{}`: it and the flattened `{earlier}` both send a `{key}` key; keep one", ep.name, f.wire),
+                    );
+                }
+                flat_keys.push((f.wire.clone(), keys));
             }
         }
     }
@@ -271,6 +288,13 @@ impl Checker {
                     "area name `{area}` is not snake_case; write `area: {}`",
                     snake(&area)
                 ),
+            );
+        }
+        // Every area is a cargo feature; `full` is the generator's and `default` cargo's.
+        if ["full", "default"].contains(&area.as_str()) {
+            self.diags.error(
+                at(&["area"]),
+                format!("area name `{area}` is reserved (every area is a cargo feature, and `{area}` already is one); give the file another `area:`"),
             );
         }
         if let Some(other) = self.areas.insert(area.clone(), src.display.clone()) {

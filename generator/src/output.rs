@@ -27,7 +27,28 @@ fn splice(manifest: &str, block: &str) -> Result<String, String> {
     } else {
         end
     };
-    Ok(format!("{}{block}{}", &manifest[..begin], &manifest[end..]))
+    let (before, after) = (&manifest[..begin], &manifest[end..]);
+    // The manifest's own features, which an area must not redefine: the `[features]` lines
+    // around the block.
+    let features = before.rfind("[features]").map_or("", |i| &before[i..]);
+    let after_lines = after
+        .lines()
+        .take_while(|l| !l.trim_start().starts_with('['));
+    let own = keys(features.lines().skip(1).chain(after_lines));
+    if let Some(clash) = keys(block.lines()).into_iter().find(|k| own.contains(k)) {
+        return Err(format!(
+            "{MANIFEST} already has a feature `{clash}`; an API area of that name would redefine it: give that spec file another `area:`"
+        ));
+    }
+    Ok(format!("{before}{block}{after}"))
+}
+
+/// The keys of `key = value` lines, comments skipped.
+fn keys<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<String> {
+    lines
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim().to_string()))
+        .collect()
 }
 
 /// What `rel` should contain on disk given its generated content, and what it contains now
@@ -142,7 +163,11 @@ pub fn write(crate_dir: &Path, files: &BTreeMap<String, String>) -> io::Result<V
             std::fs::create_dir_all(parent)?;
         }
         let (want, _) = wanted(crate_dir, rel, &files[rel])?;
-        std::fs::write(&path, want)?;
+        // Written beside and renamed over: an interrupted write leaves the old file whole (the
+        // manifest's handwritten part cannot be regenerated).
+        let tmp = path.with_extension("codegen-tmp");
+        std::fs::write(&tmp, want)?;
+        std::fs::rename(&tmp, &path)?;
         touched.push(path);
     }
     for rel in &d.extra {

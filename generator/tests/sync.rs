@@ -186,3 +186,34 @@ fn a_manifest_without_the_feature_markers_is_refused_before_anything_is_written(
         "nothing written"
     );
 }
+
+#[test]
+fn an_area_that_would_redefine_a_handwritten_feature_is_refused() {
+    let bin = env!("CARGO_BIN_EXE_dingtalk-codegen");
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/basic/spec");
+    let out = scratch("feature-clash");
+    let manifest = format!(
+        "[package]\nname = \"scratch\"\n\n[features]\ngolden_basic = [\"dep:x\"]\n{}\n{}\n",
+        dingtalk_codegen::emit::features::BEGIN,
+        dingtalk_codegen::emit::features::END
+    );
+    std::fs::write(out.join("Cargo.toml"), &manifest).expect("write");
+    let run = Command::new(bin)
+        .arg("--spec")
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(
+        stderr.contains("Cargo.toml already has a feature `golden_basic`"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("Cargo.toml")).expect("read"),
+        manifest,
+        "the manifest is untouched"
+    );
+}

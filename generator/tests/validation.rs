@@ -1298,3 +1298,25 @@ fn flatten_needs_a_body_struct_or_union_whose_keys_do_not_clash() {
     )])
     .is_ok());
 }
+
+#[test]
+fn reserved_area_names() {
+    let d = only_error(&edit("doc: Test area.\n", "area: full\ndoc: Test area.\n"));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:2: area name `full` is reserved (every area is a cargo feature, and `full` already is one); give the file another `area:`"
+    );
+}
+
+#[test]
+fn two_flattened_params_may_not_send_the_same_key() {
+    // Item sends `id` and `name`; so does a second flattened Item (line 24).
+    let text = edit(
+        "      item_id: {type: i64, required: true, doc: The item., example: 7}\n",
+        "      item_id: {type: i64, required: true, doc: The item., example: 7}\n      one: {type: Item, flatten: true, doc: One.}\n      two: {type: Item, flatten: true, doc: Two.}\n",
+    );
+    assert_eq!(
+        only_error(&text).to_string(),
+        "spec/x.yaml:24: endpoint `get`, body param `two`: it and the flattened `one` both send a `id` key; keep one"
+    );
+}

@@ -335,3 +335,47 @@ async fn a_custom_app_signs_without_a_pushed_ticket() {
         Some("custom-key")
     );
 }
+
+#[tokio::test]
+async fn the_permanent_code_client_is_kept_and_survives_a_rejected_suite_token() {
+    let standin = standin("t1").await;
+    let client = suite_client(&standin, None);
+    assert!(accept(&client, &pushed_ticket("t1", now_ms())).await);
+    for _ in 0..3 {
+        let corp = client
+            .corp_with_permanent_code("dingC", "permanent-c")
+            .expect("corp");
+        corp.department().list_sub_ids(1).await.expect("call");
+    }
+    assert_eq!(
+        standin.token_requests_for(CORP_TOKEN, Some("dingC")),
+        1,
+        "the same grant keeps its client and token"
+    );
+    // The signed form for the same company reuses that client too.
+    client
+        .corp("dingC")
+        .expect("corp")
+        .department()
+        .list_sub_ids(1)
+        .await
+        .expect("call");
+    assert_eq!(standin.token_requests_for(CORP_TOKEN, Some("dingC")), 1);
+
+    // DingTalk drops every token; the company's token is fetched again with a fresh suite token.
+    standin.revoke_tokens();
+    standin.clear_seen();
+    client
+        .corp_with_permanent_code("dingC", "permanent-c")
+        .expect("corp")
+        .department()
+        .list_sub_ids(1)
+        .await
+        .expect("after the refreshes");
+    assert_eq!(standin.token_requests_for(SUITE_TOKEN, None), 1);
+    assert_eq!(
+        standin.token_requests_for(CORP_TOKEN, Some("dingC")),
+        2,
+        "rejected with the old suite token, then accepted"
+    );
+}

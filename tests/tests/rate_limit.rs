@@ -73,3 +73,34 @@ async fn the_limiter_keeps_a_bulk_run_inside_the_quota() {
     let utilisation = 100.0 * calls as f64 / ((elapsed + 1.0) * f64::from(QUOTA));
     println!("bulk run: {calls} calls in {elapsed:.2} s, {utilisation:.0}% of the {QUOTA}/s quota, none throttled");
 }
+
+#[tokio::test]
+async fn a_signed_call_is_signed_after_the_limiter_lets_it_go() {
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    let client = dingtalk::Client::builder()
+        .sns_app("dingoasnsapp", dingtalk_tests::standin::SNS_SECRET)
+        .base_url(standin.base_url())
+        .rate_limit(RateLimit {
+            per_second: Some(1),
+            per_minute: None,
+        })
+        .build()
+        .expect("client");
+    for _ in 0..2 {
+        client
+            .sns()
+            .get_user_info_by_code("code")
+            .await
+            .expect("signed call");
+    }
+    // The second call waited about a second for the window; its timestamp says when it left,
+    // not when it was queued, so DingTalk never sees a stale signature.
+    let stamps: Vec<i64> = standin
+        .seen()
+        .iter()
+        .filter_map(|s| s.query.get("timestamp")?.parse().ok())
+        .collect();
+    assert_eq!(stamps.len(), 2);
+    assert!(stamps[1] - stamps[0] >= 900, "{stamps:?}");
+    assert!(standin.seen().iter().all(|s| s.violations.is_empty()));
+}

@@ -256,3 +256,37 @@ async fn spans_between_params_are_checked_before_sending() {
     );
     assert_eq!(standin.business_requests(), 2);
 }
+
+#[tokio::test]
+async fn an_answer_that_carries_secrets_is_never_quoted_in_errors() {
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    let client = dingtalk::Client::builder()
+        .suite("suite-key", dingtalk_tests::standin::SUITE_SECRET)
+        .base_url(standin.base_url())
+        .retry(dingtalk::RetryPolicy::none())
+        .build()
+        .expect("client");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    client
+        .set_suite_ticket("ticket", now)
+        .await
+        .expect("ticket");
+    // Truncated, and with a wrong type that the decoder would otherwise quote.
+    for body in [
+        r#"{"errcode":0,"permanent_code":"SECRET-PERMANENT-CODE","auth_corp_info":{"corpid":"#,
+        r#"{"errcode":0,"permanent_code":"SECRET-PERMANENT-CODE","ch_permanent_code":["SECRET-CH"]}"#,
+    ] {
+        standin.configure(|b| b.fail_next.push_back(Fault::Raw(200, body.into())));
+        let err = client
+            .auth()
+            .get_permanent_code("tmp")
+            .await
+            .expect_err("bad answer");
+        assert!(matches!(err, dingtalk::Error::Decode { .. }), "{err:?}");
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains("SECRET"), "{text}");
+        assert!(text.contains("line 1"), "{text}");
+    }
+}

@@ -331,6 +331,7 @@ impl rt::Endpoint for AttendanceListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -474,6 +475,7 @@ impl rt::Endpoint for AttendanceListRecordRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -562,6 +564,7 @@ impl rt::Endpoint for AttendanceGetSimpleGroupsRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -661,6 +664,7 @@ impl rt::Endpoint for AttendanceGetUserGroupRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -738,6 +742,7 @@ impl rt::Endpoint for AttendanceListScheduleRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -853,6 +858,7 @@ impl rt::Endpoint for AttendanceGetLeaveApproveDurationRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -934,6 +940,7 @@ impl rt::Endpoint for AttendanceGetLeaveStatusRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1044,6 +1051,7 @@ impl rt::Endpoint for AttendanceGetUpdateDataRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1077,6 +1085,7 @@ impl rt::Endpoint for AttendanceGetAttColumnsRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1151,6 +1160,7 @@ impl rt::Endpoint for AttendanceGetColumnValRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1242,6 +1252,7 @@ impl rt::Endpoint for AttendanceGetLeaveTimeByNamesRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

@@ -263,6 +263,7 @@ impl rt::Endpoint for AuthGetTokenRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: true,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("appkey", &self.appkey);
@@ -317,6 +318,7 @@ impl rt::Endpoint for AuthGetTokenByCorpSecretRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: true,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("corpid", &self.corpid);
@@ -371,6 +373,7 @@ impl rt::Endpoint for AuthGetSsoTokenRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: true,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("corpid", &self.corpid);
@@ -415,6 +418,7 @@ impl rt::Endpoint for AuthGetSsoUserInfoRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("code", &self.code);
@@ -463,6 +467,7 @@ impl rt::Endpoint for AuthGetJsapiTicketRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: true,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.r#type {
@@ -533,6 +538,7 @@ impl rt::Endpoint for AuthGetSuiteTokenRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: true,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -580,6 +586,7 @@ impl rt::Endpoint for AuthGetCorpTokenRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: true,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -633,6 +640,7 @@ impl rt::Endpoint for AuthGetCorpTokenByPermanentCodeRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: true,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -677,6 +685,7 @@ impl rt::Endpoint for AuthGetPermanentCodeRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: true,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -737,6 +746,7 @@ impl rt::Endpoint for AuthActivateSuiteRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -806,6 +816,7 @@ impl rt::Endpoint for AuthGetAuthInfoRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -899,6 +910,7 @@ impl rt::Endpoint for AuthGetAgentRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

@@ -155,6 +155,7 @@ impl rt::Endpoint for CallbackRegisterRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -200,6 +201,7 @@ impl rt::Endpoint for CallbackGetRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: true,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -267,6 +269,7 @@ impl rt::Endpoint for CallbackUpdateRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -312,6 +315,7 @@ impl rt::Endpoint for CallbackDeleteRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -348,6 +352,7 @@ impl rt::Endpoint for CallbackGetFailedResultRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

@@ -317,6 +317,7 @@ impl rt::Endpoint for ChatCreateRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -656,6 +657,7 @@ impl rt::Endpoint for ChatUpdateRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -769,6 +771,7 @@ impl rt::Endpoint for ChatGetRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("chatid", &self.chatid);
@@ -824,6 +827,7 @@ impl rt::Endpoint for ChatSendRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -884,6 +888,7 @@ impl rt::Endpoint for ChatGetReadListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("messageId", &self.message_id);

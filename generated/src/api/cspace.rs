@@ -272,6 +272,7 @@ impl rt::Endpoint for CspaceAddToSingleChatRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("agent_id", &self.agent_id);
@@ -377,6 +378,7 @@ impl rt::Endpoint for CspaceAddRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.agent_id {
@@ -464,6 +466,7 @@ impl rt::Endpoint for CspaceGetCustomSpaceRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.domain {
@@ -591,6 +594,7 @@ impl rt::Endpoint for CspaceGrantCustomSpaceRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.agent_id {
@@ -683,6 +687,7 @@ impl rt::Endpoint for CspaceUsedInfoRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.domain {
@@ -749,6 +754,7 @@ impl rt::Endpoint for CspaceUploadSingleRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("agent_id", &self.agent_id);
@@ -819,6 +825,7 @@ impl rt::Endpoint for CspaceUploadTransactionOpenRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("agent_id", &self.agent_id);
@@ -903,6 +910,7 @@ impl rt::Endpoint for CspaceUploadChunkRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("agent_id", &self.agent_id);
@@ -985,6 +993,7 @@ impl rt::Endpoint for CspaceUploadTransactionCommitRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("agent_id", &self.agent_id);

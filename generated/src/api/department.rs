@@ -541,6 +541,7 @@ impl rt::Endpoint for DepartmentLegacyCreateRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1032,6 +1033,7 @@ impl rt::Endpoint for DepartmentLegacyUpdateRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1183,6 +1185,7 @@ impl rt::Endpoint for DepartmentLegacyDeleteRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("id", &self.id);
@@ -1235,6 +1238,7 @@ impl rt::Endpoint for DepartmentLegacyGetRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("id", &self.id);
@@ -1317,6 +1321,7 @@ impl rt::Endpoint for DepartmentLegacyListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.id {
@@ -1380,6 +1385,7 @@ impl rt::Endpoint for DepartmentLegacyListIdsRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("id", &self.id);
@@ -1427,6 +1433,7 @@ impl rt::Endpoint for DepartmentLegacyListParentsByDeptRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.id {
@@ -1479,6 +1486,7 @@ impl rt::Endpoint for DepartmentLegacyListParentsByUserRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("userId", &self.user_id);
@@ -1758,6 +1766,7 @@ impl rt::Endpoint for DepartmentCreateRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2302,6 +2311,7 @@ impl rt::Endpoint for DepartmentUpdateRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2483,6 +2493,7 @@ impl rt::Endpoint for DepartmentDeleteRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2539,6 +2550,7 @@ impl rt::Endpoint for DepartmentGetRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2613,6 +2625,7 @@ impl rt::Endpoint for DepartmentListSubRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2663,6 +2676,7 @@ impl rt::Endpoint for DepartmentListSubIdsRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2702,6 +2716,7 @@ impl rt::Endpoint for DepartmentListParentsByDeptRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2743,6 +2758,7 @@ impl rt::Endpoint for DepartmentListParentsByUserRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

@@ -108,6 +108,7 @@ impl rt::Endpoint for MediaUploadRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("type", &self.r#type);
@@ -159,6 +160,7 @@ impl rt::Endpoint for MediaDownloadFileRequest {
         idempotent: true,
         binary: true,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("media_id", &self.media_id);
@@ -205,6 +207,7 @@ impl rt::Endpoint for MediaGetRequest {
         idempotent: true,
         binary: true,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("media_id", &self.media_id);

@@ -265,6 +265,7 @@ impl rt::Endpoint for MessageSendToConversationRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -358,6 +359,7 @@ impl rt::Endpoint for MessageLegacySendRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::WorkNotice,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -417,6 +419,7 @@ impl rt::Endpoint for MessageLegacyListMessageStatusRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -540,6 +543,7 @@ impl rt::Endpoint for MessageLegacyAsyncSendRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::WorkNotice,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -689,6 +693,7 @@ impl rt::Endpoint for MessageAsyncSendV2Request {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::WorkNotice,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -764,6 +769,7 @@ impl rt::Endpoint for MessageGetSendProgressRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -814,6 +820,7 @@ impl rt::Endpoint for MessageGetSendResultRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -860,6 +867,7 @@ impl rt::Endpoint for MessageRecallRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -938,6 +946,7 @@ impl rt::Endpoint for MessageUpdateStatusBarRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

@@ -160,6 +160,7 @@ impl rt::Endpoint for SnsGetTokenRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: true,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("appid", &self.appid);
@@ -206,6 +207,7 @@ impl rt::Endpoint for SnsGetPersistentCodeRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: true,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -259,6 +261,7 @@ impl rt::Endpoint for SnsGetSnsTokenRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: true,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -303,6 +306,7 @@ impl rt::Endpoint for SnsGetUserInfoRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("sns_token", &self.sns_token);
@@ -352,6 +356,7 @@ impl rt::Endpoint for SnsGetUserInfoByCodeRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

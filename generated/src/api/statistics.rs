@@ -468,6 +468,7 @@ impl rt::Endpoint for StatisticsRecordRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -610,6 +611,7 @@ impl rt::Endpoint for StatisticsUpdateRecordRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -666,6 +668,7 @@ impl rt::Endpoint for StatisticsReportStatisticsRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -748,6 +751,7 @@ impl rt::Endpoint for StatisticsReportStatisticsListByTypeRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -807,6 +811,7 @@ impl rt::Endpoint for StatisticsVideoliveGetRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -852,6 +857,7 @@ impl rt::Endpoint for StatisticsDeptVideoliveListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -897,6 +903,7 @@ impl rt::Endpoint for StatisticsVideoliveDetailListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -942,6 +949,7 @@ impl rt::Endpoint for StatisticsVideoliveViewerListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -987,6 +995,7 @@ impl rt::Endpoint for StatisticsVideoconfGetRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1032,6 +1041,7 @@ impl rt::Endpoint for StatisticsDeptVideoconfListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1077,6 +1087,7 @@ impl rt::Endpoint for StatisticsVideoconfDetailListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1122,6 +1133,7 @@ impl rt::Endpoint for StatisticsTelconfGetRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1167,6 +1179,7 @@ impl rt::Endpoint for StatisticsDeptTelconfListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1212,6 +1225,7 @@ impl rt::Endpoint for StatisticsTelconfDetailListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1257,6 +1271,7 @@ impl rt::Endpoint for StatisticsGroupGetRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1302,6 +1317,7 @@ impl rt::Endpoint for StatisticsChatSummaryGetRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1347,6 +1363,7 @@ impl rt::Endpoint for StatisticsDeptChatSummaryListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1392,6 +1409,7 @@ impl rt::Endpoint for StatisticsMicroappDetailListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1437,6 +1455,7 @@ impl rt::Endpoint for StatisticsDauSummaryGetRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1483,6 +1502,7 @@ impl rt::Endpoint for StatisticsDeptDauListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1528,6 +1548,7 @@ impl rt::Endpoint for StatisticsInactivatedUserListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1577,6 +1598,7 @@ impl rt::Endpoint for StatisticsDingGetRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1622,6 +1644,7 @@ impl rt::Endpoint for StatisticsDeptDingListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1709,6 +1732,7 @@ impl rt::Endpoint for StatisticsAnnualReportGetRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

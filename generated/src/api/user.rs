@@ -744,6 +744,7 @@ impl rt::Endpoint for UserLegacyCreateRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1198,6 +1199,7 @@ impl rt::Endpoint for UserLegacyUpdateRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1364,6 +1366,7 @@ impl rt::Endpoint for UserLegacyDeleteRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("userid", &self.userid);
@@ -1419,6 +1422,7 @@ impl rt::Endpoint for UserLegacyGetRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("userid", &self.userid);
@@ -1517,6 +1521,7 @@ impl rt::Endpoint for UserLegacySimpleListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("department_id", &self.department_id);
@@ -1632,6 +1637,7 @@ impl rt::Endpoint for UserLegacyDeptMemberIdsRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("deptId", &self.dept_id);
@@ -1712,6 +1718,7 @@ impl rt::Endpoint for UserLegacyListByPageRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("department_id", &self.department_id);
@@ -1854,6 +1861,7 @@ impl rt::Endpoint for UserLegacyListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("department_id", &self.department_id);
@@ -1951,6 +1959,7 @@ impl rt::Endpoint for UserLegacyGetAdminsRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2472,6 +2481,7 @@ impl rt::Endpoint for UserCreateRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3172,6 +3182,7 @@ impl rt::Endpoint for UserUpdateRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3406,6 +3417,7 @@ impl rt::Endpoint for UserDeleteRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3472,6 +3484,7 @@ impl rt::Endpoint for UserGetRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3591,6 +3604,7 @@ impl rt::Endpoint for UserListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3678,6 +3692,7 @@ impl rt::Endpoint for UserListIdsRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3781,6 +3796,7 @@ impl rt::Endpoint for UserListSimpleRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3864,6 +3880,7 @@ impl rt::Endpoint for UserListAdminsRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3905,6 +3922,7 @@ impl rt::Endpoint for UserGetAdminScopeRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3964,6 +3982,7 @@ impl rt::Endpoint for UserListInactiveRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -4092,6 +4111,7 @@ impl rt::Endpoint for UserListInactiveV2Request {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -4186,6 +4206,7 @@ impl rt::Endpoint for UserLegacyGetUserInfoRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("code", &self.code);
@@ -4229,6 +4250,7 @@ impl rt::Endpoint for UserGetUserInfoRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -4272,6 +4294,7 @@ impl rt::Endpoint for UserLegacyGetByMobileRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("mobile", &self.mobile);
@@ -4331,6 +4354,7 @@ impl rt::Endpoint for UserGetByMobileRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -4381,6 +4405,7 @@ impl rt::Endpoint for UserLegacyGetUseridByUnionidRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("unionid", &self.unionid);
@@ -4424,6 +4449,7 @@ impl rt::Endpoint for UserGetByUnionidRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -4479,6 +4505,7 @@ impl rt::Endpoint for UserLegacyOrgUserCountRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("onlyActive", &self.only_active);
@@ -4521,6 +4548,7 @@ impl rt::Endpoint for UserCountRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

@@ -337,6 +337,8 @@ impl ClientBuilder {
                 self.base_url
             )));
         }
+        // With a reqwest client of the caller's, its timeout is unknown here.
+        let own_timeout = self.http.is_none().then_some(self.timeout);
         let http = match self.http {
             Some(h) => h,
             None => reqwest::Client::builder()
@@ -370,8 +372,9 @@ impl ClientBuilder {
         let limits = LimitConfig {
             limit: self.rate_limit,
             store: self.limit_store,
-            // A slot outlives the longest call it can cover, then lapses.
-            hold: self.timeout + Duration::from_secs(5),
+            // A slot outlives the longest call it can cover, then lapses (10 minutes when the
+            // timeout is the caller's reqwest client's).
+            hold: own_timeout.map_or(Duration::from_secs(600), |t| t + Duration::from_secs(5)),
         };
         let app_id = self
             .credentials

@@ -9,6 +9,7 @@ use crate::runtime::transport::decode;
 
 const META: EndpointMeta = EndpointMeta {
     rate_class: crate::runtime::request::RateClass::Metered,
+    secret_response: false,
     area: "user",
     name: "get",
     method: Method::Post,

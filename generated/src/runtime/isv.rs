@@ -185,8 +185,15 @@ impl Client {
             ));
         }
         let mut corps = self.inner.corps.lock().unwrap_or_else(|p| p.into_inner());
-        if permanent_code.is_none() {
-            if let Some(client) = corps.get(corp_id) {
+        // Either form fetches the same company's token: keep the client (its token and rate
+        // limiter) unless a different permanent code is given.
+        if let Some(client) = corps.get(corp_id) {
+            let same = match (&permanent_code, client.inner.corp.as_ref()) {
+                (None, _) => true,
+                (Some(code), Some(grant)) => grant.permanent_code.as_ref() == Some(code),
+                (Some(_), None) => false,
+            };
+            if same {
                 return Ok(client.clone());
             }
         }
@@ -229,17 +236,27 @@ impl Client {
                         self.fetch_token(path, &query, Some(body)).await
                     }
                     Some(code) => {
-                        let mut query = Query::default();
-                        let suite_token = self.suite_token().await?;
-                        query.push_text(
-                            "suite_access_token",
-                            suite_token.value.expose_secret().to_string(),
-                        );
                         let body = serde_json::json!({
                             "auth_corpid": grant.corp_id,
                             "permanent_code": code.expose_secret(),
                         });
-                        self.fetch_token(path, &query, Some(body)).await
+                        // A rejected suite token is dropped and the request repeated once.
+                        let mut retried = false;
+                        loop {
+                            let suite_token = self.suite_token().await?;
+                            let mut query = Query::default();
+                            query.push_text(
+                                "suite_access_token",
+                                suite_token.value.expose_secret().to_string(),
+                            );
+                            match self.fetch_token(path, &query, Some(body.clone())).await {
+                                Err(Error::Api(e)) if e.is_token_invalid() && !retried => {
+                                    suite.token.reject(&suite_token).await;
+                                    retried = true;
+                                }
+                                other => return other,
+                            }
+                        }
                     }
                 }
             })

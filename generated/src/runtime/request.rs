@@ -57,6 +57,9 @@ pub struct EndpointMeta {
     pub binary: bool,
     /// The published rate-limit class.
     pub rate_class: RateClass,
+    /// Whether the answer carries secrets (a token, a permanent code): errors then quote none
+    /// of it.
+    pub secret_response: bool,
 }
 
 /// The rate limits DingTalk publishes for an endpoint. Every endpoint shares the per-API rules

@@ -65,19 +65,6 @@ impl Client {
                 Auth::SnsAppToken => self.sns_app_token().await.map(Some),
                 Auth::SuiteToken => self.suite_token().await.map(Some),
             };
-            // A signed query is signed afresh for every attempt: its timestamp must be recent.
-            let signed;
-            let query = match meta.auth {
-                Auth::Signed => {
-                    signed = self.signed_query(&query)?;
-                    &signed
-                }
-                Auth::SuiteSigned => {
-                    signed = self.suite_signed_query(&query).await?;
-                    &signed
-                }
-                _ => &query,
-            };
             let error = match token {
                 Err(e) => e,
                 Ok(token) => {
@@ -85,6 +72,20 @@ impl Client {
                     let _permit = match &self.inner.limiter {
                         Some(limiter) => Some(limiter.acquire(meta.path).await),
                         None => None,
+                    };
+                    // Signed afresh for every attempt, once the limiter has let the call go:
+                    // the timestamp must be recent when DingTalk sees it.
+                    let signed;
+                    let query = match meta.auth {
+                        Auth::Signed => {
+                            signed = self.signed_query(&query)?;
+                            &signed
+                        }
+                        Auth::SuiteSigned => {
+                            signed = self.suite_signed_query(&query).await?;
+                            &signed
+                        }
+                        _ => &query,
                     };
                     let secret = token.as_ref().map(|t| &t.value);
                     let token_param = match meta.auth {
@@ -322,6 +323,7 @@ impl Client {
             idempotent: true,
             binary: false,
             rate_class: crate::runtime::request::RateClass::Basic,
+            secret_response: true,
         };
         let (method, body) = match body {
             None => (Method::Get, Body::None),
@@ -334,20 +336,7 @@ impl Client {
         };
         let url = build_url(&self.inner.base_url, path, None, q);
         let answer = self.execute(&meta, &url, &body, None).await?;
-        let t: TokenResponse = match decode(&answer.bytes, &meta, None) {
-            Ok(t) => t,
-            // A token answer that does not decode may still hold the token: show none of it.
-            Err(Error::Decode {
-                endpoint, message, ..
-            }) => {
-                return Err(Error::Decode {
-                    endpoint,
-                    message,
-                    snippet: "<token answer not shown>".into(),
-                })
-            }
-            Err(e) => return Err(e),
-        };
+        let t: TokenResponse = decode(&answer.bytes, &meta, None)?;
         tracing::debug!(path, expires_in = t.expires_in, "fetched a token");
         Ok((t.access_token, t.expires_in))
     }
@@ -468,12 +457,26 @@ pub(crate) fn decode<T: Wire>(
     meta: &EndpointMeta,
     token: Option<&SecretString>,
 ) -> Result<T, Error> {
-    let bad = |message: String| Error::Decode {
-        endpoint: endpoint_name(meta),
-        message,
-        snippet: snippet(bytes, token),
+    // An answer that carries secrets (tokens, permanent codes) is never quoted: neither its start
+    // nor the decoder's message, which can repeat a value.
+    let bad = |e: serde_json::Error| match meta.secret_response {
+        false => Error::Decode {
+            endpoint: endpoint_name(meta),
+            message: e.to_string(),
+            snippet: snippet(bytes, token),
+        },
+        true => Error::Decode {
+            endpoint: endpoint_name(meta),
+            message: format!(
+                "{:?} error at line {}, column {} (details hidden: the answer holds secrets)",
+                e.classify(),
+                e.line(),
+                e.column()
+            ),
+            snippet: "<not shown: the answer holds secrets>".into(),
+        },
     };
-    let env: Envelope = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+    let env: Envelope = serde_json::from_slice(bytes).map_err(bad)?;
     if let Some(id) = &env.request_id {
         tracing::Span::current().record("request_id", id.as_str());
     }
@@ -499,7 +502,7 @@ pub(crate) fn decode<T: Wire>(
         }
         .deserialize(&mut de),
     };
-    result.map_err(|e| bad(e.to_string()))
+    result.map_err(bad)
 }
 
 /// Decodes the value under one key of the top-level object, skipping the rest.
@@ -579,6 +582,7 @@ mod tests {
         idempotent: true,
         binary: false,
         rate_class: crate::runtime::request::RateClass::Basic,
+        secret_response: false,
     };
 
     #[test]

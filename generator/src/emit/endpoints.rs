@@ -191,6 +191,11 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
     let path = &ep.path;
     let idempotent = ep.idempotent;
     let binary = ep.response.binary;
+    let secret_response = ep
+        .response
+        .ty
+        .as_ref()
+        .is_some_and(|ty| holds_secret(spec, ty, &mut Vec::new()));
     let rate_class = match ep.rate_class {
         RateClass::Basic => quote!(rt::RateClass::Basic),
         RateClass::Metered => quote!(rt::RateClass::Metered),
@@ -251,6 +256,7 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
                 idempotent: #idempotent,
                 binary: #binary,
                 rate_class: #rate_class,
+                secret_response: #secret_response,
             };
             fn query(&self, q: &mut rt::Query) { #(#query)* let _ = q; }
             #path_fn
@@ -360,6 +366,28 @@ pub(super) fn limit_checks(f: &Field) -> Vec<TokenStream> {
         out.push(quote!(rt::Validate::validate(&self.#v)?;));
     }
     out
+}
+
+/// Whether a value of `ty` can carry a `sensitive` field, at any depth (`seen` stops cycles).
+fn holds_secret(spec: &Spec, ty: &crate::model::Ty, seen: &mut Vec<String>) -> bool {
+    use crate::model::{Ty, TypeKind};
+    match ty {
+        Ty::List(inner) | Ty::Map(_, inner) => holds_secret(spec, inner, seen),
+        Ty::Named(name) if !seen.contains(name) => {
+            seen.push(name.clone());
+            match spec.types.get(name).map(|t| &t.kind) {
+                Some(TypeKind::Struct(fields)) => fields
+                    .iter()
+                    .any(|f| f.sensitive || holds_secret(spec, &f.ty, seen)),
+                Some(TypeKind::Union(u)) => u
+                    .variants
+                    .iter()
+                    .any(|v| holds_secret(spec, &Ty::Named(v.ty.clone()), seen)),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
 }
 
 fn holds_named(ty: &crate::model::Ty) -> bool {

@@ -94,6 +94,7 @@ impl rt::Endpoint for GoldenBasicGetRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("id", &self.id);
@@ -167,6 +168,7 @@ impl rt::Endpoint for GoldenBasicCreateRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -234,6 +236,7 @@ impl rt::Endpoint for GoldenBasicListRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -317,6 +320,7 @@ impl rt::Endpoint for GoldenBasicDeleteRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Metered,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;

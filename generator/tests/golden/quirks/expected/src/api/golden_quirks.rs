@@ -110,6 +110,7 @@ impl rt::Endpoint for GoldenQuirksSendRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -172,6 +173,7 @@ impl rt::Endpoint for GoldenQuirksFetchRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("secret", &self.secret);
@@ -228,6 +230,7 @@ impl rt::Endpoint for GoldenQuirksOldFetchRequest {
         idempotent: true,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("key", &self.key);
@@ -312,6 +315,7 @@ impl rt::Endpoint for GoldenQuirksWindowRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::WorkNotice,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -385,6 +389,7 @@ impl rt::Endpoint for GoldenQuirksSendFlatRequest {
         idempotent: false,
         binary: false,
         rate_class: rt::RateClass::Basic,
+        secret_response: false,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
