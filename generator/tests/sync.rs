@@ -44,6 +44,16 @@ fn every_generated_file_carries_the_header() {
     }
 }
 
+/// Runs the generator binary on `spec`, writing into (or, with `check`, checking) `out`.
+fn codegen(spec: &Path, out: &Path, check: bool) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dingtalk-codegen"));
+    cmd.arg("--spec").arg(spec).arg("--out").arg(out);
+    if check {
+        cmd.arg("--check");
+    }
+    cmd.output().expect("run the generator")
+}
+
 /// A scratch crate folder under the target dir.
 fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
@@ -60,7 +70,6 @@ fn scratch(name: &str) -> PathBuf {
 
 #[test]
 fn the_binary_checks_writes_and_prunes_a_crate_of_ones_own() {
-    let bin = env!("CARGO_BIN_EXE_dingtalk-codegen");
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/basic/spec");
     let out = scratch("own-crate");
     std::fs::write(
@@ -69,14 +78,7 @@ fn the_binary_checks_writes_and_prunes_a_crate_of_ones_own() {
     )
     .expect("write");
 
-    let check = Command::new(bin)
-        .arg("--spec")
-        .arg(&spec)
-        .arg("--out")
-        .arg(&out)
-        .arg("--check")
-        .output()
-        .expect("run");
+    let check = codegen(&spec, &out, true);
     let stderr = String::from_utf8_lossy(&check.stderr);
     assert!(!check.status.success());
     assert!(
@@ -88,13 +90,7 @@ fn the_binary_checks_writes_and_prunes_a_crate_of_ones_own() {
         "{stderr}"
     );
 
-    let write = Command::new(bin)
-        .arg("--spec")
-        .arg(&spec)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .expect("run");
+    let write = codegen(&spec, &out, false);
     assert!(
         write.status.success(),
         "{}",
@@ -116,14 +112,7 @@ fn the_binary_checks_writes_and_prunes_a_crate_of_ones_own() {
         .expect("read")
         .replace("Get a widget.", "Get a gadget.");
     std::fs::write(&file, edited).expect("write");
-    let check = Command::new(bin)
-        .arg("--spec")
-        .arg(&spec)
-        .arg("--out")
-        .arg(&out)
-        .arg("--check")
-        .output()
-        .expect("run");
+    let check = codegen(&spec, &out, true);
     let stderr = String::from_utf8_lossy(&check.stderr);
     assert!(!check.status.success());
     assert!(
@@ -135,18 +124,11 @@ fn the_binary_checks_writes_and_prunes_a_crate_of_ones_own() {
 
 #[test]
 fn the_binary_refuses_an_invalid_spec_and_writes_nothing() {
-    let bin = env!("CARGO_BIN_EXE_dingtalk-codegen");
     let spec = scratch("bad-spec-src").join("spec");
     std::fs::create_dir_all(&spec).expect("mkdir");
     std::fs::write(spec.join("bad.yaml"), "version: 1\ndoc: x\nendpoints:\n  get:\n    summary: s\n    method: GET\n    path: /x\n    auth: none\n    response:\n      type: Nope\n    example: '{}'\n").expect("write");
     let out = scratch("bad-spec-out");
-    let run = Command::new(bin)
-        .arg("--spec")
-        .arg(&spec)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .expect("run");
+    let run = codegen(&spec, &out, false);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(!run.status.success());
     assert!(
@@ -164,17 +146,10 @@ fn the_binary_refuses_an_invalid_spec_and_writes_nothing() {
 
 #[test]
 fn a_manifest_without_the_feature_markers_is_refused_before_anything_is_written() {
-    let bin = env!("CARGO_BIN_EXE_dingtalk-codegen");
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/basic/spec");
     let out = scratch("no-markers");
     std::fs::write(out.join("Cargo.toml"), "[package]\nname = \"scratch\"\n").expect("write");
-    let run = Command::new(bin)
-        .arg("--spec")
-        .arg(&spec)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .expect("run");
+    let run = codegen(&spec, &out, false);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(!run.status.success());
     assert!(
@@ -189,7 +164,6 @@ fn a_manifest_without_the_feature_markers_is_refused_before_anything_is_written(
 
 #[test]
 fn an_area_that_would_redefine_a_handwritten_feature_is_refused() {
-    let bin = env!("CARGO_BIN_EXE_dingtalk-codegen");
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/basic/spec");
     let out = scratch("feature-clash");
     let manifest = format!(
@@ -198,13 +172,7 @@ fn an_area_that_would_redefine_a_handwritten_feature_is_refused() {
         dingtalk_codegen::emit::features::END
     );
     std::fs::write(out.join("Cargo.toml"), &manifest).expect("write");
-    let run = Command::new(bin)
-        .arg("--spec")
-        .arg(&spec)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .expect("run");
+    let run = codegen(&spec, &out, false);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(!run.status.success());
     assert!(

@@ -12,12 +12,12 @@
 //! median per-call time and the median of its per-round ratios to the baseline. Run with
 //! `cargo bench -p dingtalk-tests --bench limiter_overhead`.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::routing::{get, post};
-use dingtalk::{Client, LimitStore, RateLimit, RedisStore};
+use dingtalk::{Client, LimitStore, RateLimit};
+use dingtalk_tests::redis_server::RedisServer;
 
 const TOKEN: &str = r#"{"errcode":0,"errmsg":"ok","access_token":"bench-token","expires_in":7200}"#;
 const ANSWER: &str =
@@ -34,37 +34,6 @@ const WIDE: RateLimit = RateLimit {
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
-}
-
-/// A redis-server on a free port, stopped on drop; `None` where none is installed.
-struct Redis(Child, String);
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_redis() -> Option<Redis> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .ok()?
-        .port();
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-        ])
-        .args(["--appendonly", "no"])
-        .stdout(Stdio::null())
-        .spawn()
-        .ok()?;
-    Some(Redis(child, format!("redis://127.0.0.1:{port}/")))
 }
 
 fn main() {
@@ -103,23 +72,21 @@ fn main() {
     };
     let plain = builder().build().expect("client");
     let local = builder().rate_limit(WIDE).build().expect("client");
-    let redis = start_redis();
-    let shared = redis.as_ref().and_then(|r| {
-        // The server needs a moment to listen.
-        let store = (0..100).find_map(|_| {
-            let store = rt.block_on(RedisStore::connect(&r.1)).ok();
-            if store.is_none() {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            store
-        })?;
-        let store: Arc<dyn LimitStore> = Arc::new(store);
-        builder()
-            .rate_limit(WIDE)
-            .rate_limit_store(store)
-            .build()
-            .ok()
-    });
+    let redis = rt.block_on(RedisServer::start());
+    let shared = match &redis {
+        Ok((_, store)) => {
+            let store: Arc<dyn LimitStore> = Arc::new(store.clone());
+            builder()
+                .rate_limit(WIDE)
+                .rate_limit_store(store)
+                .build()
+                .ok()
+        }
+        Err(e) => {
+            println!("({e}: the Redis-shared leg is left out)");
+            None
+        }
+    };
     let suite = Client::builder()
         .custom_app("custom-key", "custom-secret")
         .base_url(&base)
@@ -131,9 +98,8 @@ fn main() {
         ("baseline, no limiter", plain, false),
         ("in-process limiter", local, false),
     ];
-    match shared {
-        Some(c) => variants.push(("Redis-shared limiter", c, false)),
-        None => println!("(no redis-server here: the Redis-shared leg is left out)"),
+    if let Some(c) = shared {
+        variants.push(("Redis-shared limiter", c, false));
     }
     variants.push(("ISV company lookup per call", suite, true));
 

@@ -2,6 +2,7 @@
 //! comparison of decoded responses against the spec's examples.
 
 pub mod compare;
+pub mod redis_server;
 pub mod standin;
 
 use std::path::PathBuf;

@@ -456,68 +456,47 @@ async fn handle(
         (None, false) => {}
     }
 
-    if route.endpoint.auth == Auth::Signed {
-        // Recompute the signature as DingTalk does and refuse a wrong or stale one.
+    if matches!(route.endpoint.auth, Auth::Signed | Auth::SuiteSigned) {
+        // Recompute the signature as DingTalk does and refuse a wrong or stale one. Personal
+        // login signs the timestamp with the SNS app's secret, the ISV form
+        // `timestamp + "\n" + suiteTicket` with the suite secret.
         let ts = query.get("timestamp").cloned().unwrap_or_default();
-        let expected = dingtalk::runtime::sign::hmac_sha256_base64(SNS_SECRET, &ts);
+        let ticket = query.get("suiteTicket").cloned().unwrap_or_default();
+        let suite = route.endpoint.auth == Auth::SuiteSigned;
+        let expected = if suite {
+            dingtalk::runtime::sign::hmac_sha256_base64(SUITE_SECRET, &format!("{ts}\n{ticket}"))
+        } else {
+            dingtalk::runtime::sign::hmac_sha256_base64(SNS_SECRET, &ts)
+        };
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
         let fresh = ts.parse::<i64>().is_ok_and(|t| (now - t).abs() <= 60_000);
-        if !query.contains_key("accessKey") {
-            seen.violations
-                .push(format!("{}: a signed call without accessKey", route.key));
-        }
-        if query.get("signature") != Some(&expected) {
-            seen.violations
-                .push(format!("{}: wrong signature", route.key));
-            return finish(
-                &inner,
-                seen,
-                StatusCode::OK,
-                json!({"errcode": 853004, "errmsg": "签名不匹配"}),
-            );
-        }
-        if !fresh {
-            seen.violations
-                .push(format!("{}: stale timestamp {ts}", route.key));
-            return finish(
-                &inner,
-                seen,
-                StatusCode::OK,
-                json!({"errcode": 853002, "errmsg": "时间戳过期"}),
-            );
-        }
-    }
-    if route.endpoint.auth == Auth::SuiteSigned {
-        // The ISV form signs `timestamp + "\n" + suiteTicket` with the suite secret.
-        let ts = query.get("timestamp").cloned().unwrap_or_default();
-        let ticket = query.get("suiteTicket").cloned().unwrap_or_default();
-        let expected =
-            dingtalk::runtime::sign::hmac_sha256_base64(SUITE_SECRET, &format!("{ts}\n{ticket}"));
         let latest = lock(&inner.behavior).suite_ticket.clone();
         if !query.contains_key("accessKey") {
             seen.violations
                 .push(format!("{}: a signed call without accessKey", route.key));
         }
-        if query.get("signature") != Some(&expected) {
-            seen.violations
-                .push(format!("{}: wrong suite signature", route.key));
+        let refusal = if query.get("signature") != Some(&expected) {
+            Some(("wrong signature".to_string(), 853004, "签名不匹配"))
+        } else if !fresh {
+            Some((format!("stale timestamp {ts}"), 853002, "时间戳过期"))
+        } else if suite && latest.is_some_and(|t| t != ticket) {
+            Some((
+                "not the latest suite ticket".to_string(),
+                40078,
+                "不存在的临时授权码或suite_ticket",
+            ))
+        } else {
+            None
+        };
+        if let Some((why, code, msg)) = refusal {
+            seen.violations.push(format!("{}: {why}", route.key));
             return finish(
                 &inner,
                 seen,
                 StatusCode::OK,
-                json!({"errcode": 853004, "errmsg": "签名不匹配"}),
-            );
-        }
-        if latest.is_some_and(|t| t != ticket) {
-            seen.violations
-                .push(format!("{}: not the latest suite ticket", route.key));
-            return finish(
-                &inner,
-                seen,
-                StatusCode::OK,
-                json!({"errcode": 40078, "errmsg": "不存在的临时授权码或suite_ticket"}),
+                json!({"errcode": code, "errmsg": msg}),
             );
         }
     }

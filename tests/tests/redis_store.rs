@@ -3,7 +3,6 @@
 //! token with one refresh, a dead lease holder is taken over, a stale write is rejected; a fleet
 //! shares one rate-limit quota and an ISV suite ticket.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,55 +10,11 @@ use dingtalk::runtime::limit::WindowLimit;
 use dingtalk::runtime::store::StoredToken;
 use dingtalk::{LimitStore, RateLimit, RedisStore, RetryPolicy, SecretString, TokenStore};
 use dingtalk_tests::load_spec;
+use dingtalk_tests::redis_server::RedisServer;
 use dingtalk_tests::standin::StandIn;
 
-/// A redis-server for this test, stopped on drop.
-struct Redis {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn redis() -> (Redis, RedisStore) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start redis-server ({e}); `bash scripts/test` installs it")
-        });
-    let server = Redis {
-        child,
-        url: format!("redis://127.0.0.1:{port}/"),
-    };
-    for _ in 0..100 {
-        if let Ok(store) = RedisStore::connect(&server.url).await {
-            if store.get("ping").await.is_ok() {
-                return (server, store);
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("redis-server did not come up on {}", server.url);
+async fn redis() -> (RedisServer, RedisStore) {
+    RedisServer::start().await.unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn client(standin: &StandIn, store: &RedisStore) -> dingtalk::Client {

@@ -348,14 +348,7 @@ impl ClientBuilder {
                 .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
         // This client's name when it holds a refresh lease.
-        let holder: String = {
-            use rand::Rng;
-            rand::thread_rng()
-                .sample_iter(&rand::distributions::Alphanumeric)
-                .take(16)
-                .map(char::from)
-                .collect()
-        };
+        let holder = crate::runtime::store::random_id();
         // A lease outlives the token request it covers, so a slow refresh is not duplicated.
         let lease = self.timeout.max(Duration::from_secs(10));
         let caches = CacheConfig {

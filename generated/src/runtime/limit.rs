@@ -271,14 +271,7 @@ impl Limiter {
         let _turn = turn.lock().await;
         // A hash tag keeps an endpoint's windows in one Redis Cluster slot.
         let key = format!("{{{}:{endpoint}}}", shared.prefix);
-        let call: String = {
-            use rand::Rng;
-            rand::thread_rng()
-                .sample_iter(&rand::distributions::Alphanumeric)
-                .take(16)
-                .map(char::from)
-                .collect()
-        };
+        let call = crate::runtime::store::random_id();
         let windows = self.limit.windows();
         loop {
             match shared

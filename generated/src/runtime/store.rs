@@ -127,6 +127,16 @@ impl TokenStore for MemoryStore {
     }
 }
 
+/// A random name for a lease holder or a call in a shared window: 16 alphanumerics.
+pub(crate) fn random_id() -> String {
+    use rand::Rng;
+    rand::thread_rng()
+        .sample_iter(&rand::distributions::Alphanumeric)
+        .take(16)
+        .map(char::from)
+        .collect()
+}
+
 /// Milliseconds since the epoch, the store's clock.
 pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -291,7 +291,6 @@ fn query_push(f: &Field) -> TokenStream {
     }
 }
 
-/// The checks of one field: its own `max_len`, then the limits inside any named type it holds.
 /// The check of one `constraints:` rule; optional params are checked when both are set.
 fn constraint_check(c: &Constraint) -> TokenStream {
     match c {
@@ -321,6 +320,7 @@ fn constraint_check(c: &Constraint) -> TokenStream {
     }
 }
 
+/// The checks of one field: its own `max_len`, then the limits inside any named type it holds.
 pub(super) fn limit_checks(f: &Field) -> Vec<TokenStream> {
     let v = ident(&f.rust);
     let mut out = Vec::new();
