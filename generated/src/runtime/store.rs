@@ -127,7 +127,8 @@ impl TokenStore for MemoryStore {
     }
 }
 
-/// A random name for a lease holder or a call in a shared window: 16 alphanumerics.
+/// 16 random alphanumerics (from a CSPRNG): lease holders, calls in a shared window, JSAPI
+/// nonces.
 pub(crate) fn random_id() -> String {
     use rand::Rng;
     rand::thread_rng()

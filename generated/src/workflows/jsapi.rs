@@ -29,15 +29,7 @@ impl Client {
                 Ok((answer.ticket, answer.expires_in))
             })
             .await?;
-        let nonce: String = {
-            use rand::distributions::Alphanumeric;
-            use rand::Rng;
-            rand::thread_rng()
-                .sample_iter(&Alphanumeric)
-                .take(16)
-                .map(char::from)
-                .collect()
-        };
+        let nonce = crate::runtime::store::random_id();
         let timestamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis())

@@ -7,3 +7,4 @@ pub mod cspace_upload;
 pub mod isv;
 #[cfg(feature = "auth")]
 pub mod jsapi;
+pub mod sns_login;
