@@ -379,3 +379,97 @@ async fn the_permanent_code_client_is_kept_and_survives_a_rejected_suite_token()
         "rejected with the old suite token, then accepted"
     );
 }
+
+fn tmp_auth_code_push(code: &str) -> dingtalk::api::callback::EventTmpAuthCode {
+    serde_json::from_value(serde_json::json!({
+        "EventType": "tmp_auth_code", "SuiteKey": SUITE_KEY, "AuthCode": code,
+        "TimeStamp": now_ms().to_string()
+    }))
+    .expect("a tmp_auth_code push")
+}
+
+#[tokio::test]
+async fn the_old_authorisation_flow_trades_the_code_activates_and_gives_the_company_client() {
+    let standin = standin("t1").await;
+    let client = suite_client(&standin, None);
+    assert!(accept(&client, &pushed_ticket("t1", now_ms())).await);
+    let auth = client
+        .accept_authorization(&tmp_auth_code_push("tmp-1"))
+        .await
+        .expect("authorised");
+    assert!(auth.activation.is_ok(), "{:?}", auth.activation);
+    // The spec example's organisation and code.
+    assert_eq!(auth.corp_id, "dingxxxxxxxx");
+    assert_eq!(auth.permanent_code.expose_secret(), "xxxx-permanent-code");
+    let seen = standin.seen();
+    let body = |endpoint: &str| {
+        seen.iter()
+            .find(|s| s.endpoint.as_deref() == Some(endpoint))
+            .and_then(|s| s.body.clone())
+            .unwrap_or_else(|| panic!("no {endpoint} request: {seen:?}"))
+    };
+    assert_eq!(body("auth.get_permanent_code")["tmp_auth_code"], "tmp-1");
+    let activate = body("auth.activate_suite");
+    assert_eq!(
+        (
+            &activate["suite_key"],
+            &activate["auth_corpid"],
+            &activate["permanent_code"]
+        ),
+        (
+            &serde_json::json!(SUITE_KEY),
+            &serde_json::json!("dingxxxxxxxx"),
+            &serde_json::json!("xxxx-permanent-code")
+        )
+    );
+    // The company's client works with the permanent code.
+    auth.client
+        .department()
+        .list_sub_ids(1)
+        .await
+        .expect("call");
+    assert_eq!(
+        standin.token_requests_for(CORP_TOKEN, Some("dingxxxxxxxx")),
+        1
+    );
+    assert_eq!(standin.token_requests_for(SUITE_TOKEN, None), 1);
+}
+
+#[tokio::test]
+async fn a_failed_activation_still_returns_the_permanent_code() {
+    let standin = standin("t1").await;
+    let client = suite_client(&standin, None);
+    assert!(accept(&client, &pushed_ticket("t1", now_ms())).await);
+    let spec = load_spec();
+    let example = spec
+        .areas
+        .iter()
+        .flat_map(|a| &a.endpoints)
+        .find(|e| e.name == "get_permanent_code")
+        .map(|e| e.example.clone())
+        .expect("the spec has get_permanent_code");
+    standin.configure(|b| {
+        b.fail_next
+            .push_back(dingtalk_tests::standin::Fault::Json(example));
+        b.fail_next
+            .push_back(dingtalk_tests::standin::Fault::errcode(40035));
+    });
+    let auth = client
+        .accept_authorization(&tmp_auth_code_push("tmp-2"))
+        .await
+        .expect("the code was traded");
+    assert_eq!(
+        auth.activation.as_ref().err().and_then(|e| e.code()),
+        Some(40035)
+    );
+    assert_eq!(auth.permanent_code.expose_secret(), "xxxx-permanent-code");
+    // A push for another suite is refused before anything is sent.
+    standin.clear_seen();
+    let mut other = tmp_auth_code_push("tmp-3");
+    other.suite_key = Some("another-suite".into());
+    assert!(matches!(
+        client.accept_authorization(&other).await,
+        Err(Error::Config(_))
+    ));
+    assert!(standin.seen().is_empty());
+}

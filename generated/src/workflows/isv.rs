@@ -1,4 +1,5 @@
-//! ISV suites: keeping the suite ticket of a decoded `suite_ticket` push.
+//! ISV suites: keeping the suite ticket of a `suite_ticket` push, and the old authorisation
+//! flow for a `tmp_auth_code` push.
 
 use crate::api::callback::EventSuiteTicket;
 use crate::{Client, Error};
@@ -22,18 +23,90 @@ impl Client {
                 "the suite_ticket push carries no SuiteTicket".into(),
             ));
         };
-        let ours = self.inner.suite.as_ref().map(|s| s.key.as_str());
-        if let (Some(theirs), Some(ours)) = (push.suite_key.as_deref(), ours) {
-            if theirs != ours {
-                return Err(Error::Config(format!(
-                    "a suite ticket for suite `{theirs}` was given to the client of suite `{ours}`"
-                )));
-            }
-        }
+        self.suite_key_for(push.suite_key.as_deref())?;
         // A push without a timestamp is taken as current.
         let pushed_at = push
             .time_stamp
             .unwrap_or_else(crate::runtime::store::now_ms);
         self.set_suite_ticket(ticket.clone(), pushed_at).await
+    }
+}
+
+/// An organisation that authorised the suite, from [`Client::accept_authorization`].
+#[cfg(feature = "auth")]
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Authorization {
+    /// The organisation's CorpId.
+    pub corp_id: String,
+    /// Its name, when DingTalk gave it.
+    pub corp_name: Option<String>,
+    /// The permanent authorisation code: store it, the temporary code cannot be traded again.
+    pub permanent_code: crate::SecretString,
+    /// The organisation's client, its token fetched with the permanent code.
+    pub client: Client,
+    /// Whether `activate_suite` succeeded. On failure, call it again with the permanent code
+    /// above; nothing else is lost.
+    pub activation: Result<(), Error>,
+}
+
+impl Client {
+    /// The old ISV authorisation flow in one call, for a `tmp_auth_code` push: trades the
+    /// single-use code for the organisation's permanent code (`get_permanent_code`), activates
+    /// the suite there (`activate_suite`), and returns the organisation's client.
+    ///
+    /// The permanent code is returned even when the activation fails (see
+    /// [`Authorization::activation`]), since the temporary code is spent by then.
+    #[cfg(feature = "auth")]
+    pub async fn accept_authorization(
+        &self,
+        push: &crate::api::callback::EventTmpAuthCode,
+    ) -> Result<Authorization, Error> {
+        let Some(code) = &push.auth_code else {
+            return Err(Error::Config(
+                "the tmp_auth_code push carries no AuthCode".into(),
+            ));
+        };
+        let suite_key = self.suite_key_for(push.suite_key.as_deref())?;
+        let answer = self.auth().get_permanent_code(code.clone()).await?;
+        let (corp_id, corp_name) = answer
+            .auth_corp_info
+            .map_or((None, None), |c| (c.corpid, c.corp_name));
+        let Some(corp_id) = corp_id.filter(|id| !id.is_empty()) else {
+            return Err(Error::Decode {
+                endpoint: "auth.get_permanent_code".into(),
+                message: "the answer names no organisation (`auth_corp_info.corpid`)".into(),
+                snippet: String::new(),
+            });
+        };
+        let permanent_code = answer.permanent_code;
+        let activation = self
+            .auth()
+            .activate_suite(suite_key, corp_id.as_str(), permanent_code.clone())
+            .await
+            .map(|_| ());
+        let client = self.corp_with_permanent_code(&corp_id, permanent_code.clone())?;
+        Ok(Authorization {
+            corp_id,
+            corp_name,
+            permanent_code,
+            client,
+            activation,
+        })
+    }
+
+    /// This suite's key, checked against the key a push names.
+    fn suite_key_for(&self, pushed: Option<&str>) -> Result<String, Error> {
+        let Some(ours) = self.inner.suite.as_ref().map(|s| s.key.clone()) else {
+            return Err(Error::Config(
+                "this needs an ISV suite: configure `suite` on the client builder".into(),
+            ));
+        };
+        match pushed {
+            Some(theirs) if theirs != ours => Err(Error::Config(format!(
+                "a push for suite `{theirs}` was given to the client of suite `{ours}`"
+            ))),
+            _ => Ok(ours),
+        }
     }
 }
