@@ -473,3 +473,39 @@ async fn a_failed_activation_still_returns_the_permanent_code() {
     ));
     assert!(standin.seen().is_empty());
 }
+
+#[tokio::test]
+async fn a_forgotten_organisation_starts_afresh() {
+    let standin = standin("t1").await;
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let client = suite_client(&standin, Some(Arc::clone(&store)));
+    assert!(accept(&client, &pushed_ticket("t1", now_ms())).await);
+    client
+        .corp("dingA")
+        .expect("corp")
+        .department()
+        .list_sub_ids(1)
+        .await
+        .expect("call");
+    assert!(store
+        .get("dingtalk:corp_token:suite-abc:dingA")
+        .await
+        .ok()
+        .flatten()
+        .is_some());
+    // The company revoked the suite (`suite_relieve`): its client and token go.
+    assert!(client.forget_corp("dingA").await);
+    assert!(!client.forget_corp("dingA").await, "already forgotten");
+    assert_eq!(
+        store.get("dingtalk:corp_token:suite-abc:dingA").await,
+        Ok(None)
+    );
+    client
+        .corp("dingA")
+        .expect("corp")
+        .department()
+        .list_sub_ids(1)
+        .await
+        .expect("call");
+    assert_eq!(standin.token_requests_for(CORP_TOKEN, Some("dingA")), 2);
+}

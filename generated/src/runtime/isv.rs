@@ -154,6 +154,23 @@ impl Client {
         self.corp_client(corp_id, Some(permanent_code.into()))
     }
 
+    /// Forgets an organisation, e.g. when its `suite_relieve` push says it revoked the suite:
+    /// drops its client and its token, here and (when this client holds it) in the token store.
+    /// Says whether the organisation was known. A later [`Client::corp`] starts afresh.
+    pub async fn forget_corp(&self, corp_id: &str) -> bool {
+        let removed = {
+            let mut corps = self.inner.corps.lock().unwrap_or_else(|p| p.into_inner());
+            corps.remove(corp_id)
+        };
+        let Some(client) = removed else {
+            return false;
+        };
+        if let Some(token) = client.inner.app_token.fresh() {
+            client.inner.app_token.reject(&token).await;
+        }
+        true
+    }
+
     /// The organisation this client calls for, when it came from [`Client::corp`].
     pub fn corp_id(&self) -> Option<&str> {
         self.inner.corp.as_ref().map(|g| g.corp_id.as_str())
