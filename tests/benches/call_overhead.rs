@@ -14,41 +14,15 @@
 
 use std::time::{Duration, Instant};
 
-use axum::routing::{get, post};
+use dingtalk_tests::bench::{fixed_server, median, quick, runtime};
 
-const TOKEN: &str = r#"{"errcode":0,"errmsg":"ok","access_token":"bench-token","expires_in":7200}"#;
-const ANSWER: &str =
-    r#"{"errcode":0,"errmsg":"ok","request_id":"bench","result":{"dept_id_list":[2,3,4,5,6,7,8]}}"#;
 const ROUNDS: usize = 60;
 const CALLS_PER_ROUND: u32 = 200;
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
 fn main() {
-    // `cargo test --all-targets` runs benches in test mode with `--bench` absent: do one round.
-    let quick = !std::env::args().any(|a| a == "--bench");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let app = axum::Router::new()
-        .route(
-            "/gettoken",
-            get(|| async { ([("content-type", "application/json")], TOKEN) }),
-        )
-        .route(
-            "/topapi/v2/department/listsubid",
-            post(|| async { ([("content-type", "application/json")], ANSWER) }),
-        );
-    rt.spawn(async move { axum::serve(listener, app).await });
+    let quick = quick();
+    let rt = runtime();
+    let base = fixed_server(&rt);
 
     let http = reqwest::Client::new();
     let client = dingtalk::Client::builder()

@@ -1,6 +1,7 @@
 //! Test support for the `dingtalk` crate: a local DingTalk stand-in driven by the spec, and a
 //! comparison of decoded responses against the spec's examples.
 
+pub mod bench;
 pub mod compare;
 pub mod redis_server;
 pub mod standin;
