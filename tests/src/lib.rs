@@ -5,6 +5,7 @@ pub mod bench;
 pub mod compare;
 pub mod redis_server;
 pub mod standin;
+pub mod store_scenarios;
 
 use std::path::PathBuf;
 
@@ -37,6 +38,13 @@ pub async fn serve(app: axum::Router) -> String {
     };
     tokio::spawn(async move { axum::serve(listener, app).await });
     url
+}
+
+/// Milliseconds since the epoch: DingTalk's timestamps (pushes, signatures, suite tickets).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// A client with placeholder AppKey credentials pointed at `url`.

@@ -468,9 +468,7 @@ async fn handle(
         } else {
             dingtalk::runtime::sign::hmac_sha256_base64(SNS_SECRET, &ts)
         };
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let now = crate::now_ms();
         let fresh = ts.parse::<i64>().is_ok_and(|t| (now - t).abs() <= 60_000);
         let latest = lock(&inner.behavior).suite_ticket.clone();
         if !query.contains_key("accessKey") {

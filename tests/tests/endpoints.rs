@@ -20,9 +20,7 @@ async fn every_endpoint_round_trips_its_example() {
         .build()
         .expect("client");
     // ISV endpoints need the ticket DingTalk pushed.
-    let pushed_at = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let pushed_at = dingtalk_tests::now_ms();
     client
         .set_suite_ticket("pushed-ticket", pushed_at)
         .await

@@ -6,18 +6,12 @@ use std::sync::Arc;
 use dingtalk::api::callback::Event;
 use dingtalk::callback::{CallbackCrypto, PushQuery};
 use dingtalk::{Client, Error, MemoryStore, TokenStore};
-use dingtalk_tests::load_spec;
 use dingtalk_tests::standin::{StandIn, SUITE_SECRET};
+use dingtalk_tests::{load_spec, now_ms};
 
 const SUITE_KEY: &str = "suite-abc";
 const CORP_TOKEN: &str = "/service/get_corp_token";
 const SUITE_TOKEN: &str = "/service/get_suite_token";
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
 
 async fn standin(ticket: &str) -> StandIn {
     let standin = StandIn::start(&load_spec())

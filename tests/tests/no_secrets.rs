@@ -83,9 +83,7 @@ async fn a_whole_run_logs_no_secret() {
         .base_url(standin.base_url())
         .build()
         .expect("suite client");
-    let pushed_at = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let pushed_at = dingtalk_tests::now_ms();
     let kept = suite.set_suite_ticket(SUITE_TICKET, pushed_at).await;
     outputs.push(format!("{kept:?}"));
     let corp = suite.corp("dingA").expect("corp client");

@@ -12,18 +12,14 @@ use dingtalk::{LimitStore, RateLimit, RedisStore, RetryPolicy, SecretString, Tok
 use dingtalk_tests::load_spec;
 use dingtalk_tests::redis_server::RedisServer;
 use dingtalk_tests::standin::StandIn;
+use dingtalk_tests::store_scenarios;
 
 async fn redis() -> (RedisServer, RedisStore) {
     RedisServer::start().await.unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn client(standin: &StandIn, store: &RedisStore) -> dingtalk::Client {
-    dingtalk::Client::builder()
-        .app_key("dingkey", "secret")
-        .base_url(standin.base_url())
-        .token_store(Arc::new(store.clone()) as Arc<dyn TokenStore>)
-        .build()
-        .expect("client")
+    store_scenarios::client(standin, &(Arc::new(store.clone()) as Arc<dyn TokenStore>))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -57,29 +53,7 @@ async fn instances_in_separate_tasks_share_one_token_with_one_refresh() {
 #[tokio::test]
 async fn a_lease_whose_holder_died_is_taken_over() {
     let (_redis, store) = redis().await;
-    let standin = StandIn::start(&load_spec()).await.expect("bind");
-    assert_eq!(
-        store
-            .try_lease(
-                "dingtalk:app_token:dingkey",
-                "dead-instance",
-                Duration::from_millis(400)
-            )
-            .await,
-        Ok(true)
-    );
-    let c = client(&standin, &store);
-    c.department()
-        .list_sub_ids(1)
-        .await
-        .expect("the lease lapses and this instance refreshes");
-    assert_eq!(standin.token_requests(), 1);
-    let stored = store
-        .get("dingtalk:app_token:dingkey")
-        .await
-        .expect("read")
-        .expect("a token");
-    assert!(stored.expires_at_ms > dingtalk_now_ms());
+    store_scenarios::a_dead_lease_holder_is_taken_over(Arc::new(store)).await;
 }
 
 #[tokio::test]
@@ -89,7 +63,7 @@ async fn compare_and_set_rejects_the_stale_write() {
         value: SecretString::from(v),
         expires_at_ms: e,
     };
-    let later = dingtalk_now_ms() + 7_200_000;
+    let later = dingtalk_tests::now_ms() + 7_200_000;
     assert_eq!(
         store.put_if_newer("k", &token("new", later)).await,
         Ok(true)
@@ -132,12 +106,6 @@ async fn compare_and_set_rejects_the_stale_write() {
         store.try_lease("k", "b", Duration::from_secs(5)).await,
         Ok(true)
     );
-}
-
-fn dingtalk_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[tokio::test]
@@ -259,7 +227,7 @@ async fn an_isv_ticket_pushed_to_one_instance_serves_the_fleet() {
     let receiver = instance();
     assert_eq!(
         receiver
-            .set_suite_ticket("fleet-ticket", dingtalk_now_ms())
+            .set_suite_ticket("fleet-ticket", dingtalk_tests::now_ms())
             .await
             .map_err(|e| e.to_string()),
         Ok(true)

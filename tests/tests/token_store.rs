@@ -3,19 +3,14 @@
 //! token DingTalk rejected replaced once for everyone.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use dingtalk::{MemoryStore, TokenStore};
 use dingtalk_tests::load_spec;
 use dingtalk_tests::standin::StandIn;
+use dingtalk_tests::store_scenarios;
 
 fn client(standin: &StandIn, store: &Arc<MemoryStore>) -> dingtalk::Client {
-    dingtalk::Client::builder()
-        .app_key("dingkey", "secret")
-        .base_url(standin.base_url())
-        .token_store(Arc::clone(store) as Arc<dyn TokenStore>)
-        .build()
-        .expect("client")
+    store_scenarios::client(standin, &(Arc::clone(store) as Arc<dyn TokenStore>))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -43,34 +38,7 @@ async fn two_instances_share_one_token_and_one_refresh() {
 
 #[tokio::test]
 async fn a_lease_whose_holder_died_is_taken_over() {
-    let standin = StandIn::start(&load_spec()).await.expect("bind");
-    let store = Arc::new(MemoryStore::new());
-    // An instance took the lease and died before storing a token.
-    assert_eq!(
-        store
-            .try_lease(
-                "dingtalk:app_token:dingkey",
-                "dead-instance",
-                Duration::from_millis(300)
-            )
-            .await,
-        Ok(true)
-    );
-    let c = client(&standin, &store);
-    c.department()
-        .list_sub_ids(1)
-        .await
-        .expect("the lease lapses and this client refreshes");
-    assert_eq!(standin.token_requests(), 1);
-    assert!(
-        store
-            .get("dingtalk:app_token:dingkey")
-            .await
-            .ok()
-            .flatten()
-            .is_some(),
-        "the token is shared"
-    );
+    store_scenarios::a_dead_lease_holder_is_taken_over(Arc::new(MemoryStore::new())).await;
 }
 
 #[tokio::test]

@@ -266,9 +266,7 @@ async fn an_answer_that_carries_secrets_is_never_quoted_in_errors() {
         .retry(dingtalk::RetryPolicy::none())
         .build()
         .expect("client");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let now = dingtalk_tests::now_ms();
     client
         .set_suite_ticket("ticket", now)
         .await
