@@ -11,8 +11,10 @@ use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::example;
 use crate::locate::LineIndex;
 use crate::model::*;
-use crate::naming::{camel, is_camel, is_snake, snake};
+use crate::naming::{camel, is_camel, is_snake, request_name, response_name, snake};
 use crate::raw::*;
+
+mod names;
 
 const TYPE_HELP: &str =
     "string, i64, f64, bool, json, [T], map<K, V> or a type declared under `types:`";
@@ -89,6 +91,18 @@ pub fn check(files: &[SourceFile]) -> Result<Spec, Vec<Diagnostic>> {
     for p in &parsed {
         cx.declare_types(p);
     }
+    // Names the emitter introduces are reserved: area and type names are checked once every
+    // name is known, the members next to them once they are resolved (below).
+    let area_locs: Vec<(String, Loc)> = parsed
+        .iter()
+        .map(|p| (p.area.clone(), cx.loc(p, &["area"])))
+        .collect();
+    names::check_areas(&area_locs, &mut cx.diags);
+    names::check_types(
+        parsed.iter().map(|p| p.area.as_str()),
+        &cx.declared,
+        &mut cx.diags,
+    );
     // Pass 2: resolve types and endpoints.
     let mut areas = Vec::new();
     for p in &parsed {
@@ -110,10 +124,24 @@ pub fn check(files: &[SourceFile]) -> Result<Spec, Vec<Diagnostic>> {
         areas,
         types: std::mem::take(&mut cx.types),
     };
-    // Union variants must be structs (known only once every type is resolved).
+    // Union variants must be structs (known only once every type is resolved), and a reply
+    // field must be a string field of the variant's struct.
     for def in spec.types.values() {
         if let TypeKind::Union(u) = &def.kind {
             for v in &u.variants {
+                if let (Some(reply), Some(TypeKind::Struct(fields))) =
+                    (&v.reply, spec.types.get(&v.ty).map(|t| &t.kind))
+                {
+                    if !fields
+                        .iter()
+                        .any(|f| &f.wire == reply && f.ty == Ty::String)
+                    {
+                        cx.diags.error(
+                            v.loc.clone(),
+                            format!("union `{}`: variant `{}` answers with `{reply}`, but `{}` has no string field `{reply}`: name one of its string fields", def.name, v.tag, v.ty),
+                        );
+                    }
+                }
                 if !matches!(
                     spec.types.get(&v.ty).map(|t| &t.kind),
                     Some(TypeKind::Struct(_)) | None
@@ -184,6 +212,7 @@ pub fn check(files: &[SourceFile]) -> Result<Spec, Vec<Diagnostic>> {
             }
         }
     }
+    names::check_members(&spec, &mut cx.diags);
     // Pass 3: examples decode into what they claim to.
     for area in &spec.areas {
         let index = parsed
@@ -290,13 +319,7 @@ impl Checker {
                 ),
             );
         }
-        // Every area is a cargo feature; `full` is the generator's and `default` cargo's.
-        if ["full", "default"].contains(&area.as_str()) {
-            self.diags.error(
-                at(&["area"]),
-                format!("area name `{area}` is reserved (every area is a cargo feature, and `{area}` already is one); give the file another `area:`"),
-            );
-        }
+        // Reserved area names (`full`, `rt`, …) are checked with the other names (`names`).
         if let Some(other) = self.areas.insert(area.clone(), src.display.clone()) {
             self.diags.error(
                 at(&["area"]),
@@ -656,17 +679,27 @@ impl Checker {
                 self.diags.error(loc, format!("union `{name}`: two tags map to the variant `{variant}`; give one a distinct `name:`"));
                 continue;
             }
+            let event = union.event.unwrap_or(false);
+            if raw.reply.is_some() && !event {
+                self.diags.error(
+                    loc.clone(),
+                    format!("union `{name}`: variant `{}` has `reply:`, which only an event union has: add `event: true` to `union:` or remove `reply:`", raw.tag),
+                );
+            }
             out.push(UnionVariant {
                 tag: raw.tag,
                 variant,
                 ty,
                 doc: raw.doc.unwrap_or_default(),
+                reply: raw.reply,
+                loc,
             });
         }
         Some(UnionDef {
             tag_key: union.tag.clone(),
             by_tag,
             variants: out,
+            event: union.event.unwrap_or(false),
         })
     }
 
@@ -1127,7 +1160,7 @@ impl Checker {
                 format!("{what}: `path:` must start with `/`, e.g. `/topapi/v2/user/get`"),
             );
         }
-        let request_type = format!("{}{}Request", camel(&p.area), camel(name));
+        let request_type = request_name(&p.area, name);
         let empty = Mapping::new();
         let section = |me: &mut Self, key: &str, role: FieldRole, map: Option<&Mapping>| {
             me.fields(
@@ -1197,10 +1230,11 @@ impl Checker {
                 );
             }
         }
-        if self.declared.contains_key(&request_type) {
+        if let Some((_, other)) = self.declared.get(&request_type) {
+            let instead = names::suggestion(&request_type, |n| self.declared.contains_key(n));
             self.diags.error(
                 loc.clone(),
-                format!("{what}: the generated type `{request_type}` clashes with a declared type; rename the type"),
+                format!("{what}: the generated request type `{request_type}` clashes with the type declared at {other}; rename the type, e.g. `{instead}`"),
             );
         }
         let rate_class = match raw.rate_limit.as_deref() {
@@ -1432,11 +1466,12 @@ impl Checker {
                 }
             },
             (None, Some(fields)) => {
-                let type_name = format!("{}{}Response", camel(&p.area), camel(name));
+                let type_name = response_name(&p.area, name);
                 if let Some((_, other)) = self.declared.get(&type_name) {
+                    let instead = names::suggestion(&type_name, |n| self.declared.contains_key(n));
                     self.diags.error(
                         loc.clone(),
-                        format!("{what}: the generated type `{type_name}` clashes with the type declared at {other}; rename that type"),
+                        format!("{what}: the generated response type `{type_name}` clashes with the type declared at {other}; rename that type, e.g. `{instead}`"),
                     );
                     return None;
                 }

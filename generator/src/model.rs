@@ -60,6 +60,12 @@ impl Area {
     pub fn camel(&self) -> String {
         crate::naming::camel(&self.name)
     }
+
+    /// Whether the area has a module (and a cargo feature): it declares types or endpoints. A
+    /// file of errcodes only feeds the crate-wide `ErrorCode`.
+    pub fn has_module(&self) -> bool {
+        !self.types.is_empty() || !self.endpoints.is_empty()
+    }
 }
 
 /// A named struct or enum.
@@ -98,6 +104,8 @@ pub struct UnionDef {
     pub by_tag: bool,
     /// Known variants.
     pub variants: Vec<UnionVariant>,
+    /// Whether this is the union of callback events (`event: true`).
+    pub event: bool,
 }
 
 /// One variant of a tagged union.
@@ -111,6 +119,10 @@ pub struct UnionVariant {
     pub ty: String,
     /// Variant docs.
     pub doc: String,
+    /// In an event union: the wire name of the string field whose value answers the push.
+    pub reply: Option<String>,
+    /// Where the variant is declared.
+    pub loc: Loc,
 }
 
 /// A string- or integer-valued enum.

@@ -1,13 +1,18 @@
-//! The generated file set on disk. The generator owns `src/api/` of the output crate entirely:
-//! it writes what the spec produces, deletes anything else there, and reports both in check mode.
-//! Of the crate's `Cargo.toml` it owns one block, the area features between two marker lines.
+//! The generated file set on disk. The generator owns `src/` of the output crate entirely
+//! (`src/lib.rs` and `src/api/`): it writes what the spec produces, deletes other generated files
+//! there, and reports both in check mode; a file there that it did not write (no `@generated`
+//! header) is refused rather than deleted. Of the crate's `Cargo.toml` it owns one block, the
+//! area features between two marker lines.
 
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
 /// The folder, relative to the output crate, that holds nothing but generated files.
-pub const OWNED_DIR: &str = "src/api";
+pub const OWNED_DIR: &str = "src";
+
+/// How every generated file starts.
+pub const HEADER: &str = "// @generated";
 
 /// The manifest: its entry in the file set is the generated block, not the whole file.
 pub const MANIFEST: &str = "Cargo.toml";
@@ -156,6 +161,20 @@ pub fn drift(crate_dir: &Path, files: &BTreeMap<String, String>) -> io::Result<D
 /// no longer produces. Returns the paths it wrote or deleted.
 pub fn write(crate_dir: &Path, files: &BTreeMap<String, String>) -> io::Result<Vec<PathBuf>> {
     let d = drift(crate_dir, files)?;
+    // Refused before anything is written, so a refusal changes nothing.
+    for rel in &d.extra {
+        let path = crate_dir.join(rel);
+        let generated = std::fs::read_to_string(&path).is_ok_and(|t| t.starts_with(HEADER));
+        if !generated {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!(
+                    "{} is not generated (it has no `{HEADER}` header) but lies in {OWNED_DIR}/, which the generator owns: move handwritten code to a crate of its own",
+                    path.display()
+                ),
+            ));
+        }
+    }
     let mut touched = Vec::new();
     for rel in d.changed.iter().map(|(f, _)| f).chain(&d.missing) {
         let path = crate_dir.join(rel);

@@ -51,6 +51,8 @@ pub struct RawType {
 pub struct RawUnion {
     pub tag: String,
     pub content: Option<String>,
+    /// The union of callback events: it implements the runtime's `CallbackEvent`.
+    pub event: Option<bool>,
 }
 
 /// One variant of a tagged union.
@@ -62,6 +64,8 @@ pub struct RawVariant {
     #[serde(rename = "type")]
     pub ty: Option<String>,
     pub doc: Option<String>,
+    /// In an event union: the string field whose value is the push's answer (else `success`).
+    pub reply: Option<String>,
 }
 
 /// One enum value.

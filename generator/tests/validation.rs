@@ -2,6 +2,7 @@
 //! exactly one mistake and asserts the `file:line` and the message (with the fix it suggests).
 
 use dingtalk_codegen::check::{check, SourceFile};
+use dingtalk_codegen::naming;
 use dingtalk_codegen::Diagnostic;
 
 /// A valid spec; most tests replace one line of it. Line numbers are noted on the right.
@@ -662,10 +663,21 @@ fn deprecated_sentence_is_accepted() {
 #[test]
 fn generated_request_type_clashes_with_a_declared_type() {
     let d = only_error(&edit("  Color:\n", "  XGetRequest:\n"));
-    assert_diag(
-        &d,
-        "spec/x.yaml:16",
-        &["endpoint `get`: the generated type `XGetRequest` clashes with a declared type; rename the type"],
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:16: endpoint `get`: the generated request type `XGetRequest` clashes with the type declared at spec/x.yaml:9; rename the type, e.g. `XGetRequestInfo`"
+    );
+}
+
+#[test]
+fn generated_request_type_clashes_with_a_type_of_another_file() {
+    // Request types sit in their area's module, but type names are global to the spec.
+    let other = "version: 1\ndoc: Other.\ntypes:\n  XGetRequest:\n    doc: Clash.\n    fields:\n      id: {type: i64, doc: Id.}\n  XGetRequestInfo:\n    doc: Taken too.\n    fields:\n      id: {type: i64, doc: Id.}\n";
+    let diags = errors(&[("x", BASE), ("y", other)]);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(
+        diags[0].to_string(),
+        "spec/x.yaml:16: endpoint `get`: the generated request type `XGetRequest` clashes with the type declared at spec/y.yaml:4; rename the type, e.g. `XGetRequestData`"
     );
 }
 
@@ -676,11 +688,18 @@ fn generated_response_type_clashes_with_a_declared_type() {
         "      fields: {id: {type: i64, doc: Id.}}\n",
     );
     let d = only_error(&text);
-    assert_diag(
-        &d,
-        "spec/x.yaml:23",
-        &["endpoint `get`: the generated type `XGetResponse` clashes with the type declared at spec/x.yaml:9; rename that type"],
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:23: endpoint `get`: the generated response type `XGetResponse` clashes with the type declared at spec/x.yaml:9; rename that type, e.g. `XGetResponseInfo`"
     );
+}
+
+#[test]
+fn a_declared_type_named_like_the_default_response_may_be_the_response() {
+    // Only `fields:` generates `XGetResponse`; naming the type in `type:` generates nothing.
+    let text = edit("  Item:\n", "  XGetResponse:\n")
+        .replace("      type: Item\n", "      type: XGetResponse\n");
+    check(&[src("x", &text)]).unwrap_or_else(|d| panic!("{d:#?}"));
 }
 
 #[test]
@@ -1306,6 +1325,213 @@ fn reserved_area_names() {
         d.to_string(),
         "spec/x.yaml:2: area name `full` is reserved (every area is a cargo feature, and `full` already is one); give the file another `area:`"
     );
+}
+
+// ---------------------------------------------------------------- reserved names
+
+#[test]
+fn reserved_area_names_rt_and_prelude() {
+    for (area, why) in [
+        ("rt", "the generated code writes paths starting with `rt::`"),
+        (
+            "prelude",
+            "the generated crate already has a module `prelude`",
+        ),
+        (
+            "conformance",
+            "every area is a cargo feature, and `conformance` already is one",
+        ),
+        (
+            "serde",
+            "the generated code writes paths starting with `serde::`",
+        ),
+    ] {
+        let d = only_error(&edit(
+            "doc: Test area.\n",
+            &format!("area: {area}\ndoc: Test area.\n"),
+        ));
+        assert_eq!(
+            d.to_string(),
+            format!(
+                "spec/x.yaml:2: area name `{area}` is reserved ({why}); give the file another `area:`"
+            )
+        );
+    }
+}
+
+#[test]
+fn reserved_area_name_from_the_file_stem() {
+    // Without `area:`, the stem is the area and the file's first line is the place to fix.
+    let diags = errors(&[("prelude", BASE)]);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(
+        diags[0].to_string(),
+        "spec/prelude.yaml:1: area name `prelude` is reserved (the generated crate already has a module `prelude`); give the file another `area:`"
+    );
+}
+
+#[test]
+fn type_named_like_its_areas_handle() {
+    let diags = errors(&[("user", &edit("  Color:\n", "  UserApi:\n"))]);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(
+        diags[0].to_string(),
+        "spec/user.yaml:9: type `UserApi` clashes with the handle of area `user` (`client.user()` returns a `UserApi`); rename the type, e.g. `UserApiInfo`"
+    );
+}
+
+#[test]
+fn type_named_like_another_areas_handle() {
+    let user = edit("  Color:\n", "  DepartmentApi:\n");
+    // Without a `department` area the name is free.
+    check(&[src("user", &user)]).unwrap_or_else(|d| panic!("{d:#?}"));
+    let department = "version: 1\ndoc: Departments.\n";
+    let diags = errors(&[("user", &user), ("department", department)]);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(
+        diags[0].to_string(),
+        "spec/user.yaml:9: type `DepartmentApi` clashes with the handle of area `department` (`client.department()` returns a `DepartmentApi`); rename the type, e.g. `DepartmentApiInfo`"
+    );
+}
+
+#[test]
+fn type_named_result() {
+    let d = only_error(&edit("  Color:\n", "  Result:\n"));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:9: type `Result` clashes with `Result`, a name of the Rust prelude, which the generated code uses unqualified; rename the type, e.g. `ResultInfo`"
+    );
+}
+
+#[test]
+fn type_named_like_a_crate_root_or_runtime_name() {
+    let d = only_error(&edit("  Color:\n", "  Client:\n"));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:9: type `Client` clashes with `Client`, a name the crate exports from its root or its `api` module, which users import next to the area's types; rename the type, e.g. `ClientInfo`"
+    );
+    // The suggestion skips names already taken.
+    let text = edit("  Color:\n", "  Wire:\n")
+        .replace("  Item:\n", "  WireInfo:\n")
+        .replace("type: Item", "type: WireInfo");
+    let d = only_error(&text);
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:9: type `Wire` clashes with `Wire`, a runtime trait or type the generated code implements or names (`rt::Validate`, …); rename the type, e.g. `WireData`"
+    );
+}
+
+#[test]
+fn endpoint_named_like_the_handles_constructor() {
+    let d = only_error(&edit("  get:\n", "  new:\n"));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:16: endpoint `new`: the name is taken by the handle's constructor `XApi::new`; rename the endpoint, e.g. `create`"
+    );
+}
+
+#[test]
+fn optional_param_named_like_a_method_of_call() {
+    let text = edit(
+        "      item_id: {type: i64, required: true, doc: The item., example: 7}\n",
+        "      item_id: {type: i64, required: true, doc: The item., example: 7}\n      map: {type: string, doc: A map name.}\n",
+    );
+    assert_eq!(
+        only_error(&text).to_string(),
+        "spec/x.yaml:23: endpoint `get`, body param `map`: its setter `map` clashes with the method `Call::map` (`Call` has new, map, request, into_request, into_parts); make it `required: true` so it becomes an argument of the method"
+    );
+    // A required param is an argument, not a setter.
+    let required = text.replace("map: {type: string,", "map: {type: string, required: true,");
+    check(&[src("x", &required)]).unwrap_or_else(|d| panic!("{d:#?}"));
+}
+
+#[test]
+fn optional_param_named_like_a_paged_calls_method() {
+    let text = r#"version: 1
+doc: Test area.
+endpoints:
+  list:
+    summary: List.
+    method: POST
+    path: /x/list
+    auth: access_token
+    body:
+      cursor: {type: i64, required: true, doc: Position.}
+      items: {type: string, doc: Which items.}
+    pagination: {cursor: cursor, next: next, items: list}
+    response:
+      fields:
+        next: {type: i64, doc: Next position.}
+        list: {type: "[i64]", doc: Ids.}
+    example: '{"errcode": 0, "next": 1, "list": [1]}'
+"#;
+    assert_eq!(
+        only_error(text).to_string(),
+        "spec/x.yaml:11: endpoint `list`, body param `items`: its setter `items` clashes with the method `Call::items` (`Call` has new, map, request, into_request, into_parts, pages, items); make it `required: true` so it becomes an argument of the method"
+    );
+    // Without `pagination:` there is no `Call::items`.
+    let unpaged = text.replace(
+        "    pagination: {cursor: cursor, next: next, items: list}\n",
+        "",
+    );
+    check(&[src("x", &unpaged)]).unwrap_or_else(|d| panic!("{d:#?}"));
+}
+
+#[test]
+fn optional_field_named_like_the_constructor() {
+    let d = only_error(&edit(
+        "      name: {type: string, doc: Item name.}\n",
+        "      new: {type: bool, doc: Whether it is new.}\n",
+    ));
+    assert_eq!(
+        d.to_string(),
+        "spec/x.yaml:8: type `Item`, field `new`: its setter `new` clashes with the constructor `Item::new`; make it `required: true` if it is always present"
+    );
+}
+
+#[test]
+fn upload_param_named_file() {
+    let text = r#"version: 1
+doc: Test area.
+endpoints:
+  upload:
+    summary: Upload.
+    method: POST
+    path: /x/upload
+    auth: access_token
+    upload: media
+    query:
+      file: {type: string, required: true, doc: A file name.}
+    response: none
+    example: '{"errcode": 0}'
+"#;
+    assert_eq!(
+        only_error(text).to_string(),
+        "spec/x.yaml:11: endpoint `upload`, query param `file`: the Rust name `file` is taken by the uploaded file (the request's field and the method's last argument); a param's Rust name follows its wire name, so drop this param or ask for a generator change"
+    );
+}
+
+#[test]
+fn generated_names_match_the_emitted_code() {
+    // The checker reserves the names `naming` gives; the emitter must use the same ones.
+    let text = edit(
+        "      type: Item\n",
+        "      fields: {id: {type: i64, doc: Id.}}\n",
+    )
+    .replace(
+        "\"result\": {\"id\": 7, \"name\": \"seven\"}",
+        "\"result\": {\"id\": 7}",
+    );
+    let files =
+        dingtalk_codegen::generate_sources(&[src("x", &text)]).unwrap_or_else(|d| panic!("{d:#?}"));
+    let module = files.get("src/api/x.rs").expect("the area's module");
+    for item in [
+        format!("pub struct {}<'c>", naming::handle_name("x")),
+        format!("pub struct {} ", naming::request_name("x", "get")),
+        format!("pub struct {} ", naming::response_name("x", "get")),
+    ] {
+        assert!(module.contains(&item), "`{item}` not in:\n{module}");
+    }
 }
 
 #[test]

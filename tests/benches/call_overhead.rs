@@ -12,6 +12,7 @@
 //! between them, and the report gives the median per-call time of each and the median of the
 //! per-round ratios. Run with `cargo bench -p dingtalk-tests --bench call_overhead`.
 
+use dingtalk::prelude::*;
 use std::time::{Duration, Instant};
 
 use dingtalk_tests::bench::{fixed_server, median, quick, runtime};

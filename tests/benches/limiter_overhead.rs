@@ -12,6 +12,7 @@
 //! median per-call time and the median of its per-round ratios to the baseline. Run with
 //! `cargo bench -p dingtalk-tests --bench limiter_overhead`.
 
+use dingtalk::prelude::*;
 use std::sync::Arc;
 use std::time::Instant;
 

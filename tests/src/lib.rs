@@ -1,5 +1,28 @@
 //! Test support for the `dingtalk` crate: a local DingTalk stand-in driven by the spec, and a
 //! comparison of decoded responses against the spec's examples.
+//!
+//! Required params cannot be forgotten: they are arguments, so this does not compile.
+//!
+//! ```compile_fail
+//! use dingtalk::prelude::*;
+//! # async fn run(client: dingtalk::Client) -> Result<(), dingtalk::Error> {
+//! let user = client.user().get().await?; // missing `userid`
+//! # Ok(()) }
+//! ```
+//!
+//! The same call with its argument compiles (so the failure above is the missing argument):
+//!
+//! ```no_run
+//! use dingtalk::prelude::*;
+//! # async fn run(client: dingtalk::Client) -> Result<(), dingtalk::Error> {
+//! let user = client.user().get("manager4220").await?;
+//! # let _ = user; Ok(()) }
+//! ```
+
+/// The README's examples, compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
 
 pub mod bench;
 pub mod compare;

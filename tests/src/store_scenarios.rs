@@ -1,6 +1,7 @@
 //! Scenarios every `TokenStore` must pass, run against each store (`MemoryStore` in
 //! `tests/token_store.rs`, `RedisStore` in `tests/redis_store.rs`).
 
+use dingtalk::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,6 +1,8 @@
 //! DingPan's chunked upload as one call, against a local server that implements the single
 //! upload and the open → chunk → commit transaction and reassembles what it receives.
 
+use dingtalk::prelude::*;
+use dingtalk_workflows::prelude::*;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;

@@ -99,7 +99,7 @@ fn a_sample_survives_encryption_and_opening() {
             nonce: "n".into(),
         };
         let body = serde_json::json!({ "encrypt": encrypt }).to_string();
-        let event = crypto
+        let event: Event = crypto
             .open(&query, body.as_bytes())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(Some(event), parse_event(&text).ok(), "{name}");
@@ -108,8 +108,8 @@ fn a_sample_survives_encryption_and_opening() {
 
 #[test]
 fn a_message_that_is_not_an_event_is_an_error() {
-    assert!(parse_event("[1,2]").is_err());
-    assert!(parse_event("not json").is_err());
+    assert!(parse_event::<Event>("[1,2]").is_err());
+    assert!(parse_event::<Event>("not json").is_err());
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! and exactly how many requests the stand-in received. Retries follow the error's class, and
 //! a call that may have reached DingTalk is repeated only when its endpoint is idempotent.
 
+use dingtalk::prelude::*;
 use std::time::Duration;
 
 use dingtalk::{ErrorClass, RetryPolicy};

@@ -1,6 +1,8 @@
 //! ISV suites against the stand-in: the pushed suite ticket → the suite token → a token per
 //! authorising organisation, shared between instances through the token store.
 
+use dingtalk::prelude::*;
+use dingtalk_workflows::prelude::*;
 use std::sync::Arc;
 
 use dingtalk::api::callback::Event;

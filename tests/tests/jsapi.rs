@@ -4,6 +4,7 @@
 use dingtalk::runtime::sign::{jsapi_signature, JsapiHash};
 use dingtalk_tests::load_spec;
 use dingtalk_tests::standin::StandIn;
+use dingtalk_workflows::Jsapi;
 
 #[tokio::test]
 async fn the_ticket_is_cached_and_the_signature_verifies() {

@@ -1,6 +1,7 @@
 //! Uploads go out as multipart with the file in the named part; downloads come back as bytes,
 //! follow redirects, and turn DingTalk's JSON error envelope into the usual API error.
 
+use dingtalk::prelude::*;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;

@@ -2,6 +2,7 @@
 //! that fetches tokens, succeeds, fails, retries and refreshes, and asserts that no secret or
 //! token appears in it, nor in any error or `Debug` output of the run.
 
+use dingtalk::prelude::*;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -2,6 +2,7 @@
 //! pages: cursor style, offset style, an empty last page, a cursor that stops moving, and an
 //! error part-way.
 
+use dingtalk::prelude::*;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Query, State};

@@ -1,6 +1,7 @@
 //! A bulk job against a stand-in that enforces a per-second quota the way DingTalk's gateway
 //! does: without the client's limiter it is throttled, with it every call gets through.
 
+use dingtalk::prelude::*;
 use std::time::{Duration, Instant};
 
 use dingtalk::{RateLimit, RetryPolicy};

@@ -3,6 +3,7 @@
 //! token with one refresh, a dead lease holder is taken over, a stale write is rejected; a fleet
 //! shares one rate-limit quota and an ISV suite ticket.
 
+use dingtalk::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -2,6 +2,7 @@
 //! a fleet): one refresh per expiry for all of them, a dead lease holder taken over, and a
 //! token DingTalk rejected replaced once for everyone.
 
+use dingtalk::prelude::*;
 use std::sync::Arc;
 
 use dingtalk::{MemoryStore, TokenStore};

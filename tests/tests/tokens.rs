@@ -1,6 +1,7 @@
 //! The access-token cache against the stand-in: one fetch for many callers, refresh on expiry,
 //! and exactly one refresh-and-retry when DingTalk rejects a token.
 
+use dingtalk::prelude::*;
 use std::time::Duration;
 
 use dingtalk_tests::load_spec;

@@ -1,6 +1,7 @@
 //! What the caller sees when DingTalk answers badly, and that no secret leaks into errors or
 //! `Debug` output.
 
+use dingtalk::prelude::*;
 use dingtalk_tests::load_spec;
 use dingtalk_tests::standin::{Fault, StandIn};
 

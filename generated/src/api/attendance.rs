@@ -16,27 +16,21 @@
 //! and the J request checks.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
-use crate::runtime::codegen as rt;
+use ::dingtalk_runtime::codegen as rt;
 /// Attendance (考勤打卡): punch results and punch details, attendance groups (考勤组) and their
 /// shifts (班次), the day's schedules (排班), leave duration and leave status, per-day update data,
 /// and the smart attendance report (智能考勤报表) columns and values.
 ///
-/// Obtained from [`Client::attendance`](crate::Client::attendance); every method returns a [`Call`](crate::Call) to `.await`.
+/// Obtained from [`Api::attendance`](crate::api::Api::attendance) (`client.attendance()`); every method returns a [`Call`](crate::api::Call) to `.await`.
 #[derive(Clone, Copy, Debug)]
 pub struct AttendanceApi<'c> {
-    client: &'c crate::Client,
-}
-impl crate::Client {
-    /// Attendance (考勤打卡): punch results and punch details, attendance groups (考勤组) and their
-    /// shifts (班次), the day's schedules (排班), leave duration and leave status, per-day update data,
-    /// and the smart attendance report (智能考勤报表) columns and values.
-    ///
-    /// See [`AttendanceApi`] for its calls.
-    pub fn attendance(&self) -> AttendanceApi<'_> {
-        AttendanceApi { client: self }
-    }
+    client: &'c rt::Client,
 }
 impl<'c> AttendanceApi<'c> {
+    /// The handle of this area on `client`.
+    pub fn new(client: &'c rt::Client) -> Self {
+        Self { client }
+    }
     /// List punch results (获取打卡结果).
     ///
     /// One result per scheduled punch, also when nobody punched. Page with `offset` (previous
@@ -56,8 +50,8 @@ impl<'c> AttendanceApi<'c> {
         user_id_list: Vec<String>,
         offset: i64,
         limit: i64,
-    ) -> crate::Call<'c, AttendanceListRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, AttendanceListRequest> {
+        crate::api::Call::new(
             self.client,
             AttendanceListRequest::new(
                 work_date_from,
@@ -83,8 +77,8 @@ impl<'c> AttendanceApi<'c> {
         user_ids: Vec<String>,
         check_date_from: impl Into<String>,
         check_date_to: impl Into<String>,
-    ) -> crate::Call<'c, AttendanceListRecordRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, AttendanceListRecordRequest> {
+        crate::api::Call::new(
             self.client,
             AttendanceListRecordRequest::new(user_ids, check_date_from, check_date_to),
         )
@@ -97,8 +91,8 @@ impl<'c> AttendanceApi<'c> {
     /// `POST /topapi/attendance/getsimplegroups` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     pub fn get_simple_groups(
         &self,
-    ) -> crate::Call<'c, AttendanceGetSimpleGroupsRequest> {
-        crate::Call::new(self.client, AttendanceGetSimpleGroupsRequest::new())
+    ) -> crate::api::Call<'c, AttendanceGetSimpleGroupsRequest> {
+        crate::api::Call::new(self.client, AttendanceGetSimpleGroupsRequest::new())
     }
     /// Get a user's attendance group (获取用户考勤组).
     ///
@@ -108,8 +102,8 @@ impl<'c> AttendanceApi<'c> {
     pub fn get_user_group(
         &self,
         userid: impl Into<String>,
-    ) -> crate::Call<'c, AttendanceGetUserGroupRequest> {
-        crate::Call::new(self.client, AttendanceGetUserGroupRequest::new(userid))
+    ) -> crate::api::Call<'c, AttendanceGetUserGroupRequest> {
+        crate::api::Call::new(self.client, AttendanceGetUserGroupRequest::new(userid))
     }
     /// List the whole organisation's schedules of one day (查询企业考勤排班详情).
     ///
@@ -121,8 +115,8 @@ impl<'c> AttendanceApi<'c> {
     pub fn list_schedule(
         &self,
         work_date: impl Into<String>,
-    ) -> crate::Call<'c, AttendanceListScheduleRequest> {
-        crate::Call::new(self.client, AttendanceListScheduleRequest::new(work_date))
+    ) -> crate::api::Call<'c, AttendanceListScheduleRequest> {
+        crate::api::Call::new(self.client, AttendanceListScheduleRequest::new(work_date))
     }
     /// Compute a user's leave duration by the schedule (计算请假时长).
     ///
@@ -132,8 +126,8 @@ impl<'c> AttendanceApi<'c> {
         userid: impl Into<String>,
         from_date: impl Into<String>,
         to_date: impl Into<String>,
-    ) -> crate::Call<'c, AttendanceGetLeaveApproveDurationRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, AttendanceGetLeaveApproveDurationRequest> {
+        crate::api::Call::new(
             self.client,
             AttendanceGetLeaveApproveDurationRequest::new(userid, from_date, to_date),
         )
@@ -154,8 +148,8 @@ impl<'c> AttendanceApi<'c> {
         end_time: i64,
         offset: i64,
         size: i64,
-    ) -> crate::Call<'c, AttendanceGetLeaveStatusRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, AttendanceGetLeaveStatusRequest> {
+        crate::api::Call::new(
             self.client,
             AttendanceGetLeaveStatusRequest::new(
                 userid_list,
@@ -175,8 +169,8 @@ impl<'c> AttendanceApi<'c> {
         &self,
         userid: impl Into<String>,
         work_date: impl Into<String>,
-    ) -> crate::Call<'c, AttendanceGetUpdateDataRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, AttendanceGetUpdateDataRequest> {
+        crate::api::Call::new(
             self.client,
             AttendanceGetUpdateDataRequest::new(userid, work_date),
         )
@@ -184,8 +178,10 @@ impl<'c> AttendanceApi<'c> {
     /// List the columns of the attendance report (获取考勤报表列定义).
     ///
     /// `POST /topapi/attendance/getattcolumns` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
-    pub fn get_att_columns(&self) -> crate::Call<'c, AttendanceGetAttColumnsRequest> {
-        crate::Call::new(self.client, AttendanceGetAttColumnsRequest::new())
+    pub fn get_att_columns(
+        &self,
+    ) -> crate::api::Call<'c, AttendanceGetAttColumnsRequest> {
+        crate::api::Call::new(self.client, AttendanceGetAttColumnsRequest::new())
     }
     /// Get a user's values of report columns (获取考勤报表列值).
     ///
@@ -202,8 +198,8 @@ impl<'c> AttendanceApi<'c> {
         column_id_list: Vec<i64>,
         from_date: impl Into<String>,
         to_date: impl Into<String>,
-    ) -> crate::Call<'c, AttendanceGetColumnValRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, AttendanceGetColumnValRequest> {
+        crate::api::Call::new(
             self.client,
             AttendanceGetColumnValRequest::new(
                 userid,
@@ -229,8 +225,8 @@ impl<'c> AttendanceApi<'c> {
         leave_names: Vec<String>,
         from_date: impl Into<String>,
         to_date: impl Into<String>,
-    ) -> crate::Call<'c, AttendanceGetLeaveTimeByNamesRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, AttendanceGetLeaveTimeByNamesRequest> {
+        crate::api::Call::new(
             self.client,
             AttendanceGetLeaveTimeByNamesRequest::new(
                 userid,
@@ -261,27 +257,27 @@ pub struct AttendanceListRequest {
     /// First work day, `yyyy-MM-dd HH:mm:ss` (起始工作日).
     ///
     /// Wire name `workDateFrom`.
-    #[serde(rename = "workDateFrom", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "workDateFrom", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub work_date_from: String,
     /// Last work day, `yyyy-MM-dd HH:mm:ss` (结束工作日), at most 7 days after the first.
     ///
     /// Wire name `workDateTo`.
-    #[serde(rename = "workDateTo", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "workDateTo", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub work_date_to: String,
     /// Userids (员工userId列表), at most 50.
     ///
     /// Wire name `userIdList`; at most 50.
-    #[serde(rename = "userIdList", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userIdList", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub user_id_list: Vec<String>,
     /// Start of the page (起始点): 0 first, then previous offset + limit.
     ///
     /// Wire name `offset`.
-    #[serde(rename = "offset", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "offset", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub offset: i64,
     /// Page size (条数), at most 50.
     ///
     /// Wire name `limit`.
-    #[serde(rename = "limit", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "limit", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub limit: i64,
     /// Overseas platform (海外平台); default false, must be false for domestic orgs.
     ///
@@ -290,7 +286,7 @@ pub struct AttendanceListRequest {
         rename = "isI18n",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_i18n: Option<bool>,
 }
@@ -332,6 +328,7 @@ impl rt::Endpoint for AttendanceListRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -355,21 +352,21 @@ impl rt::Endpoint for AttendanceListRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, AttendanceListRequest> {
+impl<'c> crate::api::Call<'c, AttendanceListRequest> {
     /// Sets `is_i18n`: Overseas platform (海外平台); default false, must be false for domestic orgs.
     pub fn is_i18n(self, is_i18n: bool) -> Self {
         self.map(|r| r.is_i18n(is_i18n))
     }
     /// Every page from this request's position on, advancing `offset` by `limit` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
-    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
     pub fn pages(
         self,
-    ) -> impl rt::Stream<
-        Item = Result<AttendanceListResponse, crate::Error>,
-    > + Send + 'c {
+    ) -> impl rt::Stream<Item = Result<AttendanceListResponse, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
         rt::paginate(
-            self,
+            client,
+            first,
             |
                 req: &AttendanceListRequest,
                 page: &AttendanceListResponse,
@@ -394,7 +391,7 @@ impl<'c> crate::Call<'c, AttendanceListRequest> {
     /// Every item (`recordresult`) of every page; see [`pages`](Self::pages).
     pub fn items(
         self,
-    ) -> impl rt::Stream<Item = Result<AttendanceResult, crate::Error>> + Send + 'c {
+    ) -> impl rt::Stream<Item = Result<AttendanceResult, rt::Error>> + Send + 'c {
         rt::paginate_items(
             self.pages(),
             |page: AttendanceListResponse| page.recordresult,
@@ -419,17 +416,17 @@ pub struct AttendanceListRecordRequest {
     /// Userids (员工ID列表), at most 50.
     ///
     /// Wire name `userIds`; at most 50.
-    #[serde(rename = "userIds", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userIds", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub user_ids: Vec<String>,
     /// Start, `yyyy-MM-dd HH:mm:ss` (起始时间).
     ///
     /// Wire name `checkDateFrom`.
-    #[serde(rename = "checkDateFrom", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "checkDateFrom", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub check_date_from: String,
     /// End, `yyyy-MM-dd HH:mm:ss` (结束时间), at most 7 days after the start.
     ///
     /// Wire name `checkDateTo`.
-    #[serde(rename = "checkDateTo", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "checkDateTo", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub check_date_to: String,
     /// Overseas platform (海外平台); default false, must be false for domestic orgs.
     ///
@@ -438,7 +435,7 @@ pub struct AttendanceListRecordRequest {
         rename = "isI18n",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_i18n: Option<bool>,
 }
@@ -476,6 +473,7 @@ impl rt::Endpoint for AttendanceListRecordRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -497,7 +495,7 @@ impl rt::Endpoint for AttendanceListRecordRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, AttendanceListRecordRequest> {
+impl<'c> crate::api::Call<'c, AttendanceListRecordRequest> {
     /// Sets `is_i18n`: Overseas platform (海外平台); default false, must be false for domestic orgs.
     pub fn is_i18n(self, is_i18n: bool) -> Self {
         self.map(|r| r.is_i18n(is_i18n))
@@ -521,7 +519,7 @@ pub struct AttendanceGetSimpleGroupsRequest {
         rename = "offset",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub offset: Option<i64>,
     /// Page size (分页大小), at most 10.
@@ -531,7 +529,7 @@ pub struct AttendanceGetSimpleGroupsRequest {
         rename = "size",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub size: Option<i64>,
 }
@@ -565,6 +563,7 @@ impl rt::Endpoint for AttendanceGetSimpleGroupsRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -579,7 +578,7 @@ impl rt::Endpoint for AttendanceGetSimpleGroupsRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, AttendanceGetSimpleGroupsRequest> {
+impl<'c> crate::api::Call<'c, AttendanceGetSimpleGroupsRequest> {
     /// Sets `offset`: Offset (偏移量), from 0; only with `size`.
     pub fn offset(self, offset: i64) -> Self {
         self.map(|r| r.offset(offset))
@@ -590,14 +589,16 @@ impl<'c> crate::Call<'c, AttendanceGetSimpleGroupsRequest> {
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
-    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
     pub fn pages(
         self,
     ) -> impl rt::Stream<
-        Item = Result<AttendanceGetSimpleGroupsResponse, crate::Error>,
+        Item = Result<AttendanceGetSimpleGroupsResponse, rt::Error>,
     > + Send + 'c {
+        let (client, first) = self.into_parts();
         rt::paginate(
-            self,
+            client,
+            first,
             |
                 req: &AttendanceGetSimpleGroupsRequest,
                 page: &AttendanceGetSimpleGroupsResponse,
@@ -622,7 +623,7 @@ impl<'c> crate::Call<'c, AttendanceGetSimpleGroupsRequest> {
     /// Every item (`groups`) of every page; see [`pages`](Self::pages).
     pub fn items(
         self,
-    ) -> impl rt::Stream<Item = Result<AttendanceGroup, crate::Error>> + Send + 'c {
+    ) -> impl rt::Stream<Item = Result<AttendanceGroup, rt::Error>> + Send + 'c {
         rt::paginate_items(
             self.pages(),
             |page: AttendanceGetSimpleGroupsResponse| page.groups,
@@ -642,7 +643,7 @@ pub struct AttendanceGetUserGroupRequest {
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
 }
 impl AttendanceGetUserGroupRequest {
@@ -665,12 +666,13 @@ impl rt::Endpoint for AttendanceGetUserGroupRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, AttendanceGetUserGroupRequest> {}
+impl<'c> crate::api::Call<'c, AttendanceGetUserGroupRequest> {}
 /// Request of [`AttendanceApi::list_schedule`]: List the whole organisation's schedules of one day (查询企业考勤排班详情).
 ///
 /// Fixed schedules are visible at most 15 days ahead; only for orgs under 10 000 people.
@@ -686,7 +688,7 @@ pub struct AttendanceListScheduleRequest {
     /// The day, `yyyy-MM-dd` (排班时间); only the date part counts.
     ///
     /// Wire name `workDate`.
-    #[serde(rename = "workDate", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "workDate", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub work_date: String,
     /// Offset (偏移量), from 0; only with `size`.
     ///
@@ -695,7 +697,7 @@ pub struct AttendanceListScheduleRequest {
         rename = "offset",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub offset: Option<i64>,
     /// Page size (分页大小), at most 200.
@@ -705,7 +707,7 @@ pub struct AttendanceListScheduleRequest {
         rename = "size",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub size: Option<i64>,
 }
@@ -743,6 +745,7 @@ impl rt::Endpoint for AttendanceListScheduleRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -757,7 +760,7 @@ impl rt::Endpoint for AttendanceListScheduleRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, AttendanceListScheduleRequest> {
+impl<'c> crate::api::Call<'c, AttendanceListScheduleRequest> {
     /// Sets `offset`: Offset (偏移量), from 0; only with `size`.
     pub fn offset(self, offset: i64) -> Self {
         self.map(|r| r.offset(offset))
@@ -768,14 +771,16 @@ impl<'c> crate::Call<'c, AttendanceListScheduleRequest> {
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
-    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
     pub fn pages(
         self,
     ) -> impl rt::Stream<
-        Item = Result<AttendanceListScheduleResponse, crate::Error>,
+        Item = Result<AttendanceListScheduleResponse, rt::Error>,
     > + Send + 'c {
+        let (client, first) = self.into_parts();
         rt::paginate(
-            self,
+            client,
+            first,
             |
                 req: &AttendanceListScheduleRequest,
                 page: &AttendanceListScheduleResponse,
@@ -800,7 +805,7 @@ impl<'c> crate::Call<'c, AttendanceListScheduleRequest> {
     /// Every item (`schedules`) of every page; see [`pages`](Self::pages).
     pub fn items(
         self,
-    ) -> impl rt::Stream<Item = Result<AttendanceSchedule, crate::Error>> + Send + 'c {
+    ) -> impl rt::Stream<Item = Result<AttendanceSchedule, rt::Error>> + Send + 'c {
         rt::paginate_items(
             self.pages(),
             |page: AttendanceListScheduleResponse| page.schedules,
@@ -818,17 +823,17 @@ pub struct AttendanceGetLeaveApproveDurationRequest {
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// Start of the leave, `yyyy-MM-dd HH:mm:ss` (请假开始时间).
     ///
     /// Wire name `from_date`.
-    #[serde(rename = "from_date", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "from_date", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub from_date: String,
     /// End of the leave, `yyyy-MM-dd HH:mm:ss` (请假结束时间).
     ///
     /// Wire name `to_date`.
-    #[serde(rename = "to_date", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "to_date", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub to_date: String,
 }
 impl AttendanceGetLeaveApproveDurationRequest {
@@ -859,12 +864,13 @@ impl rt::Endpoint for AttendanceGetLeaveApproveDurationRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, AttendanceGetLeaveApproveDurationRequest> {}
+impl<'c> crate::api::Call<'c, AttendanceGetLeaveApproveDurationRequest> {}
 /// Request of [`AttendanceApi::get_leave_status`]: List users' leave status per day (查询请假状态).
 ///
 /// `offset` only applies together with `size`. The span from `start_time` to `end_time` is at
@@ -884,29 +890,29 @@ pub struct AttendanceGetLeaveStatusRequest {
     /// Wire name `userid_list`; at most 100.
     #[serde(
         rename = "userid_list",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub userid_list: Vec<String>,
     /// Start, ms since the epoch (开始时间).
     ///
     /// Wire name `start_time`.
-    #[serde(rename = "start_time", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "start_time", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub start_time: i64,
     /// End, ms (结束时间), at most 180 days after the start.
     ///
     /// Wire name `end_time`.
-    #[serde(rename = "end_time", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "end_time", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub end_time: i64,
     /// Offset (偏移量), from 0.
     ///
     /// Wire name `offset`.
-    #[serde(rename = "offset", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "offset", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub offset: i64,
     /// Page size (分页大小), at most 20.
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "size", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub size: i64,
 }
 impl AttendanceGetLeaveStatusRequest {
@@ -941,6 +947,7 @@ impl rt::Endpoint for AttendanceGetLeaveStatusRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -964,17 +971,19 @@ impl rt::Endpoint for AttendanceGetLeaveStatusRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, AttendanceGetLeaveStatusRequest> {
+impl<'c> crate::api::Call<'c, AttendanceGetLeaveStatusRequest> {
     /// Every page from this request's position on, advancing `offset` by `size` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
-    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
     pub fn pages(
         self,
     ) -> impl rt::Stream<
-        Item = Result<AttendanceGetLeaveStatusResponse, crate::Error>,
+        Item = Result<AttendanceGetLeaveStatusResponse, rt::Error>,
     > + Send + 'c {
+        let (client, first) = self.into_parts();
         rt::paginate(
-            self,
+            client,
+            first,
             |
                 req: &AttendanceGetLeaveStatusRequest,
                 page: &AttendanceGetLeaveStatusResponse,
@@ -999,9 +1008,7 @@ impl<'c> crate::Call<'c, AttendanceGetLeaveStatusRequest> {
     /// Every item (`leave_status`) of every page; see [`pages`](Self::pages).
     pub fn items(
         self,
-    ) -> impl rt::Stream<
-        Item = Result<AttendanceLeaveStatus, crate::Error>,
-    > + Send + 'c {
+    ) -> impl rt::Stream<Item = Result<AttendanceLeaveStatus, rt::Error>> + Send + 'c {
         rt::paginate_items(
             self.pages(),
             |page: AttendanceGetLeaveStatusResponse| page.leave_status,
@@ -1021,12 +1028,12 @@ pub struct AttendanceGetUpdateDataRequest {
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// The day, `yyyy-MM-dd` (查询日期).
     ///
     /// Wire name `work_date`.
-    #[serde(rename = "work_date", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "work_date", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub work_date: String,
 }
 impl AttendanceGetUpdateDataRequest {
@@ -1052,12 +1059,13 @@ impl rt::Endpoint for AttendanceGetUpdateDataRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, AttendanceGetUpdateDataRequest> {}
+impl<'c> crate::api::Call<'c, AttendanceGetUpdateDataRequest> {}
 /// Request of [`AttendanceApi::get_att_columns`]: List the columns of the attendance report (获取考勤报表列定义).
 ///
 /// `POST /topapi/attendance/getattcolumns` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -1086,12 +1094,13 @@ impl rt::Endpoint for AttendanceGetAttColumnsRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, AttendanceGetAttColumnsRequest> {}
+impl<'c> crate::api::Call<'c, AttendanceGetAttColumnsRequest> {}
 /// Request of [`AttendanceApi::get_column_val`]: Get a user's values of report columns (获取考勤报表列值).
 ///
 /// Not for users who have left. "Days due" (应出勤天数) is only filled within the last 15 days.
@@ -1109,26 +1118,26 @@ pub struct AttendanceGetColumnValRequest {
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// Column ids from `get_att_columns`, sent comma-separated (报表列ID), at most 20.
     ///
     /// Wire name `column_id_list`; at most 20.
     #[serde(
         rename = "column_id_list",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub column_id_list: Vec<i64>,
     /// Start, `yyyy-MM-dd HH:mm:ss` (开始时间).
     ///
     /// Wire name `from_date`.
-    #[serde(rename = "from_date", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "from_date", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub from_date: String,
     /// End, `yyyy-MM-dd HH:mm:ss` (结束时间), within 31 days of the start.
     ///
     /// Wire name `to_date`.
-    #[serde(rename = "to_date", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "to_date", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub to_date: String,
 }
 impl AttendanceGetColumnValRequest {
@@ -1161,6 +1170,7 @@ impl rt::Endpoint for AttendanceGetColumnValRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1182,7 +1192,7 @@ impl rt::Endpoint for AttendanceGetColumnValRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, AttendanceGetColumnValRequest> {}
+impl<'c> crate::api::Call<'c, AttendanceGetColumnValRequest> {}
 /// Request of [`AttendanceApi::get_leave_time_by_names`]: Get a user's leave columns of the report by leave name (获取报表假期数据).
 ///
 /// The span from `from_date` to `to_date` is at most 31 days (checked before sending) and
@@ -1201,26 +1211,26 @@ pub struct AttendanceGetLeaveTimeByNamesRequest {
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// Leave names, sent comma-separated (假期名称), at most 20.
     ///
     /// Wire name `leave_names`; at most 20.
     #[serde(
         rename = "leave_names",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub leave_names: Vec<String>,
     /// Start, `yyyy-MM-dd HH:mm:ss` (开始时间).
     ///
     /// Wire name `from_date`.
-    #[serde(rename = "from_date", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "from_date", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub from_date: String,
     /// End, `yyyy-MM-dd HH:mm:ss` (结束时间), within 31 days of the start.
     ///
     /// Wire name `to_date`.
-    #[serde(rename = "to_date", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "to_date", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub to_date: String,
 }
 impl AttendanceGetLeaveTimeByNamesRequest {
@@ -1253,6 +1263,7 @@ impl rt::Endpoint for AttendanceGetLeaveTimeByNamesRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1274,7 +1285,7 @@ impl rt::Endpoint for AttendanceGetLeaveTimeByNamesRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, AttendanceGetLeaveTimeByNamesRequest> {}
+impl<'c> crate::api::Call<'c, AttendanceGetLeaveTimeByNamesRequest> {}
 /// Kind of punch (考勤类型); in rest-time settings OnDuty is the rest start and OffDuty its end.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
@@ -1997,12 +2008,12 @@ pub struct AttendanceResult {
     /// Unique id (唯一标识ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub id: i64,
     /// Userid of the person (打卡人).
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userId", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub user_id: String,
     /// Work day, ms since the epoch (工作日).
     ///
@@ -2011,7 +2022,7 @@ pub struct AttendanceResult {
         rename = "workDate",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub work_date: Option<i64>,
     /// Clock-in or clock-out (考勤类型).
@@ -2021,7 +2032,7 @@ pub struct AttendanceResult {
         rename = "checkType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub check_type: Option<AttendanceCheckType>,
     /// Time result (打卡结果).
@@ -2031,7 +2042,7 @@ pub struct AttendanceResult {
         rename = "timeResult",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub time_result: Option<AttendanceTimeResult>,
     /// Location result (位置结果).
@@ -2041,7 +2052,7 @@ pub struct AttendanceResult {
         rename = "locationResult",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub location_result: Option<AttendanceLocationResult>,
     /// Source of the punch (数据来源).
@@ -2051,7 +2062,7 @@ pub struct AttendanceResult {
         rename = "sourceType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub source_type: Option<AttendanceSourceType>,
     /// Reference time for late / early, ms (基准时间).
@@ -2061,7 +2072,7 @@ pub struct AttendanceResult {
         rename = "baseCheckTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub base_check_time: Option<i64>,
     /// Actual punch time, ms (实际打卡时间).
@@ -2071,7 +2082,7 @@ pub struct AttendanceResult {
         rename = "userCheckTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_check_time: Option<i64>,
     /// Punch record id (打卡记录ID).
@@ -2081,7 +2092,7 @@ pub struct AttendanceResult {
         rename = "recordId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub record_id: Option<i64>,
     /// Schedule id (排班ID).
@@ -2091,7 +2102,7 @@ pub struct AttendanceResult {
         rename = "planId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub plan_id: Option<i64>,
     /// Attendance group id (考勤组ID).
@@ -2101,7 +2112,7 @@ pub struct AttendanceResult {
         rename = "groupId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_id: Option<i64>,
     /// Related approval id (关联的审批ID); set when leave or overtime applies.
@@ -2111,7 +2122,7 @@ pub struct AttendanceResult {
         rename = "approveId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub approve_id: Option<i64>,
     /// Related approval instance id (关联的审批实例ID).
@@ -2121,7 +2132,7 @@ pub struct AttendanceResult {
         rename = "procInstId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub proc_inst_id: Option<String>,
 }
@@ -2229,12 +2240,12 @@ pub struct AttendanceRecord {
     /// Attendance id (考勤ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub id: i64,
     /// Userid of the person (打卡人).
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userId", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub user_id: String,
     /// The organisation's corpId (企业ID).
     ///
@@ -2243,7 +2254,7 @@ pub struct AttendanceRecord {
         rename = "corpId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_id: Option<String>,
     /// Work day, ms (工作日).
@@ -2253,7 +2264,7 @@ pub struct AttendanceRecord {
         rename = "workDate",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub work_date: Option<i64>,
     /// Actual punch time, ms (实际打卡时间).
@@ -2263,7 +2274,7 @@ pub struct AttendanceRecord {
         rename = "userCheckTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_check_time: Option<i64>,
     /// Reference time for late / early, ms (基准时间).
@@ -2273,7 +2284,7 @@ pub struct AttendanceRecord {
         rename = "baseCheckTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub base_check_time: Option<i64>,
     /// Scheduled punch time, ms (排班打卡时间).
@@ -2283,7 +2294,7 @@ pub struct AttendanceRecord {
         rename = "planCheckTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub plan_check_time: Option<i64>,
     /// When the record was created, ms (创建时间).
@@ -2293,7 +2304,7 @@ pub struct AttendanceRecord {
         rename = "gmtCreate",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub gmt_create: Option<i64>,
     /// When the record was last changed, ms (修改时间).
@@ -2303,7 +2314,7 @@ pub struct AttendanceRecord {
         rename = "gmtModified",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub gmt_modified: Option<i64>,
     /// Clock-in or clock-out (考勤类型).
@@ -2313,7 +2324,7 @@ pub struct AttendanceRecord {
         rename = "checkType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub check_type: Option<AttendanceCheckType>,
     /// Time result (打卡结果).
@@ -2323,7 +2334,7 @@ pub struct AttendanceRecord {
         rename = "timeResult",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub time_result: Option<AttendanceTimeResult>,
     /// Location result (位置结果).
@@ -2333,7 +2344,7 @@ pub struct AttendanceRecord {
         rename = "locationResult",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub location_result: Option<AttendanceLocationResult>,
     /// Source of the punch (数据来源).
@@ -2343,7 +2354,7 @@ pub struct AttendanceRecord {
         rename = "sourceType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub source_type: Option<AttendanceSourceType>,
     /// Whether the punch is valid (是否合法).
@@ -2353,7 +2364,7 @@ pub struct AttendanceRecord {
         rename = "isLegal",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_legal: Option<AttendanceIsLegal>,
     /// Why the punch is invalid (异常信息类型).
@@ -2363,7 +2374,7 @@ pub struct AttendanceRecord {
         rename = "invalidRecordType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub invalid_record_type: Option<AttendanceInvalidRecordType>,
     /// Text of the invalid reason (异常信息描述).
@@ -2373,7 +2384,7 @@ pub struct AttendanceRecord {
         rename = "invalidRecordMsg",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub invalid_record_msg: Option<String>,
     /// Shift id (班次ID).
@@ -2383,7 +2394,7 @@ pub struct AttendanceRecord {
         rename = "classId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub class_id: Option<i64>,
     /// Schedule id (排班ID).
@@ -2393,7 +2404,7 @@ pub struct AttendanceRecord {
         rename = "planId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub plan_id: Option<i64>,
     /// Attendance group id (考勤组ID).
@@ -2403,7 +2414,7 @@ pub struct AttendanceRecord {
         rename = "groupId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_id: Option<i64>,
     /// Related approval id (关联的审批ID).
@@ -2413,7 +2424,7 @@ pub struct AttendanceRecord {
         rename = "approveId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub approve_id: Option<i64>,
     /// Related approval instance id (关联的审批实例ID).
@@ -2423,7 +2434,7 @@ pub struct AttendanceRecord {
         rename = "procInstId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub proc_inst_id: Option<String>,
     /// Related business id (关联的业务ID).
@@ -2433,7 +2444,7 @@ pub struct AttendanceRecord {
         rename = "bizId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub biz_id: Option<String>,
     /// Latitude of the punch (用户打卡纬度); absent for ATM / DING_ATM.
@@ -2443,7 +2454,7 @@ pub struct AttendanceRecord {
         rename = "userLatitude",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_latitude: Option<String>,
     /// Longitude of the punch (用户打卡经度); absent for ATM / DING_ATM.
@@ -2453,7 +2464,7 @@ pub struct AttendanceRecord {
         rename = "userLongitude",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_longitude: Option<String>,
     /// Location accuracy of the punch (定位精度).
@@ -2463,7 +2474,7 @@ pub struct AttendanceRecord {
         rename = "userAccuracy",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_accuracy: Option<String>,
     /// Address of the punch (打卡地址); the machine name for machine punches.
@@ -2473,7 +2484,7 @@ pub struct AttendanceRecord {
         rename = "userAddress",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_address: Option<String>,
     /// Wi-Fi SSID of the punch (wifi SSID).
@@ -2483,7 +2494,7 @@ pub struct AttendanceRecord {
         rename = "userSsid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_ssid: Option<String>,
     /// Wi-Fi MAC address of the punch (wifi Mac地址).
@@ -2493,7 +2504,7 @@ pub struct AttendanceRecord {
         rename = "userMacAddr",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_mac_addr: Option<String>,
     /// Reference address (基准地址).
@@ -2503,7 +2514,7 @@ pub struct AttendanceRecord {
         rename = "baseAddress",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub base_address: Option<String>,
     /// Reference latitude (基准纬度); absent for ATM / DING_ATM.
@@ -2513,7 +2524,7 @@ pub struct AttendanceRecord {
         rename = "baseLatitude",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub base_latitude: Option<String>,
     /// Reference longitude (基准经度); absent for ATM / DING_ATM.
@@ -2523,7 +2534,7 @@ pub struct AttendanceRecord {
         rename = "baseLongitude",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub base_longitude: Option<String>,
     /// Reference accuracy (基准定位精度).
@@ -2533,7 +2544,7 @@ pub struct AttendanceRecord {
         rename = "baseAccuracy",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub base_accuracy: Option<String>,
     /// Reference Wi-Fi SSID (基准wifi ssid).
@@ -2543,7 +2554,7 @@ pub struct AttendanceRecord {
         rename = "baseSsid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub base_ssid: Option<String>,
     /// Reference MAC address (基准Mac地址).
@@ -2553,7 +2564,7 @@ pub struct AttendanceRecord {
         rename = "baseMacAddr",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub base_mac_addr: Option<String>,
     /// Punch device id (打卡设备ID); for punches from the mobile app.
@@ -2563,7 +2574,7 @@ pub struct AttendanceRecord {
         rename = "deviceId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub device_id: Option<String>,
     /// Punch device serial number (打卡设备序列号).
@@ -2573,7 +2584,7 @@ pub struct AttendanceRecord {
         rename = "deviceSN",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub device_sn: Option<String>,
     /// Location method (定位方法), e.g. `MAP`.
@@ -2583,7 +2594,7 @@ pub struct AttendanceRecord {
         rename = "locationMethod",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub location_method: Option<String>,
     /// Remark on the punch (打卡备注).
@@ -2593,7 +2604,7 @@ pub struct AttendanceRecord {
         rename = "outsideRemark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub outside_remark: Option<String>,
     /// Photo URL (拍照图片); only over plain HTTP calls, only when a photo was taken.
@@ -2603,7 +2614,7 @@ pub struct AttendanceRecord {
         rename = "photoUrl",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub photo_url: Option<String>,
 }
@@ -2869,7 +2880,7 @@ pub struct AttendanceCheckTime {
         rename = "check_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub check_time: Option<String>,
     /// Clock-in or clock-out; rest start or end for rest times.
@@ -2879,7 +2890,7 @@ pub struct AttendanceCheckTime {
         rename = "check_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub check_type: Option<AttendanceCheckType>,
     /// Days the time lies after the work day (跨天): 0 same day, 1 next day.
@@ -2889,7 +2900,7 @@ pub struct AttendanceCheckTime {
         rename = "across",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub across: Option<i64>,
     /// Minutes before the time a punch is allowed (允许的最早提前打卡时间) (getusergroup).
@@ -2899,7 +2910,7 @@ pub struct AttendanceCheckTime {
         rename = "begin_min",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub begin_min: Option<i64>,
     /// Minutes after the time a punch is allowed (允许的最晚延后打卡时间) (getusergroup).
@@ -2909,7 +2920,7 @@ pub struct AttendanceCheckTime {
         rename = "end_min",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub end_min: Option<i64>,
 }
@@ -2973,7 +2984,7 @@ pub struct AttendanceClassSection {
         rename = "times",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub times: Vec<AttendanceCheckTime>,
 }
@@ -3011,7 +3022,7 @@ pub struct AttendanceClassSetting {
         rename = "class_setting_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub class_setting_id: Option<i64>,
     /// Start of the rest (休息开始); single-section shifts only.
@@ -3021,7 +3032,7 @@ pub struct AttendanceClassSetting {
         rename = "rest_begin_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub rest_begin_time: Option<AttendanceCheckTime>,
     /// End of the rest (休息结束); single-section shifts only.
@@ -3031,7 +3042,7 @@ pub struct AttendanceClassSetting {
         rename = "rest_end_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub rest_end_time: Option<AttendanceCheckTime>,
     /// Allowed lateness in minutes (允许迟到时长); -1 off.
@@ -3041,7 +3052,7 @@ pub struct AttendanceClassSetting {
         rename = "permit_late_minutes",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub permit_late_minutes: Option<i64>,
     /// Working time in minutes (工作时长); -1 off.
@@ -3051,7 +3062,7 @@ pub struct AttendanceClassSetting {
         rename = "work_time_minutes",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub work_time_minutes: Option<i64>,
     /// Minutes late that count as seriously late (严重迟到时长); -1 off.
@@ -3061,7 +3072,7 @@ pub struct AttendanceClassSetting {
         rename = "serious_late_minutes",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub serious_late_minutes: Option<i64>,
     /// Minutes late that count as absent (旷工迟到时长); -1 off.
@@ -3071,7 +3082,7 @@ pub struct AttendanceClassSetting {
         rename = "absenteeism_late_minutes",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub absenteeism_late_minutes: Option<i64>,
     /// Whether clocking out is forced (是否强制下班打卡).
@@ -3081,7 +3092,7 @@ pub struct AttendanceClassSetting {
         rename = "is_off_duty_free_check",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_off_duty_free_check: Option<AttendanceOffDutyCheck>,
 }
@@ -3165,7 +3176,7 @@ pub struct AttendanceClass {
     /// Shift id (班次ID).
     ///
     /// Wire name `class_id`.
-    #[serde(rename = "class_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "class_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub class_id: i64,
     /// Shift name (班次名称).
     ///
@@ -3175,7 +3186,7 @@ pub struct AttendanceClass {
         alias = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub class_name: Option<String>,
     /// Punch sections of the shift (班次打卡时间段).
@@ -3185,7 +3196,7 @@ pub struct AttendanceClass {
         rename = "sections",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub sections: Vec<AttendanceClassSection>,
     /// Shift settings (班次配置).
@@ -3195,7 +3206,7 @@ pub struct AttendanceClass {
         rename = "setting",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub setting: Option<AttendanceClassSetting>,
 }
@@ -3245,7 +3256,7 @@ pub struct AttendanceGroup {
     /// Attendance group id (考勤组ID).
     ///
     /// Wire name `group_id`.
-    #[serde(rename = "group_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "group_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub group_id: i64,
     /// Group name (考勤组名称).
     ///
@@ -3254,7 +3265,7 @@ pub struct AttendanceGroup {
         rename = "group_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_name: Option<String>,
     /// Scheduling kind (考勤类型).
@@ -3264,7 +3275,7 @@ pub struct AttendanceGroup {
         rename = "type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub r#type: Option<AttendanceGroupType>,
     /// Whether this is the default group (是否默认考勤组).
@@ -3274,7 +3285,7 @@ pub struct AttendanceGroup {
         rename = "is_default",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_default: Option<bool>,
     /// Number of members (参与考勤人员人数).
@@ -3284,7 +3295,7 @@ pub struct AttendanceGroup {
         rename = "member_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub member_count: Option<i64>,
     /// Userid of the main owner (考勤组主负责人).
@@ -3294,7 +3305,7 @@ pub struct AttendanceGroup {
         rename = "owner_user_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub owner_user_id: Option<String>,
     /// Userids of the sub-owners (考勤组子负责人).
@@ -3304,7 +3315,7 @@ pub struct AttendanceGroup {
         rename = "manager_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub manager_list: Vec<String>,
     /// Names of the member departments (参与考勤的部门名称).
@@ -3314,7 +3325,7 @@ pub struct AttendanceGroup {
         rename = "dept_name_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_name_list: Vec<String>,
     /// Ids of the member departments (J only).
@@ -3324,7 +3335,7 @@ pub struct AttendanceGroup {
         rename = "dept_ids",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_ids: Vec<i64>,
     /// Userids of the members (J only).
@@ -3334,7 +3345,7 @@ pub struct AttendanceGroup {
         rename = "user_ids",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_ids: Vec<String>,
     /// Default shift id (默认班次ID).
@@ -3344,7 +3355,7 @@ pub struct AttendanceGroup {
         rename = "default_class_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub default_class_id: Option<i64>,
     /// The group's shifts (考勤班次列表).
@@ -3354,7 +3365,7 @@ pub struct AttendanceGroup {
         rename = "selected_class",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub selected_class: Vec<AttendanceClass>,
     /// Fixed schedule (工作日班次): 7 entries Sunday → Saturday, 0 = rest, otherwise a shift id; sent as strings.
@@ -3364,7 +3375,7 @@ pub struct AttendanceGroup {
         rename = "work_day_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub work_day_list: Vec<i64>,
     /// Display text of the week's shifts (一周的班次时间展示).
@@ -3374,7 +3385,7 @@ pub struct AttendanceGroup {
         rename = "classes_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub classes_list: Vec<String>,
     /// Whether members may pick a shift when unscheduled (未排班时允许员工选择班次).
@@ -3384,7 +3395,7 @@ pub struct AttendanceGroup {
         rename = "enable_emp_select_class",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub enable_emp_select_class: Option<bool>,
     /// Whether punching is blocked when unscheduled (未排班时禁止打卡).
@@ -3394,7 +3405,7 @@ pub struct AttendanceGroup {
         rename = "disable_check_without_schedule",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub disable_check_without_schedule: Option<bool>,
     /// Whether punching on rest days needs approval (休息日打卡需审批).
@@ -3404,7 +3415,7 @@ pub struct AttendanceGroup {
         rename = "disable_check_when_rest",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub disable_check_when_rest: Option<bool>,
     /// Day start offset in minutes for free-check groups (J only).
@@ -3414,7 +3425,7 @@ pub struct AttendanceGroup {
         rename = "freecheck_day_start_min_offset",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub freecheck_day_start_min_offset: Option<i64>,
     /// Work days of free-check groups (J only).
@@ -3424,7 +3435,7 @@ pub struct AttendanceGroup {
         rename = "freecheck_work_days",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub freecheck_work_days: Vec<i64>,
 }
@@ -3570,12 +3581,12 @@ pub struct AttendanceSchedule {
     /// Schedule id (排班ID).
     ///
     /// Wire name `plan_id`.
-    #[serde(rename = "plan_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "plan_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub plan_id: i64,
     /// Userid of the person (考勤的用户).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// Clock-in or clock-out (打卡类型).
     ///
@@ -3584,7 +3595,7 @@ pub struct AttendanceSchedule {
         rename = "check_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub check_type: Option<AttendanceCheckType>,
     /// Scheduled time, `yyyy-MM-dd HH:mm:ss` (打卡时间).
@@ -3594,7 +3605,7 @@ pub struct AttendanceSchedule {
         rename = "plan_check_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub plan_check_time: Option<String>,
     /// Adjusted time, `yyyy-MM-dd HH:mm:ss` (调整后的卡点时间).
@@ -3604,7 +3615,7 @@ pub struct AttendanceSchedule {
         rename = "changed_check_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub changed_check_time: Option<String>,
     /// Shift id (考勤班次ID).
@@ -3614,7 +3625,7 @@ pub struct AttendanceSchedule {
         rename = "class_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub class_id: Option<i64>,
     /// Shift setting id (班次配置ID); absent when the global setting applies.
@@ -3624,7 +3635,7 @@ pub struct AttendanceSchedule {
         rename = "class_setting_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub class_setting_id: Option<i64>,
     /// Attendance group id (考勤组ID).
@@ -3634,7 +3645,7 @@ pub struct AttendanceSchedule {
         rename = "group_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_id: Option<i64>,
     /// Approval id (审批ID); absent without an approval.
@@ -3644,7 +3655,7 @@ pub struct AttendanceSchedule {
         rename = "approve_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub approve_id: Option<i64>,
 }
@@ -3718,7 +3729,7 @@ pub struct AttendanceLeaveStatus {
     /// Userid (用户ID).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// Start of the leave, ms (请假开始时间).
     ///
@@ -3727,7 +3738,7 @@ pub struct AttendanceLeaveStatus {
         rename = "start_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub start_time: Option<i64>,
     /// End of the leave, ms (请假结束时间).
@@ -3737,7 +3748,7 @@ pub struct AttendanceLeaveStatus {
         rename = "end_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub end_time: Option<i64>,
     /// Unit of the duration (请假单位).
@@ -3747,7 +3758,7 @@ pub struct AttendanceLeaveStatus {
         rename = "duration_unit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub duration_unit: Option<AttendanceLeaveDurationUnit>,
     /// Duration × 100 in `duration_unit` (假期时长*100): 1 day is 100.
@@ -3757,7 +3768,7 @@ pub struct AttendanceLeaveStatus {
         rename = "duration_percent",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub duration_percent: Option<i64>,
     /// Leave type code (假期类型); in D's example and J, not in D's table.
@@ -3767,7 +3778,7 @@ pub struct AttendanceLeaveStatus {
         rename = "leave_code",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub leave_code: Option<String>,
 }
@@ -3832,7 +3843,7 @@ pub struct AttendanceUpdateResult {
         rename = "record_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub record_id: Option<i64>,
     /// Userid (D only).
@@ -3842,7 +3853,7 @@ pub struct AttendanceUpdateResult {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub userid: Option<String>,
     /// Clock-in or clock-out (打卡类型).
@@ -3852,7 +3863,7 @@ pub struct AttendanceUpdateResult {
         rename = "check_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub check_type: Option<AttendanceCheckType>,
     /// Time result (时间结果).
@@ -3862,7 +3873,7 @@ pub struct AttendanceUpdateResult {
         rename = "time_result",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub time_result: Option<AttendanceTimeResult>,
     /// Location result (定位结果).
@@ -3872,7 +3883,7 @@ pub struct AttendanceUpdateResult {
         rename = "location_result",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub location_result: Option<AttendanceLocationResult>,
     /// Source of the punch (打卡来源).
@@ -3882,7 +3893,7 @@ pub struct AttendanceUpdateResult {
         rename = "source_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub source_type: Option<AttendanceSourceType>,
     /// Scheduled time, `yyyy-MM-dd HH:mm:ss` (标准打卡时间).
@@ -3892,7 +3903,7 @@ pub struct AttendanceUpdateResult {
         rename = "plan_check_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub plan_check_time: Option<String>,
     /// Actual time, `yyyy-MM-dd HH:mm:ss` (用户打卡时间).
@@ -3902,7 +3913,7 @@ pub struct AttendanceUpdateResult {
         rename = "user_check_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_check_time: Option<String>,
     /// Shift id (班次ID).
@@ -3912,7 +3923,7 @@ pub struct AttendanceUpdateResult {
         rename = "class_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub class_id: Option<i64>,
     /// Schedule id (排班ID).
@@ -3922,7 +3933,7 @@ pub struct AttendanceUpdateResult {
         rename = "plan_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub plan_id: Option<i64>,
     /// Attendance group id (考勤组ID).
@@ -3932,7 +3943,7 @@ pub struct AttendanceUpdateResult {
         rename = "group_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_id: Option<i64>,
     /// Location method (定位方法), e.g. `MAP`.
@@ -3942,7 +3953,7 @@ pub struct AttendanceUpdateResult {
         rename = "location_method",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub location_method: Option<String>,
     /// Address of the punch (用户打卡地址).
@@ -3952,7 +3963,7 @@ pub struct AttendanceUpdateResult {
         rename = "user_address",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_address: Option<String>,
     /// Remark for field work (外勤备注).
@@ -3962,7 +3973,7 @@ pub struct AttendanceUpdateResult {
         rename = "outside_remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub outside_remark: Option<String>,
     /// Approval instance id (审批单ID).
@@ -3972,7 +3983,7 @@ pub struct AttendanceUpdateResult {
         rename = "procInst_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub proc_inst_id: Option<String>,
 }
@@ -4099,7 +4110,7 @@ pub struct AttendanceUpdateRecord {
         rename = "record_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub record_id: Option<i64>,
     /// Source of the punch (打卡来源).
@@ -4109,7 +4120,7 @@ pub struct AttendanceUpdateRecord {
         rename = "source_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub source_type: Option<AttendanceSourceType>,
     /// Actual time, `yyyy-MM-dd HH:mm:ss` (用户打卡时间).
@@ -4119,7 +4130,7 @@ pub struct AttendanceUpdateRecord {
         rename = "user_check_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_check_time: Option<String>,
     /// Whether the punch matched a result (是否匹配打卡结果的流水).
@@ -4129,7 +4140,7 @@ pub struct AttendanceUpdateRecord {
         rename = "valid_matched",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub valid_matched: Option<bool>,
     /// Latitude (打卡纬度).
@@ -4139,7 +4150,7 @@ pub struct AttendanceUpdateRecord {
         rename = "user_latitude",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_latitude: Option<String>,
     /// Longitude (打卡经度).
@@ -4149,7 +4160,7 @@ pub struct AttendanceUpdateRecord {
         rename = "user_longitude",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_longitude: Option<String>,
     /// Location accuracy (用户定位精度).
@@ -4159,7 +4170,7 @@ pub struct AttendanceUpdateRecord {
         rename = "user_accuracy",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_accuracy: Option<String>,
     /// Wi-Fi name (wifi名称).
@@ -4169,7 +4180,7 @@ pub struct AttendanceUpdateRecord {
         rename = "user_ssid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_ssid: Option<String>,
     /// MAC address (MAC地址).
@@ -4179,7 +4190,7 @@ pub struct AttendanceUpdateRecord {
         rename = "user_mac_addr",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_mac_addr: Option<String>,
     /// Reference address (打卡基础地址).
@@ -4189,7 +4200,7 @@ pub struct AttendanceUpdateRecord {
         rename = "base_address",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub base_address: Option<String>,
     /// Reference accuracy (基本定位精度).
@@ -4199,7 +4210,7 @@ pub struct AttendanceUpdateRecord {
         rename = "base_accuracy",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub base_accuracy: Option<String>,
     /// Why the punch is invalid (打卡无效的类型).
@@ -4209,7 +4220,7 @@ pub struct AttendanceUpdateRecord {
         rename = "invalid_record_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub invalid_record_type: Option<AttendanceInvalidRecordType>,
     /// Text of the invalid reason (打卡无效的原因).
@@ -4219,7 +4230,7 @@ pub struct AttendanceUpdateRecord {
         rename = "invalid_record_msg",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub invalid_record_msg: Option<String>,
 }
@@ -4335,7 +4346,7 @@ pub struct AttendanceApprove {
         rename = "procInst_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub proc_inst_id: Option<String>,
     /// Kind of form (审批单类型).
@@ -4345,7 +4356,7 @@ pub struct AttendanceApprove {
         rename = "biz_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub biz_type: Option<AttendanceApproveBizType>,
     /// Name of the kind (审批单类型名称).
@@ -4355,7 +4366,7 @@ pub struct AttendanceApprove {
         rename = "tag_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub tag_name: Option<AttendanceApproveTagName>,
     /// Sub-kind name (子类型名称), e.g. 年假.
@@ -4365,7 +4376,7 @@ pub struct AttendanceApprove {
         rename = "sub_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub sub_type: Option<String>,
     /// Duration, decimal text (时长), e.g. `2.0`.
@@ -4375,7 +4386,7 @@ pub struct AttendanceApprove {
         rename = "duration",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub duration: Option<String>,
     /// Unit of the duration (单位), e.g. `day`.
@@ -4385,7 +4396,7 @@ pub struct AttendanceApprove {
         rename = "duration_unit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub duration_unit: Option<String>,
     /// Start of the form (审批单开始时间) as date text.
@@ -4395,7 +4406,7 @@ pub struct AttendanceApprove {
         rename = "begin_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub begin_time: Option<String>,
     /// End of the form (审批单结束时间) as date text.
@@ -4405,7 +4416,7 @@ pub struct AttendanceApprove {
         rename = "end_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub end_time: Option<String>,
     /// When the approval finished (审批完成时间) as date text.
@@ -4415,7 +4426,7 @@ pub struct AttendanceApprove {
         rename = "gmt_finished",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub gmt_finished: Option<String>,
 }
@@ -4504,7 +4515,7 @@ pub struct AttendanceRestTime {
         rename = "rest_begin_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub rest_begin_time: Option<i64>,
     /// Rest end (休息结束时间); unit not documented.
@@ -4514,7 +4525,7 @@ pub struct AttendanceRestTime {
         rename = "rest_end_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub rest_end_time: Option<i64>,
 }
@@ -4559,7 +4570,7 @@ pub struct AttendanceClassSettingInfo {
         rename = "rest_time_vo_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub rest_time_vo_list: Vec<AttendanceRestTime>,
 }
@@ -4602,7 +4613,7 @@ pub struct AttendanceColumn {
         rename = "id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub id: Option<i64>,
     /// Column name (报表列名).
@@ -4612,7 +4623,7 @@ pub struct AttendanceColumn {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Column alias (别名), e.g. `should_attendance_days`, `leave_`.
@@ -4622,7 +4633,7 @@ pub struct AttendanceColumn {
         rename = "alias",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub alias: Option<String>,
     /// Column type (报表列类型).
@@ -4632,7 +4643,7 @@ pub struct AttendanceColumn {
         rename = "type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub r#type: Option<i64>,
     /// Column sub-type (子类型).
@@ -4642,7 +4653,7 @@ pub struct AttendanceColumn {
         rename = "sub_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub sub_type: Option<i64>,
     /// Column status (报表列的状态).
@@ -4652,7 +4663,7 @@ pub struct AttendanceColumn {
         rename = "status",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub status: Option<i64>,
     /// Deprecated (废弃字段); do not rely on it.
@@ -4662,7 +4673,7 @@ pub struct AttendanceColumn {
         rename = "expression_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub expression_id: Option<i64>,
     /// Extension text (J only).
@@ -4672,7 +4683,7 @@ pub struct AttendanceColumn {
         rename = "extension",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub extension: Option<String>,
 }
@@ -4753,7 +4764,7 @@ pub struct AttendanceColumnDayValue {
         rename = "date",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub date: Option<String>,
     /// The value as decimal text (列值), e.g. `1.0`.
@@ -4763,7 +4774,7 @@ pub struct AttendanceColumnDayValue {
         rename = "value",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub value: Option<String>,
 }
@@ -4805,7 +4816,7 @@ pub struct AttendanceColumnValues {
         rename = "column_vo",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub column_vo: Option<AttendanceColumn>,
     /// Values per day (列值数据).
@@ -4815,7 +4826,7 @@ pub struct AttendanceColumnValues {
         rename = "column_vals",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub column_vals: Vec<AttendanceColumnDayValue>,
     /// The value of a fixed-value column (固定值); then `column_vals` is empty.
@@ -4825,7 +4836,7 @@ pub struct AttendanceColumnValues {
         rename = "fixed_value",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub fixed_value: Option<String>,
 }
@@ -4878,7 +4889,7 @@ pub struct AttendanceLeaveColumnValues {
         rename = "columnvo",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub columnvo: Option<AttendanceColumn>,
     /// Values per day (列值数据).
@@ -4888,7 +4899,7 @@ pub struct AttendanceLeaveColumnValues {
         rename = "columnvals",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub columnvals: Vec<AttendanceColumnDayValue>,
 }
@@ -4935,7 +4946,7 @@ pub struct AttendanceListResponse {
         rename = "recordresult",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub recordresult: Vec<AttendanceResult>,
     /// Whether more pages follow (是否还有更多数据).
@@ -4945,7 +4956,7 @@ pub struct AttendanceListResponse {
         rename = "hasMore",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
 }
@@ -4991,7 +5002,7 @@ pub struct AttendanceListRecordResponse {
         rename = "recordresult",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub recordresult: Vec<AttendanceRecord>,
 }
@@ -5031,7 +5042,7 @@ pub struct AttendanceGetSimpleGroupsResponse {
         rename = "groups",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub groups: Vec<AttendanceGroup>,
     /// Whether more pages follow (是否有更多数据).
@@ -5041,7 +5052,7 @@ pub struct AttendanceGetSimpleGroupsResponse {
         rename = "has_more",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
 }
@@ -5083,7 +5094,7 @@ pub struct AttendanceGetUserGroupResponse {
     /// Attendance group id (考勤组ID).
     ///
     /// Wire name `group_id`.
-    #[serde(rename = "group_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "group_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub group_id: i64,
     /// Group name (考勤组名称).
     ///
@@ -5092,7 +5103,7 @@ pub struct AttendanceGetUserGroupResponse {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Scheduling kind (考勤类型).
@@ -5102,7 +5113,7 @@ pub struct AttendanceGetUserGroupResponse {
         rename = "type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub r#type: Option<AttendanceGroupType>,
     /// The group's shifts (班次列表).
@@ -5112,7 +5123,7 @@ pub struct AttendanceGetUserGroupResponse {
         rename = "classes",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub classes: Vec<AttendanceClass>,
 }
@@ -5166,7 +5177,7 @@ pub struct AttendanceListScheduleResponse {
         rename = "schedules",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub schedules: Vec<AttendanceSchedule>,
     /// Whether more pages follow (是否还有下一页).
@@ -5176,7 +5187,7 @@ pub struct AttendanceListScheduleResponse {
         rename = "has_more",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
 }
@@ -5220,7 +5231,7 @@ pub struct AttendanceGetLeaveApproveDurationResponse {
     /// Wire name `duration_in_minutes`.
     #[serde(
         rename = "duration_in_minutes",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub duration_in_minutes: i64,
 }
@@ -5252,7 +5263,7 @@ pub struct AttendanceGetLeaveStatusResponse {
         rename = "leave_status",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub leave_status: Vec<AttendanceLeaveStatus>,
     /// Whether more pages follow (是否有更多数据).
@@ -5262,7 +5273,7 @@ pub struct AttendanceGetLeaveStatusResponse {
         rename = "has_more",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
 }
@@ -5308,7 +5319,7 @@ pub struct AttendanceGetUpdateDataResponse {
         rename = "work_date",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub work_date: Option<String>,
     /// The user's userid.
@@ -5318,7 +5329,7 @@ pub struct AttendanceGetUpdateDataResponse {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub userid: Option<String>,
     /// The organisation's corpId (企业corpId).
@@ -5328,7 +5339,7 @@ pub struct AttendanceGetUpdateDataResponse {
         rename = "corpId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_id: Option<String>,
     /// Punch results (打卡结果).
@@ -5338,7 +5349,7 @@ pub struct AttendanceGetUpdateDataResponse {
         rename = "attendance_result_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub attendance_result_list: Vec<AttendanceUpdateResult>,
     /// Punch records (打卡详情).
@@ -5348,7 +5359,7 @@ pub struct AttendanceGetUpdateDataResponse {
         rename = "check_record_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub check_record_list: Vec<AttendanceUpdateRecord>,
     /// Approval forms (审批单列表).
@@ -5358,7 +5369,7 @@ pub struct AttendanceGetUpdateDataResponse {
         rename = "approve_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub approve_list: Vec<AttendanceApprove>,
     /// Rest periods of the schedule (休息时间段).
@@ -5368,7 +5379,7 @@ pub struct AttendanceGetUpdateDataResponse {
         rename = "class_setting_info",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub class_setting_info: Option<AttendanceClassSettingInfo>,
 }
@@ -5456,7 +5467,7 @@ pub struct AttendanceGetAttColumnsResponse {
         rename = "columns",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub columns: Vec<AttendanceColumn>,
 }
@@ -5496,7 +5507,7 @@ pub struct AttendanceGetColumnValResponse {
         rename = "column_vals",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub column_vals: Vec<AttendanceColumnValues>,
 }
@@ -5536,7 +5547,7 @@ pub struct AttendanceGetLeaveTimeByNamesResponse {
         rename = "columns",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub columns: Vec<AttendanceLeaveColumnValues>,
 }

@@ -7,29 +7,22 @@
 //! `errcode`. Tokens and tickets live 7200 s; cache them per app key.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
-use crate::runtime::codegen as rt;
+use ::dingtalk_runtime::codegen as rt;
 /// Access tokens, admin-console SSO, the JSAPI ticket, ISV suite / corp tokens and what an ISV
 /// may read about an authorising organisation and its authorised apps (身份验证 · 凭证 · 应用授权).
 /// All of these are legacy `oapi.dingtalk.com` calls; the payload sits at the top level next to
 /// `errcode`. Tokens and tickets live 7200 s; cache them per app key.
 ///
-/// Obtained from [`Client::auth`](crate::Client::auth); every method returns a [`Call`](crate::Call) to `.await`.
+/// Obtained from [`Api::auth`](crate::api::Api::auth) (`client.auth()`); every method returns a [`Call`](crate::api::Call) to `.await`.
 #[derive(Clone, Copy, Debug)]
 pub struct AuthApi<'c> {
-    client: &'c crate::Client,
-}
-impl crate::Client {
-    /// Access tokens, admin-console SSO, the JSAPI ticket, ISV suite / corp tokens and what an ISV
-    /// may read about an authorising organisation and its authorised apps (身份验证 · 凭证 · 应用授权).
-    /// All of these are legacy `oapi.dingtalk.com` calls; the payload sits at the top level next to
-    /// `errcode`. Tokens and tickets live 7200 s; cache them per app key.
-    ///
-    /// See [`AuthApi`] for its calls.
-    pub fn auth(&self) -> AuthApi<'_> {
-        AuthApi { client: self }
-    }
+    client: &'c rt::Client,
 }
 impl<'c> AuthApi<'c> {
+    /// The handle of this area on `client`.
+    pub fn new(client: &'c rt::Client) -> Self {
+        Self { client }
+    }
     /// Get the app's access token with AppKey and AppSecret (获取企业内部应用的access_token).
     ///
     /// Re-requesting within validity returns the same token and extends it. Superseded by
@@ -39,9 +32,9 @@ impl<'c> AuthApi<'c> {
     pub fn get_token(
         &self,
         appkey: impl Into<String>,
-        appsecret: impl Into<crate::SecretString>,
-    ) -> crate::Call<'c, AuthGetTokenRequest> {
-        crate::Call::new(self.client, AuthGetTokenRequest::new(appkey, appsecret))
+        appsecret: impl Into<rt::SecretString>,
+    ) -> crate::api::Call<'c, AuthGetTokenRequest> {
+        crate::api::Call::new(self.client, AuthGetTokenRequest::new(appkey, appsecret))
     }
     /// Get an access token with CorpId and CorpSecret (获取access_token · 旧CorpSecret方式).
     ///
@@ -51,9 +44,9 @@ impl<'c> AuthApi<'c> {
     pub fn get_token_by_corp_secret(
         &self,
         corpid: impl Into<String>,
-        corpsecret: impl Into<crate::SecretString>,
-    ) -> crate::Call<'c, AuthGetTokenByCorpSecretRequest> {
-        crate::Call::new(
+        corpsecret: impl Into<rt::SecretString>,
+    ) -> crate::api::Call<'c, AuthGetTokenByCorpSecretRequest> {
+        crate::api::Call::new(
             self.client,
             AuthGetTokenByCorpSecretRequest::new(corpid, corpsecret),
         )
@@ -66,9 +59,12 @@ impl<'c> AuthApi<'c> {
     pub fn get_sso_token(
         &self,
         corpid: impl Into<String>,
-        corpsecret: impl Into<crate::SecretString>,
-    ) -> crate::Call<'c, AuthGetSsoTokenRequest> {
-        crate::Call::new(self.client, AuthGetSsoTokenRequest::new(corpid, corpsecret))
+        corpsecret: impl Into<rt::SecretString>,
+    ) -> crate::api::Call<'c, AuthGetSsoTokenRequest> {
+        crate::api::Call::new(
+            self.client,
+            AuthGetSsoTokenRequest::new(corpid, corpsecret),
+        )
     }
     /// Get the administrator's identity from an admin-console SSO code (获取应用管理员的身份信息).
     ///
@@ -79,8 +75,8 @@ impl<'c> AuthApi<'c> {
     pub fn get_sso_user_info(
         &self,
         code: impl Into<String>,
-    ) -> crate::Call<'c, AuthGetSsoUserInfoRequest> {
-        crate::Call::new(self.client, AuthGetSsoUserInfoRequest::new(code))
+    ) -> crate::api::Call<'c, AuthGetSsoUserInfoRequest> {
+        crate::api::Call::new(self.client, AuthGetSsoUserInfoRequest::new(code))
     }
     /// Get the JSAPI ticket for `dd.config` signatures (获取jsapi_ticket).
     ///
@@ -88,8 +84,8 @@ impl<'c> AuthApi<'c> {
     /// most 24 h in total.
     ///
     /// `GET /get_jsapi_ticket` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
-    pub fn get_jsapi_ticket(&self) -> crate::Call<'c, AuthGetJsapiTicketRequest> {
-        crate::Call::new(self.client, AuthGetJsapiTicketRequest::new())
+    pub fn get_jsapi_ticket(&self) -> crate::api::Call<'c, AuthGetJsapiTicketRequest> {
+        crate::api::Call::new(self.client, AuthGetJsapiTicketRequest::new())
     }
     /// Get an ISV suite's access token (获取第三方企业应用的suite_access_token).
     ///
@@ -102,10 +98,10 @@ impl<'c> AuthApi<'c> {
     pub fn get_suite_token(
         &self,
         suite_key: impl Into<String>,
-        suite_secret: impl Into<crate::SecretString>,
-        suite_ticket: impl Into<crate::SecretString>,
-    ) -> crate::Call<'c, AuthGetSuiteTokenRequest> {
-        crate::Call::new(
+        suite_secret: impl Into<rt::SecretString>,
+        suite_ticket: impl Into<rt::SecretString>,
+    ) -> crate::api::Call<'c, AuthGetSuiteTokenRequest> {
+        crate::api::Call::new(
             self.client,
             AuthGetSuiteTokenRequest::new(suite_key, suite_secret, suite_ticket),
         )
@@ -122,8 +118,8 @@ impl<'c> AuthApi<'c> {
     pub fn get_corp_token(
         &self,
         auth_corpid: impl Into<String>,
-    ) -> crate::Call<'c, AuthGetCorpTokenRequest> {
-        crate::Call::new(self.client, AuthGetCorpTokenRequest::new(auth_corpid))
+    ) -> crate::api::Call<'c, AuthGetCorpTokenRequest> {
+        crate::api::Call::new(self.client, AuthGetCorpTokenRequest::new(auth_corpid))
     }
     /// Get the access token of an authorising organisation with its permanent code (获取企业授权的access_token · 旧方式).
     ///
@@ -134,9 +130,9 @@ impl<'c> AuthApi<'c> {
     pub fn get_corp_token_by_permanent_code(
         &self,
         auth_corpid: impl Into<String>,
-        permanent_code: impl Into<crate::SecretString>,
-    ) -> crate::Call<'c, AuthGetCorpTokenByPermanentCodeRequest> {
-        crate::Call::new(
+        permanent_code: impl Into<rt::SecretString>,
+    ) -> crate::api::Call<'c, AuthGetCorpTokenByPermanentCodeRequest> {
+        crate::api::Call::new(
             self.client,
             AuthGetCorpTokenByPermanentCodeRequest::new(auth_corpid, permanent_code),
         )
@@ -149,9 +145,12 @@ impl<'c> AuthApi<'c> {
     /// `POST /service/get_permanent_code` · the ISV suite's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_permanent_code(
         &self,
-        tmp_auth_code: impl Into<crate::SecretString>,
-    ) -> crate::Call<'c, AuthGetPermanentCodeRequest> {
-        crate::Call::new(self.client, AuthGetPermanentCodeRequest::new(tmp_auth_code))
+        tmp_auth_code: impl Into<rt::SecretString>,
+    ) -> crate::api::Call<'c, AuthGetPermanentCodeRequest> {
+        crate::api::Call::new(
+            self.client,
+            AuthGetPermanentCodeRequest::new(tmp_auth_code),
+        )
     }
     /// Activate the suite for an authorising organisation (激活套件).
     ///
@@ -163,9 +162,9 @@ impl<'c> AuthApi<'c> {
         &self,
         suite_key: impl Into<String>,
         auth_corpid: impl Into<String>,
-        permanent_code: impl Into<crate::SecretString>,
-    ) -> crate::Call<'c, AuthActivateSuiteRequest> {
-        crate::Call::new(
+        permanent_code: impl Into<rt::SecretString>,
+    ) -> crate::api::Call<'c, AuthActivateSuiteRequest> {
+        crate::api::Call::new(
             self.client,
             AuthActivateSuiteRequest::new(suite_key, auth_corpid, permanent_code),
         )
@@ -187,8 +186,8 @@ impl<'c> AuthApi<'c> {
     pub fn get_auth_info(
         &self,
         auth_corpid: impl Into<String>,
-    ) -> crate::Call<'c, AuthGetAuthInfoRequest> {
-        crate::Call::new(self.client, AuthGetAuthInfoRequest::new(auth_corpid))
+    ) -> crate::api::Call<'c, AuthGetAuthInfoRequest> {
+        crate::api::Call::new(self.client, AuthGetAuthInfoRequest::new(auth_corpid))
     }
     /// Get an authorised app's name, icon, description and state (获取授权应用的基本信息).
     ///
@@ -209,8 +208,8 @@ impl<'c> AuthApi<'c> {
         suite_key: impl Into<String>,
         auth_corpid: impl Into<String>,
         agentid: i64,
-    ) -> crate::Call<'c, AuthGetAgentRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, AuthGetAgentRequest> {
+        crate::api::Call::new(
             self.client,
             AuthGetAgentRequest::new(suite_key, auth_corpid, agentid),
         )
@@ -236,14 +235,14 @@ pub struct AuthGetTokenRequest {
     ///
     /// Wire name `appsecret`; secret: redacted in `Debug`.
     #[serde(skip)]
-    pub appsecret: crate::SecretString,
+    pub appsecret: rt::SecretString,
 }
 impl AuthGetTokenRequest {
     /// Creates a value from its required fields (`appkey`, `appsecret`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(
         appkey: impl Into<String>,
-        appsecret: impl Into<crate::SecretString>,
+        appsecret: impl Into<rt::SecretString>,
     ) -> Self {
         Self {
             appkey: appkey.into(),
@@ -264,6 +263,7 @@ impl rt::Endpoint for AuthGetTokenRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: true,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("appkey", &self.appkey);
@@ -271,7 +271,7 @@ impl rt::Endpoint for AuthGetTokenRequest {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, AuthGetTokenRequest> {}
+impl<'c> crate::api::Call<'c, AuthGetTokenRequest> {}
 /// Request of [`AuthApi::get_token_by_corp_secret`]: Get an access token with CorpId and CorpSecret (获取access_token · 旧CorpSecret方式).
 ///
 /// The old CorpSecret credential style of `/gettoken`. Error 40089: bad corpid or corpsecret.
@@ -291,14 +291,14 @@ pub struct AuthGetTokenByCorpSecretRequest {
     ///
     /// Wire name `corpsecret`; secret: redacted in `Debug`.
     #[serde(skip)]
-    pub corpsecret: crate::SecretString,
+    pub corpsecret: rt::SecretString,
 }
 impl AuthGetTokenByCorpSecretRequest {
     /// Creates a value from its required fields (`corpid`, `corpsecret`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(
         corpid: impl Into<String>,
-        corpsecret: impl Into<crate::SecretString>,
+        corpsecret: impl Into<rt::SecretString>,
     ) -> Self {
         Self {
             corpid: corpid.into(),
@@ -319,6 +319,7 @@ impl rt::Endpoint for AuthGetTokenByCorpSecretRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: true,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("corpid", &self.corpid);
@@ -326,7 +327,7 @@ impl rt::Endpoint for AuthGetTokenByCorpSecretRequest {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, AuthGetTokenByCorpSecretRequest> {}
+impl<'c> crate::api::Call<'c, AuthGetTokenByCorpSecretRequest> {}
 /// Request of [`AuthApi::get_sso_token`]: Get the SSO token for admin-console sign-in (获取微应用后台免登的access_token).
 ///
 /// The token is only valid for `get_sso_user_info`. The response carries no `expires_in`.
@@ -346,14 +347,14 @@ pub struct AuthGetSsoTokenRequest {
     ///
     /// Wire name `corpsecret`; secret: redacted in `Debug`.
     #[serde(skip)]
-    pub corpsecret: crate::SecretString,
+    pub corpsecret: rt::SecretString,
 }
 impl AuthGetSsoTokenRequest {
     /// Creates a value from its required fields (`corpid`, `corpsecret`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(
         corpid: impl Into<String>,
-        corpsecret: impl Into<crate::SecretString>,
+        corpsecret: impl Into<rt::SecretString>,
     ) -> Self {
         Self {
             corpid: corpid.into(),
@@ -374,6 +375,7 @@ impl rt::Endpoint for AuthGetSsoTokenRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: true,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("corpid", &self.corpid);
@@ -381,7 +383,7 @@ impl rt::Endpoint for AuthGetSsoTokenRequest {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, AuthGetSsoTokenRequest> {}
+impl<'c> crate::api::Call<'c, AuthGetSsoTokenRequest> {}
 /// Request of [`AuthApi::get_sso_user_info`]: Get the administrator's identity from an admin-console SSO code (获取应用管理员的身份信息).
 ///
 /// DingTalk appends `?code=CODE` to the app's admin (backend) URL; call with the SSO token from
@@ -419,13 +421,14 @@ impl rt::Endpoint for AuthGetSsoUserInfoRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("code", &self.code);
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, AuthGetSsoUserInfoRequest> {}
+impl<'c> crate::api::Call<'c, AuthGetSsoUserInfoRequest> {}
 /// Request of [`AuthApi::get_jsapi_ticket`]: Get the JSAPI ticket for `dd.config` signatures (获取jsapi_ticket).
 ///
 /// Re-requesting before expiry returns the same ticket with 2 h more validity; a ticket lives at
@@ -468,6 +471,7 @@ impl rt::Endpoint for AuthGetJsapiTicketRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: true,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.r#type {
@@ -476,7 +480,7 @@ impl rt::Endpoint for AuthGetJsapiTicketRequest {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, AuthGetJsapiTicketRequest> {
+impl<'c> crate::api::Call<'c, AuthGetJsapiTicketRequest> {
     /// Sets `type`: Ticket type, `jsapi` (required in the 2016 docs, absent from the current page).
     pub fn r#type(self, r#type: impl Into<String>) -> Self {
         self.map(|r| r.r#type(r#type))
@@ -498,26 +502,26 @@ pub struct AuthGetSuiteTokenRequest {
     /// The suite key (套件key / 应用的SuiteKey).
     ///
     /// Wire name `suite_key`.
-    #[serde(rename = "suite_key", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "suite_key", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub suite_key: String,
     /// The suite secret (套件secret).
     ///
     /// Wire name `suite_secret`; secret: redacted in `Debug`.
-    #[serde(rename = "suite_secret", deserialize_with = "crate::runtime::wire::de")]
-    pub suite_secret: crate::SecretString,
+    #[serde(rename = "suite_secret", deserialize_with = "::dingtalk_runtime::wire::de")]
+    pub suite_secret: rt::SecretString,
     /// The latest suite ticket DingTalk pushed (最新推送的suiteTicket).
     ///
     /// Wire name `suite_ticket`; secret: redacted in `Debug`.
-    #[serde(rename = "suite_ticket", deserialize_with = "crate::runtime::wire::de")]
-    pub suite_ticket: crate::SecretString,
+    #[serde(rename = "suite_ticket", deserialize_with = "::dingtalk_runtime::wire::de")]
+    pub suite_ticket: rt::SecretString,
 }
 impl AuthGetSuiteTokenRequest {
     /// Creates a value from its required fields (`suite_key`, `suite_secret`, `suite_ticket`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(
         suite_key: impl Into<String>,
-        suite_secret: impl Into<crate::SecretString>,
-        suite_ticket: impl Into<crate::SecretString>,
+        suite_secret: impl Into<rt::SecretString>,
+        suite_ticket: impl Into<rt::SecretString>,
     ) -> Self {
         Self {
             suite_key: suite_key.into(),
@@ -539,12 +543,13 @@ impl rt::Endpoint for AuthGetSuiteTokenRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: true,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, AuthGetSuiteTokenRequest> {}
+impl<'c> crate::api::Call<'c, AuthGetSuiteTokenRequest> {}
 /// Request of [`AuthApi::get_corp_token`]: Get the access token of an authorising organisation (获取第三方应用授权企业的access_token).
 ///
 /// The current signed form, for ISV suites and custom apps (定制应用): the client signs the query
@@ -562,7 +567,7 @@ pub struct AuthGetCorpTokenRequest {
     /// The CorpId of the authorising organisation (授权企业的CorpId).
     ///
     /// Wire name `auth_corpid`.
-    #[serde(rename = "auth_corpid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "auth_corpid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub auth_corpid: String,
 }
 impl AuthGetCorpTokenRequest {
@@ -587,12 +592,13 @@ impl rt::Endpoint for AuthGetCorpTokenRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: true,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, AuthGetCorpTokenRequest> {}
+impl<'c> crate::api::Call<'c, AuthGetCorpTokenRequest> {}
 /// Request of [`AuthApi::get_corp_token_by_permanent_code`]: Get the access token of an authorising organisation with its permanent code (获取企业授权的access_token · 旧方式).
 ///
 /// The old form of `get_corp_token`: the suite's token plus the organisation's permanent code
@@ -607,20 +613,23 @@ pub struct AuthGetCorpTokenByPermanentCodeRequest {
     /// The CorpId of the authorising organisation (授权企业的CorpId).
     ///
     /// Wire name `auth_corpid`.
-    #[serde(rename = "auth_corpid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "auth_corpid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub auth_corpid: String,
     /// The organisation's permanent authorisation code (永久授权码).
     ///
     /// Wire name `permanent_code`; secret: redacted in `Debug`.
-    #[serde(rename = "permanent_code", deserialize_with = "crate::runtime::wire::de")]
-    pub permanent_code: crate::SecretString,
+    #[serde(
+        rename = "permanent_code",
+        deserialize_with = "::dingtalk_runtime::wire::de",
+    )]
+    pub permanent_code: rt::SecretString,
 }
 impl AuthGetCorpTokenByPermanentCodeRequest {
     /// Creates a value from its required fields (`auth_corpid`, `permanent_code`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(
         auth_corpid: impl Into<String>,
-        permanent_code: impl Into<crate::SecretString>,
+        permanent_code: impl Into<rt::SecretString>,
     ) -> Self {
         Self {
             auth_corpid: auth_corpid.into(),
@@ -641,12 +650,13 @@ impl rt::Endpoint for AuthGetCorpTokenByPermanentCodeRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: true,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, AuthGetCorpTokenByPermanentCodeRequest> {}
+impl<'c> crate::api::Call<'c, AuthGetCorpTokenByPermanentCodeRequest> {}
 /// Request of [`AuthApi::get_permanent_code`]: Trade a temporary authorisation code for the organisation's permanent code (获取企业永久授权码).
 ///
 /// The old ISV flow: when an organisation authorises the suite, DingTalk pushes a single-use
@@ -661,13 +671,13 @@ pub struct AuthGetPermanentCodeRequest {
     /// The temporary authorisation code from the `tmp_auth_code` push (临时授权码).
     ///
     /// Wire name `tmp_auth_code`; secret: redacted in `Debug`.
-    #[serde(rename = "tmp_auth_code", deserialize_with = "crate::runtime::wire::de")]
-    pub tmp_auth_code: crate::SecretString,
+    #[serde(rename = "tmp_auth_code", deserialize_with = "::dingtalk_runtime::wire::de")]
+    pub tmp_auth_code: rt::SecretString,
 }
 impl AuthGetPermanentCodeRequest {
     /// Creates a value from its required fields (`tmp_auth_code`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(tmp_auth_code: impl Into<crate::SecretString>) -> Self {
+    pub fn new(tmp_auth_code: impl Into<rt::SecretString>) -> Self {
         Self {
             tmp_auth_code: tmp_auth_code.into(),
         }
@@ -686,12 +696,13 @@ impl rt::Endpoint for AuthGetPermanentCodeRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: true,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, AuthGetPermanentCodeRequest> {}
+impl<'c> crate::api::Call<'c, AuthGetPermanentCodeRequest> {}
 /// Request of [`AuthApi::activate_suite`]: Activate the suite for an authorising organisation (激活套件).
 ///
 /// The last step of the old ISV authorisation flow, after `get_permanent_code`. Activating an
@@ -706,18 +717,21 @@ pub struct AuthActivateSuiteRequest {
     /// The suite key (套件key).
     ///
     /// Wire name `suite_key`.
-    #[serde(rename = "suite_key", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "suite_key", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub suite_key: String,
     /// The CorpId of the authorising organisation (授权企业的CorpId).
     ///
     /// Wire name `auth_corpid`.
-    #[serde(rename = "auth_corpid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "auth_corpid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub auth_corpid: String,
     /// The organisation's permanent authorisation code (永久授权码).
     ///
     /// Wire name `permanent_code`; secret: redacted in `Debug`.
-    #[serde(rename = "permanent_code", deserialize_with = "crate::runtime::wire::de")]
-    pub permanent_code: crate::SecretString,
+    #[serde(
+        rename = "permanent_code",
+        deserialize_with = "::dingtalk_runtime::wire::de",
+    )]
+    pub permanent_code: rt::SecretString,
 }
 impl AuthActivateSuiteRequest {
     /// Creates a value from its required fields (`suite_key`, `auth_corpid`, `permanent_code`); optional fields start empty.
@@ -725,7 +739,7 @@ impl AuthActivateSuiteRequest {
     pub fn new(
         suite_key: impl Into<String>,
         auth_corpid: impl Into<String>,
-        permanent_code: impl Into<crate::SecretString>,
+        permanent_code: impl Into<rt::SecretString>,
     ) -> Self {
         Self {
             suite_key: suite_key.into(),
@@ -747,12 +761,13 @@ impl rt::Endpoint for AuthActivateSuiteRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, AuthActivateSuiteRequest> {}
+impl<'c> crate::api::Call<'c, AuthActivateSuiteRequest> {}
 /// Request of [`AuthApi::get_auth_info`]: Get what an organisation authorised for the suite (获取企业授权信息).
 ///
 /// The organisation, the administrator who authorised it, and the suite's apps it enabled with
@@ -775,7 +790,7 @@ pub struct AuthGetAuthInfoRequest {
     /// The CorpId of the authorising organisation (授权方CorpId).
     ///
     /// Wire name `auth_corpid`.
-    #[serde(rename = "auth_corpid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "auth_corpid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub auth_corpid: String,
     /// The suite key (SuiteKey); needed for third-party suites, may be left out for custom apps
     /// (D marks it optional, J does not check it; P and the 2016 guide always send it).
@@ -785,7 +800,7 @@ pub struct AuthGetAuthInfoRequest {
         rename = "suite_key",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub suite_key: Option<String>,
 }
@@ -817,12 +832,13 @@ impl rt::Endpoint for AuthGetAuthInfoRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, AuthGetAuthInfoRequest> {
+impl<'c> crate::api::Call<'c, AuthGetAuthInfoRequest> {
     /// Sets `suite_key`: The suite key (SuiteKey); needed for third-party suites, may be left out for custom apps
     pub fn suite_key(self, suite_key: impl Into<String>) -> Self {
         self.map(|r| r.suite_key(suite_key))
@@ -850,18 +866,18 @@ pub struct AuthGetAgentRequest {
     /// The suite key (SuiteKey); required by D.
     ///
     /// Wire name `suite_key`.
-    #[serde(rename = "suite_key", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "suite_key", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub suite_key: String,
     /// The CorpId of the authorising organisation (授权企业的CorpId).
     ///
     /// Wire name `auth_corpid`.
-    #[serde(rename = "auth_corpid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "auth_corpid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub auth_corpid: String,
     /// The app's AgentId in that organisation, from `get_auth_info` or the authorisation event.
     /// D and J type it as a string, the 2016 guide sends a number; it is sent as a number here.
     ///
     /// Wire name `agentid`.
-    #[serde(rename = "agentid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "agentid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub agentid: i64,
     /// The organisation's permanent authorisation code (永久授权码); sent by the older `suite_access_token` form (2016 guide, P, J), absent from D0043.
     ///
@@ -870,9 +886,9 @@ pub struct AuthGetAgentRequest {
         rename = "permanent_code",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
-    pub permanent_code: Option<crate::SecretString>,
+    pub permanent_code: Option<rt::SecretString>,
 }
 impl AuthGetAgentRequest {
     /// Creates a value from its required fields (`suite_key`, `auth_corpid`, `agentid`); optional fields start empty.
@@ -892,7 +908,7 @@ impl AuthGetAgentRequest {
     /// Sets `permanent_code`: The organisation's permanent authorisation code (永久授权码); sent by the older `suite_access_token` form (2016 guide, P, J), absent from D0043.
     pub fn permanent_code(
         mut self,
-        permanent_code: impl Into<crate::SecretString>,
+        permanent_code: impl Into<rt::SecretString>,
     ) -> Self {
         self.permanent_code = Some(permanent_code.into());
         self
@@ -911,14 +927,15 @@ impl rt::Endpoint for AuthGetAgentRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, AuthGetAgentRequest> {
+impl<'c> crate::api::Call<'c, AuthGetAgentRequest> {
     /// Sets `permanent_code`: The organisation's permanent authorisation code (永久授权码); sent by the older `suite_access_token` form (2016 guide, P, J), absent from D0043.
-    pub fn permanent_code(self, permanent_code: impl Into<crate::SecretString>) -> Self {
+    pub fn permanent_code(self, permanent_code: impl Into<rt::SecretString>) -> Self {
         self.map(|r| r.permanent_code(permanent_code))
     }
 }
@@ -933,7 +950,7 @@ pub struct SsoUserInfo {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub userid: Option<String>,
     /// Name (姓名).
@@ -943,7 +960,7 @@ pub struct SsoUserInfo {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Email address (邮箱).
@@ -953,7 +970,7 @@ pub struct SsoUserInfo {
         rename = "email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub email: Option<String>,
     /// Avatar URL (头像).
@@ -963,7 +980,7 @@ pub struct SsoUserInfo {
         rename = "avatar",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub avatar: Option<String>,
 }
@@ -1020,7 +1037,7 @@ pub struct SsoCorpInfo {
         rename = "corpid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corpid: Option<String>,
     /// The organisation's name (企业名称).
@@ -1030,7 +1047,7 @@ pub struct SsoCorpInfo {
         rename = "corp_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_name: Option<String>,
 }
@@ -1075,7 +1092,7 @@ pub struct AuthCorpInfo {
         rename = "corpid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corpid: Option<String>,
     /// Its name (授权企业名称).
@@ -1085,7 +1102,7 @@ pub struct AuthCorpInfo {
         rename = "corp_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_name: Option<String>,
 }
@@ -1130,7 +1147,7 @@ pub struct IsvAuthCorpInfo {
         rename = "corpid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corpid: Option<String>,
     /// Its name (企业名称).
@@ -1140,7 +1157,7 @@ pub struct IsvAuthCorpInfo {
         rename = "corp_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_name: Option<String>,
     /// URL of its logo (企业logo).
@@ -1150,7 +1167,7 @@ pub struct IsvAuthCorpInfo {
         rename = "corp_logo_url",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_logo_url: Option<String>,
     /// Its industry (所属行业); may be empty.
@@ -1160,7 +1177,7 @@ pub struct IsvAuthCorpInfo {
         rename = "industry",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub industry: Option<String>,
     /// The ISV's own invitation code the organisation signed up with (邀请码), for counting sign-ups per channel; empty otherwise.
@@ -1170,7 +1187,7 @@ pub struct IsvAuthCorpInfo {
         rename = "invite_code",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub invite_code: Option<String>,
     /// Link for inviting people to the organisation (企业邀请链接).
@@ -1180,7 +1197,7 @@ pub struct IsvAuthCorpInfo {
         rename = "invite_url",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub invite_url: Option<String>,
     /// Serial number (序列号); may be empty.
@@ -1190,7 +1207,7 @@ pub struct IsvAuthCorpInfo {
         rename = "license_code",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub license_code: Option<String>,
     /// Channel code (渠道码) the authorisation came through; may be empty.
@@ -1200,7 +1217,7 @@ pub struct IsvAuthCorpInfo {
         rename = "auth_channel",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auth_channel: Option<String>,
     /// Channel type, to tell channel codes apart; empty or `STAR_ACTIVITY` (满天星).
@@ -1210,7 +1227,7 @@ pub struct IsvAuthCorpInfo {
         rename = "auth_channel_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auth_channel_type: Option<String>,
     /// Whether the organisation is verified (企业是否认证).
@@ -1220,7 +1237,7 @@ pub struct IsvAuthCorpInfo {
         rename = "is_authenticated",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_authenticated: Option<bool>,
     /// Verification level (认证等级): 0 none, 1 advanced (高级), 2 intermediate (中级), 3 basic (初级).
@@ -1230,7 +1247,7 @@ pub struct IsvAuthCorpInfo {
         rename = "auth_level",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auth_level: Option<i64>,
 }
@@ -1329,7 +1346,7 @@ pub struct IsvAuthUserInfo {
         rename = "userId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_id: Option<String>,
 }
@@ -1366,7 +1383,7 @@ pub struct IsvAuthAgent {
         rename = "agentid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub agentid: Option<i64>,
     /// The app's name.
@@ -1376,7 +1393,7 @@ pub struct IsvAuthAgent {
         rename = "agent_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub agent_name: Option<String>,
     /// URL of the app's icon.
@@ -1386,7 +1403,7 @@ pub struct IsvAuthAgent {
         rename = "logo_url",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub logo_url: Option<String>,
     /// The app's id in the ISV's suite (应用ID); may be negative in old examples.
@@ -1396,7 +1413,7 @@ pub struct IsvAuthAgent {
         rename = "appid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub appid: Option<i64>,
     /// Userids of the administrators who may manage this app (D, J).
@@ -1406,7 +1423,7 @@ pub struct IsvAuthAgent {
         rename = "admin_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub admin_list: Vec<String>,
 }
@@ -1469,7 +1486,7 @@ pub struct IsvAuthInfo {
         rename = "agent",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub agent: Vec<IsvAuthAgent>,
 }
@@ -1507,7 +1524,7 @@ pub struct IsvChannelAgent {
         rename = "agentid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub agentid: Option<i64>,
     /// The app's name.
@@ -1517,7 +1534,7 @@ pub struct IsvChannelAgent {
         rename = "agent_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub agent_name: Option<String>,
     /// URL of the app's icon.
@@ -1527,7 +1544,7 @@ pub struct IsvChannelAgent {
         rename = "logo_url",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub logo_url: Option<String>,
     /// The app's id in the suite.
@@ -1537,7 +1554,7 @@ pub struct IsvChannelAgent {
         rename = "appid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub appid: Option<i64>,
 }
@@ -1594,7 +1611,7 @@ pub struct IsvChannelAuthInfo {
         rename = "channelAgent",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub channel_agent: Vec<IsvChannelAgent>,
 }
@@ -1689,8 +1706,8 @@ pub struct AuthGetTokenResponse {
     /// The access token (访问凭证).
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token", deserialize_with = "crate::runtime::wire::de")]
-    pub access_token: crate::SecretString,
+    #[serde(rename = "access_token", deserialize_with = "::dingtalk_runtime::wire::de")]
+    pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
@@ -1698,14 +1715,14 @@ pub struct AuthGetTokenResponse {
         rename = "expires_in",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub expires_in: Option<i64>,
 }
 impl AuthGetTokenResponse {
     /// Creates a value from its required fields (`access_token`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(access_token: impl Into<crate::SecretString>) -> Self {
+    pub fn new(access_token: impl Into<rt::SecretString>) -> Self {
         Self {
             access_token: access_token.into(),
             expires_in: None,
@@ -1734,8 +1751,8 @@ pub struct AuthGetTokenByCorpSecretResponse {
     /// The access token (访问凭证).
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token", deserialize_with = "crate::runtime::wire::de")]
-    pub access_token: crate::SecretString,
+    #[serde(rename = "access_token", deserialize_with = "::dingtalk_runtime::wire::de")]
+    pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
@@ -1743,14 +1760,14 @@ pub struct AuthGetTokenByCorpSecretResponse {
         rename = "expires_in",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub expires_in: Option<i64>,
 }
 impl AuthGetTokenByCorpSecretResponse {
     /// Creates a value from its required fields (`access_token`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(access_token: impl Into<crate::SecretString>) -> Self {
+    pub fn new(access_token: impl Into<rt::SecretString>) -> Self {
         Self {
             access_token: access_token.into(),
             expires_in: None,
@@ -1779,13 +1796,13 @@ pub struct AuthGetSsoTokenResponse {
     /// The SSO token.
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token", deserialize_with = "crate::runtime::wire::de")]
-    pub access_token: crate::SecretString,
+    #[serde(rename = "access_token", deserialize_with = "::dingtalk_runtime::wire::de")]
+    pub access_token: rt::SecretString,
 }
 impl AuthGetSsoTokenResponse {
     /// Creates a value from its required fields (`access_token`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(access_token: impl Into<crate::SecretString>) -> Self {
+    pub fn new(access_token: impl Into<rt::SecretString>) -> Self {
         Self {
             access_token: access_token.into(),
         }
@@ -1812,7 +1829,7 @@ pub struct AuthGetSsoUserInfoResponse {
         rename = "user_info",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_info: Option<SsoUserInfo>,
     /// The organisation (企业信息).
@@ -1822,7 +1839,7 @@ pub struct AuthGetSsoUserInfoResponse {
         rename = "corp_info",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_info: Option<SsoCorpInfo>,
     /// Whether the user is an administrator (是否是管理员).
@@ -1832,7 +1849,7 @@ pub struct AuthGetSsoUserInfoResponse {
         rename = "is_sys",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_sys: Option<bool>,
 }
@@ -1881,8 +1898,8 @@ pub struct AuthGetJsapiTicketResponse {
     /// The JSAPI ticket.
     ///
     /// Wire name `ticket`; secret: redacted in `Debug`.
-    #[serde(rename = "ticket", deserialize_with = "crate::runtime::wire::de")]
-    pub ticket: crate::SecretString,
+    #[serde(rename = "ticket", deserialize_with = "::dingtalk_runtime::wire::de")]
+    pub ticket: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
@@ -1890,14 +1907,14 @@ pub struct AuthGetJsapiTicketResponse {
         rename = "expires_in",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub expires_in: Option<i64>,
 }
 impl AuthGetJsapiTicketResponse {
     /// Creates a value from its required fields (`ticket`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(ticket: impl Into<crate::SecretString>) -> Self {
+    pub fn new(ticket: impl Into<rt::SecretString>) -> Self {
         Self {
             ticket: ticket.into(),
             expires_in: None,
@@ -1928,9 +1945,9 @@ pub struct AuthGetSuiteTokenResponse {
     /// Wire name `suite_access_token`; secret: redacted in `Debug`.
     #[serde(
         rename = "suite_access_token",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
-    pub suite_access_token: crate::SecretString,
+    pub suite_access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
@@ -1938,14 +1955,14 @@ pub struct AuthGetSuiteTokenResponse {
         rename = "expires_in",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub expires_in: Option<i64>,
 }
 impl AuthGetSuiteTokenResponse {
     /// Creates a value from its required fields (`suite_access_token`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(suite_access_token: impl Into<crate::SecretString>) -> Self {
+    pub fn new(suite_access_token: impl Into<rt::SecretString>) -> Self {
         Self {
             suite_access_token: suite_access_token.into(),
             expires_in: None,
@@ -1974,8 +1991,8 @@ pub struct AuthGetCorpTokenResponse {
     /// The organisation's access token for this suite (授权企业的access_token).
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token", deserialize_with = "crate::runtime::wire::de")]
-    pub access_token: crate::SecretString,
+    #[serde(rename = "access_token", deserialize_with = "::dingtalk_runtime::wire::de")]
+    pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
@@ -1983,14 +2000,14 @@ pub struct AuthGetCorpTokenResponse {
         rename = "expires_in",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub expires_in: Option<i64>,
 }
 impl AuthGetCorpTokenResponse {
     /// Creates a value from its required fields (`access_token`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(access_token: impl Into<crate::SecretString>) -> Self {
+    pub fn new(access_token: impl Into<rt::SecretString>) -> Self {
         Self {
             access_token: access_token.into(),
             expires_in: None,
@@ -2019,8 +2036,8 @@ pub struct AuthGetCorpTokenByPermanentCodeResponse {
     /// The organisation's access token for this suite (授权企业的access_token).
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token", deserialize_with = "crate::runtime::wire::de")]
-    pub access_token: crate::SecretString,
+    #[serde(rename = "access_token", deserialize_with = "::dingtalk_runtime::wire::de")]
+    pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
@@ -2028,14 +2045,14 @@ pub struct AuthGetCorpTokenByPermanentCodeResponse {
         rename = "expires_in",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub expires_in: Option<i64>,
 }
 impl AuthGetCorpTokenByPermanentCodeResponse {
     /// Creates a value from its required fields (`access_token`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(access_token: impl Into<crate::SecretString>) -> Self {
+    pub fn new(access_token: impl Into<rt::SecretString>) -> Self {
         Self {
             access_token: access_token.into(),
             expires_in: None,
@@ -2064,8 +2081,11 @@ pub struct AuthGetPermanentCodeResponse {
     /// The permanent authorisation code (永久授权码).
     ///
     /// Wire name `permanent_code`; secret: redacted in `Debug`.
-    #[serde(rename = "permanent_code", deserialize_with = "crate::runtime::wire::de")]
-    pub permanent_code: crate::SecretString,
+    #[serde(
+        rename = "permanent_code",
+        deserialize_with = "::dingtalk_runtime::wire::de",
+    )]
+    pub permanent_code: rt::SecretString,
     /// The service-window app's permanent code, only when the suite has one (服务窗应用的永久授权码).
     ///
     /// Wire name `ch_permanent_code`; secret: redacted in `Debug`.
@@ -2073,9 +2093,9 @@ pub struct AuthGetPermanentCodeResponse {
         rename = "ch_permanent_code",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
-    pub ch_permanent_code: Option<crate::SecretString>,
+    pub ch_permanent_code: Option<rt::SecretString>,
     /// The authorising organisation (授权企业信息).
     ///
     /// Wire name `auth_corp_info`.
@@ -2083,14 +2103,14 @@ pub struct AuthGetPermanentCodeResponse {
         rename = "auth_corp_info",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auth_corp_info: Option<AuthCorpInfo>,
 }
 impl AuthGetPermanentCodeResponse {
     /// Creates a value from its required fields (`permanent_code`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(permanent_code: impl Into<crate::SecretString>) -> Self {
+    pub fn new(permanent_code: impl Into<rt::SecretString>) -> Self {
         Self {
             permanent_code: permanent_code.into(),
             ch_permanent_code: None,
@@ -2100,7 +2120,7 @@ impl AuthGetPermanentCodeResponse {
     /// Sets `ch_permanent_code`: The service-window app's permanent code, only when the suite has one (服务窗应用的永久授权码).
     pub fn ch_permanent_code(
         mut self,
-        ch_permanent_code: impl Into<crate::SecretString>,
+        ch_permanent_code: impl Into<rt::SecretString>,
     ) -> Self {
         self.ch_permanent_code = Some(ch_permanent_code.into());
         self
@@ -2133,7 +2153,7 @@ pub struct AuthGetAuthInfoResponse {
         rename = "auth_corp_info",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auth_corp_info: Option<IsvAuthCorpInfo>,
     /// The administrator who authorised (授权方管理员信息).
@@ -2143,7 +2163,7 @@ pub struct AuthGetAuthInfoResponse {
         rename = "auth_user_info",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auth_user_info: Option<IsvAuthUserInfo>,
     /// The authorised apps (授权信息).
@@ -2153,7 +2173,7 @@ pub struct AuthGetAuthInfoResponse {
         rename = "auth_info",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auth_info: Option<IsvAuthInfo>,
     /// The authorised service-window apps (服务窗授权信息); D and J only.
@@ -2163,7 +2183,7 @@ pub struct AuthGetAuthInfoResponse {
         rename = "channel_auth_info",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub channel_auth_info: Option<IsvChannelAuthInfo>,
 }
@@ -2224,7 +2244,7 @@ pub struct AuthGetAgentResponse {
         rename = "agentid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub agentid: Option<i64>,
     /// The app's name (应用名称).
@@ -2234,7 +2254,7 @@ pub struct AuthGetAgentResponse {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
     /// URL of the app's icon (应用头像).
@@ -2244,7 +2264,7 @@ pub struct AuthGetAgentResponse {
         rename = "logo_url",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub logo_url: Option<String>,
     /// The app's description (应用描述).
@@ -2254,7 +2274,7 @@ pub struct AuthGetAgentResponse {
         rename = "description",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub description: Option<String>,
     /// Whether the app is usable: 0 disabled, 1 normal, 2 awaiting activation.
@@ -2264,7 +2284,7 @@ pub struct AuthGetAgentResponse {
         rename = "close",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub close: Option<IsvAgentState>,
 }

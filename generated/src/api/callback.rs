@@ -11,25 +11,20 @@
 //! not here. Reference: callback.md §1-6.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
-use crate::runtime::codegen as rt;
+use ::dingtalk_runtime::codegen as rt;
 /// Callback registration (通讯录及群会话变更事件回调): register, read, update and delete the URL that
 /// receives event pushes, and fetch the events whose push failed.
 ///
-/// Obtained from [`Client::callback`](crate::Client::callback); every method returns a [`Call`](crate::Call) to `.await`.
+/// Obtained from [`Api::callback`](crate::api::Api::callback) (`client.callback()`); every method returns a [`Call`](crate::api::Call) to `.await`.
 #[derive(Clone, Copy, Debug)]
 pub struct CallbackApi<'c> {
-    client: &'c crate::Client,
-}
-impl crate::Client {
-    /// Callback registration (通讯录及群会话变更事件回调): register, read, update and delete the URL that
-    /// receives event pushes, and fetch the events whose push failed.
-    ///
-    /// See [`CallbackApi`] for its calls.
-    pub fn callback(&self) -> CallbackApi<'_> {
-        CallbackApi { client: self }
-    }
+    client: &'c rt::Client,
 }
 impl<'c> CallbackApi<'c> {
+    /// The handle of this area on `client`.
+    pub fn new(client: &'c rt::Client) -> Self {
+        Self { client }
+    }
     /// Register the callback URL and its events (注册回调事件).
     ///
     /// Errors: 71006 URL already registered (use `update`), 71008 bad tag, 71009 the URL did not
@@ -42,11 +37,11 @@ impl<'c> CallbackApi<'c> {
     pub fn register(
         &self,
         call_back_tag: Vec<CallbackTag>,
-        token: impl Into<crate::SecretString>,
-        aes_key: impl Into<crate::SecretString>,
+        token: impl Into<rt::SecretString>,
+        aes_key: impl Into<rt::SecretString>,
         url: impl Into<String>,
-    ) -> crate::Call<'c, CallbackRegisterRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, CallbackRegisterRequest> {
+        crate::api::Call::new(
             self.client,
             CallbackRegisterRequest::new(call_back_tag, token, aes_key, url),
         )
@@ -54,8 +49,8 @@ impl<'c> CallbackApi<'c> {
     /// Get the registered callback (查询订阅事件).
     ///
     /// `GET /call_back/get_call_back` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
-    pub fn get(&self) -> crate::Call<'c, CallbackGetRequest> {
-        crate::Call::new(self.client, CallbackGetRequest::new())
+    pub fn get(&self) -> crate::api::Call<'c, CallbackGetRequest> {
+        crate::api::Call::new(self.client, CallbackGetRequest::new())
     }
     /// Update the registered callback (更新事件回调).
     ///
@@ -66,11 +61,11 @@ impl<'c> CallbackApi<'c> {
     pub fn update(
         &self,
         call_back_tag: Vec<CallbackTag>,
-        token: impl Into<crate::SecretString>,
-        aes_key: impl Into<crate::SecretString>,
+        token: impl Into<rt::SecretString>,
+        aes_key: impl Into<rt::SecretString>,
         url: impl Into<String>,
-    ) -> crate::Call<'c, CallbackUpdateRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, CallbackUpdateRequest> {
+        crate::api::Call::new(
             self.client,
             CallbackUpdateRequest::new(call_back_tag, token, aes_key, url),
         )
@@ -78,8 +73,8 @@ impl<'c> CallbackApi<'c> {
     /// Delete the registered callback (删除事件回调).
     ///
     /// `GET /call_back/delete_call_back` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
-    pub fn delete(&self) -> crate::Call<'c, CallbackDeleteRequest> {
-        crate::Call::new(self.client, CallbackDeleteRequest::new())
+    pub fn delete(&self) -> crate::api::Call<'c, CallbackDeleteRequest> {
+        crate::api::Call::new(self.client, CallbackDeleteRequest::new())
     }
     /// Get the events whose push failed (获取推送失败的事件列表).
     ///
@@ -87,8 +82,10 @@ impl<'c> CallbackApi<'c> {
     /// next events, so it is not retried automatically.
     ///
     /// `GET /call_back/get_call_back_failed_result` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
-    pub fn get_failed_result(&self) -> crate::Call<'c, CallbackGetFailedResultRequest> {
-        crate::Call::new(self.client, CallbackGetFailedResultRequest::new())
+    pub fn get_failed_result(
+        &self,
+    ) -> crate::api::Call<'c, CallbackGetFailedResultRequest> {
+        crate::api::Call::new(self.client, CallbackGetFailedResultRequest::new())
     }
 }
 /// Request of [`CallbackApi::register`]: Register the callback URL and its events (注册回调事件).
@@ -108,22 +105,22 @@ pub struct CallbackRegisterRequest {
     /// Event types to subscribe (注册的事件类型).
     ///
     /// Wire name `call_back_tag`.
-    #[serde(rename = "call_back_tag", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "call_back_tag", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub call_back_tag: Vec<CallbackTag>,
     /// Signature token (加解密token), 6-64 characters (3-32 letters/digits per the console); see the endpoint doc.
     ///
     /// Wire name `token`; at most 64; secret: redacted in `Debug`.
-    #[serde(rename = "token", deserialize_with = "crate::runtime::wire::de")]
-    pub token: crate::SecretString,
+    #[serde(rename = "token", deserialize_with = "::dingtalk_runtime::wire::de")]
+    pub token: rt::SecretString,
     /// EncodingAESKey (数据加密密钥): exactly 43 characters from `[A-Za-z0-9]`.
     ///
     /// Wire name `aes_key`; at most 43; secret: redacted in `Debug`.
-    #[serde(rename = "aes_key", deserialize_with = "crate::runtime::wire::de")]
-    pub aes_key: crate::SecretString,
+    #[serde(rename = "aes_key", deserialize_with = "::dingtalk_runtime::wire::de")]
+    pub aes_key: rt::SecretString,
     /// Public URL that receives the pushes (接收事件回调的url).
     ///
     /// Wire name `url`.
-    #[serde(rename = "url", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "url", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub url: String,
 }
 impl CallbackRegisterRequest {
@@ -131,8 +128,8 @@ impl CallbackRegisterRequest {
     #[allow(clippy::new_without_default)]
     pub fn new(
         call_back_tag: Vec<CallbackTag>,
-        token: impl Into<crate::SecretString>,
-        aes_key: impl Into<crate::SecretString>,
+        token: impl Into<rt::SecretString>,
+        aes_key: impl Into<rt::SecretString>,
         url: impl Into<String>,
     ) -> Self {
         Self {
@@ -156,6 +153,7 @@ impl rt::Endpoint for CallbackRegisterRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -173,7 +171,7 @@ impl rt::Endpoint for CallbackRegisterRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, CallbackRegisterRequest> {}
+impl<'c> crate::api::Call<'c, CallbackRegisterRequest> {}
 /// Request of [`CallbackApi::get`]: Get the registered callback (查询订阅事件).
 ///
 /// `GET /call_back/get_call_back` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -202,12 +200,13 @@ impl rt::Endpoint for CallbackGetRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: true,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, CallbackGetRequest> {}
+impl<'c> crate::api::Call<'c, CallbackGetRequest> {}
 /// Request of [`CallbackApi::update`]: Update the registered callback (更新事件回调).
 ///
 /// Replaces the tags, token, key and URL; the new URL gets a `check_url` event as on `register`.
@@ -222,22 +221,22 @@ pub struct CallbackUpdateRequest {
     /// Event types to subscribe (需要监听的事件类型).
     ///
     /// Wire name `call_back_tag`.
-    #[serde(rename = "call_back_tag", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "call_back_tag", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub call_back_tag: Vec<CallbackTag>,
     /// Signature token (加解密token), 6-64 characters (3-32 letters/digits per the console).
     ///
     /// Wire name `token`; at most 64; secret: redacted in `Debug`.
-    #[serde(rename = "token", deserialize_with = "crate::runtime::wire::de")]
-    pub token: crate::SecretString,
+    #[serde(rename = "token", deserialize_with = "::dingtalk_runtime::wire::de")]
+    pub token: rt::SecretString,
     /// EncodingAESKey (数据加密密钥): exactly 43 characters from `[A-Za-z0-9]`.
     ///
     /// Wire name `aes_key`; at most 43; secret: redacted in `Debug`.
-    #[serde(rename = "aes_key", deserialize_with = "crate::runtime::wire::de")]
-    pub aes_key: crate::SecretString,
+    #[serde(rename = "aes_key", deserialize_with = "::dingtalk_runtime::wire::de")]
+    pub aes_key: rt::SecretString,
     /// Public URL that receives the pushes (接收事件回调的url).
     ///
     /// Wire name `url`.
-    #[serde(rename = "url", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "url", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub url: String,
 }
 impl CallbackUpdateRequest {
@@ -245,8 +244,8 @@ impl CallbackUpdateRequest {
     #[allow(clippy::new_without_default)]
     pub fn new(
         call_back_tag: Vec<CallbackTag>,
-        token: impl Into<crate::SecretString>,
-        aes_key: impl Into<crate::SecretString>,
+        token: impl Into<rt::SecretString>,
+        aes_key: impl Into<rt::SecretString>,
         url: impl Into<String>,
     ) -> Self {
         Self {
@@ -270,6 +269,7 @@ impl rt::Endpoint for CallbackUpdateRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -287,7 +287,7 @@ impl rt::Endpoint for CallbackUpdateRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, CallbackUpdateRequest> {}
+impl<'c> crate::api::Call<'c, CallbackUpdateRequest> {}
 /// Request of [`CallbackApi::delete`]: Delete the registered callback (删除事件回调).
 ///
 /// `GET /call_back/delete_call_back` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -316,12 +316,13 @@ impl rt::Endpoint for CallbackDeleteRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, CallbackDeleteRequest> {}
+impl<'c> crate::api::Call<'c, CallbackDeleteRequest> {}
 /// Request of [`CallbackApi::get_failed_result`]: Get the events whose push failed (获取推送失败的事件列表).
 ///
 /// At most 200 events per call; call again while `has_more` is true. Each call hands out the
@@ -353,12 +354,13 @@ impl rt::Endpoint for CallbackGetFailedResultRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, CallbackGetFailedResultRequest> {}
+impl<'c> crate::api::Call<'c, CallbackGetFailedResultRequest> {}
 /// An event type (事件类型 / call_back_tag). The list is P's `ALL_CALL_BACK_TAGS` plus the control
 /// events and the newer subscription names of callback.md §6; which tags `register` still
 /// accepts today is not confirmed (71008 for a refused tag).
@@ -632,7 +634,7 @@ pub struct CallbackFailedEvent {
         rename = "call_back_tag",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub call_back_tag: Option<CallbackTag>,
     /// When the event happened, ms (事件的时间戳).
@@ -642,7 +644,7 @@ pub struct CallbackFailedEvent {
         rename = "event_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub event_time: Option<i64>,
     /// Data of a `user_add_org` event (userid list, corpid).
@@ -652,7 +654,7 @@ pub struct CallbackFailedEvent {
         rename = "user_add_org",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_add_org: Option<serde_json::Value>,
     /// Data of a `user_modify_org` event.
@@ -662,7 +664,7 @@ pub struct CallbackFailedEvent {
         rename = "user_modify_org",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_modify_org: Option<serde_json::Value>,
     /// Data of a `user_leave_org` event.
@@ -672,7 +674,7 @@ pub struct CallbackFailedEvent {
         rename = "user_leave_org",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_leave_org: Option<serde_json::Value>,
     /// Data of an `org_admin_add` event.
@@ -682,7 +684,7 @@ pub struct CallbackFailedEvent {
         rename = "org_admin_add",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_admin_add: Option<serde_json::Value>,
     /// Data of an `org_admin_remove` event.
@@ -692,7 +694,7 @@ pub struct CallbackFailedEvent {
         rename = "org_admin_remove",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_admin_remove: Option<serde_json::Value>,
     /// Data of an `org_dept_create` event.
@@ -702,7 +704,7 @@ pub struct CallbackFailedEvent {
         rename = "org_dept_create",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_dept_create: Option<serde_json::Value>,
     /// Data of an `org_dept_modify` event.
@@ -712,7 +714,7 @@ pub struct CallbackFailedEvent {
         rename = "org_dept_modify",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_dept_modify: Option<serde_json::Value>,
     /// Data of an `org_dept_remove` event.
@@ -722,7 +724,7 @@ pub struct CallbackFailedEvent {
         rename = "org_dept_remove",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_dept_remove: Option<serde_json::Value>,
     /// Data of an `org_change` event.
@@ -732,7 +734,7 @@ pub struct CallbackFailedEvent {
         rename = "org_change",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_change: Option<serde_json::Value>,
     /// Data of a `check_in` event.
@@ -742,7 +744,7 @@ pub struct CallbackFailedEvent {
         rename = "check_in",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub check_in: Option<serde_json::Value>,
     /// Data of a `bpms_task_change` event (`bpmsCallBackData`, corpid).
@@ -752,7 +754,7 @@ pub struct CallbackFailedEvent {
         rename = "bpms_task_change",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub bpms_task_change: Option<serde_json::Value>,
     /// Data of a `bpms_instance_change` event (`bpmsCallBackData`, corpid).
@@ -762,7 +764,7 @@ pub struct CallbackFailedEvent {
         rename = "bpms_instance_change",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub bpms_instance_change: Option<serde_json::Value>,
     /// Data of a `label_conf_add` event (`roleLabelChange`, corpid); D's example.
@@ -772,7 +774,7 @@ pub struct CallbackFailedEvent {
         rename = "label_conf_add",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub label_conf_add: Option<serde_json::Value>,
     /// Generic event data (J only; its content is not documented).
@@ -782,7 +784,7 @@ pub struct CallbackFailedEvent {
         rename = "data",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub data: Option<serde_json::Value>,
 }
@@ -980,6 +982,18 @@ pub enum Event {
         /// The object as received.
         raw: serde_json::Value,
     },
+}
+impl rt::CallbackEvent for Event {
+    fn tag(&self) -> &str {
+        Event::tag(self)
+    }
+    fn reply_text(&self) -> &str {
+        match self {
+            Self::CheckCreateSuiteUrl(v) => v.random.as_deref().unwrap_or(""),
+            Self::CheckUpdateSuiteUrl(v) => v.random.as_deref().unwrap_or(""),
+            _ => "success",
+        }
+    }
 }
 impl Event {
     /// The tag value on the wire.
@@ -1468,7 +1482,7 @@ pub struct EventUserChange {
         alias = "corpId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_id: Option<String>,
     /// The userids concerned (用户ID列表).
@@ -1479,7 +1493,7 @@ pub struct EventUserChange {
         alias = "userId",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_id: Vec<String>,
     /// When it happened, ms (时间戳); a string of digits in most classic pushes.
@@ -1490,7 +1504,7 @@ pub struct EventUserChange {
         alias = "timeStamp",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub time_stamp: Option<i64>,
     /// The operator's userid (操作人); absent e.g. for HR-onboarded users.
@@ -1501,7 +1515,7 @@ pub struct EventUserChange {
         alias = "optStaffId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub opt_staff_id: Option<String>,
     /// `user_modify_org`, current pushes only: `{prev: {...}, curr: {...}, userid}` with the changed fields (变更前后的字段).
@@ -1511,7 +1525,7 @@ pub struct EventUserChange {
         rename = "diffInfo",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub diff_info: Option<serde_json::Value>,
     /// Current pushes: when the event happened, ms (事件时间).
@@ -1521,7 +1535,7 @@ pub struct EventUserChange {
         rename = "EventTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub event_time: Option<i64>,
     /// Current pushes: the business id of the event (业务ID).
@@ -1531,7 +1545,7 @@ pub struct EventUserChange {
         rename = "BizId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub biz_id: Option<String>,
     /// Current pushes: the event's unique id, for de-duplication (事件ID).
@@ -1541,7 +1555,7 @@ pub struct EventUserChange {
         rename = "eventId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub event_id: Option<String>,
 }
@@ -1623,7 +1637,7 @@ pub struct EventAdminChange {
         alias = "corpId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_id: Option<String>,
     /// The userids concerned (用户ID列表).
@@ -1634,7 +1648,7 @@ pub struct EventAdminChange {
         alias = "userId",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_id: Vec<String>,
     /// When it happened, ms (时间戳).
@@ -1645,7 +1659,7 @@ pub struct EventAdminChange {
         alias = "timeStamp",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub time_stamp: Option<i64>,
     /// Current pushes: when the event happened, ms (事件时间).
@@ -1655,7 +1669,7 @@ pub struct EventAdminChange {
         rename = "EventTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub event_time: Option<i64>,
     /// Current pushes: the business id of the event (业务ID).
@@ -1665,7 +1679,7 @@ pub struct EventAdminChange {
         rename = "BizId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub biz_id: Option<String>,
     /// Current pushes: the event's unique id, for de-duplication (事件ID).
@@ -1675,7 +1689,7 @@ pub struct EventAdminChange {
         rename = "eventId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub event_id: Option<String>,
 }
@@ -1746,7 +1760,7 @@ pub struct EventDeptChange {
         alias = "corpId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_id: Option<String>,
     /// The department ids concerned (部门ID列表).
@@ -1757,7 +1771,7 @@ pub struct EventDeptChange {
         alias = "deptId",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_id: Vec<i64>,
     /// When it happened, ms (时间戳).
@@ -1768,7 +1782,7 @@ pub struct EventDeptChange {
         alias = "timeStamp",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub time_stamp: Option<i64>,
     /// Current pushes: when the event happened, ms (事件时间).
@@ -1778,7 +1792,7 @@ pub struct EventDeptChange {
         rename = "EventTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub event_time: Option<i64>,
     /// Current pushes: the business id of the event (业务ID).
@@ -1788,7 +1802,7 @@ pub struct EventDeptChange {
         rename = "BizId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub biz_id: Option<String>,
     /// Current pushes: the event's unique id, for de-duplication (事件ID).
@@ -1798,7 +1812,7 @@ pub struct EventDeptChange {
         rename = "eventId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub event_id: Option<String>,
 }
@@ -1868,7 +1882,7 @@ pub struct EventOrgChange {
         alias = "corpId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_id: Option<String>,
     /// When it happened, ms (时间戳).
@@ -1879,7 +1893,7 @@ pub struct EventOrgChange {
         alias = "timeStamp",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub time_stamp: Option<i64>,
     /// Current pushes: when the event happened, ms (事件时间).
@@ -1889,7 +1903,7 @@ pub struct EventOrgChange {
         rename = "EventTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub event_time: Option<i64>,
     /// Current pushes: the business id of the event (业务ID).
@@ -1899,7 +1913,7 @@ pub struct EventOrgChange {
         rename = "BizId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub biz_id: Option<String>,
     /// Current pushes: the event's unique id, for de-duplication (事件ID).
@@ -1909,7 +1923,7 @@ pub struct EventOrgChange {
         rename = "eventId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub event_id: Option<String>,
 }
@@ -1973,7 +1987,7 @@ pub struct EventLabelUserChange {
         alias = "corpId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_id: Option<String>,
     /// The userids concerned (用户ID列表).
@@ -1984,7 +1998,7 @@ pub struct EventLabelUserChange {
         alias = "userIdList",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_id_list: Vec<String>,
     /// The role ids concerned (角色ID列表).
@@ -1995,7 +2009,7 @@ pub struct EventLabelUserChange {
         alias = "labelIdList",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub label_id_list: Vec<i64>,
     /// What happened, e.g. `add` or `remove` (操作).
@@ -2005,7 +2019,7 @@ pub struct EventLabelUserChange {
         rename = "action",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub action: Option<String>,
     /// When it happened, ms (时间戳).
@@ -2016,7 +2030,7 @@ pub struct EventLabelUserChange {
         alias = "timeStamp",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub time_stamp: Option<i64>,
     /// Current pushes: when the event happened, ms (事件时间).
@@ -2026,7 +2040,7 @@ pub struct EventLabelUserChange {
         rename = "EventTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub event_time: Option<i64>,
     /// Current pushes: the business id of the event (业务ID).
@@ -2036,7 +2050,7 @@ pub struct EventLabelUserChange {
         rename = "BizId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub biz_id: Option<String>,
     /// Current pushes: the event's unique id, for de-duplication (事件ID).
@@ -2046,7 +2060,7 @@ pub struct EventLabelUserChange {
         rename = "eventId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub event_id: Option<String>,
 }
@@ -2129,7 +2143,7 @@ pub struct EventLabelConf {
         alias = "corpId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_id: Option<String>,
     /// The role or role group ids concerned (角色ID列表).
@@ -2140,7 +2154,7 @@ pub struct EventLabelConf {
         alias = "labelIdList",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub label_id_list: Vec<i64>,
     /// The roles' scope (范围), e.g. `"1"`.
@@ -2150,7 +2164,7 @@ pub struct EventLabelConf {
         rename = "scope",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub scope: Option<String>,
     /// `label_conf_modify` only: the labels after the change; each element is the JSON text of an `EventLabel` (变更后).
@@ -2161,7 +2175,7 @@ pub struct EventLabelConf {
         alias = "postLabelList",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub post_label_list: Vec<String>,
     /// `label_conf_modify` only: the labels before the change; each element is the JSON text of an `EventLabel` (变更前).
@@ -2172,7 +2186,7 @@ pub struct EventLabelConf {
         alias = "preLabelList",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub pre_label_list: Vec<String>,
     /// When it happened, ms (时间戳).
@@ -2183,7 +2197,7 @@ pub struct EventLabelConf {
         alias = "timeStamp",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub time_stamp: Option<i64>,
     /// Current pushes: when the event happened, ms (事件时间).
@@ -2193,7 +2207,7 @@ pub struct EventLabelConf {
         rename = "EventTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub event_time: Option<i64>,
     /// Current pushes: the business id of the event (业务ID).
@@ -2203,7 +2217,7 @@ pub struct EventLabelConf {
         rename = "BizId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub biz_id: Option<String>,
     /// Current pushes: the event's unique id, for de-duplication (事件ID).
@@ -2213,7 +2227,7 @@ pub struct EventLabelConf {
         rename = "eventId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub event_id: Option<String>,
 }
@@ -2297,7 +2311,7 @@ pub struct EventLabel {
     /// The role or role group id (角色ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub id: i64,
     /// The name (名称).
     ///
@@ -2306,7 +2320,7 @@ pub struct EventLabel {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Whether it is hidden (是否隐藏).
@@ -2316,7 +2330,7 @@ pub struct EventLabel {
         rename = "hidden",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub hidden: Option<bool>,
     /// Extra information (扩展信息).
@@ -2326,7 +2340,7 @@ pub struct EventLabel {
         rename = "extraInfo",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub extra_info: Option<String>,
     /// Whether it was deleted (是否已删除).
@@ -2336,7 +2350,7 @@ pub struct EventLabel {
         rename = "deleted",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub deleted: Option<bool>,
     /// The display colour (颜色).
@@ -2346,7 +2360,7 @@ pub struct EventLabel {
         rename = "color",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub color: Option<String>,
     /// The level (层级).
@@ -2356,7 +2370,7 @@ pub struct EventLabel {
         rename = "level",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub level: Option<i64>,
     /// The scope (范围).
@@ -2366,7 +2380,7 @@ pub struct EventLabel {
         rename = "scope",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub scope: Option<String>,
     /// The parent role group's id (父角色组ID).
@@ -2376,7 +2390,7 @@ pub struct EventLabel {
         rename = "parentId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub parent_id: Option<i64>,
 }
@@ -2459,7 +2473,7 @@ pub struct EventChatMember {
         alias = "corpId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_id: Option<String>,
     /// The group's chatid (群会话ID).
@@ -2469,7 +2483,7 @@ pub struct EventChatMember {
         rename = "ChatId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub chat_id: Option<String>,
     /// The group's open conversation id (开放群会话ID).
@@ -2479,7 +2493,7 @@ pub struct EventChatMember {
         rename = "OpenConversationId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub open_conversation_id: Option<String>,
     /// The operator's userid (操作人).
@@ -2489,7 +2503,7 @@ pub struct EventChatMember {
         rename = "Operator",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub operator: Option<String>,
     /// The operator's unionid (操作人unionid).
@@ -2499,7 +2513,7 @@ pub struct EventChatMember {
         rename = "OperatorUnionId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub operator_union_id: Option<String>,
     /// The userids added or removed (成员用户ID列表).
@@ -2509,7 +2523,7 @@ pub struct EventChatMember {
         rename = "UserId",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_id: Vec<String>,
     /// The unionids added or removed (成员unionid列表).
@@ -2519,7 +2533,7 @@ pub struct EventChatMember {
         rename = "UnionId",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub union_id: Vec<String>,
     /// When it happened, ms (时间戳).
@@ -2529,7 +2543,7 @@ pub struct EventChatMember {
         rename = "TimeStamp",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub time_stamp: Option<i64>,
 }
@@ -2614,7 +2628,7 @@ pub struct EventChatAction {
         alias = "corpId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_id: Option<String>,
     /// The group's chatid (群会话ID).
@@ -2624,7 +2638,7 @@ pub struct EventChatAction {
         rename = "ChatId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub chat_id: Option<String>,
     /// The group's open conversation id (开放群会话ID).
@@ -2634,7 +2648,7 @@ pub struct EventChatAction {
         rename = "OpenConversationId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub open_conversation_id: Option<String>,
     /// The userid of the member who quit, or of who disbanded it (操作人).
@@ -2644,7 +2658,7 @@ pub struct EventChatAction {
         rename = "Operator",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub operator: Option<String>,
     /// The operator's unionid (操作人unionid).
@@ -2654,7 +2668,7 @@ pub struct EventChatAction {
         rename = "OperatorUnionId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub operator_union_id: Option<String>,
     /// When it happened, ms (时间戳).
@@ -2664,7 +2678,7 @@ pub struct EventChatAction {
         rename = "TimeStamp",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub time_stamp: Option<i64>,
 }
@@ -2737,7 +2751,7 @@ pub struct EventChatOwner {
         alias = "corpId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_id: Option<String>,
     /// The group's chatid (群会话ID).
@@ -2747,7 +2761,7 @@ pub struct EventChatOwner {
         rename = "ChatId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub chat_id: Option<String>,
     /// The group's open conversation id (开放群会话ID).
@@ -2757,7 +2771,7 @@ pub struct EventChatOwner {
         rename = "OpenConversationId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub open_conversation_id: Option<String>,
     /// The new owner's userid (新群主).
@@ -2767,7 +2781,7 @@ pub struct EventChatOwner {
         rename = "Owner",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub owner: Option<String>,
     /// When it happened, ms (时间戳).
@@ -2777,7 +2791,7 @@ pub struct EventChatOwner {
         rename = "TimeStamp",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub time_stamp: Option<i64>,
 }
@@ -2844,7 +2858,7 @@ pub struct EventChatTitle {
         alias = "corpId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_id: Option<String>,
     /// The group's chatid (群会话ID).
@@ -2854,7 +2868,7 @@ pub struct EventChatTitle {
         rename = "ChatId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub chat_id: Option<String>,
     /// The group's open conversation id (开放群会话ID).
@@ -2864,7 +2878,7 @@ pub struct EventChatTitle {
         rename = "OpenConversationId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub open_conversation_id: Option<String>,
     /// The operator's userid (操作人).
@@ -2874,7 +2888,7 @@ pub struct EventChatTitle {
         rename = "Operator",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub operator: Option<String>,
     /// The new group name (新群名称).
@@ -2884,7 +2898,7 @@ pub struct EventChatTitle {
         rename = "Title",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub title: Option<String>,
     /// When it happened, ms (时间戳).
@@ -2894,7 +2908,7 @@ pub struct EventChatTitle {
         rename = "TimeStamp",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub time_stamp: Option<i64>,
 }
@@ -2967,7 +2981,7 @@ pub struct EventCheckIn {
         alias = "corpId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_id: Option<String>,
     /// The userid of who checked in (签到用户).
@@ -2978,7 +2992,7 @@ pub struct EventCheckIn {
         alias = "staffId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub staff_id: Option<String>,
     /// When it happened, ms (时间戳).
@@ -2989,7 +3003,7 @@ pub struct EventCheckIn {
         alias = "timeStamp",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub time_stamp: Option<i64>,
     /// Current pushes: when the event happened, ms (事件时间).
@@ -2999,7 +3013,7 @@ pub struct EventCheckIn {
         rename = "EventTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub event_time: Option<i64>,
     /// Current pushes: the business id of the event (业务ID).
@@ -3009,7 +3023,7 @@ pub struct EventCheckIn {
         rename = "BizId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub biz_id: Option<String>,
     /// Current pushes: the event's unique id, for de-duplication (事件ID).
@@ -3019,7 +3033,7 @@ pub struct EventCheckIn {
         rename = "eventId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub event_id: Option<String>,
 }
@@ -3090,7 +3104,7 @@ pub struct EventApproval {
         alias = "CorpId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_id: Option<String>,
     /// The approval instance id (审批实例ID).
@@ -3100,7 +3114,7 @@ pub struct EventApproval {
         rename = "processInstanceId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub process_instance_id: Option<String>,
     /// The approval form's process code (审批模板code).
@@ -3110,7 +3124,7 @@ pub struct EventApproval {
         rename = "processCode",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub process_code: Option<String>,
     /// The business category id (业务分类ID).
@@ -3120,7 +3134,7 @@ pub struct EventApproval {
         rename = "bizCategoryId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub biz_category_id: Option<String>,
     /// The approval's serial number (审批单编号).
@@ -3130,7 +3144,7 @@ pub struct EventApproval {
         rename = "businessId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub business_id: Option<String>,
     /// The approval's title (审批标题).
@@ -3140,7 +3154,7 @@ pub struct EventApproval {
         rename = "title",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub title: Option<String>,
     /// Instance: `start`, `finish`, `terminate` (newer docs add `delete`); task: `start`, `finish`, `cancel` (类型).
@@ -3150,7 +3164,7 @@ pub struct EventApproval {
         rename = "type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub r#type: Option<String>,
     /// On `finish`: `agree` or `refuse`; a transferred task is `finish` with `redirect` (结果). Absent on `terminate`.
@@ -3160,7 +3174,7 @@ pub struct EventApproval {
         rename = "result",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub result: Option<String>,
     /// Task only: the approver's comment (评论).
@@ -3170,7 +3184,7 @@ pub struct EventApproval {
         rename = "remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub remark: Option<String>,
     /// The initiator (instance) or the approver (task) (发起人 / 审批人).
@@ -3180,7 +3194,7 @@ pub struct EventApproval {
         rename = "staffId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub staff_id: Option<String>,
     /// Task only: the task id (任务ID).
@@ -3190,7 +3204,7 @@ pub struct EventApproval {
         rename = "taskId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub task_id: Option<i64>,
     /// Instance only: the approval's detail page URL (审批详情页).
@@ -3200,7 +3214,7 @@ pub struct EventApproval {
         rename = "url",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub url: Option<String>,
     /// When the instance or task started, ms (创建时间).
@@ -3210,7 +3224,7 @@ pub struct EventApproval {
         rename = "createTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub create_time: Option<i64>,
     /// When the instance or task finished, ms (结束时间).
@@ -3220,7 +3234,7 @@ pub struct EventApproval {
         rename = "finishTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub finish_time: Option<i64>,
     /// Current pushes: when the event happened, ms (事件时间).
@@ -3230,7 +3244,7 @@ pub struct EventApproval {
         rename = "EventTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub event_time: Option<i64>,
     /// Current pushes: the business id of the event (业务ID).
@@ -3240,7 +3254,7 @@ pub struct EventApproval {
         rename = "BizId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub biz_id: Option<String>,
     /// Current pushes: the event's unique id, for de-duplication (事件ID).
@@ -3250,7 +3264,7 @@ pub struct EventApproval {
         rename = "eventId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub event_id: Option<String>,
 }
@@ -3410,7 +3424,7 @@ pub struct EventSuiteUrlCheck {
         rename = "Random",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub random: Option<String>,
     /// The suite key being tested (套件key).
@@ -3420,7 +3434,7 @@ pub struct EventSuiteUrlCheck {
         rename = "TestSuiteKey",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub test_suite_key: Option<String>,
 }
@@ -3465,7 +3479,7 @@ pub struct EventSuiteTicket {
         rename = "SuiteKey",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub suite_key: Option<String>,
     /// The suite ticket, for `get_suite_token` (套件ticket).
@@ -3475,9 +3489,9 @@ pub struct EventSuiteTicket {
         rename = "SuiteTicket",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
-    pub suite_ticket: Option<crate::SecretString>,
+    pub suite_ticket: Option<rt::SecretString>,
     /// When it was pushed, ms (时间戳).
     ///
     /// Wire name `TimeStamp`.
@@ -3485,7 +3499,7 @@ pub struct EventSuiteTicket {
         rename = "TimeStamp",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub time_stamp: Option<i64>,
 }
@@ -3505,7 +3519,7 @@ impl EventSuiteTicket {
         self
     }
     /// Sets `suite_ticket`: The suite ticket, for `get_suite_token` (套件ticket).
-    pub fn suite_ticket(mut self, suite_ticket: impl Into<crate::SecretString>) -> Self {
+    pub fn suite_ticket(mut self, suite_ticket: impl Into<rt::SecretString>) -> Self {
         self.suite_ticket = Some(suite_ticket.into());
         self
     }
@@ -3536,7 +3550,7 @@ pub struct EventTmpAuthCode {
         rename = "SuiteKey",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub suite_key: Option<String>,
     /// The temporary authorisation code, single use, for `get_permanent_code` (临时授权码).
@@ -3546,9 +3560,9 @@ pub struct EventTmpAuthCode {
         rename = "AuthCode",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
-    pub auth_code: Option<crate::SecretString>,
+    pub auth_code: Option<rt::SecretString>,
     /// When it was pushed, ms (时间戳).
     ///
     /// Wire name `TimeStamp`.
@@ -3556,7 +3570,7 @@ pub struct EventTmpAuthCode {
         rename = "TimeStamp",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub time_stamp: Option<i64>,
 }
@@ -3576,7 +3590,7 @@ impl EventTmpAuthCode {
         self
     }
     /// Sets `auth_code`: The temporary authorisation code, single use, for `get_permanent_code` (临时授权码).
-    pub fn auth_code(mut self, auth_code: impl Into<crate::SecretString>) -> Self {
+    pub fn auth_code(mut self, auth_code: impl Into<rt::SecretString>) -> Self {
         self.auth_code = Some(auth_code.into());
         self
     }
@@ -3607,7 +3621,7 @@ pub struct EventSuiteRelieve {
         rename = "SuiteKey",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub suite_key: Option<String>,
     /// The corpid of the organisation that revoked it (解除授权的企业ID).
@@ -3617,7 +3631,7 @@ pub struct EventSuiteRelieve {
         rename = "AuthCorpId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auth_corp_id: Option<String>,
     /// When it was pushed, ms (时间戳).
@@ -3627,7 +3641,7 @@ pub struct EventSuiteRelieve {
         rename = "TimeStamp",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub time_stamp: Option<i64>,
 }
@@ -3678,7 +3692,7 @@ pub struct CallbackGetResponse {
         rename = "call_back_tag",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub call_back_tag: Vec<CallbackTag>,
     /// Signature token (加解密token).
@@ -3688,9 +3702,9 @@ pub struct CallbackGetResponse {
         rename = "token",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
-    pub token: Option<crate::SecretString>,
+    pub token: Option<rt::SecretString>,
     /// EncodingAESKey (数据加密密钥).
     ///
     /// Wire name `aes_key`; secret: redacted in `Debug`.
@@ -3698,9 +3712,9 @@ pub struct CallbackGetResponse {
         rename = "aes_key",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
-    pub aes_key: Option<crate::SecretString>,
+    pub aes_key: Option<rt::SecretString>,
     /// The URL receiving the pushes (回调url).
     ///
     /// Wire name `url`.
@@ -3708,7 +3722,7 @@ pub struct CallbackGetResponse {
         rename = "url",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub url: Option<String>,
 }
@@ -3729,12 +3743,12 @@ impl CallbackGetResponse {
         self
     }
     /// Sets `token`: Signature token (加解密token).
-    pub fn token(mut self, token: impl Into<crate::SecretString>) -> Self {
+    pub fn token(mut self, token: impl Into<rt::SecretString>) -> Self {
         self.token = Some(token.into());
         self
     }
     /// Sets `aes_key`: EncodingAESKey (数据加密密钥).
-    pub fn aes_key(mut self, aes_key: impl Into<crate::SecretString>) -> Self {
+    pub fn aes_key(mut self, aes_key: impl Into<rt::SecretString>) -> Self {
         self.aes_key = Some(aes_key.into());
         self
     }
@@ -3766,7 +3780,7 @@ pub struct CallbackGetFailedResultResponse {
         rename = "has_more",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// The failed events, at most 200 (推送失败的事件列表).
@@ -3776,7 +3790,7 @@ pub struct CallbackGetFailedResultResponse {
         rename = "failed_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub failed_list: Vec<CallbackFailedEvent>,
 }

@@ -11,25 +11,20 @@
 //! (`chat_add_member` …) are callbacks. Reference: chat.md.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
-use crate::runtime::codegen as rt;
+use ::dingtalk_runtime::codegen as rt;
 /// Enterprise group chats (群会话 · 企业群), legacy API: create and update a group, read its
 /// details, send a message in the org's name and list who read it.
 ///
-/// Obtained from [`Client::chat`](crate::Client::chat); every method returns a [`Call`](crate::Call) to `.await`.
+/// Obtained from [`Api::chat`](crate::api::Api::chat) (`client.chat()`); every method returns a [`Call`](crate::api::Call) to `.await`.
 #[derive(Clone, Copy, Debug)]
 pub struct ChatApi<'c> {
-    client: &'c crate::Client,
-}
-impl crate::Client {
-    /// Enterprise group chats (群会话 · 企业群), legacy API: create and update a group, read its
-    /// details, send a message in the org's name and list who read it.
-    ///
-    /// See [`ChatApi`] for its calls.
-    pub fn chat(&self) -> ChatApi<'_> {
-        ChatApi { client: self }
-    }
+    client: &'c rt::Client,
 }
 impl<'c> ChatApi<'c> {
+    /// The handle of this area on `client`.
+    pub fn new(client: &'c rt::Client) -> Self {
+        Self { client }
+    }
     /// Create an enterprise group chat (创建群会话).
     ///
     /// Errors: 43007, 43009 (body not JSON), 40031, 40035 (empty name), 400002 (too long), 49013
@@ -41,8 +36,11 @@ impl<'c> ChatApi<'c> {
         name: impl Into<String>,
         owner: impl Into<String>,
         useridlist: Vec<String>,
-    ) -> crate::Call<'c, ChatCreateRequest> {
-        crate::Call::new(self.client, ChatCreateRequest::new(name, owner, useridlist))
+    ) -> crate::api::Call<'c, ChatCreateRequest> {
+        crate::api::Call::new(
+            self.client,
+            ChatCreateRequest::new(name, owner, useridlist),
+        )
     }
     /// Update an enterprise group chat (修改群会话).
     ///
@@ -55,16 +53,19 @@ impl<'c> ChatApi<'c> {
     pub fn update(
         &self,
         chatid: impl Into<String>,
-    ) -> crate::Call<'c, ChatUpdateRequest> {
-        crate::Call::new(self.client, ChatUpdateRequest::new(chatid))
+    ) -> crate::api::Call<'c, ChatUpdateRequest> {
+        crate::api::Call::new(self.client, ChatUpdateRequest::new(chatid))
     }
     /// Get an enterprise group chat's details (获取群会话).
     ///
     /// Permission `qyapi_chat_read`. Errors: 43007, 49000, 40001, 70001 (org missing), 40016, -1.
     ///
     /// `GET /chat/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
-    pub fn get(&self, chatid: impl Into<String>) -> crate::Call<'c, ChatGetRequest> {
-        crate::Call::new(self.client, ChatGetRequest::new(chatid))
+    pub fn get(
+        &self,
+        chatid: impl Into<String>,
+    ) -> crate::api::Call<'c, ChatGetRequest> {
+        crate::api::Call::new(self.client, ChatGetRequest::new(chatid))
     }
     /// Send a message to a group in the org's name (发送群消息).
     ///
@@ -82,8 +83,8 @@ impl<'c> ChatApi<'c> {
         &self,
         chatid: impl Into<String>,
         msg: super::message::Message,
-    ) -> crate::Call<'c, ChatSendRequest> {
-        crate::Call::new(self.client, ChatSendRequest::new(chatid, msg))
+    ) -> crate::api::Call<'c, ChatSendRequest> {
+        crate::api::Call::new(self.client, ChatSendRequest::new(chatid, msg))
     }
     /// List who has read a group message (查询群消息已读人员列表).
     ///
@@ -96,8 +97,8 @@ impl<'c> ChatApi<'c> {
         message_id: impl Into<String>,
         cursor: i64,
         size: i64,
-    ) -> crate::Call<'c, ChatGetReadListRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, ChatGetReadListRequest> {
+        crate::api::Call::new(
             self.client,
             ChatGetReadListRequest::new(message_id, cursor, size),
         )
@@ -117,17 +118,17 @@ pub struct ChatCreateRequest {
     /// Group name (群名称), 1-20 characters.
     ///
     /// Wire name `name`; at most 20.
-    #[serde(rename = "name", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub name: String,
     /// Userid of the owner (群主); must also be in `useridlist`.
     ///
     /// Wire name `owner`.
-    #[serde(rename = "owner", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "owner", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub owner: String,
     /// Userids of the members (群成员), at most 40 per call; a group holds at most 1000.
     ///
     /// Wire name `useridlist`; at most 40.
-    #[serde(rename = "useridlist", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "useridlist", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub useridlist: Vec<String>,
     /// 1 = new members see the last 100 messages (新成员可查看历史消息); 0 or absent = no.
     ///
@@ -136,7 +137,7 @@ pub struct ChatCreateRequest {
         rename = "showHistoryType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub show_history_type: Option<i64>,
     /// 1 = the group can be found by search (可搜索); 0 = not (default).
@@ -146,7 +147,7 @@ pub struct ChatCreateRequest {
         rename = "searchable",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub searchable: Option<i64>,
     /// 1 = joining needs verification (入群验证); 0 = not (default).
@@ -156,7 +157,7 @@ pub struct ChatCreateRequest {
         rename = "validationType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub validation_type: Option<i64>,
     /// 1 = only the owner may @all (@所有人权限); 0 = everyone (default).
@@ -166,7 +167,7 @@ pub struct ChatCreateRequest {
         rename = "mentionAllAuthority",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub mention_all_authority: Option<i64>,
     /// 1 = only the owner manages the group (群管理类型); 0 = everyone (default).
@@ -176,7 +177,7 @@ pub struct ChatCreateRequest {
         rename = "managementType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub management_type: Option<i64>,
     /// 1 = all members muted (全员禁言); 0 = not (default).
@@ -186,7 +187,7 @@ pub struct ChatCreateRequest {
         rename = "chatBannedType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub chat_banned_type: Option<i64>,
     /// What kind of user the owner is (群主类型), `emp` or `ext` (J).
@@ -196,7 +197,7 @@ pub struct ChatCreateRequest {
         rename = "ownerType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub owner_type: Option<ChatOwnerType>,
     /// External contacts to add as members (外部联系人) (J).
@@ -206,7 +207,7 @@ pub struct ChatCreateRequest {
         rename = "extidlist",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub extidlist: Vec<String>,
     /// Avatar media id (群头像) (J).
@@ -216,7 +217,7 @@ pub struct ChatCreateRequest {
         rename = "icon",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub icon: Option<String>,
     /// 2 = enterprise group (企业群), 0 = ordinary group (J only, 1-src).
@@ -226,7 +227,7 @@ pub struct ChatCreateRequest {
         rename = "conversationTag",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub conversation_tag: Option<i64>,
 }
@@ -318,6 +319,7 @@ impl rt::Endpoint for ChatCreateRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -335,7 +337,7 @@ impl rt::Endpoint for ChatCreateRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, ChatCreateRequest> {
+impl<'c> crate::api::Call<'c, ChatCreateRequest> {
     /// Sets `show_history_type`: 1 = new members see the last 100 messages (新成员可查看历史消息); 0 or absent = no.
     pub fn show_history_type(self, show_history_type: i64) -> Self {
         self.map(|r| r.show_history_type(show_history_type))
@@ -393,7 +395,7 @@ pub struct ChatUpdateRequest {
     /// Group id (群会话ID) from `create`, not one from a JSAPI.
     ///
     /// Wire name `chatid`.
-    #[serde(rename = "chatid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "chatid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub chatid: String,
     /// New group name (群名称), 1-20 characters.
     ///
@@ -402,7 +404,7 @@ pub struct ChatUpdateRequest {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Userid of the new owner (群主).
@@ -412,7 +414,7 @@ pub struct ChatUpdateRequest {
         rename = "owner",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub owner: Option<String>,
     /// What kind of user the owner is (群主类型), `emp` or `ext`.
@@ -422,7 +424,7 @@ pub struct ChatUpdateRequest {
         rename = "ownerType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub owner_type: Option<ChatOwnerType>,
     /// Userids to add (添加成员), at most 40 per call.
@@ -432,7 +434,7 @@ pub struct ChatUpdateRequest {
         rename = "add_useridlist",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub add_useridlist: Vec<String>,
     /// Userids to remove (删除成员).
@@ -442,7 +444,7 @@ pub struct ChatUpdateRequest {
         rename = "del_useridlist",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub del_useridlist: Vec<String>,
     /// External contacts to add (添加外部联系人).
@@ -452,7 +454,7 @@ pub struct ChatUpdateRequest {
         rename = "add_extidlist",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub add_extidlist: Vec<String>,
     /// External contacts to remove (删除外部联系人).
@@ -462,7 +464,7 @@ pub struct ChatUpdateRequest {
         rename = "del_extidlist",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub del_extidlist: Vec<String>,
     /// Avatar media id (群头像).
@@ -472,7 +474,7 @@ pub struct ChatUpdateRequest {
         rename = "icon",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub icon: Option<String>,
     /// Mute the group (全员禁言).
@@ -482,7 +484,7 @@ pub struct ChatUpdateRequest {
         rename = "isBan",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_ban: Option<bool>,
     /// 1 = the group can be found by search (可搜索); 0 = not.
@@ -492,7 +494,7 @@ pub struct ChatUpdateRequest {
         rename = "searchable",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub searchable: Option<i64>,
     /// 1 = joining needs verification (入群验证); 0 = not.
@@ -502,7 +504,7 @@ pub struct ChatUpdateRequest {
         rename = "validationType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub validation_type: Option<i64>,
     /// 1 = only the owner may @all (@所有人权限); 0 = everyone.
@@ -512,7 +514,7 @@ pub struct ChatUpdateRequest {
         rename = "mentionAllAuthority",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub mention_all_authority: Option<i64>,
     /// 1 = only the owner manages the group (群管理类型); 0 = everyone.
@@ -522,7 +524,7 @@ pub struct ChatUpdateRequest {
         rename = "managementType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub management_type: Option<i64>,
     /// 1 = all members muted (全员禁言); 0 = not.
@@ -532,7 +534,7 @@ pub struct ChatUpdateRequest {
         rename = "chatBannedType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub chat_banned_type: Option<i64>,
     /// 1 = new members see the last 100 messages (新成员可查看历史消息); 0 = no.
@@ -542,7 +544,7 @@ pub struct ChatUpdateRequest {
         rename = "showHistoryType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub show_history_type: Option<i64>,
 }
@@ -658,6 +660,7 @@ impl rt::Endpoint for ChatUpdateRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -674,7 +677,7 @@ impl rt::Endpoint for ChatUpdateRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, ChatUpdateRequest> {
+impl<'c> crate::api::Call<'c, ChatUpdateRequest> {
     /// Sets `name`: New group name (群名称), 1-20 characters.
     pub fn name(self, name: impl Into<String>) -> Self {
         self.map(|r| r.name(name))
@@ -772,13 +775,14 @@ impl rt::Endpoint for ChatGetRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("chatid", &self.chatid);
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, ChatGetRequest> {}
+impl<'c> crate::api::Call<'c, ChatGetRequest> {}
 /// Request of [`ChatApi::send`]: Send a message to a group in the org's name (发送群消息).
 ///
 /// Only internal, all-staff and department groups accept it (not ordinary or cooperation
@@ -799,13 +803,13 @@ pub struct ChatSendRequest {
     /// Group id (群会话ID) from `create` or a JSAPI conversation picker.
     ///
     /// Wire name `chatid`.
-    #[serde(rename = "chatid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "chatid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub chatid: String,
     /// The message (消息内容), at most 2048 bytes. A JSON object (D); the Java SDK carries it
     /// as JSON text in its parameter map, but it is sent here as the object.
     ///
     /// Wire name `msg`.
-    #[serde(rename = "msg", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "msg", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub msg: super::message::Message,
 }
 impl ChatSendRequest {
@@ -828,6 +832,7 @@ impl rt::Endpoint for ChatSendRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -837,7 +842,7 @@ impl rt::Endpoint for ChatSendRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, ChatSendRequest> {}
+impl<'c> crate::api::Call<'c, ChatSendRequest> {}
 /// Request of [`ChatApi::get_read_list`]: List who has read a group message (查询群消息已读人员列表).
 ///
 /// Pages with `cursor`: start at 0, then pass `next_cursor` until it is absent. Errors: 40035,
@@ -889,6 +894,7 @@ impl rt::Endpoint for ChatGetReadListRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("messageId", &self.message_id);
@@ -897,17 +903,17 @@ impl rt::Endpoint for ChatGetReadListRequest {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, ChatGetReadListRequest> {
+impl<'c> crate::api::Call<'c, ChatGetReadListRequest> {
     /// Every page from this request's position on, following `next_cursor`. Stops after an empty page, when the position stops moving, and after the first error.
     ///
-    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
     pub fn pages(
         self,
-    ) -> impl rt::Stream<
-        Item = Result<ChatGetReadListResponse, crate::Error>,
-    > + Send + 'c {
+    ) -> impl rt::Stream<Item = Result<ChatGetReadListResponse, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
         rt::paginate(
-            self,
+            client,
+            first,
             |
                 req: &ChatGetReadListRequest,
                 page: &ChatGetReadListResponse,
@@ -926,9 +932,7 @@ impl<'c> crate::Call<'c, ChatGetReadListRequest> {
         )
     }
     /// Every item (`readUserIdList`) of every page; see [`pages`](Self::pages).
-    pub fn items(
-        self,
-    ) -> impl rt::Stream<Item = Result<String, crate::Error>> + Send + 'c {
+    pub fn items(self) -> impl rt::Stream<Item = Result<String, rt::Error>> + Send + 'c {
         rt::paginate_items(
             self.pages(),
             |page: ChatGetReadListResponse| page.read_user_id_list,
@@ -1061,18 +1065,18 @@ pub struct ChatInfo {
         rename = "chatid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub chatid: Option<String>,
     /// Group name (群名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub name: String,
     /// Userid of the owner (群主).
     ///
     /// Wire name `owner`.
-    #[serde(rename = "owner", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "owner", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub owner: String,
     /// Avatar media id (群头像).
     ///
@@ -1081,7 +1085,7 @@ pub struct ChatInfo {
         rename = "icon",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub icon: Option<String>,
     /// Userids of the members (群成员).
@@ -1091,7 +1095,7 @@ pub struct ChatInfo {
         rename = "useridlist",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub useridlist: Vec<String>,
     /// External-contact members (外部联系人成员) (J only).
@@ -1101,7 +1105,7 @@ pub struct ChatInfo {
         rename = "extidlist",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub extidlist: Vec<String>,
     /// AgentIds of the apps in the group (群内应用) (J only; J types them as strings).
@@ -1111,7 +1115,7 @@ pub struct ChatInfo {
         rename = "agentidlist",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub agentidlist: Vec<i64>,
     /// Group kind (群类型): 2 = enterprise group (企业群), 0 = ordinary group.
@@ -1121,7 +1125,7 @@ pub struct ChatInfo {
         rename = "conversationTag",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub conversation_tag: Option<i64>,
     /// 0 = not muted, 1 = all muted (全员禁言).
@@ -1131,7 +1135,7 @@ pub struct ChatInfo {
         rename = "chatBannedType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub chat_banned_type: Option<i64>,
     /// 0 = not searchable (default), 1 = searchable (可搜索).
@@ -1141,7 +1145,7 @@ pub struct ChatInfo {
         rename = "searchable",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub searchable: Option<i64>,
     /// 0 = join without verification (default), 1 = verification (入群验证).
@@ -1151,7 +1155,7 @@ pub struct ChatInfo {
         rename = "validationType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub validation_type: Option<i64>,
     /// 0 = everyone may @all (default), 1 = owner only (@所有人权限).
@@ -1161,7 +1165,7 @@ pub struct ChatInfo {
         rename = "mentionAllAuthority",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub mention_all_authority: Option<i64>,
     /// 0 = everyone manages (default), 1 = owner only (群管理类型).
@@ -1171,7 +1175,7 @@ pub struct ChatInfo {
         rename = "managementType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub management_type: Option<i64>,
     /// 1 = new members see the last 100 messages, 0 = they do not (新成员可查看历史消息).
@@ -1181,7 +1185,7 @@ pub struct ChatInfo {
         rename = "showHistoryType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub show_history_type: Option<i64>,
     /// State of the group (群状态).
@@ -1191,7 +1195,7 @@ pub struct ChatInfo {
         rename = "status",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub status: Option<ChatStatus>,
 }
@@ -1305,7 +1309,7 @@ pub struct ChatCreateResponse {
         rename = "chatid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub chatid: Option<String>,
     /// Open conversation id (开放会话ID), the preferred id.
@@ -1315,7 +1319,7 @@ pub struct ChatCreateResponse {
         rename = "openConversationId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub open_conversation_id: Option<String>,
     /// Group kind (群类型): 2 = enterprise group (企业群).
@@ -1325,7 +1329,7 @@ pub struct ChatCreateResponse {
         rename = "conversationTag",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub conversation_tag: Option<i64>,
 }
@@ -1375,7 +1379,7 @@ pub struct ChatSendResponse {
     /// Encrypted message id (加密的消息ID); URL-encode it when passing it to `get_read_list`.
     ///
     /// Wire name `messageId`.
-    #[serde(rename = "messageId", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "messageId", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub message_id: String,
 }
 impl ChatSendResponse {
@@ -1408,7 +1412,7 @@ pub struct ChatGetReadListResponse {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
     /// Userids that have read the message (已读人员); absent when empty.
@@ -1418,7 +1422,7 @@ pub struct ChatGetReadListResponse {
         rename = "readUserIdList",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub read_user_id_list: Vec<String>,
 }

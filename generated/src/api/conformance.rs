@@ -4,6 +4,8 @@
 //! Calls every endpoint with the example arguments from the spec. Used by the spec-driven
 //! integration tests; enabled by the `conformance` feature.
 #![allow(deprecated)]
+use ::dingtalk_runtime::codegen as rt;
+use crate::api::Api as _;
 /// Every endpoint, as `area.endpoint`, in spec order.
 pub const ENDPOINTS: &[&str] = &[
     "attendance.list",
@@ -144,9 +146,9 @@ pub const ENDPOINTS: &[&str] = &[
 /// Calls `endpoint` (`area.endpoint`) with its example arguments and returns the decoded
 /// response re-encoded as JSON, or `None` for an unknown name.
 pub async fn call(
-    client: &crate::Client,
+    client: &rt::Client,
     endpoint: &str,
-) -> Option<Result<serde_json::Value, crate::Error>> {
+) -> Option<Result<serde_json::Value, rt::Error>> {
     Some(
         match endpoint {
             "attendance.list" => {
@@ -253,7 +255,7 @@ pub async fn call(
                     .auth()
                     .get_token(
                         String::from("dingxxxxxxxx"),
-                        crate::SecretString::from("example-secret"),
+                        ::dingtalk_runtime::SecretString::from("example-secret"),
                     )
                     .await
                     .map(to_json)
@@ -263,7 +265,7 @@ pub async fn call(
                     .auth()
                     .get_token_by_corp_secret(
                         String::from("dingxxxxxxxx"),
-                        crate::SecretString::from("example-secret"),
+                        ::dingtalk_runtime::SecretString::from("example-secret"),
                     )
                     .await
                     .map(to_json)
@@ -273,7 +275,7 @@ pub async fn call(
                     .auth()
                     .get_sso_token(
                         String::from("dingxxxxxxxx"),
-                        crate::SecretString::from("example-secret"),
+                        ::dingtalk_runtime::SecretString::from("example-secret"),
                     )
                     .await
                     .map(to_json)
@@ -298,8 +300,8 @@ pub async fn call(
                     .auth()
                     .get_suite_token(
                         String::from("suitexxxxxxxx"),
-                        crate::SecretString::from("example-suite-secret"),
-                        crate::SecretString::from("example-suite-ticket"),
+                        ::dingtalk_runtime::SecretString::from("example-suite-secret"),
+                        ::dingtalk_runtime::SecretString::from("example-suite-ticket"),
                     )
                     .await
                     .map(to_json)
@@ -316,7 +318,7 @@ pub async fn call(
                     .auth()
                     .get_corp_token_by_permanent_code(
                         String::from("dingxxxxxxxx"),
-                        crate::SecretString::from("example-permanent-code"),
+                        ::dingtalk_runtime::SecretString::from("example-permanent-code"),
                     )
                     .await
                     .map(to_json)
@@ -325,7 +327,7 @@ pub async fn call(
                 client
                     .auth()
                     .get_permanent_code(
-                        crate::SecretString::from("example-tmp-auth-code"),
+                        ::dingtalk_runtime::SecretString::from("example-tmp-auth-code"),
                     )
                     .await
                     .map(to_json)
@@ -336,7 +338,7 @@ pub async fn call(
                     .activate_suite(
                         String::from("suitexxxxxxxx"),
                         String::from("dingxxxxxxxx"),
-                        crate::SecretString::from("example-permanent-code"),
+                        ::dingtalk_runtime::SecretString::from("example-permanent-code"),
                     )
                     .await
                     .map(to_json)
@@ -369,8 +371,8 @@ pub async fn call(
                             super::callback::CallbackTag::from_wire("user_modify_org"),
                             super::callback::CallbackTag::from_wire("user_leave_org")
                         ],
-                        crate::SecretString::from("dingtalk123"),
-                        crate::SecretString::from(
+                        ::dingtalk_runtime::SecretString::from("dingtalk123"),
+                        ::dingtalk_runtime::SecretString::from(
                             "4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij",
                         ),
                         String::from("https://callback.example.com/dingtalk/events"),
@@ -387,8 +389,8 @@ pub async fn call(
                             super::callback::CallbackTag::from_wire("user_add_org"),
                             super::callback::CallbackTag::from_wire("user_leave_org")
                         ],
-                        crate::SecretString::from("dingtalk123"),
-                        crate::SecretString::from(
+                        ::dingtalk_runtime::SecretString::from("dingtalk123"),
+                        ::dingtalk_runtime::SecretString::from(
                             "4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij",
                         ),
                         String::from("https://callback.example.com/dingtalk/events"),
@@ -504,10 +506,7 @@ pub async fn call(
                     .upload_single(
                         868810166i64,
                         204800i64,
-                        crate::UploadFile::from_bytes(
-                            "example.txt",
-                            &b"example file"[..],
-                        ),
+                        rt::UploadFile::from_bytes("example.txt", &b"example file"[..]),
                     )
                     .await
                     .map(to_json)
@@ -528,10 +527,7 @@ pub async fn call(
                             "99F0F6DBB55A4C82822268192B3E4D71_0#iAEAAqRmaWxlA6h5dW5kaXNrMATOCxdnqwXNBsYGzQVPB85fV3gDCM0BlA",
                         ),
                         1i64,
-                        crate::UploadFile::from_bytes(
-                            "example.txt",
-                            &b"example file"[..],
-                        ),
+                        rt::UploadFile::from_bytes("example.txt", &b"example file"[..]),
                     )
                     .await
                     .map(to_json)
@@ -618,10 +614,7 @@ pub async fn call(
                     .media()
                     .upload(
                         super::media::MediaType::from_wire("image"),
-                        crate::UploadFile::from_bytes(
-                            "example.txt",
-                            &b"example file"[..],
-                        ),
+                        rt::UploadFile::from_bytes("example.txt", &b"example file"[..]),
                     )
                     .await
                     .map(to_json)
@@ -785,7 +778,7 @@ pub async fn call(
                     .sns()
                     .get_token(
                         String::from("dingoaxxxxxxxxxxxxxx"),
-                        crate::SecretString::from("example-secret"),
+                        ::dingtalk_runtime::SecretString::from("example-secret"),
                     )
                     .await
                     .map(to_json)
@@ -802,7 +795,9 @@ pub async fn call(
                     .sns()
                     .get_sns_token(
                         String::from("liSii8KCxxxxx"),
-                        crate::SecretString::from("dsa-d-asdasdadHIBIinoninINIn-ssdasd"),
+                        ::dingtalk_runtime::SecretString::from(
+                            "dsa-d-asdasdadHIBIinoninINIn-ssdasd",
+                        ),
                     )
                     .await
                     .map(to_json)
@@ -811,7 +806,9 @@ pub async fn call(
                 client
                     .sns()
                     .get_user_info(
-                        crate::SecretString::from("c76dsc87ds6c876sd87csdcxxxxx"),
+                        ::dingtalk_runtime::SecretString::from(
+                            "c76dsc87ds6c876sd87csdcxxxxx",
+                        ),
                     )
                     .await
                     .map(to_json)
@@ -1206,7 +1203,9 @@ pub async fn call(
                 client
                     .user()
                     .legacy_get_user_info(
-                        crate::SecretString::from("4a2d4f1b0c2e3a8d9f7e6b5c1d0e2f3a"),
+                        ::dingtalk_runtime::SecretString::from(
+                            "4a2d4f1b0c2e3a8d9f7e6b5c1d0e2f3a",
+                        ),
                     )
                     .await
                     .map(to_json)
@@ -1215,7 +1214,9 @@ pub async fn call(
                 client
                     .user()
                     .get_user_info(
-                        crate::SecretString::from("4a2d4f1b0c2e3a8d9f7e6b5c1d0e2f3a"),
+                        ::dingtalk_runtime::SecretString::from(
+                            "4a2d4f1b0c2e3a8d9f7e6b5c1d0e2f3a",
+                        ),
                     )
                     .await
                     .map(to_json)
@@ -1259,7 +1260,7 @@ pub async fn call(
     )
 }
 #[allow(dead_code)]
-fn download_json(d: crate::Download) -> serde_json::Value {
+fn download_json(d: rt::Download) -> serde_json::Value {
     serde_json::json!(
         { "content_type" : d.content_type, "body" : String::from_utf8_lossy(& d.bytes) }
     )

@@ -33,27 +33,21 @@
 //!    `grant_custom_space` with `type=download` and `fileids`.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
-use crate::runtime::codegen as rt;
+use ::dingtalk_runtime::codegen as rt;
 /// DingPan (钉盘) custom spaces and file upload, legacy API: upload a file (in one step or in
 /// chunks) to get a `media_id`, send it to a user, save it into a custom or approval space, and
 /// grant users access to a custom space.
 ///
-/// Obtained from [`Client::cspace`](crate::Client::cspace); every method returns a [`Call`](crate::Call) to `.await`.
+/// Obtained from [`Api::cspace`](crate::api::Api::cspace) (`client.cspace()`); every method returns a [`Call`](crate::api::Call) to `.await`.
 #[derive(Clone, Copy, Debug)]
 pub struct CspaceApi<'c> {
-    client: &'c crate::Client,
-}
-impl crate::Client {
-    /// DingPan (钉盘) custom spaces and file upload, legacy API: upload a file (in one step or in
-    /// chunks) to get a `media_id`, send it to a user, save it into a custom or approval space, and
-    /// grant users access to a custom space.
-    ///
-    /// See [`CspaceApi`] for its calls.
-    pub fn cspace(&self) -> CspaceApi<'_> {
-        CspaceApi { client: self }
-    }
+    client: &'c rt::Client,
 }
 impl<'c> CspaceApi<'c> {
+    /// The handle of this area on `client`.
+    pub fn new(client: &'c rt::Client) -> Self {
+        Self { client }
+    }
     /// Send a file to one user (发送钉盘文件给指定用户).
     ///
     /// The file arrives as a message from the app. D documents a JSON body with the same four
@@ -68,8 +62,8 @@ impl<'c> CspaceApi<'c> {
         userid: impl Into<String>,
         media_id: impl Into<String>,
         file_name: impl Into<String>,
-    ) -> crate::Call<'c, CspaceAddToSingleChatRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, CspaceAddToSingleChatRequest> {
+        crate::api::Call::new(
             self.client,
             CspaceAddToSingleChatRequest::new(agent_id, userid, media_id, file_name),
         )
@@ -87,8 +81,8 @@ impl<'c> CspaceApi<'c> {
         media_id: impl Into<String>,
         space_id: i64,
         name: impl Into<String>,
-    ) -> crate::Call<'c, CspaceAddRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, CspaceAddRequest> {
+        crate::api::Call::new(
             self.client,
             CspaceAddRequest::new(code, media_id, space_id, name),
         )
@@ -100,8 +94,8 @@ impl<'c> CspaceApi<'c> {
     /// stop ISV apps, so both are optional here. Errors: 72001 (check `domain`, `agent_id`, token).
     ///
     /// `GET /cspace/get_custom_space` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
-    pub fn get_custom_space(&self) -> crate::Call<'c, CspaceGetCustomSpaceRequest> {
-        crate::Call::new(self.client, CspaceGetCustomSpaceRequest::new())
+    pub fn get_custom_space(&self) -> crate::api::Call<'c, CspaceGetCustomSpaceRequest> {
+        crate::api::Call::new(self.client, CspaceGetCustomSpaceRequest::new())
     }
     /// Grant a user access to the custom space (授权用户访问企业下的自定义空间).
     ///
@@ -116,8 +110,8 @@ impl<'c> CspaceApi<'c> {
         r#type: CspaceGrantType,
         userid: impl Into<String>,
         duration: i64,
-    ) -> crate::Call<'c, CspaceGrantCustomSpaceRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, CspaceGrantCustomSpaceRequest> {
+        crate::api::Call::new(
             self.client,
             CspaceGrantCustomSpaceRequest::new(r#type, userid, duration),
         )
@@ -128,8 +122,11 @@ impl<'c> CspaceApi<'c> {
     /// it is optional here, as in `get_custom_space`.
     ///
     /// `GET /cspace/used_info` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
-    pub fn used_info(&self, agent_id: i64) -> crate::Call<'c, CspaceUsedInfoRequest> {
-        crate::Call::new(self.client, CspaceUsedInfoRequest::new(agent_id))
+    pub fn used_info(
+        &self,
+        agent_id: i64,
+    ) -> crate::api::Call<'c, CspaceUsedInfoRequest> {
+        crate::api::Call::new(self.client, CspaceUsedInfoRequest::new(agent_id))
     }
     /// Upload a file in one step (单步文件上传).
     ///
@@ -142,9 +139,9 @@ impl<'c> CspaceApi<'c> {
         &self,
         agent_id: i64,
         file_size: i64,
-        file: crate::UploadFile,
-    ) -> crate::Call<'c, CspaceUploadSingleRequest> {
-        crate::Call::new(
+        file: rt::UploadFile,
+    ) -> crate::api::Call<'c, CspaceUploadSingleRequest> {
+        crate::api::Call::new(
             self.client,
             CspaceUploadSingleRequest::new(agent_id, file_size, file),
         )
@@ -160,8 +157,8 @@ impl<'c> CspaceApi<'c> {
         agent_id: i64,
         file_size: i64,
         chunk_numbers: i64,
-    ) -> crate::Call<'c, CspaceUploadTransactionOpenRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, CspaceUploadTransactionOpenRequest> {
+        crate::api::Call::new(
             self.client,
             CspaceUploadTransactionOpenRequest::new(agent_id, file_size, chunk_numbers),
         )
@@ -178,9 +175,9 @@ impl<'c> CspaceApi<'c> {
         agent_id: i64,
         upload_id: impl Into<String>,
         chunk_sequence: i64,
-        file: crate::UploadFile,
-    ) -> crate::Call<'c, CspaceUploadChunkRequest> {
-        crate::Call::new(
+        file: rt::UploadFile,
+    ) -> crate::api::Call<'c, CspaceUploadChunkRequest> {
+        crate::api::Call::new(
             self.client,
             CspaceUploadChunkRequest::new(agent_id, upload_id, chunk_sequence, file),
         )
@@ -197,8 +194,8 @@ impl<'c> CspaceApi<'c> {
         file_size: i64,
         chunk_numbers: i64,
         upload_id: impl Into<String>,
-    ) -> crate::Call<'c, CspaceUploadTransactionCommitRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, CspaceUploadTransactionCommitRequest> {
+        crate::api::Call::new(
             self.client,
             CspaceUploadTransactionCommitRequest::new(
                 agent_id,
@@ -273,6 +270,7 @@ impl rt::Endpoint for CspaceAddToSingleChatRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("agent_id", &self.agent_id);
@@ -282,7 +280,7 @@ impl rt::Endpoint for CspaceAddToSingleChatRequest {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, CspaceAddToSingleChatRequest> {}
+impl<'c> crate::api::Call<'c, CspaceAddToSingleChatRequest> {}
 /// Request of [`CspaceApi::add`]: Save a file into a custom or approval space (保存文件到自定义或审批钉盘空间).
 ///
 /// The file does not appear in the user's own DingPan. A custom space first needs
@@ -379,6 +377,7 @@ impl rt::Endpoint for CspaceAddRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.agent_id {
@@ -397,7 +396,7 @@ impl rt::Endpoint for CspaceAddRequest {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, CspaceAddRequest> {
+impl<'c> crate::api::Call<'c, CspaceAddRequest> {
     /// Sets `agent_id`: AgentId of the app (应用AgentId).
     pub fn agent_id(self, agent_id: i64) -> Self {
         self.map(|r| r.agent_id(agent_id))
@@ -467,6 +466,7 @@ impl rt::Endpoint for CspaceGetCustomSpaceRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.domain {
@@ -484,7 +484,7 @@ impl rt::Endpoint for CspaceGetCustomSpaceRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, CspaceGetCustomSpaceRequest> {
+impl<'c> crate::api::Call<'c, CspaceGetCustomSpaceRequest> {
     /// Sets `domain`: Space domain (空间域) for an internal app: up to 10 letters or digits, case-insensitive.
     pub fn domain(self, domain: impl Into<String>) -> Self {
         self.map(|r| r.domain(domain))
@@ -595,6 +595,7 @@ impl rt::Endpoint for CspaceGrantCustomSpaceRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.agent_id {
@@ -623,7 +624,7 @@ impl rt::Endpoint for CspaceGrantCustomSpaceRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, CspaceGrantCustomSpaceRequest> {
+impl<'c> crate::api::Call<'c, CspaceGrantCustomSpaceRequest> {
     /// Sets `agent_id`: AgentId of the app (应用AgentId).
     pub fn agent_id(self, agent_id: i64) -> Self {
         self.map(|r| r.agent_id(agent_id))
@@ -688,6 +689,7 @@ impl rt::Endpoint for CspaceUsedInfoRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.domain {
@@ -703,7 +705,7 @@ impl rt::Endpoint for CspaceUsedInfoRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, CspaceUsedInfoRequest> {
+impl<'c> crate::api::Call<'c, CspaceUsedInfoRequest> {
     /// Sets `domain`: Space domain (空间域) as in `get_custom_space`; for internal apps.
     pub fn domain(self, domain: impl Into<String>) -> Self {
         self.map(|r| r.domain(domain))
@@ -733,12 +735,12 @@ pub struct CspaceUploadSingleRequest {
     pub file_size: i64,
     /// The file, sent as the multipart part `file`.
     #[serde(skip)]
-    pub file: crate::UploadFile,
+    pub file: rt::UploadFile,
 }
 impl CspaceUploadSingleRequest {
     /// Creates a value from its required fields (`agent_id`, `file_size`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(agent_id: i64, file_size: i64, file: crate::UploadFile) -> Self {
+    pub fn new(agent_id: i64, file_size: i64, file: rt::UploadFile) -> Self {
         Self { agent_id, file_size, file }
     }
 }
@@ -755,6 +757,7 @@ impl rt::Endpoint for CspaceUploadSingleRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("agent_id", &self.agent_id);
@@ -774,7 +777,7 @@ impl rt::Endpoint for CspaceUploadSingleRequest {
         Some(("file", &self.file))
     }
 }
-impl<'c> crate::Call<'c, CspaceUploadSingleRequest> {}
+impl<'c> crate::api::Call<'c, CspaceUploadSingleRequest> {}
 /// Request of [`CspaceApi::upload_transaction_open`]: Open a chunked upload (开启分块上传事务).
 ///
 /// Step 2 of the chunked upload. Same path as `upload_transaction_commit`: the absence of
@@ -826,6 +829,7 @@ impl rt::Endpoint for CspaceUploadTransactionOpenRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("agent_id", &self.agent_id);
@@ -849,7 +853,7 @@ impl rt::Endpoint for CspaceUploadTransactionOpenRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, CspaceUploadTransactionOpenRequest> {}
+impl<'c> crate::api::Call<'c, CspaceUploadTransactionOpenRequest> {}
 /// Request of [`CspaceApi::upload_chunk`]: Upload one chunk of a chunked upload (上传文件块).
 ///
 /// Step 3 of the chunked upload, once per chunk: the chunk goes in the multipart part `file`,
@@ -879,7 +883,7 @@ pub struct CspaceUploadChunkRequest {
     pub chunk_sequence: i64,
     /// The file, sent as the multipart part `file`.
     #[serde(skip)]
-    pub file: crate::UploadFile,
+    pub file: rt::UploadFile,
 }
 impl CspaceUploadChunkRequest {
     /// Creates a value from its required fields (`agent_id`, `upload_id`, `chunk_sequence`); optional fields start empty.
@@ -888,7 +892,7 @@ impl CspaceUploadChunkRequest {
         agent_id: i64,
         upload_id: impl Into<String>,
         chunk_sequence: i64,
-        file: crate::UploadFile,
+        file: rt::UploadFile,
     ) -> Self {
         Self {
             agent_id,
@@ -911,6 +915,7 @@ impl rt::Endpoint for CspaceUploadChunkRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("agent_id", &self.agent_id);
@@ -931,7 +936,7 @@ impl rt::Endpoint for CspaceUploadChunkRequest {
         Some(("file", &self.file))
     }
 }
-impl<'c> crate::Call<'c, CspaceUploadChunkRequest> {}
+impl<'c> crate::api::Call<'c, CspaceUploadChunkRequest> {}
 /// Request of [`CspaceApi::upload_transaction_commit`]: Commit a chunked upload (提交文件上传事务).
 ///
 /// Step 4 of the chunked upload, after the last chunk and within 24 h of opening. Same path as
@@ -994,6 +999,7 @@ impl rt::Endpoint for CspaceUploadTransactionCommitRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("agent_id", &self.agent_id);
@@ -1018,7 +1024,7 @@ impl rt::Endpoint for CspaceUploadTransactionCommitRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, CspaceUploadTransactionCommitRequest> {}
+impl<'c> crate::api::Call<'c, CspaceUploadTransactionCommitRequest> {}
 /// The permission granted on a custom space (权限类型). D lists all three; P and the old docs know only `add` and `download`.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
@@ -1094,7 +1100,7 @@ pub struct CspaceDentryUser {
         rename = "account",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub account: Option<String>,
     /// Site code of the account (站点).
@@ -1104,7 +1110,7 @@ pub struct CspaceDentryUser {
         rename = "site",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub site: Option<i64>,
 }
@@ -1146,7 +1152,7 @@ pub struct CspaceDentry {
         rename = "contentType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub content_type: Option<String>,
     /// Creation time (创建时间), ms since the epoch.
@@ -1156,7 +1162,7 @@ pub struct CspaceDentry {
         rename = "createTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub create_time: Option<i64>,
     /// Who created the file (创建者).
@@ -1166,7 +1172,7 @@ pub struct CspaceDentry {
         rename = "creator",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub creator: Option<CspaceDentryUser>,
     /// File extension (扩展名), e.g. `txt`.
@@ -1176,13 +1182,13 @@ pub struct CspaceDentry {
         rename = "extension",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub extension: Option<String>,
     /// File id (文件ID), sent as a numeric string; the id to use in `fileids`.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub id: i64,
     /// Last modification time (修改时间), ms since the epoch.
     ///
@@ -1191,7 +1197,7 @@ pub struct CspaceDentry {
         rename = "modifiedTime",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub modified_time: Option<i64>,
     /// Who last modified the file (修改者).
@@ -1201,13 +1207,13 @@ pub struct CspaceDentry {
         rename = "modifier",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub modifier: Option<CspaceDentryUser>,
     /// File name (文件名), after any automatic rename.
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub name: String,
     /// Id of the parent folder (父目录ID); 0 for the root.
     ///
@@ -1216,7 +1222,7 @@ pub struct CspaceDentry {
         rename = "parentId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub parent_id: Option<i64>,
     /// Path inside the space (路径), e.g. `/1.txt`.
@@ -1226,7 +1232,7 @@ pub struct CspaceDentry {
         rename = "path",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub path: Option<String>,
     /// Size in bytes (文件大小).
@@ -1236,7 +1242,7 @@ pub struct CspaceDentry {
         rename = "size",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub size: Option<i64>,
     /// Entry kind (类型), e.g. `file`.
@@ -1246,7 +1252,7 @@ pub struct CspaceDentry {
         rename = "type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub r#type: Option<String>,
     /// Version (版本), sent as a numeric string.
@@ -1256,7 +1262,7 @@ pub struct CspaceDentry {
         rename = "version",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub version: Option<i64>,
 }
@@ -1357,8 +1363,8 @@ pub struct CspaceAddResponse {
     /// Wire name `dentry`.
     #[serde(
         rename = "dentry",
-        deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser",
+        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub dentry: CspaceDentry,
 }
@@ -1387,7 +1393,7 @@ pub struct CspaceGetCustomSpaceResponse {
     /// Space id (空间ID); a number in the D example, a String in its type column.
     ///
     /// Wire name `spaceid`.
-    #[serde(rename = "spaceid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "spaceid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub spaceid: i64,
 }
 impl CspaceGetCustomSpaceResponse {
@@ -1414,7 +1420,7 @@ pub struct CspaceUsedInfoResponse {
     /// Used size in bytes (已使用大小); a numeric string per D.
     ///
     /// Wire name `used_size`.
-    #[serde(rename = "used_size", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "used_size", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub used_size: i64,
 }
 impl CspaceUsedInfoResponse {
@@ -1441,7 +1447,7 @@ pub struct CspaceUploadSingleResponse {
     /// The file's id (文件media_id), e.g. `#iAEH…`; for `add` and `add_to_single_chat`.
     ///
     /// Wire name `media_id`.
-    #[serde(rename = "media_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "media_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub media_id: String,
 }
 impl CspaceUploadSingleResponse {
@@ -1468,7 +1474,7 @@ pub struct CspaceUploadTransactionOpenResponse {
     /// Upload transaction id (上传事务ID); contains `#`.
     ///
     /// Wire name `upload_id`.
-    #[serde(rename = "upload_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "upload_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub upload_id: String,
 }
 impl CspaceUploadTransactionOpenResponse {
@@ -1501,7 +1507,7 @@ pub struct CspaceUploadChunkResponse {
         rename = "media_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub media_id: Option<String>,
 }
@@ -1534,7 +1540,7 @@ pub struct CspaceUploadTransactionCommitResponse {
     /// The file's id (文件media_id); for `add` and `add_to_single_chat`.
     ///
     /// Wire name `media_id`.
-    #[serde(rename = "media_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "media_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub media_id: String,
 }
 impl CspaceUploadTransactionCommitResponse {

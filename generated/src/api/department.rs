@@ -11,25 +11,20 @@
 //! Legacy write calls are for internal apps only. The root department's id is 1.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
-use crate::runtime::codegen as rt;
+use ::dingtalk_runtime::codegen as rt;
 /// Departments of the organisation (通讯录 · 部门管理): create, update, delete, details, sub-departments
 /// and parent paths.
 ///
-/// Obtained from [`Client::department`](crate::Client::department); every method returns a [`Call`](crate::Call) to `.await`.
+/// Obtained from [`Api::department`](crate::api::Api::department) (`client.department()`); every method returns a [`Call`](crate::api::Call) to `.await`.
 #[derive(Clone, Copy, Debug)]
 pub struct DepartmentApi<'c> {
-    client: &'c crate::Client,
-}
-impl crate::Client {
-    /// Departments of the organisation (通讯录 · 部门管理): create, update, delete, details, sub-departments
-    /// and parent paths.
-    ///
-    /// See [`DepartmentApi`] for its calls.
-    pub fn department(&self) -> DepartmentApi<'_> {
-        DepartmentApi { client: self }
-    }
+    client: &'c rt::Client,
 }
 impl<'c> DepartmentApi<'c> {
+    /// The handle of this area on `client`.
+    pub fn new(client: &'c rt::Client) -> Self {
+        Self { client }
+    }
     /// Create a department, legacy form (创建部门 · 旧版).
     ///
     /// Internal apps only. P refuses a caller-supplied `id` while J accepts it as a custom id; it is
@@ -43,8 +38,11 @@ impl<'c> DepartmentApi<'c> {
         &self,
         name: impl Into<String>,
         parentid: i64,
-    ) -> crate::Call<'c, DepartmentLegacyCreateRequest> {
-        crate::Call::new(self.client, DepartmentLegacyCreateRequest::new(name, parentid))
+    ) -> crate::api::Call<'c, DepartmentLegacyCreateRequest> {
+        crate::api::Call::new(
+            self.client,
+            DepartmentLegacyCreateRequest::new(name, parentid),
+        )
     }
     /// Update a department, legacy form (更新部门 · 旧版).
     ///
@@ -58,8 +56,8 @@ impl<'c> DepartmentApi<'c> {
     pub fn legacy_update(
         &self,
         id: i64,
-    ) -> crate::Call<'c, DepartmentLegacyUpdateRequest> {
-        crate::Call::new(self.client, DepartmentLegacyUpdateRequest::new(id))
+    ) -> crate::api::Call<'c, DepartmentLegacyUpdateRequest> {
+        crate::api::Call::new(self.client, DepartmentLegacyUpdateRequest::new(id))
     }
     /// Delete a department, legacy form (删除部门 · 旧版).
     ///
@@ -73,8 +71,8 @@ impl<'c> DepartmentApi<'c> {
     pub fn legacy_delete(
         &self,
         id: i64,
-    ) -> crate::Call<'c, DepartmentLegacyDeleteRequest> {
-        crate::Call::new(self.client, DepartmentLegacyDeleteRequest::new(id))
+    ) -> crate::api::Call<'c, DepartmentLegacyDeleteRequest> {
+        crate::api::Call::new(self.client, DepartmentLegacyDeleteRequest::new(id))
     }
     /// Get a department's details, legacy form (获取部门详情 · 旧版).
     ///
@@ -82,8 +80,11 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// Deprecated: legacy endpoint; use `get` instead
     #[deprecated(note = "legacy endpoint; use `get` instead")]
-    pub fn legacy_get(&self, id: i64) -> crate::Call<'c, DepartmentLegacyGetRequest> {
-        crate::Call::new(self.client, DepartmentLegacyGetRequest::new(id))
+    pub fn legacy_get(
+        &self,
+        id: i64,
+    ) -> crate::api::Call<'c, DepartmentLegacyGetRequest> {
+        crate::api::Call::new(self.client, DepartmentLegacyGetRequest::new(id))
     }
     /// List sub-departments, legacy form (获取部门列表 · 旧版).
     ///
@@ -94,8 +95,8 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// Deprecated: legacy endpoint; use `list_sub` instead
     #[deprecated(note = "legacy endpoint; use `list_sub` instead")]
-    pub fn legacy_list(&self) -> crate::Call<'c, DepartmentLegacyListRequest> {
-        crate::Call::new(self.client, DepartmentLegacyListRequest::new())
+    pub fn legacy_list(&self) -> crate::api::Call<'c, DepartmentLegacyListRequest> {
+        crate::api::Call::new(self.client, DepartmentLegacyListRequest::new())
     }
     /// List the ids of direct sub-departments, legacy form (获取子部门ID列表 · 旧版).
     ///
@@ -106,8 +107,8 @@ impl<'c> DepartmentApi<'c> {
     pub fn legacy_list_ids(
         &self,
         id: i64,
-    ) -> crate::Call<'c, DepartmentLegacyListIdsRequest> {
-        crate::Call::new(self.client, DepartmentLegacyListIdsRequest::new(id))
+    ) -> crate::api::Call<'c, DepartmentLegacyListIdsRequest> {
+        crate::api::Call::new(self.client, DepartmentLegacyListIdsRequest::new(id))
     }
     /// List a department's parent path, legacy form (查询部门的所有上级父部门路径 · 旧版).
     ///
@@ -117,8 +118,11 @@ impl<'c> DepartmentApi<'c> {
     #[deprecated(note = "legacy endpoint; use `list_parents_by_dept` instead")]
     pub fn legacy_list_parents_by_dept(
         &self,
-    ) -> crate::Call<'c, DepartmentLegacyListParentsByDeptRequest> {
-        crate::Call::new(self.client, DepartmentLegacyListParentsByDeptRequest::new())
+    ) -> crate::api::Call<'c, DepartmentLegacyListParentsByDeptRequest> {
+        crate::api::Call::new(
+            self.client,
+            DepartmentLegacyListParentsByDeptRequest::new(),
+        )
     }
     /// List the parent paths of a user's departments, legacy form (查询指定用户的所有上级父部门路径 · 旧版).
     ///
@@ -132,8 +136,8 @@ impl<'c> DepartmentApi<'c> {
     pub fn legacy_list_parents_by_user(
         &self,
         user_id: impl Into<String>,
-    ) -> crate::Call<'c, DepartmentLegacyListParentsByUserRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, DepartmentLegacyListParentsByUserRequest> {
+        crate::api::Call::new(
             self.client,
             DepartmentLegacyListParentsByUserRequest::new(user_id),
         )
@@ -147,8 +151,8 @@ impl<'c> DepartmentApi<'c> {
         &self,
         name: impl Into<String>,
         parent_id: i64,
-    ) -> crate::Call<'c, DepartmentCreateRequest> {
-        crate::Call::new(self.client, DepartmentCreateRequest::new(name, parent_id))
+    ) -> crate::api::Call<'c, DepartmentCreateRequest> {
+        crate::api::Call::new(self.client, DepartmentCreateRequest::new(name, parent_id))
     }
     /// Update a department (更新部门).
     ///
@@ -156,8 +160,8 @@ impl<'c> DepartmentApi<'c> {
     /// 60001, 40011, 60004, 60010, 60109, 40031, 40093 (bad group owner), 60510, -1.
     ///
     /// `POST /topapi/v2/department/update` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
-    pub fn update(&self, dept_id: i64) -> crate::Call<'c, DepartmentUpdateRequest> {
-        crate::Call::new(self.client, DepartmentUpdateRequest::new(dept_id))
+    pub fn update(&self, dept_id: i64) -> crate::api::Call<'c, DepartmentUpdateRequest> {
+        crate::api::Call::new(self.client, DepartmentUpdateRequest::new(dept_id))
     }
     /// Delete a department (删除部门).
     ///
@@ -165,24 +169,24 @@ impl<'c> DepartmentApi<'c> {
     /// Errors: 43007, 60003, 400002, -1.
     ///
     /// `POST /topapi/v2/department/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
-    pub fn delete(&self, dept_id: i64) -> crate::Call<'c, DepartmentDeleteRequest> {
-        crate::Call::new(self.client, DepartmentDeleteRequest::new(dept_id))
+    pub fn delete(&self, dept_id: i64) -> crate::api::Call<'c, DepartmentDeleteRequest> {
+        crate::api::Call::new(self.client, DepartmentDeleteRequest::new(dept_id))
     }
     /// Get a department's details (获取部门详情).
     ///
     /// Errors: 43007, 60003, 400002, -1.
     ///
     /// `POST /topapi/v2/department/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
-    pub fn get(&self, dept_id: i64) -> crate::Call<'c, DepartmentGetRequest> {
-        crate::Call::new(self.client, DepartmentGetRequest::new(dept_id))
+    pub fn get(&self, dept_id: i64) -> crate::api::Call<'c, DepartmentGetRequest> {
+        crate::api::Call::new(self.client, DepartmentGetRequest::new(dept_id))
     }
     /// List the direct sub-departments (获取部门列表).
     ///
     /// One level only; walk the tree yourself for descendants.
     ///
     /// `POST /topapi/v2/department/listsub` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
-    pub fn list_sub(&self) -> crate::Call<'c, DepartmentListSubRequest> {
-        crate::Call::new(self.client, DepartmentListSubRequest::new())
+    pub fn list_sub(&self) -> crate::api::Call<'c, DepartmentListSubRequest> {
+        crate::api::Call::new(self.client, DepartmentListSubRequest::new())
     }
     /// List the ids of direct sub-departments (获取子部门ID列表).
     ///
@@ -192,8 +196,8 @@ impl<'c> DepartmentApi<'c> {
     pub fn list_sub_ids(
         &self,
         dept_id: i64,
-    ) -> crate::Call<'c, DepartmentListSubIdsRequest> {
-        crate::Call::new(self.client, DepartmentListSubIdsRequest::new(dept_id))
+    ) -> crate::api::Call<'c, DepartmentListSubIdsRequest> {
+        crate::api::Call::new(self.client, DepartmentListSubIdsRequest::new(dept_id))
     }
     /// List a department's parent path (获取指定部门的所有父部门列表).
     ///
@@ -201,8 +205,11 @@ impl<'c> DepartmentApi<'c> {
     pub fn list_parents_by_dept(
         &self,
         dept_id: i64,
-    ) -> crate::Call<'c, DepartmentListParentsByDeptRequest> {
-        crate::Call::new(self.client, DepartmentListParentsByDeptRequest::new(dept_id))
+    ) -> crate::api::Call<'c, DepartmentListParentsByDeptRequest> {
+        crate::api::Call::new(
+            self.client,
+            DepartmentListParentsByDeptRequest::new(dept_id),
+        )
     }
     /// List the parent paths of a user's departments (获取指定用户的所有父部门列表).
     ///
@@ -212,8 +219,11 @@ impl<'c> DepartmentApi<'c> {
     pub fn list_parents_by_user(
         &self,
         userid: impl Into<String>,
-    ) -> crate::Call<'c, DepartmentListParentsByUserRequest> {
-        crate::Call::new(self.client, DepartmentListParentsByUserRequest::new(userid))
+    ) -> crate::api::Call<'c, DepartmentListParentsByUserRequest> {
+        crate::api::Call::new(
+            self.client,
+            DepartmentListParentsByUserRequest::new(userid),
+        )
     }
 }
 /// Request of [`DepartmentApi::legacy_create`]: Create a department, legacy form (创建部门 · 旧版).
@@ -232,12 +242,12 @@ pub struct DepartmentLegacyCreateRequest {
     /// Department name (部门名称), 1-64 characters, without `-`, `，` or `,`.
     ///
     /// Wire name `name`; at most 64.
-    #[serde(rename = "name", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub name: String,
     /// Parent department id (父部门ID); the root is 1. Sent as a numeric string by J.
     ///
     /// Wire name `parentid`.
-    #[serde(rename = "parentid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "parentid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub parentid: i64,
     /// Custom department id, greater than 1 (J only).
     ///
@@ -246,7 +256,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub id: Option<i64>,
     /// Sort order among siblings; smaller sorts first.
@@ -256,7 +266,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "order",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub order: Option<i64>,
     /// Create a department group chat (创建部门群); default false.
@@ -266,7 +276,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "createDeptGroup",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub create_dept_group: Option<bool>,
     /// Hide the department (隐藏本部门).
@@ -276,7 +286,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "deptHiding",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_hiding: Option<bool>,
     /// Department ids allowed to see the hidden department, `|`-separated, at most 200.
@@ -286,8 +296,8 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "deptPermits",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub dept_permits: Vec<i64>,
     /// Userids allowed to see the hidden department, `|`-separated, at most 200.
@@ -297,8 +307,8 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "userPermits",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub user_permits: Vec<String>,
     /// Restrict the members' view of the contacts (限制本部门成员查看通讯录).
@@ -308,7 +318,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "outerDept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub outer_dept: Option<bool>,
     /// With `outerDept`, members see only their own department and its children.
@@ -318,7 +328,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "outerDeptOnlySelf",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub outer_dept_only_self: Option<bool>,
     /// Extra userids the members may see, `|`-separated, at most 200.
@@ -328,8 +338,8 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "outerPermitUsers",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub outer_permit_users: Vec<String>,
     /// Extra department ids the members may see, `|`-separated, at most 200.
@@ -339,8 +349,8 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "outerPermitDepts",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub outer_permit_depts: Vec<i64>,
     /// Developer mapping key (部门标识字段).
@@ -350,7 +360,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "sourceIdentifier",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub source_identifier: Option<String>,
     /// Approve join requests automatically (D only).
@@ -360,7 +370,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "autoApproveApply",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auto_approve_apply: Option<bool>,
     /// Budget flag - use the parent department's balance first.
@@ -370,7 +380,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "parentBalanceFirst",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub parent_balance_first: Option<bool>,
     /// Budget flag - share the balance.
@@ -380,7 +390,7 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "shareBalance",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub share_balance: Option<bool>,
     /// Custom fields (扩展字段) as JSON text (D only).
@@ -390,8 +400,8 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "ext",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser",
+        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub ext: Option<serde_json::Value>,
     /// Deprecated misspelled alias of `deptPermits` (J).
@@ -401,8 +411,8 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "deptPerimits",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub dept_perimits: Vec<i64>,
     /// Deprecated misspelled alias of `userPermits` (J).
@@ -412,8 +422,8 @@ pub struct DepartmentLegacyCreateRequest {
         rename = "userPerimits",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub user_perimits: Vec<String>,
 }
@@ -542,6 +552,7 @@ impl rt::Endpoint for DepartmentLegacyCreateRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -578,7 +589,7 @@ impl rt::Endpoint for DepartmentLegacyCreateRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, DepartmentLegacyCreateRequest> {
+impl<'c> crate::api::Call<'c, DepartmentLegacyCreateRequest> {
     /// Sets `id`: Custom department id, greater than 1 (J only).
     pub fn id(self, id: i64) -> Self {
         self.map(|r| r.id(id))
@@ -664,7 +675,7 @@ pub struct DepartmentLegacyUpdateRequest {
     /// Department id (部门ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub id: i64,
     /// New department name (部门名称).
     ///
@@ -673,7 +684,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
     /// New parent department id; sent as a numeric string by J.
@@ -683,7 +694,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "parentid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub parentid: Option<i64>,
     /// Sort order among siblings; smaller sorts first.
@@ -693,7 +704,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "order",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub order: Option<i64>,
     /// Language of the call: `zh_CN` (default) or `en_US`.
@@ -703,7 +714,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "lang",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub lang: Option<String>,
     /// Developer mapping key (部门标识字段).
@@ -713,7 +724,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "sourceIdentifier",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub source_identifier: Option<String>,
     /// Create a department group chat (创建部门群).
@@ -723,7 +734,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "createDeptGroup",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub create_dept_group: Option<bool>,
     /// New members join the department group automatically.
@@ -733,7 +744,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "autoAddUser",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auto_add_user: Option<bool>,
     /// Approve join requests automatically.
@@ -743,7 +754,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "autoApproveApply",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auto_approve_apply: Option<bool>,
     /// Hide the department (隐藏本部门).
@@ -753,7 +764,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "deptHiding",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_hiding: Option<bool>,
     /// Department ids allowed to see the hidden department, `|`-separated, at most 200.
@@ -763,8 +774,8 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "deptPermits",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub dept_permits: Vec<i64>,
     /// Userids allowed to see the hidden department, `|`-separated, at most 200.
@@ -774,8 +785,8 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "userPermits",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub user_permits: Vec<String>,
     /// Restrict the members' view of the contacts (限制本部门成员查看通讯录).
@@ -785,7 +796,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "outerDept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub outer_dept: Option<bool>,
     /// With `outerDept`, members see only their own department and its children.
@@ -795,7 +806,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "outerDeptOnlySelf",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub outer_dept_only_self: Option<bool>,
     /// Extra userids the members may see, `|`-separated, at most 200.
@@ -805,8 +816,8 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "outerPermitUsers",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub outer_permit_users: Vec<String>,
     /// Extra department ids the members may see, `|`-separated, at most 200.
@@ -816,8 +827,8 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "outerPermitDepts",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub outer_permit_depts: Vec<i64>,
     /// Userids of the department managers (部门主管), `|`-separated.
@@ -827,8 +838,8 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "deptManagerUseridList",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub dept_manager_userid_list: Vec<String>,
     /// Userid of the department group's owner (企业群群主).
@@ -838,7 +849,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "orgDeptOwner",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_dept_owner: Option<String>,
     /// The department group includes sub-department members.
@@ -848,7 +859,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "groupContainSubDept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_contain_sub_dept: Option<bool>,
     /// The department group includes members of outer departments.
@@ -858,7 +869,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "groupContainOuterDept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_contain_outer_dept: Option<bool>,
     /// The department group includes members of hidden departments.
@@ -868,7 +879,7 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "groupContainHiddenDept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_contain_hidden_dept: Option<bool>,
     /// Custom fields (扩展字段) as JSON text (D only).
@@ -878,8 +889,8 @@ pub struct DepartmentLegacyUpdateRequest {
         rename = "ext",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser",
+        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub ext: Option<serde_json::Value>,
 }
@@ -1034,6 +1045,7 @@ impl rt::Endpoint for DepartmentLegacyUpdateRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1058,7 +1070,7 @@ impl rt::Endpoint for DepartmentLegacyUpdateRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, DepartmentLegacyUpdateRequest> {
+impl<'c> crate::api::Call<'c, DepartmentLegacyUpdateRequest> {
     /// Sets `name`: New department name (部门名称).
     pub fn name(self, name: impl Into<String>) -> Self {
         self.map(|r| r.name(name))
@@ -1186,13 +1198,14 @@ impl rt::Endpoint for DepartmentLegacyDeleteRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("id", &self.id);
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, DepartmentLegacyDeleteRequest> {}
+impl<'c> crate::api::Call<'c, DepartmentLegacyDeleteRequest> {}
 /// Request of [`DepartmentApi::legacy_get`]: Get a department's details, legacy form (获取部门详情 · 旧版).
 ///
 /// `GET /department/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
@@ -1239,6 +1252,7 @@ impl rt::Endpoint for DepartmentLegacyGetRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("id", &self.id);
@@ -1248,7 +1262,7 @@ impl rt::Endpoint for DepartmentLegacyGetRequest {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, DepartmentLegacyGetRequest> {
+impl<'c> crate::api::Call<'c, DepartmentLegacyGetRequest> {
     /// Sets `lang`: Language of the answer: `zh_CN` (default) or `en_US`.
     pub fn lang(self, lang: impl Into<String>) -> Self {
         self.map(|r| r.lang(lang))
@@ -1322,6 +1336,7 @@ impl rt::Endpoint for DepartmentLegacyListRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.id {
@@ -1336,7 +1351,7 @@ impl rt::Endpoint for DepartmentLegacyListRequest {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, DepartmentLegacyListRequest> {
+impl<'c> crate::api::Call<'c, DepartmentLegacyListRequest> {
     /// Sets `id`: Parent department id; default 1 (the root).
     pub fn id(self, id: i64) -> Self {
         self.map(|r| r.id(id))
@@ -1386,13 +1401,14 @@ impl rt::Endpoint for DepartmentLegacyListIdsRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("id", &self.id);
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, DepartmentLegacyListIdsRequest> {}
+impl<'c> crate::api::Call<'c, DepartmentLegacyListIdsRequest> {}
 /// Request of [`DepartmentApi::legacy_list_parents_by_dept`]: List a department's parent path, legacy form (查询部门的所有上级父部门路径 · 旧版).
 ///
 /// `GET /department/list_parent_depts_by_dept` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
@@ -1434,6 +1450,7 @@ impl rt::Endpoint for DepartmentLegacyListParentsByDeptRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         if let Some(v) = &self.id {
@@ -1442,7 +1459,7 @@ impl rt::Endpoint for DepartmentLegacyListParentsByDeptRequest {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, DepartmentLegacyListParentsByDeptRequest> {
+impl<'c> crate::api::Call<'c, DepartmentLegacyListParentsByDeptRequest> {
     /// Sets `id`: Department id; D marks it optional, but P always sends it.
     pub fn id(self, id: i64) -> Self {
         self.map(|r| r.id(id))
@@ -1487,13 +1504,14 @@ impl rt::Endpoint for DepartmentLegacyListParentsByUserRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("userId", &self.user_id);
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, DepartmentLegacyListParentsByUserRequest> {}
+impl<'c> crate::api::Call<'c, DepartmentLegacyListParentsByUserRequest> {}
 /// Request of [`DepartmentApi::create`]: Create a department (创建部门).
 ///
 /// Errors: 40035, 43007, 60004 (parent missing), 600109 (bad visibility list), -1.
@@ -1507,12 +1525,12 @@ pub struct DepartmentCreateRequest {
     /// Department name (部门名称), 1-64 characters, without `-`, `，` or `,`.
     ///
     /// Wire name `name`; at most 64.
-    #[serde(rename = "name", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub name: String,
     /// Parent department id (父部门ID); the root is 1.
     ///
     /// Wire name `parent_id`.
-    #[serde(rename = "parent_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "parent_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub parent_id: i64,
     /// Hide the department (隐藏本部门); default false.
     ///
@@ -1521,7 +1539,7 @@ pub struct DepartmentCreateRequest {
         rename = "hide_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub hide_dept: Option<bool>,
     /// Department ids allowed to see the hidden department; used with `hide_dept`. D allows 50, J 200; the larger is enforced.
@@ -1531,8 +1549,8 @@ pub struct DepartmentCreateRequest {
         rename = "dept_permits",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub dept_permits: Vec<i64>,
     /// Userids allowed to see the hidden department; used with `hide_dept`. D allows 50, J 200; the larger is enforced.
@@ -1542,8 +1560,8 @@ pub struct DepartmentCreateRequest {
         rename = "user_permits",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub user_permits: Vec<String>,
     /// Restrict the members' view of the contacts (限制本部门成员查看通讯录).
@@ -1553,7 +1571,7 @@ pub struct DepartmentCreateRequest {
         rename = "outer_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub outer_dept: Option<bool>,
     /// With `outer_dept`, members see only their own department and its children.
@@ -1563,7 +1581,7 @@ pub struct DepartmentCreateRequest {
         rename = "outer_dept_only_self",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub outer_dept_only_self: Option<bool>,
     /// Extra userids the members may see. D allows 50, J 200; the larger is enforced.
@@ -1573,8 +1591,8 @@ pub struct DepartmentCreateRequest {
         rename = "outer_permit_users",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub outer_permit_users: Vec<String>,
     /// Extra department ids the members may see. D allows 50, J 200; the larger is enforced.
@@ -1584,8 +1602,8 @@ pub struct DepartmentCreateRequest {
         rename = "outer_permit_depts",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub outer_permit_depts: Vec<i64>,
     /// Create a department group chat (创建部门群).
@@ -1595,7 +1613,7 @@ pub struct DepartmentCreateRequest {
         rename = "create_dept_group",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub create_dept_group: Option<bool>,
     /// Approve join requests automatically.
@@ -1605,7 +1623,7 @@ pub struct DepartmentCreateRequest {
         rename = "auto_approve_apply",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auto_approve_apply: Option<bool>,
     /// Sort order among siblings (排序值).
@@ -1615,7 +1633,7 @@ pub struct DepartmentCreateRequest {
         rename = "order",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub order: Option<i64>,
     /// Developer mapping key (部门标识字段).
@@ -1625,7 +1643,7 @@ pub struct DepartmentCreateRequest {
         rename = "source_identifier",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub source_identifier: Option<String>,
     /// Department description (部门简介), at most 255 characters (J only).
@@ -1635,7 +1653,7 @@ pub struct DepartmentCreateRequest {
         rename = "brief",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub brief: Option<String>,
     /// Department telephone (部门电话), at most 50 characters (J only).
@@ -1645,7 +1663,7 @@ pub struct DepartmentCreateRequest {
         rename = "telephone",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub telephone: Option<String>,
     /// Custom fields (扩展字段) as JSON text (J only).
@@ -1655,8 +1673,8 @@ pub struct DepartmentCreateRequest {
         rename = "extension",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser",
+        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extension: Option<serde_json::Value>,
 }
@@ -1767,6 +1785,7 @@ impl rt::Endpoint for DepartmentCreateRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1805,7 +1824,7 @@ impl rt::Endpoint for DepartmentCreateRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, DepartmentCreateRequest> {
+impl<'c> crate::api::Call<'c, DepartmentCreateRequest> {
     /// Sets `hide_dept`: Hide the department (隐藏本部门); default false.
     pub fn hide_dept(self, hide_dept: bool) -> Self {
         self.map(|r| r.hide_dept(hide_dept))
@@ -1877,7 +1896,7 @@ pub struct DepartmentUpdateRequest {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub dept_id: i64,
     /// New parent department id (父部门ID).
     ///
@@ -1886,7 +1905,7 @@ pub struct DepartmentUpdateRequest {
         rename = "parent_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub parent_id: Option<i64>,
     /// New department name (部门名称), at most 64 characters, without `-`, `，` or `,`.
@@ -1896,7 +1915,7 @@ pub struct DepartmentUpdateRequest {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Sort order among siblings (排序值).
@@ -1906,7 +1925,7 @@ pub struct DepartmentUpdateRequest {
         rename = "order",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub order: Option<i64>,
     /// Developer mapping key (部门标识字段).
@@ -1916,7 +1935,7 @@ pub struct DepartmentUpdateRequest {
         rename = "source_identifier",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub source_identifier: Option<String>,
     /// Hide the department (隐藏本部门).
@@ -1926,7 +1945,7 @@ pub struct DepartmentUpdateRequest {
         rename = "hide_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub hide_dept: Option<bool>,
     /// Department ids allowed to see the hidden department. D allows 50 together with `user_permits`, J 200 each; the larger is enforced.
@@ -1936,8 +1955,8 @@ pub struct DepartmentUpdateRequest {
         rename = "dept_permits",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub dept_permits: Vec<i64>,
     /// Userids allowed to see the hidden department. D allows 50 together with `dept_permits`, J 200 each; the larger is enforced.
@@ -1947,8 +1966,8 @@ pub struct DepartmentUpdateRequest {
         rename = "user_permits",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub user_permits: Vec<String>,
     /// Create a department group chat (创建部门群).
@@ -1958,7 +1977,7 @@ pub struct DepartmentUpdateRequest {
         rename = "create_dept_group",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub create_dept_group: Option<bool>,
     /// New members join the department group automatically.
@@ -1968,7 +1987,7 @@ pub struct DepartmentUpdateRequest {
         rename = "auto_add_user",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auto_add_user: Option<bool>,
     /// Approve join requests automatically.
@@ -1978,7 +1997,7 @@ pub struct DepartmentUpdateRequest {
         rename = "auto_approve_apply",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auto_approve_apply: Option<bool>,
     /// Restrict the members' view of the contacts (限制本部门成员查看通讯录).
@@ -1988,7 +2007,7 @@ pub struct DepartmentUpdateRequest {
         rename = "outer_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub outer_dept: Option<bool>,
     /// With `outer_dept`, members see only their own department and its children.
@@ -1998,7 +2017,7 @@ pub struct DepartmentUpdateRequest {
         rename = "outer_dept_only_self",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub outer_dept_only_self: Option<bool>,
     /// Extra userids the members may see. D allows 50, J 200; the larger is enforced.
@@ -2008,8 +2027,8 @@ pub struct DepartmentUpdateRequest {
         rename = "outer_permit_users",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub outer_permit_users: Vec<String>,
     /// Extra department ids the members may see. D allows 50, J 200; the larger is enforced.
@@ -2019,8 +2038,8 @@ pub struct DepartmentUpdateRequest {
         rename = "outer_permit_depts",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub outer_permit_depts: Vec<i64>,
     /// Language of the call: `zh_CN` (default) or `en_US`.
@@ -2030,7 +2049,7 @@ pub struct DepartmentUpdateRequest {
         rename = "language",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub language: Option<String>,
     /// Userids of the department managers (部门主管); they must belong to the department.
@@ -2040,8 +2059,8 @@ pub struct DepartmentUpdateRequest {
         rename = "dept_manager_userid_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub dept_manager_userid_list: Vec<String>,
     /// The department group includes sub-department members.
@@ -2051,7 +2070,7 @@ pub struct DepartmentUpdateRequest {
         rename = "group_contain_sub_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_contain_sub_dept: Option<bool>,
     /// The department group includes members of outer departments.
@@ -2061,7 +2080,7 @@ pub struct DepartmentUpdateRequest {
         rename = "group_contain_outer_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_contain_outer_dept: Option<bool>,
     /// The department group includes members of hidden departments.
@@ -2071,7 +2090,7 @@ pub struct DepartmentUpdateRequest {
         rename = "group_contain_hidden_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_contain_hidden_dept: Option<bool>,
     /// Userid of the department group's owner (企业群群主); must be in the department.
@@ -2081,7 +2100,7 @@ pub struct DepartmentUpdateRequest {
         rename = "org_dept_owner",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_dept_owner: Option<String>,
     /// Fields to clear even when empty; currently only `dept_manager_userid_list` can be force-cleared.
@@ -2091,8 +2110,8 @@ pub struct DepartmentUpdateRequest {
         rename = "force_update_fields",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub force_update_fields: Vec<String>,
     /// Department code (部门编码), at most 30 characters; settable only here (D only).
@@ -2102,7 +2121,7 @@ pub struct DepartmentUpdateRequest {
         rename = "code",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub code: Option<String>,
     /// Department description (部门简介), at most 255 characters as on create (J only).
@@ -2112,7 +2131,7 @@ pub struct DepartmentUpdateRequest {
         rename = "brief",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub brief: Option<String>,
     /// Department telephone (部门电话), at most 50 characters as on create (J only).
@@ -2122,7 +2141,7 @@ pub struct DepartmentUpdateRequest {
         rename = "telephone",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub telephone: Option<String>,
     /// Custom fields (扩展字段) as JSON text (J only).
@@ -2132,8 +2151,8 @@ pub struct DepartmentUpdateRequest {
         rename = "extension",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser",
+        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extension: Option<serde_json::Value>,
 }
@@ -2312,6 +2331,7 @@ impl rt::Endpoint for DepartmentUpdateRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2352,7 +2372,7 @@ impl rt::Endpoint for DepartmentUpdateRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, DepartmentUpdateRequest> {
+impl<'c> crate::api::Call<'c, DepartmentUpdateRequest> {
     /// Sets `parent_id`: New parent department id (父部门ID).
     pub fn parent_id(self, parent_id: i64) -> Self {
         self.map(|r| r.parent_id(parent_id))
@@ -2471,7 +2491,7 @@ pub struct DepartmentDeleteRequest {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub dept_id: i64,
 }
 impl DepartmentDeleteRequest {
@@ -2494,12 +2514,13 @@ impl rt::Endpoint for DepartmentDeleteRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, DepartmentDeleteRequest> {}
+impl<'c> crate::api::Call<'c, DepartmentDeleteRequest> {}
 /// Request of [`DepartmentApi::get`]: Get a department's details (获取部门详情).
 ///
 /// Errors: 43007, 60003, 400002, -1.
@@ -2513,7 +2534,7 @@ pub struct DepartmentGetRequest {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub dept_id: i64,
     /// Language of the answer: `zh_CN` (default) or `en_US`.
     ///
@@ -2522,7 +2543,7 @@ pub struct DepartmentGetRequest {
         rename = "language",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub language: Option<String>,
 }
@@ -2551,12 +2572,13 @@ impl rt::Endpoint for DepartmentGetRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, DepartmentGetRequest> {
+impl<'c> crate::api::Call<'c, DepartmentGetRequest> {
     /// Sets `language`: Language of the answer: `zh_CN` (default) or `en_US`.
     pub fn language(self, language: impl Into<String>) -> Self {
         self.map(|r| r.language(language))
@@ -2579,7 +2601,7 @@ pub struct DepartmentListSubRequest {
         rename = "dept_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_id: Option<i64>,
     /// Language of the answer: `zh_CN` (default) or `en_US`.
@@ -2589,7 +2611,7 @@ pub struct DepartmentListSubRequest {
         rename = "language",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub language: Option<String>,
 }
@@ -2626,12 +2648,13 @@ impl rt::Endpoint for DepartmentListSubRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, DepartmentListSubRequest> {
+impl<'c> crate::api::Call<'c, DepartmentListSubRequest> {
     /// Sets `dept_id`: Parent department id; default 1 (the root).
     pub fn dept_id(self, dept_id: i64) -> Self {
         self.map(|r| r.dept_id(dept_id))
@@ -2654,7 +2677,7 @@ pub struct DepartmentListSubIdsRequest {
     /// Parent department id; the root is 1.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub dept_id: i64,
 }
 impl DepartmentListSubIdsRequest {
@@ -2677,12 +2700,13 @@ impl rt::Endpoint for DepartmentListSubIdsRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, DepartmentListSubIdsRequest> {}
+impl<'c> crate::api::Call<'c, DepartmentListSubIdsRequest> {}
 /// Request of [`DepartmentApi::list_parents_by_dept`]: List a department's parent path (获取指定部门的所有父部门列表).
 ///
 /// `POST /topapi/v2/department/listparentbydept` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
@@ -2694,7 +2718,7 @@ pub struct DepartmentListParentsByDeptRequest {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub dept_id: i64,
 }
 impl DepartmentListParentsByDeptRequest {
@@ -2717,12 +2741,13 @@ impl rt::Endpoint for DepartmentListParentsByDeptRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, DepartmentListParentsByDeptRequest> {}
+impl<'c> crate::api::Call<'c, DepartmentListParentsByDeptRequest> {}
 /// Request of [`DepartmentApi::list_parents_by_user`]: List the parent paths of a user's departments (获取指定用户的所有父部门列表).
 ///
 /// Errors: 43007, 33012, 400002, -1.
@@ -2736,7 +2761,7 @@ pub struct DepartmentListParentsByUserRequest {
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
 }
 impl DepartmentListParentsByUserRequest {
@@ -2759,12 +2784,13 @@ impl rt::Endpoint for DepartmentListParentsByUserRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, DepartmentListParentsByUserRequest> {}
+impl<'c> crate::api::Call<'c, DepartmentListParentsByUserRequest> {}
 /// A department's details as returned by the legacy `department/get` (部门详情 · 旧版).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -2772,12 +2798,12 @@ pub struct DeptLegacyDetail {
     /// Department id (部门ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub id: i64,
     /// Department name (部门名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub name: String,
     /// Sort order among siblings (排序值).
     ///
@@ -2786,7 +2812,7 @@ pub struct DeptLegacyDetail {
         rename = "order",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub order: Option<i64>,
     /// Parent department id (父部门ID); not returned to third-party apps.
@@ -2796,7 +2822,7 @@ pub struct DeptLegacyDetail {
         rename = "parentid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub parentid: Option<i64>,
     /// Developer mapping key (部门标识字段).
@@ -2806,7 +2832,7 @@ pub struct DeptLegacyDetail {
         rename = "sourceIdentifier",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub source_identifier: Option<String>,
     /// Whether a department group chat exists (是否同步创建企业群).
@@ -2816,7 +2842,7 @@ pub struct DeptLegacyDetail {
         rename = "createDeptGroup",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub create_dept_group: Option<bool>,
     /// Whether new members join the department group automatically.
@@ -2826,7 +2852,7 @@ pub struct DeptLegacyDetail {
         rename = "autoAddUser",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auto_add_user: Option<bool>,
     /// Whether join requests are approved automatically (D only).
@@ -2836,7 +2862,7 @@ pub struct DeptLegacyDetail {
         rename = "autoApproveApply",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auto_approve_apply: Option<bool>,
     /// Whether the department group includes sub-department members.
@@ -2846,7 +2872,7 @@ pub struct DeptLegacyDetail {
         rename = "groupContainSubDept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_contain_sub_dept: Option<bool>,
     /// Userid of the department group's owner (企业群群主).
@@ -2856,7 +2882,7 @@ pub struct DeptLegacyDetail {
         rename = "orgDeptOwner",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_dept_owner: Option<String>,
     /// Chat id of the department group (部门群ID) (D only).
@@ -2866,7 +2892,7 @@ pub struct DeptLegacyDetail {
         rename = "deptGroupChatId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_group_chat_id: Option<String>,
     /// Userids of the department managers (部门主管), `|`-separated.
@@ -2876,8 +2902,8 @@ pub struct DeptLegacyDetail {
         rename = "deptManagerUseridList",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub dept_manager_userid_list: Vec<String>,
     /// Whether members' view of the contacts is restricted (限制本部门成员查看通讯录).
@@ -2887,7 +2913,7 @@ pub struct DeptLegacyDetail {
         rename = "outerDept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub outer_dept: Option<bool>,
     /// Extra userids the members may see, `|`-separated.
@@ -2897,8 +2923,8 @@ pub struct DeptLegacyDetail {
         rename = "outerPermitUsers",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub outer_permit_users: Vec<String>,
     /// Extra department ids the members may see, `|`-separated.
@@ -2908,8 +2934,8 @@ pub struct DeptLegacyDetail {
         rename = "outerPermitDepts",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub outer_permit_depts: Vec<i64>,
     /// Whether the department is hidden (隐藏本部门).
@@ -2919,7 +2945,7 @@ pub struct DeptLegacyDetail {
         rename = "deptHiding",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_hiding: Option<bool>,
     /// Department ids allowed to see the hidden department, `|`-separated.
@@ -2929,8 +2955,8 @@ pub struct DeptLegacyDetail {
         rename = "deptPermits",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub dept_permits: Vec<i64>,
     /// Userids allowed to see the hidden department, `|`-separated.
@@ -2940,8 +2966,8 @@ pub struct DeptLegacyDetail {
         rename = "userPermits",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub user_permits: Vec<String>,
     /// Legacy misspelled duplicate of `deptPermits` (still returned).
@@ -2951,8 +2977,8 @@ pub struct DeptLegacyDetail {
         rename = "deptPerimits",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub dept_perimits: Vec<i64>,
     /// Legacy misspelled duplicate of `userPermits` (still returned).
@@ -2962,8 +2988,8 @@ pub struct DeptLegacyDetail {
         rename = "userPerimits",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub user_perimits: Vec<String>,
     /// Whether the department comes from a union organisation (关联组织) (J).
@@ -2973,7 +2999,7 @@ pub struct DeptLegacyDetail {
         rename = "isFromUnionOrg",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_from_union_org: Option<bool>,
 }
@@ -3121,12 +3147,12 @@ pub struct DeptLegacyBrief {
     /// Department id (部门ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub id: i64,
     /// Department name (部门名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub name: String,
     /// Parent department id (父部门ID).
     ///
@@ -3135,7 +3161,7 @@ pub struct DeptLegacyBrief {
         rename = "parentid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub parentid: Option<i64>,
     /// Whether a department group chat exists (是否同步创建企业群).
@@ -3145,7 +3171,7 @@ pub struct DeptLegacyBrief {
         rename = "createDeptGroup",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub create_dept_group: Option<bool>,
     /// Whether new members join the department group automatically.
@@ -3155,7 +3181,7 @@ pub struct DeptLegacyBrief {
         rename = "autoAddUser",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auto_add_user: Option<bool>,
     /// Developer mapping key (部门标识字段); only present when set.
@@ -3165,7 +3191,7 @@ pub struct DeptLegacyBrief {
         rename = "sourceIdentifier",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub source_identifier: Option<String>,
     /// Whether the department comes from a union organisation (关联组织) (J).
@@ -3175,7 +3201,7 @@ pub struct DeptLegacyBrief {
         rename = "isFromUnionOrg",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_from_union_org: Option<bool>,
 }
@@ -3242,7 +3268,7 @@ pub struct DeptUnionExt {
         alias = "corpId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_id: Option<String>,
     /// Department id inside the linked organisation.
@@ -3253,7 +3279,7 @@ pub struct DeptUnionExt {
         alias = "deptId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_id: Option<i64>,
 }
@@ -3294,12 +3320,12 @@ pub struct DeptDetail {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub dept_id: i64,
     /// Department name (部门名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub name: String,
     /// Parent department id (父部门ID).
     ///
@@ -3308,7 +3334,7 @@ pub struct DeptDetail {
         rename = "parent_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub parent_id: Option<i64>,
     /// Sort order among siblings (排序值).
@@ -3318,7 +3344,7 @@ pub struct DeptDetail {
         rename = "order",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub order: Option<i64>,
     /// Developer mapping key (部门标识字段); not returned to third-party apps.
@@ -3328,7 +3354,7 @@ pub struct DeptDetail {
         rename = "source_identifier",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub source_identifier: Option<String>,
     /// Whether a department group chat exists (是否同步创建企业群).
@@ -3338,7 +3364,7 @@ pub struct DeptDetail {
         rename = "create_dept_group",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub create_dept_group: Option<bool>,
     /// Whether new members join the department group automatically.
@@ -3348,7 +3374,7 @@ pub struct DeptDetail {
         rename = "auto_add_user",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auto_add_user: Option<bool>,
     /// Whether join requests are approved automatically.
@@ -3358,7 +3384,7 @@ pub struct DeptDetail {
         rename = "auto_approve_apply",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auto_approve_apply: Option<bool>,
     /// Whether the department group includes sub-department members.
@@ -3368,7 +3394,7 @@ pub struct DeptDetail {
         rename = "group_contain_sub_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_contain_sub_dept: Option<bool>,
     /// Chat id of the department group (部门群ID).
@@ -3378,7 +3404,7 @@ pub struct DeptDetail {
         rename = "dept_group_chat_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_group_chat_id: Option<String>,
     /// Userid of the department group's owner (企业群群主).
@@ -3388,7 +3414,7 @@ pub struct DeptDetail {
         rename = "org_dept_owner",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_dept_owner: Option<String>,
     /// Userids of the department managers (部门主管).
@@ -3398,7 +3424,7 @@ pub struct DeptDetail {
         rename = "dept_manager_userid_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_manager_userid_list: Vec<String>,
     /// Whether members' view of the contacts is restricted (限制本部门成员查看通讯录).
@@ -3408,7 +3434,7 @@ pub struct DeptDetail {
         rename = "outer_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub outer_dept: Option<bool>,
     /// Extra department ids the members may see; only when `outer_dept` is true.
@@ -3418,7 +3444,7 @@ pub struct DeptDetail {
         rename = "outer_permit_depts",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub outer_permit_depts: Vec<i64>,
     /// Extra userids the members may see; only when `outer_dept` is true.
@@ -3428,7 +3454,7 @@ pub struct DeptDetail {
         rename = "outer_permit_users",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub outer_permit_users: Vec<String>,
     /// Whether the department is hidden (隐藏本部门).
@@ -3438,7 +3464,7 @@ pub struct DeptDetail {
         rename = "hide_dept",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub hide_dept: Option<bool>,
     /// Department ids allowed to see the hidden department; only when `hide_dept` is true.
@@ -3448,7 +3474,7 @@ pub struct DeptDetail {
         rename = "dept_permits",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_permits: Vec<i64>,
     /// Userids allowed to see the hidden department; only when `hide_dept` is true.
@@ -3458,7 +3484,7 @@ pub struct DeptDetail {
         rename = "user_permits",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_permits: Vec<String>,
     /// Education department type (部门类型): `campus`, `period`, `grade` or `class`.
@@ -3468,7 +3494,7 @@ pub struct DeptDetail {
         rename = "tags",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub tags: Option<String>,
     /// Whether the department comes from a union organisation (关联组织).
@@ -3478,7 +3504,7 @@ pub struct DeptDetail {
         rename = "from_union_org",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub from_union_org: Option<bool>,
     /// Department code (部门编码); only after being set through `update` (D only).
@@ -3488,7 +3514,7 @@ pub struct DeptDetail {
         rename = "code",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub code: Option<String>,
     /// Number of members including sub-departments (部门人数) (D only).
@@ -3498,7 +3524,7 @@ pub struct DeptDetail {
         rename = "member_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub member_count: Option<i64>,
     /// Number of members excluding sub-departments (D only).
@@ -3508,7 +3534,7 @@ pub struct DeptDetail {
         rename = "owning_member_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub owning_member_count: Option<i64>,
     /// Link to a union organisation's department (D only).
@@ -3518,7 +3544,7 @@ pub struct DeptDetail {
         rename = "union_dept_ext",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub union_dept_ext: Option<DeptUnionExt>,
     /// Department description (部门简介) (J only).
@@ -3528,7 +3554,7 @@ pub struct DeptDetail {
         rename = "brief",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub brief: Option<String>,
     /// Department telephone (部门电话) (J only).
@@ -3538,7 +3564,7 @@ pub struct DeptDetail {
         rename = "telephone",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub telephone: Option<String>,
     /// Custom fields as JSON text (扩展字段); the wire name is misspelled (J only).
@@ -3548,7 +3574,7 @@ pub struct DeptDetail {
         rename = "extention",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub extention: Option<String>,
 }
@@ -3733,12 +3759,12 @@ pub struct DeptBrief {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub dept_id: i64,
     /// Department name (部门名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub name: String,
     /// Parent department id (父部门ID).
     ///
@@ -3747,7 +3773,7 @@ pub struct DeptBrief {
         rename = "parent_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub parent_id: Option<i64>,
     /// Whether a department group chat exists (是否同步创建企业群).
@@ -3757,7 +3783,7 @@ pub struct DeptBrief {
         rename = "create_dept_group",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub create_dept_group: Option<bool>,
     /// Whether new members join the department group automatically.
@@ -3767,7 +3793,7 @@ pub struct DeptBrief {
         rename = "auto_add_user",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub auto_add_user: Option<bool>,
     /// Developer mapping key (部门标识字段) (J).
@@ -3777,7 +3803,7 @@ pub struct DeptBrief {
         rename = "source_identifier",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub source_identifier: Option<String>,
     /// Whether the department comes from a union organisation (关联组织) (J).
@@ -3787,7 +3813,7 @@ pub struct DeptBrief {
         rename = "from_union_org",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub from_union_org: Option<bool>,
     /// Education department type (部门类型): `campus`, `period`, `grade` or `class` (J).
@@ -3797,7 +3823,7 @@ pub struct DeptBrief {
         rename = "tags",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub tags: Option<String>,
     /// Custom fields as JSON text (扩展字段) (J).
@@ -3807,7 +3833,7 @@ pub struct DeptBrief {
         rename = "ext",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ext: Option<String>,
 }
@@ -3884,7 +3910,7 @@ pub struct DeptParentPath {
         rename = "parent_dept_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub parent_dept_id_list: Vec<i64>,
 }
@@ -3919,7 +3945,7 @@ pub struct DepartmentLegacyCreateResponse {
     /// Id of the new department.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub id: i64,
 }
 impl DepartmentLegacyCreateResponse {
@@ -3950,7 +3976,7 @@ pub struct DepartmentLegacyUpdateResponse {
         rename = "id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub id: Option<i64>,
 }
@@ -3987,7 +4013,7 @@ pub struct DepartmentLegacyListResponse {
         rename = "department",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub department: Vec<DeptLegacyBrief>,
 }
@@ -4027,7 +4053,7 @@ pub struct DepartmentLegacyListIdsResponse {
         rename = "sub_dept_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub sub_dept_id_list: Vec<i64>,
 }
@@ -4066,7 +4092,7 @@ pub struct DepartmentLegacyListParentsByDeptResponse {
         rename = "parentIds",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub parent_ids: Vec<i64>,
 }
@@ -4105,7 +4131,7 @@ pub struct DepartmentLegacyListParentsByUserResponse {
         rename = "department",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub department: Vec<Vec<i64>>,
 }
@@ -4140,7 +4166,7 @@ pub struct DepartmentCreateResponse {
     /// Id of the new department.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub dept_id: i64,
 }
 impl DepartmentCreateResponse {
@@ -4171,7 +4197,7 @@ pub struct DepartmentListSubIdsResponse {
         rename = "dept_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_id_list: Vec<i64>,
 }
@@ -4210,7 +4236,7 @@ pub struct DepartmentListParentsByDeptResponse {
         rename = "parent_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub parent_id_list: Vec<i64>,
 }
@@ -4249,7 +4275,7 @@ pub struct DepartmentListParentsByUserResponse {
         rename = "parent_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub parent_list: Vec<DeptParentPath>,
 }

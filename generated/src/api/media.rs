@@ -6,27 +6,21 @@
 //! in queries. DingPan (钉盘) storage is a different API: see `cspace`.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
-use crate::runtime::codegen as rt;
+use ::dingtalk_runtime::codegen as rt;
 /// Media files (管理多媒体文件): upload images, voice, video and files to get a `media_id` for
 /// messages, and download them again. A `media_id` starts with `@`, `#` or `$` and is URL-encoded
 /// in queries. DingPan (钉盘) storage is a different API: see `cspace`.
 ///
-/// Obtained from [`Client::media`](crate::Client::media); every method returns a [`Call`](crate::Call) to `.await`.
+/// Obtained from [`Api::media`](crate::api::Api::media) (`client.media()`); every method returns a [`Call`](crate::api::Call) to `.await`.
 #[derive(Clone, Copy, Debug)]
 pub struct MediaApi<'c> {
-    client: &'c crate::Client,
-}
-impl crate::Client {
-    /// Media files (管理多媒体文件): upload images, voice, video and files to get a `media_id` for
-    /// messages, and download them again. A `media_id` starts with `@`, `#` or `$` and is URL-encoded
-    /// in queries. DingPan (钉盘) storage is a different API: see `cspace`.
-    ///
-    /// See [`MediaApi`] for its calls.
-    pub fn media(&self) -> MediaApi<'_> {
-        MediaApi { client: self }
-    }
+    client: &'c rt::Client,
 }
 impl<'c> MediaApi<'c> {
+    /// The handle of this area on `client`.
+    pub fn new(client: &'c rt::Client) -> Self {
+        Self { client }
+    }
     /// Upload a media file (上传媒体文件).
     ///
     /// Sent as `multipart/form-data` with the file in the part `media`; `type` goes in the query,
@@ -39,9 +33,9 @@ impl<'c> MediaApi<'c> {
     pub fn upload(
         &self,
         r#type: MediaType,
-        file: crate::UploadFile,
-    ) -> crate::Call<'c, MediaUploadRequest> {
-        crate::Call::new(self.client, MediaUploadRequest::new(r#type, file))
+        file: rt::UploadFile,
+    ) -> crate::api::Call<'c, MediaUploadRequest> {
+        crate::api::Call::new(self.client, MediaUploadRequest::new(r#type, file))
     }
     /// Download a media file (获取媒体文件).
     ///
@@ -53,8 +47,8 @@ impl<'c> MediaApi<'c> {
     pub fn download_file(
         &self,
         media_id: impl Into<String>,
-    ) -> crate::Call<'c, MediaDownloadFileRequest> {
-        crate::Call::new(self.client, MediaDownloadFileRequest::new(media_id))
+    ) -> crate::api::Call<'c, MediaDownloadFileRequest> {
+        crate::api::Call::new(self.client, MediaDownloadFileRequest::new(media_id))
     }
     /// Fetch a media file through its redirect (获取媒体文件, 旧接口).
     ///
@@ -62,8 +56,11 @@ impl<'c> MediaApi<'c> {
     /// follows, and with an empty 200 for a missing file. Prefer `download_file`.
     ///
     /// `GET /media/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
-    pub fn get(&self, media_id: impl Into<String>) -> crate::Call<'c, MediaGetRequest> {
-        crate::Call::new(self.client, MediaGetRequest::new(media_id))
+    pub fn get(
+        &self,
+        media_id: impl Into<String>,
+    ) -> crate::api::Call<'c, MediaGetRequest> {
+        crate::api::Call::new(self.client, MediaGetRequest::new(media_id))
     }
 }
 /// Request of [`MediaApi::upload`]: Upload a media file (上传媒体文件).
@@ -87,12 +84,12 @@ pub struct MediaUploadRequest {
     pub r#type: MediaType,
     /// The file, sent as the multipart part `media`.
     #[serde(skip)]
-    pub file: crate::UploadFile,
+    pub file: rt::UploadFile,
 }
 impl MediaUploadRequest {
     /// Creates a value from its required fields (`type`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(r#type: MediaType, file: crate::UploadFile) -> Self {
+    pub fn new(r#type: MediaType, file: rt::UploadFile) -> Self {
         Self { r#type, file }
     }
 }
@@ -109,6 +106,7 @@ impl rt::Endpoint for MediaUploadRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("type", &self.r#type);
@@ -122,7 +120,7 @@ impl rt::Endpoint for MediaUploadRequest {
         Some(("media", &self.file))
     }
 }
-impl<'c> crate::Call<'c, MediaUploadRequest> {}
+impl<'c> crate::api::Call<'c, MediaUploadRequest> {}
 /// Request of [`MediaApi::download_file`]: Download a media file (获取媒体文件).
 ///
 /// Returns the file's bytes with its content type. There is no official page for this call; on an
@@ -161,6 +159,7 @@ impl rt::Endpoint for MediaDownloadFileRequest {
         binary: true,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("media_id", &self.media_id);
@@ -170,7 +169,7 @@ impl rt::Endpoint for MediaDownloadFileRequest {
         Some(download)
     }
 }
-impl<'c> crate::Call<'c, MediaDownloadFileRequest> {}
+impl<'c> crate::api::Call<'c, MediaDownloadFileRequest> {}
 /// Request of [`MediaApi::get`]: Fetch a media file through its redirect (获取媒体文件, 旧接口).
 ///
 /// Known from one public client only: answers with a 301/302 redirect to the file, which the client
@@ -208,6 +207,7 @@ impl rt::Endpoint for MediaGetRequest {
         binary: true,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("media_id", &self.media_id);
@@ -217,7 +217,7 @@ impl rt::Endpoint for MediaGetRequest {
         Some(download)
     }
 }
-impl<'c> crate::Call<'c, MediaGetRequest> {}
+impl<'c> crate::api::Call<'c, MediaGetRequest> {}
 /// The kind of media uploaded (媒体文件类型), which decides the accepted formats and sizes.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
@@ -297,13 +297,13 @@ pub struct MediaUploadResponse {
         rename = "type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub r#type: Option<MediaType>,
     /// The media id (媒体文件ID), e.g. `@lADO…`; reusable inside DingTalk.
     ///
     /// Wire name `media_id`.
-    #[serde(rename = "media_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "media_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub media_id: String,
     /// Upload time, ms since the epoch.
     ///
@@ -312,7 +312,7 @@ pub struct MediaUploadResponse {
         rename = "created_at",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub created_at: Option<i64>,
 }

@@ -18,27 +18,21 @@
 //! are i64. Reference: message.md.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
-use crate::runtime::codegen as rt;
+use ::dingtalk_runtime::codegen as rt;
 /// Messages (消息): conversation messages sent by a user into a chat he picked (普通会话消息), the
 /// legacy synchronous enterprise message (企业会话消息) and its read status, and work notifications
 /// (工作通知) sent in an app's name: asynchronous send, send progress, send result and recall.
 ///
-/// Obtained from [`Client::message`](crate::Client::message); every method returns a [`Call`](crate::Call) to `.await`.
+/// Obtained from [`Api::message`](crate::api::Api::message) (`client.message()`); every method returns a [`Call`](crate::api::Call) to `.await`.
 #[derive(Clone, Copy, Debug)]
 pub struct MessageApi<'c> {
-    client: &'c crate::Client,
-}
-impl crate::Client {
-    /// Messages (消息): conversation messages sent by a user into a chat he picked (普通会话消息), the
-    /// legacy synchronous enterprise message (企业会话消息) and its read status, and work notifications
-    /// (工作通知) sent in an app's name: asynchronous send, send progress, send result and recall.
-    ///
-    /// See [`MessageApi`] for its calls.
-    pub fn message(&self) -> MessageApi<'_> {
-        MessageApi { client: self }
-    }
+    client: &'c rt::Client,
 }
 impl<'c> MessageApi<'c> {
+    /// The handle of this area on `client`.
+    pub fn new(client: &'c rt::Client) -> Self {
+        Self { client }
+    }
     /// Send a message as a user into a conversation (发送普通消息).
     ///
     /// A user sends into a single or group chat he picked in the client (JSAPI conversation
@@ -52,8 +46,8 @@ impl<'c> MessageApi<'c> {
         sender: impl Into<String>,
         cid: impl Into<String>,
         msg: Message,
-    ) -> crate::Call<'c, MessageSendToConversationRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, MessageSendToConversationRequest> {
+        crate::api::Call::new(
             self.client,
             MessageSendToConversationRequest::new(sender, cid, msg),
         )
@@ -74,8 +68,11 @@ impl<'c> MessageApi<'c> {
         &self,
         agentid: i64,
         message: Message,
-    ) -> crate::Call<'c, MessageLegacySendRequest> {
-        crate::Call::new(self.client, MessageLegacySendRequest::new(agentid, message))
+    ) -> crate::api::Call<'c, MessageLegacySendRequest> {
+        crate::api::Call::new(
+            self.client,
+            MessageLegacySendRequest::new(agentid, message),
+        )
     }
     /// Get the read status of a legacy enterprise message (查询企业会话消息已读未读状态 · 旧版).
     ///
@@ -89,8 +86,8 @@ impl<'c> MessageApi<'c> {
     pub fn legacy_list_message_status(
         &self,
         message_id: impl Into<String>,
-    ) -> crate::Call<'c, MessageLegacyListMessageStatusRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, MessageLegacyListMessageStatusRequest> {
+        crate::api::Call::new(
             self.client,
             MessageLegacyListMessageStatusRequest::new(message_id),
         )
@@ -116,8 +113,8 @@ impl<'c> MessageApi<'c> {
         agent_id: i64,
         msgtype: MessageType,
         msgcontent: serde_json::Value,
-    ) -> crate::Call<'c, MessageLegacyAsyncSendRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, MessageLegacyAsyncSendRequest> {
+        crate::api::Call::new(
             self.client,
             MessageLegacyAsyncSendRequest::new(agent_id, msgtype, msgcontent),
         )
@@ -139,8 +136,8 @@ impl<'c> MessageApi<'c> {
         &self,
         agent_id: i64,
         msg: Message,
-    ) -> crate::Call<'c, MessageAsyncSendV2Request> {
-        crate::Call::new(self.client, MessageAsyncSendV2Request::new(agent_id, msg))
+    ) -> crate::api::Call<'c, MessageAsyncSendV2Request> {
+        crate::api::Call::new(self.client, MessageAsyncSendV2Request::new(agent_id, msg))
     }
     /// Get the send progress of a work notification (获取工作通知消息的发送进度).
     ///
@@ -151,8 +148,8 @@ impl<'c> MessageApi<'c> {
         &self,
         agent_id: i64,
         task_id: i64,
-    ) -> crate::Call<'c, MessageGetSendProgressRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, MessageGetSendProgressRequest> {
+        crate::api::Call::new(
             self.client,
             MessageGetSendProgressRequest::new(agent_id, task_id),
         )
@@ -170,8 +167,8 @@ impl<'c> MessageApi<'c> {
         &self,
         agent_id: i64,
         task_id: i64,
-    ) -> crate::Call<'c, MessageGetSendResultRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, MessageGetSendResultRequest> {
+        crate::api::Call::new(
             self.client,
             MessageGetSendResultRequest::new(agent_id, task_id),
         )
@@ -185,8 +182,11 @@ impl<'c> MessageApi<'c> {
         &self,
         agent_id: i64,
         msg_task_id: i64,
-    ) -> crate::Call<'c, MessageRecallRequest> {
-        crate::Call::new(self.client, MessageRecallRequest::new(agent_id, msg_task_id))
+    ) -> crate::api::Call<'c, MessageRecallRequest> {
+        crate::api::Call::new(
+            self.client,
+            MessageRecallRequest::new(agent_id, msg_task_id),
+        )
     }
     /// Change the status bar of a sent OA work notification (更新工作通知状态栏).
     ///
@@ -205,8 +205,8 @@ impl<'c> MessageApi<'c> {
         agent_id: i64,
         task_id: i64,
         status_value: impl Into<String>,
-    ) -> crate::Call<'c, MessageUpdateStatusBarRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, MessageUpdateStatusBarRequest> {
+        crate::api::Call::new(
             self.client,
             MessageUpdateStatusBarRequest::new(agent_id, task_id, status_value),
         )
@@ -228,18 +228,18 @@ pub struct MessageSendToConversationRequest {
     /// Userid of the sender (消息发送者).
     ///
     /// Wire name `sender`.
-    #[serde(rename = "sender", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "sender", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub sender: String,
     /// Conversation id (会话ID) from the JSAPI conversation picker.
     ///
     /// Wire name `cid`.
-    #[serde(rename = "cid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "cid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub cid: String,
     /// The message (消息内容), at most 2048 bytes. A JSON object (D); the Java SDK carries it
     /// as JSON text in its parameter map, but it is sent here as the object.
     ///
     /// Wire name `msg`.
-    #[serde(rename = "msg", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "msg", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub msg: Message,
 }
 impl MessageSendToConversationRequest {
@@ -266,6 +266,7 @@ impl rt::Endpoint for MessageSendToConversationRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -275,7 +276,7 @@ impl rt::Endpoint for MessageSendToConversationRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, MessageSendToConversationRequest> {}
+impl<'c> crate::api::Call<'c, MessageSendToConversationRequest> {}
 /// Request of [`MessageApi::legacy_send`]: Send an enterprise message synchronously, legacy form (发送企业会话消息 · 旧版).
 ///
 /// Removed from the current docs; shapes come from P, public code and community posts only
@@ -299,8 +300,8 @@ pub struct MessageLegacySendRequest {
         rename = "touser",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub touser: Vec<String>,
     /// Department ids of the recipients (接收部门), `|`-separated.
@@ -310,14 +311,14 @@ pub struct MessageLegacySendRequest {
         rename = "toparty",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub toparty: Vec<i64>,
     /// The sending app's AgentId (应用ID); sent as a number, a string is accepted too.
     ///
     /// Wire name `agentid`.
-    #[serde(rename = "agentid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "agentid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub agentid: i64,
     /// The message (消息内容): its `msgtype` and content object are sent flat, next to the recipients.
     ///
@@ -360,6 +361,7 @@ impl rt::Endpoint for MessageLegacySendRequest {
         binary: false,
         rate_class: rt::RateClass::WorkNotice,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -369,7 +371,7 @@ impl rt::Endpoint for MessageLegacySendRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, MessageLegacySendRequest> {
+impl<'c> crate::api::Call<'c, MessageLegacySendRequest> {
     /// Sets `touser`: Userids of the recipients (接收者), `|`-separated.
     pub fn touser(self, touser: Vec<String>) -> Self {
         self.map(|r| r.touser(touser))
@@ -395,7 +397,7 @@ pub struct MessageLegacyListMessageStatusRequest {
     /// The `messageId` returned by `legacy_send`.
     ///
     /// Wire name `messageId`.
-    #[serde(rename = "messageId", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "messageId", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub message_id: String,
 }
 impl MessageLegacyListMessageStatusRequest {
@@ -420,12 +422,13 @@ impl rt::Endpoint for MessageLegacyListMessageStatusRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, MessageLegacyListMessageStatusRequest> {}
+impl<'c> crate::api::Call<'c, MessageLegacyListMessageStatusRequest> {}
 /// Request of [`MessageApi::legacy_async_send`]: Send a work notification, first version (发送工作通知 · 旧版 asyncsend).
 ///
 /// Superseded by `async_send_v2`; J only (P via the TOP method
@@ -449,20 +452,20 @@ pub struct MessageLegacyAsyncSendRequest {
     /// The sending app's AgentId (应用ID).
     ///
     /// Wire name `agent_id`.
-    #[serde(rename = "agent_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "agent_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub agent_id: i64,
     /// The message type (消息类型).
     ///
     /// Wire name `msgtype`.
-    #[serde(rename = "msgtype", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "msgtype", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub msgtype: MessageType,
     /// The type-specific content object (消息内容) as JSON text, e.g. `{"content":"…"}` for text (§7 shapes).
     ///
     /// Wire name `msgcontent`.
     #[serde(
         rename = "msgcontent",
-        deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser",
+        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub msgcontent: serde_json::Value,
     /// Userids of the recipients (接收者), comma-separated. J allows 100, the TOP page of the sibling call 20; the larger is enforced.
@@ -472,8 +475,8 @@ pub struct MessageLegacyAsyncSendRequest {
         rename = "userid_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub userid_list: Vec<String>,
     /// Department ids of the recipients (接收部门) including sub-departments, comma-separated, at most 20.
@@ -483,8 +486,8 @@ pub struct MessageLegacyAsyncSendRequest {
         rename = "dept_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub dept_id_list: Vec<i64>,
     /// Send to everyone in the org (全员发送); otherwise one of the lists is needed.
@@ -494,7 +497,7 @@ pub struct MessageLegacyAsyncSendRequest {
         rename = "to_all_user",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub to_all_user: Option<bool>,
 }
@@ -544,6 +547,7 @@ impl rt::Endpoint for MessageLegacyAsyncSendRequest {
         binary: false,
         rate_class: rt::RateClass::WorkNotice,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -561,7 +565,7 @@ impl rt::Endpoint for MessageLegacyAsyncSendRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, MessageLegacyAsyncSendRequest> {
+impl<'c> crate::api::Call<'c, MessageLegacyAsyncSendRequest> {
     /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. J allows 100, the TOP page of the sibling call 20; the larger is enforced.
     pub fn userid_list(self, userid_list: Vec<String>) -> Self {
         self.map(|r| r.userid_list(userid_list))
@@ -596,7 +600,7 @@ pub struct MessageAsyncSendV2Request {
     /// The sending app's AgentId (应用ID).
     ///
     /// Wire name `agent_id`.
-    #[serde(rename = "agent_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "agent_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub agent_id: i64,
     /// Userids of the recipients (接收者), comma-separated. D allows 100, J 5000; the larger is enforced.
     ///
@@ -605,8 +609,8 @@ pub struct MessageAsyncSendV2Request {
         rename = "userid_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub userid_list: Vec<String>,
     /// Department ids of the recipients (接收部门) including sub-departments, comma-separated. D allows 20, J 500; the larger is enforced.
@@ -616,8 +620,8 @@ pub struct MessageAsyncSendV2Request {
         rename = "dept_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub dept_id_list: Vec<i64>,
     /// Send to everyone in the org (全员发送); when false, `userid_list` or `dept_id_list` is needed.
@@ -627,14 +631,14 @@ pub struct MessageAsyncSendV2Request {
         rename = "to_all_user",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub to_all_user: Option<bool>,
     /// The message (消息内容), one type per message, at most 2048 bytes. A JSON object (D); the
     /// Java SDK carries it as JSON text in its parameter map, but it is sent here as the object.
     ///
     /// Wire name `msg`.
-    #[serde(rename = "msg", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "msg", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub msg: Message,
     /// Translate ids in the content (ID转译); third-party apps only (J only).
     ///
@@ -643,7 +647,7 @@ pub struct MessageAsyncSendV2Request {
         rename = "enable_id_trans",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub enable_id_trans: Option<bool>,
 }
@@ -694,6 +698,7 @@ impl rt::Endpoint for MessageAsyncSendV2Request {
         binary: false,
         rate_class: rt::RateClass::WorkNotice,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -711,7 +716,7 @@ impl rt::Endpoint for MessageAsyncSendV2Request {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, MessageAsyncSendV2Request> {
+impl<'c> crate::api::Call<'c, MessageAsyncSendV2Request> {
     /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. D allows 100, J 5000; the larger is enforced.
     pub fn userid_list(self, userid_list: Vec<String>) -> Self {
         self.map(|r| r.userid_list(userid_list))
@@ -742,12 +747,12 @@ pub struct MessageGetSendProgressRequest {
     /// The sending app's AgentId (应用ID).
     ///
     /// Wire name `agent_id`.
-    #[serde(rename = "agent_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "agent_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub agent_id: i64,
     /// The `task_id` from `async_send_v2`.
     ///
     /// Wire name `task_id`.
-    #[serde(rename = "task_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "task_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub task_id: i64,
 }
 impl MessageGetSendProgressRequest {
@@ -770,12 +775,13 @@ impl rt::Endpoint for MessageGetSendProgressRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, MessageGetSendProgressRequest> {}
+impl<'c> crate::api::Call<'c, MessageGetSendProgressRequest> {}
 /// Request of [`MessageApi::get_send_result`]: Get the send result of a work notification (获取工作通知消息的发送结果).
 ///
 /// Only tasks of the last 24 h. `agent_id` is required by D but not checked by J; it is
@@ -793,12 +799,12 @@ pub struct MessageGetSendResultRequest {
     /// The sending app's AgentId (应用ID).
     ///
     /// Wire name `agent_id`.
-    #[serde(rename = "agent_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "agent_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub agent_id: i64,
     /// The `task_id` from `async_send_v2`.
     ///
     /// Wire name `task_id`.
-    #[serde(rename = "task_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "task_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub task_id: i64,
 }
 impl MessageGetSendResultRequest {
@@ -821,12 +827,13 @@ impl rt::Endpoint for MessageGetSendResultRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, MessageGetSendResultRequest> {}
+impl<'c> crate::api::Call<'c, MessageGetSendResultRequest> {}
 /// Request of [`MessageApi::recall`]: Recall a work notification (撤回工作通知消息).
 ///
 /// Only messages sent within the last 24 h. Errors: 400002 (bad agent id or task id), 500.
@@ -840,12 +847,12 @@ pub struct MessageRecallRequest {
     /// The sending app's AgentId (应用ID).
     ///
     /// Wire name `agent_id`.
-    #[serde(rename = "agent_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "agent_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub agent_id: i64,
     /// The `task_id` from `async_send_v2` (消息任务ID).
     ///
     /// Wire name `msg_task_id`.
-    #[serde(rename = "msg_task_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "msg_task_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub msg_task_id: i64,
 }
 impl MessageRecallRequest {
@@ -868,12 +875,13 @@ impl rt::Endpoint for MessageRecallRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, MessageRecallRequest> {}
+impl<'c> crate::api::Call<'c, MessageRecallRequest> {}
 /// Request of [`MessageApi::update_status_bar`]: Change the status bar of a sent OA work notification (更新工作通知状态栏).
 ///
 /// Rewrites the status bar (`oa.status_bar`) of an OA work notification sent by
@@ -894,17 +902,17 @@ pub struct MessageUpdateStatusBarRequest {
     /// The AgentId (应用ID) of the app that sent the notification.
     ///
     /// Wire name `agent_id`.
-    #[serde(rename = "agent_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "agent_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub agent_id: i64,
     /// The `task_id` returned by `async_send_v2` (工作通知任务ID).
     ///
     /// Wire name `task_id`.
-    #[serde(rename = "task_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "task_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub task_id: i64,
     /// New status text (状态栏值), e.g. `已同意`.
     ///
     /// Wire name `status_value`.
-    #[serde(rename = "status_value", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "status_value", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub status_value: String,
     /// New background colour (状态栏背景色) as `0xFF` plus six hex digits (ARGB), e.g. `0xFF78C06E`.
     ///
@@ -913,7 +921,7 @@ pub struct MessageUpdateStatusBarRequest {
         rename = "status_bg",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub status_bg: Option<String>,
 }
@@ -947,12 +955,13 @@ impl rt::Endpoint for MessageUpdateStatusBarRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, MessageUpdateStatusBarRequest> {
+impl<'c> crate::api::Call<'c, MessageUpdateStatusBarRequest> {
     /// Sets `status_bg`: New background colour (状态栏背景色) as `0xFF` plus six hex digits (ARGB), e.g. `0xFF78C06E`.
     pub fn status_bg(self, status_bg: impl Into<String>) -> Self {
         self.map(|r| r.status_bg(status_bg))
@@ -1220,7 +1229,7 @@ pub struct MessageText {
     /// Message text (消息内容); at most 500 characters recommended (D), 5000 hard limit (errcode 34016).
     ///
     /// Wire name `content`; at most 5000.
-    #[serde(rename = "content", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "content", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub content: String,
 }
 impl MessageText {
@@ -1255,7 +1264,7 @@ pub struct MessageImage {
     /// Media id (媒体文件ID) from `/media/upload`, e.g. `@lADOADmaWMzazQKA`; 600×400 (3:2) recommended.
     ///
     /// Wire name `media_id`.
-    #[serde(rename = "media_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "media_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub media_id: String,
 }
 impl MessageImage {
@@ -1282,14 +1291,14 @@ pub struct MessageVoice {
     /// Media id (媒体文件ID) from `/media/upload`.
     ///
     /// Wire name `media_id`.
-    #[serde(rename = "media_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "media_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub media_id: String,
     /// Length in seconds (音频时长), a positive integer below 60, sent as a string of digits.
     /// D, J (asyncsend_v2) and G use a string, J's chat / conversation classes a Long; the
     /// string form is the safer and is used here.
     ///
     /// Wire name `duration`.
-    #[serde(rename = "duration", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "duration", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub duration: String,
 }
 impl MessageVoice {
@@ -1319,7 +1328,7 @@ pub struct MessageFile {
     /// Media id (媒体文件ID) from `/media/upload`; the file may be at most 10 MB.
     ///
     /// Wire name `media_id`.
-    #[serde(rename = "media_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "media_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub media_id: String,
 }
 impl MessageFile {
@@ -1346,22 +1355,22 @@ pub struct MessageLink {
     /// Target of a tap (消息点击链接地址); mini-program deep links are allowed.
     ///
     /// Wire name `messageUrl`.
-    #[serde(rename = "messageUrl", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "messageUrl", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub message_url: String,
     /// Picture (图片): a media id (`@…`) or a URL.
     ///
     /// Wire name `picUrl`.
-    #[serde(rename = "picUrl", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "picUrl", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub pic_url: String,
     /// Title (消息标题); at most 100 characters recommended.
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "title", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub title: String,
     /// Description (消息描述); at most 500 characters recommended.
     ///
     /// Wire name `text`.
-    #[serde(rename = "text", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "text", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub text: String,
 }
 impl MessageLink {
@@ -1398,7 +1407,7 @@ pub struct MessageOa {
     /// Target of a tap (消息点击链接地址); snake_case, unlike `link`.
     ///
     /// Wire name `message_url`.
-    #[serde(rename = "message_url", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "message_url", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub message_url: String,
     /// Target of a tap on PC (PC端跳转地址).
     ///
@@ -1407,13 +1416,13 @@ pub struct MessageOa {
         rename = "pc_message_url",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub pc_message_url: Option<String>,
     /// Message head (消息头部).
     ///
     /// Wire name `head`.
-    #[serde(rename = "head", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "head", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub head: MessageOaHead,
     /// Status bar (消息状态栏); work notifications only, and only when sent to a `userid_list`
     /// of at most 5 users (not with `dept_id_list` or `to_all_user`). Changed later through
@@ -1424,13 +1433,13 @@ pub struct MessageOa {
         rename = "status_bar",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub status_bar: Option<MessageOaStatusBar>,
     /// Message body (消息体).
     ///
     /// Wire name `body`.
-    #[serde(rename = "body", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "body", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub body: MessageOaBody,
 }
 impl MessageOa {
@@ -1480,12 +1489,12 @@ pub struct MessageOaHead {
     /// Head colour (头部颜色) as 8 hex characters ARGB, e.g. `FFBBBBBB`, without `0x`.
     ///
     /// Wire name `bgcolor`; at most 8.
-    #[serde(rename = "bgcolor", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "bgcolor", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub bgcolor: String,
     /// Head title (头部标题), at most 10 characters (J, G); replaced by the app name in work notifications.
     ///
     /// Wire name `text`; at most 10.
-    #[serde(rename = "text", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "text", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub text: String,
 }
 impl MessageOaHead {
@@ -1527,7 +1536,7 @@ pub struct MessageOaStatusBar {
         rename = "status_value",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub status_value: Option<String>,
     /// Background colour (状态栏背景色) with the `0x` prefix, e.g. `0xFFF65E5E`; default black.
@@ -1537,7 +1546,7 @@ pub struct MessageOaStatusBar {
         rename = "status_bg",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub status_bg: Option<String>,
 }
@@ -1582,7 +1591,7 @@ pub struct MessageOaBody {
         rename = "title",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub title: Option<String>,
     /// Form rows (表单); at most 6 are shown (D), so more are refused here.
@@ -1592,7 +1601,7 @@ pub struct MessageOaBody {
         rename = "form",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub form: Vec<MessageOaForm>,
     /// One line of rich text (单行富文本).
@@ -1602,7 +1611,7 @@ pub struct MessageOaBody {
         rename = "rich",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub rich: Option<MessageOaRich>,
     /// Body text (正文内容); at most 3 lines are shown.
@@ -1612,7 +1621,7 @@ pub struct MessageOaBody {
         rename = "content",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub content: Option<String>,
     /// Image (图片) as a media id starting with `@`; 600×400 (3:2) recommended.
@@ -1622,7 +1631,7 @@ pub struct MessageOaBody {
         rename = "image",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub image: Option<String>,
     /// Attachment count (附件数目), display only, as a string of digits.
@@ -1632,7 +1641,7 @@ pub struct MessageOaBody {
         rename = "file_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub file_count: Option<String>,
     /// Author name (作者).
@@ -1642,7 +1651,7 @@ pub struct MessageOaBody {
         rename = "author",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub author: Option<String>,
 }
@@ -1723,7 +1732,7 @@ pub struct MessageOaForm {
         rename = "key",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub key: Option<String>,
     /// Value (值), e.g. `张三`.
@@ -1733,7 +1742,7 @@ pub struct MessageOaForm {
         rename = "value",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub value: Option<String>,
 }
@@ -1775,7 +1784,7 @@ pub struct MessageOaRich {
         rename = "num",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub num: Option<String>,
     /// Unit (单位), e.g. `元`.
@@ -1785,7 +1794,7 @@ pub struct MessageOaRich {
         rename = "unit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub unit: Option<String>,
 }
@@ -1823,12 +1832,12 @@ pub struct MessageMarkdown {
     /// Text shown in the conversation list (首屏会话透出的展示内容).
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "title", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub title: String,
     /// Markdown text (markdown格式的消息), at most 5000 characters.
     ///
     /// Wire name `text`; at most 5000.
-    #[serde(rename = "text", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "text", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub text: String,
 }
 impl MessageMarkdown {
@@ -1869,13 +1878,13 @@ pub struct MessageActionCard {
         rename = "title",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub title: Option<String>,
     /// Markdown body (消息内容); at most 1000 characters recommended (D), 5000 hard limit (errcode 34016).
     ///
     /// Wire name `markdown`; at most 5000.
-    #[serde(rename = "markdown", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "markdown", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub markdown: String,
     /// Single-button style: the button title (整体跳转标题), at most 20 characters; set together with `single_url`.
     ///
@@ -1884,7 +1893,7 @@ pub struct MessageActionCard {
         rename = "single_title",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub single_title: Option<String>,
     /// Single-button style: the target (整体跳转链接), at most 500 characters; set together with `single_title`.
@@ -1894,7 +1903,7 @@ pub struct MessageActionCard {
         rename = "single_url",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub single_url: Option<String>,
     /// Button-list style: how the buttons are laid out (按钮排列方式); set together with `btn_json_list`.
@@ -1904,7 +1913,7 @@ pub struct MessageActionCard {
         rename = "btn_orientation",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub btn_orientation: Option<MessageBtnOrientation>,
     /// Button-list style: the buttons (按钮列表); set together with `btn_orientation`.
@@ -1914,7 +1923,7 @@ pub struct MessageActionCard {
         rename = "btn_json_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub btn_json_list: Vec<MessageActionCardButton>,
     /// App whose name and icon show in the card's corner instead of the org's (`chat/send` only;
@@ -1925,7 +1934,7 @@ pub struct MessageActionCard {
         rename = "agentid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub agentid: Option<i64>,
     /// Hide the sender avatar (隐藏头像) (`chat/send` only; J, 1-src).
@@ -1935,7 +1944,7 @@ pub struct MessageActionCard {
         rename = "hide_avatar",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub hide_avatar: Option<bool>,
 }
@@ -2098,7 +2107,7 @@ pub struct MessageActionCardButton {
         rename = "title",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub title: Option<String>,
     /// Target of the button (跳转链接). D allows 700 characters, J 500; the larger is enforced.
@@ -2108,7 +2117,7 @@ pub struct MessageActionCardButton {
         rename = "action_url",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub action_url: Option<String>,
 }
@@ -2222,7 +2231,7 @@ pub struct MessageSendProgress {
         rename = "progress_in_percent",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub progress_in_percent: Option<i64>,
     /// State of the task (任务执行状态).
@@ -2232,7 +2241,7 @@ pub struct MessageSendProgress {
         rename = "status",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub status: Option<MessageSendStatus>,
 }
@@ -2278,7 +2287,7 @@ pub struct MessageSendForbidden {
         rename = "code",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub code: Option<String>,
     /// The threshold that was hit (流控阈值).
@@ -2288,7 +2297,7 @@ pub struct MessageSendForbidden {
         rename = "count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub count: Option<i64>,
     /// The user's userid.
@@ -2298,7 +2307,7 @@ pub struct MessageSendForbidden {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub userid: Option<String>,
 }
@@ -2349,7 +2358,7 @@ pub struct MessageSendResult {
         rename = "invalid_user_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub invalid_user_id_list: Vec<String>,
     /// Unknown department ids (无效的部门ID); J and D give numbers, G strings (both decode).
@@ -2359,7 +2368,7 @@ pub struct MessageSendResult {
         rename = "invalid_dept_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub invalid_dept_id_list: Vec<i64>,
     /// Userids dropped by flow control (被流控过滤的userid).
@@ -2369,7 +2378,7 @@ pub struct MessageSendResult {
         rename = "forbidden_user_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub forbidden_user_id_list: Vec<String>,
     /// Userids the send failed for (发送失败的userid).
@@ -2379,7 +2388,7 @@ pub struct MessageSendResult {
         rename = "failed_user_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub failed_user_id_list: Vec<String>,
     /// Userids that have read the message (已读).
@@ -2389,7 +2398,7 @@ pub struct MessageSendResult {
         rename = "read_user_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub read_user_id_list: Vec<String>,
     /// Userids that have not read it yet (未读).
@@ -2399,7 +2408,7 @@ pub struct MessageSendResult {
         rename = "unread_user_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub unread_user_id_list: Vec<String>,
     /// Per-user flow-control reasons (推送被禁止的具体原因).
@@ -2409,7 +2418,7 @@ pub struct MessageSendResult {
         rename = "forbidden_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub forbidden_list: Vec<MessageSendForbidden>,
 }
@@ -2488,8 +2497,8 @@ pub struct MessageSendToConversationResponse {
         rename = "receiver",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub receiver: Vec<String>,
 }
@@ -2528,7 +2537,7 @@ pub struct MessageLegacySendResponse {
         rename = "messageId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub message_id: Option<String>,
     /// Recipients' userids that were not valid (无效用户), `|`-joined.
@@ -2538,7 +2547,7 @@ pub struct MessageLegacySendResponse {
         rename = "invaliduser",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub invaliduser: Option<String>,
     /// Department ids that were not valid (无效部门), `|`-joined.
@@ -2548,7 +2557,7 @@ pub struct MessageLegacySendResponse {
         rename = "invalidparty",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub invalidparty: Option<String>,
     /// Userids dropped by rate limiting (被限流的用户); seen both as a `|`-joined string and as an array.
@@ -2558,8 +2567,8 @@ pub struct MessageLegacySendResponse {
         rename = "forbiddenUserId",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub forbidden_user_id: Vec<String>,
 }
@@ -2612,7 +2621,7 @@ pub struct MessageLegacyAsyncSendResponse {
     /// Id of the asynchronous send task (异步发送任务ID).
     ///
     /// Wire name `task_id`.
-    #[serde(rename = "task_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "task_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub task_id: i64,
 }
 impl MessageLegacyAsyncSendResponse {
@@ -2639,7 +2648,7 @@ pub struct MessageAsyncSendV2Response {
     /// Id of the asynchronous send task (异步发送任务ID).
     ///
     /// Wire name `task_id`.
-    #[serde(rename = "task_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "task_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub task_id: i64,
 }
 impl MessageAsyncSendV2Response {

@@ -10,32 +10,27 @@
 //! Reference: microapp.md.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
-use crate::runtime::codegen as rt;
+use ::dingtalk_runtime::codegen as rt;
 /// Micro-apps of the organisation (管理微应用): list all apps or those a user can see, read and set
 /// an app's visibility, and create, update or delete self-built H5 micro-apps.
 ///
-/// Obtained from [`Client::microapp`](crate::Client::microapp); every method returns a [`Call`](crate::Call) to `.await`.
+/// Obtained from [`Api::microapp`](crate::api::Api::microapp) (`client.microapp()`); every method returns a [`Call`](crate::api::Call) to `.await`.
 #[derive(Clone, Copy, Debug)]
 pub struct MicroappApi<'c> {
-    client: &'c crate::Client,
-}
-impl crate::Client {
-    /// Micro-apps of the organisation (管理微应用): list all apps or those a user can see, read and set
-    /// an app's visibility, and create, update or delete self-built H5 micro-apps.
-    ///
-    /// See [`MicroappApi`] for its calls.
-    pub fn microapp(&self) -> MicroappApi<'_> {
-        MicroappApi { client: self }
-    }
+    client: &'c rt::Client,
 }
 impl<'c> MicroappApi<'c> {
+    /// The handle of this area on `client`.
+    pub fn new(client: &'c rt::Client) -> Self {
+        Self { client }
+    }
     /// List all apps of the organisation (获取企业所有应用列表).
     ///
     /// Token only, empty body. POST per D, J and P.
     ///
     /// `POST /microapp/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
-    pub fn list(&self) -> crate::Call<'c, MicroappListRequest> {
-        crate::Call::new(self.client, MicroappListRequest::new())
+    pub fn list(&self) -> crate::api::Call<'c, MicroappListRequest> {
+        crate::api::Call::new(self.client, MicroappListRequest::new())
     }
     /// List the apps a user can see (获取用户可见的企业应用列表).
     ///
@@ -43,8 +38,8 @@ impl<'c> MicroappApi<'c> {
     pub fn list_by_userid(
         &self,
         userid: impl Into<String>,
-    ) -> crate::Call<'c, MicroappListByUseridRequest> {
-        crate::Call::new(self.client, MicroappListByUseridRequest::new(userid))
+    ) -> crate::api::Call<'c, MicroappListByUseridRequest> {
+        crate::api::Call::new(self.client, MicroappListByUseridRequest::new(userid))
     }
     /// Get an app's visibility (获取企业内部应用微应用的可使用范围).
     ///
@@ -52,8 +47,11 @@ impl<'c> MicroappApi<'c> {
     pub fn get_visible_scopes(
         &self,
         agent_id: i64,
-    ) -> crate::Call<'c, MicroappGetVisibleScopesRequest> {
-        crate::Call::new(self.client, MicroappGetVisibleScopesRequest::new(agent_id))
+    ) -> crate::api::Call<'c, MicroappGetVisibleScopesRequest> {
+        crate::api::Call::new(
+            self.client,
+            MicroappGetVisibleScopesRequest::new(agent_id),
+        )
     }
     /// Set an app's visibility (更新企业内部应用微应用的可使用范围).
     ///
@@ -63,8 +61,11 @@ impl<'c> MicroappApi<'c> {
     pub fn set_visible_scopes(
         &self,
         agent_id: i64,
-    ) -> crate::Call<'c, MicroappSetVisibleScopesRequest> {
-        crate::Call::new(self.client, MicroappSetVisibleScopesRequest::new(agent_id))
+    ) -> crate::api::Call<'c, MicroappSetVisibleScopesRequest> {
+        crate::api::Call::new(
+            self.client,
+            MicroappSetVisibleScopesRequest::new(agent_id),
+        )
     }
     /// Create an H5 micro-app (创建企业内部应用H5微应用).
     ///
@@ -79,8 +80,8 @@ impl<'c> MicroappApi<'c> {
         app_name: impl Into<String>,
         app_desc: impl Into<String>,
         homepage_url: impl Into<String>,
-    ) -> crate::Call<'c, MicroappCreateRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, MicroappCreateRequest> {
+        crate::api::Call::new(
             self.client,
             MicroappCreateRequest::new(app_icon, app_name, app_desc, homepage_url),
         )
@@ -91,16 +92,16 @@ impl<'c> MicroappApi<'c> {
     /// `create` apply. The response echoes `agentid` (J); P reads `agentId`, accepted too.
     ///
     /// `POST /microapp/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
-    pub fn update(&self, agent_id: i64) -> crate::Call<'c, MicroappUpdateRequest> {
-        crate::Call::new(self.client, MicroappUpdateRequest::new(agent_id))
+    pub fn update(&self, agent_id: i64) -> crate::api::Call<'c, MicroappUpdateRequest> {
+        crate::api::Call::new(self.client, MicroappUpdateRequest::new(agent_id))
     }
     /// Delete an H5 micro-app (删除H5微应用).
     ///
     /// Only self-built apps can be deleted. Errors 60012-60015 concern default-app restrictions.
     ///
     /// `POST /microapp/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
-    pub fn delete(&self, agent_id: i64) -> crate::Call<'c, MicroappDeleteRequest> {
-        crate::Call::new(self.client, MicroappDeleteRequest::new(agent_id))
+    pub fn delete(&self, agent_id: i64) -> crate::api::Call<'c, MicroappDeleteRequest> {
+        crate::api::Call::new(self.client, MicroappDeleteRequest::new(agent_id))
     }
 }
 /// Request of [`MicroappApi::list`]: List all apps of the organisation (获取企业所有应用列表).
@@ -133,12 +134,13 @@ impl rt::Endpoint for MicroappListRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, MicroappListRequest> {}
+impl<'c> crate::api::Call<'c, MicroappListRequest> {}
 /// Request of [`MicroappApi::list_by_userid`]: List the apps a user can see (获取用户可见的企业应用列表).
 ///
 /// `GET /microapp/list_by_userid` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -173,13 +175,14 @@ impl rt::Endpoint for MicroappListByUseridRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("userid", &self.userid);
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, MicroappListByUseridRequest> {}
+impl<'c> crate::api::Call<'c, MicroappListByUseridRequest> {}
 /// Request of [`MicroappApi::get_visible_scopes`]: Get an app's visibility (获取企业内部应用微应用的可使用范围).
 ///
 /// `POST /microapp/visible_scopes` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -191,7 +194,7 @@ pub struct MicroappGetVisibleScopesRequest {
     /// The app's AgentId (应用ID).
     ///
     /// Wire name `agentId`.
-    #[serde(rename = "agentId", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "agentId", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub agent_id: i64,
 }
 impl MicroappGetVisibleScopesRequest {
@@ -214,12 +217,13 @@ impl rt::Endpoint for MicroappGetVisibleScopesRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, MicroappGetVisibleScopesRequest> {}
+impl<'c> crate::api::Call<'c, MicroappGetVisibleScopesRequest> {}
 /// Request of [`MicroappApi::set_visible_scopes`]: Set an app's visibility (更新企业内部应用微应用的可使用范围).
 ///
 /// The lists are JSON arrays.
@@ -233,7 +237,7 @@ pub struct MicroappSetVisibleScopesRequest {
     /// The app's AgentId (应用ID).
     ///
     /// Wire name `agentId`.
-    #[serde(rename = "agentId", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "agentId", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub agent_id: i64,
     /// Only administrators can see the app (仅限管理员可见).
     ///
@@ -242,7 +246,7 @@ pub struct MicroappSetVisibleScopesRequest {
         rename = "isHidden",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_hidden: Option<bool>,
     /// Department ids that can see the app (可见部门).
@@ -252,7 +256,7 @@ pub struct MicroappSetVisibleScopesRequest {
         rename = "deptVisibleScopes",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_visible_scopes: Vec<i64>,
     /// Userids that can see the app (可见用户).
@@ -262,7 +266,7 @@ pub struct MicroappSetVisibleScopesRequest {
         rename = "userVisibleScopes",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_visible_scopes: Vec<String>,
 }
@@ -306,12 +310,13 @@ impl rt::Endpoint for MicroappSetVisibleScopesRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, MicroappSetVisibleScopesRequest> {
+impl<'c> crate::api::Call<'c, MicroappSetVisibleScopesRequest> {
     /// Sets `is_hidden`: Only administrators can see the app (仅限管理员可见).
     pub fn is_hidden(self, is_hidden: bool) -> Self {
         self.map(|r| r.is_hidden(is_hidden))
@@ -340,22 +345,22 @@ pub struct MicroappCreateRequest {
     /// Icon (图标): a media_id from `/media/upload`.
     ///
     /// Wire name `appIcon`.
-    #[serde(rename = "appIcon", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "appIcon", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub app_icon: String,
     /// App name (应用名称), 1-10 characters.
     ///
     /// Wire name `appName`; at most 10.
-    #[serde(rename = "appName", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "appName", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub app_name: String,
     /// App description (应用描述), 1-20 characters (J, P, error 33003).
     ///
     /// Wire name `appDesc`; at most 20.
-    #[serde(rename = "appDesc", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "appDesc", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub app_desc: String,
     /// Mobile home page (移动端主页); must start with http or https.
     ///
     /// Wire name `homepageUrl`.
-    #[serde(rename = "homepageUrl", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "homepageUrl", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub homepage_url: String,
     /// PC home page (PC端主页); http(s), same domain as `homepageUrl`.
     ///
@@ -364,7 +369,7 @@ pub struct MicroappCreateRequest {
         rename = "pcHomepageUrl",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub pc_homepage_url: Option<String>,
     /// Admin console page (OA后台管理主页); http(s).
@@ -374,7 +379,7 @@ pub struct MicroappCreateRequest {
         rename = "ompLink",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub omp_link: Option<String>,
 }
@@ -420,6 +425,7 @@ impl rt::Endpoint for MicroappCreateRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -436,7 +442,7 @@ impl rt::Endpoint for MicroappCreateRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, MicroappCreateRequest> {
+impl<'c> crate::api::Call<'c, MicroappCreateRequest> {
     /// Sets `pc_homepage_url`: PC home page (PC端主页); http(s), same domain as `homepageUrl`.
     pub fn pc_homepage_url(self, pc_homepage_url: impl Into<String>) -> Self {
         self.map(|r| r.pc_homepage_url(pc_homepage_url))
@@ -460,7 +466,7 @@ pub struct MicroappUpdateRequest {
     /// The app's AgentId (应用ID).
     ///
     /// Wire name `agentId`.
-    #[serde(rename = "agentId", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "agentId", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub agent_id: i64,
     /// New icon (图标): a media_id from `/media/upload`.
     ///
@@ -469,7 +475,7 @@ pub struct MicroappUpdateRequest {
         rename = "appIcon",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub app_icon: Option<String>,
     /// New app name (应用名称), 1-10 characters.
@@ -479,7 +485,7 @@ pub struct MicroappUpdateRequest {
         rename = "appName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub app_name: Option<String>,
     /// New app description (应用描述), 1-20 characters.
@@ -489,7 +495,7 @@ pub struct MicroappUpdateRequest {
         rename = "appDesc",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub app_desc: Option<String>,
     /// New mobile home page (移动端主页); must start with http or https.
@@ -499,7 +505,7 @@ pub struct MicroappUpdateRequest {
         rename = "homepageUrl",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub homepage_url: Option<String>,
     /// New PC home page (PC端主页); http(s), same domain as `homepageUrl`.
@@ -509,7 +515,7 @@ pub struct MicroappUpdateRequest {
         rename = "pcHomepageUrl",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub pc_homepage_url: Option<String>,
     /// New admin console page (OA后台管理主页); http(s).
@@ -519,7 +525,7 @@ pub struct MicroappUpdateRequest {
         rename = "ompLink",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub omp_link: Option<String>,
 }
@@ -581,6 +587,7 @@ impl rt::Endpoint for MicroappUpdateRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -595,7 +602,7 @@ impl rt::Endpoint for MicroappUpdateRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, MicroappUpdateRequest> {
+impl<'c> crate::api::Call<'c, MicroappUpdateRequest> {
     /// Sets `app_icon`: New icon (图标): a media_id from `/media/upload`.
     pub fn app_icon(self, app_icon: impl Into<String>) -> Self {
         self.map(|r| r.app_icon(app_icon))
@@ -634,7 +641,7 @@ pub struct MicroappDeleteRequest {
     /// AgentId of the self-built app (应用ID).
     ///
     /// Wire name `agentId`.
-    #[serde(rename = "agentId", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "agentId", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub agent_id: i64,
 }
 impl MicroappDeleteRequest {
@@ -657,12 +664,13 @@ impl rt::Endpoint for MicroappDeleteRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, MicroappDeleteRequest> {}
+impl<'c> crate::api::Call<'c, MicroappDeleteRequest> {}
 /// State of an app (应用状态). `list` documents all four values; `list_by_userid` and J only 1
 /// and 0.
 ///
@@ -734,12 +742,12 @@ pub struct MicroappInfo {
     /// The app instance id (应用ID / AgentId).
     ///
     /// Wire name `agentId`.
-    #[serde(rename = "agentId", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "agentId", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub agent_id: i64,
     /// App name (应用名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub name: String,
     /// App description (应用描述).
     ///
@@ -748,7 +756,7 @@ pub struct MicroappInfo {
         rename = "appDesc",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub app_desc: Option<String>,
     /// Icon URL (应用图标地址).
@@ -758,7 +766,7 @@ pub struct MicroappInfo {
         rename = "appIcon",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub app_icon: Option<String>,
     /// Whether the app is self-built (是否自建应用).
@@ -768,7 +776,7 @@ pub struct MicroappInfo {
         rename = "isSelf",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_self: Option<bool>,
     /// State of the app (应用状态).
@@ -778,7 +786,7 @@ pub struct MicroappInfo {
         rename = "appStatus",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub app_status: Option<MicroappStatus>,
     /// URL of the app's admin console page (OA后台管理主页); may be empty.
@@ -788,7 +796,7 @@ pub struct MicroappInfo {
         rename = "ompLink",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub omp_link: Option<String>,
     /// Mobile home page URL (移动端主页).
@@ -798,7 +806,7 @@ pub struct MicroappInfo {
         rename = "homepageLink",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub homepage_link: Option<String>,
     /// PC home page URL (PC端主页).
@@ -808,7 +816,7 @@ pub struct MicroappInfo {
         rename = "pcHomepageLink",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub pc_homepage_link: Option<String>,
     /// Third-party app id (第三方应用ID); `list` only (J).
@@ -818,7 +826,7 @@ pub struct MicroappInfo {
         rename = "appId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub app_id: Option<i64>,
 }
@@ -902,7 +910,7 @@ pub struct MicroappListResponse {
         rename = "appList",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub app_list: Vec<MicroappInfo>,
 }
@@ -942,7 +950,7 @@ pub struct MicroappListByUseridResponse {
         rename = "appList",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub app_list: Vec<MicroappInfo>,
 }
@@ -982,7 +990,7 @@ pub struct MicroappGetVisibleScopesResponse {
         rename = "isHidden",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_hidden: Option<bool>,
     /// Department ids that can see the app (可见部门).
@@ -992,7 +1000,7 @@ pub struct MicroappGetVisibleScopesResponse {
         rename = "deptVisibleScopes",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_visible_scopes: Vec<i64>,
     /// Userids that can see the app (可见用户).
@@ -1002,7 +1010,7 @@ pub struct MicroappGetVisibleScopesResponse {
         rename = "userVisibleScopes",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_visible_scopes: Vec<String>,
 }
@@ -1052,7 +1060,7 @@ pub struct MicroappCreateResponse {
     #[serde(
         rename = "agentid",
         alias = "agentId",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub agentid: i64,
 }
@@ -1085,7 +1093,7 @@ pub struct MicroappUpdateResponse {
         alias = "agentId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub agentid: Option<i64>,
 }
@@ -1122,7 +1130,7 @@ pub struct MicroappDeleteResponse {
         rename = "agentId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub agent_id: Option<i64>,
 }

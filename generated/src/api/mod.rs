@@ -2,7 +2,8 @@
 // Do not edit: change the spec and run `cargo run -p dingtalk-codegen`.
 
 //! The API, one module per spec file. Each module holds the area's types, its request
-//! types and its handle (`client.<area>()`).
+//! types and its handle (`client.<area>()`, from the [`Api`] trait).
+use ::dingtalk_runtime::codegen as rt;
 #[cfg(feature = "attendance")]
 pub mod attendance;
 #[cfg(feature = "auth")]
@@ -15,8 +16,6 @@ pub mod chat;
 pub mod cspace;
 #[cfg(feature = "department")]
 pub mod department;
-#[cfg(feature = "errors")]
-pub mod errors;
 #[cfg(feature = "media")]
 pub mod media;
 #[cfg(feature = "message")]
@@ -29,9 +28,186 @@ pub mod sns;
 pub mod statistics;
 #[cfg(feature = "user")]
 pub mod user;
+/// The handle of every API area on the runtime's [`Client`](rt::Client):
+/// `client.user()`, `client.department()`, … Bring it into scope with the crate's
+/// `prelude`.
+pub trait Api {
+    #[cfg(feature = "attendance")]
+    /// Attendance (考勤打卡): punch results and punch details, attendance groups (考勤组) and their
+    /// shifts (班次), the day's schedules (排班), leave duration and leave status, per-day update data,
+    /// and the smart attendance report (智能考勤报表) columns and values.
+    ///
+    /// See [`AttendanceApi`](attendance::AttendanceApi) for its calls.
+    fn attendance(&self) -> attendance::AttendanceApi<'_>;
+    #[cfg(feature = "auth")]
+    /// Access tokens, admin-console SSO, the JSAPI ticket, ISV suite / corp tokens and what an ISV
+    /// may read about an authorising organisation and its authorised apps (身份验证 · 凭证 · 应用授权).
+    /// All of these are legacy `oapi.dingtalk.com` calls; the payload sits at the top level next to
+    /// `errcode`. Tokens and tickets live 7200 s; cache them per app key.
+    ///
+    /// See [`AuthApi`](auth::AuthApi) for its calls.
+    fn auth(&self) -> auth::AuthApi<'_>;
+    #[cfg(feature = "callback")]
+    /// Callback registration (通讯录及群会话变更事件回调): register, read, update and delete the URL that
+    /// receives event pushes, and fetch the events whose push failed.
+    ///
+    /// See [`CallbackApi`](callback::CallbackApi) for its calls.
+    fn callback(&self) -> callback::CallbackApi<'_>;
+    #[cfg(feature = "chat")]
+    /// Enterprise group chats (群会话 · 企业群), legacy API: create and update a group, read its
+    /// details, send a message in the org's name and list who read it.
+    ///
+    /// See [`ChatApi`](chat::ChatApi) for its calls.
+    fn chat(&self) -> chat::ChatApi<'_>;
+    #[cfg(feature = "cspace")]
+    /// DingPan (钉盘) custom spaces and file upload, legacy API: upload a file (in one step or in
+    /// chunks) to get a `media_id`, send it to a user, save it into a custom or approval space, and
+    /// grant users access to a custom space.
+    ///
+    /// See [`CspaceApi`](cspace::CspaceApi) for its calls.
+    fn cspace(&self) -> cspace::CspaceApi<'_>;
+    #[cfg(feature = "department")]
+    /// Departments of the organisation (通讯录 · 部门管理): create, update, delete, details, sub-departments
+    /// and parent paths.
+    ///
+    /// See [`DepartmentApi`](department::DepartmentApi) for its calls.
+    fn department(&self) -> department::DepartmentApi<'_>;
+    #[cfg(feature = "media")]
+    /// Media files (管理多媒体文件): upload images, voice, video and files to get a `media_id` for
+    /// messages, and download them again. A `media_id` starts with `@`, `#` or `$` and is URL-encoded
+    /// in queries. DingPan (钉盘) storage is a different API: see `cspace`.
+    ///
+    /// See [`MediaApi`](media::MediaApi) for its calls.
+    fn media(&self) -> media::MediaApi<'_>;
+    #[cfg(feature = "message")]
+    /// Messages (消息): conversation messages sent by a user into a chat he picked (普通会话消息), the
+    /// legacy synchronous enterprise message (企业会话消息) and its read status, and work notifications
+    /// (工作通知) sent in an app's name: asynchronous send, send progress, send result and recall.
+    ///
+    /// See [`MessageApi`](message::MessageApi) for its calls.
+    fn message(&self) -> message::MessageApi<'_>;
+    #[cfg(feature = "microapp")]
+    /// Micro-apps of the organisation (管理微应用): list all apps or those a user can see, read and set
+    /// an app's visibility, and create, update or delete self-built H5 micro-apps.
+    ///
+    /// See [`MicroappApi`](microapp::MicroappApi) for its calls.
+    fn microapp(&self) -> microapp::MicroappApi<'_>;
+    #[cfg(feature = "sns")]
+    /// Third-party web login for ordinary DingTalk accounts (普通钉钉用户账号开放 · 扫码登录第三方网站).
+    /// All of these are legacy `oapi.dingtalk.com` calls; the payload sits at the top level next to
+    /// `errcode`.
+    ///
+    /// See [`SnsApi`](sns::SnsApi) for its calls.
+    fn sns(&self) -> sns::SnsApi<'_>;
+    #[cfg(feature = "statistics")]
+    /// Statistics data (统计数据): the 2016 data-center record calls (`/data/*`), log (日志) read and
+    /// interaction statistics, and the `kac/datav` usage data of the organisation (企业数据统计): DING,
+    /// active users, chats, groups, video and phone conferences, live streams, app usage, inactive
+    /// users and the annual report.
+    ///
+    /// See [`StatisticsApi`](statistics::StatisticsApi) for its calls.
+    fn statistics(&self) -> statistics::StatisticsApi<'_>;
+    #[cfg(feature = "user")]
+    /// Users of the organisation (通讯录 · 用户): create, update, delete and read users, list the
+    /// members of a department, administrators and their contact scope, inactive users, the
+    /// login-free code (免登码) → user exchange, lookups by mobile and by unionid, and the org user count.
+    ///
+    /// See [`UserApi`](user::UserApi) for its calls.
+    fn user(&self) -> user::UserApi<'_>;
+}
+impl Api for rt::Client {
+    #[cfg(feature = "attendance")]
+    fn attendance(&self) -> attendance::AttendanceApi<'_> {
+        attendance::AttendanceApi::new(self)
+    }
+    #[cfg(feature = "auth")]
+    fn auth(&self) -> auth::AuthApi<'_> {
+        auth::AuthApi::new(self)
+    }
+    #[cfg(feature = "callback")]
+    fn callback(&self) -> callback::CallbackApi<'_> {
+        callback::CallbackApi::new(self)
+    }
+    #[cfg(feature = "chat")]
+    fn chat(&self) -> chat::ChatApi<'_> {
+        chat::ChatApi::new(self)
+    }
+    #[cfg(feature = "cspace")]
+    fn cspace(&self) -> cspace::CspaceApi<'_> {
+        cspace::CspaceApi::new(self)
+    }
+    #[cfg(feature = "department")]
+    fn department(&self) -> department::DepartmentApi<'_> {
+        department::DepartmentApi::new(self)
+    }
+    #[cfg(feature = "media")]
+    fn media(&self) -> media::MediaApi<'_> {
+        media::MediaApi::new(self)
+    }
+    #[cfg(feature = "message")]
+    fn message(&self) -> message::MessageApi<'_> {
+        message::MessageApi::new(self)
+    }
+    #[cfg(feature = "microapp")]
+    fn microapp(&self) -> microapp::MicroappApi<'_> {
+        microapp::MicroappApi::new(self)
+    }
+    #[cfg(feature = "sns")]
+    fn sns(&self) -> sns::SnsApi<'_> {
+        sns::SnsApi::new(self)
+    }
+    #[cfg(feature = "statistics")]
+    fn statistics(&self) -> statistics::StatisticsApi<'_> {
+        statistics::StatisticsApi::new(self)
+    }
+    #[cfg(feature = "user")]
+    fn user(&self) -> user::UserApi<'_> {
+        user::UserApi::new(self)
+    }
+}
+/// A request ready to send, returned by every handle method (`client.user().get(..)`):
+/// optional params are set with its setters, and `.await` sends it.
+#[must_use = "a Call does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct Call<'c, R> {
+    client: &'c rt::Client,
+    request: R,
+}
+impl<'c, R> Call<'c, R> {
+    /// Binds `request` to `client`.
+    pub fn new(client: &'c rt::Client, request: R) -> Self {
+        Call { client, request }
+    }
+    /// Changes the request (the setters use this).
+    pub fn map(self, f: impl FnOnce(R) -> R) -> Self {
+        Call {
+            client: self.client,
+            request: f(self.request),
+        }
+    }
+    /// The request as configured so far.
+    pub fn request(&self) -> &R {
+        &self.request
+    }
+    /// The request, to send later with [`Client::send`](rt::Client::send).
+    pub fn into_request(self) -> R {
+        self.request
+    }
+    /// The client and the request.
+    pub fn into_parts(self) -> (&'c rt::Client, R) {
+        (self.client, self.request)
+    }
+}
+impl<'c, R: rt::Endpoint + 'c> ::core::future::IntoFuture for Call<'c, R> {
+    type Output = ::core::result::Result<R::Response, rt::Error>;
+    type IntoFuture = rt::BoxFuture<'c, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        ::std::boxed::Box::pin(async move { self.client.send(&self.request).await })
+    }
+}
 /// A DingTalk errcode (from `spec/errors.yaml`). Codes the spec does not list are `Unknown`.
 ///
-/// Each code knows its meaning and its [`ErrorClass`](crate::ErrorClass), which decides whether the runtime refreshes the token, backs off, or gives up.
+/// Each code knows its meaning and its [`ErrorClass`](rt::ErrorClass), which decides whether the runtime refreshes the token, backs off, or gives up; [`classify`] hands the table to the runtime in every endpoint's metadata.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorCode {
@@ -1271,188 +1447,196 @@ impl ErrorCode {
         }
     }
     /// How to react to it.
-    pub fn class(&self) -> crate::ErrorClass {
+    pub fn class(&self) -> rt::ErrorClass {
         match self {
-            Self::SystemBusy => crate::ErrorClass::Busy,
-            Self::AuthException => crate::ErrorClass::Other,
-            Self::UriNotFound => crate::ErrorClass::NotFound,
-            Self::SystemException => crate::ErrorClass::Busy,
-            Self::OrgGroupCreationLimitExceeded => crate::ErrorClass::Other,
-            Self::InvalidCorpId => crate::ErrorClass::TokenInvalid,
-            Self::InvalidMicroappName => crate::ErrorClass::InvalidArgument,
-            Self::InvalidMicroappDescription => crate::ErrorClass::InvalidArgument,
-            Self::InvalidMicroappIcon => crate::ErrorClass::InvalidArgument,
-            Self::InvalidMicroappHomepage => crate::ErrorClass::InvalidArgument,
-            Self::InvalidMicroappPcHomepage => crate::ErrorClass::InvalidArgument,
-            Self::MicroappHomepageDomainMismatch => crate::ErrorClass::InvalidArgument,
-            Self::InvalidMicroappOmpLink => crate::ErrorClass::InvalidArgument,
-            Self::InvalidUserid => crate::ErrorClass::NotFound,
-            Self::InvalidChatId => crate::ErrorClass::InvalidArgument,
-            Self::InvalidChatSender => crate::ErrorClass::InvalidArgument,
-            Self::InvalidChatMsgtype => crate::ErrorClass::InvalidArgument,
-            Self::InvalidChatMessageJson => crate::ErrorClass::InvalidArgument,
-            Self::ChatMessageTooLong => crate::ErrorClass::InvalidArgument,
-            Self::ParameterError => crate::ErrorClass::InvalidArgument,
-            Self::InvalidCredential => crate::ErrorClass::TokenInvalid,
-            Self::InvalidMediaType => crate::ErrorClass::InvalidArgument,
-            Self::InvalidFileType => crate::ErrorClass::InvalidArgument,
-            Self::InvalidFileSize => crate::ErrorClass::InvalidArgument,
-            Self::InvalidMediaId => crate::ErrorClass::NotFound,
-            Self::InvalidMsgtype => crate::ErrorClass::InvalidArgument,
-            Self::InvalidDeptId => crate::ErrorClass::InvalidArgument,
-            Self::InvalidOrder => crate::ErrorClass::InvalidArgument,
-            Self::InvalidAccessToken => crate::ErrorClass::TokenInvalid,
-            Self::InvalidConversationId => crate::ErrorClass::InvalidArgument,
-            Self::InvalidOauthCode => crate::ErrorClass::InvalidArgument,
-            Self::InvalidUseridList => crate::ErrorClass::InvalidArgument,
-            Self::IllegalParameter => crate::ErrorClass::InvalidArgument,
-            Self::ParameterEmpty => crate::ErrorClass::InvalidArgument,
-            Self::InvalidRequestFormat => crate::ErrorClass::InvalidArgument,
-            Self::UnsafeUrl => crate::ErrorClass::InvalidArgument,
-            Self::InvalidAgentId => crate::ErrorClass::InvalidArgument,
-            Self::InvalidOffset => crate::ErrorClass::InvalidArgument,
-            Self::InvalidPageSize => crate::ErrorClass::InvalidArgument,
-            Self::TmpAuthCodeNotFound => crate::ErrorClass::InvalidArgument,
-            Self::InvalidSuiteKeyOrSecret => crate::ErrorClass::InvalidArgument,
-            Self::InvalidCorpIdOrSecret => crate::ErrorClass::InvalidArgument,
-            Self::InvalidDeptGroupOwner => crate::ErrorClass::InvalidArgument,
-            Self::TmpAuthCodeExpired => crate::ErrorClass::InvalidArgument,
-            Self::UserConsentRequired => crate::ErrorClass::Other,
-            Self::InvalidMobile => crate::ErrorClass::InvalidArgument,
-            Self::MissingAccessToken => crate::ErrorClass::InvalidArgument,
-            Self::MissingMediaData => crate::ErrorClass::InvalidArgument,
-            Self::TimeSpanTooLong => crate::ErrorClass::InvalidArgument,
-            Self::InvalidTimeParameter => crate::ErrorClass::InvalidArgument,
-            Self::ContentTooLong => crate::ErrorClass::InvalidArgument,
-            Self::ParameterValueTooLarge => crate::ErrorClass::InvalidArgument,
-            Self::AccessTokenExpired => crate::ErrorClass::TokenInvalid,
-            Self::OauthCodeExpired => crate::ErrorClass::InvalidArgument,
-            Self::TmpAuthCodeInvalid => crate::ErrorClass::InvalidArgument,
-            Self::SuiteTokenExpired => crate::ErrorClass::TokenInvalid,
-            Self::GetRequired => crate::ErrorClass::InvalidArgument,
-            Self::PostRequired => crate::ErrorClass::InvalidArgument,
-            Self::HttpsRequired => crate::ErrorClass::InvalidArgument,
-            Self::InvalidContentType => crate::ErrorClass::InvalidArgument,
-            Self::JsonContentTypeRequired => crate::ErrorClass::InvalidArgument,
-            Self::AuthorizationRequired => crate::ErrorClass::Permission,
-            Self::MultipartRequired => crate::ErrorClass::InvalidArgument,
-            Self::JsonBodyRequired => crate::ErrorClass::InvalidArgument,
-            Self::ApiCallLimitExceeded => crate::ErrorClass::RateLimited,
-            Self::SuiteTokenInvalid => crate::ErrorClass::TokenInvalid,
-            Self::MissingChatId => crate::ErrorClass::InvalidArgument,
-            Self::TooManyBoundMicroapps => crate::ErrorClass::Other,
-            Self::GroupAlreadyBoundBySuite => crate::ErrorClass::Other,
-            Self::OperatorMustBeOwner => crate::ErrorClass::Permission,
-            Self::AddRemoveMembersOverlap => crate::ErrorClass::InvalidArgument,
-            Self::GroupMemberLimitExceeded => crate::ErrorClass::Other,
-            Self::MembersMustIncludeOwner => crate::ErrorClass::InvalidArgument,
-            Self::GroupCreationLimitExceeded => crate::ErrorClass::Other,
-            Self::InvalidGroupType => crate::ErrorClass::InvalidArgument,
-            Self::ExternalContactsNotAllowed => crate::ErrorClass::InvalidArgument,
-            Self::EmptyGroupMembers => crate::ErrorClass::InvalidArgument,
-            Self::GroupMemberListTooLong => crate::ErrorClass::InvalidArgument,
-            Self::GroupExternalListTooLong => crate::ErrorClass::InvalidArgument,
-            Self::MissingGroupOwner => crate::ErrorClass::InvalidArgument,
-            Self::InvalidOwnerType => crate::ErrorClass::InvalidArgument,
-            Self::InvalidGroupName => crate::ErrorClass::InvalidArgument,
-            Self::EmployeeNotFound => crate::ErrorClass::NotFound,
-            Self::ExternalContactNotFound => crate::ErrorClass::NotFound,
-            Self::OwnerNotEmployee => crate::ErrorClass::InvalidArgument,
-            Self::OwnerNotExternalContact => crate::ErrorClass::InvalidArgument,
-            Self::UserDoNotDisturb => crate::ErrorClass::Other,
-            Self::NonFriendDailyLimit => crate::ErrorClass::Other,
-            Self::UserRefusedToJoin => crate::ErrorClass::Other,
-            Self::ExternalOverlapOrDoNotDisturb => crate::ErrorClass::Other,
-            Self::UserOutOfScope => crate::ErrorClass::Permission,
-            Self::DeptOutOfScope => crate::ErrorClass::Permission,
-            Self::JsapiInvalidCorpId => crate::ErrorClass::InvalidArgument,
-            Self::JsapiTicketReadFailed => crate::ErrorClass::InvalidArgument,
-            Self::JsapiSignFailed => crate::ErrorClass::InvalidArgument,
-            Self::JsapiSignatureCheckFailed => crate::ErrorClass::InvalidArgument,
-            Self::JsapiInvalidUrl => crate::ErrorClass::InvalidArgument,
-            Self::JsapiInvalidNonce => crate::ErrorClass::InvalidArgument,
-            Self::JsapiInvalidSignature => crate::ErrorClass::InvalidArgument,
-            Self::JsapiInvalidApiList => crate::ErrorClass::InvalidArgument,
-            Self::JsapiInvalidTimestamp => crate::ErrorClass::InvalidArgument,
-            Self::JsapiInvalidAgentId => crate::ErrorClass::InvalidArgument,
-            Self::InvalidDeptName => crate::ErrorClass::InvalidArgument,
-            Self::DeptDepthExceeded => crate::ErrorClass::Other,
-            Self::DeptNotFound => crate::ErrorClass::NotFound,
-            Self::ParentDeptNotFound => crate::ErrorClass::NotFound,
-            Self::DeptHasMembers => crate::ErrorClass::Other,
-            Self::DeptHasSubDepts => crate::ErrorClass::Other,
-            Self::CannotDeleteRootDept => crate::ErrorClass::Other,
-            Self::DeptNameIllegalChars => crate::ErrorClass::InvalidArgument,
-            Self::DeptCycle => crate::ErrorClass::InvalidArgument,
-            Self::NoApiPermission => crate::ErrorClass::Permission,
-            Self::CannotDeleteDefaultApp => crate::ErrorClass::Other,
-            Self::CannotDisableApp => crate::ErrorClass::Other,
-            Self::CannotEnableApp => crate::ErrorClass::Other,
-            Self::CannotChangeDefaultAppScope => crate::ErrorClass::Other,
-            Self::DeptIdExists => crate::ErrorClass::Other,
-            Self::CannotSetOrg => crate::ErrorClass::Other,
-            Self::CannotUpdateRootDept => crate::ErrorClass::Other,
-            Self::DeptUserQueryFailed => crate::ErrorClass::Other,
-            Self::IpNotWhitelisted => crate::ErrorClass::Permission,
-            Self::UseridExists => crate::ErrorClass::Other,
-            Self::BadMobileNumber => crate::ErrorClass::InvalidArgument,
-            Self::MobileExists => crate::ErrorClass::Other,
-            Self::InvalidDeptViewerList => crate::ErrorClass::InvalidArgument,
-            Self::UseridNotFound => crate::ErrorClass::NotFound,
-            Self::UserNotFound => crate::ErrorClass::NotFound,
-            Self::SetDeptPermissionFailed => crate::ErrorClass::InvalidArgument,
-            Self::OrgNotFound => crate::ErrorClass::NotFound,
-            Self::CallbackUrlExists => crate::ErrorClass::Other,
-            Self::CallbackUrlNotRegistered => crate::ErrorClass::NotFound,
-            Self::InvalidCallbackTag => crate::ErrorClass::InvalidArgument,
-            Self::CallbackReplyNotSuccess => crate::ErrorClass::Other,
-            Self::InvalidPostJson => crate::ErrorClass::InvalidArgument,
-            Self::InvalidUrlFormat => crate::ErrorClass::InvalidArgument,
-            Self::UrlUnreachable => crate::ErrorClass::Other,
-            Self::CallbackDomainNotAllowed => crate::ErrorClass::Permission,
-            Self::CspaceGetFailed => crate::ErrorClass::Other,
-            Self::CspaceGrantFailed => crate::ErrorClass::Other,
-            Self::CspaceAddFileFailed => crate::ErrorClass::Other,
-            Self::ServerAllApisDisabled => crate::ErrorClass::RateLimited,
-            Self::ApiGloballyThrottled => crate::ErrorClass::RateLimited,
-            Self::CorpAllApisDisabled => crate::ErrorClass::RateLimited,
-            Self::CorpSecretDisabled => crate::ErrorClass::RateLimited,
-            Self::CorpApiDisabled => crate::ErrorClass::RateLimited,
-            Self::CorpSecretApiDisabled => crate::ErrorClass::RateLimited,
-            Self::IsvCorpAllApisDisabled => crate::ErrorClass::RateLimited,
-            Self::IsvCorpApiDisabled => crate::ErrorClass::RateLimited,
-            Self::IsvAllApisDisabled => crate::ErrorClass::RateLimited,
-            Self::IsvApiDisabled => crate::ErrorClass::RateLimited,
-            Self::SuiteAllRequestsDisabled => crate::ErrorClass::RateLimited,
-            Self::SuiteApiDisabled => crate::ErrorClass::RateLimited,
-            Self::SuiteCorpDisabled => crate::ErrorClass::RateLimited,
-            Self::SuiteCorpApiDisabled => crate::ErrorClass::RateLimited,
-            Self::TooManyCorpIdsFromIp => crate::ErrorClass::Permission,
-            Self::AppApiQpsExceeded => crate::ErrorClass::RateLimited,
-            Self::MonthlyQuotaExhausted => crate::ErrorClass::Permission,
-            Self::AppSendQpmExceeded => crate::ErrorClass::RateLimited,
-            Self::OrgSendQpmExceeded => crate::ErrorClass::RateLimited,
-            Self::DailyPerUserLimitExceeded => crate::ErrorClass::RateLimited,
-            Self::DuplicateMessage => crate::ErrorClass::Other,
-            Self::IsvCorpSendQpmExceeded => crate::ErrorClass::RateLimited,
-            Self::IsvAllCorpsSendQpmExceeded => crate::ErrorClass::RateLimited,
-            Self::IsvDailyPerUserLimitExceeded => crate::ErrorClass::RateLimited,
-            Self::IsvDuplicateMessage => crate::ErrorClass::Other,
-            Self::SystemError => crate::ErrorClass::Busy,
-            Self::InvalidParameter => crate::ErrorClass::InvalidArgument,
-            Self::InvalidDeptVisibleList => crate::ErrorClass::InvalidArgument,
-            Self::InvalidTimestampFormat => crate::ErrorClass::InvalidArgument,
-            Self::TimestampOutOfRange => crate::ErrorClass::InvalidArgument,
-            Self::InvalidAccessKey => crate::ErrorClass::InvalidArgument,
-            Self::SignatureMismatch => crate::ErrorClass::InvalidArgument,
-            Self::EmptyReceivers => crate::ErrorClass::InvalidArgument,
-            Self::UnknownGrantType => crate::ErrorClass::InvalidArgument,
-            Self::ForbiddenContent => crate::ErrorClass::Other,
-            Self::OapiProtectionTriggered => crate::ErrorClass::RateLimited,
-            Self::ExecutiveProtection => crate::ErrorClass::Permission,
-            Self::Unknown(_) => crate::ErrorClass::Other,
+            Self::SystemBusy => rt::ErrorClass::Busy,
+            Self::AuthException => rt::ErrorClass::Other,
+            Self::UriNotFound => rt::ErrorClass::NotFound,
+            Self::SystemException => rt::ErrorClass::Busy,
+            Self::OrgGroupCreationLimitExceeded => rt::ErrorClass::Other,
+            Self::InvalidCorpId => rt::ErrorClass::TokenInvalid,
+            Self::InvalidMicroappName => rt::ErrorClass::InvalidArgument,
+            Self::InvalidMicroappDescription => rt::ErrorClass::InvalidArgument,
+            Self::InvalidMicroappIcon => rt::ErrorClass::InvalidArgument,
+            Self::InvalidMicroappHomepage => rt::ErrorClass::InvalidArgument,
+            Self::InvalidMicroappPcHomepage => rt::ErrorClass::InvalidArgument,
+            Self::MicroappHomepageDomainMismatch => rt::ErrorClass::InvalidArgument,
+            Self::InvalidMicroappOmpLink => rt::ErrorClass::InvalidArgument,
+            Self::InvalidUserid => rt::ErrorClass::NotFound,
+            Self::InvalidChatId => rt::ErrorClass::InvalidArgument,
+            Self::InvalidChatSender => rt::ErrorClass::InvalidArgument,
+            Self::InvalidChatMsgtype => rt::ErrorClass::InvalidArgument,
+            Self::InvalidChatMessageJson => rt::ErrorClass::InvalidArgument,
+            Self::ChatMessageTooLong => rt::ErrorClass::InvalidArgument,
+            Self::ParameterError => rt::ErrorClass::InvalidArgument,
+            Self::InvalidCredential => rt::ErrorClass::TokenInvalid,
+            Self::InvalidMediaType => rt::ErrorClass::InvalidArgument,
+            Self::InvalidFileType => rt::ErrorClass::InvalidArgument,
+            Self::InvalidFileSize => rt::ErrorClass::InvalidArgument,
+            Self::InvalidMediaId => rt::ErrorClass::NotFound,
+            Self::InvalidMsgtype => rt::ErrorClass::InvalidArgument,
+            Self::InvalidDeptId => rt::ErrorClass::InvalidArgument,
+            Self::InvalidOrder => rt::ErrorClass::InvalidArgument,
+            Self::InvalidAccessToken => rt::ErrorClass::TokenInvalid,
+            Self::InvalidConversationId => rt::ErrorClass::InvalidArgument,
+            Self::InvalidOauthCode => rt::ErrorClass::InvalidArgument,
+            Self::InvalidUseridList => rt::ErrorClass::InvalidArgument,
+            Self::IllegalParameter => rt::ErrorClass::InvalidArgument,
+            Self::ParameterEmpty => rt::ErrorClass::InvalidArgument,
+            Self::InvalidRequestFormat => rt::ErrorClass::InvalidArgument,
+            Self::UnsafeUrl => rt::ErrorClass::InvalidArgument,
+            Self::InvalidAgentId => rt::ErrorClass::InvalidArgument,
+            Self::InvalidOffset => rt::ErrorClass::InvalidArgument,
+            Self::InvalidPageSize => rt::ErrorClass::InvalidArgument,
+            Self::TmpAuthCodeNotFound => rt::ErrorClass::InvalidArgument,
+            Self::InvalidSuiteKeyOrSecret => rt::ErrorClass::InvalidArgument,
+            Self::InvalidCorpIdOrSecret => rt::ErrorClass::InvalidArgument,
+            Self::InvalidDeptGroupOwner => rt::ErrorClass::InvalidArgument,
+            Self::TmpAuthCodeExpired => rt::ErrorClass::InvalidArgument,
+            Self::UserConsentRequired => rt::ErrorClass::Other,
+            Self::InvalidMobile => rt::ErrorClass::InvalidArgument,
+            Self::MissingAccessToken => rt::ErrorClass::InvalidArgument,
+            Self::MissingMediaData => rt::ErrorClass::InvalidArgument,
+            Self::TimeSpanTooLong => rt::ErrorClass::InvalidArgument,
+            Self::InvalidTimeParameter => rt::ErrorClass::InvalidArgument,
+            Self::ContentTooLong => rt::ErrorClass::InvalidArgument,
+            Self::ParameterValueTooLarge => rt::ErrorClass::InvalidArgument,
+            Self::AccessTokenExpired => rt::ErrorClass::TokenInvalid,
+            Self::OauthCodeExpired => rt::ErrorClass::InvalidArgument,
+            Self::TmpAuthCodeInvalid => rt::ErrorClass::InvalidArgument,
+            Self::SuiteTokenExpired => rt::ErrorClass::TokenInvalid,
+            Self::GetRequired => rt::ErrorClass::InvalidArgument,
+            Self::PostRequired => rt::ErrorClass::InvalidArgument,
+            Self::HttpsRequired => rt::ErrorClass::InvalidArgument,
+            Self::InvalidContentType => rt::ErrorClass::InvalidArgument,
+            Self::JsonContentTypeRequired => rt::ErrorClass::InvalidArgument,
+            Self::AuthorizationRequired => rt::ErrorClass::Permission,
+            Self::MultipartRequired => rt::ErrorClass::InvalidArgument,
+            Self::JsonBodyRequired => rt::ErrorClass::InvalidArgument,
+            Self::ApiCallLimitExceeded => rt::ErrorClass::RateLimited,
+            Self::SuiteTokenInvalid => rt::ErrorClass::TokenInvalid,
+            Self::MissingChatId => rt::ErrorClass::InvalidArgument,
+            Self::TooManyBoundMicroapps => rt::ErrorClass::Other,
+            Self::GroupAlreadyBoundBySuite => rt::ErrorClass::Other,
+            Self::OperatorMustBeOwner => rt::ErrorClass::Permission,
+            Self::AddRemoveMembersOverlap => rt::ErrorClass::InvalidArgument,
+            Self::GroupMemberLimitExceeded => rt::ErrorClass::Other,
+            Self::MembersMustIncludeOwner => rt::ErrorClass::InvalidArgument,
+            Self::GroupCreationLimitExceeded => rt::ErrorClass::Other,
+            Self::InvalidGroupType => rt::ErrorClass::InvalidArgument,
+            Self::ExternalContactsNotAllowed => rt::ErrorClass::InvalidArgument,
+            Self::EmptyGroupMembers => rt::ErrorClass::InvalidArgument,
+            Self::GroupMemberListTooLong => rt::ErrorClass::InvalidArgument,
+            Self::GroupExternalListTooLong => rt::ErrorClass::InvalidArgument,
+            Self::MissingGroupOwner => rt::ErrorClass::InvalidArgument,
+            Self::InvalidOwnerType => rt::ErrorClass::InvalidArgument,
+            Self::InvalidGroupName => rt::ErrorClass::InvalidArgument,
+            Self::EmployeeNotFound => rt::ErrorClass::NotFound,
+            Self::ExternalContactNotFound => rt::ErrorClass::NotFound,
+            Self::OwnerNotEmployee => rt::ErrorClass::InvalidArgument,
+            Self::OwnerNotExternalContact => rt::ErrorClass::InvalidArgument,
+            Self::UserDoNotDisturb => rt::ErrorClass::Other,
+            Self::NonFriendDailyLimit => rt::ErrorClass::Other,
+            Self::UserRefusedToJoin => rt::ErrorClass::Other,
+            Self::ExternalOverlapOrDoNotDisturb => rt::ErrorClass::Other,
+            Self::UserOutOfScope => rt::ErrorClass::Permission,
+            Self::DeptOutOfScope => rt::ErrorClass::Permission,
+            Self::JsapiInvalidCorpId => rt::ErrorClass::InvalidArgument,
+            Self::JsapiTicketReadFailed => rt::ErrorClass::InvalidArgument,
+            Self::JsapiSignFailed => rt::ErrorClass::InvalidArgument,
+            Self::JsapiSignatureCheckFailed => rt::ErrorClass::InvalidArgument,
+            Self::JsapiInvalidUrl => rt::ErrorClass::InvalidArgument,
+            Self::JsapiInvalidNonce => rt::ErrorClass::InvalidArgument,
+            Self::JsapiInvalidSignature => rt::ErrorClass::InvalidArgument,
+            Self::JsapiInvalidApiList => rt::ErrorClass::InvalidArgument,
+            Self::JsapiInvalidTimestamp => rt::ErrorClass::InvalidArgument,
+            Self::JsapiInvalidAgentId => rt::ErrorClass::InvalidArgument,
+            Self::InvalidDeptName => rt::ErrorClass::InvalidArgument,
+            Self::DeptDepthExceeded => rt::ErrorClass::Other,
+            Self::DeptNotFound => rt::ErrorClass::NotFound,
+            Self::ParentDeptNotFound => rt::ErrorClass::NotFound,
+            Self::DeptHasMembers => rt::ErrorClass::Other,
+            Self::DeptHasSubDepts => rt::ErrorClass::Other,
+            Self::CannotDeleteRootDept => rt::ErrorClass::Other,
+            Self::DeptNameIllegalChars => rt::ErrorClass::InvalidArgument,
+            Self::DeptCycle => rt::ErrorClass::InvalidArgument,
+            Self::NoApiPermission => rt::ErrorClass::Permission,
+            Self::CannotDeleteDefaultApp => rt::ErrorClass::Other,
+            Self::CannotDisableApp => rt::ErrorClass::Other,
+            Self::CannotEnableApp => rt::ErrorClass::Other,
+            Self::CannotChangeDefaultAppScope => rt::ErrorClass::Other,
+            Self::DeptIdExists => rt::ErrorClass::Other,
+            Self::CannotSetOrg => rt::ErrorClass::Other,
+            Self::CannotUpdateRootDept => rt::ErrorClass::Other,
+            Self::DeptUserQueryFailed => rt::ErrorClass::Other,
+            Self::IpNotWhitelisted => rt::ErrorClass::Permission,
+            Self::UseridExists => rt::ErrorClass::Other,
+            Self::BadMobileNumber => rt::ErrorClass::InvalidArgument,
+            Self::MobileExists => rt::ErrorClass::Other,
+            Self::InvalidDeptViewerList => rt::ErrorClass::InvalidArgument,
+            Self::UseridNotFound => rt::ErrorClass::NotFound,
+            Self::UserNotFound => rt::ErrorClass::NotFound,
+            Self::SetDeptPermissionFailed => rt::ErrorClass::InvalidArgument,
+            Self::OrgNotFound => rt::ErrorClass::NotFound,
+            Self::CallbackUrlExists => rt::ErrorClass::Other,
+            Self::CallbackUrlNotRegistered => rt::ErrorClass::NotFound,
+            Self::InvalidCallbackTag => rt::ErrorClass::InvalidArgument,
+            Self::CallbackReplyNotSuccess => rt::ErrorClass::Other,
+            Self::InvalidPostJson => rt::ErrorClass::InvalidArgument,
+            Self::InvalidUrlFormat => rt::ErrorClass::InvalidArgument,
+            Self::UrlUnreachable => rt::ErrorClass::Other,
+            Self::CallbackDomainNotAllowed => rt::ErrorClass::Permission,
+            Self::CspaceGetFailed => rt::ErrorClass::Other,
+            Self::CspaceGrantFailed => rt::ErrorClass::Other,
+            Self::CspaceAddFileFailed => rt::ErrorClass::Other,
+            Self::ServerAllApisDisabled => rt::ErrorClass::RateLimited,
+            Self::ApiGloballyThrottled => rt::ErrorClass::RateLimited,
+            Self::CorpAllApisDisabled => rt::ErrorClass::RateLimited,
+            Self::CorpSecretDisabled => rt::ErrorClass::RateLimited,
+            Self::CorpApiDisabled => rt::ErrorClass::RateLimited,
+            Self::CorpSecretApiDisabled => rt::ErrorClass::RateLimited,
+            Self::IsvCorpAllApisDisabled => rt::ErrorClass::RateLimited,
+            Self::IsvCorpApiDisabled => rt::ErrorClass::RateLimited,
+            Self::IsvAllApisDisabled => rt::ErrorClass::RateLimited,
+            Self::IsvApiDisabled => rt::ErrorClass::RateLimited,
+            Self::SuiteAllRequestsDisabled => rt::ErrorClass::RateLimited,
+            Self::SuiteApiDisabled => rt::ErrorClass::RateLimited,
+            Self::SuiteCorpDisabled => rt::ErrorClass::RateLimited,
+            Self::SuiteCorpApiDisabled => rt::ErrorClass::RateLimited,
+            Self::TooManyCorpIdsFromIp => rt::ErrorClass::Permission,
+            Self::AppApiQpsExceeded => rt::ErrorClass::RateLimited,
+            Self::MonthlyQuotaExhausted => rt::ErrorClass::Permission,
+            Self::AppSendQpmExceeded => rt::ErrorClass::RateLimited,
+            Self::OrgSendQpmExceeded => rt::ErrorClass::RateLimited,
+            Self::DailyPerUserLimitExceeded => rt::ErrorClass::RateLimited,
+            Self::DuplicateMessage => rt::ErrorClass::Other,
+            Self::IsvCorpSendQpmExceeded => rt::ErrorClass::RateLimited,
+            Self::IsvAllCorpsSendQpmExceeded => rt::ErrorClass::RateLimited,
+            Self::IsvDailyPerUserLimitExceeded => rt::ErrorClass::RateLimited,
+            Self::IsvDuplicateMessage => rt::ErrorClass::Other,
+            Self::SystemError => rt::ErrorClass::Busy,
+            Self::InvalidParameter => rt::ErrorClass::InvalidArgument,
+            Self::InvalidDeptVisibleList => rt::ErrorClass::InvalidArgument,
+            Self::InvalidTimestampFormat => rt::ErrorClass::InvalidArgument,
+            Self::TimestampOutOfRange => rt::ErrorClass::InvalidArgument,
+            Self::InvalidAccessKey => rt::ErrorClass::InvalidArgument,
+            Self::SignatureMismatch => rt::ErrorClass::InvalidArgument,
+            Self::EmptyReceivers => rt::ErrorClass::InvalidArgument,
+            Self::UnknownGrantType => rt::ErrorClass::InvalidArgument,
+            Self::ForbiddenContent => rt::ErrorClass::Other,
+            Self::OapiProtectionTriggered => rt::ErrorClass::RateLimited,
+            Self::ExecutiveProtection => rt::ErrorClass::Permission,
+            Self::Unknown(_) => rt::ErrorClass::Other,
         }
     }
+    /// The code of an API error: its errcode, or for errcode 88 its numeric `sub_code`.
+    pub fn of(error: &rt::ApiError) -> Self {
+        Self::from_code(error.effective_code())
+    }
+}
+/// The spec's error table as the runtime takes it (every endpoint's `META.classify`).
+pub fn classify(code: i64) -> rt::ErrorClass {
+    ErrorCode::from_code(code).class()
 }
 #[cfg(feature = "conformance")]
 #[doc(hidden)]

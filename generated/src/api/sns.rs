@@ -22,27 +22,21 @@
 //! Reference: sns.md.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
-use crate::runtime::codegen as rt;
+use ::dingtalk_runtime::codegen as rt;
 /// Third-party web login for ordinary DingTalk accounts (普通钉钉用户账号开放 · 扫码登录第三方网站).
 /// All of these are legacy `oapi.dingtalk.com` calls; the payload sits at the top level next to
 /// `errcode`.
 ///
-/// Obtained from [`Client::sns`](crate::Client::sns); every method returns a [`Call`](crate::Call) to `.await`.
+/// Obtained from [`Api::sns`](crate::api::Api::sns) (`client.sns()`); every method returns a [`Call`](crate::api::Call) to `.await`.
 #[derive(Clone, Copy, Debug)]
 pub struct SnsApi<'c> {
-    client: &'c crate::Client,
-}
-impl crate::Client {
-    /// Third-party web login for ordinary DingTalk accounts (普通钉钉用户账号开放 · 扫码登录第三方网站).
-    /// All of these are legacy `oapi.dingtalk.com` calls; the payload sits at the top level next to
-    /// `errcode`.
-    ///
-    /// See [`SnsApi`] for its calls.
-    pub fn sns(&self) -> SnsApi<'_> {
-        SnsApi { client: self }
-    }
+    client: &'c rt::Client,
 }
 impl<'c> SnsApi<'c> {
+    /// The handle of this area on `client`.
+    pub fn new(client: &'c rt::Client) -> Self {
+        Self { client }
+    }
     /// Get the SNS app's access token with appid and appsecret (获取扫码登录应用的access_token).
     ///
     /// Lives 7200 s; re-requesting within validity returns the same token and extends it. The client
@@ -52,9 +46,9 @@ impl<'c> SnsApi<'c> {
     pub fn get_token(
         &self,
         appid: impl Into<String>,
-        appsecret: impl Into<crate::SecretString>,
-    ) -> crate::Call<'c, SnsGetTokenRequest> {
-        crate::Call::new(self.client, SnsGetTokenRequest::new(appid, appsecret))
+        appsecret: impl Into<rt::SecretString>,
+    ) -> crate::api::Call<'c, SnsGetTokenRequest> {
+        crate::api::Call::new(self.client, SnsGetTokenRequest::new(appid, appsecret))
     }
     /// Exchange a login code for the user's persistent code (获取用户授权的持久授权码).
     ///
@@ -65,8 +59,11 @@ impl<'c> SnsApi<'c> {
     pub fn get_persistent_code(
         &self,
         tmp_auth_code: impl Into<String>,
-    ) -> crate::Call<'c, SnsGetPersistentCodeRequest> {
-        crate::Call::new(self.client, SnsGetPersistentCodeRequest::new(tmp_auth_code))
+    ) -> crate::api::Call<'c, SnsGetPersistentCodeRequest> {
+        crate::api::Call::new(
+            self.client,
+            SnsGetPersistentCodeRequest::new(tmp_auth_code),
+        )
     }
     /// Get the user's SNS token from the persistent code (获取用户授权的SNS_TOKEN).
     ///
@@ -77,9 +74,9 @@ impl<'c> SnsApi<'c> {
     pub fn get_sns_token(
         &self,
         openid: impl Into<String>,
-        persistent_code: impl Into<crate::SecretString>,
-    ) -> crate::Call<'c, SnsGetSnsTokenRequest> {
-        crate::Call::new(
+        persistent_code: impl Into<rt::SecretString>,
+    ) -> crate::api::Call<'c, SnsGetSnsTokenRequest> {
+        crate::api::Call::new(
             self.client,
             SnsGetSnsTokenRequest::new(openid, persistent_code),
         )
@@ -92,9 +89,9 @@ impl<'c> SnsApi<'c> {
     /// `GET /sns/getuserinfo` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_user_info(
         &self,
-        sns_token: impl Into<crate::SecretString>,
-    ) -> crate::Call<'c, SnsGetUserInfoRequest> {
-        crate::Call::new(self.client, SnsGetUserInfoRequest::new(sns_token))
+        sns_token: impl Into<rt::SecretString>,
+    ) -> crate::api::Call<'c, SnsGetUserInfoRequest> {
+        crate::api::Call::new(self.client, SnsGetUserInfoRequest::new(sns_token))
     }
     /// Get a user's info straight from a login code (根据sns临时授权码获取用户信息).
     ///
@@ -109,8 +106,11 @@ impl<'c> SnsApi<'c> {
     pub fn get_user_info_by_code(
         &self,
         tmp_auth_code: impl Into<String>,
-    ) -> crate::Call<'c, SnsGetUserInfoByCodeRequest> {
-        crate::Call::new(self.client, SnsGetUserInfoByCodeRequest::new(tmp_auth_code))
+    ) -> crate::api::Call<'c, SnsGetUserInfoByCodeRequest> {
+        crate::api::Call::new(
+            self.client,
+            SnsGetUserInfoByCodeRequest::new(tmp_auth_code),
+        )
     }
 }
 /// Request of [`SnsApi::get_token`]: Get the SNS app's access token with appid and appsecret (获取扫码登录应用的access_token).
@@ -133,14 +133,14 @@ pub struct SnsGetTokenRequest {
     ///
     /// Wire name `appsecret`; secret: redacted in `Debug`.
     #[serde(skip)]
-    pub appsecret: crate::SecretString,
+    pub appsecret: rt::SecretString,
 }
 impl SnsGetTokenRequest {
     /// Creates a value from its required fields (`appid`, `appsecret`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(
         appid: impl Into<String>,
-        appsecret: impl Into<crate::SecretString>,
+        appsecret: impl Into<rt::SecretString>,
     ) -> Self {
         Self {
             appid: appid.into(),
@@ -161,6 +161,7 @@ impl rt::Endpoint for SnsGetTokenRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: true,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("appid", &self.appid);
@@ -168,7 +169,7 @@ impl rt::Endpoint for SnsGetTokenRequest {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, SnsGetTokenRequest> {}
+impl<'c> crate::api::Call<'c, SnsGetTokenRequest> {}
 /// Request of [`SnsApi::get_persistent_code`]: Exchange a login code for the user's persistent code (获取用户授权的持久授权码).
 ///
 /// `tmp_auth_code` is the `code` DingTalk appends to the redirect URL; it is single use, so the
@@ -183,7 +184,7 @@ pub struct SnsGetPersistentCodeRequest {
     /// The login code from the redirect (临时授权码).
     ///
     /// Wire name `tmp_auth_code`.
-    #[serde(rename = "tmp_auth_code", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "tmp_auth_code", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub tmp_auth_code: String,
 }
 impl SnsGetPersistentCodeRequest {
@@ -208,12 +209,13 @@ impl rt::Endpoint for SnsGetPersistentCodeRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: true,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, SnsGetPersistentCodeRequest> {}
+impl<'c> crate::api::Call<'c, SnsGetPersistentCodeRequest> {}
 /// Request of [`SnsApi::get_sns_token`]: Get the user's SNS token from the persistent code (获取用户授权的SNS_TOKEN).
 ///
 /// The token lives 7200 s; re-requesting does not extend it. Only in the 2016 docs and the
@@ -228,20 +230,23 @@ pub struct SnsGetSnsTokenRequest {
     /// The user's openid from `get_persistent_code`.
     ///
     /// Wire name `openid`.
-    #[serde(rename = "openid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "openid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub openid: String,
     /// The persistent code from `get_persistent_code` (持久授权码).
     ///
     /// Wire name `persistent_code`; secret: redacted in `Debug`.
-    #[serde(rename = "persistent_code", deserialize_with = "crate::runtime::wire::de")]
-    pub persistent_code: crate::SecretString,
+    #[serde(
+        rename = "persistent_code",
+        deserialize_with = "::dingtalk_runtime::wire::de",
+    )]
+    pub persistent_code: rt::SecretString,
 }
 impl SnsGetSnsTokenRequest {
     /// Creates a value from its required fields (`openid`, `persistent_code`); optional fields start empty.
     #[allow(clippy::new_without_default)]
     pub fn new(
         openid: impl Into<String>,
-        persistent_code: impl Into<crate::SecretString>,
+        persistent_code: impl Into<rt::SecretString>,
     ) -> Self {
         Self {
             openid: openid.into(),
@@ -262,12 +267,13 @@ impl rt::Endpoint for SnsGetSnsTokenRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: true,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, SnsGetSnsTokenRequest> {}
+impl<'c> crate::api::Call<'c, SnsGetSnsTokenRequest> {}
 /// Request of [`SnsApi::get_user_info`]: Get the signed-in user's info with the SNS token (获取用户授权的个人信息).
 ///
 /// Takes the user's `sns_token` in the query instead of an access token. `corp_info` is only in
@@ -283,12 +289,12 @@ pub struct SnsGetUserInfoRequest {
     ///
     /// Wire name `sns_token`; secret: redacted in `Debug`.
     #[serde(skip)]
-    pub sns_token: crate::SecretString,
+    pub sns_token: rt::SecretString,
 }
 impl SnsGetUserInfoRequest {
     /// Creates a value from its required fields (`sns_token`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(sns_token: impl Into<crate::SecretString>) -> Self {
+    pub fn new(sns_token: impl Into<rt::SecretString>) -> Self {
         Self {
             sns_token: sns_token.into(),
         }
@@ -307,13 +313,14 @@ impl rt::Endpoint for SnsGetUserInfoRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("sns_token", &self.sns_token);
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, SnsGetUserInfoRequest> {}
+impl<'c> crate::api::Call<'c, SnsGetUserInfoRequest> {}
 /// Request of [`SnsApi::get_user_info_by_code`]: Get a user's info straight from a login code (根据sns临时授权码获取用户信息).
 ///
 /// The client signs the query itself: `accessKey` (the appId / appKey), `timestamp` (ms) and
@@ -332,7 +339,7 @@ pub struct SnsGetUserInfoByCodeRequest {
     /// The login code from the redirect (临时授权码).
     ///
     /// Wire name `tmp_auth_code`.
-    #[serde(rename = "tmp_auth_code", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "tmp_auth_code", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub tmp_auth_code: String,
 }
 impl SnsGetUserInfoByCodeRequest {
@@ -357,12 +364,13 @@ impl rt::Endpoint for SnsGetUserInfoByCodeRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, SnsGetUserInfoByCodeRequest> {}
+impl<'c> crate::api::Call<'c, SnsGetUserInfoByCodeRequest> {}
 /// The DingTalk user who signed in (用户信息).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -374,7 +382,7 @@ pub struct SnsUserInfo {
         rename = "nick",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub nick: Option<String>,
     /// The user's id within this app (用户在当前开放应用内的唯一标识).
@@ -384,7 +392,7 @@ pub struct SnsUserInfo {
         rename = "openid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub openid: Option<String>,
     /// The user's id across the developer's apps (用户在当前开放应用所属企业内的唯一标识).
@@ -394,7 +402,7 @@ pub struct SnsUserInfo {
         rename = "unionid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub unionid: Option<String>,
     /// Masked mobile number (脱敏手机号).
@@ -404,7 +412,7 @@ pub struct SnsUserInfo {
         rename = "maskedMobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub masked_mobile: Option<String>,
     /// The user's DingTalk id (钉钉ID).
@@ -414,7 +422,7 @@ pub struct SnsUserInfo {
         rename = "dingId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_id: Option<String>,
 }
@@ -477,7 +485,7 @@ pub struct SnsCorpInfo {
         rename = "corp_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_name: Option<String>,
     /// Whether the organisation is certified (是否认证).
@@ -487,7 +495,7 @@ pub struct SnsCorpInfo {
         rename = "is_auth",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_auth: Option<bool>,
     /// Whether the user is an administrator there (是否是管理员).
@@ -497,7 +505,7 @@ pub struct SnsCorpInfo {
         rename = "is_manager",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_manager: Option<bool>,
     /// The organisation's rights level (权益等级).
@@ -507,7 +515,7 @@ pub struct SnsCorpInfo {
         rename = "rights_level",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub rights_level: Option<i64>,
 }
@@ -564,7 +572,7 @@ pub struct SnsUserInfoByCode {
         rename = "nick",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub nick: Option<String>,
     /// The user's id across the developer's apps (unionid).
@@ -574,7 +582,7 @@ pub struct SnsUserInfoByCode {
         rename = "unionid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub unionid: Option<String>,
     /// The user's id within this app (openid).
@@ -584,7 +592,7 @@ pub struct SnsUserInfoByCode {
         rename = "openid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub openid: Option<String>,
     /// Whether the user's main organisation has high-level certification (主企业是否达到高级认证).
@@ -594,7 +602,7 @@ pub struct SnsUserInfoByCode {
         rename = "main_org_auth_high_level",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub main_org_auth_high_level: Option<bool>,
 }
@@ -647,8 +655,8 @@ pub struct SnsGetTokenResponse {
     /// The SNS app token (访问凭证).
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token", deserialize_with = "crate::runtime::wire::de")]
-    pub access_token: crate::SecretString,
+    #[serde(rename = "access_token", deserialize_with = "::dingtalk_runtime::wire::de")]
+    pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
@@ -656,14 +664,14 @@ pub struct SnsGetTokenResponse {
         rename = "expires_in",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub expires_in: Option<i64>,
 }
 impl SnsGetTokenResponse {
     /// Creates a value from its required fields (`access_token`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(access_token: impl Into<crate::SecretString>) -> Self {
+    pub fn new(access_token: impl Into<rt::SecretString>) -> Self {
         Self {
             access_token: access_token.into(),
             expires_in: None,
@@ -696,7 +704,7 @@ pub struct SnsGetPersistentCodeResponse {
         rename = "openid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub openid: Option<String>,
     /// The user's id across the developer's apps (unionid).
@@ -706,7 +714,7 @@ pub struct SnsGetPersistentCodeResponse {
         rename = "unionid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub unionid: Option<String>,
     /// The persistent code (持久授权码).
@@ -716,9 +724,9 @@ pub struct SnsGetPersistentCodeResponse {
         rename = "persistent_code",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
-    pub persistent_code: Option<crate::SecretString>,
+    pub persistent_code: Option<rt::SecretString>,
 }
 impl SnsGetPersistentCodeResponse {
     /// Creates a value with every field empty.
@@ -743,7 +751,7 @@ impl SnsGetPersistentCodeResponse {
     /// Sets `persistent_code`: The persistent code (持久授权码).
     pub fn persistent_code(
         mut self,
-        persistent_code: impl Into<crate::SecretString>,
+        persistent_code: impl Into<rt::SecretString>,
     ) -> Self {
         self.persistent_code = Some(persistent_code.into());
         self
@@ -766,8 +774,8 @@ pub struct SnsGetSnsTokenResponse {
     /// The user's SNS token.
     ///
     /// Wire name `sns_token`; secret: redacted in `Debug`.
-    #[serde(rename = "sns_token", deserialize_with = "crate::runtime::wire::de")]
-    pub sns_token: crate::SecretString,
+    #[serde(rename = "sns_token", deserialize_with = "::dingtalk_runtime::wire::de")]
+    pub sns_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
@@ -775,14 +783,14 @@ pub struct SnsGetSnsTokenResponse {
         rename = "expires_in",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub expires_in: Option<i64>,
 }
 impl SnsGetSnsTokenResponse {
     /// Creates a value from its required fields (`sns_token`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(sns_token: impl Into<crate::SecretString>) -> Self {
+    pub fn new(sns_token: impl Into<rt::SecretString>) -> Self {
         Self {
             sns_token: sns_token.into(),
             expires_in: None,
@@ -811,7 +819,7 @@ pub struct SnsGetUserInfoResponse {
     /// The user (用户信息).
     ///
     /// Wire name `user_info`.
-    #[serde(rename = "user_info", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "user_info", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub user_info: SnsUserInfo,
     /// The user's organisations (企业信息); may be absent.
     ///
@@ -820,7 +828,7 @@ pub struct SnsGetUserInfoResponse {
         rename = "corp_info",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_info: Vec<SnsCorpInfo>,
 }
@@ -858,7 +866,7 @@ pub struct SnsGetUserInfoByCodeResponse {
     /// The user (用户信息).
     ///
     /// Wire name `user_info`.
-    #[serde(rename = "user_info", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "user_info", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub user_info: SnsUserInfoByCode,
 }
 impl SnsGetUserInfoByCodeResponse {

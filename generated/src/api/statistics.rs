@@ -15,29 +15,22 @@
 //! of the D pages it cites (D1549, D0299, D1754-D1773, D1782).
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
-use crate::runtime::codegen as rt;
+use ::dingtalk_runtime::codegen as rt;
 /// Statistics data (统计数据): the 2016 data-center record calls (`/data/*`), log (日志) read and
 /// interaction statistics, and the `kac/datav` usage data of the organisation (企业数据统计): DING,
 /// active users, chats, groups, video and phone conferences, live streams, app usage, inactive
 /// users and the annual report.
 ///
-/// Obtained from [`Client::statistics`](crate::Client::statistics); every method returns a [`Call`](crate::Call) to `.await`.
+/// Obtained from [`Api::statistics`](crate::api::Api::statistics) (`client.statistics()`); every method returns a [`Call`](crate::api::Call) to `.await`.
 #[derive(Clone, Copy, Debug)]
 pub struct StatisticsApi<'c> {
-    client: &'c crate::Client,
-}
-impl crate::Client {
-    /// Statistics data (统计数据): the 2016 data-center record calls (`/data/*`), log (日志) read and
-    /// interaction statistics, and the `kac/datav` usage data of the organisation (企业数据统计): DING,
-    /// active users, chats, groups, video and phone conferences, live streams, app usage, inactive
-    /// users and the annual report.
-    ///
-    /// See [`StatisticsApi`] for its calls.
-    pub fn statistics(&self) -> StatisticsApi<'_> {
-        StatisticsApi { client: self }
-    }
+    client: &'c rt::Client,
 }
 impl<'c> StatisticsApi<'c> {
+    /// The handle of this area on `client`.
+    pub fn new(client: &'c rt::Client) -> Self {
+        Self { client }
+    }
     /// Record a usage event of a micro-app (记录统计数据).
     ///
     /// From the 2016 docs only (OLD16); current availability is unknown. The data-center analysis
@@ -51,8 +44,8 @@ impl<'c> StatisticsApi<'c> {
         userid: impl Into<String>,
         agent_id: i64,
         callback_url: impl Into<String>,
-    ) -> crate::Call<'c, StatisticsRecordRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, StatisticsRecordRequest> {
+        crate::api::Call::new(
             self.client,
             StatisticsRecordRequest::new(
                 start_time_ms,
@@ -77,8 +70,8 @@ impl<'c> StatisticsApi<'c> {
         userid: impl Into<String>,
         agent_id: i64,
         callback_url: impl Into<String>,
-    ) -> crate::Call<'c, StatisticsUpdateRecordRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, StatisticsUpdateRecordRequest> {
+        crate::api::Call::new(
             self.client,
             StatisticsUpdateRecordRequest::new(
                 id,
@@ -98,8 +91,11 @@ impl<'c> StatisticsApi<'c> {
     pub fn report_statistics(
         &self,
         report_id: impl Into<String>,
-    ) -> crate::Call<'c, StatisticsReportStatisticsRequest> {
-        crate::Call::new(self.client, StatisticsReportStatisticsRequest::new(report_id))
+    ) -> crate::api::Call<'c, StatisticsReportStatisticsRequest> {
+        crate::api::Call::new(
+            self.client,
+            StatisticsReportStatisticsRequest::new(report_id),
+        )
     }
     /// List the people who read, commented on or liked a log (获取日志相关人员列表).
     ///
@@ -111,8 +107,8 @@ impl<'c> StatisticsApi<'c> {
         &self,
         report_id: impl Into<String>,
         r#type: StatisticsReportUserType,
-    ) -> crate::Call<'c, StatisticsReportStatisticsListByTypeRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, StatisticsReportStatisticsListByTypeRequest> {
+        crate::api::Call::new(
             self.client,
             StatisticsReportStatisticsListByTypeRequest::new(report_id, r#type),
         )
@@ -125,8 +121,8 @@ impl<'c> StatisticsApi<'c> {
     pub fn videolive_get(
         &self,
         param_video_live_summary_request: StatisticsDayRequest,
-    ) -> crate::Call<'c, StatisticsVideoliveGetRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, StatisticsVideoliveGetRequest> {
+        crate::api::Call::new(
             self.client,
             StatisticsVideoliveGetRequest::new(param_video_live_summary_request),
         )
@@ -139,8 +135,11 @@ impl<'c> StatisticsApi<'c> {
     pub fn dept_videolive_list(
         &self,
         request: StatisticsPageRequest,
-    ) -> crate::Call<'c, StatisticsDeptVideoliveListRequest> {
-        crate::Call::new(self.client, StatisticsDeptVideoliveListRequest::new(request))
+    ) -> crate::api::Call<'c, StatisticsDeptVideoliveListRequest> {
+        crate::api::Call::new(
+            self.client,
+            StatisticsDeptVideoliveListRequest::new(request),
+        )
     }
     /// List the live streams of a day (获取视频直播明细列表).
     ///
@@ -150,8 +149,11 @@ impl<'c> StatisticsApi<'c> {
     pub fn videolive_detail_list(
         &self,
         request: StatisticsPageRequest,
-    ) -> crate::Call<'c, StatisticsVideoliveDetailListRequest> {
-        crate::Call::new(self.client, StatisticsVideoliveDetailListRequest::new(request))
+    ) -> crate::api::Call<'c, StatisticsVideoliveDetailListRequest> {
+        crate::api::Call::new(
+            self.client,
+            StatisticsVideoliveDetailListRequest::new(request),
+        )
     }
     /// List the viewers of a live stream (获取视频直播观看人员列表).
     ///
@@ -161,8 +163,11 @@ impl<'c> StatisticsApi<'c> {
     pub fn videolive_viewer_list(
         &self,
         request: StatisticsLiveViewerRequest,
-    ) -> crate::Call<'c, StatisticsVideoliveViewerListRequest> {
-        crate::Call::new(self.client, StatisticsVideoliveViewerListRequest::new(request))
+    ) -> crate::api::Call<'c, StatisticsVideoliveViewerListRequest> {
+        crate::api::Call::new(
+            self.client,
+            StatisticsVideoliveViewerListRequest::new(request),
+        )
     }
     /// Get the video-conference figures of a day (获取企业某天的视频会议统计数据).
     ///
@@ -172,8 +177,8 @@ impl<'c> StatisticsApi<'c> {
     pub fn videoconf_get(
         &self,
         request: StatisticsDayRequest,
-    ) -> crate::Call<'c, StatisticsVideoconfGetRequest> {
-        crate::Call::new(self.client, StatisticsVideoconfGetRequest::new(request))
+    ) -> crate::api::Call<'c, StatisticsVideoconfGetRequest> {
+        crate::api::Call::new(self.client, StatisticsVideoconfGetRequest::new(request))
     }
     /// List the video-conference figures of each department for a day (获取企业某天的所有部门视频会议统计数据).
     ///
@@ -183,8 +188,11 @@ impl<'c> StatisticsApi<'c> {
     pub fn dept_videoconf_list(
         &self,
         request: StatisticsPageRequest,
-    ) -> crate::Call<'c, StatisticsDeptVideoconfListRequest> {
-        crate::Call::new(self.client, StatisticsDeptVideoconfListRequest::new(request))
+    ) -> crate::api::Call<'c, StatisticsDeptVideoconfListRequest> {
+        crate::api::Call::new(
+            self.client,
+            StatisticsDeptVideoconfListRequest::new(request),
+        )
     }
     /// List the video conferences of a day (获取企业视频会议明细列表).
     ///
@@ -194,8 +202,11 @@ impl<'c> StatisticsApi<'c> {
     pub fn videoconf_detail_list(
         &self,
         request: StatisticsPageRequest,
-    ) -> crate::Call<'c, StatisticsVideoconfDetailListRequest> {
-        crate::Call::new(self.client, StatisticsVideoconfDetailListRequest::new(request))
+    ) -> crate::api::Call<'c, StatisticsVideoconfDetailListRequest> {
+        crate::api::Call::new(
+            self.client,
+            StatisticsVideoconfDetailListRequest::new(request),
+        )
     }
     /// Get the phone-conference figures of a day (获取企业某天的电话会议数据).
     ///
@@ -205,8 +216,8 @@ impl<'c> StatisticsApi<'c> {
     pub fn telconf_get(
         &self,
         request: StatisticsDayRequest,
-    ) -> crate::Call<'c, StatisticsTelconfGetRequest> {
-        crate::Call::new(self.client, StatisticsTelconfGetRequest::new(request))
+    ) -> crate::api::Call<'c, StatisticsTelconfGetRequest> {
+        crate::api::Call::new(self.client, StatisticsTelconfGetRequest::new(request))
     }
     /// List the phone-conference figures of each department for a day (获取企业某天的所有部门电话会议统计列表).
     ///
@@ -216,8 +227,11 @@ impl<'c> StatisticsApi<'c> {
     pub fn dept_telconf_list(
         &self,
         request: StatisticsPageRequest,
-    ) -> crate::Call<'c, StatisticsDeptTelconfListRequest> {
-        crate::Call::new(self.client, StatisticsDeptTelconfListRequest::new(request))
+    ) -> crate::api::Call<'c, StatisticsDeptTelconfListRequest> {
+        crate::api::Call::new(
+            self.client,
+            StatisticsDeptTelconfListRequest::new(request),
+        )
     }
     /// List the phone conferences of a day (获取企业电话会议明细列表).
     ///
@@ -227,8 +241,11 @@ impl<'c> StatisticsApi<'c> {
     pub fn telconf_detail_list(
         &self,
         request: StatisticsPageRequest,
-    ) -> crate::Call<'c, StatisticsTelconfDetailListRequest> {
-        crate::Call::new(self.client, StatisticsTelconfDetailListRequest::new(request))
+    ) -> crate::api::Call<'c, StatisticsTelconfDetailListRequest> {
+        crate::api::Call::new(
+            self.client,
+            StatisticsTelconfDetailListRequest::new(request),
+        )
     }
     /// Get the group-chat creation figures of a day (获取企业各类群组创建情况).
     ///
@@ -238,8 +255,8 @@ impl<'c> StatisticsApi<'c> {
     pub fn group_get(
         &self,
         request: StatisticsDayRequest,
-    ) -> crate::Call<'c, StatisticsGroupGetRequest> {
-        crate::Call::new(self.client, StatisticsGroupGetRequest::new(request))
+    ) -> crate::api::Call<'c, StatisticsGroupGetRequest> {
+        crate::api::Call::new(self.client, StatisticsGroupGetRequest::new(request))
     }
     /// Get the chat figures of a day (获取企业聊天数据).
     ///
@@ -249,8 +266,8 @@ impl<'c> StatisticsApi<'c> {
     pub fn chat_summary_get(
         &self,
         request: StatisticsDayRequest,
-    ) -> crate::Call<'c, StatisticsChatSummaryGetRequest> {
-        crate::Call::new(self.client, StatisticsChatSummaryGetRequest::new(request))
+    ) -> crate::api::Call<'c, StatisticsChatSummaryGetRequest> {
+        crate::api::Call::new(self.client, StatisticsChatSummaryGetRequest::new(request))
     }
     /// List the chat figures of each department for a day (获取企业部门聊天数据 · 部门维度).
     ///
@@ -260,8 +277,11 @@ impl<'c> StatisticsApi<'c> {
     pub fn dept_chat_summary_list(
         &self,
         request: StatisticsPageRequest,
-    ) -> crate::Call<'c, StatisticsDeptChatSummaryListRequest> {
-        crate::Call::new(self.client, StatisticsDeptChatSummaryListRequest::new(request))
+    ) -> crate::api::Call<'c, StatisticsDeptChatSummaryListRequest> {
+        crate::api::Call::new(
+            self.client,
+            StatisticsDeptChatSummaryListRequest::new(request),
+        )
     }
     /// List the app visits of a day (获取企业应用访问情况).
     ///
@@ -271,8 +291,11 @@ impl<'c> StatisticsApi<'c> {
     pub fn microapp_detail_list(
         &self,
         request: StatisticsPageRequest,
-    ) -> crate::Call<'c, StatisticsMicroappDetailListRequest> {
-        crate::Call::new(self.client, StatisticsMicroappDetailListRequest::new(request))
+    ) -> crate::api::Call<'c, StatisticsMicroappDetailListRequest> {
+        crate::api::Call::new(
+            self.client,
+            StatisticsMicroappDetailListRequest::new(request),
+        )
     }
     /// Get the active-user figures of a day (统计企业活跃用户).
     ///
@@ -282,8 +305,8 @@ impl<'c> StatisticsApi<'c> {
     pub fn dau_summary_get(
         &self,
         request: StatisticsDayRequest,
-    ) -> crate::Call<'c, StatisticsDauSummaryGetRequest> {
-        crate::Call::new(self.client, StatisticsDauSummaryGetRequest::new(request))
+    ) -> crate::api::Call<'c, StatisticsDauSummaryGetRequest> {
+        crate::api::Call::new(self.client, StatisticsDauSummaryGetRequest::new(request))
     }
     /// List the active-user figures of each department for a day (企业活跃用户统计列表 · 部门维度).
     ///
@@ -294,8 +317,8 @@ impl<'c> StatisticsApi<'c> {
     pub fn dept_dau_list(
         &self,
         request: StatisticsDeptDauRequest,
-    ) -> crate::Call<'c, StatisticsDeptDauListRequest> {
-        crate::Call::new(self.client, StatisticsDeptDauListRequest::new(request))
+    ) -> crate::api::Call<'c, StatisticsDeptDauListRequest> {
+        crate::api::Call::new(self.client, StatisticsDeptDauListRequest::new(request))
     }
     /// List the users who have not activated DingTalk (查询企业通讯录未激活用户列表).
     ///
@@ -305,8 +328,11 @@ impl<'c> StatisticsApi<'c> {
     pub fn inactivated_user_list(
         &self,
         request: StatisticsPageRequest,
-    ) -> crate::Call<'c, StatisticsInactivatedUserListRequest> {
-        crate::Call::new(self.client, StatisticsInactivatedUserListRequest::new(request))
+    ) -> crate::api::Call<'c, StatisticsInactivatedUserListRequest> {
+        crate::api::Call::new(
+            self.client,
+            StatisticsInactivatedUserListRequest::new(request),
+        )
     }
     /// Get the DING figures of the previous day (获取企业DING使用数据).
     ///
@@ -317,8 +343,8 @@ impl<'c> StatisticsApi<'c> {
     pub fn ding_get(
         &self,
         ding_usage_summary_request: StatisticsDayRequest,
-    ) -> crate::Call<'c, StatisticsDingGetRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, StatisticsDingGetRequest> {
+        crate::api::Call::new(
             self.client,
             StatisticsDingGetRequest::new(ding_usage_summary_request),
         )
@@ -331,8 +357,8 @@ impl<'c> StatisticsApi<'c> {
     pub fn dept_ding_list(
         &self,
         request: StatisticsPageRequest,
-    ) -> crate::Call<'c, StatisticsDeptDingListRequest> {
-        crate::Call::new(self.client, StatisticsDeptDingListRequest::new(request))
+    ) -> crate::api::Call<'c, StatisticsDeptDingListRequest> {
+        crate::api::Call::new(self.client, StatisticsDeptDingListRequest::new(request))
     }
     /// Get the annual report figures (获取年报数据).
     ///
@@ -345,8 +371,8 @@ impl<'c> StatisticsApi<'c> {
         &self,
         year: impl Into<String>,
         r#type: StatisticsAnnualReportType,
-    ) -> crate::Call<'c, StatisticsAnnualReportGetRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, StatisticsAnnualReportGetRequest> {
+        crate::api::Call::new(
             self.client,
             StatisticsAnnualReportGetRequest::new(year, r#type),
         )
@@ -366,12 +392,12 @@ pub struct StatisticsRecordRequest {
     /// Start of the event, ms since the epoch (事件发生时间); a string in OLD16.
     ///
     /// Wire name `startTimeMs`.
-    #[serde(rename = "startTimeMs", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "startTimeMs", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub start_time_ms: i64,
     /// End of the event, ms (事件结束时间); equal to `startTimeMs` for instantaneous events.
     ///
     /// Wire name `endTimeMs`.
-    #[serde(rename = "endTimeMs", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "endTimeMs", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub end_time_ms: i64,
     /// The app's internal module tag (模块标记).
     ///
@@ -380,7 +406,7 @@ pub struct StatisticsRecordRequest {
         rename = "module",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub module: Option<String>,
     /// The record's key inside the app (主键索引).
@@ -390,23 +416,23 @@ pub struct StatisticsRecordRequest {
         rename = "originId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub origin_id: Option<String>,
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// The app's AgentId (授权方应用id); a string in OLD16.
     ///
     /// Wire name `agentId`.
-    #[serde(rename = "agentId", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "agentId", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub agent_id: i64,
     /// Callback URL for this record (回调url).
     ///
     /// Wire name `callbackUrl`.
-    #[serde(rename = "callbackUrl", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "callbackUrl", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub callback_url: String,
     /// Business data (扩展字段) as a JSON object; only the attendance model (statistics.md §2) is defined.
     ///
@@ -415,7 +441,7 @@ pub struct StatisticsRecordRequest {
         rename = "extension",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub extension: Option<serde_json::Value>,
 }
@@ -469,12 +495,13 @@ impl rt::Endpoint for StatisticsRecordRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, StatisticsRecordRequest> {
+impl<'c> crate::api::Call<'c, StatisticsRecordRequest> {
     /// Sets `module`: The app's internal module tag (模块标记).
     pub fn module(self, module: impl Into<String>) -> Self {
         self.map(|r| r.module(module))
@@ -502,17 +529,17 @@ pub struct StatisticsUpdateRecordRequest {
     /// Id returned by `record` (数据标识id).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub id: String,
     /// Start of the event, ms since the epoch (事件发生时间).
     ///
     /// Wire name `startTimeMs`.
-    #[serde(rename = "startTimeMs", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "startTimeMs", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub start_time_ms: i64,
     /// End of the event, ms (事件结束时间).
     ///
     /// Wire name `endTimeMs`.
-    #[serde(rename = "endTimeMs", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "endTimeMs", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub end_time_ms: i64,
     /// New internal module tag (模块标记).
     ///
@@ -521,7 +548,7 @@ pub struct StatisticsUpdateRecordRequest {
         rename = "module",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub module: Option<String>,
     /// The record's key inside the app (主键索引).
@@ -531,23 +558,23 @@ pub struct StatisticsUpdateRecordRequest {
         rename = "originId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub origin_id: Option<String>,
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// The app's AgentId (授权方应用id).
     ///
     /// Wire name `agentId`.
-    #[serde(rename = "agentId", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "agentId", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub agent_id: i64,
     /// New callback URL for this record (回调url).
     ///
     /// Wire name `callbackUrl`.
-    #[serde(rename = "callbackUrl", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "callbackUrl", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub callback_url: String,
     /// New business data (扩展字段) as a JSON object.
     ///
@@ -556,7 +583,7 @@ pub struct StatisticsUpdateRecordRequest {
         rename = "extension",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub extension: Option<serde_json::Value>,
 }
@@ -612,12 +639,13 @@ impl rt::Endpoint for StatisticsUpdateRecordRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, StatisticsUpdateRecordRequest> {
+impl<'c> crate::api::Call<'c, StatisticsUpdateRecordRequest> {
     /// Sets `module`: New internal module tag (模块标记).
     pub fn module(self, module: impl Into<String>) -> Self {
         self.map(|r| r.module(module))
@@ -644,7 +672,7 @@ pub struct StatisticsReportStatisticsRequest {
     /// The log's id (日志ID).
     ///
     /// Wire name `report_id`.
-    #[serde(rename = "report_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "report_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub report_id: String,
 }
 impl StatisticsReportStatisticsRequest {
@@ -669,12 +697,13 @@ impl rt::Endpoint for StatisticsReportStatisticsRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, StatisticsReportStatisticsRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsReportStatisticsRequest> {}
 /// Request of [`StatisticsApi::report_statistics_list_by_type`]: List the people who read, commented on or liked a log (获取日志相关人员列表).
 ///
 /// Current (D0299). Permissions: qyapi_report_statistics, qyapi_report_query. Paging ends when
@@ -689,12 +718,12 @@ pub struct StatisticsReportStatisticsListByTypeRequest {
     /// The log's id (日志ID).
     ///
     /// Wire name `report_id`.
-    #[serde(rename = "report_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "report_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub report_id: String,
     /// Which people to list (查询类型).
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "type", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub r#type: StatisticsReportUserType,
     /// Page cursor (分页游标): 0 (default) first, then `next_cursor`.
     ///
@@ -703,7 +732,7 @@ pub struct StatisticsReportStatisticsListByTypeRequest {
         rename = "offset",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub offset: Option<i64>,
     /// Page size (每页大小), at most 100 (default).
@@ -713,7 +742,7 @@ pub struct StatisticsReportStatisticsListByTypeRequest {
         rename = "size",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub size: Option<i64>,
 }
@@ -752,6 +781,7 @@ impl rt::Endpoint for StatisticsReportStatisticsListByTypeRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -761,7 +791,7 @@ impl rt::Endpoint for StatisticsReportStatisticsListByTypeRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsReportStatisticsListByTypeRequest> {
+impl<'c> crate::api::Call<'c, StatisticsReportStatisticsListByTypeRequest> {
     /// Sets `offset`: Page cursor (分页游标): 0 (default) first, then `next_cursor`.
     pub fn offset(self, offset: i64) -> Self {
         self.map(|r| r.offset(offset))
@@ -786,7 +816,7 @@ pub struct StatisticsVideoliveGetRequest {
     /// Wire name `param_video_live_summary_request`.
     #[serde(
         rename = "param_video_live_summary_request",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub param_video_live_summary_request: StatisticsDayRequest,
 }
@@ -812,6 +842,7 @@ impl rt::Endpoint for StatisticsVideoliveGetRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -821,7 +852,7 @@ impl rt::Endpoint for StatisticsVideoliveGetRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsVideoliveGetRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsVideoliveGetRequest> {}
 /// Request of [`StatisticsApi::dept_videolive_list`]: List the live-stream figures of each department for a day (获取企业视频直播统计列表 · 部门维度).
 ///
 /// Archived (D1756).
@@ -835,7 +866,7 @@ pub struct StatisticsDeptVideoliveListRequest {
     /// The day and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsDeptVideoliveListRequest {
@@ -858,6 +889,7 @@ impl rt::Endpoint for StatisticsDeptVideoliveListRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -867,7 +899,7 @@ impl rt::Endpoint for StatisticsDeptVideoliveListRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsDeptVideoliveListRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsDeptVideoliveListRequest> {}
 /// Request of [`StatisticsApi::videolive_detail_list`]: List the live streams of a day (获取视频直播明细列表).
 ///
 /// Archived (D1754).
@@ -881,7 +913,7 @@ pub struct StatisticsVideoliveDetailListRequest {
     /// The day and page (请求参数对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsVideoliveDetailListRequest {
@@ -904,6 +936,7 @@ impl rt::Endpoint for StatisticsVideoliveDetailListRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -913,7 +946,7 @@ impl rt::Endpoint for StatisticsVideoliveDetailListRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsVideoliveDetailListRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsVideoliveDetailListRequest> {}
 /// Request of [`StatisticsApi::videolive_viewer_list`]: List the viewers of a live stream (获取视频直播观看人员列表).
 ///
 /// Archived (D1755).
@@ -927,7 +960,7 @@ pub struct StatisticsVideoliveViewerListRequest {
     /// The live stream and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub request: StatisticsLiveViewerRequest,
 }
 impl StatisticsVideoliveViewerListRequest {
@@ -950,6 +983,7 @@ impl rt::Endpoint for StatisticsVideoliveViewerListRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -959,7 +993,7 @@ impl rt::Endpoint for StatisticsVideoliveViewerListRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsVideoliveViewerListRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsVideoliveViewerListRequest> {}
 /// Request of [`StatisticsApi::videoconf_get`]: Get the video-conference figures of a day (获取企业某天的视频会议统计数据).
 ///
 /// Archived (D1758). Note the `v2` path.
@@ -973,7 +1007,7 @@ pub struct StatisticsVideoconfGetRequest {
     /// The day (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub request: StatisticsDayRequest,
 }
 impl StatisticsVideoconfGetRequest {
@@ -996,6 +1030,7 @@ impl rt::Endpoint for StatisticsVideoconfGetRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1005,7 +1040,7 @@ impl rt::Endpoint for StatisticsVideoconfGetRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsVideoconfGetRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsVideoconfGetRequest> {}
 /// Request of [`StatisticsApi::dept_videoconf_list`]: List the video-conference figures of each department for a day (获取企业某天的所有部门视频会议统计数据).
 ///
 /// Archived (D1759).
@@ -1019,7 +1054,7 @@ pub struct StatisticsDeptVideoconfListRequest {
     /// The day and page (请求参数对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsDeptVideoconfListRequest {
@@ -1042,6 +1077,7 @@ impl rt::Endpoint for StatisticsDeptVideoconfListRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1051,7 +1087,7 @@ impl rt::Endpoint for StatisticsDeptVideoconfListRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsDeptVideoconfListRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsDeptVideoconfListRequest> {}
 /// Request of [`StatisticsApi::videoconf_detail_list`]: List the video conferences of a day (获取企业视频会议明细列表).
 ///
 /// Archived (D1760).
@@ -1065,7 +1101,7 @@ pub struct StatisticsVideoconfDetailListRequest {
     /// The day and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsVideoconfDetailListRequest {
@@ -1088,6 +1124,7 @@ impl rt::Endpoint for StatisticsVideoconfDetailListRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1097,7 +1134,7 @@ impl rt::Endpoint for StatisticsVideoconfDetailListRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsVideoconfDetailListRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsVideoconfDetailListRequest> {}
 /// Request of [`StatisticsApi::telconf_get`]: Get the phone-conference figures of a day (获取企业某天的电话会议数据).
 ///
 /// Archived (D1764).
@@ -1111,7 +1148,7 @@ pub struct StatisticsTelconfGetRequest {
     /// The day (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub request: StatisticsDayRequest,
 }
 impl StatisticsTelconfGetRequest {
@@ -1134,6 +1171,7 @@ impl rt::Endpoint for StatisticsTelconfGetRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1143,7 +1181,7 @@ impl rt::Endpoint for StatisticsTelconfGetRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsTelconfGetRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsTelconfGetRequest> {}
 /// Request of [`StatisticsApi::dept_telconf_list`]: List the phone-conference figures of each department for a day (获取企业某天的所有部门电话会议统计列表).
 ///
 /// Archived (D1762).
@@ -1157,7 +1195,7 @@ pub struct StatisticsDeptTelconfListRequest {
     /// The day and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsDeptTelconfListRequest {
@@ -1180,6 +1218,7 @@ impl rt::Endpoint for StatisticsDeptTelconfListRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1189,7 +1228,7 @@ impl rt::Endpoint for StatisticsDeptTelconfListRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsDeptTelconfListRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsDeptTelconfListRequest> {}
 /// Request of [`StatisticsApi::telconf_detail_list`]: List the phone conferences of a day (获取企业电话会议明细列表).
 ///
 /// Archived (D1763).
@@ -1203,7 +1242,7 @@ pub struct StatisticsTelconfDetailListRequest {
     /// The day and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsTelconfDetailListRequest {
@@ -1226,6 +1265,7 @@ impl rt::Endpoint for StatisticsTelconfDetailListRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1235,7 +1275,7 @@ impl rt::Endpoint for StatisticsTelconfDetailListRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsTelconfDetailListRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsTelconfDetailListRequest> {}
 /// Request of [`StatisticsApi::group_get`]: Get the group-chat creation figures of a day (获取企业各类群组创建情况).
 ///
 /// Archived (D1765).
@@ -1249,7 +1289,7 @@ pub struct StatisticsGroupGetRequest {
     /// The day (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub request: StatisticsDayRequest,
 }
 impl StatisticsGroupGetRequest {
@@ -1272,6 +1312,7 @@ impl rt::Endpoint for StatisticsGroupGetRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1281,7 +1322,7 @@ impl rt::Endpoint for StatisticsGroupGetRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsGroupGetRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsGroupGetRequest> {}
 /// Request of [`StatisticsApi::chat_summary_get`]: Get the chat figures of a day (获取企业聊天数据).
 ///
 /// Archived (D1766).
@@ -1295,7 +1336,7 @@ pub struct StatisticsChatSummaryGetRequest {
     /// The day (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub request: StatisticsDayRequest,
 }
 impl StatisticsChatSummaryGetRequest {
@@ -1318,6 +1359,7 @@ impl rt::Endpoint for StatisticsChatSummaryGetRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1327,7 +1369,7 @@ impl rt::Endpoint for StatisticsChatSummaryGetRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsChatSummaryGetRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsChatSummaryGetRequest> {}
 /// Request of [`StatisticsApi::dept_chat_summary_list`]: List the chat figures of each department for a day (获取企业部门聊天数据 · 部门维度).
 ///
 /// Archived (D1767).
@@ -1341,7 +1383,7 @@ pub struct StatisticsDeptChatSummaryListRequest {
     /// The day and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsDeptChatSummaryListRequest {
@@ -1364,6 +1406,7 @@ impl rt::Endpoint for StatisticsDeptChatSummaryListRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1373,7 +1416,7 @@ impl rt::Endpoint for StatisticsDeptChatSummaryListRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsDeptChatSummaryListRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsDeptChatSummaryListRequest> {}
 /// Request of [`StatisticsApi::microapp_detail_list`]: List the app visits of a day (获取企业应用访问情况).
 ///
 /// Archived (D1768). Days up to 90 days back.
@@ -1387,7 +1430,7 @@ pub struct StatisticsMicroappDetailListRequest {
     /// The day (at most 90 days back) and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsMicroappDetailListRequest {
@@ -1410,6 +1453,7 @@ impl rt::Endpoint for StatisticsMicroappDetailListRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1419,7 +1463,7 @@ impl rt::Endpoint for StatisticsMicroappDetailListRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsMicroappDetailListRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsMicroappDetailListRequest> {}
 /// Request of [`StatisticsApi::dau_summary_get`]: Get the active-user figures of a day (统计企业活跃用户).
 ///
 /// Archived (D1769).
@@ -1433,7 +1477,7 @@ pub struct StatisticsDauSummaryGetRequest {
     /// The day (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub request: StatisticsDayRequest,
 }
 impl StatisticsDauSummaryGetRequest {
@@ -1456,6 +1500,7 @@ impl rt::Endpoint for StatisticsDauSummaryGetRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1465,7 +1510,7 @@ impl rt::Endpoint for StatisticsDauSummaryGetRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsDauSummaryGetRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsDauSummaryGetRequest> {}
 /// Request of [`StatisticsApi::dept_dau_list`]: List the active-user figures of each department for a day (企业活跃用户统计列表 · 部门维度).
 ///
 /// Archived (D1770). D's example shows `data` as a single object with every value as a string;
@@ -1480,7 +1525,7 @@ pub struct StatisticsDeptDauListRequest {
     /// The day and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub request: StatisticsDeptDauRequest,
 }
 impl StatisticsDeptDauListRequest {
@@ -1503,6 +1548,7 @@ impl rt::Endpoint for StatisticsDeptDauListRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1512,7 +1558,7 @@ impl rt::Endpoint for StatisticsDeptDauListRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsDeptDauListRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsDeptDauListRequest> {}
 /// Request of [`StatisticsApi::inactivated_user_list`]: List the users who have not activated DingTalk (查询企业通讯录未激活用户列表).
 ///
 /// Archived (D1771).
@@ -1526,7 +1572,7 @@ pub struct StatisticsInactivatedUserListRequest {
     /// The day and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsInactivatedUserListRequest {
@@ -1549,6 +1595,7 @@ impl rt::Endpoint for StatisticsInactivatedUserListRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1558,7 +1605,7 @@ impl rt::Endpoint for StatisticsInactivatedUserListRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsInactivatedUserListRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsInactivatedUserListRequest> {}
 /// Request of [`StatisticsApi::ding_get`]: Get the DING figures of the previous day (获取企业DING使用数据).
 ///
 /// Archived 2023-09-01 (D1772); internal apps with the data-product permission only. Note the
@@ -1575,7 +1622,7 @@ pub struct StatisticsDingGetRequest {
     /// Wire name `ding_usage_summary_request`.
     #[serde(
         rename = "ding_usage_summary_request",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_usage_summary_request: StatisticsDayRequest,
 }
@@ -1599,6 +1646,7 @@ impl rt::Endpoint for StatisticsDingGetRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1608,7 +1656,7 @@ impl rt::Endpoint for StatisticsDingGetRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsDingGetRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsDingGetRequest> {}
 /// Request of [`StatisticsApi::dept_ding_list`]: List the DING figures of each department for a day (获取企业DING使用数据 · 部门维度).
 ///
 /// Archived (D1773).
@@ -1622,7 +1670,7 @@ pub struct StatisticsDeptDingListRequest {
     /// The day and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsDeptDingListRequest {
@@ -1645,6 +1693,7 @@ impl rt::Endpoint for StatisticsDeptDingListRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1654,7 +1703,7 @@ impl rt::Endpoint for StatisticsDeptDingListRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsDeptDingListRequest> {}
+impl<'c> crate::api::Call<'c, StatisticsDeptDingListRequest> {}
 /// Request of [`StatisticsApi::annual_report_get`]: Get the annual report figures (获取年报数据).
 ///
 /// Archived (D1782). Params sit at the top level of the body (no wrapper). Many figures only
@@ -1670,12 +1719,12 @@ pub struct StatisticsAnnualReportGetRequest {
     /// The year (年份标识).
     ///
     /// Wire name `year`.
-    #[serde(rename = "year", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "year", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub year: String,
     /// Dimension of the report (数据维度).
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "type", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub r#type: StatisticsAnnualReportType,
     /// The user's userid; needed when `type` is 3 (user).
     ///
@@ -1684,7 +1733,7 @@ pub struct StatisticsAnnualReportGetRequest {
         rename = "user_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_id: Option<String>,
     /// The department id; needed when `type` is 2 (dept).
@@ -1694,7 +1743,7 @@ pub struct StatisticsAnnualReportGetRequest {
         rename = "dept_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_id: Option<i64>,
 }
@@ -1733,6 +1782,7 @@ impl rt::Endpoint for StatisticsAnnualReportGetRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1742,7 +1792,7 @@ impl rt::Endpoint for StatisticsAnnualReportGetRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, StatisticsAnnualReportGetRequest> {
+impl<'c> crate::api::Call<'c, StatisticsAnnualReportGetRequest> {
     /// Sets `user_id`: The user's userid; needed when `type` is 3 (user).
     pub fn user_id(self, user_id: impl Into<String>) -> Self {
         self.map(|r| r.user_id(user_id))
@@ -1818,7 +1868,7 @@ pub struct StatisticsDayRequest {
     /// The day as `yyyyMMdd` (日期标识).
     ///
     /// Wire name `data_id`.
-    #[serde(rename = "data_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "data_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub data_id: String,
 }
 impl StatisticsDayRequest {
@@ -1845,17 +1895,17 @@ pub struct StatisticsPageRequest {
     /// The day as `yyyyMMdd` (日期标识).
     ///
     /// Wire name `data_id`.
-    #[serde(rename = "data_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "data_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub data_id: String,
     /// Page cursor (分页游标): 0 first, then the previous `next_cursor`.
     ///
     /// Wire name `cursor`.
-    #[serde(rename = "cursor", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "cursor", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub cursor: i64,
     /// Page size (分页大小), at most 100.
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "size", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub size: i64,
 }
 impl StatisticsPageRequest {
@@ -1886,17 +1936,17 @@ pub struct StatisticsDeptDauRequest {
     /// The day as `yyyyMMdd` (日期标识).
     ///
     /// Wire name `data_id`.
-    #[serde(rename = "data_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "data_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub data_id: String,
     /// Page cursor (分页游标): 0 first, then the previous `next_cursor`.
     ///
     /// Wire name `cursor`.
-    #[serde(rename = "cursor", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "cursor", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub cursor: i64,
     /// Page size (每页条目数), at most 100.
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "size", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub size: i64,
     /// Only this department (统计部门ID); D types it as a string.
     ///
@@ -1905,7 +1955,7 @@ pub struct StatisticsDeptDauRequest {
         rename = "deptId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_id: Option<i64>,
     /// Only departments under this parent (父部门ID); D types it as a string.
@@ -1915,7 +1965,7 @@ pub struct StatisticsDeptDauRequest {
         rename = "superDeptId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub super_dept_id: Option<i64>,
 }
@@ -1961,23 +2011,23 @@ pub struct StatisticsLiveViewerRequest {
     /// Wire name `openConversationId`.
     #[serde(
         rename = "openConversationId",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub open_conversation_id: String,
     /// The live stream's uuid (直播uuid).
     ///
     /// Wire name `live_uuid`.
-    #[serde(rename = "live_uuid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "live_uuid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub live_uuid: String,
     /// Page cursor (分页游标): 0 first, then the previous `next_cursor`.
     ///
     /// Wire name `cursor`.
-    #[serde(rename = "cursor", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "cursor", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub cursor: i64,
     /// Page size (分页大小), at most 500.
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "size", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub size: i64,
 }
 impl StatisticsLiveViewerRequest {
@@ -2077,7 +2127,7 @@ pub struct StatisticsLiveDetail {
         rename = "openConversationId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub open_conversation_id: Option<String>,
     /// The live group's name (直播群名称).
@@ -2087,7 +2137,7 @@ pub struct StatisticsLiveDetail {
         rename = "group_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_name: Option<String>,
     /// Members of the group (群人数).
@@ -2097,7 +2147,7 @@ pub struct StatisticsLiveDetail {
         rename = "group_user_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_user_count: Option<i64>,
     /// Number of views (观看直播次数).
@@ -2107,7 +2157,7 @@ pub struct StatisticsLiveDetail {
         rename = "live_watch_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_watch_count: Option<i64>,
     /// Number of viewers (观看直播人数).
@@ -2117,7 +2167,7 @@ pub struct StatisticsLiveDetail {
         rename = "live_watch_user_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_watch_user_count: Option<i64>,
     /// Length of the stream in seconds, decimal text (直播时长 · 秒).
@@ -2127,7 +2177,7 @@ pub struct StatisticsLiveDetail {
         rename = "live_watch_duration",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_watch_duration: Option<String>,
     /// Length of the stream in minutes, decimal text (直播时长 · 分钟).
@@ -2137,7 +2187,7 @@ pub struct StatisticsLiveDetail {
         rename = "live_watch_duration_min",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_watch_duration_min: Option<String>,
     /// Start time, `yyyy-MM-dd HH:mm:ss` (直播开始时间).
@@ -2147,7 +2197,7 @@ pub struct StatisticsLiveDetail {
         rename = "live_watch_start_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_watch_start_time: Option<String>,
     /// End time, `yyyy-MM-dd HH:mm:ss` (直播结束时间).
@@ -2157,7 +2207,7 @@ pub struct StatisticsLiveDetail {
         rename = "live_watch_end_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_watch_end_time: Option<String>,
     /// Title (直播标题).
@@ -2167,7 +2217,7 @@ pub struct StatisticsLiveDetail {
         rename = "live_watch_title",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_watch_title: Option<String>,
     /// Userid of the host (直播发起人).
@@ -2177,7 +2227,7 @@ pub struct StatisticsLiveDetail {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub userid: Option<String>,
     /// Name of the host (发起人姓名).
@@ -2187,7 +2237,7 @@ pub struct StatisticsLiveDetail {
         rename = "staff_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub staff_name: Option<String>,
     /// Job number of the host (发起人工号).
@@ -2197,7 +2247,7 @@ pub struct StatisticsLiveDetail {
         rename = "staff_job_num",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub staff_job_num: Option<String>,
     /// The live stream's uuid (直播uuid).
@@ -2207,7 +2257,7 @@ pub struct StatisticsLiveDetail {
         rename = "uuid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub uuid: Option<String>,
     /// The host's department id (部门ID); -1 is seen for the root.
@@ -2217,7 +2267,7 @@ pub struct StatisticsLiveDetail {
         rename = "dept_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_id: Option<i64>,
     /// The host's department name (部门名称).
@@ -2227,7 +2277,7 @@ pub struct StatisticsLiveDetail {
         rename = "dept_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_name: Option<String>,
 }
@@ -2371,7 +2421,7 @@ pub struct StatisticsLiveViewer {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub userid: Option<String>,
     /// Time spent watching live, ms (观看直播时长 · 毫秒).
@@ -2381,7 +2431,7 @@ pub struct StatisticsLiveViewer {
         rename = "play_duration",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub play_duration: Option<i64>,
     /// Time spent watching live, minutes, decimal text.
@@ -2391,7 +2441,7 @@ pub struct StatisticsLiveViewer {
         rename = "play_duration_min",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub play_duration_min: Option<String>,
     /// Time spent watching the replay, ms (观看回放时长 · 毫秒).
@@ -2401,7 +2451,7 @@ pub struct StatisticsLiveViewer {
         rename = "play_record_duration",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub play_record_duration: Option<i64>,
     /// Time spent watching the replay, minutes, decimal text.
@@ -2411,7 +2461,7 @@ pub struct StatisticsLiveViewer {
         rename = "play_record_duration_min",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub play_record_duration_min: Option<String>,
 }
@@ -2477,7 +2527,7 @@ pub struct StatisticsDeptLive {
         rename = "dept_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_id: Option<i64>,
     /// Department name (部门名称).
@@ -2487,7 +2537,7 @@ pub struct StatisticsDeptLive {
         rename = "dept_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_name: Option<String>,
     /// Live streams started (直播发起次数).
@@ -2497,7 +2547,7 @@ pub struct StatisticsDeptLive {
         rename = "live_launch_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_launch_count: Option<i64>,
     /// Viewers (观看直播人数).
@@ -2507,7 +2557,7 @@ pub struct StatisticsDeptLive {
         rename = "live_play_user_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_play_user_count: Option<i64>,
     /// Total streaming time in minutes, decimal text (直播时长).
@@ -2517,7 +2567,7 @@ pub struct StatisticsDeptLive {
         rename = "live_time_length",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_time_length: Option<String>,
 }
@@ -2580,7 +2630,7 @@ pub struct StatisticsDeptConference {
         rename = "dept_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_id: Option<i64>,
     /// Department name (部门名称).
@@ -2590,7 +2640,7 @@ pub struct StatisticsDeptConference {
         rename = "dept_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_name: Option<String>,
     /// Participations (参与人次); D's video example sends it as a string.
@@ -2600,7 +2650,7 @@ pub struct StatisticsDeptConference {
         rename = "join_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_count: Option<i64>,
     /// Conferences started (发起次数).
@@ -2610,7 +2660,7 @@ pub struct StatisticsDeptConference {
         rename = "start_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub start_count: Option<i64>,
     /// Total length in minutes, decimal text (发起总时长).
@@ -2620,7 +2670,7 @@ pub struct StatisticsDeptConference {
         rename = "start_len_min",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub start_len_min: Option<String>,
     /// Average length in minutes, decimal text (平均时长).
@@ -2630,7 +2680,7 @@ pub struct StatisticsDeptConference {
         rename = "start_avg_len_min",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub start_avg_len_min: Option<String>,
 }
@@ -2699,7 +2749,7 @@ pub struct StatisticsConferenceDetail {
         rename = "conf_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub conf_id: Option<String>,
     /// Length in minutes, decimal text (会议时长).
@@ -2709,7 +2759,7 @@ pub struct StatisticsConferenceDetail {
         rename = "conf_len_min",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub conf_len_min: Option<String>,
     /// Start time, `yyyy-MM-dd HH:mm:ss` (会议开始时间).
@@ -2719,7 +2769,7 @@ pub struct StatisticsConferenceDetail {
         rename = "start_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub start_time: Option<String>,
     /// End time, `yyyy-MM-dd HH:mm:ss` (会议结束时间).
@@ -2729,7 +2779,7 @@ pub struct StatisticsConferenceDetail {
         rename = "end_time",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub end_time: Option<String>,
     /// Participants (参与人数).
@@ -2739,7 +2789,7 @@ pub struct StatisticsConferenceDetail {
         rename = "join_user_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_user_count: Option<i64>,
     /// Userid of the organiser (发起人).
@@ -2749,7 +2799,7 @@ pub struct StatisticsConferenceDetail {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub userid: Option<String>,
     /// Name of the organiser (发起人姓名).
@@ -2759,7 +2809,7 @@ pub struct StatisticsConferenceDetail {
         rename = "staff_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub staff_name: Option<String>,
     /// Job number of the organiser (发起人工号).
@@ -2769,7 +2819,7 @@ pub struct StatisticsConferenceDetail {
         rename = "staff_job_num",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub staff_job_num: Option<String>,
     /// The organiser's department id (发起人部门ID).
@@ -2779,7 +2829,7 @@ pub struct StatisticsConferenceDetail {
         rename = "dept_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_id: Option<i64>,
     /// The organiser's department name (发起人部门).
@@ -2789,7 +2839,7 @@ pub struct StatisticsConferenceDetail {
         rename = "dept_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_name: Option<String>,
 }
@@ -2882,7 +2932,7 @@ pub struct StatisticsDeptChat {
         rename = "dept_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_id: Option<i64>,
     /// Department name (部门名称).
@@ -2892,7 +2942,7 @@ pub struct StatisticsDeptChat {
         rename = "dept_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_name: Option<String>,
     /// Messages sent (发消息数).
@@ -2902,7 +2952,7 @@ pub struct StatisticsDeptChat {
         rename = "message_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub message_cnt: Option<i64>,
     /// One-to-one messages (单聊消息数).
@@ -2912,7 +2962,7 @@ pub struct StatisticsDeptChat {
         rename = "single_message_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub single_message_cnt: Option<i64>,
     /// Group messages (群聊消息数).
@@ -2922,7 +2972,7 @@ pub struct StatisticsDeptChat {
         rename = "group_message_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_message_cnt: Option<i64>,
     /// People who sent messages (发消息人数).
@@ -2932,7 +2982,7 @@ pub struct StatisticsDeptChat {
         rename = "send_message_user_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_message_user_cnt: Option<i64>,
     /// People who sent one-to-one messages (单聊消息人数).
@@ -2942,7 +2992,7 @@ pub struct StatisticsDeptChat {
         rename = "send_single_message_user_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_single_message_user_cnt: Option<i64>,
     /// People who sent group messages (群聊消息人数).
@@ -2952,7 +3002,7 @@ pub struct StatisticsDeptChat {
         rename = "send_group_message_user_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_group_message_user_cnt: Option<i64>,
     /// Messages per person, decimal text (人均发送消息数).
@@ -2962,7 +3012,7 @@ pub struct StatisticsDeptChat {
         rename = "send_message_avg_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_message_avg_cnt: Option<String>,
     /// Files sent to groups (发送群文件数); D types it as a string.
@@ -2972,7 +3022,7 @@ pub struct StatisticsDeptChat {
         rename = "group_send_file_message_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_send_file_message_cnt: Option<i64>,
 }
@@ -3136,7 +3186,7 @@ pub struct StatisticsMicroappUsage {
         rename = "micro_app_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub micro_app_name: Option<String>,
     /// Kind of app (微应用类型).
@@ -3146,7 +3196,7 @@ pub struct StatisticsMicroappUsage {
         rename = "micro_app_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub micro_app_type: Option<StatisticsMicroappType>,
     /// Visiting users (访问用户数).
@@ -3156,7 +3206,7 @@ pub struct StatisticsMicroappUsage {
         rename = "micro_app_user_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub micro_app_user_count: Option<i64>,
 }
@@ -3208,7 +3258,7 @@ pub struct StatisticsDeptDau {
         rename = "dept_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_id: Option<i64>,
     /// Department name (部门名称).
@@ -3218,7 +3268,7 @@ pub struct StatisticsDeptDau {
         rename = "dept_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_name: Option<String>,
     /// Daily active users (日活跃人数).
@@ -3228,7 +3278,7 @@ pub struct StatisticsDeptDau {
         rename = "daily_active_users",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub daily_active_users: Option<i64>,
     /// Users in the contacts (通讯录人数).
@@ -3238,7 +3288,7 @@ pub struct StatisticsDeptDau {
         rename = "contacts_number",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub contacts_number: Option<i64>,
     /// Users signed in on the mobile app (钉钉app端登录人数).
@@ -3248,7 +3298,7 @@ pub struct StatisticsDeptDau {
         rename = "app_active_users",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub app_active_users: Option<i64>,
     /// Users signed in on the PC client (钉钉pc端登录人数).
@@ -3258,7 +3308,7 @@ pub struct StatisticsDeptDau {
         rename = "pc_active_users",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub pc_active_users: Option<i64>,
 }
@@ -3327,7 +3377,7 @@ pub struct StatisticsInactivatedUser {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub userid: Option<String>,
     /// Name (员工姓名).
@@ -3337,7 +3387,7 @@ pub struct StatisticsInactivatedUser {
         rename = "staff_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub staff_name: Option<String>,
     /// Job number (员工工号).
@@ -3347,7 +3397,7 @@ pub struct StatisticsInactivatedUser {
         rename = "staff_job_num",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub staff_job_num: Option<String>,
     /// Department id (部门ID).
@@ -3357,7 +3407,7 @@ pub struct StatisticsInactivatedUser {
         rename = "dept_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_id: Option<i64>,
     /// Department name (部门名称).
@@ -3367,7 +3417,7 @@ pub struct StatisticsInactivatedUser {
         rename = "dept_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_name: Option<String>,
 }
@@ -3430,7 +3480,7 @@ pub struct StatisticsDeptDing {
         rename = "dept_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_id: Option<i64>,
     /// Department name (部门名称).
@@ -3440,7 +3490,7 @@ pub struct StatisticsDeptDing {
         rename = "dept_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_name: Option<String>,
     /// DINGs sent (发送DING数).
@@ -3450,7 +3500,7 @@ pub struct StatisticsDeptDing {
         rename = "ding_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_cnt: Option<i64>,
     /// People who sent DINGs (发送DING人数).
@@ -3460,7 +3510,7 @@ pub struct StatisticsDeptDing {
         rename = "ding_user_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_user_cnt: Option<i64>,
     /// App DINGs sent (应用DING数).
@@ -3470,7 +3520,7 @@ pub struct StatisticsDeptDing {
         rename = "ding_app_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_app_cnt: Option<i64>,
     /// People who sent app DINGs.
@@ -3480,7 +3530,7 @@ pub struct StatisticsDeptDing {
         rename = "ding_app_user_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_app_user_cnt: Option<i64>,
     /// SMS DINGs sent (短信DING数).
@@ -3490,7 +3540,7 @@ pub struct StatisticsDeptDing {
         rename = "ding_sms_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_sms_cnt: Option<i64>,
     /// People who sent SMS DINGs.
@@ -3500,7 +3550,7 @@ pub struct StatisticsDeptDing {
         rename = "ding_sms_user_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_sms_user_cnt: Option<i64>,
     /// Phone-call DINGs sent (电话DING数).
@@ -3510,7 +3560,7 @@ pub struct StatisticsDeptDing {
         rename = "ding_call_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_call_cnt: Option<i64>,
     /// People who sent phone-call DINGs.
@@ -3520,7 +3570,7 @@ pub struct StatisticsDeptDing {
         rename = "ding_call_user_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_call_user_cnt: Option<i64>,
     /// Voice DINGs sent (语音DING数).
@@ -3530,7 +3580,7 @@ pub struct StatisticsDeptDing {
         rename = "ding_voip_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_voip_cnt: Option<i64>,
     /// People who sent voice DINGs.
@@ -3540,7 +3590,7 @@ pub struct StatisticsDeptDing {
         rename = "ding_voip_user_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_voip_user_cnt: Option<i64>,
     /// DINGs sent in total, all time (历史累计发钉数); D types it as a string.
@@ -3550,7 +3600,7 @@ pub struct StatisticsDeptDing {
         rename = "send_ding_total_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_ding_total_cnt: Option<i64>,
 }
@@ -3657,7 +3707,7 @@ pub struct StatisticsRecordResponse {
     /// Id of the record (数据标识id); needed by `update_record`.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub id: String,
 }
 impl StatisticsRecordResponse {
@@ -3688,7 +3738,7 @@ pub struct StatisticsReportStatisticsResponse {
         rename = "read_num",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub read_num: Option<i64>,
     /// Comments (评论个数).
@@ -3698,7 +3748,7 @@ pub struct StatisticsReportStatisticsResponse {
         rename = "comment_num",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub comment_num: Option<i64>,
     /// Distinct commenters (评论人数).
@@ -3708,7 +3758,7 @@ pub struct StatisticsReportStatisticsResponse {
         rename = "comment_user_num",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub comment_user_num: Option<i64>,
     /// People who liked it (点赞人数).
@@ -3718,7 +3768,7 @@ pub struct StatisticsReportStatisticsResponse {
         rename = "like_num",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub like_num: Option<i64>,
 }
@@ -3775,7 +3825,7 @@ pub struct StatisticsReportStatisticsListByTypeResponse {
         rename = "userid_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub userid_list: Vec<String>,
     /// Whether more pages follow (是否还有下一页).
@@ -3785,7 +3835,7 @@ pub struct StatisticsReportStatisticsListByTypeResponse {
         rename = "has_more",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// `offset` of the next page; absent on the last page.
@@ -3795,7 +3845,7 @@ pub struct StatisticsReportStatisticsListByTypeResponse {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
 }
@@ -3846,7 +3896,7 @@ pub struct StatisticsVideoliveGetResponse {
         rename = "live_launch_succ_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_launch_succ_cnt: Option<i64>,
     /// Live streams of 5 minutes or more (成功发起5分钟直播次数).
@@ -3856,7 +3906,7 @@ pub struct StatisticsVideoliveGetResponse {
         rename = "live_launch_succ5min_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_launch_succ5min_cnt: Option<i64>,
     /// Streaming time, decimal text (成功发起直播时长).
@@ -3866,7 +3916,7 @@ pub struct StatisticsVideoliveGetResponse {
         rename = "live_succ_time_len",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_succ_time_len: Option<String>,
     /// Views (观看直播次数).
@@ -3876,7 +3926,7 @@ pub struct StatisticsVideoliveGetResponse {
         rename = "live_play_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_play_cnt: Option<i64>,
     /// Viewers (观看直播人数).
@@ -3886,7 +3936,7 @@ pub struct StatisticsVideoliveGetResponse {
         rename = "live_play_user_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_play_user_cnt: Option<i64>,
     /// Viewers of the most-watched stream (最多观看人数).
@@ -3896,7 +3946,7 @@ pub struct StatisticsVideoliveGetResponse {
         rename = "max_user_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub max_user_cnt: Option<i64>,
     /// People who watched live or replay that day (看直播人数).
@@ -3906,7 +3956,7 @@ pub struct StatisticsVideoliveGetResponse {
         rename = "watch_group_live_user_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub watch_group_live_user_cnt: Option<i64>,
 }
@@ -3981,7 +4031,7 @@ pub struct StatisticsDeptVideoliveListResponse {
         rename = "data",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub data: Vec<StatisticsDeptLive>,
     /// Whether more pages follow (是否有更多数据).
@@ -3991,7 +4041,7 @@ pub struct StatisticsDeptVideoliveListResponse {
         rename = "has_more",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
@@ -4001,7 +4051,7 @@ pub struct StatisticsDeptVideoliveListResponse {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
 }
@@ -4053,7 +4103,7 @@ pub struct StatisticsVideoliveDetailListResponse {
         rename = "data",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub data: Vec<StatisticsLiveDetail>,
     /// Whether more pages follow (是否还有更多数据).
@@ -4063,7 +4113,7 @@ pub struct StatisticsVideoliveDetailListResponse {
         rename = "has_more",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
@@ -4073,7 +4123,7 @@ pub struct StatisticsVideoliveDetailListResponse {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
 }
@@ -4125,7 +4175,7 @@ pub struct StatisticsVideoliveViewerListResponse {
         rename = "data",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub data: Vec<StatisticsLiveViewer>,
     /// Whether more pages follow (是否有下一页).
@@ -4135,7 +4185,7 @@ pub struct StatisticsVideoliveViewerListResponse {
         rename = "has_more",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
@@ -4145,7 +4195,7 @@ pub struct StatisticsVideoliveViewerListResponse {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
 }
@@ -4197,7 +4247,7 @@ pub struct StatisticsVideoconfGetResponse {
         rename = "start_video_conf_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub start_video_conf_cnt: Option<i64>,
     /// Conferences started successfully (成功发起视频会议数).
@@ -4207,7 +4257,7 @@ pub struct StatisticsVideoconfGetResponse {
         rename = "start_video_conf_secc_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub start_video_conf_secc_cnt: Option<i64>,
     /// People who started conferences (发起用户数).
@@ -4217,7 +4267,7 @@ pub struct StatisticsVideoconfGetResponse {
         rename = "start_video_conf_usr_num",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub start_video_conf_usr_num: Option<i64>,
     /// Length of the conferences started, minutes, decimal text.
@@ -4227,7 +4277,7 @@ pub struct StatisticsVideoconfGetResponse {
         rename = "start_video_conf_len_min",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub start_video_conf_len_min: Option<String>,
     /// People who joined (参与视频会议用户数).
@@ -4237,7 +4287,7 @@ pub struct StatisticsVideoconfGetResponse {
         rename = "join_video_conf_usr_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_video_conf_usr_cnt: Option<i64>,
     /// Successful participations (成功参与人次).
@@ -4247,7 +4297,7 @@ pub struct StatisticsVideoconfGetResponse {
         rename = "join_video_conf_secc_usr_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_video_conf_secc_usr_cnt: Option<i64>,
     /// Distinct successful participants (成功参与用户数).
@@ -4257,7 +4307,7 @@ pub struct StatisticsVideoconfGetResponse {
         rename = "join_video_conf_secc_usr_num",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_video_conf_secc_usr_num: Option<i64>,
     /// Total attendance time in ms (累积消耗时长 · 毫秒).
@@ -4267,7 +4317,7 @@ pub struct StatisticsVideoconfGetResponse {
         rename = "join_video_conf_len",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_video_conf_len: Option<i64>,
     /// Total attendance time in minutes, decimal text.
@@ -4277,7 +4327,7 @@ pub struct StatisticsVideoconfGetResponse {
         rename = "join_video_conf_len_min",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_video_conf_len_min: Option<String>,
     /// Average participations per conference (平均每通参与人次).
@@ -4287,7 +4337,7 @@ pub struct StatisticsVideoconfGetResponse {
         rename = "video_conf_ave_usr_num",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub video_conf_ave_usr_num: Option<i64>,
 }
@@ -4392,7 +4442,7 @@ pub struct StatisticsDeptVideoconfListResponse {
         rename = "data",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub data: Vec<StatisticsDeptConference>,
     /// Whether more pages follow (是否还有更多数据).
@@ -4402,7 +4452,7 @@ pub struct StatisticsDeptVideoconfListResponse {
         rename = "has_more",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
@@ -4412,7 +4462,7 @@ pub struct StatisticsDeptVideoconfListResponse {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
 }
@@ -4464,7 +4514,7 @@ pub struct StatisticsVideoconfDetailListResponse {
         rename = "data",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub data: Vec<StatisticsConferenceDetail>,
     /// Whether more pages follow (是否有更多数据).
@@ -4474,7 +4524,7 @@ pub struct StatisticsVideoconfDetailListResponse {
         rename = "has_more",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
@@ -4484,7 +4534,7 @@ pub struct StatisticsVideoconfDetailListResponse {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
 }
@@ -4536,7 +4586,7 @@ pub struct StatisticsTelconfGetResponse {
         rename = "call_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub call_count: Option<i64>,
     /// Length of the successful calls in seconds, decimal text (呼叫成功时长 · 秒).
@@ -4546,7 +4596,7 @@ pub struct StatisticsTelconfGetResponse {
         rename = "call_duration",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub call_duration: Option<String>,
     /// Length of the successful calls in minutes, decimal text.
@@ -4556,7 +4606,7 @@ pub struct StatisticsTelconfGetResponse {
         rename = "call_duration_min",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub call_duration_min: Option<String>,
     /// Participations (呼叫参与人数).
@@ -4566,7 +4616,7 @@ pub struct StatisticsTelconfGetResponse {
         rename = "call_join_pv",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub call_join_pv: Option<i64>,
 }
@@ -4623,7 +4673,7 @@ pub struct StatisticsDeptTelconfListResponse {
         rename = "data",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub data: Vec<StatisticsDeptConference>,
     /// Whether more pages follow (是否有下一页).
@@ -4633,7 +4683,7 @@ pub struct StatisticsDeptTelconfListResponse {
         rename = "has_more",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
@@ -4643,7 +4693,7 @@ pub struct StatisticsDeptTelconfListResponse {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
 }
@@ -4695,7 +4745,7 @@ pub struct StatisticsTelconfDetailListResponse {
         rename = "data",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub data: Vec<StatisticsConferenceDetail>,
     /// Whether more pages follow (是否有下一页).
@@ -4705,7 +4755,7 @@ pub struct StatisticsTelconfDetailListResponse {
         rename = "has_more",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
@@ -4715,7 +4765,7 @@ pub struct StatisticsTelconfDetailListResponse {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
 }
@@ -4767,7 +4817,7 @@ pub struct StatisticsGroupGetResponse {
         rename = "inner_group_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub inner_group_cnt: Option<i64>,
     /// Department groups (部门群数量).
@@ -4777,7 +4827,7 @@ pub struct StatisticsGroupGetResponse {
         rename = "dept_group_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_group_cnt: Option<i64>,
 }
@@ -4822,7 +4872,7 @@ pub struct StatisticsChatSummaryGetResponse {
         rename = "message_total_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub message_total_count: Option<i64>,
     /// People who chatted (聊天用户数).
@@ -4832,7 +4882,7 @@ pub struct StatisticsChatSummaryGetResponse {
         rename = "message_user_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub message_user_count: Option<i64>,
     /// Messages per person, decimal text (人均发送消息数).
@@ -4842,7 +4892,7 @@ pub struct StatisticsChatSummaryGetResponse {
         rename = "message_avg_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub message_avg_count: Option<String>,
     /// People in one-to-one chats (单聊用户数).
@@ -4852,7 +4902,7 @@ pub struct StatisticsChatSummaryGetResponse {
         rename = "chat_user_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub chat_user_count: Option<i64>,
     /// One-to-one messages (单聊消息数).
@@ -4862,7 +4912,7 @@ pub struct StatisticsChatSummaryGetResponse {
         rename = "single_message_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub single_message_count: Option<i64>,
     /// People in group chats (群聊用户数).
@@ -4872,7 +4922,7 @@ pub struct StatisticsChatSummaryGetResponse {
         rename = "group_chat_user_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_chat_user_count: Option<i64>,
     /// Group messages (群聊消息数).
@@ -4882,7 +4932,7 @@ pub struct StatisticsChatSummaryGetResponse {
         rename = "group_message_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_message_count: Option<i64>,
     /// Groups in total (总群数).
@@ -4892,7 +4942,7 @@ pub struct StatisticsChatSummaryGetResponse {
         rename = "group_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_count: Option<i64>,
     /// Groups created that day (新增群数).
@@ -4902,7 +4952,7 @@ pub struct StatisticsChatSummaryGetResponse {
         rename = "new_group_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub new_group_count: Option<i64>,
     /// Active groups that day (活跃群数).
@@ -4912,7 +4962,7 @@ pub struct StatisticsChatSummaryGetResponse {
         rename = "active_group_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub active_group_count: Option<i64>,
     /// Files sent to groups that day (发送群文件数); D types it as a string.
@@ -4922,7 +4972,7 @@ pub struct StatisticsChatSummaryGetResponse {
         rename = "group_send_file_message_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_send_file_message_count: Option<i64>,
 }
@@ -5024,7 +5074,7 @@ pub struct StatisticsDeptChatSummaryListResponse {
         rename = "data",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub data: Vec<StatisticsDeptChat>,
     /// Whether more pages follow (是否有下一页).
@@ -5034,7 +5084,7 @@ pub struct StatisticsDeptChatSummaryListResponse {
         rename = "has_more",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
@@ -5044,7 +5094,7 @@ pub struct StatisticsDeptChatSummaryListResponse {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
 }
@@ -5096,7 +5146,7 @@ pub struct StatisticsMicroappDetailListResponse {
         rename = "data",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub data: Vec<StatisticsMicroappUsage>,
     /// Whether more pages follow (是否有下一页).
@@ -5106,7 +5156,7 @@ pub struct StatisticsMicroappDetailListResponse {
         rename = "has_more",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
@@ -5116,7 +5166,7 @@ pub struct StatisticsMicroappDetailListResponse {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
 }
@@ -5168,7 +5218,7 @@ pub struct StatisticsDauSummaryGetResponse {
         rename = "daily_active_users",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub daily_active_users: Option<i64>,
     /// Users activated so far (累计激活人数).
@@ -5178,7 +5228,7 @@ pub struct StatisticsDauSummaryGetResponse {
         rename = "activated_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub activated_count: Option<i64>,
     /// Users in the contacts (通讯录人数).
@@ -5188,7 +5238,7 @@ pub struct StatisticsDauSummaryGetResponse {
         rename = "contacts_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub contacts_count: Option<i64>,
     /// People who chatted (聊天用户数).
@@ -5198,7 +5248,7 @@ pub struct StatisticsDauSummaryGetResponse {
         rename = "chat_user_count",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub chat_user_count: Option<i64>,
     /// Users signed in on the mobile app (钉钉app的登录用户).
@@ -5208,7 +5258,7 @@ pub struct StatisticsDauSummaryGetResponse {
         rename = "app_active_users",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub app_active_users: Option<i64>,
     /// Users signed in on the PC client (钉钉pc端的登录用户).
@@ -5218,7 +5268,7 @@ pub struct StatisticsDauSummaryGetResponse {
         rename = "pc_active_users",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub pc_active_users: Option<i64>,
 }
@@ -5287,7 +5337,7 @@ pub struct StatisticsDeptDauListResponse {
         rename = "data",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub data: Vec<StatisticsDeptDau>,
     /// Whether more pages follow (是否有下一页).
@@ -5297,7 +5347,7 @@ pub struct StatisticsDeptDauListResponse {
         rename = "has_more",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
@@ -5307,7 +5357,7 @@ pub struct StatisticsDeptDauListResponse {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
 }
@@ -5359,7 +5409,7 @@ pub struct StatisticsInactivatedUserListResponse {
         rename = "data",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub data: Vec<StatisticsInactivatedUser>,
     /// Whether more pages follow (是否有下一页).
@@ -5369,7 +5419,7 @@ pub struct StatisticsInactivatedUserListResponse {
         rename = "has_more",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
@@ -5379,7 +5429,7 @@ pub struct StatisticsInactivatedUserListResponse {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
 }
@@ -5431,7 +5481,7 @@ pub struct StatisticsDingGetResponse {
         rename = "ding_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_cnt: Option<i64>,
     /// People who sent DINGs (发送DING人数).
@@ -5441,7 +5491,7 @@ pub struct StatisticsDingGetResponse {
         rename = "ding_user_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_user_cnt: Option<i64>,
     /// App DINGs sent (应用DING数).
@@ -5451,7 +5501,7 @@ pub struct StatisticsDingGetResponse {
         rename = "ding_app_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_app_cnt: Option<i64>,
     /// People who sent app DINGs.
@@ -5461,7 +5511,7 @@ pub struct StatisticsDingGetResponse {
         rename = "ding_app_user_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_app_user_cnt: Option<i64>,
     /// SMS DINGs sent (短信DING数).
@@ -5471,7 +5521,7 @@ pub struct StatisticsDingGetResponse {
         rename = "ding_sms_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_sms_cnt: Option<i64>,
     /// People who sent SMS DINGs.
@@ -5481,7 +5531,7 @@ pub struct StatisticsDingGetResponse {
         rename = "ding_sms_user_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_sms_user_cnt: Option<i64>,
     /// Phone-call DINGs sent (电话DING数).
@@ -5491,7 +5541,7 @@ pub struct StatisticsDingGetResponse {
         rename = "ding_call_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_call_cnt: Option<i64>,
     /// People who sent phone-call DINGs.
@@ -5501,7 +5551,7 @@ pub struct StatisticsDingGetResponse {
         rename = "ding_call_user_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_call_user_cnt: Option<i64>,
     /// Voice DINGs sent (语音DING数).
@@ -5511,7 +5561,7 @@ pub struct StatisticsDingGetResponse {
         rename = "ding_voip_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_voip_cnt: Option<i64>,
     /// People who sent voice DINGs.
@@ -5521,7 +5571,7 @@ pub struct StatisticsDingGetResponse {
         rename = "ding_voip_user_cnt",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_voip_user_cnt: Option<i64>,
 }
@@ -5614,7 +5664,7 @@ pub struct StatisticsDeptDingListResponse {
         rename = "data",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub data: Vec<StatisticsDeptDing>,
     /// Whether more pages follow (是否有下一页).
@@ -5624,7 +5674,7 @@ pub struct StatisticsDeptDingListResponse {
         rename = "has_more",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
@@ -5634,7 +5684,7 @@ pub struct StatisticsDeptDingListResponse {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
 }
@@ -5686,7 +5736,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "act_usr_days_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub act_usr_days_1y: Option<i64>,
     /// Days with a check-in (年累计打卡天数).
@@ -5696,7 +5746,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "at_check_days_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub at_check_days_1y: Option<i64>,
     /// Days of field work (年累计外勤天数).
@@ -5706,7 +5756,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "outside_days_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub outside_days_1y: Option<i64>,
     /// Highest step count (年累计最高运动步数); user.
@@ -5716,7 +5766,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "max_step_count_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub max_step_count_1y: Option<i64>,
     /// Times @-mentioned (年累计被@数); user.
@@ -5726,7 +5776,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "at_me_msg_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub at_me_msg_cnt_1y: Option<i64>,
     /// Service-window articles read (阅读互动服务窗文章数); D types it as a string.
@@ -5736,7 +5786,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "isw_msg_click_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub isw_msg_click_cnt_1y: Option<i64>,
     /// DINGs sent (年累计发送DING数).
@@ -5746,7 +5796,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "send_ding_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_ding_cnt_1y: Option<i64>,
     /// People who sent DINGs (发送DING人数); corp.
@@ -5756,7 +5806,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "send_ding_user_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_ding_user_cnt_1y: Option<i64>,
     /// DINGs received (年累计接收DING数); user.
@@ -5766,7 +5816,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "recv_ding_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub recv_ding_cnt_1y: Option<i64>,
     /// Groups created (年累计新增群数); corp or user.
@@ -5776,7 +5826,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "new_group_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub new_group_cnt_1y: Option<i64>,
     /// Internal groups created (新增内部群聊数量); user.
@@ -5786,7 +5836,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "inner_group_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub inner_group_cnt_1y: Option<i64>,
     /// Groups joined (年累计加入群数); user.
@@ -5796,7 +5846,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "join_group_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_group_cnt_1y: Option<i64>,
     /// Active groups with messages (年累计活跃群数); corp.
@@ -5806,7 +5856,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "send_message_group_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_message_group_cnt_1y: Option<i64>,
     /// Group messages sent (发送群聊消息数); corp or user.
@@ -5816,7 +5866,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "send_group_msg_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_group_msg_cnt_1y: Option<i64>,
     /// People who sent group messages (发送群聊人数); corp or dept.
@@ -5826,7 +5876,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "send_group_msg_user_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_group_msg_user_cnt_1y: Option<i64>,
     /// Group files sent (年累计发送群文件数).
@@ -5836,7 +5886,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "send_group_file_message_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_group_file_message_cnt_1y: Option<i64>,
     /// Calendar events created (年累计新建日程数).
@@ -5846,7 +5896,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "send_calendar_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_calendar_cnt_1y: Option<i64>,
     /// People who created events (新建日程人数); corp or dept.
@@ -5856,7 +5906,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "send_calendar_user_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_calendar_user_cnt_1y: Option<i64>,
     /// Calendar events joined (年累计参加日程数).
@@ -5866,7 +5916,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "join_calendar_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_calendar_cnt_1y: Option<i64>,
     /// People who joined events (参加日程人数); corp.
@@ -5876,7 +5926,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "join_calendar_user_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_calendar_user_cnt_1y: Option<i64>,
     /// Approval forms created (年累计创建审批数); corp or dept.
@@ -5886,7 +5936,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "create_process_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub create_process_cnt_1y: Option<i64>,
     /// Approvals submitted (发起审批数).
@@ -5896,7 +5946,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "process_inst_submit_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub process_inst_submit_cnt_1y: Option<i64>,
     /// Approvals handled (处理审批数).
@@ -5906,7 +5956,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "process_inst_operate_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub process_inst_operate_cnt_1y: Option<i64>,
     /// Approvals started by self-built apps (自建应用发起的审批数); corp or dept.
@@ -5916,7 +5966,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "corp_app_process_inst_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_app_process_inst_cnt_1y: Option<i64>,
     /// Average approval handling time, minutes, decimal text (审批平均处理时间); corp or dept.
@@ -5926,7 +5976,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "avg_process_duration_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub avg_process_duration_1y: Option<String>,
     /// Shortest approval handling time, minutes, decimal text (审批最短处理时间); corp or dept.
@@ -5936,7 +5986,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "min_process_duration_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub min_process_duration_1y: Option<String>,
     /// Logs sent (年累计发送日志数).
@@ -5946,7 +5996,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "send_report_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_report_cnt_1y: Option<i64>,
     /// People who sent logs (发送日志人数); corp or dept.
@@ -5956,7 +6006,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "send_report_user_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_report_user_cnt_1y: Option<i64>,
     /// Documents created (年累计创建文档数).
@@ -5966,7 +6016,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "create_doc_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub create_doc_cnt_1y: Option<i64>,
     /// People who used documents (使用文档用户数); corp or dept.
@@ -5976,7 +6026,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "use_doc_user_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub use_doc_user_cnt_1y: Option<i64>,
     /// Smart forms created (年累计创建智能填表数).
@@ -5986,7 +6036,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "create_smartwork_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub create_smartwork_cnt_1y: Option<i64>,
     /// Smart forms filled in (参与智能填表数); user.
@@ -5996,7 +6046,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "use_smartwork_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub use_smartwork_cnt_1y: Option<i64>,
     /// Smart-form participations (智能填表人次); corp.
@@ -6006,7 +6056,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "general_form_user_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub general_form_user_cnt_1y: Option<i64>,
     /// Apps used (年累计使用的应用数量).
@@ -6016,7 +6066,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "use_micro_app_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub use_micro_app_cnt_1y: Option<i64>,
     /// People who used apps (使用的应用人数); corp or dept.
@@ -6026,7 +6076,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "use_micro_user_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub use_micro_user_cnt_1y: Option<i64>,
     /// Minutes of video conferences started (发起视频会议时长); user.
@@ -6036,7 +6086,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "start_succ_video_conf_len_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub start_succ_video_conf_len_1y: Option<i64>,
     /// Video conferences joined or started (参与视频会议次数).
@@ -6046,7 +6096,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "join_succ_video_conf_num_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_succ_video_conf_num_1y: Option<i64>,
     /// Video conference time, minutes, decimal text (视频会议时长).
@@ -6056,7 +6106,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "join_succ_video_conf_len_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_succ_video_conf_len_1y: Option<String>,
     /// Video conference participations (参与视频会议人次); corp.
@@ -6066,7 +6116,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "join_succ_video_conf_user_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_succ_video_conf_user_cnt_1y: Option<i64>,
     /// Voice conferences joined or started (参与语音会议次数).
@@ -6076,7 +6126,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "join_succ_voip_conf_num_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_succ_voip_conf_num_1y: Option<i64>,
     /// Voice conference time, minutes, decimal text (语音会议时长).
@@ -6086,7 +6136,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "join_succ_voip_conf_len_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_succ_voip_conf_len_1y: Option<String>,
     /// Voice conference participations (参与语音会议人次); corp.
@@ -6096,7 +6146,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "join_succ_voip_conf_user_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_succ_voip_conf_user_cnt_1y: Option<i64>,
     /// Live streams joined (年累计参与直播次数).
@@ -6106,7 +6156,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "live_join_succ_cnt_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_join_succ_cnt_1y: Option<i64>,
     /// Live stream time, minutes, decimal text (参与直播时长).
@@ -6116,7 +6166,7 @@ pub struct StatisticsAnnualReportGetResponse {
         rename = "live_join_succ_time_len_1y",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_join_succ_time_len_1y: Option<String>,
 }

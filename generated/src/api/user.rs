@@ -16,27 +16,21 @@
 //! sort order and millisecond time is an i64. Reference: contact.md §1 and §4–§9.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
-use crate::runtime::codegen as rt;
+use ::dingtalk_runtime::codegen as rt;
 /// Users of the organisation (通讯录 · 用户): create, update, delete and read users, list the
 /// members of a department, administrators and their contact scope, inactive users, the
 /// login-free code (免登码) → user exchange, lookups by mobile and by unionid, and the org user count.
 ///
-/// Obtained from [`Client::user`](crate::Client::user); every method returns a [`Call`](crate::Call) to `.await`.
+/// Obtained from [`Api::user`](crate::api::Api::user) (`client.user()`); every method returns a [`Call`](crate::api::Call) to `.await`.
 #[derive(Clone, Copy, Debug)]
 pub struct UserApi<'c> {
-    client: &'c crate::Client,
-}
-impl crate::Client {
-    /// Users of the organisation (通讯录 · 用户): create, update, delete and read users, list the
-    /// members of a department, administrators and their contact scope, inactive users, the
-    /// login-free code (免登码) → user exchange, lookups by mobile and by unionid, and the org user count.
-    ///
-    /// See [`UserApi`] for its calls.
-    pub fn user(&self) -> UserApi<'_> {
-        UserApi { client: self }
-    }
+    client: &'c rt::Client,
 }
 impl<'c> UserApi<'c> {
+    /// The handle of this area on `client`.
+    pub fn new(client: &'c rt::Client) -> Self {
+        Self { client }
+    }
     /// Create a user (创建用户) — legacy.
     ///
     /// Internal apps only. Errors: 60102 (userid exists), 60103 (bad mobile), 60104 (mobile exists),
@@ -52,8 +46,8 @@ impl<'c> UserApi<'c> {
         name: impl Into<String>,
         mobile: impl Into<String>,
         department: Vec<i64>,
-    ) -> crate::Call<'c, UserLegacyCreateRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, UserLegacyCreateRequest> {
+        crate::api::Call::new(
             self.client,
             UserLegacyCreateRequest::new(name, mobile, department),
         )
@@ -70,8 +64,8 @@ impl<'c> UserApi<'c> {
     pub fn legacy_update(
         &self,
         userid: impl Into<String>,
-    ) -> crate::Call<'c, UserLegacyUpdateRequest> {
-        crate::Call::new(self.client, UserLegacyUpdateRequest::new(userid))
+    ) -> crate::api::Call<'c, UserLegacyUpdateRequest> {
+        crate::api::Call::new(self.client, UserLegacyUpdateRequest::new(userid))
     }
     /// Delete a user (删除用户) — legacy.
     ///
@@ -84,8 +78,8 @@ impl<'c> UserApi<'c> {
     pub fn legacy_delete(
         &self,
         userid: impl Into<String>,
-    ) -> crate::Call<'c, UserLegacyDeleteRequest> {
-        crate::Call::new(self.client, UserLegacyDeleteRequest::new(userid))
+    ) -> crate::api::Call<'c, UserLegacyDeleteRequest> {
+        crate::api::Call::new(self.client, UserLegacyDeleteRequest::new(userid))
     }
     /// Get a user's details (获取用户详情) — legacy.
     ///
@@ -96,8 +90,8 @@ impl<'c> UserApi<'c> {
     pub fn legacy_get(
         &self,
         userid: impl Into<String>,
-    ) -> crate::Call<'c, UserLegacyGetRequest> {
-        crate::Call::new(self.client, UserLegacyGetRequest::new(userid))
+    ) -> crate::api::Call<'c, UserLegacyGetRequest> {
+        crate::api::Call::new(self.client, UserLegacyGetRequest::new(userid))
     }
     /// List a department's users, id and name (获取部门用户) — legacy.
     ///
@@ -110,8 +104,11 @@ impl<'c> UserApi<'c> {
     pub fn legacy_simple_list(
         &self,
         department_id: i64,
-    ) -> crate::Call<'c, UserLegacySimpleListRequest> {
-        crate::Call::new(self.client, UserLegacySimpleListRequest::new(department_id))
+    ) -> crate::api::Call<'c, UserLegacySimpleListRequest> {
+        crate::api::Call::new(
+            self.client,
+            UserLegacySimpleListRequest::new(department_id),
+        )
     }
     /// List the userids of a department's members (获取部门用户userid列表) — legacy.
     ///
@@ -122,8 +119,8 @@ impl<'c> UserApi<'c> {
     pub fn legacy_dept_member_ids(
         &self,
         dept_id: i64,
-    ) -> crate::Call<'c, UserLegacyDeptMemberIdsRequest> {
-        crate::Call::new(self.client, UserLegacyDeptMemberIdsRequest::new(dept_id))
+    ) -> crate::api::Call<'c, UserLegacyDeptMemberIdsRequest> {
+        crate::api::Call::new(self.client, UserLegacyDeptMemberIdsRequest::new(dept_id))
     }
     /// List a department's users with details, paged (获取部门用户详情) — legacy.
     ///
@@ -138,8 +135,8 @@ impl<'c> UserApi<'c> {
         department_id: i64,
         offset: i64,
         size: i64,
-    ) -> crate::Call<'c, UserLegacyListByPageRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, UserLegacyListByPageRequest> {
+        crate::api::Call::new(
             self.client,
             UserLegacyListByPageRequest::new(department_id, offset, size),
         )
@@ -158,8 +155,8 @@ impl<'c> UserApi<'c> {
         department_id: i64,
         offset: i64,
         size: i64,
-    ) -> crate::Call<'c, UserLegacyListRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, UserLegacyListRequest> {
+        crate::api::Call::new(
             self.client,
             UserLegacyListRequest::new(department_id, offset, size),
         )
@@ -173,8 +170,8 @@ impl<'c> UserApi<'c> {
     ///
     /// Deprecated: legacy endpoint; use `list_admins` instead
     #[deprecated(note = "legacy endpoint; use `list_admins` instead")]
-    pub fn legacy_get_admins(&self) -> crate::Call<'c, UserLegacyGetAdminsRequest> {
-        crate::Call::new(self.client, UserLegacyGetAdminsRequest::new())
+    pub fn legacy_get_admins(&self) -> crate::api::Call<'c, UserLegacyGetAdminsRequest> {
+        crate::api::Call::new(self.client, UserLegacyGetAdminsRequest::new())
     }
     /// Create a user (创建用户).
     ///
@@ -188,8 +185,11 @@ impl<'c> UserApi<'c> {
         name: impl Into<String>,
         mobile: impl Into<String>,
         dept_id_list: Vec<i64>,
-    ) -> crate::Call<'c, UserCreateRequest> {
-        crate::Call::new(self.client, UserCreateRequest::new(name, mobile, dept_id_list))
+    ) -> crate::api::Call<'c, UserCreateRequest> {
+        crate::api::Call::new(
+            self.client,
+            UserCreateRequest::new(name, mobile, dept_id_list),
+        )
     }
     /// Update a user (更新用户信息).
     ///
@@ -202,8 +202,8 @@ impl<'c> UserApi<'c> {
     pub fn update(
         &self,
         userid: impl Into<String>,
-    ) -> crate::Call<'c, UserUpdateRequest> {
-        crate::Call::new(self.client, UserUpdateRequest::new(userid))
+    ) -> crate::api::Call<'c, UserUpdateRequest> {
+        crate::api::Call::new(self.client, UserUpdateRequest::new(userid))
     }
     /// Delete a user (删除用户).
     ///
@@ -214,16 +214,19 @@ impl<'c> UserApi<'c> {
     pub fn delete(
         &self,
         userid: impl Into<String>,
-    ) -> crate::Call<'c, UserDeleteRequest> {
-        crate::Call::new(self.client, UserDeleteRequest::new(userid))
+    ) -> crate::api::Call<'c, UserDeleteRequest> {
+        crate::api::Call::new(self.client, UserDeleteRequest::new(userid))
     }
     /// Get a user's details (查询用户详情).
     ///
     /// Permission `qyapi_get_member`. Errors 33012, 400002, -1.
     ///
     /// `POST /topapi/v2/user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
-    pub fn get(&self, userid: impl Into<String>) -> crate::Call<'c, UserGetRequest> {
-        crate::Call::new(self.client, UserGetRequest::new(userid))
+    pub fn get(
+        &self,
+        userid: impl Into<String>,
+    ) -> crate::api::Call<'c, UserGetRequest> {
+        crate::api::Call::new(self.client, UserGetRequest::new(userid))
     }
     /// List a department's users with details (获取部门用户详情).
     ///
@@ -236,8 +239,8 @@ impl<'c> UserApi<'c> {
         dept_id: i64,
         cursor: i64,
         size: i64,
-    ) -> crate::Call<'c, UserListRequest> {
-        crate::Call::new(self.client, UserListRequest::new(dept_id, cursor, size))
+    ) -> crate::api::Call<'c, UserListRequest> {
+        crate::api::Call::new(self.client, UserListRequest::new(dept_id, cursor, size))
     }
     /// List the userids of a department's members (获取部门用户userid列表).
     ///
@@ -245,8 +248,8 @@ impl<'c> UserApi<'c> {
     /// 400002, -1.
     ///
     /// `POST /topapi/user/listid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
-    pub fn list_ids(&self, dept_id: i64) -> crate::Call<'c, UserListIdsRequest> {
-        crate::Call::new(self.client, UserListIdsRequest::new(dept_id))
+    pub fn list_ids(&self, dept_id: i64) -> crate::api::Call<'c, UserListIdsRequest> {
+        crate::api::Call::new(self.client, UserListIdsRequest::new(dept_id))
     }
     /// List a department's users, id and name (获取部门用户基础信息).
     ///
@@ -258,16 +261,19 @@ impl<'c> UserApi<'c> {
         dept_id: i64,
         cursor: i64,
         size: i64,
-    ) -> crate::Call<'c, UserListSimpleRequest> {
-        crate::Call::new(self.client, UserListSimpleRequest::new(dept_id, cursor, size))
+    ) -> crate::api::Call<'c, UserListSimpleRequest> {
+        crate::api::Call::new(
+            self.client,
+            UserListSimpleRequest::new(dept_id, cursor, size),
+        )
     }
     /// List the organisation's administrators (获取管理员列表).
     ///
     /// No body. Errors 43007, -1.
     ///
     /// `POST /topapi/user/listadmin` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
-    pub fn list_admins(&self) -> crate::Call<'c, UserListAdminsRequest> {
-        crate::Call::new(self.client, UserListAdminsRequest::new())
+    pub fn list_admins(&self) -> crate::api::Call<'c, UserListAdminsRequest> {
+        crate::api::Call::new(self.client, UserListAdminsRequest::new())
     }
     /// Get an administrator's contact scope (获取管理员通讯录权限范围).
     ///
@@ -277,8 +283,8 @@ impl<'c> UserApi<'c> {
     pub fn get_admin_scope(
         &self,
         userid: impl Into<String>,
-    ) -> crate::Call<'c, UserGetAdminScopeRequest> {
-        crate::Call::new(self.client, UserGetAdminScopeRequest::new(userid))
+    ) -> crate::api::Call<'c, UserGetAdminScopeRequest> {
+        crate::api::Call::new(self.client, UserGetAdminScopeRequest::new(userid))
     }
     /// List users who did not log in on a given day (获取未登录钉钉的员工列表).
     ///
@@ -295,8 +301,8 @@ impl<'c> UserApi<'c> {
         query_date: impl Into<String>,
         offset: i64,
         size: i64,
-    ) -> crate::Call<'c, UserListInactiveRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, UserListInactiveRequest> {
+        crate::api::Call::new(
             self.client,
             UserListInactiveRequest::new(query_date, offset, size),
         )
@@ -321,8 +327,8 @@ impl<'c> UserApi<'c> {
         offset: i64,
         size: i64,
         query_date: impl Into<String>,
-    ) -> crate::Call<'c, UserListInactiveV2Request> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, UserListInactiveV2Request> {
+        crate::api::Call::new(
             self.client,
             UserListInactiveV2Request::new(is_active, offset, size, query_date),
         )
@@ -340,9 +346,9 @@ impl<'c> UserApi<'c> {
     #[deprecated(note = "legacy endpoint; use `get_user_info` instead")]
     pub fn legacy_get_user_info(
         &self,
-        code: impl Into<crate::SecretString>,
-    ) -> crate::Call<'c, UserLegacyGetUserInfoRequest> {
-        crate::Call::new(self.client, UserLegacyGetUserInfoRequest::new(code))
+        code: impl Into<rt::SecretString>,
+    ) -> crate::api::Call<'c, UserLegacyGetUserInfoRequest> {
+        crate::api::Call::new(self.client, UserLegacyGetUserInfoRequest::new(code))
     }
     /// Get the user behind a login-free code (通过免登码获取用户信息).
     ///
@@ -352,9 +358,9 @@ impl<'c> UserApi<'c> {
     /// `POST /topapi/v2/user/getuserinfo` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     pub fn get_user_info(
         &self,
-        code: impl Into<crate::SecretString>,
-    ) -> crate::Call<'c, UserGetUserInfoRequest> {
-        crate::Call::new(self.client, UserGetUserInfoRequest::new(code))
+        code: impl Into<rt::SecretString>,
+    ) -> crate::api::Call<'c, UserGetUserInfoRequest> {
+        crate::api::Call::new(self.client, UserGetUserInfoRequest::new(code))
     }
     /// Get a userid by mobile number (根据手机号获取userid) — legacy.
     ///
@@ -367,8 +373,8 @@ impl<'c> UserApi<'c> {
     pub fn legacy_get_by_mobile(
         &self,
         mobile: impl Into<String>,
-    ) -> crate::Call<'c, UserLegacyGetByMobileRequest> {
-        crate::Call::new(self.client, UserLegacyGetByMobileRequest::new(mobile))
+    ) -> crate::api::Call<'c, UserLegacyGetByMobileRequest> {
+        crate::api::Call::new(self.client, UserLegacyGetByMobileRequest::new(mobile))
     }
     /// Get a userid by mobile number (根据手机号查询用户).
     ///
@@ -382,8 +388,8 @@ impl<'c> UserApi<'c> {
         &self,
         mobile: impl Into<String>,
         support_exclusive_account_search: bool,
-    ) -> crate::Call<'c, UserGetByMobileRequest> {
-        crate::Call::new(
+    ) -> crate::api::Call<'c, UserGetByMobileRequest> {
+        crate::api::Call::new(
             self.client,
             UserGetByMobileRequest::new(mobile, support_exclusive_account_search),
         )
@@ -399,8 +405,11 @@ impl<'c> UserApi<'c> {
     pub fn legacy_get_userid_by_unionid(
         &self,
         unionid: impl Into<String>,
-    ) -> crate::Call<'c, UserLegacyGetUseridByUnionidRequest> {
-        crate::Call::new(self.client, UserLegacyGetUseridByUnionidRequest::new(unionid))
+    ) -> crate::api::Call<'c, UserLegacyGetUseridByUnionidRequest> {
+        crate::api::Call::new(
+            self.client,
+            UserLegacyGetUseridByUnionidRequest::new(unionid),
+        )
     }
     /// Get a userid by unionid (根据unionid获取用户userid).
     ///
@@ -411,8 +420,8 @@ impl<'c> UserApi<'c> {
     pub fn get_by_unionid(
         &self,
         unionid: impl Into<String>,
-    ) -> crate::Call<'c, UserGetByUnionidRequest> {
-        crate::Call::new(self.client, UserGetByUnionidRequest::new(unionid))
+    ) -> crate::api::Call<'c, UserGetByUnionidRequest> {
+        crate::api::Call::new(self.client, UserGetByUnionidRequest::new(unionid))
     }
     /// Count the organisation's users (获取企业员工人数) — legacy.
     ///
@@ -426,16 +435,19 @@ impl<'c> UserApi<'c> {
     pub fn legacy_org_user_count(
         &self,
         only_active: i64,
-    ) -> crate::Call<'c, UserLegacyOrgUserCountRequest> {
-        crate::Call::new(self.client, UserLegacyOrgUserCountRequest::new(only_active))
+    ) -> crate::api::Call<'c, UserLegacyOrgUserCountRequest> {
+        crate::api::Call::new(
+            self.client,
+            UserLegacyOrgUserCountRequest::new(only_active),
+        )
     }
     /// Count the organisation's users (获取员工人数).
     ///
     /// Not limited by the contact scope; permission `qyapi_get_member`. Errors 400002, 40035, -1.
     ///
     /// `POST /topapi/user/count` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
-    pub fn count(&self, only_active: bool) -> crate::Call<'c, UserCountRequest> {
-        crate::Call::new(self.client, UserCountRequest::new(only_active))
+    pub fn count(&self, only_active: bool) -> crate::api::Call<'c, UserCountRequest> {
+        crate::api::Call::new(self.client, UserCountRequest::new(only_active))
     }
 }
 /// Request of [`UserApi::legacy_create`]: Create a user (创建用户) — legacy.
@@ -459,23 +471,23 @@ pub struct UserLegacyCreateRequest {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub userid: Option<String>,
     /// Name (姓名).
     ///
     /// Wire name `name`; at most 64.
-    #[serde(rename = "name", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub name: String,
     /// Mobile number (手机号), unique in the org.
     ///
     /// Wire name `mobile`.
-    #[serde(rename = "mobile", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "mobile", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub mobile: String,
     /// Ids of the user's departments.
     ///
     /// Wire name `department`.
-    #[serde(rename = "department", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "department", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub department: Vec<i64>,
     /// Sort order per department (部门内排序), sent as map text `{deptId:order}`.
     ///
@@ -484,8 +496,8 @@ pub struct UserLegacyCreateRequest {
         rename = "orderInDepts",
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "crate::runtime::wire::loose_map::de",
-        serialize_with = "crate::runtime::wire::loose_map::ser",
+        deserialize_with = "::dingtalk_runtime::wire::loose_map::de",
+        serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
     )]
     pub order_in_depts: std::collections::BTreeMap<i64, i64>,
     /// Job title per department (部门内职位), sent as JSON text `{deptId: title}`.
@@ -495,8 +507,8 @@ pub struct UserLegacyCreateRequest {
         rename = "positionInDepts",
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser",
+        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub position_in_depts: std::collections::BTreeMap<i64, String>,
     /// Job title (职位).
@@ -506,7 +518,7 @@ pub struct UserLegacyCreateRequest {
         rename = "position",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub position: Option<String>,
     /// Employee number (工号).
@@ -516,7 +528,7 @@ pub struct UserLegacyCreateRequest {
         rename = "jobnumber",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub jobnumber: Option<String>,
     /// Email (邮箱), unique.
@@ -526,7 +538,7 @@ pub struct UserLegacyCreateRequest {
         rename = "email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); only if the org mailbox is enabled.
@@ -536,7 +548,7 @@ pub struct UserLegacyCreateRequest {
         rename = "orgEmail",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_email: Option<String>,
     /// Extension number (分机号), unique.
@@ -546,7 +558,7 @@ pub struct UserLegacyCreateRequest {
         rename = "tel",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub tel: Option<String>,
     /// Work place (办公地点).
@@ -556,7 +568,7 @@ pub struct UserLegacyCreateRequest {
         rename = "workPlace",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub work_place: Option<String>,
     /// Remark (备注).
@@ -566,7 +578,7 @@ pub struct UserLegacyCreateRequest {
         rename = "remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub remark: Option<String>,
     /// Hide the mobile number (隐藏手机号).
@@ -576,7 +588,7 @@ pub struct UserLegacyCreateRequest {
         rename = "isHide",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_hide: Option<bool>,
     /// Executive mode (高管模式).
@@ -586,7 +598,7 @@ pub struct UserLegacyCreateRequest {
         rename = "isSenior",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_senior: Option<bool>,
     /// Userid of the direct manager (直属主管); D only.
@@ -596,7 +608,7 @@ pub struct UserLegacyCreateRequest {
         rename = "managerUserid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub manager_userid: Option<String>,
     /// Extended attributes (扩展属性) as JSON text; at most 10 are shown on mobile.
@@ -606,8 +618,8 @@ pub struct UserLegacyCreateRequest {
         rename = "extattr",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser",
+        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extattr: Option<serde_json::Value>,
     /// Hire date (入职时间), ms since the epoch.
@@ -617,7 +629,7 @@ pub struct UserLegacyCreateRequest {
         rename = "hiredDate",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub hired_date: Option<i64>,
 }
@@ -745,6 +757,7 @@ impl rt::Endpoint for UserLegacyCreateRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -794,7 +807,7 @@ impl rt::Endpoint for UserLegacyCreateRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, UserLegacyCreateRequest> {
+impl<'c> crate::api::Call<'c, UserLegacyCreateRequest> {
     /// Sets `userid`: The new user's id, unique and immutable; generated when absent.
     pub fn userid(self, userid: impl Into<String>) -> Self {
         self.map(|r| r.userid(userid))
@@ -878,7 +891,7 @@ pub struct UserLegacyUpdateRequest {
     /// The user to update.
     ///
     /// Wire name `userid`; at most 64.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// Name (姓名).
     ///
@@ -887,7 +900,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Ids of the user's departments (a JSON array, as in the D1455 example).
@@ -897,7 +910,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "department",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub department: Vec<i64>,
     /// Sort order per department (部门内排序), sent as map text `{deptId:order}`.
@@ -907,8 +920,8 @@ pub struct UserLegacyUpdateRequest {
         rename = "orderInDepts",
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "crate::runtime::wire::loose_map::de",
-        serialize_with = "crate::runtime::wire::loose_map::ser",
+        deserialize_with = "::dingtalk_runtime::wire::loose_map::de",
+        serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
     )]
     pub order_in_depts: std::collections::BTreeMap<i64, i64>,
     /// Job title per department (部门内职位), sent as JSON text `{deptId: title}`.
@@ -918,8 +931,8 @@ pub struct UserLegacyUpdateRequest {
         rename = "positionInDepts",
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser",
+        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub position_in_depts: std::collections::BTreeMap<i64, String>,
     /// Job title (职位).
@@ -929,7 +942,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "position",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub position: Option<String>,
     /// Mobile number (手机号); J only.
@@ -939,7 +952,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub mobile: Option<String>,
     /// Extension number (分机号).
@@ -949,7 +962,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "tel",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub tel: Option<String>,
     /// Work place (办公地点).
@@ -959,7 +972,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "workPlace",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub work_place: Option<String>,
     /// Remark (备注).
@@ -969,7 +982,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub remark: Option<String>,
     /// Email (邮箱).
@@ -979,7 +992,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱).
@@ -989,7 +1002,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "orgEmail",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_email: Option<String>,
     /// Employee number (工号).
@@ -999,7 +1012,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "jobnumber",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub jobnumber: Option<String>,
     /// Hide the mobile number (隐藏手机号).
@@ -1009,7 +1022,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "isHide",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_hide: Option<bool>,
     /// Executive mode (高管模式).
@@ -1019,7 +1032,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "isSenior",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_senior: Option<bool>,
     /// Userid of the direct manager (直属主管).
@@ -1029,7 +1042,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "managerUserid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub manager_userid: Option<String>,
     /// Extended attributes (扩展属性) as JSON text; resend all of them, missing ones are cleared.
@@ -1039,8 +1052,8 @@ pub struct UserLegacyUpdateRequest {
         rename = "extattr",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser",
+        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extattr: Option<serde_json::Value>,
     /// Language of the call: `zh_CN` (default) or `en_US`.
@@ -1050,7 +1063,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "lang",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub lang: Option<String>,
     /// Hire date (入职时间), ms since the epoch.
@@ -1060,7 +1073,7 @@ pub struct UserLegacyUpdateRequest {
         rename = "hiredDate",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub hired_date: Option<i64>,
 }
@@ -1200,6 +1213,7 @@ impl rt::Endpoint for UserLegacyUpdateRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -1249,7 +1263,7 @@ impl rt::Endpoint for UserLegacyUpdateRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, UserLegacyUpdateRequest> {
+impl<'c> crate::api::Call<'c, UserLegacyUpdateRequest> {
     /// Sets `name`: Name (姓名).
     pub fn name(self, name: impl Into<String>) -> Self {
         self.map(|r| r.name(name))
@@ -1367,13 +1381,14 @@ impl rt::Endpoint for UserLegacyDeleteRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("userid", &self.userid);
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, UserLegacyDeleteRequest> {}
+impl<'c> crate::api::Call<'c, UserLegacyDeleteRequest> {}
 /// Request of [`UserApi::legacy_get`]: Get a user's details (获取用户详情) — legacy.
 ///
 /// `GET /user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
@@ -1423,6 +1438,7 @@ impl rt::Endpoint for UserLegacyGetRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("userid", &self.userid);
@@ -1432,7 +1448,7 @@ impl rt::Endpoint for UserLegacyGetRequest {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, UserLegacyGetRequest> {
+impl<'c> crate::api::Call<'c, UserLegacyGetRequest> {
     /// Sets `lang`: `zh_CN` (default) or `en_US` (D; absent from J).
     pub fn lang(self, lang: impl Into<String>) -> Self {
         self.map(|r| r.lang(lang))
@@ -1522,6 +1538,7 @@ impl rt::Endpoint for UserLegacySimpleListRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("department_id", &self.department_id);
@@ -1544,7 +1561,7 @@ impl rt::Endpoint for UserLegacySimpleListRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, UserLegacySimpleListRequest> {
+impl<'c> crate::api::Call<'c, UserLegacySimpleListRequest> {
     /// Sets `lang`: `zh_CN` (default) or `en_US`.
     pub fn lang(self, lang: impl Into<String>) -> Self {
         self.map(|r| r.lang(lang))
@@ -1563,14 +1580,16 @@ impl<'c> crate::Call<'c, UserLegacySimpleListRequest> {
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
-    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
     pub fn pages(
         self,
     ) -> impl rt::Stream<
-        Item = Result<UserLegacySimpleListResponse, crate::Error>,
+        Item = Result<UserLegacySimpleListResponse, rt::Error>,
     > + Send + 'c {
+        let (client, first) = self.into_parts();
         rt::paginate(
-            self,
+            client,
+            first,
             |
                 req: &UserLegacySimpleListRequest,
                 page: &UserLegacySimpleListResponse,
@@ -1595,7 +1614,7 @@ impl<'c> crate::Call<'c, UserLegacySimpleListRequest> {
     /// Every item (`userlist`) of every page; see [`pages`](Self::pages).
     pub fn items(
         self,
-    ) -> impl rt::Stream<Item = Result<UserSimple, crate::Error>> + Send + 'c {
+    ) -> impl rt::Stream<Item = Result<UserSimple, rt::Error>> + Send + 'c {
         rt::paginate_items(
             self.pages(),
             |page: UserLegacySimpleListResponse| page.userlist,
@@ -1638,13 +1657,14 @@ impl rt::Endpoint for UserLegacyDeptMemberIdsRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("deptId", &self.dept_id);
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, UserLegacyDeptMemberIdsRequest> {}
+impl<'c> crate::api::Call<'c, UserLegacyDeptMemberIdsRequest> {}
 /// Request of [`UserApi::legacy_list_by_page`]: List a department's users with details, paged (获取部门用户详情) — legacy.
 ///
 /// Only direct members of the department, not of its sub-departments.
@@ -1719,6 +1739,7 @@ impl rt::Endpoint for UserLegacyListByPageRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("department_id", &self.department_id);
@@ -1737,7 +1758,7 @@ impl rt::Endpoint for UserLegacyListByPageRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, UserLegacyListByPageRequest> {
+impl<'c> crate::api::Call<'c, UserLegacyListByPageRequest> {
     /// Sets `order`: Sort order; default `custom`.
     pub fn order(self, order: OrderField) -> Self {
         self.map(|r| r.order(order))
@@ -1748,14 +1769,16 @@ impl<'c> crate::Call<'c, UserLegacyListByPageRequest> {
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
-    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
     pub fn pages(
         self,
     ) -> impl rt::Stream<
-        Item = Result<UserLegacyListByPageResponse, crate::Error>,
+        Item = Result<UserLegacyListByPageResponse, rt::Error>,
     > + Send + 'c {
+        let (client, first) = self.into_parts();
         rt::paginate(
-            self,
+            client,
+            first,
             |
                 req: &UserLegacyListByPageRequest,
                 page: &UserLegacyListByPageResponse,
@@ -1780,7 +1803,7 @@ impl<'c> crate::Call<'c, UserLegacyListByPageRequest> {
     /// Every item (`userlist`) of every page; see [`pages`](Self::pages).
     pub fn items(
         self,
-    ) -> impl rt::Stream<Item = Result<UserLegacyListItem, crate::Error>> + Send + 'c {
+    ) -> impl rt::Stream<Item = Result<UserLegacyListItem, rt::Error>> + Send + 'c {
         rt::paginate_items(
             self.pages(),
             |page: UserLegacyListByPageResponse| page.userlist,
@@ -1862,6 +1885,7 @@ impl rt::Endpoint for UserLegacyListRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("department_id", &self.department_id);
@@ -1880,7 +1904,7 @@ impl rt::Endpoint for UserLegacyListRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, UserLegacyListRequest> {
+impl<'c> crate::api::Call<'c, UserLegacyListRequest> {
     /// Sets `order`: Sort order; default `custom`.
     pub fn order(self, order: OrderField) -> Self {
         self.map(|r| r.order(order))
@@ -1891,14 +1915,14 @@ impl<'c> crate::Call<'c, UserLegacyListRequest> {
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
-    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
     pub fn pages(
         self,
-    ) -> impl rt::Stream<
-        Item = Result<UserLegacyListResponse, crate::Error>,
-    > + Send + 'c {
+    ) -> impl rt::Stream<Item = Result<UserLegacyListResponse, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
         rt::paginate(
-            self,
+            client,
+            first,
             |
                 req: &UserLegacyListRequest,
                 page: &UserLegacyListResponse,
@@ -1923,7 +1947,7 @@ impl<'c> crate::Call<'c, UserLegacyListRequest> {
     /// Every item (`userlist`) of every page; see [`pages`](Self::pages).
     pub fn items(
         self,
-    ) -> impl rt::Stream<Item = Result<UserLegacyListItem, crate::Error>> + Send + 'c {
+    ) -> impl rt::Stream<Item = Result<UserLegacyListItem, rt::Error>> + Send + 'c {
         rt::paginate_items(self.pages(), |page: UserLegacyListResponse| page.userlist)
     }
 }
@@ -1960,12 +1984,13 @@ impl rt::Endpoint for UserLegacyGetAdminsRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, UserLegacyGetAdminsRequest> {}
+impl<'c> crate::api::Call<'c, UserLegacyGetAdminsRequest> {}
 /// Request of [`UserApi::create`]: Create a user (创建用户).
 ///
 /// Internal apps only; permission `qyapi_manage_addresslist`. The exclusive-account (专属帐号)
@@ -1985,26 +2010,26 @@ pub struct UserCreateRequest {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub userid: Option<String>,
     /// Name (姓名).
     ///
     /// Wire name `name`; at most 80.
-    #[serde(rename = "name", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub name: String,
     /// Mobile number (手机号); international numbers as `+xx-xxxxxx`, orgs registered outside mainland China use `+86-…`. Required per D, not enforced by J.
     ///
     /// Wire name `mobile`.
-    #[serde(rename = "mobile", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "mobile", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub mobile: String,
     /// Ids of the user's departments, sent comma-separated (`"2,3,4"`).
     ///
     /// Wire name `dept_id_list`; at most 100.
     #[serde(
         rename = "dept_id_list",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub dept_id_list: Vec<i64>,
     /// Sort order per department (部门内排序).
@@ -2014,7 +2039,7 @@ pub struct UserCreateRequest {
         rename = "dept_order_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_order_list: Vec<UserDeptOrder>,
     /// Job title per department (部门内职位).
@@ -2024,7 +2049,7 @@ pub struct UserCreateRequest {
         rename = "dept_title_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_title_list: Vec<UserDeptTitle>,
     /// Posts per department (部门内任职).
@@ -2034,7 +2059,7 @@ pub struct UserCreateRequest {
         rename = "dept_position_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_position_list: Vec<UserDeptPosition>,
     /// Hide the mobile number (隐藏手机号).
@@ -2044,7 +2069,7 @@ pub struct UserCreateRequest {
         rename = "hide_mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub hide_mobile: Option<bool>,
     /// Extension number (分机号), unique.
@@ -2054,7 +2079,7 @@ pub struct UserCreateRequest {
         rename = "telephone",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub telephone: Option<String>,
     /// Employee number (工号).
@@ -2064,7 +2089,7 @@ pub struct UserCreateRequest {
         rename = "job_number",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub job_number: Option<String>,
     /// Job title (职位).
@@ -2074,7 +2099,7 @@ pub struct UserCreateRequest {
         rename = "title",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub title: Option<String>,
     /// Email (邮箱), unique.
@@ -2084,7 +2109,7 @@ pub struct UserCreateRequest {
         rename = "email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱).
@@ -2094,7 +2119,7 @@ pub struct UserCreateRequest {
         rename = "org_email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_email: Option<String>,
     /// Organisation email edition: `profession` (标准版) or `base` (基础版).
@@ -2104,7 +2129,7 @@ pub struct UserCreateRequest {
         rename = "org_email_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_email_type: Option<String>,
     /// Work place (办公地点).
@@ -2114,7 +2139,7 @@ pub struct UserCreateRequest {
         rename = "work_place",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub work_place: Option<String>,
     /// Remark (备注).
@@ -2124,7 +2149,7 @@ pub struct UserCreateRequest {
         rename = "remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub remark: Option<String>,
     /// Extended attributes (扩展属性), sent as JSON text (at most 2000 characters); each must first exist in the admin console.
@@ -2134,8 +2159,8 @@ pub struct UserCreateRequest {
         rename = "extension",
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser",
+        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extension: std::collections::BTreeMap<String, String>,
     /// Per-attribute translations `{attribute: {locale: value}}` (D only).
@@ -2145,7 +2170,7 @@ pub struct UserCreateRequest {
         rename = "extension_i18n",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub extension_i18n: Option<serde_json::Value>,
     /// Executive mode (高管模式).
@@ -2155,7 +2180,7 @@ pub struct UserCreateRequest {
         rename = "senior_mode",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub senior_mode: Option<bool>,
     /// Hire date (入职时间), ms since the epoch, at least 1.
@@ -2165,7 +2190,7 @@ pub struct UserCreateRequest {
         rename = "hired_date",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub hired_date: Option<i64>,
     /// Userid of the direct manager (直属主管).
@@ -2175,7 +2200,7 @@ pub struct UserCreateRequest {
         rename = "manager_userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub manager_userid: Option<String>,
     /// Login email (登录邮箱); email-login accounts only.
@@ -2185,7 +2210,7 @@ pub struct UserCreateRequest {
         rename = "login_email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub login_email: Option<String>,
     /// Create an exclusive account (专属帐号); J.
@@ -2195,7 +2220,7 @@ pub struct UserCreateRequest {
         rename = "exclusive_account",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub exclusive_account: Option<bool>,
     /// Exclusive account type: `sso` or `dingtalk`; J.
@@ -2205,7 +2230,7 @@ pub struct UserCreateRequest {
         rename = "exclusive_account_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub exclusive_account_type: Option<String>,
     /// Login name of the exclusive account (专属帐号登录名); J.
@@ -2215,7 +2240,7 @@ pub struct UserCreateRequest {
         rename = "login_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub login_id: Option<String>,
     /// Initial password of the exclusive account (初始密码); J.
@@ -2225,9 +2250,9 @@ pub struct UserCreateRequest {
         rename = "init_password",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
-    pub init_password: Option<crate::SecretString>,
+    pub init_password: Option<rt::SecretString>,
     /// Mobile of the exclusive account (专属帐号手机号); J.
     ///
     /// Wire name `exclusive_mobile`.
@@ -2235,7 +2260,7 @@ pub struct UserCreateRequest {
         rename = "exclusive_mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub exclusive_mobile: Option<String>,
     /// Verification status of that mobile (手机号验证状态); J.
@@ -2245,7 +2270,7 @@ pub struct UserCreateRequest {
         rename = "exclusive_mobile_verify_status",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub exclusive_mobile_verify_status: Option<String>,
     /// Corp id of the outer organisation owning the exclusive account; J.
@@ -2255,7 +2280,7 @@ pub struct UserCreateRequest {
         rename = "outer_exclusive_corpid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub outer_exclusive_corpid: Option<String>,
     /// Userid of the exclusive account in that outer organisation; J.
@@ -2265,7 +2290,7 @@ pub struct UserCreateRequest {
         rename = "outer_exclusive_userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub outer_exclusive_userid: Option<String>,
 }
@@ -2430,10 +2455,7 @@ impl UserCreateRequest {
         self
     }
     /// Sets `init_password`: Initial password of the exclusive account (初始密码); J.
-    pub fn init_password(
-        mut self,
-        init_password: impl Into<crate::SecretString>,
-    ) -> Self {
+    pub fn init_password(mut self, init_password: impl Into<rt::SecretString>) -> Self {
         self.init_password = Some(init_password.into());
         self
     }
@@ -2482,6 +2504,7 @@ impl rt::Endpoint for UserCreateRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -2568,7 +2591,7 @@ impl rt::Endpoint for UserCreateRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, UserCreateRequest> {
+impl<'c> crate::api::Call<'c, UserCreateRequest> {
     /// Sets `userid`: The new user's id; generated when absent.
     pub fn userid(self, userid: impl Into<String>) -> Self {
         self.map(|r| r.userid(userid))
@@ -2664,7 +2687,7 @@ impl<'c> crate::Call<'c, UserCreateRequest> {
         self.map(|r| r.login_id(login_id))
     }
     /// Sets `init_password`: Initial password of the exclusive account (初始密码); J.
-    pub fn init_password(self, init_password: impl Into<crate::SecretString>) -> Self {
+    pub fn init_password(self, init_password: impl Into<rt::SecretString>) -> Self {
         self.map(|r| r.init_password(init_password))
     }
     /// Sets `exclusive_mobile`: Mobile of the exclusive account (专属帐号手机号); J.
@@ -2709,7 +2732,7 @@ pub struct UserUpdateRequest {
     /// The user to update.
     ///
     /// Wire name `userid`; at most 64.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// Name (姓名).
     ///
@@ -2718,7 +2741,7 @@ pub struct UserUpdateRequest {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Mobile number (手机号).
@@ -2728,7 +2751,7 @@ pub struct UserUpdateRequest {
         rename = "mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub mobile: Option<String>,
     /// Hide the mobile number (隐藏手机号).
@@ -2738,7 +2761,7 @@ pub struct UserUpdateRequest {
         rename = "hide_mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub hide_mobile: Option<bool>,
     /// Extension number (分机号), unique.
@@ -2748,7 +2771,7 @@ pub struct UserUpdateRequest {
         rename = "telephone",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub telephone: Option<String>,
     /// Employee number (工号).
@@ -2758,7 +2781,7 @@ pub struct UserUpdateRequest {
         rename = "job_number",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub job_number: Option<String>,
     /// Userid of the direct manager (直属主管); clear it with `force_update_fields`.
@@ -2768,7 +2791,7 @@ pub struct UserUpdateRequest {
         rename = "manager_userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub manager_userid: Option<String>,
     /// Job title (职位).
@@ -2778,7 +2801,7 @@ pub struct UserUpdateRequest {
         rename = "title",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub title: Option<String>,
     /// Email (邮箱), unique.
@@ -2788,7 +2811,7 @@ pub struct UserUpdateRequest {
         rename = "email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱).
@@ -2798,7 +2821,7 @@ pub struct UserUpdateRequest {
         rename = "org_email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_email: Option<String>,
     /// Organisation email edition: `profession` (标准版) or `base` (基础版).
@@ -2808,7 +2831,7 @@ pub struct UserUpdateRequest {
         rename = "org_email_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_email_type: Option<String>,
     /// Work place (办公地点).
@@ -2818,7 +2841,7 @@ pub struct UserUpdateRequest {
         rename = "work_place",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub work_place: Option<String>,
     /// Remark (备注).
@@ -2828,7 +2851,7 @@ pub struct UserUpdateRequest {
         rename = "remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub remark: Option<String>,
     /// Ids of the user's departments, sent comma-separated. J's check allows 300; D's create limit of 100 is used.
@@ -2838,8 +2861,8 @@ pub struct UserUpdateRequest {
         rename = "dept_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub dept_id_list: Vec<i64>,
     /// Sort order per department (部门内排序); a larger order sorts earlier.
@@ -2849,7 +2872,7 @@ pub struct UserUpdateRequest {
         rename = "dept_order_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_order_list: Vec<UserDeptOrder>,
     /// Job title per department (部门内职位).
@@ -2859,7 +2882,7 @@ pub struct UserUpdateRequest {
         rename = "dept_title_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_title_list: Vec<UserDeptTitle>,
     /// Posts per department (部门内任职).
@@ -2869,7 +2892,7 @@ pub struct UserUpdateRequest {
         rename = "dept_position_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_position_list: Vec<UserDeptPosition>,
     /// Extended attributes (扩展属性), sent as JSON text (at most 2000 characters).
@@ -2879,8 +2902,8 @@ pub struct UserUpdateRequest {
         rename = "extension",
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser",
+        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extension: std::collections::BTreeMap<String, String>,
     /// Per-attribute translations `{attribute: {locale: value}}` (D only).
@@ -2890,7 +2913,7 @@ pub struct UserUpdateRequest {
         rename = "extension_i18n",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub extension_i18n: Option<serde_json::Value>,
     /// Executive mode (高管模式).
@@ -2900,7 +2923,7 @@ pub struct UserUpdateRequest {
         rename = "senior_mode",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub senior_mode: Option<bool>,
     /// Hire date (入职时间), ms since the epoch.
@@ -2910,7 +2933,7 @@ pub struct UserUpdateRequest {
         rename = "hired_date",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub hired_date: Option<i64>,
     /// `zh_CN` (default) or `en_US`.
@@ -2920,7 +2943,7 @@ pub struct UserUpdateRequest {
         rename = "language",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub language: Option<String>,
     /// How `extension` is applied: 0 overwrite (覆盖, default), 1 append (追加); D only.
@@ -2930,7 +2953,7 @@ pub struct UserUpdateRequest {
         rename = "ext_attrs_update_mode",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ext_attrs_update_mode: Option<i64>,
     /// Fields to clear, sent comma-separated; currently only `manager_userid`.
@@ -2940,8 +2963,8 @@ pub struct UserUpdateRequest {
         rename = "force_update_fields",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub force_update_fields: Vec<String>,
     /// New login name of the exclusive account (专属帐号登录名); camelCase key on this endpoint (J, G).
@@ -2951,7 +2974,7 @@ pub struct UserUpdateRequest {
         rename = "loginId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub login_id: Option<String>,
     /// Reset the exclusive account's password (重置密码); J.
@@ -2961,9 +2984,9 @@ pub struct UserUpdateRequest {
         rename = "init_password",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
-    pub init_password: Option<crate::SecretString>,
+    pub init_password: Option<rt::SecretString>,
     /// Mobile of the exclusive account (专属帐号手机号); J.
     ///
     /// Wire name `exclusive_mobile`.
@@ -2971,7 +2994,7 @@ pub struct UserUpdateRequest {
         rename = "exclusive_mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub exclusive_mobile: Option<String>,
     /// Verification status of that mobile (手机号验证状态); J.
@@ -2981,7 +3004,7 @@ pub struct UserUpdateRequest {
         rename = "exclusive_mobile_verify_status",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub exclusive_mobile_verify_status: Option<String>,
 }
@@ -3147,10 +3170,7 @@ impl UserUpdateRequest {
         self
     }
     /// Sets `init_password`: Reset the exclusive account's password (重置密码); J.
-    pub fn init_password(
-        mut self,
-        init_password: impl Into<crate::SecretString>,
-    ) -> Self {
+    pub fn init_password(mut self, init_password: impl Into<rt::SecretString>) -> Self {
         self.init_password = Some(init_password.into());
         self
     }
@@ -3183,6 +3203,7 @@ impl rt::Endpoint for UserUpdateRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3265,7 +3286,7 @@ impl rt::Endpoint for UserUpdateRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, UserUpdateRequest> {
+impl<'c> crate::api::Call<'c, UserUpdateRequest> {
     /// Sets `name`: Name (姓名).
     pub fn name(self, name: impl Into<String>) -> Self {
         self.map(|r| r.name(name))
@@ -3366,7 +3387,7 @@ impl<'c> crate::Call<'c, UserUpdateRequest> {
         self.map(|r| r.login_id(login_id))
     }
     /// Sets `init_password`: Reset the exclusive account's password (重置密码); J.
-    pub fn init_password(self, init_password: impl Into<crate::SecretString>) -> Self {
+    pub fn init_password(self, init_password: impl Into<rt::SecretString>) -> Self {
         self.map(|r| r.init_password(init_password))
     }
     /// Sets `exclusive_mobile`: Mobile of the exclusive account (专属帐号手机号); J.
@@ -3395,7 +3416,7 @@ pub struct UserDeleteRequest {
     /// The user to delete.
     ///
     /// Wire name `userid`; at most 64.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
 }
 impl UserDeleteRequest {
@@ -3418,6 +3439,7 @@ impl rt::Endpoint for UserDeleteRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3430,7 +3452,7 @@ impl rt::Endpoint for UserDeleteRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, UserDeleteRequest> {}
+impl<'c> crate::api::Call<'c, UserDeleteRequest> {}
 /// Request of [`UserApi::get`]: Get a user's details (查询用户详情).
 ///
 /// Permission `qyapi_get_member`. Errors 33012, 400002, -1.
@@ -3444,7 +3466,7 @@ pub struct UserGetRequest {
     /// The user's id.
     ///
     /// Wire name `userid`; at most 64.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// `zh_CN` (default) or `en_US`.
     ///
@@ -3453,7 +3475,7 @@ pub struct UserGetRequest {
         rename = "language",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub language: Option<String>,
 }
@@ -3485,6 +3507,7 @@ impl rt::Endpoint for UserGetRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3500,7 +3523,7 @@ impl rt::Endpoint for UserGetRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, UserGetRequest> {
+impl<'c> crate::api::Call<'c, UserGetRequest> {
     /// Sets `language`: `zh_CN` (default) or `en_US`.
     pub fn language(self, language: impl Into<String>) -> Self {
         self.map(|r| r.language(language))
@@ -3520,17 +3543,17 @@ pub struct UserListRequest {
     /// Department id, at least 1.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub dept_id: i64,
     /// Paging cursor: 0 first, then the previous `next_cursor` (J: 0…100000).
     ///
     /// Wire name `cursor`.
-    #[serde(rename = "cursor", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "cursor", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub cursor: i64,
     /// Page size, 1…100.
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "size", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub size: i64,
     /// Sort order; default `custom`.
     ///
@@ -3539,7 +3562,7 @@ pub struct UserListRequest {
         rename = "order_field",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub order_field: Option<OrderField>,
     /// Whether to include users with restricted access (受限用户).
@@ -3549,7 +3572,7 @@ pub struct UserListRequest {
         rename = "contain_access_limit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub contain_access_limit: Option<bool>,
     /// `zh_CN` (default) or `en_US`.
@@ -3559,7 +3582,7 @@ pub struct UserListRequest {
         rename = "language",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub language: Option<String>,
 }
@@ -3605,6 +3628,7 @@ impl rt::Endpoint for UserListRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3614,7 +3638,7 @@ impl rt::Endpoint for UserListRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, UserListRequest> {
+impl<'c> crate::api::Call<'c, UserListRequest> {
     /// Sets `order_field`: Sort order; default `custom`.
     pub fn order_field(self, order_field: OrderField) -> Self {
         self.map(|r| r.order_field(order_field))
@@ -3629,12 +3653,14 @@ impl<'c> crate::Call<'c, UserListRequest> {
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
-    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
     pub fn pages(
         self,
-    ) -> impl rt::Stream<Item = Result<UserListPage, crate::Error>> + Send + 'c {
+    ) -> impl rt::Stream<Item = Result<UserListPage, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
         rt::paginate(
-            self,
+            client,
+            first,
             |req: &UserListRequest, page: &UserListPage| -> Option<UserListRequest> {
                 if !page.has_more || page.list.is_empty() {
                     return None;
@@ -3652,7 +3678,7 @@ impl<'c> crate::Call<'c, UserListRequest> {
     /// Every item (`list`) of every page; see [`pages`](Self::pages).
     pub fn items(
         self,
-    ) -> impl rt::Stream<Item = Result<UserListItem, crate::Error>> + Send + 'c {
+    ) -> impl rt::Stream<Item = Result<UserListItem, rt::Error>> + Send + 'c {
         rt::paginate_items(self.pages(), |page: UserListPage| page.list)
     }
 }
@@ -3670,7 +3696,7 @@ pub struct UserListIdsRequest {
     /// Department id, at least 1.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub dept_id: i64,
 }
 impl UserListIdsRequest {
@@ -3693,12 +3719,13 @@ impl rt::Endpoint for UserListIdsRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, UserListIdsRequest> {}
+impl<'c> crate::api::Call<'c, UserListIdsRequest> {}
 /// Request of [`UserApi::list_simple`]: List a department's users, id and name (获取部门用户基础信息).
 ///
 /// Errors 400002, 60003, 40069, 40068, -1.
@@ -3712,17 +3739,17 @@ pub struct UserListSimpleRequest {
     /// Department id, at least 1.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub dept_id: i64,
     /// Paging cursor: 0 first, then the previous `next_cursor`.
     ///
     /// Wire name `cursor`.
-    #[serde(rename = "cursor", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "cursor", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub cursor: i64,
     /// Page size, 1…100.
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "size", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub size: i64,
     /// Sort order; default `custom`.
     ///
@@ -3731,7 +3758,7 @@ pub struct UserListSimpleRequest {
         rename = "order_field",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub order_field: Option<OrderField>,
     /// Whether to include users with restricted access (受限用户).
@@ -3741,7 +3768,7 @@ pub struct UserListSimpleRequest {
         rename = "contain_access_limit",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub contain_access_limit: Option<bool>,
     /// `zh_CN` (default) or `en_US`.
@@ -3751,7 +3778,7 @@ pub struct UserListSimpleRequest {
         rename = "language",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub language: Option<String>,
 }
@@ -3797,6 +3824,7 @@ impl rt::Endpoint for UserListSimpleRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -3806,7 +3834,7 @@ impl rt::Endpoint for UserListSimpleRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, UserListSimpleRequest> {
+impl<'c> crate::api::Call<'c, UserListSimpleRequest> {
     /// Sets `order_field`: Sort order; default `custom`.
     pub fn order_field(self, order_field: OrderField) -> Self {
         self.map(|r| r.order_field(order_field))
@@ -3821,12 +3849,14 @@ impl<'c> crate::Call<'c, UserListSimpleRequest> {
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
-    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
     pub fn pages(
         self,
-    ) -> impl rt::Stream<Item = Result<UserSimplePage, crate::Error>> + Send + 'c {
+    ) -> impl rt::Stream<Item = Result<UserSimplePage, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
         rt::paginate(
-            self,
+            client,
+            first,
             |
                 req: &UserListSimpleRequest,
                 page: &UserSimplePage,
@@ -3847,7 +3877,7 @@ impl<'c> crate::Call<'c, UserListSimpleRequest> {
     /// Every item (`list`) of every page; see [`pages`](Self::pages).
     pub fn items(
         self,
-    ) -> impl rt::Stream<Item = Result<UserSimple, crate::Error>> + Send + 'c {
+    ) -> impl rt::Stream<Item = Result<UserSimple, rt::Error>> + Send + 'c {
         rt::paginate_items(self.pages(), |page: UserSimplePage| page.list)
     }
 }
@@ -3881,12 +3911,13 @@ impl rt::Endpoint for UserListAdminsRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, UserListAdminsRequest> {}
+impl<'c> crate::api::Call<'c, UserListAdminsRequest> {}
 /// Request of [`UserApi::get_admin_scope`]: Get an administrator's contact scope (获取管理员通讯录权限范围).
 ///
 /// The payload sits at the top level (no `result` wrapper). Errors 60121, 40036, 400001.
@@ -3900,7 +3931,7 @@ pub struct UserGetAdminScopeRequest {
     /// The administrator's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
 }
 impl UserGetAdminScopeRequest {
@@ -3923,12 +3954,13 @@ impl rt::Endpoint for UserGetAdminScopeRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, UserGetAdminScopeRequest> {}
+impl<'c> crate::api::Call<'c, UserGetAdminScopeRequest> {}
 /// Request of [`UserApi::list_inactive`]: List users who did not log in on a given day (获取未登录钉钉的员工列表).
 ///
 /// Internal apps only. Documented on the legacy page D1462 (J `OapiInactiveUserGet`); its successor
@@ -3946,17 +3978,17 @@ pub struct UserListInactiveRequest {
     /// The day to query, `yyyyMMdd`.
     ///
     /// Wire name `query_date`.
-    #[serde(rename = "query_date", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "query_date", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub query_date: String,
     /// Offset of the first userid, from 0.
     ///
     /// Wire name `offset`.
-    #[serde(rename = "offset", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "offset", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub offset: i64,
     /// Page size, at most 100.
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "size", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub size: i64,
 }
 impl UserListInactiveRequest {
@@ -3983,20 +4015,23 @@ impl rt::Endpoint for UserListInactiveRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, UserListInactiveRequest> {
+impl<'c> crate::api::Call<'c, UserListInactiveRequest> {
     /// Every page from this request's position on, advancing `offset` by `size` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
-    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
     pub fn pages(
         self,
-    ) -> impl rt::Stream<Item = Result<UserInactivePage, crate::Error>> + Send + 'c {
+    ) -> impl rt::Stream<Item = Result<UserInactivePage, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
         rt::paginate(
-            self,
+            client,
+            first,
             |
                 req: &UserListInactiveRequest,
                 page: &UserInactivePage,
@@ -4019,9 +4054,7 @@ impl<'c> crate::Call<'c, UserListInactiveRequest> {
         )
     }
     /// Every item (`list`) of every page; see [`pages`](Self::pages).
-    pub fn items(
-        self,
-    ) -> impl rt::Stream<Item = Result<String, crate::Error>> + Send + 'c {
+    pub fn items(self) -> impl rt::Stream<Item = Result<String, rt::Error>> + Send + 'c {
         rt::paginate_items(self.pages(), |page: UserInactivePage| page.list)
     }
 }
@@ -4047,7 +4080,7 @@ pub struct UserListInactiveV2Request {
     /// false = users who did not log in (未登录), true = users who did (登录).
     ///
     /// Wire name `is_active`.
-    #[serde(rename = "is_active", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "is_active", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub is_active: bool,
     /// Only users in these departments, comma-separated (D: String `1,2,3`; J: at most 100 ids). Absent = the whole organisation.
     ///
@@ -4056,24 +4089,24 @@ pub struct UserListInactiveV2Request {
         rename = "dept_ids",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub dept_ids: Vec<i64>,
     /// Offset of the first userid, from 0; then the previous offset plus `size` (= `next_cursor`).
     ///
     /// Wire name `offset`.
-    #[serde(rename = "offset", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "offset", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub offset: i64,
     /// Page size, at most 100.
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "size", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub size: i64,
     /// The day to query, `yyyyMMdd`, within the last month.
     ///
     /// Wire name `query_date`.
-    #[serde(rename = "query_date", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "query_date", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub query_date: String,
 }
 impl UserListInactiveV2Request {
@@ -4112,6 +4145,7 @@ impl rt::Endpoint for UserListInactiveV2Request {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -4125,19 +4159,21 @@ impl rt::Endpoint for UserListInactiveV2Request {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, UserListInactiveV2Request> {
+impl<'c> crate::api::Call<'c, UserListInactiveV2Request> {
     /// Sets `dept_ids`: Only users in these departments, comma-separated (D: String `1,2,3`; J: at most 100 ids). Absent = the whole organisation.
     pub fn dept_ids(self, dept_ids: Vec<i64>) -> Self {
         self.map(|r| r.dept_ids(dept_ids))
     }
     /// Every page from this request's position on, advancing `offset` by `size` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
-    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
     pub fn pages(
         self,
-    ) -> impl rt::Stream<Item = Result<UserInactiveV2Page, crate::Error>> + Send + 'c {
+    ) -> impl rt::Stream<Item = Result<UserInactiveV2Page, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
         rt::paginate(
-            self,
+            client,
+            first,
             |
                 req: &UserListInactiveV2Request,
                 page: &UserInactiveV2Page,
@@ -4160,9 +4196,7 @@ impl<'c> crate::Call<'c, UserListInactiveV2Request> {
         )
     }
     /// Every item (`list`) of every page; see [`pages`](Self::pages).
-    pub fn items(
-        self,
-    ) -> impl rt::Stream<Item = Result<String, crate::Error>> + Send + 'c {
+    pub fn items(self) -> impl rt::Stream<Item = Result<String, rt::Error>> + Send + 'c {
         rt::paginate_items(self.pages(), |page: UserInactiveV2Page| page.list)
     }
 }
@@ -4185,12 +4219,12 @@ pub struct UserLegacyGetUserInfoRequest {
     ///
     /// Wire name `code`; secret: redacted in `Debug`.
     #[serde(skip)]
-    pub code: crate::SecretString,
+    pub code: rt::SecretString,
 }
 impl UserLegacyGetUserInfoRequest {
     /// Creates a value from its required fields (`code`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(code: impl Into<crate::SecretString>) -> Self {
+    pub fn new(code: impl Into<rt::SecretString>) -> Self {
         Self { code: code.into() }
     }
 }
@@ -4207,13 +4241,14 @@ impl rt::Endpoint for UserLegacyGetUserInfoRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("code", &self.code);
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, UserLegacyGetUserInfoRequest> {}
+impl<'c> crate::api::Call<'c, UserLegacyGetUserInfoRequest> {}
 /// Request of [`UserApi::get_user_info`]: Get the user behind a login-free code (通过免登码获取用户信息).
 ///
 /// The code is valid for 5 minutes and can be used once, so the call is not retried automatically.
@@ -4228,13 +4263,13 @@ pub struct UserGetUserInfoRequest {
     /// Login-free code (免登码) from the JSAPI `requestAuthCode`; valid 5 minutes, single use.
     ///
     /// Wire name `code`; secret: redacted in `Debug`.
-    #[serde(rename = "code", deserialize_with = "crate::runtime::wire::de")]
-    pub code: crate::SecretString,
+    #[serde(rename = "code", deserialize_with = "::dingtalk_runtime::wire::de")]
+    pub code: rt::SecretString,
 }
 impl UserGetUserInfoRequest {
     /// Creates a value from its required fields (`code`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(code: impl Into<crate::SecretString>) -> Self {
+    pub fn new(code: impl Into<rt::SecretString>) -> Self {
         Self { code: code.into() }
     }
 }
@@ -4251,12 +4286,13 @@ impl rt::Endpoint for UserGetUserInfoRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, UserGetUserInfoRequest> {}
+impl<'c> crate::api::Call<'c, UserGetUserInfoRequest> {}
 /// Request of [`UserApi::legacy_get_by_mobile`]: Get a userid by mobile number (根据手机号获取userid) — legacy.
 ///
 /// Archived 2021-10. Internal apps only; departed employees are not found.
@@ -4295,13 +4331,14 @@ impl rt::Endpoint for UserLegacyGetByMobileRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("mobile", &self.mobile);
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, UserLegacyGetByMobileRequest> {}
+impl<'c> crate::api::Call<'c, UserLegacyGetByMobileRequest> {}
 /// Request of [`UserApi::get_by_mobile`]: Get a userid by mobile number (根据手机号查询用户).
 ///
 /// Only active (non-departed) employees. Internal apps only; permission `qyapi_get_member_by_mobile`
@@ -4318,14 +4355,14 @@ pub struct UserGetByMobileRequest {
     /// Mobile number (手机号).
     ///
     /// Wire name `mobile`; at most 15.
-    #[serde(rename = "mobile", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "mobile", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub mobile: String,
     /// Also search exclusive accounts (专属帐号); optional per J, required per D0117.
     ///
     /// Wire name `support_exclusive_account_search`.
     #[serde(
         rename = "support_exclusive_account_search",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub support_exclusive_account_search: bool,
 }
@@ -4355,6 +4392,7 @@ impl rt::Endpoint for UserGetByMobileRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -4367,7 +4405,7 @@ impl rt::Endpoint for UserGetByMobileRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, UserGetByMobileRequest> {}
+impl<'c> crate::api::Call<'c, UserGetByMobileRequest> {}
 /// Request of [`UserApi::legacy_get_userid_by_unionid`]: Get a userid by unionid (根据unionid获取userid) — legacy.
 ///
 /// Archived 2021-10. D1464's example URL uses the lowercase `getuseridbyunionid`; the documented path is used.
@@ -4406,13 +4444,14 @@ impl rt::Endpoint for UserLegacyGetUseridByUnionidRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("unionid", &self.unionid);
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, UserLegacyGetUseridByUnionidRequest> {}
+impl<'c> crate::api::Call<'c, UserLegacyGetUseridByUnionidRequest> {}
 /// Request of [`UserApi::get_by_unionid`]: Get a userid by unionid (根据unionid获取用户userid).
 ///
 /// Resolve with the org's access token, not a token obtained via the login-free (免登) flow.
@@ -4427,7 +4466,7 @@ pub struct UserGetByUnionidRequest {
     /// The user's unionid.
     ///
     /// Wire name `unionid`; at most 100.
-    #[serde(rename = "unionid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "unionid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub unionid: String,
 }
 impl UserGetByUnionidRequest {
@@ -4450,6 +4489,7 @@ impl rt::Endpoint for UserGetByUnionidRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -4466,7 +4506,7 @@ impl rt::Endpoint for UserGetByUnionidRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, UserGetByUnionidRequest> {}
+impl<'c> crate::api::Call<'c, UserGetByUnionidRequest> {}
 /// Request of [`UserApi::legacy_org_user_count`]: Count the organisation's users (获取企业员工人数) — legacy.
 ///
 /// Archived. Note the sense of `onlyActive`: 0 includes users who have not activated DingTalk,
@@ -4506,13 +4546,14 @@ impl rt::Endpoint for UserLegacyOrgUserCountRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("onlyActive", &self.only_active);
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, UserLegacyOrgUserCountRequest> {}
+impl<'c> crate::api::Call<'c, UserLegacyOrgUserCountRequest> {}
 /// Request of [`UserApi::count`]: Count the organisation's users (获取员工人数).
 ///
 /// Not limited by the contact scope; permission `qyapi_get_member`. Errors 400002, 40035, -1.
@@ -4526,7 +4567,7 @@ pub struct UserCountRequest {
     /// false = include users who have not activated DingTalk (未激活), true = activated users only.
     ///
     /// Wire name `only_active`.
-    #[serde(rename = "only_active", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "only_active", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub only_active: bool,
 }
 impl UserCountRequest {
@@ -4549,12 +4590,13 @@ impl rt::Endpoint for UserCountRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, UserCountRequest> {}
+impl<'c> crate::api::Call<'c, UserCountRequest> {}
 /// How the members of a department are sorted (排序规则).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
@@ -4828,12 +4870,12 @@ pub struct UserDeptOrder {
     /// Department id.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub dept_id: i64,
     /// Sort order inside the department; a larger value sorts earlier (D).
     ///
     /// Wire name `order`.
-    #[serde(rename = "order", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "order", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub order: i64,
 }
 impl UserDeptOrder {
@@ -4860,12 +4902,12 @@ pub struct UserDeptTitle {
     /// Department id.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub dept_id: i64,
     /// Job title (职位) in that department.
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "title", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub title: String,
 }
 impl UserDeptTitle {
@@ -4895,7 +4937,7 @@ pub struct UserDeptPosition {
     /// Department id.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub dept_id: i64,
     /// Job title (职位) in that department.
     ///
@@ -4904,7 +4946,7 @@ pub struct UserDeptPosition {
         rename = "title",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub title: Option<String>,
     /// Work place (办公地点) for that post.
@@ -4914,7 +4956,7 @@ pub struct UserDeptPosition {
         rename = "work_place",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub work_place: Option<String>,
     /// Whether this is the user's main post (主岗).
@@ -4924,7 +4966,7 @@ pub struct UserDeptPosition {
         rename = "is_main",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_main: Option<bool>,
 }
@@ -4972,12 +5014,12 @@ pub struct UserLeaderInDept {
     /// Department id.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub dept_id: i64,
     /// True when the user is a leader (主管) of that department.
     ///
     /// Wire name `leader`.
-    #[serde(rename = "leader", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "leader", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub leader: bool,
 }
 impl UserLeaderInDept {
@@ -5004,7 +5046,7 @@ pub struct UserRole {
     /// Role id.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub id: i64,
     /// Role name.
     ///
@@ -5013,7 +5055,7 @@ pub struct UserRole {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Name of the role group (角色组).
@@ -5023,7 +5065,7 @@ pub struct UserRole {
         rename = "group_name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_name: Option<String>,
 }
@@ -5069,7 +5111,7 @@ pub struct UserUnionEmpMap {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub userid: Option<String>,
     /// The linked organisation's corp id.
@@ -5079,7 +5121,7 @@ pub struct UserUnionEmpMap {
         rename = "corp_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_id: Option<String>,
 }
@@ -5124,7 +5166,7 @@ pub struct UserUnionEmpExt {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub userid: Option<String>,
     /// The main organisation's corp id.
@@ -5134,7 +5176,7 @@ pub struct UserUnionEmpExt {
         rename = "corp_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_id: Option<String>,
     /// The user's identities in the linked organisations.
@@ -5144,7 +5186,7 @@ pub struct UserUnionEmpExt {
         rename = "union_emp_map_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub union_emp_map_list: Vec<UserUnionEmpMap>,
 }
@@ -5195,7 +5237,7 @@ pub struct UserCreateResult {
     /// The new user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// The new user's unionid (note the camelCase `unionId`).
     ///
@@ -5204,7 +5246,7 @@ pub struct UserCreateResult {
         rename = "unionId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub union_id: Option<String>,
 }
@@ -5241,7 +5283,7 @@ pub struct UserDetail {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// The user's unionid, stable per developer account.
     ///
@@ -5250,7 +5292,7 @@ pub struct UserDetail {
         rename = "unionid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub unionid: Option<String>,
     /// Name (姓名).
@@ -5260,7 +5302,7 @@ pub struct UserDetail {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Avatar URL (头像); absent for the default avatar.
@@ -5270,7 +5312,7 @@ pub struct UserDetail {
         rename = "avatar",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub avatar: Option<String>,
     /// International dialling code (国际电话区号); not for ISV apps, needs the mobile permission.
@@ -5280,7 +5322,7 @@ pub struct UserDetail {
         rename = "state_code",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub state_code: Option<String>,
     /// Mobile number (手机号); not for ISV apps, needs the mobile permission.
@@ -5290,7 +5332,7 @@ pub struct UserDetail {
         rename = "mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub mobile: Option<String>,
     /// Whether the mobile number is hidden (隐藏手机号).
@@ -5300,7 +5342,7 @@ pub struct UserDetail {
         rename = "hide_mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub hide_mobile: Option<bool>,
     /// Extension number (分机号); not for ISV apps.
@@ -5310,7 +5352,7 @@ pub struct UserDetail {
         rename = "telephone",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub telephone: Option<String>,
     /// Employee number (工号).
@@ -5320,7 +5362,7 @@ pub struct UserDetail {
         rename = "job_number",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub job_number: Option<String>,
     /// Job title (职位).
@@ -5330,7 +5372,7 @@ pub struct UserDetail {
         rename = "title",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub title: Option<String>,
     /// Email (邮箱); not for ISV apps.
@@ -5340,7 +5382,7 @@ pub struct UserDetail {
         rename = "email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); not for ISV apps.
@@ -5350,7 +5392,7 @@ pub struct UserDetail {
         rename = "org_email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_email: Option<String>,
     /// Organisation email edition: `profession` (标准版) or `base` (基础版); not for ISV apps.
@@ -5360,7 +5402,7 @@ pub struct UserDetail {
         rename = "org_email_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_email_type: Option<String>,
     /// Work place (办公地点); not for ISV apps, only when set.
@@ -5370,7 +5412,7 @@ pub struct UserDetail {
         rename = "work_place",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub work_place: Option<String>,
     /// Remark (备注); not for ISV apps, only when set.
@@ -5380,7 +5422,7 @@ pub struct UserDetail {
         rename = "remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub remark: Option<String>,
     /// Userid of the direct manager (直属主管); only when set.
@@ -5390,7 +5432,7 @@ pub struct UserDetail {
         rename = "manager_userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub manager_userid: Option<String>,
     /// Ids of the user's departments.
@@ -5400,7 +5442,7 @@ pub struct UserDetail {
         rename = "dept_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_id_list: Vec<i64>,
     /// The user's sort order in each department.
@@ -5410,7 +5452,7 @@ pub struct UserDetail {
         rename = "dept_order_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_order_list: Vec<UserDeptOrder>,
     /// Whether the user leads each department.
@@ -5420,7 +5462,7 @@ pub struct UserDetail {
         rename = "leader_in_dept",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub leader_in_dept: Vec<UserLeaderInDept>,
     /// Roles (角色) held by the user.
@@ -5430,7 +5472,7 @@ pub struct UserDetail {
         rename = "role_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub role_list: Vec<UserRole>,
     /// The user's posts per department (任职).
@@ -5440,7 +5482,7 @@ pub struct UserDetail {
         rename = "dept_position_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_position_list: Vec<UserDeptPosition>,
     /// Extended attributes (扩展属性) as JSON text inside a string, e.g. `{"爱好":"旅游"}`; not for ISV apps.
@@ -5450,8 +5492,8 @@ pub struct UserDetail {
         rename = "extension",
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser",
+        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extension: std::collections::BTreeMap<String, String>,
     /// Per-attribute translations `{attribute: {locale: value}}` (D only).
@@ -5461,7 +5503,7 @@ pub struct UserDetail {
         rename = "extension_i18n",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub extension_i18n: Option<serde_json::Value>,
     /// Hire date (入职时间), ms since the epoch; not for ISV apps.
@@ -5471,7 +5513,7 @@ pub struct UserDetail {
         rename = "hired_date",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub hired_date: Option<i64>,
     /// Whether the user has activated DingTalk (已激活).
@@ -5481,7 +5523,7 @@ pub struct UserDetail {
         rename = "active",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub active: Option<bool>,
     /// Whether the user is an administrator (管理员).
@@ -5491,7 +5533,7 @@ pub struct UserDetail {
         rename = "admin",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub admin: Option<bool>,
     /// Whether the user is the boss (老板).
@@ -5501,7 +5543,7 @@ pub struct UserDetail {
         rename = "boss",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub boss: Option<bool>,
     /// Whether executive mode (高管模式) is on.
@@ -5511,7 +5553,7 @@ pub struct UserDetail {
         rename = "senior",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub senior: Option<bool>,
     /// Whether the user has completed real-name verification (实名认证).
@@ -5521,7 +5563,7 @@ pub struct UserDetail {
         rename = "real_authed",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub real_authed: Option<bool>,
     /// Whether this is an exclusive account (专属帐号).
@@ -5531,7 +5573,7 @@ pub struct UserDetail {
         rename = "exclusive_account",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub exclusive_account: Option<bool>,
     /// Exclusive account type: `sso` or `dingtalk`.
@@ -5541,7 +5583,7 @@ pub struct UserDetail {
         rename = "exclusive_account_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub exclusive_account_type: Option<String>,
     /// Login name of an exclusive account (专属帐号登录名). J spells it `login_id`, G `loginId`; both are accepted.
@@ -5552,7 +5594,7 @@ pub struct UserDetail {
         alias = "loginId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub login_id: Option<String>,
     /// Identities in linked organisations (关联组织); only for orgs that have them.
@@ -5562,7 +5604,7 @@ pub struct UserDetail {
         rename = "union_emp_ext",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub union_emp_ext: Option<UserUnionEmpExt>,
 }
@@ -5798,7 +5840,7 @@ pub struct UserListItem {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// The user's unionid.
     ///
@@ -5807,7 +5849,7 @@ pub struct UserListItem {
         rename = "unionid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub unionid: Option<String>,
     /// Name (姓名).
@@ -5817,7 +5859,7 @@ pub struct UserListItem {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Avatar URL (头像).
@@ -5827,7 +5869,7 @@ pub struct UserListItem {
         rename = "avatar",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub avatar: Option<String>,
     /// International dialling code (国际电话区号); not for ISV apps.
@@ -5837,7 +5879,7 @@ pub struct UserListItem {
         rename = "state_code",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub state_code: Option<String>,
     /// Mobile number (手机号); not for ISV apps.
@@ -5847,7 +5889,7 @@ pub struct UserListItem {
         rename = "mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub mobile: Option<String>,
     /// Whether the mobile number is hidden (隐藏手机号).
@@ -5857,7 +5899,7 @@ pub struct UserListItem {
         rename = "hide_mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub hide_mobile: Option<bool>,
     /// Extension number (分机号); not for ISV apps.
@@ -5867,7 +5909,7 @@ pub struct UserListItem {
         rename = "telephone",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub telephone: Option<String>,
     /// Employee number (工号).
@@ -5877,7 +5919,7 @@ pub struct UserListItem {
         rename = "job_number",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub job_number: Option<String>,
     /// Job title (职位).
@@ -5887,7 +5929,7 @@ pub struct UserListItem {
         rename = "title",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub title: Option<String>,
     /// Email (邮箱); not for ISV apps.
@@ -5897,7 +5939,7 @@ pub struct UserListItem {
         rename = "email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); not for ISV apps.
@@ -5907,7 +5949,7 @@ pub struct UserListItem {
         rename = "org_email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_email: Option<String>,
     /// Work place (办公地点); not for ISV apps.
@@ -5917,7 +5959,7 @@ pub struct UserListItem {
         rename = "work_place",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub work_place: Option<String>,
     /// Remark (备注); not for ISV apps.
@@ -5927,7 +5969,7 @@ pub struct UserListItem {
         rename = "remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub remark: Option<String>,
     /// Ids of the user's departments.
@@ -5937,7 +5979,7 @@ pub struct UserListItem {
         rename = "dept_id_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_id_list: Vec<i64>,
     /// The user's sort order in the listed department.
@@ -5947,7 +5989,7 @@ pub struct UserListItem {
         rename = "dept_order",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_order: Option<i64>,
     /// Extended attributes (扩展属性) as JSON text inside a string; not for ISV apps.
@@ -5957,8 +5999,8 @@ pub struct UserListItem {
         rename = "extension",
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser",
+        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extension: std::collections::BTreeMap<String, String>,
     /// Hire date (入职时间), ms since the epoch; not for ISV apps.
@@ -5968,7 +6010,7 @@ pub struct UserListItem {
         rename = "hired_date",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub hired_date: Option<i64>,
     /// Whether the user has activated DingTalk (已激活).
@@ -5978,7 +6020,7 @@ pub struct UserListItem {
         rename = "active",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub active: Option<bool>,
     /// Whether the user is an administrator (管理员).
@@ -5988,7 +6030,7 @@ pub struct UserListItem {
         rename = "admin",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub admin: Option<bool>,
     /// Whether the user is the boss (老板).
@@ -5998,7 +6040,7 @@ pub struct UserListItem {
         rename = "boss",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub boss: Option<bool>,
     /// Whether the user leads the listed department (部门主管).
@@ -6008,7 +6050,7 @@ pub struct UserListItem {
         rename = "leader",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub leader: Option<bool>,
     /// Whether this is an exclusive account (专属帐号).
@@ -6018,7 +6060,7 @@ pub struct UserListItem {
         rename = "exclusive_account",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub exclusive_account: Option<bool>,
     /// Exclusive account type: `sso` or `dingtalk`.
@@ -6028,7 +6070,7 @@ pub struct UserListItem {
         rename = "exclusive_account_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub exclusive_account_type: Option<String>,
     /// Login name of an exclusive account (专属帐号登录名); J only. `loginId` (G's spelling on v2/user/get) is accepted too.
@@ -6039,7 +6081,7 @@ pub struct UserListItem {
         alias = "loginId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub login_id: Option<String>,
 }
@@ -6219,7 +6261,7 @@ pub struct UserListPage {
     /// Whether more users follow.
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "has_more", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub has_more: bool,
     /// Cursor for the next page; absent on the last page.
     ///
@@ -6228,7 +6270,7 @@ pub struct UserListPage {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
     /// The users on this page.
@@ -6238,7 +6280,7 @@ pub struct UserListPage {
         rename = "list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub list: Vec<UserListItem>,
 }
@@ -6281,7 +6323,7 @@ pub struct UserSimple {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// Name (姓名).
     ///
@@ -6290,7 +6332,7 @@ pub struct UserSimple {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
 }
@@ -6326,7 +6368,7 @@ pub struct UserSimplePage {
     /// Whether more users follow.
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "has_more", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub has_more: bool,
     /// Cursor for the next page; absent on the last page.
     ///
@@ -6335,7 +6377,7 @@ pub struct UserSimplePage {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
     /// The users on this page.
@@ -6345,7 +6387,7 @@ pub struct UserSimplePage {
         rename = "list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub list: Vec<UserSimple>,
 }
@@ -6392,7 +6434,7 @@ pub struct UserIdList {
         rename = "userid_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub userid_list: Vec<String>,
 }
@@ -6427,7 +6469,7 @@ pub struct UserAdmin {
     /// The administrator's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// Administrator level: 1 main admin (主管理员), 2 sub-admin (子管理员).
     ///
@@ -6436,7 +6478,7 @@ pub struct UserAdmin {
         rename = "sys_level",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub sys_level: Option<SysLevel>,
     /// The administrator's mobile; legacy `user/get_admin` only, J only (1-src).
@@ -6446,7 +6488,7 @@ pub struct UserAdmin {
         rename = "admin_mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub admin_mobile: Option<String>,
 }
@@ -6489,7 +6531,7 @@ pub struct UserInactivePage {
     /// Whether more userids follow.
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "has_more", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub has_more: bool,
     /// Userids of users who did not log in on the queried date (未登录用户).
     ///
@@ -6498,7 +6540,7 @@ pub struct UserInactivePage {
         rename = "list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub list: Vec<String>,
 }
@@ -6534,7 +6576,7 @@ pub struct UserInactiveV2Page {
     /// Whether more userids follow.
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "has_more", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub has_more: bool,
     /// Offset of the next page (下一页的偏移量); equals the previous offset plus the page size, and may be absent on the last page (D's example omits it).
     ///
@@ -6543,7 +6585,7 @@ pub struct UserInactiveV2Page {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
     /// Userids of the users matching `is_active` on the queried day.
@@ -6553,7 +6595,7 @@ pub struct UserInactiveV2Page {
         rename = "list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub list: Vec<String>,
 }
@@ -6595,7 +6637,7 @@ pub struct UserLoginInfo {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// Id of the device that requested the code (设备 id).
     ///
@@ -6604,7 +6646,7 @@ pub struct UserLoginInfo {
         rename = "device_id",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub device_id: Option<String>,
     /// Whether the user is an administrator (是否管理员).
@@ -6614,7 +6656,7 @@ pub struct UserLoginInfo {
         rename = "sys",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub sys: Option<bool>,
     /// Administrator level: 1 main admin, 2 sub-admin, 100 boss, 0 other.
@@ -6624,7 +6666,7 @@ pub struct UserLoginInfo {
         rename = "sys_level",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub sys_level: Option<SysLevel>,
     /// The user's associated unionid (关联 unionid).
@@ -6634,7 +6676,7 @@ pub struct UserLoginInfo {
         rename = "associated_unionid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub associated_unionid: Option<String>,
     /// The user's unionid.
@@ -6644,7 +6686,7 @@ pub struct UserLoginInfo {
         rename = "unionid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub unionid: Option<String>,
     /// Name (姓名).
@@ -6654,7 +6696,7 @@ pub struct UserLoginInfo {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
 }
@@ -6725,7 +6767,7 @@ pub struct UserByMobile {
         rename = "userid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub userid: Option<String>,
     /// Userids of exclusive accounts (专属帐号) bound to that mobile (J, 1-src).
@@ -6735,7 +6777,7 @@ pub struct UserByMobile {
         rename = "exclusive_account_userid_list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub exclusive_account_userid_list: Vec<String>,
 }
@@ -6779,7 +6821,7 @@ pub struct UserByUnionid {
     /// The user's id in this organisation.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// 0 employee (企业内部员工), 1 external contact (外部联系人).
     ///
@@ -6788,7 +6830,7 @@ pub struct UserByUnionid {
         rename = "contact_type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub contact_type: Option<ContactType>,
 }
@@ -6825,7 +6867,7 @@ pub struct UserCount {
     /// Number of users (员工人数).
     ///
     /// Wire name `count`.
-    #[serde(rename = "count", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "count", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub count: i64,
 }
 impl UserCount {
@@ -6852,7 +6894,7 @@ pub struct UserLegacyRole {
     /// Role id.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub id: i64,
     /// Role name.
     ///
@@ -6861,7 +6903,7 @@ pub struct UserLegacyRole {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Name of the role group (角色组).
@@ -6871,7 +6913,7 @@ pub struct UserLegacyRole {
         rename = "groupName",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_name: Option<String>,
     /// Role type; absent / null for a custom role (自定义角色).
@@ -6881,7 +6923,7 @@ pub struct UserLegacyRole {
         rename = "type",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub r#type: Option<RoleType>,
 }
@@ -6931,7 +6973,7 @@ pub struct UserLegacyDetail {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// The user's unionid, stable per developer account.
     ///
@@ -6940,7 +6982,7 @@ pub struct UserLegacyDetail {
         rename = "unionid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub unionid: Option<String>,
     /// Name (姓名).
@@ -6950,7 +6992,7 @@ pub struct UserLegacyDetail {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Job title (职位).
@@ -6960,7 +7002,7 @@ pub struct UserLegacyDetail {
         rename = "position",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub position: Option<String>,
     /// Mobile number (手机号); not for ISV apps.
@@ -6970,7 +7012,7 @@ pub struct UserLegacyDetail {
         rename = "mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub mobile: Option<String>,
     /// International dialling code (国际电话区号); not for ISV apps.
@@ -6980,7 +7022,7 @@ pub struct UserLegacyDetail {
         rename = "stateCode",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub state_code: Option<String>,
     /// Extension number (分机号); not for ISV apps.
@@ -6990,7 +7032,7 @@ pub struct UserLegacyDetail {
         rename = "tel",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub tel: Option<String>,
     /// Work place (办公地点); not for ISV apps.
@@ -7000,7 +7042,7 @@ pub struct UserLegacyDetail {
         rename = "workPlace",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub work_place: Option<String>,
     /// Remark (备注); not for ISV apps.
@@ -7010,7 +7052,7 @@ pub struct UserLegacyDetail {
         rename = "remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub remark: Option<String>,
     /// Email (邮箱); not for ISV apps.
@@ -7020,7 +7062,7 @@ pub struct UserLegacyDetail {
         rename = "email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); only if enabled; not for ISV apps.
@@ -7030,7 +7072,7 @@ pub struct UserLegacyDetail {
         rename = "orgEmail",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_email: Option<String>,
     /// Extended attributes (扩展属性); documented as a JSON string, examples return an object — both accepted. Not for ISV apps.
@@ -7040,8 +7082,8 @@ pub struct UserLegacyDetail {
         rename = "extattr",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser",
+        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extattr: Option<serde_json::Value>,
     /// Hire date (入职时间), ms since the epoch; not for ISV apps.
@@ -7051,7 +7093,7 @@ pub struct UserLegacyDetail {
         rename = "hiredDate",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub hired_date: Option<i64>,
     /// Employee number (工号).
@@ -7061,7 +7103,7 @@ pub struct UserLegacyDetail {
         rename = "jobnumber",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub jobnumber: Option<String>,
     /// Whether the user has activated DingTalk (已激活).
@@ -7071,7 +7113,7 @@ pub struct UserLegacyDetail {
         rename = "active",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub active: Option<bool>,
     /// Whether the user is an administrator (管理员).
@@ -7081,7 +7123,7 @@ pub struct UserLegacyDetail {
         rename = "isAdmin",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_admin: Option<bool>,
     /// Whether the user is the boss (老板).
@@ -7091,7 +7133,7 @@ pub struct UserLegacyDetail {
         rename = "isBoss",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_boss: Option<bool>,
     /// Whether the mobile number is hidden (隐藏手机号).
@@ -7101,7 +7143,7 @@ pub struct UserLegacyDetail {
         rename = "isHide",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_hide: Option<bool>,
     /// Whether executive mode (高管模式) is on.
@@ -7111,7 +7153,7 @@ pub struct UserLegacyDetail {
         rename = "isSenior",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_senior: Option<bool>,
     /// Whether the user has completed real-name verification (实名认证).
@@ -7121,7 +7163,7 @@ pub struct UserLegacyDetail {
         rename = "realAuthed",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub real_authed: Option<bool>,
     /// Ids of the user's departments.
@@ -7131,7 +7173,7 @@ pub struct UserLegacyDetail {
         rename = "department",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub department: Vec<i64>,
     /// Sort order per department (部门内排序) as non-JSON map text `{deptId:order}`, e.g. `{1:1}`.
@@ -7141,8 +7183,8 @@ pub struct UserLegacyDetail {
         rename = "orderInDepts",
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "crate::runtime::wire::loose_map::de",
-        serialize_with = "crate::runtime::wire::loose_map::ser",
+        deserialize_with = "::dingtalk_runtime::wire::loose_map::de",
+        serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
     )]
     pub order_in_depts: std::collections::BTreeMap<i64, i64>,
     /// Whether the user leads each department (是否主管) as non-JSON map text, e.g. `{1:false}`.
@@ -7152,8 +7194,8 @@ pub struct UserLegacyDetail {
         rename = "isLeaderInDepts",
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "crate::runtime::wire::loose_map::de",
-        serialize_with = "crate::runtime::wire::loose_map::ser",
+        deserialize_with = "::dingtalk_runtime::wire::loose_map::de",
+        serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
     )]
     pub is_leader_in_depts: std::collections::BTreeMap<i64, bool>,
     /// Userid of the direct manager (直属主管). D spells it `managerUserid`, J `managerUserId`; both are accepted.
@@ -7164,7 +7206,7 @@ pub struct UserLegacyDetail {
         alias = "managerUserId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub manager_userid: Option<String>,
     /// Avatar URL (头像).
@@ -7174,7 +7216,7 @@ pub struct UserLegacyDetail {
         rename = "avatar",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub avatar: Option<String>,
     /// Roles (角色) held by the user.
@@ -7184,7 +7226,7 @@ pub struct UserLegacyDetail {
         rename = "roles",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub roles: Vec<UserLegacyRole>,
     /// Tags (标签); seen as `{}` in examples.
@@ -7194,7 +7236,7 @@ pub struct UserLegacyDetail {
         rename = "tags",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub tags: Option<serde_json::Value>,
     /// Whether this is an exclusive account (专属帐号); seen in the ISV example.
@@ -7204,7 +7246,7 @@ pub struct UserLegacyDetail {
         rename = "exclusiveAccount",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub exclusive_account: Option<bool>,
     /// Associated unionid (关联 unionid); J only.
@@ -7214,7 +7256,7 @@ pub struct UserLegacyDetail {
         rename = "associatedUnionId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub associated_union_id: Option<String>,
     /// DingTalk id (钉钉号); J only.
@@ -7224,7 +7266,7 @@ pub struct UserLegacyDetail {
         rename = "dingId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_id: Option<String>,
     /// Open id; J only.
@@ -7234,7 +7276,7 @@ pub struct UserLegacyDetail {
         rename = "openId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub open_id: Option<String>,
     /// Nickname (昵称); J only.
@@ -7244,7 +7286,7 @@ pub struct UserLegacyDetail {
         rename = "nickname",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub nickname: Option<String>,
     /// Mobile the invitation was sent to (邀请手机号); J only.
@@ -7254,7 +7296,7 @@ pub struct UserLegacyDetail {
         rename = "inviteMobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub invite_mobile: Option<String>,
     /// Whether the account is restricted (受限); J only.
@@ -7264,7 +7306,7 @@ pub struct UserLegacyDetail {
         rename = "isLimited",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_limited: Option<bool>,
     /// Whether a customised portal is used; J only.
@@ -7274,7 +7316,7 @@ pub struct UserLegacyDetail {
         rename = "isCustomizedPortal",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_customized_portal: Option<bool>,
     /// Member view flag; J only.
@@ -7284,7 +7326,7 @@ pub struct UserLegacyDetail {
         rename = "memberView",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub member_view: Option<bool>,
     /// Hash of the mobile number; J only.
@@ -7294,7 +7336,7 @@ pub struct UserLegacyDetail {
         rename = "mobileHash",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub mobile_hash: Option<String>,
 }
@@ -7550,7 +7592,7 @@ pub struct UserLegacyListItem {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// The user's unionid.
     ///
@@ -7559,7 +7601,7 @@ pub struct UserLegacyListItem {
         rename = "unionid",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub unionid: Option<String>,
     /// Name (姓名).
@@ -7569,7 +7611,7 @@ pub struct UserLegacyListItem {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Sort order in the listed department; may exceed 2^53 (e.g. 176318668975061512), parsed exactly.
@@ -7579,7 +7621,7 @@ pub struct UserLegacyListItem {
         rename = "order",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub order: Option<i64>,
     /// Mobile number (手机号); not for ISV apps.
@@ -7589,7 +7631,7 @@ pub struct UserLegacyListItem {
         rename = "mobile",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub mobile: Option<String>,
     /// Extension number (分机号); not for ISV apps.
@@ -7599,7 +7641,7 @@ pub struct UserLegacyListItem {
         rename = "tel",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub tel: Option<String>,
     /// Work place (办公地点); not for ISV apps.
@@ -7609,7 +7651,7 @@ pub struct UserLegacyListItem {
         rename = "workPlace",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub work_place: Option<String>,
     /// Remark (备注); not for ISV apps.
@@ -7619,7 +7661,7 @@ pub struct UserLegacyListItem {
         rename = "remark",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub remark: Option<String>,
     /// Email (邮箱); not for ISV apps.
@@ -7629,7 +7671,7 @@ pub struct UserLegacyListItem {
         rename = "email",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); not for ISV apps.
@@ -7639,7 +7681,7 @@ pub struct UserLegacyListItem {
         rename = "orgEmail",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub org_email: Option<String>,
     /// Extended attributes (扩展属性), JSON text or an object; not for ISV apps.
@@ -7649,8 +7691,8 @@ pub struct UserLegacyListItem {
         rename = "extattr",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser",
+        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extattr: Option<serde_json::Value>,
     /// Whether the user is an administrator (管理员).
@@ -7660,7 +7702,7 @@ pub struct UserLegacyListItem {
         rename = "isAdmin",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_admin: Option<bool>,
     /// Whether the user is the boss (老板).
@@ -7670,7 +7712,7 @@ pub struct UserLegacyListItem {
         rename = "isBoss",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_boss: Option<bool>,
     /// Whether the mobile number is hidden (隐藏手机号).
@@ -7680,7 +7722,7 @@ pub struct UserLegacyListItem {
         rename = "isHide",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_hide: Option<bool>,
     /// Whether the user leads the listed department (部门主管).
@@ -7690,7 +7732,7 @@ pub struct UserLegacyListItem {
         rename = "isLeader",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_leader: Option<bool>,
     /// Whether the user has activated DingTalk (已激活).
@@ -7700,7 +7742,7 @@ pub struct UserLegacyListItem {
         rename = "active",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub active: Option<bool>,
     /// Ids of the user's departments. A JSON array on `user/listbypage`; J types it as a String on the older `user/list`, so JSON text such as `"[1,2]"` is accepted too.
@@ -7710,8 +7752,8 @@ pub struct UserLegacyListItem {
         rename = "department",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser",
+        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub department: Vec<i64>,
     /// Job title (职位).
@@ -7721,7 +7763,7 @@ pub struct UserLegacyListItem {
         rename = "position",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub position: Option<String>,
     /// Avatar URL (头像).
@@ -7731,7 +7773,7 @@ pub struct UserLegacyListItem {
         rename = "avatar",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub avatar: Option<String>,
     /// Employee number (工号).
@@ -7741,7 +7783,7 @@ pub struct UserLegacyListItem {
         rename = "jobnumber",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub jobnumber: Option<String>,
     /// Hire date (入职时间), ms since the epoch.
@@ -7751,7 +7793,7 @@ pub struct UserLegacyListItem {
         rename = "hiredDate",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub hired_date: Option<i64>,
     /// DingTalk id (钉钉号); J only.
@@ -7761,7 +7803,7 @@ pub struct UserLegacyListItem {
         rename = "dingId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub ding_id: Option<String>,
 }
@@ -7917,7 +7959,7 @@ pub struct UserLegacyCreateResponse {
     /// The new user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// The new user's unionid (note the capital I).
     ///
@@ -7926,7 +7968,7 @@ pub struct UserLegacyCreateResponse {
         rename = "unionId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub union_id: Option<String>,
 }
@@ -7966,7 +8008,7 @@ pub struct UserLegacySimpleListResponse {
         rename = "hasMore",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// The users (userid and name).
@@ -7976,7 +8018,7 @@ pub struct UserLegacySimpleListResponse {
         rename = "userlist",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub userlist: Vec<UserSimple>,
 }
@@ -8022,7 +8064,7 @@ pub struct UserLegacyDeptMemberIdsResponse {
         rename = "userIds",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_ids: Vec<String>,
 }
@@ -8061,7 +8103,7 @@ pub struct UserLegacyListByPageResponse {
         rename = "hasMore",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// The users on this page.
@@ -8071,7 +8113,7 @@ pub struct UserLegacyListByPageResponse {
         rename = "userlist",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub userlist: Vec<UserLegacyListItem>,
 }
@@ -8117,7 +8159,7 @@ pub struct UserLegacyListResponse {
         rename = "hasMore",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub has_more: Option<bool>,
     /// The users on this page.
@@ -8127,7 +8169,7 @@ pub struct UserLegacyListResponse {
         rename = "userlist",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub userlist: Vec<UserLegacyListItem>,
 }
@@ -8174,7 +8216,7 @@ pub struct UserLegacyGetAdminsResponse {
         alias = "adminList",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub admin_list: Vec<UserAdmin>,
 }
@@ -8214,7 +8256,7 @@ pub struct UserGetAdminScopeResponse {
         rename = "dept_ids",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub dept_ids: Vec<i64>,
 }
@@ -8249,7 +8291,7 @@ pub struct UserLegacyGetUserInfoResponse {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// Name (姓名); D only (newer page).
     ///
@@ -8258,7 +8300,7 @@ pub struct UserLegacyGetUserInfoResponse {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Id of the device that requested the code (设备 id).
@@ -8268,7 +8310,7 @@ pub struct UserLegacyGetUserInfoResponse {
         rename = "deviceId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub device_id: Option<String>,
     /// Whether the user is an administrator (是否管理员).
@@ -8278,7 +8320,7 @@ pub struct UserLegacyGetUserInfoResponse {
         rename = "is_sys",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub is_sys: Option<bool>,
     /// Administrator level; see the endpoint doc for the conflicting meanings (D1451: 1 main admin, 2 sub-admin, 100 boss, 0 other).
@@ -8288,7 +8330,7 @@ pub struct UserLegacyGetUserInfoResponse {
         rename = "sys_level",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub sys_level: Option<i64>,
 }
@@ -8342,7 +8384,7 @@ pub struct UserLegacyGetByMobileResponse {
     /// The employee's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
 }
 impl UserLegacyGetByMobileResponse {
@@ -8369,7 +8411,7 @@ pub struct UserLegacyGetUseridByUnionidResponse {
     /// The user's id in this organisation.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub userid: String,
     /// 0 employee (企业内部员工), 1 external contact (外部联系人).
     ///
@@ -8378,7 +8420,7 @@ pub struct UserLegacyGetUseridByUnionidResponse {
         rename = "contactType",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub contact_type: Option<ContactType>,
 }
@@ -8415,7 +8457,7 @@ pub struct UserLegacyOrgUserCountResponse {
     /// Number of users (员工人数).
     ///
     /// Wire name `count`.
-    #[serde(rename = "count", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "count", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub count: i64,
 }
 impl UserLegacyOrgUserCountResponse {

@@ -24,7 +24,7 @@ pub(super) fn file(spec: &Spec) -> TokenStream {
                 .filter(|f| f.required)
                 .map(|f| field_value(spec, OUTSIDE, f));
             let file = ep.upload.as_ref().map(|_| {
-                quote!(crate::UploadFile::from_bytes(
+                quote!(rt::UploadFile::from_bytes(
                     "example.txt",
                     &b"example file"[..]
                 ))
@@ -55,13 +55,15 @@ pub(super) fn file(spec: &Spec) -> TokenStream {
         //! Calls every endpoint with the example arguments from the spec. Used by the spec-driven
         //! integration tests; enabled by the `conformance` feature.
         #![allow(deprecated)]
+        use ::dingtalk_runtime::codegen as rt;
+        use crate::api::Api as _;
 
         /// Every endpoint, as `area.endpoint`, in spec order.
         pub const ENDPOINTS: &[&str] = &[#(#names),*];
 
         /// Calls `endpoint` (`area.endpoint`) with its example arguments and returns the decoded
         /// response re-encoded as JSON, or `None` for an unknown name.
-        pub async fn call(client: &crate::Client, endpoint: &str) -> Option<Result<serde_json::Value, crate::Error>> {
+        pub async fn call(client: &rt::Client, endpoint: &str) -> Option<Result<serde_json::Value, rt::Error>> {
             Some(match endpoint {
                 #(#arms)*
                 _ => return None,
@@ -69,7 +71,7 @@ pub(super) fn file(spec: &Spec) -> TokenStream {
         }
 
         #[allow(dead_code)]
-        fn download_json(d: crate::Download) -> serde_json::Value {
+        fn download_json(d: rt::Download) -> serde_json::Value {
             serde_json::json!({ "content_type": d.content_type, "body": String::from_utf8_lossy(&d.bytes) })
         }
 

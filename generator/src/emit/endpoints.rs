@@ -1,5 +1,5 @@
 //! Per endpoint: the request type, its `Endpoint` impl, the handle method and the setters on
-//! `Call`. The generated code only describes the request; `crate::runtime` executes it.
+//! `Call`. The generated code only describes the request; `dingtalk_runtime` executes it.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -11,13 +11,11 @@ use crate::naming::ident;
 
 pub(super) fn area(spec: &Spec, area: &Area) -> TokenStream {
     let handle = ident(&format!("{}Api", area.camel()));
-    let accessor = ident(&area.name);
     let summary = area.doc.trim().split("\n\n").next().unwrap_or("").trim();
     let area_doc = docs(&format!(
-        "{summary}\n\nObtained from [`Client::{}`](crate::Client::{}); every method returns a [`Call`](crate::Call) to `.await`.",
-        area.name, area.name
+        "{summary}\n\nObtained from [`Api::{}`](crate::api::Api::{}) (`client.{}()`); every method returns a [`Call`](crate::api::Call) to `.await`.",
+        area.name, area.name, area.name
     ));
-    let accessor_doc = docs(&format!("{summary}\n\nSee [`{handle}`] for its calls."));
     let methods = area
         .endpoints
         .iter()
@@ -26,12 +24,12 @@ pub(super) fn area(spec: &Spec, area: &Area) -> TokenStream {
     quote! {
         #area_doc
         #[derive(Clone, Copy, Debug)]
-        pub struct #handle<'c> { client: &'c crate::Client }
-        impl crate::Client {
-            #accessor_doc
-            pub fn #accessor(&self) -> #handle<'_> { #handle { client: self } }
+        pub struct #handle<'c> { client: &'c rt::Client }
+        impl<'c> #handle<'c> {
+            /// The handle of this area on `client`.
+            pub fn new(client: &'c rt::Client) -> Self { Self { client } }
+            #(#methods)*
         }
-        impl<'c> #handle<'c> { #(#methods)* }
         #(#requests)*
     }
 }
@@ -112,7 +110,7 @@ fn handle_method(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
         quote!(#v: #t)
     });
     let upload = ep.upload.is_some();
-    let file_param = upload.then(|| quote!(file: crate::UploadFile));
+    let file_param = upload.then(|| quote!(file: rt::UploadFile));
     let params = params.chain(file_param);
     let args = required
         .iter()
@@ -125,8 +123,8 @@ fn handle_method(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
     quote! {
         #doc
         #deprecated
-        pub fn #name(&self, #(#params),*) -> crate::Call<'c, #req> {
-            crate::Call::new(self.client, #req::new(#(#args),*))
+        pub fn #name(&self, #(#params),*) -> crate::api::Call<'c, #req> {
+            crate::api::Call::new(self.client, #req::new(#(#args),*))
         }
     }
 }
@@ -153,7 +151,7 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
     let builders = builder_methods(spec, &area.name, &all, ep.upload.is_some());
     let file_decl = ep.upload.as_ref().map(|part| {
         let doc = super::docs(&format!("The file, sent as the multipart part `{part}`."));
-        quote!(#doc #[serde(skip)] pub file: crate::UploadFile,)
+        quote!(#doc #[serde(skip)] pub file: rt::UploadFile,)
     });
     let call_setters = all.iter().filter(|f| !f.required).map(|f| {
         let v = ident(&f.rust);
@@ -257,6 +255,7 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
                 binary: #binary,
                 rate_class: #rate_class,
                 secret_response: #secret_response,
+                classify: crate::api::classify,
             };
             fn query(&self, q: &mut rt::Query) { #(#query)* let _ = q; }
             #path_fn
@@ -264,7 +263,7 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
             #download_fn
             #upload_fn
         }
-        impl<'c> crate::Call<'c, #req> { #(#call_setters)* #pages }
+        impl<'c> crate::api::Call<'c, #req> { #(#call_setters)* #pages }
     }
 }
 
@@ -476,7 +475,7 @@ fn pagination(
         .as_ref()
         .map_or(String::new(), |h| format!(" while `{}` is true", h.wire));
     let pages_doc = super::docs(&format!(
-        "Every page from this request's position on, {how}{while_more}. Stops after an empty page, when the position stops moving, and after the first error.\n\nConsume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`)."
+        "Every page from this request's position on, {how}{while_more}. Stops after an empty page, when the position stops moving, and after the first error.\n\nConsume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`)."
     ));
     let items_doc = super::docs(&format!(
         "Every item (`{}`) of every page; see [`pages`](Self::pages).",
@@ -484,8 +483,9 @@ fn pagination(
     ));
     quote! {
         #pages_doc
-        pub fn pages(self) -> impl rt::Stream<Item = Result<#page_ty, crate::Error>> + Send + 'c {
-            rt::paginate(self, |req: &#req, page: &#page_ty| -> Option<#req> {
+        pub fn pages(self) -> impl rt::Stream<Item = Result<#page_ty, rt::Error>> + Send + 'c {
+            let (client, first) = self.into_parts();
+            rt::paginate(client, first, |req: &#req, page: &#page_ty| -> Option<#req> {
                 if #stop { return None; }
                 #next
                 if next == #current { return None; }
@@ -495,7 +495,7 @@ fn pagination(
             })
         }
         #items_doc
-        pub fn items(self) -> impl rt::Stream<Item = Result<#item_ty, crate::Error>> + Send + 'c {
+        pub fn items(self) -> impl rt::Stream<Item = Result<#item_ty, rt::Error>> + Send + 'c {
             rt::paginate_items(self.pages(), |page: #page_ty| page.#items)
         }
     }

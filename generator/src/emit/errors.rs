@@ -17,7 +17,7 @@ pub(super) fn error_code(spec: &Spec) -> TokenStream {
             format!("from `{}`", a.file)
         });
     let doc = docs(&format!(
-        "A DingTalk errcode ({source}). Codes the spec does not list are `Unknown`.\n\nEach code knows its meaning and its [`ErrorClass`](crate::ErrorClass), which decides whether the runtime refreshes the token, backs off, or gives up."
+        "A DingTalk errcode ({source}). Codes the spec does not list are `Unknown`.\n\nEach code knows its meaning and its [`ErrorClass`](rt::ErrorClass), which decides whether the runtime refreshes the token, backs off, or gives up; [`classify`] hands the table to the runtime in every endpoint's metadata."
     ));
     let vars: Vec<_> = rows.iter().map(|r| ident(&r.variant)).collect();
     let codes: Vec<i64> = rows.iter().map(|r| r.code).collect();
@@ -52,9 +52,17 @@ pub(super) fn error_code(spec: &Spec) -> TokenStream {
                 match self { #(Self::#vars => #meanings,)* Self::Unknown(_) => "" }
             }
             /// How to react to it.
-            pub fn class(&self) -> crate::ErrorClass {
-                match self { #(Self::#vars => crate::ErrorClass::#classes,)* Self::Unknown(_) => crate::ErrorClass::Other }
+            pub fn class(&self) -> rt::ErrorClass {
+                match self { #(Self::#vars => rt::ErrorClass::#classes,)* Self::Unknown(_) => rt::ErrorClass::Other }
             }
+            /// The code of an API error: its errcode, or for errcode 88 its numeric `sub_code`.
+            pub fn of(error: &rt::ApiError) -> Self {
+                Self::from_code(error.effective_code())
+            }
+        }
+        /// The spec's error table as the runtime takes it (every endpoint's `META.classify`).
+        pub fn classify(code: i64) -> rt::ErrorClass {
+            ErrorCode::from_code(code).class()
         }
     }
 }

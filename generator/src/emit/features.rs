@@ -23,9 +23,17 @@ pub fn block(spec: &Spec) -> String {
     let mut out = format!("{BEGIN}\n");
     out.push_str(&format!(
         "full = [{}]\n",
-        list(&mut spec.areas.iter().map(|a| &a.name))
+        list(
+            &mut spec
+                .areas
+                .iter()
+                .filter(|a| a.has_module())
+                .map(|a| &a.name)
+        )
     ));
-    for area in &spec.areas {
+    // The generated `conformance` module calls every endpoint.
+    out.push_str("conformance = [\"full\"]\n");
+    for area in spec.areas.iter().filter(|a| a.has_module()) {
         let needs = deps.get(&area.name).cloned().unwrap_or_default();
         out.push_str(&format!("{} = [{}]\n", area.name, list(&mut needs.iter())));
     }
@@ -121,7 +129,7 @@ endpoints:
         assert_eq!(
             super::block(&spec),
             format!(
-                "{}\nfull = [\"a\", \"b\"]\na = []\nb = [\"a\"]\n{}\n",
+                "{}\nfull = [\"a\", \"b\"]\nconformance = [\"full\"]\na = []\nb = [\"a\"]\n{}\n",
                 super::BEGIN,
                 super::END
             )

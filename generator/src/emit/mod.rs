@@ -51,10 +51,14 @@ pub fn files(spec: &Spec) -> Result<BTreeMap<String, String>, String> {
         .unwrap_or("spec")
         .to_string();
     out.insert(
+        "src/lib.rs".to_string(),
+        render(&format!("{spec_dir}/*.yaml"), lib_rs(&spec_dir))?,
+    );
+    out.insert(
         "src/api/mod.rs".to_string(),
         render(&format!("{spec_dir}/*.yaml"), mod_rs(spec))?,
     );
-    for area in &spec.areas {
+    for area in spec.areas.iter().filter(|a| a.has_module()) {
         let tokens = area_file(spec, area);
         out.insert(
             format!("src/api/{}.rs", area.name),
@@ -84,7 +88,7 @@ fn mod_rs(spec: &Spec) -> TokenStream {
     let errors = errors::error_code(spec);
     // The module docs are the inner docs of each area file; an outer doc here would make
     // rustdoc resolve their links from this module instead.
-    let mods = spec.areas.iter().map(|a| {
+    let mods = spec.areas.iter().filter(|a| a.has_module()).map(|a| {
         let name = ident(&a.name);
         let feature = &a.name;
         quote! {
@@ -92,14 +96,111 @@ fn mod_rs(spec: &Spec) -> TokenStream {
             pub mod #name;
         }
     });
+    let accessors = spec
+        .areas
+        .iter()
+        .filter(|a| !a.endpoints.is_empty())
+        .map(|a| {
+            let name = ident(&a.name);
+            let feature = &a.name;
+            let handle = ident(&format!("{}Api", a.camel()));
+            let summary = a.doc.trim().split("\n\n").next().unwrap_or("").trim();
+            let doc = docs(&format!(
+                "{summary}\n\nSee [`{handle}`]({}::{handle}) for its calls.",
+                a.name
+            ));
+            (
+                quote! {
+                    #[cfg(feature = #feature)]
+                    #doc
+                    fn #name(&self) -> #name::#handle<'_>;
+                },
+                quote! {
+                    #[cfg(feature = #feature)]
+                    fn #name(&self) -> #name::#handle<'_> { #name::#handle::new(self) }
+                },
+            )
+        });
+    let (decls, impls): (Vec<_>, Vec<_>) = accessors.unzip();
     quote! {
         //! The API, one module per spec file. Each module holds the area's types, its request
-        //! types and its handle (`client.<area>()`).
+        //! types and its handle (`client.<area>()`, from the [`Api`] trait).
+        use ::dingtalk_runtime::codegen as rt;
         #(#mods)*
+        /// The handle of every API area on the runtime's [`Client`](rt::Client):
+        /// `client.user()`, `client.department()`, … Bring it into scope with the crate's
+        /// `prelude`.
+        pub trait Api {
+            #(#decls)*
+        }
+        impl Api for rt::Client {
+            #(#impls)*
+        }
+        /// A request ready to send, returned by every handle method (`client.user().get(..)`):
+        /// optional params are set with its setters, and `.await` sends it.
+        #[must_use = "a Call does nothing until it is awaited"]
+        #[derive(Debug)]
+        pub struct Call<'c, R> {
+            client: &'c rt::Client,
+            request: R,
+        }
+        impl<'c, R> Call<'c, R> {
+            /// Binds `request` to `client`.
+            pub fn new(client: &'c rt::Client, request: R) -> Self {
+                Call { client, request }
+            }
+            /// Changes the request (the setters use this).
+            pub fn map(self, f: impl FnOnce(R) -> R) -> Self {
+                Call { client: self.client, request: f(self.request) }
+            }
+            /// The request as configured so far.
+            pub fn request(&self) -> &R {
+                &self.request
+            }
+            /// The request, to send later with [`Client::send`](rt::Client::send).
+            pub fn into_request(self) -> R {
+                self.request
+            }
+            /// The client and the request.
+            pub fn into_parts(self) -> (&'c rt::Client, R) {
+                (self.client, self.request)
+            }
+        }
+        impl<'c, R: rt::Endpoint + 'c> ::core::future::IntoFuture for Call<'c, R> {
+            type Output = ::core::result::Result<R::Response, rt::Error>;
+            type IntoFuture = rt::BoxFuture<'c, Self::Output>;
+            fn into_future(self) -> Self::IntoFuture {
+                ::std::boxed::Box::pin(async move { self.client.send(&self.request).await })
+            }
+        }
         #errors
         #[cfg(feature = "conformance")]
         #[doc(hidden)]
         pub mod conformance;
+    }
+}
+
+/// The crate root: the API, the runtime's names re-exported, and a prelude.
+fn lib_rs(spec_dir: &str) -> TokenStream {
+    let doc = inner_docs(&format!(
+        "A typed DingTalk (钉钉) Open Platform client generated from the YAML in `{spec_dir}/`.\n\n\
+         [`api`] holds one module per spec file (its types, requests and handle); `use \
+         <crate>::prelude::*` brings the handles (`client.user()`, …) into scope. The client, \
+         tokens, transport and errors are [`dingtalk_runtime`]'s, re-exported here, so every \
+         generated crate's endpoints run on the same [`Client`] with the same tokens and limits."
+    ));
+    quote! {
+        #doc
+        #![warn(missing_docs)]
+        #[rustfmt::skip]
+        pub mod api;
+        pub use ::dingtalk_runtime as runtime;
+        pub use ::dingtalk_runtime::*;
+        pub use api::{Call, ErrorCode};
+        /// The handles of every API area (`client.user()`, …): `use` it with a glob.
+        pub mod prelude {
+            pub use crate::api::Api;
+        }
     }
 }
 
@@ -123,7 +224,7 @@ fn area_tokens(spec: &Spec, area: &Area) -> TokenStream {
         #doc
         #![allow(deprecated, clippy::too_many_arguments)]
         #[allow(unused_imports)]
-        use crate::runtime::codegen as rt;
+        use ::dingtalk_runtime::codegen as rt;
         #endpoints
         #(#types)*
     }
@@ -184,7 +285,7 @@ pub(crate) fn inner_docs(text: &str) -> TokenStream {
 /// The Rust type of a value type, as seen from `area`'s module.
 pub(crate) fn ty_tokens(spec: &Spec, area: &str, ty: &Ty, sensitive: bool) -> TokenStream {
     match ty {
-        Ty::String if sensitive => quote!(crate::SecretString),
+        Ty::String if sensitive => quote!(rt::SecretString),
         Ty::String => quote!(String),
         Ty::I64 => quote!(i64),
         Ty::F64 => quote!(f64),
@@ -234,7 +335,7 @@ pub(crate) fn arg(
     v: &proc_macro2::Ident,
 ) -> (TokenStream, TokenStream) {
     match &f.ty {
-        Ty::String if f.sensitive => (quote!(impl Into<crate::SecretString>), quote!(#v.into())),
+        Ty::String if f.sensitive => (quote!(impl Into<rt::SecretString>), quote!(#v.into())),
         Ty::String => (quote!(impl Into<String>), quote!(#v.into())),
         other => (ty_tokens(spec, area, other, f.sensitive), quote!(#v)),
     }

@@ -65,11 +65,11 @@ pub(super) fn field_decl(spec: &Spec, area: &str, f: &Field, skip: bool) -> Toke
         Some(crate::model::Encoding::LooseMap) => Some("loose_map"),
     };
     let de = match module {
-        None => "crate::runtime::wire::de".to_string(),
-        Some(m) => format!("crate::runtime::wire::{m}::de"),
+        None => "::dingtalk_runtime::wire::de".to_string(),
+        Some(m) => format!("::dingtalk_runtime::wire::{m}::de"),
     };
     let ser = module.map(|m| {
-        let path = format!("crate::runtime::wire::{m}::ser");
+        let path = format!("::dingtalk_runtime::wire::{m}::ser");
         quote!(serialize_with = #path,)
     });
     let optional = if f.required {
@@ -117,7 +117,7 @@ pub(super) fn builder_methods(
     upload: bool,
 ) -> TokenStream {
     let required: Vec<&Field> = fields.iter().filter(|f| f.required).collect();
-    let upload_param = upload.then(|| quote!(file: crate::UploadFile));
+    let upload_param = upload.then(|| quote!(file: rt::UploadFile));
     let upload_init = upload.then(|| quote!(file));
     let params = required
         .iter()
@@ -383,6 +383,32 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
             quote! {},
         )
     };
+    let callback_event = u.event.then(|| {
+        let replies = u.variants.iter().filter_map(|v| {
+            let field = match spec.types.get(&v.ty).map(|t| &t.kind) {
+                Some(TypeKind::Struct(fields)) => {
+                    fields.iter().find(|f| Some(&f.wire) == v.reply.as_ref())?
+                }
+                _ => return None,
+            };
+            let var = ident(&v.variant);
+            let f = ident(&field.rust);
+            let text = if field.is_option() {
+                quote!(v.#f.as_deref().unwrap_or(""))
+            } else {
+                quote!(v.#f.as_str())
+            };
+            Some(quote!(Self::#var(v) => #text,))
+        });
+        quote! {
+            impl rt::CallbackEvent for #name {
+                fn tag(&self) -> &str { #name::tag(self) }
+                fn reply_text(&self) -> &str {
+                    match self { #(#replies)* _ => "success" }
+                }
+            }
+        }
+    });
     quote! {
         #doc
         #[derive(Clone, Debug, PartialEq)]
@@ -397,6 +423,7 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
                 raw: serde_json::Value,
             },
         }
+        #callback_event
         impl #name {
             /// The tag value on the wire.
             pub fn tag(&self) -> &str {

@@ -75,7 +75,7 @@ fn expr(spec: &Spec, area: &str, ty: &Ty, sensitive: bool, v: &Value) -> TokenSt
                 other => other.to_string(),
             };
             if sensitive {
-                quote!(crate::SecretString::from(#s))
+                quote!(::dingtalk_runtime::SecretString::from(#s))
             } else {
                 quote!(String::from(#s))
             }

@@ -4,6 +4,8 @@
 //! Calls every endpoint with the example arguments from the spec. Used by the spec-driven
 //! integration tests; enabled by the `conformance` feature.
 #![allow(deprecated)]
+use ::dingtalk_runtime::codegen as rt;
+use crate::api::Api as _;
 /// Every endpoint, as `area.endpoint`, in spec order.
 pub const ENDPOINTS: &[&str] = &[
     "golden_basic.get",
@@ -14,9 +16,9 @@ pub const ENDPOINTS: &[&str] = &[
 /// Calls `endpoint` (`area.endpoint`) with its example arguments and returns the decoded
 /// response re-encoded as JSON, or `None` for an unknown name.
 pub async fn call(
-    client: &crate::Client,
+    client: &rt::Client,
     endpoint: &str,
-) -> Option<Result<serde_json::Value, crate::Error>> {
+) -> Option<Result<serde_json::Value, rt::Error>> {
     Some(
         match endpoint {
             "golden_basic.get" => client.golden_basic().get(7i64).await.map(to_json),
@@ -32,7 +34,7 @@ pub async fn call(
     )
 }
 #[allow(dead_code)]
-fn download_json(d: crate::Download) -> serde_json::Value {
+fn download_json(d: rt::Download) -> serde_json::Value {
     serde_json::json!(
         { "content_type" : d.content_type, "body" : String::from_utf8_lossy(& d.bytes) }
     )

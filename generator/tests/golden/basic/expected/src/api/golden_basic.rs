@@ -4,28 +4,24 @@
 //! A small area: a struct, two enums, a GET and a POST endpoint.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
-use crate::runtime::codegen as rt;
+use ::dingtalk_runtime::codegen as rt;
 /// A small area: a struct, two enums, a GET and a POST endpoint.
 ///
-/// Obtained from [`Client::golden_basic`](crate::Client::golden_basic); every method returns a [`Call`](crate::Call) to `.await`.
+/// Obtained from [`Api::golden_basic`](crate::api::Api::golden_basic) (`client.golden_basic()`); every method returns a [`Call`](crate::api::Call) to `.await`.
 #[derive(Clone, Copy, Debug)]
 pub struct GoldenBasicApi<'c> {
-    client: &'c crate::Client,
-}
-impl crate::Client {
-    /// A small area: a struct, two enums, a GET and a POST endpoint.
-    ///
-    /// See [`GoldenBasicApi`] for its calls.
-    pub fn golden_basic(&self) -> GoldenBasicApi<'_> {
-        GoldenBasicApi { client: self }
-    }
+    client: &'c rt::Client,
 }
 impl<'c> GoldenBasicApi<'c> {
+    /// The handle of this area on `client`.
+    pub fn new(client: &'c rt::Client) -> Self {
+        Self { client }
+    }
     /// Get a widget.
     ///
     /// `GET /widget/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
-    pub fn get(&self, id: i64) -> crate::Call<'c, GoldenBasicGetRequest> {
-        crate::Call::new(self.client, GoldenBasicGetRequest::new(id))
+    pub fn get(&self, id: i64) -> crate::api::Call<'c, GoldenBasicGetRequest> {
+        crate::api::Call::new(self.client, GoldenBasicGetRequest::new(id))
     }
     /// Create a widget.
     ///
@@ -35,20 +31,20 @@ impl<'c> GoldenBasicApi<'c> {
     pub fn create(
         &self,
         name: impl Into<String>,
-    ) -> crate::Call<'c, GoldenBasicCreateRequest> {
-        crate::Call::new(self.client, GoldenBasicCreateRequest::new(name))
+    ) -> crate::api::Call<'c, GoldenBasicCreateRequest> {
+        crate::api::Call::new(self.client, GoldenBasicCreateRequest::new(name))
     }
     /// List widgets, a page at a time.
     ///
     /// `POST /topapi/widget/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
-    pub fn list(&self, cursor: i64) -> crate::Call<'c, GoldenBasicListRequest> {
-        crate::Call::new(self.client, GoldenBasicListRequest::new(cursor))
+    pub fn list(&self, cursor: i64) -> crate::api::Call<'c, GoldenBasicListRequest> {
+        crate::api::Call::new(self.client, GoldenBasicListRequest::new(cursor))
     }
     /// Delete a widget.
     ///
     /// `POST /topapi/widget/delete` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
-    pub fn delete(&self, id: i64) -> crate::Call<'c, GoldenBasicDeleteRequest> {
-        crate::Call::new(self.client, GoldenBasicDeleteRequest::new(id))
+    pub fn delete(&self, id: i64) -> crate::api::Call<'c, GoldenBasicDeleteRequest> {
+        crate::api::Call::new(self.client, GoldenBasicDeleteRequest::new(id))
     }
 }
 /// Request of [`GoldenBasicApi::get`]: Get a widget.
@@ -95,6 +91,7 @@ impl rt::Endpoint for GoldenBasicGetRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("id", &self.id);
@@ -109,7 +106,7 @@ impl rt::Endpoint for GoldenBasicGetRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, GoldenBasicGetRequest> {
+impl<'c> crate::api::Call<'c, GoldenBasicGetRequest> {
     /// Sets `level`: Detail level.
     pub fn level(self, level: Level) -> Self {
         self.map(|r| r.level(level))
@@ -128,7 +125,7 @@ pub struct GoldenBasicCreateRequest {
     /// Display name.
     ///
     /// Wire name `name`; at most 10.
-    #[serde(rename = "name", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub name: String,
     /// Its color.
     ///
@@ -137,7 +134,7 @@ pub struct GoldenBasicCreateRequest {
         rename = "color",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub color: Option<Color>,
 }
@@ -169,6 +166,7 @@ impl rt::Endpoint for GoldenBasicCreateRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -182,7 +180,7 @@ impl rt::Endpoint for GoldenBasicCreateRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, GoldenBasicCreateRequest> {
+impl<'c> crate::api::Call<'c, GoldenBasicCreateRequest> {
     /// Sets `color`: Its color.
     pub fn color(self, color: Color) -> Self {
         self.map(|r| r.color(color))
@@ -199,7 +197,7 @@ pub struct GoldenBasicListRequest {
     /// Position; 0 first.
     ///
     /// Wire name `cursor`.
-    #[serde(rename = "cursor", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "cursor", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub cursor: i64,
     /// Page size.
     ///
@@ -208,7 +206,7 @@ pub struct GoldenBasicListRequest {
         rename = "size",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub size: Option<i64>,
 }
@@ -237,6 +235,7 @@ impl rt::Endpoint for GoldenBasicListRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -248,21 +247,21 @@ impl rt::Endpoint for GoldenBasicListRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, GoldenBasicListRequest> {
+impl<'c> crate::api::Call<'c, GoldenBasicListRequest> {
     /// Sets `size`: Page size.
     pub fn size(self, size: i64) -> Self {
         self.map(|r| r.size(size))
     }
     /// Every page from this request's position on, following `next_cursor` while `has_more` is true. Stops after an empty page, when the position stops moving, and after the first error.
     ///
-    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk::runtime::paginate::StreamExt`).
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
     pub fn pages(
         self,
-    ) -> impl rt::Stream<
-        Item = Result<GoldenBasicListResponse, crate::Error>,
-    > + Send + 'c {
+    ) -> impl rt::Stream<Item = Result<GoldenBasicListResponse, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
         rt::paginate(
-            self,
+            client,
+            first,
             |
                 req: &GoldenBasicListRequest,
                 page: &GoldenBasicListResponse,
@@ -281,9 +280,7 @@ impl<'c> crate::Call<'c, GoldenBasicListRequest> {
         )
     }
     /// Every item (`list`) of every page; see [`pages`](Self::pages).
-    pub fn items(
-        self,
-    ) -> impl rt::Stream<Item = Result<Widget, crate::Error>> + Send + 'c {
+    pub fn items(self) -> impl rt::Stream<Item = Result<Widget, rt::Error>> + Send + 'c {
         rt::paginate_items(self.pages(), |page: GoldenBasicListResponse| page.list)
     }
 }
@@ -298,7 +295,7 @@ pub struct GoldenBasicDeleteRequest {
     /// Widget id.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub id: i64,
 }
 impl GoldenBasicDeleteRequest {
@@ -321,12 +318,13 @@ impl rt::Endpoint for GoldenBasicDeleteRequest {
         binary: false,
         rate_class: rt::RateClass::Metered,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, GoldenBasicDeleteRequest> {}
+impl<'c> crate::api::Call<'c, GoldenBasicDeleteRequest> {}
 /// A widget.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -334,7 +332,7 @@ pub struct Widget {
     /// Widget id.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub id: i64,
     /// Display name.
     ///
@@ -343,7 +341,7 @@ pub struct Widget {
         rename = "name",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub name: Option<String>,
     /// Free-form tags.
@@ -353,7 +351,7 @@ pub struct Widget {
         rename = "tags",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub tags: Vec<String>,
     /// Its color.
@@ -363,7 +361,7 @@ pub struct Widget {
         rename = "color",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub color: Option<Color>,
 }
@@ -527,7 +525,7 @@ pub struct GoldenBasicCreateResponse {
     /// New widget id.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub id: i64,
 }
 impl GoldenBasicCreateResponse {
@@ -554,7 +552,7 @@ pub struct GoldenBasicListResponse {
     /// Whether more pages follow.
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "has_more", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub has_more: bool,
     /// The next position.
     ///
@@ -563,7 +561,7 @@ pub struct GoldenBasicListResponse {
         rename = "next_cursor",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub next_cursor: Option<i64>,
     /// The widgets.
@@ -573,7 +571,7 @@ pub struct GoldenBasicListResponse {
         rename = "list",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub list: Vec<Widget>,
 }

@@ -4,6 +4,8 @@
 //! Calls every endpoint with the example arguments from the spec. Used by the spec-driven
 //! integration tests; enabled by the `conformance` feature.
 #![allow(deprecated)]
+use ::dingtalk_runtime::codegen as rt;
+use crate::api::Api as _;
 /// Every endpoint, as `area.endpoint`, in spec order.
 pub const ENDPOINTS: &[&str] = &[
     "golden_quirks.send",
@@ -15,9 +17,9 @@ pub const ENDPOINTS: &[&str] = &[
 /// Calls `endpoint` (`area.endpoint`) with its example arguments and returns the decoded
 /// response re-encoded as JSON, or `None` for an unknown name.
 pub async fn call(
-    client: &crate::Client,
+    client: &rt::Client,
     endpoint: &str,
-) -> Option<Result<serde_json::Value, crate::Error>> {
+) -> Option<Result<serde_json::Value, rt::Error>> {
     Some(
         match endpoint {
             "golden_quirks.send" => {
@@ -34,7 +36,10 @@ pub async fn call(
             "golden_quirks.fetch" => {
                 client
                     .golden_quirks()
-                    .fetch(String::from("a b"), crate::SecretString::from("s3cr3t"))
+                    .fetch(
+                        String::from("a b"),
+                        ::dingtalk_runtime::SecretString::from("s3cr3t"),
+                    )
                     .ids(vec![1i64, 2i64])
                     .await
                     .map(to_json)
@@ -73,7 +78,7 @@ pub async fn call(
     )
 }
 #[allow(dead_code)]
-fn download_json(d: crate::Download) -> serde_json::Value {
+fn download_json(d: rt::Download) -> serde_json::Value {
     serde_json::json!(
         { "content_type" : d.content_type, "body" : String::from_utf8_lossy(& d.bytes) }
     )

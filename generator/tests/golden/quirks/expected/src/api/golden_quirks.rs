@@ -5,30 +5,25 @@
 //! path params, deprecation, rate-limit classes and spans between params.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
-use crate::runtime::codegen as rt;
+use ::dingtalk_runtime::codegen as rt;
 /// Wire quirks: separated lists, JSON in strings, map text, nested arrays, secrets, aliases,
 /// path params, deprecation, rate-limit classes and spans between params.
 ///
-/// Obtained from [`Client::golden_quirks`](crate::Client::golden_quirks); every method returns a [`Call`](crate::Call) to `.await`.
+/// Obtained from [`Api::golden_quirks`](crate::api::Api::golden_quirks) (`client.golden_quirks()`); every method returns a [`Call`](crate::api::Call) to `.await`.
 #[derive(Clone, Copy, Debug)]
 pub struct GoldenQuirksApi<'c> {
-    client: &'c crate::Client,
-}
-impl crate::Client {
-    /// Wire quirks: separated lists, JSON in strings, map text, nested arrays, secrets, aliases,
-    /// path params, deprecation, rate-limit classes and spans between params.
-    ///
-    /// See [`GoldenQuirksApi`] for its calls.
-    pub fn golden_quirks(&self) -> GoldenQuirksApi<'_> {
-        GoldenQuirksApi { client: self }
-    }
+    client: &'c rt::Client,
 }
 impl<'c> GoldenQuirksApi<'c> {
+    /// The handle of this area on `client`.
+    pub fn new(client: &'c rt::Client) -> Self {
+        Self { client }
+    }
     /// Send a body.
     ///
     /// `POST /records/send` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
-    pub fn send(&self, msg: Body) -> crate::Call<'c, GoldenQuirksSendRequest> {
-        crate::Call::new(self.client, GoldenQuirksSendRequest::new(msg))
+    pub fn send(&self, msg: Body) -> crate::api::Call<'c, GoldenQuirksSendRequest> {
+        crate::api::Call::new(self.client, GoldenQuirksSendRequest::new(msg))
     }
     /// Fetch a record by key.
     ///
@@ -36,9 +31,9 @@ impl<'c> GoldenQuirksApi<'c> {
     pub fn fetch(
         &self,
         key: impl Into<String>,
-        secret: impl Into<crate::SecretString>,
-    ) -> crate::Call<'c, GoldenQuirksFetchRequest> {
-        crate::Call::new(self.client, GoldenQuirksFetchRequest::new(key, secret))
+        secret: impl Into<rt::SecretString>,
+    ) -> crate::api::Call<'c, GoldenQuirksFetchRequest> {
+        crate::api::Call::new(self.client, GoldenQuirksFetchRequest::new(key, secret))
     }
     /// Fetch a record, the old way.
     ///
@@ -49,8 +44,8 @@ impl<'c> GoldenQuirksApi<'c> {
     pub fn old_fetch(
         &self,
         key: impl Into<String>,
-    ) -> crate::Call<'c, GoldenQuirksOldFetchRequest> {
-        crate::Call::new(self.client, GoldenQuirksOldFetchRequest::new(key))
+    ) -> crate::api::Call<'c, GoldenQuirksOldFetchRequest> {
+        crate::api::Call::new(self.client, GoldenQuirksOldFetchRequest::new(key))
     }
     /// Records in a time window.
     ///
@@ -63,8 +58,8 @@ impl<'c> GoldenQuirksApi<'c> {
         &self,
         from: impl Into<String>,
         to: impl Into<String>,
-    ) -> crate::Call<'c, GoldenQuirksWindowRequest> {
-        crate::Call::new(self.client, GoldenQuirksWindowRequest::new(from, to))
+    ) -> crate::api::Call<'c, GoldenQuirksWindowRequest> {
+        crate::api::Call::new(self.client, GoldenQuirksWindowRequest::new(from, to))
     }
     /// Send a body flat, next to the recipient.
     ///
@@ -73,8 +68,8 @@ impl<'c> GoldenQuirksApi<'c> {
         &self,
         to: impl Into<String>,
         msg: Body,
-    ) -> crate::Call<'c, GoldenQuirksSendFlatRequest> {
-        crate::Call::new(self.client, GoldenQuirksSendFlatRequest::new(to, msg))
+    ) -> crate::api::Call<'c, GoldenQuirksSendFlatRequest> {
+        crate::api::Call::new(self.client, GoldenQuirksSendFlatRequest::new(to, msg))
     }
 }
 /// Request of [`GoldenQuirksApi::send`]: Send a body.
@@ -88,7 +83,7 @@ pub struct GoldenQuirksSendRequest {
     /// The body.
     ///
     /// Wire name `msg`.
-    #[serde(rename = "msg", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "msg", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub msg: Body,
 }
 impl GoldenQuirksSendRequest {
@@ -111,6 +106,7 @@ impl rt::Endpoint for GoldenQuirksSendRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -120,7 +116,7 @@ impl rt::Endpoint for GoldenQuirksSendRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, GoldenQuirksSendRequest> {}
+impl<'c> crate::api::Call<'c, GoldenQuirksSendRequest> {}
 /// Request of [`GoldenQuirksApi::fetch`]: Fetch a record by key.
 ///
 /// `GET /records/{key}` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
@@ -138,7 +134,7 @@ pub struct GoldenQuirksFetchRequest {
     ///
     /// Wire name `secret`; secret: redacted in `Debug`.
     #[serde(skip)]
-    pub secret: crate::SecretString,
+    pub secret: rt::SecretString,
     /// Filter ids.
     ///
     /// Wire name `ids`.
@@ -148,7 +144,7 @@ pub struct GoldenQuirksFetchRequest {
 impl GoldenQuirksFetchRequest {
     /// Creates a value from its required fields (`key`, `secret`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(key: impl Into<String>, secret: impl Into<crate::SecretString>) -> Self {
+    pub fn new(key: impl Into<String>, secret: impl Into<rt::SecretString>) -> Self {
         Self {
             key: key.into(),
             secret: secret.into(),
@@ -174,6 +170,7 @@ impl rt::Endpoint for GoldenQuirksFetchRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("secret", &self.secret);
@@ -189,7 +186,7 @@ impl rt::Endpoint for GoldenQuirksFetchRequest {
         path.into()
     }
 }
-impl<'c> crate::Call<'c, GoldenQuirksFetchRequest> {
+impl<'c> crate::api::Call<'c, GoldenQuirksFetchRequest> {
     /// Sets `ids`: Filter ids.
     pub fn ids(self, ids: Vec<i64>) -> Self {
         self.map(|r| r.ids(ids))
@@ -231,13 +228,14 @@ impl rt::Endpoint for GoldenQuirksOldFetchRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("key", &self.key);
         let _ = q;
     }
 }
-impl<'c> crate::Call<'c, GoldenQuirksOldFetchRequest> {}
+impl<'c> crate::api::Call<'c, GoldenQuirksOldFetchRequest> {}
 /// Request of [`GoldenQuirksApi::window`]: Records in a time window.
 ///
 /// `POST /records/window` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
@@ -253,12 +251,12 @@ pub struct GoldenQuirksWindowRequest {
     /// First day.
     ///
     /// Wire name `from`.
-    #[serde(rename = "from", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "from", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub from: String,
     /// Last day.
     ///
     /// Wire name `to`.
-    #[serde(rename = "to", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "to", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub to: String,
     /// Start, ms.
     ///
@@ -267,7 +265,7 @@ pub struct GoldenQuirksWindowRequest {
         rename = "since",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub since: Option<i64>,
     /// End, ms.
@@ -277,7 +275,7 @@ pub struct GoldenQuirksWindowRequest {
         rename = "until",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub until: Option<i64>,
 }
@@ -316,6 +314,7 @@ impl rt::Endpoint for GoldenQuirksWindowRequest {
         binary: false,
         rate_class: rt::RateClass::WorkNotice,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -341,7 +340,7 @@ impl rt::Endpoint for GoldenQuirksWindowRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, GoldenQuirksWindowRequest> {
+impl<'c> crate::api::Call<'c, GoldenQuirksWindowRequest> {
     /// Sets `since`: Start, ms.
     pub fn since(self, since: i64) -> Self {
         self.map(|r| r.since(since))
@@ -362,7 +361,7 @@ pub struct GoldenQuirksSendFlatRequest {
     /// The recipient.
     ///
     /// Wire name `to`.
-    #[serde(rename = "to", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "to", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub to: String,
     /// The body.
     ///
@@ -390,6 +389,7 @@ impl rt::Endpoint for GoldenQuirksSendFlatRequest {
         binary: false,
         rate_class: rt::RateClass::Basic,
         secret_response: false,
+        classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
@@ -399,7 +399,7 @@ impl rt::Endpoint for GoldenQuirksSendFlatRequest {
         Ok(())
     }
 }
-impl<'c> crate::Call<'c, GoldenQuirksSendFlatRequest> {}
+impl<'c> crate::api::Call<'c, GoldenQuirksSendFlatRequest> {}
 /// A record with every quirk.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -411,8 +411,8 @@ pub struct QuirkyRecord {
         rename = "ids",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::comma::de",
-        serialize_with = "crate::runtime::wire::comma::ser",
+        deserialize_with = "::dingtalk_runtime::wire::comma::de",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub ids: Vec<i64>,
     /// Pipe-separated userids.
@@ -422,8 +422,8 @@ pub struct QuirkyRecord {
         rename = "users",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::pipe::de",
-        serialize_with = "crate::runtime::wire::pipe::ser",
+        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub users: Vec<String>,
     /// JSON text in a string.
@@ -433,8 +433,8 @@ pub struct QuirkyRecord {
         rename = "ext",
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "crate::runtime::wire::json_text::de",
-        serialize_with = "crate::runtime::wire::json_text::ser",
+        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub ext: std::collections::BTreeMap<String, String>,
     /// `{1:1}` map text.
@@ -444,8 +444,8 @@ pub struct QuirkyRecord {
         rename = "order",
         default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "crate::runtime::wire::loose_map::de",
-        serialize_with = "crate::runtime::wire::loose_map::ser",
+        deserialize_with = "::dingtalk_runtime::wire::loose_map::de",
+        serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
     )]
     pub order: std::collections::BTreeMap<i64, i64>,
     /// Arrays of arrays.
@@ -455,7 +455,7 @@ pub struct QuirkyRecord {
         rename = "paths",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub paths: Vec<Vec<i64>>,
     /// Spelled two ways.
@@ -466,7 +466,7 @@ pub struct QuirkyRecord {
         alias = "managerUserId",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub manager_userid: Option<String>,
     /// Above 2^53.
@@ -476,7 +476,7 @@ pub struct QuirkyRecord {
         rename = "big",
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub big: Option<i64>,
 }
@@ -649,7 +649,7 @@ pub struct TextBody {
     /// The text.
     ///
     /// Wire name `content`; at most 20.
-    #[serde(rename = "content", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "content", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub content: String,
 }
 impl TextBody {
@@ -680,7 +680,7 @@ pub struct CardBody {
     /// Title.
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", deserialize_with = "crate::runtime::wire::de")]
+    #[serde(rename = "title", deserialize_with = "::dingtalk_runtime::wire::de")]
     pub title: String,
 }
 impl CardBody {
@@ -818,7 +818,7 @@ pub struct UserNotice {
         alias = "userId",
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::runtime::wire::de",
+        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub user_id: Vec<String>,
 }

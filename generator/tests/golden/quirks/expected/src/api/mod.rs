@@ -2,12 +2,70 @@
 // Do not edit: change the spec and run `cargo run -p dingtalk-codegen`.
 
 //! The API, one module per spec file. Each module holds the area's types, its request
-//! types and its handle (`client.<area>()`).
+//! types and its handle (`client.<area>()`, from the [`Api`] trait).
+use ::dingtalk_runtime::codegen as rt;
 #[cfg(feature = "golden_quirks")]
 pub mod golden_quirks;
+/// The handle of every API area on the runtime's [`Client`](rt::Client):
+/// `client.user()`, `client.department()`, … Bring it into scope with the crate's
+/// `prelude`.
+pub trait Api {
+    #[cfg(feature = "golden_quirks")]
+    /// Wire quirks: separated lists, JSON in strings, map text, nested arrays, secrets, aliases,
+    /// path params, deprecation, rate-limit classes and spans between params.
+    ///
+    /// See [`GoldenQuirksApi`](golden_quirks::GoldenQuirksApi) for its calls.
+    fn golden_quirks(&self) -> golden_quirks::GoldenQuirksApi<'_>;
+}
+impl Api for rt::Client {
+    #[cfg(feature = "golden_quirks")]
+    fn golden_quirks(&self) -> golden_quirks::GoldenQuirksApi<'_> {
+        golden_quirks::GoldenQuirksApi::new(self)
+    }
+}
+/// A request ready to send, returned by every handle method (`client.user().get(..)`):
+/// optional params are set with its setters, and `.await` sends it.
+#[must_use = "a Call does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct Call<'c, R> {
+    client: &'c rt::Client,
+    request: R,
+}
+impl<'c, R> Call<'c, R> {
+    /// Binds `request` to `client`.
+    pub fn new(client: &'c rt::Client, request: R) -> Self {
+        Call { client, request }
+    }
+    /// Changes the request (the setters use this).
+    pub fn map(self, f: impl FnOnce(R) -> R) -> Self {
+        Call {
+            client: self.client,
+            request: f(self.request),
+        }
+    }
+    /// The request as configured so far.
+    pub fn request(&self) -> &R {
+        &self.request
+    }
+    /// The request, to send later with [`Client::send`](rt::Client::send).
+    pub fn into_request(self) -> R {
+        self.request
+    }
+    /// The client and the request.
+    pub fn into_parts(self) -> (&'c rt::Client, R) {
+        (self.client, self.request)
+    }
+}
+impl<'c, R: rt::Endpoint + 'c> ::core::future::IntoFuture for Call<'c, R> {
+    type Output = ::core::result::Result<R::Response, rt::Error>;
+    type IntoFuture = rt::BoxFuture<'c, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        ::std::boxed::Box::pin(async move { self.client.send(&self.request).await })
+    }
+}
 /// A DingTalk errcode (no spec file declares `errors:`). Codes the spec does not list are `Unknown`.
 ///
-/// Each code knows its meaning and its [`ErrorClass`](crate::ErrorClass), which decides whether the runtime refreshes the token, backs off, or gives up.
+/// Each code knows its meaning and its [`ErrorClass`](rt::ErrorClass), which decides whether the runtime refreshes the token, backs off, or gives up; [`classify`] hands the table to the runtime in every endpoint's metadata.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorCode {
@@ -34,11 +92,19 @@ impl ErrorCode {
         }
     }
     /// How to react to it.
-    pub fn class(&self) -> crate::ErrorClass {
+    pub fn class(&self) -> rt::ErrorClass {
         match self {
-            Self::Unknown(_) => crate::ErrorClass::Other,
+            Self::Unknown(_) => rt::ErrorClass::Other,
         }
     }
+    /// The code of an API error: its errcode, or for errcode 88 its numeric `sub_code`.
+    pub fn of(error: &rt::ApiError) -> Self {
+        Self::from_code(error.effective_code())
+    }
+}
+/// The spec's error table as the runtime takes it (every endpoint's `META.classify`).
+pub fn classify(code: i64) -> rt::ErrorClass {
+    ErrorCode::from_code(code).class()
 }
 #[cfg(feature = "conformance")]
 #[doc(hidden)]

@@ -1,0 +1,482 @@
+//! The client: credentials, HTTP settings and the token caches, shared cheaply by cloning.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::token::TokenCache;
+use crate::{Error, SecretString};
+
+/// DingTalk's server API host.
+pub const DEFAULT_BASE_URL: &str = "https://oapi.dingtalk.com";
+
+/// The credentials an app trades for its access token at `/gettoken`.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Credentials {
+    /// An app's AppKey and AppSecret (current apps).
+    AppKey {
+        /// AppKey (Client ID).
+        app_key: String,
+        /// AppSecret.
+        app_secret: SecretString,
+    },
+    /// An organisation's CorpId and CorpSecret (older apps).
+    CorpSecret {
+        /// CorpId.
+        corp_id: String,
+        /// CorpSecret.
+        corp_secret: SecretString,
+    },
+}
+
+impl Credentials {
+    /// The public half (AppKey or CorpId), for logs.
+    pub fn id(&self) -> &str {
+        match self {
+            Credentials::AppKey { app_key, .. } => app_key,
+            Credentials::CorpSecret { corp_id, .. } => corp_id,
+        }
+    }
+}
+
+/// A DingTalk client. Cheap to clone; clones share the connection pool and token caches.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), dingtalk_runtime::Error> {
+/// let client = dingtalk_runtime::Client::builder().app_key("dingxxxx", "secret").build()?;
+/// // Generated crates add the calls: `client.user().get("manager4220").await?` with the
+/// // `dingtalk` crate's prelude in scope.
+/// let token = client.access_token().await?;
+/// # let _ = token; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    /// How token caches are made (for the organisation clients of a suite, made later).
+    pub(crate) caches: CacheConfig,
+    pub(crate) limits: LimitConfig,
+    /// ISV suite or custom app credentials, shared with its organisations' clients.
+    pub(crate) suite: Option<Arc<crate::isv::Suite>>,
+    /// Set on an organisation's client: whose token `access_token` calls carry.
+    pub(crate) corp: Option<crate::isv::CorpGrant>,
+    /// On a suite's client: the organisation clients handed out.
+    pub(crate) corps: crate::isv::Corps,
+    pub(crate) base_url: String,
+    pub(crate) credentials: Option<Credentials>,
+    pub(crate) sso: Option<(String, SecretString)>,
+    pub(crate) sns: Option<(String, SecretString)>,
+    pub(crate) app_token: TokenCache,
+    pub(crate) sso_token: TokenCache,
+    pub(crate) sns_token: TokenCache,
+    pub(crate) jsapi_ticket: TokenCache,
+    pub(crate) retry: crate::RetryPolicy,
+    pub(crate) limiter: Option<crate::limit::Limiter>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("credentials", &self.inner.credentials)
+            .field("sso_corp_id", &self.inner.sso.as_ref().map(|(id, _)| id))
+            .field("sns_app_id", &self.inner.sns.as_ref().map(|(id, _)| id))
+            .field("suite_key", &self.inner.suite.as_ref().map(|s| &s.key))
+            .field("corp_id", &self.corp_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL calls go to.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The app's access token, from the cache or freshly fetched. An errcode from the token
+    /// endpoint is [`ErrorClass::Other`](crate::ErrorClass::Other) here (a call classifies it
+    /// with its own error table).
+    pub async fn access_token(&self) -> Result<SecretString, Error> {
+        Ok(self
+            .app_token(crate::error::unclassified)
+            .await?
+            .value
+            .clone())
+    }
+
+    /// The app (AppKey, CorpId or suite key) this client calls as, for logs.
+    pub(crate) fn app_id(&self) -> &str {
+        match (&self.inner.credentials, &self.inner.suite) {
+            (Some(c), _) => c.id(),
+            (None, Some(s)) => &s.key,
+            (None, None) => "",
+        }
+    }
+
+    /// A client for one organisation of this suite: the same connection pool, settings and
+    /// suite, its own token and rate limiter (DingTalk's limits are per organisation).
+    pub(crate) fn for_corp(&self, grant: crate::isv::CorpGrant) -> Client {
+        let inner = &self.inner;
+        let suite_key = inner.suite.as_ref().map_or("", |s| s.key.as_str());
+        let id = format!("{suite_key}:{}", grant.corp_id);
+        Client {
+            inner: Arc::new(Inner {
+                http: inner.http.clone(),
+                caches: inner.caches.clone(),
+                limits: inner.limits.clone(),
+                suite: inner.suite.clone(),
+                corp: Some(grant),
+                corps: Default::default(),
+                base_url: inner.base_url.clone(),
+                credentials: None,
+                sso: None,
+                sns: None,
+                app_token: inner.caches.cache("corp_token", Some(&id)),
+                sso_token: inner.caches.cache("sso_token", None),
+                sns_token: inner.caches.cache("sns_token", None),
+                jsapi_ticket: inner.caches.cache("corp_jsapi_ticket", Some(&id)),
+                retry: inner.retry.clone(),
+                limiter: inner.limits.limiter(&id),
+            }),
+        }
+    }
+
+    /// The JSAPI ticket, cached like a token (shared through the token store, refreshed before
+    /// it expires); `fetch` asks DingTalk for a fresh one (ticket, seconds it lives) when needed.
+    /// The ticket's endpoint is the spec's, so the caller (a workflow) makes that call.
+    pub async fn jsapi_ticket<F, Fut>(&self, fetch: F) -> Result<SecretString, Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<(SecretString, Option<i64>), Error>>,
+    {
+        Ok(self.inner.jsapi_ticket.get(fetch).await?.value.clone())
+    }
+
+    /// The suite key of an ISV suite's (or custom app's) client and its organisations' clients.
+    pub fn suite_key(&self) -> Option<&str> {
+        self.inner.suite.as_ref().map(|s| s.key.as_str())
+    }
+
+    /// Forgets the cached access token, so the next call fetches a new one.
+    pub fn clear_access_token(&self) {
+        if let Some(t) = self.inner.app_token.fresh() {
+            self.inner.app_token.invalidate(&t);
+        }
+    }
+}
+
+/// Configures a [`Client`].
+#[derive(Debug)]
+pub struct ClientBuilder {
+    base_url: String,
+    credentials: Option<Credentials>,
+    sso: Option<(String, SecretString)>,
+    sns: Option<(String, SecretString)>,
+    suite: Option<(String, SecretString, bool)>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    refresh_margin: Duration,
+    http: Option<reqwest::Client>,
+    retry: crate::RetryPolicy,
+    rate_limit: Option<crate::RateLimit>,
+    limit_store: Option<Arc<dyn crate::LimitStore>>,
+    store: Option<Arc<dyn crate::TokenStore>>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            base_url: DEFAULT_BASE_URL.to_string(),
+            credentials: None,
+            sso: None,
+            sns: None,
+            suite: None,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            refresh_margin: Duration::from_secs(300),
+            http: None,
+            retry: crate::RetryPolicy::default(),
+            rate_limit: None,
+            limit_store: None,
+            store: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Authenticates with an app's AppKey and AppSecret.
+    pub fn app_key(
+        mut self,
+        app_key: impl Into<String>,
+        app_secret: impl Into<SecretString>,
+    ) -> Self {
+        self.credentials = Some(Credentials::AppKey {
+            app_key: app_key.into(),
+            app_secret: app_secret.into(),
+        });
+        self
+    }
+
+    /// Authenticates with the older CorpId and CorpSecret.
+    pub fn corp_secret(
+        mut self,
+        corp_id: impl Into<String>,
+        corp_secret: impl Into<SecretString>,
+    ) -> Self {
+        self.credentials = Some(Credentials::CorpSecret {
+            corp_id: corp_id.into(),
+            corp_secret: corp_secret.into(),
+        });
+        self
+    }
+
+    /// Enables `sso_token` endpoints (admin-console login-free) with the CorpId and SSOSecret.
+    pub fn sso_secret(
+        mut self,
+        corp_id: impl Into<String>,
+        sso_secret: impl Into<SecretString>,
+    ) -> Self {
+        self.sso = Some((corp_id.into(), sso_secret.into()));
+        self
+    }
+
+    /// Enables third-party (SNS) login calls with the login app's AppId and AppSecret: they
+    /// fetch the SNS app token and sign `getuserinfo_bycode`. Without it, signed calls use the
+    /// AppKey credentials.
+    pub fn sns_app(
+        mut self,
+        app_id: impl Into<String>,
+        app_secret: impl Into<SecretString>,
+    ) -> Self {
+        self.sns = Some((app_id.into(), app_secret.into()));
+        self
+    }
+
+    /// Makes this the client of an ISV suite (第三方企业应用) with its SuiteKey and SuiteSecret.
+    /// Feed it the tickets DingTalk pushes ([`Client::set_suite_ticket`]); then
+    /// [`Client::corp`] gives a client for each authorising organisation, and `suite_token`
+    /// endpoints (`get_permanent_code`, `activate_suite`) carry the suite's token.
+    pub fn suite(
+        mut self,
+        suite_key: impl Into<String>,
+        suite_secret: impl Into<SecretString>,
+    ) -> Self {
+        self.suite = Some((suite_key.into(), suite_secret.into(), false));
+        self
+    }
+
+    /// Makes this the client of a custom app (定制应用) with its CustomKey and CustomSecret:
+    /// like [`suite`](Self::suite), but no ticket is pushed or needed.
+    pub fn custom_app(
+        mut self,
+        custom_key: impl Into<String>,
+        custom_secret: impl Into<SecretString>,
+    ) -> Self {
+        self.suite = Some((custom_key.into(), custom_secret.into(), true));
+        self
+    }
+
+    /// Sends calls to another host (a proxy, or a local stand-in in tests).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into().trim_end_matches('/').to_string();
+        self
+    }
+
+    /// Total time a request may take (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Time to establish a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long before expiry a token is refreshed (default 300 s; at most half its lifetime).
+    pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// How failed calls are retried (default [`RetryPolicy::default`](crate::RetryPolicy);
+    /// [`RetryPolicy::none`](crate::RetryPolicy::none) turns retries off).
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Paces calls per endpoint to stay within `limit` (off by default;
+    /// [`RateLimit::published`](crate::RateLimit::published) gives DingTalk's published limits).
+    /// Calls over the limit wait instead of being throttled by DingTalk.
+    pub fn rate_limit(mut self, limit: crate::RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Keeps the rate limit's windows in `store` (a [`RedisStore`](crate::RedisStore) with
+    /// the `redis` feature), so that every instance of the app draws on one quota, as DingTalk
+    /// counts it. Takes effect with [`rate_limit`](Self::rate_limit). Should the store fail,
+    /// calls go ahead unlimited (DingTalk's throttling is still retried) and a warning is
+    /// logged.
+    pub fn rate_limit_store(mut self, store: Arc<dyn crate::LimitStore>) -> Self {
+        self.limit_store = Some(store);
+        self
+    }
+
+    /// Shares tokens through `store` (a [`MemoryStore`](crate::MemoryStore) for the clients of
+    /// one process, or a store every instance of the app reaches). Only one client refreshes a
+    /// token per expiry; the others pick it up from the store. Keys include the app, so many
+    /// apps can share one store.
+    pub fn token_store(mut self, store: Arc<dyn crate::TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Uses this reqwest client (and its connection pool) instead of building one; the
+    /// timeouts above are then the client's own.
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        if !(self.base_url.starts_with("https://") || self.base_url.starts_with("http://")) {
+            return Err(Error::Config(format!(
+                "base URL `{}` must start with https:// or http://",
+                self.base_url
+            )));
+        }
+        // With a reqwest client of the caller's, its timeout is unknown here.
+        let own_timeout = self.http.is_none().then_some(self.timeout);
+        let http = match self.http {
+            Some(h) => h,
+            None => reqwest::Client::builder()
+                .timeout(self.timeout)
+                .connect_timeout(self.connect_timeout)
+                .build()
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+        };
+        // This client's name when it holds a refresh lease.
+        let holder = crate::store::random_id();
+        // A lease outlives the token request it covers, so a slow refresh is not duplicated.
+        let lease = self.timeout.max(Duration::from_secs(10));
+        let caches = CacheConfig {
+            store: self.store.clone(),
+            margin: self.refresh_margin,
+            holder,
+            lease,
+        };
+        let cache = |kind: &str, id: Option<&str>| caches.cache(kind, id);
+        let app_token = cache("app_token", self.credentials.as_ref().map(|c| c.id()));
+        let sso_token = cache("sso_token", self.sso.as_ref().map(|(id, _)| id.as_str()));
+        let sns_token = cache("sns_token", self.sns.as_ref().map(|(id, _)| id.as_str()));
+        let jsapi_ticket = cache("jsapi_ticket", self.credentials.as_ref().map(|c| c.id()));
+        let limits = LimitConfig {
+            limit: self.rate_limit,
+            store: self.limit_store,
+            // A slot outlives the longest call it can cover, then lapses (10 minutes when the
+            // timeout is the caller's reqwest client's).
+            hold: own_timeout.map_or(Duration::from_secs(600), |t| t + Duration::from_secs(5)),
+        };
+        let app_id = self
+            .credentials
+            .as_ref()
+            .map(|c| c.id().to_string())
+            .or_else(|| self.suite.as_ref().map(|(key, _, _)| key.clone()));
+        let suite = self.suite.map(|(key, secret, custom)| {
+            let token = cache("suite_token", Some(&key));
+            Arc::new(crate::isv::Suite::new(
+                key,
+                secret,
+                custom,
+                self.store.clone(),
+                token,
+            ))
+        });
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                caches,
+                limits: limits.clone(),
+                suite,
+                corp: None,
+                corps: Default::default(),
+                base_url: self.base_url,
+                credentials: self.credentials,
+                sso: self.sso,
+                sns: self.sns,
+                app_token,
+                sso_token,
+                sns_token,
+                jsapi_ticket,
+                retry: self.retry,
+                limiter: limits.limiter(app_id.as_deref().unwrap_or("")),
+            }),
+        })
+    }
+}
+
+/// What every token cache of a client is made with.
+#[derive(Clone, Debug)]
+pub(crate) struct CacheConfig {
+    store: Option<Arc<dyn crate::TokenStore>>,
+    margin: Duration,
+    /// This client's name when it holds a refresh lease.
+    holder: String,
+    lease: Duration,
+}
+
+impl CacheConfig {
+    /// A cache for the `kind` token of `id`: shared through the store under
+    /// `dingtalk:<kind>:<id>` when both are there, local otherwise.
+    pub(crate) fn cache(&self, kind: &str, id: Option<&str>) -> TokenCache {
+        match (&self.store, id) {
+            (Some(store), Some(id)) => TokenCache::shared(
+                self.margin,
+                crate::token::Shared {
+                    store: Arc::clone(store),
+                    key: format!("dingtalk:{kind}:{id}"),
+                    holder: self.holder.clone(),
+                    lease: self.lease,
+                },
+            ),
+            _ => TokenCache::new(self.margin),
+        }
+    }
+}
+
+/// What every rate limiter of a client is made with.
+#[derive(Clone, Debug)]
+pub(crate) struct LimitConfig {
+    limit: Option<crate::RateLimit>,
+    store: Option<Arc<dyn crate::LimitStore>>,
+    hold: Duration,
+}
+
+impl LimitConfig {
+    /// The limiter of app `app` (an AppKey, or `suite:corp`), if limiting is on.
+    pub(crate) fn limiter(&self, app: &str) -> Option<crate::limit::Limiter> {
+        let limit = self.limit?;
+        Some(match &self.store {
+            Some(store) => crate::limit::Limiter::shared(
+                limit,
+                Arc::clone(store),
+                format!("dingtalk:limit:{app}"),
+                self.hold,
+            ),
+            None => crate::limit::Limiter::new(limit),
+        })
+    }
+}

@@ -1,0 +1,271 @@
+//! The crate's error type. Every variant names the endpoint, none carries a secret: URLs (which
+//! hold the token) are stripped from transport errors, and body snippets are redacted.
+
+use crate::request::{EndpointMeta, InvalidRequest};
+
+/// How to react to an error. Every errcode in the spec's error table has one (the generated
+/// crate hands the table to the runtime in each endpoint's [`EndpointMeta::classify`]); so do
+/// the HTTP and transport failures, so that callers and the runtime never match on numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorClass {
+    /// The token was rejected or expired: refresh it and retry once.
+    TokenInvalid,
+    /// Throttled: back off before trying again.
+    RateLimited,
+    /// DingTalk (or the network) is busy or failing for a moment: retry with backoff.
+    Busy,
+    /// The app lacks a permission, scope or whitelist entry: an admin has to act.
+    Permission,
+    /// The request is wrong: fix it, retrying will not help.
+    InvalidArgument,
+    /// What the request names does not exist.
+    NotFound,
+    /// Anything else.
+    Other,
+}
+
+/// An error table: the class of an errcode. Generated from the spec's `errors:` and carried in
+/// every [`EndpointMeta`].
+pub type Classify = fn(i64) -> ErrorClass;
+
+/// The table of a client that knows no errcode (every code is [`ErrorClass::Other`]).
+pub fn unclassified(_code: i64) -> ErrorClass {
+    ErrorClass::Other
+}
+
+/// Anything that can go wrong in a call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// DingTalk answered with an errcode other than 0 (boxed: it is the largest variant).
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// A non-2xx HTTP status.
+    #[error("{endpoint}: HTTP {status}; body starts with: {snippet}")]
+    Http {
+        /// `area.endpoint` (or `gettoken` for the token call).
+        endpoint: String,
+        /// HTTP status code.
+        status: u16,
+        /// The start of the body, without secrets.
+        snippet: String,
+    },
+    /// The body was not the JSON the spec describes (an HTML error page, truncated JSON, ...).
+    #[error("{endpoint}: cannot decode the response ({message}); body starts with: {snippet}")]
+    Decode {
+        /// `area.endpoint`.
+        endpoint: String,
+        /// What the decoder found wrong.
+        message: String,
+        /// The start of the body, without secrets.
+        snippet: String,
+    },
+    /// The request never got an answer: connect error, timeout, reset.
+    #[error("{endpoint}: request failed: {source}")]
+    Transport {
+        /// `area.endpoint`.
+        endpoint: String,
+        /// The underlying error, with the URL (and so the token) removed.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The request breaks a documented limit; it was not sent.
+    #[error("{endpoint}: {source}")]
+    Invalid {
+        /// `area.endpoint`.
+        endpoint: String,
+        /// Which limit.
+        #[source]
+        source: InvalidRequest,
+    },
+    /// The shared token store failed (unreachable, or an unreadable answer).
+    #[error("{0}")]
+    Store(String),
+    /// An ISV suite has no ticket yet: DingTalk pushes one (the `suite_ticket` event) about
+    /// every 5 hours; pass it to [`Client::set_suite_ticket`](crate::Client::set_suite_ticket).
+    #[error("suite `{suite_key}` has no suite ticket yet; DingTalk pushes one to the callback URL about every 5 hours: pass it to `Client::set_suite_ticket`")]
+    MissingSuiteTicket {
+        /// The suite key.
+        suite_key: String,
+    },
+    /// The client cannot make this call as configured (e.g. no credentials for its token).
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// The API error, when DingTalk answered with an errcode.
+    pub fn as_api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// The errcode, when DingTalk answered with one.
+    pub fn code(&self) -> Option<i64> {
+        self.as_api().map(|e| e.code)
+    }
+
+    /// How to react: the errcode's class for API errors; HTTP 429 is rate limiting, 5xx and
+    /// transport failures are transient, a limit check is an invalid argument.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::Api(e) => e.class(),
+            Error::Http { status: 429, .. } => ErrorClass::RateLimited,
+            Error::Http { status, .. } if *status >= 500 => ErrorClass::Busy,
+            Error::Http {
+                status: 401 | 403, ..
+            } => ErrorClass::Permission,
+            Error::Http { status: 404, .. } => ErrorClass::NotFound,
+            Error::Transport { .. } | Error::Store(_) => ErrorClass::Busy,
+            Error::Invalid { .. } => ErrorClass::InvalidArgument,
+            Error::Http { .. }
+            | Error::Decode { .. }
+            | Error::Config(_)
+            | Error::MissingSuiteTicket { .. } => ErrorClass::Other,
+        }
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Error::Api(Box::new(e))
+    }
+}
+
+/// DingTalk answered with an errcode other than 0.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// `area.endpoint`, e.g. `user.get`.
+    pub endpoint: String,
+    /// The errcode.
+    pub code: i64,
+    /// The errmsg.
+    pub message: String,
+    /// `sub_code`, sent with errcode 88 and on some `topapi` errors.
+    pub sub: Option<String>,
+    /// `sub_msg`.
+    pub sub_msg: Option<String>,
+    /// `request_id`, for DingTalk support.
+    pub request_id: Option<String>,
+    /// How to react, from the spec's error table (see [`ApiError::class`]).
+    pub class: ErrorClass,
+}
+
+impl ApiError {
+    /// The errcode that says what went wrong: for errcode 88 (a gateway wrapper) the numeric
+    /// `sub_code` when there is one, since that is the real cause; otherwise the errcode.
+    pub fn effective_code(&self) -> i64 {
+        let sub = self
+            .sub
+            .as_deref()
+            .and_then(|s| s.trim().parse::<i64>().ok());
+        match (self.code, sub) {
+            (88, Some(sub)) => sub,
+            (code, _) => code,
+        }
+    }
+
+    /// This error with its class looked up in `table`.
+    pub fn classified(mut self, table: Classify) -> Self {
+        self.class = table(self.effective_code());
+        self
+    }
+
+    /// How to react: the class the spec's error table gives [`effective_code`](Self::effective_code).
+    pub fn class(&self) -> ErrorClass {
+        self.class
+    }
+
+    /// Whether the token was rejected (e.g. 40001, 40014, 42001, 33001, or 88 with sub_code
+    /// 40014): the runtime then refreshes it and retries once.
+    pub fn is_token_invalid(&self) -> bool {
+        self.class == ErrorClass::TokenInvalid
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: errcode {}: {}",
+            self.endpoint, self.code, self.message
+        )?;
+        if let Some(sub) = &self.sub {
+            write!(
+                f,
+                " (sub_code {sub}: {})",
+                self.sub_msg.as_deref().unwrap_or("")
+            )?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request_id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// `area.endpoint` for messages.
+pub(crate) fn endpoint_name(meta: &EndpointMeta) -> String {
+    format!("{}.{}", meta.area, meta.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(code: i64, sub: Option<&str>, class: ErrorClass) -> ApiError {
+        ApiError {
+            endpoint: "user.get".into(),
+            code,
+            message: String::new(),
+            sub: sub.map(str::to_string),
+            sub_msg: None,
+            request_id: None,
+            class,
+        }
+    }
+
+    #[test]
+    fn errcode_88_means_its_numeric_sub_code() {
+        assert_eq!(
+            api(88, Some("40014"), ErrorClass::Other).effective_code(),
+            40014
+        );
+        assert_eq!(
+            api(88, Some(" 60011 "), ErrorClass::Other).effective_code(),
+            60011
+        );
+        assert_eq!(
+            api(88, Some("isv.not-a-number"), ErrorClass::Other).effective_code(),
+            88
+        );
+        assert_eq!(api(88, None, ErrorClass::Other).effective_code(), 88);
+        assert_eq!(
+            api(40014, Some("1"), ErrorClass::Other).effective_code(),
+            40014
+        );
+    }
+
+    #[test]
+    fn http_and_local_failures_have_classes_too() {
+        let http = |status| Error::Http {
+            endpoint: "x".into(),
+            status,
+            snippet: String::new(),
+        };
+        assert_eq!(http(503).class(), ErrorClass::Busy);
+        assert_eq!(http(429).class(), ErrorClass::RateLimited);
+        assert_eq!(http(400).class(), ErrorClass::Other);
+        assert_eq!(Error::Config("x".into()).class(), ErrorClass::Other);
+        let denied = Error::from(api(60011, None, ErrorClass::Permission));
+        assert_eq!(denied.class(), ErrorClass::Permission);
+        assert!(api(40014, None, ErrorClass::TokenInvalid).is_token_invalid());
+        assert_eq!(unclassified(-1), ErrorClass::Other);
+    }
+}

@@ -1,0 +1,59 @@
+//! `dingtalk-runtime`: the handwritten half of the DingTalk client. It executes the requests
+//! that generated crates (the `dingtalk` crate, or a crate generated from a spec folder of your
+//! own) describe, and knows no endpoint: what it needs from the spec (error classes, endpoint
+//! facts) arrives as data in each request's [`EndpointMeta`].
+//!
+//! - [`client`]: the client, its builder and credentials;
+//! - `transport`: URL, body, envelope decoding, the token-refresh retry;
+//! - `token`: the token cache;
+//! - `isv`: ISV suites: the pushed suite ticket, the suite token, a token per organisation;
+//! - [`retry`]: bounded, classified retries;
+//! - [`request`]: the `Endpoint` trait generated requests implement;
+//! - [`wire`]: decoding DingTalk's wire quirks;
+//! - [`limit`]: client-side rate limiting per endpoint;
+//! - [`files`]: uploads and downloads;
+//! - [`paginate`]: walking paged endpoints as a `Stream`;
+//! - [`store`]: shared token storage (`TokenStore`, `MemoryStore`; `RedisStore` with the
+//!   `redis` feature);
+//! - [`sign`]: the JSAPI and HMAC request signatures;
+//! - [`callback`]: verifying, decrypting and answering event pushes (an axum router with the
+//!   `receiver` feature);
+//! - [`sns_login`]: the third-party login page URL;
+//! - [`error`], [`secret`]: errors and redacted secrets;
+//! - [`codegen`]: the names generated code uses.
+
+#![warn(missing_docs)]
+
+pub mod callback;
+pub mod client;
+pub mod codegen;
+pub mod error;
+pub mod files;
+#[cfg(test)]
+mod fuzz;
+pub(crate) mod isv;
+pub mod limit;
+pub mod paginate;
+#[cfg(feature = "redis")]
+pub mod redis_store;
+pub mod request;
+pub mod retry;
+pub mod secret;
+pub mod sign;
+pub mod sns_login;
+pub mod store;
+pub(crate) mod token;
+mod transport;
+pub mod wire;
+
+pub use client::{Client, ClientBuilder, Credentials, DEFAULT_BASE_URL};
+pub use error::{ApiError, Error, ErrorClass};
+pub use files::{Download, UploadFile};
+pub use limit::{LimitStore, RateLimit};
+#[cfg(feature = "redis")]
+pub use redis_store::RedisStore;
+pub use request::{Endpoint, EndpointMeta, InvalidRequest};
+pub use retry::RetryPolicy;
+pub use secret::SecretString;
+pub use store::{MemoryStore, TokenStore};
+pub use transport::decode_answer;

@@ -1,0 +1,196 @@
+//! Bounded, classified retries. The error's class decides whether a retry can help; whether
+//! the failed attempt may have reached DingTalk decides whether a retry is safe: a call that
+//! may have been processed is repeated only when its endpoint is idempotent, so a lost answer
+//! never sends a work notification twice.
+
+use std::time::Duration;
+
+use crate::{Error, ErrorClass};
+
+/// How the client retries failed calls. The token-refresh retry (once, on a rejected token) is
+/// separate and always on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included; 1 turns retries off.
+    pub max_attempts: u32,
+    /// Delay before the first retry; doubles on each retry (with jitter).
+    pub base_delay: Duration,
+    /// Longest single delay.
+    pub max_delay: Duration,
+    /// Shortest delay after a rate-limit error (DingTalk asks for at least a second).
+    pub rate_limit_delay: Duration,
+    /// No retry starts once this much time has passed since the first attempt.
+    pub budget: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Three attempts, 200 ms doubling to at most 5 s, 1 s after throttling, 20 s in all.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+            rate_limit_delay: Duration::from_secs(1),
+            budget: Duration::from_secs(20),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// The delay before attempt `attempt + 1`, or `None` to give up with `error`.
+    /// `idempotent` is the endpoint's spec flag; `elapsed` the time since the first attempt.
+    pub fn delay(
+        &self,
+        error: &Error,
+        idempotent: bool,
+        attempt: u32,
+        elapsed: Duration,
+    ) -> Option<Duration> {
+        if attempt >= self.max_attempts || elapsed >= self.budget {
+            return None;
+        }
+        let class = error.class();
+        let retryable = matches!(class, ErrorClass::Busy | ErrorClass::RateLimited);
+        if !retryable || (may_have_reached(error) && !idempotent) {
+            return None;
+        }
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << (attempt - 1).min(16))
+            .min(self.max_delay);
+        // Full jitter keeps a fleet of clients from retrying in step.
+        let jittered = exp.mul_f64(rand::random::<f64>());
+        let delay = if class == ErrorClass::RateLimited {
+            jittered.max(self.rate_limit_delay)
+        } else {
+            jittered
+        };
+        // Never sleep past the budget.
+        Some(delay.min(self.budget.saturating_sub(elapsed)))
+    }
+}
+
+/// Whether DingTalk may have processed the failed attempt. Throttling answers and failed
+/// connections prove it did not; a busy errcode, a 5xx or a broken exchange leave it open.
+fn may_have_reached(error: &Error) -> bool {
+    match error {
+        Error::Api(e) => e.class() != ErrorClass::RateLimited,
+        Error::Http { status, .. } => *status != 429,
+        Error::Transport { source, .. } => !source.is_connect(),
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ApiError, ErrorClass};
+
+    /// The classes of the codes these tests use, as a generated error table gives them.
+    fn table(code: i64) -> ErrorClass {
+        match code {
+            -1 => ErrorClass::Busy,
+            90018 | 90002 | 45009 => ErrorClass::RateLimited,
+            60011 => ErrorClass::Permission,
+            40035 => ErrorClass::InvalidArgument,
+            60121 => ErrorClass::NotFound,
+            _ => ErrorClass::Other,
+        }
+    }
+
+    fn api(code: i64) -> Error {
+        Error::from(
+            ApiError {
+                endpoint: "x".into(),
+                code,
+                message: String::new(),
+                sub: None,
+                sub_msg: None,
+                request_id: None,
+                class: ErrorClass::Other,
+            }
+            .classified(table),
+        )
+    }
+
+    fn http(status: u16) -> Error {
+        Error::Http {
+            endpoint: "x".into(),
+            status,
+            snippet: String::new(),
+        }
+    }
+
+    const NOW: Duration = Duration::ZERO;
+
+    #[test]
+    fn busy_and_5xx_are_retried_only_when_idempotent() {
+        let p = RetryPolicy::default();
+        for e in [api(-1), http(503), http(502)] {
+            assert!(p.delay(&e, true, 1, NOW).is_some(), "{e:?}");
+            assert!(p.delay(&e, false, 1, NOW).is_none(), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn throttling_is_retried_even_when_not_idempotent_and_waits_a_second() {
+        let p = RetryPolicy::default();
+        for e in [api(90018), api(90002), api(45009), http(429)] {
+            let d = p.delay(&e, false, 1, NOW);
+            assert!(
+                d.is_some_and(|d| d >= Duration::from_secs(1)),
+                "{e:?}: {d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_classes_are_never_retried() {
+        let p = RetryPolicy::default();
+        for e in [
+            api(60011),
+            api(40035),
+            api(60121),
+            api(123456),
+            Error::Config("x".into()),
+        ] {
+            assert!(p.delay(&e, true, 1, NOW).is_none(), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn attempts_and_budget_bound_the_retries() {
+        let p = RetryPolicy {
+            max_attempts: 3,
+            ..RetryPolicy::default()
+        };
+        assert!(p.delay(&api(-1), true, 2, NOW).is_some());
+        assert!(p.delay(&api(-1), true, 3, NOW).is_none());
+        assert!(p.delay(&api(-1), true, 1, p.budget).is_none());
+        let near_end = p.budget - Duration::from_millis(10);
+        assert!(p
+            .delay(&api(90018), true, 1, near_end)
+            .is_some_and(|d| d <= Duration::from_millis(10)));
+        assert!(RetryPolicy::none().delay(&api(-1), true, 1, NOW).is_none());
+    }
+
+    #[test]
+    fn delays_grow_and_stay_capped() {
+        let p = RetryPolicy {
+            max_attempts: 40,
+            ..RetryPolicy::default()
+        };
+        for attempt in 1..40 {
+            let d = p.delay(&api(-1), true, attempt, NOW).unwrap_or_default();
+            assert!(d <= p.max_delay);
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! `dingtalk-workflows`: handwritten helpers that chain several generated calls of the
+//! `dingtalk` crate into one. Nothing here describes an endpoint (every request goes through a
+//! generated call) and nothing here is generated: the generator never writes this crate.
+//!
+//! - [`CspaceUpload`]: DingPan's upload of a file of any size (`client.cspace().upload_file(..)`);
+//! - [`Isv`]: an ISV suite's pushes: the suite ticket, the old authorisation flow;
+//! - [`Jsapi`]: the `dd.config` signature, with the JSAPI ticket cached like a token.
+//!
+//! `use dingtalk_workflows::prelude::*;` brings the three traits into scope.
+
+#![warn(missing_docs)]
+
+pub mod cspace_upload;
+pub mod isv;
+pub mod jsapi;
+
+pub use cspace_upload::{CspaceUpload, Progress};
+pub use isv::{Authorization, Isv};
+pub use jsapi::{Jsapi, JsapiConfig};
+
+/// The workflow traits, to `use` with a glob.
+pub mod prelude {
+    pub use crate::{CspaceUpload, Isv, Jsapi};
+}
