@@ -197,9 +197,10 @@ fn lib_rs(spec_dir: &str) -> TokenStream {
         pub use ::dingtalk_runtime as runtime;
         pub use ::dingtalk_runtime::*;
         pub use api::{Call, ErrorCode};
-        /// The handles of every API area (`client.user()`, …): `use` it with a glob.
+        /// The handles of every API area (`client.user()`, …): `use` it with a glob. The trait
+        /// comes in unnamed, so the preludes of several generated crates can be used together.
         pub mod prelude {
-            pub use crate::api::Api;
+            pub use crate::api::Api as _;
         }
     }
 }

@@ -10,7 +10,8 @@ pub mod api;
 pub use ::dingtalk_runtime as runtime;
 pub use ::dingtalk_runtime::*;
 pub use api::{Call, ErrorCode};
-/// The handles of every API area (`client.user()`, …): `use` it with a glob.
+/// The handles of every API area (`client.user()`, …): `use` it with a glob. The trait
+/// comes in unnamed, so the preludes of several generated crates can be used together.
 pub mod prelude {
-    pub use crate::api::Api;
+    pub use crate::api::Api as _;
 }

@@ -72,6 +72,7 @@ pub enum ErrorCode {
     /// A code the spec does not list.
     Unknown(i64),
 }
+#[allow(clippy::match_single_binding)]
 impl ErrorCode {
     /// The code's variant.
     pub fn from_code(code: i64) -> Self {
