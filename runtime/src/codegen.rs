@@ -1,6 +1,7 @@
 //! The names generated code uses, in one place (`use ::dingtalk_runtime::codegen as rt;`).
 
 pub use crate::callback::CallbackEvent;
+pub use crate::decode;
 pub use crate::files::{Download, UploadFile};
 pub use crate::paginate::{paginate, paginate_items, Stream};
 pub use crate::request::{

@@ -9,7 +9,7 @@
 //! - `isv`: ISV suites: the pushed suite ticket, the suite token, a token per organisation;
 //! - [`retry`]: bounded, classified retries;
 //! - [`request`]: the `Endpoint` trait generated requests implement;
-//! - [`wire`]: decoding DingTalk's wire quirks;
+//! - [`wire`]: decoding DingTalk's wire quirks; [`decode`]: the pieces of generated decoders;
 //! - [`limit`]: client-side rate limiting per endpoint;
 //! - [`files`]: uploads and downloads;
 //! - [`paginate`]: walking paged endpoints as a `Stream`;
@@ -27,6 +27,7 @@
 pub mod callback;
 pub mod client;
 pub mod codegen;
+pub mod decode;
 pub mod error;
 pub mod files;
 #[cfg(test)]

@@ -257,37 +257,32 @@ pub struct AttendanceListRequest {
     /// First work day, `yyyy-MM-dd HH:mm:ss` (起始工作日).
     ///
     /// Wire name `workDateFrom`.
-    #[serde(rename = "workDateFrom", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "workDateFrom")]
     pub work_date_from: String,
     /// Last work day, `yyyy-MM-dd HH:mm:ss` (结束工作日), at most 7 days after the first.
     ///
     /// Wire name `workDateTo`.
-    #[serde(rename = "workDateTo", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "workDateTo")]
     pub work_date_to: String,
     /// Userids (员工userId列表), at most 50.
     ///
     /// Wire name `userIdList`; at most 50.
-    #[serde(rename = "userIdList", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userIdList")]
     pub user_id_list: Vec<String>,
     /// Start of the page (起始点): 0 first, then previous offset + limit.
     ///
     /// Wire name `offset`.
-    #[serde(rename = "offset", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "offset")]
     pub offset: i64,
     /// Page size (条数), at most 50.
     ///
     /// Wire name `limit`.
-    #[serde(rename = "limit", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "limit")]
     pub limit: i64,
     /// Overseas platform (海外平台); default false, must be false for domestic orgs.
     ///
     /// Wire name `isI18n`.
-    #[serde(
-        rename = "isI18n",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isI18n", skip_serializing_if = "Option::is_none")]
     pub is_i18n: Option<bool>,
 }
 impl AttendanceListRequest {
@@ -416,27 +411,22 @@ pub struct AttendanceListRecordRequest {
     /// Userids (员工ID列表), at most 50.
     ///
     /// Wire name `userIds`; at most 50.
-    #[serde(rename = "userIds", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userIds")]
     pub user_ids: Vec<String>,
     /// Start, `yyyy-MM-dd HH:mm:ss` (起始时间).
     ///
     /// Wire name `checkDateFrom`.
-    #[serde(rename = "checkDateFrom", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "checkDateFrom")]
     pub check_date_from: String,
     /// End, `yyyy-MM-dd HH:mm:ss` (结束时间), at most 7 days after the start.
     ///
     /// Wire name `checkDateTo`.
-    #[serde(rename = "checkDateTo", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "checkDateTo")]
     pub check_date_to: String,
     /// Overseas platform (海外平台); default false, must be false for domestic orgs.
     ///
     /// Wire name `isI18n`.
-    #[serde(
-        rename = "isI18n",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isI18n", skip_serializing_if = "Option::is_none")]
     pub is_i18n: Option<bool>,
 }
 impl AttendanceListRecordRequest {
@@ -515,22 +505,12 @@ pub struct AttendanceGetSimpleGroupsRequest {
     /// Offset (偏移量), from 0; only with `size`.
     ///
     /// Wire name `offset`.
-    #[serde(
-        rename = "offset",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "offset", skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
     /// Page size (分页大小), at most 10.
     ///
     /// Wire name `size`.
-    #[serde(
-        rename = "size",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "size", skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
 }
 impl AttendanceGetSimpleGroupsRequest {
@@ -643,7 +623,7 @@ pub struct AttendanceGetUserGroupRequest {
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
 }
 impl AttendanceGetUserGroupRequest {
@@ -672,7 +652,6 @@ impl rt::Endpoint for AttendanceGetUserGroupRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, AttendanceGetUserGroupRequest> {}
 /// Request of [`AttendanceApi::list_schedule`]: List the whole organisation's schedules of one day (查询企业考勤排班详情).
 ///
 /// Fixed schedules are visible at most 15 days ahead; only for orgs under 10 000 people.
@@ -688,27 +667,17 @@ pub struct AttendanceListScheduleRequest {
     /// The day, `yyyy-MM-dd` (排班时间); only the date part counts.
     ///
     /// Wire name `workDate`.
-    #[serde(rename = "workDate", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "workDate")]
     pub work_date: String,
     /// Offset (偏移量), from 0; only with `size`.
     ///
     /// Wire name `offset`.
-    #[serde(
-        rename = "offset",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "offset", skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
     /// Page size (分页大小), at most 200.
     ///
     /// Wire name `size`.
-    #[serde(
-        rename = "size",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "size", skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
 }
 impl AttendanceListScheduleRequest {
@@ -823,17 +792,17 @@ pub struct AttendanceGetLeaveApproveDurationRequest {
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// Start of the leave, `yyyy-MM-dd HH:mm:ss` (请假开始时间).
     ///
     /// Wire name `from_date`.
-    #[serde(rename = "from_date", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "from_date")]
     pub from_date: String,
     /// End of the leave, `yyyy-MM-dd HH:mm:ss` (请假结束时间).
     ///
     /// Wire name `to_date`.
-    #[serde(rename = "to_date", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "to_date")]
     pub to_date: String,
 }
 impl AttendanceGetLeaveApproveDurationRequest {
@@ -870,7 +839,6 @@ impl rt::Endpoint for AttendanceGetLeaveApproveDurationRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, AttendanceGetLeaveApproveDurationRequest> {}
 /// Request of [`AttendanceApi::get_leave_status`]: List users' leave status per day (查询请假状态).
 ///
 /// `offset` only applies together with `size`. The span from `start_time` to `end_time` is at
@@ -890,29 +858,28 @@ pub struct AttendanceGetLeaveStatusRequest {
     /// Wire name `userid_list`; at most 100.
     #[serde(
         rename = "userid_list",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub userid_list: Vec<String>,
     /// Start, ms since the epoch (开始时间).
     ///
     /// Wire name `start_time`.
-    #[serde(rename = "start_time", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "start_time")]
     pub start_time: i64,
     /// End, ms (结束时间), at most 180 days after the start.
     ///
     /// Wire name `end_time`.
-    #[serde(rename = "end_time", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "end_time")]
     pub end_time: i64,
     /// Offset (偏移量), from 0.
     ///
     /// Wire name `offset`.
-    #[serde(rename = "offset", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "offset")]
     pub offset: i64,
     /// Page size (分页大小), at most 20.
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "size")]
     pub size: i64,
 }
 impl AttendanceGetLeaveStatusRequest {
@@ -1028,12 +995,12 @@ pub struct AttendanceGetUpdateDataRequest {
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// The day, `yyyy-MM-dd` (查询日期).
     ///
     /// Wire name `work_date`.
-    #[serde(rename = "work_date", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "work_date")]
     pub work_date: String,
 }
 impl AttendanceGetUpdateDataRequest {
@@ -1065,7 +1032,6 @@ impl rt::Endpoint for AttendanceGetUpdateDataRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, AttendanceGetUpdateDataRequest> {}
 /// Request of [`AttendanceApi::get_att_columns`]: List the columns of the attendance report (获取考勤报表列定义).
 ///
 /// `POST /topapi/attendance/getattcolumns` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -1100,7 +1066,6 @@ impl rt::Endpoint for AttendanceGetAttColumnsRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, AttendanceGetAttColumnsRequest> {}
 /// Request of [`AttendanceApi::get_column_val`]: Get a user's values of report columns (获取考勤报表列值).
 ///
 /// Not for users who have left. "Days due" (应出勤天数) is only filled within the last 15 days.
@@ -1118,26 +1083,25 @@ pub struct AttendanceGetColumnValRequest {
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// Column ids from `get_att_columns`, sent comma-separated (报表列ID), at most 20.
     ///
     /// Wire name `column_id_list`; at most 20.
     #[serde(
         rename = "column_id_list",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub column_id_list: Vec<i64>,
     /// Start, `yyyy-MM-dd HH:mm:ss` (开始时间).
     ///
     /// Wire name `from_date`.
-    #[serde(rename = "from_date", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "from_date")]
     pub from_date: String,
     /// End, `yyyy-MM-dd HH:mm:ss` (结束时间), within 31 days of the start.
     ///
     /// Wire name `to_date`.
-    #[serde(rename = "to_date", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "to_date")]
     pub to_date: String,
 }
 impl AttendanceGetColumnValRequest {
@@ -1192,7 +1156,6 @@ impl rt::Endpoint for AttendanceGetColumnValRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, AttendanceGetColumnValRequest> {}
 /// Request of [`AttendanceApi::get_leave_time_by_names`]: Get a user's leave columns of the report by leave name (获取报表假期数据).
 ///
 /// The span from `from_date` to `to_date` is at most 31 days (checked before sending) and
@@ -1211,26 +1174,25 @@ pub struct AttendanceGetLeaveTimeByNamesRequest {
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// Leave names, sent comma-separated (假期名称), at most 20.
     ///
     /// Wire name `leave_names`; at most 20.
     #[serde(
         rename = "leave_names",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub leave_names: Vec<String>,
     /// Start, `yyyy-MM-dd HH:mm:ss` (开始时间).
     ///
     /// Wire name `from_date`.
-    #[serde(rename = "from_date", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "from_date")]
     pub from_date: String,
     /// End, `yyyy-MM-dd HH:mm:ss` (结束时间), within 31 days of the start.
     ///
     /// Wire name `to_date`.
-    #[serde(rename = "to_date", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "to_date")]
     pub to_date: String,
 }
 impl AttendanceGetLeaveTimeByNamesRequest {
@@ -1285,7 +1247,6 @@ impl rt::Endpoint for AttendanceGetLeaveTimeByNamesRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, AttendanceGetLeaveTimeByNamesRequest> {}
 /// Kind of punch (考勤类型); in rest-time settings OnDuty is the rest start and OffDuty its end.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
@@ -2002,139 +1963,225 @@ impl rt::Scalar for AttendanceLeaveDurationUnit {
     }
 }
 /// One punch result of `list` (打卡结果); one per scheduled punch, even without a punch.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceResult {
     /// Unique id (唯一标识ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "id")]
     pub id: i64,
     /// Userid of the person (打卡人).
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userId")]
     pub user_id: String,
     /// Work day, ms since the epoch (工作日).
     ///
     /// Wire name `workDate`.
-    #[serde(
-        rename = "workDate",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "workDate", skip_serializing_if = "Option::is_none")]
     pub work_date: Option<i64>,
     /// Clock-in or clock-out (考勤类型).
     ///
     /// Wire name `checkType`.
-    #[serde(
-        rename = "checkType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "checkType", skip_serializing_if = "Option::is_none")]
     pub check_type: Option<AttendanceCheckType>,
     /// Time result (打卡结果).
     ///
     /// Wire name `timeResult`.
-    #[serde(
-        rename = "timeResult",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "timeResult", skip_serializing_if = "Option::is_none")]
     pub time_result: Option<AttendanceTimeResult>,
     /// Location result (位置结果).
     ///
     /// Wire name `locationResult`.
-    #[serde(
-        rename = "locationResult",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "locationResult", skip_serializing_if = "Option::is_none")]
     pub location_result: Option<AttendanceLocationResult>,
     /// Source of the punch (数据来源).
     ///
     /// Wire name `sourceType`.
-    #[serde(
-        rename = "sourceType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "sourceType", skip_serializing_if = "Option::is_none")]
     pub source_type: Option<AttendanceSourceType>,
     /// Reference time for late / early, ms (基准时间).
     ///
     /// Wire name `baseCheckTime`.
-    #[serde(
-        rename = "baseCheckTime",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "baseCheckTime", skip_serializing_if = "Option::is_none")]
     pub base_check_time: Option<i64>,
     /// Actual punch time, ms (实际打卡时间).
     ///
     /// Wire name `userCheckTime`.
-    #[serde(
-        rename = "userCheckTime",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userCheckTime", skip_serializing_if = "Option::is_none")]
     pub user_check_time: Option<i64>,
     /// Punch record id (打卡记录ID).
     ///
     /// Wire name `recordId`.
-    #[serde(
-        rename = "recordId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "recordId", skip_serializing_if = "Option::is_none")]
     pub record_id: Option<i64>,
     /// Schedule id (排班ID).
     ///
     /// Wire name `planId`.
-    #[serde(
-        rename = "planId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "planId", skip_serializing_if = "Option::is_none")]
     pub plan_id: Option<i64>,
     /// Attendance group id (考勤组ID).
     ///
     /// Wire name `groupId`.
-    #[serde(
-        rename = "groupId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "groupId", skip_serializing_if = "Option::is_none")]
     pub group_id: Option<i64>,
     /// Related approval id (关联的审批ID); set when leave or overtime applies.
     ///
     /// Wire name `approveId`.
-    #[serde(
-        rename = "approveId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "approveId", skip_serializing_if = "Option::is_none")]
     pub approve_id: Option<i64>,
     /// Related approval instance id (关联的审批实例ID).
     ///
     /// Wire name `procInstId`.
-    #[serde(
-        rename = "procInstId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "procInstId", skip_serializing_if = "Option::is_none")]
     pub proc_inst_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceResult")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceResult, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "userId" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "workDate" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "checkType" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceCheckType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "timeResult" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceTimeResult>>::new(),
+                                    )?,
+                            );
+                        }
+                        "locationResult" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceLocationResult>>::new(),
+                                    )?,
+                            );
+                        }
+                        "sourceType" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceSourceType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "baseCheckTime" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "userCheckTime" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "recordId" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "planId" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "groupId" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "approveId" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "procInstId" => {
+                            f13 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceResult {
+                    id: rt::decode::required(f0, "id")?,
+                    user_id: rt::decode::required(f1, "userId")?,
+                    work_date: f2.unwrap_or_default(),
+                    check_type: f3.unwrap_or_default(),
+                    time_result: f4.unwrap_or_default(),
+                    location_result: f5.unwrap_or_default(),
+                    source_type: f6.unwrap_or_default(),
+                    base_check_time: f7.unwrap_or_default(),
+                    user_check_time: f8.unwrap_or_default(),
+                    record_id: f9.unwrap_or_default(),
+                    plan_id: f10.unwrap_or_default(),
+                    group_id: f11.unwrap_or_default(),
+                    approve_id: f12.unwrap_or_default(),
+                    proc_inst_id: f13.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceResult {
     /// Creates a value from its required fields (`id`, `user_id`); optional fields start empty.
@@ -2234,389 +2281,596 @@ impl rt::Wire for AttendanceResult {
 }
 /// One punch of `list_record` (打卡详情), invalid ones included. D's table types the times and
 /// ids as strings while its example sends numbers; both decode.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceRecord {
     /// Attendance id (考勤ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "id")]
     pub id: i64,
     /// Userid of the person (打卡人).
     ///
     /// Wire name `userId`.
-    #[serde(rename = "userId", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userId")]
     pub user_id: String,
     /// The organisation's corpId (企业ID).
     ///
     /// Wire name `corpId`.
-    #[serde(
-        rename = "corpId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "corpId", skip_serializing_if = "Option::is_none")]
     pub corp_id: Option<String>,
     /// Work day, ms (工作日).
     ///
     /// Wire name `workDate`.
-    #[serde(
-        rename = "workDate",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "workDate", skip_serializing_if = "Option::is_none")]
     pub work_date: Option<i64>,
     /// Actual punch time, ms (实际打卡时间).
     ///
     /// Wire name `userCheckTime`.
-    #[serde(
-        rename = "userCheckTime",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userCheckTime", skip_serializing_if = "Option::is_none")]
     pub user_check_time: Option<i64>,
     /// Reference time for late / early, ms (基准时间).
     ///
     /// Wire name `baseCheckTime`.
-    #[serde(
-        rename = "baseCheckTime",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "baseCheckTime", skip_serializing_if = "Option::is_none")]
     pub base_check_time: Option<i64>,
     /// Scheduled punch time, ms (排班打卡时间).
     ///
     /// Wire name `planCheckTime`.
-    #[serde(
-        rename = "planCheckTime",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "planCheckTime", skip_serializing_if = "Option::is_none")]
     pub plan_check_time: Option<i64>,
     /// When the record was created, ms (创建时间).
     ///
     /// Wire name `gmtCreate`.
-    #[serde(
-        rename = "gmtCreate",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "gmtCreate", skip_serializing_if = "Option::is_none")]
     pub gmt_create: Option<i64>,
     /// When the record was last changed, ms (修改时间).
     ///
     /// Wire name `gmtModified`.
-    #[serde(
-        rename = "gmtModified",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "gmtModified", skip_serializing_if = "Option::is_none")]
     pub gmt_modified: Option<i64>,
     /// Clock-in or clock-out (考勤类型).
     ///
     /// Wire name `checkType`.
-    #[serde(
-        rename = "checkType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "checkType", skip_serializing_if = "Option::is_none")]
     pub check_type: Option<AttendanceCheckType>,
     /// Time result (打卡结果).
     ///
     /// Wire name `timeResult`.
-    #[serde(
-        rename = "timeResult",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "timeResult", skip_serializing_if = "Option::is_none")]
     pub time_result: Option<AttendanceTimeResult>,
     /// Location result (位置结果).
     ///
     /// Wire name `locationResult`.
-    #[serde(
-        rename = "locationResult",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "locationResult", skip_serializing_if = "Option::is_none")]
     pub location_result: Option<AttendanceLocationResult>,
     /// Source of the punch (数据来源).
     ///
     /// Wire name `sourceType`.
-    #[serde(
-        rename = "sourceType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "sourceType", skip_serializing_if = "Option::is_none")]
     pub source_type: Option<AttendanceSourceType>,
     /// Whether the punch is valid (是否合法).
     ///
     /// Wire name `isLegal`.
-    #[serde(
-        rename = "isLegal",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isLegal", skip_serializing_if = "Option::is_none")]
     pub is_legal: Option<AttendanceIsLegal>,
     /// Why the punch is invalid (异常信息类型).
     ///
     /// Wire name `invalidRecordType`.
-    #[serde(
-        rename = "invalidRecordType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "invalidRecordType", skip_serializing_if = "Option::is_none")]
     pub invalid_record_type: Option<AttendanceInvalidRecordType>,
     /// Text of the invalid reason (异常信息描述).
     ///
     /// Wire name `invalidRecordMsg`.
-    #[serde(
-        rename = "invalidRecordMsg",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "invalidRecordMsg", skip_serializing_if = "Option::is_none")]
     pub invalid_record_msg: Option<String>,
     /// Shift id (班次ID).
     ///
     /// Wire name `classId`.
-    #[serde(
-        rename = "classId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "classId", skip_serializing_if = "Option::is_none")]
     pub class_id: Option<i64>,
     /// Schedule id (排班ID).
     ///
     /// Wire name `planId`.
-    #[serde(
-        rename = "planId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "planId", skip_serializing_if = "Option::is_none")]
     pub plan_id: Option<i64>,
     /// Attendance group id (考勤组ID).
     ///
     /// Wire name `groupId`.
-    #[serde(
-        rename = "groupId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "groupId", skip_serializing_if = "Option::is_none")]
     pub group_id: Option<i64>,
     /// Related approval id (关联的审批ID).
     ///
     /// Wire name `approveId`.
-    #[serde(
-        rename = "approveId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "approveId", skip_serializing_if = "Option::is_none")]
     pub approve_id: Option<i64>,
     /// Related approval instance id (关联的审批实例ID).
     ///
     /// Wire name `procInstId`.
-    #[serde(
-        rename = "procInstId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "procInstId", skip_serializing_if = "Option::is_none")]
     pub proc_inst_id: Option<String>,
     /// Related business id (关联的业务ID).
     ///
     /// Wire name `bizId`.
-    #[serde(
-        rename = "bizId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "bizId", skip_serializing_if = "Option::is_none")]
     pub biz_id: Option<String>,
     /// Latitude of the punch (用户打卡纬度); absent for ATM / DING_ATM.
     ///
     /// Wire name `userLatitude`.
-    #[serde(
-        rename = "userLatitude",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userLatitude", skip_serializing_if = "Option::is_none")]
     pub user_latitude: Option<String>,
     /// Longitude of the punch (用户打卡经度); absent for ATM / DING_ATM.
     ///
     /// Wire name `userLongitude`.
-    #[serde(
-        rename = "userLongitude",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userLongitude", skip_serializing_if = "Option::is_none")]
     pub user_longitude: Option<String>,
     /// Location accuracy of the punch (定位精度).
     ///
     /// Wire name `userAccuracy`.
-    #[serde(
-        rename = "userAccuracy",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userAccuracy", skip_serializing_if = "Option::is_none")]
     pub user_accuracy: Option<String>,
     /// Address of the punch (打卡地址); the machine name for machine punches.
     ///
     /// Wire name `userAddress`.
-    #[serde(
-        rename = "userAddress",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userAddress", skip_serializing_if = "Option::is_none")]
     pub user_address: Option<String>,
     /// Wi-Fi SSID of the punch (wifi SSID).
     ///
     /// Wire name `userSsid`.
-    #[serde(
-        rename = "userSsid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userSsid", skip_serializing_if = "Option::is_none")]
     pub user_ssid: Option<String>,
     /// Wi-Fi MAC address of the punch (wifi Mac地址).
     ///
     /// Wire name `userMacAddr`.
-    #[serde(
-        rename = "userMacAddr",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userMacAddr", skip_serializing_if = "Option::is_none")]
     pub user_mac_addr: Option<String>,
     /// Reference address (基准地址).
     ///
     /// Wire name `baseAddress`.
-    #[serde(
-        rename = "baseAddress",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "baseAddress", skip_serializing_if = "Option::is_none")]
     pub base_address: Option<String>,
     /// Reference latitude (基准纬度); absent for ATM / DING_ATM.
     ///
     /// Wire name `baseLatitude`.
-    #[serde(
-        rename = "baseLatitude",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "baseLatitude", skip_serializing_if = "Option::is_none")]
     pub base_latitude: Option<String>,
     /// Reference longitude (基准经度); absent for ATM / DING_ATM.
     ///
     /// Wire name `baseLongitude`.
-    #[serde(
-        rename = "baseLongitude",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "baseLongitude", skip_serializing_if = "Option::is_none")]
     pub base_longitude: Option<String>,
     /// Reference accuracy (基准定位精度).
     ///
     /// Wire name `baseAccuracy`.
-    #[serde(
-        rename = "baseAccuracy",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "baseAccuracy", skip_serializing_if = "Option::is_none")]
     pub base_accuracy: Option<String>,
     /// Reference Wi-Fi SSID (基准wifi ssid).
     ///
     /// Wire name `baseSsid`.
-    #[serde(
-        rename = "baseSsid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "baseSsid", skip_serializing_if = "Option::is_none")]
     pub base_ssid: Option<String>,
     /// Reference MAC address (基准Mac地址).
     ///
     /// Wire name `baseMacAddr`.
-    #[serde(
-        rename = "baseMacAddr",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "baseMacAddr", skip_serializing_if = "Option::is_none")]
     pub base_mac_addr: Option<String>,
     /// Punch device id (打卡设备ID); for punches from the mobile app.
     ///
     /// Wire name `deviceId`.
-    #[serde(
-        rename = "deviceId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "deviceId", skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// Punch device serial number (打卡设备序列号).
     ///
     /// Wire name `deviceSN`.
-    #[serde(
-        rename = "deviceSN",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "deviceSN", skip_serializing_if = "Option::is_none")]
     pub device_sn: Option<String>,
     /// Location method (定位方法), e.g. `MAP`.
     ///
     /// Wire name `locationMethod`.
-    #[serde(
-        rename = "locationMethod",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "locationMethod", skip_serializing_if = "Option::is_none")]
     pub location_method: Option<String>,
     /// Remark on the punch (打卡备注).
     ///
     /// Wire name `outsideRemark`.
-    #[serde(
-        rename = "outsideRemark",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "outsideRemark", skip_serializing_if = "Option::is_none")]
     pub outside_remark: Option<String>,
     /// Photo URL (拍照图片); only over plain HTTP calls, only when a photo was taken.
     ///
     /// Wire name `photoUrl`.
-    #[serde(
-        rename = "photoUrl",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "photoUrl", skip_serializing_if = "Option::is_none")]
     pub photo_url: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceRecord;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceRecord")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceRecord, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                let mut f17 = None;
+                let mut f18 = None;
+                let mut f19 = None;
+                let mut f20 = None;
+                let mut f21 = None;
+                let mut f22 = None;
+                let mut f23 = None;
+                let mut f24 = None;
+                let mut f25 = None;
+                let mut f26 = None;
+                let mut f27 = None;
+                let mut f28 = None;
+                let mut f29 = None;
+                let mut f30 = None;
+                let mut f31 = None;
+                let mut f32 = None;
+                let mut f33 = None;
+                let mut f34 = None;
+                let mut f35 = None;
+                let mut f36 = None;
+                let mut f37 = None;
+                let mut f38 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "userId" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "corpId" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "workDate" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "userCheckTime" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "baseCheckTime" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "planCheckTime" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "gmtCreate" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "gmtModified" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "checkType" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceCheckType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "timeResult" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceTimeResult>>::new(),
+                                    )?,
+                            );
+                        }
+                        "locationResult" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceLocationResult>>::new(),
+                                    )?,
+                            );
+                        }
+                        "sourceType" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceSourceType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "isLegal" => {
+                            f13 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceIsLegal>>::new(),
+                                    )?,
+                            );
+                        }
+                        "invalidRecordType" => {
+                            f14 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<
+                                            Option<AttendanceInvalidRecordType>,
+                                        >::new(),
+                                    )?,
+                            );
+                        }
+                        "invalidRecordMsg" => {
+                            f15 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "classId" => {
+                            f16 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "planId" => {
+                            f17 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "groupId" => {
+                            f18 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "approveId" => {
+                            f19 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "procInstId" => {
+                            f20 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "bizId" => {
+                            f21 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "userLatitude" => {
+                            f22 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "userLongitude" => {
+                            f23 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "userAccuracy" => {
+                            f24 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "userAddress" => {
+                            f25 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "userSsid" => {
+                            f26 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "userMacAddr" => {
+                            f27 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "baseAddress" => {
+                            f28 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "baseLatitude" => {
+                            f29 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "baseLongitude" => {
+                            f30 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "baseAccuracy" => {
+                            f31 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "baseSsid" => {
+                            f32 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "baseMacAddr" => {
+                            f33 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "deviceId" => {
+                            f34 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "deviceSN" => {
+                            f35 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "locationMethod" => {
+                            f36 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "outsideRemark" => {
+                            f37 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "photoUrl" => {
+                            f38 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceRecord {
+                    id: rt::decode::required(f0, "id")?,
+                    user_id: rt::decode::required(f1, "userId")?,
+                    corp_id: f2.unwrap_or_default(),
+                    work_date: f3.unwrap_or_default(),
+                    user_check_time: f4.unwrap_or_default(),
+                    base_check_time: f5.unwrap_or_default(),
+                    plan_check_time: f6.unwrap_or_default(),
+                    gmt_create: f7.unwrap_or_default(),
+                    gmt_modified: f8.unwrap_or_default(),
+                    check_type: f9.unwrap_or_default(),
+                    time_result: f10.unwrap_or_default(),
+                    location_result: f11.unwrap_or_default(),
+                    source_type: f12.unwrap_or_default(),
+                    is_legal: f13.unwrap_or_default(),
+                    invalid_record_type: f14.unwrap_or_default(),
+                    invalid_record_msg: f15.unwrap_or_default(),
+                    class_id: f16.unwrap_or_default(),
+                    plan_id: f17.unwrap_or_default(),
+                    group_id: f18.unwrap_or_default(),
+                    approve_id: f19.unwrap_or_default(),
+                    proc_inst_id: f20.unwrap_or_default(),
+                    biz_id: f21.unwrap_or_default(),
+                    user_latitude: f22.unwrap_or_default(),
+                    user_longitude: f23.unwrap_or_default(),
+                    user_accuracy: f24.unwrap_or_default(),
+                    user_address: f25.unwrap_or_default(),
+                    user_ssid: f26.unwrap_or_default(),
+                    user_mac_addr: f27.unwrap_or_default(),
+                    base_address: f28.unwrap_or_default(),
+                    base_latitude: f29.unwrap_or_default(),
+                    base_longitude: f30.unwrap_or_default(),
+                    base_accuracy: f31.unwrap_or_default(),
+                    base_ssid: f32.unwrap_or_default(),
+                    base_mac_addr: f33.unwrap_or_default(),
+                    device_id: f34.unwrap_or_default(),
+                    device_sn: f35.unwrap_or_default(),
+                    location_method: f36.unwrap_or_default(),
+                    outside_remark: f37.unwrap_or_default(),
+                    photo_url: f38.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceRecord {
     /// Creates a value from its required fields (`id`, `user_id`); optional fields start empty.
@@ -2870,59 +3124,104 @@ impl rt::Wire for AttendanceRecord {
     }
 }
 /// One punch time of a shift, or a rest start / end (打卡时间).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceCheckTime {
     /// Time as `yyyy-MM-dd HH:mm:ss`; only the time part counts (打卡时间).
     ///
     /// Wire name `check_time`.
-    #[serde(
-        rename = "check_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "check_time", skip_serializing_if = "Option::is_none")]
     pub check_time: Option<String>,
     /// Clock-in or clock-out; rest start or end for rest times.
     ///
     /// Wire name `check_type`.
-    #[serde(
-        rename = "check_type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "check_type", skip_serializing_if = "Option::is_none")]
     pub check_type: Option<AttendanceCheckType>,
     /// Days the time lies after the work day (跨天): 0 same day, 1 next day.
     ///
     /// Wire name `across`.
-    #[serde(
-        rename = "across",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "across", skip_serializing_if = "Option::is_none")]
     pub across: Option<i64>,
     /// Minutes before the time a punch is allowed (允许的最早提前打卡时间) (getusergroup).
     ///
     /// Wire name `begin_min`.
-    #[serde(
-        rename = "begin_min",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "begin_min", skip_serializing_if = "Option::is_none")]
     pub begin_min: Option<i64>,
     /// Minutes after the time a punch is allowed (允许的最晚延后打卡时间) (getusergroup).
     ///
     /// Wire name `end_min`.
-    #[serde(
-        rename = "end_min",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "end_min", skip_serializing_if = "Option::is_none")]
     pub end_min: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceCheckTime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceCheckTime;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceCheckTime")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceCheckTime, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "check_time" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "check_type" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceCheckType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "across" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "begin_min" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "end_min" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceCheckTime {
+                    check_time: f0.unwrap_or_default(),
+                    check_type: f1.unwrap_or_default(),
+                    across: f2.unwrap_or_default(),
+                    begin_min: f3.unwrap_or_default(),
+                    end_min: f4.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceCheckTime {
     /// Creates a value with every field empty.
@@ -2974,19 +3273,50 @@ impl rt::Wire for AttendanceCheckTime {
     }
 }
 /// One on-duty / off-duty pair of a shift (班次打卡时间段).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceClassSection {
     /// The punch times (时间段列表).
     ///
     /// Wire name `times`.
-    #[serde(
-        rename = "times",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "times", skip_serializing_if = "Vec::is_empty")]
     pub times: Vec<AttendanceCheckTime>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceClassSection {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceClassSection;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceClassSection")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceClassSection, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "times" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<AttendanceCheckTime>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceClassSection {
+                    times: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceClassSection {
     /// Creates a value with every field empty.
@@ -3012,89 +3342,148 @@ impl rt::Wire for AttendanceClassSection {
     }
 }
 /// Settings of a shift (班次配置); minute settings use -1 for disabled.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceClassSetting {
     /// Shift setting id (班次配置ID).
     ///
     /// Wire name `class_setting_id`.
-    #[serde(
-        rename = "class_setting_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "class_setting_id", skip_serializing_if = "Option::is_none")]
     pub class_setting_id: Option<i64>,
     /// Start of the rest (休息开始); single-section shifts only.
     ///
     /// Wire name `rest_begin_time`.
-    #[serde(
-        rename = "rest_begin_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "rest_begin_time", skip_serializing_if = "Option::is_none")]
     pub rest_begin_time: Option<AttendanceCheckTime>,
     /// End of the rest (休息结束); single-section shifts only.
     ///
     /// Wire name `rest_end_time`.
-    #[serde(
-        rename = "rest_end_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "rest_end_time", skip_serializing_if = "Option::is_none")]
     pub rest_end_time: Option<AttendanceCheckTime>,
     /// Allowed lateness in minutes (允许迟到时长); -1 off.
     ///
     /// Wire name `permit_late_minutes`.
-    #[serde(
-        rename = "permit_late_minutes",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "permit_late_minutes", skip_serializing_if = "Option::is_none")]
     pub permit_late_minutes: Option<i64>,
     /// Working time in minutes (工作时长); -1 off.
     ///
     /// Wire name `work_time_minutes`.
-    #[serde(
-        rename = "work_time_minutes",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "work_time_minutes", skip_serializing_if = "Option::is_none")]
     pub work_time_minutes: Option<i64>,
     /// Minutes late that count as seriously late (严重迟到时长); -1 off.
     ///
     /// Wire name `serious_late_minutes`.
-    #[serde(
-        rename = "serious_late_minutes",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "serious_late_minutes", skip_serializing_if = "Option::is_none")]
     pub serious_late_minutes: Option<i64>,
     /// Minutes late that count as absent (旷工迟到时长); -1 off.
     ///
     /// Wire name `absenteeism_late_minutes`.
     #[serde(
         rename = "absenteeism_late_minutes",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub absenteeism_late_minutes: Option<i64>,
     /// Whether clocking out is forced (是否强制下班打卡).
     ///
     /// Wire name `is_off_duty_free_check`.
-    #[serde(
-        rename = "is_off_duty_free_check",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "is_off_duty_free_check", skip_serializing_if = "Option::is_none")]
     pub is_off_duty_free_check: Option<AttendanceOffDutyCheck>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceClassSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceClassSetting;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceClassSetting")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceClassSetting, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "class_setting_id" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "rest_begin_time" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceCheckTime>>::new(),
+                                    )?,
+                            );
+                        }
+                        "rest_end_time" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceCheckTime>>::new(),
+                                    )?,
+                            );
+                        }
+                        "permit_late_minutes" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "work_time_minutes" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "serious_late_minutes" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "absenteeism_late_minutes" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "is_off_duty_free_check" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceOffDutyCheck>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceClassSetting {
+                    class_setting_id: f0.unwrap_or_default(),
+                    rest_begin_time: f1.unwrap_or_default(),
+                    rest_end_time: f2.unwrap_or_default(),
+                    permit_late_minutes: f3.unwrap_or_default(),
+                    work_time_minutes: f4.unwrap_or_default(),
+                    serious_late_minutes: f5.unwrap_or_default(),
+                    absenteeism_late_minutes: f6.unwrap_or_default(),
+                    is_off_duty_free_check: f7.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceClassSetting {
     /// Creates a value with every field empty.
@@ -3170,45 +3559,100 @@ impl rt::Wire for AttendanceClassSetting {
 }
 /// A shift (考勤班次). `getsimplegroups` names it `class_name`, `getusergroup` `name`; both
 /// decode into `class_name`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceClass {
     /// Shift id (班次ID).
     ///
     /// Wire name `class_id`.
-    #[serde(rename = "class_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "class_id")]
     pub class_id: i64,
     /// Shift name (班次名称).
     ///
     /// Wire name `class_name`.
-    #[serde(
-        rename = "class_name",
-        alias = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "class_name", skip_serializing_if = "Option::is_none")]
     pub class_name: Option<String>,
     /// Punch sections of the shift (班次打卡时间段).
     ///
     /// Wire name `sections`.
-    #[serde(
-        rename = "sections",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "sections", skip_serializing_if = "Vec::is_empty")]
     pub sections: Vec<AttendanceClassSection>,
     /// Shift settings (班次配置).
     ///
     /// Wire name `setting`.
-    #[serde(
-        rename = "setting",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "setting", skip_serializing_if = "Option::is_none")]
     pub setting: Option<AttendanceClassSetting>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceClass {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceClass;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceClass")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceClass, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "class_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "class_name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "name" if f1.is_none() => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "sections" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<AttendanceClassSection>>::new(),
+                                    )?,
+                            );
+                        }
+                        "setting" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceClassSetting>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceClass {
+                    class_id: rt::decode::required(f0, "class_id")?,
+                    class_name: f1.unwrap_or_default(),
+                    sections: f2.unwrap_or_default(),
+                    setting: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceClass {
     /// Creates a value from its required fields (`class_id`); optional fields start empty.
@@ -3250,194 +3694,292 @@ impl rt::Wire for AttendanceClass {
     }
 }
 /// An attendance group with its shifts (考勤组详情).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceGroup {
     /// Attendance group id (考勤组ID).
     ///
     /// Wire name `group_id`.
-    #[serde(rename = "group_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "group_id")]
     pub group_id: i64,
     /// Group name (考勤组名称).
     ///
     /// Wire name `group_name`.
-    #[serde(
-        rename = "group_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "group_name", skip_serializing_if = "Option::is_none")]
     pub group_name: Option<String>,
     /// Scheduling kind (考勤类型).
     ///
     /// Wire name `type`.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub r#type: Option<AttendanceGroupType>,
     /// Whether this is the default group (是否默认考勤组).
     ///
     /// Wire name `is_default`.
-    #[serde(
-        rename = "is_default",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "is_default", skip_serializing_if = "Option::is_none")]
     pub is_default: Option<bool>,
     /// Number of members (参与考勤人员人数).
     ///
     /// Wire name `member_count`.
-    #[serde(
-        rename = "member_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "member_count", skip_serializing_if = "Option::is_none")]
     pub member_count: Option<i64>,
     /// Userid of the main owner (考勤组主负责人).
     ///
     /// Wire name `owner_user_id`.
-    #[serde(
-        rename = "owner_user_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "owner_user_id", skip_serializing_if = "Option::is_none")]
     pub owner_user_id: Option<String>,
     /// Userids of the sub-owners (考勤组子负责人).
     ///
     /// Wire name `manager_list`.
-    #[serde(
-        rename = "manager_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "manager_list", skip_serializing_if = "Vec::is_empty")]
     pub manager_list: Vec<String>,
     /// Names of the member departments (参与考勤的部门名称).
     ///
     /// Wire name `dept_name_list`.
-    #[serde(
-        rename = "dept_name_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_name_list", skip_serializing_if = "Vec::is_empty")]
     pub dept_name_list: Vec<String>,
     /// Ids of the member departments (J only).
     ///
     /// Wire name `dept_ids`.
-    #[serde(
-        rename = "dept_ids",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_ids", skip_serializing_if = "Vec::is_empty")]
     pub dept_ids: Vec<i64>,
     /// Userids of the members (J only).
     ///
     /// Wire name `user_ids`.
-    #[serde(
-        rename = "user_ids",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "user_ids", skip_serializing_if = "Vec::is_empty")]
     pub user_ids: Vec<String>,
     /// Default shift id (默认班次ID).
     ///
     /// Wire name `default_class_id`.
-    #[serde(
-        rename = "default_class_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "default_class_id", skip_serializing_if = "Option::is_none")]
     pub default_class_id: Option<i64>,
     /// The group's shifts (考勤班次列表).
     ///
     /// Wire name `selected_class`.
-    #[serde(
-        rename = "selected_class",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "selected_class", skip_serializing_if = "Vec::is_empty")]
     pub selected_class: Vec<AttendanceClass>,
     /// Fixed schedule (工作日班次): 7 entries Sunday → Saturday, 0 = rest, otherwise a shift id; sent as strings.
     ///
     /// Wire name `work_day_list`.
-    #[serde(
-        rename = "work_day_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "work_day_list", skip_serializing_if = "Vec::is_empty")]
     pub work_day_list: Vec<i64>,
     /// Display text of the week's shifts (一周的班次时间展示).
     ///
     /// Wire name `classes_list`.
-    #[serde(
-        rename = "classes_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "classes_list", skip_serializing_if = "Vec::is_empty")]
     pub classes_list: Vec<String>,
     /// Whether members may pick a shift when unscheduled (未排班时允许员工选择班次).
     ///
     /// Wire name `enable_emp_select_class`.
-    #[serde(
-        rename = "enable_emp_select_class",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "enable_emp_select_class", skip_serializing_if = "Option::is_none")]
     pub enable_emp_select_class: Option<bool>,
     /// Whether punching is blocked when unscheduled (未排班时禁止打卡).
     ///
     /// Wire name `disable_check_without_schedule`.
     #[serde(
         rename = "disable_check_without_schedule",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub disable_check_without_schedule: Option<bool>,
     /// Whether punching on rest days needs approval (休息日打卡需审批).
     ///
     /// Wire name `disable_check_when_rest`.
-    #[serde(
-        rename = "disable_check_when_rest",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "disable_check_when_rest", skip_serializing_if = "Option::is_none")]
     pub disable_check_when_rest: Option<bool>,
     /// Day start offset in minutes for free-check groups (J only).
     ///
     /// Wire name `freecheck_day_start_min_offset`.
     #[serde(
         rename = "freecheck_day_start_min_offset",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub freecheck_day_start_min_offset: Option<i64>,
     /// Work days of free-check groups (J only).
     ///
     /// Wire name `freecheck_work_days`.
-    #[serde(
-        rename = "freecheck_work_days",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "freecheck_work_days", skip_serializing_if = "Vec::is_empty")]
     pub freecheck_work_days: Vec<i64>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceGroup {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceGroup;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceGroup")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceGroup, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                let mut f17 = None;
+                let mut f18 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "group_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "group_name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "type" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceGroupType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "is_default" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "member_count" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "owner_user_id" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "manager_list" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "dept_name_list" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "dept_ids" => {
+                            f8 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        "user_ids" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "default_class_id" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "selected_class" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<AttendanceClass>>::new(),
+                                    )?,
+                            );
+                        }
+                        "work_day_list" => {
+                            f12 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        "classes_list" => {
+                            f13 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "enable_emp_select_class" => {
+                            f14 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "disable_check_without_schedule" => {
+                            f15 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "disable_check_when_rest" => {
+                            f16 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "freecheck_day_start_min_offset" => {
+                            f17 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "freecheck_work_days" => {
+                            f18 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceGroup {
+                    group_id: rt::decode::required(f0, "group_id")?,
+                    group_name: f1.unwrap_or_default(),
+                    r#type: f2.unwrap_or_default(),
+                    is_default: f3.unwrap_or_default(),
+                    member_count: f4.unwrap_or_default(),
+                    owner_user_id: f5.unwrap_or_default(),
+                    manager_list: f6.unwrap_or_default(),
+                    dept_name_list: f7.unwrap_or_default(),
+                    dept_ids: f8.unwrap_or_default(),
+                    user_ids: f9.unwrap_or_default(),
+                    default_class_id: f10.unwrap_or_default(),
+                    selected_class: f11.unwrap_or_default(),
+                    work_day_list: f12.unwrap_or_default(),
+                    classes_list: f13.unwrap_or_default(),
+                    enable_emp_select_class: f14.unwrap_or_default(),
+                    disable_check_without_schedule: f15.unwrap_or_default(),
+                    disable_check_when_rest: f16.unwrap_or_default(),
+                    freecheck_day_start_min_offset: f17.unwrap_or_default(),
+                    freecheck_work_days: f18.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceGroup {
     /// Creates a value from its required fields (`group_id`); optional fields start empty.
@@ -3575,89 +4117,156 @@ impl rt::Wire for AttendanceGroup {
     }
 }
 /// One scheduled punch of the day (排班).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceSchedule {
     /// Schedule id (排班ID).
     ///
     /// Wire name `plan_id`.
-    #[serde(rename = "plan_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "plan_id")]
     pub plan_id: i64,
     /// Userid of the person (考勤的用户).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// Clock-in or clock-out (打卡类型).
     ///
     /// Wire name `check_type`.
-    #[serde(
-        rename = "check_type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "check_type", skip_serializing_if = "Option::is_none")]
     pub check_type: Option<AttendanceCheckType>,
     /// Scheduled time, `yyyy-MM-dd HH:mm:ss` (打卡时间).
     ///
     /// Wire name `plan_check_time`.
-    #[serde(
-        rename = "plan_check_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "plan_check_time", skip_serializing_if = "Option::is_none")]
     pub plan_check_time: Option<String>,
     /// Adjusted time, `yyyy-MM-dd HH:mm:ss` (调整后的卡点时间).
     ///
     /// Wire name `changed_check_time`.
-    #[serde(
-        rename = "changed_check_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "changed_check_time", skip_serializing_if = "Option::is_none")]
     pub changed_check_time: Option<String>,
     /// Shift id (考勤班次ID).
     ///
     /// Wire name `class_id`.
-    #[serde(
-        rename = "class_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "class_id", skip_serializing_if = "Option::is_none")]
     pub class_id: Option<i64>,
     /// Shift setting id (班次配置ID); absent when the global setting applies.
     ///
     /// Wire name `class_setting_id`.
-    #[serde(
-        rename = "class_setting_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "class_setting_id", skip_serializing_if = "Option::is_none")]
     pub class_setting_id: Option<i64>,
     /// Attendance group id (考勤组ID).
     ///
     /// Wire name `group_id`.
-    #[serde(
-        rename = "group_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "group_id", skip_serializing_if = "Option::is_none")]
     pub group_id: Option<i64>,
     /// Approval id (审批ID); absent without an approval.
     ///
     /// Wire name `approve_id`.
-    #[serde(
-        rename = "approve_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "approve_id", skip_serializing_if = "Option::is_none")]
     pub approve_id: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceSchedule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceSchedule;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceSchedule")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceSchedule, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "plan_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "userid" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "check_type" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceCheckType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "plan_check_time" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "changed_check_time" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "class_id" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "class_setting_id" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "group_id" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "approve_id" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceSchedule {
+                    plan_id: rt::decode::required(f0, "plan_id")?,
+                    userid: rt::decode::required(f1, "userid")?,
+                    check_type: f2.unwrap_or_default(),
+                    plan_check_time: f3.unwrap_or_default(),
+                    changed_check_time: f4.unwrap_or_default(),
+                    class_id: f5.unwrap_or_default(),
+                    class_setting_id: f6.unwrap_or_default(),
+                    group_id: f7.unwrap_or_default(),
+                    approve_id: f8.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceSchedule {
     /// Creates a value from its required fields (`plan_id`, `userid`); optional fields start empty.
@@ -3723,64 +4332,118 @@ impl rt::Wire for AttendanceSchedule {
     }
 }
 /// One leave of a user (请假状态).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceLeaveStatus {
     /// Userid (用户ID).
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// Start of the leave, ms (请假开始时间).
     ///
     /// Wire name `start_time`.
-    #[serde(
-        rename = "start_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "start_time", skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
     /// End of the leave, ms (请假结束时间).
     ///
     /// Wire name `end_time`.
-    #[serde(
-        rename = "end_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "end_time", skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
     /// Unit of the duration (请假单位).
     ///
     /// Wire name `duration_unit`.
-    #[serde(
-        rename = "duration_unit",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "duration_unit", skip_serializing_if = "Option::is_none")]
     pub duration_unit: Option<AttendanceLeaveDurationUnit>,
     /// Duration × 100 in `duration_unit` (假期时长*100): 1 day is 100.
     ///
     /// Wire name `duration_percent`.
-    #[serde(
-        rename = "duration_percent",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "duration_percent", skip_serializing_if = "Option::is_none")]
     pub duration_percent: Option<i64>,
     /// Leave type code (假期类型); in D's example and J, not in D's table.
     ///
     /// Wire name `leave_code`.
-    #[serde(
-        rename = "leave_code",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "leave_code", skip_serializing_if = "Option::is_none")]
     pub leave_code: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceLeaveStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceLeaveStatus;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceLeaveStatus")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceLeaveStatus, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "start_time" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "end_time" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "duration_unit" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<
+                                            Option<AttendanceLeaveDurationUnit>,
+                                        >::new(),
+                                    )?,
+                            );
+                        }
+                        "duration_percent" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "leave_code" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceLeaveStatus {
+                    userid: rt::decode::required(f0, "userid")?,
+                    start_time: f1.unwrap_or_default(),
+                    end_time: f2.unwrap_or_default(),
+                    duration_unit: f3.unwrap_or_default(),
+                    duration_percent: f4.unwrap_or_default(),
+                    leave_code: f5.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceLeaveStatus {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
@@ -3833,159 +4496,252 @@ impl rt::Wire for AttendanceLeaveStatus {
     }
 }
 /// One punch result in `get_update_data` (打卡结果), snake_case.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceUpdateResult {
     /// Punch record id (打卡流水ID).
     ///
     /// Wire name `record_id`.
-    #[serde(
-        rename = "record_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "record_id", skip_serializing_if = "Option::is_none")]
     pub record_id: Option<i64>,
     /// Userid (D only).
     ///
     /// Wire name `userid`.
-    #[serde(
-        rename = "userid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
     pub userid: Option<String>,
     /// Clock-in or clock-out (打卡类型).
     ///
     /// Wire name `check_type`.
-    #[serde(
-        rename = "check_type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "check_type", skip_serializing_if = "Option::is_none")]
     pub check_type: Option<AttendanceCheckType>,
     /// Time result (时间结果).
     ///
     /// Wire name `time_result`.
-    #[serde(
-        rename = "time_result",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "time_result", skip_serializing_if = "Option::is_none")]
     pub time_result: Option<AttendanceTimeResult>,
     /// Location result (定位结果).
     ///
     /// Wire name `location_result`.
-    #[serde(
-        rename = "location_result",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "location_result", skip_serializing_if = "Option::is_none")]
     pub location_result: Option<AttendanceLocationResult>,
     /// Source of the punch (打卡来源).
     ///
     /// Wire name `source_type`.
-    #[serde(
-        rename = "source_type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "source_type", skip_serializing_if = "Option::is_none")]
     pub source_type: Option<AttendanceSourceType>,
     /// Scheduled time, `yyyy-MM-dd HH:mm:ss` (标准打卡时间).
     ///
     /// Wire name `plan_check_time`.
-    #[serde(
-        rename = "plan_check_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "plan_check_time", skip_serializing_if = "Option::is_none")]
     pub plan_check_time: Option<String>,
     /// Actual time, `yyyy-MM-dd HH:mm:ss` (用户打卡时间).
     ///
     /// Wire name `user_check_time`.
-    #[serde(
-        rename = "user_check_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "user_check_time", skip_serializing_if = "Option::is_none")]
     pub user_check_time: Option<String>,
     /// Shift id (班次ID).
     ///
     /// Wire name `class_id`.
-    #[serde(
-        rename = "class_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "class_id", skip_serializing_if = "Option::is_none")]
     pub class_id: Option<i64>,
     /// Schedule id (排班ID).
     ///
     /// Wire name `plan_id`.
-    #[serde(
-        rename = "plan_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "plan_id", skip_serializing_if = "Option::is_none")]
     pub plan_id: Option<i64>,
     /// Attendance group id (考勤组ID).
     ///
     /// Wire name `group_id`.
-    #[serde(
-        rename = "group_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "group_id", skip_serializing_if = "Option::is_none")]
     pub group_id: Option<i64>,
     /// Location method (定位方法), e.g. `MAP`.
     ///
     /// Wire name `location_method`.
-    #[serde(
-        rename = "location_method",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "location_method", skip_serializing_if = "Option::is_none")]
     pub location_method: Option<String>,
     /// Address of the punch (用户打卡地址).
     ///
     /// Wire name `user_address`.
-    #[serde(
-        rename = "user_address",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "user_address", skip_serializing_if = "Option::is_none")]
     pub user_address: Option<String>,
     /// Remark for field work (外勤备注).
     ///
     /// Wire name `outside_remark`.
-    #[serde(
-        rename = "outside_remark",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "outside_remark", skip_serializing_if = "Option::is_none")]
     pub outside_remark: Option<String>,
     /// Approval instance id (审批单ID).
     ///
     /// Wire name `procInst_id`.
-    #[serde(
-        rename = "procInst_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "procInst_id", skip_serializing_if = "Option::is_none")]
     pub proc_inst_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceUpdateResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceUpdateResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceUpdateResult")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceUpdateResult, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "record_id" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "userid" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "check_type" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceCheckType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "time_result" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceTimeResult>>::new(),
+                                    )?,
+                            );
+                        }
+                        "location_result" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceLocationResult>>::new(),
+                                    )?,
+                            );
+                        }
+                        "source_type" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceSourceType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "plan_check_time" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "user_check_time" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "class_id" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "plan_id" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "group_id" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "location_method" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "user_address" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "outside_remark" => {
+                            f13 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "procInst_id" => {
+                            f14 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceUpdateResult {
+                    record_id: f0.unwrap_or_default(),
+                    userid: f1.unwrap_or_default(),
+                    check_type: f2.unwrap_or_default(),
+                    time_result: f3.unwrap_or_default(),
+                    location_result: f4.unwrap_or_default(),
+                    source_type: f5.unwrap_or_default(),
+                    plan_check_time: f6.unwrap_or_default(),
+                    user_check_time: f7.unwrap_or_default(),
+                    class_id: f8.unwrap_or_default(),
+                    plan_id: f9.unwrap_or_default(),
+                    group_id: f10.unwrap_or_default(),
+                    location_method: f11.unwrap_or_default(),
+                    user_address: f12.unwrap_or_default(),
+                    outside_remark: f13.unwrap_or_default(),
+                    proc_inst_id: f14.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceUpdateResult {
     /// Creates a value with every field empty.
@@ -4100,139 +4856,228 @@ impl rt::Wire for AttendanceUpdateResult {
     }
 }
 /// One punch in `get_update_data` (打卡详情), snake_case.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceUpdateRecord {
     /// Punch record id (打卡记录ID).
     ///
     /// Wire name `record_id`.
-    #[serde(
-        rename = "record_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "record_id", skip_serializing_if = "Option::is_none")]
     pub record_id: Option<i64>,
     /// Source of the punch (打卡来源).
     ///
     /// Wire name `source_type`.
-    #[serde(
-        rename = "source_type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "source_type", skip_serializing_if = "Option::is_none")]
     pub source_type: Option<AttendanceSourceType>,
     /// Actual time, `yyyy-MM-dd HH:mm:ss` (用户打卡时间).
     ///
     /// Wire name `user_check_time`.
-    #[serde(
-        rename = "user_check_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "user_check_time", skip_serializing_if = "Option::is_none")]
     pub user_check_time: Option<String>,
     /// Whether the punch matched a result (是否匹配打卡结果的流水).
     ///
     /// Wire name `valid_matched`.
-    #[serde(
-        rename = "valid_matched",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "valid_matched", skip_serializing_if = "Option::is_none")]
     pub valid_matched: Option<bool>,
     /// Latitude (打卡纬度).
     ///
     /// Wire name `user_latitude`.
-    #[serde(
-        rename = "user_latitude",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "user_latitude", skip_serializing_if = "Option::is_none")]
     pub user_latitude: Option<String>,
     /// Longitude (打卡经度).
     ///
     /// Wire name `user_longitude`.
-    #[serde(
-        rename = "user_longitude",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "user_longitude", skip_serializing_if = "Option::is_none")]
     pub user_longitude: Option<String>,
     /// Location accuracy (用户定位精度).
     ///
     /// Wire name `user_accuracy`.
-    #[serde(
-        rename = "user_accuracy",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "user_accuracy", skip_serializing_if = "Option::is_none")]
     pub user_accuracy: Option<String>,
     /// Wi-Fi name (wifi名称).
     ///
     /// Wire name `user_ssid`.
-    #[serde(
-        rename = "user_ssid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "user_ssid", skip_serializing_if = "Option::is_none")]
     pub user_ssid: Option<String>,
     /// MAC address (MAC地址).
     ///
     /// Wire name `user_mac_addr`.
-    #[serde(
-        rename = "user_mac_addr",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "user_mac_addr", skip_serializing_if = "Option::is_none")]
     pub user_mac_addr: Option<String>,
     /// Reference address (打卡基础地址).
     ///
     /// Wire name `base_address`.
-    #[serde(
-        rename = "base_address",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "base_address", skip_serializing_if = "Option::is_none")]
     pub base_address: Option<String>,
     /// Reference accuracy (基本定位精度).
     ///
     /// Wire name `base_accuracy`.
-    #[serde(
-        rename = "base_accuracy",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "base_accuracy", skip_serializing_if = "Option::is_none")]
     pub base_accuracy: Option<String>,
     /// Why the punch is invalid (打卡无效的类型).
     ///
     /// Wire name `invalid_record_type`.
-    #[serde(
-        rename = "invalid_record_type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "invalid_record_type", skip_serializing_if = "Option::is_none")]
     pub invalid_record_type: Option<AttendanceInvalidRecordType>,
     /// Text of the invalid reason (打卡无效的原因).
     ///
     /// Wire name `invalid_record_msg`.
-    #[serde(
-        rename = "invalid_record_msg",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "invalid_record_msg", skip_serializing_if = "Option::is_none")]
     pub invalid_record_msg: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceUpdateRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceUpdateRecord;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceUpdateRecord")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceUpdateRecord, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "record_id" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "source_type" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceSourceType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "user_check_time" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "valid_matched" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "user_latitude" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "user_longitude" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "user_accuracy" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "user_ssid" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "user_mac_addr" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "base_address" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "base_accuracy" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "invalid_record_type" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<
+                                            Option<AttendanceInvalidRecordType>,
+                                        >::new(),
+                                    )?,
+                            );
+                        }
+                        "invalid_record_msg" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceUpdateRecord {
+                    record_id: f0.unwrap_or_default(),
+                    source_type: f1.unwrap_or_default(),
+                    user_check_time: f2.unwrap_or_default(),
+                    valid_matched: f3.unwrap_or_default(),
+                    user_latitude: f4.unwrap_or_default(),
+                    user_longitude: f5.unwrap_or_default(),
+                    user_accuracy: f6.unwrap_or_default(),
+                    user_ssid: f7.unwrap_or_default(),
+                    user_mac_addr: f8.unwrap_or_default(),
+                    base_address: f9.unwrap_or_default(),
+                    base_accuracy: f10.unwrap_or_default(),
+                    invalid_record_type: f11.unwrap_or_default(),
+                    invalid_record_msg: f12.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceUpdateRecord {
     /// Creates a value with every field empty.
@@ -4336,99 +5181,170 @@ impl rt::Wire for AttendanceUpdateRecord {
     }
 }
 /// One approval form touching the day (审批单).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceApprove {
     /// Approval instance id (审批单ID).
     ///
     /// Wire name `procInst_id`.
-    #[serde(
-        rename = "procInst_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "procInst_id", skip_serializing_if = "Option::is_none")]
     pub proc_inst_id: Option<String>,
     /// Kind of form (审批单类型).
     ///
     /// Wire name `biz_type`.
-    #[serde(
-        rename = "biz_type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "biz_type", skip_serializing_if = "Option::is_none")]
     pub biz_type: Option<AttendanceApproveBizType>,
     /// Name of the kind (审批单类型名称).
     ///
     /// Wire name `tag_name`.
-    #[serde(
-        rename = "tag_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "tag_name", skip_serializing_if = "Option::is_none")]
     pub tag_name: Option<AttendanceApproveTagName>,
     /// Sub-kind name (子类型名称), e.g. 年假.
     ///
     /// Wire name `sub_type`.
-    #[serde(
-        rename = "sub_type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "sub_type", skip_serializing_if = "Option::is_none")]
     pub sub_type: Option<String>,
     /// Duration, decimal text (时长), e.g. `2.0`.
     ///
     /// Wire name `duration`.
-    #[serde(
-        rename = "duration",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "duration", skip_serializing_if = "Option::is_none")]
     pub duration: Option<String>,
     /// Unit of the duration (单位), e.g. `day`.
     ///
     /// Wire name `duration_unit`.
-    #[serde(
-        rename = "duration_unit",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "duration_unit", skip_serializing_if = "Option::is_none")]
     pub duration_unit: Option<String>,
     /// Start of the form (审批单开始时间) as date text.
     ///
     /// Wire name `begin_time`.
-    #[serde(
-        rename = "begin_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "begin_time", skip_serializing_if = "Option::is_none")]
     pub begin_time: Option<String>,
     /// End of the form (审批单结束时间) as date text.
     ///
     /// Wire name `end_time`.
-    #[serde(
-        rename = "end_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "end_time", skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     /// When the approval finished (审批完成时间) as date text.
     ///
     /// Wire name `gmt_finished`.
-    #[serde(
-        rename = "gmt_finished",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "gmt_finished", skip_serializing_if = "Option::is_none")]
     pub gmt_finished: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceApprove {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceApprove;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceApprove")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceApprove, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "procInst_id" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "biz_type" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceApproveBizType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "tag_name" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceApproveTagName>>::new(),
+                                    )?,
+                            );
+                        }
+                        "sub_type" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "duration" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "duration_unit" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "begin_time" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "end_time" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "gmt_finished" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceApprove {
+                    proc_inst_id: f0.unwrap_or_default(),
+                    biz_type: f1.unwrap_or_default(),
+                    tag_name: f2.unwrap_or_default(),
+                    sub_type: f3.unwrap_or_default(),
+                    duration: f4.unwrap_or_default(),
+                    duration_unit: f5.unwrap_or_default(),
+                    begin_time: f6.unwrap_or_default(),
+                    end_time: f7.unwrap_or_default(),
+                    gmt_finished: f8.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceApprove {
     /// Creates a value with every field empty.
@@ -4505,29 +5421,61 @@ impl rt::Wire for AttendanceApprove {
     }
 }
 /// One rest period of the shift (班次内休息).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceRestTime {
     /// Rest start (休息开始时间); unit not documented.
     ///
     /// Wire name `rest_begin_time`.
-    #[serde(
-        rename = "rest_begin_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "rest_begin_time", skip_serializing_if = "Option::is_none")]
     pub rest_begin_time: Option<i64>,
     /// Rest end (休息结束时间); unit not documented.
     ///
     /// Wire name `rest_end_time`.
-    #[serde(
-        rename = "rest_end_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "rest_end_time", skip_serializing_if = "Option::is_none")]
     pub rest_end_time: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceRestTime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceRestTime;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceRestTime")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceRestTime, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "rest_begin_time" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "rest_end_time" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceRestTime {
+                    rest_begin_time: f0.unwrap_or_default(),
+                    rest_end_time: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceRestTime {
     /// Creates a value with every field empty.
@@ -4560,19 +5508,50 @@ impl rt::Wire for AttendanceRestTime {
     }
 }
 /// Rest periods of the current schedule (当前排班对应的休息时间段).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceClassSettingInfo {
     /// The rest periods (班次内休息信息).
     ///
     /// Wire name `rest_time_vo_list`.
-    #[serde(
-        rename = "rest_time_vo_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "rest_time_vo_list", skip_serializing_if = "Vec::is_empty")]
     pub rest_time_vo_list: Vec<AttendanceRestTime>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceClassSettingInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceClassSettingInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceClassSettingInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceClassSettingInfo, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "rest_time_vo_list" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<AttendanceRestTime>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceClassSettingInfo {
+                    rest_time_vo_list: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceClassSettingInfo {
     /// Creates a value with every field empty.
@@ -4603,89 +5582,145 @@ impl rt::Wire for AttendanceClassSettingInfo {
     }
 }
 /// A column of the attendance report (报表列); `getcolumnval` returns only its `id`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceColumn {
     /// Column id (报表列ID).
     ///
     /// Wire name `id`.
-    #[serde(
-        rename = "id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Column name (报表列名).
     ///
     /// Wire name `name`.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Column alias (别名), e.g. `should_attendance_days`, `leave_`.
     ///
     /// Wire name `alias`.
-    #[serde(
-        rename = "alias",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "alias", skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// Column type (报表列类型).
     ///
     /// Wire name `type`.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub r#type: Option<i64>,
     /// Column sub-type (子类型).
     ///
     /// Wire name `sub_type`.
-    #[serde(
-        rename = "sub_type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "sub_type", skip_serializing_if = "Option::is_none")]
     pub sub_type: Option<i64>,
     /// Column status (报表列的状态).
     ///
     /// Wire name `status`.
-    #[serde(
-        rename = "status",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
     pub status: Option<i64>,
     /// Deprecated (废弃字段); do not rely on it.
     ///
     /// Wire name `expression_id`.
-    #[serde(
-        rename = "expression_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "expression_id", skip_serializing_if = "Option::is_none")]
     pub expression_id: Option<i64>,
     /// Extension text (J only).
     ///
     /// Wire name `extension`.
-    #[serde(
-        rename = "extension",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "extension", skip_serializing_if = "Option::is_none")]
     pub extension: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceColumn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceColumn;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceColumn")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceColumn, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "alias" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "type" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "sub_type" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "status" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "expression_id" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "extension" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceColumn {
+                    id: f0.unwrap_or_default(),
+                    name: f1.unwrap_or_default(),
+                    alias: f2.unwrap_or_default(),
+                    r#type: f3.unwrap_or_default(),
+                    sub_type: f4.unwrap_or_default(),
+                    status: f5.unwrap_or_default(),
+                    expression_id: f6.unwrap_or_default(),
+                    extension: f7.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceColumn {
     /// Creates a value with every field empty.
@@ -4754,29 +5789,65 @@ impl rt::Wire for AttendanceColumn {
     }
 }
 /// A column's value on one day (每天的值).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceColumnDayValue {
     /// The day, `yyyy-MM-dd HH:mm:ss` (日期).
     ///
     /// Wire name `date`.
-    #[serde(
-        rename = "date",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "date", skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
     /// The value as decimal text (列值), e.g. `1.0`.
     ///
     /// Wire name `value`.
-    #[serde(
-        rename = "value",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceColumnDayValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceColumnDayValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceColumnDayValue")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceColumnDayValue, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "date" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "value" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceColumnDayValue {
+                    date: f0.unwrap_or_default(),
+                    value: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceColumnDayValue {
     /// Creates a value with every field empty.
@@ -4806,39 +5877,80 @@ impl rt::Wire for AttendanceColumnDayValue {
     }
 }
 /// The values of one report column (列值数据), from `get_column_val`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceColumnValues {
     /// The column (列信息).
     ///
     /// Wire name `column_vo`.
-    #[serde(
-        rename = "column_vo",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "column_vo", skip_serializing_if = "Option::is_none")]
     pub column_vo: Option<AttendanceColumn>,
     /// Values per day (列值数据).
     ///
     /// Wire name `column_vals`.
-    #[serde(
-        rename = "column_vals",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "column_vals", skip_serializing_if = "Vec::is_empty")]
     pub column_vals: Vec<AttendanceColumnDayValue>,
     /// The value of a fixed-value column (固定值); then `column_vals` is empty.
     ///
     /// Wire name `fixed_value`.
-    #[serde(
-        rename = "fixed_value",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "fixed_value", skip_serializing_if = "Option::is_none")]
     pub fixed_value: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceColumnValues {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceColumnValues;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceColumnValues")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceColumnValues, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "column_vo" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceColumn>>::new(),
+                                    )?,
+                            );
+                        }
+                        "column_vals" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<AttendanceColumnDayValue>>::new(),
+                                    )?,
+                            );
+                        }
+                        "fixed_value" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceColumnValues {
+                    column_vo: f0.unwrap_or_default(),
+                    column_vals: f1.unwrap_or_default(),
+                    fixed_value: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceColumnValues {
     /// Creates a value with every field empty.
@@ -4879,29 +5991,65 @@ impl rt::Wire for AttendanceColumnValues {
     }
 }
 /// The values of one leave column (假期列数据), from `get_leave_time_by_names`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceLeaveColumnValues {
     /// The leave column (列信息).
     ///
     /// Wire name `columnvo`.
-    #[serde(
-        rename = "columnvo",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "columnvo", skip_serializing_if = "Option::is_none")]
     pub columnvo: Option<AttendanceColumn>,
     /// Values per day (列值数据).
     ///
     /// Wire name `columnvals`.
-    #[serde(
-        rename = "columnvals",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "columnvals", skip_serializing_if = "Vec::is_empty")]
     pub columnvals: Vec<AttendanceColumnDayValue>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceLeaveColumnValues {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceLeaveColumnValues;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceLeaveColumnValues")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceLeaveColumnValues, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "columnvo" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceColumn>>::new(),
+                                    )?,
+                            );
+                        }
+                        "columnvals" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<AttendanceColumnDayValue>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceLeaveColumnValues {
+                    columnvo: f0.unwrap_or_default(),
+                    columnvals: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceLeaveColumnValues {
     /// Creates a value with every field empty.
@@ -4936,29 +6084,63 @@ impl rt::Wire for AttendanceLeaveColumnValues {
     }
 }
 /// Response of [`AttendanceApi::list`](super::attendance::AttendanceApi::list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceListResponse {
     /// The punch results (打卡记录).
     ///
     /// Wire name `recordresult`.
-    #[serde(
-        rename = "recordresult",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "recordresult", skip_serializing_if = "Vec::is_empty")]
     pub recordresult: Vec<AttendanceResult>,
     /// Whether more pages follow (是否还有更多数据).
     ///
     /// Wire name `hasMore`.
-    #[serde(
-        rename = "hasMore",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "recordresult" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<AttendanceResult>>::new(),
+                                    )?,
+                            );
+                        }
+                        "hasMore" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceListResponse {
+                    recordresult: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceListResponse {
     /// Creates a value with every field empty.
@@ -4992,19 +6174,50 @@ impl rt::Wire for AttendanceListResponse {
     }
 }
 /// Response of [`AttendanceApi::list_record`](super::attendance::AttendanceApi::list_record).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceListRecordResponse {
     /// The punches (打卡详情).
     ///
     /// Wire name `recordresult`.
-    #[serde(
-        rename = "recordresult",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "recordresult", skip_serializing_if = "Vec::is_empty")]
     pub recordresult: Vec<AttendanceRecord>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceListRecordResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceListRecordResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceListRecordResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceListRecordResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "recordresult" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<AttendanceRecord>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceListRecordResponse {
+                    recordresult: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceListRecordResponse {
     /// Creates a value with every field empty.
@@ -5032,29 +6245,63 @@ impl rt::Wire for AttendanceListRecordResponse {
     }
 }
 /// Response of [`AttendanceApi::get_simple_groups`](super::attendance::AttendanceApi::get_simple_groups).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceGetSimpleGroupsResponse {
     /// The groups (考勤组列表).
     ///
     /// Wire name `groups`.
-    #[serde(
-        rename = "groups",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "groups", skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<AttendanceGroup>,
     /// Whether more pages follow (是否有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(
-        rename = "has_more",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceGetSimpleGroupsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceGetSimpleGroupsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceGetSimpleGroupsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceGetSimpleGroupsResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "groups" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<AttendanceGroup>>::new(),
+                                    )?,
+                            );
+                        }
+                        "has_more" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceGetSimpleGroupsResponse {
+                    groups: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceGetSimpleGroupsResponse {
     /// Creates a value with every field empty.
@@ -5088,44 +6335,92 @@ impl rt::Wire for AttendanceGetSimpleGroupsResponse {
     }
 }
 /// Response of [`AttendanceApi::get_user_group`](super::attendance::AttendanceApi::get_user_group).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceGetUserGroupResponse {
     /// Attendance group id (考勤组ID).
     ///
     /// Wire name `group_id`.
-    #[serde(rename = "group_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "group_id")]
     pub group_id: i64,
     /// Group name (考勤组名称).
     ///
     /// Wire name `name`.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Scheduling kind (考勤类型).
     ///
     /// Wire name `type`.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub r#type: Option<AttendanceGroupType>,
     /// The group's shifts (班次列表).
     ///
     /// Wire name `classes`.
-    #[serde(
-        rename = "classes",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "classes", skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<AttendanceClass>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceGetUserGroupResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceGetUserGroupResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceGetUserGroupResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceGetUserGroupResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "group_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "type" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AttendanceGroupType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "classes" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<AttendanceClass>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceGetUserGroupResponse {
+                    group_id: rt::decode::required(f0, "group_id")?,
+                    name: f1.unwrap_or_default(),
+                    r#type: f2.unwrap_or_default(),
+                    classes: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceGetUserGroupResponse {
     /// Creates a value from its required fields (`group_id`); optional fields start empty.
@@ -5167,29 +6462,63 @@ impl rt::Wire for AttendanceGetUserGroupResponse {
     }
 }
 /// Response of [`AttendanceApi::list_schedule`](super::attendance::AttendanceApi::list_schedule).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceListScheduleResponse {
     /// The schedules (排班表).
     ///
     /// Wire name `schedules`.
-    #[serde(
-        rename = "schedules",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "schedules", skip_serializing_if = "Vec::is_empty")]
     pub schedules: Vec<AttendanceSchedule>,
     /// Whether more pages follow (是否还有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(
-        rename = "has_more",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceListScheduleResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceListScheduleResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceListScheduleResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceListScheduleResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "schedules" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<AttendanceSchedule>>::new(),
+                                    )?,
+                            );
+                        }
+                        "has_more" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceListScheduleResponse {
+                    schedules: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceListScheduleResponse {
     /// Creates a value with every field empty.
@@ -5223,17 +6552,47 @@ impl rt::Wire for AttendanceListScheduleResponse {
     }
 }
 /// Response of [`AttendanceApi::get_leave_approve_duration`](super::attendance::AttendanceApi::get_leave_approve_duration).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceGetLeaveApproveDurationResponse {
     /// Leave duration in minutes (请假时长).
     ///
     /// Wire name `duration_in_minutes`.
-    #[serde(
-        rename = "duration_in_minutes",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "duration_in_minutes")]
     pub duration_in_minutes: i64,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceGetLeaveApproveDurationResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceGetLeaveApproveDurationResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceGetLeaveApproveDurationResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceGetLeaveApproveDurationResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "duration_in_minutes" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceGetLeaveApproveDurationResponse {
+                    duration_in_minutes: rt::decode::required(f0, "duration_in_minutes")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceGetLeaveApproveDurationResponse {
     /// Creates a value from its required fields (`duration_in_minutes`); optional fields start empty.
@@ -5253,29 +6612,63 @@ impl rt::Wire for AttendanceGetLeaveApproveDurationResponse {
     }
 }
 /// Response of [`AttendanceApi::get_leave_status`](super::attendance::AttendanceApi::get_leave_status).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceGetLeaveStatusResponse {
     /// The leaves (请假状态列表).
     ///
     /// Wire name `leave_status`.
-    #[serde(
-        rename = "leave_status",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "leave_status", skip_serializing_if = "Vec::is_empty")]
     pub leave_status: Vec<AttendanceLeaveStatus>,
     /// Whether more pages follow (是否有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(
-        rename = "has_more",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceGetLeaveStatusResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceGetLeaveStatusResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceGetLeaveStatusResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceGetLeaveStatusResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "leave_status" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<AttendanceLeaveStatus>>::new(),
+                                    )?,
+                            );
+                        }
+                        "has_more" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceGetLeaveStatusResponse {
+                    leave_status: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceGetLeaveStatusResponse {
     /// Creates a value with every field empty.
@@ -5309,79 +6702,142 @@ impl rt::Wire for AttendanceGetLeaveStatusResponse {
     }
 }
 /// Response of [`AttendanceApi::get_update_data`](super::attendance::AttendanceApi::get_update_data).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceGetUpdateDataResponse {
     /// The day, `yyyy-MM-dd HH:mm:ss` (查询日期).
     ///
     /// Wire name `work_date`.
-    #[serde(
-        rename = "work_date",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "work_date", skip_serializing_if = "Option::is_none")]
     pub work_date: Option<String>,
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(
-        rename = "userid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
     pub userid: Option<String>,
     /// The organisation's corpId (企业corpId).
     ///
     /// Wire name `corpId`.
-    #[serde(
-        rename = "corpId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "corpId", skip_serializing_if = "Option::is_none")]
     pub corp_id: Option<String>,
     /// Punch results (打卡结果).
     ///
     /// Wire name `attendance_result_list`.
-    #[serde(
-        rename = "attendance_result_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "attendance_result_list", skip_serializing_if = "Vec::is_empty")]
     pub attendance_result_list: Vec<AttendanceUpdateResult>,
     /// Punch records (打卡详情).
     ///
     /// Wire name `check_record_list`.
-    #[serde(
-        rename = "check_record_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "check_record_list", skip_serializing_if = "Vec::is_empty")]
     pub check_record_list: Vec<AttendanceUpdateRecord>,
     /// Approval forms (审批单列表).
     ///
     /// Wire name `approve_list`.
-    #[serde(
-        rename = "approve_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "approve_list", skip_serializing_if = "Vec::is_empty")]
     pub approve_list: Vec<AttendanceApprove>,
     /// Rest periods of the schedule (休息时间段).
     ///
     /// Wire name `class_setting_info`.
-    #[serde(
-        rename = "class_setting_info",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "class_setting_info", skip_serializing_if = "Option::is_none")]
     pub class_setting_info: Option<AttendanceClassSettingInfo>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceGetUpdateDataResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceGetUpdateDataResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceGetUpdateDataResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceGetUpdateDataResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "work_date" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "userid" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "corpId" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "attendance_result_list" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<AttendanceUpdateResult>>::new(),
+                                    )?,
+                            );
+                        }
+                        "check_record_list" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<AttendanceUpdateRecord>>::new(),
+                                    )?,
+                            );
+                        }
+                        "approve_list" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<AttendanceApprove>>::new(),
+                                    )?,
+                            );
+                        }
+                        "class_setting_info" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<
+                                            Option<AttendanceClassSettingInfo>,
+                                        >::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceGetUpdateDataResponse {
+                    work_date: f0.unwrap_or_default(),
+                    userid: f1.unwrap_or_default(),
+                    corp_id: f2.unwrap_or_default(),
+                    attendance_result_list: f3.unwrap_or_default(),
+                    check_record_list: f4.unwrap_or_default(),
+                    approve_list: f5.unwrap_or_default(),
+                    class_setting_info: f6.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceGetUpdateDataResponse {
     /// Creates a value with every field empty.
@@ -5457,19 +6913,50 @@ impl rt::Wire for AttendanceGetUpdateDataResponse {
     }
 }
 /// Response of [`AttendanceApi::get_att_columns`](super::attendance::AttendanceApi::get_att_columns).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceGetAttColumnsResponse {
     /// The report columns (报表列信息).
     ///
     /// Wire name `columns`.
-    #[serde(
-        rename = "columns",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "columns", skip_serializing_if = "Vec::is_empty")]
     pub columns: Vec<AttendanceColumn>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceGetAttColumnsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceGetAttColumnsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceGetAttColumnsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceGetAttColumnsResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "columns" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<AttendanceColumn>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceGetAttColumnsResponse {
+                    columns: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceGetAttColumnsResponse {
     /// Creates a value with every field empty.
@@ -5497,19 +6984,50 @@ impl rt::Wire for AttendanceGetAttColumnsResponse {
     }
 }
 /// Response of [`AttendanceApi::get_column_val`](super::attendance::AttendanceApi::get_column_val).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceGetColumnValResponse {
     /// Values per column (列信息与列值数据).
     ///
     /// Wire name `column_vals`.
-    #[serde(
-        rename = "column_vals",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "column_vals", skip_serializing_if = "Vec::is_empty")]
     pub column_vals: Vec<AttendanceColumnValues>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceGetColumnValResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceGetColumnValResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceGetColumnValResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceGetColumnValResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "column_vals" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<AttendanceColumnValues>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceGetColumnValResponse {
+                    column_vals: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceGetColumnValResponse {
     /// Creates a value with every field empty.
@@ -5537,19 +7055,50 @@ impl rt::Wire for AttendanceGetColumnValResponse {
     }
 }
 /// Response of [`AttendanceApi::get_leave_time_by_names`](super::attendance::AttendanceApi::get_leave_time_by_names).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceGetLeaveTimeByNamesResponse {
     /// Values per leave column (列信息与列值数据).
     ///
     /// Wire name `columns`.
-    #[serde(
-        rename = "columns",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "columns", skip_serializing_if = "Vec::is_empty")]
     pub columns: Vec<AttendanceLeaveColumnValues>,
+}
+impl<'de> serde::Deserialize<'de> for AttendanceGetLeaveTimeByNamesResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AttendanceGetLeaveTimeByNamesResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AttendanceGetLeaveTimeByNamesResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AttendanceGetLeaveTimeByNamesResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "columns" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<AttendanceLeaveColumnValues>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttendanceGetLeaveTimeByNamesResponse {
+                    columns: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AttendanceGetLeaveTimeByNamesResponse {
     /// Creates a value with every field empty.

@@ -271,7 +271,6 @@ impl rt::Endpoint for AuthGetTokenRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, AuthGetTokenRequest> {}
 /// Request of [`AuthApi::get_token_by_corp_secret`]: Get an access token with CorpId and CorpSecret (获取access_token · 旧CorpSecret方式).
 ///
 /// The old CorpSecret credential style of `/gettoken`. Error 40089: bad corpid or corpsecret.
@@ -327,7 +326,6 @@ impl rt::Endpoint for AuthGetTokenByCorpSecretRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, AuthGetTokenByCorpSecretRequest> {}
 /// Request of [`AuthApi::get_sso_token`]: Get the SSO token for admin-console sign-in (获取微应用后台免登的access_token).
 ///
 /// The token is only valid for `get_sso_user_info`. The response carries no `expires_in`.
@@ -383,7 +381,6 @@ impl rt::Endpoint for AuthGetSsoTokenRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, AuthGetSsoTokenRequest> {}
 /// Request of [`AuthApi::get_sso_user_info`]: Get the administrator's identity from an admin-console SSO code (获取应用管理员的身份信息).
 ///
 /// DingTalk appends `?code=CODE` to the app's admin (backend) URL; call with the SSO token from
@@ -428,7 +425,6 @@ impl rt::Endpoint for AuthGetSsoUserInfoRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, AuthGetSsoUserInfoRequest> {}
 /// Request of [`AuthApi::get_jsapi_ticket`]: Get the JSAPI ticket for `dd.config` signatures (获取jsapi_ticket).
 ///
 /// Re-requesting before expiry returns the same ticket with 2 h more validity; a ticket lives at
@@ -502,17 +498,17 @@ pub struct AuthGetSuiteTokenRequest {
     /// The suite key (套件key / 应用的SuiteKey).
     ///
     /// Wire name `suite_key`.
-    #[serde(rename = "suite_key", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "suite_key")]
     pub suite_key: String,
     /// The suite secret (套件secret).
     ///
     /// Wire name `suite_secret`; secret: redacted in `Debug`.
-    #[serde(rename = "suite_secret", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "suite_secret")]
     pub suite_secret: rt::SecretString,
     /// The latest suite ticket DingTalk pushed (最新推送的suiteTicket).
     ///
     /// Wire name `suite_ticket`; secret: redacted in `Debug`.
-    #[serde(rename = "suite_ticket", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "suite_ticket")]
     pub suite_ticket: rt::SecretString,
 }
 impl AuthGetSuiteTokenRequest {
@@ -549,7 +545,6 @@ impl rt::Endpoint for AuthGetSuiteTokenRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, AuthGetSuiteTokenRequest> {}
 /// Request of [`AuthApi::get_corp_token`]: Get the access token of an authorising organisation (获取第三方应用授权企业的access_token).
 ///
 /// The current signed form, for ISV suites and custom apps (定制应用): the client signs the query
@@ -567,7 +562,7 @@ pub struct AuthGetCorpTokenRequest {
     /// The CorpId of the authorising organisation (授权企业的CorpId).
     ///
     /// Wire name `auth_corpid`.
-    #[serde(rename = "auth_corpid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "auth_corpid")]
     pub auth_corpid: String,
 }
 impl AuthGetCorpTokenRequest {
@@ -598,7 +593,6 @@ impl rt::Endpoint for AuthGetCorpTokenRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, AuthGetCorpTokenRequest> {}
 /// Request of [`AuthApi::get_corp_token_by_permanent_code`]: Get the access token of an authorising organisation with its permanent code (获取企业授权的access_token · 旧方式).
 ///
 /// The old form of `get_corp_token`: the suite's token plus the organisation's permanent code
@@ -613,15 +607,12 @@ pub struct AuthGetCorpTokenByPermanentCodeRequest {
     /// The CorpId of the authorising organisation (授权企业的CorpId).
     ///
     /// Wire name `auth_corpid`.
-    #[serde(rename = "auth_corpid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "auth_corpid")]
     pub auth_corpid: String,
     /// The organisation's permanent authorisation code (永久授权码).
     ///
     /// Wire name `permanent_code`; secret: redacted in `Debug`.
-    #[serde(
-        rename = "permanent_code",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "permanent_code")]
     pub permanent_code: rt::SecretString,
 }
 impl AuthGetCorpTokenByPermanentCodeRequest {
@@ -656,7 +647,6 @@ impl rt::Endpoint for AuthGetCorpTokenByPermanentCodeRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, AuthGetCorpTokenByPermanentCodeRequest> {}
 /// Request of [`AuthApi::get_permanent_code`]: Trade a temporary authorisation code for the organisation's permanent code (获取企业永久授权码).
 ///
 /// The old ISV flow: when an organisation authorises the suite, DingTalk pushes a single-use
@@ -671,7 +661,7 @@ pub struct AuthGetPermanentCodeRequest {
     /// The temporary authorisation code from the `tmp_auth_code` push (临时授权码).
     ///
     /// Wire name `tmp_auth_code`; secret: redacted in `Debug`.
-    #[serde(rename = "tmp_auth_code", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "tmp_auth_code")]
     pub tmp_auth_code: rt::SecretString,
 }
 impl AuthGetPermanentCodeRequest {
@@ -702,7 +692,6 @@ impl rt::Endpoint for AuthGetPermanentCodeRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, AuthGetPermanentCodeRequest> {}
 /// Request of [`AuthApi::activate_suite`]: Activate the suite for an authorising organisation (激活套件).
 ///
 /// The last step of the old ISV authorisation flow, after `get_permanent_code`. Activating an
@@ -717,20 +706,17 @@ pub struct AuthActivateSuiteRequest {
     /// The suite key (套件key).
     ///
     /// Wire name `suite_key`.
-    #[serde(rename = "suite_key", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "suite_key")]
     pub suite_key: String,
     /// The CorpId of the authorising organisation (授权企业的CorpId).
     ///
     /// Wire name `auth_corpid`.
-    #[serde(rename = "auth_corpid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "auth_corpid")]
     pub auth_corpid: String,
     /// The organisation's permanent authorisation code (永久授权码).
     ///
     /// Wire name `permanent_code`; secret: redacted in `Debug`.
-    #[serde(
-        rename = "permanent_code",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "permanent_code")]
     pub permanent_code: rt::SecretString,
 }
 impl AuthActivateSuiteRequest {
@@ -767,7 +753,6 @@ impl rt::Endpoint for AuthActivateSuiteRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, AuthActivateSuiteRequest> {}
 /// Request of [`AuthApi::get_auth_info`]: Get what an organisation authorised for the suite (获取企业授权信息).
 ///
 /// The organisation, the administrator who authorised it, and the suite's apps it enabled with
@@ -790,18 +775,13 @@ pub struct AuthGetAuthInfoRequest {
     /// The CorpId of the authorising organisation (授权方CorpId).
     ///
     /// Wire name `auth_corpid`.
-    #[serde(rename = "auth_corpid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "auth_corpid")]
     pub auth_corpid: String,
     /// The suite key (SuiteKey); needed for third-party suites, may be left out for custom apps
     /// (D marks it optional, J does not check it; P and the 2016 guide always send it).
     ///
     /// Wire name `suite_key`.
-    #[serde(
-        rename = "suite_key",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "suite_key", skip_serializing_if = "Option::is_none")]
     pub suite_key: Option<String>,
 }
 impl AuthGetAuthInfoRequest {
@@ -866,28 +846,23 @@ pub struct AuthGetAgentRequest {
     /// The suite key (SuiteKey); required by D.
     ///
     /// Wire name `suite_key`.
-    #[serde(rename = "suite_key", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "suite_key")]
     pub suite_key: String,
     /// The CorpId of the authorising organisation (授权企业的CorpId).
     ///
     /// Wire name `auth_corpid`.
-    #[serde(rename = "auth_corpid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "auth_corpid")]
     pub auth_corpid: String,
     /// The app's AgentId in that organisation, from `get_auth_info` or the authorisation event.
     /// D and J type it as a string, the 2016 guide sends a number; it is sent as a number here.
     ///
     /// Wire name `agentid`.
-    #[serde(rename = "agentid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "agentid")]
     pub agentid: i64,
     /// The organisation's permanent authorisation code (永久授权码); sent by the older `suite_access_token` form (2016 guide, P, J), absent from D0043.
     ///
     /// Wire name `permanent_code`; secret: redacted in `Debug`.
-    #[serde(
-        rename = "permanent_code",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "permanent_code", skip_serializing_if = "Option::is_none")]
     pub permanent_code: Option<rt::SecretString>,
 }
 impl AuthGetAgentRequest {
@@ -940,49 +915,95 @@ impl<'c> crate::api::Call<'c, AuthGetAgentRequest> {
     }
 }
 /// The administrator who signed in through admin-console SSO (管理员信息).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SsoUserInfo {
     /// The administrator's userid.
     ///
     /// Wire name `userid`.
-    #[serde(
-        rename = "userid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
     pub userid: Option<String>,
     /// Name (姓名).
     ///
     /// Wire name `name`.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Email address (邮箱).
     ///
     /// Wire name `email`.
-    #[serde(
-        rename = "email",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Avatar URL (头像).
     ///
     /// Wire name `avatar`.
-    #[serde(
-        rename = "avatar",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "avatar", skip_serializing_if = "Option::is_none")]
     pub avatar: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for SsoUserInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SsoUserInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "SsoUserInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SsoUserInfo, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "email" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "avatar" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SsoUserInfo {
+                    userid: f0.unwrap_or_default(),
+                    name: f1.unwrap_or_default(),
+                    email: f2.unwrap_or_default(),
+                    avatar: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl SsoUserInfo {
     /// Creates a value with every field empty.
@@ -1027,29 +1048,65 @@ impl rt::Wire for SsoUserInfo {
     }
 }
 /// The organisation the administrator signed in to (企业信息).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SsoCorpInfo {
     /// The organisation's CorpId.
     ///
     /// Wire name `corpid`.
-    #[serde(
-        rename = "corpid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "corpid", skip_serializing_if = "Option::is_none")]
     pub corpid: Option<String>,
     /// The organisation's name (企业名称).
     ///
     /// Wire name `corp_name`.
-    #[serde(
-        rename = "corp_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "corp_name", skip_serializing_if = "Option::is_none")]
     pub corp_name: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for SsoCorpInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SsoCorpInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "SsoCorpInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SsoCorpInfo, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "corpid" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "corp_name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SsoCorpInfo {
+                    corpid: f0.unwrap_or_default(),
+                    corp_name: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl SsoCorpInfo {
     /// Creates a value with every field empty.
@@ -1082,29 +1139,65 @@ impl rt::Wire for SsoCorpInfo {
     }
 }
 /// The organisation that authorised an ISV suite (授权企业信息).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthCorpInfo {
     /// The authorising organisation's CorpId (授权企业的corpid).
     ///
     /// Wire name `corpid`.
-    #[serde(
-        rename = "corpid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "corpid", skip_serializing_if = "Option::is_none")]
     pub corpid: Option<String>,
     /// Its name (授权企业名称).
     ///
     /// Wire name `corp_name`.
-    #[serde(
-        rename = "corp_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "corp_name", skip_serializing_if = "Option::is_none")]
     pub corp_name: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for AuthCorpInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AuthCorpInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AuthCorpInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AuthCorpInfo, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "corpid" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "corp_name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AuthCorpInfo {
+                    corpid: f0.unwrap_or_default(),
+                    corp_name: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AuthCorpInfo {
     /// Creates a value with every field empty.
@@ -1137,119 +1230,196 @@ impl rt::Wire for AuthCorpInfo {
     }
 }
 /// The authorising organisation as `get_auth_info` describes it (授权方企业信息).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct IsvAuthCorpInfo {
     /// The organisation's CorpId.
     ///
     /// Wire name `corpid`.
-    #[serde(
-        rename = "corpid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "corpid", skip_serializing_if = "Option::is_none")]
     pub corpid: Option<String>,
     /// Its name (企业名称).
     ///
     /// Wire name `corp_name`.
-    #[serde(
-        rename = "corp_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "corp_name", skip_serializing_if = "Option::is_none")]
     pub corp_name: Option<String>,
     /// URL of its logo (企业logo).
     ///
     /// Wire name `corp_logo_url`.
-    #[serde(
-        rename = "corp_logo_url",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "corp_logo_url", skip_serializing_if = "Option::is_none")]
     pub corp_logo_url: Option<String>,
     /// Its industry (所属行业); may be empty.
     ///
     /// Wire name `industry`.
-    #[serde(
-        rename = "industry",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "industry", skip_serializing_if = "Option::is_none")]
     pub industry: Option<String>,
     /// The ISV's own invitation code the organisation signed up with (邀请码), for counting sign-ups per channel; empty otherwise.
     ///
     /// Wire name `invite_code`.
-    #[serde(
-        rename = "invite_code",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "invite_code", skip_serializing_if = "Option::is_none")]
     pub invite_code: Option<String>,
     /// Link for inviting people to the organisation (企业邀请链接).
     ///
     /// Wire name `invite_url`.
-    #[serde(
-        rename = "invite_url",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "invite_url", skip_serializing_if = "Option::is_none")]
     pub invite_url: Option<String>,
     /// Serial number (序列号); may be empty.
     ///
     /// Wire name `license_code`.
-    #[serde(
-        rename = "license_code",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "license_code", skip_serializing_if = "Option::is_none")]
     pub license_code: Option<String>,
     /// Channel code (渠道码) the authorisation came through; may be empty.
     ///
     /// Wire name `auth_channel`.
-    #[serde(
-        rename = "auth_channel",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "auth_channel", skip_serializing_if = "Option::is_none")]
     pub auth_channel: Option<String>,
     /// Channel type, to tell channel codes apart; empty or `STAR_ACTIVITY` (满天星).
     ///
     /// Wire name `auth_channel_type`.
-    #[serde(
-        rename = "auth_channel_type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "auth_channel_type", skip_serializing_if = "Option::is_none")]
     pub auth_channel_type: Option<String>,
     /// Whether the organisation is verified (企业是否认证).
     ///
     /// Wire name `is_authenticated`.
-    #[serde(
-        rename = "is_authenticated",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "is_authenticated", skip_serializing_if = "Option::is_none")]
     pub is_authenticated: Option<bool>,
     /// Verification level (认证等级): 0 none, 1 advanced (高级), 2 intermediate (中级), 3 basic (初级).
     ///
     /// Wire name `auth_level`.
-    #[serde(
-        rename = "auth_level",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "auth_level", skip_serializing_if = "Option::is_none")]
     pub auth_level: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for IsvAuthCorpInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = IsvAuthCorpInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "IsvAuthCorpInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<IsvAuthCorpInfo, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "corpid" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "corp_name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "corp_logo_url" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "industry" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "invite_code" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "invite_url" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "license_code" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "auth_channel" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "auth_channel_type" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "is_authenticated" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "auth_level" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(IsvAuthCorpInfo {
+                    corpid: f0.unwrap_or_default(),
+                    corp_name: f1.unwrap_or_default(),
+                    corp_logo_url: f2.unwrap_or_default(),
+                    industry: f3.unwrap_or_default(),
+                    invite_code: f4.unwrap_or_default(),
+                    invite_url: f5.unwrap_or_default(),
+                    license_code: f6.unwrap_or_default(),
+                    auth_channel: f7.unwrap_or_default(),
+                    auth_channel_type: f8.unwrap_or_default(),
+                    is_authenticated: f9.unwrap_or_default(),
+                    auth_level: f10.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl IsvAuthCorpInfo {
     /// Creates a value with every field empty.
@@ -1336,19 +1506,50 @@ impl rt::Wire for IsvAuthCorpInfo {
     }
 }
 /// The administrator who authorised the app (授权方管理员信息).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct IsvAuthUserInfo {
     /// The administrator's userid (note the camelCase key).
     ///
     /// Wire name `userId`.
-    #[serde(
-        rename = "userId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for IsvAuthUserInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = IsvAuthUserInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "IsvAuthUserInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<IsvAuthUserInfo, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(IsvAuthUserInfo {
+                    user_id: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl IsvAuthUserInfo {
     /// Creates a value with every field empty.
@@ -1373,59 +1574,104 @@ impl rt::Wire for IsvAuthUserInfo {
     }
 }
 /// One app of the suite that the organisation authorised (授权的应用).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct IsvAuthAgent {
     /// The app's AgentId inside the authorising organisation.
     ///
     /// Wire name `agentid`.
-    #[serde(
-        rename = "agentid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "agentid", skip_serializing_if = "Option::is_none")]
     pub agentid: Option<i64>,
     /// The app's name.
     ///
     /// Wire name `agent_name`.
-    #[serde(
-        rename = "agent_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "agent_name", skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// URL of the app's icon.
     ///
     /// Wire name `logo_url`.
-    #[serde(
-        rename = "logo_url",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "logo_url", skip_serializing_if = "Option::is_none")]
     pub logo_url: Option<String>,
     /// The app's id in the ISV's suite (应用ID); may be negative in old examples.
     ///
     /// Wire name `appid`.
-    #[serde(
-        rename = "appid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "appid", skip_serializing_if = "Option::is_none")]
     pub appid: Option<i64>,
     /// Userids of the administrators who may manage this app (D, J).
     ///
     /// Wire name `admin_list`.
-    #[serde(
-        rename = "admin_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "admin_list", skip_serializing_if = "Vec::is_empty")]
     pub admin_list: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for IsvAuthAgent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = IsvAuthAgent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "IsvAuthAgent")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<IsvAuthAgent, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "agentid" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "agent_name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "logo_url" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "appid" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "admin_list" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(IsvAuthAgent {
+                    agentid: f0.unwrap_or_default(),
+                    agent_name: f1.unwrap_or_default(),
+                    logo_url: f2.unwrap_or_default(),
+                    appid: f3.unwrap_or_default(),
+                    admin_list: f4.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl IsvAuthAgent {
     /// Creates a value with every field empty.
@@ -1476,19 +1722,50 @@ impl rt::Wire for IsvAuthAgent {
     }
 }
 /// The apps an organisation authorised (授权信息).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct IsvAuthInfo {
     /// The authorised apps.
     ///
     /// Wire name `agent`.
-    #[serde(
-        rename = "agent",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "agent", skip_serializing_if = "Vec::is_empty")]
     pub agent: Vec<IsvAuthAgent>,
+}
+impl<'de> serde::Deserialize<'de> for IsvAuthInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = IsvAuthInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "IsvAuthInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<IsvAuthInfo, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "agent" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<IsvAuthAgent>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(IsvAuthInfo {
+                    agent: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl IsvAuthInfo {
     /// Creates a value with every field empty.
@@ -1514,49 +1791,91 @@ impl rt::Wire for IsvAuthInfo {
     }
 }
 /// One authorised service-window app (服务窗应用).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct IsvChannelAgent {
     /// The app's AgentId.
     ///
     /// Wire name `agentid`.
-    #[serde(
-        rename = "agentid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "agentid", skip_serializing_if = "Option::is_none")]
     pub agentid: Option<i64>,
     /// The app's name.
     ///
     /// Wire name `agent_name`.
-    #[serde(
-        rename = "agent_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "agent_name", skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// URL of the app's icon.
     ///
     /// Wire name `logo_url`.
-    #[serde(
-        rename = "logo_url",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "logo_url", skip_serializing_if = "Option::is_none")]
     pub logo_url: Option<String>,
     /// The app's id in the suite.
     ///
     /// Wire name `appid`.
-    #[serde(
-        rename = "appid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "appid", skip_serializing_if = "Option::is_none")]
     pub appid: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for IsvChannelAgent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = IsvChannelAgent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "IsvChannelAgent")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<IsvChannelAgent, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "agentid" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "agent_name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "logo_url" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "appid" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(IsvChannelAgent {
+                    agentid: f0.unwrap_or_default(),
+                    agent_name: f1.unwrap_or_default(),
+                    logo_url: f2.unwrap_or_default(),
+                    appid: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl IsvChannelAgent {
     /// Creates a value with every field empty.
@@ -1601,19 +1920,50 @@ impl rt::Wire for IsvChannelAgent {
     }
 }
 /// The service-window apps an organisation authorised (服务窗授权信息).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct IsvChannelAuthInfo {
     /// The authorised service-window apps (note the camelCase key).
     ///
     /// Wire name `channelAgent`.
-    #[serde(
-        rename = "channelAgent",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "channelAgent", skip_serializing_if = "Vec::is_empty")]
     pub channel_agent: Vec<IsvChannelAgent>,
+}
+impl<'de> serde::Deserialize<'de> for IsvChannelAuthInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = IsvChannelAuthInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "IsvChannelAuthInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<IsvChannelAuthInfo, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "channelAgent" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<IsvChannelAgent>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(IsvChannelAuthInfo {
+                    channel_agent: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl IsvChannelAuthInfo {
     /// Creates a value with every field empty.
@@ -1700,24 +2050,63 @@ impl rt::Scalar for IsvAgentState {
     }
 }
 /// Response of [`AuthApi::get_token`](super::auth::AuthApi::get_token).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetTokenResponse {
     /// The access token (访问凭证).
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "access_token")]
     pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
-    #[serde(
-        rename = "expires_in",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "expires_in", skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for AuthGetTokenResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AuthGetTokenResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AuthGetTokenResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AuthGetTokenResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "access_token" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<rt::SecretString>::new(),
+                                    )?,
+                            );
+                        }
+                        "expires_in" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AuthGetTokenResponse {
+                    access_token: rt::decode::required(f0, "access_token")?,
+                    expires_in: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AuthGetTokenResponse {
     /// Creates a value from its required fields (`access_token`); optional fields start empty.
@@ -1745,24 +2134,63 @@ impl rt::Wire for AuthGetTokenResponse {
     }
 }
 /// Response of [`AuthApi::get_token_by_corp_secret`](super::auth::AuthApi::get_token_by_corp_secret).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetTokenByCorpSecretResponse {
     /// The access token (访问凭证).
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "access_token")]
     pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
-    #[serde(
-        rename = "expires_in",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "expires_in", skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for AuthGetTokenByCorpSecretResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AuthGetTokenByCorpSecretResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AuthGetTokenByCorpSecretResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AuthGetTokenByCorpSecretResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "access_token" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<rt::SecretString>::new(),
+                                    )?,
+                            );
+                        }
+                        "expires_in" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AuthGetTokenByCorpSecretResponse {
+                    access_token: rt::decode::required(f0, "access_token")?,
+                    expires_in: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AuthGetTokenByCorpSecretResponse {
     /// Creates a value from its required fields (`access_token`); optional fields start empty.
@@ -1790,14 +2218,50 @@ impl rt::Wire for AuthGetTokenByCorpSecretResponse {
     }
 }
 /// Response of [`AuthApi::get_sso_token`](super::auth::AuthApi::get_sso_token).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetSsoTokenResponse {
     /// The SSO token.
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "access_token")]
     pub access_token: rt::SecretString,
+}
+impl<'de> serde::Deserialize<'de> for AuthGetSsoTokenResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AuthGetSsoTokenResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AuthGetSsoTokenResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AuthGetSsoTokenResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "access_token" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<rt::SecretString>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AuthGetSsoTokenResponse {
+                    access_token: rt::decode::required(f0, "access_token")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AuthGetSsoTokenResponse {
     /// Creates a value from its required fields (`access_token`); optional fields start empty.
@@ -1819,39 +2283,78 @@ impl rt::Wire for AuthGetSsoTokenResponse {
     }
 }
 /// Response of [`AuthApi::get_sso_user_info`](super::auth::AuthApi::get_sso_user_info).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetSsoUserInfoResponse {
     /// The administrator (用户信息).
     ///
     /// Wire name `user_info`.
-    #[serde(
-        rename = "user_info",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "user_info", skip_serializing_if = "Option::is_none")]
     pub user_info: Option<SsoUserInfo>,
     /// The organisation (企业信息).
     ///
     /// Wire name `corp_info`.
-    #[serde(
-        rename = "corp_info",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "corp_info", skip_serializing_if = "Option::is_none")]
     pub corp_info: Option<SsoCorpInfo>,
     /// Whether the user is an administrator (是否是管理员).
     ///
     /// Wire name `is_sys`.
-    #[serde(
-        rename = "is_sys",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "is_sys", skip_serializing_if = "Option::is_none")]
     pub is_sys: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for AuthGetSsoUserInfoResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AuthGetSsoUserInfoResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AuthGetSsoUserInfoResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AuthGetSsoUserInfoResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_info" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<SsoUserInfo>>::new(),
+                                    )?,
+                            );
+                        }
+                        "corp_info" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<SsoCorpInfo>>::new(),
+                                    )?,
+                            );
+                        }
+                        "is_sys" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AuthGetSsoUserInfoResponse {
+                    user_info: f0.unwrap_or_default(),
+                    corp_info: f1.unwrap_or_default(),
+                    is_sys: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AuthGetSsoUserInfoResponse {
     /// Creates a value with every field empty.
@@ -1892,24 +2395,63 @@ impl rt::Wire for AuthGetSsoUserInfoResponse {
     }
 }
 /// Response of [`AuthApi::get_jsapi_ticket`](super::auth::AuthApi::get_jsapi_ticket).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetJsapiTicketResponse {
     /// The JSAPI ticket.
     ///
     /// Wire name `ticket`; secret: redacted in `Debug`.
-    #[serde(rename = "ticket", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "ticket")]
     pub ticket: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
-    #[serde(
-        rename = "expires_in",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "expires_in", skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for AuthGetJsapiTicketResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AuthGetJsapiTicketResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AuthGetJsapiTicketResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AuthGetJsapiTicketResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "ticket" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<rt::SecretString>::new(),
+                                    )?,
+                            );
+                        }
+                        "expires_in" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AuthGetJsapiTicketResponse {
+                    ticket: rt::decode::required(f0, "ticket")?,
+                    expires_in: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AuthGetJsapiTicketResponse {
     /// Creates a value from its required fields (`ticket`); optional fields start empty.
@@ -1937,27 +2479,63 @@ impl rt::Wire for AuthGetJsapiTicketResponse {
     }
 }
 /// Response of [`AuthApi::get_suite_token`](super::auth::AuthApi::get_suite_token).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetSuiteTokenResponse {
     /// The suite's access token (应用套件access_token).
     ///
     /// Wire name `suite_access_token`; secret: redacted in `Debug`.
-    #[serde(
-        rename = "suite_access_token",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "suite_access_token")]
     pub suite_access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
-    #[serde(
-        rename = "expires_in",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "expires_in", skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for AuthGetSuiteTokenResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AuthGetSuiteTokenResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AuthGetSuiteTokenResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AuthGetSuiteTokenResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "suite_access_token" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<rt::SecretString>::new(),
+                                    )?,
+                            );
+                        }
+                        "expires_in" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AuthGetSuiteTokenResponse {
+                    suite_access_token: rt::decode::required(f0, "suite_access_token")?,
+                    expires_in: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AuthGetSuiteTokenResponse {
     /// Creates a value from its required fields (`suite_access_token`); optional fields start empty.
@@ -1985,24 +2563,63 @@ impl rt::Wire for AuthGetSuiteTokenResponse {
     }
 }
 /// Response of [`AuthApi::get_corp_token`](super::auth::AuthApi::get_corp_token).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetCorpTokenResponse {
     /// The organisation's access token for this suite (授权企业的access_token).
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "access_token")]
     pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
-    #[serde(
-        rename = "expires_in",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "expires_in", skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for AuthGetCorpTokenResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AuthGetCorpTokenResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AuthGetCorpTokenResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AuthGetCorpTokenResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "access_token" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<rt::SecretString>::new(),
+                                    )?,
+                            );
+                        }
+                        "expires_in" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AuthGetCorpTokenResponse {
+                    access_token: rt::decode::required(f0, "access_token")?,
+                    expires_in: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AuthGetCorpTokenResponse {
     /// Creates a value from its required fields (`access_token`); optional fields start empty.
@@ -2030,24 +2647,63 @@ impl rt::Wire for AuthGetCorpTokenResponse {
     }
 }
 /// Response of [`AuthApi::get_corp_token_by_permanent_code`](super::auth::AuthApi::get_corp_token_by_permanent_code).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetCorpTokenByPermanentCodeResponse {
     /// The organisation's access token for this suite (授权企业的access_token).
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "access_token")]
     pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
-    #[serde(
-        rename = "expires_in",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "expires_in", skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for AuthGetCorpTokenByPermanentCodeResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AuthGetCorpTokenByPermanentCodeResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AuthGetCorpTokenByPermanentCodeResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AuthGetCorpTokenByPermanentCodeResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "access_token" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<rt::SecretString>::new(),
+                                    )?,
+                            );
+                        }
+                        "expires_in" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AuthGetCorpTokenByPermanentCodeResponse {
+                    access_token: rt::decode::required(f0, "access_token")?,
+                    expires_in: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AuthGetCorpTokenByPermanentCodeResponse {
     /// Creates a value from its required fields (`access_token`); optional fields start empty.
@@ -2075,37 +2731,80 @@ impl rt::Wire for AuthGetCorpTokenByPermanentCodeResponse {
     }
 }
 /// Response of [`AuthApi::get_permanent_code`](super::auth::AuthApi::get_permanent_code).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetPermanentCodeResponse {
     /// The permanent authorisation code (永久授权码).
     ///
     /// Wire name `permanent_code`; secret: redacted in `Debug`.
-    #[serde(
-        rename = "permanent_code",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "permanent_code")]
     pub permanent_code: rt::SecretString,
     /// The service-window app's permanent code, only when the suite has one (服务窗应用的永久授权码).
     ///
     /// Wire name `ch_permanent_code`; secret: redacted in `Debug`.
-    #[serde(
-        rename = "ch_permanent_code",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ch_permanent_code", skip_serializing_if = "Option::is_none")]
     pub ch_permanent_code: Option<rt::SecretString>,
     /// The authorising organisation (授权企业信息).
     ///
     /// Wire name `auth_corp_info`.
-    #[serde(
-        rename = "auth_corp_info",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "auth_corp_info", skip_serializing_if = "Option::is_none")]
     pub auth_corp_info: Option<AuthCorpInfo>,
+}
+impl<'de> serde::Deserialize<'de> for AuthGetPermanentCodeResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AuthGetPermanentCodeResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AuthGetPermanentCodeResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AuthGetPermanentCodeResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "permanent_code" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<rt::SecretString>::new(),
+                                    )?,
+                            );
+                        }
+                        "ch_permanent_code" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<rt::SecretString>>::new(),
+                                    )?,
+                            );
+                        }
+                        "auth_corp_info" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<AuthCorpInfo>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AuthGetPermanentCodeResponse {
+                    permanent_code: rt::decode::required(f0, "permanent_code")?,
+                    ch_permanent_code: f1.unwrap_or_default(),
+                    auth_corp_info: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AuthGetPermanentCodeResponse {
     /// Creates a value from its required fields (`permanent_code`); optional fields start empty.
@@ -2143,49 +2842,95 @@ impl rt::Wire for AuthGetPermanentCodeResponse {
     }
 }
 /// Response of [`AuthApi::get_auth_info`](super::auth::AuthApi::get_auth_info).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetAuthInfoResponse {
     /// The authorising organisation (授权方企业信息).
     ///
     /// Wire name `auth_corp_info`.
-    #[serde(
-        rename = "auth_corp_info",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "auth_corp_info", skip_serializing_if = "Option::is_none")]
     pub auth_corp_info: Option<IsvAuthCorpInfo>,
     /// The administrator who authorised (授权方管理员信息).
     ///
     /// Wire name `auth_user_info`.
-    #[serde(
-        rename = "auth_user_info",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "auth_user_info", skip_serializing_if = "Option::is_none")]
     pub auth_user_info: Option<IsvAuthUserInfo>,
     /// The authorised apps (授权信息).
     ///
     /// Wire name `auth_info`.
-    #[serde(
-        rename = "auth_info",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "auth_info", skip_serializing_if = "Option::is_none")]
     pub auth_info: Option<IsvAuthInfo>,
     /// The authorised service-window apps (服务窗授权信息); D and J only.
     ///
     /// Wire name `channel_auth_info`.
-    #[serde(
-        rename = "channel_auth_info",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "channel_auth_info", skip_serializing_if = "Option::is_none")]
     pub channel_auth_info: Option<IsvChannelAuthInfo>,
+}
+impl<'de> serde::Deserialize<'de> for AuthGetAuthInfoResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AuthGetAuthInfoResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AuthGetAuthInfoResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AuthGetAuthInfoResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "auth_corp_info" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<IsvAuthCorpInfo>>::new(),
+                                    )?,
+                            );
+                        }
+                        "auth_user_info" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<IsvAuthUserInfo>>::new(),
+                                    )?,
+                            );
+                        }
+                        "auth_info" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<IsvAuthInfo>>::new(),
+                                    )?,
+                            );
+                        }
+                        "channel_auth_info" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<IsvChannelAuthInfo>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AuthGetAuthInfoResponse {
+                    auth_corp_info: f0.unwrap_or_default(),
+                    auth_user_info: f1.unwrap_or_default(),
+                    auth_info: f2.unwrap_or_default(),
+                    channel_auth_info: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AuthGetAuthInfoResponse {
     /// Creates a value with every field empty.
@@ -2234,59 +2979,108 @@ impl rt::Wire for AuthGetAuthInfoResponse {
     }
 }
 /// Response of [`AuthApi::get_agent`](super::auth::AuthApi::get_agent).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetAgentResponse {
     /// The app's AgentId.
     ///
     /// Wire name `agentid`.
-    #[serde(
-        rename = "agentid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "agentid", skip_serializing_if = "Option::is_none")]
     pub agentid: Option<i64>,
     /// The app's name (应用名称).
     ///
     /// Wire name `name`.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// URL of the app's icon (应用头像).
     ///
     /// Wire name `logo_url`.
-    #[serde(
-        rename = "logo_url",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "logo_url", skip_serializing_if = "Option::is_none")]
     pub logo_url: Option<String>,
     /// The app's description (应用描述).
     ///
     /// Wire name `description`.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Whether the app is usable: 0 disabled, 1 normal, 2 awaiting activation.
     ///
     /// Wire name `close`.
-    #[serde(
-        rename = "close",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "close", skip_serializing_if = "Option::is_none")]
     pub close: Option<IsvAgentState>,
+}
+impl<'de> serde::Deserialize<'de> for AuthGetAgentResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AuthGetAgentResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "AuthGetAgentResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AuthGetAgentResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "agentid" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "logo_url" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "description" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "close" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<IsvAgentState>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AuthGetAgentResponse {
+                    agentid: f0.unwrap_or_default(),
+                    name: f1.unwrap_or_default(),
+                    logo_url: f2.unwrap_or_default(),
+                    description: f3.unwrap_or_default(),
+                    close: f4.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl AuthGetAgentResponse {
     /// Creates a value with every field empty.

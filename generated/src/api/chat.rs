@@ -118,117 +118,67 @@ pub struct ChatCreateRequest {
     /// Group name (群名称), 1-20 characters.
     ///
     /// Wire name `name`; at most 20.
-    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "name")]
     pub name: String,
     /// Userid of the owner (群主); must also be in `useridlist`.
     ///
     /// Wire name `owner`.
-    #[serde(rename = "owner", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "owner")]
     pub owner: String,
     /// Userids of the members (群成员), at most 40 per call; a group holds at most 1000.
     ///
     /// Wire name `useridlist`; at most 40.
-    #[serde(rename = "useridlist", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "useridlist")]
     pub useridlist: Vec<String>,
     /// 1 = new members see the last 100 messages (新成员可查看历史消息); 0 or absent = no.
     ///
     /// Wire name `showHistoryType`.
-    #[serde(
-        rename = "showHistoryType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "showHistoryType", skip_serializing_if = "Option::is_none")]
     pub show_history_type: Option<i64>,
     /// 1 = the group can be found by search (可搜索); 0 = not (default).
     ///
     /// Wire name `searchable`.
-    #[serde(
-        rename = "searchable",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "searchable", skip_serializing_if = "Option::is_none")]
     pub searchable: Option<i64>,
     /// 1 = joining needs verification (入群验证); 0 = not (default).
     ///
     /// Wire name `validationType`.
-    #[serde(
-        rename = "validationType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "validationType", skip_serializing_if = "Option::is_none")]
     pub validation_type: Option<i64>,
     /// 1 = only the owner may @all (@所有人权限); 0 = everyone (default).
     ///
     /// Wire name `mentionAllAuthority`.
-    #[serde(
-        rename = "mentionAllAuthority",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "mentionAllAuthority", skip_serializing_if = "Option::is_none")]
     pub mention_all_authority: Option<i64>,
     /// 1 = only the owner manages the group (群管理类型); 0 = everyone (default).
     ///
     /// Wire name `managementType`.
-    #[serde(
-        rename = "managementType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "managementType", skip_serializing_if = "Option::is_none")]
     pub management_type: Option<i64>,
     /// 1 = all members muted (全员禁言); 0 = not (default).
     ///
     /// Wire name `chatBannedType`.
-    #[serde(
-        rename = "chatBannedType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "chatBannedType", skip_serializing_if = "Option::is_none")]
     pub chat_banned_type: Option<i64>,
     /// What kind of user the owner is (群主类型), `emp` or `ext` (J).
     ///
     /// Wire name `ownerType`.
-    #[serde(
-        rename = "ownerType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ownerType", skip_serializing_if = "Option::is_none")]
     pub owner_type: Option<ChatOwnerType>,
     /// External contacts to add as members (外部联系人) (J).
     ///
     /// Wire name `extidlist`.
-    #[serde(
-        rename = "extidlist",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "extidlist", skip_serializing_if = "Vec::is_empty")]
     pub extidlist: Vec<String>,
     /// Avatar media id (群头像) (J).
     ///
     /// Wire name `icon`.
-    #[serde(
-        rename = "icon",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "icon", skip_serializing_if = "Option::is_none")]
     pub icon: Option<String>,
     /// 2 = enterprise group (企业群), 0 = ordinary group (J only, 1-src).
     ///
     /// Wire name `conversationTag`.
-    #[serde(
-        rename = "conversationTag",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "conversationTag", skip_serializing_if = "Option::is_none")]
     pub conversation_tag: Option<i64>,
 }
 impl ChatCreateRequest {
@@ -395,157 +345,82 @@ pub struct ChatUpdateRequest {
     /// Group id (群会话ID) from `create`, not one from a JSAPI.
     ///
     /// Wire name `chatid`.
-    #[serde(rename = "chatid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "chatid")]
     pub chatid: String,
     /// New group name (群名称), 1-20 characters.
     ///
     /// Wire name `name`; at most 20.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Userid of the new owner (群主).
     ///
     /// Wire name `owner`.
-    #[serde(
-        rename = "owner",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "owner", skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
     /// What kind of user the owner is (群主类型), `emp` or `ext`.
     ///
     /// Wire name `ownerType`.
-    #[serde(
-        rename = "ownerType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ownerType", skip_serializing_if = "Option::is_none")]
     pub owner_type: Option<ChatOwnerType>,
     /// Userids to add (添加成员), at most 40 per call.
     ///
     /// Wire name `add_useridlist`; at most 40.
-    #[serde(
-        rename = "add_useridlist",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "add_useridlist", skip_serializing_if = "Vec::is_empty")]
     pub add_useridlist: Vec<String>,
     /// Userids to remove (删除成员).
     ///
     /// Wire name `del_useridlist`.
-    #[serde(
-        rename = "del_useridlist",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "del_useridlist", skip_serializing_if = "Vec::is_empty")]
     pub del_useridlist: Vec<String>,
     /// External contacts to add (添加外部联系人).
     ///
     /// Wire name `add_extidlist`.
-    #[serde(
-        rename = "add_extidlist",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "add_extidlist", skip_serializing_if = "Vec::is_empty")]
     pub add_extidlist: Vec<String>,
     /// External contacts to remove (删除外部联系人).
     ///
     /// Wire name `del_extidlist`.
-    #[serde(
-        rename = "del_extidlist",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "del_extidlist", skip_serializing_if = "Vec::is_empty")]
     pub del_extidlist: Vec<String>,
     /// Avatar media id (群头像).
     ///
     /// Wire name `icon`.
-    #[serde(
-        rename = "icon",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "icon", skip_serializing_if = "Option::is_none")]
     pub icon: Option<String>,
     /// Mute the group (全员禁言).
     ///
     /// Wire name `isBan`.
-    #[serde(
-        rename = "isBan",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isBan", skip_serializing_if = "Option::is_none")]
     pub is_ban: Option<bool>,
     /// 1 = the group can be found by search (可搜索); 0 = not.
     ///
     /// Wire name `searchable`.
-    #[serde(
-        rename = "searchable",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "searchable", skip_serializing_if = "Option::is_none")]
     pub searchable: Option<i64>,
     /// 1 = joining needs verification (入群验证); 0 = not.
     ///
     /// Wire name `validationType`.
-    #[serde(
-        rename = "validationType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "validationType", skip_serializing_if = "Option::is_none")]
     pub validation_type: Option<i64>,
     /// 1 = only the owner may @all (@所有人权限); 0 = everyone.
     ///
     /// Wire name `mentionAllAuthority`.
-    #[serde(
-        rename = "mentionAllAuthority",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "mentionAllAuthority", skip_serializing_if = "Option::is_none")]
     pub mention_all_authority: Option<i64>,
     /// 1 = only the owner manages the group (群管理类型); 0 = everyone.
     ///
     /// Wire name `managementType`.
-    #[serde(
-        rename = "managementType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "managementType", skip_serializing_if = "Option::is_none")]
     pub management_type: Option<i64>,
     /// 1 = all members muted (全员禁言); 0 = not.
     ///
     /// Wire name `chatBannedType`.
-    #[serde(
-        rename = "chatBannedType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "chatBannedType", skip_serializing_if = "Option::is_none")]
     pub chat_banned_type: Option<i64>,
     /// 1 = new members see the last 100 messages (新成员可查看历史消息); 0 = no.
     ///
     /// Wire name `showHistoryType`.
-    #[serde(
-        rename = "showHistoryType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "showHistoryType", skip_serializing_if = "Option::is_none")]
     pub show_history_type: Option<i64>,
 }
 impl ChatUpdateRequest {
@@ -782,7 +657,6 @@ impl rt::Endpoint for ChatGetRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, ChatGetRequest> {}
 /// Request of [`ChatApi::send`]: Send a message to a group in the org's name (发送群消息).
 ///
 /// Only internal, all-staff and department groups accept it (not ordinary or cooperation
@@ -803,13 +677,13 @@ pub struct ChatSendRequest {
     /// Group id (群会话ID) from `create` or a JSAPI conversation picker.
     ///
     /// Wire name `chatid`.
-    #[serde(rename = "chatid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "chatid")]
     pub chatid: String,
     /// The message (消息内容), at most 2048 bytes. A JSON object (D); the Java SDK carries it
     /// as JSON text in its parameter map, but it is sent here as the object.
     ///
     /// Wire name `msg`.
-    #[serde(rename = "msg", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "msg")]
     pub msg: super::message::Message,
 }
 impl ChatSendRequest {
@@ -842,7 +716,6 @@ impl rt::Endpoint for ChatSendRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, ChatSendRequest> {}
 /// Request of [`ChatApi::get_read_list`]: List who has read a group message (查询群消息已读人员列表).
 ///
 /// Pages with `cursor`: start at 0, then pass `next_cursor` until it is absent. Errors: 40035,
@@ -1055,149 +928,233 @@ impl rt::Scalar for ChatStatus {
     }
 }
 /// A group's details from `chat/get` (群会话信息).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ChatInfo {
     /// Group id (群会话ID); in the D example and G, not in J.
     ///
     /// Wire name `chatid`.
-    #[serde(
-        rename = "chatid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "chatid", skip_serializing_if = "Option::is_none")]
     pub chatid: Option<String>,
     /// Group name (群名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "name")]
     pub name: String,
     /// Userid of the owner (群主).
     ///
     /// Wire name `owner`.
-    #[serde(rename = "owner", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "owner")]
     pub owner: String,
     /// Avatar media id (群头像).
     ///
     /// Wire name `icon`.
-    #[serde(
-        rename = "icon",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "icon", skip_serializing_if = "Option::is_none")]
     pub icon: Option<String>,
     /// Userids of the members (群成员).
     ///
     /// Wire name `useridlist`.
-    #[serde(
-        rename = "useridlist",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "useridlist", skip_serializing_if = "Vec::is_empty")]
     pub useridlist: Vec<String>,
     /// External-contact members (外部联系人成员) (J only).
     ///
     /// Wire name `extidlist`.
-    #[serde(
-        rename = "extidlist",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "extidlist", skip_serializing_if = "Vec::is_empty")]
     pub extidlist: Vec<String>,
     /// AgentIds of the apps in the group (群内应用) (J only; J types them as strings).
     ///
     /// Wire name `agentidlist`.
-    #[serde(
-        rename = "agentidlist",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "agentidlist", skip_serializing_if = "Vec::is_empty")]
     pub agentidlist: Vec<i64>,
     /// Group kind (群类型): 2 = enterprise group (企业群), 0 = ordinary group.
     ///
     /// Wire name `conversationTag`.
-    #[serde(
-        rename = "conversationTag",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "conversationTag", skip_serializing_if = "Option::is_none")]
     pub conversation_tag: Option<i64>,
     /// 0 = not muted, 1 = all muted (全员禁言).
     ///
     /// Wire name `chatBannedType`.
-    #[serde(
-        rename = "chatBannedType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "chatBannedType", skip_serializing_if = "Option::is_none")]
     pub chat_banned_type: Option<i64>,
     /// 0 = not searchable (default), 1 = searchable (可搜索).
     ///
     /// Wire name `searchable`.
-    #[serde(
-        rename = "searchable",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "searchable", skip_serializing_if = "Option::is_none")]
     pub searchable: Option<i64>,
     /// 0 = join without verification (default), 1 = verification (入群验证).
     ///
     /// Wire name `validationType`.
-    #[serde(
-        rename = "validationType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "validationType", skip_serializing_if = "Option::is_none")]
     pub validation_type: Option<i64>,
     /// 0 = everyone may @all (default), 1 = owner only (@所有人权限).
     ///
     /// Wire name `mentionAllAuthority`.
-    #[serde(
-        rename = "mentionAllAuthority",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "mentionAllAuthority", skip_serializing_if = "Option::is_none")]
     pub mention_all_authority: Option<i64>,
     /// 0 = everyone manages (default), 1 = owner only (群管理类型).
     ///
     /// Wire name `managementType`.
-    #[serde(
-        rename = "managementType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "managementType", skip_serializing_if = "Option::is_none")]
     pub management_type: Option<i64>,
     /// 1 = new members see the last 100 messages, 0 = they do not (新成员可查看历史消息).
     ///
     /// Wire name `showHistoryType`.
-    #[serde(
-        rename = "showHistoryType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "showHistoryType", skip_serializing_if = "Option::is_none")]
     pub show_history_type: Option<i64>,
     /// State of the group (群状态).
     ///
     /// Wire name `status`.
-    #[serde(
-        rename = "status",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
     pub status: Option<ChatStatus>,
+}
+impl<'de> serde::Deserialize<'de> for ChatInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ChatInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ChatInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ChatInfo, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "chatid" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "owner" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "icon" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "useridlist" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "extidlist" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "agentidlist" => {
+                            f6 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        "conversationTag" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "chatBannedType" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "searchable" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "validationType" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "mentionAllAuthority" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "managementType" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "showHistoryType" => {
+                            f13 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "status" => {
+                            f14 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<ChatStatus>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChatInfo {
+                    chatid: f0.unwrap_or_default(),
+                    name: rt::decode::required(f1, "name")?,
+                    owner: rt::decode::required(f2, "owner")?,
+                    icon: f3.unwrap_or_default(),
+                    useridlist: f4.unwrap_or_default(),
+                    extidlist: f5.unwrap_or_default(),
+                    agentidlist: f6.unwrap_or_default(),
+                    conversation_tag: f7.unwrap_or_default(),
+                    chat_banned_type: f8.unwrap_or_default(),
+                    searchable: f9.unwrap_or_default(),
+                    validation_type: f10.unwrap_or_default(),
+                    mention_all_authority: f11.unwrap_or_default(),
+                    management_type: f12.unwrap_or_default(),
+                    show_history_type: f13.unwrap_or_default(),
+                    status: f14.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl ChatInfo {
     /// Creates a value from its required fields (`name`, `owner`); optional fields start empty.
@@ -1299,39 +1256,78 @@ impl rt::Wire for ChatInfo {
     }
 }
 /// Response of [`ChatApi::create`](super::chat::ChatApi::create).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ChatCreateResponse {
     /// Group id (群会话ID) for the other calls; to be deprecated in favour of `openConversationId`.
     ///
     /// Wire name `chatid`.
-    #[serde(
-        rename = "chatid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "chatid", skip_serializing_if = "Option::is_none")]
     pub chatid: Option<String>,
     /// Open conversation id (开放会话ID), the preferred id.
     ///
     /// Wire name `openConversationId`.
-    #[serde(
-        rename = "openConversationId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "openConversationId", skip_serializing_if = "Option::is_none")]
     pub open_conversation_id: Option<String>,
     /// Group kind (群类型): 2 = enterprise group (企业群).
     ///
     /// Wire name `conversationTag`.
-    #[serde(
-        rename = "conversationTag",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "conversationTag", skip_serializing_if = "Option::is_none")]
     pub conversation_tag: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for ChatCreateResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ChatCreateResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ChatCreateResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ChatCreateResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "chatid" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "openConversationId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "conversationTag" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChatCreateResponse {
+                    chatid: f0.unwrap_or_default(),
+                    open_conversation_id: f1.unwrap_or_default(),
+                    conversation_tag: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl ChatCreateResponse {
     /// Creates a value with every field empty.
@@ -1373,14 +1369,47 @@ impl rt::Wire for ChatCreateResponse {
     }
 }
 /// Response of [`ChatApi::send`](super::chat::ChatApi::send).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ChatSendResponse {
     /// Encrypted message id (加密的消息ID); URL-encode it when passing it to `get_read_list`.
     ///
     /// Wire name `messageId`.
-    #[serde(rename = "messageId", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "messageId")]
     pub message_id: String,
+}
+impl<'de> serde::Deserialize<'de> for ChatSendResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ChatSendResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ChatSendResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ChatSendResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "messageId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChatSendResponse {
+                    message_id: rt::decode::required(f0, "messageId")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl ChatSendResponse {
     /// Creates a value from its required fields (`message_id`); optional fields start empty.
@@ -1402,29 +1431,61 @@ impl rt::Wire for ChatSendResponse {
     }
 }
 /// Response of [`ChatApi::get_read_list`](super::chat::ChatApi::get_read_list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ChatGetReadListResponse {
     /// Cursor of the next page (下一页游标); absent when there are no more. Exceeds 2^32.
     ///
     /// Wire name `next_cursor`.
-    #[serde(
-        rename = "next_cursor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
     /// Userids that have read the message (已读人员); absent when empty.
     ///
     /// Wire name `readUserIdList`.
-    #[serde(
-        rename = "readUserIdList",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "readUserIdList", skip_serializing_if = "Vec::is_empty")]
     pub read_user_id_list: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for ChatGetReadListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ChatGetReadListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ChatGetReadListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ChatGetReadListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "next_cursor" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "readUserIdList" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChatGetReadListResponse {
+                    next_cursor: f0.unwrap_or_default(),
+                    read_user_id_list: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl ChatGetReadListResponse {
     /// Creates a value with every field empty.

@@ -280,7 +280,6 @@ impl rt::Endpoint for CspaceAddToSingleChatRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, CspaceAddToSingleChatRequest> {}
 /// Request of [`CspaceApi::add`]: Save a file into a custom or approval space (保存文件到自定义或审批钉盘空间).
 ///
 /// The file does not appear in the user's own DingPan. A custom space first needs
@@ -777,7 +776,6 @@ impl rt::Endpoint for CspaceUploadSingleRequest {
         Some(("file", &self.file))
     }
 }
-impl<'c> crate::api::Call<'c, CspaceUploadSingleRequest> {}
 /// Request of [`CspaceApi::upload_transaction_open`]: Open a chunked upload (开启分块上传事务).
 ///
 /// Step 2 of the chunked upload. Same path as `upload_transaction_commit`: the absence of
@@ -853,7 +851,6 @@ impl rt::Endpoint for CspaceUploadTransactionOpenRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, CspaceUploadTransactionOpenRequest> {}
 /// Request of [`CspaceApi::upload_chunk`]: Upload one chunk of a chunked upload (上传文件块).
 ///
 /// Step 3 of the chunked upload, once per chunk: the chunk goes in the multipart part `file`,
@@ -936,7 +933,6 @@ impl rt::Endpoint for CspaceUploadChunkRequest {
         Some(("file", &self.file))
     }
 }
-impl<'c> crate::api::Call<'c, CspaceUploadChunkRequest> {}
 /// Request of [`CspaceApi::upload_transaction_commit`]: Commit a chunked upload (提交文件上传事务).
 ///
 /// Step 4 of the chunked upload, after the last chunk and within 24 h of opening. Same path as
@@ -1024,7 +1020,6 @@ impl rt::Endpoint for CspaceUploadTransactionCommitRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, CspaceUploadTransactionCommitRequest> {}
 /// The permission granted on a custom space (权限类型). D lists all three; P and the old docs know only `add` and `download`.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
@@ -1090,29 +1085,63 @@ impl rt::Scalar for CspaceGrantType {
     }
 }
 /// The creator or last modifier of a DingPan file (文件创建者 / 修改者).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceDentryUser {
     /// Account of the user (账号).
     ///
     /// Wire name `account`.
-    #[serde(
-        rename = "account",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "account", skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
     /// Site code of the account (站点).
     ///
     /// Wire name `site`.
-    #[serde(
-        rename = "site",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "site", skip_serializing_if = "Option::is_none")]
     pub site: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for CspaceDentryUser {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CspaceDentryUser;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CspaceDentryUser")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CspaceDentryUser, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "account" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "site" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CspaceDentryUser {
+                    account: f0.unwrap_or_default(),
+                    site: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl CspaceDentryUser {
     /// Creates a value with every field empty.
@@ -1142,129 +1171,214 @@ impl rt::Wire for CspaceDentryUser {
     }
 }
 /// A file saved in a DingPan space (钉盘文件信息), returned by `add` as JSON text inside a string.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceDentry {
     /// Content kind (内容类型), e.g. `document`.
     ///
     /// Wire name `contentType`.
-    #[serde(
-        rename = "contentType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "contentType", skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// Creation time (创建时间), ms since the epoch.
     ///
     /// Wire name `createTime`.
-    #[serde(
-        rename = "createTime",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
     pub create_time: Option<i64>,
     /// Who created the file (创建者).
     ///
     /// Wire name `creator`.
-    #[serde(
-        rename = "creator",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "creator", skip_serializing_if = "Option::is_none")]
     pub creator: Option<CspaceDentryUser>,
     /// File extension (扩展名), e.g. `txt`.
     ///
     /// Wire name `extension`.
-    #[serde(
-        rename = "extension",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "extension", skip_serializing_if = "Option::is_none")]
     pub extension: Option<String>,
     /// File id (文件ID), sent as a numeric string; the id to use in `fileids`.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "id")]
     pub id: i64,
     /// Last modification time (修改时间), ms since the epoch.
     ///
     /// Wire name `modifiedTime`.
-    #[serde(
-        rename = "modifiedTime",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
     pub modified_time: Option<i64>,
     /// Who last modified the file (修改者).
     ///
     /// Wire name `modifier`.
-    #[serde(
-        rename = "modifier",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "modifier", skip_serializing_if = "Option::is_none")]
     pub modifier: Option<CspaceDentryUser>,
     /// File name (文件名), after any automatic rename.
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "name")]
     pub name: String,
     /// Id of the parent folder (父目录ID); 0 for the root.
     ///
     /// Wire name `parentId`.
-    #[serde(
-        rename = "parentId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "parentId", skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<i64>,
     /// Path inside the space (路径), e.g. `/1.txt`.
     ///
     /// Wire name `path`.
-    #[serde(
-        rename = "path",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "path", skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// Size in bytes (文件大小).
     ///
     /// Wire name `size`.
-    #[serde(
-        rename = "size",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "size", skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     /// Entry kind (类型), e.g. `file`.
     ///
     /// Wire name `type`.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     /// Version (版本), sent as a numeric string.
     ///
     /// Wire name `version`.
-    #[serde(
-        rename = "version",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "version", skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for CspaceDentry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CspaceDentry;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CspaceDentry")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CspaceDentry, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "contentType" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "createTime" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "creator" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<CspaceDentryUser>>::new(),
+                                    )?,
+                            );
+                        }
+                        "extension" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "id" => {
+                            f4 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "modifiedTime" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "modifier" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<CspaceDentryUser>>::new(),
+                                    )?,
+                            );
+                        }
+                        "name" => {
+                            f7 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "parentId" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "path" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "size" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "type" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "version" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CspaceDentry {
+                    content_type: f0.unwrap_or_default(),
+                    create_time: f1.unwrap_or_default(),
+                    creator: f2.unwrap_or_default(),
+                    extension: f3.unwrap_or_default(),
+                    id: rt::decode::required(f4, "id")?,
+                    modified_time: f5.unwrap_or_default(),
+                    modifier: f6.unwrap_or_default(),
+                    name: rt::decode::required(f7, "name")?,
+                    parent_id: f8.unwrap_or_default(),
+                    path: f9.unwrap_or_default(),
+                    size: f10.unwrap_or_default(),
+                    r#type: f11.unwrap_or_default(),
+                    version: f12.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl CspaceDentry {
     /// Creates a value from its required fields (`id`, `name`); optional fields start empty.
@@ -1355,7 +1469,7 @@ impl rt::Wire for CspaceDentry {
     }
 }
 /// Response of [`CspaceApi::add`](super::cspace::CspaceApi::add).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceAddResponse {
     /// The saved file (文件详细信息), sent as JSON text inside a string.
@@ -1363,10 +1477,45 @@ pub struct CspaceAddResponse {
     /// Wire name `dentry`.
     #[serde(
         rename = "dentry",
-        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub dentry: CspaceDentry,
+}
+impl<'de> serde::Deserialize<'de> for CspaceAddResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CspaceAddResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CspaceAddResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CspaceAddResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dentry" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::JsonText::<CspaceDentry>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CspaceAddResponse {
+                    dentry: rt::decode::required(f0, "dentry")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl CspaceAddResponse {
     /// Creates a value from its required fields (`dentry`); optional fields start empty.
@@ -1387,14 +1536,47 @@ impl rt::Wire for CspaceAddResponse {
     }
 }
 /// Response of [`CspaceApi::get_custom_space`](super::cspace::CspaceApi::get_custom_space).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceGetCustomSpaceResponse {
     /// Space id (空间ID); a number in the D example, a String in its type column.
     ///
     /// Wire name `spaceid`.
-    #[serde(rename = "spaceid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "spaceid")]
     pub spaceid: i64,
+}
+impl<'de> serde::Deserialize<'de> for CspaceGetCustomSpaceResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CspaceGetCustomSpaceResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CspaceGetCustomSpaceResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CspaceGetCustomSpaceResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "spaceid" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CspaceGetCustomSpaceResponse {
+                    spaceid: rt::decode::required(f0, "spaceid")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl CspaceGetCustomSpaceResponse {
     /// Creates a value from its required fields (`spaceid`); optional fields start empty.
@@ -1414,14 +1596,47 @@ impl rt::Wire for CspaceGetCustomSpaceResponse {
     }
 }
 /// Response of [`CspaceApi::used_info`](super::cspace::CspaceApi::used_info).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceUsedInfoResponse {
     /// Used size in bytes (已使用大小); a numeric string per D.
     ///
     /// Wire name `used_size`.
-    #[serde(rename = "used_size", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "used_size")]
     pub used_size: i64,
+}
+impl<'de> serde::Deserialize<'de> for CspaceUsedInfoResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CspaceUsedInfoResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CspaceUsedInfoResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CspaceUsedInfoResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "used_size" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CspaceUsedInfoResponse {
+                    used_size: rt::decode::required(f0, "used_size")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl CspaceUsedInfoResponse {
     /// Creates a value from its required fields (`used_size`); optional fields start empty.
@@ -1441,14 +1656,47 @@ impl rt::Wire for CspaceUsedInfoResponse {
     }
 }
 /// Response of [`CspaceApi::upload_single`](super::cspace::CspaceApi::upload_single).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceUploadSingleResponse {
     /// The file's id (文件media_id), e.g. `#iAEH…`; for `add` and `add_to_single_chat`.
     ///
     /// Wire name `media_id`.
-    #[serde(rename = "media_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "media_id")]
     pub media_id: String,
+}
+impl<'de> serde::Deserialize<'de> for CspaceUploadSingleResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CspaceUploadSingleResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CspaceUploadSingleResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CspaceUploadSingleResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "media_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CspaceUploadSingleResponse {
+                    media_id: rt::decode::required(f0, "media_id")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl CspaceUploadSingleResponse {
     /// Creates a value from its required fields (`media_id`); optional fields start empty.
@@ -1468,14 +1716,47 @@ impl rt::Wire for CspaceUploadSingleResponse {
     }
 }
 /// Response of [`CspaceApi::upload_transaction_open`](super::cspace::CspaceApi::upload_transaction_open).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceUploadTransactionOpenResponse {
     /// Upload transaction id (上传事务ID); contains `#`.
     ///
     /// Wire name `upload_id`.
-    #[serde(rename = "upload_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "upload_id")]
     pub upload_id: String,
+}
+impl<'de> serde::Deserialize<'de> for CspaceUploadTransactionOpenResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CspaceUploadTransactionOpenResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CspaceUploadTransactionOpenResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CspaceUploadTransactionOpenResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "upload_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CspaceUploadTransactionOpenResponse {
+                    upload_id: rt::decode::required(f0, "upload_id")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl CspaceUploadTransactionOpenResponse {
     /// Creates a value from its required fields (`upload_id`); optional fields start empty.
@@ -1497,19 +1778,50 @@ impl rt::Wire for CspaceUploadTransactionOpenResponse {
     }
 }
 /// Response of [`CspaceApi::upload_chunk`](super::cspace::CspaceApi::upload_chunk).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceUploadChunkResponse {
     /// File id (文件media_id); in the D table only, normally absent.
     ///
     /// Wire name `media_id`.
-    #[serde(
-        rename = "media_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "media_id", skip_serializing_if = "Option::is_none")]
     pub media_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for CspaceUploadChunkResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CspaceUploadChunkResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CspaceUploadChunkResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CspaceUploadChunkResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "media_id" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CspaceUploadChunkResponse {
+                    media_id: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl CspaceUploadChunkResponse {
     /// Creates a value with every field empty.
@@ -1534,14 +1846,47 @@ impl rt::Wire for CspaceUploadChunkResponse {
     }
 }
 /// Response of [`CspaceApi::upload_transaction_commit`](super::cspace::CspaceApi::upload_transaction_commit).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceUploadTransactionCommitResponse {
     /// The file's id (文件media_id); for `add` and `add_to_single_chat`.
     ///
     /// Wire name `media_id`.
-    #[serde(rename = "media_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "media_id")]
     pub media_id: String,
+}
+impl<'de> serde::Deserialize<'de> for CspaceUploadTransactionCommitResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CspaceUploadTransactionCommitResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CspaceUploadTransactionCommitResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CspaceUploadTransactionCommitResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "media_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CspaceUploadTransactionCommitResponse {
+                    media_id: rt::decode::required(f0, "media_id")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl CspaceUploadTransactionCommitResponse {
     /// Creates a value from its required fields (`media_id`); optional fields start empty.

@@ -242,61 +242,39 @@ pub struct DepartmentLegacyCreateRequest {
     /// Department name (部门名称), 1-64 characters, without `-`, `，` or `,`.
     ///
     /// Wire name `name`; at most 64.
-    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "name")]
     pub name: String,
     /// Parent department id (父部门ID); the root is 1. Sent as a numeric string by J.
     ///
     /// Wire name `parentid`.
-    #[serde(rename = "parentid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "parentid")]
     pub parentid: i64,
     /// Custom department id, greater than 1 (J only).
     ///
     /// Wire name `id`.
-    #[serde(
-        rename = "id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Sort order among siblings; smaller sorts first.
     ///
     /// Wire name `order`.
-    #[serde(
-        rename = "order",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "order", skip_serializing_if = "Option::is_none")]
     pub order: Option<i64>,
     /// Create a department group chat (创建部门群); default false.
     ///
     /// Wire name `createDeptGroup`.
-    #[serde(
-        rename = "createDeptGroup",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "createDeptGroup", skip_serializing_if = "Option::is_none")]
     pub create_dept_group: Option<bool>,
     /// Hide the department (隐藏本部门).
     ///
     /// Wire name `deptHiding`.
-    #[serde(
-        rename = "deptHiding",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "deptHiding", skip_serializing_if = "Option::is_none")]
     pub dept_hiding: Option<bool>,
     /// Department ids allowed to see the hidden department, `|`-separated, at most 200.
     ///
     /// Wire name `deptPermits`; at most 200.
     #[serde(
         rename = "deptPermits",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub dept_permits: Vec<i64>,
@@ -305,40 +283,26 @@ pub struct DepartmentLegacyCreateRequest {
     /// Wire name `userPermits`; at most 200.
     #[serde(
         rename = "userPermits",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub user_permits: Vec<String>,
     /// Restrict the members' view of the contacts (限制本部门成员查看通讯录).
     ///
     /// Wire name `outerDept`.
-    #[serde(
-        rename = "outerDept",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "outerDept", skip_serializing_if = "Option::is_none")]
     pub outer_dept: Option<bool>,
     /// With `outerDept`, members see only their own department and its children.
     ///
     /// Wire name `outerDeptOnlySelf`.
-    #[serde(
-        rename = "outerDeptOnlySelf",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "outerDeptOnlySelf", skip_serializing_if = "Option::is_none")]
     pub outer_dept_only_self: Option<bool>,
     /// Extra userids the members may see, `|`-separated, at most 200.
     ///
     /// Wire name `outerPermitUsers`; at most 200.
     #[serde(
         rename = "outerPermitUsers",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub outer_permit_users: Vec<String>,
@@ -347,60 +311,36 @@ pub struct DepartmentLegacyCreateRequest {
     /// Wire name `outerPermitDepts`; at most 200.
     #[serde(
         rename = "outerPermitDepts",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub outer_permit_depts: Vec<i64>,
     /// Developer mapping key (部门标识字段).
     ///
     /// Wire name `sourceIdentifier`.
-    #[serde(
-        rename = "sourceIdentifier",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "sourceIdentifier", skip_serializing_if = "Option::is_none")]
     pub source_identifier: Option<String>,
     /// Approve join requests automatically (D only).
     ///
     /// Wire name `autoApproveApply`.
-    #[serde(
-        rename = "autoApproveApply",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "autoApproveApply", skip_serializing_if = "Option::is_none")]
     pub auto_approve_apply: Option<bool>,
     /// Budget flag - use the parent department's balance first.
     ///
     /// Wire name `parentBalanceFirst`.
-    #[serde(
-        rename = "parentBalanceFirst",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "parentBalanceFirst", skip_serializing_if = "Option::is_none")]
     pub parent_balance_first: Option<bool>,
     /// Budget flag - share the balance.
     ///
     /// Wire name `shareBalance`.
-    #[serde(
-        rename = "shareBalance",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "shareBalance", skip_serializing_if = "Option::is_none")]
     pub share_balance: Option<bool>,
     /// Custom fields (扩展字段) as JSON text (D only).
     ///
     /// Wire name `ext`.
     #[serde(
         rename = "ext",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub ext: Option<serde_json::Value>,
@@ -409,9 +349,7 @@ pub struct DepartmentLegacyCreateRequest {
     /// Wire name `deptPerimits`; at most 200.
     #[serde(
         rename = "deptPerimits",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub dept_perimits: Vec<i64>,
@@ -420,9 +358,7 @@ pub struct DepartmentLegacyCreateRequest {
     /// Wire name `userPerimits`; at most 200.
     #[serde(
         rename = "userPerimits",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub user_perimits: Vec<String>,
@@ -675,106 +611,59 @@ pub struct DepartmentLegacyUpdateRequest {
     /// Department id (部门ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "id")]
     pub id: i64,
     /// New department name (部门名称).
     ///
     /// Wire name `name`.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// New parent department id; sent as a numeric string by J.
     ///
     /// Wire name `parentid`.
-    #[serde(
-        rename = "parentid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "parentid", skip_serializing_if = "Option::is_none")]
     pub parentid: Option<i64>,
     /// Sort order among siblings; smaller sorts first.
     ///
     /// Wire name `order`.
-    #[serde(
-        rename = "order",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "order", skip_serializing_if = "Option::is_none")]
     pub order: Option<i64>,
     /// Language of the call: `zh_CN` (default) or `en_US`.
     ///
     /// Wire name `lang`.
-    #[serde(
-        rename = "lang",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "lang", skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
     /// Developer mapping key (部门标识字段).
     ///
     /// Wire name `sourceIdentifier`.
-    #[serde(
-        rename = "sourceIdentifier",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "sourceIdentifier", skip_serializing_if = "Option::is_none")]
     pub source_identifier: Option<String>,
     /// Create a department group chat (创建部门群).
     ///
     /// Wire name `createDeptGroup`.
-    #[serde(
-        rename = "createDeptGroup",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "createDeptGroup", skip_serializing_if = "Option::is_none")]
     pub create_dept_group: Option<bool>,
     /// New members join the department group automatically.
     ///
     /// Wire name `autoAddUser`.
-    #[serde(
-        rename = "autoAddUser",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "autoAddUser", skip_serializing_if = "Option::is_none")]
     pub auto_add_user: Option<bool>,
     /// Approve join requests automatically.
     ///
     /// Wire name `autoApproveApply`.
-    #[serde(
-        rename = "autoApproveApply",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "autoApproveApply", skip_serializing_if = "Option::is_none")]
     pub auto_approve_apply: Option<bool>,
     /// Hide the department (隐藏本部门).
     ///
     /// Wire name `deptHiding`.
-    #[serde(
-        rename = "deptHiding",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "deptHiding", skip_serializing_if = "Option::is_none")]
     pub dept_hiding: Option<bool>,
     /// Department ids allowed to see the hidden department, `|`-separated, at most 200.
     ///
     /// Wire name `deptPermits`; at most 200.
     #[serde(
         rename = "deptPermits",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub dept_permits: Vec<i64>,
@@ -783,40 +672,26 @@ pub struct DepartmentLegacyUpdateRequest {
     /// Wire name `userPermits`; at most 200.
     #[serde(
         rename = "userPermits",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub user_permits: Vec<String>,
     /// Restrict the members' view of the contacts (限制本部门成员查看通讯录).
     ///
     /// Wire name `outerDept`.
-    #[serde(
-        rename = "outerDept",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "outerDept", skip_serializing_if = "Option::is_none")]
     pub outer_dept: Option<bool>,
     /// With `outerDept`, members see only their own department and its children.
     ///
     /// Wire name `outerDeptOnlySelf`.
-    #[serde(
-        rename = "outerDeptOnlySelf",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "outerDeptOnlySelf", skip_serializing_if = "Option::is_none")]
     pub outer_dept_only_self: Option<bool>,
     /// Extra userids the members may see, `|`-separated, at most 200.
     ///
     /// Wire name `outerPermitUsers`; at most 200.
     #[serde(
         rename = "outerPermitUsers",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub outer_permit_users: Vec<String>,
@@ -825,9 +700,7 @@ pub struct DepartmentLegacyUpdateRequest {
     /// Wire name `outerPermitDepts`; at most 200.
     #[serde(
         rename = "outerPermitDepts",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub outer_permit_depts: Vec<i64>,
@@ -836,60 +709,36 @@ pub struct DepartmentLegacyUpdateRequest {
     /// Wire name `deptManagerUseridList`.
     #[serde(
         rename = "deptManagerUseridList",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub dept_manager_userid_list: Vec<String>,
     /// Userid of the department group's owner (企业群群主).
     ///
     /// Wire name `orgDeptOwner`.
-    #[serde(
-        rename = "orgDeptOwner",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "orgDeptOwner", skip_serializing_if = "Option::is_none")]
     pub org_dept_owner: Option<String>,
     /// The department group includes sub-department members.
     ///
     /// Wire name `groupContainSubDept`.
-    #[serde(
-        rename = "groupContainSubDept",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "groupContainSubDept", skip_serializing_if = "Option::is_none")]
     pub group_contain_sub_dept: Option<bool>,
     /// The department group includes members of outer departments.
     ///
     /// Wire name `groupContainOuterDept`.
-    #[serde(
-        rename = "groupContainOuterDept",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "groupContainOuterDept", skip_serializing_if = "Option::is_none")]
     pub group_contain_outer_dept: Option<bool>,
     /// The department group includes members of hidden departments.
     ///
     /// Wire name `groupContainHiddenDept`.
-    #[serde(
-        rename = "groupContainHiddenDept",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "groupContainHiddenDept", skip_serializing_if = "Option::is_none")]
     pub group_contain_hidden_dept: Option<bool>,
     /// Custom fields (扩展字段) as JSON text (D only).
     ///
     /// Wire name `ext`.
     #[serde(
         rename = "ext",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub ext: Option<serde_json::Value>,
@@ -1205,7 +1054,6 @@ impl rt::Endpoint for DepartmentLegacyDeleteRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, DepartmentLegacyDeleteRequest> {}
 /// Request of [`DepartmentApi::legacy_get`]: Get a department's details, legacy form (获取部门详情 · 旧版).
 ///
 /// `GET /department/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
@@ -1408,7 +1256,6 @@ impl rt::Endpoint for DepartmentLegacyListIdsRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, DepartmentLegacyListIdsRequest> {}
 /// Request of [`DepartmentApi::legacy_list_parents_by_dept`]: List a department's parent path, legacy form (查询部门的所有上级父部门路径 · 旧版).
 ///
 /// `GET /department/list_parent_depts_by_dept` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
@@ -1511,7 +1358,6 @@ impl rt::Endpoint for DepartmentLegacyListParentsByUserRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, DepartmentLegacyListParentsByUserRequest> {}
 /// Request of [`DepartmentApi::create`]: Create a department (创建部门).
 ///
 /// Errors: 40035, 43007, 60004 (parent missing), 600109 (bad visibility list), -1.
@@ -1525,31 +1371,24 @@ pub struct DepartmentCreateRequest {
     /// Department name (部门名称), 1-64 characters, without `-`, `，` or `,`.
     ///
     /// Wire name `name`; at most 64.
-    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "name")]
     pub name: String,
     /// Parent department id (父部门ID); the root is 1.
     ///
     /// Wire name `parent_id`.
-    #[serde(rename = "parent_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "parent_id")]
     pub parent_id: i64,
     /// Hide the department (隐藏本部门); default false.
     ///
     /// Wire name `hide_dept`.
-    #[serde(
-        rename = "hide_dept",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hide_dept", skip_serializing_if = "Option::is_none")]
     pub hide_dept: Option<bool>,
     /// Department ids allowed to see the hidden department; used with `hide_dept`. D allows 50, J 200; the larger is enforced.
     ///
     /// Wire name `dept_permits`; at most 200.
     #[serde(
         rename = "dept_permits",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub dept_permits: Vec<i64>,
@@ -1558,40 +1397,26 @@ pub struct DepartmentCreateRequest {
     /// Wire name `user_permits`; at most 200.
     #[serde(
         rename = "user_permits",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub user_permits: Vec<String>,
     /// Restrict the members' view of the contacts (限制本部门成员查看通讯录).
     ///
     /// Wire name `outer_dept`.
-    #[serde(
-        rename = "outer_dept",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "outer_dept", skip_serializing_if = "Option::is_none")]
     pub outer_dept: Option<bool>,
     /// With `outer_dept`, members see only their own department and its children.
     ///
     /// Wire name `outer_dept_only_self`.
-    #[serde(
-        rename = "outer_dept_only_self",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "outer_dept_only_self", skip_serializing_if = "Option::is_none")]
     pub outer_dept_only_self: Option<bool>,
     /// Extra userids the members may see. D allows 50, J 200; the larger is enforced.
     ///
     /// Wire name `outer_permit_users`; at most 200.
     #[serde(
         rename = "outer_permit_users",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub outer_permit_users: Vec<String>,
@@ -1600,80 +1425,46 @@ pub struct DepartmentCreateRequest {
     /// Wire name `outer_permit_depts`; at most 200.
     #[serde(
         rename = "outer_permit_depts",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub outer_permit_depts: Vec<i64>,
     /// Create a department group chat (创建部门群).
     ///
     /// Wire name `create_dept_group`.
-    #[serde(
-        rename = "create_dept_group",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "create_dept_group", skip_serializing_if = "Option::is_none")]
     pub create_dept_group: Option<bool>,
     /// Approve join requests automatically.
     ///
     /// Wire name `auto_approve_apply`.
-    #[serde(
-        rename = "auto_approve_apply",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "auto_approve_apply", skip_serializing_if = "Option::is_none")]
     pub auto_approve_apply: Option<bool>,
     /// Sort order among siblings (排序值).
     ///
     /// Wire name `order`.
-    #[serde(
-        rename = "order",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "order", skip_serializing_if = "Option::is_none")]
     pub order: Option<i64>,
     /// Developer mapping key (部门标识字段).
     ///
     /// Wire name `source_identifier`.
-    #[serde(
-        rename = "source_identifier",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "source_identifier", skip_serializing_if = "Option::is_none")]
     pub source_identifier: Option<String>,
     /// Department description (部门简介), at most 255 characters (J only).
     ///
     /// Wire name `brief`; at most 255.
-    #[serde(
-        rename = "brief",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "brief", skip_serializing_if = "Option::is_none")]
     pub brief: Option<String>,
     /// Department telephone (部门电话), at most 50 characters (J only).
     ///
     /// Wire name `telephone`; at most 50.
-    #[serde(
-        rename = "telephone",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "telephone", skip_serializing_if = "Option::is_none")]
     pub telephone: Option<String>,
     /// Custom fields (扩展字段) as JSON text (J only).
     ///
     /// Wire name `extension`.
     #[serde(
         rename = "extension",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extension: Option<serde_json::Value>,
@@ -1896,66 +1687,39 @@ pub struct DepartmentUpdateRequest {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "dept_id")]
     pub dept_id: i64,
     /// New parent department id (父部门ID).
     ///
     /// Wire name `parent_id`.
-    #[serde(
-        rename = "parent_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "parent_id", skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<i64>,
     /// New department name (部门名称), at most 64 characters, without `-`, `，` or `,`.
     ///
     /// Wire name `name`; at most 64.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Sort order among siblings (排序值).
     ///
     /// Wire name `order`.
-    #[serde(
-        rename = "order",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "order", skip_serializing_if = "Option::is_none")]
     pub order: Option<i64>,
     /// Developer mapping key (部门标识字段).
     ///
     /// Wire name `source_identifier`.
-    #[serde(
-        rename = "source_identifier",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "source_identifier", skip_serializing_if = "Option::is_none")]
     pub source_identifier: Option<String>,
     /// Hide the department (隐藏本部门).
     ///
     /// Wire name `hide_dept`.
-    #[serde(
-        rename = "hide_dept",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hide_dept", skip_serializing_if = "Option::is_none")]
     pub hide_dept: Option<bool>,
     /// Department ids allowed to see the hidden department. D allows 50 together with `user_permits`, J 200 each; the larger is enforced.
     ///
     /// Wire name `dept_permits`; at most 200.
     #[serde(
         rename = "dept_permits",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub dept_permits: Vec<i64>,
@@ -1964,70 +1728,41 @@ pub struct DepartmentUpdateRequest {
     /// Wire name `user_permits`; at most 200.
     #[serde(
         rename = "user_permits",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub user_permits: Vec<String>,
     /// Create a department group chat (创建部门群).
     ///
     /// Wire name `create_dept_group`.
-    #[serde(
-        rename = "create_dept_group",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "create_dept_group", skip_serializing_if = "Option::is_none")]
     pub create_dept_group: Option<bool>,
     /// New members join the department group automatically.
     ///
     /// Wire name `auto_add_user`.
-    #[serde(
-        rename = "auto_add_user",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "auto_add_user", skip_serializing_if = "Option::is_none")]
     pub auto_add_user: Option<bool>,
     /// Approve join requests automatically.
     ///
     /// Wire name `auto_approve_apply`.
-    #[serde(
-        rename = "auto_approve_apply",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "auto_approve_apply", skip_serializing_if = "Option::is_none")]
     pub auto_approve_apply: Option<bool>,
     /// Restrict the members' view of the contacts (限制本部门成员查看通讯录).
     ///
     /// Wire name `outer_dept`.
-    #[serde(
-        rename = "outer_dept",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "outer_dept", skip_serializing_if = "Option::is_none")]
     pub outer_dept: Option<bool>,
     /// With `outer_dept`, members see only their own department and its children.
     ///
     /// Wire name `outer_dept_only_self`.
-    #[serde(
-        rename = "outer_dept_only_self",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "outer_dept_only_self", skip_serializing_if = "Option::is_none")]
     pub outer_dept_only_self: Option<bool>,
     /// Extra userids the members may see. D allows 50, J 200; the larger is enforced.
     ///
     /// Wire name `outer_permit_users`; at most 200.
     #[serde(
         rename = "outer_permit_users",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub outer_permit_users: Vec<String>,
@@ -2036,51 +1771,35 @@ pub struct DepartmentUpdateRequest {
     /// Wire name `outer_permit_depts`; at most 200.
     #[serde(
         rename = "outer_permit_depts",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub outer_permit_depts: Vec<i64>,
     /// Language of the call: `zh_CN` (default) or `en_US`.
     ///
     /// Wire name `language`.
-    #[serde(
-        rename = "language",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "language", skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// Userids of the department managers (部门主管); they must belong to the department.
     ///
     /// Wire name `dept_manager_userid_list`.
     #[serde(
         rename = "dept_manager_userid_list",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub dept_manager_userid_list: Vec<String>,
     /// The department group includes sub-department members.
     ///
     /// Wire name `group_contain_sub_dept`.
-    #[serde(
-        rename = "group_contain_sub_dept",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "group_contain_sub_dept", skip_serializing_if = "Option::is_none")]
     pub group_contain_sub_dept: Option<bool>,
     /// The department group includes members of outer departments.
     ///
     /// Wire name `group_contain_outer_dept`.
     #[serde(
         rename = "group_contain_outer_dept",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_contain_outer_dept: Option<bool>,
     /// The department group includes members of hidden departments.
@@ -2088,70 +1807,44 @@ pub struct DepartmentUpdateRequest {
     /// Wire name `group_contain_hidden_dept`.
     #[serde(
         rename = "group_contain_hidden_dept",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_contain_hidden_dept: Option<bool>,
     /// Userid of the department group's owner (企业群群主); must be in the department.
     ///
     /// Wire name `org_dept_owner`.
-    #[serde(
-        rename = "org_dept_owner",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "org_dept_owner", skip_serializing_if = "Option::is_none")]
     pub org_dept_owner: Option<String>,
     /// Fields to clear even when empty; currently only `dept_manager_userid_list` can be force-cleared.
     ///
     /// Wire name `force_update_fields`.
     #[serde(
         rename = "force_update_fields",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub force_update_fields: Vec<String>,
     /// Department code (部门编码), at most 30 characters; settable only here (D only).
     ///
     /// Wire name `code`; at most 30.
-    #[serde(
-        rename = "code",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// Department description (部门简介), at most 255 characters as on create (J only).
     ///
     /// Wire name `brief`; at most 255.
-    #[serde(
-        rename = "brief",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "brief", skip_serializing_if = "Option::is_none")]
     pub brief: Option<String>,
     /// Department telephone (部门电话), at most 50 characters as on create (J only).
     ///
     /// Wire name `telephone`; at most 50.
-    #[serde(
-        rename = "telephone",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "telephone", skip_serializing_if = "Option::is_none")]
     pub telephone: Option<String>,
     /// Custom fields (扩展字段) as JSON text (J only).
     ///
     /// Wire name `extension`.
     #[serde(
         rename = "extension",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extension: Option<serde_json::Value>,
@@ -2491,7 +2184,7 @@ pub struct DepartmentDeleteRequest {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "dept_id")]
     pub dept_id: i64,
 }
 impl DepartmentDeleteRequest {
@@ -2520,7 +2213,6 @@ impl rt::Endpoint for DepartmentDeleteRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, DepartmentDeleteRequest> {}
 /// Request of [`DepartmentApi::get`]: Get a department's details (获取部门详情).
 ///
 /// Errors: 43007, 60003, 400002, -1.
@@ -2534,17 +2226,12 @@ pub struct DepartmentGetRequest {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "dept_id")]
     pub dept_id: i64,
     /// Language of the answer: `zh_CN` (default) or `en_US`.
     ///
     /// Wire name `language`.
-    #[serde(
-        rename = "language",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "language", skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
 }
 impl DepartmentGetRequest {
@@ -2597,22 +2284,12 @@ pub struct DepartmentListSubRequest {
     /// Parent department id; default 1 (the root).
     ///
     /// Wire name `dept_id`.
-    #[serde(
-        rename = "dept_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
     pub dept_id: Option<i64>,
     /// Language of the answer: `zh_CN` (default) or `en_US`.
     ///
     /// Wire name `language`.
-    #[serde(
-        rename = "language",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "language", skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
 }
 impl DepartmentListSubRequest {
@@ -2677,7 +2354,7 @@ pub struct DepartmentListSubIdsRequest {
     /// Parent department id; the root is 1.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "dept_id")]
     pub dept_id: i64,
 }
 impl DepartmentListSubIdsRequest {
@@ -2706,7 +2383,6 @@ impl rt::Endpoint for DepartmentListSubIdsRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, DepartmentListSubIdsRequest> {}
 /// Request of [`DepartmentApi::list_parents_by_dept`]: List a department's parent path (获取指定部门的所有父部门列表).
 ///
 /// `POST /topapi/v2/department/listparentbydept` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
@@ -2718,7 +2394,7 @@ pub struct DepartmentListParentsByDeptRequest {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "dept_id")]
     pub dept_id: i64,
 }
 impl DepartmentListParentsByDeptRequest {
@@ -2747,7 +2423,6 @@ impl rt::Endpoint for DepartmentListParentsByDeptRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, DepartmentListParentsByDeptRequest> {}
 /// Request of [`DepartmentApi::list_parents_by_user`]: List the parent paths of a user's departments (获取指定用户的所有父部门列表).
 ///
 /// Errors: 43007, 33012, 400002, -1.
@@ -2761,7 +2436,7 @@ pub struct DepartmentListParentsByUserRequest {
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
 }
 impl DepartmentListParentsByUserRequest {
@@ -2790,140 +2465,85 @@ impl rt::Endpoint for DepartmentListParentsByUserRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, DepartmentListParentsByUserRequest> {}
 /// A department's details as returned by the legacy `department/get` (部门详情 · 旧版).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DeptLegacyDetail {
     /// Department id (部门ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "id")]
     pub id: i64,
     /// Department name (部门名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "name")]
     pub name: String,
     /// Sort order among siblings (排序值).
     ///
     /// Wire name `order`.
-    #[serde(
-        rename = "order",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "order", skip_serializing_if = "Option::is_none")]
     pub order: Option<i64>,
     /// Parent department id (父部门ID); not returned to third-party apps.
     ///
     /// Wire name `parentid`.
-    #[serde(
-        rename = "parentid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "parentid", skip_serializing_if = "Option::is_none")]
     pub parentid: Option<i64>,
     /// Developer mapping key (部门标识字段).
     ///
     /// Wire name `sourceIdentifier`.
-    #[serde(
-        rename = "sourceIdentifier",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "sourceIdentifier", skip_serializing_if = "Option::is_none")]
     pub source_identifier: Option<String>,
     /// Whether a department group chat exists (是否同步创建企业群).
     ///
     /// Wire name `createDeptGroup`.
-    #[serde(
-        rename = "createDeptGroup",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "createDeptGroup", skip_serializing_if = "Option::is_none")]
     pub create_dept_group: Option<bool>,
     /// Whether new members join the department group automatically.
     ///
     /// Wire name `autoAddUser`.
-    #[serde(
-        rename = "autoAddUser",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "autoAddUser", skip_serializing_if = "Option::is_none")]
     pub auto_add_user: Option<bool>,
     /// Whether join requests are approved automatically (D only).
     ///
     /// Wire name `autoApproveApply`.
-    #[serde(
-        rename = "autoApproveApply",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "autoApproveApply", skip_serializing_if = "Option::is_none")]
     pub auto_approve_apply: Option<bool>,
     /// Whether the department group includes sub-department members.
     ///
     /// Wire name `groupContainSubDept`.
-    #[serde(
-        rename = "groupContainSubDept",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "groupContainSubDept", skip_serializing_if = "Option::is_none")]
     pub group_contain_sub_dept: Option<bool>,
     /// Userid of the department group's owner (企业群群主).
     ///
     /// Wire name `orgDeptOwner`.
-    #[serde(
-        rename = "orgDeptOwner",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "orgDeptOwner", skip_serializing_if = "Option::is_none")]
     pub org_dept_owner: Option<String>,
     /// Chat id of the department group (部门群ID) (D only).
     ///
     /// Wire name `deptGroupChatId`.
-    #[serde(
-        rename = "deptGroupChatId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "deptGroupChatId", skip_serializing_if = "Option::is_none")]
     pub dept_group_chat_id: Option<String>,
     /// Userids of the department managers (部门主管), `|`-separated.
     ///
     /// Wire name `deptManagerUseridList`.
     #[serde(
         rename = "deptManagerUseridList",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub dept_manager_userid_list: Vec<String>,
     /// Whether members' view of the contacts is restricted (限制本部门成员查看通讯录).
     ///
     /// Wire name `outerDept`.
-    #[serde(
-        rename = "outerDept",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "outerDept", skip_serializing_if = "Option::is_none")]
     pub outer_dept: Option<bool>,
     /// Extra userids the members may see, `|`-separated.
     ///
     /// Wire name `outerPermitUsers`.
     #[serde(
         rename = "outerPermitUsers",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub outer_permit_users: Vec<String>,
@@ -2932,30 +2552,21 @@ pub struct DeptLegacyDetail {
     /// Wire name `outerPermitDepts`.
     #[serde(
         rename = "outerPermitDepts",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub outer_permit_depts: Vec<i64>,
     /// Whether the department is hidden (隐藏本部门).
     ///
     /// Wire name `deptHiding`.
-    #[serde(
-        rename = "deptHiding",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "deptHiding", skip_serializing_if = "Option::is_none")]
     pub dept_hiding: Option<bool>,
     /// Department ids allowed to see the hidden department, `|`-separated.
     ///
     /// Wire name `deptPermits`.
     #[serde(
         rename = "deptPermits",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub dept_permits: Vec<i64>,
@@ -2964,9 +2575,7 @@ pub struct DeptLegacyDetail {
     /// Wire name `userPermits`.
     #[serde(
         rename = "userPermits",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub user_permits: Vec<String>,
@@ -2975,9 +2584,7 @@ pub struct DeptLegacyDetail {
     /// Wire name `deptPerimits`.
     #[serde(
         rename = "deptPerimits",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub dept_perimits: Vec<i64>,
@@ -2986,22 +2593,206 @@ pub struct DeptLegacyDetail {
     /// Wire name `userPerimits`.
     #[serde(
         rename = "userPerimits",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub user_perimits: Vec<String>,
     /// Whether the department comes from a union organisation (关联组织) (J).
     ///
     /// Wire name `isFromUnionOrg`.
-    #[serde(
-        rename = "isFromUnionOrg",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isFromUnionOrg", skip_serializing_if = "Option::is_none")]
     pub is_from_union_org: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for DeptLegacyDetail {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DeptLegacyDetail;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "DeptLegacyDetail")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DeptLegacyDetail, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                let mut f17 = None;
+                let mut f18 = None;
+                let mut f19 = None;
+                let mut f20 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "order" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "parentid" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "sourceIdentifier" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "createDeptGroup" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "autoAddUser" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "autoApproveApply" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "groupContainSubDept" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "orgDeptOwner" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "deptGroupChatId" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "deptManagerUseridList" => {
+                            f11 = Some(
+                                map.next_value_seed(rt::decode::Pipe::<String>::new())?,
+                            );
+                        }
+                        "outerDept" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "outerPermitUsers" => {
+                            f13 = Some(
+                                map.next_value_seed(rt::decode::Pipe::<String>::new())?,
+                            );
+                        }
+                        "outerPermitDepts" => {
+                            f14 = Some(
+                                map.next_value_seed(rt::decode::Pipe::<i64>::new())?,
+                            );
+                        }
+                        "deptHiding" => {
+                            f15 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "deptPermits" => {
+                            f16 = Some(
+                                map.next_value_seed(rt::decode::Pipe::<i64>::new())?,
+                            );
+                        }
+                        "userPermits" => {
+                            f17 = Some(
+                                map.next_value_seed(rt::decode::Pipe::<String>::new())?,
+                            );
+                        }
+                        "deptPerimits" => {
+                            f18 = Some(
+                                map.next_value_seed(rt::decode::Pipe::<i64>::new())?,
+                            );
+                        }
+                        "userPerimits" => {
+                            f19 = Some(
+                                map.next_value_seed(rt::decode::Pipe::<String>::new())?,
+                            );
+                        }
+                        "isFromUnionOrg" => {
+                            f20 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DeptLegacyDetail {
+                    id: rt::decode::required(f0, "id")?,
+                    name: rt::decode::required(f1, "name")?,
+                    order: f2.unwrap_or_default(),
+                    parentid: f3.unwrap_or_default(),
+                    source_identifier: f4.unwrap_or_default(),
+                    create_dept_group: f5.unwrap_or_default(),
+                    auto_add_user: f6.unwrap_or_default(),
+                    auto_approve_apply: f7.unwrap_or_default(),
+                    group_contain_sub_dept: f8.unwrap_or_default(),
+                    org_dept_owner: f9.unwrap_or_default(),
+                    dept_group_chat_id: f10.unwrap_or_default(),
+                    dept_manager_userid_list: f11.unwrap_or_default(),
+                    outer_dept: f12.unwrap_or_default(),
+                    outer_permit_users: f13.unwrap_or_default(),
+                    outer_permit_depts: f14.unwrap_or_default(),
+                    dept_hiding: f15.unwrap_or_default(),
+                    dept_permits: f16.unwrap_or_default(),
+                    user_permits: f17.unwrap_or_default(),
+                    dept_perimits: f18.unwrap_or_default(),
+                    user_perimits: f19.unwrap_or_default(),
+                    is_from_union_org: f20.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl DeptLegacyDetail {
     /// Creates a value from its required fields (`id`, `name`); optional fields start empty.
@@ -3141,69 +2932,126 @@ impl rt::Wire for DeptLegacyDetail {
     }
 }
 /// One department in the legacy `department/list` answer (部门列表项 · 旧版).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DeptLegacyBrief {
     /// Department id (部门ID).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "id")]
     pub id: i64,
     /// Department name (部门名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "name")]
     pub name: String,
     /// Parent department id (父部门ID).
     ///
     /// Wire name `parentid`.
-    #[serde(
-        rename = "parentid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "parentid", skip_serializing_if = "Option::is_none")]
     pub parentid: Option<i64>,
     /// Whether a department group chat exists (是否同步创建企业群).
     ///
     /// Wire name `createDeptGroup`.
-    #[serde(
-        rename = "createDeptGroup",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "createDeptGroup", skip_serializing_if = "Option::is_none")]
     pub create_dept_group: Option<bool>,
     /// Whether new members join the department group automatically.
     ///
     /// Wire name `autoAddUser`.
-    #[serde(
-        rename = "autoAddUser",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "autoAddUser", skip_serializing_if = "Option::is_none")]
     pub auto_add_user: Option<bool>,
     /// Developer mapping key (部门标识字段); only present when set.
     ///
     /// Wire name `sourceIdentifier`.
-    #[serde(
-        rename = "sourceIdentifier",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "sourceIdentifier", skip_serializing_if = "Option::is_none")]
     pub source_identifier: Option<String>,
     /// Whether the department comes from a union organisation (关联组织) (J).
     ///
     /// Wire name `isFromUnionOrg`.
-    #[serde(
-        rename = "isFromUnionOrg",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isFromUnionOrg", skip_serializing_if = "Option::is_none")]
     pub is_from_union_org: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for DeptLegacyBrief {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DeptLegacyBrief;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "DeptLegacyBrief")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DeptLegacyBrief, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "parentid" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "createDeptGroup" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "autoAddUser" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "sourceIdentifier" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "isFromUnionOrg" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DeptLegacyBrief {
+                    id: rt::decode::required(f0, "id")?,
+                    name: rt::decode::required(f1, "name")?,
+                    parentid: f2.unwrap_or_default(),
+                    create_dept_group: f3.unwrap_or_default(),
+                    auto_add_user: f4.unwrap_or_default(),
+                    source_identifier: f5.unwrap_or_default(),
+                    is_from_union_org: f6.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl DeptLegacyBrief {
     /// Creates a value from its required fields (`id`, `name`); optional fields start empty.
@@ -3257,31 +3105,77 @@ impl rt::Wire for DeptLegacyBrief {
 }
 /// Link to the department of a union organisation (关联组织部门) (D only). The D0081 table spells
 /// the keys `corpId`/`deptId`, its example `corp_id`/`dept_id`; both are accepted.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DeptUnionExt {
     /// CorpId of the linked organisation.
     ///
     /// Wire name `corp_id`.
-    #[serde(
-        rename = "corp_id",
-        alias = "corpId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "corp_id", skip_serializing_if = "Option::is_none")]
     pub corp_id: Option<String>,
     /// Department id inside the linked organisation.
     ///
     /// Wire name `dept_id`.
-    #[serde(
-        rename = "dept_id",
-        alias = "deptId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
     pub dept_id: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for DeptUnionExt {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DeptUnionExt;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "DeptUnionExt")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DeptUnionExt, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "corp_id" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "corpId" if f0.is_none() => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "dept_id" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "deptId" if f1.is_none() => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DeptUnionExt {
+                    corp_id: f0.unwrap_or_default(),
+                    dept_id: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl DeptUnionExt {
     /// Creates a value with every field empty.
@@ -3314,269 +3208,400 @@ impl rt::Wire for DeptUnionExt {
     }
 }
 /// A department's details from `topapi/v2/department/get` (部门详情).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DeptDetail {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "dept_id")]
     pub dept_id: i64,
     /// Department name (部门名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "name")]
     pub name: String,
     /// Parent department id (父部门ID).
     ///
     /// Wire name `parent_id`.
-    #[serde(
-        rename = "parent_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "parent_id", skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<i64>,
     /// Sort order among siblings (排序值).
     ///
     /// Wire name `order`.
-    #[serde(
-        rename = "order",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "order", skip_serializing_if = "Option::is_none")]
     pub order: Option<i64>,
     /// Developer mapping key (部门标识字段); not returned to third-party apps.
     ///
     /// Wire name `source_identifier`.
-    #[serde(
-        rename = "source_identifier",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "source_identifier", skip_serializing_if = "Option::is_none")]
     pub source_identifier: Option<String>,
     /// Whether a department group chat exists (是否同步创建企业群).
     ///
     /// Wire name `create_dept_group`.
-    #[serde(
-        rename = "create_dept_group",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "create_dept_group", skip_serializing_if = "Option::is_none")]
     pub create_dept_group: Option<bool>,
     /// Whether new members join the department group automatically.
     ///
     /// Wire name `auto_add_user`.
-    #[serde(
-        rename = "auto_add_user",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "auto_add_user", skip_serializing_if = "Option::is_none")]
     pub auto_add_user: Option<bool>,
     /// Whether join requests are approved automatically.
     ///
     /// Wire name `auto_approve_apply`.
-    #[serde(
-        rename = "auto_approve_apply",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "auto_approve_apply", skip_serializing_if = "Option::is_none")]
     pub auto_approve_apply: Option<bool>,
     /// Whether the department group includes sub-department members.
     ///
     /// Wire name `group_contain_sub_dept`.
-    #[serde(
-        rename = "group_contain_sub_dept",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "group_contain_sub_dept", skip_serializing_if = "Option::is_none")]
     pub group_contain_sub_dept: Option<bool>,
     /// Chat id of the department group (部门群ID).
     ///
     /// Wire name `dept_group_chat_id`.
-    #[serde(
-        rename = "dept_group_chat_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_group_chat_id", skip_serializing_if = "Option::is_none")]
     pub dept_group_chat_id: Option<String>,
     /// Userid of the department group's owner (企业群群主).
     ///
     /// Wire name `org_dept_owner`.
-    #[serde(
-        rename = "org_dept_owner",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "org_dept_owner", skip_serializing_if = "Option::is_none")]
     pub org_dept_owner: Option<String>,
     /// Userids of the department managers (部门主管).
     ///
     /// Wire name `dept_manager_userid_list`.
-    #[serde(
-        rename = "dept_manager_userid_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_manager_userid_list", skip_serializing_if = "Vec::is_empty")]
     pub dept_manager_userid_list: Vec<String>,
     /// Whether members' view of the contacts is restricted (限制本部门成员查看通讯录).
     ///
     /// Wire name `outer_dept`.
-    #[serde(
-        rename = "outer_dept",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "outer_dept", skip_serializing_if = "Option::is_none")]
     pub outer_dept: Option<bool>,
     /// Extra department ids the members may see; only when `outer_dept` is true.
     ///
     /// Wire name `outer_permit_depts`.
-    #[serde(
-        rename = "outer_permit_depts",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "outer_permit_depts", skip_serializing_if = "Vec::is_empty")]
     pub outer_permit_depts: Vec<i64>,
     /// Extra userids the members may see; only when `outer_dept` is true.
     ///
     /// Wire name `outer_permit_users`.
-    #[serde(
-        rename = "outer_permit_users",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "outer_permit_users", skip_serializing_if = "Vec::is_empty")]
     pub outer_permit_users: Vec<String>,
     /// Whether the department is hidden (隐藏本部门).
     ///
     /// Wire name `hide_dept`.
-    #[serde(
-        rename = "hide_dept",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hide_dept", skip_serializing_if = "Option::is_none")]
     pub hide_dept: Option<bool>,
     /// Department ids allowed to see the hidden department; only when `hide_dept` is true.
     ///
     /// Wire name `dept_permits`.
-    #[serde(
-        rename = "dept_permits",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_permits", skip_serializing_if = "Vec::is_empty")]
     pub dept_permits: Vec<i64>,
     /// Userids allowed to see the hidden department; only when `hide_dept` is true.
     ///
     /// Wire name `user_permits`.
-    #[serde(
-        rename = "user_permits",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "user_permits", skip_serializing_if = "Vec::is_empty")]
     pub user_permits: Vec<String>,
     /// Education department type (部门类型): `campus`, `period`, `grade` or `class`.
     ///
     /// Wire name `tags`.
-    #[serde(
-        rename = "tags",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<String>,
     /// Whether the department comes from a union organisation (关联组织).
     ///
     /// Wire name `from_union_org`.
-    #[serde(
-        rename = "from_union_org",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "from_union_org", skip_serializing_if = "Option::is_none")]
     pub from_union_org: Option<bool>,
     /// Department code (部门编码); only after being set through `update` (D only).
     ///
     /// Wire name `code`.
-    #[serde(
-        rename = "code",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// Number of members including sub-departments (部门人数) (D only).
     ///
     /// Wire name `member_count`.
-    #[serde(
-        rename = "member_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "member_count", skip_serializing_if = "Option::is_none")]
     pub member_count: Option<i64>,
     /// Number of members excluding sub-departments (D only).
     ///
     /// Wire name `owning_member_count`.
-    #[serde(
-        rename = "owning_member_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "owning_member_count", skip_serializing_if = "Option::is_none")]
     pub owning_member_count: Option<i64>,
     /// Link to a union organisation's department (D only).
     ///
     /// Wire name `union_dept_ext`.
-    #[serde(
-        rename = "union_dept_ext",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "union_dept_ext", skip_serializing_if = "Option::is_none")]
     pub union_dept_ext: Option<DeptUnionExt>,
     /// Department description (部门简介) (J only).
     ///
     /// Wire name `brief`.
-    #[serde(
-        rename = "brief",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "brief", skip_serializing_if = "Option::is_none")]
     pub brief: Option<String>,
     /// Department telephone (部门电话) (J only).
     ///
     /// Wire name `telephone`.
-    #[serde(
-        rename = "telephone",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "telephone", skip_serializing_if = "Option::is_none")]
     pub telephone: Option<String>,
     /// Custom fields as JSON text (扩展字段); the wire name is misspelled (J only).
     ///
     /// Wire name `extention`.
-    #[serde(
-        rename = "extention",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "extention", skip_serializing_if = "Option::is_none")]
     pub extention: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for DeptDetail {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DeptDetail;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "DeptDetail")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DeptDetail, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                let mut f17 = None;
+                let mut f18 = None;
+                let mut f19 = None;
+                let mut f20 = None;
+                let mut f21 = None;
+                let mut f22 = None;
+                let mut f23 = None;
+                let mut f24 = None;
+                let mut f25 = None;
+                let mut f26 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dept_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "parent_id" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "order" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "source_identifier" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "create_dept_group" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "auto_add_user" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "auto_approve_apply" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "group_contain_sub_dept" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "dept_group_chat_id" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "org_dept_owner" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "dept_manager_userid_list" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "outer_dept" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "outer_permit_depts" => {
+                            f13 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        "outer_permit_users" => {
+                            f14 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "hide_dept" => {
+                            f15 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "dept_permits" => {
+                            f16 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        "user_permits" => {
+                            f17 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "tags" => {
+                            f18 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "from_union_org" => {
+                            f19 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "code" => {
+                            f20 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "member_count" => {
+                            f21 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "owning_member_count" => {
+                            f22 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "union_dept_ext" => {
+                            f23 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<DeptUnionExt>>::new(),
+                                    )?,
+                            );
+                        }
+                        "brief" => {
+                            f24 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "telephone" => {
+                            f25 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "extention" => {
+                            f26 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DeptDetail {
+                    dept_id: rt::decode::required(f0, "dept_id")?,
+                    name: rt::decode::required(f1, "name")?,
+                    parent_id: f2.unwrap_or_default(),
+                    order: f3.unwrap_or_default(),
+                    source_identifier: f4.unwrap_or_default(),
+                    create_dept_group: f5.unwrap_or_default(),
+                    auto_add_user: f6.unwrap_or_default(),
+                    auto_approve_apply: f7.unwrap_or_default(),
+                    group_contain_sub_dept: f8.unwrap_or_default(),
+                    dept_group_chat_id: f9.unwrap_or_default(),
+                    org_dept_owner: f10.unwrap_or_default(),
+                    dept_manager_userid_list: f11.unwrap_or_default(),
+                    outer_dept: f12.unwrap_or_default(),
+                    outer_permit_depts: f13.unwrap_or_default(),
+                    outer_permit_users: f14.unwrap_or_default(),
+                    hide_dept: f15.unwrap_or_default(),
+                    dept_permits: f16.unwrap_or_default(),
+                    user_permits: f17.unwrap_or_default(),
+                    tags: f18.unwrap_or_default(),
+                    from_union_org: f19.unwrap_or_default(),
+                    code: f20.unwrap_or_default(),
+                    member_count: f21.unwrap_or_default(),
+                    owning_member_count: f22.unwrap_or_default(),
+                    union_dept_ext: f23.unwrap_or_default(),
+                    brief: f24.unwrap_or_default(),
+                    telephone: f25.unwrap_or_default(),
+                    extention: f26.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl DeptDetail {
     /// Creates a value from its required fields (`dept_id`, `name`); optional fields start empty.
@@ -3753,89 +3778,156 @@ impl rt::Wire for DeptDetail {
     }
 }
 /// One direct sub-department in the `topapi/v2/department/listsub` answer (子部门).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DeptBrief {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "dept_id")]
     pub dept_id: i64,
     /// Department name (部门名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "name")]
     pub name: String,
     /// Parent department id (父部门ID).
     ///
     /// Wire name `parent_id`.
-    #[serde(
-        rename = "parent_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "parent_id", skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<i64>,
     /// Whether a department group chat exists (是否同步创建企业群).
     ///
     /// Wire name `create_dept_group`.
-    #[serde(
-        rename = "create_dept_group",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "create_dept_group", skip_serializing_if = "Option::is_none")]
     pub create_dept_group: Option<bool>,
     /// Whether new members join the department group automatically.
     ///
     /// Wire name `auto_add_user`.
-    #[serde(
-        rename = "auto_add_user",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "auto_add_user", skip_serializing_if = "Option::is_none")]
     pub auto_add_user: Option<bool>,
     /// Developer mapping key (部门标识字段) (J).
     ///
     /// Wire name `source_identifier`.
-    #[serde(
-        rename = "source_identifier",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "source_identifier", skip_serializing_if = "Option::is_none")]
     pub source_identifier: Option<String>,
     /// Whether the department comes from a union organisation (关联组织) (J).
     ///
     /// Wire name `from_union_org`.
-    #[serde(
-        rename = "from_union_org",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "from_union_org", skip_serializing_if = "Option::is_none")]
     pub from_union_org: Option<bool>,
     /// Education department type (部门类型): `campus`, `period`, `grade` or `class` (J).
     ///
     /// Wire name `tags`.
-    #[serde(
-        rename = "tags",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<String>,
     /// Custom fields as JSON text (扩展字段) (J).
     ///
     /// Wire name `ext`.
-    #[serde(
-        rename = "ext",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ext", skip_serializing_if = "Option::is_none")]
     pub ext: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for DeptBrief {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DeptBrief;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "DeptBrief")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DeptBrief, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dept_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "parent_id" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "create_dept_group" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "auto_add_user" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "source_identifier" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "from_union_org" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "tags" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "ext" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DeptBrief {
+                    dept_id: rt::decode::required(f0, "dept_id")?,
+                    name: rt::decode::required(f1, "name")?,
+                    parent_id: f2.unwrap_or_default(),
+                    create_dept_group: f3.unwrap_or_default(),
+                    auto_add_user: f4.unwrap_or_default(),
+                    source_identifier: f5.unwrap_or_default(),
+                    from_union_org: f6.unwrap_or_default(),
+                    tags: f7.unwrap_or_default(),
+                    ext: f8.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl DeptBrief {
     /// Creates a value from its required fields (`dept_id`, `name`); optional fields start empty.
@@ -3900,19 +3992,47 @@ impl rt::Wire for DeptBrief {
     }
 }
 /// The parent path of one department a user belongs to (父部门路径).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DeptParentPath {
     /// Department ids from the user's department up to the root 1.
     ///
     /// Wire name `parent_dept_id_list`.
-    #[serde(
-        rename = "parent_dept_id_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "parent_dept_id_list", skip_serializing_if = "Vec::is_empty")]
     pub parent_dept_id_list: Vec<i64>,
+}
+impl<'de> serde::Deserialize<'de> for DeptParentPath {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DeptParentPath;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "DeptParentPath")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DeptParentPath, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "parent_dept_id_list" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DeptParentPath {
+                    parent_dept_id_list: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl DeptParentPath {
     /// Creates a value with every field empty.
@@ -3939,14 +4059,47 @@ impl rt::Wire for DeptParentPath {
     }
 }
 /// Response of [`DepartmentApi::legacy_create`](super::department::DepartmentApi::legacy_create).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentLegacyCreateResponse {
     /// Id of the new department.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "id")]
     pub id: i64,
+}
+impl<'de> serde::Deserialize<'de> for DepartmentLegacyCreateResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DepartmentLegacyCreateResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "DepartmentLegacyCreateResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DepartmentLegacyCreateResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DepartmentLegacyCreateResponse {
+                    id: rt::decode::required(f0, "id")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl DepartmentLegacyCreateResponse {
     /// Creates a value from its required fields (`id`); optional fields start empty.
@@ -3966,19 +4119,48 @@ impl rt::Wire for DepartmentLegacyCreateResponse {
     }
 }
 /// Response of [`DepartmentApi::legacy_update`](super::department::DepartmentApi::legacy_update).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentLegacyUpdateResponse {
     /// The updated department's id (echoed).
     ///
     /// Wire name `id`.
-    #[serde(
-        rename = "id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for DepartmentLegacyUpdateResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DepartmentLegacyUpdateResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "DepartmentLegacyUpdateResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DepartmentLegacyUpdateResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DepartmentLegacyUpdateResponse {
+                    id: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl DepartmentLegacyUpdateResponse {
     /// Creates a value with every field empty.
@@ -4003,19 +4185,50 @@ impl rt::Wire for DepartmentLegacyUpdateResponse {
     }
 }
 /// Response of [`DepartmentApi::legacy_list`](super::department::DepartmentApi::legacy_list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentLegacyListResponse {
     /// The departments (部门列表).
     ///
     /// Wire name `department`.
-    #[serde(
-        rename = "department",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "department", skip_serializing_if = "Vec::is_empty")]
     pub department: Vec<DeptLegacyBrief>,
+}
+impl<'de> serde::Deserialize<'de> for DepartmentLegacyListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DepartmentLegacyListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "DepartmentLegacyListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DepartmentLegacyListResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "department" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<DeptLegacyBrief>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DepartmentLegacyListResponse {
+                    department: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl DepartmentLegacyListResponse {
     /// Creates a value with every field empty.
@@ -4043,19 +4256,47 @@ impl rt::Wire for DepartmentLegacyListResponse {
     }
 }
 /// Response of [`DepartmentApi::legacy_list_ids`](super::department::DepartmentApi::legacy_list_ids).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentLegacyListIdsResponse {
     /// Ids of the direct sub-departments (子部门ID列表).
     ///
     /// Wire name `sub_dept_id_list`.
-    #[serde(
-        rename = "sub_dept_id_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "sub_dept_id_list", skip_serializing_if = "Vec::is_empty")]
     pub sub_dept_id_list: Vec<i64>,
+}
+impl<'de> serde::Deserialize<'de> for DepartmentLegacyListIdsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DepartmentLegacyListIdsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "DepartmentLegacyListIdsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DepartmentLegacyListIdsResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "sub_dept_id_list" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DepartmentLegacyListIdsResponse {
+                    sub_dept_id_list: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl DepartmentLegacyListIdsResponse {
     /// Creates a value with every field empty.
@@ -4082,19 +4323,47 @@ impl rt::Wire for DepartmentLegacyListIdsResponse {
     }
 }
 /// Response of [`DepartmentApi::legacy_list_parents_by_dept`](super::department::DepartmentApi::legacy_list_parents_by_dept).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentLegacyListParentsByDeptResponse {
     /// The department itself first, then its parents, ending at the root 1.
     ///
     /// Wire name `parentIds`.
-    #[serde(
-        rename = "parentIds",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "parentIds", skip_serializing_if = "Vec::is_empty")]
     pub parent_ids: Vec<i64>,
+}
+impl<'de> serde::Deserialize<'de> for DepartmentLegacyListParentsByDeptResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DepartmentLegacyListParentsByDeptResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "DepartmentLegacyListParentsByDeptResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DepartmentLegacyListParentsByDeptResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "parentIds" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DepartmentLegacyListParentsByDeptResponse {
+                    parent_ids: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl DepartmentLegacyListParentsByDeptResponse {
     /// Creates a value with every field empty.
@@ -4121,19 +4390,48 @@ impl rt::Wire for DepartmentLegacyListParentsByDeptResponse {
     }
 }
 /// Response of [`DepartmentApi::legacy_list_parents_by_user`](super::department::DepartmentApi::legacy_list_parents_by_user).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentLegacyListParentsByUserResponse {
     /// One path per department the user belongs to, each from that department up to the root 1.
     ///
     /// Wire name `department`.
-    #[serde(
-        rename = "department",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "department", skip_serializing_if = "Vec::is_empty")]
     pub department: Vec<Vec<i64>>,
+}
+impl<'de> serde::Deserialize<'de> for DepartmentLegacyListParentsByUserResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DepartmentLegacyListParentsByUserResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "DepartmentLegacyListParentsByUserResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DepartmentLegacyListParentsByUserResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "department" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<Vec<i64>>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DepartmentLegacyListParentsByUserResponse {
+                    department: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl DepartmentLegacyListParentsByUserResponse {
     /// Creates a value with every field empty.
@@ -4160,14 +4458,47 @@ impl rt::Wire for DepartmentLegacyListParentsByUserResponse {
     }
 }
 /// Response of [`DepartmentApi::create`](super::department::DepartmentApi::create).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentCreateResponse {
     /// Id of the new department.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "dept_id")]
     pub dept_id: i64,
+}
+impl<'de> serde::Deserialize<'de> for DepartmentCreateResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DepartmentCreateResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "DepartmentCreateResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DepartmentCreateResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dept_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DepartmentCreateResponse {
+                    dept_id: rt::decode::required(f0, "dept_id")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl DepartmentCreateResponse {
     /// Creates a value from its required fields (`dept_id`); optional fields start empty.
@@ -4187,19 +4518,47 @@ impl rt::Wire for DepartmentCreateResponse {
     }
 }
 /// Response of [`DepartmentApi::list_sub_ids`](super::department::DepartmentApi::list_sub_ids).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentListSubIdsResponse {
     /// Ids of the direct sub-departments (子部门ID列表).
     ///
     /// Wire name `dept_id_list`.
-    #[serde(
-        rename = "dept_id_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_id_list", skip_serializing_if = "Vec::is_empty")]
     pub dept_id_list: Vec<i64>,
+}
+impl<'de> serde::Deserialize<'de> for DepartmentListSubIdsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DepartmentListSubIdsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "DepartmentListSubIdsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DepartmentListSubIdsResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dept_id_list" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DepartmentListSubIdsResponse {
+                    dept_id_list: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl DepartmentListSubIdsResponse {
     /// Creates a value with every field empty.
@@ -4226,19 +4585,47 @@ impl rt::Wire for DepartmentListSubIdsResponse {
     }
 }
 /// Response of [`DepartmentApi::list_parents_by_dept`](super::department::DepartmentApi::list_parents_by_dept).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentListParentsByDeptResponse {
     /// The department itself first, then its parents, ending at the root 1.
     ///
     /// Wire name `parent_id_list`.
-    #[serde(
-        rename = "parent_id_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "parent_id_list", skip_serializing_if = "Vec::is_empty")]
     pub parent_id_list: Vec<i64>,
+}
+impl<'de> serde::Deserialize<'de> for DepartmentListParentsByDeptResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DepartmentListParentsByDeptResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "DepartmentListParentsByDeptResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DepartmentListParentsByDeptResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "parent_id_list" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DepartmentListParentsByDeptResponse {
+                    parent_id_list: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl DepartmentListParentsByDeptResponse {
     /// Creates a value with every field empty.
@@ -4265,19 +4652,50 @@ impl rt::Wire for DepartmentListParentsByDeptResponse {
     }
 }
 /// Response of [`DepartmentApi::list_parents_by_user`](super::department::DepartmentApi::list_parents_by_user).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentListParentsByUserResponse {
     /// One entry per department the user belongs to.
     ///
     /// Wire name `parent_list`.
-    #[serde(
-        rename = "parent_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "parent_list", skip_serializing_if = "Vec::is_empty")]
     pub parent_list: Vec<DeptParentPath>,
+}
+impl<'de> serde::Deserialize<'de> for DepartmentListParentsByUserResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DepartmentListParentsByUserResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "DepartmentListParentsByUserResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DepartmentListParentsByUserResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "parent_list" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<DeptParentPath>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DepartmentListParentsByUserResponse {
+                    parent_list: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl DepartmentListParentsByUserResponse {
     /// Creates a value with every field empty.

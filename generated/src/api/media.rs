@@ -120,7 +120,6 @@ impl rt::Endpoint for MediaUploadRequest {
         Some(("media", &self.file))
     }
 }
-impl<'c> crate::api::Call<'c, MediaUploadRequest> {}
 /// Request of [`MediaApi::download_file`]: Download a media file (获取媒体文件).
 ///
 /// Returns the file's bytes with its content type. There is no official page for this call; on an
@@ -169,7 +168,6 @@ impl rt::Endpoint for MediaDownloadFileRequest {
         Some(download)
     }
 }
-impl<'c> crate::api::Call<'c, MediaDownloadFileRequest> {}
 /// Request of [`MediaApi::get`]: Fetch a media file through its redirect (获取媒体文件, 旧接口).
 ///
 /// Known from one public client only: answers with a 301/302 redirect to the file, which the client
@@ -217,7 +215,6 @@ impl rt::Endpoint for MediaGetRequest {
         Some(download)
     }
 }
-impl<'c> crate::api::Call<'c, MediaGetRequest> {}
 /// The kind of media uploaded (媒体文件类型), which decides the accepted formats and sizes.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
@@ -287,34 +284,75 @@ impl rt::Scalar for MediaType {
     }
 }
 /// Response of [`MediaApi::upload`](super::media::MediaApi::upload).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MediaUploadResponse {
     /// The kind of media stored.
     ///
     /// Wire name `type`.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub r#type: Option<MediaType>,
     /// The media id (媒体文件ID), e.g. `@lADO…`; reusable inside DingTalk.
     ///
     /// Wire name `media_id`.
-    #[serde(rename = "media_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "media_id")]
     pub media_id: String,
     /// Upload time, ms since the epoch.
     ///
     /// Wire name `created_at`.
-    #[serde(
-        rename = "created_at",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "created_at", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for MediaUploadResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MediaUploadResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MediaUploadResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MediaUploadResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "type" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<MediaType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "media_id" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "created_at" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MediaUploadResponse {
+                    r#type: f0.unwrap_or_default(),
+                    media_id: rt::decode::required(f1, "media_id")?,
+                    created_at: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MediaUploadResponse {
     /// Creates a value from its required fields (`media_id`); optional fields start empty.

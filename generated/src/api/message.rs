@@ -228,18 +228,18 @@ pub struct MessageSendToConversationRequest {
     /// Userid of the sender (消息发送者).
     ///
     /// Wire name `sender`.
-    #[serde(rename = "sender", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "sender")]
     pub sender: String,
     /// Conversation id (会话ID) from the JSAPI conversation picker.
     ///
     /// Wire name `cid`.
-    #[serde(rename = "cid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "cid")]
     pub cid: String,
     /// The message (消息内容), at most 2048 bytes. A JSON object (D); the Java SDK carries it
     /// as JSON text in its parameter map, but it is sent here as the object.
     ///
     /// Wire name `msg`.
-    #[serde(rename = "msg", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "msg")]
     pub msg: Message,
 }
 impl MessageSendToConversationRequest {
@@ -276,7 +276,6 @@ impl rt::Endpoint for MessageSendToConversationRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, MessageSendToConversationRequest> {}
 /// Request of [`MessageApi::legacy_send`]: Send an enterprise message synchronously, legacy form (发送企业会话消息 · 旧版).
 ///
 /// Removed from the current docs; shapes come from P, public code and community posts only
@@ -298,9 +297,7 @@ pub struct MessageLegacySendRequest {
     /// Wire name `touser`.
     #[serde(
         rename = "touser",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub touser: Vec<String>,
@@ -309,16 +306,14 @@ pub struct MessageLegacySendRequest {
     /// Wire name `toparty`.
     #[serde(
         rename = "toparty",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub toparty: Vec<i64>,
     /// The sending app's AgentId (应用ID); sent as a number, a string is accepted too.
     ///
     /// Wire name `agentid`.
-    #[serde(rename = "agentid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "agentid")]
     pub agentid: i64,
     /// The message (消息内容): its `msgtype` and content object are sent flat, next to the recipients.
     ///
@@ -397,7 +392,7 @@ pub struct MessageLegacyListMessageStatusRequest {
     /// The `messageId` returned by `legacy_send`.
     ///
     /// Wire name `messageId`.
-    #[serde(rename = "messageId", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "messageId")]
     pub message_id: String,
 }
 impl MessageLegacyListMessageStatusRequest {
@@ -428,7 +423,6 @@ impl rt::Endpoint for MessageLegacyListMessageStatusRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, MessageLegacyListMessageStatusRequest> {}
 /// Request of [`MessageApi::legacy_async_send`]: Send a work notification, first version (发送工作通知 · 旧版 asyncsend).
 ///
 /// Superseded by `async_send_v2`; J only (P via the TOP method
@@ -452,19 +446,18 @@ pub struct MessageLegacyAsyncSendRequest {
     /// The sending app's AgentId (应用ID).
     ///
     /// Wire name `agent_id`.
-    #[serde(rename = "agent_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "agent_id")]
     pub agent_id: i64,
     /// The message type (消息类型).
     ///
     /// Wire name `msgtype`.
-    #[serde(rename = "msgtype", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "msgtype")]
     pub msgtype: MessageType,
     /// The type-specific content object (消息内容) as JSON text, e.g. `{"content":"…"}` for text (§7 shapes).
     ///
     /// Wire name `msgcontent`.
     #[serde(
         rename = "msgcontent",
-        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub msgcontent: serde_json::Value,
@@ -473,9 +466,7 @@ pub struct MessageLegacyAsyncSendRequest {
     /// Wire name `userid_list`; at most 100.
     #[serde(
         rename = "userid_list",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub userid_list: Vec<String>,
@@ -484,21 +475,14 @@ pub struct MessageLegacyAsyncSendRequest {
     /// Wire name `dept_id_list`; at most 20.
     #[serde(
         rename = "dept_id_list",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub dept_id_list: Vec<i64>,
     /// Send to everyone in the org (全员发送); otherwise one of the lists is needed.
     ///
     /// Wire name `to_all_user`.
-    #[serde(
-        rename = "to_all_user",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "to_all_user", skip_serializing_if = "Option::is_none")]
     pub to_all_user: Option<bool>,
 }
 impl MessageLegacyAsyncSendRequest {
@@ -600,16 +584,14 @@ pub struct MessageAsyncSendV2Request {
     /// The sending app's AgentId (应用ID).
     ///
     /// Wire name `agent_id`.
-    #[serde(rename = "agent_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "agent_id")]
     pub agent_id: i64,
     /// Userids of the recipients (接收者), comma-separated. D allows 100, J 5000; the larger is enforced.
     ///
     /// Wire name `userid_list`; at most 5000.
     #[serde(
         rename = "userid_list",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub userid_list: Vec<String>,
@@ -618,37 +600,25 @@ pub struct MessageAsyncSendV2Request {
     /// Wire name `dept_id_list`; at most 500.
     #[serde(
         rename = "dept_id_list",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub dept_id_list: Vec<i64>,
     /// Send to everyone in the org (全员发送); when false, `userid_list` or `dept_id_list` is needed.
     ///
     /// Wire name `to_all_user`.
-    #[serde(
-        rename = "to_all_user",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "to_all_user", skip_serializing_if = "Option::is_none")]
     pub to_all_user: Option<bool>,
     /// The message (消息内容), one type per message, at most 2048 bytes. A JSON object (D); the
     /// Java SDK carries it as JSON text in its parameter map, but it is sent here as the object.
     ///
     /// Wire name `msg`.
-    #[serde(rename = "msg", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "msg")]
     pub msg: Message,
     /// Translate ids in the content (ID转译); third-party apps only (J only).
     ///
     /// Wire name `enable_id_trans`.
-    #[serde(
-        rename = "enable_id_trans",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "enable_id_trans", skip_serializing_if = "Option::is_none")]
     pub enable_id_trans: Option<bool>,
 }
 impl MessageAsyncSendV2Request {
@@ -747,12 +717,12 @@ pub struct MessageGetSendProgressRequest {
     /// The sending app's AgentId (应用ID).
     ///
     /// Wire name `agent_id`.
-    #[serde(rename = "agent_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "agent_id")]
     pub agent_id: i64,
     /// The `task_id` from `async_send_v2`.
     ///
     /// Wire name `task_id`.
-    #[serde(rename = "task_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "task_id")]
     pub task_id: i64,
 }
 impl MessageGetSendProgressRequest {
@@ -781,7 +751,6 @@ impl rt::Endpoint for MessageGetSendProgressRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, MessageGetSendProgressRequest> {}
 /// Request of [`MessageApi::get_send_result`]: Get the send result of a work notification (获取工作通知消息的发送结果).
 ///
 /// Only tasks of the last 24 h. `agent_id` is required by D but not checked by J; it is
@@ -799,12 +768,12 @@ pub struct MessageGetSendResultRequest {
     /// The sending app's AgentId (应用ID).
     ///
     /// Wire name `agent_id`.
-    #[serde(rename = "agent_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "agent_id")]
     pub agent_id: i64,
     /// The `task_id` from `async_send_v2`.
     ///
     /// Wire name `task_id`.
-    #[serde(rename = "task_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "task_id")]
     pub task_id: i64,
 }
 impl MessageGetSendResultRequest {
@@ -833,7 +802,6 @@ impl rt::Endpoint for MessageGetSendResultRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, MessageGetSendResultRequest> {}
 /// Request of [`MessageApi::recall`]: Recall a work notification (撤回工作通知消息).
 ///
 /// Only messages sent within the last 24 h. Errors: 400002 (bad agent id or task id), 500.
@@ -847,12 +815,12 @@ pub struct MessageRecallRequest {
     /// The sending app's AgentId (应用ID).
     ///
     /// Wire name `agent_id`.
-    #[serde(rename = "agent_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "agent_id")]
     pub agent_id: i64,
     /// The `task_id` from `async_send_v2` (消息任务ID).
     ///
     /// Wire name `msg_task_id`.
-    #[serde(rename = "msg_task_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "msg_task_id")]
     pub msg_task_id: i64,
 }
 impl MessageRecallRequest {
@@ -881,7 +849,6 @@ impl rt::Endpoint for MessageRecallRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, MessageRecallRequest> {}
 /// Request of [`MessageApi::update_status_bar`]: Change the status bar of a sent OA work notification (更新工作通知状态栏).
 ///
 /// Rewrites the status bar (`oa.status_bar`) of an OA work notification sent by
@@ -902,27 +869,22 @@ pub struct MessageUpdateStatusBarRequest {
     /// The AgentId (应用ID) of the app that sent the notification.
     ///
     /// Wire name `agent_id`.
-    #[serde(rename = "agent_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "agent_id")]
     pub agent_id: i64,
     /// The `task_id` returned by `async_send_v2` (工作通知任务ID).
     ///
     /// Wire name `task_id`.
-    #[serde(rename = "task_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "task_id")]
     pub task_id: i64,
     /// New status text (状态栏值), e.g. `已同意`.
     ///
     /// Wire name `status_value`.
-    #[serde(rename = "status_value", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "status_value")]
     pub status_value: String,
     /// New background colour (状态栏背景色) as `0xFF` plus six hex digits (ARGB), e.g. `0xFF78C06E`.
     ///
     /// Wire name `status_bg`.
-    #[serde(
-        rename = "status_bg",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "status_bg", skip_serializing_if = "Option::is_none")]
     pub status_bg: Option<String>,
 }
 impl MessageUpdateStatusBarRequest {
@@ -1223,14 +1185,47 @@ impl rt::Scalar for MessageType {
     }
 }
 /// A text message (文本消息).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageText {
     /// Message text (消息内容); at most 500 characters recommended (D), 5000 hard limit (errcode 34016).
     ///
     /// Wire name `content`; at most 5000.
-    #[serde(rename = "content", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "content")]
     pub content: String,
+}
+impl<'de> serde::Deserialize<'de> for MessageText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageText;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageText")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageText, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "content" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageText {
+                    content: rt::decode::required(f0, "content")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageText {
     /// Creates a value from its required fields (`content`); optional fields start empty.
@@ -1258,14 +1253,47 @@ impl rt::Wire for MessageText {
     }
 }
 /// An image message (图片消息).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageImage {
     /// Media id (媒体文件ID) from `/media/upload`, e.g. `@lADOADmaWMzazQKA`; 600×400 (3:2) recommended.
     ///
     /// Wire name `media_id`.
-    #[serde(rename = "media_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "media_id")]
     pub media_id: String,
+}
+impl<'de> serde::Deserialize<'de> for MessageImage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageImage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageImage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageImage, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "media_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageImage {
+                    media_id: rt::decode::required(f0, "media_id")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageImage {
     /// Creates a value from its required fields (`media_id`); optional fields start empty.
@@ -1285,21 +1313,61 @@ impl rt::Wire for MessageImage {
     }
 }
 /// A voice message (语音消息); the clip is AMR, at most 2 MB and 60 s (J).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageVoice {
     /// Media id (媒体文件ID) from `/media/upload`.
     ///
     /// Wire name `media_id`.
-    #[serde(rename = "media_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "media_id")]
     pub media_id: String,
     /// Length in seconds (音频时长), a positive integer below 60, sent as a string of digits.
     /// D, J (asyncsend_v2) and G use a string, J's chat / conversation classes a Long; the
     /// string form is the safer and is used here.
     ///
     /// Wire name `duration`.
-    #[serde(rename = "duration", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "duration")]
     pub duration: String,
+}
+impl<'de> serde::Deserialize<'de> for MessageVoice {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageVoice;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageVoice")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageVoice, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "media_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "duration" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageVoice {
+                    media_id: rt::decode::required(f0, "media_id")?,
+                    duration: rt::decode::required(f1, "duration")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageVoice {
     /// Creates a value from its required fields (`media_id`, `duration`); optional fields start empty.
@@ -1322,14 +1390,47 @@ impl rt::Wire for MessageVoice {
     }
 }
 /// A file message (文件消息).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageFile {
     /// Media id (媒体文件ID) from `/media/upload`; the file may be at most 10 MB.
     ///
     /// Wire name `media_id`.
-    #[serde(rename = "media_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "media_id")]
     pub media_id: String,
+}
+impl<'de> serde::Deserialize<'de> for MessageFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageFile")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageFile, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "media_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageFile {
+                    media_id: rt::decode::required(f0, "media_id")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageFile {
     /// Creates a value from its required fields (`media_id`); optional fields start empty.
@@ -1349,29 +1450,83 @@ impl rt::Wire for MessageFile {
     }
 }
 /// A link message (链接消息). Note the camelCase keys, unlike `oa`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageLink {
     /// Target of a tap (消息点击链接地址); mini-program deep links are allowed.
     ///
     /// Wire name `messageUrl`.
-    #[serde(rename = "messageUrl", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "messageUrl")]
     pub message_url: String,
     /// Picture (图片): a media id (`@…`) or a URL.
     ///
     /// Wire name `picUrl`.
-    #[serde(rename = "picUrl", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "picUrl")]
     pub pic_url: String,
     /// Title (消息标题); at most 100 characters recommended.
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "title")]
     pub title: String,
     /// Description (消息描述); at most 500 characters recommended.
     ///
     /// Wire name `text`.
-    #[serde(rename = "text", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "text")]
     pub text: String,
+}
+impl<'de> serde::Deserialize<'de> for MessageLink {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageLink;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageLink")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageLink, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "messageUrl" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "picUrl" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "title" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "text" => {
+                            f3 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageLink {
+                    message_url: rt::decode::required(f0, "messageUrl")?,
+                    pic_url: rt::decode::required(f1, "picUrl")?,
+                    title: rt::decode::required(f2, "title")?,
+                    text: rt::decode::required(f3, "text")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageLink {
     /// Creates a value from its required fields (`message_url`, `pic_url`, `title`, `text`); optional fields start empty.
@@ -1401,46 +1556,105 @@ impl rt::Wire for MessageLink {
     }
 }
 /// An OA message (OA消息).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageOa {
     /// Target of a tap (消息点击链接地址); snake_case, unlike `link`.
     ///
     /// Wire name `message_url`.
-    #[serde(rename = "message_url", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "message_url")]
     pub message_url: String,
     /// Target of a tap on PC (PC端跳转地址).
     ///
     /// Wire name `pc_message_url`.
-    #[serde(
-        rename = "pc_message_url",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "pc_message_url", skip_serializing_if = "Option::is_none")]
     pub pc_message_url: Option<String>,
     /// Message head (消息头部).
     ///
     /// Wire name `head`.
-    #[serde(rename = "head", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "head")]
     pub head: MessageOaHead,
     /// Status bar (消息状态栏); work notifications only, and only when sent to a `userid_list`
     /// of at most 5 users (not with `dept_id_list` or `to_all_user`). Changed later through
     /// `update_status_bar` (`topapi/message/corpconversation/status_bar/update`).
     ///
     /// Wire name `status_bar`.
-    #[serde(
-        rename = "status_bar",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "status_bar", skip_serializing_if = "Option::is_none")]
     pub status_bar: Option<MessageOaStatusBar>,
     /// Message body (消息体).
     ///
     /// Wire name `body`.
-    #[serde(rename = "body", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "body")]
     pub body: MessageOaBody,
+}
+impl<'de> serde::Deserialize<'de> for MessageOa {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageOa;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageOa")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageOa, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "message_url" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "pc_message_url" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "head" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<MessageOaHead>::new())?,
+                            );
+                        }
+                        "status_bar" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<MessageOaStatusBar>>::new(),
+                                    )?,
+                            );
+                        }
+                        "body" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<MessageOaBody>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageOa {
+                    message_url: rt::decode::required(f0, "message_url")?,
+                    pc_message_url: f1.unwrap_or_default(),
+                    head: rt::decode::required(f2, "head")?,
+                    status_bar: f3.unwrap_or_default(),
+                    body: rt::decode::required(f4, "body")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageOa {
     /// Creates a value from its required fields (`message_url`, `head`, `body`); optional fields start empty.
@@ -1483,19 +1697,59 @@ impl rt::Wire for MessageOa {
     }
 }
 /// The head of an OA message (OA消息头部).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageOaHead {
     /// Head colour (头部颜色) as 8 hex characters ARGB, e.g. `FFBBBBBB`, without `0x`.
     ///
     /// Wire name `bgcolor`; at most 8.
-    #[serde(rename = "bgcolor", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "bgcolor")]
     pub bgcolor: String,
     /// Head title (头部标题), at most 10 characters (J, G); replaced by the app name in work notifications.
     ///
     /// Wire name `text`; at most 10.
-    #[serde(rename = "text", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "text")]
     pub text: String,
+}
+impl<'de> serde::Deserialize<'de> for MessageOaHead {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageOaHead;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageOaHead")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageOaHead, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "bgcolor" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "text" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageOaHead {
+                    bgcolor: rt::decode::required(f0, "bgcolor")?,
+                    text: rt::decode::required(f1, "text")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageOaHead {
     /// Creates a value from its required fields (`bgcolor`, `text`); optional fields start empty.
@@ -1526,29 +1780,65 @@ impl rt::Wire for MessageOaHead {
     }
 }
 /// The status bar of an OA message (消息状态栏).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageOaStatusBar {
     /// Status text (状态栏文案), e.g. `进行中`.
     ///
     /// Wire name `status_value`.
-    #[serde(
-        rename = "status_value",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "status_value", skip_serializing_if = "Option::is_none")]
     pub status_value: Option<String>,
     /// Background colour (状态栏背景色) with the `0x` prefix, e.g. `0xFFF65E5E`; default black.
     ///
     /// Wire name `status_bg`.
-    #[serde(
-        rename = "status_bg",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "status_bg", skip_serializing_if = "Option::is_none")]
     pub status_bg: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for MessageOaStatusBar {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageOaStatusBar;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageOaStatusBar")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageOaStatusBar, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "status_value" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "status_bg" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageOaStatusBar {
+                    status_value: f0.unwrap_or_default(),
+                    status_bg: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageOaStatusBar {
     /// Creates a value with every field empty.
@@ -1581,79 +1871,140 @@ impl rt::Wire for MessageOaStatusBar {
     }
 }
 /// The body of an OA message (OA消息体).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageOaBody {
     /// Body title (正文标题); at most 50 characters recommended.
     ///
     /// Wire name `title`.
-    #[serde(
-        rename = "title",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Form rows (表单); at most 6 are shown (D), so more are refused here.
     ///
     /// Wire name `form`; at most 6.
-    #[serde(
-        rename = "form",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "form", skip_serializing_if = "Vec::is_empty")]
     pub form: Vec<MessageOaForm>,
     /// One line of rich text (单行富文本).
     ///
     /// Wire name `rich`.
-    #[serde(
-        rename = "rich",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "rich", skip_serializing_if = "Option::is_none")]
     pub rich: Option<MessageOaRich>,
     /// Body text (正文内容); at most 3 lines are shown.
     ///
     /// Wire name `content`.
-    #[serde(
-        rename = "content",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "content", skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// Image (图片) as a media id starting with `@`; 600×400 (3:2) recommended.
     ///
     /// Wire name `image`.
-    #[serde(
-        rename = "image",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "image", skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// Attachment count (附件数目), display only, as a string of digits.
     ///
     /// Wire name `file_count`.
-    #[serde(
-        rename = "file_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "file_count", skip_serializing_if = "Option::is_none")]
     pub file_count: Option<String>,
     /// Author name (作者).
     ///
     /// Wire name `author`.
-    #[serde(
-        rename = "author",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "author", skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for MessageOaBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageOaBody;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageOaBody")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageOaBody, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "title" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "form" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<MessageOaForm>>::new(),
+                                    )?,
+                            );
+                        }
+                        "rich" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<MessageOaRich>>::new(),
+                                    )?,
+                            );
+                        }
+                        "content" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "image" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "file_count" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "author" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageOaBody {
+                    title: f0.unwrap_or_default(),
+                    form: f1.unwrap_or_default(),
+                    rich: f2.unwrap_or_default(),
+                    content: f3.unwrap_or_default(),
+                    image: f4.unwrap_or_default(),
+                    file_count: f5.unwrap_or_default(),
+                    author: f6.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageOaBody {
     /// Creates a value with every field empty.
@@ -1722,29 +2073,65 @@ impl rt::Wire for MessageOaBody {
     }
 }
 /// One row of an OA form (表单项).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageOaForm {
     /// Label (关键字), e.g. `姓名:`.
     ///
     /// Wire name `key`.
-    #[serde(
-        rename = "key",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "key", skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// Value (值), e.g. `张三`.
     ///
     /// Wire name `value`.
-    #[serde(
-        rename = "value",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for MessageOaForm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageOaForm;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageOaForm")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageOaForm, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "key" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "value" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageOaForm {
+                    key: f0.unwrap_or_default(),
+                    value: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageOaForm {
     /// Creates a value with every field empty.
@@ -1774,29 +2161,65 @@ impl rt::Wire for MessageOaForm {
     }
 }
 /// The one-line rich text of an OA body (单行富文本).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageOaRich {
     /// Number (数目) as text, e.g. `15.6`.
     ///
     /// Wire name `num`.
-    #[serde(
-        rename = "num",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "num", skip_serializing_if = "Option::is_none")]
     pub num: Option<String>,
     /// Unit (单位), e.g. `元`.
     ///
     /// Wire name `unit`.
-    #[serde(
-        rename = "unit",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "unit", skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for MessageOaRich {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageOaRich;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageOaRich")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageOaRich, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "num" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "unit" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageOaRich {
+                    num: f0.unwrap_or_default(),
+                    unit: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageOaRich {
     /// Creates a value with every field empty.
@@ -1826,19 +2249,59 @@ impl rt::Wire for MessageOaRich {
     }
 }
 /// A markdown message (markdown消息).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageMarkdown {
     /// Text shown in the conversation list (首屏会话透出的展示内容).
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "title")]
     pub title: String,
     /// Markdown text (markdown格式的消息), at most 5000 characters.
     ///
     /// Wire name `text`; at most 5000.
-    #[serde(rename = "text", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "text")]
     pub text: String,
+}
+impl<'de> serde::Deserialize<'de> for MessageMarkdown {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageMarkdown;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageMarkdown")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageMarkdown, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "title" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "text" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageMarkdown {
+                    title: rt::decode::required(f0, "title")?,
+                    text: rt::decode::required(f1, "text")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageMarkdown {
     /// Creates a value from its required fields (`title`, `text`); optional fields start empty.
@@ -1868,85 +2331,149 @@ impl rt::Wire for MessageMarkdown {
 /// 整体跳转) or the button list (`btn_orientation` + `btn_json_list`, 独立跳转); the style
 /// follows from which pair is present, so do not mix them. The whole `btn_json_list` may be at
 /// most 1000 characters of JSON (not checked client-side).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageActionCard {
     /// Text shown in the conversation list and notification (透出到会话列表和通知的文案), at most 64 characters (J).
     ///
     /// Wire name `title`; at most 64.
-    #[serde(
-        rename = "title",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Markdown body (消息内容); at most 1000 characters recommended (D), 5000 hard limit (errcode 34016).
     ///
     /// Wire name `markdown`; at most 5000.
-    #[serde(rename = "markdown", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "markdown")]
     pub markdown: String,
     /// Single-button style: the button title (整体跳转标题), at most 20 characters; set together with `single_url`.
     ///
     /// Wire name `single_title`; at most 20.
-    #[serde(
-        rename = "single_title",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "single_title", skip_serializing_if = "Option::is_none")]
     pub single_title: Option<String>,
     /// Single-button style: the target (整体跳转链接), at most 500 characters; set together with `single_title`.
     ///
     /// Wire name `single_url`; at most 500.
-    #[serde(
-        rename = "single_url",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "single_url", skip_serializing_if = "Option::is_none")]
     pub single_url: Option<String>,
     /// Button-list style: how the buttons are laid out (按钮排列方式); set together with `btn_json_list`.
     ///
     /// Wire name `btn_orientation`.
-    #[serde(
-        rename = "btn_orientation",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "btn_orientation", skip_serializing_if = "Option::is_none")]
     pub btn_orientation: Option<MessageBtnOrientation>,
     /// Button-list style: the buttons (按钮列表); set together with `btn_orientation`.
     ///
     /// Wire name `btn_json_list`.
-    #[serde(
-        rename = "btn_json_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "btn_json_list", skip_serializing_if = "Vec::is_empty")]
     pub btn_json_list: Vec<MessageActionCardButton>,
     /// App whose name and icon show in the card's corner instead of the org's (`chat/send` only;
     /// J, 1-src). J types it as a string; the server accepts both.
     ///
     /// Wire name `agentid`.
-    #[serde(
-        rename = "agentid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "agentid", skip_serializing_if = "Option::is_none")]
     pub agentid: Option<i64>,
     /// Hide the sender avatar (隐藏头像) (`chat/send` only; J, 1-src).
     ///
     /// Wire name `hide_avatar`.
-    #[serde(
-        rename = "hide_avatar",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hide_avatar", skip_serializing_if = "Option::is_none")]
     pub hide_avatar: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for MessageActionCard {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageActionCard;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageActionCard")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageActionCard, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "title" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "markdown" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "single_title" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "single_url" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "btn_orientation" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<MessageBtnOrientation>>::new(),
+                                    )?,
+                            );
+                        }
+                        "btn_json_list" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<MessageActionCardButton>>::new(),
+                                    )?,
+                            );
+                        }
+                        "agentid" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "hide_avatar" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageActionCard {
+                    title: f0.unwrap_or_default(),
+                    markdown: rt::decode::required(f1, "markdown")?,
+                    single_title: f2.unwrap_or_default(),
+                    single_url: f3.unwrap_or_default(),
+                    btn_orientation: f4.unwrap_or_default(),
+                    btn_json_list: f5.unwrap_or_default(),
+                    agentid: f6.unwrap_or_default(),
+                    hide_avatar: f7.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageActionCard {
     /// Creates a value from its required fields (`markdown`); optional fields start empty.
@@ -2097,29 +2624,65 @@ impl rt::Scalar for MessageBtnOrientation {
     }
 }
 /// One button of a button-list ActionCard (独立跳转按钮).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageActionCardButton {
     /// Button title (按钮标题), at most 20 characters.
     ///
     /// Wire name `title`; at most 20.
-    #[serde(
-        rename = "title",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Target of the button (跳转链接). D allows 700 characters, J 500; the larger is enforced.
     ///
     /// Wire name `action_url`; at most 700.
-    #[serde(
-        rename = "action_url",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "action_url", skip_serializing_if = "Option::is_none")]
     pub action_url: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for MessageActionCardButton {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageActionCardButton;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageActionCardButton")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageActionCardButton, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "title" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "action_url" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageActionCardButton {
+                    title: f0.unwrap_or_default(),
+                    action_url: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageActionCardButton {
     /// Creates a value with every field empty.
@@ -2221,29 +2784,63 @@ impl rt::Scalar for MessageSendStatus {
     }
 }
 /// Progress of a work-notification send task (发送进度).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageSendProgress {
     /// Progress in percent (处理进度), 0-100.
     ///
     /// Wire name `progress_in_percent`.
-    #[serde(
-        rename = "progress_in_percent",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "progress_in_percent", skip_serializing_if = "Option::is_none")]
     pub progress_in_percent: Option<i64>,
     /// State of the task (任务执行状态).
     ///
     /// Wire name `status`.
-    #[serde(
-        rename = "status",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
     pub status: Option<MessageSendStatus>,
+}
+impl<'de> serde::Deserialize<'de> for MessageSendProgress {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageSendProgress;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageSendProgress")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageSendProgress, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "progress_in_percent" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "status" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<MessageSendStatus>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageSendProgress {
+                    progress_in_percent: f0.unwrap_or_default(),
+                    status: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageSendProgress {
     /// Creates a value with every field empty.
@@ -2277,39 +2874,78 @@ impl rt::Wire for MessageSendProgress {
     }
 }
 /// Why one user's work notification was dropped by flow control (流控原因).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageSendForbidden {
     /// Flow-control code (流控code), e.g. `143105` (daily cap) or `143106` (duplicate content).
     ///
     /// Wire name `code`.
-    #[serde(
-        rename = "code",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// The threshold that was hit (流控阈值).
     ///
     /// Wire name `count`.
-    #[serde(
-        rename = "count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "count", skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(
-        rename = "userid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
     pub userid: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for MessageSendForbidden {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageSendForbidden;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageSendForbidden")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageSendForbidden, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "code" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "count" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "userid" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageSendForbidden {
+                    code: f0.unwrap_or_default(),
+                    count: f1.unwrap_or_default(),
+                    userid: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageSendForbidden {
     /// Creates a value with every field empty.
@@ -2348,79 +2984,127 @@ impl rt::Wire for MessageSendForbidden {
     }
 }
 /// Delivery result of a work-notification send task (发送结果).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageSendResult {
     /// Unknown userids (无效的userid).
     ///
     /// Wire name `invalid_user_id_list`.
-    #[serde(
-        rename = "invalid_user_id_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "invalid_user_id_list", skip_serializing_if = "Vec::is_empty")]
     pub invalid_user_id_list: Vec<String>,
     /// Unknown department ids (无效的部门ID); J and D give numbers, G strings (both decode).
     ///
     /// Wire name `invalid_dept_id_list`.
-    #[serde(
-        rename = "invalid_dept_id_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "invalid_dept_id_list", skip_serializing_if = "Vec::is_empty")]
     pub invalid_dept_id_list: Vec<i64>,
     /// Userids dropped by flow control (被流控过滤的userid).
     ///
     /// Wire name `forbidden_user_id_list`.
-    #[serde(
-        rename = "forbidden_user_id_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "forbidden_user_id_list", skip_serializing_if = "Vec::is_empty")]
     pub forbidden_user_id_list: Vec<String>,
     /// Userids the send failed for (发送失败的userid).
     ///
     /// Wire name `failed_user_id_list`.
-    #[serde(
-        rename = "failed_user_id_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "failed_user_id_list", skip_serializing_if = "Vec::is_empty")]
     pub failed_user_id_list: Vec<String>,
     /// Userids that have read the message (已读).
     ///
     /// Wire name `read_user_id_list`.
-    #[serde(
-        rename = "read_user_id_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "read_user_id_list", skip_serializing_if = "Vec::is_empty")]
     pub read_user_id_list: Vec<String>,
     /// Userids that have not read it yet (未读).
     ///
     /// Wire name `unread_user_id_list`.
-    #[serde(
-        rename = "unread_user_id_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "unread_user_id_list", skip_serializing_if = "Vec::is_empty")]
     pub unread_user_id_list: Vec<String>,
     /// Per-user flow-control reasons (推送被禁止的具体原因).
     ///
     /// Wire name `forbidden_list`.
-    #[serde(
-        rename = "forbidden_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "forbidden_list", skip_serializing_if = "Vec::is_empty")]
     pub forbidden_list: Vec<MessageSendForbidden>,
+}
+impl<'de> serde::Deserialize<'de> for MessageSendResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageSendResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageSendResult")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageSendResult, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "invalid_user_id_list" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "invalid_dept_id_list" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        "forbidden_user_id_list" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "failed_user_id_list" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "read_user_id_list" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "unread_user_id_list" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "forbidden_list" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<MessageSendForbidden>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageSendResult {
+                    invalid_user_id_list: f0.unwrap_or_default(),
+                    invalid_dept_id_list: f1.unwrap_or_default(),
+                    forbidden_user_id_list: f2.unwrap_or_default(),
+                    failed_user_id_list: f3.unwrap_or_default(),
+                    read_user_id_list: f4.unwrap_or_default(),
+                    unread_user_id_list: f5.unwrap_or_default(),
+                    forbidden_list: f6.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageSendResult {
     /// Creates a value with every field empty.
@@ -2487,7 +3171,7 @@ impl rt::Wire for MessageSendResult {
     }
 }
 /// Response of [`MessageApi::send_to_conversation`](super::message::MessageApi::send_to_conversation).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageSendToConversationResponse {
     /// Userids of the valid recipients in the caller's org (有效接收者), `|`-separated.
@@ -2495,12 +3179,43 @@ pub struct MessageSendToConversationResponse {
     /// Wire name `receiver`.
     #[serde(
         rename = "receiver",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub receiver: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for MessageSendToConversationResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageSendToConversationResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageSendToConversationResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageSendToConversationResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "receiver" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Pipe::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageSendToConversationResponse {
+                    receiver: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageSendToConversationResponse {
     /// Creates a value with every field empty.
@@ -2527,50 +3242,96 @@ impl rt::Wire for MessageSendToConversationResponse {
     }
 }
 /// Response of [`MessageApi::legacy_send`](super::message::MessageApi::legacy_send).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageLegacySendResponse {
     /// Id of the message (消息ID), for `legacy_list_message_status`.
     ///
     /// Wire name `messageId`.
-    #[serde(
-        rename = "messageId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "messageId", skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
     /// Recipients' userids that were not valid (无效用户), `|`-joined.
     ///
     /// Wire name `invaliduser`.
-    #[serde(
-        rename = "invaliduser",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "invaliduser", skip_serializing_if = "Option::is_none")]
     pub invaliduser: Option<String>,
     /// Department ids that were not valid (无效部门), `|`-joined.
     ///
     /// Wire name `invalidparty`.
-    #[serde(
-        rename = "invalidparty",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "invalidparty", skip_serializing_if = "Option::is_none")]
     pub invalidparty: Option<String>,
     /// Userids dropped by rate limiting (被限流的用户); seen both as a `|`-joined string and as an array.
     ///
     /// Wire name `forbiddenUserId`.
     #[serde(
         rename = "forbiddenUserId",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub forbidden_user_id: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for MessageLegacySendResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageLegacySendResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageLegacySendResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageLegacySendResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "messageId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "invaliduser" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "invalidparty" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "forbiddenUserId" => {
+                            f3 = Some(
+                                map.next_value_seed(rt::decode::Pipe::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageLegacySendResponse {
+                    message_id: f0.unwrap_or_default(),
+                    invaliduser: f1.unwrap_or_default(),
+                    invalidparty: f2.unwrap_or_default(),
+                    forbidden_user_id: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageLegacySendResponse {
     /// Creates a value with every field empty.
@@ -2615,14 +3376,47 @@ impl rt::Wire for MessageLegacySendResponse {
     }
 }
 /// Response of [`MessageApi::legacy_async_send`](super::message::MessageApi::legacy_async_send).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageLegacyAsyncSendResponse {
     /// Id of the asynchronous send task (异步发送任务ID).
     ///
     /// Wire name `task_id`.
-    #[serde(rename = "task_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "task_id")]
     pub task_id: i64,
+}
+impl<'de> serde::Deserialize<'de> for MessageLegacyAsyncSendResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageLegacyAsyncSendResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageLegacyAsyncSendResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageLegacyAsyncSendResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "task_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageLegacyAsyncSendResponse {
+                    task_id: rt::decode::required(f0, "task_id")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageLegacyAsyncSendResponse {
     /// Creates a value from its required fields (`task_id`); optional fields start empty.
@@ -2642,14 +3436,47 @@ impl rt::Wire for MessageLegacyAsyncSendResponse {
     }
 }
 /// Response of [`MessageApi::async_send_v2`](super::message::MessageApi::async_send_v2).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageAsyncSendV2Response {
     /// Id of the asynchronous send task (异步发送任务ID).
     ///
     /// Wire name `task_id`.
-    #[serde(rename = "task_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "task_id")]
     pub task_id: i64,
+}
+impl<'de> serde::Deserialize<'de> for MessageAsyncSendV2Response {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageAsyncSendV2Response;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageAsyncSendV2Response")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageAsyncSendV2Response, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "task_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageAsyncSendV2Response {
+                    task_id: rt::decode::required(f0, "task_id")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MessageAsyncSendV2Response {
     /// Creates a value from its required fields (`task_id`); optional fields start empty.

@@ -140,7 +140,6 @@ impl rt::Endpoint for MicroappListRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, MicroappListRequest> {}
 /// Request of [`MicroappApi::list_by_userid`]: List the apps a user can see (获取用户可见的企业应用列表).
 ///
 /// `GET /microapp/list_by_userid` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -182,7 +181,6 @@ impl rt::Endpoint for MicroappListByUseridRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, MicroappListByUseridRequest> {}
 /// Request of [`MicroappApi::get_visible_scopes`]: Get an app's visibility (获取企业内部应用微应用的可使用范围).
 ///
 /// `POST /microapp/visible_scopes` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -194,7 +192,7 @@ pub struct MicroappGetVisibleScopesRequest {
     /// The app's AgentId (应用ID).
     ///
     /// Wire name `agentId`.
-    #[serde(rename = "agentId", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "agentId")]
     pub agent_id: i64,
 }
 impl MicroappGetVisibleScopesRequest {
@@ -223,7 +221,6 @@ impl rt::Endpoint for MicroappGetVisibleScopesRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, MicroappGetVisibleScopesRequest> {}
 /// Request of [`MicroappApi::set_visible_scopes`]: Set an app's visibility (更新企业内部应用微应用的可使用范围).
 ///
 /// The lists are JSON arrays.
@@ -237,37 +234,22 @@ pub struct MicroappSetVisibleScopesRequest {
     /// The app's AgentId (应用ID).
     ///
     /// Wire name `agentId`.
-    #[serde(rename = "agentId", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "agentId")]
     pub agent_id: i64,
     /// Only administrators can see the app (仅限管理员可见).
     ///
     /// Wire name `isHidden`.
-    #[serde(
-        rename = "isHidden",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isHidden", skip_serializing_if = "Option::is_none")]
     pub is_hidden: Option<bool>,
     /// Department ids that can see the app (可见部门).
     ///
     /// Wire name `deptVisibleScopes`.
-    #[serde(
-        rename = "deptVisibleScopes",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "deptVisibleScopes", skip_serializing_if = "Vec::is_empty")]
     pub dept_visible_scopes: Vec<i64>,
     /// Userids that can see the app (可见用户).
     ///
     /// Wire name `userVisibleScopes`.
-    #[serde(
-        rename = "userVisibleScopes",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userVisibleScopes", skip_serializing_if = "Vec::is_empty")]
     pub user_visible_scopes: Vec<String>,
 }
 impl MicroappSetVisibleScopesRequest {
@@ -345,42 +327,32 @@ pub struct MicroappCreateRequest {
     /// Icon (图标): a media_id from `/media/upload`.
     ///
     /// Wire name `appIcon`.
-    #[serde(rename = "appIcon", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "appIcon")]
     pub app_icon: String,
     /// App name (应用名称), 1-10 characters.
     ///
     /// Wire name `appName`; at most 10.
-    #[serde(rename = "appName", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "appName")]
     pub app_name: String,
     /// App description (应用描述), 1-20 characters (J, P, error 33003).
     ///
     /// Wire name `appDesc`; at most 20.
-    #[serde(rename = "appDesc", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "appDesc")]
     pub app_desc: String,
     /// Mobile home page (移动端主页); must start with http or https.
     ///
     /// Wire name `homepageUrl`.
-    #[serde(rename = "homepageUrl", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "homepageUrl")]
     pub homepage_url: String,
     /// PC home page (PC端主页); http(s), same domain as `homepageUrl`.
     ///
     /// Wire name `pcHomepageUrl`.
-    #[serde(
-        rename = "pcHomepageUrl",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "pcHomepageUrl", skip_serializing_if = "Option::is_none")]
     pub pc_homepage_url: Option<String>,
     /// Admin console page (OA后台管理主页); http(s).
     ///
     /// Wire name `ompLink`.
-    #[serde(
-        rename = "ompLink",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ompLink", skip_serializing_if = "Option::is_none")]
     pub omp_link: Option<String>,
 }
 impl MicroappCreateRequest {
@@ -466,67 +438,37 @@ pub struct MicroappUpdateRequest {
     /// The app's AgentId (应用ID).
     ///
     /// Wire name `agentId`.
-    #[serde(rename = "agentId", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "agentId")]
     pub agent_id: i64,
     /// New icon (图标): a media_id from `/media/upload`.
     ///
     /// Wire name `appIcon`.
-    #[serde(
-        rename = "appIcon",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "appIcon", skip_serializing_if = "Option::is_none")]
     pub app_icon: Option<String>,
     /// New app name (应用名称), 1-10 characters.
     ///
     /// Wire name `appName`; at most 10.
-    #[serde(
-        rename = "appName",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "appName", skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
     /// New app description (应用描述), 1-20 characters.
     ///
     /// Wire name `appDesc`; at most 20.
-    #[serde(
-        rename = "appDesc",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "appDesc", skip_serializing_if = "Option::is_none")]
     pub app_desc: Option<String>,
     /// New mobile home page (移动端主页); must start with http or https.
     ///
     /// Wire name `homepageUrl`.
-    #[serde(
-        rename = "homepageUrl",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "homepageUrl", skip_serializing_if = "Option::is_none")]
     pub homepage_url: Option<String>,
     /// New PC home page (PC端主页); http(s), same domain as `homepageUrl`.
     ///
     /// Wire name `pcHomepageUrl`.
-    #[serde(
-        rename = "pcHomepageUrl",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "pcHomepageUrl", skip_serializing_if = "Option::is_none")]
     pub pc_homepage_url: Option<String>,
     /// New admin console page (OA后台管理主页); http(s).
     ///
     /// Wire name `ompLink`.
-    #[serde(
-        rename = "ompLink",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ompLink", skip_serializing_if = "Option::is_none")]
     pub omp_link: Option<String>,
 }
 impl MicroappUpdateRequest {
@@ -641,7 +583,7 @@ pub struct MicroappDeleteRequest {
     /// AgentId of the self-built app (应用ID).
     ///
     /// Wire name `agentId`.
-    #[serde(rename = "agentId", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "agentId")]
     pub agent_id: i64,
 }
 impl MicroappDeleteRequest {
@@ -670,7 +612,6 @@ impl rt::Endpoint for MicroappDeleteRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, MicroappDeleteRequest> {}
 /// State of an app (应用状态). `list` documents all four values; `list_by_userid` and J only 1
 /// and 0.
 ///
@@ -736,99 +677,175 @@ impl rt::Scalar for MicroappStatus {
     }
 }
 /// One app in the `appList` of `list` and `list_by_userid` (应用信息).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MicroappInfo {
     /// The app instance id (应用ID / AgentId).
     ///
     /// Wire name `agentId`.
-    #[serde(rename = "agentId", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "agentId")]
     pub agent_id: i64,
     /// App name (应用名称).
     ///
     /// Wire name `name`.
-    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "name")]
     pub name: String,
     /// App description (应用描述).
     ///
     /// Wire name `appDesc`.
-    #[serde(
-        rename = "appDesc",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "appDesc", skip_serializing_if = "Option::is_none")]
     pub app_desc: Option<String>,
     /// Icon URL (应用图标地址).
     ///
     /// Wire name `appIcon`.
-    #[serde(
-        rename = "appIcon",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "appIcon", skip_serializing_if = "Option::is_none")]
     pub app_icon: Option<String>,
     /// Whether the app is self-built (是否自建应用).
     ///
     /// Wire name `isSelf`.
-    #[serde(
-        rename = "isSelf",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isSelf", skip_serializing_if = "Option::is_none")]
     pub is_self: Option<bool>,
     /// State of the app (应用状态).
     ///
     /// Wire name `appStatus`.
-    #[serde(
-        rename = "appStatus",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "appStatus", skip_serializing_if = "Option::is_none")]
     pub app_status: Option<MicroappStatus>,
     /// URL of the app's admin console page (OA后台管理主页); may be empty.
     ///
     /// Wire name `ompLink`.
-    #[serde(
-        rename = "ompLink",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ompLink", skip_serializing_if = "Option::is_none")]
     pub omp_link: Option<String>,
     /// Mobile home page URL (移动端主页).
     ///
     /// Wire name `homepageLink`.
-    #[serde(
-        rename = "homepageLink",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "homepageLink", skip_serializing_if = "Option::is_none")]
     pub homepage_link: Option<String>,
     /// PC home page URL (PC端主页).
     ///
     /// Wire name `pcHomepageLink`.
-    #[serde(
-        rename = "pcHomepageLink",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "pcHomepageLink", skip_serializing_if = "Option::is_none")]
     pub pc_homepage_link: Option<String>,
     /// Third-party app id (第三方应用ID); `list` only (J).
     ///
     /// Wire name `appId`.
-    #[serde(
-        rename = "appId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "appId", skip_serializing_if = "Option::is_none")]
     pub app_id: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for MicroappInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MicroappInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MicroappInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MicroappInfo, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "agentId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "appDesc" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "appIcon" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "isSelf" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "appStatus" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<MicroappStatus>>::new(),
+                                    )?,
+                            );
+                        }
+                        "ompLink" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "homepageLink" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "pcHomepageLink" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "appId" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MicroappInfo {
+                    agent_id: rt::decode::required(f0, "agentId")?,
+                    name: rt::decode::required(f1, "name")?,
+                    app_desc: f2.unwrap_or_default(),
+                    app_icon: f3.unwrap_or_default(),
+                    is_self: f4.unwrap_or_default(),
+                    app_status: f5.unwrap_or_default(),
+                    omp_link: f6.unwrap_or_default(),
+                    homepage_link: f7.unwrap_or_default(),
+                    pc_homepage_link: f8.unwrap_or_default(),
+                    app_id: f9.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MicroappInfo {
     /// Creates a value from its required fields (`agent_id`, `name`); optional fields start empty.
@@ -900,19 +917,50 @@ impl rt::Wire for MicroappInfo {
     }
 }
 /// Response of [`MicroappApi::list`](super::microapp::MicroappApi::list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MicroappListResponse {
     /// The apps (应用列表).
     ///
     /// Wire name `appList`.
-    #[serde(
-        rename = "appList",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "appList", skip_serializing_if = "Vec::is_empty")]
     pub app_list: Vec<MicroappInfo>,
+}
+impl<'de> serde::Deserialize<'de> for MicroappListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MicroappListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MicroappListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MicroappListResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "appList" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<MicroappInfo>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MicroappListResponse {
+                    app_list: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MicroappListResponse {
     /// Creates a value with every field empty.
@@ -940,19 +988,50 @@ impl rt::Wire for MicroappListResponse {
     }
 }
 /// Response of [`MicroappApi::list_by_userid`](super::microapp::MicroappApi::list_by_userid).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MicroappListByUseridResponse {
     /// The apps visible to the user (应用列表).
     ///
     /// Wire name `appList`.
-    #[serde(
-        rename = "appList",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "appList", skip_serializing_if = "Vec::is_empty")]
     pub app_list: Vec<MicroappInfo>,
+}
+impl<'de> serde::Deserialize<'de> for MicroappListByUseridResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MicroappListByUseridResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MicroappListByUseridResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MicroappListByUseridResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "appList" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<MicroappInfo>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MicroappListByUseridResponse {
+                    app_list: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MicroappListByUseridResponse {
     /// Creates a value with every field empty.
@@ -980,39 +1059,73 @@ impl rt::Wire for MicroappListByUseridResponse {
     }
 }
 /// Response of [`MicroappApi::get_visible_scopes`](super::microapp::MicroappApi::get_visible_scopes).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MicroappGetVisibleScopesResponse {
     /// Whether only administrators can see the app (仅限管理员可见).
     ///
     /// Wire name `isHidden`.
-    #[serde(
-        rename = "isHidden",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isHidden", skip_serializing_if = "Option::is_none")]
     pub is_hidden: Option<bool>,
     /// Department ids that can see the app (可见部门).
     ///
     /// Wire name `deptVisibleScopes`.
-    #[serde(
-        rename = "deptVisibleScopes",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "deptVisibleScopes", skip_serializing_if = "Vec::is_empty")]
     pub dept_visible_scopes: Vec<i64>,
     /// Userids that can see the app (可见用户).
     ///
     /// Wire name `userVisibleScopes`.
-    #[serde(
-        rename = "userVisibleScopes",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userVisibleScopes", skip_serializing_if = "Vec::is_empty")]
     pub user_visible_scopes: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for MicroappGetVisibleScopesResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MicroappGetVisibleScopesResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MicroappGetVisibleScopesResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MicroappGetVisibleScopesResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "isHidden" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "deptVisibleScopes" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        "userVisibleScopes" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MicroappGetVisibleScopesResponse {
+                    is_hidden: f0.unwrap_or_default(),
+                    dept_visible_scopes: f1.unwrap_or_default(),
+                    user_visible_scopes: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MicroappGetVisibleScopesResponse {
     /// Creates a value with every field empty.
@@ -1051,18 +1164,52 @@ impl rt::Wire for MicroappGetVisibleScopesResponse {
     }
 }
 /// Response of [`MicroappApi::create`](super::microapp::MicroappApi::create).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MicroappCreateResponse {
     /// AgentId of the new app (应用ID).
     ///
     /// Wire name `agentid`.
-    #[serde(
-        rename = "agentid",
-        alias = "agentId",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "agentid")]
     pub agentid: i64,
+}
+impl<'de> serde::Deserialize<'de> for MicroappCreateResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MicroappCreateResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MicroappCreateResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MicroappCreateResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "agentid" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "agentId" if f0.is_none() => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MicroappCreateResponse {
+                    agentid: rt::decode::required(f0, "agentid")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MicroappCreateResponse {
     /// Creates a value from its required fields (`agentid`); optional fields start empty.
@@ -1082,20 +1229,54 @@ impl rt::Wire for MicroappCreateResponse {
     }
 }
 /// Response of [`MicroappApi::update`](super::microapp::MicroappApi::update).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MicroappUpdateResponse {
     /// The updated app's AgentId (echoed).
     ///
     /// Wire name `agentid`.
-    #[serde(
-        rename = "agentid",
-        alias = "agentId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "agentid", skip_serializing_if = "Option::is_none")]
     pub agentid: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for MicroappUpdateResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MicroappUpdateResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MicroappUpdateResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MicroappUpdateResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "agentid" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "agentId" if f0.is_none() => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MicroappUpdateResponse {
+                    agentid: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MicroappUpdateResponse {
     /// Creates a value with every field empty.
@@ -1120,19 +1301,48 @@ impl rt::Wire for MicroappUpdateResponse {
     }
 }
 /// Response of [`MicroappApi::delete`](super::microapp::MicroappApi::delete).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MicroappDeleteResponse {
     /// The deleted app's AgentId (echoed in D's example).
     ///
     /// Wire name `agentId`.
-    #[serde(
-        rename = "agentId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "agentId", skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for MicroappDeleteResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MicroappDeleteResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MicroappDeleteResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MicroappDeleteResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "agentId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MicroappDeleteResponse {
+                    agent_id: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl MicroappDeleteResponse {
     /// Creates a value with every field empty.

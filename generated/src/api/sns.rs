@@ -169,7 +169,6 @@ impl rt::Endpoint for SnsGetTokenRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, SnsGetTokenRequest> {}
 /// Request of [`SnsApi::get_persistent_code`]: Exchange a login code for the user's persistent code (获取用户授权的持久授权码).
 ///
 /// `tmp_auth_code` is the `code` DingTalk appends to the redirect URL; it is single use, so the
@@ -184,7 +183,7 @@ pub struct SnsGetPersistentCodeRequest {
     /// The login code from the redirect (临时授权码).
     ///
     /// Wire name `tmp_auth_code`.
-    #[serde(rename = "tmp_auth_code", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "tmp_auth_code")]
     pub tmp_auth_code: String,
 }
 impl SnsGetPersistentCodeRequest {
@@ -215,7 +214,6 @@ impl rt::Endpoint for SnsGetPersistentCodeRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, SnsGetPersistentCodeRequest> {}
 /// Request of [`SnsApi::get_sns_token`]: Get the user's SNS token from the persistent code (获取用户授权的SNS_TOKEN).
 ///
 /// The token lives 7200 s; re-requesting does not extend it. Only in the 2016 docs and the
@@ -230,15 +228,12 @@ pub struct SnsGetSnsTokenRequest {
     /// The user's openid from `get_persistent_code`.
     ///
     /// Wire name `openid`.
-    #[serde(rename = "openid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "openid")]
     pub openid: String,
     /// The persistent code from `get_persistent_code` (持久授权码).
     ///
     /// Wire name `persistent_code`; secret: redacted in `Debug`.
-    #[serde(
-        rename = "persistent_code",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "persistent_code")]
     pub persistent_code: rt::SecretString,
 }
 impl SnsGetSnsTokenRequest {
@@ -273,7 +268,6 @@ impl rt::Endpoint for SnsGetSnsTokenRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, SnsGetSnsTokenRequest> {}
 /// Request of [`SnsApi::get_user_info`]: Get the signed-in user's info with the SNS token (获取用户授权的个人信息).
 ///
 /// Takes the user's `sns_token` in the query instead of an access token. `corp_info` is only in
@@ -320,7 +314,6 @@ impl rt::Endpoint for SnsGetUserInfoRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, SnsGetUserInfoRequest> {}
 /// Request of [`SnsApi::get_user_info_by_code`]: Get a user's info straight from a login code (根据sns临时授权码获取用户信息).
 ///
 /// The client signs the query itself: `accessKey` (the appId / appKey), `timestamp` (ms) and
@@ -339,7 +332,7 @@ pub struct SnsGetUserInfoByCodeRequest {
     /// The login code from the redirect (临时授权码).
     ///
     /// Wire name `tmp_auth_code`.
-    #[serde(rename = "tmp_auth_code", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "tmp_auth_code")]
     pub tmp_auth_code: String,
 }
 impl SnsGetUserInfoByCodeRequest {
@@ -370,61 +363,111 @@ impl rt::Endpoint for SnsGetUserInfoByCodeRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, SnsGetUserInfoByCodeRequest> {}
 /// The DingTalk user who signed in (用户信息).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SnsUserInfo {
     /// Nickname (昵称).
     ///
     /// Wire name `nick`.
-    #[serde(
-        rename = "nick",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "nick", skip_serializing_if = "Option::is_none")]
     pub nick: Option<String>,
     /// The user's id within this app (用户在当前开放应用内的唯一标识).
     ///
     /// Wire name `openid`.
-    #[serde(
-        rename = "openid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "openid", skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// The user's id across the developer's apps (用户在当前开放应用所属企业内的唯一标识).
     ///
     /// Wire name `unionid`.
-    #[serde(
-        rename = "unionid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
     pub unionid: Option<String>,
     /// Masked mobile number (脱敏手机号).
     ///
     /// Wire name `maskedMobile`.
-    #[serde(
-        rename = "maskedMobile",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "maskedMobile", skip_serializing_if = "Option::is_none")]
     pub masked_mobile: Option<String>,
     /// The user's DingTalk id (钉钉ID).
     ///
     /// Wire name `dingId`.
-    #[serde(
-        rename = "dingId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dingId", skip_serializing_if = "Option::is_none")]
     pub ding_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for SnsUserInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SnsUserInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "SnsUserInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SnsUserInfo, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "nick" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "openid" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "unionid" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "maskedMobile" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "dingId" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SnsUserInfo {
+                    nick: f0.unwrap_or_default(),
+                    openid: f1.unwrap_or_default(),
+                    unionid: f2.unwrap_or_default(),
+                    masked_mobile: f3.unwrap_or_default(),
+                    ding_id: f4.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl SnsUserInfo {
     /// Creates a value with every field empty.
@@ -475,49 +518,89 @@ impl rt::Wire for SnsUserInfo {
     }
 }
 /// An organisation the user belongs to (企业信息); only in the 2016 docs.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SnsCorpInfo {
     /// The organisation's name (企业名称).
     ///
     /// Wire name `corp_name`.
-    #[serde(
-        rename = "corp_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "corp_name", skip_serializing_if = "Option::is_none")]
     pub corp_name: Option<String>,
     /// Whether the organisation is certified (是否认证).
     ///
     /// Wire name `is_auth`.
-    #[serde(
-        rename = "is_auth",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "is_auth", skip_serializing_if = "Option::is_none")]
     pub is_auth: Option<bool>,
     /// Whether the user is an administrator there (是否是管理员).
     ///
     /// Wire name `is_manager`.
-    #[serde(
-        rename = "is_manager",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "is_manager", skip_serializing_if = "Option::is_none")]
     pub is_manager: Option<bool>,
     /// The organisation's rights level (权益等级).
     ///
     /// Wire name `rights_level`.
-    #[serde(
-        rename = "rights_level",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "rights_level", skip_serializing_if = "Option::is_none")]
     pub rights_level: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for SnsCorpInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SnsCorpInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "SnsCorpInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SnsCorpInfo, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "corp_name" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "is_auth" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "is_manager" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "rights_level" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SnsCorpInfo {
+                    corp_name: f0.unwrap_or_default(),
+                    is_auth: f1.unwrap_or_default(),
+                    is_manager: f2.unwrap_or_default(),
+                    rights_level: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl SnsCorpInfo {
     /// Creates a value with every field empty.
@@ -562,49 +645,96 @@ impl rt::Wire for SnsCorpInfo {
     }
 }
 /// The DingTalk user behind a login code (用户信息).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SnsUserInfoByCode {
     /// Nickname (昵称).
     ///
     /// Wire name `nick`.
-    #[serde(
-        rename = "nick",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "nick", skip_serializing_if = "Option::is_none")]
     pub nick: Option<String>,
     /// The user's id across the developer's apps (unionid).
     ///
     /// Wire name `unionid`.
-    #[serde(
-        rename = "unionid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
     pub unionid: Option<String>,
     /// The user's id within this app (openid).
     ///
     /// Wire name `openid`.
-    #[serde(
-        rename = "openid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "openid", skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// Whether the user's main organisation has high-level certification (主企业是否达到高级认证).
     ///
     /// Wire name `main_org_auth_high_level`.
     #[serde(
         rename = "main_org_auth_high_level",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub main_org_auth_high_level: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for SnsUserInfoByCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SnsUserInfoByCode;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "SnsUserInfoByCode")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SnsUserInfoByCode, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "nick" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "unionid" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "openid" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "main_org_auth_high_level" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SnsUserInfoByCode {
+                    nick: f0.unwrap_or_default(),
+                    unionid: f1.unwrap_or_default(),
+                    openid: f2.unwrap_or_default(),
+                    main_org_auth_high_level: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl SnsUserInfoByCode {
     /// Creates a value with every field empty.
@@ -649,24 +779,63 @@ impl rt::Wire for SnsUserInfoByCode {
     }
 }
 /// Response of [`SnsApi::get_token`](super::sns::SnsApi::get_token).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SnsGetTokenResponse {
     /// The SNS app token (访问凭证).
     ///
     /// Wire name `access_token`; secret: redacted in `Debug`.
-    #[serde(rename = "access_token", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "access_token")]
     pub access_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
-    #[serde(
-        rename = "expires_in",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "expires_in", skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for SnsGetTokenResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SnsGetTokenResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "SnsGetTokenResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SnsGetTokenResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "access_token" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<rt::SecretString>::new(),
+                                    )?,
+                            );
+                        }
+                        "expires_in" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SnsGetTokenResponse {
+                    access_token: rt::decode::required(f0, "access_token")?,
+                    expires_in: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl SnsGetTokenResponse {
     /// Creates a value from its required fields (`access_token`); optional fields start empty.
@@ -694,39 +863,80 @@ impl rt::Wire for SnsGetTokenResponse {
     }
 }
 /// Response of [`SnsApi::get_persistent_code`](super::sns::SnsApi::get_persistent_code).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SnsGetPersistentCodeResponse {
     /// The user's id within this app (openid).
     ///
     /// Wire name `openid`.
-    #[serde(
-        rename = "openid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "openid", skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// The user's id across the developer's apps (unionid).
     ///
     /// Wire name `unionid`.
-    #[serde(
-        rename = "unionid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
     pub unionid: Option<String>,
     /// The persistent code (持久授权码).
     ///
     /// Wire name `persistent_code`; secret: redacted in `Debug`.
-    #[serde(
-        rename = "persistent_code",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "persistent_code", skip_serializing_if = "Option::is_none")]
     pub persistent_code: Option<rt::SecretString>,
+}
+impl<'de> serde::Deserialize<'de> for SnsGetPersistentCodeResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SnsGetPersistentCodeResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "SnsGetPersistentCodeResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SnsGetPersistentCodeResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "openid" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "unionid" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "persistent_code" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<rt::SecretString>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SnsGetPersistentCodeResponse {
+                    openid: f0.unwrap_or_default(),
+                    unionid: f1.unwrap_or_default(),
+                    persistent_code: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl SnsGetPersistentCodeResponse {
     /// Creates a value with every field empty.
@@ -768,24 +978,63 @@ impl rt::Wire for SnsGetPersistentCodeResponse {
     }
 }
 /// Response of [`SnsApi::get_sns_token`](super::sns::SnsApi::get_sns_token).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SnsGetSnsTokenResponse {
     /// The user's SNS token.
     ///
     /// Wire name `sns_token`; secret: redacted in `Debug`.
-    #[serde(rename = "sns_token", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "sns_token")]
     pub sns_token: rt::SecretString,
     /// Lifetime in seconds (7200).
     ///
     /// Wire name `expires_in`.
-    #[serde(
-        rename = "expires_in",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "expires_in", skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for SnsGetSnsTokenResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SnsGetSnsTokenResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "SnsGetSnsTokenResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SnsGetSnsTokenResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "sns_token" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<rt::SecretString>::new(),
+                                    )?,
+                            );
+                        }
+                        "expires_in" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SnsGetSnsTokenResponse {
+                    sns_token: rt::decode::required(f0, "sns_token")?,
+                    expires_in: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl SnsGetSnsTokenResponse {
     /// Creates a value from its required fields (`sns_token`); optional fields start empty.
@@ -813,24 +1062,63 @@ impl rt::Wire for SnsGetSnsTokenResponse {
     }
 }
 /// Response of [`SnsApi::get_user_info`](super::sns::SnsApi::get_user_info).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SnsGetUserInfoResponse {
     /// The user (用户信息).
     ///
     /// Wire name `user_info`.
-    #[serde(rename = "user_info", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "user_info")]
     pub user_info: SnsUserInfo,
     /// The user's organisations (企业信息); may be absent.
     ///
     /// Wire name `corp_info`.
-    #[serde(
-        rename = "corp_info",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "corp_info", skip_serializing_if = "Vec::is_empty")]
     pub corp_info: Vec<SnsCorpInfo>,
+}
+impl<'de> serde::Deserialize<'de> for SnsGetUserInfoResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SnsGetUserInfoResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "SnsGetUserInfoResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SnsGetUserInfoResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_info" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<SnsUserInfo>::new())?,
+                            );
+                        }
+                        "corp_info" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<SnsCorpInfo>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SnsGetUserInfoResponse {
+                    user_info: rt::decode::required(f0, "user_info")?,
+                    corp_info: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl SnsGetUserInfoResponse {
     /// Creates a value from its required fields (`user_info`); optional fields start empty.
@@ -860,14 +1148,50 @@ impl rt::Wire for SnsGetUserInfoResponse {
     }
 }
 /// Response of [`SnsApi::get_user_info_by_code`](super::sns::SnsApi::get_user_info_by_code).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SnsGetUserInfoByCodeResponse {
     /// The user (用户信息).
     ///
     /// Wire name `user_info`.
-    #[serde(rename = "user_info", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "user_info")]
     pub user_info: SnsUserInfoByCode,
+}
+impl<'de> serde::Deserialize<'de> for SnsGetUserInfoByCodeResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SnsGetUserInfoByCodeResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "SnsGetUserInfoByCodeResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SnsGetUserInfoByCodeResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_info" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<SnsUserInfoByCode>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SnsGetUserInfoByCodeResponse {
+                    user_info: rt::decode::required(f0, "user_info")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl SnsGetUserInfoByCodeResponse {
     /// Creates a value from its required fields (`user_info`); optional fields start empty.

@@ -392,57 +392,42 @@ pub struct StatisticsRecordRequest {
     /// Start of the event, ms since the epoch (事件发生时间); a string in OLD16.
     ///
     /// Wire name `startTimeMs`.
-    #[serde(rename = "startTimeMs", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "startTimeMs")]
     pub start_time_ms: i64,
     /// End of the event, ms (事件结束时间); equal to `startTimeMs` for instantaneous events.
     ///
     /// Wire name `endTimeMs`.
-    #[serde(rename = "endTimeMs", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "endTimeMs")]
     pub end_time_ms: i64,
     /// The app's internal module tag (模块标记).
     ///
     /// Wire name `module`.
-    #[serde(
-        rename = "module",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "module", skip_serializing_if = "Option::is_none")]
     pub module: Option<String>,
     /// The record's key inside the app (主键索引).
     ///
     /// Wire name `originId`.
-    #[serde(
-        rename = "originId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "originId", skip_serializing_if = "Option::is_none")]
     pub origin_id: Option<String>,
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// The app's AgentId (授权方应用id); a string in OLD16.
     ///
     /// Wire name `agentId`.
-    #[serde(rename = "agentId", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "agentId")]
     pub agent_id: i64,
     /// Callback URL for this record (回调url).
     ///
     /// Wire name `callbackUrl`.
-    #[serde(rename = "callbackUrl", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "callbackUrl")]
     pub callback_url: String,
     /// Business data (扩展字段) as a JSON object; only the attendance model (statistics.md §2) is defined.
     ///
     /// Wire name `extension`.
-    #[serde(
-        rename = "extension",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "extension", skip_serializing_if = "Option::is_none")]
     pub extension: Option<serde_json::Value>,
 }
 impl StatisticsRecordRequest {
@@ -529,62 +514,47 @@ pub struct StatisticsUpdateRecordRequest {
     /// Id returned by `record` (数据标识id).
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "id")]
     pub id: String,
     /// Start of the event, ms since the epoch (事件发生时间).
     ///
     /// Wire name `startTimeMs`.
-    #[serde(rename = "startTimeMs", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "startTimeMs")]
     pub start_time_ms: i64,
     /// End of the event, ms (事件结束时间).
     ///
     /// Wire name `endTimeMs`.
-    #[serde(rename = "endTimeMs", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "endTimeMs")]
     pub end_time_ms: i64,
     /// New internal module tag (模块标记).
     ///
     /// Wire name `module`.
-    #[serde(
-        rename = "module",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "module", skip_serializing_if = "Option::is_none")]
     pub module: Option<String>,
     /// The record's key inside the app (主键索引).
     ///
     /// Wire name `originId`.
-    #[serde(
-        rename = "originId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "originId", skip_serializing_if = "Option::is_none")]
     pub origin_id: Option<String>,
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// The app's AgentId (授权方应用id).
     ///
     /// Wire name `agentId`.
-    #[serde(rename = "agentId", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "agentId")]
     pub agent_id: i64,
     /// New callback URL for this record (回调url).
     ///
     /// Wire name `callbackUrl`.
-    #[serde(rename = "callbackUrl", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "callbackUrl")]
     pub callback_url: String,
     /// New business data (扩展字段) as a JSON object.
     ///
     /// Wire name `extension`.
-    #[serde(
-        rename = "extension",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "extension", skip_serializing_if = "Option::is_none")]
     pub extension: Option<serde_json::Value>,
 }
 impl StatisticsUpdateRecordRequest {
@@ -672,7 +642,7 @@ pub struct StatisticsReportStatisticsRequest {
     /// The log's id (日志ID).
     ///
     /// Wire name `report_id`.
-    #[serde(rename = "report_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "report_id")]
     pub report_id: String,
 }
 impl StatisticsReportStatisticsRequest {
@@ -703,7 +673,6 @@ impl rt::Endpoint for StatisticsReportStatisticsRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsReportStatisticsRequest> {}
 /// Request of [`StatisticsApi::report_statistics_list_by_type`]: List the people who read, commented on or liked a log (获取日志相关人员列表).
 ///
 /// Current (D0299). Permissions: qyapi_report_statistics, qyapi_report_query. Paging ends when
@@ -718,32 +687,22 @@ pub struct StatisticsReportStatisticsListByTypeRequest {
     /// The log's id (日志ID).
     ///
     /// Wire name `report_id`.
-    #[serde(rename = "report_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "report_id")]
     pub report_id: String,
     /// Which people to list (查询类型).
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "type")]
     pub r#type: StatisticsReportUserType,
     /// Page cursor (分页游标): 0 (default) first, then `next_cursor`.
     ///
     /// Wire name `offset`.
-    #[serde(
-        rename = "offset",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "offset", skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
     /// Page size (每页大小), at most 100 (default).
     ///
     /// Wire name `size`.
-    #[serde(
-        rename = "size",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "size", skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
 }
 impl StatisticsReportStatisticsListByTypeRequest {
@@ -814,10 +773,7 @@ pub struct StatisticsVideoliveGetRequest {
     /// The day (请求参数对象).
     ///
     /// Wire name `param_video_live_summary_request`.
-    #[serde(
-        rename = "param_video_live_summary_request",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "param_video_live_summary_request")]
     pub param_video_live_summary_request: StatisticsDayRequest,
 }
 impl StatisticsVideoliveGetRequest {
@@ -852,7 +808,6 @@ impl rt::Endpoint for StatisticsVideoliveGetRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsVideoliveGetRequest> {}
 /// Request of [`StatisticsApi::dept_videolive_list`]: List the live-stream figures of each department for a day (获取企业视频直播统计列表 · 部门维度).
 ///
 /// Archived (D1756).
@@ -866,7 +821,7 @@ pub struct StatisticsDeptVideoliveListRequest {
     /// The day and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "request")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsDeptVideoliveListRequest {
@@ -899,7 +854,6 @@ impl rt::Endpoint for StatisticsDeptVideoliveListRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsDeptVideoliveListRequest> {}
 /// Request of [`StatisticsApi::videolive_detail_list`]: List the live streams of a day (获取视频直播明细列表).
 ///
 /// Archived (D1754).
@@ -913,7 +867,7 @@ pub struct StatisticsVideoliveDetailListRequest {
     /// The day and page (请求参数对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "request")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsVideoliveDetailListRequest {
@@ -946,7 +900,6 @@ impl rt::Endpoint for StatisticsVideoliveDetailListRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsVideoliveDetailListRequest> {}
 /// Request of [`StatisticsApi::videolive_viewer_list`]: List the viewers of a live stream (获取视频直播观看人员列表).
 ///
 /// Archived (D1755).
@@ -960,7 +913,7 @@ pub struct StatisticsVideoliveViewerListRequest {
     /// The live stream and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "request")]
     pub request: StatisticsLiveViewerRequest,
 }
 impl StatisticsVideoliveViewerListRequest {
@@ -993,7 +946,6 @@ impl rt::Endpoint for StatisticsVideoliveViewerListRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsVideoliveViewerListRequest> {}
 /// Request of [`StatisticsApi::videoconf_get`]: Get the video-conference figures of a day (获取企业某天的视频会议统计数据).
 ///
 /// Archived (D1758). Note the `v2` path.
@@ -1007,7 +959,7 @@ pub struct StatisticsVideoconfGetRequest {
     /// The day (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "request")]
     pub request: StatisticsDayRequest,
 }
 impl StatisticsVideoconfGetRequest {
@@ -1040,7 +992,6 @@ impl rt::Endpoint for StatisticsVideoconfGetRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsVideoconfGetRequest> {}
 /// Request of [`StatisticsApi::dept_videoconf_list`]: List the video-conference figures of each department for a day (获取企业某天的所有部门视频会议统计数据).
 ///
 /// Archived (D1759).
@@ -1054,7 +1005,7 @@ pub struct StatisticsDeptVideoconfListRequest {
     /// The day and page (请求参数对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "request")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsDeptVideoconfListRequest {
@@ -1087,7 +1038,6 @@ impl rt::Endpoint for StatisticsDeptVideoconfListRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsDeptVideoconfListRequest> {}
 /// Request of [`StatisticsApi::videoconf_detail_list`]: List the video conferences of a day (获取企业视频会议明细列表).
 ///
 /// Archived (D1760).
@@ -1101,7 +1051,7 @@ pub struct StatisticsVideoconfDetailListRequest {
     /// The day and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "request")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsVideoconfDetailListRequest {
@@ -1134,7 +1084,6 @@ impl rt::Endpoint for StatisticsVideoconfDetailListRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsVideoconfDetailListRequest> {}
 /// Request of [`StatisticsApi::telconf_get`]: Get the phone-conference figures of a day (获取企业某天的电话会议数据).
 ///
 /// Archived (D1764).
@@ -1148,7 +1097,7 @@ pub struct StatisticsTelconfGetRequest {
     /// The day (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "request")]
     pub request: StatisticsDayRequest,
 }
 impl StatisticsTelconfGetRequest {
@@ -1181,7 +1130,6 @@ impl rt::Endpoint for StatisticsTelconfGetRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsTelconfGetRequest> {}
 /// Request of [`StatisticsApi::dept_telconf_list`]: List the phone-conference figures of each department for a day (获取企业某天的所有部门电话会议统计列表).
 ///
 /// Archived (D1762).
@@ -1195,7 +1143,7 @@ pub struct StatisticsDeptTelconfListRequest {
     /// The day and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "request")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsDeptTelconfListRequest {
@@ -1228,7 +1176,6 @@ impl rt::Endpoint for StatisticsDeptTelconfListRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsDeptTelconfListRequest> {}
 /// Request of [`StatisticsApi::telconf_detail_list`]: List the phone conferences of a day (获取企业电话会议明细列表).
 ///
 /// Archived (D1763).
@@ -1242,7 +1189,7 @@ pub struct StatisticsTelconfDetailListRequest {
     /// The day and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "request")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsTelconfDetailListRequest {
@@ -1275,7 +1222,6 @@ impl rt::Endpoint for StatisticsTelconfDetailListRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsTelconfDetailListRequest> {}
 /// Request of [`StatisticsApi::group_get`]: Get the group-chat creation figures of a day (获取企业各类群组创建情况).
 ///
 /// Archived (D1765).
@@ -1289,7 +1235,7 @@ pub struct StatisticsGroupGetRequest {
     /// The day (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "request")]
     pub request: StatisticsDayRequest,
 }
 impl StatisticsGroupGetRequest {
@@ -1322,7 +1268,6 @@ impl rt::Endpoint for StatisticsGroupGetRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsGroupGetRequest> {}
 /// Request of [`StatisticsApi::chat_summary_get`]: Get the chat figures of a day (获取企业聊天数据).
 ///
 /// Archived (D1766).
@@ -1336,7 +1281,7 @@ pub struct StatisticsChatSummaryGetRequest {
     /// The day (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "request")]
     pub request: StatisticsDayRequest,
 }
 impl StatisticsChatSummaryGetRequest {
@@ -1369,7 +1314,6 @@ impl rt::Endpoint for StatisticsChatSummaryGetRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsChatSummaryGetRequest> {}
 /// Request of [`StatisticsApi::dept_chat_summary_list`]: List the chat figures of each department for a day (获取企业部门聊天数据 · 部门维度).
 ///
 /// Archived (D1767).
@@ -1383,7 +1327,7 @@ pub struct StatisticsDeptChatSummaryListRequest {
     /// The day and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "request")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsDeptChatSummaryListRequest {
@@ -1416,7 +1360,6 @@ impl rt::Endpoint for StatisticsDeptChatSummaryListRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsDeptChatSummaryListRequest> {}
 /// Request of [`StatisticsApi::microapp_detail_list`]: List the app visits of a day (获取企业应用访问情况).
 ///
 /// Archived (D1768). Days up to 90 days back.
@@ -1430,7 +1373,7 @@ pub struct StatisticsMicroappDetailListRequest {
     /// The day (at most 90 days back) and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "request")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsMicroappDetailListRequest {
@@ -1463,7 +1406,6 @@ impl rt::Endpoint for StatisticsMicroappDetailListRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsMicroappDetailListRequest> {}
 /// Request of [`StatisticsApi::dau_summary_get`]: Get the active-user figures of a day (统计企业活跃用户).
 ///
 /// Archived (D1769).
@@ -1477,7 +1419,7 @@ pub struct StatisticsDauSummaryGetRequest {
     /// The day (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "request")]
     pub request: StatisticsDayRequest,
 }
 impl StatisticsDauSummaryGetRequest {
@@ -1510,7 +1452,6 @@ impl rt::Endpoint for StatisticsDauSummaryGetRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsDauSummaryGetRequest> {}
 /// Request of [`StatisticsApi::dept_dau_list`]: List the active-user figures of each department for a day (企业活跃用户统计列表 · 部门维度).
 ///
 /// Archived (D1770). D's example shows `data` as a single object with every value as a string;
@@ -1525,7 +1466,7 @@ pub struct StatisticsDeptDauListRequest {
     /// The day and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "request")]
     pub request: StatisticsDeptDauRequest,
 }
 impl StatisticsDeptDauListRequest {
@@ -1558,7 +1499,6 @@ impl rt::Endpoint for StatisticsDeptDauListRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsDeptDauListRequest> {}
 /// Request of [`StatisticsApi::inactivated_user_list`]: List the users who have not activated DingTalk (查询企业通讯录未激活用户列表).
 ///
 /// Archived (D1771).
@@ -1572,7 +1512,7 @@ pub struct StatisticsInactivatedUserListRequest {
     /// The day and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "request")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsInactivatedUserListRequest {
@@ -1605,7 +1545,6 @@ impl rt::Endpoint for StatisticsInactivatedUserListRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsInactivatedUserListRequest> {}
 /// Request of [`StatisticsApi::ding_get`]: Get the DING figures of the previous day (获取企业DING使用数据).
 ///
 /// Archived 2023-09-01 (D1772); internal apps with the data-product permission only. Note the
@@ -1620,10 +1559,7 @@ pub struct StatisticsDingGetRequest {
     /// The day (请求对象).
     ///
     /// Wire name `ding_usage_summary_request`.
-    #[serde(
-        rename = "ding_usage_summary_request",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_usage_summary_request")]
     pub ding_usage_summary_request: StatisticsDayRequest,
 }
 impl StatisticsDingGetRequest {
@@ -1656,7 +1592,6 @@ impl rt::Endpoint for StatisticsDingGetRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsDingGetRequest> {}
 /// Request of [`StatisticsApi::dept_ding_list`]: List the DING figures of each department for a day (获取企业DING使用数据 · 部门维度).
 ///
 /// Archived (D1773).
@@ -1670,7 +1605,7 @@ pub struct StatisticsDeptDingListRequest {
     /// The day and page (请求对象).
     ///
     /// Wire name `request`.
-    #[serde(rename = "request", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "request")]
     pub request: StatisticsPageRequest,
 }
 impl StatisticsDeptDingListRequest {
@@ -1703,7 +1638,6 @@ impl rt::Endpoint for StatisticsDeptDingListRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, StatisticsDeptDingListRequest> {}
 /// Request of [`StatisticsApi::annual_report_get`]: Get the annual report figures (获取年报数据).
 ///
 /// Archived (D1782). Params sit at the top level of the body (no wrapper). Many figures only
@@ -1719,32 +1653,22 @@ pub struct StatisticsAnnualReportGetRequest {
     /// The year (年份标识).
     ///
     /// Wire name `year`.
-    #[serde(rename = "year", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "year")]
     pub year: String,
     /// Dimension of the report (数据维度).
     ///
     /// Wire name `type`.
-    #[serde(rename = "type", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "type")]
     pub r#type: StatisticsAnnualReportType,
     /// The user's userid; needed when `type` is 3 (user).
     ///
     /// Wire name `user_id`.
-    #[serde(
-        rename = "user_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "user_id", skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// The department id; needed when `type` is 2 (dept).
     ///
     /// Wire name `dept_id`.
-    #[serde(
-        rename = "dept_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
     pub dept_id: Option<i64>,
 }
 impl StatisticsAnnualReportGetRequest {
@@ -1862,14 +1786,47 @@ impl rt::Scalar for StatisticsReportUserType {
     }
 }
 /// The day a `kac/datav` summary is asked for (日期标识).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDayRequest {
     /// The day as `yyyyMMdd` (日期标识).
     ///
     /// Wire name `data_id`.
-    #[serde(rename = "data_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "data_id")]
     pub data_id: String,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsDayRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsDayRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsDayRequest")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsDayRequest, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "data_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsDayRequest {
+                    data_id: rt::decode::required(f0, "data_id")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsDayRequest {
     /// Creates a value from its required fields (`data_id`); optional fields start empty.
@@ -1889,24 +1846,71 @@ impl rt::Wire for StatisticsDayRequest {
     }
 }
 /// A day and a page of a `kac/datav` list (分页请求).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsPageRequest {
     /// The day as `yyyyMMdd` (日期标识).
     ///
     /// Wire name `data_id`.
-    #[serde(rename = "data_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "data_id")]
     pub data_id: String,
     /// Page cursor (分页游标): 0 first, then the previous `next_cursor`.
     ///
     /// Wire name `cursor`.
-    #[serde(rename = "cursor", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "cursor")]
     pub cursor: i64,
     /// Page size (分页大小), at most 100.
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "size")]
     pub size: i64,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsPageRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsPageRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsPageRequest")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsPageRequest, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "data_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "cursor" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "size" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsPageRequest {
+                    data_id: rt::decode::required(f0, "data_id")?,
+                    cursor: rt::decode::required(f1, "cursor")?,
+                    size: rt::decode::required(f2, "size")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsPageRequest {
     /// Creates a value from its required fields (`data_id`, `cursor`, `size`); optional fields start empty.
@@ -1930,44 +1934,97 @@ impl rt::Wire for StatisticsPageRequest {
     }
 }
 /// A day and a page of `dept_dau_list`, optionally narrowed to departments (部门活跃请求).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptDauRequest {
     /// The day as `yyyyMMdd` (日期标识).
     ///
     /// Wire name `data_id`.
-    #[serde(rename = "data_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "data_id")]
     pub data_id: String,
     /// Page cursor (分页游标): 0 first, then the previous `next_cursor`.
     ///
     /// Wire name `cursor`.
-    #[serde(rename = "cursor", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "cursor")]
     pub cursor: i64,
     /// Page size (每页条目数), at most 100.
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "size")]
     pub size: i64,
     /// Only this department (统计部门ID); D types it as a string.
     ///
     /// Wire name `deptId`.
-    #[serde(
-        rename = "deptId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "deptId", skip_serializing_if = "Option::is_none")]
     pub dept_id: Option<i64>,
     /// Only departments under this parent (父部门ID); D types it as a string.
     ///
     /// Wire name `superDeptId`.
-    #[serde(
-        rename = "superDeptId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "superDeptId", skip_serializing_if = "Option::is_none")]
     pub super_dept_id: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsDeptDauRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsDeptDauRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsDeptDauRequest")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsDeptDauRequest, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "data_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "cursor" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "size" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "deptId" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "superDeptId" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsDeptDauRequest {
+                    data_id: rt::decode::required(f0, "data_id")?,
+                    cursor: rt::decode::required(f1, "cursor")?,
+                    size: rt::decode::required(f2, "size")?,
+                    dept_id: f3.unwrap_or_default(),
+                    super_dept_id: f4.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsDeptDauRequest {
     /// Creates a value from its required fields (`data_id`, `cursor`, `size`); optional fields start empty.
@@ -2003,32 +2060,86 @@ impl rt::Wire for StatisticsDeptDauRequest {
     }
 }
 /// One live stream and a page of its viewers (直播观看人员请求).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsLiveViewerRequest {
     /// The live group's id (群标识ID), from `videolive_detail_list`.
     ///
     /// Wire name `openConversationId`.
-    #[serde(
-        rename = "openConversationId",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "openConversationId")]
     pub open_conversation_id: String,
     /// The live stream's uuid (直播uuid).
     ///
     /// Wire name `live_uuid`.
-    #[serde(rename = "live_uuid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "live_uuid")]
     pub live_uuid: String,
     /// Page cursor (分页游标): 0 first, then the previous `next_cursor`.
     ///
     /// Wire name `cursor`.
-    #[serde(rename = "cursor", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "cursor")]
     pub cursor: i64,
     /// Page size (分页大小), at most 500.
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "size")]
     pub size: i64,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsLiveViewerRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsLiveViewerRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsLiveViewerRequest")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsLiveViewerRequest, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "openConversationId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "live_uuid" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "cursor" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "size" => {
+                            f3 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsLiveViewerRequest {
+                    open_conversation_id: rt::decode::required(
+                        f0,
+                        "openConversationId",
+                    )?,
+                    live_uuid: rt::decode::required(f1, "live_uuid")?,
+                    cursor: rt::decode::required(f2, "cursor")?,
+                    size: rt::decode::required(f3, "size")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsLiveViewerRequest {
     /// Creates a value from its required fields (`open_conversation_id`, `live_uuid`, `cursor`, `size`); optional fields start empty.
@@ -2117,169 +2228,267 @@ impl rt::Scalar for StatisticsAnnualReportType {
     }
 }
 /// One live stream of the day (视频直播明细).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsLiveDetail {
     /// The live group's id (直播群ID).
     ///
     /// Wire name `openConversationId`.
-    #[serde(
-        rename = "openConversationId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "openConversationId", skip_serializing_if = "Option::is_none")]
     pub open_conversation_id: Option<String>,
     /// The live group's name (直播群名称).
     ///
     /// Wire name `group_name`.
-    #[serde(
-        rename = "group_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "group_name", skip_serializing_if = "Option::is_none")]
     pub group_name: Option<String>,
     /// Members of the group (群人数).
     ///
     /// Wire name `group_user_count`.
-    #[serde(
-        rename = "group_user_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "group_user_count", skip_serializing_if = "Option::is_none")]
     pub group_user_count: Option<i64>,
     /// Number of views (观看直播次数).
     ///
     /// Wire name `live_watch_count`.
-    #[serde(
-        rename = "live_watch_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "live_watch_count", skip_serializing_if = "Option::is_none")]
     pub live_watch_count: Option<i64>,
     /// Number of viewers (观看直播人数).
     ///
     /// Wire name `live_watch_user_count`.
-    #[serde(
-        rename = "live_watch_user_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "live_watch_user_count", skip_serializing_if = "Option::is_none")]
     pub live_watch_user_count: Option<i64>,
     /// Length of the stream in seconds, decimal text (直播时长 · 秒).
     ///
     /// Wire name `live_watch_duration`.
-    #[serde(
-        rename = "live_watch_duration",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "live_watch_duration", skip_serializing_if = "Option::is_none")]
     pub live_watch_duration: Option<String>,
     /// Length of the stream in minutes, decimal text (直播时长 · 分钟).
     ///
     /// Wire name `live_watch_duration_min`.
-    #[serde(
-        rename = "live_watch_duration_min",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "live_watch_duration_min", skip_serializing_if = "Option::is_none")]
     pub live_watch_duration_min: Option<String>,
     /// Start time, `yyyy-MM-dd HH:mm:ss` (直播开始时间).
     ///
     /// Wire name `live_watch_start_time`.
-    #[serde(
-        rename = "live_watch_start_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "live_watch_start_time", skip_serializing_if = "Option::is_none")]
     pub live_watch_start_time: Option<String>,
     /// End time, `yyyy-MM-dd HH:mm:ss` (直播结束时间).
     ///
     /// Wire name `live_watch_end_time`.
-    #[serde(
-        rename = "live_watch_end_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "live_watch_end_time", skip_serializing_if = "Option::is_none")]
     pub live_watch_end_time: Option<String>,
     /// Title (直播标题).
     ///
     /// Wire name `live_watch_title`.
-    #[serde(
-        rename = "live_watch_title",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "live_watch_title", skip_serializing_if = "Option::is_none")]
     pub live_watch_title: Option<String>,
     /// Userid of the host (直播发起人).
     ///
     /// Wire name `userid`.
-    #[serde(
-        rename = "userid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
     pub userid: Option<String>,
     /// Name of the host (发起人姓名).
     ///
     /// Wire name `staff_name`.
-    #[serde(
-        rename = "staff_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "staff_name", skip_serializing_if = "Option::is_none")]
     pub staff_name: Option<String>,
     /// Job number of the host (发起人工号).
     ///
     /// Wire name `staff_job_num`.
-    #[serde(
-        rename = "staff_job_num",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "staff_job_num", skip_serializing_if = "Option::is_none")]
     pub staff_job_num: Option<String>,
     /// The live stream's uuid (直播uuid).
     ///
     /// Wire name `uuid`.
-    #[serde(
-        rename = "uuid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "uuid", skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
     /// The host's department id (部门ID); -1 is seen for the root.
     ///
     /// Wire name `dept_id`.
-    #[serde(
-        rename = "dept_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
     pub dept_id: Option<i64>,
     /// The host's department name (部门名称).
     ///
     /// Wire name `dept_name`.
-    #[serde(
-        rename = "dept_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
     pub dept_name: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsLiveDetail {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsLiveDetail;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsLiveDetail")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsLiveDetail, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "openConversationId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "group_name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "group_user_count" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "live_watch_count" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "live_watch_user_count" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "live_watch_duration" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "live_watch_duration_min" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "live_watch_start_time" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "live_watch_end_time" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "live_watch_title" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "userid" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "staff_name" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "staff_job_num" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "uuid" => {
+                            f13 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "dept_id" => {
+                            f14 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "dept_name" => {
+                            f15 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsLiveDetail {
+                    open_conversation_id: f0.unwrap_or_default(),
+                    group_name: f1.unwrap_or_default(),
+                    group_user_count: f2.unwrap_or_default(),
+                    live_watch_count: f3.unwrap_or_default(),
+                    live_watch_user_count: f4.unwrap_or_default(),
+                    live_watch_duration: f5.unwrap_or_default(),
+                    live_watch_duration_min: f6.unwrap_or_default(),
+                    live_watch_start_time: f7.unwrap_or_default(),
+                    live_watch_end_time: f8.unwrap_or_default(),
+                    live_watch_title: f9.unwrap_or_default(),
+                    userid: f10.unwrap_or_default(),
+                    staff_name: f11.unwrap_or_default(),
+                    staff_job_num: f12.unwrap_or_default(),
+                    uuid: f13.unwrap_or_default(),
+                    dept_id: f14.unwrap_or_default(),
+                    dept_name: f15.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsLiveDetail {
     /// Creates a value with every field empty.
@@ -2411,59 +2620,109 @@ impl rt::Wire for StatisticsLiveDetail {
     }
 }
 /// One viewer of a live stream (直播观看人员).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsLiveViewer {
     /// The viewer's userid.
     ///
     /// Wire name `userid`.
-    #[serde(
-        rename = "userid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
     pub userid: Option<String>,
     /// Time spent watching live, ms (观看直播时长 · 毫秒).
     ///
     /// Wire name `play_duration`.
-    #[serde(
-        rename = "play_duration",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "play_duration", skip_serializing_if = "Option::is_none")]
     pub play_duration: Option<i64>,
     /// Time spent watching live, minutes, decimal text.
     ///
     /// Wire name `play_duration_min`.
-    #[serde(
-        rename = "play_duration_min",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "play_duration_min", skip_serializing_if = "Option::is_none")]
     pub play_duration_min: Option<String>,
     /// Time spent watching the replay, ms (观看回放时长 · 毫秒).
     ///
     /// Wire name `play_record_duration`.
-    #[serde(
-        rename = "play_record_duration",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "play_record_duration", skip_serializing_if = "Option::is_none")]
     pub play_record_duration: Option<i64>,
     /// Time spent watching the replay, minutes, decimal text.
     ///
     /// Wire name `play_record_duration_min`.
     #[serde(
         rename = "play_record_duration_min",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub play_record_duration_min: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsLiveViewer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsLiveViewer;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsLiveViewer")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsLiveViewer, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "play_duration" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "play_duration_min" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "play_record_duration" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "play_record_duration_min" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsLiveViewer {
+                    userid: f0.unwrap_or_default(),
+                    play_duration: f1.unwrap_or_default(),
+                    play_duration_min: f2.unwrap_or_default(),
+                    play_record_duration: f3.unwrap_or_default(),
+                    play_record_duration_min: f4.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsLiveViewer {
     /// Creates a value with every field empty.
@@ -2517,59 +2776,104 @@ impl rt::Wire for StatisticsLiveViewer {
     }
 }
 /// Live-stream figures of one department (部门视频直播统计).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptLive {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(
-        rename = "dept_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
     pub dept_id: Option<i64>,
     /// Department name (部门名称).
     ///
     /// Wire name `dept_name`.
-    #[serde(
-        rename = "dept_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
     pub dept_name: Option<String>,
     /// Live streams started (直播发起次数).
     ///
     /// Wire name `live_launch_count`.
-    #[serde(
-        rename = "live_launch_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "live_launch_count", skip_serializing_if = "Option::is_none")]
     pub live_launch_count: Option<i64>,
     /// Viewers (观看直播人数).
     ///
     /// Wire name `live_play_user_count`.
-    #[serde(
-        rename = "live_play_user_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "live_play_user_count", skip_serializing_if = "Option::is_none")]
     pub live_play_user_count: Option<i64>,
     /// Total streaming time in minutes, decimal text (直播时长).
     ///
     /// Wire name `live_time_length`.
-    #[serde(
-        rename = "live_time_length",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "live_time_length", skip_serializing_if = "Option::is_none")]
     pub live_time_length: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsDeptLive {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsDeptLive;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsDeptLive")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsDeptLive, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dept_id" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "dept_name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "live_launch_count" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "live_play_user_count" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "live_time_length" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsDeptLive {
+                    dept_id: f0.unwrap_or_default(),
+                    dept_name: f1.unwrap_or_default(),
+                    live_launch_count: f2.unwrap_or_default(),
+                    live_play_user_count: f3.unwrap_or_default(),
+                    live_time_length: f4.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsDeptLive {
     /// Creates a value with every field empty.
@@ -2620,69 +2924,119 @@ impl rt::Wire for StatisticsDeptLive {
     }
 }
 /// Video or phone conference figures of one department (部门会议统计).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptConference {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(
-        rename = "dept_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
     pub dept_id: Option<i64>,
     /// Department name (部门名称).
     ///
     /// Wire name `dept_name`.
-    #[serde(
-        rename = "dept_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
     pub dept_name: Option<String>,
     /// Participations (参与人次); D's video example sends it as a string.
     ///
     /// Wire name `join_count`.
-    #[serde(
-        rename = "join_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "join_count", skip_serializing_if = "Option::is_none")]
     pub join_count: Option<i64>,
     /// Conferences started (发起次数).
     ///
     /// Wire name `start_count`.
-    #[serde(
-        rename = "start_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "start_count", skip_serializing_if = "Option::is_none")]
     pub start_count: Option<i64>,
     /// Total length in minutes, decimal text (发起总时长).
     ///
     /// Wire name `start_len_min`.
-    #[serde(
-        rename = "start_len_min",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "start_len_min", skip_serializing_if = "Option::is_none")]
     pub start_len_min: Option<String>,
     /// Average length in minutes, decimal text (平均时长).
     ///
     /// Wire name `start_avg_len_min`.
-    #[serde(
-        rename = "start_avg_len_min",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "start_avg_len_min", skip_serializing_if = "Option::is_none")]
     pub start_avg_len_min: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsDeptConference {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsDeptConference;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsDeptConference")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsDeptConference, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dept_id" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "dept_name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "join_count" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "start_count" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "start_len_min" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "start_avg_len_min" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsDeptConference {
+                    dept_id: f0.unwrap_or_default(),
+                    dept_name: f1.unwrap_or_default(),
+                    join_count: f2.unwrap_or_default(),
+                    start_count: f3.unwrap_or_default(),
+                    start_len_min: f4.unwrap_or_default(),
+                    start_avg_len_min: f5.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsDeptConference {
     /// Creates a value with every field empty.
@@ -2739,109 +3093,181 @@ impl rt::Wire for StatisticsDeptConference {
     }
 }
 /// One video or phone conference (会议明细).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsConferenceDetail {
     /// Conference id (会议id).
     ///
     /// Wire name `conf_id`.
-    #[serde(
-        rename = "conf_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "conf_id", skip_serializing_if = "Option::is_none")]
     pub conf_id: Option<String>,
     /// Length in minutes, decimal text (会议时长).
     ///
     /// Wire name `conf_len_min`.
-    #[serde(
-        rename = "conf_len_min",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "conf_len_min", skip_serializing_if = "Option::is_none")]
     pub conf_len_min: Option<String>,
     /// Start time, `yyyy-MM-dd HH:mm:ss` (会议开始时间).
     ///
     /// Wire name `start_time`.
-    #[serde(
-        rename = "start_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "start_time", skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
     /// End time, `yyyy-MM-dd HH:mm:ss` (会议结束时间).
     ///
     /// Wire name `end_time`.
-    #[serde(
-        rename = "end_time",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "end_time", skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     /// Participants (参与人数).
     ///
     /// Wire name `join_user_count`.
-    #[serde(
-        rename = "join_user_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "join_user_count", skip_serializing_if = "Option::is_none")]
     pub join_user_count: Option<i64>,
     /// Userid of the organiser (发起人).
     ///
     /// Wire name `userid`.
-    #[serde(
-        rename = "userid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
     pub userid: Option<String>,
     /// Name of the organiser (发起人姓名).
     ///
     /// Wire name `staff_name`.
-    #[serde(
-        rename = "staff_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "staff_name", skip_serializing_if = "Option::is_none")]
     pub staff_name: Option<String>,
     /// Job number of the organiser (发起人工号).
     ///
     /// Wire name `staff_job_num`.
-    #[serde(
-        rename = "staff_job_num",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "staff_job_num", skip_serializing_if = "Option::is_none")]
     pub staff_job_num: Option<String>,
     /// The organiser's department id (发起人部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(
-        rename = "dept_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
     pub dept_id: Option<i64>,
     /// The organiser's department name (发起人部门).
     ///
     /// Wire name `dept_name`.
-    #[serde(
-        rename = "dept_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
     pub dept_name: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsConferenceDetail {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsConferenceDetail;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsConferenceDetail")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsConferenceDetail, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "conf_id" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "conf_len_min" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "start_time" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "end_time" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "join_user_count" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "userid" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "staff_name" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "staff_job_num" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "dept_id" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "dept_name" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsConferenceDetail {
+                    conf_id: f0.unwrap_or_default(),
+                    conf_len_min: f1.unwrap_or_default(),
+                    start_time: f2.unwrap_or_default(),
+                    end_time: f3.unwrap_or_default(),
+                    join_user_count: f4.unwrap_or_default(),
+                    userid: f5.unwrap_or_default(),
+                    staff_name: f6.unwrap_or_default(),
+                    staff_job_num: f7.unwrap_or_default(),
+                    dept_id: f8.unwrap_or_default(),
+                    dept_name: f9.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsConferenceDetail {
     /// Creates a value with every field empty.
@@ -2922,77 +3348,45 @@ impl rt::Wire for StatisticsConferenceDetail {
     }
 }
 /// Chat figures of one department for the day (部门聊天数据).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptChat {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(
-        rename = "dept_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
     pub dept_id: Option<i64>,
     /// Department name (部门名称).
     ///
     /// Wire name `dept_name`.
-    #[serde(
-        rename = "dept_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
     pub dept_name: Option<String>,
     /// Messages sent (发消息数).
     ///
     /// Wire name `message_cnt`.
-    #[serde(
-        rename = "message_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "message_cnt", skip_serializing_if = "Option::is_none")]
     pub message_cnt: Option<i64>,
     /// One-to-one messages (单聊消息数).
     ///
     /// Wire name `single_message_cnt`.
-    #[serde(
-        rename = "single_message_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "single_message_cnt", skip_serializing_if = "Option::is_none")]
     pub single_message_cnt: Option<i64>,
     /// Group messages (群聊消息数).
     ///
     /// Wire name `group_message_cnt`.
-    #[serde(
-        rename = "group_message_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "group_message_cnt", skip_serializing_if = "Option::is_none")]
     pub group_message_cnt: Option<i64>,
     /// People who sent messages (发消息人数).
     ///
     /// Wire name `send_message_user_cnt`.
-    #[serde(
-        rename = "send_message_user_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "send_message_user_cnt", skip_serializing_if = "Option::is_none")]
     pub send_message_user_cnt: Option<i64>,
     /// People who sent one-to-one messages (单聊消息人数).
     ///
     /// Wire name `send_single_message_user_cnt`.
     #[serde(
         rename = "send_single_message_user_cnt",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_single_message_user_cnt: Option<i64>,
     /// People who sent group messages (群聊消息人数).
@@ -3000,31 +3394,132 @@ pub struct StatisticsDeptChat {
     /// Wire name `send_group_message_user_cnt`.
     #[serde(
         rename = "send_group_message_user_cnt",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_group_message_user_cnt: Option<i64>,
     /// Messages per person, decimal text (人均发送消息数).
     ///
     /// Wire name `send_message_avg_cnt`.
-    #[serde(
-        rename = "send_message_avg_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "send_message_avg_cnt", skip_serializing_if = "Option::is_none")]
     pub send_message_avg_cnt: Option<String>,
     /// Files sent to groups (发送群文件数); D types it as a string.
     ///
     /// Wire name `group_send_file_message_cnt`.
     #[serde(
         rename = "group_send_file_message_cnt",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_send_file_message_cnt: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsDeptChat {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsDeptChat;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsDeptChat")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsDeptChat, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dept_id" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "dept_name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "message_cnt" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "single_message_cnt" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "group_message_cnt" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "send_message_user_cnt" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "send_single_message_user_cnt" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "send_group_message_user_cnt" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "send_message_avg_cnt" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "group_send_file_message_cnt" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsDeptChat {
+                    dept_id: f0.unwrap_or_default(),
+                    dept_name: f1.unwrap_or_default(),
+                    message_cnt: f2.unwrap_or_default(),
+                    single_message_cnt: f3.unwrap_or_default(),
+                    group_message_cnt: f4.unwrap_or_default(),
+                    send_message_user_cnt: f5.unwrap_or_default(),
+                    send_single_message_user_cnt: f6.unwrap_or_default(),
+                    send_group_message_user_cnt: f7.unwrap_or_default(),
+                    send_message_avg_cnt: f8.unwrap_or_default(),
+                    group_send_file_message_cnt: f9.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsDeptChat {
     /// Creates a value with every field empty.
@@ -3176,39 +3671,78 @@ impl rt::Scalar for StatisticsMicroappType {
     }
 }
 /// Visits of one app for the day (应用访问情况).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsMicroappUsage {
     /// App name (微应用名称).
     ///
     /// Wire name `micro_app_name`.
-    #[serde(
-        rename = "micro_app_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "micro_app_name", skip_serializing_if = "Option::is_none")]
     pub micro_app_name: Option<String>,
     /// Kind of app (微应用类型).
     ///
     /// Wire name `micro_app_type`.
-    #[serde(
-        rename = "micro_app_type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "micro_app_type", skip_serializing_if = "Option::is_none")]
     pub micro_app_type: Option<StatisticsMicroappType>,
     /// Visiting users (访问用户数).
     ///
     /// Wire name `micro_app_user_count`.
-    #[serde(
-        rename = "micro_app_user_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "micro_app_user_count", skip_serializing_if = "Option::is_none")]
     pub micro_app_user_count: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsMicroappUsage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsMicroappUsage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsMicroappUsage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsMicroappUsage, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "micro_app_name" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "micro_app_type" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<StatisticsMicroappType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "micro_app_user_count" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsMicroappUsage {
+                    micro_app_name: f0.unwrap_or_default(),
+                    micro_app_type: f1.unwrap_or_default(),
+                    micro_app_user_count: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsMicroappUsage {
     /// Creates a value with every field empty.
@@ -3248,69 +3782,115 @@ impl rt::Wire for StatisticsMicroappUsage {
     }
 }
 /// Active users of one department for the day (部门活跃用户).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptDau {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(
-        rename = "dept_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
     pub dept_id: Option<i64>,
     /// Department name (部门名称).
     ///
     /// Wire name `dept_name`.
-    #[serde(
-        rename = "dept_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
     pub dept_name: Option<String>,
     /// Daily active users (日活跃人数).
     ///
     /// Wire name `daily_active_users`.
-    #[serde(
-        rename = "daily_active_users",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "daily_active_users", skip_serializing_if = "Option::is_none")]
     pub daily_active_users: Option<i64>,
     /// Users in the contacts (通讯录人数).
     ///
     /// Wire name `contacts_number`.
-    #[serde(
-        rename = "contacts_number",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "contacts_number", skip_serializing_if = "Option::is_none")]
     pub contacts_number: Option<i64>,
     /// Users signed in on the mobile app (钉钉app端登录人数).
     ///
     /// Wire name `app_active_users`.
-    #[serde(
-        rename = "app_active_users",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "app_active_users", skip_serializing_if = "Option::is_none")]
     pub app_active_users: Option<i64>,
     /// Users signed in on the PC client (钉钉pc端登录人数).
     ///
     /// Wire name `pc_active_users`.
-    #[serde(
-        rename = "pc_active_users",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "pc_active_users", skip_serializing_if = "Option::is_none")]
     pub pc_active_users: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsDeptDau {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsDeptDau;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsDeptDau")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsDeptDau, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dept_id" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "dept_name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "daily_active_users" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "contacts_number" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "app_active_users" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "pc_active_users" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsDeptDau {
+                    dept_id: f0.unwrap_or_default(),
+                    dept_name: f1.unwrap_or_default(),
+                    daily_active_users: f2.unwrap_or_default(),
+                    contacts_number: f3.unwrap_or_default(),
+                    app_active_users: f4.unwrap_or_default(),
+                    pc_active_users: f5.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsDeptDau {
     /// Creates a value with every field empty.
@@ -3367,59 +3947,108 @@ impl rt::Wire for StatisticsDeptDau {
     }
 }
 /// One user who has not activated DingTalk (未激活用户).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsInactivatedUser {
     /// The user's userid.
     ///
     /// Wire name `userid`.
-    #[serde(
-        rename = "userid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
     pub userid: Option<String>,
     /// Name (员工姓名).
     ///
     /// Wire name `staff_name`.
-    #[serde(
-        rename = "staff_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "staff_name", skip_serializing_if = "Option::is_none")]
     pub staff_name: Option<String>,
     /// Job number (员工工号).
     ///
     /// Wire name `staff_job_num`.
-    #[serde(
-        rename = "staff_job_num",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "staff_job_num", skip_serializing_if = "Option::is_none")]
     pub staff_job_num: Option<String>,
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(
-        rename = "dept_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
     pub dept_id: Option<i64>,
     /// Department name (部门名称).
     ///
     /// Wire name `dept_name`.
-    #[serde(
-        rename = "dept_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
     pub dept_name: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsInactivatedUser {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsInactivatedUser;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsInactivatedUser")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsInactivatedUser, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "staff_name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "staff_job_num" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "dept_id" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "dept_name" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsInactivatedUser {
+                    userid: f0.unwrap_or_default(),
+                    staff_name: f1.unwrap_or_default(),
+                    staff_job_num: f2.unwrap_or_default(),
+                    dept_id: f3.unwrap_or_default(),
+                    dept_name: f4.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsInactivatedUser {
     /// Creates a value with every field empty.
@@ -3470,139 +4099,206 @@ impl rt::Wire for StatisticsInactivatedUser {
     }
 }
 /// DING figures of one department for the day (部门DING使用数据).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptDing {
     /// Department id (部门ID).
     ///
     /// Wire name `dept_id`.
-    #[serde(
-        rename = "dept_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
     pub dept_id: Option<i64>,
     /// Department name (部门名称).
     ///
     /// Wire name `dept_name`.
-    #[serde(
-        rename = "dept_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
     pub dept_name: Option<String>,
     /// DINGs sent (发送DING数).
     ///
     /// Wire name `ding_cnt`.
-    #[serde(
-        rename = "ding_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_cnt: Option<i64>,
     /// People who sent DINGs (发送DING人数).
     ///
     /// Wire name `ding_user_cnt`.
-    #[serde(
-        rename = "ding_user_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_user_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_user_cnt: Option<i64>,
     /// App DINGs sent (应用DING数).
     ///
     /// Wire name `ding_app_cnt`.
-    #[serde(
-        rename = "ding_app_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_app_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_app_cnt: Option<i64>,
     /// People who sent app DINGs.
     ///
     /// Wire name `ding_app_user_cnt`.
-    #[serde(
-        rename = "ding_app_user_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_app_user_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_app_user_cnt: Option<i64>,
     /// SMS DINGs sent (短信DING数).
     ///
     /// Wire name `ding_sms_cnt`.
-    #[serde(
-        rename = "ding_sms_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_sms_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_sms_cnt: Option<i64>,
     /// People who sent SMS DINGs.
     ///
     /// Wire name `ding_sms_user_cnt`.
-    #[serde(
-        rename = "ding_sms_user_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_sms_user_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_sms_user_cnt: Option<i64>,
     /// Phone-call DINGs sent (电话DING数).
     ///
     /// Wire name `ding_call_cnt`.
-    #[serde(
-        rename = "ding_call_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_call_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_call_cnt: Option<i64>,
     /// People who sent phone-call DINGs.
     ///
     /// Wire name `ding_call_user_cnt`.
-    #[serde(
-        rename = "ding_call_user_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_call_user_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_call_user_cnt: Option<i64>,
     /// Voice DINGs sent (语音DING数).
     ///
     /// Wire name `ding_voip_cnt`.
-    #[serde(
-        rename = "ding_voip_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_voip_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_voip_cnt: Option<i64>,
     /// People who sent voice DINGs.
     ///
     /// Wire name `ding_voip_user_cnt`.
-    #[serde(
-        rename = "ding_voip_user_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_voip_user_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_voip_user_cnt: Option<i64>,
     /// DINGs sent in total, all time (历史累计发钉数); D types it as a string.
     ///
     /// Wire name `send_ding_total_cnt`.
-    #[serde(
-        rename = "send_ding_total_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "send_ding_total_cnt", skip_serializing_if = "Option::is_none")]
     pub send_ding_total_cnt: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsDeptDing {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsDeptDing;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsDeptDing")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsDeptDing, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dept_id" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "dept_name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "ding_cnt" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "ding_user_cnt" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "ding_app_cnt" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "ding_app_user_cnt" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "ding_sms_cnt" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "ding_sms_user_cnt" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "ding_call_cnt" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "ding_call_user_cnt" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "ding_voip_cnt" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "ding_voip_user_cnt" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "send_ding_total_cnt" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsDeptDing {
+                    dept_id: f0.unwrap_or_default(),
+                    dept_name: f1.unwrap_or_default(),
+                    ding_cnt: f2.unwrap_or_default(),
+                    ding_user_cnt: f3.unwrap_or_default(),
+                    ding_app_cnt: f4.unwrap_or_default(),
+                    ding_app_user_cnt: f5.unwrap_or_default(),
+                    ding_sms_cnt: f6.unwrap_or_default(),
+                    ding_sms_user_cnt: f7.unwrap_or_default(),
+                    ding_call_cnt: f8.unwrap_or_default(),
+                    ding_call_user_cnt: f9.unwrap_or_default(),
+                    ding_voip_cnt: f10.unwrap_or_default(),
+                    ding_voip_user_cnt: f11.unwrap_or_default(),
+                    send_ding_total_cnt: f12.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsDeptDing {
     /// Creates a value with every field empty.
@@ -3701,14 +4397,47 @@ impl rt::Wire for StatisticsDeptDing {
     }
 }
 /// Response of [`StatisticsApi::record`](super::statistics::StatisticsApi::record).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsRecordResponse {
     /// Id of the record (数据标识id); needed by `update_record`.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "id")]
     pub id: String,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsRecordResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsRecordResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsRecordResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsRecordResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsRecordResponse {
+                    id: rt::decode::required(f0, "id")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsRecordResponse {
     /// Creates a value from its required fields (`id`); optional fields start empty.
@@ -3728,49 +4457,87 @@ impl rt::Wire for StatisticsRecordResponse {
     }
 }
 /// Response of [`StatisticsApi::report_statistics`](super::statistics::StatisticsApi::report_statistics).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsReportStatisticsResponse {
     /// People who read it (已读人数).
     ///
     /// Wire name `read_num`.
-    #[serde(
-        rename = "read_num",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "read_num", skip_serializing_if = "Option::is_none")]
     pub read_num: Option<i64>,
     /// Comments (评论个数).
     ///
     /// Wire name `comment_num`.
-    #[serde(
-        rename = "comment_num",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "comment_num", skip_serializing_if = "Option::is_none")]
     pub comment_num: Option<i64>,
     /// Distinct commenters (评论人数).
     ///
     /// Wire name `comment_user_num`.
-    #[serde(
-        rename = "comment_user_num",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "comment_user_num", skip_serializing_if = "Option::is_none")]
     pub comment_user_num: Option<i64>,
     /// People who liked it (点赞人数).
     ///
     /// Wire name `like_num`.
-    #[serde(
-        rename = "like_num",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "like_num", skip_serializing_if = "Option::is_none")]
     pub like_num: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsReportStatisticsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsReportStatisticsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsReportStatisticsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsReportStatisticsResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "read_num" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "comment_num" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "comment_user_num" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "like_num" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsReportStatisticsResponse {
+                    read_num: f0.unwrap_or_default(),
+                    comment_num: f1.unwrap_or_default(),
+                    comment_user_num: f2.unwrap_or_default(),
+                    like_num: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsReportStatisticsResponse {
     /// Creates a value with every field empty.
@@ -3815,39 +4582,74 @@ impl rt::Wire for StatisticsReportStatisticsResponse {
     }
 }
 /// Response of [`StatisticsApi::report_statistics_list_by_type`](super::statistics::StatisticsApi::report_statistics_list_by_type).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsReportStatisticsListByTypeResponse {
     /// The userids (userId列表).
     ///
     /// Wire name `userid_list`.
-    #[serde(
-        rename = "userid_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userid_list", skip_serializing_if = "Vec::is_empty")]
     pub userid_list: Vec<String>,
     /// Whether more pages follow (是否还有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(
-        rename = "has_more",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// `offset` of the next page; absent on the last page.
     ///
     /// Wire name `next_cursor`.
-    #[serde(
-        rename = "next_cursor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsReportStatisticsListByTypeResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsReportStatisticsListByTypeResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsReportStatisticsListByTypeResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsReportStatisticsListByTypeResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid_list" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "has_more" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "next_cursor" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsReportStatisticsListByTypeResponse {
+                    userid_list: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    next_cursor: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsReportStatisticsListByTypeResponse {
     /// Creates a value with every field empty.
@@ -3886,79 +4688,134 @@ impl rt::Wire for StatisticsReportStatisticsListByTypeResponse {
     }
 }
 /// Response of [`StatisticsApi::videolive_get`](super::statistics::StatisticsApi::videolive_get).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsVideoliveGetResponse {
     /// Live streams started successfully (成功发起直播次数).
     ///
     /// Wire name `live_launch_succ_cnt`.
-    #[serde(
-        rename = "live_launch_succ_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "live_launch_succ_cnt", skip_serializing_if = "Option::is_none")]
     pub live_launch_succ_cnt: Option<i64>,
     /// Live streams of 5 minutes or more (成功发起5分钟直播次数).
     ///
     /// Wire name `live_launch_succ5min_cnt`.
     #[serde(
         rename = "live_launch_succ5min_cnt",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_launch_succ5min_cnt: Option<i64>,
     /// Streaming time, decimal text (成功发起直播时长).
     ///
     /// Wire name `live_succ_time_len`.
-    #[serde(
-        rename = "live_succ_time_len",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "live_succ_time_len", skip_serializing_if = "Option::is_none")]
     pub live_succ_time_len: Option<String>,
     /// Views (观看直播次数).
     ///
     /// Wire name `live_play_cnt`.
-    #[serde(
-        rename = "live_play_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "live_play_cnt", skip_serializing_if = "Option::is_none")]
     pub live_play_cnt: Option<i64>,
     /// Viewers (观看直播人数).
     ///
     /// Wire name `live_play_user_cnt`.
-    #[serde(
-        rename = "live_play_user_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "live_play_user_cnt", skip_serializing_if = "Option::is_none")]
     pub live_play_user_cnt: Option<i64>,
     /// Viewers of the most-watched stream (最多观看人数).
     ///
     /// Wire name `max_user_cnt`.
-    #[serde(
-        rename = "max_user_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "max_user_cnt", skip_serializing_if = "Option::is_none")]
     pub max_user_cnt: Option<i64>,
     /// People who watched live or replay that day (看直播人数).
     ///
     /// Wire name `watch_group_live_user_cnt`.
     #[serde(
         rename = "watch_group_live_user_cnt",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub watch_group_live_user_cnt: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsVideoliveGetResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsVideoliveGetResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsVideoliveGetResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsVideoliveGetResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "live_launch_succ_cnt" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "live_launch_succ5min_cnt" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "live_succ_time_len" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "live_play_cnt" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "live_play_user_cnt" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "max_user_cnt" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "watch_group_live_user_cnt" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsVideoliveGetResponse {
+                    live_launch_succ_cnt: f0.unwrap_or_default(),
+                    live_launch_succ5min_cnt: f1.unwrap_or_default(),
+                    live_succ_time_len: f2.unwrap_or_default(),
+                    live_play_cnt: f3.unwrap_or_default(),
+                    live_play_user_cnt: f4.unwrap_or_default(),
+                    max_user_cnt: f5.unwrap_or_default(),
+                    watch_group_live_user_cnt: f6.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsVideoliveGetResponse {
     /// Creates a value with every field empty.
@@ -4021,39 +4878,76 @@ impl rt::Wire for StatisticsVideoliveGetResponse {
     }
 }
 /// Response of [`StatisticsApi::dept_videolive_list`](super::statistics::StatisticsApi::dept_videolive_list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptVideoliveListResponse {
     /// One entry per department (返回数据列表).
     ///
     /// Wire name `data`.
-    #[serde(
-        rename = "data",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<StatisticsDeptLive>,
     /// Whether more pages follow (是否有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(
-        rename = "has_more",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(
-        rename = "next_cursor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsDeptVideoliveListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsDeptVideoliveListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsDeptVideoliveListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsDeptVideoliveListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "data" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<StatisticsDeptLive>>::new(),
+                                    )?,
+                            );
+                        }
+                        "has_more" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "next_cursor" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsDeptVideoliveListResponse {
+                    data: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    next_cursor: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsDeptVideoliveListResponse {
     /// Creates a value with every field empty.
@@ -4093,39 +4987,76 @@ impl rt::Wire for StatisticsDeptVideoliveListResponse {
     }
 }
 /// Response of [`StatisticsApi::videolive_detail_list`](super::statistics::StatisticsApi::videolive_detail_list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsVideoliveDetailListResponse {
     /// The live streams (数据明细列表).
     ///
     /// Wire name `data`.
-    #[serde(
-        rename = "data",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<StatisticsLiveDetail>,
     /// Whether more pages follow (是否还有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(
-        rename = "has_more",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(
-        rename = "next_cursor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsVideoliveDetailListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsVideoliveDetailListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsVideoliveDetailListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsVideoliveDetailListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "data" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<StatisticsLiveDetail>>::new(),
+                                    )?,
+                            );
+                        }
+                        "has_more" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "next_cursor" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsVideoliveDetailListResponse {
+                    data: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    next_cursor: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsVideoliveDetailListResponse {
     /// Creates a value with every field empty.
@@ -4165,39 +5096,76 @@ impl rt::Wire for StatisticsVideoliveDetailListResponse {
     }
 }
 /// Response of [`StatisticsApi::videolive_viewer_list`](super::statistics::StatisticsApi::videolive_viewer_list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsVideoliveViewerListResponse {
     /// The viewers (返回列表数据).
     ///
     /// Wire name `data`.
-    #[serde(
-        rename = "data",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<StatisticsLiveViewer>,
     /// Whether more pages follow (是否有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(
-        rename = "has_more",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(
-        rename = "next_cursor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsVideoliveViewerListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsVideoliveViewerListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsVideoliveViewerListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsVideoliveViewerListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "data" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<StatisticsLiveViewer>>::new(),
+                                    )?,
+                            );
+                        }
+                        "has_more" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "next_cursor" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsVideoliveViewerListResponse {
+                    data: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    next_cursor: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsVideoliveViewerListResponse {
     /// Creates a value with every field empty.
@@ -4237,27 +5205,20 @@ impl rt::Wire for StatisticsVideoliveViewerListResponse {
     }
 }
 /// Response of [`StatisticsApi::videoconf_get`](super::statistics::StatisticsApi::videoconf_get).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsVideoconfGetResponse {
     /// Conferences started (视频会议发起次数).
     ///
     /// Wire name `start_video_conf_cnt`.
-    #[serde(
-        rename = "start_video_conf_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "start_video_conf_cnt", skip_serializing_if = "Option::is_none")]
     pub start_video_conf_cnt: Option<i64>,
     /// Conferences started successfully (成功发起视频会议数).
     ///
     /// Wire name `start_video_conf_secc_cnt`.
     #[serde(
         rename = "start_video_conf_secc_cnt",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub start_video_conf_secc_cnt: Option<i64>,
     /// People who started conferences (发起用户数).
@@ -4265,9 +5226,7 @@ pub struct StatisticsVideoconfGetResponse {
     /// Wire name `start_video_conf_usr_num`.
     #[serde(
         rename = "start_video_conf_usr_num",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub start_video_conf_usr_num: Option<i64>,
     /// Length of the conferences started, minutes, decimal text.
@@ -4275,29 +5234,20 @@ pub struct StatisticsVideoconfGetResponse {
     /// Wire name `start_video_conf_len_min`.
     #[serde(
         rename = "start_video_conf_len_min",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub start_video_conf_len_min: Option<String>,
     /// People who joined (参与视频会议用户数).
     ///
     /// Wire name `join_video_conf_usr_cnt`.
-    #[serde(
-        rename = "join_video_conf_usr_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "join_video_conf_usr_cnt", skip_serializing_if = "Option::is_none")]
     pub join_video_conf_usr_cnt: Option<i64>,
     /// Successful participations (成功参与人次).
     ///
     /// Wire name `join_video_conf_secc_usr_cnt`.
     #[serde(
         rename = "join_video_conf_secc_usr_cnt",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_video_conf_secc_usr_cnt: Option<i64>,
     /// Distinct successful participants (成功参与用户数).
@@ -4305,41 +5255,134 @@ pub struct StatisticsVideoconfGetResponse {
     /// Wire name `join_video_conf_secc_usr_num`.
     #[serde(
         rename = "join_video_conf_secc_usr_num",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_video_conf_secc_usr_num: Option<i64>,
     /// Total attendance time in ms (累积消耗时长 · 毫秒).
     ///
     /// Wire name `join_video_conf_len`.
-    #[serde(
-        rename = "join_video_conf_len",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "join_video_conf_len", skip_serializing_if = "Option::is_none")]
     pub join_video_conf_len: Option<i64>,
     /// Total attendance time in minutes, decimal text.
     ///
     /// Wire name `join_video_conf_len_min`.
-    #[serde(
-        rename = "join_video_conf_len_min",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "join_video_conf_len_min", skip_serializing_if = "Option::is_none")]
     pub join_video_conf_len_min: Option<String>,
     /// Average participations per conference (平均每通参与人次).
     ///
     /// Wire name `video_conf_ave_usr_num`.
-    #[serde(
-        rename = "video_conf_ave_usr_num",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "video_conf_ave_usr_num", skip_serializing_if = "Option::is_none")]
     pub video_conf_ave_usr_num: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsVideoconfGetResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsVideoconfGetResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsVideoconfGetResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsVideoconfGetResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "start_video_conf_cnt" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "start_video_conf_secc_cnt" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "start_video_conf_usr_num" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "start_video_conf_len_min" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "join_video_conf_usr_cnt" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "join_video_conf_secc_usr_cnt" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "join_video_conf_secc_usr_num" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "join_video_conf_len" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "join_video_conf_len_min" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "video_conf_ave_usr_num" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsVideoconfGetResponse {
+                    start_video_conf_cnt: f0.unwrap_or_default(),
+                    start_video_conf_secc_cnt: f1.unwrap_or_default(),
+                    start_video_conf_usr_num: f2.unwrap_or_default(),
+                    start_video_conf_len_min: f3.unwrap_or_default(),
+                    join_video_conf_usr_cnt: f4.unwrap_or_default(),
+                    join_video_conf_secc_usr_cnt: f5.unwrap_or_default(),
+                    join_video_conf_secc_usr_num: f6.unwrap_or_default(),
+                    join_video_conf_len: f7.unwrap_or_default(),
+                    join_video_conf_len_min: f8.unwrap_or_default(),
+                    video_conf_ave_usr_num: f9.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsVideoconfGetResponse {
     /// Creates a value with every field empty.
@@ -4432,39 +5475,76 @@ impl rt::Wire for StatisticsVideoconfGetResponse {
     }
 }
 /// Response of [`StatisticsApi::dept_videoconf_list`](super::statistics::StatisticsApi::dept_videoconf_list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptVideoconfListResponse {
     /// One entry per department (视频会议统计列表).
     ///
     /// Wire name `data`.
-    #[serde(
-        rename = "data",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<StatisticsDeptConference>,
     /// Whether more pages follow (是否还有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(
-        rename = "has_more",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(
-        rename = "next_cursor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsDeptVideoconfListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsDeptVideoconfListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsDeptVideoconfListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsDeptVideoconfListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "data" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<StatisticsDeptConference>>::new(),
+                                    )?,
+                            );
+                        }
+                        "has_more" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "next_cursor" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsDeptVideoconfListResponse {
+                    data: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    next_cursor: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsDeptVideoconfListResponse {
     /// Creates a value with every field empty.
@@ -4504,39 +5584,76 @@ impl rt::Wire for StatisticsDeptVideoconfListResponse {
     }
 }
 /// Response of [`StatisticsApi::videoconf_detail_list`](super::statistics::StatisticsApi::videoconf_detail_list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsVideoconfDetailListResponse {
     /// The conferences (视频会议明细列表).
     ///
     /// Wire name `data`.
-    #[serde(
-        rename = "data",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<StatisticsConferenceDetail>,
     /// Whether more pages follow (是否有更多数据).
     ///
     /// Wire name `has_more`.
-    #[serde(
-        rename = "has_more",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(
-        rename = "next_cursor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsVideoconfDetailListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsVideoconfDetailListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsVideoconfDetailListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsVideoconfDetailListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "data" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<StatisticsConferenceDetail>>::new(),
+                                    )?,
+                            );
+                        }
+                        "has_more" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "next_cursor" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsVideoconfDetailListResponse {
+                    data: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    next_cursor: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsVideoconfDetailListResponse {
     /// Creates a value with every field empty.
@@ -4576,49 +5693,91 @@ impl rt::Wire for StatisticsVideoconfDetailListResponse {
     }
 }
 /// Response of [`StatisticsApi::telconf_get`](super::statistics::StatisticsApi::telconf_get).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsTelconfGetResponse {
     /// Successful calls (呼叫成功次数).
     ///
     /// Wire name `call_count`.
-    #[serde(
-        rename = "call_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "call_count", skip_serializing_if = "Option::is_none")]
     pub call_count: Option<i64>,
     /// Length of the successful calls in seconds, decimal text (呼叫成功时长 · 秒).
     ///
     /// Wire name `call_duration`.
-    #[serde(
-        rename = "call_duration",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "call_duration", skip_serializing_if = "Option::is_none")]
     pub call_duration: Option<String>,
     /// Length of the successful calls in minutes, decimal text.
     ///
     /// Wire name `call_duration_min`.
-    #[serde(
-        rename = "call_duration_min",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "call_duration_min", skip_serializing_if = "Option::is_none")]
     pub call_duration_min: Option<String>,
     /// Participations (呼叫参与人数).
     ///
     /// Wire name `call_join_pv`.
-    #[serde(
-        rename = "call_join_pv",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "call_join_pv", skip_serializing_if = "Option::is_none")]
     pub call_join_pv: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsTelconfGetResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsTelconfGetResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsTelconfGetResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsTelconfGetResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "call_count" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "call_duration" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "call_duration_min" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "call_join_pv" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsTelconfGetResponse {
+                    call_count: f0.unwrap_or_default(),
+                    call_duration: f1.unwrap_or_default(),
+                    call_duration_min: f2.unwrap_or_default(),
+                    call_join_pv: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsTelconfGetResponse {
     /// Creates a value with every field empty.
@@ -4663,39 +5822,76 @@ impl rt::Wire for StatisticsTelconfGetResponse {
     }
 }
 /// Response of [`StatisticsApi::dept_telconf_list`](super::statistics::StatisticsApi::dept_telconf_list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptTelconfListResponse {
     /// One entry per department (返回的数据列表).
     ///
     /// Wire name `data`.
-    #[serde(
-        rename = "data",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<StatisticsDeptConference>,
     /// Whether more pages follow (是否有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(
-        rename = "has_more",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(
-        rename = "next_cursor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsDeptTelconfListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsDeptTelconfListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsDeptTelconfListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsDeptTelconfListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "data" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<StatisticsDeptConference>>::new(),
+                                    )?,
+                            );
+                        }
+                        "has_more" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "next_cursor" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsDeptTelconfListResponse {
+                    data: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    next_cursor: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsDeptTelconfListResponse {
     /// Creates a value with every field empty.
@@ -4735,39 +5931,76 @@ impl rt::Wire for StatisticsDeptTelconfListResponse {
     }
 }
 /// Response of [`StatisticsApi::telconf_detail_list`](super::statistics::StatisticsApi::telconf_detail_list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsTelconfDetailListResponse {
     /// The conferences (返回数据列表).
     ///
     /// Wire name `data`.
-    #[serde(
-        rename = "data",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<StatisticsConferenceDetail>,
     /// Whether more pages follow (是否有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(
-        rename = "has_more",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(
-        rename = "next_cursor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsTelconfDetailListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsTelconfDetailListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsTelconfDetailListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsTelconfDetailListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "data" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<StatisticsConferenceDetail>>::new(),
+                                    )?,
+                            );
+                        }
+                        "has_more" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "next_cursor" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsTelconfDetailListResponse {
+                    data: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    next_cursor: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsTelconfDetailListResponse {
     /// Creates a value with every field empty.
@@ -4807,29 +6040,61 @@ impl rt::Wire for StatisticsTelconfDetailListResponse {
     }
 }
 /// Response of [`StatisticsApi::group_get`](super::statistics::StatisticsApi::group_get).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsGroupGetResponse {
     /// Internal groups (内部群数量).
     ///
     /// Wire name `inner_group_cnt`.
-    #[serde(
-        rename = "inner_group_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "inner_group_cnt", skip_serializing_if = "Option::is_none")]
     pub inner_group_cnt: Option<i64>,
     /// Department groups (部门群数量).
     ///
     /// Wire name `dept_group_cnt`.
-    #[serde(
-        rename = "dept_group_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_group_cnt", skip_serializing_if = "Option::is_none")]
     pub dept_group_cnt: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsGroupGetResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsGroupGetResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsGroupGetResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsGroupGetResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "inner_group_cnt" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "dept_group_cnt" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsGroupGetResponse {
+                    inner_group_cnt: f0.unwrap_or_default(),
+                    dept_group_cnt: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsGroupGetResponse {
     /// Creates a value with every field empty.
@@ -4862,119 +6127,183 @@ impl rt::Wire for StatisticsGroupGetResponse {
     }
 }
 /// Response of [`StatisticsApi::chat_summary_get`](super::statistics::StatisticsApi::chat_summary_get).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsChatSummaryGetResponse {
     /// Messages (消息数).
     ///
     /// Wire name `message_total_count`.
-    #[serde(
-        rename = "message_total_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "message_total_count", skip_serializing_if = "Option::is_none")]
     pub message_total_count: Option<i64>,
     /// People who chatted (聊天用户数).
     ///
     /// Wire name `message_user_count`.
-    #[serde(
-        rename = "message_user_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "message_user_count", skip_serializing_if = "Option::is_none")]
     pub message_user_count: Option<i64>,
     /// Messages per person, decimal text (人均发送消息数).
     ///
     /// Wire name `message_avg_count`.
-    #[serde(
-        rename = "message_avg_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "message_avg_count", skip_serializing_if = "Option::is_none")]
     pub message_avg_count: Option<String>,
     /// People in one-to-one chats (单聊用户数).
     ///
     /// Wire name `chat_user_count`.
-    #[serde(
-        rename = "chat_user_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "chat_user_count", skip_serializing_if = "Option::is_none")]
     pub chat_user_count: Option<i64>,
     /// One-to-one messages (单聊消息数).
     ///
     /// Wire name `single_message_count`.
-    #[serde(
-        rename = "single_message_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "single_message_count", skip_serializing_if = "Option::is_none")]
     pub single_message_count: Option<i64>,
     /// People in group chats (群聊用户数).
     ///
     /// Wire name `group_chat_user_count`.
-    #[serde(
-        rename = "group_chat_user_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "group_chat_user_count", skip_serializing_if = "Option::is_none")]
     pub group_chat_user_count: Option<i64>,
     /// Group messages (群聊消息数).
     ///
     /// Wire name `group_message_count`.
-    #[serde(
-        rename = "group_message_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "group_message_count", skip_serializing_if = "Option::is_none")]
     pub group_message_count: Option<i64>,
     /// Groups in total (总群数).
     ///
     /// Wire name `group_count`.
-    #[serde(
-        rename = "group_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "group_count", skip_serializing_if = "Option::is_none")]
     pub group_count: Option<i64>,
     /// Groups created that day (新增群数).
     ///
     /// Wire name `new_group_count`.
-    #[serde(
-        rename = "new_group_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "new_group_count", skip_serializing_if = "Option::is_none")]
     pub new_group_count: Option<i64>,
     /// Active groups that day (活跃群数).
     ///
     /// Wire name `active_group_count`.
-    #[serde(
-        rename = "active_group_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "active_group_count", skip_serializing_if = "Option::is_none")]
     pub active_group_count: Option<i64>,
     /// Files sent to groups that day (发送群文件数); D types it as a string.
     ///
     /// Wire name `group_send_file_message_count`.
     #[serde(
         rename = "group_send_file_message_count",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub group_send_file_message_count: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsChatSummaryGetResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsChatSummaryGetResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsChatSummaryGetResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsChatSummaryGetResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "message_total_count" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "message_user_count" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "message_avg_count" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "chat_user_count" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "single_message_count" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "group_chat_user_count" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "group_message_count" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "group_count" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "new_group_count" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "active_group_count" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "group_send_file_message_count" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsChatSummaryGetResponse {
+                    message_total_count: f0.unwrap_or_default(),
+                    message_user_count: f1.unwrap_or_default(),
+                    message_avg_count: f2.unwrap_or_default(),
+                    chat_user_count: f3.unwrap_or_default(),
+                    single_message_count: f4.unwrap_or_default(),
+                    group_chat_user_count: f5.unwrap_or_default(),
+                    group_message_count: f6.unwrap_or_default(),
+                    group_count: f7.unwrap_or_default(),
+                    new_group_count: f8.unwrap_or_default(),
+                    active_group_count: f9.unwrap_or_default(),
+                    group_send_file_message_count: f10.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsChatSummaryGetResponse {
     /// Creates a value with every field empty.
@@ -5064,39 +6393,76 @@ impl rt::Wire for StatisticsChatSummaryGetResponse {
     }
 }
 /// Response of [`StatisticsApi::dept_chat_summary_list`](super::statistics::StatisticsApi::dept_chat_summary_list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptChatSummaryListResponse {
     /// One entry per department (返回数据列表).
     ///
     /// Wire name `data`.
-    #[serde(
-        rename = "data",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<StatisticsDeptChat>,
     /// Whether more pages follow (是否有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(
-        rename = "has_more",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(
-        rename = "next_cursor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsDeptChatSummaryListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsDeptChatSummaryListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsDeptChatSummaryListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsDeptChatSummaryListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "data" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<StatisticsDeptChat>>::new(),
+                                    )?,
+                            );
+                        }
+                        "has_more" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "next_cursor" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsDeptChatSummaryListResponse {
+                    data: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    next_cursor: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsDeptChatSummaryListResponse {
     /// Creates a value with every field empty.
@@ -5136,39 +6502,76 @@ impl rt::Wire for StatisticsDeptChatSummaryListResponse {
     }
 }
 /// Response of [`StatisticsApi::microapp_detail_list`](super::statistics::StatisticsApi::microapp_detail_list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsMicroappDetailListResponse {
     /// One entry per app (返回的数据列表).
     ///
     /// Wire name `data`.
-    #[serde(
-        rename = "data",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<StatisticsMicroappUsage>,
     /// Whether more pages follow (是否有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(
-        rename = "has_more",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(
-        rename = "next_cursor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsMicroappDetailListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsMicroappDetailListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsMicroappDetailListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsMicroappDetailListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "data" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<StatisticsMicroappUsage>>::new(),
+                                    )?,
+                            );
+                        }
+                        "has_more" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "next_cursor" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsMicroappDetailListResponse {
+                    data: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    next_cursor: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsMicroappDetailListResponse {
     /// Creates a value with every field empty.
@@ -5208,69 +6611,113 @@ impl rt::Wire for StatisticsMicroappDetailListResponse {
     }
 }
 /// Response of [`StatisticsApi::dau_summary_get`](super::statistics::StatisticsApi::dau_summary_get).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDauSummaryGetResponse {
     /// Daily active users (日活跃人数).
     ///
     /// Wire name `daily_active_users`.
-    #[serde(
-        rename = "daily_active_users",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "daily_active_users", skip_serializing_if = "Option::is_none")]
     pub daily_active_users: Option<i64>,
     /// Users activated so far (累计激活人数).
     ///
     /// Wire name `activated_count`.
-    #[serde(
-        rename = "activated_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "activated_count", skip_serializing_if = "Option::is_none")]
     pub activated_count: Option<i64>,
     /// Users in the contacts (通讯录人数).
     ///
     /// Wire name `contacts_count`.
-    #[serde(
-        rename = "contacts_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "contacts_count", skip_serializing_if = "Option::is_none")]
     pub contacts_count: Option<i64>,
     /// People who chatted (聊天用户数).
     ///
     /// Wire name `chat_user_count`.
-    #[serde(
-        rename = "chat_user_count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "chat_user_count", skip_serializing_if = "Option::is_none")]
     pub chat_user_count: Option<i64>,
     /// Users signed in on the mobile app (钉钉app的登录用户).
     ///
     /// Wire name `app_active_users`.
-    #[serde(
-        rename = "app_active_users",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "app_active_users", skip_serializing_if = "Option::is_none")]
     pub app_active_users: Option<i64>,
     /// Users signed in on the PC client (钉钉pc端的登录用户).
     ///
     /// Wire name `pc_active_users`.
-    #[serde(
-        rename = "pc_active_users",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "pc_active_users", skip_serializing_if = "Option::is_none")]
     pub pc_active_users: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsDauSummaryGetResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsDauSummaryGetResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsDauSummaryGetResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsDauSummaryGetResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "daily_active_users" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "activated_count" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "contacts_count" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "chat_user_count" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "app_active_users" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "pc_active_users" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsDauSummaryGetResponse {
+                    daily_active_users: f0.unwrap_or_default(),
+                    activated_count: f1.unwrap_or_default(),
+                    contacts_count: f2.unwrap_or_default(),
+                    chat_user_count: f3.unwrap_or_default(),
+                    app_active_users: f4.unwrap_or_default(),
+                    pc_active_users: f5.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsDauSummaryGetResponse {
     /// Creates a value with every field empty.
@@ -5327,39 +6774,76 @@ impl rt::Wire for StatisticsDauSummaryGetResponse {
     }
 }
 /// Response of [`StatisticsApi::dept_dau_list`](super::statistics::StatisticsApi::dept_dau_list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptDauListResponse {
     /// One entry per department (返回的数据列表).
     ///
     /// Wire name `data`.
-    #[serde(
-        rename = "data",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<StatisticsDeptDau>,
     /// Whether more pages follow (是否有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(
-        rename = "has_more",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(
-        rename = "next_cursor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsDeptDauListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsDeptDauListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsDeptDauListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsDeptDauListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "data" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<StatisticsDeptDau>>::new(),
+                                    )?,
+                            );
+                        }
+                        "has_more" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "next_cursor" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsDeptDauListResponse {
+                    data: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    next_cursor: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsDeptDauListResponse {
     /// Creates a value with every field empty.
@@ -5399,39 +6883,76 @@ impl rt::Wire for StatisticsDeptDauListResponse {
     }
 }
 /// Response of [`StatisticsApi::inactivated_user_list`](super::statistics::StatisticsApi::inactivated_user_list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsInactivatedUserListResponse {
     /// The inactive users (返回数据列表).
     ///
     /// Wire name `data`.
-    #[serde(
-        rename = "data",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<StatisticsInactivatedUser>,
     /// Whether more pages follow (是否有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(
-        rename = "has_more",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(
-        rename = "next_cursor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsInactivatedUserListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsInactivatedUserListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsInactivatedUserListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsInactivatedUserListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "data" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<StatisticsInactivatedUser>>::new(),
+                                    )?,
+                            );
+                        }
+                        "has_more" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "next_cursor" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsInactivatedUserListResponse {
+                    data: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    next_cursor: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsInactivatedUserListResponse {
     /// Creates a value with every field empty.
@@ -5471,109 +6992,165 @@ impl rt::Wire for StatisticsInactivatedUserListResponse {
     }
 }
 /// Response of [`StatisticsApi::ding_get`](super::statistics::StatisticsApi::ding_get).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDingGetResponse {
     /// DINGs sent (发送DING数).
     ///
     /// Wire name `ding_cnt`.
-    #[serde(
-        rename = "ding_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_cnt: Option<i64>,
     /// People who sent DINGs (发送DING人数).
     ///
     /// Wire name `ding_user_cnt`.
-    #[serde(
-        rename = "ding_user_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_user_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_user_cnt: Option<i64>,
     /// App DINGs sent (应用DING数).
     ///
     /// Wire name `ding_app_cnt`.
-    #[serde(
-        rename = "ding_app_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_app_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_app_cnt: Option<i64>,
     /// People who sent app DINGs.
     ///
     /// Wire name `ding_app_user_cnt`.
-    #[serde(
-        rename = "ding_app_user_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_app_user_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_app_user_cnt: Option<i64>,
     /// SMS DINGs sent (短信DING数).
     ///
     /// Wire name `ding_sms_cnt`.
-    #[serde(
-        rename = "ding_sms_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_sms_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_sms_cnt: Option<i64>,
     /// People who sent SMS DINGs.
     ///
     /// Wire name `ding_sms_user_cnt`.
-    #[serde(
-        rename = "ding_sms_user_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_sms_user_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_sms_user_cnt: Option<i64>,
     /// Phone-call DINGs sent (电话DING数).
     ///
     /// Wire name `ding_call_cnt`.
-    #[serde(
-        rename = "ding_call_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_call_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_call_cnt: Option<i64>,
     /// People who sent phone-call DINGs.
     ///
     /// Wire name `ding_call_user_cnt`.
-    #[serde(
-        rename = "ding_call_user_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_call_user_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_call_user_cnt: Option<i64>,
     /// Voice DINGs sent (语音DING数).
     ///
     /// Wire name `ding_voip_cnt`.
-    #[serde(
-        rename = "ding_voip_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_voip_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_voip_cnt: Option<i64>,
     /// People who sent voice DINGs.
     ///
     /// Wire name `ding_voip_user_cnt`.
-    #[serde(
-        rename = "ding_voip_user_cnt",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ding_voip_user_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_voip_user_cnt: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsDingGetResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsDingGetResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsDingGetResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsDingGetResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "ding_cnt" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "ding_user_cnt" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "ding_app_cnt" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "ding_app_user_cnt" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "ding_sms_cnt" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "ding_sms_user_cnt" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "ding_call_cnt" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "ding_call_user_cnt" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "ding_voip_cnt" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "ding_voip_user_cnt" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsDingGetResponse {
+                    ding_cnt: f0.unwrap_or_default(),
+                    ding_user_cnt: f1.unwrap_or_default(),
+                    ding_app_cnt: f2.unwrap_or_default(),
+                    ding_app_user_cnt: f3.unwrap_or_default(),
+                    ding_sms_cnt: f4.unwrap_or_default(),
+                    ding_sms_user_cnt: f5.unwrap_or_default(),
+                    ding_call_cnt: f6.unwrap_or_default(),
+                    ding_call_user_cnt: f7.unwrap_or_default(),
+                    ding_voip_cnt: f8.unwrap_or_default(),
+                    ding_voip_user_cnt: f9.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsDingGetResponse {
     /// Creates a value with every field empty.
@@ -5654,39 +7231,76 @@ impl rt::Wire for StatisticsDingGetResponse {
     }
 }
 /// Response of [`StatisticsApi::dept_ding_list`](super::statistics::StatisticsApi::dept_ding_list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptDingListResponse {
     /// One entry per department (返回数据列表).
     ///
     /// Wire name `data`.
-    #[serde(
-        rename = "data",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "data", skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<StatisticsDeptDing>,
     /// Whether more pages follow (是否有下一页).
     ///
     /// Wire name `has_more`.
-    #[serde(
-        rename = "has_more",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "has_more", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// `cursor` of the next page (下一次请求的分页游标).
     ///
     /// Wire name `next_cursor`.
-    #[serde(
-        rename = "next_cursor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsDeptDingListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsDeptDingListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsDeptDingListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsDeptDingListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "data" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<StatisticsDeptDing>>::new(),
+                                    )?,
+                            );
+                        }
+                        "has_more" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "next_cursor" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsDeptDingListResponse {
+                    data: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    next_cursor: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsDeptDingListResponse {
     /// Creates a value with every field empty.
@@ -5726,157 +7340,88 @@ impl rt::Wire for StatisticsDeptDingListResponse {
     }
 }
 /// Response of [`StatisticsApi::annual_report_get`](super::statistics::StatisticsApi::annual_report_get).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsAnnualReportGetResponse {
     /// Active days (年累计活跃天数); user.
     ///
     /// Wire name `act_usr_days_1y`.
-    #[serde(
-        rename = "act_usr_days_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "act_usr_days_1y", skip_serializing_if = "Option::is_none")]
     pub act_usr_days_1y: Option<i64>,
     /// Days with a check-in (年累计打卡天数).
     ///
     /// Wire name `at_check_days_1y`.
-    #[serde(
-        rename = "at_check_days_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "at_check_days_1y", skip_serializing_if = "Option::is_none")]
     pub at_check_days_1y: Option<i64>,
     /// Days of field work (年累计外勤天数).
     ///
     /// Wire name `outside_days_1y`.
-    #[serde(
-        rename = "outside_days_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "outside_days_1y", skip_serializing_if = "Option::is_none")]
     pub outside_days_1y: Option<i64>,
     /// Highest step count (年累计最高运动步数); user.
     ///
     /// Wire name `max_step_count_1y`.
-    #[serde(
-        rename = "max_step_count_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "max_step_count_1y", skip_serializing_if = "Option::is_none")]
     pub max_step_count_1y: Option<i64>,
     /// Times @-mentioned (年累计被@数); user.
     ///
     /// Wire name `at_me_msg_cnt_1y`.
-    #[serde(
-        rename = "at_me_msg_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "at_me_msg_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub at_me_msg_cnt_1y: Option<i64>,
     /// Service-window articles read (阅读互动服务窗文章数); D types it as a string.
     ///
     /// Wire name `isw_msg_click_cnt_1y`.
-    #[serde(
-        rename = "isw_msg_click_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isw_msg_click_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub isw_msg_click_cnt_1y: Option<i64>,
     /// DINGs sent (年累计发送DING数).
     ///
     /// Wire name `send_ding_cnt_1y`.
-    #[serde(
-        rename = "send_ding_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "send_ding_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub send_ding_cnt_1y: Option<i64>,
     /// People who sent DINGs (发送DING人数); corp.
     ///
     /// Wire name `send_ding_user_cnt_1y`.
-    #[serde(
-        rename = "send_ding_user_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "send_ding_user_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub send_ding_user_cnt_1y: Option<i64>,
     /// DINGs received (年累计接收DING数); user.
     ///
     /// Wire name `recv_ding_cnt_1y`.
-    #[serde(
-        rename = "recv_ding_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "recv_ding_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub recv_ding_cnt_1y: Option<i64>,
     /// Groups created (年累计新增群数); corp or user.
     ///
     /// Wire name `new_group_cnt_1y`.
-    #[serde(
-        rename = "new_group_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "new_group_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub new_group_cnt_1y: Option<i64>,
     /// Internal groups created (新增内部群聊数量); user.
     ///
     /// Wire name `inner_group_cnt_1y`.
-    #[serde(
-        rename = "inner_group_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "inner_group_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub inner_group_cnt_1y: Option<i64>,
     /// Groups joined (年累计加入群数); user.
     ///
     /// Wire name `join_group_cnt_1y`.
-    #[serde(
-        rename = "join_group_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "join_group_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub join_group_cnt_1y: Option<i64>,
     /// Active groups with messages (年累计活跃群数); corp.
     ///
     /// Wire name `send_message_group_cnt_1y`.
     #[serde(
         rename = "send_message_group_cnt_1y",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_message_group_cnt_1y: Option<i64>,
     /// Group messages sent (发送群聊消息数); corp or user.
     ///
     /// Wire name `send_group_msg_cnt_1y`.
-    #[serde(
-        rename = "send_group_msg_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "send_group_msg_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub send_group_msg_cnt_1y: Option<i64>,
     /// People who sent group messages (发送群聊人数); corp or dept.
     ///
     /// Wire name `send_group_msg_user_cnt_1y`.
     #[serde(
         rename = "send_group_msg_user_cnt_1y",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_group_msg_user_cnt_1y: Option<i64>,
     /// Group files sent (年累计发送群文件数).
@@ -5884,69 +7429,46 @@ pub struct StatisticsAnnualReportGetResponse {
     /// Wire name `send_group_file_message_cnt_1y`.
     #[serde(
         rename = "send_group_file_message_cnt_1y",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_group_file_message_cnt_1y: Option<i64>,
     /// Calendar events created (年累计新建日程数).
     ///
     /// Wire name `send_calendar_cnt_1y`.
-    #[serde(
-        rename = "send_calendar_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "send_calendar_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub send_calendar_cnt_1y: Option<i64>,
     /// People who created events (新建日程人数); corp or dept.
     ///
     /// Wire name `send_calendar_user_cnt_1y`.
     #[serde(
         rename = "send_calendar_user_cnt_1y",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub send_calendar_user_cnt_1y: Option<i64>,
     /// Calendar events joined (年累计参加日程数).
     ///
     /// Wire name `join_calendar_cnt_1y`.
-    #[serde(
-        rename = "join_calendar_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "join_calendar_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub join_calendar_cnt_1y: Option<i64>,
     /// People who joined events (参加日程人数); corp.
     ///
     /// Wire name `join_calendar_user_cnt_1y`.
     #[serde(
         rename = "join_calendar_user_cnt_1y",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_calendar_user_cnt_1y: Option<i64>,
     /// Approval forms created (年累计创建审批数); corp or dept.
     ///
     /// Wire name `create_process_cnt_1y`.
-    #[serde(
-        rename = "create_process_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "create_process_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub create_process_cnt_1y: Option<i64>,
     /// Approvals submitted (发起审批数).
     ///
     /// Wire name `process_inst_submit_cnt_1y`.
     #[serde(
         rename = "process_inst_submit_cnt_1y",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub process_inst_submit_cnt_1y: Option<i64>,
     /// Approvals handled (处理审批数).
@@ -5954,9 +7476,7 @@ pub struct StatisticsAnnualReportGetResponse {
     /// Wire name `process_inst_operate_cnt_1y`.
     #[serde(
         rename = "process_inst_operate_cnt_1y",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub process_inst_operate_cnt_1y: Option<i64>,
     /// Approvals started by self-built apps (自建应用发起的审批数); corp or dept.
@@ -5964,129 +7484,73 @@ pub struct StatisticsAnnualReportGetResponse {
     /// Wire name `corp_app_process_inst_cnt_1y`.
     #[serde(
         rename = "corp_app_process_inst_cnt_1y",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub corp_app_process_inst_cnt_1y: Option<i64>,
     /// Average approval handling time, minutes, decimal text (审批平均处理时间); corp or dept.
     ///
     /// Wire name `avg_process_duration_1y`.
-    #[serde(
-        rename = "avg_process_duration_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "avg_process_duration_1y", skip_serializing_if = "Option::is_none")]
     pub avg_process_duration_1y: Option<String>,
     /// Shortest approval handling time, minutes, decimal text (审批最短处理时间); corp or dept.
     ///
     /// Wire name `min_process_duration_1y`.
-    #[serde(
-        rename = "min_process_duration_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "min_process_duration_1y", skip_serializing_if = "Option::is_none")]
     pub min_process_duration_1y: Option<String>,
     /// Logs sent (年累计发送日志数).
     ///
     /// Wire name `send_report_cnt_1y`.
-    #[serde(
-        rename = "send_report_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "send_report_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub send_report_cnt_1y: Option<i64>,
     /// People who sent logs (发送日志人数); corp or dept.
     ///
     /// Wire name `send_report_user_cnt_1y`.
-    #[serde(
-        rename = "send_report_user_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "send_report_user_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub send_report_user_cnt_1y: Option<i64>,
     /// Documents created (年累计创建文档数).
     ///
     /// Wire name `create_doc_cnt_1y`.
-    #[serde(
-        rename = "create_doc_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "create_doc_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub create_doc_cnt_1y: Option<i64>,
     /// People who used documents (使用文档用户数); corp or dept.
     ///
     /// Wire name `use_doc_user_cnt_1y`.
-    #[serde(
-        rename = "use_doc_user_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "use_doc_user_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub use_doc_user_cnt_1y: Option<i64>,
     /// Smart forms created (年累计创建智能填表数).
     ///
     /// Wire name `create_smartwork_cnt_1y`.
-    #[serde(
-        rename = "create_smartwork_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "create_smartwork_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub create_smartwork_cnt_1y: Option<i64>,
     /// Smart forms filled in (参与智能填表数); user.
     ///
     /// Wire name `use_smartwork_cnt_1y`.
-    #[serde(
-        rename = "use_smartwork_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "use_smartwork_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub use_smartwork_cnt_1y: Option<i64>,
     /// Smart-form participations (智能填表人次); corp.
     ///
     /// Wire name `general_form_user_cnt_1y`.
     #[serde(
         rename = "general_form_user_cnt_1y",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub general_form_user_cnt_1y: Option<i64>,
     /// Apps used (年累计使用的应用数量).
     ///
     /// Wire name `use_micro_app_cnt_1y`.
-    #[serde(
-        rename = "use_micro_app_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "use_micro_app_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub use_micro_app_cnt_1y: Option<i64>,
     /// People who used apps (使用的应用人数); corp or dept.
     ///
     /// Wire name `use_micro_user_cnt_1y`.
-    #[serde(
-        rename = "use_micro_user_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "use_micro_user_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub use_micro_user_cnt_1y: Option<i64>,
     /// Minutes of video conferences started (发起视频会议时长); user.
     ///
     /// Wire name `start_succ_video_conf_len_1y`.
     #[serde(
         rename = "start_succ_video_conf_len_1y",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub start_succ_video_conf_len_1y: Option<i64>,
     /// Video conferences joined or started (参与视频会议次数).
@@ -6094,9 +7558,7 @@ pub struct StatisticsAnnualReportGetResponse {
     /// Wire name `join_succ_video_conf_num_1y`.
     #[serde(
         rename = "join_succ_video_conf_num_1y",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_succ_video_conf_num_1y: Option<i64>,
     /// Video conference time, minutes, decimal text (视频会议时长).
@@ -6104,9 +7566,7 @@ pub struct StatisticsAnnualReportGetResponse {
     /// Wire name `join_succ_video_conf_len_1y`.
     #[serde(
         rename = "join_succ_video_conf_len_1y",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_succ_video_conf_len_1y: Option<String>,
     /// Video conference participations (参与视频会议人次); corp.
@@ -6114,9 +7574,7 @@ pub struct StatisticsAnnualReportGetResponse {
     /// Wire name `join_succ_video_conf_user_cnt_1y`.
     #[serde(
         rename = "join_succ_video_conf_user_cnt_1y",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_succ_video_conf_user_cnt_1y: Option<i64>,
     /// Voice conferences joined or started (参与语音会议次数).
@@ -6124,9 +7582,7 @@ pub struct StatisticsAnnualReportGetResponse {
     /// Wire name `join_succ_voip_conf_num_1y`.
     #[serde(
         rename = "join_succ_voip_conf_num_1y",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_succ_voip_conf_num_1y: Option<i64>,
     /// Voice conference time, minutes, decimal text (语音会议时长).
@@ -6134,9 +7590,7 @@ pub struct StatisticsAnnualReportGetResponse {
     /// Wire name `join_succ_voip_conf_len_1y`.
     #[serde(
         rename = "join_succ_voip_conf_len_1y",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_succ_voip_conf_len_1y: Option<String>,
     /// Voice conference participations (参与语音会议人次); corp.
@@ -6144,31 +7598,410 @@ pub struct StatisticsAnnualReportGetResponse {
     /// Wire name `join_succ_voip_conf_user_cnt_1y`.
     #[serde(
         rename = "join_succ_voip_conf_user_cnt_1y",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub join_succ_voip_conf_user_cnt_1y: Option<i64>,
     /// Live streams joined (年累计参与直播次数).
     ///
     /// Wire name `live_join_succ_cnt_1y`.
-    #[serde(
-        rename = "live_join_succ_cnt_1y",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "live_join_succ_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub live_join_succ_cnt_1y: Option<i64>,
     /// Live stream time, minutes, decimal text (参与直播时长).
     ///
     /// Wire name `live_join_succ_time_len_1y`.
     #[serde(
         rename = "live_join_succ_time_len_1y",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub live_join_succ_time_len_1y: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for StatisticsAnnualReportGetResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatisticsAnnualReportGetResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "StatisticsAnnualReportGetResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<StatisticsAnnualReportGetResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                let mut f17 = None;
+                let mut f18 = None;
+                let mut f19 = None;
+                let mut f20 = None;
+                let mut f21 = None;
+                let mut f22 = None;
+                let mut f23 = None;
+                let mut f24 = None;
+                let mut f25 = None;
+                let mut f26 = None;
+                let mut f27 = None;
+                let mut f28 = None;
+                let mut f29 = None;
+                let mut f30 = None;
+                let mut f31 = None;
+                let mut f32 = None;
+                let mut f33 = None;
+                let mut f34 = None;
+                let mut f35 = None;
+                let mut f36 = None;
+                let mut f37 = None;
+                let mut f38 = None;
+                let mut f39 = None;
+                let mut f40 = None;
+                let mut f41 = None;
+                let mut f42 = None;
+                let mut f43 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "act_usr_days_1y" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "at_check_days_1y" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "outside_days_1y" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "max_step_count_1y" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "at_me_msg_cnt_1y" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "isw_msg_click_cnt_1y" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "send_ding_cnt_1y" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "send_ding_user_cnt_1y" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "recv_ding_cnt_1y" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "new_group_cnt_1y" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "inner_group_cnt_1y" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "join_group_cnt_1y" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "send_message_group_cnt_1y" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "send_group_msg_cnt_1y" => {
+                            f13 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "send_group_msg_user_cnt_1y" => {
+                            f14 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "send_group_file_message_cnt_1y" => {
+                            f15 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "send_calendar_cnt_1y" => {
+                            f16 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "send_calendar_user_cnt_1y" => {
+                            f17 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "join_calendar_cnt_1y" => {
+                            f18 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "join_calendar_user_cnt_1y" => {
+                            f19 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "create_process_cnt_1y" => {
+                            f20 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "process_inst_submit_cnt_1y" => {
+                            f21 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "process_inst_operate_cnt_1y" => {
+                            f22 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "corp_app_process_inst_cnt_1y" => {
+                            f23 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "avg_process_duration_1y" => {
+                            f24 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "min_process_duration_1y" => {
+                            f25 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "send_report_cnt_1y" => {
+                            f26 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "send_report_user_cnt_1y" => {
+                            f27 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "create_doc_cnt_1y" => {
+                            f28 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "use_doc_user_cnt_1y" => {
+                            f29 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "create_smartwork_cnt_1y" => {
+                            f30 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "use_smartwork_cnt_1y" => {
+                            f31 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "general_form_user_cnt_1y" => {
+                            f32 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "use_micro_app_cnt_1y" => {
+                            f33 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "use_micro_user_cnt_1y" => {
+                            f34 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "start_succ_video_conf_len_1y" => {
+                            f35 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "join_succ_video_conf_num_1y" => {
+                            f36 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "join_succ_video_conf_len_1y" => {
+                            f37 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "join_succ_video_conf_user_cnt_1y" => {
+                            f38 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "join_succ_voip_conf_num_1y" => {
+                            f39 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "join_succ_voip_conf_len_1y" => {
+                            f40 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "join_succ_voip_conf_user_cnt_1y" => {
+                            f41 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "live_join_succ_cnt_1y" => {
+                            f42 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "live_join_succ_time_len_1y" => {
+                            f43 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatisticsAnnualReportGetResponse {
+                    act_usr_days_1y: f0.unwrap_or_default(),
+                    at_check_days_1y: f1.unwrap_or_default(),
+                    outside_days_1y: f2.unwrap_or_default(),
+                    max_step_count_1y: f3.unwrap_or_default(),
+                    at_me_msg_cnt_1y: f4.unwrap_or_default(),
+                    isw_msg_click_cnt_1y: f5.unwrap_or_default(),
+                    send_ding_cnt_1y: f6.unwrap_or_default(),
+                    send_ding_user_cnt_1y: f7.unwrap_or_default(),
+                    recv_ding_cnt_1y: f8.unwrap_or_default(),
+                    new_group_cnt_1y: f9.unwrap_or_default(),
+                    inner_group_cnt_1y: f10.unwrap_or_default(),
+                    join_group_cnt_1y: f11.unwrap_or_default(),
+                    send_message_group_cnt_1y: f12.unwrap_or_default(),
+                    send_group_msg_cnt_1y: f13.unwrap_or_default(),
+                    send_group_msg_user_cnt_1y: f14.unwrap_or_default(),
+                    send_group_file_message_cnt_1y: f15.unwrap_or_default(),
+                    send_calendar_cnt_1y: f16.unwrap_or_default(),
+                    send_calendar_user_cnt_1y: f17.unwrap_or_default(),
+                    join_calendar_cnt_1y: f18.unwrap_or_default(),
+                    join_calendar_user_cnt_1y: f19.unwrap_or_default(),
+                    create_process_cnt_1y: f20.unwrap_or_default(),
+                    process_inst_submit_cnt_1y: f21.unwrap_or_default(),
+                    process_inst_operate_cnt_1y: f22.unwrap_or_default(),
+                    corp_app_process_inst_cnt_1y: f23.unwrap_or_default(),
+                    avg_process_duration_1y: f24.unwrap_or_default(),
+                    min_process_duration_1y: f25.unwrap_or_default(),
+                    send_report_cnt_1y: f26.unwrap_or_default(),
+                    send_report_user_cnt_1y: f27.unwrap_or_default(),
+                    create_doc_cnt_1y: f28.unwrap_or_default(),
+                    use_doc_user_cnt_1y: f29.unwrap_or_default(),
+                    create_smartwork_cnt_1y: f30.unwrap_or_default(),
+                    use_smartwork_cnt_1y: f31.unwrap_or_default(),
+                    general_form_user_cnt_1y: f32.unwrap_or_default(),
+                    use_micro_app_cnt_1y: f33.unwrap_or_default(),
+                    use_micro_user_cnt_1y: f34.unwrap_or_default(),
+                    start_succ_video_conf_len_1y: f35.unwrap_or_default(),
+                    join_succ_video_conf_num_1y: f36.unwrap_or_default(),
+                    join_succ_video_conf_len_1y: f37.unwrap_or_default(),
+                    join_succ_video_conf_user_cnt_1y: f38.unwrap_or_default(),
+                    join_succ_voip_conf_num_1y: f39.unwrap_or_default(),
+                    join_succ_voip_conf_len_1y: f40.unwrap_or_default(),
+                    join_succ_voip_conf_user_cnt_1y: f41.unwrap_or_default(),
+                    live_join_succ_cnt_1y: f42.unwrap_or_default(),
+                    live_join_succ_time_len_1y: f43.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl StatisticsAnnualReportGetResponse {
     /// Creates a value with every field empty.

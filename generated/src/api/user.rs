@@ -467,36 +467,29 @@ pub struct UserLegacyCreateRequest {
     /// The new user's id, unique and immutable; generated when absent.
     ///
     /// Wire name `userid`; at most 64.
-    #[serde(
-        rename = "userid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
     pub userid: Option<String>,
     /// Name (姓名).
     ///
     /// Wire name `name`; at most 64.
-    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "name")]
     pub name: String,
     /// Mobile number (手机号), unique in the org.
     ///
     /// Wire name `mobile`.
-    #[serde(rename = "mobile", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "mobile")]
     pub mobile: String,
     /// Ids of the user's departments.
     ///
     /// Wire name `department`.
-    #[serde(rename = "department", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "department")]
     pub department: Vec<i64>,
     /// Sort order per department (部门内排序), sent as map text `{deptId:order}`.
     ///
     /// Wire name `orderInDepts`.
     #[serde(
         rename = "orderInDepts",
-        default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::loose_map::de",
         serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
     )]
     pub order_in_depts: std::collections::BTreeMap<i64, i64>,
@@ -505,132 +498,73 @@ pub struct UserLegacyCreateRequest {
     /// Wire name `positionInDepts`.
     #[serde(
         rename = "positionInDepts",
-        default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub position_in_depts: std::collections::BTreeMap<i64, String>,
     /// Job title (职位).
     ///
     /// Wire name `position`; at most 64.
-    #[serde(
-        rename = "position",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
     pub position: Option<String>,
     /// Employee number (工号).
     ///
     /// Wire name `jobnumber`; at most 64.
-    #[serde(
-        rename = "jobnumber",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "jobnumber", skip_serializing_if = "Option::is_none")]
     pub jobnumber: Option<String>,
     /// Email (邮箱), unique.
     ///
     /// Wire name `email`; at most 64.
-    #[serde(
-        rename = "email",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); only if the org mailbox is enabled.
     ///
     /// Wire name `orgEmail`.
-    #[serde(
-        rename = "orgEmail",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "orgEmail", skip_serializing_if = "Option::is_none")]
     pub org_email: Option<String>,
     /// Extension number (分机号), unique.
     ///
     /// Wire name `tel`; at most 50.
-    #[serde(
-        rename = "tel",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "tel", skip_serializing_if = "Option::is_none")]
     pub tel: Option<String>,
     /// Work place (办公地点).
     ///
     /// Wire name `workPlace`; at most 50.
-    #[serde(
-        rename = "workPlace",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "workPlace", skip_serializing_if = "Option::is_none")]
     pub work_place: Option<String>,
     /// Remark (备注).
     ///
     /// Wire name `remark`; at most 1000.
-    #[serde(
-        rename = "remark",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// Hide the mobile number (隐藏手机号).
     ///
     /// Wire name `isHide`.
-    #[serde(
-        rename = "isHide",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isHide", skip_serializing_if = "Option::is_none")]
     pub is_hide: Option<bool>,
     /// Executive mode (高管模式).
     ///
     /// Wire name `isSenior`.
-    #[serde(
-        rename = "isSenior",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isSenior", skip_serializing_if = "Option::is_none")]
     pub is_senior: Option<bool>,
     /// Userid of the direct manager (直属主管); D only.
     ///
     /// Wire name `managerUserid`.
-    #[serde(
-        rename = "managerUserid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "managerUserid", skip_serializing_if = "Option::is_none")]
     pub manager_userid: Option<String>,
     /// Extended attributes (扩展属性) as JSON text; at most 10 are shown on mobile.
     ///
     /// Wire name `extattr`.
     #[serde(
         rename = "extattr",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extattr: Option<serde_json::Value>,
     /// Hire date (入职时间), ms since the epoch.
     ///
     /// Wire name `hiredDate`.
-    #[serde(
-        rename = "hiredDate",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hiredDate", skip_serializing_if = "Option::is_none")]
     pub hired_date: Option<i64>,
 }
 impl UserLegacyCreateRequest {
@@ -891,36 +825,24 @@ pub struct UserLegacyUpdateRequest {
     /// The user to update.
     ///
     /// Wire name `userid`; at most 64.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// Name (姓名).
     ///
     /// Wire name `name`; at most 64.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Ids of the user's departments (a JSON array, as in the D1455 example).
     ///
     /// Wire name `department`.
-    #[serde(
-        rename = "department",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "department", skip_serializing_if = "Vec::is_empty")]
     pub department: Vec<i64>,
     /// Sort order per department (部门内排序), sent as map text `{deptId:order}`.
     ///
     /// Wire name `orderInDepts`.
     #[serde(
         rename = "orderInDepts",
-        default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::loose_map::de",
         serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
     )]
     pub order_in_depts: std::collections::BTreeMap<i64, i64>,
@@ -929,152 +851,83 @@ pub struct UserLegacyUpdateRequest {
     /// Wire name `positionInDepts`.
     #[serde(
         rename = "positionInDepts",
-        default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub position_in_depts: std::collections::BTreeMap<i64, String>,
     /// Job title (职位).
     ///
     /// Wire name `position`; at most 64.
-    #[serde(
-        rename = "position",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
     pub position: Option<String>,
     /// Mobile number (手机号); J only.
     ///
     /// Wire name `mobile`.
-    #[serde(
-        rename = "mobile",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "mobile", skip_serializing_if = "Option::is_none")]
     pub mobile: Option<String>,
     /// Extension number (分机号).
     ///
     /// Wire name `tel`; at most 50.
-    #[serde(
-        rename = "tel",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "tel", skip_serializing_if = "Option::is_none")]
     pub tel: Option<String>,
     /// Work place (办公地点).
     ///
     /// Wire name `workPlace`; at most 50.
-    #[serde(
-        rename = "workPlace",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "workPlace", skip_serializing_if = "Option::is_none")]
     pub work_place: Option<String>,
     /// Remark (备注).
     ///
     /// Wire name `remark`; at most 1000.
-    #[serde(
-        rename = "remark",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// Email (邮箱).
     ///
     /// Wire name `email`; at most 64.
-    #[serde(
-        rename = "email",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Organisation email (企业邮箱).
     ///
     /// Wire name `orgEmail`.
-    #[serde(
-        rename = "orgEmail",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "orgEmail", skip_serializing_if = "Option::is_none")]
     pub org_email: Option<String>,
     /// Employee number (工号).
     ///
     /// Wire name `jobnumber`; at most 64.
-    #[serde(
-        rename = "jobnumber",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "jobnumber", skip_serializing_if = "Option::is_none")]
     pub jobnumber: Option<String>,
     /// Hide the mobile number (隐藏手机号).
     ///
     /// Wire name `isHide`.
-    #[serde(
-        rename = "isHide",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isHide", skip_serializing_if = "Option::is_none")]
     pub is_hide: Option<bool>,
     /// Executive mode (高管模式).
     ///
     /// Wire name `isSenior`.
-    #[serde(
-        rename = "isSenior",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isSenior", skip_serializing_if = "Option::is_none")]
     pub is_senior: Option<bool>,
     /// Userid of the direct manager (直属主管).
     ///
     /// Wire name `managerUserid`.
-    #[serde(
-        rename = "managerUserid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "managerUserid", skip_serializing_if = "Option::is_none")]
     pub manager_userid: Option<String>,
     /// Extended attributes (扩展属性) as JSON text; resend all of them, missing ones are cleared.
     ///
     /// Wire name `extattr`.
     #[serde(
         rename = "extattr",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extattr: Option<serde_json::Value>,
     /// Language of the call: `zh_CN` (default) or `en_US`.
     ///
     /// Wire name `lang`.
-    #[serde(
-        rename = "lang",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "lang", skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
     /// Hire date (入职时间), ms since the epoch.
     ///
     /// Wire name `hiredDate`.
-    #[serde(
-        rename = "hiredDate",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hiredDate", skip_serializing_if = "Option::is_none")]
     pub hired_date: Option<i64>,
 }
 impl UserLegacyUpdateRequest {
@@ -1388,7 +1241,6 @@ impl rt::Endpoint for UserLegacyDeleteRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, UserLegacyDeleteRequest> {}
 /// Request of [`UserApi::legacy_get`]: Get a user's details (获取用户详情) — legacy.
 ///
 /// `GET /user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
@@ -1664,7 +1516,6 @@ impl rt::Endpoint for UserLegacyDeptMemberIdsRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, UserLegacyDeptMemberIdsRequest> {}
 /// Request of [`UserApi::legacy_list_by_page`]: List a department's users with details, paged (获取部门用户详情) — legacy.
 ///
 /// Only direct members of the department, not of its sub-departments.
@@ -1990,7 +1841,6 @@ impl rt::Endpoint for UserLegacyGetAdminsRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, UserLegacyGetAdminsRequest> {}
 /// Request of [`UserApi::create`]: Create a user (创建用户).
 ///
 /// Internal apps only; permission `qyapi_manage_addresslist`. The exclusive-account (专属帐号)
@@ -2006,292 +1856,162 @@ pub struct UserCreateRequest {
     /// The new user's id; generated when absent.
     ///
     /// Wire name `userid`; at most 64.
-    #[serde(
-        rename = "userid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
     pub userid: Option<String>,
     /// Name (姓名).
     ///
     /// Wire name `name`; at most 80.
-    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "name")]
     pub name: String,
     /// Mobile number (手机号); international numbers as `+xx-xxxxxx`, orgs registered outside mainland China use `+86-…`. Required per D, not enforced by J.
     ///
     /// Wire name `mobile`.
-    #[serde(rename = "mobile", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "mobile")]
     pub mobile: String,
     /// Ids of the user's departments, sent comma-separated (`"2,3,4"`).
     ///
     /// Wire name `dept_id_list`; at most 100.
     #[serde(
         rename = "dept_id_list",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub dept_id_list: Vec<i64>,
     /// Sort order per department (部门内排序).
     ///
     /// Wire name `dept_order_list`; at most 100.
-    #[serde(
-        rename = "dept_order_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_order_list", skip_serializing_if = "Vec::is_empty")]
     pub dept_order_list: Vec<UserDeptOrder>,
     /// Job title per department (部门内职位).
     ///
     /// Wire name `dept_title_list`; at most 100.
-    #[serde(
-        rename = "dept_title_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_title_list", skip_serializing_if = "Vec::is_empty")]
     pub dept_title_list: Vec<UserDeptTitle>,
     /// Posts per department (部门内任职).
     ///
     /// Wire name `dept_position_list`; at most 999.
-    #[serde(
-        rename = "dept_position_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_position_list", skip_serializing_if = "Vec::is_empty")]
     pub dept_position_list: Vec<UserDeptPosition>,
     /// Hide the mobile number (隐藏手机号).
     ///
     /// Wire name `hide_mobile`.
-    #[serde(
-        rename = "hide_mobile",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hide_mobile", skip_serializing_if = "Option::is_none")]
     pub hide_mobile: Option<bool>,
     /// Extension number (分机号), unique.
     ///
     /// Wire name `telephone`; at most 50.
-    #[serde(
-        rename = "telephone",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "telephone", skip_serializing_if = "Option::is_none")]
     pub telephone: Option<String>,
     /// Employee number (工号).
     ///
     /// Wire name `job_number`; at most 50.
-    #[serde(
-        rename = "job_number",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "job_number", skip_serializing_if = "Option::is_none")]
     pub job_number: Option<String>,
     /// Job title (职位).
     ///
     /// Wire name `title`; at most 200.
-    #[serde(
-        rename = "title",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Email (邮箱), unique.
     ///
     /// Wire name `email`; at most 50.
-    #[serde(
-        rename = "email",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Organisation email (企业邮箱).
     ///
     /// Wire name `org_email`; at most 100.
-    #[serde(
-        rename = "org_email",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "org_email", skip_serializing_if = "Option::is_none")]
     pub org_email: Option<String>,
     /// Organisation email edition: `profession` (标准版) or `base` (基础版).
     ///
     /// Wire name `org_email_type`.
-    #[serde(
-        rename = "org_email_type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "org_email_type", skip_serializing_if = "Option::is_none")]
     pub org_email_type: Option<String>,
     /// Work place (办公地点).
     ///
     /// Wire name `work_place`; at most 100.
-    #[serde(
-        rename = "work_place",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "work_place", skip_serializing_if = "Option::is_none")]
     pub work_place: Option<String>,
     /// Remark (备注).
     ///
     /// Wire name `remark`; at most 2000.
-    #[serde(
-        rename = "remark",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// Extended attributes (扩展属性), sent as JSON text (at most 2000 characters); each must first exist in the admin console.
     ///
     /// Wire name `extension`; at most 2000.
     #[serde(
         rename = "extension",
-        default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extension: std::collections::BTreeMap<String, String>,
     /// Per-attribute translations `{attribute: {locale: value}}` (D only).
     ///
     /// Wire name `extension_i18n`.
-    #[serde(
-        rename = "extension_i18n",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "extension_i18n", skip_serializing_if = "Option::is_none")]
     pub extension_i18n: Option<serde_json::Value>,
     /// Executive mode (高管模式).
     ///
     /// Wire name `senior_mode`.
-    #[serde(
-        rename = "senior_mode",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "senior_mode", skip_serializing_if = "Option::is_none")]
     pub senior_mode: Option<bool>,
     /// Hire date (入职时间), ms since the epoch, at least 1.
     ///
     /// Wire name `hired_date`.
-    #[serde(
-        rename = "hired_date",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hired_date", skip_serializing_if = "Option::is_none")]
     pub hired_date: Option<i64>,
     /// Userid of the direct manager (直属主管).
     ///
     /// Wire name `manager_userid`.
-    #[serde(
-        rename = "manager_userid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "manager_userid", skip_serializing_if = "Option::is_none")]
     pub manager_userid: Option<String>,
     /// Login email (登录邮箱); email-login accounts only.
     ///
     /// Wire name `login_email`; at most 64.
-    #[serde(
-        rename = "login_email",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "login_email", skip_serializing_if = "Option::is_none")]
     pub login_email: Option<String>,
     /// Create an exclusive account (专属帐号); J.
     ///
     /// Wire name `exclusive_account`.
-    #[serde(
-        rename = "exclusive_account",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "exclusive_account", skip_serializing_if = "Option::is_none")]
     pub exclusive_account: Option<bool>,
     /// Exclusive account type: `sso` or `dingtalk`; J.
     ///
     /// Wire name `exclusive_account_type`.
-    #[serde(
-        rename = "exclusive_account_type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "exclusive_account_type", skip_serializing_if = "Option::is_none")]
     pub exclusive_account_type: Option<String>,
     /// Login name of the exclusive account (专属帐号登录名); J.
     ///
     /// Wire name `login_id`.
-    #[serde(
-        rename = "login_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "login_id", skip_serializing_if = "Option::is_none")]
     pub login_id: Option<String>,
     /// Initial password of the exclusive account (初始密码); J.
     ///
     /// Wire name `init_password`; secret: redacted in `Debug`.
-    #[serde(
-        rename = "init_password",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "init_password", skip_serializing_if = "Option::is_none")]
     pub init_password: Option<rt::SecretString>,
     /// Mobile of the exclusive account (专属帐号手机号); J.
     ///
     /// Wire name `exclusive_mobile`.
-    #[serde(
-        rename = "exclusive_mobile",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "exclusive_mobile", skip_serializing_if = "Option::is_none")]
     pub exclusive_mobile: Option<String>,
     /// Verification status of that mobile (手机号验证状态); J.
     ///
     /// Wire name `exclusive_mobile_verify_status`.
     #[serde(
         rename = "exclusive_mobile_verify_status",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub exclusive_mobile_verify_status: Option<String>,
     /// Corp id of the outer organisation owning the exclusive account; J.
     ///
     /// Wire name `outer_exclusive_corpid`.
-    #[serde(
-        rename = "outer_exclusive_corpid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "outer_exclusive_corpid", skip_serializing_if = "Option::is_none")]
     pub outer_exclusive_corpid: Option<String>,
     /// Userid of the exclusive account in that outer organisation; J.
     ///
     /// Wire name `outer_exclusive_userid`.
-    #[serde(
-        rename = "outer_exclusive_userid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "outer_exclusive_userid", skip_serializing_if = "Option::is_none")]
     pub outer_exclusive_userid: Option<String>,
 }
 impl UserCreateRequest {
@@ -2732,279 +2452,156 @@ pub struct UserUpdateRequest {
     /// The user to update.
     ///
     /// Wire name `userid`; at most 64.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// Name (姓名).
     ///
     /// Wire name `name`; at most 80.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Mobile number (手机号).
     ///
     /// Wire name `mobile`.
-    #[serde(
-        rename = "mobile",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "mobile", skip_serializing_if = "Option::is_none")]
     pub mobile: Option<String>,
     /// Hide the mobile number (隐藏手机号).
     ///
     /// Wire name `hide_mobile`.
-    #[serde(
-        rename = "hide_mobile",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hide_mobile", skip_serializing_if = "Option::is_none")]
     pub hide_mobile: Option<bool>,
     /// Extension number (分机号), unique.
     ///
     /// Wire name `telephone`; at most 50.
-    #[serde(
-        rename = "telephone",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "telephone", skip_serializing_if = "Option::is_none")]
     pub telephone: Option<String>,
     /// Employee number (工号).
     ///
     /// Wire name `job_number`; at most 50.
-    #[serde(
-        rename = "job_number",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "job_number", skip_serializing_if = "Option::is_none")]
     pub job_number: Option<String>,
     /// Userid of the direct manager (直属主管); clear it with `force_update_fields`.
     ///
     /// Wire name `manager_userid`.
-    #[serde(
-        rename = "manager_userid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "manager_userid", skip_serializing_if = "Option::is_none")]
     pub manager_userid: Option<String>,
     /// Job title (职位).
     ///
     /// Wire name `title`; at most 200.
-    #[serde(
-        rename = "title",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Email (邮箱), unique.
     ///
     /// Wire name `email`; at most 50.
-    #[serde(
-        rename = "email",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Organisation email (企业邮箱).
     ///
     /// Wire name `org_email`; at most 100.
-    #[serde(
-        rename = "org_email",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "org_email", skip_serializing_if = "Option::is_none")]
     pub org_email: Option<String>,
     /// Organisation email edition: `profession` (标准版) or `base` (基础版).
     ///
     /// Wire name `org_email_type`.
-    #[serde(
-        rename = "org_email_type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "org_email_type", skip_serializing_if = "Option::is_none")]
     pub org_email_type: Option<String>,
     /// Work place (办公地点).
     ///
     /// Wire name `work_place`; at most 100.
-    #[serde(
-        rename = "work_place",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "work_place", skip_serializing_if = "Option::is_none")]
     pub work_place: Option<String>,
     /// Remark (备注).
     ///
     /// Wire name `remark`; at most 2000.
-    #[serde(
-        rename = "remark",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// Ids of the user's departments, sent comma-separated. J's check allows 300; D's create limit of 100 is used.
     ///
     /// Wire name `dept_id_list`; at most 100.
     #[serde(
         rename = "dept_id_list",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub dept_id_list: Vec<i64>,
     /// Sort order per department (部门内排序); a larger order sorts earlier.
     ///
     /// Wire name `dept_order_list`; at most 100.
-    #[serde(
-        rename = "dept_order_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_order_list", skip_serializing_if = "Vec::is_empty")]
     pub dept_order_list: Vec<UserDeptOrder>,
     /// Job title per department (部门内职位).
     ///
     /// Wire name `dept_title_list`; at most 100.
-    #[serde(
-        rename = "dept_title_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_title_list", skip_serializing_if = "Vec::is_empty")]
     pub dept_title_list: Vec<UserDeptTitle>,
     /// Posts per department (部门内任职).
     ///
     /// Wire name `dept_position_list`; at most 999.
-    #[serde(
-        rename = "dept_position_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_position_list", skip_serializing_if = "Vec::is_empty")]
     pub dept_position_list: Vec<UserDeptPosition>,
     /// Extended attributes (扩展属性), sent as JSON text (at most 2000 characters).
     ///
     /// Wire name `extension`; at most 2000.
     #[serde(
         rename = "extension",
-        default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extension: std::collections::BTreeMap<String, String>,
     /// Per-attribute translations `{attribute: {locale: value}}` (D only).
     ///
     /// Wire name `extension_i18n`.
-    #[serde(
-        rename = "extension_i18n",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "extension_i18n", skip_serializing_if = "Option::is_none")]
     pub extension_i18n: Option<serde_json::Value>,
     /// Executive mode (高管模式).
     ///
     /// Wire name `senior_mode`.
-    #[serde(
-        rename = "senior_mode",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "senior_mode", skip_serializing_if = "Option::is_none")]
     pub senior_mode: Option<bool>,
     /// Hire date (入职时间), ms since the epoch.
     ///
     /// Wire name `hired_date`.
-    #[serde(
-        rename = "hired_date",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hired_date", skip_serializing_if = "Option::is_none")]
     pub hired_date: Option<i64>,
     /// `zh_CN` (default) or `en_US`.
     ///
     /// Wire name `language`; at most 6.
-    #[serde(
-        rename = "language",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "language", skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// How `extension` is applied: 0 overwrite (覆盖, default), 1 append (追加); D only.
     ///
     /// Wire name `ext_attrs_update_mode`.
-    #[serde(
-        rename = "ext_attrs_update_mode",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "ext_attrs_update_mode", skip_serializing_if = "Option::is_none")]
     pub ext_attrs_update_mode: Option<i64>,
     /// Fields to clear, sent comma-separated; currently only `manager_userid`.
     ///
     /// Wire name `force_update_fields`.
     #[serde(
         rename = "force_update_fields",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub force_update_fields: Vec<String>,
     /// New login name of the exclusive account (专属帐号登录名); camelCase key on this endpoint (J, G).
     ///
     /// Wire name `loginId`.
-    #[serde(
-        rename = "loginId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "loginId", skip_serializing_if = "Option::is_none")]
     pub login_id: Option<String>,
     /// Reset the exclusive account's password (重置密码); J.
     ///
     /// Wire name `init_password`; secret: redacted in `Debug`.
-    #[serde(
-        rename = "init_password",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "init_password", skip_serializing_if = "Option::is_none")]
     pub init_password: Option<rt::SecretString>,
     /// Mobile of the exclusive account (专属帐号手机号); J.
     ///
     /// Wire name `exclusive_mobile`.
-    #[serde(
-        rename = "exclusive_mobile",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "exclusive_mobile", skip_serializing_if = "Option::is_none")]
     pub exclusive_mobile: Option<String>,
     /// Verification status of that mobile (手机号验证状态); J.
     ///
     /// Wire name `exclusive_mobile_verify_status`.
     #[serde(
         rename = "exclusive_mobile_verify_status",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub exclusive_mobile_verify_status: Option<String>,
 }
@@ -3416,7 +3013,7 @@ pub struct UserDeleteRequest {
     /// The user to delete.
     ///
     /// Wire name `userid`; at most 64.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
 }
 impl UserDeleteRequest {
@@ -3452,7 +3049,6 @@ impl rt::Endpoint for UserDeleteRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, UserDeleteRequest> {}
 /// Request of [`UserApi::get`]: Get a user's details (查询用户详情).
 ///
 /// Permission `qyapi_get_member`. Errors 33012, 400002, -1.
@@ -3466,17 +3062,12 @@ pub struct UserGetRequest {
     /// The user's id.
     ///
     /// Wire name `userid`; at most 64.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// `zh_CN` (default) or `en_US`.
     ///
     /// Wire name `language`; at most 6.
-    #[serde(
-        rename = "language",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "language", skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
 }
 impl UserGetRequest {
@@ -3543,47 +3134,32 @@ pub struct UserListRequest {
     /// Department id, at least 1.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "dept_id")]
     pub dept_id: i64,
     /// Paging cursor: 0 first, then the previous `next_cursor` (J: 0…100000).
     ///
     /// Wire name `cursor`.
-    #[serde(rename = "cursor", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "cursor")]
     pub cursor: i64,
     /// Page size, 1…100.
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "size")]
     pub size: i64,
     /// Sort order; default `custom`.
     ///
     /// Wire name `order_field`.
-    #[serde(
-        rename = "order_field",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "order_field", skip_serializing_if = "Option::is_none")]
     pub order_field: Option<OrderField>,
     /// Whether to include users with restricted access (受限用户).
     ///
     /// Wire name `contain_access_limit`.
-    #[serde(
-        rename = "contain_access_limit",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "contain_access_limit", skip_serializing_if = "Option::is_none")]
     pub contain_access_limit: Option<bool>,
     /// `zh_CN` (default) or `en_US`.
     ///
     /// Wire name `language`.
-    #[serde(
-        rename = "language",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "language", skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
 }
 impl UserListRequest {
@@ -3696,7 +3272,7 @@ pub struct UserListIdsRequest {
     /// Department id, at least 1.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "dept_id")]
     pub dept_id: i64,
 }
 impl UserListIdsRequest {
@@ -3725,7 +3301,6 @@ impl rt::Endpoint for UserListIdsRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, UserListIdsRequest> {}
 /// Request of [`UserApi::list_simple`]: List a department's users, id and name (获取部门用户基础信息).
 ///
 /// Errors 400002, 60003, 40069, 40068, -1.
@@ -3739,47 +3314,32 @@ pub struct UserListSimpleRequest {
     /// Department id, at least 1.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "dept_id")]
     pub dept_id: i64,
     /// Paging cursor: 0 first, then the previous `next_cursor`.
     ///
     /// Wire name `cursor`.
-    #[serde(rename = "cursor", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "cursor")]
     pub cursor: i64,
     /// Page size, 1…100.
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "size")]
     pub size: i64,
     /// Sort order; default `custom`.
     ///
     /// Wire name `order_field`.
-    #[serde(
-        rename = "order_field",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "order_field", skip_serializing_if = "Option::is_none")]
     pub order_field: Option<OrderField>,
     /// Whether to include users with restricted access (受限用户).
     ///
     /// Wire name `contain_access_limit`.
-    #[serde(
-        rename = "contain_access_limit",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "contain_access_limit", skip_serializing_if = "Option::is_none")]
     pub contain_access_limit: Option<bool>,
     /// `zh_CN` (default) or `en_US`.
     ///
     /// Wire name `language`.
-    #[serde(
-        rename = "language",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "language", skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
 }
 impl UserListSimpleRequest {
@@ -3917,7 +3477,6 @@ impl rt::Endpoint for UserListAdminsRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, UserListAdminsRequest> {}
 /// Request of [`UserApi::get_admin_scope`]: Get an administrator's contact scope (获取管理员通讯录权限范围).
 ///
 /// The payload sits at the top level (no `result` wrapper). Errors 60121, 40036, 400001.
@@ -3931,7 +3490,7 @@ pub struct UserGetAdminScopeRequest {
     /// The administrator's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
 }
 impl UserGetAdminScopeRequest {
@@ -3960,7 +3519,6 @@ impl rt::Endpoint for UserGetAdminScopeRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, UserGetAdminScopeRequest> {}
 /// Request of [`UserApi::list_inactive`]: List users who did not log in on a given day (获取未登录钉钉的员工列表).
 ///
 /// Internal apps only. Documented on the legacy page D1462 (J `OapiInactiveUserGet`); its successor
@@ -3978,17 +3536,17 @@ pub struct UserListInactiveRequest {
     /// The day to query, `yyyyMMdd`.
     ///
     /// Wire name `query_date`.
-    #[serde(rename = "query_date", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "query_date")]
     pub query_date: String,
     /// Offset of the first userid, from 0.
     ///
     /// Wire name `offset`.
-    #[serde(rename = "offset", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "offset")]
     pub offset: i64,
     /// Page size, at most 100.
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "size")]
     pub size: i64,
 }
 impl UserListInactiveRequest {
@@ -4080,33 +3638,31 @@ pub struct UserListInactiveV2Request {
     /// false = users who did not log in (未登录), true = users who did (登录).
     ///
     /// Wire name `is_active`.
-    #[serde(rename = "is_active", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "is_active")]
     pub is_active: bool,
     /// Only users in these departments, comma-separated (D: String `1,2,3`; J: at most 100 ids). Absent = the whole organisation.
     ///
     /// Wire name `dept_ids`; at most 100.
     #[serde(
         rename = "dept_ids",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub dept_ids: Vec<i64>,
     /// Offset of the first userid, from 0; then the previous offset plus `size` (= `next_cursor`).
     ///
     /// Wire name `offset`.
-    #[serde(rename = "offset", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "offset")]
     pub offset: i64,
     /// Page size, at most 100.
     ///
     /// Wire name `size`.
-    #[serde(rename = "size", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "size")]
     pub size: i64,
     /// The day to query, `yyyyMMdd`, within the last month.
     ///
     /// Wire name `query_date`.
-    #[serde(rename = "query_date", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "query_date")]
     pub query_date: String,
 }
 impl UserListInactiveV2Request {
@@ -4248,7 +3804,6 @@ impl rt::Endpoint for UserLegacyGetUserInfoRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, UserLegacyGetUserInfoRequest> {}
 /// Request of [`UserApi::get_user_info`]: Get the user behind a login-free code (通过免登码获取用户信息).
 ///
 /// The code is valid for 5 minutes and can be used once, so the call is not retried automatically.
@@ -4263,7 +3818,7 @@ pub struct UserGetUserInfoRequest {
     /// Login-free code (免登码) from the JSAPI `requestAuthCode`; valid 5 minutes, single use.
     ///
     /// Wire name `code`; secret: redacted in `Debug`.
-    #[serde(rename = "code", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "code")]
     pub code: rt::SecretString,
 }
 impl UserGetUserInfoRequest {
@@ -4292,7 +3847,6 @@ impl rt::Endpoint for UserGetUserInfoRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, UserGetUserInfoRequest> {}
 /// Request of [`UserApi::legacy_get_by_mobile`]: Get a userid by mobile number (根据手机号获取userid) — legacy.
 ///
 /// Archived 2021-10. Internal apps only; departed employees are not found.
@@ -4338,7 +3892,6 @@ impl rt::Endpoint for UserLegacyGetByMobileRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, UserLegacyGetByMobileRequest> {}
 /// Request of [`UserApi::get_by_mobile`]: Get a userid by mobile number (根据手机号查询用户).
 ///
 /// Only active (non-departed) employees. Internal apps only; permission `qyapi_get_member_by_mobile`
@@ -4355,15 +3908,12 @@ pub struct UserGetByMobileRequest {
     /// Mobile number (手机号).
     ///
     /// Wire name `mobile`; at most 15.
-    #[serde(rename = "mobile", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "mobile")]
     pub mobile: String,
     /// Also search exclusive accounts (专属帐号); optional per J, required per D0117.
     ///
     /// Wire name `support_exclusive_account_search`.
-    #[serde(
-        rename = "support_exclusive_account_search",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "support_exclusive_account_search")]
     pub support_exclusive_account_search: bool,
 }
 impl UserGetByMobileRequest {
@@ -4405,7 +3955,6 @@ impl rt::Endpoint for UserGetByMobileRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, UserGetByMobileRequest> {}
 /// Request of [`UserApi::legacy_get_userid_by_unionid`]: Get a userid by unionid (根据unionid获取userid) — legacy.
 ///
 /// Archived 2021-10. D1464's example URL uses the lowercase `getuseridbyunionid`; the documented path is used.
@@ -4451,7 +4000,6 @@ impl rt::Endpoint for UserLegacyGetUseridByUnionidRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, UserLegacyGetUseridByUnionidRequest> {}
 /// Request of [`UserApi::get_by_unionid`]: Get a userid by unionid (根据unionid获取用户userid).
 ///
 /// Resolve with the org's access token, not a token obtained via the login-free (免登) flow.
@@ -4466,7 +4014,7 @@ pub struct UserGetByUnionidRequest {
     /// The user's unionid.
     ///
     /// Wire name `unionid`; at most 100.
-    #[serde(rename = "unionid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "unionid")]
     pub unionid: String,
 }
 impl UserGetByUnionidRequest {
@@ -4506,7 +4054,6 @@ impl rt::Endpoint for UserGetByUnionidRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, UserGetByUnionidRequest> {}
 /// Request of [`UserApi::legacy_org_user_count`]: Count the organisation's users (获取企业员工人数) — legacy.
 ///
 /// Archived. Note the sense of `onlyActive`: 0 includes users who have not activated DingTalk,
@@ -4553,7 +4100,6 @@ impl rt::Endpoint for UserLegacyOrgUserCountRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, UserLegacyOrgUserCountRequest> {}
 /// Request of [`UserApi::count`]: Count the organisation's users (获取员工人数).
 ///
 /// Not limited by the contact scope; permission `qyapi_get_member`. Errors 400002, 40035, -1.
@@ -4567,7 +4113,7 @@ pub struct UserCountRequest {
     /// false = include users who have not activated DingTalk (未激活), true = activated users only.
     ///
     /// Wire name `only_active`.
-    #[serde(rename = "only_active", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "only_active")]
     pub only_active: bool,
 }
 impl UserCountRequest {
@@ -4596,7 +4142,6 @@ impl rt::Endpoint for UserCountRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, UserCountRequest> {}
 /// How the members of a department are sorted (排序规则).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
@@ -4864,19 +4409,59 @@ impl rt::Scalar for RoleType {
     }
 }
 /// A user's sort order inside one department (部门内排序).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserDeptOrder {
     /// Department id.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "dept_id")]
     pub dept_id: i64,
     /// Sort order inside the department; a larger value sorts earlier (D).
     ///
     /// Wire name `order`.
-    #[serde(rename = "order", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "order")]
     pub order: i64,
+}
+impl<'de> serde::Deserialize<'de> for UserDeptOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserDeptOrder;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserDeptOrder")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserDeptOrder, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dept_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "order" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserDeptOrder {
+                    dept_id: rt::decode::required(f0, "dept_id")?,
+                    order: rt::decode::required(f1, "order")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserDeptOrder {
     /// Creates a value from its required fields (`dept_id`, `order`); optional fields start empty.
@@ -4896,19 +4481,59 @@ impl rt::Wire for UserDeptOrder {
     }
 }
 /// A user's job title inside one department (部门内职位).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserDeptTitle {
     /// Department id.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "dept_id")]
     pub dept_id: i64,
     /// Job title (职位) in that department.
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "title")]
     pub title: String,
+}
+impl<'de> serde::Deserialize<'de> for UserDeptTitle {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserDeptTitle;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserDeptTitle")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserDeptTitle, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dept_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "title" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserDeptTitle {
+                    dept_id: rt::decode::required(f0, "dept_id")?,
+                    title: rt::decode::required(f1, "title")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserDeptTitle {
     /// Creates a value from its required fields (`dept_id`, `title`); optional fields start empty.
@@ -4931,44 +4556,90 @@ impl rt::Wire for UserDeptTitle {
     }
 }
 /// A user's post inside one department (部门内任职).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserDeptPosition {
     /// Department id.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "dept_id")]
     pub dept_id: i64,
     /// Job title (职位) in that department.
     ///
     /// Wire name `title`.
-    #[serde(
-        rename = "title",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Work place (办公地点) for that post.
     ///
     /// Wire name `work_place`.
-    #[serde(
-        rename = "work_place",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "work_place", skip_serializing_if = "Option::is_none")]
     pub work_place: Option<String>,
     /// Whether this is the user's main post (主岗).
     ///
     /// Wire name `is_main`.
-    #[serde(
-        rename = "is_main",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "is_main", skip_serializing_if = "Option::is_none")]
     pub is_main: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for UserDeptPosition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserDeptPosition;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserDeptPosition")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserDeptPosition, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dept_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "title" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "work_place" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "is_main" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserDeptPosition {
+                    dept_id: rt::decode::required(f0, "dept_id")?,
+                    title: f1.unwrap_or_default(),
+                    work_place: f2.unwrap_or_default(),
+                    is_main: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserDeptPosition {
     /// Creates a value from its required fields (`dept_id`); optional fields start empty.
@@ -5008,19 +4679,59 @@ impl rt::Wire for UserDeptPosition {
     }
 }
 /// Whether a user leads one of their departments (是否部门主管).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLeaderInDept {
     /// Department id.
     ///
     /// Wire name `dept_id`.
-    #[serde(rename = "dept_id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "dept_id")]
     pub dept_id: i64,
     /// True when the user is a leader (主管) of that department.
     ///
     /// Wire name `leader`.
-    #[serde(rename = "leader", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "leader")]
     pub leader: bool,
+}
+impl<'de> serde::Deserialize<'de> for UserLeaderInDept {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserLeaderInDept;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserLeaderInDept")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserLeaderInDept, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dept_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "leader" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserLeaderInDept {
+                    dept_id: rt::decode::required(f0, "dept_id")?,
+                    leader: rt::decode::required(f1, "leader")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserLeaderInDept {
     /// Creates a value from its required fields (`dept_id`, `leader`); optional fields start empty.
@@ -5040,34 +4751,77 @@ impl rt::Wire for UserLeaderInDept {
     }
 }
 /// A role held by a user (角色).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserRole {
     /// Role id.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "id")]
     pub id: i64,
     /// Role name.
     ///
     /// Wire name `name`.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Name of the role group (角色组).
     ///
     /// Wire name `group_name`.
-    #[serde(
-        rename = "group_name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "group_name", skip_serializing_if = "Option::is_none")]
     pub group_name: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for UserRole {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserRole;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserRole")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserRole, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "group_name" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserRole {
+                    id: rt::decode::required(f0, "id")?,
+                    name: f1.unwrap_or_default(),
+                    group_name: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserRole {
     /// Creates a value from its required fields (`id`); optional fields start empty.
@@ -5101,29 +4855,65 @@ impl rt::Wire for UserRole {
     }
 }
 /// The same person's identity in a linked organisation (关联组织).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserUnionEmpMap {
     /// The user's id in the linked organisation.
     ///
     /// Wire name `userid`.
-    #[serde(
-        rename = "userid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
     pub userid: Option<String>,
     /// The linked organisation's corp id.
     ///
     /// Wire name `corp_id`.
-    #[serde(
-        rename = "corp_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "corp_id", skip_serializing_if = "Option::is_none")]
     pub corp_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for UserUnionEmpMap {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserUnionEmpMap;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserUnionEmpMap")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserUnionEmpMap, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "corp_id" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserUnionEmpMap {
+                    userid: f0.unwrap_or_default(),
+                    corp_id: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserUnionEmpMap {
     /// Creates a value with every field empty.
@@ -5156,39 +4946,80 @@ impl rt::Wire for UserUnionEmpMap {
     }
 }
 /// Identities of a user across linked organisations (关联组织); only for orgs that have them.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserUnionEmpExt {
     /// The user's id in the main organisation.
     ///
     /// Wire name `userid`.
-    #[serde(
-        rename = "userid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
     pub userid: Option<String>,
     /// The main organisation's corp id.
     ///
     /// Wire name `corp_id`.
-    #[serde(
-        rename = "corp_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "corp_id", skip_serializing_if = "Option::is_none")]
     pub corp_id: Option<String>,
     /// The user's identities in the linked organisations.
     ///
     /// Wire name `union_emp_map_list`.
-    #[serde(
-        rename = "union_emp_map_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "union_emp_map_list", skip_serializing_if = "Vec::is_empty")]
     pub union_emp_map_list: Vec<UserUnionEmpMap>,
+}
+impl<'de> serde::Deserialize<'de> for UserUnionEmpExt {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserUnionEmpExt;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserUnionEmpExt")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserUnionEmpExt, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "corp_id" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "union_emp_map_list" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<UserUnionEmpMap>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserUnionEmpExt {
+                    userid: f0.unwrap_or_default(),
+                    corp_id: f1.unwrap_or_default(),
+                    union_emp_map_list: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserUnionEmpExt {
     /// Creates a value with every field empty.
@@ -5231,24 +5062,62 @@ impl rt::Wire for UserUnionEmpExt {
     }
 }
 /// Result of `topapi/v2/user/create`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserCreateResult {
     /// The new user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// The new user's unionid (note the camelCase `unionId`).
     ///
     /// Wire name `unionId`.
-    #[serde(
-        rename = "unionId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "unionId", skip_serializing_if = "Option::is_none")]
     pub union_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for UserCreateResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserCreateResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserCreateResult")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserCreateResult, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "unionId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserCreateResult {
+                    userid: rt::decode::required(f0, "userid")?,
+                    union_id: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserCreateResult {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
@@ -5277,336 +5146,520 @@ impl rt::Wire for UserCreateResult {
 }
 /// A user's details from `topapi/v2/user/get` (用户详情). Fields marked "not for ISV apps" are not
 /// returned to third-party apps; several need the mobile or email / personal-info contact permissions.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserDetail {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// The user's unionid, stable per developer account.
     ///
     /// Wire name `unionid`.
-    #[serde(
-        rename = "unionid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
     pub unionid: Option<String>,
     /// Name (姓名).
     ///
     /// Wire name `name`.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Avatar URL (头像); absent for the default avatar.
     ///
     /// Wire name `avatar`.
-    #[serde(
-        rename = "avatar",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "avatar", skip_serializing_if = "Option::is_none")]
     pub avatar: Option<String>,
     /// International dialling code (国际电话区号); not for ISV apps, needs the mobile permission.
     ///
     /// Wire name `state_code`.
-    #[serde(
-        rename = "state_code",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "state_code", skip_serializing_if = "Option::is_none")]
     pub state_code: Option<String>,
     /// Mobile number (手机号); not for ISV apps, needs the mobile permission.
     ///
     /// Wire name `mobile`.
-    #[serde(
-        rename = "mobile",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "mobile", skip_serializing_if = "Option::is_none")]
     pub mobile: Option<String>,
     /// Whether the mobile number is hidden (隐藏手机号).
     ///
     /// Wire name `hide_mobile`.
-    #[serde(
-        rename = "hide_mobile",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hide_mobile", skip_serializing_if = "Option::is_none")]
     pub hide_mobile: Option<bool>,
     /// Extension number (分机号); not for ISV apps.
     ///
     /// Wire name `telephone`.
-    #[serde(
-        rename = "telephone",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "telephone", skip_serializing_if = "Option::is_none")]
     pub telephone: Option<String>,
     /// Employee number (工号).
     ///
     /// Wire name `job_number`.
-    #[serde(
-        rename = "job_number",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "job_number", skip_serializing_if = "Option::is_none")]
     pub job_number: Option<String>,
     /// Job title (职位).
     ///
     /// Wire name `title`.
-    #[serde(
-        rename = "title",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Email (邮箱); not for ISV apps.
     ///
     /// Wire name `email`.
-    #[serde(
-        rename = "email",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); not for ISV apps.
     ///
     /// Wire name `org_email`.
-    #[serde(
-        rename = "org_email",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "org_email", skip_serializing_if = "Option::is_none")]
     pub org_email: Option<String>,
     /// Organisation email edition: `profession` (标准版) or `base` (基础版); not for ISV apps.
     ///
     /// Wire name `org_email_type`.
-    #[serde(
-        rename = "org_email_type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "org_email_type", skip_serializing_if = "Option::is_none")]
     pub org_email_type: Option<String>,
     /// Work place (办公地点); not for ISV apps, only when set.
     ///
     /// Wire name `work_place`.
-    #[serde(
-        rename = "work_place",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "work_place", skip_serializing_if = "Option::is_none")]
     pub work_place: Option<String>,
     /// Remark (备注); not for ISV apps, only when set.
     ///
     /// Wire name `remark`.
-    #[serde(
-        rename = "remark",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// Userid of the direct manager (直属主管); only when set.
     ///
     /// Wire name `manager_userid`.
-    #[serde(
-        rename = "manager_userid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "manager_userid", skip_serializing_if = "Option::is_none")]
     pub manager_userid: Option<String>,
     /// Ids of the user's departments.
     ///
     /// Wire name `dept_id_list`.
-    #[serde(
-        rename = "dept_id_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_id_list", skip_serializing_if = "Vec::is_empty")]
     pub dept_id_list: Vec<i64>,
     /// The user's sort order in each department.
     ///
     /// Wire name `dept_order_list`.
-    #[serde(
-        rename = "dept_order_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_order_list", skip_serializing_if = "Vec::is_empty")]
     pub dept_order_list: Vec<UserDeptOrder>,
     /// Whether the user leads each department.
     ///
     /// Wire name `leader_in_dept`.
-    #[serde(
-        rename = "leader_in_dept",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "leader_in_dept", skip_serializing_if = "Vec::is_empty")]
     pub leader_in_dept: Vec<UserLeaderInDept>,
     /// Roles (角色) held by the user.
     ///
     /// Wire name `role_list`.
-    #[serde(
-        rename = "role_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "role_list", skip_serializing_if = "Vec::is_empty")]
     pub role_list: Vec<UserRole>,
     /// The user's posts per department (任职).
     ///
     /// Wire name `dept_position_list`.
-    #[serde(
-        rename = "dept_position_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_position_list", skip_serializing_if = "Vec::is_empty")]
     pub dept_position_list: Vec<UserDeptPosition>,
     /// Extended attributes (扩展属性) as JSON text inside a string, e.g. `{"爱好":"旅游"}`; not for ISV apps.
     ///
     /// Wire name `extension`.
     #[serde(
         rename = "extension",
-        default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extension: std::collections::BTreeMap<String, String>,
     /// Per-attribute translations `{attribute: {locale: value}}` (D only).
     ///
     /// Wire name `extension_i18n`.
-    #[serde(
-        rename = "extension_i18n",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "extension_i18n", skip_serializing_if = "Option::is_none")]
     pub extension_i18n: Option<serde_json::Value>,
     /// Hire date (入职时间), ms since the epoch; not for ISV apps.
     ///
     /// Wire name `hired_date`.
-    #[serde(
-        rename = "hired_date",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hired_date", skip_serializing_if = "Option::is_none")]
     pub hired_date: Option<i64>,
     /// Whether the user has activated DingTalk (已激活).
     ///
     /// Wire name `active`.
-    #[serde(
-        rename = "active",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "active", skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Whether the user is an administrator (管理员).
     ///
     /// Wire name `admin`.
-    #[serde(
-        rename = "admin",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "admin", skip_serializing_if = "Option::is_none")]
     pub admin: Option<bool>,
     /// Whether the user is the boss (老板).
     ///
     /// Wire name `boss`.
-    #[serde(
-        rename = "boss",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "boss", skip_serializing_if = "Option::is_none")]
     pub boss: Option<bool>,
     /// Whether executive mode (高管模式) is on.
     ///
     /// Wire name `senior`.
-    #[serde(
-        rename = "senior",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "senior", skip_serializing_if = "Option::is_none")]
     pub senior: Option<bool>,
     /// Whether the user has completed real-name verification (实名认证).
     ///
     /// Wire name `real_authed`.
-    #[serde(
-        rename = "real_authed",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "real_authed", skip_serializing_if = "Option::is_none")]
     pub real_authed: Option<bool>,
     /// Whether this is an exclusive account (专属帐号).
     ///
     /// Wire name `exclusive_account`.
-    #[serde(
-        rename = "exclusive_account",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "exclusive_account", skip_serializing_if = "Option::is_none")]
     pub exclusive_account: Option<bool>,
     /// Exclusive account type: `sso` or `dingtalk`.
     ///
     /// Wire name `exclusive_account_type`.
-    #[serde(
-        rename = "exclusive_account_type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "exclusive_account_type", skip_serializing_if = "Option::is_none")]
     pub exclusive_account_type: Option<String>,
     /// Login name of an exclusive account (专属帐号登录名). J spells it `login_id`, G `loginId`; both are accepted.
     ///
     /// Wire name `login_id`.
-    #[serde(
-        rename = "login_id",
-        alias = "loginId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "login_id", skip_serializing_if = "Option::is_none")]
     pub login_id: Option<String>,
     /// Identities in linked organisations (关联组织); only for orgs that have them.
     ///
     /// Wire name `union_emp_ext`.
-    #[serde(
-        rename = "union_emp_ext",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "union_emp_ext", skip_serializing_if = "Option::is_none")]
     pub union_emp_ext: Option<UserUnionEmpExt>,
+}
+impl<'de> serde::Deserialize<'de> for UserDetail {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserDetail;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserDetail")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserDetail, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                let mut f17 = None;
+                let mut f18 = None;
+                let mut f19 = None;
+                let mut f20 = None;
+                let mut f21 = None;
+                let mut f22 = None;
+                let mut f23 = None;
+                let mut f24 = None;
+                let mut f25 = None;
+                let mut f26 = None;
+                let mut f27 = None;
+                let mut f28 = None;
+                let mut f29 = None;
+                let mut f30 = None;
+                let mut f31 = None;
+                let mut f32 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "unionid" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "name" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "avatar" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "state_code" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "mobile" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "hide_mobile" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "telephone" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "job_number" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "title" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "email" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "org_email" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "org_email_type" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "work_place" => {
+                            f13 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "remark" => {
+                            f14 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "manager_userid" => {
+                            f15 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "dept_id_list" => {
+                            f16 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        "dept_order_list" => {
+                            f17 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<UserDeptOrder>>::new(),
+                                    )?,
+                            );
+                        }
+                        "leader_in_dept" => {
+                            f18 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<UserLeaderInDept>>::new(),
+                                    )?,
+                            );
+                        }
+                        "role_list" => {
+                            f19 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<UserRole>>::new())?,
+                            );
+                        }
+                        "dept_position_list" => {
+                            f20 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<UserDeptPosition>>::new(),
+                                    )?,
+                            );
+                        }
+                        "extension" => {
+                            f21 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::JsonText::<
+                                            std::collections::BTreeMap<String, String>,
+                                        >::new(),
+                                    )?,
+                            );
+                        }
+                        "extension_i18n" => {
+                            f22 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
+                                    )?,
+                            );
+                        }
+                        "hired_date" => {
+                            f23 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "active" => {
+                            f24 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "admin" => {
+                            f25 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "boss" => {
+                            f26 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "senior" => {
+                            f27 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "real_authed" => {
+                            f28 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "exclusive_account" => {
+                            f29 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "exclusive_account_type" => {
+                            f30 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "login_id" => {
+                            f31 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "loginId" if f31.is_none() => {
+                            f31 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "union_emp_ext" => {
+                            f32 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<UserUnionEmpExt>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserDetail {
+                    userid: rt::decode::required(f0, "userid")?,
+                    unionid: f1.unwrap_or_default(),
+                    name: f2.unwrap_or_default(),
+                    avatar: f3.unwrap_or_default(),
+                    state_code: f4.unwrap_or_default(),
+                    mobile: f5.unwrap_or_default(),
+                    hide_mobile: f6.unwrap_or_default(),
+                    telephone: f7.unwrap_or_default(),
+                    job_number: f8.unwrap_or_default(),
+                    title: f9.unwrap_or_default(),
+                    email: f10.unwrap_or_default(),
+                    org_email: f11.unwrap_or_default(),
+                    org_email_type: f12.unwrap_or_default(),
+                    work_place: f13.unwrap_or_default(),
+                    remark: f14.unwrap_or_default(),
+                    manager_userid: f15.unwrap_or_default(),
+                    dept_id_list: f16.unwrap_or_default(),
+                    dept_order_list: f17.unwrap_or_default(),
+                    leader_in_dept: f18.unwrap_or_default(),
+                    role_list: f19.unwrap_or_default(),
+                    dept_position_list: f20.unwrap_or_default(),
+                    extension: f21.unwrap_or_default(),
+                    extension_i18n: f22.unwrap_or_default(),
+                    hired_date: f23.unwrap_or_default(),
+                    active: f24.unwrap_or_default(),
+                    admin: f25.unwrap_or_default(),
+                    boss: f26.unwrap_or_default(),
+                    senior: f27.unwrap_or_default(),
+                    real_authed: f28.unwrap_or_default(),
+                    exclusive_account: f29.unwrap_or_default(),
+                    exclusive_account_type: f30.unwrap_or_default(),
+                    login_id: f31.unwrap_or_default(),
+                    union_emp_ext: f32.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserDetail {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
@@ -5834,256 +5887,402 @@ impl rt::Wire for UserDetail {
     }
 }
 /// One user in a `topapi/v2/user/list` page (部门用户详情). "Not for ISV apps" fields are not returned to third-party apps.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserListItem {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// The user's unionid.
     ///
     /// Wire name `unionid`.
-    #[serde(
-        rename = "unionid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
     pub unionid: Option<String>,
     /// Name (姓名).
     ///
     /// Wire name `name`.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Avatar URL (头像).
     ///
     /// Wire name `avatar`.
-    #[serde(
-        rename = "avatar",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "avatar", skip_serializing_if = "Option::is_none")]
     pub avatar: Option<String>,
     /// International dialling code (国际电话区号); not for ISV apps.
     ///
     /// Wire name `state_code`.
-    #[serde(
-        rename = "state_code",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "state_code", skip_serializing_if = "Option::is_none")]
     pub state_code: Option<String>,
     /// Mobile number (手机号); not for ISV apps.
     ///
     /// Wire name `mobile`.
-    #[serde(
-        rename = "mobile",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "mobile", skip_serializing_if = "Option::is_none")]
     pub mobile: Option<String>,
     /// Whether the mobile number is hidden (隐藏手机号).
     ///
     /// Wire name `hide_mobile`.
-    #[serde(
-        rename = "hide_mobile",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hide_mobile", skip_serializing_if = "Option::is_none")]
     pub hide_mobile: Option<bool>,
     /// Extension number (分机号); not for ISV apps.
     ///
     /// Wire name `telephone`.
-    #[serde(
-        rename = "telephone",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "telephone", skip_serializing_if = "Option::is_none")]
     pub telephone: Option<String>,
     /// Employee number (工号).
     ///
     /// Wire name `job_number`.
-    #[serde(
-        rename = "job_number",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "job_number", skip_serializing_if = "Option::is_none")]
     pub job_number: Option<String>,
     /// Job title (职位).
     ///
     /// Wire name `title`.
-    #[serde(
-        rename = "title",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Email (邮箱); not for ISV apps.
     ///
     /// Wire name `email`.
-    #[serde(
-        rename = "email",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); not for ISV apps.
     ///
     /// Wire name `org_email`.
-    #[serde(
-        rename = "org_email",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "org_email", skip_serializing_if = "Option::is_none")]
     pub org_email: Option<String>,
     /// Work place (办公地点); not for ISV apps.
     ///
     /// Wire name `work_place`.
-    #[serde(
-        rename = "work_place",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "work_place", skip_serializing_if = "Option::is_none")]
     pub work_place: Option<String>,
     /// Remark (备注); not for ISV apps.
     ///
     /// Wire name `remark`.
-    #[serde(
-        rename = "remark",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// Ids of the user's departments.
     ///
     /// Wire name `dept_id_list`.
-    #[serde(
-        rename = "dept_id_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_id_list", skip_serializing_if = "Vec::is_empty")]
     pub dept_id_list: Vec<i64>,
     /// The user's sort order in the listed department.
     ///
     /// Wire name `dept_order`.
-    #[serde(
-        rename = "dept_order",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_order", skip_serializing_if = "Option::is_none")]
     pub dept_order: Option<i64>,
     /// Extended attributes (扩展属性) as JSON text inside a string; not for ISV apps.
     ///
     /// Wire name `extension`.
     #[serde(
         rename = "extension",
-        default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extension: std::collections::BTreeMap<String, String>,
     /// Hire date (入职时间), ms since the epoch; not for ISV apps.
     ///
     /// Wire name `hired_date`.
-    #[serde(
-        rename = "hired_date",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hired_date", skip_serializing_if = "Option::is_none")]
     pub hired_date: Option<i64>,
     /// Whether the user has activated DingTalk (已激活).
     ///
     /// Wire name `active`.
-    #[serde(
-        rename = "active",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "active", skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Whether the user is an administrator (管理员).
     ///
     /// Wire name `admin`.
-    #[serde(
-        rename = "admin",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "admin", skip_serializing_if = "Option::is_none")]
     pub admin: Option<bool>,
     /// Whether the user is the boss (老板).
     ///
     /// Wire name `boss`.
-    #[serde(
-        rename = "boss",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "boss", skip_serializing_if = "Option::is_none")]
     pub boss: Option<bool>,
     /// Whether the user leads the listed department (部门主管).
     ///
     /// Wire name `leader`.
-    #[serde(
-        rename = "leader",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "leader", skip_serializing_if = "Option::is_none")]
     pub leader: Option<bool>,
     /// Whether this is an exclusive account (专属帐号).
     ///
     /// Wire name `exclusive_account`.
-    #[serde(
-        rename = "exclusive_account",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "exclusive_account", skip_serializing_if = "Option::is_none")]
     pub exclusive_account: Option<bool>,
     /// Exclusive account type: `sso` or `dingtalk`.
     ///
     /// Wire name `exclusive_account_type`.
-    #[serde(
-        rename = "exclusive_account_type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "exclusive_account_type", skip_serializing_if = "Option::is_none")]
     pub exclusive_account_type: Option<String>,
     /// Login name of an exclusive account (专属帐号登录名); J only. `loginId` (G's spelling on v2/user/get) is accepted too.
     ///
     /// Wire name `login_id`.
-    #[serde(
-        rename = "login_id",
-        alias = "loginId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "login_id", skip_serializing_if = "Option::is_none")]
     pub login_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for UserListItem {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserListItem;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserListItem")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserListItem, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                let mut f17 = None;
+                let mut f18 = None;
+                let mut f19 = None;
+                let mut f20 = None;
+                let mut f21 = None;
+                let mut f22 = None;
+                let mut f23 = None;
+                let mut f24 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "unionid" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "name" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "avatar" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "state_code" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "mobile" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "hide_mobile" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "telephone" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "job_number" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "title" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "email" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "org_email" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "work_place" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "remark" => {
+                            f13 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "dept_id_list" => {
+                            f14 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        "dept_order" => {
+                            f15 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "extension" => {
+                            f16 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::JsonText::<
+                                            std::collections::BTreeMap<String, String>,
+                                        >::new(),
+                                    )?,
+                            );
+                        }
+                        "hired_date" => {
+                            f17 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "active" => {
+                            f18 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "admin" => {
+                            f19 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "boss" => {
+                            f20 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "leader" => {
+                            f21 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "exclusive_account" => {
+                            f22 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "exclusive_account_type" => {
+                            f23 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "login_id" => {
+                            f24 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "loginId" if f24.is_none() => {
+                            f24 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserListItem {
+                    userid: rt::decode::required(f0, "userid")?,
+                    unionid: f1.unwrap_or_default(),
+                    name: f2.unwrap_or_default(),
+                    avatar: f3.unwrap_or_default(),
+                    state_code: f4.unwrap_or_default(),
+                    mobile: f5.unwrap_or_default(),
+                    hide_mobile: f6.unwrap_or_default(),
+                    telephone: f7.unwrap_or_default(),
+                    job_number: f8.unwrap_or_default(),
+                    title: f9.unwrap_or_default(),
+                    email: f10.unwrap_or_default(),
+                    org_email: f11.unwrap_or_default(),
+                    work_place: f12.unwrap_or_default(),
+                    remark: f13.unwrap_or_default(),
+                    dept_id_list: f14.unwrap_or_default(),
+                    dept_order: f15.unwrap_or_default(),
+                    extension: f16.unwrap_or_default(),
+                    hired_date: f17.unwrap_or_default(),
+                    active: f18.unwrap_or_default(),
+                    admin: f19.unwrap_or_default(),
+                    boss: f20.unwrap_or_default(),
+                    leader: f21.unwrap_or_default(),
+                    exclusive_account: f22.unwrap_or_default(),
+                    exclusive_account_type: f23.unwrap_or_default(),
+                    login_id: f24.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserListItem {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
@@ -6255,34 +6454,75 @@ impl rt::Wire for UserListItem {
     }
 }
 /// One page of `topapi/v2/user/list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserListPage {
     /// Whether more users follow.
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "has_more")]
     pub has_more: bool,
     /// Cursor for the next page; absent on the last page.
     ///
     /// Wire name `next_cursor`.
-    #[serde(
-        rename = "next_cursor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
     /// The users on this page.
     ///
     /// Wire name `list`.
-    #[serde(
-        rename = "list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
     pub list: Vec<UserListItem>,
+}
+impl<'de> serde::Deserialize<'de> for UserListPage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserListPage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserListPage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserListPage, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "has_more" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
+                            );
+                        }
+                        "next_cursor" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "list" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<UserListItem>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserListPage {
+                    has_more: rt::decode::required(f0, "has_more")?,
+                    next_cursor: f1.unwrap_or_default(),
+                    list: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserListPage {
     /// Creates a value from its required fields (`has_more`); optional fields start empty.
@@ -6317,24 +6557,62 @@ impl rt::Wire for UserListPage {
     }
 }
 /// A user's id and name (用户基础信息).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserSimple {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// Name (姓名).
     ///
     /// Wire name `name`.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for UserSimple {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserSimple;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserSimple")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserSimple, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserSimple {
+                    userid: rt::decode::required(f0, "userid")?,
+                    name: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserSimple {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
@@ -6362,34 +6640,75 @@ impl rt::Wire for UserSimple {
     }
 }
 /// One page of `topapi/user/listsimple`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserSimplePage {
     /// Whether more users follow.
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "has_more")]
     pub has_more: bool,
     /// Cursor for the next page; absent on the last page.
     ///
     /// Wire name `next_cursor`.
-    #[serde(
-        rename = "next_cursor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
     /// The users on this page.
     ///
     /// Wire name `list`.
-    #[serde(
-        rename = "list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
     pub list: Vec<UserSimple>,
+}
+impl<'de> serde::Deserialize<'de> for UserSimplePage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserSimplePage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserSimplePage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserSimplePage, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "has_more" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
+                            );
+                        }
+                        "next_cursor" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "list" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<UserSimple>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserSimplePage {
+                    has_more: rt::decode::required(f0, "has_more")?,
+                    next_cursor: f1.unwrap_or_default(),
+                    list: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserSimplePage {
     /// Creates a value from its required fields (`has_more`); optional fields start empty.
@@ -6424,19 +6743,48 @@ impl rt::Wire for UserSimplePage {
     }
 }
 /// The userids of a department's direct members (`topapi/user/listid`).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserIdList {
     /// Userids of the department's direct members.
     ///
     /// Wire name `userid_list`.
-    #[serde(
-        rename = "userid_list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userid_list", skip_serializing_if = "Vec::is_empty")]
     pub userid_list: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for UserIdList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserIdList;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserIdList")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserIdList, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid_list" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserIdList {
+                    userid_list: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserIdList {
     /// Creates a value with every field empty.
@@ -6463,34 +6811,77 @@ impl rt::Wire for UserIdList {
     }
 }
 /// An administrator of the organisation (管理员).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserAdmin {
     /// The administrator's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// Administrator level: 1 main admin (主管理员), 2 sub-admin (子管理员).
     ///
     /// Wire name `sys_level`.
-    #[serde(
-        rename = "sys_level",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "sys_level", skip_serializing_if = "Option::is_none")]
     pub sys_level: Option<SysLevel>,
     /// The administrator's mobile; legacy `user/get_admin` only, J only (1-src).
     ///
     /// Wire name `admin_mobile`.
-    #[serde(
-        rename = "admin_mobile",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "admin_mobile", skip_serializing_if = "Option::is_none")]
     pub admin_mobile: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for UserAdmin {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserAdmin;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserAdmin")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserAdmin, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "sys_level" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<SysLevel>>::new(),
+                                    )?,
+                            );
+                        }
+                        "admin_mobile" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserAdmin {
+                    userid: rt::decode::required(f0, "userid")?,
+                    sys_level: f1.unwrap_or_default(),
+                    admin_mobile: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserAdmin {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
@@ -6525,24 +6916,60 @@ impl rt::Wire for UserAdmin {
     }
 }
 /// One page of `topapi/inactive/user/get`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserInactivePage {
     /// Whether more userids follow.
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "has_more")]
     pub has_more: bool,
     /// Userids of users who did not log in on the queried date (未登录用户).
     ///
     /// Wire name `list`.
-    #[serde(
-        rename = "list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
     pub list: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for UserInactivePage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserInactivePage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserInactivePage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserInactivePage, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "has_more" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
+                            );
+                        }
+                        "list" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserInactivePage {
+                    has_more: rt::decode::required(f0, "has_more")?,
+                    list: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserInactivePage {
     /// Creates a value from its required fields (`has_more`); optional fields start empty.
@@ -6570,34 +6997,73 @@ impl rt::Wire for UserInactivePage {
     }
 }
 /// One page of `topapi/inactive/user/v2/get`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserInactiveV2Page {
     /// Whether more userids follow.
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "has_more")]
     pub has_more: bool,
     /// Offset of the next page (下一页的偏移量); equals the previous offset plus the page size, and may be absent on the last page (D's example omits it).
     ///
     /// Wire name `next_cursor`.
-    #[serde(
-        rename = "next_cursor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
     /// Userids of the users matching `is_active` on the queried day.
     ///
     /// Wire name `list`.
-    #[serde(
-        rename = "list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
     pub list: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for UserInactiveV2Page {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserInactiveV2Page;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserInactiveV2Page")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserInactiveV2Page, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "has_more" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
+                            );
+                        }
+                        "next_cursor" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "list" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserInactiveV2Page {
+                    has_more: rt::decode::required(f0, "has_more")?,
+                    next_cursor: f1.unwrap_or_default(),
+                    list: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserInactiveV2Page {
     /// Creates a value from its required fields (`has_more`); optional fields start empty.
@@ -6631,74 +7097,135 @@ impl rt::Wire for UserInactiveV2Page {
     }
 }
 /// The user behind a login-free code (免登码), from `topapi/v2/user/getuserinfo`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLoginInfo {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// Id of the device that requested the code (设备 id).
     ///
     /// Wire name `device_id`.
-    #[serde(
-        rename = "device_id",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "device_id", skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// Whether the user is an administrator (是否管理员).
     ///
     /// Wire name `sys`.
-    #[serde(
-        rename = "sys",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "sys", skip_serializing_if = "Option::is_none")]
     pub sys: Option<bool>,
     /// Administrator level: 1 main admin, 2 sub-admin, 100 boss, 0 other.
     ///
     /// Wire name `sys_level`.
-    #[serde(
-        rename = "sys_level",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "sys_level", skip_serializing_if = "Option::is_none")]
     pub sys_level: Option<SysLevel>,
     /// The user's associated unionid (关联 unionid).
     ///
     /// Wire name `associated_unionid`.
-    #[serde(
-        rename = "associated_unionid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "associated_unionid", skip_serializing_if = "Option::is_none")]
     pub associated_unionid: Option<String>,
     /// The user's unionid.
     ///
     /// Wire name `unionid`.
-    #[serde(
-        rename = "unionid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
     pub unionid: Option<String>,
     /// Name (姓名).
     ///
     /// Wire name `name`.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for UserLoginInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserLoginInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserLoginInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserLoginInfo, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "device_id" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "sys" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "sys_level" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<SysLevel>>::new(),
+                                    )?,
+                            );
+                        }
+                        "associated_unionid" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "unionid" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "name" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserLoginInfo {
+                    userid: rt::decode::required(f0, "userid")?,
+                    device_id: f1.unwrap_or_default(),
+                    sys: f2.unwrap_or_default(),
+                    sys_level: f3.unwrap_or_default(),
+                    associated_unionid: f4.unwrap_or_default(),
+                    unionid: f5.unwrap_or_default(),
+                    name: f6.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserLoginInfo {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
@@ -6757,29 +7284,66 @@ impl rt::Wire for UserLoginInfo {
     }
 }
 /// Result of `topapi/v2/user/getbymobile`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserByMobile {
     /// Userid of the (non-departed) employee with that mobile.
     ///
     /// Wire name `userid`.
-    #[serde(
-        rename = "userid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
     pub userid: Option<String>,
     /// Userids of exclusive accounts (专属帐号) bound to that mobile (J, 1-src).
     ///
     /// Wire name `exclusive_account_userid_list`.
     #[serde(
         rename = "exclusive_account_userid_list",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
     )]
     pub exclusive_account_userid_list: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for UserByMobile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserByMobile;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserByMobile")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserByMobile, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "exclusive_account_userid_list" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserByMobile {
+                    userid: f0.unwrap_or_default(),
+                    exclusive_account_userid_list: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserByMobile {
     /// Creates a value with every field empty.
@@ -6815,24 +7379,62 @@ impl rt::Wire for UserByMobile {
     }
 }
 /// Result of `topapi/user/getbyunionid`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserByUnionid {
     /// The user's id in this organisation.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// 0 employee (企业内部员工), 1 external contact (外部联系人).
     ///
     /// Wire name `contact_type`.
-    #[serde(
-        rename = "contact_type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "contact_type", skip_serializing_if = "Option::is_none")]
     pub contact_type: Option<ContactType>,
+}
+impl<'de> serde::Deserialize<'de> for UserByUnionid {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserByUnionid;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserByUnionid")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserByUnionid, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "contact_type" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<ContactType>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserByUnionid {
+                    userid: rt::decode::required(f0, "userid")?,
+                    contact_type: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserByUnionid {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
@@ -6861,14 +7463,47 @@ impl rt::Wire for UserByUnionid {
     }
 }
 /// Result of `topapi/user/count`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserCount {
     /// Number of users (员工人数).
     ///
     /// Wire name `count`.
-    #[serde(rename = "count", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "count")]
     pub count: i64,
+}
+impl<'de> serde::Deserialize<'de> for UserCount {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserCount;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserCount")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserCount, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "count" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserCount {
+                    count: rt::decode::required(f0, "count")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserCount {
     /// Creates a value from its required fields (`count`); optional fields start empty.
@@ -6888,44 +7523,92 @@ impl rt::Wire for UserCount {
     }
 }
 /// A role in the legacy `user/get` response (角色).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyRole {
     /// Role id.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "id")]
     pub id: i64,
     /// Role name.
     ///
     /// Wire name `name`.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Name of the role group (角色组).
     ///
     /// Wire name `groupName`.
-    #[serde(
-        rename = "groupName",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "groupName", skip_serializing_if = "Option::is_none")]
     pub group_name: Option<String>,
     /// Role type; absent / null for a custom role (自定义角色).
     ///
     /// Wire name `type`.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub r#type: Option<RoleType>,
+}
+impl<'de> serde::Deserialize<'de> for UserLegacyRole {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserLegacyRole;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserLegacyRole")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserLegacyRole, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "groupName" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "type" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<RoleType>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserLegacyRole {
+                    id: rt::decode::required(f0, "id")?,
+                    name: f1.unwrap_or_default(),
+                    group_name: f2.unwrap_or_default(),
+                    r#type: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserLegacyRole {
     /// Creates a value from its required fields (`id`); optional fields start empty.
@@ -6967,223 +7650,124 @@ impl rt::Wire for UserLegacyRole {
 }
 /// A user's details from the legacy `user/get` (camelCase, top level). "Not for ISV apps" fields are
 /// not returned to third-party apps. The trailing J-only fields come from the Java SDK only.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyDetail {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// The user's unionid, stable per developer account.
     ///
     /// Wire name `unionid`.
-    #[serde(
-        rename = "unionid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
     pub unionid: Option<String>,
     /// Name (姓名).
     ///
     /// Wire name `name`.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Job title (职位).
     ///
     /// Wire name `position`.
-    #[serde(
-        rename = "position",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
     pub position: Option<String>,
     /// Mobile number (手机号); not for ISV apps.
     ///
     /// Wire name `mobile`.
-    #[serde(
-        rename = "mobile",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "mobile", skip_serializing_if = "Option::is_none")]
     pub mobile: Option<String>,
     /// International dialling code (国际电话区号); not for ISV apps.
     ///
     /// Wire name `stateCode`.
-    #[serde(
-        rename = "stateCode",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "stateCode", skip_serializing_if = "Option::is_none")]
     pub state_code: Option<String>,
     /// Extension number (分机号); not for ISV apps.
     ///
     /// Wire name `tel`.
-    #[serde(
-        rename = "tel",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "tel", skip_serializing_if = "Option::is_none")]
     pub tel: Option<String>,
     /// Work place (办公地点); not for ISV apps.
     ///
     /// Wire name `workPlace`.
-    #[serde(
-        rename = "workPlace",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "workPlace", skip_serializing_if = "Option::is_none")]
     pub work_place: Option<String>,
     /// Remark (备注); not for ISV apps.
     ///
     /// Wire name `remark`.
-    #[serde(
-        rename = "remark",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// Email (邮箱); not for ISV apps.
     ///
     /// Wire name `email`.
-    #[serde(
-        rename = "email",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); only if enabled; not for ISV apps.
     ///
     /// Wire name `orgEmail`.
-    #[serde(
-        rename = "orgEmail",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "orgEmail", skip_serializing_if = "Option::is_none")]
     pub org_email: Option<String>,
     /// Extended attributes (扩展属性); documented as a JSON string, examples return an object — both accepted. Not for ISV apps.
     ///
     /// Wire name `extattr`.
     #[serde(
         rename = "extattr",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extattr: Option<serde_json::Value>,
     /// Hire date (入职时间), ms since the epoch; not for ISV apps.
     ///
     /// Wire name `hiredDate`.
-    #[serde(
-        rename = "hiredDate",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hiredDate", skip_serializing_if = "Option::is_none")]
     pub hired_date: Option<i64>,
     /// Employee number (工号).
     ///
     /// Wire name `jobnumber`.
-    #[serde(
-        rename = "jobnumber",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "jobnumber", skip_serializing_if = "Option::is_none")]
     pub jobnumber: Option<String>,
     /// Whether the user has activated DingTalk (已激活).
     ///
     /// Wire name `active`.
-    #[serde(
-        rename = "active",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "active", skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Whether the user is an administrator (管理员).
     ///
     /// Wire name `isAdmin`.
-    #[serde(
-        rename = "isAdmin",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isAdmin", skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
     /// Whether the user is the boss (老板).
     ///
     /// Wire name `isBoss`.
-    #[serde(
-        rename = "isBoss",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isBoss", skip_serializing_if = "Option::is_none")]
     pub is_boss: Option<bool>,
     /// Whether the mobile number is hidden (隐藏手机号).
     ///
     /// Wire name `isHide`.
-    #[serde(
-        rename = "isHide",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isHide", skip_serializing_if = "Option::is_none")]
     pub is_hide: Option<bool>,
     /// Whether executive mode (高管模式) is on.
     ///
     /// Wire name `isSenior`.
-    #[serde(
-        rename = "isSenior",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isSenior", skip_serializing_if = "Option::is_none")]
     pub is_senior: Option<bool>,
     /// Whether the user has completed real-name verification (实名认证).
     ///
     /// Wire name `realAuthed`.
-    #[serde(
-        rename = "realAuthed",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "realAuthed", skip_serializing_if = "Option::is_none")]
     pub real_authed: Option<bool>,
     /// Ids of the user's departments.
     ///
     /// Wire name `department`.
-    #[serde(
-        rename = "department",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "department", skip_serializing_if = "Vec::is_empty")]
     pub department: Vec<i64>,
     /// Sort order per department (部门内排序) as non-JSON map text `{deptId:order}`, e.g. `{1:1}`.
     ///
     /// Wire name `orderInDepts`.
     #[serde(
         rename = "orderInDepts",
-        default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::loose_map::de",
         serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
     )]
     pub order_in_depts: std::collections::BTreeMap<i64, i64>,
@@ -7192,153 +7776,452 @@ pub struct UserLegacyDetail {
     /// Wire name `isLeaderInDepts`.
     #[serde(
         rename = "isLeaderInDepts",
-        default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::loose_map::de",
         serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
     )]
     pub is_leader_in_depts: std::collections::BTreeMap<i64, bool>,
     /// Userid of the direct manager (直属主管). D spells it `managerUserid`, J `managerUserId`; both are accepted.
     ///
     /// Wire name `managerUserid`.
-    #[serde(
-        rename = "managerUserid",
-        alias = "managerUserId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "managerUserid", skip_serializing_if = "Option::is_none")]
     pub manager_userid: Option<String>,
     /// Avatar URL (头像).
     ///
     /// Wire name `avatar`.
-    #[serde(
-        rename = "avatar",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "avatar", skip_serializing_if = "Option::is_none")]
     pub avatar: Option<String>,
     /// Roles (角色) held by the user.
     ///
     /// Wire name `roles`.
-    #[serde(
-        rename = "roles",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "roles", skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<UserLegacyRole>,
     /// Tags (标签); seen as `{}` in examples.
     ///
     /// Wire name `tags`.
-    #[serde(
-        rename = "tags",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<serde_json::Value>,
     /// Whether this is an exclusive account (专属帐号); seen in the ISV example.
     ///
     /// Wire name `exclusiveAccount`.
-    #[serde(
-        rename = "exclusiveAccount",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "exclusiveAccount", skip_serializing_if = "Option::is_none")]
     pub exclusive_account: Option<bool>,
     /// Associated unionid (关联 unionid); J only.
     ///
     /// Wire name `associatedUnionId`.
-    #[serde(
-        rename = "associatedUnionId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "associatedUnionId", skip_serializing_if = "Option::is_none")]
     pub associated_union_id: Option<String>,
     /// DingTalk id (钉钉号); J only.
     ///
     /// Wire name `dingId`.
-    #[serde(
-        rename = "dingId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dingId", skip_serializing_if = "Option::is_none")]
     pub ding_id: Option<String>,
     /// Open id; J only.
     ///
     /// Wire name `openId`.
-    #[serde(
-        rename = "openId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "openId", skip_serializing_if = "Option::is_none")]
     pub open_id: Option<String>,
     /// Nickname (昵称); J only.
     ///
     /// Wire name `nickname`.
-    #[serde(
-        rename = "nickname",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "nickname", skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
     /// Mobile the invitation was sent to (邀请手机号); J only.
     ///
     /// Wire name `inviteMobile`.
-    #[serde(
-        rename = "inviteMobile",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "inviteMobile", skip_serializing_if = "Option::is_none")]
     pub invite_mobile: Option<String>,
     /// Whether the account is restricted (受限); J only.
     ///
     /// Wire name `isLimited`.
-    #[serde(
-        rename = "isLimited",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isLimited", skip_serializing_if = "Option::is_none")]
     pub is_limited: Option<bool>,
     /// Whether a customised portal is used; J only.
     ///
     /// Wire name `isCustomizedPortal`.
-    #[serde(
-        rename = "isCustomizedPortal",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isCustomizedPortal", skip_serializing_if = "Option::is_none")]
     pub is_customized_portal: Option<bool>,
     /// Member view flag; J only.
     ///
     /// Wire name `memberView`.
-    #[serde(
-        rename = "memberView",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "memberView", skip_serializing_if = "Option::is_none")]
     pub member_view: Option<bool>,
     /// Hash of the mobile number; J only.
     ///
     /// Wire name `mobileHash`.
-    #[serde(
-        rename = "mobileHash",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "mobileHash", skip_serializing_if = "Option::is_none")]
     pub mobile_hash: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for UserLegacyDetail {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserLegacyDetail;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserLegacyDetail")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserLegacyDetail, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                let mut f17 = None;
+                let mut f18 = None;
+                let mut f19 = None;
+                let mut f20 = None;
+                let mut f21 = None;
+                let mut f22 = None;
+                let mut f23 = None;
+                let mut f24 = None;
+                let mut f25 = None;
+                let mut f26 = None;
+                let mut f27 = None;
+                let mut f28 = None;
+                let mut f29 = None;
+                let mut f30 = None;
+                let mut f31 = None;
+                let mut f32 = None;
+                let mut f33 = None;
+                let mut f34 = None;
+                let mut f35 = None;
+                let mut f36 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "unionid" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "name" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "position" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "mobile" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "stateCode" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "tel" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "workPlace" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "remark" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "email" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "orgEmail" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "extattr" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::JsonText::<Option<serde_json::Value>>::new(),
+                                    )?,
+                            );
+                        }
+                        "hiredDate" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "jobnumber" => {
+                            f13 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "active" => {
+                            f14 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "isAdmin" => {
+                            f15 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "isBoss" => {
+                            f16 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "isHide" => {
+                            f17 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "isSenior" => {
+                            f18 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "realAuthed" => {
+                            f19 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "department" => {
+                            f20 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        "orderInDepts" => {
+                            f21 = Some(
+                                map
+                                    .next_value_seed(rt::decode::LooseMap::<i64, i64>::new())?,
+                            );
+                        }
+                        "isLeaderInDepts" => {
+                            f22 = Some(
+                                map
+                                    .next_value_seed(rt::decode::LooseMap::<i64, bool>::new())?,
+                            );
+                        }
+                        "managerUserid" => {
+                            f23 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "managerUserId" if f23.is_none() => {
+                            f23 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "avatar" => {
+                            f24 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "roles" => {
+                            f25 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<UserLegacyRole>>::new(),
+                                    )?,
+                            );
+                        }
+                        "tags" => {
+                            f26 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<serde_json::Value>>::new(),
+                                    )?,
+                            );
+                        }
+                        "exclusiveAccount" => {
+                            f27 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "associatedUnionId" => {
+                            f28 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "dingId" => {
+                            f29 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "openId" => {
+                            f30 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "nickname" => {
+                            f31 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "inviteMobile" => {
+                            f32 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "isLimited" => {
+                            f33 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "isCustomizedPortal" => {
+                            f34 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "memberView" => {
+                            f35 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "mobileHash" => {
+                            f36 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserLegacyDetail {
+                    userid: rt::decode::required(f0, "userid")?,
+                    unionid: f1.unwrap_or_default(),
+                    name: f2.unwrap_or_default(),
+                    position: f3.unwrap_or_default(),
+                    mobile: f4.unwrap_or_default(),
+                    state_code: f5.unwrap_or_default(),
+                    tel: f6.unwrap_or_default(),
+                    work_place: f7.unwrap_or_default(),
+                    remark: f8.unwrap_or_default(),
+                    email: f9.unwrap_or_default(),
+                    org_email: f10.unwrap_or_default(),
+                    extattr: f11.unwrap_or_default(),
+                    hired_date: f12.unwrap_or_default(),
+                    jobnumber: f13.unwrap_or_default(),
+                    active: f14.unwrap_or_default(),
+                    is_admin: f15.unwrap_or_default(),
+                    is_boss: f16.unwrap_or_default(),
+                    is_hide: f17.unwrap_or_default(),
+                    is_senior: f18.unwrap_or_default(),
+                    real_authed: f19.unwrap_or_default(),
+                    department: f20.unwrap_or_default(),
+                    order_in_depts: f21.unwrap_or_default(),
+                    is_leader_in_depts: f22.unwrap_or_default(),
+                    manager_userid: f23.unwrap_or_default(),
+                    avatar: f24.unwrap_or_default(),
+                    roles: f25.unwrap_or_default(),
+                    tags: f26.unwrap_or_default(),
+                    exclusive_account: f27.unwrap_or_default(),
+                    associated_union_id: f28.unwrap_or_default(),
+                    ding_id: f29.unwrap_or_default(),
+                    open_id: f30.unwrap_or_default(),
+                    nickname: f31.unwrap_or_default(),
+                    invite_mobile: f32.unwrap_or_default(),
+                    is_limited: f33.unwrap_or_default(),
+                    is_customized_portal: f34.unwrap_or_default(),
+                    member_view: f35.unwrap_or_default(),
+                    mobile_hash: f36.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserLegacyDetail {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
@@ -7586,226 +8469,354 @@ impl rt::Wire for UserLegacyDetail {
     }
 }
 /// One user in a legacy `user/listbypage` (or `user/list`) page. "Not for ISV apps" fields are not returned to third-party apps.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyListItem {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// The user's unionid.
     ///
     /// Wire name `unionid`.
-    #[serde(
-        rename = "unionid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "unionid", skip_serializing_if = "Option::is_none")]
     pub unionid: Option<String>,
     /// Name (姓名).
     ///
     /// Wire name `name`.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Sort order in the listed department; may exceed 2^53 (e.g. 176318668975061512), parsed exactly.
     ///
     /// Wire name `order`.
-    #[serde(
-        rename = "order",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "order", skip_serializing_if = "Option::is_none")]
     pub order: Option<i64>,
     /// Mobile number (手机号); not for ISV apps.
     ///
     /// Wire name `mobile`.
-    #[serde(
-        rename = "mobile",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "mobile", skip_serializing_if = "Option::is_none")]
     pub mobile: Option<String>,
     /// Extension number (分机号); not for ISV apps.
     ///
     /// Wire name `tel`.
-    #[serde(
-        rename = "tel",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "tel", skip_serializing_if = "Option::is_none")]
     pub tel: Option<String>,
     /// Work place (办公地点); not for ISV apps.
     ///
     /// Wire name `workPlace`.
-    #[serde(
-        rename = "workPlace",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "workPlace", skip_serializing_if = "Option::is_none")]
     pub work_place: Option<String>,
     /// Remark (备注); not for ISV apps.
     ///
     /// Wire name `remark`.
-    #[serde(
-        rename = "remark",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// Email (邮箱); not for ISV apps.
     ///
     /// Wire name `email`.
-    #[serde(
-        rename = "email",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Organisation email (企业邮箱); not for ISV apps.
     ///
     /// Wire name `orgEmail`.
-    #[serde(
-        rename = "orgEmail",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "orgEmail", skip_serializing_if = "Option::is_none")]
     pub org_email: Option<String>,
     /// Extended attributes (扩展属性), JSON text or an object; not for ISV apps.
     ///
     /// Wire name `extattr`.
     #[serde(
         rename = "extattr",
-        default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extattr: Option<serde_json::Value>,
     /// Whether the user is an administrator (管理员).
     ///
     /// Wire name `isAdmin`.
-    #[serde(
-        rename = "isAdmin",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isAdmin", skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
     /// Whether the user is the boss (老板).
     ///
     /// Wire name `isBoss`.
-    #[serde(
-        rename = "isBoss",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isBoss", skip_serializing_if = "Option::is_none")]
     pub is_boss: Option<bool>,
     /// Whether the mobile number is hidden (隐藏手机号).
     ///
     /// Wire name `isHide`.
-    #[serde(
-        rename = "isHide",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isHide", skip_serializing_if = "Option::is_none")]
     pub is_hide: Option<bool>,
     /// Whether the user leads the listed department (部门主管).
     ///
     /// Wire name `isLeader`.
-    #[serde(
-        rename = "isLeader",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "isLeader", skip_serializing_if = "Option::is_none")]
     pub is_leader: Option<bool>,
     /// Whether the user has activated DingTalk (已激活).
     ///
     /// Wire name `active`.
-    #[serde(
-        rename = "active",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "active", skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Ids of the user's departments. A JSON array on `user/listbypage`; J types it as a String on the older `user/list`, so JSON text such as `"[1,2]"` is accepted too.
     ///
     /// Wire name `department`.
     #[serde(
         rename = "department",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub department: Vec<i64>,
     /// Job title (职位).
     ///
     /// Wire name `position`.
-    #[serde(
-        rename = "position",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
     pub position: Option<String>,
     /// Avatar URL (头像).
     ///
     /// Wire name `avatar`.
-    #[serde(
-        rename = "avatar",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "avatar", skip_serializing_if = "Option::is_none")]
     pub avatar: Option<String>,
     /// Employee number (工号).
     ///
     /// Wire name `jobnumber`.
-    #[serde(
-        rename = "jobnumber",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "jobnumber", skip_serializing_if = "Option::is_none")]
     pub jobnumber: Option<String>,
     /// Hire date (入职时间), ms since the epoch.
     ///
     /// Wire name `hiredDate`.
-    #[serde(
-        rename = "hiredDate",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hiredDate", skip_serializing_if = "Option::is_none")]
     pub hired_date: Option<i64>,
     /// DingTalk id (钉钉号); J only.
     ///
     /// Wire name `dingId`.
-    #[serde(
-        rename = "dingId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dingId", skip_serializing_if = "Option::is_none")]
     pub ding_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for UserLegacyListItem {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserLegacyListItem;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserLegacyListItem")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserLegacyListItem, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                let mut f17 = None;
+                let mut f18 = None;
+                let mut f19 = None;
+                let mut f20 = None;
+                let mut f21 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "unionid" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "name" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "order" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "mobile" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "tel" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "workPlace" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "remark" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "email" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "orgEmail" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "extattr" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::JsonText::<Option<serde_json::Value>>::new(),
+                                    )?,
+                            );
+                        }
+                        "isAdmin" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "isBoss" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "isHide" => {
+                            f13 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "isLeader" => {
+                            f14 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "active" => {
+                            f15 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "department" => {
+                            f16 = Some(
+                                map
+                                    .next_value_seed(rt::decode::JsonText::<Vec<i64>>::new())?,
+                            );
+                        }
+                        "position" => {
+                            f17 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "avatar" => {
+                            f18 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "jobnumber" => {
+                            f19 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "hiredDate" => {
+                            f20 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "dingId" => {
+                            f21 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserLegacyListItem {
+                    userid: rt::decode::required(f0, "userid")?,
+                    unionid: f1.unwrap_or_default(),
+                    name: f2.unwrap_or_default(),
+                    order: f3.unwrap_or_default(),
+                    mobile: f4.unwrap_or_default(),
+                    tel: f5.unwrap_or_default(),
+                    work_place: f6.unwrap_or_default(),
+                    remark: f7.unwrap_or_default(),
+                    email: f8.unwrap_or_default(),
+                    org_email: f9.unwrap_or_default(),
+                    extattr: f10.unwrap_or_default(),
+                    is_admin: f11.unwrap_or_default(),
+                    is_boss: f12.unwrap_or_default(),
+                    is_hide: f13.unwrap_or_default(),
+                    is_leader: f14.unwrap_or_default(),
+                    active: f15.unwrap_or_default(),
+                    department: f16.unwrap_or_default(),
+                    position: f17.unwrap_or_default(),
+                    avatar: f18.unwrap_or_default(),
+                    jobnumber: f19.unwrap_or_default(),
+                    hired_date: f20.unwrap_or_default(),
+                    ding_id: f21.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserLegacyListItem {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
@@ -7953,24 +8964,62 @@ impl rt::Wire for UserLegacyListItem {
     }
 }
 /// Response of [`UserApi::legacy_create`](super::user::UserApi::legacy_create).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyCreateResponse {
     /// The new user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// The new user's unionid (note the capital I).
     ///
     /// Wire name `unionId`.
-    #[serde(
-        rename = "unionId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "unionId", skip_serializing_if = "Option::is_none")]
     pub union_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for UserLegacyCreateResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserLegacyCreateResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserLegacyCreateResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserLegacyCreateResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "unionId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserLegacyCreateResponse {
+                    userid: rt::decode::required(f0, "userid")?,
+                    union_id: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserLegacyCreateResponse {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
@@ -7998,29 +9047,63 @@ impl rt::Wire for UserLegacyCreateResponse {
     }
 }
 /// Response of [`UserApi::legacy_simple_list`](super::user::UserApi::legacy_simple_list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacySimpleListResponse {
     /// Whether more users follow.
     ///
     /// Wire name `hasMore`.
-    #[serde(
-        rename = "hasMore",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// The users (userid and name).
     ///
     /// Wire name `userlist`.
-    #[serde(
-        rename = "userlist",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userlist", skip_serializing_if = "Vec::is_empty")]
     pub userlist: Vec<UserSimple>,
+}
+impl<'de> serde::Deserialize<'de> for UserLegacySimpleListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserLegacySimpleListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserLegacySimpleListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserLegacySimpleListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "hasMore" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "userlist" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<UserSimple>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserLegacySimpleListResponse {
+                    has_more: f0.unwrap_or_default(),
+                    userlist: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserLegacySimpleListResponse {
     /// Creates a value with every field empty.
@@ -8054,19 +9137,48 @@ impl rt::Wire for UserLegacySimpleListResponse {
     }
 }
 /// Response of [`UserApi::legacy_dept_member_ids`](super::user::UserApi::legacy_dept_member_ids).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyDeptMemberIdsResponse {
     /// Userids of the department's members.
     ///
     /// Wire name `userIds`.
-    #[serde(
-        rename = "userIds",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userIds", skip_serializing_if = "Vec::is_empty")]
     pub user_ids: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for UserLegacyDeptMemberIdsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserLegacyDeptMemberIdsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserLegacyDeptMemberIdsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserLegacyDeptMemberIdsResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userIds" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserLegacyDeptMemberIdsResponse {
+                    user_ids: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserLegacyDeptMemberIdsResponse {
     /// Creates a value with every field empty.
@@ -8093,29 +9205,63 @@ impl rt::Wire for UserLegacyDeptMemberIdsResponse {
     }
 }
 /// Response of [`UserApi::legacy_list_by_page`](super::user::UserApi::legacy_list_by_page).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyListByPageResponse {
     /// Whether more users follow.
     ///
     /// Wire name `hasMore`.
-    #[serde(
-        rename = "hasMore",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// The users on this page.
     ///
     /// Wire name `userlist`.
-    #[serde(
-        rename = "userlist",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userlist", skip_serializing_if = "Vec::is_empty")]
     pub userlist: Vec<UserLegacyListItem>,
+}
+impl<'de> serde::Deserialize<'de> for UserLegacyListByPageResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserLegacyListByPageResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserLegacyListByPageResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserLegacyListByPageResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "hasMore" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "userlist" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<UserLegacyListItem>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserLegacyListByPageResponse {
+                    has_more: f0.unwrap_or_default(),
+                    userlist: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserLegacyListByPageResponse {
     /// Creates a value with every field empty.
@@ -8149,29 +9295,63 @@ impl rt::Wire for UserLegacyListByPageResponse {
     }
 }
 /// Response of [`UserApi::legacy_list`](super::user::UserApi::legacy_list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyListResponse {
     /// Whether more users follow.
     ///
     /// Wire name `hasMore`.
-    #[serde(
-        rename = "hasMore",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
     pub has_more: Option<bool>,
     /// The users on this page.
     ///
     /// Wire name `userlist`.
-    #[serde(
-        rename = "userlist",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "userlist", skip_serializing_if = "Vec::is_empty")]
     pub userlist: Vec<UserLegacyListItem>,
+}
+impl<'de> serde::Deserialize<'de> for UserLegacyListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserLegacyListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserLegacyListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserLegacyListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "hasMore" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "userlist" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<UserLegacyListItem>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserLegacyListResponse {
+                    has_more: f0.unwrap_or_default(),
+                    userlist: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserLegacyListResponse {
     /// Creates a value with every field empty.
@@ -8205,20 +9385,58 @@ impl rt::Wire for UserLegacyListResponse {
     }
 }
 /// Response of [`UserApi::legacy_get_admins`](super::user::UserApi::legacy_get_admins).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyGetAdminsResponse {
     /// The administrators with their level.
     ///
     /// Wire name `admin_list`.
-    #[serde(
-        rename = "admin_list",
-        alias = "adminList",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "admin_list", skip_serializing_if = "Vec::is_empty")]
     pub admin_list: Vec<UserAdmin>,
+}
+impl<'de> serde::Deserialize<'de> for UserLegacyGetAdminsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserLegacyGetAdminsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserLegacyGetAdminsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserLegacyGetAdminsResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "admin_list" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<UserAdmin>>::new(),
+                                    )?,
+                            );
+                        }
+                        "adminList" if f0.is_none() => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<UserAdmin>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserLegacyGetAdminsResponse {
+                    admin_list: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserLegacyGetAdminsResponse {
     /// Creates a value with every field empty.
@@ -8246,19 +9464,47 @@ impl rt::Wire for UserLegacyGetAdminsResponse {
     }
 }
 /// Response of [`UserApi::get_admin_scope`](super::user::UserApi::get_admin_scope).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserGetAdminScopeResponse {
     /// Ids of the departments the administrator may manage.
     ///
     /// Wire name `dept_ids`.
-    #[serde(
-        rename = "dept_ids",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "dept_ids", skip_serializing_if = "Vec::is_empty")]
     pub dept_ids: Vec<i64>,
+}
+impl<'de> serde::Deserialize<'de> for UserGetAdminScopeResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserGetAdminScopeResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserGetAdminScopeResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserGetAdminScopeResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dept_ids" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserGetAdminScopeResponse {
+                    dept_ids: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserGetAdminScopeResponse {
     /// Creates a value with every field empty.
@@ -8285,54 +9531,103 @@ impl rt::Wire for UserGetAdminScopeResponse {
     }
 }
 /// Response of [`UserApi::legacy_get_user_info`](super::user::UserApi::legacy_get_user_info).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyGetUserInfoResponse {
     /// The user's id.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// Name (姓名); D only (newer page).
     ///
     /// Wire name `name`.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Id of the device that requested the code (设备 id).
     ///
     /// Wire name `deviceId`.
-    #[serde(
-        rename = "deviceId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "deviceId", skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// Whether the user is an administrator (是否管理员).
     ///
     /// Wire name `is_sys`.
-    #[serde(
-        rename = "is_sys",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "is_sys", skip_serializing_if = "Option::is_none")]
     pub is_sys: Option<bool>,
     /// Administrator level; see the endpoint doc for the conflicting meanings (D1451: 1 main admin, 2 sub-admin, 100 boss, 0 other).
     ///
     /// Wire name `sys_level`.
-    #[serde(
-        rename = "sys_level",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "sys_level", skip_serializing_if = "Option::is_none")]
     pub sys_level: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for UserLegacyGetUserInfoResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserLegacyGetUserInfoResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserLegacyGetUserInfoResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserLegacyGetUserInfoResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "deviceId" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "is_sys" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "sys_level" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserLegacyGetUserInfoResponse {
+                    userid: rt::decode::required(f0, "userid")?,
+                    name: f1.unwrap_or_default(),
+                    device_id: f2.unwrap_or_default(),
+                    is_sys: f3.unwrap_or_default(),
+                    sys_level: f4.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserLegacyGetUserInfoResponse {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
@@ -8378,14 +9673,47 @@ impl rt::Wire for UserLegacyGetUserInfoResponse {
     }
 }
 /// Response of [`UserApi::legacy_get_by_mobile`](super::user::UserApi::legacy_get_by_mobile).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyGetByMobileResponse {
     /// The employee's userid.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
+}
+impl<'de> serde::Deserialize<'de> for UserLegacyGetByMobileResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserLegacyGetByMobileResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserLegacyGetByMobileResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserLegacyGetByMobileResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserLegacyGetByMobileResponse {
+                    userid: rt::decode::required(f0, "userid")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserLegacyGetByMobileResponse {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
@@ -8405,24 +9733,62 @@ impl rt::Wire for UserLegacyGetByMobileResponse {
     }
 }
 /// Response of [`UserApi::legacy_get_userid_by_unionid`](super::user::UserApi::legacy_get_userid_by_unionid).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyGetUseridByUnionidResponse {
     /// The user's id in this organisation.
     ///
     /// Wire name `userid`.
-    #[serde(rename = "userid", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "userid")]
     pub userid: String,
     /// 0 employee (企业内部员工), 1 external contact (外部联系人).
     ///
     /// Wire name `contactType`.
-    #[serde(
-        rename = "contactType",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "contactType", skip_serializing_if = "Option::is_none")]
     pub contact_type: Option<ContactType>,
+}
+impl<'de> serde::Deserialize<'de> for UserLegacyGetUseridByUnionidResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserLegacyGetUseridByUnionidResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserLegacyGetUseridByUnionidResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserLegacyGetUseridByUnionidResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "contactType" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<ContactType>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserLegacyGetUseridByUnionidResponse {
+                    userid: rt::decode::required(f0, "userid")?,
+                    contact_type: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserLegacyGetUseridByUnionidResponse {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
@@ -8451,14 +9817,47 @@ impl rt::Wire for UserLegacyGetUseridByUnionidResponse {
     }
 }
 /// Response of [`UserApi::legacy_org_user_count`](super::user::UserApi::legacy_org_user_count).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyOrgUserCountResponse {
     /// Number of users (员工人数).
     ///
     /// Wire name `count`.
-    #[serde(rename = "count", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "count")]
     pub count: i64,
+}
+impl<'de> serde::Deserialize<'de> for UserLegacyOrgUserCountResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserLegacyOrgUserCountResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserLegacyOrgUserCountResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserLegacyOrgUserCountResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "count" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserLegacyOrgUserCountResponse {
+                    count: rt::decode::required(f0, "count")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserLegacyOrgUserCountResponse {
     /// Creates a value from its required fields (`count`); optional fields start empty.

@@ -153,15 +153,19 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
         let doc = super::docs(&format!("The file, sent as the multipart part `{part}`."));
         quote!(#doc #[serde(skip)] pub file: rt::UploadFile,)
     });
-    let call_setters = all.iter().filter(|f| !f.required).map(|f| {
-        let v = ident(&f.rust);
-        let (t, _) = arg(spec, &area.name, f, &v);
-        let doc = docs(&format!("Sets `{}`: {}", f.rust, first_sentence(&f.doc)));
-        quote! {
-            #doc
-            pub fn #v(self, #v: #t) -> Self { self.map(|r| r.#v(#v)) }
-        }
-    });
+    let call_setters: Vec<TokenStream> = all
+        .iter()
+        .filter(|f| !f.required)
+        .map(|f| {
+            let v = ident(&f.rust);
+            let (t, _) = arg(spec, &area.name, f, &v);
+            let doc = docs(&format!("Sets `{}`: {}", f.rust, first_sentence(&f.doc)));
+            quote! {
+                #doc
+                pub fn #v(self, #v: #t) -> Self { self.map(|r| r.#v(#v)) }
+            }
+        })
+        .collect();
     let response = match &ep.response.ty {
         Some(ty) => ty_tokens(spec, &area.name, ty, false),
         None if ep.response.binary => quote!(rt::Download),
@@ -226,6 +230,9 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
         .pagination
         .as_ref()
         .map(|pg| pagination(spec, area, ep, pg));
+    // Requests without optional params or pages get no `Call` impl.
+    let call_impl = (!call_setters.is_empty() || pages.is_some())
+        .then(|| quote!(impl<'c> crate::api::Call<'c, #req> { #(#call_setters)* #pages }));
     let checks: Vec<TokenStream> = all
         .iter()
         .flat_map(limit_checks)
@@ -263,7 +270,7 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
             #download_fn
             #upload_fn
         }
-        impl<'c> crate::api::Call<'c, #req> { #(#call_setters)* #pages }
+        #call_impl
     }
 }
 

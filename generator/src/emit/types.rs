@@ -26,11 +26,13 @@ fn struct_def(spec: &Spec, area: &Area, t: &TypeDef, fields: &[Field]) -> TokenS
         .iter()
         .flat_map(super::endpoints::limit_checks)
         .collect();
+    let decoder = decoder(spec, &area.name, t, fields);
     quote! {
         #doc
-        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq, serde::Serialize)]
         #[non_exhaustive]
         pub struct #name { #(#decls)* }
+        #decoder
         impl #name { #builders }
         impl rt::Validate for #name {
             fn validate(&self) -> Result<(), rt::InvalidRequest> { #(#checks)* Ok(()) }
@@ -56,7 +58,6 @@ pub(super) fn field_decl(spec: &Spec, area: &str, f: &Field, skip: bool) -> Toke
         return quote! { #doc #[serde(flatten)] pub #rust: #ty, };
     }
     let wire = &f.wire;
-    let aliases = f.aliases.iter().map(|a| quote!(alias = #a,));
     let module = match f.encoding {
         None => None,
         Some(crate::model::Encoding::Comma) => Some("comma"),
@@ -64,10 +65,7 @@ pub(super) fn field_decl(spec: &Spec, area: &str, f: &Field, skip: bool) -> Toke
         Some(crate::model::Encoding::JsonText) => Some("json_text"),
         Some(crate::model::Encoding::LooseMap) => Some("loose_map"),
     };
-    let de = match module {
-        None => "::dingtalk_runtime::wire::de".to_string(),
-        Some(m) => format!("::dingtalk_runtime::wire::{m}::de"),
-    };
+    // Decoding is the struct's own visitor (see `decoder`): serde attributes here only serialize.
     let ser = module.map(|m| {
         let path = format!("::dingtalk_runtime::wire::{m}::ser");
         quote!(serialize_with = #path,)
@@ -83,12 +81,102 @@ pub(super) fn field_decl(spec: &Spec, area: &str, f: &Field, skip: bool) -> Toke
         } else {
             "Option::is_none"
         };
-        Some(quote!(default, skip_serializing_if = #skip_if,))
+        Some(quote!(skip_serializing_if = #skip_if,))
     };
     quote! {
         #doc
-        #[serde(rename = #wire, #(#aliases)* #optional deserialize_with = #de, #ser)]
+        #[serde(rename = #wire, #optional #ser)]
         pub #rust: #ty,
+    }
+}
+
+/// The struct's `Deserialize`: one visitor that matches each key (and its aliases) and decodes
+/// the value through the runtime's lenient seeds. Unknown keys are skipped; a key present under
+/// its name and an alias keeps the name's value; a missing required field is serde's
+/// "missing field" error.
+fn decoder(spec: &Spec, area: &str, t: &TypeDef, fields: &[Field]) -> TokenStream {
+    use crate::model::{Encoding, Ty};
+    let name = ident(&t.name);
+    let name_str = &t.name;
+    let vars: Vec<_> = (0..fields.len()).map(|i| format_ident!("f{i}")).collect();
+    let arms = fields.iter().zip(&vars).map(|(f, var)| {
+        let full = super::field_type(spec, area, f);
+        let inner = |ty: &Ty| super::ty_tokens(spec, area, ty, f.sensitive);
+        let seed = match (&f.encoding, &f.ty) {
+            (Some(Encoding::Comma), Ty::List(item)) => {
+                let item = inner(item);
+                quote!(rt::decode::Comma::<#item>::new())
+            }
+            (Some(Encoding::Pipe), Ty::List(item)) => {
+                let item = inner(item);
+                quote!(rt::decode::Pipe::<#item>::new())
+            }
+            (Some(Encoding::LooseMap), Ty::Map(_, v)) => {
+                let k = match &f.ty {
+                    Ty::Map(crate::model::MapKey::I64, _) => quote!(i64),
+                    _ => quote!(String),
+                };
+                let v = inner(v);
+                quote!(rt::decode::LooseMap::<#k, #v>::new())
+            }
+            (Some(Encoding::JsonText), _) => quote!(rt::decode::JsonText::<#full>::new()),
+            _ => quote!(rt::decode::Field::<#full>::new()),
+        };
+        let wire = &f.wire;
+        let aliases = &f.aliases;
+        let alias_arm = (!aliases.is_empty()).then(|| {
+            quote! {
+                #(#aliases)|* if #var.is_none() => #var = Some(map.next_value_seed(#seed)?),
+            }
+        });
+        quote! {
+            #wire => #var = Some(map.next_value_seed(#seed)?),
+            #alias_arm
+        }
+    });
+    let inits = fields.iter().zip(&vars).map(|(f, var)| {
+        let rust = ident(&f.rust);
+        let wire = &f.wire;
+        if f.required {
+            quote!(#rust: rt::decode::required(#var, #wire)?)
+        } else {
+            quote!(#rust: #var.unwrap_or_default())
+        }
+    });
+    let walk = if fields.is_empty() {
+        quote! {
+            while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+    } else {
+        quote! {
+            #(let mut #vars = None;)*
+            while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                match key.as_str() {
+                    #(#arms)*
+                    _ => { map.next_value::<serde::de::IgnoredAny>()?; }
+                }
+            }
+        }
+    };
+    quote! {
+        impl<'de> serde::Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = #name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        rt::decode::expecting(f, #name_str)
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<#name, A::Error> {
+                        #walk
+                        Ok(#name { #(#inits),* })
+                    }
+                }
+                d.deserialize_map(V)
+            }
+        }
     }
 }
 

@@ -125,17 +125,12 @@ pub struct GoldenBasicCreateRequest {
     /// Display name.
     ///
     /// Wire name `name`; at most 10.
-    #[serde(rename = "name", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "name")]
     pub name: String,
     /// Its color.
     ///
     /// Wire name `color`.
-    #[serde(
-        rename = "color",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "color", skip_serializing_if = "Option::is_none")]
     pub color: Option<Color>,
 }
 impl GoldenBasicCreateRequest {
@@ -197,17 +192,12 @@ pub struct GoldenBasicListRequest {
     /// Position; 0 first.
     ///
     /// Wire name `cursor`.
-    #[serde(rename = "cursor", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "cursor")]
     pub cursor: i64,
     /// Page size.
     ///
     /// Wire name `size`.
-    #[serde(
-        rename = "size",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "size", skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
 }
 impl GoldenBasicListRequest {
@@ -295,7 +285,7 @@ pub struct GoldenBasicDeleteRequest {
     /// Widget id.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "id")]
     pub id: i64,
 }
 impl GoldenBasicDeleteRequest {
@@ -324,46 +314,89 @@ impl rt::Endpoint for GoldenBasicDeleteRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, GoldenBasicDeleteRequest> {}
 /// A widget.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Widget {
     /// Widget id.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "id")]
     pub id: i64,
     /// Display name.
     ///
     /// Wire name `name`.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Free-form tags.
     ///
     /// Wire name `tags`.
-    #[serde(
-        rename = "tags",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "tags", skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// Its color.
     ///
     /// Wire name `color`.
-    #[serde(
-        rename = "color",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "color", skip_serializing_if = "Option::is_none")]
     pub color: Option<Color>,
+}
+impl<'de> serde::Deserialize<'de> for Widget {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Widget;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "Widget")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Widget, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "tags" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "color" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<Color>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Widget {
+                    id: rt::decode::required(f0, "id")?,
+                    name: f1.unwrap_or_default(),
+                    tags: f2.unwrap_or_default(),
+                    color: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl Widget {
     /// Creates a value from its required fields (`id`); optional fields start empty.
@@ -519,14 +552,47 @@ impl rt::Scalar for Level {
     }
 }
 /// Response of [`GoldenBasicApi::create`](super::golden_basic::GoldenBasicApi::create).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct GoldenBasicCreateResponse {
     /// New widget id.
     ///
     /// Wire name `id`.
-    #[serde(rename = "id", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "id")]
     pub id: i64,
+}
+impl<'de> serde::Deserialize<'de> for GoldenBasicCreateResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = GoldenBasicCreateResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "GoldenBasicCreateResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<GoldenBasicCreateResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(GoldenBasicCreateResponse {
+                    id: rt::decode::required(f0, "id")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl GoldenBasicCreateResponse {
     /// Creates a value from its required fields (`id`); optional fields start empty.
@@ -546,34 +612,73 @@ impl rt::Wire for GoldenBasicCreateResponse {
     }
 }
 /// Response of [`GoldenBasicApi::list`](super::golden_basic::GoldenBasicApi::list).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct GoldenBasicListResponse {
     /// Whether more pages follow.
     ///
     /// Wire name `has_more`.
-    #[serde(rename = "has_more", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "has_more")]
     pub has_more: bool,
     /// The next position.
     ///
     /// Wire name `next_cursor`.
-    #[serde(
-        rename = "next_cursor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
     /// The widgets.
     ///
     /// Wire name `list`.
-    #[serde(
-        rename = "list",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
     pub list: Vec<Widget>,
+}
+impl<'de> serde::Deserialize<'de> for GoldenBasicListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = GoldenBasicListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "GoldenBasicListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<GoldenBasicListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "has_more" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
+                            );
+                        }
+                        "next_cursor" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "list" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<Widget>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(GoldenBasicListResponse {
+                    has_more: rt::decode::required(f0, "has_more")?,
+                    next_cursor: f1.unwrap_or_default(),
+                    list: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl GoldenBasicListResponse {
     /// Creates a value from its required fields (`has_more`); optional fields start empty.

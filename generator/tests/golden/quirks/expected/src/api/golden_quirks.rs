@@ -83,7 +83,7 @@ pub struct GoldenQuirksSendRequest {
     /// The body.
     ///
     /// Wire name `msg`.
-    #[serde(rename = "msg", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "msg")]
     pub msg: Body,
 }
 impl GoldenQuirksSendRequest {
@@ -116,7 +116,6 @@ impl rt::Endpoint for GoldenQuirksSendRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, GoldenQuirksSendRequest> {}
 /// Request of [`GoldenQuirksApi::fetch`]: Fetch a record by key.
 ///
 /// `GET /records/{key}` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
@@ -235,7 +234,6 @@ impl rt::Endpoint for GoldenQuirksOldFetchRequest {
         let _ = q;
     }
 }
-impl<'c> crate::api::Call<'c, GoldenQuirksOldFetchRequest> {}
 /// Request of [`GoldenQuirksApi::window`]: Records in a time window.
 ///
 /// `POST /records/window` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
@@ -251,32 +249,22 @@ pub struct GoldenQuirksWindowRequest {
     /// First day.
     ///
     /// Wire name `from`.
-    #[serde(rename = "from", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "from")]
     pub from: String,
     /// Last day.
     ///
     /// Wire name `to`.
-    #[serde(rename = "to", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "to")]
     pub to: String,
     /// Start, ms.
     ///
     /// Wire name `since`.
-    #[serde(
-        rename = "since",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "since", skip_serializing_if = "Option::is_none")]
     pub since: Option<i64>,
     /// End, ms.
     ///
     /// Wire name `until`.
-    #[serde(
-        rename = "until",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "until", skip_serializing_if = "Option::is_none")]
     pub until: Option<i64>,
 }
 impl GoldenQuirksWindowRequest {
@@ -361,7 +349,7 @@ pub struct GoldenQuirksSendFlatRequest {
     /// The recipient.
     ///
     /// Wire name `to`.
-    #[serde(rename = "to", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "to")]
     pub to: String,
     /// The body.
     ///
@@ -399,9 +387,8 @@ impl rt::Endpoint for GoldenQuirksSendFlatRequest {
         Ok(())
     }
 }
-impl<'c> crate::api::Call<'c, GoldenQuirksSendFlatRequest> {}
 /// A record with every quirk.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct QuirkyRecord {
     /// Comma-separated ids.
@@ -409,9 +396,7 @@ pub struct QuirkyRecord {
     /// Wire name `ids`.
     #[serde(
         rename = "ids",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::comma::de",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub ids: Vec<i64>,
@@ -420,9 +405,7 @@ pub struct QuirkyRecord {
     /// Wire name `users`.
     #[serde(
         rename = "users",
-        default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::pipe::de",
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub users: Vec<String>,
@@ -431,9 +414,7 @@ pub struct QuirkyRecord {
     /// Wire name `ext`.
     #[serde(
         rename = "ext",
-        default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::json_text::de",
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub ext: std::collections::BTreeMap<String, String>,
@@ -442,43 +423,119 @@ pub struct QuirkyRecord {
     /// Wire name `order`.
     #[serde(
         rename = "order",
-        default,
         skip_serializing_if = "std::collections::BTreeMap::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::loose_map::de",
         serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
     )]
     pub order: std::collections::BTreeMap<i64, i64>,
     /// Arrays of arrays.
     ///
     /// Wire name `paths`.
-    #[serde(
-        rename = "paths",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "paths", skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<Vec<i64>>,
     /// Spelled two ways.
     ///
     /// Wire name `managerUserid`.
-    #[serde(
-        rename = "managerUserid",
-        alias = "managerUserId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "managerUserid", skip_serializing_if = "Option::is_none")]
     pub manager_userid: Option<String>,
     /// Above 2^53.
     ///
     /// Wire name `big`.
-    #[serde(
-        rename = "big",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "big", skip_serializing_if = "Option::is_none")]
     pub big: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for QuirkyRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = QuirkyRecord;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "QuirkyRecord")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<QuirkyRecord, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "ids" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Comma::<i64>::new())?,
+                            );
+                        }
+                        "users" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Pipe::<String>::new())?,
+                            );
+                        }
+                        "ext" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::JsonText::<
+                                            std::collections::BTreeMap<String, String>,
+                                        >::new(),
+                                    )?,
+                            );
+                        }
+                        "order" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::LooseMap::<i64, i64>::new())?,
+                            );
+                        }
+                        "paths" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<Vec<i64>>>::new())?,
+                            );
+                        }
+                        "managerUserid" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "managerUserId" if f5.is_none() => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "big" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(QuirkyRecord {
+                    ids: f0.unwrap_or_default(),
+                    users: f1.unwrap_or_default(),
+                    ext: f2.unwrap_or_default(),
+                    order: f3.unwrap_or_default(),
+                    paths: f4.unwrap_or_default(),
+                    manager_userid: f5.unwrap_or_default(),
+                    big: f6.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl QuirkyRecord {
     /// Creates a value with every field empty.
@@ -643,14 +700,47 @@ impl rt::Wire for Body {
     }
 }
 /// Text content.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct TextBody {
     /// The text.
     ///
     /// Wire name `content`; at most 20.
-    #[serde(rename = "content", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "content")]
     pub content: String,
+}
+impl<'de> serde::Deserialize<'de> for TextBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = TextBody;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "TextBody")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<TextBody, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "content" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(TextBody {
+                    content: rt::decode::required(f0, "content")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl TextBody {
     /// Creates a value from its required fields (`content`); optional fields start empty.
@@ -674,14 +764,47 @@ impl rt::Wire for TextBody {
     }
 }
 /// Card content.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CardBody {
     /// Title.
     ///
     /// Wire name `title`.
-    #[serde(rename = "title", deserialize_with = "::dingtalk_runtime::wire::de")]
+    #[serde(rename = "title")]
     pub title: String,
+}
+impl<'de> serde::Deserialize<'de> for CardBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CardBody;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CardBody")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CardBody, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "title" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CardBody {
+                    title: rt::decode::required(f0, "title")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl CardBody {
     /// Creates a value from its required fields (`title`); optional fields start empty.
@@ -807,20 +930,54 @@ impl rt::Wire for Notice {
     }
 }
 /// Users a notice is about.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserNotice {
     /// Userids.
     ///
     /// Wire name `UserId`.
-    #[serde(
-        rename = "UserId",
-        alias = "userId",
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "::dingtalk_runtime::wire::de",
-    )]
+    #[serde(rename = "UserId", skip_serializing_if = "Vec::is_empty")]
     pub user_id: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for UserNotice {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserNotice;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserNotice")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserNotice, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "UserId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "userId" if f0.is_none() => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserNotice {
+                    user_id: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 impl UserNotice {
     /// Creates a value with every field empty.
