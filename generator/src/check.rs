@@ -1303,6 +1303,17 @@ impl Checker {
             },
             Some(other) => yaml_to_json(other),
         };
+        let docs_url = raw.docs_url.clone().filter(|url| {
+            let public = url.starts_with("https://open.dingtalk.com/")
+                && !url.contains(char::is_whitespace);
+            if !public {
+                self.diags.error(
+                    self.loc(p, &["endpoints", name, "docs_url"]),
+                    format!("{what}: `docs_url: {url}` is not a public docs page; write its https://open.dingtalk.com/... address"),
+                );
+            }
+            public
+        });
         let response = response?;
         Some(Endpoint {
             name: name.to_string(),
@@ -1318,6 +1329,8 @@ impl Checker {
             response,
             example,
             deprecated: raw.deprecated,
+            docs_url,
+            file: p.src.display.clone(),
             idempotent: raw.idempotent.unwrap_or(method == Method::Get),
             pagination: None,
             upload: raw.upload.clone(),

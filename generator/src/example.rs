@@ -1,8 +1,13 @@
-//! Checks that examples decode into their declared types, with the same leniency the runtime's
+//! Checks that examples decode into their declared types, with the leniency the runtime's
 //! decoder has (numbers and booleans as strings, lists as separated strings, JSON in strings).
-//! An example that fails here would fail in the integration test; catching it here names the
-//! spec line and the JSON path instead.
+//! The rules themselves live in `dingtalk-wire`, which the runtime's decoder calls too, so an
+//! example passes here exactly when the runtime decodes it. An example that fails here would
+//! fail in the integration test; catching it here names the spec line and the JSON path instead.
+//!
+//! Two checks are stricter than the decoder, on purpose, because the example would decode only
+//! into a catch-all: a boolean for a string enum, and a union object without a string tag.
 
+use dingtalk_wire::{self as rules, Raw};
 use serde_json::Value;
 
 use crate::diag::{Diagnostics, Loc};
@@ -102,6 +107,20 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
+/// Checks a map key against its declared type.
+fn check_key(key: MapKey, k: &str, path: &str) -> Result<(), Failure> {
+    if key == MapKey::I64 && rules::int_from_str(k).is_none() {
+        return fail(&join(path, k), "map key is not an integer");
+    }
+    Ok(())
+}
+
+/// Checks the text of one element of a separated list or one value of a loose map: the runtime
+/// reads it with the element type's text rule, which is the rule for a JSON string.
+fn check_text(spec: &Spec, ty: &Ty, text: &str, path: &str) -> Result<(), Failure> {
+    check(spec, ty, None, true, &Value::String(text.to_string()), path)
+}
+
 /// Checks `v` against `ty`. `required` decides whether null is acceptable.
 fn check(
     spec: &Spec,
@@ -122,76 +141,76 @@ fn check(
         Some(Encoding::Comma | Encoding::Pipe) => {
             if let (Value::String(s), Ty::List(inner)) = (v, ty) {
                 let sep = if enc == Some(Encoding::Comma) {
-                    ','
+                    rules::COMMA
                 } else {
-                    '|'
+                    rules::PIPE
                 };
-                for (i, part) in s.split(sep).filter(|p| !p.trim().is_empty()).enumerate() {
-                    check(
-                        spec,
-                        inner,
-                        None,
-                        true,
-                        &Value::String(part.trim().to_string()),
-                        &format!("{path}[{i}]"),
-                    )?;
+                for (i, part) in rules::split_list(s, sep).enumerate() {
+                    check_text(spec, inner, part, &format!("{path}[{i}]"))?;
                 }
                 return Ok(());
             }
         }
         Some(Encoding::JsonText) => {
             if let Value::String(s) = v {
-                if s.trim().is_empty() {
-                    return Ok(());
-                }
-                return match serde_json::from_str::<Value>(s) {
-                    Ok(inner) => check(spec, ty, None, required, &inner, path),
+                return match rules::json_text(s) {
+                    Ok(Some(inner)) => check(spec, ty, None, required, &inner, path),
+                    // An empty string stands for null.
+                    Ok(None) => check(spec, ty, None, required, &Value::Null, path),
                     Err(e) => fail(path, format!("a string that is not JSON text ({e})")),
                 };
             }
         }
-        Some(Encoding::LooseMap) if v.is_string() => return Ok(()),
-        Some(Encoding::LooseMap) | None => {}
+        Some(Encoding::LooseMap) => {
+            if let (Value::String(s), Ty::Map(key, inner)) = (v, ty) {
+                let entries =
+                    rules::parse_loose_map(s).map_err(|e| (path.to_string(), e.to_string()))?;
+                for (k, item) in entries {
+                    check_key(*key, k, path)?;
+                    check_text(spec, inner, item, &join(path, k))?;
+                }
+                return Ok(());
+            }
+        }
+        None => {}
     }
     match ty {
-        Ty::String => match v {
-            Value::String(_) | Value::Number(_) | Value::Bool(_) => Ok(()),
-            other => fail(path, format!("expected a string, found {}", kind(other))),
+        Ty::String => match Raw::of(v) {
+            Some(_) => Ok(()),
+            None => fail(path, format!("expected a string, found {}", kind(v))),
         },
-        Ty::I64 => match v {
-            Value::Number(n) if n.is_i64() => Ok(()),
-            Value::Number(n) if n.is_u64() => fail(path, format!("{n} does not fit in an i64")),
-            Value::String(s) if s.trim().parse::<i64>().is_ok() => Ok(()),
-            other => fail(path, format!("expected an integer, found {}", kind(other))),
+        Ty::I64 => match Raw::of(v) {
+            Some(raw) if rules::int(raw).is_some() => Ok(()),
+            Some(Raw::U64(n)) => fail(path, format!("{n} does not fit in an i64")),
+            Some(Raw::F64(n)) => fail(
+                path,
+                format!("expected an integer, found {n} (a float is an integer only when whole and below 2^53)"),
+            ),
+            _ => fail(path, format!("expected an integer, found {}", kind(v))),
         },
-        Ty::F64 => match v {
-            Value::Number(_) => Ok(()),
-            Value::String(s) if s.trim().parse::<f64>().is_ok() => Ok(()),
-            other => fail(path, format!("expected a number, found {}", kind(other))),
+        Ty::F64 => match Raw::of(v).and_then(rules::float) {
+            Some(_) => Ok(()),
+            None => fail(path, format!("expected a number, found {}", kind(v))),
         },
-        Ty::Bool => match v {
-            Value::Bool(_) => Ok(()),
-            Value::String(s) if matches!(s.trim(), "true" | "false" | "1" | "0") => Ok(()),
-            Value::Number(n) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => Ok(()),
-            other => fail(path, format!("expected a boolean, found {}", kind(other))),
+        Ty::Bool => match Raw::of(v).and_then(rules::boolean) {
+            Some(_) => Ok(()),
+            None => fail(
+                path,
+                format!("expected a boolean (true/false, 0/1, or their text), found {}", kind(v)),
+            ),
         },
         Ty::Json => Ok(()),
-        Ty::List(inner) => match v {
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    check(spec, inner, None, true, item, &format!("{path}[{i}]"))?;
-                }
-                Ok(())
-            }
+        Ty::List(inner) => {
             // A single value where a list is declared decodes as a list of one.
-            single => check(spec, inner, None, true, single, &format!("{path}[0]")),
-        },
+            for (i, item) in rules::list_items(v).iter().enumerate() {
+                check(spec, inner, None, true, item, &format!("{path}[{i}]"))?;
+            }
+            Ok(())
+        }
         Ty::Map(key, inner) => match v {
             Value::Object(m) => {
                 for (k, item) in m {
-                    if *key == MapKey::I64 && k.trim().parse::<i64>().is_err() {
-                        return fail(&join(path, k), "map key is not an integer");
-                    }
+                    check_key(*key, k, path)?;
                     check(spec, inner, None, true, item, &join(path, k))?;
                 }
                 Ok(())
@@ -205,11 +224,12 @@ fn check(
             match &def.kind {
                 TypeKind::Union(u) => check_union(spec, name, u, v, path),
                 TypeKind::Enum(e) => {
-                    let ok = if e.integer {
-                        matches!(v, Value::Number(n) if n.is_i64())
-                            || matches!(v, Value::String(s) if s.trim().parse::<i64>().is_ok())
-                    } else {
-                        matches!(v, Value::String(_) | Value::Number(_))
+                    let ok = match Raw::of(v) {
+                        Some(raw) if e.integer => rules::int(raw).is_some(),
+                        // Decodes (as `Unknown("true")`), but can never be one of the values.
+                        Some(Raw::Bool(_)) => false,
+                        Some(_) => true,
+                        None => false,
                     };
                     if ok {
                         Ok(())

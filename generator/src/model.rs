@@ -330,6 +330,10 @@ pub struct Endpoint {
     pub example: serde_json::Value,
     /// Replacement or reason, for legacy endpoints.
     pub deprecated: Option<String>,
+    /// The public docs page.
+    pub docs_url: Option<String>,
+    /// The spec file that declares it (`spec/user.yaml`).
+    pub file: String,
     /// Safe to repeat after a lost response.
     pub idempotent: bool,
     /// How to walk every page, for paged endpoints.

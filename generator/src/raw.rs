@@ -113,6 +113,8 @@ pub struct RawEndpoint {
     pub body: Option<serde_yaml::Mapping>,
     pub response: Option<Value>,
     pub deprecated: Option<String>,
+    /// The endpoint's public docs page (`https://open.dingtalk.com/...`).
+    pub docs_url: Option<String>,
     pub idempotent: Option<bool>,
     pub pagination: Option<RawPagination>,
     pub upload: Option<String>,

@@ -1546,3 +1546,30 @@ fn two_flattened_params_may_not_send_the_same_key() {
         "spec/x.yaml:24: endpoint `get`, body param `two`: it and the flattened `one` both send a `id` key; keep one"
     );
 }
+
+// ---------------------------------------------------------------- docs pages
+
+#[test]
+fn docs_url_must_be_a_public_docs_page() {
+    let d = only_error(&edit(
+        "    method: POST\n",
+        "    method: POST\n    docs_url: ../shared/dingtalk-api/contact.md\n",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:19",
+        &[
+            "endpoint `get`: `docs_url: ../shared/dingtalk-api/contact.md` is not a public docs page",
+            "https://open.dingtalk.com/",
+        ],
+    );
+    let ok = edit(
+        "    method: POST\n",
+        "    method: POST\n    docs_url: https://open.dingtalk.com/document/orgapp/query-user-details\n",
+    );
+    let spec = check(&[src("x", &ok)]).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert_eq!(
+        spec.areas[0].endpoints[0].docs_url.as_deref(),
+        Some("https://open.dingtalk.com/document/orgapp/query-user-details")
+    );
+}

@@ -43,6 +43,8 @@ impl<'c> AttendanceApi<'c> {
     /// `POST /attendance/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
     /// Checked before sending: `workDateTo` lies between `workDateFrom` and 7 days after it (calendar days).
+    ///
+    /// Source: `spec/attendance.yaml` · `endpoints.list`
     pub fn list(
         &self,
         work_date_from: impl Into<String>,
@@ -72,6 +74,8 @@ impl<'c> AttendanceApi<'c> {
     /// `POST /attendance/listRecord` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
     /// Checked before sending: `checkDateTo` lies between `checkDateFrom` and 7 days after it.
+    ///
+    /// Source: `spec/attendance.yaml` · `endpoints.list_record`
     pub fn list_record(
         &self,
         user_ids: Vec<String>,
@@ -89,6 +93,8 @@ impl<'c> AttendanceApi<'c> {
     /// `size`.
     ///
     /// `POST /topapi/attendance/getsimplegroups` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/attendance.yaml` · `endpoints.get_simple_groups`
     pub fn get_simple_groups(
         &self,
     ) -> crate::api::Call<'c, AttendanceGetSimpleGroupsRequest> {
@@ -99,6 +105,8 @@ impl<'c> AttendanceApi<'c> {
     /// A user belongs to one attendance group.
     ///
     /// `POST /topapi/attendance/getusergroup` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/attendance.yaml` · `endpoints.get_user_group`
     pub fn get_user_group(
         &self,
         userid: impl Into<String>,
@@ -112,6 +120,8 @@ impl<'c> AttendanceApi<'c> {
     /// `work_date`.
     ///
     /// `POST /topapi/attendance/listschedule` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/attendance.yaml` · `endpoints.list_schedule`
     pub fn list_schedule(
         &self,
         work_date: impl Into<String>,
@@ -121,6 +131,8 @@ impl<'c> AttendanceApi<'c> {
     /// Compute a user's leave duration by the schedule (计算请假时长).
     ///
     /// `POST /topapi/attendance/getleaveapproveduration` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/attendance.yaml` · `endpoints.get_leave_approve_duration`
     pub fn get_leave_approve_duration(
         &self,
         userid: impl Into<String>,
@@ -141,6 +153,8 @@ impl<'c> AttendanceApi<'c> {
     /// `POST /topapi/attendance/getleavestatus` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
     /// Checked before sending: `end_time` lies between `start_time` and 180 days after it.
+    ///
+    /// Source: `spec/attendance.yaml` · `endpoints.get_leave_status`
     pub fn get_leave_status(
         &self,
         userid_list: Vec<String>,
@@ -165,6 +179,8 @@ impl<'c> AttendanceApi<'c> {
     /// Internal apps only. Punch results, punch records, approval forms and rest periods of the day.
     ///
     /// `POST /topapi/attendance/getupdatedata` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/attendance.yaml` · `endpoints.get_update_data`
     pub fn get_update_data(
         &self,
         userid: impl Into<String>,
@@ -178,6 +194,8 @@ impl<'c> AttendanceApi<'c> {
     /// List the columns of the attendance report (获取考勤报表列定义).
     ///
     /// `POST /topapi/attendance/getattcolumns` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/attendance.yaml` · `endpoints.get_att_columns`
     pub fn get_att_columns(
         &self,
     ) -> crate::api::Call<'c, AttendanceGetAttColumnsRequest> {
@@ -192,6 +210,8 @@ impl<'c> AttendanceApi<'c> {
     /// `POST /topapi/attendance/getcolumnval` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
     /// Checked before sending: `to_date` lies between `from_date` and 31 days after it.
+    ///
+    /// Source: `spec/attendance.yaml` · `endpoints.get_column_val`
     pub fn get_column_val(
         &self,
         userid: impl Into<String>,
@@ -219,6 +239,8 @@ impl<'c> AttendanceApi<'c> {
     /// `POST /topapi/attendance/getleavetimebynames` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
     /// Checked before sending: `to_date` lies between `from_date` and 31 days after it.
+    ///
+    /// Source: `spec/attendance.yaml` · `endpoints.get_leave_time_by_names`
     pub fn get_leave_time_by_names(
         &self,
         userid: impl Into<String>,
@@ -249,6 +271,8 @@ impl<'c> AttendanceApi<'c> {
 /// `POST /attendance/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Checked before sending: `workDateTo` lies between `workDateFrom` and 7 days after it (calendar days).
+///
+/// Source: `spec/attendance.yaml` · `endpoints.list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -404,6 +428,8 @@ impl<'c> crate::api::Call<'c, AttendanceListRequest> {
 ///
 /// Checked before sending: `checkDateTo` lies between `checkDateFrom` and 7 days after it.
 ///
+/// Source: `spec/attendance.yaml` · `endpoints.list_record`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -497,6 +523,8 @@ impl<'c> crate::api::Call<'c, AttendanceListRecordRequest> {
 /// `size`.
 ///
 /// `POST /topapi/attendance/getsimplegroups` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/attendance.yaml` · `endpoints.get_simple_groups`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -616,6 +644,8 @@ impl<'c> crate::api::Call<'c, AttendanceGetSimpleGroupsRequest> {
 ///
 /// `POST /topapi/attendance/getusergroup` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/attendance.yaml` · `endpoints.get_user_group`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -659,6 +689,8 @@ impl rt::Endpoint for AttendanceGetUserGroupRequest {
 /// `work_date`.
 ///
 /// `POST /topapi/attendance/listschedule` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/attendance.yaml` · `endpoints.list_schedule`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -785,6 +817,8 @@ impl<'c> crate::api::Call<'c, AttendanceListScheduleRequest> {
 ///
 /// `POST /topapi/attendance/getleaveapproveduration` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/attendance.yaml` · `endpoints.get_leave_approve_duration`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -848,6 +882,8 @@ impl rt::Endpoint for AttendanceGetLeaveApproveDurationRequest {
 /// `POST /topapi/attendance/getleavestatus` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Checked before sending: `end_time` lies between `start_time` and 180 days after it.
+///
+/// Source: `spec/attendance.yaml` · `endpoints.get_leave_status`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -988,6 +1024,8 @@ impl<'c> crate::api::Call<'c, AttendanceGetLeaveStatusRequest> {
 ///
 /// `POST /topapi/attendance/getupdatedata` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/attendance.yaml` · `endpoints.get_update_data`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -1036,6 +1074,8 @@ impl rt::Endpoint for AttendanceGetUpdateDataRequest {
 ///
 /// `POST /topapi/attendance/getattcolumns` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/attendance.yaml` · `endpoints.get_att_columns`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -1075,6 +1115,8 @@ impl rt::Endpoint for AttendanceGetAttColumnsRequest {
 /// `POST /topapi/attendance/getcolumnval` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Checked before sending: `to_date` lies between `from_date` and 31 days after it.
+///
+/// Source: `spec/attendance.yaml` · `endpoints.get_column_val`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1167,6 +1209,8 @@ impl rt::Endpoint for AttendanceGetColumnValRequest {
 ///
 /// Checked before sending: `to_date` lies between `from_date` and 31 days after it.
 ///
+/// Source: `spec/attendance.yaml` · `endpoints.get_leave_time_by_names`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -1250,6 +1294,8 @@ impl rt::Endpoint for AttendanceGetLeaveTimeByNamesRequest {
 /// Kind of punch (考勤类型); in rest-time settings OnDuty is the rest start and OffDuty its end.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceCheckType`
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AttendanceCheckType {
@@ -1310,6 +1356,8 @@ impl rt::Scalar for AttendanceCheckType {
 /// Time result of a punch (打卡结果).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceTimeResult`
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AttendanceTimeResult {
@@ -1386,6 +1434,8 @@ impl rt::Scalar for AttendanceTimeResult {
 /// Location result of a punch (位置结果).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceLocationResult`
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AttendanceLocationResult {
@@ -1450,6 +1500,8 @@ impl rt::Scalar for AttendanceLocationResult {
 /// Where a punch came from (数据来源).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceSourceType`
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AttendanceSourceType {
@@ -1534,6 +1586,8 @@ impl rt::Scalar for AttendanceSourceType {
 /// Whether a punch counts as valid (是否合法).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceIsLegal`
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AttendanceIsLegal {
@@ -1594,6 +1648,8 @@ impl rt::Scalar for AttendanceIsLegal {
 /// Why a punch is invalid (异常信息类型); the text is in `invalidRecordMsg`.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceInvalidRecordType`
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AttendanceInvalidRecordType {
@@ -1654,6 +1710,8 @@ impl rt::Scalar for AttendanceInvalidRecordType {
 /// Scheduling kind of an attendance group (考勤类型).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceGroupType`
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AttendanceGroupType {
@@ -1718,6 +1776,8 @@ impl rt::Scalar for AttendanceGroupType {
 /// Whether clocking out is forced (是否强制下班打卡).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceOffDutyCheck`
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AttendanceOffDutyCheck {
@@ -1778,6 +1838,8 @@ impl rt::Scalar for AttendanceOffDutyCheck {
 /// Kind of approval form (审批单类型); an integer on the wire.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceApproveBizType`
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AttendanceApproveBizType {
@@ -1837,6 +1899,8 @@ impl rt::Scalar for AttendanceApproveBizType {
 /// Name of the approval form's kind (审批单类型名称), in Chinese on the wire.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceApproveTagName`
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AttendanceApproveTagName {
@@ -1905,6 +1969,8 @@ impl rt::Scalar for AttendanceApproveTagName {
 /// Unit of a leave duration (请假单位).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceLeaveDurationUnit`
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AttendanceLeaveDurationUnit {
@@ -1963,6 +2029,8 @@ impl rt::Scalar for AttendanceLeaveDurationUnit {
     }
 }
 /// One punch result of `list` (打卡结果); one per scheduled punch, even without a punch.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceResult`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceResult {
@@ -2281,6 +2349,8 @@ impl rt::Wire for AttendanceResult {
 }
 /// One punch of `list_record` (打卡详情), invalid ones included. D's table types the times and
 /// ids as strings while its example sends numbers; both decode.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceRecord`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceRecord {
@@ -3124,6 +3194,8 @@ impl rt::Wire for AttendanceRecord {
     }
 }
 /// One punch time of a shift, or a rest start / end (打卡时间).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceCheckTime`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceCheckTime {
@@ -3273,6 +3345,8 @@ impl rt::Wire for AttendanceCheckTime {
     }
 }
 /// One on-duty / off-duty pair of a shift (班次打卡时间段).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceClassSection`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceClassSection {
@@ -3342,6 +3416,8 @@ impl rt::Wire for AttendanceClassSection {
     }
 }
 /// Settings of a shift (班次配置); minute settings use -1 for disabled.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceClassSetting`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceClassSetting {
@@ -3559,6 +3635,8 @@ impl rt::Wire for AttendanceClassSetting {
 }
 /// A shift (考勤班次). `getsimplegroups` names it `class_name`, `getusergroup` `name`; both
 /// decode into `class_name`.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceClass`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceClass {
@@ -3694,6 +3772,8 @@ impl rt::Wire for AttendanceClass {
     }
 }
 /// An attendance group with its shifts (考勤组详情).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceGroup`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceGroup {
@@ -4117,6 +4197,8 @@ impl rt::Wire for AttendanceGroup {
     }
 }
 /// One scheduled punch of the day (排班).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceSchedule`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceSchedule {
@@ -4332,6 +4414,8 @@ impl rt::Wire for AttendanceSchedule {
     }
 }
 /// One leave of a user (请假状态).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceLeaveStatus`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceLeaveStatus {
@@ -4496,6 +4580,8 @@ impl rt::Wire for AttendanceLeaveStatus {
     }
 }
 /// One punch result in `get_update_data` (打卡结果), snake_case.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceUpdateResult`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceUpdateResult {
@@ -4856,6 +4942,8 @@ impl rt::Wire for AttendanceUpdateResult {
     }
 }
 /// One punch in `get_update_data` (打卡详情), snake_case.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceUpdateRecord`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceUpdateRecord {
@@ -5181,6 +5269,8 @@ impl rt::Wire for AttendanceUpdateRecord {
     }
 }
 /// One approval form touching the day (审批单).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceApprove`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceApprove {
@@ -5421,6 +5511,8 @@ impl rt::Wire for AttendanceApprove {
     }
 }
 /// One rest period of the shift (班次内休息).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceRestTime`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceRestTime {
@@ -5508,6 +5600,8 @@ impl rt::Wire for AttendanceRestTime {
     }
 }
 /// Rest periods of the current schedule (当前排班对应的休息时间段).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceClassSettingInfo`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceClassSettingInfo {
@@ -5582,6 +5676,8 @@ impl rt::Wire for AttendanceClassSettingInfo {
     }
 }
 /// A column of the attendance report (报表列); `getcolumnval` returns only its `id`.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceColumn`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceColumn {
@@ -5789,6 +5885,8 @@ impl rt::Wire for AttendanceColumn {
     }
 }
 /// A column's value on one day (每天的值).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceColumnDayValue`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceColumnDayValue {
@@ -5877,6 +5975,8 @@ impl rt::Wire for AttendanceColumnDayValue {
     }
 }
 /// The values of one report column (列值数据), from `get_column_val`.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceColumnValues`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceColumnValues {
@@ -5991,6 +6091,8 @@ impl rt::Wire for AttendanceColumnValues {
     }
 }
 /// The values of one leave column (假期列数据), from `get_leave_time_by_names`.
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceLeaveColumnValues`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceLeaveColumnValues {
@@ -6084,6 +6186,8 @@ impl rt::Wire for AttendanceLeaveColumnValues {
     }
 }
 /// Response of [`AttendanceApi::list`](super::attendance::AttendanceApi::list).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceListResponse {
@@ -6174,6 +6278,8 @@ impl rt::Wire for AttendanceListResponse {
     }
 }
 /// Response of [`AttendanceApi::list_record`](super::attendance::AttendanceApi::list_record).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceListRecordResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceListRecordResponse {
@@ -6245,6 +6351,8 @@ impl rt::Wire for AttendanceListRecordResponse {
     }
 }
 /// Response of [`AttendanceApi::get_simple_groups`](super::attendance::AttendanceApi::get_simple_groups).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceGetSimpleGroupsResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceGetSimpleGroupsResponse {
@@ -6335,6 +6443,8 @@ impl rt::Wire for AttendanceGetSimpleGroupsResponse {
     }
 }
 /// Response of [`AttendanceApi::get_user_group`](super::attendance::AttendanceApi::get_user_group).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceGetUserGroupResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceGetUserGroupResponse {
@@ -6462,6 +6572,8 @@ impl rt::Wire for AttendanceGetUserGroupResponse {
     }
 }
 /// Response of [`AttendanceApi::list_schedule`](super::attendance::AttendanceApi::list_schedule).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceListScheduleResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceListScheduleResponse {
@@ -6552,6 +6664,8 @@ impl rt::Wire for AttendanceListScheduleResponse {
     }
 }
 /// Response of [`AttendanceApi::get_leave_approve_duration`](super::attendance::AttendanceApi::get_leave_approve_duration).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceGetLeaveApproveDurationResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceGetLeaveApproveDurationResponse {
@@ -6612,6 +6726,8 @@ impl rt::Wire for AttendanceGetLeaveApproveDurationResponse {
     }
 }
 /// Response of [`AttendanceApi::get_leave_status`](super::attendance::AttendanceApi::get_leave_status).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceGetLeaveStatusResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceGetLeaveStatusResponse {
@@ -6702,6 +6818,8 @@ impl rt::Wire for AttendanceGetLeaveStatusResponse {
     }
 }
 /// Response of [`AttendanceApi::get_update_data`](super::attendance::AttendanceApi::get_update_data).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceGetUpdateDataResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceGetUpdateDataResponse {
@@ -6913,6 +7031,8 @@ impl rt::Wire for AttendanceGetUpdateDataResponse {
     }
 }
 /// Response of [`AttendanceApi::get_att_columns`](super::attendance::AttendanceApi::get_att_columns).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceGetAttColumnsResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceGetAttColumnsResponse {
@@ -6984,6 +7104,8 @@ impl rt::Wire for AttendanceGetAttColumnsResponse {
     }
 }
 /// Response of [`AttendanceApi::get_column_val`](super::attendance::AttendanceApi::get_column_val).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceGetColumnValResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceGetColumnValResponse {
@@ -7055,6 +7177,8 @@ impl rt::Wire for AttendanceGetColumnValResponse {
     }
 }
 /// Response of [`AttendanceApi::get_leave_time_by_names`](super::attendance::AttendanceApi::get_leave_time_by_names).
+///
+/// Source: `spec/attendance.yaml` · `types.AttendanceGetLeaveTimeByNamesResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AttendanceGetLeaveTimeByNamesResponse {

@@ -29,6 +29,8 @@ impl<'c> AuthApi<'c> {
     /// `POST https://api.dingtalk.com/v1.0/oauth2/accessToken`.
     ///
     /// `GET /gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/auth.yaml` · `endpoints.get_token`
     pub fn get_token(
         &self,
         appkey: impl Into<String>,
@@ -41,6 +43,8 @@ impl<'c> AuthApi<'c> {
     /// The old CorpSecret credential style of `/gettoken`. Error 40089: bad corpid or corpsecret.
     ///
     /// `GET /gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/auth.yaml` · `endpoints.get_token_by_corp_secret`
     pub fn get_token_by_corp_secret(
         &self,
         corpid: impl Into<String>,
@@ -56,6 +60,8 @@ impl<'c> AuthApi<'c> {
     /// The token is only valid for `get_sso_user_info`. The response carries no `expires_in`.
     ///
     /// `GET /sso/gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/auth.yaml` · `endpoints.get_sso_token`
     pub fn get_sso_token(
         &self,
         corpid: impl Into<String>,
@@ -72,6 +78,8 @@ impl<'c> AuthApi<'c> {
     /// `get_sso_token`.
     ///
     /// `GET /sso/getuserinfo` · the SSO token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/auth.yaml` · `endpoints.get_sso_user_info`
     pub fn get_sso_user_info(
         &self,
         code: impl Into<String>,
@@ -84,6 +92,8 @@ impl<'c> AuthApi<'c> {
     /// most 24 h in total.
     ///
     /// `GET /get_jsapi_ticket` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/auth.yaml` · `endpoints.get_jsapi_ticket`
     pub fn get_jsapi_ticket(&self) -> crate::api::Call<'c, AuthGetJsapiTicketRequest> {
         crate::api::Call::new(self.client, AuthGetJsapiTicketRequest::new())
     }
@@ -95,6 +105,8 @@ impl<'c> AuthApi<'c> {
     /// `ClientBuilder::suite` fetches and caches it by itself.
     ///
     /// `POST /service/get_suite_token` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/auth.yaml` · `endpoints.get_suite_token`
     pub fn get_suite_token(
         &self,
         suite_key: impl Into<String>,
@@ -115,6 +127,8 @@ impl<'c> AuthApi<'c> {
     /// (`client.corp(corpid)`).
     ///
     /// `POST /service/get_corp_token` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/auth.yaml` · `endpoints.get_corp_token`
     pub fn get_corp_token(
         &self,
         auth_corpid: impl Into<String>,
@@ -127,6 +141,8 @@ impl<'c> AuthApi<'c> {
     /// from `get_permanent_code`. `client.corp_with_permanent_code(corpid, code)` uses it.
     ///
     /// `POST /service/get_corp_token` · the ISV suite's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/auth.yaml` · `endpoints.get_corp_token_by_permanent_code`
     pub fn get_corp_token_by_permanent_code(
         &self,
         auth_corpid: impl Into<String>,
@@ -143,6 +159,8 @@ impl<'c> AuthApi<'c> {
     /// `tmp_auth_code`; trade it here, keep the permanent code, then call `activate_suite`.
     ///
     /// `POST /service/get_permanent_code` · the ISV suite's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/auth.yaml` · `endpoints.get_permanent_code`
     pub fn get_permanent_code(
         &self,
         tmp_auth_code: impl Into<rt::SecretString>,
@@ -158,6 +176,8 @@ impl<'c> AuthApi<'c> {
     /// already active suite is harmless.
     ///
     /// `POST /service/activate_suite` · the ISV suite's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/auth.yaml` · `endpoints.activate_suite`
     pub fn activate_suite(
         &self,
         suite_key: impl Into<String>,
@@ -183,6 +203,8 @@ impl<'c> AuthApi<'c> {
     /// `unifiedSocialCredit`, each in one source only; they are not modelled.
     ///
     /// `POST /service/get_auth_info` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/auth.yaml` · `endpoints.get_auth_info`
     pub fn get_auth_info(
         &self,
         auth_corpid: impl Into<String>,
@@ -203,6 +225,8 @@ impl<'c> AuthApi<'c> {
     /// here, with `permanent_code` optional (only the older form needs it).
     ///
     /// `POST /service/get_agent` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/auth.yaml` · `endpoints.get_agent`
     pub fn get_agent(
         &self,
         suite_key: impl Into<String>,
@@ -221,6 +245,8 @@ impl<'c> AuthApi<'c> {
 /// `POST https://api.dingtalk.com/v1.0/oauth2/accessToken`.
 ///
 /// `GET /gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/auth.yaml` · `endpoints.get_token`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -277,6 +303,8 @@ impl rt::Endpoint for AuthGetTokenRequest {
 ///
 /// `GET /gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// Source: `spec/auth.yaml` · `endpoints.get_token_by_corp_secret`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -331,6 +359,8 @@ impl rt::Endpoint for AuthGetTokenByCorpSecretRequest {
 /// The token is only valid for `get_sso_user_info`. The response carries no `expires_in`.
 ///
 /// `GET /sso/gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/auth.yaml` · `endpoints.get_sso_token`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -388,6 +418,8 @@ impl rt::Endpoint for AuthGetSsoTokenRequest {
 ///
 /// `GET /sso/getuserinfo` · the SSO token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// Source: `spec/auth.yaml` · `endpoints.get_sso_user_info`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -431,6 +463,8 @@ impl rt::Endpoint for AuthGetSsoUserInfoRequest {
 /// most 24 h in total.
 ///
 /// `GET /get_jsapi_ticket` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/auth.yaml` · `endpoints.get_jsapi_ticket`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -490,6 +524,8 @@ impl<'c> crate::api::Call<'c, AuthGetJsapiTicketRequest> {
 /// `ClientBuilder::suite` fetches and caches it by itself.
 ///
 /// `POST /service/get_suite_token` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/auth.yaml` · `endpoints.get_suite_token`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -555,6 +591,8 @@ impl rt::Endpoint for AuthGetSuiteTokenRequest {
 ///
 /// `POST /service/get_corp_token` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// Source: `spec/auth.yaml` · `endpoints.get_corp_token`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -599,6 +637,8 @@ impl rt::Endpoint for AuthGetCorpTokenRequest {
 /// from `get_permanent_code`. `client.corp_with_permanent_code(corpid, code)` uses it.
 ///
 /// `POST /service/get_corp_token` · the ISV suite's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/auth.yaml` · `endpoints.get_corp_token_by_permanent_code`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -654,6 +694,8 @@ impl rt::Endpoint for AuthGetCorpTokenByPermanentCodeRequest {
 ///
 /// `POST /service/get_permanent_code` · the ISV suite's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// Source: `spec/auth.yaml` · `endpoints.get_permanent_code`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -698,6 +740,8 @@ impl rt::Endpoint for AuthGetPermanentCodeRequest {
 /// already active suite is harmless.
 ///
 /// `POST /service/activate_suite` · the ISV suite's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/auth.yaml` · `endpoints.activate_suite`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -767,6 +811,8 @@ impl rt::Endpoint for AuthActivateSuiteRequest {
 /// `unifiedSocialCredit`, each in one source only; they are not modelled.
 ///
 /// `POST /service/get_auth_info` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/auth.yaml` · `endpoints.get_auth_info`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -838,6 +884,8 @@ impl<'c> crate::api::Call<'c, AuthGetAuthInfoRequest> {
 /// here, with `permanent_code` optional (only the older form needs it).
 ///
 /// `POST /service/get_agent` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/auth.yaml` · `endpoints.get_agent`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -915,6 +963,8 @@ impl<'c> crate::api::Call<'c, AuthGetAgentRequest> {
     }
 }
 /// The administrator who signed in through admin-console SSO (管理员信息).
+///
+/// Source: `spec/auth.yaml` · `types.SsoUserInfo`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SsoUserInfo {
@@ -1048,6 +1098,8 @@ impl rt::Wire for SsoUserInfo {
     }
 }
 /// The organisation the administrator signed in to (企业信息).
+///
+/// Source: `spec/auth.yaml` · `types.SsoCorpInfo`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SsoCorpInfo {
@@ -1139,6 +1191,8 @@ impl rt::Wire for SsoCorpInfo {
     }
 }
 /// The organisation that authorised an ISV suite (授权企业信息).
+///
+/// Source: `spec/auth.yaml` · `types.AuthCorpInfo`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthCorpInfo {
@@ -1230,6 +1284,8 @@ impl rt::Wire for AuthCorpInfo {
     }
 }
 /// The authorising organisation as `get_auth_info` describes it (授权方企业信息).
+///
+/// Source: `spec/auth.yaml` · `types.IsvAuthCorpInfo`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct IsvAuthCorpInfo {
@@ -1506,6 +1562,8 @@ impl rt::Wire for IsvAuthCorpInfo {
     }
 }
 /// The administrator who authorised the app (授权方管理员信息).
+///
+/// Source: `spec/auth.yaml` · `types.IsvAuthUserInfo`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct IsvAuthUserInfo {
@@ -1574,6 +1632,8 @@ impl rt::Wire for IsvAuthUserInfo {
     }
 }
 /// One app of the suite that the organisation authorised (授权的应用).
+///
+/// Source: `spec/auth.yaml` · `types.IsvAuthAgent`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct IsvAuthAgent {
@@ -1722,6 +1782,8 @@ impl rt::Wire for IsvAuthAgent {
     }
 }
 /// The apps an organisation authorised (授权信息).
+///
+/// Source: `spec/auth.yaml` · `types.IsvAuthInfo`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct IsvAuthInfo {
@@ -1791,6 +1853,8 @@ impl rt::Wire for IsvAuthInfo {
     }
 }
 /// One authorised service-window app (服务窗应用).
+///
+/// Source: `spec/auth.yaml` · `types.IsvChannelAgent`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct IsvChannelAgent {
@@ -1920,6 +1984,8 @@ impl rt::Wire for IsvChannelAgent {
     }
 }
 /// The service-window apps an organisation authorised (服务窗授权信息).
+///
+/// Source: `spec/auth.yaml` · `types.IsvChannelAuthInfo`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct IsvChannelAuthInfo {
@@ -1993,6 +2059,8 @@ impl rt::Wire for IsvChannelAuthInfo {
 /// Whether an authorised app is usable in the organisation (应用状态, the `close` field).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/auth.yaml` · `types.IsvAgentState`
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum IsvAgentState {
@@ -2050,6 +2118,8 @@ impl rt::Scalar for IsvAgentState {
     }
 }
 /// Response of [`AuthApi::get_token`](super::auth::AuthApi::get_token).
+///
+/// Source: `spec/auth.yaml` · `types.AuthGetTokenResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetTokenResponse {
@@ -2134,6 +2204,8 @@ impl rt::Wire for AuthGetTokenResponse {
     }
 }
 /// Response of [`AuthApi::get_token_by_corp_secret`](super::auth::AuthApi::get_token_by_corp_secret).
+///
+/// Source: `spec/auth.yaml` · `types.AuthGetTokenByCorpSecretResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetTokenByCorpSecretResponse {
@@ -2218,6 +2290,8 @@ impl rt::Wire for AuthGetTokenByCorpSecretResponse {
     }
 }
 /// Response of [`AuthApi::get_sso_token`](super::auth::AuthApi::get_sso_token).
+///
+/// Source: `spec/auth.yaml` · `types.AuthGetSsoTokenResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetSsoTokenResponse {
@@ -2283,6 +2357,8 @@ impl rt::Wire for AuthGetSsoTokenResponse {
     }
 }
 /// Response of [`AuthApi::get_sso_user_info`](super::auth::AuthApi::get_sso_user_info).
+///
+/// Source: `spec/auth.yaml` · `types.AuthGetSsoUserInfoResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetSsoUserInfoResponse {
@@ -2395,6 +2471,8 @@ impl rt::Wire for AuthGetSsoUserInfoResponse {
     }
 }
 /// Response of [`AuthApi::get_jsapi_ticket`](super::auth::AuthApi::get_jsapi_ticket).
+///
+/// Source: `spec/auth.yaml` · `types.AuthGetJsapiTicketResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetJsapiTicketResponse {
@@ -2479,6 +2557,8 @@ impl rt::Wire for AuthGetJsapiTicketResponse {
     }
 }
 /// Response of [`AuthApi::get_suite_token`](super::auth::AuthApi::get_suite_token).
+///
+/// Source: `spec/auth.yaml` · `types.AuthGetSuiteTokenResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetSuiteTokenResponse {
@@ -2563,6 +2643,8 @@ impl rt::Wire for AuthGetSuiteTokenResponse {
     }
 }
 /// Response of [`AuthApi::get_corp_token`](super::auth::AuthApi::get_corp_token).
+///
+/// Source: `spec/auth.yaml` · `types.AuthGetCorpTokenResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetCorpTokenResponse {
@@ -2647,6 +2729,8 @@ impl rt::Wire for AuthGetCorpTokenResponse {
     }
 }
 /// Response of [`AuthApi::get_corp_token_by_permanent_code`](super::auth::AuthApi::get_corp_token_by_permanent_code).
+///
+/// Source: `spec/auth.yaml` · `types.AuthGetCorpTokenByPermanentCodeResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetCorpTokenByPermanentCodeResponse {
@@ -2731,6 +2815,8 @@ impl rt::Wire for AuthGetCorpTokenByPermanentCodeResponse {
     }
 }
 /// Response of [`AuthApi::get_permanent_code`](super::auth::AuthApi::get_permanent_code).
+///
+/// Source: `spec/auth.yaml` · `types.AuthGetPermanentCodeResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetPermanentCodeResponse {
@@ -2842,6 +2928,8 @@ impl rt::Wire for AuthGetPermanentCodeResponse {
     }
 }
 /// Response of [`AuthApi::get_auth_info`](super::auth::AuthApi::get_auth_info).
+///
+/// Source: `spec/auth.yaml` · `types.AuthGetAuthInfoResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetAuthInfoResponse {
@@ -2979,6 +3067,8 @@ impl rt::Wire for AuthGetAuthInfoResponse {
     }
 }
 /// Response of [`AuthApi::get_agent`](super::auth::AuthApi::get_agent).
+///
+/// Source: `spec/auth.yaml` · `types.AuthGetAgentResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetAgentResponse {

@@ -34,6 +34,8 @@ impl<'c> CallbackApi<'c> {
     /// of 6-32 letters and digits satisfies both.
     ///
     /// `POST /call_back/register_call_back` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/callback.yaml` · `endpoints.register`
     pub fn register(
         &self,
         call_back_tag: Vec<CallbackTag>,
@@ -49,6 +51,8 @@ impl<'c> CallbackApi<'c> {
     /// Get the registered callback (查询订阅事件).
     ///
     /// `GET /call_back/get_call_back` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/callback.yaml` · `endpoints.get`
     pub fn get(&self) -> crate::api::Call<'c, CallbackGetRequest> {
         crate::api::Call::new(self.client, CallbackGetRequest::new())
     }
@@ -58,6 +62,8 @@ impl<'c> CallbackApi<'c> {
     /// Errors as on `register`, plus 71007 URL not registered. The same `token` limits apply.
     ///
     /// `POST /call_back/update_call_back` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/callback.yaml` · `endpoints.update`
     pub fn update(
         &self,
         call_back_tag: Vec<CallbackTag>,
@@ -73,6 +79,8 @@ impl<'c> CallbackApi<'c> {
     /// Delete the registered callback (删除事件回调).
     ///
     /// `GET /call_back/delete_call_back` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/callback.yaml` · `endpoints.delete`
     pub fn delete(&self) -> crate::api::Call<'c, CallbackDeleteRequest> {
         crate::api::Call::new(self.client, CallbackDeleteRequest::new())
     }
@@ -82,6 +90,8 @@ impl<'c> CallbackApi<'c> {
     /// next events, so it is not retried automatically.
     ///
     /// `GET /call_back/get_call_back_failed_result` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/callback.yaml` · `endpoints.get_failed_result`
     pub fn get_failed_result(
         &self,
     ) -> crate::api::Call<'c, CallbackGetFailedResultRequest> {
@@ -97,6 +107,8 @@ impl<'c> CallbackApi<'c> {
 /// of 6-32 letters and digits satisfies both.
 ///
 /// `POST /call_back/register_call_back` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/callback.yaml` · `endpoints.register`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -175,6 +187,8 @@ impl rt::Endpoint for CallbackRegisterRequest {
 ///
 /// `GET /call_back/get_call_back` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/callback.yaml` · `endpoints.get`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -211,6 +225,8 @@ impl rt::Endpoint for CallbackGetRequest {
 /// Errors as on `register`, plus 71007 URL not registered. The same `token` limits apply.
 ///
 /// `POST /call_back/update_call_back` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/callback.yaml` · `endpoints.update`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -289,6 +305,8 @@ impl rt::Endpoint for CallbackUpdateRequest {
 ///
 /// `GET /call_back/delete_call_back` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/callback.yaml` · `endpoints.delete`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -326,6 +344,8 @@ impl rt::Endpoint for CallbackDeleteRequest {
 ///
 /// `GET /call_back/get_call_back_failed_result` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/callback.yaml` · `endpoints.get_failed_result`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -361,6 +381,8 @@ impl rt::Endpoint for CallbackGetFailedResultRequest {
 /// accepts today is not confirmed (71008 for a refused tag).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/callback.yaml` · `types.CallbackTag`
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CallbackTag {
@@ -619,6 +641,8 @@ impl rt::Scalar for CallbackTag {
 /// {"userid": [...], "corpid": ...}`; approval events nest `bpmsCallBackData`, role events
 /// `roleLabelChange`, and per D's prose other tags `callbackData`. J types every such key as a
 /// string, D's example as an object; both decode. Keys of tags not listed here are not kept.
+///
+/// Source: `spec/callback.yaml` · `types.CallbackFailedEvent`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CallbackFailedEvent {
@@ -1013,6 +1037,8 @@ impl rt::Wire for CallbackFailedEvent {
 /// Reference: callback.md §6, §10, §11; auth.md §12.
 ///
 /// Tagged by `EventType`; the variant's fields sit next to the tag (`{"EventType": "...", ...}`). Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.
+///
+/// Source: `spec/callback.yaml` · `types.Event`
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Event {
@@ -1570,6 +1596,8 @@ impl rt::Wire for Event {
 }
 /// Users added, changed, removed or activated (通讯录用户变更): `user_add_org`, `user_modify_org`,
 /// `user_leave_org`, `user_active_org`.
+///
+/// Source: `spec/callback.yaml` · `types.EventUserChange`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EventUserChange {
@@ -1809,6 +1837,8 @@ impl rt::Wire for EventUserChange {
     }
 }
 /// Users made or unmade administrators (管理员变更): `org_admin_add`, `org_admin_remove`.
+///
+/// Source: `spec/callback.yaml` · `types.EventAdminChange`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EventAdminChange {
@@ -1999,6 +2029,8 @@ impl rt::Wire for EventAdminChange {
 }
 /// Departments created, changed or deleted (部门变更): `org_dept_create`, `org_dept_modify`,
 /// `org_dept_remove`.
+///
+/// Source: `spec/callback.yaml` · `types.EventDeptChange`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EventDeptChange {
@@ -2186,6 +2218,8 @@ impl rt::Wire for EventDeptChange {
     }
 }
 /// The organisation's info changed (企业信息变更): `org_change`.
+///
+/// Source: `spec/callback.yaml` · `types.EventOrgChange`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EventOrgChange {
@@ -2350,6 +2384,8 @@ impl rt::Wire for EventOrgChange {
     }
 }
 /// Users' roles changed (员工角色信息发生变更): `label_user_change`.
+///
+/// Source: `spec/callback.yaml` · `types.EventLabelUserChange`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EventLabelUserChange {
@@ -2584,6 +2620,8 @@ impl rt::Wire for EventLabelUserChange {
 }
 /// Roles or role groups added, removed or changed (角色或角色组变更): `label_conf_add`,
 /// `label_conf_del`, `label_conf_modify`.
+///
+/// Source: `spec/callback.yaml` · `types.EventLabelConf`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EventLabelConf {
@@ -2843,6 +2881,8 @@ impl rt::Wire for EventLabelConf {
 }
 /// A role or role group (角色 / 角色组) as carried, JSON-encoded, in each element of
 /// `EventLabelConf`'s `PostLabelList` / `PreLabelList`; decode an element's text into this type.
+///
+/// Source: `spec/callback.yaml` · `types.EventLabel`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EventLabel {
@@ -3065,6 +3105,8 @@ impl rt::Wire for EventLabel {
     }
 }
 /// Group members added or removed (群会话人员变更): `chat_add_member`, `chat_remove_member`.
+///
+/// Source: `spec/callback.yaml` · `types.EventChatMember`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EventChatMember {
@@ -3287,6 +3329,8 @@ impl rt::Wire for EventChatMember {
     }
 }
 /// A member quit a group, or the group was disbanded (退群 / 解散群): `chat_quit`, `chat_disband`.
+///
+/// Source: `spec/callback.yaml` · `types.EventChatAction`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EventChatAction {
@@ -3471,6 +3515,8 @@ impl rt::Wire for EventChatAction {
     }
 }
 /// A group's owner changed (群会话更换群主): `chat_update_owner`.
+///
+/// Source: `spec/callback.yaml` · `types.EventChatOwner`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EventChatOwner {
@@ -3634,6 +3680,8 @@ impl rt::Wire for EventChatOwner {
     }
 }
 /// A group's name changed (群会话更换群名称): `chat_update_title`.
+///
+/// Source: `spec/callback.yaml` · `types.EventChatTitle`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EventChatTitle {
@@ -3818,6 +3866,8 @@ impl rt::Wire for EventChatTitle {
     }
 }
 /// A user checked in (用户签到): `check_in`.
+///
+/// Source: `spec/callback.yaml` · `types.EventCheckIn`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EventCheckIn {
@@ -4012,6 +4062,8 @@ impl rt::Wire for EventCheckIn {
 }
 /// An approval instance or task changed (审批实例 / 任务变更): `bpms_instance_change`,
 /// `bpms_task_change`. The classic keys are already lowerCamel (`corpId`, lower c).
+///
+/// Source: `spec/callback.yaml` · `types.EventApproval`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EventApproval {
@@ -4421,6 +4473,8 @@ impl rt::Wire for EventApproval {
     }
 }
 /// The URL test (测试回调URL): `check_url`; nothing besides the tag.
+///
+/// Source: `spec/callback.yaml` · `types.EventCheckUrl`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EventCheckUrl {}
@@ -4464,6 +4518,8 @@ impl rt::Wire for EventCheckUrl {
 }
 /// An ISV suite's callback URL check (验证套件回调URL): `check_create_suite_url`,
 /// `check_update_suite_url`. The reply is the encrypted `Random` instead of `success`.
+///
+/// Source: `spec/callback.yaml` · `types.EventSuiteUrlCheck`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EventSuiteUrlCheck {
@@ -4555,6 +4611,8 @@ impl rt::Wire for EventSuiteUrlCheck {
     }
 }
 /// An ISV suite ticket push (推送suite_ticket): `suite_ticket`.
+///
+/// Source: `spec/callback.yaml` · `types.EventSuiteTicket`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EventSuiteTicket {
@@ -4665,6 +4723,8 @@ impl rt::Wire for EventSuiteTicket {
     }
 }
 /// An ISV temporary authorisation code push (推送临时授权码): `tmp_auth_code`. Field names from one SDK only.
+///
+/// Source: `spec/callback.yaml` · `types.EventTmpAuthCode`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EventTmpAuthCode {
@@ -4775,6 +4835,8 @@ impl rt::Wire for EventTmpAuthCode {
     }
 }
 /// An organisation revoked an ISV suite's authorisation (解除授权): `suite_relieve`. Field names from one SDK only.
+///
+/// Source: `spec/callback.yaml` · `types.EventSuiteRelieve`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EventSuiteRelieve {
@@ -4885,6 +4947,8 @@ impl rt::Wire for EventSuiteRelieve {
     }
 }
 /// Response of [`CallbackApi::get`](super::callback::CallbackApi::get).
+///
+/// Source: `spec/callback.yaml` · `types.CallbackGetResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CallbackGetResponse {
@@ -5019,6 +5083,8 @@ impl rt::Wire for CallbackGetResponse {
     }
 }
 /// Response of [`CallbackApi::get_failed_result`](super::callback::CallbackApi::get_failed_result).
+///
+/// Source: `spec/callback.yaml` · `types.CallbackGetFailedResultResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CallbackGetFailedResultResponse {

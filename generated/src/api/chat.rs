@@ -31,6 +31,8 @@ impl<'c> ChatApi<'c> {
     /// (no owner), 49010 (no members), 49011 (too many members), 1002 (org group quota exceeded), -1.
     ///
     /// `POST /chat/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/chat.yaml` · `endpoints.create`
     pub fn create(
         &self,
         name: impl Into<String>,
@@ -50,6 +52,8 @@ impl<'c> ChatApi<'c> {
     /// enterprise group), 49004 / 49023, 71010 (JSON parse), -1.
     ///
     /// `POST /chat/update` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/chat.yaml` · `endpoints.update`
     pub fn update(
         &self,
         chatid: impl Into<String>,
@@ -61,6 +65,8 @@ impl<'c> ChatApi<'c> {
     /// Permission `qyapi_chat_read`. Errors: 43007, 49000, 40001, 70001 (org missing), 40016, -1.
     ///
     /// `GET /chat/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/chat.yaml` · `endpoints.get`
     pub fn get(
         &self,
         chatid: impl Into<String>,
@@ -79,6 +85,8 @@ impl<'c> ChatApi<'c> {
     /// sends again.
     ///
     /// `POST /chat/send` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/chat.yaml` · `endpoints.send`
     pub fn send(
         &self,
         chatid: impl Into<String>,
@@ -92,6 +100,8 @@ impl<'c> ChatApi<'c> {
     /// 40068, 40069, -1.
     ///
     /// `GET /chat/getReadList` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/chat.yaml` · `endpoints.get_read_list`
     pub fn get_read_list(
         &self,
         message_id: impl Into<String>,
@@ -110,6 +120,8 @@ impl<'c> ChatApi<'c> {
 /// (no owner), 49010 (no members), 49011 (too many members), 1002 (org group quota exceeded), -1.
 ///
 /// `POST /chat/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/chat.yaml` · `endpoints.create`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -337,6 +349,8 @@ impl<'c> crate::api::Call<'c, ChatCreateRequest> {
 /// enterprise group), 49004 / 49023, 71010 (JSON parse), -1.
 ///
 /// `POST /chat/update` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/chat.yaml` · `endpoints.update`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -620,6 +634,8 @@ impl<'c> crate::api::Call<'c, ChatUpdateRequest> {
 ///
 /// `GET /chat/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/chat.yaml` · `endpoints.get`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -669,6 +685,8 @@ impl rt::Endpoint for ChatGetRequest {
 /// sends again.
 ///
 /// `POST /chat/send` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/chat.yaml` · `endpoints.send`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -722,6 +740,8 @@ impl rt::Endpoint for ChatSendRequest {
 /// 40068, 40069, -1.
 ///
 /// `GET /chat/getReadList` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/chat.yaml` · `endpoints.get_read_list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -815,6 +835,8 @@ impl<'c> crate::api::Call<'c, ChatGetReadListRequest> {
 /// What kind of user owns the group (群主类型) (J).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/chat.yaml` · `types.ChatOwnerType`
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ChatOwnerType {
@@ -875,6 +897,8 @@ impl rt::Scalar for ChatOwnerType {
 /// State of a group (群状态).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/chat.yaml` · `types.ChatStatus`
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ChatStatus {
@@ -928,6 +952,8 @@ impl rt::Scalar for ChatStatus {
     }
 }
 /// A group's details from `chat/get` (群会话信息).
+///
+/// Source: `spec/chat.yaml` · `types.ChatInfo`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ChatInfo {
@@ -1256,6 +1282,8 @@ impl rt::Wire for ChatInfo {
     }
 }
 /// Response of [`ChatApi::create`](super::chat::ChatApi::create).
+///
+/// Source: `spec/chat.yaml` · `types.ChatCreateResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ChatCreateResponse {
@@ -1369,6 +1397,8 @@ impl rt::Wire for ChatCreateResponse {
     }
 }
 /// Response of [`ChatApi::send`](super::chat::ChatApi::send).
+///
+/// Source: `spec/chat.yaml` · `types.ChatSendResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ChatSendResponse {
@@ -1431,6 +1461,8 @@ impl rt::Wire for ChatSendResponse {
     }
 }
 /// Response of [`ChatApi::get_read_list`](super::chat::ChatApi::get_read_list).
+///
+/// Source: `spec/chat.yaml` · `types.ChatGetReadListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ChatGetReadListResponse {

@@ -56,6 +56,8 @@ impl<'c> CspaceApi<'c> {
     /// retry sends the file again.
     ///
     /// `POST /cspace/add_to_single_chat` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/cspace.yaml` · `endpoints.add_to_single_chat`
     pub fn add_to_single_chat(
         &self,
         agent_id: i64,
@@ -75,6 +77,8 @@ impl<'c> CspaceApi<'c> {
     /// and without `overwrite` a repeat saves a renamed copy. Errors: 72003 (adding failed).
     ///
     /// `GET /cspace/add` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/cspace.yaml` · `endpoints.add`
     pub fn add(
         &self,
         code: impl Into<String>,
@@ -94,6 +98,8 @@ impl<'c> CspaceApi<'c> {
     /// stop ISV apps, so both are optional here. Errors: 72001 (check `domain`, `agent_id`, token).
     ///
     /// `GET /cspace/get_custom_space` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/cspace.yaml` · `endpoints.get_custom_space`
     pub fn get_custom_space(&self) -> crate::api::Call<'c, CspaceGetCustomSpaceRequest> {
         crate::api::Call::new(self.client, CspaceGetCustomSpaceRequest::new())
     }
@@ -105,6 +111,8 @@ impl<'c> CspaceApi<'c> {
     /// idempotent (each call issues a new grant). Errors: 72002 (grant failed).
     ///
     /// `GET /cspace/grant_custom_space` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/cspace.yaml` · `endpoints.grant_custom_space`
     pub fn grant_custom_space(
         &self,
         r#type: CspaceGrantType,
@@ -122,6 +130,8 @@ impl<'c> CspaceApi<'c> {
     /// it is optional here, as in `get_custom_space`.
     ///
     /// `GET /cspace/used_info` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/cspace.yaml` · `endpoints.used_info`
     pub fn used_info(
         &self,
         agent_id: i64,
@@ -135,6 +145,8 @@ impl<'c> CspaceApi<'c> {
     /// a repeat uploads again.
     ///
     /// `POST /file/upload/single` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/cspace.yaml` · `endpoints.upload_single`
     pub fn upload_single(
         &self,
         agent_id: i64,
@@ -152,6 +164,8 @@ impl<'c> CspaceApi<'c> {
     /// `upload_id` opens a transaction. Not idempotent: each call opens a new one.
     ///
     /// `GET /file/upload/transaction` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/cspace.yaml` · `endpoints.upload_transaction_open`
     pub fn upload_transaction_open(
         &self,
         agent_id: i64,
@@ -170,6 +184,8 @@ impl<'c> CspaceApi<'c> {
     /// response, but its example and J have none, so it is optional. Not idempotent.
     ///
     /// `POST /file/upload/chunk` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/cspace.yaml` · `endpoints.upload_chunk`
     pub fn upload_chunk(
         &self,
         agent_id: i64,
@@ -188,6 +204,8 @@ impl<'c> CspaceApi<'c> {
     /// `upload_transaction_open`: the `upload_id` selects the commit. Not idempotent.
     ///
     /// `GET /file/upload/transaction` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/cspace.yaml` · `endpoints.upload_transaction_commit`
     pub fn upload_transaction_commit(
         &self,
         agent_id: i64,
@@ -214,6 +232,8 @@ impl<'c> CspaceApi<'c> {
 /// retry sends the file again.
 ///
 /// `POST /cspace/add_to_single_chat` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/cspace.yaml` · `endpoints.add_to_single_chat`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -287,6 +307,8 @@ impl rt::Endpoint for CspaceAddToSingleChatRequest {
 /// and without `overwrite` a repeat saves a renamed copy. Errors: 72003 (adding failed).
 ///
 /// `GET /cspace/add` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/cspace.yaml` · `endpoints.add`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -417,6 +439,8 @@ impl<'c> crate::api::Call<'c, CspaceAddRequest> {
 ///
 /// `GET /cspace/get_custom_space` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/cspace.yaml` · `endpoints.get_custom_space`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -501,6 +525,8 @@ impl<'c> crate::api::Call<'c, CspaceGetCustomSpaceRequest> {
 /// idempotent (each call issues a new grant). Errors: 72002 (grant failed).
 ///
 /// `GET /cspace/grant_custom_space` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/cspace.yaml` · `endpoints.grant_custom_space`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -648,6 +674,8 @@ impl<'c> crate::api::Call<'c, CspaceGrantCustomSpaceRequest> {
 ///
 /// `GET /cspace/used_info` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/cspace.yaml` · `endpoints.used_info`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -718,6 +746,8 @@ impl<'c> crate::api::Call<'c, CspaceUsedInfoRequest> {
 ///
 /// `POST /file/upload/single` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/cspace.yaml` · `endpoints.upload_single`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -782,6 +812,8 @@ impl rt::Endpoint for CspaceUploadSingleRequest {
 /// `upload_id` opens a transaction. Not idempotent: each call opens a new one.
 ///
 /// `GET /file/upload/transaction` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/cspace.yaml` · `endpoints.upload_transaction_open`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -858,6 +890,8 @@ impl rt::Endpoint for CspaceUploadTransactionOpenRequest {
 /// response, but its example and J have none, so it is optional. Not idempotent.
 ///
 /// `POST /file/upload/chunk` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/cspace.yaml` · `endpoints.upload_chunk`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -939,6 +973,8 @@ impl rt::Endpoint for CspaceUploadChunkRequest {
 /// `upload_transaction_open`: the `upload_id` selects the commit. Not idempotent.
 ///
 /// `GET /file/upload/transaction` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/cspace.yaml` · `endpoints.upload_transaction_commit`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1023,6 +1059,8 @@ impl rt::Endpoint for CspaceUploadTransactionCommitRequest {
 /// The permission granted on a custom space (权限类型). D lists all three; P and the old docs know only `add` and `download`.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/cspace.yaml` · `types.CspaceGrantType`
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CspaceGrantType {
@@ -1085,6 +1123,8 @@ impl rt::Scalar for CspaceGrantType {
     }
 }
 /// The creator or last modifier of a DingPan file (文件创建者 / 修改者).
+///
+/// Source: `spec/cspace.yaml` · `types.CspaceDentryUser`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceDentryUser {
@@ -1171,6 +1211,8 @@ impl rt::Wire for CspaceDentryUser {
     }
 }
 /// A file saved in a DingPan space (钉盘文件信息), returned by `add` as JSON text inside a string.
+///
+/// Source: `spec/cspace.yaml` · `types.CspaceDentry`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceDentry {
@@ -1469,6 +1511,8 @@ impl rt::Wire for CspaceDentry {
     }
 }
 /// Response of [`CspaceApi::add`](super::cspace::CspaceApi::add).
+///
+/// Source: `spec/cspace.yaml` · `types.CspaceAddResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceAddResponse {
@@ -1536,6 +1580,8 @@ impl rt::Wire for CspaceAddResponse {
     }
 }
 /// Response of [`CspaceApi::get_custom_space`](super::cspace::CspaceApi::get_custom_space).
+///
+/// Source: `spec/cspace.yaml` · `types.CspaceGetCustomSpaceResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceGetCustomSpaceResponse {
@@ -1596,6 +1642,8 @@ impl rt::Wire for CspaceGetCustomSpaceResponse {
     }
 }
 /// Response of [`CspaceApi::used_info`](super::cspace::CspaceApi::used_info).
+///
+/// Source: `spec/cspace.yaml` · `types.CspaceUsedInfoResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceUsedInfoResponse {
@@ -1656,6 +1704,8 @@ impl rt::Wire for CspaceUsedInfoResponse {
     }
 }
 /// Response of [`CspaceApi::upload_single`](super::cspace::CspaceApi::upload_single).
+///
+/// Source: `spec/cspace.yaml` · `types.CspaceUploadSingleResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceUploadSingleResponse {
@@ -1716,6 +1766,8 @@ impl rt::Wire for CspaceUploadSingleResponse {
     }
 }
 /// Response of [`CspaceApi::upload_transaction_open`](super::cspace::CspaceApi::upload_transaction_open).
+///
+/// Source: `spec/cspace.yaml` · `types.CspaceUploadTransactionOpenResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceUploadTransactionOpenResponse {
@@ -1778,6 +1830,8 @@ impl rt::Wire for CspaceUploadTransactionOpenResponse {
     }
 }
 /// Response of [`CspaceApi::upload_chunk`](super::cspace::CspaceApi::upload_chunk).
+///
+/// Source: `spec/cspace.yaml` · `types.CspaceUploadChunkResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceUploadChunkResponse {
@@ -1846,6 +1900,8 @@ impl rt::Wire for CspaceUploadChunkResponse {
     }
 }
 /// Response of [`CspaceApi::upload_transaction_commit`](super::cspace::CspaceApi::upload_transaction_commit).
+///
+/// Source: `spec/cspace.yaml` · `types.CspaceUploadTransactionCommitResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceUploadTransactionCommitResponse {

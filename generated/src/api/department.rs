@@ -33,6 +33,8 @@ impl<'c> DepartmentApi<'c> {
     /// `POST /department/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `create` instead
+    ///
+    /// Source: `spec/department.yaml` · `endpoints.legacy_create`
     #[deprecated(note = "legacy endpoint; use `create` instead")]
     pub fn legacy_create(
         &self,
@@ -52,6 +54,8 @@ impl<'c> DepartmentApi<'c> {
     /// `POST /department/update` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `update` instead
+    ///
+    /// Source: `spec/department.yaml` · `endpoints.legacy_update`
     #[deprecated(note = "legacy endpoint; use `update` instead")]
     pub fn legacy_update(
         &self,
@@ -67,6 +71,8 @@ impl<'c> DepartmentApi<'c> {
     /// `GET /department/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `delete` instead
+    ///
+    /// Source: `spec/department.yaml` · `endpoints.legacy_delete`
     #[deprecated(note = "legacy endpoint; use `delete` instead")]
     pub fn legacy_delete(
         &self,
@@ -79,6 +85,8 @@ impl<'c> DepartmentApi<'c> {
     /// `GET /department/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `get` instead
+    ///
+    /// Source: `spec/department.yaml` · `endpoints.legacy_get`
     #[deprecated(note = "legacy endpoint; use `get` instead")]
     pub fn legacy_get(
         &self,
@@ -94,6 +102,8 @@ impl<'c> DepartmentApi<'c> {
     /// `GET /department/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_sub` instead
+    ///
+    /// Source: `spec/department.yaml` · `endpoints.legacy_list`
     #[deprecated(note = "legacy endpoint; use `list_sub` instead")]
     pub fn legacy_list(&self) -> crate::api::Call<'c, DepartmentLegacyListRequest> {
         crate::api::Call::new(self.client, DepartmentLegacyListRequest::new())
@@ -103,6 +113,8 @@ impl<'c> DepartmentApi<'c> {
     /// `GET /department/list_ids` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_sub_ids` instead
+    ///
+    /// Source: `spec/department.yaml` · `endpoints.legacy_list_ids`
     #[deprecated(note = "legacy endpoint; use `list_sub_ids` instead")]
     pub fn legacy_list_ids(
         &self,
@@ -115,6 +127,8 @@ impl<'c> DepartmentApi<'c> {
     /// `GET /department/list_parent_depts_by_dept` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_parents_by_dept` instead
+    ///
+    /// Source: `spec/department.yaml` · `endpoints.legacy_list_parents_by_dept`
     #[deprecated(note = "legacy endpoint; use `list_parents_by_dept` instead")]
     pub fn legacy_list_parents_by_dept(
         &self,
@@ -132,6 +146,8 @@ impl<'c> DepartmentApi<'c> {
     /// `GET /department/list_parent_depts` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_parents_by_user` instead
+    ///
+    /// Source: `spec/department.yaml` · `endpoints.legacy_list_parents_by_user`
     #[deprecated(note = "legacy endpoint; use `list_parents_by_user` instead")]
     pub fn legacy_list_parents_by_user(
         &self,
@@ -147,6 +163,8 @@ impl<'c> DepartmentApi<'c> {
     /// Errors: 40035, 43007, 60004 (parent missing), 600109 (bad visibility list), -1.
     ///
     /// `POST /topapi/v2/department/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/department.yaml` · `endpoints.create`
     pub fn create(
         &self,
         name: impl Into<String>,
@@ -160,6 +178,8 @@ impl<'c> DepartmentApi<'c> {
     /// 60001, 40011, 60004, 60010, 60109, 40031, 40093 (bad group owner), 60510, -1.
     ///
     /// `POST /topapi/v2/department/update` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/department.yaml` · `endpoints.update`
     pub fn update(&self, dept_id: i64) -> crate::api::Call<'c, DepartmentUpdateRequest> {
         crate::api::Call::new(self.client, DepartmentUpdateRequest::new(dept_id))
     }
@@ -169,6 +189,8 @@ impl<'c> DepartmentApi<'c> {
     /// Errors: 43007, 60003, 400002, -1.
     ///
     /// `POST /topapi/v2/department/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/department.yaml` · `endpoints.delete`
     pub fn delete(&self, dept_id: i64) -> crate::api::Call<'c, DepartmentDeleteRequest> {
         crate::api::Call::new(self.client, DepartmentDeleteRequest::new(dept_id))
     }
@@ -177,6 +199,8 @@ impl<'c> DepartmentApi<'c> {
     /// Errors: 43007, 60003, 400002, -1.
     ///
     /// `POST /topapi/v2/department/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/department.yaml` · `endpoints.get`
     pub fn get(&self, dept_id: i64) -> crate::api::Call<'c, DepartmentGetRequest> {
         crate::api::Call::new(self.client, DepartmentGetRequest::new(dept_id))
     }
@@ -185,6 +209,8 @@ impl<'c> DepartmentApi<'c> {
     /// One level only; walk the tree yourself for descendants.
     ///
     /// `POST /topapi/v2/department/listsub` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/department.yaml` · `endpoints.list_sub`
     pub fn list_sub(&self) -> crate::api::Call<'c, DepartmentListSubRequest> {
         crate::api::Call::new(self.client, DepartmentListSubRequest::new())
     }
@@ -193,6 +219,8 @@ impl<'c> DepartmentApi<'c> {
     /// Direct children only; not limited by the app's contact scope.
     ///
     /// `POST /topapi/v2/department/listsubid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/department.yaml` · `endpoints.list_sub_ids`
     pub fn list_sub_ids(
         &self,
         dept_id: i64,
@@ -202,6 +230,8 @@ impl<'c> DepartmentApi<'c> {
     /// List a department's parent path (获取指定部门的所有父部门列表).
     ///
     /// `POST /topapi/v2/department/listparentbydept` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/department.yaml` · `endpoints.list_parents_by_dept`
     pub fn list_parents_by_dept(
         &self,
         dept_id: i64,
@@ -216,6 +246,8 @@ impl<'c> DepartmentApi<'c> {
     /// Errors: 43007, 33012, 400002, -1.
     ///
     /// `POST /topapi/v2/department/listparentbyuser` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/department.yaml` · `endpoints.list_parents_by_user`
     pub fn list_parents_by_user(
         &self,
         userid: impl Into<String>,
@@ -234,6 +266,8 @@ impl<'c> DepartmentApi<'c> {
 /// `POST /department/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `create` instead
+///
+/// Source: `spec/department.yaml` · `endpoints.legacy_create`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -603,6 +637,8 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyCreateRequest> {
 /// `POST /department/update` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `update` instead
+///
+/// Source: `spec/department.yaml` · `endpoints.legacy_update`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1017,6 +1053,8 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyUpdateRequest> {
 ///
 /// Deprecated: legacy endpoint; use `delete` instead
 ///
+/// Source: `spec/department.yaml` · `endpoints.legacy_delete`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -1059,6 +1097,8 @@ impl rt::Endpoint for DepartmentLegacyDeleteRequest {
 /// `GET /department/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `get` instead
+///
+/// Source: `spec/department.yaml` · `endpoints.legacy_get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1124,6 +1164,8 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyGetRequest> {
 /// `GET /department/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list_sub` instead
+///
+/// Source: `spec/department.yaml` · `endpoints.legacy_list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1219,6 +1261,8 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyListRequest> {
 ///
 /// Deprecated: legacy endpoint; use `list_sub_ids` instead
 ///
+/// Source: `spec/department.yaml` · `endpoints.legacy_list_ids`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -1261,6 +1305,8 @@ impl rt::Endpoint for DepartmentLegacyListIdsRequest {
 /// `GET /department/list_parent_depts_by_dept` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list_parents_by_dept` instead
+///
+/// Source: `spec/department.yaml` · `endpoints.legacy_list_parents_by_dept`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1321,6 +1367,8 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyListParentsByDeptRequest> {
 ///
 /// Deprecated: legacy endpoint; use `list_parents_by_user` instead
 ///
+/// Source: `spec/department.yaml` · `endpoints.legacy_list_parents_by_user`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -1363,6 +1411,8 @@ impl rt::Endpoint for DepartmentLegacyListParentsByUserRequest {
 /// Errors: 40035, 43007, 60004 (parent missing), 600109 (bad visibility list), -1.
 ///
 /// `POST /topapi/v2/department/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/department.yaml` · `endpoints.create`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1679,6 +1729,8 @@ impl<'c> crate::api::Call<'c, DepartmentCreateRequest> {
 /// 60001, 40011, 60004, 60010, 60109, 40031, 40093 (bad group owner), 60510, -1.
 ///
 /// `POST /topapi/v2/department/update` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/department.yaml` · `endpoints.update`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -2177,6 +2229,8 @@ impl<'c> crate::api::Call<'c, DepartmentUpdateRequest> {
 ///
 /// `POST /topapi/v2/department/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// Source: `spec/department.yaml` · `endpoints.delete`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -2218,6 +2272,8 @@ impl rt::Endpoint for DepartmentDeleteRequest {
 /// Errors: 43007, 60003, 400002, -1.
 ///
 /// `POST /topapi/v2/department/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/department.yaml` · `endpoints.get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -2276,6 +2332,8 @@ impl<'c> crate::api::Call<'c, DepartmentGetRequest> {
 /// One level only; walk the tree yourself for descendants.
 ///
 /// `POST /topapi/v2/department/listsub` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/department.yaml` · `endpoints.list_sub`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -2347,6 +2405,8 @@ impl<'c> crate::api::Call<'c, DepartmentListSubRequest> {
 ///
 /// `POST /topapi/v2/department/listsubid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// Source: `spec/department.yaml` · `endpoints.list_sub_ids`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -2386,6 +2446,8 @@ impl rt::Endpoint for DepartmentListSubIdsRequest {
 /// Request of [`DepartmentApi::list_parents_by_dept`]: List a department's parent path (获取指定部门的所有父部门列表).
 ///
 /// `POST /topapi/v2/department/listparentbydept` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/department.yaml` · `endpoints.list_parents_by_dept`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -2429,6 +2491,8 @@ impl rt::Endpoint for DepartmentListParentsByDeptRequest {
 ///
 /// `POST /topapi/v2/department/listparentbyuser` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// Source: `spec/department.yaml` · `endpoints.list_parents_by_user`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -2466,6 +2530,8 @@ impl rt::Endpoint for DepartmentListParentsByUserRequest {
     }
 }
 /// A department's details as returned by the legacy `department/get` (部门详情 · 旧版).
+///
+/// Source: `spec/department.yaml` · `types.DeptLegacyDetail`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DeptLegacyDetail {
@@ -2932,6 +2998,8 @@ impl rt::Wire for DeptLegacyDetail {
     }
 }
 /// One department in the legacy `department/list` answer (部门列表项 · 旧版).
+///
+/// Source: `spec/department.yaml` · `types.DeptLegacyBrief`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DeptLegacyBrief {
@@ -3105,6 +3173,8 @@ impl rt::Wire for DeptLegacyBrief {
 }
 /// Link to the department of a union organisation (关联组织部门) (D only). The D0081 table spells
 /// the keys `corpId`/`deptId`, its example `corp_id`/`dept_id`; both are accepted.
+///
+/// Source: `spec/department.yaml` · `types.DeptUnionExt`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DeptUnionExt {
@@ -3208,6 +3278,8 @@ impl rt::Wire for DeptUnionExt {
     }
 }
 /// A department's details from `topapi/v2/department/get` (部门详情).
+///
+/// Source: `spec/department.yaml` · `types.DeptDetail`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DeptDetail {
@@ -3778,6 +3850,8 @@ impl rt::Wire for DeptDetail {
     }
 }
 /// One direct sub-department in the `topapi/v2/department/listsub` answer (子部门).
+///
+/// Source: `spec/department.yaml` · `types.DeptBrief`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DeptBrief {
@@ -3992,6 +4066,8 @@ impl rt::Wire for DeptBrief {
     }
 }
 /// The parent path of one department a user belongs to (父部门路径).
+///
+/// Source: `spec/department.yaml` · `types.DeptParentPath`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DeptParentPath {
@@ -4059,6 +4135,8 @@ impl rt::Wire for DeptParentPath {
     }
 }
 /// Response of [`DepartmentApi::legacy_create`](super::department::DepartmentApi::legacy_create).
+///
+/// Source: `spec/department.yaml` · `types.DepartmentLegacyCreateResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentLegacyCreateResponse {
@@ -4119,6 +4197,8 @@ impl rt::Wire for DepartmentLegacyCreateResponse {
     }
 }
 /// Response of [`DepartmentApi::legacy_update`](super::department::DepartmentApi::legacy_update).
+///
+/// Source: `spec/department.yaml` · `types.DepartmentLegacyUpdateResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentLegacyUpdateResponse {
@@ -4185,6 +4265,8 @@ impl rt::Wire for DepartmentLegacyUpdateResponse {
     }
 }
 /// Response of [`DepartmentApi::legacy_list`](super::department::DepartmentApi::legacy_list).
+///
+/// Source: `spec/department.yaml` · `types.DepartmentLegacyListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentLegacyListResponse {
@@ -4256,6 +4338,8 @@ impl rt::Wire for DepartmentLegacyListResponse {
     }
 }
 /// Response of [`DepartmentApi::legacy_list_ids`](super::department::DepartmentApi::legacy_list_ids).
+///
+/// Source: `spec/department.yaml` · `types.DepartmentLegacyListIdsResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentLegacyListIdsResponse {
@@ -4323,6 +4407,8 @@ impl rt::Wire for DepartmentLegacyListIdsResponse {
     }
 }
 /// Response of [`DepartmentApi::legacy_list_parents_by_dept`](super::department::DepartmentApi::legacy_list_parents_by_dept).
+///
+/// Source: `spec/department.yaml` · `types.DepartmentLegacyListParentsByDeptResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentLegacyListParentsByDeptResponse {
@@ -4390,6 +4476,8 @@ impl rt::Wire for DepartmentLegacyListParentsByDeptResponse {
     }
 }
 /// Response of [`DepartmentApi::legacy_list_parents_by_user`](super::department::DepartmentApi::legacy_list_parents_by_user).
+///
+/// Source: `spec/department.yaml` · `types.DepartmentLegacyListParentsByUserResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentLegacyListParentsByUserResponse {
@@ -4458,6 +4546,8 @@ impl rt::Wire for DepartmentLegacyListParentsByUserResponse {
     }
 }
 /// Response of [`DepartmentApi::create`](super::department::DepartmentApi::create).
+///
+/// Source: `spec/department.yaml` · `types.DepartmentCreateResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentCreateResponse {
@@ -4518,6 +4608,8 @@ impl rt::Wire for DepartmentCreateResponse {
     }
 }
 /// Response of [`DepartmentApi::list_sub_ids`](super::department::DepartmentApi::list_sub_ids).
+///
+/// Source: `spec/department.yaml` · `types.DepartmentListSubIdsResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentListSubIdsResponse {
@@ -4585,6 +4677,8 @@ impl rt::Wire for DepartmentListSubIdsResponse {
     }
 }
 /// Response of [`DepartmentApi::list_parents_by_dept`](super::department::DepartmentApi::list_parents_by_dept).
+///
+/// Source: `spec/department.yaml` · `types.DepartmentListParentsByDeptResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentListParentsByDeptResponse {
@@ -4652,6 +4746,8 @@ impl rt::Wire for DepartmentListParentsByDeptResponse {
     }
 }
 /// Response of [`DepartmentApi::list_parents_by_user`](super::department::DepartmentApi::list_parents_by_user).
+///
+/// Source: `spec/department.yaml` · `types.DepartmentListParentsByUserResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentListParentsByUserResponse {

@@ -30,6 +30,8 @@ impl<'c> MediaApi<'c> {
     /// 41005 no media part.
     ///
     /// `POST /media/upload` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/media.yaml` · `endpoints.upload`
     pub fn upload(
         &self,
         r#type: MediaType,
@@ -44,6 +46,8 @@ impl<'c> MediaApi<'c> {
     /// the usual API error (40007: bad media_id).
     ///
     /// `GET /media/downloadFile` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/media.yaml` · `endpoints.download_file`
     pub fn download_file(
         &self,
         media_id: impl Into<String>,
@@ -56,6 +60,8 @@ impl<'c> MediaApi<'c> {
     /// follows, and with an empty 200 for a missing file. Prefer `download_file`.
     ///
     /// `GET /media/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/media.yaml` · `endpoints.get`
     pub fn get(
         &self,
         media_id: impl Into<String>,
@@ -72,6 +78,8 @@ impl<'c> MediaApi<'c> {
 /// 41005 no media part.
 ///
 /// `POST /media/upload` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/media.yaml` · `endpoints.upload`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -128,6 +136,8 @@ impl rt::Endpoint for MediaUploadRequest {
 ///
 /// `GET /media/downloadFile` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/media.yaml` · `endpoints.download_file`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -175,6 +185,8 @@ impl rt::Endpoint for MediaDownloadFileRequest {
 ///
 /// `GET /media/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/media.yaml` · `endpoints.get`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -218,6 +230,8 @@ impl rt::Endpoint for MediaGetRequest {
 /// The kind of media uploaded (媒体文件类型), which decides the accepted formats and sizes.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/media.yaml` · `types.MediaType`
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MediaType {
@@ -284,6 +298,8 @@ impl rt::Scalar for MediaType {
     }
 }
 /// Response of [`MediaApi::upload`](super::media::MediaApi::upload).
+///
+/// Source: `spec/media.yaml` · `types.MediaUploadResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MediaUploadResponse {

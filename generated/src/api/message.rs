@@ -41,6 +41,8 @@ impl<'c> MessageApi<'c> {
     /// sends (`msgtype` and the content next to `sender`) carries the same message.
     ///
     /// `POST /message/send_to_conversation` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/message.yaml` · `endpoints.send_to_conversation`
     pub fn send_to_conversation(
         &self,
         sender: impl Into<String>,
@@ -63,6 +65,8 @@ impl<'c> MessageApi<'c> {
     /// `POST /message/send` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
     ///
     /// Deprecated: legacy endpoint; use `async_send_v2` instead
+    ///
+    /// Source: `spec/message.yaml` · `endpoints.legacy_send`
     #[deprecated(note = "legacy endpoint; use `async_send_v2` instead")]
     pub fn legacy_send(
         &self,
@@ -82,6 +86,8 @@ impl<'c> MessageApi<'c> {
     /// `POST /message/list_message_status` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `get_send_result` instead
+    ///
+    /// Source: `spec/message.yaml` · `endpoints.legacy_list_message_status`
     #[deprecated(note = "legacy endpoint; use `get_send_result` instead")]
     pub fn legacy_list_message_status(
         &self,
@@ -107,6 +113,8 @@ impl<'c> MessageApi<'c> {
     /// `POST /topapi/message/corpconversation/asyncsend` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
     ///
     /// Deprecated: legacy endpoint; use `async_send_v2` instead
+    ///
+    /// Source: `spec/message.yaml` · `endpoints.legacy_async_send`
     #[deprecated(note = "legacy endpoint; use `async_send_v2` instead")]
     pub fn legacy_async_send(
         &self,
@@ -132,6 +140,8 @@ impl<'c> MessageApi<'c> {
     /// idempotent: a retry sends again.
     ///
     /// `POST /topapi/message/corpconversation/asyncsend_v2` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
+    ///
+    /// Source: `spec/message.yaml` · `endpoints.async_send_v2`
     pub fn async_send_v2(
         &self,
         agent_id: i64,
@@ -144,6 +154,8 @@ impl<'c> MessageApi<'c> {
     /// D0772 says both "within 7 days" and "tasks within 24 h". Errors: 40035, 500.
     ///
     /// `POST /topapi/message/corpconversation/getsendprogress` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/message.yaml` · `endpoints.get_send_progress`
     pub fn get_send_progress(
         &self,
         agent_id: i64,
@@ -163,6 +175,8 @@ impl<'c> MessageApi<'c> {
     /// 1430003 (OAPI protection), 1430004 (executive protection).
     ///
     /// `POST /topapi/message/corpconversation/getsendresult` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/message.yaml` · `endpoints.get_send_result`
     pub fn get_send_result(
         &self,
         agent_id: i64,
@@ -178,6 +192,8 @@ impl<'c> MessageApi<'c> {
     /// Only messages sent within the last 24 h. Errors: 400002 (bad agent id or task id), 500.
     ///
     /// `POST /topapi/message/corpconversation/recall` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/message.yaml` · `endpoints.recall`
     pub fn recall(
         &self,
         agent_id: i64,
@@ -200,6 +216,8 @@ impl<'c> MessageApi<'c> {
     /// same state. A retried call can still overwrite a newer update sent in between.
     ///
     /// `POST /topapi/message/corpconversation/status_bar/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/message.yaml` · `endpoints.update_status_bar`
     pub fn update_status_bar(
         &self,
         agent_id: i64,
@@ -220,6 +238,8 @@ impl<'c> MessageApi<'c> {
 /// sends (`msgtype` and the content next to `sender`) carries the same message.
 ///
 /// `POST /message/send_to_conversation` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/message.yaml` · `endpoints.send_to_conversation`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -287,6 +307,8 @@ impl rt::Endpoint for MessageSendToConversationRequest {
 /// `POST /message/send` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
 ///
 /// Deprecated: legacy endpoint; use `async_send_v2` instead
+///
+/// Source: `spec/message.yaml` · `endpoints.legacy_send`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -385,6 +407,8 @@ impl<'c> crate::api::Call<'c, MessageLegacySendRequest> {
 ///
 /// Deprecated: legacy endpoint; use `get_send_result` instead
 ///
+/// Source: `spec/message.yaml` · `endpoints.legacy_list_message_status`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -438,6 +462,8 @@ impl rt::Endpoint for MessageLegacyListMessageStatusRequest {
 /// `POST /topapi/message/corpconversation/asyncsend` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
 ///
 /// Deprecated: legacy endpoint; use `async_send_v2` instead
+///
+/// Source: `spec/message.yaml` · `endpoints.legacy_async_send`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -577,6 +603,8 @@ impl<'c> crate::api::Call<'c, MessageLegacyAsyncSendRequest> {
 ///
 /// `POST /topapi/message/corpconversation/asyncsend_v2` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
 ///
+/// Source: `spec/message.yaml` · `endpoints.async_send_v2`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -710,6 +738,8 @@ impl<'c> crate::api::Call<'c, MessageAsyncSendV2Request> {
 ///
 /// `POST /topapi/message/corpconversation/getsendprogress` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/message.yaml` · `endpoints.get_send_progress`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -761,6 +791,8 @@ impl rt::Endpoint for MessageGetSendProgressRequest {
 ///
 /// `POST /topapi/message/corpconversation/getsendresult` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/message.yaml` · `endpoints.get_send_result`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -807,6 +839,8 @@ impl rt::Endpoint for MessageGetSendResultRequest {
 /// Only messages sent within the last 24 h. Errors: 400002 (bad agent id or task id), 500.
 ///
 /// `POST /topapi/message/corpconversation/recall` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/message.yaml` · `endpoints.recall`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -861,6 +895,8 @@ impl rt::Endpoint for MessageRecallRequest {
 /// same state. A retried call can still overwrite a newer update sent in between.
 ///
 /// `POST /topapi/message/corpconversation/status_bar/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/message.yaml` · `endpoints.update_status_bar`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -934,6 +970,8 @@ impl<'c> crate::api::Call<'c, MessageUpdateStatusBarRequest> {
 /// 2048 bytes in all (D).
 ///
 /// Tagged by `msgtype`; the variant's fields sit under a key named after the tag (`{"msgtype": "text", "text": {...}}`). Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.
+///
+/// Source: `spec/message.yaml` · `types.Message`
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Message {
@@ -1103,6 +1141,8 @@ impl rt::Wire for Message {
 /// content as JSON text instead of a `Message`.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/message.yaml` · `types.MessageType`
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MessageType {
@@ -1185,6 +1225,8 @@ impl rt::Scalar for MessageType {
     }
 }
 /// A text message (文本消息).
+///
+/// Source: `spec/message.yaml` · `types.MessageText`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageText {
@@ -1253,6 +1295,8 @@ impl rt::Wire for MessageText {
     }
 }
 /// An image message (图片消息).
+///
+/// Source: `spec/message.yaml` · `types.MessageImage`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageImage {
@@ -1313,6 +1357,8 @@ impl rt::Wire for MessageImage {
     }
 }
 /// A voice message (语音消息); the clip is AMR, at most 2 MB and 60 s (J).
+///
+/// Source: `spec/message.yaml` · `types.MessageVoice`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageVoice {
@@ -1390,6 +1436,8 @@ impl rt::Wire for MessageVoice {
     }
 }
 /// A file message (文件消息).
+///
+/// Source: `spec/message.yaml` · `types.MessageFile`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageFile {
@@ -1450,6 +1498,8 @@ impl rt::Wire for MessageFile {
     }
 }
 /// A link message (链接消息). Note the camelCase keys, unlike `oa`.
+///
+/// Source: `spec/message.yaml` · `types.MessageLink`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageLink {
@@ -1556,6 +1606,8 @@ impl rt::Wire for MessageLink {
     }
 }
 /// An OA message (OA消息).
+///
+/// Source: `spec/message.yaml` · `types.MessageOa`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageOa {
@@ -1697,6 +1749,8 @@ impl rt::Wire for MessageOa {
     }
 }
 /// The head of an OA message (OA消息头部).
+///
+/// Source: `spec/message.yaml` · `types.MessageOaHead`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageOaHead {
@@ -1780,6 +1834,8 @@ impl rt::Wire for MessageOaHead {
     }
 }
 /// The status bar of an OA message (消息状态栏).
+///
+/// Source: `spec/message.yaml` · `types.MessageOaStatusBar`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageOaStatusBar {
@@ -1871,6 +1927,8 @@ impl rt::Wire for MessageOaStatusBar {
     }
 }
 /// The body of an OA message (OA消息体).
+///
+/// Source: `spec/message.yaml` · `types.MessageOaBody`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageOaBody {
@@ -2073,6 +2131,8 @@ impl rt::Wire for MessageOaBody {
     }
 }
 /// One row of an OA form (表单项).
+///
+/// Source: `spec/message.yaml` · `types.MessageOaForm`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageOaForm {
@@ -2161,6 +2221,8 @@ impl rt::Wire for MessageOaForm {
     }
 }
 /// The one-line rich text of an OA body (单行富文本).
+///
+/// Source: `spec/message.yaml` · `types.MessageOaRich`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageOaRich {
@@ -2249,6 +2311,8 @@ impl rt::Wire for MessageOaRich {
     }
 }
 /// A markdown message (markdown消息).
+///
+/// Source: `spec/message.yaml` · `types.MessageMarkdown`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageMarkdown {
@@ -2331,6 +2395,8 @@ impl rt::Wire for MessageMarkdown {
 /// 整体跳转) or the button list (`btn_orientation` + `btn_json_list`, 独立跳转); the style
 /// follows from which pair is present, so do not mix them. The whole `btn_json_list` may be at
 /// most 1000 characters of JSON (not checked client-side).
+///
+/// Source: `spec/message.yaml` · `types.MessageActionCard`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageActionCard {
@@ -2566,6 +2632,8 @@ impl rt::Wire for MessageActionCard {
 /// How the buttons of an ActionCard are laid out (按钮排列方式); sent as `"0"` / `"1"`.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/message.yaml` · `types.MessageBtnOrientation`
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MessageBtnOrientation {
@@ -2624,6 +2692,8 @@ impl rt::Scalar for MessageBtnOrientation {
     }
 }
 /// One button of a button-list ActionCard (独立跳转按钮).
+///
+/// Source: `spec/message.yaml` · `types.MessageActionCardButton`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageActionCardButton {
@@ -2727,6 +2797,8 @@ impl rt::Wire for MessageActionCardButton {
 /// State of a work-notification send task (发送状态).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/message.yaml` · `types.MessageSendStatus`
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MessageSendStatus {
@@ -2784,6 +2856,8 @@ impl rt::Scalar for MessageSendStatus {
     }
 }
 /// Progress of a work-notification send task (发送进度).
+///
+/// Source: `spec/message.yaml` · `types.MessageSendProgress`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageSendProgress {
@@ -2874,6 +2948,8 @@ impl rt::Wire for MessageSendProgress {
     }
 }
 /// Why one user's work notification was dropped by flow control (流控原因).
+///
+/// Source: `spec/message.yaml` · `types.MessageSendForbidden`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageSendForbidden {
@@ -2984,6 +3060,8 @@ impl rt::Wire for MessageSendForbidden {
     }
 }
 /// Delivery result of a work-notification send task (发送结果).
+///
+/// Source: `spec/message.yaml` · `types.MessageSendResult`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageSendResult {
@@ -3171,6 +3249,8 @@ impl rt::Wire for MessageSendResult {
     }
 }
 /// Response of [`MessageApi::send_to_conversation`](super::message::MessageApi::send_to_conversation).
+///
+/// Source: `spec/message.yaml` · `types.MessageSendToConversationResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageSendToConversationResponse {
@@ -3242,6 +3322,8 @@ impl rt::Wire for MessageSendToConversationResponse {
     }
 }
 /// Response of [`MessageApi::legacy_send`](super::message::MessageApi::legacy_send).
+///
+/// Source: `spec/message.yaml` · `types.MessageLegacySendResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageLegacySendResponse {
@@ -3376,6 +3458,8 @@ impl rt::Wire for MessageLegacySendResponse {
     }
 }
 /// Response of [`MessageApi::legacy_async_send`](super::message::MessageApi::legacy_async_send).
+///
+/// Source: `spec/message.yaml` · `types.MessageLegacyAsyncSendResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageLegacyAsyncSendResponse {
@@ -3436,6 +3520,8 @@ impl rt::Wire for MessageLegacyAsyncSendResponse {
     }
 }
 /// Response of [`MessageApi::async_send_v2`](super::message::MessageApi::async_send_v2).
+///
+/// Source: `spec/message.yaml` · `types.MessageAsyncSendV2Response`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageAsyncSendV2Response {

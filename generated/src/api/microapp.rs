@@ -29,12 +29,16 @@ impl<'c> MicroappApi<'c> {
     /// Token only, empty body. POST per D, J and P.
     ///
     /// `POST /microapp/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/microapp.yaml` · `endpoints.list`
     pub fn list(&self) -> crate::api::Call<'c, MicroappListRequest> {
         crate::api::Call::new(self.client, MicroappListRequest::new())
     }
     /// List the apps a user can see (获取用户可见的企业应用列表).
     ///
     /// `GET /microapp/list_by_userid` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/microapp.yaml` · `endpoints.list_by_userid`
     pub fn list_by_userid(
         &self,
         userid: impl Into<String>,
@@ -44,6 +48,8 @@ impl<'c> MicroappApi<'c> {
     /// Get an app's visibility (获取企业内部应用微应用的可使用范围).
     ///
     /// `POST /microapp/visible_scopes` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/microapp.yaml` · `endpoints.get_visible_scopes`
     pub fn get_visible_scopes(
         &self,
         agent_id: i64,
@@ -58,6 +64,8 @@ impl<'c> MicroappApi<'c> {
     /// The lists are JSON arrays.
     ///
     /// `POST /microapp/set_visible_scopes` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/microapp.yaml` · `endpoints.set_visible_scopes`
     pub fn set_visible_scopes(
         &self,
         agent_id: i64,
@@ -74,6 +82,8 @@ impl<'c> MicroappApi<'c> {
     /// is accepted too. D's example gives the id as a string.
     ///
     /// `POST /microapp/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/microapp.yaml` · `endpoints.create`
     pub fn create(
         &self,
         app_icon: impl Into<String>,
@@ -92,6 +102,8 @@ impl<'c> MicroappApi<'c> {
     /// `create` apply. The response echoes `agentid` (J); P reads `agentId`, accepted too.
     ///
     /// `POST /microapp/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/microapp.yaml` · `endpoints.update`
     pub fn update(&self, agent_id: i64) -> crate::api::Call<'c, MicroappUpdateRequest> {
         crate::api::Call::new(self.client, MicroappUpdateRequest::new(agent_id))
     }
@@ -100,6 +112,8 @@ impl<'c> MicroappApi<'c> {
     /// Only self-built apps can be deleted. Errors 60012-60015 concern default-app restrictions.
     ///
     /// `POST /microapp/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/microapp.yaml` · `endpoints.delete`
     pub fn delete(&self, agent_id: i64) -> crate::api::Call<'c, MicroappDeleteRequest> {
         crate::api::Call::new(self.client, MicroappDeleteRequest::new(agent_id))
     }
@@ -109,6 +123,8 @@ impl<'c> MicroappApi<'c> {
 /// Token only, empty body. POST per D, J and P.
 ///
 /// `POST /microapp/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/microapp.yaml` · `endpoints.list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -143,6 +159,8 @@ impl rt::Endpoint for MicroappListRequest {
 /// Request of [`MicroappApi::list_by_userid`]: List the apps a user can see (获取用户可见的企业应用列表).
 ///
 /// `GET /microapp/list_by_userid` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/microapp.yaml` · `endpoints.list_by_userid`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -185,6 +203,8 @@ impl rt::Endpoint for MicroappListByUseridRequest {
 ///
 /// `POST /microapp/visible_scopes` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/microapp.yaml` · `endpoints.get_visible_scopes`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -226,6 +246,8 @@ impl rt::Endpoint for MicroappGetVisibleScopesRequest {
 /// The lists are JSON arrays.
 ///
 /// `POST /microapp/set_visible_scopes` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/microapp.yaml` · `endpoints.set_visible_scopes`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -319,6 +341,8 @@ impl<'c> crate::api::Call<'c, MicroappSetVisibleScopesRequest> {
 /// is accepted too. D's example gives the id as a string.
 ///
 /// `POST /microapp/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/microapp.yaml` · `endpoints.create`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -430,6 +454,8 @@ impl<'c> crate::api::Call<'c, MicroappCreateRequest> {
 /// `create` apply. The response echoes `agentid` (J); P reads `agentId`, accepted too.
 ///
 /// `POST /microapp/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/microapp.yaml` · `endpoints.update`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -576,6 +602,8 @@ impl<'c> crate::api::Call<'c, MicroappUpdateRequest> {
 ///
 /// `POST /microapp/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/microapp.yaml` · `endpoints.delete`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -616,6 +644,8 @@ impl rt::Endpoint for MicroappDeleteRequest {
 /// and 0.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/microapp.yaml` · `types.MicroappStatus`
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MicroappStatus {
@@ -677,6 +707,8 @@ impl rt::Scalar for MicroappStatus {
     }
 }
 /// One app in the `appList` of `list` and `list_by_userid` (应用信息).
+///
+/// Source: `spec/microapp.yaml` · `types.MicroappInfo`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MicroappInfo {
@@ -917,6 +949,8 @@ impl rt::Wire for MicroappInfo {
     }
 }
 /// Response of [`MicroappApi::list`](super::microapp::MicroappApi::list).
+///
+/// Source: `spec/microapp.yaml` · `types.MicroappListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MicroappListResponse {
@@ -988,6 +1022,8 @@ impl rt::Wire for MicroappListResponse {
     }
 }
 /// Response of [`MicroappApi::list_by_userid`](super::microapp::MicroappApi::list_by_userid).
+///
+/// Source: `spec/microapp.yaml` · `types.MicroappListByUseridResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MicroappListByUseridResponse {
@@ -1059,6 +1095,8 @@ impl rt::Wire for MicroappListByUseridResponse {
     }
 }
 /// Response of [`MicroappApi::get_visible_scopes`](super::microapp::MicroappApi::get_visible_scopes).
+///
+/// Source: `spec/microapp.yaml` · `types.MicroappGetVisibleScopesResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MicroappGetVisibleScopesResponse {
@@ -1164,6 +1202,8 @@ impl rt::Wire for MicroappGetVisibleScopesResponse {
     }
 }
 /// Response of [`MicroappApi::create`](super::microapp::MicroappApi::create).
+///
+/// Source: `spec/microapp.yaml` · `types.MicroappCreateResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MicroappCreateResponse {
@@ -1229,6 +1269,8 @@ impl rt::Wire for MicroappCreateResponse {
     }
 }
 /// Response of [`MicroappApi::update`](super::microapp::MicroappApi::update).
+///
+/// Source: `spec/microapp.yaml` · `types.MicroappUpdateResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MicroappUpdateResponse {
@@ -1301,6 +1343,8 @@ impl rt::Wire for MicroappUpdateResponse {
     }
 }
 /// Response of [`MicroappApi::delete`](super::microapp::MicroappApi::delete).
+///
+/// Source: `spec/microapp.yaml` · `types.MicroappDeleteResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MicroappDeleteResponse {

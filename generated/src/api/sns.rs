@@ -43,6 +43,8 @@ impl<'c> SnsApi<'c> {
     /// fetches this token by itself for `get_persistent_code` and `get_sns_token`.
     ///
     /// `GET /sns/gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/sns.yaml` · `endpoints.get_token`
     pub fn get_token(
         &self,
         appid: impl Into<String>,
@@ -56,6 +58,8 @@ impl<'c> SnsApi<'c> {
     /// call is never retried. The persistent code does not expire.
     ///
     /// `POST /sns/get_persistent_code` · the SNS app's token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/sns.yaml` · `endpoints.get_persistent_code`
     pub fn get_persistent_code(
         &self,
         tmp_auth_code: impl Into<String>,
@@ -71,6 +75,8 @@ impl<'c> SnsApi<'c> {
     /// Java SDK, not on the current site.
     ///
     /// `POST /sns/get_sns_token` · the SNS app's token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/sns.yaml` · `endpoints.get_sns_token`
     pub fn get_sns_token(
         &self,
         openid: impl Into<String>,
@@ -87,6 +93,8 @@ impl<'c> SnsApi<'c> {
     /// the 2016 docs (the Java SDK has `dingId` instead), so it may be absent.
     ///
     /// `GET /sns/getuserinfo` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/sns.yaml` · `endpoints.get_user_info`
     pub fn get_user_info(
         &self,
         sns_token: impl Into<rt::SecretString>,
@@ -103,6 +111,8 @@ impl<'c> SnsApi<'c> {
     /// single use, so the call is never retried.
     ///
     /// `POST /sns/getuserinfo_bycode` · a signed query (accessKey, timestamp, signature) · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/sns.yaml` · `endpoints.get_user_info_by_code`
     pub fn get_user_info_by_code(
         &self,
         tmp_auth_code: impl Into<String>,
@@ -119,6 +129,8 @@ impl<'c> SnsApi<'c> {
 /// fetches this token by itself for `get_persistent_code` and `get_sns_token`.
 ///
 /// `GET /sns/gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/sns.yaml` · `endpoints.get_token`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -176,6 +188,8 @@ impl rt::Endpoint for SnsGetTokenRequest {
 ///
 /// `POST /sns/get_persistent_code` · the SNS app's token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// Source: `spec/sns.yaml` · `endpoints.get_persistent_code`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -220,6 +234,8 @@ impl rt::Endpoint for SnsGetPersistentCodeRequest {
 /// Java SDK, not on the current site.
 ///
 /// `POST /sns/get_sns_token` · the SNS app's token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/sns.yaml` · `endpoints.get_sns_token`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -275,6 +291,8 @@ impl rt::Endpoint for SnsGetSnsTokenRequest {
 ///
 /// `GET /sns/getuserinfo` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// Source: `spec/sns.yaml` · `endpoints.get_user_info`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -325,6 +343,8 @@ impl rt::Endpoint for SnsGetUserInfoRequest {
 ///
 /// `POST /sns/getuserinfo_bycode` · a signed query (accessKey, timestamp, signature) · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// Source: `spec/sns.yaml` · `endpoints.get_user_info_by_code`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -364,6 +384,8 @@ impl rt::Endpoint for SnsGetUserInfoByCodeRequest {
     }
 }
 /// The DingTalk user who signed in (用户信息).
+///
+/// Source: `spec/sns.yaml` · `types.SnsUserInfo`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SnsUserInfo {
@@ -518,6 +540,8 @@ impl rt::Wire for SnsUserInfo {
     }
 }
 /// An organisation the user belongs to (企业信息); only in the 2016 docs.
+///
+/// Source: `spec/sns.yaml` · `types.SnsCorpInfo`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SnsCorpInfo {
@@ -645,6 +669,8 @@ impl rt::Wire for SnsCorpInfo {
     }
 }
 /// The DingTalk user behind a login code (用户信息).
+///
+/// Source: `spec/sns.yaml` · `types.SnsUserInfoByCode`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SnsUserInfoByCode {
@@ -779,6 +805,8 @@ impl rt::Wire for SnsUserInfoByCode {
     }
 }
 /// Response of [`SnsApi::get_token`](super::sns::SnsApi::get_token).
+///
+/// Source: `spec/sns.yaml` · `types.SnsGetTokenResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SnsGetTokenResponse {
@@ -863,6 +891,8 @@ impl rt::Wire for SnsGetTokenResponse {
     }
 }
 /// Response of [`SnsApi::get_persistent_code`](super::sns::SnsApi::get_persistent_code).
+///
+/// Source: `spec/sns.yaml` · `types.SnsGetPersistentCodeResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SnsGetPersistentCodeResponse {
@@ -978,6 +1008,8 @@ impl rt::Wire for SnsGetPersistentCodeResponse {
     }
 }
 /// Response of [`SnsApi::get_sns_token`](super::sns::SnsApi::get_sns_token).
+///
+/// Source: `spec/sns.yaml` · `types.SnsGetSnsTokenResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SnsGetSnsTokenResponse {
@@ -1062,6 +1094,8 @@ impl rt::Wire for SnsGetSnsTokenResponse {
     }
 }
 /// Response of [`SnsApi::get_user_info`](super::sns::SnsApi::get_user_info).
+///
+/// Source: `spec/sns.yaml` · `types.SnsGetUserInfoResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SnsGetUserInfoResponse {
@@ -1148,6 +1182,8 @@ impl rt::Wire for SnsGetUserInfoResponse {
     }
 }
 /// Response of [`SnsApi::get_user_info_by_code`](super::sns::SnsApi::get_user_info_by_code).
+///
+/// Source: `spec/sns.yaml` · `types.SnsGetUserInfoByCodeResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SnsGetUserInfoByCodeResponse {

@@ -37,6 +37,8 @@ impl<'c> StatisticsApi<'c> {
     /// aggregates these records.
     ///
     /// `POST /data/record` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.record`
     pub fn record(
         &self,
         start_time_ms: i64,
@@ -62,6 +64,8 @@ impl<'c> StatisticsApi<'c> {
     /// other fields must still be sent.
     ///
     /// `POST /data/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.update_record`
     pub fn update_record(
         &self,
         id: impl Into<String>,
@@ -88,6 +92,8 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1549). Permission: 查询企业员工日志权限.
     ///
     /// `POST /topapi/report/statistics` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.report_statistics`
     pub fn report_statistics(
         &self,
         report_id: impl Into<String>,
@@ -103,6 +109,8 @@ impl<'c> StatisticsApi<'c> {
     /// the answer carries no `next_cursor`.
     ///
     /// `POST /topapi/report/statistics/listbytype` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.report_statistics_list_by_type`
     pub fn report_statistics_list_by_type(
         &self,
         report_id: impl Into<String>,
@@ -118,6 +126,8 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1757). Note the wrapper key `param_video_live_summary_request`.
     ///
     /// `POST /topapi/kac/datav/videolive/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.videolive_get`
     pub fn videolive_get(
         &self,
         param_video_live_summary_request: StatisticsDayRequest,
@@ -132,6 +142,8 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1756).
     ///
     /// `POST /topapi/kac/datav/dept/videolive/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.dept_videolive_list`
     pub fn dept_videolive_list(
         &self,
         request: StatisticsPageRequest,
@@ -146,6 +158,8 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1754).
     ///
     /// `POST /topapi/kac/datav/videolive/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.videolive_detail_list`
     pub fn videolive_detail_list(
         &self,
         request: StatisticsPageRequest,
@@ -160,6 +174,8 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1755).
     ///
     /// `POST /topapi/kac/datav/videolive/viewer/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.videolive_viewer_list`
     pub fn videolive_viewer_list(
         &self,
         request: StatisticsLiveViewerRequest,
@@ -174,6 +190,8 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1758). Note the `v2` path.
     ///
     /// `POST /topapi/kac/v2/datav/videoconf/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.videoconf_get`
     pub fn videoconf_get(
         &self,
         request: StatisticsDayRequest,
@@ -185,6 +203,8 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1759).
     ///
     /// `POST /topapi/kac/datav/dept/videoconf/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.dept_videoconf_list`
     pub fn dept_videoconf_list(
         &self,
         request: StatisticsPageRequest,
@@ -199,6 +219,8 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1760).
     ///
     /// `POST /topapi/kac/datav/videoconf/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.videoconf_detail_list`
     pub fn videoconf_detail_list(
         &self,
         request: StatisticsPageRequest,
@@ -213,6 +235,8 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1764).
     ///
     /// `POST /topapi/kac/datav/telconf/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.telconf_get`
     pub fn telconf_get(
         &self,
         request: StatisticsDayRequest,
@@ -224,6 +248,8 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1762).
     ///
     /// `POST /topapi/kac/datav/dept/telconf/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.dept_telconf_list`
     pub fn dept_telconf_list(
         &self,
         request: StatisticsPageRequest,
@@ -238,6 +264,8 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1763).
     ///
     /// `POST /topapi/kac/datav/telconf/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.telconf_detail_list`
     pub fn telconf_detail_list(
         &self,
         request: StatisticsPageRequest,
@@ -252,6 +280,8 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1765).
     ///
     /// `POST /topapi/kac/datav/group/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.group_get`
     pub fn group_get(
         &self,
         request: StatisticsDayRequest,
@@ -263,6 +293,8 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1766).
     ///
     /// `POST /topapi/kac/datav/chat/summary/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.chat_summary_get`
     pub fn chat_summary_get(
         &self,
         request: StatisticsDayRequest,
@@ -274,6 +306,8 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1767).
     ///
     /// `POST /topapi/kac/datav/dept/chat/summary/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.dept_chat_summary_list`
     pub fn dept_chat_summary_list(
         &self,
         request: StatisticsPageRequest,
@@ -288,6 +322,8 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1768). Days up to 90 days back.
     ///
     /// `POST /topapi/kac/datav/microapp/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.microapp_detail_list`
     pub fn microapp_detail_list(
         &self,
         request: StatisticsPageRequest,
@@ -302,6 +338,8 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1769).
     ///
     /// `POST /topapi/kac/datav/dau/summary/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.dau_summary_get`
     pub fn dau_summary_get(
         &self,
         request: StatisticsDayRequest,
@@ -314,6 +352,8 @@ impl<'c> StatisticsApi<'c> {
     /// the type column (Object[]) is followed.
     ///
     /// `POST /topapi/kac/datav/dept/dau/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.dept_dau_list`
     pub fn dept_dau_list(
         &self,
         request: StatisticsDeptDauRequest,
@@ -325,6 +365,8 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1771).
     ///
     /// `POST /topapi/kac/datav/inactivated/user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.inactivated_user_list`
     pub fn inactivated_user_list(
         &self,
         request: StatisticsPageRequest,
@@ -340,6 +382,8 @@ impl<'c> StatisticsApi<'c> {
     /// wrapper key `ding_usage_summary_request`.
     ///
     /// `POST /topapi/kac/datav/ding/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.ding_get`
     pub fn ding_get(
         &self,
         ding_usage_summary_request: StatisticsDayRequest,
@@ -354,6 +398,8 @@ impl<'c> StatisticsApi<'c> {
     /// Archived (D1773).
     ///
     /// `POST /topapi/kac/datav/dept/ding/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.dept_ding_list`
     pub fn dept_ding_list(
         &self,
         request: StatisticsPageRequest,
@@ -367,6 +413,8 @@ impl<'c> StatisticsApi<'c> {
     /// are i64 (D's example sends them as strings); those typed String with decimals stay strings.
     ///
     /// `POST /topapi/kac/datav/annual_report/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/statistics.yaml` · `endpoints.annual_report_get`
     pub fn annual_report_get(
         &self,
         year: impl Into<String>,
@@ -384,6 +432,8 @@ impl<'c> StatisticsApi<'c> {
 /// aggregates these records.
 ///
 /// `POST /data/record` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/statistics.yaml` · `endpoints.record`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -506,6 +556,8 @@ impl<'c> crate::api::Call<'c, StatisticsRecordRequest> {
 /// other fields must still be sent.
 ///
 /// `POST /data/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/statistics.yaml` · `endpoints.update_record`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -635,6 +687,8 @@ impl<'c> crate::api::Call<'c, StatisticsUpdateRecordRequest> {
 ///
 /// `POST /topapi/report/statistics` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/statistics.yaml` · `endpoints.report_statistics`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -679,6 +733,8 @@ impl rt::Endpoint for StatisticsReportStatisticsRequest {
 /// the answer carries no `next_cursor`.
 ///
 /// `POST /topapi/report/statistics/listbytype` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/statistics.yaml` · `endpoints.report_statistics_list_by_type`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -766,6 +822,8 @@ impl<'c> crate::api::Call<'c, StatisticsReportStatisticsListByTypeRequest> {
 ///
 /// `POST /topapi/kac/datav/videolive/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/statistics.yaml` · `endpoints.videolive_get`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -814,6 +872,8 @@ impl rt::Endpoint for StatisticsVideoliveGetRequest {
 ///
 /// `POST /topapi/kac/datav/dept/videolive/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/statistics.yaml` · `endpoints.dept_videolive_list`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -859,6 +919,8 @@ impl rt::Endpoint for StatisticsDeptVideoliveListRequest {
 /// Archived (D1754).
 ///
 /// `POST /topapi/kac/datav/videolive/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/statistics.yaml` · `endpoints.videolive_detail_list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -906,6 +968,8 @@ impl rt::Endpoint for StatisticsVideoliveDetailListRequest {
 ///
 /// `POST /topapi/kac/datav/videolive/viewer/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/statistics.yaml` · `endpoints.videolive_viewer_list`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -951,6 +1015,8 @@ impl rt::Endpoint for StatisticsVideoliveViewerListRequest {
 /// Archived (D1758). Note the `v2` path.
 ///
 /// `POST /topapi/kac/v2/datav/videoconf/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/statistics.yaml` · `endpoints.videoconf_get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -998,6 +1064,8 @@ impl rt::Endpoint for StatisticsVideoconfGetRequest {
 ///
 /// `POST /topapi/kac/datav/dept/videoconf/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/statistics.yaml` · `endpoints.dept_videoconf_list`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -1043,6 +1111,8 @@ impl rt::Endpoint for StatisticsDeptVideoconfListRequest {
 /// Archived (D1760).
 ///
 /// `POST /topapi/kac/datav/videoconf/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/statistics.yaml` · `endpoints.videoconf_detail_list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1090,6 +1160,8 @@ impl rt::Endpoint for StatisticsVideoconfDetailListRequest {
 ///
 /// `POST /topapi/kac/datav/telconf/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/statistics.yaml` · `endpoints.telconf_get`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -1135,6 +1207,8 @@ impl rt::Endpoint for StatisticsTelconfGetRequest {
 /// Archived (D1762).
 ///
 /// `POST /topapi/kac/datav/dept/telconf/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/statistics.yaml` · `endpoints.dept_telconf_list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1182,6 +1256,8 @@ impl rt::Endpoint for StatisticsDeptTelconfListRequest {
 ///
 /// `POST /topapi/kac/datav/telconf/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/statistics.yaml` · `endpoints.telconf_detail_list`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -1227,6 +1303,8 @@ impl rt::Endpoint for StatisticsTelconfDetailListRequest {
 /// Archived (D1765).
 ///
 /// `POST /topapi/kac/datav/group/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/statistics.yaml` · `endpoints.group_get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1274,6 +1352,8 @@ impl rt::Endpoint for StatisticsGroupGetRequest {
 ///
 /// `POST /topapi/kac/datav/chat/summary/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/statistics.yaml` · `endpoints.chat_summary_get`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -1319,6 +1399,8 @@ impl rt::Endpoint for StatisticsChatSummaryGetRequest {
 /// Archived (D1767).
 ///
 /// `POST /topapi/kac/datav/dept/chat/summary/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/statistics.yaml` · `endpoints.dept_chat_summary_list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1366,6 +1448,8 @@ impl rt::Endpoint for StatisticsDeptChatSummaryListRequest {
 ///
 /// `POST /topapi/kac/datav/microapp/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/statistics.yaml` · `endpoints.microapp_detail_list`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -1411,6 +1495,8 @@ impl rt::Endpoint for StatisticsMicroappDetailListRequest {
 /// Archived (D1769).
 ///
 /// `POST /topapi/kac/datav/dau/summary/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/statistics.yaml` · `endpoints.dau_summary_get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1459,6 +1545,8 @@ impl rt::Endpoint for StatisticsDauSummaryGetRequest {
 ///
 /// `POST /topapi/kac/datav/dept/dau/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/statistics.yaml` · `endpoints.dept_dau_list`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -1504,6 +1592,8 @@ impl rt::Endpoint for StatisticsDeptDauListRequest {
 /// Archived (D1771).
 ///
 /// `POST /topapi/kac/datav/inactivated/user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/statistics.yaml` · `endpoints.inactivated_user_list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1552,6 +1642,8 @@ impl rt::Endpoint for StatisticsInactivatedUserListRequest {
 ///
 /// `POST /topapi/kac/datav/ding/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/statistics.yaml` · `endpoints.ding_get`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -1597,6 +1689,8 @@ impl rt::Endpoint for StatisticsDingGetRequest {
 /// Archived (D1773).
 ///
 /// `POST /topapi/kac/datav/dept/ding/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/statistics.yaml` · `endpoints.dept_ding_list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1645,6 +1739,8 @@ impl rt::Endpoint for StatisticsDeptDingListRequest {
 /// are i64 (D's example sends them as strings); those typed String with decimals stay strings.
 ///
 /// `POST /topapi/kac/datav/annual_report/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/statistics.yaml` · `endpoints.annual_report_get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1729,6 +1825,8 @@ impl<'c> crate::api::Call<'c, StatisticsAnnualReportGetRequest> {
 /// Which people `report_statistics_list_by_type` lists (查询类型).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsReportUserType`
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StatisticsReportUserType {
@@ -1786,6 +1884,8 @@ impl rt::Scalar for StatisticsReportUserType {
     }
 }
 /// The day a `kac/datav` summary is asked for (日期标识).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsDayRequest`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDayRequest {
@@ -1846,6 +1946,8 @@ impl rt::Wire for StatisticsDayRequest {
     }
 }
 /// A day and a page of a `kac/datav` list (分页请求).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsPageRequest`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsPageRequest {
@@ -1934,6 +2036,8 @@ impl rt::Wire for StatisticsPageRequest {
     }
 }
 /// A day and a page of `dept_dau_list`, optionally narrowed to departments (部门活跃请求).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsDeptDauRequest`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptDauRequest {
@@ -2060,6 +2164,8 @@ impl rt::Wire for StatisticsDeptDauRequest {
     }
 }
 /// One live stream and a page of its viewers (直播观看人员请求).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsLiveViewerRequest`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsLiveViewerRequest {
@@ -2171,6 +2277,8 @@ impl rt::Wire for StatisticsLiveViewerRequest {
 /// Dimension of the annual report (年报的数据维度).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsAnnualReportType`
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StatisticsAnnualReportType {
@@ -2228,6 +2336,8 @@ impl rt::Scalar for StatisticsAnnualReportType {
     }
 }
 /// One live stream of the day (视频直播明细).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsLiveDetail`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsLiveDetail {
@@ -2620,6 +2730,8 @@ impl rt::Wire for StatisticsLiveDetail {
     }
 }
 /// One viewer of a live stream (直播观看人员).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsLiveViewer`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsLiveViewer {
@@ -2776,6 +2888,8 @@ impl rt::Wire for StatisticsLiveViewer {
     }
 }
 /// Live-stream figures of one department (部门视频直播统计).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsDeptLive`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptLive {
@@ -2924,6 +3038,8 @@ impl rt::Wire for StatisticsDeptLive {
     }
 }
 /// Video or phone conference figures of one department (部门会议统计).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsDeptConference`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptConference {
@@ -3093,6 +3209,8 @@ impl rt::Wire for StatisticsDeptConference {
     }
 }
 /// One video or phone conference (会议明细).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsConferenceDetail`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsConferenceDetail {
@@ -3348,6 +3466,8 @@ impl rt::Wire for StatisticsConferenceDetail {
     }
 }
 /// Chat figures of one department for the day (部门聊天数据).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsDeptChat`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptChat {
@@ -3614,6 +3734,8 @@ impl rt::Wire for StatisticsDeptChat {
 /// Kind of app in the usage list (微应用类型).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsMicroappType`
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StatisticsMicroappType {
@@ -3671,6 +3793,8 @@ impl rt::Scalar for StatisticsMicroappType {
     }
 }
 /// Visits of one app for the day (应用访问情况).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsMicroappUsage`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsMicroappUsage {
@@ -3782,6 +3906,8 @@ impl rt::Wire for StatisticsMicroappUsage {
     }
 }
 /// Active users of one department for the day (部门活跃用户).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsDeptDau`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptDau {
@@ -3947,6 +4073,8 @@ impl rt::Wire for StatisticsDeptDau {
     }
 }
 /// One user who has not activated DingTalk (未激活用户).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsInactivatedUser`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsInactivatedUser {
@@ -4099,6 +4227,8 @@ impl rt::Wire for StatisticsInactivatedUser {
     }
 }
 /// DING figures of one department for the day (部门DING使用数据).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsDeptDing`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptDing {
@@ -4397,6 +4527,8 @@ impl rt::Wire for StatisticsDeptDing {
     }
 }
 /// Response of [`StatisticsApi::record`](super::statistics::StatisticsApi::record).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsRecordResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsRecordResponse {
@@ -4457,6 +4589,8 @@ impl rt::Wire for StatisticsRecordResponse {
     }
 }
 /// Response of [`StatisticsApi::report_statistics`](super::statistics::StatisticsApi::report_statistics).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsReportStatisticsResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsReportStatisticsResponse {
@@ -4582,6 +4716,8 @@ impl rt::Wire for StatisticsReportStatisticsResponse {
     }
 }
 /// Response of [`StatisticsApi::report_statistics_list_by_type`](super::statistics::StatisticsApi::report_statistics_list_by_type).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsReportStatisticsListByTypeResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsReportStatisticsListByTypeResponse {
@@ -4688,6 +4824,8 @@ impl rt::Wire for StatisticsReportStatisticsListByTypeResponse {
     }
 }
 /// Response of [`StatisticsApi::videolive_get`](super::statistics::StatisticsApi::videolive_get).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsVideoliveGetResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsVideoliveGetResponse {
@@ -4878,6 +5016,8 @@ impl rt::Wire for StatisticsVideoliveGetResponse {
     }
 }
 /// Response of [`StatisticsApi::dept_videolive_list`](super::statistics::StatisticsApi::dept_videolive_list).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsDeptVideoliveListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptVideoliveListResponse {
@@ -4987,6 +5127,8 @@ impl rt::Wire for StatisticsDeptVideoliveListResponse {
     }
 }
 /// Response of [`StatisticsApi::videolive_detail_list`](super::statistics::StatisticsApi::videolive_detail_list).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsVideoliveDetailListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsVideoliveDetailListResponse {
@@ -5096,6 +5238,8 @@ impl rt::Wire for StatisticsVideoliveDetailListResponse {
     }
 }
 /// Response of [`StatisticsApi::videolive_viewer_list`](super::statistics::StatisticsApi::videolive_viewer_list).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsVideoliveViewerListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsVideoliveViewerListResponse {
@@ -5205,6 +5349,8 @@ impl rt::Wire for StatisticsVideoliveViewerListResponse {
     }
 }
 /// Response of [`StatisticsApi::videoconf_get`](super::statistics::StatisticsApi::videoconf_get).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsVideoconfGetResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsVideoconfGetResponse {
@@ -5475,6 +5621,8 @@ impl rt::Wire for StatisticsVideoconfGetResponse {
     }
 }
 /// Response of [`StatisticsApi::dept_videoconf_list`](super::statistics::StatisticsApi::dept_videoconf_list).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsDeptVideoconfListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptVideoconfListResponse {
@@ -5584,6 +5732,8 @@ impl rt::Wire for StatisticsDeptVideoconfListResponse {
     }
 }
 /// Response of [`StatisticsApi::videoconf_detail_list`](super::statistics::StatisticsApi::videoconf_detail_list).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsVideoconfDetailListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsVideoconfDetailListResponse {
@@ -5693,6 +5843,8 @@ impl rt::Wire for StatisticsVideoconfDetailListResponse {
     }
 }
 /// Response of [`StatisticsApi::telconf_get`](super::statistics::StatisticsApi::telconf_get).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsTelconfGetResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsTelconfGetResponse {
@@ -5822,6 +5974,8 @@ impl rt::Wire for StatisticsTelconfGetResponse {
     }
 }
 /// Response of [`StatisticsApi::dept_telconf_list`](super::statistics::StatisticsApi::dept_telconf_list).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsDeptTelconfListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptTelconfListResponse {
@@ -5931,6 +6085,8 @@ impl rt::Wire for StatisticsDeptTelconfListResponse {
     }
 }
 /// Response of [`StatisticsApi::telconf_detail_list`](super::statistics::StatisticsApi::telconf_detail_list).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsTelconfDetailListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsTelconfDetailListResponse {
@@ -6040,6 +6196,8 @@ impl rt::Wire for StatisticsTelconfDetailListResponse {
     }
 }
 /// Response of [`StatisticsApi::group_get`](super::statistics::StatisticsApi::group_get).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsGroupGetResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsGroupGetResponse {
@@ -6127,6 +6285,8 @@ impl rt::Wire for StatisticsGroupGetResponse {
     }
 }
 /// Response of [`StatisticsApi::chat_summary_get`](super::statistics::StatisticsApi::chat_summary_get).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsChatSummaryGetResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsChatSummaryGetResponse {
@@ -6393,6 +6553,8 @@ impl rt::Wire for StatisticsChatSummaryGetResponse {
     }
 }
 /// Response of [`StatisticsApi::dept_chat_summary_list`](super::statistics::StatisticsApi::dept_chat_summary_list).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsDeptChatSummaryListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptChatSummaryListResponse {
@@ -6502,6 +6664,8 @@ impl rt::Wire for StatisticsDeptChatSummaryListResponse {
     }
 }
 /// Response of [`StatisticsApi::microapp_detail_list`](super::statistics::StatisticsApi::microapp_detail_list).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsMicroappDetailListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsMicroappDetailListResponse {
@@ -6611,6 +6775,8 @@ impl rt::Wire for StatisticsMicroappDetailListResponse {
     }
 }
 /// Response of [`StatisticsApi::dau_summary_get`](super::statistics::StatisticsApi::dau_summary_get).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsDauSummaryGetResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDauSummaryGetResponse {
@@ -6774,6 +6940,8 @@ impl rt::Wire for StatisticsDauSummaryGetResponse {
     }
 }
 /// Response of [`StatisticsApi::dept_dau_list`](super::statistics::StatisticsApi::dept_dau_list).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsDeptDauListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptDauListResponse {
@@ -6883,6 +7051,8 @@ impl rt::Wire for StatisticsDeptDauListResponse {
     }
 }
 /// Response of [`StatisticsApi::inactivated_user_list`](super::statistics::StatisticsApi::inactivated_user_list).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsInactivatedUserListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsInactivatedUserListResponse {
@@ -6992,6 +7162,8 @@ impl rt::Wire for StatisticsInactivatedUserListResponse {
     }
 }
 /// Response of [`StatisticsApi::ding_get`](super::statistics::StatisticsApi::ding_get).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsDingGetResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDingGetResponse {
@@ -7231,6 +7403,8 @@ impl rt::Wire for StatisticsDingGetResponse {
     }
 }
 /// Response of [`StatisticsApi::dept_ding_list`](super::statistics::StatisticsApi::dept_ding_list).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsDeptDingListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsDeptDingListResponse {
@@ -7340,6 +7514,8 @@ impl rt::Wire for StatisticsDeptDingListResponse {
     }
 }
 /// Response of [`StatisticsApi::annual_report_get`](super::statistics::StatisticsApi::annual_report_get).
+///
+/// Source: `spec/statistics.yaml` · `types.StatisticsAnnualReportGetResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsAnnualReportGetResponse {

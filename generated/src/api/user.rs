@@ -40,6 +40,8 @@ impl<'c> UserApi<'c> {
     /// `POST /user/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `create` instead
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.legacy_create`
     #[deprecated(note = "legacy endpoint; use `create` instead")]
     pub fn legacy_create(
         &self,
@@ -60,6 +62,8 @@ impl<'c> UserApi<'c> {
     /// `POST /user/update` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `update` instead
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.legacy_update`
     #[deprecated(note = "legacy endpoint; use `update` instead")]
     pub fn legacy_update(
         &self,
@@ -74,6 +78,8 @@ impl<'c> UserApi<'c> {
     /// `GET /user/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `delete` instead
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.legacy_delete`
     #[deprecated(note = "legacy endpoint; use `delete` instead")]
     pub fn legacy_delete(
         &self,
@@ -86,6 +92,8 @@ impl<'c> UserApi<'c> {
     /// `GET /user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `get` instead
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.legacy_get`
     #[deprecated(note = "legacy endpoint; use `get` instead")]
     pub fn legacy_get(
         &self,
@@ -100,6 +108,8 @@ impl<'c> UserApi<'c> {
     /// `GET /user/simplelist` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_simple` instead
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.legacy_simple_list`
     #[deprecated(note = "legacy endpoint; use `list_simple` instead")]
     pub fn legacy_simple_list(
         &self,
@@ -115,6 +125,8 @@ impl<'c> UserApi<'c> {
     /// `GET /user/getDeptMember` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_ids` instead
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.legacy_dept_member_ids`
     #[deprecated(note = "legacy endpoint; use `list_ids` instead")]
     pub fn legacy_dept_member_ids(
         &self,
@@ -129,6 +141,8 @@ impl<'c> UserApi<'c> {
     /// `GET /user/listbypage` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list` instead
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.legacy_list_by_page`
     #[deprecated(note = "legacy endpoint; use `list` instead")]
     pub fn legacy_list_by_page(
         &self,
@@ -149,6 +163,8 @@ impl<'c> UserApi<'c> {
     /// `GET /user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list` instead
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.legacy_list`
     #[deprecated(note = "legacy endpoint; use `list` instead")]
     pub fn legacy_list(
         &self,
@@ -169,6 +185,8 @@ impl<'c> UserApi<'c> {
     /// `GET /user/get_admin` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_admins` instead
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.legacy_get_admins`
     #[deprecated(note = "legacy endpoint; use `list_admins` instead")]
     pub fn legacy_get_admins(&self) -> crate::api::Call<'c, UserLegacyGetAdminsRequest> {
         crate::api::Call::new(self.client, UserLegacyGetAdminsRequest::new())
@@ -180,6 +198,8 @@ impl<'c> UserApi<'c> {
     /// per D although J does not enforce them; they are required here (the safer choice).
     ///
     /// `POST /topapi/v2/user/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.create`
     pub fn create(
         &self,
         name: impl Into<String>,
@@ -199,6 +219,8 @@ impl<'c> UserApi<'c> {
     /// (the stricter value is used).
     ///
     /// `POST /topapi/v2/user/update` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.update`
     pub fn update(
         &self,
         userid: impl Into<String>,
@@ -211,6 +233,8 @@ impl<'c> UserApi<'c> {
     /// 400002, -1.
     ///
     /// `POST /topapi/v2/user/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.delete`
     pub fn delete(
         &self,
         userid: impl Into<String>,
@@ -222,6 +246,8 @@ impl<'c> UserApi<'c> {
     /// Permission `qyapi_get_member`. Errors 33012, 400002, -1.
     ///
     /// `POST /topapi/v2/user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.get`
     pub fn get(
         &self,
         userid: impl Into<String>,
@@ -234,6 +260,8 @@ impl<'c> UserApi<'c> {
     /// outside the contact scope), 40035, 60019, -1.
     ///
     /// `POST /topapi/v2/user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.list`
     pub fn list(
         &self,
         dept_id: i64,
@@ -248,6 +276,8 @@ impl<'c> UserApi<'c> {
     /// 400002, -1.
     ///
     /// `POST /topapi/user/listid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.list_ids`
     pub fn list_ids(&self, dept_id: i64) -> crate::api::Call<'c, UserListIdsRequest> {
         crate::api::Call::new(self.client, UserListIdsRequest::new(dept_id))
     }
@@ -256,6 +286,8 @@ impl<'c> UserApi<'c> {
     /// Errors 400002, 60003, 40069, 40068, -1.
     ///
     /// `POST /topapi/user/listsimple` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.list_simple`
     pub fn list_simple(
         &self,
         dept_id: i64,
@@ -272,6 +304,8 @@ impl<'c> UserApi<'c> {
     /// No body. Errors 43007, -1.
     ///
     /// `POST /topapi/user/listadmin` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.list_admins`
     pub fn list_admins(&self) -> crate::api::Call<'c, UserListAdminsRequest> {
         crate::api::Call::new(self.client, UserListAdminsRequest::new())
     }
@@ -280,6 +314,8 @@ impl<'c> UserApi<'c> {
     /// The payload sits at the top level (no `result` wrapper). Errors 60121, 40036, 400001.
     ///
     /// `POST /topapi/user/get_admin_scope` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.get_admin_scope`
     pub fn get_admin_scope(
         &self,
         userid: impl Into<String>,
@@ -295,6 +331,8 @@ impl<'c> UserApi<'c> {
     /// `POST /topapi/inactive/user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_inactive_v2` instead
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.list_inactive`
     #[deprecated(note = "legacy endpoint; use `list_inactive_v2` instead")]
     pub fn list_inactive(
         &self,
@@ -321,6 +359,8 @@ impl<'c> UserApi<'c> {
     /// `next_cursor` being present.
     ///
     /// `POST /topapi/inactive/user/v2/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.list_inactive_v2`
     pub fn list_inactive_v2(
         &self,
         is_active: bool,
@@ -343,6 +383,8 @@ impl<'c> UserApi<'c> {
     /// `GET /user/getuserinfo` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `get_user_info` instead
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.legacy_get_user_info`
     #[deprecated(note = "legacy endpoint; use `get_user_info` instead")]
     pub fn legacy_get_user_info(
         &self,
@@ -356,6 +398,8 @@ impl<'c> UserApi<'c> {
     /// Permission `qyapi_base`.
     ///
     /// `POST /topapi/v2/user/getuserinfo` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.get_user_info`
     pub fn get_user_info(
         &self,
         code: impl Into<rt::SecretString>,
@@ -369,6 +413,8 @@ impl<'c> UserApi<'c> {
     /// `GET /user/get_by_mobile` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `get_by_mobile` instead
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.legacy_get_by_mobile`
     #[deprecated(note = "legacy endpoint; use `get_by_mobile` instead")]
     pub fn legacy_get_by_mobile(
         &self,
@@ -384,6 +430,8 @@ impl<'c> UserApi<'c> {
     /// required here, the safer choice.
     ///
     /// `POST /topapi/v2/user/getbymobile` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.get_by_mobile`
     pub fn get_by_mobile(
         &self,
         mobile: impl Into<String>,
@@ -401,6 +449,8 @@ impl<'c> UserApi<'c> {
     /// `GET /user/getUseridByUnionid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `get_by_unionid` instead
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.legacy_get_userid_by_unionid`
     #[deprecated(note = "legacy endpoint; use `get_by_unionid` instead")]
     pub fn legacy_get_userid_by_unionid(
         &self,
@@ -417,6 +467,8 @@ impl<'c> UserApi<'c> {
     /// Errors 60121, 400002, -1.
     ///
     /// `POST /topapi/user/getbyunionid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.get_by_unionid`
     pub fn get_by_unionid(
         &self,
         unionid: impl Into<String>,
@@ -431,6 +483,8 @@ impl<'c> UserApi<'c> {
     /// `GET /user/get_org_user_count` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `count` instead
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.legacy_org_user_count`
     #[deprecated(note = "legacy endpoint; use `count` instead")]
     pub fn legacy_org_user_count(
         &self,
@@ -446,6 +500,8 @@ impl<'c> UserApi<'c> {
     /// Not limited by the contact scope; permission `qyapi_get_member`. Errors 400002, 40035, -1.
     ///
     /// `POST /topapi/user/count` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.count`
     pub fn count(&self, only_active: bool) -> crate::api::Call<'c, UserCountRequest> {
         crate::api::Call::new(self.client, UserCountRequest::new(only_active))
     }
@@ -459,6 +515,8 @@ impl<'c> UserApi<'c> {
 /// `POST /user/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `create` instead
+///
+/// Source: `spec/user.yaml` · `endpoints.legacy_create`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -817,6 +875,8 @@ impl<'c> crate::api::Call<'c, UserLegacyCreateRequest> {
 /// `POST /user/update` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `update` instead
+///
+/// Source: `spec/user.yaml` · `endpoints.legacy_update`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1204,6 +1264,8 @@ impl<'c> crate::api::Call<'c, UserLegacyUpdateRequest> {
 ///
 /// Deprecated: legacy endpoint; use `delete` instead
 ///
+/// Source: `spec/user.yaml` · `endpoints.legacy_delete`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -1246,6 +1308,8 @@ impl rt::Endpoint for UserLegacyDeleteRequest {
 /// `GET /user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `get` instead
+///
+/// Source: `spec/user.yaml` · `endpoints.legacy_get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1313,6 +1377,8 @@ impl<'c> crate::api::Call<'c, UserLegacyGetRequest> {
 /// `GET /user/simplelist` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list_simple` instead
+///
+/// Source: `spec/user.yaml` · `endpoints.legacy_simple_list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1479,6 +1545,8 @@ impl<'c> crate::api::Call<'c, UserLegacySimpleListRequest> {
 ///
 /// Deprecated: legacy endpoint; use `list_ids` instead
 ///
+/// Source: `spec/user.yaml` · `endpoints.legacy_dept_member_ids`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -1523,6 +1591,8 @@ impl rt::Endpoint for UserLegacyDeptMemberIdsRequest {
 /// `GET /user/listbypage` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list` instead
+///
+/// Source: `spec/user.yaml` · `endpoints.legacy_list_by_page`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1670,6 +1740,8 @@ impl<'c> crate::api::Call<'c, UserLegacyListByPageRequest> {
 ///
 /// Deprecated: legacy endpoint; use `list` instead
 ///
+/// Source: `spec/user.yaml` · `endpoints.legacy_list`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -1811,6 +1883,8 @@ impl<'c> crate::api::Call<'c, UserLegacyListRequest> {
 ///
 /// Deprecated: legacy endpoint; use `list_admins` instead
 ///
+/// Source: `spec/user.yaml` · `endpoints.legacy_get_admins`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -1848,6 +1922,8 @@ impl rt::Endpoint for UserLegacyGetAdminsRequest {
 /// per D although J does not enforce them; they are required here (the safer choice).
 ///
 /// `POST /topapi/v2/user/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/user.yaml` · `endpoints.create`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -2445,6 +2521,8 @@ impl<'c> crate::api::Call<'c, UserCreateRequest> {
 ///
 /// `POST /topapi/v2/user/update` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// Source: `spec/user.yaml` · `endpoints.update`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -3006,6 +3084,8 @@ impl<'c> crate::api::Call<'c, UserUpdateRequest> {
 ///
 /// `POST /topapi/v2/user/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// Source: `spec/user.yaml` · `endpoints.delete`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -3054,6 +3134,8 @@ impl rt::Endpoint for UserDeleteRequest {
 /// Permission `qyapi_get_member`. Errors 33012, 400002, -1.
 ///
 /// `POST /topapi/v2/user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/user.yaml` · `endpoints.get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -3126,6 +3208,8 @@ impl<'c> crate::api::Call<'c, UserGetRequest> {
 /// outside the contact scope), 40035, 60019, -1.
 ///
 /// `POST /topapi/v2/user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/user.yaml` · `endpoints.list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -3265,6 +3349,8 @@ impl<'c> crate::api::Call<'c, UserListRequest> {
 ///
 /// `POST /topapi/user/listid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// Source: `spec/user.yaml` · `endpoints.list_ids`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -3306,6 +3392,8 @@ impl rt::Endpoint for UserListIdsRequest {
 /// Errors 400002, 60003, 40069, 40068, -1.
 ///
 /// `POST /topapi/user/listsimple` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/user.yaml` · `endpoints.list_simple`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -3447,6 +3535,8 @@ impl<'c> crate::api::Call<'c, UserListSimpleRequest> {
 ///
 /// `POST /topapi/user/listadmin` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// Source: `spec/user.yaml` · `endpoints.list_admins`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -3482,6 +3572,8 @@ impl rt::Endpoint for UserListAdminsRequest {
 /// The payload sits at the top level (no `result` wrapper). Errors 60121, 40036, 400001.
 ///
 /// `POST /topapi/user/get_admin_scope` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/user.yaml` · `endpoints.get_admin_scope`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -3528,6 +3620,8 @@ impl rt::Endpoint for UserGetAdminScopeRequest {
 /// `POST /topapi/inactive/user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list_inactive_v2` instead
+///
+/// Source: `spec/user.yaml` · `endpoints.list_inactive`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -3630,6 +3724,8 @@ impl<'c> crate::api::Call<'c, UserListInactiveRequest> {
 /// `next_cursor` being present.
 ///
 /// `POST /topapi/inactive/user/v2/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/user.yaml` · `endpoints.list_inactive_v2`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -3767,6 +3863,8 @@ impl<'c> crate::api::Call<'c, UserListInactiveV2Request> {
 ///
 /// Deprecated: legacy endpoint; use `get_user_info` instead
 ///
+/// Source: `spec/user.yaml` · `endpoints.legacy_get_user_info`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -3811,6 +3909,8 @@ impl rt::Endpoint for UserLegacyGetUserInfoRequest {
 ///
 /// `POST /topapi/v2/user/getuserinfo` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// Source: `spec/user.yaml` · `endpoints.get_user_info`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -3854,6 +3954,8 @@ impl rt::Endpoint for UserGetUserInfoRequest {
 /// `GET /user/get_by_mobile` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `get_by_mobile` instead
+///
+/// Source: `spec/user.yaml` · `endpoints.legacy_get_by_mobile`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -3900,6 +4002,8 @@ impl rt::Endpoint for UserLegacyGetByMobileRequest {
 /// required here, the safer choice.
 ///
 /// `POST /topapi/v2/user/getbymobile` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/user.yaml` · `endpoints.get_by_mobile`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -3963,6 +4067,8 @@ impl rt::Endpoint for UserGetByMobileRequest {
 ///
 /// Deprecated: legacy endpoint; use `get_by_unionid` instead
 ///
+/// Source: `spec/user.yaml` · `endpoints.legacy_get_userid_by_unionid`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -4006,6 +4112,8 @@ impl rt::Endpoint for UserLegacyGetUseridByUnionidRequest {
 /// Errors 60121, 400002, -1.
 ///
 /// `POST /topapi/user/getbyunionid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/user.yaml` · `endpoints.get_by_unionid`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -4063,6 +4171,8 @@ impl rt::Endpoint for UserGetByUnionidRequest {
 ///
 /// Deprecated: legacy endpoint; use `count` instead
 ///
+/// Source: `spec/user.yaml` · `endpoints.legacy_org_user_count`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -4106,6 +4216,8 @@ impl rt::Endpoint for UserLegacyOrgUserCountRequest {
 ///
 /// `POST /topapi/user/count` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// Source: `spec/user.yaml` · `endpoints.count`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -4145,6 +4257,8 @@ impl rt::Endpoint for UserCountRequest {
 /// How the members of a department are sorted (排序规则).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/user.yaml` · `types.OrderField`
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum OrderField {
@@ -4217,6 +4331,8 @@ impl rt::Scalar for OrderField {
 /// Administrator level (管理员级别).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/user.yaml` · `types.SysLevel`
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SysLevel {
@@ -4280,6 +4396,8 @@ impl rt::Scalar for SysLevel {
 /// What kind of contact a unionid resolved to (联系类型).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/user.yaml` · `types.ContactType`
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ContactType {
@@ -4336,6 +4454,8 @@ impl rt::Scalar for ContactType {
 /// means a custom role (自定义角色).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/user.yaml` · `types.RoleType`
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RoleType {
@@ -4409,6 +4529,8 @@ impl rt::Scalar for RoleType {
     }
 }
 /// A user's sort order inside one department (部门内排序).
+///
+/// Source: `spec/user.yaml` · `types.UserDeptOrder`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserDeptOrder {
@@ -4481,6 +4603,8 @@ impl rt::Wire for UserDeptOrder {
     }
 }
 /// A user's job title inside one department (部门内职位).
+///
+/// Source: `spec/user.yaml` · `types.UserDeptTitle`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserDeptTitle {
@@ -4556,6 +4680,8 @@ impl rt::Wire for UserDeptTitle {
     }
 }
 /// A user's post inside one department (部门内任职).
+///
+/// Source: `spec/user.yaml` · `types.UserDeptPosition`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserDeptPosition {
@@ -4679,6 +4805,8 @@ impl rt::Wire for UserDeptPosition {
     }
 }
 /// Whether a user leads one of their departments (是否部门主管).
+///
+/// Source: `spec/user.yaml` · `types.UserLeaderInDept`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLeaderInDept {
@@ -4751,6 +4879,8 @@ impl rt::Wire for UserLeaderInDept {
     }
 }
 /// A role held by a user (角色).
+///
+/// Source: `spec/user.yaml` · `types.UserRole`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserRole {
@@ -4855,6 +4985,8 @@ impl rt::Wire for UserRole {
     }
 }
 /// The same person's identity in a linked organisation (关联组织).
+///
+/// Source: `spec/user.yaml` · `types.UserUnionEmpMap`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserUnionEmpMap {
@@ -4946,6 +5078,8 @@ impl rt::Wire for UserUnionEmpMap {
     }
 }
 /// Identities of a user across linked organisations (关联组织); only for orgs that have them.
+///
+/// Source: `spec/user.yaml` · `types.UserUnionEmpExt`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserUnionEmpExt {
@@ -5062,6 +5196,8 @@ impl rt::Wire for UserUnionEmpExt {
     }
 }
 /// Result of `topapi/v2/user/create`.
+///
+/// Source: `spec/user.yaml` · `types.UserCreateResult`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserCreateResult {
@@ -5146,6 +5282,8 @@ impl rt::Wire for UserCreateResult {
 }
 /// A user's details from `topapi/v2/user/get` (用户详情). Fields marked "not for ISV apps" are not
 /// returned to third-party apps; several need the mobile or email / personal-info contact permissions.
+///
+/// Source: `spec/user.yaml` · `types.UserDetail`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserDetail {
@@ -5887,6 +6025,8 @@ impl rt::Wire for UserDetail {
     }
 }
 /// One user in a `topapi/v2/user/list` page (部门用户详情). "Not for ISV apps" fields are not returned to third-party apps.
+///
+/// Source: `spec/user.yaml` · `types.UserListItem`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserListItem {
@@ -6454,6 +6594,8 @@ impl rt::Wire for UserListItem {
     }
 }
 /// One page of `topapi/v2/user/list`.
+///
+/// Source: `spec/user.yaml` · `types.UserListPage`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserListPage {
@@ -6557,6 +6699,8 @@ impl rt::Wire for UserListPage {
     }
 }
 /// A user's id and name (用户基础信息).
+///
+/// Source: `spec/user.yaml` · `types.UserSimple`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserSimple {
@@ -6640,6 +6784,8 @@ impl rt::Wire for UserSimple {
     }
 }
 /// One page of `topapi/user/listsimple`.
+///
+/// Source: `spec/user.yaml` · `types.UserSimplePage`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserSimplePage {
@@ -6743,6 +6889,8 @@ impl rt::Wire for UserSimplePage {
     }
 }
 /// The userids of a department's direct members (`topapi/user/listid`).
+///
+/// Source: `spec/user.yaml` · `types.UserIdList`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserIdList {
@@ -6811,6 +6959,8 @@ impl rt::Wire for UserIdList {
     }
 }
 /// An administrator of the organisation (管理员).
+///
+/// Source: `spec/user.yaml` · `types.UserAdmin`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserAdmin {
@@ -6916,6 +7066,8 @@ impl rt::Wire for UserAdmin {
     }
 }
 /// One page of `topapi/inactive/user/get`.
+///
+/// Source: `spec/user.yaml` · `types.UserInactivePage`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserInactivePage {
@@ -6997,6 +7149,8 @@ impl rt::Wire for UserInactivePage {
     }
 }
 /// One page of `topapi/inactive/user/v2/get`.
+///
+/// Source: `spec/user.yaml` · `types.UserInactiveV2Page`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserInactiveV2Page {
@@ -7097,6 +7251,8 @@ impl rt::Wire for UserInactiveV2Page {
     }
 }
 /// The user behind a login-free code (免登码), from `topapi/v2/user/getuserinfo`.
+///
+/// Source: `spec/user.yaml` · `types.UserLoginInfo`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLoginInfo {
@@ -7284,6 +7440,8 @@ impl rt::Wire for UserLoginInfo {
     }
 }
 /// Result of `topapi/v2/user/getbymobile`.
+///
+/// Source: `spec/user.yaml` · `types.UserByMobile`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserByMobile {
@@ -7379,6 +7537,8 @@ impl rt::Wire for UserByMobile {
     }
 }
 /// Result of `topapi/user/getbyunionid`.
+///
+/// Source: `spec/user.yaml` · `types.UserByUnionid`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserByUnionid {
@@ -7463,6 +7623,8 @@ impl rt::Wire for UserByUnionid {
     }
 }
 /// Result of `topapi/user/count`.
+///
+/// Source: `spec/user.yaml` · `types.UserCount`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserCount {
@@ -7523,6 +7685,8 @@ impl rt::Wire for UserCount {
     }
 }
 /// A role in the legacy `user/get` response (角色).
+///
+/// Source: `spec/user.yaml` · `types.UserLegacyRole`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyRole {
@@ -7650,6 +7814,8 @@ impl rt::Wire for UserLegacyRole {
 }
 /// A user's details from the legacy `user/get` (camelCase, top level). "Not for ISV apps" fields are
 /// not returned to third-party apps. The trailing J-only fields come from the Java SDK only.
+///
+/// Source: `spec/user.yaml` · `types.UserLegacyDetail`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyDetail {
@@ -8469,6 +8635,8 @@ impl rt::Wire for UserLegacyDetail {
     }
 }
 /// One user in a legacy `user/listbypage` (or `user/list`) page. "Not for ISV apps" fields are not returned to third-party apps.
+///
+/// Source: `spec/user.yaml` · `types.UserLegacyListItem`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyListItem {
@@ -8964,6 +9132,8 @@ impl rt::Wire for UserLegacyListItem {
     }
 }
 /// Response of [`UserApi::legacy_create`](super::user::UserApi::legacy_create).
+///
+/// Source: `spec/user.yaml` · `types.UserLegacyCreateResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyCreateResponse {
@@ -9047,6 +9217,8 @@ impl rt::Wire for UserLegacyCreateResponse {
     }
 }
 /// Response of [`UserApi::legacy_simple_list`](super::user::UserApi::legacy_simple_list).
+///
+/// Source: `spec/user.yaml` · `types.UserLegacySimpleListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacySimpleListResponse {
@@ -9137,6 +9309,8 @@ impl rt::Wire for UserLegacySimpleListResponse {
     }
 }
 /// Response of [`UserApi::legacy_dept_member_ids`](super::user::UserApi::legacy_dept_member_ids).
+///
+/// Source: `spec/user.yaml` · `types.UserLegacyDeptMemberIdsResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyDeptMemberIdsResponse {
@@ -9205,6 +9379,8 @@ impl rt::Wire for UserLegacyDeptMemberIdsResponse {
     }
 }
 /// Response of [`UserApi::legacy_list_by_page`](super::user::UserApi::legacy_list_by_page).
+///
+/// Source: `spec/user.yaml` · `types.UserLegacyListByPageResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyListByPageResponse {
@@ -9295,6 +9471,8 @@ impl rt::Wire for UserLegacyListByPageResponse {
     }
 }
 /// Response of [`UserApi::legacy_list`](super::user::UserApi::legacy_list).
+///
+/// Source: `spec/user.yaml` · `types.UserLegacyListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyListResponse {
@@ -9385,6 +9563,8 @@ impl rt::Wire for UserLegacyListResponse {
     }
 }
 /// Response of [`UserApi::legacy_get_admins`](super::user::UserApi::legacy_get_admins).
+///
+/// Source: `spec/user.yaml` · `types.UserLegacyGetAdminsResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyGetAdminsResponse {
@@ -9464,6 +9644,8 @@ impl rt::Wire for UserLegacyGetAdminsResponse {
     }
 }
 /// Response of [`UserApi::get_admin_scope`](super::user::UserApi::get_admin_scope).
+///
+/// Source: `spec/user.yaml` · `types.UserGetAdminScopeResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserGetAdminScopeResponse {
@@ -9531,6 +9713,8 @@ impl rt::Wire for UserGetAdminScopeResponse {
     }
 }
 /// Response of [`UserApi::legacy_get_user_info`](super::user::UserApi::legacy_get_user_info).
+///
+/// Source: `spec/user.yaml` · `types.UserLegacyGetUserInfoResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyGetUserInfoResponse {
@@ -9673,6 +9857,8 @@ impl rt::Wire for UserLegacyGetUserInfoResponse {
     }
 }
 /// Response of [`UserApi::legacy_get_by_mobile`](super::user::UserApi::legacy_get_by_mobile).
+///
+/// Source: `spec/user.yaml` · `types.UserLegacyGetByMobileResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyGetByMobileResponse {
@@ -9733,6 +9919,8 @@ impl rt::Wire for UserLegacyGetByMobileResponse {
     }
 }
 /// Response of [`UserApi::legacy_get_userid_by_unionid`](super::user::UserApi::legacy_get_userid_by_unionid).
+///
+/// Source: `spec/user.yaml` · `types.UserLegacyGetUseridByUnionidResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyGetUseridByUnionidResponse {
@@ -9817,6 +10005,8 @@ impl rt::Wire for UserLegacyGetUseridByUnionidResponse {
     }
 }
 /// Response of [`UserApi::legacy_org_user_count`](super::user::UserApi::legacy_org_user_count).
+///
+/// Source: `spec/user.yaml` · `types.UserLegacyOrgUserCountResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserLegacyOrgUserCountResponse {

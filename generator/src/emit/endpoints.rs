@@ -87,6 +87,13 @@ fn endpoint_doc(ep: &Endpoint) -> String {
     if let Some(dep) = &ep.deprecated {
         doc.push_str(&format!("\n\nDeprecated: {}", deprecation_note(dep)));
     }
+    if let Some(url) = &ep.docs_url {
+        doc.push_str(&format!("\n\nDingTalk docs: <{url}>"));
+    }
+    doc.push_str(&format!(
+        "\n\nSource: `{}` · `endpoints.{}`",
+        ep.file, ep.name
+    ));
     doc
 }
 

@@ -7,17 +7,22 @@ use super::{arg, doc_text, docs, field_type};
 use crate::model::{Area, EnumDef, EnumWire, Field, Spec, TypeDef, TypeKind, UnionDef};
 use crate::naming::ident;
 
+/// The line naming where a type is declared.
+fn source_line(area: &Area, t: &TypeDef) -> String {
+    format!("\n\nSource: `{}` · `types.{}`", area.file, t.name)
+}
+
 pub(super) fn type_def(spec: &Spec, area: &Area, t: &TypeDef) -> TokenStream {
     match &t.kind {
         TypeKind::Struct(fields) => struct_def(spec, area, t, fields),
-        TypeKind::Enum(e) => enum_def(t, e),
+        TypeKind::Enum(e) => enum_def(area, t, e),
         TypeKind::Union(u) => union_def(spec, area, t, u),
     }
 }
 
 fn struct_def(spec: &Spec, area: &Area, t: &TypeDef, fields: &[Field]) -> TokenStream {
     let name = ident(&t.name);
-    let doc = docs(&t.doc);
+    let doc = docs(&format!("{}{}", doc_text(&t.doc), source_line(area, t)));
     let decls = fields
         .iter()
         .map(|f| field_decl(spec, &area.name, f, false));
@@ -271,11 +276,12 @@ pub(super) fn first_sentence(s: &str) -> String {
     line.to_string()
 }
 
-fn enum_def(t: &TypeDef, e: &EnumDef) -> TokenStream {
+fn enum_def(area: &Area, t: &TypeDef, e: &EnumDef) -> TokenStream {
     let name = ident(&t.name);
     let doc = docs(&format!(
-        "{}\n\nUnknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.",
-        doc_text(&t.doc)
+        "{}\n\nUnknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.{}",
+        doc_text(&t.doc),
+        source_line(area, t)
     ));
     let variants = e.values.iter().map(|v| {
         let var = ident(&v.variant);
@@ -396,9 +402,10 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
         )
     };
     let doc = docs(&format!(
-        "{}\n\nTagged by `{}`; {content}. Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.",
+        "{}\n\nTagged by `{}`; {content}. Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.{}",
         doc_text(&t.doc),
-        u.tag_key
+        u.tag_key,
+        source_line(area, t)
     ));
     let tag_key = &u.tag_key;
     let vars: Vec<_> = u.variants.iter().map(|v| ident(&v.variant)).collect();

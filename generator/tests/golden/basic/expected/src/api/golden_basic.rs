@@ -20,6 +20,8 @@ impl<'c> GoldenBasicApi<'c> {
     /// Get a widget.
     ///
     /// `GET /widget/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/golden_basic.yaml` · `endpoints.get`
     pub fn get(&self, id: i64) -> crate::api::Call<'c, GoldenBasicGetRequest> {
         crate::api::Call::new(self.client, GoldenBasicGetRequest::new(id))
     }
@@ -28,6 +30,8 @@ impl<'c> GoldenBasicApi<'c> {
     /// Returns the new id under `result`.
     ///
     /// `POST /topapi/widget/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/golden_basic.yaml` · `endpoints.create`
     pub fn create(
         &self,
         name: impl Into<String>,
@@ -37,12 +41,16 @@ impl<'c> GoldenBasicApi<'c> {
     /// List widgets, a page at a time.
     ///
     /// `POST /topapi/widget/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/golden_basic.yaml` · `endpoints.list`
     pub fn list(&self, cursor: i64) -> crate::api::Call<'c, GoldenBasicListRequest> {
         crate::api::Call::new(self.client, GoldenBasicListRequest::new(cursor))
     }
     /// Delete a widget.
     ///
     /// `POST /topapi/widget/delete` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/golden_basic.yaml` · `endpoints.delete`
     pub fn delete(&self, id: i64) -> crate::api::Call<'c, GoldenBasicDeleteRequest> {
         crate::api::Call::new(self.client, GoldenBasicDeleteRequest::new(id))
     }
@@ -50,6 +58,8 @@ impl<'c> GoldenBasicApi<'c> {
 /// Request of [`GoldenBasicApi::get`]: Get a widget.
 ///
 /// `GET /widget/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/golden_basic.yaml` · `endpoints.get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -118,6 +128,8 @@ impl<'c> crate::api::Call<'c, GoldenBasicGetRequest> {
 ///
 /// `POST /topapi/widget/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/golden_basic.yaml` · `endpoints.create`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -184,6 +196,8 @@ impl<'c> crate::api::Call<'c, GoldenBasicCreateRequest> {
 /// Request of [`GoldenBasicApi::list`]: List widgets, a page at a time.
 ///
 /// `POST /topapi/widget/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/golden_basic.yaml` · `endpoints.list`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -278,6 +292,8 @@ impl<'c> crate::api::Call<'c, GoldenBasicListRequest> {
 ///
 /// `POST /topapi/widget/delete` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// Source: `spec/golden_basic.yaml` · `endpoints.delete`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -315,6 +331,8 @@ impl rt::Endpoint for GoldenBasicDeleteRequest {
     }
 }
 /// A widget.
+///
+/// Source: `spec/golden_basic.yaml` · `types.Widget`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Widget {
@@ -439,6 +457,8 @@ impl rt::Wire for Widget {
 /// A color.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/golden_basic.yaml` · `types.Color`
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Color {
@@ -499,6 +519,8 @@ impl rt::Scalar for Color {
 /// A level.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/golden_basic.yaml` · `types.Level`
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Level {
@@ -552,6 +574,8 @@ impl rt::Scalar for Level {
     }
 }
 /// Response of [`GoldenBasicApi::create`](super::golden_basic::GoldenBasicApi::create).
+///
+/// Source: `spec/golden_basic.yaml` · `types.GoldenBasicCreateResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct GoldenBasicCreateResponse {
@@ -612,6 +636,8 @@ impl rt::Wire for GoldenBasicCreateResponse {
     }
 }
 /// Response of [`GoldenBasicApi::list`](super::golden_basic::GoldenBasicApi::list).
+///
+/// Source: `spec/golden_basic.yaml` · `types.GoldenBasicListResponse`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct GoldenBasicListResponse {

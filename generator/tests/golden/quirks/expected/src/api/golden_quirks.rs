@@ -22,12 +22,16 @@ impl<'c> GoldenQuirksApi<'c> {
     /// Send a body.
     ///
     /// `POST /records/send` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/golden_quirks.yaml` · `endpoints.send`
     pub fn send(&self, msg: Body) -> crate::api::Call<'c, GoldenQuirksSendRequest> {
         crate::api::Call::new(self.client, GoldenQuirksSendRequest::new(msg))
     }
     /// Fetch a record by key.
     ///
     /// `GET /records/{key}` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/golden_quirks.yaml` · `endpoints.fetch`
     pub fn fetch(
         &self,
         key: impl Into<String>,
@@ -40,6 +44,8 @@ impl<'c> GoldenQuirksApi<'c> {
     /// `GET /records/old` · the SSO token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `fetch` instead
+    ///
+    /// Source: `spec/golden_quirks.yaml` · `endpoints.old_fetch`
     #[deprecated(note = "legacy endpoint; use `fetch` instead")]
     pub fn old_fetch(
         &self,
@@ -54,6 +60,8 @@ impl<'c> GoldenQuirksApi<'c> {
     /// Checked before sending: `to` lies between `from` and 7 days after it (calendar days).
     ///
     /// Checked before sending: `until` lies between `since` and 30 days after it.
+    ///
+    /// Source: `spec/golden_quirks.yaml` · `endpoints.window`
     pub fn window(
         &self,
         from: impl Into<String>,
@@ -64,6 +72,8 @@ impl<'c> GoldenQuirksApi<'c> {
     /// Send a body flat, next to the recipient.
     ///
     /// `POST /records/send_flat` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Source: `spec/golden_quirks.yaml` · `endpoints.send_flat`
     pub fn send_flat(
         &self,
         to: impl Into<String>,
@@ -75,6 +85,8 @@ impl<'c> GoldenQuirksApi<'c> {
 /// Request of [`GoldenQuirksApi::send`]: Send a body.
 ///
 /// `POST /records/send` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/golden_quirks.yaml` · `endpoints.send`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -119,6 +131,8 @@ impl rt::Endpoint for GoldenQuirksSendRequest {
 /// Request of [`GoldenQuirksApi::fetch`]: Fetch a record by key.
 ///
 /// `GET /records/{key}` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Source: `spec/golden_quirks.yaml` · `endpoints.fetch`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -197,6 +211,8 @@ impl<'c> crate::api::Call<'c, GoldenQuirksFetchRequest> {
 ///
 /// Deprecated: legacy endpoint; use `fetch` instead
 ///
+/// Source: `spec/golden_quirks.yaml` · `endpoints.old_fetch`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -241,6 +257,8 @@ impl rt::Endpoint for GoldenQuirksOldFetchRequest {
 /// Checked before sending: `to` lies between `from` and 7 days after it (calendar days).
 ///
 /// Checked before sending: `until` lies between `since` and 30 days after it.
+///
+/// Source: `spec/golden_quirks.yaml` · `endpoints.window`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -342,6 +360,8 @@ impl<'c> crate::api::Call<'c, GoldenQuirksWindowRequest> {
 ///
 /// `POST /records/send_flat` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// Source: `spec/golden_quirks.yaml` · `endpoints.send_flat`
+///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
@@ -388,6 +408,8 @@ impl rt::Endpoint for GoldenQuirksSendFlatRequest {
     }
 }
 /// A record with every quirk.
+///
+/// Source: `spec/golden_quirks.yaml` · `types.QuirkyRecord`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct QuirkyRecord {
@@ -600,6 +622,8 @@ impl rt::Wire for QuirkyRecord {
 /// A message body tagged by `msgtype`, fields under the tag.
 ///
 /// Tagged by `msgtype`; the variant's fields sit under a key named after the tag (`{"msgtype": "text", "text": {...}}`). Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.
+///
+/// Source: `spec/golden_quirks.yaml` · `types.Body`
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Body {
@@ -700,6 +724,8 @@ impl rt::Wire for Body {
     }
 }
 /// Text content.
+///
+/// Source: `spec/golden_quirks.yaml` · `types.TextBody`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct TextBody {
@@ -764,6 +790,8 @@ impl rt::Wire for TextBody {
     }
 }
 /// Card content.
+///
+/// Source: `spec/golden_quirks.yaml` · `types.CardBody`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CardBody {
@@ -826,6 +854,8 @@ impl rt::Wire for CardBody {
 /// A notice tagged by `EventType`, fields next to the tag.
 ///
 /// Tagged by `EventType`; the variant's fields sit next to the tag (`{"EventType": "...", ...}`). Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.
+///
+/// Source: `spec/golden_quirks.yaml` · `types.Notice`
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Notice {
@@ -930,6 +960,8 @@ impl rt::Wire for Notice {
     }
 }
 /// Users a notice is about.
+///
+/// Source: `spec/golden_quirks.yaml` · `types.UserNotice`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct UserNotice {
