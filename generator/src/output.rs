@@ -14,12 +14,16 @@ pub const OWNED_DIR: &str = "src";
 /// How every generated file starts.
 pub const HEADER: &str = "// @generated";
 
+/// The line that opens the generated block in the crate's `Cargo.toml` (the area features).
+pub const BEGIN: &str = "# @generated-begin: one feature per API area (dingtalk-codegen writes this block from spec/; do not edit)";
+/// The line that closes it.
+pub const END: &str = "# @generated-end";
+
 /// The manifest: its entry in the file set is the generated block, not the whole file.
 pub const MANIFEST: &str = "Cargo.toml";
 
 /// `manifest` with its generated block replaced by `block`, or why it cannot be.
 fn splice(manifest: &str, block: &str) -> Result<String, String> {
-    use crate::emit::features::{BEGIN, END};
     let begin = manifest.find(BEGIN);
     let end = begin.and_then(|b| manifest[b..].find(END).map(|e| b + e + END.len()));
     let (Some(begin), Some(end)) = (begin, end) else {

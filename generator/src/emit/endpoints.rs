@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::types::{builder_methods, field_decl, first_sentence};
+use super::fields::{builder_methods, field_decl, first_sentence, limit_checks};
 use super::{arg, doc_text, docs, ty_tokens};
 use crate::model::{Area, Auth, Constraint, Encoding, Endpoint, Field, Method, RateClass, Spec};
 use crate::naming::ident;
@@ -333,54 +333,6 @@ fn constraint_check(c: &Constraint) -> TokenStream {
     }
 }
 
-/// The checks of one field: its own `max_len`, then the limits inside any named type it holds.
-pub(super) fn limit_checks(f: &Field) -> Vec<TokenStream> {
-    let v = ident(&f.rust);
-    let mut out = Vec::new();
-    if let Some(max) = f.max_len {
-        let wire = &f.wire;
-        let len = match &f.ty {
-            _ if f.encoding == Some(Encoding::JsonText) => quote!(rt::json_text(v).chars().count()),
-            crate::model::Ty::List(_) => quote!(v.len()),
-            _ => quote!(rt::Scalar::to_text(v).chars().count()),
-        };
-        out.push(if f.is_option() {
-            quote!(if let Some(v) = &self.#v { rt::check_max_len(#wire, #len, #max)?; })
-        } else {
-            quote!({ let v = &self.#v; rt::check_max_len(#wire, #len, #max)?; })
-        });
-    }
-    if f.min.is_some() || f.max.is_some() {
-        let wire = &f.wire;
-        let bound = |b: Option<i64>| match b {
-            Some(b) => {
-                let b = b as f64;
-                quote!(Some(#b))
-            }
-            None => quote!(None),
-        };
-        let (min, max) = (bound(f.min), bound(f.max));
-        let as_f64 = |x: TokenStream| {
-            if f.ty == crate::model::Ty::F64 {
-                x
-            } else {
-                quote!(#x as f64)
-            }
-        };
-        out.push(if f.is_option() {
-            let value = as_f64(quote!(v));
-            quote!(if let Some(v) = self.#v { rt::check_range(#wire, #value, #min, #max)?; })
-        } else {
-            let value = as_f64(quote!(self.#v));
-            quote!(rt::check_range(#wire, #value, #min, #max)?;)
-        });
-    }
-    if holds_named(&f.ty) {
-        out.push(quote!(rt::Validate::validate(&self.#v)?;));
-    }
-    out
-}
-
 /// Whether a value of `ty` can carry a `sensitive` field, at any depth (`seen` stops cycles).
 fn holds_secret(spec: &Spec, ty: &crate::model::Ty, seen: &mut Vec<String>) -> bool {
     use crate::model::{Ty, TypeKind};
@@ -399,15 +351,6 @@ fn holds_secret(spec: &Spec, ty: &crate::model::Ty, seen: &mut Vec<String>) -> b
                 _ => false,
             }
         }
-        _ => false,
-    }
-}
-
-fn holds_named(ty: &crate::model::Ty) -> bool {
-    use crate::model::Ty;
-    match ty {
-        Ty::Named(_) => true,
-        Ty::List(inner) | Ty::Map(_, inner) => holds_named(inner),
         _ => false,
     }
 }

@@ -6,10 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{Spec, Ty, TypeKind};
 
-/// The line that opens the generated block in the crate's `Cargo.toml`.
-pub const BEGIN: &str = "# @generated-begin: one feature per API area (dingtalk-codegen writes this block from spec/; do not edit)";
-/// The line that closes it.
-pub const END: &str = "# @generated-end";
+pub use crate::output::{BEGIN, END};
 
 /// The block's lines, markers included.
 pub fn block(spec: &Spec) -> String {

@@ -3,7 +3,8 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{arg, doc_text, docs, field_type};
+use super::fields::{builder_methods, field_decl};
+use super::{doc_text, docs};
 use crate::model::{Area, EnumDef, EnumWire, Field, Spec, TypeDef, TypeKind, UnionDef};
 use crate::naming::ident;
 
@@ -29,7 +30,7 @@ fn struct_def(spec: &Spec, area: &Area, t: &TypeDef, fields: &[Field]) -> TokenS
     let builders = builder_methods(spec, &area.name, fields, false);
     let checks: Vec<TokenStream> = fields
         .iter()
-        .flat_map(super::endpoints::limit_checks)
+        .flat_map(super::fields::limit_checks)
         .collect();
     let decoder = decoder(spec, &area.name, t, fields);
     quote! {
@@ -47,51 +48,6 @@ fn struct_def(spec: &Spec, area: &Area, t: &TypeDef, fields: &[Field]) -> TokenS
                 <Self as serde::Deserialize>::deserialize(d)
             }
         }
-    }
-}
-
-/// A struct field with its serde attributes. `skip` marks request params that are not part of
-/// the JSON body (query and path params).
-pub(super) fn field_decl(spec: &Spec, area: &str, f: &Field, skip: bool) -> TokenStream {
-    let rust = ident(&f.rust);
-    let ty = field_type(spec, area, f);
-    let doc = docs(&field_doc(f));
-    if skip {
-        return quote! { #doc #[serde(skip)] pub #rust: #ty, };
-    }
-    if f.flatten {
-        return quote! { #doc #[serde(flatten)] pub #rust: #ty, };
-    }
-    let wire = &f.wire;
-    let module = match f.encoding {
-        None => None,
-        Some(crate::model::Encoding::Comma) => Some("comma"),
-        Some(crate::model::Encoding::Pipe) => Some("pipe"),
-        Some(crate::model::Encoding::JsonText) => Some("json_text"),
-        Some(crate::model::Encoding::LooseMap) => Some("loose_map"),
-    };
-    // Decoding is the struct's own visitor (see `decoder`): serde attributes here only serialize.
-    let ser = module.map(|m| {
-        let path = format!("::dingtalk_runtime::wire::{m}::ser");
-        quote!(serialize_with = #path,)
-    });
-    let optional = if f.required {
-        None
-    } else {
-        let skip_if = if f.ty.is_collection() {
-            match f.ty {
-                crate::model::Ty::List(_) => "Vec::is_empty",
-                _ => "std::collections::BTreeMap::is_empty",
-            }
-        } else {
-            "Option::is_none"
-        };
-        Some(quote!(skip_serializing_if = #skip_if,))
-    };
-    quote! {
-        #doc
-        #[serde(rename = #wire, #optional #ser)]
-        pub #rust: #ty,
     }
 }
 
@@ -183,97 +139,6 @@ fn decoder(spec: &Spec, area: &str, t: &TypeDef, fields: &[Field]) -> TokenStrea
             }
         }
     }
-}
-
-pub(super) fn field_doc(f: &Field) -> String {
-    let mut doc = doc_text(&f.doc);
-    let mut notes = vec![if f.flatten {
-        "Sent flat: its keys sit next to the other body params".to_string()
-    } else {
-        format!("Wire name `{}`", f.wire)
-    }];
-    if let Some(max) = f.max_len {
-        notes.push(format!("at most {max}"));
-    }
-    if f.sensitive {
-        notes.push("secret: redacted in `Debug`".to_string());
-    }
-    doc.push_str(&format!("\n\n{}.", notes.join("; ")));
-    doc
-}
-
-/// `new(required…)` plus one setter per optional field.
-pub(super) fn builder_methods(
-    spec: &Spec,
-    area: &str,
-    fields: &[Field],
-    upload: bool,
-) -> TokenStream {
-    let required: Vec<&Field> = fields.iter().filter(|f| f.required).collect();
-    let upload_param = upload.then(|| quote!(file: rt::UploadFile));
-    let upload_init = upload.then(|| quote!(file));
-    let params = required
-        .iter()
-        .map(|f| {
-            let v = ident(&f.rust);
-            let (t, _) = arg(spec, area, f, &v);
-            quote!(#v: #t)
-        })
-        .chain(upload_param);
-    let inits = fields
-        .iter()
-        .map(|f| {
-            let v = ident(&f.rust);
-            if f.required {
-                let (_, conv) = arg(spec, area, f, &v);
-                // `v: v` is redundant: use the shorthand when no conversion is needed.
-                if v == conv.to_string() {
-                    quote!(#v)
-                } else {
-                    quote!(#v: #conv)
-                }
-            } else if f.ty.is_collection() {
-                quote!(#v: Default::default())
-            } else {
-                quote!(#v: None)
-            }
-        })
-        .chain(upload_init);
-    let setters = fields.iter().filter(|f| !f.required).map(|f| {
-        let v = ident(&f.rust);
-        let (t, conv) = arg(spec, area, f, &v);
-        let store = if f.ty.is_collection() {
-            conv
-        } else {
-            quote!(Some(#conv))
-        };
-        let doc = docs(&format!("Sets `{}`: {}", f.rust, first_sentence(&f.doc)));
-        quote! {
-            #doc
-            pub fn #v(mut self, #v: #t) -> Self { self.#v = #store; self }
-        }
-    });
-    let new_doc = if required.is_empty() {
-        "Creates a value with every field empty.".to_string()
-    } else {
-        let names: Vec<String> = required.iter().map(|f| format!("`{}`", f.rust)).collect();
-        format!(
-            "Creates a value from its required fields ({}); optional fields start empty.",
-            names.join(", ")
-        )
-    };
-    let new_doc = docs(&new_doc);
-    quote! {
-        #new_doc
-        #[allow(clippy::new_without_default)]
-        pub fn new(#(#params),*) -> Self { Self { #(#inits),* } }
-        #(#setters)*
-    }
-}
-
-pub(super) fn first_sentence(s: &str) -> String {
-    let line = s.trim().lines().next().unwrap_or("").trim();
-    line.to_string()
 }
 
 fn enum_def(area: &Area, t: &TypeDef, e: &EnumDef) -> TokenStream {
