@@ -11,9 +11,8 @@
 //! `yyyy-MM-dd`); punch times in `list` / `listRecord` are ms since the epoch, the `topapi` calls
 //! answer with date-time text. Every call here only reads. Errcode 41041 means the query span is
 //! longer than 7 days. An empty answer usually means a wrong userid, `isI18n=true` for a domestic
-//! org, or a start later than the punch (D0243). Reference: attendance.md, with the params and
-//! fields of the D pages it cites (D0179, D0180, D0195, D0196, D0209, D0216-D0219, D0230, D0231)
-//! and the J request checks.
+//! org, or a start later than the punch (see the attendance [常见问题](https://open.dingtalk.com/document/development/attendance-interface-common-problems)).
+//! Params and fields follow each endpoint's official page and the J request checks.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
 use ::dingtalk_runtime::codegen as rt;
@@ -43,6 +42,8 @@ impl<'c> AttendanceApi<'c> {
     /// `POST /attendance/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
     /// Checked before sending: `workDateTo` lies between `workDateFrom` and 7 days after it (calendar days).
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/open-attendance-clock-in-data>
     ///
     /// Source: `spec/attendance.yaml` · `endpoints.list`
     pub fn list(
@@ -75,6 +76,8 @@ impl<'c> AttendanceApi<'c> {
     ///
     /// Checked before sending: `checkDateTo` lies between `checkDateFrom` and 7 days after it.
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/attendance-clock-in-record-is-open>
+    ///
     /// Source: `spec/attendance.yaml` · `endpoints.list_record`
     pub fn list_record(
         &self,
@@ -94,6 +97,8 @@ impl<'c> AttendanceApi<'c> {
     ///
     /// `POST /topapi/attendance/getsimplegroups` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/batch-obtain-attendance-group-details>
+    ///
     /// Source: `spec/attendance.yaml` · `endpoints.get_simple_groups`
     pub fn get_simple_groups(
         &self,
@@ -105,6 +110,8 @@ impl<'c> AttendanceApi<'c> {
     /// A user belongs to one attendance group.
     ///
     /// `POST /topapi/attendance/getusergroup` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/queries-a-user-attendance-group>
     ///
     /// Source: `spec/attendance.yaml` · `endpoints.get_user_group`
     pub fn get_user_group(
@@ -121,6 +128,8 @@ impl<'c> AttendanceApi<'c> {
     ///
     /// `POST /topapi/attendance/listschedule` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/interface-for-daily-full-query-of-attendance-scheduling-information>
+    ///
     /// Source: `spec/attendance.yaml` · `endpoints.list_schedule`
     pub fn list_schedule(
         &self,
@@ -131,6 +140,8 @@ impl<'c> AttendanceApi<'c> {
     /// Compute a user's leave duration by the schedule (计算请假时长).
     ///
     /// `POST /topapi/attendance/getleaveapproveduration` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/calculate-leave-duration>
     ///
     /// Source: `spec/attendance.yaml` · `endpoints.get_leave_approve_duration`
     pub fn get_leave_approve_duration(
@@ -153,6 +164,8 @@ impl<'c> AttendanceApi<'c> {
     /// `POST /topapi/attendance/getleavestatus` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
     /// Checked before sending: `end_time` lies between `start_time` and 180 days after it.
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-status>
     ///
     /// Source: `spec/attendance.yaml` · `endpoints.get_leave_status`
     pub fn get_leave_status(
@@ -180,6 +193,8 @@ impl<'c> AttendanceApi<'c> {
     ///
     /// `POST /topapi/attendance/getupdatedata` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-attendance-update-data>
+    ///
     /// Source: `spec/attendance.yaml` · `endpoints.get_update_data`
     pub fn get_update_data(
         &self,
@@ -194,6 +209,8 @@ impl<'c> AttendanceApi<'c> {
     /// List the columns of the attendance report (获取考勤报表列定义).
     ///
     /// `POST /topapi/attendance/getattcolumns` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-enterprise-attendance-report-column>
     ///
     /// Source: `spec/attendance.yaml` · `endpoints.get_att_columns`
     pub fn get_att_columns(
@@ -210,6 +227,8 @@ impl<'c> AttendanceApi<'c> {
     /// `POST /topapi/attendance/getcolumnval` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
     /// Checked before sending: `to_date` lies between `from_date` and 31 days after it.
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-column-value-of-the-attendance-report>
     ///
     /// Source: `spec/attendance.yaml` · `endpoints.get_column_val`
     pub fn get_column_val(
@@ -239,6 +258,8 @@ impl<'c> AttendanceApi<'c> {
     /// `POST /topapi/attendance/getleavetimebynames` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
     /// Checked before sending: `to_date` lies between `from_date` and 31 days after it.
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-the-holiday-data-from-the-smart-attendance-report>
     ///
     /// Source: `spec/attendance.yaml` · `endpoints.get_leave_time_by_names`
     pub fn get_leave_time_by_names(
@@ -271,6 +292,8 @@ impl<'c> AttendanceApi<'c> {
 /// `POST /attendance/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Checked before sending: `workDateTo` lies between `workDateFrom` and 7 days after it (calendar days).
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/open-attendance-clock-in-data>
 ///
 /// Source: `spec/attendance.yaml` · `endpoints.list`
 ///
@@ -428,6 +451,8 @@ impl<'c> crate::api::Call<'c, AttendanceListRequest> {
 ///
 /// Checked before sending: `checkDateTo` lies between `checkDateFrom` and 7 days after it.
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/attendance-clock-in-record-is-open>
+///
 /// Source: `spec/attendance.yaml` · `endpoints.list_record`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -523,6 +548,8 @@ impl<'c> crate::api::Call<'c, AttendanceListRecordRequest> {
 /// `size`.
 ///
 /// `POST /topapi/attendance/getsimplegroups` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/batch-obtain-attendance-group-details>
 ///
 /// Source: `spec/attendance.yaml` · `endpoints.get_simple_groups`
 ///
@@ -644,6 +671,8 @@ impl<'c> crate::api::Call<'c, AttendanceGetSimpleGroupsRequest> {
 ///
 /// `POST /topapi/attendance/getusergroup` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/queries-a-user-attendance-group>
+///
 /// Source: `spec/attendance.yaml` · `endpoints.get_user_group`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -689,6 +718,8 @@ impl rt::Endpoint for AttendanceGetUserGroupRequest {
 /// `work_date`.
 ///
 /// `POST /topapi/attendance/listschedule` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/interface-for-daily-full-query-of-attendance-scheduling-information>
 ///
 /// Source: `spec/attendance.yaml` · `endpoints.list_schedule`
 ///
@@ -817,6 +848,8 @@ impl<'c> crate::api::Call<'c, AttendanceListScheduleRequest> {
 ///
 /// `POST /topapi/attendance/getleaveapproveduration` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/calculate-leave-duration>
+///
 /// Source: `spec/attendance.yaml` · `endpoints.get_leave_approve_duration`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -882,6 +915,8 @@ impl rt::Endpoint for AttendanceGetLeaveApproveDurationRequest {
 /// `POST /topapi/attendance/getleavestatus` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Checked before sending: `end_time` lies between `start_time` and 180 days after it.
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-status>
 ///
 /// Source: `spec/attendance.yaml` · `endpoints.get_leave_status`
 ///
@@ -1024,6 +1059,8 @@ impl<'c> crate::api::Call<'c, AttendanceGetLeaveStatusRequest> {
 ///
 /// `POST /topapi/attendance/getupdatedata` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-attendance-update-data>
+///
 /// Source: `spec/attendance.yaml` · `endpoints.get_update_data`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -1074,6 +1111,8 @@ impl rt::Endpoint for AttendanceGetUpdateDataRequest {
 ///
 /// `POST /topapi/attendance/getattcolumns` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-enterprise-attendance-report-column>
+///
 /// Source: `spec/attendance.yaml` · `endpoints.get_att_columns`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -1115,6 +1154,8 @@ impl rt::Endpoint for AttendanceGetAttColumnsRequest {
 /// `POST /topapi/attendance/getcolumnval` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Checked before sending: `to_date` lies between `from_date` and 31 days after it.
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-column-value-of-the-attendance-report>
 ///
 /// Source: `spec/attendance.yaml` · `endpoints.get_column_val`
 ///
@@ -1208,6 +1249,8 @@ impl rt::Endpoint for AttendanceGetColumnValRequest {
 /// `POST /topapi/attendance/getleavetimebynames` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// Checked before sending: `to_date` lies between `from_date` and 31 days after it.
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-the-holiday-data-from-the-smart-attendance-report>
 ///
 /// Source: `spec/attendance.yaml` · `endpoints.get_leave_time_by_names`
 ///

@@ -30,6 +30,8 @@ impl<'c> AuthApi<'c> {
     ///
     /// `GET /gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-orgapp-token>
+    ///
     /// Source: `spec/auth.yaml` · `endpoints.get_token`
     pub fn get_token(
         &self,
@@ -40,9 +42,12 @@ impl<'c> AuthApi<'c> {
     }
     /// Get an access token with CorpId and CorpSecret (获取access_token · 旧CorpSecret方式).
     ///
-    /// The old CorpSecret credential style of `/gettoken`. Error 40089: bad corpid or corpsecret.
+    /// The old CorpSecret credential style of `/gettoken`; the official page documents only the
+    /// AppKey form (`get_token`). Error 40089: bad corpid or corpsecret.
     ///
     /// `GET /gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-orgapp-token>
     ///
     /// Source: `spec/auth.yaml` · `endpoints.get_token_by_corp_secret`
     pub fn get_token_by_corp_secret(
@@ -60,6 +65,8 @@ impl<'c> AuthApi<'c> {
     /// The token is only valid for `get_sso_user_info`. The response carries no `expires_in`.
     ///
     /// `GET /sso/gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-ssotoken-for-micro-application-background-logon-free>
     ///
     /// Source: `spec/auth.yaml` · `endpoints.get_sso_token`
     pub fn get_sso_token(
@@ -79,6 +86,8 @@ impl<'c> AuthApi<'c> {
     ///
     /// `GET /sso/getuserinfo` · the SSO token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/exchange-code-for-the-identity-information-of-a-microapplication-administrator>
+    ///
     /// Source: `spec/auth.yaml` · `endpoints.get_sso_user_info`
     pub fn get_sso_user_info(
         &self,
@@ -93,6 +102,8 @@ impl<'c> AuthApi<'c> {
     ///
     /// `GET /get_jsapi_ticket` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-jsapi-ticket>
+    ///
     /// Source: `spec/auth.yaml` · `endpoints.get_jsapi_ticket`
     pub fn get_jsapi_ticket(&self) -> crate::api::Call<'c, AuthGetJsapiTicketRequest> {
         crate::api::Call::new(self.client, AuthGetJsapiTicketRequest::new())
@@ -105,6 +116,8 @@ impl<'c> AuthApi<'c> {
     /// `ClientBuilder::suite` fetches and caches it by itself.
     ///
     /// `POST /service/get_suite_token` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-application-suite-ticket>
     ///
     /// Source: `spec/auth.yaml` · `endpoints.get_suite_token`
     pub fn get_suite_token(
@@ -128,6 +141,8 @@ impl<'c> AuthApi<'c> {
     ///
     /// `POST /service/get_corp_token` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-isvapp-token>
+    ///
     /// Source: `spec/auth.yaml` · `endpoints.get_corp_token`
     pub fn get_corp_token(
         &self,
@@ -138,9 +153,12 @@ impl<'c> AuthApi<'c> {
     /// Get the access token of an authorising organisation with its permanent code (获取企业授权的access_token · 旧方式).
     ///
     /// The old form of `get_corp_token`: the suite's token plus the organisation's permanent code
-    /// from `get_permanent_code`. `client.corp_with_permanent_code(corpid, code)` uses it.
+    /// from `get_permanent_code`. `client.corp_with_permanent_code(corpid, code)` uses it. The
+    /// official page documents only the signed form; this one is known from J and P.
     ///
     /// `POST /service/get_corp_token` · the ISV suite's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-isvapp-token>
     ///
     /// Source: `spec/auth.yaml` · `endpoints.get_corp_token_by_permanent_code`
     pub fn get_corp_token_by_permanent_code(
@@ -160,6 +178,8 @@ impl<'c> AuthApi<'c> {
     ///
     /// `POST /service/get_permanent_code` · the ISV suite's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-a-permanent-authorization-code>
+    ///
     /// Source: `spec/auth.yaml` · `endpoints.get_permanent_code`
     pub fn get_permanent_code(
         &self,
@@ -176,6 +196,8 @@ impl<'c> AuthApi<'c> {
     /// already active suite is harmless.
     ///
     /// `POST /service/activate_suite` · the ISV suite's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/activate-suite>
     ///
     /// Source: `spec/auth.yaml` · `endpoints.activate_suite`
     pub fn activate_suite(
@@ -194,8 +216,8 @@ impl<'c> AuthApi<'c> {
     /// The organisation, the administrator who authorised it, and the suite's apps it enabled with
     /// their AgentIds (needed e.g. for sending work notifications in that organisation). For ISV
     /// suites and for custom apps built by solution providers (委托产品方案商); permission
-    /// `isvapi_base`. Signed like `get_corp_token` (D0042, J `OapiServiceGetAuthInfo`, public PHP
-    /// client code).
+    /// `isvapi_base`. Signed like `get_corp_token` (the official page, J `OapiServiceGetAuthInfo`,
+    /// public PHP client code).
     ///
     /// The 2016 ISV guide and P call it with `?suite_access_token=` instead, the 2016 guide with
     /// `permanent_code` in the body as well; that older form is not modelled. D also lists
@@ -203,6 +225,8 @@ impl<'c> AuthApi<'c> {
     /// `unifiedSocialCredit`, each in one source only; they are not modelled.
     ///
     /// `POST /service/get_auth_info` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-the-basic-information-of-an-enterprise>
     ///
     /// Source: `spec/auth.yaml` · `endpoints.get_auth_info`
     pub fn get_auth_info(
@@ -217,7 +241,7 @@ impl<'c> AuthApi<'c> {
     /// learn from `close` whether the organisation disabled it or it still awaits activation.
     /// Third-party suites only; permission `isvapi_base`.
     ///
-    /// Sources differ on the credentials. The current page (D0043) requires a signature over the
+    /// Sources differ on the credentials. The current official page requires a signature over the
     /// suite ticket and its body has no `permanent_code`; public PHP and Go client code send the
     /// signed query (`accessKey`, `timestamp`, `suiteTicket`, `signature`) with `suite_key`,
     /// `auth_corpid` and `agentid`. The 2016 ISV guide and P send `?suite_access_token=` and add
@@ -225,6 +249,8 @@ impl<'c> AuthApi<'c> {
     /// here, with `permanent_code` optional (only the older form needs it).
     ///
     /// `POST /service/get_agent` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-application-information-of-an-enterprise>
     ///
     /// Source: `spec/auth.yaml` · `endpoints.get_agent`
     pub fn get_agent(
@@ -245,6 +271,8 @@ impl<'c> AuthApi<'c> {
 /// `POST https://api.dingtalk.com/v1.0/oauth2/accessToken`.
 ///
 /// `GET /gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-orgapp-token>
 ///
 /// Source: `spec/auth.yaml` · `endpoints.get_token`
 ///
@@ -299,9 +327,12 @@ impl rt::Endpoint for AuthGetTokenRequest {
 }
 /// Request of [`AuthApi::get_token_by_corp_secret`]: Get an access token with CorpId and CorpSecret (获取access_token · 旧CorpSecret方式).
 ///
-/// The old CorpSecret credential style of `/gettoken`. Error 40089: bad corpid or corpsecret.
+/// The old CorpSecret credential style of `/gettoken`; the official page documents only the
+/// AppKey form (`get_token`). Error 40089: bad corpid or corpsecret.
 ///
 /// `GET /gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-orgapp-token>
 ///
 /// Source: `spec/auth.yaml` · `endpoints.get_token_by_corp_secret`
 ///
@@ -359,6 +390,8 @@ impl rt::Endpoint for AuthGetTokenByCorpSecretRequest {
 /// The token is only valid for `get_sso_user_info`. The response carries no `expires_in`.
 ///
 /// `GET /sso/gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-ssotoken-for-micro-application-background-logon-free>
 ///
 /// Source: `spec/auth.yaml` · `endpoints.get_sso_token`
 ///
@@ -418,6 +451,8 @@ impl rt::Endpoint for AuthGetSsoTokenRequest {
 ///
 /// `GET /sso/getuserinfo` · the SSO token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/exchange-code-for-the-identity-information-of-a-microapplication-administrator>
+///
 /// Source: `spec/auth.yaml` · `endpoints.get_sso_user_info`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -463,6 +498,8 @@ impl rt::Endpoint for AuthGetSsoUserInfoRequest {
 /// most 24 h in total.
 ///
 /// `GET /get_jsapi_ticket` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-jsapi-ticket>
 ///
 /// Source: `spec/auth.yaml` · `endpoints.get_jsapi_ticket`
 ///
@@ -524,6 +561,8 @@ impl<'c> crate::api::Call<'c, AuthGetJsapiTicketRequest> {
 /// `ClientBuilder::suite` fetches and caches it by itself.
 ///
 /// `POST /service/get_suite_token` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-application-suite-ticket>
 ///
 /// Source: `spec/auth.yaml` · `endpoints.get_suite_token`
 ///
@@ -591,6 +630,8 @@ impl rt::Endpoint for AuthGetSuiteTokenRequest {
 ///
 /// `POST /service/get_corp_token` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-isvapp-token>
+///
 /// Source: `spec/auth.yaml` · `endpoints.get_corp_token`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -634,9 +675,12 @@ impl rt::Endpoint for AuthGetCorpTokenRequest {
 /// Request of [`AuthApi::get_corp_token_by_permanent_code`]: Get the access token of an authorising organisation with its permanent code (获取企业授权的access_token · 旧方式).
 ///
 /// The old form of `get_corp_token`: the suite's token plus the organisation's permanent code
-/// from `get_permanent_code`. `client.corp_with_permanent_code(corpid, code)` uses it.
+/// from `get_permanent_code`. `client.corp_with_permanent_code(corpid, code)` uses it. The
+/// official page documents only the signed form; this one is known from J and P.
 ///
 /// `POST /service/get_corp_token` · the ISV suite's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-isvapp-token>
 ///
 /// Source: `spec/auth.yaml` · `endpoints.get_corp_token_by_permanent_code`
 ///
@@ -694,6 +738,8 @@ impl rt::Endpoint for AuthGetCorpTokenByPermanentCodeRequest {
 ///
 /// `POST /service/get_permanent_code` · the ISV suite's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-a-permanent-authorization-code>
+///
 /// Source: `spec/auth.yaml` · `endpoints.get_permanent_code`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -740,6 +786,8 @@ impl rt::Endpoint for AuthGetPermanentCodeRequest {
 /// already active suite is harmless.
 ///
 /// `POST /service/activate_suite` · the ISV suite's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/activate-suite>
 ///
 /// Source: `spec/auth.yaml` · `endpoints.activate_suite`
 ///
@@ -802,8 +850,8 @@ impl rt::Endpoint for AuthActivateSuiteRequest {
 /// The organisation, the administrator who authorised it, and the suite's apps it enabled with
 /// their AgentIds (needed e.g. for sending work notifications in that organisation). For ISV
 /// suites and for custom apps built by solution providers (委托产品方案商); permission
-/// `isvapi_base`. Signed like `get_corp_token` (D0042, J `OapiServiceGetAuthInfo`, public PHP
-/// client code).
+/// `isvapi_base`. Signed like `get_corp_token` (the official page, J `OapiServiceGetAuthInfo`,
+/// public PHP client code).
 ///
 /// The 2016 ISV guide and P call it with `?suite_access_token=` instead, the 2016 guide with
 /// `permanent_code` in the body as well; that older form is not modelled. D also lists
@@ -811,6 +859,8 @@ impl rt::Endpoint for AuthActivateSuiteRequest {
 /// `unifiedSocialCredit`, each in one source only; they are not modelled.
 ///
 /// `POST /service/get_auth_info` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-the-basic-information-of-an-enterprise>
 ///
 /// Source: `spec/auth.yaml` · `endpoints.get_auth_info`
 ///
@@ -876,7 +926,7 @@ impl<'c> crate::api::Call<'c, AuthGetAuthInfoRequest> {
 /// learn from `close` whether the organisation disabled it or it still awaits activation.
 /// Third-party suites only; permission `isvapi_base`.
 ///
-/// Sources differ on the credentials. The current page (D0043) requires a signature over the
+/// Sources differ on the credentials. The current official page requires a signature over the
 /// suite ticket and its body has no `permanent_code`; public PHP and Go client code send the
 /// signed query (`accessKey`, `timestamp`, `suiteTicket`, `signature`) with `suite_key`,
 /// `auth_corpid` and `agentid`. The 2016 ISV guide and P send `?suite_access_token=` and add
@@ -884,6 +934,8 @@ impl<'c> crate::api::Call<'c, AuthGetAuthInfoRequest> {
 /// here, with `permanent_code` optional (only the older form needs it).
 ///
 /// `POST /service/get_agent` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-application-information-of-an-enterprise>
 ///
 /// Source: `spec/auth.yaml` · `endpoints.get_agent`
 ///
@@ -907,7 +959,7 @@ pub struct AuthGetAgentRequest {
     /// Wire name `agentid`.
     #[serde(rename = "agentid")]
     pub agentid: i64,
-    /// The organisation's permanent authorisation code (永久授权码); sent by the older `suite_access_token` form (2016 guide, P, J), absent from D0043.
+    /// The organisation's permanent authorisation code (永久授权码); sent by the older `suite_access_token` form (2016 guide, P, J), absent from the current official page.
     ///
     /// Wire name `permanent_code`; secret: redacted in `Debug`.
     #[serde(rename = "permanent_code", skip_serializing_if = "Option::is_none")]
@@ -928,7 +980,7 @@ impl AuthGetAgentRequest {
             permanent_code: None,
         }
     }
-    /// Sets `permanent_code`: The organisation's permanent authorisation code (永久授权码); sent by the older `suite_access_token` form (2016 guide, P, J), absent from D0043.
+    /// Sets `permanent_code`: The organisation's permanent authorisation code (永久授权码); sent by the older `suite_access_token` form (2016 guide, P, J), absent from the current official page.
     pub fn permanent_code(
         mut self,
         permanent_code: impl Into<rt::SecretString>,
@@ -957,7 +1009,7 @@ impl rt::Endpoint for AuthGetAgentRequest {
     }
 }
 impl<'c> crate::api::Call<'c, AuthGetAgentRequest> {
-    /// Sets `permanent_code`: The organisation's permanent authorisation code (永久授权码); sent by the older `suite_access_token` form (2016 guide, P, J), absent from D0043.
+    /// Sets `permanent_code`: The organisation's permanent authorisation code (永久授权码); sent by the older `suite_access_token` form (2016 guide, P, J), absent from the current official page.
     pub fn permanent_code(self, permanent_code: impl Into<rt::SecretString>) -> Self {
         self.map(|r| r.permanent_code(permanent_code))
     }

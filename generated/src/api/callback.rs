@@ -8,7 +8,7 @@
 //! `register` and `update` DingTalk at once POSTs a `check_url` event to the URL, which must answer
 //! with an encrypted `success` (else 71009). Newer apps set URL, token and AES key in the developer
 //! console instead; the pushes are the same. Push decryption lives in the runtime's callback crypto,
-//! not here. Reference: callback.md §1-6.
+//! not here.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
 use ::dingtalk_runtime::codegen as rt;
@@ -35,6 +35,8 @@ impl<'c> CallbackApi<'c> {
     ///
     /// `POST /call_back/register_call_back` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/register-callback-events>
+    ///
     /// Source: `spec/callback.yaml` · `endpoints.register`
     pub fn register(
         &self,
@@ -52,6 +54,8 @@ impl<'c> CallbackApi<'c> {
     ///
     /// `GET /call_back/get_call_back` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-subscribed-events>
+    ///
     /// Source: `spec/callback.yaml` · `endpoints.get`
     pub fn get(&self) -> crate::api::Call<'c, CallbackGetRequest> {
         crate::api::Call::new(self.client, CallbackGetRequest::new())
@@ -62,6 +66,8 @@ impl<'c> CallbackApi<'c> {
     /// Errors as on `register`, plus 71007 URL not registered. The same `token` limits apply.
     ///
     /// `POST /call_back/update_call_back` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/update-event-interface>
     ///
     /// Source: `spec/callback.yaml` · `endpoints.update`
     pub fn update(
@@ -80,6 +86,8 @@ impl<'c> CallbackApi<'c> {
     ///
     /// `GET /call_back/delete_call_back` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/delete-an-event-callback-interface>
+    ///
     /// Source: `spec/callback.yaml` · `endpoints.delete`
     pub fn delete(&self) -> crate::api::Call<'c, CallbackDeleteRequest> {
         crate::api::Call::new(self.client, CallbackDeleteRequest::new())
@@ -90,6 +98,8 @@ impl<'c> CallbackApi<'c> {
     /// next events, so it is not retried automatically.
     ///
     /// `GET /call_back/get_call_back_failed_result` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-event-list-of-failed-push-messages>
     ///
     /// Source: `spec/callback.yaml` · `endpoints.get_failed_result`
     pub fn get_failed_result(
@@ -107,6 +117,8 @@ impl<'c> CallbackApi<'c> {
 /// of 6-32 letters and digits satisfies both.
 ///
 /// `POST /call_back/register_call_back` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/register-callback-events>
 ///
 /// Source: `spec/callback.yaml` · `endpoints.register`
 ///
@@ -187,6 +199,8 @@ impl rt::Endpoint for CallbackRegisterRequest {
 ///
 /// `GET /call_back/get_call_back` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-subscribed-events>
+///
 /// Source: `spec/callback.yaml` · `endpoints.get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -225,6 +239,8 @@ impl rt::Endpoint for CallbackGetRequest {
 /// Errors as on `register`, plus 71007 URL not registered. The same `token` limits apply.
 ///
 /// `POST /call_back/update_call_back` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/update-event-interface>
 ///
 /// Source: `spec/callback.yaml` · `endpoints.update`
 ///
@@ -305,6 +321,8 @@ impl rt::Endpoint for CallbackUpdateRequest {
 ///
 /// `GET /call_back/delete_call_back` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/delete-an-event-callback-interface>
+///
 /// Source: `spec/callback.yaml` · `endpoints.delete`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -344,6 +362,8 @@ impl rt::Endpoint for CallbackDeleteRequest {
 ///
 /// `GET /call_back/get_call_back_failed_result` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-event-list-of-failed-push-messages>
+///
 /// Source: `spec/callback.yaml` · `endpoints.get_failed_result`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -377,7 +397,7 @@ impl rt::Endpoint for CallbackGetFailedResultRequest {
     }
 }
 /// An event type (事件类型 / call_back_tag). The list is P's `ALL_CALL_BACK_TAGS` plus the control
-/// events and the newer subscription names of callback.md §6; which tags `register` still
+/// events and the newer subscription names of [通讯录事件](https://open.dingtalk.com/document/development/address-book-events); which tags `register` still
 /// accepts today is not confirmed (71008 for a refused tag).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
@@ -1034,7 +1054,9 @@ impl rt::Wire for CallbackFailedEvent {
 /// event-subscription pushes (事件订阅) with the header keys `EventTime`, `CorpId`, `BizId`,
 /// `eventId` and lowerCamel payload keys; the structs accept both spellings. Tags not listed
 /// here (`org_remove`, `edu_*`, `attendance_*`, `meetingroom_*`, ...) decode into `Unknown`.
-/// Reference: callback.md §6, §10, §11; auth.md §12.
+/// Payloads: [群会话事件](https://open.dingtalk.com/document/development/group-session-events), [审批事件](https://open.dingtalk.com/document/development/approval-events-1),
+/// [签到事件](https://open.dingtalk.com/document/development/sign-in-event), [推送suite_ticket事件](https://open.dingtalk.com/document/development/push-suite-ticket-events);
+/// current pushes as in [企业增加员工事件](https://open.dingtalk.com/document/development/enterprise-increases-employee-events).
 ///
 /// Tagged by `EventType`; the variant's fields sit next to the tag (`{"EventType": "...", ...}`). Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.
 ///

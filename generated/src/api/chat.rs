@@ -8,7 +8,7 @@
 //! `chat_info`, `next_cursor`); the payload sits at the top level next to `errcode`, except
 //! `get` (under `chat_info`). POST bodies must be JSON (errcode 43009 otherwise). Message bodies
 //! for `send` are the `Message` union of the `message` area. Group-chat change events
-//! (`chat_add_member` …) are callbacks. Reference: chat.md.
+//! (`chat_add_member` …) are callbacks.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
 use ::dingtalk_runtime::codegen as rt;
@@ -32,6 +32,8 @@ impl<'c> ChatApi<'c> {
     ///
     /// `POST /chat/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/session-management-creates-groups>
+    ///
     /// Source: `spec/chat.yaml` · `endpoints.create`
     pub fn create(
         &self,
@@ -53,6 +55,8 @@ impl<'c> ChatApi<'c> {
     ///
     /// `POST /chat/update` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/modify-a-group-session>
+    ///
     /// Source: `spec/chat.yaml` · `endpoints.update`
     pub fn update(
         &self,
@@ -65,6 +69,8 @@ impl<'c> ChatApi<'c> {
     /// Permission `qyapi_chat_read`. Errors: 43007, 49000, 40001, 70001 (org missing), 40016, -1.
     ///
     /// `GET /chat/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-a-group-session>
     ///
     /// Source: `spec/chat.yaml` · `endpoints.get`
     pub fn get(
@@ -86,6 +92,8 @@ impl<'c> ChatApi<'c> {
     ///
     /// `POST /chat/send` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/send-group-messages>
+    ///
     /// Source: `spec/chat.yaml` · `endpoints.send`
     pub fn send(
         &self,
@@ -100,6 +108,8 @@ impl<'c> ChatApi<'c> {
     /// 40068, 40069, -1.
     ///
     /// `GET /chat/getReadList` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-list-of-people-who-have-read-a-group>
     ///
     /// Source: `spec/chat.yaml` · `endpoints.get_read_list`
     pub fn get_read_list(
@@ -120,6 +130,8 @@ impl<'c> ChatApi<'c> {
 /// (no owner), 49010 (no members), 49011 (too many members), 1002 (org group quota exceeded), -1.
 ///
 /// `POST /chat/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/session-management-creates-groups>
 ///
 /// Source: `spec/chat.yaml` · `endpoints.create`
 ///
@@ -349,6 +361,8 @@ impl<'c> crate::api::Call<'c, ChatCreateRequest> {
 /// enterprise group), 49004 / 49023, 71010 (JSON parse), -1.
 ///
 /// `POST /chat/update` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/modify-a-group-session>
 ///
 /// Source: `spec/chat.yaml` · `endpoints.update`
 ///
@@ -634,6 +648,8 @@ impl<'c> crate::api::Call<'c, ChatUpdateRequest> {
 ///
 /// `GET /chat/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-a-group-session>
+///
 /// Source: `spec/chat.yaml` · `endpoints.get`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -685,6 +701,8 @@ impl rt::Endpoint for ChatGetRequest {
 /// sends again.
 ///
 /// `POST /chat/send` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/send-group-messages>
 ///
 /// Source: `spec/chat.yaml` · `endpoints.send`
 ///
@@ -740,6 +758,8 @@ impl rt::Endpoint for ChatSendRequest {
 /// 40068, 40069, -1.
 ///
 /// `GET /chat/getReadList` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-list-of-people-who-have-read-a-group>
 ///
 /// Source: `spec/chat.yaml` · `endpoints.get_read_list`
 ///

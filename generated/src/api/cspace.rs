@@ -10,8 +10,8 @@
 //! params go in the query, also on POST; the upload part is named `file`. `media_id` values start
 //! with `@`, `#` or `$` and `upload_id` contains `#`, so both are URL-encoded in queries (the client
 //! does this). `/file/upload/create` does not exist. The approval-attachment space calls
-//! `/topapi/processinstance/cspace/info` and `/topapi/processinstance/cspace/preview` are left out:
-//! the reference does not detail them. Reference: cspace.md.
+//! `/topapi/processinstance/cspace/info` ([获取审批钉盘空间信息](https://open.dingtalk.com/document/development/query-the-space-of-an-approval-nail)) and
+//! `/topapi/processinstance/cspace/preview` ([授权预览审批附件](https://open.dingtalk.com/document/development/preview-authorization-attachment)) are left out.
 //!
 //! Limits (限制): a single-step upload is at most 8 MB; a chunk is more than 100 KB (except the last)
 //! and at most 8 MB; at most 10 000 chunks per file (so at most 8 MB × 10 000); an uncommitted
@@ -57,6 +57,8 @@ impl<'c> CspaceApi<'c> {
     ///
     /// `POST /cspace/add_to_single_chat` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/sends-a-file-to-a-specified-user>
+    ///
     /// Source: `spec/cspace.yaml` · `endpoints.add_to_single_chat`
     pub fn add_to_single_chat(
         &self,
@@ -77,6 +79,8 @@ impl<'c> CspaceApi<'c> {
     /// and without `overwrite` a repeat saves a renamed copy. Errors: 72003 (adding failed).
     ///
     /// `GET /cspace/add` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/add-file-to-user-s-dingtalk-disk>
     ///
     /// Source: `spec/cspace.yaml` · `endpoints.add`
     pub fn add(
@@ -99,6 +103,8 @@ impl<'c> CspaceApi<'c> {
     ///
     /// `GET /cspace/get_custom_space` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-user-space-under-the-enterprise>
+    ///
     /// Source: `spec/cspace.yaml` · `endpoints.get_custom_space`
     pub fn get_custom_space(&self) -> crate::api::Call<'c, CspaceGetCustomSpaceRequest> {
         crate::api::Call::new(self.client, CspaceGetCustomSpaceRequest::new())
@@ -111,6 +117,8 @@ impl<'c> CspaceApi<'c> {
     /// idempotent (each call issues a new grant). Errors: 72002 (grant failed).
     ///
     /// `GET /cspace/grant_custom_space` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/authorize-a-user-to-access-a-custom-workspace-of-an>
     ///
     /// Source: `spec/cspace.yaml` · `endpoints.grant_custom_space`
     pub fn grant_custom_space(
@@ -131,6 +139,8 @@ impl<'c> CspaceApi<'c> {
     ///
     /// `GET /cspace/used_info` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-usage-details-of-a-custom-application-space>
+    ///
     /// Source: `spec/cspace.yaml` · `endpoints.used_info`
     pub fn used_info(
         &self,
@@ -145,6 +155,8 @@ impl<'c> CspaceApi<'c> {
     /// a repeat uploads again.
     ///
     /// `POST /file/upload/single` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/single-step-file-upload>
     ///
     /// Source: `spec/cspace.yaml` · `endpoints.upload_single`
     pub fn upload_single(
@@ -164,6 +176,8 @@ impl<'c> CspaceApi<'c> {
     /// `upload_id` opens a transaction. Not idempotent: each call opens a new one.
     ///
     /// `GET /file/upload/transaction` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/enable-upload-transaction>
     ///
     /// Source: `spec/cspace.yaml` · `endpoints.upload_transaction_open`
     pub fn upload_transaction_open(
@@ -185,6 +199,8 @@ impl<'c> CspaceApi<'c> {
     ///
     /// `POST /file/upload/chunk` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/upload-file-blocks>
+    ///
     /// Source: `spec/cspace.yaml` · `endpoints.upload_chunk`
     pub fn upload_chunk(
         &self,
@@ -204,6 +220,8 @@ impl<'c> CspaceApi<'c> {
     /// `upload_transaction_open`: the `upload_id` selects the commit. Not idempotent.
     ///
     /// `GET /file/upload/transaction` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/submit-a-file-upload-transaction>
     ///
     /// Source: `spec/cspace.yaml` · `endpoints.upload_transaction_commit`
     pub fn upload_transaction_commit(
@@ -232,6 +250,8 @@ impl<'c> CspaceApi<'c> {
 /// retry sends the file again.
 ///
 /// `POST /cspace/add_to_single_chat` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/sends-a-file-to-a-specified-user>
 ///
 /// Source: `spec/cspace.yaml` · `endpoints.add_to_single_chat`
 ///
@@ -307,6 +327,8 @@ impl rt::Endpoint for CspaceAddToSingleChatRequest {
 /// and without `overwrite` a repeat saves a renamed copy. Errors: 72003 (adding failed).
 ///
 /// `GET /cspace/add` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/add-file-to-user-s-dingtalk-disk>
 ///
 /// Source: `spec/cspace.yaml` · `endpoints.add`
 ///
@@ -439,6 +461,8 @@ impl<'c> crate::api::Call<'c, CspaceAddRequest> {
 ///
 /// `GET /cspace/get_custom_space` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-user-space-under-the-enterprise>
+///
 /// Source: `spec/cspace.yaml` · `endpoints.get_custom_space`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -525,6 +549,8 @@ impl<'c> crate::api::Call<'c, CspaceGetCustomSpaceRequest> {
 /// idempotent (each call issues a new grant). Errors: 72002 (grant failed).
 ///
 /// `GET /cspace/grant_custom_space` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/authorize-a-user-to-access-a-custom-workspace-of-an>
 ///
 /// Source: `spec/cspace.yaml` · `endpoints.grant_custom_space`
 ///
@@ -674,6 +700,8 @@ impl<'c> crate::api::Call<'c, CspaceGrantCustomSpaceRequest> {
 ///
 /// `GET /cspace/used_info` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-usage-details-of-a-custom-application-space>
+///
 /// Source: `spec/cspace.yaml` · `endpoints.used_info`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -746,6 +774,8 @@ impl<'c> crate::api::Call<'c, CspaceUsedInfoRequest> {
 ///
 /// `POST /file/upload/single` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/single-step-file-upload>
+///
 /// Source: `spec/cspace.yaml` · `endpoints.upload_single`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -812,6 +842,8 @@ impl rt::Endpoint for CspaceUploadSingleRequest {
 /// `upload_id` opens a transaction. Not idempotent: each call opens a new one.
 ///
 /// `GET /file/upload/transaction` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/enable-upload-transaction>
 ///
 /// Source: `spec/cspace.yaml` · `endpoints.upload_transaction_open`
 ///
@@ -890,6 +922,8 @@ impl rt::Endpoint for CspaceUploadTransactionOpenRequest {
 /// response, but its example and J have none, so it is optional. Not idempotent.
 ///
 /// `POST /file/upload/chunk` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/upload-file-blocks>
 ///
 /// Source: `spec/cspace.yaml` · `endpoints.upload_chunk`
 ///
@@ -973,6 +1007,8 @@ impl rt::Endpoint for CspaceUploadChunkRequest {
 /// `upload_transaction_open`: the `upload_id` selects the commit. Not idempotent.
 ///
 /// `GET /file/upload/transaction` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/submit-a-file-upload-transaction>
 ///
 /// Source: `spec/cspace.yaml` · `endpoints.upload_transaction_commit`
 ///

@@ -34,6 +34,8 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// Deprecated: legacy endpoint; use `create` instead
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/create-a-department>
+    ///
     /// Source: `spec/department.yaml` · `endpoints.legacy_create`
     #[deprecated(note = "legacy endpoint; use `create` instead")]
     pub fn legacy_create(
@@ -55,6 +57,8 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// Deprecated: legacy endpoint; use `update` instead
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/update-a-department>
+    ///
     /// Source: `spec/department.yaml` · `endpoints.legacy_update`
     #[deprecated(note = "legacy endpoint; use `update` instead")]
     pub fn legacy_update(
@@ -72,6 +76,8 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// Deprecated: legacy endpoint; use `delete` instead
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/delete-a-department>
+    ///
     /// Source: `spec/department.yaml` · `endpoints.legacy_delete`
     #[deprecated(note = "legacy endpoint; use `delete` instead")]
     pub fn legacy_delete(
@@ -85,6 +91,8 @@ impl<'c> DepartmentApi<'c> {
     /// `GET /department/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `get` instead
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/queries-department-details>
     ///
     /// Source: `spec/department.yaml` · `endpoints.legacy_get`
     #[deprecated(note = "legacy endpoint; use `get` instead")]
@@ -103,6 +111,8 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// Deprecated: legacy endpoint; use `list_sub` instead
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-department-list>
+    ///
     /// Source: `spec/department.yaml` · `endpoints.legacy_list`
     #[deprecated(note = "legacy endpoint; use `list_sub` instead")]
     pub fn legacy_list(&self) -> crate::api::Call<'c, DepartmentLegacyListRequest> {
@@ -113,6 +123,8 @@ impl<'c> DepartmentApi<'c> {
     /// `GET /department/list_ids` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_sub_ids` instead
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-a-sub-department-id-list>
     ///
     /// Source: `spec/department.yaml` · `endpoints.legacy_list_ids`
     #[deprecated(note = "legacy endpoint; use `list_sub_ids` instead")]
@@ -128,6 +140,8 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// Deprecated: legacy endpoint; use `list_parents_by_dept` instead
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/queries-all-parent-departments-of-a-department>
+    ///
     /// Source: `spec/department.yaml` · `endpoints.legacy_list_parents_by_dept`
     #[deprecated(note = "legacy endpoint; use `list_parents_by_dept` instead")]
     pub fn legacy_list_parents_by_dept(
@@ -140,12 +154,14 @@ impl<'c> DepartmentApi<'c> {
     }
     /// List the parent paths of a user's departments, legacy form (查询指定用户的所有上级父部门路径 · 旧版).
     ///
-    /// D1470's JSON example shows a flat array, but its prose and client code read nested arrays;
-    /// modelled as an array of arrays.
+    /// The official page's JSON example shows a flat array, but its prose and client code read
+    /// nested arrays; modelled as an array of arrays.
     ///
     /// `GET /department/list_parent_depts` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_parents_by_user` instead
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/queries-all-parent-departments-of-a-specified-user>
     ///
     /// Source: `spec/department.yaml` · `endpoints.legacy_list_parents_by_user`
     #[deprecated(note = "legacy endpoint; use `list_parents_by_user` instead")]
@@ -164,6 +180,8 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// `POST /topapi/v2/department/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/address-book-creation-department-established-department>
+    ///
     /// Source: `spec/department.yaml` · `endpoints.create`
     pub fn create(
         &self,
@@ -179,6 +197,8 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// `POST /topapi/v2/department/update` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/address-book-update-department>
+    ///
     /// Source: `spec/department.yaml` · `endpoints.update`
     pub fn update(&self, dept_id: i64) -> crate::api::Call<'c, DepartmentUpdateRequest> {
         crate::api::Call::new(self.client, DepartmentUpdateRequest::new(dept_id))
@@ -190,6 +210,8 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// `POST /topapi/v2/department/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/address-book-deletion-department>
+    ///
     /// Source: `spec/department.yaml` · `endpoints.delete`
     pub fn delete(&self, dept_id: i64) -> crate::api::Call<'c, DepartmentDeleteRequest> {
         crate::api::Call::new(self.client, DepartmentDeleteRequest::new(dept_id))
@@ -199,6 +221,8 @@ impl<'c> DepartmentApi<'c> {
     /// Errors: 43007, 60003, 400002, -1.
     ///
     /// `POST /topapi/v2/department/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-department-details0-v2>
     ///
     /// Source: `spec/department.yaml` · `endpoints.get`
     pub fn get(&self, dept_id: i64) -> crate::api::Call<'c, DepartmentGetRequest> {
@@ -210,6 +234,8 @@ impl<'c> DepartmentApi<'c> {
     ///
     /// `POST /topapi/v2/department/listsub` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/user-management-acquires-the-list-departments>
+    ///
     /// Source: `spec/department.yaml` · `endpoints.list_sub`
     pub fn list_sub(&self) -> crate::api::Call<'c, DepartmentListSubRequest> {
         crate::api::Call::new(self.client, DepartmentListSubRequest::new())
@@ -219,6 +245,8 @@ impl<'c> DepartmentApi<'c> {
     /// Direct children only; not limited by the app's contact scope.
     ///
     /// `POST /topapi/v2/department/listsubid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-list-of-sub-department-ids>
     ///
     /// Source: `spec/department.yaml` · `endpoints.list_sub_ids`
     pub fn list_sub_ids(
@@ -230,6 +258,8 @@ impl<'c> DepartmentApi<'c> {
     /// List a department's parent path (获取指定部门的所有父部门列表).
     ///
     /// `POST /topapi/v2/department/listparentbydept` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-the-list-of-all-parent-departments-of-a-department>
     ///
     /// Source: `spec/department.yaml` · `endpoints.list_parents_by_dept`
     pub fn list_parents_by_dept(
@@ -246,6 +276,8 @@ impl<'c> DepartmentApi<'c> {
     /// Errors: 43007, 33012, 400002, -1.
     ///
     /// `POST /topapi/v2/department/listparentbyuser` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-list-of-all-parent-departments-of-a-user>
     ///
     /// Source: `spec/department.yaml` · `endpoints.list_parents_by_user`
     pub fn list_parents_by_user(
@@ -266,6 +298,8 @@ impl<'c> DepartmentApi<'c> {
 /// `POST /department/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `create` instead
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/create-a-department>
 ///
 /// Source: `spec/department.yaml` · `endpoints.legacy_create`
 ///
@@ -637,6 +671,8 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyCreateRequest> {
 /// `POST /department/update` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `update` instead
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/update-a-department>
 ///
 /// Source: `spec/department.yaml` · `endpoints.legacy_update`
 ///
@@ -1053,6 +1089,8 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyUpdateRequest> {
 ///
 /// Deprecated: legacy endpoint; use `delete` instead
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/delete-a-department>
+///
 /// Source: `spec/department.yaml` · `endpoints.legacy_delete`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -1097,6 +1135,8 @@ impl rt::Endpoint for DepartmentLegacyDeleteRequest {
 /// `GET /department/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `get` instead
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/queries-department-details>
 ///
 /// Source: `spec/department.yaml` · `endpoints.legacy_get`
 ///
@@ -1164,6 +1204,8 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyGetRequest> {
 /// `GET /department/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list_sub` instead
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-department-list>
 ///
 /// Source: `spec/department.yaml` · `endpoints.legacy_list`
 ///
@@ -1261,6 +1303,8 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyListRequest> {
 ///
 /// Deprecated: legacy endpoint; use `list_sub_ids` instead
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-a-sub-department-id-list>
+///
 /// Source: `spec/department.yaml` · `endpoints.legacy_list_ids`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -1305,6 +1349,8 @@ impl rt::Endpoint for DepartmentLegacyListIdsRequest {
 /// `GET /department/list_parent_depts_by_dept` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list_parents_by_dept` instead
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/queries-all-parent-departments-of-a-department>
 ///
 /// Source: `spec/department.yaml` · `endpoints.legacy_list_parents_by_dept`
 ///
@@ -1360,12 +1406,14 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyListParentsByDeptRequest> {
 }
 /// Request of [`DepartmentApi::legacy_list_parents_by_user`]: List the parent paths of a user's departments, legacy form (查询指定用户的所有上级父部门路径 · 旧版).
 ///
-/// D1470's JSON example shows a flat array, but its prose and client code read nested arrays;
-/// modelled as an array of arrays.
+/// The official page's JSON example shows a flat array, but its prose and client code read
+/// nested arrays; modelled as an array of arrays.
 ///
 /// `GET /department/list_parent_depts` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list_parents_by_user` instead
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/queries-all-parent-departments-of-a-specified-user>
 ///
 /// Source: `spec/department.yaml` · `endpoints.legacy_list_parents_by_user`
 ///
@@ -1411,6 +1459,8 @@ impl rt::Endpoint for DepartmentLegacyListParentsByUserRequest {
 /// Errors: 40035, 43007, 60004 (parent missing), 600109 (bad visibility list), -1.
 ///
 /// `POST /topapi/v2/department/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/address-book-creation-department-established-department>
 ///
 /// Source: `spec/department.yaml` · `endpoints.create`
 ///
@@ -1729,6 +1779,8 @@ impl<'c> crate::api::Call<'c, DepartmentCreateRequest> {
 /// 60001, 40011, 60004, 60010, 60109, 40031, 40093 (bad group owner), 60510, -1.
 ///
 /// `POST /topapi/v2/department/update` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/address-book-update-department>
 ///
 /// Source: `spec/department.yaml` · `endpoints.update`
 ///
@@ -2229,6 +2281,8 @@ impl<'c> crate::api::Call<'c, DepartmentUpdateRequest> {
 ///
 /// `POST /topapi/v2/department/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/address-book-deletion-department>
+///
 /// Source: `spec/department.yaml` · `endpoints.delete`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -2272,6 +2326,8 @@ impl rt::Endpoint for DepartmentDeleteRequest {
 /// Errors: 43007, 60003, 400002, -1.
 ///
 /// `POST /topapi/v2/department/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-department-details0-v2>
 ///
 /// Source: `spec/department.yaml` · `endpoints.get`
 ///
@@ -2332,6 +2388,8 @@ impl<'c> crate::api::Call<'c, DepartmentGetRequest> {
 /// One level only; walk the tree yourself for descendants.
 ///
 /// `POST /topapi/v2/department/listsub` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/user-management-acquires-the-list-departments>
 ///
 /// Source: `spec/department.yaml` · `endpoints.list_sub`
 ///
@@ -2405,6 +2463,8 @@ impl<'c> crate::api::Call<'c, DepartmentListSubRequest> {
 ///
 /// `POST /topapi/v2/department/listsubid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-list-of-sub-department-ids>
+///
 /// Source: `spec/department.yaml` · `endpoints.list_sub_ids`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -2446,6 +2506,8 @@ impl rt::Endpoint for DepartmentListSubIdsRequest {
 /// Request of [`DepartmentApi::list_parents_by_dept`]: List a department's parent path (获取指定部门的所有父部门列表).
 ///
 /// `POST /topapi/v2/department/listparentbydept` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-the-list-of-all-parent-departments-of-a-department>
 ///
 /// Source: `spec/department.yaml` · `endpoints.list_parents_by_dept`
 ///
@@ -2490,6 +2552,8 @@ impl rt::Endpoint for DepartmentListParentsByDeptRequest {
 /// Errors: 43007, 33012, 400002, -1.
 ///
 /// `POST /topapi/v2/department/listparentbyuser` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-list-of-all-parent-departments-of-a-user>
 ///
 /// Source: `spec/department.yaml` · `endpoints.list_parents_by_user`
 ///
@@ -3171,8 +3235,9 @@ impl rt::Wire for DeptLegacyBrief {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
-/// Link to the department of a union organisation (关联组织部门) (D only). The D0081 table spells
-/// the keys `corpId`/`deptId`, its example `corp_id`/`dept_id`; both are accepted.
+/// Link to the department of a union organisation (关联组织部门) (D only). The table of
+/// [获取部门详情](https://open.dingtalk.com/document/development/query-department-details0-v2) spells the keys `corpId`/`deptId`, its
+/// example `corp_id`/`dept_id`; both are accepted.
 ///
 /// Source: `spec/department.yaml` · `types.DeptUnionExt`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

@@ -24,12 +24,14 @@ impl<'c> MediaApi<'c> {
     /// Upload a media file (上传媒体文件).
     ///
     /// Sent as `multipart/form-data` with the file in the part `media`; `type` goes in the query,
-    /// where every SDK but the Java one puts it (the reference advises the query after 40004
+    /// where every SDK but the Java one puts it (the official page advises the query after 40004
     /// errors). DingTalk's size limits differ between its pages (20 MB now, 1–10 MB before), so the
     /// client leaves sizes to the server: 40004 bad type, 40005 bad format, 40006 too large,
     /// 41005 no media part.
     ///
     /// `POST /media/upload` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/upload-media-files>
     ///
     /// Source: `spec/media.yaml` · `endpoints.upload`
     pub fn upload(
@@ -56,7 +58,8 @@ impl<'c> MediaApi<'c> {
     }
     /// Fetch a media file through its redirect (获取媒体文件, 旧接口).
     ///
-    /// Known from one public client only: answers with a 301/302 redirect to the file, which the client
+    /// There is no official page for this call; it is known from one public client only. It
+    /// answers with a 301/302 redirect to the file, which the client
     /// follows, and with an empty 200 for a missing file. Prefer `download_file`.
     ///
     /// `GET /media/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -72,12 +75,14 @@ impl<'c> MediaApi<'c> {
 /// Request of [`MediaApi::upload`]: Upload a media file (上传媒体文件).
 ///
 /// Sent as `multipart/form-data` with the file in the part `media`; `type` goes in the query,
-/// where every SDK but the Java one puts it (the reference advises the query after 40004
+/// where every SDK but the Java one puts it (the official page advises the query after 40004
 /// errors). DingTalk's size limits differ between its pages (20 MB now, 1–10 MB before), so the
 /// client leaves sizes to the server: 40004 bad type, 40005 bad format, 40006 too large,
 /// 41005 no media part.
 ///
 /// `POST /media/upload` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/upload-media-files>
 ///
 /// Source: `spec/media.yaml` · `endpoints.upload`
 ///
@@ -180,7 +185,8 @@ impl rt::Endpoint for MediaDownloadFileRequest {
 }
 /// Request of [`MediaApi::get`]: Fetch a media file through its redirect (获取媒体文件, 旧接口).
 ///
-/// Known from one public client only: answers with a 301/302 redirect to the file, which the client
+/// There is no official page for this call; it is known from one public client only. It
+/// answers with a 301/302 redirect to the file, which the client
 /// follows, and with an empty 200 for a missing file. Prefer `download_file`.
 ///
 /// `GET /media/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)

@@ -8,14 +8,14 @@
 //! Every message body is a `Message`: `{"msgtype": "<type>", "<type>": {...}}`, one type per
 //! message (text, image, voice, file, link, oa, markdown, action_card). A whole message may be at
 //! most 2048 bytes (D); that byte limit is not checked client-side. Field limits marked "at most"
-//! are checked before sending; limits the reference gives only as a recommendation (建议) are left
-//! in the docs. Group messages in the org's name (`chat/send`) are in the `chat` area and use the
-//! same bodies.
+//! are checked before sending; limits the official pages give only as a recommendation (建议) are
+//! left in the docs. Group messages in the org's name (`chat/send`) are in the `chat` area and use
+//! the same bodies.
 //!
 //! `send_to_conversation`, `legacy_send` and `legacy_list_message_status` are legacy calls with the
 //! payload at the top level; the work-notification calls (`topapi/message/corpconversation/*`) are
 //! snake_case, carry `request_id` and often omit `errmsg`. Agent ids and task ids exceed i32 and
-//! are i64. Reference: message.md.
+//! are i64.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
 use ::dingtalk_runtime::codegen as rt;
@@ -42,6 +42,8 @@ impl<'c> MessageApi<'c> {
     ///
     /// `POST /message/send_to_conversation` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/send-normal-messages-1>
+    ///
     /// Source: `spec/message.yaml` · `endpoints.send_to_conversation`
     pub fn send_to_conversation(
         &self,
@@ -56,11 +58,11 @@ impl<'c> MessageApi<'c> {
     }
     /// Send an enterprise message synchronously, legacy form (发送企业会话消息 · 旧版).
     ///
-    /// Removed from the current docs; shapes come from P, public code and community posts only
-    /// (best effort). The message is flat: `msgtype` plus the one content object named like it
-    /// (`text`, `image`, …), next to the recipients. At least one of `touser` / `toparty` is
-    /// required. `agentid` is not marked in
-    /// any source; it is required here, the safer choice.
+    /// Removed from the current docs, so there is no official page; shapes come from P, public
+    /// code and community posts only (best effort). The message is flat: `msgtype` plus the one
+    /// content object named like it (`text`, `image`, …), next to the recipients. At least one of
+    /// `touser` / `toparty` is required. `agentid` is not marked in any source; it is required
+    /// here, the safer choice.
     ///
     /// `POST /message/send` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
     ///
@@ -80,8 +82,8 @@ impl<'c> MessageApi<'c> {
     }
     /// Get the read status of a legacy enterprise message (查询企业会话消息已读未读状态 · 旧版).
     ///
-    /// Old call for messages from `legacy_send` (P only, 1-src). No source documents the response
-    /// fields, so the whole body is returned as raw JSON.
+    /// Old call for messages from `legacy_send` (P only, 1-src); there is no official page. No
+    /// source documents the response fields, so the whole body is returned as raw JSON.
     ///
     /// `POST /message/list_message_status` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -100,14 +102,15 @@ impl<'c> MessageApi<'c> {
     }
     /// Send a work notification, first version (发送工作通知 · 旧版 asyncsend).
     ///
-    /// Superseded by `async_send_v2`; J only (P via the TOP method
+    /// Superseded by `async_send_v2`; there is no official page: J only (P via the TOP method
     /// `dingtalk.corp.message.corpconversation.asyncsend`). The content is `msgcontent`: the JSON
     /// text of the type-specific object alone, without the `msgtype` wrapper.
     ///
-    /// The work-notification limits apply (D0769; exceeding them still returns success, but the
+    /// The work-notification limits of [发送工作通知](https://open.dingtalk.com/document/development/asynchronous-sending-of-enterprise-session-messages) apply (exceeding them still returns success, but the
     /// users do not receive the message): at most 5000 recipients per call for internal apps,
     /// 1000 for third-party apps; the same content to the same user once a day; at most 500
-    /// messages per user per day for internal apps, 100 (D0769) or 50 (D0773) for third-party
+    /// messages per user per day for internal apps, 100 (50 per
+    /// [获取工作通知消息的发送结果](https://open.dingtalk.com/document/development/gets-the-result-of-sending-messages-asynchronously-to-the-enterprise)) for third-party
     /// apps; at most 5000 recipients per minute. Sending is not idempotent: a retry sends again.
     ///
     /// `POST /topapi/message/corpconversation/asyncsend` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
@@ -132,14 +135,17 @@ impl<'c> MessageApi<'c> {
     /// Sends asynchronously in the app's name; check the outcome with `get_send_progress` and
     /// `get_send_result`. Internal and third-party apps; permission `qyapi_base`.
     ///
-    /// Limits (D0769; exceeding them still returns success, but the users do not receive the
+    /// Limits (exceeding them still returns success, but the users do not receive the
     /// message): at most 5000 recipients per call for internal apps, 1000 for third-party apps;
     /// the same content to the same user once a day; at most 500 messages per user per day for
-    /// internal apps, 100 (D0769) or 50 (D0773) for third-party apps; at most 5000 recipients per
-    /// minute. Flow-control codes: 143103-143106, 143203-143206, 1430000-1430004. Sending is not
-    /// idempotent: a retry sends again.
+    /// internal apps, 100 (50 per [获取工作通知消息的发送结果](https://open.dingtalk.com/document/development/gets-the-result-of-sending-messages-asynchronously-to-the-enterprise))
+    /// for third-party apps; at most 5000 recipients per minute. Flow-control codes:
+    /// 143103-143106, 143203-143206, 1430000-1430004. Sending is not idempotent: a retry sends
+    /// again.
     ///
     /// `POST /topapi/message/corpconversation/asyncsend_v2` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/asynchronous-sending-of-enterprise-session-messages>
     ///
     /// Source: `spec/message.yaml` · `endpoints.async_send_v2`
     pub fn async_send_v2(
@@ -151,9 +157,11 @@ impl<'c> MessageApi<'c> {
     }
     /// Get the send progress of a work notification (获取工作通知消息的发送进度).
     ///
-    /// D0772 says both "within 7 days" and "tasks within 24 h". Errors: 40035, 500.
+    /// The official page says both "within 7 days" and "tasks within 24 h". Errors: 40035, 500.
     ///
     /// `POST /topapi/message/corpconversation/getsendprogress` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-sending-progress-of-asynchronous-sending-of-enterprise-session>
     ///
     /// Source: `spec/message.yaml` · `endpoints.get_send_progress`
     pub fn get_send_progress(
@@ -176,6 +184,8 @@ impl<'c> MessageApi<'c> {
     ///
     /// `POST /topapi/message/corpconversation/getsendresult` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/gets-the-result-of-sending-messages-asynchronously-to-the-enterprise>
+    ///
     /// Source: `spec/message.yaml` · `endpoints.get_send_result`
     pub fn get_send_result(
         &self,
@@ -193,6 +203,8 @@ impl<'c> MessageApi<'c> {
     ///
     /// `POST /topapi/message/corpconversation/recall` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/notification-of-work-withdrawal>
+    ///
     /// Source: `spec/message.yaml` · `endpoints.recall`
     pub fn recall(
         &self,
@@ -208,14 +220,16 @@ impl<'c> MessageApi<'c> {
     ///
     /// Rewrites the status bar (`oa.status_bar`) of an OA work notification sent by
     /// `async_send_v2`, e.g. to show an approval's outcome; only for notifications sent in the last
-    /// 7 days (D0771, J `OapiMessageCorpconversationStatusBarUpdate`). Internal and third-party
-    /// apps; permission `qyapi_base`. Errors 40056 (bad agent id), 40035 (bad task id), 41052
-    /// (the send task is not finished, or had too many recipients), 500.
+    /// 7 days (the official page, J `OapiMessageCorpconversationStatusBarUpdate`). Internal and
+    /// third-party apps; permission `qyapi_base`. Errors 40056 (bad agent id), 40035 (bad task
+    /// id), 41052 (the send task is not finished, or had too many recipients), 500.
     ///
     /// Idempotent: the call sets the bar to the given text and colour, so repeating it leaves the
     /// same state. A retried call can still overwrite a newer update sent in between.
     ///
     /// `POST /topapi/message/corpconversation/status_bar/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/update-work-notification-status-bar>
     ///
     /// Source: `spec/message.yaml` · `endpoints.update_status_bar`
     pub fn update_status_bar(
@@ -238,6 +252,8 @@ impl<'c> MessageApi<'c> {
 /// sends (`msgtype` and the content next to `sender`) carries the same message.
 ///
 /// `POST /message/send_to_conversation` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/send-normal-messages-1>
 ///
 /// Source: `spec/message.yaml` · `endpoints.send_to_conversation`
 ///
@@ -298,11 +314,11 @@ impl rt::Endpoint for MessageSendToConversationRequest {
 }
 /// Request of [`MessageApi::legacy_send`]: Send an enterprise message synchronously, legacy form (发送企业会话消息 · 旧版).
 ///
-/// Removed from the current docs; shapes come from P, public code and community posts only
-/// (best effort). The message is flat: `msgtype` plus the one content object named like it
-/// (`text`, `image`, …), next to the recipients. At least one of `touser` / `toparty` is
-/// required. `agentid` is not marked in
-/// any source; it is required here, the safer choice.
+/// Removed from the current docs, so there is no official page; shapes come from P, public
+/// code and community posts only (best effort). The message is flat: `msgtype` plus the one
+/// content object named like it (`text`, `image`, …), next to the recipients. At least one of
+/// `touser` / `toparty` is required. `agentid` is not marked in any source; it is required
+/// here, the safer choice.
 ///
 /// `POST /message/send` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
 ///
@@ -400,8 +416,8 @@ impl<'c> crate::api::Call<'c, MessageLegacySendRequest> {
 }
 /// Request of [`MessageApi::legacy_list_message_status`]: Get the read status of a legacy enterprise message (查询企业会话消息已读未读状态 · 旧版).
 ///
-/// Old call for messages from `legacy_send` (P only, 1-src). No source documents the response
-/// fields, so the whole body is returned as raw JSON.
+/// Old call for messages from `legacy_send` (P only, 1-src); there is no official page. No
+/// source documents the response fields, so the whole body is returned as raw JSON.
 ///
 /// `POST /message/list_message_status` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -449,14 +465,15 @@ impl rt::Endpoint for MessageLegacyListMessageStatusRequest {
 }
 /// Request of [`MessageApi::legacy_async_send`]: Send a work notification, first version (发送工作通知 · 旧版 asyncsend).
 ///
-/// Superseded by `async_send_v2`; J only (P via the TOP method
+/// Superseded by `async_send_v2`; there is no official page: J only (P via the TOP method
 /// `dingtalk.corp.message.corpconversation.asyncsend`). The content is `msgcontent`: the JSON
 /// text of the type-specific object alone, without the `msgtype` wrapper.
 ///
-/// The work-notification limits apply (D0769; exceeding them still returns success, but the
+/// The work-notification limits of [发送工作通知](https://open.dingtalk.com/document/development/asynchronous-sending-of-enterprise-session-messages) apply (exceeding them still returns success, but the
 /// users do not receive the message): at most 5000 recipients per call for internal apps,
 /// 1000 for third-party apps; the same content to the same user once a day; at most 500
-/// messages per user per day for internal apps, 100 (D0769) or 50 (D0773) for third-party
+/// messages per user per day for internal apps, 100 (50 per
+/// [获取工作通知消息的发送结果](https://open.dingtalk.com/document/development/gets-the-result-of-sending-messages-asynchronously-to-the-enterprise)) for third-party
 /// apps; at most 5000 recipients per minute. Sending is not idempotent: a retry sends again.
 ///
 /// `POST /topapi/message/corpconversation/asyncsend` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
@@ -594,14 +611,17 @@ impl<'c> crate::api::Call<'c, MessageLegacyAsyncSendRequest> {
 /// Sends asynchronously in the app's name; check the outcome with `get_send_progress` and
 /// `get_send_result`. Internal and third-party apps; permission `qyapi_base`.
 ///
-/// Limits (D0769; exceeding them still returns success, but the users do not receive the
+/// Limits (exceeding them still returns success, but the users do not receive the
 /// message): at most 5000 recipients per call for internal apps, 1000 for third-party apps;
 /// the same content to the same user once a day; at most 500 messages per user per day for
-/// internal apps, 100 (D0769) or 50 (D0773) for third-party apps; at most 5000 recipients per
-/// minute. Flow-control codes: 143103-143106, 143203-143206, 1430000-1430004. Sending is not
-/// idempotent: a retry sends again.
+/// internal apps, 100 (50 per [获取工作通知消息的发送结果](https://open.dingtalk.com/document/development/gets-the-result-of-sending-messages-asynchronously-to-the-enterprise))
+/// for third-party apps; at most 5000 recipients per minute. Flow-control codes:
+/// 143103-143106, 143203-143206, 1430000-1430004. Sending is not idempotent: a retry sends
+/// again.
 ///
 /// `POST /topapi/message/corpconversation/asyncsend_v2` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/asynchronous-sending-of-enterprise-session-messages>
 ///
 /// Source: `spec/message.yaml` · `endpoints.async_send_v2`
 ///
@@ -734,9 +754,11 @@ impl<'c> crate::api::Call<'c, MessageAsyncSendV2Request> {
 }
 /// Request of [`MessageApi::get_send_progress`]: Get the send progress of a work notification (获取工作通知消息的发送进度).
 ///
-/// D0772 says both "within 7 days" and "tasks within 24 h". Errors: 40035, 500.
+/// The official page says both "within 7 days" and "tasks within 24 h". Errors: 40035, 500.
 ///
 /// `POST /topapi/message/corpconversation/getsendprogress` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-sending-progress-of-asynchronous-sending-of-enterprise-session>
 ///
 /// Source: `spec/message.yaml` · `endpoints.get_send_progress`
 ///
@@ -791,6 +813,8 @@ impl rt::Endpoint for MessageGetSendProgressRequest {
 ///
 /// `POST /topapi/message/corpconversation/getsendresult` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/gets-the-result-of-sending-messages-asynchronously-to-the-enterprise>
+///
 /// Source: `spec/message.yaml` · `endpoints.get_send_result`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -840,6 +864,8 @@ impl rt::Endpoint for MessageGetSendResultRequest {
 ///
 /// `POST /topapi/message/corpconversation/recall` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/notification-of-work-withdrawal>
+///
 /// Source: `spec/message.yaml` · `endpoints.recall`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -887,14 +913,16 @@ impl rt::Endpoint for MessageRecallRequest {
 ///
 /// Rewrites the status bar (`oa.status_bar`) of an OA work notification sent by
 /// `async_send_v2`, e.g. to show an approval's outcome; only for notifications sent in the last
-/// 7 days (D0771, J `OapiMessageCorpconversationStatusBarUpdate`). Internal and third-party
-/// apps; permission `qyapi_base`. Errors 40056 (bad agent id), 40035 (bad task id), 41052
-/// (the send task is not finished, or had too many recipients), 500.
+/// 7 days (the official page, J `OapiMessageCorpconversationStatusBarUpdate`). Internal and
+/// third-party apps; permission `qyapi_base`. Errors 40056 (bad agent id), 40035 (bad task
+/// id), 41052 (the send task is not finished, or had too many recipients), 500.
 ///
 /// Idempotent: the call sets the bar to the given text and colour, so repeating it leaves the
 /// same state. A retried call can still overwrite a newer update sent in between.
 ///
 /// `POST /topapi/message/corpconversation/status_bar/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/update-work-notification-status-bar>
 ///
 /// Source: `spec/message.yaml` · `endpoints.update_status_bar`
 ///

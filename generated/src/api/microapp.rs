@@ -7,7 +7,6 @@
 //! Every call here is a legacy `oapi.dingtalk.com` call documented under "历史文档（不推荐）": still
 //! callable, but no new permission grants. Internal (企业内部) apps only. Fields are camelCase and
 //! the payload sits at the top level next to `errcode`. `agentId` values exceed i32 and are i64.
-//! Reference: microapp.md.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
 use ::dingtalk_runtime::codegen as rt;
@@ -30,6 +29,8 @@ impl<'c> MicroappApi<'c> {
     ///
     /// `POST /microapp/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/manager-microapplications-api-permission>
+    ///
     /// Source: `spec/microapp.yaml` · `endpoints.list`
     pub fn list(&self) -> crate::api::Call<'c, MicroappListRequest> {
         crate::api::Call::new(self.client, MicroappListRequest::new())
@@ -37,6 +38,8 @@ impl<'c> MicroappApi<'c> {
     /// List the apps a user can see (获取用户可见的企业应用列表).
     ///
     /// `GET /microapp/list_by_userid` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/list-the-microapplications-visible-to-employees>
     ///
     /// Source: `spec/microapp.yaml` · `endpoints.list_by_userid`
     pub fn list_by_userid(
@@ -48,6 +51,8 @@ impl<'c> MicroappApi<'c> {
     /// Get an app's visibility (获取企业内部应用微应用的可使用范围).
     ///
     /// `POST /microapp/visible_scopes` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/gets-the-microapplication-visible-range-set-by-the-enterprise>
     ///
     /// Source: `spec/microapp.yaml` · `endpoints.get_visible_scopes`
     pub fn get_visible_scopes(
@@ -64,6 +69,8 @@ impl<'c> MicroappApi<'c> {
     /// The lists are JSON arrays.
     ///
     /// `POST /microapp/set_visible_scopes` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/set-the-visible-range-of-the-microapplication>
     ///
     /// Source: `spec/microapp.yaml` · `endpoints.set_visible_scopes`
     pub fn set_visible_scopes(
@@ -83,6 +90,8 @@ impl<'c> MicroappApi<'c> {
     ///
     /// `POST /microapp/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/create-an-h5-microapplication>
+    ///
     /// Source: `spec/microapp.yaml` · `endpoints.create`
     pub fn create(
         &self,
@@ -98,8 +107,9 @@ impl<'c> MicroappApi<'c> {
     }
     /// Update an H5 micro-app (更新企业内部应用H5微应用).
     ///
-    /// No D page; documented from J and P. Omitted fields stay unchanged; the same limits as
-    /// `create` apply. The response echoes `agentid` (J); P reads `agentId`, accepted too.
+    /// There is no official page; documented from J and P. Omitted fields stay unchanged; the
+    /// same limits as `create` apply. The response echoes `agentid` (J); P reads `agentId`,
+    /// accepted too.
     ///
     /// `POST /microapp/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -113,6 +123,8 @@ impl<'c> MicroappApi<'c> {
     ///
     /// `POST /microapp/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/delete-an-h5-microapplication>
+    ///
     /// Source: `spec/microapp.yaml` · `endpoints.delete`
     pub fn delete(&self, agent_id: i64) -> crate::api::Call<'c, MicroappDeleteRequest> {
         crate::api::Call::new(self.client, MicroappDeleteRequest::new(agent_id))
@@ -123,6 +135,8 @@ impl<'c> MicroappApi<'c> {
 /// Token only, empty body. POST per D, J and P.
 ///
 /// `POST /microapp/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/manager-microapplications-api-permission>
 ///
 /// Source: `spec/microapp.yaml` · `endpoints.list`
 ///
@@ -159,6 +173,8 @@ impl rt::Endpoint for MicroappListRequest {
 /// Request of [`MicroappApi::list_by_userid`]: List the apps a user can see (获取用户可见的企业应用列表).
 ///
 /// `GET /microapp/list_by_userid` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/list-the-microapplications-visible-to-employees>
 ///
 /// Source: `spec/microapp.yaml` · `endpoints.list_by_userid`
 ///
@@ -203,6 +219,8 @@ impl rt::Endpoint for MicroappListByUseridRequest {
 ///
 /// `POST /microapp/visible_scopes` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/gets-the-microapplication-visible-range-set-by-the-enterprise>
+///
 /// Source: `spec/microapp.yaml` · `endpoints.get_visible_scopes`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -246,6 +264,8 @@ impl rt::Endpoint for MicroappGetVisibleScopesRequest {
 /// The lists are JSON arrays.
 ///
 /// `POST /microapp/set_visible_scopes` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/set-the-visible-range-of-the-microapplication>
 ///
 /// Source: `spec/microapp.yaml` · `endpoints.set_visible_scopes`
 ///
@@ -341,6 +361,8 @@ impl<'c> crate::api::Call<'c, MicroappSetVisibleScopesRequest> {
 /// is accepted too. D's example gives the id as a string.
 ///
 /// `POST /microapp/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/create-an-h5-microapplication>
 ///
 /// Source: `spec/microapp.yaml` · `endpoints.create`
 ///
@@ -450,8 +472,9 @@ impl<'c> crate::api::Call<'c, MicroappCreateRequest> {
 }
 /// Request of [`MicroappApi::update`]: Update an H5 micro-app (更新企业内部应用H5微应用).
 ///
-/// No D page; documented from J and P. Omitted fields stay unchanged; the same limits as
-/// `create` apply. The response echoes `agentid` (J); P reads `agentId`, accepted too.
+/// There is no official page; documented from J and P. Omitted fields stay unchanged; the
+/// same limits as `create` apply. The response echoes `agentid` (J); P reads `agentId`,
+/// accepted too.
 ///
 /// `POST /microapp/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -601,6 +624,8 @@ impl<'c> crate::api::Call<'c, MicroappUpdateRequest> {
 /// Only self-built apps can be deleted. Errors 60012-60015 concern default-app restrictions.
 ///
 /// `POST /microapp/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/delete-an-h5-microapplication>
 ///
 /// Source: `spec/microapp.yaml` · `endpoints.delete`
 ///

@@ -389,7 +389,7 @@ pub enum ErrorCode {
     NonFriendDailyLimit,
     /// A user refused to join the group (某人拒绝加入群聊). (errcode `49022`)
     UserRefusedToJoin,
-    /// Two meanings: on chat/update the add and remove external-contact lists overlap (添加和删除外部联系人有交集, D1482); in the global table a user in do-not-disturb mode refused to join the group (某人处于勿扰模式，拒绝加入群聊, D0013). (errcode `49023`)
+    /// Two meanings: on chat/update the add and remove external-contact lists overlap (添加和删除外部联系人有交集, [更新群](https://open.dingtalk.com/document/development/modify-a-group-session)); in the global table a user in do-not-disturb mode refused to join the group (某人处于勿扰模式，拒绝加入群聊, [全局错误码](https://open.dingtalk.com/document/development/server-api-error-codes-1)). (errcode `49023`)
     ExternalOverlapOrDoNotDisturb,
     /// The employee is outside the app's authorized scope (企业员工不在授权范围); check the app's visibility range. Fatal. (errcode `50002`)
     UserOutOfScope,
@@ -1188,7 +1188,7 @@ impl ErrorCode {
                 "A user refused to join the group (某人拒绝加入群聊)."
             }
             Self::ExternalOverlapOrDoNotDisturb => {
-                "Two meanings: on chat/update the add and remove external-contact lists overlap (添加和删除外部联系人有交集, D1482); in the global table a user in do-not-disturb mode refused to join the group (某人处于勿扰模式，拒绝加入群聊, D0013)."
+                "Two meanings: on chat/update the add and remove external-contact lists overlap (添加和删除外部联系人有交集, [更新群](https://open.dingtalk.com/document/development/modify-a-group-session)); in the global table a user in do-not-disturb mode refused to join the group (某人处于勿扰模式，拒绝加入群聊, [全局错误码](https://open.dingtalk.com/document/development/server-api-error-codes-1))."
             }
             Self::UserOutOfScope => {
                 "The employee is outside the app's authorized scope (企业员工不在授权范围); check the app's visibility range. Fatal."

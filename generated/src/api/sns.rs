@@ -19,7 +19,6 @@
 //!
 //! The current shortcut is `get_user_info_by_code`: the code straight to the user, with a signed
 //! query instead of a token. A unionid maps to a userid through `user().get_by_unionid`.
-//! Reference: sns.md.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
 use ::dingtalk_runtime::codegen as rt;
@@ -44,6 +43,8 @@ impl<'c> SnsApi<'c> {
     ///
     /// `GET /sns/gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-personal-application>
+    ///
     /// Source: `spec/sns.yaml` · `endpoints.get_token`
     pub fn get_token(
         &self,
@@ -59,6 +60,8 @@ impl<'c> SnsApi<'c> {
     ///
     /// `POST /sns/get_persistent_code` · the SNS app's token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/persistent-authorization-code>
+    ///
     /// Source: `spec/sns.yaml` · `endpoints.get_persistent_code`
     pub fn get_persistent_code(
         &self,
@@ -72,7 +75,7 @@ impl<'c> SnsApi<'c> {
     /// Get the user's SNS token from the persistent code (获取用户授权的SNS_TOKEN).
     ///
     /// The token lives 7200 s; re-requesting does not extend it. Only in the 2016 docs and the
-    /// Java SDK, not on the current site.
+    /// Java SDK; there is no official page on the current site.
     ///
     /// `POST /sns/get_sns_token` · the SNS app's token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -89,6 +92,7 @@ impl<'c> SnsApi<'c> {
     }
     /// Get the signed-in user's info with the SNS token (获取用户授权的个人信息).
     ///
+    /// There is no official page on the current site (the 2016 docs and the Java SDK only).
     /// Takes the user's `sns_token` in the query instead of an access token. `corp_info` is only in
     /// the 2016 docs (the Java SDK has `dingId` instead), so it may be absent.
     ///
@@ -112,6 +116,8 @@ impl<'c> SnsApi<'c> {
     ///
     /// `POST /sns/getuserinfo_bycode` · a signed query (accessKey, timestamp, signature) · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/queries-basic-user-information>
+    ///
     /// Source: `spec/sns.yaml` · `endpoints.get_user_info_by_code`
     pub fn get_user_info_by_code(
         &self,
@@ -129,6 +135,8 @@ impl<'c> SnsApi<'c> {
 /// fetches this token by itself for `get_persistent_code` and `get_sns_token`.
 ///
 /// `GET /sns/gettoken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-personal-application>
 ///
 /// Source: `spec/sns.yaml` · `endpoints.get_token`
 ///
@@ -188,6 +196,8 @@ impl rt::Endpoint for SnsGetTokenRequest {
 ///
 /// `POST /sns/get_persistent_code` · the SNS app's token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/persistent-authorization-code>
+///
 /// Source: `spec/sns.yaml` · `endpoints.get_persistent_code`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -231,7 +241,7 @@ impl rt::Endpoint for SnsGetPersistentCodeRequest {
 /// Request of [`SnsApi::get_sns_token`]: Get the user's SNS token from the persistent code (获取用户授权的SNS_TOKEN).
 ///
 /// The token lives 7200 s; re-requesting does not extend it. Only in the 2016 docs and the
-/// Java SDK, not on the current site.
+/// Java SDK; there is no official page on the current site.
 ///
 /// `POST /sns/get_sns_token` · the SNS app's token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -286,6 +296,7 @@ impl rt::Endpoint for SnsGetSnsTokenRequest {
 }
 /// Request of [`SnsApi::get_user_info`]: Get the signed-in user's info with the SNS token (获取用户授权的个人信息).
 ///
+/// There is no official page on the current site (the 2016 docs and the Java SDK only).
 /// Takes the user's `sns_token` in the query instead of an access token. `corp_info` is only in
 /// the 2016 docs (the Java SDK has `dingId` instead), so it may be absent.
 ///
@@ -342,6 +353,8 @@ impl rt::Endpoint for SnsGetUserInfoRequest {
 /// single use, so the call is never retried.
 ///
 /// `POST /sns/getuserinfo_bycode` · a signed query (accessKey, timestamp, signature) · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/queries-basic-user-information>
 ///
 /// Source: `spec/sns.yaml` · `endpoints.get_user_info_by_code`
 ///

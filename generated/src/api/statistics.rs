@@ -11,8 +11,8 @@
 //! holding the data-product permission. Their body wraps the params in one object (usually
 //! `request`), the payload sits under `result`, and `data_id` is a day as `yyyyMMdd`. Counts are
 //! i64; durations documented as decimal text (`"10.23"` minutes) stay strings. The user count
-//! lives in the `user` area (`user.count`). Reference: statistics.md, with the params and fields
-//! of the D pages it cites (D1549, D0299, D1754-D1773, D1782).
+//! lives in the `user` area (`user.count`). Params and fields follow each endpoint's official
+//! page.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
 use ::dingtalk_runtime::codegen as rt;
@@ -33,7 +33,8 @@ impl<'c> StatisticsApi<'c> {
     }
     /// Record a usage event of a micro-app (记录统计数据).
     ///
-    /// From the 2016 docs only (OLD16); current availability is unknown. The data-center analysis
+    /// From the 2016 docs only; there is no official page on the current site, and current
+    /// availability is unknown. The data-center analysis
     /// aggregates these records.
     ///
     /// `POST /data/record` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -60,8 +61,8 @@ impl<'c> StatisticsApi<'c> {
     }
     /// Update a recorded usage event (更新统计数据).
     ///
-    /// From the 2016 docs only (OLD16). Only `module`, `callbackUrl` and `extension` change; the
-    /// other fields must still be sent.
+    /// From the 2016 docs only; there is no official page on the current site. Only `module`,
+    /// `callbackUrl` and `extension` change; the other fields must still be sent.
     ///
     /// `POST /data/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -89,9 +90,11 @@ impl<'c> StatisticsApi<'c> {
     }
     /// Get a log's read and interaction counts (获取日志统计数据).
     ///
-    /// Archived (D1549). Permission: 查询企业员工日志权限.
+    /// Archived. Permission: 查询企业员工日志权限.
     ///
     /// `POST /topapi/report/statistics` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-log-statistics>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.report_statistics`
     pub fn report_statistics(
@@ -105,10 +108,12 @@ impl<'c> StatisticsApi<'c> {
     }
     /// List the people who read, commented on or liked a log (获取日志相关人员列表).
     ///
-    /// Current (D0299). Permissions: qyapi_report_statistics, qyapi_report_query. Paging ends when
+    /// Current. Permissions: qyapi_report_statistics, qyapi_report_query. Paging ends when
     /// the answer carries no `next_cursor`.
     ///
     /// `POST /topapi/report/statistics/listbytype` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-a-list-of-log-related-personnel-by-type>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.report_statistics_list_by_type`
     pub fn report_statistics_list_by_type(
@@ -123,9 +128,11 @@ impl<'c> StatisticsApi<'c> {
     }
     /// Get the live-stream figures of a day (获取企业视频直播统计数据).
     ///
-    /// Archived (D1757). Note the wrapper key `param_video_live_summary_request`.
+    /// Archived. Note the wrapper key `param_video_live_summary_request`.
     ///
     /// `POST /topapi/kac/datav/videolive/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-live-streaming-statistics>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.videolive_get`
     pub fn videolive_get(
@@ -139,9 +146,11 @@ impl<'c> StatisticsApi<'c> {
     }
     /// List the live-stream figures of each department for a day (获取企业视频直播统计列表 · 部门维度).
     ///
-    /// Archived (D1756).
+    /// Archived.
     ///
     /// `POST /topapi/kac/datav/dept/videolive/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/live-broadcast-summary-statistics-of-key-account-departments>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.dept_videolive_list`
     pub fn dept_videolive_list(
@@ -155,9 +164,11 @@ impl<'c> StatisticsApi<'c> {
     }
     /// List the live streams of a day (获取视频直播明细列表).
     ///
-    /// Archived (D1754).
+    /// Archived.
     ///
     /// `POST /topapi/kac/datav/videolive/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-details-list-of-apsaravideo-live>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.videolive_detail_list`
     pub fn videolive_detail_list(
@@ -171,9 +182,11 @@ impl<'c> StatisticsApi<'c> {
     }
     /// List the viewers of a live stream (获取视频直播观看人员列表).
     ///
-    /// Archived (D1755).
+    /// Archived.
     ///
     /// `POST /topapi/kac/datav/videolive/viewer/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-users-of-apsaravideo-live>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.videolive_viewer_list`
     pub fn videolive_viewer_list(
@@ -187,9 +200,11 @@ impl<'c> StatisticsApi<'c> {
     }
     /// Get the video-conference figures of a day (获取企业某天的视频会议统计数据).
     ///
-    /// Archived (D1758). Note the `v2` path.
+    /// Archived. Note the `v2` path.
     ///
     /// `POST /topapi/kac/v2/datav/videoconf/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/video-conferencing-statistics-query-v2-for-key-accounts>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.videoconf_get`
     pub fn videoconf_get(
@@ -200,9 +215,11 @@ impl<'c> StatisticsApi<'c> {
     }
     /// List the video-conference figures of each department for a day (获取企业某天的所有部门视频会议统计数据).
     ///
-    /// Archived (D1759).
+    /// Archived.
     ///
     /// `POST /topapi/kac/datav/dept/videoconf/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/video-conferencing-statistics-list-for-key-accounts-and-departments>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.dept_videoconf_list`
     pub fn dept_videoconf_list(
@@ -216,9 +233,11 @@ impl<'c> StatisticsApi<'c> {
     }
     /// List the video conferences of a day (获取企业视频会议明细列表).
     ///
-    /// Archived (D1760).
+    /// Archived.
     ///
     /// `POST /topapi/kac/datav/videoconf/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/video-conference-details-for-key-accounts>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.videoconf_detail_list`
     pub fn videoconf_detail_list(
@@ -232,9 +251,11 @@ impl<'c> StatisticsApi<'c> {
     }
     /// Get the phone-conference figures of a day (获取企业某天的电话会议数据).
     ///
-    /// Archived (D1764).
+    /// Archived.
     ///
     /// `POST /topapi/kac/datav/telconf/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/major-customer-teleconference-statistics-interface>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.telconf_get`
     pub fn telconf_get(
@@ -245,9 +266,11 @@ impl<'c> StatisticsApi<'c> {
     }
     /// List the phone-conference figures of each department for a day (获取企业某天的所有部门电话会议统计列表).
     ///
-    /// Archived (D1762).
+    /// Archived.
     ///
     /// `POST /topapi/kac/datav/dept/telconf/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/major-customer-department-dimension-teleconference-statistics>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.dept_telconf_list`
     pub fn dept_telconf_list(
@@ -261,9 +284,11 @@ impl<'c> StatisticsApi<'c> {
     }
     /// List the phone conferences of a day (获取企业电话会议明细列表).
     ///
-    /// Archived (D1763).
+    /// Archived.
     ///
     /// `POST /topapi/kac/datav/telconf/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/major-account-conference-call-details-list>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.telconf_detail_list`
     pub fn telconf_detail_list(
@@ -277,9 +302,11 @@ impl<'c> StatisticsApi<'c> {
     }
     /// Get the group-chat creation figures of a day (获取企业各类群组创建情况).
     ///
-    /// Archived (D1765).
+    /// Archived.
     ///
     /// `POST /topapi/kac/datav/group/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-for-obtaining-the-creation-status-of-various-groups>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.group_get`
     pub fn group_get(
@@ -290,9 +317,11 @@ impl<'c> StatisticsApi<'c> {
     }
     /// Get the chat figures of a day (获取企业聊天数据).
     ///
-    /// Archived (D1766).
+    /// Archived.
     ///
     /// `POST /topapi/kac/datav/chat/summary/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/chat-data-statistics-query-for-key-accounts>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.chat_summary_get`
     pub fn chat_summary_get(
@@ -303,9 +332,11 @@ impl<'c> StatisticsApi<'c> {
     }
     /// List the chat figures of each department for a day (获取企业部门聊天数据 · 部门维度).
     ///
-    /// Archived (D1767).
+    /// Archived.
     ///
     /// `POST /topapi/kac/datav/dept/chat/summary/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/dingtalk-chat-information-in-key-accounts>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.dept_chat_summary_list`
     pub fn dept_chat_summary_list(
@@ -319,9 +350,11 @@ impl<'c> StatisticsApi<'c> {
     }
     /// List the app visits of a day (获取企业应用访问情况).
     ///
-    /// Archived (D1768). Days up to 90 days back.
+    /// Archived. Days up to 90 days back.
     ///
     /// `POST /topapi/kac/datav/microapp/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-daily-usage-summary-of-microapplications-in-an-enterprise>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.microapp_detail_list`
     pub fn microapp_detail_list(
@@ -335,9 +368,11 @@ impl<'c> StatisticsApi<'c> {
     }
     /// Get the active-user figures of a day (统计企业活跃用户).
     ///
-    /// Archived (D1769).
+    /// Archived.
     ///
     /// `POST /topapi/kac/datav/dau/summary/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-for-dau-statistics>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.dau_summary_get`
     pub fn dau_summary_get(
@@ -348,10 +383,12 @@ impl<'c> StatisticsApi<'c> {
     }
     /// List the active-user figures of each department for a day (企业活跃用户统计列表 · 部门维度).
     ///
-    /// Archived (D1770). D's example shows `data` as a single object with every value as a string;
+    /// Archived. The official example shows `data` as a single object with every value as a string;
     /// the type column (Object[]) is followed.
     ///
     /// `POST /topapi/kac/datav/dept/dau/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-the-statistics-of-active-users-in-a-department-of>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.dept_dau_list`
     pub fn dept_dau_list(
@@ -362,9 +399,11 @@ impl<'c> StatisticsApi<'c> {
     }
     /// List the users who have not activated DingTalk (查询企业通讯录未激活用户列表).
     ///
-    /// Archived (D1771).
+    /// Archived.
     ///
     /// `POST /topapi/kac/datav/inactivated/user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-list-of-inactive-accounts-in-the-key-account>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.inactivated_user_list`
     pub fn inactivated_user_list(
@@ -378,10 +417,12 @@ impl<'c> StatisticsApi<'c> {
     }
     /// Get the DING figures of the previous day (获取企业DING使用数据).
     ///
-    /// Archived 2023-09-01 (D1772); internal apps with the data-product permission only. Note the
+    /// Archived 2023-09-01; internal apps with the data-product permission only. Note the
     /// wrapper key `ding_usage_summary_request`.
     ///
     /// `POST /topapi/kac/datav/ding/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/enterprise-ding-quantity-statistics>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.ding_get`
     pub fn ding_get(
@@ -395,9 +436,11 @@ impl<'c> StatisticsApi<'c> {
     }
     /// List the DING figures of each department for a day (获取企业DING使用数据 · 部门维度).
     ///
-    /// Archived (D1773).
+    /// Archived.
     ///
     /// `POST /topapi/kac/datav/dept/ding/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-the-departmental-transmission-status-of-key-clients>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.dept_ding_list`
     pub fn dept_ding_list(
@@ -408,11 +451,13 @@ impl<'c> StatisticsApi<'c> {
     }
     /// Get the annual report figures (获取年报数据).
     ///
-    /// Archived (D1782). Params sit at the top level of the body (no wrapper). Many figures only
+    /// Archived. Params sit at the top level of the body (no wrapper). Many figures only
     /// apply to some dimensions (corp / dept / user); the others are absent. Figures typed Number
     /// are i64 (D's example sends them as strings); those typed String with decimals stay strings.
     ///
     /// `POST /topapi/kac/datav/annual_report/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-annual-report-data>
     ///
     /// Source: `spec/statistics.yaml` · `endpoints.annual_report_get`
     pub fn annual_report_get(
@@ -428,7 +473,8 @@ impl<'c> StatisticsApi<'c> {
 }
 /// Request of [`StatisticsApi::record`]: Record a usage event of a micro-app (记录统计数据).
 ///
-/// From the 2016 docs only (OLD16); current availability is unknown. The data-center analysis
+/// From the 2016 docs only; there is no official page on the current site, and current
+/// availability is unknown. The data-center analysis
 /// aggregates these records.
 ///
 /// `POST /data/record` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -439,7 +485,7 @@ impl<'c> StatisticsApi<'c> {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct StatisticsRecordRequest {
-    /// Start of the event, ms since the epoch (事件发生时间); a string in OLD16.
+    /// Start of the event, ms since the epoch (事件发生时间); a string in the 2016 docs.
     ///
     /// Wire name `startTimeMs`.
     #[serde(rename = "startTimeMs")]
@@ -464,7 +510,7 @@ pub struct StatisticsRecordRequest {
     /// Wire name `userid`.
     #[serde(rename = "userid")]
     pub userid: String,
-    /// The app's AgentId (授权方应用id); a string in OLD16.
+    /// The app's AgentId (授权方应用id); a string in the 2016 docs.
     ///
     /// Wire name `agentId`.
     #[serde(rename = "agentId")]
@@ -474,7 +520,7 @@ pub struct StatisticsRecordRequest {
     /// Wire name `callbackUrl`.
     #[serde(rename = "callbackUrl")]
     pub callback_url: String,
-    /// Business data (扩展字段) as a JSON object; only the attendance model (statistics.md §2) is defined.
+    /// Business data (扩展字段) as a JSON object; only the 2016 docs' attendance model is defined.
     ///
     /// Wire name `extension`.
     #[serde(rename = "extension", skip_serializing_if = "Option::is_none")]
@@ -511,7 +557,7 @@ impl StatisticsRecordRequest {
         self.origin_id = Some(origin_id.into());
         self
     }
-    /// Sets `extension`: Business data (扩展字段) as a JSON object; only the attendance model (statistics.md §2) is defined.
+    /// Sets `extension`: Business data (扩展字段) as a JSON object; only the 2016 docs' attendance model is defined.
     pub fn extension(mut self, extension: serde_json::Value) -> Self {
         self.extension = Some(extension);
         self
@@ -545,15 +591,15 @@ impl<'c> crate::api::Call<'c, StatisticsRecordRequest> {
     pub fn origin_id(self, origin_id: impl Into<String>) -> Self {
         self.map(|r| r.origin_id(origin_id))
     }
-    /// Sets `extension`: Business data (扩展字段) as a JSON object; only the attendance model (statistics.md §2) is defined.
+    /// Sets `extension`: Business data (扩展字段) as a JSON object; only the 2016 docs' attendance model is defined.
     pub fn extension(self, extension: serde_json::Value) -> Self {
         self.map(|r| r.extension(extension))
     }
 }
 /// Request of [`StatisticsApi::update_record`]: Update a recorded usage event (更新统计数据).
 ///
-/// From the 2016 docs only (OLD16). Only `module`, `callbackUrl` and `extension` change; the
-/// other fields must still be sent.
+/// From the 2016 docs only; there is no official page on the current site. Only `module`,
+/// `callbackUrl` and `extension` change; the other fields must still be sent.
 ///
 /// `POST /data/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -683,9 +729,11 @@ impl<'c> crate::api::Call<'c, StatisticsUpdateRecordRequest> {
 }
 /// Request of [`StatisticsApi::report_statistics`]: Get a log's read and interaction counts (获取日志统计数据).
 ///
-/// Archived (D1549). Permission: 查询企业员工日志权限.
+/// Archived. Permission: 查询企业员工日志权限.
 ///
 /// `POST /topapi/report/statistics` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-log-statistics>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.report_statistics`
 ///
@@ -729,10 +777,12 @@ impl rt::Endpoint for StatisticsReportStatisticsRequest {
 }
 /// Request of [`StatisticsApi::report_statistics_list_by_type`]: List the people who read, commented on or liked a log (获取日志相关人员列表).
 ///
-/// Current (D0299). Permissions: qyapi_report_statistics, qyapi_report_query. Paging ends when
+/// Current. Permissions: qyapi_report_statistics, qyapi_report_query. Paging ends when
 /// the answer carries no `next_cursor`.
 ///
 /// `POST /topapi/report/statistics/listbytype` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-a-list-of-log-related-personnel-by-type>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.report_statistics_list_by_type`
 ///
@@ -818,9 +868,11 @@ impl<'c> crate::api::Call<'c, StatisticsReportStatisticsListByTypeRequest> {
 }
 /// Request of [`StatisticsApi::videolive_get`]: Get the live-stream figures of a day (获取企业视频直播统计数据).
 ///
-/// Archived (D1757). Note the wrapper key `param_video_live_summary_request`.
+/// Archived. Note the wrapper key `param_video_live_summary_request`.
 ///
 /// `POST /topapi/kac/datav/videolive/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-live-streaming-statistics>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.videolive_get`
 ///
@@ -868,9 +920,11 @@ impl rt::Endpoint for StatisticsVideoliveGetRequest {
 }
 /// Request of [`StatisticsApi::dept_videolive_list`]: List the live-stream figures of each department for a day (获取企业视频直播统计列表 · 部门维度).
 ///
-/// Archived (D1756).
+/// Archived.
 ///
 /// `POST /topapi/kac/datav/dept/videolive/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/live-broadcast-summary-statistics-of-key-account-departments>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.dept_videolive_list`
 ///
@@ -916,9 +970,11 @@ impl rt::Endpoint for StatisticsDeptVideoliveListRequest {
 }
 /// Request of [`StatisticsApi::videolive_detail_list`]: List the live streams of a day (获取视频直播明细列表).
 ///
-/// Archived (D1754).
+/// Archived.
 ///
 /// `POST /topapi/kac/datav/videolive/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-details-list-of-apsaravideo-live>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.videolive_detail_list`
 ///
@@ -964,9 +1020,11 @@ impl rt::Endpoint for StatisticsVideoliveDetailListRequest {
 }
 /// Request of [`StatisticsApi::videolive_viewer_list`]: List the viewers of a live stream (获取视频直播观看人员列表).
 ///
-/// Archived (D1755).
+/// Archived.
 ///
 /// `POST /topapi/kac/datav/videolive/viewer/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-users-of-apsaravideo-live>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.videolive_viewer_list`
 ///
@@ -1012,9 +1070,11 @@ impl rt::Endpoint for StatisticsVideoliveViewerListRequest {
 }
 /// Request of [`StatisticsApi::videoconf_get`]: Get the video-conference figures of a day (获取企业某天的视频会议统计数据).
 ///
-/// Archived (D1758). Note the `v2` path.
+/// Archived. Note the `v2` path.
 ///
 /// `POST /topapi/kac/v2/datav/videoconf/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/video-conferencing-statistics-query-v2-for-key-accounts>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.videoconf_get`
 ///
@@ -1060,9 +1120,11 @@ impl rt::Endpoint for StatisticsVideoconfGetRequest {
 }
 /// Request of [`StatisticsApi::dept_videoconf_list`]: List the video-conference figures of each department for a day (获取企业某天的所有部门视频会议统计数据).
 ///
-/// Archived (D1759).
+/// Archived.
 ///
 /// `POST /topapi/kac/datav/dept/videoconf/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/video-conferencing-statistics-list-for-key-accounts-and-departments>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.dept_videoconf_list`
 ///
@@ -1108,9 +1170,11 @@ impl rt::Endpoint for StatisticsDeptVideoconfListRequest {
 }
 /// Request of [`StatisticsApi::videoconf_detail_list`]: List the video conferences of a day (获取企业视频会议明细列表).
 ///
-/// Archived (D1760).
+/// Archived.
 ///
 /// `POST /topapi/kac/datav/videoconf/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/video-conference-details-for-key-accounts>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.videoconf_detail_list`
 ///
@@ -1156,9 +1220,11 @@ impl rt::Endpoint for StatisticsVideoconfDetailListRequest {
 }
 /// Request of [`StatisticsApi::telconf_get`]: Get the phone-conference figures of a day (获取企业某天的电话会议数据).
 ///
-/// Archived (D1764).
+/// Archived.
 ///
 /// `POST /topapi/kac/datav/telconf/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/major-customer-teleconference-statistics-interface>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.telconf_get`
 ///
@@ -1204,9 +1270,11 @@ impl rt::Endpoint for StatisticsTelconfGetRequest {
 }
 /// Request of [`StatisticsApi::dept_telconf_list`]: List the phone-conference figures of each department for a day (获取企业某天的所有部门电话会议统计列表).
 ///
-/// Archived (D1762).
+/// Archived.
 ///
 /// `POST /topapi/kac/datav/dept/telconf/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/major-customer-department-dimension-teleconference-statistics>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.dept_telconf_list`
 ///
@@ -1252,9 +1320,11 @@ impl rt::Endpoint for StatisticsDeptTelconfListRequest {
 }
 /// Request of [`StatisticsApi::telconf_detail_list`]: List the phone conferences of a day (获取企业电话会议明细列表).
 ///
-/// Archived (D1763).
+/// Archived.
 ///
 /// `POST /topapi/kac/datav/telconf/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/major-account-conference-call-details-list>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.telconf_detail_list`
 ///
@@ -1300,9 +1370,11 @@ impl rt::Endpoint for StatisticsTelconfDetailListRequest {
 }
 /// Request of [`StatisticsApi::group_get`]: Get the group-chat creation figures of a day (获取企业各类群组创建情况).
 ///
-/// Archived (D1765).
+/// Archived.
 ///
 /// `POST /topapi/kac/datav/group/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-for-obtaining-the-creation-status-of-various-groups>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.group_get`
 ///
@@ -1348,9 +1420,11 @@ impl rt::Endpoint for StatisticsGroupGetRequest {
 }
 /// Request of [`StatisticsApi::chat_summary_get`]: Get the chat figures of a day (获取企业聊天数据).
 ///
-/// Archived (D1766).
+/// Archived.
 ///
 /// `POST /topapi/kac/datav/chat/summary/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/chat-data-statistics-query-for-key-accounts>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.chat_summary_get`
 ///
@@ -1396,9 +1470,11 @@ impl rt::Endpoint for StatisticsChatSummaryGetRequest {
 }
 /// Request of [`StatisticsApi::dept_chat_summary_list`]: List the chat figures of each department for a day (获取企业部门聊天数据 · 部门维度).
 ///
-/// Archived (D1767).
+/// Archived.
 ///
 /// `POST /topapi/kac/datav/dept/chat/summary/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/dingtalk-chat-information-in-key-accounts>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.dept_chat_summary_list`
 ///
@@ -1444,9 +1520,11 @@ impl rt::Endpoint for StatisticsDeptChatSummaryListRequest {
 }
 /// Request of [`StatisticsApi::microapp_detail_list`]: List the app visits of a day (获取企业应用访问情况).
 ///
-/// Archived (D1768). Days up to 90 days back.
+/// Archived. Days up to 90 days back.
 ///
 /// `POST /topapi/kac/datav/microapp/detail/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-daily-usage-summary-of-microapplications-in-an-enterprise>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.microapp_detail_list`
 ///
@@ -1492,9 +1570,11 @@ impl rt::Endpoint for StatisticsMicroappDetailListRequest {
 }
 /// Request of [`StatisticsApi::dau_summary_get`]: Get the active-user figures of a day (统计企业活跃用户).
 ///
-/// Archived (D1769).
+/// Archived.
 ///
 /// `POST /topapi/kac/datav/dau/summary/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-for-dau-statistics>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.dau_summary_get`
 ///
@@ -1540,10 +1620,12 @@ impl rt::Endpoint for StatisticsDauSummaryGetRequest {
 }
 /// Request of [`StatisticsApi::dept_dau_list`]: List the active-user figures of each department for a day (企业活跃用户统计列表 · 部门维度).
 ///
-/// Archived (D1770). D's example shows `data` as a single object with every value as a string;
+/// Archived. The official example shows `data` as a single object with every value as a string;
 /// the type column (Object[]) is followed.
 ///
 /// `POST /topapi/kac/datav/dept/dau/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-the-statistics-of-active-users-in-a-department-of>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.dept_dau_list`
 ///
@@ -1589,9 +1671,11 @@ impl rt::Endpoint for StatisticsDeptDauListRequest {
 }
 /// Request of [`StatisticsApi::inactivated_user_list`]: List the users who have not activated DingTalk (查询企业通讯录未激活用户列表).
 ///
-/// Archived (D1771).
+/// Archived.
 ///
 /// `POST /topapi/kac/datav/inactivated/user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-list-of-inactive-accounts-in-the-key-account>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.inactivated_user_list`
 ///
@@ -1637,10 +1721,12 @@ impl rt::Endpoint for StatisticsInactivatedUserListRequest {
 }
 /// Request of [`StatisticsApi::ding_get`]: Get the DING figures of the previous day (获取企业DING使用数据).
 ///
-/// Archived 2023-09-01 (D1772); internal apps with the data-product permission only. Note the
+/// Archived 2023-09-01; internal apps with the data-product permission only. Note the
 /// wrapper key `ding_usage_summary_request`.
 ///
 /// `POST /topapi/kac/datav/ding/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/enterprise-ding-quantity-statistics>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.ding_get`
 ///
@@ -1686,9 +1772,11 @@ impl rt::Endpoint for StatisticsDingGetRequest {
 }
 /// Request of [`StatisticsApi::dept_ding_list`]: List the DING figures of each department for a day (获取企业DING使用数据 · 部门维度).
 ///
-/// Archived (D1773).
+/// Archived.
 ///
 /// `POST /topapi/kac/datav/dept/ding/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-the-departmental-transmission-status-of-key-clients>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.dept_ding_list`
 ///
@@ -1734,11 +1822,13 @@ impl rt::Endpoint for StatisticsDeptDingListRequest {
 }
 /// Request of [`StatisticsApi::annual_report_get`]: Get the annual report figures (获取年报数据).
 ///
-/// Archived (D1782). Params sit at the top level of the body (no wrapper). Many figures only
+/// Archived. Params sit at the top level of the body (no wrapper). Many figures only
 /// apply to some dimensions (corp / dept / user); the others are absent. Figures typed Number
 /// are i64 (D's example sends them as strings); those typed String with decimals stay strings.
 ///
 /// `POST /topapi/kac/datav/annual_report/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-annual-report-data>
 ///
 /// Source: `spec/statistics.yaml` · `endpoints.annual_report_get`
 ///

@@ -13,7 +13,7 @@
 //! for internal (企业内部) apps only.
 //!
 //! `userid` is always a string (it may be numeric-looking with leading zeros); every id, count,
-//! sort order and millisecond time is an i64. Reference: contact.md §1 and §4–§9.
+//! sort order and millisecond time is an i64.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
 use ::dingtalk_runtime::codegen as rt;
@@ -34,12 +34,15 @@ impl<'c> UserApi<'c> {
     /// Create a user (创建用户) — legacy.
     ///
     /// Internal apps only. Errors: 60102 (userid exists), 60103 (bad mobile), 60104 (mobile exists),
-    /// 40103 (user protection: an invitation was sent instead). D1453 shows `department` as the string
-    /// `"[379661095,1]"`; a real JSON array is sent here, which the server accepts.
+    /// 40103 (user protection: an invitation was sent instead). The official page shows
+    /// `department` as the string `"[379661095,1]"`; a real JSON array is sent here, which the
+    /// server accepts.
     ///
     /// `POST /user/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `create` instead
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/create-user>
     ///
     /// Source: `spec/user.yaml` · `endpoints.legacy_create`
     #[deprecated(note = "legacy endpoint; use `create` instead")]
@@ -57,11 +60,13 @@ impl<'c> UserApi<'c> {
     /// Update a user (更新用户信息) — legacy.
     ///
     /// Internal apps only. If a user has 10 extended attributes (`extattr`), all 10 must be resent or
-    /// the missing ones are cleared (D1455).
+    /// the missing ones are cleared.
     ///
     /// `POST /user/update` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `update` instead
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/update-user-details>
     ///
     /// Source: `spec/user.yaml` · `endpoints.legacy_update`
     #[deprecated(note = "legacy endpoint; use `update` instead")]
@@ -79,6 +84,8 @@ impl<'c> UserApi<'c> {
     ///
     /// Deprecated: legacy endpoint; use `delete` instead
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/delete-a-member>
+    ///
     /// Source: `spec/user.yaml` · `endpoints.legacy_delete`
     #[deprecated(note = "legacy endpoint; use `delete` instead")]
     pub fn legacy_delete(
@@ -92,6 +99,8 @@ impl<'c> UserApi<'c> {
     /// `GET /user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `get` instead
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/queries-user-details>
     ///
     /// Source: `spec/user.yaml` · `endpoints.legacy_get`
     #[deprecated(note = "legacy endpoint; use `get` instead")]
@@ -108,6 +117,8 @@ impl<'c> UserApi<'c> {
     /// `GET /user/simplelist` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_simple` instead
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-basic-information-of-department-users>
     ///
     /// Source: `spec/user.yaml` · `endpoints.legacy_simple_list`
     #[deprecated(note = "legacy endpoint; use `list_simple` instead")]
@@ -126,6 +137,8 @@ impl<'c> UserApi<'c> {
     ///
     /// Deprecated: legacy endpoint; use `list_ids` instead
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-list-of-employee-ids-by-department-id>
+    ///
     /// Source: `spec/user.yaml` · `endpoints.legacy_dept_member_ids`
     #[deprecated(note = "legacy endpoint; use `list_ids` instead")]
     pub fn legacy_dept_member_ids(
@@ -142,6 +155,8 @@ impl<'c> UserApi<'c> {
     ///
     /// Deprecated: legacy endpoint; use `list` instead
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-department-members-details>
+    ///
     /// Source: `spec/user.yaml` · `endpoints.legacy_list_by_page`
     #[deprecated(note = "legacy endpoint; use `list` instead")]
     pub fn legacy_list_by_page(
@@ -157,8 +172,9 @@ impl<'c> UserApi<'c> {
     }
     /// List a department's users with details (获取部门用户详情) — older legacy alias of `user/listbypage`.
     ///
-    /// Known from J and P only (no D page). Same parameters and response as `legacy_list_by_page`; J types
-    /// the items' `department` as a String here, so both a JSON array and JSON text are accepted.
+    /// Known from J and P only; there is no official page. Same parameters and response as
+    /// `legacy_list_by_page`; J types the items' `department` as a String here, so both a JSON
+    /// array and JSON text are accepted.
     ///
     /// `GET /user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -179,12 +195,14 @@ impl<'c> UserApi<'c> {
     }
     /// List the organisation's administrators (获取管理员列表) — legacy.
     ///
-    /// The list key differs between sources: `admin_list` (J, P) vs `adminList` (D1465 table and
-    /// example); both are accepted.
+    /// The list key differs between sources: `admin_list` (J, P) vs `adminList` (the official page's
+    /// table and example); both are accepted.
     ///
     /// `GET /user/get_admin` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_admins` instead
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-a-list-of-administrators>
     ///
     /// Source: `spec/user.yaml` · `endpoints.legacy_get_admins`
     #[deprecated(note = "legacy endpoint; use `list_admins` instead")]
@@ -198,6 +216,8 @@ impl<'c> UserApi<'c> {
     /// per D although J does not enforce them; they are required here (the safer choice).
     ///
     /// `POST /topapi/v2/user/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/user-information-creation>
     ///
     /// Source: `spec/user.yaml` · `endpoints.create`
     pub fn create(
@@ -220,6 +240,8 @@ impl<'c> UserApi<'c> {
     ///
     /// `POST /topapi/v2/user/update` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/user-information-update>
+    ///
     /// Source: `spec/user.yaml` · `endpoints.update`
     pub fn update(
         &self,
@@ -234,6 +256,8 @@ impl<'c> UserApi<'c> {
     ///
     /// `POST /topapi/v2/user/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/delete-a-user>
+    ///
     /// Source: `spec/user.yaml` · `endpoints.delete`
     pub fn delete(
         &self,
@@ -246,6 +270,8 @@ impl<'c> UserApi<'c> {
     /// Permission `qyapi_get_member`. Errors 33012, 400002, -1.
     ///
     /// `POST /topapi/v2/user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-user-details>
     ///
     /// Source: `spec/user.yaml` · `endpoints.get`
     pub fn get(
@@ -260,6 +286,8 @@ impl<'c> UserApi<'c> {
     /// outside the contact scope), 40035, 60019, -1.
     ///
     /// `POST /topapi/v2/user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-complete-information-of-a-department-user>
     ///
     /// Source: `spec/user.yaml` · `endpoints.list`
     pub fn list(
@@ -277,6 +305,8 @@ impl<'c> UserApi<'c> {
     ///
     /// `POST /topapi/user/listid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-the-list-of-department-userids>
+    ///
     /// Source: `spec/user.yaml` · `endpoints.list_ids`
     pub fn list_ids(&self, dept_id: i64) -> crate::api::Call<'c, UserListIdsRequest> {
         crate::api::Call::new(self.client, UserListIdsRequest::new(dept_id))
@@ -286,6 +316,8 @@ impl<'c> UserApi<'c> {
     /// Errors 400002, 60003, 40069, 40068, -1.
     ///
     /// `POST /topapi/user/listsimple` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-simple-information-of-a-department-user>
     ///
     /// Source: `spec/user.yaml` · `endpoints.list_simple`
     pub fn list_simple(
@@ -305,6 +337,8 @@ impl<'c> UserApi<'c> {
     ///
     /// `POST /topapi/user/listadmin` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-the-administrator-list>
+    ///
     /// Source: `spec/user.yaml` · `endpoints.list_admins`
     pub fn list_admins(&self) -> crate::api::Call<'c, UserListAdminsRequest> {
         crate::api::Call::new(self.client, UserListAdminsRequest::new())
@@ -315,6 +349,8 @@ impl<'c> UserApi<'c> {
     ///
     /// `POST /topapi/user/get_admin_scope` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-permissions-of-the-administrator-address-book>
+    ///
     /// Source: `spec/user.yaml` · `endpoints.get_admin_scope`
     pub fn get_admin_scope(
         &self,
@@ -324,13 +360,16 @@ impl<'c> UserApi<'c> {
     }
     /// List users who did not log in on a given day (获取未登录钉钉的员工列表).
     ///
-    /// Internal apps only. Documented on the legacy page D1462 (J `OapiInactiveUserGet`); its successor
-    /// is `list_inactive_v2` (`/topapi/inactive/user/v2/get`, D0067), which adds a department filter and
+    /// Internal apps only. Documented on a legacy page (J `OapiInactiveUserGet`); its successor
+    /// is `list_inactive_v2` (`/topapi/inactive/user/v2/get`,
+    /// [获取未登录钉钉的员工列表](https://open.dingtalk.com/document/development/queries-the-inactive-users-or-active-users-under-an-enterprise)), which adds a department filter and
     /// can list active users too.
     ///
     /// `POST /topapi/inactive/user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_inactive_v2` instead
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-data-of-inactive-users>
     ///
     /// Source: `spec/user.yaml` · `endpoints.list_inactive`
     #[deprecated(note = "legacy endpoint; use `list_inactive_v2` instead")]
@@ -347,11 +386,12 @@ impl<'c> UserApi<'c> {
     }
     /// List users who did or did not log in to DingTalk on a given day, v2 (获取未登录钉钉的员工列表).
     ///
-    /// The current form of `list_inactive` (D0067, J `OapiInactiveUserV2Get`). `is_active` picks the
-    /// set: false gives the users who did not log in that day, true those who did. Optionally limited
-    /// to some departments; without `dept_ids` the whole organisation is searched. Data for a day is
-    /// complete only after 09:00 the next day, and only the last month can be queried. Internal apps
-    /// only; permission `qyapi_liveness_base`. Errors 400002, 40068 (bad offset), 40069 (bad size), -1.
+    /// The current form of `list_inactive` (the official page, J `OapiInactiveUserV2Get`).
+    /// `is_active` picks the set: false gives the users who did not log in that day, true those who
+    /// did. Optionally limited to some departments; without `dept_ids` the whole organisation is
+    /// searched. Data for a day is complete only after 09:00 the next day, and only the last month
+    /// can be queried. Internal apps only; permission `qyapi_liveness_base`. Errors 400002, 40068
+    /// (bad offset), 40069 (bad size), -1.
     ///
     /// Paging: D calls `offset` a plain offset from 0 and `next_cursor` the next page's offset; J
     /// says to pass the returned `next_cursor` as the next `offset`. Both describe the same number,
@@ -359,6 +399,8 @@ impl<'c> UserApi<'c> {
     /// `next_cursor` being present.
     ///
     /// `POST /topapi/inactive/user/v2/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-inactive-users-or-active-users-under-an-enterprise>
     ///
     /// Source: `spec/user.yaml` · `endpoints.list_inactive_v2`
     pub fn list_inactive_v2(
@@ -376,13 +418,16 @@ impl<'c> UserApi<'c> {
     /// Get the user behind a login-free code (通过免登码获取用户信息) — legacy.
     ///
     /// Moved to the history docs on 2021-10-27. `sys_level` differs between sources: Number (D) vs
-    /// String (J), and the meanings differ (D1451: 1 main admin, 2 sub-admin, 100 boss, 0 other; the 2016
-    /// docs: 0 non-admin, 1 normal admin, 2 super admin), so it is kept as a plain i64. Not retried
+    /// String (J), and the meanings differ (the official page: 1 main admin, 2 sub-admin, 100
+    /// boss, 0 other; the 2016 docs: 0 non-admin, 1 normal admin, 2 super admin), so it is kept as
+    /// a plain i64. Not retried
     /// automatically: a code is single-use.
     ///
     /// `GET /user/getuserinfo` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `get_user_info` instead
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/get-user-userid-through-login-free-code>
     ///
     /// Source: `spec/user.yaml` · `endpoints.legacy_get_user_info`
     #[deprecated(note = "legacy endpoint; use `get_user_info` instead")]
@@ -399,6 +444,8 @@ impl<'c> UserApi<'c> {
     ///
     /// `POST /topapi/v2/user/getuserinfo` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-userid-of-a-user-by-using-the-log-free>
+    ///
     /// Source: `spec/user.yaml` · `endpoints.get_user_info`
     pub fn get_user_info(
         &self,
@@ -414,6 +461,8 @@ impl<'c> UserApi<'c> {
     ///
     /// Deprecated: legacy endpoint; use `get_by_mobile` instead
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/retrieve-userid-from-mobile-phone-number>
+    ///
     /// Source: `spec/user.yaml` · `endpoints.legacy_get_by_mobile`
     #[deprecated(note = "legacy endpoint; use `get_by_mobile` instead")]
     pub fn legacy_get_by_mobile(
@@ -426,10 +475,13 @@ impl<'c> UserApi<'c> {
     ///
     /// Only active (non-departed) employees. Internal apps only; permission `qyapi_get_member_by_mobile`
     /// (missing it → errcode 88 / sub_code 60011, or 60011). Errors 400002, 40104, 60121, -1.
-    /// `support_exclusive_account_search` is optional per J but required per D0117 (D0063 omits it); it is
-    /// required here, the safer choice.
+    /// `support_exclusive_account_search` is optional per J but required per
+    /// [根据手机号查询企业账号用户](https://open.dingtalk.com/document/development/obtain-the-userid-of-your-mobile-phone-number)
+    /// (this endpoint's own page omits it); it is required here, the safer choice.
     ///
     /// `POST /topapi/v2/user/getbymobile` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-users-by-phone-number>
     ///
     /// Source: `spec/user.yaml` · `endpoints.get_by_mobile`
     pub fn get_by_mobile(
@@ -444,11 +496,13 @@ impl<'c> UserApi<'c> {
     }
     /// Get a userid by unionid (根据unionid获取userid) — legacy.
     ///
-    /// Archived 2021-10. D1464's example URL uses the lowercase `getuseridbyunionid`; the documented path is used.
+    /// Archived 2021-10. The official page's example URL uses the lowercase `getuseridbyunionid`; the documented path is used.
     ///
     /// `GET /user/getUseridByUnionid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `get_by_unionid` instead
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/you-can-call-this-operation-to-retrieve-the-userids-of>
     ///
     /// Source: `spec/user.yaml` · `endpoints.legacy_get_userid_by_unionid`
     #[deprecated(note = "legacy endpoint; use `get_by_unionid` instead")]
@@ -468,6 +522,8 @@ impl<'c> UserApi<'c> {
     ///
     /// `POST /topapi/user/getbyunionid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-a-user-by-the-union-id>
+    ///
     /// Source: `spec/user.yaml` · `endpoints.get_by_unionid`
     pub fn get_by_unionid(
         &self,
@@ -483,6 +539,8 @@ impl<'c> UserApi<'c> {
     /// `GET /user/get_org_user_count` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `count` instead
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-number-of-employees>
     ///
     /// Source: `spec/user.yaml` · `endpoints.legacy_org_user_count`
     #[deprecated(note = "legacy endpoint; use `count` instead")]
@@ -501,6 +559,8 @@ impl<'c> UserApi<'c> {
     ///
     /// `POST /topapi/user/count` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/user-management-acquires-number-employees>
+    ///
     /// Source: `spec/user.yaml` · `endpoints.count`
     pub fn count(&self, only_active: bool) -> crate::api::Call<'c, UserCountRequest> {
         crate::api::Call::new(self.client, UserCountRequest::new(only_active))
@@ -509,12 +569,15 @@ impl<'c> UserApi<'c> {
 /// Request of [`UserApi::legacy_create`]: Create a user (创建用户) — legacy.
 ///
 /// Internal apps only. Errors: 60102 (userid exists), 60103 (bad mobile), 60104 (mobile exists),
-/// 40103 (user protection: an invitation was sent instead). D1453 shows `department` as the string
-/// `"[379661095,1]"`; a real JSON array is sent here, which the server accepts.
+/// 40103 (user protection: an invitation was sent instead). The official page shows
+/// `department` as the string `"[379661095,1]"`; a real JSON array is sent here, which the
+/// server accepts.
 ///
 /// `POST /user/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `create` instead
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/create-user>
 ///
 /// Source: `spec/user.yaml` · `endpoints.legacy_create`
 ///
@@ -870,11 +933,13 @@ impl<'c> crate::api::Call<'c, UserLegacyCreateRequest> {
 /// Request of [`UserApi::legacy_update`]: Update a user (更新用户信息) — legacy.
 ///
 /// Internal apps only. If a user has 10 extended attributes (`extattr`), all 10 must be resent or
-/// the missing ones are cleared (D1455).
+/// the missing ones are cleared.
 ///
 /// `POST /user/update` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `update` instead
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/update-user-details>
 ///
 /// Source: `spec/user.yaml` · `endpoints.legacy_update`
 ///
@@ -892,7 +957,7 @@ pub struct UserLegacyUpdateRequest {
     /// Wire name `name`; at most 64.
     #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Ids of the user's departments (a JSON array, as in the D1455 example).
+    /// Ids of the user's departments (a JSON array, as in the official example).
     ///
     /// Wire name `department`.
     #[serde(rename = "department", skip_serializing_if = "Vec::is_empty")]
@@ -1021,7 +1086,7 @@ impl UserLegacyUpdateRequest {
         self.name = Some(name.into());
         self
     }
-    /// Sets `department`: Ids of the user's departments (a JSON array, as in the D1455 example).
+    /// Sets `department`: Ids of the user's departments (a JSON array, as in the official example).
     pub fn department(mut self, department: Vec<i64>) -> Self {
         self.department = department;
         self
@@ -1181,7 +1246,7 @@ impl<'c> crate::api::Call<'c, UserLegacyUpdateRequest> {
     pub fn name(self, name: impl Into<String>) -> Self {
         self.map(|r| r.name(name))
     }
-    /// Sets `department`: Ids of the user's departments (a JSON array, as in the D1455 example).
+    /// Sets `department`: Ids of the user's departments (a JSON array, as in the official example).
     pub fn department(self, department: Vec<i64>) -> Self {
         self.map(|r| r.department(department))
     }
@@ -1264,6 +1329,8 @@ impl<'c> crate::api::Call<'c, UserLegacyUpdateRequest> {
 ///
 /// Deprecated: legacy endpoint; use `delete` instead
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/delete-a-member>
+///
 /// Source: `spec/user.yaml` · `endpoints.legacy_delete`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -1308,6 +1375,8 @@ impl rt::Endpoint for UserLegacyDeleteRequest {
 /// `GET /user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `get` instead
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/queries-user-details>
 ///
 /// Source: `spec/user.yaml` · `endpoints.legacy_get`
 ///
@@ -1377,6 +1446,8 @@ impl<'c> crate::api::Call<'c, UserLegacyGetRequest> {
 /// `GET /user/simplelist` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list_simple` instead
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-basic-information-of-department-users>
 ///
 /// Source: `spec/user.yaml` · `endpoints.legacy_simple_list`
 ///
@@ -1545,6 +1616,8 @@ impl<'c> crate::api::Call<'c, UserLegacySimpleListRequest> {
 ///
 /// Deprecated: legacy endpoint; use `list_ids` instead
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-list-of-employee-ids-by-department-id>
+///
 /// Source: `spec/user.yaml` · `endpoints.legacy_dept_member_ids`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -1591,6 +1664,8 @@ impl rt::Endpoint for UserLegacyDeptMemberIdsRequest {
 /// `GET /user/listbypage` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list` instead
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-department-members-details>
 ///
 /// Source: `spec/user.yaml` · `endpoints.legacy_list_by_page`
 ///
@@ -1733,8 +1808,9 @@ impl<'c> crate::api::Call<'c, UserLegacyListByPageRequest> {
 }
 /// Request of [`UserApi::legacy_list`]: List a department's users with details (获取部门用户详情) — older legacy alias of `user/listbypage`.
 ///
-/// Known from J and P only (no D page). Same parameters and response as `legacy_list_by_page`; J types
-/// the items' `department` as a String here, so both a JSON array and JSON text are accepted.
+/// Known from J and P only; there is no official page. Same parameters and response as
+/// `legacy_list_by_page`; J types the items' `department` as a String here, so both a JSON
+/// array and JSON text are accepted.
 ///
 /// `GET /user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -1876,12 +1952,14 @@ impl<'c> crate::api::Call<'c, UserLegacyListRequest> {
 }
 /// Request of [`UserApi::legacy_get_admins`]: List the organisation's administrators (获取管理员列表) — legacy.
 ///
-/// The list key differs between sources: `admin_list` (J, P) vs `adminList` (D1465 table and
-/// example); both are accepted.
+/// The list key differs between sources: `admin_list` (J, P) vs `adminList` (the official page's
+/// table and example); both are accepted.
 ///
 /// `GET /user/get_admin` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list_admins` instead
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-a-list-of-administrators>
 ///
 /// Source: `spec/user.yaml` · `endpoints.legacy_get_admins`
 ///
@@ -1922,6 +2000,8 @@ impl rt::Endpoint for UserLegacyGetAdminsRequest {
 /// per D although J does not enforce them; they are required here (the safer choice).
 ///
 /// `POST /topapi/v2/user/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/user-information-creation>
 ///
 /// Source: `spec/user.yaml` · `endpoints.create`
 ///
@@ -2521,6 +2601,8 @@ impl<'c> crate::api::Call<'c, UserCreateRequest> {
 ///
 /// `POST /topapi/v2/user/update` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/user-information-update>
+///
 /// Source: `spec/user.yaml` · `endpoints.update`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -3084,6 +3166,8 @@ impl<'c> crate::api::Call<'c, UserUpdateRequest> {
 ///
 /// `POST /topapi/v2/user/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/delete-a-user>
+///
 /// Source: `spec/user.yaml` · `endpoints.delete`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -3134,6 +3218,8 @@ impl rt::Endpoint for UserDeleteRequest {
 /// Permission `qyapi_get_member`. Errors 33012, 400002, -1.
 ///
 /// `POST /topapi/v2/user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-user-details>
 ///
 /// Source: `spec/user.yaml` · `endpoints.get`
 ///
@@ -3208,6 +3294,8 @@ impl<'c> crate::api::Call<'c, UserGetRequest> {
 /// outside the contact scope), 40035, 60019, -1.
 ///
 /// `POST /topapi/v2/user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-complete-information-of-a-department-user>
 ///
 /// Source: `spec/user.yaml` · `endpoints.list`
 ///
@@ -3349,6 +3437,8 @@ impl<'c> crate::api::Call<'c, UserListRequest> {
 ///
 /// `POST /topapi/user/listid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-the-list-of-department-userids>
+///
 /// Source: `spec/user.yaml` · `endpoints.list_ids`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -3392,6 +3482,8 @@ impl rt::Endpoint for UserListIdsRequest {
 /// Errors 400002, 60003, 40069, 40068, -1.
 ///
 /// `POST /topapi/user/listsimple` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-simple-information-of-a-department-user>
 ///
 /// Source: `spec/user.yaml` · `endpoints.list_simple`
 ///
@@ -3535,6 +3627,8 @@ impl<'c> crate::api::Call<'c, UserListSimpleRequest> {
 ///
 /// `POST /topapi/user/listadmin` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-the-administrator-list>
+///
 /// Source: `spec/user.yaml` · `endpoints.list_admins`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -3572,6 +3666,8 @@ impl rt::Endpoint for UserListAdminsRequest {
 /// The payload sits at the top level (no `result` wrapper). Errors 60121, 40036, 400001.
 ///
 /// `POST /topapi/user/get_admin_scope` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-permissions-of-the-administrator-address-book>
 ///
 /// Source: `spec/user.yaml` · `endpoints.get_admin_scope`
 ///
@@ -3613,13 +3709,16 @@ impl rt::Endpoint for UserGetAdminScopeRequest {
 }
 /// Request of [`UserApi::list_inactive`]: List users who did not log in on a given day (获取未登录钉钉的员工列表).
 ///
-/// Internal apps only. Documented on the legacy page D1462 (J `OapiInactiveUserGet`); its successor
-/// is `list_inactive_v2` (`/topapi/inactive/user/v2/get`, D0067), which adds a department filter and
+/// Internal apps only. Documented on a legacy page (J `OapiInactiveUserGet`); its successor
+/// is `list_inactive_v2` (`/topapi/inactive/user/v2/get`,
+/// [获取未登录钉钉的员工列表](https://open.dingtalk.com/document/development/queries-the-inactive-users-or-active-users-under-an-enterprise)), which adds a department filter and
 /// can list active users too.
 ///
 /// `POST /topapi/inactive/user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list_inactive_v2` instead
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-data-of-inactive-users>
 ///
 /// Source: `spec/user.yaml` · `endpoints.list_inactive`
 ///
@@ -3712,11 +3811,12 @@ impl<'c> crate::api::Call<'c, UserListInactiveRequest> {
 }
 /// Request of [`UserApi::list_inactive_v2`]: List users who did or did not log in to DingTalk on a given day, v2 (获取未登录钉钉的员工列表).
 ///
-/// The current form of `list_inactive` (D0067, J `OapiInactiveUserV2Get`). `is_active` picks the
-/// set: false gives the users who did not log in that day, true those who did. Optionally limited
-/// to some departments; without `dept_ids` the whole organisation is searched. Data for a day is
-/// complete only after 09:00 the next day, and only the last month can be queried. Internal apps
-/// only; permission `qyapi_liveness_base`. Errors 400002, 40068 (bad offset), 40069 (bad size), -1.
+/// The current form of `list_inactive` (the official page, J `OapiInactiveUserV2Get`).
+/// `is_active` picks the set: false gives the users who did not log in that day, true those who
+/// did. Optionally limited to some departments; without `dept_ids` the whole organisation is
+/// searched. Data for a day is complete only after 09:00 the next day, and only the last month
+/// can be queried. Internal apps only; permission `qyapi_liveness_base`. Errors 400002, 40068
+/// (bad offset), 40069 (bad size), -1.
 ///
 /// Paging: D calls `offset` a plain offset from 0 and `next_cursor` the next page's offset; J
 /// says to pass the returned `next_cursor` as the next `offset`. Both describe the same number,
@@ -3724,6 +3824,8 @@ impl<'c> crate::api::Call<'c, UserListInactiveRequest> {
 /// `next_cursor` being present.
 ///
 /// `POST /topapi/inactive/user/v2/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/queries-the-inactive-users-or-active-users-under-an-enterprise>
 ///
 /// Source: `spec/user.yaml` · `endpoints.list_inactive_v2`
 ///
@@ -3855,13 +3957,16 @@ impl<'c> crate::api::Call<'c, UserListInactiveV2Request> {
 /// Request of [`UserApi::legacy_get_user_info`]: Get the user behind a login-free code (通过免登码获取用户信息) — legacy.
 ///
 /// Moved to the history docs on 2021-10-27. `sys_level` differs between sources: Number (D) vs
-/// String (J), and the meanings differ (D1451: 1 main admin, 2 sub-admin, 100 boss, 0 other; the 2016
-/// docs: 0 non-admin, 1 normal admin, 2 super admin), so it is kept as a plain i64. Not retried
+/// String (J), and the meanings differ (the official page: 1 main admin, 2 sub-admin, 100
+/// boss, 0 other; the 2016 docs: 0 non-admin, 1 normal admin, 2 super admin), so it is kept as
+/// a plain i64. Not retried
 /// automatically: a code is single-use.
 ///
 /// `GET /user/getuserinfo` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `get_user_info` instead
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/get-user-userid-through-login-free-code>
 ///
 /// Source: `spec/user.yaml` · `endpoints.legacy_get_user_info`
 ///
@@ -3909,6 +4014,8 @@ impl rt::Endpoint for UserLegacyGetUserInfoRequest {
 ///
 /// `POST /topapi/v2/user/getuserinfo` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-userid-of-a-user-by-using-the-log-free>
+///
 /// Source: `spec/user.yaml` · `endpoints.get_user_info`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -3955,6 +4062,8 @@ impl rt::Endpoint for UserGetUserInfoRequest {
 ///
 /// Deprecated: legacy endpoint; use `get_by_mobile` instead
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/retrieve-userid-from-mobile-phone-number>
+///
 /// Source: `spec/user.yaml` · `endpoints.legacy_get_by_mobile`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -3998,10 +4107,13 @@ impl rt::Endpoint for UserLegacyGetByMobileRequest {
 ///
 /// Only active (non-departed) employees. Internal apps only; permission `qyapi_get_member_by_mobile`
 /// (missing it → errcode 88 / sub_code 60011, or 60011). Errors 400002, 40104, 60121, -1.
-/// `support_exclusive_account_search` is optional per J but required per D0117 (D0063 omits it); it is
-/// required here, the safer choice.
+/// `support_exclusive_account_search` is optional per J but required per
+/// [根据手机号查询企业账号用户](https://open.dingtalk.com/document/development/obtain-the-userid-of-your-mobile-phone-number)
+/// (this endpoint's own page omits it); it is required here, the safer choice.
 ///
 /// `POST /topapi/v2/user/getbymobile` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-users-by-phone-number>
 ///
 /// Source: `spec/user.yaml` · `endpoints.get_by_mobile`
 ///
@@ -4014,7 +4126,7 @@ pub struct UserGetByMobileRequest {
     /// Wire name `mobile`; at most 15.
     #[serde(rename = "mobile")]
     pub mobile: String,
-    /// Also search exclusive accounts (专属帐号); optional per J, required per D0117.
+    /// Also search exclusive accounts (专属帐号); optional per J, required per [根据手机号查询企业账号用户](https://open.dingtalk.com/document/development/obtain-the-userid-of-your-mobile-phone-number).
     ///
     /// Wire name `support_exclusive_account_search`.
     #[serde(rename = "support_exclusive_account_search")]
@@ -4061,11 +4173,13 @@ impl rt::Endpoint for UserGetByMobileRequest {
 }
 /// Request of [`UserApi::legacy_get_userid_by_unionid`]: Get a userid by unionid (根据unionid获取userid) — legacy.
 ///
-/// Archived 2021-10. D1464's example URL uses the lowercase `getuseridbyunionid`; the documented path is used.
+/// Archived 2021-10. The official page's example URL uses the lowercase `getuseridbyunionid`; the documented path is used.
 ///
 /// `GET /user/getUseridByUnionid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `get_by_unionid` instead
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/you-can-call-this-operation-to-retrieve-the-userids-of>
 ///
 /// Source: `spec/user.yaml` · `endpoints.legacy_get_userid_by_unionid`
 ///
@@ -4112,6 +4226,8 @@ impl rt::Endpoint for UserLegacyGetUseridByUnionidRequest {
 /// Errors 60121, 400002, -1.
 ///
 /// `POST /topapi/user/getbyunionid` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-a-user-by-the-union-id>
 ///
 /// Source: `spec/user.yaml` · `endpoints.get_by_unionid`
 ///
@@ -4171,6 +4287,8 @@ impl rt::Endpoint for UserGetByUnionidRequest {
 ///
 /// Deprecated: legacy endpoint; use `count` instead
 ///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-number-of-employees>
+///
 /// Source: `spec/user.yaml` · `endpoints.legacy_org_user_count`
 ///
 /// Build it with `new` and the setters, or get it pre-filled from the handle method.
@@ -4215,6 +4333,8 @@ impl rt::Endpoint for UserLegacyOrgUserCountRequest {
 /// Not limited by the contact scope; permission `qyapi_get_member`. Errors 400002, 40035, -1.
 ///
 /// `POST /topapi/user/count` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/user-management-acquires-number-employees>
 ///
 /// Source: `spec/user.yaml` · `endpoints.count`
 ///
@@ -9738,7 +9858,7 @@ pub struct UserLegacyGetUserInfoResponse {
     /// Wire name `is_sys`.
     #[serde(rename = "is_sys", skip_serializing_if = "Option::is_none")]
     pub is_sys: Option<bool>,
-    /// Administrator level; see the endpoint doc for the conflicting meanings (D1451: 1 main admin, 2 sub-admin, 100 boss, 0 other).
+    /// Administrator level; see the endpoint doc for the conflicting meanings (the official page: 1 main admin, 2 sub-admin, 100 boss, 0 other).
     ///
     /// Wire name `sys_level`.
     #[serde(rename = "sys_level", skip_serializing_if = "Option::is_none")]
@@ -9840,7 +9960,7 @@ impl UserLegacyGetUserInfoResponse {
         self.is_sys = Some(is_sys);
         self
     }
-    /// Sets `sys_level`: Administrator level; see the endpoint doc for the conflicting meanings (D1451: 1 main admin, 2 sub-admin, 100 boss, 0 other).
+    /// Sets `sys_level`: Administrator level; see the endpoint doc for the conflicting meanings (the official page: 1 main admin, 2 sub-admin, 100 boss, 0 other).
     pub fn sys_level(mut self, sys_level: i64) -> Self {
         self.sys_level = Some(sys_level);
         self
