@@ -4,6 +4,8 @@
 //! facts) arrives as data in each request's [`EndpointMeta`].
 //!
 //! - [`client`]: the client, its builder and credentials;
+//! - `auth`: a scheme per kind of authorisation (which credential, where it goes, what a
+//!   rejection drops);
 //! - `transport`: URL, body, envelope decoding, the token-refresh retry;
 //! - `token`: the token cache;
 //! - `isv`: ISV suites: the pushed suite ticket, the suite token, a token per organisation;
@@ -24,6 +26,7 @@
 
 #![warn(missing_docs)]
 
+mod auth;
 pub mod callback;
 pub mod client;
 pub mod codegen;

@@ -8,6 +8,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use tracing::Instrument;
 
+use crate::auth::Place;
 use crate::error::endpoint_name;
 use crate::error::Classify;
 use crate::request::{Auth, Endpoint, EndpointMeta, Method, Query};
@@ -58,13 +59,11 @@ impl Client {
         let mut attempt = 1;
         // A rejected token is refreshed and the call retried once, never more.
         let mut refreshed = false;
+        let scheme = crate::auth::scheme(meta.auth);
         loop {
-            let token = match meta.auth {
-                Auth::None | Auth::Signed | Auth::SuiteSigned => Ok(None),
-                Auth::AccessToken => self.app_token(meta.classify).await.map(Some),
-                Auth::SsoToken => self.sso_token(meta.classify).await.map(Some),
-                Auth::SnsAppToken => self.sns_app_token(meta.classify).await.map(Some),
-                Auth::SuiteToken => self.suite_token(meta.classify).await.map(Some),
+            let token = match scheme.token {
+                None => Ok(None),
+                Some(fetch) => fetch(self, meta.classify).await.map(Some),
             };
             let error = match token {
                 Err(e) => e,
@@ -74,31 +73,17 @@ impl Client {
                         Some(limiter) => Some(limiter.acquire(meta.path).await),
                         None => None,
                     };
-                    // Signed afresh for every attempt, once the limiter has let the call go:
-                    // the timestamp must be recent when DingTalk sees it.
-                    let signed;
-                    let query = match meta.auth {
-                        Auth::Signed => {
-                            signed = self.signed_query(&query)?;
-                            &signed
-                        }
-                        Auth::SuiteSigned => {
-                            signed = self.suite_signed_query(&query).await?;
-                            &signed
-                        }
-                        _ => &query,
-                    };
                     let secret = token.as_ref().map(|t| &t.value);
-                    let token_param = match meta.auth {
-                        Auth::SuiteToken => "suite_access_token",
-                        _ => "access_token",
+                    let signed;
+                    let (query, token_param) = match &scheme.place {
+                        Place::Nothing => (&query, None),
+                        Place::Query(name) => (&query, secret.map(|s| (*name, s))),
+                        Place::Signed(sign) => {
+                            signed = sign(self, &query).await?;
+                            (&signed, None)
+                        }
                     };
-                    let url = build_url(
-                        &self.inner.base_url,
-                        &path,
-                        secret.map(|s| (token_param, s)),
-                        query,
-                    );
+                    let url = build_url(&self.inner.base_url, &path, token_param, query);
                     let result = match self.execute(&meta, &url, &body, secret).await {
                         Ok(answer) if meta.binary => download::<E>(answer, &meta, secret),
                         Ok(answer) => decode::<E::Response>(&answer.bytes, &meta, secret),
@@ -111,15 +96,8 @@ impl Client {
                                 code = e.code,
                                 "token rejected; refreshing and retrying once"
                             );
-                            match meta.auth {
-                                Auth::SsoToken => self.inner.sso_token.reject(&t).await,
-                                Auth::SnsAppToken => self.inner.sns_token.reject(&t).await,
-                                Auth::SuiteToken => {
-                                    if let Some(suite) = &self.inner.suite {
-                                        suite.token.reject(&t).await;
-                                    }
-                                }
-                                _ => self.inner.app_token.reject(&t).await,
+                            if let Some(cache) = (scheme.cache)(self) {
+                                cache.reject(&t).await;
                             }
                             refreshed = true;
                             continue;
@@ -262,7 +240,7 @@ impl Client {
 
     /// `query` plus `accessKey`, `timestamp` and `signature`, signed with the SNS app's secret
     /// (or the AppKey credentials).
-    fn signed_query(&self, query: &Query) -> Result<Query, Error> {
+    pub(crate) fn signed_query(&self, query: &Query) -> Result<Query, Error> {
         let (key, secret) =
             match (&self.inner.sns, &self.inner.credentials) {
                 (Some((id, secret)), _) => (id.as_str(), secret),
