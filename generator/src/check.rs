@@ -120,10 +120,11 @@ pub fn check(files: &[SourceFile]) -> Result<Spec, Vec<Diagnostic>> {
         }
     }
     areas.sort_by(|a, b| a.name.cmp(&b.name));
-    let spec = Spec {
+    let mut spec = Spec {
         areas,
         types: std::mem::take(&mut cx.types),
     };
+    mark_sent(&mut spec);
     // Union variants must be structs (known only once every type is resolved), and a reply
     // field must be a string field of the variant's struct.
     for def in spec.types.values() {
@@ -235,6 +236,38 @@ pub fn check(files: &[SourceFile]) -> Result<Spec, Vec<Diagnostic>> {
         Ok(spec)
     } else {
         Err(cx.diags.into_sorted())
+    }
+}
+
+/// Marks every type a request can carry: the named types of every param, and everything they
+/// contain (fields, list items, map values, union variants).
+fn mark_sent(spec: &mut Spec) {
+    fn named(ty: &Ty, out: &mut Vec<String>) {
+        match ty {
+            Ty::Named(n) => out.push(n.clone()),
+            Ty::List(inner) | Ty::Map(_, inner) => named(inner, out),
+            _ => {}
+        }
+    }
+    let mut todo = Vec::new();
+    for ep in spec.areas.iter().flat_map(|a| &a.endpoints) {
+        for f in ep.params() {
+            named(&f.ty, &mut todo);
+        }
+    }
+    while let Some(name) = todo.pop() {
+        let Some(def) = spec.types.get_mut(&name) else {
+            continue;
+        };
+        if def.sent {
+            continue;
+        }
+        def.sent = true;
+        match &def.kind {
+            TypeKind::Struct(fields) => fields.iter().for_each(|f| named(&f.ty, &mut todo)),
+            TypeKind::Union(u) => todo.extend(u.variants.iter().map(|v| v.ty.clone())),
+            TypeKind::Enum(_) => {}
+        }
     }
 }
 
@@ -603,6 +636,7 @@ impl Checker {
             doc,
             kind,
             loc: self.loc(p, &path),
+            sent: false,
         })
     }
 
@@ -1512,6 +1546,7 @@ impl Checker {
                         ),
                         kind: TypeKind::Struct(resolved),
                         loc,
+                        sent: false,
                     },
                 );
                 type_names.push(type_name.clone());

@@ -81,6 +81,9 @@ pub struct TypeDef {
     pub kind: TypeKind,
     /// Where it is declared.
     pub loc: Loc,
+    /// Whether a request can carry it (a param's type, or inside one): only then does it get a
+    /// constructor, setters and limit checks.
+    pub sent: bool,
 }
 
 /// What a named type is.

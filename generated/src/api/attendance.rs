@@ -2294,97 +2294,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceResult {
         d.deserialize_map(V)
     }
 }
-impl AttendanceResult {
-    /// Creates a value from its required fields (`id`, `user_id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(id: i64, user_id: impl Into<String>) -> Self {
-        Self {
-            id,
-            user_id: user_id.into(),
-            work_date: None,
-            check_type: None,
-            time_result: None,
-            location_result: None,
-            source_type: None,
-            base_check_time: None,
-            user_check_time: None,
-            record_id: None,
-            plan_id: None,
-            group_id: None,
-            approve_id: None,
-            proc_inst_id: None,
-        }
-    }
-    /// Sets `work_date`: Work day, ms since the epoch (工作日).
-    pub fn work_date(mut self, work_date: i64) -> Self {
-        self.work_date = Some(work_date);
-        self
-    }
-    /// Sets `check_type`: Clock-in or clock-out (考勤类型).
-    pub fn check_type(mut self, check_type: AttendanceCheckType) -> Self {
-        self.check_type = Some(check_type);
-        self
-    }
-    /// Sets `time_result`: Time result (打卡结果).
-    pub fn time_result(mut self, time_result: AttendanceTimeResult) -> Self {
-        self.time_result = Some(time_result);
-        self
-    }
-    /// Sets `location_result`: Location result (位置结果).
-    pub fn location_result(mut self, location_result: AttendanceLocationResult) -> Self {
-        self.location_result = Some(location_result);
-        self
-    }
-    /// Sets `source_type`: Source of the punch (数据来源).
-    pub fn source_type(mut self, source_type: AttendanceSourceType) -> Self {
-        self.source_type = Some(source_type);
-        self
-    }
-    /// Sets `base_check_time`: Reference time for late / early, ms (基准时间).
-    pub fn base_check_time(mut self, base_check_time: i64) -> Self {
-        self.base_check_time = Some(base_check_time);
-        self
-    }
-    /// Sets `user_check_time`: Actual punch time, ms (实际打卡时间).
-    pub fn user_check_time(mut self, user_check_time: i64) -> Self {
-        self.user_check_time = Some(user_check_time);
-        self
-    }
-    /// Sets `record_id`: Punch record id (打卡记录ID).
-    pub fn record_id(mut self, record_id: i64) -> Self {
-        self.record_id = Some(record_id);
-        self
-    }
-    /// Sets `plan_id`: Schedule id (排班ID).
-    pub fn plan_id(mut self, plan_id: i64) -> Self {
-        self.plan_id = Some(plan_id);
-        self
-    }
-    /// Sets `group_id`: Attendance group id (考勤组ID).
-    pub fn group_id(mut self, group_id: i64) -> Self {
-        self.group_id = Some(group_id);
-        self
-    }
-    /// Sets `approve_id`: Related approval id (关联的审批ID); set when leave or overtime applies.
-    pub fn approve_id(mut self, approve_id: i64) -> Self {
-        self.approve_id = Some(approve_id);
-        self
-    }
-    /// Sets `proc_inst_id`: Related approval instance id (关联的审批实例ID).
-    pub fn proc_inst_id(mut self, proc_inst_id: impl Into<String>) -> Self {
-        self.proc_inst_id = Some(proc_inst_id.into());
-        self
-    }
-}
-impl rt::Validate for AttendanceResult {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.check_type)?;
-        rt::Validate::validate(&self.time_result)?;
-        rt::Validate::validate(&self.location_result)?;
-        rt::Validate::validate(&self.source_type)?;
-        Ok(())
-    }
-}
 impl rt::Wire for AttendanceResult {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -2985,252 +2894,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceRecord {
         d.deserialize_map(V)
     }
 }
-impl AttendanceRecord {
-    /// Creates a value from its required fields (`id`, `user_id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(id: i64, user_id: impl Into<String>) -> Self {
-        Self {
-            id,
-            user_id: user_id.into(),
-            corp_id: None,
-            work_date: None,
-            user_check_time: None,
-            base_check_time: None,
-            plan_check_time: None,
-            gmt_create: None,
-            gmt_modified: None,
-            check_type: None,
-            time_result: None,
-            location_result: None,
-            source_type: None,
-            is_legal: None,
-            invalid_record_type: None,
-            invalid_record_msg: None,
-            class_id: None,
-            plan_id: None,
-            group_id: None,
-            approve_id: None,
-            proc_inst_id: None,
-            biz_id: None,
-            user_latitude: None,
-            user_longitude: None,
-            user_accuracy: None,
-            user_address: None,
-            user_ssid: None,
-            user_mac_addr: None,
-            base_address: None,
-            base_latitude: None,
-            base_longitude: None,
-            base_accuracy: None,
-            base_ssid: None,
-            base_mac_addr: None,
-            device_id: None,
-            device_sn: None,
-            location_method: None,
-            outside_remark: None,
-            photo_url: None,
-        }
-    }
-    /// Sets `corp_id`: The organisation's corpId (企业ID).
-    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
-        self.corp_id = Some(corp_id.into());
-        self
-    }
-    /// Sets `work_date`: Work day, ms (工作日).
-    pub fn work_date(mut self, work_date: i64) -> Self {
-        self.work_date = Some(work_date);
-        self
-    }
-    /// Sets `user_check_time`: Actual punch time, ms (实际打卡时间).
-    pub fn user_check_time(mut self, user_check_time: i64) -> Self {
-        self.user_check_time = Some(user_check_time);
-        self
-    }
-    /// Sets `base_check_time`: Reference time for late / early, ms (基准时间).
-    pub fn base_check_time(mut self, base_check_time: i64) -> Self {
-        self.base_check_time = Some(base_check_time);
-        self
-    }
-    /// Sets `plan_check_time`: Scheduled punch time, ms (排班打卡时间).
-    pub fn plan_check_time(mut self, plan_check_time: i64) -> Self {
-        self.plan_check_time = Some(plan_check_time);
-        self
-    }
-    /// Sets `gmt_create`: When the record was created, ms (创建时间).
-    pub fn gmt_create(mut self, gmt_create: i64) -> Self {
-        self.gmt_create = Some(gmt_create);
-        self
-    }
-    /// Sets `gmt_modified`: When the record was last changed, ms (修改时间).
-    pub fn gmt_modified(mut self, gmt_modified: i64) -> Self {
-        self.gmt_modified = Some(gmt_modified);
-        self
-    }
-    /// Sets `check_type`: Clock-in or clock-out (考勤类型).
-    pub fn check_type(mut self, check_type: AttendanceCheckType) -> Self {
-        self.check_type = Some(check_type);
-        self
-    }
-    /// Sets `time_result`: Time result (打卡结果).
-    pub fn time_result(mut self, time_result: AttendanceTimeResult) -> Self {
-        self.time_result = Some(time_result);
-        self
-    }
-    /// Sets `location_result`: Location result (位置结果).
-    pub fn location_result(mut self, location_result: AttendanceLocationResult) -> Self {
-        self.location_result = Some(location_result);
-        self
-    }
-    /// Sets `source_type`: Source of the punch (数据来源).
-    pub fn source_type(mut self, source_type: AttendanceSourceType) -> Self {
-        self.source_type = Some(source_type);
-        self
-    }
-    /// Sets `is_legal`: Whether the punch is valid (是否合法).
-    pub fn is_legal(mut self, is_legal: AttendanceIsLegal) -> Self {
-        self.is_legal = Some(is_legal);
-        self
-    }
-    /// Sets `invalid_record_type`: Why the punch is invalid (异常信息类型).
-    pub fn invalid_record_type(
-        mut self,
-        invalid_record_type: AttendanceInvalidRecordType,
-    ) -> Self {
-        self.invalid_record_type = Some(invalid_record_type);
-        self
-    }
-    /// Sets `invalid_record_msg`: Text of the invalid reason (异常信息描述).
-    pub fn invalid_record_msg(mut self, invalid_record_msg: impl Into<String>) -> Self {
-        self.invalid_record_msg = Some(invalid_record_msg.into());
-        self
-    }
-    /// Sets `class_id`: Shift id (班次ID).
-    pub fn class_id(mut self, class_id: i64) -> Self {
-        self.class_id = Some(class_id);
-        self
-    }
-    /// Sets `plan_id`: Schedule id (排班ID).
-    pub fn plan_id(mut self, plan_id: i64) -> Self {
-        self.plan_id = Some(plan_id);
-        self
-    }
-    /// Sets `group_id`: Attendance group id (考勤组ID).
-    pub fn group_id(mut self, group_id: i64) -> Self {
-        self.group_id = Some(group_id);
-        self
-    }
-    /// Sets `approve_id`: Related approval id (关联的审批ID).
-    pub fn approve_id(mut self, approve_id: i64) -> Self {
-        self.approve_id = Some(approve_id);
-        self
-    }
-    /// Sets `proc_inst_id`: Related approval instance id (关联的审批实例ID).
-    pub fn proc_inst_id(mut self, proc_inst_id: impl Into<String>) -> Self {
-        self.proc_inst_id = Some(proc_inst_id.into());
-        self
-    }
-    /// Sets `biz_id`: Related business id (关联的业务ID).
-    pub fn biz_id(mut self, biz_id: impl Into<String>) -> Self {
-        self.biz_id = Some(biz_id.into());
-        self
-    }
-    /// Sets `user_latitude`: Latitude of the punch (用户打卡纬度); absent for ATM / DING_ATM.
-    pub fn user_latitude(mut self, user_latitude: impl Into<String>) -> Self {
-        self.user_latitude = Some(user_latitude.into());
-        self
-    }
-    /// Sets `user_longitude`: Longitude of the punch (用户打卡经度); absent for ATM / DING_ATM.
-    pub fn user_longitude(mut self, user_longitude: impl Into<String>) -> Self {
-        self.user_longitude = Some(user_longitude.into());
-        self
-    }
-    /// Sets `user_accuracy`: Location accuracy of the punch (定位精度).
-    pub fn user_accuracy(mut self, user_accuracy: impl Into<String>) -> Self {
-        self.user_accuracy = Some(user_accuracy.into());
-        self
-    }
-    /// Sets `user_address`: Address of the punch (打卡地址); the machine name for machine punches.
-    pub fn user_address(mut self, user_address: impl Into<String>) -> Self {
-        self.user_address = Some(user_address.into());
-        self
-    }
-    /// Sets `user_ssid`: Wi-Fi SSID of the punch (wifi SSID).
-    pub fn user_ssid(mut self, user_ssid: impl Into<String>) -> Self {
-        self.user_ssid = Some(user_ssid.into());
-        self
-    }
-    /// Sets `user_mac_addr`: Wi-Fi MAC address of the punch (wifi Mac地址).
-    pub fn user_mac_addr(mut self, user_mac_addr: impl Into<String>) -> Self {
-        self.user_mac_addr = Some(user_mac_addr.into());
-        self
-    }
-    /// Sets `base_address`: Reference address (基准地址).
-    pub fn base_address(mut self, base_address: impl Into<String>) -> Self {
-        self.base_address = Some(base_address.into());
-        self
-    }
-    /// Sets `base_latitude`: Reference latitude (基准纬度); absent for ATM / DING_ATM.
-    pub fn base_latitude(mut self, base_latitude: impl Into<String>) -> Self {
-        self.base_latitude = Some(base_latitude.into());
-        self
-    }
-    /// Sets `base_longitude`: Reference longitude (基准经度); absent for ATM / DING_ATM.
-    pub fn base_longitude(mut self, base_longitude: impl Into<String>) -> Self {
-        self.base_longitude = Some(base_longitude.into());
-        self
-    }
-    /// Sets `base_accuracy`: Reference accuracy (基准定位精度).
-    pub fn base_accuracy(mut self, base_accuracy: impl Into<String>) -> Self {
-        self.base_accuracy = Some(base_accuracy.into());
-        self
-    }
-    /// Sets `base_ssid`: Reference Wi-Fi SSID (基准wifi ssid).
-    pub fn base_ssid(mut self, base_ssid: impl Into<String>) -> Self {
-        self.base_ssid = Some(base_ssid.into());
-        self
-    }
-    /// Sets `base_mac_addr`: Reference MAC address (基准Mac地址).
-    pub fn base_mac_addr(mut self, base_mac_addr: impl Into<String>) -> Self {
-        self.base_mac_addr = Some(base_mac_addr.into());
-        self
-    }
-    /// Sets `device_id`: Punch device id (打卡设备ID); for punches from the mobile app.
-    pub fn device_id(mut self, device_id: impl Into<String>) -> Self {
-        self.device_id = Some(device_id.into());
-        self
-    }
-    /// Sets `device_sn`: Punch device serial number (打卡设备序列号).
-    pub fn device_sn(mut self, device_sn: impl Into<String>) -> Self {
-        self.device_sn = Some(device_sn.into());
-        self
-    }
-    /// Sets `location_method`: Location method (定位方法), e.g. `MAP`.
-    pub fn location_method(mut self, location_method: impl Into<String>) -> Self {
-        self.location_method = Some(location_method.into());
-        self
-    }
-    /// Sets `outside_remark`: Remark on the punch (打卡备注).
-    pub fn outside_remark(mut self, outside_remark: impl Into<String>) -> Self {
-        self.outside_remark = Some(outside_remark.into());
-        self
-    }
-    /// Sets `photo_url`: Photo URL (拍照图片); only over plain HTTP calls, only when a photo was taken.
-    pub fn photo_url(mut self, photo_url: impl Into<String>) -> Self {
-        self.photo_url = Some(photo_url.into());
-        self
-    }
-}
-impl rt::Validate for AttendanceRecord {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.check_type)?;
-        rt::Validate::validate(&self.time_result)?;
-        rt::Validate::validate(&self.location_result)?;
-        rt::Validate::validate(&self.source_type)?;
-        rt::Validate::validate(&self.is_legal)?;
-        rt::Validate::validate(&self.invalid_record_type)?;
-        Ok(())
-    }
-}
 impl rt::Wire for AttendanceRecord {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3338,50 +3001,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceCheckTime {
         d.deserialize_map(V)
     }
 }
-impl AttendanceCheckTime {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            check_time: None,
-            check_type: None,
-            across: None,
-            begin_min: None,
-            end_min: None,
-        }
-    }
-    /// Sets `check_time`: Time as `yyyy-MM-dd HH:mm:ss`; only the time part counts (打卡时间).
-    pub fn check_time(mut self, check_time: impl Into<String>) -> Self {
-        self.check_time = Some(check_time.into());
-        self
-    }
-    /// Sets `check_type`: Clock-in or clock-out; rest start or end for rest times.
-    pub fn check_type(mut self, check_type: AttendanceCheckType) -> Self {
-        self.check_type = Some(check_type);
-        self
-    }
-    /// Sets `across`: Days the time lies after the work day (跨天): 0 same day, 1 next day.
-    pub fn across(mut self, across: i64) -> Self {
-        self.across = Some(across);
-        self
-    }
-    /// Sets `begin_min`: Minutes before the time a punch is allowed (允许的最早提前打卡时间) (getusergroup).
-    pub fn begin_min(mut self, begin_min: i64) -> Self {
-        self.begin_min = Some(begin_min);
-        self
-    }
-    /// Sets `end_min`: Minutes after the time a punch is allowed (允许的最晚延后打卡时间) (getusergroup).
-    pub fn end_min(mut self, end_min: i64) -> Self {
-        self.end_min = Some(end_min);
-        self
-    }
-}
-impl rt::Validate for AttendanceCheckTime {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.check_type)?;
-        Ok(())
-    }
-}
 impl rt::Wire for AttendanceCheckTime {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3433,24 +3052,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceClassSection {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl AttendanceClassSection {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { times: Default::default() }
-    }
-    /// Sets `times`: The punch times (时间段列表).
-    pub fn times(mut self, times: Vec<AttendanceCheckTime>) -> Self {
-        self.times = times;
-        self
-    }
-}
-impl rt::Validate for AttendanceClassSection {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.times)?;
-        Ok(())
     }
 }
 impl rt::Wire for AttendanceClassSection {
@@ -3604,73 +3205,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceClassSetting {
         d.deserialize_map(V)
     }
 }
-impl AttendanceClassSetting {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            class_setting_id: None,
-            rest_begin_time: None,
-            rest_end_time: None,
-            permit_late_minutes: None,
-            work_time_minutes: None,
-            serious_late_minutes: None,
-            absenteeism_late_minutes: None,
-            is_off_duty_free_check: None,
-        }
-    }
-    /// Sets `class_setting_id`: Shift setting id (班次配置ID).
-    pub fn class_setting_id(mut self, class_setting_id: i64) -> Self {
-        self.class_setting_id = Some(class_setting_id);
-        self
-    }
-    /// Sets `rest_begin_time`: Start of the rest (休息开始); single-section shifts only.
-    pub fn rest_begin_time(mut self, rest_begin_time: AttendanceCheckTime) -> Self {
-        self.rest_begin_time = Some(rest_begin_time);
-        self
-    }
-    /// Sets `rest_end_time`: End of the rest (休息结束); single-section shifts only.
-    pub fn rest_end_time(mut self, rest_end_time: AttendanceCheckTime) -> Self {
-        self.rest_end_time = Some(rest_end_time);
-        self
-    }
-    /// Sets `permit_late_minutes`: Allowed lateness in minutes (允许迟到时长); -1 off.
-    pub fn permit_late_minutes(mut self, permit_late_minutes: i64) -> Self {
-        self.permit_late_minutes = Some(permit_late_minutes);
-        self
-    }
-    /// Sets `work_time_minutes`: Working time in minutes (工作时长); -1 off.
-    pub fn work_time_minutes(mut self, work_time_minutes: i64) -> Self {
-        self.work_time_minutes = Some(work_time_minutes);
-        self
-    }
-    /// Sets `serious_late_minutes`: Minutes late that count as seriously late (严重迟到时长); -1 off.
-    pub fn serious_late_minutes(mut self, serious_late_minutes: i64) -> Self {
-        self.serious_late_minutes = Some(serious_late_minutes);
-        self
-    }
-    /// Sets `absenteeism_late_minutes`: Minutes late that count as absent (旷工迟到时长); -1 off.
-    pub fn absenteeism_late_minutes(mut self, absenteeism_late_minutes: i64) -> Self {
-        self.absenteeism_late_minutes = Some(absenteeism_late_minutes);
-        self
-    }
-    /// Sets `is_off_duty_free_check`: Whether clocking out is forced (是否强制下班打卡).
-    pub fn is_off_duty_free_check(
-        mut self,
-        is_off_duty_free_check: AttendanceOffDutyCheck,
-    ) -> Self {
-        self.is_off_duty_free_check = Some(is_off_duty_free_check);
-        self
-    }
-}
-impl rt::Validate for AttendanceClassSetting {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.rest_begin_time)?;
-        rt::Validate::validate(&self.rest_end_time)?;
-        rt::Validate::validate(&self.is_off_duty_free_check)?;
-        Ok(())
-    }
-}
 impl rt::Wire for AttendanceClassSetting {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3773,40 +3307,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceClass {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl AttendanceClass {
-    /// Creates a value from its required fields (`class_id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(class_id: i64) -> Self {
-        Self {
-            class_id,
-            class_name: None,
-            sections: Default::default(),
-            setting: None,
-        }
-    }
-    /// Sets `class_name`: Shift name (班次名称).
-    pub fn class_name(mut self, class_name: impl Into<String>) -> Self {
-        self.class_name = Some(class_name.into());
-        self
-    }
-    /// Sets `sections`: Punch sections of the shift (班次打卡时间段).
-    pub fn sections(mut self, sections: Vec<AttendanceClassSection>) -> Self {
-        self.sections = sections;
-        self
-    }
-    /// Sets `setting`: Shift settings (班次配置).
-    pub fn setting(mut self, setting: AttendanceClassSetting) -> Self {
-        self.setting = Some(setting);
-        self
-    }
-}
-impl rt::Validate for AttendanceClass {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.sections)?;
-        rt::Validate::validate(&self.setting)?;
-        Ok(())
     }
 }
 impl rt::Wire for AttendanceClass {
@@ -4104,136 +3604,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceGroup {
         d.deserialize_map(V)
     }
 }
-impl AttendanceGroup {
-    /// Creates a value from its required fields (`group_id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(group_id: i64) -> Self {
-        Self {
-            group_id,
-            group_name: None,
-            r#type: None,
-            is_default: None,
-            member_count: None,
-            owner_user_id: None,
-            manager_list: Default::default(),
-            dept_name_list: Default::default(),
-            dept_ids: Default::default(),
-            user_ids: Default::default(),
-            default_class_id: None,
-            selected_class: Default::default(),
-            work_day_list: Default::default(),
-            classes_list: Default::default(),
-            enable_emp_select_class: None,
-            disable_check_without_schedule: None,
-            disable_check_when_rest: None,
-            freecheck_day_start_min_offset: None,
-            freecheck_work_days: Default::default(),
-        }
-    }
-    /// Sets `group_name`: Group name (考勤组名称).
-    pub fn group_name(mut self, group_name: impl Into<String>) -> Self {
-        self.group_name = Some(group_name.into());
-        self
-    }
-    /// Sets `type`: Scheduling kind (考勤类型).
-    pub fn r#type(mut self, r#type: AttendanceGroupType) -> Self {
-        self.r#type = Some(r#type);
-        self
-    }
-    /// Sets `is_default`: Whether this is the default group (是否默认考勤组).
-    pub fn is_default(mut self, is_default: bool) -> Self {
-        self.is_default = Some(is_default);
-        self
-    }
-    /// Sets `member_count`: Number of members (参与考勤人员人数).
-    pub fn member_count(mut self, member_count: i64) -> Self {
-        self.member_count = Some(member_count);
-        self
-    }
-    /// Sets `owner_user_id`: Userid of the main owner (考勤组主负责人).
-    pub fn owner_user_id(mut self, owner_user_id: impl Into<String>) -> Self {
-        self.owner_user_id = Some(owner_user_id.into());
-        self
-    }
-    /// Sets `manager_list`: Userids of the sub-owners (考勤组子负责人).
-    pub fn manager_list(mut self, manager_list: Vec<String>) -> Self {
-        self.manager_list = manager_list;
-        self
-    }
-    /// Sets `dept_name_list`: Names of the member departments (参与考勤的部门名称).
-    pub fn dept_name_list(mut self, dept_name_list: Vec<String>) -> Self {
-        self.dept_name_list = dept_name_list;
-        self
-    }
-    /// Sets `dept_ids`: Ids of the member departments (J only).
-    pub fn dept_ids(mut self, dept_ids: Vec<i64>) -> Self {
-        self.dept_ids = dept_ids;
-        self
-    }
-    /// Sets `user_ids`: Userids of the members (J only).
-    pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
-        self.user_ids = user_ids;
-        self
-    }
-    /// Sets `default_class_id`: Default shift id (默认班次ID).
-    pub fn default_class_id(mut self, default_class_id: i64) -> Self {
-        self.default_class_id = Some(default_class_id);
-        self
-    }
-    /// Sets `selected_class`: The group's shifts (考勤班次列表).
-    pub fn selected_class(mut self, selected_class: Vec<AttendanceClass>) -> Self {
-        self.selected_class = selected_class;
-        self
-    }
-    /// Sets `work_day_list`: Fixed schedule (工作日班次): 7 entries Sunday → Saturday, 0 = rest, otherwise a shift id; sent as strings.
-    pub fn work_day_list(mut self, work_day_list: Vec<i64>) -> Self {
-        self.work_day_list = work_day_list;
-        self
-    }
-    /// Sets `classes_list`: Display text of the week's shifts (一周的班次时间展示).
-    pub fn classes_list(mut self, classes_list: Vec<String>) -> Self {
-        self.classes_list = classes_list;
-        self
-    }
-    /// Sets `enable_emp_select_class`: Whether members may pick a shift when unscheduled (未排班时允许员工选择班次).
-    pub fn enable_emp_select_class(mut self, enable_emp_select_class: bool) -> Self {
-        self.enable_emp_select_class = Some(enable_emp_select_class);
-        self
-    }
-    /// Sets `disable_check_without_schedule`: Whether punching is blocked when unscheduled (未排班时禁止打卡).
-    pub fn disable_check_without_schedule(
-        mut self,
-        disable_check_without_schedule: bool,
-    ) -> Self {
-        self.disable_check_without_schedule = Some(disable_check_without_schedule);
-        self
-    }
-    /// Sets `disable_check_when_rest`: Whether punching on rest days needs approval (休息日打卡需审批).
-    pub fn disable_check_when_rest(mut self, disable_check_when_rest: bool) -> Self {
-        self.disable_check_when_rest = Some(disable_check_when_rest);
-        self
-    }
-    /// Sets `freecheck_day_start_min_offset`: Day start offset in minutes for free-check groups (J only).
-    pub fn freecheck_day_start_min_offset(
-        mut self,
-        freecheck_day_start_min_offset: i64,
-    ) -> Self {
-        self.freecheck_day_start_min_offset = Some(freecheck_day_start_min_offset);
-        self
-    }
-    /// Sets `freecheck_work_days`: Work days of free-check groups (J only).
-    pub fn freecheck_work_days(mut self, freecheck_work_days: Vec<i64>) -> Self {
-        self.freecheck_work_days = freecheck_work_days;
-        self
-    }
-}
-impl rt::Validate for AttendanceGroup {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.r#type)?;
-        rt::Validate::validate(&self.selected_class)?;
-        Ok(())
-    }
-}
 impl rt::Wire for AttendanceGroup {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4393,64 +3763,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceSchedule {
         d.deserialize_map(V)
     }
 }
-impl AttendanceSchedule {
-    /// Creates a value from its required fields (`plan_id`, `userid`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(plan_id: i64, userid: impl Into<String>) -> Self {
-        Self {
-            plan_id,
-            userid: userid.into(),
-            check_type: None,
-            plan_check_time: None,
-            changed_check_time: None,
-            class_id: None,
-            class_setting_id: None,
-            group_id: None,
-            approve_id: None,
-        }
-    }
-    /// Sets `check_type`: Clock-in or clock-out (打卡类型).
-    pub fn check_type(mut self, check_type: AttendanceCheckType) -> Self {
-        self.check_type = Some(check_type);
-        self
-    }
-    /// Sets `plan_check_time`: Scheduled time, `yyyy-MM-dd HH:mm:ss` (打卡时间).
-    pub fn plan_check_time(mut self, plan_check_time: impl Into<String>) -> Self {
-        self.plan_check_time = Some(plan_check_time.into());
-        self
-    }
-    /// Sets `changed_check_time`: Adjusted time, `yyyy-MM-dd HH:mm:ss` (调整后的卡点时间).
-    pub fn changed_check_time(mut self, changed_check_time: impl Into<String>) -> Self {
-        self.changed_check_time = Some(changed_check_time.into());
-        self
-    }
-    /// Sets `class_id`: Shift id (考勤班次ID).
-    pub fn class_id(mut self, class_id: i64) -> Self {
-        self.class_id = Some(class_id);
-        self
-    }
-    /// Sets `class_setting_id`: Shift setting id (班次配置ID); absent when the global setting applies.
-    pub fn class_setting_id(mut self, class_setting_id: i64) -> Self {
-        self.class_setting_id = Some(class_setting_id);
-        self
-    }
-    /// Sets `group_id`: Attendance group id (考勤组ID).
-    pub fn group_id(mut self, group_id: i64) -> Self {
-        self.group_id = Some(group_id);
-        self
-    }
-    /// Sets `approve_id`: Approval id (审批ID); absent without an approval.
-    pub fn approve_id(mut self, approve_id: i64) -> Self {
-        self.approve_id = Some(approve_id);
-        self
-    }
-}
-impl rt::Validate for AttendanceSchedule {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.check_type)?;
-        Ok(())
-    }
-}
 impl rt::Wire for AttendanceSchedule {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4570,51 +3882,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceLeaveStatus {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl AttendanceLeaveStatus {
-    /// Creates a value from its required fields (`userid`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(userid: impl Into<String>) -> Self {
-        Self {
-            userid: userid.into(),
-            start_time: None,
-            end_time: None,
-            duration_unit: None,
-            duration_percent: None,
-            leave_code: None,
-        }
-    }
-    /// Sets `start_time`: Start of the leave, ms (请假开始时间).
-    pub fn start_time(mut self, start_time: i64) -> Self {
-        self.start_time = Some(start_time);
-        self
-    }
-    /// Sets `end_time`: End of the leave, ms (请假结束时间).
-    pub fn end_time(mut self, end_time: i64) -> Self {
-        self.end_time = Some(end_time);
-        self
-    }
-    /// Sets `duration_unit`: Unit of the duration (请假单位).
-    pub fn duration_unit(mut self, duration_unit: AttendanceLeaveDurationUnit) -> Self {
-        self.duration_unit = Some(duration_unit);
-        self
-    }
-    /// Sets `duration_percent`: Duration × 100 in `duration_unit` (假期时长*100): 1 day is 100.
-    pub fn duration_percent(mut self, duration_percent: i64) -> Self {
-        self.duration_percent = Some(duration_percent);
-        self
-    }
-    /// Sets `leave_code`: Leave type code (假期类型); in D's example and J, not in D's table.
-    pub fn leave_code(mut self, leave_code: impl Into<String>) -> Self {
-        self.leave_code = Some(leave_code.into());
-        self
-    }
-}
-impl rt::Validate for AttendanceLeaveStatus {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.duration_unit)?;
-        Ok(())
     }
 }
 impl rt::Wire for AttendanceLeaveStatus {
@@ -4872,113 +4139,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceUpdateResult {
         d.deserialize_map(V)
     }
 }
-impl AttendanceUpdateResult {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            record_id: None,
-            userid: None,
-            check_type: None,
-            time_result: None,
-            location_result: None,
-            source_type: None,
-            plan_check_time: None,
-            user_check_time: None,
-            class_id: None,
-            plan_id: None,
-            group_id: None,
-            location_method: None,
-            user_address: None,
-            outside_remark: None,
-            proc_inst_id: None,
-        }
-    }
-    /// Sets `record_id`: Punch record id (打卡流水ID).
-    pub fn record_id(mut self, record_id: i64) -> Self {
-        self.record_id = Some(record_id);
-        self
-    }
-    /// Sets `userid`: Userid (D only).
-    pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.userid = Some(userid.into());
-        self
-    }
-    /// Sets `check_type`: Clock-in or clock-out (打卡类型).
-    pub fn check_type(mut self, check_type: AttendanceCheckType) -> Self {
-        self.check_type = Some(check_type);
-        self
-    }
-    /// Sets `time_result`: Time result (时间结果).
-    pub fn time_result(mut self, time_result: AttendanceTimeResult) -> Self {
-        self.time_result = Some(time_result);
-        self
-    }
-    /// Sets `location_result`: Location result (定位结果).
-    pub fn location_result(mut self, location_result: AttendanceLocationResult) -> Self {
-        self.location_result = Some(location_result);
-        self
-    }
-    /// Sets `source_type`: Source of the punch (打卡来源).
-    pub fn source_type(mut self, source_type: AttendanceSourceType) -> Self {
-        self.source_type = Some(source_type);
-        self
-    }
-    /// Sets `plan_check_time`: Scheduled time, `yyyy-MM-dd HH:mm:ss` (标准打卡时间).
-    pub fn plan_check_time(mut self, plan_check_time: impl Into<String>) -> Self {
-        self.plan_check_time = Some(plan_check_time.into());
-        self
-    }
-    /// Sets `user_check_time`: Actual time, `yyyy-MM-dd HH:mm:ss` (用户打卡时间).
-    pub fn user_check_time(mut self, user_check_time: impl Into<String>) -> Self {
-        self.user_check_time = Some(user_check_time.into());
-        self
-    }
-    /// Sets `class_id`: Shift id (班次ID).
-    pub fn class_id(mut self, class_id: i64) -> Self {
-        self.class_id = Some(class_id);
-        self
-    }
-    /// Sets `plan_id`: Schedule id (排班ID).
-    pub fn plan_id(mut self, plan_id: i64) -> Self {
-        self.plan_id = Some(plan_id);
-        self
-    }
-    /// Sets `group_id`: Attendance group id (考勤组ID).
-    pub fn group_id(mut self, group_id: i64) -> Self {
-        self.group_id = Some(group_id);
-        self
-    }
-    /// Sets `location_method`: Location method (定位方法), e.g. `MAP`.
-    pub fn location_method(mut self, location_method: impl Into<String>) -> Self {
-        self.location_method = Some(location_method.into());
-        self
-    }
-    /// Sets `user_address`: Address of the punch (用户打卡地址).
-    pub fn user_address(mut self, user_address: impl Into<String>) -> Self {
-        self.user_address = Some(user_address.into());
-        self
-    }
-    /// Sets `outside_remark`: Remark for field work (外勤备注).
-    pub fn outside_remark(mut self, outside_remark: impl Into<String>) -> Self {
-        self.outside_remark = Some(outside_remark.into());
-        self
-    }
-    /// Sets `proc_inst_id`: Approval instance id (审批单ID).
-    pub fn proc_inst_id(mut self, proc_inst_id: impl Into<String>) -> Self {
-        self.proc_inst_id = Some(proc_inst_id.into());
-        self
-    }
-}
-impl rt::Validate for AttendanceUpdateResult {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.check_type)?;
-        rt::Validate::validate(&self.time_result)?;
-        rt::Validate::validate(&self.location_result)?;
-        rt::Validate::validate(&self.source_type)?;
-        Ok(())
-    }
-}
 impl rt::Wire for AttendanceUpdateResult {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5210,102 +4370,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceUpdateRecord {
         d.deserialize_map(V)
     }
 }
-impl AttendanceUpdateRecord {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            record_id: None,
-            source_type: None,
-            user_check_time: None,
-            valid_matched: None,
-            user_latitude: None,
-            user_longitude: None,
-            user_accuracy: None,
-            user_ssid: None,
-            user_mac_addr: None,
-            base_address: None,
-            base_accuracy: None,
-            invalid_record_type: None,
-            invalid_record_msg: None,
-        }
-    }
-    /// Sets `record_id`: Punch record id (打卡记录ID).
-    pub fn record_id(mut self, record_id: i64) -> Self {
-        self.record_id = Some(record_id);
-        self
-    }
-    /// Sets `source_type`: Source of the punch (打卡来源).
-    pub fn source_type(mut self, source_type: AttendanceSourceType) -> Self {
-        self.source_type = Some(source_type);
-        self
-    }
-    /// Sets `user_check_time`: Actual time, `yyyy-MM-dd HH:mm:ss` (用户打卡时间).
-    pub fn user_check_time(mut self, user_check_time: impl Into<String>) -> Self {
-        self.user_check_time = Some(user_check_time.into());
-        self
-    }
-    /// Sets `valid_matched`: Whether the punch matched a result (是否匹配打卡结果的流水).
-    pub fn valid_matched(mut self, valid_matched: bool) -> Self {
-        self.valid_matched = Some(valid_matched);
-        self
-    }
-    /// Sets `user_latitude`: Latitude (打卡纬度).
-    pub fn user_latitude(mut self, user_latitude: impl Into<String>) -> Self {
-        self.user_latitude = Some(user_latitude.into());
-        self
-    }
-    /// Sets `user_longitude`: Longitude (打卡经度).
-    pub fn user_longitude(mut self, user_longitude: impl Into<String>) -> Self {
-        self.user_longitude = Some(user_longitude.into());
-        self
-    }
-    /// Sets `user_accuracy`: Location accuracy (用户定位精度).
-    pub fn user_accuracy(mut self, user_accuracy: impl Into<String>) -> Self {
-        self.user_accuracy = Some(user_accuracy.into());
-        self
-    }
-    /// Sets `user_ssid`: Wi-Fi name (wifi名称).
-    pub fn user_ssid(mut self, user_ssid: impl Into<String>) -> Self {
-        self.user_ssid = Some(user_ssid.into());
-        self
-    }
-    /// Sets `user_mac_addr`: MAC address (MAC地址).
-    pub fn user_mac_addr(mut self, user_mac_addr: impl Into<String>) -> Self {
-        self.user_mac_addr = Some(user_mac_addr.into());
-        self
-    }
-    /// Sets `base_address`: Reference address (打卡基础地址).
-    pub fn base_address(mut self, base_address: impl Into<String>) -> Self {
-        self.base_address = Some(base_address.into());
-        self
-    }
-    /// Sets `base_accuracy`: Reference accuracy (基本定位精度).
-    pub fn base_accuracy(mut self, base_accuracy: impl Into<String>) -> Self {
-        self.base_accuracy = Some(base_accuracy.into());
-        self
-    }
-    /// Sets `invalid_record_type`: Why the punch is invalid (打卡无效的类型).
-    pub fn invalid_record_type(
-        mut self,
-        invalid_record_type: AttendanceInvalidRecordType,
-    ) -> Self {
-        self.invalid_record_type = Some(invalid_record_type);
-        self
-    }
-    /// Sets `invalid_record_msg`: Text of the invalid reason (打卡无效的原因).
-    pub fn invalid_record_msg(mut self, invalid_record_msg: impl Into<String>) -> Self {
-        self.invalid_record_msg = Some(invalid_record_msg.into());
-        self
-    }
-}
-impl rt::Validate for AttendanceUpdateRecord {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.source_type)?;
-        rt::Validate::validate(&self.invalid_record_type)?;
-        Ok(())
-    }
-}
 impl rt::Wire for AttendanceUpdateRecord {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5479,75 +4543,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceApprove {
         d.deserialize_map(V)
     }
 }
-impl AttendanceApprove {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            proc_inst_id: None,
-            biz_type: None,
-            tag_name: None,
-            sub_type: None,
-            duration: None,
-            duration_unit: None,
-            begin_time: None,
-            end_time: None,
-            gmt_finished: None,
-        }
-    }
-    /// Sets `proc_inst_id`: Approval instance id (审批单ID).
-    pub fn proc_inst_id(mut self, proc_inst_id: impl Into<String>) -> Self {
-        self.proc_inst_id = Some(proc_inst_id.into());
-        self
-    }
-    /// Sets `biz_type`: Kind of form (审批单类型).
-    pub fn biz_type(mut self, biz_type: AttendanceApproveBizType) -> Self {
-        self.biz_type = Some(biz_type);
-        self
-    }
-    /// Sets `tag_name`: Name of the kind (审批单类型名称).
-    pub fn tag_name(mut self, tag_name: AttendanceApproveTagName) -> Self {
-        self.tag_name = Some(tag_name);
-        self
-    }
-    /// Sets `sub_type`: Sub-kind name (子类型名称), e.g. 年假.
-    pub fn sub_type(mut self, sub_type: impl Into<String>) -> Self {
-        self.sub_type = Some(sub_type.into());
-        self
-    }
-    /// Sets `duration`: Duration, decimal text (时长), e.g. `2.0`.
-    pub fn duration(mut self, duration: impl Into<String>) -> Self {
-        self.duration = Some(duration.into());
-        self
-    }
-    /// Sets `duration_unit`: Unit of the duration (单位), e.g. `day`.
-    pub fn duration_unit(mut self, duration_unit: impl Into<String>) -> Self {
-        self.duration_unit = Some(duration_unit.into());
-        self
-    }
-    /// Sets `begin_time`: Start of the form (审批单开始时间) as date text.
-    pub fn begin_time(mut self, begin_time: impl Into<String>) -> Self {
-        self.begin_time = Some(begin_time.into());
-        self
-    }
-    /// Sets `end_time`: End of the form (审批单结束时间) as date text.
-    pub fn end_time(mut self, end_time: impl Into<String>) -> Self {
-        self.end_time = Some(end_time.into());
-        self
-    }
-    /// Sets `gmt_finished`: When the approval finished (审批完成时间) as date text.
-    pub fn gmt_finished(mut self, gmt_finished: impl Into<String>) -> Self {
-        self.gmt_finished = Some(gmt_finished.into());
-        self
-    }
-}
-impl rt::Validate for AttendanceApprove {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.biz_type)?;
-        rt::Validate::validate(&self.tag_name)?;
-        Ok(())
-    }
-}
 impl rt::Wire for AttendanceApprove {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5612,31 +4607,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceRestTime {
         d.deserialize_map(V)
     }
 }
-impl AttendanceRestTime {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            rest_begin_time: None,
-            rest_end_time: None,
-        }
-    }
-    /// Sets `rest_begin_time`: Rest start (休息开始时间); unit not documented.
-    pub fn rest_begin_time(mut self, rest_begin_time: i64) -> Self {
-        self.rest_begin_time = Some(rest_begin_time);
-        self
-    }
-    /// Sets `rest_end_time`: Rest end (休息结束时间); unit not documented.
-    pub fn rest_end_time(mut self, rest_end_time: i64) -> Self {
-        self.rest_end_time = Some(rest_end_time);
-        self
-    }
-}
-impl rt::Validate for AttendanceRestTime {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for AttendanceRestTime {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5688,29 +4658,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceClassSettingInfo {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl AttendanceClassSettingInfo {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            rest_time_vo_list: Default::default(),
-        }
-    }
-    /// Sets `rest_time_vo_list`: The rest periods (班次内休息信息).
-    pub fn rest_time_vo_list(
-        mut self,
-        rest_time_vo_list: Vec<AttendanceRestTime>,
-    ) -> Self {
-        self.rest_time_vo_list = rest_time_vo_list;
-        self
-    }
-}
-impl rt::Validate for AttendanceClassSettingInfo {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.rest_time_vo_list)?;
-        Ok(())
     }
 }
 impl rt::Wire for AttendanceClassSettingInfo {
@@ -5861,67 +4808,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceColumn {
         d.deserialize_map(V)
     }
 }
-impl AttendanceColumn {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            id: None,
-            name: None,
-            alias: None,
-            r#type: None,
-            sub_type: None,
-            status: None,
-            expression_id: None,
-            extension: None,
-        }
-    }
-    /// Sets `id`: Column id (报表列ID).
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-    /// Sets `name`: Column name (报表列名).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `alias`: Column alias (别名), e.g. `should_attendance_days`, `leave_`.
-    pub fn alias(mut self, alias: impl Into<String>) -> Self {
-        self.alias = Some(alias.into());
-        self
-    }
-    /// Sets `type`: Column type (报表列类型).
-    pub fn r#type(mut self, r#type: i64) -> Self {
-        self.r#type = Some(r#type);
-        self
-    }
-    /// Sets `sub_type`: Column sub-type (子类型).
-    pub fn sub_type(mut self, sub_type: i64) -> Self {
-        self.sub_type = Some(sub_type);
-        self
-    }
-    /// Sets `status`: Column status (报表列的状态).
-    pub fn status(mut self, status: i64) -> Self {
-        self.status = Some(status);
-        self
-    }
-    /// Sets `expression_id`: Deprecated (废弃字段); do not rely on it.
-    pub fn expression_id(mut self, expression_id: i64) -> Self {
-        self.expression_id = Some(expression_id);
-        self
-    }
-    /// Sets `extension`: Extension text (J only).
-    pub fn extension(mut self, extension: impl Into<String>) -> Self {
-        self.extension = Some(extension.into());
-        self
-    }
-}
-impl rt::Validate for AttendanceColumn {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for AttendanceColumn {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5988,28 +4874,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceColumnDayValue {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl AttendanceColumnDayValue {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { date: None, value: None }
-    }
-    /// Sets `date`: The day, `yyyy-MM-dd HH:mm:ss` (日期).
-    pub fn date(mut self, date: impl Into<String>) -> Self {
-        self.date = Some(date.into());
-        self
-    }
-    /// Sets `value`: The value as decimal text (列值), e.g. `1.0`.
-    pub fn value(mut self, value: impl Into<String>) -> Self {
-        self.value = Some(value.into());
-        self
-    }
-}
-impl rt::Validate for AttendanceColumnDayValue {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for AttendanceColumnDayValue {
@@ -6095,39 +4959,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceColumnValues {
         d.deserialize_map(V)
     }
 }
-impl AttendanceColumnValues {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            column_vo: None,
-            column_vals: Default::default(),
-            fixed_value: None,
-        }
-    }
-    /// Sets `column_vo`: The column (列信息).
-    pub fn column_vo(mut self, column_vo: AttendanceColumn) -> Self {
-        self.column_vo = Some(column_vo);
-        self
-    }
-    /// Sets `column_vals`: Values per day (列值数据).
-    pub fn column_vals(mut self, column_vals: Vec<AttendanceColumnDayValue>) -> Self {
-        self.column_vals = column_vals;
-        self
-    }
-    /// Sets `fixed_value`: The value of a fixed-value column (固定值); then `column_vals` is empty.
-    pub fn fixed_value(mut self, fixed_value: impl Into<String>) -> Self {
-        self.fixed_value = Some(fixed_value.into());
-        self
-    }
-}
-impl rt::Validate for AttendanceColumnValues {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.column_vo)?;
-        rt::Validate::validate(&self.column_vals)?;
-        Ok(())
-    }
-}
 impl rt::Wire for AttendanceColumnValues {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -6196,33 +5027,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceLeaveColumnValues {
         d.deserialize_map(V)
     }
 }
-impl AttendanceLeaveColumnValues {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            columnvo: None,
-            columnvals: Default::default(),
-        }
-    }
-    /// Sets `columnvo`: The leave column (列信息).
-    pub fn columnvo(mut self, columnvo: AttendanceColumn) -> Self {
-        self.columnvo = Some(columnvo);
-        self
-    }
-    /// Sets `columnvals`: Values per day (列值数据).
-    pub fn columnvals(mut self, columnvals: Vec<AttendanceColumnDayValue>) -> Self {
-        self.columnvals = columnvals;
-        self
-    }
-}
-impl rt::Validate for AttendanceLeaveColumnValues {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.columnvo)?;
-        rt::Validate::validate(&self.columnvals)?;
-        Ok(())
-    }
-}
 impl rt::Wire for AttendanceLeaveColumnValues {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -6289,32 +5093,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceListResponse {
         d.deserialize_map(V)
     }
 }
-impl AttendanceListResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            recordresult: Default::default(),
-            has_more: None,
-        }
-    }
-    /// Sets `recordresult`: The punch results (打卡记录).
-    pub fn recordresult(mut self, recordresult: Vec<AttendanceResult>) -> Self {
-        self.recordresult = recordresult;
-        self
-    }
-    /// Sets `has_more`: Whether more pages follow (是否还有更多数据).
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-}
-impl rt::Validate for AttendanceListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.recordresult)?;
-        Ok(())
-    }
-}
 impl rt::Wire for AttendanceListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -6366,26 +5144,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceListRecordResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl AttendanceListRecordResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            recordresult: Default::default(),
-        }
-    }
-    /// Sets `recordresult`: The punches (打卡详情).
-    pub fn recordresult(mut self, recordresult: Vec<AttendanceRecord>) -> Self {
-        self.recordresult = recordresult;
-        self
-    }
-}
-impl rt::Validate for AttendanceListRecordResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.recordresult)?;
-        Ok(())
     }
 }
 impl rt::Wire for AttendanceListRecordResponse {
@@ -6452,32 +5210,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceGetSimpleGroupsResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl AttendanceGetSimpleGroupsResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            groups: Default::default(),
-            has_more: None,
-        }
-    }
-    /// Sets `groups`: The groups (考勤组列表).
-    pub fn groups(mut self, groups: Vec<AttendanceGroup>) -> Self {
-        self.groups = groups;
-        self
-    }
-    /// Sets `has_more`: Whether more pages follow (是否有更多数据).
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-}
-impl rt::Validate for AttendanceGetSimpleGroupsResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.groups)?;
-        Ok(())
     }
 }
 impl rt::Wire for AttendanceGetSimpleGroupsResponse {
@@ -6575,40 +5307,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceGetUserGroupResponse {
         d.deserialize_map(V)
     }
 }
-impl AttendanceGetUserGroupResponse {
-    /// Creates a value from its required fields (`group_id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(group_id: i64) -> Self {
-        Self {
-            group_id,
-            name: None,
-            r#type: None,
-            classes: Default::default(),
-        }
-    }
-    /// Sets `name`: Group name (考勤组名称).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `type`: Scheduling kind (考勤类型).
-    pub fn r#type(mut self, r#type: AttendanceGroupType) -> Self {
-        self.r#type = Some(r#type);
-        self
-    }
-    /// Sets `classes`: The group's shifts (班次列表).
-    pub fn classes(mut self, classes: Vec<AttendanceClass>) -> Self {
-        self.classes = classes;
-        self
-    }
-}
-impl rt::Validate for AttendanceGetUserGroupResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.r#type)?;
-        rt::Validate::validate(&self.classes)?;
-        Ok(())
-    }
-}
 impl rt::Wire for AttendanceGetUserGroupResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -6675,32 +5373,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceListScheduleResponse {
         d.deserialize_map(V)
     }
 }
-impl AttendanceListScheduleResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            schedules: Default::default(),
-            has_more: None,
-        }
-    }
-    /// Sets `schedules`: The schedules (排班表).
-    pub fn schedules(mut self, schedules: Vec<AttendanceSchedule>) -> Self {
-        self.schedules = schedules;
-        self
-    }
-    /// Sets `has_more`: Whether more pages follow (是否还有下一页).
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-}
-impl rt::Validate for AttendanceListScheduleResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.schedules)?;
-        Ok(())
-    }
-}
 impl rt::Wire for AttendanceListScheduleResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -6749,18 +5421,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceGetLeaveApproveDurationResponse 
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl AttendanceGetLeaveApproveDurationResponse {
-    /// Creates a value from its required fields (`duration_in_minutes`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(duration_in_minutes: i64) -> Self {
-        Self { duration_in_minutes }
-    }
-}
-impl rt::Validate for AttendanceGetLeaveApproveDurationResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for AttendanceGetLeaveApproveDurationResponse {
@@ -6827,32 +5487,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceGetLeaveStatusResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl AttendanceGetLeaveStatusResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            leave_status: Default::default(),
-            has_more: None,
-        }
-    }
-    /// Sets `leave_status`: The leaves (请假状态列表).
-    pub fn leave_status(mut self, leave_status: Vec<AttendanceLeaveStatus>) -> Self {
-        self.leave_status = leave_status;
-        self
-    }
-    /// Sets `has_more`: Whether more pages follow (是否有更多数据).
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-}
-impl rt::Validate for AttendanceGetLeaveStatusResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.leave_status)?;
-        Ok(())
     }
 }
 impl rt::Wire for AttendanceGetLeaveStatusResponse {
@@ -7000,74 +5634,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceGetUpdateDataResponse {
         d.deserialize_map(V)
     }
 }
-impl AttendanceGetUpdateDataResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            work_date: None,
-            userid: None,
-            corp_id: None,
-            attendance_result_list: Default::default(),
-            check_record_list: Default::default(),
-            approve_list: Default::default(),
-            class_setting_info: None,
-        }
-    }
-    /// Sets `work_date`: The day, `yyyy-MM-dd HH:mm:ss` (查询日期).
-    pub fn work_date(mut self, work_date: impl Into<String>) -> Self {
-        self.work_date = Some(work_date.into());
-        self
-    }
-    /// Sets `userid`: The user's userid.
-    pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.userid = Some(userid.into());
-        self
-    }
-    /// Sets `corp_id`: The organisation's corpId (企业corpId).
-    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
-        self.corp_id = Some(corp_id.into());
-        self
-    }
-    /// Sets `attendance_result_list`: Punch results (打卡结果).
-    pub fn attendance_result_list(
-        mut self,
-        attendance_result_list: Vec<AttendanceUpdateResult>,
-    ) -> Self {
-        self.attendance_result_list = attendance_result_list;
-        self
-    }
-    /// Sets `check_record_list`: Punch records (打卡详情).
-    pub fn check_record_list(
-        mut self,
-        check_record_list: Vec<AttendanceUpdateRecord>,
-    ) -> Self {
-        self.check_record_list = check_record_list;
-        self
-    }
-    /// Sets `approve_list`: Approval forms (审批单列表).
-    pub fn approve_list(mut self, approve_list: Vec<AttendanceApprove>) -> Self {
-        self.approve_list = approve_list;
-        self
-    }
-    /// Sets `class_setting_info`: Rest periods of the schedule (休息时间段).
-    pub fn class_setting_info(
-        mut self,
-        class_setting_info: AttendanceClassSettingInfo,
-    ) -> Self {
-        self.class_setting_info = Some(class_setting_info);
-        self
-    }
-}
-impl rt::Validate for AttendanceGetUpdateDataResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.attendance_result_list)?;
-        rt::Validate::validate(&self.check_record_list)?;
-        rt::Validate::validate(&self.approve_list)?;
-        rt::Validate::validate(&self.class_setting_info)?;
-        Ok(())
-    }
-}
 impl rt::Wire for AttendanceGetUpdateDataResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -7119,26 +5685,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceGetAttColumnsResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl AttendanceGetAttColumnsResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            columns: Default::default(),
-        }
-    }
-    /// Sets `columns`: The report columns (报表列信息).
-    pub fn columns(mut self, columns: Vec<AttendanceColumn>) -> Self {
-        self.columns = columns;
-        self
-    }
-}
-impl rt::Validate for AttendanceGetAttColumnsResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.columns)?;
-        Ok(())
     }
 }
 impl rt::Wire for AttendanceGetAttColumnsResponse {
@@ -7194,26 +5740,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceGetColumnValResponse {
         d.deserialize_map(V)
     }
 }
-impl AttendanceGetColumnValResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            column_vals: Default::default(),
-        }
-    }
-    /// Sets `column_vals`: Values per column (列信息与列值数据).
-    pub fn column_vals(mut self, column_vals: Vec<AttendanceColumnValues>) -> Self {
-        self.column_vals = column_vals;
-        self
-    }
-}
-impl rt::Validate for AttendanceGetColumnValResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.column_vals)?;
-        Ok(())
-    }
-}
 impl rt::Wire for AttendanceGetColumnValResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -7265,26 +5791,6 @@ impl<'de> serde::Deserialize<'de> for AttendanceGetLeaveTimeByNamesResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl AttendanceGetLeaveTimeByNamesResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            columns: Default::default(),
-        }
-    }
-    /// Sets `columns`: Values per leave column (列信息与列值数据).
-    pub fn columns(mut self, columns: Vec<AttendanceLeaveColumnValues>) -> Self {
-        self.columns = columns;
-        self
-    }
-}
-impl rt::Validate for AttendanceGetLeaveTimeByNamesResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.columns)?;
-        Ok(())
     }
 }
 impl rt::Wire for AttendanceGetLeaveTimeByNamesResponse {

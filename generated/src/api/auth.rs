@@ -1107,43 +1107,6 @@ impl<'de> serde::Deserialize<'de> for SsoUserInfo {
         d.deserialize_map(V)
     }
 }
-impl SsoUserInfo {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            userid: None,
-            name: None,
-            email: None,
-            avatar: None,
-        }
-    }
-    /// Sets `userid`: The administrator's userid.
-    pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.userid = Some(userid.into());
-        self
-    }
-    /// Sets `name`: Name (姓名).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `email`: Email address (邮箱).
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
-        self
-    }
-    /// Sets `avatar`: Avatar URL (头像).
-    pub fn avatar(mut self, avatar: impl Into<String>) -> Self {
-        self.avatar = Some(avatar.into());
-        self
-    }
-}
-impl rt::Validate for SsoUserInfo {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for SsoUserInfo {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1212,31 +1175,6 @@ impl<'de> serde::Deserialize<'de> for SsoCorpInfo {
         d.deserialize_map(V)
     }
 }
-impl SsoCorpInfo {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            corpid: None,
-            corp_name: None,
-        }
-    }
-    /// Sets `corpid`: The organisation's CorpId.
-    pub fn corpid(mut self, corpid: impl Into<String>) -> Self {
-        self.corpid = Some(corpid.into());
-        self
-    }
-    /// Sets `corp_name`: The organisation's name (企业名称).
-    pub fn corp_name(mut self, corp_name: impl Into<String>) -> Self {
-        self.corp_name = Some(corp_name.into());
-        self
-    }
-}
-impl rt::Validate for SsoCorpInfo {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for SsoCorpInfo {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1303,31 +1241,6 @@ impl<'de> serde::Deserialize<'de> for AuthCorpInfo {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl AuthCorpInfo {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            corpid: None,
-            corp_name: None,
-        }
-    }
-    /// Sets `corpid`: The authorising organisation's CorpId (授权企业的corpid).
-    pub fn corpid(mut self, corpid: impl Into<String>) -> Self {
-        self.corpid = Some(corpid.into());
-        self
-    }
-    /// Sets `corp_name`: Its name (授权企业名称).
-    pub fn corp_name(mut self, corp_name: impl Into<String>) -> Self {
-        self.corp_name = Some(corp_name.into());
-        self
-    }
-}
-impl rt::Validate for AuthCorpInfo {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for AuthCorpInfo {
@@ -1529,85 +1442,6 @@ impl<'de> serde::Deserialize<'de> for IsvAuthCorpInfo {
         d.deserialize_map(V)
     }
 }
-impl IsvAuthCorpInfo {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            corpid: None,
-            corp_name: None,
-            corp_logo_url: None,
-            industry: None,
-            invite_code: None,
-            invite_url: None,
-            license_code: None,
-            auth_channel: None,
-            auth_channel_type: None,
-            is_authenticated: None,
-            auth_level: None,
-        }
-    }
-    /// Sets `corpid`: The organisation's CorpId.
-    pub fn corpid(mut self, corpid: impl Into<String>) -> Self {
-        self.corpid = Some(corpid.into());
-        self
-    }
-    /// Sets `corp_name`: Its name (企业名称).
-    pub fn corp_name(mut self, corp_name: impl Into<String>) -> Self {
-        self.corp_name = Some(corp_name.into());
-        self
-    }
-    /// Sets `corp_logo_url`: URL of its logo (企业logo).
-    pub fn corp_logo_url(mut self, corp_logo_url: impl Into<String>) -> Self {
-        self.corp_logo_url = Some(corp_logo_url.into());
-        self
-    }
-    /// Sets `industry`: Its industry (所属行业); may be empty.
-    pub fn industry(mut self, industry: impl Into<String>) -> Self {
-        self.industry = Some(industry.into());
-        self
-    }
-    /// Sets `invite_code`: The ISV's own invitation code the organisation signed up with (邀请码), for counting sign-ups per channel; empty otherwise.
-    pub fn invite_code(mut self, invite_code: impl Into<String>) -> Self {
-        self.invite_code = Some(invite_code.into());
-        self
-    }
-    /// Sets `invite_url`: Link for inviting people to the organisation (企业邀请链接).
-    pub fn invite_url(mut self, invite_url: impl Into<String>) -> Self {
-        self.invite_url = Some(invite_url.into());
-        self
-    }
-    /// Sets `license_code`: Serial number (序列号); may be empty.
-    pub fn license_code(mut self, license_code: impl Into<String>) -> Self {
-        self.license_code = Some(license_code.into());
-        self
-    }
-    /// Sets `auth_channel`: Channel code (渠道码) the authorisation came through; may be empty.
-    pub fn auth_channel(mut self, auth_channel: impl Into<String>) -> Self {
-        self.auth_channel = Some(auth_channel.into());
-        self
-    }
-    /// Sets `auth_channel_type`: Channel type, to tell channel codes apart; empty or `STAR_ACTIVITY` (满天星).
-    pub fn auth_channel_type(mut self, auth_channel_type: impl Into<String>) -> Self {
-        self.auth_channel_type = Some(auth_channel_type.into());
-        self
-    }
-    /// Sets `is_authenticated`: Whether the organisation is verified (企业是否认证).
-    pub fn is_authenticated(mut self, is_authenticated: bool) -> Self {
-        self.is_authenticated = Some(is_authenticated);
-        self
-    }
-    /// Sets `auth_level`: Verification level (认证等级): 0 none, 1 advanced (高级), 2 intermediate (中级), 3 basic (初级).
-    pub fn auth_level(mut self, auth_level: i64) -> Self {
-        self.auth_level = Some(auth_level);
-        self
-    }
-}
-impl rt::Validate for IsvAuthCorpInfo {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for IsvAuthCorpInfo {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1659,23 +1493,6 @@ impl<'de> serde::Deserialize<'de> for IsvAuthUserInfo {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl IsvAuthUserInfo {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { user_id: None }
-    }
-    /// Sets `user_id`: The administrator's userid (note the camelCase key).
-    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
-        self.user_id = Some(user_id.into());
-        self
-    }
-}
-impl rt::Validate for IsvAuthUserInfo {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for IsvAuthUserInfo {
@@ -1785,49 +1602,6 @@ impl<'de> serde::Deserialize<'de> for IsvAuthAgent {
         d.deserialize_map(V)
     }
 }
-impl IsvAuthAgent {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            agentid: None,
-            agent_name: None,
-            logo_url: None,
-            appid: None,
-            admin_list: Default::default(),
-        }
-    }
-    /// Sets `agentid`: The app's AgentId inside the authorising organisation.
-    pub fn agentid(mut self, agentid: i64) -> Self {
-        self.agentid = Some(agentid);
-        self
-    }
-    /// Sets `agent_name`: The app's name.
-    pub fn agent_name(mut self, agent_name: impl Into<String>) -> Self {
-        self.agent_name = Some(agent_name.into());
-        self
-    }
-    /// Sets `logo_url`: URL of the app's icon.
-    pub fn logo_url(mut self, logo_url: impl Into<String>) -> Self {
-        self.logo_url = Some(logo_url.into());
-        self
-    }
-    /// Sets `appid`: The app's id in the ISV's suite (应用ID); may be negative in old examples.
-    pub fn appid(mut self, appid: i64) -> Self {
-        self.appid = Some(appid);
-        self
-    }
-    /// Sets `admin_list`: Userids of the administrators who may manage this app (D, J).
-    pub fn admin_list(mut self, admin_list: Vec<String>) -> Self {
-        self.admin_list = admin_list;
-        self
-    }
-}
-impl rt::Validate for IsvAuthAgent {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for IsvAuthAgent {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1879,24 +1653,6 @@ impl<'de> serde::Deserialize<'de> for IsvAuthInfo {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl IsvAuthInfo {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { agent: Default::default() }
-    }
-    /// Sets `agent`: The authorised apps.
-    pub fn agent(mut self, agent: Vec<IsvAuthAgent>) -> Self {
-        self.agent = agent;
-        self
-    }
-}
-impl rt::Validate for IsvAuthInfo {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.agent)?;
-        Ok(())
     }
 }
 impl rt::Wire for IsvAuthInfo {
@@ -1993,43 +1749,6 @@ impl<'de> serde::Deserialize<'de> for IsvChannelAgent {
         d.deserialize_map(V)
     }
 }
-impl IsvChannelAgent {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            agentid: None,
-            agent_name: None,
-            logo_url: None,
-            appid: None,
-        }
-    }
-    /// Sets `agentid`: The app's AgentId.
-    pub fn agentid(mut self, agentid: i64) -> Self {
-        self.agentid = Some(agentid);
-        self
-    }
-    /// Sets `agent_name`: The app's name.
-    pub fn agent_name(mut self, agent_name: impl Into<String>) -> Self {
-        self.agent_name = Some(agent_name.into());
-        self
-    }
-    /// Sets `logo_url`: URL of the app's icon.
-    pub fn logo_url(mut self, logo_url: impl Into<String>) -> Self {
-        self.logo_url = Some(logo_url.into());
-        self
-    }
-    /// Sets `appid`: The app's id in the suite.
-    pub fn appid(mut self, appid: i64) -> Self {
-        self.appid = Some(appid);
-        self
-    }
-}
-impl rt::Validate for IsvChannelAgent {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for IsvChannelAgent {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -2081,26 +1800,6 @@ impl<'de> serde::Deserialize<'de> for IsvChannelAuthInfo {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl IsvChannelAuthInfo {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            channel_agent: Default::default(),
-        }
-    }
-    /// Sets `channel_agent`: The authorised service-window apps (note the camelCase key).
-    pub fn channel_agent(mut self, channel_agent: Vec<IsvChannelAgent>) -> Self {
-        self.channel_agent = channel_agent;
-        self
-    }
-}
-impl rt::Validate for IsvChannelAuthInfo {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.channel_agent)?;
-        Ok(())
     }
 }
 impl rt::Wire for IsvChannelAuthInfo {
@@ -2230,26 +1929,6 @@ impl<'de> serde::Deserialize<'de> for AuthGetTokenResponse {
         d.deserialize_map(V)
     }
 }
-impl AuthGetTokenResponse {
-    /// Creates a value from its required fields (`access_token`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(access_token: impl Into<rt::SecretString>) -> Self {
-        Self {
-            access_token: access_token.into(),
-            expires_in: None,
-        }
-    }
-    /// Sets `expires_in`: Lifetime in seconds (7200).
-    pub fn expires_in(mut self, expires_in: i64) -> Self {
-        self.expires_in = Some(expires_in);
-        self
-    }
-}
-impl rt::Validate for AuthGetTokenResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for AuthGetTokenResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -2316,26 +1995,6 @@ impl<'de> serde::Deserialize<'de> for AuthGetTokenByCorpSecretResponse {
         d.deserialize_map(V)
     }
 }
-impl AuthGetTokenByCorpSecretResponse {
-    /// Creates a value from its required fields (`access_token`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(access_token: impl Into<rt::SecretString>) -> Self {
-        Self {
-            access_token: access_token.into(),
-            expires_in: None,
-        }
-    }
-    /// Sets `expires_in`: Lifetime in seconds (7200).
-    pub fn expires_in(mut self, expires_in: i64) -> Self {
-        self.expires_in = Some(expires_in);
-        self
-    }
-}
-impl rt::Validate for AuthGetTokenByCorpSecretResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for AuthGetTokenByCorpSecretResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -2387,20 +2046,6 @@ impl<'de> serde::Deserialize<'de> for AuthGetSsoTokenResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl AuthGetSsoTokenResponse {
-    /// Creates a value from its required fields (`access_token`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(access_token: impl Into<rt::SecretString>) -> Self {
-        Self {
-            access_token: access_token.into(),
-        }
-    }
-}
-impl rt::Validate for AuthGetSsoTokenResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for AuthGetSsoTokenResponse {
@@ -2484,39 +2129,6 @@ impl<'de> serde::Deserialize<'de> for AuthGetSsoUserInfoResponse {
         d.deserialize_map(V)
     }
 }
-impl AuthGetSsoUserInfoResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            user_info: None,
-            corp_info: None,
-            is_sys: None,
-        }
-    }
-    /// Sets `user_info`: The administrator (用户信息).
-    pub fn user_info(mut self, user_info: SsoUserInfo) -> Self {
-        self.user_info = Some(user_info);
-        self
-    }
-    /// Sets `corp_info`: The organisation (企业信息).
-    pub fn corp_info(mut self, corp_info: SsoCorpInfo) -> Self {
-        self.corp_info = Some(corp_info);
-        self
-    }
-    /// Sets `is_sys`: Whether the user is an administrator (是否是管理员).
-    pub fn is_sys(mut self, is_sys: bool) -> Self {
-        self.is_sys = Some(is_sys);
-        self
-    }
-}
-impl rt::Validate for AuthGetSsoUserInfoResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.user_info)?;
-        rt::Validate::validate(&self.corp_info)?;
-        Ok(())
-    }
-}
 impl rt::Wire for AuthGetSsoUserInfoResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -2581,26 +2193,6 @@ impl<'de> serde::Deserialize<'de> for AuthGetJsapiTicketResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl AuthGetJsapiTicketResponse {
-    /// Creates a value from its required fields (`ticket`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(ticket: impl Into<rt::SecretString>) -> Self {
-        Self {
-            ticket: ticket.into(),
-            expires_in: None,
-        }
-    }
-    /// Sets `expires_in`: Lifetime in seconds (7200).
-    pub fn expires_in(mut self, expires_in: i64) -> Self {
-        self.expires_in = Some(expires_in);
-        self
-    }
-}
-impl rt::Validate for AuthGetJsapiTicketResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for AuthGetJsapiTicketResponse {
@@ -2669,26 +2261,6 @@ impl<'de> serde::Deserialize<'de> for AuthGetSuiteTokenResponse {
         d.deserialize_map(V)
     }
 }
-impl AuthGetSuiteTokenResponse {
-    /// Creates a value from its required fields (`suite_access_token`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(suite_access_token: impl Into<rt::SecretString>) -> Self {
-        Self {
-            suite_access_token: suite_access_token.into(),
-            expires_in: None,
-        }
-    }
-    /// Sets `expires_in`: Lifetime in seconds (7200).
-    pub fn expires_in(mut self, expires_in: i64) -> Self {
-        self.expires_in = Some(expires_in);
-        self
-    }
-}
-impl rt::Validate for AuthGetSuiteTokenResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for AuthGetSuiteTokenResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -2755,26 +2327,6 @@ impl<'de> serde::Deserialize<'de> for AuthGetCorpTokenResponse {
         d.deserialize_map(V)
     }
 }
-impl AuthGetCorpTokenResponse {
-    /// Creates a value from its required fields (`access_token`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(access_token: impl Into<rt::SecretString>) -> Self {
-        Self {
-            access_token: access_token.into(),
-            expires_in: None,
-        }
-    }
-    /// Sets `expires_in`: Lifetime in seconds (7200).
-    pub fn expires_in(mut self, expires_in: i64) -> Self {
-        self.expires_in = Some(expires_in);
-        self
-    }
-}
-impl rt::Validate for AuthGetCorpTokenResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for AuthGetCorpTokenResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -2839,26 +2391,6 @@ impl<'de> serde::Deserialize<'de> for AuthGetCorpTokenByPermanentCodeResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl AuthGetCorpTokenByPermanentCodeResponse {
-    /// Creates a value from its required fields (`access_token`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(access_token: impl Into<rt::SecretString>) -> Self {
-        Self {
-            access_token: access_token.into(),
-            expires_in: None,
-        }
-    }
-    /// Sets `expires_in`: Lifetime in seconds (7200).
-    pub fn expires_in(mut self, expires_in: i64) -> Self {
-        self.expires_in = Some(expires_in);
-        self
-    }
-}
-impl rt::Validate for AuthGetCorpTokenByPermanentCodeResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for AuthGetCorpTokenByPermanentCodeResponse {
@@ -2942,36 +2474,6 @@ impl<'de> serde::Deserialize<'de> for AuthGetPermanentCodeResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl AuthGetPermanentCodeResponse {
-    /// Creates a value from its required fields (`permanent_code`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(permanent_code: impl Into<rt::SecretString>) -> Self {
-        Self {
-            permanent_code: permanent_code.into(),
-            ch_permanent_code: None,
-            auth_corp_info: None,
-        }
-    }
-    /// Sets `ch_permanent_code`: The service-window app's permanent code, only when the suite has one (服务窗应用的永久授权码).
-    pub fn ch_permanent_code(
-        mut self,
-        ch_permanent_code: impl Into<rt::SecretString>,
-    ) -> Self {
-        self.ch_permanent_code = Some(ch_permanent_code.into());
-        self
-    }
-    /// Sets `auth_corp_info`: The authorising organisation (授权企业信息).
-    pub fn auth_corp_info(mut self, auth_corp_info: AuthCorpInfo) -> Self {
-        self.auth_corp_info = Some(auth_corp_info);
-        self
-    }
-}
-impl rt::Validate for AuthGetPermanentCodeResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.auth_corp_info)?;
-        Ok(())
     }
 }
 impl rt::Wire for AuthGetPermanentCodeResponse {
@@ -3070,47 +2572,6 @@ impl<'de> serde::Deserialize<'de> for AuthGetAuthInfoResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl AuthGetAuthInfoResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            auth_corp_info: None,
-            auth_user_info: None,
-            auth_info: None,
-            channel_auth_info: None,
-        }
-    }
-    /// Sets `auth_corp_info`: The authorising organisation (授权方企业信息).
-    pub fn auth_corp_info(mut self, auth_corp_info: IsvAuthCorpInfo) -> Self {
-        self.auth_corp_info = Some(auth_corp_info);
-        self
-    }
-    /// Sets `auth_user_info`: The administrator who authorised (授权方管理员信息).
-    pub fn auth_user_info(mut self, auth_user_info: IsvAuthUserInfo) -> Self {
-        self.auth_user_info = Some(auth_user_info);
-        self
-    }
-    /// Sets `auth_info`: The authorised apps (授权信息).
-    pub fn auth_info(mut self, auth_info: IsvAuthInfo) -> Self {
-        self.auth_info = Some(auth_info);
-        self
-    }
-    /// Sets `channel_auth_info`: The authorised service-window apps (服务窗授权信息); D and J only.
-    pub fn channel_auth_info(mut self, channel_auth_info: IsvChannelAuthInfo) -> Self {
-        self.channel_auth_info = Some(channel_auth_info);
-        self
-    }
-}
-impl rt::Validate for AuthGetAuthInfoResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.auth_corp_info)?;
-        rt::Validate::validate(&self.auth_user_info)?;
-        rt::Validate::validate(&self.auth_info)?;
-        rt::Validate::validate(&self.channel_auth_info)?;
-        Ok(())
     }
 }
 impl rt::Wire for AuthGetAuthInfoResponse {
@@ -3222,50 +2683,6 @@ impl<'de> serde::Deserialize<'de> for AuthGetAgentResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl AuthGetAgentResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            agentid: None,
-            name: None,
-            logo_url: None,
-            description: None,
-            close: None,
-        }
-    }
-    /// Sets `agentid`: The app's AgentId.
-    pub fn agentid(mut self, agentid: i64) -> Self {
-        self.agentid = Some(agentid);
-        self
-    }
-    /// Sets `name`: The app's name (应用名称).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `logo_url`: URL of the app's icon (应用头像).
-    pub fn logo_url(mut self, logo_url: impl Into<String>) -> Self {
-        self.logo_url = Some(logo_url.into());
-        self
-    }
-    /// Sets `description`: The app's description (应用描述).
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Sets `close`: Whether the app is usable: 0 disabled, 1 normal, 2 awaiting activation.
-    pub fn close(mut self, close: IsvAgentState) -> Self {
-        self.close = Some(close);
-        self
-    }
-}
-impl rt::Validate for AuthGetAgentResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.close)?;
-        Ok(())
     }
 }
 impl rt::Wire for AuthGetAgentResponse {

@@ -931,119 +931,6 @@ impl<'de> serde::Deserialize<'de> for CallbackFailedEvent {
         d.deserialize_map(V)
     }
 }
-impl CallbackFailedEvent {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            call_back_tag: None,
-            event_time: None,
-            user_add_org: None,
-            user_modify_org: None,
-            user_leave_org: None,
-            org_admin_add: None,
-            org_admin_remove: None,
-            org_dept_create: None,
-            org_dept_modify: None,
-            org_dept_remove: None,
-            org_change: None,
-            check_in: None,
-            bpms_task_change: None,
-            bpms_instance_change: None,
-            label_conf_add: None,
-            data: None,
-        }
-    }
-    /// Sets `call_back_tag`: The event type (事件类型).
-    pub fn call_back_tag(mut self, call_back_tag: CallbackTag) -> Self {
-        self.call_back_tag = Some(call_back_tag);
-        self
-    }
-    /// Sets `event_time`: When the event happened, ms (事件的时间戳).
-    pub fn event_time(mut self, event_time: i64) -> Self {
-        self.event_time = Some(event_time);
-        self
-    }
-    /// Sets `user_add_org`: Data of a `user_add_org` event (userid list, corpid).
-    pub fn user_add_org(mut self, user_add_org: serde_json::Value) -> Self {
-        self.user_add_org = Some(user_add_org);
-        self
-    }
-    /// Sets `user_modify_org`: Data of a `user_modify_org` event.
-    pub fn user_modify_org(mut self, user_modify_org: serde_json::Value) -> Self {
-        self.user_modify_org = Some(user_modify_org);
-        self
-    }
-    /// Sets `user_leave_org`: Data of a `user_leave_org` event.
-    pub fn user_leave_org(mut self, user_leave_org: serde_json::Value) -> Self {
-        self.user_leave_org = Some(user_leave_org);
-        self
-    }
-    /// Sets `org_admin_add`: Data of an `org_admin_add` event.
-    pub fn org_admin_add(mut self, org_admin_add: serde_json::Value) -> Self {
-        self.org_admin_add = Some(org_admin_add);
-        self
-    }
-    /// Sets `org_admin_remove`: Data of an `org_admin_remove` event.
-    pub fn org_admin_remove(mut self, org_admin_remove: serde_json::Value) -> Self {
-        self.org_admin_remove = Some(org_admin_remove);
-        self
-    }
-    /// Sets `org_dept_create`: Data of an `org_dept_create` event.
-    pub fn org_dept_create(mut self, org_dept_create: serde_json::Value) -> Self {
-        self.org_dept_create = Some(org_dept_create);
-        self
-    }
-    /// Sets `org_dept_modify`: Data of an `org_dept_modify` event.
-    pub fn org_dept_modify(mut self, org_dept_modify: serde_json::Value) -> Self {
-        self.org_dept_modify = Some(org_dept_modify);
-        self
-    }
-    /// Sets `org_dept_remove`: Data of an `org_dept_remove` event.
-    pub fn org_dept_remove(mut self, org_dept_remove: serde_json::Value) -> Self {
-        self.org_dept_remove = Some(org_dept_remove);
-        self
-    }
-    /// Sets `org_change`: Data of an `org_change` event.
-    pub fn org_change(mut self, org_change: serde_json::Value) -> Self {
-        self.org_change = Some(org_change);
-        self
-    }
-    /// Sets `check_in`: Data of a `check_in` event.
-    pub fn check_in(mut self, check_in: serde_json::Value) -> Self {
-        self.check_in = Some(check_in);
-        self
-    }
-    /// Sets `bpms_task_change`: Data of a `bpms_task_change` event (`bpmsCallBackData`, corpid).
-    pub fn bpms_task_change(mut self, bpms_task_change: serde_json::Value) -> Self {
-        self.bpms_task_change = Some(bpms_task_change);
-        self
-    }
-    /// Sets `bpms_instance_change`: Data of a `bpms_instance_change` event (`bpmsCallBackData`, corpid).
-    pub fn bpms_instance_change(
-        mut self,
-        bpms_instance_change: serde_json::Value,
-    ) -> Self {
-        self.bpms_instance_change = Some(bpms_instance_change);
-        self
-    }
-    /// Sets `label_conf_add`: Data of a `label_conf_add` event (`roleLabelChange`, corpid); D's example.
-    pub fn label_conf_add(mut self, label_conf_add: serde_json::Value) -> Self {
-        self.label_conf_add = Some(label_conf_add);
-        self
-    }
-    /// Sets `data`: Generic event data (J only; its content is not documented).
-    pub fn data(mut self, data: serde_json::Value) -> Self {
-        self.data = Some(data);
-        self
-    }
-}
-impl rt::Validate for CallbackFailedEvent {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.call_back_tag)?;
-        Ok(())
-    }
-}
 impl rt::Wire for CallbackFailedEvent {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1575,42 +1462,6 @@ impl<'de> serde::Deserialize<'de> for Event {
         }
     }
 }
-impl rt::Validate for Event {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        match self {
-            Self::UserAddOrg(v) => rt::Validate::validate(v),
-            Self::UserModifyOrg(v) => rt::Validate::validate(v),
-            Self::UserLeaveOrg(v) => rt::Validate::validate(v),
-            Self::UserActiveOrg(v) => rt::Validate::validate(v),
-            Self::OrgAdminAdd(v) => rt::Validate::validate(v),
-            Self::OrgAdminRemove(v) => rt::Validate::validate(v),
-            Self::OrgDeptCreate(v) => rt::Validate::validate(v),
-            Self::OrgDeptModify(v) => rt::Validate::validate(v),
-            Self::OrgDeptRemove(v) => rt::Validate::validate(v),
-            Self::OrgChange(v) => rt::Validate::validate(v),
-            Self::LabelUserChange(v) => rt::Validate::validate(v),
-            Self::LabelConfAdd(v) => rt::Validate::validate(v),
-            Self::LabelConfDel(v) => rt::Validate::validate(v),
-            Self::LabelConfModify(v) => rt::Validate::validate(v),
-            Self::ChatAddMember(v) => rt::Validate::validate(v),
-            Self::ChatRemoveMember(v) => rt::Validate::validate(v),
-            Self::ChatQuit(v) => rt::Validate::validate(v),
-            Self::ChatDisband(v) => rt::Validate::validate(v),
-            Self::ChatUpdateOwner(v) => rt::Validate::validate(v),
-            Self::ChatUpdateTitle(v) => rt::Validate::validate(v),
-            Self::CheckIn(v) => rt::Validate::validate(v),
-            Self::BpmsInstanceChange(v) => rt::Validate::validate(v),
-            Self::BpmsTaskChange(v) => rt::Validate::validate(v),
-            Self::CheckUrl(v) => rt::Validate::validate(v),
-            Self::CheckCreateSuiteUrl(v) => rt::Validate::validate(v),
-            Self::CheckUpdateSuiteUrl(v) => rt::Validate::validate(v),
-            Self::SuiteTicket(v) => rt::Validate::validate(v),
-            Self::TmpAuthCode(v) => rt::Validate::validate(v),
-            Self::SuiteRelieve(v) => rt::Validate::validate(v),
-            Self::Unknown { .. } => Ok(()),
-        }
-    }
-}
 impl rt::Wire for Event {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1792,67 +1643,6 @@ impl<'de> serde::Deserialize<'de> for EventUserChange {
         d.deserialize_map(V)
     }
 }
-impl EventUserChange {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            corp_id: None,
-            user_id: Default::default(),
-            time_stamp: None,
-            opt_staff_id: None,
-            diff_info: None,
-            event_time: None,
-            biz_id: None,
-            event_id: None,
-        }
-    }
-    /// Sets `corp_id`: The organisation's corpid (企业ID).
-    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
-        self.corp_id = Some(corp_id.into());
-        self
-    }
-    /// Sets `user_id`: The userids concerned (用户ID列表).
-    pub fn user_id(mut self, user_id: Vec<String>) -> Self {
-        self.user_id = user_id;
-        self
-    }
-    /// Sets `time_stamp`: When it happened, ms (时间戳); a string of digits in most classic pushes.
-    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
-        self.time_stamp = Some(time_stamp);
-        self
-    }
-    /// Sets `opt_staff_id`: The operator's userid (操作人); absent e.g. for HR-onboarded users.
-    pub fn opt_staff_id(mut self, opt_staff_id: impl Into<String>) -> Self {
-        self.opt_staff_id = Some(opt_staff_id.into());
-        self
-    }
-    /// Sets `diff_info`: `user_modify_org`, current pushes only: `{prev: {...}, curr: {...}, userid}` with the changed fields (变更前后的字段).
-    pub fn diff_info(mut self, diff_info: serde_json::Value) -> Self {
-        self.diff_info = Some(diff_info);
-        self
-    }
-    /// Sets `event_time`: Current pushes: when the event happened, ms (事件时间).
-    pub fn event_time(mut self, event_time: i64) -> Self {
-        self.event_time = Some(event_time);
-        self
-    }
-    /// Sets `biz_id`: Current pushes: the business id of the event (业务ID).
-    pub fn biz_id(mut self, biz_id: impl Into<String>) -> Self {
-        self.biz_id = Some(biz_id.into());
-        self
-    }
-    /// Sets `event_id`: Current pushes: the event's unique id, for de-duplication (事件ID).
-    pub fn event_id(mut self, event_id: impl Into<String>) -> Self {
-        self.event_id = Some(event_id.into());
-        self
-    }
-}
-impl rt::Validate for EventUserChange {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for EventUserChange {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1993,55 +1783,6 @@ impl<'de> serde::Deserialize<'de> for EventAdminChange {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl EventAdminChange {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            corp_id: None,
-            user_id: Default::default(),
-            time_stamp: None,
-            event_time: None,
-            biz_id: None,
-            event_id: None,
-        }
-    }
-    /// Sets `corp_id`: The organisation's corpid (企业ID).
-    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
-        self.corp_id = Some(corp_id.into());
-        self
-    }
-    /// Sets `user_id`: The userids concerned (用户ID列表).
-    pub fn user_id(mut self, user_id: Vec<String>) -> Self {
-        self.user_id = user_id;
-        self
-    }
-    /// Sets `time_stamp`: When it happened, ms (时间戳).
-    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
-        self.time_stamp = Some(time_stamp);
-        self
-    }
-    /// Sets `event_time`: Current pushes: when the event happened, ms (事件时间).
-    pub fn event_time(mut self, event_time: i64) -> Self {
-        self.event_time = Some(event_time);
-        self
-    }
-    /// Sets `biz_id`: Current pushes: the business id of the event (业务ID).
-    pub fn biz_id(mut self, biz_id: impl Into<String>) -> Self {
-        self.biz_id = Some(biz_id.into());
-        self
-    }
-    /// Sets `event_id`: Current pushes: the event's unique id, for de-duplication (事件ID).
-    pub fn event_id(mut self, event_id: impl Into<String>) -> Self {
-        self.event_id = Some(event_id.into());
-        self
-    }
-}
-impl rt::Validate for EventAdminChange {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for EventAdminChange {
@@ -2185,55 +1926,6 @@ impl<'de> serde::Deserialize<'de> for EventDeptChange {
         d.deserialize_map(V)
     }
 }
-impl EventDeptChange {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            corp_id: None,
-            dept_id: Default::default(),
-            time_stamp: None,
-            event_time: None,
-            biz_id: None,
-            event_id: None,
-        }
-    }
-    /// Sets `corp_id`: The organisation's corpid (企业ID).
-    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
-        self.corp_id = Some(corp_id.into());
-        self
-    }
-    /// Sets `dept_id`: The department ids concerned (部门ID列表).
-    pub fn dept_id(mut self, dept_id: Vec<i64>) -> Self {
-        self.dept_id = dept_id;
-        self
-    }
-    /// Sets `time_stamp`: When it happened, ms (时间戳).
-    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
-        self.time_stamp = Some(time_stamp);
-        self
-    }
-    /// Sets `event_time`: Current pushes: when the event happened, ms (事件时间).
-    pub fn event_time(mut self, event_time: i64) -> Self {
-        self.event_time = Some(event_time);
-        self
-    }
-    /// Sets `biz_id`: Current pushes: the business id of the event (业务ID).
-    pub fn biz_id(mut self, biz_id: impl Into<String>) -> Self {
-        self.biz_id = Some(biz_id.into());
-        self
-    }
-    /// Sets `event_id`: Current pushes: the event's unique id, for de-duplication (事件ID).
-    pub fn event_id(mut self, event_id: impl Into<String>) -> Self {
-        self.event_id = Some(event_id.into());
-        self
-    }
-}
-impl rt::Validate for EventDeptChange {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for EventDeptChange {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -2355,49 +2047,6 @@ impl<'de> serde::Deserialize<'de> for EventOrgChange {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl EventOrgChange {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            corp_id: None,
-            time_stamp: None,
-            event_time: None,
-            biz_id: None,
-            event_id: None,
-        }
-    }
-    /// Sets `corp_id`: The organisation's corpid (企业ID).
-    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
-        self.corp_id = Some(corp_id.into());
-        self
-    }
-    /// Sets `time_stamp`: When it happened, ms (时间戳).
-    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
-        self.time_stamp = Some(time_stamp);
-        self
-    }
-    /// Sets `event_time`: Current pushes: when the event happened, ms (事件时间).
-    pub fn event_time(mut self, event_time: i64) -> Self {
-        self.event_time = Some(event_time);
-        self
-    }
-    /// Sets `biz_id`: Current pushes: the business id of the event (业务ID).
-    pub fn biz_id(mut self, biz_id: impl Into<String>) -> Self {
-        self.biz_id = Some(biz_id.into());
-        self
-    }
-    /// Sets `event_id`: Current pushes: the event's unique id, for de-duplication (事件ID).
-    pub fn event_id(mut self, event_id: impl Into<String>) -> Self {
-        self.event_id = Some(event_id.into());
-        self
-    }
-}
-impl rt::Validate for EventOrgChange {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for EventOrgChange {
@@ -2572,67 +2221,6 @@ impl<'de> serde::Deserialize<'de> for EventLabelUserChange {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl EventLabelUserChange {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            corp_id: None,
-            user_id_list: Default::default(),
-            label_id_list: Default::default(),
-            action: None,
-            time_stamp: None,
-            event_time: None,
-            biz_id: None,
-            event_id: None,
-        }
-    }
-    /// Sets `corp_id`: The organisation's corpid (企业ID).
-    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
-        self.corp_id = Some(corp_id.into());
-        self
-    }
-    /// Sets `user_id_list`: The userids concerned (用户ID列表).
-    pub fn user_id_list(mut self, user_id_list: Vec<String>) -> Self {
-        self.user_id_list = user_id_list;
-        self
-    }
-    /// Sets `label_id_list`: The role ids concerned (角色ID列表).
-    pub fn label_id_list(mut self, label_id_list: Vec<i64>) -> Self {
-        self.label_id_list = label_id_list;
-        self
-    }
-    /// Sets `action`: What happened, e.g. `add` or `remove` (操作).
-    pub fn action(mut self, action: impl Into<String>) -> Self {
-        self.action = Some(action.into());
-        self
-    }
-    /// Sets `time_stamp`: When it happened, ms (时间戳).
-    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
-        self.time_stamp = Some(time_stamp);
-        self
-    }
-    /// Sets `event_time`: Current pushes: when the event happened, ms (事件时间).
-    pub fn event_time(mut self, event_time: i64) -> Self {
-        self.event_time = Some(event_time);
-        self
-    }
-    /// Sets `biz_id`: Current pushes: the business id of the event (业务ID).
-    pub fn biz_id(mut self, biz_id: impl Into<String>) -> Self {
-        self.biz_id = Some(biz_id.into());
-        self
-    }
-    /// Sets `event_id`: Current pushes: the event's unique id, for de-duplication (事件ID).
-    pub fn event_id(mut self, event_id: impl Into<String>) -> Self {
-        self.event_id = Some(event_id.into());
-        self
-    }
-}
-impl rt::Validate for EventLabelUserChange {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for EventLabelUserChange {
@@ -2829,73 +2417,6 @@ impl<'de> serde::Deserialize<'de> for EventLabelConf {
         d.deserialize_map(V)
     }
 }
-impl EventLabelConf {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            corp_id: None,
-            label_id_list: Default::default(),
-            scope: None,
-            post_label_list: Default::default(),
-            pre_label_list: Default::default(),
-            time_stamp: None,
-            event_time: None,
-            biz_id: None,
-            event_id: None,
-        }
-    }
-    /// Sets `corp_id`: The organisation's corpid (企业ID).
-    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
-        self.corp_id = Some(corp_id.into());
-        self
-    }
-    /// Sets `label_id_list`: The role or role group ids concerned (角色ID列表).
-    pub fn label_id_list(mut self, label_id_list: Vec<i64>) -> Self {
-        self.label_id_list = label_id_list;
-        self
-    }
-    /// Sets `scope`: The roles' scope (范围), e.g. `"1"`.
-    pub fn scope(mut self, scope: impl Into<String>) -> Self {
-        self.scope = Some(scope.into());
-        self
-    }
-    /// Sets `post_label_list`: `label_conf_modify` only: the labels after the change; each element is the JSON text of an `EventLabel` (变更后).
-    pub fn post_label_list(mut self, post_label_list: Vec<String>) -> Self {
-        self.post_label_list = post_label_list;
-        self
-    }
-    /// Sets `pre_label_list`: `label_conf_modify` only: the labels before the change; each element is the JSON text of an `EventLabel` (变更前).
-    pub fn pre_label_list(mut self, pre_label_list: Vec<String>) -> Self {
-        self.pre_label_list = pre_label_list;
-        self
-    }
-    /// Sets `time_stamp`: When it happened, ms (时间戳).
-    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
-        self.time_stamp = Some(time_stamp);
-        self
-    }
-    /// Sets `event_time`: Current pushes: when the event happened, ms (事件时间).
-    pub fn event_time(mut self, event_time: i64) -> Self {
-        self.event_time = Some(event_time);
-        self
-    }
-    /// Sets `biz_id`: Current pushes: the business id of the event (业务ID).
-    pub fn biz_id(mut self, biz_id: impl Into<String>) -> Self {
-        self.biz_id = Some(biz_id.into());
-        self
-    }
-    /// Sets `event_id`: Current pushes: the event's unique id, for de-duplication (事件ID).
-    pub fn event_id(mut self, event_id: impl Into<String>) -> Self {
-        self.event_id = Some(event_id.into());
-        self
-    }
-}
-impl rt::Validate for EventLabelConf {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for EventLabelConf {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3059,68 +2580,6 @@ impl<'de> serde::Deserialize<'de> for EventLabel {
         d.deserialize_map(V)
     }
 }
-impl EventLabel {
-    /// Creates a value from its required fields (`id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(id: i64) -> Self {
-        Self {
-            id,
-            name: None,
-            hidden: None,
-            extra_info: None,
-            deleted: None,
-            color: None,
-            level: None,
-            scope: None,
-            parent_id: None,
-        }
-    }
-    /// Sets `name`: The name (名称).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `hidden`: Whether it is hidden (是否隐藏).
-    pub fn hidden(mut self, hidden: bool) -> Self {
-        self.hidden = Some(hidden);
-        self
-    }
-    /// Sets `extra_info`: Extra information (扩展信息).
-    pub fn extra_info(mut self, extra_info: impl Into<String>) -> Self {
-        self.extra_info = Some(extra_info.into());
-        self
-    }
-    /// Sets `deleted`: Whether it was deleted (是否已删除).
-    pub fn deleted(mut self, deleted: bool) -> Self {
-        self.deleted = Some(deleted);
-        self
-    }
-    /// Sets `color`: The display colour (颜色).
-    pub fn color(mut self, color: impl Into<String>) -> Self {
-        self.color = Some(color.into());
-        self
-    }
-    /// Sets `level`: The level (层级).
-    pub fn level(mut self, level: i64) -> Self {
-        self.level = Some(level);
-        self
-    }
-    /// Sets `scope`: The scope (范围).
-    pub fn scope(mut self, scope: impl Into<String>) -> Self {
-        self.scope = Some(scope.into());
-        self
-    }
-    /// Sets `parent_id`: The parent role group's id (父角色组ID).
-    pub fn parent_id(mut self, parent_id: i64) -> Self {
-        self.parent_id = Some(parent_id);
-        self
-    }
-}
-impl rt::Validate for EventLabel {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for EventLabel {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3281,70 +2740,6 @@ impl<'de> serde::Deserialize<'de> for EventChatMember {
         d.deserialize_map(V)
     }
 }
-impl EventChatMember {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            corp_id: None,
-            chat_id: None,
-            open_conversation_id: None,
-            operator: None,
-            operator_union_id: None,
-            user_id: Default::default(),
-            union_id: Default::default(),
-            time_stamp: None,
-        }
-    }
-    /// Sets `corp_id`: The organisation's corpid (企业ID).
-    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
-        self.corp_id = Some(corp_id.into());
-        self
-    }
-    /// Sets `chat_id`: The group's chatid (群会话ID).
-    pub fn chat_id(mut self, chat_id: impl Into<String>) -> Self {
-        self.chat_id = Some(chat_id.into());
-        self
-    }
-    /// Sets `open_conversation_id`: The group's open conversation id (开放群会话ID).
-    pub fn open_conversation_id(
-        mut self,
-        open_conversation_id: impl Into<String>,
-    ) -> Self {
-        self.open_conversation_id = Some(open_conversation_id.into());
-        self
-    }
-    /// Sets `operator`: The operator's userid (操作人).
-    pub fn operator(mut self, operator: impl Into<String>) -> Self {
-        self.operator = Some(operator.into());
-        self
-    }
-    /// Sets `operator_union_id`: The operator's unionid (操作人unionid).
-    pub fn operator_union_id(mut self, operator_union_id: impl Into<String>) -> Self {
-        self.operator_union_id = Some(operator_union_id.into());
-        self
-    }
-    /// Sets `user_id`: The userids added or removed (成员用户ID列表).
-    pub fn user_id(mut self, user_id: Vec<String>) -> Self {
-        self.user_id = user_id;
-        self
-    }
-    /// Sets `union_id`: The unionids added or removed (成员unionid列表).
-    pub fn union_id(mut self, union_id: Vec<String>) -> Self {
-        self.union_id = union_id;
-        self
-    }
-    /// Sets `time_stamp`: When it happened, ms (时间戳).
-    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
-        self.time_stamp = Some(time_stamp);
-        self
-    }
-}
-impl rt::Validate for EventChatMember {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for EventChatMember {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3479,58 +2874,6 @@ impl<'de> serde::Deserialize<'de> for EventChatAction {
         d.deserialize_map(V)
     }
 }
-impl EventChatAction {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            corp_id: None,
-            chat_id: None,
-            open_conversation_id: None,
-            operator: None,
-            operator_union_id: None,
-            time_stamp: None,
-        }
-    }
-    /// Sets `corp_id`: The organisation's corpid (企业ID).
-    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
-        self.corp_id = Some(corp_id.into());
-        self
-    }
-    /// Sets `chat_id`: The group's chatid (群会话ID).
-    pub fn chat_id(mut self, chat_id: impl Into<String>) -> Self {
-        self.chat_id = Some(chat_id.into());
-        self
-    }
-    /// Sets `open_conversation_id`: The group's open conversation id (开放群会话ID).
-    pub fn open_conversation_id(
-        mut self,
-        open_conversation_id: impl Into<String>,
-    ) -> Self {
-        self.open_conversation_id = Some(open_conversation_id.into());
-        self
-    }
-    /// Sets `operator`: The userid of the member who quit, or of who disbanded it (操作人).
-    pub fn operator(mut self, operator: impl Into<String>) -> Self {
-        self.operator = Some(operator.into());
-        self
-    }
-    /// Sets `operator_union_id`: The operator's unionid (操作人unionid).
-    pub fn operator_union_id(mut self, operator_union_id: impl Into<String>) -> Self {
-        self.operator_union_id = Some(operator_union_id.into());
-        self
-    }
-    /// Sets `time_stamp`: When it happened, ms (时间戳).
-    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
-        self.time_stamp = Some(time_stamp);
-        self
-    }
-}
-impl rt::Validate for EventChatAction {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for EventChatAction {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3648,52 +2991,6 @@ impl<'de> serde::Deserialize<'de> for EventChatOwner {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl EventChatOwner {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            corp_id: None,
-            chat_id: None,
-            open_conversation_id: None,
-            owner: None,
-            time_stamp: None,
-        }
-    }
-    /// Sets `corp_id`: The organisation's corpid (企业ID).
-    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
-        self.corp_id = Some(corp_id.into());
-        self
-    }
-    /// Sets `chat_id`: The group's chatid (群会话ID).
-    pub fn chat_id(mut self, chat_id: impl Into<String>) -> Self {
-        self.chat_id = Some(chat_id.into());
-        self
-    }
-    /// Sets `open_conversation_id`: The group's open conversation id (开放群会话ID).
-    pub fn open_conversation_id(
-        mut self,
-        open_conversation_id: impl Into<String>,
-    ) -> Self {
-        self.open_conversation_id = Some(open_conversation_id.into());
-        self
-    }
-    /// Sets `owner`: The new owner's userid (新群主).
-    pub fn owner(mut self, owner: impl Into<String>) -> Self {
-        self.owner = Some(owner.into());
-        self
-    }
-    /// Sets `time_stamp`: When it happened, ms (时间戳).
-    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
-        self.time_stamp = Some(time_stamp);
-        self
-    }
-}
-impl rt::Validate for EventChatOwner {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for EventChatOwner {
@@ -3828,58 +3125,6 @@ impl<'de> serde::Deserialize<'de> for EventChatTitle {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl EventChatTitle {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            corp_id: None,
-            chat_id: None,
-            open_conversation_id: None,
-            operator: None,
-            title: None,
-            time_stamp: None,
-        }
-    }
-    /// Sets `corp_id`: The organisation's corpid (企业ID).
-    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
-        self.corp_id = Some(corp_id.into());
-        self
-    }
-    /// Sets `chat_id`: The group's chatid (群会话ID).
-    pub fn chat_id(mut self, chat_id: impl Into<String>) -> Self {
-        self.chat_id = Some(chat_id.into());
-        self
-    }
-    /// Sets `open_conversation_id`: The group's open conversation id (开放群会话ID).
-    pub fn open_conversation_id(
-        mut self,
-        open_conversation_id: impl Into<String>,
-    ) -> Self {
-        self.open_conversation_id = Some(open_conversation_id.into());
-        self
-    }
-    /// Sets `operator`: The operator's userid (操作人).
-    pub fn operator(mut self, operator: impl Into<String>) -> Self {
-        self.operator = Some(operator.into());
-        self
-    }
-    /// Sets `title`: The new group name (新群名称).
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-    /// Sets `time_stamp`: When it happened, ms (时间戳).
-    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
-        self.time_stamp = Some(time_stamp);
-        self
-    }
-}
-impl rt::Validate for EventChatTitle {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for EventChatTitle {
@@ -4026,55 +3271,6 @@ impl<'de> serde::Deserialize<'de> for EventCheckIn {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl EventCheckIn {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            corp_id: None,
-            staff_id: None,
-            time_stamp: None,
-            event_time: None,
-            biz_id: None,
-            event_id: None,
-        }
-    }
-    /// Sets `corp_id`: The organisation's corpid (企业ID).
-    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
-        self.corp_id = Some(corp_id.into());
-        self
-    }
-    /// Sets `staff_id`: The userid of who checked in (签到用户).
-    pub fn staff_id(mut self, staff_id: impl Into<String>) -> Self {
-        self.staff_id = Some(staff_id.into());
-        self
-    }
-    /// Sets `time_stamp`: When it happened, ms (时间戳).
-    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
-        self.time_stamp = Some(time_stamp);
-        self
-    }
-    /// Sets `event_time`: Current pushes: when the event happened, ms (事件时间).
-    pub fn event_time(mut self, event_time: i64) -> Self {
-        self.event_time = Some(event_time);
-        self
-    }
-    /// Sets `biz_id`: Current pushes: the business id of the event (业务ID).
-    pub fn biz_id(mut self, biz_id: impl Into<String>) -> Self {
-        self.biz_id = Some(biz_id.into());
-        self
-    }
-    /// Sets `event_id`: Current pushes: the event's unique id, for de-duplication (事件ID).
-    pub fn event_id(mut self, event_id: impl Into<String>) -> Self {
-        self.event_id = Some(event_id.into());
-        self
-    }
-}
-impl rt::Validate for EventCheckIn {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for EventCheckIn {
@@ -4371,124 +3567,6 @@ impl<'de> serde::Deserialize<'de> for EventApproval {
         d.deserialize_map(V)
     }
 }
-impl EventApproval {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            corp_id: None,
-            process_instance_id: None,
-            process_code: None,
-            biz_category_id: None,
-            business_id: None,
-            title: None,
-            r#type: None,
-            result: None,
-            remark: None,
-            staff_id: None,
-            task_id: None,
-            url: None,
-            create_time: None,
-            finish_time: None,
-            event_time: None,
-            biz_id: None,
-            event_id: None,
-        }
-    }
-    /// Sets `corp_id`: The organisation's corpid (企业ID).
-    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
-        self.corp_id = Some(corp_id.into());
-        self
-    }
-    /// Sets `process_instance_id`: The approval instance id (审批实例ID).
-    pub fn process_instance_id(
-        mut self,
-        process_instance_id: impl Into<String>,
-    ) -> Self {
-        self.process_instance_id = Some(process_instance_id.into());
-        self
-    }
-    /// Sets `process_code`: The approval form's process code (审批模板code).
-    pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
-        self.process_code = Some(process_code.into());
-        self
-    }
-    /// Sets `biz_category_id`: The business category id (业务分类ID).
-    pub fn biz_category_id(mut self, biz_category_id: impl Into<String>) -> Self {
-        self.biz_category_id = Some(biz_category_id.into());
-        self
-    }
-    /// Sets `business_id`: The approval's serial number (审批单编号).
-    pub fn business_id(mut self, business_id: impl Into<String>) -> Self {
-        self.business_id = Some(business_id.into());
-        self
-    }
-    /// Sets `title`: The approval's title (审批标题).
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-    /// Sets `type`: Instance: `start`, `finish`, `terminate` (newer docs add `delete`); task: `start`, `finish`, `cancel` (类型).
-    pub fn r#type(mut self, r#type: impl Into<String>) -> Self {
-        self.r#type = Some(r#type.into());
-        self
-    }
-    /// Sets `result`: On `finish`: `agree` or `refuse`; a transferred task is `finish` with `redirect` (结果). Absent on `terminate`.
-    pub fn result(mut self, result: impl Into<String>) -> Self {
-        self.result = Some(result.into());
-        self
-    }
-    /// Sets `remark`: Task only: the approver's comment (评论).
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
-    /// Sets `staff_id`: The initiator (instance) or the approver (task) (发起人 / 审批人).
-    pub fn staff_id(mut self, staff_id: impl Into<String>) -> Self {
-        self.staff_id = Some(staff_id.into());
-        self
-    }
-    /// Sets `task_id`: Task only: the task id (任务ID).
-    pub fn task_id(mut self, task_id: i64) -> Self {
-        self.task_id = Some(task_id);
-        self
-    }
-    /// Sets `url`: Instance only: the approval's detail page URL (审批详情页).
-    pub fn url(mut self, url: impl Into<String>) -> Self {
-        self.url = Some(url.into());
-        self
-    }
-    /// Sets `create_time`: When the instance or task started, ms (创建时间).
-    pub fn create_time(mut self, create_time: i64) -> Self {
-        self.create_time = Some(create_time);
-        self
-    }
-    /// Sets `finish_time`: When the instance or task finished, ms (结束时间).
-    pub fn finish_time(mut self, finish_time: i64) -> Self {
-        self.finish_time = Some(finish_time);
-        self
-    }
-    /// Sets `event_time`: Current pushes: when the event happened, ms (事件时间).
-    pub fn event_time(mut self, event_time: i64) -> Self {
-        self.event_time = Some(event_time);
-        self
-    }
-    /// Sets `biz_id`: Current pushes: the business id of the event (业务ID).
-    pub fn biz_id(mut self, biz_id: impl Into<String>) -> Self {
-        self.biz_id = Some(biz_id.into());
-        self
-    }
-    /// Sets `event_id`: Current pushes: the event's unique id, for de-duplication (事件ID).
-    pub fn event_id(mut self, event_id: impl Into<String>) -> Self {
-        self.event_id = Some(event_id.into());
-        self
-    }
-}
-impl rt::Validate for EventApproval {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for EventApproval {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4519,18 +3597,6 @@ impl<'de> serde::Deserialize<'de> for EventCheckUrl {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl EventCheckUrl {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {}
-    }
-}
-impl rt::Validate for EventCheckUrl {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for EventCheckUrl {
@@ -4600,31 +3666,6 @@ impl<'de> serde::Deserialize<'de> for EventSuiteUrlCheck {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl EventSuiteUrlCheck {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            random: None,
-            test_suite_key: None,
-        }
-    }
-    /// Sets `random`: The random string to encrypt into the reply (随机字符串).
-    pub fn random(mut self, random: impl Into<String>) -> Self {
-        self.random = Some(random.into());
-        self
-    }
-    /// Sets `test_suite_key`: The suite key being tested (套件key).
-    pub fn test_suite_key(mut self, test_suite_key: impl Into<String>) -> Self {
-        self.test_suite_key = Some(test_suite_key.into());
-        self
-    }
-}
-impl rt::Validate for EventSuiteUrlCheck {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for EventSuiteUrlCheck {
@@ -4708,37 +3749,6 @@ impl<'de> serde::Deserialize<'de> for EventSuiteTicket {
         d.deserialize_map(V)
     }
 }
-impl EventSuiteTicket {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            suite_key: None,
-            suite_ticket: None,
-            time_stamp: None,
-        }
-    }
-    /// Sets `suite_key`: The suite key (套件key).
-    pub fn suite_key(mut self, suite_key: impl Into<String>) -> Self {
-        self.suite_key = Some(suite_key.into());
-        self
-    }
-    /// Sets `suite_ticket`: The suite ticket, for `get_suite_token` (套件ticket).
-    pub fn suite_ticket(mut self, suite_ticket: impl Into<rt::SecretString>) -> Self {
-        self.suite_ticket = Some(suite_ticket.into());
-        self
-    }
-    /// Sets `time_stamp`: When it was pushed, ms (时间戳).
-    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
-        self.time_stamp = Some(time_stamp);
-        self
-    }
-}
-impl rt::Validate for EventSuiteTicket {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for EventSuiteTicket {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4820,37 +3830,6 @@ impl<'de> serde::Deserialize<'de> for EventTmpAuthCode {
         d.deserialize_map(V)
     }
 }
-impl EventTmpAuthCode {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            suite_key: None,
-            auth_code: None,
-            time_stamp: None,
-        }
-    }
-    /// Sets `suite_key`: The suite key (套件key).
-    pub fn suite_key(mut self, suite_key: impl Into<String>) -> Self {
-        self.suite_key = Some(suite_key.into());
-        self
-    }
-    /// Sets `auth_code`: The temporary authorisation code, single use, for `get_permanent_code` (临时授权码).
-    pub fn auth_code(mut self, auth_code: impl Into<rt::SecretString>) -> Self {
-        self.auth_code = Some(auth_code.into());
-        self
-    }
-    /// Sets `time_stamp`: When it was pushed, ms (时间戳).
-    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
-        self.time_stamp = Some(time_stamp);
-        self
-    }
-}
-impl rt::Validate for EventTmpAuthCode {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for EventTmpAuthCode {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4930,37 +3909,6 @@ impl<'de> serde::Deserialize<'de> for EventSuiteRelieve {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl EventSuiteRelieve {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            suite_key: None,
-            auth_corp_id: None,
-            time_stamp: None,
-        }
-    }
-    /// Sets `suite_key`: The suite key (套件key).
-    pub fn suite_key(mut self, suite_key: impl Into<String>) -> Self {
-        self.suite_key = Some(suite_key.into());
-        self
-    }
-    /// Sets `auth_corp_id`: The corpid of the organisation that revoked it (解除授权的企业ID).
-    pub fn auth_corp_id(mut self, auth_corp_id: impl Into<String>) -> Self {
-        self.auth_corp_id = Some(auth_corp_id.into());
-        self
-    }
-    /// Sets `time_stamp`: When it was pushed, ms (时间戳).
-    pub fn time_stamp(mut self, time_stamp: i64) -> Self {
-        self.time_stamp = Some(time_stamp);
-        self
-    }
-}
-impl rt::Validate for EventSuiteRelieve {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for EventSuiteRelieve {
@@ -5061,44 +4009,6 @@ impl<'de> serde::Deserialize<'de> for CallbackGetResponse {
         d.deserialize_map(V)
     }
 }
-impl CallbackGetResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            call_back_tag: Default::default(),
-            token: None,
-            aes_key: None,
-            url: None,
-        }
-    }
-    /// Sets `call_back_tag`: Subscribed event types (事件类型).
-    pub fn call_back_tag(mut self, call_back_tag: Vec<CallbackTag>) -> Self {
-        self.call_back_tag = call_back_tag;
-        self
-    }
-    /// Sets `token`: Signature token (加解密token).
-    pub fn token(mut self, token: impl Into<rt::SecretString>) -> Self {
-        self.token = Some(token.into());
-        self
-    }
-    /// Sets `aes_key`: EncodingAESKey (数据加密密钥).
-    pub fn aes_key(mut self, aes_key: impl Into<rt::SecretString>) -> Self {
-        self.aes_key = Some(aes_key.into());
-        self
-    }
-    /// Sets `url`: The URL receiving the pushes (回调url).
-    pub fn url(mut self, url: impl Into<String>) -> Self {
-        self.url = Some(url.into());
-        self
-    }
-}
-impl rt::Validate for CallbackGetResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.call_back_tag)?;
-        Ok(())
-    }
-}
 impl rt::Wire for CallbackGetResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5163,32 +4073,6 @@ impl<'de> serde::Deserialize<'de> for CallbackGetFailedResultResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl CallbackGetFailedResultResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            has_more: None,
-            failed_list: Default::default(),
-        }
-    }
-    /// Sets `has_more`: Whether more failed events are waiting (是否还有推送失败的变更事件).
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-    /// Sets `failed_list`: The failed events, at most 200 (推送失败的事件列表).
-    pub fn failed_list(mut self, failed_list: Vec<CallbackFailedEvent>) -> Self {
-        self.failed_list = failed_list;
-        self
-    }
-}
-impl rt::Validate for CallbackGetFailedResultResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.failed_list)?;
-        Ok(())
     }
 }
 impl rt::Wire for CallbackGetFailedResultResponse {

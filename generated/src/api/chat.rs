@@ -1202,100 +1202,6 @@ impl<'de> serde::Deserialize<'de> for ChatInfo {
         d.deserialize_map(V)
     }
 }
-impl ChatInfo {
-    /// Creates a value from its required fields (`name`, `owner`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(name: impl Into<String>, owner: impl Into<String>) -> Self {
-        Self {
-            chatid: None,
-            name: name.into(),
-            owner: owner.into(),
-            icon: None,
-            useridlist: Default::default(),
-            extidlist: Default::default(),
-            agentidlist: Default::default(),
-            conversation_tag: None,
-            chat_banned_type: None,
-            searchable: None,
-            validation_type: None,
-            mention_all_authority: None,
-            management_type: None,
-            show_history_type: None,
-            status: None,
-        }
-    }
-    /// Sets `chatid`: Group id (群会话ID); in the D example and G, not in J.
-    pub fn chatid(mut self, chatid: impl Into<String>) -> Self {
-        self.chatid = Some(chatid.into());
-        self
-    }
-    /// Sets `icon`: Avatar media id (群头像).
-    pub fn icon(mut self, icon: impl Into<String>) -> Self {
-        self.icon = Some(icon.into());
-        self
-    }
-    /// Sets `useridlist`: Userids of the members (群成员).
-    pub fn useridlist(mut self, useridlist: Vec<String>) -> Self {
-        self.useridlist = useridlist;
-        self
-    }
-    /// Sets `extidlist`: External-contact members (外部联系人成员) (J only).
-    pub fn extidlist(mut self, extidlist: Vec<String>) -> Self {
-        self.extidlist = extidlist;
-        self
-    }
-    /// Sets `agentidlist`: AgentIds of the apps in the group (群内应用) (J only; J types them as strings).
-    pub fn agentidlist(mut self, agentidlist: Vec<i64>) -> Self {
-        self.agentidlist = agentidlist;
-        self
-    }
-    /// Sets `conversation_tag`: Group kind (群类型): 2 = enterprise group (企业群), 0 = ordinary group.
-    pub fn conversation_tag(mut self, conversation_tag: i64) -> Self {
-        self.conversation_tag = Some(conversation_tag);
-        self
-    }
-    /// Sets `chat_banned_type`: 0 = not muted, 1 = all muted (全员禁言).
-    pub fn chat_banned_type(mut self, chat_banned_type: i64) -> Self {
-        self.chat_banned_type = Some(chat_banned_type);
-        self
-    }
-    /// Sets `searchable`: 0 = not searchable (default), 1 = searchable (可搜索).
-    pub fn searchable(mut self, searchable: i64) -> Self {
-        self.searchable = Some(searchable);
-        self
-    }
-    /// Sets `validation_type`: 0 = join without verification (default), 1 = verification (入群验证).
-    pub fn validation_type(mut self, validation_type: i64) -> Self {
-        self.validation_type = Some(validation_type);
-        self
-    }
-    /// Sets `mention_all_authority`: 0 = everyone may @all (default), 1 = owner only (@所有人权限).
-    pub fn mention_all_authority(mut self, mention_all_authority: i64) -> Self {
-        self.mention_all_authority = Some(mention_all_authority);
-        self
-    }
-    /// Sets `management_type`: 0 = everyone manages (default), 1 = owner only (群管理类型).
-    pub fn management_type(mut self, management_type: i64) -> Self {
-        self.management_type = Some(management_type);
-        self
-    }
-    /// Sets `show_history_type`: 1 = new members see the last 100 messages, 0 = they do not (新成员可查看历史消息).
-    pub fn show_history_type(mut self, show_history_type: i64) -> Self {
-        self.show_history_type = Some(show_history_type);
-        self
-    }
-    /// Sets `status`: State of the group (群状态).
-    pub fn status(mut self, status: ChatStatus) -> Self {
-        self.status = Some(status);
-        self
-    }
-}
-impl rt::Validate for ChatInfo {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.status)?;
-        Ok(())
-    }
-}
 impl rt::Wire for ChatInfo {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1377,40 +1283,6 @@ impl<'de> serde::Deserialize<'de> for ChatCreateResponse {
         d.deserialize_map(V)
     }
 }
-impl ChatCreateResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            chatid: None,
-            open_conversation_id: None,
-            conversation_tag: None,
-        }
-    }
-    /// Sets `chatid`: Group id (群会话ID) for the other calls; to be deprecated in favour of `openConversationId`.
-    pub fn chatid(mut self, chatid: impl Into<String>) -> Self {
-        self.chatid = Some(chatid.into());
-        self
-    }
-    /// Sets `open_conversation_id`: Open conversation id (开放会话ID), the preferred id.
-    pub fn open_conversation_id(
-        mut self,
-        open_conversation_id: impl Into<String>,
-    ) -> Self {
-        self.open_conversation_id = Some(open_conversation_id.into());
-        self
-    }
-    /// Sets `conversation_tag`: Group kind (群类型): 2 = enterprise group (企业群).
-    pub fn conversation_tag(mut self, conversation_tag: i64) -> Self {
-        self.conversation_tag = Some(conversation_tag);
-        self
-    }
-}
-impl rt::Validate for ChatCreateResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for ChatCreateResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1459,20 +1331,6 @@ impl<'de> serde::Deserialize<'de> for ChatSendResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl ChatSendResponse {
-    /// Creates a value from its required fields (`message_id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(message_id: impl Into<String>) -> Self {
-        Self {
-            message_id: message_id.into(),
-        }
-    }
-}
-impl rt::Validate for ChatSendResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for ChatSendResponse {
@@ -1537,31 +1395,6 @@ impl<'de> serde::Deserialize<'de> for ChatGetReadListResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl ChatGetReadListResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            next_cursor: None,
-            read_user_id_list: Default::default(),
-        }
-    }
-    /// Sets `next_cursor`: Cursor of the next page (下一页游标); absent when there are no more. Exceeds 2^32.
-    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
-        self.next_cursor = Some(next_cursor);
-        self
-    }
-    /// Sets `read_user_id_list`: Userids that have read the message (已读人员); absent when empty.
-    pub fn read_user_id_list(mut self, read_user_id_list: Vec<String>) -> Self {
-        self.read_user_id_list = read_user_id_list;
-        self
-    }
-}
-impl rt::Validate for ChatGetReadListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for ChatGetReadListResponse {

@@ -1219,28 +1219,6 @@ impl<'de> serde::Deserialize<'de> for CspaceDentryUser {
         d.deserialize_map(V)
     }
 }
-impl CspaceDentryUser {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { account: None, site: None }
-    }
-    /// Sets `account`: Account of the user (账号).
-    pub fn account(mut self, account: impl Into<String>) -> Self {
-        self.account = Some(account.into());
-        self
-    }
-    /// Sets `site`: Site code of the account (站点).
-    pub fn site(mut self, site: i64) -> Self {
-        self.site = Some(site);
-        self
-    }
-}
-impl rt::Validate for CspaceDentryUser {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for CspaceDentryUser {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1458,89 +1436,6 @@ impl<'de> serde::Deserialize<'de> for CspaceDentry {
         d.deserialize_map(V)
     }
 }
-impl CspaceDentry {
-    /// Creates a value from its required fields (`id`, `name`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(id: i64, name: impl Into<String>) -> Self {
-        Self {
-            content_type: None,
-            create_time: None,
-            creator: None,
-            extension: None,
-            id,
-            modified_time: None,
-            modifier: None,
-            name: name.into(),
-            parent_id: None,
-            path: None,
-            size: None,
-            r#type: None,
-            version: None,
-        }
-    }
-    /// Sets `content_type`: Content kind (内容类型), e.g. `document`.
-    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
-        self.content_type = Some(content_type.into());
-        self
-    }
-    /// Sets `create_time`: Creation time (创建时间), ms since the epoch.
-    pub fn create_time(mut self, create_time: i64) -> Self {
-        self.create_time = Some(create_time);
-        self
-    }
-    /// Sets `creator`: Who created the file (创建者).
-    pub fn creator(mut self, creator: CspaceDentryUser) -> Self {
-        self.creator = Some(creator);
-        self
-    }
-    /// Sets `extension`: File extension (扩展名), e.g. `txt`.
-    pub fn extension(mut self, extension: impl Into<String>) -> Self {
-        self.extension = Some(extension.into());
-        self
-    }
-    /// Sets `modified_time`: Last modification time (修改时间), ms since the epoch.
-    pub fn modified_time(mut self, modified_time: i64) -> Self {
-        self.modified_time = Some(modified_time);
-        self
-    }
-    /// Sets `modifier`: Who last modified the file (修改者).
-    pub fn modifier(mut self, modifier: CspaceDentryUser) -> Self {
-        self.modifier = Some(modifier);
-        self
-    }
-    /// Sets `parent_id`: Id of the parent folder (父目录ID); 0 for the root.
-    pub fn parent_id(mut self, parent_id: i64) -> Self {
-        self.parent_id = Some(parent_id);
-        self
-    }
-    /// Sets `path`: Path inside the space (路径), e.g. `/1.txt`.
-    pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.path = Some(path.into());
-        self
-    }
-    /// Sets `size`: Size in bytes (文件大小).
-    pub fn size(mut self, size: i64) -> Self {
-        self.size = Some(size);
-        self
-    }
-    /// Sets `type`: Entry kind (类型), e.g. `file`.
-    pub fn r#type(mut self, r#type: impl Into<String>) -> Self {
-        self.r#type = Some(r#type.into());
-        self
-    }
-    /// Sets `version`: Version (版本), sent as a numeric string.
-    pub fn version(mut self, version: i64) -> Self {
-        self.version = Some(version);
-        self
-    }
-}
-impl rt::Validate for CspaceDentry {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.creator)?;
-        rt::Validate::validate(&self.modifier)?;
-        Ok(())
-    }
-}
 impl rt::Wire for CspaceDentry {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1597,19 +1492,6 @@ impl<'de> serde::Deserialize<'de> for CspaceAddResponse {
         d.deserialize_map(V)
     }
 }
-impl CspaceAddResponse {
-    /// Creates a value from its required fields (`dentry`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(dentry: CspaceDentry) -> Self {
-        Self { dentry }
-    }
-}
-impl rt::Validate for CspaceAddResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.dentry)?;
-        Ok(())
-    }
-}
 impl rt::Wire for CspaceAddResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1658,18 +1540,6 @@ impl<'de> serde::Deserialize<'de> for CspaceGetCustomSpaceResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl CspaceGetCustomSpaceResponse {
-    /// Creates a value from its required fields (`spaceid`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(spaceid: i64) -> Self {
-        Self { spaceid }
-    }
-}
-impl rt::Validate for CspaceGetCustomSpaceResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for CspaceGetCustomSpaceResponse {
@@ -1722,18 +1592,6 @@ impl<'de> serde::Deserialize<'de> for CspaceUsedInfoResponse {
         d.deserialize_map(V)
     }
 }
-impl CspaceUsedInfoResponse {
-    /// Creates a value from its required fields (`used_size`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(used_size: i64) -> Self {
-        Self { used_size }
-    }
-}
-impl rt::Validate for CspaceUsedInfoResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for CspaceUsedInfoResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1784,18 +1642,6 @@ impl<'de> serde::Deserialize<'de> for CspaceUploadSingleResponse {
         d.deserialize_map(V)
     }
 }
-impl CspaceUploadSingleResponse {
-    /// Creates a value from its required fields (`media_id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(media_id: impl Into<String>) -> Self {
-        Self { media_id: media_id.into() }
-    }
-}
-impl rt::Validate for CspaceUploadSingleResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for CspaceUploadSingleResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1844,20 +1690,6 @@ impl<'de> serde::Deserialize<'de> for CspaceUploadTransactionOpenResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl CspaceUploadTransactionOpenResponse {
-    /// Creates a value from its required fields (`upload_id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(upload_id: impl Into<String>) -> Self {
-        Self {
-            upload_id: upload_id.into(),
-        }
-    }
-}
-impl rt::Validate for CspaceUploadTransactionOpenResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for CspaceUploadTransactionOpenResponse {
@@ -1913,23 +1745,6 @@ impl<'de> serde::Deserialize<'de> for CspaceUploadChunkResponse {
         d.deserialize_map(V)
     }
 }
-impl CspaceUploadChunkResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { media_id: None }
-    }
-    /// Sets `media_id`: File id (文件media_id); in the D table only, normally absent.
-    pub fn media_id(mut self, media_id: impl Into<String>) -> Self {
-        self.media_id = Some(media_id.into());
-        self
-    }
-}
-impl rt::Validate for CspaceUploadChunkResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for CspaceUploadChunkResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1978,18 +1793,6 @@ impl<'de> serde::Deserialize<'de> for CspaceUploadTransactionCommitResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl CspaceUploadTransactionCommitResponse {
-    /// Creates a value from its required fields (`media_id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(media_id: impl Into<String>) -> Self {
-        Self { media_id: media_id.into() }
-    }
-}
-impl rt::Validate for CspaceUploadTransactionCommitResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for CspaceUploadTransactionCommitResponse {

@@ -2924,138 +2924,6 @@ impl<'de> serde::Deserialize<'de> for DeptLegacyDetail {
         d.deserialize_map(V)
     }
 }
-impl DeptLegacyDetail {
-    /// Creates a value from its required fields (`id`, `name`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(id: i64, name: impl Into<String>) -> Self {
-        Self {
-            id,
-            name: name.into(),
-            order: None,
-            parentid: None,
-            source_identifier: None,
-            create_dept_group: None,
-            auto_add_user: None,
-            auto_approve_apply: None,
-            group_contain_sub_dept: None,
-            org_dept_owner: None,
-            dept_group_chat_id: None,
-            dept_manager_userid_list: Default::default(),
-            outer_dept: None,
-            outer_permit_users: Default::default(),
-            outer_permit_depts: Default::default(),
-            dept_hiding: None,
-            dept_permits: Default::default(),
-            user_permits: Default::default(),
-            dept_perimits: Default::default(),
-            user_perimits: Default::default(),
-            is_from_union_org: None,
-        }
-    }
-    /// Sets `order`: Sort order among siblings (排序值).
-    pub fn order(mut self, order: i64) -> Self {
-        self.order = Some(order);
-        self
-    }
-    /// Sets `parentid`: Parent department id (父部门ID); not returned to third-party apps.
-    pub fn parentid(mut self, parentid: i64) -> Self {
-        self.parentid = Some(parentid);
-        self
-    }
-    /// Sets `source_identifier`: Developer mapping key (部门标识字段).
-    pub fn source_identifier(mut self, source_identifier: impl Into<String>) -> Self {
-        self.source_identifier = Some(source_identifier.into());
-        self
-    }
-    /// Sets `create_dept_group`: Whether a department group chat exists (是否同步创建企业群).
-    pub fn create_dept_group(mut self, create_dept_group: bool) -> Self {
-        self.create_dept_group = Some(create_dept_group);
-        self
-    }
-    /// Sets `auto_add_user`: Whether new members join the department group automatically.
-    pub fn auto_add_user(mut self, auto_add_user: bool) -> Self {
-        self.auto_add_user = Some(auto_add_user);
-        self
-    }
-    /// Sets `auto_approve_apply`: Whether join requests are approved automatically (D only).
-    pub fn auto_approve_apply(mut self, auto_approve_apply: bool) -> Self {
-        self.auto_approve_apply = Some(auto_approve_apply);
-        self
-    }
-    /// Sets `group_contain_sub_dept`: Whether the department group includes sub-department members.
-    pub fn group_contain_sub_dept(mut self, group_contain_sub_dept: bool) -> Self {
-        self.group_contain_sub_dept = Some(group_contain_sub_dept);
-        self
-    }
-    /// Sets `org_dept_owner`: Userid of the department group's owner (企业群群主).
-    pub fn org_dept_owner(mut self, org_dept_owner: impl Into<String>) -> Self {
-        self.org_dept_owner = Some(org_dept_owner.into());
-        self
-    }
-    /// Sets `dept_group_chat_id`: Chat id of the department group (部门群ID) (D only).
-    pub fn dept_group_chat_id(mut self, dept_group_chat_id: impl Into<String>) -> Self {
-        self.dept_group_chat_id = Some(dept_group_chat_id.into());
-        self
-    }
-    /// Sets `dept_manager_userid_list`: Userids of the department managers (部门主管), `|`-separated.
-    pub fn dept_manager_userid_list(
-        mut self,
-        dept_manager_userid_list: Vec<String>,
-    ) -> Self {
-        self.dept_manager_userid_list = dept_manager_userid_list;
-        self
-    }
-    /// Sets `outer_dept`: Whether members' view of the contacts is restricted (限制本部门成员查看通讯录).
-    pub fn outer_dept(mut self, outer_dept: bool) -> Self {
-        self.outer_dept = Some(outer_dept);
-        self
-    }
-    /// Sets `outer_permit_users`: Extra userids the members may see, `|`-separated.
-    pub fn outer_permit_users(mut self, outer_permit_users: Vec<String>) -> Self {
-        self.outer_permit_users = outer_permit_users;
-        self
-    }
-    /// Sets `outer_permit_depts`: Extra department ids the members may see, `|`-separated.
-    pub fn outer_permit_depts(mut self, outer_permit_depts: Vec<i64>) -> Self {
-        self.outer_permit_depts = outer_permit_depts;
-        self
-    }
-    /// Sets `dept_hiding`: Whether the department is hidden (隐藏本部门).
-    pub fn dept_hiding(mut self, dept_hiding: bool) -> Self {
-        self.dept_hiding = Some(dept_hiding);
-        self
-    }
-    /// Sets `dept_permits`: Department ids allowed to see the hidden department, `|`-separated.
-    pub fn dept_permits(mut self, dept_permits: Vec<i64>) -> Self {
-        self.dept_permits = dept_permits;
-        self
-    }
-    /// Sets `user_permits`: Userids allowed to see the hidden department, `|`-separated.
-    pub fn user_permits(mut self, user_permits: Vec<String>) -> Self {
-        self.user_permits = user_permits;
-        self
-    }
-    /// Sets `dept_perimits`: Legacy misspelled duplicate of `deptPermits` (still returned).
-    pub fn dept_perimits(mut self, dept_perimits: Vec<i64>) -> Self {
-        self.dept_perimits = dept_perimits;
-        self
-    }
-    /// Sets `user_perimits`: Legacy misspelled duplicate of `userPermits` (still returned).
-    pub fn user_perimits(mut self, user_perimits: Vec<String>) -> Self {
-        self.user_perimits = user_perimits;
-        self
-    }
-    /// Sets `is_from_union_org`: Whether the department comes from a union organisation (关联组织) (J).
-    pub fn is_from_union_org(mut self, is_from_union_org: bool) -> Self {
-        self.is_from_union_org = Some(is_from_union_org);
-        self
-    }
-}
-impl rt::Validate for DeptLegacyDetail {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for DeptLegacyDetail {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3185,51 +3053,6 @@ impl<'de> serde::Deserialize<'de> for DeptLegacyBrief {
         d.deserialize_map(V)
     }
 }
-impl DeptLegacyBrief {
-    /// Creates a value from its required fields (`id`, `name`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(id: i64, name: impl Into<String>) -> Self {
-        Self {
-            id,
-            name: name.into(),
-            parentid: None,
-            create_dept_group: None,
-            auto_add_user: None,
-            source_identifier: None,
-            is_from_union_org: None,
-        }
-    }
-    /// Sets `parentid`: Parent department id (父部门ID).
-    pub fn parentid(mut self, parentid: i64) -> Self {
-        self.parentid = Some(parentid);
-        self
-    }
-    /// Sets `create_dept_group`: Whether a department group chat exists (是否同步创建企业群).
-    pub fn create_dept_group(mut self, create_dept_group: bool) -> Self {
-        self.create_dept_group = Some(create_dept_group);
-        self
-    }
-    /// Sets `auto_add_user`: Whether new members join the department group automatically.
-    pub fn auto_add_user(mut self, auto_add_user: bool) -> Self {
-        self.auto_add_user = Some(auto_add_user);
-        self
-    }
-    /// Sets `source_identifier`: Developer mapping key (部门标识字段); only present when set.
-    pub fn source_identifier(mut self, source_identifier: impl Into<String>) -> Self {
-        self.source_identifier = Some(source_identifier.into());
-        self
-    }
-    /// Sets `is_from_union_org`: Whether the department comes from a union organisation (关联组织) (J).
-    pub fn is_from_union_org(mut self, is_from_union_org: bool) -> Self {
-        self.is_from_union_org = Some(is_from_union_org);
-        self
-    }
-}
-impl rt::Validate for DeptLegacyBrief {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for DeptLegacyBrief {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3310,31 +3133,6 @@ impl<'de> serde::Deserialize<'de> for DeptUnionExt {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl DeptUnionExt {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            corp_id: None,
-            dept_id: None,
-        }
-    }
-    /// Sets `corp_id`: CorpId of the linked organisation.
-    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
-        self.corp_id = Some(corp_id.into());
-        self
-    }
-    /// Sets `dept_id`: Department id inside the linked organisation.
-    pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.dept_id = Some(dept_id);
-        self
-    }
-}
-impl rt::Validate for DeptUnionExt {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for DeptUnionExt {
@@ -3740,175 +3538,6 @@ impl<'de> serde::Deserialize<'de> for DeptDetail {
         d.deserialize_map(V)
     }
 }
-impl DeptDetail {
-    /// Creates a value from its required fields (`dept_id`, `name`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(dept_id: i64, name: impl Into<String>) -> Self {
-        Self {
-            dept_id,
-            name: name.into(),
-            parent_id: None,
-            order: None,
-            source_identifier: None,
-            create_dept_group: None,
-            auto_add_user: None,
-            auto_approve_apply: None,
-            group_contain_sub_dept: None,
-            dept_group_chat_id: None,
-            org_dept_owner: None,
-            dept_manager_userid_list: Default::default(),
-            outer_dept: None,
-            outer_permit_depts: Default::default(),
-            outer_permit_users: Default::default(),
-            hide_dept: None,
-            dept_permits: Default::default(),
-            user_permits: Default::default(),
-            tags: None,
-            from_union_org: None,
-            code: None,
-            member_count: None,
-            owning_member_count: None,
-            union_dept_ext: None,
-            brief: None,
-            telephone: None,
-            extention: None,
-        }
-    }
-    /// Sets `parent_id`: Parent department id (父部门ID).
-    pub fn parent_id(mut self, parent_id: i64) -> Self {
-        self.parent_id = Some(parent_id);
-        self
-    }
-    /// Sets `order`: Sort order among siblings (排序值).
-    pub fn order(mut self, order: i64) -> Self {
-        self.order = Some(order);
-        self
-    }
-    /// Sets `source_identifier`: Developer mapping key (部门标识字段); not returned to third-party apps.
-    pub fn source_identifier(mut self, source_identifier: impl Into<String>) -> Self {
-        self.source_identifier = Some(source_identifier.into());
-        self
-    }
-    /// Sets `create_dept_group`: Whether a department group chat exists (是否同步创建企业群).
-    pub fn create_dept_group(mut self, create_dept_group: bool) -> Self {
-        self.create_dept_group = Some(create_dept_group);
-        self
-    }
-    /// Sets `auto_add_user`: Whether new members join the department group automatically.
-    pub fn auto_add_user(mut self, auto_add_user: bool) -> Self {
-        self.auto_add_user = Some(auto_add_user);
-        self
-    }
-    /// Sets `auto_approve_apply`: Whether join requests are approved automatically.
-    pub fn auto_approve_apply(mut self, auto_approve_apply: bool) -> Self {
-        self.auto_approve_apply = Some(auto_approve_apply);
-        self
-    }
-    /// Sets `group_contain_sub_dept`: Whether the department group includes sub-department members.
-    pub fn group_contain_sub_dept(mut self, group_contain_sub_dept: bool) -> Self {
-        self.group_contain_sub_dept = Some(group_contain_sub_dept);
-        self
-    }
-    /// Sets `dept_group_chat_id`: Chat id of the department group (部门群ID).
-    pub fn dept_group_chat_id(mut self, dept_group_chat_id: impl Into<String>) -> Self {
-        self.dept_group_chat_id = Some(dept_group_chat_id.into());
-        self
-    }
-    /// Sets `org_dept_owner`: Userid of the department group's owner (企业群群主).
-    pub fn org_dept_owner(mut self, org_dept_owner: impl Into<String>) -> Self {
-        self.org_dept_owner = Some(org_dept_owner.into());
-        self
-    }
-    /// Sets `dept_manager_userid_list`: Userids of the department managers (部门主管).
-    pub fn dept_manager_userid_list(
-        mut self,
-        dept_manager_userid_list: Vec<String>,
-    ) -> Self {
-        self.dept_manager_userid_list = dept_manager_userid_list;
-        self
-    }
-    /// Sets `outer_dept`: Whether members' view of the contacts is restricted (限制本部门成员查看通讯录).
-    pub fn outer_dept(mut self, outer_dept: bool) -> Self {
-        self.outer_dept = Some(outer_dept);
-        self
-    }
-    /// Sets `outer_permit_depts`: Extra department ids the members may see; only when `outer_dept` is true.
-    pub fn outer_permit_depts(mut self, outer_permit_depts: Vec<i64>) -> Self {
-        self.outer_permit_depts = outer_permit_depts;
-        self
-    }
-    /// Sets `outer_permit_users`: Extra userids the members may see; only when `outer_dept` is true.
-    pub fn outer_permit_users(mut self, outer_permit_users: Vec<String>) -> Self {
-        self.outer_permit_users = outer_permit_users;
-        self
-    }
-    /// Sets `hide_dept`: Whether the department is hidden (隐藏本部门).
-    pub fn hide_dept(mut self, hide_dept: bool) -> Self {
-        self.hide_dept = Some(hide_dept);
-        self
-    }
-    /// Sets `dept_permits`: Department ids allowed to see the hidden department; only when `hide_dept` is true.
-    pub fn dept_permits(mut self, dept_permits: Vec<i64>) -> Self {
-        self.dept_permits = dept_permits;
-        self
-    }
-    /// Sets `user_permits`: Userids allowed to see the hidden department; only when `hide_dept` is true.
-    pub fn user_permits(mut self, user_permits: Vec<String>) -> Self {
-        self.user_permits = user_permits;
-        self
-    }
-    /// Sets `tags`: Education department type (部门类型): `campus`, `period`, `grade` or `class`.
-    pub fn tags(mut self, tags: impl Into<String>) -> Self {
-        self.tags = Some(tags.into());
-        self
-    }
-    /// Sets `from_union_org`: Whether the department comes from a union organisation (关联组织).
-    pub fn from_union_org(mut self, from_union_org: bool) -> Self {
-        self.from_union_org = Some(from_union_org);
-        self
-    }
-    /// Sets `code`: Department code (部门编码); only after being set through `update` (D only).
-    pub fn code(mut self, code: impl Into<String>) -> Self {
-        self.code = Some(code.into());
-        self
-    }
-    /// Sets `member_count`: Number of members including sub-departments (部门人数) (D only).
-    pub fn member_count(mut self, member_count: i64) -> Self {
-        self.member_count = Some(member_count);
-        self
-    }
-    /// Sets `owning_member_count`: Number of members excluding sub-departments (D only).
-    pub fn owning_member_count(mut self, owning_member_count: i64) -> Self {
-        self.owning_member_count = Some(owning_member_count);
-        self
-    }
-    /// Sets `union_dept_ext`: Link to a union organisation's department (D only).
-    pub fn union_dept_ext(mut self, union_dept_ext: DeptUnionExt) -> Self {
-        self.union_dept_ext = Some(union_dept_ext);
-        self
-    }
-    /// Sets `brief`: Department description (部门简介) (J only).
-    pub fn brief(mut self, brief: impl Into<String>) -> Self {
-        self.brief = Some(brief.into());
-        self
-    }
-    /// Sets `telephone`: Department telephone (部门电话) (J only).
-    pub fn telephone(mut self, telephone: impl Into<String>) -> Self {
-        self.telephone = Some(telephone.into());
-        self
-    }
-    /// Sets `extention`: Custom fields as JSON text (扩展字段); the wire name is misspelled (J only).
-    pub fn extention(mut self, extention: impl Into<String>) -> Self {
-        self.extention = Some(extention.into());
-        self
-    }
-}
-impl rt::Validate for DeptDetail {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.union_dept_ext)?;
-        Ok(())
-    }
-}
 impl rt::Wire for DeptDetail {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4068,63 +3697,6 @@ impl<'de> serde::Deserialize<'de> for DeptBrief {
         d.deserialize_map(V)
     }
 }
-impl DeptBrief {
-    /// Creates a value from its required fields (`dept_id`, `name`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(dept_id: i64, name: impl Into<String>) -> Self {
-        Self {
-            dept_id,
-            name: name.into(),
-            parent_id: None,
-            create_dept_group: None,
-            auto_add_user: None,
-            source_identifier: None,
-            from_union_org: None,
-            tags: None,
-            ext: None,
-        }
-    }
-    /// Sets `parent_id`: Parent department id (父部门ID).
-    pub fn parent_id(mut self, parent_id: i64) -> Self {
-        self.parent_id = Some(parent_id);
-        self
-    }
-    /// Sets `create_dept_group`: Whether a department group chat exists (是否同步创建企业群).
-    pub fn create_dept_group(mut self, create_dept_group: bool) -> Self {
-        self.create_dept_group = Some(create_dept_group);
-        self
-    }
-    /// Sets `auto_add_user`: Whether new members join the department group automatically.
-    pub fn auto_add_user(mut self, auto_add_user: bool) -> Self {
-        self.auto_add_user = Some(auto_add_user);
-        self
-    }
-    /// Sets `source_identifier`: Developer mapping key (部门标识字段) (J).
-    pub fn source_identifier(mut self, source_identifier: impl Into<String>) -> Self {
-        self.source_identifier = Some(source_identifier.into());
-        self
-    }
-    /// Sets `from_union_org`: Whether the department comes from a union organisation (关联组织) (J).
-    pub fn from_union_org(mut self, from_union_org: bool) -> Self {
-        self.from_union_org = Some(from_union_org);
-        self
-    }
-    /// Sets `tags`: Education department type (部门类型): `campus`, `period`, `grade` or `class` (J).
-    pub fn tags(mut self, tags: impl Into<String>) -> Self {
-        self.tags = Some(tags.into());
-        self
-    }
-    /// Sets `ext`: Custom fields as JSON text (扩展字段) (J).
-    pub fn ext(mut self, ext: impl Into<String>) -> Self {
-        self.ext = Some(ext.into());
-        self
-    }
-}
-impl rt::Validate for DeptBrief {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for DeptBrief {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4173,25 +3745,6 @@ impl<'de> serde::Deserialize<'de> for DeptParentPath {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl DeptParentPath {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            parent_dept_id_list: Default::default(),
-        }
-    }
-    /// Sets `parent_dept_id_list`: Department ids from the user's department up to the root 1.
-    pub fn parent_dept_id_list(mut self, parent_dept_id_list: Vec<i64>) -> Self {
-        self.parent_dept_id_list = parent_dept_id_list;
-        self
-    }
-}
-impl rt::Validate for DeptParentPath {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for DeptParentPath {
@@ -4244,18 +3797,6 @@ impl<'de> serde::Deserialize<'de> for DepartmentLegacyCreateResponse {
         d.deserialize_map(V)
     }
 }
-impl DepartmentLegacyCreateResponse {
-    /// Creates a value from its required fields (`id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(id: i64) -> Self {
-        Self { id }
-    }
-}
-impl rt::Validate for DepartmentLegacyCreateResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for DepartmentLegacyCreateResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4305,23 +3846,6 @@ impl<'de> serde::Deserialize<'de> for DepartmentLegacyUpdateResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl DepartmentLegacyUpdateResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { id: None }
-    }
-    /// Sets `id`: The updated department's id (echoed).
-    pub fn id(mut self, id: i64) -> Self {
-        self.id = Some(id);
-        self
-    }
-}
-impl rt::Validate for DepartmentLegacyUpdateResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for DepartmentLegacyUpdateResponse {
@@ -4377,26 +3901,6 @@ impl<'de> serde::Deserialize<'de> for DepartmentLegacyListResponse {
         d.deserialize_map(V)
     }
 }
-impl DepartmentLegacyListResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            department: Default::default(),
-        }
-    }
-    /// Sets `department`: The departments (部门列表).
-    pub fn department(mut self, department: Vec<DeptLegacyBrief>) -> Self {
-        self.department = department;
-        self
-    }
-}
-impl rt::Validate for DepartmentLegacyListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.department)?;
-        Ok(())
-    }
-}
 impl rt::Wire for DepartmentLegacyListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4447,25 +3951,6 @@ impl<'de> serde::Deserialize<'de> for DepartmentLegacyListIdsResponse {
         d.deserialize_map(V)
     }
 }
-impl DepartmentLegacyListIdsResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            sub_dept_id_list: Default::default(),
-        }
-    }
-    /// Sets `sub_dept_id_list`: Ids of the direct sub-departments (子部门ID列表).
-    pub fn sub_dept_id_list(mut self, sub_dept_id_list: Vec<i64>) -> Self {
-        self.sub_dept_id_list = sub_dept_id_list;
-        self
-    }
-}
-impl rt::Validate for DepartmentLegacyListIdsResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for DepartmentLegacyListIdsResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4514,25 +3999,6 @@ impl<'de> serde::Deserialize<'de> for DepartmentLegacyListParentsByDeptResponse 
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl DepartmentLegacyListParentsByDeptResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            parent_ids: Default::default(),
-        }
-    }
-    /// Sets `parent_ids`: The department itself first, then its parents, ending at the root 1.
-    pub fn parent_ids(mut self, parent_ids: Vec<i64>) -> Self {
-        self.parent_ids = parent_ids;
-        self
-    }
-}
-impl rt::Validate for DepartmentLegacyListParentsByDeptResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for DepartmentLegacyListParentsByDeptResponse {
@@ -4586,25 +4052,6 @@ impl<'de> serde::Deserialize<'de> for DepartmentLegacyListParentsByUserResponse 
         d.deserialize_map(V)
     }
 }
-impl DepartmentLegacyListParentsByUserResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            department: Default::default(),
-        }
-    }
-    /// Sets `department`: One path per department the user belongs to, each from that department up to the root 1.
-    pub fn department(mut self, department: Vec<Vec<i64>>) -> Self {
-        self.department = department;
-        self
-    }
-}
-impl rt::Validate for DepartmentLegacyListParentsByUserResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for DepartmentLegacyListParentsByUserResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4653,18 +4100,6 @@ impl<'de> serde::Deserialize<'de> for DepartmentCreateResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl DepartmentCreateResponse {
-    /// Creates a value from its required fields (`dept_id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(dept_id: i64) -> Self {
-        Self { dept_id }
-    }
-}
-impl rt::Validate for DepartmentCreateResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for DepartmentCreateResponse {
@@ -4717,25 +4152,6 @@ impl<'de> serde::Deserialize<'de> for DepartmentListSubIdsResponse {
         d.deserialize_map(V)
     }
 }
-impl DepartmentListSubIdsResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            dept_id_list: Default::default(),
-        }
-    }
-    /// Sets `dept_id_list`: Ids of the direct sub-departments (子部门ID列表).
-    pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
-        self.dept_id_list = dept_id_list;
-        self
-    }
-}
-impl rt::Validate for DepartmentListSubIdsResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for DepartmentListSubIdsResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4784,25 +4200,6 @@ impl<'de> serde::Deserialize<'de> for DepartmentListParentsByDeptResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl DepartmentListParentsByDeptResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            parent_id_list: Default::default(),
-        }
-    }
-    /// Sets `parent_id_list`: The department itself first, then its parents, ending at the root 1.
-    pub fn parent_id_list(mut self, parent_id_list: Vec<i64>) -> Self {
-        self.parent_id_list = parent_id_list;
-        self
-    }
-}
-impl rt::Validate for DepartmentListParentsByDeptResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for DepartmentListParentsByDeptResponse {
@@ -4856,26 +4253,6 @@ impl<'de> serde::Deserialize<'de> for DepartmentListParentsByUserResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl DepartmentListParentsByUserResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            parent_list: Default::default(),
-        }
-    }
-    /// Sets `parent_list`: One entry per department the user belongs to.
-    pub fn parent_list(mut self, parent_list: Vec<DeptParentPath>) -> Self {
-        self.parent_list = parent_list;
-        self
-    }
-}
-impl rt::Validate for DepartmentListParentsByUserResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.parent_list)?;
-        Ok(())
     }
 }
 impl rt::Wire for DepartmentListParentsByUserResponse {

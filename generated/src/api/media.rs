@@ -376,33 +376,6 @@ impl<'de> serde::Deserialize<'de> for MediaUploadResponse {
         d.deserialize_map(V)
     }
 }
-impl MediaUploadResponse {
-    /// Creates a value from its required fields (`media_id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(media_id: impl Into<String>) -> Self {
-        Self {
-            r#type: None,
-            media_id: media_id.into(),
-            created_at: None,
-        }
-    }
-    /// Sets `type`: The kind of media stored.
-    pub fn r#type(mut self, r#type: MediaType) -> Self {
-        self.r#type = Some(r#type);
-        self
-    }
-    /// Sets `created_at`: Upload time, ms since the epoch.
-    pub fn created_at(mut self, created_at: i64) -> Self {
-        self.created_at = Some(created_at);
-        self
-    }
-}
-impl rt::Validate for MediaUploadResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.r#type)?;
-        Ok(())
-    }
-}
 impl rt::Wire for MediaUploadResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)

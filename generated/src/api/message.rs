@@ -2944,32 +2944,6 @@ impl<'de> serde::Deserialize<'de> for MessageSendProgress {
         d.deserialize_map(V)
     }
 }
-impl MessageSendProgress {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            progress_in_percent: None,
-            status: None,
-        }
-    }
-    /// Sets `progress_in_percent`: Progress in percent (处理进度), 0-100.
-    pub fn progress_in_percent(mut self, progress_in_percent: i64) -> Self {
-        self.progress_in_percent = Some(progress_in_percent);
-        self
-    }
-    /// Sets `status`: State of the task (任务执行状态).
-    pub fn status(mut self, status: MessageSendStatus) -> Self {
-        self.status = Some(status);
-        self
-    }
-}
-impl rt::Validate for MessageSendProgress {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.status)?;
-        Ok(())
-    }
-}
 impl rt::Wire for MessageSendProgress {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3049,37 +3023,6 @@ impl<'de> serde::Deserialize<'de> for MessageSendForbidden {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl MessageSendForbidden {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            code: None,
-            count: None,
-            userid: None,
-        }
-    }
-    /// Sets `code`: Flow-control code (流控code), e.g. `143105` (daily cap) or `143106` (duplicate content).
-    pub fn code(mut self, code: impl Into<String>) -> Self {
-        self.code = Some(code.into());
-        self
-    }
-    /// Sets `count`: The threshold that was hit (流控阈值).
-    pub fn count(mut self, count: i64) -> Self {
-        self.count = Some(count);
-        self
-    }
-    /// Sets `userid`: The user's userid.
-    pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.userid = Some(userid.into());
-        self
-    }
-}
-impl rt::Validate for MessageSendForbidden {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for MessageSendForbidden {
@@ -3212,65 +3155,6 @@ impl<'de> serde::Deserialize<'de> for MessageSendResult {
         d.deserialize_map(V)
     }
 }
-impl MessageSendResult {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            invalid_user_id_list: Default::default(),
-            invalid_dept_id_list: Default::default(),
-            forbidden_user_id_list: Default::default(),
-            failed_user_id_list: Default::default(),
-            read_user_id_list: Default::default(),
-            unread_user_id_list: Default::default(),
-            forbidden_list: Default::default(),
-        }
-    }
-    /// Sets `invalid_user_id_list`: Unknown userids (无效的userid).
-    pub fn invalid_user_id_list(mut self, invalid_user_id_list: Vec<String>) -> Self {
-        self.invalid_user_id_list = invalid_user_id_list;
-        self
-    }
-    /// Sets `invalid_dept_id_list`: Unknown department ids (无效的部门ID); J and D give numbers, G strings (both decode).
-    pub fn invalid_dept_id_list(mut self, invalid_dept_id_list: Vec<i64>) -> Self {
-        self.invalid_dept_id_list = invalid_dept_id_list;
-        self
-    }
-    /// Sets `forbidden_user_id_list`: Userids dropped by flow control (被流控过滤的userid).
-    pub fn forbidden_user_id_list(
-        mut self,
-        forbidden_user_id_list: Vec<String>,
-    ) -> Self {
-        self.forbidden_user_id_list = forbidden_user_id_list;
-        self
-    }
-    /// Sets `failed_user_id_list`: Userids the send failed for (发送失败的userid).
-    pub fn failed_user_id_list(mut self, failed_user_id_list: Vec<String>) -> Self {
-        self.failed_user_id_list = failed_user_id_list;
-        self
-    }
-    /// Sets `read_user_id_list`: Userids that have read the message (已读).
-    pub fn read_user_id_list(mut self, read_user_id_list: Vec<String>) -> Self {
-        self.read_user_id_list = read_user_id_list;
-        self
-    }
-    /// Sets `unread_user_id_list`: Userids that have not read it yet (未读).
-    pub fn unread_user_id_list(mut self, unread_user_id_list: Vec<String>) -> Self {
-        self.unread_user_id_list = unread_user_id_list;
-        self
-    }
-    /// Sets `forbidden_list`: Per-user flow-control reasons (推送被禁止的具体原因).
-    pub fn forbidden_list(mut self, forbidden_list: Vec<MessageSendForbidden>) -> Self {
-        self.forbidden_list = forbidden_list;
-        self
-    }
-}
-impl rt::Validate for MessageSendResult {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.forbidden_list)?;
-        Ok(())
-    }
-}
 impl rt::Wire for MessageSendResult {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3323,25 +3207,6 @@ impl<'de> serde::Deserialize<'de> for MessageSendToConversationResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl MessageSendToConversationResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            receiver: Default::default(),
-        }
-    }
-    /// Sets `receiver`: Userids of the valid recipients in the caller's org (有效接收者), `|`-separated.
-    pub fn receiver(mut self, receiver: Vec<String>) -> Self {
-        self.receiver = receiver;
-        self
-    }
-}
-impl rt::Validate for MessageSendToConversationResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for MessageSendToConversationResponse {
@@ -3443,43 +3308,6 @@ impl<'de> serde::Deserialize<'de> for MessageLegacySendResponse {
         d.deserialize_map(V)
     }
 }
-impl MessageLegacySendResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            message_id: None,
-            invaliduser: None,
-            invalidparty: None,
-            forbidden_user_id: Default::default(),
-        }
-    }
-    /// Sets `message_id`: Id of the message (消息ID), for `legacy_list_message_status`.
-    pub fn message_id(mut self, message_id: impl Into<String>) -> Self {
-        self.message_id = Some(message_id.into());
-        self
-    }
-    /// Sets `invaliduser`: Recipients' userids that were not valid (无效用户), `|`-joined.
-    pub fn invaliduser(mut self, invaliduser: impl Into<String>) -> Self {
-        self.invaliduser = Some(invaliduser.into());
-        self
-    }
-    /// Sets `invalidparty`: Department ids that were not valid (无效部门), `|`-joined.
-    pub fn invalidparty(mut self, invalidparty: impl Into<String>) -> Self {
-        self.invalidparty = Some(invalidparty.into());
-        self
-    }
-    /// Sets `forbidden_user_id`: Userids dropped by rate limiting (被限流的用户); seen both as a `|`-joined string and as an array.
-    pub fn forbidden_user_id(mut self, forbidden_user_id: Vec<String>) -> Self {
-        self.forbidden_user_id = forbidden_user_id;
-        self
-    }
-}
-impl rt::Validate for MessageLegacySendResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for MessageLegacySendResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3530,18 +3358,6 @@ impl<'de> serde::Deserialize<'de> for MessageLegacyAsyncSendResponse {
         d.deserialize_map(V)
     }
 }
-impl MessageLegacyAsyncSendResponse {
-    /// Creates a value from its required fields (`task_id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(task_id: i64) -> Self {
-        Self { task_id }
-    }
-}
-impl rt::Validate for MessageLegacyAsyncSendResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for MessageLegacyAsyncSendResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3590,18 +3406,6 @@ impl<'de> serde::Deserialize<'de> for MessageAsyncSendV2Response {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl MessageAsyncSendV2Response {
-    /// Creates a value from its required fields (`task_id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(task_id: i64) -> Self {
-        Self { task_id }
-    }
-}
-impl rt::Validate for MessageAsyncSendV2Response {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for MessageAsyncSendV2Response {

@@ -904,70 +904,6 @@ impl<'de> serde::Deserialize<'de> for MicroappInfo {
         d.deserialize_map(V)
     }
 }
-impl MicroappInfo {
-    /// Creates a value from its required fields (`agent_id`, `name`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(agent_id: i64, name: impl Into<String>) -> Self {
-        Self {
-            agent_id,
-            name: name.into(),
-            app_desc: None,
-            app_icon: None,
-            is_self: None,
-            app_status: None,
-            omp_link: None,
-            homepage_link: None,
-            pc_homepage_link: None,
-            app_id: None,
-        }
-    }
-    /// Sets `app_desc`: App description (应用描述).
-    pub fn app_desc(mut self, app_desc: impl Into<String>) -> Self {
-        self.app_desc = Some(app_desc.into());
-        self
-    }
-    /// Sets `app_icon`: Icon URL (应用图标地址).
-    pub fn app_icon(mut self, app_icon: impl Into<String>) -> Self {
-        self.app_icon = Some(app_icon.into());
-        self
-    }
-    /// Sets `is_self`: Whether the app is self-built (是否自建应用).
-    pub fn is_self(mut self, is_self: bool) -> Self {
-        self.is_self = Some(is_self);
-        self
-    }
-    /// Sets `app_status`: State of the app (应用状态).
-    pub fn app_status(mut self, app_status: MicroappStatus) -> Self {
-        self.app_status = Some(app_status);
-        self
-    }
-    /// Sets `omp_link`: URL of the app's admin console page (OA后台管理主页); may be empty.
-    pub fn omp_link(mut self, omp_link: impl Into<String>) -> Self {
-        self.omp_link = Some(omp_link.into());
-        self
-    }
-    /// Sets `homepage_link`: Mobile home page URL (移动端主页).
-    pub fn homepage_link(mut self, homepage_link: impl Into<String>) -> Self {
-        self.homepage_link = Some(homepage_link.into());
-        self
-    }
-    /// Sets `pc_homepage_link`: PC home page URL (PC端主页).
-    pub fn pc_homepage_link(mut self, pc_homepage_link: impl Into<String>) -> Self {
-        self.pc_homepage_link = Some(pc_homepage_link.into());
-        self
-    }
-    /// Sets `app_id`: Third-party app id (第三方应用ID); `list` only (J).
-    pub fn app_id(mut self, app_id: i64) -> Self {
-        self.app_id = Some(app_id);
-        self
-    }
-}
-impl rt::Validate for MicroappInfo {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.app_status)?;
-        Ok(())
-    }
-}
 impl rt::Wire for MicroappInfo {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1021,26 +957,6 @@ impl<'de> serde::Deserialize<'de> for MicroappListResponse {
         d.deserialize_map(V)
     }
 }
-impl MicroappListResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            app_list: Default::default(),
-        }
-    }
-    /// Sets `app_list`: The apps (应用列表).
-    pub fn app_list(mut self, app_list: Vec<MicroappInfo>) -> Self {
-        self.app_list = app_list;
-        self
-    }
-}
-impl rt::Validate for MicroappListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.app_list)?;
-        Ok(())
-    }
-}
 impl rt::Wire for MicroappListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1092,26 +1008,6 @@ impl<'de> serde::Deserialize<'de> for MicroappListByUseridResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl MicroappListByUseridResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            app_list: Default::default(),
-        }
-    }
-    /// Sets `app_list`: The apps visible to the user (应用列表).
-    pub fn app_list(mut self, app_list: Vec<MicroappInfo>) -> Self {
-        self.app_list = app_list;
-        self
-    }
-}
-impl rt::Validate for MicroappListByUseridResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.app_list)?;
-        Ok(())
     }
 }
 impl rt::Wire for MicroappListByUseridResponse {
@@ -1190,37 +1086,6 @@ impl<'de> serde::Deserialize<'de> for MicroappGetVisibleScopesResponse {
         d.deserialize_map(V)
     }
 }
-impl MicroappGetVisibleScopesResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            is_hidden: None,
-            dept_visible_scopes: Default::default(),
-            user_visible_scopes: Default::default(),
-        }
-    }
-    /// Sets `is_hidden`: Whether only administrators can see the app (仅限管理员可见).
-    pub fn is_hidden(mut self, is_hidden: bool) -> Self {
-        self.is_hidden = Some(is_hidden);
-        self
-    }
-    /// Sets `dept_visible_scopes`: Department ids that can see the app (可见部门).
-    pub fn dept_visible_scopes(mut self, dept_visible_scopes: Vec<i64>) -> Self {
-        self.dept_visible_scopes = dept_visible_scopes;
-        self
-    }
-    /// Sets `user_visible_scopes`: Userids that can see the app (可见用户).
-    pub fn user_visible_scopes(mut self, user_visible_scopes: Vec<String>) -> Self {
-        self.user_visible_scopes = user_visible_scopes;
-        self
-    }
-}
-impl rt::Validate for MicroappGetVisibleScopesResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for MicroappGetVisibleScopesResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1274,18 +1139,6 @@ impl<'de> serde::Deserialize<'de> for MicroappCreateResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl MicroappCreateResponse {
-    /// Creates a value from its required fields (`agentid`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(agentid: i64) -> Self {
-        Self { agentid }
-    }
-}
-impl rt::Validate for MicroappCreateResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for MicroappCreateResponse {
@@ -1345,23 +1198,6 @@ impl<'de> serde::Deserialize<'de> for MicroappUpdateResponse {
         d.deserialize_map(V)
     }
 }
-impl MicroappUpdateResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { agentid: None }
-    }
-    /// Sets `agentid`: The updated app's AgentId (echoed).
-    pub fn agentid(mut self, agentid: i64) -> Self {
-        self.agentid = Some(agentid);
-        self
-    }
-}
-impl rt::Validate for MicroappUpdateResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for MicroappUpdateResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1411,23 +1247,6 @@ impl<'de> serde::Deserialize<'de> for MicroappDeleteResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl MicroappDeleteResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self { agent_id: None }
-    }
-    /// Sets `agent_id`: The deleted app's AgentId (echoed in D's example).
-    pub fn agent_id(mut self, agent_id: i64) -> Self {
-        self.agent_id = Some(agent_id);
-        self
-    }
-}
-impl rt::Validate for MicroappDeleteResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for MicroappDeleteResponse {

@@ -504,49 +504,6 @@ impl<'de> serde::Deserialize<'de> for SnsUserInfo {
         d.deserialize_map(V)
     }
 }
-impl SnsUserInfo {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            nick: None,
-            openid: None,
-            unionid: None,
-            masked_mobile: None,
-            ding_id: None,
-        }
-    }
-    /// Sets `nick`: Nickname (昵称).
-    pub fn nick(mut self, nick: impl Into<String>) -> Self {
-        self.nick = Some(nick.into());
-        self
-    }
-    /// Sets `openid`: The user's id within this app (用户在当前开放应用内的唯一标识).
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
-    }
-    /// Sets `unionid`: The user's id across the developer's apps (用户在当前开放应用所属企业内的唯一标识).
-    pub fn unionid(mut self, unionid: impl Into<String>) -> Self {
-        self.unionid = Some(unionid.into());
-        self
-    }
-    /// Sets `masked_mobile`: Masked mobile number (脱敏手机号).
-    pub fn masked_mobile(mut self, masked_mobile: impl Into<String>) -> Self {
-        self.masked_mobile = Some(masked_mobile.into());
-        self
-    }
-    /// Sets `ding_id`: The user's DingTalk id (钉钉ID).
-    pub fn ding_id(mut self, ding_id: impl Into<String>) -> Self {
-        self.ding_id = Some(ding_id.into());
-        self
-    }
-}
-impl rt::Validate for SnsUserInfo {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for SnsUserInfo {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -637,43 +594,6 @@ impl<'de> serde::Deserialize<'de> for SnsCorpInfo {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl SnsCorpInfo {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            corp_name: None,
-            is_auth: None,
-            is_manager: None,
-            rights_level: None,
-        }
-    }
-    /// Sets `corp_name`: The organisation's name (企业名称).
-    pub fn corp_name(mut self, corp_name: impl Into<String>) -> Self {
-        self.corp_name = Some(corp_name.into());
-        self
-    }
-    /// Sets `is_auth`: Whether the organisation is certified (是否认证).
-    pub fn is_auth(mut self, is_auth: bool) -> Self {
-        self.is_auth = Some(is_auth);
-        self
-    }
-    /// Sets `is_manager`: Whether the user is an administrator there (是否是管理员).
-    pub fn is_manager(mut self, is_manager: bool) -> Self {
-        self.is_manager = Some(is_manager);
-        self
-    }
-    /// Sets `rights_level`: The organisation's rights level (权益等级).
-    pub fn rights_level(mut self, rights_level: i64) -> Self {
-        self.rights_level = Some(rights_level);
-        self
-    }
-}
-impl rt::Validate for SnsCorpInfo {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for SnsCorpInfo {
@@ -775,43 +695,6 @@ impl<'de> serde::Deserialize<'de> for SnsUserInfoByCode {
         d.deserialize_map(V)
     }
 }
-impl SnsUserInfoByCode {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            nick: None,
-            unionid: None,
-            openid: None,
-            main_org_auth_high_level: None,
-        }
-    }
-    /// Sets `nick`: Nickname (昵称).
-    pub fn nick(mut self, nick: impl Into<String>) -> Self {
-        self.nick = Some(nick.into());
-        self
-    }
-    /// Sets `unionid`: The user's id across the developer's apps (unionid).
-    pub fn unionid(mut self, unionid: impl Into<String>) -> Self {
-        self.unionid = Some(unionid.into());
-        self
-    }
-    /// Sets `openid`: The user's id within this app (openid).
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
-    }
-    /// Sets `main_org_auth_high_level`: Whether the user's main organisation has high-level certification (主企业是否达到高级认证).
-    pub fn main_org_auth_high_level(mut self, main_org_auth_high_level: bool) -> Self {
-        self.main_org_auth_high_level = Some(main_org_auth_high_level);
-        self
-    }
-}
-impl rt::Validate for SnsUserInfoByCode {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for SnsUserInfoByCode {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -876,26 +759,6 @@ impl<'de> serde::Deserialize<'de> for SnsGetTokenResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl SnsGetTokenResponse {
-    /// Creates a value from its required fields (`access_token`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(access_token: impl Into<rt::SecretString>) -> Self {
-        Self {
-            access_token: access_token.into(),
-            expires_in: None,
-        }
-    }
-    /// Sets `expires_in`: Lifetime in seconds (7200).
-    pub fn expires_in(mut self, expires_in: i64) -> Self {
-        self.expires_in = Some(expires_in);
-        self
-    }
-}
-impl rt::Validate for SnsGetTokenResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for SnsGetTokenResponse {
@@ -981,40 +844,6 @@ impl<'de> serde::Deserialize<'de> for SnsGetPersistentCodeResponse {
         d.deserialize_map(V)
     }
 }
-impl SnsGetPersistentCodeResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            openid: None,
-            unionid: None,
-            persistent_code: None,
-        }
-    }
-    /// Sets `openid`: The user's id within this app (openid).
-    pub fn openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
-    }
-    /// Sets `unionid`: The user's id across the developer's apps (unionid).
-    pub fn unionid(mut self, unionid: impl Into<String>) -> Self {
-        self.unionid = Some(unionid.into());
-        self
-    }
-    /// Sets `persistent_code`: The persistent code (持久授权码).
-    pub fn persistent_code(
-        mut self,
-        persistent_code: impl Into<rt::SecretString>,
-    ) -> Self {
-        self.persistent_code = Some(persistent_code.into());
-        self
-    }
-}
-impl rt::Validate for SnsGetPersistentCodeResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for SnsGetPersistentCodeResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1079,26 +908,6 @@ impl<'de> serde::Deserialize<'de> for SnsGetSnsTokenResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl SnsGetSnsTokenResponse {
-    /// Creates a value from its required fields (`sns_token`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(sns_token: impl Into<rt::SecretString>) -> Self {
-        Self {
-            sns_token: sns_token.into(),
-            expires_in: None,
-        }
-    }
-    /// Sets `expires_in`: Lifetime in seconds (7200).
-    pub fn expires_in(mut self, expires_in: i64) -> Self {
-        self.expires_in = Some(expires_in);
-        self
-    }
-}
-impl rt::Validate for SnsGetSnsTokenResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for SnsGetSnsTokenResponse {
@@ -1167,28 +976,6 @@ impl<'de> serde::Deserialize<'de> for SnsGetUserInfoResponse {
         d.deserialize_map(V)
     }
 }
-impl SnsGetUserInfoResponse {
-    /// Creates a value from its required fields (`user_info`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(user_info: SnsUserInfo) -> Self {
-        Self {
-            user_info,
-            corp_info: Default::default(),
-        }
-    }
-    /// Sets `corp_info`: The user's organisations (企业信息); may be absent.
-    pub fn corp_info(mut self, corp_info: Vec<SnsCorpInfo>) -> Self {
-        self.corp_info = corp_info;
-        self
-    }
-}
-impl rt::Validate for SnsGetUserInfoResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.user_info)?;
-        rt::Validate::validate(&self.corp_info)?;
-        Ok(())
-    }
-}
 impl rt::Wire for SnsGetUserInfoResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1240,19 +1027,6 @@ impl<'de> serde::Deserialize<'de> for SnsGetUserInfoByCodeResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl SnsGetUserInfoByCodeResponse {
-    /// Creates a value from its required fields (`user_info`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(user_info: SnsUserInfoByCode) -> Self {
-        Self { user_info }
-    }
-}
-impl rt::Validate for SnsGetUserInfoByCodeResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.user_info)?;
-        Ok(())
     }
 }
 impl rt::Wire for SnsGetUserInfoByCodeResponse {

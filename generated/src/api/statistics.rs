@@ -2690,130 +2690,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsLiveDetail {
         d.deserialize_map(V)
     }
 }
-impl StatisticsLiveDetail {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            open_conversation_id: None,
-            group_name: None,
-            group_user_count: None,
-            live_watch_count: None,
-            live_watch_user_count: None,
-            live_watch_duration: None,
-            live_watch_duration_min: None,
-            live_watch_start_time: None,
-            live_watch_end_time: None,
-            live_watch_title: None,
-            userid: None,
-            staff_name: None,
-            staff_job_num: None,
-            uuid: None,
-            dept_id: None,
-            dept_name: None,
-        }
-    }
-    /// Sets `open_conversation_id`: The live group's id (直播群ID).
-    pub fn open_conversation_id(
-        mut self,
-        open_conversation_id: impl Into<String>,
-    ) -> Self {
-        self.open_conversation_id = Some(open_conversation_id.into());
-        self
-    }
-    /// Sets `group_name`: The live group's name (直播群名称).
-    pub fn group_name(mut self, group_name: impl Into<String>) -> Self {
-        self.group_name = Some(group_name.into());
-        self
-    }
-    /// Sets `group_user_count`: Members of the group (群人数).
-    pub fn group_user_count(mut self, group_user_count: i64) -> Self {
-        self.group_user_count = Some(group_user_count);
-        self
-    }
-    /// Sets `live_watch_count`: Number of views (观看直播次数).
-    pub fn live_watch_count(mut self, live_watch_count: i64) -> Self {
-        self.live_watch_count = Some(live_watch_count);
-        self
-    }
-    /// Sets `live_watch_user_count`: Number of viewers (观看直播人数).
-    pub fn live_watch_user_count(mut self, live_watch_user_count: i64) -> Self {
-        self.live_watch_user_count = Some(live_watch_user_count);
-        self
-    }
-    /// Sets `live_watch_duration`: Length of the stream in seconds, decimal text (直播时长 · 秒).
-    pub fn live_watch_duration(
-        mut self,
-        live_watch_duration: impl Into<String>,
-    ) -> Self {
-        self.live_watch_duration = Some(live_watch_duration.into());
-        self
-    }
-    /// Sets `live_watch_duration_min`: Length of the stream in minutes, decimal text (直播时长 · 分钟).
-    pub fn live_watch_duration_min(
-        mut self,
-        live_watch_duration_min: impl Into<String>,
-    ) -> Self {
-        self.live_watch_duration_min = Some(live_watch_duration_min.into());
-        self
-    }
-    /// Sets `live_watch_start_time`: Start time, `yyyy-MM-dd HH:mm:ss` (直播开始时间).
-    pub fn live_watch_start_time(
-        mut self,
-        live_watch_start_time: impl Into<String>,
-    ) -> Self {
-        self.live_watch_start_time = Some(live_watch_start_time.into());
-        self
-    }
-    /// Sets `live_watch_end_time`: End time, `yyyy-MM-dd HH:mm:ss` (直播结束时间).
-    pub fn live_watch_end_time(
-        mut self,
-        live_watch_end_time: impl Into<String>,
-    ) -> Self {
-        self.live_watch_end_time = Some(live_watch_end_time.into());
-        self
-    }
-    /// Sets `live_watch_title`: Title (直播标题).
-    pub fn live_watch_title(mut self, live_watch_title: impl Into<String>) -> Self {
-        self.live_watch_title = Some(live_watch_title.into());
-        self
-    }
-    /// Sets `userid`: Userid of the host (直播发起人).
-    pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.userid = Some(userid.into());
-        self
-    }
-    /// Sets `staff_name`: Name of the host (发起人姓名).
-    pub fn staff_name(mut self, staff_name: impl Into<String>) -> Self {
-        self.staff_name = Some(staff_name.into());
-        self
-    }
-    /// Sets `staff_job_num`: Job number of the host (发起人工号).
-    pub fn staff_job_num(mut self, staff_job_num: impl Into<String>) -> Self {
-        self.staff_job_num = Some(staff_job_num.into());
-        self
-    }
-    /// Sets `uuid`: The live stream's uuid (直播uuid).
-    pub fn uuid(mut self, uuid: impl Into<String>) -> Self {
-        self.uuid = Some(uuid.into());
-        self
-    }
-    /// Sets `dept_id`: The host's department id (部门ID); -1 is seen for the root.
-    pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.dept_id = Some(dept_id);
-        self
-    }
-    /// Sets `dept_name`: The host's department name (部门名称).
-    pub fn dept_name(mut self, dept_name: impl Into<String>) -> Self {
-        self.dept_name = Some(dept_name.into());
-        self
-    }
-}
-impl rt::Validate for StatisticsLiveDetail {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsLiveDetail {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -2926,52 +2802,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsLiveViewer {
         d.deserialize_map(V)
     }
 }
-impl StatisticsLiveViewer {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            userid: None,
-            play_duration: None,
-            play_duration_min: None,
-            play_record_duration: None,
-            play_record_duration_min: None,
-        }
-    }
-    /// Sets `userid`: The viewer's userid.
-    pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.userid = Some(userid.into());
-        self
-    }
-    /// Sets `play_duration`: Time spent watching live, ms (观看直播时长 · 毫秒).
-    pub fn play_duration(mut self, play_duration: i64) -> Self {
-        self.play_duration = Some(play_duration);
-        self
-    }
-    /// Sets `play_duration_min`: Time spent watching live, minutes, decimal text.
-    pub fn play_duration_min(mut self, play_duration_min: impl Into<String>) -> Self {
-        self.play_duration_min = Some(play_duration_min.into());
-        self
-    }
-    /// Sets `play_record_duration`: Time spent watching the replay, ms (观看回放时长 · 毫秒).
-    pub fn play_record_duration(mut self, play_record_duration: i64) -> Self {
-        self.play_record_duration = Some(play_record_duration);
-        self
-    }
-    /// Sets `play_record_duration_min`: Time spent watching the replay, minutes, decimal text.
-    pub fn play_record_duration_min(
-        mut self,
-        play_record_duration_min: impl Into<String>,
-    ) -> Self {
-        self.play_record_duration_min = Some(play_record_duration_min.into());
-        self
-    }
-}
-impl rt::Validate for StatisticsLiveViewer {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsLiveViewer {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3077,49 +2907,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsDeptLive {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl StatisticsDeptLive {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            dept_id: None,
-            dept_name: None,
-            live_launch_count: None,
-            live_play_user_count: None,
-            live_time_length: None,
-        }
-    }
-    /// Sets `dept_id`: Department id (部门ID).
-    pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.dept_id = Some(dept_id);
-        self
-    }
-    /// Sets `dept_name`: Department name (部门名称).
-    pub fn dept_name(mut self, dept_name: impl Into<String>) -> Self {
-        self.dept_name = Some(dept_name.into());
-        self
-    }
-    /// Sets `live_launch_count`: Live streams started (直播发起次数).
-    pub fn live_launch_count(mut self, live_launch_count: i64) -> Self {
-        self.live_launch_count = Some(live_launch_count);
-        self
-    }
-    /// Sets `live_play_user_count`: Viewers (观看直播人数).
-    pub fn live_play_user_count(mut self, live_play_user_count: i64) -> Self {
-        self.live_play_user_count = Some(live_play_user_count);
-        self
-    }
-    /// Sets `live_time_length`: Total streaming time in minutes, decimal text (直播时长).
-    pub fn live_time_length(mut self, live_time_length: impl Into<String>) -> Self {
-        self.live_time_length = Some(live_time_length.into());
-        self
-    }
-}
-impl rt::Validate for StatisticsDeptLive {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for StatisticsDeptLive {
@@ -3242,55 +3029,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsDeptConference {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl StatisticsDeptConference {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            dept_id: None,
-            dept_name: None,
-            join_count: None,
-            start_count: None,
-            start_len_min: None,
-            start_avg_len_min: None,
-        }
-    }
-    /// Sets `dept_id`: Department id (部门ID).
-    pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.dept_id = Some(dept_id);
-        self
-    }
-    /// Sets `dept_name`: Department name (部门名称).
-    pub fn dept_name(mut self, dept_name: impl Into<String>) -> Self {
-        self.dept_name = Some(dept_name.into());
-        self
-    }
-    /// Sets `join_count`: Participations (参与人次); D's video example sends it as a string.
-    pub fn join_count(mut self, join_count: i64) -> Self {
-        self.join_count = Some(join_count);
-        self
-    }
-    /// Sets `start_count`: Conferences started (发起次数).
-    pub fn start_count(mut self, start_count: i64) -> Self {
-        self.start_count = Some(start_count);
-        self
-    }
-    /// Sets `start_len_min`: Total length in minutes, decimal text (发起总时长).
-    pub fn start_len_min(mut self, start_len_min: impl Into<String>) -> Self {
-        self.start_len_min = Some(start_len_min.into());
-        self
-    }
-    /// Sets `start_avg_len_min`: Average length in minutes, decimal text (平均时长).
-    pub fn start_avg_len_min(mut self, start_avg_len_min: impl Into<String>) -> Self {
-        self.start_avg_len_min = Some(start_avg_len_min.into());
-        self
-    }
-}
-impl rt::Validate for StatisticsDeptConference {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for StatisticsDeptConference {
@@ -3477,79 +3215,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsConferenceDetail {
         d.deserialize_map(V)
     }
 }
-impl StatisticsConferenceDetail {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            conf_id: None,
-            conf_len_min: None,
-            start_time: None,
-            end_time: None,
-            join_user_count: None,
-            userid: None,
-            staff_name: None,
-            staff_job_num: None,
-            dept_id: None,
-            dept_name: None,
-        }
-    }
-    /// Sets `conf_id`: Conference id (会议id).
-    pub fn conf_id(mut self, conf_id: impl Into<String>) -> Self {
-        self.conf_id = Some(conf_id.into());
-        self
-    }
-    /// Sets `conf_len_min`: Length in minutes, decimal text (会议时长).
-    pub fn conf_len_min(mut self, conf_len_min: impl Into<String>) -> Self {
-        self.conf_len_min = Some(conf_len_min.into());
-        self
-    }
-    /// Sets `start_time`: Start time, `yyyy-MM-dd HH:mm:ss` (会议开始时间).
-    pub fn start_time(mut self, start_time: impl Into<String>) -> Self {
-        self.start_time = Some(start_time.into());
-        self
-    }
-    /// Sets `end_time`: End time, `yyyy-MM-dd HH:mm:ss` (会议结束时间).
-    pub fn end_time(mut self, end_time: impl Into<String>) -> Self {
-        self.end_time = Some(end_time.into());
-        self
-    }
-    /// Sets `join_user_count`: Participants (参与人数).
-    pub fn join_user_count(mut self, join_user_count: i64) -> Self {
-        self.join_user_count = Some(join_user_count);
-        self
-    }
-    /// Sets `userid`: Userid of the organiser (发起人).
-    pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.userid = Some(userid.into());
-        self
-    }
-    /// Sets `staff_name`: Name of the organiser (发起人姓名).
-    pub fn staff_name(mut self, staff_name: impl Into<String>) -> Self {
-        self.staff_name = Some(staff_name.into());
-        self
-    }
-    /// Sets `staff_job_num`: Job number of the organiser (发起人工号).
-    pub fn staff_job_num(mut self, staff_job_num: impl Into<String>) -> Self {
-        self.staff_job_num = Some(staff_job_num.into());
-        self
-    }
-    /// Sets `dept_id`: The organiser's department id (发起人部门ID).
-    pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.dept_id = Some(dept_id);
-        self
-    }
-    /// Sets `dept_name`: The organiser's department name (发起人部门).
-    pub fn dept_name(mut self, dept_name: impl Into<String>) -> Self {
-        self.dept_name = Some(dept_name.into());
-        self
-    }
-}
-impl rt::Validate for StatisticsConferenceDetail {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsConferenceDetail {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3731,91 +3396,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsDeptChat {
         d.deserialize_map(V)
     }
 }
-impl StatisticsDeptChat {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            dept_id: None,
-            dept_name: None,
-            message_cnt: None,
-            single_message_cnt: None,
-            group_message_cnt: None,
-            send_message_user_cnt: None,
-            send_single_message_user_cnt: None,
-            send_group_message_user_cnt: None,
-            send_message_avg_cnt: None,
-            group_send_file_message_cnt: None,
-        }
-    }
-    /// Sets `dept_id`: Department id (部门ID).
-    pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.dept_id = Some(dept_id);
-        self
-    }
-    /// Sets `dept_name`: Department name (部门名称).
-    pub fn dept_name(mut self, dept_name: impl Into<String>) -> Self {
-        self.dept_name = Some(dept_name.into());
-        self
-    }
-    /// Sets `message_cnt`: Messages sent (发消息数).
-    pub fn message_cnt(mut self, message_cnt: i64) -> Self {
-        self.message_cnt = Some(message_cnt);
-        self
-    }
-    /// Sets `single_message_cnt`: One-to-one messages (单聊消息数).
-    pub fn single_message_cnt(mut self, single_message_cnt: i64) -> Self {
-        self.single_message_cnt = Some(single_message_cnt);
-        self
-    }
-    /// Sets `group_message_cnt`: Group messages (群聊消息数).
-    pub fn group_message_cnt(mut self, group_message_cnt: i64) -> Self {
-        self.group_message_cnt = Some(group_message_cnt);
-        self
-    }
-    /// Sets `send_message_user_cnt`: People who sent messages (发消息人数).
-    pub fn send_message_user_cnt(mut self, send_message_user_cnt: i64) -> Self {
-        self.send_message_user_cnt = Some(send_message_user_cnt);
-        self
-    }
-    /// Sets `send_single_message_user_cnt`: People who sent one-to-one messages (单聊消息人数).
-    pub fn send_single_message_user_cnt(
-        mut self,
-        send_single_message_user_cnt: i64,
-    ) -> Self {
-        self.send_single_message_user_cnt = Some(send_single_message_user_cnt);
-        self
-    }
-    /// Sets `send_group_message_user_cnt`: People who sent group messages (群聊消息人数).
-    pub fn send_group_message_user_cnt(
-        mut self,
-        send_group_message_user_cnt: i64,
-    ) -> Self {
-        self.send_group_message_user_cnt = Some(send_group_message_user_cnt);
-        self
-    }
-    /// Sets `send_message_avg_cnt`: Messages per person, decimal text (人均发送消息数).
-    pub fn send_message_avg_cnt(
-        mut self,
-        send_message_avg_cnt: impl Into<String>,
-    ) -> Self {
-        self.send_message_avg_cnt = Some(send_message_avg_cnt.into());
-        self
-    }
-    /// Sets `group_send_file_message_cnt`: Files sent to groups (发送群文件数); D types it as a string.
-    pub fn group_send_file_message_cnt(
-        mut self,
-        group_send_file_message_cnt: i64,
-    ) -> Self {
-        self.group_send_file_message_cnt = Some(group_send_file_message_cnt);
-        self
-    }
-}
-impl rt::Validate for StatisticsDeptChat {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsDeptChat {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -3958,38 +3538,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsMicroappUsage {
         d.deserialize_map(V)
     }
 }
-impl StatisticsMicroappUsage {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            micro_app_name: None,
-            micro_app_type: None,
-            micro_app_user_count: None,
-        }
-    }
-    /// Sets `micro_app_name`: App name (微应用名称).
-    pub fn micro_app_name(mut self, micro_app_name: impl Into<String>) -> Self {
-        self.micro_app_name = Some(micro_app_name.into());
-        self
-    }
-    /// Sets `micro_app_type`: Kind of app (微应用类型).
-    pub fn micro_app_type(mut self, micro_app_type: StatisticsMicroappType) -> Self {
-        self.micro_app_type = Some(micro_app_type);
-        self
-    }
-    /// Sets `micro_app_user_count`: Visiting users (访问用户数).
-    pub fn micro_app_user_count(mut self, micro_app_user_count: i64) -> Self {
-        self.micro_app_user_count = Some(micro_app_user_count);
-        self
-    }
-}
-impl rt::Validate for StatisticsMicroappUsage {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.micro_app_type)?;
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsMicroappUsage {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4108,55 +3656,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsDeptDau {
         d.deserialize_map(V)
     }
 }
-impl StatisticsDeptDau {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            dept_id: None,
-            dept_name: None,
-            daily_active_users: None,
-            contacts_number: None,
-            app_active_users: None,
-            pc_active_users: None,
-        }
-    }
-    /// Sets `dept_id`: Department id (部门ID).
-    pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.dept_id = Some(dept_id);
-        self
-    }
-    /// Sets `dept_name`: Department name (部门名称).
-    pub fn dept_name(mut self, dept_name: impl Into<String>) -> Self {
-        self.dept_name = Some(dept_name.into());
-        self
-    }
-    /// Sets `daily_active_users`: Daily active users (日活跃人数).
-    pub fn daily_active_users(mut self, daily_active_users: i64) -> Self {
-        self.daily_active_users = Some(daily_active_users);
-        self
-    }
-    /// Sets `contacts_number`: Users in the contacts (通讯录人数).
-    pub fn contacts_number(mut self, contacts_number: i64) -> Self {
-        self.contacts_number = Some(contacts_number);
-        self
-    }
-    /// Sets `app_active_users`: Users signed in on the mobile app (钉钉app端登录人数).
-    pub fn app_active_users(mut self, app_active_users: i64) -> Self {
-        self.app_active_users = Some(app_active_users);
-        self
-    }
-    /// Sets `pc_active_users`: Users signed in on the PC client (钉钉pc端登录人数).
-    pub fn pc_active_users(mut self, pc_active_users: i64) -> Self {
-        self.pc_active_users = Some(pc_active_users);
-        self
-    }
-}
-impl rt::Validate for StatisticsDeptDau {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsDeptDau {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4266,49 +3765,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsInactivatedUser {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl StatisticsInactivatedUser {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            userid: None,
-            staff_name: None,
-            staff_job_num: None,
-            dept_id: None,
-            dept_name: None,
-        }
-    }
-    /// Sets `userid`: The user's userid.
-    pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.userid = Some(userid.into());
-        self
-    }
-    /// Sets `staff_name`: Name (员工姓名).
-    pub fn staff_name(mut self, staff_name: impl Into<String>) -> Self {
-        self.staff_name = Some(staff_name.into());
-        self
-    }
-    /// Sets `staff_job_num`: Job number (员工工号).
-    pub fn staff_job_num(mut self, staff_job_num: impl Into<String>) -> Self {
-        self.staff_job_num = Some(staff_job_num.into());
-        self
-    }
-    /// Sets `dept_id`: Department id (部门ID).
-    pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.dept_id = Some(dept_id);
-        self
-    }
-    /// Sets `dept_name`: Department name (部门名称).
-    pub fn dept_name(mut self, dept_name: impl Into<String>) -> Self {
-        self.dept_name = Some(dept_name.into());
-        self
-    }
-}
-impl rt::Validate for StatisticsInactivatedUser {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for StatisticsInactivatedUser {
@@ -4520,97 +3976,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsDeptDing {
         d.deserialize_map(V)
     }
 }
-impl StatisticsDeptDing {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            dept_id: None,
-            dept_name: None,
-            ding_cnt: None,
-            ding_user_cnt: None,
-            ding_app_cnt: None,
-            ding_app_user_cnt: None,
-            ding_sms_cnt: None,
-            ding_sms_user_cnt: None,
-            ding_call_cnt: None,
-            ding_call_user_cnt: None,
-            ding_voip_cnt: None,
-            ding_voip_user_cnt: None,
-            send_ding_total_cnt: None,
-        }
-    }
-    /// Sets `dept_id`: Department id (部门ID).
-    pub fn dept_id(mut self, dept_id: i64) -> Self {
-        self.dept_id = Some(dept_id);
-        self
-    }
-    /// Sets `dept_name`: Department name (部门名称).
-    pub fn dept_name(mut self, dept_name: impl Into<String>) -> Self {
-        self.dept_name = Some(dept_name.into());
-        self
-    }
-    /// Sets `ding_cnt`: DINGs sent (发送DING数).
-    pub fn ding_cnt(mut self, ding_cnt: i64) -> Self {
-        self.ding_cnt = Some(ding_cnt);
-        self
-    }
-    /// Sets `ding_user_cnt`: People who sent DINGs (发送DING人数).
-    pub fn ding_user_cnt(mut self, ding_user_cnt: i64) -> Self {
-        self.ding_user_cnt = Some(ding_user_cnt);
-        self
-    }
-    /// Sets `ding_app_cnt`: App DINGs sent (应用DING数).
-    pub fn ding_app_cnt(mut self, ding_app_cnt: i64) -> Self {
-        self.ding_app_cnt = Some(ding_app_cnt);
-        self
-    }
-    /// Sets `ding_app_user_cnt`: People who sent app DINGs.
-    pub fn ding_app_user_cnt(mut self, ding_app_user_cnt: i64) -> Self {
-        self.ding_app_user_cnt = Some(ding_app_user_cnt);
-        self
-    }
-    /// Sets `ding_sms_cnt`: SMS DINGs sent (短信DING数).
-    pub fn ding_sms_cnt(mut self, ding_sms_cnt: i64) -> Self {
-        self.ding_sms_cnt = Some(ding_sms_cnt);
-        self
-    }
-    /// Sets `ding_sms_user_cnt`: People who sent SMS DINGs.
-    pub fn ding_sms_user_cnt(mut self, ding_sms_user_cnt: i64) -> Self {
-        self.ding_sms_user_cnt = Some(ding_sms_user_cnt);
-        self
-    }
-    /// Sets `ding_call_cnt`: Phone-call DINGs sent (电话DING数).
-    pub fn ding_call_cnt(mut self, ding_call_cnt: i64) -> Self {
-        self.ding_call_cnt = Some(ding_call_cnt);
-        self
-    }
-    /// Sets `ding_call_user_cnt`: People who sent phone-call DINGs.
-    pub fn ding_call_user_cnt(mut self, ding_call_user_cnt: i64) -> Self {
-        self.ding_call_user_cnt = Some(ding_call_user_cnt);
-        self
-    }
-    /// Sets `ding_voip_cnt`: Voice DINGs sent (语音DING数).
-    pub fn ding_voip_cnt(mut self, ding_voip_cnt: i64) -> Self {
-        self.ding_voip_cnt = Some(ding_voip_cnt);
-        self
-    }
-    /// Sets `ding_voip_user_cnt`: People who sent voice DINGs.
-    pub fn ding_voip_user_cnt(mut self, ding_voip_user_cnt: i64) -> Self {
-        self.ding_voip_user_cnt = Some(ding_voip_user_cnt);
-        self
-    }
-    /// Sets `send_ding_total_cnt`: DINGs sent in total, all time (历史累计发钉数); D types it as a string.
-    pub fn send_ding_total_cnt(mut self, send_ding_total_cnt: i64) -> Self {
-        self.send_ding_total_cnt = Some(send_ding_total_cnt);
-        self
-    }
-}
-impl rt::Validate for StatisticsDeptDing {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsDeptDing {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4659,18 +4024,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsRecordResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl StatisticsRecordResponse {
-    /// Creates a value from its required fields (`id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(id: impl Into<String>) -> Self {
-        Self { id: id.into() }
-    }
-}
-impl rt::Validate for StatisticsRecordResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for StatisticsRecordResponse {
@@ -4763,43 +4116,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsReportStatisticsResponse {
         d.deserialize_map(V)
     }
 }
-impl StatisticsReportStatisticsResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            read_num: None,
-            comment_num: None,
-            comment_user_num: None,
-            like_num: None,
-        }
-    }
-    /// Sets `read_num`: People who read it (已读人数).
-    pub fn read_num(mut self, read_num: i64) -> Self {
-        self.read_num = Some(read_num);
-        self
-    }
-    /// Sets `comment_num`: Comments (评论个数).
-    pub fn comment_num(mut self, comment_num: i64) -> Self {
-        self.comment_num = Some(comment_num);
-        self
-    }
-    /// Sets `comment_user_num`: Distinct commenters (评论人数).
-    pub fn comment_user_num(mut self, comment_user_num: i64) -> Self {
-        self.comment_user_num = Some(comment_user_num);
-        self
-    }
-    /// Sets `like_num`: People who liked it (点赞人数).
-    pub fn like_num(mut self, like_num: i64) -> Self {
-        self.like_num = Some(like_num);
-        self
-    }
-}
-impl rt::Validate for StatisticsReportStatisticsResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsReportStatisticsResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -4875,37 +4191,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsReportStatisticsListByTypeRespon
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl StatisticsReportStatisticsListByTypeResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            userid_list: Default::default(),
-            has_more: None,
-            next_cursor: None,
-        }
-    }
-    /// Sets `userid_list`: The userids (userId列表).
-    pub fn userid_list(mut self, userid_list: Vec<String>) -> Self {
-        self.userid_list = userid_list;
-        self
-    }
-    /// Sets `has_more`: Whether more pages follow (是否还有下一页).
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-    /// Sets `next_cursor`: `offset` of the next page; absent on the last page.
-    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
-        self.next_cursor = Some(next_cursor);
-        self
-    }
-}
-impl rt::Validate for StatisticsReportStatisticsListByTypeResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for StatisticsReportStatisticsListByTypeResponse {
@@ -5045,61 +4330,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsVideoliveGetResponse {
         d.deserialize_map(V)
     }
 }
-impl StatisticsVideoliveGetResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            live_launch_succ_cnt: None,
-            live_launch_succ5min_cnt: None,
-            live_succ_time_len: None,
-            live_play_cnt: None,
-            live_play_user_cnt: None,
-            max_user_cnt: None,
-            watch_group_live_user_cnt: None,
-        }
-    }
-    /// Sets `live_launch_succ_cnt`: Live streams started successfully (成功发起直播次数).
-    pub fn live_launch_succ_cnt(mut self, live_launch_succ_cnt: i64) -> Self {
-        self.live_launch_succ_cnt = Some(live_launch_succ_cnt);
-        self
-    }
-    /// Sets `live_launch_succ5min_cnt`: Live streams of 5 minutes or more (成功发起5分钟直播次数).
-    pub fn live_launch_succ5min_cnt(mut self, live_launch_succ5min_cnt: i64) -> Self {
-        self.live_launch_succ5min_cnt = Some(live_launch_succ5min_cnt);
-        self
-    }
-    /// Sets `live_succ_time_len`: Streaming time, decimal text (成功发起直播时长).
-    pub fn live_succ_time_len(mut self, live_succ_time_len: impl Into<String>) -> Self {
-        self.live_succ_time_len = Some(live_succ_time_len.into());
-        self
-    }
-    /// Sets `live_play_cnt`: Views (观看直播次数).
-    pub fn live_play_cnt(mut self, live_play_cnt: i64) -> Self {
-        self.live_play_cnt = Some(live_play_cnt);
-        self
-    }
-    /// Sets `live_play_user_cnt`: Viewers (观看直播人数).
-    pub fn live_play_user_cnt(mut self, live_play_user_cnt: i64) -> Self {
-        self.live_play_user_cnt = Some(live_play_user_cnt);
-        self
-    }
-    /// Sets `max_user_cnt`: Viewers of the most-watched stream (最多观看人数).
-    pub fn max_user_cnt(mut self, max_user_cnt: i64) -> Self {
-        self.max_user_cnt = Some(max_user_cnt);
-        self
-    }
-    /// Sets `watch_group_live_user_cnt`: People who watched live or replay that day (看直播人数).
-    pub fn watch_group_live_user_cnt(mut self, watch_group_live_user_cnt: i64) -> Self {
-        self.watch_group_live_user_cnt = Some(watch_group_live_user_cnt);
-        self
-    }
-}
-impl rt::Validate for StatisticsVideoliveGetResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsVideoliveGetResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5177,38 +4407,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsDeptVideoliveListResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl StatisticsDeptVideoliveListResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            data: Default::default(),
-            has_more: None,
-            next_cursor: None,
-        }
-    }
-    /// Sets `data`: One entry per department (返回数据列表).
-    pub fn data(mut self, data: Vec<StatisticsDeptLive>) -> Self {
-        self.data = data;
-        self
-    }
-    /// Sets `has_more`: Whether more pages follow (是否有更多数据).
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-    /// Sets `next_cursor`: `cursor` of the next page (下一次请求的分页游标).
-    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
-        self.next_cursor = Some(next_cursor);
-        self
-    }
-}
-impl rt::Validate for StatisticsDeptVideoliveListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.data)?;
-        Ok(())
     }
 }
 impl rt::Wire for StatisticsDeptVideoliveListResponse {
@@ -5290,38 +4488,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsVideoliveDetailListResponse {
         d.deserialize_map(V)
     }
 }
-impl StatisticsVideoliveDetailListResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            data: Default::default(),
-            has_more: None,
-            next_cursor: None,
-        }
-    }
-    /// Sets `data`: The live streams (数据明细列表).
-    pub fn data(mut self, data: Vec<StatisticsLiveDetail>) -> Self {
-        self.data = data;
-        self
-    }
-    /// Sets `has_more`: Whether more pages follow (是否还有更多数据).
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-    /// Sets `next_cursor`: `cursor` of the next page (下一次请求的分页游标).
-    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
-        self.next_cursor = Some(next_cursor);
-        self
-    }
-}
-impl rt::Validate for StatisticsVideoliveDetailListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.data)?;
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsVideoliveDetailListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5399,38 +4565,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsVideoliveViewerListResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl StatisticsVideoliveViewerListResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            data: Default::default(),
-            has_more: None,
-            next_cursor: None,
-        }
-    }
-    /// Sets `data`: The viewers (返回列表数据).
-    pub fn data(mut self, data: Vec<StatisticsLiveViewer>) -> Self {
-        self.data = data;
-        self
-    }
-    /// Sets `has_more`: Whether more pages follow (是否有下一页).
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-    /// Sets `next_cursor`: `cursor` of the next page (下一次请求的分页游标).
-    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
-        self.next_cursor = Some(next_cursor);
-        self
-    }
-}
-impl rt::Validate for StatisticsVideoliveViewerListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.data)?;
-        Ok(())
     }
 }
 impl rt::Wire for StatisticsVideoliveViewerListResponse {
@@ -5620,91 +4754,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsVideoconfGetResponse {
         d.deserialize_map(V)
     }
 }
-impl StatisticsVideoconfGetResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            start_video_conf_cnt: None,
-            start_video_conf_secc_cnt: None,
-            start_video_conf_usr_num: None,
-            start_video_conf_len_min: None,
-            join_video_conf_usr_cnt: None,
-            join_video_conf_secc_usr_cnt: None,
-            join_video_conf_secc_usr_num: None,
-            join_video_conf_len: None,
-            join_video_conf_len_min: None,
-            video_conf_ave_usr_num: None,
-        }
-    }
-    /// Sets `start_video_conf_cnt`: Conferences started (视频会议发起次数).
-    pub fn start_video_conf_cnt(mut self, start_video_conf_cnt: i64) -> Self {
-        self.start_video_conf_cnt = Some(start_video_conf_cnt);
-        self
-    }
-    /// Sets `start_video_conf_secc_cnt`: Conferences started successfully (成功发起视频会议数).
-    pub fn start_video_conf_secc_cnt(mut self, start_video_conf_secc_cnt: i64) -> Self {
-        self.start_video_conf_secc_cnt = Some(start_video_conf_secc_cnt);
-        self
-    }
-    /// Sets `start_video_conf_usr_num`: People who started conferences (发起用户数).
-    pub fn start_video_conf_usr_num(mut self, start_video_conf_usr_num: i64) -> Self {
-        self.start_video_conf_usr_num = Some(start_video_conf_usr_num);
-        self
-    }
-    /// Sets `start_video_conf_len_min`: Length of the conferences started, minutes, decimal text.
-    pub fn start_video_conf_len_min(
-        mut self,
-        start_video_conf_len_min: impl Into<String>,
-    ) -> Self {
-        self.start_video_conf_len_min = Some(start_video_conf_len_min.into());
-        self
-    }
-    /// Sets `join_video_conf_usr_cnt`: People who joined (参与视频会议用户数).
-    pub fn join_video_conf_usr_cnt(mut self, join_video_conf_usr_cnt: i64) -> Self {
-        self.join_video_conf_usr_cnt = Some(join_video_conf_usr_cnt);
-        self
-    }
-    /// Sets `join_video_conf_secc_usr_cnt`: Successful participations (成功参与人次).
-    pub fn join_video_conf_secc_usr_cnt(
-        mut self,
-        join_video_conf_secc_usr_cnt: i64,
-    ) -> Self {
-        self.join_video_conf_secc_usr_cnt = Some(join_video_conf_secc_usr_cnt);
-        self
-    }
-    /// Sets `join_video_conf_secc_usr_num`: Distinct successful participants (成功参与用户数).
-    pub fn join_video_conf_secc_usr_num(
-        mut self,
-        join_video_conf_secc_usr_num: i64,
-    ) -> Self {
-        self.join_video_conf_secc_usr_num = Some(join_video_conf_secc_usr_num);
-        self
-    }
-    /// Sets `join_video_conf_len`: Total attendance time in ms (累积消耗时长 · 毫秒).
-    pub fn join_video_conf_len(mut self, join_video_conf_len: i64) -> Self {
-        self.join_video_conf_len = Some(join_video_conf_len);
-        self
-    }
-    /// Sets `join_video_conf_len_min`: Total attendance time in minutes, decimal text.
-    pub fn join_video_conf_len_min(
-        mut self,
-        join_video_conf_len_min: impl Into<String>,
-    ) -> Self {
-        self.join_video_conf_len_min = Some(join_video_conf_len_min.into());
-        self
-    }
-    /// Sets `video_conf_ave_usr_num`: Average participations per conference (平均每通参与人次).
-    pub fn video_conf_ave_usr_num(mut self, video_conf_ave_usr_num: i64) -> Self {
-        self.video_conf_ave_usr_num = Some(video_conf_ave_usr_num);
-        self
-    }
-}
-impl rt::Validate for StatisticsVideoconfGetResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsVideoconfGetResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5784,38 +4833,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsDeptVideoconfListResponse {
         d.deserialize_map(V)
     }
 }
-impl StatisticsDeptVideoconfListResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            data: Default::default(),
-            has_more: None,
-            next_cursor: None,
-        }
-    }
-    /// Sets `data`: One entry per department (视频会议统计列表).
-    pub fn data(mut self, data: Vec<StatisticsDeptConference>) -> Self {
-        self.data = data;
-        self
-    }
-    /// Sets `has_more`: Whether more pages follow (是否还有更多数据).
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-    /// Sets `next_cursor`: `cursor` of the next page (下一次请求的分页游标).
-    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
-        self.next_cursor = Some(next_cursor);
-        self
-    }
-}
-impl rt::Validate for StatisticsDeptVideoconfListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.data)?;
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsDeptVideoconfListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5893,38 +4910,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsVideoconfDetailListResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl StatisticsVideoconfDetailListResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            data: Default::default(),
-            has_more: None,
-            next_cursor: None,
-        }
-    }
-    /// Sets `data`: The conferences (视频会议明细列表).
-    pub fn data(mut self, data: Vec<StatisticsConferenceDetail>) -> Self {
-        self.data = data;
-        self
-    }
-    /// Sets `has_more`: Whether more pages follow (是否有更多数据).
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-    /// Sets `next_cursor`: `cursor` of the next page (下一次请求的分页游标).
-    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
-        self.next_cursor = Some(next_cursor);
-        self
-    }
-}
-impl rt::Validate for StatisticsVideoconfDetailListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.data)?;
-        Ok(())
     }
 }
 impl rt::Wire for StatisticsVideoconfDetailListResponse {
@@ -6021,43 +5006,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsTelconfGetResponse {
         d.deserialize_map(V)
     }
 }
-impl StatisticsTelconfGetResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            call_count: None,
-            call_duration: None,
-            call_duration_min: None,
-            call_join_pv: None,
-        }
-    }
-    /// Sets `call_count`: Successful calls (呼叫成功次数).
-    pub fn call_count(mut self, call_count: i64) -> Self {
-        self.call_count = Some(call_count);
-        self
-    }
-    /// Sets `call_duration`: Length of the successful calls in seconds, decimal text (呼叫成功时长 · 秒).
-    pub fn call_duration(mut self, call_duration: impl Into<String>) -> Self {
-        self.call_duration = Some(call_duration.into());
-        self
-    }
-    /// Sets `call_duration_min`: Length of the successful calls in minutes, decimal text.
-    pub fn call_duration_min(mut self, call_duration_min: impl Into<String>) -> Self {
-        self.call_duration_min = Some(call_duration_min.into());
-        self
-    }
-    /// Sets `call_join_pv`: Participations (呼叫参与人数).
-    pub fn call_join_pv(mut self, call_join_pv: i64) -> Self {
-        self.call_join_pv = Some(call_join_pv);
-        self
-    }
-}
-impl rt::Validate for StatisticsTelconfGetResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsTelconfGetResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -6135,38 +5083,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsDeptTelconfListResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl StatisticsDeptTelconfListResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            data: Default::default(),
-            has_more: None,
-            next_cursor: None,
-        }
-    }
-    /// Sets `data`: One entry per department (返回的数据列表).
-    pub fn data(mut self, data: Vec<StatisticsDeptConference>) -> Self {
-        self.data = data;
-        self
-    }
-    /// Sets `has_more`: Whether more pages follow (是否有下一页).
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-    /// Sets `next_cursor`: `cursor` of the next page (下一次请求的分页游标).
-    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
-        self.next_cursor = Some(next_cursor);
-        self
-    }
-}
-impl rt::Validate for StatisticsDeptTelconfListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.data)?;
-        Ok(())
     }
 }
 impl rt::Wire for StatisticsDeptTelconfListResponse {
@@ -6248,38 +5164,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsTelconfDetailListResponse {
         d.deserialize_map(V)
     }
 }
-impl StatisticsTelconfDetailListResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            data: Default::default(),
-            has_more: None,
-            next_cursor: None,
-        }
-    }
-    /// Sets `data`: The conferences (返回数据列表).
-    pub fn data(mut self, data: Vec<StatisticsConferenceDetail>) -> Self {
-        self.data = data;
-        self
-    }
-    /// Sets `has_more`: Whether more pages follow (是否有下一页).
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-    /// Sets `next_cursor`: `cursor` of the next page (下一次请求的分页游标).
-    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
-        self.next_cursor = Some(next_cursor);
-        self
-    }
-}
-impl rt::Validate for StatisticsTelconfDetailListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.data)?;
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsTelconfDetailListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -6342,31 +5226,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsGroupGetResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl StatisticsGroupGetResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            inner_group_cnt: None,
-            dept_group_cnt: None,
-        }
-    }
-    /// Sets `inner_group_cnt`: Internal groups (内部群数量).
-    pub fn inner_group_cnt(mut self, inner_group_cnt: i64) -> Self {
-        self.inner_group_cnt = Some(inner_group_cnt);
-        self
-    }
-    /// Sets `dept_group_cnt`: Department groups (部门群数量).
-    pub fn dept_group_cnt(mut self, dept_group_cnt: i64) -> Self {
-        self.dept_group_cnt = Some(dept_group_cnt);
-        self
-    }
-}
-impl rt::Validate for StatisticsGroupGetResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for StatisticsGroupGetResponse {
@@ -6555,88 +5414,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsChatSummaryGetResponse {
         d.deserialize_map(V)
     }
 }
-impl StatisticsChatSummaryGetResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            message_total_count: None,
-            message_user_count: None,
-            message_avg_count: None,
-            chat_user_count: None,
-            single_message_count: None,
-            group_chat_user_count: None,
-            group_message_count: None,
-            group_count: None,
-            new_group_count: None,
-            active_group_count: None,
-            group_send_file_message_count: None,
-        }
-    }
-    /// Sets `message_total_count`: Messages (消息数).
-    pub fn message_total_count(mut self, message_total_count: i64) -> Self {
-        self.message_total_count = Some(message_total_count);
-        self
-    }
-    /// Sets `message_user_count`: People who chatted (聊天用户数).
-    pub fn message_user_count(mut self, message_user_count: i64) -> Self {
-        self.message_user_count = Some(message_user_count);
-        self
-    }
-    /// Sets `message_avg_count`: Messages per person, decimal text (人均发送消息数).
-    pub fn message_avg_count(mut self, message_avg_count: impl Into<String>) -> Self {
-        self.message_avg_count = Some(message_avg_count.into());
-        self
-    }
-    /// Sets `chat_user_count`: People in one-to-one chats (单聊用户数).
-    pub fn chat_user_count(mut self, chat_user_count: i64) -> Self {
-        self.chat_user_count = Some(chat_user_count);
-        self
-    }
-    /// Sets `single_message_count`: One-to-one messages (单聊消息数).
-    pub fn single_message_count(mut self, single_message_count: i64) -> Self {
-        self.single_message_count = Some(single_message_count);
-        self
-    }
-    /// Sets `group_chat_user_count`: People in group chats (群聊用户数).
-    pub fn group_chat_user_count(mut self, group_chat_user_count: i64) -> Self {
-        self.group_chat_user_count = Some(group_chat_user_count);
-        self
-    }
-    /// Sets `group_message_count`: Group messages (群聊消息数).
-    pub fn group_message_count(mut self, group_message_count: i64) -> Self {
-        self.group_message_count = Some(group_message_count);
-        self
-    }
-    /// Sets `group_count`: Groups in total (总群数).
-    pub fn group_count(mut self, group_count: i64) -> Self {
-        self.group_count = Some(group_count);
-        self
-    }
-    /// Sets `new_group_count`: Groups created that day (新增群数).
-    pub fn new_group_count(mut self, new_group_count: i64) -> Self {
-        self.new_group_count = Some(new_group_count);
-        self
-    }
-    /// Sets `active_group_count`: Active groups that day (活跃群数).
-    pub fn active_group_count(mut self, active_group_count: i64) -> Self {
-        self.active_group_count = Some(active_group_count);
-        self
-    }
-    /// Sets `group_send_file_message_count`: Files sent to groups that day (发送群文件数); D types it as a string.
-    pub fn group_send_file_message_count(
-        mut self,
-        group_send_file_message_count: i64,
-    ) -> Self {
-        self.group_send_file_message_count = Some(group_send_file_message_count);
-        self
-    }
-}
-impl rt::Validate for StatisticsChatSummaryGetResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsChatSummaryGetResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -6716,38 +5493,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsDeptChatSummaryListResponse {
         d.deserialize_map(V)
     }
 }
-impl StatisticsDeptChatSummaryListResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            data: Default::default(),
-            has_more: None,
-            next_cursor: None,
-        }
-    }
-    /// Sets `data`: One entry per department (返回数据列表).
-    pub fn data(mut self, data: Vec<StatisticsDeptChat>) -> Self {
-        self.data = data;
-        self
-    }
-    /// Sets `has_more`: Whether more pages follow (是否有下一页).
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-    /// Sets `next_cursor`: `cursor` of the next page (下一次请求的分页游标).
-    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
-        self.next_cursor = Some(next_cursor);
-        self
-    }
-}
-impl rt::Validate for StatisticsDeptChatSummaryListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.data)?;
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsDeptChatSummaryListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -6825,38 +5570,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsMicroappDetailListResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl StatisticsMicroappDetailListResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            data: Default::default(),
-            has_more: None,
-            next_cursor: None,
-        }
-    }
-    /// Sets `data`: One entry per app (返回的数据列表).
-    pub fn data(mut self, data: Vec<StatisticsMicroappUsage>) -> Self {
-        self.data = data;
-        self
-    }
-    /// Sets `has_more`: Whether more pages follow (是否有下一页).
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-    /// Sets `next_cursor`: `cursor` of the next page (下一次请求的分页游标).
-    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
-        self.next_cursor = Some(next_cursor);
-        self
-    }
-}
-impl rt::Validate for StatisticsMicroappDetailListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.data)?;
-        Ok(())
     }
 }
 impl rt::Wire for StatisticsMicroappDetailListResponse {
@@ -6975,55 +5688,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsDauSummaryGetResponse {
         d.deserialize_map(V)
     }
 }
-impl StatisticsDauSummaryGetResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            daily_active_users: None,
-            activated_count: None,
-            contacts_count: None,
-            chat_user_count: None,
-            app_active_users: None,
-            pc_active_users: None,
-        }
-    }
-    /// Sets `daily_active_users`: Daily active users (日活跃人数).
-    pub fn daily_active_users(mut self, daily_active_users: i64) -> Self {
-        self.daily_active_users = Some(daily_active_users);
-        self
-    }
-    /// Sets `activated_count`: Users activated so far (累计激活人数).
-    pub fn activated_count(mut self, activated_count: i64) -> Self {
-        self.activated_count = Some(activated_count);
-        self
-    }
-    /// Sets `contacts_count`: Users in the contacts (通讯录人数).
-    pub fn contacts_count(mut self, contacts_count: i64) -> Self {
-        self.contacts_count = Some(contacts_count);
-        self
-    }
-    /// Sets `chat_user_count`: People who chatted (聊天用户数).
-    pub fn chat_user_count(mut self, chat_user_count: i64) -> Self {
-        self.chat_user_count = Some(chat_user_count);
-        self
-    }
-    /// Sets `app_active_users`: Users signed in on the mobile app (钉钉app的登录用户).
-    pub fn app_active_users(mut self, app_active_users: i64) -> Self {
-        self.app_active_users = Some(app_active_users);
-        self
-    }
-    /// Sets `pc_active_users`: Users signed in on the PC client (钉钉pc端的登录用户).
-    pub fn pc_active_users(mut self, pc_active_users: i64) -> Self {
-        self.pc_active_users = Some(pc_active_users);
-        self
-    }
-}
-impl rt::Validate for StatisticsDauSummaryGetResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsDauSummaryGetResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -7103,38 +5767,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsDeptDauListResponse {
         d.deserialize_map(V)
     }
 }
-impl StatisticsDeptDauListResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            data: Default::default(),
-            has_more: None,
-            next_cursor: None,
-        }
-    }
-    /// Sets `data`: One entry per department (返回的数据列表).
-    pub fn data(mut self, data: Vec<StatisticsDeptDau>) -> Self {
-        self.data = data;
-        self
-    }
-    /// Sets `has_more`: Whether more pages follow (是否有下一页).
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-    /// Sets `next_cursor`: `cursor` of the next page (下一次请求的分页游标).
-    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
-        self.next_cursor = Some(next_cursor);
-        self
-    }
-}
-impl rt::Validate for StatisticsDeptDauListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.data)?;
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsDeptDauListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -7212,38 +5844,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsInactivatedUserListResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl StatisticsInactivatedUserListResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            data: Default::default(),
-            has_more: None,
-            next_cursor: None,
-        }
-    }
-    /// Sets `data`: The inactive users (返回数据列表).
-    pub fn data(mut self, data: Vec<StatisticsInactivatedUser>) -> Self {
-        self.data = data;
-        self
-    }
-    /// Sets `has_more`: Whether more pages follow (是否有下一页).
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-    /// Sets `next_cursor`: `cursor` of the next page (下一次请求的分页游标).
-    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
-        self.next_cursor = Some(next_cursor);
-        self
-    }
-}
-impl rt::Validate for StatisticsInactivatedUserListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.data)?;
-        Ok(())
     }
 }
 impl rt::Wire for StatisticsInactivatedUserListResponse {
@@ -7414,79 +6014,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsDingGetResponse {
         d.deserialize_map(V)
     }
 }
-impl StatisticsDingGetResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            ding_cnt: None,
-            ding_user_cnt: None,
-            ding_app_cnt: None,
-            ding_app_user_cnt: None,
-            ding_sms_cnt: None,
-            ding_sms_user_cnt: None,
-            ding_call_cnt: None,
-            ding_call_user_cnt: None,
-            ding_voip_cnt: None,
-            ding_voip_user_cnt: None,
-        }
-    }
-    /// Sets `ding_cnt`: DINGs sent (发送DING数).
-    pub fn ding_cnt(mut self, ding_cnt: i64) -> Self {
-        self.ding_cnt = Some(ding_cnt);
-        self
-    }
-    /// Sets `ding_user_cnt`: People who sent DINGs (发送DING人数).
-    pub fn ding_user_cnt(mut self, ding_user_cnt: i64) -> Self {
-        self.ding_user_cnt = Some(ding_user_cnt);
-        self
-    }
-    /// Sets `ding_app_cnt`: App DINGs sent (应用DING数).
-    pub fn ding_app_cnt(mut self, ding_app_cnt: i64) -> Self {
-        self.ding_app_cnt = Some(ding_app_cnt);
-        self
-    }
-    /// Sets `ding_app_user_cnt`: People who sent app DINGs.
-    pub fn ding_app_user_cnt(mut self, ding_app_user_cnt: i64) -> Self {
-        self.ding_app_user_cnt = Some(ding_app_user_cnt);
-        self
-    }
-    /// Sets `ding_sms_cnt`: SMS DINGs sent (短信DING数).
-    pub fn ding_sms_cnt(mut self, ding_sms_cnt: i64) -> Self {
-        self.ding_sms_cnt = Some(ding_sms_cnt);
-        self
-    }
-    /// Sets `ding_sms_user_cnt`: People who sent SMS DINGs.
-    pub fn ding_sms_user_cnt(mut self, ding_sms_user_cnt: i64) -> Self {
-        self.ding_sms_user_cnt = Some(ding_sms_user_cnt);
-        self
-    }
-    /// Sets `ding_call_cnt`: Phone-call DINGs sent (电话DING数).
-    pub fn ding_call_cnt(mut self, ding_call_cnt: i64) -> Self {
-        self.ding_call_cnt = Some(ding_call_cnt);
-        self
-    }
-    /// Sets `ding_call_user_cnt`: People who sent phone-call DINGs.
-    pub fn ding_call_user_cnt(mut self, ding_call_user_cnt: i64) -> Self {
-        self.ding_call_user_cnt = Some(ding_call_user_cnt);
-        self
-    }
-    /// Sets `ding_voip_cnt`: Voice DINGs sent (语音DING数).
-    pub fn ding_voip_cnt(mut self, ding_voip_cnt: i64) -> Self {
-        self.ding_voip_cnt = Some(ding_voip_cnt);
-        self
-    }
-    /// Sets `ding_voip_user_cnt`: People who sent voice DINGs.
-    pub fn ding_voip_user_cnt(mut self, ding_voip_user_cnt: i64) -> Self {
-        self.ding_voip_user_cnt = Some(ding_voip_user_cnt);
-        self
-    }
-}
-impl rt::Validate for StatisticsDingGetResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for StatisticsDingGetResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -7564,38 +6091,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsDeptDingListResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl StatisticsDeptDingListResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            data: Default::default(),
-            has_more: None,
-            next_cursor: None,
-        }
-    }
-    /// Sets `data`: One entry per department (返回数据列表).
-    pub fn data(mut self, data: Vec<StatisticsDeptDing>) -> Self {
-        self.data = data;
-        self
-    }
-    /// Sets `has_more`: Whether more pages follow (是否有下一页).
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-    /// Sets `next_cursor`: `cursor` of the next page (下一次请求的分页游标).
-    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
-        self.next_cursor = Some(next_cursor);
-        self
-    }
-}
-impl rt::Validate for StatisticsDeptDingListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.data)?;
-        Ok(())
     }
 }
 impl rt::Wire for StatisticsDeptDingListResponse {
@@ -8267,328 +6762,6 @@ impl<'de> serde::Deserialize<'de> for StatisticsAnnualReportGetResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl StatisticsAnnualReportGetResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            act_usr_days_1y: None,
-            at_check_days_1y: None,
-            outside_days_1y: None,
-            max_step_count_1y: None,
-            at_me_msg_cnt_1y: None,
-            isw_msg_click_cnt_1y: None,
-            send_ding_cnt_1y: None,
-            send_ding_user_cnt_1y: None,
-            recv_ding_cnt_1y: None,
-            new_group_cnt_1y: None,
-            inner_group_cnt_1y: None,
-            join_group_cnt_1y: None,
-            send_message_group_cnt_1y: None,
-            send_group_msg_cnt_1y: None,
-            send_group_msg_user_cnt_1y: None,
-            send_group_file_message_cnt_1y: None,
-            send_calendar_cnt_1y: None,
-            send_calendar_user_cnt_1y: None,
-            join_calendar_cnt_1y: None,
-            join_calendar_user_cnt_1y: None,
-            create_process_cnt_1y: None,
-            process_inst_submit_cnt_1y: None,
-            process_inst_operate_cnt_1y: None,
-            corp_app_process_inst_cnt_1y: None,
-            avg_process_duration_1y: None,
-            min_process_duration_1y: None,
-            send_report_cnt_1y: None,
-            send_report_user_cnt_1y: None,
-            create_doc_cnt_1y: None,
-            use_doc_user_cnt_1y: None,
-            create_smartwork_cnt_1y: None,
-            use_smartwork_cnt_1y: None,
-            general_form_user_cnt_1y: None,
-            use_micro_app_cnt_1y: None,
-            use_micro_user_cnt_1y: None,
-            start_succ_video_conf_len_1y: None,
-            join_succ_video_conf_num_1y: None,
-            join_succ_video_conf_len_1y: None,
-            join_succ_video_conf_user_cnt_1y: None,
-            join_succ_voip_conf_num_1y: None,
-            join_succ_voip_conf_len_1y: None,
-            join_succ_voip_conf_user_cnt_1y: None,
-            live_join_succ_cnt_1y: None,
-            live_join_succ_time_len_1y: None,
-        }
-    }
-    /// Sets `act_usr_days_1y`: Active days (年累计活跃天数); user.
-    pub fn act_usr_days_1y(mut self, act_usr_days_1y: i64) -> Self {
-        self.act_usr_days_1y = Some(act_usr_days_1y);
-        self
-    }
-    /// Sets `at_check_days_1y`: Days with a check-in (年累计打卡天数).
-    pub fn at_check_days_1y(mut self, at_check_days_1y: i64) -> Self {
-        self.at_check_days_1y = Some(at_check_days_1y);
-        self
-    }
-    /// Sets `outside_days_1y`: Days of field work (年累计外勤天数).
-    pub fn outside_days_1y(mut self, outside_days_1y: i64) -> Self {
-        self.outside_days_1y = Some(outside_days_1y);
-        self
-    }
-    /// Sets `max_step_count_1y`: Highest step count (年累计最高运动步数); user.
-    pub fn max_step_count_1y(mut self, max_step_count_1y: i64) -> Self {
-        self.max_step_count_1y = Some(max_step_count_1y);
-        self
-    }
-    /// Sets `at_me_msg_cnt_1y`: Times @-mentioned (年累计被@数); user.
-    pub fn at_me_msg_cnt_1y(mut self, at_me_msg_cnt_1y: i64) -> Self {
-        self.at_me_msg_cnt_1y = Some(at_me_msg_cnt_1y);
-        self
-    }
-    /// Sets `isw_msg_click_cnt_1y`: Service-window articles read (阅读互动服务窗文章数); D types it as a string.
-    pub fn isw_msg_click_cnt_1y(mut self, isw_msg_click_cnt_1y: i64) -> Self {
-        self.isw_msg_click_cnt_1y = Some(isw_msg_click_cnt_1y);
-        self
-    }
-    /// Sets `send_ding_cnt_1y`: DINGs sent (年累计发送DING数).
-    pub fn send_ding_cnt_1y(mut self, send_ding_cnt_1y: i64) -> Self {
-        self.send_ding_cnt_1y = Some(send_ding_cnt_1y);
-        self
-    }
-    /// Sets `send_ding_user_cnt_1y`: People who sent DINGs (发送DING人数); corp.
-    pub fn send_ding_user_cnt_1y(mut self, send_ding_user_cnt_1y: i64) -> Self {
-        self.send_ding_user_cnt_1y = Some(send_ding_user_cnt_1y);
-        self
-    }
-    /// Sets `recv_ding_cnt_1y`: DINGs received (年累计接收DING数); user.
-    pub fn recv_ding_cnt_1y(mut self, recv_ding_cnt_1y: i64) -> Self {
-        self.recv_ding_cnt_1y = Some(recv_ding_cnt_1y);
-        self
-    }
-    /// Sets `new_group_cnt_1y`: Groups created (年累计新增群数); corp or user.
-    pub fn new_group_cnt_1y(mut self, new_group_cnt_1y: i64) -> Self {
-        self.new_group_cnt_1y = Some(new_group_cnt_1y);
-        self
-    }
-    /// Sets `inner_group_cnt_1y`: Internal groups created (新增内部群聊数量); user.
-    pub fn inner_group_cnt_1y(mut self, inner_group_cnt_1y: i64) -> Self {
-        self.inner_group_cnt_1y = Some(inner_group_cnt_1y);
-        self
-    }
-    /// Sets `join_group_cnt_1y`: Groups joined (年累计加入群数); user.
-    pub fn join_group_cnt_1y(mut self, join_group_cnt_1y: i64) -> Self {
-        self.join_group_cnt_1y = Some(join_group_cnt_1y);
-        self
-    }
-    /// Sets `send_message_group_cnt_1y`: Active groups with messages (年累计活跃群数); corp.
-    pub fn send_message_group_cnt_1y(mut self, send_message_group_cnt_1y: i64) -> Self {
-        self.send_message_group_cnt_1y = Some(send_message_group_cnt_1y);
-        self
-    }
-    /// Sets `send_group_msg_cnt_1y`: Group messages sent (发送群聊消息数); corp or user.
-    pub fn send_group_msg_cnt_1y(mut self, send_group_msg_cnt_1y: i64) -> Self {
-        self.send_group_msg_cnt_1y = Some(send_group_msg_cnt_1y);
-        self
-    }
-    /// Sets `send_group_msg_user_cnt_1y`: People who sent group messages (发送群聊人数); corp or dept.
-    pub fn send_group_msg_user_cnt_1y(
-        mut self,
-        send_group_msg_user_cnt_1y: i64,
-    ) -> Self {
-        self.send_group_msg_user_cnt_1y = Some(send_group_msg_user_cnt_1y);
-        self
-    }
-    /// Sets `send_group_file_message_cnt_1y`: Group files sent (年累计发送群文件数).
-    pub fn send_group_file_message_cnt_1y(
-        mut self,
-        send_group_file_message_cnt_1y: i64,
-    ) -> Self {
-        self.send_group_file_message_cnt_1y = Some(send_group_file_message_cnt_1y);
-        self
-    }
-    /// Sets `send_calendar_cnt_1y`: Calendar events created (年累计新建日程数).
-    pub fn send_calendar_cnt_1y(mut self, send_calendar_cnt_1y: i64) -> Self {
-        self.send_calendar_cnt_1y = Some(send_calendar_cnt_1y);
-        self
-    }
-    /// Sets `send_calendar_user_cnt_1y`: People who created events (新建日程人数); corp or dept.
-    pub fn send_calendar_user_cnt_1y(mut self, send_calendar_user_cnt_1y: i64) -> Self {
-        self.send_calendar_user_cnt_1y = Some(send_calendar_user_cnt_1y);
-        self
-    }
-    /// Sets `join_calendar_cnt_1y`: Calendar events joined (年累计参加日程数).
-    pub fn join_calendar_cnt_1y(mut self, join_calendar_cnt_1y: i64) -> Self {
-        self.join_calendar_cnt_1y = Some(join_calendar_cnt_1y);
-        self
-    }
-    /// Sets `join_calendar_user_cnt_1y`: People who joined events (参加日程人数); corp.
-    pub fn join_calendar_user_cnt_1y(mut self, join_calendar_user_cnt_1y: i64) -> Self {
-        self.join_calendar_user_cnt_1y = Some(join_calendar_user_cnt_1y);
-        self
-    }
-    /// Sets `create_process_cnt_1y`: Approval forms created (年累计创建审批数); corp or dept.
-    pub fn create_process_cnt_1y(mut self, create_process_cnt_1y: i64) -> Self {
-        self.create_process_cnt_1y = Some(create_process_cnt_1y);
-        self
-    }
-    /// Sets `process_inst_submit_cnt_1y`: Approvals submitted (发起审批数).
-    pub fn process_inst_submit_cnt_1y(
-        mut self,
-        process_inst_submit_cnt_1y: i64,
-    ) -> Self {
-        self.process_inst_submit_cnt_1y = Some(process_inst_submit_cnt_1y);
-        self
-    }
-    /// Sets `process_inst_operate_cnt_1y`: Approvals handled (处理审批数).
-    pub fn process_inst_operate_cnt_1y(
-        mut self,
-        process_inst_operate_cnt_1y: i64,
-    ) -> Self {
-        self.process_inst_operate_cnt_1y = Some(process_inst_operate_cnt_1y);
-        self
-    }
-    /// Sets `corp_app_process_inst_cnt_1y`: Approvals started by self-built apps (自建应用发起的审批数); corp or dept.
-    pub fn corp_app_process_inst_cnt_1y(
-        mut self,
-        corp_app_process_inst_cnt_1y: i64,
-    ) -> Self {
-        self.corp_app_process_inst_cnt_1y = Some(corp_app_process_inst_cnt_1y);
-        self
-    }
-    /// Sets `avg_process_duration_1y`: Average approval handling time, minutes, decimal text (审批平均处理时间); corp or dept.
-    pub fn avg_process_duration_1y(
-        mut self,
-        avg_process_duration_1y: impl Into<String>,
-    ) -> Self {
-        self.avg_process_duration_1y = Some(avg_process_duration_1y.into());
-        self
-    }
-    /// Sets `min_process_duration_1y`: Shortest approval handling time, minutes, decimal text (审批最短处理时间); corp or dept.
-    pub fn min_process_duration_1y(
-        mut self,
-        min_process_duration_1y: impl Into<String>,
-    ) -> Self {
-        self.min_process_duration_1y = Some(min_process_duration_1y.into());
-        self
-    }
-    /// Sets `send_report_cnt_1y`: Logs sent (年累计发送日志数).
-    pub fn send_report_cnt_1y(mut self, send_report_cnt_1y: i64) -> Self {
-        self.send_report_cnt_1y = Some(send_report_cnt_1y);
-        self
-    }
-    /// Sets `send_report_user_cnt_1y`: People who sent logs (发送日志人数); corp or dept.
-    pub fn send_report_user_cnt_1y(mut self, send_report_user_cnt_1y: i64) -> Self {
-        self.send_report_user_cnt_1y = Some(send_report_user_cnt_1y);
-        self
-    }
-    /// Sets `create_doc_cnt_1y`: Documents created (年累计创建文档数).
-    pub fn create_doc_cnt_1y(mut self, create_doc_cnt_1y: i64) -> Self {
-        self.create_doc_cnt_1y = Some(create_doc_cnt_1y);
-        self
-    }
-    /// Sets `use_doc_user_cnt_1y`: People who used documents (使用文档用户数); corp or dept.
-    pub fn use_doc_user_cnt_1y(mut self, use_doc_user_cnt_1y: i64) -> Self {
-        self.use_doc_user_cnt_1y = Some(use_doc_user_cnt_1y);
-        self
-    }
-    /// Sets `create_smartwork_cnt_1y`: Smart forms created (年累计创建智能填表数).
-    pub fn create_smartwork_cnt_1y(mut self, create_smartwork_cnt_1y: i64) -> Self {
-        self.create_smartwork_cnt_1y = Some(create_smartwork_cnt_1y);
-        self
-    }
-    /// Sets `use_smartwork_cnt_1y`: Smart forms filled in (参与智能填表数); user.
-    pub fn use_smartwork_cnt_1y(mut self, use_smartwork_cnt_1y: i64) -> Self {
-        self.use_smartwork_cnt_1y = Some(use_smartwork_cnt_1y);
-        self
-    }
-    /// Sets `general_form_user_cnt_1y`: Smart-form participations (智能填表人次); corp.
-    pub fn general_form_user_cnt_1y(mut self, general_form_user_cnt_1y: i64) -> Self {
-        self.general_form_user_cnt_1y = Some(general_form_user_cnt_1y);
-        self
-    }
-    /// Sets `use_micro_app_cnt_1y`: Apps used (年累计使用的应用数量).
-    pub fn use_micro_app_cnt_1y(mut self, use_micro_app_cnt_1y: i64) -> Self {
-        self.use_micro_app_cnt_1y = Some(use_micro_app_cnt_1y);
-        self
-    }
-    /// Sets `use_micro_user_cnt_1y`: People who used apps (使用的应用人数); corp or dept.
-    pub fn use_micro_user_cnt_1y(mut self, use_micro_user_cnt_1y: i64) -> Self {
-        self.use_micro_user_cnt_1y = Some(use_micro_user_cnt_1y);
-        self
-    }
-    /// Sets `start_succ_video_conf_len_1y`: Minutes of video conferences started (发起视频会议时长); user.
-    pub fn start_succ_video_conf_len_1y(
-        mut self,
-        start_succ_video_conf_len_1y: i64,
-    ) -> Self {
-        self.start_succ_video_conf_len_1y = Some(start_succ_video_conf_len_1y);
-        self
-    }
-    /// Sets `join_succ_video_conf_num_1y`: Video conferences joined or started (参与视频会议次数).
-    pub fn join_succ_video_conf_num_1y(
-        mut self,
-        join_succ_video_conf_num_1y: i64,
-    ) -> Self {
-        self.join_succ_video_conf_num_1y = Some(join_succ_video_conf_num_1y);
-        self
-    }
-    /// Sets `join_succ_video_conf_len_1y`: Video conference time, minutes, decimal text (视频会议时长).
-    pub fn join_succ_video_conf_len_1y(
-        mut self,
-        join_succ_video_conf_len_1y: impl Into<String>,
-    ) -> Self {
-        self.join_succ_video_conf_len_1y = Some(join_succ_video_conf_len_1y.into());
-        self
-    }
-    /// Sets `join_succ_video_conf_user_cnt_1y`: Video conference participations (参与视频会议人次); corp.
-    pub fn join_succ_video_conf_user_cnt_1y(
-        mut self,
-        join_succ_video_conf_user_cnt_1y: i64,
-    ) -> Self {
-        self.join_succ_video_conf_user_cnt_1y = Some(join_succ_video_conf_user_cnt_1y);
-        self
-    }
-    /// Sets `join_succ_voip_conf_num_1y`: Voice conferences joined or started (参与语音会议次数).
-    pub fn join_succ_voip_conf_num_1y(
-        mut self,
-        join_succ_voip_conf_num_1y: i64,
-    ) -> Self {
-        self.join_succ_voip_conf_num_1y = Some(join_succ_voip_conf_num_1y);
-        self
-    }
-    /// Sets `join_succ_voip_conf_len_1y`: Voice conference time, minutes, decimal text (语音会议时长).
-    pub fn join_succ_voip_conf_len_1y(
-        mut self,
-        join_succ_voip_conf_len_1y: impl Into<String>,
-    ) -> Self {
-        self.join_succ_voip_conf_len_1y = Some(join_succ_voip_conf_len_1y.into());
-        self
-    }
-    /// Sets `join_succ_voip_conf_user_cnt_1y`: Voice conference participations (参与语音会议人次); corp.
-    pub fn join_succ_voip_conf_user_cnt_1y(
-        mut self,
-        join_succ_voip_conf_user_cnt_1y: i64,
-    ) -> Self {
-        self.join_succ_voip_conf_user_cnt_1y = Some(join_succ_voip_conf_user_cnt_1y);
-        self
-    }
-    /// Sets `live_join_succ_cnt_1y`: Live streams joined (年累计参与直播次数).
-    pub fn live_join_succ_cnt_1y(mut self, live_join_succ_cnt_1y: i64) -> Self {
-        self.live_join_succ_cnt_1y = Some(live_join_succ_cnt_1y);
-        self
-    }
-    /// Sets `live_join_succ_time_len_1y`: Live stream time, minutes, decimal text (参与直播时长).
-    pub fn live_join_succ_time_len_1y(
-        mut self,
-        live_join_succ_time_len_1y: impl Into<String>,
-    ) -> Self {
-        self.live_join_succ_time_len_1y = Some(live_join_succ_time_len_1y.into());
-        self
-    }
-}
-impl rt::Validate for StatisticsAnnualReportGetResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for StatisticsAnnualReportGetResponse {

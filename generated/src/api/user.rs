@@ -4981,18 +4981,6 @@ impl<'de> serde::Deserialize<'de> for UserLeaderInDept {
         d.deserialize_map(V)
     }
 }
-impl UserLeaderInDept {
-    /// Creates a value from its required fields (`dept_id`, `leader`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(dept_id: i64, leader: bool) -> Self {
-        Self { dept_id, leader }
-    }
-}
-impl rt::Validate for UserLeaderInDept {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for UserLeaderInDept {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5073,32 +5061,6 @@ impl<'de> serde::Deserialize<'de> for UserRole {
         d.deserialize_map(V)
     }
 }
-impl UserRole {
-    /// Creates a value from its required fields (`id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(id: i64) -> Self {
-        Self {
-            id,
-            name: None,
-            group_name: None,
-        }
-    }
-    /// Sets `name`: Role name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `group_name`: Name of the role group (角色组).
-    pub fn group_name(mut self, group_name: impl Into<String>) -> Self {
-        self.group_name = Some(group_name.into());
-        self
-    }
-}
-impl rt::Validate for UserRole {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for UserRole {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5165,31 +5127,6 @@ impl<'de> serde::Deserialize<'de> for UserUnionEmpMap {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl UserUnionEmpMap {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            userid: None,
-            corp_id: None,
-        }
-    }
-    /// Sets `userid`: The user's id in the linked organisation.
-    pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.userid = Some(userid.into());
-        self
-    }
-    /// Sets `corp_id`: The linked organisation's corp id.
-    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
-        self.corp_id = Some(corp_id.into());
-        self
-    }
-}
-impl rt::Validate for UserUnionEmpMap {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for UserUnionEmpMap {
@@ -5275,41 +5212,6 @@ impl<'de> serde::Deserialize<'de> for UserUnionEmpExt {
         d.deserialize_map(V)
     }
 }
-impl UserUnionEmpExt {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            userid: None,
-            corp_id: None,
-            union_emp_map_list: Default::default(),
-        }
-    }
-    /// Sets `userid`: The user's id in the main organisation.
-    pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.userid = Some(userid.into());
-        self
-    }
-    /// Sets `corp_id`: The main organisation's corp id.
-    pub fn corp_id(mut self, corp_id: impl Into<String>) -> Self {
-        self.corp_id = Some(corp_id.into());
-        self
-    }
-    /// Sets `union_emp_map_list`: The user's identities in the linked organisations.
-    pub fn union_emp_map_list(
-        mut self,
-        union_emp_map_list: Vec<UserUnionEmpMap>,
-    ) -> Self {
-        self.union_emp_map_list = union_emp_map_list;
-        self
-    }
-}
-impl rt::Validate for UserUnionEmpExt {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.union_emp_map_list)?;
-        Ok(())
-    }
-}
 impl rt::Wire for UserUnionEmpExt {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -5373,26 +5275,6 @@ impl<'de> serde::Deserialize<'de> for UserCreateResult {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl UserCreateResult {
-    /// Creates a value from its required fields (`userid`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(userid: impl Into<String>) -> Self {
-        Self {
-            userid: userid.into(),
-            union_id: None,
-        }
-    }
-    /// Sets `union_id`: The new user's unionid (note the camelCase `unionId`).
-    pub fn union_id(mut self, union_id: impl Into<String>) -> Self {
-        self.union_id = Some(union_id.into());
-        self
-    }
-}
-impl rt::Validate for UserCreateResult {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for UserCreateResult {
@@ -5919,226 +5801,6 @@ impl<'de> serde::Deserialize<'de> for UserDetail {
         d.deserialize_map(V)
     }
 }
-impl UserDetail {
-    /// Creates a value from its required fields (`userid`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(userid: impl Into<String>) -> Self {
-        Self {
-            userid: userid.into(),
-            unionid: None,
-            name: None,
-            avatar: None,
-            state_code: None,
-            mobile: None,
-            hide_mobile: None,
-            telephone: None,
-            job_number: None,
-            title: None,
-            email: None,
-            org_email: None,
-            org_email_type: None,
-            work_place: None,
-            remark: None,
-            manager_userid: None,
-            dept_id_list: Default::default(),
-            dept_order_list: Default::default(),
-            leader_in_dept: Default::default(),
-            role_list: Default::default(),
-            dept_position_list: Default::default(),
-            extension: Default::default(),
-            extension_i18n: None,
-            hired_date: None,
-            active: None,
-            admin: None,
-            boss: None,
-            senior: None,
-            real_authed: None,
-            exclusive_account: None,
-            exclusive_account_type: None,
-            login_id: None,
-            union_emp_ext: None,
-        }
-    }
-    /// Sets `unionid`: The user's unionid, stable per developer account.
-    pub fn unionid(mut self, unionid: impl Into<String>) -> Self {
-        self.unionid = Some(unionid.into());
-        self
-    }
-    /// Sets `name`: Name (姓名).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `avatar`: Avatar URL (头像); absent for the default avatar.
-    pub fn avatar(mut self, avatar: impl Into<String>) -> Self {
-        self.avatar = Some(avatar.into());
-        self
-    }
-    /// Sets `state_code`: International dialling code (国际电话区号); not for ISV apps, needs the mobile permission.
-    pub fn state_code(mut self, state_code: impl Into<String>) -> Self {
-        self.state_code = Some(state_code.into());
-        self
-    }
-    /// Sets `mobile`: Mobile number (手机号); not for ISV apps, needs the mobile permission.
-    pub fn mobile(mut self, mobile: impl Into<String>) -> Self {
-        self.mobile = Some(mobile.into());
-        self
-    }
-    /// Sets `hide_mobile`: Whether the mobile number is hidden (隐藏手机号).
-    pub fn hide_mobile(mut self, hide_mobile: bool) -> Self {
-        self.hide_mobile = Some(hide_mobile);
-        self
-    }
-    /// Sets `telephone`: Extension number (分机号); not for ISV apps.
-    pub fn telephone(mut self, telephone: impl Into<String>) -> Self {
-        self.telephone = Some(telephone.into());
-        self
-    }
-    /// Sets `job_number`: Employee number (工号).
-    pub fn job_number(mut self, job_number: impl Into<String>) -> Self {
-        self.job_number = Some(job_number.into());
-        self
-    }
-    /// Sets `title`: Job title (职位).
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-    /// Sets `email`: Email (邮箱); not for ISV apps.
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
-        self
-    }
-    /// Sets `org_email`: Organisation email (企业邮箱); not for ISV apps.
-    pub fn org_email(mut self, org_email: impl Into<String>) -> Self {
-        self.org_email = Some(org_email.into());
-        self
-    }
-    /// Sets `org_email_type`: Organisation email edition: `profession` (标准版) or `base` (基础版); not for ISV apps.
-    pub fn org_email_type(mut self, org_email_type: impl Into<String>) -> Self {
-        self.org_email_type = Some(org_email_type.into());
-        self
-    }
-    /// Sets `work_place`: Work place (办公地点); not for ISV apps, only when set.
-    pub fn work_place(mut self, work_place: impl Into<String>) -> Self {
-        self.work_place = Some(work_place.into());
-        self
-    }
-    /// Sets `remark`: Remark (备注); not for ISV apps, only when set.
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
-    /// Sets `manager_userid`: Userid of the direct manager (直属主管); only when set.
-    pub fn manager_userid(mut self, manager_userid: impl Into<String>) -> Self {
-        self.manager_userid = Some(manager_userid.into());
-        self
-    }
-    /// Sets `dept_id_list`: Ids of the user's departments.
-    pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
-        self.dept_id_list = dept_id_list;
-        self
-    }
-    /// Sets `dept_order_list`: The user's sort order in each department.
-    pub fn dept_order_list(mut self, dept_order_list: Vec<UserDeptOrder>) -> Self {
-        self.dept_order_list = dept_order_list;
-        self
-    }
-    /// Sets `leader_in_dept`: Whether the user leads each department.
-    pub fn leader_in_dept(mut self, leader_in_dept: Vec<UserLeaderInDept>) -> Self {
-        self.leader_in_dept = leader_in_dept;
-        self
-    }
-    /// Sets `role_list`: Roles (角色) held by the user.
-    pub fn role_list(mut self, role_list: Vec<UserRole>) -> Self {
-        self.role_list = role_list;
-        self
-    }
-    /// Sets `dept_position_list`: The user's posts per department (任职).
-    pub fn dept_position_list(
-        mut self,
-        dept_position_list: Vec<UserDeptPosition>,
-    ) -> Self {
-        self.dept_position_list = dept_position_list;
-        self
-    }
-    /// Sets `extension`: Extended attributes (扩展属性) as JSON text inside a string, e.g. `{"爱好":"旅游"}`; not for ISV apps.
-    pub fn extension(
-        mut self,
-        extension: std::collections::BTreeMap<String, String>,
-    ) -> Self {
-        self.extension = extension;
-        self
-    }
-    /// Sets `extension_i18n`: Per-attribute translations `{attribute: {locale: value}}` (D only).
-    pub fn extension_i18n(mut self, extension_i18n: serde_json::Value) -> Self {
-        self.extension_i18n = Some(extension_i18n);
-        self
-    }
-    /// Sets `hired_date`: Hire date (入职时间), ms since the epoch; not for ISV apps.
-    pub fn hired_date(mut self, hired_date: i64) -> Self {
-        self.hired_date = Some(hired_date);
-        self
-    }
-    /// Sets `active`: Whether the user has activated DingTalk (已激活).
-    pub fn active(mut self, active: bool) -> Self {
-        self.active = Some(active);
-        self
-    }
-    /// Sets `admin`: Whether the user is an administrator (管理员).
-    pub fn admin(mut self, admin: bool) -> Self {
-        self.admin = Some(admin);
-        self
-    }
-    /// Sets `boss`: Whether the user is the boss (老板).
-    pub fn boss(mut self, boss: bool) -> Self {
-        self.boss = Some(boss);
-        self
-    }
-    /// Sets `senior`: Whether executive mode (高管模式) is on.
-    pub fn senior(mut self, senior: bool) -> Self {
-        self.senior = Some(senior);
-        self
-    }
-    /// Sets `real_authed`: Whether the user has completed real-name verification (实名认证).
-    pub fn real_authed(mut self, real_authed: bool) -> Self {
-        self.real_authed = Some(real_authed);
-        self
-    }
-    /// Sets `exclusive_account`: Whether this is an exclusive account (专属帐号).
-    pub fn exclusive_account(mut self, exclusive_account: bool) -> Self {
-        self.exclusive_account = Some(exclusive_account);
-        self
-    }
-    /// Sets `exclusive_account_type`: Exclusive account type: `sso` or `dingtalk`.
-    pub fn exclusive_account_type(
-        mut self,
-        exclusive_account_type: impl Into<String>,
-    ) -> Self {
-        self.exclusive_account_type = Some(exclusive_account_type.into());
-        self
-    }
-    /// Sets `login_id`: Login name of an exclusive account (专属帐号登录名). J spells it `login_id`, G `loginId`; both are accepted.
-    pub fn login_id(mut self, login_id: impl Into<String>) -> Self {
-        self.login_id = Some(login_id.into());
-        self
-    }
-    /// Sets `union_emp_ext`: Identities in linked organisations (关联组织); only for orgs that have them.
-    pub fn union_emp_ext(mut self, union_emp_ext: UserUnionEmpExt) -> Self {
-        self.union_emp_ext = Some(union_emp_ext);
-        self
-    }
-}
-impl rt::Validate for UserDetail {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.dept_order_list)?;
-        rt::Validate::validate(&self.leader_in_dept)?;
-        rt::Validate::validate(&self.role_list)?;
-        rt::Validate::validate(&self.dept_position_list)?;
-        rt::Validate::validate(&self.union_emp_ext)?;
-        Ok(())
-    }
-}
 impl rt::Wire for UserDetail {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -6544,170 +6206,6 @@ impl<'de> serde::Deserialize<'de> for UserListItem {
         d.deserialize_map(V)
     }
 }
-impl UserListItem {
-    /// Creates a value from its required fields (`userid`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(userid: impl Into<String>) -> Self {
-        Self {
-            userid: userid.into(),
-            unionid: None,
-            name: None,
-            avatar: None,
-            state_code: None,
-            mobile: None,
-            hide_mobile: None,
-            telephone: None,
-            job_number: None,
-            title: None,
-            email: None,
-            org_email: None,
-            work_place: None,
-            remark: None,
-            dept_id_list: Default::default(),
-            dept_order: None,
-            extension: Default::default(),
-            hired_date: None,
-            active: None,
-            admin: None,
-            boss: None,
-            leader: None,
-            exclusive_account: None,
-            exclusive_account_type: None,
-            login_id: None,
-        }
-    }
-    /// Sets `unionid`: The user's unionid.
-    pub fn unionid(mut self, unionid: impl Into<String>) -> Self {
-        self.unionid = Some(unionid.into());
-        self
-    }
-    /// Sets `name`: Name (姓名).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `avatar`: Avatar URL (头像).
-    pub fn avatar(mut self, avatar: impl Into<String>) -> Self {
-        self.avatar = Some(avatar.into());
-        self
-    }
-    /// Sets `state_code`: International dialling code (国际电话区号); not for ISV apps.
-    pub fn state_code(mut self, state_code: impl Into<String>) -> Self {
-        self.state_code = Some(state_code.into());
-        self
-    }
-    /// Sets `mobile`: Mobile number (手机号); not for ISV apps.
-    pub fn mobile(mut self, mobile: impl Into<String>) -> Self {
-        self.mobile = Some(mobile.into());
-        self
-    }
-    /// Sets `hide_mobile`: Whether the mobile number is hidden (隐藏手机号).
-    pub fn hide_mobile(mut self, hide_mobile: bool) -> Self {
-        self.hide_mobile = Some(hide_mobile);
-        self
-    }
-    /// Sets `telephone`: Extension number (分机号); not for ISV apps.
-    pub fn telephone(mut self, telephone: impl Into<String>) -> Self {
-        self.telephone = Some(telephone.into());
-        self
-    }
-    /// Sets `job_number`: Employee number (工号).
-    pub fn job_number(mut self, job_number: impl Into<String>) -> Self {
-        self.job_number = Some(job_number.into());
-        self
-    }
-    /// Sets `title`: Job title (职位).
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-    /// Sets `email`: Email (邮箱); not for ISV apps.
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
-        self
-    }
-    /// Sets `org_email`: Organisation email (企业邮箱); not for ISV apps.
-    pub fn org_email(mut self, org_email: impl Into<String>) -> Self {
-        self.org_email = Some(org_email.into());
-        self
-    }
-    /// Sets `work_place`: Work place (办公地点); not for ISV apps.
-    pub fn work_place(mut self, work_place: impl Into<String>) -> Self {
-        self.work_place = Some(work_place.into());
-        self
-    }
-    /// Sets `remark`: Remark (备注); not for ISV apps.
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
-    /// Sets `dept_id_list`: Ids of the user's departments.
-    pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
-        self.dept_id_list = dept_id_list;
-        self
-    }
-    /// Sets `dept_order`: The user's sort order in the listed department.
-    pub fn dept_order(mut self, dept_order: i64) -> Self {
-        self.dept_order = Some(dept_order);
-        self
-    }
-    /// Sets `extension`: Extended attributes (扩展属性) as JSON text inside a string; not for ISV apps.
-    pub fn extension(
-        mut self,
-        extension: std::collections::BTreeMap<String, String>,
-    ) -> Self {
-        self.extension = extension;
-        self
-    }
-    /// Sets `hired_date`: Hire date (入职时间), ms since the epoch; not for ISV apps.
-    pub fn hired_date(mut self, hired_date: i64) -> Self {
-        self.hired_date = Some(hired_date);
-        self
-    }
-    /// Sets `active`: Whether the user has activated DingTalk (已激活).
-    pub fn active(mut self, active: bool) -> Self {
-        self.active = Some(active);
-        self
-    }
-    /// Sets `admin`: Whether the user is an administrator (管理员).
-    pub fn admin(mut self, admin: bool) -> Self {
-        self.admin = Some(admin);
-        self
-    }
-    /// Sets `boss`: Whether the user is the boss (老板).
-    pub fn boss(mut self, boss: bool) -> Self {
-        self.boss = Some(boss);
-        self
-    }
-    /// Sets `leader`: Whether the user leads the listed department (部门主管).
-    pub fn leader(mut self, leader: bool) -> Self {
-        self.leader = Some(leader);
-        self
-    }
-    /// Sets `exclusive_account`: Whether this is an exclusive account (专属帐号).
-    pub fn exclusive_account(mut self, exclusive_account: bool) -> Self {
-        self.exclusive_account = Some(exclusive_account);
-        self
-    }
-    /// Sets `exclusive_account_type`: Exclusive account type: `sso` or `dingtalk`.
-    pub fn exclusive_account_type(
-        mut self,
-        exclusive_account_type: impl Into<String>,
-    ) -> Self {
-        self.exclusive_account_type = Some(exclusive_account_type.into());
-        self
-    }
-    /// Sets `login_id`: Login name of an exclusive account (专属帐号登录名); J only. `loginId` (G's spelling on v2/user/get) is accepted too.
-    pub fn login_id(mut self, login_id: impl Into<String>) -> Self {
-        self.login_id = Some(login_id.into());
-        self
-    }
-}
-impl rt::Validate for UserListItem {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for UserListItem {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -6786,33 +6284,6 @@ impl<'de> serde::Deserialize<'de> for UserListPage {
         d.deserialize_map(V)
     }
 }
-impl UserListPage {
-    /// Creates a value from its required fields (`has_more`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(has_more: bool) -> Self {
-        Self {
-            has_more,
-            next_cursor: None,
-            list: Default::default(),
-        }
-    }
-    /// Sets `next_cursor`: Cursor for the next page; absent on the last page.
-    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
-        self.next_cursor = Some(next_cursor);
-        self
-    }
-    /// Sets `list`: The users on this page.
-    pub fn list(mut self, list: Vec<UserListItem>) -> Self {
-        self.list = list;
-        self
-    }
-}
-impl rt::Validate for UserListPage {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.list)?;
-        Ok(())
-    }
-}
 impl rt::Wire for UserListPage {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -6876,26 +6347,6 @@ impl<'de> serde::Deserialize<'de> for UserSimple {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl UserSimple {
-    /// Creates a value from its required fields (`userid`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(userid: impl Into<String>) -> Self {
-        Self {
-            userid: userid.into(),
-            name: None,
-        }
-    }
-    /// Sets `name`: Name (姓名).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-}
-impl rt::Validate for UserSimple {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for UserSimple {
@@ -6976,33 +6427,6 @@ impl<'de> serde::Deserialize<'de> for UserSimplePage {
         d.deserialize_map(V)
     }
 }
-impl UserSimplePage {
-    /// Creates a value from its required fields (`has_more`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(has_more: bool) -> Self {
-        Self {
-            has_more,
-            next_cursor: None,
-            list: Default::default(),
-        }
-    }
-    /// Sets `next_cursor`: Cursor for the next page; absent on the last page.
-    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
-        self.next_cursor = Some(next_cursor);
-        self
-    }
-    /// Sets `list`: The users on this page.
-    pub fn list(mut self, list: Vec<UserSimple>) -> Self {
-        self.list = list;
-        self
-    }
-}
-impl rt::Validate for UserSimplePage {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.list)?;
-        Ok(())
-    }
-}
 impl rt::Wire for UserSimplePage {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -7052,25 +6476,6 @@ impl<'de> serde::Deserialize<'de> for UserIdList {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl UserIdList {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            userid_list: Default::default(),
-        }
-    }
-    /// Sets `userid_list`: Userids of the department's direct members.
-    pub fn userid_list(mut self, userid_list: Vec<String>) -> Self {
-        self.userid_list = userid_list;
-        self
-    }
-}
-impl rt::Validate for UserIdList {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for UserIdList {
@@ -7153,33 +6558,6 @@ impl<'de> serde::Deserialize<'de> for UserAdmin {
         d.deserialize_map(V)
     }
 }
-impl UserAdmin {
-    /// Creates a value from its required fields (`userid`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(userid: impl Into<String>) -> Self {
-        Self {
-            userid: userid.into(),
-            sys_level: None,
-            admin_mobile: None,
-        }
-    }
-    /// Sets `sys_level`: Administrator level: 1 main admin (主管理员), 2 sub-admin (子管理员).
-    pub fn sys_level(mut self, sys_level: SysLevel) -> Self {
-        self.sys_level = Some(sys_level);
-        self
-    }
-    /// Sets `admin_mobile`: The administrator's mobile; legacy `user/get_admin` only, J only (1-src).
-    pub fn admin_mobile(mut self, admin_mobile: impl Into<String>) -> Self {
-        self.admin_mobile = Some(admin_mobile.into());
-        self
-    }
-}
-impl rt::Validate for UserAdmin {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.sys_level)?;
-        Ok(())
-    }
-}
 impl rt::Wire for UserAdmin {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -7241,26 +6619,6 @@ impl<'de> serde::Deserialize<'de> for UserInactivePage {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl UserInactivePage {
-    /// Creates a value from its required fields (`has_more`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(has_more: bool) -> Self {
-        Self {
-            has_more,
-            list: Default::default(),
-        }
-    }
-    /// Sets `list`: Userids of users who did not log in on the queried date (未登录用户).
-    pub fn list(mut self, list: Vec<String>) -> Self {
-        self.list = list;
-        self
-    }
-}
-impl rt::Validate for UserInactivePage {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for UserInactivePage {
@@ -7337,32 +6695,6 @@ impl<'de> serde::Deserialize<'de> for UserInactiveV2Page {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl UserInactiveV2Page {
-    /// Creates a value from its required fields (`has_more`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(has_more: bool) -> Self {
-        Self {
-            has_more,
-            next_cursor: None,
-            list: Default::default(),
-        }
-    }
-    /// Sets `next_cursor`: Offset of the next page (下一页的偏移量); equals the previous offset plus the page size, and may be absent on the last page (D's example omits it).
-    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
-        self.next_cursor = Some(next_cursor);
-        self
-    }
-    /// Sets `list`: Userids of the users matching `is_active` on the queried day.
-    pub fn list(mut self, list: Vec<String>) -> Self {
-        self.list = list;
-        self
-    }
-}
-impl rt::Validate for UserInactiveV2Page {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for UserInactiveV2Page {
@@ -7503,57 +6835,6 @@ impl<'de> serde::Deserialize<'de> for UserLoginInfo {
         d.deserialize_map(V)
     }
 }
-impl UserLoginInfo {
-    /// Creates a value from its required fields (`userid`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(userid: impl Into<String>) -> Self {
-        Self {
-            userid: userid.into(),
-            device_id: None,
-            sys: None,
-            sys_level: None,
-            associated_unionid: None,
-            unionid: None,
-            name: None,
-        }
-    }
-    /// Sets `device_id`: Id of the device that requested the code (设备 id).
-    pub fn device_id(mut self, device_id: impl Into<String>) -> Self {
-        self.device_id = Some(device_id.into());
-        self
-    }
-    /// Sets `sys`: Whether the user is an administrator (是否管理员).
-    pub fn sys(mut self, sys: bool) -> Self {
-        self.sys = Some(sys);
-        self
-    }
-    /// Sets `sys_level`: Administrator level: 1 main admin, 2 sub-admin, 100 boss, 0 other.
-    pub fn sys_level(mut self, sys_level: SysLevel) -> Self {
-        self.sys_level = Some(sys_level);
-        self
-    }
-    /// Sets `associated_unionid`: The user's associated unionid (关联 unionid).
-    pub fn associated_unionid(mut self, associated_unionid: impl Into<String>) -> Self {
-        self.associated_unionid = Some(associated_unionid.into());
-        self
-    }
-    /// Sets `unionid`: The user's unionid.
-    pub fn unionid(mut self, unionid: impl Into<String>) -> Self {
-        self.unionid = Some(unionid.into());
-        self
-    }
-    /// Sets `name`: Name (姓名).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-}
-impl rt::Validate for UserLoginInfo {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.sys_level)?;
-        Ok(())
-    }
-}
 impl rt::Wire for UserLoginInfo {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -7623,34 +6904,6 @@ impl<'de> serde::Deserialize<'de> for UserByMobile {
         d.deserialize_map(V)
     }
 }
-impl UserByMobile {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            userid: None,
-            exclusive_account_userid_list: Default::default(),
-        }
-    }
-    /// Sets `userid`: Userid of the (non-departed) employee with that mobile.
-    pub fn userid(mut self, userid: impl Into<String>) -> Self {
-        self.userid = Some(userid.into());
-        self
-    }
-    /// Sets `exclusive_account_userid_list`: Userids of exclusive accounts (专属帐号) bound to that mobile (J, 1-src).
-    pub fn exclusive_account_userid_list(
-        mut self,
-        exclusive_account_userid_list: Vec<String>,
-    ) -> Self {
-        self.exclusive_account_userid_list = exclusive_account_userid_list;
-        self
-    }
-}
-impl rt::Validate for UserByMobile {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for UserByMobile {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -7716,27 +6969,6 @@ impl<'de> serde::Deserialize<'de> for UserByUnionid {
         d.deserialize_map(V)
     }
 }
-impl UserByUnionid {
-    /// Creates a value from its required fields (`userid`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(userid: impl Into<String>) -> Self {
-        Self {
-            userid: userid.into(),
-            contact_type: None,
-        }
-    }
-    /// Sets `contact_type`: 0 employee (企业内部员工), 1 external contact (外部联系人).
-    pub fn contact_type(mut self, contact_type: ContactType) -> Self {
-        self.contact_type = Some(contact_type);
-        self
-    }
-}
-impl rt::Validate for UserByUnionid {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.contact_type)?;
-        Ok(())
-    }
-}
 impl rt::Wire for UserByUnionid {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -7785,18 +7017,6 @@ impl<'de> serde::Deserialize<'de> for UserCount {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl UserCount {
-    /// Creates a value from its required fields (`count`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(count: i64) -> Self {
-        Self { count }
-    }
-}
-impl rt::Validate for UserCount {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for UserCount {
@@ -7892,39 +7112,6 @@ impl<'de> serde::Deserialize<'de> for UserLegacyRole {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl UserLegacyRole {
-    /// Creates a value from its required fields (`id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(id: i64) -> Self {
-        Self {
-            id,
-            name: None,
-            group_name: None,
-            r#type: None,
-        }
-    }
-    /// Sets `name`: Role name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `group_name`: Name of the role group (角色组).
-    pub fn group_name(mut self, group_name: impl Into<String>) -> Self {
-        self.group_name = Some(group_name.into());
-        self
-    }
-    /// Sets `type`: Role type; absent / null for a custom role (自定义角色).
-    pub fn r#type(mut self, r#type: RoleType) -> Self {
-        self.r#type = Some(r#type);
-        self
-    }
-}
-impl rt::Validate for UserLegacyRole {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.r#type)?;
-        Ok(())
     }
 }
 impl rt::Wire for UserLegacyRole {
@@ -8509,246 +7696,6 @@ impl<'de> serde::Deserialize<'de> for UserLegacyDetail {
         d.deserialize_map(V)
     }
 }
-impl UserLegacyDetail {
-    /// Creates a value from its required fields (`userid`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(userid: impl Into<String>) -> Self {
-        Self {
-            userid: userid.into(),
-            unionid: None,
-            name: None,
-            position: None,
-            mobile: None,
-            state_code: None,
-            tel: None,
-            work_place: None,
-            remark: None,
-            email: None,
-            org_email: None,
-            extattr: None,
-            hired_date: None,
-            jobnumber: None,
-            active: None,
-            is_admin: None,
-            is_boss: None,
-            is_hide: None,
-            is_senior: None,
-            real_authed: None,
-            department: Default::default(),
-            order_in_depts: Default::default(),
-            is_leader_in_depts: Default::default(),
-            manager_userid: None,
-            avatar: None,
-            roles: Default::default(),
-            tags: None,
-            exclusive_account: None,
-            associated_union_id: None,
-            ding_id: None,
-            open_id: None,
-            nickname: None,
-            invite_mobile: None,
-            is_limited: None,
-            is_customized_portal: None,
-            member_view: None,
-            mobile_hash: None,
-        }
-    }
-    /// Sets `unionid`: The user's unionid, stable per developer account.
-    pub fn unionid(mut self, unionid: impl Into<String>) -> Self {
-        self.unionid = Some(unionid.into());
-        self
-    }
-    /// Sets `name`: Name (姓名).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `position`: Job title (职位).
-    pub fn position(mut self, position: impl Into<String>) -> Self {
-        self.position = Some(position.into());
-        self
-    }
-    /// Sets `mobile`: Mobile number (手机号); not for ISV apps.
-    pub fn mobile(mut self, mobile: impl Into<String>) -> Self {
-        self.mobile = Some(mobile.into());
-        self
-    }
-    /// Sets `state_code`: International dialling code (国际电话区号); not for ISV apps.
-    pub fn state_code(mut self, state_code: impl Into<String>) -> Self {
-        self.state_code = Some(state_code.into());
-        self
-    }
-    /// Sets `tel`: Extension number (分机号); not for ISV apps.
-    pub fn tel(mut self, tel: impl Into<String>) -> Self {
-        self.tel = Some(tel.into());
-        self
-    }
-    /// Sets `work_place`: Work place (办公地点); not for ISV apps.
-    pub fn work_place(mut self, work_place: impl Into<String>) -> Self {
-        self.work_place = Some(work_place.into());
-        self
-    }
-    /// Sets `remark`: Remark (备注); not for ISV apps.
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
-    /// Sets `email`: Email (邮箱); not for ISV apps.
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
-        self
-    }
-    /// Sets `org_email`: Organisation email (企业邮箱); only if enabled; not for ISV apps.
-    pub fn org_email(mut self, org_email: impl Into<String>) -> Self {
-        self.org_email = Some(org_email.into());
-        self
-    }
-    /// Sets `extattr`: Extended attributes (扩展属性); documented as a JSON string, examples return an object — both accepted. Not for ISV apps.
-    pub fn extattr(mut self, extattr: serde_json::Value) -> Self {
-        self.extattr = Some(extattr);
-        self
-    }
-    /// Sets `hired_date`: Hire date (入职时间), ms since the epoch; not for ISV apps.
-    pub fn hired_date(mut self, hired_date: i64) -> Self {
-        self.hired_date = Some(hired_date);
-        self
-    }
-    /// Sets `jobnumber`: Employee number (工号).
-    pub fn jobnumber(mut self, jobnumber: impl Into<String>) -> Self {
-        self.jobnumber = Some(jobnumber.into());
-        self
-    }
-    /// Sets `active`: Whether the user has activated DingTalk (已激活).
-    pub fn active(mut self, active: bool) -> Self {
-        self.active = Some(active);
-        self
-    }
-    /// Sets `is_admin`: Whether the user is an administrator (管理员).
-    pub fn is_admin(mut self, is_admin: bool) -> Self {
-        self.is_admin = Some(is_admin);
-        self
-    }
-    /// Sets `is_boss`: Whether the user is the boss (老板).
-    pub fn is_boss(mut self, is_boss: bool) -> Self {
-        self.is_boss = Some(is_boss);
-        self
-    }
-    /// Sets `is_hide`: Whether the mobile number is hidden (隐藏手机号).
-    pub fn is_hide(mut self, is_hide: bool) -> Self {
-        self.is_hide = Some(is_hide);
-        self
-    }
-    /// Sets `is_senior`: Whether executive mode (高管模式) is on.
-    pub fn is_senior(mut self, is_senior: bool) -> Self {
-        self.is_senior = Some(is_senior);
-        self
-    }
-    /// Sets `real_authed`: Whether the user has completed real-name verification (实名认证).
-    pub fn real_authed(mut self, real_authed: bool) -> Self {
-        self.real_authed = Some(real_authed);
-        self
-    }
-    /// Sets `department`: Ids of the user's departments.
-    pub fn department(mut self, department: Vec<i64>) -> Self {
-        self.department = department;
-        self
-    }
-    /// Sets `order_in_depts`: Sort order per department (部门内排序) as non-JSON map text `{deptId:order}`, e.g. `{1:1}`.
-    pub fn order_in_depts(
-        mut self,
-        order_in_depts: std::collections::BTreeMap<i64, i64>,
-    ) -> Self {
-        self.order_in_depts = order_in_depts;
-        self
-    }
-    /// Sets `is_leader_in_depts`: Whether the user leads each department (是否主管) as non-JSON map text, e.g. `{1:false}`.
-    pub fn is_leader_in_depts(
-        mut self,
-        is_leader_in_depts: std::collections::BTreeMap<i64, bool>,
-    ) -> Self {
-        self.is_leader_in_depts = is_leader_in_depts;
-        self
-    }
-    /// Sets `manager_userid`: Userid of the direct manager (直属主管). D spells it `managerUserid`, J `managerUserId`; both are accepted.
-    pub fn manager_userid(mut self, manager_userid: impl Into<String>) -> Self {
-        self.manager_userid = Some(manager_userid.into());
-        self
-    }
-    /// Sets `avatar`: Avatar URL (头像).
-    pub fn avatar(mut self, avatar: impl Into<String>) -> Self {
-        self.avatar = Some(avatar.into());
-        self
-    }
-    /// Sets `roles`: Roles (角色) held by the user.
-    pub fn roles(mut self, roles: Vec<UserLegacyRole>) -> Self {
-        self.roles = roles;
-        self
-    }
-    /// Sets `tags`: Tags (标签); seen as `{}` in examples.
-    pub fn tags(mut self, tags: serde_json::Value) -> Self {
-        self.tags = Some(tags);
-        self
-    }
-    /// Sets `exclusive_account`: Whether this is an exclusive account (专属帐号); seen in the ISV example.
-    pub fn exclusive_account(mut self, exclusive_account: bool) -> Self {
-        self.exclusive_account = Some(exclusive_account);
-        self
-    }
-    /// Sets `associated_union_id`: Associated unionid (关联 unionid); J only.
-    pub fn associated_union_id(
-        mut self,
-        associated_union_id: impl Into<String>,
-    ) -> Self {
-        self.associated_union_id = Some(associated_union_id.into());
-        self
-    }
-    /// Sets `ding_id`: DingTalk id (钉钉号); J only.
-    pub fn ding_id(mut self, ding_id: impl Into<String>) -> Self {
-        self.ding_id = Some(ding_id.into());
-        self
-    }
-    /// Sets `open_id`: Open id; J only.
-    pub fn open_id(mut self, open_id: impl Into<String>) -> Self {
-        self.open_id = Some(open_id.into());
-        self
-    }
-    /// Sets `nickname`: Nickname (昵称); J only.
-    pub fn nickname(mut self, nickname: impl Into<String>) -> Self {
-        self.nickname = Some(nickname.into());
-        self
-    }
-    /// Sets `invite_mobile`: Mobile the invitation was sent to (邀请手机号); J only.
-    pub fn invite_mobile(mut self, invite_mobile: impl Into<String>) -> Self {
-        self.invite_mobile = Some(invite_mobile.into());
-        self
-    }
-    /// Sets `is_limited`: Whether the account is restricted (受限); J only.
-    pub fn is_limited(mut self, is_limited: bool) -> Self {
-        self.is_limited = Some(is_limited);
-        self
-    }
-    /// Sets `is_customized_portal`: Whether a customised portal is used; J only.
-    pub fn is_customized_portal(mut self, is_customized_portal: bool) -> Self {
-        self.is_customized_portal = Some(is_customized_portal);
-        self
-    }
-    /// Sets `member_view`: Member view flag; J only.
-    pub fn member_view(mut self, member_view: bool) -> Self {
-        self.member_view = Some(member_view);
-        self
-    }
-    /// Sets `mobile_hash`: Hash of the mobile number; J only.
-    pub fn mobile_hash(mut self, mobile_hash: impl Into<String>) -> Self {
-        self.mobile_hash = Some(mobile_hash.into());
-        self
-    }
-}
-impl rt::Validate for UserLegacyDetail {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.roles)?;
-        Ok(())
-    }
-}
 impl rt::Wire for UserLegacyDetail {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -9106,146 +8053,6 @@ impl<'de> serde::Deserialize<'de> for UserLegacyListItem {
         d.deserialize_map(V)
     }
 }
-impl UserLegacyListItem {
-    /// Creates a value from its required fields (`userid`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(userid: impl Into<String>) -> Self {
-        Self {
-            userid: userid.into(),
-            unionid: None,
-            name: None,
-            order: None,
-            mobile: None,
-            tel: None,
-            work_place: None,
-            remark: None,
-            email: None,
-            org_email: None,
-            extattr: None,
-            is_admin: None,
-            is_boss: None,
-            is_hide: None,
-            is_leader: None,
-            active: None,
-            department: Default::default(),
-            position: None,
-            avatar: None,
-            jobnumber: None,
-            hired_date: None,
-            ding_id: None,
-        }
-    }
-    /// Sets `unionid`: The user's unionid.
-    pub fn unionid(mut self, unionid: impl Into<String>) -> Self {
-        self.unionid = Some(unionid.into());
-        self
-    }
-    /// Sets `name`: Name (姓名).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `order`: Sort order in the listed department; may exceed 2^53 (e.g. 176318668975061512), parsed exactly.
-    pub fn order(mut self, order: i64) -> Self {
-        self.order = Some(order);
-        self
-    }
-    /// Sets `mobile`: Mobile number (手机号); not for ISV apps.
-    pub fn mobile(mut self, mobile: impl Into<String>) -> Self {
-        self.mobile = Some(mobile.into());
-        self
-    }
-    /// Sets `tel`: Extension number (分机号); not for ISV apps.
-    pub fn tel(mut self, tel: impl Into<String>) -> Self {
-        self.tel = Some(tel.into());
-        self
-    }
-    /// Sets `work_place`: Work place (办公地点); not for ISV apps.
-    pub fn work_place(mut self, work_place: impl Into<String>) -> Self {
-        self.work_place = Some(work_place.into());
-        self
-    }
-    /// Sets `remark`: Remark (备注); not for ISV apps.
-    pub fn remark(mut self, remark: impl Into<String>) -> Self {
-        self.remark = Some(remark.into());
-        self
-    }
-    /// Sets `email`: Email (邮箱); not for ISV apps.
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
-        self
-    }
-    /// Sets `org_email`: Organisation email (企业邮箱); not for ISV apps.
-    pub fn org_email(mut self, org_email: impl Into<String>) -> Self {
-        self.org_email = Some(org_email.into());
-        self
-    }
-    /// Sets `extattr`: Extended attributes (扩展属性), JSON text or an object; not for ISV apps.
-    pub fn extattr(mut self, extattr: serde_json::Value) -> Self {
-        self.extattr = Some(extattr);
-        self
-    }
-    /// Sets `is_admin`: Whether the user is an administrator (管理员).
-    pub fn is_admin(mut self, is_admin: bool) -> Self {
-        self.is_admin = Some(is_admin);
-        self
-    }
-    /// Sets `is_boss`: Whether the user is the boss (老板).
-    pub fn is_boss(mut self, is_boss: bool) -> Self {
-        self.is_boss = Some(is_boss);
-        self
-    }
-    /// Sets `is_hide`: Whether the mobile number is hidden (隐藏手机号).
-    pub fn is_hide(mut self, is_hide: bool) -> Self {
-        self.is_hide = Some(is_hide);
-        self
-    }
-    /// Sets `is_leader`: Whether the user leads the listed department (部门主管).
-    pub fn is_leader(mut self, is_leader: bool) -> Self {
-        self.is_leader = Some(is_leader);
-        self
-    }
-    /// Sets `active`: Whether the user has activated DingTalk (已激活).
-    pub fn active(mut self, active: bool) -> Self {
-        self.active = Some(active);
-        self
-    }
-    /// Sets `department`: Ids of the user's departments. A JSON array on `user/listbypage`; J types it as a String on the older `user/list`, so JSON text such as `"[1,2]"` is accepted too.
-    pub fn department(mut self, department: Vec<i64>) -> Self {
-        self.department = department;
-        self
-    }
-    /// Sets `position`: Job title (职位).
-    pub fn position(mut self, position: impl Into<String>) -> Self {
-        self.position = Some(position.into());
-        self
-    }
-    /// Sets `avatar`: Avatar URL (头像).
-    pub fn avatar(mut self, avatar: impl Into<String>) -> Self {
-        self.avatar = Some(avatar.into());
-        self
-    }
-    /// Sets `jobnumber`: Employee number (工号).
-    pub fn jobnumber(mut self, jobnumber: impl Into<String>) -> Self {
-        self.jobnumber = Some(jobnumber.into());
-        self
-    }
-    /// Sets `hired_date`: Hire date (入职时间), ms since the epoch.
-    pub fn hired_date(mut self, hired_date: i64) -> Self {
-        self.hired_date = Some(hired_date);
-        self
-    }
-    /// Sets `ding_id`: DingTalk id (钉钉号); J only.
-    pub fn ding_id(mut self, ding_id: impl Into<String>) -> Self {
-        self.ding_id = Some(ding_id.into());
-        self
-    }
-}
-impl rt::Validate for UserLegacyListItem {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for UserLegacyListItem {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -9309,26 +8116,6 @@ impl<'de> serde::Deserialize<'de> for UserLegacyCreateResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl UserLegacyCreateResponse {
-    /// Creates a value from its required fields (`userid`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(userid: impl Into<String>) -> Self {
-        Self {
-            userid: userid.into(),
-            union_id: None,
-        }
-    }
-    /// Sets `union_id`: The new user's unionid (note the capital I).
-    pub fn union_id(mut self, union_id: impl Into<String>) -> Self {
-        self.union_id = Some(union_id.into());
-        self
-    }
-}
-impl rt::Validate for UserLegacyCreateResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for UserLegacyCreateResponse {
@@ -9397,32 +8184,6 @@ impl<'de> serde::Deserialize<'de> for UserLegacySimpleListResponse {
         d.deserialize_map(V)
     }
 }
-impl UserLegacySimpleListResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            has_more: None,
-            userlist: Default::default(),
-        }
-    }
-    /// Sets `has_more`: Whether more users follow.
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-    /// Sets `userlist`: The users (userid and name).
-    pub fn userlist(mut self, userlist: Vec<UserSimple>) -> Self {
-        self.userlist = userlist;
-        self
-    }
-}
-impl rt::Validate for UserLegacySimpleListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.userlist)?;
-        Ok(())
-    }
-}
 impl rt::Wire for UserLegacySimpleListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -9472,25 +8233,6 @@ impl<'de> serde::Deserialize<'de> for UserLegacyDeptMemberIdsResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl UserLegacyDeptMemberIdsResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            user_ids: Default::default(),
-        }
-    }
-    /// Sets `user_ids`: Userids of the department's members.
-    pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
-        self.user_ids = user_ids;
-        self
-    }
-}
-impl rt::Validate for UserLegacyDeptMemberIdsResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for UserLegacyDeptMemberIdsResponse {
@@ -9559,32 +8301,6 @@ impl<'de> serde::Deserialize<'de> for UserLegacyListByPageResponse {
         d.deserialize_map(V)
     }
 }
-impl UserLegacyListByPageResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            has_more: None,
-            userlist: Default::default(),
-        }
-    }
-    /// Sets `has_more`: Whether more users follow.
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-    /// Sets `userlist`: The users on this page.
-    pub fn userlist(mut self, userlist: Vec<UserLegacyListItem>) -> Self {
-        self.userlist = userlist;
-        self
-    }
-}
-impl rt::Validate for UserLegacyListByPageResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.userlist)?;
-        Ok(())
-    }
-}
 impl rt::Wire for UserLegacyListByPageResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -9651,32 +8367,6 @@ impl<'de> serde::Deserialize<'de> for UserLegacyListResponse {
         d.deserialize_map(V)
     }
 }
-impl UserLegacyListResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            has_more: None,
-            userlist: Default::default(),
-        }
-    }
-    /// Sets `has_more`: Whether more users follow.
-    pub fn has_more(mut self, has_more: bool) -> Self {
-        self.has_more = Some(has_more);
-        self
-    }
-    /// Sets `userlist`: The users on this page.
-    pub fn userlist(mut self, userlist: Vec<UserLegacyListItem>) -> Self {
-        self.userlist = userlist;
-        self
-    }
-}
-impl rt::Validate for UserLegacyListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.userlist)?;
-        Ok(())
-    }
-}
 impl rt::Wire for UserLegacyListResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -9738,26 +8428,6 @@ impl<'de> serde::Deserialize<'de> for UserLegacyGetAdminsResponse {
         d.deserialize_map(V)
     }
 }
-impl UserLegacyGetAdminsResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            admin_list: Default::default(),
-        }
-    }
-    /// Sets `admin_list`: The administrators with their level.
-    pub fn admin_list(mut self, admin_list: Vec<UserAdmin>) -> Self {
-        self.admin_list = admin_list;
-        self
-    }
-}
-impl rt::Validate for UserLegacyGetAdminsResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.admin_list)?;
-        Ok(())
-    }
-}
 impl rt::Wire for UserLegacyGetAdminsResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -9806,25 +8476,6 @@ impl<'de> serde::Deserialize<'de> for UserGetAdminScopeResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl UserGetAdminScopeResponse {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            dept_ids: Default::default(),
-        }
-    }
-    /// Sets `dept_ids`: Ids of the departments the administrator may manage.
-    pub fn dept_ids(mut self, dept_ids: Vec<i64>) -> Self {
-        self.dept_ids = dept_ids;
-        self
-    }
-}
-impl rt::Validate for UserGetAdminScopeResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for UserGetAdminScopeResponse {
@@ -9933,44 +8584,6 @@ impl<'de> serde::Deserialize<'de> for UserLegacyGetUserInfoResponse {
         d.deserialize_map(V)
     }
 }
-impl UserLegacyGetUserInfoResponse {
-    /// Creates a value from its required fields (`userid`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(userid: impl Into<String>) -> Self {
-        Self {
-            userid: userid.into(),
-            name: None,
-            device_id: None,
-            is_sys: None,
-            sys_level: None,
-        }
-    }
-    /// Sets `name`: Name (姓名); D only (newer page).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `device_id`: Id of the device that requested the code (设备 id).
-    pub fn device_id(mut self, device_id: impl Into<String>) -> Self {
-        self.device_id = Some(device_id.into());
-        self
-    }
-    /// Sets `is_sys`: Whether the user is an administrator (是否管理员).
-    pub fn is_sys(mut self, is_sys: bool) -> Self {
-        self.is_sys = Some(is_sys);
-        self
-    }
-    /// Sets `sys_level`: Administrator level; see the endpoint doc for the conflicting meanings (the official page: 1 main admin, 2 sub-admin, 100 boss, 0 other).
-    pub fn sys_level(mut self, sys_level: i64) -> Self {
-        self.sys_level = Some(sys_level);
-        self
-    }
-}
-impl rt::Validate for UserLegacyGetUserInfoResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for UserLegacyGetUserInfoResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -10019,18 +8632,6 @@ impl<'de> serde::Deserialize<'de> for UserLegacyGetByMobileResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl UserLegacyGetByMobileResponse {
-    /// Creates a value from its required fields (`userid`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(userid: impl Into<String>) -> Self {
-        Self { userid: userid.into() }
-    }
-}
-impl rt::Validate for UserLegacyGetByMobileResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for UserLegacyGetByMobileResponse {
@@ -10098,27 +8699,6 @@ impl<'de> serde::Deserialize<'de> for UserLegacyGetUseridByUnionidResponse {
         d.deserialize_map(V)
     }
 }
-impl UserLegacyGetUseridByUnionidResponse {
-    /// Creates a value from its required fields (`userid`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(userid: impl Into<String>) -> Self {
-        Self {
-            userid: userid.into(),
-            contact_type: None,
-        }
-    }
-    /// Sets `contact_type`: 0 employee (企业内部员工), 1 external contact (外部联系人).
-    pub fn contact_type(mut self, contact_type: ContactType) -> Self {
-        self.contact_type = Some(contact_type);
-        self
-    }
-}
-impl rt::Validate for UserLegacyGetUseridByUnionidResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.contact_type)?;
-        Ok(())
-    }
-}
 impl rt::Wire for UserLegacyGetUseridByUnionidResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -10167,18 +8747,6 @@ impl<'de> serde::Deserialize<'de> for UserLegacyOrgUserCountResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl UserLegacyOrgUserCountResponse {
-    /// Creates a value from its required fields (`count`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(count: i64) -> Self {
-        Self { count }
-    }
-}
-impl rt::Validate for UserLegacyOrgUserCountResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for UserLegacyOrgUserCountResponse {

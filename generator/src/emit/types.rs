@@ -27,11 +27,18 @@ fn struct_def(spec: &Spec, area: &Area, t: &TypeDef, fields: &[Field]) -> TokenS
     let decls = fields
         .iter()
         .map(|f| field_decl(spec, &area.name, f, false));
-    let builders = builder_methods(spec, &area.name, fields, false);
-    let checks: Vec<TokenStream> = fields
-        .iter()
-        .flat_map(super::fields::limit_checks)
-        .collect();
+    // Only what a request can carry is built by callers and checked before sending; a type that
+    // only arrives in answers is decoded, never constructed.
+    let build = t.sent.then(|| {
+        let builders = builder_methods(spec, &area.name, fields, false);
+        let checks = fields.iter().flat_map(super::fields::limit_checks);
+        quote! {
+            impl #name { #builders }
+            impl rt::Validate for #name {
+                fn validate(&self) -> Result<(), rt::InvalidRequest> { #(#checks)* Ok(()) }
+            }
+        }
+    });
     let decoder = decoder(spec, &area.name, t, fields);
     quote! {
         #doc
@@ -39,10 +46,7 @@ fn struct_def(spec: &Spec, area: &Area, t: &TypeDef, fields: &[Field]) -> TokenS
         #[non_exhaustive]
         pub struct #name { #(#decls)* }
         #decoder
-        impl #name { #builders }
-        impl rt::Validate for #name {
-            fn validate(&self) -> Result<(), rt::InvalidRequest> { #(#checks)* Ok(()) }
-        }
+        #build
         impl rt::Wire for #name {
             fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 <Self as serde::Deserialize>::deserialize(d)
@@ -343,6 +347,16 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
             quote! {},
         )
     };
+    // Checked before sending only when a request can carry it.
+    let validate = t.sent.then(|| {
+        quote! {
+            impl rt::Validate for #name {
+                fn validate(&self) -> Result<(), rt::InvalidRequest> {
+                    match self { #(Self::#vars(v) => rt::Validate::validate(v),)* Self::Unknown { .. } => Ok(()) }
+                }
+            }
+        }
+    });
     let callback_event = u.event.then(|| {
         let replies = u.variants.iter().filter_map(|v| {
             let field = match spec.types.get(&v.ty).map(|t| &t.kind) {
@@ -421,11 +435,7 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
                 }
             }
         }
-        impl rt::Validate for #name {
-            fn validate(&self) -> Result<(), rt::InvalidRequest> {
-                match self { #(Self::#vars(v) => rt::Validate::validate(v),)* Self::Unknown { .. } => Ok(()) }
-            }
-        }
+        #validate
         impl rt::Wire for #name {
             fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 <Self as serde::Deserialize>::deserialize(d)

@@ -416,39 +416,6 @@ impl<'de> serde::Deserialize<'de> for Widget {
         d.deserialize_map(V)
     }
 }
-impl Widget {
-    /// Creates a value from its required fields (`id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(id: i64) -> Self {
-        Self {
-            id,
-            name: None,
-            tags: Default::default(),
-            color: None,
-        }
-    }
-    /// Sets `name`: Display name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `tags`: Free-form tags.
-    pub fn tags(mut self, tags: Vec<String>) -> Self {
-        self.tags = tags;
-        self
-    }
-    /// Sets `color`: Its color.
-    pub fn color(mut self, color: Color) -> Self {
-        self.color = Some(color);
-        self
-    }
-}
-impl rt::Validate for Widget {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.color)?;
-        Ok(())
-    }
-}
 impl rt::Wire for Widget {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -618,18 +585,6 @@ impl<'de> serde::Deserialize<'de> for GoldenBasicCreateResponse {
         d.deserialize_map(V)
     }
 }
-impl GoldenBasicCreateResponse {
-    /// Creates a value from its required fields (`id`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(id: i64) -> Self {
-        Self { id }
-    }
-}
-impl rt::Validate for GoldenBasicCreateResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for GoldenBasicCreateResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -704,33 +659,6 @@ impl<'de> serde::Deserialize<'de> for GoldenBasicListResponse {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl GoldenBasicListResponse {
-    /// Creates a value from its required fields (`has_more`); optional fields start empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new(has_more: bool) -> Self {
-        Self {
-            has_more,
-            next_cursor: None,
-            list: Default::default(),
-        }
-    }
-    /// Sets `next_cursor`: The next position.
-    pub fn next_cursor(mut self, next_cursor: i64) -> Self {
-        self.next_cursor = Some(next_cursor);
-        self
-    }
-    /// Sets `list`: The widgets.
-    pub fn list(mut self, list: Vec<Widget>) -> Self {
-        self.list = list;
-        self
-    }
-}
-impl rt::Validate for GoldenBasicListResponse {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        rt::Validate::validate(&self.list)?;
-        Ok(())
     }
 }
 impl rt::Wire for GoldenBasicListResponse {

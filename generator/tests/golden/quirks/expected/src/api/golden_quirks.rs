@@ -559,61 +559,6 @@ impl<'de> serde::Deserialize<'de> for QuirkyRecord {
         d.deserialize_map(V)
     }
 }
-impl QuirkyRecord {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            ids: Default::default(),
-            users: Default::default(),
-            ext: Default::default(),
-            order: Default::default(),
-            paths: Default::default(),
-            manager_userid: None,
-            big: None,
-        }
-    }
-    /// Sets `ids`: Comma-separated ids.
-    pub fn ids(mut self, ids: Vec<i64>) -> Self {
-        self.ids = ids;
-        self
-    }
-    /// Sets `users`: Pipe-separated userids.
-    pub fn users(mut self, users: Vec<String>) -> Self {
-        self.users = users;
-        self
-    }
-    /// Sets `ext`: JSON text in a string.
-    pub fn ext(mut self, ext: std::collections::BTreeMap<String, String>) -> Self {
-        self.ext = ext;
-        self
-    }
-    /// Sets `order`: `{1:1}` map text.
-    pub fn order(mut self, order: std::collections::BTreeMap<i64, i64>) -> Self {
-        self.order = order;
-        self
-    }
-    /// Sets `paths`: Arrays of arrays.
-    pub fn paths(mut self, paths: Vec<Vec<i64>>) -> Self {
-        self.paths = paths;
-        self
-    }
-    /// Sets `manager_userid`: Spelled two ways.
-    pub fn manager_userid(mut self, manager_userid: impl Into<String>) -> Self {
-        self.manager_userid = Some(manager_userid.into());
-        self
-    }
-    /// Sets `big`: Above 2^53.
-    pub fn big(mut self, big: i64) -> Self {
-        self.big = Some(big);
-        self
-    }
-}
-impl rt::Validate for QuirkyRecord {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
-    }
-}
 impl rt::Wire for QuirkyRecord {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -945,15 +890,6 @@ impl<'de> serde::Deserialize<'de> for Notice {
         }
     }
 }
-impl rt::Validate for Notice {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        match self {
-            Self::UserAddOrg(v) => rt::Validate::validate(v),
-            Self::UserLeaveOrg(v) => rt::Validate::validate(v),
-            Self::Unknown { .. } => Ok(()),
-        }
-    }
-}
 impl rt::Wire for Notice {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
@@ -1009,25 +945,6 @@ impl<'de> serde::Deserialize<'de> for UserNotice {
             }
         }
         d.deserialize_map(V)
-    }
-}
-impl UserNotice {
-    /// Creates a value with every field empty.
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> Self {
-        Self {
-            user_id: Default::default(),
-        }
-    }
-    /// Sets `user_id`: Userids.
-    pub fn user_id(mut self, user_id: Vec<String>) -> Self {
-        self.user_id = user_id;
-        self
-    }
-}
-impl rt::Validate for UserNotice {
-    fn validate(&self) -> Result<(), rt::InvalidRequest> {
-        Ok(())
     }
 }
 impl rt::Wire for UserNotice {
