@@ -161,8 +161,8 @@ fn check(
                 };
             }
         }
-        Some(Encoding::LooseMap) => {
-            if let (Value::String(s), Ty::Map(key, inner)) = (v, ty) {
+        Some(Encoding::LooseMap) => match (v, ty) {
+            (Value::String(s), Ty::Map(key, inner)) => {
                 let entries =
                     rules::parse_loose_map(s).map_err(|e| (path.to_string(), e.to_string()))?;
                 for (k, item) in entries {
@@ -171,7 +171,10 @@ fn check(
                 }
                 return Ok(());
             }
-        }
+            // Map text on a type that is not a map is reported as a misplaced encoding.
+            (Value::String(_), _) => return Ok(()),
+            _ => {}
+        },
         None => {}
     }
     match ty {

@@ -5,12 +5,17 @@
 //! objects where a list is declared. Every generated field decodes through the [`Wire`] trait,
 //! which accepts all of these; the `encoding` submodules handle the declared non-JSON forms in
 //! both directions. Integers are parsed exactly and never pass through `f64`.
+//!
+//! This module is the serde side only: what each scalar, list, separated string, JSON text and
+//! map text accepts is decided in the `dingtalk-wire` crate, which the code generator's example
+//! check uses too, so the two cannot drift apart.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
+use dingtalk_wire::{FromRaw, Raw};
 use serde::de::{
     self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor,
 };
@@ -43,7 +48,7 @@ impl Scalar for String {
         Cow::Borrowed(self)
     }
     fn from_text(s: &str) -> Option<Self> {
-        Some(s.to_string())
+        Self::from_raw(Raw::Str(s))
     }
 }
 
@@ -56,133 +61,61 @@ impl Scalar for SecretString {
     }
 }
 
-impl Scalar for i64 {
-    fn to_text(&self) -> Cow<'_, str> {
-        Cow::Owned(self.to_string())
-    }
-    fn from_text(s: &str) -> Option<Self> {
-        s.trim().parse().ok()
-    }
+macro_rules! number_scalar {
+    ($($t:ty),*) => {$(
+        impl Scalar for $t {
+            fn to_text(&self) -> Cow<'_, str> {
+                Cow::Owned(self.to_string())
+            }
+            fn from_text(s: &str) -> Option<Self> {
+                Self::from_raw(Raw::Str(s))
+            }
+        }
+    )*};
 }
 
-impl Scalar for f64 {
-    fn to_text(&self) -> Cow<'_, str> {
-        Cow::Owned(self.to_string())
-    }
-    fn from_text(s: &str) -> Option<Self> {
-        s.trim().parse().ok()
-    }
-}
+number_scalar!(i64, f64);
 
 impl Scalar for bool {
     fn to_text(&self) -> Cow<'_, str> {
         Cow::Borrowed(if *self { "true" } else { "false" })
     }
     fn from_text(s: &str) -> Option<Self> {
-        match s.trim() {
-            "true" | "True" | "TRUE" | "1" => Some(true),
-            "false" | "False" | "FALSE" | "0" => Some(false),
-            _ => None,
-        }
+        Self::from_raw(Raw::Str(s))
     }
 }
 
-/// Decodes a scalar from JSON scalars of any kind, through its text form when needed.
+/// Decodes a scalar from JSON scalars of any kind by the rules of [`dingtalk_wire`].
 struct ScalarVisitor<T>(PhantomData<T>, &'static str);
 
-impl<'de, T: Scalar + FromNumber> Visitor<'de> for ScalarVisitor<T> {
+impl<T: FromRaw> ScalarVisitor<T> {
+    fn take<E: de::Error>(&self, raw: Raw<'_>) -> Result<T, E> {
+        T::from_raw(raw).ok_or_else(|| match raw {
+            Raw::Bool(_) => E::invalid_type(raw.unexpected(), self),
+            _ => E::invalid_value(raw.unexpected(), self),
+        })
+    }
+}
+
+impl<'de, T: FromRaw> Visitor<'de> for ScalarVisitor<T> {
     type Value = T;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.1)
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<T, E> {
-        T::from_bool(v).ok_or_else(|| E::invalid_type(de::Unexpected::Bool(v), &self))
+        self.take(Raw::Bool(v))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
-        T::from_i64(v).ok_or_else(|| E::invalid_value(de::Unexpected::Signed(v), &self))
+        self.take(Raw::I64(v))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
-        T::from_u64(v).ok_or_else(|| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+        self.take(Raw::U64(v))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
-        T::from_f64(v).ok_or_else(|| E::invalid_value(de::Unexpected::Float(v), &self))
+        self.take(Raw::F64(v))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
-        T::from_text(v).ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
-    }
-}
-
-/// How a scalar takes each JSON number kind.
-trait FromNumber: Sized {
-    fn from_bool(v: bool) -> Option<Self>;
-    fn from_i64(v: i64) -> Option<Self>;
-    fn from_u64(v: u64) -> Option<Self>;
-    fn from_f64(v: f64) -> Option<Self>;
-}
-
-impl FromNumber for String {
-    fn from_bool(v: bool) -> Option<Self> {
-        Some(v.to_string())
-    }
-    fn from_i64(v: i64) -> Option<Self> {
-        Some(v.to_string())
-    }
-    fn from_u64(v: u64) -> Option<Self> {
-        Some(v.to_string())
-    }
-    fn from_f64(v: f64) -> Option<Self> {
-        Some(v.to_string())
-    }
-}
-
-impl FromNumber for i64 {
-    fn from_bool(_: bool) -> Option<Self> {
-        None
-    }
-    fn from_i64(v: i64) -> Option<Self> {
-        Some(v)
-    }
-    fn from_u64(v: u64) -> Option<Self> {
-        i64::try_from(v).ok()
-    }
-    fn from_f64(v: f64) -> Option<Self> {
-        // Only whole numbers that f64 represents exactly; anything larger has lost digits.
-        const EXACT: f64 = 9_007_199_254_740_992.0;
-        (v.fract() == 0.0 && v.abs() <= EXACT).then_some(v as i64)
-    }
-}
-
-impl FromNumber for f64 {
-    fn from_bool(_: bool) -> Option<Self> {
-        None
-    }
-    fn from_i64(v: i64) -> Option<Self> {
-        Some(v as f64)
-    }
-    fn from_u64(v: u64) -> Option<Self> {
-        Some(v as f64)
-    }
-    fn from_f64(v: f64) -> Option<Self> {
-        Some(v)
-    }
-}
-
-impl FromNumber for bool {
-    fn from_bool(v: bool) -> Option<Self> {
-        Some(v)
-    }
-    fn from_i64(v: i64) -> Option<Self> {
-        match v {
-            0 => Some(false),
-            1 => Some(true),
-            _ => None,
-        }
-    }
-    fn from_u64(v: u64) -> Option<Self> {
-        Self::from_i64(i64::try_from(v).ok()?)
-    }
-    fn from_f64(_: f64) -> Option<Self> {
-        None
+        self.take(Raw::Str(v))
     }
 }
 
@@ -278,6 +211,9 @@ impl<T: Wire> Wire for Vec<T> {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
                 T::wire(v.into_deserializer()).map(|v| vec![v])
             }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                T::wire(v.into_deserializer()).map(|v| vec![v])
+            }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
                 T::wire(v.into_deserializer()).map(|v| vec![v])
             }
@@ -358,11 +294,9 @@ impl Wire for Empty {
 
 use serde::Deserialize as _;
 
-/// Lists carried as one separated string.
+/// Lists carried as one separated string, split by [`dingtalk_wire::split_list`].
 fn split_list<T: Scalar, E: de::Error>(s: &str, sep: char) -> Result<Vec<T>, E> {
-    s.split(sep)
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
+    dingtalk_wire::split_list(s, sep)
         .map(|p| {
             T::from_text(p).ok_or_else(|| {
                 E::invalid_value(
@@ -374,6 +308,7 @@ fn split_list<T: Scalar, E: de::Error>(s: &str, sep: char) -> Result<Vec<T>, E> 
         .collect()
 }
 
+/// A separated string is split; anything else decodes as a plain list ([`Vec`]'s [`Wire`]).
 fn de_separated<'de, D: Deserializer<'de>, T: Scalar + Wire>(
     d: D,
     sep: char,
@@ -391,10 +326,16 @@ fn de_separated<'de, D: Deserializer<'de>, T: Scalar + Wire>(
             Vec::<T>::wire(de::value::SeqAccessDeserializer::new(seq))
         }
         fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            split_list(&v.to_string(), self.0)
+            Vec::<T>::wire(v.into_deserializer())
         }
         fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            split_list(&v.to_string(), self.0)
+            Vec::<T>::wire(v.into_deserializer())
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Vec::<T>::wire(v.into_deserializer())
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Vec::<T>::wire(v.into_deserializer())
         }
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
             Ok(Vec::new())
@@ -419,7 +360,7 @@ pub fn join<T: Scalar>(items: &[T], sep: &str) -> String {
 }
 
 macro_rules! separated {
-    ($name:ident, $sep:literal, $doc:literal) => {
+    ($name:ident, $sep:expr, $doc:literal) => {
         #[doc = $doc]
         pub mod $name {
             use super::*;
@@ -439,8 +380,12 @@ macro_rules! separated {
     };
 }
 
-separated!(comma, ',', "`encoding: comma`: `\"a,b,c\"`.");
-separated!(pipe, '|', "`encoding: pipe`: `\"a|b|c\"`.");
+separated!(
+    comma,
+    dingtalk_wire::COMMA,
+    "`encoding: comma`: `\"a,b,c\"`."
+);
+separated!(pipe, dingtalk_wire::PIPE, "`encoding: pipe`: `\"a|b|c\"`.");
 
 /// `encoding: json_text`: a JSON value carried as text inside a string.
 pub mod json_text {
@@ -448,19 +393,14 @@ pub mod json_text {
 
     /// Decodes the embedded JSON text; a plain JSON value and an empty string are accepted too.
     pub fn de<'de, D: Deserializer<'de>, T: Wire>(d: D) -> Result<T, D::Error> {
-        let value = serde_json::Value::deserialize(d)?;
-        match value {
+        let value = match serde_json::Value::deserialize(d)? {
             // An empty string means "no value": fine for options, lists and maps.
-            serde_json::Value::String(text) if text.trim().is_empty() => {
-                T::wire(serde_json::Value::Null).map_err(de::Error::custom)
-            }
-            serde_json::Value::String(text) => {
-                let inner: serde_json::Value =
-                    serde_json::from_str(&text).map_err(de::Error::custom)?;
-                T::wire(inner).map_err(de::Error::custom)
-            }
-            other => T::wire(other).map_err(de::Error::custom),
-        }
+            serde_json::Value::String(text) => dingtalk_wire::json_text(&text)
+                .map_err(de::Error::custom)?
+                .unwrap_or(serde_json::Value::Null),
+            other => other,
+        };
+        T::wire(value).map_err(de::Error::custom)
     }
 
     /// Encodes the value as JSON text inside a string.
@@ -478,6 +418,7 @@ pub fn json_text<T: Serialize + ?Sized>(v: &T) -> String {
 /// `encoding: loose_map`: DingTalk's non-JSON map text, `"{1:1}"` or `"{1:false,2:true}"`.
 pub mod loose_map {
     use super::*;
+    use dingtalk_wire::LooseMapError;
 
     /// Parses `{k:v,...}` with unquoted (or quoted) keys and scalar values; a real JSON object
     /// is accepted too.
@@ -516,38 +457,16 @@ pub mod loose_map {
         s.serialize_str(&text)
     }
 
-    /// Parses the map text.
+    /// Parses the map text ([`dingtalk_wire::parse_loose_map`]), reading keys and values with
+    /// their [`Scalar`] text rules.
     pub fn parse<K: Scalar + Ord, V: Scalar>(text: &str) -> Result<BTreeMap<K, V>, String> {
-        let inner = text.trim();
-        if inner.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let inner = inner
-            .strip_prefix('{')
-            .and_then(|s| s.strip_suffix('}'))
-            .ok_or_else(|| format!("map text must be wrapped in braces: {:?}", preview(text)))?;
         let mut out = BTreeMap::new();
-        for pair in inner.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (k, v) = pair
-                .split_once(':')
-                .ok_or_else(|| format!("map entry without `:`: {:?}", preview(pair)))?;
-            let (k, v) = (unquote(k), unquote(v));
-            let key = K::from_text(k).ok_or_else(|| format!("bad map key {:?}", preview(k)))?;
-            let value = V::from_text(v).ok_or_else(|| format!("bad map value {:?}", preview(v)))?;
+        for (k, v) in dingtalk_wire::parse_loose_map(text).map_err(|e| e.to_string())? {
+            let key = K::from_text(k).ok_or_else(|| LooseMapError::bad_key(k).to_string())?;
+            let value = V::from_text(v).ok_or_else(|| LooseMapError::bad_value(v).to_string())?;
             out.insert(key, value);
         }
         Ok(out)
-    }
-
-    fn unquote(s: &str) -> &str {
-        let s = s.trim();
-        s.strip_prefix('"')
-            .and_then(|x| x.strip_suffix('"'))
-            .unwrap_or(s)
-    }
-
-    fn preview(s: &str) -> String {
-        s.chars().take(40).collect()
     }
 }
 
@@ -608,6 +527,10 @@ mod tests {
             (Some(true), Some("123"), Some(42))
         );
         assert_eq!(probe(r#"{"b": 0}"#).b, Some(false));
+        assert_eq!(probe(r#"{"b": "True"}"#).b, Some(true));
+        assert_eq!(probe(r#"{"n": 1.0}"#).n, Some(1));
+        assert_eq!(probe(r#"{"list": 2.0}"#).list, vec![2]);
+        assert!(serde_json::from_str::<Probe>(r#"{"n": 9007199254740992.0}"#).is_err());
         assert!(serde_json::from_str::<Probe>(r#"{"b": "maybe"}"#).is_err());
     }
 
@@ -631,6 +554,8 @@ mod tests {
         assert_eq!(p.pipe, vec!["a", "b"]);
         assert_eq!(probe(r#"{"comma": [5, "6"]}"#).comma, vec![5, 6]);
         assert_eq!(probe(r#"{"comma": ""}"#).comma, Vec::<i64>::new());
+        assert_eq!(probe(r#"{"comma": 3.0}"#).comma, vec![3]);
+        assert_eq!(probe(r#"{"pipe": true}"#).pipe, vec!["true"]);
         assert!(serde_json::from_str::<Probe>(r#"{"comma": "1,x"}"#).is_err());
         assert_eq!(join(&[1i64, 2, 3], ","), "1,2,3");
     }

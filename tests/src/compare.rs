@@ -1,10 +1,11 @@
 //! Checks that a decoded response kept everything its example said: every declared field that
 //! the example carries must come back with the same value, allowing for DingTalk's spellings
 //! (`"1"` for 1, `"2,3"` for `[2, 3]`, `"{1:1}"` for `{"1": 1}`) and for the alias the example
-//! used.
+//! used. Both sides are read with the decoder's own rules (`dingtalk-wire`), so a spelling the
+//! runtime accepts compares equal to the value it decodes into.
 
-use dingtalk::runtime::wire::loose_map;
-use dingtalk_codegen::model::{Encoding, Endpoint, Spec, Ty, TypeKind};
+use dingtalk_codegen::model::{Encoding, Endpoint, MapKey, Spec, Ty, TypeKind};
+use dingtalk_wire::{self as rules, FromRaw, Raw};
 use serde_json::Value;
 
 /// The example's payload for `ep` (the value under `at`, or the whole body).
@@ -36,9 +37,9 @@ pub fn same(
     match enc {
         Some(Encoding::Comma | Encoding::Pipe) => {
             let sep = if enc == Some(Encoding::Comma) {
-                ','
+                rules::COMMA
             } else {
-                '|'
+                rules::PIPE
             };
             let (e, a) = (split(expected, sep), split(actual, sep));
             return same(spec, ty, None, &e, &a, path);
@@ -48,57 +49,23 @@ pub fn same(
             return same(spec, ty, None, &e, &a, path);
         }
         Some(Encoding::LooseMap) => {
-            let parse = |v: &Value| -> Option<Value> {
-                match v {
-                    Value::String(s) => loose_map::parse::<String, String>(s)
-                        .ok()
-                        .map(|m| serde_json::to_value(m).unwrap_or_default()),
-                    Value::Object(o) => Some(Value::Object(
-                        o.iter()
-                            .map(|(k, v)| (k.clone(), Value::String(text(v))))
-                            .collect(),
-                    )),
-                    _ => None,
-                }
-            };
-            return if parse(expected) == parse(actual) {
-                Ok(())
-            } else {
-                differ("map text differs")
-            };
+            let (e, a) = (loose_map(expected), loose_map(actual));
+            return same(spec, ty, None, &e, &a, path);
         }
         None => {}
     }
+    let scalar = |alike: bool| {
+        if alike {
+            Ok(())
+        } else {
+            differ("values differ")
+        }
+    };
     match ty {
-        Ty::String => {
-            if text(expected) == text(actual) {
-                Ok(())
-            } else {
-                differ("strings differ")
-            }
-        }
-        Ty::I64 | Ty::F64 | Ty::Bool => {
-            let norm = |v: &Value| match text(v).trim() {
-                "1" if *ty == Ty::Bool => "true".to_string(),
-                "0" if *ty == Ty::Bool => "false".to_string(),
-                t => t
-                    .parse::<f64>()
-                    .map(|f| f.to_string())
-                    .unwrap_or_else(|_| t.to_string()),
-            };
-            // i64 must match digit for digit: compare the text, not a float.
-            let exact = |v: &Value| text(v).trim().to_string();
-            let ok = if *ty == Ty::I64 {
-                exact(expected) == exact(actual)
-            } else {
-                norm(expected) == norm(actual)
-            };
-            if ok {
-                Ok(())
-            } else {
-                differ("values differ")
-            }
-        }
+        Ty::String => scalar(decodes_alike::<String>(expected, actual)),
+        Ty::I64 => scalar(decodes_alike::<i64>(expected, actual)),
+        Ty::F64 => scalar(decodes_alike::<f64>(expected, actual)),
+        Ty::Bool => scalar(decodes_alike::<bool>(expected, actual)),
         Ty::Json => {
             if expected == actual {
                 Ok(())
@@ -107,22 +74,31 @@ pub fn same(
             }
         }
         Ty::List(inner) => {
-            let e = as_list(expected);
-            let a = as_list(actual);
+            let e = rules::list_items(expected);
+            let a = rules::list_items(actual);
             if e.len() != a.len() {
                 return differ("list lengths differ");
             }
-            for (i, (x, y)) in e.iter().zip(&a).enumerate() {
+            for (i, (x, y)) in e.iter().zip(a).enumerate() {
                 same(spec, inner, None, x, y, &format!("{path}[{i}]"))?;
             }
             Ok(())
         }
-        Ty::Map(_, inner) => {
+        Ty::Map(key, inner) => {
             let (Some(e), Some(a)) = (expected.as_object(), actual.as_object()) else {
                 return differ("expected objects");
             };
             for (k, v) in e {
-                let Some(av) = a.get(k.trim()) else {
+                let found = match key {
+                    MapKey::String => a.get(k),
+                    // Integer keys are read as integers: `" 1"` and `"1"` are one key.
+                    MapKey::I64 => rules::int_from_str(k).and_then(|n| {
+                        a.iter()
+                            .find(|(ak, _)| rules::int_from_str(ak) == Some(n))
+                            .map(|(_, av)| av)
+                    }),
+                };
+                let Some(av) = found else {
                     return differ(&format!("key `{k}` lost"));
                 };
                 same(spec, inner, None, v, av, &format!("{path}.{k}"))?;
@@ -130,8 +106,13 @@ pub fn same(
             Ok(())
         }
         Ty::Named(name) => match spec.types.get(name).map(|t| &t.kind) {
-            Some(TypeKind::Enum(_)) => {
-                if text(expected).trim() == text(actual).trim() {
+            Some(TypeKind::Enum(e)) => {
+                let alike = if e.integer {
+                    decodes_alike::<i64>(expected, actual)
+                } else {
+                    decodes_alike::<String>(expected, actual)
+                };
+                if alike {
                     Ok(())
                 } else {
                     differ("enum values differ")
@@ -212,27 +193,18 @@ pub fn same(
     }
 }
 
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+/// Both values decode into the same `T` by the decoder's scalar rules.
+fn decodes_alike<T: FromRaw + PartialEq>(expected: &Value, actual: &Value) -> bool {
+    let decode = |v: &Value| Raw::of(v).and_then(T::from_raw);
+    let e = decode(expected);
+    e.is_some() && e == decode(actual)
 }
 
-fn as_list(v: &Value) -> Vec<Value> {
-    match v {
-        Value::Array(items) => items.clone(),
-        Value::Null => Vec::new(),
-        single => vec![single.clone()],
-    }
-}
-
+/// A separated string as the array of its parts; anything else as it is.
 fn split(v: &Value, sep: char) -> Value {
     match v {
         Value::String(s) => Value::Array(
-            s.split(sep)
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
+            rules::split_list(s, sep)
                 .map(|p| Value::String(p.to_string()))
                 .collect(),
         ),
@@ -240,10 +212,29 @@ fn split(v: &Value, sep: char) -> Value {
     }
 }
 
+/// The JSON inside a string (null for an empty one); anything else as it is.
 fn unwrap_text(v: &Value) -> Value {
     match v {
-        Value::String(s) if s.trim().is_empty() => Value::Null,
-        Value::String(s) => serde_json::from_str(s).unwrap_or_else(|_| v.clone()),
+        Value::String(s) => match rules::json_text(s) {
+            Ok(inner) => inner.unwrap_or(Value::Null),
+            Err(_) => v.clone(),
+        },
+        other => other.clone(),
+    }
+}
+
+/// Loose map text as an object of its entries' text; anything else as it is.
+fn loose_map(v: &Value) -> Value {
+    match v {
+        Value::String(s) => match rules::parse_loose_map(s) {
+            Ok(entries) => Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+                    .collect(),
+            ),
+            Err(_) => v.clone(),
+        },
         other => other.clone(),
     }
 }
