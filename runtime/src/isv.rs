@@ -116,7 +116,7 @@ impl Client {
     /// one is configured so that every instance of the app uses it. `pushed_at_ms` is the push's
     /// `TimeStamp`: an older push never replaces a newer one. Says whether the ticket was kept.
     ///
-    /// [`Client::accept_suite_ticket`] takes the decoded event instead.
+    /// `dingtalk_workflows::Isv::accept_suite_ticket` takes the decoded event instead.
     pub async fn set_suite_ticket(
         &self,
         ticket: impl Into<SecretString>,
