@@ -579,7 +579,7 @@ impl Checker {
             out.push(ErrorCodeDef {
                 code: raw.code,
                 variant,
-                class: class.to_string(),
+                class: *class,
                 doc: raw.doc.unwrap_or_default(),
             });
         }

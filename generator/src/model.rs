@@ -38,21 +38,55 @@ pub struct ErrorCodeDef {
     pub code: i64,
     /// UpperCamelCase variant name.
     pub variant: String,
-    /// How callers and the runtime should react (the runtime's `ErrorClass` variant).
-    pub class: String,
+    /// How callers and the runtime should react.
+    pub class: ErrorClass,
     /// What the code means.
     pub doc: String,
 }
 
-/// The error classes the runtime knows (`ErrorClass` variants) and their spec spellings.
-pub const ERROR_CLASSES: [(&str, &str); 7] = [
-    ("token_invalid", "TokenInvalid"),
-    ("rate_limited", "RateLimited"),
-    ("busy", "Busy"),
-    ("permission", "Permission"),
-    ("invalid_argument", "InvalidArgument"),
-    ("not_found", "NotFound"),
-    ("other", "Other"),
+/// The error classes the runtime knows (its `ErrorClass`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// `token_invalid`
+    TokenInvalid,
+    /// `rate_limited`
+    RateLimited,
+    /// `busy`
+    Busy,
+    /// `permission`
+    Permission,
+    /// `invalid_argument`
+    InvalidArgument,
+    /// `not_found`
+    NotFound,
+    /// `other`
+    Other,
+}
+
+impl ErrorClass {
+    /// The runtime's variant name.
+    pub fn variant(self) -> &'static str {
+        match self {
+            ErrorClass::TokenInvalid => "TokenInvalid",
+            ErrorClass::RateLimited => "RateLimited",
+            ErrorClass::Busy => "Busy",
+            ErrorClass::Permission => "Permission",
+            ErrorClass::InvalidArgument => "InvalidArgument",
+            ErrorClass::NotFound => "NotFound",
+            ErrorClass::Other => "Other",
+        }
+    }
+}
+
+/// The error classes and their spec spellings.
+pub const ERROR_CLASSES: [(&str, ErrorClass); 7] = [
+    ("token_invalid", ErrorClass::TokenInvalid),
+    ("rate_limited", ErrorClass::RateLimited),
+    ("busy", ErrorClass::Busy),
+    ("permission", ErrorClass::Permission),
+    ("invalid_argument", ErrorClass::InvalidArgument),
+    ("not_found", ErrorClass::NotFound),
+    ("other", ErrorClass::Other),
 ];
 
 impl Area {

@@ -21,7 +21,10 @@ pub(super) fn error_code(spec: &Spec) -> TokenStream {
     ));
     let vars: Vec<_> = rows.iter().map(|r| ident(&r.variant)).collect();
     let codes: Vec<i64> = rows.iter().map(|r| r.code).collect();
-    let classes: Vec<_> = rows.iter().map(|r| format_ident!("{}", r.class)).collect();
+    let classes: Vec<_> = rows
+        .iter()
+        .map(|r| format_ident!("{}", r.class.variant()))
+        .collect();
     let meanings: Vec<String> = rows
         .iter()
         .map(|r| r.doc.trim().lines().next().unwrap_or("").trim().to_string())
