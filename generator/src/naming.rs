@@ -222,6 +222,33 @@ pub const RESERVED_AREA_NAMES: &[(&str, &[&str])] = &[
             "self",
         ],
     ),
+    // An area's handle is a method of the `Api` trait on the runtime's `Client`; an inherent
+    // method of the same name wins, so `client.<area>()` would call it instead (a test in
+    // `tests/tests/reserved.rs` keeps this list in step with the runtime's `impl Client`).
+    (
+        "`client.{name}()` is already a method of the runtime's `Client`",
+        CLIENT_METHODS,
+    ),
+];
+
+/// The methods of the runtime's `Client` (inherent, and `clone`/`fmt` from its traits).
+pub const CLIENT_METHODS: &[&str] = &[
+    "access_token",
+    "base_url",
+    "builder",
+    "clear_access_token",
+    "clone",
+    "corp",
+    "corp_id",
+    "corp_with_permanent_code",
+    "fmt",
+    "forget_corp",
+    "jsapi_ticket",
+    "send",
+    "set_suite_ticket",
+    "sns_login_url",
+    "suite_access_token",
+    "suite_key",
 ];
 
 /// Why `name` cannot be a spec type's name, if it is in [`RESERVED_TYPE_NAMES`].

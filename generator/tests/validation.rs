@@ -1345,6 +1345,10 @@ fn reserved_area_names_rt_and_prelude() {
             "serde",
             "the generated code writes paths starting with `serde::`",
         ),
+        (
+            "corp",
+            "`client.corp()` is already a method of the runtime's `Client`",
+        ),
     ] {
         let d = only_error(&edit(
             "doc: Test area.\n",
