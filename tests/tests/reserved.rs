@@ -45,7 +45,10 @@ fn client_methods() -> Vec<String> {
 #[test]
 fn every_client_method_is_a_reserved_area_name() {
     let methods = client_methods();
-    assert!(methods.len() >= 10, "the scan found too few methods: {methods:?}");
+    assert!(
+        methods.len() >= 10,
+        "the scan found too few methods: {methods:?}"
+    );
     for m in &methods {
         assert!(
             dingtalk_codegen::naming::CLIENT_METHODS.contains(&m.as_str()),
