@@ -8,7 +8,7 @@ pub use crate::request::{
     check_max_len, check_range, check_span, encode_path_segment, Auth, Endpoint, EndpointMeta,
     InvalidRequest, Method, Moment, Query, RateClass, Validate,
 };
-pub use crate::wire::{drop_shadowed_aliases, join, json_text, Empty, Scalar, Wire};
+pub use crate::wire::{join, json_text, Empty, Scalar, Wire};
 pub use crate::{ApiError, Client, Error, ErrorClass, SecretString};
 
 /// The future of a sent call (`Call`'s `IntoFuture`).

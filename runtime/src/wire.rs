@@ -263,25 +263,6 @@ impl Wire for crate::Download {
     }
 }
 
-/// Removes the alias keys of each `(name, aliases)` whose name (or an earlier alias) is already
-/// in `value`, so a payload that spells one field two ways decodes instead of failing with a
-/// duplicate field.
-pub fn drop_shadowed_aliases(value: &mut serde_json::Value, fields: &[(&str, &[&str])]) {
-    let Some(obj) = value.as_object_mut() else {
-        return;
-    };
-    for (name, aliases) in fields {
-        let mut seen = obj.contains_key(*name);
-        for alias in *aliases {
-            if seen {
-                obj.remove(*alias);
-            } else {
-                seen = obj.contains_key(*alias);
-            }
-        }
-    }
-}
-
 /// The payload of an endpoint that returns nothing besides errcode/errmsg.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Empty {}

@@ -1151,274 +1151,116 @@ impl<'de> serde::Deserialize<'de> for Event {
         let tag = tag.as_str();
         match tag {
             "user_add_org" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(
-                    &mut value,
-                    &[
-                        ("CorpId", &["corpId"]),
-                        ("UserId", &["userId"]),
-                        ("TimeStamp", &["timeStamp"]),
-                        ("OptStaffId", &["optStaffId"]),
-                    ],
-                );
                 <EventUserChange as rt::Wire>::wire(value)
                     .map(Self::UserAddOrg)
                     .map_err(D::Error::custom)
             }
             "user_modify_org" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(
-                    &mut value,
-                    &[
-                        ("CorpId", &["corpId"]),
-                        ("UserId", &["userId"]),
-                        ("TimeStamp", &["timeStamp"]),
-                        ("OptStaffId", &["optStaffId"]),
-                    ],
-                );
                 <EventUserChange as rt::Wire>::wire(value)
                     .map(Self::UserModifyOrg)
                     .map_err(D::Error::custom)
             }
             "user_leave_org" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(
-                    &mut value,
-                    &[
-                        ("CorpId", &["corpId"]),
-                        ("UserId", &["userId"]),
-                        ("TimeStamp", &["timeStamp"]),
-                        ("OptStaffId", &["optStaffId"]),
-                    ],
-                );
                 <EventUserChange as rt::Wire>::wire(value)
                     .map(Self::UserLeaveOrg)
                     .map_err(D::Error::custom)
             }
             "user_active_org" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(
-                    &mut value,
-                    &[
-                        ("CorpId", &["corpId"]),
-                        ("UserId", &["userId"]),
-                        ("TimeStamp", &["timeStamp"]),
-                        ("OptStaffId", &["optStaffId"]),
-                    ],
-                );
                 <EventUserChange as rt::Wire>::wire(value)
                     .map(Self::UserActiveOrg)
                     .map_err(D::Error::custom)
             }
             "org_admin_add" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(
-                    &mut value,
-                    &[
-                        ("CorpId", &["corpId"]),
-                        ("UserId", &["userId"]),
-                        ("TimeStamp", &["timeStamp"]),
-                    ],
-                );
                 <EventAdminChange as rt::Wire>::wire(value)
                     .map(Self::OrgAdminAdd)
                     .map_err(D::Error::custom)
             }
             "org_admin_remove" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(
-                    &mut value,
-                    &[
-                        ("CorpId", &["corpId"]),
-                        ("UserId", &["userId"]),
-                        ("TimeStamp", &["timeStamp"]),
-                    ],
-                );
                 <EventAdminChange as rt::Wire>::wire(value)
                     .map(Self::OrgAdminRemove)
                     .map_err(D::Error::custom)
             }
             "org_dept_create" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(
-                    &mut value,
-                    &[
-                        ("CorpId", &["corpId"]),
-                        ("DeptId", &["deptId"]),
-                        ("TimeStamp", &["timeStamp"]),
-                    ],
-                );
                 <EventDeptChange as rt::Wire>::wire(value)
                     .map(Self::OrgDeptCreate)
                     .map_err(D::Error::custom)
             }
             "org_dept_modify" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(
-                    &mut value,
-                    &[
-                        ("CorpId", &["corpId"]),
-                        ("DeptId", &["deptId"]),
-                        ("TimeStamp", &["timeStamp"]),
-                    ],
-                );
                 <EventDeptChange as rt::Wire>::wire(value)
                     .map(Self::OrgDeptModify)
                     .map_err(D::Error::custom)
             }
             "org_dept_remove" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(
-                    &mut value,
-                    &[
-                        ("CorpId", &["corpId"]),
-                        ("DeptId", &["deptId"]),
-                        ("TimeStamp", &["timeStamp"]),
-                    ],
-                );
                 <EventDeptChange as rt::Wire>::wire(value)
                     .map(Self::OrgDeptRemove)
                     .map_err(D::Error::custom)
             }
             "org_change" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(
-                    &mut value,
-                    &[("CorpId", &["corpId"]), ("TimeStamp", &["timeStamp"])],
-                );
                 <EventOrgChange as rt::Wire>::wire(value)
                     .map(Self::OrgChange)
                     .map_err(D::Error::custom)
             }
             "label_user_change" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(
-                    &mut value,
-                    &[
-                        ("CorpId", &["corpId"]),
-                        ("UserIdList", &["userIdList"]),
-                        ("LabelIdList", &["labelIdList"]),
-                        ("TimeStamp", &["timeStamp"]),
-                    ],
-                );
                 <EventLabelUserChange as rt::Wire>::wire(value)
                     .map(Self::LabelUserChange)
                     .map_err(D::Error::custom)
             }
             "label_conf_add" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(
-                    &mut value,
-                    &[
-                        ("CorpId", &["corpId"]),
-                        ("LabelIdList", &["labelIdList"]),
-                        ("PostLabelList", &["postLabelList"]),
-                        ("PreLabelList", &["preLabelList"]),
-                        ("TimeStamp", &["timeStamp"]),
-                    ],
-                );
                 <EventLabelConf as rt::Wire>::wire(value)
                     .map(Self::LabelConfAdd)
                     .map_err(D::Error::custom)
             }
             "label_conf_del" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(
-                    &mut value,
-                    &[
-                        ("CorpId", &["corpId"]),
-                        ("LabelIdList", &["labelIdList"]),
-                        ("PostLabelList", &["postLabelList"]),
-                        ("PreLabelList", &["preLabelList"]),
-                        ("TimeStamp", &["timeStamp"]),
-                    ],
-                );
                 <EventLabelConf as rt::Wire>::wire(value)
                     .map(Self::LabelConfDel)
                     .map_err(D::Error::custom)
             }
             "label_conf_modify" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(
-                    &mut value,
-                    &[
-                        ("CorpId", &["corpId"]),
-                        ("LabelIdList", &["labelIdList"]),
-                        ("PostLabelList", &["postLabelList"]),
-                        ("PreLabelList", &["preLabelList"]),
-                        ("TimeStamp", &["timeStamp"]),
-                    ],
-                );
                 <EventLabelConf as rt::Wire>::wire(value)
                     .map(Self::LabelConfModify)
                     .map_err(D::Error::custom)
             }
             "chat_add_member" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(&mut value, &[("CorpId", &["corpId"])]);
                 <EventChatMember as rt::Wire>::wire(value)
                     .map(Self::ChatAddMember)
                     .map_err(D::Error::custom)
             }
             "chat_remove_member" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(&mut value, &[("CorpId", &["corpId"])]);
                 <EventChatMember as rt::Wire>::wire(value)
                     .map(Self::ChatRemoveMember)
                     .map_err(D::Error::custom)
             }
             "chat_quit" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(&mut value, &[("CorpId", &["corpId"])]);
                 <EventChatAction as rt::Wire>::wire(value)
                     .map(Self::ChatQuit)
                     .map_err(D::Error::custom)
             }
             "chat_disband" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(&mut value, &[("CorpId", &["corpId"])]);
                 <EventChatAction as rt::Wire>::wire(value)
                     .map(Self::ChatDisband)
                     .map_err(D::Error::custom)
             }
             "chat_update_owner" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(&mut value, &[("CorpId", &["corpId"])]);
                 <EventChatOwner as rt::Wire>::wire(value)
                     .map(Self::ChatUpdateOwner)
                     .map_err(D::Error::custom)
             }
             "chat_update_title" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(&mut value, &[("CorpId", &["corpId"])]);
                 <EventChatTitle as rt::Wire>::wire(value)
                     .map(Self::ChatUpdateTitle)
                     .map_err(D::Error::custom)
             }
             "check_in" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(
-                    &mut value,
-                    &[
-                        ("CorpId", &["corpId"]),
-                        ("StaffId", &["staffId"]),
-                        ("TimeStamp", &["timeStamp"]),
-                    ],
-                );
                 <EventCheckIn as rt::Wire>::wire(value)
                     .map(Self::CheckIn)
                     .map_err(D::Error::custom)
             }
             "bpms_instance_change" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(&mut value, &[("corpId", &["CorpId"])]);
                 <EventApproval as rt::Wire>::wire(value)
                     .map(Self::BpmsInstanceChange)
                     .map_err(D::Error::custom)
             }
             "bpms_task_change" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(&mut value, &[("corpId", &["CorpId"])]);
                 <EventApproval as rt::Wire>::wire(value)
                     .map(Self::BpmsTaskChange)
                     .map_err(D::Error::custom)

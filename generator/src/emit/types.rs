@@ -295,35 +295,8 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
         .variants
         .iter()
         .map(|v| docs(&format!("{} (`{}`)", doc_text(&v.doc), v.tag)));
-    // Payload generations spell some keys differently (`CorpId` / `corpId`); when a push carries
-    // both, the alias is dropped so the struct does not see a duplicate field.
-    let dedup: Vec<TokenStream> = u
-        .variants
-        .iter()
-        .map(|v| {
-            let fields = match spec.types.get(&v.ty).map(|t| &t.kind) {
-                Some(TypeKind::Struct(fields)) => fields.as_slice(),
-                _ => &[],
-            };
-            let pairs: Vec<TokenStream> = fields
-                .iter()
-                .filter(|f| !f.aliases.is_empty())
-                .map(|f| {
-                    let wire = &f.wire;
-                    let aliases = &f.aliases;
-                    quote!((#wire, &[#(#aliases),*]))
-                })
-                .collect();
-            if pairs.is_empty() {
-                quote!()
-            } else {
-                quote! {
-                    let mut value = value;
-                    rt::drop_shadowed_aliases(&mut value, &[#(#pairs),*]);
-                }
-            }
-        })
-        .collect();
+    // A push that spells a key both ways (`CorpId` / `corpId`) needs nothing here: the variant
+    // struct's own decoder keeps the name's value over the alias's.
     let (ser_variant, de_variant) = if u.by_tag {
         (
             quote! {
@@ -428,7 +401,6 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
                 match tag {
                     #(#tags => {
                         #de_variant
-                        #dedup
                         <#tys as rt::Wire>::wire(value).map(Self::#vars).map_err(D::Error::custom)
                     })*
                     _ => Ok(Self::Unknown { tag: tag.to_string(), raw: value }),

@@ -868,15 +868,11 @@ impl<'de> serde::Deserialize<'de> for Notice {
         let tag = tag.as_str();
         match tag {
             "user_add_org" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(&mut value, &[("UserId", &["userId"])]);
                 <UserNotice as rt::Wire>::wire(value)
                     .map(Self::UserAddOrg)
                     .map_err(D::Error::custom)
             }
             "user_leave_org" => {
-                let mut value = value;
-                rt::drop_shadowed_aliases(&mut value, &[("UserId", &["userId"])]);
                 <UserNotice as rt::Wire>::wire(value)
                     .map(Self::UserLeaveOrg)
                     .map_err(D::Error::custom)
