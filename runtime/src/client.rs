@@ -7,8 +7,11 @@ use std::time::Duration;
 use crate::token::TokenCache;
 use crate::{Error, SecretString};
 
-/// DingTalk's server API host.
+/// DingTalk's classic server API host.
 pub const DEFAULT_BASE_URL: &str = "https://oapi.dingtalk.com";
+
+/// DingTalk's newer server API host (the `/v1.0/` and `/v2.0/` APIs).
+pub const DEFAULT_API_BASE_URL: &str = "https://api.dingtalk.com";
 
 /// The credentials an app trades for its access token at `/gettoken`.
 #[derive(Clone, Debug)]
@@ -67,6 +70,7 @@ pub(crate) struct Inner {
     /// On a suite's client: the organisation clients handed out.
     pub(crate) corps: crate::isv::Corps,
     pub(crate) base_url: String,
+    pub(crate) api_base_url: String,
     pub(crate) credentials: Option<Credentials>,
     pub(crate) sso: Option<(String, SecretString)>,
     pub(crate) sns: Option<(String, SecretString)>,
@@ -74,6 +78,8 @@ pub(crate) struct Inner {
     pub(crate) sso_token: TokenCache,
     pub(crate) sns_token: TokenCache,
     pub(crate) jsapi_ticket: TokenCache,
+    /// Signed-in users' tokens.
+    pub(crate) users: crate::user_token::UserTokens,
     pub(crate) retry: crate::RetryPolicy,
     pub(crate) limiter: Option<crate::limit::Limiter>,
 }
@@ -82,6 +88,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("base_url", &self.inner.base_url)
+            .field("api_base_url", &self.inner.api_base_url)
             .field("credentials", &self.inner.credentials)
             .field("sso_corp_id", &self.inner.sso.as_ref().map(|(id, _)| id))
             .field("sns_app_id", &self.inner.sns.as_ref().map(|(id, _)| id))
@@ -97,9 +104,22 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// The base URL calls go to.
+    /// The base URL oapi.dingtalk.com calls go to.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
+    }
+
+    /// The base URL api.dingtalk.com calls go to.
+    pub fn api_base_url(&self) -> &str {
+        &self.inner.api_base_url
+    }
+
+    /// The base URL of `host`.
+    pub(crate) fn host_url(&self, host: crate::request::Host) -> &str {
+        match host {
+            crate::request::Host::Oapi => &self.inner.base_url,
+            crate::request::Host::Api => &self.inner.api_base_url,
+        }
     }
 
     /// The app's access token, from the cache or freshly fetched. An errcode from the token
@@ -137,6 +157,7 @@ impl Client {
                 corp: Some(grant),
                 corps: Default::default(),
                 base_url: inner.base_url.clone(),
+                api_base_url: inner.api_base_url.clone(),
                 credentials: None,
                 sso: None,
                 sns: None,
@@ -144,6 +165,7 @@ impl Client {
                 sso_token: inner.caches.cache("sso_token", None),
                 sns_token: inner.caches.cache("sns_token", None),
                 jsapi_ticket: inner.caches.cache("corp_jsapi_ticket", Some(&id)),
+                users: Default::default(),
                 retry: inner.retry.clone(),
                 limiter: inner.limits.limiter(&id),
             }),
@@ -178,6 +200,7 @@ impl Client {
 #[derive(Debug)]
 pub struct ClientBuilder {
     base_url: String,
+    api_base_url: String,
     credentials: Option<Credentials>,
     sso: Option<(String, SecretString)>,
     sns: Option<(String, SecretString)>,
@@ -196,6 +219,7 @@ impl Default for ClientBuilder {
     fn default() -> Self {
         ClientBuilder {
             base_url: DEFAULT_BASE_URL.to_string(),
+            api_base_url: DEFAULT_API_BASE_URL.to_string(),
             credentials: None,
             sso: None,
             sns: None,
@@ -285,9 +309,18 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends calls to another host (a proxy, or a local stand-in in tests).
+    /// Sends the calls of both hosts to another address (a proxy, or a local stand-in in tests
+    /// that serves both: their paths do not overlap).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into().trim_end_matches('/').to_string();
+        self.api_base_url = self.base_url.clone();
+        self
+    }
+
+    /// Sends api.dingtalk.com calls to another address; call it after [`base_url`](Self::base_url),
+    /// which sets both.
+    pub fn api_base_url(mut self, url: impl Into<String>) -> Self {
+        self.api_base_url = url.into().trim_end_matches('/').to_string();
         self
     }
 
@@ -352,11 +385,12 @@ impl ClientBuilder {
 
     /// Builds the client.
     pub fn build(self) -> Result<Client, Error> {
-        if !(self.base_url.starts_with("https://") || self.base_url.starts_with("http://")) {
-            return Err(Error::Config(format!(
-                "base URL `{}` must start with https:// or http://",
-                self.base_url
-            )));
+        for url in [&self.base_url, &self.api_base_url] {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(Error::Config(format!(
+                    "base URL `{url}` must start with https:// or http://"
+                )));
+            }
         }
         // With a reqwest client of the caller's, its timeout is unknown here.
         let own_timeout = self.http.is_none().then_some(self.timeout);
@@ -414,6 +448,7 @@ impl ClientBuilder {
                 corp: None,
                 corps: Default::default(),
                 base_url: self.base_url,
+                api_base_url: self.api_base_url,
                 credentials: self.credentials,
                 sso: self.sso,
                 sns: self.sns,
@@ -421,6 +456,7 @@ impl ClientBuilder {
                 sso_token,
                 sns_token,
                 jsapi_ticket,
+                users: Default::default(),
                 retry: self.retry,
                 limiter: limits.limiter(app_id.as_deref().unwrap_or("")),
             }),
@@ -431,7 +467,7 @@ impl ClientBuilder {
 /// What every token cache of a client is made with.
 #[derive(Clone, Debug)]
 pub(crate) struct CacheConfig {
-    store: Option<Arc<dyn crate::TokenStore>>,
+    pub(crate) store: Option<Arc<dyn crate::TokenStore>>,
     margin: Duration,
     /// This client's name when it holds a refresh lease.
     holder: String,

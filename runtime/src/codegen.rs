@@ -6,10 +6,10 @@ pub use crate::files::{Download, UploadFile};
 pub use crate::paginate::{paginate, paginate_items, Stream};
 pub use crate::request::{
     check_max_len, check_range, check_span, encode_path_segment, Auth, Endpoint, EndpointMeta,
-    InvalidRequest, Method, Moment, Query, RateClass, Validate,
+    Headers, Host, InvalidRequest, Method, Moment, Query, RateClass, Validate,
 };
 pub use crate::wire::{join, json_text, Empty, Scalar, Wire};
-pub use crate::{ApiError, Client, Error, ErrorClass, SecretString};
+pub use crate::{ApiCode, ApiError, Client, Error, ErrorClass, SecretString};
 
 /// The future of a sent call (`Call`'s `IntoFuture`).
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;

@@ -25,20 +25,41 @@ pub enum ErrorClass {
     Other,
 }
 
-/// An error table: the class of an errcode. Generated from the spec's `errors:` and carried in
+/// An error table: the class of a code. Generated from the spec's `errors:` and carried in
 /// every [`EndpointMeta`].
-pub type Classify = fn(i64) -> ErrorClass;
+pub type Classify = fn(&ApiCode) -> ErrorClass;
 
-/// The table of a client that knows no errcode (every code is [`ErrorClass::Other`]).
-pub fn unclassified(_code: i64) -> ErrorClass {
+/// The table of a client that knows no code (every code is [`ErrorClass::Other`]).
+pub fn unclassified(_code: &ApiCode) -> ErrorClass {
     ErrorClass::Other
+}
+
+/// What DingTalk calls the failure: a number on oapi.dingtalk.com, a dotted name on
+/// api.dingtalk.com.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ApiCode {
+    /// The `errcode` of the classic envelope (never 0).
+    Errcode(i64),
+    /// The `code` of a v1.0 error body (`InvalidAuthentication`,
+    /// `Forbidden.AccessDenied.QpsLimitForApi`).
+    Service(String),
+}
+
+impl std::fmt::Display for ApiCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiCode::Errcode(n) => write!(f, "errcode {n}"),
+            ApiCode::Service(s) => write!(f, "code {s}"),
+        }
+    }
 }
 
 /// Anything that can go wrong in a call.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// DingTalk answered with an errcode other than 0 (boxed: it is the largest variant).
+    /// DingTalk refused the call: an errcode other than 0 (oapi), or an HTTP error status with a
+    /// code (api.dingtalk.com). Boxed: it is the largest variant.
     #[error(transparent)]
     Api(Box<ApiError>),
     /// A non-2xx HTTP status.
@@ -89,13 +110,21 @@ pub enum Error {
         /// The suite key.
         suite_key: String,
     },
+    /// The call needs the token of a user who has not signed in here (or whose refresh token
+    /// expired): pass the user's login code to
+    /// [`Client::sign_in_user`](crate::Client::sign_in_user).
+    #[error("user `{user}` has not signed in (or the sign-in expired): pass a login code to `Client::sign_in_user`")]
+    SignInRequired {
+        /// The key the user's tokens are kept under.
+        user: String,
+    },
     /// The client cannot make this call as configured (e.g. no credentials for its token).
     #[error("configuration: {0}")]
     Config(String),
 }
 
 impl Error {
-    /// The API error, when DingTalk answered with an errcode.
+    /// The API error, when DingTalk answered with a code.
     pub fn as_api(&self) -> Option<&ApiError> {
         match self {
             Error::Api(e) => Some(e.as_ref()),
@@ -103,9 +132,18 @@ impl Error {
         }
     }
 
-    /// The errcode, when DingTalk answered with one.
+    /// The errcode, when an oapi endpoint answered with one.
     pub fn code(&self) -> Option<i64> {
-        self.as_api().map(|e| e.code)
+        self.as_api().and_then(ApiError::errcode)
+    }
+
+    /// The v1.0 error code (`InvalidAuthentication`), when an api.dingtalk.com endpoint
+    /// answered with one.
+    pub fn service_code(&self) -> Option<&str> {
+        match &self.as_api()?.code {
+            ApiCode::Service(s) => Some(s),
+            ApiCode::Errcode(_) => None,
+        }
     }
 
     /// How to react: the errcode's class for API errors; HTTP 429 is rate limiting, 5xx and
@@ -124,6 +162,7 @@ impl Error {
             Error::Http { .. }
             | Error::Decode { .. }
             | Error::Config(_)
+            | Error::SignInRequired { .. }
             | Error::MissingSuiteTicket { .. } => ErrorClass::Other,
         }
     }
@@ -135,43 +174,58 @@ impl From<ApiError> for Error {
     }
 }
 
-/// DingTalk answered with an errcode other than 0.
+/// DingTalk refused the call: one type for both hosts' error models.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ApiError {
     /// `area.endpoint`, e.g. `user.get`.
     pub endpoint: String,
-    /// The errcode.
-    pub code: i64,
-    /// The errmsg.
+    /// The errcode (oapi) or the v1.0 `code`.
+    pub code: ApiCode,
+    /// The `errmsg` or `message`.
     pub message: String,
     /// `sub_code`, sent with errcode 88 and on some `topapi` errors.
     pub sub: Option<String>,
     /// `sub_msg`.
     pub sub_msg: Option<String>,
-    /// `request_id`, for DingTalk support.
+    /// `request_id` (oapi) or `requestid` / `x-acs-request-id` (v1.0), for DingTalk support.
     pub request_id: Option<String>,
+    /// The HTTP status of a v1.0 error (oapi errors arrive with 200: `None`).
+    pub status: Option<u16>,
     /// How to react, from the spec's error table (see [`ApiError::class`]).
     pub class: ErrorClass,
 }
 
 impl ApiError {
-    /// The errcode that says what went wrong: for errcode 88 (a gateway wrapper) the numeric
-    /// `sub_code` when there is one, since that is the real cause; otherwise the errcode.
-    pub fn effective_code(&self) -> i64 {
+    /// An oapi error: errcode `code` with its `errmsg`.
+    pub fn errcode(&self) -> Option<i64> {
+        match self.code {
+            ApiCode::Errcode(n) => Some(n),
+            ApiCode::Service(_) => None,
+        }
+    }
+
+    /// The code that says what went wrong: for errcode 88 (a gateway wrapper) the numeric
+    /// `sub_code` when there is one, since that is the real cause; otherwise the code.
+    pub fn effective_code(&self) -> ApiCode {
         let sub = self
             .sub
             .as_deref()
             .and_then(|s| s.trim().parse::<i64>().ok());
-        match (self.code, sub) {
-            (88, Some(sub)) => sub,
-            (code, _) => code,
+        match (&self.code, sub) {
+            (ApiCode::Errcode(88), Some(sub)) => ApiCode::Errcode(sub),
+            (code, _) => code.clone(),
         }
     }
 
-    /// This error with its class looked up in `table`.
+    /// This error with its class looked up in `table`. A v1.0 code the table does not know
+    /// takes the class of its HTTP status (429 throttled, 5xx busy).
     pub fn classified(mut self, table: Classify) -> Self {
-        self.class = table(self.effective_code());
+        self.class = match (table(&self.effective_code()), self.status) {
+            (ErrorClass::Other, Some(429)) => ErrorClass::RateLimited,
+            (ErrorClass::Other, Some(s)) if s >= 500 => ErrorClass::Busy,
+            (class, _) => class,
+        };
         self
     }
 
@@ -189,11 +243,14 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: errcode {}: {}",
-            self.endpoint, self.code, self.message
-        )?;
+        match self.status {
+            Some(status) => write!(
+                f,
+                "{}: HTTP {status}, {}: {}",
+                self.endpoint, self.code, self.message
+            )?,
+            None => write!(f, "{}: {}: {}", self.endpoint, self.code, self.message)?,
+        }
         if let Some(sub) = &self.sub {
             write!(
                 f,
@@ -222,33 +279,53 @@ mod tests {
     fn api(code: i64, sub: Option<&str>, class: ErrorClass) -> ApiError {
         ApiError {
             endpoint: "user.get".into(),
-            code,
+            code: ApiCode::Errcode(code),
             message: String::new(),
             sub: sub.map(str::to_string),
             sub_msg: None,
             request_id: None,
+            status: None,
             class,
         }
     }
 
     #[test]
     fn errcode_88_means_its_numeric_sub_code() {
+        let effective = |code, sub| api(code, sub, ErrorClass::Other).effective_code();
+        assert_eq!(effective(88, Some("40014")), ApiCode::Errcode(40014));
+        assert_eq!(effective(88, Some(" 60011 ")), ApiCode::Errcode(60011));
+        assert_eq!(effective(88, Some("isv.not-a-number")), ApiCode::Errcode(88));
+        assert_eq!(effective(88, None), ApiCode::Errcode(88));
+        assert_eq!(effective(40014, Some("1")), ApiCode::Errcode(40014));
+    }
+
+    #[test]
+    fn a_v1_code_the_table_does_not_know_takes_its_status_class() {
+        let v1 = |status| {
+            ApiError {
+                code: ApiCode::Service("Something.New".into()),
+                status: Some(status),
+                ..api(0, None, ErrorClass::Other)
+            }
+            .classified(unclassified)
+            .class()
+        };
+        assert_eq!(v1(503), ErrorClass::Busy);
+        assert_eq!(v1(429), ErrorClass::RateLimited);
+        assert_eq!(v1(400), ErrorClass::Other);
+        let known = ApiError {
+            code: ApiCode::Service("InvalidAuthentication".into()),
+            status: Some(400),
+            ..api(0, None, ErrorClass::Other)
+        }
+        .classified(|c| match c {
+            ApiCode::Service(s) if s == "InvalidAuthentication" => ErrorClass::TokenInvalid,
+            _ => ErrorClass::Other,
+        });
+        assert!(known.is_token_invalid());
         assert_eq!(
-            api(88, Some("40014"), ErrorClass::Other).effective_code(),
-            40014
-        );
-        assert_eq!(
-            api(88, Some(" 60011 "), ErrorClass::Other).effective_code(),
-            60011
-        );
-        assert_eq!(
-            api(88, Some("isv.not-a-number"), ErrorClass::Other).effective_code(),
-            88
-        );
-        assert_eq!(api(88, None, ErrorClass::Other).effective_code(), 88);
-        assert_eq!(
-            api(40014, Some("1"), ErrorClass::Other).effective_code(),
-            40014
+            known.to_string(),
+            "user.get: HTTP 400, code InvalidAuthentication: "
         );
     }
 
@@ -266,6 +343,6 @@ mod tests {
         let denied = Error::from(api(60011, None, ErrorClass::Permission));
         assert_eq!(denied.class(), ErrorClass::Permission);
         assert!(api(40014, None, ErrorClass::TokenInvalid).is_token_invalid());
-        assert_eq!(unclassified(-1), ErrorClass::Other);
+        assert_eq!(unclassified(&ApiCode::Errcode(-1)), ErrorClass::Other);
     }
 }

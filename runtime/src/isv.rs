@@ -34,6 +34,11 @@ pub(crate) struct Suite {
 }
 
 impl Suite {
+    /// The suite secret (the `clientSecret` of its users' logins).
+    pub(crate) fn secret(&self) -> &SecretString {
+        &self.secret
+    }
+
     pub(crate) fn new(
         key: String,
         secret: SecretString,

@@ -8,6 +8,7 @@
 //!   rejection drops);
 //! - `transport`: URL, body, envelope decoding, the token-refresh retry;
 //! - `token`: the token cache;
+//! - [`user_token`]: users' own tokens for calls made on their behalf (api.dingtalk.com);
 //! - `isv`: ISV suites: the pushed suite ticket, the suite token, a token per organisation;
 //! - [`retry`]: bounded, classified retries;
 //! - [`request`]: the `Endpoint` trait generated requests implement;
@@ -48,16 +49,18 @@ pub mod sns_login;
 pub mod store;
 pub(crate) mod token;
 mod transport;
+pub mod user_token;
 pub mod wire;
 
-pub use client::{Client, ClientBuilder, Credentials, DEFAULT_BASE_URL};
-pub use error::{ApiError, Error, ErrorClass};
+pub use client::{Client, ClientBuilder, Credentials, DEFAULT_API_BASE_URL, DEFAULT_BASE_URL};
+pub use error::{ApiCode, ApiError, Error, ErrorClass};
 pub use files::{Download, UploadFile};
 pub use limit::{LimitStore, RateLimit};
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
-pub use request::{Endpoint, EndpointMeta, InvalidRequest};
+pub use request::{Endpoint, EndpointMeta, Headers, Host, InvalidRequest};
 pub use retry::RetryPolicy;
 pub use secret::SecretString;
 pub use store::{MemoryStore, TokenStore};
 pub use transport::decode_answer;
+pub use user_token::SignedInUser;

@@ -8,10 +8,29 @@ use crate::wire::{Scalar, Wire};
 /// HTTP method of an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
-    /// Every param in the query string.
+    /// `GET`: params in the path and query string, no body.
     Get,
-    /// JSON body.
+    /// `POST`: a JSON body (or a multipart upload).
     Post,
+    /// `PUT`: a JSON body.
+    Put,
+    /// `DELETE`: no body, unless the endpoint declares body params.
+    Delete,
+    /// `PATCH`: a JSON body.
+    Patch,
+}
+
+/// The DingTalk host an endpoint lives on. They differ in more than the address: where the
+/// token goes and how errors are reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Host {
+    /// `https://oapi.dingtalk.com`: the token in the query string; every answer is HTTP 200
+    /// with an `errcode` envelope.
+    Oapi,
+    /// `https://api.dingtalk.com` (the `/v1.0/` and `/v2.0/` APIs): the token in the
+    /// `x-acs-dingtalk-access-token` header; the body of a 2xx answer is the payload itself,
+    /// and failures are real HTTP statuses with `{"code", "message", "requestid"}`.
+    Api,
 }
 
 /// How an endpoint is authorized.
@@ -25,6 +44,9 @@ pub enum Auth {
     SsoToken,
     /// The SNS login app's token from `/sns/gettoken`, as `?access_token=`.
     SnsAppToken,
+    /// A user's own token (`POST /v1.0/oauth2/userAccessToken`), for calls made on a user's
+    /// behalf on api.dingtalk.com; the request names the user (see [`Endpoint::user`]).
+    UserToken,
     /// A signed query: `accessKey`, `timestamp` (ms) and `signature` =
     /// Base64(HMAC-SHA256(app secret, timestamp)).
     Signed,
@@ -43,8 +65,13 @@ pub struct EndpointMeta {
     pub area: &'static str,
     /// Endpoint name within the area.
     pub name: &'static str,
+    /// The host it lives on.
+    pub host: Host,
     /// HTTP method.
     pub method: Method,
+    /// Whether the request carries a JSON body (always for POST, PUT and PATCH; for DELETE
+    /// only when the spec declares body params; never for GET).
+    pub json_body: bool,
     /// Path template.
     pub path: &'static str,
     /// Authorization.
@@ -96,6 +123,17 @@ pub trait Endpoint: serde::Serialize + Send + Sync {
         Cow::Borrowed(Self::META.path)
     }
 
+    /// Extra headers (an idempotency key, say); the token header is added by the runtime.
+    fn headers(&self, h: &mut Headers) {
+        let _ = h;
+    }
+
+    /// For [`Auth::UserToken`] endpoints: the user whose token the call carries, by the key it
+    /// was signed in under (see `Client::sign_in_user`).
+    fn user(&self) -> Option<&str> {
+        None
+    }
+
     /// For downloads (`response: binary`): the response built from the file.
     fn from_download(download: crate::Download) -> Option<Self::Response> {
         let _ = download;
@@ -134,6 +172,33 @@ impl Query {
     /// The params.
     pub fn pairs(&self) -> &[(&'static str, String)] {
         &self.pairs
+    }
+}
+
+/// Extra request headers, in the order they were added.
+#[derive(Clone, Default)]
+pub struct Headers {
+    pairs: Vec<(&'static str, String)>,
+}
+
+impl Headers {
+    /// Adds a header.
+    pub fn push(&mut self, name: &'static str, value: String) {
+        self.pairs.push((name, value));
+    }
+
+    /// The headers.
+    pub fn pairs(&self) -> &[(&'static str, String)] {
+        &self.pairs
+    }
+}
+
+impl std::fmt::Debug for Headers {
+    /// Names only: a header value can be a credential.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.pairs.iter().map(|(k, _)| k))
+            .finish()
     }
 }
 

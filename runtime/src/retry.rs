@@ -95,7 +95,10 @@ mod tests {
     use crate::{ApiError, ErrorClass};
 
     /// The classes of the codes these tests use, as a generated error table gives them.
-    fn table(code: i64) -> ErrorClass {
+    fn table(code: &crate::ApiCode) -> ErrorClass {
+        let crate::ApiCode::Errcode(code) = code else {
+            return ErrorClass::Other;
+        };
         match code {
             -1 => ErrorClass::Busy,
             90018 | 90002 | 45009 => ErrorClass::RateLimited,
@@ -110,11 +113,12 @@ mod tests {
         Error::from(
             ApiError {
                 endpoint: "x".into(),
-                code,
+                code: crate::ApiCode::Errcode(code),
                 message: String::new(),
                 sub: None,
                 sub_msg: None,
                 request_id: None,
+                status: None,
                 class: ErrorClass::Other,
             }
             .classified(table),

@@ -11,10 +11,10 @@ use tracing::Instrument;
 use crate::auth::Place;
 use crate::error::endpoint_name;
 use crate::error::Classify;
-use crate::request::{Auth, Endpoint, EndpointMeta, Method, Query};
+use crate::request::{Auth, Endpoint, EndpointMeta, Host, Method, Query};
 use crate::token::Cached;
 use crate::wire::{self, Wire};
-use crate::{ApiError, Client, Error, ErrorClass, SecretString};
+use crate::{ApiCode, ApiError, Client, Error, ErrorClass, SecretString};
 
 /// How much of a bad body an error shows.
 const SNIPPET_CHARS: usize = 200;
@@ -41,10 +41,12 @@ impl Client {
         })?;
         let mut query = Query::default();
         request.query(&mut query);
-        let body = match (meta.method, request.upload()) {
-            (Method::Get, _) => Body::None,
-            (Method::Post, Some((part, file))) => Body::Multipart(part, file.clone()),
-            (Method::Post, None) => {
+        let mut headers = crate::request::Headers::default();
+        request.headers(&mut headers);
+        let body = match (meta.json_body, request.upload()) {
+            (_, Some((part, file))) => Body::Multipart(part, file.clone()),
+            (false, None) => Body::None,
+            (true, None) => {
                 Body::Json(Bytes::from(serde_json::to_vec(request).map_err(|e| {
                     Error::Decode {
                         endpoint: endpoint_name(&meta),
@@ -55,15 +57,16 @@ impl Client {
             }
         };
         let path = request.path();
+        let user = request.user();
         let started = tokio::time::Instant::now();
         let mut attempt = 1;
         // A rejected token is refreshed and the call retried once, never more.
         let mut refreshed = false;
-        let scheme = crate::auth::scheme(meta.auth);
+        let scheme = crate::auth::scheme(meta.auth, meta.host);
         loop {
             let token = match scheme.token {
                 None => Ok(None),
-                Some(fetch) => fetch(self, meta.classify).await.map(Some),
+                Some(fetch) => fetch(self, meta.classify, user).await.map(Some),
             };
             let error = match token {
                 Err(e) => e,
@@ -75,30 +78,39 @@ impl Client {
                     };
                     let secret = token.as_ref().map(|t| &t.value);
                     let signed;
+                    let mut token_header = None;
                     let (query, token_param) = match &scheme.place {
                         Place::Nothing => (&query, None),
                         Place::Query(name) => (&query, secret.map(|s| (*name, s))),
+                        Place::Header(name) => {
+                            token_header = secret.map(|s| (*name, s));
+                            (&query, None)
+                        }
                         Place::Signed(sign) => {
                             signed = sign(self, &query).await?;
                             (&signed, None)
                         }
                     };
-                    let url = build_url(&self.inner.base_url, &path, token_param, query);
-                    let result = match self.execute(&meta, &url, &body, secret).await {
+                    let url = build_url(self.host_url(meta.host), &path, token_param, query);
+                    let exchange = Exchange {
+                        url: &url,
+                        body: &body,
+                        headers: &headers,
+                        token_header,
+                    };
+                    let result = match self.execute(&meta, exchange, secret).await {
                         Ok(answer) if meta.binary => download::<E>(answer, &meta, secret),
-                        Ok(answer) => decode::<E::Response>(&answer.bytes, &meta, secret),
+                        Ok(answer) => decode_from::<E::Response>(&answer, &meta, secret),
                         Err(e) => Err(e),
                     };
                     match (result, token) {
                         (Ok(response), _) => return Ok(response),
                         (Err(Error::Api(e)), Some(t)) if e.is_token_invalid() && !refreshed => {
                             tracing::debug!(
-                                code = e.code,
+                                code = %e.code,
                                 "token rejected; refreshing and retrying once"
                             );
-                            if let Some(cache) = (scheme.cache)(self) {
-                                cache.reject(&t).await;
-                            }
+                            (scheme.reject)(self, user, &t).await;
                             refreshed = true;
                             continue;
                         }
@@ -121,20 +133,27 @@ impl Client {
         }
     }
 
-    /// One HTTP exchange; returns the body of a 2xx answer with the headers a download needs.
+    /// One HTTP exchange; returns the answer with the headers decoding needs. A non-2xx
+    /// status is an error here on oapi (whose failures arrive as 200 + errcode); on
+    /// api.dingtalk.com it is the error model, decoded with the body.
     async fn execute(
         &self,
         meta: &EndpointMeta,
-        url: &str,
-        body: &Body,
+        exchange: Exchange<'_>,
         token: Option<&SecretString>,
     ) -> Result<Answer, Error> {
         let endpoint = || endpoint_name(meta);
-        let req = match body {
-            Body::Json(b) => self
-                .inner
-                .http
-                .post(url)
+        let http = &self.inner.http;
+        let url = exchange.url;
+        let req = match meta.method {
+            Method::Get => http.get(url),
+            Method::Post => http.post(url),
+            Method::Put => http.put(url),
+            Method::Delete => http.delete(url),
+            Method::Patch => http.patch(url),
+        };
+        let req = match exchange.body {
+            Body::Json(b) => req
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(b.clone()),
             Body::Multipart(name, file) => {
@@ -142,37 +161,44 @@ impl Client {
                     endpoint: endpoint(),
                     source: crate::InvalidRequest::BadFile { message },
                 })?;
-                self.inner
-                    .http
-                    .post(url)
-                    .multipart(reqwest::multipart::Form::new().part(*name, part))
+                req.multipart(reqwest::multipart::Form::new().part(*name, part))
             }
-            Body::None => self.inner.http.get(url),
+            Body::None => req,
         };
-        let req = if meta.binary {
+        let mut req = if meta.binary {
             req
         } else {
             req.header(reqwest::header::ACCEPT, "application/json")
         };
+        for (name, value) in exchange.headers.pairs() {
+            req = req.header(*name, value);
+        }
+        if let Some((name, t)) = exchange.token_header {
+            let mut value = reqwest::header::HeaderValue::from_str(t.expose_secret())
+                .map_err(|_| Error::Config("the access token is not a valid header value".into()))?;
+            value.set_sensitive(true);
+            req = req.header(name, value);
+        }
         // `without_url`: the URL holds the token.
         let resp = req.send().await.map_err(|e| Error::Transport {
             endpoint: endpoint(),
             source: e.without_url(),
         })?;
         let status = resp.status();
-        let header = |name: reqwest::header::HeaderName| {
+        let header = |name: &str| {
             resp.headers()
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
-        let content_type = header(reqwest::header::CONTENT_TYPE);
-        let disposition = header(reqwest::header::CONTENT_DISPOSITION);
+        let content_type = header(reqwest::header::CONTENT_TYPE.as_str());
+        let disposition = header(reqwest::header::CONTENT_DISPOSITION.as_str());
+        let request_id = header("x-acs-request-id");
         let bytes = resp.bytes().await.map_err(|e| Error::Transport {
             endpoint: endpoint(),
             source: e.without_url(),
         })?;
-        if !status.is_success() {
+        if !status.is_success() && meta.host == Host::Oapi {
             return Err(Error::Http {
                 endpoint: endpoint(),
                 status: status.as_u16(),
@@ -180,9 +206,11 @@ impl Client {
             });
         }
         Ok(Answer {
+            status: status.as_u16(),
             bytes,
             content_type,
             disposition,
+            request_id,
         })
     }
 
@@ -297,7 +325,9 @@ impl Client {
         const META: EndpointMeta = EndpointMeta {
             area: "runtime",
             name: "gettoken",
+            host: Host::Oapi,
             method: Method::Get,
+            json_body: false,
             path: "/gettoken",
             auth: Auth::None,
             payload_at: None,
@@ -314,14 +344,42 @@ impl Client {
         let meta = EndpointMeta {
             path,
             method,
+            json_body: method == Method::Post,
             classify,
             ..META
         };
         let url = build_url(&self.inner.base_url, path, None, q);
-        let answer = self.execute(&meta, &url, &body, None).await?;
+        let exchange = Exchange {
+            url: &url,
+            body: &body,
+            headers: &Default::default(),
+            token_header: None,
+        };
+        let answer = self.execute(&meta, exchange, None).await?;
         let t: TokenResponse = decode(&answer.bytes, &meta, None)?;
         tracing::debug!(path, expires_in = t.expires_in, "fetched a token");
         Ok((t.access_token, t.expires_in))
+    }
+}
+
+impl Client {
+    /// One JSON POST without a token (the runtime's own token calls), decoded as its host
+    /// decodes answers.
+    pub(crate) async fn exchange_json<T: Wire>(
+        &self,
+        meta: &EndpointMeta,
+        body: Bytes,
+    ) -> Result<T, Error> {
+        let url = build_url(self.host_url(meta.host), meta.path, None, &Query::default());
+        let body = Body::Json(body);
+        let exchange = Exchange {
+            url: &url,
+            body: &body,
+            headers: &Default::default(),
+            token_header: None,
+        };
+        let answer = self.execute(meta, exchange, None).await?;
+        decode_from(&answer, meta, None)
     }
 }
 
@@ -332,11 +390,23 @@ enum Body {
     Multipart(&'static str, crate::UploadFile),
 }
 
-/// A 2xx answer.
+/// One request as it goes out.
+struct Exchange<'a> {
+    url: &'a str,
+    body: &'a Body,
+    headers: &'a crate::request::Headers,
+    /// The token header (api.dingtalk.com), marked sensitive.
+    token_header: Option<(&'static str, &'a SecretString)>,
+}
+
+/// An answer: 2xx on oapi; any status on api.dingtalk.com.
 struct Answer {
+    status: u16,
     bytes: Bytes,
     content_type: Option<String>,
     disposition: Option<String>,
+    /// `x-acs-request-id` (api.dingtalk.com).
+    request_id: Option<String>,
 }
 
 /// A download: the file, unless DingTalk answered with its JSON error envelope instead.
@@ -345,6 +415,9 @@ fn download<E: Endpoint>(
     meta: &EndpointMeta,
     token: Option<&SecretString>,
 ) -> Result<E::Response, Error> {
+    if !(200..300).contains(&answer.status) {
+        return Err(service_error(&answer, meta, token));
+    }
     let json = answer
         .content_type
         .as_deref()
@@ -446,9 +519,104 @@ pub(crate) fn decode<T: Wire>(
     meta: &EndpointMeta,
     token: Option<&SecretString>,
 ) -> Result<T, Error> {
-    // An answer that carries secrets (tokens, permanent codes) is never quoted: neither its start
-    // nor the decoder's message, which can repeat a value.
-    let bad = |e: serde_json::Error| match meta.secret_response {
+    if meta.host == Host::Api {
+        return payload(bytes, meta, token);
+    }
+    let env: Envelope =
+        serde_json::from_slice(bytes).map_err(|e| bad_body(e, bytes, meta, token))?;
+    if let Some(id) = &env.request_id {
+        tracing::Span::current().record("request_id", id.as_str());
+    }
+    match env.errcode {
+        Some(0) | None => {}
+        Some(code) => {
+            return Err(Error::from(
+                ApiError {
+                    endpoint: endpoint_name(meta),
+                    code: ApiCode::Errcode(code),
+                    message: env.errmsg.unwrap_or_default(),
+                    sub: env.sub_code.filter(|s| !s.is_empty()),
+                    sub_msg: env.sub_msg,
+                    request_id: env.request_id,
+                    status: None,
+                    class: ErrorClass::Other,
+                }
+                .classified(meta.classify),
+            ))
+        }
+    }
+    payload(bytes, meta, token)
+}
+
+/// An answer of either host: the errcode envelope (oapi), or the status and the payload or
+/// error body (api.dingtalk.com).
+fn decode_from<T: Wire>(
+    answer: &Answer,
+    meta: &EndpointMeta,
+    token: Option<&SecretString>,
+) -> Result<T, Error> {
+    if meta.host == Host::Api {
+        if let Some(id) = &answer.request_id {
+            tracing::Span::current().record("request_id", id.as_str());
+        }
+        if !(200..300).contains(&answer.status) {
+            return Err(service_error(answer, meta, token));
+        }
+    }
+    decode(&answer.bytes, meta, token)
+}
+
+/// The error body of a v1.0 answer with an error status.
+#[derive(Deserialize)]
+struct ServiceError {
+    #[serde(default, deserialize_with = "wire::de")]
+    code: Option<String>,
+    #[serde(default, deserialize_with = "wire::de")]
+    message: Option<String>,
+    #[serde(default, deserialize_with = "wire::de")]
+    requestid: Option<String>,
+}
+
+/// A v1.0 failure: the error body as an [`ApiError`] classified with the endpoint's table, or
+/// [`Error::Http`] when the body is not one (a gateway's HTML page).
+fn service_error(answer: &Answer, meta: &EndpointMeta, token: Option<&SecretString>) -> Error {
+    let parsed = serde_json::from_slice::<ServiceError>(&answer.bytes).ok();
+    match parsed {
+        Some(ServiceError {
+            code: Some(code),
+            message,
+            requestid,
+        }) if !code.is_empty() => Error::from(
+            ApiError {
+                endpoint: endpoint_name(meta),
+                code: ApiCode::Service(code),
+                message: message.unwrap_or_default(),
+                sub: None,
+                sub_msg: None,
+                request_id: requestid.or_else(|| answer.request_id.clone()),
+                status: Some(answer.status),
+                class: ErrorClass::Other,
+            }
+            .classified(meta.classify),
+        ),
+        _ => Error::Http {
+            endpoint: endpoint_name(meta),
+            status: answer.status,
+            snippet: snippet(&answer.bytes, token),
+        },
+    }
+}
+
+/// A body that is not the JSON expected. An answer that carries secrets (tokens, permanent
+/// codes) is never quoted: neither its start nor the decoder's message, which can repeat a
+/// value.
+fn bad_body(
+    e: serde_json::Error,
+    bytes: &[u8],
+    meta: &EndpointMeta,
+    token: Option<&SecretString>,
+) -> Error {
+    match meta.secret_response {
         false => Error::Decode {
             endpoint: endpoint_name(meta),
             message: e.to_string(),
@@ -464,27 +632,20 @@ pub(crate) fn decode<T: Wire>(
             ),
             snippet: "<not shown: the answer holds secrets>".into(),
         },
-    };
-    let env: Envelope = serde_json::from_slice(bytes).map_err(bad)?;
-    if let Some(id) = &env.request_id {
-        tracing::Span::current().record("request_id", id.as_str());
     }
-    match env.errcode {
-        Some(0) | None => {}
-        Some(code) => {
-            return Err(Error::from(
-                ApiError {
-                    endpoint: endpoint_name(meta),
-                    code,
-                    message: env.errmsg.unwrap_or_default(),
-                    sub: env.sub_code.filter(|s| !s.is_empty()),
-                    sub_msg: env.sub_msg,
-                    request_id: env.request_id,
-                    class: ErrorClass::Other,
-                }
-                .classified(meta.classify),
-            ))
-        }
+}
+
+/// The payload of a success answer: at the top level or under `payload_at`. An empty body (a
+/// v1.0 answer with no content) decodes as JSON `null`, which suits `response: none` and
+/// optional payloads and fails the rest.
+fn payload<T: Wire>(
+    bytes: &[u8],
+    meta: &EndpointMeta,
+    token: Option<&SecretString>,
+) -> Result<T, Error> {
+    let bad = |e| bad_body(e, bytes, meta, token);
+    if bytes.trim_ascii().is_empty() {
+        return T::wire(serde_json::Value::Null).map_err(bad);
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let result = match meta.payload_at {
@@ -495,7 +656,7 @@ pub(crate) fn decode<T: Wire>(
         }
         .deserialize(&mut de),
     };
-    result.map_err(bad)
+    result.and_then(|v| de.end().map(|()| v)).map_err(bad)
 }
 
 /// Decodes the value under one key of the top-level object, skipping the rest.
@@ -568,7 +729,9 @@ mod tests {
     const META: EndpointMeta = EndpointMeta {
         area: "user",
         name: "get",
+        host: Host::Oapi,
         method: Method::Post,
+        json_body: true,
         path: "/topapi/v2/user/get",
         auth: Auth::AccessToken,
         payload_at: Some("result"),
@@ -577,7 +740,8 @@ mod tests {
         rate_class: crate::request::RateClass::Basic,
         secret_response: false,
         classify: |code| match code {
-            40014 => ErrorClass::TokenInvalid,
+            ApiCode::Errcode(40014) => ErrorClass::TokenInvalid,
+            ApiCode::Service(s) if s == "InvalidAuthentication" => ErrorClass::TokenInvalid,
             _ => ErrorClass::Other,
         },
     };
@@ -593,12 +757,76 @@ mod tests {
             panic!("expected an API error, got {e:?}")
         };
         assert_eq!(
-            (api.code, api.sub.as_deref(), api.request_id.as_deref()),
-            (88, Some("40014"), Some("r1"))
+            (api.code.clone(), api.sub.as_deref(), api.request_id.as_deref()),
+            (ApiCode::Errcode(88), Some("40014"), Some("r1"))
         );
         assert!(api.is_token_invalid());
         let ok = decode::<serde_json::Value>(br#"{"errcode":"0","result":{"a":1}}"#, &META, None);
         assert_eq!(ok.ok(), Some(serde_json::json!({"a": 1})));
+    }
+
+    const V1: EndpointMeta = EndpointMeta {
+        host: Host::Api,
+        method: Method::Get,
+        json_body: false,
+        path: "/v1.0/contact/users/{unionId}",
+        payload_at: None,
+        ..META
+    };
+
+    fn answer(status: u16, body: &'static [u8]) -> Answer {
+        Answer {
+            status,
+            bytes: Bytes::from_static(body),
+            content_type: Some("application/json".into()),
+            disposition: None,
+            request_id: Some("hdr-req".into()),
+        }
+    }
+
+    #[test]
+    fn v1_answers_are_the_payload_or_a_status_with_a_code() {
+        // No envelope: the body is the payload, even one that has an `errcode`-like key.
+        let ok = decode_from::<serde_json::Value>(&answer(200, br#"{"errcode":5,"a":1}"#), &V1, None);
+        assert_eq!(ok.ok(), Some(serde_json::json!({"errcode": 5, "a": 1})));
+        // A bare boolean, and no body at all.
+        assert_eq!(decode_from::<bool>(&answer(200, b"true"), &V1, None).ok(), Some(true));
+        assert!(decode_from::<crate::wire::Empty>(&answer(204, b""), &V1, None).is_ok());
+        assert!(matches!(
+            decode_from::<bool>(&answer(200, b""), &V1, None),
+            Err(Error::Decode { .. })
+        ));
+        // The error model: status + code, classified by the table; the body's request id wins.
+        let e = decode_from::<serde_json::Value>(
+            &answer(
+                400,
+                br#"{"code":"InvalidAuthentication","message":"bad token","requestid":"body-req"}"#,
+            ),
+            &V1,
+            None,
+        );
+        let Err(Error::Api(api)) = &e else {
+            panic!("expected an API error, got {e:?}")
+        };
+        assert_eq!(api.code, ApiCode::Service("InvalidAuthentication".into()));
+        assert_eq!((api.status, api.request_id.as_deref()), (Some(400), Some("body-req")));
+        assert!(api.is_token_invalid());
+        assert_eq!(e.as_ref().err().and_then(Error::service_code), Some("InvalidAuthentication"));
+        assert_eq!(e.as_ref().err().and_then(Error::code), None);
+        // A gateway page instead of an error body is an HTTP error, with the token masked.
+        let token = SecretString::from("tok-9");
+        let page = decode_from::<serde_json::Value>(
+            &answer(502, b"<html>bad gateway tok-9</html>"),
+            &V1,
+            Some(&token),
+        );
+        match &page {
+            Err(Error::Http { status: 502, snippet, .. }) => assert!(!snippet.contains("tok-9")),
+            other => panic!("expected HTTP 502, got {other:?}"),
+        }
+        assert_eq!(page.err().map(|e| e.class()), Some(ErrorClass::Busy));
+        // Trailing garbage after the payload is not a success.
+        assert!(decode_from::<serde_json::Value>(&answer(200, b"{} x"), &V1, None).is_err());
     }
 
     #[test]
