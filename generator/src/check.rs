@@ -278,6 +278,13 @@ struct ParsedFile<'a> {
     area: String,
 }
 
+/// What a file says for all its endpoints unless one says otherwise.
+#[derive(Clone, Copy)]
+struct AreaDefaults {
+    rate: RateClass,
+    host: Host,
+}
+
 #[derive(Default)]
 struct Checker {
     diags: Diagnostics,
@@ -288,8 +295,8 @@ struct Checker {
     pending_pages: Vec<(String, String, RawPagination, Loc)>,
     /// The file that declares `errors:`.
     errors_file: Option<String>,
-    /// Every errcode declared so far, with where.
-    error_codes: BTreeMap<i64, Loc>,
+    /// Every code declared so far, with where.
+    error_codes: BTreeMap<Code, Loc>,
     /// Area name → file, to catch two files claiming one area.
     areas: BTreeMap<String, String>,
     /// Declared type names that are enums (`enum:` present), filled in pass 1.
@@ -468,6 +475,13 @@ impl Checker {
                     .unwrap_or(RateClass::Metered)
             }
         };
+        let area_host = match p.raw.host.as_deref() {
+            None => Host::Oapi,
+            Some(v) => {
+                let loc = self.loc(p, &["host"]);
+                self.host(v, loc, "`host:`").unwrap_or(Host::Oapi)
+            }
+        };
         let mut endpoints = Vec::new();
         let mut names: BTreeSet<String> = BTreeSet::new();
         if let Some(eps) = &p.raw.endpoints {
@@ -484,8 +498,12 @@ impl Checker {
                     );
                     continue;
                 };
+                let defaults = AreaDefaults {
+                    rate: area_rate,
+                    host: area_host,
+                };
                 if let Some(ep) =
-                    self.resolve_endpoint(p, name, value, &names, &mut type_names, area_rate)
+                    self.resolve_endpoint(p, name, value, &names, &mut type_names, defaults)
                 {
                     endpoints.push(ep);
                 }
@@ -524,13 +542,41 @@ impl Checker {
             let Some(raw) = self.de::<RawErrorCode>(row, &p.src.display, &p.index, &path) else {
                 continue;
             };
+            let code = match &raw.code {
+                Value::Number(n) => match n.as_i64() {
+                    Some(n) => Code::Errcode(n),
+                    None => {
+                        self.diags.error(
+                            loc,
+                            format!("errcode {n}: not an integer; errcodes are whole numbers"),
+                        );
+                        continue;
+                    }
+                },
+                Value::String(s) if s.trim().parse::<i64>().is_ok() => {
+                    self.diags.error(
+                        loc,
+                        format!("code `{s}`: an errcode is a number; write `code: {}` without quotes", s.trim()),
+                    );
+                    continue;
+                }
+                Value::String(s) if !s.is_empty() && !s.contains(char::is_whitespace) => {
+                    Code::Service(s.clone())
+                }
+                _ => {
+                    self.diags.error(
+                        loc,
+                        "`code:` is an errcode (a number, oapi) or a v1.0 code (a word such as `InvalidAuthentication`, api.dingtalk.com)",
+                    );
+                    continue;
+                }
+            };
             let Some((_, class)) = ERROR_CLASSES.iter().find(|(k, _)| *k == raw.class) else {
                 let known: Vec<&str> = ERROR_CLASSES.iter().map(|(k, _)| *k).collect();
                 self.diags.error(
                     loc,
                     format!(
-                        "errcode {}: unknown class `{}`; use one of {}",
-                        raw.code,
+                        "{code}: unknown class `{}`; use one of {}",
                         raw.class,
                         known.join(", ")
                     ),
@@ -541,43 +587,36 @@ impl Checker {
                 self.diags.error(
                     loc.clone(),
                     format!(
-                        "errcode {}: name `{}` is not snake_case; write `{}`",
-                        raw.code,
+                        "{code}: name `{}` is not snake_case; write `{}`",
                         raw.name,
                         snake(&raw.name)
                     ),
                 );
             }
             let variant = camel(&raw.name);
-            if let Some(prev) = self.error_codes.get(&raw.code) {
+            if let Some(prev) = self.error_codes.get(&code) {
                 self.diags.error(
                     loc,
-                    format!(
-                        "errcode {} is already listed at {prev}; keep one row per code",
-                        raw.code
-                    ),
+                    format!("{code} is already listed at {prev}; keep one row per code"),
                 );
                 continue;
             }
             if out.iter().any(|e| e.variant == variant) || variant == "Unknown" {
                 self.diags.error(
                     loc,
-                    format!(
-                        "errcode {}: the name `{}` is taken; choose another",
-                        raw.code, raw.name
-                    ),
+                    format!("{code}: the name `{}` is taken; choose another", raw.name),
                 );
                 continue;
             }
             if raw.doc.as_deref().is_none_or(|d| d.trim().is_empty()) {
                 self.diags.error(
                     loc.clone(),
-                    format!("errcode {}: missing `doc:`; say what it means", raw.code),
+                    format!("{code}: missing `doc:`; say what it means"),
                 );
             }
-            self.error_codes.insert(raw.code, loc);
+            self.error_codes.insert(code.clone(), loc);
             out.push(ErrorCodeDef {
-                code: raw.code,
+                code,
                 variant,
                 class: *class,
                 doc: raw.doc.unwrap_or_default(),
@@ -964,6 +1003,12 @@ impl Checker {
                     );
                 }
             }
+            if raw.idempotency_key && role != FieldRole::Header {
+                self.diags.error(
+                    loc.clone(),
+                    format!("{label}: `idempotency_key: true` applies to headers only"),
+                );
+            }
             let example = raw.example.as_ref().map(yaml_to_json);
             for alias in &raw.aliases {
                 if out
@@ -1037,7 +1082,7 @@ impl Checker {
         if !textual {
             self.diags.error(
                 loc.clone(),
-                format!("{label}: a query or path param must be a scalar or an enum; give lists `encoding: comma` or `pipe`, and objects `encoding: json_text`"),
+                format!("{label}: a query or path param or a header must be a scalar or an enum; give lists `encoding: comma` or `pipe`, and objects `encoding: json_text`"),
             );
         }
     }
@@ -1114,8 +1159,9 @@ impl Checker {
         value: &Value,
         siblings: &BTreeSet<String>,
         type_names: &mut Vec<String>,
-        area_rate: RateClass,
+        defaults: AreaDefaults,
     ) -> Option<Endpoint> {
+        let area_rate = defaults.rate;
         let path = ["endpoints", name];
         let loc = self.loc(p, &path);
         let what = format!("endpoint `{name}`");
@@ -1137,45 +1183,74 @@ impl Checker {
                 format!("{what}: missing `summary:`; one line saying what the call does"),
             );
         }
+        let host = match raw.host.as_deref() {
+            None => defaults.host,
+            Some(v) => self
+                .host(v, at("host"), &format!("{what}: `host:`"))
+                .unwrap_or(defaults.host),
+        };
+        let methods: Vec<&str> = Method::ALL.iter().map(|m| m.as_str()).collect();
         let method = match raw.method.as_deref() {
-            Some("GET") => Method::Get,
-            Some("POST") => Method::Post,
-            Some(other) => {
-                self.diags.error(
-                    at("method"),
-                    format!("{what}: unsupported method `{other}`; write `GET` or `POST`"),
-                );
-                Method::Post
-            }
+            Some(m) => match Method::ALL.iter().find(|k| k.as_str() == m) {
+                Some(k) => *k,
+                None => {
+                    self.diags.error(
+                        at("method"),
+                        format!(
+                            "{what}: unsupported method `{m}`; write one of {}",
+                            methods.join(", ")
+                        ),
+                    );
+                    Method::Post
+                }
+            },
             None => {
                 self.diags.error(
                     loc.clone(),
-                    format!("{what}: missing `method:`; write `GET` or `POST`"),
+                    format!("{what}: missing `method:`; write one of {}", methods.join(", ")),
                 );
                 Method::Post
             }
         };
+        // Which auth kinds each host has.
+        let kinds: &[(&str, Auth)] = match host {
+            Host::Oapi => &[
+                ("access_token", Auth::AccessToken),
+                ("sso_token", Auth::SsoToken),
+                ("sns_app_token", Auth::SnsAppToken),
+                ("signed", Auth::Signed),
+                ("suite_token", Auth::SuiteToken),
+                ("suite_signed", Auth::SuiteSigned),
+                ("none", Auth::None),
+            ],
+            Host::Api => &[
+                ("access_token", Auth::AccessToken),
+                ("user_token", Auth::UserToken),
+                ("none", Auth::None),
+            ],
+        };
+        let host_name = match host {
+            Host::Oapi => "oapi",
+            Host::Api => "api",
+        };
+        let kind_list = kinds.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ");
         let auth = match raw.auth.as_deref() {
-            Some("access_token") => Auth::AccessToken,
-            Some("sso_token") => Auth::SsoToken,
-            Some("sns_app_token") => Auth::SnsAppToken,
-            Some("signed") => Auth::Signed,
-            Some("suite_token") => Auth::SuiteToken,
-            Some("suite_signed") => Auth::SuiteSigned,
-            Some("none") => Auth::None,
-            Some(other) => {
-                self.diags.error(
-                    at("auth"),
-                    format!(
-                        "{what}: unknown auth `{other}`; write access_token, sso_token, sns_app_token, signed, suite_token, suite_signed or none"
-                    ),
-                );
-                Auth::AccessToken
-            }
+            Some(a) => match kinds.iter().find(|(k, _)| *k == a) {
+                Some((_, kind)) => *kind,
+                None => {
+                    self.diags.error(
+                        at("auth"),
+                        format!(
+                            "{what}: auth `{a}` does not exist on host `{host_name}`; write one of {kind_list}"
+                        ),
+                    );
+                    Auth::AccessToken
+                }
+            },
             None => {
                 self.diags.error(
                     loc.clone(),
-                    format!("{what}: missing `auth:`; write access_token, sso_token, sns_app_token, signed, suite_token, suite_signed or none"),
+                    format!("{what}: missing `auth:`; write one of {kind_list}"),
                 );
                 Auth::AccessToken
             }
@@ -1213,6 +1288,43 @@ impl Checker {
         );
         let query = section(self, "query", FieldRole::Query, raw.query.as_ref());
         let body = section(self, "body", FieldRole::Body, raw.body.as_ref());
+        let headers: Vec<Header> = section(self, "headers", FieldRole::Header, raw.headers.as_ref())
+            .into_iter()
+            .map(|field| {
+                let key = raw
+                    .headers
+                    .as_ref()
+                    .and_then(|m| m.get(field.wire.as_str()))
+                    .and_then(|v| v.get("idempotency_key"))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                Header {
+                    field,
+                    idempotency_key: key,
+                }
+            })
+            .collect();
+        for h in &headers {
+            if h.idempotency_key && (h.field.required || h.field.ty != Ty::String) {
+                self.diags.error(
+                    h.field.loc.clone(),
+                    format!("{what}, header `{}`: an idempotency key is an optional `string` (the client sends a fresh one when it is not set)", h.field.wire),
+                );
+            }
+        }
+        if auth == Auth::UserToken {
+            if let Some(f) = path_params
+                .iter()
+                .chain(&query)
+                .chain(&body)
+                .find(|f| f.rust == "as_user")
+            {
+                self.diags.error(
+                    f.loc.clone(),
+                    format!("{what}: `as_user` is the generated argument naming the user whose token a `user_token` call carries; rename param `{}`", f.wire),
+                );
+            }
+        }
         if let Some(part) = &raw.upload {
             if method != Method::Post {
                 self.diags.error(
@@ -1256,7 +1368,12 @@ impl Checker {
             }
         }
         let mut seen = BTreeMap::new();
-        for f in path_params.iter().chain(&query).chain(&body) {
+        for f in path_params
+            .iter()
+            .chain(&query)
+            .chain(&body)
+            .chain(headers.iter().map(|h| &h.field))
+        {
             if let Some(prev) = seen.insert(f.rust.clone(), f.wire.clone()) {
                 self.diags.error(
                     f.loc.clone(),
@@ -1354,12 +1471,14 @@ impl Checker {
             request_type,
             summary,
             doc: raw.doc.unwrap_or_default(),
+            host,
             method,
             path: ep_path,
             auth,
             path_params,
             query,
             body,
+            headers,
             response,
             example,
             deprecated: raw.deprecated,
@@ -1372,6 +1491,21 @@ impl Checker {
             constraints,
             loc,
         })
+    }
+
+    /// A `host:` value.
+    fn host(&mut self, value: &str, loc: Loc, what: &str) -> Option<Host> {
+        match value {
+            "oapi" => Some(Host::Oapi),
+            "api" => Some(Host::Api),
+            other => {
+                self.diags.error(
+                    loc,
+                    format!("{what} `{other}` is not a host; write `oapi` (oapi.dingtalk.com) or `api` (api.dingtalk.com)"),
+                );
+                None
+            }
+        }
     }
 
     /// A `rate_limit:` value.
@@ -1681,6 +1815,7 @@ enum FieldRole {
     Path,
     Query,
     Body,
+    Header,
 }
 
 impl FieldRole {
@@ -1690,6 +1825,7 @@ impl FieldRole {
             FieldRole::Path => "path param",
             FieldRole::Query => "query param",
             FieldRole::Body => "body param",
+            FieldRole::Header => "header",
         }
     }
 

@@ -31,17 +31,35 @@ pub struct Area {
     pub errors: Vec<ErrorCodeDef>,
 }
 
-/// One DingTalk errcode.
+/// One DingTalk error code.
 #[derive(Debug)]
 pub struct ErrorCodeDef {
-    /// The errcode.
-    pub code: i64,
+    /// The code.
+    pub code: Code,
     /// UpperCamelCase variant name.
     pub variant: String,
     /// How callers and the runtime should react.
     pub class: ErrorClass,
     /// What the code means.
     pub doc: String,
+}
+
+/// A code of the error table: an oapi errcode or a v1.0 string code.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Code {
+    /// `code: 40014`.
+    Errcode(i64),
+    /// `code: InvalidAuthentication`.
+    Service(String),
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Code::Errcode(n) => write!(f, "errcode {n}"),
+            Code::Service(s) => write!(f, "code `{s}`"),
+        }
+    }
 }
 
 /// The error classes the runtime knows (its `ErrorClass`).
@@ -285,10 +303,48 @@ pub enum Encoding {
 /// HTTP method.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Method {
-    /// GET: every param in the query string.
+    /// GET: params in the path and query string.
     Get,
     /// POST: JSON body.
     Post,
+    /// PUT: JSON body.
+    Put,
+    /// DELETE: no body unless body params are declared.
+    Delete,
+    /// PATCH: JSON body.
+    Patch,
+}
+
+impl Method {
+    /// The spec and HTTP spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Patch => "PATCH",
+        }
+    }
+
+    /// Every method, for parsing and messages.
+    pub const ALL: [Method; 5] = [
+        Method::Get,
+        Method::Post,
+        Method::Put,
+        Method::Delete,
+        Method::Patch,
+    ];
+}
+
+/// The DingTalk host an endpoint lives on (`host:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    /// `oapi`: oapi.dingtalk.com, the errcode envelope, the token in the query.
+    Oapi,
+    /// `api`: api.dingtalk.com, the payload as the body, HTTP-status errors, the token in a
+    /// header.
+    Api,
 }
 
 /// How a call is authorized.
@@ -302,6 +358,8 @@ pub enum Auth {
     SsoToken,
     /// The SNS login app's token (`/sns/gettoken`) as `?access_token=`.
     SnsAppToken,
+    /// A signed-in user's token, in the header (api.dingtalk.com).
+    UserToken,
     /// A signed query: `accessKey`, `timestamp` and the HMAC-SHA256 `signature`.
     Signed,
     /// An ISV suite's access token (`/service/get_suite_token`) as `?suite_access_token=`.
@@ -349,6 +407,8 @@ pub struct Endpoint {
     pub summary: String,
     /// Longer docs.
     pub doc: String,
+    /// The host it lives on.
+    pub host: Host,
     /// HTTP method.
     pub method: Method,
     /// Path, possibly with `{name}` placeholders.
@@ -361,6 +421,8 @@ pub struct Endpoint {
     pub query: Vec<Field>,
     /// JSON body fields.
     pub body: Vec<Field>,
+    /// Extra request headers (the wire name is the header name).
+    pub headers: Vec<Header>,
     /// Where the payload is and what it decodes into.
     pub response: Response,
     /// The example response body.
@@ -386,10 +448,33 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// Every request param: path, then query, then body.
+    /// Every request param: path, query, body, then headers.
     pub fn params(&self) -> impl Iterator<Item = &Field> {
-        self.path_params.iter().chain(&self.query).chain(&self.body)
+        self.path_params
+            .iter()
+            .chain(&self.query)
+            .chain(&self.body)
+            .chain(self.headers.iter().map(|h| &h.field))
     }
+
+    /// Whether the request carries a JSON body.
+    pub fn json_body(&self) -> bool {
+        match self.method {
+            Method::Get => false,
+            Method::Delete => !self.body.is_empty(),
+            Method::Post | Method::Put | Method::Patch => true,
+        }
+    }
+}
+
+/// An extra request header.
+#[derive(Debug, Clone)]
+pub struct Header {
+    /// The header as a param: its wire name is the header name.
+    pub field: Field,
+    /// An idempotency key (`x-client-token`): when the caller sets none, a fresh random one is
+    /// sent, the same for every retry of one call.
+    pub idempotency_key: bool,
 }
 
 /// How a paged endpoint moves from one page to the next. All names are Rust field names.

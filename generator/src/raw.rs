@@ -11,6 +11,8 @@ use serde_yaml::Value;
 pub struct RawFile {
     pub version: Option<u32>,
     pub area: Option<String>,
+    /// The host of the file's endpoints: `oapi` (default) or `api`.
+    pub host: Option<String>,
     pub doc: Option<String>,
     /// The rate-limit class of the area's endpoints, unless one says otherwise.
     pub rate_limit: Option<String>,
@@ -26,7 +28,8 @@ pub struct RawFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawErrorCode {
-    pub code: i64,
+    /// An errcode (a number) or a v1.0 code (a string).
+    pub code: Value,
     pub name: String,
     pub class: String,
     pub doc: Option<String>,
@@ -97,6 +100,9 @@ pub struct RawField {
     pub max: Option<i64>,
     #[serde(default)]
     pub flatten: bool,
+    /// Headers only: an idempotency key, generated per call when unset.
+    #[serde(default)]
+    pub idempotency_key: bool,
 }
 
 /// An endpoint.
@@ -106,11 +112,15 @@ pub struct RawEndpoint {
     pub summary: Option<String>,
     pub doc: Option<String>,
     pub method: Option<String>,
+    /// Overrides the file's `host:`.
+    pub host: Option<String>,
     pub path: Option<String>,
     pub auth: Option<String>,
     pub path_params: Option<serde_yaml::Mapping>,
     pub query: Option<serde_yaml::Mapping>,
     pub body: Option<serde_yaml::Mapping>,
+    /// Extra request headers, keyed by header name.
+    pub headers: Option<serde_yaml::Mapping>,
     pub response: Option<Value>,
     pub deprecated: Option<String>,
     /// The endpoint's public docs page (`https://open.dingtalk.com/...`).

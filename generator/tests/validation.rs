@@ -95,10 +95,10 @@ fn base_spec_is_valid() {
 
 #[test]
 fn display_is_file_line_message() {
-    let d = only_error(&edit("    method: POST\n", "    method: PUT\n"));
+    let d = only_error(&edit("    method: POST\n", "    method: FETCH\n"));
     assert_eq!(
         d.to_string(),
-        "spec/x.yaml:18: endpoint `get`: unsupported method `PUT`; write `GET` or `POST`"
+        "spec/x.yaml:18: endpoint `get`: unsupported method `FETCH`; write one of GET, POST, PUT, DELETE, PATCH"
     );
 }
 
@@ -395,7 +395,7 @@ fn unsupported_method() {
     assert_diag(
         &d,
         "spec/x.yaml:18",
-        &["endpoint `get`: unsupported method `post`; write `GET` or `POST`"],
+        &["endpoint `get`: unsupported method `post`; write one of GET, POST, PUT, DELETE, PATCH"],
     );
 }
 
@@ -405,7 +405,7 @@ fn missing_method() {
     assert_diag(
         &d,
         "spec/x.yaml:16",
-        &["endpoint `get`: missing `method:`; write `GET` or `POST`"],
+        &["endpoint `get`: missing `method:`; write one of GET, POST, PUT, DELETE, PATCH"],
     );
 }
 
@@ -414,7 +414,7 @@ fn unknown_auth() {
     let d = only_error(&edit("    auth: access_token\n", "    auth: token\n"));
     assert_eq!(
         d.to_string(),
-        "spec/x.yaml:20: endpoint `get`: unknown auth `token`; write access_token, sso_token, sns_app_token, signed, suite_token, suite_signed or none"
+        "spec/x.yaml:20: endpoint `get`: auth `token` does not exist on host `oapi`; write one of access_token, sso_token, sns_app_token, signed, suite_token, suite_signed, none"
     );
 }
 
@@ -424,7 +424,7 @@ fn missing_auth() {
     assert_diag(
         &d,
         "spec/x.yaml:16",
-        &["endpoint `get`: missing `auth:`; write access_token, sso_token, sns_app_token, signed, suite_token, suite_signed or none"],
+        &["endpoint `get`: missing `auth:`; write one of access_token, sso_token, sns_app_token, signed, suite_token, suite_signed, none"],
     );
 }
 
@@ -506,7 +506,7 @@ fn query_param_of_struct_type_without_encoding() {
     ));
     assert_eq!(
         d.to_string(),
-        "spec/x.yaml:22: endpoint `get`, query param `item`: a query or path param must be a scalar or an enum; give lists `encoding: comma` or `pipe`, and objects `encoding: json_text`"
+        "spec/x.yaml:22: endpoint `get`, query param `item`: a query or path param or a header must be a scalar or an enum; give lists `encoding: comma` or `pipe`, and objects `encoding: json_text`"
     );
 }
 
@@ -523,7 +523,7 @@ fn query_param_of_struct_type_declared_in_a_later_file() {
     assert_diag(
         &diags[0],
         "spec/x.yaml:22",
-        &["query param `other`: a query or path param must be a scalar or an enum"],
+        &["query param `other`: a query or path param or a header must be a scalar or an enum"],
     );
 }
 
@@ -1002,7 +1002,7 @@ types:
 endpoints:
   getItem:
     summary: Get an item.
-    method: PUT
+    method: FETCH
     path: topapi/item/get
     auth: access_token
     body:
@@ -1022,12 +1022,12 @@ endpoints:
         "spec/x.yaml:4: type name `item_info` is not UpperCamelCase; write `ItemInfo`",
         "spec/x.yaml:7: type `item_info`, field `id`: unknown type `int`; write `i64` (every integer is an i64) or `f64`",
         "spec/x.yaml:9: endpoint `getItem`: name is not snake_case; write `get_item`",
-        "spec/x.yaml:11: endpoint `getItem`: unsupported method `PUT`; write `GET` or `POST`",
+        "spec/x.yaml:11: endpoint `getItem`: unsupported method `FETCH`; write one of GET, POST, PUT, DELETE, PATCH",
         "spec/x.yaml:12: endpoint `getItem`: `path:` must start with `/`, e.g. `/topapi/v2/user/get`",
         "spec/x.yaml:15: endpoint `getItem`, body param `n`: `sensitive: true` applies to `type: string` only",
         "spec/x.yaml:17: endpoint `getItem`: the example has errcode 1; use a success response (errcode 0)",
         "spec/x.yaml:18: endpoint `list`: missing `example:`; paste one complete success response body (JSON) from the reference",
-        "spec/x.yaml:22: endpoint `list`: unknown auth `sso`; write access_token, sso_token, sns_app_token, signed, suite_token, suite_signed or none",
+        "spec/x.yaml:22: endpoint `list`: auth `sso` does not exist on host `oapi`; write one of access_token, sso_token, sns_app_token, signed, suite_token, suite_signed, none",
     ];
     assert_eq!(got, want);
     let lines: Vec<usize> = diags.iter().map(|d| d.loc.line).collect();
@@ -1036,14 +1036,14 @@ endpoints:
 
 #[test]
 fn mistakes_in_several_files_are_all_reported() {
-    let a = edit("    method: POST\n", "    method: PUT\n");
+    let a = edit("    method: POST\n", "    method: FETCH\n");
     let b = "version: 3\ndoc: B.\n";
     let diags = errors(&[("b", b), ("a", &a)]);
     let got: Vec<String> = diags.iter().map(ToString::to_string).collect();
     assert_eq!(
         got,
         [
-            "spec/a.yaml:18: endpoint `get`: unsupported method `PUT`; write `GET` or `POST`",
+            "spec/a.yaml:18: endpoint `get`: unsupported method `FETCH`; write one of GET, POST, PUT, DELETE, PATCH",
             "spec/b.yaml:1: unsupported spec version 3; write `version: 1`",
         ]
     );

@@ -8,6 +8,7 @@ pub use crate::request::{
     check_max_len, check_range, check_span, encode_path_segment, Auth, Endpoint, EndpointMeta,
     Headers, Host, InvalidRequest, Method, Moment, Query, RateClass, Validate,
 };
+pub use crate::store::random_id;
 pub use crate::wire::{join, json_text, Empty, Scalar, Wire};
 pub use crate::{ApiCode, ApiError, Client, Error, ErrorClass, SecretString};
 

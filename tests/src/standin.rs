@@ -1,5 +1,7 @@
-//! A local stand-in for `oapi.dingtalk.com`: a real HTTP server on 127.0.0.1 that knows every
-//! endpoint from the spec. For each request it finds the endpoint by method and path, checks
+//! A local stand-in for `oapi.dingtalk.com` and `api.dingtalk.com` (their paths do not overlap,
+//! so one server plays both): a real HTTP server on 127.0.0.1 that knows every endpoint from the
+//! spec. Each host keeps its own rules: the token in the query and errcode answers on oapi, the
+//! token in the `x-acs-dingtalk-access-token` header and HTTP-status errors on api. For each request it finds the endpoint by method and path, checks
 //! what DingTalk would check (method, path, required params, token, content type), records
 //! what it saw, and answers with the endpoint's example response.
 //!
@@ -14,7 +16,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method as HttpMethod, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use dingtalk_codegen::model::{Auth, Endpoint, Method, Spec, Ty, TypeKind};
+use dingtalk_codegen::model::{Auth, Endpoint, Host, Method, Spec, Ty, TypeKind};
 use serde_json::{json, Value};
 
 /// One request as the stand-in saw it.
@@ -100,7 +102,9 @@ struct Route {
 /// What the stand-in needs to know of an endpoint.
 #[derive(Clone)]
 struct EndpointFacts {
+    host: Host,
     method: Method,
+    json_body: bool,
     path: String,
     auth: Auth,
     required_query: Vec<String>,
@@ -114,7 +118,9 @@ struct EndpointFacts {
 impl EndpointFacts {
     fn from(ep: &Endpoint, spec: &Spec) -> Self {
         EndpointFacts {
+            host: ep.host,
             method: ep.method,
+            json_body: ep.json_body(),
             path: ep.path.clone(),
             auth: ep.auth,
             required_query: ep
@@ -184,13 +190,23 @@ impl Drop for StandIn {
 }
 
 /// Paths that issue tokens instead of serving an example.
-const TOKEN_PATHS: [&str; 5] = [
+const TOKEN_PATHS: [&str; 7] = [
     "/gettoken",
     "/sso/gettoken",
     "/sns/gettoken",
     "/service/get_suite_token",
     "/service/get_corp_token",
+    "/v1.0/oauth2/accessToken",
+    "/v1.0/oauth2/userAccessToken",
 ];
+
+/// The header api.dingtalk.com takes the token in.
+const API_TOKEN_HEADER: &str = "x-acs-dingtalk-access-token";
+
+/// A v1.0 error answer.
+fn v1_error(code: &str, message: &str) -> Value {
+    json!({"code": code, "message": message, "requestid": "standin-req"})
+}
 
 /// The secret the stand-in checks signed calls against (`Client::builder().sns_app(.., this)`).
 pub const SNS_SECRET: &str = "sns-app-secret";
@@ -343,11 +359,20 @@ async fn handle(
     let multipart = content_type
         .as_deref()
         .is_some_and(|c| c.starts_with("multipart/form-data"));
-    if method == HttpMethod::POST && !multipart {
+    let wanted = match method.as_str() {
+        "GET" => Method::Get,
+        "PUT" => Method::Put,
+        "DELETE" => Method::Delete,
+        "PATCH" => Method::Patch,
+        _ => Method::Post,
+    };
+    // GET and body-less DELETE carry nothing; the rest a JSON object (or a multipart upload).
+    let json_expected = !multipart && (!body.is_empty() || matches!(wanted, Method::Post | Method::Put | Method::Patch));
+    if json_expected {
         match serde_json::from_slice::<Value>(&body) {
             Ok(v) if v.is_object() => seen.body = Some(v),
             _ => seen.violations.push(format!(
-                "POST body is not a JSON object: {:?}",
+                "{method} body is not a JSON object: {:?}",
                 String::from_utf8_lossy(&body)
             )),
         }
@@ -356,18 +381,10 @@ async fn handle(
             .is_some_and(|c| c.starts_with("application/json"))
         {
             seen.violations.push(format!(
-                "POST without Content-Type: application/json (got {content_type:?})"
+                "{method} without Content-Type: application/json (got {content_type:?})"
             ));
         }
-    } else if method != HttpMethod::POST && !body.is_empty() {
-        seen.violations.push("GET with a body".into());
     }
-
-    let wanted = if method == HttpMethod::GET {
-        Method::Get
-    } else {
-        Method::Post
-    };
     let candidates: Vec<&Route> = inner
         .routes
         .iter()
@@ -435,6 +452,10 @@ async fn handle(
         }
     };
     seen.endpoint = Some(route.key.clone());
+    if !route.endpoint.json_body && !body.is_empty() {
+        seen.violations
+            .push(format!("{}: a {method} with a body", route.key));
+    }
     match (&route.endpoint.upload, multipart) {
         (Some(part), true) => {
             let text = String::from_utf8_lossy(&body);
@@ -498,7 +519,37 @@ async fn handle(
             );
         }
     }
-    if matches!(
+    if route.endpoint.host == Host::Api {
+        if query.contains_key("access_token") {
+            seen.violations
+                .push(format!("{}: a token in the query of an api.dingtalk.com call", route.key));
+        }
+        if matches!(route.endpoint.auth, Auth::AccessToken | Auth::UserToken) {
+            let sent = headers.get(API_TOKEN_HEADER).and_then(|v| v.to_str().ok());
+            let family_ok = |family: &str| match route.endpoint.auth {
+                Auth::UserToken => family == "user",
+                _ => family != "user",
+            };
+            let valid = sent.is_some_and(|t| {
+                lock(&inner.tokens)
+                    .0
+                    .iter()
+                    .any(|(family, known)| known == t && family_ok(family))
+            });
+            if sent.is_none() {
+                seen.violations
+                    .push(format!("{}: no {API_TOKEN_HEADER} header", route.key));
+            }
+            if !valid {
+                return finish(
+                    &inner,
+                    seen,
+                    StatusCode::BAD_REQUEST,
+                    v1_error("InvalidAuthentication", "不合法的access_token"),
+                );
+            }
+        }
+    } else if matches!(
         route.endpoint.auth,
         Auth::AccessToken | Auth::SsoToken | Auth::SnsAppToken | Auth::SuiteToken
     ) {
@@ -565,12 +616,15 @@ async fn handle(
         let family = match (&corp, path.as_str()) {
             (Some(corp), _) => format!("corp-{corp}"),
             (None, "/service/get_suite_token") => "suite".to_string(),
+            (None, "/v1.0/oauth2/userAccessToken") => "user".to_string(),
+            // The v1.0 app token is the app's token: one family with /gettoken's.
+            (None, "/v1.0/oauth2/accessToken") => "/gettoken".to_string(),
             (None, p) => p.to_string(),
         };
-        let field = if path == "/service/get_suite_token" {
-            "suite_access_token"
-        } else {
-            "access_token"
+        let field = match path.as_str() {
+            "/service/get_suite_token" => "suite_access_token",
+            p if p.starts_with("/v1.0/") => "accessToken",
+            _ => "access_token",
         };
         let token = {
             let mut tokens = lock(&inner.tokens);
@@ -580,6 +634,7 @@ async fn handle(
                 (None, true) if path == "/service/get_suite_token" => {
                     format!("suite-{}", tokens.1)
                 }
+                (None, true) if family == "user" => format!("user-{}", tokens.1),
                 (None, true) => format!("tok-{}", tokens.1),
                 (_, false) => route
                     .example
@@ -599,6 +654,9 @@ async fn handle(
         answer[field] = Value::String(token);
         if answer.get("expires_in").is_some() || path == "/gettoken" {
             answer["expires_in"] = Value::from(behavior.expires_in);
+        }
+        if answer.get("expireIn").is_some() {
+            answer["expireIn"] = Value::from(behavior.expires_in);
         }
         return finish(&inner, seen, StatusCode::OK, answer);
     }

@@ -25,6 +25,11 @@ async fn every_endpoint_round_trips_its_example() {
         .set_suite_ticket("pushed-ticket", pushed_at)
         .await
         .expect("keep the suite ticket");
+    // User-token endpoints act for a signed-in user.
+    client
+        .sign_in_user(conformance::USER, "example-auth-code")
+        .await
+        .expect("sign the conformance user in");
 
     let mut failures = Vec::new();
     let mut checked = 0;

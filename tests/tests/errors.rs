@@ -2,7 +2,7 @@
 //! by its numeric `sub_code`, through the table each endpoint hands the runtime.
 
 use dingtalk::runtime::Endpoint;
-use dingtalk::{ApiError, ErrorClass, ErrorCode};
+use dingtalk::{ApiCode, ApiError, ErrorClass, ErrorCode};
 
 #[test]
 fn errcodes_map_to_their_class() {
@@ -21,15 +21,53 @@ fn errcodes_map_to_their_class() {
         (123_456_789, ErrorClass::Other),
     ];
     for (code, class) in cases {
-        assert_eq!(classify(code), class, "errcode {code}");
-        assert_eq!(ErrorCode::from_code(code).class(), class, "errcode {code}");
+        let code = ApiCode::Errcode(code);
+        assert_eq!(classify(&code), class, "{code}");
+        assert_eq!(ErrorCode::from_code(&code).class(), class, "{code}");
     }
-    assert_eq!(ErrorCode::from_code(-1), ErrorCode::SystemBusy);
     assert_eq!(
-        ErrorCode::from_code(123_456_789),
-        ErrorCode::Unknown(123_456_789)
+        ErrorCode::from_code(&ApiCode::Errcode(-1)),
+        ErrorCode::SystemBusy
     );
-    assert!(!ErrorCode::from_code(40014).meaning().is_empty());
+    let unknown = ApiCode::Errcode(123_456_789);
+    assert_eq!(ErrorCode::from_code(&unknown), ErrorCode::Unknown(unknown));
+    assert!(!ErrorCode::from_code(&ApiCode::Errcode(40014))
+        .meaning()
+        .is_empty());
+}
+
+#[test]
+fn v1_codes_map_to_their_class() {
+    let classify = dingtalk::api::user::UserGetRequest::META.classify;
+    let cases = [
+        ("InvalidAuthentication", ErrorClass::TokenInvalid),
+        (
+            "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
+            ErrorClass::RateLimited,
+        ),
+        ("Forbidden.AccessDenied.QpsLimitForApi", ErrorClass::RateLimited),
+        (
+            "Forbidden.AccessDenied.QpmLimitForAppkeyAndApi",
+            ErrorClass::RateLimited,
+        ),
+        (
+            "Forbidden.AccessDenied.AccessTokenPermissionDenied",
+            ErrorClass::Permission,
+        ),
+        ("Something.Nobody.Documented", ErrorClass::Other),
+    ];
+    for (code, class) in cases {
+        let code = ApiCode::Service(code.into());
+        assert_eq!(classify(&code), class, "{code}");
+        assert_eq!(ErrorCode::from_code(&code).class(), class, "{code}");
+        assert_eq!(ErrorCode::from_code(&code).code(), code);
+    }
+    assert_eq!(
+        ErrorCode::from_service_code("InvalidAuthentication"),
+        Some(ErrorCode::InvalidAuthentication)
+    );
+    // A numeric-looking v1.0 code is not an errcode.
+    assert_eq!(ErrorCode::from_service_code("40014"), None);
 }
 
 #[test]
@@ -43,8 +81,14 @@ fn errcode_88_is_its_sub_code() {
         }
     };
     assert_eq!(api("40014").class(), ErrorClass::TokenInvalid);
-    assert_eq!(ErrorCode::of(&api("40014")), ErrorCode::from_code(40014));
+    assert_eq!(
+        ErrorCode::of(&api("40014")),
+        ErrorCode::from_code(&ApiCode::Errcode(40014))
+    );
     assert_eq!(api("60011").class(), ErrorClass::Permission);
-    assert_eq!(api("isv.not-a-number").class(), (meta.classify)(88));
-    assert_eq!(ErrorCode::of(&api("isv.x")).code(), 88);
+    assert_eq!(
+        api("isv.not-a-number").class(),
+        (meta.classify)(&ApiCode::Errcode(88))
+    );
+    assert_eq!(ErrorCode::of(&api("isv.x")).code(), ApiCode::Errcode(88));
 }

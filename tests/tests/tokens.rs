@@ -118,8 +118,8 @@ async fn other_errcodes_are_not_retried() {
         .expect_err("no permission");
     let api = err.as_api().expect("an API error");
     assert_eq!(
-        (api.code, api.request_id.as_deref()),
-        (60011, Some("standin-req"))
+        (api.errcode(), api.request_id.as_deref()),
+        (Some(60011), Some("standin-req"))
     );
     assert_eq!(standin.business_requests(), 1);
     assert_eq!(standin.token_requests(), 1);

@@ -362,7 +362,9 @@ impl rt::Endpoint for AttendanceListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "attendance",
         name: "list",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/attendance/list",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -506,7 +508,9 @@ impl rt::Endpoint for AttendanceListRecordRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "attendance",
         name: "list_record",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/attendance/listRecord",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -590,7 +594,9 @@ impl rt::Endpoint for AttendanceGetSimpleGroupsRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "attendance",
         name: "get_simple_groups",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/attendance/getsimplegroups",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -697,7 +703,9 @@ impl rt::Endpoint for AttendanceGetUserGroupRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "attendance",
         name: "get_user_group",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/attendance/getusergroup",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -769,7 +777,9 @@ impl rt::Endpoint for AttendanceListScheduleRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "attendance",
         name: "list_schedule",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/attendance/listschedule",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -892,7 +902,9 @@ impl rt::Endpoint for AttendanceGetLeaveApproveDurationRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "attendance",
         name: "get_leave_approve_duration",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/attendance/getleaveapproveduration",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -977,7 +989,9 @@ impl rt::Endpoint for AttendanceGetLeaveStatusRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "attendance",
         name: "get_leave_status",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/attendance/getleavestatus",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1093,7 +1107,9 @@ impl rt::Endpoint for AttendanceGetUpdateDataRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "attendance",
         name: "get_update_data",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/attendance/getupdatedata",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1131,7 +1147,9 @@ impl rt::Endpoint for AttendanceGetAttColumnsRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "attendance",
         name: "get_att_columns",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/attendance/getattcolumns",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1209,7 +1227,9 @@ impl rt::Endpoint for AttendanceGetColumnValRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "attendance",
         name: "get_column_val",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/attendance/getcolumnval",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1304,7 +1324,9 @@ impl rt::Endpoint for AttendanceGetLeaveTimeByNamesRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "attendance",
         name: "get_leave_time_by_names",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/attendance/getleavetimebynames",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),

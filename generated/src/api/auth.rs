@@ -309,7 +309,9 @@ impl rt::Endpoint for AuthGetTokenRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "auth",
         name: "get_token",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/gettoken",
         auth: rt::Auth::None,
         payload_at: None,
@@ -369,7 +371,9 @@ impl rt::Endpoint for AuthGetTokenByCorpSecretRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "auth",
         name: "get_token_by_corp_secret",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/gettoken",
         auth: rt::Auth::None,
         payload_at: None,
@@ -428,7 +432,9 @@ impl rt::Endpoint for AuthGetSsoTokenRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "auth",
         name: "get_sso_token",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/sso/gettoken",
         auth: rt::Auth::None,
         payload_at: None,
@@ -477,7 +483,9 @@ impl rt::Endpoint for AuthGetSsoUserInfoRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "auth",
         name: "get_sso_user_info",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/sso/getuserinfo",
         auth: rt::Auth::SsoToken,
         payload_at: None,
@@ -530,7 +538,9 @@ impl rt::Endpoint for AuthGetJsapiTicketRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "auth",
         name: "get_jsapi_ticket",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/get_jsapi_ticket",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -606,7 +616,9 @@ impl rt::Endpoint for AuthGetSuiteTokenRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "auth",
         name: "get_suite_token",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/service/get_suite_token",
         auth: rt::Auth::None,
         payload_at: None,
@@ -658,7 +670,9 @@ impl rt::Endpoint for AuthGetCorpTokenRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "auth",
         name: "get_corp_token",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/service/get_corp_token",
         auth: rt::Auth::SuiteSigned,
         payload_at: None,
@@ -717,7 +731,9 @@ impl rt::Endpoint for AuthGetCorpTokenByPermanentCodeRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "auth",
         name: "get_corp_token_by_permanent_code",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/service/get_corp_token",
         auth: rt::Auth::SuiteToken,
         payload_at: None,
@@ -766,7 +782,9 @@ impl rt::Endpoint for AuthGetPermanentCodeRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "auth",
         name: "get_permanent_code",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/service/get_permanent_code",
         auth: rt::Auth::SuiteToken,
         payload_at: None,
@@ -831,7 +849,9 @@ impl rt::Endpoint for AuthActivateSuiteRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "auth",
         name: "activate_suite",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/service/activate_suite",
         auth: rt::Auth::SuiteToken,
         payload_at: None,
@@ -900,7 +920,9 @@ impl rt::Endpoint for AuthGetAuthInfoRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "auth",
         name: "get_auth_info",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/service/get_auth_info",
         auth: rt::Auth::SuiteSigned,
         payload_at: None,
@@ -994,7 +1016,9 @@ impl rt::Endpoint for AuthGetAgentRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "auth",
         name: "get_agent",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/service/get_agent",
         auth: rt::Auth::SuiteSigned,
         payload_at: None,

@@ -169,7 +169,9 @@ impl rt::Endpoint for CallbackRegisterRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "callback",
         name: "register",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/call_back/register_call_back",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -219,7 +221,9 @@ impl rt::Endpoint for CallbackGetRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "callback",
         name: "get",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/call_back/get_call_back",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -291,7 +295,9 @@ impl rt::Endpoint for CallbackUpdateRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "callback",
         name: "update",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/call_back/update_call_back",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -341,7 +347,9 @@ impl rt::Endpoint for CallbackDeleteRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "callback",
         name: "delete",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/call_back/delete_call_back",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -382,7 +390,9 @@ impl rt::Endpoint for CallbackGetFailedResultRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "callback",
         name: "get_failed_result",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/call_back/get_call_back_failed_result",
         auth: rt::Auth::AccessToken,
         payload_at: None,

@@ -285,7 +285,9 @@ impl rt::Endpoint for ChatCreateRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "chat",
         name: "create",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/chat/create",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -555,7 +557,9 @@ impl rt::Endpoint for ChatUpdateRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "chat",
         name: "update",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/chat/update",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -674,7 +678,9 @@ impl rt::Endpoint for ChatGetRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "chat",
         name: "get",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/chat/get",
         auth: rt::Auth::AccessToken,
         payload_at: Some("chat_info"),
@@ -734,7 +740,9 @@ impl rt::Endpoint for ChatSendRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "chat",
         name: "send",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/chat/send",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -799,7 +807,9 @@ impl rt::Endpoint for ChatGetReadListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "chat",
         name: "get_read_list",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/chat/getReadList",
         auth: rt::Auth::AccessToken,
         payload_at: None,

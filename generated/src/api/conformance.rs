@@ -6,6 +6,8 @@
 #![allow(deprecated)]
 use ::dingtalk_runtime::codegen as rt;
 use crate::api::Api as _;
+/// The user key user-token calls act for: sign a user in under it first.
+pub const USER: &str = "conformance-user";
 /// Every endpoint, as `area.endpoint`, in spec order.
 pub const ENDPOINTS: &[&str] = &[
     "attendance.list",
@@ -41,6 +43,7 @@ pub const ENDPOINTS: &[&str] = &[
     "chat.get",
     "chat.send",
     "chat.get_read_list",
+    "contact.get_user",
     "cspace.add_to_single_chat",
     "cspace.add",
     "cspace.get_custom_space",
@@ -85,6 +88,11 @@ pub const ENDPOINTS: &[&str] = &[
     "microapp.create",
     "microapp.update",
     "microapp.delete",
+    "oauth2.get_access_token",
+    "oauth2.get_suite_access_token",
+    "oauth2.get_corp_access_token",
+    "oauth2.get_user_token",
+    "oauth2.create_jsapi_ticket",
     "sns.get_token",
     "sns.get_persistent_code",
     "sns.get_sns_token",
@@ -455,6 +463,13 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "contact.get_user" => {
+                client
+                    .contact()
+                    .get_user(String::from(USER), String::from("me"))
+                    .await
+                    .map(to_json)
+            }
             "cspace.add_to_single_chat" => {
                 client
                     .cspace()
@@ -772,6 +787,54 @@ pub async fn call(
             }
             "microapp.delete" => {
                 client.microapp().delete(1144651083i64).await.map(to_json)
+            }
+            "oauth2.get_access_token" => {
+                client
+                    .oauth2()
+                    .get_access_token(
+                        String::from("dingxxxxxxxx"),
+                        ::dingtalk_runtime::SecretString::from("example-secret"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "oauth2.get_suite_access_token" => {
+                client
+                    .oauth2()
+                    .get_suite_access_token(
+                        String::from("suitexxxxxxxx"),
+                        ::dingtalk_runtime::SecretString::from("example-secret"),
+                        ::dingtalk_runtime::SecretString::from("example-ticket"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "oauth2.get_corp_access_token" => {
+                client
+                    .oauth2()
+                    .get_corp_access_token(
+                        String::from("suitexxxxxxxx"),
+                        ::dingtalk_runtime::SecretString::from("example-secret"),
+                        String::from("dingcorpxxxxxx"),
+                        ::dingtalk_runtime::SecretString::from("example-ticket"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "oauth2.get_user_token" => {
+                client
+                    .oauth2()
+                    .get_user_token(
+                        String::from("dingxxxxxxxx"),
+                        ::dingtalk_runtime::SecretString::from("example-secret"),
+                        String::from("authorization_code"),
+                    )
+                    .code(::dingtalk_runtime::SecretString::from("example-auth-code"))
+                    .await
+                    .map(to_json)
+            }
+            "oauth2.create_jsapi_ticket" => {
+                client.oauth2().create_jsapi_ticket().await.map(to_json)
             }
             "sns.get_token" => {
                 client

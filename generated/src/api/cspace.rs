@@ -302,7 +302,9 @@ impl rt::Endpoint for CspaceAddToSingleChatRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "cspace",
         name: "add_to_single_chat",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/cspace/add_to_single_chat",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -412,7 +414,9 @@ impl rt::Endpoint for CspaceAddRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "cspace",
         name: "add",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/cspace/add",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -505,7 +509,9 @@ impl rt::Endpoint for CspaceGetCustomSpaceRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "cspace",
         name: "get_custom_space",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/cspace/get_custom_space",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -638,7 +644,9 @@ impl rt::Endpoint for CspaceGrantCustomSpaceRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "cspace",
         name: "grant_custom_space",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/cspace/grant_custom_space",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -736,7 +744,9 @@ impl rt::Endpoint for CspaceUsedInfoRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "cspace",
         name: "used_info",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/cspace/used_info",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -808,7 +818,9 @@ impl rt::Endpoint for CspaceUploadSingleRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "cspace",
         name: "upload_single",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/file/upload/single",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -883,7 +895,9 @@ impl rt::Endpoint for CspaceUploadTransactionOpenRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "cspace",
         name: "upload_transaction_open",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/file/upload/transaction",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -972,7 +986,9 @@ impl rt::Endpoint for CspaceUploadChunkRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "cspace",
         name: "upload_chunk",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/file/upload/chunk",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -1059,7 +1075,9 @@ impl rt::Endpoint for CspaceUploadTransactionCommitRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "cspace",
         name: "upload_transaction_commit",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/file/upload/transaction",
         auth: rt::Auth::AccessToken,
         payload_at: None,

@@ -548,7 +548,9 @@ impl rt::Endpoint for DepartmentLegacyCreateRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "department",
         name: "legacy_create",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/department/create",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -958,7 +960,9 @@ impl rt::Endpoint for DepartmentLegacyUpdateRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "department",
         name: "legacy_update",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/department/update",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -1115,7 +1119,9 @@ impl rt::Endpoint for DepartmentLegacyDeleteRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "department",
         name: "legacy_delete",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/department/delete",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -1172,7 +1178,9 @@ impl rt::Endpoint for DepartmentLegacyGetRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "department",
         name: "legacy_get",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/department/get",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -1260,7 +1268,9 @@ impl rt::Endpoint for DepartmentLegacyListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "department",
         name: "legacy_list",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/department/list",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -1329,7 +1339,9 @@ impl rt::Endpoint for DepartmentLegacyListIdsRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "department",
         name: "legacy_list_ids",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/department/list_ids",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -1381,7 +1393,9 @@ impl rt::Endpoint for DepartmentLegacyListParentsByDeptRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "department",
         name: "legacy_list_parents_by_dept",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/department/list_parent_depts_by_dept",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -1439,7 +1453,9 @@ impl rt::Endpoint for DepartmentLegacyListParentsByUserRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "department",
         name: "legacy_list_parents_by_user",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/department/list_parent_depts",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -1668,7 +1684,9 @@ impl rt::Endpoint for DepartmentCreateRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "department",
         name: "create",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/v2/department/create",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -2120,7 +2138,9 @@ impl rt::Endpoint for DepartmentUpdateRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "department",
         name: "update",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/v2/department/update",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -2307,7 +2327,9 @@ impl rt::Endpoint for DepartmentDeleteRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "department",
         name: "delete",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/v2/department/delete",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -2363,7 +2385,9 @@ impl rt::Endpoint for DepartmentGetRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "department",
         name: "get",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/v2/department/get",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -2433,7 +2457,9 @@ impl rt::Endpoint for DepartmentListSubRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "department",
         name: "list_sub",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/v2/department/listsub",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -2489,7 +2515,9 @@ impl rt::Endpoint for DepartmentListSubIdsRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "department",
         name: "list_sub_ids",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/v2/department/listsubid",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -2533,7 +2561,9 @@ impl rt::Endpoint for DepartmentListParentsByDeptRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "department",
         name: "list_parents_by_dept",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/v2/department/listparentbydept",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -2579,7 +2609,9 @@ impl rt::Endpoint for DepartmentListParentsByUserRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "department",
         name: "list_parents_by_user",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/v2/department/listparentbyuser",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),

@@ -111,7 +111,9 @@ impl rt::Endpoint for MediaUploadRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "media",
         name: "upload",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/media/upload",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -165,7 +167,9 @@ impl rt::Endpoint for MediaDownloadFileRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "media",
         name: "download_file",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/media/downloadFile",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -215,7 +219,9 @@ impl rt::Endpoint for MediaGetRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "media",
         name: "get",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/media/get",
         auth: rt::Auth::AccessToken,
         payload_at: None,

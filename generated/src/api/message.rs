@@ -294,7 +294,9 @@ impl rt::Endpoint for MessageSendToConversationRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "message",
         name: "send_to_conversation",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/message/send_to_conversation",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -386,7 +388,9 @@ impl rt::Endpoint for MessageLegacySendRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "message",
         name: "legacy_send",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/message/send",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -449,7 +453,9 @@ impl rt::Endpoint for MessageLegacyListMessageStatusRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "message",
         name: "legacy_list_message_status",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/message/list_message_status",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -566,7 +572,9 @@ impl rt::Endpoint for MessageLegacyAsyncSendRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "message",
         name: "legacy_async_send",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/message/corpconversation/asyncsend",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -708,7 +716,9 @@ impl rt::Endpoint for MessageAsyncSendV2Request {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "message",
         name: "async_send_v2",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/message/corpconversation/asyncsend_v2",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -789,7 +799,9 @@ impl rt::Endpoint for MessageGetSendProgressRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "message",
         name: "get_send_progress",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/message/corpconversation/getsendprogress",
         auth: rt::Auth::AccessToken,
         payload_at: Some("progress"),
@@ -844,7 +856,9 @@ impl rt::Endpoint for MessageGetSendResultRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "message",
         name: "get_send_result",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/message/corpconversation/getsendresult",
         auth: rt::Auth::AccessToken,
         payload_at: Some("send_result"),
@@ -895,7 +909,9 @@ impl rt::Endpoint for MessageRecallRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "message",
         name: "recall",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/message/corpconversation/recall",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -973,7 +989,9 @@ impl rt::Endpoint for MessageUpdateStatusBarRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "message",
         name: "update_status_bar",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/message/corpconversation/status_bar/update",
         auth: rt::Auth::AccessToken,
         payload_at: None,

@@ -156,7 +156,9 @@ impl rt::Endpoint for MicroappListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "microapp",
         name: "list",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/microapp/list",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -200,7 +202,9 @@ impl rt::Endpoint for MicroappListByUseridRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "microapp",
         name: "list_by_userid",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/microapp/list_by_userid",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -245,7 +249,9 @@ impl rt::Endpoint for MicroappGetVisibleScopesRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "microapp",
         name: "get_visible_scopes",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/microapp/visible_scopes",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -326,7 +332,9 @@ impl rt::Endpoint for MicroappSetVisibleScopesRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "microapp",
         name: "set_visible_scopes",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/microapp/set_visible_scopes",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -435,7 +443,9 @@ impl rt::Endpoint for MicroappCreateRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "microapp",
         name: "create",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/microapp/create",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -570,7 +580,9 @@ impl rt::Endpoint for MicroappUpdateRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "microapp",
         name: "update",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/microapp/update",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -651,7 +663,9 @@ impl rt::Endpoint for MicroappDeleteRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "microapp",
         name: "delete",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/microapp/delete",
         auth: rt::Auth::AccessToken,
         payload_at: None,

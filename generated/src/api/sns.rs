@@ -173,7 +173,9 @@ impl rt::Endpoint for SnsGetTokenRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "sns",
         name: "get_token",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/sns/gettoken",
         auth: rt::Auth::None,
         payload_at: None,
@@ -224,7 +226,9 @@ impl rt::Endpoint for SnsGetPersistentCodeRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "sns",
         name: "get_persistent_code",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/sns/get_persistent_code",
         auth: rt::Auth::SnsAppToken,
         payload_at: None,
@@ -280,7 +284,9 @@ impl rt::Endpoint for SnsGetSnsTokenRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "sns",
         name: "get_sns_token",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/sns/get_sns_token",
         auth: rt::Auth::SnsAppToken,
         payload_at: None,
@@ -328,7 +334,9 @@ impl rt::Endpoint for SnsGetUserInfoRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "sns",
         name: "get_user_info",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/sns/getuserinfo",
         auth: rt::Auth::None,
         payload_at: None,
@@ -382,7 +390,9 @@ impl rt::Endpoint for SnsGetUserInfoByCodeRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "sns",
         name: "get_user_info_by_code",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/sns/getuserinfo_bycode",
         auth: rt::Auth::Signed,
         payload_at: None,

@@ -568,7 +568,9 @@ impl rt::Endpoint for StatisticsRecordRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "record",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/data/record",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -699,7 +701,9 @@ impl rt::Endpoint for StatisticsUpdateRecordRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "update_record",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/data/update",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -761,7 +765,9 @@ impl rt::Endpoint for StatisticsReportStatisticsRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "report_statistics",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/report/statistics",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -838,7 +844,9 @@ impl rt::Endpoint for StatisticsReportStatisticsListByTypeRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "report_statistics_list_by_type",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/report/statistics/listbytype",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -900,7 +908,9 @@ impl rt::Endpoint for StatisticsVideoliveGetRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "videolive_get",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/videolive/get",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -950,7 +960,9 @@ impl rt::Endpoint for StatisticsDeptVideoliveListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "dept_videolive_list",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/dept/videolive/list",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1000,7 +1012,9 @@ impl rt::Endpoint for StatisticsVideoliveDetailListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "videolive_detail_list",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/videolive/detail/list",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1050,7 +1064,9 @@ impl rt::Endpoint for StatisticsVideoliveViewerListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "videolive_viewer_list",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/videolive/viewer/list",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1100,7 +1116,9 @@ impl rt::Endpoint for StatisticsVideoconfGetRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "videoconf_get",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/v2/datav/videoconf/get",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1150,7 +1168,9 @@ impl rt::Endpoint for StatisticsDeptVideoconfListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "dept_videoconf_list",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/dept/videoconf/list",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1200,7 +1220,9 @@ impl rt::Endpoint for StatisticsVideoconfDetailListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "videoconf_detail_list",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/videoconf/detail/list",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1250,7 +1272,9 @@ impl rt::Endpoint for StatisticsTelconfGetRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "telconf_get",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/telconf/get",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1300,7 +1324,9 @@ impl rt::Endpoint for StatisticsDeptTelconfListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "dept_telconf_list",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/dept/telconf/list",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1350,7 +1376,9 @@ impl rt::Endpoint for StatisticsTelconfDetailListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "telconf_detail_list",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/telconf/detail/list",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1400,7 +1428,9 @@ impl rt::Endpoint for StatisticsGroupGetRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "group_get",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/group/get",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1450,7 +1480,9 @@ impl rt::Endpoint for StatisticsChatSummaryGetRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "chat_summary_get",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/chat/summary/get",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1500,7 +1532,9 @@ impl rt::Endpoint for StatisticsDeptChatSummaryListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "dept_chat_summary_list",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/dept/chat/summary/list",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1550,7 +1584,9 @@ impl rt::Endpoint for StatisticsMicroappDetailListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "microapp_detail_list",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/microapp/detail/list",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1600,7 +1636,9 @@ impl rt::Endpoint for StatisticsDauSummaryGetRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "dau_summary_get",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/dau/summary/get",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1651,7 +1689,9 @@ impl rt::Endpoint for StatisticsDeptDauListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "dept_dau_list",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/dept/dau/list",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1701,7 +1741,9 @@ impl rt::Endpoint for StatisticsInactivatedUserListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "inactivated_user_list",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/inactivated/user/list",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1752,7 +1794,9 @@ impl rt::Endpoint for StatisticsDingGetRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "ding_get",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/ding/get",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1802,7 +1846,9 @@ impl rt::Endpoint for StatisticsDeptDingListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "dept_ding_list",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/dept/ding/list",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -1884,7 +1930,9 @@ impl rt::Endpoint for StatisticsAnnualReportGetRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "statistics",
         name: "annual_report_get",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/kac/datav/annual_report/get",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),

@@ -804,7 +804,9 @@ impl rt::Endpoint for UserLegacyCreateRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "legacy_create",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/user/create",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -1183,7 +1185,9 @@ impl rt::Endpoint for UserLegacyUpdateRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "legacy_update",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/user/update",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -1355,7 +1359,9 @@ impl rt::Endpoint for UserLegacyDeleteRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "legacy_delete",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/user/delete",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -1415,7 +1421,9 @@ impl rt::Endpoint for UserLegacyGetRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "legacy_get",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/user/get",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -1519,7 +1527,9 @@ impl rt::Endpoint for UserLegacySimpleListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "legacy_simple_list",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/user/simplelist",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -1642,7 +1652,9 @@ impl rt::Endpoint for UserLegacyDeptMemberIdsRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "legacy_dept_member_ids",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/user/getDeptMember",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -1727,7 +1739,9 @@ impl rt::Endpoint for UserLegacyListByPageRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "legacy_list_by_page",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/user/listbypage",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -1876,7 +1890,9 @@ impl rt::Endpoint for UserLegacyListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "legacy_list",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/user/list",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -1979,7 +1995,9 @@ impl rt::Endpoint for UserLegacyGetAdminsRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "legacy_get_admins",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/user/get_admin",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -2372,7 +2390,9 @@ impl rt::Endpoint for UserCreateRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "create",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/v2/user/create",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -2952,7 +2972,9 @@ impl rt::Endpoint for UserUpdateRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "update",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/v2/user/update",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -3192,7 +3214,9 @@ impl rt::Endpoint for UserDeleteRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "delete",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/v2/user/delete",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -3258,7 +3282,9 @@ impl rt::Endpoint for UserGetRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "get",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/v2/user/get",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -3368,7 +3394,9 @@ impl rt::Endpoint for UserListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "list",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/v2/user/list",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -3463,7 +3491,9 @@ impl rt::Endpoint for UserListIdsRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "list_ids",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/user/listid",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -3556,7 +3586,9 @@ impl rt::Endpoint for UserListSimpleRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "list_simple",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/user/listsimple",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -3647,7 +3679,9 @@ impl rt::Endpoint for UserListAdminsRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "list_admins",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/user/listadmin",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -3693,7 +3727,9 @@ impl rt::Endpoint for UserGetAdminScopeRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "get_admin_scope",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/user/get_admin_scope",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -3758,7 +3794,9 @@ impl rt::Endpoint for UserListInactiveRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "list_inactive",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/inactive/user/get",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -3891,7 +3929,9 @@ impl rt::Endpoint for UserListInactiveV2Request {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "list_inactive_v2",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/inactive/user/v2/get",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -3992,7 +4032,9 @@ impl rt::Endpoint for UserLegacyGetUserInfoRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "legacy_get_user_info",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/user/getuserinfo",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -4040,7 +4082,9 @@ impl rt::Endpoint for UserGetUserInfoRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "get_user_info",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/v2/user/getuserinfo",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -4088,7 +4132,9 @@ impl rt::Endpoint for UserLegacyGetByMobileRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "legacy_get_by_mobile",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/user/get_by_mobile",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -4150,7 +4196,9 @@ impl rt::Endpoint for UserGetByMobileRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "get_by_mobile",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/v2/user/getbymobile",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -4205,7 +4253,9 @@ impl rt::Endpoint for UserLegacyGetUseridByUnionidRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "legacy_get_userid_by_unionid",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/user/getUseridByUnionid",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -4253,7 +4303,9 @@ impl rt::Endpoint for UserGetByUnionidRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "get_by_unionid",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/user/getbyunionid",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -4313,7 +4365,9 @@ impl rt::Endpoint for UserLegacyOrgUserCountRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "legacy_org_user_count",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/user/get_org_user_count",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -4360,7 +4414,9 @@ impl rt::Endpoint for UserCountRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "user",
         name: "count",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/user/count",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),

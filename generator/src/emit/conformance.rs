@@ -19,10 +19,14 @@ pub(super) fn file(spec: &Spec) -> TokenStream {
         for ep in &area.endpoints {
             let key = format!("{}.{}", area.name, ep.name);
             let method = ident(&ep.name);
-            let required = ep
-                .params()
-                .filter(|f| f.required)
-                .map(|f| field_value(spec, OUTSIDE, f));
+            // A user-token call acts for the user the test signed in as `USER`.
+            let as_user = (ep.auth == crate::model::Auth::UserToken)
+                .then(|| quote!(String::from(USER)));
+            let required = as_user.into_iter().chain(
+                ep.params()
+                    .filter(|f| f.required)
+                    .map(|f| field_value(spec, OUTSIDE, f)),
+            );
             let file = ep.upload.as_ref().map(|_| {
                 quote!(rt::UploadFile::from_bytes(
                     "example.txt",
@@ -57,6 +61,9 @@ pub(super) fn file(spec: &Spec) -> TokenStream {
         #![allow(deprecated)]
         use ::dingtalk_runtime::codegen as rt;
         use crate::api::Api as _;
+
+        /// The user key user-token calls act for: sign a user in under it first.
+        pub const USER: &str = "conformance-user";
 
         /// Every endpoint, as `area.endpoint`, in spec order.
         pub const ENDPOINTS: &[&str] = &[#(#names),*];

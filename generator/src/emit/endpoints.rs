@@ -6,7 +6,7 @@ use quote::quote;
 
 use super::fields::{builder_methods, field_decl, first_sentence, limit_checks};
 use super::{arg, doc_text, docs, ty_tokens};
-use crate::model::{Area, Auth, Constraint, Encoding, Endpoint, Field, Method, RateClass, Spec};
+use crate::model::{Area, Auth, Constraint, Encoding, Endpoint, Field, Host, Method, RateClass, Spec};
 use crate::naming::ident;
 
 pub(super) fn area(spec: &Spec, area: &Area) -> TokenStream {
@@ -36,10 +36,7 @@ pub(super) fn area(spec: &Spec, area: &Area) -> TokenStream {
 
 /// The docs shared by the handle method and the request type.
 fn endpoint_doc(ep: &Endpoint) -> String {
-    let method = match ep.method {
-        Method::Get => "GET",
-        Method::Post => "POST",
-    };
+    let method = ep.method.as_str();
     let mut doc = doc_text(&ep.summary);
     if !ep.doc.trim().is_empty() {
         doc.push_str("\n\n");
@@ -50,6 +47,7 @@ fn endpoint_doc(ep: &Endpoint) -> String {
         Auth::AccessToken => "the app's access token",
         Auth::SsoToken => "the SSO token",
         Auth::SnsAppToken => "the SNS app's token",
+        Auth::UserToken => "a signed-in user's token (`as_user`)",
         Auth::Signed => "a signed query (accessKey, timestamp, signature)",
         Auth::SuiteToken => "the ISV suite's access token",
         Auth::SuiteSigned => {
@@ -61,7 +59,11 @@ fn endpoint_doc(ep: &Endpoint) -> String {
     } else {
         "not idempotent (never retried once sent)"
     };
-    doc.push_str(&format!("\n\n`{method} {}` · {auth} · {retry}", ep.path));
+    let host = match ep.host {
+        Host::Oapi => "",
+        Host::Api => "https://api.dingtalk.com",
+    };
+    doc.push_str(&format!("\n\n`{method} {host}{}` · {auth} · {retry}", ep.path));
     let rate = match ep.rate_class {
         RateClass::Basic => "rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)",
         RateClass::Metered => "rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)",
@@ -106,11 +108,33 @@ fn deprecation_note(dep: &str) -> String {
     }
 }
 
+/// Every field of the request: `as_user` first for user-token calls, then the params.
+fn request_fields(ep: &Endpoint) -> Vec<Field> {
+    let as_user = (ep.auth == Auth::UserToken).then(|| Field {
+        wire: "as_user".into(),
+        rust: "as_user".into(),
+        ty: crate::model::Ty::String,
+        required: true,
+        doc: "The user whose token the call carries: the key they signed in under with `Client::sign_in_user` (their unionId). Not sent.".into(),
+        example: None,
+        encoding: None,
+        sensitive: false,
+        aliases: Vec::new(),
+        max_len: None,
+        min: None,
+        max: None,
+        flatten: false,
+        loc: ep.loc.clone(),
+    });
+    as_user.into_iter().chain(ep.params().cloned()).collect()
+}
+
 fn handle_method(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
     let name = ident(&ep.name);
     let req = ident(&ep.request_type);
     let doc = docs(&endpoint_doc(ep));
-    let required: Vec<&Field> = ep.params().filter(|f| f.required).collect();
+    let fields = request_fields(ep);
+    let required: Vec<&Field> = fields.iter().filter(|f| f.required).collect();
     let params = required.iter().map(|f| {
         let v = ident(&f.rust);
         let (t, _) = arg(spec, &area.name, f, &v);
@@ -144,17 +168,12 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
         ep.name,
         endpoint_doc(ep)
     ));
-    let all: Vec<Field> = ep.params().cloned().collect();
-    let decls = ep
-        .path_params
+    let all = request_fields(ep);
+    // Only body params are serialized; the rest go in the path, query or headers.
+    let in_body = |f: &Field| ep.body.iter().any(|b| b.wire == f.wire) && f.rust != "as_user";
+    let decls = all
         .iter()
-        .chain(&ep.query)
-        .map(|f| field_decl(spec, &area.name, f, true))
-        .chain(
-            ep.body
-                .iter()
-                .map(|f| field_decl(spec, &area.name, f, false)),
-        );
+        .map(|f| field_decl(spec, &area.name, f, !in_body(f)));
     let builders = builder_methods(spec, &area.name, &all, ep.upload.is_some());
     let file_decl = ep.upload.as_ref().map(|part| {
         let doc = super::docs(&format!("The file, sent as the multipart part `{part}`."));
@@ -181,9 +200,18 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
     let method = match ep.method {
         Method::Get => quote!(rt::Method::Get),
         Method::Post => quote!(rt::Method::Post),
+        Method::Put => quote!(rt::Method::Put),
+        Method::Delete => quote!(rt::Method::Delete),
+        Method::Patch => quote!(rt::Method::Patch),
     };
+    let host = match ep.host {
+        Host::Oapi => quote!(rt::Host::Oapi),
+        Host::Api => quote!(rt::Host::Api),
+    };
+    let json_body = ep.json_body();
     let auth = match ep.auth {
         Auth::None => quote!(rt::Auth::None),
+        Auth::UserToken => quote!(rt::Auth::UserToken),
         Auth::AccessToken => quote!(rt::Auth::AccessToken),
         Auth::SsoToken => quote!(rt::Auth::SsoToken),
         Auth::SnsAppToken => quote!(rt::Auth::SnsAppToken),
@@ -219,6 +247,17 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
         fn upload(&self) -> Option<(&'static str, &rt::UploadFile)> { Some((#part, &self.file)) }
     });
     let query = ep.query.iter().map(query_push);
+    let headers_fn = (!ep.headers.is_empty()).then(|| {
+        let pushes = ep.headers.iter().map(header_push);
+        quote! {
+            fn headers(&self, h: &mut rt::Headers) { #(#pushes)* }
+        }
+    });
+    let user_fn = (ep.auth == Auth::UserToken).then(|| {
+        quote! {
+            fn user(&self) -> Option<&str> { Some(&self.as_user) }
+        }
+    });
     let path_fn = (!ep.path_params.is_empty()).then(|| {
         let replaces = ep.path_params.iter().map(|f| {
             let v = ident(&f.rust);
@@ -261,7 +300,9 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
             const META: rt::EndpointMeta = rt::EndpointMeta {
                 area: #area_name,
                 name: #ep_name,
+                host: #host,
                 method: #method,
+                json_body: #json_body,
                 path: #path,
                 auth: #auth,
                 payload_at: #at,
@@ -273,11 +314,26 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
             };
             fn query(&self, q: &mut rt::Query) { #(#query)* let _ = q; }
             #path_fn
+            #headers_fn
+            #user_fn
             #validate
             #download_fn
             #upload_fn
         }
         #call_impl
+    }
+}
+
+/// Pushes one header; optional ones only when set, an unset idempotency key as a fresh one.
+fn header_push(h: &crate::model::Header) -> TokenStream {
+    let v = ident(&h.field.rust);
+    let wire = &h.field.wire;
+    if h.idempotency_key {
+        quote!(h.push(#wire, self.#v.clone().unwrap_or_else(rt::random_id));)
+    } else if h.field.is_option() {
+        quote!(if let Some(v) = &self.#v { h.push(#wire, rt::Scalar::to_text(v).into_owned()); })
+    } else {
+        quote!(h.push(#wire, rt::Scalar::to_text(&self.#v).into_owned());)
     }
 }
 

@@ -93,7 +93,9 @@ impl rt::Endpoint for GoldenBasicGetRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "golden_basic",
         name: "get",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/widget/get",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -165,7 +167,9 @@ impl rt::Endpoint for GoldenBasicCreateRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "golden_basic",
         name: "create",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/widget/create",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -231,7 +235,9 @@ impl rt::Endpoint for GoldenBasicListRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "golden_basic",
         name: "list",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/widget/list",
         auth: rt::Auth::AccessToken,
         payload_at: Some("result"),
@@ -316,7 +322,9 @@ impl rt::Endpoint for GoldenBasicDeleteRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "golden_basic",
         name: "delete",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/topapi/widget/delete",
         auth: rt::Auth::AccessToken,
         payload_at: None,

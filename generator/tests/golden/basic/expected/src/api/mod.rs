@@ -65,7 +65,7 @@ impl<'c, R: rt::Endpoint + 'c> ::core::future::IntoFuture for Call<'c, R> {
 /// A DingTalk errcode (from `spec/golden_basic.yaml`). Codes the spec does not list are `Unknown`.
 ///
 /// Each code knows its meaning and its [`ErrorClass`](rt::ErrorClass), which decides whether the runtime refreshes the token, backs off, or gives up; [`classify`] hands the table to the runtime in every endpoint's metadata.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorCode {
     /// System busy; retry later. (errcode `-1`)
@@ -73,23 +73,39 @@ pub enum ErrorCode {
     /// Invalid access token. (errcode `40014`)
     InvalidAccessToken,
     /// A code the spec does not list.
-    Unknown(i64),
+    Unknown(rt::ApiCode),
 }
 impl ErrorCode {
     /// The code's variant.
-    pub fn from_code(code: i64) -> Self {
+    pub fn from_code(code: &rt::ApiCode) -> Self {
+        let known = match code {
+            rt::ApiCode::Errcode(n) => Self::from_errcode(*n),
+            rt::ApiCode::Service(s) => Self::from_service_code(s),
+        };
+        known.unwrap_or_else(|| Self::Unknown(code.clone()))
+    }
+    /// The variant of an oapi errcode the spec lists.
+    #[allow(clippy::match_single_binding)]
+    pub fn from_errcode(code: i64) -> Option<Self> {
         match code {
-            -1i64 => Self::SystemBusy,
-            40014i64 => Self::InvalidAccessToken,
-            other => Self::Unknown(other),
+            -1i64 => Some(Self::SystemBusy),
+            40014i64 => Some(Self::InvalidAccessToken),
+            _ => None,
         }
     }
-    /// The errcode.
-    pub fn code(&self) -> i64 {
+    /// The variant of a v1.0 code the spec lists.
+    #[allow(clippy::match_single_binding)]
+    pub fn from_service_code(code: &str) -> Option<Self> {
+        match code {
+            _ => None,
+        }
+    }
+    /// The code.
+    pub fn code(&self) -> rt::ApiCode {
         match self {
-            Self::SystemBusy => -1i64,
-            Self::InvalidAccessToken => 40014i64,
-            Self::Unknown(c) => *c,
+            Self::SystemBusy => rt::ApiCode::Errcode(-1i64),
+            Self::InvalidAccessToken => rt::ApiCode::Errcode(40014i64),
+            Self::Unknown(c) => c.clone(),
         }
     }
     /// What the code means, per the reference (empty when unknown).
@@ -108,14 +124,28 @@ impl ErrorCode {
             Self::Unknown(_) => rt::ErrorClass::Other,
         }
     }
-    /// The code of an API error: its errcode, or for errcode 88 its numeric `sub_code`.
+    /// The code of an API error: its code, or for errcode 88 its numeric `sub_code`.
     pub fn of(error: &rt::ApiError) -> Self {
-        Self::from_code(error.effective_code())
+        Self::from_code(&error.effective_code())
     }
 }
 /// The spec's error table as the runtime takes it (every endpoint's `META.classify`).
-pub fn classify(code: i64) -> rt::ErrorClass {
-    ErrorCode::from_code(code).class()
+#[allow(clippy::match_single_binding)]
+pub fn classify(code: &rt::ApiCode) -> rt::ErrorClass {
+    match code {
+        rt::ApiCode::Errcode(n) => {
+            match n {
+                -1i64 => rt::ErrorClass::Busy,
+                40014i64 => rt::ErrorClass::TokenInvalid,
+                _ => rt::ErrorClass::Other,
+            }
+        }
+        rt::ApiCode::Service(s) => {
+            match s.as_str() {
+                _ => rt::ErrorClass::Other,
+            }
+        }
+    }
 }
 #[cfg(feature = "conformance")]
 #[doc(hidden)]

@@ -110,7 +110,9 @@ impl rt::Endpoint for GoldenQuirksSendRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "golden_quirks",
         name: "send",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/records/send",
         auth: rt::Auth::AccessToken,
         payload_at: Some("notice"),
@@ -175,7 +177,9 @@ impl rt::Endpoint for GoldenQuirksFetchRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "golden_quirks",
         name: "fetch",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/records/{key}",
         auth: rt::Auth::None,
         payload_at: None,
@@ -235,7 +239,9 @@ impl rt::Endpoint for GoldenQuirksOldFetchRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "golden_quirks",
         name: "old_fetch",
+        host: rt::Host::Oapi,
         method: rt::Method::Get,
+        json_body: false,
         path: "/records/old",
         auth: rt::Auth::SsoToken,
         payload_at: Some("records"),
@@ -312,7 +318,9 @@ impl rt::Endpoint for GoldenQuirksWindowRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "golden_quirks",
         name: "window",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/records/window",
         auth: rt::Auth::AccessToken,
         payload_at: None,
@@ -389,7 +397,9 @@ impl rt::Endpoint for GoldenQuirksSendFlatRequest {
     const META: rt::EndpointMeta = rt::EndpointMeta {
         area: "golden_quirks",
         name: "send_flat",
+        host: rt::Host::Oapi,
         method: rt::Method::Post,
+        json_body: true,
         path: "/records/send_flat",
         auth: rt::Auth::AccessToken,
         payload_at: None,
