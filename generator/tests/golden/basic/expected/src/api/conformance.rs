@@ -6,6 +6,8 @@
 #![allow(deprecated)]
 use ::dingtalk_runtime::codegen as rt;
 use crate::api::Api as _;
+/// The user key user-token calls act for: sign a user in under it first.
+pub const USER: &str = "conformance-user";
 /// Every endpoint, as `area.endpoint`, in spec order.
 pub const ENDPOINTS: &[&str] = &[
     "golden_basic.get",
