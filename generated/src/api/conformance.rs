@@ -85,6 +85,17 @@ pub const ENDPOINTS: &[&str] = &[
     "microapp.create",
     "microapp.update",
     "microapp.delete",
+    "role.add_role",
+    "role.delete_role",
+    "role.update_role",
+    "role.list",
+    "role.get_role",
+    "role.add_role_group",
+    "role.get_role_group",
+    "role.add_roles_for_emps",
+    "role.remove_roles_for_emps",
+    "role.update_scope",
+    "role.simple_list",
     "sns.get_token",
     "sns.get_persistent_code",
     "sns.get_sns_token",
@@ -772,6 +783,70 @@ pub async fn call(
             }
             "microapp.delete" => {
                 client.microapp().delete(1144651083i64).await.map(to_json)
+            }
+            "role.add_role" => {
+                client
+                    .role()
+                    .add_role(String::from("服务"), 1507113595i64)
+                    .await
+                    .map(to_json)
+            }
+            "role.delete_role" => {
+                client.role().delete_role(1581321999i64).await.map(to_json)
+            }
+            "role.update_role" => {
+                client
+                    .role()
+                    .update_role(1560985325i64, String::from("服装制造"))
+                    .await
+                    .map(to_json)
+            }
+            "role.list" => {
+                client.role().list().size(20i64).offset(0i64).await.map(to_json)
+            }
+            "role.get_role" => client.role().get_role(1581321999i64).await.map(to_json),
+            "role.add_role_group" => {
+                client.role().add_role_group(String::from("制造")).await.map(to_json)
+            }
+            "role.get_role_group" => {
+                client.role().get_role_group(1507113577i64).await.map(to_json)
+            }
+            "role.add_roles_for_emps" => {
+                client
+                    .role()
+                    .add_roles_for_emps(
+                        vec![1507113584i64, 1688611118i64],
+                        vec![String::from("manager4220"), String::from("user1")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "role.remove_roles_for_emps" => {
+                client
+                    .role()
+                    .remove_roles_for_emps(
+                        vec![1507113578i64],
+                        vec![String::from("user100")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "role.update_scope" => {
+                client
+                    .role()
+                    .update_scope(String::from("manager4220"), 1688611118i64)
+                    .dept_ids(vec![1231i64, 1232i64])
+                    .await
+                    .map(to_json)
+            }
+            "role.simple_list" => {
+                client
+                    .role()
+                    .simple_list(1203141i64)
+                    .size(20i64)
+                    .offset(0i64)
+                    .await
+                    .map(to_json)
             }
             "sns.get_token" => {
                 client

@@ -22,6 +22,8 @@ pub mod media;
 pub mod message;
 #[cfg(feature = "microapp")]
 pub mod microapp;
+#[cfg(feature = "role")]
+pub mod role;
 #[cfg(feature = "sns")]
 pub mod sns;
 #[cfg(feature = "statistics")]
@@ -92,6 +94,13 @@ pub trait Api {
     ///
     /// See [`MicroappApi`](microapp::MicroappApi) for its calls.
     fn microapp(&self) -> microapp::MicroappApi<'_>;
+    #[cfg(feature = "role")]
+    /// Roles of the organisation (通讯录 · 角色管理): create, rename and delete roles and role groups,
+    /// list them, give roles to users or take them away, set the department scope a role holder
+    /// manages, and list the users holding a role.
+    ///
+    /// See [`RoleApi`](role::RoleApi) for its calls.
+    fn role(&self) -> role::RoleApi<'_>;
     #[cfg(feature = "sns")]
     /// Third-party web login for ordinary DingTalk accounts (普通钉钉用户账号开放 · 扫码登录第三方网站).
     /// All of these are legacy `oapi.dingtalk.com` calls; the payload sits at the top level next to
@@ -151,6 +160,10 @@ impl Api for rt::Client {
     #[cfg(feature = "microapp")]
     fn microapp(&self) -> microapp::MicroappApi<'_> {
         microapp::MicroappApi::new(self)
+    }
+    #[cfg(feature = "role")]
+    fn role(&self) -> role::RoleApi<'_> {
+        role::RoleApi::new(self)
     }
     #[cfg(feature = "sns")]
     fn sns(&self) -> sns::SnsApi<'_> {
