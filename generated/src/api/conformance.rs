@@ -66,6 +66,12 @@ pub const ENDPOINTS: &[&str] = &[
     "department.list_sub_ids",
     "department.list_parents_by_dept",
     "department.list_parents_by_user",
+    "extcontact.create",
+    "extcontact.delete",
+    "extcontact.update",
+    "extcontact.list",
+    "extcontact.list_label_groups",
+    "extcontact.get",
     "media.upload",
     "media.download_file",
     "media.get",
@@ -617,6 +623,61 @@ pub async fn call(
                 client
                     .department()
                     .list_parents_by_user(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "extcontact.create" => {
+                client
+                    .extcontact()
+                    .create(
+                        super::extcontact::NewExtContact::new(
+                            String::from("王经理"),
+                            String::from("13800000000"),
+                            String::from("86"),
+                            String::from("manager4220"),
+                            vec![1561077317i64, 1561077310i64],
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "extcontact.delete" => {
+                client
+                    .extcontact()
+                    .delete(String::from("011250026469774889"))
+                    .await
+                    .map(to_json)
+            }
+            "extcontact.update" => {
+                client
+                    .extcontact()
+                    .update(
+                        super::extcontact::ExtContactUpdate::new(
+                            String::from("011250026469774889"),
+                            String::from("王经理"),
+                            String::from("manager4220"),
+                            vec![1561077317i64],
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "extcontact.list" => {
+                client.extcontact().list().size(20i64).offset(0i64).await.map(to_json)
+            }
+            "extcontact.list_label_groups" => {
+                client
+                    .extcontact()
+                    .list_label_groups()
+                    .size(20i64)
+                    .offset(0i64)
+                    .await
+                    .map(to_json)
+            }
+            "extcontact.get" => {
+                client
+                    .extcontact()
+                    .get(String::from("011250026469774889"))
                     .await
                     .map(to_json)
             }

@@ -16,6 +16,8 @@ pub mod chat;
 pub mod cspace;
 #[cfg(feature = "department")]
 pub mod department;
+#[cfg(feature = "extcontact")]
+pub mod extcontact;
 #[cfg(feature = "media")]
 pub mod media;
 #[cfg(feature = "message")]
@@ -74,6 +76,13 @@ pub trait Api {
     ///
     /// See [`DepartmentApi`](department::DepartmentApi) for its calls.
     fn department(&self) -> department::DepartmentApi<'_>;
+    #[cfg(feature = "extcontact")]
+    /// External contacts of the organisation (通讯录 · 外部联系人): add, update, delete and read the
+    /// organisation's external contacts (customers, suppliers, partners…) and list the label groups
+    /// they are tagged with.
+    ///
+    /// See [`ExtcontactApi`](extcontact::ExtcontactApi) for its calls.
+    fn extcontact(&self) -> extcontact::ExtcontactApi<'_>;
     #[cfg(feature = "media")]
     /// Media files (管理多媒体文件): upload images, voice, video and files to get a `media_id` for
     /// messages, and download them again. A `media_id` starts with `@`, `#` or `$` and is URL-encoded
@@ -148,6 +157,10 @@ impl Api for rt::Client {
     #[cfg(feature = "department")]
     fn department(&self) -> department::DepartmentApi<'_> {
         department::DepartmentApi::new(self)
+    }
+    #[cfg(feature = "extcontact")]
+    fn extcontact(&self) -> extcontact::ExtcontactApi<'_> {
+        extcontact::ExtcontactApi::new(self)
     }
     #[cfg(feature = "media")]
     fn media(&self) -> media::MediaApi<'_> {
