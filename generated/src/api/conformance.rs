@@ -72,6 +72,11 @@ pub const ENDPOINTS: &[&str] = &[
     "extcontact.list",
     "extcontact.list_label_groups",
     "extcontact.get",
+    "industry.list_departments",
+    "industry.get_department",
+    "industry.list_users",
+    "industry.get_user",
+    "industry.get_organization",
     "media.upload",
     "media.download_file",
     "media.get",
@@ -131,6 +136,10 @@ pub const ENDPOINTS: &[&str] = &[
     "statistics.ding_get",
     "statistics.dept_ding_list",
     "statistics.annual_report_get",
+    "union_org.list_joined",
+    "union_org.list_members",
+    "union_org.list_trunks",
+    "union_org.list_branches",
     "user.legacy_create",
     "user.legacy_update",
     "user.legacy_delete",
@@ -680,6 +689,36 @@ pub async fn call(
                     .get(String::from("011250026469774889"))
                     .await
                     .map(to_json)
+            }
+            "industry.list_departments" => {
+                client
+                    .industry()
+                    .list_departments(1i64, 10i64)
+                    .cursor(1i64)
+                    .await
+                    .map(to_json)
+            }
+            "industry.get_department" => {
+                client.industry().get_department(4240019i64).await.map(to_json)
+            }
+            "industry.list_users" => {
+                client
+                    .industry()
+                    .list_users(4240018i64, 10i64)
+                    .role(String::from("Villager"))
+                    .cursor(1i64)
+                    .await
+                    .map(to_json)
+            }
+            "industry.get_user" => {
+                client
+                    .industry()
+                    .get_user(4240018i64, String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "industry.get_organization" => {
+                client.industry().get_organization().await.map(to_json)
             }
             "media.upload" => {
                 client
@@ -1243,6 +1282,26 @@ pub async fn call(
                     )
                     .await
                     .map(to_json)
+            }
+            "union_org.list_joined" => {
+                client
+                    .union_org()
+                    .list_joined(super::union_org::CooperateStatus::from_value(1i64))
+                    .await
+                    .map(to_json)
+            }
+            "union_org.list_members" => {
+                client
+                    .union_org()
+                    .list_members(super::union_org::CooperateStatus::from_value(1i64))
+                    .await
+                    .map(to_json)
+            }
+            "union_org.list_trunks" => {
+                client.union_org().list_trunks().await.map(to_json)
+            }
+            "union_org.list_branches" => {
+                client.union_org().list_branches().await.map(to_json)
             }
             "user.legacy_create" => {
                 client

@@ -18,6 +18,8 @@ pub mod cspace;
 pub mod department;
 #[cfg(feature = "extcontact")]
 pub mod extcontact;
+#[cfg(feature = "industry")]
+pub mod industry;
 #[cfg(feature = "media")]
 pub mod media;
 #[cfg(feature = "message")]
@@ -30,6 +32,8 @@ pub mod role;
 pub mod sns;
 #[cfg(feature = "statistics")]
 pub mod statistics;
+#[cfg(feature = "union_org")]
+pub mod union_org;
 #[cfg(feature = "user")]
 pub mod user;
 /// The handle of every API area on the runtime's [`Client`](rt::Client):
@@ -83,6 +87,13 @@ pub trait Api {
     ///
     /// See [`ExtcontactApi`](extcontact::ExtcontactApi) for its calls.
     fn extcontact(&self) -> extcontact::ExtcontactApi<'_>;
+    #[cfg(feature = "industry")]
+    /// Industry contacts (通讯录 · 行业通讯录): the departments, members and region of an
+    /// organisation's industry directory, such as the home-school directory (家校通讯录) of a school or
+    /// the village directory of a rural organisation. Read-only.
+    ///
+    /// See [`IndustryApi`](industry::IndustryApi) for its calls.
+    fn industry(&self) -> industry::IndustryApi<'_>;
     #[cfg(feature = "media")]
     /// Media files (管理多媒体文件): upload images, voice, video and files to get a `media_id` for
     /// messages, and download them again. A `media_id` starts with `@`, `#` or `$` and is URL-encoded
@@ -125,6 +136,14 @@ pub trait Api {
     ///
     /// See [`StatisticsApi`](statistics::StatisticsApi) for its calls.
     fn statistics(&self) -> statistics::StatisticsApi<'_>;
+    #[cfg(feature = "union_org")]
+    /// Linked organisations (通讯录 · 上下游组织 / 上下级组织): the upstream-downstream organisations
+    /// (上下游组织, formerly 合作空间 "cooperation spaces") the organisation joined or applied to,
+    /// with who joined them, and the trunk (主干) and branch (分支) organisations of a parent-child
+    /// organisation tree (上下级组织, formerly 关联组织).
+    ///
+    /// See [`UnionOrgApi`](union_org::UnionOrgApi) for its calls.
+    fn union_org(&self) -> union_org::UnionOrgApi<'_>;
     #[cfg(feature = "user")]
     /// Users of the organisation (通讯录 · 用户): create, update, delete and read users, list the
     /// members of a department, administrators and their contact scope, inactive users, the
@@ -162,6 +181,10 @@ impl Api for rt::Client {
     fn extcontact(&self) -> extcontact::ExtcontactApi<'_> {
         extcontact::ExtcontactApi::new(self)
     }
+    #[cfg(feature = "industry")]
+    fn industry(&self) -> industry::IndustryApi<'_> {
+        industry::IndustryApi::new(self)
+    }
     #[cfg(feature = "media")]
     fn media(&self) -> media::MediaApi<'_> {
         media::MediaApi::new(self)
@@ -185,6 +208,10 @@ impl Api for rt::Client {
     #[cfg(feature = "statistics")]
     fn statistics(&self) -> statistics::StatisticsApi<'_> {
         statistics::StatisticsApi::new(self)
+    }
+    #[cfg(feature = "union_org")]
+    fn union_org(&self) -> union_org::UnionOrgApi<'_> {
+        union_org::UnionOrgApi::new(self)
     }
     #[cfg(feature = "user")]
     fn user(&self) -> user::UserApi<'_> {
