@@ -24,6 +24,7 @@ pub const ENDPOINTS: &[&str] = &[
     "auth.get_sso_token",
     "auth.get_sso_user_info",
     "auth.get_jsapi_ticket",
+    "auth.get_scopes",
     "auth.get_suite_token",
     "auth.get_corp_token",
     "auth.get_corp_token_by_permanent_code",
@@ -143,6 +144,7 @@ pub const ENDPOINTS: &[&str] = &[
     "user.legacy_create",
     "user.legacy_update",
     "user.legacy_delete",
+    "user.legacy_batch_delete",
     "user.legacy_get",
     "user.legacy_simple_list",
     "user.legacy_dept_member_ids",
@@ -158,6 +160,7 @@ pub const ENDPOINTS: &[&str] = &[
     "user.list_simple",
     "user.list_admins",
     "user.get_admin_scope",
+    "user.can_access_microapp",
     "user.list_inactive",
     "user.list_inactive_v2",
     "user.legacy_get_user_info",
@@ -321,6 +324,7 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "auth.get_scopes" => client.auth().get_scopes().await.map(to_json),
             "auth.get_suite_token" => {
                 client
                     .auth()
@@ -1328,6 +1332,15 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "user.legacy_batch_delete" => {
+                client
+                    .user()
+                    .legacy_batch_delete(
+                        vec![String::from("zhangsan"), String::from("lisi")],
+                    )
+                    .await
+                    .map(to_json)
+            }
             "user.legacy_get" => {
                 client.user().legacy_get(String::from("manager4220")).await.map(to_json)
             }
@@ -1341,7 +1354,13 @@ pub async fn call(
                 client.user().legacy_list_by_page(100i64, 0i64, 10i64).await.map(to_json)
             }
             "user.legacy_list" => {
-                client.user().legacy_list(100i64, 0i64, 10i64).await.map(to_json)
+                client
+                    .user()
+                    .legacy_list(100i64)
+                    .offset(0i64)
+                    .size(10i64)
+                    .await
+                    .map(to_json)
             }
             "user.legacy_get_admins" => {
                 client.user().legacy_get_admins().await.map(to_json)
@@ -1376,6 +1395,13 @@ pub async fn call(
                 client
                     .user()
                     .get_admin_scope(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "user.can_access_microapp" => {
+                client
+                    .user()
+                    .can_access_microapp(53642i64, String::from("manager4220"))
                     .await
                     .map(to_json)
             }
@@ -1426,7 +1452,8 @@ pub async fn call(
             "user.get_by_mobile" => {
                 client
                     .user()
-                    .get_by_mobile(String::from("13800000000"), false)
+                    .get_by_mobile(String::from("13800000000"))
+                    .support_exclusive_account_search(false)
                     .await
                     .map(to_json)
             }

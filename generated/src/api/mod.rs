@@ -48,8 +48,9 @@ pub trait Api {
     /// See [`AttendanceApi`](attendance::AttendanceApi) for its calls.
     fn attendance(&self) -> attendance::AttendanceApi<'_>;
     #[cfg(feature = "auth")]
-    /// Access tokens, admin-console SSO, the JSAPI ticket, ISV suite / corp tokens and what an ISV
-    /// may read about an authorising organisation and its authorised apps (身份验证 · 凭证 · 应用授权).
+    /// Access tokens, admin-console SSO, the JSAPI ticket, the app's contacts permission scope
+    /// (通讯录权限范围), ISV suite / corp tokens and what an ISV may read about an authorising
+    /// organisation and its authorised apps (身份验证 · 凭证 · 应用授权).
     /// All of these are legacy `oapi.dingtalk.com` calls; the payload sits at the top level next to
     /// `errcode`. Tokens and tickets live 7200 s; cache them per app key.
     ///
