@@ -579,12 +579,19 @@ pub async fn call(
             "department.legacy_create" => {
                 client
                     .department()
-                    .legacy_create(String::from("研发部"), 1i64)
+                    .legacy_create(String::from("研发部"), String::from("1"))
+                    .order(String::from("10"))
                     .await
                     .map(to_json)
             }
             "department.legacy_update" => {
-                client.department().legacy_update(100i64).await.map(to_json)
+                client
+                    .department()
+                    .legacy_update(100i64)
+                    .parentid(String::from("1"))
+                    .order(String::from("10"))
+                    .await
+                    .map(to_json)
             }
             "department.legacy_delete" => {
                 client.department().legacy_delete(100i64).await.map(to_json)
@@ -609,7 +616,8 @@ pub async fn call(
             "department.legacy_list_parents_by_user" => {
                 client
                     .department()
-                    .legacy_list_parents_by_user(String::from("manager4220"))
+                    .legacy_list_parents_by_user()
+                    .user_id(String::from("manager4220"))
                     .await
                     .map(to_json)
             }
