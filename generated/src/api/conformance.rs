@@ -51,6 +51,8 @@ pub const ENDPOINTS: &[&str] = &[
     "cspace.upload_transaction_open",
     "cspace.upload_chunk",
     "cspace.upload_transaction_commit",
+    "cspace.get_approval_space",
+    "cspace.grant_approval_preview",
     "department.legacy_create",
     "department.legacy_update",
     "department.legacy_delete",
@@ -571,6 +573,27 @@ pub async fn call(
                         3i64,
                         String::from(
                             "99F0F6DBB55A4C82822268192B3E4D71_0#iAEAAqRmaWxlA6h5dW5kaXNrMATOCxdnqwXNBsYGzQVPB85fV3gDCM0BlA",
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "cspace.get_approval_space" => {
+                client
+                    .cspace()
+                    .get_approval_space(String::from("manager4220"))
+                    .agent_id(8345000i64)
+                    .await
+                    .map(to_json)
+            }
+            "cspace.grant_approval_preview" => {
+                client
+                    .cspace()
+                    .grant_approval_preview(
+                        super::cspace::CspacePreviewGrant::new(
+                            String::from("a17444d1-075b-4a4d-xxxx"),
+                            String::from("11"),
+                            String::from("manager4220"),
                         ),
                     )
                     .await

@@ -71,7 +71,8 @@ pub trait Api {
     #[cfg(feature = "cspace")]
     /// DingPan (钉盘) custom spaces and file upload, legacy API: upload a file (in one step or in
     /// chunks) to get a `media_id`, send it to a user, save it into a custom or approval space, and
-    /// grant users access to a custom space.
+    /// grant users access to a custom space; plus the approval-attachment space (审批钉盘空间) and
+    /// preview grants for approval attachments.
     ///
     /// See [`CspaceApi`](cspace::CspaceApi) for its calls.
     fn cspace(&self) -> cspace::CspaceApi<'_>;
