@@ -172,7 +172,8 @@ impl<'c> AuthApi<'c> {
     ///
     /// The old form of `get_corp_token`: the suite's token plus the organisation's permanent code
     /// from `get_permanent_code`. `client.corp_with_permanent_code(corpid, code)` uses it. The
-    /// official page documents only the signed form; this one is known from J and P.
+    /// official page documents only the signed form; this one is known from the Java SDK and
+    /// public Python client code.
     ///
     /// `POST /service/get_corp_token` · the ISV suite's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -234,13 +235,14 @@ impl<'c> AuthApi<'c> {
     /// The organisation, the administrator who authorised it, and the suite's apps it enabled with
     /// their AgentIds (needed e.g. for sending work notifications in that organisation). For ISV
     /// suites and for custom apps built by solution providers (委托产品方案商); permission
-    /// `isvapi_base`. Signed like `get_corp_token` (the official page, J `OapiServiceGetAuthInfo`,
-    /// public PHP client code).
+    /// `isvapi_base`. Signed like `get_corp_token` (the official page, the Java SDK's
+    /// `OapiServiceGetAuthInfo`, public PHP client code).
     ///
-    /// The 2016 ISV guide and P call it with `?suite_access_token=` instead, the 2016 guide with
-    /// `permanent_code` in the body as well; that older form is not modelled. D also lists
-    /// `corp_type`, `full_corp_name` and `auth_market_info`, and J `belong_corp_id` and
-    /// `unifiedSocialCredit`, each in one source only; they are not modelled.
+    /// The 2016 ISV guide and public Python client code call it with `?suite_access_token=`
+    /// instead, the 2016 guide with `permanent_code` in the body as well; that older form is not
+    /// modelled. The official page also lists `corp_type`, `full_corp_name` and
+    /// `auth_market_info`, and the Java SDK `belong_corp_id` and `unifiedSocialCredit`, each in
+    /// one source only; they are not modelled.
     ///
     /// `POST /service/get_auth_info` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -262,8 +264,9 @@ impl<'c> AuthApi<'c> {
     /// Sources differ on the credentials. The current official page requires a signature over the
     /// suite ticket and its body has no `permanent_code`; public PHP and Go client code send the
     /// signed query (`accessKey`, `timestamp`, `suiteTicket`, `signature`) with `suite_key`,
-    /// `auth_corpid` and `agentid`. The 2016 ISV guide and P send `?suite_access_token=` and add
-    /// `permanent_code`; J carries all four body fields and checks none. The signed form is used
+    /// `auth_corpid` and `agentid`. The 2016 ISV guide and public Python client code send
+    /// `?suite_access_token=` and add `permanent_code`; the Java SDK carries all four body fields
+    /// and checks none. The signed form is used
     /// here, with `permanent_code` optional (only the older form needs it).
     ///
     /// `POST /service/get_agent` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
@@ -738,7 +741,8 @@ impl rt::Endpoint for AuthGetCorpTokenRequest {
 ///
 /// The old form of `get_corp_token`: the suite's token plus the organisation's permanent code
 /// from `get_permanent_code`. `client.corp_with_permanent_code(corpid, code)` uses it. The
-/// official page documents only the signed form; this one is known from J and P.
+/// official page documents only the signed form; this one is known from the Java SDK and
+/// public Python client code.
 ///
 /// `POST /service/get_corp_token` · the ISV suite's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -912,13 +916,14 @@ impl rt::Endpoint for AuthActivateSuiteRequest {
 /// The organisation, the administrator who authorised it, and the suite's apps it enabled with
 /// their AgentIds (needed e.g. for sending work notifications in that organisation). For ISV
 /// suites and for custom apps built by solution providers (委托产品方案商); permission
-/// `isvapi_base`. Signed like `get_corp_token` (the official page, J `OapiServiceGetAuthInfo`,
-/// public PHP client code).
+/// `isvapi_base`. Signed like `get_corp_token` (the official page, the Java SDK's
+/// `OapiServiceGetAuthInfo`, public PHP client code).
 ///
-/// The 2016 ISV guide and P call it with `?suite_access_token=` instead, the 2016 guide with
-/// `permanent_code` in the body as well; that older form is not modelled. D also lists
-/// `corp_type`, `full_corp_name` and `auth_market_info`, and J `belong_corp_id` and
-/// `unifiedSocialCredit`, each in one source only; they are not modelled.
+/// The 2016 ISV guide and public Python client code call it with `?suite_access_token=`
+/// instead, the 2016 guide with `permanent_code` in the body as well; that older form is not
+/// modelled. The official page also lists `corp_type`, `full_corp_name` and
+/// `auth_market_info`, and the Java SDK `belong_corp_id` and `unifiedSocialCredit`, each in
+/// one source only; they are not modelled.
 ///
 /// `POST /service/get_auth_info` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -936,7 +941,8 @@ pub struct AuthGetAuthInfoRequest {
     #[serde(rename = "auth_corpid")]
     pub auth_corpid: String,
     /// The suite key (SuiteKey); needed for third-party suites, may be left out for custom apps
-    /// (D marks it optional, J does not check it; P and the 2016 guide always send it).
+    /// (the official page marks it optional, the Java SDK does not check it; public Python
+    /// client code and the 2016 guide always send it).
     ///
     /// Wire name `suite_key`.
     #[serde(rename = "suite_key", skip_serializing_if = "Option::is_none")]
@@ -991,8 +997,9 @@ impl<'c> crate::api::Call<'c, AuthGetAuthInfoRequest> {
 /// Sources differ on the credentials. The current official page requires a signature over the
 /// suite ticket and its body has no `permanent_code`; public PHP and Go client code send the
 /// signed query (`accessKey`, `timestamp`, `suiteTicket`, `signature`) with `suite_key`,
-/// `auth_corpid` and `agentid`. The 2016 ISV guide and P send `?suite_access_token=` and add
-/// `permanent_code`; J carries all four body fields and checks none. The signed form is used
+/// `auth_corpid` and `agentid`. The 2016 ISV guide and public Python client code send
+/// `?suite_access_token=` and add `permanent_code`; the Java SDK carries all four body fields
+/// and checks none. The signed form is used
 /// here, with `permanent_code` optional (only the older form needs it).
 ///
 /// `POST /service/get_agent` · a query signed with the suite secret (accessKey, timestamp, suiteTicket, signature) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
@@ -1005,7 +1012,7 @@ impl<'c> crate::api::Call<'c, AuthGetAuthInfoRequest> {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuthGetAgentRequest {
-    /// The suite key (SuiteKey); required by D.
+    /// The suite key (SuiteKey); required by the official page.
     ///
     /// Wire name `suite_key`.
     #[serde(rename = "suite_key")]
@@ -1016,12 +1023,12 @@ pub struct AuthGetAgentRequest {
     #[serde(rename = "auth_corpid")]
     pub auth_corpid: String,
     /// The app's AgentId in that organisation, from `get_auth_info` or the authorisation event.
-    /// D and J type it as a string, the 2016 guide sends a number; it is sent as a number here.
+    /// The official page and the Java SDK type it as a string, the 2016 guide sends a number; it is sent as a number here.
     ///
     /// Wire name `agentid`.
     #[serde(rename = "agentid")]
     pub agentid: i64,
-    /// The organisation's permanent authorisation code (永久授权码); sent by the older `suite_access_token` form (2016 guide, P, J), absent from the current official page.
+    /// The organisation's permanent authorisation code (永久授权码); sent by the older `suite_access_token` form (2016 guide, public Python client code, the Java SDK), absent from the current official page.
     ///
     /// Wire name `permanent_code`; secret: redacted in `Debug`.
     #[serde(rename = "permanent_code", skip_serializing_if = "Option::is_none")]
@@ -1042,7 +1049,7 @@ impl AuthGetAgentRequest {
             permanent_code: None,
         }
     }
-    /// Sets `permanent_code`: The organisation's permanent authorisation code (永久授权码); sent by the older `suite_access_token` form (2016 guide, P, J), absent from the current official page.
+    /// Sets `permanent_code`: The organisation's permanent authorisation code (永久授权码); sent by the older `suite_access_token` form (2016 guide, public Python client code, the Java SDK), absent from the current official page.
     pub fn permanent_code(
         mut self,
         permanent_code: impl Into<rt::SecretString>,
@@ -1071,7 +1078,7 @@ impl rt::Endpoint for AuthGetAgentRequest {
     }
 }
 impl<'c> crate::api::Call<'c, AuthGetAgentRequest> {
-    /// Sets `permanent_code`: The organisation's permanent authorisation code (永久授权码); sent by the older `suite_access_token` form (2016 guide, P, J), absent from the current official page.
+    /// Sets `permanent_code`: The organisation's permanent authorisation code (永久授权码); sent by the older `suite_access_token` form (2016 guide, public Python client code, the Java SDK), absent from the current official page.
     pub fn permanent_code(self, permanent_code: impl Into<rt::SecretString>) -> Self {
         self.map(|r| r.permanent_code(permanent_code))
     }
@@ -1588,7 +1595,7 @@ pub struct IsvAuthAgent {
     /// Wire name `appid`.
     #[serde(rename = "appid", skip_serializing_if = "Option::is_none")]
     pub appid: Option<i64>,
-    /// Userids of the administrators who may manage this app (D, J).
+    /// Userids of the administrators who may manage this app (the official page and the Java SDK).
     ///
     /// Wire name `admin_list`.
     #[serde(rename = "admin_list", skip_serializing_if = "Vec::is_empty")]
@@ -2706,7 +2713,7 @@ pub struct AuthGetAuthInfoResponse {
     /// Wire name `auth_info`.
     #[serde(rename = "auth_info", skip_serializing_if = "Option::is_none")]
     pub auth_info: Option<IsvAuthInfo>,
-    /// The authorised service-window apps (服务窗授权信息); D and J only.
+    /// The authorised service-window apps (服务窗授权信息); on the official page and in the Java SDK.
     ///
     /// Wire name `channel_auth_info`.
     #[serde(rename = "channel_auth_info", skip_serializing_if = "Option::is_none")]
