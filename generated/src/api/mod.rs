@@ -620,6 +620,42 @@ pub enum ErrorCode {
     OapiProtectionTriggered,
     /// Work notification: the recipient is under executive protection (超级高管保护); the protection must be turned off. (errcode `1430004`)
     ExecutiveProtection,
+    /// The organisation does not exist (该企业不存在); the docs say check the access_token, so it is treated as a bad token: refresh the token and retry once. (errcode `12012`)
+    CorpNotExist,
+    /// The external contact already exists (该外部联系人已经存在); check the contact's mobile. (errcode `22005`)
+    ExtContactExists,
+    /// System tags cannot be edited (不允许编辑系统标签), e.g. deleting a role of the default group. (errcode `23004`)
+    SystemTagNotEditable,
+    /// Invalid token grant type (无效的tokenGrantType): this kind of access_token may not call the endpoint. (errcode `33009`)
+    InvalidTokenGrantType,
+    /// Invalid role id (无效的roleId); check the role id. (errcode `33011`)
+    InvalidRoleId,
+    /// Role information is empty (角色信息不能为空); give the role name and group id (or role_id). (errcode `34018`)
+    RoleInfoEmpty,
+    /// Invalid role group id (无效的groupId); check groupId. (errcode `34020`)
+    InvalidRoleGroupId,
+    /// The role name already exists (角色名称已存在); choose another roleName. (errcode `34021`)
+    RoleNameExists,
+    /// Invalid userid (不合法的UserID): it must exist in the contacts of the organisation the access_token belongs to. (errcode `40003`)
+    IllegalUserid,
+    /// The employee does not exist (不存在的员工 / 员工不在组织当中). (errcode `46004`)
+    UserNotInOrg,
+    /// Invalid user name (用户name不合法). (errcode `60112`)
+    InvalidUserName,
+    /// The external contact already exists (外部联系人已存在). (errcode `60200`)
+    ExtContactDuplicate,
+    /// Too many external contacts (超出外部联系人数量); remove some first. (errcode `60203`)
+    ExtContactLimitExceeded,
+    /// External contact labels are required (需要外部联系人标签); set label_ids. (errcode `60204`)
+    ExtContactLabelRequired,
+    /// The external-contacts feature is not enabled for the organisation (未开通外部联系人功能). (errcode `60205`)
+    ExtContactNotEnabled,
+    /// Invalid role_id (无效的role_id) when setting a role holder's management scope; check role_id. (errcode `60301`)
+    InvalidScopeRoleId,
+    /// Invalid organisation (非法的orgId / 企业不合法); the docs say check the access_token, so it is treated as a bad token: refresh the token and retry once. (errcode `400043`)
+    InvalidOrgId,
+    /// A parameter is empty (参数为空); give every required parameter. (errcode `660000`)
+    ParameterMissing,
     /// A code the spec does not list.
     Unknown(i64),
 }
@@ -804,6 +840,24 @@ impl ErrorCode {
             1430002i64 => Self::ForbiddenContent,
             1430003i64 => Self::OapiProtectionTriggered,
             1430004i64 => Self::ExecutiveProtection,
+            12012i64 => Self::CorpNotExist,
+            22005i64 => Self::ExtContactExists,
+            23004i64 => Self::SystemTagNotEditable,
+            33009i64 => Self::InvalidTokenGrantType,
+            33011i64 => Self::InvalidRoleId,
+            34018i64 => Self::RoleInfoEmpty,
+            34020i64 => Self::InvalidRoleGroupId,
+            34021i64 => Self::RoleNameExists,
+            40003i64 => Self::IllegalUserid,
+            46004i64 => Self::UserNotInOrg,
+            60112i64 => Self::InvalidUserName,
+            60200i64 => Self::ExtContactDuplicate,
+            60203i64 => Self::ExtContactLimitExceeded,
+            60204i64 => Self::ExtContactLabelRequired,
+            60205i64 => Self::ExtContactNotEnabled,
+            60301i64 => Self::InvalidScopeRoleId,
+            400043i64 => Self::InvalidOrgId,
+            660000i64 => Self::ParameterMissing,
             other => Self::Unknown(other),
         }
     }
@@ -987,6 +1041,24 @@ impl ErrorCode {
             Self::ForbiddenContent => 1430002i64,
             Self::OapiProtectionTriggered => 1430003i64,
             Self::ExecutiveProtection => 1430004i64,
+            Self::CorpNotExist => 12012i64,
+            Self::ExtContactExists => 22005i64,
+            Self::SystemTagNotEditable => 23004i64,
+            Self::InvalidTokenGrantType => 33009i64,
+            Self::InvalidRoleId => 33011i64,
+            Self::RoleInfoEmpty => 34018i64,
+            Self::InvalidRoleGroupId => 34020i64,
+            Self::RoleNameExists => 34021i64,
+            Self::IllegalUserid => 40003i64,
+            Self::UserNotInOrg => 46004i64,
+            Self::InvalidUserName => 60112i64,
+            Self::ExtContactDuplicate => 60200i64,
+            Self::ExtContactLimitExceeded => 60203i64,
+            Self::ExtContactLabelRequired => 60204i64,
+            Self::ExtContactNotEnabled => 60205i64,
+            Self::InvalidScopeRoleId => 60301i64,
+            Self::InvalidOrgId => 400043i64,
+            Self::ParameterMissing => 660000i64,
             Self::Unknown(c) => *c,
         }
     }
@@ -1498,6 +1570,58 @@ impl ErrorCode {
             Self::ExecutiveProtection => {
                 "Work notification: the recipient is under executive protection (超级高管保护); the protection must be turned off."
             }
+            Self::CorpNotExist => {
+                "The organisation does not exist (该企业不存在); the docs say check the access_token, so it is treated as a bad token: refresh the token and retry once."
+            }
+            Self::ExtContactExists => {
+                "The external contact already exists (该外部联系人已经存在); check the contact's mobile."
+            }
+            Self::SystemTagNotEditable => {
+                "System tags cannot be edited (不允许编辑系统标签), e.g. deleting a role of the default group."
+            }
+            Self::InvalidTokenGrantType => {
+                "Invalid token grant type (无效的tokenGrantType): this kind of access_token may not call the endpoint."
+            }
+            Self::InvalidRoleId => {
+                "Invalid role id (无效的roleId); check the role id."
+            }
+            Self::RoleInfoEmpty => {
+                "Role information is empty (角色信息不能为空); give the role name and group id (or role_id)."
+            }
+            Self::InvalidRoleGroupId => {
+                "Invalid role group id (无效的groupId); check groupId."
+            }
+            Self::RoleNameExists => {
+                "The role name already exists (角色名称已存在); choose another roleName."
+            }
+            Self::IllegalUserid => {
+                "Invalid userid (不合法的UserID): it must exist in the contacts of the organisation the access_token belongs to."
+            }
+            Self::UserNotInOrg => {
+                "The employee does not exist (不存在的员工 / 员工不在组织当中)."
+            }
+            Self::InvalidUserName => "Invalid user name (用户name不合法).",
+            Self::ExtContactDuplicate => {
+                "The external contact already exists (外部联系人已存在)."
+            }
+            Self::ExtContactLimitExceeded => {
+                "Too many external contacts (超出外部联系人数量); remove some first."
+            }
+            Self::ExtContactLabelRequired => {
+                "External contact labels are required (需要外部联系人标签); set label_ids."
+            }
+            Self::ExtContactNotEnabled => {
+                "The external-contacts feature is not enabled for the organisation (未开通外部联系人功能)."
+            }
+            Self::InvalidScopeRoleId => {
+                "Invalid role_id (无效的role_id) when setting a role holder's management scope; check role_id."
+            }
+            Self::InvalidOrgId => {
+                "Invalid organisation (非法的orgId / 企业不合法); the docs say check the access_token, so it is treated as a bad token: refresh the token and retry once."
+            }
+            Self::ParameterMissing => {
+                "A parameter is empty (参数为空); give every required parameter."
+            }
             Self::Unknown(_) => "",
         }
     }
@@ -1681,6 +1805,24 @@ impl ErrorCode {
             Self::ForbiddenContent => rt::ErrorClass::Other,
             Self::OapiProtectionTriggered => rt::ErrorClass::RateLimited,
             Self::ExecutiveProtection => rt::ErrorClass::Permission,
+            Self::CorpNotExist => rt::ErrorClass::TokenInvalid,
+            Self::ExtContactExists => rt::ErrorClass::Other,
+            Self::SystemTagNotEditable => rt::ErrorClass::InvalidArgument,
+            Self::InvalidTokenGrantType => rt::ErrorClass::Permission,
+            Self::InvalidRoleId => rt::ErrorClass::NotFound,
+            Self::RoleInfoEmpty => rt::ErrorClass::InvalidArgument,
+            Self::InvalidRoleGroupId => rt::ErrorClass::InvalidArgument,
+            Self::RoleNameExists => rt::ErrorClass::InvalidArgument,
+            Self::IllegalUserid => rt::ErrorClass::NotFound,
+            Self::UserNotInOrg => rt::ErrorClass::NotFound,
+            Self::InvalidUserName => rt::ErrorClass::InvalidArgument,
+            Self::ExtContactDuplicate => rt::ErrorClass::Other,
+            Self::ExtContactLimitExceeded => rt::ErrorClass::Other,
+            Self::ExtContactLabelRequired => rt::ErrorClass::InvalidArgument,
+            Self::ExtContactNotEnabled => rt::ErrorClass::Permission,
+            Self::InvalidScopeRoleId => rt::ErrorClass::NotFound,
+            Self::InvalidOrgId => rt::ErrorClass::TokenInvalid,
+            Self::ParameterMissing => rt::ErrorClass::InvalidArgument,
             Self::Unknown(_) => rt::ErrorClass::Other,
         }
     }
