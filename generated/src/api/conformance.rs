@@ -26,6 +26,7 @@ pub const ENDPOINTS: &[&str] = &[
     "auth.get_sso_token",
     "auth.get_sso_user_info",
     "auth.get_jsapi_ticket",
+    "auth.get_scopes",
     "auth.get_suite_token",
     "auth.get_corp_token",
     "auth.get_corp_token_by_permanent_code",
@@ -53,6 +54,8 @@ pub const ENDPOINTS: &[&str] = &[
     "cspace.upload_transaction_open",
     "cspace.upload_chunk",
     "cspace.upload_transaction_commit",
+    "cspace.get_approval_space",
+    "cspace.grant_approval_preview",
     "department.legacy_create",
     "department.legacy_update",
     "department.legacy_delete",
@@ -69,6 +72,17 @@ pub const ENDPOINTS: &[&str] = &[
     "department.list_sub_ids",
     "department.list_parents_by_dept",
     "department.list_parents_by_user",
+    "extcontact.create",
+    "extcontact.delete",
+    "extcontact.update",
+    "extcontact.list",
+    "extcontact.list_label_groups",
+    "extcontact.get",
+    "industry.list_departments",
+    "industry.get_department",
+    "industry.list_users",
+    "industry.get_user",
+    "industry.get_organization",
     "media.upload",
     "media.download_file",
     "media.get",
@@ -93,6 +107,17 @@ pub const ENDPOINTS: &[&str] = &[
     "oauth2.get_corp_access_token",
     "oauth2.get_user_token",
     "oauth2.create_jsapi_ticket",
+    "role.add_role",
+    "role.delete_role",
+    "role.update_role",
+    "role.list",
+    "role.get_role",
+    "role.add_role_group",
+    "role.get_role_group",
+    "role.add_roles_for_emps",
+    "role.remove_roles_for_emps",
+    "role.update_scope",
+    "role.simple_list",
     "sns.get_token",
     "sns.get_persistent_code",
     "sns.get_sns_token",
@@ -122,9 +147,14 @@ pub const ENDPOINTS: &[&str] = &[
     "statistics.ding_get",
     "statistics.dept_ding_list",
     "statistics.annual_report_get",
+    "union_org.list_joined",
+    "union_org.list_members",
+    "union_org.list_trunks",
+    "union_org.list_branches",
     "user.legacy_create",
     "user.legacy_update",
     "user.legacy_delete",
+    "user.legacy_batch_delete",
     "user.legacy_get",
     "user.legacy_simple_list",
     "user.legacy_dept_member_ids",
@@ -140,6 +170,7 @@ pub const ENDPOINTS: &[&str] = &[
     "user.list_simple",
     "user.list_admins",
     "user.get_admin_scope",
+    "user.can_access_microapp",
     "user.list_inactive",
     "user.list_inactive_v2",
     "user.legacy_get_user_info",
@@ -303,6 +334,7 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "auth.get_scopes" => client.auth().get_scopes().await.map(to_json),
             "auth.get_suite_token" => {
                 client
                     .auth()
@@ -561,15 +593,43 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "cspace.get_approval_space" => {
+                client
+                    .cspace()
+                    .get_approval_space(String::from("manager4220"))
+                    .agent_id(8345000i64)
+                    .await
+                    .map(to_json)
+            }
+            "cspace.grant_approval_preview" => {
+                client
+                    .cspace()
+                    .grant_approval_preview(
+                        super::cspace::CspacePreviewGrant::new(
+                            String::from("a17444d1-075b-4a4d-xxxx"),
+                            String::from("11"),
+                            String::from("manager4220"),
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
             "department.legacy_create" => {
                 client
                     .department()
-                    .legacy_create(String::from("研发部"), 1i64)
+                    .legacy_create(String::from("研发部"), String::from("1"))
+                    .order(String::from("10"))
                     .await
                     .map(to_json)
             }
             "department.legacy_update" => {
-                client.department().legacy_update(100i64).await.map(to_json)
+                client
+                    .department()
+                    .legacy_update(100i64)
+                    .parentid(String::from("1"))
+                    .order(String::from("10"))
+                    .await
+                    .map(to_json)
             }
             "department.legacy_delete" => {
                 client.department().legacy_delete(100i64).await.map(to_json)
@@ -594,7 +654,8 @@ pub async fn call(
             "department.legacy_list_parents_by_user" => {
                 client
                     .department()
-                    .legacy_list_parents_by_user(String::from("manager4220"))
+                    .legacy_list_parents_by_user()
+                    .user_id(String::from("manager4220"))
                     .await
                     .map(to_json)
             }
@@ -623,6 +684,91 @@ pub async fn call(
                     .list_parents_by_user(String::from("manager4220"))
                     .await
                     .map(to_json)
+            }
+            "extcontact.create" => {
+                client
+                    .extcontact()
+                    .create(
+                        super::extcontact::NewExtContact::new(
+                            String::from("王经理"),
+                            String::from("13800000000"),
+                            String::from("86"),
+                            String::from("manager4220"),
+                            vec![1561077317i64, 1561077310i64],
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "extcontact.delete" => {
+                client
+                    .extcontact()
+                    .delete(String::from("011250026469774889"))
+                    .await
+                    .map(to_json)
+            }
+            "extcontact.update" => {
+                client
+                    .extcontact()
+                    .update(
+                        super::extcontact::ExtContactUpdate::new(
+                            String::from("011250026469774889"),
+                            String::from("王经理"),
+                            String::from("manager4220"),
+                            vec![1561077317i64],
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "extcontact.list" => {
+                client.extcontact().list().size(20i64).offset(0i64).await.map(to_json)
+            }
+            "extcontact.list_label_groups" => {
+                client
+                    .extcontact()
+                    .list_label_groups()
+                    .size(20i64)
+                    .offset(0i64)
+                    .await
+                    .map(to_json)
+            }
+            "extcontact.get" => {
+                client
+                    .extcontact()
+                    .get(String::from("011250026469774889"))
+                    .await
+                    .map(to_json)
+            }
+            "industry.list_departments" => {
+                client
+                    .industry()
+                    .list_departments(1i64, 10i64)
+                    .cursor(1i64)
+                    .await
+                    .map(to_json)
+            }
+            "industry.get_department" => {
+                client.industry().get_department(4240019i64).await.map(to_json)
+            }
+            "industry.list_users" => {
+                client
+                    .industry()
+                    .list_users(4240018i64, 10i64)
+                    .role(String::from("Villager"))
+                    .cursor(1i64)
+                    .await
+                    .map(to_json)
+            }
+            "industry.get_user" => {
+                client
+                    .industry()
+                    .get_user(4240018i64, String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "industry.get_organization" => {
+                client.industry().get_organization().await.map(to_json)
             }
             "media.upload" => {
                 client
@@ -835,6 +981,70 @@ pub async fn call(
             }
             "oauth2.create_jsapi_ticket" => {
                 client.oauth2().create_jsapi_ticket().await.map(to_json)
+            }
+            "role.add_role" => {
+                client
+                    .role()
+                    .add_role(String::from("服务"), 1507113595i64)
+                    .await
+                    .map(to_json)
+            }
+            "role.delete_role" => {
+                client.role().delete_role(1581321999i64).await.map(to_json)
+            }
+            "role.update_role" => {
+                client
+                    .role()
+                    .update_role(1560985325i64, String::from("服装制造"))
+                    .await
+                    .map(to_json)
+            }
+            "role.list" => {
+                client.role().list().size(20i64).offset(0i64).await.map(to_json)
+            }
+            "role.get_role" => client.role().get_role(1581321999i64).await.map(to_json),
+            "role.add_role_group" => {
+                client.role().add_role_group(String::from("制造")).await.map(to_json)
+            }
+            "role.get_role_group" => {
+                client.role().get_role_group(1507113577i64).await.map(to_json)
+            }
+            "role.add_roles_for_emps" => {
+                client
+                    .role()
+                    .add_roles_for_emps(
+                        vec![1507113584i64, 1688611118i64],
+                        vec![String::from("manager4220"), String::from("user1")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "role.remove_roles_for_emps" => {
+                client
+                    .role()
+                    .remove_roles_for_emps(
+                        vec![1507113578i64],
+                        vec![String::from("user100")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "role.update_scope" => {
+                client
+                    .role()
+                    .update_scope(String::from("manager4220"), 1688611118i64)
+                    .dept_ids(vec![1231i64, 1232i64])
+                    .await
+                    .map(to_json)
+            }
+            "role.simple_list" => {
+                client
+                    .role()
+                    .simple_list(1203141i64)
+                    .size(20i64)
+                    .offset(0i64)
+                    .await
+                    .map(to_json)
             }
             "sns.get_token" => {
                 client
@@ -1171,6 +1381,26 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "union_org.list_joined" => {
+                client
+                    .union_org()
+                    .list_joined(super::union_org::CooperateStatus::from_value(1i64))
+                    .await
+                    .map(to_json)
+            }
+            "union_org.list_members" => {
+                client
+                    .union_org()
+                    .list_members(super::union_org::CooperateStatus::from_value(1i64))
+                    .await
+                    .map(to_json)
+            }
+            "union_org.list_trunks" => {
+                client.union_org().list_trunks().await.map(to_json)
+            }
+            "union_org.list_branches" => {
+                client.union_org().list_branches().await.map(to_json)
+            }
             "user.legacy_create" => {
                 client
                     .user()
@@ -1196,6 +1426,15 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "user.legacy_batch_delete" => {
+                client
+                    .user()
+                    .legacy_batch_delete(
+                        vec![String::from("zhangsan"), String::from("lisi")],
+                    )
+                    .await
+                    .map(to_json)
+            }
             "user.legacy_get" => {
                 client.user().legacy_get(String::from("manager4220")).await.map(to_json)
             }
@@ -1209,7 +1448,13 @@ pub async fn call(
                 client.user().legacy_list_by_page(100i64, 0i64, 10i64).await.map(to_json)
             }
             "user.legacy_list" => {
-                client.user().legacy_list(100i64, 0i64, 10i64).await.map(to_json)
+                client
+                    .user()
+                    .legacy_list(100i64)
+                    .offset(0i64)
+                    .size(10i64)
+                    .await
+                    .map(to_json)
             }
             "user.legacy_get_admins" => {
                 client.user().legacy_get_admins().await.map(to_json)
@@ -1244,6 +1489,13 @@ pub async fn call(
                 client
                     .user()
                     .get_admin_scope(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "user.can_access_microapp" => {
+                client
+                    .user()
+                    .can_access_microapp(53642i64, String::from("manager4220"))
                     .await
                     .map(to_json)
             }
@@ -1294,7 +1546,8 @@ pub async fn call(
             "user.get_by_mobile" => {
                 client
                     .user()
-                    .get_by_mobile(String::from("13800000000"), false)
+                    .get_by_mobile(String::from("13800000000"))
+                    .support_exclusive_account_search(false)
                     .await
                     .map(to_json)
             }

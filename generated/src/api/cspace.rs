@@ -3,15 +3,15 @@
 
 //! DingPan (钉盘) custom spaces and file upload, legacy API: upload a file (in one step or in
 //! chunks) to get a `media_id`, send it to a user, save it into a custom or approval space, and
-//! grant users access to a custom space.
+//! grant users access to a custom space; plus the approval-attachment space (审批钉盘空间) and
+//! preview grants for approval attachments.
 //!
 //! Every endpoint here is archived (历史文档（不推荐）): it still works, but no new app can be
-//! granted the permission; the replacements are in the v1.0 storage (存储) product. Business
-//! params go in the query, also on POST; the upload part is named `file`. `media_id` values start
+//! granted the permission; the replacements are in the v1.0 storage (存储) and workflow (审批)
+//! products. Business params go in the query, also on POST; the upload part is named `file`. `media_id` values start
 //! with `@`, `#` or `$` and `upload_id` contains `#`, so both are URL-encoded in queries (the client
-//! does this). `/file/upload/create` does not exist. The approval-attachment space calls
-//! `/topapi/processinstance/cspace/info` ([获取审批钉盘空间信息](https://open.dingtalk.com/document/development/query-the-space-of-an-approval-nail)) and
-//! `/topapi/processinstance/cspace/preview` ([授权预览审批附件](https://open.dingtalk.com/document/development/preview-authorization-attachment)) are left out.
+//! does this). `/file/upload/create` does not exist. The two approval-attachment calls
+//! (`get_approval_space`, `grant_approval_preview`) are `topapi` POSTs with a JSON body instead.
 //!
 //! Limits (限制): a single-step upload is at most 8 MB; a chunk is more than 100 KB (except the last)
 //! and at most 8 MB; at most 10 000 chunks per file (so at most 8 MB × 10 000); an uncommitted
@@ -36,7 +36,8 @@
 use ::dingtalk_runtime::codegen as rt;
 /// DingPan (钉盘) custom spaces and file upload, legacy API: upload a file (in one step or in
 /// chunks) to get a `media_id`, send it to a user, save it into a custom or approval space, and
-/// grant users access to a custom space.
+/// grant users access to a custom space; plus the approval-attachment space (审批钉盘空间) and
+/// preview grants for approval attachments.
 ///
 /// Obtained from [`Api::cspace`](crate::api::Api::cspace) (`client.cspace()`); every method returns a [`Call`](crate::api::Call) to `.await`.
 #[derive(Clone, Copy, Debug)]
@@ -50,9 +51,10 @@ impl<'c> CspaceApi<'c> {
     }
     /// Send a file to one user (发送钉盘文件给指定用户).
     ///
-    /// The file arrives as a message from the app. D documents a JSON body with the same four
-    /// fields and repeats them in the query; P sends them only in the query of a POST and J puts
-    /// them in the URL too, so they are sent in the query here, with no body. Not idempotent: a
+    /// The file arrives as a message from the app. The official page documents a JSON body with
+    /// the same four fields and repeats them in the query; public Python client code sends them
+    /// only in the query of a POST and the Java SDK puts them in the URL too, so they are sent in
+    /// the query here, with no body. Not idempotent: a
     /// retry sends the file again.
     ///
     /// `POST /cspace/add_to_single_chat` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -98,8 +100,8 @@ impl<'c> CspaceApi<'c> {
     /// Get the app's custom space (获取企业下的自定义空间).
     ///
     /// One custom space per app per org, sharing the org's quota. `domain` is needed for an
-    /// internal app and `agent_id` for an ISV app; D marks `domain` required for all, which would
-    /// stop ISV apps, so both are optional here. Errors: 72001 (check `domain`, `agent_id`, token).
+    /// internal app and `agent_id` for an ISV app; the official page marks `domain` required for
+    /// all, which would stop ISV apps, so both are optional here. Errors: 72001 (check `domain`, `agent_id`, token).
     ///
     /// `GET /cspace/get_custom_space` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -111,10 +113,10 @@ impl<'c> CspaceApi<'c> {
     }
     /// Grant a user access to the custom space (授权用户访问企业下的自定义空间).
     ///
-    /// Preview needs the download permission. `domain` is needed for an internal app (D marks it
-    /// required for all; optional here as in `get_custom_space`). D marks `duration` required
-    /// although the server defaults it to 30 s; it is required here, the safer choice. Not
-    /// idempotent (each call issues a new grant). Errors: 72002 (grant failed).
+    /// Preview needs the download permission. `domain` is needed for an internal app (the official
+    /// page marks it required for all; optional here as in `get_custom_space`). The page marks
+    /// `duration` required although the server defaults it to 30 s; it is required here, the
+    /// documented choice. Not idempotent (each call issues a new grant). Errors: 72002 (grant failed).
     ///
     /// `GET /cspace/grant_custom_space` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -134,8 +136,8 @@ impl<'c> CspaceApi<'c> {
     }
     /// Get the used size of the app's custom space (获取应用自定义空间使用详情).
     ///
-    /// Single source (D), which marks `domain` required although it is meant for internal apps;
-    /// it is optional here, as in `get_custom_space`.
+    /// Known from the official page only, which marks `domain` required although it is meant for
+    /// internal apps; it is optional here, as in `get_custom_space`.
     ///
     /// `GET /cspace/used_info` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -194,8 +196,9 @@ impl<'c> CspaceApi<'c> {
     /// Upload one chunk of a chunked upload (上传文件块).
     ///
     /// Step 3 of the chunked upload, once per chunk: the chunk goes in the multipart part `file`,
-    /// more than 100 KB (except the last) and at most 8 MB. D's table lists a `media_id` in the
-    /// response, but its example and J have none, so it is optional. Not idempotent.
+    /// more than 100 KB (except the last) and at most 8 MB. The official page's table lists a
+    /// `media_id` in the response, but its example and the Java SDK have none, so it is optional.
+    /// Not idempotent.
     ///
     /// `POST /file/upload/chunk` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -241,12 +244,68 @@ impl<'c> CspaceApi<'c> {
             ),
         )
     }
+    /// Get the approval-attachment space and allow a user to upload to it (获取审批钉盘空间信息).
+    ///
+    /// Archived on 2022-10-08; the replacement is the v1.0 call
+    /// [获取审批钉盘空间信息](https://open.dingtalk.com/document/orgapp/obtains-the-information-about-approval-nail-disk).
+    /// An organisation has one approval-attachment space; it uses the organisation's DingPan
+    /// quota but is invisible in the client. The call also grants the user the upload right, so
+    /// call it with the uploading user before each upload, then upload through the DingPan JSAPI
+    /// with the `space_id` and attach the file when starting the approval instance. The answer
+    /// also carries a `success` flag beside `result`. `agent_id` is typed String on the official
+    /// page and Long in the Java SDK, which says third-party apps must set it; it is sent as a
+    /// number.
+    ///
+    /// `POST /topapi/processinstance/cspace/info` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Deprecated: Archived; use the v1.0 workflow API 获取审批钉盘空间信息 instead.
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-the-space-of-an-approval-nail>
+    ///
+    /// Source: `spec/cspace.yaml` · `endpoints.get_approval_space`
+    #[deprecated(
+        note = "Archived; use the v1.0 workflow API 获取审批钉盘空间信息 instead."
+    )]
+    pub fn get_approval_space(
+        &self,
+        user_id: impl Into<String>,
+    ) -> crate::api::Call<'c, CspaceGetApprovalSpaceRequest> {
+        crate::api::Call::new(self.client, CspaceGetApprovalSpaceRequest::new(user_id))
+    }
+    /// Allow a user to preview an approval attachment (授权预览审批附件).
+    ///
+    /// Archived on 2022-10-08; the replacement is the v1.0 call
+    /// [授权预览审批附件](https://open.dingtalk.com/document/orgapp/preview-authorization-attachment-pop).
+    /// Grant before every preview, then preview through the DingPan JSAPI. Only attachments of the
+    /// instance's attachment component can be granted, not those of approval comments. The
+    /// fields sit inside one object `request`. Not retried automatically: each call is a new grant.
+    ///
+    /// `POST /topapi/processinstance/cspace/preview` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Deprecated: Archived; use the v1.0 workflow API 授权预览审批附件 instead.
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/preview-authorization-attachment>
+    ///
+    /// Source: `spec/cspace.yaml` · `endpoints.grant_approval_preview`
+    #[deprecated(
+        note = "Archived; use the v1.0 workflow API 授权预览审批附件 instead."
+    )]
+    pub fn grant_approval_preview(
+        &self,
+        request: CspacePreviewGrant,
+    ) -> crate::api::Call<'c, CspaceGrantApprovalPreviewRequest> {
+        crate::api::Call::new(
+            self.client,
+            CspaceGrantApprovalPreviewRequest::new(request),
+        )
+    }
 }
 /// Request of [`CspaceApi::add_to_single_chat`]: Send a file to one user (发送钉盘文件给指定用户).
 ///
-/// The file arrives as a message from the app. D documents a JSON body with the same four
-/// fields and repeats them in the query; P sends them only in the query of a POST and J puts
-/// them in the URL too, so they are sent in the query here, with no body. Not idempotent: a
+/// The file arrives as a message from the app. The official page documents a JSON body with
+/// the same four fields and repeats them in the query; public Python client code sends them
+/// only in the query of a POST and the Java SDK puts them in the URL too, so they are sent in
+/// the query here, with no body. Not idempotent: a
 /// retry sends the file again.
 ///
 /// `POST /cspace/add_to_single_chat` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -460,8 +519,8 @@ impl<'c> crate::api::Call<'c, CspaceAddRequest> {
 /// Request of [`CspaceApi::get_custom_space`]: Get the app's custom space (获取企业下的自定义空间).
 ///
 /// One custom space per app per org, sharing the org's quota. `domain` is needed for an
-/// internal app and `agent_id` for an ISV app; D marks `domain` required for all, which would
-/// stop ISV apps, so both are optional here. Errors: 72001 (check `domain`, `agent_id`, token).
+/// internal app and `agent_id` for an ISV app; the official page marks `domain` required for
+/// all, which would stop ISV apps, so both are optional here. Errors: 72001 (check `domain`, `agent_id`, token).
 ///
 /// `GET /cspace/get_custom_space` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -549,10 +608,10 @@ impl<'c> crate::api::Call<'c, CspaceGetCustomSpaceRequest> {
 }
 /// Request of [`CspaceApi::grant_custom_space`]: Grant a user access to the custom space (授权用户访问企业下的自定义空间).
 ///
-/// Preview needs the download permission. `domain` is needed for an internal app (D marks it
-/// required for all; optional here as in `get_custom_space`). D marks `duration` required
-/// although the server defaults it to 30 s; it is required here, the safer choice. Not
-/// idempotent (each call issues a new grant). Errors: 72002 (grant failed).
+/// Preview needs the download permission. `domain` is needed for an internal app (the official
+/// page marks it required for all; optional here as in `get_custom_space`). The page marks
+/// `duration` required although the server defaults it to 30 s; it is required here, the
+/// documented choice. Not idempotent (each call issues a new grant). Errors: 72002 (grant failed).
 ///
 /// `GET /cspace/grant_custom_space` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -703,8 +762,8 @@ impl<'c> crate::api::Call<'c, CspaceGrantCustomSpaceRequest> {
 }
 /// Request of [`CspaceApi::used_info`]: Get the used size of the app's custom space (获取应用自定义空间使用详情).
 ///
-/// Single source (D), which marks `domain` required although it is meant for internal apps;
-/// it is optional here, as in `get_custom_space`.
+/// Known from the official page only, which marks `domain` required although it is meant for
+/// internal apps; it is optional here, as in `get_custom_space`.
 ///
 /// `GET /cspace/used_info` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -932,8 +991,9 @@ impl rt::Endpoint for CspaceUploadTransactionOpenRequest {
 /// Request of [`CspaceApi::upload_chunk`]: Upload one chunk of a chunked upload (上传文件块).
 ///
 /// Step 3 of the chunked upload, once per chunk: the chunk goes in the multipart part `file`,
-/// more than 100 KB (except the last) and at most 8 MB. D's table lists a `media_id` in the
-/// response, but its example and J have none, so it is optional. Not idempotent.
+/// more than 100 KB (except the last) and at most 8 MB. The official page's table lists a
+/// `media_id` in the response, but its example and the Java SDK have none, so it is optional.
+/// Not idempotent.
 ///
 /// `POST /file/upload/chunk` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -1110,7 +1170,142 @@ impl rt::Endpoint for CspaceUploadTransactionCommitRequest {
         Ok(())
     }
 }
-/// The permission granted on a custom space (权限类型). D lists all three; P and the old docs know only `add` and `download`.
+/// Request of [`CspaceApi::get_approval_space`]: Get the approval-attachment space and allow a user to upload to it (获取审批钉盘空间信息).
+///
+/// Archived on 2022-10-08; the replacement is the v1.0 call
+/// [获取审批钉盘空间信息](https://open.dingtalk.com/document/orgapp/obtains-the-information-about-approval-nail-disk).
+/// An organisation has one approval-attachment space; it uses the organisation's DingPan
+/// quota but is invisible in the client. The call also grants the user the upload right, so
+/// call it with the uploading user before each upload, then upload through the DingPan JSAPI
+/// with the `space_id` and attach the file when starting the approval instance. The answer
+/// also carries a `success` flag beside `result`. `agent_id` is typed String on the official
+/// page and Long in the Java SDK, which says third-party apps must set it; it is sent as a
+/// number.
+///
+/// `POST /topapi/processinstance/cspace/info` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Deprecated: Archived; use the v1.0 workflow API 获取审批钉盘空间信息 instead.
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-the-space-of-an-approval-nail>
+///
+/// Source: `spec/cspace.yaml` · `endpoints.get_approval_space`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CspaceGetApprovalSpaceRequest {
+    /// Userid of the user who uploads (用户的userid).
+    ///
+    /// Wire name `user_id`.
+    #[serde(rename = "user_id")]
+    pub user_id: String,
+    /// AgentId of the app (应用的agentid); needed by third-party apps.
+    ///
+    /// Wire name `agent_id`.
+    #[serde(rename = "agent_id", skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<i64>,
+}
+impl CspaceGetApprovalSpaceRequest {
+    /// Creates a value from its required fields (`user_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            agent_id: None,
+        }
+    }
+    /// Sets `agent_id`: AgentId of the app (应用的agentid); needed by third-party apps.
+    pub fn agent_id(mut self, agent_id: i64) -> Self {
+        self.agent_id = Some(agent_id);
+        self
+    }
+}
+impl rt::Endpoint for CspaceGetApprovalSpaceRequest {
+    type Response = CspaceApprovalSpace;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "cspace",
+        name: "get_approval_space",
+        host: rt::Host::Oapi,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/topapi/processinstance/cspace/info",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, CspaceGetApprovalSpaceRequest> {
+    /// Sets `agent_id`: AgentId of the app (应用的agentid); needed by third-party apps.
+    pub fn agent_id(self, agent_id: i64) -> Self {
+        self.map(|r| r.agent_id(agent_id))
+    }
+}
+/// Request of [`CspaceApi::grant_approval_preview`]: Allow a user to preview an approval attachment (授权预览审批附件).
+///
+/// Archived on 2022-10-08; the replacement is the v1.0 call
+/// [授权预览审批附件](https://open.dingtalk.com/document/orgapp/preview-authorization-attachment-pop).
+/// Grant before every preview, then preview through the DingPan JSAPI. Only attachments of the
+/// instance's attachment component can be granted, not those of approval comments. The
+/// fields sit inside one object `request`. Not retried automatically: each call is a new grant.
+///
+/// `POST /topapi/processinstance/cspace/preview` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Deprecated: Archived; use the v1.0 workflow API 授权预览审批附件 instead.
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/preview-authorization-attachment>
+///
+/// Source: `spec/cspace.yaml` · `endpoints.grant_approval_preview`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CspaceGrantApprovalPreviewRequest {
+    /// What to grant, and to whom (请求信息).
+    ///
+    /// Wire name `request`.
+    #[serde(rename = "request")]
+    pub request: CspacePreviewGrant,
+}
+impl CspaceGrantApprovalPreviewRequest {
+    /// Creates a value from its required fields (`request`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(request: CspacePreviewGrant) -> Self {
+        Self { request }
+    }
+}
+impl rt::Endpoint for CspaceGrantApprovalPreviewRequest {
+    type Response = CspaceApprovalSpace;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "cspace",
+        name: "grant_approval_preview",
+        host: rt::Host::Oapi,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/topapi/processinstance/cspace/preview",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.request)?;
+        Ok(())
+    }
+}
+/// The permission granted on a custom space (权限类型). The official page lists all three; public Python client code and the 2016 docs know only `add` and `download`.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
 ///
@@ -1122,7 +1317,7 @@ pub enum CspaceGrantType {
     Add,
     /// Download, which includes preview (下载); needs `fileids`. (`download`)
     Download,
-    /// Delete (删除) (D only). (`delete`)
+    /// Delete (删除); only on the official page. (`delete`)
     Delete,
     /// A value this version of the spec does not know.
     Unknown(String),
@@ -1459,6 +1654,195 @@ impl rt::Wire for CspaceDentry {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+/// The approval-attachment space (审批钉盘空间).
+///
+/// Source: `spec/cspace.yaml` · `types.CspaceApprovalSpace`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CspaceApprovalSpace {
+    /// Space id (钉盘空间ID), for the DingPan JSAPI upload / pick calls.
+    ///
+    /// Wire name `space_id`.
+    #[serde(rename = "space_id")]
+    pub space_id: i64,
+}
+impl<'de> serde::Deserialize<'de> for CspaceApprovalSpace {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CspaceApprovalSpace;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CspaceApprovalSpace")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CspaceApprovalSpace, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "space_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CspaceApprovalSpace {
+                    space_id: rt::decode::required(f0, "space_id")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CspaceApprovalSpace {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Who may preview which approval attachment (授权预览信息), the `request` object of `grant_approval_preview`.
+///
+/// Source: `spec/cspace.yaml` · `types.CspacePreviewGrant`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CspacePreviewGrant {
+    /// Approval instance id (审批实例ID).
+    ///
+    /// Wire name `process_instance_id`.
+    #[serde(rename = "process_instance_id")]
+    pub process_instance_id: String,
+    /// Attachment id (审批附件ID); must equal the `fileId` in the instance's attachment component.
+    ///
+    /// Wire name `file_id`.
+    #[serde(rename = "file_id")]
+    pub file_id: String,
+    /// Userid of the user allowed to preview (授权用户).
+    ///
+    /// Wire name `userid`.
+    #[serde(rename = "userid")]
+    pub userid: String,
+    /// AgentId of the app (应用标识).
+    ///
+    /// Wire name `agentid`.
+    #[serde(rename = "agentid", skip_serializing_if = "Option::is_none")]
+    pub agentid: Option<i64>,
+    /// More attachment ids to grant at once (附件ID列表), at most 20.
+    ///
+    /// Wire name `fileid_list`; at most 20.
+    #[serde(rename = "fileid_list", skip_serializing_if = "Vec::is_empty")]
+    pub fileid_list: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for CspacePreviewGrant {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CspacePreviewGrant;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CspacePreviewGrant")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CspacePreviewGrant, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "process_instance_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "file_id" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "userid" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "agentid" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "fileid_list" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CspacePreviewGrant {
+                    process_instance_id: rt::decode::required(
+                        f0,
+                        "process_instance_id",
+                    )?,
+                    file_id: rt::decode::required(f1, "file_id")?,
+                    userid: rt::decode::required(f2, "userid")?,
+                    agentid: f3.unwrap_or_default(),
+                    fileid_list: f4.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl CspacePreviewGrant {
+    /// Creates a value from its required fields (`process_instance_id`, `file_id`, `userid`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        process_instance_id: impl Into<String>,
+        file_id: impl Into<String>,
+        userid: impl Into<String>,
+    ) -> Self {
+        Self {
+            process_instance_id: process_instance_id.into(),
+            file_id: file_id.into(),
+            userid: userid.into(),
+            agentid: None,
+            fileid_list: Default::default(),
+        }
+    }
+    /// Sets `agentid`: AgentId of the app (应用标识).
+    pub fn agentid(mut self, agentid: i64) -> Self {
+        self.agentid = Some(agentid);
+        self
+    }
+    /// Sets `fileid_list`: More attachment ids to grant at once (附件ID列表), at most 20.
+    pub fn fileid_list(mut self, fileid_list: Vec<String>) -> Self {
+        self.fileid_list = fileid_list;
+        self
+    }
+}
+impl rt::Validate for CspacePreviewGrant {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.fileid_list;
+            rt::check_max_len("fileid_list", v.len(), 20u64)?;
+        }
+        Ok(())
+    }
+}
+impl rt::Wire for CspacePreviewGrant {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
 /// Response of [`CspaceApi::add`](super::cspace::CspaceApi::add).
 ///
 /// Source: `spec/cspace.yaml` · `types.CspaceAddResponse`
@@ -1521,7 +1905,7 @@ impl rt::Wire for CspaceAddResponse {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceGetCustomSpaceResponse {
-    /// Space id (空间ID); a number in the D example, a String in its type column.
+    /// Space id (空间ID); a number in the official example, a String in its type column.
     ///
     /// Wire name `spaceid`.
     #[serde(rename = "spaceid")]
@@ -1571,7 +1955,7 @@ impl rt::Wire for CspaceGetCustomSpaceResponse {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceUsedInfoResponse {
-    /// Used size in bytes (已使用大小); a numeric string per D.
+    /// Used size in bytes (已使用大小); a numeric string in the official example.
     ///
     /// Wire name `used_size`.
     #[serde(rename = "used_size")]
@@ -1721,7 +2105,7 @@ impl rt::Wire for CspaceUploadTransactionOpenResponse {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CspaceUploadChunkResponse {
-    /// File id (文件media_id); in the D table only, normally absent.
+    /// File id (文件media_id); in the official page's table only, normally absent.
     ///
     /// Wire name `media_id`.
     #[serde(rename = "media_id", skip_serializing_if = "Option::is_none")]

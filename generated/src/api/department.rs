@@ -27,8 +27,10 @@ impl<'c> DepartmentApi<'c> {
     }
     /// Create a department, legacy form (创建部门 · 旧版).
     ///
-    /// Internal apps only. P refuses a caller-supplied `id` while J accepts it as a custom id; it is
-    /// kept as an optional custom id.
+    /// Internal apps only. Public Python client code refuses a caller-supplied `id` while the Java
+    /// SDK accepts it as a custom id; it is kept as an optional custom id. The official page types
+    /// `parentid` and `order` as String, so they are sent as numeric strings (`"1"`), as the Java
+    /// SDK does.
     ///
     /// `POST /department/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -41,7 +43,7 @@ impl<'c> DepartmentApi<'c> {
     pub fn legacy_create(
         &self,
         name: impl Into<String>,
-        parentid: i64,
+        parentid: impl Into<String>,
     ) -> crate::api::Call<'c, DepartmentLegacyCreateRequest> {
         crate::api::Call::new(
             self.client,
@@ -51,7 +53,10 @@ impl<'c> DepartmentApi<'c> {
     /// Update a department, legacy form (更新部门 · 旧版).
     ///
     /// Internal apps only. Omitted fields stay unchanged. The same `|` lists and 200-item limits as
-    /// `legacy_create` apply.
+    /// `legacy_create` apply. As there, `parentid` and `order` are String on the official page
+    /// and sent as numeric strings. The misspelled `deptPerimits` / `userPerimits` aliases are
+    /// accepted as on `legacy_create` (the Java SDK sends them; the official page lists only the
+    /// correct spellings).
     ///
     /// `POST /department/update` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -104,8 +109,8 @@ impl<'c> DepartmentApi<'c> {
     }
     /// List sub-departments, legacy form (获取部门列表 · 旧版).
     ///
-    /// With `fetch_child` the whole subtree is returned, otherwise one level. P says the list is
-    /// sorted by the departments' `order`, ascending (single source).
+    /// With `fetch_child` the whole subtree is returned, otherwise one level. Public Python client code
+    /// says the list is sorted by the departments' `order`, ascending (no other source says so).
     ///
     /// `GET /department/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -136,6 +141,10 @@ impl<'c> DepartmentApi<'c> {
     }
     /// List a department's parent path, legacy form (查询部门的所有上级父部门路径 · 旧版).
     ///
+    /// Not limited by the contact scope. The official page and the Java SDK agree on `id`: a
+    /// String, optional (the Java SDK does not check it). It is optional here; it is kept an i64,
+    /// which is the same text in the query string.
+    ///
     /// `GET /department/list_parent_depts_by_dept` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
     /// Deprecated: legacy endpoint; use `list_parents_by_dept` instead
@@ -155,7 +164,9 @@ impl<'c> DepartmentApi<'c> {
     /// List the parent paths of a user's departments, legacy form (查询指定用户的所有上级父部门路径 · 旧版).
     ///
     /// The official page's JSON example shows a flat array, but its prose and client code read
-    /// nested arrays; modelled as an array of arrays.
+    /// nested arrays; modelled as an array of arrays. The official page and the Java SDK agree on
+    /// `userId` (capital I): a String, optional (the Java SDK does not check it); it is optional
+    /// here too.
     ///
     /// `GET /department/list_parent_depts` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -167,11 +178,10 @@ impl<'c> DepartmentApi<'c> {
     #[deprecated(note = "legacy endpoint; use `list_parents_by_user` instead")]
     pub fn legacy_list_parents_by_user(
         &self,
-        user_id: impl Into<String>,
     ) -> crate::api::Call<'c, DepartmentLegacyListParentsByUserRequest> {
         crate::api::Call::new(
             self.client,
-            DepartmentLegacyListParentsByUserRequest::new(user_id),
+            DepartmentLegacyListParentsByUserRequest::new(),
         )
     }
     /// Create a department (创建部门).
@@ -292,8 +302,10 @@ impl<'c> DepartmentApi<'c> {
 }
 /// Request of [`DepartmentApi::legacy_create`]: Create a department, legacy form (创建部门 · 旧版).
 ///
-/// Internal apps only. P refuses a caller-supplied `id` while J accepts it as a custom id; it is
-/// kept as an optional custom id.
+/// Internal apps only. Public Python client code refuses a caller-supplied `id` while the Java
+/// SDK accepts it as a custom id; it is kept as an optional custom id. The official page types
+/// `parentid` and `order` as String, so they are sent as numeric strings (`"1"`), as the Java
+/// SDK does.
 ///
 /// `POST /department/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -312,21 +324,21 @@ pub struct DepartmentLegacyCreateRequest {
     /// Wire name `name`; at most 64.
     #[serde(rename = "name")]
     pub name: String,
-    /// Parent department id (父部门ID); the root is 1. Sent as a numeric string by J.
+    /// Parent department id (父部门ID) as a numeric string; the root is `"1"`.
     ///
     /// Wire name `parentid`.
     #[serde(rename = "parentid")]
-    pub parentid: i64,
-    /// Custom department id, greater than 1 (J only).
+    pub parentid: String,
+    /// Custom department id, greater than 1; in the Java SDK only, not on the official page.
     ///
     /// Wire name `id`.
     #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
-    /// Sort order among siblings; smaller sorts first.
+    /// Sort order among siblings (次序值) as a numeric string; smaller sorts first.
     ///
     /// Wire name `order`.
     #[serde(rename = "order", skip_serializing_if = "Option::is_none")]
-    pub order: Option<i64>,
+    pub order: Option<String>,
     /// Create a department group chat (创建部门群); default false.
     ///
     /// Wire name `createDeptGroup`.
@@ -388,7 +400,7 @@ pub struct DepartmentLegacyCreateRequest {
     /// Wire name `sourceIdentifier`.
     #[serde(rename = "sourceIdentifier", skip_serializing_if = "Option::is_none")]
     pub source_identifier: Option<String>,
-    /// Approve join requests automatically (D only).
+    /// Approve join requests automatically; not in the Java SDK.
     ///
     /// Wire name `autoApproveApply`.
     #[serde(rename = "autoApproveApply", skip_serializing_if = "Option::is_none")]
@@ -403,7 +415,7 @@ pub struct DepartmentLegacyCreateRequest {
     /// Wire name `shareBalance`.
     #[serde(rename = "shareBalance", skip_serializing_if = "Option::is_none")]
     pub share_balance: Option<bool>,
-    /// Custom fields (扩展字段) as JSON text (D only).
+    /// Custom fields (扩展字段) as JSON text; not in the Java SDK.
     ///
     /// Wire name `ext`.
     #[serde(
@@ -412,7 +424,7 @@ pub struct DepartmentLegacyCreateRequest {
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub ext: Option<serde_json::Value>,
-    /// Deprecated misspelled alias of `deptPermits` (J).
+    /// Deprecated misspelled alias of `deptPermits`, still accepted (in the Java SDK, not on the official page).
     ///
     /// Wire name `deptPerimits`; at most 200.
     #[serde(
@@ -421,7 +433,7 @@ pub struct DepartmentLegacyCreateRequest {
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub dept_perimits: Vec<i64>,
-    /// Deprecated misspelled alias of `userPermits` (J).
+    /// Deprecated misspelled alias of `userPermits`, still accepted (in the Java SDK, not on the official page).
     ///
     /// Wire name `userPerimits`; at most 200.
     #[serde(
@@ -434,10 +446,10 @@ pub struct DepartmentLegacyCreateRequest {
 impl DepartmentLegacyCreateRequest {
     /// Creates a value from its required fields (`name`, `parentid`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(name: impl Into<String>, parentid: i64) -> Self {
+    pub fn new(name: impl Into<String>, parentid: impl Into<String>) -> Self {
         Self {
             name: name.into(),
-            parentid,
+            parentid: parentid.into(),
             id: None,
             order: None,
             create_dept_group: None,
@@ -457,14 +469,14 @@ impl DepartmentLegacyCreateRequest {
             user_perimits: Default::default(),
         }
     }
-    /// Sets `id`: Custom department id, greater than 1 (J only).
+    /// Sets `id`: Custom department id, greater than 1; in the Java SDK only, not on the official page.
     pub fn id(mut self, id: i64) -> Self {
         self.id = Some(id);
         self
     }
-    /// Sets `order`: Sort order among siblings; smaller sorts first.
-    pub fn order(mut self, order: i64) -> Self {
-        self.order = Some(order);
+    /// Sets `order`: Sort order among siblings (次序值) as a numeric string; smaller sorts first.
+    pub fn order(mut self, order: impl Into<String>) -> Self {
+        self.order = Some(order.into());
         self
     }
     /// Sets `create_dept_group`: Create a department group chat (创建部门群); default false.
@@ -512,7 +524,7 @@ impl DepartmentLegacyCreateRequest {
         self.source_identifier = Some(source_identifier.into());
         self
     }
-    /// Sets `auto_approve_apply`: Approve join requests automatically (D only).
+    /// Sets `auto_approve_apply`: Approve join requests automatically; not in the Java SDK.
     pub fn auto_approve_apply(mut self, auto_approve_apply: bool) -> Self {
         self.auto_approve_apply = Some(auto_approve_apply);
         self
@@ -527,17 +539,17 @@ impl DepartmentLegacyCreateRequest {
         self.share_balance = Some(share_balance);
         self
     }
-    /// Sets `ext`: Custom fields (扩展字段) as JSON text (D only).
+    /// Sets `ext`: Custom fields (扩展字段) as JSON text; not in the Java SDK.
     pub fn ext(mut self, ext: serde_json::Value) -> Self {
         self.ext = Some(ext);
         self
     }
-    /// Sets `dept_perimits`: Deprecated misspelled alias of `deptPermits` (J).
+    /// Sets `dept_perimits`: Deprecated misspelled alias of `deptPermits`, still accepted (in the Java SDK, not on the official page).
     pub fn dept_perimits(mut self, dept_perimits: Vec<i64>) -> Self {
         self.dept_perimits = dept_perimits;
         self
     }
-    /// Sets `user_perimits`: Deprecated misspelled alias of `userPermits` (J).
+    /// Sets `user_perimits`: Deprecated misspelled alias of `userPermits`, still accepted (in the Java SDK, not on the official page).
     pub fn user_perimits(mut self, user_perimits: Vec<String>) -> Self {
         self.user_perimits = user_perimits;
         self
@@ -596,12 +608,12 @@ impl rt::Endpoint for DepartmentLegacyCreateRequest {
     }
 }
 impl<'c> crate::api::Call<'c, DepartmentLegacyCreateRequest> {
-    /// Sets `id`: Custom department id, greater than 1 (J only).
+    /// Sets `id`: Custom department id, greater than 1; in the Java SDK only, not on the official page.
     pub fn id(self, id: i64) -> Self {
         self.map(|r| r.id(id))
     }
-    /// Sets `order`: Sort order among siblings; smaller sorts first.
-    pub fn order(self, order: i64) -> Self {
+    /// Sets `order`: Sort order among siblings (次序值) as a numeric string; smaller sorts first.
+    pub fn order(self, order: impl Into<String>) -> Self {
         self.map(|r| r.order(order))
     }
     /// Sets `create_dept_group`: Create a department group chat (创建部门群); default false.
@@ -640,7 +652,7 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyCreateRequest> {
     pub fn source_identifier(self, source_identifier: impl Into<String>) -> Self {
         self.map(|r| r.source_identifier(source_identifier))
     }
-    /// Sets `auto_approve_apply`: Approve join requests automatically (D only).
+    /// Sets `auto_approve_apply`: Approve join requests automatically; not in the Java SDK.
     pub fn auto_approve_apply(self, auto_approve_apply: bool) -> Self {
         self.map(|r| r.auto_approve_apply(auto_approve_apply))
     }
@@ -652,15 +664,15 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyCreateRequest> {
     pub fn share_balance(self, share_balance: bool) -> Self {
         self.map(|r| r.share_balance(share_balance))
     }
-    /// Sets `ext`: Custom fields (扩展字段) as JSON text (D only).
+    /// Sets `ext`: Custom fields (扩展字段) as JSON text; not in the Java SDK.
     pub fn ext(self, ext: serde_json::Value) -> Self {
         self.map(|r| r.ext(ext))
     }
-    /// Sets `dept_perimits`: Deprecated misspelled alias of `deptPermits` (J).
+    /// Sets `dept_perimits`: Deprecated misspelled alias of `deptPermits`, still accepted (in the Java SDK, not on the official page).
     pub fn dept_perimits(self, dept_perimits: Vec<i64>) -> Self {
         self.map(|r| r.dept_perimits(dept_perimits))
     }
-    /// Sets `user_perimits`: Deprecated misspelled alias of `userPermits` (J).
+    /// Sets `user_perimits`: Deprecated misspelled alias of `userPermits`, still accepted (in the Java SDK, not on the official page).
     pub fn user_perimits(self, user_perimits: Vec<String>) -> Self {
         self.map(|r| r.user_perimits(user_perimits))
     }
@@ -668,7 +680,10 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyCreateRequest> {
 /// Request of [`DepartmentApi::legacy_update`]: Update a department, legacy form (更新部门 · 旧版).
 ///
 /// Internal apps only. Omitted fields stay unchanged. The same `|` lists and 200-item limits as
-/// `legacy_create` apply.
+/// `legacy_create` apply. As there, `parentid` and `order` are String on the official page
+/// and sent as numeric strings. The misspelled `deptPerimits` / `userPerimits` aliases are
+/// accepted as on `legacy_create` (the Java SDK sends them; the official page lists only the
+/// correct spellings).
 ///
 /// `POST /department/update` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -692,16 +707,16 @@ pub struct DepartmentLegacyUpdateRequest {
     /// Wire name `name`.
     #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// New parent department id; sent as a numeric string by J.
+    /// New parent department id (父部门ID) as a numeric string; the root is `"1"`.
     ///
     /// Wire name `parentid`.
     #[serde(rename = "parentid", skip_serializing_if = "Option::is_none")]
-    pub parentid: Option<i64>,
-    /// Sort order among siblings; smaller sorts first.
+    pub parentid: Option<String>,
+    /// Sort order among siblings (次序值) as a numeric string; smaller sorts first.
     ///
     /// Wire name `order`.
     #[serde(rename = "order", skip_serializing_if = "Option::is_none")]
-    pub order: Option<i64>,
+    pub order: Option<String>,
     /// Language of the call: `zh_CN` (default) or `en_US`.
     ///
     /// Wire name `lang`.
@@ -807,7 +822,7 @@ pub struct DepartmentLegacyUpdateRequest {
     /// Wire name `groupContainHiddenDept`.
     #[serde(rename = "groupContainHiddenDept", skip_serializing_if = "Option::is_none")]
     pub group_contain_hidden_dept: Option<bool>,
-    /// Custom fields (扩展字段) as JSON text (D only).
+    /// Custom fields (扩展字段) as JSON text; not in the Java SDK.
     ///
     /// Wire name `ext`.
     #[serde(
@@ -816,6 +831,24 @@ pub struct DepartmentLegacyUpdateRequest {
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub ext: Option<serde_json::Value>,
+    /// Deprecated misspelled alias of `deptPermits`, still accepted (in the Java SDK, not on the official page).
+    ///
+    /// Wire name `deptPerimits`; at most 200.
+    #[serde(
+        rename = "deptPerimits",
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+    )]
+    pub dept_perimits: Vec<i64>,
+    /// Deprecated misspelled alias of `userPermits`, still accepted (in the Java SDK, not on the official page).
+    ///
+    /// Wire name `userPerimits`; at most 200.
+    #[serde(
+        rename = "userPerimits",
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "::dingtalk_runtime::wire::pipe::ser",
+    )]
+    pub user_perimits: Vec<String>,
 }
 impl DepartmentLegacyUpdateRequest {
     /// Creates a value from its required fields (`id`); optional fields start empty.
@@ -844,6 +877,8 @@ impl DepartmentLegacyUpdateRequest {
             group_contain_outer_dept: None,
             group_contain_hidden_dept: None,
             ext: None,
+            dept_perimits: Default::default(),
+            user_perimits: Default::default(),
         }
     }
     /// Sets `name`: New department name (部门名称).
@@ -851,14 +886,14 @@ impl DepartmentLegacyUpdateRequest {
         self.name = Some(name.into());
         self
     }
-    /// Sets `parentid`: New parent department id; sent as a numeric string by J.
-    pub fn parentid(mut self, parentid: i64) -> Self {
-        self.parentid = Some(parentid);
+    /// Sets `parentid`: New parent department id (父部门ID) as a numeric string; the root is `"1"`.
+    pub fn parentid(mut self, parentid: impl Into<String>) -> Self {
+        self.parentid = Some(parentid.into());
         self
     }
-    /// Sets `order`: Sort order among siblings; smaller sorts first.
-    pub fn order(mut self, order: i64) -> Self {
-        self.order = Some(order);
+    /// Sets `order`: Sort order among siblings (次序值) as a numeric string; smaller sorts first.
+    pub fn order(mut self, order: impl Into<String>) -> Self {
+        self.order = Some(order.into());
         self
     }
     /// Sets `lang`: Language of the call: `zh_CN` (default) or `en_US`.
@@ -949,9 +984,19 @@ impl DepartmentLegacyUpdateRequest {
         self.group_contain_hidden_dept = Some(group_contain_hidden_dept);
         self
     }
-    /// Sets `ext`: Custom fields (扩展字段) as JSON text (D only).
+    /// Sets `ext`: Custom fields (扩展字段) as JSON text; not in the Java SDK.
     pub fn ext(mut self, ext: serde_json::Value) -> Self {
         self.ext = Some(ext);
+        self
+    }
+    /// Sets `dept_perimits`: Deprecated misspelled alias of `deptPermits`, still accepted (in the Java SDK, not on the official page).
+    pub fn dept_perimits(mut self, dept_perimits: Vec<i64>) -> Self {
+        self.dept_perimits = dept_perimits;
+        self
+    }
+    /// Sets `user_perimits`: Deprecated misspelled alias of `userPermits`, still accepted (in the Java SDK, not on the official page).
+    pub fn user_perimits(mut self, user_perimits: Vec<String>) -> Self {
+        self.user_perimits = user_perimits;
         self
     }
 }
@@ -992,6 +1037,14 @@ impl rt::Endpoint for DepartmentLegacyUpdateRequest {
             let v = &self.outer_permit_depts;
             rt::check_max_len("outerPermitDepts", v.len(), 200u64)?;
         }
+        {
+            let v = &self.dept_perimits;
+            rt::check_max_len("deptPerimits", v.len(), 200u64)?;
+        }
+        {
+            let v = &self.user_perimits;
+            rt::check_max_len("userPerimits", v.len(), 200u64)?;
+        }
         Ok(())
     }
 }
@@ -1000,12 +1053,12 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyUpdateRequest> {
     pub fn name(self, name: impl Into<String>) -> Self {
         self.map(|r| r.name(name))
     }
-    /// Sets `parentid`: New parent department id; sent as a numeric string by J.
-    pub fn parentid(self, parentid: i64) -> Self {
+    /// Sets `parentid`: New parent department id (父部门ID) as a numeric string; the root is `"1"`.
+    pub fn parentid(self, parentid: impl Into<String>) -> Self {
         self.map(|r| r.parentid(parentid))
     }
-    /// Sets `order`: Sort order among siblings; smaller sorts first.
-    pub fn order(self, order: i64) -> Self {
+    /// Sets `order`: Sort order among siblings (次序值) as a numeric string; smaller sorts first.
+    pub fn order(self, order: impl Into<String>) -> Self {
         self.map(|r| r.order(order))
     }
     /// Sets `lang`: Language of the call: `zh_CN` (default) or `en_US`.
@@ -1079,9 +1132,17 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyUpdateRequest> {
     pub fn group_contain_hidden_dept(self, group_contain_hidden_dept: bool) -> Self {
         self.map(|r| r.group_contain_hidden_dept(group_contain_hidden_dept))
     }
-    /// Sets `ext`: Custom fields (扩展字段) as JSON text (D only).
+    /// Sets `ext`: Custom fields (扩展字段) as JSON text; not in the Java SDK.
     pub fn ext(self, ext: serde_json::Value) -> Self {
         self.map(|r| r.ext(ext))
+    }
+    /// Sets `dept_perimits`: Deprecated misspelled alias of `deptPermits`, still accepted (in the Java SDK, not on the official page).
+    pub fn dept_perimits(self, dept_perimits: Vec<i64>) -> Self {
+        self.map(|r| r.dept_perimits(dept_perimits))
+    }
+    /// Sets `user_perimits`: Deprecated misspelled alias of `userPermits`, still accepted (in the Java SDK, not on the official page).
+    pub fn user_perimits(self, user_perimits: Vec<String>) -> Self {
+        self.map(|r| r.user_perimits(user_perimits))
     }
 }
 /// Request of [`DepartmentApi::legacy_delete`]: Delete a department, legacy form (删除部门 · 旧版).
@@ -1206,8 +1267,8 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyGetRequest> {
 }
 /// Request of [`DepartmentApi::legacy_list`]: List sub-departments, legacy form (获取部门列表 · 旧版).
 ///
-/// With `fetch_child` the whole subtree is returned, otherwise one level. P says the list is
-/// sorted by the departments' `order`, ascending (single source).
+/// With `fetch_child` the whole subtree is returned, otherwise one level. Public Python client code
+/// says the list is sorted by the departments' `order`, ascending (no other source says so).
 ///
 /// `GET /department/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -1358,6 +1419,10 @@ impl rt::Endpoint for DepartmentLegacyListIdsRequest {
 }
 /// Request of [`DepartmentApi::legacy_list_parents_by_dept`]: List a department's parent path, legacy form (查询部门的所有上级父部门路径 · 旧版).
 ///
+/// Not limited by the contact scope. The official page and the Java SDK agree on `id`: a
+/// String, optional (the Java SDK does not check it). It is optional here; it is kept an i64,
+/// which is the same text in the query string.
+///
 /// `GET /department/list_parent_depts_by_dept` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
 /// Deprecated: legacy endpoint; use `list_parents_by_dept` instead
@@ -1370,7 +1435,9 @@ impl rt::Endpoint for DepartmentLegacyListIdsRequest {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentLegacyListParentsByDeptRequest {
-    /// Department id; D marks it optional, but P always sends it.
+    /// Department id (部门ID). Optional on the official page and unchecked in the Java SDK
+    /// (public Python client code always sends it). Both type it String; in a query string a
+    /// number and its digits are the same text, so it is an i64 here.
     ///
     /// Wire name `id`.
     #[serde(skip)]
@@ -1382,7 +1449,7 @@ impl DepartmentLegacyListParentsByDeptRequest {
     pub fn new() -> Self {
         Self { id: None }
     }
-    /// Sets `id`: Department id; D marks it optional, but P always sends it.
+    /// Sets `id`: Department id (部门ID). Optional on the official page and unchecked in the Java SDK
     pub fn id(mut self, id: i64) -> Self {
         self.id = Some(id);
         self
@@ -1413,7 +1480,7 @@ impl rt::Endpoint for DepartmentLegacyListParentsByDeptRequest {
     }
 }
 impl<'c> crate::api::Call<'c, DepartmentLegacyListParentsByDeptRequest> {
-    /// Sets `id`: Department id; D marks it optional, but P always sends it.
+    /// Sets `id`: Department id (部门ID). Optional on the official page and unchecked in the Java SDK
     pub fn id(self, id: i64) -> Self {
         self.map(|r| r.id(id))
     }
@@ -1421,7 +1488,9 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyListParentsByDeptRequest> {
 /// Request of [`DepartmentApi::legacy_list_parents_by_user`]: List the parent paths of a user's departments, legacy form (查询指定用户的所有上级父部门路径 · 旧版).
 ///
 /// The official page's JSON example shows a flat array, but its prose and client code read
-/// nested arrays; modelled as an array of arrays.
+/// nested arrays; modelled as an array of arrays. The official page and the Java SDK agree on
+/// `userId` (capital I): a String, optional (the Java SDK does not check it); it is optional
+/// here too.
 ///
 /// `GET /department/list_parent_depts` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -1435,17 +1504,22 @@ impl<'c> crate::api::Call<'c, DepartmentLegacyListParentsByDeptRequest> {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct DepartmentLegacyListParentsByUserRequest {
-    /// The user's userid (note the capital I).
+    /// The user's userid (员工的userId); note the capital I. Optional on the official page and unchecked in the Java SDK, which both type it String.
     ///
     /// Wire name `userId`.
     #[serde(skip)]
-    pub user_id: String,
+    pub user_id: Option<String>,
 }
 impl DepartmentLegacyListParentsByUserRequest {
-    /// Creates a value from its required fields (`user_id`); optional fields start empty.
+    /// Creates a value with every field empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(user_id: impl Into<String>) -> Self {
-        Self { user_id: user_id.into() }
+    pub fn new() -> Self {
+        Self { user_id: None }
+    }
+    /// Sets `user_id`: The user's userid (员工的userId); note the capital I. Optional on the official page and unchecked in the Java SDK, which both type it String.
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.user_id = Some(user_id.into());
+        self
     }
 }
 impl rt::Endpoint for DepartmentLegacyListParentsByUserRequest {
@@ -1466,8 +1540,16 @@ impl rt::Endpoint for DepartmentLegacyListParentsByUserRequest {
         classify: crate::api::classify,
     };
     fn query(&self, q: &mut rt::Query) {
-        q.push("userId", &self.user_id);
+        if let Some(v) = &self.user_id {
+            q.push("userId", v);
+        }
         let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, DepartmentLegacyListParentsByUserRequest> {
+    /// Sets `user_id`: The user's userid (员工的userId); note the capital I. Optional on the official page and unchecked in the Java SDK, which both type it String.
+    pub fn user_id(self, user_id: impl Into<String>) -> Self {
+        self.map(|r| r.user_id(user_id))
     }
 }
 /// Request of [`DepartmentApi::create`]: Create a department (创建部门).
@@ -1499,18 +1581,18 @@ pub struct DepartmentCreateRequest {
     /// Wire name `hide_dept`.
     #[serde(rename = "hide_dept", skip_serializing_if = "Option::is_none")]
     pub hide_dept: Option<bool>,
-    /// Department ids allowed to see the hidden department; used with `hide_dept`. D allows 50, J 200; the larger is enforced.
+    /// Department ids allowed to see the hidden department; used with `hide_dept`. At most 50 (the official page; the Java SDK allows 200).
     ///
-    /// Wire name `dept_permits`; at most 200.
+    /// Wire name `dept_permits`; at most 50.
     #[serde(
         rename = "dept_permits",
         skip_serializing_if = "Vec::is_empty",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub dept_permits: Vec<i64>,
-    /// Userids allowed to see the hidden department; used with `hide_dept`. D allows 50, J 200; the larger is enforced.
+    /// Userids allowed to see the hidden department; used with `hide_dept`. At most 50 (the official page; the Java SDK allows 200).
     ///
-    /// Wire name `user_permits`; at most 200.
+    /// Wire name `user_permits`; at most 50.
     #[serde(
         rename = "user_permits",
         skip_serializing_if = "Vec::is_empty",
@@ -1527,18 +1609,18 @@ pub struct DepartmentCreateRequest {
     /// Wire name `outer_dept_only_self`.
     #[serde(rename = "outer_dept_only_self", skip_serializing_if = "Option::is_none")]
     pub outer_dept_only_self: Option<bool>,
-    /// Extra userids the members may see. D allows 50, J 200; the larger is enforced.
+    /// Extra userids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_depts` together); the Java SDK allows 200.
     ///
-    /// Wire name `outer_permit_users`; at most 200.
+    /// Wire name `outer_permit_users`; at most 50.
     #[serde(
         rename = "outer_permit_users",
         skip_serializing_if = "Vec::is_empty",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub outer_permit_users: Vec<String>,
-    /// Extra department ids the members may see. D allows 50, J 200; the larger is enforced.
+    /// Extra department ids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_users` together); the Java SDK allows 200.
     ///
-    /// Wire name `outer_permit_depts`; at most 200.
+    /// Wire name `outer_permit_depts`; at most 50.
     #[serde(
         rename = "outer_permit_depts",
         skip_serializing_if = "Vec::is_empty",
@@ -1565,17 +1647,17 @@ pub struct DepartmentCreateRequest {
     /// Wire name `source_identifier`.
     #[serde(rename = "source_identifier", skip_serializing_if = "Option::is_none")]
     pub source_identifier: Option<String>,
-    /// Department description (部门简介), at most 255 characters (J only).
+    /// Department description (部门简介), at most 255 characters; in the Java SDK only.
     ///
     /// Wire name `brief`; at most 255.
     #[serde(rename = "brief", skip_serializing_if = "Option::is_none")]
     pub brief: Option<String>,
-    /// Department telephone (部门电话), at most 50 characters (J only).
+    /// Department telephone (部门电话), at most 50 characters; in the Java SDK only.
     ///
     /// Wire name `telephone`; at most 50.
     #[serde(rename = "telephone", skip_serializing_if = "Option::is_none")]
     pub telephone: Option<String>,
-    /// Custom fields (扩展字段) as JSON text (J only).
+    /// Custom fields (扩展字段) as JSON text; in the Java SDK only.
     ///
     /// Wire name `extension`.
     #[serde(
@@ -1613,12 +1695,12 @@ impl DepartmentCreateRequest {
         self.hide_dept = Some(hide_dept);
         self
     }
-    /// Sets `dept_permits`: Department ids allowed to see the hidden department; used with `hide_dept`. D allows 50, J 200; the larger is enforced.
+    /// Sets `dept_permits`: Department ids allowed to see the hidden department; used with `hide_dept`. At most 50 (the official page; the Java SDK allows 200).
     pub fn dept_permits(mut self, dept_permits: Vec<i64>) -> Self {
         self.dept_permits = dept_permits;
         self
     }
-    /// Sets `user_permits`: Userids allowed to see the hidden department; used with `hide_dept`. D allows 50, J 200; the larger is enforced.
+    /// Sets `user_permits`: Userids allowed to see the hidden department; used with `hide_dept`. At most 50 (the official page; the Java SDK allows 200).
     pub fn user_permits(mut self, user_permits: Vec<String>) -> Self {
         self.user_permits = user_permits;
         self
@@ -1633,12 +1715,12 @@ impl DepartmentCreateRequest {
         self.outer_dept_only_self = Some(outer_dept_only_self);
         self
     }
-    /// Sets `outer_permit_users`: Extra userids the members may see. D allows 50, J 200; the larger is enforced.
+    /// Sets `outer_permit_users`: Extra userids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_depts` together); the Java SDK allows 200.
     pub fn outer_permit_users(mut self, outer_permit_users: Vec<String>) -> Self {
         self.outer_permit_users = outer_permit_users;
         self
     }
-    /// Sets `outer_permit_depts`: Extra department ids the members may see. D allows 50, J 200; the larger is enforced.
+    /// Sets `outer_permit_depts`: Extra department ids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_users` together); the Java SDK allows 200.
     pub fn outer_permit_depts(mut self, outer_permit_depts: Vec<i64>) -> Self {
         self.outer_permit_depts = outer_permit_depts;
         self
@@ -1663,17 +1745,17 @@ impl DepartmentCreateRequest {
         self.source_identifier = Some(source_identifier.into());
         self
     }
-    /// Sets `brief`: Department description (部门简介), at most 255 characters (J only).
+    /// Sets `brief`: Department description (部门简介), at most 255 characters; in the Java SDK only.
     pub fn brief(mut self, brief: impl Into<String>) -> Self {
         self.brief = Some(brief.into());
         self
     }
-    /// Sets `telephone`: Department telephone (部门电话), at most 50 characters (J only).
+    /// Sets `telephone`: Department telephone (部门电话), at most 50 characters; in the Java SDK only.
     pub fn telephone(mut self, telephone: impl Into<String>) -> Self {
         self.telephone = Some(telephone.into());
         self
     }
-    /// Sets `extension`: Custom fields (扩展字段) as JSON text (J only).
+    /// Sets `extension`: Custom fields (扩展字段) as JSON text; in the Java SDK only.
     pub fn extension(mut self, extension: serde_json::Value) -> Self {
         self.extension = Some(extension);
         self
@@ -1706,19 +1788,19 @@ impl rt::Endpoint for DepartmentCreateRequest {
         }
         {
             let v = &self.dept_permits;
-            rt::check_max_len("dept_permits", v.len(), 200u64)?;
+            rt::check_max_len("dept_permits", v.len(), 50u64)?;
         }
         {
             let v = &self.user_permits;
-            rt::check_max_len("user_permits", v.len(), 200u64)?;
+            rt::check_max_len("user_permits", v.len(), 50u64)?;
         }
         {
             let v = &self.outer_permit_users;
-            rt::check_max_len("outer_permit_users", v.len(), 200u64)?;
+            rt::check_max_len("outer_permit_users", v.len(), 50u64)?;
         }
         {
             let v = &self.outer_permit_depts;
-            rt::check_max_len("outer_permit_depts", v.len(), 200u64)?;
+            rt::check_max_len("outer_permit_depts", v.len(), 50u64)?;
         }
         if let Some(v) = &self.brief {
             rt::check_max_len("brief", rt::Scalar::to_text(v).chars().count(), 255u64)?;
@@ -1738,11 +1820,11 @@ impl<'c> crate::api::Call<'c, DepartmentCreateRequest> {
     pub fn hide_dept(self, hide_dept: bool) -> Self {
         self.map(|r| r.hide_dept(hide_dept))
     }
-    /// Sets `dept_permits`: Department ids allowed to see the hidden department; used with `hide_dept`. D allows 50, J 200; the larger is enforced.
+    /// Sets `dept_permits`: Department ids allowed to see the hidden department; used with `hide_dept`. At most 50 (the official page; the Java SDK allows 200).
     pub fn dept_permits(self, dept_permits: Vec<i64>) -> Self {
         self.map(|r| r.dept_permits(dept_permits))
     }
-    /// Sets `user_permits`: Userids allowed to see the hidden department; used with `hide_dept`. D allows 50, J 200; the larger is enforced.
+    /// Sets `user_permits`: Userids allowed to see the hidden department; used with `hide_dept`. At most 50 (the official page; the Java SDK allows 200).
     pub fn user_permits(self, user_permits: Vec<String>) -> Self {
         self.map(|r| r.user_permits(user_permits))
     }
@@ -1754,11 +1836,11 @@ impl<'c> crate::api::Call<'c, DepartmentCreateRequest> {
     pub fn outer_dept_only_self(self, outer_dept_only_self: bool) -> Self {
         self.map(|r| r.outer_dept_only_self(outer_dept_only_self))
     }
-    /// Sets `outer_permit_users`: Extra userids the members may see. D allows 50, J 200; the larger is enforced.
+    /// Sets `outer_permit_users`: Extra userids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_depts` together); the Java SDK allows 200.
     pub fn outer_permit_users(self, outer_permit_users: Vec<String>) -> Self {
         self.map(|r| r.outer_permit_users(outer_permit_users))
     }
-    /// Sets `outer_permit_depts`: Extra department ids the members may see. D allows 50, J 200; the larger is enforced.
+    /// Sets `outer_permit_depts`: Extra department ids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_users` together); the Java SDK allows 200.
     pub fn outer_permit_depts(self, outer_permit_depts: Vec<i64>) -> Self {
         self.map(|r| r.outer_permit_depts(outer_permit_depts))
     }
@@ -1778,15 +1860,15 @@ impl<'c> crate::api::Call<'c, DepartmentCreateRequest> {
     pub fn source_identifier(self, source_identifier: impl Into<String>) -> Self {
         self.map(|r| r.source_identifier(source_identifier))
     }
-    /// Sets `brief`: Department description (部门简介), at most 255 characters (J only).
+    /// Sets `brief`: Department description (部门简介), at most 255 characters; in the Java SDK only.
     pub fn brief(self, brief: impl Into<String>) -> Self {
         self.map(|r| r.brief(brief))
     }
-    /// Sets `telephone`: Department telephone (部门电话), at most 50 characters (J only).
+    /// Sets `telephone`: Department telephone (部门电话), at most 50 characters; in the Java SDK only.
     pub fn telephone(self, telephone: impl Into<String>) -> Self {
         self.map(|r| r.telephone(telephone))
     }
-    /// Sets `extension`: Custom fields (扩展字段) as JSON text (J only).
+    /// Sets `extension`: Custom fields (扩展字段) as JSON text; in the Java SDK only.
     pub fn extension(self, extension: serde_json::Value) -> Self {
         self.map(|r| r.extension(extension))
     }
@@ -1836,18 +1918,18 @@ pub struct DepartmentUpdateRequest {
     /// Wire name `hide_dept`.
     #[serde(rename = "hide_dept", skip_serializing_if = "Option::is_none")]
     pub hide_dept: Option<bool>,
-    /// Department ids allowed to see the hidden department. D allows 50 together with `user_permits`, J 200 each; the larger is enforced.
+    /// Department ids allowed to see the hidden department. The official page allows 50 together with `user_permits` (each list is checked against 50 here); the Java SDK allows 200 each.
     ///
-    /// Wire name `dept_permits`; at most 200.
+    /// Wire name `dept_permits`; at most 50.
     #[serde(
         rename = "dept_permits",
         skip_serializing_if = "Vec::is_empty",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub dept_permits: Vec<i64>,
-    /// Userids allowed to see the hidden department. D allows 50 together with `dept_permits`, J 200 each; the larger is enforced.
+    /// Userids allowed to see the hidden department. The official page allows 50 together with `dept_permits` (each list is checked against 50 here); the Java SDK allows 200 each.
     ///
-    /// Wire name `user_permits`; at most 200.
+    /// Wire name `user_permits`; at most 50.
     #[serde(
         rename = "user_permits",
         skip_serializing_if = "Vec::is_empty",
@@ -1879,18 +1961,18 @@ pub struct DepartmentUpdateRequest {
     /// Wire name `outer_dept_only_self`.
     #[serde(rename = "outer_dept_only_self", skip_serializing_if = "Option::is_none")]
     pub outer_dept_only_self: Option<bool>,
-    /// Extra userids the members may see. D allows 50, J 200; the larger is enforced.
+    /// Extra userids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_depts` together); the Java SDK allows 200.
     ///
-    /// Wire name `outer_permit_users`; at most 200.
+    /// Wire name `outer_permit_users`; at most 50.
     #[serde(
         rename = "outer_permit_users",
         skip_serializing_if = "Vec::is_empty",
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub outer_permit_users: Vec<String>,
-    /// Extra department ids the members may see. D allows 50, J 200; the larger is enforced.
+    /// Extra department ids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_users` together); the Java SDK allows 200.
     ///
-    /// Wire name `outer_permit_depts`; at most 200.
+    /// Wire name `outer_permit_depts`; at most 50.
     #[serde(
         rename = "outer_permit_depts",
         skip_serializing_if = "Vec::is_empty",
@@ -1946,22 +2028,22 @@ pub struct DepartmentUpdateRequest {
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub force_update_fields: Vec<String>,
-    /// Department code (部门编码), at most 30 characters; settable only here (D only).
+    /// Department code (部门编码), at most 30 characters; settable only here; not in the Java SDK.
     ///
     /// Wire name `code`; at most 30.
     #[serde(rename = "code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    /// Department description (部门简介), at most 255 characters as on create (J only).
+    /// Department description (部门简介), at most 255 characters as on create; in the Java SDK only.
     ///
     /// Wire name `brief`; at most 255.
     #[serde(rename = "brief", skip_serializing_if = "Option::is_none")]
     pub brief: Option<String>,
-    /// Department telephone (部门电话), at most 50 characters as on create (J only).
+    /// Department telephone (部门电话), at most 50 characters as on create; in the Java SDK only.
     ///
     /// Wire name `telephone`; at most 50.
     #[serde(rename = "telephone", skip_serializing_if = "Option::is_none")]
     pub telephone: Option<String>,
-    /// Custom fields (扩展字段) as JSON text (J only).
+    /// Custom fields (扩展字段) as JSON text; in the Java SDK only.
     ///
     /// Wire name `extension`.
     #[serde(
@@ -2029,12 +2111,12 @@ impl DepartmentUpdateRequest {
         self.hide_dept = Some(hide_dept);
         self
     }
-    /// Sets `dept_permits`: Department ids allowed to see the hidden department. D allows 50 together with `user_permits`, J 200 each; the larger is enforced.
+    /// Sets `dept_permits`: Department ids allowed to see the hidden department. The official page allows 50 together with `user_permits` (each list is checked against 50 here); the Java SDK allows 200 each.
     pub fn dept_permits(mut self, dept_permits: Vec<i64>) -> Self {
         self.dept_permits = dept_permits;
         self
     }
-    /// Sets `user_permits`: Userids allowed to see the hidden department. D allows 50 together with `dept_permits`, J 200 each; the larger is enforced.
+    /// Sets `user_permits`: Userids allowed to see the hidden department. The official page allows 50 together with `dept_permits` (each list is checked against 50 here); the Java SDK allows 200 each.
     pub fn user_permits(mut self, user_permits: Vec<String>) -> Self {
         self.user_permits = user_permits;
         self
@@ -2064,12 +2146,12 @@ impl DepartmentUpdateRequest {
         self.outer_dept_only_self = Some(outer_dept_only_self);
         self
     }
-    /// Sets `outer_permit_users`: Extra userids the members may see. D allows 50, J 200; the larger is enforced.
+    /// Sets `outer_permit_users`: Extra userids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_depts` together); the Java SDK allows 200.
     pub fn outer_permit_users(mut self, outer_permit_users: Vec<String>) -> Self {
         self.outer_permit_users = outer_permit_users;
         self
     }
-    /// Sets `outer_permit_depts`: Extra department ids the members may see. D allows 50, J 200; the larger is enforced.
+    /// Sets `outer_permit_depts`: Extra department ids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_users` together); the Java SDK allows 200.
     pub fn outer_permit_depts(mut self, outer_permit_depts: Vec<i64>) -> Self {
         self.outer_permit_depts = outer_permit_depts;
         self
@@ -2112,22 +2194,22 @@ impl DepartmentUpdateRequest {
         self.force_update_fields = force_update_fields;
         self
     }
-    /// Sets `code`: Department code (部门编码), at most 30 characters; settable only here (D only).
+    /// Sets `code`: Department code (部门编码), at most 30 characters; settable only here; not in the Java SDK.
     pub fn code(mut self, code: impl Into<String>) -> Self {
         self.code = Some(code.into());
         self
     }
-    /// Sets `brief`: Department description (部门简介), at most 255 characters as on create (J only).
+    /// Sets `brief`: Department description (部门简介), at most 255 characters as on create; in the Java SDK only.
     pub fn brief(mut self, brief: impl Into<String>) -> Self {
         self.brief = Some(brief.into());
         self
     }
-    /// Sets `telephone`: Department telephone (部门电话), at most 50 characters as on create (J only).
+    /// Sets `telephone`: Department telephone (部门电话), at most 50 characters as on create; in the Java SDK only.
     pub fn telephone(mut self, telephone: impl Into<String>) -> Self {
         self.telephone = Some(telephone.into());
         self
     }
-    /// Sets `extension`: Custom fields (扩展字段) as JSON text (J only).
+    /// Sets `extension`: Custom fields (扩展字段) as JSON text; in the Java SDK only.
     pub fn extension(mut self, extension: serde_json::Value) -> Self {
         self.extension = Some(extension);
         self
@@ -2159,19 +2241,19 @@ impl rt::Endpoint for DepartmentUpdateRequest {
         }
         {
             let v = &self.dept_permits;
-            rt::check_max_len("dept_permits", v.len(), 200u64)?;
+            rt::check_max_len("dept_permits", v.len(), 50u64)?;
         }
         {
             let v = &self.user_permits;
-            rt::check_max_len("user_permits", v.len(), 200u64)?;
+            rt::check_max_len("user_permits", v.len(), 50u64)?;
         }
         {
             let v = &self.outer_permit_users;
-            rt::check_max_len("outer_permit_users", v.len(), 200u64)?;
+            rt::check_max_len("outer_permit_users", v.len(), 50u64)?;
         }
         {
             let v = &self.outer_permit_depts;
-            rt::check_max_len("outer_permit_depts", v.len(), 200u64)?;
+            rt::check_max_len("outer_permit_depts", v.len(), 50u64)?;
         }
         if let Some(v) = &self.code {
             rt::check_max_len("code", rt::Scalar::to_text(v).chars().count(), 30u64)?;
@@ -2210,11 +2292,11 @@ impl<'c> crate::api::Call<'c, DepartmentUpdateRequest> {
     pub fn hide_dept(self, hide_dept: bool) -> Self {
         self.map(|r| r.hide_dept(hide_dept))
     }
-    /// Sets `dept_permits`: Department ids allowed to see the hidden department. D allows 50 together with `user_permits`, J 200 each; the larger is enforced.
+    /// Sets `dept_permits`: Department ids allowed to see the hidden department. The official page allows 50 together with `user_permits` (each list is checked against 50 here); the Java SDK allows 200 each.
     pub fn dept_permits(self, dept_permits: Vec<i64>) -> Self {
         self.map(|r| r.dept_permits(dept_permits))
     }
-    /// Sets `user_permits`: Userids allowed to see the hidden department. D allows 50 together with `dept_permits`, J 200 each; the larger is enforced.
+    /// Sets `user_permits`: Userids allowed to see the hidden department. The official page allows 50 together with `dept_permits` (each list is checked against 50 here); the Java SDK allows 200 each.
     pub fn user_permits(self, user_permits: Vec<String>) -> Self {
         self.map(|r| r.user_permits(user_permits))
     }
@@ -2238,11 +2320,11 @@ impl<'c> crate::api::Call<'c, DepartmentUpdateRequest> {
     pub fn outer_dept_only_self(self, outer_dept_only_self: bool) -> Self {
         self.map(|r| r.outer_dept_only_self(outer_dept_only_self))
     }
-    /// Sets `outer_permit_users`: Extra userids the members may see. D allows 50, J 200; the larger is enforced.
+    /// Sets `outer_permit_users`: Extra userids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_depts` together); the Java SDK allows 200.
     pub fn outer_permit_users(self, outer_permit_users: Vec<String>) -> Self {
         self.map(|r| r.outer_permit_users(outer_permit_users))
     }
-    /// Sets `outer_permit_depts`: Extra department ids the members may see. D allows 50, J 200; the larger is enforced.
+    /// Sets `outer_permit_depts`: Extra department ids the members may see. At most 50 per the official page (on update, 50 for this list and `outer_permit_users` together); the Java SDK allows 200.
     pub fn outer_permit_depts(self, outer_permit_depts: Vec<i64>) -> Self {
         self.map(|r| r.outer_permit_depts(outer_permit_depts))
     }
@@ -2277,19 +2359,19 @@ impl<'c> crate::api::Call<'c, DepartmentUpdateRequest> {
     pub fn force_update_fields(self, force_update_fields: Vec<String>) -> Self {
         self.map(|r| r.force_update_fields(force_update_fields))
     }
-    /// Sets `code`: Department code (部门编码), at most 30 characters; settable only here (D only).
+    /// Sets `code`: Department code (部门编码), at most 30 characters; settable only here; not in the Java SDK.
     pub fn code(self, code: impl Into<String>) -> Self {
         self.map(|r| r.code(code))
     }
-    /// Sets `brief`: Department description (部门简介), at most 255 characters as on create (J only).
+    /// Sets `brief`: Department description (部门简介), at most 255 characters as on create; in the Java SDK only.
     pub fn brief(self, brief: impl Into<String>) -> Self {
         self.map(|r| r.brief(brief))
     }
-    /// Sets `telephone`: Department telephone (部门电话), at most 50 characters as on create (J only).
+    /// Sets `telephone`: Department telephone (部门电话), at most 50 characters as on create; in the Java SDK only.
     pub fn telephone(self, telephone: impl Into<String>) -> Self {
         self.map(|r| r.telephone(telephone))
     }
-    /// Sets `extension`: Custom fields (扩展字段) as JSON text (J only).
+    /// Sets `extension`: Custom fields (扩展字段) as JSON text; in the Java SDK only.
     pub fn extension(self, extension: serde_json::Value) -> Self {
         self.map(|r| r.extension(extension))
     }
@@ -2666,7 +2748,7 @@ pub struct DeptLegacyDetail {
     /// Wire name `autoAddUser`.
     #[serde(rename = "autoAddUser", skip_serializing_if = "Option::is_none")]
     pub auto_add_user: Option<bool>,
-    /// Whether join requests are approved automatically (D only).
+    /// Whether join requests are approved automatically; not in the Java SDK.
     ///
     /// Wire name `autoApproveApply`.
     #[serde(rename = "autoApproveApply", skip_serializing_if = "Option::is_none")]
@@ -2681,7 +2763,7 @@ pub struct DeptLegacyDetail {
     /// Wire name `orgDeptOwner`.
     #[serde(rename = "orgDeptOwner", skip_serializing_if = "Option::is_none")]
     pub org_dept_owner: Option<String>,
-    /// Chat id of the department group (部门群ID) (D only).
+    /// Chat id of the department group (部门群ID); not in the Java SDK.
     ///
     /// Wire name `deptGroupChatId`.
     #[serde(rename = "deptGroupChatId", skip_serializing_if = "Option::is_none")]
@@ -2759,7 +2841,7 @@ pub struct DeptLegacyDetail {
         serialize_with = "::dingtalk_runtime::wire::pipe::ser",
     )]
     pub user_perimits: Vec<String>,
-    /// Whether the department comes from a union organisation (关联组织) (J).
+    /// Whether the department comes from a union organisation (关联组织); in the Java SDK only.
     ///
     /// Wire name `isFromUnionOrg`.
     #[serde(rename = "isFromUnionOrg", skip_serializing_if = "Option::is_none")]
@@ -2997,7 +3079,7 @@ pub struct DeptLegacyBrief {
     /// Wire name `sourceIdentifier`.
     #[serde(rename = "sourceIdentifier", skip_serializing_if = "Option::is_none")]
     pub source_identifier: Option<String>,
-    /// Whether the department comes from a union organisation (关联组织) (J).
+    /// Whether the department comes from a union organisation (关联组织); in the Java SDK only.
     ///
     /// Wire name `isFromUnionOrg`.
     #[serde(rename = "isFromUnionOrg", skip_serializing_if = "Option::is_none")]
@@ -3090,7 +3172,7 @@ impl rt::Wire for DeptLegacyBrief {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
-/// Link to the department of a union organisation (关联组织部门) (D only). The table of
+/// Link to the department of a union organisation (关联组织部门); not in the Java SDK. The table of
 /// [获取部门详情](https://open.dingtalk.com/document/development/query-department-details0-v2) spells the keys `corpId`/`deptId`, its
 /// example `corp_id`/`dept_id`; both are accepted.
 ///
@@ -3278,37 +3360,37 @@ pub struct DeptDetail {
     /// Wire name `from_union_org`.
     #[serde(rename = "from_union_org", skip_serializing_if = "Option::is_none")]
     pub from_union_org: Option<bool>,
-    /// Department code (部门编码); only after being set through `update` (D only).
+    /// Department code (部门编码); only after being set through `update`; not in the Java SDK.
     ///
     /// Wire name `code`.
     #[serde(rename = "code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    /// Number of members including sub-departments (部门人数) (D only).
+    /// Number of members including sub-departments (部门人数); not in the Java SDK.
     ///
     /// Wire name `member_count`.
     #[serde(rename = "member_count", skip_serializing_if = "Option::is_none")]
     pub member_count: Option<i64>,
-    /// Number of members excluding sub-departments (D only).
+    /// Number of members excluding sub-departments; not in the Java SDK.
     ///
     /// Wire name `owning_member_count`.
     #[serde(rename = "owning_member_count", skip_serializing_if = "Option::is_none")]
     pub owning_member_count: Option<i64>,
-    /// Link to a union organisation's department (D only).
+    /// Link to a union organisation's department; not in the Java SDK.
     ///
     /// Wire name `union_dept_ext`.
     #[serde(rename = "union_dept_ext", skip_serializing_if = "Option::is_none")]
     pub union_dept_ext: Option<DeptUnionExt>,
-    /// Department description (部门简介) (J only).
+    /// Department description (部门简介); in the Java SDK only.
     ///
     /// Wire name `brief`.
     #[serde(rename = "brief", skip_serializing_if = "Option::is_none")]
     pub brief: Option<String>,
-    /// Department telephone (部门电话) (J only).
+    /// Department telephone (部门电话); in the Java SDK only.
     ///
     /// Wire name `telephone`.
     #[serde(rename = "telephone", skip_serializing_if = "Option::is_none")]
     pub telephone: Option<String>,
-    /// Custom fields as JSON text (扩展字段); the wire name is misspelled (J only).
+    /// Custom fields as JSON text (扩展字段); the wire name is misspelled; in the Java SDK only.
     ///
     /// Wire name `extention`.
     #[serde(rename = "extention", skip_serializing_if = "Option::is_none")]
@@ -3606,22 +3688,22 @@ pub struct DeptBrief {
     /// Wire name `auto_add_user`.
     #[serde(rename = "auto_add_user", skip_serializing_if = "Option::is_none")]
     pub auto_add_user: Option<bool>,
-    /// Developer mapping key (部门标识字段) (J).
+    /// Developer mapping key (部门标识字段); in the Java SDK only.
     ///
     /// Wire name `source_identifier`.
     #[serde(rename = "source_identifier", skip_serializing_if = "Option::is_none")]
     pub source_identifier: Option<String>,
-    /// Whether the department comes from a union organisation (关联组织) (J).
+    /// Whether the department comes from a union organisation (关联组织); in the Java SDK only.
     ///
     /// Wire name `from_union_org`.
     #[serde(rename = "from_union_org", skip_serializing_if = "Option::is_none")]
     pub from_union_org: Option<bool>,
-    /// Education department type (部门类型): `campus`, `period`, `grade` or `class` (J).
+    /// Education department type (部门类型): `campus`, `period`, `grade` or `class`; in the Java SDK only.
     ///
     /// Wire name `tags`.
     #[serde(rename = "tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<String>,
-    /// Custom fields as JSON text (扩展字段) (J).
+    /// Custom fields as JSON text (扩展字段); in the Java SDK only.
     ///
     /// Wire name `ext`.
     #[serde(rename = "ext", skip_serializing_if = "Option::is_none")]

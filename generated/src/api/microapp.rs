@@ -25,7 +25,8 @@ impl<'c> MicroappApi<'c> {
     }
     /// List all apps of the organisation (获取企业所有应用列表).
     ///
-    /// Token only, empty body. POST per D, J and P.
+    /// Token only, empty body. POST per the official page, the Java SDK and public Python client
+    /// code.
     ///
     /// `POST /microapp/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -85,8 +86,9 @@ impl<'c> MicroappApi<'c> {
     /// Create an H5 micro-app (创建企业内部应用H5微应用).
     ///
     /// Errors 33002-33008: invalid name, description, icon, home page, PC home page, domain mismatch
-    /// or admin link. The response key is `agentid` (lowercase, D and J); P reads `agentId`, which
-    /// is accepted too. D's example gives the id as a string.
+    /// or admin link. The response key is `agentid` (lowercase, the official page and the Java SDK);
+    /// public Python client code reads `agentId`, which is accepted too. The official example gives
+    /// the id as a string.
     ///
     /// `POST /microapp/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -107,9 +109,9 @@ impl<'c> MicroappApi<'c> {
     }
     /// Update an H5 micro-app (更新企业内部应用H5微应用).
     ///
-    /// There is no official page; documented from J and P. Omitted fields stay unchanged; the
-    /// same limits as `create` apply. The response echoes `agentid` (J); P reads `agentId`,
-    /// accepted too.
+    /// There is no official page; documented from the Java SDK and public Python client code.
+    /// Omitted fields stay unchanged; the same limits as `create` apply. The response echoes
+    /// `agentid` (the Java SDK); the Python client reads `agentId`, accepted too.
     ///
     /// `POST /microapp/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -132,7 +134,8 @@ impl<'c> MicroappApi<'c> {
 }
 /// Request of [`MicroappApi::list`]: List all apps of the organisation (获取企业所有应用列表).
 ///
-/// Token only, empty body. POST per D, J and P.
+/// Token only, empty body. POST per the official page, the Java SDK and public Python client
+/// code.
 ///
 /// `POST /microapp/list` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -365,8 +368,9 @@ impl<'c> crate::api::Call<'c, MicroappSetVisibleScopesRequest> {
 /// Request of [`MicroappApi::create`]: Create an H5 micro-app (创建企业内部应用H5微应用).
 ///
 /// Errors 33002-33008: invalid name, description, icon, home page, PC home page, domain mismatch
-/// or admin link. The response key is `agentid` (lowercase, D and J); P reads `agentId`, which
-/// is accepted too. D's example gives the id as a string.
+/// or admin link. The response key is `agentid` (lowercase, the official page and the Java SDK);
+/// public Python client code reads `agentId`, which is accepted too. The official example gives
+/// the id as a string.
 ///
 /// `POST /microapp/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -388,7 +392,7 @@ pub struct MicroappCreateRequest {
     /// Wire name `appName`; at most 10.
     #[serde(rename = "appName")]
     pub app_name: String,
-    /// App description (应用描述), 1-20 characters (J, P, error 33003).
+    /// App description (应用描述), 1-20 characters (the Java SDK, public Python client code, error 33003).
     ///
     /// Wire name `appDesc`; at most 20.
     #[serde(rename = "appDesc")]
@@ -482,9 +486,9 @@ impl<'c> crate::api::Call<'c, MicroappCreateRequest> {
 }
 /// Request of [`MicroappApi::update`]: Update an H5 micro-app (更新企业内部应用H5微应用).
 ///
-/// There is no official page; documented from J and P. Omitted fields stay unchanged; the
-/// same limits as `create` apply. The response echoes `agentid` (J); P reads `agentId`,
-/// accepted too.
+/// There is no official page; documented from the Java SDK and public Python client code.
+/// Omitted fields stay unchanged; the same limits as `create` apply. The response echoes
+/// `agentid` (the Java SDK); the Python client reads `agentId`, accepted too.
 ///
 /// `POST /microapp/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -679,8 +683,8 @@ impl rt::Endpoint for MicroappDeleteRequest {
         let _ = q;
     }
 }
-/// State of an app (应用状态). `list` documents all four values; `list_by_userid` and J only 1
-/// and 0.
+/// State of an app (应用状态). `list` documents all four values; `list_by_userid` and the Java
+/// SDK only 1 and 0.
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
 ///
@@ -796,7 +800,7 @@ pub struct MicroappInfo {
     /// Wire name `pcHomepageLink`.
     #[serde(rename = "pcHomepageLink", skip_serializing_if = "Option::is_none")]
     pub pc_homepage_link: Option<String>,
-    /// Third-party app id (第三方应用ID); `list` only (J).
+    /// Third-party app id (第三方应用ID); `list` only, in the Java SDK only.
     ///
     /// Wire name `appId`.
     #[serde(rename = "appId", skip_serializing_if = "Option::is_none")]
@@ -1223,7 +1227,7 @@ impl rt::Wire for MicroappUpdateResponse {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MicroappDeleteResponse {
-    /// The deleted app's AgentId (echoed in D's example).
+    /// The deleted app's AgentId (echoed in the official example).
     ///
     /// Wire name `agentId`.
     #[serde(rename = "agentId", skip_serializing_if = "Option::is_none")]

@@ -18,6 +18,10 @@ pub mod contact;
 pub mod cspace;
 #[cfg(feature = "department")]
 pub mod department;
+#[cfg(feature = "extcontact")]
+pub mod extcontact;
+#[cfg(feature = "industry")]
+pub mod industry;
 #[cfg(feature = "media")]
 pub mod media;
 #[cfg(feature = "message")]
@@ -26,10 +30,14 @@ pub mod message;
 pub mod microapp;
 #[cfg(feature = "oauth2")]
 pub mod oauth2;
+#[cfg(feature = "role")]
+pub mod role;
 #[cfg(feature = "sns")]
 pub mod sns;
 #[cfg(feature = "statistics")]
 pub mod statistics;
+#[cfg(feature = "union_org")]
+pub mod union_org;
 #[cfg(feature = "user")]
 pub mod user;
 /// The handle of every API area on the runtime's [`Client`](rt::Client):
@@ -44,8 +52,9 @@ pub trait Api {
     /// See [`AttendanceApi`](attendance::AttendanceApi) for its calls.
     fn attendance(&self) -> attendance::AttendanceApi<'_>;
     #[cfg(feature = "auth")]
-    /// Access tokens, admin-console SSO, the JSAPI ticket, ISV suite / corp tokens and what an ISV
-    /// may read about an authorising organisation and its authorised apps (身份验证 · 凭证 · 应用授权).
+    /// Access tokens, admin-console SSO, the JSAPI ticket, the app's contacts permission scope
+    /// (通讯录权限范围), ISV suite / corp tokens and what an ISV may read about an authorising
+    /// organisation and its authorised apps (身份验证 · 凭证 · 应用授权).
     /// All of these are legacy `oapi.dingtalk.com` calls; the payload sits at the top level next to
     /// `errcode`. Tokens and tickets live 7200 s; cache them per app key.
     ///
@@ -71,7 +80,8 @@ pub trait Api {
     #[cfg(feature = "cspace")]
     /// DingPan (钉盘) custom spaces and file upload, legacy API: upload a file (in one step or in
     /// chunks) to get a `media_id`, send it to a user, save it into a custom or approval space, and
-    /// grant users access to a custom space.
+    /// grant users access to a custom space; plus the approval-attachment space (审批钉盘空间) and
+    /// preview grants for approval attachments.
     ///
     /// See [`CspaceApi`](cspace::CspaceApi) for its calls.
     fn cspace(&self) -> cspace::CspaceApi<'_>;
@@ -81,6 +91,20 @@ pub trait Api {
     ///
     /// See [`DepartmentApi`](department::DepartmentApi) for its calls.
     fn department(&self) -> department::DepartmentApi<'_>;
+    #[cfg(feature = "extcontact")]
+    /// External contacts of the organisation (通讯录 · 外部联系人): add, update, delete and read the
+    /// organisation's external contacts (customers, suppliers, partners…) and list the label groups
+    /// they are tagged with.
+    ///
+    /// See [`ExtcontactApi`](extcontact::ExtcontactApi) for its calls.
+    fn extcontact(&self) -> extcontact::ExtcontactApi<'_>;
+    #[cfg(feature = "industry")]
+    /// Industry contacts (通讯录 · 行业通讯录): the departments, members and region of an
+    /// organisation's industry directory, such as the home-school directory (家校通讯录) of a school or
+    /// the village directory of a rural organisation. Read-only.
+    ///
+    /// See [`IndustryApi`](industry::IndustryApi) for its calls.
+    fn industry(&self) -> industry::IndustryApi<'_>;
     #[cfg(feature = "media")]
     /// Media files (管理多媒体文件): upload images, voice, video and files to get a `media_id` for
     /// messages, and download them again. A `media_id` starts with `@`, `#` or `$` and is URL-encoded
@@ -107,6 +131,13 @@ pub trait Api {
     ///
     /// See [`Oauth2Api`](oauth2::Oauth2Api) for its calls.
     fn oauth2(&self) -> oauth2::Oauth2Api<'_>;
+    #[cfg(feature = "role")]
+    /// Roles of the organisation (通讯录 · 角色管理): create, rename and delete roles and role groups,
+    /// list them, give roles to users or take them away, set the department scope a role holder
+    /// manages, and list the users holding a role.
+    ///
+    /// See [`RoleApi`](role::RoleApi) for its calls.
+    fn role(&self) -> role::RoleApi<'_>;
     #[cfg(feature = "sns")]
     /// Third-party web login for ordinary DingTalk accounts (普通钉钉用户账号开放 · 扫码登录第三方网站).
     /// All of these are legacy `oapi.dingtalk.com` calls; the payload sits at the top level next to
@@ -122,6 +153,14 @@ pub trait Api {
     ///
     /// See [`StatisticsApi`](statistics::StatisticsApi) for its calls.
     fn statistics(&self) -> statistics::StatisticsApi<'_>;
+    #[cfg(feature = "union_org")]
+    /// Linked organisations (通讯录 · 上下游组织 / 上下级组织): the upstream-downstream organisations
+    /// (上下游组织, formerly 合作空间 "cooperation spaces") the organisation joined or applied to,
+    /// with who joined them, and the trunk (主干) and branch (分支) organisations of a parent-child
+    /// organisation tree (上下级组织, formerly 关联组织).
+    ///
+    /// See [`UnionOrgApi`](union_org::UnionOrgApi) for its calls.
+    fn union_org(&self) -> union_org::UnionOrgApi<'_>;
     #[cfg(feature = "user")]
     /// Users of the organisation (通讯录 · 用户): create, update, delete and read users, list the
     /// members of a department, administrators and their contact scope, inactive users, the
@@ -159,6 +198,14 @@ impl Api for rt::Client {
     fn department(&self) -> department::DepartmentApi<'_> {
         department::DepartmentApi::new(self)
     }
+    #[cfg(feature = "extcontact")]
+    fn extcontact(&self) -> extcontact::ExtcontactApi<'_> {
+        extcontact::ExtcontactApi::new(self)
+    }
+    #[cfg(feature = "industry")]
+    fn industry(&self) -> industry::IndustryApi<'_> {
+        industry::IndustryApi::new(self)
+    }
     #[cfg(feature = "media")]
     fn media(&self) -> media::MediaApi<'_> {
         media::MediaApi::new(self)
@@ -175,6 +222,10 @@ impl Api for rt::Client {
     fn oauth2(&self) -> oauth2::Oauth2Api<'_> {
         oauth2::Oauth2Api::new(self)
     }
+    #[cfg(feature = "role")]
+    fn role(&self) -> role::RoleApi<'_> {
+        role::RoleApi::new(self)
+    }
     #[cfg(feature = "sns")]
     fn sns(&self) -> sns::SnsApi<'_> {
         sns::SnsApi::new(self)
@@ -182,6 +233,10 @@ impl Api for rt::Client {
     #[cfg(feature = "statistics")]
     fn statistics(&self) -> statistics::StatisticsApi<'_> {
         statistics::StatisticsApi::new(self)
+    }
+    #[cfg(feature = "union_org")]
+    fn union_org(&self) -> union_org::UnionOrgApi<'_> {
+        union_org::UnionOrgApi::new(self)
     }
     #[cfg(feature = "user")]
     fn user(&self) -> user::UserApi<'_> {
@@ -602,6 +657,42 @@ pub enum ErrorCode {
     OapiProtectionTriggered,
     /// Work notification: the recipient is under executive protection (超级高管保护); the protection must be turned off. (errcode `1430004`)
     ExecutiveProtection,
+    /// The organisation does not exist (该企业不存在); the docs say check the access_token, so it is treated as a bad token: refresh the token and retry once. (errcode `12012`)
+    CorpNotExist,
+    /// The external contact already exists (该外部联系人已经存在); check the contact's mobile. (errcode `22005`)
+    ExtContactExists,
+    /// System tags cannot be edited (不允许编辑系统标签), e.g. deleting a role of the default group. (errcode `23004`)
+    SystemTagNotEditable,
+    /// Invalid token grant type (无效的tokenGrantType): this kind of access_token may not call the endpoint. (errcode `33009`)
+    InvalidTokenGrantType,
+    /// Invalid role id (无效的roleId); check the role id. (errcode `33011`)
+    InvalidRoleId,
+    /// Role information is empty (角色信息不能为空); give the role name and group id (or role_id). (errcode `34018`)
+    RoleInfoEmpty,
+    /// Invalid role group id (无效的groupId); check groupId. (errcode `34020`)
+    InvalidRoleGroupId,
+    /// The role name already exists (角色名称已存在); choose another roleName. (errcode `34021`)
+    RoleNameExists,
+    /// Invalid userid (不合法的UserID): it must exist in the contacts of the organisation the access_token belongs to. (errcode `40003`)
+    IllegalUserid,
+    /// The employee does not exist (不存在的员工 / 员工不在组织当中). (errcode `46004`)
+    UserNotInOrg,
+    /// Invalid user name (用户name不合法). (errcode `60112`)
+    InvalidUserName,
+    /// The external contact already exists (外部联系人已存在). (errcode `60200`)
+    ExtContactDuplicate,
+    /// Too many external contacts (超出外部联系人数量); remove some first. (errcode `60203`)
+    ExtContactLimitExceeded,
+    /// External contact labels are required (需要外部联系人标签); set label_ids. (errcode `60204`)
+    ExtContactLabelRequired,
+    /// The external-contacts feature is not enabled for the organisation (未开通外部联系人功能). (errcode `60205`)
+    ExtContactNotEnabled,
+    /// Invalid role_id (无效的role_id) when setting a role holder's management scope; check role_id. (errcode `60301`)
+    InvalidScopeRoleId,
+    /// Invalid organisation (非法的orgId / 企业不合法); the docs say check the access_token, so it is treated as a bad token: refresh the token and retry once. (errcode `400043`)
+    InvalidOrgId,
+    /// A parameter is empty (参数为空); give every required parameter. (errcode `660000`)
+    ParameterMissing,
     /// A code the spec does not list.
     Unknown(rt::ApiCode),
 }
@@ -795,6 +886,24 @@ impl ErrorCode {
             1430002i64 => Some(Self::ForbiddenContent),
             1430003i64 => Some(Self::OapiProtectionTriggered),
             1430004i64 => Some(Self::ExecutiveProtection),
+            12012i64 => Some(Self::CorpNotExist),
+            22005i64 => Some(Self::ExtContactExists),
+            23004i64 => Some(Self::SystemTagNotEditable),
+            33009i64 => Some(Self::InvalidTokenGrantType),
+            33011i64 => Some(Self::InvalidRoleId),
+            34018i64 => Some(Self::RoleInfoEmpty),
+            34020i64 => Some(Self::InvalidRoleGroupId),
+            34021i64 => Some(Self::RoleNameExists),
+            40003i64 => Some(Self::IllegalUserid),
+            46004i64 => Some(Self::UserNotInOrg),
+            60112i64 => Some(Self::InvalidUserName),
+            60200i64 => Some(Self::ExtContactDuplicate),
+            60203i64 => Some(Self::ExtContactLimitExceeded),
+            60204i64 => Some(Self::ExtContactLabelRequired),
+            60205i64 => Some(Self::ExtContactNotEnabled),
+            60301i64 => Some(Self::InvalidScopeRoleId),
+            400043i64 => Some(Self::InvalidOrgId),
+            660000i64 => Some(Self::ParameterMissing),
             _ => None,
         }
     }
@@ -1033,6 +1142,24 @@ impl ErrorCode {
             Self::ForbiddenContent => rt::ApiCode::Errcode(1430002i64),
             Self::OapiProtectionTriggered => rt::ApiCode::Errcode(1430003i64),
             Self::ExecutiveProtection => rt::ApiCode::Errcode(1430004i64),
+            Self::CorpNotExist => rt::ApiCode::Errcode(12012i64),
+            Self::ExtContactExists => rt::ApiCode::Errcode(22005i64),
+            Self::SystemTagNotEditable => rt::ApiCode::Errcode(23004i64),
+            Self::InvalidTokenGrantType => rt::ApiCode::Errcode(33009i64),
+            Self::InvalidRoleId => rt::ApiCode::Errcode(33011i64),
+            Self::RoleInfoEmpty => rt::ApiCode::Errcode(34018i64),
+            Self::InvalidRoleGroupId => rt::ApiCode::Errcode(34020i64),
+            Self::RoleNameExists => rt::ApiCode::Errcode(34021i64),
+            Self::IllegalUserid => rt::ApiCode::Errcode(40003i64),
+            Self::UserNotInOrg => rt::ApiCode::Errcode(46004i64),
+            Self::InvalidUserName => rt::ApiCode::Errcode(60112i64),
+            Self::ExtContactDuplicate => rt::ApiCode::Errcode(60200i64),
+            Self::ExtContactLimitExceeded => rt::ApiCode::Errcode(60203i64),
+            Self::ExtContactLabelRequired => rt::ApiCode::Errcode(60204i64),
+            Self::ExtContactNotEnabled => rt::ApiCode::Errcode(60205i64),
+            Self::InvalidScopeRoleId => rt::ApiCode::Errcode(60301i64),
+            Self::InvalidOrgId => rt::ApiCode::Errcode(400043i64),
+            Self::ParameterMissing => rt::ApiCode::Errcode(660000i64),
             Self::Unknown(c) => c.clone(),
         }
     }
@@ -1565,6 +1692,58 @@ impl ErrorCode {
             Self::ExecutiveProtection => {
                 "Work notification: the recipient is under executive protection (超级高管保护); the protection must be turned off."
             }
+            Self::CorpNotExist => {
+                "The organisation does not exist (该企业不存在); the docs say check the access_token, so it is treated as a bad token: refresh the token and retry once."
+            }
+            Self::ExtContactExists => {
+                "The external contact already exists (该外部联系人已经存在); check the contact's mobile."
+            }
+            Self::SystemTagNotEditable => {
+                "System tags cannot be edited (不允许编辑系统标签), e.g. deleting a role of the default group."
+            }
+            Self::InvalidTokenGrantType => {
+                "Invalid token grant type (无效的tokenGrantType): this kind of access_token may not call the endpoint."
+            }
+            Self::InvalidRoleId => {
+                "Invalid role id (无效的roleId); check the role id."
+            }
+            Self::RoleInfoEmpty => {
+                "Role information is empty (角色信息不能为空); give the role name and group id (or role_id)."
+            }
+            Self::InvalidRoleGroupId => {
+                "Invalid role group id (无效的groupId); check groupId."
+            }
+            Self::RoleNameExists => {
+                "The role name already exists (角色名称已存在); choose another roleName."
+            }
+            Self::IllegalUserid => {
+                "Invalid userid (不合法的UserID): it must exist in the contacts of the organisation the access_token belongs to."
+            }
+            Self::UserNotInOrg => {
+                "The employee does not exist (不存在的员工 / 员工不在组织当中)."
+            }
+            Self::InvalidUserName => "Invalid user name (用户name不合法).",
+            Self::ExtContactDuplicate => {
+                "The external contact already exists (外部联系人已存在)."
+            }
+            Self::ExtContactLimitExceeded => {
+                "Too many external contacts (超出外部联系人数量); remove some first."
+            }
+            Self::ExtContactLabelRequired => {
+                "External contact labels are required (需要外部联系人标签); set label_ids."
+            }
+            Self::ExtContactNotEnabled => {
+                "The external-contacts feature is not enabled for the organisation (未开通外部联系人功能)."
+            }
+            Self::InvalidScopeRoleId => {
+                "Invalid role_id (无效的role_id) when setting a role holder's management scope; check role_id."
+            }
+            Self::InvalidOrgId => {
+                "Invalid organisation (非法的orgId / 企业不合法); the docs say check the access_token, so it is treated as a bad token: refresh the token and retry once."
+            }
+            Self::ParameterMissing => {
+                "A parameter is empty (参数为空); give every required parameter."
+            }
             Self::Unknown(_) => "",
         }
     }
@@ -1755,6 +1934,24 @@ impl ErrorCode {
             Self::ForbiddenContent => rt::ErrorClass::Other,
             Self::OapiProtectionTriggered => rt::ErrorClass::RateLimited,
             Self::ExecutiveProtection => rt::ErrorClass::Permission,
+            Self::CorpNotExist => rt::ErrorClass::TokenInvalid,
+            Self::ExtContactExists => rt::ErrorClass::Other,
+            Self::SystemTagNotEditable => rt::ErrorClass::InvalidArgument,
+            Self::InvalidTokenGrantType => rt::ErrorClass::Permission,
+            Self::InvalidRoleId => rt::ErrorClass::NotFound,
+            Self::RoleInfoEmpty => rt::ErrorClass::InvalidArgument,
+            Self::InvalidRoleGroupId => rt::ErrorClass::InvalidArgument,
+            Self::RoleNameExists => rt::ErrorClass::InvalidArgument,
+            Self::IllegalUserid => rt::ErrorClass::NotFound,
+            Self::UserNotInOrg => rt::ErrorClass::NotFound,
+            Self::InvalidUserName => rt::ErrorClass::InvalidArgument,
+            Self::ExtContactDuplicate => rt::ErrorClass::Other,
+            Self::ExtContactLimitExceeded => rt::ErrorClass::Other,
+            Self::ExtContactLabelRequired => rt::ErrorClass::InvalidArgument,
+            Self::ExtContactNotEnabled => rt::ErrorClass::Permission,
+            Self::InvalidScopeRoleId => rt::ErrorClass::NotFound,
+            Self::InvalidOrgId => rt::ErrorClass::TokenInvalid,
+            Self::ParameterMissing => rt::ErrorClass::InvalidArgument,
             Self::Unknown(_) => rt::ErrorClass::Other,
         }
     }
@@ -1946,6 +2143,24 @@ pub fn classify(code: &rt::ApiCode) -> rt::ErrorClass {
                 1430002i64 => rt::ErrorClass::Other,
                 1430003i64 => rt::ErrorClass::RateLimited,
                 1430004i64 => rt::ErrorClass::Permission,
+                12012i64 => rt::ErrorClass::TokenInvalid,
+                22005i64 => rt::ErrorClass::Other,
+                23004i64 => rt::ErrorClass::InvalidArgument,
+                33009i64 => rt::ErrorClass::Permission,
+                33011i64 => rt::ErrorClass::NotFound,
+                34018i64 => rt::ErrorClass::InvalidArgument,
+                34020i64 => rt::ErrorClass::InvalidArgument,
+                34021i64 => rt::ErrorClass::InvalidArgument,
+                40003i64 => rt::ErrorClass::NotFound,
+                46004i64 => rt::ErrorClass::NotFound,
+                60112i64 => rt::ErrorClass::InvalidArgument,
+                60200i64 => rt::ErrorClass::Other,
+                60203i64 => rt::ErrorClass::Other,
+                60204i64 => rt::ErrorClass::InvalidArgument,
+                60205i64 => rt::ErrorClass::Permission,
+                60301i64 => rt::ErrorClass::NotFound,
+                400043i64 => rt::ErrorClass::TokenInvalid,
+                660000i64 => rt::ErrorClass::InvalidArgument,
                 _ => rt::ErrorClass::Other,
             }
         }

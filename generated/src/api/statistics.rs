@@ -453,7 +453,7 @@ impl<'c> StatisticsApi<'c> {
     ///
     /// Archived. Params sit at the top level of the body (no wrapper). Many figures only
     /// apply to some dimensions (corp / dept / user); the others are absent. Figures typed Number
-    /// are i64 (D's example sends them as strings); those typed String with decimals stay strings.
+    /// are i64 (the official example sends them as strings); those typed String with decimals stay strings.
     ///
     /// `POST /topapi/kac/datav/annual_report/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -1870,7 +1870,7 @@ impl rt::Endpoint for StatisticsDeptDingListRequest {
 ///
 /// Archived. Params sit at the top level of the body (no wrapper). Many figures only
 /// apply to some dimensions (corp / dept / user); the others are absent. Figures typed Number
-/// are i64 (D's example sends them as strings); those typed String with decimals stay strings.
+/// are i64 (the official example sends them as strings); those typed String with decimals stay strings.
 ///
 /// `POST /topapi/kac/datav/annual_report/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -2194,12 +2194,12 @@ pub struct StatisticsDeptDauRequest {
     /// Wire name `size`.
     #[serde(rename = "size")]
     pub size: i64,
-    /// Only this department (统计部门ID); D types it as a string.
+    /// Only this department (统计部门ID); the official page types it as a string.
     ///
     /// Wire name `deptId`.
     #[serde(rename = "deptId", skip_serializing_if = "Option::is_none")]
     pub dept_id: Option<i64>,
-    /// Only departments under this parent (父部门ID); D types it as a string.
+    /// Only departments under this parent (父部门ID); the official page types it as a string.
     ///
     /// Wire name `superDeptId`.
     #[serde(rename = "superDeptId", skip_serializing_if = "Option::is_none")]
@@ -2280,12 +2280,12 @@ impl StatisticsDeptDauRequest {
             super_dept_id: None,
         }
     }
-    /// Sets `dept_id`: Only this department (统计部门ID); D types it as a string.
+    /// Sets `dept_id`: Only this department (统计部门ID); the official page types it as a string.
     pub fn dept_id(mut self, dept_id: i64) -> Self {
         self.dept_id = Some(dept_id);
         self
     }
-    /// Sets `super_dept_id`: Only departments under this parent (父部门ID); D types it as a string.
+    /// Sets `super_dept_id`: Only departments under this parent (父部门ID); the official page types it as a string.
     pub fn super_dept_id(mut self, super_dept_id: i64) -> Self {
         self.super_dept_id = Some(super_dept_id);
         self
@@ -2978,7 +2978,7 @@ pub struct StatisticsDeptConference {
     /// Wire name `dept_name`.
     #[serde(rename = "dept_name", skip_serializing_if = "Option::is_none")]
     pub dept_name: Option<String>,
-    /// Participations (参与人次); D's video example sends it as a string.
+    /// Participations (参与人次); the official video example sends it as a string.
     ///
     /// Wire name `join_count`.
     #[serde(rename = "join_count", skip_serializing_if = "Option::is_none")]
@@ -3325,7 +3325,7 @@ pub struct StatisticsDeptChat {
     /// Wire name `send_message_avg_cnt`.
     #[serde(rename = "send_message_avg_cnt", skip_serializing_if = "Option::is_none")]
     pub send_message_avg_cnt: Option<String>,
-    /// Files sent to groups (发送群文件数); D types it as a string.
+    /// Files sent to groups (发送群文件数); the official page types it as a string.
     ///
     /// Wire name `group_send_file_message_cnt`.
     #[serde(
@@ -3886,7 +3886,7 @@ pub struct StatisticsDeptDing {
     /// Wire name `ding_voip_user_cnt`.
     #[serde(rename = "ding_voip_user_cnt", skip_serializing_if = "Option::is_none")]
     pub ding_voip_user_cnt: Option<i64>,
-    /// DINGs sent in total, all time (历史累计发钉数); D types it as a string.
+    /// DINGs sent in total, all time (历史累计发钉数); the official page types it as a string.
     ///
     /// Wire name `send_ding_total_cnt`.
     #[serde(rename = "send_ding_total_cnt", skip_serializing_if = "Option::is_none")]
@@ -5337,7 +5337,7 @@ pub struct StatisticsChatSummaryGetResponse {
     /// Wire name `active_group_count`.
     #[serde(rename = "active_group_count", skip_serializing_if = "Option::is_none")]
     pub active_group_count: Option<i64>,
-    /// Files sent to groups that day (发送群文件数); D types it as a string.
+    /// Files sent to groups that day (发送群文件数); the official page types it as a string.
     ///
     /// Wire name `group_send_file_message_count`.
     #[serde(
@@ -6177,7 +6177,7 @@ pub struct StatisticsAnnualReportGetResponse {
     /// Wire name `at_me_msg_cnt_1y`.
     #[serde(rename = "at_me_msg_cnt_1y", skip_serializing_if = "Option::is_none")]
     pub at_me_msg_cnt_1y: Option<i64>,
-    /// Service-window articles read (阅读互动服务窗文章数); D types it as a string.
+    /// Service-window articles read (阅读互动服务窗文章数); the official page types it as a string.
     ///
     /// Wire name `isw_msg_click_cnt_1y`.
     #[serde(rename = "isw_msg_click_cnt_1y", skip_serializing_if = "Option::is_none")]

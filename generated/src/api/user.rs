@@ -94,6 +94,25 @@ impl<'c> UserApi<'c> {
     ) -> crate::api::Call<'c, UserLegacyDeleteRequest> {
         crate::api::Call::new(self.client, UserLegacyDeleteRequest::new(userid))
     }
+    /// Delete up to 20 users at once (批量删除成员) — legacy.
+    ///
+    /// Known from the 2016 server docs and the Java SDK (`OapiUserBatchdeleteRequest`); there is
+    /// no current official page, and the current API deletes one user at a time (`delete`).
+    /// Internal apps only. The 2016 docs give 1 to 20 userids and answer `errmsg` "deleted". Not
+    /// retried automatically, since a repeat fails for users already deleted.
+    ///
+    /// `POST /user/batchdelete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// Deprecated: legacy endpoint; use `delete` instead
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.legacy_batch_delete`
+    #[deprecated(note = "legacy endpoint; use `delete` instead")]
+    pub fn legacy_batch_delete(
+        &self,
+        useridlist: Vec<String>,
+    ) -> crate::api::Call<'c, UserLegacyBatchDeleteRequest> {
+        crate::api::Call::new(self.client, UserLegacyBatchDeleteRequest::new(useridlist))
+    }
     /// Get a user's details (获取用户详情) — legacy.
     ///
     /// `GET /user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
@@ -172,9 +191,14 @@ impl<'c> UserApi<'c> {
     }
     /// List a department's users with details (获取部门用户详情) — older legacy alias of `user/listbypage`.
     ///
-    /// Known from J and P only; there is no official page. Same parameters and response as
-    /// `legacy_list_by_page`; J types the items' `department` as a String here, so both a JSON
-    /// array and JSON text are accepted.
+    /// Known from the 2016 server docs, the Java SDK and public Python client code; there is no
+    /// current official page. The same response as `legacy_list_by_page`; the Java SDK types the
+    /// items' `department` as a String here, so both a JSON array and JSON text are accepted.
+    /// Unlike `legacy_list_by_page`, `offset` and `size` are optional (the 2016 docs mark them
+    /// optional, the Java SDK checks neither): paging applies only when both are set, otherwise
+    /// the department's members come in one answer. The page walk adds `size` to `offset`; when
+    /// `size` is unset it advances by the number of users received and stops once `hasMore` is
+    /// false.
     ///
     /// `GET /user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -185,17 +209,12 @@ impl<'c> UserApi<'c> {
     pub fn legacy_list(
         &self,
         department_id: i64,
-        offset: i64,
-        size: i64,
     ) -> crate::api::Call<'c, UserLegacyListRequest> {
-        crate::api::Call::new(
-            self.client,
-            UserLegacyListRequest::new(department_id, offset, size),
-        )
+        crate::api::Call::new(self.client, UserLegacyListRequest::new(department_id))
     }
     /// List the organisation's administrators (获取管理员列表) — legacy.
     ///
-    /// The list key differs between sources: `admin_list` (J, P) vs `adminList` (the official page's
+    /// The list key differs between sources: `admin_list` (the Java SDK, public Python client code) vs `adminList` (the official page's
     /// table and example); both are accepted.
     ///
     /// `GET /user/get_admin` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
@@ -211,9 +230,14 @@ impl<'c> UserApi<'c> {
     }
     /// Create a user (创建用户).
     ///
-    /// Internal apps only; permission `qyapi_manage_addresslist`. The exclusive-account (专属帐号)
-    /// fields are from J (D documents them on separate pages). `mobile` and `dept_id_list` are required
-    /// per D although J does not enforce them; they are required here (the safer choice).
+    /// Internal apps only; permission `qyapi_manage_addresslist`. The same call creates exclusive
+    /// (enterprise) accounts (专属帐号 / 企业账号): the fields from `exclusive_account` on are
+    /// documented on the pages
+    /// [创建SSO企业账号](https://open.dingtalk.com/document/development/create-an-sso-account),
+    /// [创建钉钉自建企业账号](https://open.dingtalk.com/document/development/create-dingtalk-user-created-dedicated-account)
+    /// and [邀请其他组织企业账号加入](https://open.dingtalk.com/document/development/invite-other-organization-specific-accounts-to-join).
+    /// `mobile` and `dept_id_list` are required by the official page although the Java SDK does
+    /// not enforce them; they are required here (the documented choice).
     ///
     /// `POST /topapi/v2/user/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -235,8 +259,12 @@ impl<'c> UserApi<'c> {
     ///
     /// Internal apps only. If the user has 10 extended attributes, resend all of them or the rest are
     /// cleared (unless `ext_attrs_update_mode` is 1). The login-name key is camelCase `loginId` here
-    /// (J and G). `dept_id_list` is capped at 100 ids as on create, although J's update check allows 300
-    /// (the stricter value is used).
+    /// (the official page, the Java SDK and a public Go client agree). The exclusive-account
+    /// fields (`loginId`, `init_password`, `send_password_to_user`, `exclusive_mobile`,
+    /// `avatarMediaId`, `nickname`) are documented on
+    /// [更新企业账号用户信息](https://open.dingtalk.com/document/development/update-dedicated-accounts-information).
+    /// `dept_id_list`: this endpoint's page gives no limit, the create page allows 100 ids per call
+    /// and the Java SDK's update check 300; the documented 100 is enforced.
     ///
     /// `POST /topapi/v2/user/update` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -358,9 +386,31 @@ impl<'c> UserApi<'c> {
     ) -> crate::api::Call<'c, UserGetAdminScopeRequest> {
         crate::api::Call::new(self.client, UserGetAdminScopeRequest::new(userid))
     }
+    /// Check whether an administrator may manage an app (获取管理员的应用管理权限).
+    ///
+    /// For third-party apps built by solution providers (产品方案商); permission
+    /// `qyapi_get_member`. `appId` is the app's AppId from the developer console's third-party
+    /// app page, not its AgentId; the administrators' userids come from `list_admins`. The payload
+    /// sits at the top level.
+    ///
+    /// `GET /user/can_access_microapp` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-the-administrator-s-microapplication-management-permission>
+    ///
+    /// Source: `spec/user.yaml` · `endpoints.can_access_microapp`
+    pub fn can_access_microapp(
+        &self,
+        app_id: i64,
+        user_id: impl Into<String>,
+    ) -> crate::api::Call<'c, UserCanAccessMicroappRequest> {
+        crate::api::Call::new(
+            self.client,
+            UserCanAccessMicroappRequest::new(app_id, user_id),
+        )
+    }
     /// List users who did not log in on a given day (获取未登录钉钉的员工列表).
     ///
-    /// Internal apps only. Documented on a legacy page (J `OapiInactiveUserGet`); its successor
+    /// Internal apps only. Documented on a legacy page (Java SDK `OapiInactiveUserGet`); its successor
     /// is `list_inactive_v2` (`/topapi/inactive/user/v2/get`,
     /// [获取未登录钉钉的员工列表](https://open.dingtalk.com/document/development/queries-the-inactive-users-or-active-users-under-an-enterprise)), which adds a department filter and
     /// can list active users too.
@@ -386,17 +436,17 @@ impl<'c> UserApi<'c> {
     }
     /// List users who did or did not log in to DingTalk on a given day, v2 (获取未登录钉钉的员工列表).
     ///
-    /// The current form of `list_inactive` (the official page, J `OapiInactiveUserV2Get`).
+    /// The current form of `list_inactive` (the official page, Java SDK `OapiInactiveUserV2Get`).
     /// `is_active` picks the set: false gives the users who did not log in that day, true those who
     /// did. Optionally limited to some departments; without `dept_ids` the whole organisation is
     /// searched. Data for a day is complete only after 09:00 the next day, and only the last month
     /// can be queried. Internal apps only; permission `qyapi_liveness_base`. Errors 400002, 40068
     /// (bad offset), 40069 (bad size), -1.
     ///
-    /// Paging: D calls `offset` a plain offset from 0 and `next_cursor` the next page's offset; J
-    /// says to pass the returned `next_cursor` as the next `offset`. Both describe the same number,
-    /// so pages are walked by adding `size` to `offset` (as for v1), which does not depend on
-    /// `next_cursor` being present.
+    /// Paging: the official page calls `offset` a plain offset from 0 and `next_cursor` the next
+    /// page's offset; the Java SDK says to pass the returned `next_cursor` as the next `offset`.
+    /// Both describe the same number, so pages are walked by adding `size` to `offset` (as for
+    /// v1), which does not depend on `next_cursor` being present.
     ///
     /// `POST /topapi/inactive/user/v2/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -417,8 +467,8 @@ impl<'c> UserApi<'c> {
     }
     /// Get the user behind a login-free code (通过免登码获取用户信息) — legacy.
     ///
-    /// Moved to the history docs on 2021-10-27. `sys_level` differs between sources: Number (D) vs
-    /// String (J), and the meanings differ (the official page: 1 main admin, 2 sub-admin, 100
+    /// Moved to the history docs on 2021-10-27. `sys_level` differs between sources: Number (the official page) vs
+    /// String (the Java SDK), and the meanings differ (the official page: 1 main admin, 2 sub-admin, 100
     /// boss, 0 other; the 2016 docs: 0 non-admin, 1 normal admin, 2 super admin), so it is kept as
     /// a plain i64. Not retried
     /// automatically: a code is single-use.
@@ -475,9 +525,10 @@ impl<'c> UserApi<'c> {
     ///
     /// Only active (non-departed) employees. Internal apps only; permission `qyapi_get_member_by_mobile`
     /// (missing it → errcode 88 / sub_code 60011, or 60011). Errors 400002, 40104, 60121, -1.
-    /// `support_exclusive_account_search` is optional per J but required per
+    /// `support_exclusive_account_search` is optional: this endpoint's page leaves it out of its
+    /// parameter table (its code samples send it) and the Java SDK does not check it;
     /// [根据手机号查询企业账号用户](https://open.dingtalk.com/document/development/obtain-the-userid-of-your-mobile-phone-number)
-    /// (this endpoint's own page omits it); it is required here, the safer choice.
+    /// marks it required for looking up exclusive accounts, so set it to `true` for that.
     ///
     /// `POST /topapi/v2/user/getbymobile` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -487,12 +538,8 @@ impl<'c> UserApi<'c> {
     pub fn get_by_mobile(
         &self,
         mobile: impl Into<String>,
-        support_exclusive_account_search: bool,
     ) -> crate::api::Call<'c, UserGetByMobileRequest> {
-        crate::api::Call::new(
-            self.client,
-            UserGetByMobileRequest::new(mobile, support_exclusive_account_search),
-        )
+        crate::api::Call::new(self.client, UserGetByMobileRequest::new(mobile))
     }
     /// Get a userid by unionid (根据unionid获取userid) — legacy.
     ///
@@ -534,7 +581,7 @@ impl<'c> UserApi<'c> {
     /// Count the organisation's users (获取企业员工人数) — legacy.
     ///
     /// Archived. Note the sense of `onlyActive`: 0 includes users who have not activated DingTalk,
-    /// 1 counts activated users only (the opposite of what P's `only_active=True` wrapper suggests).
+    /// 1 counts activated users only (the opposite of what a public Python client's `only_active=True` wrapper suggests).
     ///
     /// `GET /user/get_org_user_count` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -668,7 +715,7 @@ pub struct UserLegacyCreateRequest {
     /// Wire name `isSenior`.
     #[serde(rename = "isSenior", skip_serializing_if = "Option::is_none")]
     pub is_senior: Option<bool>,
-    /// Userid of the direct manager (直属主管); D only.
+    /// Userid of the direct manager (直属主管); not in the Java SDK.
     ///
     /// Wire name `managerUserid`.
     #[serde(rename = "managerUserid", skip_serializing_if = "Option::is_none")]
@@ -783,7 +830,7 @@ impl UserLegacyCreateRequest {
         self.is_senior = Some(is_senior);
         self
     }
-    /// Sets `manager_userid`: Userid of the direct manager (直属主管); D only.
+    /// Sets `manager_userid`: Userid of the direct manager (直属主管); not in the Java SDK.
     pub fn manager_userid(mut self, manager_userid: impl Into<String>) -> Self {
         self.manager_userid = Some(manager_userid.into());
         self
@@ -919,7 +966,7 @@ impl<'c> crate::api::Call<'c, UserLegacyCreateRequest> {
     pub fn is_senior(self, is_senior: bool) -> Self {
         self.map(|r| r.is_senior(is_senior))
     }
-    /// Sets `manager_userid`: Userid of the direct manager (直属主管); D only.
+    /// Sets `manager_userid`: Userid of the direct manager (直属主管); not in the Java SDK.
     pub fn manager_userid(self, manager_userid: impl Into<String>) -> Self {
         self.map(|r| r.manager_userid(manager_userid))
     }
@@ -987,7 +1034,7 @@ pub struct UserLegacyUpdateRequest {
     /// Wire name `position`; at most 64.
     #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
     pub position: Option<String>,
-    /// Mobile number (手机号); J only.
+    /// Mobile number (手机号); in the Java SDK only, not on the official page.
     ///
     /// Wire name `mobile`.
     #[serde(rename = "mobile", skip_serializing_if = "Option::is_none")]
@@ -1114,7 +1161,7 @@ impl UserLegacyUpdateRequest {
         self.position = Some(position.into());
         self
     }
-    /// Sets `mobile`: Mobile number (手机号); J only.
+    /// Sets `mobile`: Mobile number (手机号); in the Java SDK only, not on the official page.
     pub fn mobile(mut self, mobile: impl Into<String>) -> Self {
         self.mobile = Some(mobile.into());
         self
@@ -1272,7 +1319,7 @@ impl<'c> crate::api::Call<'c, UserLegacyUpdateRequest> {
     pub fn position(self, position: impl Into<String>) -> Self {
         self.map(|r| r.position(position))
     }
-    /// Sets `mobile`: Mobile number (手机号); J only.
+    /// Sets `mobile`: Mobile number (手机号); in the Java SDK only, not on the official page.
     pub fn mobile(self, mobile: impl Into<String>) -> Self {
         self.map(|r| r.mobile(mobile))
     }
@@ -1376,6 +1423,64 @@ impl rt::Endpoint for UserLegacyDeleteRequest {
         let _ = q;
     }
 }
+/// Request of [`UserApi::legacy_batch_delete`]: Delete up to 20 users at once (批量删除成员) — legacy.
+///
+/// Known from the 2016 server docs and the Java SDK (`OapiUserBatchdeleteRequest`); there is
+/// no current official page, and the current API deletes one user at a time (`delete`).
+/// Internal apps only. The 2016 docs give 1 to 20 userids and answer `errmsg` "deleted". Not
+/// retried automatically, since a repeat fails for users already deleted.
+///
+/// `POST /user/batchdelete` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// Deprecated: legacy endpoint; use `delete` instead
+///
+/// Source: `spec/user.yaml` · `endpoints.legacy_batch_delete`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct UserLegacyBatchDeleteRequest {
+    /// Userids of the users to delete (员工UserID列表), 1 to 20, as a JSON array.
+    ///
+    /// Wire name `useridlist`; at most 20.
+    #[serde(rename = "useridlist")]
+    pub useridlist: Vec<String>,
+}
+impl UserLegacyBatchDeleteRequest {
+    /// Creates a value from its required fields (`useridlist`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(useridlist: Vec<String>) -> Self {
+        Self { useridlist }
+    }
+}
+impl rt::Endpoint for UserLegacyBatchDeleteRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "user",
+        name: "legacy_batch_delete",
+        host: rt::Host::Oapi,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/user/batchdelete",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Basic,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.useridlist;
+            rt::check_max_len("useridlist", v.len(), 20u64)?;
+        }
+        Ok(())
+    }
+}
 /// Request of [`UserApi::legacy_get`]: Get a user's details (获取用户详情) — legacy.
 ///
 /// `GET /user/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
@@ -1395,7 +1500,7 @@ pub struct UserLegacyGetRequest {
     /// Wire name `userid`.
     #[serde(skip)]
     pub userid: String,
-    /// `zh_CN` (default) or `en_US` (D; absent from J).
+    /// `zh_CN` (default) or `en_US`; not in the Java SDK.
     ///
     /// Wire name `lang`.
     #[serde(skip)]
@@ -1410,7 +1515,7 @@ impl UserLegacyGetRequest {
             lang: None,
         }
     }
-    /// Sets `lang`: `zh_CN` (default) or `en_US` (D; absent from J).
+    /// Sets `lang`: `zh_CN` (default) or `en_US`; not in the Java SDK.
     pub fn lang(mut self, lang: impl Into<String>) -> Self {
         self.lang = Some(lang.into());
         self
@@ -1442,7 +1547,7 @@ impl rt::Endpoint for UserLegacyGetRequest {
     }
 }
 impl<'c> crate::api::Call<'c, UserLegacyGetRequest> {
-    /// Sets `lang`: `zh_CN` (default) or `en_US` (D; absent from J).
+    /// Sets `lang`: `zh_CN` (default) or `en_US`; not in the Java SDK.
     pub fn lang(self, lang: impl Into<String>) -> Self {
         self.map(|r| r.lang(lang))
     }
@@ -1822,9 +1927,14 @@ impl<'c> crate::api::Call<'c, UserLegacyListByPageRequest> {
 }
 /// Request of [`UserApi::legacy_list`]: List a department's users with details (获取部门用户详情) — older legacy alias of `user/listbypage`.
 ///
-/// Known from J and P only; there is no official page. Same parameters and response as
-/// `legacy_list_by_page`; J types the items' `department` as a String here, so both a JSON
-/// array and JSON text are accepted.
+/// Known from the 2016 server docs, the Java SDK and public Python client code; there is no
+/// current official page. The same response as `legacy_list_by_page`; the Java SDK types the
+/// items' `department` as a String here, so both a JSON array and JSON text are accepted.
+/// Unlike `legacy_list_by_page`, `offset` and `size` are optional (the 2016 docs mark them
+/// optional, the Java SDK checks neither): paging applies only when both are set, otherwise
+/// the department's members come in one answer. The page walk adds `size` to `offset`; when
+/// `size` is unset it advances by the number of users received and stops once `hasMore` is
+/// false.
 ///
 /// `GET /user/list` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -1841,16 +1951,16 @@ pub struct UserLegacyListRequest {
     /// Wire name `department_id`.
     #[serde(skip)]
     pub department_id: i64,
-    /// Offset of the first user, from 0.
+    /// Offset of the first user, from 0; used together with `size`.
     ///
     /// Wire name `offset`.
     #[serde(skip)]
-    pub offset: i64,
-    /// Page size, at most 100.
+    pub offset: Option<i64>,
+    /// Page size, at most 100; used together with `offset`.
     ///
     /// Wire name `size`.
     #[serde(skip)]
-    pub size: i64,
+    pub size: Option<i64>,
     /// Sort order; default `custom`.
     ///
     /// Wire name `order`.
@@ -1863,16 +1973,26 @@ pub struct UserLegacyListRequest {
     pub lang: Option<String>,
 }
 impl UserLegacyListRequest {
-    /// Creates a value from its required fields (`department_id`, `offset`, `size`); optional fields start empty.
+    /// Creates a value from its required fields (`department_id`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(department_id: i64, offset: i64, size: i64) -> Self {
+    pub fn new(department_id: i64) -> Self {
         Self {
             department_id,
-            offset,
-            size,
+            offset: None,
+            size: None,
             order: None,
             lang: None,
         }
+    }
+    /// Sets `offset`: Offset of the first user, from 0; used together with `size`.
+    pub fn offset(mut self, offset: i64) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+    /// Sets `size`: Page size, at most 100; used together with `offset`.
+    pub fn size(mut self, size: i64) -> Self {
+        self.size = Some(size);
+        self
     }
     /// Sets `order`: Sort order; default `custom`.
     pub fn order(mut self, order: OrderField) -> Self {
@@ -1904,8 +2024,12 @@ impl rt::Endpoint for UserLegacyListRequest {
     };
     fn query(&self, q: &mut rt::Query) {
         q.push("department_id", &self.department_id);
-        q.push("offset", &self.offset);
-        q.push("size", &self.size);
+        if let Some(v) = &self.offset {
+            q.push("offset", v);
+        }
+        if let Some(v) = &self.size {
+            q.push("size", v);
+        }
         if let Some(v) = &self.order {
             q.push("order", v);
         }
@@ -1915,11 +2039,22 @@ impl rt::Endpoint for UserLegacyListRequest {
         let _ = q;
     }
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        if let Some(v) = self.size {
+            rt::check_range("size", v as f64, None, Some(100f64))?;
+        }
         rt::Validate::validate(&self.order)?;
         Ok(())
     }
 }
 impl<'c> crate::api::Call<'c, UserLegacyListRequest> {
+    /// Sets `offset`: Offset of the first user, from 0; used together with `size`.
+    pub fn offset(self, offset: i64) -> Self {
+        self.map(|r| r.offset(offset))
+    }
+    /// Sets `size`: Page size, at most 100; used together with `offset`.
+    pub fn size(self, size: i64) -> Self {
+        self.map(|r| r.size(size))
+    }
     /// Sets `order`: Sort order; default `custom`.
     pub fn order(self, order: OrderField) -> Self {
         self.map(|r| r.order(order))
@@ -1945,16 +2080,16 @@ impl<'c> crate::api::Call<'c, UserLegacyListRequest> {
                 if !page.has_more.unwrap_or(false) || page.userlist.is_empty() {
                     return None;
                 }
-                let size = req.size;
+                let size = req.size.unwrap_or(page.userlist.len() as i64);
                 if (page.userlist.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset + size;
-                if next == req.offset {
+                let next = req.offset.unwrap_or(0) + size;
+                if next == req.offset.unwrap_or(0) {
                     return None;
                 }
                 let mut req = req.clone();
-                req.offset = next;
+                req.offset = Some(next);
                 Some(req)
             },
         )
@@ -1968,7 +2103,7 @@ impl<'c> crate::api::Call<'c, UserLegacyListRequest> {
 }
 /// Request of [`UserApi::legacy_get_admins`]: List the organisation's administrators (获取管理员列表) — legacy.
 ///
-/// The list key differs between sources: `admin_list` (J, P) vs `adminList` (the official page's
+/// The list key differs between sources: `admin_list` (the Java SDK, public Python client code) vs `adminList` (the official page's
 /// table and example); both are accepted.
 ///
 /// `GET /user/get_admin` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
@@ -2013,9 +2148,14 @@ impl rt::Endpoint for UserLegacyGetAdminsRequest {
 }
 /// Request of [`UserApi::create`]: Create a user (创建用户).
 ///
-/// Internal apps only; permission `qyapi_manage_addresslist`. The exclusive-account (专属帐号)
-/// fields are from J (D documents them on separate pages). `mobile` and `dept_id_list` are required
-/// per D although J does not enforce them; they are required here (the safer choice).
+/// Internal apps only; permission `qyapi_manage_addresslist`. The same call creates exclusive
+/// (enterprise) accounts (专属帐号 / 企业账号): the fields from `exclusive_account` on are
+/// documented on the pages
+/// [创建SSO企业账号](https://open.dingtalk.com/document/development/create-an-sso-account),
+/// [创建钉钉自建企业账号](https://open.dingtalk.com/document/development/create-dingtalk-user-created-dedicated-account)
+/// and [邀请其他组织企业账号加入](https://open.dingtalk.com/document/development/invite-other-organization-specific-accounts-to-join).
+/// `mobile` and `dept_id_list` are required by the official page although the Java SDK does
+/// not enforce them; they are required here (the documented choice).
 ///
 /// `POST /topapi/v2/user/create` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -2037,7 +2177,7 @@ pub struct UserCreateRequest {
     /// Wire name `name`; at most 80.
     #[serde(rename = "name")]
     pub name: String,
-    /// Mobile number (手机号); international numbers as `+xx-xxxxxx`, orgs registered outside mainland China use `+86-…`. Required per D, not enforced by J.
+    /// Mobile number (手机号); international numbers as `+xx-xxxxxx`, orgs registered outside mainland China use `+86-…`. Required by the official page, not checked by the Java SDK.
     ///
     /// Wire name `mobile`.
     #[serde(rename = "mobile")]
@@ -2119,7 +2259,7 @@ pub struct UserCreateRequest {
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extension: std::collections::BTreeMap<String, String>,
-    /// Per-attribute translations `{attribute: {locale: value}}` (D only).
+    /// Per-attribute translations `{attribute: {locale: value}}`; not in the Java SDK.
     ///
     /// Wire name `extension_i18n`.
     #[serde(rename = "extension_i18n", skip_serializing_if = "Option::is_none")]
@@ -2144,32 +2284,37 @@ pub struct UserCreateRequest {
     /// Wire name `login_email`; at most 64.
     #[serde(rename = "login_email", skip_serializing_if = "Option::is_none")]
     pub login_email: Option<String>,
-    /// Create an exclusive account (专属帐号); J.
+    /// Create an exclusive account (专属帐号); must be true for one.
     ///
     /// Wire name `exclusive_account`.
     #[serde(rename = "exclusive_account", skip_serializing_if = "Option::is_none")]
     pub exclusive_account: Option<bool>,
-    /// Exclusive account type: `sso` or `dingtalk`; J.
+    /// Exclusive account type: `sso` (SSO account) or `dingtalk` (DingTalk-built account).
     ///
     /// Wire name `exclusive_account_type`.
     #[serde(rename = "exclusive_account_type", skip_serializing_if = "Option::is_none")]
     pub exclusive_account_type: Option<String>,
-    /// Login name of the exclusive account (专属帐号登录名); J.
+    /// Login name of a DingTalk-built exclusive account (专属帐号登录名); required for one.
     ///
     /// Wire name `login_id`.
     #[serde(rename = "login_id", skip_serializing_if = "Option::is_none")]
     pub login_id: Option<String>,
-    /// Initial password of the exclusive account (初始密码); J.
+    /// Initial password of a DingTalk-built exclusive account (初始密码), at least 8 characters, not only letters or only digits.
     ///
     /// Wire name `init_password`; secret: redacted in `Debug`.
     #[serde(rename = "init_password", skip_serializing_if = "Option::is_none")]
     pub init_password: Option<rt::SecretString>,
-    /// Mobile of the exclusive account (专属帐号手机号); J.
+    /// Send the login name and password to the user by SMS or email (发送账密); default false, needs `init_password`.
+    ///
+    /// Wire name `send_password_to_user`.
+    #[serde(rename = "send_password_to_user", skip_serializing_if = "Option::is_none")]
+    pub send_password_to_user: Option<bool>,
+    /// Mobile of the exclusive account (企业账号手机号), e.g. `+86-13412341234`.
     ///
     /// Wire name `exclusive_mobile`.
     #[serde(rename = "exclusive_mobile", skip_serializing_if = "Option::is_none")]
     pub exclusive_mobile: Option<String>,
-    /// Verification status of that mobile (手机号验证状态); J.
+    /// Verification status of that mobile (手机号验证状态): `verified` or `notVerified`.
     ///
     /// Wire name `exclusive_mobile_verify_status`.
     #[serde(
@@ -2177,12 +2322,22 @@ pub struct UserCreateRequest {
         skip_serializing_if = "Option::is_none",
     )]
     pub exclusive_mobile_verify_status: Option<String>,
-    /// Corp id of the outer organisation owning the exclusive account; J.
+    /// Avatar of the exclusive account (头像), a jpg / png `media_id` from `/media/upload`; camelCase key.
+    ///
+    /// Wire name `avatarMediaId`.
+    #[serde(rename = "avatarMediaId", skip_serializing_if = "Option::is_none")]
+    pub avatar_media_id: Option<String>,
+    /// Nickname of the exclusive account (昵称).
+    ///
+    /// Wire name `nickname`.
+    #[serde(rename = "nickname", skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// Corp id of the outer organisation owning the exclusive account, when inviting one (邀请其他组织企业账号).
     ///
     /// Wire name `outer_exclusive_corpid`.
     #[serde(rename = "outer_exclusive_corpid", skip_serializing_if = "Option::is_none")]
     pub outer_exclusive_corpid: Option<String>,
-    /// Userid of the exclusive account in that outer organisation; J.
+    /// Userid of the exclusive account in that outer organisation.
     ///
     /// Wire name `outer_exclusive_userid`.
     #[serde(rename = "outer_exclusive_userid", skip_serializing_if = "Option::is_none")]
@@ -2223,8 +2378,11 @@ impl UserCreateRequest {
             exclusive_account_type: None,
             login_id: None,
             init_password: None,
+            send_password_to_user: None,
             exclusive_mobile: None,
             exclusive_mobile_verify_status: None,
+            avatar_media_id: None,
+            nickname: None,
             outer_exclusive_corpid: None,
             outer_exclusive_userid: None,
         }
@@ -2305,7 +2463,7 @@ impl UserCreateRequest {
         self.extension = extension;
         self
     }
-    /// Sets `extension_i18n`: Per-attribute translations `{attribute: {locale: value}}` (D only).
+    /// Sets `extension_i18n`: Per-attribute translations `{attribute: {locale: value}}`; not in the Java SDK.
     pub fn extension_i18n(mut self, extension_i18n: serde_json::Value) -> Self {
         self.extension_i18n = Some(extension_i18n);
         self
@@ -2330,12 +2488,12 @@ impl UserCreateRequest {
         self.login_email = Some(login_email.into());
         self
     }
-    /// Sets `exclusive_account`: Create an exclusive account (专属帐号); J.
+    /// Sets `exclusive_account`: Create an exclusive account (专属帐号); must be true for one.
     pub fn exclusive_account(mut self, exclusive_account: bool) -> Self {
         self.exclusive_account = Some(exclusive_account);
         self
     }
-    /// Sets `exclusive_account_type`: Exclusive account type: `sso` or `dingtalk`; J.
+    /// Sets `exclusive_account_type`: Exclusive account type: `sso` (SSO account) or `dingtalk` (DingTalk-built account).
     pub fn exclusive_account_type(
         mut self,
         exclusive_account_type: impl Into<String>,
@@ -2343,22 +2501,27 @@ impl UserCreateRequest {
         self.exclusive_account_type = Some(exclusive_account_type.into());
         self
     }
-    /// Sets `login_id`: Login name of the exclusive account (专属帐号登录名); J.
+    /// Sets `login_id`: Login name of a DingTalk-built exclusive account (专属帐号登录名); required for one.
     pub fn login_id(mut self, login_id: impl Into<String>) -> Self {
         self.login_id = Some(login_id.into());
         self
     }
-    /// Sets `init_password`: Initial password of the exclusive account (初始密码); J.
+    /// Sets `init_password`: Initial password of a DingTalk-built exclusive account (初始密码), at least 8 characters, not only letters or only digits.
     pub fn init_password(mut self, init_password: impl Into<rt::SecretString>) -> Self {
         self.init_password = Some(init_password.into());
         self
     }
-    /// Sets `exclusive_mobile`: Mobile of the exclusive account (专属帐号手机号); J.
+    /// Sets `send_password_to_user`: Send the login name and password to the user by SMS or email (发送账密); default false, needs `init_password`.
+    pub fn send_password_to_user(mut self, send_password_to_user: bool) -> Self {
+        self.send_password_to_user = Some(send_password_to_user);
+        self
+    }
+    /// Sets `exclusive_mobile`: Mobile of the exclusive account (企业账号手机号), e.g. `+86-13412341234`.
     pub fn exclusive_mobile(mut self, exclusive_mobile: impl Into<String>) -> Self {
         self.exclusive_mobile = Some(exclusive_mobile.into());
         self
     }
-    /// Sets `exclusive_mobile_verify_status`: Verification status of that mobile (手机号验证状态); J.
+    /// Sets `exclusive_mobile_verify_status`: Verification status of that mobile (手机号验证状态): `verified` or `notVerified`.
     pub fn exclusive_mobile_verify_status(
         mut self,
         exclusive_mobile_verify_status: impl Into<String>,
@@ -2368,7 +2531,17 @@ impl UserCreateRequest {
         );
         self
     }
-    /// Sets `outer_exclusive_corpid`: Corp id of the outer organisation owning the exclusive account; J.
+    /// Sets `avatar_media_id`: Avatar of the exclusive account (头像), a jpg / png `media_id` from `/media/upload`; camelCase key.
+    pub fn avatar_media_id(mut self, avatar_media_id: impl Into<String>) -> Self {
+        self.avatar_media_id = Some(avatar_media_id.into());
+        self
+    }
+    /// Sets `nickname`: Nickname of the exclusive account (昵称).
+    pub fn nickname(mut self, nickname: impl Into<String>) -> Self {
+        self.nickname = Some(nickname.into());
+        self
+    }
+    /// Sets `outer_exclusive_corpid`: Corp id of the outer organisation owning the exclusive account, when inviting one (邀请其他组织企业账号).
     pub fn outer_exclusive_corpid(
         mut self,
         outer_exclusive_corpid: impl Into<String>,
@@ -2376,7 +2549,7 @@ impl UserCreateRequest {
         self.outer_exclusive_corpid = Some(outer_exclusive_corpid.into());
         self
     }
-    /// Sets `outer_exclusive_userid`: Userid of the exclusive account in that outer organisation; J.
+    /// Sets `outer_exclusive_userid`: Userid of the exclusive account in that outer organisation.
     pub fn outer_exclusive_userid(
         mut self,
         outer_exclusive_userid: impl Into<String>,
@@ -2547,7 +2720,7 @@ impl<'c> crate::api::Call<'c, UserCreateRequest> {
     ) -> Self {
         self.map(|r| r.extension(extension))
     }
-    /// Sets `extension_i18n`: Per-attribute translations `{attribute: {locale: value}}` (D only).
+    /// Sets `extension_i18n`: Per-attribute translations `{attribute: {locale: value}}`; not in the Java SDK.
     pub fn extension_i18n(self, extension_i18n: serde_json::Value) -> Self {
         self.map(|r| r.extension_i18n(extension_i18n))
     }
@@ -2567,44 +2740,56 @@ impl<'c> crate::api::Call<'c, UserCreateRequest> {
     pub fn login_email(self, login_email: impl Into<String>) -> Self {
         self.map(|r| r.login_email(login_email))
     }
-    /// Sets `exclusive_account`: Create an exclusive account (专属帐号); J.
+    /// Sets `exclusive_account`: Create an exclusive account (专属帐号); must be true for one.
     pub fn exclusive_account(self, exclusive_account: bool) -> Self {
         self.map(|r| r.exclusive_account(exclusive_account))
     }
-    /// Sets `exclusive_account_type`: Exclusive account type: `sso` or `dingtalk`; J.
+    /// Sets `exclusive_account_type`: Exclusive account type: `sso` (SSO account) or `dingtalk` (DingTalk-built account).
     pub fn exclusive_account_type(
         self,
         exclusive_account_type: impl Into<String>,
     ) -> Self {
         self.map(|r| r.exclusive_account_type(exclusive_account_type))
     }
-    /// Sets `login_id`: Login name of the exclusive account (专属帐号登录名); J.
+    /// Sets `login_id`: Login name of a DingTalk-built exclusive account (专属帐号登录名); required for one.
     pub fn login_id(self, login_id: impl Into<String>) -> Self {
         self.map(|r| r.login_id(login_id))
     }
-    /// Sets `init_password`: Initial password of the exclusive account (初始密码); J.
+    /// Sets `init_password`: Initial password of a DingTalk-built exclusive account (初始密码), at least 8 characters, not only letters or only digits.
     pub fn init_password(self, init_password: impl Into<rt::SecretString>) -> Self {
         self.map(|r| r.init_password(init_password))
     }
-    /// Sets `exclusive_mobile`: Mobile of the exclusive account (专属帐号手机号); J.
+    /// Sets `send_password_to_user`: Send the login name and password to the user by SMS or email (发送账密); default false, needs `init_password`.
+    pub fn send_password_to_user(self, send_password_to_user: bool) -> Self {
+        self.map(|r| r.send_password_to_user(send_password_to_user))
+    }
+    /// Sets `exclusive_mobile`: Mobile of the exclusive account (企业账号手机号), e.g. `+86-13412341234`.
     pub fn exclusive_mobile(self, exclusive_mobile: impl Into<String>) -> Self {
         self.map(|r| r.exclusive_mobile(exclusive_mobile))
     }
-    /// Sets `exclusive_mobile_verify_status`: Verification status of that mobile (手机号验证状态); J.
+    /// Sets `exclusive_mobile_verify_status`: Verification status of that mobile (手机号验证状态): `verified` or `notVerified`.
     pub fn exclusive_mobile_verify_status(
         self,
         exclusive_mobile_verify_status: impl Into<String>,
     ) -> Self {
         self.map(|r| r.exclusive_mobile_verify_status(exclusive_mobile_verify_status))
     }
-    /// Sets `outer_exclusive_corpid`: Corp id of the outer organisation owning the exclusive account; J.
+    /// Sets `avatar_media_id`: Avatar of the exclusive account (头像), a jpg / png `media_id` from `/media/upload`; camelCase key.
+    pub fn avatar_media_id(self, avatar_media_id: impl Into<String>) -> Self {
+        self.map(|r| r.avatar_media_id(avatar_media_id))
+    }
+    /// Sets `nickname`: Nickname of the exclusive account (昵称).
+    pub fn nickname(self, nickname: impl Into<String>) -> Self {
+        self.map(|r| r.nickname(nickname))
+    }
+    /// Sets `outer_exclusive_corpid`: Corp id of the outer organisation owning the exclusive account, when inviting one (邀请其他组织企业账号).
     pub fn outer_exclusive_corpid(
         self,
         outer_exclusive_corpid: impl Into<String>,
     ) -> Self {
         self.map(|r| r.outer_exclusive_corpid(outer_exclusive_corpid))
     }
-    /// Sets `outer_exclusive_userid`: Userid of the exclusive account in that outer organisation; J.
+    /// Sets `outer_exclusive_userid`: Userid of the exclusive account in that outer organisation.
     pub fn outer_exclusive_userid(
         self,
         outer_exclusive_userid: impl Into<String>,
@@ -2616,8 +2801,12 @@ impl<'c> crate::api::Call<'c, UserCreateRequest> {
 ///
 /// Internal apps only. If the user has 10 extended attributes, resend all of them or the rest are
 /// cleared (unless `ext_attrs_update_mode` is 1). The login-name key is camelCase `loginId` here
-/// (J and G). `dept_id_list` is capped at 100 ids as on create, although J's update check allows 300
-/// (the stricter value is used).
+/// (the official page, the Java SDK and a public Go client agree). The exclusive-account
+/// fields (`loginId`, `init_password`, `send_password_to_user`, `exclusive_mobile`,
+/// `avatarMediaId`, `nickname`) are documented on
+/// [更新企业账号用户信息](https://open.dingtalk.com/document/development/update-dedicated-accounts-information).
+/// `dept_id_list`: this endpoint's page gives no limit, the create page allows 100 ids per call
+/// and the Java SDK's update check 300; the documented 100 is enforced.
 ///
 /// `POST /topapi/v2/user/update` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -2694,7 +2883,7 @@ pub struct UserUpdateRequest {
     /// Wire name `remark`; at most 2000.
     #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
-    /// Ids of the user's departments, sent comma-separated. J's check allows 300; D's create limit of 100 is used.
+    /// Ids of the user's departments, sent comma-separated, at most 100 (the documented create limit; the Java SDK allows 300 on update).
     ///
     /// Wire name `dept_id_list`; at most 100.
     #[serde(
@@ -2727,7 +2916,7 @@ pub struct UserUpdateRequest {
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extension: std::collections::BTreeMap<String, String>,
-    /// Per-attribute translations `{attribute: {locale: value}}` (D only).
+    /// Per-attribute translations `{attribute: {locale: value}}`; not in the Java SDK.
     ///
     /// Wire name `extension_i18n`.
     #[serde(rename = "extension_i18n", skip_serializing_if = "Option::is_none")]
@@ -2747,12 +2936,12 @@ pub struct UserUpdateRequest {
     /// Wire name `language`; at most 6.
     #[serde(rename = "language", skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
-    /// How `extension` is applied: 0 overwrite (覆盖, default), 1 append (追加); D only.
+    /// How `extension` is applied: 0 overwrite (覆盖, default), 1 append (追加); not in the Java SDK.
     ///
     /// Wire name `ext_attrs_update_mode`.
     #[serde(rename = "ext_attrs_update_mode", skip_serializing_if = "Option::is_none")]
     pub ext_attrs_update_mode: Option<i64>,
-    /// Fields to clear, sent comma-separated; currently only `manager_userid`.
+    /// Fields to clear, sent comma-separated: `manager_userid`, and per the exclusive-account page also `org_email` (which unbinds the organisation mailbox).
     ///
     /// Wire name `force_update_fields`.
     #[serde(
@@ -2761,22 +2950,27 @@ pub struct UserUpdateRequest {
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub force_update_fields: Vec<String>,
-    /// New login name of the exclusive account (专属帐号登录名); camelCase key on this endpoint (J, G).
+    /// New login name of a DingTalk-built exclusive account (专属帐号登录名); camelCase key on this endpoint. SSO accounts cannot change it.
     ///
     /// Wire name `loginId`.
     #[serde(rename = "loginId", skip_serializing_if = "Option::is_none")]
     pub login_id: Option<String>,
-    /// Reset the exclusive account's password (重置密码); J.
+    /// Reset a DingTalk-built exclusive account's password (初始密码), at least 8 characters, not only letters or only digits.
     ///
     /// Wire name `init_password`; secret: redacted in `Debug`.
     #[serde(rename = "init_password", skip_serializing_if = "Option::is_none")]
     pub init_password: Option<rt::SecretString>,
-    /// Mobile of the exclusive account (专属帐号手机号); J.
+    /// Send the login name and password to the user by SMS or email (发送账密); default false, needs `init_password`; DingTalk-built accounts only. Not in the Java SDK.
+    ///
+    /// Wire name `send_password_to_user`.
+    #[serde(rename = "send_password_to_user", skip_serializing_if = "Option::is_none")]
+    pub send_password_to_user: Option<bool>,
+    /// Mobile of the exclusive account (企业账号手机号).
     ///
     /// Wire name `exclusive_mobile`.
     #[serde(rename = "exclusive_mobile", skip_serializing_if = "Option::is_none")]
     pub exclusive_mobile: Option<String>,
-    /// Verification status of that mobile (手机号验证状态); J.
+    /// Verification status of that mobile (手机号验证状态): `verified` or `notVerified`.
     ///
     /// Wire name `exclusive_mobile_verify_status`.
     #[serde(
@@ -2784,6 +2978,16 @@ pub struct UserUpdateRequest {
         skip_serializing_if = "Option::is_none",
     )]
     pub exclusive_mobile_verify_status: Option<String>,
+    /// New avatar of the exclusive account (头像), a jpg / png `media_id` from `/media/upload`; camelCase key. Not in the Java SDK.
+    ///
+    /// Wire name `avatarMediaId`.
+    #[serde(rename = "avatarMediaId", skip_serializing_if = "Option::is_none")]
+    pub avatar_media_id: Option<String>,
+    /// New nickname of the exclusive account (昵称). Not in the Java SDK.
+    ///
+    /// Wire name `nickname`.
+    #[serde(rename = "nickname", skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
 }
 impl UserUpdateRequest {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
@@ -2816,8 +3020,11 @@ impl UserUpdateRequest {
             force_update_fields: Default::default(),
             login_id: None,
             init_password: None,
+            send_password_to_user: None,
             exclusive_mobile: None,
             exclusive_mobile_verify_status: None,
+            avatar_media_id: None,
+            nickname: None,
         }
     }
     /// Sets `name`: Name (姓名).
@@ -2880,7 +3087,7 @@ impl UserUpdateRequest {
         self.remark = Some(remark.into());
         self
     }
-    /// Sets `dept_id_list`: Ids of the user's departments, sent comma-separated. J's check allows 300; D's create limit of 100 is used.
+    /// Sets `dept_id_list`: Ids of the user's departments, sent comma-separated, at most 100 (the documented create limit; the Java SDK allows 300 on update).
     pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
         self.dept_id_list = dept_id_list;
         self
@@ -2911,7 +3118,7 @@ impl UserUpdateRequest {
         self.extension = extension;
         self
     }
-    /// Sets `extension_i18n`: Per-attribute translations `{attribute: {locale: value}}` (D only).
+    /// Sets `extension_i18n`: Per-attribute translations `{attribute: {locale: value}}`; not in the Java SDK.
     pub fn extension_i18n(mut self, extension_i18n: serde_json::Value) -> Self {
         self.extension_i18n = Some(extension_i18n);
         self
@@ -2931,32 +3138,37 @@ impl UserUpdateRequest {
         self.language = Some(language.into());
         self
     }
-    /// Sets `ext_attrs_update_mode`: How `extension` is applied: 0 overwrite (覆盖, default), 1 append (追加); D only.
+    /// Sets `ext_attrs_update_mode`: How `extension` is applied: 0 overwrite (覆盖, default), 1 append (追加); not in the Java SDK.
     pub fn ext_attrs_update_mode(mut self, ext_attrs_update_mode: i64) -> Self {
         self.ext_attrs_update_mode = Some(ext_attrs_update_mode);
         self
     }
-    /// Sets `force_update_fields`: Fields to clear, sent comma-separated; currently only `manager_userid`.
+    /// Sets `force_update_fields`: Fields to clear, sent comma-separated: `manager_userid`, and per the exclusive-account page also `org_email` (which unbinds the organisation mailbox).
     pub fn force_update_fields(mut self, force_update_fields: Vec<String>) -> Self {
         self.force_update_fields = force_update_fields;
         self
     }
-    /// Sets `login_id`: New login name of the exclusive account (专属帐号登录名); camelCase key on this endpoint (J, G).
+    /// Sets `login_id`: New login name of a DingTalk-built exclusive account (专属帐号登录名); camelCase key on this endpoint. SSO accounts cannot change it.
     pub fn login_id(mut self, login_id: impl Into<String>) -> Self {
         self.login_id = Some(login_id.into());
         self
     }
-    /// Sets `init_password`: Reset the exclusive account's password (重置密码); J.
+    /// Sets `init_password`: Reset a DingTalk-built exclusive account's password (初始密码), at least 8 characters, not only letters or only digits.
     pub fn init_password(mut self, init_password: impl Into<rt::SecretString>) -> Self {
         self.init_password = Some(init_password.into());
         self
     }
-    /// Sets `exclusive_mobile`: Mobile of the exclusive account (专属帐号手机号); J.
+    /// Sets `send_password_to_user`: Send the login name and password to the user by SMS or email (发送账密); default false, needs `init_password`; DingTalk-built accounts only. Not in the Java SDK.
+    pub fn send_password_to_user(mut self, send_password_to_user: bool) -> Self {
+        self.send_password_to_user = Some(send_password_to_user);
+        self
+    }
+    /// Sets `exclusive_mobile`: Mobile of the exclusive account (企业账号手机号).
     pub fn exclusive_mobile(mut self, exclusive_mobile: impl Into<String>) -> Self {
         self.exclusive_mobile = Some(exclusive_mobile.into());
         self
     }
-    /// Sets `exclusive_mobile_verify_status`: Verification status of that mobile (手机号验证状态); J.
+    /// Sets `exclusive_mobile_verify_status`: Verification status of that mobile (手机号验证状态): `verified` or `notVerified`.
     pub fn exclusive_mobile_verify_status(
         mut self,
         exclusive_mobile_verify_status: impl Into<String>,
@@ -2964,6 +3176,16 @@ impl UserUpdateRequest {
         self.exclusive_mobile_verify_status = Some(
             exclusive_mobile_verify_status.into(),
         );
+        self
+    }
+    /// Sets `avatar_media_id`: New avatar of the exclusive account (头像), a jpg / png `media_id` from `/media/upload`; camelCase key. Not in the Java SDK.
+    pub fn avatar_media_id(mut self, avatar_media_id: impl Into<String>) -> Self {
+        self.avatar_media_id = Some(avatar_media_id.into());
+        self
+    }
+    /// Sets `nickname`: New nickname of the exclusive account (昵称). Not in the Java SDK.
+    pub fn nickname(mut self, nickname: impl Into<String>) -> Self {
+        self.nickname = Some(nickname.into());
         self
     }
 }
@@ -3114,7 +3336,7 @@ impl<'c> crate::api::Call<'c, UserUpdateRequest> {
     pub fn remark(self, remark: impl Into<String>) -> Self {
         self.map(|r| r.remark(remark))
     }
-    /// Sets `dept_id_list`: Ids of the user's departments, sent comma-separated. J's check allows 300; D's create limit of 100 is used.
+    /// Sets `dept_id_list`: Ids of the user's departments, sent comma-separated, at most 100 (the documented create limit; the Java SDK allows 300 on update).
     pub fn dept_id_list(self, dept_id_list: Vec<i64>) -> Self {
         self.map(|r| r.dept_id_list(dept_id_list))
     }
@@ -3137,7 +3359,7 @@ impl<'c> crate::api::Call<'c, UserUpdateRequest> {
     ) -> Self {
         self.map(|r| r.extension(extension))
     }
-    /// Sets `extension_i18n`: Per-attribute translations `{attribute: {locale: value}}` (D only).
+    /// Sets `extension_i18n`: Per-attribute translations `{attribute: {locale: value}}`; not in the Java SDK.
     pub fn extension_i18n(self, extension_i18n: serde_json::Value) -> Self {
         self.map(|r| r.extension_i18n(extension_i18n))
     }
@@ -3153,32 +3375,44 @@ impl<'c> crate::api::Call<'c, UserUpdateRequest> {
     pub fn language(self, language: impl Into<String>) -> Self {
         self.map(|r| r.language(language))
     }
-    /// Sets `ext_attrs_update_mode`: How `extension` is applied: 0 overwrite (覆盖, default), 1 append (追加); D only.
+    /// Sets `ext_attrs_update_mode`: How `extension` is applied: 0 overwrite (覆盖, default), 1 append (追加); not in the Java SDK.
     pub fn ext_attrs_update_mode(self, ext_attrs_update_mode: i64) -> Self {
         self.map(|r| r.ext_attrs_update_mode(ext_attrs_update_mode))
     }
-    /// Sets `force_update_fields`: Fields to clear, sent comma-separated; currently only `manager_userid`.
+    /// Sets `force_update_fields`: Fields to clear, sent comma-separated: `manager_userid`, and per the exclusive-account page also `org_email` (which unbinds the organisation mailbox).
     pub fn force_update_fields(self, force_update_fields: Vec<String>) -> Self {
         self.map(|r| r.force_update_fields(force_update_fields))
     }
-    /// Sets `login_id`: New login name of the exclusive account (专属帐号登录名); camelCase key on this endpoint (J, G).
+    /// Sets `login_id`: New login name of a DingTalk-built exclusive account (专属帐号登录名); camelCase key on this endpoint. SSO accounts cannot change it.
     pub fn login_id(self, login_id: impl Into<String>) -> Self {
         self.map(|r| r.login_id(login_id))
     }
-    /// Sets `init_password`: Reset the exclusive account's password (重置密码); J.
+    /// Sets `init_password`: Reset a DingTalk-built exclusive account's password (初始密码), at least 8 characters, not only letters or only digits.
     pub fn init_password(self, init_password: impl Into<rt::SecretString>) -> Self {
         self.map(|r| r.init_password(init_password))
     }
-    /// Sets `exclusive_mobile`: Mobile of the exclusive account (专属帐号手机号); J.
+    /// Sets `send_password_to_user`: Send the login name and password to the user by SMS or email (发送账密); default false, needs `init_password`; DingTalk-built accounts only. Not in the Java SDK.
+    pub fn send_password_to_user(self, send_password_to_user: bool) -> Self {
+        self.map(|r| r.send_password_to_user(send_password_to_user))
+    }
+    /// Sets `exclusive_mobile`: Mobile of the exclusive account (企业账号手机号).
     pub fn exclusive_mobile(self, exclusive_mobile: impl Into<String>) -> Self {
         self.map(|r| r.exclusive_mobile(exclusive_mobile))
     }
-    /// Sets `exclusive_mobile_verify_status`: Verification status of that mobile (手机号验证状态); J.
+    /// Sets `exclusive_mobile_verify_status`: Verification status of that mobile (手机号验证状态): `verified` or `notVerified`.
     pub fn exclusive_mobile_verify_status(
         self,
         exclusive_mobile_verify_status: impl Into<String>,
     ) -> Self {
         self.map(|r| r.exclusive_mobile_verify_status(exclusive_mobile_verify_status))
+    }
+    /// Sets `avatar_media_id`: New avatar of the exclusive account (头像), a jpg / png `media_id` from `/media/upload`; camelCase key. Not in the Java SDK.
+    pub fn avatar_media_id(self, avatar_media_id: impl Into<String>) -> Self {
+        self.map(|r| r.avatar_media_id(avatar_media_id))
+    }
+    /// Sets `nickname`: New nickname of the exclusive account (昵称). Not in the Java SDK.
+    pub fn nickname(self, nickname: impl Into<String>) -> Self {
+        self.map(|r| r.nickname(nickname))
     }
 }
 /// Request of [`UserApi::delete`]: Delete a user (删除用户).
@@ -3261,6 +3495,15 @@ pub struct UserGetRequest {
     /// Wire name `language`; at most 6.
     #[serde(rename = "language", skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// Look the user up by the login name of an exclusive account (登录名) instead; when set,
+    /// `userid` is ignored. Only for DingTalk-built exclusive accounts (钉钉自建企业账号) of
+    /// this organisation. Documented on
+    /// [查询企业账号用户详情](https://open.dingtalk.com/document/development/queries-the-details-of-a-dedicated-account);
+    /// not in the Java SDK.
+    ///
+    /// Wire name `login_id`.
+    #[serde(rename = "login_id", skip_serializing_if = "Option::is_none")]
+    pub login_id: Option<String>,
 }
 impl UserGetRequest {
     /// Creates a value from its required fields (`userid`); optional fields start empty.
@@ -3269,11 +3512,17 @@ impl UserGetRequest {
         Self {
             userid: userid.into(),
             language: None,
+            login_id: None,
         }
     }
     /// Sets `language`: `zh_CN` (default) or `en_US`.
     pub fn language(mut self, language: impl Into<String>) -> Self {
         self.language = Some(language.into());
+        self
+    }
+    /// Sets `login_id`: Look the user up by the login name of an exclusive account (登录名) instead; when set,
+    pub fn login_id(mut self, login_id: impl Into<String>) -> Self {
+        self.login_id = Some(login_id.into());
         self
     }
 }
@@ -3313,6 +3562,10 @@ impl<'c> crate::api::Call<'c, UserGetRequest> {
     pub fn language(self, language: impl Into<String>) -> Self {
         self.map(|r| r.language(language))
     }
+    /// Sets `login_id`: Look the user up by the login name of an exclusive account (登录名) instead; when set,
+    pub fn login_id(self, login_id: impl Into<String>) -> Self {
+        self.map(|r| r.login_id(login_id))
+    }
 }
 /// Request of [`UserApi::list`]: List a department's users with details (获取部门用户详情).
 ///
@@ -3334,12 +3587,12 @@ pub struct UserListRequest {
     /// Wire name `dept_id`.
     #[serde(rename = "dept_id")]
     pub dept_id: i64,
-    /// Paging cursor: 0 first, then the previous `next_cursor` (J: 0…100000).
+    /// Paging cursor: 0 first, then the previous `next_cursor` (the Java SDK accepts 0…100000).
     ///
     /// Wire name `cursor`.
     #[serde(rename = "cursor")]
     pub cursor: i64,
-    /// Page size, 1…100.
+    /// Page size, 1…100 (the official page states no limit; the Java SDK checks 1…100).
     ///
     /// Wire name `size`.
     #[serde(rename = "size")]
@@ -3410,6 +3663,7 @@ impl rt::Endpoint for UserListRequest {
         let _ = q;
     }
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range("size", self.size as f64, Some(1f64), Some(100f64))?;
         rt::Validate::validate(&self.order_field)?;
         Ok(())
     }
@@ -3531,7 +3785,7 @@ pub struct UserListSimpleRequest {
     /// Wire name `cursor`.
     #[serde(rename = "cursor")]
     pub cursor: i64,
-    /// Page size, 1…100.
+    /// Page size, 1…100 (the official page gives at most 100, the Java SDK checks 1…100).
     ///
     /// Wire name `size`.
     #[serde(rename = "size")]
@@ -3602,6 +3856,7 @@ impl rt::Endpoint for UserListSimpleRequest {
         let _ = q;
     }
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range("size", self.size as f64, Some(1f64), Some(100f64))?;
         rt::Validate::validate(&self.order_field)?;
         Ok(())
     }
@@ -3743,9 +3998,70 @@ impl rt::Endpoint for UserGetAdminScopeRequest {
         let _ = q;
     }
 }
+/// Request of [`UserApi::can_access_microapp`]: Check whether an administrator may manage an app (获取管理员的应用管理权限).
+///
+/// For third-party apps built by solution providers (产品方案商); permission
+/// `qyapi_get_member`. `appId` is the app's AppId from the developer console's third-party
+/// app page, not its AgentId; the administrators' userids come from `list_admins`. The payload
+/// sits at the top level.
+///
+/// `GET /user/can_access_microapp` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-the-administrator-s-microapplication-management-permission>
+///
+/// Source: `spec/user.yaml` · `endpoints.can_access_microapp`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct UserCanAccessMicroappRequest {
+    /// The app's AppId (应用ID) from the developer console.
+    ///
+    /// Wire name `appId`.
+    #[serde(skip)]
+    pub app_id: i64,
+    /// The administrator's userid (管理员员工ID); note the camelCase key.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+}
+impl UserCanAccessMicroappRequest {
+    /// Creates a value from its required fields (`app_id`, `user_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(app_id: i64, user_id: impl Into<String>) -> Self {
+        Self {
+            app_id,
+            user_id: user_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for UserCanAccessMicroappRequest {
+    type Response = UserCanAccessMicroappResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "user",
+        name: "can_access_microapp",
+        host: rt::Host::Oapi,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/user/can_access_microapp",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Basic,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("appId", &self.app_id);
+        q.push("userId", &self.user_id);
+        let _ = q;
+    }
+}
 /// Request of [`UserApi::list_inactive`]: List users who did not log in on a given day (获取未登录钉钉的员工列表).
 ///
-/// Internal apps only. Documented on a legacy page (J `OapiInactiveUserGet`); its successor
+/// Internal apps only. Documented on a legacy page (Java SDK `OapiInactiveUserGet`); its successor
 /// is `list_inactive_v2` (`/topapi/inactive/user/v2/get`,
 /// [获取未登录钉钉的员工列表](https://open.dingtalk.com/document/development/queries-the-inactive-users-or-active-users-under-an-enterprise)), which adds a department filter and
 /// can list active users too.
@@ -3849,17 +4165,17 @@ impl<'c> crate::api::Call<'c, UserListInactiveRequest> {
 }
 /// Request of [`UserApi::list_inactive_v2`]: List users who did or did not log in to DingTalk on a given day, v2 (获取未登录钉钉的员工列表).
 ///
-/// The current form of `list_inactive` (the official page, J `OapiInactiveUserV2Get`).
+/// The current form of `list_inactive` (the official page, Java SDK `OapiInactiveUserV2Get`).
 /// `is_active` picks the set: false gives the users who did not log in that day, true those who
 /// did. Optionally limited to some departments; without `dept_ids` the whole organisation is
 /// searched. Data for a day is complete only after 09:00 the next day, and only the last month
 /// can be queried. Internal apps only; permission `qyapi_liveness_base`. Errors 400002, 40068
 /// (bad offset), 40069 (bad size), -1.
 ///
-/// Paging: D calls `offset` a plain offset from 0 and `next_cursor` the next page's offset; J
-/// says to pass the returned `next_cursor` as the next `offset`. Both describe the same number,
-/// so pages are walked by adding `size` to `offset` (as for v1), which does not depend on
-/// `next_cursor` being present.
+/// Paging: the official page calls `offset` a plain offset from 0 and `next_cursor` the next
+/// page's offset; the Java SDK says to pass the returned `next_cursor` as the next `offset`.
+/// Both describe the same number, so pages are walked by adding `size` to `offset` (as for
+/// v1), which does not depend on `next_cursor` being present.
 ///
 /// `POST /topapi/inactive/user/v2/get` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -3876,7 +4192,7 @@ pub struct UserListInactiveV2Request {
     /// Wire name `is_active`.
     #[serde(rename = "is_active")]
     pub is_active: bool,
-    /// Only users in these departments, comma-separated (D: String `1,2,3`; J: at most 100 ids). Absent = the whole organisation.
+    /// Only users in these departments, comma-separated (the official page: String `1,2,3`; the Java SDK: at most 100 ids). Absent = the whole organisation.
     ///
     /// Wire name `dept_ids`; at most 100.
     #[serde(
@@ -3918,7 +4234,7 @@ impl UserListInactiveV2Request {
             query_date: query_date.into(),
         }
     }
-    /// Sets `dept_ids`: Only users in these departments, comma-separated (D: String `1,2,3`; J: at most 100 ids). Absent = the whole organisation.
+    /// Sets `dept_ids`: Only users in these departments, comma-separated (the official page: String `1,2,3`; the Java SDK: at most 100 ids). Absent = the whole organisation.
     pub fn dept_ids(mut self, dept_ids: Vec<i64>) -> Self {
         self.dept_ids = dept_ids;
         self
@@ -3954,7 +4270,7 @@ impl rt::Endpoint for UserListInactiveV2Request {
     }
 }
 impl<'c> crate::api::Call<'c, UserListInactiveV2Request> {
-    /// Sets `dept_ids`: Only users in these departments, comma-separated (D: String `1,2,3`; J: at most 100 ids). Absent = the whole organisation.
+    /// Sets `dept_ids`: Only users in these departments, comma-separated (the official page: String `1,2,3`; the Java SDK: at most 100 ids). Absent = the whole organisation.
     pub fn dept_ids(self, dept_ids: Vec<i64>) -> Self {
         self.map(|r| r.dept_ids(dept_ids))
     }
@@ -3996,8 +4312,8 @@ impl<'c> crate::api::Call<'c, UserListInactiveV2Request> {
 }
 /// Request of [`UserApi::legacy_get_user_info`]: Get the user behind a login-free code (通过免登码获取用户信息) — legacy.
 ///
-/// Moved to the history docs on 2021-10-27. `sys_level` differs between sources: Number (D) vs
-/// String (J), and the meanings differ (the official page: 1 main admin, 2 sub-admin, 100
+/// Moved to the history docs on 2021-10-27. `sys_level` differs between sources: Number (the official page) vs
+/// String (the Java SDK), and the meanings differ (the official page: 1 main admin, 2 sub-admin, 100
 /// boss, 0 other; the 2016 docs: 0 non-admin, 1 normal admin, 2 super admin), so it is kept as
 /// a plain i64. Not retried
 /// automatically: a code is single-use.
@@ -4153,9 +4469,10 @@ impl rt::Endpoint for UserLegacyGetByMobileRequest {
 ///
 /// Only active (non-departed) employees. Internal apps only; permission `qyapi_get_member_by_mobile`
 /// (missing it → errcode 88 / sub_code 60011, or 60011). Errors 400002, 40104, 60121, -1.
-/// `support_exclusive_account_search` is optional per J but required per
+/// `support_exclusive_account_search` is optional: this endpoint's page leaves it out of its
+/// parameter table (its code samples send it) and the Java SDK does not check it;
 /// [根据手机号查询企业账号用户](https://open.dingtalk.com/document/development/obtain-the-userid-of-your-mobile-phone-number)
-/// (this endpoint's own page omits it); it is required here, the safer choice.
+/// marks it required for looking up exclusive accounts, so set it to `true` for that.
 ///
 /// `POST /topapi/v2/user/getbymobile` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -4172,23 +4489,31 @@ pub struct UserGetByMobileRequest {
     /// Wire name `mobile`; at most 15.
     #[serde(rename = "mobile")]
     pub mobile: String,
-    /// Also search exclusive accounts (专属帐号); optional per J, required per [根据手机号查询企业账号用户](https://open.dingtalk.com/document/development/obtain-the-userid-of-your-mobile-phone-number).
+    /// Also search the exclusive accounts (企业账号) this organisation created; needed (true) to find them.
     ///
     /// Wire name `support_exclusive_account_search`.
-    #[serde(rename = "support_exclusive_account_search")]
-    pub support_exclusive_account_search: bool,
+    #[serde(
+        rename = "support_exclusive_account_search",
+        skip_serializing_if = "Option::is_none",
+    )]
+    pub support_exclusive_account_search: Option<bool>,
 }
 impl UserGetByMobileRequest {
-    /// Creates a value from its required fields (`mobile`, `support_exclusive_account_search`); optional fields start empty.
+    /// Creates a value from its required fields (`mobile`); optional fields start empty.
     #[allow(clippy::new_without_default)]
-    pub fn new(
-        mobile: impl Into<String>,
-        support_exclusive_account_search: bool,
-    ) -> Self {
+    pub fn new(mobile: impl Into<String>) -> Self {
         Self {
             mobile: mobile.into(),
-            support_exclusive_account_search,
+            support_exclusive_account_search: None,
         }
+    }
+    /// Sets `support_exclusive_account_search`: Also search the exclusive accounts (企业账号) this organisation created; needed (true) to find them.
+    pub fn support_exclusive_account_search(
+        mut self,
+        support_exclusive_account_search: bool,
+    ) -> Self {
+        self.support_exclusive_account_search = Some(support_exclusive_account_search);
+        self
     }
 }
 impl rt::Endpoint for UserGetByMobileRequest {
@@ -4217,6 +4542,17 @@ impl rt::Endpoint for UserGetByMobileRequest {
             rt::check_max_len("mobile", rt::Scalar::to_text(v).chars().count(), 15u64)?;
         }
         Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, UserGetByMobileRequest> {
+    /// Sets `support_exclusive_account_search`: Also search the exclusive accounts (企业账号) this organisation created; needed (true) to find them.
+    pub fn support_exclusive_account_search(
+        self,
+        support_exclusive_account_search: bool,
+    ) -> Self {
+        self.map(|r| {
+            r.support_exclusive_account_search(support_exclusive_account_search)
+        })
     }
 }
 /// Request of [`UserApi::legacy_get_userid_by_unionid`]: Get a userid by unionid (根据unionid获取userid) — legacy.
@@ -4333,7 +4669,7 @@ impl rt::Endpoint for UserGetByUnionidRequest {
 /// Request of [`UserApi::legacy_org_user_count`]: Count the organisation's users (获取企业员工人数) — legacy.
 ///
 /// Archived. Note the sense of `onlyActive`: 0 includes users who have not activated DingTalk,
-/// 1 counts activated users only (the opposite of what P's `only_active=True` wrapper suggests).
+/// 1 counts activated users only (the opposite of what a public Python client's `only_active=True` wrapper suggests).
 ///
 /// `GET /user/get_org_user_count` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -4715,7 +5051,7 @@ pub struct UserDeptOrder {
     /// Wire name `dept_id`.
     #[serde(rename = "dept_id")]
     pub dept_id: i64,
-    /// Sort order inside the department; a larger value sorts earlier (D).
+    /// Sort order inside the department; a larger value sorts earlier.
     ///
     /// Wire name `order`.
     #[serde(rename = "order")]
@@ -5459,7 +5795,7 @@ pub struct UserDetail {
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub extension: std::collections::BTreeMap<String, String>,
-    /// Per-attribute translations `{attribute: {locale: value}}` (D only).
+    /// Per-attribute translations `{attribute: {locale: value}}`; not in the Java SDK.
     ///
     /// Wire name `extension_i18n`.
     #[serde(rename = "extension_i18n", skip_serializing_if = "Option::is_none")]
@@ -5504,7 +5840,7 @@ pub struct UserDetail {
     /// Wire name `exclusive_account_type`.
     #[serde(rename = "exclusive_account_type", skip_serializing_if = "Option::is_none")]
     pub exclusive_account_type: Option<String>,
-    /// Login name of an exclusive account (专属帐号登录名). J spells it `login_id`, G `loginId`; both are accepted.
+    /// Login name of an exclusive account (专属帐号登录名). The Java SDK spells it `login_id`, a public Go client `loginId`; both are accepted.
     ///
     /// Wire name `login_id`.
     #[serde(rename = "login_id", skip_serializing_if = "Option::is_none")]
@@ -5992,7 +6328,7 @@ pub struct UserListItem {
     /// Wire name `exclusive_account_type`.
     #[serde(rename = "exclusive_account_type", skip_serializing_if = "Option::is_none")]
     pub exclusive_account_type: Option<String>,
-    /// Login name of an exclusive account (专属帐号登录名); J only. `loginId` (G's spelling on v2/user/get) is accepted too.
+    /// Login name of an exclusive account (专属帐号登录名); in the Java SDK only. `loginId` (a public Go client's spelling on v2/user/get) is accepted too.
     ///
     /// Wire name `login_id`.
     #[serde(rename = "login_id", skip_serializing_if = "Option::is_none")]
@@ -6555,7 +6891,7 @@ pub struct UserAdmin {
     /// Wire name `sys_level`.
     #[serde(rename = "sys_level", skip_serializing_if = "Option::is_none")]
     pub sys_level: Option<SysLevel>,
-    /// The administrator's mobile; legacy `user/get_admin` only, J only (1-src).
+    /// The administrator's mobile; legacy `user/get_admin` only, and only in the Java SDK.
     ///
     /// Wire name `admin_mobile`.
     #[serde(rename = "admin_mobile", skip_serializing_if = "Option::is_none")]
@@ -6693,7 +7029,7 @@ pub struct UserInactiveV2Page {
     /// Wire name `has_more`.
     #[serde(rename = "has_more")]
     pub has_more: bool,
-    /// Offset of the next page (下一页的偏移量); equals the previous offset plus the page size, and may be absent on the last page (D's example omits it).
+    /// Offset of the next page (下一页的偏移量); equals the previous offset plus the page size, and may be absent on the last page (the official example omits it).
     ///
     /// Wire name `next_cursor`.
     #[serde(rename = "next_cursor", skip_serializing_if = "Option::is_none")]
@@ -6907,7 +7243,7 @@ pub struct UserByMobile {
     /// Wire name `userid`.
     #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
     pub userid: Option<String>,
-    /// Userids of exclusive accounts (专属帐号) bound to that mobile (J, 1-src).
+    /// Userids of exclusive accounts (专属帐号) bound to that mobile; in the Java SDK only.
     ///
     /// Wire name `exclusive_account_userid_list`.
     #[serde(
@@ -7176,7 +7512,7 @@ impl rt::Wire for UserLegacyRole {
     }
 }
 /// A user's details from the legacy `user/get` (camelCase, top level). "Not for ISV apps" fields are
-/// not returned to third-party apps. The trailing J-only fields come from the Java SDK only.
+/// not returned to third-party apps. The trailing fields from `associatedUnionId` on are in the Java SDK only.
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyDetail`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -7309,7 +7645,7 @@ pub struct UserLegacyDetail {
         serialize_with = "::dingtalk_runtime::wire::loose_map::ser",
     )]
     pub is_leader_in_depts: std::collections::BTreeMap<i64, bool>,
-    /// Userid of the direct manager (直属主管). D spells it `managerUserid`, J `managerUserId`; both are accepted.
+    /// Userid of the direct manager (直属主管). The official page spells it `managerUserid`, the Java SDK `managerUserId`; both are accepted.
     ///
     /// Wire name `managerUserid`.
     #[serde(rename = "managerUserid", skip_serializing_if = "Option::is_none")]
@@ -7334,47 +7670,47 @@ pub struct UserLegacyDetail {
     /// Wire name `exclusiveAccount`.
     #[serde(rename = "exclusiveAccount", skip_serializing_if = "Option::is_none")]
     pub exclusive_account: Option<bool>,
-    /// Associated unionid (关联 unionid); J only.
+    /// Associated unionid (关联 unionid); in the Java SDK only.
     ///
     /// Wire name `associatedUnionId`.
     #[serde(rename = "associatedUnionId", skip_serializing_if = "Option::is_none")]
     pub associated_union_id: Option<String>,
-    /// DingTalk id (钉钉号); J only.
+    /// DingTalk id (钉钉号); in the Java SDK only.
     ///
     /// Wire name `dingId`.
     #[serde(rename = "dingId", skip_serializing_if = "Option::is_none")]
     pub ding_id: Option<String>,
-    /// Open id; J only.
+    /// Open id; in the Java SDK only.
     ///
     /// Wire name `openId`.
     #[serde(rename = "openId", skip_serializing_if = "Option::is_none")]
     pub open_id: Option<String>,
-    /// Nickname (昵称); J only.
+    /// Nickname (昵称); in the Java SDK only.
     ///
     /// Wire name `nickname`.
     #[serde(rename = "nickname", skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
-    /// Mobile the invitation was sent to (邀请手机号); J only.
+    /// Mobile the invitation was sent to (邀请手机号); in the Java SDK only.
     ///
     /// Wire name `inviteMobile`.
     #[serde(rename = "inviteMobile", skip_serializing_if = "Option::is_none")]
     pub invite_mobile: Option<String>,
-    /// Whether the account is restricted (受限); J only.
+    /// Whether the account is restricted (受限); in the Java SDK only.
     ///
     /// Wire name `isLimited`.
     #[serde(rename = "isLimited", skip_serializing_if = "Option::is_none")]
     pub is_limited: Option<bool>,
-    /// Whether a customised portal is used; J only.
+    /// Whether a customised portal is used; in the Java SDK only.
     ///
     /// Wire name `isCustomizedPortal`.
     #[serde(rename = "isCustomizedPortal", skip_serializing_if = "Option::is_none")]
     pub is_customized_portal: Option<bool>,
-    /// Member view flag; J only.
+    /// Member view flag; in the Java SDK only.
     ///
     /// Wire name `memberView`.
     #[serde(rename = "memberView", skip_serializing_if = "Option::is_none")]
     pub member_view: Option<bool>,
-    /// Hash of the mobile number; J only.
+    /// Hash of the mobile number; in the Java SDK only.
     ///
     /// Wire name `mobileHash`.
     #[serde(rename = "mobileHash", skip_serializing_if = "Option::is_none")]
@@ -7847,7 +8183,7 @@ pub struct UserLegacyListItem {
     /// Wire name `active`.
     #[serde(rename = "active", skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
-    /// Ids of the user's departments. A JSON array on `user/listbypage`; J types it as a String on the older `user/list`, so JSON text such as `"[1,2]"` is accepted too.
+    /// Ids of the user's departments. A JSON array on `user/listbypage`; the Java SDK types it as a String on the older `user/list`, so JSON text such as `"[1,2]"` is accepted too.
     ///
     /// Wire name `department`.
     #[serde(
@@ -7876,7 +8212,7 @@ pub struct UserLegacyListItem {
     /// Wire name `hiredDate`.
     #[serde(rename = "hiredDate", skip_serializing_if = "Option::is_none")]
     pub hired_date: Option<i64>,
-    /// DingTalk id (钉钉号); J only.
+    /// DingTalk id (钉钉号); in the Java SDK only.
     ///
     /// Wire name `dingId`.
     #[serde(rename = "dingId", skip_serializing_if = "Option::is_none")]
@@ -8539,6 +8875,56 @@ impl rt::Wire for UserGetAdminScopeResponse {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+/// Response of [`UserApi::can_access_microapp`](super::user::UserApi::can_access_microapp).
+///
+/// Source: `spec/user.yaml` · `types.UserCanAccessMicroappResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct UserCanAccessMicroappResponse {
+    /// Whether the administrator may manage the app (是否有管理权限).
+    ///
+    /// Wire name `canAccess`.
+    #[serde(rename = "canAccess")]
+    pub can_access: bool,
+}
+impl<'de> serde::Deserialize<'de> for UserCanAccessMicroappResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UserCanAccessMicroappResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "UserCanAccessMicroappResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserCanAccessMicroappResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "canAccess" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserCanAccessMicroappResponse {
+                    can_access: rt::decode::required(f0, "canAccess")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for UserCanAccessMicroappResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
 /// Response of [`UserApi::legacy_get_user_info`](super::user::UserApi::legacy_get_user_info).
 ///
 /// Source: `spec/user.yaml` · `types.UserLegacyGetUserInfoResponse`
@@ -8550,7 +8936,7 @@ pub struct UserLegacyGetUserInfoResponse {
     /// Wire name `userid`.
     #[serde(rename = "userid")]
     pub userid: String,
-    /// Name (姓名); D only (newer page).
+    /// Name (姓名); only on the newer official page, not in the Java SDK.
     ///
     /// Wire name `name`.
     #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
