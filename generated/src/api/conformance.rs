@@ -85,6 +85,15 @@ pub const ENDPOINTS: &[&str] = &[
     "microapp.create",
     "microapp.update",
     "microapp.delete",
+    "report.create",
+    "report.save_content",
+    "report.get_template_by_name",
+    "report.list",
+    "report.simple_list",
+    "report.list_receivers",
+    "report.list_comments",
+    "report.get_unread_count",
+    "report.list_templates_by_userid",
     "sns.get_token",
     "sns.get_persistent_code",
     "sns.get_sns_token",
@@ -772,6 +781,99 @@ pub async fn call(
             }
             "microapp.delete" => {
                 client.microapp().delete(1144651083i64).await.map(to_json)
+            }
+            "report.create" => {
+                client
+                    .report()
+                    .create(
+                        super::report::ReportCreateParam::new(
+                                String::from("1734bff776fcc65ce6944f749e08500e"),
+                                String::from("manager4220"),
+                                String::from("report"),
+                                vec![
+                                    super::report::ReportContent::new(0i64, 1i64,
+                                    String::from("markdown"),
+                                    String::from("### 完成接口联调"),
+                                    String::from("今日完成工作"))
+                                ],
+                                true,
+                            )
+                            .to_userids(vec![String::from("user123")]),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "report.save_content" => {
+                client
+                    .report()
+                    .save_content(
+                        super::report::ReportSaveParam::new(
+                            String::from("1734bff776fcc65ce6944f749e08500e"),
+                            String::from("manager4220"),
+                            String::from("report"),
+                            vec![
+                                super::report::ReportContent::new(0i64, 1i64,
+                                String::from("markdown"),
+                                String::from("### 完成接口联调"),
+                                String::from("今日完成工作"))
+                            ],
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "report.get_template_by_name" => {
+                client
+                    .report()
+                    .get_template_by_name(
+                        String::from("manager4220"),
+                        String::from("日报"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "report.list" => {
+                client
+                    .report()
+                    .list(1605628800000i64, 1605715199000i64, 0i64, 20i64)
+                    .await
+                    .map(to_json)
+            }
+            "report.simple_list" => {
+                client
+                    .report()
+                    .simple_list(1599321600000i64, 1599926399000i64, 0i64, 20i64)
+                    .await
+                    .map(to_json)
+            }
+            "report.list_receivers" => {
+                client
+                    .report()
+                    .list_receivers(String::from("174696b2c1e4f5a7dab6fe"))
+                    .await
+                    .map(to_json)
+            }
+            "report.list_comments" => {
+                client
+                    .report()
+                    .list_comments(String::from("174696b2c1e4f5a7dab6fe"))
+                    .await
+                    .map(to_json)
+            }
+            "report.get_unread_count" => {
+                client
+                    .report()
+                    .get_unread_count(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "report.list_templates_by_userid" => {
+                client
+                    .report()
+                    .list_templates_by_userid()
+                    .userid(String::from("manager4220"))
+                    .await
+                    .map(to_json)
             }
             "sns.get_token" => {
                 client

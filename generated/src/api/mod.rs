@@ -22,6 +22,8 @@ pub mod media;
 pub mod message;
 #[cfg(feature = "microapp")]
 pub mod microapp;
+#[cfg(feature = "report")]
+pub mod report;
 #[cfg(feature = "sns")]
 pub mod sns;
 #[cfg(feature = "statistics")]
@@ -92,6 +94,13 @@ pub trait Api {
     ///
     /// See [`MicroappApi`](microapp::MicroappApi) for its calls.
     fn microapp(&self) -> microapp::MicroappApi<'_>;
+    #[cfg(feature = "report")]
+    /// Logs (日志): write a log or save its content for later, read the templates a user can see and
+    /// a template's fields, list the logs users sent (full or summary), and read a log's receivers,
+    /// comments and a user's unread count.
+    ///
+    /// See [`ReportApi`](report::ReportApi) for its calls.
+    fn report(&self) -> report::ReportApi<'_>;
     #[cfg(feature = "sns")]
     /// Third-party web login for ordinary DingTalk accounts (普通钉钉用户账号开放 · 扫码登录第三方网站).
     /// All of these are legacy `oapi.dingtalk.com` calls; the payload sits at the top level next to
@@ -151,6 +160,10 @@ impl Api for rt::Client {
     #[cfg(feature = "microapp")]
     fn microapp(&self) -> microapp::MicroappApi<'_> {
         microapp::MicroappApi::new(self)
+    }
+    #[cfg(feature = "report")]
+    fn report(&self) -> report::ReportApi<'_> {
+        report::ReportApi::new(self)
     }
     #[cfg(feature = "sns")]
     fn sns(&self) -> sns::SnsApi<'_> {
