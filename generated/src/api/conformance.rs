@@ -31,6 +31,12 @@ pub const ENDPOINTS: &[&str] = &[
     "auth.activate_suite",
     "auth.get_auth_info",
     "auth.get_agent",
+    "blackboard.create",
+    "blackboard.delete",
+    "blackboard.update",
+    "blackboard.list_ids",
+    "blackboard.list_categories",
+    "blackboard.list_top_ten",
     "callback.register",
     "callback.get",
     "callback.update",
@@ -41,6 +47,8 @@ pub const ENDPOINTS: &[&str] = &[
     "chat.get",
     "chat.send",
     "chat.get_read_list",
+    "checkin.list_by_dept",
+    "checkin.list_by_users",
     "cspace.add_to_single_chat",
     "cspace.add",
     "cspace.get_custom_space",
@@ -66,6 +74,12 @@ pub const ENDPOINTS: &[&str] = &[
     "department.list_sub_ids",
     "department.list_parents_by_dept",
     "department.list_parents_by_user",
+    "hrm.get_roster_meta",
+    "hrm.list_field_groups",
+    "hrm.update_employee",
+    "hrm.query_pre_entry",
+    "hrm.query_on_job",
+    "hrm.add_pre_entry",
     "media.upload",
     "media.download_file",
     "media.get",
@@ -371,6 +385,77 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "blackboard.create" => {
+                client
+                    .blackboard()
+                    .create(
+                        super::blackboard::BlackboardDraft::new(
+                                String::from("manager4220"),
+                                String::from("入职须知"),
+                                String::from("欢迎加入我们的大家庭"),
+                                super::blackboard::BlackboardReceivers::new()
+                                    .deptid_list(vec![1i64])
+                                    .userid_list(vec![String::from("user123")]),
+                            )
+                            .push_top(true),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "blackboard.delete" => {
+                client
+                    .blackboard()
+                    .delete(
+                        String::from("72b4f87d27e815f6fef989025c8b9a6e"),
+                        String::from("manager4220"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "blackboard.update" => {
+                client
+                    .blackboard()
+                    .update(
+                        super::blackboard::BlackboardEdit::new(
+                                String::from("manager4220"),
+                                String::from("72b4f87d27e815f6fef989025c8b9a6e"),
+                                String::from("入职须知"),
+                                String::from("欢迎加入我们的大家庭"),
+                            )
+                            .notify(true),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "blackboard.list_ids" => {
+                client
+                    .blackboard()
+                    .list_ids(
+                        super::blackboard::BlackboardIdQuery::new(
+                                String::from("manager4220"),
+                                1i64,
+                                30i64,
+                            )
+                            .start_time(String::from("2019-10-07 10:10:10"))
+                            .end_time(String::from("2019-11-07 10:10:10")),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "blackboard.list_categories" => {
+                client
+                    .blackboard()
+                    .list_categories(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "blackboard.list_top_ten" => {
+                client
+                    .blackboard()
+                    .list_top_ten(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
             "callback.register" => {
                 client
                     .callback()
@@ -458,6 +543,26 @@ pub async fn call(
                     .chat()
                     .get_read_list(
                         String::from("msgpjzCB1Lb7kNwiYJoE9ZU3A=="),
+                        0i64,
+                        100i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "checkin.list_by_dept" => {
+                client
+                    .checkin()
+                    .list_by_dept(String::from("1"), 1599494400000i64, 1599580799000i64)
+                    .await
+                    .map(to_json)
+            }
+            "checkin.list_by_users" => {
+                client
+                    .checkin()
+                    .list_by_users(
+                        vec![String::from("manager4220")],
+                        1599494400000i64,
+                        1599580799000i64,
                         0i64,
                         100i64,
                     )
@@ -615,6 +720,77 @@ pub async fn call(
                 client
                     .department()
                     .list_parents_by_user(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "hrm.get_roster_meta" => {
+                client.hrm().get_roster_meta(2476262581i64).await.map(to_json)
+            }
+            "hrm.list_field_groups" => {
+                client.hrm().list_field_groups(2476262581i64).await.map(to_json)
+            }
+            "hrm.update_employee" => {
+                client
+                    .hrm()
+                    .update_employee(
+                        2476262581i64,
+                        super::hrm::HrmEmployeeUpdate::new(String::from("manager4220"))
+                            .groups(
+                                vec![
+                                    super::hrm::HrmFieldGroupUpdate::new()
+                                    .group_id(String::from("sys01"))
+                                    .sections(vec![super::hrm::HrmFieldSection::new()
+                                    .old_index(0i64)
+                                    .section(vec![super::hrm::HrmFieldValue::new()
+                                    .field_code(String::from("sys01-birthTime"))
+                                    .value(String::from("2020-10-10"))])])
+                                ],
+                            ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "hrm.query_pre_entry" => {
+                client.hrm().query_pre_entry(0i64, 50i64).await.map(to_json)
+            }
+            "hrm.query_on_job" => {
+                client
+                    .hrm()
+                    .query_on_job(
+                        vec![
+                            super::hrm::HrmOnJobStatus::from_value(2i64),
+                            super::hrm::HrmOnJobStatus::from_value(3i64),
+                            super::hrm::HrmOnJobStatus::from_value(5i64),
+                            super::hrm::HrmOnJobStatus::from_value(- 1i64)
+                        ],
+                        0i64,
+                        50i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "hrm.add_pre_entry" => {
+                client
+                    .hrm()
+                    .add_pre_entry(
+                        super::hrm::HrmPreEntryAdd::new(
+                                String::from("张三"),
+                                String::from("13700000000"),
+                            )
+                            .pre_entry_time(String::from("2020-09-09 00:00:00"))
+                            .op_userid(String::from("manager4220"))
+                            .extend_info(
+                                super::hrm::HrmPreEntryExtend::new()
+                                    .depts(vec![1i64])
+                                    .main_dept_id(379661095i64)
+                                    .main_dept_name(String::from("市场部"))
+                                    .position(String::from("市场经理"))
+                                    .work_place(String::from("杭州"))
+                                    .employee_type(
+                                        super::hrm::HrmEmployeeType::from_value(1i64),
+                                    ),
+                            ),
+                    )
                     .await
                     .map(to_json)
             }

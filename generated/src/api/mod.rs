@@ -8,14 +8,20 @@ use ::dingtalk_runtime::codegen as rt;
 pub mod attendance;
 #[cfg(feature = "auth")]
 pub mod auth;
+#[cfg(feature = "blackboard")]
+pub mod blackboard;
 #[cfg(feature = "callback")]
 pub mod callback;
 #[cfg(feature = "chat")]
 pub mod chat;
+#[cfg(feature = "checkin")]
+pub mod checkin;
 #[cfg(feature = "cspace")]
 pub mod cspace;
 #[cfg(feature = "department")]
 pub mod department;
+#[cfg(feature = "hrm")]
+pub mod hrm;
 #[cfg(feature = "media")]
 pub mod media;
 #[cfg(feature = "message")]
@@ -49,6 +55,12 @@ pub trait Api {
     ///
     /// See [`AuthApi`](auth::AuthApi) for its calls.
     fn auth(&self) -> auth::AuthApi<'_>;
+    #[cfg(feature = "blackboard")]
+    /// Announcements (公告): create, update and delete an org announcement, list announcement ids and
+    /// categories, and the ten announcements a user can currently see.
+    ///
+    /// See [`BlackboardApi`](blackboard::BlackboardApi) for its calls.
+    fn blackboard(&self) -> blackboard::BlackboardApi<'_>;
     #[cfg(feature = "callback")]
     /// Callback registration (通讯录及群会话变更事件回调): register, read, update and delete the URL that
     /// receives event pushes, and fetch the events whose push failed.
@@ -61,6 +73,15 @@ pub trait Api {
     ///
     /// See [`ChatApi`](chat::ChatApi) for its calls.
     fn chat(&self) -> chat::ChatApi<'_>;
+    #[cfg(feature = "checkin")]
+    /// Check-ins (签到): the sign-in records users made with the 签到 app (place, time, photos,
+    /// visited contact), per department (legacy `checkin/record`, camelCase, top-level `data`) or per
+    /// user (`topapi/checkin/record/get`, snake_case, under `result`). Attendance punches are in the
+    /// `attendance` area. Coordinates are decimal text; DingTalk sometimes sends them as numbers,
+    /// which are accepted.
+    ///
+    /// See [`CheckinApi`](checkin::CheckinApi) for its calls.
+    fn checkin(&self) -> checkin::CheckinApi<'_>;
     #[cfg(feature = "cspace")]
     /// DingPan (钉盘) custom spaces and file upload, legacy API: upload a file (in one step or in
     /// chunks) to get a `media_id`, send it to a user, save it into a custom or approval space, and
@@ -74,6 +95,13 @@ pub trait Api {
     ///
     /// See [`DepartmentApi`](department::DepartmentApi) for its calls.
     fn department(&self) -> department::DepartmentApi<'_>;
+    #[cfg(feature = "hrm")]
+    /// Smart HR (智能人事 · 花名册): the roster's field groups and fields, updating an employee's roster
+    /// fields, listing employees on the job and waiting to join, and adding someone who is waiting
+    /// to join.
+    ///
+    /// See [`HrmApi`](hrm::HrmApi) for its calls.
+    fn hrm(&self) -> hrm::HrmApi<'_>;
     #[cfg(feature = "media")]
     /// Media files (管理多媒体文件): upload images, voice, video and files to get a `media_id` for
     /// messages, and download them again. A `media_id` starts with `@`, `#` or `$` and is URL-encoded
@@ -133,6 +161,10 @@ impl Api for rt::Client {
     fn auth(&self) -> auth::AuthApi<'_> {
         auth::AuthApi::new(self)
     }
+    #[cfg(feature = "blackboard")]
+    fn blackboard(&self) -> blackboard::BlackboardApi<'_> {
+        blackboard::BlackboardApi::new(self)
+    }
     #[cfg(feature = "callback")]
     fn callback(&self) -> callback::CallbackApi<'_> {
         callback::CallbackApi::new(self)
@@ -141,6 +173,10 @@ impl Api for rt::Client {
     fn chat(&self) -> chat::ChatApi<'_> {
         chat::ChatApi::new(self)
     }
+    #[cfg(feature = "checkin")]
+    fn checkin(&self) -> checkin::CheckinApi<'_> {
+        checkin::CheckinApi::new(self)
+    }
     #[cfg(feature = "cspace")]
     fn cspace(&self) -> cspace::CspaceApi<'_> {
         cspace::CspaceApi::new(self)
@@ -148,6 +184,10 @@ impl Api for rt::Client {
     #[cfg(feature = "department")]
     fn department(&self) -> department::DepartmentApi<'_> {
         department::DepartmentApi::new(self)
+    }
+    #[cfg(feature = "hrm")]
+    fn hrm(&self) -> hrm::HrmApi<'_> {
+        hrm::HrmApi::new(self)
     }
     #[cfg(feature = "media")]
     fn media(&self) -> media::MediaApi<'_> {
