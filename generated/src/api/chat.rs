@@ -123,6 +123,68 @@ impl<'c> ChatApi<'c> {
             ChatGetReadListRequest::new(message_id, cursor, size),
         )
     }
+    /// Set a member's nickname in a group (更新群成员的群昵称).
+    ///
+    /// Internal apps; permission `qyapi_chat_manage`. Errors: 40003 (bad userid), 34001 (bad
+    /// chatid), 41049 (forbidden content), 60124 (the user is not in the group), 400002, 400001.
+    ///
+    /// `POST /topapi/chat/updategroupnick` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/set-a-group-nickname>
+    ///
+    /// Source: `spec/chat.yaml` · `endpoints.update_group_nick`
+    pub fn update_group_nick(
+        &self,
+        chatid: impl Into<String>,
+        userid: impl Into<String>,
+        group_nick: impl Into<String>,
+    ) -> crate::api::Call<'c, ChatUpdateGroupNickRequest> {
+        crate::api::Call::new(
+            self.client,
+            ChatUpdateGroupNickRequest::new(chatid, userid, group_nick),
+        )
+    }
+    /// Forbid or allow private chats between group members (设置禁止群成员私聊).
+    ///
+    /// When on, members cannot add each other as friends or chat privately. Internal apps;
+    /// permission `qyapi_chat_manage`. Errors: 34001 (bad chatid), 40036 (missing parameter),
+    /// 400001.
+    ///
+    /// `POST /topapi/chat/member/friendswitch/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/set-private-chat>
+    ///
+    /// Source: `spec/chat.yaml` · `endpoints.set_friend_switch`
+    pub fn set_friend_switch(
+        &self,
+        chatid: impl Into<String>,
+        is_prohibit: bool,
+    ) -> crate::api::Call<'c, ChatSetFriendSwitchRequest> {
+        crate::api::Call::new(
+            self.client,
+            ChatSetFriendSwitchRequest::new(chatid, is_prohibit),
+        )
+    }
+    /// Get a group's join link for its QR code (获取入群二维码链接).
+    ///
+    /// The invitation is shared in the name of `userid`, who must be in the group. The Java SDK
+    /// also accepts `openConversationId` instead of `chatid`; the official page lists only
+    /// `chatid`, required, which is what is used here. Internal apps; permission
+    /// `qyapi_chat_base_read`. Errors: 34001 (bad chatid), 40003 (bad userid), 60124 (the user is
+    /// not in the group), 400001.
+    ///
+    /// `POST /topapi/chat/qrcode/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-a-qr-code-link>
+    ///
+    /// Source: `spec/chat.yaml` · `endpoints.get_qrcode`
+    pub fn get_qrcode(
+        &self,
+        chatid: impl Into<String>,
+        userid: impl Into<String>,
+    ) -> crate::api::Call<'c, ChatGetQrcodeRequest> {
+        crate::api::Call::new(self.client, ChatGetQrcodeRequest::new(chatid, userid))
+    }
 }
 /// Request of [`ChatApi::create`]: Create an enterprise group chat (创建群会话).
 ///
@@ -850,6 +912,185 @@ impl<'c> crate::api::Call<'c, ChatGetReadListRequest> {
             self.pages(),
             |page: ChatGetReadListResponse| page.read_user_id_list,
         )
+    }
+}
+/// Request of [`ChatApi::update_group_nick`]: Set a member's nickname in a group (更新群成员的群昵称).
+///
+/// Internal apps; permission `qyapi_chat_manage`. Errors: 40003 (bad userid), 34001 (bad
+/// chatid), 41049 (forbidden content), 60124 (the user is not in the group), 400002, 400001.
+///
+/// `POST /topapi/chat/updategroupnick` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/set-a-group-nickname>
+///
+/// Source: `spec/chat.yaml` · `endpoints.update_group_nick`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ChatUpdateGroupNickRequest {
+    /// Group id (群会话ID) from `create`.
+    ///
+    /// Wire name `chatid`.
+    #[serde(rename = "chatid")]
+    pub chatid: String,
+    /// Userid of the member (群成员), see `get`.
+    ///
+    /// Wire name `userid`.
+    #[serde(rename = "userid")]
+    pub userid: String,
+    /// The member's nickname in the group (群昵称).
+    ///
+    /// Wire name `group_nick`.
+    #[serde(rename = "group_nick")]
+    pub group_nick: String,
+}
+impl ChatUpdateGroupNickRequest {
+    /// Creates a value from its required fields (`chatid`, `userid`, `group_nick`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        chatid: impl Into<String>,
+        userid: impl Into<String>,
+        group_nick: impl Into<String>,
+    ) -> Self {
+        Self {
+            chatid: chatid.into(),
+            userid: userid.into(),
+            group_nick: group_nick.into(),
+        }
+    }
+}
+impl rt::Endpoint for ChatUpdateGroupNickRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "chat",
+        name: "update_group_nick",
+        method: rt::Method::Post,
+        path: "/topapi/chat/updategroupnick",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+/// Request of [`ChatApi::set_friend_switch`]: Forbid or allow private chats between group members (设置禁止群成员私聊).
+///
+/// When on, members cannot add each other as friends or chat privately. Internal apps;
+/// permission `qyapi_chat_manage`. Errors: 34001 (bad chatid), 40036 (missing parameter),
+/// 400001.
+///
+/// `POST /topapi/chat/member/friendswitch/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/set-private-chat>
+///
+/// Source: `spec/chat.yaml` · `endpoints.set_friend_switch`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ChatSetFriendSwitchRequest {
+    /// Group id (群会话ID) from `create` or the client's chooseChat.
+    ///
+    /// Wire name `chatid`.
+    #[serde(rename = "chatid")]
+    pub chatid: String,
+    /// `true` = forbid private chats (开启禁止开关), `false` = allow them.
+    ///
+    /// Wire name `is_prohibit`.
+    #[serde(rename = "is_prohibit")]
+    pub is_prohibit: bool,
+}
+impl ChatSetFriendSwitchRequest {
+    /// Creates a value from its required fields (`chatid`, `is_prohibit`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(chatid: impl Into<String>, is_prohibit: bool) -> Self {
+        Self {
+            chatid: chatid.into(),
+            is_prohibit,
+        }
+    }
+}
+impl rt::Endpoint for ChatSetFriendSwitchRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "chat",
+        name: "set_friend_switch",
+        method: rt::Method::Post,
+        path: "/topapi/chat/member/friendswitch/update",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+/// Request of [`ChatApi::get_qrcode`]: Get a group's join link for its QR code (获取入群二维码链接).
+///
+/// The invitation is shared in the name of `userid`, who must be in the group. The Java SDK
+/// also accepts `openConversationId` instead of `chatid`; the official page lists only
+/// `chatid`, required, which is what is used here. Internal apps; permission
+/// `qyapi_chat_base_read`. Errors: 34001 (bad chatid), 40003 (bad userid), 60124 (the user is
+/// not in the group), 400001.
+///
+/// `POST /topapi/chat/qrcode/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-a-qr-code-link>
+///
+/// Source: `spec/chat.yaml` · `endpoints.get_qrcode`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ChatGetQrcodeRequest {
+    /// Group id (群会话ID) from `create`.
+    ///
+    /// Wire name `chatid`.
+    #[serde(rename = "chatid")]
+    pub chatid: String,
+    /// Userid of the member sharing the code (分享二维码用户).
+    ///
+    /// Wire name `userid`.
+    #[serde(rename = "userid")]
+    pub userid: String,
+}
+impl ChatGetQrcodeRequest {
+    /// Creates a value from its required fields (`chatid`, `userid`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(chatid: impl Into<String>, userid: impl Into<String>) -> Self {
+        Self {
+            chatid: chatid.into(),
+            userid: userid.into(),
+        }
+    }
+}
+impl rt::Endpoint for ChatGetQrcodeRequest {
+    type Response = String;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "chat",
+        name: "get_qrcode",
+        method: rt::Method::Post,
+        path: "/topapi/chat/qrcode/get",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
     }
 }
 /// What kind of user owns the group (群主类型) (J).

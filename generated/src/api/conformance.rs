@@ -8,6 +8,11 @@ use ::dingtalk_runtime::codegen as rt;
 use crate::api::Api as _;
 /// Every endpoint, as `area.endpoint`, in spec order.
 pub const ENDPOINTS: &[&str] = &[
+    "appstore.get_sku_page",
+    "appstore.finish_order",
+    "appstore.get_order",
+    "appstore.consume_order",
+    "appstore.list_unfinished_orders",
     "attendance.list",
     "attendance.list_record",
     "attendance.get_simple_groups",
@@ -47,6 +52,9 @@ pub const ENDPOINTS: &[&str] = &[
     "chat.get",
     "chat.send",
     "chat.get_read_list",
+    "chat.update_group_nick",
+    "chat.set_friend_switch",
+    "chat.get_qrcode",
     "checkin.list_by_dept",
     "checkin.list_by_users",
     "cspace.add_to_single_chat",
@@ -80,6 +88,12 @@ pub const ENDPOINTS: &[&str] = &[
     "hrm.query_pre_entry",
     "hrm.query_on_job",
     "hrm.add_pre_entry",
+    "im.get_scene_group",
+    "im.apply_template",
+    "im.close_template",
+    "im.send_message",
+    "isv_service.get_unactive_corp",
+    "isv_service.reauth_corp",
     "media.upload",
     "media.download_file",
     "media.get",
@@ -92,6 +106,8 @@ pub const ENDPOINTS: &[&str] = &[
     "message.get_send_result",
     "message.recall",
     "message.update_status_bar",
+    "message.send_by_template",
+    "message.mass_recall",
     "microapp.list",
     "microapp.list_by_userid",
     "microapp.get_visible_scopes",
@@ -108,6 +124,12 @@ pub const ENDPOINTS: &[&str] = &[
     "report.list_comments",
     "report.get_unread_count",
     "report.list_templates_by_userid",
+    "serviceaccount.add",
+    "serviceaccount.update",
+    "serviceaccount.list",
+    "serviceaccount.get",
+    "serviceaccount.get_menu",
+    "serviceaccount.update_menu",
     "sns.get_token",
     "sns.get_persistent_code",
     "sns.get_sns_token",
@@ -174,6 +196,35 @@ pub async fn call(
 ) -> Option<Result<serde_json::Value, rt::Error>> {
     Some(
         match endpoint {
+            "appstore.get_sku_page" => {
+                client
+                    .appstore()
+                    .get_sku_page(String::from("FW_GOODS_1111"))
+                    .callback_page(String::from("http%3A//dingtalk.com%3Fa%3Db"))
+                    .await
+                    .map(to_json)
+            }
+            "appstore.finish_order" => {
+                client.appstore().finish_order(313111111111111i64).await.map(to_json)
+            }
+            "appstore.get_order" => {
+                client.appstore().get_order(313111111111i64).await.map(to_json)
+            }
+            "appstore.consume_order" => {
+                client
+                    .appstore()
+                    .consume_order(
+                        3131111111i64,
+                        String::from("1199291922"),
+                        12i64,
+                        String::from("user123"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "appstore.list_unfinished_orders" => {
+                client.appstore().list_unfinished_orders(1i64, 100i64).await.map(to_json)
+            }
             "attendance.list" => {
                 client
                     .attendance()
@@ -549,6 +600,37 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "chat.update_group_nick" => {
+                client
+                    .chat()
+                    .update_group_nick(
+                        String::from("chat4b9bc8bb5b8fb0f8c2a3c2b9f1e0d4a7"),
+                        String::from("user123"),
+                        String::from("钉钉小二"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "chat.set_friend_switch" => {
+                client
+                    .chat()
+                    .set_friend_switch(
+                        String::from("chat4b9bc8bb5b8fb0f8c2a3c2b9f1e0d4a7"),
+                        true,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "chat.get_qrcode" => {
+                client
+                    .chat()
+                    .get_qrcode(
+                        String::from("chat4b9bc8bb5b8fb0f8c2a3c2b9f1e0d4a7"),
+                        String::from("manager4220"),
+                    )
+                    .await
+                    .map(to_json)
+            }
             "checkin.list_by_dept" => {
                 client
                     .checkin()
@@ -794,6 +876,68 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "im.get_scene_group" => {
+                client
+                    .im()
+                    .get_scene_group(String::from("cid9FTRQSLo+sKSuMkKQ3TA=="))
+                    .await
+                    .map(to_json)
+            }
+            "im.apply_template" => {
+                client
+                    .im()
+                    .apply_template(
+                        String::from("cid9FTRQSLo+sKSuMkKQ3TA=="),
+                        String::from("c354d1a2-5e6f-4a7b-b4ea-6f1ab2c3d465"),
+                        String::from("manager4220"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "im.close_template" => {
+                client
+                    .im()
+                    .close_template(
+                        String::from("cid9FTRQSLo+sKSuMkKQ3TA=="),
+                        String::from("c354d1a2-5e6f-4a7b-b4ea-6f1ab2c3d465"),
+                        String::from("manager4220"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "im.send_message" => {
+                client
+                    .im()
+                    .send_message(
+                        String::from("cid9FTRQSLo+sKSuMkKQ3TA=="),
+                        String::from("inner_app_template_text"),
+                        String::from("fTv5Oq2Y8kLm"),
+                    )
+                    .msg_param_map(
+                        [(String::from("content"), String::from("测试消息~"))]
+                            .into_iter()
+                            .collect(),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "isv_service.get_unactive_corp" => {
+                client
+                    .isv_service()
+                    .get_unactive_corp()
+                    .app_id(57453i64)
+                    .await
+                    .map(to_json)
+            }
+            "isv_service.reauth_corp" => {
+                client
+                    .isv_service()
+                    .reauth_corp()
+                    .app_id(String::from("57453"))
+                    .corpid_list(vec![String::from("ding123")])
+                    .await
+                    .map(to_json)
+            }
             "media.upload" => {
                 client
                     .media()
@@ -926,6 +1070,40 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "message.send_by_template" => {
+                client
+                    .message()
+                    .send_by_template(
+                        948060598i64,
+                        String::from("e27a9eed42b34a14a2f5c0b7d3e1a9c6"),
+                    )
+                    .userid_list(
+                        vec![String::from("manager4220"), String::from("user123")],
+                    )
+                    .data(
+                        [
+                            (String::from("name"), String::from("淘宝6")),
+                            (
+                                String::from("name2"),
+                                String::from("https://www.taobao.com"),
+                            ),
+                        ]
+                            .into_iter()
+                            .collect(),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "message.mass_recall" => {
+                client
+                    .message()
+                    .mass_recall(
+                        String::from("jYdrPbGk3Xw8To0iE"),
+                        String::from("pushW3kq92rjeI2SswiEiE"),
+                    )
+                    .await
+                    .map(to_json)
+            }
             "microapp.list" => client.microapp().list().await.map(to_json),
             "microapp.list_by_userid" => {
                 client
@@ -1048,6 +1226,71 @@ pub async fn call(
                     .report()
                     .list_templates_by_userid()
                     .userid(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "serviceaccount.add" => {
+                client
+                    .serviceaccount()
+                    .add(
+                        String::from("钉三多"),
+                        String::from("@lALPBbCc1XuaP_rNAljNAlg"),
+                        String::from("我是钉三多"),
+                        String::from("@lALPBbCc1XuaP_rNAljNAlg"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "serviceaccount.update" => {
+                client
+                    .serviceaccount()
+                    .update(String::from("vfdiPCiSeSXdoiE"))
+                    .await
+                    .map(to_json)
+            }
+            "serviceaccount.list" => {
+                client
+                    .serviceaccount()
+                    .list()
+                    .page_start(1i64)
+                    .page_size(20i64)
+                    .await
+                    .map(to_json)
+            }
+            "serviceaccount.get" => {
+                client
+                    .serviceaccount()
+                    .get(String::from("jYdrJoCmTo0iE"))
+                    .await
+                    .map(to_json)
+            }
+            "serviceaccount.get_menu" => {
+                client
+                    .serviceaccount()
+                    .get_menu(String::from("jYdrJoCmTo0iE"))
+                    .await
+                    .map(to_json)
+            }
+            "serviceaccount.update_menu" => {
+                client
+                    .serviceaccount()
+                    .update_menu(String::from("jYdrJoCmTo0iE"))
+                    .menu(
+                        super::serviceaccount::ServiceaccountMenu::new(
+                                false,
+                                super::serviceaccount::ServiceaccountMenuStatus::from_value(
+                                    0i64,
+                                ),
+                            )
+                            .button(
+                                vec![
+                                    super::serviceaccount::ServiceaccountButton::new(String::from("今日天气"))
+                                    .sub_button(vec![super::serviceaccount::ServiceaccountSubButton::new(String::from("杭州天气"),
+                                    super::serviceaccount::ServiceaccountMenuType::from_wire("click"))
+                                    .key(String::from("WEATHER_HANGZHOU"))])
+                                ],
+                            ),
+                    )
                     .await
                     .map(to_json)
             }

@@ -243,6 +243,52 @@ impl<'c> MessageApi<'c> {
             MessageUpdateStatusBarRequest::new(agent_id, task_id, status_value),
         )
     }
+    /// Send a work notification from a message template (使用模板发送工作通知消息).
+    ///
+    /// Third-party (第三方企业) apps only; the template must be set up and approved in the
+    /// developer console first. Recipients are `userid_list` and/or `dept_id_list` (not both
+    /// empty). The work-notification limits for third-party apps apply: at most 1000 recipients
+    /// per call, 5000 per minute, the same content to the same user once a day, 100 messages per
+    /// user per day. Check the outcome with `get_send_progress` and `get_send_result`. Permission
+    /// `qyapi_base`. Errors: 885001 (no such template), 885006 (template not approved), 400002
+    /// (bad agent id), 500. Not idempotent: a retry sends again.
+    ///
+    /// `POST /topapi/message/corpconversation/sendbytemplate` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/work-notification-templating-send-notification-interface>
+    ///
+    /// Source: `spec/message.yaml` · `endpoints.send_by_template`
+    pub fn send_by_template(
+        &self,
+        agent_id: i64,
+        template_id: impl Into<String>,
+    ) -> crate::api::Call<'c, MessageSendByTemplateRequest> {
+        crate::api::Call::new(
+            self.client,
+            MessageSendByTemplateRequest::new(agent_id, template_id),
+        )
+    }
+    /// Recall a service-account mass message (消息撤回 · 服务号).
+    ///
+    /// Recalls a message a service account (服务号, 专属钉钉) sent to its followers, within 24 h of
+    /// sending. Internal apps; permission `qyapi_service_account_message`. Error 800025 (bad
+    /// `task_id`).
+    ///
+    /// `POST /topapi/message/mass/recall` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/service-number-message-withdrawal>
+    ///
+    /// Source: `spec/message.yaml` · `endpoints.mass_recall`
+    pub fn mass_recall(
+        &self,
+        unionid: impl Into<String>,
+        task_id: impl Into<String>,
+    ) -> crate::api::Call<'c, MessageMassRecallRequest> {
+        crate::api::Call::new(
+            self.client,
+            MessageMassRecallRequest::new(unionid, task_id),
+        )
+    }
 }
 /// Request of [`MessageApi::send_to_conversation`]: Send a message as a user into a conversation (发送普通消息).
 ///
@@ -991,6 +1037,211 @@ impl<'c> crate::api::Call<'c, MessageUpdateStatusBarRequest> {
     /// Sets `status_bg`: New background colour (状态栏背景色) as `0xFF` plus six hex digits (ARGB), e.g. `0xFF78C06E`.
     pub fn status_bg(self, status_bg: impl Into<String>) -> Self {
         self.map(|r| r.status_bg(status_bg))
+    }
+}
+/// Request of [`MessageApi::send_by_template`]: Send a work notification from a message template (使用模板发送工作通知消息).
+///
+/// Third-party (第三方企业) apps only; the template must be set up and approved in the
+/// developer console first. Recipients are `userid_list` and/or `dept_id_list` (not both
+/// empty). The work-notification limits for third-party apps apply: at most 1000 recipients
+/// per call, 5000 per minute, the same content to the same user once a day, 100 messages per
+/// user per day. Check the outcome with `get_send_progress` and `get_send_result`. Permission
+/// `qyapi_base`. Errors: 885001 (no such template), 885006 (template not approved), 400002
+/// (bad agent id), 500. Not idempotent: a retry sends again.
+///
+/// `POST /topapi/message/corpconversation/sendbytemplate` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/work-notification-templating-send-notification-interface>
+///
+/// Source: `spec/message.yaml` · `endpoints.send_by_template`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct MessageSendByTemplateRequest {
+    /// The app's AgentId in the org (应用的agentid), from the org's auth info.
+    ///
+    /// Wire name `agent_id`.
+    #[serde(rename = "agent_id")]
+    pub agent_id: i64,
+    /// The message template (消息模板ID), from the app's page in the developer console.
+    ///
+    /// Wire name `template_id`.
+    #[serde(rename = "template_id")]
+    pub template_id: String,
+    /// Userids of the recipients (接收者的用户userId列表), comma-separated, at most 5000.
+    ///
+    /// Wire name `userid_list`; at most 5000.
+    #[serde(
+        rename = "userid_list",
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
+    )]
+    pub userid_list: Vec<String>,
+    /// Department ids of the recipients (接收者的部门id列表), comma-separated, at most 500.
+    ///
+    /// Wire name `dept_id_list`; at most 500.
+    #[serde(
+        rename = "dept_id_list",
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
+    )]
+    pub dept_id_list: Vec<i64>,
+    /// Values of the template's variables (消息模板动态参数赋值数据), string keys and values, sent as JSON text.
+    ///
+    /// Wire name `data`.
+    #[serde(
+        rename = "data",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    )]
+    pub data: std::collections::BTreeMap<String, String>,
+}
+impl MessageSendByTemplateRequest {
+    /// Creates a value from its required fields (`agent_id`, `template_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(agent_id: i64, template_id: impl Into<String>) -> Self {
+        Self {
+            agent_id,
+            template_id: template_id.into(),
+            userid_list: Default::default(),
+            dept_id_list: Default::default(),
+            data: Default::default(),
+        }
+    }
+    /// Sets `userid_list`: Userids of the recipients (接收者的用户userId列表), comma-separated, at most 5000.
+    pub fn userid_list(mut self, userid_list: Vec<String>) -> Self {
+        self.userid_list = userid_list;
+        self
+    }
+    /// Sets `dept_id_list`: Department ids of the recipients (接收者的部门id列表), comma-separated, at most 500.
+    pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
+        self.dept_id_list = dept_id_list;
+        self
+    }
+    /// Sets `data`: Values of the template's variables (消息模板动态参数赋值数据), string keys and values, sent as JSON text.
+    pub fn data(mut self, data: std::collections::BTreeMap<String, String>) -> Self {
+        self.data = data;
+        self
+    }
+}
+impl rt::Endpoint for MessageSendByTemplateRequest {
+    type Response = MessageSendByTemplateResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "message",
+        name: "send_by_template",
+        method: rt::Method::Post,
+        path: "/topapi/message/corpconversation/sendbytemplate",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::WorkNotice,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.userid_list;
+            rt::check_max_len("userid_list", v.len(), 5000u64)?;
+        }
+        {
+            let v = &self.dept_id_list;
+            rt::check_max_len("dept_id_list", v.len(), 500u64)?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, MessageSendByTemplateRequest> {
+    /// Sets `userid_list`: Userids of the recipients (接收者的用户userId列表), comma-separated, at most 5000.
+    pub fn userid_list(self, userid_list: Vec<String>) -> Self {
+        self.map(|r| r.userid_list(userid_list))
+    }
+    /// Sets `dept_id_list`: Department ids of the recipients (接收者的部门id列表), comma-separated, at most 500.
+    pub fn dept_id_list(self, dept_id_list: Vec<i64>) -> Self {
+        self.map(|r| r.dept_id_list(dept_id_list))
+    }
+    /// Sets `data`: Values of the template's variables (消息模板动态参数赋值数据), string keys and values, sent as JSON text.
+    pub fn data(self, data: std::collections::BTreeMap<String, String>) -> Self {
+        self.map(|r| r.data(data))
+    }
+}
+/// Request of [`MessageApi::mass_recall`]: Recall a service-account mass message (消息撤回 · 服务号).
+///
+/// Recalls a message a service account (服务号, 专属钉钉) sent to its followers, within 24 h of
+/// sending. Internal apps; permission `qyapi_service_account_message`. Error 800025 (bad
+/// `task_id`).
+///
+/// `POST /topapi/message/mass/recall` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/service-number-message-withdrawal>
+///
+/// Source: `spec/message.yaml` · `endpoints.mass_recall`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct MessageMassRecallRequest {
+    /// The service account's unionid (服务号的unionid), see `serviceaccount.get`.
+    ///
+    /// Wire name `unionid`; at most 128.
+    #[serde(rename = "unionid")]
+    pub unionid: String,
+    /// The send task's id (消息发送任务id).
+    ///
+    /// Wire name `task_id`; at most 128.
+    #[serde(rename = "task_id")]
+    pub task_id: String,
+}
+impl MessageMassRecallRequest {
+    /// Creates a value from its required fields (`unionid`, `task_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(unionid: impl Into<String>, task_id: impl Into<String>) -> Self {
+        Self {
+            unionid: unionid.into(),
+            task_id: task_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for MessageMassRecallRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "message",
+        name: "mass_recall",
+        method: rt::Method::Post,
+        path: "/topapi/message/mass/recall",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.unionid;
+            rt::check_max_len(
+                "unionid",
+                rt::Scalar::to_text(v).chars().count(),
+                128u64,
+            )?;
+        }
+        {
+            let v = &self.task_id;
+            rt::check_max_len(
+                "task_id",
+                rt::Scalar::to_text(v).chars().count(),
+                128u64,
+            )?;
+        }
+        Ok(())
     }
 }
 /// A message body (消息体): `{"msgtype": "<type>", "<type>": {...}}`; the inner key equals the
@@ -3409,6 +3660,56 @@ impl<'de> serde::Deserialize<'de> for MessageAsyncSendV2Response {
     }
 }
 impl rt::Wire for MessageAsyncSendV2Response {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`MessageApi::send_by_template`](super::message::MessageApi::send_by_template).
+///
+/// Source: `spec/message.yaml` · `types.MessageSendByTemplateResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct MessageSendByTemplateResponse {
+    /// Id of the asynchronous send task (异步发送任务ID).
+    ///
+    /// Wire name `task_id`.
+    #[serde(rename = "task_id")]
+    pub task_id: i64,
+}
+impl<'de> serde::Deserialize<'de> for MessageSendByTemplateResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageSendByTemplateResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageSendByTemplateResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageSendByTemplateResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "task_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageSendByTemplateResponse {
+                    task_id: rt::decode::required(f0, "task_id")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for MessageSendByTemplateResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }

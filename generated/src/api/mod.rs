@@ -4,6 +4,8 @@
 //! The API, one module per spec file. Each module holds the area's types, its request
 //! types and its handle (`client.<area>()`, from the [`Api`] trait).
 use ::dingtalk_runtime::codegen as rt;
+#[cfg(feature = "appstore")]
+pub mod appstore;
 #[cfg(feature = "attendance")]
 pub mod attendance;
 #[cfg(feature = "auth")]
@@ -22,6 +24,10 @@ pub mod cspace;
 pub mod department;
 #[cfg(feature = "hrm")]
 pub mod hrm;
+#[cfg(feature = "im")]
+pub mod im;
+#[cfg(feature = "isv_service")]
+pub mod isv_service;
 #[cfg(feature = "media")]
 pub mod media;
 #[cfg(feature = "message")]
@@ -30,6 +36,8 @@ pub mod message;
 pub mod microapp;
 #[cfg(feature = "report")]
 pub mod report;
+#[cfg(feature = "serviceaccount")]
+pub mod serviceaccount;
 #[cfg(feature = "sns")]
 pub mod sns;
 #[cfg(feature = "statistics")]
@@ -40,6 +48,12 @@ pub mod user;
 /// `client.user()`, `client.department()`, … Bring it into scope with the crate's
 /// `prelude`.
 pub trait Api {
+    #[cfg(feature = "appstore")]
+    /// App market in-app purchases (应用市场 · 内购): the SKU page a user buys from, the paid orders
+    /// not yet handled, an order's details, marking an order handled, and consuming purchased quota.
+    ///
+    /// See [`AppstoreApi`](appstore::AppstoreApi) for its calls.
+    fn appstore(&self) -> appstore::AppstoreApi<'_>;
     #[cfg(feature = "attendance")]
     /// Attendance (考勤打卡): punch results and punch details, attendance groups (考勤组) and their
     /// shifts (班次), the day's schedules (排班), leave duration and leave status, per-day update data,
@@ -102,6 +116,19 @@ pub trait Api {
     ///
     /// See [`HrmApi`](hrm::HrmApi) for its calls.
     fn hrm(&self) -> hrm::HrmApi<'_>;
+    #[cfg(feature = "im")]
+    /// Scene groups (场景群): groups created from a group template (群模板). Read a scene group's
+    /// settings, turn its template on or off, and send a message through the template's robot
+    /// (群助手消息).
+    ///
+    /// See [`ImApi`](im::ImApi) for its calls.
+    fn im(&self) -> im::ImApi<'_>;
+    #[cfg(feature = "isv_service")]
+    /// ISV app authorisation upkeep (应用授权): list the orgs that authorised a suite app but never
+    /// activated it, and send those orgs the authorisation again.
+    ///
+    /// See [`IsvServiceApi`](isv_service::IsvServiceApi) for its calls.
+    fn isv_service(&self) -> isv_service::IsvServiceApi<'_>;
     #[cfg(feature = "media")]
     /// Media files (管理多媒体文件): upload images, voice, video and files to get a `media_id` for
     /// messages, and download them again. A `media_id` starts with `@`, `#` or `$` and is URL-encoded
@@ -129,6 +156,13 @@ pub trait Api {
     ///
     /// See [`ReportApi`](report::ReportApi) for its calls.
     fn report(&self) -> report::ReportApi<'_>;
+    #[cfg(feature = "serviceaccount")]
+    /// Service accounts (服务号, 专属钉钉): an org's accounts that publish to their followers
+    /// through a robot chat. Create, update (and delete), list and read them, and read or replace
+    /// their conversation menu.
+    ///
+    /// See [`ServiceaccountApi`](serviceaccount::ServiceaccountApi) for its calls.
+    fn serviceaccount(&self) -> serviceaccount::ServiceaccountApi<'_>;
     #[cfg(feature = "sns")]
     /// Third-party web login for ordinary DingTalk accounts (普通钉钉用户账号开放 · 扫码登录第三方网站).
     /// All of these are legacy `oapi.dingtalk.com` calls; the payload sits at the top level next to
@@ -153,6 +187,10 @@ pub trait Api {
     fn user(&self) -> user::UserApi<'_>;
 }
 impl Api for rt::Client {
+    #[cfg(feature = "appstore")]
+    fn appstore(&self) -> appstore::AppstoreApi<'_> {
+        appstore::AppstoreApi::new(self)
+    }
     #[cfg(feature = "attendance")]
     fn attendance(&self) -> attendance::AttendanceApi<'_> {
         attendance::AttendanceApi::new(self)
@@ -189,6 +227,14 @@ impl Api for rt::Client {
     fn hrm(&self) -> hrm::HrmApi<'_> {
         hrm::HrmApi::new(self)
     }
+    #[cfg(feature = "im")]
+    fn im(&self) -> im::ImApi<'_> {
+        im::ImApi::new(self)
+    }
+    #[cfg(feature = "isv_service")]
+    fn isv_service(&self) -> isv_service::IsvServiceApi<'_> {
+        isv_service::IsvServiceApi::new(self)
+    }
     #[cfg(feature = "media")]
     fn media(&self) -> media::MediaApi<'_> {
         media::MediaApi::new(self)
@@ -204,6 +250,10 @@ impl Api for rt::Client {
     #[cfg(feature = "report")]
     fn report(&self) -> report::ReportApi<'_> {
         report::ReportApi::new(self)
+    }
+    #[cfg(feature = "serviceaccount")]
+    fn serviceaccount(&self) -> serviceaccount::ServiceaccountApi<'_> {
+        serviceaccount::ServiceaccountApi::new(self)
     }
     #[cfg(feature = "sns")]
     fn sns(&self) -> sns::SnsApi<'_> {
