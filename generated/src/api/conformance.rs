@@ -8,6 +8,7 @@ use ::dingtalk_runtime::codegen as rt;
 use crate::api::Api as _;
 /// Every endpoint, as `area.endpoint`, in spec order.
 pub const ENDPOINTS: &[&str] = &[
+    "ai.translate",
     "appstore.get_sku_page",
     "appstore.finish_order",
     "appstore.get_order",
@@ -82,6 +83,7 @@ pub const ENDPOINTS: &[&str] = &[
     "department.list_sub_ids",
     "department.list_parents_by_dept",
     "department.list_parents_by_user",
+    "health.get_user_status",
     "hrm.get_roster_meta",
     "hrm.list_field_groups",
     "hrm.update_employee",
@@ -94,6 +96,17 @@ pub const ENDPOINTS: &[&str] = &[
     "im.send_message",
     "isv_service.get_unactive_corp",
     "isv_service.reauth_corp",
+    "material.article_add",
+    "material.article_delete",
+    "material.article_update",
+    "material.article_list",
+    "material.article_get",
+    "material.article_publish",
+    "material.news_add",
+    "material.news_delete",
+    "material.news_get",
+    "material.news_update",
+    "material.news_list",
     "media.upload",
     "media.download_file",
     "media.get",
@@ -115,6 +128,7 @@ pub const ENDPOINTS: &[&str] = &[
     "microapp.create",
     "microapp.update",
     "microapp.delete",
+    "ocr.recognize",
     "report.create",
     "report.save_content",
     "report.get_template_by_name",
@@ -187,6 +201,7 @@ pub const ENDPOINTS: &[&str] = &[
     "user.get_by_unionid",
     "user.legacy_org_user_count",
     "user.count",
+    "workspace.list_audit_logs",
 ];
 /// Calls `endpoint` (`area.endpoint`) with its example arguments and returns the decoded
 /// response re-encoded as JSON, or `None` for an unknown name.
@@ -196,6 +211,17 @@ pub async fn call(
 ) -> Option<Result<serde_json::Value, rt::Error>> {
     Some(
         match endpoint {
+            "ai.translate" => {
+                client
+                    .ai()
+                    .translate(
+                        String::from("这是一个测试"),
+                        String::from("zh"),
+                        String::from("en"),
+                    )
+                    .await
+                    .map(to_json)
+            }
             "appstore.get_sku_page" => {
                 client
                     .appstore()
@@ -805,6 +831,13 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "health.get_user_status" => {
+                client
+                    .health()
+                    .get_user_status(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
             "hrm.get_roster_meta" => {
                 client.hrm().get_roster_meta(2476262581i64).await.map(to_json)
             }
@@ -935,6 +968,117 @@ pub async fn call(
                     .reauth_corp()
                     .app_id(String::from("57453"))
                     .corpid_list(vec![String::from("ding123")])
+                    .await
+                    .map(to_json)
+            }
+            "material.article_add" => {
+                client
+                    .material()
+                    .article_add(
+                        String::from("ftO2dFpz1zAiE"),
+                        super::material::MaterialArticleDraft::new(
+                                String::from("标题1"),
+                                String::from("<html><body><div>123</div></body></html>"),
+                                String::from("e5836bb2-2421-49fb-9b1c-3f2a7d6e8c01"),
+                            )
+                            .digest(String::from("摘要1"))
+                            .view_scope_type(
+                                super::material::MaterialViewScope::from_value(0i64),
+                            ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "material.article_delete" => {
+                client
+                    .material()
+                    .article_delete(String::from("lO44Wvqzy7siE"), 129003i64)
+                    .await
+                    .map(to_json)
+            }
+            "material.article_update" => {
+                client
+                    .material()
+                    .article_update(
+                        String::from("lO44Wvqzy7siE"),
+                        super::material::MaterialArticleEdit::new(
+                                129003i64,
+                                String::from("修改后标题"),
+                                String::from("<div>123</div>"),
+                            )
+                            .digest(String::from("摘要1")),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "material.article_list" => {
+                client
+                    .material()
+                    .article_list(String::from("lO44Wvqzy7siE"), 1i64, 20i64)
+                    .await
+                    .map(to_json)
+            }
+            "material.article_get" => {
+                client
+                    .material()
+                    .article_get(String::from("ftO2dFpz1zAiE"), 114001i64)
+                    .await
+                    .map(to_json)
+            }
+            "material.article_publish" => {
+                client
+                    .material()
+                    .article_publish(String::from("lO44Wvqzy7siE"), 129003i64)
+                    .await
+                    .map(to_json)
+            }
+            "material.news_add" => {
+                client
+                    .material()
+                    .news_add(
+                        String::from("jYdrJoCmTo0iE"),
+                        vec![super::material::MaterialArticleRef::new(10012i64)],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "material.news_delete" => {
+                client
+                    .material()
+                    .news_delete(
+                        String::from("jYdrJoCmTo0iE"),
+                        String::from("P16mHftLYX8iE"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "material.news_get" => {
+                client
+                    .material()
+                    .news_get(
+                        String::from("jYdrJoCmTo0iE"),
+                        String::from("P16mHftLYX8iE"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "material.news_update" => {
+                client
+                    .material()
+                    .news_update(
+                        String::from("jYdrJoCmTo0iE"),
+                        String::from("P16mHftLYX8iE"),
+                    )
+                    .articles(vec![super::material::MaterialArticleRef::new(10001i64)])
+                    .await
+                    .map(to_json)
+            }
+            "material.news_list" => {
+                client
+                    .material()
+                    .news_list(String::from("jYdrJoCmTo0iE"))
+                    .page_start(1i64)
+                    .page_size(20i64)
                     .await
                     .map(to_json)
             }
@@ -1135,6 +1279,18 @@ pub async fn call(
             }
             "microapp.delete" => {
                 client.microapp().delete(1144651083i64).await.map(to_json)
+            }
+            "ocr.recognize" => {
+                client
+                    .ocr()
+                    .recognize(
+                        super::ocr::OcrImageType::from_wire("idcard"),
+                        String::from(
+                            "https://img.alicdn.com/tfs/TB1d7H1NNjaK1RjSZFAXXbdLFXa-1000-600.png",
+                        ),
+                    )
+                    .await
+                    .map(to_json)
             }
             "report.create" => {
                 client
@@ -1776,6 +1932,13 @@ pub async fn call(
                 client.user().legacy_org_user_count(0i64).await.map(to_json)
             }
             "user.count" => client.user().count(false).await.map(to_json),
+            "workspace.list_audit_logs" => {
+                client
+                    .workspace()
+                    .list_audit_logs(1604160000000i64, 1606665600000i64, 500i64)
+                    .await
+                    .map(to_json)
+            }
             _ => return None,
         },
     )

@@ -4,6 +4,8 @@
 //! The API, one module per spec file. Each module holds the area's types, its request
 //! types and its handle (`client.<area>()`, from the [`Api`] trait).
 use ::dingtalk_runtime::codegen as rt;
+#[cfg(feature = "ai")]
+pub mod ai;
 #[cfg(feature = "appstore")]
 pub mod appstore;
 #[cfg(feature = "attendance")]
@@ -22,18 +24,24 @@ pub mod checkin;
 pub mod cspace;
 #[cfg(feature = "department")]
 pub mod department;
+#[cfg(feature = "health")]
+pub mod health;
 #[cfg(feature = "hrm")]
 pub mod hrm;
 #[cfg(feature = "im")]
 pub mod im;
 #[cfg(feature = "isv_service")]
 pub mod isv_service;
+#[cfg(feature = "material")]
+pub mod material;
 #[cfg(feature = "media")]
 pub mod media;
 #[cfg(feature = "message")]
 pub mod message;
 #[cfg(feature = "microapp")]
 pub mod microapp;
+#[cfg(feature = "ocr")]
+pub mod ocr;
 #[cfg(feature = "report")]
 pub mod report;
 #[cfg(feature = "serviceaccount")]
@@ -44,10 +52,17 @@ pub mod sns;
 pub mod statistics;
 #[cfg(feature = "user")]
 pub mod user;
+#[cfg(feature = "workspace")]
+pub mod workspace;
 /// The handle of every API area on the runtime's [`Client`](rt::Client):
 /// `client.user()`, `client.department()`, … Bring it into scope with the crate's
 /// `prelude`.
 pub trait Api {
+    #[cfg(feature = "ai")]
+    /// DingTalk AI services (行业与生态 · 钉钉AI): machine translation of text.
+    ///
+    /// See [`AiApi`](ai::AiApi) for its calls.
+    fn ai(&self) -> ai::AiApi<'_>;
     #[cfg(feature = "appstore")]
     /// App market in-app purchases (应用市场 · 内购): the SKU page a user buys from, the paid orders
     /// not yet handled, an order's details, marking an order handled, and consuming purchased quota.
@@ -109,6 +124,12 @@ pub trait Api {
     ///
     /// See [`DepartmentApi`](department::DepartmentApi) for its calls.
     fn department(&self) -> department::DepartmentApi<'_>;
+    #[cfg(feature = "health")]
+    /// Corporate health (企业文化 · 钉钉运动): whether a user takes part in the org's step-count
+    /// ranking.
+    ///
+    /// See [`HealthApi`](health::HealthApi) for its calls.
+    fn health(&self) -> health::HealthApi<'_>;
     #[cfg(feature = "hrm")]
     /// Smart HR (智能人事 · 花名册): the roster's field groups and fields, updating an employee's roster
     /// fields, listing employees on the job and waiting to join, and adding someone who is waiting
@@ -129,6 +150,13 @@ pub trait Api {
     ///
     /// See [`IsvServiceApi`](isv_service::IsvServiceApi) for its calls.
     fn isv_service(&self) -> isv_service::IsvServiceApi<'_>;
+    #[cfg(feature = "material")]
+    /// The material library of service accounts (服务号素材, 专属钉钉): articles (文章) written,
+    /// updated, published and deleted, and news cards (图文卡片) that bundle up to 8 articles for a
+    /// service-account message.
+    ///
+    /// See [`MaterialApi`](material::MaterialApi) for its calls.
+    fn material(&self) -> material::MaterialApi<'_>;
     #[cfg(feature = "media")]
     /// Media files (管理多媒体文件): upload images, voice, video and files to get a `media_id` for
     /// messages, and download them again. A `media_id` starts with `@`, `#` or `$` and is URL-encoded
@@ -149,6 +177,12 @@ pub trait Api {
     ///
     /// See [`MicroappApi`](microapp::MicroappApi) for its calls.
     fn microapp(&self) -> microapp::MicroappApi<'_>;
+    #[cfg(feature = "ocr")]
+    /// Structured text recognition (行业与生态 · OCR文字识别) of ID cards, invoices, licences, tickets
+    /// and forms.
+    ///
+    /// See [`OcrApi`](ocr::OcrApi) for its calls.
+    fn ocr(&self) -> ocr::OcrApi<'_>;
     #[cfg(feature = "report")]
     /// Logs (日志): write a log or save its content for later, read the templates a user can see and
     /// a template's fields, list the logs users sent (full or summary), and read a log's receivers,
@@ -185,8 +219,17 @@ pub trait Api {
     ///
     /// See [`UserApi`](user::UserApi) for its calls.
     fn user(&self) -> user::UserApi<'_>;
+    #[cfg(feature = "workspace")]
+    /// Project spaces (Teambition 项目管理 · 旧版项目): the file operation log of a project's tasks.
+    ///
+    /// See [`WorkspaceApi`](workspace::WorkspaceApi) for its calls.
+    fn workspace(&self) -> workspace::WorkspaceApi<'_>;
 }
 impl Api for rt::Client {
+    #[cfg(feature = "ai")]
+    fn ai(&self) -> ai::AiApi<'_> {
+        ai::AiApi::new(self)
+    }
     #[cfg(feature = "appstore")]
     fn appstore(&self) -> appstore::AppstoreApi<'_> {
         appstore::AppstoreApi::new(self)
@@ -223,6 +266,10 @@ impl Api for rt::Client {
     fn department(&self) -> department::DepartmentApi<'_> {
         department::DepartmentApi::new(self)
     }
+    #[cfg(feature = "health")]
+    fn health(&self) -> health::HealthApi<'_> {
+        health::HealthApi::new(self)
+    }
     #[cfg(feature = "hrm")]
     fn hrm(&self) -> hrm::HrmApi<'_> {
         hrm::HrmApi::new(self)
@@ -235,6 +282,10 @@ impl Api for rt::Client {
     fn isv_service(&self) -> isv_service::IsvServiceApi<'_> {
         isv_service::IsvServiceApi::new(self)
     }
+    #[cfg(feature = "material")]
+    fn material(&self) -> material::MaterialApi<'_> {
+        material::MaterialApi::new(self)
+    }
     #[cfg(feature = "media")]
     fn media(&self) -> media::MediaApi<'_> {
         media::MediaApi::new(self)
@@ -246,6 +297,10 @@ impl Api for rt::Client {
     #[cfg(feature = "microapp")]
     fn microapp(&self) -> microapp::MicroappApi<'_> {
         microapp::MicroappApi::new(self)
+    }
+    #[cfg(feature = "ocr")]
+    fn ocr(&self) -> ocr::OcrApi<'_> {
+        ocr::OcrApi::new(self)
     }
     #[cfg(feature = "report")]
     fn report(&self) -> report::ReportApi<'_> {
@@ -266,6 +321,10 @@ impl Api for rt::Client {
     #[cfg(feature = "user")]
     fn user(&self) -> user::UserApi<'_> {
         user::UserApi::new(self)
+    }
+    #[cfg(feature = "workspace")]
+    fn workspace(&self) -> workspace::WorkspaceApi<'_> {
+        workspace::WorkspaceApi::new(self)
     }
 }
 /// A request ready to send, returned by every handle method (`client.user().get(..)`):
