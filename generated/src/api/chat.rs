@@ -82,7 +82,7 @@ impl<'c> ChatApi<'c> {
     /// Send a message to a group in the org's name (发送群消息).
     ///
     /// Only internal, all-staff and department groups accept it (not ordinary or cooperation
-    /// groups). The message goes under `msg`, the documented form (D, J, G); the flat form two
+    /// groups). The message goes under `msg`, the documented form; the flat form two
     /// SDKs send (`msgtype` and the content next to `chatid`) carries the same message. Content limits (errcode 34016): text content
     /// and markdown 5000 characters, card title 64, single_title 20, single_url 500, the whole
     /// btn_json_list 1000. The card extras `agentid` and `hide_avatar` are accepted only here.
@@ -246,22 +246,22 @@ pub struct ChatCreateRequest {
     /// Wire name `chatBannedType`.
     #[serde(rename = "chatBannedType", skip_serializing_if = "Option::is_none")]
     pub chat_banned_type: Option<i64>,
-    /// What kind of user the owner is (群主类型), `emp` or `ext` (J).
+    /// What kind of user the owner is (群主类型), `emp` or `ext`.
     ///
     /// Wire name `ownerType`.
     #[serde(rename = "ownerType", skip_serializing_if = "Option::is_none")]
     pub owner_type: Option<ChatOwnerType>,
-    /// External contacts to add as members (外部联系人) (J).
+    /// External contacts to add as members (外部联系人).
     ///
     /// Wire name `extidlist`.
     #[serde(rename = "extidlist", skip_serializing_if = "Vec::is_empty")]
     pub extidlist: Vec<String>,
-    /// Avatar media id (群头像) (J).
+    /// Avatar media id (群头像).
     ///
     /// Wire name `icon`.
     #[serde(rename = "icon", skip_serializing_if = "Option::is_none")]
     pub icon: Option<String>,
-    /// 2 = enterprise group (企业群), 0 = ordinary group (J only, 1-src).
+    /// 2 = enterprise group (企业群), 0 = ordinary group; in the Java SDK only.
     ///
     /// Wire name `conversationTag`.
     #[serde(rename = "conversationTag", skip_serializing_if = "Option::is_none")]
@@ -321,22 +321,22 @@ impl ChatCreateRequest {
         self.chat_banned_type = Some(chat_banned_type);
         self
     }
-    /// Sets `owner_type`: What kind of user the owner is (群主类型), `emp` or `ext` (J).
+    /// Sets `owner_type`: What kind of user the owner is (群主类型), `emp` or `ext`.
     pub fn owner_type(mut self, owner_type: ChatOwnerType) -> Self {
         self.owner_type = Some(owner_type);
         self
     }
-    /// Sets `extidlist`: External contacts to add as members (外部联系人) (J).
+    /// Sets `extidlist`: External contacts to add as members (外部联系人).
     pub fn extidlist(mut self, extidlist: Vec<String>) -> Self {
         self.extidlist = extidlist;
         self
     }
-    /// Sets `icon`: Avatar media id (群头像) (J).
+    /// Sets `icon`: Avatar media id (群头像).
     pub fn icon(mut self, icon: impl Into<String>) -> Self {
         self.icon = Some(icon.into());
         self
     }
-    /// Sets `conversation_tag`: 2 = enterprise group (企业群), 0 = ordinary group (J only, 1-src).
+    /// Sets `conversation_tag`: 2 = enterprise group (企业群), 0 = ordinary group; in the Java SDK only.
     pub fn conversation_tag(mut self, conversation_tag: i64) -> Self {
         self.conversation_tag = Some(conversation_tag);
         self
@@ -398,19 +398,19 @@ impl<'c> crate::api::Call<'c, ChatCreateRequest> {
     pub fn chat_banned_type(self, chat_banned_type: i64) -> Self {
         self.map(|r| r.chat_banned_type(chat_banned_type))
     }
-    /// Sets `owner_type`: What kind of user the owner is (群主类型), `emp` or `ext` (J).
+    /// Sets `owner_type`: What kind of user the owner is (群主类型), `emp` or `ext`.
     pub fn owner_type(self, owner_type: ChatOwnerType) -> Self {
         self.map(|r| r.owner_type(owner_type))
     }
-    /// Sets `extidlist`: External contacts to add as members (外部联系人) (J).
+    /// Sets `extidlist`: External contacts to add as members (外部联系人).
     pub fn extidlist(self, extidlist: Vec<String>) -> Self {
         self.map(|r| r.extidlist(extidlist))
     }
-    /// Sets `icon`: Avatar media id (群头像) (J).
+    /// Sets `icon`: Avatar media id (群头像).
     pub fn icon(self, icon: impl Into<String>) -> Self {
         self.map(|r| r.icon(icon))
     }
-    /// Sets `conversation_tag`: 2 = enterprise group (企业群), 0 = ordinary group (J only, 1-src).
+    /// Sets `conversation_tag`: 2 = enterprise group (企业群), 0 = ordinary group; in the Java SDK only.
     pub fn conversation_tag(self, conversation_tag: i64) -> Self {
         self.map(|r| r.conversation_tag(conversation_tag))
     }
@@ -754,7 +754,7 @@ impl rt::Endpoint for ChatGetRequest {
 /// Request of [`ChatApi::send`]: Send a message to a group in the org's name (发送群消息).
 ///
 /// Only internal, all-staff and department groups accept it (not ordinary or cooperation
-/// groups). The message goes under `msg`, the documented form (D, J, G); the flat form two
+/// groups). The message goes under `msg`, the documented form; the flat form two
 /// SDKs send (`msgtype` and the content next to `chatid`) carries the same message. Content limits (errcode 34016): text content
 /// and markdown 5000 characters, card title 64, single_title 20, single_url 500, the whole
 /// btn_json_list 1000. The card extras `agentid` and `hide_avatar` are accepted only here.
@@ -777,7 +777,7 @@ pub struct ChatSendRequest {
     /// Wire name `chatid`.
     #[serde(rename = "chatid")]
     pub chatid: String,
-    /// The message (消息内容), at most 2048 bytes. A JSON object (D); the Java SDK carries it
+    /// The message (消息内容), at most 2048 bytes. A JSON object per the docs; the Java SDK carries it
     /// as JSON text in its parameter map, but it is sent here as the object.
     ///
     /// Wire name `msg`.
@@ -1093,7 +1093,7 @@ impl rt::Endpoint for ChatGetQrcodeRequest {
         let _ = q;
     }
 }
-/// What kind of user owns the group (群主类型) (J).
+/// What kind of user owns the group (群主类型).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
 ///
@@ -1218,7 +1218,7 @@ impl rt::Scalar for ChatStatus {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ChatInfo {
-    /// Group id (群会话ID); in the D example and G, not in J.
+    /// Group id (群会话ID); in the official example, not in the Java SDK.
     ///
     /// Wire name `chatid`.
     #[serde(rename = "chatid", skip_serializing_if = "Option::is_none")]
@@ -1243,12 +1243,12 @@ pub struct ChatInfo {
     /// Wire name `useridlist`.
     #[serde(rename = "useridlist", skip_serializing_if = "Vec::is_empty")]
     pub useridlist: Vec<String>,
-    /// External-contact members (外部联系人成员) (J only).
+    /// External-contact members (外部联系人成员); in the Java SDK only.
     ///
     /// Wire name `extidlist`.
     #[serde(rename = "extidlist", skip_serializing_if = "Vec::is_empty")]
     pub extidlist: Vec<String>,
-    /// AgentIds of the apps in the group (群内应用) (J only; J types them as strings).
+    /// AgentIds of the apps in the group (群内应用); in the Java SDK only, which types them as strings.
     ///
     /// Wire name `agentidlist`.
     #[serde(rename = "agentidlist", skip_serializing_if = "Vec::is_empty")]

@@ -7,7 +7,7 @@
 //!
 //! Every message body is a `Message`: `{"msgtype": "<type>", "<type>": {...}}`, one type per
 //! message (text, image, voice, file, link, oa, markdown, action_card). A whole message may be at
-//! most 2048 bytes (D); that byte limit is not checked client-side. Field limits marked "at most"
+//! most 2048 bytes (official docs); that byte limit is not checked client-side. Field limits marked "at most"
 //! are checked before sending; limits the official pages give only as a recommendation (建议) are
 //! left in the docs. Group messages in the org's name (`chat/send`) are in the `chat` area and use
 //! the same bodies.
@@ -37,7 +37,7 @@ impl<'c> MessageApi<'c> {
     ///
     /// A user sends into a single or group chat he picked in the client (JSAPI conversation
     /// picker). Legacy page (历史文档); permission granted by default; internal and third-party
-    /// apps. The message goes under `msg`, the documented form (D, J, G); the flat form one SDK
+    /// apps. The message goes under `msg`, the documented form; the flat form one SDK
     /// sends (`msgtype` and the content next to `sender`) carries the same message.
     ///
     /// `POST /message/send_to_conversation` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -58,8 +58,8 @@ impl<'c> MessageApi<'c> {
     }
     /// Send an enterprise message synchronously, legacy form (发送企业会话消息 · 旧版).
     ///
-    /// Removed from the current docs, so there is no official page; shapes come from P, public
-    /// code and community posts only (best effort). The message is flat: `msgtype` plus the one
+    /// Removed from the current docs, so there is no official page; shapes come from public
+    /// client code and community posts only (best effort). The message is flat: `msgtype` plus the one
     /// content object named like it (`text`, `image`, …), next to the recipients. At least one of
     /// `touser` / `toparty` is required. `agentid` is not marked in any source; it is required
     /// here, the safer choice.
@@ -82,7 +82,7 @@ impl<'c> MessageApi<'c> {
     }
     /// Get the read status of a legacy enterprise message (查询企业会话消息已读未读状态 · 旧版).
     ///
-    /// Old call for messages from `legacy_send` (P only, 1-src); there is no official page. No
+    /// Old call for messages from `legacy_send` (known from one public Python client only); there is no official page. No
     /// source documents the response fields, so the whole body is returned as raw JSON.
     ///
     /// `POST /message/list_message_status` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -102,7 +102,7 @@ impl<'c> MessageApi<'c> {
     }
     /// Send a work notification, first version (发送工作通知 · 旧版 asyncsend).
     ///
-    /// Superseded by `async_send_v2`; there is no official page: J only (P via the TOP method
+    /// Superseded by `async_send_v2`; there is no official page: known from the Java SDK (and a Python client via the TOP method
     /// `dingtalk.corp.message.corpconversation.asyncsend`). The content is `msgcontent`: the JSON
     /// text of the type-specific object alone, without the `msgtype` wrapper.
     ///
@@ -176,7 +176,7 @@ impl<'c> MessageApi<'c> {
     }
     /// Get the send result of a work notification (获取工作通知消息的发送结果).
     ///
-    /// Only tasks of the last 24 h. `agent_id` is required by D but not checked by J; it is
+    /// Only tasks of the last 24 h. `agent_id` is required by the docs but not checked by the Java SDK; it is
     /// required here, the safer choice. Flow-control codes in `forbidden_list`: 143103/143104 (QPM),
     /// 143105/143205 (daily per-user cap), 143106/143206 (duplicate content), 143203/143204 (ISV
     /// QPM), 1430000 (no recipients), 1430001 (unknown grantType), 1430002 (forbidden content),
@@ -220,7 +220,7 @@ impl<'c> MessageApi<'c> {
     ///
     /// Rewrites the status bar (`oa.status_bar`) of an OA work notification sent by
     /// `async_send_v2`, e.g. to show an approval's outcome; only for notifications sent in the last
-    /// 7 days (the official page, J `OapiMessageCorpconversationStatusBarUpdate`). Internal and
+    /// 7 days (the official page and the Java SDK). Internal and
     /// third-party apps; permission `qyapi_base`. Errors 40056 (bad agent id), 40035 (bad task
     /// id), 41052 (the send task is not finished, or had too many recipients), 500.
     ///
@@ -294,7 +294,7 @@ impl<'c> MessageApi<'c> {
 ///
 /// A user sends into a single or group chat he picked in the client (JSAPI conversation
 /// picker). Legacy page (历史文档); permission granted by default; internal and third-party
-/// apps. The message goes under `msg`, the documented form (D, J, G); the flat form one SDK
+/// apps. The message goes under `msg`, the documented form; the flat form one SDK
 /// sends (`msgtype` and the content next to `sender`) carries the same message.
 ///
 /// `POST /message/send_to_conversation` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -317,7 +317,7 @@ pub struct MessageSendToConversationRequest {
     /// Wire name `cid`.
     #[serde(rename = "cid")]
     pub cid: String,
-    /// The message (消息内容), at most 2048 bytes. A JSON object (D); the Java SDK carries it
+    /// The message (消息内容), at most 2048 bytes. A JSON object per the docs; the Java SDK carries it
     /// as JSON text in its parameter map, but it is sent here as the object.
     ///
     /// Wire name `msg`.
@@ -360,8 +360,8 @@ impl rt::Endpoint for MessageSendToConversationRequest {
 }
 /// Request of [`MessageApi::legacy_send`]: Send an enterprise message synchronously, legacy form (发送企业会话消息 · 旧版).
 ///
-/// Removed from the current docs, so there is no official page; shapes come from P, public
-/// code and community posts only (best effort). The message is flat: `msgtype` plus the one
+/// Removed from the current docs, so there is no official page; shapes come from public
+/// client code and community posts only (best effort). The message is flat: `msgtype` plus the one
 /// content object named like it (`text`, `image`, …), next to the recipients. At least one of
 /// `touser` / `toparty` is required. `agentid` is not marked in any source; it is required
 /// here, the safer choice.
@@ -462,7 +462,7 @@ impl<'c> crate::api::Call<'c, MessageLegacySendRequest> {
 }
 /// Request of [`MessageApi::legacy_list_message_status`]: Get the read status of a legacy enterprise message (查询企业会话消息已读未读状态 · 旧版).
 ///
-/// Old call for messages from `legacy_send` (P only, 1-src); there is no official page. No
+/// Old call for messages from `legacy_send` (known from one public Python client only); there is no official page. No
 /// source documents the response fields, so the whole body is returned as raw JSON.
 ///
 /// `POST /message/list_message_status` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -511,7 +511,7 @@ impl rt::Endpoint for MessageLegacyListMessageStatusRequest {
 }
 /// Request of [`MessageApi::legacy_async_send`]: Send a work notification, first version (发送工作通知 · 旧版 asyncsend).
 ///
-/// Superseded by `async_send_v2`; there is no official page: J only (P via the TOP method
+/// Superseded by `async_send_v2`; there is no official page: known from the Java SDK (and a Python client via the TOP method
 /// `dingtalk.corp.message.corpconversation.asyncsend`). The content is `msgcontent`: the JSON
 /// text of the type-specific object alone, without the `msgtype` wrapper.
 ///
@@ -550,7 +550,7 @@ pub struct MessageLegacyAsyncSendRequest {
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub msgcontent: serde_json::Value,
-    /// Userids of the recipients (接收者), comma-separated. J allows 100, the TOP page of the sibling call 20; the larger is enforced.
+    /// Userids of the recipients (接收者), comma-separated. The Java SDK allows 100, the TOP page of the sibling call 20; the larger is enforced.
     ///
     /// Wire name `userid_list`; at most 100.
     #[serde(
@@ -591,7 +591,7 @@ impl MessageLegacyAsyncSendRequest {
             to_all_user: None,
         }
     }
-    /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. J allows 100, the TOP page of the sibling call 20; the larger is enforced.
+    /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. The Java SDK allows 100, the TOP page of the sibling call 20; the larger is enforced.
     pub fn userid_list(mut self, userid_list: Vec<String>) -> Self {
         self.userid_list = userid_list;
         self
@@ -639,7 +639,7 @@ impl rt::Endpoint for MessageLegacyAsyncSendRequest {
     }
 }
 impl<'c> crate::api::Call<'c, MessageLegacyAsyncSendRequest> {
-    /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. J allows 100, the TOP page of the sibling call 20; the larger is enforced.
+    /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. The Java SDK allows 100, the TOP page of the sibling call 20; the larger is enforced.
     pub fn userid_list(self, userid_list: Vec<String>) -> Self {
         self.map(|r| r.userid_list(userid_list))
     }
@@ -680,7 +680,7 @@ pub struct MessageAsyncSendV2Request {
     /// Wire name `agent_id`.
     #[serde(rename = "agent_id")]
     pub agent_id: i64,
-    /// Userids of the recipients (接收者), comma-separated. D allows 100, J 5000; the larger is enforced.
+    /// Userids of the recipients (接收者), comma-separated. The docs allow 100, the Java SDK 5000; the larger is enforced.
     ///
     /// Wire name `userid_list`; at most 5000.
     #[serde(
@@ -689,7 +689,7 @@ pub struct MessageAsyncSendV2Request {
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub userid_list: Vec<String>,
-    /// Department ids of the recipients (接收部门) including sub-departments, comma-separated. D allows 20, J 500; the larger is enforced.
+    /// Department ids of the recipients (接收部门) including sub-departments, comma-separated. The docs allow 20, the Java SDK 500; the larger is enforced.
     ///
     /// Wire name `dept_id_list`; at most 500.
     #[serde(
@@ -703,13 +703,14 @@ pub struct MessageAsyncSendV2Request {
     /// Wire name `to_all_user`.
     #[serde(rename = "to_all_user", skip_serializing_if = "Option::is_none")]
     pub to_all_user: Option<bool>,
-    /// The message (消息内容), one type per message, at most 2048 bytes. A JSON object (D); the
-    /// Java SDK carries it as JSON text in its parameter map, but it is sent here as the object.
+    /// The message (消息内容), one type per message, at most 2048 bytes. A JSON object per the
+    /// docs; the Java SDK carries it as JSON text in its parameter map, but it is sent here as
+    /// the object.
     ///
     /// Wire name `msg`.
     #[serde(rename = "msg")]
     pub msg: Message,
-    /// Translate ids in the content (ID转译); third-party apps only (J only).
+    /// Translate ids in the content (ID转译); third-party apps only (in the Java SDK only).
     ///
     /// Wire name `enable_id_trans`.
     #[serde(rename = "enable_id_trans", skip_serializing_if = "Option::is_none")]
@@ -728,12 +729,12 @@ impl MessageAsyncSendV2Request {
             enable_id_trans: None,
         }
     }
-    /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. D allows 100, J 5000; the larger is enforced.
+    /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. The docs allow 100, the Java SDK 5000; the larger is enforced.
     pub fn userid_list(mut self, userid_list: Vec<String>) -> Self {
         self.userid_list = userid_list;
         self
     }
-    /// Sets `dept_id_list`: Department ids of the recipients (接收部门) including sub-departments, comma-separated. D allows 20, J 500; the larger is enforced.
+    /// Sets `dept_id_list`: Department ids of the recipients (接收部门) including sub-departments, comma-separated. The docs allow 20, the Java SDK 500; the larger is enforced.
     pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
         self.dept_id_list = dept_id_list;
         self
@@ -743,7 +744,7 @@ impl MessageAsyncSendV2Request {
         self.to_all_user = Some(to_all_user);
         self
     }
-    /// Sets `enable_id_trans`: Translate ids in the content (ID转译); third-party apps only (J only).
+    /// Sets `enable_id_trans`: Translate ids in the content (ID转译); third-party apps only (in the Java SDK only).
     pub fn enable_id_trans(mut self, enable_id_trans: bool) -> Self {
         self.enable_id_trans = Some(enable_id_trans);
         self
@@ -781,11 +782,11 @@ impl rt::Endpoint for MessageAsyncSendV2Request {
     }
 }
 impl<'c> crate::api::Call<'c, MessageAsyncSendV2Request> {
-    /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. D allows 100, J 5000; the larger is enforced.
+    /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. The docs allow 100, the Java SDK 5000; the larger is enforced.
     pub fn userid_list(self, userid_list: Vec<String>) -> Self {
         self.map(|r| r.userid_list(userid_list))
     }
-    /// Sets `dept_id_list`: Department ids of the recipients (接收部门) including sub-departments, comma-separated. D allows 20, J 500; the larger is enforced.
+    /// Sets `dept_id_list`: Department ids of the recipients (接收部门) including sub-departments, comma-separated. The docs allow 20, the Java SDK 500; the larger is enforced.
     pub fn dept_id_list(self, dept_id_list: Vec<i64>) -> Self {
         self.map(|r| r.dept_id_list(dept_id_list))
     }
@@ -793,7 +794,7 @@ impl<'c> crate::api::Call<'c, MessageAsyncSendV2Request> {
     pub fn to_all_user(self, to_all_user: bool) -> Self {
         self.map(|r| r.to_all_user(to_all_user))
     }
-    /// Sets `enable_id_trans`: Translate ids in the content (ID转译); third-party apps only (J only).
+    /// Sets `enable_id_trans`: Translate ids in the content (ID转译); third-party apps only (in the Java SDK only).
     pub fn enable_id_trans(self, enable_id_trans: bool) -> Self {
         self.map(|r| r.enable_id_trans(enable_id_trans))
     }
@@ -851,7 +852,7 @@ impl rt::Endpoint for MessageGetSendProgressRequest {
 }
 /// Request of [`MessageApi::get_send_result`]: Get the send result of a work notification (获取工作通知消息的发送结果).
 ///
-/// Only tasks of the last 24 h. `agent_id` is required by D but not checked by J; it is
+/// Only tasks of the last 24 h. `agent_id` is required by the docs but not checked by the Java SDK; it is
 /// required here, the safer choice. Flow-control codes in `forbidden_list`: 143103/143104 (QPM),
 /// 143105/143205 (daily per-user cap), 143106/143206 (duplicate content), 143203/143204 (ISV
 /// QPM), 1430000 (no recipients), 1430001 (unknown grantType), 1430002 (forbidden content),
@@ -959,7 +960,7 @@ impl rt::Endpoint for MessageRecallRequest {
 ///
 /// Rewrites the status bar (`oa.status_bar`) of an OA work notification sent by
 /// `async_send_v2`, e.g. to show an approval's outcome; only for notifications sent in the last
-/// 7 days (the official page, J `OapiMessageCorpconversationStatusBarUpdate`). Internal and
+/// 7 days (the official page and the Java SDK). Internal and
 /// third-party apps; permission `qyapi_base`. Errors 40056 (bad agent id), 40035 (bad task
 /// id), 41052 (the send task is not finished, or had too many recipients), 500.
 ///
@@ -1246,7 +1247,7 @@ impl rt::Endpoint for MessageMassRecallRequest {
 }
 /// A message body (消息体): `{"msgtype": "<type>", "<type>": {...}}`; the inner key equals the
 /// `msgtype` value. Used by `chat/send`, `send_to_conversation` and `async_send_v2`. At most
-/// 2048 bytes in all (D).
+/// 2048 bytes in all.
 ///
 /// Tagged by `msgtype`; the variant's fields sit under a key named after the tag (`{"msgtype": "text", "text": {...}}`). Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.
 ///
@@ -1509,7 +1510,7 @@ impl rt::Scalar for MessageType {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageText {
-    /// Message text (消息内容); at most 500 characters recommended (D), 5000 hard limit (errcode 34016).
+    /// Message text (消息内容); at most 500 characters recommended by the docs, 5000 hard limit (errcode 34016).
     ///
     /// Wire name `content`; at most 5000.
     #[serde(rename = "content")]
@@ -1635,7 +1636,7 @@ impl rt::Wire for MessageImage {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
-/// A voice message (语音消息); the clip is AMR, at most 2 MB and 60 s (J).
+/// A voice message (语音消息); the clip is AMR, at most 2 MB and 60 s (per the Java SDK).
 ///
 /// Source: `spec/message.yaml` · `types.MessageVoice`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1647,8 +1648,8 @@ pub struct MessageVoice {
     #[serde(rename = "media_id")]
     pub media_id: String,
     /// Length in seconds (音频时长), a positive integer below 60, sent as a string of digits.
-    /// D, J (asyncsend_v2) and G use a string, J's chat / conversation classes a Long; the
-    /// string form is the safer and is used here.
+    /// The official docs and most SDKs use a string, the Java SDK's chat / conversation
+    /// classes a Long; the string form is the safer and is used here.
     ///
     /// Wire name `duration`.
     #[serde(rename = "duration")]
@@ -2038,7 +2039,7 @@ pub struct MessageOaHead {
     /// Wire name `bgcolor`; at most 8.
     #[serde(rename = "bgcolor")]
     pub bgcolor: String,
-    /// Head title (头部标题), at most 10 characters (J, G); replaced by the app name in work notifications.
+    /// Head title (头部标题), at most 10 characters per the SDKs; replaced by the app name in work notifications.
     ///
     /// Wire name `text`; at most 10.
     #[serde(rename = "text")]
@@ -2216,7 +2217,7 @@ pub struct MessageOaBody {
     /// Wire name `title`.
     #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// Form rows (表单); at most 6 are shown (D), so more are refused here.
+    /// Form rows (表单); at most 6 are shown, so more are refused here.
     ///
     /// Wire name `form`; at most 6.
     #[serde(rename = "form", skip_serializing_if = "Vec::is_empty")]
@@ -2362,7 +2363,7 @@ impl MessageOaBody {
         self.title = Some(title.into());
         self
     }
-    /// Sets `form`: Form rows (表单); at most 6 are shown (D), so more are refused here.
+    /// Sets `form`: Form rows (表单); at most 6 are shown, so more are refused here.
     pub fn form(mut self, form: Vec<MessageOaForm>) -> Self {
         self.form = form;
         self
@@ -2679,12 +2680,12 @@ impl rt::Wire for MessageMarkdown {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageActionCard {
-    /// Text shown in the conversation list and notification (透出到会话列表和通知的文案), at most 64 characters (J).
+    /// Text shown in the conversation list and notification (透出到会话列表和通知的文案), at most 64 characters (per the Java SDK).
     ///
     /// Wire name `title`; at most 64.
     #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// Markdown body (消息内容); at most 1000 characters recommended (D), 5000 hard limit (errcode 34016).
+    /// Markdown body (消息内容); at most 1000 characters recommended by the docs, 5000 hard limit (errcode 34016).
     ///
     /// Wire name `markdown`; at most 5000.
     #[serde(rename = "markdown")]
@@ -2710,12 +2711,12 @@ pub struct MessageActionCard {
     #[serde(rename = "btn_json_list", skip_serializing_if = "Vec::is_empty")]
     pub btn_json_list: Vec<MessageActionCardButton>,
     /// App whose name and icon show in the card's corner instead of the org's (`chat/send` only;
-    /// J, 1-src). J types it as a string; the server accepts both.
+    /// from the Java SDK, which types it as a string; the server accepts both).
     ///
     /// Wire name `agentid`.
     #[serde(rename = "agentid", skip_serializing_if = "Option::is_none")]
     pub agentid: Option<i64>,
-    /// Hide the sender avatar (隐藏头像) (`chat/send` only; J, 1-src).
+    /// Hide the sender avatar (隐藏头像) (`chat/send` only; from the Java SDK).
     ///
     /// Wire name `hide_avatar`.
     #[serde(rename = "hide_avatar", skip_serializing_if = "Option::is_none")]
@@ -2835,7 +2836,7 @@ impl MessageActionCard {
             hide_avatar: None,
         }
     }
-    /// Sets `title`: Text shown in the conversation list and notification (透出到会话列表和通知的文案), at most 64 characters (J).
+    /// Sets `title`: Text shown in the conversation list and notification (透出到会话列表和通知的文案), at most 64 characters (per the Java SDK).
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.title = Some(title.into());
         self
@@ -2865,7 +2866,7 @@ impl MessageActionCard {
         self.agentid = Some(agentid);
         self
     }
-    /// Sets `hide_avatar`: Hide the sender avatar (隐藏头像) (`chat/send` only; J, 1-src).
+    /// Sets `hide_avatar`: Hide the sender avatar (隐藏头像) (`chat/send` only; from the Java SDK).
     pub fn hide_avatar(mut self, hide_avatar: bool) -> Self {
         self.hide_avatar = Some(hide_avatar);
         self
@@ -2981,7 +2982,7 @@ pub struct MessageActionCardButton {
     /// Wire name `title`; at most 20.
     #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// Target of the button (跳转链接). D allows 700 characters, J 500; the larger is enforced.
+    /// Target of the button (跳转链接). The docs allow 700 characters, the Java SDK 500; the larger is enforced.
     ///
     /// Wire name `action_url`; at most 700.
     #[serde(rename = "action_url", skip_serializing_if = "Option::is_none")]
@@ -3047,7 +3048,7 @@ impl MessageActionCardButton {
         self.title = Some(title.into());
         self
     }
-    /// Sets `action_url`: Target of the button (跳转链接). D allows 700 characters, J 500; the larger is enforced.
+    /// Sets `action_url`: Target of the button (跳转链接). The docs allow 700 characters, the Java SDK 500; the larger is enforced.
     pub fn action_url(mut self, action_url: impl Into<String>) -> Self {
         self.action_url = Some(action_url.into());
         self
@@ -3292,7 +3293,7 @@ pub struct MessageSendResult {
     /// Wire name `invalid_user_id_list`.
     #[serde(rename = "invalid_user_id_list", skip_serializing_if = "Vec::is_empty")]
     pub invalid_user_id_list: Vec<String>,
-    /// Unknown department ids (无效的部门ID); J and D give numbers, G strings (both decode).
+    /// Unknown department ids (无效的部门ID); the docs and the Java SDK give numbers, some clients strings (both decode).
     ///
     /// Wire name `invalid_dept_id_list`.
     #[serde(rename = "invalid_dept_id_list", skip_serializing_if = "Vec::is_empty")]

@@ -727,6 +727,54 @@ pub enum ErrorCode {
     OapiProtectionTriggered,
     /// Work notification: the recipient is under executive protection (超级高管保护); the protection must be turned off. (errcode `1430004`)
     ExecutiveProtection,
+    /// The group nickname contains forbidden content (包含违禁内容); change the text. (errcode `41049`)
+    NicknameForbiddenContent,
+    /// The user is not a member of the group (用户不在对应的群内). (errcode `60124`)
+    UserNotInGroup,
+    /// No access to the scene group (无访问权限): no group template is installed in it, or the template belongs to another app. (errcode `400020`)
+    SceneGroupNoAccess,
+    /// Scene group: the group id is empty (群编码为空). (errcode `660001`)
+    EmptyConversationId,
+    /// Scene group: the robot code is empty (机器人编码为空). (errcode `660002`)
+    EmptyRobotCode,
+    /// Scene group: cards may not be sent to this group (不允许往该群发送卡片); turn its group template on first. (errcode `660012`)
+    GroupCardNotAllowed,
+    /// Scene group: no such robot (查无此机器人); check the robot code. (errcode `660014`)
+    RobotNotFound,
+    /// No such scene group (查无此场景群); check the open conversation id. (errcode `660015`)
+    SceneGroupNotFound,
+    /// Scene group: the robot is no longer available (机器人不可用), e.g. removed by a group admin; bind the group robot again. (errcode `660016`)
+    RobotUnavailable,
+    /// Scene group: the picture's media id could not be resolved (查询图片文件地址失败). (errcode `660018`)
+    ImageMediaLookupFailed,
+    /// Scene group message: a text and a media placeholder share a name (重复的占位符KEY). (errcode `660020`)
+    DuplicatePlaceholderKey,
+    /// Scene group message: the receivers could not be resolved (接收人识别失败). (errcode `660022`)
+    UnrecognisedReceivers,
+    /// The group id cannot be decoded (群编码解码失败); check the open conversation id. (errcode `660023`)
+    ConversationIdDecodeFailed,
+    /// Scene group: no such message template (查无此消息模板). (errcode `660024`)
+    MessageTemplateNotFound,
+    /// Scene group: the message template could not be filled (消息模板渲染失败); check the placeholder values. (errcode `660025`)
+    MessageTemplateRenderFailed,
+    /// Scene group: the robot failed to send the message (机器人发送消息失败); retry. (errcode `660026`)
+    RobotSendFailed,
+    /// Scene group: the message template id is empty (消息模板ID为空). (errcode `660027`)
+    EmptyMessageTemplateId,
+    /// The group template does not exist or is turned off (群模板不存在或停用). (errcode `665036`)
+    GroupTemplateUnavailable,
+    /// A service account with this name already exists (请勿创建重复名称的服务号). (errcode `800001`)
+    ServiceAccountNameTaken,
+    /// The org has the most service accounts allowed, 40 (可创建服务号数量达到上限). (errcode `800004`)
+    ServiceAccountLimitReached,
+    /// The service-account send task id is not valid (task_id不合法). (errcode `800025`)
+    InvalidMassTaskId,
+    /// Work notification: the message template does not exist (消息模板不存在). (errcode `885001`)
+    WorkNoticeTemplateNotFound,
+    /// Work notification: the message template is not usable yet (消息模板不可用); it must be approved first. (errcode `885006`)
+    WorkNoticeTemplateUnavailable,
+    /// The service-account article was deleted (此文章已被删除). (errcode `1100001`)
+    ArticleDeleted,
     /// A code the spec does not list.
     Unknown(i64),
 }
@@ -911,6 +959,30 @@ impl ErrorCode {
             1430002i64 => Self::ForbiddenContent,
             1430003i64 => Self::OapiProtectionTriggered,
             1430004i64 => Self::ExecutiveProtection,
+            41049i64 => Self::NicknameForbiddenContent,
+            60124i64 => Self::UserNotInGroup,
+            400020i64 => Self::SceneGroupNoAccess,
+            660001i64 => Self::EmptyConversationId,
+            660002i64 => Self::EmptyRobotCode,
+            660012i64 => Self::GroupCardNotAllowed,
+            660014i64 => Self::RobotNotFound,
+            660015i64 => Self::SceneGroupNotFound,
+            660016i64 => Self::RobotUnavailable,
+            660018i64 => Self::ImageMediaLookupFailed,
+            660020i64 => Self::DuplicatePlaceholderKey,
+            660022i64 => Self::UnrecognisedReceivers,
+            660023i64 => Self::ConversationIdDecodeFailed,
+            660024i64 => Self::MessageTemplateNotFound,
+            660025i64 => Self::MessageTemplateRenderFailed,
+            660026i64 => Self::RobotSendFailed,
+            660027i64 => Self::EmptyMessageTemplateId,
+            665036i64 => Self::GroupTemplateUnavailable,
+            800001i64 => Self::ServiceAccountNameTaken,
+            800004i64 => Self::ServiceAccountLimitReached,
+            800025i64 => Self::InvalidMassTaskId,
+            885001i64 => Self::WorkNoticeTemplateNotFound,
+            885006i64 => Self::WorkNoticeTemplateUnavailable,
+            1100001i64 => Self::ArticleDeleted,
             other => Self::Unknown(other),
         }
     }
@@ -1094,6 +1166,30 @@ impl ErrorCode {
             Self::ForbiddenContent => 1430002i64,
             Self::OapiProtectionTriggered => 1430003i64,
             Self::ExecutiveProtection => 1430004i64,
+            Self::NicknameForbiddenContent => 41049i64,
+            Self::UserNotInGroup => 60124i64,
+            Self::SceneGroupNoAccess => 400020i64,
+            Self::EmptyConversationId => 660001i64,
+            Self::EmptyRobotCode => 660002i64,
+            Self::GroupCardNotAllowed => 660012i64,
+            Self::RobotNotFound => 660014i64,
+            Self::SceneGroupNotFound => 660015i64,
+            Self::RobotUnavailable => 660016i64,
+            Self::ImageMediaLookupFailed => 660018i64,
+            Self::DuplicatePlaceholderKey => 660020i64,
+            Self::UnrecognisedReceivers => 660022i64,
+            Self::ConversationIdDecodeFailed => 660023i64,
+            Self::MessageTemplateNotFound => 660024i64,
+            Self::MessageTemplateRenderFailed => 660025i64,
+            Self::RobotSendFailed => 660026i64,
+            Self::EmptyMessageTemplateId => 660027i64,
+            Self::GroupTemplateUnavailable => 665036i64,
+            Self::ServiceAccountNameTaken => 800001i64,
+            Self::ServiceAccountLimitReached => 800004i64,
+            Self::InvalidMassTaskId => 800025i64,
+            Self::WorkNoticeTemplateNotFound => 885001i64,
+            Self::WorkNoticeTemplateUnavailable => 885006i64,
+            Self::ArticleDeleted => 1100001i64,
             Self::Unknown(c) => *c,
         }
     }
@@ -1605,6 +1701,78 @@ impl ErrorCode {
             Self::ExecutiveProtection => {
                 "Work notification: the recipient is under executive protection (超级高管保护); the protection must be turned off."
             }
+            Self::NicknameForbiddenContent => {
+                "The group nickname contains forbidden content (包含违禁内容); change the text."
+            }
+            Self::UserNotInGroup => {
+                "The user is not a member of the group (用户不在对应的群内)."
+            }
+            Self::SceneGroupNoAccess => {
+                "No access to the scene group (无访问权限): no group template is installed in it, or the template belongs to another app."
+            }
+            Self::EmptyConversationId => {
+                "Scene group: the group id is empty (群编码为空)."
+            }
+            Self::EmptyRobotCode => {
+                "Scene group: the robot code is empty (机器人编码为空)."
+            }
+            Self::GroupCardNotAllowed => {
+                "Scene group: cards may not be sent to this group (不允许往该群发送卡片); turn its group template on first."
+            }
+            Self::RobotNotFound => {
+                "Scene group: no such robot (查无此机器人); check the robot code."
+            }
+            Self::SceneGroupNotFound => {
+                "No such scene group (查无此场景群); check the open conversation id."
+            }
+            Self::RobotUnavailable => {
+                "Scene group: the robot is no longer available (机器人不可用), e.g. removed by a group admin; bind the group robot again."
+            }
+            Self::ImageMediaLookupFailed => {
+                "Scene group: the picture's media id could not be resolved (查询图片文件地址失败)."
+            }
+            Self::DuplicatePlaceholderKey => {
+                "Scene group message: a text and a media placeholder share a name (重复的占位符KEY)."
+            }
+            Self::UnrecognisedReceivers => {
+                "Scene group message: the receivers could not be resolved (接收人识别失败)."
+            }
+            Self::ConversationIdDecodeFailed => {
+                "The group id cannot be decoded (群编码解码失败); check the open conversation id."
+            }
+            Self::MessageTemplateNotFound => {
+                "Scene group: no such message template (查无此消息模板)."
+            }
+            Self::MessageTemplateRenderFailed => {
+                "Scene group: the message template could not be filled (消息模板渲染失败); check the placeholder values."
+            }
+            Self::RobotSendFailed => {
+                "Scene group: the robot failed to send the message (机器人发送消息失败); retry."
+            }
+            Self::EmptyMessageTemplateId => {
+                "Scene group: the message template id is empty (消息模板ID为空)."
+            }
+            Self::GroupTemplateUnavailable => {
+                "The group template does not exist or is turned off (群模板不存在或停用)."
+            }
+            Self::ServiceAccountNameTaken => {
+                "A service account with this name already exists (请勿创建重复名称的服务号)."
+            }
+            Self::ServiceAccountLimitReached => {
+                "The org has the most service accounts allowed, 40 (可创建服务号数量达到上限)."
+            }
+            Self::InvalidMassTaskId => {
+                "The service-account send task id is not valid (task_id不合法)."
+            }
+            Self::WorkNoticeTemplateNotFound => {
+                "Work notification: the message template does not exist (消息模板不存在)."
+            }
+            Self::WorkNoticeTemplateUnavailable => {
+                "Work notification: the message template is not usable yet (消息模板不可用); it must be approved first."
+            }
+            Self::ArticleDeleted => {
+                "The service-account article was deleted (此文章已被删除)."
+            }
             Self::Unknown(_) => "",
         }
     }
@@ -1788,6 +1956,30 @@ impl ErrorCode {
             Self::ForbiddenContent => rt::ErrorClass::Other,
             Self::OapiProtectionTriggered => rt::ErrorClass::RateLimited,
             Self::ExecutiveProtection => rt::ErrorClass::Permission,
+            Self::NicknameForbiddenContent => rt::ErrorClass::InvalidArgument,
+            Self::UserNotInGroup => rt::ErrorClass::InvalidArgument,
+            Self::SceneGroupNoAccess => rt::ErrorClass::Permission,
+            Self::EmptyConversationId => rt::ErrorClass::InvalidArgument,
+            Self::EmptyRobotCode => rt::ErrorClass::InvalidArgument,
+            Self::GroupCardNotAllowed => rt::ErrorClass::Permission,
+            Self::RobotNotFound => rt::ErrorClass::NotFound,
+            Self::SceneGroupNotFound => rt::ErrorClass::NotFound,
+            Self::RobotUnavailable => rt::ErrorClass::Other,
+            Self::ImageMediaLookupFailed => rt::ErrorClass::InvalidArgument,
+            Self::DuplicatePlaceholderKey => rt::ErrorClass::InvalidArgument,
+            Self::UnrecognisedReceivers => rt::ErrorClass::InvalidArgument,
+            Self::ConversationIdDecodeFailed => rt::ErrorClass::InvalidArgument,
+            Self::MessageTemplateNotFound => rt::ErrorClass::NotFound,
+            Self::MessageTemplateRenderFailed => rt::ErrorClass::InvalidArgument,
+            Self::RobotSendFailed => rt::ErrorClass::Busy,
+            Self::EmptyMessageTemplateId => rt::ErrorClass::InvalidArgument,
+            Self::GroupTemplateUnavailable => rt::ErrorClass::NotFound,
+            Self::ServiceAccountNameTaken => rt::ErrorClass::InvalidArgument,
+            Self::ServiceAccountLimitReached => rt::ErrorClass::Other,
+            Self::InvalidMassTaskId => rt::ErrorClass::InvalidArgument,
+            Self::WorkNoticeTemplateNotFound => rt::ErrorClass::NotFound,
+            Self::WorkNoticeTemplateUnavailable => rt::ErrorClass::Permission,
+            Self::ArticleDeleted => rt::ErrorClass::NotFound,
             Self::Unknown(_) => rt::ErrorClass::Other,
         }
     }
