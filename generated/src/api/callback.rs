@@ -29,8 +29,8 @@ impl<'c> CallbackApi<'c> {
     ///
     /// Errors: 71006 URL already registered (use `update`), 71008 bad tag, 71009 the URL did not
     /// answer `check_url` with an encrypted `success`, 71010 bad JSON, 71011 malformed URL, 71012
-    /// URL unreachable, 71013 domain or IP not allowed. `token`: D and G allow 6-64 characters, the
-    /// console form and current D letters and digits, 3-32; the 64 limit is enforced, so a value
+    /// URL unreachable, 71013 domain or IP not allowed. `token`: the older docs and a Go SDK allow 6-64 characters, the
+    /// console form and the current docs letters and digits, 3-32; the 64 limit is enforced, so a value
     /// of 6-32 letters and digits satisfies both.
     ///
     /// `POST /call_back/register_call_back` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -112,8 +112,8 @@ impl<'c> CallbackApi<'c> {
 ///
 /// Errors: 71006 URL already registered (use `update`), 71008 bad tag, 71009 the URL did not
 /// answer `check_url` with an encrypted `success`, 71010 bad JSON, 71011 malformed URL, 71012
-/// URL unreachable, 71013 domain or IP not allowed. `token`: D and G allow 6-64 characters, the
-/// console form and current D letters and digits, 3-32; the 64 limit is enforced, so a value
+/// URL unreachable, 71013 domain or IP not allowed. `token`: the older docs and a Go SDK allow 6-64 characters, the
+/// console form and the current docs letters and digits, 3-32; the 64 limit is enforced, so a value
 /// of 6-32 letters and digits satisfies both.
 ///
 /// `POST /call_back/register_call_back` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -406,7 +406,7 @@ impl rt::Endpoint for CallbackGetFailedResultRequest {
         let _ = q;
     }
 }
-/// An event type (事件类型 / call_back_tag). The list is P's `ALL_CALL_BACK_TAGS` plus the control
+/// An event type (事件类型 / call_back_tag). The list is the tag list of a public Python SDK plus the control
 /// events and the newer subscription names of [通讯录事件](https://open.dingtalk.com/document/development/address-book-events); which tags `register` still
 /// accepts today is not confirmed (71008 for a refused tag).
 ///
@@ -446,23 +446,23 @@ pub enum CallbackTag {
     LabelConfModify,
     /// A role or role group was removed (删除角色或者角色组). (`label_conf_del`)
     LabelConfDel,
-    /// Education contacts - a user was added (家校通讯录 · 人员新增) (P). (`edu_user_insert`)
+    /// Education contacts - a user was added (家校通讯录 · 人员新增). (`edu_user_insert`)
     EduUserInsert,
-    /// Education contacts - a user was changed (P). (`edu_user_update`)
+    /// Education contacts - a user was changed. (`edu_user_update`)
     EduUserUpdate,
-    /// Education contacts - a user was removed (P). (`edu_user_delete`)
+    /// Education contacts - a user was removed. (`edu_user_delete`)
     EduUserDelete,
-    /// Education contacts - a user relation was added (P). (`edu_user_relation_insert`)
+    /// Education contacts - a user relation was added. (`edu_user_relation_insert`)
     EduUserRelationInsert,
-    /// Education contacts - a user relation was changed (P). (`edu_user_relation_update`)
+    /// Education contacts - a user relation was changed. (`edu_user_relation_update`)
     EduUserRelationUpdate,
-    /// Education contacts - a user relation was removed (P). (`edu_user_relation_delete`)
+    /// Education contacts - a user relation was removed. (`edu_user_relation_delete`)
     EduUserRelationDelete,
-    /// Education contacts - a department was added (P). (`edu_dept_insert`)
+    /// Education contacts - a department was added. (`edu_dept_insert`)
     EduDeptInsert,
-    /// Education contacts - a department was changed (P). (`edu_dept_update`)
+    /// Education contacts - a department was changed. (`edu_dept_update`)
     EduDeptUpdate,
-    /// Education contacts - a department was removed (P). (`edu_dept_delete`)
+    /// Education contacts - a department was removed. (`edu_dept_delete`)
     EduDeptDelete,
     /// Members were added to a group (群会话添加人员); only groups made by `/chat/create`. (`chat_add_member`)
     ChatAddMember,
@@ -482,15 +482,15 @@ pub enum CallbackTag {
     BpmsTaskChange,
     /// An approval instance started or finished (审批实例开始、结束). (`bpms_instance_change`)
     BpmsInstanceChange,
-    /// An attendance punch was recorded (员工打卡) (P). (`attendance_check_record`)
+    /// An attendance punch was recorded (员工打卡). (`attendance_check_record`)
     AttendanceCheckRecord,
-    /// An attendance schedule changed (员工排班变更) (P). (`attendance_schedule_change`)
+    /// An attendance schedule changed (员工排班变更). (`attendance_schedule_change`)
     AttendanceScheduleChange,
-    /// Overtime duration changed (员工加班时长) (P). (`attendance_overtime_duration`)
+    /// Overtime duration changed (员工加班时长). (`attendance_overtime_duration`)
     AttendanceOvertimeDuration,
-    /// A meeting room was booked (会议室预定) (P). (`meetingroom_book`)
+    /// A meeting room was booked (会议室预定). (`meetingroom_book`)
     MeetingroomBook,
-    /// A meeting room's info changed (会议室信息) (P). (`meetingroom_room_info`)
+    /// A meeting room's info changed (会议室信息). (`meetingroom_room_info`)
     MeetingroomRoomInfo,
     /// URL test sent on register and update (测试回调URL); control event, not subscribable. (`check_url`)
     CheckUrl,
@@ -669,8 +669,8 @@ impl rt::Scalar for CallbackTag {
 /// One event whose push failed (推送失败的事件). Besides `call_back_tag` and `event_time` the item
 /// carries one key named after the tag holding that event's data, e.g. `user_add_org:
 /// {"userid": [...], "corpid": ...}`; approval events nest `bpmsCallBackData`, role events
-/// `roleLabelChange`, and per D's prose other tags `callbackData`. J types every such key as a
-/// string, D's example as an object; both decode. Keys of tags not listed here are not kept.
+/// `roleLabelChange`, and per the official prose other tags `callbackData`. The Java SDK types every such key as
+/// a string, the official example as an object; both decode. Keys of tags not listed here are not kept.
 ///
 /// Source: `spec/callback.yaml` · `types.CallbackFailedEvent`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -746,12 +746,12 @@ pub struct CallbackFailedEvent {
     /// Wire name `bpms_instance_change`.
     #[serde(rename = "bpms_instance_change", skip_serializing_if = "Option::is_none")]
     pub bpms_instance_change: Option<serde_json::Value>,
-    /// Data of a `label_conf_add` event (`roleLabelChange`, corpid); D's example.
+    /// Data of a `label_conf_add` event (`roleLabelChange`, corpid), as in the official example.
     ///
     /// Wire name `label_conf_add`.
     #[serde(rename = "label_conf_add", skip_serializing_if = "Option::is_none")]
     pub label_conf_add: Option<serde_json::Value>,
-    /// Generic event data (J only; its content is not documented).
+    /// Generic event data (in the Java SDK only; its content is not documented).
     ///
     /// Wire name `data`.
     #[serde(rename = "data", skip_serializing_if = "Option::is_none")]

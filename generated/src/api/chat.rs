@@ -82,7 +82,7 @@ impl<'c> ChatApi<'c> {
     /// Send a message to a group in the org's name (发送群消息).
     ///
     /// Only internal, all-staff and department groups accept it (not ordinary or cooperation
-    /// groups). The message goes under `msg`, the documented form (D, J, G); the flat form two
+    /// groups). The message goes under `msg`, the documented form; the flat form two
     /// SDKs send (`msgtype` and the content next to `chatid`) carries the same message. Content limits (errcode 34016): text content
     /// and markdown 5000 characters, card title 64, single_title 20, single_url 500, the whole
     /// btn_json_list 1000. The card extras `agentid` and `hide_avatar` are accepted only here.
@@ -122,6 +122,68 @@ impl<'c> ChatApi<'c> {
             self.client,
             ChatGetReadListRequest::new(message_id, cursor, size),
         )
+    }
+    /// Set a member's nickname in a group (更新群成员的群昵称).
+    ///
+    /// Internal apps; permission `qyapi_chat_manage`. Errors: 40003 (bad userid), 34001 (bad
+    /// chatid), 41049 (forbidden content), 60124 (the user is not in the group), 400002, 400001.
+    ///
+    /// `POST /topapi/chat/updategroupnick` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/set-a-group-nickname>
+    ///
+    /// Source: `spec/chat.yaml` · `endpoints.update_group_nick`
+    pub fn update_group_nick(
+        &self,
+        chatid: impl Into<String>,
+        userid: impl Into<String>,
+        group_nick: impl Into<String>,
+    ) -> crate::api::Call<'c, ChatUpdateGroupNickRequest> {
+        crate::api::Call::new(
+            self.client,
+            ChatUpdateGroupNickRequest::new(chatid, userid, group_nick),
+        )
+    }
+    /// Forbid or allow private chats between group members (设置禁止群成员私聊).
+    ///
+    /// When on, members cannot add each other as friends or chat privately. Internal apps;
+    /// permission `qyapi_chat_manage`. Errors: 34001 (bad chatid), 40036 (missing parameter),
+    /// 400001.
+    ///
+    /// `POST /topapi/chat/member/friendswitch/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/set-private-chat>
+    ///
+    /// Source: `spec/chat.yaml` · `endpoints.set_friend_switch`
+    pub fn set_friend_switch(
+        &self,
+        chatid: impl Into<String>,
+        is_prohibit: bool,
+    ) -> crate::api::Call<'c, ChatSetFriendSwitchRequest> {
+        crate::api::Call::new(
+            self.client,
+            ChatSetFriendSwitchRequest::new(chatid, is_prohibit),
+        )
+    }
+    /// Get a group's join link for its QR code (获取入群二维码链接).
+    ///
+    /// The invitation is shared in the name of `userid`, who must be in the group. The Java SDK
+    /// also accepts `openConversationId` instead of `chatid`; the official page lists only
+    /// `chatid`, required, which is what is used here. Internal apps; permission
+    /// `qyapi_chat_base_read`. Errors: 34001 (bad chatid), 40003 (bad userid), 60124 (the user is
+    /// not in the group), 400001.
+    ///
+    /// `POST /topapi/chat/qrcode/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-a-qr-code-link>
+    ///
+    /// Source: `spec/chat.yaml` · `endpoints.get_qrcode`
+    pub fn get_qrcode(
+        &self,
+        chatid: impl Into<String>,
+        userid: impl Into<String>,
+    ) -> crate::api::Call<'c, ChatGetQrcodeRequest> {
+        crate::api::Call::new(self.client, ChatGetQrcodeRequest::new(chatid, userid))
     }
 }
 /// Request of [`ChatApi::create`]: Create an enterprise group chat (创建群会话).
@@ -184,22 +246,22 @@ pub struct ChatCreateRequest {
     /// Wire name `chatBannedType`.
     #[serde(rename = "chatBannedType", skip_serializing_if = "Option::is_none")]
     pub chat_banned_type: Option<i64>,
-    /// What kind of user the owner is (群主类型), `emp` or `ext` (J).
+    /// What kind of user the owner is (群主类型), `emp` or `ext`.
     ///
     /// Wire name `ownerType`.
     #[serde(rename = "ownerType", skip_serializing_if = "Option::is_none")]
     pub owner_type: Option<ChatOwnerType>,
-    /// External contacts to add as members (外部联系人) (J).
+    /// External contacts to add as members (外部联系人).
     ///
     /// Wire name `extidlist`.
     #[serde(rename = "extidlist", skip_serializing_if = "Vec::is_empty")]
     pub extidlist: Vec<String>,
-    /// Avatar media id (群头像) (J).
+    /// Avatar media id (群头像).
     ///
     /// Wire name `icon`.
     #[serde(rename = "icon", skip_serializing_if = "Option::is_none")]
     pub icon: Option<String>,
-    /// 2 = enterprise group (企业群), 0 = ordinary group (J only, 1-src).
+    /// 2 = enterprise group (企业群), 0 = ordinary group; in the Java SDK only.
     ///
     /// Wire name `conversationTag`.
     #[serde(rename = "conversationTag", skip_serializing_if = "Option::is_none")]
@@ -259,22 +321,22 @@ impl ChatCreateRequest {
         self.chat_banned_type = Some(chat_banned_type);
         self
     }
-    /// Sets `owner_type`: What kind of user the owner is (群主类型), `emp` or `ext` (J).
+    /// Sets `owner_type`: What kind of user the owner is (群主类型), `emp` or `ext`.
     pub fn owner_type(mut self, owner_type: ChatOwnerType) -> Self {
         self.owner_type = Some(owner_type);
         self
     }
-    /// Sets `extidlist`: External contacts to add as members (外部联系人) (J).
+    /// Sets `extidlist`: External contacts to add as members (外部联系人).
     pub fn extidlist(mut self, extidlist: Vec<String>) -> Self {
         self.extidlist = extidlist;
         self
     }
-    /// Sets `icon`: Avatar media id (群头像) (J).
+    /// Sets `icon`: Avatar media id (群头像).
     pub fn icon(mut self, icon: impl Into<String>) -> Self {
         self.icon = Some(icon.into());
         self
     }
-    /// Sets `conversation_tag`: 2 = enterprise group (企业群), 0 = ordinary group (J only, 1-src).
+    /// Sets `conversation_tag`: 2 = enterprise group (企业群), 0 = ordinary group; in the Java SDK only.
     pub fn conversation_tag(mut self, conversation_tag: i64) -> Self {
         self.conversation_tag = Some(conversation_tag);
         self
@@ -338,19 +400,19 @@ impl<'c> crate::api::Call<'c, ChatCreateRequest> {
     pub fn chat_banned_type(self, chat_banned_type: i64) -> Self {
         self.map(|r| r.chat_banned_type(chat_banned_type))
     }
-    /// Sets `owner_type`: What kind of user the owner is (群主类型), `emp` or `ext` (J).
+    /// Sets `owner_type`: What kind of user the owner is (群主类型), `emp` or `ext`.
     pub fn owner_type(self, owner_type: ChatOwnerType) -> Self {
         self.map(|r| r.owner_type(owner_type))
     }
-    /// Sets `extidlist`: External contacts to add as members (外部联系人) (J).
+    /// Sets `extidlist`: External contacts to add as members (外部联系人).
     pub fn extidlist(self, extidlist: Vec<String>) -> Self {
         self.map(|r| r.extidlist(extidlist))
     }
-    /// Sets `icon`: Avatar media id (群头像) (J).
+    /// Sets `icon`: Avatar media id (群头像).
     pub fn icon(self, icon: impl Into<String>) -> Self {
         self.map(|r| r.icon(icon))
     }
-    /// Sets `conversation_tag`: 2 = enterprise group (企业群), 0 = ordinary group (J only, 1-src).
+    /// Sets `conversation_tag`: 2 = enterprise group (企业群), 0 = ordinary group; in the Java SDK only.
     pub fn conversation_tag(self, conversation_tag: i64) -> Self {
         self.map(|r| r.conversation_tag(conversation_tag))
     }
@@ -698,7 +760,7 @@ impl rt::Endpoint for ChatGetRequest {
 /// Request of [`ChatApi::send`]: Send a message to a group in the org's name (发送群消息).
 ///
 /// Only internal, all-staff and department groups accept it (not ordinary or cooperation
-/// groups). The message goes under `msg`, the documented form (D, J, G); the flat form two
+/// groups). The message goes under `msg`, the documented form; the flat form two
 /// SDKs send (`msgtype` and the content next to `chatid`) carries the same message. Content limits (errcode 34016): text content
 /// and markdown 5000 characters, card title 64, single_title 20, single_url 500, the whole
 /// btn_json_list 1000. The card extras `agentid` and `hide_avatar` are accepted only here.
@@ -721,7 +783,7 @@ pub struct ChatSendRequest {
     /// Wire name `chatid`.
     #[serde(rename = "chatid")]
     pub chatid: String,
-    /// The message (消息内容), at most 2048 bytes. A JSON object (D); the Java SDK carries it
+    /// The message (消息内容), at most 2048 bytes. A JSON object per the docs; the Java SDK carries it
     /// as JSON text in its parameter map, but it is sent here as the object.
     ///
     /// Wire name `msg`.
@@ -862,7 +924,192 @@ impl<'c> crate::api::Call<'c, ChatGetReadListRequest> {
         )
     }
 }
-/// What kind of user owns the group (群主类型) (J).
+/// Request of [`ChatApi::update_group_nick`]: Set a member's nickname in a group (更新群成员的群昵称).
+///
+/// Internal apps; permission `qyapi_chat_manage`. Errors: 40003 (bad userid), 34001 (bad
+/// chatid), 41049 (forbidden content), 60124 (the user is not in the group), 400002, 400001.
+///
+/// `POST /topapi/chat/updategroupnick` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/set-a-group-nickname>
+///
+/// Source: `spec/chat.yaml` · `endpoints.update_group_nick`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ChatUpdateGroupNickRequest {
+    /// Group id (群会话ID) from `create`.
+    ///
+    /// Wire name `chatid`.
+    #[serde(rename = "chatid")]
+    pub chatid: String,
+    /// Userid of the member (群成员), see `get`.
+    ///
+    /// Wire name `userid`.
+    #[serde(rename = "userid")]
+    pub userid: String,
+    /// The member's nickname in the group (群昵称).
+    ///
+    /// Wire name `group_nick`.
+    #[serde(rename = "group_nick")]
+    pub group_nick: String,
+}
+impl ChatUpdateGroupNickRequest {
+    /// Creates a value from its required fields (`chatid`, `userid`, `group_nick`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        chatid: impl Into<String>,
+        userid: impl Into<String>,
+        group_nick: impl Into<String>,
+    ) -> Self {
+        Self {
+            chatid: chatid.into(),
+            userid: userid.into(),
+            group_nick: group_nick.into(),
+        }
+    }
+}
+impl rt::Endpoint for ChatUpdateGroupNickRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "chat",
+        name: "update_group_nick",
+        host: rt::Host::Oapi,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/topapi/chat/updategroupnick",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+/// Request of [`ChatApi::set_friend_switch`]: Forbid or allow private chats between group members (设置禁止群成员私聊).
+///
+/// When on, members cannot add each other as friends or chat privately. Internal apps;
+/// permission `qyapi_chat_manage`. Errors: 34001 (bad chatid), 40036 (missing parameter),
+/// 400001.
+///
+/// `POST /topapi/chat/member/friendswitch/update` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/set-private-chat>
+///
+/// Source: `spec/chat.yaml` · `endpoints.set_friend_switch`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ChatSetFriendSwitchRequest {
+    /// Group id (群会话ID) from `create` or the client's chooseChat.
+    ///
+    /// Wire name `chatid`.
+    #[serde(rename = "chatid")]
+    pub chatid: String,
+    /// `true` = forbid private chats (开启禁止开关), `false` = allow them.
+    ///
+    /// Wire name `is_prohibit`.
+    #[serde(rename = "is_prohibit")]
+    pub is_prohibit: bool,
+}
+impl ChatSetFriendSwitchRequest {
+    /// Creates a value from its required fields (`chatid`, `is_prohibit`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(chatid: impl Into<String>, is_prohibit: bool) -> Self {
+        Self {
+            chatid: chatid.into(),
+            is_prohibit,
+        }
+    }
+}
+impl rt::Endpoint for ChatSetFriendSwitchRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "chat",
+        name: "set_friend_switch",
+        host: rt::Host::Oapi,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/topapi/chat/member/friendswitch/update",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+/// Request of [`ChatApi::get_qrcode`]: Get a group's join link for its QR code (获取入群二维码链接).
+///
+/// The invitation is shared in the name of `userid`, who must be in the group. The Java SDK
+/// also accepts `openConversationId` instead of `chatid`; the official page lists only
+/// `chatid`, required, which is what is used here. Internal apps; permission
+/// `qyapi_chat_base_read`. Errors: 34001 (bad chatid), 40003 (bad userid), 60124 (the user is
+/// not in the group), 400001.
+///
+/// `POST /topapi/chat/qrcode/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-a-qr-code-link>
+///
+/// Source: `spec/chat.yaml` · `endpoints.get_qrcode`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ChatGetQrcodeRequest {
+    /// Group id (群会话ID) from `create`.
+    ///
+    /// Wire name `chatid`.
+    #[serde(rename = "chatid")]
+    pub chatid: String,
+    /// Userid of the member sharing the code (分享二维码用户).
+    ///
+    /// Wire name `userid`.
+    #[serde(rename = "userid")]
+    pub userid: String,
+}
+impl ChatGetQrcodeRequest {
+    /// Creates a value from its required fields (`chatid`, `userid`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(chatid: impl Into<String>, userid: impl Into<String>) -> Self {
+        Self {
+            chatid: chatid.into(),
+            userid: userid.into(),
+        }
+    }
+}
+impl rt::Endpoint for ChatGetQrcodeRequest {
+    type Response = String;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "chat",
+        name: "get_qrcode",
+        host: rt::Host::Oapi,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/topapi/chat/qrcode/get",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+/// What kind of user owns the group (群主类型).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
 ///
@@ -987,7 +1234,7 @@ impl rt::Scalar for ChatStatus {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ChatInfo {
-    /// Group id (群会话ID); in the D example and G, not in J.
+    /// Group id (群会话ID); in the official example, not in the Java SDK.
     ///
     /// Wire name `chatid`.
     #[serde(rename = "chatid", skip_serializing_if = "Option::is_none")]
@@ -1012,12 +1259,12 @@ pub struct ChatInfo {
     /// Wire name `useridlist`.
     #[serde(rename = "useridlist", skip_serializing_if = "Vec::is_empty")]
     pub useridlist: Vec<String>,
-    /// External-contact members (外部联系人成员) (J only).
+    /// External-contact members (外部联系人成员); in the Java SDK only.
     ///
     /// Wire name `extidlist`.
     #[serde(rename = "extidlist", skip_serializing_if = "Vec::is_empty")]
     pub extidlist: Vec<String>,
-    /// AgentIds of the apps in the group (群内应用) (J only; J types them as strings).
+    /// AgentIds of the apps in the group (群内应用); in the Java SDK only, which types them as strings.
     ///
     /// Wire name `agentidlist`.
     #[serde(rename = "agentidlist", skip_serializing_if = "Vec::is_empty")]

@@ -10,6 +10,12 @@ use crate::api::Api as _;
 pub const USER: &str = "conformance-user";
 /// Every endpoint, as `area.endpoint`, in spec order.
 pub const ENDPOINTS: &[&str] = &[
+    "ai.translate",
+    "appstore.get_sku_page",
+    "appstore.finish_order",
+    "appstore.get_order",
+    "appstore.consume_order",
+    "appstore.list_unfinished_orders",
     "attendance.list",
     "attendance.list_record",
     "attendance.get_simple_groups",
@@ -34,6 +40,12 @@ pub const ENDPOINTS: &[&str] = &[
     "auth.activate_suite",
     "auth.get_auth_info",
     "auth.get_agent",
+    "blackboard.create",
+    "blackboard.delete",
+    "blackboard.update",
+    "blackboard.list_ids",
+    "blackboard.list_categories",
+    "blackboard.list_top_ten",
     "callback.register",
     "callback.get",
     "callback.update",
@@ -44,6 +56,11 @@ pub const ENDPOINTS: &[&str] = &[
     "chat.get",
     "chat.send",
     "chat.get_read_list",
+    "chat.update_group_nick",
+    "chat.set_friend_switch",
+    "chat.get_qrcode",
+    "checkin.list_by_dept",
+    "checkin.list_by_users",
     "contact.get_user",
     "cspace.add_to_single_chat",
     "cspace.add",
@@ -78,11 +95,35 @@ pub const ENDPOINTS: &[&str] = &[
     "extcontact.list",
     "extcontact.list_label_groups",
     "extcontact.get",
+    "health.get_user_status",
+    "hrm.get_roster_meta",
+    "hrm.list_field_groups",
+    "hrm.update_employee",
+    "hrm.query_pre_entry",
+    "hrm.query_on_job",
+    "hrm.add_pre_entry",
+    "im.get_scene_group",
+    "im.apply_template",
+    "im.close_template",
+    "im.send_message",
     "industry.list_departments",
     "industry.get_department",
     "industry.list_users",
     "industry.get_user",
     "industry.get_organization",
+    "isv_service.get_unactive_corp",
+    "isv_service.reauth_corp",
+    "material.article_add",
+    "material.article_delete",
+    "material.article_update",
+    "material.article_list",
+    "material.article_get",
+    "material.article_publish",
+    "material.news_add",
+    "material.news_delete",
+    "material.news_get",
+    "material.news_update",
+    "material.news_list",
     "media.upload",
     "media.download_file",
     "media.get",
@@ -95,6 +136,8 @@ pub const ENDPOINTS: &[&str] = &[
     "message.get_send_result",
     "message.recall",
     "message.update_status_bar",
+    "message.send_by_template",
+    "message.mass_recall",
     "microapp.list",
     "microapp.list_by_userid",
     "microapp.get_visible_scopes",
@@ -107,6 +150,16 @@ pub const ENDPOINTS: &[&str] = &[
     "oauth2.get_corp_access_token",
     "oauth2.get_user_token",
     "oauth2.create_jsapi_ticket",
+    "ocr.recognize",
+    "report.create",
+    "report.save_content",
+    "report.get_template_by_name",
+    "report.list",
+    "report.simple_list",
+    "report.list_receivers",
+    "report.list_comments",
+    "report.get_unread_count",
+    "report.list_templates_by_userid",
     "role.add_role",
     "role.delete_role",
     "role.update_role",
@@ -118,6 +171,12 @@ pub const ENDPOINTS: &[&str] = &[
     "role.remove_roles_for_emps",
     "role.update_scope",
     "role.simple_list",
+    "serviceaccount.add",
+    "serviceaccount.update",
+    "serviceaccount.list",
+    "serviceaccount.get",
+    "serviceaccount.get_menu",
+    "serviceaccount.update_menu",
     "sns.get_token",
     "sns.get_persistent_code",
     "sns.get_sns_token",
@@ -181,6 +240,7 @@ pub const ENDPOINTS: &[&str] = &[
     "user.get_by_unionid",
     "user.legacy_org_user_count",
     "user.count",
+    "workspace.list_audit_logs",
 ];
 /// Calls `endpoint` (`area.endpoint`) with its example arguments and returns the decoded
 /// response re-encoded as JSON, or `None` for an unknown name.
@@ -190,6 +250,46 @@ pub async fn call(
 ) -> Option<Result<serde_json::Value, rt::Error>> {
     Some(
         match endpoint {
+            "ai.translate" => {
+                client
+                    .ai()
+                    .translate(
+                        String::from("这是一个测试"),
+                        String::from("zh"),
+                        String::from("en"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "appstore.get_sku_page" => {
+                client
+                    .appstore()
+                    .get_sku_page(String::from("FW_GOODS_1111"))
+                    .callback_page(String::from("http%3A//dingtalk.com%3Fa%3Db"))
+                    .await
+                    .map(to_json)
+            }
+            "appstore.finish_order" => {
+                client.appstore().finish_order(313111111111111i64).await.map(to_json)
+            }
+            "appstore.get_order" => {
+                client.appstore().get_order(313111111111i64).await.map(to_json)
+            }
+            "appstore.consume_order" => {
+                client
+                    .appstore()
+                    .consume_order(
+                        3131111111i64,
+                        String::from("1199291922"),
+                        12i64,
+                        String::from("user123"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "appstore.list_unfinished_orders" => {
+                client.appstore().list_unfinished_orders(1i64, 100i64).await.map(to_json)
+            }
             "attendance.list" => {
                 client
                     .attendance()
@@ -402,6 +502,77 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "blackboard.create" => {
+                client
+                    .blackboard()
+                    .create(
+                        super::blackboard::BlackboardDraft::new(
+                                String::from("manager4220"),
+                                String::from("入职须知"),
+                                String::from("欢迎加入我们的大家庭"),
+                                super::blackboard::BlackboardReceivers::new()
+                                    .deptid_list(vec![1i64])
+                                    .userid_list(vec![String::from("user123")]),
+                            )
+                            .push_top(true),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "blackboard.delete" => {
+                client
+                    .blackboard()
+                    .delete(
+                        String::from("72b4f87d27e815f6fef989025c8b9a6e"),
+                        String::from("manager4220"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "blackboard.update" => {
+                client
+                    .blackboard()
+                    .update(
+                        super::blackboard::BlackboardEdit::new(
+                                String::from("manager4220"),
+                                String::from("72b4f87d27e815f6fef989025c8b9a6e"),
+                                String::from("入职须知"),
+                                String::from("欢迎加入我们的大家庭"),
+                            )
+                            .notify(true),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "blackboard.list_ids" => {
+                client
+                    .blackboard()
+                    .list_ids(
+                        super::blackboard::BlackboardIdQuery::new(
+                                String::from("manager4220"),
+                                1i64,
+                                30i64,
+                            )
+                            .start_time(String::from("2019-10-07 10:10:10"))
+                            .end_time(String::from("2019-11-07 10:10:10")),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "blackboard.list_categories" => {
+                client
+                    .blackboard()
+                    .list_categories(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "blackboard.list_top_ten" => {
+                client
+                    .blackboard()
+                    .list_top_ten(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
             "callback.register" => {
                 client
                     .callback()
@@ -489,6 +660,57 @@ pub async fn call(
                     .chat()
                     .get_read_list(
                         String::from("msgpjzCB1Lb7kNwiYJoE9ZU3A=="),
+                        0i64,
+                        100i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "chat.update_group_nick" => {
+                client
+                    .chat()
+                    .update_group_nick(
+                        String::from("chat4b9bc8bb5b8fb0f8c2a3c2b9f1e0d4a7"),
+                        String::from("user123"),
+                        String::from("钉钉小二"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "chat.set_friend_switch" => {
+                client
+                    .chat()
+                    .set_friend_switch(
+                        String::from("chat4b9bc8bb5b8fb0f8c2a3c2b9f1e0d4a7"),
+                        true,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "chat.get_qrcode" => {
+                client
+                    .chat()
+                    .get_qrcode(
+                        String::from("chat4b9bc8bb5b8fb0f8c2a3c2b9f1e0d4a7"),
+                        String::from("manager4220"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "checkin.list_by_dept" => {
+                client
+                    .checkin()
+                    .list_by_dept(String::from("1"), 1599494400000i64, 1599580799000i64)
+                    .await
+                    .map(to_json)
+            }
+            "checkin.list_by_users" => {
+                client
+                    .checkin()
+                    .list_by_users(
+                        vec![String::from("manager4220")],
+                        1599494400000i64,
+                        1599580799000i64,
                         0i64,
                         100i64,
                     )
@@ -740,6 +962,129 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "health.get_user_status" => {
+                client
+                    .health()
+                    .get_user_status(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "hrm.get_roster_meta" => {
+                client.hrm().get_roster_meta(2476262581i64).await.map(to_json)
+            }
+            "hrm.list_field_groups" => {
+                client.hrm().list_field_groups(2476262581i64).await.map(to_json)
+            }
+            "hrm.update_employee" => {
+                client
+                    .hrm()
+                    .update_employee(
+                        2476262581i64,
+                        super::hrm::HrmEmployeeUpdate::new(String::from("manager4220"))
+                            .groups(
+                                vec![
+                                    super::hrm::HrmFieldGroupUpdate::new()
+                                    .group_id(String::from("sys01"))
+                                    .sections(vec![super::hrm::HrmFieldSection::new()
+                                    .old_index(0i64)
+                                    .section(vec![super::hrm::HrmFieldValue::new()
+                                    .field_code(String::from("sys01-birthTime"))
+                                    .value(String::from("2020-10-10"))])])
+                                ],
+                            ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "hrm.query_pre_entry" => {
+                client.hrm().query_pre_entry(0i64, 50i64).await.map(to_json)
+            }
+            "hrm.query_on_job" => {
+                client
+                    .hrm()
+                    .query_on_job(
+                        vec![
+                            super::hrm::HrmOnJobStatus::from_value(2i64),
+                            super::hrm::HrmOnJobStatus::from_value(3i64),
+                            super::hrm::HrmOnJobStatus::from_value(5i64),
+                            super::hrm::HrmOnJobStatus::from_value(- 1i64)
+                        ],
+                        0i64,
+                        50i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "hrm.add_pre_entry" => {
+                client
+                    .hrm()
+                    .add_pre_entry(
+                        super::hrm::HrmPreEntryAdd::new(
+                                String::from("张三"),
+                                String::from("13700000000"),
+                            )
+                            .pre_entry_time(String::from("2020-09-09 00:00:00"))
+                            .op_userid(String::from("manager4220"))
+                            .extend_info(
+                                super::hrm::HrmPreEntryExtend::new()
+                                    .depts(vec![1i64])
+                                    .main_dept_id(379661095i64)
+                                    .main_dept_name(String::from("市场部"))
+                                    .position(String::from("市场经理"))
+                                    .work_place(String::from("杭州"))
+                                    .employee_type(
+                                        super::hrm::HrmEmployeeType::from_value(1i64),
+                                    ),
+                            ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "im.get_scene_group" => {
+                client
+                    .im()
+                    .get_scene_group(String::from("cid9FTRQSLo+sKSuMkKQ3TA=="))
+                    .await
+                    .map(to_json)
+            }
+            "im.apply_template" => {
+                client
+                    .im()
+                    .apply_template(
+                        String::from("cid9FTRQSLo+sKSuMkKQ3TA=="),
+                        String::from("c354d1a2-5e6f-4a7b-b4ea-6f1ab2c3d465"),
+                        String::from("manager4220"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "im.close_template" => {
+                client
+                    .im()
+                    .close_template(
+                        String::from("cid9FTRQSLo+sKSuMkKQ3TA=="),
+                        String::from("c354d1a2-5e6f-4a7b-b4ea-6f1ab2c3d465"),
+                        String::from("manager4220"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "im.send_message" => {
+                client
+                    .im()
+                    .send_message(
+                        String::from("cid9FTRQSLo+sKSuMkKQ3TA=="),
+                        String::from("inner_app_template_text"),
+                        String::from("fTv5Oq2Y8kLm"),
+                    )
+                    .msg_param_map(
+                        [(String::from("content"), String::from("测试消息~"))]
+                            .into_iter()
+                            .collect(),
+                    )
+                    .await
+                    .map(to_json)
+            }
             "industry.list_departments" => {
                 client
                     .industry()
@@ -769,6 +1114,134 @@ pub async fn call(
             }
             "industry.get_organization" => {
                 client.industry().get_organization().await.map(to_json)
+            }
+            "isv_service.get_unactive_corp" => {
+                client
+                    .isv_service()
+                    .get_unactive_corp()
+                    .app_id(57453i64)
+                    .await
+                    .map(to_json)
+            }
+            "isv_service.reauth_corp" => {
+                client
+                    .isv_service()
+                    .reauth_corp()
+                    .app_id(String::from("57453"))
+                    .corpid_list(vec![String::from("ding123")])
+                    .await
+                    .map(to_json)
+            }
+            "material.article_add" => {
+                client
+                    .material()
+                    .article_add(
+                        String::from("ftO2dFpz1zAiE"),
+                        super::material::MaterialArticleDraft::new(
+                                String::from("标题1"),
+                                String::from("<html><body><div>123</div></body></html>"),
+                                String::from("e5836bb2-2421-49fb-9b1c-3f2a7d6e8c01"),
+                            )
+                            .digest(String::from("摘要1"))
+                            .view_scope_type(
+                                super::material::MaterialViewScope::from_value(0i64),
+                            ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "material.article_delete" => {
+                client
+                    .material()
+                    .article_delete(String::from("lO44Wvqzy7siE"), 129003i64)
+                    .await
+                    .map(to_json)
+            }
+            "material.article_update" => {
+                client
+                    .material()
+                    .article_update(
+                        String::from("lO44Wvqzy7siE"),
+                        super::material::MaterialArticleEdit::new(
+                                129003i64,
+                                String::from("修改后标题"),
+                                String::from("<div>123</div>"),
+                            )
+                            .digest(String::from("摘要1")),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "material.article_list" => {
+                client
+                    .material()
+                    .article_list(String::from("lO44Wvqzy7siE"), 1i64, 20i64)
+                    .await
+                    .map(to_json)
+            }
+            "material.article_get" => {
+                client
+                    .material()
+                    .article_get(String::from("ftO2dFpz1zAiE"), 114001i64)
+                    .await
+                    .map(to_json)
+            }
+            "material.article_publish" => {
+                client
+                    .material()
+                    .article_publish(String::from("lO44Wvqzy7siE"), 129003i64)
+                    .await
+                    .map(to_json)
+            }
+            "material.news_add" => {
+                client
+                    .material()
+                    .news_add(
+                        String::from("jYdrJoCmTo0iE"),
+                        vec![super::material::MaterialArticleRef::new(10012i64)],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "material.news_delete" => {
+                client
+                    .material()
+                    .news_delete(
+                        String::from("jYdrJoCmTo0iE"),
+                        String::from("P16mHftLYX8iE"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "material.news_get" => {
+                client
+                    .material()
+                    .news_get(
+                        String::from("jYdrJoCmTo0iE"),
+                        String::from("P16mHftLYX8iE"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "material.news_update" => {
+                client
+                    .material()
+                    .news_update(
+                        String::from("jYdrJoCmTo0iE"),
+                        String::from("P16mHftLYX8iE"),
+                    )
+                    .articles(vec![super::material::MaterialArticleRef::new(10001i64)])
+                    .await
+                    .map(to_json)
+            }
+            "material.news_list" => {
+                client
+                    .material()
+                    .news_list(String::from("jYdrJoCmTo0iE"))
+                    .page_start(1i64)
+                    .page_size(20i64)
+                    .await
+                    .map(to_json)
             }
             "media.upload" => {
                 client
@@ -902,6 +1375,40 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "message.send_by_template" => {
+                client
+                    .message()
+                    .send_by_template(
+                        948060598i64,
+                        String::from("e27a9eed42b34a14a2f5c0b7d3e1a9c6"),
+                    )
+                    .userid_list(
+                        vec![String::from("manager4220"), String::from("user123")],
+                    )
+                    .data(
+                        [
+                            (String::from("name"), String::from("淘宝6")),
+                            (
+                                String::from("name2"),
+                                String::from("https://www.taobao.com"),
+                            ),
+                        ]
+                            .into_iter()
+                            .collect(),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "message.mass_recall" => {
+                client
+                    .message()
+                    .mass_recall(
+                        String::from("jYdrPbGk3Xw8To0iE"),
+                        String::from("pushW3kq92rjeI2SswiEiE"),
+                    )
+                    .await
+                    .map(to_json)
+            }
             "microapp.list" => client.microapp().list().await.map(to_json),
             "microapp.list_by_userid" => {
                 client
@@ -982,6 +1489,111 @@ pub async fn call(
             "oauth2.create_jsapi_ticket" => {
                 client.oauth2().create_jsapi_ticket().await.map(to_json)
             }
+            "ocr.recognize" => {
+                client
+                    .ocr()
+                    .recognize(
+                        super::ocr::OcrImageType::from_wire("idcard"),
+                        String::from(
+                            "https://img.alicdn.com/tfs/TB1d7H1NNjaK1RjSZFAXXbdLFXa-1000-600.png",
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "report.create" => {
+                client
+                    .report()
+                    .create(
+                        super::report::ReportCreateParam::new(
+                                String::from("1734bff776fcc65ce6944f749e08500e"),
+                                String::from("manager4220"),
+                                String::from("report"),
+                                vec![
+                                    super::report::ReportContent::new(0i64, 1i64,
+                                    String::from("markdown"),
+                                    String::from("### 完成接口联调"),
+                                    String::from("今日完成工作"))
+                                ],
+                                true,
+                            )
+                            .to_userids(vec![String::from("user123")]),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "report.save_content" => {
+                client
+                    .report()
+                    .save_content(
+                        super::report::ReportSaveParam::new(
+                            String::from("1734bff776fcc65ce6944f749e08500e"),
+                            String::from("manager4220"),
+                            String::from("report"),
+                            vec![
+                                super::report::ReportContent::new(0i64, 1i64,
+                                String::from("markdown"),
+                                String::from("### 完成接口联调"),
+                                String::from("今日完成工作"))
+                            ],
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "report.get_template_by_name" => {
+                client
+                    .report()
+                    .get_template_by_name(
+                        String::from("manager4220"),
+                        String::from("日报"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "report.list" => {
+                client
+                    .report()
+                    .list(1605628800000i64, 1605715199000i64, 0i64, 20i64)
+                    .await
+                    .map(to_json)
+            }
+            "report.simple_list" => {
+                client
+                    .report()
+                    .simple_list(1599321600000i64, 1599926399000i64, 0i64, 20i64)
+                    .await
+                    .map(to_json)
+            }
+            "report.list_receivers" => {
+                client
+                    .report()
+                    .list_receivers(String::from("174696b2c1e4f5a7dab6fe"))
+                    .await
+                    .map(to_json)
+            }
+            "report.list_comments" => {
+                client
+                    .report()
+                    .list_comments(String::from("174696b2c1e4f5a7dab6fe"))
+                    .await
+                    .map(to_json)
+            }
+            "report.get_unread_count" => {
+                client
+                    .report()
+                    .get_unread_count(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "report.list_templates_by_userid" => {
+                client
+                    .report()
+                    .list_templates_by_userid()
+                    .userid(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
             "role.add_role" => {
                 client
                     .role()
@@ -1043,6 +1655,71 @@ pub async fn call(
                     .simple_list(1203141i64)
                     .size(20i64)
                     .offset(0i64)
+                    .await
+                    .map(to_json)
+            }
+            "serviceaccount.add" => {
+                client
+                    .serviceaccount()
+                    .add(
+                        String::from("钉三多"),
+                        String::from("@lALPBbCc1XuaP_rNAljNAlg"),
+                        String::from("我是钉三多"),
+                        String::from("@lALPBbCc1XuaP_rNAljNAlg"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "serviceaccount.update" => {
+                client
+                    .serviceaccount()
+                    .update(String::from("vfdiPCiSeSXdoiE"))
+                    .await
+                    .map(to_json)
+            }
+            "serviceaccount.list" => {
+                client
+                    .serviceaccount()
+                    .list()
+                    .page_start(1i64)
+                    .page_size(20i64)
+                    .await
+                    .map(to_json)
+            }
+            "serviceaccount.get" => {
+                client
+                    .serviceaccount()
+                    .get(String::from("jYdrJoCmTo0iE"))
+                    .await
+                    .map(to_json)
+            }
+            "serviceaccount.get_menu" => {
+                client
+                    .serviceaccount()
+                    .get_menu(String::from("jYdrJoCmTo0iE"))
+                    .await
+                    .map(to_json)
+            }
+            "serviceaccount.update_menu" => {
+                client
+                    .serviceaccount()
+                    .update_menu(String::from("jYdrJoCmTo0iE"))
+                    .menu(
+                        super::serviceaccount::ServiceaccountMenu::new(
+                                false,
+                                super::serviceaccount::ServiceaccountMenuStatus::from_value(
+                                    0i64,
+                                ),
+                            )
+                            .button(
+                                vec![
+                                    super::serviceaccount::ServiceaccountButton::new(String::from("今日天气"))
+                                    .sub_button(vec![super::serviceaccount::ServiceaccountSubButton::new(String::from("杭州天气"),
+                                    super::serviceaccount::ServiceaccountMenuType::from_wire("click"))
+                                    .key(String::from("WEATHER_HANGZHOU"))])
+                                ],
+                            ),
+                    )
                     .await
                     .map(to_json)
             }
@@ -1571,6 +2248,13 @@ pub async fn call(
                 client.user().legacy_org_user_count(0i64).await.map(to_json)
             }
             "user.count" => client.user().count(false).await.map(to_json),
+            "workspace.list_audit_logs" => {
+                client
+                    .workspace()
+                    .list_audit_logs(1604160000000i64, 1606665600000i64, 500i64)
+                    .await
+                    .map(to_json)
+            }
             _ => return None,
         },
     )

@@ -7,7 +7,7 @@
 //!
 //! Every message body is a `Message`: `{"msgtype": "<type>", "<type>": {...}}`, one type per
 //! message (text, image, voice, file, link, oa, markdown, action_card). A whole message may be at
-//! most 2048 bytes (D); that byte limit is not checked client-side. Field limits marked "at most"
+//! most 2048 bytes (official docs); that byte limit is not checked client-side. Field limits marked "at most"
 //! are checked before sending; limits the official pages give only as a recommendation (建议) are
 //! left in the docs. Group messages in the org's name (`chat/send`) are in the `chat` area and use
 //! the same bodies.
@@ -37,7 +37,7 @@ impl<'c> MessageApi<'c> {
     ///
     /// A user sends into a single or group chat he picked in the client (JSAPI conversation
     /// picker). Legacy page (历史文档); permission granted by default; internal and third-party
-    /// apps. The message goes under `msg`, the documented form (D, J, G); the flat form one SDK
+    /// apps. The message goes under `msg`, the documented form; the flat form one SDK
     /// sends (`msgtype` and the content next to `sender`) carries the same message.
     ///
     /// `POST /message/send_to_conversation` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -58,8 +58,8 @@ impl<'c> MessageApi<'c> {
     }
     /// Send an enterprise message synchronously, legacy form (发送企业会话消息 · 旧版).
     ///
-    /// Removed from the current docs, so there is no official page; shapes come from P, public
-    /// code and community posts only (best effort). The message is flat: `msgtype` plus the one
+    /// Removed from the current docs, so there is no official page; shapes come from public
+    /// client code and community posts only (best effort). The message is flat: `msgtype` plus the one
     /// content object named like it (`text`, `image`, …), next to the recipients. At least one of
     /// `touser` / `toparty` is required. `agentid` is not marked in any source; it is required
     /// here, the safer choice.
@@ -82,7 +82,7 @@ impl<'c> MessageApi<'c> {
     }
     /// Get the read status of a legacy enterprise message (查询企业会话消息已读未读状态 · 旧版).
     ///
-    /// Old call for messages from `legacy_send` (P only, 1-src); there is no official page. No
+    /// Old call for messages from `legacy_send` (known from one public Python client only); there is no official page. No
     /// source documents the response fields, so the whole body is returned as raw JSON.
     ///
     /// `POST /message/list_message_status` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -102,7 +102,7 @@ impl<'c> MessageApi<'c> {
     }
     /// Send a work notification, first version (发送工作通知 · 旧版 asyncsend).
     ///
-    /// Superseded by `async_send_v2`; there is no official page: J only (P via the TOP method
+    /// Superseded by `async_send_v2`; there is no official page: known from the Java SDK (and a Python client via the TOP method
     /// `dingtalk.corp.message.corpconversation.asyncsend`). The content is `msgcontent`: the JSON
     /// text of the type-specific object alone, without the `msgtype` wrapper.
     ///
@@ -176,7 +176,7 @@ impl<'c> MessageApi<'c> {
     }
     /// Get the send result of a work notification (获取工作通知消息的发送结果).
     ///
-    /// Only tasks of the last 24 h. `agent_id` is required by D but not checked by J; it is
+    /// Only tasks of the last 24 h. `agent_id` is required by the docs but not checked by the Java SDK; it is
     /// required here, the safer choice. Flow-control codes in `forbidden_list`: 143103/143104 (QPM),
     /// 143105/143205 (daily per-user cap), 143106/143206 (duplicate content), 143203/143204 (ISV
     /// QPM), 1430000 (no recipients), 1430001 (unknown grantType), 1430002 (forbidden content),
@@ -220,7 +220,7 @@ impl<'c> MessageApi<'c> {
     ///
     /// Rewrites the status bar (`oa.status_bar`) of an OA work notification sent by
     /// `async_send_v2`, e.g. to show an approval's outcome; only for notifications sent in the last
-    /// 7 days (the official page, J `OapiMessageCorpconversationStatusBarUpdate`). Internal and
+    /// 7 days (the official page and the Java SDK). Internal and
     /// third-party apps; permission `qyapi_base`. Errors 40056 (bad agent id), 40035 (bad task
     /// id), 41052 (the send task is not finished, or had too many recipients), 500.
     ///
@@ -243,12 +243,58 @@ impl<'c> MessageApi<'c> {
             MessageUpdateStatusBarRequest::new(agent_id, task_id, status_value),
         )
     }
+    /// Send a work notification from a message template (使用模板发送工作通知消息).
+    ///
+    /// Third-party (第三方企业) apps only; the template must be set up and approved in the
+    /// developer console first. Recipients are `userid_list` and/or `dept_id_list` (not both
+    /// empty). The work-notification limits for third-party apps apply: at most 1000 recipients
+    /// per call, 5000 per minute, the same content to the same user once a day, 100 messages per
+    /// user per day. Check the outcome with `get_send_progress` and `get_send_result`. Permission
+    /// `qyapi_base`. Errors: 885001 (no such template), 885006 (template not approved), 400002
+    /// (bad agent id), 500. Not idempotent: a retry sends again.
+    ///
+    /// `POST /topapi/message/corpconversation/sendbytemplate` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/work-notification-templating-send-notification-interface>
+    ///
+    /// Source: `spec/message.yaml` · `endpoints.send_by_template`
+    pub fn send_by_template(
+        &self,
+        agent_id: i64,
+        template_id: impl Into<String>,
+    ) -> crate::api::Call<'c, MessageSendByTemplateRequest> {
+        crate::api::Call::new(
+            self.client,
+            MessageSendByTemplateRequest::new(agent_id, template_id),
+        )
+    }
+    /// Recall a service-account mass message (消息撤回 · 服务号).
+    ///
+    /// Recalls a message a service account (服务号, 专属钉钉) sent to its followers, within 24 h of
+    /// sending. Internal apps; permission `qyapi_service_account_message`. Error 800025 (bad
+    /// `task_id`).
+    ///
+    /// `POST /topapi/message/mass/recall` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/service-number-message-withdrawal>
+    ///
+    /// Source: `spec/message.yaml` · `endpoints.mass_recall`
+    pub fn mass_recall(
+        &self,
+        unionid: impl Into<String>,
+        task_id: impl Into<String>,
+    ) -> crate::api::Call<'c, MessageMassRecallRequest> {
+        crate::api::Call::new(
+            self.client,
+            MessageMassRecallRequest::new(unionid, task_id),
+        )
+    }
 }
 /// Request of [`MessageApi::send_to_conversation`]: Send a message as a user into a conversation (发送普通消息).
 ///
 /// A user sends into a single or group chat he picked in the client (JSAPI conversation
 /// picker). Legacy page (历史文档); permission granted by default; internal and third-party
-/// apps. The message goes under `msg`, the documented form (D, J, G); the flat form one SDK
+/// apps. The message goes under `msg`, the documented form; the flat form one SDK
 /// sends (`msgtype` and the content next to `sender`) carries the same message.
 ///
 /// `POST /message/send_to_conversation` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -271,7 +317,7 @@ pub struct MessageSendToConversationRequest {
     /// Wire name `cid`.
     #[serde(rename = "cid")]
     pub cid: String,
-    /// The message (消息内容), at most 2048 bytes. A JSON object (D); the Java SDK carries it
+    /// The message (消息内容), at most 2048 bytes. A JSON object per the docs; the Java SDK carries it
     /// as JSON text in its parameter map, but it is sent here as the object.
     ///
     /// Wire name `msg`.
@@ -316,8 +362,8 @@ impl rt::Endpoint for MessageSendToConversationRequest {
 }
 /// Request of [`MessageApi::legacy_send`]: Send an enterprise message synchronously, legacy form (发送企业会话消息 · 旧版).
 ///
-/// Removed from the current docs, so there is no official page; shapes come from P, public
-/// code and community posts only (best effort). The message is flat: `msgtype` plus the one
+/// Removed from the current docs, so there is no official page; shapes come from public
+/// client code and community posts only (best effort). The message is flat: `msgtype` plus the one
 /// content object named like it (`text`, `image`, …), next to the recipients. At least one of
 /// `touser` / `toparty` is required. `agentid` is not marked in any source; it is required
 /// here, the safer choice.
@@ -420,7 +466,7 @@ impl<'c> crate::api::Call<'c, MessageLegacySendRequest> {
 }
 /// Request of [`MessageApi::legacy_list_message_status`]: Get the read status of a legacy enterprise message (查询企业会话消息已读未读状态 · 旧版).
 ///
-/// Old call for messages from `legacy_send` (P only, 1-src); there is no official page. No
+/// Old call for messages from `legacy_send` (known from one public Python client only); there is no official page. No
 /// source documents the response fields, so the whole body is returned as raw JSON.
 ///
 /// `POST /message/list_message_status` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
@@ -471,7 +517,7 @@ impl rt::Endpoint for MessageLegacyListMessageStatusRequest {
 }
 /// Request of [`MessageApi::legacy_async_send`]: Send a work notification, first version (发送工作通知 · 旧版 asyncsend).
 ///
-/// Superseded by `async_send_v2`; there is no official page: J only (P via the TOP method
+/// Superseded by `async_send_v2`; there is no official page: known from the Java SDK (and a Python client via the TOP method
 /// `dingtalk.corp.message.corpconversation.asyncsend`). The content is `msgcontent`: the JSON
 /// text of the type-specific object alone, without the `msgtype` wrapper.
 ///
@@ -510,7 +556,7 @@ pub struct MessageLegacyAsyncSendRequest {
         serialize_with = "::dingtalk_runtime::wire::json_text::ser",
     )]
     pub msgcontent: serde_json::Value,
-    /// Userids of the recipients (接收者), comma-separated. J allows 100, the TOP page of the sibling call 20; the larger is enforced.
+    /// Userids of the recipients (接收者), comma-separated. The Java SDK allows 100, the TOP page of the sibling call 20; the larger is enforced.
     ///
     /// Wire name `userid_list`; at most 100.
     #[serde(
@@ -551,7 +597,7 @@ impl MessageLegacyAsyncSendRequest {
             to_all_user: None,
         }
     }
-    /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. J allows 100, the TOP page of the sibling call 20; the larger is enforced.
+    /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. The Java SDK allows 100, the TOP page of the sibling call 20; the larger is enforced.
     pub fn userid_list(mut self, userid_list: Vec<String>) -> Self {
         self.userid_list = userid_list;
         self
@@ -601,7 +647,7 @@ impl rt::Endpoint for MessageLegacyAsyncSendRequest {
     }
 }
 impl<'c> crate::api::Call<'c, MessageLegacyAsyncSendRequest> {
-    /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. J allows 100, the TOP page of the sibling call 20; the larger is enforced.
+    /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. The Java SDK allows 100, the TOP page of the sibling call 20; the larger is enforced.
     pub fn userid_list(self, userid_list: Vec<String>) -> Self {
         self.map(|r| r.userid_list(userid_list))
     }
@@ -642,7 +688,7 @@ pub struct MessageAsyncSendV2Request {
     /// Wire name `agent_id`.
     #[serde(rename = "agent_id")]
     pub agent_id: i64,
-    /// Userids of the recipients (接收者), comma-separated. D allows 100, J 5000; the larger is enforced.
+    /// Userids of the recipients (接收者), comma-separated. The docs allow 100, the Java SDK 5000; the larger is enforced.
     ///
     /// Wire name `userid_list`; at most 5000.
     #[serde(
@@ -651,7 +697,7 @@ pub struct MessageAsyncSendV2Request {
         serialize_with = "::dingtalk_runtime::wire::comma::ser",
     )]
     pub userid_list: Vec<String>,
-    /// Department ids of the recipients (接收部门) including sub-departments, comma-separated. D allows 20, J 500; the larger is enforced.
+    /// Department ids of the recipients (接收部门) including sub-departments, comma-separated. The docs allow 20, the Java SDK 500; the larger is enforced.
     ///
     /// Wire name `dept_id_list`; at most 500.
     #[serde(
@@ -665,13 +711,14 @@ pub struct MessageAsyncSendV2Request {
     /// Wire name `to_all_user`.
     #[serde(rename = "to_all_user", skip_serializing_if = "Option::is_none")]
     pub to_all_user: Option<bool>,
-    /// The message (消息内容), one type per message, at most 2048 bytes. A JSON object (D); the
-    /// Java SDK carries it as JSON text in its parameter map, but it is sent here as the object.
+    /// The message (消息内容), one type per message, at most 2048 bytes. A JSON object per the
+    /// docs; the Java SDK carries it as JSON text in its parameter map, but it is sent here as
+    /// the object.
     ///
     /// Wire name `msg`.
     #[serde(rename = "msg")]
     pub msg: Message,
-    /// Translate ids in the content (ID转译); third-party apps only (J only).
+    /// Translate ids in the content (ID转译); third-party apps only (in the Java SDK only).
     ///
     /// Wire name `enable_id_trans`.
     #[serde(rename = "enable_id_trans", skip_serializing_if = "Option::is_none")]
@@ -690,12 +737,12 @@ impl MessageAsyncSendV2Request {
             enable_id_trans: None,
         }
     }
-    /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. D allows 100, J 5000; the larger is enforced.
+    /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. The docs allow 100, the Java SDK 5000; the larger is enforced.
     pub fn userid_list(mut self, userid_list: Vec<String>) -> Self {
         self.userid_list = userid_list;
         self
     }
-    /// Sets `dept_id_list`: Department ids of the recipients (接收部门) including sub-departments, comma-separated. D allows 20, J 500; the larger is enforced.
+    /// Sets `dept_id_list`: Department ids of the recipients (接收部门) including sub-departments, comma-separated. The docs allow 20, the Java SDK 500; the larger is enforced.
     pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
         self.dept_id_list = dept_id_list;
         self
@@ -705,7 +752,7 @@ impl MessageAsyncSendV2Request {
         self.to_all_user = Some(to_all_user);
         self
     }
-    /// Sets `enable_id_trans`: Translate ids in the content (ID转译); third-party apps only (J only).
+    /// Sets `enable_id_trans`: Translate ids in the content (ID转译); third-party apps only (in the Java SDK only).
     pub fn enable_id_trans(mut self, enable_id_trans: bool) -> Self {
         self.enable_id_trans = Some(enable_id_trans);
         self
@@ -745,11 +792,11 @@ impl rt::Endpoint for MessageAsyncSendV2Request {
     }
 }
 impl<'c> crate::api::Call<'c, MessageAsyncSendV2Request> {
-    /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. D allows 100, J 5000; the larger is enforced.
+    /// Sets `userid_list`: Userids of the recipients (接收者), comma-separated. The docs allow 100, the Java SDK 5000; the larger is enforced.
     pub fn userid_list(self, userid_list: Vec<String>) -> Self {
         self.map(|r| r.userid_list(userid_list))
     }
-    /// Sets `dept_id_list`: Department ids of the recipients (接收部门) including sub-departments, comma-separated. D allows 20, J 500; the larger is enforced.
+    /// Sets `dept_id_list`: Department ids of the recipients (接收部门) including sub-departments, comma-separated. The docs allow 20, the Java SDK 500; the larger is enforced.
     pub fn dept_id_list(self, dept_id_list: Vec<i64>) -> Self {
         self.map(|r| r.dept_id_list(dept_id_list))
     }
@@ -757,7 +804,7 @@ impl<'c> crate::api::Call<'c, MessageAsyncSendV2Request> {
     pub fn to_all_user(self, to_all_user: bool) -> Self {
         self.map(|r| r.to_all_user(to_all_user))
     }
-    /// Sets `enable_id_trans`: Translate ids in the content (ID转译); third-party apps only (J only).
+    /// Sets `enable_id_trans`: Translate ids in the content (ID转译); third-party apps only (in the Java SDK only).
     pub fn enable_id_trans(self, enable_id_trans: bool) -> Self {
         self.map(|r| r.enable_id_trans(enable_id_trans))
     }
@@ -817,7 +864,7 @@ impl rt::Endpoint for MessageGetSendProgressRequest {
 }
 /// Request of [`MessageApi::get_send_result`]: Get the send result of a work notification (获取工作通知消息的发送结果).
 ///
-/// Only tasks of the last 24 h. `agent_id` is required by D but not checked by J; it is
+/// Only tasks of the last 24 h. `agent_id` is required by the docs but not checked by the Java SDK; it is
 /// required here, the safer choice. Flow-control codes in `forbidden_list`: 143103/143104 (QPM),
 /// 143105/143205 (daily per-user cap), 143106/143206 (duplicate content), 143203/143204 (ISV
 /// QPM), 1430000 (no recipients), 1430001 (unknown grantType), 1430002 (forbidden content),
@@ -929,7 +976,7 @@ impl rt::Endpoint for MessageRecallRequest {
 ///
 /// Rewrites the status bar (`oa.status_bar`) of an OA work notification sent by
 /// `async_send_v2`, e.g. to show an approval's outcome; only for notifications sent in the last
-/// 7 days (the official page, J `OapiMessageCorpconversationStatusBarUpdate`). Internal and
+/// 7 days (the official page and the Java SDK). Internal and
 /// third-party apps; permission `qyapi_base`. Errors 40056 (bad agent id), 40035 (bad task
 /// id), 41052 (the send task is not finished, or had too many recipients), 500.
 ///
@@ -1011,9 +1058,218 @@ impl<'c> crate::api::Call<'c, MessageUpdateStatusBarRequest> {
         self.map(|r| r.status_bg(status_bg))
     }
 }
+/// Request of [`MessageApi::send_by_template`]: Send a work notification from a message template (使用模板发送工作通知消息).
+///
+/// Third-party (第三方企业) apps only; the template must be set up and approved in the
+/// developer console first. Recipients are `userid_list` and/or `dept_id_list` (not both
+/// empty). The work-notification limits for third-party apps apply: at most 1000 recipients
+/// per call, 5000 per minute, the same content to the same user once a day, 100 messages per
+/// user per day. Check the outcome with `get_send_progress` and `get_send_result`. Permission
+/// `qyapi_base`. Errors: 885001 (no such template), 885006 (template not approved), 400002
+/// (bad agent id), 500. Not idempotent: a retry sends again.
+///
+/// `POST /topapi/message/corpconversation/sendbytemplate` · the app's access token · not idempotent (never retried once sent) · rate limit: work notice (metered; at most 5000 recipients a minute, one identical message per user a day)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/work-notification-templating-send-notification-interface>
+///
+/// Source: `spec/message.yaml` · `endpoints.send_by_template`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct MessageSendByTemplateRequest {
+    /// The app's AgentId in the org (应用的agentid), from the org's auth info.
+    ///
+    /// Wire name `agent_id`.
+    #[serde(rename = "agent_id")]
+    pub agent_id: i64,
+    /// The message template (消息模板ID), from the app's page in the developer console.
+    ///
+    /// Wire name `template_id`.
+    #[serde(rename = "template_id")]
+    pub template_id: String,
+    /// Userids of the recipients (接收者的用户userId列表), comma-separated, at most 5000.
+    ///
+    /// Wire name `userid_list`; at most 5000.
+    #[serde(
+        rename = "userid_list",
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
+    )]
+    pub userid_list: Vec<String>,
+    /// Department ids of the recipients (接收者的部门id列表), comma-separated, at most 500.
+    ///
+    /// Wire name `dept_id_list`; at most 500.
+    #[serde(
+        rename = "dept_id_list",
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "::dingtalk_runtime::wire::comma::ser",
+    )]
+    pub dept_id_list: Vec<i64>,
+    /// Values of the template's variables (消息模板动态参数赋值数据), string keys and values, sent as JSON text.
+    ///
+    /// Wire name `data`.
+    #[serde(
+        rename = "data",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    )]
+    pub data: std::collections::BTreeMap<String, String>,
+}
+impl MessageSendByTemplateRequest {
+    /// Creates a value from its required fields (`agent_id`, `template_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(agent_id: i64, template_id: impl Into<String>) -> Self {
+        Self {
+            agent_id,
+            template_id: template_id.into(),
+            userid_list: Default::default(),
+            dept_id_list: Default::default(),
+            data: Default::default(),
+        }
+    }
+    /// Sets `userid_list`: Userids of the recipients (接收者的用户userId列表), comma-separated, at most 5000.
+    pub fn userid_list(mut self, userid_list: Vec<String>) -> Self {
+        self.userid_list = userid_list;
+        self
+    }
+    /// Sets `dept_id_list`: Department ids of the recipients (接收者的部门id列表), comma-separated, at most 500.
+    pub fn dept_id_list(mut self, dept_id_list: Vec<i64>) -> Self {
+        self.dept_id_list = dept_id_list;
+        self
+    }
+    /// Sets `data`: Values of the template's variables (消息模板动态参数赋值数据), string keys and values, sent as JSON text.
+    pub fn data(mut self, data: std::collections::BTreeMap<String, String>) -> Self {
+        self.data = data;
+        self
+    }
+}
+impl rt::Endpoint for MessageSendByTemplateRequest {
+    type Response = MessageSendByTemplateResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "message",
+        name: "send_by_template",
+        host: rt::Host::Oapi,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/topapi/message/corpconversation/sendbytemplate",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::WorkNotice,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.userid_list;
+            rt::check_max_len("userid_list", v.len(), 5000u64)?;
+        }
+        {
+            let v = &self.dept_id_list;
+            rt::check_max_len("dept_id_list", v.len(), 500u64)?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, MessageSendByTemplateRequest> {
+    /// Sets `userid_list`: Userids of the recipients (接收者的用户userId列表), comma-separated, at most 5000.
+    pub fn userid_list(self, userid_list: Vec<String>) -> Self {
+        self.map(|r| r.userid_list(userid_list))
+    }
+    /// Sets `dept_id_list`: Department ids of the recipients (接收者的部门id列表), comma-separated, at most 500.
+    pub fn dept_id_list(self, dept_id_list: Vec<i64>) -> Self {
+        self.map(|r| r.dept_id_list(dept_id_list))
+    }
+    /// Sets `data`: Values of the template's variables (消息模板动态参数赋值数据), string keys and values, sent as JSON text.
+    pub fn data(self, data: std::collections::BTreeMap<String, String>) -> Self {
+        self.map(|r| r.data(data))
+    }
+}
+/// Request of [`MessageApi::mass_recall`]: Recall a service-account mass message (消息撤回 · 服务号).
+///
+/// Recalls a message a service account (服务号, 专属钉钉) sent to its followers, within 24 h of
+/// sending. Internal apps; permission `qyapi_service_account_message`. Error 800025 (bad
+/// `task_id`).
+///
+/// `POST /topapi/message/mass/recall` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/service-number-message-withdrawal>
+///
+/// Source: `spec/message.yaml` · `endpoints.mass_recall`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct MessageMassRecallRequest {
+    /// The service account's unionid (服务号的unionid), see `serviceaccount.get`.
+    ///
+    /// Wire name `unionid`; at most 128.
+    #[serde(rename = "unionid")]
+    pub unionid: String,
+    /// The send task's id (消息发送任务id).
+    ///
+    /// Wire name `task_id`; at most 128.
+    #[serde(rename = "task_id")]
+    pub task_id: String,
+}
+impl MessageMassRecallRequest {
+    /// Creates a value from its required fields (`unionid`, `task_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(unionid: impl Into<String>, task_id: impl Into<String>) -> Self {
+        Self {
+            unionid: unionid.into(),
+            task_id: task_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for MessageMassRecallRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "message",
+        name: "mass_recall",
+        host: rt::Host::Oapi,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/topapi/message/mass/recall",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.unionid;
+            rt::check_max_len(
+                "unionid",
+                rt::Scalar::to_text(v).chars().count(),
+                128u64,
+            )?;
+        }
+        {
+            let v = &self.task_id;
+            rt::check_max_len(
+                "task_id",
+                rt::Scalar::to_text(v).chars().count(),
+                128u64,
+            )?;
+        }
+        Ok(())
+    }
+}
 /// A message body (消息体): `{"msgtype": "<type>", "<type>": {...}}`; the inner key equals the
 /// `msgtype` value. Used by `chat/send`, `send_to_conversation` and `async_send_v2`. At most
-/// 2048 bytes in all (D).
+/// 2048 bytes in all.
 ///
 /// Tagged by `msgtype`; the variant's fields sit under a key named after the tag (`{"msgtype": "text", "text": {...}}`). Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.
 ///
@@ -1276,7 +1532,7 @@ impl rt::Scalar for MessageType {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageText {
-    /// Message text (消息内容); at most 500 characters recommended (D), 5000 hard limit (errcode 34016).
+    /// Message text (消息内容); at most 500 characters recommended by the docs, 5000 hard limit (errcode 34016).
     ///
     /// Wire name `content`; at most 5000.
     #[serde(rename = "content")]
@@ -1402,7 +1658,7 @@ impl rt::Wire for MessageImage {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
-/// A voice message (语音消息); the clip is AMR, at most 2 MB and 60 s (J).
+/// A voice message (语音消息); the clip is AMR, at most 2 MB and 60 s (per the Java SDK).
 ///
 /// Source: `spec/message.yaml` · `types.MessageVoice`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1414,8 +1670,8 @@ pub struct MessageVoice {
     #[serde(rename = "media_id")]
     pub media_id: String,
     /// Length in seconds (音频时长), a positive integer below 60, sent as a string of digits.
-    /// D, J (asyncsend_v2) and G use a string, J's chat / conversation classes a Long; the
-    /// string form is the safer and is used here.
+    /// The official docs and most SDKs use a string, the Java SDK's chat / conversation
+    /// classes a Long; the string form is the safer and is used here.
     ///
     /// Wire name `duration`.
     #[serde(rename = "duration")]
@@ -1805,7 +2061,7 @@ pub struct MessageOaHead {
     /// Wire name `bgcolor`; at most 8.
     #[serde(rename = "bgcolor")]
     pub bgcolor: String,
-    /// Head title (头部标题), at most 10 characters (J, G); replaced by the app name in work notifications.
+    /// Head title (头部标题), at most 10 characters per the SDKs; replaced by the app name in work notifications.
     ///
     /// Wire name `text`; at most 10.
     #[serde(rename = "text")]
@@ -1983,7 +2239,7 @@ pub struct MessageOaBody {
     /// Wire name `title`.
     #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// Form rows (表单); at most 6 are shown (D), so more are refused here.
+    /// Form rows (表单); at most 6 are shown, so more are refused here.
     ///
     /// Wire name `form`; at most 6.
     #[serde(rename = "form", skip_serializing_if = "Vec::is_empty")]
@@ -2129,7 +2385,7 @@ impl MessageOaBody {
         self.title = Some(title.into());
         self
     }
-    /// Sets `form`: Form rows (表单); at most 6 are shown (D), so more are refused here.
+    /// Sets `form`: Form rows (表单); at most 6 are shown, so more are refused here.
     pub fn form(mut self, form: Vec<MessageOaForm>) -> Self {
         self.form = form;
         self
@@ -2446,12 +2702,12 @@ impl rt::Wire for MessageMarkdown {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct MessageActionCard {
-    /// Text shown in the conversation list and notification (透出到会话列表和通知的文案), at most 64 characters (J).
+    /// Text shown in the conversation list and notification (透出到会话列表和通知的文案), at most 64 characters (per the Java SDK).
     ///
     /// Wire name `title`; at most 64.
     #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// Markdown body (消息内容); at most 1000 characters recommended (D), 5000 hard limit (errcode 34016).
+    /// Markdown body (消息内容); at most 1000 characters recommended by the docs, 5000 hard limit (errcode 34016).
     ///
     /// Wire name `markdown`; at most 5000.
     #[serde(rename = "markdown")]
@@ -2477,12 +2733,12 @@ pub struct MessageActionCard {
     #[serde(rename = "btn_json_list", skip_serializing_if = "Vec::is_empty")]
     pub btn_json_list: Vec<MessageActionCardButton>,
     /// App whose name and icon show in the card's corner instead of the org's (`chat/send` only;
-    /// J, 1-src). J types it as a string; the server accepts both.
+    /// from the Java SDK, which types it as a string; the server accepts both).
     ///
     /// Wire name `agentid`.
     #[serde(rename = "agentid", skip_serializing_if = "Option::is_none")]
     pub agentid: Option<i64>,
-    /// Hide the sender avatar (隐藏头像) (`chat/send` only; J, 1-src).
+    /// Hide the sender avatar (隐藏头像) (`chat/send` only; from the Java SDK).
     ///
     /// Wire name `hide_avatar`.
     #[serde(rename = "hide_avatar", skip_serializing_if = "Option::is_none")]
@@ -2602,7 +2858,7 @@ impl MessageActionCard {
             hide_avatar: None,
         }
     }
-    /// Sets `title`: Text shown in the conversation list and notification (透出到会话列表和通知的文案), at most 64 characters (J).
+    /// Sets `title`: Text shown in the conversation list and notification (透出到会话列表和通知的文案), at most 64 characters (per the Java SDK).
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.title = Some(title.into());
         self
@@ -2632,7 +2888,7 @@ impl MessageActionCard {
         self.agentid = Some(agentid);
         self
     }
-    /// Sets `hide_avatar`: Hide the sender avatar (隐藏头像) (`chat/send` only; J, 1-src).
+    /// Sets `hide_avatar`: Hide the sender avatar (隐藏头像) (`chat/send` only; from the Java SDK).
     pub fn hide_avatar(mut self, hide_avatar: bool) -> Self {
         self.hide_avatar = Some(hide_avatar);
         self
@@ -2748,7 +3004,7 @@ pub struct MessageActionCardButton {
     /// Wire name `title`; at most 20.
     #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// Target of the button (跳转链接). D allows 700 characters, J 500; the larger is enforced.
+    /// Target of the button (跳转链接). The docs allow 700 characters, the Java SDK 500; the larger is enforced.
     ///
     /// Wire name `action_url`; at most 700.
     #[serde(rename = "action_url", skip_serializing_if = "Option::is_none")]
@@ -2814,7 +3070,7 @@ impl MessageActionCardButton {
         self.title = Some(title.into());
         self
     }
-    /// Sets `action_url`: Target of the button (跳转链接). D allows 700 characters, J 500; the larger is enforced.
+    /// Sets `action_url`: Target of the button (跳转链接). The docs allow 700 characters, the Java SDK 500; the larger is enforced.
     pub fn action_url(mut self, action_url: impl Into<String>) -> Self {
         self.action_url = Some(action_url.into());
         self
@@ -3059,7 +3315,7 @@ pub struct MessageSendResult {
     /// Wire name `invalid_user_id_list`.
     #[serde(rename = "invalid_user_id_list", skip_serializing_if = "Vec::is_empty")]
     pub invalid_user_id_list: Vec<String>,
-    /// Unknown department ids (无效的部门ID); J and D give numbers, G strings (both decode).
+    /// Unknown department ids (无效的部门ID); the docs and the Java SDK give numbers, some clients strings (both decode).
     ///
     /// Wire name `invalid_dept_id_list`.
     #[serde(rename = "invalid_dept_id_list", skip_serializing_if = "Vec::is_empty")]
@@ -3427,6 +3683,56 @@ impl<'de> serde::Deserialize<'de> for MessageAsyncSendV2Response {
     }
 }
 impl rt::Wire for MessageAsyncSendV2Response {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`MessageApi::send_by_template`](super::message::MessageApi::send_by_template).
+///
+/// Source: `spec/message.yaml` · `types.MessageSendByTemplateResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct MessageSendByTemplateResponse {
+    /// Id of the asynchronous send task (异步发送任务ID).
+    ///
+    /// Wire name `task_id`.
+    #[serde(rename = "task_id")]
+    pub task_id: i64,
+}
+impl<'de> serde::Deserialize<'de> for MessageSendByTemplateResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MessageSendByTemplateResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "MessageSendByTemplateResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MessageSendByTemplateResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "task_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageSendByTemplateResponse {
+                    task_id: rt::decode::required(f0, "task_id")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for MessageSendByTemplateResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }

@@ -4,14 +4,22 @@
 //! The API, one module per spec file. Each module holds the area's types, its request
 //! types and its handle (`client.<area>()`, from the [`Api`] trait).
 use ::dingtalk_runtime::codegen as rt;
+#[cfg(feature = "ai")]
+pub mod ai;
+#[cfg(feature = "appstore")]
+pub mod appstore;
 #[cfg(feature = "attendance")]
 pub mod attendance;
 #[cfg(feature = "auth")]
 pub mod auth;
+#[cfg(feature = "blackboard")]
+pub mod blackboard;
 #[cfg(feature = "callback")]
 pub mod callback;
 #[cfg(feature = "chat")]
 pub mod chat;
+#[cfg(feature = "checkin")]
+pub mod checkin;
 #[cfg(feature = "contact")]
 pub mod contact;
 #[cfg(feature = "cspace")]
@@ -20,8 +28,18 @@ pub mod cspace;
 pub mod department;
 #[cfg(feature = "extcontact")]
 pub mod extcontact;
+#[cfg(feature = "health")]
+pub mod health;
+#[cfg(feature = "hrm")]
+pub mod hrm;
+#[cfg(feature = "im")]
+pub mod im;
 #[cfg(feature = "industry")]
 pub mod industry;
+#[cfg(feature = "isv_service")]
+pub mod isv_service;
+#[cfg(feature = "material")]
+pub mod material;
 #[cfg(feature = "media")]
 pub mod media;
 #[cfg(feature = "message")]
@@ -30,8 +48,14 @@ pub mod message;
 pub mod microapp;
 #[cfg(feature = "oauth2")]
 pub mod oauth2;
+#[cfg(feature = "ocr")]
+pub mod ocr;
+#[cfg(feature = "report")]
+pub mod report;
 #[cfg(feature = "role")]
 pub mod role;
+#[cfg(feature = "serviceaccount")]
+pub mod serviceaccount;
 #[cfg(feature = "sns")]
 pub mod sns;
 #[cfg(feature = "statistics")]
@@ -40,10 +64,23 @@ pub mod statistics;
 pub mod union_org;
 #[cfg(feature = "user")]
 pub mod user;
+#[cfg(feature = "workspace")]
+pub mod workspace;
 /// The handle of every API area on the runtime's [`Client`](rt::Client):
 /// `client.user()`, `client.department()`, … Bring it into scope with the crate's
 /// `prelude`.
 pub trait Api {
+    #[cfg(feature = "ai")]
+    /// DingTalk AI services (行业与生态 · 钉钉AI): machine translation of text.
+    ///
+    /// See [`AiApi`](ai::AiApi) for its calls.
+    fn ai(&self) -> ai::AiApi<'_>;
+    #[cfg(feature = "appstore")]
+    /// App market in-app purchases (应用市场 · 内购): the SKU page a user buys from, the paid orders
+    /// not yet handled, an order's details, marking an order handled, and consuming purchased quota.
+    ///
+    /// See [`AppstoreApi`](appstore::AppstoreApi) for its calls.
+    fn appstore(&self) -> appstore::AppstoreApi<'_>;
     #[cfg(feature = "attendance")]
     /// Attendance (考勤打卡): punch results and punch details, attendance groups (考勤组) and their
     /// shifts (班次), the day's schedules (排班), leave duration and leave status, per-day update data,
@@ -60,6 +97,12 @@ pub trait Api {
     ///
     /// See [`AuthApi`](auth::AuthApi) for its calls.
     fn auth(&self) -> auth::AuthApi<'_>;
+    #[cfg(feature = "blackboard")]
+    /// Announcements (公告): create, update and delete an org announcement, list announcement ids and
+    /// categories, and the ten announcements a user can currently see.
+    ///
+    /// See [`BlackboardApi`](blackboard::BlackboardApi) for its calls.
+    fn blackboard(&self) -> blackboard::BlackboardApi<'_>;
     #[cfg(feature = "callback")]
     /// Callback registration (通讯录及群会话变更事件回调): register, read, update and delete the URL that
     /// receives event pushes, and fetch the events whose push failed.
@@ -72,6 +115,15 @@ pub trait Api {
     ///
     /// See [`ChatApi`](chat::ChatApi) for its calls.
     fn chat(&self) -> chat::ChatApi<'_>;
+    #[cfg(feature = "checkin")]
+    /// Check-ins (签到): the sign-in records users made with the 签到 app (place, time, photos,
+    /// visited contact), per department (legacy `checkin/record`, camelCase, top-level `data`) or per
+    /// user (`topapi/checkin/record/get`, snake_case, under `result`). Attendance punches are in the
+    /// `attendance` area. Coordinates are decimal text; DingTalk sometimes sends them as numbers,
+    /// which are accepted.
+    ///
+    /// See [`CheckinApi`](checkin::CheckinApi) for its calls.
+    fn checkin(&self) -> checkin::CheckinApi<'_>;
     #[cfg(feature = "contact")]
     /// Contacts on api.dingtalk.com (通讯录 · v1.0): a user's own profile, search, leave records.
     ///
@@ -98,6 +150,26 @@ pub trait Api {
     ///
     /// See [`ExtcontactApi`](extcontact::ExtcontactApi) for its calls.
     fn extcontact(&self) -> extcontact::ExtcontactApi<'_>;
+    #[cfg(feature = "health")]
+    /// Corporate health (企业文化 · 钉钉运动): whether a user takes part in the org's step-count
+    /// ranking.
+    ///
+    /// See [`HealthApi`](health::HealthApi) for its calls.
+    fn health(&self) -> health::HealthApi<'_>;
+    #[cfg(feature = "hrm")]
+    /// Smart HR (智能人事 · 花名册): the roster's field groups and fields, updating an employee's roster
+    /// fields, listing employees on the job and waiting to join, and adding someone who is waiting
+    /// to join.
+    ///
+    /// See [`HrmApi`](hrm::HrmApi) for its calls.
+    fn hrm(&self) -> hrm::HrmApi<'_>;
+    #[cfg(feature = "im")]
+    /// Scene groups (场景群): groups created from a group template (群模板). Read a scene group's
+    /// settings, turn its template on or off, and send a message through the template's robot
+    /// (群助手消息).
+    ///
+    /// See [`ImApi`](im::ImApi) for its calls.
+    fn im(&self) -> im::ImApi<'_>;
     #[cfg(feature = "industry")]
     /// Industry contacts (通讯录 · 行业通讯录): the departments, members and region of an
     /// organisation's industry directory, such as the home-school directory (家校通讯录) of a school or
@@ -105,6 +177,19 @@ pub trait Api {
     ///
     /// See [`IndustryApi`](industry::IndustryApi) for its calls.
     fn industry(&self) -> industry::IndustryApi<'_>;
+    #[cfg(feature = "isv_service")]
+    /// ISV app authorisation upkeep (应用授权): list the orgs that authorised a suite app but never
+    /// activated it, and send those orgs the authorisation again.
+    ///
+    /// See [`IsvServiceApi`](isv_service::IsvServiceApi) for its calls.
+    fn isv_service(&self) -> isv_service::IsvServiceApi<'_>;
+    #[cfg(feature = "material")]
+    /// The material library of service accounts (服务号素材, 专属钉钉): articles (文章) written,
+    /// updated, published and deleted, and news cards (图文卡片) that bundle up to 8 articles for a
+    /// service-account message.
+    ///
+    /// See [`MaterialApi`](material::MaterialApi) for its calls.
+    fn material(&self) -> material::MaterialApi<'_>;
     #[cfg(feature = "media")]
     /// Media files (管理多媒体文件): upload images, voice, video and files to get a `media_id` for
     /// messages, and download them again. A `media_id` starts with `@`, `#` or `$` and is URL-encoded
@@ -131,6 +216,19 @@ pub trait Api {
     ///
     /// See [`Oauth2Api`](oauth2::Oauth2Api) for its calls.
     fn oauth2(&self) -> oauth2::Oauth2Api<'_>;
+    #[cfg(feature = "ocr")]
+    /// Structured text recognition (行业与生态 · OCR文字识别) of ID cards, invoices, licences, tickets
+    /// and forms.
+    ///
+    /// See [`OcrApi`](ocr::OcrApi) for its calls.
+    fn ocr(&self) -> ocr::OcrApi<'_>;
+    #[cfg(feature = "report")]
+    /// Logs (日志): write a log or save its content for later, read the templates a user can see and
+    /// a template's fields, list the logs users sent (full or summary), and read a log's receivers,
+    /// comments and a user's unread count.
+    ///
+    /// See [`ReportApi`](report::ReportApi) for its calls.
+    fn report(&self) -> report::ReportApi<'_>;
     #[cfg(feature = "role")]
     /// Roles of the organisation (通讯录 · 角色管理): create, rename and delete roles and role groups,
     /// list them, give roles to users or take them away, set the department scope a role holder
@@ -138,6 +236,13 @@ pub trait Api {
     ///
     /// See [`RoleApi`](role::RoleApi) for its calls.
     fn role(&self) -> role::RoleApi<'_>;
+    #[cfg(feature = "serviceaccount")]
+    /// Service accounts (服务号, 专属钉钉): an org's accounts that publish to their followers
+    /// through a robot chat. Create, update (and delete), list and read them, and read or replace
+    /// their conversation menu.
+    ///
+    /// See [`ServiceaccountApi`](serviceaccount::ServiceaccountApi) for its calls.
+    fn serviceaccount(&self) -> serviceaccount::ServiceaccountApi<'_>;
     #[cfg(feature = "sns")]
     /// Third-party web login for ordinary DingTalk accounts (普通钉钉用户账号开放 · 扫码登录第三方网站).
     /// All of these are legacy `oapi.dingtalk.com` calls; the payload sits at the top level next to
@@ -168,8 +273,21 @@ pub trait Api {
     ///
     /// See [`UserApi`](user::UserApi) for its calls.
     fn user(&self) -> user::UserApi<'_>;
+    #[cfg(feature = "workspace")]
+    /// Project spaces (Teambition 项目管理 · 旧版项目): the file operation log of a project's tasks.
+    ///
+    /// See [`WorkspaceApi`](workspace::WorkspaceApi) for its calls.
+    fn workspace(&self) -> workspace::WorkspaceApi<'_>;
 }
 impl Api for rt::Client {
+    #[cfg(feature = "ai")]
+    fn ai(&self) -> ai::AiApi<'_> {
+        ai::AiApi::new(self)
+    }
+    #[cfg(feature = "appstore")]
+    fn appstore(&self) -> appstore::AppstoreApi<'_> {
+        appstore::AppstoreApi::new(self)
+    }
     #[cfg(feature = "attendance")]
     fn attendance(&self) -> attendance::AttendanceApi<'_> {
         attendance::AttendanceApi::new(self)
@@ -178,6 +296,10 @@ impl Api for rt::Client {
     fn auth(&self) -> auth::AuthApi<'_> {
         auth::AuthApi::new(self)
     }
+    #[cfg(feature = "blackboard")]
+    fn blackboard(&self) -> blackboard::BlackboardApi<'_> {
+        blackboard::BlackboardApi::new(self)
+    }
     #[cfg(feature = "callback")]
     fn callback(&self) -> callback::CallbackApi<'_> {
         callback::CallbackApi::new(self)
@@ -185,6 +307,10 @@ impl Api for rt::Client {
     #[cfg(feature = "chat")]
     fn chat(&self) -> chat::ChatApi<'_> {
         chat::ChatApi::new(self)
+    }
+    #[cfg(feature = "checkin")]
+    fn checkin(&self) -> checkin::CheckinApi<'_> {
+        checkin::CheckinApi::new(self)
     }
     #[cfg(feature = "contact")]
     fn contact(&self) -> contact::ContactApi<'_> {
@@ -202,9 +328,29 @@ impl Api for rt::Client {
     fn extcontact(&self) -> extcontact::ExtcontactApi<'_> {
         extcontact::ExtcontactApi::new(self)
     }
+    #[cfg(feature = "health")]
+    fn health(&self) -> health::HealthApi<'_> {
+        health::HealthApi::new(self)
+    }
+    #[cfg(feature = "hrm")]
+    fn hrm(&self) -> hrm::HrmApi<'_> {
+        hrm::HrmApi::new(self)
+    }
+    #[cfg(feature = "im")]
+    fn im(&self) -> im::ImApi<'_> {
+        im::ImApi::new(self)
+    }
     #[cfg(feature = "industry")]
     fn industry(&self) -> industry::IndustryApi<'_> {
         industry::IndustryApi::new(self)
+    }
+    #[cfg(feature = "isv_service")]
+    fn isv_service(&self) -> isv_service::IsvServiceApi<'_> {
+        isv_service::IsvServiceApi::new(self)
+    }
+    #[cfg(feature = "material")]
+    fn material(&self) -> material::MaterialApi<'_> {
+        material::MaterialApi::new(self)
     }
     #[cfg(feature = "media")]
     fn media(&self) -> media::MediaApi<'_> {
@@ -222,9 +368,21 @@ impl Api for rt::Client {
     fn oauth2(&self) -> oauth2::Oauth2Api<'_> {
         oauth2::Oauth2Api::new(self)
     }
+    #[cfg(feature = "ocr")]
+    fn ocr(&self) -> ocr::OcrApi<'_> {
+        ocr::OcrApi::new(self)
+    }
+    #[cfg(feature = "report")]
+    fn report(&self) -> report::ReportApi<'_> {
+        report::ReportApi::new(self)
+    }
     #[cfg(feature = "role")]
     fn role(&self) -> role::RoleApi<'_> {
         role::RoleApi::new(self)
+    }
+    #[cfg(feature = "serviceaccount")]
+    fn serviceaccount(&self) -> serviceaccount::ServiceaccountApi<'_> {
+        serviceaccount::ServiceaccountApi::new(self)
     }
     #[cfg(feature = "sns")]
     fn sns(&self) -> sns::SnsApi<'_> {
@@ -241,6 +399,10 @@ impl Api for rt::Client {
     #[cfg(feature = "user")]
     fn user(&self) -> user::UserApi<'_> {
         user::UserApi::new(self)
+    }
+    #[cfg(feature = "workspace")]
+    fn workspace(&self) -> workspace::WorkspaceApi<'_> {
+        workspace::WorkspaceApi::new(self)
     }
 }
 /// A request ready to send, returned by every handle method (`client.user().get(..)`):
@@ -693,6 +855,54 @@ pub enum ErrorCode {
     InvalidOrgId,
     /// A parameter is empty (参数为空); give every required parameter. (errcode `660000`)
     ParameterMissing,
+    /// The group nickname contains forbidden content (包含违禁内容); change the text. (errcode `41049`)
+    NicknameForbiddenContent,
+    /// The user is not a member of the group (用户不在对应的群内). (errcode `60124`)
+    UserNotInGroup,
+    /// No access to the scene group (无访问权限): no group template is installed in it, or the template belongs to another app. (errcode `400020`)
+    SceneGroupNoAccess,
+    /// Scene group: the group id is empty (群编码为空). (errcode `660001`)
+    EmptyConversationId,
+    /// Scene group: the robot code is empty (机器人编码为空). (errcode `660002`)
+    EmptyRobotCode,
+    /// Scene group: cards may not be sent to this group (不允许往该群发送卡片); turn its group template on first. (errcode `660012`)
+    GroupCardNotAllowed,
+    /// Scene group: no such robot (查无此机器人); check the robot code. (errcode `660014`)
+    RobotNotFound,
+    /// No such scene group (查无此场景群); check the open conversation id. (errcode `660015`)
+    SceneGroupNotFound,
+    /// Scene group: the robot is no longer available (机器人不可用), e.g. removed by a group admin; bind the group robot again. (errcode `660016`)
+    RobotUnavailable,
+    /// Scene group: the picture's media id could not be resolved (查询图片文件地址失败). (errcode `660018`)
+    ImageMediaLookupFailed,
+    /// Scene group message: a text and a media placeholder share a name (重复的占位符KEY). (errcode `660020`)
+    DuplicatePlaceholderKey,
+    /// Scene group message: the receivers could not be resolved (接收人识别失败). (errcode `660022`)
+    UnrecognisedReceivers,
+    /// The group id cannot be decoded (群编码解码失败); check the open conversation id. (errcode `660023`)
+    ConversationIdDecodeFailed,
+    /// Scene group: no such message template (查无此消息模板). (errcode `660024`)
+    MessageTemplateNotFound,
+    /// Scene group: the message template could not be filled (消息模板渲染失败); check the placeholder values. (errcode `660025`)
+    MessageTemplateRenderFailed,
+    /// Scene group: the robot failed to send the message (机器人发送消息失败); retry. (errcode `660026`)
+    RobotSendFailed,
+    /// Scene group: the message template id is empty (消息模板ID为空). (errcode `660027`)
+    EmptyMessageTemplateId,
+    /// The group template does not exist or is turned off (群模板不存在或停用). (errcode `665036`)
+    GroupTemplateUnavailable,
+    /// A service account with this name already exists (请勿创建重复名称的服务号). (errcode `800001`)
+    ServiceAccountNameTaken,
+    /// The org has the most service accounts allowed, 40 (可创建服务号数量达到上限). (errcode `800004`)
+    ServiceAccountLimitReached,
+    /// The service-account send task id is not valid (task_id不合法). (errcode `800025`)
+    InvalidMassTaskId,
+    /// Work notification: the message template does not exist (消息模板不存在). (errcode `885001`)
+    WorkNoticeTemplateNotFound,
+    /// Work notification: the message template is not usable yet (消息模板不可用); it must be approved first. (errcode `885006`)
+    WorkNoticeTemplateUnavailable,
+    /// The service-account article was deleted (此文章已被删除). (errcode `1100001`)
+    ArticleDeleted,
     /// A code the spec does not list.
     Unknown(rt::ApiCode),
 }
@@ -904,6 +1114,30 @@ impl ErrorCode {
             60301i64 => Some(Self::InvalidScopeRoleId),
             400043i64 => Some(Self::InvalidOrgId),
             660000i64 => Some(Self::ParameterMissing),
+            41049i64 => Some(Self::NicknameForbiddenContent),
+            60124i64 => Some(Self::UserNotInGroup),
+            400020i64 => Some(Self::SceneGroupNoAccess),
+            660001i64 => Some(Self::EmptyConversationId),
+            660002i64 => Some(Self::EmptyRobotCode),
+            660012i64 => Some(Self::GroupCardNotAllowed),
+            660014i64 => Some(Self::RobotNotFound),
+            660015i64 => Some(Self::SceneGroupNotFound),
+            660016i64 => Some(Self::RobotUnavailable),
+            660018i64 => Some(Self::ImageMediaLookupFailed),
+            660020i64 => Some(Self::DuplicatePlaceholderKey),
+            660022i64 => Some(Self::UnrecognisedReceivers),
+            660023i64 => Some(Self::ConversationIdDecodeFailed),
+            660024i64 => Some(Self::MessageTemplateNotFound),
+            660025i64 => Some(Self::MessageTemplateRenderFailed),
+            660026i64 => Some(Self::RobotSendFailed),
+            660027i64 => Some(Self::EmptyMessageTemplateId),
+            665036i64 => Some(Self::GroupTemplateUnavailable),
+            800001i64 => Some(Self::ServiceAccountNameTaken),
+            800004i64 => Some(Self::ServiceAccountLimitReached),
+            800025i64 => Some(Self::InvalidMassTaskId),
+            885001i64 => Some(Self::WorkNoticeTemplateNotFound),
+            885006i64 => Some(Self::WorkNoticeTemplateUnavailable),
+            1100001i64 => Some(Self::ArticleDeleted),
             _ => None,
         }
     }
@@ -1160,6 +1394,30 @@ impl ErrorCode {
             Self::InvalidScopeRoleId => rt::ApiCode::Errcode(60301i64),
             Self::InvalidOrgId => rt::ApiCode::Errcode(400043i64),
             Self::ParameterMissing => rt::ApiCode::Errcode(660000i64),
+            Self::NicknameForbiddenContent => rt::ApiCode::Errcode(41049i64),
+            Self::UserNotInGroup => rt::ApiCode::Errcode(60124i64),
+            Self::SceneGroupNoAccess => rt::ApiCode::Errcode(400020i64),
+            Self::EmptyConversationId => rt::ApiCode::Errcode(660001i64),
+            Self::EmptyRobotCode => rt::ApiCode::Errcode(660002i64),
+            Self::GroupCardNotAllowed => rt::ApiCode::Errcode(660012i64),
+            Self::RobotNotFound => rt::ApiCode::Errcode(660014i64),
+            Self::SceneGroupNotFound => rt::ApiCode::Errcode(660015i64),
+            Self::RobotUnavailable => rt::ApiCode::Errcode(660016i64),
+            Self::ImageMediaLookupFailed => rt::ApiCode::Errcode(660018i64),
+            Self::DuplicatePlaceholderKey => rt::ApiCode::Errcode(660020i64),
+            Self::UnrecognisedReceivers => rt::ApiCode::Errcode(660022i64),
+            Self::ConversationIdDecodeFailed => rt::ApiCode::Errcode(660023i64),
+            Self::MessageTemplateNotFound => rt::ApiCode::Errcode(660024i64),
+            Self::MessageTemplateRenderFailed => rt::ApiCode::Errcode(660025i64),
+            Self::RobotSendFailed => rt::ApiCode::Errcode(660026i64),
+            Self::EmptyMessageTemplateId => rt::ApiCode::Errcode(660027i64),
+            Self::GroupTemplateUnavailable => rt::ApiCode::Errcode(665036i64),
+            Self::ServiceAccountNameTaken => rt::ApiCode::Errcode(800001i64),
+            Self::ServiceAccountLimitReached => rt::ApiCode::Errcode(800004i64),
+            Self::InvalidMassTaskId => rt::ApiCode::Errcode(800025i64),
+            Self::WorkNoticeTemplateNotFound => rt::ApiCode::Errcode(885001i64),
+            Self::WorkNoticeTemplateUnavailable => rt::ApiCode::Errcode(885006i64),
+            Self::ArticleDeleted => rt::ApiCode::Errcode(1100001i64),
             Self::Unknown(c) => c.clone(),
         }
     }
@@ -1744,6 +2002,78 @@ impl ErrorCode {
             Self::ParameterMissing => {
                 "A parameter is empty (参数为空); give every required parameter."
             }
+            Self::NicknameForbiddenContent => {
+                "The group nickname contains forbidden content (包含违禁内容); change the text."
+            }
+            Self::UserNotInGroup => {
+                "The user is not a member of the group (用户不在对应的群内)."
+            }
+            Self::SceneGroupNoAccess => {
+                "No access to the scene group (无访问权限): no group template is installed in it, or the template belongs to another app."
+            }
+            Self::EmptyConversationId => {
+                "Scene group: the group id is empty (群编码为空)."
+            }
+            Self::EmptyRobotCode => {
+                "Scene group: the robot code is empty (机器人编码为空)."
+            }
+            Self::GroupCardNotAllowed => {
+                "Scene group: cards may not be sent to this group (不允许往该群发送卡片); turn its group template on first."
+            }
+            Self::RobotNotFound => {
+                "Scene group: no such robot (查无此机器人); check the robot code."
+            }
+            Self::SceneGroupNotFound => {
+                "No such scene group (查无此场景群); check the open conversation id."
+            }
+            Self::RobotUnavailable => {
+                "Scene group: the robot is no longer available (机器人不可用), e.g. removed by a group admin; bind the group robot again."
+            }
+            Self::ImageMediaLookupFailed => {
+                "Scene group: the picture's media id could not be resolved (查询图片文件地址失败)."
+            }
+            Self::DuplicatePlaceholderKey => {
+                "Scene group message: a text and a media placeholder share a name (重复的占位符KEY)."
+            }
+            Self::UnrecognisedReceivers => {
+                "Scene group message: the receivers could not be resolved (接收人识别失败)."
+            }
+            Self::ConversationIdDecodeFailed => {
+                "The group id cannot be decoded (群编码解码失败); check the open conversation id."
+            }
+            Self::MessageTemplateNotFound => {
+                "Scene group: no such message template (查无此消息模板)."
+            }
+            Self::MessageTemplateRenderFailed => {
+                "Scene group: the message template could not be filled (消息模板渲染失败); check the placeholder values."
+            }
+            Self::RobotSendFailed => {
+                "Scene group: the robot failed to send the message (机器人发送消息失败); retry."
+            }
+            Self::EmptyMessageTemplateId => {
+                "Scene group: the message template id is empty (消息模板ID为空)."
+            }
+            Self::GroupTemplateUnavailable => {
+                "The group template does not exist or is turned off (群模板不存在或停用)."
+            }
+            Self::ServiceAccountNameTaken => {
+                "A service account with this name already exists (请勿创建重复名称的服务号)."
+            }
+            Self::ServiceAccountLimitReached => {
+                "The org has the most service accounts allowed, 40 (可创建服务号数量达到上限)."
+            }
+            Self::InvalidMassTaskId => {
+                "The service-account send task id is not valid (task_id不合法)."
+            }
+            Self::WorkNoticeTemplateNotFound => {
+                "Work notification: the message template does not exist (消息模板不存在)."
+            }
+            Self::WorkNoticeTemplateUnavailable => {
+                "Work notification: the message template is not usable yet (消息模板不可用); it must be approved first."
+            }
+            Self::ArticleDeleted => {
+                "The service-account article was deleted (此文章已被删除)."
+            }
             Self::Unknown(_) => "",
         }
     }
@@ -1952,6 +2282,30 @@ impl ErrorCode {
             Self::InvalidScopeRoleId => rt::ErrorClass::NotFound,
             Self::InvalidOrgId => rt::ErrorClass::TokenInvalid,
             Self::ParameterMissing => rt::ErrorClass::InvalidArgument,
+            Self::NicknameForbiddenContent => rt::ErrorClass::InvalidArgument,
+            Self::UserNotInGroup => rt::ErrorClass::InvalidArgument,
+            Self::SceneGroupNoAccess => rt::ErrorClass::Permission,
+            Self::EmptyConversationId => rt::ErrorClass::InvalidArgument,
+            Self::EmptyRobotCode => rt::ErrorClass::InvalidArgument,
+            Self::GroupCardNotAllowed => rt::ErrorClass::Permission,
+            Self::RobotNotFound => rt::ErrorClass::NotFound,
+            Self::SceneGroupNotFound => rt::ErrorClass::NotFound,
+            Self::RobotUnavailable => rt::ErrorClass::Other,
+            Self::ImageMediaLookupFailed => rt::ErrorClass::InvalidArgument,
+            Self::DuplicatePlaceholderKey => rt::ErrorClass::InvalidArgument,
+            Self::UnrecognisedReceivers => rt::ErrorClass::InvalidArgument,
+            Self::ConversationIdDecodeFailed => rt::ErrorClass::InvalidArgument,
+            Self::MessageTemplateNotFound => rt::ErrorClass::NotFound,
+            Self::MessageTemplateRenderFailed => rt::ErrorClass::InvalidArgument,
+            Self::RobotSendFailed => rt::ErrorClass::Busy,
+            Self::EmptyMessageTemplateId => rt::ErrorClass::InvalidArgument,
+            Self::GroupTemplateUnavailable => rt::ErrorClass::NotFound,
+            Self::ServiceAccountNameTaken => rt::ErrorClass::InvalidArgument,
+            Self::ServiceAccountLimitReached => rt::ErrorClass::Other,
+            Self::InvalidMassTaskId => rt::ErrorClass::InvalidArgument,
+            Self::WorkNoticeTemplateNotFound => rt::ErrorClass::NotFound,
+            Self::WorkNoticeTemplateUnavailable => rt::ErrorClass::Permission,
+            Self::ArticleDeleted => rt::ErrorClass::NotFound,
             Self::Unknown(_) => rt::ErrorClass::Other,
         }
     }
@@ -2161,6 +2515,30 @@ pub fn classify(code: &rt::ApiCode) -> rt::ErrorClass {
                 60301i64 => rt::ErrorClass::NotFound,
                 400043i64 => rt::ErrorClass::TokenInvalid,
                 660000i64 => rt::ErrorClass::InvalidArgument,
+                41049i64 => rt::ErrorClass::InvalidArgument,
+                60124i64 => rt::ErrorClass::InvalidArgument,
+                400020i64 => rt::ErrorClass::Permission,
+                660001i64 => rt::ErrorClass::InvalidArgument,
+                660002i64 => rt::ErrorClass::InvalidArgument,
+                660012i64 => rt::ErrorClass::Permission,
+                660014i64 => rt::ErrorClass::NotFound,
+                660015i64 => rt::ErrorClass::NotFound,
+                660016i64 => rt::ErrorClass::Other,
+                660018i64 => rt::ErrorClass::InvalidArgument,
+                660020i64 => rt::ErrorClass::InvalidArgument,
+                660022i64 => rt::ErrorClass::InvalidArgument,
+                660023i64 => rt::ErrorClass::InvalidArgument,
+                660024i64 => rt::ErrorClass::NotFound,
+                660025i64 => rt::ErrorClass::InvalidArgument,
+                660026i64 => rt::ErrorClass::Busy,
+                660027i64 => rt::ErrorClass::InvalidArgument,
+                665036i64 => rt::ErrorClass::NotFound,
+                800001i64 => rt::ErrorClass::InvalidArgument,
+                800004i64 => rt::ErrorClass::Other,
+                800025i64 => rt::ErrorClass::InvalidArgument,
+                885001i64 => rt::ErrorClass::NotFound,
+                885006i64 => rt::ErrorClass::Permission,
+                1100001i64 => rt::ErrorClass::NotFound,
                 _ => rt::ErrorClass::Other,
             }
         }
