@@ -10,15 +10,22 @@ use crate::api::Api as _;
 pub const ENDPOINTS: &[&str] = &[
     "attendance.list",
     "attendance.list_record",
-    "attendance.get_simple_groups",
-    "attendance.get_user_group",
-    "attendance.list_schedule",
+    "attendance.upload_record",
+    "attendance.approve_cancel",
+    "attendance.approve_check",
+    "attendance.approve_schedule_switch",
     "attendance.get_leave_approve_duration",
     "attendance.get_leave_status",
+    "attendance.is_open_smart_report",
     "attendance.get_update_data",
     "attendance.get_att_columns",
     "attendance.get_column_val",
     "attendance.get_leave_time_by_names",
+    "attendance.list_vacation_types",
+    "attendance.delete_vacation_type",
+    "attendance.init_vacation_quotas",
+    "attendance.list_vacation_quotas",
+    "attendance.update_vacation_quotas",
     "auth.get_token",
     "auth.get_token_by_corp_secret",
     "auth.get_sso_token",
@@ -175,20 +182,60 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
-            "attendance.get_simple_groups" => {
-                client.attendance().get_simple_groups().await.map(to_json)
-            }
-            "attendance.get_user_group" => {
+            "attendance.upload_record" => {
                 client
                     .attendance()
-                    .get_user_group(String::from("manager4220"))
+                    .upload_record(
+                        String::from("user123"),
+                        String::from("东门考勤机"),
+                        String::from("abc123456"),
+                        1587020403000i64,
+                    )
+                    .photo_url(String::from("https://example.com/punch.png"))
                     .await
                     .map(to_json)
             }
-            "attendance.list_schedule" => {
+            "attendance.approve_cancel" => {
                 client
                     .attendance()
-                    .list_schedule(String::from("2020-11-11"))
+                    .approve_cancel(
+                        String::from("manager4220"),
+                        String::from("2376620852"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance.approve_check" => {
+                client
+                    .attendance()
+                    .approve_check(
+                        String::from("manager4220"),
+                        String::from("2019-08-15"),
+                        176877195378i64,
+                        String::from("2019-08-15 08:00"),
+                        String::from("2019-08-15 07:59"),
+                        String::from("aasdv13124"),
+                        String::from("https://open.dingtalk.com/"),
+                        String::from("补卡"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance.approve_schedule_switch" => {
+                client
+                    .attendance()
+                    .approve_schedule_switch(
+                        String::from("manager123"),
+                        String::from("2019-09-08"),
+                        String::from("2019-09-09"),
+                        String::from("manager123"),
+                        String::from("user123"),
+                        String::from("2376620852"),
+                        1234566i64,
+                        1234567i64,
+                        1234567i64,
+                        1234566i64,
+                    )
                     .await
                     .map(to_json)
             }
@@ -215,6 +262,9 @@ pub async fn call(
                     )
                     .await
                     .map(to_json)
+            }
+            "attendance.is_open_smart_report" => {
+                client.attendance().is_open_smart_report().await.map(to_json)
             }
             "attendance.get_update_data" => {
                 client
@@ -246,6 +296,68 @@ pub async fn call(
                         vec![String::from("年假"), String::from("事假")],
                         String::from("2020-09-01 00:00:00"),
                         String::from("2020-09-02 00:00:00"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance.list_vacation_types" => {
+                client
+                    .attendance()
+                    .list_vacation_types(String::from("user01"))
+                    .vacation_source(String::from("all"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance.delete_vacation_type" => {
+                client
+                    .attendance()
+                    .delete_vacation_type(
+                        String::from("03747xxxx"),
+                        String::from("user01"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance.init_vacation_quotas" => {
+                client
+                    .attendance()
+                    .init_vacation_quotas(
+                        String::from("manager1"),
+                        vec![
+                            super::attendance::AttendanceLeaveQuotaInit::new(String::from("zhangsan"),
+                            String::from("f84a282xxxx"), 1553851001000i64,
+                            1653851001000i64).quota_num_per_day(1000i64)
+                            .quota_cycle(String::from("2019"))
+                            .reason(String::from("管理员导入"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance.list_vacation_quotas" => {
+                client
+                    .attendance()
+                    .list_vacation_quotas(
+                        String::from("f84a2xxxx"),
+                        String::from("user01"),
+                        vec![String::from("user02"), String::from("user03")],
+                        0i64,
+                        50i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance.update_vacation_quotas" => {
+                client
+                    .attendance()
+                    .update_vacation_quotas(
+                        String::from("user01"),
+                        vec![
+                            super::attendance::AttendanceLeaveQuotaChange::new(String::from("user1"),
+                            String::from("f84a2dxxxx")).quota_num_per_day(900i64)
+                            .quota_cycle(String::from("2019"))
+                            .reason(String::from("管理员导入"))
+                        ],
                     )
                     .await
                     .map(to_json)

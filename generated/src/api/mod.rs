@@ -33,9 +33,11 @@ pub mod user;
 /// `prelude`.
 pub trait Api {
     #[cfg(feature = "attendance")]
-    /// Attendance (考勤打卡): punch results and punch details, attendance groups (考勤组) and their
-    /// shifts (班次), the day's schedules (排班), leave duration and leave status, per-day update data,
-    /// and the smart attendance report (智能考勤报表) columns and values.
+    /// Attendance (考勤): punch results and punch details (考勤打卡) and punch upload, approvals that
+    /// change attendance (假勤审批: notify approval cancel, make-up punch, shift swap; leave duration and
+    /// leave status), per-day attendance data and the smart attendance report (考勤统计), and leave
+    /// rules and balances (假期管理). Attendance groups are in `attendance_group`, shifts and schedules
+    /// in `attendance_shift`, attendance machines and smart devices in `smartdevice`.
     ///
     /// See [`AttendanceApi`](attendance::AttendanceApi) for its calls.
     fn attendance(&self) -> attendance::AttendanceApi<'_>;
