@@ -26,6 +26,30 @@ pub const ENDPOINTS: &[&str] = &[
     "attendance.init_vacation_quotas",
     "attendance.list_vacation_quotas",
     "attendance.update_vacation_quotas",
+    "attendance_group.get_simple_groups",
+    "attendance_group.get_user_group",
+    "attendance_group.add",
+    "attendance_group.modify",
+    "attendance_group.delete",
+    "attendance_group.get",
+    "attendance_group.query",
+    "attendance_group.search",
+    "attendance_group.list_minimal",
+    "attendance_group.id_to_key",
+    "attendance_group.key_to_id",
+    "attendance_group.list_members",
+    "attendance_group.check_members",
+    "attendance_group.update_members",
+    "attendance_group.list_member_users",
+    "attendance_group.add_users",
+    "attendance_group.query_users",
+    "attendance_group.remove_users",
+    "attendance_group.add_positions",
+    "attendance_group.query_positions",
+    "attendance_group.remove_positions",
+    "attendance_group.add_wifis",
+    "attendance_group.query_wifis",
+    "attendance_group.remove_wifis",
     "auth.get_token",
     "auth.get_token_by_corp_secret",
     "auth.get_sso_token",
@@ -359,6 +383,297 @@ pub async fn call(
                             .reason(String::from("管理员导入"))
                         ],
                     )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.get_simple_groups" => {
+                client.attendance_group().get_simple_groups().await.map(to_json)
+            }
+            "attendance_group.get_user_group" => {
+                client
+                    .attendance_group()
+                    .get_user_group(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.add" => {
+                client
+                    .attendance_group()
+                    .add(
+                        String::from("manager4220"),
+                        super::attendance_group::AttendanceGroupNew::new(
+                                String::from("白班考勤"),
+                                super::attendance_group::AttendanceGroupType::from_wire(
+                                    "FIXED",
+                                ),
+                                vec![
+                                    super::attendance_group::AttendanceGroupMemberInput::new(String::from("manager4220"),
+                                    super::attendance_group::AttendanceMemberType::from_wire("StaffMember"),
+                                    String::from("Attendance"))
+                                ],
+                            )
+                            .manager_list(vec![String::from("user456")])
+                            .resource_permission_map(
+                                super::attendance_group::AttendanceGroupPermissions::new()
+                                    .schedule(
+                                        super::attendance_group::AttendancePermission::from_wire(
+                                            "w",
+                                        ),
+                                    )
+                                    .group_member(
+                                        super::attendance_group::AttendancePermission::from_wire(
+                                            "w",
+                                        ),
+                                    )
+                                    .check_time(
+                                        super::attendance_group::AttendancePermission::from_wire(
+                                            "r",
+                                        ),
+                                    ),
+                            )
+                            .shift_vo_list(
+                                vec![
+                                    super::attendance_group::AttendanceShiftRef::new()
+                                    .id(677995086i64)
+                                ],
+                            )
+                            .default_class_id(677995086i64)
+                            .workday_class_list(
+                                vec![
+                                    0i64, 677995086i64, 677995086i64, 677995086i64,
+                                    677995086i64, 677995086i64, 0i64
+                                ],
+                            )
+                            .positions(
+                                vec![
+                                    super::attendance_group::AttendancePositionInput::new()
+                                    .title(String::from("青藏高原自然博物馆"))
+                                    .address(String::from("生物科技产业园区经二路21号"))
+                                    .latitude(String::from("36.687495"))
+                                    .longitude(String::from("101.750329"))
+                                ],
+                            )
+                            .offset(500i64),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.modify" => {
+                client
+                    .attendance_group()
+                    .modify(
+                        String::from("manager4220"),
+                        super::attendance_group::AttendanceGroupChange::new(712070073i64)
+                            .name(String::from("白班考勤"))
+                            .offset(300i64)
+                            .skip_holidays(true)
+                            .open_camera_check(true),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.delete" => {
+                client
+                    .attendance_group()
+                    .delete(String::from("BE8C35586D5D2DB8F94A"))
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.get" => {
+                client
+                    .attendance_group()
+                    .get(String::from("0151E0223B1EDDDF00DD6B7F72A1A917"))
+                    .op_userid(String::from("user123"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.query" => {
+                client
+                    .attendance_group()
+                    .query(String::from("user123"), 685935028i64)
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.search" => {
+                client
+                    .attendance_group()
+                    .search(String::from("manager123"), String::from("考勤"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.list_minimal" => {
+                client
+                    .attendance_group()
+                    .list_minimal(String::from("user123"))
+                    .cursor(0i64)
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.id_to_key" => {
+                client
+                    .attendance_group()
+                    .id_to_key(685935028i64)
+                    .op_user_id(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.key_to_id" => {
+                client
+                    .attendance_group()
+                    .key_to_id(
+                        String::from("user01"),
+                        String::from("0151E0223B1EDDDF00DD6B7F72A1A917"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.list_members" => {
+                client
+                    .attendance_group()
+                    .list_members(String::from("user123"), 98562i64)
+                    .cursor(0i64)
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.check_members" => {
+                client
+                    .attendance_group()
+                    .check_members(
+                        String::from("manager4220"),
+                        98562i64,
+                        vec![String::from("user123"), String::from("user456")],
+                        super::attendance_group::AttendanceMemberIdType::from_value(0i64),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.update_members" => {
+                client
+                    .attendance_group()
+                    .update_members(
+                        String::from("manager4220"),
+                        98562i64,
+                        super::attendance_group::AttendanceScheduleStart::from_value(
+                            0i64,
+                        ),
+                        super::attendance_group::AttendanceGroupMemberChanges::new()
+                            .add_users(
+                                vec![String::from("user123"), String::from("user456")],
+                            )
+                            .remove_depts(vec![String::from("456")])
+                            .add_extra_users(vec![String::from("user789")]),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.list_member_users" => {
+                client
+                    .attendance_group()
+                    .list_member_users(String::from("user123"), 98562i64)
+                    .cursor(0i64)
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.add_users" => {
+                client
+                    .attendance_group()
+                    .add_users(
+                        String::from("CEDD1BE6DCF34A9C"),
+                        vec![String::from("user456"), String::from("manager4220")],
+                    )
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.query_users" => {
+                client
+                    .attendance_group()
+                    .query_users(String::from("CEDD1BE6DCF34A9C"), String::from(""))
+                    .size(50i64)
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.remove_users" => {
+                client
+                    .attendance_group()
+                    .remove_users(
+                        String::from("0151E0223B1EDDDF00DD6B7F72A1A917"),
+                        vec![String::from("user01"), String::from("user02")],
+                    )
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.add_positions" => {
+                client
+                    .attendance_group()
+                    .add_positions(
+                        String::from("03B1E0223B1EDDDF"),
+                        vec![
+                            super::attendance_group::AttendancePositionNew::new(String::from("0151E23B1"),
+                            String::from("阿里巴巴西溪北苑"),
+                            String::from("30.123"), String::from("120.123"))
+                            .offset(100i64)
+                        ],
+                    )
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.query_positions" => {
+                client
+                    .attendance_group()
+                    .query_positions(String::from("CEDD1BE6DCF34A9C"), 50i64)
+                    .cursor(String::from("9E459Fxxxx"))
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.remove_positions" => {
+                client
+                    .attendance_group()
+                    .remove_positions(
+                        String::from("CEDD1BE6DCF34A9C"),
+                        vec![String::from("C384Fxxxx"), String::from("9E459Fxxxx")],
+                    )
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.add_wifis" => {
+                client
+                    .attendance_group()
+                    .add_wifis(
+                        String::from("0151E0223B1EDDDF"),
+                        vec![
+                            super::attendance_group::AttendanceWifiNew::new(String::from("alibaba-inc"),
+                            String::from("alibaba-inc1"),
+                            String::from("11:11:11:11:11:11"))
+                        ],
+                    )
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.query_wifis" => {
+                client
+                    .attendance_group()
+                    .query_wifis(String::from("0151E0223B1EDDDF"), 50i64)
+                    .cursor(String::from("E4CB0xxxx"))
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.remove_wifis" => {
+                client
+                    .attendance_group()
+                    .remove_wifis(
+                        String::from("CEDD1BE6DCF34A9C"),
+                        vec![String::from("0151Exxxx")],
+                    )
+                    .op_userid(String::from("user01"))
                     .await
                     .map(to_json)
             }

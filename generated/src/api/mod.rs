@@ -6,6 +6,8 @@
 use ::dingtalk_runtime::codegen as rt;
 #[cfg(feature = "attendance")]
 pub mod attendance;
+#[cfg(feature = "attendance_group")]
+pub mod attendance_group;
 #[cfg(feature = "auth")]
 pub mod auth;
 #[cfg(feature = "callback")]
@@ -41,6 +43,12 @@ pub trait Api {
     ///
     /// See [`AttendanceApi`](attendance::AttendanceApi) for its calls.
     fn attendance(&self) -> attendance::AttendanceApi<'_>;
+    #[cfg(feature = "attendance_group")]
+    /// Attendance groups (考勤 · 考勤组管理): create, update, delete and look up groups, their members,
+    /// punch locations and Wi-Fi networks, and convert between the two group identifiers.
+    ///
+    /// See [`AttendanceGroupApi`](attendance_group::AttendanceGroupApi) for its calls.
+    fn attendance_group(&self) -> attendance_group::AttendanceGroupApi<'_>;
     #[cfg(feature = "auth")]
     /// Access tokens, admin-console SSO, the JSAPI ticket, ISV suite / corp tokens and what an ISV
     /// may read about an authorising organisation and its authorised apps (身份验证 · 凭证 · 应用授权).
@@ -121,6 +129,10 @@ impl Api for rt::Client {
     #[cfg(feature = "attendance")]
     fn attendance(&self) -> attendance::AttendanceApi<'_> {
         attendance::AttendanceApi::new(self)
+    }
+    #[cfg(feature = "attendance_group")]
+    fn attendance_group(&self) -> attendance_group::AttendanceGroupApi<'_> {
+        attendance_group::AttendanceGroupApi::new(self)
     }
     #[cfg(feature = "auth")]
     fn auth(&self) -> auth::AuthApi<'_> {
