@@ -50,6 +50,19 @@ pub const ENDPOINTS: &[&str] = &[
     "attendance_group.add_wifis",
     "attendance_group.query_wifis",
     "attendance_group.remove_wifis",
+    "attendance_shift.add",
+    "attendance_shift.delete",
+    "attendance_shift.list",
+    "attendance_shift.query",
+    "attendance_shift.query_history",
+    "attendance_shift.search",
+    "attendance_shift.update_punches",
+    "attendance_shift.list_schedule",
+    "attendance_shift.list_schedule_by_day",
+    "attendance_shift.list_schedule_by_users",
+    "attendance_shift.list_schedule_results",
+    "attendance_shift.list_schedule_shifts",
+    "attendance_shift.schedule_group",
     "auth.get_token",
     "auth.get_token_by_corp_secret",
     "auth.get_sso_token",
@@ -674,6 +687,164 @@ pub async fn call(
                         vec![String::from("0151Exxxx")],
                     )
                     .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.add" => {
+                client
+                    .attendance_shift()
+                    .add(
+                        String::from("user01"),
+                        super::attendance_shift::AttendanceShiftInput::new(
+                                String::from("白班"),
+                                vec![
+                                    super::attendance_shift::AttendanceShiftSectionInput::new(vec![super::attendance_shift::AttendanceShiftTimeInput::new(super::attendance::AttendanceCheckType::from_wire("OnDuty"),
+                                    String::from("2020-12-02 09:00:00"), 0i64).begin_min(30i64)
+                                    .end_min(- 1i64),
+                                    super::attendance_shift::AttendanceShiftTimeInput::new(super::attendance::AttendanceCheckType::from_wire("OffDuty"),
+                                    String::from("2020-12-02 18:00:00"), 0i64).begin_min(0i64)
+                                    .end_min(60i64)])
+                                ],
+                            )
+                            .setting(
+                                super::attendance_shift::AttendanceShiftSettingInput::new()
+                                    .rest_begin_time(
+                                        super::attendance_shift::AttendanceShiftRestInput::new()
+                                            .check_type(
+                                                super::attendance::AttendanceCheckType::from_wire("OnDuty"),
+                                            )
+                                            .check_time(String::from("2020-12-02 12:00:00"))
+                                            .across(0i64),
+                                    )
+                                    .rest_end_time(
+                                        super::attendance_shift::AttendanceShiftRestInput::new()
+                                            .check_type(
+                                                super::attendance::AttendanceCheckType::from_wire("OffDuty"),
+                                            )
+                                            .check_time(String::from("2020-12-02 13:00:00"))
+                                            .across(0i64),
+                                    )
+                                    .serious_late_minutes(31i64)
+                                    .absenteeism_late_minutes(60i64),
+                            ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.delete" => {
+                client
+                    .attendance_shift()
+                    .delete(String::from("user123"), 706715401i64)
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.list" => {
+                client
+                    .attendance_shift()
+                    .list(String::from("manager4220"))
+                    .cursor(0i64)
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.query" => {
+                client
+                    .attendance_shift()
+                    .query(String::from("user123"), 678215070i64)
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.query_history" => {
+                client
+                    .attendance_shift()
+                    .query_history(String::from("user123"), 628380875i64, 624190327i64)
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.search" => {
+                client
+                    .attendance_shift()
+                    .search(String::from("manager4220"), String::from("白班"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.update_punches" => {
+                client
+                    .attendance_shift()
+                    .update_punches(String::from("user456"), 678215070i64)
+                    .punches(
+                        vec![
+                            super::attendance_shift::AttendancePunchChange::new(340055347i64,
+                            true)
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.list_schedule" => {
+                client
+                    .attendance_shift()
+                    .list_schedule(String::from("2020-11-11"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.list_schedule_by_day" => {
+                client
+                    .attendance_shift()
+                    .list_schedule_by_day(
+                        String::from("manager123"),
+                        String::from("user123"),
+                        1604937600000i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.list_schedule_by_users" => {
+                client
+                    .attendance_shift()
+                    .list_schedule_by_users(
+                        String::from("user456"),
+                        vec![String::from("user456"), String::from("user123")],
+                        1610553600000i64,
+                        1610640000000i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.list_schedule_results" => {
+                client
+                    .attendance_shift()
+                    .list_schedule_results(
+                        String::from("manager123"),
+                        vec![144872188723i64, 144872188722i64],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.list_schedule_shifts" => {
+                client
+                    .attendance_shift()
+                    .list_schedule_shifts(
+                        String::from("manager123"),
+                        vec![String::from("user123"), String::from("user456")],
+                        1607875200000i64,
+                        1608048000000i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.schedule_group" => {
+                client
+                    .attendance_shift()
+                    .schedule_group(
+                        String::from("user456"),
+                        685935028i64,
+                        vec![
+                            super::attendance_shift::AttendanceScheduleInput::new(String::from("user123"),
+                            1605150671000i64, 677995086i64).is_rest(false),
+                            super::attendance_shift::AttendanceScheduleInput::new(String::from("user123"),
+                            1605237071000i64, 1i64).is_rest(true)
+                        ],
+                    )
                     .await
                     .map(to_json)
             }

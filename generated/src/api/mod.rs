@@ -8,6 +8,8 @@ use ::dingtalk_runtime::codegen as rt;
 pub mod attendance;
 #[cfg(feature = "attendance_group")]
 pub mod attendance_group;
+#[cfg(feature = "attendance_shift")]
+pub mod attendance_shift;
 #[cfg(feature = "auth")]
 pub mod auth;
 #[cfg(feature = "callback")]
@@ -49,6 +51,13 @@ pub trait Api {
     ///
     /// See [`AttendanceGroupApi`](attendance_group::AttendanceGroupApi) for its calls.
     fn attendance_group(&self) -> attendance_group::AttendanceGroupApi<'_>;
+    #[cfg(feature = "attendance_shift")]
+    /// Attendance shifts and schedules (考勤 · 考勤班次, 考勤排班): create, change, delete and look up
+    /// shifts (a shift is a set of punch times and rests), and read or set who works which shift on
+    /// which day.
+    ///
+    /// See [`AttendanceShiftApi`](attendance_shift::AttendanceShiftApi) for its calls.
+    fn attendance_shift(&self) -> attendance_shift::AttendanceShiftApi<'_>;
     #[cfg(feature = "auth")]
     /// Access tokens, admin-console SSO, the JSAPI ticket, ISV suite / corp tokens and what an ISV
     /// may read about an authorising organisation and its authorised apps (身份验证 · 凭证 · 应用授权).
@@ -133,6 +142,10 @@ impl Api for rt::Client {
     #[cfg(feature = "attendance_group")]
     fn attendance_group(&self) -> attendance_group::AttendanceGroupApi<'_> {
         attendance_group::AttendanceGroupApi::new(self)
+    }
+    #[cfg(feature = "attendance_shift")]
+    fn attendance_shift(&self) -> attendance_shift::AttendanceShiftApi<'_> {
+        attendance_shift::AttendanceShiftApi::new(self)
     }
     #[cfg(feature = "auth")]
     fn auth(&self) -> auth::AuthApi<'_> {
