@@ -129,6 +129,13 @@ pub const ENDPOINTS: &[&str] = &[
     "microapp.create",
     "microapp.update",
     "microapp.delete",
+    "smartdevice.list_user_machines",
+    "smartdevice.get_device",
+    "smartdevice.get_device_by_id",
+    "smartdevice.list_devices",
+    "smartdevice.unbind_device",
+    "smartdevice.update_device_nick",
+    "smartdevice.bind_device",
     "sns.get_token",
     "sns.get_persistent_code",
     "sns.get_sns_token",
@@ -1370,6 +1377,95 @@ pub async fn call(
             }
             "microapp.delete" => {
                 client.microapp().delete(1144651083i64).await.map(to_json)
+            }
+            "smartdevice.list_user_machines" => {
+                client
+                    .smartdevice()
+                    .list_user_machines(
+                        super::smartdevice::SmartdeviceUserMachineQuery::new(
+                            String::from("user456"),
+                            0i64,
+                            10i64,
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "smartdevice.get_device" => {
+                client
+                    .smartdevice()
+                    .get_device(
+                        super::smartdevice::SmartdeviceDeviceQuery::new(
+                                String::from("pk_01"),
+                            )
+                            .device_id(String::from("QWR45GT")),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "smartdevice.get_device_by_id" => {
+                client
+                    .smartdevice()
+                    .get_device_by_id(
+                        super::smartdevice::SmartdeviceDeviceIdQuery::new(
+                            String::from("QWR45GT"),
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "smartdevice.list_devices" => {
+                client
+                    .smartdevice()
+                    .list_devices(
+                        super::smartdevice::SmartdeviceDevicePageQuery::new(
+                            String::from("pk_01"),
+                            0i64,
+                            20i64,
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "smartdevice.unbind_device" => {
+                client
+                    .smartdevice()
+                    .unbind_device(
+                        super::smartdevice::SmartdeviceUnbind::new(String::from("pk_01"))
+                            .device_id(String::from("QWR45GT"))
+                            .userid(String::from("user01")),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "smartdevice.update_device_nick" => {
+                client
+                    .smartdevice()
+                    .update_device_nick(
+                        super::smartdevice::SmartdeviceNickChange::new(
+                                String::from("pk_01"),
+                                String::from("newding"),
+                            )
+                            .device_id(String::from("QWR45GT")),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "smartdevice.bind_device" => {
+                client
+                    .smartdevice()
+                    .bind_device(
+                        super::smartdevice::SmartdeviceBind::new(
+                                String::from("pk_01"),
+                                String::from("sdx123d123asdf"),
+                                String::from("产品智能"),
+                            )
+                            .nick(String::from("ding"))
+                            .mac(String::from("11:11:11:11:11:11"))
+                            .outid(String::from("123456")),
+                    )
+                    .await
+                    .map(to_json)
             }
             "sns.get_token" => {
                 client

@@ -26,6 +26,8 @@ pub mod media;
 pub mod message;
 #[cfg(feature = "microapp")]
 pub mod microapp;
+#[cfg(feature = "smartdevice")]
+pub mod smartdevice;
 #[cfg(feature = "sns")]
 pub mod sns;
 #[cfg(feature = "statistics")]
@@ -111,6 +113,13 @@ pub trait Api {
     ///
     /// See [`MicroappApi`](microapp::MicroappApi) for its calls.
     fn microapp(&self) -> microapp::MicroappApi<'_>;
+    #[cfg(feature = "smartdevice")]
+    /// Smart devices (智能硬件): DingTalk attendance machines of an employee (考勤 · 考勤机管理) and the
+    /// device management calls for smart hardware (更多开放 · 智能硬件 · 设备管理): bind, unbind, rename
+    /// and look up devices.
+    ///
+    /// See [`SmartdeviceApi`](smartdevice::SmartdeviceApi) for its calls.
+    fn smartdevice(&self) -> smartdevice::SmartdeviceApi<'_>;
     #[cfg(feature = "sns")]
     /// Third-party web login for ordinary DingTalk accounts (普通钉钉用户账号开放 · 扫码登录第三方网站).
     /// All of these are legacy `oapi.dingtalk.com` calls; the payload sits at the top level next to
@@ -178,6 +187,10 @@ impl Api for rt::Client {
     #[cfg(feature = "microapp")]
     fn microapp(&self) -> microapp::MicroappApi<'_> {
         microapp::MicroappApi::new(self)
+    }
+    #[cfg(feature = "smartdevice")]
+    fn smartdevice(&self) -> smartdevice::SmartdeviceApi<'_> {
+        smartdevice::SmartdeviceApi::new(self)
     }
     #[cfg(feature = "sns")]
     fn sns(&self) -> sns::SnsApi<'_> {
