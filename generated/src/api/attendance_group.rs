@@ -82,6 +82,8 @@ impl<'c> AttendanceGroupApi<'c> {
     }
     /// Update an attendance group (更新考勤组).
     ///
+    /// Internal apps only.
+    ///
     /// `POST /topapi/attendance/group/modify` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
     /// DingTalk docs: <https://open.dingtalk.com/document/development/attendance-group-update-interface>
@@ -99,6 +101,8 @@ impl<'c> AttendanceGroupApi<'c> {
     }
     /// Delete an attendance group (删除考勤组).
     ///
+    /// Internal apps only.
+    ///
     /// `POST /topapi/attendance/group/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
     /// DingTalk docs: <https://open.dingtalk.com/document/development/delete-attendance-group>
@@ -112,7 +116,7 @@ impl<'c> AttendanceGroupApi<'c> {
     }
     /// Get a group's punch settings by group key (根据groupKey查询考勤组信息).
     ///
-    /// Punch range, field-punch rules and photo / face settings of the group.
+    /// Internal apps only. Punch range, field-punch rules and photo / face settings of the group.
     ///
     /// `POST /topapi/attendance/group/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -366,8 +370,8 @@ impl<'c> AttendanceGroupApi<'c> {
     }
     /// Add punch locations to a group (批量新增地点).
     ///
-    /// The answer carries its own errcode envelope inside `result` (`errcode`, `errmsg`, `success`
-    /// here; check `errcode`).
+    /// Internal apps only. The answer carries its own errcode envelope inside `result` (`errcode`,
+    /// `errmsg`, `success` here; check `errcode`).
     ///
     /// `POST /topapi/attendance/group/positions/add` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -386,9 +390,9 @@ impl<'c> AttendanceGroupApi<'c> {
     }
     /// List a group's punch locations (批量查询地点).
     ///
-    /// Pages with `cursor`: unset for the first page, then the `position_key` of the last location
-    /// while `has_more` is true. The answer carries its own errcode envelope inside `result`
-    /// (`errcode`, `errmsg`, `success` here; check `errcode`).
+    /// Internal apps only. Pages with `cursor`: unset for the first page, then the `position_key` of
+    /// the last location while `has_more` is true. The answer carries its own errcode envelope inside
+    /// `result` (`errcode`, `errmsg`, `success` here; check `errcode`).
     ///
     /// `POST /topapi/attendance/group/positions/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -407,6 +411,8 @@ impl<'c> AttendanceGroupApi<'c> {
     }
     /// Remove punch locations from a group (批量删除地点).
     ///
+    /// Internal apps only.
+    ///
     /// `POST /topapi/attendance/group/positions/remove` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
     /// DingTalk docs: <https://open.dingtalk.com/document/development/delete-position-in-batches-under-the-attendance-group>
@@ -424,8 +430,8 @@ impl<'c> AttendanceGroupApi<'c> {
     }
     /// Add Wi-Fi networks to a group (批量新增Wi-Fi信息).
     ///
-    /// The answer carries its own errcode envelope inside `result` (`errcode`, `errmsg`, `success`
-    /// here; check `errcode`).
+    /// Internal apps only. The answer carries its own errcode envelope inside `result` (`errcode`,
+    /// `errmsg`, `success` here; check `errcode`).
     ///
     /// `POST /topapi/attendance/group/wifis/add` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -444,9 +450,9 @@ impl<'c> AttendanceGroupApi<'c> {
     }
     /// List a group's Wi-Fi networks (批量查询Wi-Fi信息).
     ///
-    /// Pages with `cursor`: unset for the first page, then the last `wifi_key` of the previous page
-    /// while `has_more` is true. The answer carries its own errcode envelope inside `result`
-    /// (`errcode`, `errmsg`, `success` here; check `errcode`).
+    /// Internal apps only. Pages with `cursor`: unset for the first page, then the last `wifi_key` of
+    /// the previous page while `has_more` is true. The answer carries its own errcode envelope inside
+    /// `result` (`errcode`, `errmsg`, `success` here; check `errcode`).
     ///
     /// `POST /topapi/attendance/group/wifis/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -464,6 +470,8 @@ impl<'c> AttendanceGroupApi<'c> {
         )
     }
     /// Remove Wi-Fi networks from a group (批量移除Wi-Fi信息).
+    ///
+    /// Internal apps only.
     ///
     /// `POST /topapi/attendance/group/wifis/remove` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -711,6 +719,8 @@ impl rt::Endpoint for AttendanceGroupAddRequest {
 }
 /// Request of [`AttendanceGroupApi::modify`]: Update an attendance group (更新考勤组).
 ///
+/// Internal apps only.
+///
 /// `POST /topapi/attendance/group/modify` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// DingTalk docs: <https://open.dingtalk.com/document/development/attendance-group-update-interface>
@@ -766,6 +776,8 @@ impl rt::Endpoint for AttendanceGroupModifyRequest {
     }
 }
 /// Request of [`AttendanceGroupApi::delete`]: Delete an attendance group (删除考勤组).
+///
+/// Internal apps only.
 ///
 /// `POST /topapi/attendance/group/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -830,7 +842,7 @@ impl<'c> crate::api::Call<'c, AttendanceGroupDeleteRequest> {
 }
 /// Request of [`AttendanceGroupApi::get`]: Get a group's punch settings by group key (根据groupKey查询考勤组信息).
 ///
-/// Punch range, field-punch rules and photo / face settings of the group.
+/// Internal apps only. Punch range, field-punch rules and photo / face settings of the group.
 ///
 /// `POST /topapi/attendance/group/get` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -1854,8 +1866,8 @@ impl<'c> crate::api::Call<'c, AttendanceGroupRemoveUsersRequest> {
 }
 /// Request of [`AttendanceGroupApi::add_positions`]: Add punch locations to a group (批量新增地点).
 ///
-/// The answer carries its own errcode envelope inside `result` (`errcode`, `errmsg`, `success`
-/// here; check `errcode`).
+/// Internal apps only. The answer carries its own errcode envelope inside `result` (`errcode`,
+/// `errmsg`, `success` here; check `errcode`).
 ///
 /// `POST /topapi/attendance/group/positions/add` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -1937,9 +1949,9 @@ impl<'c> crate::api::Call<'c, AttendanceGroupAddPositionsRequest> {
 }
 /// Request of [`AttendanceGroupApi::query_positions`]: List a group's punch locations (批量查询地点).
 ///
-/// Pages with `cursor`: unset for the first page, then the `position_key` of the last location
-/// while `has_more` is true. The answer carries its own errcode envelope inside `result`
-/// (`errcode`, `errmsg`, `success` here; check `errcode`).
+/// Internal apps only. Pages with `cursor`: unset for the first page, then the `position_key` of
+/// the last location while `has_more` is true. The answer carries its own errcode envelope inside
+/// `result` (`errcode`, `errmsg`, `success` here; check `errcode`).
 ///
 /// `POST /topapi/attendance/group/positions/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -2029,6 +2041,8 @@ impl<'c> crate::api::Call<'c, AttendanceGroupQueryPositionsRequest> {
 }
 /// Request of [`AttendanceGroupApi::remove_positions`]: Remove punch locations from a group (批量删除地点).
 ///
+/// Internal apps only.
+///
 /// `POST /topapi/attendance/group/positions/remove` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
 /// DingTalk docs: <https://open.dingtalk.com/document/development/delete-position-in-batches-under-the-attendance-group>
@@ -2108,8 +2122,8 @@ impl<'c> crate::api::Call<'c, AttendanceGroupRemovePositionsRequest> {
 }
 /// Request of [`AttendanceGroupApi::add_wifis`]: Add Wi-Fi networks to a group (批量新增Wi-Fi信息).
 ///
-/// The answer carries its own errcode envelope inside `result` (`errcode`, `errmsg`, `success`
-/// here; check `errcode`).
+/// Internal apps only. The answer carries its own errcode envelope inside `result` (`errcode`,
+/// `errmsg`, `success` here; check `errcode`).
 ///
 /// `POST /topapi/attendance/group/wifis/add` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -2188,9 +2202,9 @@ impl<'c> crate::api::Call<'c, AttendanceGroupAddWifisRequest> {
 }
 /// Request of [`AttendanceGroupApi::query_wifis`]: List a group's Wi-Fi networks (批量查询Wi-Fi信息).
 ///
-/// Pages with `cursor`: unset for the first page, then the last `wifi_key` of the previous page
-/// while `has_more` is true. The answer carries its own errcode envelope inside `result`
-/// (`errcode`, `errmsg`, `success` here; check `errcode`).
+/// Internal apps only. Pages with `cursor`: unset for the first page, then the last `wifi_key` of
+/// the previous page while `has_more` is true. The answer carries its own errcode envelope inside
+/// `result` (`errcode`, `errmsg`, `success` here; check `errcode`).
 ///
 /// `POST /topapi/attendance/group/wifis/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -2279,6 +2293,8 @@ impl<'c> crate::api::Call<'c, AttendanceGroupQueryWifisRequest> {
     }
 }
 /// Request of [`AttendanceGroupApi::remove_wifis`]: Remove Wi-Fi networks from a group (批量移除Wi-Fi信息).
+///
+/// Internal apps only.
 ///
 /// `POST /topapi/attendance/group/wifis/remove` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///

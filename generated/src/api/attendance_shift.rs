@@ -28,7 +28,7 @@ impl<'c> AttendanceShiftApi<'c> {
     }
     /// Create or change a shift (创建班次).
     ///
-    /// Creates a shift; with `shift.id` set it changes that shift instead.
+    /// Internal apps only. Creates a shift; with `shift.id` set it changes that shift instead.
     ///
     /// `POST /topapi/attendance/shift/add` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -46,6 +46,8 @@ impl<'c> AttendanceShiftApi<'c> {
         )
     }
     /// Delete a shift (删除班次).
+    ///
+    /// Internal apps only.
     ///
     /// `POST /topapi/attendance/shift/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -100,7 +102,7 @@ impl<'c> AttendanceShiftApi<'c> {
     }
     /// Get an earlier version of a shift (查询历史班次).
     ///
-    /// Take `version` from `list_schedule_by_users` (`shift_version`).
+    /// Internal apps only. Take `version` from `list_schedule_by_users` (`shift_version`).
     ///
     /// `POST /topapi/attendance/shift/history/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -139,8 +141,8 @@ impl<'c> AttendanceShiftApi<'c> {
     }
     /// Change whether a shift's punches are needed (修改打卡时段设置).
     ///
-    /// Only the "no punch needed" flag of each punch can be changed. The docs mark `punches`
-    /// optional; the Java SDK allows at most 20.
+    /// Internal apps only. Only the "no punch needed" flag of each punch can be changed. The docs
+    /// mark `punches` optional; the Java SDK allows at most 20.
     ///
     /// `POST /topapi/attendance/shift/updatepunches` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -243,8 +245,8 @@ impl<'c> AttendanceShiftApi<'c> {
     }
     /// List users' shifts per day (批量查询成员排班概要信息).
     ///
-    /// Shift names, ids and version ids per user and day. The span from `from_date_time` to
-    /// `to_date_time` is at most 7 days (checked before sending).
+    /// Internal apps only. Shift names, ids and version ids per user and day. The span from
+    /// `from_date_time` to `to_date_time` is at most 7 days (checked before sending).
     ///
     /// `POST /topapi/attendance/schedule/shift/listbydays` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
     ///
@@ -295,7 +297,7 @@ impl<'c> AttendanceShiftApi<'c> {
 }
 /// Request of [`AttendanceShiftApi::add`]: Create or change a shift (创建班次).
 ///
-/// Creates a shift; with `shift.id` set it changes that shift instead.
+/// Internal apps only. Creates a shift; with `shift.id` set it changes that shift instead.
 ///
 /// `POST /topapi/attendance/shift/add` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -352,6 +354,8 @@ impl rt::Endpoint for AttendanceShiftAddRequest {
     }
 }
 /// Request of [`AttendanceShiftApi::delete`]: Delete a shift (删除班次).
+///
+/// Internal apps only.
 ///
 /// `POST /topapi/attendance/shift/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -561,7 +565,7 @@ impl rt::Endpoint for AttendanceShiftQueryRequest {
 }
 /// Request of [`AttendanceShiftApi::query_history`]: Get an earlier version of a shift (查询历史班次).
 ///
-/// Take `version` from `list_schedule_by_users` (`shift_version`).
+/// Internal apps only. Take `version` from `list_schedule_by_users` (`shift_version`).
 ///
 /// `POST /topapi/attendance/shift/history/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -675,8 +679,8 @@ impl rt::Endpoint for AttendanceShiftSearchRequest {
 }
 /// Request of [`AttendanceShiftApi::update_punches`]: Change whether a shift's punches are needed (修改打卡时段设置).
 ///
-/// Only the "no punch needed" flag of each punch can be changed. The docs mark `punches`
-/// optional; the Java SDK allows at most 20.
+/// Internal apps only. Only the "no punch needed" flag of each punch can be changed. The docs
+/// mark `punches` optional; the Java SDK allows at most 20.
 ///
 /// `POST /topapi/attendance/shift/updatepunches` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
@@ -1102,8 +1106,8 @@ impl rt::Endpoint for AttendanceShiftListScheduleResultsRequest {
 }
 /// Request of [`AttendanceShiftApi::list_schedule_shifts`]: List users' shifts per day (批量查询成员排班概要信息).
 ///
-/// Shift names, ids and version ids per user and day. The span from `from_date_time` to
-/// `to_date_time` is at most 7 days (checked before sending).
+/// Internal apps only. Shift names, ids and version ids per user and day. The span from
+/// `from_date_time` to `to_date_time` is at most 7 days (checked before sending).
 ///
 /// `POST /topapi/attendance/schedule/shift/listbydays` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
 ///
