@@ -18,15 +18,59 @@ pub const ENDPOINTS: &[&str] = &[
     "appstore.list_unfinished_orders",
     "attendance.list",
     "attendance.list_record",
-    "attendance.get_simple_groups",
-    "attendance.get_user_group",
-    "attendance.list_schedule",
+    "attendance.upload_record",
+    "attendance.approve_cancel",
+    "attendance.approve_check",
+    "attendance.approve_schedule_switch",
     "attendance.get_leave_approve_duration",
     "attendance.get_leave_status",
+    "attendance.is_open_smart_report",
     "attendance.get_update_data",
     "attendance.get_att_columns",
     "attendance.get_column_val",
     "attendance.get_leave_time_by_names",
+    "attendance.list_vacation_types",
+    "attendance.delete_vacation_type",
+    "attendance.init_vacation_quotas",
+    "attendance.list_vacation_quotas",
+    "attendance.update_vacation_quotas",
+    "attendance_group.get_simple_groups",
+    "attendance_group.get_user_group",
+    "attendance_group.add",
+    "attendance_group.modify",
+    "attendance_group.delete",
+    "attendance_group.get",
+    "attendance_group.query",
+    "attendance_group.search",
+    "attendance_group.list_minimal",
+    "attendance_group.id_to_key",
+    "attendance_group.key_to_id",
+    "attendance_group.list_members",
+    "attendance_group.check_members",
+    "attendance_group.update_members",
+    "attendance_group.list_member_users",
+    "attendance_group.add_users",
+    "attendance_group.query_users",
+    "attendance_group.remove_users",
+    "attendance_group.add_positions",
+    "attendance_group.query_positions",
+    "attendance_group.remove_positions",
+    "attendance_group.add_wifis",
+    "attendance_group.query_wifis",
+    "attendance_group.remove_wifis",
+    "attendance_shift.add",
+    "attendance_shift.delete",
+    "attendance_shift.list",
+    "attendance_shift.query",
+    "attendance_shift.query_history",
+    "attendance_shift.search",
+    "attendance_shift.update_punches",
+    "attendance_shift.list_schedule",
+    "attendance_shift.list_schedule_by_day",
+    "attendance_shift.list_schedule_by_users",
+    "attendance_shift.list_schedule_results",
+    "attendance_shift.list_schedule_shifts",
+    "attendance_shift.schedule_group",
     "auth.get_token",
     "auth.get_token_by_corp_secret",
     "auth.get_sso_token",
@@ -177,6 +221,13 @@ pub const ENDPOINTS: &[&str] = &[
     "serviceaccount.get",
     "serviceaccount.get_menu",
     "serviceaccount.update_menu",
+    "smartdevice.list_user_machines",
+    "smartdevice.get_device",
+    "smartdevice.get_device_by_id",
+    "smartdevice.list_devices",
+    "smartdevice.unbind_device",
+    "smartdevice.update_device_nick",
+    "smartdevice.bind_device",
     "sns.get_token",
     "sns.get_persistent_code",
     "sns.get_sns_token",
@@ -314,20 +365,60 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
-            "attendance.get_simple_groups" => {
-                client.attendance().get_simple_groups().await.map(to_json)
-            }
-            "attendance.get_user_group" => {
+            "attendance.upload_record" => {
                 client
                     .attendance()
-                    .get_user_group(String::from("manager4220"))
+                    .upload_record(
+                        String::from("user123"),
+                        String::from("东门考勤机"),
+                        String::from("abc123456"),
+                        1587020403000i64,
+                    )
+                    .photo_url(String::from("https://example.com/punch.png"))
                     .await
                     .map(to_json)
             }
-            "attendance.list_schedule" => {
+            "attendance.approve_cancel" => {
                 client
                     .attendance()
-                    .list_schedule(String::from("2020-11-11"))
+                    .approve_cancel(
+                        String::from("manager4220"),
+                        String::from("2376620852"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance.approve_check" => {
+                client
+                    .attendance()
+                    .approve_check(
+                        String::from("manager4220"),
+                        String::from("2019-08-15"),
+                        176877195378i64,
+                        String::from("2019-08-15 08:00"),
+                        String::from("2019-08-15 07:59"),
+                        String::from("aasdv13124"),
+                        String::from("https://open.dingtalk.com/"),
+                        String::from("补卡"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance.approve_schedule_switch" => {
+                client
+                    .attendance()
+                    .approve_schedule_switch(
+                        String::from("manager123"),
+                        String::from("2019-09-08"),
+                        String::from("2019-09-09"),
+                        String::from("manager123"),
+                        String::from("user123"),
+                        String::from("2376620852"),
+                        1234566i64,
+                        1234567i64,
+                        1234567i64,
+                        1234566i64,
+                    )
                     .await
                     .map(to_json)
             }
@@ -354,6 +445,9 @@ pub async fn call(
                     )
                     .await
                     .map(to_json)
+            }
+            "attendance.is_open_smart_report" => {
+                client.attendance().is_open_smart_report().await.map(to_json)
             }
             "attendance.get_update_data" => {
                 client
@@ -385,6 +479,517 @@ pub async fn call(
                         vec![String::from("年假"), String::from("事假")],
                         String::from("2020-09-01 00:00:00"),
                         String::from("2020-09-02 00:00:00"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance.list_vacation_types" => {
+                client
+                    .attendance()
+                    .list_vacation_types(String::from("user01"))
+                    .vacation_source(String::from("all"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance.delete_vacation_type" => {
+                client
+                    .attendance()
+                    .delete_vacation_type(
+                        String::from("03747xxxx"),
+                        String::from("user01"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance.init_vacation_quotas" => {
+                client
+                    .attendance()
+                    .init_vacation_quotas(
+                        String::from("manager1"),
+                        vec![
+                            super::attendance::AttendanceLeaveQuotaInit::new(String::from("zhangsan"),
+                            String::from("f84a282xxxx"), 1553851001000i64,
+                            1653851001000i64).quota_num_per_day(1000i64)
+                            .quota_cycle(String::from("2019"))
+                            .reason(String::from("管理员导入"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance.list_vacation_quotas" => {
+                client
+                    .attendance()
+                    .list_vacation_quotas(
+                        String::from("f84a2xxxx"),
+                        String::from("user01"),
+                        vec![String::from("user02"), String::from("user03")],
+                        0i64,
+                        50i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance.update_vacation_quotas" => {
+                client
+                    .attendance()
+                    .update_vacation_quotas(
+                        String::from("user01"),
+                        vec![
+                            super::attendance::AttendanceLeaveQuotaChange::new(String::from("user1"),
+                            String::from("f84a2dxxxx")).quota_num_per_day(900i64)
+                            .quota_cycle(String::from("2019"))
+                            .reason(String::from("管理员导入"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.get_simple_groups" => {
+                client.attendance_group().get_simple_groups().await.map(to_json)
+            }
+            "attendance_group.get_user_group" => {
+                client
+                    .attendance_group()
+                    .get_user_group(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.add" => {
+                client
+                    .attendance_group()
+                    .add(
+                        String::from("manager4220"),
+                        super::attendance_group::AttendanceGroupNew::new(
+                                String::from("白班考勤"),
+                                super::attendance_group::AttendanceGroupType::from_wire(
+                                    "FIXED",
+                                ),
+                                vec![
+                                    super::attendance_group::AttendanceGroupMemberInput::new(String::from("manager4220"),
+                                    super::attendance_group::AttendanceMemberType::from_wire("StaffMember"),
+                                    String::from("Attendance"))
+                                ],
+                            )
+                            .manager_list(vec![String::from("user456")])
+                            .resource_permission_map(
+                                super::attendance_group::AttendanceGroupPermissions::new()
+                                    .schedule(
+                                        super::attendance_group::AttendancePermission::from_wire(
+                                            "w",
+                                        ),
+                                    )
+                                    .group_member(
+                                        super::attendance_group::AttendancePermission::from_wire(
+                                            "w",
+                                        ),
+                                    )
+                                    .check_time(
+                                        super::attendance_group::AttendancePermission::from_wire(
+                                            "r",
+                                        ),
+                                    ),
+                            )
+                            .shift_vo_list(
+                                vec![
+                                    super::attendance_group::AttendanceShiftRef::new()
+                                    .id(677995086i64)
+                                ],
+                            )
+                            .default_class_id(677995086i64)
+                            .workday_class_list(
+                                vec![
+                                    0i64, 677995086i64, 677995086i64, 677995086i64,
+                                    677995086i64, 677995086i64, 0i64
+                                ],
+                            )
+                            .positions(
+                                vec![
+                                    super::attendance_group::AttendancePositionInput::new()
+                                    .title(String::from("青藏高原自然博物馆"))
+                                    .address(String::from("生物科技产业园区经二路21号"))
+                                    .latitude(String::from("36.687495"))
+                                    .longitude(String::from("101.750329"))
+                                ],
+                            )
+                            .offset(500i64),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.modify" => {
+                client
+                    .attendance_group()
+                    .modify(
+                        String::from("manager4220"),
+                        super::attendance_group::AttendanceGroupChange::new(712070073i64)
+                            .name(String::from("白班考勤"))
+                            .offset(300i64)
+                            .skip_holidays(true)
+                            .open_camera_check(true),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.delete" => {
+                client
+                    .attendance_group()
+                    .delete(String::from("BE8C35586D5D2DB8F94A"))
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.get" => {
+                client
+                    .attendance_group()
+                    .get(String::from("0151E0223B1EDDDF00DD6B7F72A1A917"))
+                    .op_userid(String::from("user123"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.query" => {
+                client
+                    .attendance_group()
+                    .query(String::from("user123"), 685935028i64)
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.search" => {
+                client
+                    .attendance_group()
+                    .search(String::from("manager123"), String::from("考勤"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.list_minimal" => {
+                client
+                    .attendance_group()
+                    .list_minimal(String::from("user123"))
+                    .cursor(0i64)
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.id_to_key" => {
+                client
+                    .attendance_group()
+                    .id_to_key(685935028i64)
+                    .op_user_id(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.key_to_id" => {
+                client
+                    .attendance_group()
+                    .key_to_id(
+                        String::from("user01"),
+                        String::from("0151E0223B1EDDDF00DD6B7F72A1A917"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.list_members" => {
+                client
+                    .attendance_group()
+                    .list_members(String::from("user123"), 98562i64)
+                    .cursor(0i64)
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.check_members" => {
+                client
+                    .attendance_group()
+                    .check_members(
+                        String::from("manager4220"),
+                        98562i64,
+                        vec![String::from("user123"), String::from("user456")],
+                        super::attendance_group::AttendanceMemberIdType::from_value(0i64),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.update_members" => {
+                client
+                    .attendance_group()
+                    .update_members(
+                        String::from("manager4220"),
+                        98562i64,
+                        super::attendance_group::AttendanceScheduleStart::from_value(
+                            0i64,
+                        ),
+                        super::attendance_group::AttendanceGroupMemberChanges::new()
+                            .add_users(
+                                vec![String::from("user123"), String::from("user456")],
+                            )
+                            .remove_depts(vec![String::from("456")])
+                            .add_extra_users(vec![String::from("user789")]),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.list_member_users" => {
+                client
+                    .attendance_group()
+                    .list_member_users(String::from("user123"), 98562i64)
+                    .cursor(0i64)
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.add_users" => {
+                client
+                    .attendance_group()
+                    .add_users(
+                        String::from("CEDD1BE6DCF34A9C"),
+                        vec![String::from("user456"), String::from("manager4220")],
+                    )
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.query_users" => {
+                client
+                    .attendance_group()
+                    .query_users(String::from("CEDD1BE6DCF34A9C"), String::from(""))
+                    .size(50i64)
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.remove_users" => {
+                client
+                    .attendance_group()
+                    .remove_users(
+                        String::from("0151E0223B1EDDDF00DD6B7F72A1A917"),
+                        vec![String::from("user01"), String::from("user02")],
+                    )
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.add_positions" => {
+                client
+                    .attendance_group()
+                    .add_positions(
+                        String::from("03B1E0223B1EDDDF"),
+                        vec![
+                            super::attendance_group::AttendancePositionNew::new(String::from("0151E23B1"),
+                            String::from("阿里巴巴西溪北苑"),
+                            String::from("30.123"), String::from("120.123"))
+                            .offset(100i64)
+                        ],
+                    )
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.query_positions" => {
+                client
+                    .attendance_group()
+                    .query_positions(String::from("CEDD1BE6DCF34A9C"), 50i64)
+                    .cursor(String::from("9E459Fxxxx"))
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.remove_positions" => {
+                client
+                    .attendance_group()
+                    .remove_positions(
+                        String::from("CEDD1BE6DCF34A9C"),
+                        vec![String::from("C384Fxxxx"), String::from("9E459Fxxxx")],
+                    )
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.add_wifis" => {
+                client
+                    .attendance_group()
+                    .add_wifis(
+                        String::from("0151E0223B1EDDDF"),
+                        vec![
+                            super::attendance_group::AttendanceWifiNew::new(String::from("alibaba-inc"),
+                            String::from("alibaba-inc1"),
+                            String::from("11:11:11:11:11:11"))
+                        ],
+                    )
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.query_wifis" => {
+                client
+                    .attendance_group()
+                    .query_wifis(String::from("0151E0223B1EDDDF"), 50i64)
+                    .cursor(String::from("E4CB0xxxx"))
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_group.remove_wifis" => {
+                client
+                    .attendance_group()
+                    .remove_wifis(
+                        String::from("CEDD1BE6DCF34A9C"),
+                        vec![String::from("0151Exxxx")],
+                    )
+                    .op_userid(String::from("user01"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.add" => {
+                client
+                    .attendance_shift()
+                    .add(
+                        String::from("user01"),
+                        super::attendance_shift::AttendanceShiftInput::new(
+                                String::from("白班"),
+                                vec![
+                                    super::attendance_shift::AttendanceShiftSectionInput::new(vec![super::attendance_shift::AttendanceShiftTimeInput::new(super::attendance::AttendanceCheckType::from_wire("OnDuty"),
+                                    String::from("2020-12-02 09:00:00"), 0i64).begin_min(30i64)
+                                    .end_min(- 1i64),
+                                    super::attendance_shift::AttendanceShiftTimeInput::new(super::attendance::AttendanceCheckType::from_wire("OffDuty"),
+                                    String::from("2020-12-02 18:00:00"), 0i64).begin_min(0i64)
+                                    .end_min(60i64)])
+                                ],
+                            )
+                            .setting(
+                                super::attendance_shift::AttendanceShiftSettingInput::new()
+                                    .rest_begin_time(
+                                        super::attendance_shift::AttendanceShiftRestInput::new()
+                                            .check_type(
+                                                super::attendance::AttendanceCheckType::from_wire("OnDuty"),
+                                            )
+                                            .check_time(String::from("2020-12-02 12:00:00"))
+                                            .across(0i64),
+                                    )
+                                    .rest_end_time(
+                                        super::attendance_shift::AttendanceShiftRestInput::new()
+                                            .check_type(
+                                                super::attendance::AttendanceCheckType::from_wire("OffDuty"),
+                                            )
+                                            .check_time(String::from("2020-12-02 13:00:00"))
+                                            .across(0i64),
+                                    )
+                                    .serious_late_minutes(31i64)
+                                    .absenteeism_late_minutes(60i64),
+                            ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.delete" => {
+                client
+                    .attendance_shift()
+                    .delete(String::from("user123"), 706715401i64)
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.list" => {
+                client
+                    .attendance_shift()
+                    .list(String::from("manager4220"))
+                    .cursor(0i64)
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.query" => {
+                client
+                    .attendance_shift()
+                    .query(String::from("user123"), 678215070i64)
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.query_history" => {
+                client
+                    .attendance_shift()
+                    .query_history(String::from("user123"), 628380875i64, 624190327i64)
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.search" => {
+                client
+                    .attendance_shift()
+                    .search(String::from("manager4220"), String::from("白班"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.update_punches" => {
+                client
+                    .attendance_shift()
+                    .update_punches(String::from("user456"), 678215070i64)
+                    .punches(
+                        vec![
+                            super::attendance_shift::AttendancePunchChange::new(340055347i64,
+                            true)
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.list_schedule" => {
+                client
+                    .attendance_shift()
+                    .list_schedule(String::from("2020-11-11"))
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.list_schedule_by_day" => {
+                client
+                    .attendance_shift()
+                    .list_schedule_by_day(
+                        String::from("manager123"),
+                        String::from("user123"),
+                        1604937600000i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.list_schedule_by_users" => {
+                client
+                    .attendance_shift()
+                    .list_schedule_by_users(
+                        String::from("user456"),
+                        vec![String::from("user456"), String::from("user123")],
+                        1610553600000i64,
+                        1610640000000i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.list_schedule_results" => {
+                client
+                    .attendance_shift()
+                    .list_schedule_results(
+                        String::from("manager123"),
+                        vec![144872188723i64, 144872188722i64],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.list_schedule_shifts" => {
+                client
+                    .attendance_shift()
+                    .list_schedule_shifts(
+                        String::from("manager123"),
+                        vec![String::from("user123"), String::from("user456")],
+                        1607875200000i64,
+                        1608048000000i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "attendance_shift.schedule_group" => {
+                client
+                    .attendance_shift()
+                    .schedule_group(
+                        String::from("user456"),
+                        685935028i64,
+                        vec![
+                            super::attendance_shift::AttendanceScheduleInput::new(String::from("user123"),
+                            1605150671000i64, 677995086i64).is_rest(false),
+                            super::attendance_shift::AttendanceScheduleInput::new(String::from("user123"),
+                            1605237071000i64, 1i64).is_rest(true)
+                        ],
                     )
                     .await
                     .map(to_json)
@@ -1719,6 +2324,95 @@ pub async fn call(
                                     .key(String::from("WEATHER_HANGZHOU"))])
                                 ],
                             ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "smartdevice.list_user_machines" => {
+                client
+                    .smartdevice()
+                    .list_user_machines(
+                        super::smartdevice::SmartdeviceUserMachineQuery::new(
+                            String::from("user456"),
+                            0i64,
+                            10i64,
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "smartdevice.get_device" => {
+                client
+                    .smartdevice()
+                    .get_device(
+                        super::smartdevice::SmartdeviceDeviceQuery::new(
+                                String::from("pk_01"),
+                            )
+                            .device_id(String::from("QWR45GT")),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "smartdevice.get_device_by_id" => {
+                client
+                    .smartdevice()
+                    .get_device_by_id(
+                        super::smartdevice::SmartdeviceDeviceIdQuery::new(
+                            String::from("QWR45GT"),
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "smartdevice.list_devices" => {
+                client
+                    .smartdevice()
+                    .list_devices(
+                        super::smartdevice::SmartdeviceDevicePageQuery::new(
+                            String::from("pk_01"),
+                            0i64,
+                            20i64,
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "smartdevice.unbind_device" => {
+                client
+                    .smartdevice()
+                    .unbind_device(
+                        super::smartdevice::SmartdeviceUnbind::new(String::from("pk_01"))
+                            .device_id(String::from("QWR45GT"))
+                            .userid(String::from("user01")),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "smartdevice.update_device_nick" => {
+                client
+                    .smartdevice()
+                    .update_device_nick(
+                        super::smartdevice::SmartdeviceNickChange::new(
+                                String::from("pk_01"),
+                                String::from("newding"),
+                            )
+                            .device_id(String::from("QWR45GT")),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "smartdevice.bind_device" => {
+                client
+                    .smartdevice()
+                    .bind_device(
+                        super::smartdevice::SmartdeviceBind::new(
+                                String::from("pk_01"),
+                                String::from("sdx123d123asdf"),
+                                String::from("产品智能"),
+                            )
+                            .nick(String::from("ding"))
+                            .mac(String::from("11:11:11:11:11:11"))
+                            .outid(String::from("123456")),
                     )
                     .await
                     .map(to_json)

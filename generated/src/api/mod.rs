@@ -10,6 +10,10 @@ pub mod ai;
 pub mod appstore;
 #[cfg(feature = "attendance")]
 pub mod attendance;
+#[cfg(feature = "attendance_group")]
+pub mod attendance_group;
+#[cfg(feature = "attendance_shift")]
+pub mod attendance_shift;
 #[cfg(feature = "auth")]
 pub mod auth;
 #[cfg(feature = "blackboard")]
@@ -56,6 +60,8 @@ pub mod report;
 pub mod role;
 #[cfg(feature = "serviceaccount")]
 pub mod serviceaccount;
+#[cfg(feature = "smartdevice")]
+pub mod smartdevice;
 #[cfg(feature = "sns")]
 pub mod sns;
 #[cfg(feature = "statistics")]
@@ -82,12 +88,27 @@ pub trait Api {
     /// See [`AppstoreApi`](appstore::AppstoreApi) for its calls.
     fn appstore(&self) -> appstore::AppstoreApi<'_>;
     #[cfg(feature = "attendance")]
-    /// Attendance (考勤打卡): punch results and punch details, attendance groups (考勤组) and their
-    /// shifts (班次), the day's schedules (排班), leave duration and leave status, per-day update data,
-    /// and the smart attendance report (智能考勤报表) columns and values.
+    /// Attendance (考勤): punch results and punch details (考勤打卡) and punch upload, approvals that
+    /// change attendance (假勤审批: notify approval cancel, make-up punch, shift swap; leave duration and
+    /// leave status), per-day attendance data and the smart attendance report (考勤统计), and leave
+    /// rules and balances (假期管理). Attendance groups are in `attendance_group`, shifts and schedules
+    /// in `attendance_shift`, attendance machines and smart devices in `smartdevice`.
     ///
     /// See [`AttendanceApi`](attendance::AttendanceApi) for its calls.
     fn attendance(&self) -> attendance::AttendanceApi<'_>;
+    #[cfg(feature = "attendance_group")]
+    /// Attendance groups (考勤 · 考勤组管理): create, update, delete and look up groups, their members,
+    /// punch locations and Wi-Fi networks, and convert between the two group identifiers.
+    ///
+    /// See [`AttendanceGroupApi`](attendance_group::AttendanceGroupApi) for its calls.
+    fn attendance_group(&self) -> attendance_group::AttendanceGroupApi<'_>;
+    #[cfg(feature = "attendance_shift")]
+    /// Attendance shifts and schedules (考勤 · 考勤班次, 考勤排班): create, change, delete and look up
+    /// shifts (a shift is a set of punch times and rests), and read or set who works which shift on
+    /// which day.
+    ///
+    /// See [`AttendanceShiftApi`](attendance_shift::AttendanceShiftApi) for its calls.
+    fn attendance_shift(&self) -> attendance_shift::AttendanceShiftApi<'_>;
     #[cfg(feature = "auth")]
     /// Access tokens, admin-console SSO, the JSAPI ticket, the app's contacts permission scope
     /// (通讯录权限范围), ISV suite / corp tokens and what an ISV may read about an authorising
@@ -243,6 +264,13 @@ pub trait Api {
     ///
     /// See [`ServiceaccountApi`](serviceaccount::ServiceaccountApi) for its calls.
     fn serviceaccount(&self) -> serviceaccount::ServiceaccountApi<'_>;
+    #[cfg(feature = "smartdevice")]
+    /// Smart devices (智能硬件): DingTalk attendance machines of an employee (考勤 · 考勤机管理) and the
+    /// device management calls for smart hardware (更多开放 · 智能硬件 · 设备管理): bind, unbind, rename
+    /// and look up devices.
+    ///
+    /// See [`SmartdeviceApi`](smartdevice::SmartdeviceApi) for its calls.
+    fn smartdevice(&self) -> smartdevice::SmartdeviceApi<'_>;
     #[cfg(feature = "sns")]
     /// Third-party web login for ordinary DingTalk accounts (普通钉钉用户账号开放 · 扫码登录第三方网站).
     /// All of these are legacy `oapi.dingtalk.com` calls; the payload sits at the top level next to
@@ -291,6 +319,14 @@ impl Api for rt::Client {
     #[cfg(feature = "attendance")]
     fn attendance(&self) -> attendance::AttendanceApi<'_> {
         attendance::AttendanceApi::new(self)
+    }
+    #[cfg(feature = "attendance_group")]
+    fn attendance_group(&self) -> attendance_group::AttendanceGroupApi<'_> {
+        attendance_group::AttendanceGroupApi::new(self)
+    }
+    #[cfg(feature = "attendance_shift")]
+    fn attendance_shift(&self) -> attendance_shift::AttendanceShiftApi<'_> {
+        attendance_shift::AttendanceShiftApi::new(self)
     }
     #[cfg(feature = "auth")]
     fn auth(&self) -> auth::AuthApi<'_> {
@@ -383,6 +419,10 @@ impl Api for rt::Client {
     #[cfg(feature = "serviceaccount")]
     fn serviceaccount(&self) -> serviceaccount::ServiceaccountApi<'_> {
         serviceaccount::ServiceaccountApi::new(self)
+    }
+    #[cfg(feature = "smartdevice")]
+    fn smartdevice(&self) -> smartdevice::SmartdeviceApi<'_> {
+        smartdevice::SmartdeviceApi::new(self)
     }
     #[cfg(feature = "sns")]
     fn sns(&self) -> sns::SnsApi<'_> {
