@@ -1722,6 +1722,15 @@ fn resolve_pagination(
             .cloned();
         match found {
             Some(f) if f.ty == Ty::I64 => Some(f),
+            // A string cursor (`nextToken`) moves only by the answer's next token.
+            Some(f) if f.ty == Ty::String && role == "cursor" && pg.next.is_some() => Some(f),
+            Some(_) if role == "cursor" => {
+                me.error(
+                    loc.clone(),
+                    format!("{what}: cursor `{wire}` must be an `i64` param, or a `string` one (a `nextToken`) with `next`"),
+                );
+                None
+            }
             Some(_) => {
                 me.error(
                     loc.clone(),
@@ -1777,10 +1786,17 @@ fn resolve_pagination(
     };
     let cursor = param(diags, &pg.cursor, "cursor");
     let step = pg.step.as_deref().and_then(|s| param(diags, s, "step"));
+    // The next position has the cursor's type.
+    let cursor_ty = cursor.as_ref().map_or(Ty::I64, |c| c.ty.clone());
+    let want = if cursor_ty == Ty::String {
+        "a `string`, like the cursor"
+    } else {
+        "an `i64`"
+    };
     let next = pg
         .next
         .as_deref()
-        .and_then(|n| field(diags, n, "next", &|t: &Ty| *t == Ty::I64, "an `i64`"));
+        .and_then(|n| field(diags, n, "next", &|t: &Ty| *t == cursor_ty, want));
     let has_more = pg
         .has_more
         .as_deref()

@@ -234,6 +234,7 @@ pub const RESERVED_AREA_NAMES: &[(&str, &[&str])] = &[
 /// The methods of the runtime's `Client` (inherent, and `clone`/`fmt` from its traits).
 pub const CLIENT_METHODS: &[&str] = &[
     "access_token",
+    "api_base_url",
     "base_url",
     "builder",
     "clear_access_token",
@@ -246,6 +247,8 @@ pub const CLIENT_METHODS: &[&str] = &[
     "jsapi_ticket",
     "send",
     "set_suite_ticket",
+    "sign_in_user",
+    "sign_out_user",
     "sns_login_url",
     "suite_access_token",
     "suite_key",

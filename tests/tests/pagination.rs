@@ -173,3 +173,105 @@ async fn offset_pages_advance_by_the_page_size_and_stop_on_a_short_page() {
     assert_eq!(ids, ["a", "b", "c", "d", "e"]);
     assert_eq!(*seen.lock().expect("lock"), [0, 2, 4]);
 }
+
+/// Serves `pages` in order at GET /v1.0/contact/empLeaveRecords (api.dingtalk.com's string
+/// `nextToken` cursor), recording each request's `nextToken` (`-` for none) and token header.
+async fn token_server(pages: Vec<Value>) -> (String, Arc<Mutex<Vec<(String, String)>>>) {
+    type Seen = Arc<Mutex<Vec<(String, String)>>>;
+    let script: Script = Arc::new(Mutex::new(pages.into_iter().rev().collect()));
+    let seen: Seen = Arc::default();
+    let state = (Arc::clone(&script), Arc::clone(&seen));
+    let app = axum::Router::new()
+        .route(
+            "/gettoken",
+            get(|| async { Json(json!({"errcode": 0, "access_token": "t", "expires_in": 7200})) }),
+        )
+        .route(
+            "/v1.0/contact/empLeaveRecords",
+            get(
+                |State((script, seen)): State<(Script, Seen)>,
+                 headers: axum::http::HeaderMap,
+                 Query(q): Query<Vec<(String, String)>>| async move {
+                    let token = q
+                        .iter()
+                        .find(|(k, _)| k == "nextToken")
+                        .map_or("-".to_string(), |(_, v)| v.clone());
+                    let header = headers
+                        .get("x-acs-dingtalk-access-token")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    seen.lock().expect("lock").push((token, header));
+                    Json(
+                        script
+                            .lock()
+                            .expect("lock")
+                            .pop()
+                            .unwrap_or(json!({"records": []})),
+                    )
+                },
+            ),
+        )
+        .with_state(state);
+    let url = dingtalk_tests::serve(app).await;
+    (url, seen)
+}
+
+fn leave_page(ids: &[&str], next: Option<&str>) -> Value {
+    let records: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"userId": id, "name": id, "leaveTime": "2024-01-15T10:00:00Z"}))
+        .collect();
+    let mut page = json!({"records": records});
+    if let Some(n) = next {
+        page["nextToken"] = json!(n);
+    }
+    page
+}
+
+#[tokio::test]
+async fn next_tokens_are_followed_until_the_answer_has_none() {
+    let (url, seen) = token_server(vec![
+        leave_page(&["a", "b"], Some("t1")),
+        leave_page(&["c"], Some("t2")),
+        leave_page(&["d"], Some("")),
+        leave_page(&["never"], None),
+    ])
+    .await;
+    let client = client(&url);
+    let ids: Vec<String> = client
+        .contact()
+        .list_emp_leave_records("2024-01-01T00:00:00Z", 50)
+        .items()
+        .map_ok(|r| r.user_id)
+        .try_collect()
+        .await
+        .expect("every page");
+    assert_eq!(ids, ["a", "b", "c", "d"]);
+    let seen = seen.lock().expect("lock").clone();
+    // The first page has no token; each next one the previous answer's; all carry the app
+    // token in the header (the one /gettoken issued).
+    assert_eq!(
+        seen,
+        [("-", "t"), ("t1", "t"), ("t2", "t")].map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+}
+
+#[tokio::test]
+async fn a_next_token_that_repeats_ends_the_walk() {
+    let (url, seen) = token_server(vec![
+        leave_page(&["a"], Some("t1")),
+        leave_page(&["b"], Some("t1")),
+        leave_page(&["never"], Some("t2")),
+    ])
+    .await;
+    let pages: Vec<_> = client(&url)
+        .contact()
+        .list_emp_leave_records("2024-01-01T00:00:00Z", 50)
+        .pages()
+        .try_collect()
+        .await
+        .expect("every page");
+    assert_eq!(pages.len(), 2);
+    assert_eq!(seen.lock().expect("lock").len(), 2);
+}

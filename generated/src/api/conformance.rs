@@ -106,6 +106,7 @@ pub const ENDPOINTS: &[&str] = &[
     "checkin.list_by_dept",
     "checkin.list_by_users",
     "contact.get_user",
+    "contact.list_emp_leave_records",
     "cspace.add_to_single_chat",
     "cspace.add",
     "cspace.get_custom_space",
@@ -1326,6 +1327,14 @@ pub async fn call(
                 client
                     .contact()
                     .get_user(String::from(USER), String::from("me"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.list_emp_leave_records" => {
+                client
+                    .contact()
+                    .list_emp_leave_records(String::from("2024-01-01T00:00:00Z"), 50i64)
+                    .end_time(String::from("2024-01-31T00:00:00Z"))
                     .await
                     .map(to_json)
             }

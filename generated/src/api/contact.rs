@@ -35,6 +35,26 @@ impl<'c> ContactApi<'c> {
     ) -> crate::api::Call<'c, ContactGetUserRequest> {
         crate::api::Call::new(self.client, ContactGetUserRequest::new(as_user, union_id))
     }
+    /// List the records of employees who left (查询离职记录列表).
+    ///
+    /// Pages through the leave records between two times with a `nextToken` cursor; the last page
+    /// has none. Times are ISO 8601 (`2024-01-01T00:00:00Z`).
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/contact/empLeaveRecords` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-the-details-of-employees-who-have-left-office>
+    ///
+    /// Source: `spec/contact.yaml` · `endpoints.list_emp_leave_records`
+    pub fn list_emp_leave_records(
+        &self,
+        start_time: impl Into<String>,
+        max_results: i64,
+    ) -> crate::api::Call<'c, ContactListEmpLeaveRecordsRequest> {
+        crate::api::Call::new(
+            self.client,
+            ContactListEmpLeaveRecordsRequest::new(start_time, max_results),
+        )
+    }
 }
 /// Request of [`ContactApi::get_user`]: Get a user's personal profile (获取用户通讯录个人信息).
 ///
@@ -104,6 +124,148 @@ impl rt::Endpoint for ContactGetUserRequest {
     }
     fn user(&self) -> Option<&str> {
         Some(&self.as_user)
+    }
+}
+/// Request of [`ContactApi::list_emp_leave_records`]: List the records of employees who left (查询离职记录列表).
+///
+/// Pages through the leave records between two times with a `nextToken` cursor; the last page
+/// has none. Times are ISO 8601 (`2024-01-01T00:00:00Z`).
+///
+/// `GET https://api.dingtalk.com/v1.0/contact/empLeaveRecords` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-the-details-of-employees-who-have-left-office>
+///
+/// Source: `spec/contact.yaml` · `endpoints.list_emp_leave_records`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ContactListEmpLeaveRecordsRequest {
+    /// Start of the period, ISO 8601.
+    ///
+    /// Wire name `startTime`.
+    #[serde(skip)]
+    pub start_time: String,
+    /// End of the period, ISO 8601; now when absent.
+    ///
+    /// Wire name `endTime`.
+    #[serde(skip)]
+    pub end_time: Option<String>,
+    /// The cursor of the next page; absent for the first.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(skip)]
+    pub next_token: Option<String>,
+    /// Page size (at most 50).
+    ///
+    /// Wire name `maxResults`.
+    #[serde(skip)]
+    pub max_results: i64,
+}
+impl ContactListEmpLeaveRecordsRequest {
+    /// Creates a value from its required fields (`start_time`, `max_results`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(start_time: impl Into<String>, max_results: i64) -> Self {
+        Self {
+            start_time: start_time.into(),
+            end_time: None,
+            next_token: None,
+            max_results,
+        }
+    }
+    /// Sets `end_time`: End of the period, ISO 8601; now when absent.
+    pub fn end_time(mut self, end_time: impl Into<String>) -> Self {
+        self.end_time = Some(end_time.into());
+        self
+    }
+    /// Sets `next_token`: The cursor of the next page; absent for the first.
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.next_token = Some(next_token.into());
+        self
+    }
+}
+impl rt::Endpoint for ContactListEmpLeaveRecordsRequest {
+    type Response = ContactListEmpLeaveRecordsResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "contact",
+        name: "list_emp_leave_records",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/contact/empLeaveRecords",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Basic,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("startTime", &self.start_time);
+        if let Some(v) = &self.end_time {
+            q.push("endTime", v);
+        }
+        if let Some(v) = &self.next_token {
+            q.push("nextToken", v);
+        }
+        q.push("maxResults", &self.max_results);
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range("maxResults", self.max_results as f64, Some(1f64), Some(50f64))?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, ContactListEmpLeaveRecordsRequest> {
+    /// Sets `end_time`: End of the period, ISO 8601; now when absent.
+    pub fn end_time(self, end_time: impl Into<String>) -> Self {
+        self.map(|r| r.end_time(end_time))
+    }
+    /// Sets `next_token`: The cursor of the next page; absent for the first.
+    pub fn next_token(self, next_token: impl Into<String>) -> Self {
+        self.map(|r| r.next_token(next_token))
+    }
+    /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<ContactListEmpLeaveRecordsResponse, rt::Error>,
+    > + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &ContactListEmpLeaveRecordsRequest,
+                page: &ContactListEmpLeaveRecordsResponse,
+            | -> Option<ContactListEmpLeaveRecordsRequest> {
+                if page.records.is_empty() {
+                    return None;
+                }
+                let next = match &page.next_token {
+                    Some(n) if !n.is_empty() => n.clone(),
+                    _ => return None,
+                };
+                if req.next_token.as_deref() == Some(next.as_str()) {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.next_token = Some(next);
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`records`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<EmpLeaveRecord, rt::Error>> + Send + 'c {
+        rt::paginate_items(
+            self.pages(),
+            |page: ContactListEmpLeaveRecordsResponse| page.records,
+        )
     }
 }
 /// A user's personal profile (用户个人信息), as the user allowed the app to read it.
@@ -252,6 +414,193 @@ impl<'de> serde::Deserialize<'de> for ContactUser {
     }
 }
 impl rt::Wire for ContactUser {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One employee who left (离职记录).
+///
+/// Source: `spec/contact.yaml` · `types.EmpLeaveRecord`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct EmpLeaveRecord {
+    /// The employee's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// Name.
+    ///
+    /// Wire name `name`.
+    #[serde(rename = "name")]
+    pub name: String,
+    /// The mobile number's country code.
+    ///
+    /// Wire name `stateCode`.
+    #[serde(rename = "stateCode", skip_serializing_if = "Option::is_none")]
+    pub state_code: Option<String>,
+    /// Mobile number.
+    ///
+    /// Wire name `mobile`.
+    #[serde(rename = "mobile", skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    /// When the employee left, ISO 8601.
+    ///
+    /// Wire name `leaveTime`.
+    #[serde(rename = "leaveTime")]
+    pub leave_time: String,
+    /// Why the employee left (离职原因), as DingTalk reports it.
+    ///
+    /// Wire name `leaveReason`.
+    #[serde(rename = "leaveReason", skip_serializing_if = "Option::is_none")]
+    pub leave_reason: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for EmpLeaveRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = EmpLeaveRecord;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "EmpLeaveRecord")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<EmpLeaveRecord, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "stateCode" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "mobile" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "leaveTime" => {
+                            f4 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "leaveReason" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmpLeaveRecord {
+                    user_id: rt::decode::required(f0, "userId")?,
+                    name: rt::decode::required(f1, "name")?,
+                    state_code: f2.unwrap_or_default(),
+                    mobile: f3.unwrap_or_default(),
+                    leave_time: rt::decode::required(f4, "leaveTime")?,
+                    leave_reason: f5.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for EmpLeaveRecord {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ContactApi::list_emp_leave_records`](super::contact::ContactApi::list_emp_leave_records).
+///
+/// Source: `spec/contact.yaml` · `types.ContactListEmpLeaveRecordsResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ContactListEmpLeaveRecordsResponse {
+    /// The cursor of the next page; absent on the last.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    /// The records of this page.
+    ///
+    /// Wire name `records`.
+    #[serde(rename = "records", skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<EmpLeaveRecord>,
+}
+impl<'de> serde::Deserialize<'de> for ContactListEmpLeaveRecordsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ContactListEmpLeaveRecordsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ContactListEmpLeaveRecordsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ContactListEmpLeaveRecordsResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "nextToken" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "records" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<EmpLeaveRecord>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ContactListEmpLeaveRecordsResponse {
+                    next_token: f0.unwrap_or_default(),
+                    records: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ContactListEmpLeaveRecordsResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }

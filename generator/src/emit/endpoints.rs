@@ -446,7 +446,18 @@ fn pagination(
         }
         None => quote!(page.#items.is_empty()),
     };
+    let text_cursor = pg.cursor.ty == crate::model::Ty::String;
     let (next, how) = match (&pg.next, &pg.step) {
+        // A string cursor: the next token, until the answer has none.
+        (Some(f), _) if text_cursor => {
+            let n = ident(&f.rust);
+            let value = if f.required {
+                quote!(let next = page.#n.clone(); if next.is_empty() { return None; })
+            } else {
+                quote!(let next = match &page.#n { Some(n) if !n.is_empty() => n.clone(), _ => return None };)
+            };
+            (value, format!("following `{}`", f.wire))
+        }
         (Some(f), _) => {
             let n = ident(&f.rust);
             let value = if f.required {
@@ -483,6 +494,12 @@ fn pagination(
     } else {
         quote!(req.#cursor = Some(next);)
     };
+    // The position has stopped moving: the walk ends.
+    let unmoved = match (text_cursor, pg.cursor.required) {
+        (true, true) => quote!(next == req.#cursor),
+        (true, false) => quote!(req.#cursor.as_deref() == Some(next.as_str())),
+        (false, _) => quote!(next == #current),
+    };
     let while_more = pg
         .has_more
         .as_ref()
@@ -501,7 +518,7 @@ fn pagination(
             rt::paginate(client, first, |req: &#req, page: &#page_ty| -> Option<#req> {
                 if #stop { return None; }
                 #next
-                if next == #current { return None; }
+                if #unmoved { return None; }
                 let mut req = req.clone();
                 #set
                 Some(req)
