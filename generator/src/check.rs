@@ -556,7 +556,10 @@ impl Checker {
                 Value::String(s) if s.trim().parse::<i64>().is_ok() => {
                     self.diags.error(
                         loc,
-                        format!("code `{s}`: an errcode is a number; write `code: {}` without quotes", s.trim()),
+                        format!(
+                            "code `{s}`: an errcode is a number; write `code: {}` without quotes",
+                            s.trim()
+                        ),
                     );
                     continue;
                 }
@@ -1207,7 +1210,10 @@ impl Checker {
             None => {
                 self.diags.error(
                     loc.clone(),
-                    format!("{what}: missing `method:`; write one of {}", methods.join(", ")),
+                    format!(
+                        "{what}: missing `method:`; write one of {}",
+                        methods.join(", ")
+                    ),
                 );
                 Method::Post
             }
@@ -1288,22 +1294,23 @@ impl Checker {
         );
         let query = section(self, "query", FieldRole::Query, raw.query.as_ref());
         let body = section(self, "body", FieldRole::Body, raw.body.as_ref());
-        let headers: Vec<Header> = section(self, "headers", FieldRole::Header, raw.headers.as_ref())
-            .into_iter()
-            .map(|field| {
-                let key = raw
-                    .headers
-                    .as_ref()
-                    .and_then(|m| m.get(field.wire.as_str()))
-                    .and_then(|v| v.get("idempotency_key"))
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
-                Header {
-                    field,
-                    idempotency_key: key,
-                }
-            })
-            .collect();
+        let headers: Vec<Header> =
+            section(self, "headers", FieldRole::Header, raw.headers.as_ref())
+                .into_iter()
+                .map(|field| {
+                    let key = raw
+                        .headers
+                        .as_ref()
+                        .and_then(|m| m.get(field.wire.as_str()))
+                        .and_then(|v| v.get("idempotency_key"))
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                    Header {
+                        field,
+                        idempotency_key: key,
+                    }
+                })
+                .collect();
         for h in &headers {
             if h.idempotency_key && (h.field.required || h.field.ty != Ty::String) {
                 self.diags.error(

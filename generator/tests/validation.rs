@@ -1577,3 +1577,174 @@ fn docs_url_must_be_a_public_docs_page() {
         Some("https://open.dingtalk.com/document/orgapp/query-user-details")
     );
 }
+
+// ---------------------------------------------------------------- api.dingtalk.com
+
+/// BASE moved to api.dingtalk.com: a v1.0 path, no envelope in the example.
+fn api_base() -> String {
+    edit("doc: Test area.\n", "doc: Test area.\nhost: api\n")
+        .replace("/topapi/item/get", "/v1.0/items/query")
+        .replace(
+            "    response:\n      at: result\n      type: Item\n",
+            "    response:\n      type: Item\n",
+        )
+        .replace(
+            "{\"errcode\": 0, \"errmsg\": \"ok\",\n       \"result\": {\"id\": 7, \"name\": \"seven\"}}",
+            "{\"id\": 7, \"name\": \"seven\"}",
+        )
+}
+
+#[test]
+fn api_base_is_valid_and_says_its_host() {
+    let spec = check(&[src("x", &api_base())]).unwrap_or_else(|d| panic!("{d:#?}"));
+    let ep = &spec.areas[0].endpoints[0];
+    assert_eq!(ep.host, dingtalk_codegen::model::Host::Api);
+    // PUT, PATCH and a body-less DELETE are fine there.
+    for (method, body) in [("PUT", true), ("PATCH", true), ("DELETE", false)] {
+        let text = api_base().replace("    method: POST\n", &format!("    method: {method}\n"));
+        let text = if body {
+            text
+        } else {
+            text.replace(
+                "    body:\n      item_id: {type: i64, required: true, doc: The item., example: 7}\n",
+                "",
+            )
+        };
+        let spec = check(&[src("x", &text)]).unwrap_or_else(|d| panic!("{method}: {d:#?}"));
+        assert_eq!(spec.areas[0].endpoints[0].json_body(), body, "{method}");
+    }
+}
+
+#[test]
+fn unknown_host() {
+    let d = only_error(&edit("doc: Test area.\n", "doc: Test area.\nhost: v1\n"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:3",
+        &["`host:` `v1` is not a host; write `oapi` (oapi.dingtalk.com) or `api` (api.dingtalk.com)"],
+    );
+}
+
+#[test]
+fn an_auth_kind_of_the_other_host() {
+    let d = only_error(&api_base().replace("auth: access_token", "auth: suite_token"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:21",
+        &["auth `suite_token` does not exist on host `api`; write one of access_token, user_token, none"],
+    );
+    let d = only_error(&edit("auth: access_token", "auth: user_token"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:20",
+        &["auth `user_token` does not exist on host `oapi`"],
+    );
+}
+
+#[test]
+fn a_user_token_call_takes_as_user_itself() {
+    let text = api_base().replace("auth: access_token", "auth: user_token").replace(
+        "      item_id: {type: i64, required: true, doc: The item., example: 7}\n",
+        "      item_id: {type: i64, required: true, doc: The item., example: 7}\n      as_user: {type: string, doc: Clashes.}\n",
+    );
+    let d = only_error(&text);
+    assert_diag(
+        &d,
+        "spec/x.yaml:24",
+        &[
+            "`as_user` is the generated argument naming the user",
+            "rename param `as_user`",
+        ],
+    );
+}
+
+#[test]
+fn headers_are_scalars_and_idempotency_keys_optional_strings() {
+    let with_header = |h: &str| {
+        api_base().replace(
+            "    response:\n      type: Item\n",
+            &format!("    headers:\n      {h}\n    response:\n      type: Item\n"),
+        )
+    };
+    let spec = check(&[src(
+        "x",
+        &with_header(
+            "x-client-token: {type: string, idempotency_key: true, doc: Idempotency key.}",
+        ),
+    )])
+    .unwrap_or_else(|d| panic!("{d:#?}"));
+    let ep = &spec.areas[0].endpoints[0];
+    assert!(ep.headers[0].idempotency_key);
+    assert_eq!(ep.headers[0].field.rust, "x_client_token");
+    let d = only_error(&with_header(
+        "x-client-token: {type: i64, idempotency_key: true, doc: Idempotency key.}",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:25",
+        &["an idempotency key is an optional `string`"],
+    );
+    let d = only_error(&with_header("x-extra: {type: Item, doc: An object.}"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:25",
+        &["header `x-extra`: a query or path param or a header must be a scalar"],
+    );
+    let d = only_error(&edit(
+        "      item_id: {type: i64, required: true, doc: The item., example: 7}\n",
+        "      item_id: {type: i64, required: true, idempotency_key: true, doc: The item., example: 7}\n",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:22",
+        &["`idempotency_key: true` applies to headers only"],
+    );
+}
+
+#[test]
+fn v1_codes_in_the_error_table() {
+    assert_eq!(
+        errors_spec("  - {code: InvalidAuthentication, name: invalid_authentication, class: token_invalid, doc: Bad token.}\n  - {code: 40014, name: invalid_access_token, class: token_invalid, doc: Bad token.}\n"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        errors_spec("  - {code: \"40014\", name: invalid_access_token, class: token_invalid, doc: Bad token.}\n"),
+        vec!["spec/errors.yaml:4: code `40014`: an errcode is a number; write `code: 40014` without quotes"]
+    );
+    assert_eq!(
+        errors_spec("  - {code: Bad.Code, name: a, class: other, doc: A.}\n  - {code: Bad.Code, name: b, class: other, doc: B.}\n"),
+        vec!["spec/errors.yaml:5: code `Bad.Code` is already listed at spec/errors.yaml:4; keep one row per code"]
+    );
+    assert_eq!(
+        errors_spec("  - {code: \"has space\", name: a, class: other, doc: A.}\n"),
+        vec!["spec/errors.yaml:4: `code:` is an errcode (a number, oapi) or a v1.0 code (a word such as `InvalidAuthentication`, api.dingtalk.com)"]
+    );
+}
+
+#[test]
+fn a_string_cursor_needs_next() {
+    let paged = |pagination: &str| {
+        api_base()
+            .replace("    method: POST\n", "    method: GET\n")
+            .replace(
+                "    body:\n      item_id: {type: i64, required: true, doc: The item., example: 7}\n",
+                &format!("    query:\n      nextToken: {{type: string, doc: Cursor.}}\n    pagination: {pagination}\n"),
+            )
+            .replace(
+                "    response:\n      type: Item\n",
+                "    response:\n      fields:\n        nextToken: {type: string, doc: Next.}\n        list: {type: \"[Item]\", doc: Items.}\n",
+            )
+            .replace("{\"id\": 7, \"name\": \"seven\"}", "{\"nextToken\": \"n\", \"list\": []}")
+    };
+    check(&[src(
+        "x",
+        &paged("{cursor: nextToken, next: nextToken, items: list}"),
+    )])
+    .unwrap_or_else(|d| panic!("{d:#?}"));
+    let d = only_error(&paged("{cursor: nextToken, items: list}"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:24",
+        &["cursor `nextToken` must be an `i64` param, or a `string` one (a `nextToken`) with `next`"],
+    );
+}

@@ -13,11 +13,8 @@ use crate::{Client, Error};
 
 /// A token fetched or read from its cache; fetch errors are classified with the table given.
 /// The last argument is the request's user, for user tokens.
-type TokenFn = for<'a> fn(
-    &'a Client,
-    Classify,
-    Option<&'a str>,
-) -> BoxFuture<'a, Result<Arc<Cached>, Error>>;
+type TokenFn =
+    for<'a> fn(&'a Client, Classify, Option<&'a str>) -> BoxFuture<'a, Result<Arc<Cached>, Error>>;
 
 /// The query signed afresh: run for every attempt, once the limiter has let the call go, so the
 /// timestamp is recent when DingTalk sees it.
@@ -47,8 +44,7 @@ pub(crate) struct Scheme {
 }
 
 /// Drops a rejected token.
-type RejectFn =
-    for<'a> fn(&'a Client, Option<&'a str>, &'a Arc<Cached>) -> BoxFuture<'a, ()>;
+type RejectFn = for<'a> fn(&'a Client, Option<&'a str>, &'a Arc<Cached>) -> BoxFuture<'a, ()>;
 
 /// A rejection on `cache`.
 fn drop_from<'a>(cache: Option<&'a TokenCache>, used: &'a Arc<Cached>) -> BoxFuture<'a, ()> {

@@ -294,7 +294,10 @@ mod tests {
         let effective = |code, sub| api(code, sub, ErrorClass::Other).effective_code();
         assert_eq!(effective(88, Some("40014")), ApiCode::Errcode(40014));
         assert_eq!(effective(88, Some(" 60011 ")), ApiCode::Errcode(60011));
-        assert_eq!(effective(88, Some("isv.not-a-number")), ApiCode::Errcode(88));
+        assert_eq!(
+            effective(88, Some("isv.not-a-number")),
+            ApiCode::Errcode(88)
+        );
         assert_eq!(effective(88, None), ApiCode::Errcode(88));
         assert_eq!(effective(40014, Some("1")), ApiCode::Errcode(40014));
     }

@@ -46,15 +46,13 @@ impl Client {
         let body = match (meta.json_body, request.upload()) {
             (_, Some((part, file))) => Body::Multipart(part, file.clone()),
             (false, None) => Body::None,
-            (true, None) => {
-                Body::Json(Bytes::from(serde_json::to_vec(request).map_err(|e| {
-                    Error::Decode {
-                        endpoint: endpoint_name(&meta),
-                        message: format!("cannot encode the request body: {e}"),
-                        snippet: String::new(),
-                    }
-                })?))
-            }
+            (true, None) => Body::Json(Bytes::from(serde_json::to_vec(request).map_err(|e| {
+                Error::Decode {
+                    endpoint: endpoint_name(&meta),
+                    message: format!("cannot encode the request body: {e}"),
+                    snippet: String::new(),
+                }
+            })?)),
         };
         let path = request.path();
         let user = request.user();
@@ -174,8 +172,10 @@ impl Client {
             req = req.header(*name, value);
         }
         if let Some((name, t)) = exchange.token_header {
-            let mut value = reqwest::header::HeaderValue::from_str(t.expose_secret())
-                .map_err(|_| Error::Config("the access token is not a valid header value".into()))?;
+            let mut value =
+                reqwest::header::HeaderValue::from_str(t.expose_secret()).map_err(|_| {
+                    Error::Config("the access token is not a valid header value".into())
+                })?;
             value.set_sensitive(true);
             req = req.header(name, value);
         }
@@ -757,7 +757,11 @@ mod tests {
             panic!("expected an API error, got {e:?}")
         };
         assert_eq!(
-            (api.code.clone(), api.sub.as_deref(), api.request_id.as_deref()),
+            (
+                api.code.clone(),
+                api.sub.as_deref(),
+                api.request_id.as_deref()
+            ),
             (ApiCode::Errcode(88), Some("40014"), Some("r1"))
         );
         assert!(api.is_token_invalid());
@@ -787,10 +791,14 @@ mod tests {
     #[test]
     fn v1_answers_are_the_payload_or_a_status_with_a_code() {
         // No envelope: the body is the payload, even one that has an `errcode`-like key.
-        let ok = decode_from::<serde_json::Value>(&answer(200, br#"{"errcode":5,"a":1}"#), &V1, None);
+        let ok =
+            decode_from::<serde_json::Value>(&answer(200, br#"{"errcode":5,"a":1}"#), &V1, None);
         assert_eq!(ok.ok(), Some(serde_json::json!({"errcode": 5, "a": 1})));
         // A bare boolean, and no body at all.
-        assert_eq!(decode_from::<bool>(&answer(200, b"true"), &V1, None).ok(), Some(true));
+        assert_eq!(
+            decode_from::<bool>(&answer(200, b"true"), &V1, None).ok(),
+            Some(true)
+        );
         assert!(decode_from::<crate::wire::Empty>(&answer(204, b""), &V1, None).is_ok());
         assert!(matches!(
             decode_from::<bool>(&answer(200, b""), &V1, None),
@@ -809,9 +817,15 @@ mod tests {
             panic!("expected an API error, got {e:?}")
         };
         assert_eq!(api.code, ApiCode::Service("InvalidAuthentication".into()));
-        assert_eq!((api.status, api.request_id.as_deref()), (Some(400), Some("body-req")));
+        assert_eq!(
+            (api.status, api.request_id.as_deref()),
+            (Some(400), Some("body-req"))
+        );
         assert!(api.is_token_invalid());
-        assert_eq!(e.as_ref().err().and_then(Error::service_code), Some("InvalidAuthentication"));
+        assert_eq!(
+            e.as_ref().err().and_then(Error::service_code),
+            Some("InvalidAuthentication")
+        );
         assert_eq!(e.as_ref().err().and_then(Error::code), None);
         // A gateway page instead of an error body is an HTTP error, with the token masked.
         let token = SecretString::from("tok-9");
@@ -821,7 +835,11 @@ mod tests {
             Some(&token),
         );
         match &page {
-            Err(Error::Http { status: 502, snippet, .. }) => assert!(!snippet.contains("tok-9")),
+            Err(Error::Http {
+                status: 502,
+                snippet,
+                ..
+            }) => assert!(!snippet.contains("tok-9")),
             other => panic!("expected HTTP 502, got {other:?}"),
         }
         assert_eq!(page.err().map(|e| e.class()), Some(ErrorClass::Busy));

@@ -86,7 +86,12 @@ impl Client {
     /// `clientId` and `clientSecret`.
     pub async fn sign_in_user(&self, key: &str, auth_code: &str) -> Result<SignedInUser, Error> {
         let answer = self
-            .trade_user_token("code", auth_code, "authorization_code", crate::error::unclassified)
+            .trade_user_token(
+                "code",
+                auth_code,
+                "authorization_code",
+                crate::error::unclassified,
+            )
             .await?;
         let corp_id = answer.corp_id.clone();
         let cache = self.user_entry(key)?;
@@ -174,8 +179,9 @@ impl Client {
         if let Some(store) = &self.inner.caches.store {
             let stored = StoredToken {
                 value: refresh,
-                expires_at_ms: now_ms()
-                    .saturating_add(i64::try_from(REFRESH_LIFETIME.as_millis()).unwrap_or(i64::MAX)),
+                expires_at_ms: now_ms().saturating_add(
+                    i64::try_from(REFRESH_LIFETIME.as_millis()).unwrap_or(i64::MAX),
+                ),
             };
             if let Err(e) = store.put_if_newer(&self.refresh_key(key), &stored).await {
                 tracing::warn!(error = %e, "could not keep a user's refresh token in the store");

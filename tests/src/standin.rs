@@ -367,7 +367,8 @@ async fn handle(
         _ => Method::Post,
     };
     // GET and body-less DELETE carry nothing; the rest a JSON object (or a multipart upload).
-    let json_expected = !multipart && (!body.is_empty() || matches!(wanted, Method::Post | Method::Put | Method::Patch));
+    let json_expected = !multipart
+        && (!body.is_empty() || matches!(wanted, Method::Post | Method::Put | Method::Patch));
     if json_expected {
         match serde_json::from_slice::<Value>(&body) {
             Ok(v) if v.is_object() => seen.body = Some(v),
@@ -521,8 +522,10 @@ async fn handle(
     }
     if route.endpoint.host == Host::Api {
         if query.contains_key("access_token") {
-            seen.violations
-                .push(format!("{}: a token in the query of an api.dingtalk.com call", route.key));
+            seen.violations.push(format!(
+                "{}: a token in the query of an api.dingtalk.com call",
+                route.key
+            ));
         }
         if matches!(route.endpoint.auth, Auth::AccessToken | Auth::UserToken) {
             let sent = headers.get(API_TOKEN_HEADER).and_then(|v| v.to_str().ok());

@@ -45,7 +45,10 @@ fn v1_codes_map_to_their_class() {
             "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
             ErrorClass::RateLimited,
         ),
-        ("Forbidden.AccessDenied.QpsLimitForApi", ErrorClass::RateLimited),
+        (
+            "Forbidden.AccessDenied.QpsLimitForApi",
+            ErrorClass::RateLimited,
+        ),
         (
             "Forbidden.AccessDenied.QpmLimitForAppkeyAndApi",
             ErrorClass::RateLimited,

@@ -84,9 +84,21 @@ fn each_crate_classifies_errcodes_with_its_own_table() {
     use dingtalk::ErrorClass;
     let extension = dingtalk_golden_basic::api::golden_basic::GoldenBasicGetRequest::META;
     let main = dingtalk::api::user::UserGetRequest::META;
-    assert_eq!((extension.classify)(&dingtalk::ApiCode::Errcode(40014)), ErrorClass::TokenInvalid);
-    assert_eq!((main.classify)(&dingtalk::ApiCode::Errcode(40014)), ErrorClass::TokenInvalid);
+    assert_eq!(
+        (extension.classify)(&dingtalk::ApiCode::Errcode(40014)),
+        ErrorClass::TokenInvalid
+    );
+    assert_eq!(
+        (main.classify)(&dingtalk::ApiCode::Errcode(40014)),
+        ErrorClass::TokenInvalid
+    );
     // 60011 is only in the dingtalk crate's table.
-    assert_eq!((main.classify)(&dingtalk::ApiCode::Errcode(60011)), ErrorClass::Permission);
-    assert_eq!((extension.classify)(&dingtalk::ApiCode::Errcode(60011)), ErrorClass::Other);
+    assert_eq!(
+        (main.classify)(&dingtalk::ApiCode::Errcode(60011)),
+        ErrorClass::Permission
+    );
+    assert_eq!(
+        (extension.classify)(&dingtalk::ApiCode::Errcode(60011)),
+        ErrorClass::Other
+    );
 }

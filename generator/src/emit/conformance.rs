@@ -20,8 +20,8 @@ pub(super) fn file(spec: &Spec) -> TokenStream {
             let key = format!("{}.{}", area.name, ep.name);
             let method = ident(&ep.name);
             // A user-token call acts for the user the test signed in as `USER`.
-            let as_user = (ep.auth == crate::model::Auth::UserToken)
-                .then(|| quote!(String::from(USER)));
+            let as_user =
+                (ep.auth == crate::model::Auth::UserToken).then(|| quote!(String::from(USER)));
             let required = as_user.into_iter().chain(
                 ep.params()
                     .filter(|f| f.required)

@@ -6,7 +6,9 @@ use quote::quote;
 
 use super::fields::{builder_methods, field_decl, first_sentence, limit_checks};
 use super::{arg, doc_text, docs, ty_tokens};
-use crate::model::{Area, Auth, Constraint, Encoding, Endpoint, Field, Host, Method, RateClass, Spec};
+use crate::model::{
+    Area, Auth, Constraint, Encoding, Endpoint, Field, Host, Method, RateClass, Spec,
+};
 use crate::naming::ident;
 
 pub(super) fn area(spec: &Spec, area: &Area) -> TokenStream {
@@ -63,7 +65,10 @@ fn endpoint_doc(ep: &Endpoint) -> String {
         Host::Oapi => "",
         Host::Api => "https://api.dingtalk.com",
     };
-    doc.push_str(&format!("\n\n`{method} {host}{}` · {auth} · {retry}", ep.path));
+    doc.push_str(&format!(
+        "\n\n`{method} {host}{}` · {auth} · {retry}",
+        ep.path
+    ));
     let rate = match ep.rate_class {
         RateClass::Basic => "rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)",
         RateClass::Metered => "rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)",
