@@ -168,14 +168,19 @@ pub fn check(files: &[SourceFile]) -> Result<Spec, Vec<Diagnostic>> {
                     Some(TypeKind::Union(u)) => {
                         let mut keys = vec![u.tag_key.clone()];
                         for v in &u.variants {
-                            if u.by_tag {
-                                keys.push(v.tag.clone());
-                            } else if let Some(TypeKind::Struct(fields)) =
-                                spec.types.get(&v.ty).map(|t| &t.kind)
-                            {
-                                keys.extend(fields.iter().map(|g| g.wire.clone()));
+                            match &u.content {
+                                UnionContent::ByTag => keys.push(v.tag.clone()),
+                                UnionContent::JsonTextAt(at) => keys.push(at.clone()),
+                                UnionContent::Inline => {
+                                    if let Some(TypeKind::Struct(fields)) =
+                                        spec.types.get(&v.ty).map(|t| &t.kind)
+                                    {
+                                        keys.extend(fields.iter().map(|g| g.wire.clone()));
+                                    }
+                                }
                             }
                         }
+                        keys.dedup();
                         keys
                     }
                     _ => {
@@ -689,13 +694,31 @@ impl Checker {
         union: &RawUnion,
         variants: Option<&[Value]>,
     ) -> Option<UnionDef> {
-        let by_tag = match union.content.as_deref() {
-            None | Some("inline") => false,
-            Some("by_tag") => true,
-            Some(other) => {
+        let here = self.loc(p, &["types", name, "union"]);
+        let content = match (union.content.as_deref(), &union.at) {
+            (None | Some("inline"), None) => UnionContent::Inline,
+            (Some("by_tag"), None) => UnionContent::ByTag,
+            (Some("json_text"), Some(at)) if !at.is_empty() && at != &union.tag => {
+                UnionContent::JsonTextAt(at.clone())
+            }
+            (Some("json_text"), _) => {
                 self.diags.error(
-                    self.loc(p, &["types", name, "union"]),
-                    format!("union `{name}`: unknown content `{other}`; write `content: inline` (fields next to the tag) or `content: by_tag` (fields under a key named after the tag)"),
+                    here,
+                    format!("union `{name}`: `content: json_text` needs `at:`, the key (other than the tag) whose string holds the fields, e.g. `at: msgParam`"),
+                );
+                return None;
+            }
+            (_, Some(_)) => {
+                self.diags.error(
+                    here,
+                    format!("union `{name}`: `at:` goes with `content: json_text` only; remove it"),
+                );
+                return None;
+            }
+            (Some(other), None) => {
+                self.diags.error(
+                    here,
+                    format!("union `{name}`: unknown content `{other}`; write `content: inline` (fields next to the tag), `content: by_tag` (fields under a key named after the tag) or `content: json_text` with `at:` (fields as JSON text under one key)"),
                 );
                 return None;
             }
@@ -773,7 +796,7 @@ impl Checker {
         }
         Some(UnionDef {
             tag_key: union.tag.clone(),
-            by_tag,
+            content,
             variants: out,
             event: union.event.unwrap_or(false),
         })

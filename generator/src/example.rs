@@ -311,15 +311,35 @@ fn check_union(
         return Ok(());
     };
     let ty = Ty::Named(variant.ty.clone());
-    if u.by_tag {
-        match obj.get(tag) {
+    match &u.content {
+        crate::model::UnionContent::ByTag => match obj.get(tag) {
             Some(inner) => check(spec, &ty, None, true, inner, &join(path, tag)),
             None => fail(
                 &join(path, tag),
                 format!("union `{name}`, tag `{tag}`: the fields belong under `{tag}`"),
             ),
+        },
+        crate::model::UnionContent::JsonTextAt(at) => {
+            let inner = match obj.get(at) {
+                Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+                    Ok(inner) => inner,
+                    Err(e) => {
+                        return fail(
+                            &join(path, at),
+                            format!("union `{name}`: `{at}` is not JSON text: {e}"),
+                        )
+                    }
+                },
+                Some(other) => other.clone(),
+                None => {
+                    return fail(
+                        &join(path, at),
+                        format!("union `{name}`, tag `{tag}`: the fields belong under `{at}`"),
+                    )
+                }
+            };
+            check(spec, &ty, None, true, &inner, &join(path, at))
         }
-    } else {
-        check(spec, &ty, None, true, v, path)
+        crate::model::UnionContent::Inline => check(spec, &ty, None, true, v, path),
     }
 }

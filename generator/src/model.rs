@@ -154,13 +154,24 @@ pub enum TypeKind {
 pub struct UnionDef {
     /// The key that holds the tag (`msgtype`, `EventType`).
     pub tag_key: String,
-    /// `true` when a variant's fields sit under a key named after the tag (`by_tag`), `false`
-    /// when they sit next to the tag (`inline`).
-    pub by_tag: bool,
+    /// Where a variant's fields sit.
+    pub content: UnionContent,
     /// Known variants.
     pub variants: Vec<UnionVariant>,
     /// Whether this is the union of callback events (`event: true`).
     pub event: bool,
+}
+
+/// Where the fields of a union's variant sit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UnionContent {
+    /// Next to the tag (`content: inline`): `{"EventType": "x", ...fields}`.
+    Inline,
+    /// Under a key named after the tag (`content: by_tag`): `{"msgtype": "text", "text": {...}}`.
+    ByTag,
+    /// As JSON text under one fixed key (`content: json_text, at: msgParam`):
+    /// `{"msgKey": "sampleText", "msgParam": "{\"content\":\"hi\"}"}`.
+    JsonTextAt(String),
 }
 
 /// One variant of a tagged union.

@@ -54,6 +54,8 @@ pub struct RawType {
 pub struct RawUnion {
     pub tag: String,
     pub content: Option<String>,
+    /// `content: json_text`: the key whose string value holds the variant's fields as JSON text.
+    pub at: Option<String>,
     /// The union of callback events: it implements the runtime's `CallbackEvent`.
     pub event: Option<bool>,
 }

@@ -1092,7 +1092,29 @@ fn a_valid_union_passes() {
 fn union_with_unknown_content() {
     assert_eq!(
         union_errors("{tag: msgtype, content: nested}", "      - {tag: text, type: Text, doc: Text.}\n"),
-        vec!["spec/x.yaml:6: union `Body`: unknown content `nested`; write `content: inline` (fields next to the tag) or `content: by_tag` (fields under a key named after the tag)"]
+        vec!["spec/x.yaml:6: union `Body`: unknown content `nested`; write `content: inline` (fields next to the tag), `content: by_tag` (fields under a key named after the tag) or `content: json_text` with `at:` (fields as JSON text under one key)"]
+    );
+}
+
+#[test]
+fn a_json_text_union_names_its_key() {
+    let text = "      - {tag: text, type: Text, doc: Text.}\n";
+    assert_eq!(
+        union_errors("{tag: msgKey, content: json_text, at: msgParam}", text),
+        Vec::<String>::new()
+    );
+    let needs_at = "spec/x.yaml:6: union `Body`: `content: json_text` needs `at:`, the key (other than the tag) whose string holds the fields, e.g. `at: msgParam`";
+    assert_eq!(
+        union_errors("{tag: msgKey, content: json_text}", text),
+        vec![needs_at]
+    );
+    assert_eq!(
+        union_errors("{tag: msgKey, content: json_text, at: msgKey}", text),
+        vec![needs_at]
+    );
+    assert_eq!(
+        union_errors("{tag: msgtype, content: by_tag, at: msgParam}", text),
+        vec!["spec/x.yaml:6: union `Body`: `at:` goes with `content: json_text` only; remove it"]
     );
 }
 

@@ -4,7 +4,7 @@
 //! used. Both sides are read with the decoder's own rules (`dingtalk-wire`), so a spelling the
 //! runtime accepts compares equal to the value it decodes into.
 
-use dingtalk_codegen::model::{Encoding, Endpoint, MapKey, Spec, Ty, TypeKind};
+use dingtalk_codegen::model::{Encoding, Endpoint, MapKey, Spec, Ty, TypeKind, UnionContent};
 use dingtalk_wire::{self as rules, FromRaw, Raw};
 use serde_json::Value;
 
@@ -136,12 +136,17 @@ pub fn same(
                         differ("unknown variant changed")
                     };
                 };
-                let inner = |v: &Value| {
-                    if u.by_tag {
-                        v.get(&variant.tag).cloned().unwrap_or(Value::Null)
-                    } else {
-                        v.clone()
-                    }
+                let inner = |v: &Value| match &u.content {
+                    UnionContent::ByTag => v.get(&variant.tag).cloned().unwrap_or(Value::Null),
+                    // JSON text compares as the value it holds.
+                    UnionContent::JsonTextAt(at) => match v.get(at) {
+                        Some(Value::String(text)) => {
+                            serde_json::from_str(text).unwrap_or(Value::Null)
+                        }
+                        Some(other) => other.clone(),
+                        None => Value::Null,
+                    },
+                    UnionContent::Inline => v.clone(),
                 };
                 same(
                     spec,

@@ -32,6 +32,8 @@ pub struct Seen {
     pub content_type: Option<String>,
     /// The body parsed as JSON (POST).
     pub body: Option<Value>,
+    /// The `x-acs-dingtalk-access-token` header (api.dingtalk.com calls).
+    pub token_header: Option<String>,
     /// `area.endpoint` it matched, or `None`.
     pub endpoint: Option<String>,
     /// What DingTalk would have rejected.
@@ -77,6 +79,8 @@ pub enum Fault {
     Json(Value),
     /// This status and raw body.
     Raw(u16, String),
+    /// This status with this JSON body (api.dingtalk.com's error model).
+    Status(u16, Value),
     /// The normal answer, after this long (to trip client timeouts).
     Slow(std::time::Duration),
     /// The request is handled, then the connection breaks while the answer is sent: the status
@@ -85,6 +89,11 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// An api.dingtalk.com error: `status` with `{"code": code, "message", "requestid"}`.
+    pub fn v1(status: u16, code: &str) -> Fault {
+        Fault::Status(status, v1_error(code, "scripted by the test"))
+    }
+
     /// HTTP 200 with `{"errcode": code, "errmsg": ...}`.
     pub fn errcode(code: i64) -> Fault {
         Fault::Json(
@@ -310,12 +319,18 @@ impl StandIn {
             .count()
     }
 
-    /// The `access_token` query param of every business request, in order.
+    /// The token of every business request (the `access_token` query param, or the
+    /// api.dingtalk.com header), in order.
     pub fn tokens_used(&self) -> Vec<String> {
         self.seen()
             .iter()
             .filter(|s| !TOKEN_PATHS.contains(&s.path.as_str()))
-            .filter_map(|s| s.query.get("access_token").cloned())
+            .filter_map(|s| {
+                s.query
+                    .get("access_token")
+                    .or(s.token_header.as_ref())
+                    .cloned()
+            })
             .collect()
     }
 
@@ -352,6 +367,10 @@ async fn handle(
         query: query.clone(),
         content_type: content_type.clone(),
         body: None,
+        token_header: headers
+            .get(API_TOKEN_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
         endpoint: None,
         violations: Vec::new(),
     };
@@ -690,6 +709,10 @@ async fn handle(
     let forced = lock(&inner.behavior).fail_next.pop_front();
     match forced {
         Some(Fault::Json(body)) => return finish(&inner, seen, StatusCode::OK, body),
+        Some(Fault::Status(status, body)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return finish(&inner, seen, status, body);
+        }
         Some(Fault::Raw(status, body)) => {
             lock(&inner.seen).push(seen);
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -205,6 +205,7 @@ pub const ENDPOINTS: &[&str] = &[
     "report.list_comments",
     "report.get_unread_count",
     "report.list_templates_by_userid",
+    "robot.batch_send_oto",
     "role.add_role",
     "role.delete_role",
     "role.update_role",
@@ -2205,6 +2206,19 @@ pub async fn call(
                     .report()
                     .list_templates_by_userid()
                     .userid(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "robot.batch_send_oto" => {
+                client
+                    .robot()
+                    .batch_send_oto(
+                        String::from("dingxxxxxxxx"),
+                        vec![String::from("manager4220")],
+                        super::robot::RobotMessage::SampleText(
+                            super::robot::RobotSampleText::new(String::from("hello")),
+                        ),
+                    )
                     .await
                     .map(to_json)
             }

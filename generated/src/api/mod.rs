@@ -56,6 +56,8 @@ pub mod oauth2;
 pub mod ocr;
 #[cfg(feature = "report")]
 pub mod report;
+#[cfg(feature = "robot")]
+pub mod robot;
 #[cfg(feature = "role")]
 pub mod role;
 #[cfg(feature = "serviceaccount")]
@@ -250,6 +252,12 @@ pub trait Api {
     ///
     /// See [`ReportApi`](report::ReportApi) for its calls.
     fn report(&self) -> report::ReportApi<'_>;
+    #[cfg(feature = "robot")]
+    /// Enterprise robots on api.dingtalk.com (机器人): messages from an app's robot to users and group
+    /// chats, recall, read status, and the files of received messages.
+    ///
+    /// See [`RobotApi`](robot::RobotApi) for its calls.
+    fn robot(&self) -> robot::RobotApi<'_>;
     #[cfg(feature = "role")]
     /// Roles of the organisation (通讯录 · 角色管理): create, rename and delete roles and role groups,
     /// list them, give roles to users or take them away, set the department scope a role holder
@@ -411,6 +419,10 @@ impl Api for rt::Client {
     #[cfg(feature = "report")]
     fn report(&self) -> report::ReportApi<'_> {
         report::ReportApi::new(self)
+    }
+    #[cfg(feature = "robot")]
+    fn robot(&self) -> robot::RobotApi<'_> {
+        robot::RobotApi::new(self)
     }
     #[cfg(feature = "role")]
     fn role(&self) -> role::RoleApi<'_> {

@@ -5,7 +5,9 @@ use quote::{format_ident, quote};
 
 use super::fields::{builder_methods, field_decl};
 use super::{doc_text, docs};
-use crate::model::{Area, EnumDef, EnumWire, Field, Spec, TypeDef, TypeKind, UnionDef};
+use crate::model::{
+    Area, EnumDef, EnumWire, Field, Spec, TypeDef, TypeKind, UnionContent, UnionDef,
+};
 use crate::naming::ident;
 
 /// The line naming where a type is declared.
@@ -262,13 +264,16 @@ fn enum_def(area: &Area, t: &TypeDef, e: &EnumDef) -> TokenStream {
 /// A tagged union with a catch-all that keeps the tag and the raw JSON of unknown variants.
 fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream {
     let name = ident(&t.name);
-    let content = if u.by_tag {
-        format!("the variant's fields sit under a key named after the tag (`{{\"{0}\": \"text\", \"text\": {{...}}}}`)", u.tag_key)
-    } else {
-        format!(
+    let content = match &u.content {
+        UnionContent::ByTag => format!("the variant's fields sit under a key named after the tag (`{{\"{0}\": \"text\", \"text\": {{...}}}}`)", u.tag_key),
+        UnionContent::Inline => format!(
             "the variant's fields sit next to the tag (`{{\"{0}\": \"...\", ...}}`)",
             u.tag_key
-        )
+        ),
+        UnionContent::JsonTextAt(at) => format!(
+            "the variant's fields are sent as JSON text under `{at}` (`{{\"{0}\": \"...\", \"{at}\": \"{{\\\"...\\\": ...}}\"}}`), so a tag and its fields always agree",
+            u.tag_key
+        ),
     };
     let doc = docs(&format!(
         "{}\n\nTagged by `{}`; {content}. Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.{}",
@@ -297,7 +302,24 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
         .map(|v| docs(&format!("{} (`{}`)", doc_text(&v.doc), v.tag)));
     // A push that spells a key both ways (`CorpId` / `corpId`) needs nothing here: the variant
     // struct's own decoder keeps the name's value over the alias's.
-    let (ser_variant, de_variant) = if u.by_tag {
+    let (ser_variant, de_variant) = if let UnionContent::JsonTextAt(at) = &u.content {
+        (
+            quote! {
+                let mut map = serde_json::Map::new();
+                map.insert(#tag_key.to_string(), serde_json::Value::String(tag.to_string()));
+                map.insert(#at.to_string(), serde_json::Value::String(fields.to_string()));
+                serde_json::Value::Object(map)
+            },
+            // The text is parsed; an object is taken as it is.
+            quote! {
+                let value = match value.get(#at) {
+                    Some(serde_json::Value::String(text)) => serde_json::from_str::<serde_json::Value>(text).map_err(D::Error::custom)?,
+                    Some(other) => other.clone(),
+                    None => serde_json::Value::Null,
+                };
+            },
+        )
+    } else if u.content == UnionContent::ByTag {
         (
             quote! {
                 let mut map = serde_json::Map::new();

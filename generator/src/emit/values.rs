@@ -37,12 +37,18 @@ pub(super) fn default_json(spec: &Spec, ty: &Ty) -> Value {
             Some(TypeKind::Union(u)) => match u.variants.first() {
                 Some(v) => {
                     let fields = default_json(spec, &Ty::Named(v.ty.clone()));
-                    if u.by_tag {
-                        serde_json::json!({ u.tag_key.clone(): v.tag, v.tag.clone(): fields })
-                    } else {
-                        let mut obj = fields;
-                        obj[u.tag_key.as_str()] = Value::String(v.tag.clone());
-                        obj
+                    match &u.content {
+                        crate::model::UnionContent::ByTag => {
+                            serde_json::json!({ u.tag_key.clone(): v.tag, v.tag.clone(): fields })
+                        }
+                        crate::model::UnionContent::JsonTextAt(at) => {
+                            serde_json::json!({ u.tag_key.clone(): v.tag, at.clone(): fields.to_string() })
+                        }
+                        crate::model::UnionContent::Inline => {
+                            let mut obj = fields;
+                            obj[u.tag_key.as_str()] = Value::String(v.tag.clone());
+                            obj
+                        }
                     }
                 }
                 None => Value::Null,
@@ -153,10 +159,18 @@ fn expr(spec: &Spec, area: &str, ty: &Ty, sensitive: bool, v: &Value) -> TokenSt
                     match u.variants.iter().find(|x| x.tag == tag) {
                         Some(variant) => {
                             let var = ident(&variant.variant);
-                            let inner = if u.by_tag {
-                                v.get(tag).cloned().unwrap_or(Value::Null)
-                            } else {
-                                v.clone()
+                            let inner = match &u.content {
+                                crate::model::UnionContent::ByTag => {
+                                    v.get(tag).cloned().unwrap_or(Value::Null)
+                                }
+                                crate::model::UnionContent::JsonTextAt(at) => match v.get(at) {
+                                    Some(Value::String(text)) => {
+                                        serde_json::from_str(text).unwrap_or(Value::Null)
+                                    }
+                                    Some(other) => other.clone(),
+                                    None => Value::Null,
+                                },
+                                crate::model::UnionContent::Inline => v.clone(),
                             };
                             let e = expr(spec, area, &Ty::Named(variant.ty.clone()), false, &inner);
                             quote!(#path::#var(#e))
