@@ -75,6 +75,8 @@ pub(crate) struct Inner {
     pub(crate) sns_token: TokenCache,
     pub(crate) jsapi_ticket: TokenCache,
     pub(crate) retry: crate::RetryPolicy,
+    /// The time one request may take.
+    pub(crate) timeout: Duration,
     pub(crate) limiter: Option<crate::limit::Limiter>,
 }
 
@@ -145,6 +147,7 @@ impl Client {
                 sns_token: inner.caches.cache("sns_token", None),
                 jsapi_ticket: inner.caches.cache("corp_jsapi_ticket", Some(&id)),
                 retry: inner.retry.clone(),
+                timeout: inner.timeout,
                 limiter: inner.limits.limiter(&id),
             }),
         }
@@ -158,7 +161,13 @@ impl Client {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<(SecretString, Option<i64>), Error>>,
     {
-        Ok(self.inner.jsapi_ticket.get(fetch).await?.value.clone())
+        Ok(self.inner.jsapi_ticket.get_once(fetch).await?.value.clone())
+    }
+
+    /// The deadline of a call starting now: one timeout past its retry budget. Whatever the
+    /// call waits for (a token refresh, another instance's lease) it stops waiting then.
+    pub(crate) fn call_deadline(&self) -> tokio::time::Instant {
+        tokio::time::Instant::now() + self.inner.retry.budget.saturating_add(self.inner.timeout)
     }
 
     /// The suite key of an ISV suite's (or custom app's) client and its organisations' clients.
@@ -185,6 +194,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     refresh_margin: Duration,
+    failure_cooldown: Duration,
     http: Option<reqwest::Client>,
     retry: crate::RetryPolicy,
     rate_limit: Option<crate::RateLimit>,
@@ -203,6 +213,7 @@ impl Default for ClientBuilder {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             refresh_margin: Duration::from_secs(300),
+            failure_cooldown: crate::token::DEFAULT_FAILURE_COOLDOWN,
             http: None,
             retry: crate::RetryPolicy::default(),
             rate_limit: None,
@@ -309,6 +320,14 @@ impl ClientBuilder {
         self
     }
 
+    /// How long a failed token refresh is shared with the calls that come after it (default
+    /// 1 s): they fail at once with the same [`Error::Token`](crate::Error::Token) instead of
+    /// asking DingTalk again (or use the current token while it still works).
+    pub fn token_failure_cooldown(mut self, cooldown: Duration) -> Self {
+        self.failure_cooldown = cooldown;
+        self
+    }
+
     /// How failed calls are retried (default [`RetryPolicy::default`](crate::RetryPolicy);
     /// [`RetryPolicy::none`](crate::RetryPolicy::none) turns retries off).
     pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
@@ -370,13 +389,21 @@ impl ClientBuilder {
         };
         // This client's name when it holds a refresh lease.
         let holder = crate::store::random_id();
-        // A lease outlives the token request it covers, so a slow refresh is not duplicated.
-        let lease = self.timeout.max(Duration::from_secs(10));
+        // A lease outlives the token request it covers, so a slow refresh is not duplicated,
+        // and is renewed before each retry; a holder that died frees it after about one timeout.
+        let lease = self
+            .timeout
+            .saturating_add((self.timeout / 2).min(Duration::from_secs(5)));
         let caches = CacheConfig {
             store: self.store.clone(),
             margin: self.refresh_margin,
             holder,
             lease,
+            policy: crate::token::FetchPolicy {
+                retry: self.retry.clone(),
+                timeout: self.timeout,
+                cooldown: self.failure_cooldown,
+            },
         };
         let cache = |kind: &str, id: Option<&str>| caches.cache(kind, id);
         let app_token = cache("app_token", self.credentials.as_ref().map(|c| c.id()));
@@ -422,6 +449,7 @@ impl ClientBuilder {
                 sns_token,
                 jsapi_ticket,
                 retry: self.retry,
+                timeout: self.timeout,
                 limiter: limits.limiter(app_id.as_deref().unwrap_or("")),
             }),
         })
@@ -436,6 +464,8 @@ pub(crate) struct CacheConfig {
     /// This client's name when it holds a refresh lease.
     holder: String,
     lease: Duration,
+    /// How token fetches are retried and failures shared.
+    policy: crate::token::FetchPolicy,
 }
 
 impl CacheConfig {
@@ -445,6 +475,7 @@ impl CacheConfig {
         match (&self.store, id) {
             (Some(store), Some(id)) => TokenCache::shared(
                 self.margin,
+                self.policy.clone(),
                 crate::token::Shared {
                     store: Arc::clone(store),
                     key: format!("dingtalk:{kind}:{id}"),
@@ -452,7 +483,7 @@ impl CacheConfig {
                     lease: self.lease,
                 },
             ),
-            _ => TokenCache::new(self.margin),
+            _ => TokenCache::new(self.margin, self.policy.clone()),
         }
     }
 }

@@ -128,11 +128,14 @@ impl Client {
             expires_at_ms: push_time(pushed_at_ms, now_ms())
                 .saturating_add(TICKET_KEEP.as_millis() as i64),
         };
-        suite
+        let kept = suite
             .tickets
             .put_if_newer(&suite.ticket_key(), &stored)
             .await
-            .map_err(|e| Error::Store(e.to_string()))
+            .map_err(|e| Error::Store(e.to_string()))?;
+        // A refresh that failed with the old ticket may work with this one.
+        suite.token.forget_failure().await;
+        Ok(kept)
     }
 
     /// The client for one authorising organisation: its calls carry that organisation's access

@@ -44,6 +44,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 0
 "#;
 
+/// Sets the lease's expiry to `ARGV[2]` ms if `ARGV[1]` still holds it.
+const RENEW: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"#;
+
 /// Takes a slot for call `ARGV[1]`, held `ARGV[2]` ms, in every window `KEYS[i]` (capacity
 /// `ARGV[1 + 2i]`, length `ARGV[2 + 2i]` ms) unless one is full; returns 0, or the ms until the
 /// earliest slot of a full window frees.
@@ -194,6 +200,26 @@ impl TokenStore for RedisStore {
             let _: i64 = redis::Script::new(RELEASE)
                 .key(format!("{key}:lease"))
                 .arg(holder)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn renew_lease<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+            let _: i64 = redis::Script::new(RENEW)
+                .key(format!("{key}:lease"))
+                .arg(holder)
+                .arg(ms)
                 .invoke_async(&mut conn)
                 .await
                 .map_err(err)?;

@@ -30,7 +30,11 @@ impl Client {
             corp = self.corp_id().unwrap_or(""),
             request_id = tracing::field::Empty,
         );
-        self.send_inner(request).instrument(span).await
+        let deadline = self.call_deadline();
+        crate::token::DEADLINE
+            .scope(deadline, self.send_inner(request))
+            .instrument(span)
+            .await
     }
 
     async fn send_inner<E: Endpoint>(&self, request: &E) -> Result<E::Response, Error> {
@@ -155,10 +159,10 @@ impl Client {
             req.header(reqwest::header::ACCEPT, "application/json")
         };
         // `without_url`: the URL holds the token.
-        let resp = req.send().await.map_err(|e| Error::Transport {
-            endpoint: endpoint(),
-            source: e.without_url(),
-        })?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| Error::transport(endpoint(), e))?;
         let status = resp.status();
         let header = |name: reqwest::header::HeaderName| {
             resp.headers()
@@ -168,10 +172,10 @@ impl Client {
         };
         let content_type = header(reqwest::header::CONTENT_TYPE);
         let disposition = header(reqwest::header::CONTENT_DISPOSITION);
-        let bytes = resp.bytes().await.map_err(|e| Error::Transport {
-            endpoint: endpoint(),
-            source: e.without_url(),
-        })?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::transport(endpoint(), e))?;
         if !status.is_success() {
             return Err(Error::Http {
                 endpoint: endpoint(),

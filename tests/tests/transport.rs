@@ -148,7 +148,7 @@ async fn transport_errors_name_the_endpoint_but_not_the_token() {
         .await
         .expect_err("connection refused");
     assert!(
-        matches!(&err, dingtalk::Error::Transport { endpoint, .. } if endpoint == "runtime.gettoken"),
+        matches!(&err, dingtalk::Error::Token { source } if matches!(&**source, dingtalk::Error::Transport { endpoint, .. } if endpoint == "runtime.gettoken")),
         "{err:?}"
     );
     assert_no_secret(&format!("{err} {err:?}"));
