@@ -108,11 +108,40 @@ impl Client {
     /// endpoint is [`ErrorClass::Other`](crate::ErrorClass::Other) here (a call classifies it
     /// with its own error table).
     pub async fn access_token(&self) -> Result<SecretString, Error> {
-        Ok(self
-            .app_token(crate::error::unclassified)
-            .await?
-            .value
-            .clone())
+        let token = self.guarded(self.app_token(crate::error::unclassified));
+        Ok(token.await?.value.clone())
+    }
+
+    /// Runs `fut` (a call, or a token fetch of its own) within a call's bounds: waits end at
+    /// [`call_deadline`](Self::call_deadline), and every secret the client knows or the call
+    /// sends is masked in the error snippets it makes.
+    pub(crate) async fn guarded<F: std::future::Future>(&self, fut: F) -> F::Output {
+        let deadline = self.call_deadline();
+        let masked = crate::secret::masking(self.clone(), fut);
+        crate::token::DEADLINE.scope(deadline, masked).await
+    }
+
+    /// The secrets this client holds: credentials, and the tokens and codes it has.
+    pub(crate) fn known_secrets(&self) -> Vec<SecretString> {
+        let inner = &self.inner;
+        let mut known = Vec::new();
+        match &inner.credentials {
+            Some(Credentials::AppKey { app_secret, .. }) => known.push(app_secret.clone()),
+            Some(Credentials::CorpSecret { corp_secret, .. }) => known.push(corp_secret.clone()),
+            None => {}
+        }
+        known.extend(inner.sso.iter().map(|(_, s)| s.clone()));
+        known.extend(inner.sns.iter().map(|(_, s)| s.clone()));
+        for cache in [
+            &inner.app_token,
+            &inner.sso_token,
+            &inner.sns_token,
+            &inner.jsapi_ticket,
+        ] {
+            known.extend(cache.current_value());
+        }
+        self.suite_secrets(&mut known);
+        known
     }
 
     /// The app (AppKey, CorpId or suite key) this client calls as, for logs.
@@ -161,7 +190,8 @@ impl Client {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<(SecretString, Option<i64>), Error>>,
     {
-        Ok(self.inner.jsapi_ticket.get_once(fetch).await?.value.clone())
+        let ticket = self.guarded(self.inner.jsapi_ticket.get_once(fetch));
+        Ok(ticket.await?.value.clone())
     }
 
     /// The deadline of a call starting now: one timeout past its retry budget. Whatever the

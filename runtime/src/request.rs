@@ -114,10 +114,22 @@ pub trait Endpoint: serde::Serialize + Send + Sync {
     }
 }
 
-/// Query-string params, in the order they were added.
-#[derive(Clone, Debug, Default)]
+/// Query-string params, in the order they were added. `Debug` shows the names only: values
+/// can be secrets (an AppSecret, a code).
+#[derive(Clone, Default)]
 pub struct Query {
     pairs: Vec<(&'static str, String)>,
+}
+
+impl std::fmt::Debug for Query {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Query")
+            .field(
+                "names",
+                &self.pairs.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 impl Query {
@@ -309,4 +321,25 @@ pub fn encode_path_segment(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes())
         .collect::<String>()
         .replace('+', "%20")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_debug_shows_names_only() {
+        let mut q = Query::default();
+        q.push("appsecret", &crate::SecretString::from("s3cr3t-value"));
+        q.push_text("code", "tmp-code-1".into());
+        let text = format!("{q:?}");
+        assert!(
+            text.contains("appsecret") && text.contains("code"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("s3cr3t") && !text.contains("tmp-code"),
+            "{text}"
+        );
+    }
 }

@@ -164,6 +164,11 @@ impl TokenCache {
         }
     }
 
+    /// The cached token's value, fresh or not (to mask it in error messages).
+    pub(crate) fn current_value(&self) -> Option<SecretString> {
+        self.current.load().as_ref().map(|t| t.value.clone())
+    }
+
     /// The cached token if it still works, due for refresh or not.
     fn usable(&self) -> Option<Arc<Cached>> {
         let guard = self.current.load();

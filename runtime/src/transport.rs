@@ -30,9 +30,7 @@ impl Client {
             corp = self.corp_id().unwrap_or(""),
             request_id = tracing::field::Empty,
         );
-        let deadline = self.call_deadline();
-        crate::token::DEADLINE
-            .scope(deadline, self.send_inner(request))
+        self.guarded(self.send_inner(request))
             .instrument(span)
             .await
     }
@@ -180,7 +178,7 @@ impl Client {
             return Err(Error::Http {
                 endpoint: endpoint(),
                 status: status.as_u16(),
-                snippet: snippet(&bytes, token),
+                snippet: quote(meta, &bytes, token),
             });
         }
         Ok(Answer {
@@ -455,7 +453,7 @@ pub(crate) fn decode<T: Wire>(
     let bad = |e: serde_json::Error| match meta.secret_response {
         false => Error::Decode {
             endpoint: endpoint_name(meta),
-            message: e.to_string(),
+            message: crate::secret::mask(&e.to_string(), token),
             snippet: snippet(bytes, token),
         },
         true => Error::Decode {
@@ -547,22 +545,18 @@ impl<'de, T: Wire> DeserializeSeed<'de> for Seed<T> {
     }
 }
 
-/// The start of a body for error messages, with the token (if it appears) masked.
+/// The start of a body for error messages, with the token and every other secret the call
+/// knows masked (before the text is cut).
 fn snippet(bytes: &[u8], token: Option<&SecretString>) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut s: String = text.chars().take(SNIPPET_CHARS).collect();
-    if let Some(t) = token {
-        if !t.expose_secret().is_empty() {
-            s = s.replace(t.expose_secret(), "<redacted>");
-        }
+    crate::secret::snippet(bytes, token, SNIPPET_CHARS)
+}
+
+/// [`snippet`], or nothing of the body when the endpoint's answers carry secrets.
+fn quote(meta: &EndpointMeta, bytes: &[u8], token: Option<&SecretString>) -> String {
+    match meta.secret_response {
+        true => "<not shown: the answer holds secrets>".into(),
+        false => snippet(bytes, token),
     }
-    if text.chars().count() > SNIPPET_CHARS {
-        s.push('…');
-    }
-    if s.is_empty() {
-        s.push_str("<empty body>");
-    }
-    s
 }
 
 #[cfg(test)]
