@@ -10,6 +10,20 @@ use crate::{Error, SecretString};
 /// DingTalk's server API host.
 pub const DEFAULT_BASE_URL: &str = "https://oapi.dingtalk.com";
 
+/// The longest JSON answer read unless [`ClientBuilder::max_response_bytes`] says otherwise:
+/// 16 MiB, far above any DingTalk answer.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 << 20;
+
+/// The longest download held in memory unless [`ClientBuilder::max_download_bytes`] says
+/// otherwise: 256 MiB.
+pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 256 << 20;
+
+/// Calls in flight per client unless [`ClientBuilder::max_in_flight`] says otherwise.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 128;
+
+/// The most of an error page read: enough for its snippet.
+const ERROR_PAGE_BYTES: u64 = 64 << 10;
+
 /// The credentials an app trades for its access token at `/gettoken`.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -77,6 +91,13 @@ pub(crate) struct Inner {
     pub(crate) retry: crate::RetryPolicy,
     /// The time one request may take.
     pub(crate) timeout: Duration,
+    /// The most pages a walk fetches.
+    pub(crate) max_pages: u64,
+    /// The longest JSON answer read, and the longest download.
+    pub(crate) max_response_bytes: u64,
+    pub(crate) max_download_bytes: u64,
+    /// Bounds the HTTP exchanges in flight (shared with the organisation clients of a suite).
+    pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
     pub(crate) limiter: Option<crate::limit::Limiter>,
 }
 
@@ -177,6 +198,10 @@ impl Client {
                 jsapi_ticket: inner.caches.cache("corp_jsapi_ticket", Some(&id)),
                 retry: inner.retry.clone(),
                 timeout: inner.timeout,
+                max_pages: inner.max_pages,
+                max_response_bytes: inner.max_response_bytes,
+                max_download_bytes: inner.max_download_bytes,
+                in_flight: Arc::clone(&inner.in_flight),
                 limiter: inner.limits.limiter(&id),
             }),
         }
@@ -192,6 +217,42 @@ impl Client {
     {
         let ticket = self.guarded(self.inner.jsapi_ticket.get_once(fetch));
         Ok(ticket.await?.value.clone())
+    }
+
+    /// A slot for one HTTP exchange, waiting for one until the call's deadline.
+    pub(crate) async fn call_slot(
+        &self,
+        endpoint: &str,
+    ) -> Result<tokio::sync::SemaphorePermit<'_>, Error> {
+        let started = tokio::time::Instant::now();
+        let deadline = crate::token::DEADLINE
+            .try_with(|d| *d)
+            .unwrap_or_else(|_| self.call_deadline());
+        match tokio::time::timeout_at(deadline, self.inner.in_flight.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            // The semaphore is never closed.
+            Ok(Err(_)) | Err(_) => Err(Error::Deadline {
+                endpoint: endpoint.to_string(),
+                what: "a free call slot (`max_in_flight`)",
+                waited_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            }),
+        }
+    }
+
+    /// The body of `resp`, read chunk by chunk up to the cap for its kind (`binary`: a download;
+    /// an error status: only what a snippet needs). Says whether it was read whole; the cap.
+    pub(crate) async fn read_body(
+        &self,
+        resp: reqwest::Response,
+        binary: bool,
+    ) -> Result<(bytes::Bytes, bool, u64), reqwest::Error> {
+        let cap = match (resp.status().is_success(), binary) {
+            (false, _) => ERROR_PAGE_BYTES,
+            (true, true) => self.inner.max_download_bytes,
+            (true, false) => self.inner.max_response_bytes,
+        };
+        let (bytes, whole) = read_capped(resp, cap).await?;
+        Ok((bytes, whole, cap))
     }
 
     /// The deadline of a call starting now: one timeout past its retry budget. Whatever the
@@ -225,6 +286,10 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     refresh_margin: Duration,
     failure_cooldown: Duration,
+    max_pages: u64,
+    max_response_bytes: u64,
+    max_download_bytes: u64,
+    max_in_flight: usize,
     http: Option<reqwest::Client>,
     retry: crate::RetryPolicy,
     rate_limit: Option<crate::RateLimit>,
@@ -244,6 +309,10 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(10),
             refresh_margin: Duration::from_secs(300),
             failure_cooldown: crate::token::DEFAULT_FAILURE_COOLDOWN,
+            max_pages: crate::paginate::DEFAULT_MAX_PAGES,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             http: None,
             retry: crate::RetryPolicy::default(),
             rate_limit: None,
@@ -358,6 +427,35 @@ impl ClientBuilder {
         self
     }
 
+    /// The most pages a `pages()` / `items()` walk fetches (default
+    /// [`DEFAULT_MAX_PAGES`](crate::paginate::DEFAULT_MAX_PAGES)); the walk then ends with
+    /// [`Error::Paging`](crate::Error::Paging).
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.max_pages = pages;
+        self
+    }
+
+    /// The longest JSON answer read (default [`DEFAULT_MAX_RESPONSE_BYTES`], 16 MiB); a longer
+    /// one is [`Error::TooLarge`](crate::Error::TooLarge), and the rest is not read.
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// The longest download held in memory (default [`DEFAULT_MAX_DOWNLOAD_BYTES`], 256 MiB).
+    pub fn max_download_bytes(mut self, bytes: u64) -> Self {
+        self.max_download_bytes = bytes;
+        self
+    }
+
+    /// The most HTTP exchanges this client (its clones and, for a suite, its organisations'
+    /// clients) has in flight at once (default [`DEFAULT_MAX_IN_FLIGHT`]); further calls wait
+    /// for a slot, until their deadline.
+    pub fn max_in_flight(mut self, calls: usize) -> Self {
+        self.max_in_flight = calls.max(1);
+        self
+    }
+
     /// How failed calls are retried (default [`RetryPolicy::default`](crate::RetryPolicy);
     /// [`RetryPolicy::none`](crate::RetryPolicy::none) turns retries off).
     pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
@@ -411,9 +509,14 @@ impl ClientBuilder {
         let own_timeout = self.http.is_none().then_some(self.timeout);
         let http = match self.http {
             Some(h) => h,
+            // No redirects: a 307 would re-send a body that can hold a suite secret or a
+            // permanent code, to wherever it points. HTTPS only, unless the base URL is plain
+            // HTTP (a stand-in in tests).
             None => reqwest::Client::builder()
                 .timeout(self.timeout)
                 .connect_timeout(self.connect_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .https_only(self.base_url.starts_with("https://"))
                 .build()
                 .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
@@ -480,6 +583,10 @@ impl ClientBuilder {
                 jsapi_ticket,
                 retry: self.retry,
                 timeout: self.timeout,
+                max_pages: self.max_pages,
+                max_response_bytes: self.max_response_bytes,
+                max_download_bytes: self.max_download_bytes,
+                in_flight: Arc::new(tokio::sync::Semaphore::new(self.max_in_flight)),
                 limiter: limits.limiter(app_id.as_deref().unwrap_or("")),
             }),
         })
@@ -540,4 +647,27 @@ impl LimitConfig {
             None => crate::limit::Limiter::new(limit),
         })
     }
+}
+
+/// Reads at most `cap` bytes of `resp`'s body, one chunk at a time (an announced length over the
+/// cap reads nothing); says whether the body was read whole.
+async fn read_capped(
+    mut resp: reqwest::Response,
+    cap: u64,
+) -> Result<(bytes::Bytes, bool), reqwest::Error> {
+    if resp.content_length().is_some_and(|n| n > cap) {
+        return Ok((bytes::Bytes::new(), false));
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let room = usize::try_from(cap)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(body.len());
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body.freeze(), false));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body.freeze(), true))
 }

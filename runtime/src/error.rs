@@ -142,6 +142,21 @@ pub enum Error {
         #[source]
         source: InvalidRequest,
     },
+    /// A paged walk stopped: the next page's request repeats one already sent (the cursor
+    /// cycles), or the walk reached the client's page cap
+    /// ([`ClientBuilder::max_pages`](crate::ClientBuilder::max_pages)).
+    #[error("{endpoint}: paging stopped after {pages} pages: {}", match reason {
+        PagingStop::Cycle => "the next page's cursor was seen before (a cycle)",
+        PagingStop::PageCap => "the client's page cap was reached",
+    })]
+    Paging {
+        /// `area.endpoint`.
+        endpoint: String,
+        /// Pages received before the stop.
+        pages: u64,
+        /// Why.
+        reason: PagingStop,
+    },
     /// The shared token store failed (unreachable, or an unreadable answer).
     #[error("{0}")]
     Store(String),
@@ -196,6 +211,7 @@ impl Error {
             Error::Decode { .. } | Error::TooLarge { .. } => true,
             Error::Token { .. }
             | Error::Deadline { .. }
+            | Error::Paging { .. }
             | Error::Store(_)
             | Error::Invalid { .. }
             | Error::MissingSuiteTicket { .. }
@@ -254,10 +270,21 @@ impl Error {
             Error::Http { .. }
             | Error::Decode { .. }
             | Error::TooLarge { .. }
+            | Error::Paging { .. }
             | Error::Config(_)
             | Error::MissingSuiteTicket { .. } => ErrorClass::Other,
         }
     }
+}
+
+/// Why a paged walk stopped with [`Error::Paging`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PagingStop {
+    /// The next request repeats one already sent: the cursor cycles (A → B → A).
+    Cycle,
+    /// The walk reached the page cap.
+    PageCap,
 }
 
 /// What failed in an [`Error::Transport`].

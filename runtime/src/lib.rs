@@ -51,7 +51,7 @@ mod transport;
 pub mod wire;
 
 pub use client::{Client, ClientBuilder, Credentials, DEFAULT_BASE_URL};
-pub use error::{ApiError, Error, ErrorClass, TransportKind};
+pub use error::{ApiError, Error, ErrorClass, PagingStop, TransportKind};
 pub use files::{Download, UploadFile};
 pub use limit::{LimitStore, RateLimit};
 #[cfg(feature = "redis")]

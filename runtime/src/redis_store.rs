@@ -146,7 +146,7 @@ impl TokenStore for RedisStore {
             let value =
                 serde_json::json!({"v": token.value.expose_secret(), "e": token.expires_at_ms})
                     .to_string();
-            let ttl = (token.expires_at_ms - now_ms()).max(1);
+            let ttl = token.expires_at_ms.saturating_sub(now_ms()).max(1);
             let stored: i64 = redis::Script::new(PUT_IF_NEWER)
                 .key(key)
                 .arg(value)

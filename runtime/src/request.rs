@@ -301,8 +301,10 @@ pub fn check_span(
 ) -> Result<(), InvalidRequest> {
     let (mut a, mut b) = (from.millis(from_field)?, to.millis(to_field)?);
     if whole_days {
-        a = a.div_euclid(DAY_MS) * DAY_MS;
-        b = b.div_euclid(DAY_MS) * DAY_MS;
+        // Saturating: the first day before i64::MIN ms does not fit; the span check below then
+        // refuses the extreme value.
+        a = a.div_euclid(DAY_MS).saturating_mul(DAY_MS);
+        b = b.div_euclid(DAY_MS).saturating_mul(DAY_MS);
     }
     let span = b.saturating_sub(a);
     if span < 0 || span > i64::from(max_days) * DAY_MS {
@@ -326,6 +328,36 @@ pub fn encode_path_segment(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_between_extreme_times_are_refused_not_overflowed() {
+        for whole_days in [false, true] {
+            let span = check_span(
+                ("from", Moment::Millis(i64::MIN)),
+                ("to", Moment::Millis(i64::MAX)),
+                7,
+                whole_days,
+            );
+            assert!(matches!(span, Err(InvalidRequest::Span { .. })), "{span:?}");
+            let backwards = check_span(
+                ("from", Moment::Millis(i64::MAX)),
+                ("to", Moment::Millis(i64::MIN)),
+                7,
+                whole_days,
+            );
+            assert!(
+                matches!(backwards, Err(InvalidRequest::Span { .. })),
+                "{backwards:?}"
+            );
+            let same = check_span(
+                ("from", Moment::Millis(i64::MIN)),
+                ("to", Moment::Millis(i64::MIN)),
+                7,
+                whole_days,
+            );
+            assert_eq!(same, Ok(()));
+        }
+    }
 
     #[test]
     fn query_debug_shows_names_only() {

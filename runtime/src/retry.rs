@@ -69,7 +69,7 @@ impl RetryPolicy {
         }
         let exp = self
             .base_delay
-            .saturating_mul(1u32 << (attempt - 1).min(16))
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
             .min(self.max_delay);
         // Full jitter keeps a fleet of clients from retrying in step.
         let jittered = exp.mul_f64(rand::random::<f64>());
@@ -189,6 +189,13 @@ mod tests {
         assert_eq!(token.class(), ErrorClass::Busy);
         assert!(!token.may_have_been_processed());
         assert!(p.delay(&token, true, 1, NOW).is_none());
+    }
+
+    #[test]
+    fn attempt_zero_is_taken_as_the_first() {
+        let p = RetryPolicy::default();
+        let d = p.delay(&api(-1), true, 0, NOW);
+        assert!(d.is_some_and(|d| d <= p.base_delay), "{d:?}");
     }
 
     #[test]

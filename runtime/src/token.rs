@@ -404,7 +404,14 @@ impl TokenCache {
     /// stored token that still works is kept as the current one meanwhile.
     async fn look(&self, shared: &Shared) -> Result<Look, StoreError> {
         let now = now_ms();
-        if let Some(t) = shared.store.get(&shared.key).await? {
+        // A token no client wrote: expiring further out than DingTalk's lifetime allows.
+        let latest = now.saturating_add(MAX_LIFETIME.as_millis() as i64 + 60_000);
+        let mut stored = shared.store.get(&shared.key).await?;
+        if let Some(t) = stored.take_if(|t| t.expires_at_ms > latest) {
+            // Compare-and-set would keep it forever: drop it.
+            let _ = shared.store.remove_if(&shared.key, &t.value).await;
+        }
+        if let Some(t) = stored {
             let margin = i64::try_from(self.margin.as_millis()).unwrap_or(i64::MAX);
             if t.expires_at_ms.saturating_sub(margin) > now {
                 return Ok(Look::Fresh(t));
@@ -791,6 +798,38 @@ mod tests {
             cache.invalidate(new);
         }
         assert!(cache.fresh().is_none());
+    }
+
+    #[tokio::test]
+    async fn stored_expiries_at_the_extremes_count_as_absent() {
+        let store = Arc::new(crate::MemoryStore::new());
+        for (value, expires_at_ms) in [("min", i64::MIN), ("max", i64::MAX)] {
+            let cache = TokenCache::shared(
+                Duration::from_secs(300),
+                policy(),
+                Shared {
+                    store: Arc::clone(&store) as Arc<dyn TokenStore>,
+                    key: format!("k-{value}"),
+                    holder: "me".into(),
+                    lease: Duration::from_secs(1),
+                },
+            );
+            let poisoned = StoredToken {
+                value: SecretString::from(value),
+                expires_at_ms,
+            };
+            let put = store.put_if_newer(&format!("k-{value}"), &poisoned).await;
+            assert_eq!(put, Ok(true));
+            let got = cache
+                .get(|| async { Ok((SecretString::from("fresh"), Some(7200))) })
+                .await
+                .map(|t| t.value.expose_secret().to_string())
+                .map_err(|e| e.to_string());
+            assert_eq!(got.as_deref(), Ok("fresh"), "{value}");
+            // Kept locally with the local lifetime rules, not the stored nonsense.
+            assert_eq!(remaining(i64::MIN), Duration::ZERO);
+            assert_eq!(remaining(i64::MAX), MAX_LIFETIME);
+        }
     }
 
     #[test]

@@ -132,6 +132,8 @@ impl Client {
         token: Option<&SecretString>,
     ) -> Result<Answer, Error> {
         let endpoint = || endpoint_name(meta);
+        // The slot bounds the client's exchanges in flight; it is held until the body is read.
+        let _slot = self.call_slot(&endpoint()).await?;
         let req = match body {
             Body::Json(b) => self
                 .inner
@@ -170,8 +172,8 @@ impl Client {
         };
         let content_type = header(reqwest::header::CONTENT_TYPE);
         let disposition = header(reqwest::header::CONTENT_DISPOSITION);
-        let bytes = resp
-            .bytes()
+        let (bytes, whole, limit) = self
+            .read_body(resp, meta.binary)
             .await
             .map_err(|e| Error::transport(endpoint(), e))?;
         if !status.is_success() {
@@ -179,6 +181,12 @@ impl Client {
                 endpoint: endpoint(),
                 status: status.as_u16(),
                 snippet: quote(meta, &bytes, token),
+            });
+        }
+        if !whole {
+            return Err(Error::TooLarge {
+                endpoint: endpoint(),
+                limit,
             });
         }
         Ok(Answer {

@@ -510,3 +510,148 @@ async fn waiting_on_another_instances_lease_is_bounded_by_the_call_deadline() {
     );
     assert_eq!(standin.seen().len(), 0);
 }
+
+// ---- Bounds: redirects, body size, calls in flight ----
+
+/// A server with `/gettoken` answering a token, and `route` at `path`.
+async fn server_with(path: &str, route: axum::routing::MethodRouter) -> String {
+    let app = axum::Router::new()
+        .route(
+            "/gettoken",
+            axum::routing::get(|| async {
+                axum::Json(
+                    serde_json::json!({"errcode": 0, "access_token": "t", "expires_in": 7200}),
+                )
+            }),
+        )
+        .route(path, route);
+    dingtalk_tests::serve(app).await
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let followed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let hits = std::sync::Arc::clone(&followed);
+    let app = axum::Router::new()
+        .route(
+            "/service/get_suite_token",
+            axum::routing::post(|| async {
+                (
+                    axum::http::StatusCode::TEMPORARY_REDIRECT,
+                    [("location", "/elsewhere")],
+                    "",
+                )
+            }),
+        )
+        .route(
+            "/elsewhere",
+            axum::routing::any(move || {
+                hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async { "{}" }
+            }),
+        );
+    let url = dingtalk_tests::serve(app).await;
+    let client = dingtalk::Client::builder()
+        .custom_app("custom-key", "suite-secret-value")
+        .base_url(&url)
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let err = client
+        .suite_access_token()
+        .await
+        .expect_err("a redirect is an error");
+    assert!(
+        matches!(&err, dingtalk::Error::Token { source } if matches!(**source, dingtalk::Error::Http { status: 307, .. })),
+        "{err:?}"
+    );
+    assert_eq!(
+        followed.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the body with the suite secret was not re-sent to the redirect's target"
+    );
+}
+
+#[tokio::test]
+async fn answers_longer_than_the_cap_are_refused_without_reading_them_whole() {
+    // An endless answer: the client must stop at its cap.
+    let endless = axum::routing::post(|| async {
+        let chunk = axum::body::Bytes::from(vec![b' '; 64 << 10]);
+        let stream =
+            futures_util::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone()));
+        (
+            [("content-type", "application/json")],
+            axum::body::Body::from_stream(stream),
+        )
+    });
+    let url = server_with("/topapi/v2/user/get", endless).await;
+    let client = dingtalk::Client::builder()
+        .app_key("k", "s")
+        .base_url(&url)
+        .max_response_bytes(1 << 20)
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let err = tokio::time::timeout(Duration::from_secs(10), client.user().get("manager4220"))
+        .await
+        .expect("stops at the cap")
+        .expect_err("too large");
+    assert!(
+        matches!(err, dingtalk::Error::TooLarge { limit, .. } if limit == 1 << 20),
+        "{err:?}"
+    );
+    // An announced length over the cap is refused before reading.
+    let big = axum::routing::post(|| async { vec![b' '; 2 << 20] });
+    let url = server_with("/topapi/v2/user/get", big).await;
+    let client = dingtalk::Client::builder()
+        .app_key("k", "s")
+        .base_url(&url)
+        .max_response_bytes(1 << 20)
+        .build()
+        .expect("client");
+    let err = client
+        .user()
+        .get("manager4220")
+        .await
+        .expect_err("too large");
+    assert!(matches!(err, dingtalk::Error::TooLarge { .. }), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_in_flight_are_bounded_per_client() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let now = std::sync::Arc::new(AtomicUsize::new(0));
+    let peak = std::sync::Arc::new(AtomicUsize::new(0));
+    let (n, p) = (std::sync::Arc::clone(&now), std::sync::Arc::clone(&peak));
+    let slow = axum::routing::post(move || {
+        let (n, p) = (std::sync::Arc::clone(&n), std::sync::Arc::clone(&p));
+        async move {
+            let current = n.fetch_add(1, Ordering::SeqCst) + 1;
+            p.fetch_max(current, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            n.fetch_sub(1, Ordering::SeqCst);
+            axum::Json(serde_json::json!({"errcode": 0, "result": {"dept_id_list": [2]}}))
+        }
+    });
+    let url = server_with("/topapi/v2/department/listsubid", slow).await;
+    let client = dingtalk::Client::builder()
+        .app_key("k", "s")
+        .base_url(&url)
+        .max_in_flight(3)
+        .build()
+        .expect("client");
+    let tasks: Vec<_> = (0..30)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { c.department().list_sub_ids(1).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task").expect("call");
+    }
+    assert_eq!(
+        peak.load(Ordering::SeqCst),
+        3,
+        "at most 3 in flight, and 3 used"
+    );
+}

@@ -420,7 +420,7 @@ impl<'c> crate::api::Call<'c, AttendanceListRequest> {
                 if (page.recordresult.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset + size;
+                let next = req.offset.checked_add(size)?;
                 if next == req.offset {
                     return None;
                 }
@@ -645,7 +645,7 @@ impl<'c> crate::api::Call<'c, AttendanceGetSimpleGroupsRequest> {
                 if (page.groups.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset.unwrap_or(0) + size;
+                let next = req.offset.unwrap_or(0).checked_add(size)?;
                 if next == req.offset.unwrap_or(0) {
                     return None;
                 }
@@ -824,7 +824,7 @@ impl<'c> crate::api::Call<'c, AttendanceListScheduleRequest> {
                 if (page.schedules.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset.unwrap_or(0) + size;
+                let next = req.offset.unwrap_or(0).checked_add(size)?;
                 if next == req.offset.unwrap_or(0) {
                     return None;
                 }
@@ -1033,7 +1033,7 @@ impl<'c> crate::api::Call<'c, AttendanceGetLeaveStatusRequest> {
                 if (page.leave_status.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset + size;
+                let next = req.offset.checked_add(size)?;
                 if next == req.offset {
                     return None;
                 }

@@ -1590,7 +1590,7 @@ impl<'c> crate::api::Call<'c, UserLegacySimpleListRequest> {
                 if (page.userlist.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset.unwrap_or(0) + size;
+                let next = req.offset.unwrap_or(0).checked_add(size)?;
                 if next == req.offset.unwrap_or(0) {
                     return None;
                 }
@@ -1786,7 +1786,7 @@ impl<'c> crate::api::Call<'c, UserLegacyListByPageRequest> {
                 if (page.userlist.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset + size;
+                let next = req.offset.checked_add(size)?;
                 if next == req.offset {
                     return None;
                 }
@@ -1933,7 +1933,7 @@ impl<'c> crate::api::Call<'c, UserLegacyListRequest> {
                 if (page.userlist.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset + size;
+                let next = req.offset.checked_add(size)?;
                 if next == req.offset {
                     return None;
                 }
@@ -3794,7 +3794,7 @@ impl<'c> crate::api::Call<'c, UserListInactiveRequest> {
                 if (page.list.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset + size;
+                let next = req.offset.checked_add(size)?;
                 if next == req.offset {
                     return None;
                 }
@@ -3939,7 +3939,7 @@ impl<'c> crate::api::Call<'c, UserListInactiveV2Request> {
                 if (page.list.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset + size;
+                let next = req.offset.checked_add(size)?;
                 if next == req.offset {
                     return None;
                 }
