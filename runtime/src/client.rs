@@ -52,6 +52,24 @@ impl Credentials {
             Credentials::CorpSecret { corp_id, .. } => corp_id,
         }
     }
+
+    /// What names this app in a token store: the AppKey, or for CorpSecret apps (an
+    /// organisation can have several) the CorpId and a digest of the secret,
+    /// `<corpid>:<16 hex digits>`.
+    pub fn store_id(&self) -> String {
+        match self {
+            Credentials::AppKey { app_key, .. } => app_key.clone(),
+            Credentials::CorpSecret {
+                corp_id,
+                corp_secret,
+            } => {
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(corp_secret.expose_secret().as_bytes());
+                let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+                format!("{corp_id}:{hex}")
+            }
+        }
+    }
 }
 
 /// A DingTalk client. Cheap to clone; clones share the connection pool and token caches.
@@ -539,10 +557,11 @@ impl ClientBuilder {
             },
         };
         let cache = |kind: &str, id: Option<&str>| caches.cache(kind, id);
-        let app_token = cache("app_token", self.credentials.as_ref().map(|c| c.id()));
+        let store_id = self.credentials.as_ref().map(Credentials::store_id);
+        let app_token = cache("app_token", store_id.as_deref());
         let sso_token = cache("sso_token", self.sso.as_ref().map(|(id, _)| id.as_str()));
         let sns_token = cache("sns_token", self.sns.as_ref().map(|(id, _)| id.as_str()));
-        let jsapi_ticket = cache("jsapi_ticket", self.credentials.as_ref().map(|c| c.id()));
+        let jsapi_ticket = cache("jsapi_ticket", store_id.as_deref());
         let limits = LimitConfig {
             limit: self.rate_limit,
             store: self.limit_store,

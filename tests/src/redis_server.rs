@@ -21,6 +21,26 @@ impl Drop for RedisServer {
 }
 
 impl RedisServer {
+    /// Runs `redis-cli` against this server (a raw command a test needs, such as writing a
+    /// value no store would write); panics when it fails.
+    pub fn cli(&self, args: &[&str]) {
+        let port = self
+            .url
+            .trim_end_matches('/')
+            .rsplit(':')
+            .next()
+            .unwrap_or("6379");
+        let status = Command::new("redis-cli")
+            .args(["-p", port])
+            .args(args)
+            .stdout(Stdio::null())
+            .status();
+        assert!(
+            status.as_ref().is_ok_and(|s| s.success()),
+            "redis-cli {args:?}: {status:?}"
+        );
+    }
+
     /// Starts a server without persistence, and connects a store to it once it answers.
     pub async fn start() -> Result<(RedisServer, RedisStore), String> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")

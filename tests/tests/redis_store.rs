@@ -256,3 +256,36 @@ async fn an_isv_ticket_pushed_to_one_instance_serves_the_fleet() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_corrupt_or_foreign_value_under_a_token_key_counts_as_absent() {
+    for (what, command) in [
+        (
+            "not JSON",
+            vec!["SET", store_scenarios::APP_TOKEN_KEY, "garbage{"],
+        ),
+        (
+            "JSON, not a token",
+            vec!["SET", store_scenarios::APP_TOKEN_KEY, r#"{"x":1}"#],
+        ),
+        (
+            "another type",
+            vec!["HSET", store_scenarios::APP_TOKEN_KEY, "f", "v"],
+        ),
+    ] {
+        let (redis, store) = redis().await;
+        redis.cli(&command);
+        let standin = StandIn::start(&load_spec()).await.expect("bind");
+        client(&standin, &store)
+            .department()
+            .list_sub_ids(1)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(standin.token_requests(), 1, "{what}");
+        let stored = store.get(store_scenarios::APP_TOKEN_KEY).await;
+        assert!(
+            matches!(&stored, Ok(Some(t)) if t.expires_at_ms > dingtalk_tests::now_ms()),
+            "{what}: the fresh token replaced it: {stored:?}"
+        );
+    }
+}
