@@ -125,6 +125,22 @@ impl RedisStore {
         let conn = ConnectionManager::new(client).await.map_err(err)?;
         Ok(RedisStore { conn })
     }
+
+    /// Connects to a `rediss://` `url` whose server certificate is signed by the CA in
+    /// `root_cert_pem` (a private CA) instead of one of the public roots.
+    #[cfg(feature = "redis-tls")]
+    pub async fn connect_with_root_cert(
+        url: &str,
+        root_cert_pem: &[u8],
+    ) -> Result<Self, StoreError> {
+        let certs = redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(root_cert_pem.to_vec()),
+        };
+        let client = redis::Client::build_with_tls(url, certs).map_err(err)?;
+        let conn = ConnectionManager::new(client).await.map_err(err)?;
+        Ok(RedisStore { conn })
+    }
 }
 
 impl TokenStore for RedisStore {

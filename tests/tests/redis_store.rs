@@ -289,3 +289,33 @@ async fn a_corrupt_or_foreign_value_under_a_token_key_counts_as_absent() {
         );
     }
 }
+
+#[tokio::test]
+async fn tls_redis_shares_tokens_like_plain_redis() {
+    let (_redis, store) = RedisServer::start_tls()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    for _ in 0..2 {
+        client(&standin, &store)
+            .department()
+            .list_sub_ids(1)
+            .await
+            .expect("call");
+    }
+    assert_eq!(
+        standin.token_requests(),
+        1,
+        "the second instance used the stored token"
+    );
+    // Without a CA it trusts, a rediss:// server is refused.
+    let untrusted = tokio::time::timeout(Duration::from_secs(2), async {
+        match RedisStore::connect(&_redis.url).await {
+            Err(_) => true,
+            Ok(s) => s.get("k").await.is_err(),
+        }
+    });
+    // Refused, or still retrying the handshake when the deadline passes.
+    let refused = untrusted.await.unwrap_or(true);
+    assert!(refused, "a certificate from an unknown CA is not trusted");
+}
