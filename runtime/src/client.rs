@@ -13,6 +13,20 @@ pub const DEFAULT_BASE_URL: &str = "https://oapi.dingtalk.com";
 /// DingTalk's newer server API host (the `/v1.0/` and `/v2.0/` APIs).
 pub const DEFAULT_API_BASE_URL: &str = "https://api.dingtalk.com";
 
+/// The longest JSON answer read unless [`ClientBuilder::max_response_bytes`] says otherwise:
+/// 16 MiB, far above any DingTalk answer.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 << 20;
+
+/// The longest download held in memory unless [`ClientBuilder::max_download_bytes`] says
+/// otherwise: 256 MiB.
+pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 256 << 20;
+
+/// Calls in flight per client unless [`ClientBuilder::max_in_flight`] says otherwise.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 128;
+
+/// The most of an error page read: enough for its snippet.
+const ERROR_PAGE_BYTES: u64 = 64 << 10;
+
 /// The credentials an app trades for its access token at `/gettoken`.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -39,6 +53,24 @@ impl Credentials {
         match self {
             Credentials::AppKey { app_key, .. } => app_key,
             Credentials::CorpSecret { corp_id, .. } => corp_id,
+        }
+    }
+
+    /// What names this app in a token store: the AppKey, or for CorpSecret apps (an
+    /// organisation can have several) the CorpId and a digest of the secret,
+    /// `<corpid>:<16 hex digits>`.
+    pub fn store_id(&self) -> String {
+        match self {
+            Credentials::AppKey { app_key, .. } => app_key.clone(),
+            Credentials::CorpSecret {
+                corp_id,
+                corp_secret,
+            } => {
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(corp_secret.expose_secret().as_bytes());
+                let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+                format!("{corp_id}:{hex}")
+            }
         }
     }
 }
@@ -81,6 +113,15 @@ pub(crate) struct Inner {
     /// Signed-in users' tokens.
     pub(crate) users: crate::user_token::UserTokens,
     pub(crate) retry: crate::RetryPolicy,
+    /// The time one request may take.
+    pub(crate) timeout: Duration,
+    /// The most pages a walk fetches.
+    pub(crate) max_pages: u64,
+    /// The longest JSON answer read, and the longest download.
+    pub(crate) max_response_bytes: u64,
+    pub(crate) max_download_bytes: u64,
+    /// Bounds the HTTP exchanges in flight (shared with the organisation clients of a suite).
+    pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
     pub(crate) limiter: Option<crate::limit::Limiter>,
 }
 
@@ -126,11 +167,40 @@ impl Client {
     /// endpoint is [`ErrorClass::Other`](crate::ErrorClass::Other) here (a call classifies it
     /// with its own error table).
     pub async fn access_token(&self) -> Result<SecretString, Error> {
-        Ok(self
-            .app_token(crate::error::unclassified)
-            .await?
-            .value
-            .clone())
+        let token = self.guarded(self.app_token(crate::error::unclassified));
+        Ok(token.await?.value.clone())
+    }
+
+    /// Runs `fut` (a call, or a token fetch of its own) within a call's bounds: waits end at
+    /// [`call_deadline`](Self::call_deadline), and every secret the client knows or the call
+    /// sends is masked in the error snippets it makes.
+    pub(crate) async fn guarded<F: std::future::Future>(&self, fut: F) -> F::Output {
+        let deadline = self.call_deadline();
+        let masked = crate::secret::masking(self.clone(), fut);
+        crate::token::DEADLINE.scope(deadline, masked).await
+    }
+
+    /// The secrets this client holds: credentials, and the tokens and codes it has.
+    pub(crate) fn known_secrets(&self) -> Vec<SecretString> {
+        let inner = &self.inner;
+        let mut known = Vec::new();
+        match &inner.credentials {
+            Some(Credentials::AppKey { app_secret, .. }) => known.push(app_secret.clone()),
+            Some(Credentials::CorpSecret { corp_secret, .. }) => known.push(corp_secret.clone()),
+            None => {}
+        }
+        known.extend(inner.sso.iter().map(|(_, s)| s.clone()));
+        known.extend(inner.sns.iter().map(|(_, s)| s.clone()));
+        for cache in [
+            &inner.app_token,
+            &inner.sso_token,
+            &inner.sns_token,
+            &inner.jsapi_ticket,
+        ] {
+            known.extend(cache.current_value());
+        }
+        self.suite_secrets(&mut known);
+        known
     }
 
     /// The app (AppKey, CorpId or suite key) this client calls as, for logs.
@@ -167,6 +237,11 @@ impl Client {
                 jsapi_ticket: inner.caches.cache("corp_jsapi_ticket", Some(&id)),
                 users: Default::default(),
                 retry: inner.retry.clone(),
+                timeout: inner.timeout,
+                max_pages: inner.max_pages,
+                max_response_bytes: inner.max_response_bytes,
+                max_download_bytes: inner.max_download_bytes,
+                in_flight: Arc::clone(&inner.in_flight),
                 limiter: inner.limits.limiter(&id),
             }),
         }
@@ -180,7 +255,50 @@ impl Client {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<(SecretString, Option<i64>), Error>>,
     {
-        Ok(self.inner.jsapi_ticket.get(fetch).await?.value.clone())
+        let ticket = self.guarded(self.inner.jsapi_ticket.get_once(fetch));
+        Ok(ticket.await?.value.clone())
+    }
+
+    /// A slot for one HTTP exchange, waiting for one until the call's deadline.
+    pub(crate) async fn call_slot(
+        &self,
+        endpoint: &str,
+    ) -> Result<tokio::sync::SemaphorePermit<'_>, Error> {
+        let started = tokio::time::Instant::now();
+        let deadline = crate::token::DEADLINE
+            .try_with(|d| *d)
+            .unwrap_or_else(|_| self.call_deadline());
+        match tokio::time::timeout_at(deadline, self.inner.in_flight.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            // The semaphore is never closed.
+            Ok(Err(_)) | Err(_) => Err(Error::Deadline {
+                endpoint: endpoint.to_string(),
+                what: "a free call slot (`max_in_flight`)",
+                waited_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            }),
+        }
+    }
+
+    /// The body of `resp`, read chunk by chunk up to the cap for its kind (`binary`: a download;
+    /// an error status: only what a snippet needs). Says whether it was read whole; the cap.
+    pub(crate) async fn read_body(
+        &self,
+        resp: reqwest::Response,
+        binary: bool,
+    ) -> Result<(bytes::Bytes, bool, u64), reqwest::Error> {
+        let cap = match (resp.status().is_success(), binary) {
+            (false, _) => ERROR_PAGE_BYTES,
+            (true, true) => self.inner.max_download_bytes,
+            (true, false) => self.inner.max_response_bytes,
+        };
+        let (bytes, whole) = read_capped(resp, cap).await?;
+        Ok((bytes, whole, cap))
+    }
+
+    /// The deadline of a call starting now: one timeout past its retry budget. Whatever the
+    /// call waits for (a token refresh, another instance's lease) it stops waiting then.
+    pub(crate) fn call_deadline(&self) -> tokio::time::Instant {
+        tokio::time::Instant::now() + self.inner.retry.budget.saturating_add(self.inner.timeout)
     }
 
     /// The suite key of an ISV suite's (or custom app's) client and its organisations' clients.
@@ -208,6 +326,11 @@ pub struct ClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     refresh_margin: Duration,
+    failure_cooldown: Duration,
+    max_pages: u64,
+    max_response_bytes: u64,
+    max_download_bytes: u64,
+    max_in_flight: usize,
     http: Option<reqwest::Client>,
     retry: crate::RetryPolicy,
     rate_limit: Option<crate::RateLimit>,
@@ -227,6 +350,11 @@ impl Default for ClientBuilder {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             refresh_margin: Duration::from_secs(300),
+            failure_cooldown: crate::token::DEFAULT_FAILURE_COOLDOWN,
+            max_pages: crate::paginate::DEFAULT_MAX_PAGES,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             http: None,
             retry: crate::RetryPolicy::default(),
             rate_limit: None,
@@ -342,6 +470,43 @@ impl ClientBuilder {
         self
     }
 
+    /// How long a failed token refresh is shared with the calls that come after it (default
+    /// 1 s): they fail at once with the same [`Error::Token`](crate::Error::Token) instead of
+    /// asking DingTalk again (or use the current token while it still works).
+    pub fn token_failure_cooldown(mut self, cooldown: Duration) -> Self {
+        self.failure_cooldown = cooldown;
+        self
+    }
+
+    /// The most pages a `pages()` / `items()` walk fetches (default
+    /// [`DEFAULT_MAX_PAGES`](crate::paginate::DEFAULT_MAX_PAGES)); the walk then ends with
+    /// [`Error::Paging`](crate::Error::Paging).
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.max_pages = pages;
+        self
+    }
+
+    /// The longest JSON answer read (default [`DEFAULT_MAX_RESPONSE_BYTES`], 16 MiB); a longer
+    /// one is [`Error::TooLarge`](crate::Error::TooLarge), and the rest is not read.
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// The longest download held in memory (default [`DEFAULT_MAX_DOWNLOAD_BYTES`], 256 MiB).
+    pub fn max_download_bytes(mut self, bytes: u64) -> Self {
+        self.max_download_bytes = bytes;
+        self
+    }
+
+    /// The most HTTP exchanges this client (its clones and, for a suite, its organisations'
+    /// clients) has in flight at once (default [`DEFAULT_MAX_IN_FLIGHT`]); further calls wait
+    /// for a slot, until their deadline.
+    pub fn max_in_flight(mut self, calls: usize) -> Self {
+        self.max_in_flight = calls.max(1);
+        self
+    }
+
     /// How failed calls are retried (default [`RetryPolicy::default`](crate::RetryPolicy);
     /// [`RetryPolicy::none`](crate::RetryPolicy::none) turns retries off).
     pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
@@ -396,27 +561,49 @@ impl ClientBuilder {
         let own_timeout = self.http.is_none().then_some(self.timeout);
         let http = match self.http {
             Some(h) => h,
+            // Only redirects that drop the body are followed (301/302/303: a media download
+            // points at its file): a 307 or 308 would re-send a body that can hold a suite
+            // secret or a permanent code, to wherever it points. HTTPS only, unless the base
+            // URL is plain HTTP (a stand-in in tests).
             None => reqwest::Client::builder()
                 .timeout(self.timeout)
                 .connect_timeout(self.connect_timeout)
+                .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                    let drops_body = matches!(attempt.status().as_u16(), 301..=303);
+                    if drops_body && attempt.previous().len() < 5 {
+                        attempt.follow()
+                    } else {
+                        attempt.stop()
+                    }
+                }))
+                .https_only(self.base_url.starts_with("https://"))
                 .build()
                 .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
         // This client's name when it holds a refresh lease.
         let holder = crate::store::random_id();
-        // A lease outlives the token request it covers, so a slow refresh is not duplicated.
-        let lease = self.timeout.max(Duration::from_secs(10));
+        // A lease outlives the token request it covers, so a slow refresh is not duplicated,
+        // and is renewed before each retry; a holder that died frees it after about one timeout.
+        let lease = self
+            .timeout
+            .saturating_add((self.timeout / 2).min(Duration::from_secs(5)));
         let caches = CacheConfig {
             store: self.store.clone(),
             margin: self.refresh_margin,
             holder,
             lease,
+            policy: crate::token::FetchPolicy {
+                retry: self.retry.clone(),
+                timeout: self.timeout,
+                cooldown: self.failure_cooldown,
+            },
         };
         let cache = |kind: &str, id: Option<&str>| caches.cache(kind, id);
-        let app_token = cache("app_token", self.credentials.as_ref().map(|c| c.id()));
+        let store_id = self.credentials.as_ref().map(Credentials::store_id);
+        let app_token = cache("app_token", store_id.as_deref());
         let sso_token = cache("sso_token", self.sso.as_ref().map(|(id, _)| id.as_str()));
         let sns_token = cache("sns_token", self.sns.as_ref().map(|(id, _)| id.as_str()));
-        let jsapi_ticket = cache("jsapi_ticket", self.credentials.as_ref().map(|c| c.id()));
+        let jsapi_ticket = cache("jsapi_ticket", store_id.as_deref());
         let limits = LimitConfig {
             limit: self.rate_limit,
             store: self.limit_store,
@@ -458,6 +645,11 @@ impl ClientBuilder {
                 jsapi_ticket,
                 users: Default::default(),
                 retry: self.retry,
+                timeout: self.timeout,
+                max_pages: self.max_pages,
+                max_response_bytes: self.max_response_bytes,
+                max_download_bytes: self.max_download_bytes,
+                in_flight: Arc::new(tokio::sync::Semaphore::new(self.max_in_flight)),
                 limiter: limits.limiter(app_id.as_deref().unwrap_or("")),
             }),
         })
@@ -472,6 +664,8 @@ pub(crate) struct CacheConfig {
     /// This client's name when it holds a refresh lease.
     holder: String,
     lease: Duration,
+    /// How token fetches are retried and failures shared.
+    policy: crate::token::FetchPolicy,
 }
 
 impl CacheConfig {
@@ -481,6 +675,7 @@ impl CacheConfig {
         match (&self.store, id) {
             (Some(store), Some(id)) => TokenCache::shared(
                 self.margin,
+                self.policy.clone(),
                 crate::token::Shared {
                     store: Arc::clone(store),
                     key: format!("dingtalk:{kind}:{id}"),
@@ -488,7 +683,7 @@ impl CacheConfig {
                     lease: self.lease,
                 },
             ),
-            _ => TokenCache::new(self.margin),
+            _ => TokenCache::new(self.margin, self.policy.clone()),
         }
     }
 }
@@ -515,4 +710,27 @@ impl LimitConfig {
             None => crate::limit::Limiter::new(limit),
         })
     }
+}
+
+/// Reads at most `cap` bytes of `resp`'s body, one chunk at a time (an announced length over the
+/// cap reads nothing); says whether the body was read whole.
+async fn read_capped(
+    mut resp: reqwest::Response,
+    cap: u64,
+) -> Result<(bytes::Bytes, bool), reqwest::Error> {
+    if resp.content_length().is_some_and(|n| n > cap) {
+        return Ok((bytes::Bytes::new(), false));
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let room = usize::try_from(cap)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(body.len());
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body.freeze(), false));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body.freeze(), true))
 }

@@ -25,6 +25,36 @@ pub enum ErrorClass {
     Other,
 }
 
+impl ErrorClass {
+    /// A stable name, for logs, metrics and stores.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ErrorClass::TokenInvalid => "token_invalid",
+            ErrorClass::RateLimited => "rate_limited",
+            ErrorClass::Busy => "busy",
+            ErrorClass::Permission => "permission",
+            ErrorClass::InvalidArgument => "invalid_argument",
+            ErrorClass::NotFound => "not_found",
+            ErrorClass::Other => "other",
+        }
+    }
+
+    /// The class named `name` (by [`as_str`](Self::as_str)).
+    pub fn from_name(name: &str) -> Option<ErrorClass> {
+        [
+            ErrorClass::TokenInvalid,
+            ErrorClass::RateLimited,
+            ErrorClass::Busy,
+            ErrorClass::Permission,
+            ErrorClass::InvalidArgument,
+            ErrorClass::NotFound,
+            ErrorClass::Other,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == name)
+    }
+}
+
 /// An error table: the class of a code. Generated from the spec's `errors:` and carried in
 /// every [`EndpointMeta`].
 pub type Classify = fn(&ApiCode) -> ErrorClass;
@@ -54,8 +84,9 @@ impl std::fmt::Display for ApiCode {
     }
 }
 
-/// Anything that can go wrong in a call.
-#[derive(Debug, thiserror::Error)]
+/// Anything that can go wrong in a call. Cloning is cheap enough to share one failure with
+/// every caller that waited on it (a failed token refresh).
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// DingTalk refused the call: an errcode other than 0 (oapi), or an HTTP error status with a
@@ -83,13 +114,45 @@ pub enum Error {
         snippet: String,
     },
     /// The request never got an answer: connect error, timeout, reset.
-    #[error("{endpoint}: request failed: {source}")]
+    #[error("{endpoint}: request failed ({}): {message}", kind.as_str())]
     Transport {
         /// `area.endpoint`.
         endpoint: String,
-        /// The underlying error, with the URL (and so the token) removed.
-        #[source]
-        source: reqwest::Error,
+        /// What failed.
+        kind: TransportKind,
+        /// The underlying error's text, without the URL (which holds the token).
+        message: String,
+    },
+    /// The answer was longer than the client accepts
+    /// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)); the
+    /// rest was not read.
+    #[error("{endpoint}: the answer is longer than {limit} bytes; the rest was not read")]
+    TooLarge {
+        /// `area.endpoint`.
+        endpoint: String,
+        /// The cap, in bytes.
+        limit: u64,
+    },
+    /// The token the call needs could not be fetched, so the call itself was not sent. `source`
+    /// is the token endpoint's failure, shared by every caller that waited on that fetch;
+    /// [`code`](Error::code), [`class`](Error::class) and [`as_api`](Error::as_api) look through
+    /// to it.
+    #[error("no token, the call was not sent: {source}")]
+    Token {
+        /// The failure of the token request (already retried per the client's policy).
+        source: Box<Error>,
+    },
+    /// The call waited longer than its deadline (its timeout plus its retry budget) for
+    /// something other than its own request: a token refresh in flight, another instance's
+    /// refresh lease, a call slot. It was not sent.
+    #[error("{endpoint}: gave up after waiting {waited_ms} ms for {what}; the call was not sent")]
+    Deadline {
+        /// `area.endpoint`, or `runtime.gettoken` for a token.
+        endpoint: String,
+        /// What it waited for.
+        what: &'static str,
+        /// How long it waited.
+        waited_ms: u64,
     },
     /// The request breaks a documented limit; it was not sent.
     #[error("{endpoint}: {source}")]
@@ -99,6 +162,21 @@ pub enum Error {
         /// Which limit.
         #[source]
         source: InvalidRequest,
+    },
+    /// A paged walk stopped: the next page's request repeats one already sent (the cursor
+    /// cycles), or the walk reached the client's page cap
+    /// ([`ClientBuilder::max_pages`](crate::ClientBuilder::max_pages)).
+    #[error("{endpoint}: paging stopped after {pages} pages: {}", match reason {
+        PagingStop::Cycle => "the next page's cursor was seen before (a cycle)",
+        PagingStop::PageCap => "the client's page cap was reached",
+    })]
+    Paging {
+        /// `area.endpoint`.
+        endpoint: String,
+        /// Pages received before the stop.
+        pages: u64,
+        /// Why.
+        reason: PagingStop,
     },
     /// The shared token store failed (unreachable, or an unreadable answer).
     #[error("{0}")]
@@ -124,11 +202,79 @@ pub enum Error {
 }
 
 impl Error {
-    /// The API error, when DingTalk answered with a code.
+    /// The API error, when DingTalk answered with a code (the token endpoint's, for a
+    /// [`Error::Token`]).
     pub fn as_api(&self) -> Option<&ApiError> {
         match self {
             Error::Api(e) => Some(e.as_ref()),
+            Error::Token { source } => source.as_api(),
             _ => None,
+        }
+    }
+
+    /// Whether the call failed because its token could not be fetched (the call was not sent).
+    pub fn is_token_fetch(&self) -> bool {
+        matches!(self, Error::Token { .. })
+    }
+
+    /// What failed in the transport, for [`Error::Transport`] (also behind an
+    /// [`Error::Token`]).
+    pub fn transport_kind(&self) -> Option<TransportKind> {
+        match self {
+            Error::Transport { kind, .. } => Some(*kind),
+            Error::Token { source } => source.transport_kind(),
+            _ => None,
+        }
+    }
+
+    /// Whether DingTalk may have processed the call. `false` when the error proves it did not:
+    /// the request was never sent (no token, a store or limiter failure, a limit check, the
+    /// configuration, a deadline while waiting), no connection was made, or DingTalk refused
+    /// it as throttled. A call that failed with `false` can be sent again even when it is not
+    /// idempotent; the retry policy does so for transient classes.
+    pub fn may_have_been_processed(&self) -> bool {
+        match self {
+            Error::Api(e) => e.class() != ErrorClass::RateLimited,
+            Error::Http { status, .. } => *status != 429,
+            Error::Transport { kind, .. } => *kind != TransportKind::Connect,
+            Error::Decode { .. } | Error::TooLarge { .. } => true,
+            Error::Token { .. }
+            | Error::Deadline { .. }
+            | Error::Paging { .. }
+            | Error::Store(_)
+            | Error::Invalid { .. }
+            | Error::MissingSuiteTicket { .. }
+            | Error::SignInRequired { .. }
+            | Error::Config(_) => false,
+        }
+    }
+
+    /// A transport failure of `endpoint`, typed, with the URL (and so the token) removed.
+    pub(crate) fn transport(endpoint: String, e: reqwest::Error) -> Error {
+        let kind = if e.is_timeout() {
+            TransportKind::Timeout
+        } else if e.is_connect() {
+            TransportKind::Connect
+        } else if e.is_redirect() {
+            TransportKind::Redirect
+        } else if e.is_body() || e.is_request() || e.is_decode() {
+            TransportKind::Broken
+        } else {
+            TransportKind::Other
+        };
+        let e = e.without_url();
+        // The causes (an io error, a hyper error) say what happened; none carries the URL.
+        let mut message = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            message.push_str(": ");
+            message.push_str(&c.to_string());
+            cause = c.source();
+        }
+        Error::Transport {
+            endpoint,
+            kind,
+            message,
         }
     }
 
@@ -151,19 +297,61 @@ impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
             Error::Api(e) => e.class(),
+            Error::Token { source } => source.class(),
             Error::Http { status: 429, .. } => ErrorClass::RateLimited,
             Error::Http { status, .. } if *status >= 500 => ErrorClass::Busy,
             Error::Http {
                 status: 401 | 403, ..
             } => ErrorClass::Permission,
             Error::Http { status: 404, .. } => ErrorClass::NotFound,
-            Error::Transport { .. } | Error::Store(_) => ErrorClass::Busy,
+            Error::Transport { .. } | Error::Store(_) | Error::Deadline { .. } => ErrorClass::Busy,
             Error::Invalid { .. } => ErrorClass::InvalidArgument,
             Error::Http { .. }
             | Error::Decode { .. }
+            | Error::TooLarge { .. }
+            | Error::Paging { .. }
             | Error::Config(_)
             | Error::SignInRequired { .. }
             | Error::MissingSuiteTicket { .. } => ErrorClass::Other,
+        }
+    }
+}
+
+/// Why a paged walk stopped with [`Error::Paging`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PagingStop {
+    /// The next request repeats one already sent: the cursor cycles (A → B → A).
+    Cycle,
+    /// The walk reached the page cap.
+    PageCap,
+}
+
+/// What failed in an [`Error::Transport`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// No connection could be made (refused, unreachable, DNS, TLS): nothing was sent.
+    Connect,
+    /// The exchange took longer than the timeout.
+    Timeout,
+    /// The connection broke while the request was sent or the answer read (a reset).
+    Broken,
+    /// The server answered with a redirect; API calls follow none.
+    Redirect,
+    /// Anything else.
+    Other,
+}
+
+impl TransportKind {
+    /// A stable snake_case name, for logs and metrics.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TransportKind::Connect => "connect",
+            TransportKind::Timeout => "timeout",
+            TransportKind::Broken => "broken",
+            TransportKind::Redirect => "redirect",
+            TransportKind::Other => "other",
         }
     }
 }

@@ -70,7 +70,11 @@ impl Suite {
             .await
             .map_err(|e| Error::Store(e.to_string()))?;
         match stored {
-            Some(t) if t.expires_at_ms > now_ms() => Ok(t.value),
+            Some(t) if t.expires_at_ms > now_ms() => {
+                // Sent with the call: an error page may quote it back.
+                crate::secret::note(&t.value);
+                Ok(t.value)
+            }
             _ => Err(Error::MissingSuiteTicket {
                 suite_key: self.key.clone(),
             }),
@@ -133,11 +137,14 @@ impl Client {
             expires_at_ms: push_time(pushed_at_ms, now_ms())
                 .saturating_add(TICKET_KEEP.as_millis() as i64),
         };
-        suite
+        let kept = suite
             .tickets
             .put_if_newer(&suite.ticket_key(), &stored)
             .await
-            .map_err(|e| Error::Store(e.to_string()))
+            .map_err(|e| Error::Store(e.to_string()))?;
+        // A refresh that failed with the old ticket may work with this one.
+        suite.token.forget_failure().await;
+        Ok(kept)
     }
 
     /// The client for one authorising organisation: its calls carry that organisation's access
@@ -185,11 +192,25 @@ impl Client {
     /// [`ErrorClass::Other`](crate::ErrorClass::Other) here, as for
     /// [`access_token`](Client::access_token)).
     pub async fn suite_access_token(&self) -> Result<SecretString, Error> {
-        Ok(self
-            .suite_token(crate::error::unclassified)
-            .await?
-            .value
-            .clone())
+        let token = self.guarded(self.suite_token(crate::error::unclassified));
+        Ok(token.await?.value.clone())
+    }
+
+    /// Adds the suite's secrets this client holds (the suite secret, its token, the
+    /// organisation's permanent code) to `known`, to mask them in error messages.
+    pub(crate) fn suite_secrets(&self, known: &mut Vec<SecretString>) {
+        if let Some(suite) = &self.inner.suite {
+            known.push(suite.secret.clone());
+            known.extend(suite.token.current_value());
+        }
+        if let Some(code) = self
+            .inner
+            .corp
+            .as_ref()
+            .and_then(|g| g.permanent_code.as_ref())
+        {
+            known.push(code.clone());
+        }
     }
 
     fn suite(&self) -> Result<&Arc<Suite>, Error> {

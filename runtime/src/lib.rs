@@ -53,7 +53,7 @@ pub mod user_token;
 pub mod wire;
 
 pub use client::{Client, ClientBuilder, Credentials, DEFAULT_API_BASE_URL, DEFAULT_BASE_URL};
-pub use error::{ApiCode, ApiError, Error, ErrorClass};
+pub use error::{ApiCode, ApiError, Error, ErrorClass, PagingStop, TransportKind};
 pub use files::{Download, UploadFile};
 pub use limit::{LimitStore, RateLimit};
 #[cfg(feature = "redis")]

@@ -1,11 +1,38 @@
 //! Walking paged endpoints as a `Stream`. Generated `pages()` / `items()` methods supply how to
 //! build the next request from the last page; this module does the walking and stops after the
-//! first error.
+//! first error. A walk whose next request repeats one it already sent (a cursor that cycles,
+//! A → B → A) or that reaches the client's page cap ends with [`Error::Paging`].
 
 pub use futures_util::{Stream, StreamExt, TryStreamExt};
 
-use crate::request::Endpoint;
-use crate::{Client, Error};
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+
+use crate::error::endpoint_name;
+use crate::request::{Endpoint, Query};
+use crate::{Client, Error, PagingStop};
+
+/// The page cap unless [`ClientBuilder::max_pages`](crate::ClientBuilder::max_pages) sets one.
+pub const DEFAULT_MAX_PAGES: u64 = 100_000;
+
+/// Where a walk is.
+struct Walk<R> {
+    next: Option<R>,
+    /// Fingerprints of the requests sent.
+    seen: HashSet<u64>,
+    pages: u64,
+}
+
+/// What tells one page's request from another's: its path, query and body.
+fn fingerprint<R: Endpoint>(request: &R) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    request.path().hash(&mut h);
+    let mut q = Query::default();
+    request.query(&mut q);
+    q.pairs().hash(&mut h);
+    serde_json::to_vec(request).unwrap_or_default().hash(&mut h);
+    h.finish()
+}
 
 /// Every page on `client`, starting with `first`; `next` builds the following request from the
 /// current one and its page, or says there is none.
@@ -17,15 +44,32 @@ pub fn paginate<'c, R>(
 where
     R: Endpoint + Clone + 'c,
 {
-    futures_util::stream::unfold(Some(first), move |state| async move {
-        let request = state?;
+    let walk = Walk {
+        next: Some(first),
+        seen: HashSet::new(),
+        pages: 0,
+    };
+    futures_util::stream::unfold(walk, move |mut walk| async move {
+        let request = walk.next.take()?;
+        let stop = |reason| Error::Paging {
+            endpoint: endpoint_name(&R::META),
+            pages: walk.pages,
+            reason,
+        };
+        if walk.pages >= client.inner.max_pages {
+            return Some((Err(stop(PagingStop::PageCap)), walk));
+        }
+        if !walk.seen.insert(fingerprint(&request)) {
+            return Some((Err(stop(PagingStop::Cycle)), walk));
+        }
         match client.send(&request).await {
             Ok(page) => {
-                let following = next(&request, &page);
-                Some((Ok(page), following))
+                walk.pages += 1;
+                walk.next = next(&request, &page);
+                Some((Ok(page), walk))
             }
             // An error ends the walk: the caller sees it once and can resume from the request.
-            Err(e) => Some((Err(e), None)),
+            Err(e) => Some((Err(e), walk)),
         }
     })
 }

@@ -17,10 +17,11 @@ use crate::limit::{LimitStore, WindowLimit};
 use crate::store::{now_ms, StoreError, StoreFuture, StoredToken, TokenStore};
 use crate::SecretString;
 
-/// Stores `ARGV[1]` unless the stored token expires at `ARGV[2]` or later.
+/// Stores `ARGV[1]` unless the stored token expires at `ARGV[2]` or later. A value that is no
+/// token (unreadable, or a key of another type) is overwritten.
 const PUT_IF_NEWER: &str = r#"
-local cur = redis.call('GET', KEYS[1])
-if cur then
+local read, cur = pcall(redis.call, 'GET', KEYS[1])
+if read and cur then
   local ok, t = pcall(cjson.decode, cur)
   if ok and tonumber(t['e']) and tonumber(t['e']) >= tonumber(ARGV[2]) then return 0 end
 end
@@ -30,8 +31,8 @@ return 1
 
 /// Deletes the token if it is still `ARGV[1]`.
 const REMOVE_IF: &str = r#"
-local cur = redis.call('GET', KEYS[1])
-if cur then
+local read, cur = pcall(redis.call, 'GET', KEYS[1])
+if read and cur then
   local ok, t = pcall(cjson.decode, cur)
   if ok and t['v'] == ARGV[1] then redis.call('DEL', KEYS[1]) end
 end
@@ -41,6 +42,12 @@ return 0
 /// Deletes the lease if `ARGV[1]` still holds it.
 const RELEASE: &str = r#"
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+"#;
+
+/// Sets the lease's expiry to `ARGV[2]` ms if `ARGV[1]` still holds it.
+const RENEW: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 "#;
 
@@ -104,9 +111,33 @@ fn err(e: redis::RedisError) -> StoreError {
 }
 
 impl RedisStore {
-    /// Connects to `url` (`redis://host:port/db`); the connection reconnects by itself.
+    /// Connects to `url` (`redis://host:port/db`, or `rediss://` for TLS with the `redis-tls`
+    /// feature); the connection reconnects by itself. Needs Redis 5.0 or later: the rate-limit
+    /// scripts read the server's clock (`TIME`) before writing, which needs script effects
+    /// replication, the default since 5.0.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("rediss://") && !cfg!(feature = "redis-tls") {
+            return Err(StoreError(
+                "redis: a rediss:// URL needs the `redis-tls` feature".into(),
+            ));
+        }
         let client = redis::Client::open(url).map_err(err)?;
+        let conn = ConnectionManager::new(client).await.map_err(err)?;
+        Ok(RedisStore { conn })
+    }
+
+    /// Connects to a `rediss://` `url` whose server certificate is signed by the CA in
+    /// `root_cert_pem` (a private CA) instead of one of the public roots.
+    #[cfg(feature = "redis-tls")]
+    pub async fn connect_with_root_cert(
+        url: &str,
+        root_cert_pem: &[u8],
+    ) -> Result<Self, StoreError> {
+        let certs = redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(root_cert_pem.to_vec()),
+        };
+        let client = redis::Client::build_with_tls(url, certs).map_err(err)?;
         let conn = ConnectionManager::new(client).await.map_err(err)?;
         Ok(RedisStore { conn })
     }
@@ -116,21 +147,24 @@ impl TokenStore for RedisStore {
     fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<StoredToken>> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
-            let raw: Option<String> = redis::cmd("GET")
-                .arg(key)
-                .query_async(&mut conn)
-                .await
-                .map_err(err)?;
+            let raw: Option<String> = match redis::cmd("GET").arg(key).query_async(&mut conn).await
+            {
+                Ok(raw) => raw,
+                // A key of another type (a list, a hash): no token either.
+                Err(e) if e.code() == Some("WRONGTYPE") => None,
+                Err(e) => return Err(err(e)),
+            };
             let Some(raw) = raw else { return Ok(None) };
-            let v: serde_json::Value = serde_json::from_str(&raw)
-                .map_err(|_| StoreError(format!("redis: `{key}` does not hold a token")))?;
-            match (v["v"].as_str(), v["e"].as_i64()) {
-                (Some(value), Some(e)) => Ok(Some(StoredToken {
+            // A value this store did not write (corrupt, or another program's) is no token:
+            // absent, so the next refresh overwrites it.
+            let v: serde_json::Value = serde_json::from_str(&raw).unwrap_or_default();
+            Ok(match (v["v"].as_str(), v["e"].as_i64()) {
+                (Some(value), Some(e)) => Some(StoredToken {
                     value: SecretString::from(value),
                     expires_at_ms: e,
-                })),
-                _ => Err(StoreError(format!("redis: `{key}` does not hold a token"))),
-            }
+                }),
+                _ => None,
+            })
         })
     }
 
@@ -140,7 +174,7 @@ impl TokenStore for RedisStore {
             let value =
                 serde_json::json!({"v": token.value.expose_secret(), "e": token.expires_at_ms})
                     .to_string();
-            let ttl = (token.expires_at_ms - now_ms()).max(1);
+            let ttl = token.expires_at_ms.saturating_sub(now_ms()).max(1);
             let stored: i64 = redis::Script::new(PUT_IF_NEWER)
                 .key(key)
                 .arg(value)
@@ -194,6 +228,26 @@ impl TokenStore for RedisStore {
             let _: i64 = redis::Script::new(RELEASE)
                 .key(format!("{key}:lease"))
                 .arg(holder)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(err)?;
+            Ok(())
+        })
+    }
+
+    fn renew_lease<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+            let _: i64 = redis::Script::new(RENEW)
+                .key(format!("{key}:lease"))
+                .arg(holder)
+                .arg(ms)
                 .invoke_async(&mut conn)
                 .await
                 .map_err(err)?;

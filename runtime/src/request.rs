@@ -152,10 +152,22 @@ pub trait Endpoint: serde::Serialize + Send + Sync {
     }
 }
 
-/// Query-string params, in the order they were added.
-#[derive(Clone, Debug, Default)]
+/// Query-string params, in the order they were added. `Debug` shows the names only: values
+/// can be secrets (an AppSecret, a code).
+#[derive(Clone, Default)]
 pub struct Query {
     pairs: Vec<(&'static str, String)>,
+}
+
+impl std::fmt::Debug for Query {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Query")
+            .field(
+                "names",
+                &self.pairs.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 impl Query {
@@ -354,8 +366,10 @@ pub fn check_span(
 ) -> Result<(), InvalidRequest> {
     let (mut a, mut b) = (from.millis(from_field)?, to.millis(to_field)?);
     if whole_days {
-        a = a.div_euclid(DAY_MS) * DAY_MS;
-        b = b.div_euclid(DAY_MS) * DAY_MS;
+        // Saturating: the first day before i64::MIN ms does not fit; the span check below then
+        // refuses the extreme value.
+        a = a.div_euclid(DAY_MS).saturating_mul(DAY_MS);
+        b = b.div_euclid(DAY_MS).saturating_mul(DAY_MS);
     }
     let span = b.saturating_sub(a);
     if span < 0 || span > i64::from(max_days) * DAY_MS {
@@ -374,4 +388,55 @@ pub fn encode_path_segment(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes())
         .collect::<String>()
         .replace('+', "%20")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_between_extreme_times_are_refused_not_overflowed() {
+        for whole_days in [false, true] {
+            let span = check_span(
+                ("from", Moment::Millis(i64::MIN)),
+                ("to", Moment::Millis(i64::MAX)),
+                7,
+                whole_days,
+            );
+            assert!(matches!(span, Err(InvalidRequest::Span { .. })), "{span:?}");
+            let backwards = check_span(
+                ("from", Moment::Millis(i64::MAX)),
+                ("to", Moment::Millis(i64::MIN)),
+                7,
+                whole_days,
+            );
+            assert!(
+                matches!(backwards, Err(InvalidRequest::Span { .. })),
+                "{backwards:?}"
+            );
+            let same = check_span(
+                ("from", Moment::Millis(i64::MIN)),
+                ("to", Moment::Millis(i64::MIN)),
+                7,
+                whole_days,
+            );
+            assert_eq!(same, Ok(()));
+        }
+    }
+
+    #[test]
+    fn query_debug_shows_names_only() {
+        let mut q = Query::default();
+        q.push("appsecret", &crate::SecretString::from("s3cr3t-value"));
+        q.push_text("code", "tmp-code-1".into());
+        let text = format!("{q:?}");
+        assert!(
+            text.contains("appsecret") && text.contains("code"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("s3cr3t") && !text.contains("tmp-code"),
+            "{text}"
+        );
+    }
 }

@@ -57,14 +57,19 @@ impl RetryPolicy {
         if attempt >= self.max_attempts || elapsed >= self.budget {
             return None;
         }
+        // A token fetch was retried already, inside the fetch that every waiting caller shared;
+        // retrying the call would start another.
+        if error.is_token_fetch() {
+            return None;
+        }
         let class = error.class();
         let retryable = matches!(class, ErrorClass::Busy | ErrorClass::RateLimited);
-        if !retryable || (may_have_reached(error) && !idempotent) {
+        if !retryable || (error.may_have_been_processed() && !idempotent) {
             return None;
         }
         let exp = self
             .base_delay
-            .saturating_mul(1u32 << (attempt - 1).min(16))
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
             .min(self.max_delay);
         // Full jitter keeps a fleet of clients from retrying in step.
         let jittered = exp.mul_f64(rand::random::<f64>());
@@ -75,17 +80,6 @@ impl RetryPolicy {
         };
         // Never sleep past the budget.
         Some(delay.min(self.budget.saturating_sub(elapsed)))
-    }
-}
-
-/// Whether DingTalk may have processed the failed attempt. Throttling answers and failed
-/// connections prove it did not; a busy errcode, a 5xx or a broken exchange leave it open.
-fn may_have_reached(error: &Error) -> bool {
-    match error {
-        Error::Api(e) => e.class() != ErrorClass::RateLimited,
-        Error::Http { status, .. } => *status != 429,
-        Error::Transport { source, .. } => !source.is_connect(),
-        _ => true,
     }
 }
 
@@ -184,6 +178,28 @@ mod tests {
             .delay(&api(90018), true, 1, near_end)
             .is_some_and(|d| d <= Duration::from_millis(10)));
         assert!(RetryPolicy::none().delay(&api(-1), true, 1, NOW).is_none());
+    }
+
+    #[test]
+    fn failures_before_sending_are_retried_even_when_not_idempotent_but_token_fetches_are_not() {
+        let p = RetryPolicy::default();
+        let store = Error::Store("token store: down".into());
+        assert!(!store.may_have_been_processed());
+        assert!(p.delay(&store, false, 1, NOW).is_some(), "never sent: safe");
+        // The token fetch was retried inside the fetch every waiting caller shared.
+        let token = Error::Token {
+            source: Box::new(http(503)),
+        };
+        assert_eq!(token.class(), ErrorClass::Busy);
+        assert!(!token.may_have_been_processed());
+        assert!(p.delay(&token, true, 1, NOW).is_none());
+    }
+
+    #[test]
+    fn attempt_zero_is_taken_as_the_first() {
+        let p = RetryPolicy::default();
+        let d = p.delay(&api(-1), true, 0, NOW);
+        assert!(d.is_some_and(|d| d <= p.base_delay), "{d:?}");
     }
 
     #[test]

@@ -50,6 +50,18 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug + 'static {
     ) -> StoreFuture<'a, bool>;
     /// Gives the lease back if `holder` still holds it.
     fn release<'a>(&'a self, key: &'a str, holder: &'a str) -> StoreFuture<'a, ()>;
+    /// Extends the lease of `key` to `ttl` from now if `holder` still holds it (a refresh about
+    /// to retry). The default does nothing: the lease then lapses at its first expiry, and
+    /// another instance may fetch meanwhile.
+    fn renew_lease<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, ()> {
+        let _ = (key, holder, ttl);
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// A store in this process's memory: shares one token between the clients of one process.
@@ -121,6 +133,24 @@ impl TokenStore for MemoryStore {
             let mut leases = lock(&self.leases);
             if leases.get(key).is_some_and(|(h, _)| h == holder) {
                 leases.remove(key);
+            }
+            Ok(())
+        })
+    }
+
+    fn renew_lease<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let mut leases = lock(&self.leases);
+            let now = Instant::now();
+            if let Some((h, until)) = leases.get_mut(key) {
+                if h == holder && *until > now {
+                    *until = now + ttl;
+                }
             }
             Ok(())
         })

@@ -30,7 +30,9 @@ impl Client {
             corp = self.corp_id().unwrap_or(""),
             request_id = tracing::field::Empty,
         );
-        self.send_inner(request).instrument(span).await
+        self.guarded(self.send_inner(request))
+            .instrument(span)
+            .await
     }
 
     async fn send_inner<E: Endpoint>(&self, request: &E) -> Result<E::Response, Error> {
@@ -141,6 +143,8 @@ impl Client {
         token: Option<&SecretString>,
     ) -> Result<Answer, Error> {
         let endpoint = || endpoint_name(meta);
+        // The slot bounds the client's exchanges in flight; it is held until the body is read.
+        let _slot = self.call_slot(&endpoint()).await?;
         let http = &self.inner.http;
         let url = exchange.url;
         let req = match meta.method {
@@ -180,10 +184,10 @@ impl Client {
             req = req.header(name, value);
         }
         // `without_url`: the URL holds the token.
-        let resp = req.send().await.map_err(|e| Error::Transport {
-            endpoint: endpoint(),
-            source: e.without_url(),
-        })?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| Error::transport(endpoint(), e))?;
         let status = resp.status();
         let header = |name: &str| {
             resp.headers()
@@ -194,15 +198,21 @@ impl Client {
         let content_type = header(reqwest::header::CONTENT_TYPE.as_str());
         let disposition = header(reqwest::header::CONTENT_DISPOSITION.as_str());
         let request_id = header("x-acs-request-id");
-        let bytes = resp.bytes().await.map_err(|e| Error::Transport {
-            endpoint: endpoint(),
-            source: e.without_url(),
-        })?;
+        let (bytes, whole, limit) = self
+            .read_body(resp, meta.binary)
+            .await
+            .map_err(|e| Error::transport(endpoint(), e))?;
         if !status.is_success() && meta.host == Host::Oapi {
             return Err(Error::Http {
                 endpoint: endpoint(),
                 status: status.as_u16(),
-                snippet: snippet(&bytes, token),
+                snippet: quote(meta, &bytes, token),
+            });
+        }
+        if !whole {
+            return Err(Error::TooLarge {
+                endpoint: endpoint(),
+                limit,
             });
         }
         Ok(Answer {
@@ -619,7 +629,7 @@ fn bad_body(
     match meta.secret_response {
         false => Error::Decode {
             endpoint: endpoint_name(meta),
-            message: e.to_string(),
+            message: crate::secret::mask(&e.to_string(), token),
             snippet: snippet(bytes, token),
         },
         true => Error::Decode {
@@ -704,22 +714,18 @@ impl<'de, T: Wire> DeserializeSeed<'de> for Seed<T> {
     }
 }
 
-/// The start of a body for error messages, with the token (if it appears) masked.
+/// The start of a body for error messages, with the token and every other secret the call
+/// knows masked (before the text is cut).
 fn snippet(bytes: &[u8], token: Option<&SecretString>) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut s: String = text.chars().take(SNIPPET_CHARS).collect();
-    if let Some(t) = token {
-        if !t.expose_secret().is_empty() {
-            s = s.replace(t.expose_secret(), "<redacted>");
-        }
+    crate::secret::snippet(bytes, token, SNIPPET_CHARS)
+}
+
+/// [`snippet`], or nothing of the body when the endpoint's answers carry secrets.
+fn quote(meta: &EndpointMeta, bytes: &[u8], token: Option<&SecretString>) -> String {
+    match meta.secret_response {
+        true => "<not shown: the answer holds secrets>".into(),
+        false => snippet(bytes, token),
     }
-    if text.chars().count() > SNIPPET_CHARS {
-        s.push('…');
-    }
-    if s.is_empty() {
-        s.push_str("<empty body>");
-    }
-    s
 }
 
 #[cfg(test)]

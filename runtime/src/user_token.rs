@@ -98,7 +98,9 @@ impl Client {
         let lifetime = answer.expire_in;
         let token = answer.access_token.clone();
         self.keep_refresh_token(key, answer.refresh_token).await;
-        cache.get(|| async move { Ok((token, lifetime)) }).await?;
+        cache
+            .get_once(|| async move { Ok((token, lifetime)) })
+            .await?;
         Ok(SignedInUser {
             key: key.to_string(),
             corp_id,

@@ -54,6 +54,8 @@ impl Scalar for String {
 
 impl Scalar for SecretString {
     fn to_text(&self) -> Cow<'_, str> {
+        // Sent somewhere: an error page may quote it back.
+        crate::secret::note(self);
         Cow::Borrowed(self.expose_secret())
     }
     fn from_text(s: &str) -> Option<Self> {

@@ -58,6 +58,11 @@ pub struct Behavior {
     /// [`SUITE_SECRET`], and the signed `get_corp_token` must be signed over it (any ticket and
     /// secret when `None`, as the spec examples carry placeholders).
     pub suite_ticket: Option<String>,
+    /// Answers for the next token requests, one per request, before issuing a token normally
+    /// (`Slow` delays the token it then issues).
+    pub token_fail_next: VecDeque<Fault>,
+    /// The answer to every token request while set (after `token_fail_next` is used up).
+    pub token_fail_all: Option<Fault>,
 }
 
 impl Default for Behavior {
@@ -68,6 +73,8 @@ impl Default for Behavior {
             fail_next: VecDeque::new(),
             quota_per_second: None,
             suite_ticket: None,
+            token_fail_next: VecDeque::new(),
+            token_fail_all: None,
         }
     }
 }
@@ -597,6 +604,32 @@ async fn handle(
         }
     }
     if TOKEN_PATHS.contains(&path.as_str()) {
+        let fault = {
+            let mut behavior = lock(&inner.behavior);
+            let next = behavior.token_fail_next.pop_front();
+            next.or_else(|| behavior.token_fail_all.clone())
+        };
+        match fault {
+            Some(Fault::Slow(delay)) => {
+                // Recorded on arrival, as for business calls; the token is issued afterwards.
+                let mut arrived = seen.clone();
+                arrived.endpoint = Some(format!("{} (slow)", route.key));
+                lock(&inner.seen).push(arrived);
+                tokio::time::sleep(delay).await;
+                return issue_token(&inner, seen, route, &path, false);
+            }
+            Some(fault) => return answer_fault(&inner, seen, fault),
+            None => {}
+        }
+        return issue_token(&inner, seen, route, &path, true);
+    }
+    business(&inner, seen, route, &path).await
+}
+
+/// Answers a token request with a fresh token; `record` says whether to record the request
+/// (a slow one was recorded on arrival).
+fn issue_token(inner: &Inner, mut seen: Seen, route: &Route, path: &str, record: bool) -> Response {
+    {
         let behavior = lock(&inner.behavior).clone();
         // With a pushed ticket configured, a suite token needs the suite's secret and that ticket.
         if path == "/service/get_suite_token" && behavior.suite_ticket.is_some() {
@@ -606,7 +639,7 @@ async fn handle(
                 seen.violations
                     .push(format!("{}: wrong suite secret", route.key));
                 return finish(
-                    &inner,
+                    inner,
                     seen,
                     StatusCode::OK,
                     json!({"errcode": 40089, "errmsg": "不合法的corpid或corpsecret"}),
@@ -620,7 +653,7 @@ async fn handle(
                 seen.violations
                     .push(format!("{}: not the latest suite ticket", route.key));
                 return finish(
-                    &inner,
+                    inner,
                     seen,
                     StatusCode::OK,
                     json!({"errcode": 40078, "errmsg": "不存在的临时授权码或suite_ticket"}),
@@ -635,7 +668,7 @@ async fn handle(
             .and_then(|b| b.get("auth_corpid"))
             .and_then(Value::as_str)
             .map(str::to_string);
-        let family = match (&corp, path.as_str()) {
+        let family = match (&corp, path) {
             (Some(corp), _) => format!("corp-{corp}"),
             (None, "/service/get_suite_token") => "suite".to_string(),
             (None, "/v1.0/oauth2/userAccessToken") => "user".to_string(),
@@ -643,7 +676,7 @@ async fn handle(
             (None, "/v1.0/oauth2/accessToken") => "/gettoken".to_string(),
             (None, p) => p.to_string(),
         };
-        let field = match path.as_str() {
+        let field = match path {
             "/service/get_suite_token" => "suite_access_token",
             p if p.starts_with("/v1.0/") => "accessToken",
             _ => "access_token",
@@ -680,9 +713,46 @@ async fn handle(
         if answer.get("expireIn").is_some() {
             answer["expireIn"] = Value::from(behavior.expires_in);
         }
-        return finish(&inner, seen, StatusCode::OK, answer);
+        if !record {
+            return json_response(StatusCode::OK, answer);
+        }
+        finish(inner, seen, StatusCode::OK, answer)
     }
+}
 
+/// A scripted wrong answer (`Slow` is handled by the caller).
+fn answer_fault(inner: &Inner, seen: Seen, fault: Fault) -> Response {
+    match fault {
+        Fault::Json(body) => finish(inner, seen, StatusCode::OK, body),
+        Fault::Status(status, body) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            finish(inner, seen, status, body)
+        }
+        Fault::Raw(status, body) => {
+            lock(&inner.seen).push(seen);
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, [("content-type", "text/html")], body).into_response()
+        }
+        Fault::Reset | Fault::Slow(_) => {
+            lock(&inner.seen).push(seen);
+            // The answer's length is announced, its start sent, then the stream fails: the
+            // connection is dropped mid-answer.
+            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+                Ok(Bytes::from_static(b"{\"errcode\":0,")),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "scripted reset",
+                )),
+            ];
+            let body = axum::body::Body::from_stream(futures_util::stream::iter(chunks));
+            (StatusCode::OK, [("content-type", "application/json")], body).into_response()
+        }
+    }
+}
+
+/// A business call past the token check: quota, scripted faults, then the example.
+async fn business(inner: &Inner, seen: Seen, route: &Route, path: &str) -> Response {
+    let path = path.to_string();
     let quota = lock(&inner.behavior).quota_per_second;
     if let Some(quota) = quota {
         let now = std::time::Instant::now();
@@ -698,7 +768,7 @@ async fn handle(
             drop(arrivals);
             *lock(&inner.throttled) += 1;
             return finish(
-                &inner,
+                inner,
                 seen,
                 StatusCode::OK,
                 json!({"errcode": 90018, "errmsg": "当前应用调用该接口的QPS超过限制"}),
@@ -708,10 +778,10 @@ async fn handle(
     }
     let forced = lock(&inner.behavior).fail_next.pop_front();
     match forced {
-        Some(Fault::Json(body)) => return finish(&inner, seen, StatusCode::OK, body),
+        Some(Fault::Json(body)) => return finish(inner, seen, StatusCode::OK, body),
         Some(Fault::Status(status, body)) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return finish(&inner, seen, status, body);
+            return finish(inner, seen, status, body);
         }
         Some(Fault::Raw(status, body)) => {
             lock(&inner.seen).push(seen);
@@ -760,11 +830,15 @@ async fn handle(
         )
             .into_response();
     }
-    finish(&inner, seen, StatusCode::OK, route.example.clone())
+    finish(inner, seen, StatusCode::OK, route.example.clone())
 }
 
 fn finish(inner: &Inner, seen: Seen, status: StatusCode, body: Value) -> Response {
     lock(&inner.seen).push(seen);
+    json_response(status, body)
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response {
     (
         status,
         [("content-type", "application/json;charset=UTF-8")],

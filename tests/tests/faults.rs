@@ -191,7 +191,13 @@ async fn a_connection_refused_is_retried_and_then_reported() {
         .list_sub_ids(1)
         .await
         .expect_err("nobody listens");
-    assert!(matches!(err, dingtalk::Error::Transport { .. }), "{err:?}");
+    // The token request is the first to fail: typed as a token fetch, a connect failure.
+    assert!(err.is_token_fetch(), "{err:?}");
+    assert_eq!(
+        err.transport_kind(),
+        Some(dingtalk::TransportKind::Connect),
+        "{err:?}"
+    );
     assert_eq!(err.class(), ErrorClass::Busy);
     assert!(started.elapsed() < Duration::from_secs(5));
 }
@@ -215,5 +221,437 @@ async fn token_expiry_in_the_middle_of_a_bulk_run() {
         standin.business_requests(),
         51,
         "50 calls and one retry with the fresh token"
+    );
+}
+
+// ---- A failing token endpoint: one fetch, and its error, shared by every caller ----
+
+/// `n` calls at once, spread over `clients`; their results and the longest call's duration.
+async fn concurrent_calls(
+    clients: &[dingtalk::Client],
+    n: usize,
+) -> (Vec<Result<Vec<i64>, dingtalk::Error>>, Duration) {
+    let started = std::time::Instant::now();
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let c = clients[i % clients.len()].clone();
+            tokio::spawn(async move {
+                let r = c.department().list_sub_ids(1).await;
+                r.map(|ids| ids.dept_id_list)
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.expect("task"));
+    }
+    (results, started.elapsed())
+}
+
+/// Clients of app `dingkey` on `standin` with a 200 ms timeout and fast retries: one, or
+/// `instances` sharing one `MemoryStore`.
+fn instances(standin: &StandIn, instances: usize, shared: bool) -> Vec<dingtalk::Client> {
+    let store: std::sync::Arc<dyn dingtalk::TokenStore> =
+        std::sync::Arc::new(dingtalk::MemoryStore::new());
+    (0..instances)
+        .map(|_| {
+            let b = dingtalk::Client::builder()
+                .app_key("dingkey", "app-secret")
+                .base_url(standin.base_url())
+                .timeout(Duration::from_millis(200))
+                .retry(fast());
+            let b = match shared {
+                true => b.token_store(std::sync::Arc::clone(&store)),
+                false => b,
+            };
+            b.build().expect("client")
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_token_endpoint_is_asked_at_most_the_attempt_limit() {
+    // (fault, token requests expected): a bad secret is not retried; a 5xx and a hang past the
+    // timeout are, up to the policy's 3 attempts, in one fetch every caller shares.
+    let cases = [
+        (
+            Fault::Json(
+                serde_json::json!({"errcode": 40089, "errmsg": "不合法的corpid或corpsecret"}),
+            ),
+            1,
+        ),
+        (Fault::Raw(500, "<html>500</html>".into()), 3),
+        (Fault::Slow(Duration::from_millis(1000)), 3),
+    ];
+    for (fault, expected) in cases {
+        for (count, shared) in [(1, false), (4, true)] {
+            let standin = StandIn::start(&load_spec()).await.expect("bind");
+            standin.configure(|b| b.token_fail_all = Some(fault.clone()));
+            let clients = instances(&standin, count, shared);
+            let run = concurrent_calls(&clients, 100);
+            let (results, took) = tokio::time::timeout(Duration::from_secs(10), run)
+                .await
+                .expect("every call ends within its deadline");
+            let case = format!("{fault:?}, {count} instance(s)");
+            eprintln!(
+                "{case}: {} token requests, slowest call {took:?}",
+                standin.token_requests()
+            );
+            for r in &results {
+                let e = r.as_ref().expect_err(&case);
+                assert!(e.is_token_fetch(), "{case}: {e:?}");
+                assert!(!e.may_have_been_processed(), "{case}: not sent");
+            }
+            let first = results[0].as_ref().expect_err(&case);
+            match &fault {
+                Fault::Json(_) => assert_eq!(first.code(), Some(40089), "{case}"),
+                Fault::Raw(..) => assert!(
+                    matches!(first, dingtalk::Error::Token { source } if matches!(**source, dingtalk::Error::Http { status: 500, .. })),
+                    "{case}: {first:?}"
+                ),
+                _ => assert_eq!(
+                    first.transport_kind(),
+                    Some(dingtalk::TransportKind::Timeout),
+                    "{case}: {first:?}"
+                ),
+            }
+            assert_eq!(standin.token_requests(), expected, "{case}");
+            assert_eq!(standin.business_requests(), 0, "{case}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failed_refresh_keeps_serving_the_current_token_until_it_expires() {
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    standin.configure(|b| {
+        b.rotate_tokens = true;
+        b.expires_in = 2;
+    });
+    // Lifetime 2 s, margin 1 s: due for refresh after 1 s, expired after 2 s.
+    let client = dingtalk::Client::builder()
+        .app_key("dingkey", "app-secret")
+        .base_url(standin.base_url())
+        .token_refresh_margin(Duration::from_secs(1))
+        .retry(fast())
+        .build()
+        .expect("client");
+    client
+        .department()
+        .list_sub_ids(1)
+        .await
+        .expect("first call");
+    standin.configure(|b| b.token_fail_all = Some(Fault::Raw(503, "busy".into())));
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    client
+        .department()
+        .list_sub_ids(1)
+        .await
+        .expect("the refresh fails, the current token still works");
+    assert_eq!(standin.tokens_used(), ["tok-1", "tok-1"]);
+    assert_eq!(
+        standin.token_requests(),
+        1 + 3,
+        "one failed refresh of 3 attempts"
+    );
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let err = client
+        .department()
+        .list_sub_ids(1)
+        .await
+        .expect_err("expired, and no new token");
+    assert!(err.is_token_fetch(), "{err:?}");
+    assert_eq!(standin.business_requests(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_lease_holder_releases_the_lease() {
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    // The first token request hangs; later ones answer.
+    standin.configure(|b| {
+        b.token_fail_next
+            .push_back(Fault::Slow(Duration::from_secs(20)))
+    });
+    let clients: Vec<_> = {
+        let store: std::sync::Arc<dyn dingtalk::TokenStore> =
+            std::sync::Arc::new(dingtalk::MemoryStore::new());
+        (0..2)
+            .map(|_| {
+                dingtalk::Client::builder()
+                    .app_key("dingkey", "app-secret")
+                    .base_url(standin.base_url())
+                    .timeout(Duration::from_secs(30))
+                    .token_store(std::sync::Arc::clone(&store))
+                    .build()
+                    .expect("client")
+            })
+            .collect()
+    };
+    let holder = clients[0].clone();
+    let task = tokio::spawn(async move { holder.department().list_sub_ids(1).await });
+    while standin.token_requests() == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    task.abort(); // cancelled while it holds the lease
+    let _ = task.await;
+    let started = std::time::Instant::now();
+    tokio::time::timeout(
+        Duration::from_secs(3),
+        clients[1].department().list_sub_ids(1),
+    )
+    .await
+    .expect("the lease was released: no wait for it to lapse (30 s)")
+    .expect("the other instance refreshes");
+    eprintln!(
+        "the next instance had its answer after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(standin.token_requests(), 2);
+}
+
+/// A token store that fails every operation.
+#[derive(Debug)]
+struct BrokenStore;
+
+impl dingtalk::TokenStore for BrokenStore {
+    fn get<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> dingtalk::runtime::store::StoreFuture<'a, Option<dingtalk::runtime::store::StoredToken>>
+    {
+        Box::pin(async { Err(dingtalk::runtime::store::StoreError("down".into())) })
+    }
+    fn put_if_newer<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a dingtalk::runtime::store::StoredToken,
+    ) -> dingtalk::runtime::store::StoreFuture<'a, bool> {
+        Box::pin(async { Err(dingtalk::runtime::store::StoreError("down".into())) })
+    }
+    fn remove_if<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a dingtalk::SecretString,
+    ) -> dingtalk::runtime::store::StoreFuture<'a, ()> {
+        Box::pin(async { Err(dingtalk::runtime::store::StoreError("down".into())) })
+    }
+    fn try_lease<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+        _: Duration,
+    ) -> dingtalk::runtime::store::StoreFuture<'a, bool> {
+        Box::pin(async { Err(dingtalk::runtime::store::StoreError("down".into())) })
+    }
+    fn release<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+    ) -> dingtalk::runtime::store::StoreFuture<'a, ()> {
+        Box::pin(async { Err(dingtalk::runtime::store::StoreError("down".into())) })
+    }
+}
+
+#[tokio::test]
+async fn a_failing_token_store_falls_back_to_a_local_fetch() {
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    let client = dingtalk::Client::builder()
+        .app_key("dingkey", "app-secret")
+        .base_url(standin.base_url())
+        .token_store(std::sync::Arc::new(BrokenStore))
+        .build()
+        .expect("client");
+    client
+        .department()
+        .list_sub_ids(1)
+        .await
+        .expect("the token is fetched without the store");
+    client.department().list_sub_ids(1).await.expect("cached");
+    assert_eq!(standin.token_requests(), 1);
+    assert_eq!(standin.business_requests(), 2);
+}
+
+#[tokio::test]
+async fn waiting_on_another_instances_lease_is_bounded_by_the_call_deadline() {
+    use dingtalk::TokenStore;
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    let store = std::sync::Arc::new(dingtalk::MemoryStore::new());
+    // An instance holds the lease for an hour and never stores a token.
+    let held = store
+        .try_lease(
+            "dingtalk:app_token:dingkey",
+            "stuck-instance",
+            Duration::from_secs(3600),
+        )
+        .await;
+    assert_eq!(held, Ok(true));
+    let client = dingtalk::Client::builder()
+        .app_key("dingkey", "app-secret")
+        .base_url(standin.base_url())
+        .timeout(Duration::from_millis(200))
+        .retry(RetryPolicy {
+            budget: Duration::from_millis(300),
+            ..fast()
+        })
+        .token_store(store)
+        .build()
+        .expect("client");
+    let err = tokio::time::timeout(
+        Duration::from_secs(5),
+        client.department().create("研发部", 1),
+    )
+    .await
+    .expect("the wait ends at the call's deadline (timeout + budget)")
+    .expect_err("no token");
+    assert!(matches!(&err, dingtalk::Error::Deadline { .. }), "{err:?}");
+    assert!(
+        !err.may_have_been_processed(),
+        "not sent: safe to send again"
+    );
+    assert_eq!(standin.seen().len(), 0);
+}
+
+// ---- Bounds: redirects, body size, calls in flight ----
+
+/// A server with `/gettoken` answering a token, and `route` at `path`.
+async fn server_with(path: &str, route: axum::routing::MethodRouter) -> String {
+    let app = axum::Router::new()
+        .route(
+            "/gettoken",
+            axum::routing::get(|| async {
+                axum::Json(
+                    serde_json::json!({"errcode": 0, "access_token": "t", "expires_in": 7200}),
+                )
+            }),
+        )
+        .route(path, route);
+    dingtalk_tests::serve(app).await
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let followed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let hits = std::sync::Arc::clone(&followed);
+    let app = axum::Router::new()
+        .route(
+            "/service/get_suite_token",
+            axum::routing::post(|| async {
+                (
+                    axum::http::StatusCode::TEMPORARY_REDIRECT,
+                    [("location", "/elsewhere")],
+                    "",
+                )
+            }),
+        )
+        .route(
+            "/elsewhere",
+            axum::routing::any(move || {
+                hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async { "{}" }
+            }),
+        );
+    let url = dingtalk_tests::serve(app).await;
+    let client = dingtalk::Client::builder()
+        .custom_app("custom-key", "suite-secret-value")
+        .base_url(&url)
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let err = client
+        .suite_access_token()
+        .await
+        .expect_err("a redirect is an error");
+    assert!(
+        matches!(&err, dingtalk::Error::Token { source } if matches!(**source, dingtalk::Error::Http { status: 307, .. })),
+        "{err:?}"
+    );
+    assert_eq!(
+        followed.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the body with the suite secret was not re-sent to the redirect's target"
+    );
+}
+
+#[tokio::test]
+async fn answers_longer_than_the_cap_are_refused_without_reading_them_whole() {
+    // An endless answer: the client must stop at its cap.
+    let endless = axum::routing::post(|| async {
+        let chunk = axum::body::Bytes::from(vec![b' '; 64 << 10]);
+        let stream =
+            futures_util::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone()));
+        (
+            [("content-type", "application/json")],
+            axum::body::Body::from_stream(stream),
+        )
+    });
+    let url = server_with("/topapi/v2/user/get", endless).await;
+    let client = dingtalk::Client::builder()
+        .app_key("k", "s")
+        .base_url(&url)
+        .max_response_bytes(1 << 20)
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let err = tokio::time::timeout(Duration::from_secs(10), client.user().get("manager4220"))
+        .await
+        .expect("stops at the cap")
+        .expect_err("too large");
+    assert!(
+        matches!(err, dingtalk::Error::TooLarge { limit, .. } if limit == 1 << 20),
+        "{err:?}"
+    );
+    // An announced length over the cap is refused before reading.
+    let big = axum::routing::post(|| async { vec![b' '; 2 << 20] });
+    let url = server_with("/topapi/v2/user/get", big).await;
+    let client = dingtalk::Client::builder()
+        .app_key("k", "s")
+        .base_url(&url)
+        .max_response_bytes(1 << 20)
+        .build()
+        .expect("client");
+    let err = client
+        .user()
+        .get("manager4220")
+        .await
+        .expect_err("too large");
+    assert!(matches!(err, dingtalk::Error::TooLarge { .. }), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_in_flight_are_bounded_per_client() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let now = std::sync::Arc::new(AtomicUsize::new(0));
+    let peak = std::sync::Arc::new(AtomicUsize::new(0));
+    let (n, p) = (std::sync::Arc::clone(&now), std::sync::Arc::clone(&peak));
+    let slow = axum::routing::post(move || {
+        let (n, p) = (std::sync::Arc::clone(&n), std::sync::Arc::clone(&p));
+        async move {
+            let current = n.fetch_add(1, Ordering::SeqCst) + 1;
+            p.fetch_max(current, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            n.fetch_sub(1, Ordering::SeqCst);
+            axum::Json(serde_json::json!({"errcode": 0, "result": {"dept_id_list": [2]}}))
+        }
+    });
+    let url = server_with("/topapi/v2/department/listsubid", slow).await;
+    let client = dingtalk::Client::builder()
+        .app_key("k", "s")
+        .base_url(&url)
+        .max_in_flight(3)
+        .build()
+        .expect("client");
+    let tasks: Vec<_> = (0..30)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { c.department().list_sub_ids(1).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task").expect("call");
+    }
+    assert_eq!(
+        peak.load(Ordering::SeqCst),
+        3,
+        "at most 3 in flight, and 3 used"
     );
 }

@@ -174,6 +174,83 @@ async fn offset_pages_advance_by_the_page_size_and_stop_on_a_short_page() {
     assert_eq!(*seen.lock().expect("lock"), [0, 2, 4]);
 }
 
+#[tokio::test]
+async fn a_cursor_that_cycles_ends_the_walk_with_a_typed_error() {
+    // A → B → A → B …: the stand-in would cycle forever.
+    let pages = (0..20)
+        .map(|i| cursor_page(&["x"], Some(if i % 2 == 0 { 7 } else { 0 }), true))
+        .collect();
+    let (url, _, seen) = server(pages).await;
+    let pages: Vec<_> = client(&url).user().list(100, 0, 1).pages().collect().await;
+    assert_eq!(pages.len(), 3, "two pages, then the error");
+    assert!(pages[..2].iter().all(Result::is_ok));
+    assert!(
+        matches!(
+            &pages[2],
+            Err(dingtalk::Error::Paging {
+                pages: 2,
+                reason: dingtalk::PagingStop::Cycle,
+                ..
+            })
+        ),
+        "{:?}",
+        pages[2]
+    );
+    assert_eq!(
+        *seen.lock().expect("lock"),
+        [0, 7],
+        "the repeated request is not sent"
+    );
+}
+
+#[tokio::test]
+async fn a_walk_stops_at_the_page_cap() {
+    let pages = (1..=10)
+        .map(|i| cursor_page(&["x"], Some(i), true))
+        .collect();
+    let (url, _, seen) = server(pages).await;
+    let client = dingtalk::Client::builder()
+        .app_key("k", "s")
+        .base_url(&url)
+        .max_pages(3)
+        .build()
+        .expect("client");
+    let pages: Vec<_> = client.user().list(100, 0, 1).pages().collect().await;
+    assert_eq!(pages.len(), 4);
+    assert!(
+        matches!(
+            &pages[3],
+            Err(dingtalk::Error::Paging {
+                pages: 3,
+                reason: dingtalk::PagingStop::PageCap,
+                ..
+            })
+        ),
+        "{:?}",
+        pages[3]
+    );
+    assert_eq!(seen.lock().expect("lock").len(), 3);
+}
+
+#[tokio::test]
+#[allow(deprecated)]
+async fn an_offset_that_would_overflow_ends_the_walk() {
+    let page = json!({"errcode": 0, "hasMore": true, "userlist": [
+        {"userid": "a", "name": "a"}, {"userid": "b", "name": "b"}
+    ]});
+    let (url, _, seen) = server(vec![page.clone(), page]).await;
+    let ids: Vec<String> = client(&url)
+        .user()
+        .legacy_list_by_page(1, i64::MAX - 1, 2)
+        .items()
+        .map_ok(|u| u.userid)
+        .try_collect()
+        .await
+        .expect("walk");
+    assert_eq!(ids, ["a", "b"]);
+    assert_eq!(*seen.lock().expect("lock"), [i64::MAX - 1]);
+}
+
 /// Serves `pages` in order at GET /v1.0/contact/empLeaveRecords (api.dingtalk.com's string
 /// `nextToken` cursor), recording each request's `nextToken` (`-` for none) and token header.
 async fn token_server(pages: Vec<Value>) -> (String, Arc<Mutex<Vec<(String, String)>>>) {

@@ -256,3 +256,66 @@ async fn an_isv_ticket_pushed_to_one_instance_serves_the_fleet() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_corrupt_or_foreign_value_under_a_token_key_counts_as_absent() {
+    for (what, command) in [
+        (
+            "not JSON",
+            vec!["SET", store_scenarios::APP_TOKEN_KEY, "garbage{"],
+        ),
+        (
+            "JSON, not a token",
+            vec!["SET", store_scenarios::APP_TOKEN_KEY, r#"{"x":1}"#],
+        ),
+        (
+            "another type",
+            vec!["HSET", store_scenarios::APP_TOKEN_KEY, "f", "v"],
+        ),
+    ] {
+        let (redis, store) = redis().await;
+        redis.cli(&command);
+        let standin = StandIn::start(&load_spec()).await.expect("bind");
+        client(&standin, &store)
+            .department()
+            .list_sub_ids(1)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(standin.token_requests(), 1, "{what}");
+        let stored = store.get(store_scenarios::APP_TOKEN_KEY).await;
+        assert!(
+            matches!(&stored, Ok(Some(t)) if t.expires_at_ms > dingtalk_tests::now_ms()),
+            "{what}: the fresh token replaced it: {stored:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn tls_redis_shares_tokens_like_plain_redis() {
+    let (_redis, store) = RedisServer::start_tls()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    for _ in 0..2 {
+        client(&standin, &store)
+            .department()
+            .list_sub_ids(1)
+            .await
+            .expect("call");
+    }
+    assert_eq!(
+        standin.token_requests(),
+        1,
+        "the second instance used the stored token"
+    );
+    // Without a CA it trusts, a rediss:// server is refused.
+    let untrusted = tokio::time::timeout(Duration::from_secs(2), async {
+        match RedisStore::connect(&_redis.url).await {
+            Err(_) => true,
+            Ok(s) => s.get("k").await.is_err(),
+        }
+    });
+    // Refused, or still retrying the handshake when the deadline passes.
+    let refused = untrusted.await.unwrap_or(true);
+    assert!(refused, "a certificate from an unknown CA is not trusted");
+}

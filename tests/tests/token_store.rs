@@ -82,3 +82,43 @@ async fn apps_sharing_a_store_keep_their_own_tokens() {
     }
     assert_eq!(standin.token_requests(), 2);
 }
+
+#[tokio::test]
+async fn two_corp_secret_apps_of_one_organisation_keep_their_own_tokens() {
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    let store = Arc::new(MemoryStore::new());
+    for secret in ["secret-of-app-one", "secret-of-app-two"] {
+        let c = dingtalk::Client::builder()
+            .corp_secret("dingcorp", secret)
+            .base_url(standin.base_url())
+            .token_store(Arc::clone(&store) as Arc<dyn TokenStore>)
+            .build()
+            .expect("client");
+        c.department().list_sub_ids(1).await.expect("call");
+    }
+    // Each app asked for its own token: the second did not take the first's from the store.
+    let secrets: Vec<Option<String>> = standin
+        .seen()
+        .iter()
+        .filter(|s| s.path == "/gettoken")
+        .map(|s| s.query.get("corpsecret").cloned())
+        .collect();
+    assert_eq!(
+        secrets,
+        [
+            Some("secret-of-app-one".to_string()),
+            Some("secret-of-app-two".to_string())
+        ]
+    );
+    let one = dingtalk::Credentials::CorpSecret {
+        corp_id: "dingcorp".into(),
+        corp_secret: "secret-of-app-one".into(),
+    };
+    let key = format!("dingtalk:app_token:{}", one.store_id());
+    assert!(key.starts_with("dingtalk:app_token:dingcorp:"), "{key}");
+    assert!(
+        !key.contains("secret-of"),
+        "the key holds a digest, not the secret"
+    );
+    assert!(store.get(&key).await.ok().flatten().is_some(), "{key}");
+}

@@ -148,7 +148,7 @@ async fn transport_errors_name_the_endpoint_but_not_the_token() {
         .await
         .expect_err("connection refused");
     assert!(
-        matches!(&err, dingtalk::Error::Transport { endpoint, .. } if endpoint == "runtime.gettoken"),
+        matches!(&err, dingtalk::Error::Token { source } if matches!(&**source, dingtalk::Error::Transport { endpoint, .. } if endpoint == "runtime.gettoken")),
         "{err:?}"
     );
     assert_no_secret(&format!("{err} {err:?}"));
@@ -288,4 +288,57 @@ async fn an_answer_that_carries_secrets_is_never_quoted_in_errors() {
         assert!(!text.contains("SECRET"), "{text}");
         assert!(text.contains("line 1"), "{text}");
     }
+}
+
+#[tokio::test]
+async fn error_pages_that_quote_the_request_leak_no_secret() {
+    // Secrets with characters a URL encodes, as a gateway page quoting the request line shows.
+    const APP: &str = "app+secret/9c1d=";
+    const SSO: &str = "sso-secret-77aa";
+    const SNS: &str = "sns-secret-31bb";
+    let encoded: String = url::form_urlencoded::byte_serialize(APP.as_bytes()).collect();
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    let client = dingtalk::Client::builder()
+        .app_key("dingkey", APP)
+        .sso_secret("dingcorp", SSO)
+        .sns_app("dingsns", SNS)
+        .base_url(standin.base_url())
+        .retry(dingtalk::RetryPolicy::none())
+        .token_failure_cooldown(std::time::Duration::ZERO)
+        .build()
+        .expect("client");
+    let page = format!("<html><h1>502 Bad Gateway</h1><p>GET /gettoken?appkey=dingkey&amp;appsecret={encoded} HTTP/1.1</p><p>{APP}</p></html>");
+    // The token fetch behind a call, and the typed token call.
+    standin.configure(|b| {
+        b.token_fail_next.push_back(Fault::Raw(502, page.clone()));
+        b.token_fail_next.push_back(Fault::Raw(502, page.clone()));
+    });
+    let call = client.department().list_sub_ids(1).await.expect_err("502");
+    let typed = client
+        .auth()
+        .get_token("dingkey", APP)
+        .await
+        .expect_err("502");
+    for err in [&call, &typed] {
+        let text = format!("{err} {err:?}");
+        assert!(text.contains("HTTP 502"), "{text}");
+        for secret in [APP, encoded.as_str()] {
+            assert!(!text.contains(secret), "`{secret}` leaked into: {text}");
+        }
+        // An endpoint whose answers carry secrets quotes none of its body.
+        assert!(!text.contains("Bad Gateway"), "{text}");
+    }
+
+    // A business call's page that quotes every secret, the token straddling the cut at 200
+    // characters: masked before cutting, so not even its first characters show.
+    client.department().list_sub_ids(1).await.expect("a token");
+    let token = "fw8ef8we8f76e6f7s8df8s"; // the stand-in's example token
+    let page = format!("{}{token} appsecret={encoded} {SSO} {SNS}", "x".repeat(190));
+    standin.configure(|b| b.fail_next.push_back(Fault::Raw(502, page)));
+    let err = client.department().list_sub_ids(1).await.expect_err("502");
+    let text = format!("{err} {err:?}");
+    for leak in [&token[..6], APP, encoded.as_str(), SSO, SNS] {
+        assert!(!text.contains(leak), "`{leak}` leaked into: {text}");
+    }
+    assert!(text.contains("<redacted>"), "{text}");
 }

@@ -484,7 +484,7 @@ impl<'c> crate::api::Call<'c, AppstoreListUnfinishedOrdersRequest> {
                 if page.items.is_empty() {
                     return None;
                 }
-                let next = req.page + 1;
+                let next = req.page.checked_add(1)?;
                 if next == req.page {
                     return None;
                 }

@@ -622,7 +622,7 @@ impl<'c> crate::api::Call<'c, AttendanceListRequest> {
                 if (page.recordresult.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset + size;
+                let next = req.offset.checked_add(size)?;
                 if next == req.offset {
                     return None;
                 }
@@ -1402,7 +1402,7 @@ impl<'c> crate::api::Call<'c, AttendanceGetLeaveStatusRequest> {
                 if (page.leave_status.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset + size;
+                let next = req.offset.checked_add(size)?;
                 if next == req.offset {
                     return None;
                 }
@@ -2055,7 +2055,7 @@ impl<'c> crate::api::Call<'c, AttendanceListVacationQuotasRequest> {
                 if (page.leave_quotas.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset + size;
+                let next = req.offset.checked_add(size)?;
                 if next == req.offset {
                     return None;
                 }

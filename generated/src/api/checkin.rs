@@ -252,7 +252,7 @@ impl<'c> crate::api::Call<'c, CheckinListByDeptRequest> {
                 if (page.data.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset.unwrap_or(0) + size;
+                let next = req.offset.unwrap_or(0).checked_add(size)?;
                 if next == req.offset.unwrap_or(0) {
                     return None;
                 }

@@ -397,7 +397,7 @@ impl<'c> crate::api::Call<'c, ExtcontactListRequest> {
                 if (page.results.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset.unwrap_or(0) + size;
+                let next = req.offset.unwrap_or(0).checked_add(size)?;
                 if next == req.offset.unwrap_or(0) {
                     return None;
                 }
@@ -518,7 +518,7 @@ impl<'c> crate::api::Call<'c, ExtcontactListLabelGroupsRequest> {
                 if (page.results.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset.unwrap_or(0) + size;
+                let next = req.offset.unwrap_or(0).checked_add(size)?;
                 if next == req.offset.unwrap_or(0) {
                     return None;
                 }

@@ -532,7 +532,7 @@ impl<'c> crate::api::Call<'c, MaterialArticleListRequest> {
                 if page.items.is_empty() {
                     return None;
                 }
-                let next = req.page_start + 1;
+                let next = req.page_start.checked_add(1)?;
                 if next == req.page_start {
                     return None;
                 }
@@ -1024,7 +1024,7 @@ impl<'c> crate::api::Call<'c, MaterialNewsListRequest> {
                 if page.items.is_empty() {
                     return None;
                 }
-                let next = req.page_start.unwrap_or(0) + 1;
+                let next = req.page_start.unwrap_or(0).checked_add(1)?;
                 if next == req.page_start.unwrap_or(0) {
                     return None;
                 }

@@ -495,7 +495,7 @@ impl<'c> crate::api::Call<'c, RoleListRequest> {
                 if (page.list.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset.unwrap_or(0) + size;
+                let next = req.offset.unwrap_or(0).checked_add(size)?;
                 if next == req.offset.unwrap_or(0) {
                     return None;
                 }
@@ -992,7 +992,7 @@ impl<'c> crate::api::Call<'c, RoleSimpleListRequest> {
                 if (page.list.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset.unwrap_or(0) + size;
+                let next = req.offset.unwrap_or(0).checked_add(size)?;
                 if next == req.offset.unwrap_or(0) {
                     return None;
                 }

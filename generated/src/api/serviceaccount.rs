@@ -488,7 +488,7 @@ impl<'c> crate::api::Call<'c, ServiceaccountListRequest> {
                 if page.items.is_empty() {
                     return None;
                 }
-                let next = req.page_start.unwrap_or(0) + 1;
+                let next = req.page_start.unwrap_or(0).checked_add(1)?;
                 if next == req.page_start.unwrap_or(0) {
                     return None;
                 }

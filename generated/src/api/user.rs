@@ -1705,7 +1705,7 @@ impl<'c> crate::api::Call<'c, UserLegacySimpleListRequest> {
                 if (page.userlist.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset.unwrap_or(0) + size;
+                let next = req.offset.unwrap_or(0).checked_add(size)?;
                 if next == req.offset.unwrap_or(0) {
                     return None;
                 }
@@ -1905,7 +1905,7 @@ impl<'c> crate::api::Call<'c, UserLegacyListByPageRequest> {
                 if (page.userlist.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset + size;
+                let next = req.offset.checked_add(size)?;
                 if next == req.offset {
                     return None;
                 }
@@ -2084,7 +2084,7 @@ impl<'c> crate::api::Call<'c, UserLegacyListRequest> {
                 if (page.userlist.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset.unwrap_or(0) + size;
+                let next = req.offset.unwrap_or(0).checked_add(size)?;
                 if next == req.offset.unwrap_or(0) {
                     return None;
                 }
@@ -4148,7 +4148,7 @@ impl<'c> crate::api::Call<'c, UserListInactiveRequest> {
                 if (page.list.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset + size;
+                let next = req.offset.checked_add(size)?;
                 if next == req.offset {
                     return None;
                 }
@@ -4295,7 +4295,7 @@ impl<'c> crate::api::Call<'c, UserListInactiveV2Request> {
                 if (page.list.len() as i64) < size {
                     return None;
                 }
-                let next = req.offset + size;
+                let next = req.offset.checked_add(size)?;
                 if next == req.offset {
                     return None;
                 }

@@ -484,13 +484,13 @@ fn pagination(
                     let size = #size;
                     // A short page is the last one.
                     if (page.#items.len() as i64) < size { return None; }
-                    let next = #current + size;
+                    let next = #current.checked_add(size)?;
                 },
                 format!("advancing `{}` by `{}`", pg.cursor.wire, step.wire),
             )
         }
         (None, None) => (
-            quote!(let next = #current + 1;),
+            quote!(let next = #current.checked_add(1)?;),
             format!("advancing `{}` by one", pg.cursor.wire),
         ),
     };
