@@ -206,6 +206,21 @@ pub const ENDPOINTS: &[&str] = &[
     "report.get_unread_count",
     "report.list_templates_by_userid",
     "robot.batch_send_oto",
+    "robot.batch_query_oto",
+    "robot.batch_recall_oto",
+    "robot.org_group_send",
+    "robot.org_group_recall",
+    "robot.org_group_query",
+    "robot.private_chat_send",
+    "robot.private_chat_query",
+    "robot.batch_recall_private_chat",
+    "robot.download_message_file",
+    "robot.send_ding",
+    "robot.recall_ding",
+    "robot.list_group_robots",
+    "robot.set_plugins",
+    "robot.query_plugins",
+    "robot.clear_plugins",
     "role.add_role",
     "role.delete_role",
     "role.update_role",
@@ -2219,6 +2234,175 @@ pub async fn call(
                             super::robot::RobotSampleText::new(String::from("hello")),
                         ),
                     )
+                    .await
+                    .map(to_json)
+            }
+            "robot.batch_query_oto" => {
+                client
+                    .robot()
+                    .batch_query_oto(
+                        String::from("dingxxxxxxxx"),
+                        String::from("Rq9c7Y0n+TXwXH7GsEYbIY0x0lLs5A2ZAg1TxHTM6mQ="),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "robot.batch_recall_oto" => {
+                client
+                    .robot()
+                    .batch_recall_oto(
+                        String::from("dingxxxxxxxx"),
+                        vec![
+                            String::from("Rq9c7Y0n+TXwXH7GsEYbIY0x0lLs5A2ZAg1TxHTM6mQ=")
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "robot.org_group_send" => {
+                client
+                    .robot()
+                    .org_group_send(
+                        String::from("dingxxxxxxxx"),
+                        String::from("cid6KeBBLoveMJOGXoYKF5x7EeiodoA=="),
+                        super::robot::RobotMessage::SampleText(
+                            super::robot::RobotSampleText::new(String::from("hello")),
+                        ),
+                    )
+                    .cool_app_code(String::from("COOLAPP-1-10182EEDD1AC0BA600D9000J"))
+                    .await
+                    .map(to_json)
+            }
+            "robot.org_group_recall" => {
+                client
+                    .robot()
+                    .org_group_recall(
+                        String::from("cid6KeBBLoveMJOGXoYKF5x7EeiodoA=="),
+                        String::from("dingxxxxxxxx"),
+                        vec![String::from("b5fe11095f46315d8d30d3f8")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "robot.org_group_query" => {
+                client
+                    .robot()
+                    .org_group_query(
+                        String::from("Kna29Ra5pdJznx1ghavbumkQKwDzgfxZLapw55G7x0Q="),
+                    )
+                    .open_conversation_id(
+                        String::from("cid6KeBBLoveMJOGXoYKF5x7EeiodoA=="),
+                    )
+                    .robot_code(String::from("dingxxxxxxxx"))
+                    .max_results(50i64)
+                    .await
+                    .map(to_json)
+            }
+            "robot.private_chat_send" => {
+                client
+                    .robot()
+                    .private_chat_send(
+                        String::from("dingxxxxxxxx"),
+                        String::from("cid6KeBBLoveMJOGXoYKF5x7EeiodoA=="),
+                        String::from("COOLAPP-1-10182EEDD1AC0BA600D9000J"),
+                        super::robot::RobotMessage::SampleText(
+                            super::robot::RobotSampleText::new(String::from("hello")),
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "robot.private_chat_query" => {
+                client
+                    .robot()
+                    .private_chat_query(
+                        String::from("Kna29Ra5pdJznx1ghavbumkQKwDzgfxZLapw55G7x0Q="),
+                    )
+                    .open_conversation_id(
+                        String::from("cid6KeBBLoveMJOGXoYKF5x7EeiodoA=="),
+                    )
+                    .robot_code(String::from("dingxxxxxxxx"))
+                    .max_results(50i64)
+                    .await
+                    .map(to_json)
+            }
+            "robot.batch_recall_private_chat" => {
+                client
+                    .robot()
+                    .batch_recall_private_chat(
+                        String::from("cid6KeBBLoveMJOGXoYKF5x7EeiodoA=="),
+                        String::from("dingxxxxxxxx"),
+                        vec![String::from("b5fe11095f46315d8d30d3f8")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "robot.download_message_file" => {
+                client
+                    .robot()
+                    .download_message_file(
+                        String::from("mIofN681YE3f/+m+NntqpjvqbYZmJsN3T6Q="),
+                        String::from("dingxxxxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "robot.send_ding" => {
+                client
+                    .robot()
+                    .send_ding(
+                        String::from("dingxxxxxxxx"),
+                        super::robot::RobotDingRemindType::from_value(1i64),
+                        vec![String::from("manager4220")],
+                        String::from("请尽快处理"),
+                    )
+                    .call_voice(
+                        super::robot::RobotCallVoice::from_wire("Standard_Female_Voice"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "robot.recall_ding" => {
+                client
+                    .robot()
+                    .recall_ding(String::from("dingxxxxxxxx"), String::from("54165xxx"))
+                    .await
+                    .map(to_json)
+            }
+            "robot.list_group_robots" => {
+                client
+                    .robot()
+                    .list_group_robots(String::from("cidjknasndcbaXXXXX"))
+                    .await
+                    .map(to_json)
+            }
+            "robot.set_plugins" => {
+                client
+                    .robot()
+                    .set_plugins()
+                    .robot_code(String::from("dingxxxxxxxx"))
+                    .plugin_info_list(
+                        vec![
+                            super::robot::RobotPluginInfo::new(String::from("{\"zh_CN\":\"测试123\"}"),
+                            String::from("@lALPDtXaDkO3j7hgYA"))
+                            .pc_url(String::from("https://www.dingtalk.com"))
+                            .mobile_url(String::from("https://www.dingtalk.com"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "robot.query_plugins" => {
+                client
+                    .robot()
+                    .query_plugins(String::from("dingxxxxxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "robot.clear_plugins" => {
+                client
+                    .robot()
+                    .clear_plugins(String::from("dingxxxxxxxx"))
                     .await
                     .map(to_json)
             }

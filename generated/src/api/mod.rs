@@ -517,6 +517,136 @@ pub enum ErrorCode {
     ApiCountLimitForOrg,
     /// The app lacks the permission (scope) this API needs (HTTP 403); an admin must grant it in the developer console. (v1.0 code `Forbidden.AccessDenied.AccessTokenPermissionDenied`)
     AccessTokenPermissionDenied,
+    /// The `robotCode` (or the `downloadCode`) is empty or not valid (机器人robotCode为空); check the robot is in the chat. (v1.0 code `invalidParameter.robotCode.empty`)
+    RobotCodeEmpty,
+    /// The request has no `robotCode` (缺少robotCode). (v1.0 code `invalidParameter.robotCode.missing`)
+    RobotCodeMissing,
+    /// The `robotCode` is not valid (无效的robotCode). (v1.0 code `invalidParameter.robotCode.invalid`)
+    RobotCodeInvalid,
+    /// No such robot (机器人不存在): the org has no robot with this `robotCode` installed. The code is spelled so by DingTalk. (v1.0 code `invalidParameter.robotCode.notExsit`)
+    RobotNotExist,
+    /// The app's key does not own this robot, or the robot may only be used as a cool app, or the `downloadCode` belongs to another robot or org (此应用appkey和机器人robotCode不匹配); use the robot's own app. (v1.0 code `invalidParameter.robotCode.auth`)
+    RobotCodeAuthMismatch,
+    /// The cool app code is not valid, does not match the robot, or the cool app is not used in this chat (酷应用编码无效). (v1.0 code `invalidParameter.robotCode.coolApp`)
+    RobotCoolAppMismatch,
+    /// The download code is wrong or expired (下载码有误或者已经过期). (v1.0 code `invalidParameter.robotCode.downloadCode`)
+    RobotDownloadCodeInvalid,
+    /// The list of recipient userids is empty (用户userId列表为空). (v1.0 code `invalidParameter.userIds.empty`)
+    RobotUserIdsEmpty,
+    /// Too many recipient userids in one call (用户userId列表超过最大限制); split the list. (v1.0 code `invalidParameter.userIds.overMax`)
+    RobotUserIdsOverMax,
+    /// The request has no `msgKey` (缺少msgKey). (v1.0 code `invalidParameter.msgKey.empty`)
+    RobotMsgKeyEmpty,
+    /// The `msgKey` names no message template (msgKey无效). (v1.0 code `invalidParameter.msgKey.invalid`)
+    RobotMsgKeyInvalid,
+    /// The `msgParam` is not JSON text (msgParam必须是json格式). (v1.0 code `invalidParameter.msgParam.invalid`)
+    RobotMsgParamInvalid,
+    /// The message content is too long (消息内容太长); shorten it. (v1.0 code `invalidParameter.msgParam.tooLong`)
+    RobotMsgParamTooLong,
+    /// The message type is not supported here (不支持的消息类型). (v1.0 code `invalidParameter.msg.unsupport`)
+    RobotMsgUnsupported,
+    /// The request body is not JSON (body必须是JSON). (v1.0 code `invalidParameter.msgBody.invalid`)
+    RobotMsgBodyInvalid,
+    /// A parameter is not valid, often an empty one (参数不合法). (v1.0 code `invalidParameter.param.invalid`)
+    RobotParamInvalid,
+    /// The request has no `processQueryKey` (缺少processQueryKey). (v1.0 code `invalidParameter.processQueryKey.missing`)
+    ProcessQueryKeyMissing,
+    /// More than 20 `processQueryKeys` in one recall (processQueryKeys超过数量上限20); split them. (v1.0 code `invalidParameter.processQueryKeys.overMax`)
+    ProcessQueryKeysOverMax,
+    /// The `processQueryKey` is not valid (无效的processQueryKey). (v1.0 code `invalid.processQueryKey`)
+    ProcessQueryKeyInvalid,
+    /// The message's read data is not ready yet or has expired, 24 hours after the send (processQueryKey还未生成消息查询数据或已过期). (v1.0 code `processQueryKey.expireTime`)
+    ProcessQueryKeyNotReadyOrExpired,
+    /// The `processQueryKey` expired: messages can be recalled for 24 hours (processQueryKey已过期，无法撤回消息). (v1.0 code `robot.processQueryKey.expired`)
+    ProcessQueryKeyExpired,
+    /// The `nextToken` is not valid (无效的nextToken). (v1.0 code `invalidParameter.cursor.invalid`)
+    RobotNextTokenInvalid,
+    /// The `maxResults` is over the limit of 200 (无效的maxResults). (v1.0 code `invalidParameter.pageSize.invalid`)
+    RobotMaxResultsInvalid,
+    /// The message was not sent by this robot, so it may not recall it (未被授权的robotCode). (v1.0 code `not.allowed.robotCode`)
+    RobotRecallNotAllowed,
+    /// Not every message could be recalled (消息未能全部撤回). (v1.0 code `notRevoke.all.messages`)
+    RobotRecallPartial,
+    /// The request has no `openConversationId` (缺少openConversationId). (v1.0 code `miss.openConversationId`)
+    OpenConversationIdMissing,
+    /// The `openConversationId` is not valid (无效的openConversationId). (v1.0 code `invalid.openConversationId`)
+    OpenConversationIdInvalid,
+    /// The group was disbanded (群已经解散). (v1.0 code `group.disbanded`)
+    GroupDisbanded,
+    /// The group robot was turned off (群机器人已经停用). (v1.0 code `bot.stopped`)
+    GroupRobotStopped,
+    /// The robot template does not exist (机器人模板不存在); check the `robotCode`. (v1.0 code `template.not.existed`)
+    RobotTemplateNotFound,
+    /// The robot template was turned off (机器人模板已经停用). (v1.0 code `template.stopped`)
+    RobotTemplateStopped,
+    /// The robot token does not exist (TOKEN不存在). (v1.0 code `token.notExisted`)
+    RobotTokenNotFound,
+    /// Sending with this robot token too fast (用TOKEN发送限流错误); back off. (v1.0 code `send.byToken.tooFast`)
+    RobotSendByTokenTooFast,
+    /// Sending messages too fast (发送消息频率过快); back off. (v1.0 code `send.too.fast`)
+    RobotSendTooFast,
+    /// Sending to too many groups too often (发送频繁限流); back off. (v1.0 code `too.many.group`)
+    RobotTooManyGroups,
+    /// Sending to too many people too often (发送频繁限流); back off. (v1.0 code `too.many.people`)
+    RobotTooManyPeople,
+    /// DINGs sent too fast: a robot may send fewer than 6,000 a minute (消息发送太快); back off. (v1.0 code `toomuch.msg`)
+    RobotDingTooFast,
+    /// This robot may not send messages (禁止发送). (v1.0 code `send.forbidden`)
+    RobotSendForbidden,
+    /// The robot's account is muted (账户被禁言). (v1.0 code `bot.forbidden.sendMessage`)
+    RobotMuted,
+    /// The robot may not start one-to-one chats (不允许主动发单聊); check it is enabled. (v1.0 code `chatbotId.notAllow.sendOTO`)
+    RobotOtoNotAllowed,
+    /// There is no valid one-to-one chat with the robot (没有有效的机器人单聊会话). (v1.0 code `robot.oto.notExist`)
+    RobotOtoChatNotFound,
+    /// The userid does not exist (staffId不存在). (v1.0 code `staffId.notExisted`)
+    RobotStaffIdNotFound,
+    /// The message contains an unsafe external link (含有不安全的外链). (v1.0 code `contain.unsafe.url`)
+    RobotUnsafeUrl,
+    /// The message contains content that is not allowed (含有不合适的内容). (v1.0 code `contain.notAllowed.content`)
+    RobotContentNotAllowed,
+    /// Only the group owner may @all (仅群主可@所有人). (v1.0 code `only.groupAdmin.canAtAll`)
+    RobotOnlyAdminCanAtAll,
+    /// The chat belongs to another org than the token's (会话所属组织信息不匹配). (v1.0 code `conversation.org.notMatch`)
+    ConversationOrgMismatch,
+    /// The chat does not belong to the token's org (会话不属于当前企业). (v1.0 code `conversation.org.dismatch`)
+    ConversationNotInOrg,
+    /// The resource is unavailable: the robot was turned off or the chat has no cool app installed (资源不可用). (v1.0 code `resource.unavailable`)
+    RobotResourceUnavailable,
+    /// The group id is not valid (无效的会话id), from listing a group's robots; spelled so by DingTalk. (v1.0 code `illegal.openconevrsation.id`)
+    RobotListConversationIdInvalid,
+    /// The group has too many robots to list (群中机器人数量太多，无法查询). (v1.0 code `reject`)
+    RobotListRejected,
+    /// Too many DING recipients: fewer than 200 in the app, 20 by SMS or call (钉消息接收人超出限制). (v1.0 code `ding.receivercount.limit`)
+    DingReceiverCountLimit,
+    /// The org's DING package is spent (发送钉消息权益不足); it must buy more. (v1.0 code `ding.serverquota.insufficient`)
+    DingQuotaInsufficient,
+    /// Sending the DING failed (发送DING消息异常); retry later. (v1.0 code `send.ding.exception`)
+    SendDingFailed,
+    /// Recalling the DING failed (撤回DING消息异常). (v1.0 code `recall.ding.exception`)
+    RecallDingFailed,
+    /// The app is not the one the robot is bound to (应用与绑定的机器人robotCode不相符). (v1.0 code `invalidRequest.robotCodeNotMatch`)
+    RobotPluginRobotMismatch,
+    /// No such robot (机器人不存在，请核实后添加). (v1.0 code `invalidRequest.robotNotExist`)
+    RobotPluginRobotNotFound,
+    /// The org turned the robot off (机器人已经被组织停用). (v1.0 code `invalidRequest.robotIsStop`)
+    RobotPluginRobotStopped,
+    /// More shortcuts than a robot may have (超过插件最大个数限制). (v1.0 code `invalidRequest.exceededMaximumLimit`)
+    RobotPluginLimitExceeded,
+    /// Badly formed JSON (json格式错误); the code is spelled so by DingTalk. (v1.0 code `invalidRequest.jsonFormatErroj`)
+    RobotPluginJsonInvalid,
+    /// Installing the shortcuts failed (插件安装失败), HTTP 500; retry later. (v1.0 code `invalidRequest.pluginInstallFail`)
+    RobotPluginInstallFailed,
+    /// Unknown system error (未知的系统错误), HTTP 500; retry later. (v1.0 code `system.error`)
+    V1SystemError,
+    /// The resource does not exist, e.g. no such robot (资源不存在). (v1.0 code `resource.not.found`)
+    V1ResourceNotFound,
+    /// Not authorised for this operation (未授权). (v1.0 code `unauthorized`)
+    V1Unauthorized,
+    /// Not enough permission for this operation (权限不足，不允许操作). (v1.0 code `auth.error`)
+    V1AuthError,
+    /// A parameter is wrong (参数错误). (v1.0 code `param.illegal`)
+    V1ParamIllegal,
     /// System busy (系统繁忙); retry after a moment, at most about 3 times. (errcode `-1`)
     SystemBusy,
     /// Authentication / gateway error wrapper (鉴权异常); the real cause is in sub_code / sub_msg: map sub_code through this table (e.g. sub_code 40014 → refresh the token and retry once). (errcode `88`)
@@ -1214,6 +1344,77 @@ impl ErrorCode {
             "Forbidden.AccessDenied.AccessTokenPermissionDenied" => {
                 Some(Self::AccessTokenPermissionDenied)
             }
+            "invalidParameter.robotCode.empty" => Some(Self::RobotCodeEmpty),
+            "invalidParameter.robotCode.missing" => Some(Self::RobotCodeMissing),
+            "invalidParameter.robotCode.invalid" => Some(Self::RobotCodeInvalid),
+            "invalidParameter.robotCode.notExsit" => Some(Self::RobotNotExist),
+            "invalidParameter.robotCode.auth" => Some(Self::RobotCodeAuthMismatch),
+            "invalidParameter.robotCode.coolApp" => Some(Self::RobotCoolAppMismatch),
+            "invalidParameter.robotCode.downloadCode" => {
+                Some(Self::RobotDownloadCodeInvalid)
+            }
+            "invalidParameter.userIds.empty" => Some(Self::RobotUserIdsEmpty),
+            "invalidParameter.userIds.overMax" => Some(Self::RobotUserIdsOverMax),
+            "invalidParameter.msgKey.empty" => Some(Self::RobotMsgKeyEmpty),
+            "invalidParameter.msgKey.invalid" => Some(Self::RobotMsgKeyInvalid),
+            "invalidParameter.msgParam.invalid" => Some(Self::RobotMsgParamInvalid),
+            "invalidParameter.msgParam.tooLong" => Some(Self::RobotMsgParamTooLong),
+            "invalidParameter.msg.unsupport" => Some(Self::RobotMsgUnsupported),
+            "invalidParameter.msgBody.invalid" => Some(Self::RobotMsgBodyInvalid),
+            "invalidParameter.param.invalid" => Some(Self::RobotParamInvalid),
+            "invalidParameter.processQueryKey.missing" => {
+                Some(Self::ProcessQueryKeyMissing)
+            }
+            "invalidParameter.processQueryKeys.overMax" => {
+                Some(Self::ProcessQueryKeysOverMax)
+            }
+            "invalid.processQueryKey" => Some(Self::ProcessQueryKeyInvalid),
+            "processQueryKey.expireTime" => Some(Self::ProcessQueryKeyNotReadyOrExpired),
+            "robot.processQueryKey.expired" => Some(Self::ProcessQueryKeyExpired),
+            "invalidParameter.cursor.invalid" => Some(Self::RobotNextTokenInvalid),
+            "invalidParameter.pageSize.invalid" => Some(Self::RobotMaxResultsInvalid),
+            "not.allowed.robotCode" => Some(Self::RobotRecallNotAllowed),
+            "notRevoke.all.messages" => Some(Self::RobotRecallPartial),
+            "miss.openConversationId" => Some(Self::OpenConversationIdMissing),
+            "invalid.openConversationId" => Some(Self::OpenConversationIdInvalid),
+            "group.disbanded" => Some(Self::GroupDisbanded),
+            "bot.stopped" => Some(Self::GroupRobotStopped),
+            "template.not.existed" => Some(Self::RobotTemplateNotFound),
+            "template.stopped" => Some(Self::RobotTemplateStopped),
+            "token.notExisted" => Some(Self::RobotTokenNotFound),
+            "send.byToken.tooFast" => Some(Self::RobotSendByTokenTooFast),
+            "send.too.fast" => Some(Self::RobotSendTooFast),
+            "too.many.group" => Some(Self::RobotTooManyGroups),
+            "too.many.people" => Some(Self::RobotTooManyPeople),
+            "toomuch.msg" => Some(Self::RobotDingTooFast),
+            "send.forbidden" => Some(Self::RobotSendForbidden),
+            "bot.forbidden.sendMessage" => Some(Self::RobotMuted),
+            "chatbotId.notAllow.sendOTO" => Some(Self::RobotOtoNotAllowed),
+            "robot.oto.notExist" => Some(Self::RobotOtoChatNotFound),
+            "staffId.notExisted" => Some(Self::RobotStaffIdNotFound),
+            "contain.unsafe.url" => Some(Self::RobotUnsafeUrl),
+            "contain.notAllowed.content" => Some(Self::RobotContentNotAllowed),
+            "only.groupAdmin.canAtAll" => Some(Self::RobotOnlyAdminCanAtAll),
+            "conversation.org.notMatch" => Some(Self::ConversationOrgMismatch),
+            "conversation.org.dismatch" => Some(Self::ConversationNotInOrg),
+            "resource.unavailable" => Some(Self::RobotResourceUnavailable),
+            "illegal.openconevrsation.id" => Some(Self::RobotListConversationIdInvalid),
+            "reject" => Some(Self::RobotListRejected),
+            "ding.receivercount.limit" => Some(Self::DingReceiverCountLimit),
+            "ding.serverquota.insufficient" => Some(Self::DingQuotaInsufficient),
+            "send.ding.exception" => Some(Self::SendDingFailed),
+            "recall.ding.exception" => Some(Self::RecallDingFailed),
+            "invalidRequest.robotCodeNotMatch" => Some(Self::RobotPluginRobotMismatch),
+            "invalidRequest.robotNotExist" => Some(Self::RobotPluginRobotNotFound),
+            "invalidRequest.robotIsStop" => Some(Self::RobotPluginRobotStopped),
+            "invalidRequest.exceededMaximumLimit" => Some(Self::RobotPluginLimitExceeded),
+            "invalidRequest.jsonFormatErroj" => Some(Self::RobotPluginJsonInvalid),
+            "invalidRequest.pluginInstallFail" => Some(Self::RobotPluginInstallFailed),
+            "system.error" => Some(Self::V1SystemError),
+            "resource.not.found" => Some(Self::V1ResourceNotFound),
+            "unauthorized" => Some(Self::V1Unauthorized),
+            "auth.error" => Some(Self::V1AuthError),
+            "param.illegal" => Some(Self::V1ParamIllegal),
             _ => None,
         }
     }
@@ -1251,6 +1452,189 @@ impl ErrorCode {
                     "Forbidden.AccessDenied.AccessTokenPermissionDenied".to_string(),
                 )
             }
+            Self::RobotCodeEmpty => {
+                rt::ApiCode::Service("invalidParameter.robotCode.empty".to_string())
+            }
+            Self::RobotCodeMissing => {
+                rt::ApiCode::Service("invalidParameter.robotCode.missing".to_string())
+            }
+            Self::RobotCodeInvalid => {
+                rt::ApiCode::Service("invalidParameter.robotCode.invalid".to_string())
+            }
+            Self::RobotNotExist => {
+                rt::ApiCode::Service("invalidParameter.robotCode.notExsit".to_string())
+            }
+            Self::RobotCodeAuthMismatch => {
+                rt::ApiCode::Service("invalidParameter.robotCode.auth".to_string())
+            }
+            Self::RobotCoolAppMismatch => {
+                rt::ApiCode::Service("invalidParameter.robotCode.coolApp".to_string())
+            }
+            Self::RobotDownloadCodeInvalid => {
+                rt::ApiCode::Service(
+                    "invalidParameter.robotCode.downloadCode".to_string(),
+                )
+            }
+            Self::RobotUserIdsEmpty => {
+                rt::ApiCode::Service("invalidParameter.userIds.empty".to_string())
+            }
+            Self::RobotUserIdsOverMax => {
+                rt::ApiCode::Service("invalidParameter.userIds.overMax".to_string())
+            }
+            Self::RobotMsgKeyEmpty => {
+                rt::ApiCode::Service("invalidParameter.msgKey.empty".to_string())
+            }
+            Self::RobotMsgKeyInvalid => {
+                rt::ApiCode::Service("invalidParameter.msgKey.invalid".to_string())
+            }
+            Self::RobotMsgParamInvalid => {
+                rt::ApiCode::Service("invalidParameter.msgParam.invalid".to_string())
+            }
+            Self::RobotMsgParamTooLong => {
+                rt::ApiCode::Service("invalidParameter.msgParam.tooLong".to_string())
+            }
+            Self::RobotMsgUnsupported => {
+                rt::ApiCode::Service("invalidParameter.msg.unsupport".to_string())
+            }
+            Self::RobotMsgBodyInvalid => {
+                rt::ApiCode::Service("invalidParameter.msgBody.invalid".to_string())
+            }
+            Self::RobotParamInvalid => {
+                rt::ApiCode::Service("invalidParameter.param.invalid".to_string())
+            }
+            Self::ProcessQueryKeyMissing => {
+                rt::ApiCode::Service(
+                    "invalidParameter.processQueryKey.missing".to_string(),
+                )
+            }
+            Self::ProcessQueryKeysOverMax => {
+                rt::ApiCode::Service(
+                    "invalidParameter.processQueryKeys.overMax".to_string(),
+                )
+            }
+            Self::ProcessQueryKeyInvalid => {
+                rt::ApiCode::Service("invalid.processQueryKey".to_string())
+            }
+            Self::ProcessQueryKeyNotReadyOrExpired => {
+                rt::ApiCode::Service("processQueryKey.expireTime".to_string())
+            }
+            Self::ProcessQueryKeyExpired => {
+                rt::ApiCode::Service("robot.processQueryKey.expired".to_string())
+            }
+            Self::RobotNextTokenInvalid => {
+                rt::ApiCode::Service("invalidParameter.cursor.invalid".to_string())
+            }
+            Self::RobotMaxResultsInvalid => {
+                rt::ApiCode::Service("invalidParameter.pageSize.invalid".to_string())
+            }
+            Self::RobotRecallNotAllowed => {
+                rt::ApiCode::Service("not.allowed.robotCode".to_string())
+            }
+            Self::RobotRecallPartial => {
+                rt::ApiCode::Service("notRevoke.all.messages".to_string())
+            }
+            Self::OpenConversationIdMissing => {
+                rt::ApiCode::Service("miss.openConversationId".to_string())
+            }
+            Self::OpenConversationIdInvalid => {
+                rt::ApiCode::Service("invalid.openConversationId".to_string())
+            }
+            Self::GroupDisbanded => rt::ApiCode::Service("group.disbanded".to_string()),
+            Self::GroupRobotStopped => rt::ApiCode::Service("bot.stopped".to_string()),
+            Self::RobotTemplateNotFound => {
+                rt::ApiCode::Service("template.not.existed".to_string())
+            }
+            Self::RobotTemplateStopped => {
+                rt::ApiCode::Service("template.stopped".to_string())
+            }
+            Self::RobotTokenNotFound => {
+                rt::ApiCode::Service("token.notExisted".to_string())
+            }
+            Self::RobotSendByTokenTooFast => {
+                rt::ApiCode::Service("send.byToken.tooFast".to_string())
+            }
+            Self::RobotSendTooFast => rt::ApiCode::Service("send.too.fast".to_string()),
+            Self::RobotTooManyGroups => {
+                rt::ApiCode::Service("too.many.group".to_string())
+            }
+            Self::RobotTooManyPeople => {
+                rt::ApiCode::Service("too.many.people".to_string())
+            }
+            Self::RobotDingTooFast => rt::ApiCode::Service("toomuch.msg".to_string()),
+            Self::RobotSendForbidden => {
+                rt::ApiCode::Service("send.forbidden".to_string())
+            }
+            Self::RobotMuted => {
+                rt::ApiCode::Service("bot.forbidden.sendMessage".to_string())
+            }
+            Self::RobotOtoNotAllowed => {
+                rt::ApiCode::Service("chatbotId.notAllow.sendOTO".to_string())
+            }
+            Self::RobotOtoChatNotFound => {
+                rt::ApiCode::Service("robot.oto.notExist".to_string())
+            }
+            Self::RobotStaffIdNotFound => {
+                rt::ApiCode::Service("staffId.notExisted".to_string())
+            }
+            Self::RobotUnsafeUrl => {
+                rt::ApiCode::Service("contain.unsafe.url".to_string())
+            }
+            Self::RobotContentNotAllowed => {
+                rt::ApiCode::Service("contain.notAllowed.content".to_string())
+            }
+            Self::RobotOnlyAdminCanAtAll => {
+                rt::ApiCode::Service("only.groupAdmin.canAtAll".to_string())
+            }
+            Self::ConversationOrgMismatch => {
+                rt::ApiCode::Service("conversation.org.notMatch".to_string())
+            }
+            Self::ConversationNotInOrg => {
+                rt::ApiCode::Service("conversation.org.dismatch".to_string())
+            }
+            Self::RobotResourceUnavailable => {
+                rt::ApiCode::Service("resource.unavailable".to_string())
+            }
+            Self::RobotListConversationIdInvalid => {
+                rt::ApiCode::Service("illegal.openconevrsation.id".to_string())
+            }
+            Self::RobotListRejected => rt::ApiCode::Service("reject".to_string()),
+            Self::DingReceiverCountLimit => {
+                rt::ApiCode::Service("ding.receivercount.limit".to_string())
+            }
+            Self::DingQuotaInsufficient => {
+                rt::ApiCode::Service("ding.serverquota.insufficient".to_string())
+            }
+            Self::SendDingFailed => {
+                rt::ApiCode::Service("send.ding.exception".to_string())
+            }
+            Self::RecallDingFailed => {
+                rt::ApiCode::Service("recall.ding.exception".to_string())
+            }
+            Self::RobotPluginRobotMismatch => {
+                rt::ApiCode::Service("invalidRequest.robotCodeNotMatch".to_string())
+            }
+            Self::RobotPluginRobotNotFound => {
+                rt::ApiCode::Service("invalidRequest.robotNotExist".to_string())
+            }
+            Self::RobotPluginRobotStopped => {
+                rt::ApiCode::Service("invalidRequest.robotIsStop".to_string())
+            }
+            Self::RobotPluginLimitExceeded => {
+                rt::ApiCode::Service("invalidRequest.exceededMaximumLimit".to_string())
+            }
+            Self::RobotPluginJsonInvalid => {
+                rt::ApiCode::Service("invalidRequest.jsonFormatErroj".to_string())
+            }
+            Self::RobotPluginInstallFailed => {
+                rt::ApiCode::Service("invalidRequest.pluginInstallFail".to_string())
+            }
+            Self::V1SystemError => rt::ApiCode::Service("system.error".to_string()),
+            Self::V1ResourceNotFound => {
+                rt::ApiCode::Service("resource.not.found".to_string())
+            }
+            Self::V1Unauthorized => rt::ApiCode::Service("unauthorized".to_string()),
+            Self::V1AuthError => rt::ApiCode::Service("auth.error".to_string()),
+            Self::V1ParamIllegal => rt::ApiCode::Service("param.illegal".to_string()),
             Self::SystemBusy => rt::ApiCode::Errcode(-1i64),
             Self::AuthException => rt::ApiCode::Errcode(88i64),
             Self::UriNotFound => rt::ApiCode::Errcode(404i64),
@@ -1497,6 +1881,187 @@ impl ErrorCode {
             Self::AccessTokenPermissionDenied => {
                 "The app lacks the permission (scope) this API needs (HTTP 403); an admin must grant it in the developer console."
             }
+            Self::RobotCodeEmpty => {
+                "The `robotCode` (or the `downloadCode`) is empty or not valid (机器人robotCode为空); check the robot is in the chat."
+            }
+            Self::RobotCodeMissing => "The request has no `robotCode` (缺少robotCode).",
+            Self::RobotCodeInvalid => {
+                "The `robotCode` is not valid (无效的robotCode)."
+            }
+            Self::RobotNotExist => {
+                "No such robot (机器人不存在): the org has no robot with this `robotCode` installed. The code is spelled so by DingTalk."
+            }
+            Self::RobotCodeAuthMismatch => {
+                "The app's key does not own this robot, or the robot may only be used as a cool app, or the `downloadCode` belongs to another robot or org (此应用appkey和机器人robotCode不匹配); use the robot's own app."
+            }
+            Self::RobotCoolAppMismatch => {
+                "The cool app code is not valid, does not match the robot, or the cool app is not used in this chat (酷应用编码无效)."
+            }
+            Self::RobotDownloadCodeInvalid => {
+                "The download code is wrong or expired (下载码有误或者已经过期)."
+            }
+            Self::RobotUserIdsEmpty => {
+                "The list of recipient userids is empty (用户userId列表为空)."
+            }
+            Self::RobotUserIdsOverMax => {
+                "Too many recipient userids in one call (用户userId列表超过最大限制); split the list."
+            }
+            Self::RobotMsgKeyEmpty => "The request has no `msgKey` (缺少msgKey).",
+            Self::RobotMsgKeyInvalid => {
+                "The `msgKey` names no message template (msgKey无效)."
+            }
+            Self::RobotMsgParamInvalid => {
+                "The `msgParam` is not JSON text (msgParam必须是json格式)."
+            }
+            Self::RobotMsgParamTooLong => {
+                "The message content is too long (消息内容太长); shorten it."
+            }
+            Self::RobotMsgUnsupported => {
+                "The message type is not supported here (不支持的消息类型)."
+            }
+            Self::RobotMsgBodyInvalid => {
+                "The request body is not JSON (body必须是JSON)."
+            }
+            Self::RobotParamInvalid => {
+                "A parameter is not valid, often an empty one (参数不合法)."
+            }
+            Self::ProcessQueryKeyMissing => {
+                "The request has no `processQueryKey` (缺少processQueryKey)."
+            }
+            Self::ProcessQueryKeysOverMax => {
+                "More than 20 `processQueryKeys` in one recall (processQueryKeys超过数量上限20); split them."
+            }
+            Self::ProcessQueryKeyInvalid => {
+                "The `processQueryKey` is not valid (无效的processQueryKey)."
+            }
+            Self::ProcessQueryKeyNotReadyOrExpired => {
+                "The message's read data is not ready yet or has expired, 24 hours after the send (processQueryKey还未生成消息查询数据或已过期)."
+            }
+            Self::ProcessQueryKeyExpired => {
+                "The `processQueryKey` expired: messages can be recalled for 24 hours (processQueryKey已过期，无法撤回消息)."
+            }
+            Self::RobotNextTokenInvalid => {
+                "The `nextToken` is not valid (无效的nextToken)."
+            }
+            Self::RobotMaxResultsInvalid => {
+                "The `maxResults` is over the limit of 200 (无效的maxResults)."
+            }
+            Self::RobotRecallNotAllowed => {
+                "The message was not sent by this robot, so it may not recall it (未被授权的robotCode)."
+            }
+            Self::RobotRecallPartial => {
+                "Not every message could be recalled (消息未能全部撤回)."
+            }
+            Self::OpenConversationIdMissing => {
+                "The request has no `openConversationId` (缺少openConversationId)."
+            }
+            Self::OpenConversationIdInvalid => {
+                "The `openConversationId` is not valid (无效的openConversationId)."
+            }
+            Self::GroupDisbanded => "The group was disbanded (群已经解散).",
+            Self::GroupRobotStopped => {
+                "The group robot was turned off (群机器人已经停用)."
+            }
+            Self::RobotTemplateNotFound => {
+                "The robot template does not exist (机器人模板不存在); check the `robotCode`."
+            }
+            Self::RobotTemplateStopped => {
+                "The robot template was turned off (机器人模板已经停用)."
+            }
+            Self::RobotTokenNotFound => {
+                "The robot token does not exist (TOKEN不存在)."
+            }
+            Self::RobotSendByTokenTooFast => {
+                "Sending with this robot token too fast (用TOKEN发送限流错误); back off."
+            }
+            Self::RobotSendTooFast => {
+                "Sending messages too fast (发送消息频率过快); back off."
+            }
+            Self::RobotTooManyGroups => {
+                "Sending to too many groups too often (发送频繁限流); back off."
+            }
+            Self::RobotTooManyPeople => {
+                "Sending to too many people too often (发送频繁限流); back off."
+            }
+            Self::RobotDingTooFast => {
+                "DINGs sent too fast: a robot may send fewer than 6,000 a minute (消息发送太快); back off."
+            }
+            Self::RobotSendForbidden => {
+                "This robot may not send messages (禁止发送)."
+            }
+            Self::RobotMuted => "The robot's account is muted (账户被禁言).",
+            Self::RobotOtoNotAllowed => {
+                "The robot may not start one-to-one chats (不允许主动发单聊); check it is enabled."
+            }
+            Self::RobotOtoChatNotFound => {
+                "There is no valid one-to-one chat with the robot (没有有效的机器人单聊会话)."
+            }
+            Self::RobotStaffIdNotFound => "The userid does not exist (staffId不存在).",
+            Self::RobotUnsafeUrl => {
+                "The message contains an unsafe external link (含有不安全的外链)."
+            }
+            Self::RobotContentNotAllowed => {
+                "The message contains content that is not allowed (含有不合适的内容)."
+            }
+            Self::RobotOnlyAdminCanAtAll => {
+                "Only the group owner may @all (仅群主可@所有人)."
+            }
+            Self::ConversationOrgMismatch => {
+                "The chat belongs to another org than the token's (会话所属组织信息不匹配)."
+            }
+            Self::ConversationNotInOrg => {
+                "The chat does not belong to the token's org (会话不属于当前企业)."
+            }
+            Self::RobotResourceUnavailable => {
+                "The resource is unavailable: the robot was turned off or the chat has no cool app installed (资源不可用)."
+            }
+            Self::RobotListConversationIdInvalid => {
+                "The group id is not valid (无效的会话id), from listing a group's robots; spelled so by DingTalk."
+            }
+            Self::RobotListRejected => {
+                "The group has too many robots to list (群中机器人数量太多，无法查询)."
+            }
+            Self::DingReceiverCountLimit => {
+                "Too many DING recipients: fewer than 200 in the app, 20 by SMS or call (钉消息接收人超出限制)."
+            }
+            Self::DingQuotaInsufficient => {
+                "The org's DING package is spent (发送钉消息权益不足); it must buy more."
+            }
+            Self::SendDingFailed => {
+                "Sending the DING failed (发送DING消息异常); retry later."
+            }
+            Self::RecallDingFailed => {
+                "Recalling the DING failed (撤回DING消息异常)."
+            }
+            Self::RobotPluginRobotMismatch => {
+                "The app is not the one the robot is bound to (应用与绑定的机器人robotCode不相符)."
+            }
+            Self::RobotPluginRobotNotFound => {
+                "No such robot (机器人不存在，请核实后添加)."
+            }
+            Self::RobotPluginRobotStopped => {
+                "The org turned the robot off (机器人已经被组织停用)."
+            }
+            Self::RobotPluginLimitExceeded => {
+                "More shortcuts than a robot may have (超过插件最大个数限制)."
+            }
+            Self::RobotPluginJsonInvalid => {
+                "Badly formed JSON (json格式错误); the code is spelled so by DingTalk."
+            }
+            Self::RobotPluginInstallFailed => {
+                "Installing the shortcuts failed (插件安装失败), HTTP 500; retry later."
+            }
+            Self::V1SystemError => {
+                "Unknown system error (未知的系统错误), HTTP 500; retry later."
+            }
+            Self::V1ResourceNotFound => {
+                "The resource does not exist, e.g. no such robot (资源不存在)."
+            }
+            Self::V1Unauthorized => "Not authorised for this operation (未授权).",
+            Self::V1AuthError => {
+                "Not enough permission for this operation (权限不足，不允许操作)."
+            }
+            Self::V1ParamIllegal => "A parameter is wrong (参数错误).",
             Self::SystemBusy => {
                 "System busy (系统繁忙); retry after a moment, at most about 3 times."
             }
@@ -2139,6 +2704,71 @@ impl ErrorCode {
             Self::QpmLimitForSuitekeyAndOrgAndApi => rt::ErrorClass::RateLimited,
             Self::ApiCountLimitForOrg => rt::ErrorClass::RateLimited,
             Self::AccessTokenPermissionDenied => rt::ErrorClass::Permission,
+            Self::RobotCodeEmpty => rt::ErrorClass::InvalidArgument,
+            Self::RobotCodeMissing => rt::ErrorClass::InvalidArgument,
+            Self::RobotCodeInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RobotNotExist => rt::ErrorClass::NotFound,
+            Self::RobotCodeAuthMismatch => rt::ErrorClass::Permission,
+            Self::RobotCoolAppMismatch => rt::ErrorClass::InvalidArgument,
+            Self::RobotDownloadCodeInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RobotUserIdsEmpty => rt::ErrorClass::InvalidArgument,
+            Self::RobotUserIdsOverMax => rt::ErrorClass::InvalidArgument,
+            Self::RobotMsgKeyEmpty => rt::ErrorClass::InvalidArgument,
+            Self::RobotMsgKeyInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RobotMsgParamInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RobotMsgParamTooLong => rt::ErrorClass::InvalidArgument,
+            Self::RobotMsgUnsupported => rt::ErrorClass::InvalidArgument,
+            Self::RobotMsgBodyInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RobotParamInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ProcessQueryKeyMissing => rt::ErrorClass::InvalidArgument,
+            Self::ProcessQueryKeysOverMax => rt::ErrorClass::InvalidArgument,
+            Self::ProcessQueryKeyInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ProcessQueryKeyNotReadyOrExpired => rt::ErrorClass::InvalidArgument,
+            Self::ProcessQueryKeyExpired => rt::ErrorClass::InvalidArgument,
+            Self::RobotNextTokenInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RobotMaxResultsInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RobotRecallNotAllowed => rt::ErrorClass::Permission,
+            Self::RobotRecallPartial => rt::ErrorClass::Other,
+            Self::OpenConversationIdMissing => rt::ErrorClass::InvalidArgument,
+            Self::OpenConversationIdInvalid => rt::ErrorClass::InvalidArgument,
+            Self::GroupDisbanded => rt::ErrorClass::NotFound,
+            Self::GroupRobotStopped => rt::ErrorClass::Permission,
+            Self::RobotTemplateNotFound => rt::ErrorClass::NotFound,
+            Self::RobotTemplateStopped => rt::ErrorClass::Permission,
+            Self::RobotTokenNotFound => rt::ErrorClass::InvalidArgument,
+            Self::RobotSendByTokenTooFast => rt::ErrorClass::RateLimited,
+            Self::RobotSendTooFast => rt::ErrorClass::RateLimited,
+            Self::RobotTooManyGroups => rt::ErrorClass::RateLimited,
+            Self::RobotTooManyPeople => rt::ErrorClass::RateLimited,
+            Self::RobotDingTooFast => rt::ErrorClass::RateLimited,
+            Self::RobotSendForbidden => rt::ErrorClass::Permission,
+            Self::RobotMuted => rt::ErrorClass::Permission,
+            Self::RobotOtoNotAllowed => rt::ErrorClass::Permission,
+            Self::RobotOtoChatNotFound => rt::ErrorClass::NotFound,
+            Self::RobotStaffIdNotFound => rt::ErrorClass::NotFound,
+            Self::RobotUnsafeUrl => rt::ErrorClass::InvalidArgument,
+            Self::RobotContentNotAllowed => rt::ErrorClass::InvalidArgument,
+            Self::RobotOnlyAdminCanAtAll => rt::ErrorClass::Permission,
+            Self::ConversationOrgMismatch => rt::ErrorClass::Permission,
+            Self::ConversationNotInOrg => rt::ErrorClass::Permission,
+            Self::RobotResourceUnavailable => rt::ErrorClass::Permission,
+            Self::RobotListConversationIdInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RobotListRejected => rt::ErrorClass::Other,
+            Self::DingReceiverCountLimit => rt::ErrorClass::InvalidArgument,
+            Self::DingQuotaInsufficient => rt::ErrorClass::Other,
+            Self::SendDingFailed => rt::ErrorClass::Busy,
+            Self::RecallDingFailed => rt::ErrorClass::Other,
+            Self::RobotPluginRobotMismatch => rt::ErrorClass::Permission,
+            Self::RobotPluginRobotNotFound => rt::ErrorClass::NotFound,
+            Self::RobotPluginRobotStopped => rt::ErrorClass::Permission,
+            Self::RobotPluginLimitExceeded => rt::ErrorClass::InvalidArgument,
+            Self::RobotPluginJsonInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RobotPluginInstallFailed => rt::ErrorClass::Busy,
+            Self::V1SystemError => rt::ErrorClass::Busy,
+            Self::V1ResourceNotFound => rt::ErrorClass::NotFound,
+            Self::V1Unauthorized => rt::ErrorClass::Permission,
+            Self::V1AuthError => rt::ErrorClass::Permission,
+            Self::V1ParamIllegal => rt::ErrorClass::InvalidArgument,
             Self::SystemBusy => rt::ErrorClass::Busy,
             Self::AuthException => rt::ErrorClass::Other,
             Self::UriNotFound => rt::ErrorClass::NotFound,
@@ -2613,6 +3243,77 @@ pub fn classify(code: &rt::ApiCode) -> rt::ErrorClass {
                 "Forbidden.AccessDenied.AccessTokenPermissionDenied" => {
                     rt::ErrorClass::Permission
                 }
+                "invalidParameter.robotCode.empty" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.robotCode.missing" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.robotCode.invalid" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.robotCode.notExsit" => rt::ErrorClass::NotFound,
+                "invalidParameter.robotCode.auth" => rt::ErrorClass::Permission,
+                "invalidParameter.robotCode.coolApp" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.robotCode.downloadCode" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "invalidParameter.userIds.empty" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.userIds.overMax" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.msgKey.empty" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.msgKey.invalid" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.msgParam.invalid" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.msgParam.tooLong" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.msg.unsupport" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.msgBody.invalid" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.param.invalid" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.processQueryKey.missing" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "invalidParameter.processQueryKeys.overMax" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "invalid.processQueryKey" => rt::ErrorClass::InvalidArgument,
+                "processQueryKey.expireTime" => rt::ErrorClass::InvalidArgument,
+                "robot.processQueryKey.expired" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.cursor.invalid" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.pageSize.invalid" => rt::ErrorClass::InvalidArgument,
+                "not.allowed.robotCode" => rt::ErrorClass::Permission,
+                "notRevoke.all.messages" => rt::ErrorClass::Other,
+                "miss.openConversationId" => rt::ErrorClass::InvalidArgument,
+                "invalid.openConversationId" => rt::ErrorClass::InvalidArgument,
+                "group.disbanded" => rt::ErrorClass::NotFound,
+                "bot.stopped" => rt::ErrorClass::Permission,
+                "template.not.existed" => rt::ErrorClass::NotFound,
+                "template.stopped" => rt::ErrorClass::Permission,
+                "token.notExisted" => rt::ErrorClass::InvalidArgument,
+                "send.byToken.tooFast" => rt::ErrorClass::RateLimited,
+                "send.too.fast" => rt::ErrorClass::RateLimited,
+                "too.many.group" => rt::ErrorClass::RateLimited,
+                "too.many.people" => rt::ErrorClass::RateLimited,
+                "toomuch.msg" => rt::ErrorClass::RateLimited,
+                "send.forbidden" => rt::ErrorClass::Permission,
+                "bot.forbidden.sendMessage" => rt::ErrorClass::Permission,
+                "chatbotId.notAllow.sendOTO" => rt::ErrorClass::Permission,
+                "robot.oto.notExist" => rt::ErrorClass::NotFound,
+                "staffId.notExisted" => rt::ErrorClass::NotFound,
+                "contain.unsafe.url" => rt::ErrorClass::InvalidArgument,
+                "contain.notAllowed.content" => rt::ErrorClass::InvalidArgument,
+                "only.groupAdmin.canAtAll" => rt::ErrorClass::Permission,
+                "conversation.org.notMatch" => rt::ErrorClass::Permission,
+                "conversation.org.dismatch" => rt::ErrorClass::Permission,
+                "resource.unavailable" => rt::ErrorClass::Permission,
+                "illegal.openconevrsation.id" => rt::ErrorClass::InvalidArgument,
+                "reject" => rt::ErrorClass::Other,
+                "ding.receivercount.limit" => rt::ErrorClass::InvalidArgument,
+                "ding.serverquota.insufficient" => rt::ErrorClass::Other,
+                "send.ding.exception" => rt::ErrorClass::Busy,
+                "recall.ding.exception" => rt::ErrorClass::Other,
+                "invalidRequest.robotCodeNotMatch" => rt::ErrorClass::Permission,
+                "invalidRequest.robotNotExist" => rt::ErrorClass::NotFound,
+                "invalidRequest.robotIsStop" => rt::ErrorClass::Permission,
+                "invalidRequest.exceededMaximumLimit" => rt::ErrorClass::InvalidArgument,
+                "invalidRequest.jsonFormatErroj" => rt::ErrorClass::InvalidArgument,
+                "invalidRequest.pluginInstallFail" => rt::ErrorClass::Busy,
+                "system.error" => rt::ErrorClass::Busy,
+                "resource.not.found" => rt::ErrorClass::NotFound,
+                "unauthorized" => rt::ErrorClass::Permission,
+                "auth.error" => rt::ErrorClass::Permission,
+                "param.illegal" => rt::ErrorClass::InvalidArgument,
                 _ => rt::ErrorClass::Other,
             }
         }
