@@ -95,6 +95,15 @@ pub const ENDPOINTS: &[&str] = &[
     "callback.update",
     "callback.delete",
     "callback.get_failed_result",
+    "card.create_and_deliver",
+    "card.deliver",
+    "card.update",
+    "card.streaming_update",
+    "card.create",
+    "card.append_space",
+    "card.close_top_card",
+    "card.register_callback",
+    "card.copy_template",
     "chat.create",
     "chat.update",
     "chat.get",
@@ -1234,6 +1243,175 @@ pub async fn call(
             "callback.delete" => client.callback().delete().await.map(to_json),
             "callback.get_failed_result" => {
                 client.callback().get_failed_result().await.map(to_json)
+            }
+            "card.create_and_deliver" => {
+                client
+                    .card()
+                    .create_and_deliver(
+                        String::from("b4fdsu2119f-9945-4e13-9989-747da19e3bc7.schema"),
+                        String::from("order_20240101_001"),
+                        super::card::CardData::new(),
+                        String::from(
+                            "dtv1.card//im_group.cidp4GhxxxxVCQ==;im_robot.manager4220",
+                        ),
+                    )
+                    .user_id(String::from("manager4220"))
+                    .callback_type(super::card::CardCallbackType::from_wire("STREAM"))
+                    .callback_route_key(String::from("my_route_key"))
+                    .private_data(
+                        [
+                            (
+                                String::from("manager4220"),
+                                super::card::CardData::new()
+                                    .card_param_map(
+                                        [(String::from("attendee"), String::from("张三"))]
+                                            .into_iter()
+                                            .collect(),
+                                    ),
+                            ),
+                        ]
+                            .into_iter()
+                            .collect(),
+                    )
+                    .im_group_open_space_model(
+                        super::card::CardImSpaceModel::new().support_forward(true),
+                    )
+                    .im_robot_open_space_model(
+                        super::card::CardImSpaceModel::new().support_forward(true),
+                    )
+                    .im_group_open_deliver_model(
+                        super::card::CardImGroupDeliverModel::new()
+                            .robot_code(String::from("dingxxxxxxxx")),
+                    )
+                    .im_robot_open_deliver_model(
+                        super::card::CardImRobotDeliverModel::new()
+                            .space_type(String::from("IM_ROBOT")),
+                    )
+                    .user_id_type(super::card::CardUserIdType::from_value(1i64))
+                    .await
+                    .map(to_json)
+            }
+            "card.deliver" => {
+                client
+                    .card()
+                    .deliver(
+                        String::from("order_20240101_001"),
+                        String::from("dtv1.card//im_group.cidp4GhxxxxVCQ=="),
+                    )
+                    .im_group_open_deliver_model(
+                        super::card::CardImGroupDeliverModel::new()
+                            .robot_code(String::from("dingxxxxxxxx")),
+                    )
+                    .user_id_type(super::card::CardUserIdType::from_value(1i64))
+                    .await
+                    .map(to_json)
+            }
+            "card.update" => {
+                client
+                    .card()
+                    .update(String::from("order_20240101_001"))
+                    .private_data(
+                        [
+                            (
+                                String::from("manager4220"),
+                                super::card::CardData::new()
+                                    .card_param_map(
+                                        [(String::from("attendee"), String::from("张三"))]
+                                            .into_iter()
+                                            .collect(),
+                                    ),
+                            ),
+                        ]
+                            .into_iter()
+                            .collect(),
+                    )
+                    .user_id_type(super::card::CardUserIdType::from_value(1i64))
+                    .await
+                    .map(to_json)
+            }
+            "card.streaming_update" => {
+                client
+                    .card()
+                    .streaming_update(
+                        String::from("order_20240101_001"),
+                        String::from("0F714542-0AFC-2B0E-CF14-E2D39F5BFFE8"),
+                        String::from("content"),
+                        String::from("正在思考"),
+                    )
+                    .is_full(true)
+                    .is_finalize(false)
+                    .is_error(false)
+                    .await
+                    .map(to_json)
+            }
+            "card.create" => {
+                client
+                    .card()
+                    .create(
+                        String::from("b4fdsu2119f-9945-4e13-9989-747da19e3bc7.schema"),
+                        String::from("order_20240101_001"),
+                        super::card::CardData::new(),
+                    )
+                    .user_id(String::from("manager4220"))
+                    .callback_type(super::card::CardCallbackType::from_wire("STREAM"))
+                    .callback_route_key(String::from("my_route_key"))
+                    .private_data(
+                        [
+                            (
+                                String::from("manager4220"),
+                                super::card::CardData::new()
+                                    .card_param_map(
+                                        [(String::from("attendee"), String::from("张三"))]
+                                            .into_iter()
+                                            .collect(),
+                                    ),
+                            ),
+                        ]
+                            .into_iter()
+                            .collect(),
+                    )
+                    .user_id_type(super::card::CardUserIdType::from_value(1i64))
+                    .await
+                    .map(to_json)
+            }
+            "card.append_space" => {
+                client
+                    .card()
+                    .append_space(String::from("order_20240101_001"))
+                    .im_group_open_space_model(
+                        super::card::CardImSpaceModel::new().support_forward(false),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "card.close_top_card" => {
+                client
+                    .card()
+                    .close_top_card(String::from("order_20240101_001"))
+                    .open_conversation_id(String::from("cidp4GhxxxxVCQ=="))
+                    .await
+                    .map(to_json)
+            }
+            "card.register_callback" => {
+                client
+                    .card()
+                    .register_callback(
+                        String::from("my_route_key"),
+                        String::from("https://example.com/card/callback"),
+                    )
+                    .api_secret(::dingtalk_runtime::SecretString::from("my-secret"))
+                    .force_update(false)
+                    .await
+                    .map(to_json)
+            }
+            "card.copy_template" => {
+                client
+                    .card()
+                    .copy_template(
+                        String::from("27988007-955f-4bdd-8838-58fcdb2e3d9d.schema"),
+                    )
+                    .await
+                    .map(to_json)
             }
             "chat.create" => {
                 client

@@ -20,6 +20,8 @@ pub mod auth;
 pub mod blackboard;
 #[cfg(feature = "callback")]
 pub mod callback;
+#[cfg(feature = "card")]
+pub mod card;
 #[cfg(feature = "chat")]
 pub mod chat;
 #[cfg(feature = "checkin")]
@@ -132,6 +134,13 @@ pub trait Api {
     ///
     /// See [`CallbackApi`](callback::CallbackApi) for its calls.
     fn callback(&self) -> callback::CallbackApi<'_>;
+    #[cfg(feature = "card")]
+    /// Interactive cards on api.dingtalk.com (互动卡片 · 卡片平台): create a card from a template, deliver
+    /// it into group chats, robot chats, one-to-one cool-app chats and the group top bar (吊顶), update
+    /// its data, stream text into an AI card, and register the callback URL of its buttons.
+    ///
+    /// See [`CardApi`](card::CardApi) for its calls.
+    fn card(&self) -> card::CardApi<'_>;
     #[cfg(feature = "chat")]
     /// Enterprise group chats (群会话 · 企业群), legacy API: create and update a group, read its
     /// details, send a message in the org's name and list who read it.
@@ -347,6 +356,10 @@ impl Api for rt::Client {
     #[cfg(feature = "callback")]
     fn callback(&self) -> callback::CallbackApi<'_> {
         callback::CallbackApi::new(self)
+    }
+    #[cfg(feature = "card")]
+    fn card(&self) -> card::CardApi<'_> {
+        card::CardApi::new(self)
     }
     #[cfg(feature = "chat")]
     fn chat(&self) -> chat::ChatApi<'_> {
@@ -647,6 +660,78 @@ pub enum ErrorCode {
     V1AuthError,
     /// A parameter is wrong (参数错误). (v1.0 code `param.illegal`)
     V1ParamIllegal,
+    /// Cards: the request has no params (入参为空). (v1.0 code `param.empty`)
+    CardParamEmpty,
+    /// Cards: a param is not valid (存在非法参数). (v1.0 code `param.invalid`)
+    CardParamInvalid,
+    /// Cards: `outTrackId` is empty (业务标识outTrackId为空). (v1.0 code `param.outTrackIdEmpty`)
+    CardOutTrackIdEmpty,
+    /// Cards: `cardTemplateId` is empty (卡片模板Id为空). (v1.0 code `param.cardTemplateIdEmpty`)
+    CardTemplateIdEmpty,
+    /// Cards: the userid is empty (用户userId为空). (v1.0 code `param.userIdEmpty`)
+    CardUserIdEmpty,
+    /// Cards: the user does not exist (用户userId不存在). (v1.0 code `param.userIdNotExist`)
+    CardUserNotFound,
+    /// Cards: `cardData` is empty (卡片公共数据为空). (v1.0 code `param.cardPublicDataEmpty`)
+    CardPublicDataEmpty,
+    /// Cards: an update has neither `cardData` nor `privateData` (cardData 和 privateData 同时为空). (v1.0 code `param.cardDataAndPrivateDataBothEmpty`)
+    CardDataBothEmpty,
+    /// Cards: `openSpaceId` is empty (投放openSpaceId为空). (v1.0 code `param.openSpaceIdEmpty`)
+    CardOpenSpaceIdEmpty,
+    /// Cards: `openSpaceId` is not of the form `dtv1.card//type.id;…` (openSpaceId不符合规范). (v1.0 code `param.openSpaceIdInvalid`)
+    CardOpenSpaceIdInvalid,
+    /// Cards: a place has no delivery model (场域投放模型为空). (v1.0 code `param.openDeliverModelEmpty`)
+    CardDeliverModelEmpty,
+    /// Cards: a delivery model is badly formed (场域投放模型格式错误). (v1.0 code `param.openDeliverModelError`)
+    CardDeliverModelInvalid,
+    /// Cards: a delivery model is missing or badly formed (场域投放模型格式错误). (v1.0 code `param.spaceDeliverModelEmpty`)
+    CardSpaceDeliverModelInvalid,
+    /// Cards: a place model (`…OpenSpaceModel`) is wrong (错误的场域属性模型). (v1.0 code `param.openSpaceModelInvalid`)
+    CardSpaceModelInvalid,
+    /// Cards: adding places without any place model (appendSpaces为空). (v1.0 code `param.emptyAppendSpaces`)
+    CardAppendSpacesEmpty,
+    /// Cards: `openConversationId` is not valid (openConversationId不符合规范). (v1.0 code `param.conversationIdInvalid`)
+    CardConversationIdInvalid,
+    /// Cards: a dynamic data source has no pull strategy (动态数据源拉取策略为空). (v1.0 code `param.dynamicDataSourcePullStrategyEmpty`)
+    CardPullStrategyEmpty,
+    /// Cards: a dynamic data source's pull interval is empty or not valid (动态数据源拉取间隔时间为空或非法). (v1.0 code `param.dynamicDataPullIntervalInvalid`)
+    CardPullIntervalInvalid,
+    /// Cards: the card data failed the content review (卡片数据不能通过安全审查). (v1.0 code `param.contentUnsafe`)
+    CardContentUnsafe,
+    /// Cards: no card with this `outTrackId` (卡片不存在). (v1.0 code `param.cardNotExist`)
+    CardNotFound,
+    /// Cards: a card with this `outTrackId` exists already (卡片已经存在); use a new `outTrackId`. (v1.0 code `param.cardAlreadyExist`)
+    CardAlreadyExists,
+    /// Cards: the card template does not exist (模板不存在). (v1.0 code `param.templateNotExist`)
+    CardTemplateNotFound,
+    /// Cards: the card template is not published (模板未发布). (v1.0 code `param.templateUnpublished`)
+    CardTemplateUnpublished,
+    /// Cards: `callbackRouteKey` is empty (回调 RouteKey 为空). (v1.0 code `param.callbackRouteKeyEmpty`)
+    CardCallbackRouteKeyEmpty,
+    /// Cards: `callbackUrl` is empty (回调 Url 为空). (v1.0 code `param.callbackUrlEmpty`)
+    CardCallbackUrlEmpty,
+    /// Cards: the route key is registered already (回调 RouteKey 已存在); send `forceUpdate: true` to replace its URL. (v1.0 code `param.callbackRouteKeyExist`)
+    CardCallbackRouteKeyExists,
+    /// Cards: updating the route key's URL failed (更新回调 RouteKey 失败). (v1.0 code `system.updateCallbackFailed`)
+    CardUpdateCallbackFailed,
+    /// AI card streaming: `key` is empty (streaming更新key为空). (v1.0 code `param.stream.keyEmpty`)
+    CardStreamKeyEmpty,
+    /// AI card streaming: `content` is empty (streaming更新content为空). (v1.0 code `param.stream.contentEmpty`)
+    CardStreamContentEmpty,
+    /// AI card streaming: `guid` is empty (streaming更新guid为空). (v1.0 code `param.stream.guidEmpty`)
+    CardStreamGuidEmpty,
+    /// AI card streaming: the card does not exist (卡片不存在). (v1.0 code `param.stream.outTrackId`)
+    CardStreamCardNotFound,
+    /// AI card streaming: `isFull` is missing (isFull字段为空). (v1.0 code `param.stream.isFull`)
+    CardStreamIsFullMissing,
+    /// AI card streaming: the content is too large (content is too large). (v1.0 code `param.stream.content`)
+    CardStreamContentTooLarge,
+    /// Cards: copying the template failed (复制模板失败). (v1.0 code `copy.template.error`)
+    CardCopyTemplateFailed,
+    /// Cards: the template to copy does not exist (模板不存在). (v1.0 code `template.not.exist`)
+    CardCopyTemplateNotFound,
+    /// System busy (系统繁忙), HTTP 500; retry later. (v1.0 code `system.busy`)
+    V1SystemBusy,
     /// System busy (系统繁忙); retry after a moment, at most about 3 times. (errcode `-1`)
     SystemBusy,
     /// Authentication / gateway error wrapper (鉴权异常); the real cause is in sub_code / sub_msg: map sub_code through this table (e.g. sub_code 40014 → refresh the token and retry once). (errcode `88`)
@@ -1415,6 +1500,44 @@ impl ErrorCode {
             "unauthorized" => Some(Self::V1Unauthorized),
             "auth.error" => Some(Self::V1AuthError),
             "param.illegal" => Some(Self::V1ParamIllegal),
+            "param.empty" => Some(Self::CardParamEmpty),
+            "param.invalid" => Some(Self::CardParamInvalid),
+            "param.outTrackIdEmpty" => Some(Self::CardOutTrackIdEmpty),
+            "param.cardTemplateIdEmpty" => Some(Self::CardTemplateIdEmpty),
+            "param.userIdEmpty" => Some(Self::CardUserIdEmpty),
+            "param.userIdNotExist" => Some(Self::CardUserNotFound),
+            "param.cardPublicDataEmpty" => Some(Self::CardPublicDataEmpty),
+            "param.cardDataAndPrivateDataBothEmpty" => Some(Self::CardDataBothEmpty),
+            "param.openSpaceIdEmpty" => Some(Self::CardOpenSpaceIdEmpty),
+            "param.openSpaceIdInvalid" => Some(Self::CardOpenSpaceIdInvalid),
+            "param.openDeliverModelEmpty" => Some(Self::CardDeliverModelEmpty),
+            "param.openDeliverModelError" => Some(Self::CardDeliverModelInvalid),
+            "param.spaceDeliverModelEmpty" => Some(Self::CardSpaceDeliverModelInvalid),
+            "param.openSpaceModelInvalid" => Some(Self::CardSpaceModelInvalid),
+            "param.emptyAppendSpaces" => Some(Self::CardAppendSpacesEmpty),
+            "param.conversationIdInvalid" => Some(Self::CardConversationIdInvalid),
+            "param.dynamicDataSourcePullStrategyEmpty" => {
+                Some(Self::CardPullStrategyEmpty)
+            }
+            "param.dynamicDataPullIntervalInvalid" => Some(Self::CardPullIntervalInvalid),
+            "param.contentUnsafe" => Some(Self::CardContentUnsafe),
+            "param.cardNotExist" => Some(Self::CardNotFound),
+            "param.cardAlreadyExist" => Some(Self::CardAlreadyExists),
+            "param.templateNotExist" => Some(Self::CardTemplateNotFound),
+            "param.templateUnpublished" => Some(Self::CardTemplateUnpublished),
+            "param.callbackRouteKeyEmpty" => Some(Self::CardCallbackRouteKeyEmpty),
+            "param.callbackUrlEmpty" => Some(Self::CardCallbackUrlEmpty),
+            "param.callbackRouteKeyExist" => Some(Self::CardCallbackRouteKeyExists),
+            "system.updateCallbackFailed" => Some(Self::CardUpdateCallbackFailed),
+            "param.stream.keyEmpty" => Some(Self::CardStreamKeyEmpty),
+            "param.stream.contentEmpty" => Some(Self::CardStreamContentEmpty),
+            "param.stream.guidEmpty" => Some(Self::CardStreamGuidEmpty),
+            "param.stream.outTrackId" => Some(Self::CardStreamCardNotFound),
+            "param.stream.isFull" => Some(Self::CardStreamIsFullMissing),
+            "param.stream.content" => Some(Self::CardStreamContentTooLarge),
+            "copy.template.error" => Some(Self::CardCopyTemplateFailed),
+            "template.not.exist" => Some(Self::CardCopyTemplateNotFound),
+            "system.busy" => Some(Self::V1SystemBusy),
             _ => None,
         }
     }
@@ -1635,6 +1758,108 @@ impl ErrorCode {
             Self::V1Unauthorized => rt::ApiCode::Service("unauthorized".to_string()),
             Self::V1AuthError => rt::ApiCode::Service("auth.error".to_string()),
             Self::V1ParamIllegal => rt::ApiCode::Service("param.illegal".to_string()),
+            Self::CardParamEmpty => rt::ApiCode::Service("param.empty".to_string()),
+            Self::CardParamInvalid => rt::ApiCode::Service("param.invalid".to_string()),
+            Self::CardOutTrackIdEmpty => {
+                rt::ApiCode::Service("param.outTrackIdEmpty".to_string())
+            }
+            Self::CardTemplateIdEmpty => {
+                rt::ApiCode::Service("param.cardTemplateIdEmpty".to_string())
+            }
+            Self::CardUserIdEmpty => {
+                rt::ApiCode::Service("param.userIdEmpty".to_string())
+            }
+            Self::CardUserNotFound => {
+                rt::ApiCode::Service("param.userIdNotExist".to_string())
+            }
+            Self::CardPublicDataEmpty => {
+                rt::ApiCode::Service("param.cardPublicDataEmpty".to_string())
+            }
+            Self::CardDataBothEmpty => {
+                rt::ApiCode::Service("param.cardDataAndPrivateDataBothEmpty".to_string())
+            }
+            Self::CardOpenSpaceIdEmpty => {
+                rt::ApiCode::Service("param.openSpaceIdEmpty".to_string())
+            }
+            Self::CardOpenSpaceIdInvalid => {
+                rt::ApiCode::Service("param.openSpaceIdInvalid".to_string())
+            }
+            Self::CardDeliverModelEmpty => {
+                rt::ApiCode::Service("param.openDeliverModelEmpty".to_string())
+            }
+            Self::CardDeliverModelInvalid => {
+                rt::ApiCode::Service("param.openDeliverModelError".to_string())
+            }
+            Self::CardSpaceDeliverModelInvalid => {
+                rt::ApiCode::Service("param.spaceDeliverModelEmpty".to_string())
+            }
+            Self::CardSpaceModelInvalid => {
+                rt::ApiCode::Service("param.openSpaceModelInvalid".to_string())
+            }
+            Self::CardAppendSpacesEmpty => {
+                rt::ApiCode::Service("param.emptyAppendSpaces".to_string())
+            }
+            Self::CardConversationIdInvalid => {
+                rt::ApiCode::Service("param.conversationIdInvalid".to_string())
+            }
+            Self::CardPullStrategyEmpty => {
+                rt::ApiCode::Service(
+                    "param.dynamicDataSourcePullStrategyEmpty".to_string(),
+                )
+            }
+            Self::CardPullIntervalInvalid => {
+                rt::ApiCode::Service("param.dynamicDataPullIntervalInvalid".to_string())
+            }
+            Self::CardContentUnsafe => {
+                rt::ApiCode::Service("param.contentUnsafe".to_string())
+            }
+            Self::CardNotFound => rt::ApiCode::Service("param.cardNotExist".to_string()),
+            Self::CardAlreadyExists => {
+                rt::ApiCode::Service("param.cardAlreadyExist".to_string())
+            }
+            Self::CardTemplateNotFound => {
+                rt::ApiCode::Service("param.templateNotExist".to_string())
+            }
+            Self::CardTemplateUnpublished => {
+                rt::ApiCode::Service("param.templateUnpublished".to_string())
+            }
+            Self::CardCallbackRouteKeyEmpty => {
+                rt::ApiCode::Service("param.callbackRouteKeyEmpty".to_string())
+            }
+            Self::CardCallbackUrlEmpty => {
+                rt::ApiCode::Service("param.callbackUrlEmpty".to_string())
+            }
+            Self::CardCallbackRouteKeyExists => {
+                rt::ApiCode::Service("param.callbackRouteKeyExist".to_string())
+            }
+            Self::CardUpdateCallbackFailed => {
+                rt::ApiCode::Service("system.updateCallbackFailed".to_string())
+            }
+            Self::CardStreamKeyEmpty => {
+                rt::ApiCode::Service("param.stream.keyEmpty".to_string())
+            }
+            Self::CardStreamContentEmpty => {
+                rt::ApiCode::Service("param.stream.contentEmpty".to_string())
+            }
+            Self::CardStreamGuidEmpty => {
+                rt::ApiCode::Service("param.stream.guidEmpty".to_string())
+            }
+            Self::CardStreamCardNotFound => {
+                rt::ApiCode::Service("param.stream.outTrackId".to_string())
+            }
+            Self::CardStreamIsFullMissing => {
+                rt::ApiCode::Service("param.stream.isFull".to_string())
+            }
+            Self::CardStreamContentTooLarge => {
+                rt::ApiCode::Service("param.stream.content".to_string())
+            }
+            Self::CardCopyTemplateFailed => {
+                rt::ApiCode::Service("copy.template.error".to_string())
+            }
+            Self::CardCopyTemplateNotFound => {
+                rt::ApiCode::Service("template.not.exist".to_string())
+            }
+            Self::V1SystemBusy => rt::ApiCode::Service("system.busy".to_string()),
             Self::SystemBusy => rt::ApiCode::Errcode(-1i64),
             Self::AuthException => rt::ApiCode::Errcode(88i64),
             Self::UriNotFound => rt::ApiCode::Errcode(404i64),
@@ -2062,6 +2287,106 @@ impl ErrorCode {
                 "Not enough permission for this operation (权限不足，不允许操作)."
             }
             Self::V1ParamIllegal => "A parameter is wrong (参数错误).",
+            Self::CardParamEmpty => "Cards: the request has no params (入参为空).",
+            Self::CardParamInvalid => "Cards: a param is not valid (存在非法参数).",
+            Self::CardOutTrackIdEmpty => {
+                "Cards: `outTrackId` is empty (业务标识outTrackId为空)."
+            }
+            Self::CardTemplateIdEmpty => {
+                "Cards: `cardTemplateId` is empty (卡片模板Id为空)."
+            }
+            Self::CardUserIdEmpty => "Cards: the userid is empty (用户userId为空).",
+            Self::CardUserNotFound => {
+                "Cards: the user does not exist (用户userId不存在)."
+            }
+            Self::CardPublicDataEmpty => {
+                "Cards: `cardData` is empty (卡片公共数据为空)."
+            }
+            Self::CardDataBothEmpty => {
+                "Cards: an update has neither `cardData` nor `privateData` (cardData 和 privateData 同时为空)."
+            }
+            Self::CardOpenSpaceIdEmpty => {
+                "Cards: `openSpaceId` is empty (投放openSpaceId为空)."
+            }
+            Self::CardOpenSpaceIdInvalid => {
+                "Cards: `openSpaceId` is not of the form `dtv1.card//type.id;…` (openSpaceId不符合规范)."
+            }
+            Self::CardDeliverModelEmpty => {
+                "Cards: a place has no delivery model (场域投放模型为空)."
+            }
+            Self::CardDeliverModelInvalid => {
+                "Cards: a delivery model is badly formed (场域投放模型格式错误)."
+            }
+            Self::CardSpaceDeliverModelInvalid => {
+                "Cards: a delivery model is missing or badly formed (场域投放模型格式错误)."
+            }
+            Self::CardSpaceModelInvalid => {
+                "Cards: a place model (`…OpenSpaceModel`) is wrong (错误的场域属性模型)."
+            }
+            Self::CardAppendSpacesEmpty => {
+                "Cards: adding places without any place model (appendSpaces为空)."
+            }
+            Self::CardConversationIdInvalid => {
+                "Cards: `openConversationId` is not valid (openConversationId不符合规范)."
+            }
+            Self::CardPullStrategyEmpty => {
+                "Cards: a dynamic data source has no pull strategy (动态数据源拉取策略为空)."
+            }
+            Self::CardPullIntervalInvalid => {
+                "Cards: a dynamic data source's pull interval is empty or not valid (动态数据源拉取间隔时间为空或非法)."
+            }
+            Self::CardContentUnsafe => {
+                "Cards: the card data failed the content review (卡片数据不能通过安全审查)."
+            }
+            Self::CardNotFound => {
+                "Cards: no card with this `outTrackId` (卡片不存在)."
+            }
+            Self::CardAlreadyExists => {
+                "Cards: a card with this `outTrackId` exists already (卡片已经存在); use a new `outTrackId`."
+            }
+            Self::CardTemplateNotFound => {
+                "Cards: the card template does not exist (模板不存在)."
+            }
+            Self::CardTemplateUnpublished => {
+                "Cards: the card template is not published (模板未发布)."
+            }
+            Self::CardCallbackRouteKeyEmpty => {
+                "Cards: `callbackRouteKey` is empty (回调 RouteKey 为空)."
+            }
+            Self::CardCallbackUrlEmpty => {
+                "Cards: `callbackUrl` is empty (回调 Url 为空)."
+            }
+            Self::CardCallbackRouteKeyExists => {
+                "Cards: the route key is registered already (回调 RouteKey 已存在); send `forceUpdate: true` to replace its URL."
+            }
+            Self::CardUpdateCallbackFailed => {
+                "Cards: updating the route key's URL failed (更新回调 RouteKey 失败)."
+            }
+            Self::CardStreamKeyEmpty => {
+                "AI card streaming: `key` is empty (streaming更新key为空)."
+            }
+            Self::CardStreamContentEmpty => {
+                "AI card streaming: `content` is empty (streaming更新content为空)."
+            }
+            Self::CardStreamGuidEmpty => {
+                "AI card streaming: `guid` is empty (streaming更新guid为空)."
+            }
+            Self::CardStreamCardNotFound => {
+                "AI card streaming: the card does not exist (卡片不存在)."
+            }
+            Self::CardStreamIsFullMissing => {
+                "AI card streaming: `isFull` is missing (isFull字段为空)."
+            }
+            Self::CardStreamContentTooLarge => {
+                "AI card streaming: the content is too large (content is too large)."
+            }
+            Self::CardCopyTemplateFailed => {
+                "Cards: copying the template failed (复制模板失败)."
+            }
+            Self::CardCopyTemplateNotFound => {
+                "Cards: the template to copy does not exist (模板不存在)."
+            }
+            Self::V1SystemBusy => "System busy (系统繁忙), HTTP 500; retry later.",
             Self::SystemBusy => {
                 "System busy (系统繁忙); retry after a moment, at most about 3 times."
             }
@@ -2769,6 +3094,42 @@ impl ErrorCode {
             Self::V1Unauthorized => rt::ErrorClass::Permission,
             Self::V1AuthError => rt::ErrorClass::Permission,
             Self::V1ParamIllegal => rt::ErrorClass::InvalidArgument,
+            Self::CardParamEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardParamInvalid => rt::ErrorClass::InvalidArgument,
+            Self::CardOutTrackIdEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardTemplateIdEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardUserIdEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardUserNotFound => rt::ErrorClass::NotFound,
+            Self::CardPublicDataEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardDataBothEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardOpenSpaceIdEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardOpenSpaceIdInvalid => rt::ErrorClass::InvalidArgument,
+            Self::CardDeliverModelEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardDeliverModelInvalid => rt::ErrorClass::InvalidArgument,
+            Self::CardSpaceDeliverModelInvalid => rt::ErrorClass::InvalidArgument,
+            Self::CardSpaceModelInvalid => rt::ErrorClass::InvalidArgument,
+            Self::CardAppendSpacesEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardConversationIdInvalid => rt::ErrorClass::InvalidArgument,
+            Self::CardPullStrategyEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardPullIntervalInvalid => rt::ErrorClass::InvalidArgument,
+            Self::CardContentUnsafe => rt::ErrorClass::InvalidArgument,
+            Self::CardNotFound => rt::ErrorClass::NotFound,
+            Self::CardAlreadyExists => rt::ErrorClass::InvalidArgument,
+            Self::CardTemplateNotFound => rt::ErrorClass::NotFound,
+            Self::CardTemplateUnpublished => rt::ErrorClass::InvalidArgument,
+            Self::CardCallbackRouteKeyEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardCallbackUrlEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardCallbackRouteKeyExists => rt::ErrorClass::InvalidArgument,
+            Self::CardUpdateCallbackFailed => rt::ErrorClass::Other,
+            Self::CardStreamKeyEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardStreamContentEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardStreamGuidEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardStreamCardNotFound => rt::ErrorClass::NotFound,
+            Self::CardStreamIsFullMissing => rt::ErrorClass::InvalidArgument,
+            Self::CardStreamContentTooLarge => rt::ErrorClass::InvalidArgument,
+            Self::CardCopyTemplateFailed => rt::ErrorClass::Other,
+            Self::CardCopyTemplateNotFound => rt::ErrorClass::NotFound,
+            Self::V1SystemBusy => rt::ErrorClass::Busy,
             Self::SystemBusy => rt::ErrorClass::Busy,
             Self::AuthException => rt::ErrorClass::Other,
             Self::UriNotFound => rt::ErrorClass::NotFound,
@@ -3314,6 +3675,46 @@ pub fn classify(code: &rt::ApiCode) -> rt::ErrorClass {
                 "unauthorized" => rt::ErrorClass::Permission,
                 "auth.error" => rt::ErrorClass::Permission,
                 "param.illegal" => rt::ErrorClass::InvalidArgument,
+                "param.empty" => rt::ErrorClass::InvalidArgument,
+                "param.invalid" => rt::ErrorClass::InvalidArgument,
+                "param.outTrackIdEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.cardTemplateIdEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.userIdEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.userIdNotExist" => rt::ErrorClass::NotFound,
+                "param.cardPublicDataEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.cardDataAndPrivateDataBothEmpty" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "param.openSpaceIdEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.openSpaceIdInvalid" => rt::ErrorClass::InvalidArgument,
+                "param.openDeliverModelEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.openDeliverModelError" => rt::ErrorClass::InvalidArgument,
+                "param.spaceDeliverModelEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.openSpaceModelInvalid" => rt::ErrorClass::InvalidArgument,
+                "param.emptyAppendSpaces" => rt::ErrorClass::InvalidArgument,
+                "param.conversationIdInvalid" => rt::ErrorClass::InvalidArgument,
+                "param.dynamicDataSourcePullStrategyEmpty" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "param.dynamicDataPullIntervalInvalid" => rt::ErrorClass::InvalidArgument,
+                "param.contentUnsafe" => rt::ErrorClass::InvalidArgument,
+                "param.cardNotExist" => rt::ErrorClass::NotFound,
+                "param.cardAlreadyExist" => rt::ErrorClass::InvalidArgument,
+                "param.templateNotExist" => rt::ErrorClass::NotFound,
+                "param.templateUnpublished" => rt::ErrorClass::InvalidArgument,
+                "param.callbackRouteKeyEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.callbackUrlEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.callbackRouteKeyExist" => rt::ErrorClass::InvalidArgument,
+                "system.updateCallbackFailed" => rt::ErrorClass::Other,
+                "param.stream.keyEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.stream.contentEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.stream.guidEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.stream.outTrackId" => rt::ErrorClass::NotFound,
+                "param.stream.isFull" => rt::ErrorClass::InvalidArgument,
+                "param.stream.content" => rt::ErrorClass::InvalidArgument,
+                "copy.template.error" => rt::ErrorClass::Other,
+                "template.not.exist" => rt::ErrorClass::NotFound,
+                "system.busy" => rt::ErrorClass::Busy,
                 _ => rt::ErrorClass::Other,
             }
         }
