@@ -160,6 +160,24 @@ pub const ENDPOINTS: &[&str] = &[
     "im.apply_template",
     "im.close_template",
     "im.send_message",
+    "im.create_scene_group",
+    "im.update_scene_group",
+    "im.disband_scene_group",
+    "im.add_scene_group_members",
+    "im.remove_scene_group_members",
+    "im.list_scene_group_members",
+    "im.update_scene_group_sub_admins",
+    "im.get_scene_group_mute_status",
+    "im.get_scene_group_info",
+    "im.set_scene_group_members_mute",
+    "im.update_scene_group_member_nick",
+    "im.get_scene_group_template_robot",
+    "im.chat_id_to_open_conversation_id",
+    "im.create_group",
+    "im.update_group",
+    "im.set_sub_administrators",
+    "im.send_robot_interactive_card",
+    "im.update_robot_interactive_card",
     "industry.list_departments",
     "industry.get_department",
     "industry.list_users",
@@ -1890,6 +1908,183 @@ pub async fn call(
                             .into_iter()
                             .collect(),
                     )
+                    .await
+                    .map(to_json)
+            }
+            "im.create_scene_group" => {
+                client
+                    .im()
+                    .create_scene_group(
+                        String::from("客户群"),
+                        String::from("c354d1a2-5e6f-4a7b-b4ea-6f1ab2c3d465"),
+                        String::from("manager4220"),
+                    )
+                    .icon(String::from("@lADOADmaWMzazQKA"))
+                    .user_ids(vec![String::from("manager4220")])
+                    .uuid(String::from("order-20240101-001"))
+                    .await
+                    .map(to_json)
+            }
+            "im.update_scene_group" => {
+                client
+                    .im()
+                    .update_scene_group(String::from("cidp4GhxxxxVCQ=="))
+                    .title(String::from("客户群"))
+                    .await
+                    .map(to_json)
+            }
+            "im.disband_scene_group" => {
+                client
+                    .im()
+                    .disband_scene_group(String::from("cidp4GhxxxxVCQ=="))
+                    .await
+                    .map(to_json)
+            }
+            "im.add_scene_group_members" => {
+                client
+                    .im()
+                    .add_scene_group_members(String::from("cidp4GhxxxxVCQ=="))
+                    .user_ids(vec![String::from("manager4220")])
+                    .await
+                    .map(to_json)
+            }
+            "im.remove_scene_group_members" => {
+                client
+                    .im()
+                    .remove_scene_group_members(String::from("cidp4GhxxxxVCQ=="))
+                    .user_ids(vec![String::from("manager4220")])
+                    .await
+                    .map(to_json)
+            }
+            "im.list_scene_group_members" => {
+                client
+                    .im()
+                    .list_scene_group_members(String::from("cidp4GhxxxxVCQ=="), 200i64)
+                    .cool_app_code(String::from("COOLAPP-1-10182EEDD1AC0BA600D9000J"))
+                    .await
+                    .map(to_json)
+            }
+            "im.update_scene_group_sub_admins" => {
+                client
+                    .im()
+                    .update_scene_group_sub_admins(
+                        String::from("cidp4GhxxxxVCQ=="),
+                        super::im::ImGroupRole::from_value(2i64),
+                    )
+                    .user_ids(vec![String::from("manager4220")])
+                    .await
+                    .map(to_json)
+            }
+            "im.get_scene_group_mute_status" => {
+                client
+                    .im()
+                    .get_scene_group_mute_status(
+                        String::from("cidCtneF+XyQjcyF2ROdgSeIg=="),
+                        String::from("manager4220"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "im.get_scene_group_info" => {
+                client
+                    .im()
+                    .get_scene_group_info(String::from("cidp4GhxxxxVCQ=="))
+                    .await
+                    .map(to_json)
+            }
+            "im.set_scene_group_members_mute" => {
+                client
+                    .im()
+                    .set_scene_group_members_mute(
+                        String::from("cid5d5uM3XEw3gxbNc/n7EQ4g=="),
+                        vec![String::from("manager4220")],
+                        super::im::ImMuteStatus::from_value(1i64),
+                        300000i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "im.update_scene_group_member_nick" => {
+                client
+                    .im()
+                    .update_scene_group_member_nick(
+                        String::from("cidp4GhxxxxVCQ=="),
+                        String::from("manager4220"),
+                        String::from("张三的群昵称"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "im.get_scene_group_template_robot" => {
+                client
+                    .im()
+                    .get_scene_group_template_robot()
+                    .open_conversation_id(String::from("cidCtneF+XyQjcyF2ROdgSeIg=="))
+                    .robot_code(String::from("jLyahpLSgX79521009"))
+                    .await
+                    .map(to_json)
+            }
+            "im.chat_id_to_open_conversation_id" => {
+                client
+                    .im()
+                    .chat_id_to_open_conversation_id(String::from("chatfaa6e2c0b3f061e"))
+                    .await
+                    .map(to_json)
+            }
+            "im.create_group" => {
+                client
+                    .im()
+                    .create_group(
+                        String::from("测试群"),
+                        String::from("manager4220"),
+                        vec![String::from("manager4220")],
+                    )
+                    .owner_type(super::im::ImGroupOwnerType::from_wire("emp"))
+                    .conversation_tag(super::im::ImConversationTag::from_value(2i64))
+                    .await
+                    .map(to_json)
+            }
+            "im.update_group" => {
+                client
+                    .im()
+                    .update_group(String::from("chat8f3a1b2c4d5e6f70"))
+                    .name(String::from("全员群"))
+                    .await
+                    .map(to_json)
+            }
+            "im.set_sub_administrators" => {
+                client
+                    .im()
+                    .set_sub_administrators(
+                        String::from("cidVwhmrlxsR3sL3+JdH1LjUA=="),
+                        vec![String::from("manager4220")],
+                        super::im::ImGroupRole::from_value(2i64),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "im.send_robot_interactive_card" => {
+                client
+                    .im()
+                    .send_robot_interactive_card(
+                        String::from("StandardCard"),
+                        String::from("cardXXXX01"),
+                        String::from("dingxxxxxxxx"),
+                        serde_json::from_str::<
+                            serde_json::Value,
+                        >(
+                                "{\"config\":{\"autoLayout\":true},\"contents\":[],\"header\":{\"title\":{\"text\":\"钉钉卡片\",\"type\":\"text\"}}}",
+                            )
+                            .unwrap_or_default(),
+                    )
+                    .open_conversation_id(String::from("cidp4GhxxxxVCQ=="))
+                    .await
+                    .map(to_json)
+            }
+            "im.update_robot_interactive_card" => {
+                client
+                    .im()
+                    .update_robot_interactive_card(String::from("cardXXXX01"))
                     .await
                     .map(to_json)
             }

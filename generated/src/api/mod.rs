@@ -732,6 +732,142 @@ pub enum ErrorCode {
     CardCopyTemplateNotFound,
     /// System busy (系统繁忙), HTTP 500; retry later. (v1.0 code `system.busy`)
     V1SystemBusy,
+    /// Scene groups: the chatId is not valid (不合法的chatId); spelled so by DingTalk. (v1.0 code `invalideChatId`)
+    ImInvalidChatId,
+    /// Groups: the permission check failed, e.g. the owner is outside the app's visible range (权限校验失败 / 群主不在应用可见性内); spelled so by DingTalk. (v1.0 code `permession.checkFailed`)
+    ImPermissionCheckFailed,
+    /// Groups: a parameter is wrong or missing (输入参数错误). (v1.0 code `parameter.invalid`)
+    ImParameterInvalid,
+    /// Scene groups: too many members (群成员数量超出限制). (v1.0 code `member.exceed`)
+    ImMemberExceed,
+    /// Scene groups: no such employee, e.g. the owner's userid is wrong (不存在的员工). (v1.0 code `member.notFound`)
+    ImMemberNotFound,
+    /// Scene groups: the group template does not exist or is offline (群模板不存在或者已下线). (v1.0 code `groupTemplate.notFound`)
+    ImGroupTemplateNotFound,
+    /// Scene groups: the org is not on the template's grey-release list (企业未在模板灰度名单内). (v1.0 code `groupTemplate.permessionDenied.orgNotInGrayList`)
+    ImTemplateOrgNotInGrayList,
+    /// Scene groups: the app is not installed in the org (应用没有安装到目标企业). (v1.0 code `groupTemplate.permessionDenied.appNotInstalled`)
+    ImTemplateAppNotInstalled,
+    /// Scene groups: an internal app's template cannot be used in another org (企业内部应用模板，不能在其他企业使用). (v1.0 code `groupTemplate.permessionDenied.orgNotConsistent`)
+    ImTemplateOtherOrg,
+    /// Scene groups: a parameter is not valid (请求参数非法). (v1.0 code `paramIllegal`)
+    ImParamIllegal,
+    /// Scene groups: a parameter is empty (请求参数为空). (v1.0 code `paramBlank`)
+    ImParamBlank,
+    /// Scene groups: the group id cannot be decoded (群ID解析错误). (v1.0 code `cidEncryptError`)
+    ImCidDecodeError,
+    /// Scene groups: no access to the group: not an internal group, no template installed, or the cool app is not the token's (无权限). (v1.0 code `groupPermissionDenied`)
+    ImGroupPermissionDenied,
+    /// Scene groups: the group's template belongs to another app than the token's (该群安装的群模板不属于当前token对应的应用名下). (v1.0 code `groupTemplatePermissionDenied`)
+    ImGroupTemplatePermissionDenied,
+    /// Scene groups: the group has no group cool app installed (该群没有安装群聊酷应用). (v1.0 code `coolAppUninstalled`)
+    ImCoolAppUninstalled,
+    /// Scene groups: the group cool app does not exist; check its code (群聊酷应用不存在). (v1.0 code `coolAppUnexist`)
+    ImCoolAppNotFound,
+    /// Scene groups: the cool app belongs to another app than the token's (指定的群聊酷应用不属于当前token对应的应用名下). (v1.0 code `coolAppPermissionDenied`)
+    ImCoolAppPermissionDenied,
+    /// Scene groups: internal error (系统异常), HTTP 400; retry later. (v1.0 code `systemError`)
+    ImSystemError,
+    /// Scene groups: system busy (系统繁忙); retry later. (v1.0 code `systemBusy`)
+    ImSystemBusy,
+    /// Scene groups: system busy (系统繁忙，请稍后再试); retry later. (v1.0 code `systemInnerError`)
+    ImSystemInnerError,
+    /// Scene groups: the group id cannot be decoded (群 ID 解码失败); spelled so by DingTalk. (v1.0 code `openConversationIdDecriptFailed`)
+    ImOpenConversationIdDecodeFailed,
+    /// Scene groups: the API is in grey release and not open to this app yet (接口灰度中暂时无法使用). (v1.0 code `grayControlDenied`)
+    ImGrayControlDenied,
+    /// Scene groups: no access to this API (无权限访问此接口). (v1.0 code `apiPermissionDenied`)
+    ImApiPermissionDenied,
+    /// Scene groups: a gateway parameter is not valid (网关入参非法). (v1.0 code `commonParamIllegal`)
+    ImCommonParamIllegal,
+    /// Scene groups: a user id is not valid (无效的用户ID). (v1.0 code `invalidUserId`)
+    ImInvalidUserId,
+    /// Scene groups: the list of user ids is not valid (无效的用户ID清单). (v1.0 code `invalidUserIds`)
+    ImInvalidUserIds,
+    /// Scene groups: the group id is not valid (无效的群ID). (v1.0 code `invalidOpenConversationId`)
+    ImInvalidOpenConversationId,
+    /// Scene groups: a parameter is not valid (不合法的参数). (v1.0 code `invalidParams`)
+    ImInvalidParams,
+    /// Scene groups: more administrators than allowed (管理员数量超过最大限制). (v1.0 code `subAdminNumberExcessive`)
+    ImSubAdminLimit,
+    /// Scene groups: the user is not in the group (用户不在群中). (v1.0 code `userNotInGroup`)
+    ImUserNotInGroup,
+    /// Scene groups: the user does not exist (用户不存在). (v1.0 code `userNotExists`)
+    ImUserNotFound,
+    /// Scene groups: the group was disbanded (群已经解散); spelled so by DingTalk. (v1.0 code `groupDisbang`)
+    ImGroupDisbanded,
+    /// Scene groups: the nickname is not allowed (昵称内容非法). (v1.0 code `groupNickForbid`)
+    ImGroupNickForbidden,
+    /// Scene groups: the group id cannot be decrypted (会话ID解密失败). (v1.0 code `invalidParam.openConversationIdDecryptFailed`)
+    ImConversationIdDecryptFailed,
+    /// Scene groups: the group id is empty or not valid (会话ID为空); spelled so by DingTalk. (v1.0 code `invalidParam.openConversationIdEmpry`)
+    ImConversationIdEmpty,
+    /// Scene groups: the robot code is empty (机器人编码为空); spelled so by DingTalk. (v1.0 code `invalidParam.robotCodeEmpry`)
+    ImRobotCodeEmpty,
+    /// Scene groups: the group has no template, or one of another app (无权限访问此群数据). (v1.0 code `invalidParam.sceneGroupPermissionDenied`)
+    ImSceneGroupPermissionDenied,
+    /// Scene groups: a parameter is empty or not valid (参数为空或参数不合法). (v1.0 code `invalidParam`)
+    ImInvalidParam,
+    /// Scene groups: the robot is turned off (机器人已停用). (v1.0 code `robotDisabled`)
+    ImRobotDisabled,
+    /// Scene groups: the robot does not exist (机器人不存在). (v1.0 code `robotNotFound`)
+    ImRobotNotFound,
+    /// Scene groups: the group belongs to another org (无权限，群不属于当前企业). (v1.0 code `group.org.checkFailed`)
+    ImGroupOtherOrg,
+    /// Scene-group mutes: the group id cannot be decrypted (会话ID解密失败). (v1.0 code `invalidParameter.openConversationIdDecError`)
+    ImMuteConversationIdDecryptFailed,
+    /// Scene-group mutes: the group id is not valid (不合法的会话ID). (v1.0 code `invalidParameter.openConversationIdError`)
+    ImMuteConversationIdInvalid,
+    /// Scene-group mutes: the member list is not valid (不合法的群成员列表). (v1.0 code `invalidParameter.userIdList`)
+    ImMuteUserIdListInvalid,
+    /// Scene-group mutes: the mute status is not valid (不合法的的禁言状态). (v1.0 code `invalidParameter.muteStatusError`)
+    ImMuteStatusInvalid,
+    /// Scene-group mutes: the owner cannot be muted (不允许禁言群主). (v1.0 code `cannot.ban.owner`)
+    ImCannotMuteOwner,
+    /// Scene-group mutes: no such user (找不到该用户). (v1.0 code `cannot.find.user`)
+    ImMuteUserNotFound,
+    /// Scene-group mutes: the group does not exist or has no members (群不存在或者群成员为空). (v1.0 code `invalidGroupParams`)
+    ImGroupNotFoundOrEmpty,
+    /// Group administrators: the group id is not valid (无效的会话id). (v1.0 code `invalidParameter.openConversationId.invalid`)
+    ImSubAdminConversationIdInvalid,
+    /// Group administrators: the org id is not valid (无效的企业ID). (v1.0 code `invalidParameter.orgId.invalid`)
+    ImSubAdminOrgInvalid,
+    /// Group administrators: a userid is not valid (无效的userId). (v1.0 code `invalid.staffid`)
+    ImSubAdminUserInvalid,
+    /// Group administrators: too many administrators (管理员超限). (v1.0 code `subadmin.exceed`)
+    ImSubAdminExceed,
+    /// Group administrators: the role is not valid (无效的role); spelled so by DingTalk. (v1.0 code `invalidParamter.role`)
+    ImSubAdminRoleInvalid,
+    /// Group administrators: the employee does not exist (员工不存在). (v1.0 code `staff.not.found`)
+    ImSubAdminStaffNotFound,
+    /// Group administrators: the group was disbanded (群已经解散); spelled so by DingTalk. (v1.0 code `group.diaband`)
+    ImSubAdminGroupDisbanded,
+    /// Robot interactive cards: a parameter is not valid (参数无效). (v1.0 code `param.error`)
+    ImCardParamError,
+    /// Robot interactive cards: a parameter must be JSON text (参数必须是json). (v1.0 code `param.isNotJson`)
+    ImCardParamNotJson,
+    /// Robot interactive cards: a user id is not valid (无效的用户ID). (v1.0 code `invalid.user`)
+    ImCardInvalidUser,
+    /// Robot interactive cards: the robot code is not valid (无效的机器人标识). (v1.0 code `invalid.robotCode`)
+    ImCardInvalidRobotCode,
+    /// Robot interactive cards: the template does not exist (模板不存在). (v1.0 code `template.isNotExist`)
+    ImCardTemplateNotFound,
+    /// Robot interactive cards: creating the card failed (创建互动卡片实例失败). (v1.0 code `create.cardInstance.failed`)
+    ImCardCreateFailed,
+    /// Robot interactive cards: sending the card failed (发送互动卡片消息失败). (v1.0 code `send.cardMsg.failed`)
+    ImCardSendFailed,
+    /// Robot interactive cards: sending the card message failed (发送互动卡片消息失败). (v1.0 code `cardMessage.sendFailed`)
+    ImCardMessageSendFailed,
+    /// Robot interactive cards: the `cardBizId` is not valid (互动卡片BIZID无效). (v1.0 code `invalid.bizId`)
+    ImCardInvalidBizId,
+    /// Robot interactive cards: the card does not exist (互动卡片实例不存在). (v1.0 code `cardInstance.notExist`)
+    ImCardNotFound,
+    /// The resource does not exist, e.g. no such group; check `openConversationId`. (v1.0 code `not.found`)
+    V1NotFound,
+    /// No permission, e.g. the group's template belongs to another app than the token's. (v1.0 code `auth.failed`)
+    V1AuthFailed,
+    /// The resource is not available, e.g. the group has no group template installed. (v1.0 code `unavailable`)
+    V1Unavailable,
     /// System busy (系统繁忙); retry after a moment, at most about 3 times. (errcode `-1`)
     SystemBusy,
     /// Authentication / gateway error wrapper (鉴权异常); the real cause is in sub_code / sub_msg: map sub_code through this table (e.g. sub_code 40014 → refresh the token and retry once). (errcode `88`)
@@ -1538,6 +1674,94 @@ impl ErrorCode {
             "copy.template.error" => Some(Self::CardCopyTemplateFailed),
             "template.not.exist" => Some(Self::CardCopyTemplateNotFound),
             "system.busy" => Some(Self::V1SystemBusy),
+            "invalideChatId" => Some(Self::ImInvalidChatId),
+            "permession.checkFailed" => Some(Self::ImPermissionCheckFailed),
+            "parameter.invalid" => Some(Self::ImParameterInvalid),
+            "member.exceed" => Some(Self::ImMemberExceed),
+            "member.notFound" => Some(Self::ImMemberNotFound),
+            "groupTemplate.notFound" => Some(Self::ImGroupTemplateNotFound),
+            "groupTemplate.permessionDenied.orgNotInGrayList" => {
+                Some(Self::ImTemplateOrgNotInGrayList)
+            }
+            "groupTemplate.permessionDenied.appNotInstalled" => {
+                Some(Self::ImTemplateAppNotInstalled)
+            }
+            "groupTemplate.permessionDenied.orgNotConsistent" => {
+                Some(Self::ImTemplateOtherOrg)
+            }
+            "paramIllegal" => Some(Self::ImParamIllegal),
+            "paramBlank" => Some(Self::ImParamBlank),
+            "cidEncryptError" => Some(Self::ImCidDecodeError),
+            "groupPermissionDenied" => Some(Self::ImGroupPermissionDenied),
+            "groupTemplatePermissionDenied" => {
+                Some(Self::ImGroupTemplatePermissionDenied)
+            }
+            "coolAppUninstalled" => Some(Self::ImCoolAppUninstalled),
+            "coolAppUnexist" => Some(Self::ImCoolAppNotFound),
+            "coolAppPermissionDenied" => Some(Self::ImCoolAppPermissionDenied),
+            "systemError" => Some(Self::ImSystemError),
+            "systemBusy" => Some(Self::ImSystemBusy),
+            "systemInnerError" => Some(Self::ImSystemInnerError),
+            "openConversationIdDecriptFailed" => {
+                Some(Self::ImOpenConversationIdDecodeFailed)
+            }
+            "grayControlDenied" => Some(Self::ImGrayControlDenied),
+            "apiPermissionDenied" => Some(Self::ImApiPermissionDenied),
+            "commonParamIllegal" => Some(Self::ImCommonParamIllegal),
+            "invalidUserId" => Some(Self::ImInvalidUserId),
+            "invalidUserIds" => Some(Self::ImInvalidUserIds),
+            "invalidOpenConversationId" => Some(Self::ImInvalidOpenConversationId),
+            "invalidParams" => Some(Self::ImInvalidParams),
+            "subAdminNumberExcessive" => Some(Self::ImSubAdminLimit),
+            "userNotInGroup" => Some(Self::ImUserNotInGroup),
+            "userNotExists" => Some(Self::ImUserNotFound),
+            "groupDisbang" => Some(Self::ImGroupDisbanded),
+            "groupNickForbid" => Some(Self::ImGroupNickForbidden),
+            "invalidParam.openConversationIdDecryptFailed" => {
+                Some(Self::ImConversationIdDecryptFailed)
+            }
+            "invalidParam.openConversationIdEmpry" => Some(Self::ImConversationIdEmpty),
+            "invalidParam.robotCodeEmpry" => Some(Self::ImRobotCodeEmpty),
+            "invalidParam.sceneGroupPermissionDenied" => {
+                Some(Self::ImSceneGroupPermissionDenied)
+            }
+            "invalidParam" => Some(Self::ImInvalidParam),
+            "robotDisabled" => Some(Self::ImRobotDisabled),
+            "robotNotFound" => Some(Self::ImRobotNotFound),
+            "group.org.checkFailed" => Some(Self::ImGroupOtherOrg),
+            "invalidParameter.openConversationIdDecError" => {
+                Some(Self::ImMuteConversationIdDecryptFailed)
+            }
+            "invalidParameter.openConversationIdError" => {
+                Some(Self::ImMuteConversationIdInvalid)
+            }
+            "invalidParameter.userIdList" => Some(Self::ImMuteUserIdListInvalid),
+            "invalidParameter.muteStatusError" => Some(Self::ImMuteStatusInvalid),
+            "cannot.ban.owner" => Some(Self::ImCannotMuteOwner),
+            "cannot.find.user" => Some(Self::ImMuteUserNotFound),
+            "invalidGroupParams" => Some(Self::ImGroupNotFoundOrEmpty),
+            "invalidParameter.openConversationId.invalid" => {
+                Some(Self::ImSubAdminConversationIdInvalid)
+            }
+            "invalidParameter.orgId.invalid" => Some(Self::ImSubAdminOrgInvalid),
+            "invalid.staffid" => Some(Self::ImSubAdminUserInvalid),
+            "subadmin.exceed" => Some(Self::ImSubAdminExceed),
+            "invalidParamter.role" => Some(Self::ImSubAdminRoleInvalid),
+            "staff.not.found" => Some(Self::ImSubAdminStaffNotFound),
+            "group.diaband" => Some(Self::ImSubAdminGroupDisbanded),
+            "param.error" => Some(Self::ImCardParamError),
+            "param.isNotJson" => Some(Self::ImCardParamNotJson),
+            "invalid.user" => Some(Self::ImCardInvalidUser),
+            "invalid.robotCode" => Some(Self::ImCardInvalidRobotCode),
+            "template.isNotExist" => Some(Self::ImCardTemplateNotFound),
+            "create.cardInstance.failed" => Some(Self::ImCardCreateFailed),
+            "send.cardMsg.failed" => Some(Self::ImCardSendFailed),
+            "cardMessage.sendFailed" => Some(Self::ImCardMessageSendFailed),
+            "invalid.bizId" => Some(Self::ImCardInvalidBizId),
+            "cardInstance.notExist" => Some(Self::ImCardNotFound),
+            "not.found" => Some(Self::V1NotFound),
+            "auth.failed" => Some(Self::V1AuthFailed),
+            "unavailable" => Some(Self::V1Unavailable),
             _ => None,
         }
     }
@@ -1860,6 +2084,176 @@ impl ErrorCode {
                 rt::ApiCode::Service("template.not.exist".to_string())
             }
             Self::V1SystemBusy => rt::ApiCode::Service("system.busy".to_string()),
+            Self::ImInvalidChatId => rt::ApiCode::Service("invalideChatId".to_string()),
+            Self::ImPermissionCheckFailed => {
+                rt::ApiCode::Service("permession.checkFailed".to_string())
+            }
+            Self::ImParameterInvalid => {
+                rt::ApiCode::Service("parameter.invalid".to_string())
+            }
+            Self::ImMemberExceed => rt::ApiCode::Service("member.exceed".to_string()),
+            Self::ImMemberNotFound => rt::ApiCode::Service("member.notFound".to_string()),
+            Self::ImGroupTemplateNotFound => {
+                rt::ApiCode::Service("groupTemplate.notFound".to_string())
+            }
+            Self::ImTemplateOrgNotInGrayList => {
+                rt::ApiCode::Service(
+                    "groupTemplate.permessionDenied.orgNotInGrayList".to_string(),
+                )
+            }
+            Self::ImTemplateAppNotInstalled => {
+                rt::ApiCode::Service(
+                    "groupTemplate.permessionDenied.appNotInstalled".to_string(),
+                )
+            }
+            Self::ImTemplateOtherOrg => {
+                rt::ApiCode::Service(
+                    "groupTemplate.permessionDenied.orgNotConsistent".to_string(),
+                )
+            }
+            Self::ImParamIllegal => rt::ApiCode::Service("paramIllegal".to_string()),
+            Self::ImParamBlank => rt::ApiCode::Service("paramBlank".to_string()),
+            Self::ImCidDecodeError => rt::ApiCode::Service("cidEncryptError".to_string()),
+            Self::ImGroupPermissionDenied => {
+                rt::ApiCode::Service("groupPermissionDenied".to_string())
+            }
+            Self::ImGroupTemplatePermissionDenied => {
+                rt::ApiCode::Service("groupTemplatePermissionDenied".to_string())
+            }
+            Self::ImCoolAppUninstalled => {
+                rt::ApiCode::Service("coolAppUninstalled".to_string())
+            }
+            Self::ImCoolAppNotFound => rt::ApiCode::Service("coolAppUnexist".to_string()),
+            Self::ImCoolAppPermissionDenied => {
+                rt::ApiCode::Service("coolAppPermissionDenied".to_string())
+            }
+            Self::ImSystemError => rt::ApiCode::Service("systemError".to_string()),
+            Self::ImSystemBusy => rt::ApiCode::Service("systemBusy".to_string()),
+            Self::ImSystemInnerError => {
+                rt::ApiCode::Service("systemInnerError".to_string())
+            }
+            Self::ImOpenConversationIdDecodeFailed => {
+                rt::ApiCode::Service("openConversationIdDecriptFailed".to_string())
+            }
+            Self::ImGrayControlDenied => {
+                rt::ApiCode::Service("grayControlDenied".to_string())
+            }
+            Self::ImApiPermissionDenied => {
+                rt::ApiCode::Service("apiPermissionDenied".to_string())
+            }
+            Self::ImCommonParamIllegal => {
+                rt::ApiCode::Service("commonParamIllegal".to_string())
+            }
+            Self::ImInvalidUserId => rt::ApiCode::Service("invalidUserId".to_string()),
+            Self::ImInvalidUserIds => rt::ApiCode::Service("invalidUserIds".to_string()),
+            Self::ImInvalidOpenConversationId => {
+                rt::ApiCode::Service("invalidOpenConversationId".to_string())
+            }
+            Self::ImInvalidParams => rt::ApiCode::Service("invalidParams".to_string()),
+            Self::ImSubAdminLimit => {
+                rt::ApiCode::Service("subAdminNumberExcessive".to_string())
+            }
+            Self::ImUserNotInGroup => rt::ApiCode::Service("userNotInGroup".to_string()),
+            Self::ImUserNotFound => rt::ApiCode::Service("userNotExists".to_string()),
+            Self::ImGroupDisbanded => rt::ApiCode::Service("groupDisbang".to_string()),
+            Self::ImGroupNickForbidden => {
+                rt::ApiCode::Service("groupNickForbid".to_string())
+            }
+            Self::ImConversationIdDecryptFailed => {
+                rt::ApiCode::Service(
+                    "invalidParam.openConversationIdDecryptFailed".to_string(),
+                )
+            }
+            Self::ImConversationIdEmpty => {
+                rt::ApiCode::Service("invalidParam.openConversationIdEmpry".to_string())
+            }
+            Self::ImRobotCodeEmpty => {
+                rt::ApiCode::Service("invalidParam.robotCodeEmpry".to_string())
+            }
+            Self::ImSceneGroupPermissionDenied => {
+                rt::ApiCode::Service(
+                    "invalidParam.sceneGroupPermissionDenied".to_string(),
+                )
+            }
+            Self::ImInvalidParam => rt::ApiCode::Service("invalidParam".to_string()),
+            Self::ImRobotDisabled => rt::ApiCode::Service("robotDisabled".to_string()),
+            Self::ImRobotNotFound => rt::ApiCode::Service("robotNotFound".to_string()),
+            Self::ImGroupOtherOrg => {
+                rt::ApiCode::Service("group.org.checkFailed".to_string())
+            }
+            Self::ImMuteConversationIdDecryptFailed => {
+                rt::ApiCode::Service(
+                    "invalidParameter.openConversationIdDecError".to_string(),
+                )
+            }
+            Self::ImMuteConversationIdInvalid => {
+                rt::ApiCode::Service(
+                    "invalidParameter.openConversationIdError".to_string(),
+                )
+            }
+            Self::ImMuteUserIdListInvalid => {
+                rt::ApiCode::Service("invalidParameter.userIdList".to_string())
+            }
+            Self::ImMuteStatusInvalid => {
+                rt::ApiCode::Service("invalidParameter.muteStatusError".to_string())
+            }
+            Self::ImCannotMuteOwner => {
+                rt::ApiCode::Service("cannot.ban.owner".to_string())
+            }
+            Self::ImMuteUserNotFound => {
+                rt::ApiCode::Service("cannot.find.user".to_string())
+            }
+            Self::ImGroupNotFoundOrEmpty => {
+                rt::ApiCode::Service("invalidGroupParams".to_string())
+            }
+            Self::ImSubAdminConversationIdInvalid => {
+                rt::ApiCode::Service(
+                    "invalidParameter.openConversationId.invalid".to_string(),
+                )
+            }
+            Self::ImSubAdminOrgInvalid => {
+                rt::ApiCode::Service("invalidParameter.orgId.invalid".to_string())
+            }
+            Self::ImSubAdminUserInvalid => {
+                rt::ApiCode::Service("invalid.staffid".to_string())
+            }
+            Self::ImSubAdminExceed => rt::ApiCode::Service("subadmin.exceed".to_string()),
+            Self::ImSubAdminRoleInvalid => {
+                rt::ApiCode::Service("invalidParamter.role".to_string())
+            }
+            Self::ImSubAdminStaffNotFound => {
+                rt::ApiCode::Service("staff.not.found".to_string())
+            }
+            Self::ImSubAdminGroupDisbanded => {
+                rt::ApiCode::Service("group.diaband".to_string())
+            }
+            Self::ImCardParamError => rt::ApiCode::Service("param.error".to_string()),
+            Self::ImCardParamNotJson => {
+                rt::ApiCode::Service("param.isNotJson".to_string())
+            }
+            Self::ImCardInvalidUser => rt::ApiCode::Service("invalid.user".to_string()),
+            Self::ImCardInvalidRobotCode => {
+                rt::ApiCode::Service("invalid.robotCode".to_string())
+            }
+            Self::ImCardTemplateNotFound => {
+                rt::ApiCode::Service("template.isNotExist".to_string())
+            }
+            Self::ImCardCreateFailed => {
+                rt::ApiCode::Service("create.cardInstance.failed".to_string())
+            }
+            Self::ImCardSendFailed => {
+                rt::ApiCode::Service("send.cardMsg.failed".to_string())
+            }
+            Self::ImCardMessageSendFailed => {
+                rt::ApiCode::Service("cardMessage.sendFailed".to_string())
+            }
+            Self::ImCardInvalidBizId => rt::ApiCode::Service("invalid.bizId".to_string()),
+            Self::ImCardNotFound => {
+                rt::ApiCode::Service("cardInstance.notExist".to_string())
+            }
+            Self::V1NotFound => rt::ApiCode::Service("not.found".to_string()),
+            Self::V1AuthFailed => rt::ApiCode::Service("auth.failed".to_string()),
+            Self::V1Unavailable => rt::ApiCode::Service("unavailable".to_string()),
             Self::SystemBusy => rt::ApiCode::Errcode(-1i64),
             Self::AuthException => rt::ApiCode::Errcode(88i64),
             Self::UriNotFound => rt::ApiCode::Errcode(404i64),
@@ -2387,6 +2781,210 @@ impl ErrorCode {
                 "Cards: the template to copy does not exist (模板不存在)."
             }
             Self::V1SystemBusy => "System busy (系统繁忙), HTTP 500; retry later.",
+            Self::ImInvalidChatId => {
+                "Scene groups: the chatId is not valid (不合法的chatId); spelled so by DingTalk."
+            }
+            Self::ImPermissionCheckFailed => {
+                "Groups: the permission check failed, e.g. the owner is outside the app's visible range (权限校验失败 / 群主不在应用可见性内); spelled so by DingTalk."
+            }
+            Self::ImParameterInvalid => {
+                "Groups: a parameter is wrong or missing (输入参数错误)."
+            }
+            Self::ImMemberExceed => {
+                "Scene groups: too many members (群成员数量超出限制)."
+            }
+            Self::ImMemberNotFound => {
+                "Scene groups: no such employee, e.g. the owner's userid is wrong (不存在的员工)."
+            }
+            Self::ImGroupTemplateNotFound => {
+                "Scene groups: the group template does not exist or is offline (群模板不存在或者已下线)."
+            }
+            Self::ImTemplateOrgNotInGrayList => {
+                "Scene groups: the org is not on the template's grey-release list (企业未在模板灰度名单内)."
+            }
+            Self::ImTemplateAppNotInstalled => {
+                "Scene groups: the app is not installed in the org (应用没有安装到目标企业)."
+            }
+            Self::ImTemplateOtherOrg => {
+                "Scene groups: an internal app's template cannot be used in another org (企业内部应用模板，不能在其他企业使用)."
+            }
+            Self::ImParamIllegal => {
+                "Scene groups: a parameter is not valid (请求参数非法)."
+            }
+            Self::ImParamBlank => {
+                "Scene groups: a parameter is empty (请求参数为空)."
+            }
+            Self::ImCidDecodeError => {
+                "Scene groups: the group id cannot be decoded (群ID解析错误)."
+            }
+            Self::ImGroupPermissionDenied => {
+                "Scene groups: no access to the group: not an internal group, no template installed, or the cool app is not the token's (无权限)."
+            }
+            Self::ImGroupTemplatePermissionDenied => {
+                "Scene groups: the group's template belongs to another app than the token's (该群安装的群模板不属于当前token对应的应用名下)."
+            }
+            Self::ImCoolAppUninstalled => {
+                "Scene groups: the group has no group cool app installed (该群没有安装群聊酷应用)."
+            }
+            Self::ImCoolAppNotFound => {
+                "Scene groups: the group cool app does not exist; check its code (群聊酷应用不存在)."
+            }
+            Self::ImCoolAppPermissionDenied => {
+                "Scene groups: the cool app belongs to another app than the token's (指定的群聊酷应用不属于当前token对应的应用名下)."
+            }
+            Self::ImSystemError => {
+                "Scene groups: internal error (系统异常), HTTP 400; retry later."
+            }
+            Self::ImSystemBusy => {
+                "Scene groups: system busy (系统繁忙); retry later."
+            }
+            Self::ImSystemInnerError => {
+                "Scene groups: system busy (系统繁忙，请稍后再试); retry later."
+            }
+            Self::ImOpenConversationIdDecodeFailed => {
+                "Scene groups: the group id cannot be decoded (群 ID 解码失败); spelled so by DingTalk."
+            }
+            Self::ImGrayControlDenied => {
+                "Scene groups: the API is in grey release and not open to this app yet (接口灰度中暂时无法使用)."
+            }
+            Self::ImApiPermissionDenied => {
+                "Scene groups: no access to this API (无权限访问此接口)."
+            }
+            Self::ImCommonParamIllegal => {
+                "Scene groups: a gateway parameter is not valid (网关入参非法)."
+            }
+            Self::ImInvalidUserId => {
+                "Scene groups: a user id is not valid (无效的用户ID)."
+            }
+            Self::ImInvalidUserIds => {
+                "Scene groups: the list of user ids is not valid (无效的用户ID清单)."
+            }
+            Self::ImInvalidOpenConversationId => {
+                "Scene groups: the group id is not valid (无效的群ID)."
+            }
+            Self::ImInvalidParams => {
+                "Scene groups: a parameter is not valid (不合法的参数)."
+            }
+            Self::ImSubAdminLimit => {
+                "Scene groups: more administrators than allowed (管理员数量超过最大限制)."
+            }
+            Self::ImUserNotInGroup => {
+                "Scene groups: the user is not in the group (用户不在群中)."
+            }
+            Self::ImUserNotFound => {
+                "Scene groups: the user does not exist (用户不存在)."
+            }
+            Self::ImGroupDisbanded => {
+                "Scene groups: the group was disbanded (群已经解散); spelled so by DingTalk."
+            }
+            Self::ImGroupNickForbidden => {
+                "Scene groups: the nickname is not allowed (昵称内容非法)."
+            }
+            Self::ImConversationIdDecryptFailed => {
+                "Scene groups: the group id cannot be decrypted (会话ID解密失败)."
+            }
+            Self::ImConversationIdEmpty => {
+                "Scene groups: the group id is empty or not valid (会话ID为空); spelled so by DingTalk."
+            }
+            Self::ImRobotCodeEmpty => {
+                "Scene groups: the robot code is empty (机器人编码为空); spelled so by DingTalk."
+            }
+            Self::ImSceneGroupPermissionDenied => {
+                "Scene groups: the group has no template, or one of another app (无权限访问此群数据)."
+            }
+            Self::ImInvalidParam => {
+                "Scene groups: a parameter is empty or not valid (参数为空或参数不合法)."
+            }
+            Self::ImRobotDisabled => {
+                "Scene groups: the robot is turned off (机器人已停用)."
+            }
+            Self::ImRobotNotFound => {
+                "Scene groups: the robot does not exist (机器人不存在)."
+            }
+            Self::ImGroupOtherOrg => {
+                "Scene groups: the group belongs to another org (无权限，群不属于当前企业)."
+            }
+            Self::ImMuteConversationIdDecryptFailed => {
+                "Scene-group mutes: the group id cannot be decrypted (会话ID解密失败)."
+            }
+            Self::ImMuteConversationIdInvalid => {
+                "Scene-group mutes: the group id is not valid (不合法的会话ID)."
+            }
+            Self::ImMuteUserIdListInvalid => {
+                "Scene-group mutes: the member list is not valid (不合法的群成员列表)."
+            }
+            Self::ImMuteStatusInvalid => {
+                "Scene-group mutes: the mute status is not valid (不合法的的禁言状态)."
+            }
+            Self::ImCannotMuteOwner => {
+                "Scene-group mutes: the owner cannot be muted (不允许禁言群主)."
+            }
+            Self::ImMuteUserNotFound => {
+                "Scene-group mutes: no such user (找不到该用户)."
+            }
+            Self::ImGroupNotFoundOrEmpty => {
+                "Scene-group mutes: the group does not exist or has no members (群不存在或者群成员为空)."
+            }
+            Self::ImSubAdminConversationIdInvalid => {
+                "Group administrators: the group id is not valid (无效的会话id)."
+            }
+            Self::ImSubAdminOrgInvalid => {
+                "Group administrators: the org id is not valid (无效的企业ID)."
+            }
+            Self::ImSubAdminUserInvalid => {
+                "Group administrators: a userid is not valid (无效的userId)."
+            }
+            Self::ImSubAdminExceed => {
+                "Group administrators: too many administrators (管理员超限)."
+            }
+            Self::ImSubAdminRoleInvalid => {
+                "Group administrators: the role is not valid (无效的role); spelled so by DingTalk."
+            }
+            Self::ImSubAdminStaffNotFound => {
+                "Group administrators: the employee does not exist (员工不存在)."
+            }
+            Self::ImSubAdminGroupDisbanded => {
+                "Group administrators: the group was disbanded (群已经解散); spelled so by DingTalk."
+            }
+            Self::ImCardParamError => {
+                "Robot interactive cards: a parameter is not valid (参数无效)."
+            }
+            Self::ImCardParamNotJson => {
+                "Robot interactive cards: a parameter must be JSON text (参数必须是json)."
+            }
+            Self::ImCardInvalidUser => {
+                "Robot interactive cards: a user id is not valid (无效的用户ID)."
+            }
+            Self::ImCardInvalidRobotCode => {
+                "Robot interactive cards: the robot code is not valid (无效的机器人标识)."
+            }
+            Self::ImCardTemplateNotFound => {
+                "Robot interactive cards: the template does not exist (模板不存在)."
+            }
+            Self::ImCardCreateFailed => {
+                "Robot interactive cards: creating the card failed (创建互动卡片实例失败)."
+            }
+            Self::ImCardSendFailed => {
+                "Robot interactive cards: sending the card failed (发送互动卡片消息失败)."
+            }
+            Self::ImCardMessageSendFailed => {
+                "Robot interactive cards: sending the card message failed (发送互动卡片消息失败)."
+            }
+            Self::ImCardInvalidBizId => {
+                "Robot interactive cards: the `cardBizId` is not valid (互动卡片BIZID无效)."
+            }
+            Self::ImCardNotFound => {
+                "Robot interactive cards: the card does not exist (互动卡片实例不存在)."
+            }
+            Self::V1NotFound => {
+                "The resource does not exist, e.g. no such group; check `openConversationId`."
+            }
+            Self::V1AuthFailed => {
+                "No permission, e.g. the group's template belongs to another app than the token's."
+            }
+            Self::V1Unavailable => {
+                "The resource is not available, e.g. the group has no group template installed."
+            }
             Self::SystemBusy => {
                 "System busy (系统繁忙); retry after a moment, at most about 3 times."
             }
@@ -3130,6 +3728,74 @@ impl ErrorCode {
             Self::CardCopyTemplateFailed => rt::ErrorClass::Other,
             Self::CardCopyTemplateNotFound => rt::ErrorClass::NotFound,
             Self::V1SystemBusy => rt::ErrorClass::Busy,
+            Self::ImInvalidChatId => rt::ErrorClass::InvalidArgument,
+            Self::ImPermissionCheckFailed => rt::ErrorClass::Permission,
+            Self::ImParameterInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ImMemberExceed => rt::ErrorClass::InvalidArgument,
+            Self::ImMemberNotFound => rt::ErrorClass::NotFound,
+            Self::ImGroupTemplateNotFound => rt::ErrorClass::NotFound,
+            Self::ImTemplateOrgNotInGrayList => rt::ErrorClass::Permission,
+            Self::ImTemplateAppNotInstalled => rt::ErrorClass::Permission,
+            Self::ImTemplateOtherOrg => rt::ErrorClass::Permission,
+            Self::ImParamIllegal => rt::ErrorClass::InvalidArgument,
+            Self::ImParamBlank => rt::ErrorClass::InvalidArgument,
+            Self::ImCidDecodeError => rt::ErrorClass::InvalidArgument,
+            Self::ImGroupPermissionDenied => rt::ErrorClass::Permission,
+            Self::ImGroupTemplatePermissionDenied => rt::ErrorClass::Permission,
+            Self::ImCoolAppUninstalled => rt::ErrorClass::Permission,
+            Self::ImCoolAppNotFound => rt::ErrorClass::NotFound,
+            Self::ImCoolAppPermissionDenied => rt::ErrorClass::Permission,
+            Self::ImSystemError => rt::ErrorClass::Busy,
+            Self::ImSystemBusy => rt::ErrorClass::Busy,
+            Self::ImSystemInnerError => rt::ErrorClass::Busy,
+            Self::ImOpenConversationIdDecodeFailed => rt::ErrorClass::InvalidArgument,
+            Self::ImGrayControlDenied => rt::ErrorClass::Permission,
+            Self::ImApiPermissionDenied => rt::ErrorClass::Permission,
+            Self::ImCommonParamIllegal => rt::ErrorClass::InvalidArgument,
+            Self::ImInvalidUserId => rt::ErrorClass::InvalidArgument,
+            Self::ImInvalidUserIds => rt::ErrorClass::InvalidArgument,
+            Self::ImInvalidOpenConversationId => rt::ErrorClass::InvalidArgument,
+            Self::ImInvalidParams => rt::ErrorClass::InvalidArgument,
+            Self::ImSubAdminLimit => rt::ErrorClass::InvalidArgument,
+            Self::ImUserNotInGroup => rt::ErrorClass::InvalidArgument,
+            Self::ImUserNotFound => rt::ErrorClass::NotFound,
+            Self::ImGroupDisbanded => rt::ErrorClass::NotFound,
+            Self::ImGroupNickForbidden => rt::ErrorClass::InvalidArgument,
+            Self::ImConversationIdDecryptFailed => rt::ErrorClass::InvalidArgument,
+            Self::ImConversationIdEmpty => rt::ErrorClass::InvalidArgument,
+            Self::ImRobotCodeEmpty => rt::ErrorClass::InvalidArgument,
+            Self::ImSceneGroupPermissionDenied => rt::ErrorClass::Permission,
+            Self::ImInvalidParam => rt::ErrorClass::InvalidArgument,
+            Self::ImRobotDisabled => rt::ErrorClass::Permission,
+            Self::ImRobotNotFound => rt::ErrorClass::NotFound,
+            Self::ImGroupOtherOrg => rt::ErrorClass::Permission,
+            Self::ImMuteConversationIdDecryptFailed => rt::ErrorClass::InvalidArgument,
+            Self::ImMuteConversationIdInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ImMuteUserIdListInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ImMuteStatusInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ImCannotMuteOwner => rt::ErrorClass::InvalidArgument,
+            Self::ImMuteUserNotFound => rt::ErrorClass::NotFound,
+            Self::ImGroupNotFoundOrEmpty => rt::ErrorClass::NotFound,
+            Self::ImSubAdminConversationIdInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ImSubAdminOrgInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ImSubAdminUserInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ImSubAdminExceed => rt::ErrorClass::InvalidArgument,
+            Self::ImSubAdminRoleInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ImSubAdminStaffNotFound => rt::ErrorClass::NotFound,
+            Self::ImSubAdminGroupDisbanded => rt::ErrorClass::NotFound,
+            Self::ImCardParamError => rt::ErrorClass::InvalidArgument,
+            Self::ImCardParamNotJson => rt::ErrorClass::InvalidArgument,
+            Self::ImCardInvalidUser => rt::ErrorClass::InvalidArgument,
+            Self::ImCardInvalidRobotCode => rt::ErrorClass::InvalidArgument,
+            Self::ImCardTemplateNotFound => rt::ErrorClass::NotFound,
+            Self::ImCardCreateFailed => rt::ErrorClass::Other,
+            Self::ImCardSendFailed => rt::ErrorClass::Other,
+            Self::ImCardMessageSendFailed => rt::ErrorClass::Other,
+            Self::ImCardInvalidBizId => rt::ErrorClass::InvalidArgument,
+            Self::ImCardNotFound => rt::ErrorClass::NotFound,
+            Self::V1NotFound => rt::ErrorClass::NotFound,
+            Self::V1AuthFailed => rt::ErrorClass::Permission,
+            Self::V1Unavailable => rt::ErrorClass::Permission,
             Self::SystemBusy => rt::ErrorClass::Busy,
             Self::AuthException => rt::ErrorClass::Other,
             Self::UriNotFound => rt::ErrorClass::NotFound,
@@ -3715,6 +4381,88 @@ pub fn classify(code: &rt::ApiCode) -> rt::ErrorClass {
                 "copy.template.error" => rt::ErrorClass::Other,
                 "template.not.exist" => rt::ErrorClass::NotFound,
                 "system.busy" => rt::ErrorClass::Busy,
+                "invalideChatId" => rt::ErrorClass::InvalidArgument,
+                "permession.checkFailed" => rt::ErrorClass::Permission,
+                "parameter.invalid" => rt::ErrorClass::InvalidArgument,
+                "member.exceed" => rt::ErrorClass::InvalidArgument,
+                "member.notFound" => rt::ErrorClass::NotFound,
+                "groupTemplate.notFound" => rt::ErrorClass::NotFound,
+                "groupTemplate.permessionDenied.orgNotInGrayList" => {
+                    rt::ErrorClass::Permission
+                }
+                "groupTemplate.permessionDenied.appNotInstalled" => {
+                    rt::ErrorClass::Permission
+                }
+                "groupTemplate.permessionDenied.orgNotConsistent" => {
+                    rt::ErrorClass::Permission
+                }
+                "paramIllegal" => rt::ErrorClass::InvalidArgument,
+                "paramBlank" => rt::ErrorClass::InvalidArgument,
+                "cidEncryptError" => rt::ErrorClass::InvalidArgument,
+                "groupPermissionDenied" => rt::ErrorClass::Permission,
+                "groupTemplatePermissionDenied" => rt::ErrorClass::Permission,
+                "coolAppUninstalled" => rt::ErrorClass::Permission,
+                "coolAppUnexist" => rt::ErrorClass::NotFound,
+                "coolAppPermissionDenied" => rt::ErrorClass::Permission,
+                "systemError" => rt::ErrorClass::Busy,
+                "systemBusy" => rt::ErrorClass::Busy,
+                "systemInnerError" => rt::ErrorClass::Busy,
+                "openConversationIdDecriptFailed" => rt::ErrorClass::InvalidArgument,
+                "grayControlDenied" => rt::ErrorClass::Permission,
+                "apiPermissionDenied" => rt::ErrorClass::Permission,
+                "commonParamIllegal" => rt::ErrorClass::InvalidArgument,
+                "invalidUserId" => rt::ErrorClass::InvalidArgument,
+                "invalidUserIds" => rt::ErrorClass::InvalidArgument,
+                "invalidOpenConversationId" => rt::ErrorClass::InvalidArgument,
+                "invalidParams" => rt::ErrorClass::InvalidArgument,
+                "subAdminNumberExcessive" => rt::ErrorClass::InvalidArgument,
+                "userNotInGroup" => rt::ErrorClass::InvalidArgument,
+                "userNotExists" => rt::ErrorClass::NotFound,
+                "groupDisbang" => rt::ErrorClass::NotFound,
+                "groupNickForbid" => rt::ErrorClass::InvalidArgument,
+                "invalidParam.openConversationIdDecryptFailed" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "invalidParam.openConversationIdEmpry" => rt::ErrorClass::InvalidArgument,
+                "invalidParam.robotCodeEmpry" => rt::ErrorClass::InvalidArgument,
+                "invalidParam.sceneGroupPermissionDenied" => rt::ErrorClass::Permission,
+                "invalidParam" => rt::ErrorClass::InvalidArgument,
+                "robotDisabled" => rt::ErrorClass::Permission,
+                "robotNotFound" => rt::ErrorClass::NotFound,
+                "group.org.checkFailed" => rt::ErrorClass::Permission,
+                "invalidParameter.openConversationIdDecError" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "invalidParameter.openConversationIdError" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "invalidParameter.userIdList" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.muteStatusError" => rt::ErrorClass::InvalidArgument,
+                "cannot.ban.owner" => rt::ErrorClass::InvalidArgument,
+                "cannot.find.user" => rt::ErrorClass::NotFound,
+                "invalidGroupParams" => rt::ErrorClass::NotFound,
+                "invalidParameter.openConversationId.invalid" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "invalidParameter.orgId.invalid" => rt::ErrorClass::InvalidArgument,
+                "invalid.staffid" => rt::ErrorClass::InvalidArgument,
+                "subadmin.exceed" => rt::ErrorClass::InvalidArgument,
+                "invalidParamter.role" => rt::ErrorClass::InvalidArgument,
+                "staff.not.found" => rt::ErrorClass::NotFound,
+                "group.diaband" => rt::ErrorClass::NotFound,
+                "param.error" => rt::ErrorClass::InvalidArgument,
+                "param.isNotJson" => rt::ErrorClass::InvalidArgument,
+                "invalid.user" => rt::ErrorClass::InvalidArgument,
+                "invalid.robotCode" => rt::ErrorClass::InvalidArgument,
+                "template.isNotExist" => rt::ErrorClass::NotFound,
+                "create.cardInstance.failed" => rt::ErrorClass::Other,
+                "send.cardMsg.failed" => rt::ErrorClass::Other,
+                "cardMessage.sendFailed" => rt::ErrorClass::Other,
+                "invalid.bizId" => rt::ErrorClass::InvalidArgument,
+                "cardInstance.notExist" => rt::ErrorClass::NotFound,
+                "not.found" => rt::ErrorClass::NotFound,
+                "auth.failed" => rt::ErrorClass::Permission,
+                "unavailable" => rt::ErrorClass::Permission,
                 _ => rt::ErrorClass::Other,
             }
         }
