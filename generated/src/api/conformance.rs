@@ -95,6 +95,15 @@ pub const ENDPOINTS: &[&str] = &[
     "callback.update",
     "callback.delete",
     "callback.get_failed_result",
+    "card.create_and_deliver",
+    "card.deliver",
+    "card.update",
+    "card.streaming_update",
+    "card.create",
+    "card.append_space",
+    "card.close_top_card",
+    "card.register_callback",
+    "card.copy_template",
     "chat.create",
     "chat.update",
     "chat.get",
@@ -151,6 +160,24 @@ pub const ENDPOINTS: &[&str] = &[
     "im.apply_template",
     "im.close_template",
     "im.send_message",
+    "im.create_scene_group",
+    "im.update_scene_group",
+    "im.disband_scene_group",
+    "im.add_scene_group_members",
+    "im.remove_scene_group_members",
+    "im.list_scene_group_members",
+    "im.update_scene_group_sub_admins",
+    "im.get_scene_group_mute_status",
+    "im.get_scene_group_info",
+    "im.set_scene_group_members_mute",
+    "im.update_scene_group_member_nick",
+    "im.get_scene_group_template_robot",
+    "im.chat_id_to_open_conversation_id",
+    "im.create_group",
+    "im.update_group",
+    "im.set_sub_administrators",
+    "im.send_robot_interactive_card",
+    "im.update_robot_interactive_card",
     "industry.list_departments",
     "industry.get_department",
     "industry.list_users",
@@ -206,6 +233,21 @@ pub const ENDPOINTS: &[&str] = &[
     "report.get_unread_count",
     "report.list_templates_by_userid",
     "robot.batch_send_oto",
+    "robot.batch_query_oto",
+    "robot.batch_recall_oto",
+    "robot.org_group_send",
+    "robot.org_group_recall",
+    "robot.org_group_query",
+    "robot.private_chat_send",
+    "robot.private_chat_query",
+    "robot.batch_recall_private_chat",
+    "robot.download_message_file",
+    "robot.send_ding",
+    "robot.recall_ding",
+    "robot.list_group_robots",
+    "robot.set_plugins",
+    "robot.query_plugins",
+    "robot.clear_plugins",
     "role.add_role",
     "role.delete_role",
     "role.update_role",
@@ -1220,6 +1262,175 @@ pub async fn call(
             "callback.get_failed_result" => {
                 client.callback().get_failed_result().await.map(to_json)
             }
+            "card.create_and_deliver" => {
+                client
+                    .card()
+                    .create_and_deliver(
+                        String::from("b4fdsu2119f-9945-4e13-9989-747da19e3bc7.schema"),
+                        String::from("order_20240101_001"),
+                        super::card::CardData::new(),
+                        String::from(
+                            "dtv1.card//im_group.cidp4GhxxxxVCQ==;im_robot.manager4220",
+                        ),
+                    )
+                    .user_id(String::from("manager4220"))
+                    .callback_type(super::card::CardCallbackType::from_wire("STREAM"))
+                    .callback_route_key(String::from("my_route_key"))
+                    .private_data(
+                        [
+                            (
+                                String::from("manager4220"),
+                                super::card::CardData::new()
+                                    .card_param_map(
+                                        [(String::from("attendee"), String::from("张三"))]
+                                            .into_iter()
+                                            .collect(),
+                                    ),
+                            ),
+                        ]
+                            .into_iter()
+                            .collect(),
+                    )
+                    .im_group_open_space_model(
+                        super::card::CardImSpaceModel::new().support_forward(true),
+                    )
+                    .im_robot_open_space_model(
+                        super::card::CardImSpaceModel::new().support_forward(true),
+                    )
+                    .im_group_open_deliver_model(
+                        super::card::CardImGroupDeliverModel::new()
+                            .robot_code(String::from("dingxxxxxxxx")),
+                    )
+                    .im_robot_open_deliver_model(
+                        super::card::CardImRobotDeliverModel::new()
+                            .space_type(String::from("IM_ROBOT")),
+                    )
+                    .user_id_type(super::card::CardUserIdType::from_value(1i64))
+                    .await
+                    .map(to_json)
+            }
+            "card.deliver" => {
+                client
+                    .card()
+                    .deliver(
+                        String::from("order_20240101_001"),
+                        String::from("dtv1.card//im_group.cidp4GhxxxxVCQ=="),
+                    )
+                    .im_group_open_deliver_model(
+                        super::card::CardImGroupDeliverModel::new()
+                            .robot_code(String::from("dingxxxxxxxx")),
+                    )
+                    .user_id_type(super::card::CardUserIdType::from_value(1i64))
+                    .await
+                    .map(to_json)
+            }
+            "card.update" => {
+                client
+                    .card()
+                    .update(String::from("order_20240101_001"))
+                    .private_data(
+                        [
+                            (
+                                String::from("manager4220"),
+                                super::card::CardData::new()
+                                    .card_param_map(
+                                        [(String::from("attendee"), String::from("张三"))]
+                                            .into_iter()
+                                            .collect(),
+                                    ),
+                            ),
+                        ]
+                            .into_iter()
+                            .collect(),
+                    )
+                    .user_id_type(super::card::CardUserIdType::from_value(1i64))
+                    .await
+                    .map(to_json)
+            }
+            "card.streaming_update" => {
+                client
+                    .card()
+                    .streaming_update(
+                        String::from("order_20240101_001"),
+                        String::from("0F714542-0AFC-2B0E-CF14-E2D39F5BFFE8"),
+                        String::from("content"),
+                        String::from("正在思考"),
+                    )
+                    .is_full(true)
+                    .is_finalize(false)
+                    .is_error(false)
+                    .await
+                    .map(to_json)
+            }
+            "card.create" => {
+                client
+                    .card()
+                    .create(
+                        String::from("b4fdsu2119f-9945-4e13-9989-747da19e3bc7.schema"),
+                        String::from("order_20240101_001"),
+                        super::card::CardData::new(),
+                    )
+                    .user_id(String::from("manager4220"))
+                    .callback_type(super::card::CardCallbackType::from_wire("STREAM"))
+                    .callback_route_key(String::from("my_route_key"))
+                    .private_data(
+                        [
+                            (
+                                String::from("manager4220"),
+                                super::card::CardData::new()
+                                    .card_param_map(
+                                        [(String::from("attendee"), String::from("张三"))]
+                                            .into_iter()
+                                            .collect(),
+                                    ),
+                            ),
+                        ]
+                            .into_iter()
+                            .collect(),
+                    )
+                    .user_id_type(super::card::CardUserIdType::from_value(1i64))
+                    .await
+                    .map(to_json)
+            }
+            "card.append_space" => {
+                client
+                    .card()
+                    .append_space(String::from("order_20240101_001"))
+                    .im_group_open_space_model(
+                        super::card::CardImSpaceModel::new().support_forward(false),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "card.close_top_card" => {
+                client
+                    .card()
+                    .close_top_card(String::from("order_20240101_001"))
+                    .open_conversation_id(String::from("cidp4GhxxxxVCQ=="))
+                    .await
+                    .map(to_json)
+            }
+            "card.register_callback" => {
+                client
+                    .card()
+                    .register_callback(
+                        String::from("my_route_key"),
+                        String::from("https://example.com/card/callback"),
+                    )
+                    .api_secret(::dingtalk_runtime::SecretString::from("my-secret"))
+                    .force_update(false)
+                    .await
+                    .map(to_json)
+            }
+            "card.copy_template" => {
+                client
+                    .card()
+                    .copy_template(
+                        String::from("27988007-955f-4bdd-8838-58fcdb2e3d9d.schema"),
+                    )
+                    .await
+                    .map(to_json)
+            }
             "chat.create" => {
                 client
                     .chat()
@@ -1697,6 +1908,183 @@ pub async fn call(
                             .into_iter()
                             .collect(),
                     )
+                    .await
+                    .map(to_json)
+            }
+            "im.create_scene_group" => {
+                client
+                    .im()
+                    .create_scene_group(
+                        String::from("客户群"),
+                        String::from("c354d1a2-5e6f-4a7b-b4ea-6f1ab2c3d465"),
+                        String::from("manager4220"),
+                    )
+                    .icon(String::from("@lADOADmaWMzazQKA"))
+                    .user_ids(vec![String::from("manager4220")])
+                    .uuid(String::from("order-20240101-001"))
+                    .await
+                    .map(to_json)
+            }
+            "im.update_scene_group" => {
+                client
+                    .im()
+                    .update_scene_group(String::from("cidp4GhxxxxVCQ=="))
+                    .title(String::from("客户群"))
+                    .await
+                    .map(to_json)
+            }
+            "im.disband_scene_group" => {
+                client
+                    .im()
+                    .disband_scene_group(String::from("cidp4GhxxxxVCQ=="))
+                    .await
+                    .map(to_json)
+            }
+            "im.add_scene_group_members" => {
+                client
+                    .im()
+                    .add_scene_group_members(String::from("cidp4GhxxxxVCQ=="))
+                    .user_ids(vec![String::from("manager4220")])
+                    .await
+                    .map(to_json)
+            }
+            "im.remove_scene_group_members" => {
+                client
+                    .im()
+                    .remove_scene_group_members(String::from("cidp4GhxxxxVCQ=="))
+                    .user_ids(vec![String::from("manager4220")])
+                    .await
+                    .map(to_json)
+            }
+            "im.list_scene_group_members" => {
+                client
+                    .im()
+                    .list_scene_group_members(String::from("cidp4GhxxxxVCQ=="), 200i64)
+                    .cool_app_code(String::from("COOLAPP-1-10182EEDD1AC0BA600D9000J"))
+                    .await
+                    .map(to_json)
+            }
+            "im.update_scene_group_sub_admins" => {
+                client
+                    .im()
+                    .update_scene_group_sub_admins(
+                        String::from("cidp4GhxxxxVCQ=="),
+                        super::im::ImGroupRole::from_value(2i64),
+                    )
+                    .user_ids(vec![String::from("manager4220")])
+                    .await
+                    .map(to_json)
+            }
+            "im.get_scene_group_mute_status" => {
+                client
+                    .im()
+                    .get_scene_group_mute_status(
+                        String::from("cidCtneF+XyQjcyF2ROdgSeIg=="),
+                        String::from("manager4220"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "im.get_scene_group_info" => {
+                client
+                    .im()
+                    .get_scene_group_info(String::from("cidp4GhxxxxVCQ=="))
+                    .await
+                    .map(to_json)
+            }
+            "im.set_scene_group_members_mute" => {
+                client
+                    .im()
+                    .set_scene_group_members_mute(
+                        String::from("cid5d5uM3XEw3gxbNc/n7EQ4g=="),
+                        vec![String::from("manager4220")],
+                        super::im::ImMuteStatus::from_value(1i64),
+                        300000i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "im.update_scene_group_member_nick" => {
+                client
+                    .im()
+                    .update_scene_group_member_nick(
+                        String::from("cidp4GhxxxxVCQ=="),
+                        String::from("manager4220"),
+                        String::from("张三的群昵称"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "im.get_scene_group_template_robot" => {
+                client
+                    .im()
+                    .get_scene_group_template_robot()
+                    .open_conversation_id(String::from("cidCtneF+XyQjcyF2ROdgSeIg=="))
+                    .robot_code(String::from("jLyahpLSgX79521009"))
+                    .await
+                    .map(to_json)
+            }
+            "im.chat_id_to_open_conversation_id" => {
+                client
+                    .im()
+                    .chat_id_to_open_conversation_id(String::from("chatfaa6e2c0b3f061e"))
+                    .await
+                    .map(to_json)
+            }
+            "im.create_group" => {
+                client
+                    .im()
+                    .create_group(
+                        String::from("测试群"),
+                        String::from("manager4220"),
+                        vec![String::from("manager4220")],
+                    )
+                    .owner_type(super::im::ImGroupOwnerType::from_wire("emp"))
+                    .conversation_tag(super::im::ImConversationTag::from_value(2i64))
+                    .await
+                    .map(to_json)
+            }
+            "im.update_group" => {
+                client
+                    .im()
+                    .update_group(String::from("chat8f3a1b2c4d5e6f70"))
+                    .name(String::from("全员群"))
+                    .await
+                    .map(to_json)
+            }
+            "im.set_sub_administrators" => {
+                client
+                    .im()
+                    .set_sub_administrators(
+                        String::from("cidVwhmrlxsR3sL3+JdH1LjUA=="),
+                        vec![String::from("manager4220")],
+                        super::im::ImGroupRole::from_value(2i64),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "im.send_robot_interactive_card" => {
+                client
+                    .im()
+                    .send_robot_interactive_card(
+                        String::from("StandardCard"),
+                        String::from("cardXXXX01"),
+                        String::from("dingxxxxxxxx"),
+                        serde_json::from_str::<
+                            serde_json::Value,
+                        >(
+                                "{\"config\":{\"autoLayout\":true},\"contents\":[],\"header\":{\"title\":{\"text\":\"钉钉卡片\",\"type\":\"text\"}}}",
+                            )
+                            .unwrap_or_default(),
+                    )
+                    .open_conversation_id(String::from("cidp4GhxxxxVCQ=="))
+                    .await
+                    .map(to_json)
+            }
+            "im.update_robot_interactive_card" => {
+                client
+                    .im()
+                    .update_robot_interactive_card(String::from("cardXXXX01"))
                     .await
                     .map(to_json)
             }
@@ -2219,6 +2607,175 @@ pub async fn call(
                             super::robot::RobotSampleText::new(String::from("hello")),
                         ),
                     )
+                    .await
+                    .map(to_json)
+            }
+            "robot.batch_query_oto" => {
+                client
+                    .robot()
+                    .batch_query_oto(
+                        String::from("dingxxxxxxxx"),
+                        String::from("Rq9c7Y0n+TXwXH7GsEYbIY0x0lLs5A2ZAg1TxHTM6mQ="),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "robot.batch_recall_oto" => {
+                client
+                    .robot()
+                    .batch_recall_oto(
+                        String::from("dingxxxxxxxx"),
+                        vec![
+                            String::from("Rq9c7Y0n+TXwXH7GsEYbIY0x0lLs5A2ZAg1TxHTM6mQ=")
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "robot.org_group_send" => {
+                client
+                    .robot()
+                    .org_group_send(
+                        String::from("dingxxxxxxxx"),
+                        String::from("cid6KeBBLoveMJOGXoYKF5x7EeiodoA=="),
+                        super::robot::RobotMessage::SampleText(
+                            super::robot::RobotSampleText::new(String::from("hello")),
+                        ),
+                    )
+                    .cool_app_code(String::from("COOLAPP-1-10182EEDD1AC0BA600D9000J"))
+                    .await
+                    .map(to_json)
+            }
+            "robot.org_group_recall" => {
+                client
+                    .robot()
+                    .org_group_recall(
+                        String::from("cid6KeBBLoveMJOGXoYKF5x7EeiodoA=="),
+                        String::from("dingxxxxxxxx"),
+                        vec![String::from("b5fe11095f46315d8d30d3f8")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "robot.org_group_query" => {
+                client
+                    .robot()
+                    .org_group_query(
+                        String::from("Kna29Ra5pdJznx1ghavbumkQKwDzgfxZLapw55G7x0Q="),
+                    )
+                    .open_conversation_id(
+                        String::from("cid6KeBBLoveMJOGXoYKF5x7EeiodoA=="),
+                    )
+                    .robot_code(String::from("dingxxxxxxxx"))
+                    .max_results(50i64)
+                    .await
+                    .map(to_json)
+            }
+            "robot.private_chat_send" => {
+                client
+                    .robot()
+                    .private_chat_send(
+                        String::from("dingxxxxxxxx"),
+                        String::from("cid6KeBBLoveMJOGXoYKF5x7EeiodoA=="),
+                        String::from("COOLAPP-1-10182EEDD1AC0BA600D9000J"),
+                        super::robot::RobotMessage::SampleText(
+                            super::robot::RobotSampleText::new(String::from("hello")),
+                        ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "robot.private_chat_query" => {
+                client
+                    .robot()
+                    .private_chat_query(
+                        String::from("Kna29Ra5pdJznx1ghavbumkQKwDzgfxZLapw55G7x0Q="),
+                    )
+                    .open_conversation_id(
+                        String::from("cid6KeBBLoveMJOGXoYKF5x7EeiodoA=="),
+                    )
+                    .robot_code(String::from("dingxxxxxxxx"))
+                    .max_results(50i64)
+                    .await
+                    .map(to_json)
+            }
+            "robot.batch_recall_private_chat" => {
+                client
+                    .robot()
+                    .batch_recall_private_chat(
+                        String::from("cid6KeBBLoveMJOGXoYKF5x7EeiodoA=="),
+                        String::from("dingxxxxxxxx"),
+                        vec![String::from("b5fe11095f46315d8d30d3f8")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "robot.download_message_file" => {
+                client
+                    .robot()
+                    .download_message_file(
+                        String::from("mIofN681YE3f/+m+NntqpjvqbYZmJsN3T6Q="),
+                        String::from("dingxxxxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "robot.send_ding" => {
+                client
+                    .robot()
+                    .send_ding(
+                        String::from("dingxxxxxxxx"),
+                        super::robot::RobotDingRemindType::from_value(1i64),
+                        vec![String::from("manager4220")],
+                        String::from("请尽快处理"),
+                    )
+                    .call_voice(
+                        super::robot::RobotCallVoice::from_wire("Standard_Female_Voice"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "robot.recall_ding" => {
+                client
+                    .robot()
+                    .recall_ding(String::from("dingxxxxxxxx"), String::from("54165xxx"))
+                    .await
+                    .map(to_json)
+            }
+            "robot.list_group_robots" => {
+                client
+                    .robot()
+                    .list_group_robots(String::from("cidjknasndcbaXXXXX"))
+                    .await
+                    .map(to_json)
+            }
+            "robot.set_plugins" => {
+                client
+                    .robot()
+                    .set_plugins()
+                    .robot_code(String::from("dingxxxxxxxx"))
+                    .plugin_info_list(
+                        vec![
+                            super::robot::RobotPluginInfo::new(String::from("{\"zh_CN\":\"测试123\"}"),
+                            String::from("@lALPDtXaDkO3j7hgYA"))
+                            .pc_url(String::from("https://www.dingtalk.com"))
+                            .mobile_url(String::from("https://www.dingtalk.com"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "robot.query_plugins" => {
+                client
+                    .robot()
+                    .query_plugins(String::from("dingxxxxxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "robot.clear_plugins" => {
+                client
+                    .robot()
+                    .clear_plugins(String::from("dingxxxxxxxx"))
                     .await
                     .map(to_json)
             }

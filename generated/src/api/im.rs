@@ -7,6 +7,12 @@
 //!
 //! Internal and third-party apps; the group is named by its `open_conversation_id`. Answers carry
 //! `success` next to `errcode`. The path of `send_message` really is spelled `scencegroup`.
+//!
+//! On api.dingtalk.com (`host: api` endpoints): create, update and disband scene groups, manage
+//! their members, administrators, nicknames and mutes, read their details and members; create
+//! and update ordinary groups; turn a `chatId` into an `openConversationId`; and the archived
+//! robot interactive cards (普通版), replaced by the card area. Several scene-group bodies use
+//! snake_case keys (`open_conversation_id`, `owner_user_id`), exactly as DingTalk spells them.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
 use ::dingtalk_runtime::codegen as rt;
@@ -120,6 +126,383 @@ impl<'c> ImApi<'c> {
                 msg_template_id,
                 robot_code,
             ),
+        )
+    }
+    /// Create a scene group (创建场景群).
+    ///
+    /// Creates a group from a group template (开发者后台 > 场景群 > 群模板), with its owner,
+    /// members and administrators. `uuid` de-duplicates: a repeat with the same `uuid` creates no
+    /// second group. Permission: `qyapi_chat_manage`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/im/sceneGroup/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/create-a-scene-group>
+    ///
+    /// Source: `spec/im.yaml` · `endpoints.create_scene_group`
+    pub fn create_scene_group(
+        &self,
+        title: impl Into<String>,
+        template_id: impl Into<String>,
+        owner_user_id: impl Into<String>,
+    ) -> crate::api::Call<'c, ImCreateSceneGroupRequest> {
+        crate::api::Call::new(
+            self.client,
+            ImCreateSceneGroupRequest::new(title, template_id, owner_user_id),
+        )
+    }
+    /// Update a scene group (更新场景群).
+    ///
+    /// Changes the name, avatar, owner (by userid or unionId) or settings. Permission:
+    /// `qyapi_chat_manage`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/im/sceneGroup/update` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-updatescenegroup>
+    ///
+    /// Source: `spec/im.yaml` · `endpoints.update_scene_group`
+    pub fn update_scene_group(
+        &self,
+        open_conversation_id: impl Into<String>,
+    ) -> crate::api::Call<'c, ImUpdateSceneGroupRequest> {
+        crate::api::Call::new(
+            self.client,
+            ImUpdateSceneGroupRequest::new(open_conversation_id),
+        )
+    }
+    /// Disband a scene group (解散场景群).
+    ///
+    /// Permission: `qyapi_chat_manage`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/im/chat/scenegroup/disband` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-dsbandopenscenegroup>
+    ///
+    /// Source: `spec/im.yaml` · `endpoints.disband_scene_group`
+    pub fn disband_scene_group(
+        &self,
+        open_conversation_id: impl Into<String>,
+    ) -> crate::api::Call<'c, ImDisbandSceneGroupRequest> {
+        crate::api::Call::new(
+            self.client,
+            ImDisbandSceneGroupRequest::new(open_conversation_id),
+        )
+    }
+    /// Add members to a scene group (添加场景群成员).
+    ///
+    /// By userid, unionId or both. Permission: `qyapi_chat_manage`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/im/sceneGroup/member/add` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-addscenegroupmember>
+    ///
+    /// Source: `spec/im.yaml` · `endpoints.add_scene_group_members`
+    pub fn add_scene_group_members(
+        &self,
+        open_conversation_id: impl Into<String>,
+    ) -> crate::api::Call<'c, ImAddSceneGroupMembersRequest> {
+        crate::api::Call::new(
+            self.client,
+            ImAddSceneGroupMembersRequest::new(open_conversation_id),
+        )
+    }
+    /// Remove members from a scene group (删除场景群成员).
+    ///
+    /// By userid, unionId or both. Permission: `qyapi_chat_manage`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/im/sceneGroup/member/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-removescenegroupmember>
+    ///
+    /// Source: `spec/im.yaml` · `endpoints.remove_scene_group_members`
+    pub fn remove_scene_group_members(
+        &self,
+        open_conversation_id: impl Into<String>,
+    ) -> crate::api::Call<'c, ImRemoveSceneGroupMembersRequest> {
+        crate::api::Call::new(
+            self.client,
+            ImRemoveSceneGroupMembersRequest::new(open_conversation_id),
+        )
+    }
+    /// List a scene group's members (查询场景群成员).
+    ///
+    /// Pages through the members with a `nextToken` cursor. A group of up to 1,000 members comes
+    /// in one page whatever `maxResults` says. Groups with a group cool app (not a template) need
+    /// `coolAppCode`. Permission: `qyapi_chat_manage`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/im/sceneGroups/members/batchQuery` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-group-members>
+    ///
+    /// Source: `spec/im.yaml` · `endpoints.list_scene_group_members`
+    pub fn list_scene_group_members(
+        &self,
+        open_conversation_id: impl Into<String>,
+        max_results: i64,
+    ) -> crate::api::Call<'c, ImListSceneGroupMembersRequest> {
+        crate::api::Call::new(
+            self.client,
+            ImListSceneGroupMembersRequest::new(open_conversation_id, max_results),
+        )
+    }
+    /// Set or remove scene-group administrators (更新场景群管理员).
+    ///
+    /// Makes members administrators (`role` 2) or ordinary members again (3). Permission: `qyapi_chat_manage`.
+    ///
+    /// `PUT https://api.dingtalk.com/v1.0/im/sceneGroups/subAdmins` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/update-group-administrators>
+    ///
+    /// Source: `spec/im.yaml` · `endpoints.update_scene_group_sub_admins`
+    pub fn update_scene_group_sub_admins(
+        &self,
+        open_conversation_id: impl Into<String>,
+        role: ImGroupRole,
+    ) -> crate::api::Call<'c, ImUpdateSceneGroupSubAdminsRequest> {
+        crate::api::Call::new(
+            self.client,
+            ImUpdateSceneGroupSubAdminsRequest::new(open_conversation_id, role),
+        )
+    }
+    /// Read a scene group's mute state (查询场景群禁言状态).
+    ///
+    /// Whether the group, and one member of it, is muted. Permission: `qyapi_chat_read`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/im/sceneGroups/muteSettings` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-group-silence-status>
+    ///
+    /// Source: `spec/im.yaml` · `endpoints.get_scene_group_mute_status`
+    pub fn get_scene_group_mute_status(
+        &self,
+        open_conversation_id: impl Into<String>,
+        user_id: impl Into<String>,
+    ) -> crate::api::Call<'c, ImGetSceneGroupMuteStatusRequest> {
+        crate::api::Call::new(
+            self.client,
+            ImGetSceneGroupMuteStatusRequest::new(open_conversation_id, user_id),
+        )
+    }
+    /// Read a scene group's brief information (查询场景群简要信息).
+    ///
+    /// Name, template, owner, avatar, URL and state of a template group, or of a group with the
+    /// app's group cool app (then pass `coolAppCode`). Permission: `qyapi_chat_manage`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/im/sceneGroups/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-group-information>
+    ///
+    /// Source: `spec/im.yaml` · `endpoints.get_scene_group_info`
+    pub fn get_scene_group_info(
+        &self,
+        open_conversation_id: impl Into<String>,
+    ) -> crate::api::Call<'c, ImGetSceneGroupInfoRequest> {
+        crate::api::Call::new(
+            self.client,
+            ImGetSceneGroupInfoRequest::new(open_conversation_id),
+        )
+    }
+    /// Mute or unmute scene-group members (设置场景群成员禁言状态).
+    ///
+    /// The owner and administrators cannot be muted. The answer has no body. Permission:
+    /// `qyapi_chat_manage`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/im/sceneGroups/muteMembers/set` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/set-group-members-access-control>
+    ///
+    /// Source: `spec/im.yaml` · `endpoints.set_scene_group_members_mute`
+    pub fn set_scene_group_members_mute(
+        &self,
+        open_conversation_id: impl Into<String>,
+        user_id_list: Vec<String>,
+        mute_status: ImMuteStatus,
+        mute_duration: i64,
+    ) -> crate::api::Call<'c, ImSetSceneGroupMembersMuteRequest> {
+        crate::api::Call::new(
+            self.client,
+            ImSetSceneGroupMembersMuteRequest::new(
+                open_conversation_id,
+                user_id_list,
+                mute_status,
+                mute_duration,
+            ),
+        )
+    }
+    /// Set a member's nickname in a scene group (更新场景群成员的群昵称).
+    ///
+    /// Permission: `qyapi_chat_manage`.
+    ///
+    /// `PUT https://api.dingtalk.com/v1.0/im/sceneGroups/members/groupNicks` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/update-group-nicknames>
+    ///
+    /// Source: `spec/im.yaml` · `endpoints.update_scene_group_member_nick`
+    pub fn update_scene_group_member_nick(
+        &self,
+        open_conversation_id: impl Into<String>,
+        user_id: impl Into<String>,
+        group_nick: impl Into<String>,
+    ) -> crate::api::Call<'c, ImUpdateSceneGroupMemberNickRequest> {
+        crate::api::Call::new(
+            self.client,
+            ImUpdateSceneGroupMemberNickRequest::new(
+                open_conversation_id,
+                user_id,
+                group_nick,
+            ),
+        )
+    }
+    /// Get a scene group's template robot (查询场景群内群模板机器人).
+    ///
+    /// The member ids of the group template's robot in one group. Permission:
+    /// `qyapi_chat_manage`.
+    ///
+    /// The docs mark both params optional, though the errors say each must be given
+    /// (`invalidParam.openConversationIdEmpry`, `invalidParam.robotCodeEmpry`); they are optional
+    /// here as documented.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/im/sceneGroups/templates/robots` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/search-group-scene-template-robot>
+    ///
+    /// Source: `spec/im.yaml` · `endpoints.get_scene_group_template_robot`
+    pub fn get_scene_group_template_robot(
+        &self,
+    ) -> crate::api::Call<'c, ImGetSceneGroupTemplateRobotRequest> {
+        crate::api::Call::new(self.client, ImGetSceneGroupTemplateRobotRequest::new())
+    }
+    /// Turn a chatId into an openConversationId (获取群会话的OpenConversationId).
+    ///
+    /// For a `chatId` from the classic group APIs or the `chooseChat` JSAPI. Permission:
+    /// `qyapi_chat_read`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/im/chat/{chatId}/convertToOpenConversationId` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-group-openconversationid>
+    ///
+    /// Source: `spec/im.yaml` · `endpoints.chat_id_to_open_conversation_id`
+    pub fn chat_id_to_open_conversation_id(
+        &self,
+        chat_id: impl Into<String>,
+    ) -> crate::api::Call<'c, ImChatIdToOpenConversationIdRequest> {
+        crate::api::Call::new(
+            self.client,
+            ImChatIdToOpenConversationIdRequest::new(chat_id),
+        )
+    }
+    /// Create a group chat (创建群会话).
+    ///
+    /// An internal group by default; an ordinary group (`conversationTag` 0) needs allow-listing by
+    /// DingTalk support. The owner must be one of the members. Permission: `qyapi_chat_manage`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/im/group/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/create-common-group-new-version-v2>
+    ///
+    /// Source: `spec/im.yaml` · `endpoints.create_group`
+    pub fn create_group(
+        &self,
+        name: impl Into<String>,
+        owner: impl Into<String>,
+        useridlist: Vec<String>,
+    ) -> crate::api::Call<'c, ImCreateGroupRequest> {
+        crate::api::Call::new(
+            self.client,
+            ImCreateGroupRequest::new(name, owner, useridlist),
+        )
+    }
+    /// Update a group chat (更新群会话).
+    ///
+    /// Renames the group, changes its owner, avatar or settings, adds and removes members. Takes
+    /// the `chatid` from `create_group` (not one from the JSAPI). Permission: `qyapi_chat_manage`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/im/group/update` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-updategroup>
+    ///
+    /// Source: `spec/im.yaml` · `endpoints.update_group`
+    pub fn update_group(
+        &self,
+        chatid: impl Into<String>,
+    ) -> crate::api::Call<'c, ImUpdateGroupRequest> {
+        crate::api::Call::new(self.client, ImUpdateGroupRequest::new(chatid))
+    }
+    /// Set or remove group administrators in bulk (批量设置企业群管理员).
+    ///
+    /// Adds (`role` 2) or removes (3) the administrator role of org members in a group. The
+    /// answer's `success` is the text `"true"`. Permission: `qyapi_chat_manage`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/im/subAdministrators` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/batch-setup-group-administrator>
+    ///
+    /// Source: `spec/im.yaml` · `endpoints.set_sub_administrators`
+    pub fn set_sub_administrators(
+        &self,
+        open_conversation_id: impl Into<String>,
+        user_ids: Vec<String>,
+        role: ImGroupRole,
+    ) -> crate::api::Call<'c, ImSetSubAdministratorsRequest> {
+        crate::api::Call::new(
+            self.client,
+            ImSetSubAdministratorsRequest::new(open_conversation_id, user_ids, role),
+        )
+    }
+    /// Send a robot interactive card, standard edition (机器人发送互动卡片（普通版）).
+    ///
+    /// Archived: closed to new apps since 2024-12-31; apps already using it are unaffected. Sends
+    /// a card of the built-in template `StandardCard` from a robot into a group
+    /// (`openConversationId`) or a one-to-one chat (`singleChatReceiver`), one of the two.
+    /// `cardBizId` names the card for later updates. No permission can be newly granted.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/im/v1.0/robot/interactiveCards/send` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Deprecated: Archived; use `card().create_and_deliver` (创建并投放卡片).
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/robots-send-interactive-cards>
+    ///
+    /// Source: `spec/im.yaml` · `endpoints.send_robot_interactive_card`
+    #[deprecated(
+        note = "Archived; use `card().create_and_deliver` (创建并投放卡片)."
+    )]
+    pub fn send_robot_interactive_card(
+        &self,
+        card_template_id: impl Into<String>,
+        card_biz_id: impl Into<String>,
+        robot_code: impl Into<String>,
+        card_data: serde_json::Value,
+    ) -> crate::api::Call<'c, ImSendRobotInteractiveCardRequest> {
+        crate::api::Call::new(
+            self.client,
+            ImSendRobotInteractiveCardRequest::new(
+                card_template_id,
+                card_biz_id,
+                robot_code,
+                card_data,
+            ),
+        )
+    }
+    /// Update a robot interactive card, standard edition (更新机器人发送互动卡片（普通版）).
+    ///
+    /// Archived: closed to new apps since 2024-12-31; apps already using it are unaffected.
+    /// Updates a card sent with `send_robot_interactive_card`, named by its `cardBizId`. No
+    /// permission can be newly granted.
+    ///
+    /// `PUT https://api.dingtalk.com/v1.0/im/robots/interactiveCards` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Deprecated: Archived; use `card().update` (更新卡片).
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/update-the-robot-to-send-interactive-cards>
+    ///
+    /// Source: `spec/im.yaml` · `endpoints.update_robot_interactive_card`
+    #[deprecated(note = "Archived; use `card().update` (更新卡片).")]
+    pub fn update_robot_interactive_card(
+        &self,
+        card_biz_id: impl Into<String>,
+    ) -> crate::api::Call<'c, ImUpdateRobotInteractiveCardRequest> {
+        crate::api::Call::new(
+            self.client,
+            ImUpdateRobotInteractiveCardRequest::new(card_biz_id),
         )
     }
 }
@@ -595,6 +978,2006 @@ impl<'c> crate::api::Call<'c, ImSendMessageRequest> {
         self.map(|r| r.is_at_all(is_at_all))
     }
 }
+/// Request of [`ImApi::create_scene_group`]: Create a scene group (创建场景群).
+///
+/// Creates a group from a group template (开发者后台 > 场景群 > 群模板), with its owner,
+/// members and administrators. `uuid` de-duplicates: a repeat with the same `uuid` creates no
+/// second group. Permission: `qyapi_chat_manage`.
+///
+/// `POST https://api.dingtalk.com/v1.0/im/sceneGroup/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/create-a-scene-group>
+///
+/// Source: `spec/im.yaml` · `endpoints.create_scene_group`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImCreateSceneGroupRequest {
+    /// The group's name (at most 30 characters; 10 or fewer advised).
+    ///
+    /// Wire name `title`; at most 30.
+    #[serde(rename = "title")]
+    pub title: String,
+    /// The group template's id.
+    ///
+    /// Wire name `template_id`.
+    #[serde(rename = "template_id")]
+    pub template_id: String,
+    /// The owner's userid.
+    ///
+    /// Wire name `owner_user_id`.
+    #[serde(rename = "owner_user_id")]
+    pub owner_user_id: String,
+    /// The avatar's media id (from a media upload).
+    ///
+    /// Wire name `icon`.
+    #[serde(rename = "icon", skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    /// Userids of the members.
+    ///
+    /// Wire name `user_ids`.
+    #[serde(rename = "user_ids", skip_serializing_if = "Vec::is_empty")]
+    pub user_ids: Vec<String>,
+    /// Userids of the administrators.
+    ///
+    /// Wire name `subadmin_ids`.
+    #[serde(rename = "subadmin_ids", skip_serializing_if = "Vec::is_empty")]
+    pub subadmin_ids: Vec<String>,
+    /// A business id that de-duplicates creation.
+    ///
+    /// Wire name `uuid`.
+    #[serde(rename = "uuid", skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// The group's settings.
+    ///
+    /// Wire name `management_options`.
+    #[serde(rename = "management_options", skip_serializing_if = "Option::is_none")]
+    pub management_options: Option<ImSceneGroupManagementOptions>,
+}
+impl ImCreateSceneGroupRequest {
+    /// Creates a value from its required fields (`title`, `template_id`, `owner_user_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        title: impl Into<String>,
+        template_id: impl Into<String>,
+        owner_user_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            template_id: template_id.into(),
+            owner_user_id: owner_user_id.into(),
+            icon: None,
+            user_ids: Default::default(),
+            subadmin_ids: Default::default(),
+            uuid: None,
+            management_options: None,
+        }
+    }
+    /// Sets `icon`: The avatar's media id (from a media upload).
+    pub fn icon(mut self, icon: impl Into<String>) -> Self {
+        self.icon = Some(icon.into());
+        self
+    }
+    /// Sets `user_ids`: Userids of the members.
+    pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
+        self.user_ids = user_ids;
+        self
+    }
+    /// Sets `subadmin_ids`: Userids of the administrators.
+    pub fn subadmin_ids(mut self, subadmin_ids: Vec<String>) -> Self {
+        self.subadmin_ids = subadmin_ids;
+        self
+    }
+    /// Sets `uuid`: A business id that de-duplicates creation.
+    pub fn uuid(mut self, uuid: impl Into<String>) -> Self {
+        self.uuid = Some(uuid.into());
+        self
+    }
+    /// Sets `management_options`: The group's settings.
+    pub fn management_options(
+        mut self,
+        management_options: ImSceneGroupManagementOptions,
+    ) -> Self {
+        self.management_options = Some(management_options);
+        self
+    }
+}
+impl rt::Endpoint for ImCreateSceneGroupRequest {
+    type Response = ImCreateSceneGroupResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "im",
+        name: "create_scene_group",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/im/sceneGroup/create",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.title;
+            rt::check_max_len("title", rt::Scalar::to_text(v).chars().count(), 30u64)?;
+        }
+        rt::Validate::validate(&self.management_options)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, ImCreateSceneGroupRequest> {
+    /// Sets `icon`: The avatar's media id (from a media upload).
+    pub fn icon(self, icon: impl Into<String>) -> Self {
+        self.map(|r| r.icon(icon))
+    }
+    /// Sets `user_ids`: Userids of the members.
+    pub fn user_ids(self, user_ids: Vec<String>) -> Self {
+        self.map(|r| r.user_ids(user_ids))
+    }
+    /// Sets `subadmin_ids`: Userids of the administrators.
+    pub fn subadmin_ids(self, subadmin_ids: Vec<String>) -> Self {
+        self.map(|r| r.subadmin_ids(subadmin_ids))
+    }
+    /// Sets `uuid`: A business id that de-duplicates creation.
+    pub fn uuid(self, uuid: impl Into<String>) -> Self {
+        self.map(|r| r.uuid(uuid))
+    }
+    /// Sets `management_options`: The group's settings.
+    pub fn management_options(
+        self,
+        management_options: ImSceneGroupManagementOptions,
+    ) -> Self {
+        self.map(|r| r.management_options(management_options))
+    }
+}
+/// Request of [`ImApi::update_scene_group`]: Update a scene group (更新场景群).
+///
+/// Changes the name, avatar, owner (by userid or unionId) or settings. Permission:
+/// `qyapi_chat_manage`.
+///
+/// `POST https://api.dingtalk.com/v1.0/im/sceneGroup/update` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-updatescenegroup>
+///
+/// Source: `spec/im.yaml` · `endpoints.update_scene_group`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImUpdateSceneGroupRequest {
+    /// The group's open conversation id.
+    ///
+    /// Wire name `open_conversation_id`.
+    #[serde(rename = "open_conversation_id")]
+    pub open_conversation_id: String,
+    /// The new name (at most 30 characters).
+    ///
+    /// Wire name `title`; at most 30.
+    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The new avatar's media id.
+    ///
+    /// Wire name `icon`.
+    #[serde(rename = "icon", skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    /// The new owner's userid.
+    ///
+    /// Wire name `owner_user_id`.
+    #[serde(rename = "owner_user_id", skip_serializing_if = "Option::is_none")]
+    pub owner_user_id: Option<String>,
+    /// The new owner's unionId.
+    ///
+    /// Wire name `owner_union_id`.
+    #[serde(rename = "owner_union_id", skip_serializing_if = "Option::is_none")]
+    pub owner_union_id: Option<String>,
+    /// The new settings.
+    ///
+    /// Wire name `management_options`.
+    #[serde(rename = "management_options", skip_serializing_if = "Option::is_none")]
+    pub management_options: Option<ImSceneGroupManagementOptions>,
+}
+impl ImUpdateSceneGroupRequest {
+    /// Creates a value from its required fields (`open_conversation_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(open_conversation_id: impl Into<String>) -> Self {
+        Self {
+            open_conversation_id: open_conversation_id.into(),
+            title: None,
+            icon: None,
+            owner_user_id: None,
+            owner_union_id: None,
+            management_options: None,
+        }
+    }
+    /// Sets `title`: The new name (at most 30 characters).
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+    /// Sets `icon`: The new avatar's media id.
+    pub fn icon(mut self, icon: impl Into<String>) -> Self {
+        self.icon = Some(icon.into());
+        self
+    }
+    /// Sets `owner_user_id`: The new owner's userid.
+    pub fn owner_user_id(mut self, owner_user_id: impl Into<String>) -> Self {
+        self.owner_user_id = Some(owner_user_id.into());
+        self
+    }
+    /// Sets `owner_union_id`: The new owner's unionId.
+    pub fn owner_union_id(mut self, owner_union_id: impl Into<String>) -> Self {
+        self.owner_union_id = Some(owner_union_id.into());
+        self
+    }
+    /// Sets `management_options`: The new settings.
+    pub fn management_options(
+        mut self,
+        management_options: ImSceneGroupManagementOptions,
+    ) -> Self {
+        self.management_options = Some(management_options);
+        self
+    }
+}
+impl rt::Endpoint for ImUpdateSceneGroupRequest {
+    type Response = ImUpdateSceneGroupResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "im",
+        name: "update_scene_group",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/im/sceneGroup/update",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        if let Some(v) = &self.title {
+            rt::check_max_len("title", rt::Scalar::to_text(v).chars().count(), 30u64)?;
+        }
+        rt::Validate::validate(&self.management_options)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, ImUpdateSceneGroupRequest> {
+    /// Sets `title`: The new name (at most 30 characters).
+    pub fn title(self, title: impl Into<String>) -> Self {
+        self.map(|r| r.title(title))
+    }
+    /// Sets `icon`: The new avatar's media id.
+    pub fn icon(self, icon: impl Into<String>) -> Self {
+        self.map(|r| r.icon(icon))
+    }
+    /// Sets `owner_user_id`: The new owner's userid.
+    pub fn owner_user_id(self, owner_user_id: impl Into<String>) -> Self {
+        self.map(|r| r.owner_user_id(owner_user_id))
+    }
+    /// Sets `owner_union_id`: The new owner's unionId.
+    pub fn owner_union_id(self, owner_union_id: impl Into<String>) -> Self {
+        self.map(|r| r.owner_union_id(owner_union_id))
+    }
+    /// Sets `management_options`: The new settings.
+    pub fn management_options(
+        self,
+        management_options: ImSceneGroupManagementOptions,
+    ) -> Self {
+        self.map(|r| r.management_options(management_options))
+    }
+}
+/// Request of [`ImApi::disband_scene_group`]: Disband a scene group (解散场景群).
+///
+/// Permission: `qyapi_chat_manage`.
+///
+/// `POST https://api.dingtalk.com/v1.0/im/chat/scenegroup/disband` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-dsbandopenscenegroup>
+///
+/// Source: `spec/im.yaml` · `endpoints.disband_scene_group`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImDisbandSceneGroupRequest {
+    /// The group's open conversation id.
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(rename = "openConversationId")]
+    pub open_conversation_id: String,
+}
+impl ImDisbandSceneGroupRequest {
+    /// Creates a value from its required fields (`open_conversation_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(open_conversation_id: impl Into<String>) -> Self {
+        Self {
+            open_conversation_id: open_conversation_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for ImDisbandSceneGroupRequest {
+    type Response = ImDisbandSceneGroupResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "im",
+        name: "disband_scene_group",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/im/chat/scenegroup/disband",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+/// Request of [`ImApi::add_scene_group_members`]: Add members to a scene group (添加场景群成员).
+///
+/// By userid, unionId or both. Permission: `qyapi_chat_manage`.
+///
+/// `POST https://api.dingtalk.com/v1.0/im/sceneGroup/member/add` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-addscenegroupmember>
+///
+/// Source: `spec/im.yaml` · `endpoints.add_scene_group_members`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImAddSceneGroupMembersRequest {
+    /// The group's open conversation id.
+    ///
+    /// Wire name `open_conversation_id`.
+    #[serde(rename = "open_conversation_id")]
+    pub open_conversation_id: String,
+    /// Userids to add.
+    ///
+    /// Wire name `user_ids`.
+    #[serde(rename = "user_ids", skip_serializing_if = "Vec::is_empty")]
+    pub user_ids: Vec<String>,
+    /// UnionIds to add.
+    ///
+    /// Wire name `union_ids`.
+    #[serde(rename = "union_ids", skip_serializing_if = "Vec::is_empty")]
+    pub union_ids: Vec<String>,
+}
+impl ImAddSceneGroupMembersRequest {
+    /// Creates a value from its required fields (`open_conversation_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(open_conversation_id: impl Into<String>) -> Self {
+        Self {
+            open_conversation_id: open_conversation_id.into(),
+            user_ids: Default::default(),
+            union_ids: Default::default(),
+        }
+    }
+    /// Sets `user_ids`: Userids to add.
+    pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
+        self.user_ids = user_ids;
+        self
+    }
+    /// Sets `union_ids`: UnionIds to add.
+    pub fn union_ids(mut self, union_ids: Vec<String>) -> Self {
+        self.union_ids = union_ids;
+        self
+    }
+}
+impl rt::Endpoint for ImAddSceneGroupMembersRequest {
+    type Response = ImAddSceneGroupMembersResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "im",
+        name: "add_scene_group_members",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/im/sceneGroup/member/add",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, ImAddSceneGroupMembersRequest> {
+    /// Sets `user_ids`: Userids to add.
+    pub fn user_ids(self, user_ids: Vec<String>) -> Self {
+        self.map(|r| r.user_ids(user_ids))
+    }
+    /// Sets `union_ids`: UnionIds to add.
+    pub fn union_ids(self, union_ids: Vec<String>) -> Self {
+        self.map(|r| r.union_ids(union_ids))
+    }
+}
+/// Request of [`ImApi::remove_scene_group_members`]: Remove members from a scene group (删除场景群成员).
+///
+/// By userid, unionId or both. Permission: `qyapi_chat_manage`.
+///
+/// `POST https://api.dingtalk.com/v1.0/im/sceneGroup/member/delete` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-removescenegroupmember>
+///
+/// Source: `spec/im.yaml` · `endpoints.remove_scene_group_members`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImRemoveSceneGroupMembersRequest {
+    /// The group's open conversation id.
+    ///
+    /// Wire name `open_conversation_id`.
+    #[serde(rename = "open_conversation_id")]
+    pub open_conversation_id: String,
+    /// Userids to remove.
+    ///
+    /// Wire name `user_ids`.
+    #[serde(rename = "user_ids", skip_serializing_if = "Vec::is_empty")]
+    pub user_ids: Vec<String>,
+    /// UnionIds to remove.
+    ///
+    /// Wire name `union_ids`.
+    #[serde(rename = "union_ids", skip_serializing_if = "Vec::is_empty")]
+    pub union_ids: Vec<String>,
+}
+impl ImRemoveSceneGroupMembersRequest {
+    /// Creates a value from its required fields (`open_conversation_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(open_conversation_id: impl Into<String>) -> Self {
+        Self {
+            open_conversation_id: open_conversation_id.into(),
+            user_ids: Default::default(),
+            union_ids: Default::default(),
+        }
+    }
+    /// Sets `user_ids`: Userids to remove.
+    pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
+        self.user_ids = user_ids;
+        self
+    }
+    /// Sets `union_ids`: UnionIds to remove.
+    pub fn union_ids(mut self, union_ids: Vec<String>) -> Self {
+        self.union_ids = union_ids;
+        self
+    }
+}
+impl rt::Endpoint for ImRemoveSceneGroupMembersRequest {
+    type Response = ImRemoveSceneGroupMembersResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "im",
+        name: "remove_scene_group_members",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/im/sceneGroup/member/delete",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, ImRemoveSceneGroupMembersRequest> {
+    /// Sets `user_ids`: Userids to remove.
+    pub fn user_ids(self, user_ids: Vec<String>) -> Self {
+        self.map(|r| r.user_ids(user_ids))
+    }
+    /// Sets `union_ids`: UnionIds to remove.
+    pub fn union_ids(self, union_ids: Vec<String>) -> Self {
+        self.map(|r| r.union_ids(union_ids))
+    }
+}
+/// Request of [`ImApi::list_scene_group_members`]: List a scene group's members (查询场景群成员).
+///
+/// Pages through the members with a `nextToken` cursor. A group of up to 1,000 members comes
+/// in one page whatever `maxResults` says. Groups with a group cool app (not a template) need
+/// `coolAppCode`. Permission: `qyapi_chat_manage`.
+///
+/// `POST https://api.dingtalk.com/v1.0/im/sceneGroups/members/batchQuery` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-group-members>
+///
+/// Source: `spec/im.yaml` · `endpoints.list_scene_group_members`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImListSceneGroupMembersRequest {
+    /// The group's open conversation id.
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(rename = "openConversationId")]
+    pub open_conversation_id: String,
+    /// The group cool app's code; required for groups with a cool app, not for template groups.
+    ///
+    /// Wire name `coolAppCode`.
+    #[serde(rename = "coolAppCode", skip_serializing_if = "Option::is_none")]
+    pub cool_app_code: Option<String>,
+    /// Page size (a guide; pages may be larger or smaller).
+    ///
+    /// Wire name `maxResults`.
+    #[serde(rename = "maxResults")]
+    pub max_results: i64,
+    /// The cursor of the next page; absent for the first.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+impl ImListSceneGroupMembersRequest {
+    /// Creates a value from its required fields (`open_conversation_id`, `max_results`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(open_conversation_id: impl Into<String>, max_results: i64) -> Self {
+        Self {
+            open_conversation_id: open_conversation_id.into(),
+            cool_app_code: None,
+            max_results,
+            next_token: None,
+        }
+    }
+    /// Sets `cool_app_code`: The group cool app's code; required for groups with a cool app, not for template groups.
+    pub fn cool_app_code(mut self, cool_app_code: impl Into<String>) -> Self {
+        self.cool_app_code = Some(cool_app_code.into());
+        self
+    }
+    /// Sets `next_token`: The cursor of the next page; absent for the first.
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.next_token = Some(next_token.into());
+        self
+    }
+}
+impl rt::Endpoint for ImListSceneGroupMembersRequest {
+    type Response = ImSceneGroupMemberPage;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "im",
+        name: "list_scene_group_members",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/im/sceneGroups/members/batchQuery",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range("maxResults", self.max_results as f64, Some(1f64), None)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, ImListSceneGroupMembersRequest> {
+    /// Sets `cool_app_code`: The group cool app's code; required for groups with a cool app, not for template groups.
+    pub fn cool_app_code(self, cool_app_code: impl Into<String>) -> Self {
+        self.map(|r| r.cool_app_code(cool_app_code))
+    }
+    /// Sets `next_token`: The cursor of the next page; absent for the first.
+    pub fn next_token(self, next_token: impl Into<String>) -> Self {
+        self.map(|r| r.next_token(next_token))
+    }
+    /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<Item = Result<ImSceneGroupMemberPage, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &ImListSceneGroupMembersRequest,
+                page: &ImSceneGroupMemberPage,
+            | -> Option<ImListSceneGroupMembersRequest> {
+                if !page.has_more.unwrap_or(false) || page.member_user_ids.is_empty() {
+                    return None;
+                }
+                let next = match &page.next_token {
+                    Some(n) if !n.is_empty() => n.clone(),
+                    _ => return None,
+                };
+                if req.next_token.as_deref() == Some(next.as_str()) {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.next_token = Some(next);
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`memberUserIds`) of every page; see [`pages`](Self::pages).
+    pub fn items(self) -> impl rt::Stream<Item = Result<String, rt::Error>> + Send + 'c {
+        rt::paginate_items(
+            self.pages(),
+            |page: ImSceneGroupMemberPage| page.member_user_ids,
+        )
+    }
+}
+/// Request of [`ImApi::update_scene_group_sub_admins`]: Set or remove scene-group administrators (更新场景群管理员).
+///
+/// Makes members administrators (`role` 2) or ordinary members again (3). Permission: `qyapi_chat_manage`.
+///
+/// `PUT https://api.dingtalk.com/v1.0/im/sceneGroups/subAdmins` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/update-group-administrators>
+///
+/// Source: `spec/im.yaml` · `endpoints.update_scene_group_sub_admins`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImUpdateSceneGroupSubAdminsRequest {
+    /// The group's open conversation id.
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(rename = "openConversationId")]
+    pub open_conversation_id: String,
+    /// The role to set.
+    ///
+    /// Wire name `role`.
+    #[serde(rename = "role")]
+    pub role: ImGroupRole,
+    /// Userids of the members (at most 12).
+    ///
+    /// Wire name `userIds`; at most 12.
+    #[serde(rename = "userIds", skip_serializing_if = "Vec::is_empty")]
+    pub user_ids: Vec<String>,
+    /// UnionIds of external members.
+    ///
+    /// Wire name `unionIds`.
+    #[serde(rename = "unionIds", skip_serializing_if = "Vec::is_empty")]
+    pub union_ids: Vec<String>,
+}
+impl ImUpdateSceneGroupSubAdminsRequest {
+    /// Creates a value from its required fields (`open_conversation_id`, `role`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(open_conversation_id: impl Into<String>, role: ImGroupRole) -> Self {
+        Self {
+            open_conversation_id: open_conversation_id.into(),
+            role,
+            user_ids: Default::default(),
+            union_ids: Default::default(),
+        }
+    }
+    /// Sets `user_ids`: Userids of the members (at most 12).
+    pub fn user_ids(mut self, user_ids: Vec<String>) -> Self {
+        self.user_ids = user_ids;
+        self
+    }
+    /// Sets `union_ids`: UnionIds of external members.
+    pub fn union_ids(mut self, union_ids: Vec<String>) -> Self {
+        self.union_ids = union_ids;
+        self
+    }
+}
+impl rt::Endpoint for ImUpdateSceneGroupSubAdminsRequest {
+    type Response = ImUpdateSceneGroupSubAdminsResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "im",
+        name: "update_scene_group_sub_admins",
+        host: rt::Host::Api,
+        method: rt::Method::Put,
+        json_body: true,
+        path: "/v1.0/im/sceneGroups/subAdmins",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.role)?;
+        {
+            let v = &self.user_ids;
+            rt::check_max_len("userIds", v.len(), 12u64)?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, ImUpdateSceneGroupSubAdminsRequest> {
+    /// Sets `user_ids`: Userids of the members (at most 12).
+    pub fn user_ids(self, user_ids: Vec<String>) -> Self {
+        self.map(|r| r.user_ids(user_ids))
+    }
+    /// Sets `union_ids`: UnionIds of external members.
+    pub fn union_ids(self, union_ids: Vec<String>) -> Self {
+        self.map(|r| r.union_ids(union_ids))
+    }
+}
+/// Request of [`ImApi::get_scene_group_mute_status`]: Read a scene group's mute state (查询场景群禁言状态).
+///
+/// Whether the group, and one member of it, is muted. Permission: `qyapi_chat_read`.
+///
+/// `GET https://api.dingtalk.com/v1.0/im/sceneGroups/muteSettings` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-group-silence-status>
+///
+/// Source: `spec/im.yaml` · `endpoints.get_scene_group_mute_status`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImGetSceneGroupMuteStatusRequest {
+    /// The group's open conversation id.
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(skip)]
+    pub open_conversation_id: String,
+    /// The member's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+}
+impl ImGetSceneGroupMuteStatusRequest {
+    /// Creates a value from its required fields (`open_conversation_id`, `user_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        open_conversation_id: impl Into<String>,
+        user_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            open_conversation_id: open_conversation_id.into(),
+            user_id: user_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for ImGetSceneGroupMuteStatusRequest {
+    type Response = ImGroupMuteStatus;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "im",
+        name: "get_scene_group_mute_status",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/im/sceneGroups/muteSettings",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("openConversationId", &self.open_conversation_id);
+        q.push("userId", &self.user_id);
+        let _ = q;
+    }
+}
+/// Request of [`ImApi::get_scene_group_info`]: Read a scene group's brief information (查询场景群简要信息).
+///
+/// Name, template, owner, avatar, URL and state of a template group, or of a group with the
+/// app's group cool app (then pass `coolAppCode`). Permission: `qyapi_chat_manage`.
+///
+/// `POST https://api.dingtalk.com/v1.0/im/sceneGroups/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-group-information>
+///
+/// Source: `spec/im.yaml` · `endpoints.get_scene_group_info`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImGetSceneGroupInfoRequest {
+    /// The group's open conversation id.
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(rename = "openConversationId")]
+    pub open_conversation_id: String,
+    /// The group cool app's code; required for groups with a cool app.
+    ///
+    /// Wire name `coolAppCode`.
+    #[serde(rename = "coolAppCode", skip_serializing_if = "Option::is_none")]
+    pub cool_app_code: Option<String>,
+}
+impl ImGetSceneGroupInfoRequest {
+    /// Creates a value from its required fields (`open_conversation_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(open_conversation_id: impl Into<String>) -> Self {
+        Self {
+            open_conversation_id: open_conversation_id.into(),
+            cool_app_code: None,
+        }
+    }
+    /// Sets `cool_app_code`: The group cool app's code; required for groups with a cool app.
+    pub fn cool_app_code(mut self, cool_app_code: impl Into<String>) -> Self {
+        self.cool_app_code = Some(cool_app_code.into());
+        self
+    }
+}
+impl rt::Endpoint for ImGetSceneGroupInfoRequest {
+    type Response = ImSceneGroupInfo;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "im",
+        name: "get_scene_group_info",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/im/sceneGroups/query",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, ImGetSceneGroupInfoRequest> {
+    /// Sets `cool_app_code`: The group cool app's code; required for groups with a cool app.
+    pub fn cool_app_code(self, cool_app_code: impl Into<String>) -> Self {
+        self.map(|r| r.cool_app_code(cool_app_code))
+    }
+}
+/// Request of [`ImApi::set_scene_group_members_mute`]: Mute or unmute scene-group members (设置场景群成员禁言状态).
+///
+/// The owner and administrators cannot be muted. The answer has no body. Permission:
+/// `qyapi_chat_manage`.
+///
+/// `POST https://api.dingtalk.com/v1.0/im/sceneGroups/muteMembers/set` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/set-group-members-access-control>
+///
+/// Source: `spec/im.yaml` · `endpoints.set_scene_group_members_mute`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImSetSceneGroupMembersMuteRequest {
+    /// The group's open conversation id.
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(rename = "openConversationId")]
+    pub open_conversation_id: String,
+    /// Userids of the members (at most 999).
+    ///
+    /// Wire name `userIdList`; at most 999.
+    #[serde(rename = "userIdList")]
+    pub user_id_list: Vec<String>,
+    /// Mute or unmute.
+    ///
+    /// Wire name `muteStatus`.
+    #[serde(rename = "muteStatus")]
+    pub mute_status: ImMuteStatus,
+    /// How long the mute lasts (ms).
+    ///
+    /// Wire name `muteDuration`.
+    #[serde(rename = "muteDuration")]
+    pub mute_duration: i64,
+    /// UnionIds of external members; in the official SDK, not on the docs page.
+    ///
+    /// Wire name `unionIds`.
+    #[serde(rename = "unionIds", skip_serializing_if = "Vec::is_empty")]
+    pub union_ids: Vec<String>,
+}
+impl ImSetSceneGroupMembersMuteRequest {
+    /// Creates a value from its required fields (`open_conversation_id`, `user_id_list`, `mute_status`, `mute_duration`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        open_conversation_id: impl Into<String>,
+        user_id_list: Vec<String>,
+        mute_status: ImMuteStatus,
+        mute_duration: i64,
+    ) -> Self {
+        Self {
+            open_conversation_id: open_conversation_id.into(),
+            user_id_list,
+            mute_status,
+            mute_duration,
+            union_ids: Default::default(),
+        }
+    }
+    /// Sets `union_ids`: UnionIds of external members; in the official SDK, not on the docs page.
+    pub fn union_ids(mut self, union_ids: Vec<String>) -> Self {
+        self.union_ids = union_ids;
+        self
+    }
+}
+impl rt::Endpoint for ImSetSceneGroupMembersMuteRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "im",
+        name: "set_scene_group_members_mute",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/im/sceneGroups/muteMembers/set",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.user_id_list;
+            rt::check_max_len("userIdList", v.len(), 999u64)?;
+        }
+        rt::Validate::validate(&self.mute_status)?;
+        rt::check_range("muteDuration", self.mute_duration as f64, Some(0f64), None)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, ImSetSceneGroupMembersMuteRequest> {
+    /// Sets `union_ids`: UnionIds of external members; in the official SDK, not on the docs page.
+    pub fn union_ids(self, union_ids: Vec<String>) -> Self {
+        self.map(|r| r.union_ids(union_ids))
+    }
+}
+/// Request of [`ImApi::update_scene_group_member_nick`]: Set a member's nickname in a scene group (更新场景群成员的群昵称).
+///
+/// Permission: `qyapi_chat_manage`.
+///
+/// `PUT https://api.dingtalk.com/v1.0/im/sceneGroups/members/groupNicks` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/update-group-nicknames>
+///
+/// Source: `spec/im.yaml` · `endpoints.update_scene_group_member_nick`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImUpdateSceneGroupMemberNickRequest {
+    /// The group's open conversation id.
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(rename = "openConversationId")]
+    pub open_conversation_id: String,
+    /// The member's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// The nickname (at most 30 characters; 10 or fewer advised).
+    ///
+    /// Wire name `groupNick`; at most 30.
+    #[serde(rename = "groupNick")]
+    pub group_nick: String,
+}
+impl ImUpdateSceneGroupMemberNickRequest {
+    /// Creates a value from its required fields (`open_conversation_id`, `user_id`, `group_nick`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        open_conversation_id: impl Into<String>,
+        user_id: impl Into<String>,
+        group_nick: impl Into<String>,
+    ) -> Self {
+        Self {
+            open_conversation_id: open_conversation_id.into(),
+            user_id: user_id.into(),
+            group_nick: group_nick.into(),
+        }
+    }
+}
+impl rt::Endpoint for ImUpdateSceneGroupMemberNickRequest {
+    type Response = ImUpdateSceneGroupMemberNickResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "im",
+        name: "update_scene_group_member_nick",
+        host: rt::Host::Api,
+        method: rt::Method::Put,
+        json_body: true,
+        path: "/v1.0/im/sceneGroups/members/groupNicks",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.group_nick;
+            rt::check_max_len(
+                "groupNick",
+                rt::Scalar::to_text(v).chars().count(),
+                30u64,
+            )?;
+        }
+        Ok(())
+    }
+}
+/// Request of [`ImApi::get_scene_group_template_robot`]: Get a scene group's template robot (查询场景群内群模板机器人).
+///
+/// The member ids of the group template's robot in one group. Permission:
+/// `qyapi_chat_manage`.
+///
+/// The docs mark both params optional, though the errors say each must be given
+/// (`invalidParam.openConversationIdEmpry`, `invalidParam.robotCodeEmpry`); they are optional
+/// here as documented.
+///
+/// `GET https://api.dingtalk.com/v1.0/im/sceneGroups/templates/robots` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/search-group-scene-template-robot>
+///
+/// Source: `spec/im.yaml` · `endpoints.get_scene_group_template_robot`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImGetSceneGroupTemplateRobotRequest {
+    /// The group's open conversation id.
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(skip)]
+    pub open_conversation_id: Option<String>,
+    /// The template robot's code (开发者后台 > 场景群 > 机器人).
+    ///
+    /// Wire name `robotCode`.
+    #[serde(skip)]
+    pub robot_code: Option<String>,
+}
+impl ImGetSceneGroupTemplateRobotRequest {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            open_conversation_id: None,
+            robot_code: None,
+        }
+    }
+    /// Sets `open_conversation_id`: The group's open conversation id.
+    pub fn open_conversation_id(
+        mut self,
+        open_conversation_id: impl Into<String>,
+    ) -> Self {
+        self.open_conversation_id = Some(open_conversation_id.into());
+        self
+    }
+    /// Sets `robot_code`: The template robot's code (开发者后台 > 场景群 > 机器人).
+    pub fn robot_code(mut self, robot_code: impl Into<String>) -> Self {
+        self.robot_code = Some(robot_code.into());
+        self
+    }
+}
+impl rt::Endpoint for ImGetSceneGroupTemplateRobotRequest {
+    type Response = ImTemplateRobot;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "im",
+        name: "get_scene_group_template_robot",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/im/sceneGroups/templates/robots",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        if let Some(v) = &self.open_conversation_id {
+            q.push("openConversationId", v);
+        }
+        if let Some(v) = &self.robot_code {
+            q.push("robotCode", v);
+        }
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, ImGetSceneGroupTemplateRobotRequest> {
+    /// Sets `open_conversation_id`: The group's open conversation id.
+    pub fn open_conversation_id(self, open_conversation_id: impl Into<String>) -> Self {
+        self.map(|r| r.open_conversation_id(open_conversation_id))
+    }
+    /// Sets `robot_code`: The template robot's code (开发者后台 > 场景群 > 机器人).
+    pub fn robot_code(self, robot_code: impl Into<String>) -> Self {
+        self.map(|r| r.robot_code(robot_code))
+    }
+}
+/// Request of [`ImApi::chat_id_to_open_conversation_id`]: Turn a chatId into an openConversationId (获取群会话的OpenConversationId).
+///
+/// For a `chatId` from the classic group APIs or the `chooseChat` JSAPI. Permission:
+/// `qyapi_chat_read`.
+///
+/// `POST https://api.dingtalk.com/v1.0/im/chat/{chatId}/convertToOpenConversationId` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-group-openconversationid>
+///
+/// Source: `spec/im.yaml` · `endpoints.chat_id_to_open_conversation_id`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImChatIdToOpenConversationIdRequest {
+    /// The group's chatId.
+    ///
+    /// Wire name `chatId`.
+    #[serde(skip)]
+    pub chat_id: String,
+}
+impl ImChatIdToOpenConversationIdRequest {
+    /// Creates a value from its required fields (`chat_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(chat_id: impl Into<String>) -> Self {
+        Self { chat_id: chat_id.into() }
+    }
+}
+impl rt::Endpoint for ImChatIdToOpenConversationIdRequest {
+    type Response = ImChatIdToOpenConversationIdResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "im",
+        name: "chat_id_to_open_conversation_id",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/im/chat/{chatId}/convertToOpenConversationId",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/im/chat/{chatId}/convertToOpenConversationId".to_string();
+        let path = path
+            .replace(
+                "{chatId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.chat_id)),
+            );
+        path.into()
+    }
+}
+/// Request of [`ImApi::create_group`]: Create a group chat (创建群会话).
+///
+/// An internal group by default; an ordinary group (`conversationTag` 0) needs allow-listing by
+/// DingTalk support. The owner must be one of the members. Permission: `qyapi_chat_manage`.
+///
+/// `POST https://api.dingtalk.com/v1.0/im/group/create` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/create-common-group-new-version-v2>
+///
+/// Source: `spec/im.yaml` · `endpoints.create_group`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImCreateGroupRequest {
+    /// The group's name (1 to 20 characters).
+    ///
+    /// Wire name `name`; at most 20.
+    #[serde(rename = "name")]
+    pub name: String,
+    /// The owner's userid.
+    ///
+    /// Wire name `owner`.
+    #[serde(rename = "owner")]
+    pub owner: String,
+    /// Userids of the members.
+    ///
+    /// Wire name `useridlist`.
+    #[serde(rename = "useridlist")]
+    pub useridlist: Vec<String>,
+    /// An employee (`emp`) or an external contact (`ext`).
+    ///
+    /// Wire name `ownerType`.
+    #[serde(rename = "ownerType", skip_serializing_if = "Option::is_none")]
+    pub owner_type: Option<ImGroupOwnerType>,
+    /// Internal (2, the default) or ordinary (0).
+    ///
+    /// Wire name `conversationTag`.
+    #[serde(rename = "conversationTag", skip_serializing_if = "Option::is_none")]
+    pub conversation_tag: Option<ImConversationTag>,
+    /// UnionIds of external contacts to add.
+    ///
+    /// Wire name `extidlist`.
+    #[serde(rename = "extidlist", skip_serializing_if = "Vec::is_empty")]
+    pub extidlist: Vec<String>,
+    /// The avatar's media id.
+    ///
+    /// Wire name `icon`.
+    #[serde(rename = "icon", skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    /// The group's settings.
+    ///
+    /// Wire name `managementOptions`.
+    #[serde(rename = "managementOptions", skip_serializing_if = "Option::is_none")]
+    pub management_options: Option<ImGroupManagementOptions>,
+}
+impl ImCreateGroupRequest {
+    /// Creates a value from its required fields (`name`, `owner`, `useridlist`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        name: impl Into<String>,
+        owner: impl Into<String>,
+        useridlist: Vec<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            owner: owner.into(),
+            useridlist,
+            owner_type: None,
+            conversation_tag: None,
+            extidlist: Default::default(),
+            icon: None,
+            management_options: None,
+        }
+    }
+    /// Sets `owner_type`: An employee (`emp`) or an external contact (`ext`).
+    pub fn owner_type(mut self, owner_type: ImGroupOwnerType) -> Self {
+        self.owner_type = Some(owner_type);
+        self
+    }
+    /// Sets `conversation_tag`: Internal (2, the default) or ordinary (0).
+    pub fn conversation_tag(mut self, conversation_tag: ImConversationTag) -> Self {
+        self.conversation_tag = Some(conversation_tag);
+        self
+    }
+    /// Sets `extidlist`: UnionIds of external contacts to add.
+    pub fn extidlist(mut self, extidlist: Vec<String>) -> Self {
+        self.extidlist = extidlist;
+        self
+    }
+    /// Sets `icon`: The avatar's media id.
+    pub fn icon(mut self, icon: impl Into<String>) -> Self {
+        self.icon = Some(icon.into());
+        self
+    }
+    /// Sets `management_options`: The group's settings.
+    pub fn management_options(
+        mut self,
+        management_options: ImGroupManagementOptions,
+    ) -> Self {
+        self.management_options = Some(management_options);
+        self
+    }
+}
+impl rt::Endpoint for ImCreateGroupRequest {
+    type Response = ImCreateGroupResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "im",
+        name: "create_group",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/im/group/create",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.name;
+            rt::check_max_len("name", rt::Scalar::to_text(v).chars().count(), 20u64)?;
+        }
+        rt::Validate::validate(&self.owner_type)?;
+        rt::Validate::validate(&self.conversation_tag)?;
+        rt::Validate::validate(&self.management_options)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, ImCreateGroupRequest> {
+    /// Sets `owner_type`: An employee (`emp`) or an external contact (`ext`).
+    pub fn owner_type(self, owner_type: ImGroupOwnerType) -> Self {
+        self.map(|r| r.owner_type(owner_type))
+    }
+    /// Sets `conversation_tag`: Internal (2, the default) or ordinary (0).
+    pub fn conversation_tag(self, conversation_tag: ImConversationTag) -> Self {
+        self.map(|r| r.conversation_tag(conversation_tag))
+    }
+    /// Sets `extidlist`: UnionIds of external contacts to add.
+    pub fn extidlist(self, extidlist: Vec<String>) -> Self {
+        self.map(|r| r.extidlist(extidlist))
+    }
+    /// Sets `icon`: The avatar's media id.
+    pub fn icon(self, icon: impl Into<String>) -> Self {
+        self.map(|r| r.icon(icon))
+    }
+    /// Sets `management_options`: The group's settings.
+    pub fn management_options(
+        self,
+        management_options: ImGroupManagementOptions,
+    ) -> Self {
+        self.map(|r| r.management_options(management_options))
+    }
+}
+/// Request of [`ImApi::update_group`]: Update a group chat (更新群会话).
+///
+/// Renames the group, changes its owner, avatar or settings, adds and removes members. Takes
+/// the `chatid` from `create_group` (not one from the JSAPI). Permission: `qyapi_chat_manage`.
+///
+/// `POST https://api.dingtalk.com/v1.0/im/group/update` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-updategroup>
+///
+/// Source: `spec/im.yaml` · `endpoints.update_group`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImUpdateGroupRequest {
+    /// The group's chatid, from `create_group`.
+    ///
+    /// Wire name `chatid`.
+    #[serde(rename = "chatid")]
+    pub chatid: String,
+    /// The new name (1 to 20 characters).
+    ///
+    /// Wire name `name`; at most 20.
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The new owner's userid; must be a member.
+    ///
+    /// Wire name `owner`.
+    #[serde(rename = "owner", skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// An employee (`emp`) or an external contact (`ext`).
+    ///
+    /// Wire name `ownerType`.
+    #[serde(rename = "ownerType", skip_serializing_if = "Option::is_none")]
+    pub owner_type: Option<ImGroupOwnerType>,
+    /// Userids to add.
+    ///
+    /// Wire name `add_useridlist`.
+    #[serde(rename = "add_useridlist", skip_serializing_if = "Vec::is_empty")]
+    pub add_useridlist: Vec<String>,
+    /// Userids to remove.
+    ///
+    /// Wire name `del_useridlist`.
+    #[serde(rename = "del_useridlist", skip_serializing_if = "Vec::is_empty")]
+    pub del_useridlist: Vec<String>,
+    /// UnionIds of external contacts to add.
+    ///
+    /// Wire name `add_extidlist`.
+    #[serde(rename = "add_extidlist", skip_serializing_if = "Vec::is_empty")]
+    pub add_extidlist: Vec<String>,
+    /// UnionIds of external contacts to remove.
+    ///
+    /// Wire name `del_extidlist`.
+    #[serde(rename = "del_extidlist", skip_serializing_if = "Vec::is_empty")]
+    pub del_extidlist: Vec<String>,
+    /// The new avatar's media id.
+    ///
+    /// Wire name `icon`.
+    #[serde(rename = "icon", skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    /// The new settings.
+    ///
+    /// Wire name `managementOptions`.
+    #[serde(rename = "managementOptions", skip_serializing_if = "Option::is_none")]
+    pub management_options: Option<ImGroupManagementOptions>,
+}
+impl ImUpdateGroupRequest {
+    /// Creates a value from its required fields (`chatid`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(chatid: impl Into<String>) -> Self {
+        Self {
+            chatid: chatid.into(),
+            name: None,
+            owner: None,
+            owner_type: None,
+            add_useridlist: Default::default(),
+            del_useridlist: Default::default(),
+            add_extidlist: Default::default(),
+            del_extidlist: Default::default(),
+            icon: None,
+            management_options: None,
+        }
+    }
+    /// Sets `name`: The new name (1 to 20 characters).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// Sets `owner`: The new owner's userid; must be a member.
+    pub fn owner(mut self, owner: impl Into<String>) -> Self {
+        self.owner = Some(owner.into());
+        self
+    }
+    /// Sets `owner_type`: An employee (`emp`) or an external contact (`ext`).
+    pub fn owner_type(mut self, owner_type: ImGroupOwnerType) -> Self {
+        self.owner_type = Some(owner_type);
+        self
+    }
+    /// Sets `add_useridlist`: Userids to add.
+    pub fn add_useridlist(mut self, add_useridlist: Vec<String>) -> Self {
+        self.add_useridlist = add_useridlist;
+        self
+    }
+    /// Sets `del_useridlist`: Userids to remove.
+    pub fn del_useridlist(mut self, del_useridlist: Vec<String>) -> Self {
+        self.del_useridlist = del_useridlist;
+        self
+    }
+    /// Sets `add_extidlist`: UnionIds of external contacts to add.
+    pub fn add_extidlist(mut self, add_extidlist: Vec<String>) -> Self {
+        self.add_extidlist = add_extidlist;
+        self
+    }
+    /// Sets `del_extidlist`: UnionIds of external contacts to remove.
+    pub fn del_extidlist(mut self, del_extidlist: Vec<String>) -> Self {
+        self.del_extidlist = del_extidlist;
+        self
+    }
+    /// Sets `icon`: The new avatar's media id.
+    pub fn icon(mut self, icon: impl Into<String>) -> Self {
+        self.icon = Some(icon.into());
+        self
+    }
+    /// Sets `management_options`: The new settings.
+    pub fn management_options(
+        mut self,
+        management_options: ImGroupManagementOptions,
+    ) -> Self {
+        self.management_options = Some(management_options);
+        self
+    }
+}
+impl rt::Endpoint for ImUpdateGroupRequest {
+    type Response = ImUpdateGroupResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "im",
+        name: "update_group",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/im/group/update",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        if let Some(v) = &self.name {
+            rt::check_max_len("name", rt::Scalar::to_text(v).chars().count(), 20u64)?;
+        }
+        rt::Validate::validate(&self.owner_type)?;
+        rt::Validate::validate(&self.management_options)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, ImUpdateGroupRequest> {
+    /// Sets `name`: The new name (1 to 20 characters).
+    pub fn name(self, name: impl Into<String>) -> Self {
+        self.map(|r| r.name(name))
+    }
+    /// Sets `owner`: The new owner's userid; must be a member.
+    pub fn owner(self, owner: impl Into<String>) -> Self {
+        self.map(|r| r.owner(owner))
+    }
+    /// Sets `owner_type`: An employee (`emp`) or an external contact (`ext`).
+    pub fn owner_type(self, owner_type: ImGroupOwnerType) -> Self {
+        self.map(|r| r.owner_type(owner_type))
+    }
+    /// Sets `add_useridlist`: Userids to add.
+    pub fn add_useridlist(self, add_useridlist: Vec<String>) -> Self {
+        self.map(|r| r.add_useridlist(add_useridlist))
+    }
+    /// Sets `del_useridlist`: Userids to remove.
+    pub fn del_useridlist(self, del_useridlist: Vec<String>) -> Self {
+        self.map(|r| r.del_useridlist(del_useridlist))
+    }
+    /// Sets `add_extidlist`: UnionIds of external contacts to add.
+    pub fn add_extidlist(self, add_extidlist: Vec<String>) -> Self {
+        self.map(|r| r.add_extidlist(add_extidlist))
+    }
+    /// Sets `del_extidlist`: UnionIds of external contacts to remove.
+    pub fn del_extidlist(self, del_extidlist: Vec<String>) -> Self {
+        self.map(|r| r.del_extidlist(del_extidlist))
+    }
+    /// Sets `icon`: The new avatar's media id.
+    pub fn icon(self, icon: impl Into<String>) -> Self {
+        self.map(|r| r.icon(icon))
+    }
+    /// Sets `management_options`: The new settings.
+    pub fn management_options(
+        self,
+        management_options: ImGroupManagementOptions,
+    ) -> Self {
+        self.map(|r| r.management_options(management_options))
+    }
+}
+/// Request of [`ImApi::set_sub_administrators`]: Set or remove group administrators in bulk (批量设置企业群管理员).
+///
+/// Adds (`role` 2) or removes (3) the administrator role of org members in a group. The
+/// answer's `success` is the text `"true"`. Permission: `qyapi_chat_manage`.
+///
+/// `POST https://api.dingtalk.com/v1.0/im/subAdministrators` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/batch-setup-group-administrator>
+///
+/// Source: `spec/im.yaml` · `endpoints.set_sub_administrators`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImSetSubAdministratorsRequest {
+    /// The group's open conversation id.
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(rename = "openConversationId")]
+    pub open_conversation_id: String,
+    /// Userids of the members.
+    ///
+    /// Wire name `userIds`.
+    #[serde(rename = "userIds")]
+    pub user_ids: Vec<String>,
+    /// Add (2) or remove (3) the administrator role.
+    ///
+    /// Wire name `role`.
+    #[serde(rename = "role")]
+    pub role: ImGroupRole,
+}
+impl ImSetSubAdministratorsRequest {
+    /// Creates a value from its required fields (`open_conversation_id`, `user_ids`, `role`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        open_conversation_id: impl Into<String>,
+        user_ids: Vec<String>,
+        role: ImGroupRole,
+    ) -> Self {
+        Self {
+            open_conversation_id: open_conversation_id.into(),
+            user_ids,
+            role,
+        }
+    }
+}
+impl rt::Endpoint for ImSetSubAdministratorsRequest {
+    type Response = ImSetSubAdministratorsResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "im",
+        name: "set_sub_administrators",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/im/subAdministrators",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.role)?;
+        Ok(())
+    }
+}
+/// Request of [`ImApi::send_robot_interactive_card`]: Send a robot interactive card, standard edition (机器人发送互动卡片（普通版）).
+///
+/// Archived: closed to new apps since 2024-12-31; apps already using it are unaffected. Sends
+/// a card of the built-in template `StandardCard` from a robot into a group
+/// (`openConversationId`) or a one-to-one chat (`singleChatReceiver`), one of the two.
+/// `cardBizId` names the card for later updates. No permission can be newly granted.
+///
+/// `POST https://api.dingtalk.com/v1.0/im/v1.0/robot/interactiveCards/send` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Deprecated: Archived; use `card().create_and_deliver` (创建并投放卡片).
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/robots-send-interactive-cards>
+///
+/// Source: `spec/im.yaml` · `endpoints.send_robot_interactive_card`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImSendRobotInteractiveCardRequest {
+    /// The template: `StandardCard`.
+    ///
+    /// Wire name `cardTemplateId`.
+    #[serde(rename = "cardTemplateId")]
+    pub card_template_id: String,
+    /// The caller's id of this card (at most 100 characters); updates and resends use it.
+    ///
+    /// Wire name `cardBizId`; at most 100.
+    #[serde(rename = "cardBizId")]
+    pub card_biz_id: String,
+    /// The robot's code.
+    ///
+    /// Wire name `robotCode`.
+    #[serde(rename = "robotCode")]
+    pub robot_code: String,
+    /// The card's content (the card JSON), sent as JSON text.
+    ///
+    /// Wire name `cardData`.
+    #[serde(
+        rename = "cardData",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    )]
+    pub card_data: serde_json::Value,
+    /// The group to send to; this or `singleChatReceiver`.
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(rename = "openConversationId", skip_serializing_if = "Option::is_none")]
+    pub open_conversation_id: Option<String>,
+    /// The user to send to one to one, as JSON text; this or `openConversationId`.
+    ///
+    /// Wire name `singleChatReceiver`.
+    #[serde(
+        rename = "singleChatReceiver",
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    )]
+    pub single_chat_receiver: Option<ImCardUser>,
+    /// The URL that receives the card's callbacks; none when absent.
+    ///
+    /// Wire name `callbackUrl`.
+    #[serde(rename = "callbackUrl", skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+    /// Card data only some users see, keyed by userid, as JSON text.
+    ///
+    /// Wire name `userIdPrivateDataMap`.
+    #[serde(
+        rename = "userIdPrivateDataMap",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    )]
+    pub user_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Card data only some users see, keyed by unionId, as JSON text.
+    ///
+    /// Wire name `unionIdPrivateDataMap`.
+    #[serde(
+        rename = "unionIdPrivateDataMap",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    )]
+    pub union_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+    /// @-mentions, recipients and card properties.
+    ///
+    /// Wire name `sendOptions`.
+    #[serde(rename = "sendOptions", skip_serializing_if = "Option::is_none")]
+    pub send_options: Option<ImRobotCardSendOptions>,
+    /// `true` turns on pure pull mode (纯拉模式).
+    ///
+    /// Wire name `pullStrategy`.
+    #[serde(rename = "pullStrategy", skip_serializing_if = "Option::is_none")]
+    pub pull_strategy: Option<bool>,
+}
+impl ImSendRobotInteractiveCardRequest {
+    /// Creates a value from its required fields (`card_template_id`, `card_biz_id`, `robot_code`, `card_data`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        card_template_id: impl Into<String>,
+        card_biz_id: impl Into<String>,
+        robot_code: impl Into<String>,
+        card_data: serde_json::Value,
+    ) -> Self {
+        Self {
+            card_template_id: card_template_id.into(),
+            card_biz_id: card_biz_id.into(),
+            robot_code: robot_code.into(),
+            card_data,
+            open_conversation_id: None,
+            single_chat_receiver: None,
+            callback_url: None,
+            user_id_private_data_map: Default::default(),
+            union_id_private_data_map: Default::default(),
+            send_options: None,
+            pull_strategy: None,
+        }
+    }
+    /// Sets `open_conversation_id`: The group to send to; this or `singleChatReceiver`.
+    pub fn open_conversation_id(
+        mut self,
+        open_conversation_id: impl Into<String>,
+    ) -> Self {
+        self.open_conversation_id = Some(open_conversation_id.into());
+        self
+    }
+    /// Sets `single_chat_receiver`: The user to send to one to one, as JSON text; this or `openConversationId`.
+    pub fn single_chat_receiver(mut self, single_chat_receiver: ImCardUser) -> Self {
+        self.single_chat_receiver = Some(single_chat_receiver);
+        self
+    }
+    /// Sets `callback_url`: The URL that receives the card's callbacks; none when absent.
+    pub fn callback_url(mut self, callback_url: impl Into<String>) -> Self {
+        self.callback_url = Some(callback_url.into());
+        self
+    }
+    /// Sets `user_id_private_data_map`: Card data only some users see, keyed by userid, as JSON text.
+    pub fn user_id_private_data_map(
+        mut self,
+        user_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Self {
+        self.user_id_private_data_map = user_id_private_data_map;
+        self
+    }
+    /// Sets `union_id_private_data_map`: Card data only some users see, keyed by unionId, as JSON text.
+    pub fn union_id_private_data_map(
+        mut self,
+        union_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Self {
+        self.union_id_private_data_map = union_id_private_data_map;
+        self
+    }
+    /// Sets `send_options`: @-mentions, recipients and card properties.
+    pub fn send_options(mut self, send_options: ImRobotCardSendOptions) -> Self {
+        self.send_options = Some(send_options);
+        self
+    }
+    /// Sets `pull_strategy`: `true` turns on pure pull mode (纯拉模式).
+    pub fn pull_strategy(mut self, pull_strategy: bool) -> Self {
+        self.pull_strategy = Some(pull_strategy);
+        self
+    }
+}
+impl rt::Endpoint for ImSendRobotInteractiveCardRequest {
+    type Response = ImSendRobotInteractiveCardResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "im",
+        name: "send_robot_interactive_card",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/im/v1.0/robot/interactiveCards/send",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.card_biz_id;
+            rt::check_max_len(
+                "cardBizId",
+                rt::Scalar::to_text(v).chars().count(),
+                100u64,
+            )?;
+        }
+        rt::Validate::validate(&self.single_chat_receiver)?;
+        rt::Validate::validate(&self.send_options)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, ImSendRobotInteractiveCardRequest> {
+    /// Sets `open_conversation_id`: The group to send to; this or `singleChatReceiver`.
+    pub fn open_conversation_id(self, open_conversation_id: impl Into<String>) -> Self {
+        self.map(|r| r.open_conversation_id(open_conversation_id))
+    }
+    /// Sets `single_chat_receiver`: The user to send to one to one, as JSON text; this or `openConversationId`.
+    pub fn single_chat_receiver(self, single_chat_receiver: ImCardUser) -> Self {
+        self.map(|r| r.single_chat_receiver(single_chat_receiver))
+    }
+    /// Sets `callback_url`: The URL that receives the card's callbacks; none when absent.
+    pub fn callback_url(self, callback_url: impl Into<String>) -> Self {
+        self.map(|r| r.callback_url(callback_url))
+    }
+    /// Sets `user_id_private_data_map`: Card data only some users see, keyed by userid, as JSON text.
+    pub fn user_id_private_data_map(
+        self,
+        user_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Self {
+        self.map(|r| r.user_id_private_data_map(user_id_private_data_map))
+    }
+    /// Sets `union_id_private_data_map`: Card data only some users see, keyed by unionId, as JSON text.
+    pub fn union_id_private_data_map(
+        self,
+        union_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Self {
+        self.map(|r| r.union_id_private_data_map(union_id_private_data_map))
+    }
+    /// Sets `send_options`: @-mentions, recipients and card properties.
+    pub fn send_options(self, send_options: ImRobotCardSendOptions) -> Self {
+        self.map(|r| r.send_options(send_options))
+    }
+    /// Sets `pull_strategy`: `true` turns on pure pull mode (纯拉模式).
+    pub fn pull_strategy(self, pull_strategy: bool) -> Self {
+        self.map(|r| r.pull_strategy(pull_strategy))
+    }
+}
+/// Request of [`ImApi::update_robot_interactive_card`]: Update a robot interactive card, standard edition (更新机器人发送互动卡片（普通版）).
+///
+/// Archived: closed to new apps since 2024-12-31; apps already using it are unaffected.
+/// Updates a card sent with `send_robot_interactive_card`, named by its `cardBizId`. No
+/// permission can be newly granted.
+///
+/// `PUT https://api.dingtalk.com/v1.0/im/robots/interactiveCards` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Deprecated: Archived; use `card().update` (更新卡片).
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/update-the-robot-to-send-interactive-cards>
+///
+/// Source: `spec/im.yaml` · `endpoints.update_robot_interactive_card`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImUpdateRobotInteractiveCardRequest {
+    /// The card's `cardBizId`, as sent.
+    ///
+    /// Wire name `cardBizId`.
+    #[serde(rename = "cardBizId")]
+    pub card_biz_id: String,
+    /// The new content (the card JSON), sent as JSON text.
+    ///
+    /// Wire name `cardData`.
+    #[serde(
+        rename = "cardData",
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    )]
+    pub card_data: Option<serde_json::Value>,
+    /// New data only some users see, keyed by userid, as JSON text.
+    ///
+    /// Wire name `userIdPrivateDataMap`.
+    #[serde(
+        rename = "userIdPrivateDataMap",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    )]
+    pub user_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+    /// New data only some users see, keyed by unionId, as JSON text.
+    ///
+    /// Wire name `unionIdPrivateDataMap`.
+    #[serde(
+        rename = "unionIdPrivateDataMap",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    )]
+    pub union_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Merge by key or replace (default: replace).
+    ///
+    /// Wire name `updateOptions`.
+    #[serde(rename = "updateOptions", skip_serializing_if = "Option::is_none")]
+    pub update_options: Option<ImCardUpdateOptions>,
+}
+impl ImUpdateRobotInteractiveCardRequest {
+    /// Creates a value from its required fields (`card_biz_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(card_biz_id: impl Into<String>) -> Self {
+        Self {
+            card_biz_id: card_biz_id.into(),
+            card_data: None,
+            user_id_private_data_map: Default::default(),
+            union_id_private_data_map: Default::default(),
+            update_options: None,
+        }
+    }
+    /// Sets `card_data`: The new content (the card JSON), sent as JSON text.
+    pub fn card_data(mut self, card_data: serde_json::Value) -> Self {
+        self.card_data = Some(card_data);
+        self
+    }
+    /// Sets `user_id_private_data_map`: New data only some users see, keyed by userid, as JSON text.
+    pub fn user_id_private_data_map(
+        mut self,
+        user_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Self {
+        self.user_id_private_data_map = user_id_private_data_map;
+        self
+    }
+    /// Sets `union_id_private_data_map`: New data only some users see, keyed by unionId, as JSON text.
+    pub fn union_id_private_data_map(
+        mut self,
+        union_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Self {
+        self.union_id_private_data_map = union_id_private_data_map;
+        self
+    }
+    /// Sets `update_options`: Merge by key or replace (default: replace).
+    pub fn update_options(mut self, update_options: ImCardUpdateOptions) -> Self {
+        self.update_options = Some(update_options);
+        self
+    }
+}
+impl rt::Endpoint for ImUpdateRobotInteractiveCardRequest {
+    type Response = ImUpdateRobotInteractiveCardResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "im",
+        name: "update_robot_interactive_card",
+        host: rt::Host::Api,
+        method: rt::Method::Put,
+        json_body: true,
+        path: "/v1.0/im/robots/interactiveCards",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.update_options)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, ImUpdateRobotInteractiveCardRequest> {
+    /// Sets `card_data`: The new content (the card JSON), sent as JSON text.
+    pub fn card_data(self, card_data: serde_json::Value) -> Self {
+        self.map(|r| r.card_data(card_data))
+    }
+    /// Sets `user_id_private_data_map`: New data only some users see, keyed by userid, as JSON text.
+    pub fn user_id_private_data_map(
+        self,
+        user_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Self {
+        self.map(|r| r.user_id_private_data_map(user_id_private_data_map))
+    }
+    /// Sets `union_id_private_data_map`: New data only some users see, keyed by unionId, as JSON text.
+    pub fn union_id_private_data_map(
+        self,
+        union_id_private_data_map: std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Self {
+        self.map(|r| r.union_id_private_data_map(union_id_private_data_map))
+    }
+    /// Sets `update_options`: Merge by key or replace (default: replace).
+    pub fn update_options(self, update_options: ImCardUpdateOptions) -> Self {
+        self.map(|r| r.update_options(update_options))
+    }
+}
 /// Settings of a scene group (群配置); each is `"0"` (the default) or `"1"`, as text.
 ///
 /// Source: `spec/im.yaml` · `types.ImSceneGroupOptions`
@@ -907,6 +3290,1811 @@ impl rt::Wire for ImSceneGroup {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+/// Settings of a scene group on api.dingtalk.com (群属性); each is `0` or `1`.
+///
+/// Source: `spec/im.yaml` · `types.ImSceneGroupManagementOptions`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImSceneGroupManagementOptions {
+    /// `0` (default) everyone may @all; `1` only the owner.
+    ///
+    /// Wire name `mention_all_authority`.
+    #[serde(rename = "mention_all_authority", skip_serializing_if = "Option::is_none")]
+    pub mention_all_authority: Option<i64>,
+    /// `0` (default) new members do not see the history; `1` they do.
+    ///
+    /// Wire name `show_history_type`.
+    #[serde(rename = "show_history_type", skip_serializing_if = "Option::is_none")]
+    pub show_history_type: Option<i64>,
+    /// `0` (default) joining needs no verification; `1` it does.
+    ///
+    /// Wire name `validation_type`.
+    #[serde(rename = "validation_type", skip_serializing_if = "Option::is_none")]
+    pub validation_type: Option<i64>,
+    /// `0` (default) the group cannot be found by search; `1` it can.
+    ///
+    /// Wire name `searchable`.
+    #[serde(rename = "searchable", skip_serializing_if = "Option::is_none")]
+    pub searchable: Option<i64>,
+    /// `0` (default) not muted; `1` everyone muted.
+    ///
+    /// Wire name `chat_banned_type`.
+    #[serde(rename = "chat_banned_type", skip_serializing_if = "Option::is_none")]
+    pub chat_banned_type: Option<i64>,
+    /// `0` (default) everyone manages the group; `1` only the owner.
+    ///
+    /// Wire name `management_type`.
+    #[serde(rename = "management_type", skip_serializing_if = "Option::is_none")]
+    pub management_type: Option<i64>,
+    /// `0` (default) everyone may send DINGs; `1` only the owner and administrators.
+    ///
+    /// Wire name `only_admin_can_ding`.
+    #[serde(rename = "only_admin_can_ding", skip_serializing_if = "Option::is_none")]
+    pub only_admin_can_ding: Option<i64>,
+    /// `1` (default) everyone may start video and voice meetings; `0` only the owner and administrators.
+    ///
+    /// Wire name `all_members_can_create_mcs_conf`.
+    #[serde(
+        rename = "all_members_can_create_mcs_conf",
+        skip_serializing_if = "Option::is_none",
+    )]
+    pub all_members_can_create_mcs_conf: Option<i64>,
+    /// `0` (default) members who are neither friends nor colleagues may not invite each other to events; `1` they may.
+    ///
+    /// Wire name `all_members_can_create_calendar`.
+    #[serde(
+        rename = "all_members_can_create_calendar",
+        skip_serializing_if = "Option::is_none",
+    )]
+    pub all_members_can_create_calendar: Option<i64>,
+    /// `0` (default) members may mail the group; `1` they may not.
+    ///
+    /// Wire name `group_email_disabled`.
+    #[serde(rename = "group_email_disabled", skip_serializing_if = "Option::is_none")]
+    pub group_email_disabled: Option<i64>,
+    /// `0` (default) everyone may pin messages; `1` only the owner and administrators.
+    ///
+    /// Wire name `only_admin_can_set_msg_top`.
+    #[serde(
+        rename = "only_admin_can_set_msg_top",
+        skip_serializing_if = "Option::is_none",
+    )]
+    pub only_admin_can_set_msg_top: Option<i64>,
+    /// `0` (default) members may chat privately; `1` ordinary members may not add each other or chat one to one.
+    ///
+    /// Wire name `add_friend_forbidden`.
+    #[serde(rename = "add_friend_forbidden", skip_serializing_if = "Option::is_none")]
+    pub add_friend_forbidden: Option<i64>,
+    /// `1` (default) everyone may start a live stream; `0` only the owner and administrators.
+    ///
+    /// Wire name `group_live_switch`.
+    #[serde(rename = "group_live_switch", skip_serializing_if = "Option::is_none")]
+    pub group_live_switch: Option<i64>,
+    /// `0` (default) members may chat one to one with administrators; `1` they may not.
+    ///
+    /// Wire name `members_to_admin_chat`.
+    #[serde(rename = "members_to_admin_chat", skip_serializing_if = "Option::is_none")]
+    pub members_to_admin_chat: Option<i64>,
+    /// `0` (default) custom group plug-ins need no approval; `1` the owner or an administrator approves them. On update only.
+    ///
+    /// Wire name `plugin_customize_verify`.
+    #[serde(rename = "plugin_customize_verify", skip_serializing_if = "Option::is_none")]
+    pub plugin_customize_verify: Option<i64>,
+    /// `0` (default) a member who leaves the org leaves the group; `1` stays. External groups only.
+    ///
+    /// Wire name `not_quit_when_emp_leave`.
+    #[serde(rename = "not_quit_when_emp_leave", skip_serializing_if = "Option::is_none")]
+    pub not_quit_when_emp_leave: Option<i64>,
+    /// `0` (default) everyone may invite; `1` only the owner and administrators (with `management_type` `1`).
+    ///
+    /// Wire name `only_admin_can_add_mem`.
+    #[serde(rename = "only_admin_can_add_mem", skip_serializing_if = "Option::is_none")]
+    pub only_admin_can_add_mem: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for ImSceneGroupManagementOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImSceneGroupManagementOptions;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImSceneGroupManagementOptions")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImSceneGroupManagementOptions, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "mention_all_authority" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "show_history_type" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "validation_type" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "searchable" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "chat_banned_type" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "management_type" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "only_admin_can_ding" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "all_members_can_create_mcs_conf" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "all_members_can_create_calendar" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "group_email_disabled" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "only_admin_can_set_msg_top" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "add_friend_forbidden" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "group_live_switch" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "members_to_admin_chat" => {
+                            f13 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "plugin_customize_verify" => {
+                            f14 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "not_quit_when_emp_leave" => {
+                            f15 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "only_admin_can_add_mem" => {
+                            f16 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImSceneGroupManagementOptions {
+                    mention_all_authority: f0.unwrap_or_default(),
+                    show_history_type: f1.unwrap_or_default(),
+                    validation_type: f2.unwrap_or_default(),
+                    searchable: f3.unwrap_or_default(),
+                    chat_banned_type: f4.unwrap_or_default(),
+                    management_type: f5.unwrap_or_default(),
+                    only_admin_can_ding: f6.unwrap_or_default(),
+                    all_members_can_create_mcs_conf: f7.unwrap_or_default(),
+                    all_members_can_create_calendar: f8.unwrap_or_default(),
+                    group_email_disabled: f9.unwrap_or_default(),
+                    only_admin_can_set_msg_top: f10.unwrap_or_default(),
+                    add_friend_forbidden: f11.unwrap_or_default(),
+                    group_live_switch: f12.unwrap_or_default(),
+                    members_to_admin_chat: f13.unwrap_or_default(),
+                    plugin_customize_verify: f14.unwrap_or_default(),
+                    not_quit_when_emp_leave: f15.unwrap_or_default(),
+                    only_admin_can_add_mem: f16.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl ImSceneGroupManagementOptions {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            mention_all_authority: None,
+            show_history_type: None,
+            validation_type: None,
+            searchable: None,
+            chat_banned_type: None,
+            management_type: None,
+            only_admin_can_ding: None,
+            all_members_can_create_mcs_conf: None,
+            all_members_can_create_calendar: None,
+            group_email_disabled: None,
+            only_admin_can_set_msg_top: None,
+            add_friend_forbidden: None,
+            group_live_switch: None,
+            members_to_admin_chat: None,
+            plugin_customize_verify: None,
+            not_quit_when_emp_leave: None,
+            only_admin_can_add_mem: None,
+        }
+    }
+    /// Sets `mention_all_authority`: `0` (default) everyone may @all; `1` only the owner.
+    pub fn mention_all_authority(mut self, mention_all_authority: i64) -> Self {
+        self.mention_all_authority = Some(mention_all_authority);
+        self
+    }
+    /// Sets `show_history_type`: `0` (default) new members do not see the history; `1` they do.
+    pub fn show_history_type(mut self, show_history_type: i64) -> Self {
+        self.show_history_type = Some(show_history_type);
+        self
+    }
+    /// Sets `validation_type`: `0` (default) joining needs no verification; `1` it does.
+    pub fn validation_type(mut self, validation_type: i64) -> Self {
+        self.validation_type = Some(validation_type);
+        self
+    }
+    /// Sets `searchable`: `0` (default) the group cannot be found by search; `1` it can.
+    pub fn searchable(mut self, searchable: i64) -> Self {
+        self.searchable = Some(searchable);
+        self
+    }
+    /// Sets `chat_banned_type`: `0` (default) not muted; `1` everyone muted.
+    pub fn chat_banned_type(mut self, chat_banned_type: i64) -> Self {
+        self.chat_banned_type = Some(chat_banned_type);
+        self
+    }
+    /// Sets `management_type`: `0` (default) everyone manages the group; `1` only the owner.
+    pub fn management_type(mut self, management_type: i64) -> Self {
+        self.management_type = Some(management_type);
+        self
+    }
+    /// Sets `only_admin_can_ding`: `0` (default) everyone may send DINGs; `1` only the owner and administrators.
+    pub fn only_admin_can_ding(mut self, only_admin_can_ding: i64) -> Self {
+        self.only_admin_can_ding = Some(only_admin_can_ding);
+        self
+    }
+    /// Sets `all_members_can_create_mcs_conf`: `1` (default) everyone may start video and voice meetings; `0` only the owner and administrators.
+    pub fn all_members_can_create_mcs_conf(
+        mut self,
+        all_members_can_create_mcs_conf: i64,
+    ) -> Self {
+        self.all_members_can_create_mcs_conf = Some(all_members_can_create_mcs_conf);
+        self
+    }
+    /// Sets `all_members_can_create_calendar`: `0` (default) members who are neither friends nor colleagues may not invite each other to events; `1` they may.
+    pub fn all_members_can_create_calendar(
+        mut self,
+        all_members_can_create_calendar: i64,
+    ) -> Self {
+        self.all_members_can_create_calendar = Some(all_members_can_create_calendar);
+        self
+    }
+    /// Sets `group_email_disabled`: `0` (default) members may mail the group; `1` they may not.
+    pub fn group_email_disabled(mut self, group_email_disabled: i64) -> Self {
+        self.group_email_disabled = Some(group_email_disabled);
+        self
+    }
+    /// Sets `only_admin_can_set_msg_top`: `0` (default) everyone may pin messages; `1` only the owner and administrators.
+    pub fn only_admin_can_set_msg_top(
+        mut self,
+        only_admin_can_set_msg_top: i64,
+    ) -> Self {
+        self.only_admin_can_set_msg_top = Some(only_admin_can_set_msg_top);
+        self
+    }
+    /// Sets `add_friend_forbidden`: `0` (default) members may chat privately; `1` ordinary members may not add each other or chat one to one.
+    pub fn add_friend_forbidden(mut self, add_friend_forbidden: i64) -> Self {
+        self.add_friend_forbidden = Some(add_friend_forbidden);
+        self
+    }
+    /// Sets `group_live_switch`: `1` (default) everyone may start a live stream; `0` only the owner and administrators.
+    pub fn group_live_switch(mut self, group_live_switch: i64) -> Self {
+        self.group_live_switch = Some(group_live_switch);
+        self
+    }
+    /// Sets `members_to_admin_chat`: `0` (default) members may chat one to one with administrators; `1` they may not.
+    pub fn members_to_admin_chat(mut self, members_to_admin_chat: i64) -> Self {
+        self.members_to_admin_chat = Some(members_to_admin_chat);
+        self
+    }
+    /// Sets `plugin_customize_verify`: `0` (default) custom group plug-ins need no approval; `1` the owner or an administrator approves them. On update only.
+    pub fn plugin_customize_verify(mut self, plugin_customize_verify: i64) -> Self {
+        self.plugin_customize_verify = Some(plugin_customize_verify);
+        self
+    }
+    /// Sets `not_quit_when_emp_leave`: `0` (default) a member who leaves the org leaves the group; `1` stays. External groups only.
+    pub fn not_quit_when_emp_leave(mut self, not_quit_when_emp_leave: i64) -> Self {
+        self.not_quit_when_emp_leave = Some(not_quit_when_emp_leave);
+        self
+    }
+    /// Sets `only_admin_can_add_mem`: `0` (default) everyone may invite; `1` only the owner and administrators (with `management_type` `1`).
+    pub fn only_admin_can_add_mem(mut self, only_admin_can_add_mem: i64) -> Self {
+        self.only_admin_can_add_mem = Some(only_admin_can_add_mem);
+        self
+    }
+}
+impl rt::Validate for ImSceneGroupManagementOptions {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for ImSceneGroupManagementOptions {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Settings of an ordinary group (群属性); each is `0` or `1`.
+///
+/// Source: `spec/im.yaml` · `types.ImGroupManagementOptions`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImGroupManagementOptions {
+    /// `0` (default) everyone may @all; `1` only the owner.
+    ///
+    /// Wire name `mentionAllAuthority`.
+    #[serde(rename = "mentionAllAuthority", skip_serializing_if = "Option::is_none")]
+    pub mention_all_authority: Option<i64>,
+    /// `0` (default) new members do not see the last 100 messages; `1` they do.
+    ///
+    /// Wire name `showHistoryType`.
+    #[serde(rename = "showHistoryType", skip_serializing_if = "Option::is_none")]
+    pub show_history_type: Option<i64>,
+    /// `0` (default) joining needs no verification; `1` it does.
+    ///
+    /// Wire name `validationType`.
+    #[serde(rename = "validationType", skip_serializing_if = "Option::is_none")]
+    pub validation_type: Option<i64>,
+    /// `0` (default) the group cannot be found by search; `1` it can.
+    ///
+    /// Wire name `searchable`.
+    #[serde(rename = "searchable", skip_serializing_if = "Option::is_none")]
+    pub searchable: Option<i64>,
+    /// `0` (default) not muted; `1` everyone muted.
+    ///
+    /// Wire name `chatBannedType`.
+    #[serde(rename = "chatBannedType", skip_serializing_if = "Option::is_none")]
+    pub chat_banned_type: Option<i64>,
+    /// `0` (default) everyone manages the group; `1` only the owner.
+    ///
+    /// Wire name `managementType`.
+    #[serde(rename = "managementType", skip_serializing_if = "Option::is_none")]
+    pub management_type: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for ImGroupManagementOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImGroupManagementOptions;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImGroupManagementOptions")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImGroupManagementOptions, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "mentionAllAuthority" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "showHistoryType" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "validationType" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "searchable" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "chatBannedType" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "managementType" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImGroupManagementOptions {
+                    mention_all_authority: f0.unwrap_or_default(),
+                    show_history_type: f1.unwrap_or_default(),
+                    validation_type: f2.unwrap_or_default(),
+                    searchable: f3.unwrap_or_default(),
+                    chat_banned_type: f4.unwrap_or_default(),
+                    management_type: f5.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl ImGroupManagementOptions {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            mention_all_authority: None,
+            show_history_type: None,
+            validation_type: None,
+            searchable: None,
+            chat_banned_type: None,
+            management_type: None,
+        }
+    }
+    /// Sets `mention_all_authority`: `0` (default) everyone may @all; `1` only the owner.
+    pub fn mention_all_authority(mut self, mention_all_authority: i64) -> Self {
+        self.mention_all_authority = Some(mention_all_authority);
+        self
+    }
+    /// Sets `show_history_type`: `0` (default) new members do not see the last 100 messages; `1` they do.
+    pub fn show_history_type(mut self, show_history_type: i64) -> Self {
+        self.show_history_type = Some(show_history_type);
+        self
+    }
+    /// Sets `validation_type`: `0` (default) joining needs no verification; `1` it does.
+    pub fn validation_type(mut self, validation_type: i64) -> Self {
+        self.validation_type = Some(validation_type);
+        self
+    }
+    /// Sets `searchable`: `0` (default) the group cannot be found by search; `1` it can.
+    pub fn searchable(mut self, searchable: i64) -> Self {
+        self.searchable = Some(searchable);
+        self
+    }
+    /// Sets `chat_banned_type`: `0` (default) not muted; `1` everyone muted.
+    pub fn chat_banned_type(mut self, chat_banned_type: i64) -> Self {
+        self.chat_banned_type = Some(chat_banned_type);
+        self
+    }
+    /// Sets `management_type`: `0` (default) everyone manages the group; `1` only the owner.
+    pub fn management_type(mut self, management_type: i64) -> Self {
+        self.management_type = Some(management_type);
+        self
+    }
+}
+impl rt::Validate for ImGroupManagementOptions {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for ImGroupManagementOptions {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Who owns a group (群主类型).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/im.yaml` · `types.ImGroupOwnerType`
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImGroupOwnerType {
+    /// An employee (企业员工). (`emp`)
+    Emp,
+    /// An external contact (外部联系人). (`ext`)
+    Ext,
+    /// A value this version of the spec does not know.
+    Unknown(String),
+}
+impl ImGroupOwnerType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Emp => "emp",
+            Self::Ext => "ext",
+            Self::Unknown(v) => v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_wire(v: &str) -> Self {
+        match v {
+            "emp" => Self::Emp,
+            "ext" => Self::Ext,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+}
+impl std::fmt::Display for ImGroupOwnerType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl serde::Serialize for ImGroupOwnerType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+impl<'de> serde::Deserialize<'de> for ImGroupOwnerType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <String as rt::Wire>::wire(d).map(|s| Self::from_wire(&s))
+    }
+}
+impl rt::Wire for ImGroupOwnerType {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for ImGroupOwnerType {}
+impl rt::Scalar for ImGroupOwnerType {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.as_str().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        Some(Self::from_wire(s))
+    }
+}
+/// The kind of group (会话类型).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/im.yaml` · `types.ImConversationTag`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImConversationTag {
+    /// An ordinary group (普通群); needs allow-listing by DingTalk support. (`0`)
+    Ordinary,
+    /// An internal group (内部群); the default. (`2`)
+    Internal,
+    /// A value this version of the spec does not know.
+    Unknown(i64),
+}
+impl ImConversationTag {
+    /// The value on the wire.
+    pub fn value(&self) -> i64 {
+        match self {
+            Self::Ordinary => 0i64,
+            Self::Internal => 2i64,
+            Self::Unknown(v) => *v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_value(v: i64) -> Self {
+        match v {
+            0i64 => Self::Ordinary,
+            2i64 => Self::Internal,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl serde::Serialize for ImConversationTag {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.value())
+    }
+}
+impl<'de> serde::Deserialize<'de> for ImConversationTag {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <i64 as rt::Wire>::wire(d).map(Self::from_value)
+    }
+}
+impl rt::Wire for ImConversationTag {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for ImConversationTag {}
+impl rt::Scalar for ImConversationTag {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.value().to_string().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        s.trim().parse().ok().map(Self::from_value)
+    }
+}
+/// The role a member is set to (群成员类型).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/im.yaml` · `types.ImGroupRole`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImGroupRole {
+    /// An administrator (群管理员). (`2`)
+    SubAdmin,
+    /// An ordinary member; removes the administrator role. (`3`)
+    Member,
+    /// A value this version of the spec does not know.
+    Unknown(i64),
+}
+impl ImGroupRole {
+    /// The value on the wire.
+    pub fn value(&self) -> i64 {
+        match self {
+            Self::SubAdmin => 2i64,
+            Self::Member => 3i64,
+            Self::Unknown(v) => *v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_value(v: i64) -> Self {
+        match v {
+            2i64 => Self::SubAdmin,
+            3i64 => Self::Member,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl serde::Serialize for ImGroupRole {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.value())
+    }
+}
+impl<'de> serde::Deserialize<'de> for ImGroupRole {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <i64 as rt::Wire>::wire(d).map(Self::from_value)
+    }
+}
+impl rt::Wire for ImGroupRole {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for ImGroupRole {}
+impl rt::Scalar for ImGroupRole {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.value().to_string().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        s.trim().parse().ok().map(Self::from_value)
+    }
+}
+/// Mute or unmute (禁言状态).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/im.yaml` · `types.ImMuteStatus`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImMuteStatus {
+    /// Lift the mute. (`0`)
+    Unmute,
+    /// Mute. (`1`)
+    Mute,
+    /// A value this version of the spec does not know.
+    Unknown(i64),
+}
+impl ImMuteStatus {
+    /// The value on the wire.
+    pub fn value(&self) -> i64 {
+        match self {
+            Self::Unmute => 0i64,
+            Self::Mute => 1i64,
+            Self::Unknown(v) => *v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_value(v: i64) -> Self {
+        match v {
+            0i64 => Self::Unmute,
+            1i64 => Self::Mute,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl serde::Serialize for ImMuteStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.value())
+    }
+}
+impl<'de> serde::Deserialize<'de> for ImMuteStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <i64 as rt::Wire>::wire(d).map(Self::from_value)
+    }
+}
+impl rt::Wire for ImMuteStatus {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for ImMuteStatus {}
+impl rt::Scalar for ImMuteStatus {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.value().to_string().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        s.trim().parse().ok().map(Self::from_value)
+    }
+}
+/// A scene group's state (群状态).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/im.yaml` · `types.ImSceneGroupStatus`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImSceneGroupStatus {
+    /// Normal. (`1`)
+    Normal,
+    /// Disbanded. (`2`)
+    Disbanded,
+    /// A value this version of the spec does not know.
+    Unknown(i64),
+}
+impl ImSceneGroupStatus {
+    /// The value on the wire.
+    pub fn value(&self) -> i64 {
+        match self {
+            Self::Normal => 1i64,
+            Self::Disbanded => 2i64,
+            Self::Unknown(v) => *v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_value(v: i64) -> Self {
+        match v {
+            1i64 => Self::Normal,
+            2i64 => Self::Disbanded,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl serde::Serialize for ImSceneGroupStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.value())
+    }
+}
+impl<'de> serde::Deserialize<'de> for ImSceneGroupStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <i64 as rt::Wire>::wire(d).map(Self::from_value)
+    }
+}
+impl rt::Wire for ImSceneGroupStatus {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for ImSceneGroupStatus {}
+impl rt::Scalar for ImSceneGroupStatus {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.value().to_string().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        s.trim().parse().ok().map(Self::from_value)
+    }
+}
+/// A scene group's brief information (场景群简要信息).
+///
+/// Source: `spec/im.yaml` · `types.ImSceneGroupInfo`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImSceneGroupInfo {
+    /// The group's open conversation id.
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(rename = "openConversationId", skip_serializing_if = "Option::is_none")]
+    pub open_conversation_id: Option<String>,
+    /// The group template's id.
+    ///
+    /// Wire name `templateId`.
+    #[serde(rename = "templateId", skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
+    /// The group's name.
+    ///
+    /// Wire name `title`.
+    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The owner's userid.
+    ///
+    /// Wire name `ownerUserId`.
+    #[serde(rename = "ownerUserId", skip_serializing_if = "Option::is_none")]
+    pub owner_user_id: Option<String>,
+    /// The avatar's media id.
+    ///
+    /// Wire name `icon`.
+    #[serde(rename = "icon", skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    /// The group's URL.
+    ///
+    /// Wire name `groupUrl`.
+    #[serde(rename = "groupUrl", skip_serializing_if = "Option::is_none")]
+    pub group_url: Option<String>,
+    /// Normal or disbanded.
+    ///
+    /// Wire name `status`.
+    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<ImSceneGroupStatus>,
+    /// Whether the call succeeded.
+    ///
+    /// Wire name `success`.
+    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for ImSceneGroupInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImSceneGroupInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImSceneGroupInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImSceneGroupInfo, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "openConversationId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "templateId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "title" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "ownerUserId" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "icon" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "groupUrl" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "status" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<ImSceneGroupStatus>>::new(),
+                                    )?,
+                            );
+                        }
+                        "success" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImSceneGroupInfo {
+                    open_conversation_id: f0.unwrap_or_default(),
+                    template_id: f1.unwrap_or_default(),
+                    title: f2.unwrap_or_default(),
+                    owner_user_id: f3.unwrap_or_default(),
+                    icon: f4.unwrap_or_default(),
+                    group_url: f5.unwrap_or_default(),
+                    status: f6.unwrap_or_default(),
+                    success: f7.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ImSceneGroupInfo {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Whether one member is muted.
+///
+/// Source: `spec/im.yaml` · `types.ImUserMuteResult`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImUserMuteResult {
+    /// Whether the member is muted.
+    ///
+    /// Wire name `userMuteMode`.
+    #[serde(rename = "userMuteMode", skip_serializing_if = "Option::is_none")]
+    pub user_mute_mode: Option<bool>,
+    /// When the mute began (ms).
+    ///
+    /// Wire name `muteStartTime`.
+    #[serde(rename = "muteStartTime", skip_serializing_if = "Option::is_none")]
+    pub mute_start_time: Option<i64>,
+    /// When the mute ends (ms).
+    ///
+    /// Wire name `muteEndTime`.
+    #[serde(rename = "muteEndTime", skip_serializing_if = "Option::is_none")]
+    pub mute_end_time: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for ImUserMuteResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImUserMuteResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImUserMuteResult")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImUserMuteResult, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userMuteMode" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "muteStartTime" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "muteEndTime" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImUserMuteResult {
+                    user_mute_mode: f0.unwrap_or_default(),
+                    mute_start_time: f1.unwrap_or_default(),
+                    mute_end_time: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ImUserMuteResult {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The mute state of a group and of one member (禁言状态).
+///
+/// Source: `spec/im.yaml` · `types.ImGroupMuteStatus`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImGroupMuteStatus {
+    /// Whether the whole group is muted.
+    ///
+    /// Wire name `groupMuteMode`.
+    #[serde(rename = "groupMuteMode", skip_serializing_if = "Option::is_none")]
+    pub group_mute_mode: Option<bool>,
+    /// The member's mute.
+    ///
+    /// Wire name `userMuteResult`.
+    #[serde(rename = "userMuteResult", skip_serializing_if = "Option::is_none")]
+    pub user_mute_result: Option<ImUserMuteResult>,
+}
+impl<'de> serde::Deserialize<'de> for ImGroupMuteStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImGroupMuteStatus;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImGroupMuteStatus")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImGroupMuteStatus, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "groupMuteMode" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "userMuteResult" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<ImUserMuteResult>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImGroupMuteStatus {
+                    group_mute_mode: f0.unwrap_or_default(),
+                    user_mute_result: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ImGroupMuteStatus {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One page of a scene group's members.
+///
+/// Source: `spec/im.yaml` · `types.ImSceneGroupMemberPage`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImSceneGroupMemberPage {
+    /// Userids of members in the org.
+    ///
+    /// Wire name `memberUserIds`.
+    #[serde(rename = "memberUserIds", skip_serializing_if = "Vec::is_empty")]
+    pub member_user_ids: Vec<String>,
+    /// UnionIds of members outside the org.
+    ///
+    /// Wire name `unionIdList`.
+    #[serde(rename = "unionIdList", skip_serializing_if = "Vec::is_empty")]
+    pub union_id_list: Vec<String>,
+    /// Userid → name of members in the org.
+    ///
+    /// Wire name `staffIdNickMap`.
+    #[serde(
+        rename = "staffIdNickMap",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    )]
+    pub staff_id_nick_map: std::collections::BTreeMap<String, String>,
+    /// UnionId → name of members outside the org.
+    ///
+    /// Wire name `unionIdNickMap`.
+    #[serde(
+        rename = "unionIdNickMap",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    )]
+    pub union_id_nick_map: std::collections::BTreeMap<String, String>,
+    /// Whether more pages follow.
+    ///
+    /// Wire name `hasMore`.
+    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
+    /// The cursor of the next page; empty on the last.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    /// Whether the call succeeded.
+    ///
+    /// Wire name `success`.
+    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for ImSceneGroupMemberPage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImSceneGroupMemberPage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImSceneGroupMemberPage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImSceneGroupMemberPage, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "memberUserIds" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "unionIdList" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "staffIdNickMap" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<
+                                            std::collections::BTreeMap<String, String>,
+                                        >::new(),
+                                    )?,
+                            );
+                        }
+                        "unionIdNickMap" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<
+                                            std::collections::BTreeMap<String, String>,
+                                        >::new(),
+                                    )?,
+                            );
+                        }
+                        "hasMore" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "nextToken" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "success" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImSceneGroupMemberPage {
+                    member_user_ids: f0.unwrap_or_default(),
+                    union_id_list: f1.unwrap_or_default(),
+                    staff_id_nick_map: f2.unwrap_or_default(),
+                    union_id_nick_map: f3.unwrap_or_default(),
+                    has_more: f4.unwrap_or_default(),
+                    next_token: f5.unwrap_or_default(),
+                    success: f6.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ImSceneGroupMemberPage {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A group template's robot as a group member.
+///
+/// Source: `spec/im.yaml` · `types.ImTemplateRobot`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImTemplateRobot {
+    /// The robot's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The robot's unionId; only when it has no userid.
+    ///
+    /// Wire name `unionId`.
+    #[serde(rename = "unionId", skip_serializing_if = "Option::is_none")]
+    pub union_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for ImTemplateRobot {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImTemplateRobot;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImTemplateRobot")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImTemplateRobot, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "unionId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImTemplateRobot {
+                    user_id: f0.unwrap_or_default(),
+                    union_id: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ImTemplateRobot {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A user named by userid or unionId (one of the two).
+///
+/// Source: `spec/im.yaml` · `types.ImCardUser`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImCardUser {
+    /// The userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The unionId.
+    ///
+    /// Wire name `unionId`.
+    #[serde(rename = "unionId", skip_serializing_if = "Option::is_none")]
+    pub union_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for ImCardUser {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImCardUser;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImCardUser")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImCardUser, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "unionId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImCardUser {
+                    user_id: f0.unwrap_or_default(),
+                    union_id: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl ImCardUser {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            user_id: None,
+            union_id: None,
+        }
+    }
+    /// Sets `user_id`: The userid.
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.user_id = Some(user_id.into());
+        self
+    }
+    /// Sets `union_id`: The unionId.
+    pub fn union_id(mut self, union_id: impl Into<String>) -> Self {
+        self.union_id = Some(union_id.into());
+        self
+    }
+}
+impl rt::Validate for ImCardUser {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for ImCardUser {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A user @-ed in an interactive card.
+///
+/// Source: `spec/im.yaml` · `types.ImCardAtUser`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImCardAtUser {
+    /// The name shown.
+    ///
+    /// Wire name `nickName`.
+    #[serde(rename = "nickName", skip_serializing_if = "Option::is_none")]
+    pub nick_name: Option<String>,
+    /// The userid (or give `unionId`).
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The unionId.
+    ///
+    /// Wire name `unionId`.
+    #[serde(rename = "unionId", skip_serializing_if = "Option::is_none")]
+    pub union_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for ImCardAtUser {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImCardAtUser;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImCardAtUser")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImCardAtUser, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "nickName" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "userId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "unionId" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImCardAtUser {
+                    nick_name: f0.unwrap_or_default(),
+                    user_id: f1.unwrap_or_default(),
+                    union_id: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl ImCardAtUser {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            nick_name: None,
+            user_id: None,
+            union_id: None,
+        }
+    }
+    /// Sets `nick_name`: The name shown.
+    pub fn nick_name(mut self, nick_name: impl Into<String>) -> Self {
+        self.nick_name = Some(nick_name.into());
+        self
+    }
+    /// Sets `user_id`: The userid (or give `unionId`).
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.user_id = Some(user_id.into());
+        self
+    }
+    /// Sets `union_id`: The unionId.
+    pub fn union_id(mut self, union_id: impl Into<String>) -> Self {
+        self.union_id = Some(union_id.into());
+        self
+    }
+}
+impl rt::Validate for ImCardAtUser {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for ImCardAtUser {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Options of a robot interactive card (互动卡片发送选项).
+///
+/// Source: `spec/im.yaml` · `types.ImRobotCardSendOptions`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImRobotCardSendOptions {
+    /// Users to @ (at most 30), sent as JSON text.
+    ///
+    /// Wire name `atUserListJson`.
+    #[serde(
+        rename = "atUserListJson",
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    )]
+    pub at_user_list_json: Vec<ImCardAtUser>,
+    /// Whether to @ everyone.
+    ///
+    /// Wire name `atAll`.
+    #[serde(rename = "atAll", skip_serializing_if = "Option::is_none")]
+    pub at_all: Option<bool>,
+    /// The only users who see the card, sent as JSON text; everyone in the group when absent.
+    ///
+    /// Wire name `receiverListJson`.
+    #[serde(
+        rename = "receiverListJson",
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    )]
+    pub receiver_list_json: Vec<ImCardUser>,
+    /// Special card properties, sent as JSON text.
+    ///
+    /// Wire name `cardPropertyJson`.
+    #[serde(
+        rename = "cardPropertyJson",
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    )]
+    pub card_property_json: Option<serde_json::Value>,
+}
+impl<'de> serde::Deserialize<'de> for ImRobotCardSendOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImRobotCardSendOptions;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImRobotCardSendOptions")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImRobotCardSendOptions, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "atUserListJson" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::JsonText::<Vec<ImCardAtUser>>::new(),
+                                    )?,
+                            );
+                        }
+                        "atAll" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "receiverListJson" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::JsonText::<Vec<ImCardUser>>::new(),
+                                    )?,
+                            );
+                        }
+                        "cardPropertyJson" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::JsonText::<Option<serde_json::Value>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImRobotCardSendOptions {
+                    at_user_list_json: f0.unwrap_or_default(),
+                    at_all: f1.unwrap_or_default(),
+                    receiver_list_json: f2.unwrap_or_default(),
+                    card_property_json: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl ImRobotCardSendOptions {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            at_user_list_json: Default::default(),
+            at_all: None,
+            receiver_list_json: Default::default(),
+            card_property_json: None,
+        }
+    }
+    /// Sets `at_user_list_json`: Users to @ (at most 30), sent as JSON text.
+    pub fn at_user_list_json(mut self, at_user_list_json: Vec<ImCardAtUser>) -> Self {
+        self.at_user_list_json = at_user_list_json;
+        self
+    }
+    /// Sets `at_all`: Whether to @ everyone.
+    pub fn at_all(mut self, at_all: bool) -> Self {
+        self.at_all = Some(at_all);
+        self
+    }
+    /// Sets `receiver_list_json`: The only users who see the card, sent as JSON text; everyone in the group when absent.
+    pub fn receiver_list_json(mut self, receiver_list_json: Vec<ImCardUser>) -> Self {
+        self.receiver_list_json = receiver_list_json;
+        self
+    }
+    /// Sets `card_property_json`: Special card properties, sent as JSON text.
+    pub fn card_property_json(mut self, card_property_json: serde_json::Value) -> Self {
+        self.card_property_json = Some(card_property_json);
+        self
+    }
+}
+impl rt::Validate for ImRobotCardSendOptions {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.at_user_list_json)?;
+        rt::Validate::validate(&self.receiver_list_json)?;
+        Ok(())
+    }
+}
+impl rt::Wire for ImRobotCardSendOptions {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// How a robot interactive card update merges the new data (互动卡片更新选项).
+///
+/// Source: `spec/im.yaml` · `types.ImCardUpdateOptions`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImCardUpdateOptions {
+    /// `true` updates only the keys sent; `false` (the default) replaces the data.
+    ///
+    /// Wire name `updateCardDataByKey`.
+    #[serde(rename = "updateCardDataByKey", skip_serializing_if = "Option::is_none")]
+    pub update_card_data_by_key: Option<bool>,
+    /// `true` updates only the keys sent in the private data; `false` (the default) replaces it.
+    ///
+    /// Wire name `updatePrivateDataByKey`.
+    #[serde(rename = "updatePrivateDataByKey", skip_serializing_if = "Option::is_none")]
+    pub update_private_data_by_key: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for ImCardUpdateOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImCardUpdateOptions;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImCardUpdateOptions")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImCardUpdateOptions, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "updateCardDataByKey" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "updatePrivateDataByKey" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImCardUpdateOptions {
+                    update_card_data_by_key: f0.unwrap_or_default(),
+                    update_private_data_by_key: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl ImCardUpdateOptions {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            update_card_data_by_key: None,
+            update_private_data_by_key: None,
+        }
+    }
+    /// Sets `update_card_data_by_key`: `true` updates only the keys sent; `false` (the default) replaces the data.
+    pub fn update_card_data_by_key(mut self, update_card_data_by_key: bool) -> Self {
+        self.update_card_data_by_key = Some(update_card_data_by_key);
+        self
+    }
+    /// Sets `update_private_data_by_key`: `true` updates only the keys sent in the private data; `false` (the default) replaces it.
+    pub fn update_private_data_by_key(
+        mut self,
+        update_private_data_by_key: bool,
+    ) -> Self {
+        self.update_private_data_by_key = Some(update_private_data_by_key);
+        self
+    }
+}
+impl rt::Validate for ImCardUpdateOptions {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for ImCardUpdateOptions {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
 /// Response of [`ImApi::send_message`](super::im::ImApi::send_message).
 ///
 /// Source: `spec/im.yaml` · `types.ImSendMessageResponse`
@@ -956,6 +5144,720 @@ impl<'de> serde::Deserialize<'de> for ImSendMessageResponse {
     }
 }
 impl rt::Wire for ImSendMessageResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ImApi::create_scene_group`](super::im::ImApi::create_scene_group).
+///
+/// Source: `spec/im.yaml` · `types.ImCreateSceneGroupResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImCreateSceneGroupResponse {
+    /// The new group's open conversation id.
+    ///
+    /// Wire name `open_conversation_id`.
+    #[serde(rename = "open_conversation_id")]
+    pub open_conversation_id: String,
+    /// The new group's chat id.
+    ///
+    /// Wire name `chat_id`.
+    #[serde(rename = "chat_id")]
+    pub chat_id: String,
+}
+impl<'de> serde::Deserialize<'de> for ImCreateSceneGroupResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImCreateSceneGroupResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImCreateSceneGroupResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImCreateSceneGroupResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "open_conversation_id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "chat_id" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImCreateSceneGroupResponse {
+                    open_conversation_id: rt::decode::required(
+                        f0,
+                        "open_conversation_id",
+                    )?,
+                    chat_id: rt::decode::required(f1, "chat_id")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ImCreateSceneGroupResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ImApi::update_scene_group`](super::im::ImApi::update_scene_group).
+///
+/// Source: `spec/im.yaml` · `types.ImUpdateSceneGroupResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImUpdateSceneGroupResponse {
+    /// Whether the group was updated.
+    ///
+    /// Wire name `success`.
+    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for ImUpdateSceneGroupResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImUpdateSceneGroupResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImUpdateSceneGroupResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImUpdateSceneGroupResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImUpdateSceneGroupResponse {
+                    success: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ImUpdateSceneGroupResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ImApi::disband_scene_group`](super::im::ImApi::disband_scene_group).
+///
+/// Source: `spec/im.yaml` · `types.ImDisbandSceneGroupResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImDisbandSceneGroupResponse {
+    /// Whether the group was disbanded.
+    ///
+    /// Wire name `success`.
+    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for ImDisbandSceneGroupResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImDisbandSceneGroupResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImDisbandSceneGroupResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImDisbandSceneGroupResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImDisbandSceneGroupResponse {
+                    success: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ImDisbandSceneGroupResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ImApi::add_scene_group_members`](super::im::ImApi::add_scene_group_members).
+///
+/// Source: `spec/im.yaml` · `types.ImAddSceneGroupMembersResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImAddSceneGroupMembersResponse {
+    /// Whether the members were added.
+    ///
+    /// Wire name `success`.
+    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for ImAddSceneGroupMembersResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImAddSceneGroupMembersResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImAddSceneGroupMembersResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImAddSceneGroupMembersResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImAddSceneGroupMembersResponse {
+                    success: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ImAddSceneGroupMembersResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ImApi::remove_scene_group_members`](super::im::ImApi::remove_scene_group_members).
+///
+/// Source: `spec/im.yaml` · `types.ImRemoveSceneGroupMembersResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImRemoveSceneGroupMembersResponse {
+    /// Whether the members were removed.
+    ///
+    /// Wire name `success`.
+    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for ImRemoveSceneGroupMembersResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImRemoveSceneGroupMembersResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImRemoveSceneGroupMembersResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImRemoveSceneGroupMembersResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImRemoveSceneGroupMembersResponse {
+                    success: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ImRemoveSceneGroupMembersResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ImApi::update_scene_group_sub_admins`](super::im::ImApi::update_scene_group_sub_admins).
+///
+/// Source: `spec/im.yaml` · `types.ImUpdateSceneGroupSubAdminsResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImUpdateSceneGroupSubAdminsResponse {
+    /// Whether the roles were updated.
+    ///
+    /// Wire name `success`.
+    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for ImUpdateSceneGroupSubAdminsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImUpdateSceneGroupSubAdminsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImUpdateSceneGroupSubAdminsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImUpdateSceneGroupSubAdminsResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImUpdateSceneGroupSubAdminsResponse {
+                    success: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ImUpdateSceneGroupSubAdminsResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ImApi::update_scene_group_member_nick`](super::im::ImApi::update_scene_group_member_nick).
+///
+/// Source: `spec/im.yaml` · `types.ImUpdateSceneGroupMemberNickResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImUpdateSceneGroupMemberNickResponse {
+    /// Whether the nickname was set.
+    ///
+    /// Wire name `success`.
+    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for ImUpdateSceneGroupMemberNickResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImUpdateSceneGroupMemberNickResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImUpdateSceneGroupMemberNickResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImUpdateSceneGroupMemberNickResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImUpdateSceneGroupMemberNickResponse {
+                    success: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ImUpdateSceneGroupMemberNickResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ImApi::chat_id_to_open_conversation_id`](super::im::ImApi::chat_id_to_open_conversation_id).
+///
+/// Source: `spec/im.yaml` · `types.ImChatIdToOpenConversationIdResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImChatIdToOpenConversationIdResponse {
+    /// The group's open conversation id.
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(rename = "openConversationId")]
+    pub open_conversation_id: String,
+}
+impl<'de> serde::Deserialize<'de> for ImChatIdToOpenConversationIdResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImChatIdToOpenConversationIdResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImChatIdToOpenConversationIdResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImChatIdToOpenConversationIdResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "openConversationId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImChatIdToOpenConversationIdResponse {
+                    open_conversation_id: rt::decode::required(f0, "openConversationId")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ImChatIdToOpenConversationIdResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ImApi::create_group`](super::im::ImApi::create_group).
+///
+/// Source: `spec/im.yaml` · `types.ImCreateGroupResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImCreateGroupResponse {
+    /// The group's open conversation id.
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(rename = "openConversationId", skip_serializing_if = "Option::is_none")]
+    pub open_conversation_id: Option<String>,
+    /// The group's chatId (the classic id).
+    ///
+    /// Wire name `chatid`.
+    #[serde(rename = "chatid", skip_serializing_if = "Option::is_none")]
+    pub chatid: Option<String>,
+    /// The kind of group.
+    ///
+    /// Wire name `conversationTag`.
+    #[serde(rename = "conversationTag", skip_serializing_if = "Option::is_none")]
+    pub conversation_tag: Option<ImConversationTag>,
+}
+impl<'de> serde::Deserialize<'de> for ImCreateGroupResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImCreateGroupResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImCreateGroupResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImCreateGroupResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "openConversationId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "chatid" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "conversationTag" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<ImConversationTag>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImCreateGroupResponse {
+                    open_conversation_id: f0.unwrap_or_default(),
+                    chatid: f1.unwrap_or_default(),
+                    conversation_tag: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ImCreateGroupResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ImApi::update_group`](super::im::ImApi::update_group).
+///
+/// Source: `spec/im.yaml` · `types.ImUpdateGroupResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImUpdateGroupResponse {
+    /// Whether the group was updated.
+    ///
+    /// Wire name `success`.
+    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for ImUpdateGroupResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImUpdateGroupResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImUpdateGroupResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImUpdateGroupResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImUpdateGroupResponse {
+                    success: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ImUpdateGroupResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ImApi::set_sub_administrators`](super::im::ImApi::set_sub_administrators).
+///
+/// Source: `spec/im.yaml` · `types.ImSetSubAdministratorsResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImSetSubAdministratorsResponse {
+    /// `"true"` on success, as text.
+    ///
+    /// Wire name `success`.
+    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    pub success: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for ImSetSubAdministratorsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImSetSubAdministratorsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImSetSubAdministratorsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImSetSubAdministratorsResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImSetSubAdministratorsResponse {
+                    success: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ImSetSubAdministratorsResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ImApi::send_robot_interactive_card`](super::im::ImApi::send_robot_interactive_card).
+///
+/// Source: `spec/im.yaml` · `types.ImSendRobotInteractiveCardResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImSendRobotInteractiveCardResponse {
+    /// The key that reads the card message's read status.
+    ///
+    /// Wire name `processQueryKey`.
+    #[serde(rename = "processQueryKey", skip_serializing_if = "Option::is_none")]
+    pub process_query_key: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for ImSendRobotInteractiveCardResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImSendRobotInteractiveCardResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImSendRobotInteractiveCardResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImSendRobotInteractiveCardResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "processQueryKey" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImSendRobotInteractiveCardResponse {
+                    process_query_key: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ImSendRobotInteractiveCardResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ImApi::update_robot_interactive_card`](super::im::ImApi::update_robot_interactive_card).
+///
+/// Source: `spec/im.yaml` · `types.ImUpdateRobotInteractiveCardResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ImUpdateRobotInteractiveCardResponse {
+    /// The key that reads the card message's read status and recalls it.
+    ///
+    /// Wire name `processQueryKey`.
+    #[serde(rename = "processQueryKey", skip_serializing_if = "Option::is_none")]
+    pub process_query_key: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for ImUpdateRobotInteractiveCardResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ImUpdateRobotInteractiveCardResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ImUpdateRobotInteractiveCardResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ImUpdateRobotInteractiveCardResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "processQueryKey" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ImUpdateRobotInteractiveCardResponse {
+                    process_query_key: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ImUpdateRobotInteractiveCardResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }

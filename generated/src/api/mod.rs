@@ -20,6 +20,8 @@ pub mod auth;
 pub mod blackboard;
 #[cfg(feature = "callback")]
 pub mod callback;
+#[cfg(feature = "card")]
+pub mod card;
 #[cfg(feature = "chat")]
 pub mod chat;
 #[cfg(feature = "checkin")]
@@ -132,6 +134,13 @@ pub trait Api {
     ///
     /// See [`CallbackApi`](callback::CallbackApi) for its calls.
     fn callback(&self) -> callback::CallbackApi<'_>;
+    #[cfg(feature = "card")]
+    /// Interactive cards on api.dingtalk.com (互动卡片 · 卡片平台): create a card from a template, deliver
+    /// it into group chats, robot chats, one-to-one cool-app chats and the group top bar (吊顶), update
+    /// its data, stream text into an AI card, and register the callback URL of its buttons.
+    ///
+    /// See [`CardApi`](card::CardApi) for its calls.
+    fn card(&self) -> card::CardApi<'_>;
     #[cfg(feature = "chat")]
     /// Enterprise group chats (群会话 · 企业群), legacy API: create and update a group, read its
     /// details, send a message in the org's name and list who read it.
@@ -348,6 +357,10 @@ impl Api for rt::Client {
     fn callback(&self) -> callback::CallbackApi<'_> {
         callback::CallbackApi::new(self)
     }
+    #[cfg(feature = "card")]
+    fn card(&self) -> card::CardApi<'_> {
+        card::CardApi::new(self)
+    }
     #[cfg(feature = "chat")]
     fn chat(&self) -> chat::ChatApi<'_> {
         chat::ChatApi::new(self)
@@ -517,6 +530,344 @@ pub enum ErrorCode {
     ApiCountLimitForOrg,
     /// The app lacks the permission (scope) this API needs (HTTP 403); an admin must grant it in the developer console. (v1.0 code `Forbidden.AccessDenied.AccessTokenPermissionDenied`)
     AccessTokenPermissionDenied,
+    /// The `robotCode` (or the `downloadCode`) is empty or not valid (机器人robotCode为空); check the robot is in the chat. (v1.0 code `invalidParameter.robotCode.empty`)
+    RobotCodeEmpty,
+    /// The request has no `robotCode` (缺少robotCode). (v1.0 code `invalidParameter.robotCode.missing`)
+    RobotCodeMissing,
+    /// The `robotCode` is not valid (无效的robotCode). (v1.0 code `invalidParameter.robotCode.invalid`)
+    RobotCodeInvalid,
+    /// No such robot (机器人不存在): the org has no robot with this `robotCode` installed. The code is spelled so by DingTalk. (v1.0 code `invalidParameter.robotCode.notExsit`)
+    RobotNotExist,
+    /// The app's key does not own this robot, or the robot may only be used as a cool app, or the `downloadCode` belongs to another robot or org (此应用appkey和机器人robotCode不匹配); use the robot's own app. (v1.0 code `invalidParameter.robotCode.auth`)
+    RobotCodeAuthMismatch,
+    /// The cool app code is not valid, does not match the robot, or the cool app is not used in this chat (酷应用编码无效). (v1.0 code `invalidParameter.robotCode.coolApp`)
+    RobotCoolAppMismatch,
+    /// The download code is wrong or expired (下载码有误或者已经过期). (v1.0 code `invalidParameter.robotCode.downloadCode`)
+    RobotDownloadCodeInvalid,
+    /// The list of recipient userids is empty (用户userId列表为空). (v1.0 code `invalidParameter.userIds.empty`)
+    RobotUserIdsEmpty,
+    /// Too many recipient userids in one call (用户userId列表超过最大限制); split the list. (v1.0 code `invalidParameter.userIds.overMax`)
+    RobotUserIdsOverMax,
+    /// The request has no `msgKey` (缺少msgKey). (v1.0 code `invalidParameter.msgKey.empty`)
+    RobotMsgKeyEmpty,
+    /// The `msgKey` names no message template (msgKey无效). (v1.0 code `invalidParameter.msgKey.invalid`)
+    RobotMsgKeyInvalid,
+    /// The `msgParam` is not JSON text (msgParam必须是json格式). (v1.0 code `invalidParameter.msgParam.invalid`)
+    RobotMsgParamInvalid,
+    /// The message content is too long (消息内容太长); shorten it. (v1.0 code `invalidParameter.msgParam.tooLong`)
+    RobotMsgParamTooLong,
+    /// The message type is not supported here (不支持的消息类型). (v1.0 code `invalidParameter.msg.unsupport`)
+    RobotMsgUnsupported,
+    /// The request body is not JSON (body必须是JSON). (v1.0 code `invalidParameter.msgBody.invalid`)
+    RobotMsgBodyInvalid,
+    /// A parameter is not valid, often an empty one (参数不合法). (v1.0 code `invalidParameter.param.invalid`)
+    RobotParamInvalid,
+    /// The request has no `processQueryKey` (缺少processQueryKey). (v1.0 code `invalidParameter.processQueryKey.missing`)
+    ProcessQueryKeyMissing,
+    /// More than 20 `processQueryKeys` in one recall (processQueryKeys超过数量上限20); split them. (v1.0 code `invalidParameter.processQueryKeys.overMax`)
+    ProcessQueryKeysOverMax,
+    /// The `processQueryKey` is not valid (无效的processQueryKey). (v1.0 code `invalid.processQueryKey`)
+    ProcessQueryKeyInvalid,
+    /// The message's read data is not ready yet or has expired, 24 hours after the send (processQueryKey还未生成消息查询数据或已过期). (v1.0 code `processQueryKey.expireTime`)
+    ProcessQueryKeyNotReadyOrExpired,
+    /// The `processQueryKey` expired: messages can be recalled for 24 hours (processQueryKey已过期，无法撤回消息). (v1.0 code `robot.processQueryKey.expired`)
+    ProcessQueryKeyExpired,
+    /// The `nextToken` is not valid (无效的nextToken). (v1.0 code `invalidParameter.cursor.invalid`)
+    RobotNextTokenInvalid,
+    /// The `maxResults` is over the limit of 200 (无效的maxResults). (v1.0 code `invalidParameter.pageSize.invalid`)
+    RobotMaxResultsInvalid,
+    /// The message was not sent by this robot, so it may not recall it (未被授权的robotCode). (v1.0 code `not.allowed.robotCode`)
+    RobotRecallNotAllowed,
+    /// Not every message could be recalled (消息未能全部撤回). (v1.0 code `notRevoke.all.messages`)
+    RobotRecallPartial,
+    /// The request has no `openConversationId` (缺少openConversationId). (v1.0 code `miss.openConversationId`)
+    OpenConversationIdMissing,
+    /// The `openConversationId` is not valid (无效的openConversationId). (v1.0 code `invalid.openConversationId`)
+    OpenConversationIdInvalid,
+    /// The group was disbanded (群已经解散). (v1.0 code `group.disbanded`)
+    GroupDisbanded,
+    /// The group robot was turned off (群机器人已经停用). (v1.0 code `bot.stopped`)
+    GroupRobotStopped,
+    /// The robot template does not exist (机器人模板不存在); check the `robotCode`. (v1.0 code `template.not.existed`)
+    RobotTemplateNotFound,
+    /// The robot template was turned off (机器人模板已经停用). (v1.0 code `template.stopped`)
+    RobotTemplateStopped,
+    /// The robot token does not exist (TOKEN不存在). (v1.0 code `token.notExisted`)
+    RobotTokenNotFound,
+    /// Sending with this robot token too fast (用TOKEN发送限流错误); back off. (v1.0 code `send.byToken.tooFast`)
+    RobotSendByTokenTooFast,
+    /// Sending messages too fast (发送消息频率过快); back off. (v1.0 code `send.too.fast`)
+    RobotSendTooFast,
+    /// Sending to too many groups too often (发送频繁限流); back off. (v1.0 code `too.many.group`)
+    RobotTooManyGroups,
+    /// Sending to too many people too often (发送频繁限流); back off. (v1.0 code `too.many.people`)
+    RobotTooManyPeople,
+    /// DINGs sent too fast: a robot may send fewer than 6,000 a minute (消息发送太快); back off. (v1.0 code `toomuch.msg`)
+    RobotDingTooFast,
+    /// This robot may not send messages (禁止发送). (v1.0 code `send.forbidden`)
+    RobotSendForbidden,
+    /// The robot's account is muted (账户被禁言). (v1.0 code `bot.forbidden.sendMessage`)
+    RobotMuted,
+    /// The robot may not start one-to-one chats (不允许主动发单聊); check it is enabled. (v1.0 code `chatbotId.notAllow.sendOTO`)
+    RobotOtoNotAllowed,
+    /// There is no valid one-to-one chat with the robot (没有有效的机器人单聊会话). (v1.0 code `robot.oto.notExist`)
+    RobotOtoChatNotFound,
+    /// The userid does not exist (staffId不存在). (v1.0 code `staffId.notExisted`)
+    RobotStaffIdNotFound,
+    /// The message contains an unsafe external link (含有不安全的外链). (v1.0 code `contain.unsafe.url`)
+    RobotUnsafeUrl,
+    /// The message contains content that is not allowed (含有不合适的内容). (v1.0 code `contain.notAllowed.content`)
+    RobotContentNotAllowed,
+    /// Only the group owner may @all (仅群主可@所有人). (v1.0 code `only.groupAdmin.canAtAll`)
+    RobotOnlyAdminCanAtAll,
+    /// The chat belongs to another org than the token's (会话所属组织信息不匹配). (v1.0 code `conversation.org.notMatch`)
+    ConversationOrgMismatch,
+    /// The chat does not belong to the token's org (会话不属于当前企业). (v1.0 code `conversation.org.dismatch`)
+    ConversationNotInOrg,
+    /// The resource is unavailable: the robot was turned off or the chat has no cool app installed (资源不可用). (v1.0 code `resource.unavailable`)
+    RobotResourceUnavailable,
+    /// The group id is not valid (无效的会话id), from listing a group's robots; spelled so by DingTalk. (v1.0 code `illegal.openconevrsation.id`)
+    RobotListConversationIdInvalid,
+    /// The group has too many robots to list (群中机器人数量太多，无法查询). (v1.0 code `reject`)
+    RobotListRejected,
+    /// Too many DING recipients: fewer than 200 in the app, 20 by SMS or call (钉消息接收人超出限制). (v1.0 code `ding.receivercount.limit`)
+    DingReceiverCountLimit,
+    /// The org's DING package is spent (发送钉消息权益不足); it must buy more. (v1.0 code `ding.serverquota.insufficient`)
+    DingQuotaInsufficient,
+    /// Sending the DING failed (发送DING消息异常); retry later. (v1.0 code `send.ding.exception`)
+    SendDingFailed,
+    /// Recalling the DING failed (撤回DING消息异常). (v1.0 code `recall.ding.exception`)
+    RecallDingFailed,
+    /// The app is not the one the robot is bound to (应用与绑定的机器人robotCode不相符). (v1.0 code `invalidRequest.robotCodeNotMatch`)
+    RobotPluginRobotMismatch,
+    /// No such robot (机器人不存在，请核实后添加). (v1.0 code `invalidRequest.robotNotExist`)
+    RobotPluginRobotNotFound,
+    /// The org turned the robot off (机器人已经被组织停用). (v1.0 code `invalidRequest.robotIsStop`)
+    RobotPluginRobotStopped,
+    /// More shortcuts than a robot may have (超过插件最大个数限制). (v1.0 code `invalidRequest.exceededMaximumLimit`)
+    RobotPluginLimitExceeded,
+    /// Badly formed JSON (json格式错误); the code is spelled so by DingTalk. (v1.0 code `invalidRequest.jsonFormatErroj`)
+    RobotPluginJsonInvalid,
+    /// Installing the shortcuts failed (插件安装失败), HTTP 500; retry later. (v1.0 code `invalidRequest.pluginInstallFail`)
+    RobotPluginInstallFailed,
+    /// Unknown system error (未知的系统错误), HTTP 500; retry later. (v1.0 code `system.error`)
+    V1SystemError,
+    /// The resource does not exist, e.g. no such robot (资源不存在). (v1.0 code `resource.not.found`)
+    V1ResourceNotFound,
+    /// Not authorised for this operation (未授权). (v1.0 code `unauthorized`)
+    V1Unauthorized,
+    /// Not enough permission for this operation (权限不足，不允许操作). (v1.0 code `auth.error`)
+    V1AuthError,
+    /// A parameter is wrong (参数错误). (v1.0 code `param.illegal`)
+    V1ParamIllegal,
+    /// Cards: the request has no params (入参为空). (v1.0 code `param.empty`)
+    CardParamEmpty,
+    /// Cards: a param is not valid (存在非法参数). (v1.0 code `param.invalid`)
+    CardParamInvalid,
+    /// Cards: `outTrackId` is empty (业务标识outTrackId为空). (v1.0 code `param.outTrackIdEmpty`)
+    CardOutTrackIdEmpty,
+    /// Cards: `cardTemplateId` is empty (卡片模板Id为空). (v1.0 code `param.cardTemplateIdEmpty`)
+    CardTemplateIdEmpty,
+    /// Cards: the userid is empty (用户userId为空). (v1.0 code `param.userIdEmpty`)
+    CardUserIdEmpty,
+    /// Cards: the user does not exist (用户userId不存在). (v1.0 code `param.userIdNotExist`)
+    CardUserNotFound,
+    /// Cards: `cardData` is empty (卡片公共数据为空). (v1.0 code `param.cardPublicDataEmpty`)
+    CardPublicDataEmpty,
+    /// Cards: an update has neither `cardData` nor `privateData` (cardData 和 privateData 同时为空). (v1.0 code `param.cardDataAndPrivateDataBothEmpty`)
+    CardDataBothEmpty,
+    /// Cards: `openSpaceId` is empty (投放openSpaceId为空). (v1.0 code `param.openSpaceIdEmpty`)
+    CardOpenSpaceIdEmpty,
+    /// Cards: `openSpaceId` is not of the form `dtv1.card//type.id;…` (openSpaceId不符合规范). (v1.0 code `param.openSpaceIdInvalid`)
+    CardOpenSpaceIdInvalid,
+    /// Cards: a place has no delivery model (场域投放模型为空). (v1.0 code `param.openDeliverModelEmpty`)
+    CardDeliverModelEmpty,
+    /// Cards: a delivery model is badly formed (场域投放模型格式错误). (v1.0 code `param.openDeliverModelError`)
+    CardDeliverModelInvalid,
+    /// Cards: a delivery model is missing or badly formed (场域投放模型格式错误). (v1.0 code `param.spaceDeliverModelEmpty`)
+    CardSpaceDeliverModelInvalid,
+    /// Cards: a place model (`…OpenSpaceModel`) is wrong (错误的场域属性模型). (v1.0 code `param.openSpaceModelInvalid`)
+    CardSpaceModelInvalid,
+    /// Cards: adding places without any place model (appendSpaces为空). (v1.0 code `param.emptyAppendSpaces`)
+    CardAppendSpacesEmpty,
+    /// Cards: `openConversationId` is not valid (openConversationId不符合规范). (v1.0 code `param.conversationIdInvalid`)
+    CardConversationIdInvalid,
+    /// Cards: a dynamic data source has no pull strategy (动态数据源拉取策略为空). (v1.0 code `param.dynamicDataSourcePullStrategyEmpty`)
+    CardPullStrategyEmpty,
+    /// Cards: a dynamic data source's pull interval is empty or not valid (动态数据源拉取间隔时间为空或非法). (v1.0 code `param.dynamicDataPullIntervalInvalid`)
+    CardPullIntervalInvalid,
+    /// Cards: the card data failed the content review (卡片数据不能通过安全审查). (v1.0 code `param.contentUnsafe`)
+    CardContentUnsafe,
+    /// Cards: no card with this `outTrackId` (卡片不存在). (v1.0 code `param.cardNotExist`)
+    CardNotFound,
+    /// Cards: a card with this `outTrackId` exists already (卡片已经存在); use a new `outTrackId`. (v1.0 code `param.cardAlreadyExist`)
+    CardAlreadyExists,
+    /// Cards: the card template does not exist (模板不存在). (v1.0 code `param.templateNotExist`)
+    CardTemplateNotFound,
+    /// Cards: the card template is not published (模板未发布). (v1.0 code `param.templateUnpublished`)
+    CardTemplateUnpublished,
+    /// Cards: `callbackRouteKey` is empty (回调 RouteKey 为空). (v1.0 code `param.callbackRouteKeyEmpty`)
+    CardCallbackRouteKeyEmpty,
+    /// Cards: `callbackUrl` is empty (回调 Url 为空). (v1.0 code `param.callbackUrlEmpty`)
+    CardCallbackUrlEmpty,
+    /// Cards: the route key is registered already (回调 RouteKey 已存在); send `forceUpdate: true` to replace its URL. (v1.0 code `param.callbackRouteKeyExist`)
+    CardCallbackRouteKeyExists,
+    /// Cards: updating the route key's URL failed (更新回调 RouteKey 失败). (v1.0 code `system.updateCallbackFailed`)
+    CardUpdateCallbackFailed,
+    /// AI card streaming: `key` is empty (streaming更新key为空). (v1.0 code `param.stream.keyEmpty`)
+    CardStreamKeyEmpty,
+    /// AI card streaming: `content` is empty (streaming更新content为空). (v1.0 code `param.stream.contentEmpty`)
+    CardStreamContentEmpty,
+    /// AI card streaming: `guid` is empty (streaming更新guid为空). (v1.0 code `param.stream.guidEmpty`)
+    CardStreamGuidEmpty,
+    /// AI card streaming: the card does not exist (卡片不存在). (v1.0 code `param.stream.outTrackId`)
+    CardStreamCardNotFound,
+    /// AI card streaming: `isFull` is missing (isFull字段为空). (v1.0 code `param.stream.isFull`)
+    CardStreamIsFullMissing,
+    /// AI card streaming: the content is too large (content is too large). (v1.0 code `param.stream.content`)
+    CardStreamContentTooLarge,
+    /// Cards: copying the template failed (复制模板失败). (v1.0 code `copy.template.error`)
+    CardCopyTemplateFailed,
+    /// Cards: the template to copy does not exist (模板不存在). (v1.0 code `template.not.exist`)
+    CardCopyTemplateNotFound,
+    /// System busy (系统繁忙), HTTP 500; retry later. (v1.0 code `system.busy`)
+    V1SystemBusy,
+    /// Scene groups: the chatId is not valid (不合法的chatId); spelled so by DingTalk. (v1.0 code `invalideChatId`)
+    ImInvalidChatId,
+    /// Groups: the permission check failed, e.g. the owner is outside the app's visible range (权限校验失败 / 群主不在应用可见性内); spelled so by DingTalk. (v1.0 code `permession.checkFailed`)
+    ImPermissionCheckFailed,
+    /// Groups: a parameter is wrong or missing (输入参数错误). (v1.0 code `parameter.invalid`)
+    ImParameterInvalid,
+    /// Scene groups: too many members (群成员数量超出限制). (v1.0 code `member.exceed`)
+    ImMemberExceed,
+    /// Scene groups: no such employee, e.g. the owner's userid is wrong (不存在的员工). (v1.0 code `member.notFound`)
+    ImMemberNotFound,
+    /// Scene groups: the group template does not exist or is offline (群模板不存在或者已下线). (v1.0 code `groupTemplate.notFound`)
+    ImGroupTemplateNotFound,
+    /// Scene groups: the org is not on the template's grey-release list (企业未在模板灰度名单内). (v1.0 code `groupTemplate.permessionDenied.orgNotInGrayList`)
+    ImTemplateOrgNotInGrayList,
+    /// Scene groups: the app is not installed in the org (应用没有安装到目标企业). (v1.0 code `groupTemplate.permessionDenied.appNotInstalled`)
+    ImTemplateAppNotInstalled,
+    /// Scene groups: an internal app's template cannot be used in another org (企业内部应用模板，不能在其他企业使用). (v1.0 code `groupTemplate.permessionDenied.orgNotConsistent`)
+    ImTemplateOtherOrg,
+    /// Scene groups: a parameter is not valid (请求参数非法). (v1.0 code `paramIllegal`)
+    ImParamIllegal,
+    /// Scene groups: a parameter is empty (请求参数为空). (v1.0 code `paramBlank`)
+    ImParamBlank,
+    /// Scene groups: the group id cannot be decoded (群ID解析错误). (v1.0 code `cidEncryptError`)
+    ImCidDecodeError,
+    /// Scene groups: no access to the group: not an internal group, no template installed, or the cool app is not the token's (无权限). (v1.0 code `groupPermissionDenied`)
+    ImGroupPermissionDenied,
+    /// Scene groups: the group's template belongs to another app than the token's (该群安装的群模板不属于当前token对应的应用名下). (v1.0 code `groupTemplatePermissionDenied`)
+    ImGroupTemplatePermissionDenied,
+    /// Scene groups: the group has no group cool app installed (该群没有安装群聊酷应用). (v1.0 code `coolAppUninstalled`)
+    ImCoolAppUninstalled,
+    /// Scene groups: the group cool app does not exist; check its code (群聊酷应用不存在). (v1.0 code `coolAppUnexist`)
+    ImCoolAppNotFound,
+    /// Scene groups: the cool app belongs to another app than the token's (指定的群聊酷应用不属于当前token对应的应用名下). (v1.0 code `coolAppPermissionDenied`)
+    ImCoolAppPermissionDenied,
+    /// Scene groups: internal error (系统异常), HTTP 400; retry later. (v1.0 code `systemError`)
+    ImSystemError,
+    /// Scene groups: system busy (系统繁忙); retry later. (v1.0 code `systemBusy`)
+    ImSystemBusy,
+    /// Scene groups: system busy (系统繁忙，请稍后再试); retry later. (v1.0 code `systemInnerError`)
+    ImSystemInnerError,
+    /// Scene groups: the group id cannot be decoded (群 ID 解码失败); spelled so by DingTalk. (v1.0 code `openConversationIdDecriptFailed`)
+    ImOpenConversationIdDecodeFailed,
+    /// Scene groups: the API is in grey release and not open to this app yet (接口灰度中暂时无法使用). (v1.0 code `grayControlDenied`)
+    ImGrayControlDenied,
+    /// Scene groups: no access to this API (无权限访问此接口). (v1.0 code `apiPermissionDenied`)
+    ImApiPermissionDenied,
+    /// Scene groups: a gateway parameter is not valid (网关入参非法). (v1.0 code `commonParamIllegal`)
+    ImCommonParamIllegal,
+    /// Scene groups: a user id is not valid (无效的用户ID). (v1.0 code `invalidUserId`)
+    ImInvalidUserId,
+    /// Scene groups: the list of user ids is not valid (无效的用户ID清单). (v1.0 code `invalidUserIds`)
+    ImInvalidUserIds,
+    /// Scene groups: the group id is not valid (无效的群ID). (v1.0 code `invalidOpenConversationId`)
+    ImInvalidOpenConversationId,
+    /// Scene groups: a parameter is not valid (不合法的参数). (v1.0 code `invalidParams`)
+    ImInvalidParams,
+    /// Scene groups: more administrators than allowed (管理员数量超过最大限制). (v1.0 code `subAdminNumberExcessive`)
+    ImSubAdminLimit,
+    /// Scene groups: the user is not in the group (用户不在群中). (v1.0 code `userNotInGroup`)
+    ImUserNotInGroup,
+    /// Scene groups: the user does not exist (用户不存在). (v1.0 code `userNotExists`)
+    ImUserNotFound,
+    /// Scene groups: the group was disbanded (群已经解散); spelled so by DingTalk. (v1.0 code `groupDisbang`)
+    ImGroupDisbanded,
+    /// Scene groups: the nickname is not allowed (昵称内容非法). (v1.0 code `groupNickForbid`)
+    ImGroupNickForbidden,
+    /// Scene groups: the group id cannot be decrypted (会话ID解密失败). (v1.0 code `invalidParam.openConversationIdDecryptFailed`)
+    ImConversationIdDecryptFailed,
+    /// Scene groups: the group id is empty or not valid (会话ID为空); spelled so by DingTalk. (v1.0 code `invalidParam.openConversationIdEmpry`)
+    ImConversationIdEmpty,
+    /// Scene groups: the robot code is empty (机器人编码为空); spelled so by DingTalk. (v1.0 code `invalidParam.robotCodeEmpry`)
+    ImRobotCodeEmpty,
+    /// Scene groups: the group has no template, or one of another app (无权限访问此群数据). (v1.0 code `invalidParam.sceneGroupPermissionDenied`)
+    ImSceneGroupPermissionDenied,
+    /// Scene groups: a parameter is empty or not valid (参数为空或参数不合法). (v1.0 code `invalidParam`)
+    ImInvalidParam,
+    /// Scene groups: the robot is turned off (机器人已停用). (v1.0 code `robotDisabled`)
+    ImRobotDisabled,
+    /// Scene groups: the robot does not exist (机器人不存在). (v1.0 code `robotNotFound`)
+    ImRobotNotFound,
+    /// Scene groups: the group belongs to another org (无权限，群不属于当前企业). (v1.0 code `group.org.checkFailed`)
+    ImGroupOtherOrg,
+    /// Scene-group mutes: the group id cannot be decrypted (会话ID解密失败). (v1.0 code `invalidParameter.openConversationIdDecError`)
+    ImMuteConversationIdDecryptFailed,
+    /// Scene-group mutes: the group id is not valid (不合法的会话ID). (v1.0 code `invalidParameter.openConversationIdError`)
+    ImMuteConversationIdInvalid,
+    /// Scene-group mutes: the member list is not valid (不合法的群成员列表). (v1.0 code `invalidParameter.userIdList`)
+    ImMuteUserIdListInvalid,
+    /// Scene-group mutes: the mute status is not valid (不合法的的禁言状态). (v1.0 code `invalidParameter.muteStatusError`)
+    ImMuteStatusInvalid,
+    /// Scene-group mutes: the owner cannot be muted (不允许禁言群主). (v1.0 code `cannot.ban.owner`)
+    ImCannotMuteOwner,
+    /// Scene-group mutes: no such user (找不到该用户). (v1.0 code `cannot.find.user`)
+    ImMuteUserNotFound,
+    /// Scene-group mutes: the group does not exist or has no members (群不存在或者群成员为空). (v1.0 code `invalidGroupParams`)
+    ImGroupNotFoundOrEmpty,
+    /// Group administrators: the group id is not valid (无效的会话id). (v1.0 code `invalidParameter.openConversationId.invalid`)
+    ImSubAdminConversationIdInvalid,
+    /// Group administrators: the org id is not valid (无效的企业ID). (v1.0 code `invalidParameter.orgId.invalid`)
+    ImSubAdminOrgInvalid,
+    /// Group administrators: a userid is not valid (无效的userId). (v1.0 code `invalid.staffid`)
+    ImSubAdminUserInvalid,
+    /// Group administrators: too many administrators (管理员超限). (v1.0 code `subadmin.exceed`)
+    ImSubAdminExceed,
+    /// Group administrators: the role is not valid (无效的role); spelled so by DingTalk. (v1.0 code `invalidParamter.role`)
+    ImSubAdminRoleInvalid,
+    /// Group administrators: the employee does not exist (员工不存在). (v1.0 code `staff.not.found`)
+    ImSubAdminStaffNotFound,
+    /// Group administrators: the group was disbanded (群已经解散); spelled so by DingTalk. (v1.0 code `group.diaband`)
+    ImSubAdminGroupDisbanded,
+    /// Robot interactive cards: a parameter is not valid (参数无效). (v1.0 code `param.error`)
+    ImCardParamError,
+    /// Robot interactive cards: a parameter must be JSON text (参数必须是json). (v1.0 code `param.isNotJson`)
+    ImCardParamNotJson,
+    /// Robot interactive cards: a user id is not valid (无效的用户ID). (v1.0 code `invalid.user`)
+    ImCardInvalidUser,
+    /// Robot interactive cards: the robot code is not valid (无效的机器人标识). (v1.0 code `invalid.robotCode`)
+    ImCardInvalidRobotCode,
+    /// Robot interactive cards: the template does not exist (模板不存在). (v1.0 code `template.isNotExist`)
+    ImCardTemplateNotFound,
+    /// Robot interactive cards: creating the card failed (创建互动卡片实例失败). (v1.0 code `create.cardInstance.failed`)
+    ImCardCreateFailed,
+    /// Robot interactive cards: sending the card failed (发送互动卡片消息失败). (v1.0 code `send.cardMsg.failed`)
+    ImCardSendFailed,
+    /// Robot interactive cards: sending the card message failed (发送互动卡片消息失败). (v1.0 code `cardMessage.sendFailed`)
+    ImCardMessageSendFailed,
+    /// Robot interactive cards: the `cardBizId` is not valid (互动卡片BIZID无效). (v1.0 code `invalid.bizId`)
+    ImCardInvalidBizId,
+    /// Robot interactive cards: the card does not exist (互动卡片实例不存在). (v1.0 code `cardInstance.notExist`)
+    ImCardNotFound,
+    /// The resource does not exist, e.g. no such group; check `openConversationId`. (v1.0 code `not.found`)
+    V1NotFound,
+    /// No permission, e.g. the group's template belongs to another app than the token's. (v1.0 code `auth.failed`)
+    V1AuthFailed,
+    /// The resource is not available, e.g. the group has no group template installed. (v1.0 code `unavailable`)
+    V1Unavailable,
     /// System busy (系统繁忙); retry after a moment, at most about 3 times. (errcode `-1`)
     SystemBusy,
     /// Authentication / gateway error wrapper (鉴权异常); the real cause is in sub_code / sub_msg: map sub_code through this table (e.g. sub_code 40014 → refresh the token and retry once). (errcode `88`)
@@ -1214,6 +1565,203 @@ impl ErrorCode {
             "Forbidden.AccessDenied.AccessTokenPermissionDenied" => {
                 Some(Self::AccessTokenPermissionDenied)
             }
+            "invalidParameter.robotCode.empty" => Some(Self::RobotCodeEmpty),
+            "invalidParameter.robotCode.missing" => Some(Self::RobotCodeMissing),
+            "invalidParameter.robotCode.invalid" => Some(Self::RobotCodeInvalid),
+            "invalidParameter.robotCode.notExsit" => Some(Self::RobotNotExist),
+            "invalidParameter.robotCode.auth" => Some(Self::RobotCodeAuthMismatch),
+            "invalidParameter.robotCode.coolApp" => Some(Self::RobotCoolAppMismatch),
+            "invalidParameter.robotCode.downloadCode" => {
+                Some(Self::RobotDownloadCodeInvalid)
+            }
+            "invalidParameter.userIds.empty" => Some(Self::RobotUserIdsEmpty),
+            "invalidParameter.userIds.overMax" => Some(Self::RobotUserIdsOverMax),
+            "invalidParameter.msgKey.empty" => Some(Self::RobotMsgKeyEmpty),
+            "invalidParameter.msgKey.invalid" => Some(Self::RobotMsgKeyInvalid),
+            "invalidParameter.msgParam.invalid" => Some(Self::RobotMsgParamInvalid),
+            "invalidParameter.msgParam.tooLong" => Some(Self::RobotMsgParamTooLong),
+            "invalidParameter.msg.unsupport" => Some(Self::RobotMsgUnsupported),
+            "invalidParameter.msgBody.invalid" => Some(Self::RobotMsgBodyInvalid),
+            "invalidParameter.param.invalid" => Some(Self::RobotParamInvalid),
+            "invalidParameter.processQueryKey.missing" => {
+                Some(Self::ProcessQueryKeyMissing)
+            }
+            "invalidParameter.processQueryKeys.overMax" => {
+                Some(Self::ProcessQueryKeysOverMax)
+            }
+            "invalid.processQueryKey" => Some(Self::ProcessQueryKeyInvalid),
+            "processQueryKey.expireTime" => Some(Self::ProcessQueryKeyNotReadyOrExpired),
+            "robot.processQueryKey.expired" => Some(Self::ProcessQueryKeyExpired),
+            "invalidParameter.cursor.invalid" => Some(Self::RobotNextTokenInvalid),
+            "invalidParameter.pageSize.invalid" => Some(Self::RobotMaxResultsInvalid),
+            "not.allowed.robotCode" => Some(Self::RobotRecallNotAllowed),
+            "notRevoke.all.messages" => Some(Self::RobotRecallPartial),
+            "miss.openConversationId" => Some(Self::OpenConversationIdMissing),
+            "invalid.openConversationId" => Some(Self::OpenConversationIdInvalid),
+            "group.disbanded" => Some(Self::GroupDisbanded),
+            "bot.stopped" => Some(Self::GroupRobotStopped),
+            "template.not.existed" => Some(Self::RobotTemplateNotFound),
+            "template.stopped" => Some(Self::RobotTemplateStopped),
+            "token.notExisted" => Some(Self::RobotTokenNotFound),
+            "send.byToken.tooFast" => Some(Self::RobotSendByTokenTooFast),
+            "send.too.fast" => Some(Self::RobotSendTooFast),
+            "too.many.group" => Some(Self::RobotTooManyGroups),
+            "too.many.people" => Some(Self::RobotTooManyPeople),
+            "toomuch.msg" => Some(Self::RobotDingTooFast),
+            "send.forbidden" => Some(Self::RobotSendForbidden),
+            "bot.forbidden.sendMessage" => Some(Self::RobotMuted),
+            "chatbotId.notAllow.sendOTO" => Some(Self::RobotOtoNotAllowed),
+            "robot.oto.notExist" => Some(Self::RobotOtoChatNotFound),
+            "staffId.notExisted" => Some(Self::RobotStaffIdNotFound),
+            "contain.unsafe.url" => Some(Self::RobotUnsafeUrl),
+            "contain.notAllowed.content" => Some(Self::RobotContentNotAllowed),
+            "only.groupAdmin.canAtAll" => Some(Self::RobotOnlyAdminCanAtAll),
+            "conversation.org.notMatch" => Some(Self::ConversationOrgMismatch),
+            "conversation.org.dismatch" => Some(Self::ConversationNotInOrg),
+            "resource.unavailable" => Some(Self::RobotResourceUnavailable),
+            "illegal.openconevrsation.id" => Some(Self::RobotListConversationIdInvalid),
+            "reject" => Some(Self::RobotListRejected),
+            "ding.receivercount.limit" => Some(Self::DingReceiverCountLimit),
+            "ding.serverquota.insufficient" => Some(Self::DingQuotaInsufficient),
+            "send.ding.exception" => Some(Self::SendDingFailed),
+            "recall.ding.exception" => Some(Self::RecallDingFailed),
+            "invalidRequest.robotCodeNotMatch" => Some(Self::RobotPluginRobotMismatch),
+            "invalidRequest.robotNotExist" => Some(Self::RobotPluginRobotNotFound),
+            "invalidRequest.robotIsStop" => Some(Self::RobotPluginRobotStopped),
+            "invalidRequest.exceededMaximumLimit" => Some(Self::RobotPluginLimitExceeded),
+            "invalidRequest.jsonFormatErroj" => Some(Self::RobotPluginJsonInvalid),
+            "invalidRequest.pluginInstallFail" => Some(Self::RobotPluginInstallFailed),
+            "system.error" => Some(Self::V1SystemError),
+            "resource.not.found" => Some(Self::V1ResourceNotFound),
+            "unauthorized" => Some(Self::V1Unauthorized),
+            "auth.error" => Some(Self::V1AuthError),
+            "param.illegal" => Some(Self::V1ParamIllegal),
+            "param.empty" => Some(Self::CardParamEmpty),
+            "param.invalid" => Some(Self::CardParamInvalid),
+            "param.outTrackIdEmpty" => Some(Self::CardOutTrackIdEmpty),
+            "param.cardTemplateIdEmpty" => Some(Self::CardTemplateIdEmpty),
+            "param.userIdEmpty" => Some(Self::CardUserIdEmpty),
+            "param.userIdNotExist" => Some(Self::CardUserNotFound),
+            "param.cardPublicDataEmpty" => Some(Self::CardPublicDataEmpty),
+            "param.cardDataAndPrivateDataBothEmpty" => Some(Self::CardDataBothEmpty),
+            "param.openSpaceIdEmpty" => Some(Self::CardOpenSpaceIdEmpty),
+            "param.openSpaceIdInvalid" => Some(Self::CardOpenSpaceIdInvalid),
+            "param.openDeliverModelEmpty" => Some(Self::CardDeliverModelEmpty),
+            "param.openDeliverModelError" => Some(Self::CardDeliverModelInvalid),
+            "param.spaceDeliverModelEmpty" => Some(Self::CardSpaceDeliverModelInvalid),
+            "param.openSpaceModelInvalid" => Some(Self::CardSpaceModelInvalid),
+            "param.emptyAppendSpaces" => Some(Self::CardAppendSpacesEmpty),
+            "param.conversationIdInvalid" => Some(Self::CardConversationIdInvalid),
+            "param.dynamicDataSourcePullStrategyEmpty" => {
+                Some(Self::CardPullStrategyEmpty)
+            }
+            "param.dynamicDataPullIntervalInvalid" => Some(Self::CardPullIntervalInvalid),
+            "param.contentUnsafe" => Some(Self::CardContentUnsafe),
+            "param.cardNotExist" => Some(Self::CardNotFound),
+            "param.cardAlreadyExist" => Some(Self::CardAlreadyExists),
+            "param.templateNotExist" => Some(Self::CardTemplateNotFound),
+            "param.templateUnpublished" => Some(Self::CardTemplateUnpublished),
+            "param.callbackRouteKeyEmpty" => Some(Self::CardCallbackRouteKeyEmpty),
+            "param.callbackUrlEmpty" => Some(Self::CardCallbackUrlEmpty),
+            "param.callbackRouteKeyExist" => Some(Self::CardCallbackRouteKeyExists),
+            "system.updateCallbackFailed" => Some(Self::CardUpdateCallbackFailed),
+            "param.stream.keyEmpty" => Some(Self::CardStreamKeyEmpty),
+            "param.stream.contentEmpty" => Some(Self::CardStreamContentEmpty),
+            "param.stream.guidEmpty" => Some(Self::CardStreamGuidEmpty),
+            "param.stream.outTrackId" => Some(Self::CardStreamCardNotFound),
+            "param.stream.isFull" => Some(Self::CardStreamIsFullMissing),
+            "param.stream.content" => Some(Self::CardStreamContentTooLarge),
+            "copy.template.error" => Some(Self::CardCopyTemplateFailed),
+            "template.not.exist" => Some(Self::CardCopyTemplateNotFound),
+            "system.busy" => Some(Self::V1SystemBusy),
+            "invalideChatId" => Some(Self::ImInvalidChatId),
+            "permession.checkFailed" => Some(Self::ImPermissionCheckFailed),
+            "parameter.invalid" => Some(Self::ImParameterInvalid),
+            "member.exceed" => Some(Self::ImMemberExceed),
+            "member.notFound" => Some(Self::ImMemberNotFound),
+            "groupTemplate.notFound" => Some(Self::ImGroupTemplateNotFound),
+            "groupTemplate.permessionDenied.orgNotInGrayList" => {
+                Some(Self::ImTemplateOrgNotInGrayList)
+            }
+            "groupTemplate.permessionDenied.appNotInstalled" => {
+                Some(Self::ImTemplateAppNotInstalled)
+            }
+            "groupTemplate.permessionDenied.orgNotConsistent" => {
+                Some(Self::ImTemplateOtherOrg)
+            }
+            "paramIllegal" => Some(Self::ImParamIllegal),
+            "paramBlank" => Some(Self::ImParamBlank),
+            "cidEncryptError" => Some(Self::ImCidDecodeError),
+            "groupPermissionDenied" => Some(Self::ImGroupPermissionDenied),
+            "groupTemplatePermissionDenied" => {
+                Some(Self::ImGroupTemplatePermissionDenied)
+            }
+            "coolAppUninstalled" => Some(Self::ImCoolAppUninstalled),
+            "coolAppUnexist" => Some(Self::ImCoolAppNotFound),
+            "coolAppPermissionDenied" => Some(Self::ImCoolAppPermissionDenied),
+            "systemError" => Some(Self::ImSystemError),
+            "systemBusy" => Some(Self::ImSystemBusy),
+            "systemInnerError" => Some(Self::ImSystemInnerError),
+            "openConversationIdDecriptFailed" => {
+                Some(Self::ImOpenConversationIdDecodeFailed)
+            }
+            "grayControlDenied" => Some(Self::ImGrayControlDenied),
+            "apiPermissionDenied" => Some(Self::ImApiPermissionDenied),
+            "commonParamIllegal" => Some(Self::ImCommonParamIllegal),
+            "invalidUserId" => Some(Self::ImInvalidUserId),
+            "invalidUserIds" => Some(Self::ImInvalidUserIds),
+            "invalidOpenConversationId" => Some(Self::ImInvalidOpenConversationId),
+            "invalidParams" => Some(Self::ImInvalidParams),
+            "subAdminNumberExcessive" => Some(Self::ImSubAdminLimit),
+            "userNotInGroup" => Some(Self::ImUserNotInGroup),
+            "userNotExists" => Some(Self::ImUserNotFound),
+            "groupDisbang" => Some(Self::ImGroupDisbanded),
+            "groupNickForbid" => Some(Self::ImGroupNickForbidden),
+            "invalidParam.openConversationIdDecryptFailed" => {
+                Some(Self::ImConversationIdDecryptFailed)
+            }
+            "invalidParam.openConversationIdEmpry" => Some(Self::ImConversationIdEmpty),
+            "invalidParam.robotCodeEmpry" => Some(Self::ImRobotCodeEmpty),
+            "invalidParam.sceneGroupPermissionDenied" => {
+                Some(Self::ImSceneGroupPermissionDenied)
+            }
+            "invalidParam" => Some(Self::ImInvalidParam),
+            "robotDisabled" => Some(Self::ImRobotDisabled),
+            "robotNotFound" => Some(Self::ImRobotNotFound),
+            "group.org.checkFailed" => Some(Self::ImGroupOtherOrg),
+            "invalidParameter.openConversationIdDecError" => {
+                Some(Self::ImMuteConversationIdDecryptFailed)
+            }
+            "invalidParameter.openConversationIdError" => {
+                Some(Self::ImMuteConversationIdInvalid)
+            }
+            "invalidParameter.userIdList" => Some(Self::ImMuteUserIdListInvalid),
+            "invalidParameter.muteStatusError" => Some(Self::ImMuteStatusInvalid),
+            "cannot.ban.owner" => Some(Self::ImCannotMuteOwner),
+            "cannot.find.user" => Some(Self::ImMuteUserNotFound),
+            "invalidGroupParams" => Some(Self::ImGroupNotFoundOrEmpty),
+            "invalidParameter.openConversationId.invalid" => {
+                Some(Self::ImSubAdminConversationIdInvalid)
+            }
+            "invalidParameter.orgId.invalid" => Some(Self::ImSubAdminOrgInvalid),
+            "invalid.staffid" => Some(Self::ImSubAdminUserInvalid),
+            "subadmin.exceed" => Some(Self::ImSubAdminExceed),
+            "invalidParamter.role" => Some(Self::ImSubAdminRoleInvalid),
+            "staff.not.found" => Some(Self::ImSubAdminStaffNotFound),
+            "group.diaband" => Some(Self::ImSubAdminGroupDisbanded),
+            "param.error" => Some(Self::ImCardParamError),
+            "param.isNotJson" => Some(Self::ImCardParamNotJson),
+            "invalid.user" => Some(Self::ImCardInvalidUser),
+            "invalid.robotCode" => Some(Self::ImCardInvalidRobotCode),
+            "template.isNotExist" => Some(Self::ImCardTemplateNotFound),
+            "create.cardInstance.failed" => Some(Self::ImCardCreateFailed),
+            "send.cardMsg.failed" => Some(Self::ImCardSendFailed),
+            "cardMessage.sendFailed" => Some(Self::ImCardMessageSendFailed),
+            "invalid.bizId" => Some(Self::ImCardInvalidBizId),
+            "cardInstance.notExist" => Some(Self::ImCardNotFound),
+            "not.found" => Some(Self::V1NotFound),
+            "auth.failed" => Some(Self::V1AuthFailed),
+            "unavailable" => Some(Self::V1Unavailable),
             _ => None,
         }
     }
@@ -1251,6 +1799,461 @@ impl ErrorCode {
                     "Forbidden.AccessDenied.AccessTokenPermissionDenied".to_string(),
                 )
             }
+            Self::RobotCodeEmpty => {
+                rt::ApiCode::Service("invalidParameter.robotCode.empty".to_string())
+            }
+            Self::RobotCodeMissing => {
+                rt::ApiCode::Service("invalidParameter.robotCode.missing".to_string())
+            }
+            Self::RobotCodeInvalid => {
+                rt::ApiCode::Service("invalidParameter.robotCode.invalid".to_string())
+            }
+            Self::RobotNotExist => {
+                rt::ApiCode::Service("invalidParameter.robotCode.notExsit".to_string())
+            }
+            Self::RobotCodeAuthMismatch => {
+                rt::ApiCode::Service("invalidParameter.robotCode.auth".to_string())
+            }
+            Self::RobotCoolAppMismatch => {
+                rt::ApiCode::Service("invalidParameter.robotCode.coolApp".to_string())
+            }
+            Self::RobotDownloadCodeInvalid => {
+                rt::ApiCode::Service(
+                    "invalidParameter.robotCode.downloadCode".to_string(),
+                )
+            }
+            Self::RobotUserIdsEmpty => {
+                rt::ApiCode::Service("invalidParameter.userIds.empty".to_string())
+            }
+            Self::RobotUserIdsOverMax => {
+                rt::ApiCode::Service("invalidParameter.userIds.overMax".to_string())
+            }
+            Self::RobotMsgKeyEmpty => {
+                rt::ApiCode::Service("invalidParameter.msgKey.empty".to_string())
+            }
+            Self::RobotMsgKeyInvalid => {
+                rt::ApiCode::Service("invalidParameter.msgKey.invalid".to_string())
+            }
+            Self::RobotMsgParamInvalid => {
+                rt::ApiCode::Service("invalidParameter.msgParam.invalid".to_string())
+            }
+            Self::RobotMsgParamTooLong => {
+                rt::ApiCode::Service("invalidParameter.msgParam.tooLong".to_string())
+            }
+            Self::RobotMsgUnsupported => {
+                rt::ApiCode::Service("invalidParameter.msg.unsupport".to_string())
+            }
+            Self::RobotMsgBodyInvalid => {
+                rt::ApiCode::Service("invalidParameter.msgBody.invalid".to_string())
+            }
+            Self::RobotParamInvalid => {
+                rt::ApiCode::Service("invalidParameter.param.invalid".to_string())
+            }
+            Self::ProcessQueryKeyMissing => {
+                rt::ApiCode::Service(
+                    "invalidParameter.processQueryKey.missing".to_string(),
+                )
+            }
+            Self::ProcessQueryKeysOverMax => {
+                rt::ApiCode::Service(
+                    "invalidParameter.processQueryKeys.overMax".to_string(),
+                )
+            }
+            Self::ProcessQueryKeyInvalid => {
+                rt::ApiCode::Service("invalid.processQueryKey".to_string())
+            }
+            Self::ProcessQueryKeyNotReadyOrExpired => {
+                rt::ApiCode::Service("processQueryKey.expireTime".to_string())
+            }
+            Self::ProcessQueryKeyExpired => {
+                rt::ApiCode::Service("robot.processQueryKey.expired".to_string())
+            }
+            Self::RobotNextTokenInvalid => {
+                rt::ApiCode::Service("invalidParameter.cursor.invalid".to_string())
+            }
+            Self::RobotMaxResultsInvalid => {
+                rt::ApiCode::Service("invalidParameter.pageSize.invalid".to_string())
+            }
+            Self::RobotRecallNotAllowed => {
+                rt::ApiCode::Service("not.allowed.robotCode".to_string())
+            }
+            Self::RobotRecallPartial => {
+                rt::ApiCode::Service("notRevoke.all.messages".to_string())
+            }
+            Self::OpenConversationIdMissing => {
+                rt::ApiCode::Service("miss.openConversationId".to_string())
+            }
+            Self::OpenConversationIdInvalid => {
+                rt::ApiCode::Service("invalid.openConversationId".to_string())
+            }
+            Self::GroupDisbanded => rt::ApiCode::Service("group.disbanded".to_string()),
+            Self::GroupRobotStopped => rt::ApiCode::Service("bot.stopped".to_string()),
+            Self::RobotTemplateNotFound => {
+                rt::ApiCode::Service("template.not.existed".to_string())
+            }
+            Self::RobotTemplateStopped => {
+                rt::ApiCode::Service("template.stopped".to_string())
+            }
+            Self::RobotTokenNotFound => {
+                rt::ApiCode::Service("token.notExisted".to_string())
+            }
+            Self::RobotSendByTokenTooFast => {
+                rt::ApiCode::Service("send.byToken.tooFast".to_string())
+            }
+            Self::RobotSendTooFast => rt::ApiCode::Service("send.too.fast".to_string()),
+            Self::RobotTooManyGroups => {
+                rt::ApiCode::Service("too.many.group".to_string())
+            }
+            Self::RobotTooManyPeople => {
+                rt::ApiCode::Service("too.many.people".to_string())
+            }
+            Self::RobotDingTooFast => rt::ApiCode::Service("toomuch.msg".to_string()),
+            Self::RobotSendForbidden => {
+                rt::ApiCode::Service("send.forbidden".to_string())
+            }
+            Self::RobotMuted => {
+                rt::ApiCode::Service("bot.forbidden.sendMessage".to_string())
+            }
+            Self::RobotOtoNotAllowed => {
+                rt::ApiCode::Service("chatbotId.notAllow.sendOTO".to_string())
+            }
+            Self::RobotOtoChatNotFound => {
+                rt::ApiCode::Service("robot.oto.notExist".to_string())
+            }
+            Self::RobotStaffIdNotFound => {
+                rt::ApiCode::Service("staffId.notExisted".to_string())
+            }
+            Self::RobotUnsafeUrl => {
+                rt::ApiCode::Service("contain.unsafe.url".to_string())
+            }
+            Self::RobotContentNotAllowed => {
+                rt::ApiCode::Service("contain.notAllowed.content".to_string())
+            }
+            Self::RobotOnlyAdminCanAtAll => {
+                rt::ApiCode::Service("only.groupAdmin.canAtAll".to_string())
+            }
+            Self::ConversationOrgMismatch => {
+                rt::ApiCode::Service("conversation.org.notMatch".to_string())
+            }
+            Self::ConversationNotInOrg => {
+                rt::ApiCode::Service("conversation.org.dismatch".to_string())
+            }
+            Self::RobotResourceUnavailable => {
+                rt::ApiCode::Service("resource.unavailable".to_string())
+            }
+            Self::RobotListConversationIdInvalid => {
+                rt::ApiCode::Service("illegal.openconevrsation.id".to_string())
+            }
+            Self::RobotListRejected => rt::ApiCode::Service("reject".to_string()),
+            Self::DingReceiverCountLimit => {
+                rt::ApiCode::Service("ding.receivercount.limit".to_string())
+            }
+            Self::DingQuotaInsufficient => {
+                rt::ApiCode::Service("ding.serverquota.insufficient".to_string())
+            }
+            Self::SendDingFailed => {
+                rt::ApiCode::Service("send.ding.exception".to_string())
+            }
+            Self::RecallDingFailed => {
+                rt::ApiCode::Service("recall.ding.exception".to_string())
+            }
+            Self::RobotPluginRobotMismatch => {
+                rt::ApiCode::Service("invalidRequest.robotCodeNotMatch".to_string())
+            }
+            Self::RobotPluginRobotNotFound => {
+                rt::ApiCode::Service("invalidRequest.robotNotExist".to_string())
+            }
+            Self::RobotPluginRobotStopped => {
+                rt::ApiCode::Service("invalidRequest.robotIsStop".to_string())
+            }
+            Self::RobotPluginLimitExceeded => {
+                rt::ApiCode::Service("invalidRequest.exceededMaximumLimit".to_string())
+            }
+            Self::RobotPluginJsonInvalid => {
+                rt::ApiCode::Service("invalidRequest.jsonFormatErroj".to_string())
+            }
+            Self::RobotPluginInstallFailed => {
+                rt::ApiCode::Service("invalidRequest.pluginInstallFail".to_string())
+            }
+            Self::V1SystemError => rt::ApiCode::Service("system.error".to_string()),
+            Self::V1ResourceNotFound => {
+                rt::ApiCode::Service("resource.not.found".to_string())
+            }
+            Self::V1Unauthorized => rt::ApiCode::Service("unauthorized".to_string()),
+            Self::V1AuthError => rt::ApiCode::Service("auth.error".to_string()),
+            Self::V1ParamIllegal => rt::ApiCode::Service("param.illegal".to_string()),
+            Self::CardParamEmpty => rt::ApiCode::Service("param.empty".to_string()),
+            Self::CardParamInvalid => rt::ApiCode::Service("param.invalid".to_string()),
+            Self::CardOutTrackIdEmpty => {
+                rt::ApiCode::Service("param.outTrackIdEmpty".to_string())
+            }
+            Self::CardTemplateIdEmpty => {
+                rt::ApiCode::Service("param.cardTemplateIdEmpty".to_string())
+            }
+            Self::CardUserIdEmpty => {
+                rt::ApiCode::Service("param.userIdEmpty".to_string())
+            }
+            Self::CardUserNotFound => {
+                rt::ApiCode::Service("param.userIdNotExist".to_string())
+            }
+            Self::CardPublicDataEmpty => {
+                rt::ApiCode::Service("param.cardPublicDataEmpty".to_string())
+            }
+            Self::CardDataBothEmpty => {
+                rt::ApiCode::Service("param.cardDataAndPrivateDataBothEmpty".to_string())
+            }
+            Self::CardOpenSpaceIdEmpty => {
+                rt::ApiCode::Service("param.openSpaceIdEmpty".to_string())
+            }
+            Self::CardOpenSpaceIdInvalid => {
+                rt::ApiCode::Service("param.openSpaceIdInvalid".to_string())
+            }
+            Self::CardDeliverModelEmpty => {
+                rt::ApiCode::Service("param.openDeliverModelEmpty".to_string())
+            }
+            Self::CardDeliverModelInvalid => {
+                rt::ApiCode::Service("param.openDeliverModelError".to_string())
+            }
+            Self::CardSpaceDeliverModelInvalid => {
+                rt::ApiCode::Service("param.spaceDeliverModelEmpty".to_string())
+            }
+            Self::CardSpaceModelInvalid => {
+                rt::ApiCode::Service("param.openSpaceModelInvalid".to_string())
+            }
+            Self::CardAppendSpacesEmpty => {
+                rt::ApiCode::Service("param.emptyAppendSpaces".to_string())
+            }
+            Self::CardConversationIdInvalid => {
+                rt::ApiCode::Service("param.conversationIdInvalid".to_string())
+            }
+            Self::CardPullStrategyEmpty => {
+                rt::ApiCode::Service(
+                    "param.dynamicDataSourcePullStrategyEmpty".to_string(),
+                )
+            }
+            Self::CardPullIntervalInvalid => {
+                rt::ApiCode::Service("param.dynamicDataPullIntervalInvalid".to_string())
+            }
+            Self::CardContentUnsafe => {
+                rt::ApiCode::Service("param.contentUnsafe".to_string())
+            }
+            Self::CardNotFound => rt::ApiCode::Service("param.cardNotExist".to_string()),
+            Self::CardAlreadyExists => {
+                rt::ApiCode::Service("param.cardAlreadyExist".to_string())
+            }
+            Self::CardTemplateNotFound => {
+                rt::ApiCode::Service("param.templateNotExist".to_string())
+            }
+            Self::CardTemplateUnpublished => {
+                rt::ApiCode::Service("param.templateUnpublished".to_string())
+            }
+            Self::CardCallbackRouteKeyEmpty => {
+                rt::ApiCode::Service("param.callbackRouteKeyEmpty".to_string())
+            }
+            Self::CardCallbackUrlEmpty => {
+                rt::ApiCode::Service("param.callbackUrlEmpty".to_string())
+            }
+            Self::CardCallbackRouteKeyExists => {
+                rt::ApiCode::Service("param.callbackRouteKeyExist".to_string())
+            }
+            Self::CardUpdateCallbackFailed => {
+                rt::ApiCode::Service("system.updateCallbackFailed".to_string())
+            }
+            Self::CardStreamKeyEmpty => {
+                rt::ApiCode::Service("param.stream.keyEmpty".to_string())
+            }
+            Self::CardStreamContentEmpty => {
+                rt::ApiCode::Service("param.stream.contentEmpty".to_string())
+            }
+            Self::CardStreamGuidEmpty => {
+                rt::ApiCode::Service("param.stream.guidEmpty".to_string())
+            }
+            Self::CardStreamCardNotFound => {
+                rt::ApiCode::Service("param.stream.outTrackId".to_string())
+            }
+            Self::CardStreamIsFullMissing => {
+                rt::ApiCode::Service("param.stream.isFull".to_string())
+            }
+            Self::CardStreamContentTooLarge => {
+                rt::ApiCode::Service("param.stream.content".to_string())
+            }
+            Self::CardCopyTemplateFailed => {
+                rt::ApiCode::Service("copy.template.error".to_string())
+            }
+            Self::CardCopyTemplateNotFound => {
+                rt::ApiCode::Service("template.not.exist".to_string())
+            }
+            Self::V1SystemBusy => rt::ApiCode::Service("system.busy".to_string()),
+            Self::ImInvalidChatId => rt::ApiCode::Service("invalideChatId".to_string()),
+            Self::ImPermissionCheckFailed => {
+                rt::ApiCode::Service("permession.checkFailed".to_string())
+            }
+            Self::ImParameterInvalid => {
+                rt::ApiCode::Service("parameter.invalid".to_string())
+            }
+            Self::ImMemberExceed => rt::ApiCode::Service("member.exceed".to_string()),
+            Self::ImMemberNotFound => rt::ApiCode::Service("member.notFound".to_string()),
+            Self::ImGroupTemplateNotFound => {
+                rt::ApiCode::Service("groupTemplate.notFound".to_string())
+            }
+            Self::ImTemplateOrgNotInGrayList => {
+                rt::ApiCode::Service(
+                    "groupTemplate.permessionDenied.orgNotInGrayList".to_string(),
+                )
+            }
+            Self::ImTemplateAppNotInstalled => {
+                rt::ApiCode::Service(
+                    "groupTemplate.permessionDenied.appNotInstalled".to_string(),
+                )
+            }
+            Self::ImTemplateOtherOrg => {
+                rt::ApiCode::Service(
+                    "groupTemplate.permessionDenied.orgNotConsistent".to_string(),
+                )
+            }
+            Self::ImParamIllegal => rt::ApiCode::Service("paramIllegal".to_string()),
+            Self::ImParamBlank => rt::ApiCode::Service("paramBlank".to_string()),
+            Self::ImCidDecodeError => rt::ApiCode::Service("cidEncryptError".to_string()),
+            Self::ImGroupPermissionDenied => {
+                rt::ApiCode::Service("groupPermissionDenied".to_string())
+            }
+            Self::ImGroupTemplatePermissionDenied => {
+                rt::ApiCode::Service("groupTemplatePermissionDenied".to_string())
+            }
+            Self::ImCoolAppUninstalled => {
+                rt::ApiCode::Service("coolAppUninstalled".to_string())
+            }
+            Self::ImCoolAppNotFound => rt::ApiCode::Service("coolAppUnexist".to_string()),
+            Self::ImCoolAppPermissionDenied => {
+                rt::ApiCode::Service("coolAppPermissionDenied".to_string())
+            }
+            Self::ImSystemError => rt::ApiCode::Service("systemError".to_string()),
+            Self::ImSystemBusy => rt::ApiCode::Service("systemBusy".to_string()),
+            Self::ImSystemInnerError => {
+                rt::ApiCode::Service("systemInnerError".to_string())
+            }
+            Self::ImOpenConversationIdDecodeFailed => {
+                rt::ApiCode::Service("openConversationIdDecriptFailed".to_string())
+            }
+            Self::ImGrayControlDenied => {
+                rt::ApiCode::Service("grayControlDenied".to_string())
+            }
+            Self::ImApiPermissionDenied => {
+                rt::ApiCode::Service("apiPermissionDenied".to_string())
+            }
+            Self::ImCommonParamIllegal => {
+                rt::ApiCode::Service("commonParamIllegal".to_string())
+            }
+            Self::ImInvalidUserId => rt::ApiCode::Service("invalidUserId".to_string()),
+            Self::ImInvalidUserIds => rt::ApiCode::Service("invalidUserIds".to_string()),
+            Self::ImInvalidOpenConversationId => {
+                rt::ApiCode::Service("invalidOpenConversationId".to_string())
+            }
+            Self::ImInvalidParams => rt::ApiCode::Service("invalidParams".to_string()),
+            Self::ImSubAdminLimit => {
+                rt::ApiCode::Service("subAdminNumberExcessive".to_string())
+            }
+            Self::ImUserNotInGroup => rt::ApiCode::Service("userNotInGroup".to_string()),
+            Self::ImUserNotFound => rt::ApiCode::Service("userNotExists".to_string()),
+            Self::ImGroupDisbanded => rt::ApiCode::Service("groupDisbang".to_string()),
+            Self::ImGroupNickForbidden => {
+                rt::ApiCode::Service("groupNickForbid".to_string())
+            }
+            Self::ImConversationIdDecryptFailed => {
+                rt::ApiCode::Service(
+                    "invalidParam.openConversationIdDecryptFailed".to_string(),
+                )
+            }
+            Self::ImConversationIdEmpty => {
+                rt::ApiCode::Service("invalidParam.openConversationIdEmpry".to_string())
+            }
+            Self::ImRobotCodeEmpty => {
+                rt::ApiCode::Service("invalidParam.robotCodeEmpry".to_string())
+            }
+            Self::ImSceneGroupPermissionDenied => {
+                rt::ApiCode::Service(
+                    "invalidParam.sceneGroupPermissionDenied".to_string(),
+                )
+            }
+            Self::ImInvalidParam => rt::ApiCode::Service("invalidParam".to_string()),
+            Self::ImRobotDisabled => rt::ApiCode::Service("robotDisabled".to_string()),
+            Self::ImRobotNotFound => rt::ApiCode::Service("robotNotFound".to_string()),
+            Self::ImGroupOtherOrg => {
+                rt::ApiCode::Service("group.org.checkFailed".to_string())
+            }
+            Self::ImMuteConversationIdDecryptFailed => {
+                rt::ApiCode::Service(
+                    "invalidParameter.openConversationIdDecError".to_string(),
+                )
+            }
+            Self::ImMuteConversationIdInvalid => {
+                rt::ApiCode::Service(
+                    "invalidParameter.openConversationIdError".to_string(),
+                )
+            }
+            Self::ImMuteUserIdListInvalid => {
+                rt::ApiCode::Service("invalidParameter.userIdList".to_string())
+            }
+            Self::ImMuteStatusInvalid => {
+                rt::ApiCode::Service("invalidParameter.muteStatusError".to_string())
+            }
+            Self::ImCannotMuteOwner => {
+                rt::ApiCode::Service("cannot.ban.owner".to_string())
+            }
+            Self::ImMuteUserNotFound => {
+                rt::ApiCode::Service("cannot.find.user".to_string())
+            }
+            Self::ImGroupNotFoundOrEmpty => {
+                rt::ApiCode::Service("invalidGroupParams".to_string())
+            }
+            Self::ImSubAdminConversationIdInvalid => {
+                rt::ApiCode::Service(
+                    "invalidParameter.openConversationId.invalid".to_string(),
+                )
+            }
+            Self::ImSubAdminOrgInvalid => {
+                rt::ApiCode::Service("invalidParameter.orgId.invalid".to_string())
+            }
+            Self::ImSubAdminUserInvalid => {
+                rt::ApiCode::Service("invalid.staffid".to_string())
+            }
+            Self::ImSubAdminExceed => rt::ApiCode::Service("subadmin.exceed".to_string()),
+            Self::ImSubAdminRoleInvalid => {
+                rt::ApiCode::Service("invalidParamter.role".to_string())
+            }
+            Self::ImSubAdminStaffNotFound => {
+                rt::ApiCode::Service("staff.not.found".to_string())
+            }
+            Self::ImSubAdminGroupDisbanded => {
+                rt::ApiCode::Service("group.diaband".to_string())
+            }
+            Self::ImCardParamError => rt::ApiCode::Service("param.error".to_string()),
+            Self::ImCardParamNotJson => {
+                rt::ApiCode::Service("param.isNotJson".to_string())
+            }
+            Self::ImCardInvalidUser => rt::ApiCode::Service("invalid.user".to_string()),
+            Self::ImCardInvalidRobotCode => {
+                rt::ApiCode::Service("invalid.robotCode".to_string())
+            }
+            Self::ImCardTemplateNotFound => {
+                rt::ApiCode::Service("template.isNotExist".to_string())
+            }
+            Self::ImCardCreateFailed => {
+                rt::ApiCode::Service("create.cardInstance.failed".to_string())
+            }
+            Self::ImCardSendFailed => {
+                rt::ApiCode::Service("send.cardMsg.failed".to_string())
+            }
+            Self::ImCardMessageSendFailed => {
+                rt::ApiCode::Service("cardMessage.sendFailed".to_string())
+            }
+            Self::ImCardInvalidBizId => rt::ApiCode::Service("invalid.bizId".to_string()),
+            Self::ImCardNotFound => {
+                rt::ApiCode::Service("cardInstance.notExist".to_string())
+            }
+            Self::V1NotFound => rt::ApiCode::Service("not.found".to_string()),
+            Self::V1AuthFailed => rt::ApiCode::Service("auth.failed".to_string()),
+            Self::V1Unavailable => rt::ApiCode::Service("unavailable".to_string()),
             Self::SystemBusy => rt::ApiCode::Errcode(-1i64),
             Self::AuthException => rt::ApiCode::Errcode(88i64),
             Self::UriNotFound => rt::ApiCode::Errcode(404i64),
@@ -1496,6 +2499,491 @@ impl ErrorCode {
             }
             Self::AccessTokenPermissionDenied => {
                 "The app lacks the permission (scope) this API needs (HTTP 403); an admin must grant it in the developer console."
+            }
+            Self::RobotCodeEmpty => {
+                "The `robotCode` (or the `downloadCode`) is empty or not valid (机器人robotCode为空); check the robot is in the chat."
+            }
+            Self::RobotCodeMissing => "The request has no `robotCode` (缺少robotCode).",
+            Self::RobotCodeInvalid => {
+                "The `robotCode` is not valid (无效的robotCode)."
+            }
+            Self::RobotNotExist => {
+                "No such robot (机器人不存在): the org has no robot with this `robotCode` installed. The code is spelled so by DingTalk."
+            }
+            Self::RobotCodeAuthMismatch => {
+                "The app's key does not own this robot, or the robot may only be used as a cool app, or the `downloadCode` belongs to another robot or org (此应用appkey和机器人robotCode不匹配); use the robot's own app."
+            }
+            Self::RobotCoolAppMismatch => {
+                "The cool app code is not valid, does not match the robot, or the cool app is not used in this chat (酷应用编码无效)."
+            }
+            Self::RobotDownloadCodeInvalid => {
+                "The download code is wrong or expired (下载码有误或者已经过期)."
+            }
+            Self::RobotUserIdsEmpty => {
+                "The list of recipient userids is empty (用户userId列表为空)."
+            }
+            Self::RobotUserIdsOverMax => {
+                "Too many recipient userids in one call (用户userId列表超过最大限制); split the list."
+            }
+            Self::RobotMsgKeyEmpty => "The request has no `msgKey` (缺少msgKey).",
+            Self::RobotMsgKeyInvalid => {
+                "The `msgKey` names no message template (msgKey无效)."
+            }
+            Self::RobotMsgParamInvalid => {
+                "The `msgParam` is not JSON text (msgParam必须是json格式)."
+            }
+            Self::RobotMsgParamTooLong => {
+                "The message content is too long (消息内容太长); shorten it."
+            }
+            Self::RobotMsgUnsupported => {
+                "The message type is not supported here (不支持的消息类型)."
+            }
+            Self::RobotMsgBodyInvalid => {
+                "The request body is not JSON (body必须是JSON)."
+            }
+            Self::RobotParamInvalid => {
+                "A parameter is not valid, often an empty one (参数不合法)."
+            }
+            Self::ProcessQueryKeyMissing => {
+                "The request has no `processQueryKey` (缺少processQueryKey)."
+            }
+            Self::ProcessQueryKeysOverMax => {
+                "More than 20 `processQueryKeys` in one recall (processQueryKeys超过数量上限20); split them."
+            }
+            Self::ProcessQueryKeyInvalid => {
+                "The `processQueryKey` is not valid (无效的processQueryKey)."
+            }
+            Self::ProcessQueryKeyNotReadyOrExpired => {
+                "The message's read data is not ready yet or has expired, 24 hours after the send (processQueryKey还未生成消息查询数据或已过期)."
+            }
+            Self::ProcessQueryKeyExpired => {
+                "The `processQueryKey` expired: messages can be recalled for 24 hours (processQueryKey已过期，无法撤回消息)."
+            }
+            Self::RobotNextTokenInvalid => {
+                "The `nextToken` is not valid (无效的nextToken)."
+            }
+            Self::RobotMaxResultsInvalid => {
+                "The `maxResults` is over the limit of 200 (无效的maxResults)."
+            }
+            Self::RobotRecallNotAllowed => {
+                "The message was not sent by this robot, so it may not recall it (未被授权的robotCode)."
+            }
+            Self::RobotRecallPartial => {
+                "Not every message could be recalled (消息未能全部撤回)."
+            }
+            Self::OpenConversationIdMissing => {
+                "The request has no `openConversationId` (缺少openConversationId)."
+            }
+            Self::OpenConversationIdInvalid => {
+                "The `openConversationId` is not valid (无效的openConversationId)."
+            }
+            Self::GroupDisbanded => "The group was disbanded (群已经解散).",
+            Self::GroupRobotStopped => {
+                "The group robot was turned off (群机器人已经停用)."
+            }
+            Self::RobotTemplateNotFound => {
+                "The robot template does not exist (机器人模板不存在); check the `robotCode`."
+            }
+            Self::RobotTemplateStopped => {
+                "The robot template was turned off (机器人模板已经停用)."
+            }
+            Self::RobotTokenNotFound => {
+                "The robot token does not exist (TOKEN不存在)."
+            }
+            Self::RobotSendByTokenTooFast => {
+                "Sending with this robot token too fast (用TOKEN发送限流错误); back off."
+            }
+            Self::RobotSendTooFast => {
+                "Sending messages too fast (发送消息频率过快); back off."
+            }
+            Self::RobotTooManyGroups => {
+                "Sending to too many groups too often (发送频繁限流); back off."
+            }
+            Self::RobotTooManyPeople => {
+                "Sending to too many people too often (发送频繁限流); back off."
+            }
+            Self::RobotDingTooFast => {
+                "DINGs sent too fast: a robot may send fewer than 6,000 a minute (消息发送太快); back off."
+            }
+            Self::RobotSendForbidden => {
+                "This robot may not send messages (禁止发送)."
+            }
+            Self::RobotMuted => "The robot's account is muted (账户被禁言).",
+            Self::RobotOtoNotAllowed => {
+                "The robot may not start one-to-one chats (不允许主动发单聊); check it is enabled."
+            }
+            Self::RobotOtoChatNotFound => {
+                "There is no valid one-to-one chat with the robot (没有有效的机器人单聊会话)."
+            }
+            Self::RobotStaffIdNotFound => "The userid does not exist (staffId不存在).",
+            Self::RobotUnsafeUrl => {
+                "The message contains an unsafe external link (含有不安全的外链)."
+            }
+            Self::RobotContentNotAllowed => {
+                "The message contains content that is not allowed (含有不合适的内容)."
+            }
+            Self::RobotOnlyAdminCanAtAll => {
+                "Only the group owner may @all (仅群主可@所有人)."
+            }
+            Self::ConversationOrgMismatch => {
+                "The chat belongs to another org than the token's (会话所属组织信息不匹配)."
+            }
+            Self::ConversationNotInOrg => {
+                "The chat does not belong to the token's org (会话不属于当前企业)."
+            }
+            Self::RobotResourceUnavailable => {
+                "The resource is unavailable: the robot was turned off or the chat has no cool app installed (资源不可用)."
+            }
+            Self::RobotListConversationIdInvalid => {
+                "The group id is not valid (无效的会话id), from listing a group's robots; spelled so by DingTalk."
+            }
+            Self::RobotListRejected => {
+                "The group has too many robots to list (群中机器人数量太多，无法查询)."
+            }
+            Self::DingReceiverCountLimit => {
+                "Too many DING recipients: fewer than 200 in the app, 20 by SMS or call (钉消息接收人超出限制)."
+            }
+            Self::DingQuotaInsufficient => {
+                "The org's DING package is spent (发送钉消息权益不足); it must buy more."
+            }
+            Self::SendDingFailed => {
+                "Sending the DING failed (发送DING消息异常); retry later."
+            }
+            Self::RecallDingFailed => {
+                "Recalling the DING failed (撤回DING消息异常)."
+            }
+            Self::RobotPluginRobotMismatch => {
+                "The app is not the one the robot is bound to (应用与绑定的机器人robotCode不相符)."
+            }
+            Self::RobotPluginRobotNotFound => {
+                "No such robot (机器人不存在，请核实后添加)."
+            }
+            Self::RobotPluginRobotStopped => {
+                "The org turned the robot off (机器人已经被组织停用)."
+            }
+            Self::RobotPluginLimitExceeded => {
+                "More shortcuts than a robot may have (超过插件最大个数限制)."
+            }
+            Self::RobotPluginJsonInvalid => {
+                "Badly formed JSON (json格式错误); the code is spelled so by DingTalk."
+            }
+            Self::RobotPluginInstallFailed => {
+                "Installing the shortcuts failed (插件安装失败), HTTP 500; retry later."
+            }
+            Self::V1SystemError => {
+                "Unknown system error (未知的系统错误), HTTP 500; retry later."
+            }
+            Self::V1ResourceNotFound => {
+                "The resource does not exist, e.g. no such robot (资源不存在)."
+            }
+            Self::V1Unauthorized => "Not authorised for this operation (未授权).",
+            Self::V1AuthError => {
+                "Not enough permission for this operation (权限不足，不允许操作)."
+            }
+            Self::V1ParamIllegal => "A parameter is wrong (参数错误).",
+            Self::CardParamEmpty => "Cards: the request has no params (入参为空).",
+            Self::CardParamInvalid => "Cards: a param is not valid (存在非法参数).",
+            Self::CardOutTrackIdEmpty => {
+                "Cards: `outTrackId` is empty (业务标识outTrackId为空)."
+            }
+            Self::CardTemplateIdEmpty => {
+                "Cards: `cardTemplateId` is empty (卡片模板Id为空)."
+            }
+            Self::CardUserIdEmpty => "Cards: the userid is empty (用户userId为空).",
+            Self::CardUserNotFound => {
+                "Cards: the user does not exist (用户userId不存在)."
+            }
+            Self::CardPublicDataEmpty => {
+                "Cards: `cardData` is empty (卡片公共数据为空)."
+            }
+            Self::CardDataBothEmpty => {
+                "Cards: an update has neither `cardData` nor `privateData` (cardData 和 privateData 同时为空)."
+            }
+            Self::CardOpenSpaceIdEmpty => {
+                "Cards: `openSpaceId` is empty (投放openSpaceId为空)."
+            }
+            Self::CardOpenSpaceIdInvalid => {
+                "Cards: `openSpaceId` is not of the form `dtv1.card//type.id;…` (openSpaceId不符合规范)."
+            }
+            Self::CardDeliverModelEmpty => {
+                "Cards: a place has no delivery model (场域投放模型为空)."
+            }
+            Self::CardDeliverModelInvalid => {
+                "Cards: a delivery model is badly formed (场域投放模型格式错误)."
+            }
+            Self::CardSpaceDeliverModelInvalid => {
+                "Cards: a delivery model is missing or badly formed (场域投放模型格式错误)."
+            }
+            Self::CardSpaceModelInvalid => {
+                "Cards: a place model (`…OpenSpaceModel`) is wrong (错误的场域属性模型)."
+            }
+            Self::CardAppendSpacesEmpty => {
+                "Cards: adding places without any place model (appendSpaces为空)."
+            }
+            Self::CardConversationIdInvalid => {
+                "Cards: `openConversationId` is not valid (openConversationId不符合规范)."
+            }
+            Self::CardPullStrategyEmpty => {
+                "Cards: a dynamic data source has no pull strategy (动态数据源拉取策略为空)."
+            }
+            Self::CardPullIntervalInvalid => {
+                "Cards: a dynamic data source's pull interval is empty or not valid (动态数据源拉取间隔时间为空或非法)."
+            }
+            Self::CardContentUnsafe => {
+                "Cards: the card data failed the content review (卡片数据不能通过安全审查)."
+            }
+            Self::CardNotFound => {
+                "Cards: no card with this `outTrackId` (卡片不存在)."
+            }
+            Self::CardAlreadyExists => {
+                "Cards: a card with this `outTrackId` exists already (卡片已经存在); use a new `outTrackId`."
+            }
+            Self::CardTemplateNotFound => {
+                "Cards: the card template does not exist (模板不存在)."
+            }
+            Self::CardTemplateUnpublished => {
+                "Cards: the card template is not published (模板未发布)."
+            }
+            Self::CardCallbackRouteKeyEmpty => {
+                "Cards: `callbackRouteKey` is empty (回调 RouteKey 为空)."
+            }
+            Self::CardCallbackUrlEmpty => {
+                "Cards: `callbackUrl` is empty (回调 Url 为空)."
+            }
+            Self::CardCallbackRouteKeyExists => {
+                "Cards: the route key is registered already (回调 RouteKey 已存在); send `forceUpdate: true` to replace its URL."
+            }
+            Self::CardUpdateCallbackFailed => {
+                "Cards: updating the route key's URL failed (更新回调 RouteKey 失败)."
+            }
+            Self::CardStreamKeyEmpty => {
+                "AI card streaming: `key` is empty (streaming更新key为空)."
+            }
+            Self::CardStreamContentEmpty => {
+                "AI card streaming: `content` is empty (streaming更新content为空)."
+            }
+            Self::CardStreamGuidEmpty => {
+                "AI card streaming: `guid` is empty (streaming更新guid为空)."
+            }
+            Self::CardStreamCardNotFound => {
+                "AI card streaming: the card does not exist (卡片不存在)."
+            }
+            Self::CardStreamIsFullMissing => {
+                "AI card streaming: `isFull` is missing (isFull字段为空)."
+            }
+            Self::CardStreamContentTooLarge => {
+                "AI card streaming: the content is too large (content is too large)."
+            }
+            Self::CardCopyTemplateFailed => {
+                "Cards: copying the template failed (复制模板失败)."
+            }
+            Self::CardCopyTemplateNotFound => {
+                "Cards: the template to copy does not exist (模板不存在)."
+            }
+            Self::V1SystemBusy => "System busy (系统繁忙), HTTP 500; retry later.",
+            Self::ImInvalidChatId => {
+                "Scene groups: the chatId is not valid (不合法的chatId); spelled so by DingTalk."
+            }
+            Self::ImPermissionCheckFailed => {
+                "Groups: the permission check failed, e.g. the owner is outside the app's visible range (权限校验失败 / 群主不在应用可见性内); spelled so by DingTalk."
+            }
+            Self::ImParameterInvalid => {
+                "Groups: a parameter is wrong or missing (输入参数错误)."
+            }
+            Self::ImMemberExceed => {
+                "Scene groups: too many members (群成员数量超出限制)."
+            }
+            Self::ImMemberNotFound => {
+                "Scene groups: no such employee, e.g. the owner's userid is wrong (不存在的员工)."
+            }
+            Self::ImGroupTemplateNotFound => {
+                "Scene groups: the group template does not exist or is offline (群模板不存在或者已下线)."
+            }
+            Self::ImTemplateOrgNotInGrayList => {
+                "Scene groups: the org is not on the template's grey-release list (企业未在模板灰度名单内)."
+            }
+            Self::ImTemplateAppNotInstalled => {
+                "Scene groups: the app is not installed in the org (应用没有安装到目标企业)."
+            }
+            Self::ImTemplateOtherOrg => {
+                "Scene groups: an internal app's template cannot be used in another org (企业内部应用模板，不能在其他企业使用)."
+            }
+            Self::ImParamIllegal => {
+                "Scene groups: a parameter is not valid (请求参数非法)."
+            }
+            Self::ImParamBlank => {
+                "Scene groups: a parameter is empty (请求参数为空)."
+            }
+            Self::ImCidDecodeError => {
+                "Scene groups: the group id cannot be decoded (群ID解析错误)."
+            }
+            Self::ImGroupPermissionDenied => {
+                "Scene groups: no access to the group: not an internal group, no template installed, or the cool app is not the token's (无权限)."
+            }
+            Self::ImGroupTemplatePermissionDenied => {
+                "Scene groups: the group's template belongs to another app than the token's (该群安装的群模板不属于当前token对应的应用名下)."
+            }
+            Self::ImCoolAppUninstalled => {
+                "Scene groups: the group has no group cool app installed (该群没有安装群聊酷应用)."
+            }
+            Self::ImCoolAppNotFound => {
+                "Scene groups: the group cool app does not exist; check its code (群聊酷应用不存在)."
+            }
+            Self::ImCoolAppPermissionDenied => {
+                "Scene groups: the cool app belongs to another app than the token's (指定的群聊酷应用不属于当前token对应的应用名下)."
+            }
+            Self::ImSystemError => {
+                "Scene groups: internal error (系统异常), HTTP 400; retry later."
+            }
+            Self::ImSystemBusy => {
+                "Scene groups: system busy (系统繁忙); retry later."
+            }
+            Self::ImSystemInnerError => {
+                "Scene groups: system busy (系统繁忙，请稍后再试); retry later."
+            }
+            Self::ImOpenConversationIdDecodeFailed => {
+                "Scene groups: the group id cannot be decoded (群 ID 解码失败); spelled so by DingTalk."
+            }
+            Self::ImGrayControlDenied => {
+                "Scene groups: the API is in grey release and not open to this app yet (接口灰度中暂时无法使用)."
+            }
+            Self::ImApiPermissionDenied => {
+                "Scene groups: no access to this API (无权限访问此接口)."
+            }
+            Self::ImCommonParamIllegal => {
+                "Scene groups: a gateway parameter is not valid (网关入参非法)."
+            }
+            Self::ImInvalidUserId => {
+                "Scene groups: a user id is not valid (无效的用户ID)."
+            }
+            Self::ImInvalidUserIds => {
+                "Scene groups: the list of user ids is not valid (无效的用户ID清单)."
+            }
+            Self::ImInvalidOpenConversationId => {
+                "Scene groups: the group id is not valid (无效的群ID)."
+            }
+            Self::ImInvalidParams => {
+                "Scene groups: a parameter is not valid (不合法的参数)."
+            }
+            Self::ImSubAdminLimit => {
+                "Scene groups: more administrators than allowed (管理员数量超过最大限制)."
+            }
+            Self::ImUserNotInGroup => {
+                "Scene groups: the user is not in the group (用户不在群中)."
+            }
+            Self::ImUserNotFound => {
+                "Scene groups: the user does not exist (用户不存在)."
+            }
+            Self::ImGroupDisbanded => {
+                "Scene groups: the group was disbanded (群已经解散); spelled so by DingTalk."
+            }
+            Self::ImGroupNickForbidden => {
+                "Scene groups: the nickname is not allowed (昵称内容非法)."
+            }
+            Self::ImConversationIdDecryptFailed => {
+                "Scene groups: the group id cannot be decrypted (会话ID解密失败)."
+            }
+            Self::ImConversationIdEmpty => {
+                "Scene groups: the group id is empty or not valid (会话ID为空); spelled so by DingTalk."
+            }
+            Self::ImRobotCodeEmpty => {
+                "Scene groups: the robot code is empty (机器人编码为空); spelled so by DingTalk."
+            }
+            Self::ImSceneGroupPermissionDenied => {
+                "Scene groups: the group has no template, or one of another app (无权限访问此群数据)."
+            }
+            Self::ImInvalidParam => {
+                "Scene groups: a parameter is empty or not valid (参数为空或参数不合法)."
+            }
+            Self::ImRobotDisabled => {
+                "Scene groups: the robot is turned off (机器人已停用)."
+            }
+            Self::ImRobotNotFound => {
+                "Scene groups: the robot does not exist (机器人不存在)."
+            }
+            Self::ImGroupOtherOrg => {
+                "Scene groups: the group belongs to another org (无权限，群不属于当前企业)."
+            }
+            Self::ImMuteConversationIdDecryptFailed => {
+                "Scene-group mutes: the group id cannot be decrypted (会话ID解密失败)."
+            }
+            Self::ImMuteConversationIdInvalid => {
+                "Scene-group mutes: the group id is not valid (不合法的会话ID)."
+            }
+            Self::ImMuteUserIdListInvalid => {
+                "Scene-group mutes: the member list is not valid (不合法的群成员列表)."
+            }
+            Self::ImMuteStatusInvalid => {
+                "Scene-group mutes: the mute status is not valid (不合法的的禁言状态)."
+            }
+            Self::ImCannotMuteOwner => {
+                "Scene-group mutes: the owner cannot be muted (不允许禁言群主)."
+            }
+            Self::ImMuteUserNotFound => {
+                "Scene-group mutes: no such user (找不到该用户)."
+            }
+            Self::ImGroupNotFoundOrEmpty => {
+                "Scene-group mutes: the group does not exist or has no members (群不存在或者群成员为空)."
+            }
+            Self::ImSubAdminConversationIdInvalid => {
+                "Group administrators: the group id is not valid (无效的会话id)."
+            }
+            Self::ImSubAdminOrgInvalid => {
+                "Group administrators: the org id is not valid (无效的企业ID)."
+            }
+            Self::ImSubAdminUserInvalid => {
+                "Group administrators: a userid is not valid (无效的userId)."
+            }
+            Self::ImSubAdminExceed => {
+                "Group administrators: too many administrators (管理员超限)."
+            }
+            Self::ImSubAdminRoleInvalid => {
+                "Group administrators: the role is not valid (无效的role); spelled so by DingTalk."
+            }
+            Self::ImSubAdminStaffNotFound => {
+                "Group administrators: the employee does not exist (员工不存在)."
+            }
+            Self::ImSubAdminGroupDisbanded => {
+                "Group administrators: the group was disbanded (群已经解散); spelled so by DingTalk."
+            }
+            Self::ImCardParamError => {
+                "Robot interactive cards: a parameter is not valid (参数无效)."
+            }
+            Self::ImCardParamNotJson => {
+                "Robot interactive cards: a parameter must be JSON text (参数必须是json)."
+            }
+            Self::ImCardInvalidUser => {
+                "Robot interactive cards: a user id is not valid (无效的用户ID)."
+            }
+            Self::ImCardInvalidRobotCode => {
+                "Robot interactive cards: the robot code is not valid (无效的机器人标识)."
+            }
+            Self::ImCardTemplateNotFound => {
+                "Robot interactive cards: the template does not exist (模板不存在)."
+            }
+            Self::ImCardCreateFailed => {
+                "Robot interactive cards: creating the card failed (创建互动卡片实例失败)."
+            }
+            Self::ImCardSendFailed => {
+                "Robot interactive cards: sending the card failed (发送互动卡片消息失败)."
+            }
+            Self::ImCardMessageSendFailed => {
+                "Robot interactive cards: sending the card message failed (发送互动卡片消息失败)."
+            }
+            Self::ImCardInvalidBizId => {
+                "Robot interactive cards: the `cardBizId` is not valid (互动卡片BIZID无效)."
+            }
+            Self::ImCardNotFound => {
+                "Robot interactive cards: the card does not exist (互动卡片实例不存在)."
+            }
+            Self::V1NotFound => {
+                "The resource does not exist, e.g. no such group; check `openConversationId`."
+            }
+            Self::V1AuthFailed => {
+                "No permission, e.g. the group's template belongs to another app than the token's."
+            }
+            Self::V1Unavailable => {
+                "The resource is not available, e.g. the group has no group template installed."
             }
             Self::SystemBusy => {
                 "System busy (系统繁忙); retry after a moment, at most about 3 times."
@@ -2139,6 +3627,175 @@ impl ErrorCode {
             Self::QpmLimitForSuitekeyAndOrgAndApi => rt::ErrorClass::RateLimited,
             Self::ApiCountLimitForOrg => rt::ErrorClass::RateLimited,
             Self::AccessTokenPermissionDenied => rt::ErrorClass::Permission,
+            Self::RobotCodeEmpty => rt::ErrorClass::InvalidArgument,
+            Self::RobotCodeMissing => rt::ErrorClass::InvalidArgument,
+            Self::RobotCodeInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RobotNotExist => rt::ErrorClass::NotFound,
+            Self::RobotCodeAuthMismatch => rt::ErrorClass::Permission,
+            Self::RobotCoolAppMismatch => rt::ErrorClass::InvalidArgument,
+            Self::RobotDownloadCodeInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RobotUserIdsEmpty => rt::ErrorClass::InvalidArgument,
+            Self::RobotUserIdsOverMax => rt::ErrorClass::InvalidArgument,
+            Self::RobotMsgKeyEmpty => rt::ErrorClass::InvalidArgument,
+            Self::RobotMsgKeyInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RobotMsgParamInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RobotMsgParamTooLong => rt::ErrorClass::InvalidArgument,
+            Self::RobotMsgUnsupported => rt::ErrorClass::InvalidArgument,
+            Self::RobotMsgBodyInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RobotParamInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ProcessQueryKeyMissing => rt::ErrorClass::InvalidArgument,
+            Self::ProcessQueryKeysOverMax => rt::ErrorClass::InvalidArgument,
+            Self::ProcessQueryKeyInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ProcessQueryKeyNotReadyOrExpired => rt::ErrorClass::InvalidArgument,
+            Self::ProcessQueryKeyExpired => rt::ErrorClass::InvalidArgument,
+            Self::RobotNextTokenInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RobotMaxResultsInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RobotRecallNotAllowed => rt::ErrorClass::Permission,
+            Self::RobotRecallPartial => rt::ErrorClass::Other,
+            Self::OpenConversationIdMissing => rt::ErrorClass::InvalidArgument,
+            Self::OpenConversationIdInvalid => rt::ErrorClass::InvalidArgument,
+            Self::GroupDisbanded => rt::ErrorClass::NotFound,
+            Self::GroupRobotStopped => rt::ErrorClass::Permission,
+            Self::RobotTemplateNotFound => rt::ErrorClass::NotFound,
+            Self::RobotTemplateStopped => rt::ErrorClass::Permission,
+            Self::RobotTokenNotFound => rt::ErrorClass::InvalidArgument,
+            Self::RobotSendByTokenTooFast => rt::ErrorClass::RateLimited,
+            Self::RobotSendTooFast => rt::ErrorClass::RateLimited,
+            Self::RobotTooManyGroups => rt::ErrorClass::RateLimited,
+            Self::RobotTooManyPeople => rt::ErrorClass::RateLimited,
+            Self::RobotDingTooFast => rt::ErrorClass::RateLimited,
+            Self::RobotSendForbidden => rt::ErrorClass::Permission,
+            Self::RobotMuted => rt::ErrorClass::Permission,
+            Self::RobotOtoNotAllowed => rt::ErrorClass::Permission,
+            Self::RobotOtoChatNotFound => rt::ErrorClass::NotFound,
+            Self::RobotStaffIdNotFound => rt::ErrorClass::NotFound,
+            Self::RobotUnsafeUrl => rt::ErrorClass::InvalidArgument,
+            Self::RobotContentNotAllowed => rt::ErrorClass::InvalidArgument,
+            Self::RobotOnlyAdminCanAtAll => rt::ErrorClass::Permission,
+            Self::ConversationOrgMismatch => rt::ErrorClass::Permission,
+            Self::ConversationNotInOrg => rt::ErrorClass::Permission,
+            Self::RobotResourceUnavailable => rt::ErrorClass::Permission,
+            Self::RobotListConversationIdInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RobotListRejected => rt::ErrorClass::Other,
+            Self::DingReceiverCountLimit => rt::ErrorClass::InvalidArgument,
+            Self::DingQuotaInsufficient => rt::ErrorClass::Other,
+            Self::SendDingFailed => rt::ErrorClass::Busy,
+            Self::RecallDingFailed => rt::ErrorClass::Other,
+            Self::RobotPluginRobotMismatch => rt::ErrorClass::Permission,
+            Self::RobotPluginRobotNotFound => rt::ErrorClass::NotFound,
+            Self::RobotPluginRobotStopped => rt::ErrorClass::Permission,
+            Self::RobotPluginLimitExceeded => rt::ErrorClass::InvalidArgument,
+            Self::RobotPluginJsonInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RobotPluginInstallFailed => rt::ErrorClass::Busy,
+            Self::V1SystemError => rt::ErrorClass::Busy,
+            Self::V1ResourceNotFound => rt::ErrorClass::NotFound,
+            Self::V1Unauthorized => rt::ErrorClass::Permission,
+            Self::V1AuthError => rt::ErrorClass::Permission,
+            Self::V1ParamIllegal => rt::ErrorClass::InvalidArgument,
+            Self::CardParamEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardParamInvalid => rt::ErrorClass::InvalidArgument,
+            Self::CardOutTrackIdEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardTemplateIdEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardUserIdEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardUserNotFound => rt::ErrorClass::NotFound,
+            Self::CardPublicDataEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardDataBothEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardOpenSpaceIdEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardOpenSpaceIdInvalid => rt::ErrorClass::InvalidArgument,
+            Self::CardDeliverModelEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardDeliverModelInvalid => rt::ErrorClass::InvalidArgument,
+            Self::CardSpaceDeliverModelInvalid => rt::ErrorClass::InvalidArgument,
+            Self::CardSpaceModelInvalid => rt::ErrorClass::InvalidArgument,
+            Self::CardAppendSpacesEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardConversationIdInvalid => rt::ErrorClass::InvalidArgument,
+            Self::CardPullStrategyEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardPullIntervalInvalid => rt::ErrorClass::InvalidArgument,
+            Self::CardContentUnsafe => rt::ErrorClass::InvalidArgument,
+            Self::CardNotFound => rt::ErrorClass::NotFound,
+            Self::CardAlreadyExists => rt::ErrorClass::InvalidArgument,
+            Self::CardTemplateNotFound => rt::ErrorClass::NotFound,
+            Self::CardTemplateUnpublished => rt::ErrorClass::InvalidArgument,
+            Self::CardCallbackRouteKeyEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardCallbackUrlEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardCallbackRouteKeyExists => rt::ErrorClass::InvalidArgument,
+            Self::CardUpdateCallbackFailed => rt::ErrorClass::Other,
+            Self::CardStreamKeyEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardStreamContentEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardStreamGuidEmpty => rt::ErrorClass::InvalidArgument,
+            Self::CardStreamCardNotFound => rt::ErrorClass::NotFound,
+            Self::CardStreamIsFullMissing => rt::ErrorClass::InvalidArgument,
+            Self::CardStreamContentTooLarge => rt::ErrorClass::InvalidArgument,
+            Self::CardCopyTemplateFailed => rt::ErrorClass::Other,
+            Self::CardCopyTemplateNotFound => rt::ErrorClass::NotFound,
+            Self::V1SystemBusy => rt::ErrorClass::Busy,
+            Self::ImInvalidChatId => rt::ErrorClass::InvalidArgument,
+            Self::ImPermissionCheckFailed => rt::ErrorClass::Permission,
+            Self::ImParameterInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ImMemberExceed => rt::ErrorClass::InvalidArgument,
+            Self::ImMemberNotFound => rt::ErrorClass::NotFound,
+            Self::ImGroupTemplateNotFound => rt::ErrorClass::NotFound,
+            Self::ImTemplateOrgNotInGrayList => rt::ErrorClass::Permission,
+            Self::ImTemplateAppNotInstalled => rt::ErrorClass::Permission,
+            Self::ImTemplateOtherOrg => rt::ErrorClass::Permission,
+            Self::ImParamIllegal => rt::ErrorClass::InvalidArgument,
+            Self::ImParamBlank => rt::ErrorClass::InvalidArgument,
+            Self::ImCidDecodeError => rt::ErrorClass::InvalidArgument,
+            Self::ImGroupPermissionDenied => rt::ErrorClass::Permission,
+            Self::ImGroupTemplatePermissionDenied => rt::ErrorClass::Permission,
+            Self::ImCoolAppUninstalled => rt::ErrorClass::Permission,
+            Self::ImCoolAppNotFound => rt::ErrorClass::NotFound,
+            Self::ImCoolAppPermissionDenied => rt::ErrorClass::Permission,
+            Self::ImSystemError => rt::ErrorClass::Busy,
+            Self::ImSystemBusy => rt::ErrorClass::Busy,
+            Self::ImSystemInnerError => rt::ErrorClass::Busy,
+            Self::ImOpenConversationIdDecodeFailed => rt::ErrorClass::InvalidArgument,
+            Self::ImGrayControlDenied => rt::ErrorClass::Permission,
+            Self::ImApiPermissionDenied => rt::ErrorClass::Permission,
+            Self::ImCommonParamIllegal => rt::ErrorClass::InvalidArgument,
+            Self::ImInvalidUserId => rt::ErrorClass::InvalidArgument,
+            Self::ImInvalidUserIds => rt::ErrorClass::InvalidArgument,
+            Self::ImInvalidOpenConversationId => rt::ErrorClass::InvalidArgument,
+            Self::ImInvalidParams => rt::ErrorClass::InvalidArgument,
+            Self::ImSubAdminLimit => rt::ErrorClass::InvalidArgument,
+            Self::ImUserNotInGroup => rt::ErrorClass::InvalidArgument,
+            Self::ImUserNotFound => rt::ErrorClass::NotFound,
+            Self::ImGroupDisbanded => rt::ErrorClass::NotFound,
+            Self::ImGroupNickForbidden => rt::ErrorClass::InvalidArgument,
+            Self::ImConversationIdDecryptFailed => rt::ErrorClass::InvalidArgument,
+            Self::ImConversationIdEmpty => rt::ErrorClass::InvalidArgument,
+            Self::ImRobotCodeEmpty => rt::ErrorClass::InvalidArgument,
+            Self::ImSceneGroupPermissionDenied => rt::ErrorClass::Permission,
+            Self::ImInvalidParam => rt::ErrorClass::InvalidArgument,
+            Self::ImRobotDisabled => rt::ErrorClass::Permission,
+            Self::ImRobotNotFound => rt::ErrorClass::NotFound,
+            Self::ImGroupOtherOrg => rt::ErrorClass::Permission,
+            Self::ImMuteConversationIdDecryptFailed => rt::ErrorClass::InvalidArgument,
+            Self::ImMuteConversationIdInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ImMuteUserIdListInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ImMuteStatusInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ImCannotMuteOwner => rt::ErrorClass::InvalidArgument,
+            Self::ImMuteUserNotFound => rt::ErrorClass::NotFound,
+            Self::ImGroupNotFoundOrEmpty => rt::ErrorClass::NotFound,
+            Self::ImSubAdminConversationIdInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ImSubAdminOrgInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ImSubAdminUserInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ImSubAdminExceed => rt::ErrorClass::InvalidArgument,
+            Self::ImSubAdminRoleInvalid => rt::ErrorClass::InvalidArgument,
+            Self::ImSubAdminStaffNotFound => rt::ErrorClass::NotFound,
+            Self::ImSubAdminGroupDisbanded => rt::ErrorClass::NotFound,
+            Self::ImCardParamError => rt::ErrorClass::InvalidArgument,
+            Self::ImCardParamNotJson => rt::ErrorClass::InvalidArgument,
+            Self::ImCardInvalidUser => rt::ErrorClass::InvalidArgument,
+            Self::ImCardInvalidRobotCode => rt::ErrorClass::InvalidArgument,
+            Self::ImCardTemplateNotFound => rt::ErrorClass::NotFound,
+            Self::ImCardCreateFailed => rt::ErrorClass::Other,
+            Self::ImCardSendFailed => rt::ErrorClass::Other,
+            Self::ImCardMessageSendFailed => rt::ErrorClass::Other,
+            Self::ImCardInvalidBizId => rt::ErrorClass::InvalidArgument,
+            Self::ImCardNotFound => rt::ErrorClass::NotFound,
+            Self::V1NotFound => rt::ErrorClass::NotFound,
+            Self::V1AuthFailed => rt::ErrorClass::Permission,
+            Self::V1Unavailable => rt::ErrorClass::Permission,
             Self::SystemBusy => rt::ErrorClass::Busy,
             Self::AuthException => rt::ErrorClass::Other,
             Self::UriNotFound => rt::ErrorClass::NotFound,
@@ -2613,6 +4270,199 @@ pub fn classify(code: &rt::ApiCode) -> rt::ErrorClass {
                 "Forbidden.AccessDenied.AccessTokenPermissionDenied" => {
                     rt::ErrorClass::Permission
                 }
+                "invalidParameter.robotCode.empty" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.robotCode.missing" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.robotCode.invalid" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.robotCode.notExsit" => rt::ErrorClass::NotFound,
+                "invalidParameter.robotCode.auth" => rt::ErrorClass::Permission,
+                "invalidParameter.robotCode.coolApp" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.robotCode.downloadCode" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "invalidParameter.userIds.empty" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.userIds.overMax" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.msgKey.empty" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.msgKey.invalid" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.msgParam.invalid" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.msgParam.tooLong" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.msg.unsupport" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.msgBody.invalid" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.param.invalid" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.processQueryKey.missing" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "invalidParameter.processQueryKeys.overMax" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "invalid.processQueryKey" => rt::ErrorClass::InvalidArgument,
+                "processQueryKey.expireTime" => rt::ErrorClass::InvalidArgument,
+                "robot.processQueryKey.expired" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.cursor.invalid" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.pageSize.invalid" => rt::ErrorClass::InvalidArgument,
+                "not.allowed.robotCode" => rt::ErrorClass::Permission,
+                "notRevoke.all.messages" => rt::ErrorClass::Other,
+                "miss.openConversationId" => rt::ErrorClass::InvalidArgument,
+                "invalid.openConversationId" => rt::ErrorClass::InvalidArgument,
+                "group.disbanded" => rt::ErrorClass::NotFound,
+                "bot.stopped" => rt::ErrorClass::Permission,
+                "template.not.existed" => rt::ErrorClass::NotFound,
+                "template.stopped" => rt::ErrorClass::Permission,
+                "token.notExisted" => rt::ErrorClass::InvalidArgument,
+                "send.byToken.tooFast" => rt::ErrorClass::RateLimited,
+                "send.too.fast" => rt::ErrorClass::RateLimited,
+                "too.many.group" => rt::ErrorClass::RateLimited,
+                "too.many.people" => rt::ErrorClass::RateLimited,
+                "toomuch.msg" => rt::ErrorClass::RateLimited,
+                "send.forbidden" => rt::ErrorClass::Permission,
+                "bot.forbidden.sendMessage" => rt::ErrorClass::Permission,
+                "chatbotId.notAllow.sendOTO" => rt::ErrorClass::Permission,
+                "robot.oto.notExist" => rt::ErrorClass::NotFound,
+                "staffId.notExisted" => rt::ErrorClass::NotFound,
+                "contain.unsafe.url" => rt::ErrorClass::InvalidArgument,
+                "contain.notAllowed.content" => rt::ErrorClass::InvalidArgument,
+                "only.groupAdmin.canAtAll" => rt::ErrorClass::Permission,
+                "conversation.org.notMatch" => rt::ErrorClass::Permission,
+                "conversation.org.dismatch" => rt::ErrorClass::Permission,
+                "resource.unavailable" => rt::ErrorClass::Permission,
+                "illegal.openconevrsation.id" => rt::ErrorClass::InvalidArgument,
+                "reject" => rt::ErrorClass::Other,
+                "ding.receivercount.limit" => rt::ErrorClass::InvalidArgument,
+                "ding.serverquota.insufficient" => rt::ErrorClass::Other,
+                "send.ding.exception" => rt::ErrorClass::Busy,
+                "recall.ding.exception" => rt::ErrorClass::Other,
+                "invalidRequest.robotCodeNotMatch" => rt::ErrorClass::Permission,
+                "invalidRequest.robotNotExist" => rt::ErrorClass::NotFound,
+                "invalidRequest.robotIsStop" => rt::ErrorClass::Permission,
+                "invalidRequest.exceededMaximumLimit" => rt::ErrorClass::InvalidArgument,
+                "invalidRequest.jsonFormatErroj" => rt::ErrorClass::InvalidArgument,
+                "invalidRequest.pluginInstallFail" => rt::ErrorClass::Busy,
+                "system.error" => rt::ErrorClass::Busy,
+                "resource.not.found" => rt::ErrorClass::NotFound,
+                "unauthorized" => rt::ErrorClass::Permission,
+                "auth.error" => rt::ErrorClass::Permission,
+                "param.illegal" => rt::ErrorClass::InvalidArgument,
+                "param.empty" => rt::ErrorClass::InvalidArgument,
+                "param.invalid" => rt::ErrorClass::InvalidArgument,
+                "param.outTrackIdEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.cardTemplateIdEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.userIdEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.userIdNotExist" => rt::ErrorClass::NotFound,
+                "param.cardPublicDataEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.cardDataAndPrivateDataBothEmpty" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "param.openSpaceIdEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.openSpaceIdInvalid" => rt::ErrorClass::InvalidArgument,
+                "param.openDeliverModelEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.openDeliverModelError" => rt::ErrorClass::InvalidArgument,
+                "param.spaceDeliverModelEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.openSpaceModelInvalid" => rt::ErrorClass::InvalidArgument,
+                "param.emptyAppendSpaces" => rt::ErrorClass::InvalidArgument,
+                "param.conversationIdInvalid" => rt::ErrorClass::InvalidArgument,
+                "param.dynamicDataSourcePullStrategyEmpty" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "param.dynamicDataPullIntervalInvalid" => rt::ErrorClass::InvalidArgument,
+                "param.contentUnsafe" => rt::ErrorClass::InvalidArgument,
+                "param.cardNotExist" => rt::ErrorClass::NotFound,
+                "param.cardAlreadyExist" => rt::ErrorClass::InvalidArgument,
+                "param.templateNotExist" => rt::ErrorClass::NotFound,
+                "param.templateUnpublished" => rt::ErrorClass::InvalidArgument,
+                "param.callbackRouteKeyEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.callbackUrlEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.callbackRouteKeyExist" => rt::ErrorClass::InvalidArgument,
+                "system.updateCallbackFailed" => rt::ErrorClass::Other,
+                "param.stream.keyEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.stream.contentEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.stream.guidEmpty" => rt::ErrorClass::InvalidArgument,
+                "param.stream.outTrackId" => rt::ErrorClass::NotFound,
+                "param.stream.isFull" => rt::ErrorClass::InvalidArgument,
+                "param.stream.content" => rt::ErrorClass::InvalidArgument,
+                "copy.template.error" => rt::ErrorClass::Other,
+                "template.not.exist" => rt::ErrorClass::NotFound,
+                "system.busy" => rt::ErrorClass::Busy,
+                "invalideChatId" => rt::ErrorClass::InvalidArgument,
+                "permession.checkFailed" => rt::ErrorClass::Permission,
+                "parameter.invalid" => rt::ErrorClass::InvalidArgument,
+                "member.exceed" => rt::ErrorClass::InvalidArgument,
+                "member.notFound" => rt::ErrorClass::NotFound,
+                "groupTemplate.notFound" => rt::ErrorClass::NotFound,
+                "groupTemplate.permessionDenied.orgNotInGrayList" => {
+                    rt::ErrorClass::Permission
+                }
+                "groupTemplate.permessionDenied.appNotInstalled" => {
+                    rt::ErrorClass::Permission
+                }
+                "groupTemplate.permessionDenied.orgNotConsistent" => {
+                    rt::ErrorClass::Permission
+                }
+                "paramIllegal" => rt::ErrorClass::InvalidArgument,
+                "paramBlank" => rt::ErrorClass::InvalidArgument,
+                "cidEncryptError" => rt::ErrorClass::InvalidArgument,
+                "groupPermissionDenied" => rt::ErrorClass::Permission,
+                "groupTemplatePermissionDenied" => rt::ErrorClass::Permission,
+                "coolAppUninstalled" => rt::ErrorClass::Permission,
+                "coolAppUnexist" => rt::ErrorClass::NotFound,
+                "coolAppPermissionDenied" => rt::ErrorClass::Permission,
+                "systemError" => rt::ErrorClass::Busy,
+                "systemBusy" => rt::ErrorClass::Busy,
+                "systemInnerError" => rt::ErrorClass::Busy,
+                "openConversationIdDecriptFailed" => rt::ErrorClass::InvalidArgument,
+                "grayControlDenied" => rt::ErrorClass::Permission,
+                "apiPermissionDenied" => rt::ErrorClass::Permission,
+                "commonParamIllegal" => rt::ErrorClass::InvalidArgument,
+                "invalidUserId" => rt::ErrorClass::InvalidArgument,
+                "invalidUserIds" => rt::ErrorClass::InvalidArgument,
+                "invalidOpenConversationId" => rt::ErrorClass::InvalidArgument,
+                "invalidParams" => rt::ErrorClass::InvalidArgument,
+                "subAdminNumberExcessive" => rt::ErrorClass::InvalidArgument,
+                "userNotInGroup" => rt::ErrorClass::InvalidArgument,
+                "userNotExists" => rt::ErrorClass::NotFound,
+                "groupDisbang" => rt::ErrorClass::NotFound,
+                "groupNickForbid" => rt::ErrorClass::InvalidArgument,
+                "invalidParam.openConversationIdDecryptFailed" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "invalidParam.openConversationIdEmpry" => rt::ErrorClass::InvalidArgument,
+                "invalidParam.robotCodeEmpry" => rt::ErrorClass::InvalidArgument,
+                "invalidParam.sceneGroupPermissionDenied" => rt::ErrorClass::Permission,
+                "invalidParam" => rt::ErrorClass::InvalidArgument,
+                "robotDisabled" => rt::ErrorClass::Permission,
+                "robotNotFound" => rt::ErrorClass::NotFound,
+                "group.org.checkFailed" => rt::ErrorClass::Permission,
+                "invalidParameter.openConversationIdDecError" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "invalidParameter.openConversationIdError" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "invalidParameter.userIdList" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.muteStatusError" => rt::ErrorClass::InvalidArgument,
+                "cannot.ban.owner" => rt::ErrorClass::InvalidArgument,
+                "cannot.find.user" => rt::ErrorClass::NotFound,
+                "invalidGroupParams" => rt::ErrorClass::NotFound,
+                "invalidParameter.openConversationId.invalid" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "invalidParameter.orgId.invalid" => rt::ErrorClass::InvalidArgument,
+                "invalid.staffid" => rt::ErrorClass::InvalidArgument,
+                "subadmin.exceed" => rt::ErrorClass::InvalidArgument,
+                "invalidParamter.role" => rt::ErrorClass::InvalidArgument,
+                "staff.not.found" => rt::ErrorClass::NotFound,
+                "group.diaband" => rt::ErrorClass::NotFound,
+                "param.error" => rt::ErrorClass::InvalidArgument,
+                "param.isNotJson" => rt::ErrorClass::InvalidArgument,
+                "invalid.user" => rt::ErrorClass::InvalidArgument,
+                "invalid.robotCode" => rt::ErrorClass::InvalidArgument,
+                "template.isNotExist" => rt::ErrorClass::NotFound,
+                "create.cardInstance.failed" => rt::ErrorClass::Other,
+                "send.cardMsg.failed" => rt::ErrorClass::Other,
+                "cardMessage.sendFailed" => rt::ErrorClass::Other,
+                "invalid.bizId" => rt::ErrorClass::InvalidArgument,
+                "cardInstance.notExist" => rt::ErrorClass::NotFound,
+                "not.found" => rt::ErrorClass::NotFound,
+                "auth.failed" => rt::ErrorClass::Permission,
+                "unavailable" => rt::ErrorClass::Permission,
                 _ => rt::ErrorClass::Other,
             }
         }

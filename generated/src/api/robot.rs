@@ -46,6 +46,324 @@ impl<'c> RobotApi<'c> {
             RobotBatchSendOtoRequest::new(robot_code, user_ids, message),
         )
     }
+    /// Read the status of one-to-one robot messages (批量查询人与机器人会话机器人消息是否已读).
+    ///
+    /// Who of the recipients of a `batch_send_oto` send has read it. Works for 24 hours after the
+    /// send; later the key no longer answers (`processQueryKey.expireTime`).
+    /// Permission: `qyapi_robot_sendmsg`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/robot/oToMessages/readStatus` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/chatbot-batch-query-the-read-status-of-messages>
+    ///
+    /// Source: `spec/robot.yaml` · `endpoints.batch_query_oto`
+    pub fn batch_query_oto(
+        &self,
+        robot_code: impl Into<String>,
+        process_query_key: impl Into<String>,
+    ) -> crate::api::Call<'c, RobotBatchQueryOtoRequest> {
+        crate::api::Call::new(
+            self.client,
+            RobotBatchQueryOtoRequest::new(robot_code, process_query_key),
+        )
+    }
+    /// Recall one-to-one robot messages (批量撤回人与机器人会话中机器人消息).
+    ///
+    /// Recalls the messages of up to 20 `batch_send_oto` sends, within 24 hours of sending. The
+    /// chat shows no notice of the recall. Note the path's lower-case `oto`, unlike the send's
+    /// `oToMessages`. Permission: `qyapi_robot_sendmsg`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/robot/otoMessages/batchRecall` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/batch-message-recall-chat>
+    ///
+    /// Source: `spec/robot.yaml` · `endpoints.batch_recall_oto`
+    pub fn batch_recall_oto(
+        &self,
+        robot_code: impl Into<String>,
+        process_query_keys: Vec<String>,
+    ) -> crate::api::Call<'c, RobotBatchRecallOtoRequest> {
+        crate::api::Call::new(
+            self.client,
+            RobotBatchRecallOtoRequest::new(robot_code, process_query_keys),
+        )
+    }
+    /// Send a robot message to a group chat (机器人发送群聊消息).
+    ///
+    /// Sends the message from the robot into an internal group or a scene group the robot is in.
+    /// `msgParam` may be at most 15,000 bytes. The answer's `processQueryKey` reads the status
+    /// (`org_group_query`) and recalls the message (`org_group_recall`).
+    /// Permission: `qyapi_robot_sendmsg`.
+    ///
+    /// The docs mark `openConversationId` and `robotCode` required; the official SDK marks them
+    /// optional and also takes an undocumented `token`. The documented form is used.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/robot/groupMessages/send` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/the-robot-sends-a-group-message>
+    ///
+    /// Source: `spec/robot.yaml` · `endpoints.org_group_send`
+    pub fn org_group_send(
+        &self,
+        robot_code: impl Into<String>,
+        open_conversation_id: impl Into<String>,
+        message: RobotMessage,
+    ) -> crate::api::Call<'c, RobotOrgGroupSendRequest> {
+        crate::api::Call::new(
+            self.client,
+            RobotOrgGroupSendRequest::new(robot_code, open_conversation_id, message),
+        )
+    }
+    /// Recall a robot's group messages (企业机器人撤回内部群消息).
+    ///
+    /// Recalls messages the robot sent to one group. The chat shows no notice of the recall.
+    /// Permission: `qyapi_robot_sendmsg`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/robot/groupMessages/recall` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/enterprise-chatbot-withdraws-internal-group-messages>
+    ///
+    /// Source: `spec/robot.yaml` · `endpoints.org_group_recall`
+    pub fn org_group_recall(
+        &self,
+        open_conversation_id: impl Into<String>,
+        robot_code: impl Into<String>,
+        process_query_keys: Vec<String>,
+    ) -> crate::api::Call<'c, RobotOrgGroupRecallRequest> {
+        crate::api::Call::new(
+            self.client,
+            RobotOrgGroupRecallRequest::new(
+                open_conversation_id,
+                robot_code,
+                process_query_keys,
+            ),
+        )
+    }
+    /// List who read a robot's group message (查询企业机器人群聊消息用户已读状态).
+    ///
+    /// Pages through the members who read a message sent with `org_group_send`, with a
+    /// `nextToken` cursor (at most 200 a page). Permission: `qyapi_robot_sendmsg`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/robot/groupMessages/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/chatbot-queries-the-read-status-of-a-message>
+    ///
+    /// Source: `spec/robot.yaml` · `endpoints.org_group_query`
+    pub fn org_group_query(
+        &self,
+        process_query_key: impl Into<String>,
+    ) -> crate::api::Call<'c, RobotOrgGroupQueryRequest> {
+        crate::api::Call::new(
+            self.client,
+            RobotOrgGroupQueryRequest::new(process_query_key),
+        )
+    }
+    /// Send a robot message in a person-to-person chat (人与人会话中机器人发送普通消息).
+    ///
+    /// Sends the message from the robot into a one-to-one chat between two people where the
+    /// robot's cool app is installed. The answer's `processQueryKey` reads the status
+    /// (`private_chat_query`) and recalls it (`batch_recall_private_chat`).
+    /// Permission: `qyapi_robot_sendmsg`.
+    ///
+    /// The docs mark every param required; the official SDK marks `robotCode`,
+    /// `openConversationId` and `coolAppCode` optional. The documented form is used.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/robot/privateChatMessages/send` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/the-robot-sends-ordinary-messages-in-a-person-to-person-conversation>
+    ///
+    /// Source: `spec/robot.yaml` · `endpoints.private_chat_send`
+    pub fn private_chat_send(
+        &self,
+        robot_code: impl Into<String>,
+        open_conversation_id: impl Into<String>,
+        cool_app_code: impl Into<String>,
+        message: RobotMessage,
+    ) -> crate::api::Call<'c, RobotPrivateChatSendRequest> {
+        crate::api::Call::new(
+            self.client,
+            RobotPrivateChatSendRequest::new(
+                robot_code,
+                open_conversation_id,
+                cool_app_code,
+                message,
+            ),
+        )
+    }
+    /// List who read a robot message in a person-to-person chat (查询人与人会话中机器人消息已读列表).
+    ///
+    /// Pages through the readers of a message sent with `private_chat_send` (or a card delivered
+    /// there), with a `nextToken` cursor (at most 200 a page). Permission: `qyapi_robot_sendmsg`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/robot/privateChatMessages/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-the-read-list-of-robot-messages-in-person-to-person-conversations>
+    ///
+    /// Source: `spec/robot.yaml` · `endpoints.private_chat_query`
+    pub fn private_chat_query(
+        &self,
+        process_query_key: impl Into<String>,
+    ) -> crate::api::Call<'c, RobotPrivateChatQueryRequest> {
+        crate::api::Call::new(
+            self.client,
+            RobotPrivateChatQueryRequest::new(process_query_key),
+        )
+    }
+    /// Recall robot messages in a person-to-person chat (批量撤回人与人会话中机器人消息).
+    ///
+    /// Recalls messages (or cards) the robot sent into one person-to-person chat.
+    /// Permission: `qyapi_robot_sendmsg`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/robot/privateChatMessages/batchRecall` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/batch-withdrawal-of-single-chat-robot-messages-in-person-to-person-conversations>
+    ///
+    /// Source: `spec/robot.yaml` · `endpoints.batch_recall_private_chat`
+    pub fn batch_recall_private_chat(
+        &self,
+        open_conversation_id: impl Into<String>,
+        robot_code: impl Into<String>,
+        process_query_keys: Vec<String>,
+    ) -> crate::api::Call<'c, RobotBatchRecallPrivateChatRequest> {
+        crate::api::Call::new(
+            self.client,
+            RobotBatchRecallPrivateChatRequest::new(
+                open_conversation_id,
+                robot_code,
+                process_query_keys,
+            ),
+        )
+    }
+    /// Get the download link of a file a robot received (下载机器人接收消息的文件内容).
+    ///
+    /// Trades the `downloadCode` of a picture, voice, video or file message pushed to the robot
+    /// for a temporary download URL. The file downloads with a `.file` extension; give it the
+    /// right one yourself. Permission: `qyapi_robot_sendmsg`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/robot/messageFiles/download` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/download-the-file-content-of-the-robot-receiving-message>
+    ///
+    /// Source: `spec/robot.yaml` · `endpoints.download_message_file`
+    pub fn download_message_file(
+        &self,
+        download_code: impl Into<String>,
+        robot_code: impl Into<String>,
+    ) -> crate::api::Call<'c, RobotDownloadMessageFileRequest> {
+        crate::api::Call::new(
+            self.client,
+            RobotDownloadMessageFileRequest::new(download_code, robot_code),
+        )
+    }
+    /// Send a DING from a robot (发送DING消息).
+    ///
+    /// Sends a DING (an urgent reminder) in the app, by SMS or by phone call; SMS and call DINGs
+    /// need a purchased package. At most 200 recipients in the app, 20 by SMS or call, and 6,000
+    /// messages a minute per robot. Permission: `Premium.Ding.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/robot/ding/send` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/robot-sends-nail-message>
+    ///
+    /// Source: `spec/robot.yaml` · `endpoints.send_ding`
+    pub fn send_ding(
+        &self,
+        robot_code: impl Into<String>,
+        remind_type: RobotDingRemindType,
+        receiver_user_id_list: Vec<String>,
+        content: impl Into<String>,
+    ) -> crate::api::Call<'c, RobotSendDingRequest> {
+        crate::api::Call::new(
+            self.client,
+            RobotSendDingRequest::new(
+                robot_code,
+                remind_type,
+                receiver_user_id_list,
+                content,
+            ),
+        )
+    }
+    /// Recall a DING a robot sent (撤回已经发送的DING消息).
+    ///
+    /// Recalls a DING; the same robot that sent it must recall it. Permission: `Premium.Ding.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/robot/ding/recall` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/robot-withdraws-pin-message>
+    ///
+    /// Source: `spec/robot.yaml` · `endpoints.recall_ding`
+    pub fn recall_ding(
+        &self,
+        robot_code: impl Into<String>,
+        open_ding_id: impl Into<String>,
+    ) -> crate::api::Call<'c, RobotRecallDingRequest> {
+        crate::api::Call::new(
+            self.client,
+            RobotRecallDingRequest::new(robot_code, open_ding_id),
+        )
+    }
+    /// List the robots in a group (获取群内机器人列表).
+    ///
+    /// The robots installed in a group created from a group template. Fails with `reject` when the
+    /// group has too many robots. Permission: `qyapi_chat_manage`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/robot/groups/robots/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-list-of-robots-in-the-group>
+    ///
+    /// Source: `spec/robot.yaml` · `endpoints.list_group_robots`
+    pub fn list_group_robots(
+        &self,
+        open_conversation_id: impl Into<String>,
+    ) -> crate::api::Call<'c, RobotListGroupRobotsRequest> {
+        crate::api::Call::new(
+            self.client,
+            RobotListGroupRobotsRequest::new(open_conversation_id),
+        )
+    }
+    /// Set the shortcuts of a robot's one-to-one chat (设置单聊机器人快捷入口).
+    ///
+    /// Replaces the shortcuts shown in users' one-to-one chats with the robot.
+    /// Permission: `Robot.SingleChat.ReadWrite`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/robot/plugins/set` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/set-robot-quick-entrance>
+    ///
+    /// Source: `spec/robot.yaml` · `endpoints.set_plugins`
+    pub fn set_plugins(&self) -> crate::api::Call<'c, RobotSetPluginsRequest> {
+        crate::api::Call::new(self.client, RobotSetPluginsRequest::new())
+    }
+    /// List the shortcuts of a robot's one-to-one chat (查询单聊机器人的快捷入口).
+    ///
+    /// Permission: `Robot.SingleChat.ReadWrite`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/robot/plugins/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/quick-entrance-of-inquiry-single-chat-robot>
+    ///
+    /// Source: `spec/robot.yaml` · `endpoints.query_plugins`
+    pub fn query_plugins(
+        &self,
+        robot_code: impl Into<String>,
+    ) -> crate::api::Call<'c, RobotQueryPluginsRequest> {
+        crate::api::Call::new(self.client, RobotQueryPluginsRequest::new(robot_code))
+    }
+    /// Remove every shortcut of a robot's one-to-one chat (清空单聊机器人快捷入口).
+    ///
+    /// Permission: `Robot.SingleChat.ReadWrite`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/robot/plugins/clear` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/clear-single-chat-robot-quick-entry>
+    ///
+    /// Source: `spec/robot.yaml` · `endpoints.clear_plugins`
+    pub fn clear_plugins(
+        &self,
+        robot_code: impl Into<String>,
+    ) -> crate::api::Call<'c, RobotClearPluginsRequest> {
+        crate::api::Call::new(self.client, RobotClearPluginsRequest::new(robot_code))
+    }
 }
 /// Request of [`RobotApi::batch_send_oto`]: Send a robot message to users one to one (批量发送人与机器人会话中机器人消息).
 ///
@@ -123,6 +441,1232 @@ impl rt::Endpoint for RobotBatchSendOtoRequest {
         Ok(())
     }
 }
+/// Request of [`RobotApi::batch_query_oto`]: Read the status of one-to-one robot messages (批量查询人与机器人会话机器人消息是否已读).
+///
+/// Who of the recipients of a `batch_send_oto` send has read it. Works for 24 hours after the
+/// send; later the key no longer answers (`processQueryKey.expireTime`).
+/// Permission: `qyapi_robot_sendmsg`.
+///
+/// `GET https://api.dingtalk.com/v1.0/robot/oToMessages/readStatus` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/chatbot-batch-query-the-read-status-of-messages>
+///
+/// Source: `spec/robot.yaml` · `endpoints.batch_query_oto`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotBatchQueryOtoRequest {
+    /// The robot that sent the messages.
+    ///
+    /// Wire name `robotCode`.
+    #[serde(skip)]
+    pub robot_code: String,
+    /// The `processQueryKey` of the send.
+    ///
+    /// Wire name `processQueryKey`.
+    #[serde(skip)]
+    pub process_query_key: String,
+}
+impl RobotBatchQueryOtoRequest {
+    /// Creates a value from its required fields (`robot_code`, `process_query_key`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        robot_code: impl Into<String>,
+        process_query_key: impl Into<String>,
+    ) -> Self {
+        Self {
+            robot_code: robot_code.into(),
+            process_query_key: process_query_key.into(),
+        }
+    }
+}
+impl rt::Endpoint for RobotBatchQueryOtoRequest {
+    type Response = RobotBatchQueryOtoResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "robot",
+        name: "batch_query_oto",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/robot/oToMessages/readStatus",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("robotCode", &self.robot_code);
+        q.push("processQueryKey", &self.process_query_key);
+        let _ = q;
+    }
+}
+/// Request of [`RobotApi::batch_recall_oto`]: Recall one-to-one robot messages (批量撤回人与机器人会话中机器人消息).
+///
+/// Recalls the messages of up to 20 `batch_send_oto` sends, within 24 hours of sending. The
+/// chat shows no notice of the recall. Note the path's lower-case `oto`, unlike the send's
+/// `oToMessages`. Permission: `qyapi_robot_sendmsg`.
+///
+/// `POST https://api.dingtalk.com/v1.0/robot/otoMessages/batchRecall` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/batch-message-recall-chat>
+///
+/// Source: `spec/robot.yaml` · `endpoints.batch_recall_oto`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotBatchRecallOtoRequest {
+    /// The robot that sent the messages.
+    ///
+    /// Wire name `robotCode`.
+    #[serde(rename = "robotCode")]
+    pub robot_code: String,
+    /// The sends' `processQueryKey`s (at most 20).
+    ///
+    /// Wire name `processQueryKeys`; at most 20.
+    #[serde(rename = "processQueryKeys")]
+    pub process_query_keys: Vec<String>,
+}
+impl RobotBatchRecallOtoRequest {
+    /// Creates a value from its required fields (`robot_code`, `process_query_keys`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(robot_code: impl Into<String>, process_query_keys: Vec<String>) -> Self {
+        Self {
+            robot_code: robot_code.into(),
+            process_query_keys,
+        }
+    }
+}
+impl rt::Endpoint for RobotBatchRecallOtoRequest {
+    type Response = RobotRecallResult;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "robot",
+        name: "batch_recall_oto",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/robot/otoMessages/batchRecall",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.process_query_keys;
+            rt::check_max_len("processQueryKeys", v.len(), 20u64)?;
+        }
+        Ok(())
+    }
+}
+/// Request of [`RobotApi::org_group_send`]: Send a robot message to a group chat (机器人发送群聊消息).
+///
+/// Sends the message from the robot into an internal group or a scene group the robot is in.
+/// `msgParam` may be at most 15,000 bytes. The answer's `processQueryKey` reads the status
+/// (`org_group_query`) and recalls the message (`org_group_recall`).
+/// Permission: `qyapi_robot_sendmsg`.
+///
+/// The docs mark `openConversationId` and `robotCode` required; the official SDK marks them
+/// optional and also takes an undocumented `token`. The documented form is used.
+///
+/// `POST https://api.dingtalk.com/v1.0/robot/groupMessages/send` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/the-robot-sends-a-group-message>
+///
+/// Source: `spec/robot.yaml` · `endpoints.org_group_send`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotOrgGroupSendRequest {
+    /// The robot's code (the app's AppKey for its own robot).
+    ///
+    /// Wire name `robotCode`.
+    #[serde(rename = "robotCode")]
+    pub robot_code: String,
+    /// The group's open conversation id.
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(rename = "openConversationId")]
+    pub open_conversation_id: String,
+    /// The template and its fields (`msgKey` and `msgParam`).
+    ///
+    /// Sent flat: its keys sit next to the other body params.
+    #[serde(flatten)]
+    pub message: RobotMessage,
+    /// The group cool app's code (群聊酷应用编码); required when the robot was installed through a cool app.
+    ///
+    /// Wire name `coolAppCode`.
+    #[serde(rename = "coolAppCode", skip_serializing_if = "Option::is_none")]
+    pub cool_app_code: Option<String>,
+}
+impl RobotOrgGroupSendRequest {
+    /// Creates a value from its required fields (`robot_code`, `open_conversation_id`, `message`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        robot_code: impl Into<String>,
+        open_conversation_id: impl Into<String>,
+        message: RobotMessage,
+    ) -> Self {
+        Self {
+            robot_code: robot_code.into(),
+            open_conversation_id: open_conversation_id.into(),
+            message,
+            cool_app_code: None,
+        }
+    }
+    /// Sets `cool_app_code`: The group cool app's code (群聊酷应用编码); required when the robot was installed through a cool app.
+    pub fn cool_app_code(mut self, cool_app_code: impl Into<String>) -> Self {
+        self.cool_app_code = Some(cool_app_code.into());
+        self
+    }
+}
+impl rt::Endpoint for RobotOrgGroupSendRequest {
+    type Response = RobotOrgGroupSendResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "robot",
+        name: "org_group_send",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/robot/groupMessages/send",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.message)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, RobotOrgGroupSendRequest> {
+    /// Sets `cool_app_code`: The group cool app's code (群聊酷应用编码); required when the robot was installed through a cool app.
+    pub fn cool_app_code(self, cool_app_code: impl Into<String>) -> Self {
+        self.map(|r| r.cool_app_code(cool_app_code))
+    }
+}
+/// Request of [`RobotApi::org_group_recall`]: Recall a robot's group messages (企业机器人撤回内部群消息).
+///
+/// Recalls messages the robot sent to one group. The chat shows no notice of the recall.
+/// Permission: `qyapi_robot_sendmsg`.
+///
+/// `POST https://api.dingtalk.com/v1.0/robot/groupMessages/recall` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/enterprise-chatbot-withdraws-internal-group-messages>
+///
+/// Source: `spec/robot.yaml` · `endpoints.org_group_recall`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotOrgGroupRecallRequest {
+    /// The group the messages went to (as in the send).
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(rename = "openConversationId")]
+    pub open_conversation_id: String,
+    /// The robot that sent them (as in the send).
+    ///
+    /// Wire name `robotCode`.
+    #[serde(rename = "robotCode")]
+    pub robot_code: String,
+    /// The sends' `processQueryKey`s (at most 20).
+    ///
+    /// Wire name `processQueryKeys`; at most 20.
+    #[serde(rename = "processQueryKeys")]
+    pub process_query_keys: Vec<String>,
+}
+impl RobotOrgGroupRecallRequest {
+    /// Creates a value from its required fields (`open_conversation_id`, `robot_code`, `process_query_keys`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        open_conversation_id: impl Into<String>,
+        robot_code: impl Into<String>,
+        process_query_keys: Vec<String>,
+    ) -> Self {
+        Self {
+            open_conversation_id: open_conversation_id.into(),
+            robot_code: robot_code.into(),
+            process_query_keys,
+        }
+    }
+}
+impl rt::Endpoint for RobotOrgGroupRecallRequest {
+    type Response = RobotRecallResult;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "robot",
+        name: "org_group_recall",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/robot/groupMessages/recall",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.process_query_keys;
+            rt::check_max_len("processQueryKeys", v.len(), 20u64)?;
+        }
+        Ok(())
+    }
+}
+/// Request of [`RobotApi::org_group_query`]: List who read a robot's group message (查询企业机器人群聊消息用户已读状态).
+///
+/// Pages through the members who read a message sent with `org_group_send`, with a
+/// `nextToken` cursor (at most 200 a page). Permission: `qyapi_robot_sendmsg`.
+///
+/// `POST https://api.dingtalk.com/v1.0/robot/groupMessages/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/chatbot-queries-the-read-status-of-a-message>
+///
+/// Source: `spec/robot.yaml` · `endpoints.org_group_query`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotOrgGroupQueryRequest {
+    /// The send's `processQueryKey`.
+    ///
+    /// Wire name `processQueryKey`.
+    #[serde(rename = "processQueryKey")]
+    pub process_query_key: String,
+    /// The group the message went to (as in the send).
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(rename = "openConversationId", skip_serializing_if = "Option::is_none")]
+    pub open_conversation_id: Option<String>,
+    /// The robot that sent it (as in the send).
+    ///
+    /// Wire name `robotCode`.
+    #[serde(rename = "robotCode", skip_serializing_if = "Option::is_none")]
+    pub robot_code: Option<String>,
+    /// A group robot's webhook token, in place of `openConversationId` (the docs' errors say one of the two is needed); in the official SDK, not in the docs' parameter table.
+    ///
+    /// Wire name `token`; secret: redacted in `Debug`.
+    #[serde(rename = "token", skip_serializing_if = "Option::is_none")]
+    pub token: Option<rt::SecretString>,
+    /// Page size (at most 200).
+    ///
+    /// Wire name `maxResults`.
+    #[serde(rename = "maxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i64>,
+    /// The cursor of the next page; absent for the first.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+impl RobotOrgGroupQueryRequest {
+    /// Creates a value from its required fields (`process_query_key`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(process_query_key: impl Into<String>) -> Self {
+        Self {
+            process_query_key: process_query_key.into(),
+            open_conversation_id: None,
+            robot_code: None,
+            token: None,
+            max_results: None,
+            next_token: None,
+        }
+    }
+    /// Sets `open_conversation_id`: The group the message went to (as in the send).
+    pub fn open_conversation_id(
+        mut self,
+        open_conversation_id: impl Into<String>,
+    ) -> Self {
+        self.open_conversation_id = Some(open_conversation_id.into());
+        self
+    }
+    /// Sets `robot_code`: The robot that sent it (as in the send).
+    pub fn robot_code(mut self, robot_code: impl Into<String>) -> Self {
+        self.robot_code = Some(robot_code.into());
+        self
+    }
+    /// Sets `token`: A group robot's webhook token, in place of `openConversationId` (the docs' errors say one of the two is needed); in the official SDK, not in the docs' parameter table.
+    pub fn token(mut self, token: impl Into<rt::SecretString>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+    /// Sets `max_results`: Page size (at most 200).
+    pub fn max_results(mut self, max_results: i64) -> Self {
+        self.max_results = Some(max_results);
+        self
+    }
+    /// Sets `next_token`: The cursor of the next page; absent for the first.
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.next_token = Some(next_token.into());
+        self
+    }
+}
+impl rt::Endpoint for RobotOrgGroupQueryRequest {
+    type Response = RobotReadPage;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "robot",
+        name: "org_group_query",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/robot/groupMessages/query",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        if let Some(v) = self.max_results {
+            rt::check_range("maxResults", v as f64, Some(1f64), Some(200f64))?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, RobotOrgGroupQueryRequest> {
+    /// Sets `open_conversation_id`: The group the message went to (as in the send).
+    pub fn open_conversation_id(self, open_conversation_id: impl Into<String>) -> Self {
+        self.map(|r| r.open_conversation_id(open_conversation_id))
+    }
+    /// Sets `robot_code`: The robot that sent it (as in the send).
+    pub fn robot_code(self, robot_code: impl Into<String>) -> Self {
+        self.map(|r| r.robot_code(robot_code))
+    }
+    /// Sets `token`: A group robot's webhook token, in place of `openConversationId` (the docs' errors say one of the two is needed); in the official SDK, not in the docs' parameter table.
+    pub fn token(self, token: impl Into<rt::SecretString>) -> Self {
+        self.map(|r| r.token(token))
+    }
+    /// Sets `max_results`: Page size (at most 200).
+    pub fn max_results(self, max_results: i64) -> Self {
+        self.map(|r| r.max_results(max_results))
+    }
+    /// Sets `next_token`: The cursor of the next page; absent for the first.
+    pub fn next_token(self, next_token: impl Into<String>) -> Self {
+        self.map(|r| r.next_token(next_token))
+    }
+    /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<Item = Result<RobotReadPage, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &RobotOrgGroupQueryRequest,
+                page: &RobotReadPage,
+            | -> Option<RobotOrgGroupQueryRequest> {
+                if !page.has_more.unwrap_or(false) || page.read_user_ids.is_empty() {
+                    return None;
+                }
+                let next = match &page.next_token {
+                    Some(n) if !n.is_empty() => n.clone(),
+                    _ => return None,
+                };
+                if req.next_token.as_deref() == Some(next.as_str()) {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.next_token = Some(next);
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`readUserIds`) of every page; see [`pages`](Self::pages).
+    pub fn items(self) -> impl rt::Stream<Item = Result<String, rt::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: RobotReadPage| page.read_user_ids)
+    }
+}
+/// Request of [`RobotApi::private_chat_send`]: Send a robot message in a person-to-person chat (人与人会话中机器人发送普通消息).
+///
+/// Sends the message from the robot into a one-to-one chat between two people where the
+/// robot's cool app is installed. The answer's `processQueryKey` reads the status
+/// (`private_chat_query`) and recalls it (`batch_recall_private_chat`).
+/// Permission: `qyapi_robot_sendmsg`.
+///
+/// The docs mark every param required; the official SDK marks `robotCode`,
+/// `openConversationId` and `coolAppCode` optional. The documented form is used.
+///
+/// `POST https://api.dingtalk.com/v1.0/robot/privateChatMessages/send` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/the-robot-sends-ordinary-messages-in-a-person-to-person-conversation>
+///
+/// Source: `spec/robot.yaml` · `endpoints.private_chat_send`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotPrivateChatSendRequest {
+    /// The robot's code.
+    ///
+    /// Wire name `robotCode`.
+    #[serde(rename = "robotCode")]
+    pub robot_code: String,
+    /// The chat's open conversation id (from installing the cool app into the chat, or its events).
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(rename = "openConversationId")]
+    pub open_conversation_id: String,
+    /// The cool app's code (酷应用编码).
+    ///
+    /// Wire name `coolAppCode`.
+    #[serde(rename = "coolAppCode")]
+    pub cool_app_code: String,
+    /// The template and its fields (`msgKey` and `msgParam`).
+    ///
+    /// Sent flat: its keys sit next to the other body params.
+    #[serde(flatten)]
+    pub message: RobotMessage,
+}
+impl RobotPrivateChatSendRequest {
+    /// Creates a value from its required fields (`robot_code`, `open_conversation_id`, `cool_app_code`, `message`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        robot_code: impl Into<String>,
+        open_conversation_id: impl Into<String>,
+        cool_app_code: impl Into<String>,
+        message: RobotMessage,
+    ) -> Self {
+        Self {
+            robot_code: robot_code.into(),
+            open_conversation_id: open_conversation_id.into(),
+            cool_app_code: cool_app_code.into(),
+            message,
+        }
+    }
+}
+impl rt::Endpoint for RobotPrivateChatSendRequest {
+    type Response = RobotPrivateChatSendResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "robot",
+        name: "private_chat_send",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/robot/privateChatMessages/send",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.message)?;
+        Ok(())
+    }
+}
+/// Request of [`RobotApi::private_chat_query`]: List who read a robot message in a person-to-person chat (查询人与人会话中机器人消息已读列表).
+///
+/// Pages through the readers of a message sent with `private_chat_send` (or a card delivered
+/// there), with a `nextToken` cursor (at most 200 a page). Permission: `qyapi_robot_sendmsg`.
+///
+/// `POST https://api.dingtalk.com/v1.0/robot/privateChatMessages/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-the-read-list-of-robot-messages-in-person-to-person-conversations>
+///
+/// Source: `spec/robot.yaml` · `endpoints.private_chat_query`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotPrivateChatQueryRequest {
+    /// The send's `processQueryKey`.
+    ///
+    /// Wire name `processQueryKey`.
+    #[serde(rename = "processQueryKey")]
+    pub process_query_key: String,
+    /// The chat's open conversation id.
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(rename = "openConversationId", skip_serializing_if = "Option::is_none")]
+    pub open_conversation_id: Option<String>,
+    /// The robot that sent it.
+    ///
+    /// Wire name `robotCode`.
+    #[serde(rename = "robotCode", skip_serializing_if = "Option::is_none")]
+    pub robot_code: Option<String>,
+    /// Page size (at most 200).
+    ///
+    /// Wire name `maxResults`.
+    #[serde(rename = "maxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i64>,
+    /// The cursor of the next page; absent for the first.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+impl RobotPrivateChatQueryRequest {
+    /// Creates a value from its required fields (`process_query_key`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(process_query_key: impl Into<String>) -> Self {
+        Self {
+            process_query_key: process_query_key.into(),
+            open_conversation_id: None,
+            robot_code: None,
+            max_results: None,
+            next_token: None,
+        }
+    }
+    /// Sets `open_conversation_id`: The chat's open conversation id.
+    pub fn open_conversation_id(
+        mut self,
+        open_conversation_id: impl Into<String>,
+    ) -> Self {
+        self.open_conversation_id = Some(open_conversation_id.into());
+        self
+    }
+    /// Sets `robot_code`: The robot that sent it.
+    pub fn robot_code(mut self, robot_code: impl Into<String>) -> Self {
+        self.robot_code = Some(robot_code.into());
+        self
+    }
+    /// Sets `max_results`: Page size (at most 200).
+    pub fn max_results(mut self, max_results: i64) -> Self {
+        self.max_results = Some(max_results);
+        self
+    }
+    /// Sets `next_token`: The cursor of the next page; absent for the first.
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.next_token = Some(next_token.into());
+        self
+    }
+}
+impl rt::Endpoint for RobotPrivateChatQueryRequest {
+    type Response = RobotReadPage;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "robot",
+        name: "private_chat_query",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/robot/privateChatMessages/query",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        if let Some(v) = self.max_results {
+            rt::check_range("maxResults", v as f64, Some(1f64), Some(200f64))?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, RobotPrivateChatQueryRequest> {
+    /// Sets `open_conversation_id`: The chat's open conversation id.
+    pub fn open_conversation_id(self, open_conversation_id: impl Into<String>) -> Self {
+        self.map(|r| r.open_conversation_id(open_conversation_id))
+    }
+    /// Sets `robot_code`: The robot that sent it.
+    pub fn robot_code(self, robot_code: impl Into<String>) -> Self {
+        self.map(|r| r.robot_code(robot_code))
+    }
+    /// Sets `max_results`: Page size (at most 200).
+    pub fn max_results(self, max_results: i64) -> Self {
+        self.map(|r| r.max_results(max_results))
+    }
+    /// Sets `next_token`: The cursor of the next page; absent for the first.
+    pub fn next_token(self, next_token: impl Into<String>) -> Self {
+        self.map(|r| r.next_token(next_token))
+    }
+    /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<Item = Result<RobotReadPage, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &RobotPrivateChatQueryRequest,
+                page: &RobotReadPage,
+            | -> Option<RobotPrivateChatQueryRequest> {
+                if !page.has_more.unwrap_or(false) || page.read_user_ids.is_empty() {
+                    return None;
+                }
+                let next = match &page.next_token {
+                    Some(n) if !n.is_empty() => n.clone(),
+                    _ => return None,
+                };
+                if req.next_token.as_deref() == Some(next.as_str()) {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.next_token = Some(next);
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`readUserIds`) of every page; see [`pages`](Self::pages).
+    pub fn items(self) -> impl rt::Stream<Item = Result<String, rt::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: RobotReadPage| page.read_user_ids)
+    }
+}
+/// Request of [`RobotApi::batch_recall_private_chat`]: Recall robot messages in a person-to-person chat (批量撤回人与人会话中机器人消息).
+///
+/// Recalls messages (or cards) the robot sent into one person-to-person chat.
+/// Permission: `qyapi_robot_sendmsg`.
+///
+/// `POST https://api.dingtalk.com/v1.0/robot/privateChatMessages/batchRecall` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/batch-withdrawal-of-single-chat-robot-messages-in-person-to-person-conversations>
+///
+/// Source: `spec/robot.yaml` · `endpoints.batch_recall_private_chat`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotBatchRecallPrivateChatRequest {
+    /// The chat the messages went to (as in the send).
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(rename = "openConversationId")]
+    pub open_conversation_id: String,
+    /// The robot that sent them (as in the send).
+    ///
+    /// Wire name `robotCode`.
+    #[serde(rename = "robotCode")]
+    pub robot_code: String,
+    /// The sends' `processQueryKey`s (at most 20).
+    ///
+    /// Wire name `processQueryKeys`; at most 20.
+    #[serde(rename = "processQueryKeys")]
+    pub process_query_keys: Vec<String>,
+}
+impl RobotBatchRecallPrivateChatRequest {
+    /// Creates a value from its required fields (`open_conversation_id`, `robot_code`, `process_query_keys`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        open_conversation_id: impl Into<String>,
+        robot_code: impl Into<String>,
+        process_query_keys: Vec<String>,
+    ) -> Self {
+        Self {
+            open_conversation_id: open_conversation_id.into(),
+            robot_code: robot_code.into(),
+            process_query_keys,
+        }
+    }
+}
+impl rt::Endpoint for RobotBatchRecallPrivateChatRequest {
+    type Response = RobotRecallResult;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "robot",
+        name: "batch_recall_private_chat",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/robot/privateChatMessages/batchRecall",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.process_query_keys;
+            rt::check_max_len("processQueryKeys", v.len(), 20u64)?;
+        }
+        Ok(())
+    }
+}
+/// Request of [`RobotApi::download_message_file`]: Get the download link of a file a robot received (下载机器人接收消息的文件内容).
+///
+/// Trades the `downloadCode` of a picture, voice, video or file message pushed to the robot
+/// for a temporary download URL. The file downloads with a `.file` extension; give it the
+/// right one yourself. Permission: `qyapi_robot_sendmsg`.
+///
+/// `POST https://api.dingtalk.com/v1.0/robot/messageFiles/download` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/download-the-file-content-of-the-robot-receiving-message>
+///
+/// Source: `spec/robot.yaml` · `endpoints.download_message_file`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotDownloadMessageFileRequest {
+    /// The download code from the received message.
+    ///
+    /// Wire name `downloadCode`.
+    #[serde(rename = "downloadCode")]
+    pub download_code: String,
+    /// The robot that received the message.
+    ///
+    /// Wire name `robotCode`.
+    #[serde(rename = "robotCode")]
+    pub robot_code: String,
+}
+impl RobotDownloadMessageFileRequest {
+    /// Creates a value from its required fields (`download_code`, `robot_code`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(download_code: impl Into<String>, robot_code: impl Into<String>) -> Self {
+        Self {
+            download_code: download_code.into(),
+            robot_code: robot_code.into(),
+        }
+    }
+}
+impl rt::Endpoint for RobotDownloadMessageFileRequest {
+    type Response = RobotDownloadMessageFileResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "robot",
+        name: "download_message_file",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/robot/messageFiles/download",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+/// Request of [`RobotApi::send_ding`]: Send a DING from a robot (发送DING消息).
+///
+/// Sends a DING (an urgent reminder) in the app, by SMS or by phone call; SMS and call DINGs
+/// need a purchased package. At most 200 recipients in the app, 20 by SMS or call, and 6,000
+/// messages a minute per robot. Permission: `Premium.Ding.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/robot/ding/send` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/robot-sends-nail-message>
+///
+/// Source: `spec/robot.yaml` · `endpoints.send_ding`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotSendDingRequest {
+    /// The internal app robot that sends the DING.
+    ///
+    /// Wire name `robotCode`.
+    #[serde(rename = "robotCode")]
+    pub robot_code: String,
+    /// In the app, by SMS or by call.
+    ///
+    /// Wire name `remindType`.
+    #[serde(rename = "remindType")]
+    pub remind_type: RobotDingRemindType,
+    /// The recipients' userids: at most 200 in the app, 20 by SMS or call.
+    ///
+    /// Wire name `receiverUserIdList`; at most 200.
+    #[serde(rename = "receiverUserIdList")]
+    pub receiver_user_id_list: Vec<String>,
+    /// The DING's text.
+    ///
+    /// Wire name `content`.
+    #[serde(rename = "content")]
+    pub content: String,
+    /// The voice of a phone DING; the standard female voice when absent; ignored for other kinds.
+    ///
+    /// Wire name `callVoice`.
+    #[serde(rename = "callVoice", skip_serializing_if = "Option::is_none")]
+    pub call_voice: Option<RobotCallVoice>,
+}
+impl RobotSendDingRequest {
+    /// Creates a value from its required fields (`robot_code`, `remind_type`, `receiver_user_id_list`, `content`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        robot_code: impl Into<String>,
+        remind_type: RobotDingRemindType,
+        receiver_user_id_list: Vec<String>,
+        content: impl Into<String>,
+    ) -> Self {
+        Self {
+            robot_code: robot_code.into(),
+            remind_type,
+            receiver_user_id_list,
+            content: content.into(),
+            call_voice: None,
+        }
+    }
+    /// Sets `call_voice`: The voice of a phone DING; the standard female voice when absent; ignored for other kinds.
+    pub fn call_voice(mut self, call_voice: RobotCallVoice) -> Self {
+        self.call_voice = Some(call_voice);
+        self
+    }
+}
+impl rt::Endpoint for RobotSendDingRequest {
+    type Response = RobotSendDingResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "robot",
+        name: "send_ding",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/robot/ding/send",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.remind_type)?;
+        {
+            let v = &self.receiver_user_id_list;
+            rt::check_max_len("receiverUserIdList", v.len(), 200u64)?;
+        }
+        rt::Validate::validate(&self.call_voice)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, RobotSendDingRequest> {
+    /// Sets `call_voice`: The voice of a phone DING; the standard female voice when absent; ignored for other kinds.
+    pub fn call_voice(self, call_voice: RobotCallVoice) -> Self {
+        self.map(|r| r.call_voice(call_voice))
+    }
+}
+/// Request of [`RobotApi::recall_ding`]: Recall a DING a robot sent (撤回已经发送的DING消息).
+///
+/// Recalls a DING; the same robot that sent it must recall it. Permission: `Premium.Ding.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/robot/ding/recall` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/robot-withdraws-pin-message>
+///
+/// Source: `spec/robot.yaml` · `endpoints.recall_ding`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotRecallDingRequest {
+    /// The robot that sent the DING.
+    ///
+    /// Wire name `robotCode`.
+    #[serde(rename = "robotCode")]
+    pub robot_code: String,
+    /// The DING's id, from `send_ding`.
+    ///
+    /// Wire name `openDingId`.
+    #[serde(rename = "openDingId")]
+    pub open_ding_id: String,
+}
+impl RobotRecallDingRequest {
+    /// Creates a value from its required fields (`robot_code`, `open_ding_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(robot_code: impl Into<String>, open_ding_id: impl Into<String>) -> Self {
+        Self {
+            robot_code: robot_code.into(),
+            open_ding_id: open_ding_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for RobotRecallDingRequest {
+    type Response = RobotRecallDingResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "robot",
+        name: "recall_ding",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/robot/ding/recall",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+/// Request of [`RobotApi::list_group_robots`]: List the robots in a group (获取群内机器人列表).
+///
+/// The robots installed in a group created from a group template. Fails with `reject` when the
+/// group has too many robots. Permission: `qyapi_chat_manage`.
+///
+/// `POST https://api.dingtalk.com/v1.0/robot/groups/robots/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-list-of-robots-in-the-group>
+///
+/// Source: `spec/robot.yaml` · `endpoints.list_group_robots`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotListGroupRobotsRequest {
+    /// The group's open conversation id.
+    ///
+    /// Wire name `openConversationId`.
+    #[serde(rename = "openConversationId")]
+    pub open_conversation_id: String,
+}
+impl RobotListGroupRobotsRequest {
+    /// Creates a value from its required fields (`open_conversation_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(open_conversation_id: impl Into<String>) -> Self {
+        Self {
+            open_conversation_id: open_conversation_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for RobotListGroupRobotsRequest {
+    type Response = RobotListGroupRobotsResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "robot",
+        name: "list_group_robots",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/robot/groups/robots/query",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+/// Request of [`RobotApi::set_plugins`]: Set the shortcuts of a robot's one-to-one chat (设置单聊机器人快捷入口).
+///
+/// Replaces the shortcuts shown in users' one-to-one chats with the robot.
+/// Permission: `Robot.SingleChat.ReadWrite`.
+///
+/// `POST https://api.dingtalk.com/v1.0/robot/plugins/set` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/set-robot-quick-entrance>
+///
+/// Source: `spec/robot.yaml` · `endpoints.set_plugins`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotSetPluginsRequest {
+    /// The robot's code.
+    ///
+    /// Wire name `robotCode`.
+    #[serde(rename = "robotCode", skip_serializing_if = "Option::is_none")]
+    pub robot_code: Option<String>,
+    /// The shortcuts.
+    ///
+    /// Wire name `pluginInfoList`.
+    #[serde(rename = "pluginInfoList", skip_serializing_if = "Vec::is_empty")]
+    pub plugin_info_list: Vec<RobotPluginInfo>,
+}
+impl RobotSetPluginsRequest {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            robot_code: None,
+            plugin_info_list: Default::default(),
+        }
+    }
+    /// Sets `robot_code`: The robot's code.
+    pub fn robot_code(mut self, robot_code: impl Into<String>) -> Self {
+        self.robot_code = Some(robot_code.into());
+        self
+    }
+    /// Sets `plugin_info_list`: The shortcuts.
+    pub fn plugin_info_list(mut self, plugin_info_list: Vec<RobotPluginInfo>) -> Self {
+        self.plugin_info_list = plugin_info_list;
+        self
+    }
+}
+impl rt::Endpoint for RobotSetPluginsRequest {
+    type Response = RobotSetPluginsResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "robot",
+        name: "set_plugins",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/robot/plugins/set",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.plugin_info_list)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, RobotSetPluginsRequest> {
+    /// Sets `robot_code`: The robot's code.
+    pub fn robot_code(self, robot_code: impl Into<String>) -> Self {
+        self.map(|r| r.robot_code(robot_code))
+    }
+    /// Sets `plugin_info_list`: The shortcuts.
+    pub fn plugin_info_list(self, plugin_info_list: Vec<RobotPluginInfo>) -> Self {
+        self.map(|r| r.plugin_info_list(plugin_info_list))
+    }
+}
+/// Request of [`RobotApi::query_plugins`]: List the shortcuts of a robot's one-to-one chat (查询单聊机器人的快捷入口).
+///
+/// Permission: `Robot.SingleChat.ReadWrite`.
+///
+/// `POST https://api.dingtalk.com/v1.0/robot/plugins/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/quick-entrance-of-inquiry-single-chat-robot>
+///
+/// Source: `spec/robot.yaml` · `endpoints.query_plugins`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotQueryPluginsRequest {
+    /// The robot's code.
+    ///
+    /// Wire name `robotCode`.
+    #[serde(rename = "robotCode")]
+    pub robot_code: String,
+}
+impl RobotQueryPluginsRequest {
+    /// Creates a value from its required fields (`robot_code`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(robot_code: impl Into<String>) -> Self {
+        Self {
+            robot_code: robot_code.into(),
+        }
+    }
+}
+impl rt::Endpoint for RobotQueryPluginsRequest {
+    type Response = RobotQueryPluginsResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "robot",
+        name: "query_plugins",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/robot/plugins/query",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+/// Request of [`RobotApi::clear_plugins`]: Remove every shortcut of a robot's one-to-one chat (清空单聊机器人快捷入口).
+///
+/// Permission: `Robot.SingleChat.ReadWrite`.
+///
+/// `POST https://api.dingtalk.com/v1.0/robot/plugins/clear` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/clear-single-chat-robot-quick-entry>
+///
+/// Source: `spec/robot.yaml` · `endpoints.clear_plugins`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotClearPluginsRequest {
+    /// The robot's code.
+    ///
+    /// Wire name `robotCode`.
+    #[serde(rename = "robotCode")]
+    pub robot_code: String,
+}
+impl RobotClearPluginsRequest {
+    /// Creates a value from its required fields (`robot_code`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(robot_code: impl Into<String>) -> Self {
+        Self {
+            robot_code: robot_code.into(),
+        }
+    }
+}
+impl rt::Endpoint for RobotClearPluginsRequest {
+    type Response = RobotClearPluginsResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "robot",
+        name: "clear_plugins",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/robot/plugins/clear",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
 /// A robot message template and its fields (机器人消息类型).
 ///
 /// Tagged by `msgKey`; the variant's fields are sent as JSON text under `msgParam` (`{"msgKey": "...", "msgParam": "{\"...\": ...}"}`), so a tag and its fields always agree. Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.
@@ -141,6 +1685,16 @@ pub enum RobotMessage {
     SampleLink(RobotSampleLink),
     /// A card with one button. (`sampleActionCard`)
     SampleActionCard(RobotSampleActionCard),
+    /// A card with two buttons stacked vertically. (`sampleActionCard2`)
+    SampleActionCard2(RobotSampleActionCard2),
+    /// A card with three buttons stacked vertically. (`sampleActionCard3`)
+    SampleActionCard3(RobotSampleActionCard3),
+    /// A card with four buttons stacked vertically. (`sampleActionCard4`)
+    SampleActionCard4(RobotSampleActionCard4),
+    /// A card with five buttons stacked vertically. (`sampleActionCard5`)
+    SampleActionCard5(RobotSampleActionCard5),
+    /// A card with two buttons side by side. (`sampleActionCard6`)
+    SampleActionCard6(RobotSampleActionCard6),
     /// A voice message. (`sampleAudio`)
     SampleAudio(RobotSampleAudio),
     /// A file. (`sampleFile`)
@@ -164,6 +1718,11 @@ impl RobotMessage {
             Self::SampleImageMsg(_) => "sampleImageMsg",
             Self::SampleLink(_) => "sampleLink",
             Self::SampleActionCard(_) => "sampleActionCard",
+            Self::SampleActionCard2(_) => "sampleActionCard2",
+            Self::SampleActionCard3(_) => "sampleActionCard3",
+            Self::SampleActionCard4(_) => "sampleActionCard4",
+            Self::SampleActionCard5(_) => "sampleActionCard5",
+            Self::SampleActionCard6(_) => "sampleActionCard6",
             Self::SampleAudio(_) => "sampleAudio",
             Self::SampleFile(_) => "sampleFile",
             Self::SampleVideo(_) => "sampleVideo",
@@ -181,6 +1740,21 @@ impl serde::Serialize for RobotMessage {
             Self::SampleImageMsg(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
             Self::SampleLink(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
             Self::SampleActionCard(v) => {
+                serde_json::to_value(v).map_err(S::Error::custom)?
+            }
+            Self::SampleActionCard2(v) => {
+                serde_json::to_value(v).map_err(S::Error::custom)?
+            }
+            Self::SampleActionCard3(v) => {
+                serde_json::to_value(v).map_err(S::Error::custom)?
+            }
+            Self::SampleActionCard4(v) => {
+                serde_json::to_value(v).map_err(S::Error::custom)?
+            }
+            Self::SampleActionCard5(v) => {
+                serde_json::to_value(v).map_err(S::Error::custom)?
+            }
+            Self::SampleActionCard6(v) => {
                 serde_json::to_value(v).map_err(S::Error::custom)?
             }
             Self::SampleAudio(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
@@ -283,6 +1857,71 @@ impl<'de> serde::Deserialize<'de> for RobotMessage {
                     .map(Self::SampleActionCard)
                     .map_err(D::Error::custom)
             }
+            "sampleActionCard2" => {
+                let value = match value.get("msgParam") {
+                    Some(serde_json::Value::String(text)) => {
+                        serde_json::from_str::<serde_json::Value>(text)
+                            .map_err(D::Error::custom)?
+                    }
+                    Some(other) => other.clone(),
+                    None => serde_json::Value::Null,
+                };
+                <RobotSampleActionCard2 as rt::Wire>::wire(value)
+                    .map(Self::SampleActionCard2)
+                    .map_err(D::Error::custom)
+            }
+            "sampleActionCard3" => {
+                let value = match value.get("msgParam") {
+                    Some(serde_json::Value::String(text)) => {
+                        serde_json::from_str::<serde_json::Value>(text)
+                            .map_err(D::Error::custom)?
+                    }
+                    Some(other) => other.clone(),
+                    None => serde_json::Value::Null,
+                };
+                <RobotSampleActionCard3 as rt::Wire>::wire(value)
+                    .map(Self::SampleActionCard3)
+                    .map_err(D::Error::custom)
+            }
+            "sampleActionCard4" => {
+                let value = match value.get("msgParam") {
+                    Some(serde_json::Value::String(text)) => {
+                        serde_json::from_str::<serde_json::Value>(text)
+                            .map_err(D::Error::custom)?
+                    }
+                    Some(other) => other.clone(),
+                    None => serde_json::Value::Null,
+                };
+                <RobotSampleActionCard4 as rt::Wire>::wire(value)
+                    .map(Self::SampleActionCard4)
+                    .map_err(D::Error::custom)
+            }
+            "sampleActionCard5" => {
+                let value = match value.get("msgParam") {
+                    Some(serde_json::Value::String(text)) => {
+                        serde_json::from_str::<serde_json::Value>(text)
+                            .map_err(D::Error::custom)?
+                    }
+                    Some(other) => other.clone(),
+                    None => serde_json::Value::Null,
+                };
+                <RobotSampleActionCard5 as rt::Wire>::wire(value)
+                    .map(Self::SampleActionCard5)
+                    .map_err(D::Error::custom)
+            }
+            "sampleActionCard6" => {
+                let value = match value.get("msgParam") {
+                    Some(serde_json::Value::String(text)) => {
+                        serde_json::from_str::<serde_json::Value>(text)
+                            .map_err(D::Error::custom)?
+                    }
+                    Some(other) => other.clone(),
+                    None => serde_json::Value::Null,
+                };
+                <RobotSampleActionCard6 as rt::Wire>::wire(value)
+                    .map(Self::SampleActionCard6)
+                    .map_err(D::Error::custom)
+            }
             "sampleAudio" => {
                 let value = match value.get("msgParam") {
                     Some(serde_json::Value::String(text)) => {
@@ -339,6 +1978,11 @@ impl rt::Validate for RobotMessage {
             Self::SampleImageMsg(v) => rt::Validate::validate(v),
             Self::SampleLink(v) => rt::Validate::validate(v),
             Self::SampleActionCard(v) => rt::Validate::validate(v),
+            Self::SampleActionCard2(v) => rt::Validate::validate(v),
+            Self::SampleActionCard3(v) => rt::Validate::validate(v),
+            Self::SampleActionCard4(v) => rt::Validate::validate(v),
+            Self::SampleActionCard5(v) => rt::Validate::validate(v),
+            Self::SampleActionCard6(v) => rt::Validate::validate(v),
             Self::SampleAudio(v) => rt::Validate::validate(v),
             Self::SampleFile(v) => rt::Validate::validate(v),
             Self::SampleVideo(v) => rt::Validate::validate(v),
@@ -770,7 +2414,855 @@ impl rt::Wire for RobotSampleActionCard {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
-/// `sampleAudio`: a voice message.
+/// `sampleActionCard2`: a card with two buttons, one above the other.
+///
+/// Source: `spec/robot.yaml` · `types.RobotSampleActionCard2`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotSampleActionCard2 {
+    /// The card's title.
+    ///
+    /// Wire name `title`.
+    #[serde(rename = "title")]
+    pub title: String,
+    /// The card's Markdown text.
+    ///
+    /// Wire name `text`.
+    #[serde(rename = "text")]
+    pub text: String,
+    /// Caption of button 1.
+    ///
+    /// Wire name `actionTitle1`.
+    #[serde(rename = "actionTitle1")]
+    pub action_title1: String,
+    /// Where button 1 goes.
+    ///
+    /// Wire name `actionURL1`.
+    #[serde(rename = "actionURL1")]
+    pub action_url1: String,
+    /// Caption of button 2.
+    ///
+    /// Wire name `actionTitle2`.
+    #[serde(rename = "actionTitle2")]
+    pub action_title2: String,
+    /// Where button 2 goes.
+    ///
+    /// Wire name `actionURL2`.
+    #[serde(rename = "actionURL2")]
+    pub action_url2: String,
+}
+impl<'de> serde::Deserialize<'de> for RobotSampleActionCard2 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotSampleActionCard2;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotSampleActionCard2")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotSampleActionCard2, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "title" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "text" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionTitle1" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionURL1" => {
+                            f3 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionTitle2" => {
+                            f4 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionURL2" => {
+                            f5 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotSampleActionCard2 {
+                    title: rt::decode::required(f0, "title")?,
+                    text: rt::decode::required(f1, "text")?,
+                    action_title1: rt::decode::required(f2, "actionTitle1")?,
+                    action_url1: rt::decode::required(f3, "actionURL1")?,
+                    action_title2: rt::decode::required(f4, "actionTitle2")?,
+                    action_url2: rt::decode::required(f5, "actionURL2")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl RobotSampleActionCard2 {
+    /// Creates a value from its required fields (`title`, `text`, `action_title1`, `action_url1`, `action_title2`, `action_url2`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        title: impl Into<String>,
+        text: impl Into<String>,
+        action_title1: impl Into<String>,
+        action_url1: impl Into<String>,
+        action_title2: impl Into<String>,
+        action_url2: impl Into<String>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            text: text.into(),
+            action_title1: action_title1.into(),
+            action_url1: action_url1.into(),
+            action_title2: action_title2.into(),
+            action_url2: action_url2.into(),
+        }
+    }
+}
+impl rt::Validate for RobotSampleActionCard2 {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for RobotSampleActionCard2 {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// `sampleActionCard3`: a card with three buttons, one above the other.
+///
+/// Source: `spec/robot.yaml` · `types.RobotSampleActionCard3`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotSampleActionCard3 {
+    /// The card's title.
+    ///
+    /// Wire name `title`.
+    #[serde(rename = "title")]
+    pub title: String,
+    /// The card's Markdown text.
+    ///
+    /// Wire name `text`.
+    #[serde(rename = "text")]
+    pub text: String,
+    /// Caption of button 1.
+    ///
+    /// Wire name `actionTitle1`.
+    #[serde(rename = "actionTitle1")]
+    pub action_title1: String,
+    /// Where button 1 goes.
+    ///
+    /// Wire name `actionURL1`.
+    #[serde(rename = "actionURL1")]
+    pub action_url1: String,
+    /// Caption of button 2.
+    ///
+    /// Wire name `actionTitle2`.
+    #[serde(rename = "actionTitle2")]
+    pub action_title2: String,
+    /// Where button 2 goes.
+    ///
+    /// Wire name `actionURL2`.
+    #[serde(rename = "actionURL2")]
+    pub action_url2: String,
+    /// Caption of button 3.
+    ///
+    /// Wire name `actionTitle3`.
+    #[serde(rename = "actionTitle3")]
+    pub action_title3: String,
+    /// Where button 3 goes.
+    ///
+    /// Wire name `actionURL3`.
+    #[serde(rename = "actionURL3")]
+    pub action_url3: String,
+}
+impl<'de> serde::Deserialize<'de> for RobotSampleActionCard3 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotSampleActionCard3;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotSampleActionCard3")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotSampleActionCard3, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "title" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "text" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionTitle1" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionURL1" => {
+                            f3 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionTitle2" => {
+                            f4 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionURL2" => {
+                            f5 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionTitle3" => {
+                            f6 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionURL3" => {
+                            f7 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotSampleActionCard3 {
+                    title: rt::decode::required(f0, "title")?,
+                    text: rt::decode::required(f1, "text")?,
+                    action_title1: rt::decode::required(f2, "actionTitle1")?,
+                    action_url1: rt::decode::required(f3, "actionURL1")?,
+                    action_title2: rt::decode::required(f4, "actionTitle2")?,
+                    action_url2: rt::decode::required(f5, "actionURL2")?,
+                    action_title3: rt::decode::required(f6, "actionTitle3")?,
+                    action_url3: rt::decode::required(f7, "actionURL3")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl RobotSampleActionCard3 {
+    /// Creates a value from its required fields (`title`, `text`, `action_title1`, `action_url1`, `action_title2`, `action_url2`, `action_title3`, `action_url3`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        title: impl Into<String>,
+        text: impl Into<String>,
+        action_title1: impl Into<String>,
+        action_url1: impl Into<String>,
+        action_title2: impl Into<String>,
+        action_url2: impl Into<String>,
+        action_title3: impl Into<String>,
+        action_url3: impl Into<String>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            text: text.into(),
+            action_title1: action_title1.into(),
+            action_url1: action_url1.into(),
+            action_title2: action_title2.into(),
+            action_url2: action_url2.into(),
+            action_title3: action_title3.into(),
+            action_url3: action_url3.into(),
+        }
+    }
+}
+impl rt::Validate for RobotSampleActionCard3 {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for RobotSampleActionCard3 {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// `sampleActionCard4`: a card with four buttons, one above the other.
+///
+/// Source: `spec/robot.yaml` · `types.RobotSampleActionCard4`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotSampleActionCard4 {
+    /// The card's title.
+    ///
+    /// Wire name `title`.
+    #[serde(rename = "title")]
+    pub title: String,
+    /// The card's Markdown text.
+    ///
+    /// Wire name `text`.
+    #[serde(rename = "text")]
+    pub text: String,
+    /// Caption of button 1.
+    ///
+    /// Wire name `actionTitle1`.
+    #[serde(rename = "actionTitle1")]
+    pub action_title1: String,
+    /// Where button 1 goes.
+    ///
+    /// Wire name `actionURL1`.
+    #[serde(rename = "actionURL1")]
+    pub action_url1: String,
+    /// Caption of button 2.
+    ///
+    /// Wire name `actionTitle2`.
+    #[serde(rename = "actionTitle2")]
+    pub action_title2: String,
+    /// Where button 2 goes.
+    ///
+    /// Wire name `actionURL2`.
+    #[serde(rename = "actionURL2")]
+    pub action_url2: String,
+    /// Caption of button 3.
+    ///
+    /// Wire name `actionTitle3`.
+    #[serde(rename = "actionTitle3")]
+    pub action_title3: String,
+    /// Where button 3 goes.
+    ///
+    /// Wire name `actionURL3`.
+    #[serde(rename = "actionURL3")]
+    pub action_url3: String,
+    /// Caption of button 4.
+    ///
+    /// Wire name `actionTitle4`.
+    #[serde(rename = "actionTitle4")]
+    pub action_title4: String,
+    /// Where button 4 goes.
+    ///
+    /// Wire name `actionURL4`.
+    #[serde(rename = "actionURL4")]
+    pub action_url4: String,
+}
+impl<'de> serde::Deserialize<'de> for RobotSampleActionCard4 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotSampleActionCard4;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotSampleActionCard4")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotSampleActionCard4, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "title" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "text" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionTitle1" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionURL1" => {
+                            f3 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionTitle2" => {
+                            f4 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionURL2" => {
+                            f5 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionTitle3" => {
+                            f6 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionURL3" => {
+                            f7 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionTitle4" => {
+                            f8 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionURL4" => {
+                            f9 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotSampleActionCard4 {
+                    title: rt::decode::required(f0, "title")?,
+                    text: rt::decode::required(f1, "text")?,
+                    action_title1: rt::decode::required(f2, "actionTitle1")?,
+                    action_url1: rt::decode::required(f3, "actionURL1")?,
+                    action_title2: rt::decode::required(f4, "actionTitle2")?,
+                    action_url2: rt::decode::required(f5, "actionURL2")?,
+                    action_title3: rt::decode::required(f6, "actionTitle3")?,
+                    action_url3: rt::decode::required(f7, "actionURL3")?,
+                    action_title4: rt::decode::required(f8, "actionTitle4")?,
+                    action_url4: rt::decode::required(f9, "actionURL4")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl RobotSampleActionCard4 {
+    /// Creates a value from its required fields (`title`, `text`, `action_title1`, `action_url1`, `action_title2`, `action_url2`, `action_title3`, `action_url3`, `action_title4`, `action_url4`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        title: impl Into<String>,
+        text: impl Into<String>,
+        action_title1: impl Into<String>,
+        action_url1: impl Into<String>,
+        action_title2: impl Into<String>,
+        action_url2: impl Into<String>,
+        action_title3: impl Into<String>,
+        action_url3: impl Into<String>,
+        action_title4: impl Into<String>,
+        action_url4: impl Into<String>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            text: text.into(),
+            action_title1: action_title1.into(),
+            action_url1: action_url1.into(),
+            action_title2: action_title2.into(),
+            action_url2: action_url2.into(),
+            action_title3: action_title3.into(),
+            action_url3: action_url3.into(),
+            action_title4: action_title4.into(),
+            action_url4: action_url4.into(),
+        }
+    }
+}
+impl rt::Validate for RobotSampleActionCard4 {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for RobotSampleActionCard4 {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// `sampleActionCard5`: a card with five buttons, one above the other.
+///
+/// Source: `spec/robot.yaml` · `types.RobotSampleActionCard5`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotSampleActionCard5 {
+    /// The card's title.
+    ///
+    /// Wire name `title`.
+    #[serde(rename = "title")]
+    pub title: String,
+    /// The card's Markdown text.
+    ///
+    /// Wire name `text`.
+    #[serde(rename = "text")]
+    pub text: String,
+    /// Caption of button 1.
+    ///
+    /// Wire name `actionTitle1`.
+    #[serde(rename = "actionTitle1")]
+    pub action_title1: String,
+    /// Where button 1 goes.
+    ///
+    /// Wire name `actionURL1`.
+    #[serde(rename = "actionURL1")]
+    pub action_url1: String,
+    /// Caption of button 2.
+    ///
+    /// Wire name `actionTitle2`.
+    #[serde(rename = "actionTitle2")]
+    pub action_title2: String,
+    /// Where button 2 goes.
+    ///
+    /// Wire name `actionURL2`.
+    #[serde(rename = "actionURL2")]
+    pub action_url2: String,
+    /// Caption of button 3.
+    ///
+    /// Wire name `actionTitle3`.
+    #[serde(rename = "actionTitle3")]
+    pub action_title3: String,
+    /// Where button 3 goes.
+    ///
+    /// Wire name `actionURL3`.
+    #[serde(rename = "actionURL3")]
+    pub action_url3: String,
+    /// Caption of button 4.
+    ///
+    /// Wire name `actionTitle4`.
+    #[serde(rename = "actionTitle4")]
+    pub action_title4: String,
+    /// Where button 4 goes.
+    ///
+    /// Wire name `actionURL4`.
+    #[serde(rename = "actionURL4")]
+    pub action_url4: String,
+    /// Caption of button 5.
+    ///
+    /// Wire name `actionTitle5`.
+    #[serde(rename = "actionTitle5")]
+    pub action_title5: String,
+    /// Where button 5 goes.
+    ///
+    /// Wire name `actionURL5`.
+    #[serde(rename = "actionURL5")]
+    pub action_url5: String,
+}
+impl<'de> serde::Deserialize<'de> for RobotSampleActionCard5 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotSampleActionCard5;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotSampleActionCard5")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotSampleActionCard5, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "title" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "text" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionTitle1" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionURL1" => {
+                            f3 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionTitle2" => {
+                            f4 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionURL2" => {
+                            f5 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionTitle3" => {
+                            f6 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionURL3" => {
+                            f7 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionTitle4" => {
+                            f8 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionURL4" => {
+                            f9 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionTitle5" => {
+                            f10 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionURL5" => {
+                            f11 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotSampleActionCard5 {
+                    title: rt::decode::required(f0, "title")?,
+                    text: rt::decode::required(f1, "text")?,
+                    action_title1: rt::decode::required(f2, "actionTitle1")?,
+                    action_url1: rt::decode::required(f3, "actionURL1")?,
+                    action_title2: rt::decode::required(f4, "actionTitle2")?,
+                    action_url2: rt::decode::required(f5, "actionURL2")?,
+                    action_title3: rt::decode::required(f6, "actionTitle3")?,
+                    action_url3: rt::decode::required(f7, "actionURL3")?,
+                    action_title4: rt::decode::required(f8, "actionTitle4")?,
+                    action_url4: rt::decode::required(f9, "actionURL4")?,
+                    action_title5: rt::decode::required(f10, "actionTitle5")?,
+                    action_url5: rt::decode::required(f11, "actionURL5")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl RobotSampleActionCard5 {
+    /// Creates a value from its required fields (`title`, `text`, `action_title1`, `action_url1`, `action_title2`, `action_url2`, `action_title3`, `action_url3`, `action_title4`, `action_url4`, `action_title5`, `action_url5`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        title: impl Into<String>,
+        text: impl Into<String>,
+        action_title1: impl Into<String>,
+        action_url1: impl Into<String>,
+        action_title2: impl Into<String>,
+        action_url2: impl Into<String>,
+        action_title3: impl Into<String>,
+        action_url3: impl Into<String>,
+        action_title4: impl Into<String>,
+        action_url4: impl Into<String>,
+        action_title5: impl Into<String>,
+        action_url5: impl Into<String>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            text: text.into(),
+            action_title1: action_title1.into(),
+            action_url1: action_url1.into(),
+            action_title2: action_title2.into(),
+            action_url2: action_url2.into(),
+            action_title3: action_title3.into(),
+            action_url3: action_url3.into(),
+            action_title4: action_title4.into(),
+            action_url4: action_url4.into(),
+            action_title5: action_title5.into(),
+            action_url5: action_url5.into(),
+        }
+    }
+}
+impl rt::Validate for RobotSampleActionCard5 {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for RobotSampleActionCard5 {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// `sampleActionCard6`: a card with two buttons side by side (note the field names differ from `sampleActionCard2`).
+///
+/// Source: `spec/robot.yaml` · `types.RobotSampleActionCard6`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotSampleActionCard6 {
+    /// The card's title.
+    ///
+    /// Wire name `title`.
+    #[serde(rename = "title")]
+    pub title: String,
+    /// The card's Markdown text.
+    ///
+    /// Wire name `text`.
+    #[serde(rename = "text")]
+    pub text: String,
+    /// Caption of the left button.
+    ///
+    /// Wire name `buttonTitle1`.
+    #[serde(rename = "buttonTitle1")]
+    pub button_title1: String,
+    /// Where the left button goes.
+    ///
+    /// Wire name `buttonUrl1`.
+    #[serde(rename = "buttonUrl1")]
+    pub button_url1: String,
+    /// Caption of the right button.
+    ///
+    /// Wire name `buttonTitle2`.
+    #[serde(rename = "buttonTitle2")]
+    pub button_title2: String,
+    /// Where the right button goes.
+    ///
+    /// Wire name `buttonUrl2`.
+    #[serde(rename = "buttonUrl2")]
+    pub button_url2: String,
+}
+impl<'de> serde::Deserialize<'de> for RobotSampleActionCard6 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotSampleActionCard6;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotSampleActionCard6")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotSampleActionCard6, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "title" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "text" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "buttonTitle1" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "buttonUrl1" => {
+                            f3 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "buttonTitle2" => {
+                            f4 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "buttonUrl2" => {
+                            f5 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotSampleActionCard6 {
+                    title: rt::decode::required(f0, "title")?,
+                    text: rt::decode::required(f1, "text")?,
+                    button_title1: rt::decode::required(f2, "buttonTitle1")?,
+                    button_url1: rt::decode::required(f3, "buttonUrl1")?,
+                    button_title2: rt::decode::required(f4, "buttonTitle2")?,
+                    button_url2: rt::decode::required(f5, "buttonUrl2")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl RobotSampleActionCard6 {
+    /// Creates a value from its required fields (`title`, `text`, `button_title1`, `button_url1`, `button_title2`, `button_url2`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        title: impl Into<String>,
+        text: impl Into<String>,
+        button_title1: impl Into<String>,
+        button_url1: impl Into<String>,
+        button_title2: impl Into<String>,
+        button_url2: impl Into<String>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            text: text.into(),
+            button_title1: button_title1.into(),
+            button_url1: button_url1.into(),
+            button_title2: button_title2.into(),
+            button_url2: button_url2.into(),
+        }
+    }
+}
+impl rt::Validate for RobotSampleActionCard6 {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for RobotSampleActionCard6 {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// `sampleAudio`: a voice message (ogg or amr).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSampleAudio`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -847,7 +3339,7 @@ impl rt::Wire for RobotSampleAudio {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
-/// `sampleFile`: a file.
+/// `sampleFile`: a file (xlsx, pdf, zip, rar, doc or docx).
 ///
 /// Source: `spec/robot.yaml` · `types.RobotSampleFile`
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -863,7 +3355,7 @@ pub struct RobotSampleFile {
     /// Wire name `fileName`.
     #[serde(rename = "fileName")]
     pub file_name: String,
-    /// The file type (extension).
+    /// The file type, its extension: `xlsx`, `pdf`, `zip`, `rar`, `doc` or `docx`.
     ///
     /// Wire name `fileType`.
     #[serde(rename = "fileType")]
@@ -967,6 +3459,16 @@ pub struct RobotSampleVideo {
     /// Wire name `picMediaId`.
     #[serde(rename = "picMediaId")]
     pub pic_media_id: String,
+    /// Display height in px, as text.
+    ///
+    /// Wire name `height`.
+    #[serde(rename = "height", skip_serializing_if = "Option::is_none")]
+    pub height: Option<String>,
+    /// Display width in px, as text.
+    ///
+    /// Wire name `width`.
+    #[serde(rename = "width", skip_serializing_if = "Option::is_none")]
+    pub width: Option<String>,
 }
 impl<'de> serde::Deserialize<'de> for RobotSampleVideo {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -984,6 +3486,8 @@ impl<'de> serde::Deserialize<'de> for RobotSampleVideo {
                 let mut f1 = None;
                 let mut f2 = None;
                 let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
                 while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
                     match key.as_str() {
                         "duration" => {
@@ -1006,6 +3510,22 @@ impl<'de> serde::Deserialize<'de> for RobotSampleVideo {
                                 map.next_value_seed(rt::decode::Field::<String>::new())?,
                             );
                         }
+                        "height" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "width" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
                         _ => {
                             map.next_value::<serde::de::IgnoredAny>()?;
                         }
@@ -1016,6 +3536,8 @@ impl<'de> serde::Deserialize<'de> for RobotSampleVideo {
                     video_media_id: rt::decode::required(f1, "videoMediaId")?,
                     video_type: rt::decode::required(f2, "videoType")?,
                     pic_media_id: rt::decode::required(f3, "picMediaId")?,
+                    height: f4.unwrap_or_default(),
+                    width: f5.unwrap_or_default(),
                 })
             }
         }
@@ -1036,7 +3558,19 @@ impl RobotSampleVideo {
             video_media_id: video_media_id.into(),
             video_type: video_type.into(),
             pic_media_id: pic_media_id.into(),
+            height: None,
+            width: None,
         }
+    }
+    /// Sets `height`: Display height in px, as text.
+    pub fn height(mut self, height: impl Into<String>) -> Self {
+        self.height = Some(height.into());
+        self
+    }
+    /// Sets `width`: Display width in px, as text.
+    pub fn width(mut self, width: impl Into<String>) -> Self {
+        self.width = Some(width.into());
+        self
     }
 }
 impl rt::Validate for RobotSampleVideo {
@@ -1047,6 +3581,893 @@ impl rt::Validate for RobotSampleVideo {
 impl rt::Wire for RobotSampleVideo {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Where a robot message's delivery stands (消息发送状态).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/robot.yaml` · `types.RobotSendStatus`
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RobotSendStatus {
+    /// Sent. (`SUCCESS`)
+    Success,
+    /// Recalled. (`RECALLED`)
+    Recalled,
+    /// Still being sent. (`PROCESSING`)
+    Processing,
+    /// A value this version of the spec does not know.
+    Unknown(String),
+}
+impl RobotSendStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Success => "SUCCESS",
+            Self::Recalled => "RECALLED",
+            Self::Processing => "PROCESSING",
+            Self::Unknown(v) => v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_wire(v: &str) -> Self {
+        match v {
+            "SUCCESS" => Self::Success,
+            "RECALLED" => Self::Recalled,
+            "PROCESSING" => Self::Processing,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+}
+impl std::fmt::Display for RobotSendStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl serde::Serialize for RobotSendStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+impl<'de> serde::Deserialize<'de> for RobotSendStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <String as rt::Wire>::wire(d).map(|s| Self::from_wire(&s))
+    }
+}
+impl rt::Wire for RobotSendStatus {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for RobotSendStatus {}
+impl rt::Scalar for RobotSendStatus {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.as_str().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        Some(Self::from_wire(s))
+    }
+}
+/// Whether a recipient read a robot message (已读状态).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/robot.yaml` · `types.RobotReadStatus`
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RobotReadStatus {
+    /// Read. (`READ`)
+    Read,
+    /// Not read yet. (`UNREAD`)
+    Unread,
+    /// A value this version of the spec does not know.
+    Unknown(String),
+}
+impl RobotReadStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Read => "READ",
+            Self::Unread => "UNREAD",
+            Self::Unknown(v) => v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_wire(v: &str) -> Self {
+        match v {
+            "READ" => Self::Read,
+            "UNREAD" => Self::Unread,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+}
+impl std::fmt::Display for RobotReadStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl serde::Serialize for RobotReadStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+impl<'de> serde::Deserialize<'de> for RobotReadStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <String as rt::Wire>::wire(d).map(|s| Self::from_wire(&s))
+    }
+}
+impl rt::Wire for RobotReadStatus {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for RobotReadStatus {}
+impl rt::Scalar for RobotReadStatus {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.as_str().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        Some(Self::from_wire(s))
+    }
+}
+/// One recipient of a one-to-one robot message and whether they read it.
+///
+/// Source: `spec/robot.yaml` · `types.RobotMessageReadInfo`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotMessageReadInfo {
+    /// The recipient's name.
+    ///
+    /// Wire name `name`.
+    #[serde(rename = "name")]
+    pub name: String,
+    /// The recipient's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// Read or not.
+    ///
+    /// Wire name `readStatus`.
+    #[serde(rename = "readStatus")]
+    pub read_status: RobotReadStatus,
+    /// When it was read (ms); the docs say this is not supported yet.
+    ///
+    /// Wire name `readTimestamp`.
+    #[serde(rename = "readTimestamp", skip_serializing_if = "Option::is_none")]
+    pub read_timestamp: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for RobotMessageReadInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotMessageReadInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotMessageReadInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotMessageReadInfo, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "userId" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "readStatus" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<RobotReadStatus>::new(),
+                                    )?,
+                            );
+                        }
+                        "readTimestamp" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotMessageReadInfo {
+                    name: rt::decode::required(f0, "name")?,
+                    user_id: rt::decode::required(f1, "userId")?,
+                    read_status: rt::decode::required(f2, "readStatus")?,
+                    read_timestamp: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotMessageReadInfo {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A user who read a group message.
+///
+/// Source: `spec/robot.yaml` · `types.RobotReadUser`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotReadUser {
+    /// The user's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The user's unionId.
+    ///
+    /// Wire name `unionId`.
+    #[serde(rename = "unionId", skip_serializing_if = "Option::is_none")]
+    pub union_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for RobotReadUser {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotReadUser;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotReadUser")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotReadUser, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "unionId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotReadUser {
+                    user_id: f0.unwrap_or_default(),
+                    union_id: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotReadUser {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// What a recall did.
+///
+/// Source: `spec/robot.yaml` · `types.RobotRecallResult`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotRecallResult {
+    /// The `processQueryKey`s whose messages were recalled.
+    ///
+    /// Wire name `successResult`.
+    #[serde(rename = "successResult", skip_serializing_if = "Vec::is_empty")]
+    pub success_result: Vec<String>,
+    /// The `processQueryKey`s that failed, with the reason of each.
+    ///
+    /// Wire name `failedResult`.
+    #[serde(
+        rename = "failedResult",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    )]
+    pub failed_result: std::collections::BTreeMap<String, String>,
+}
+impl<'de> serde::Deserialize<'de> for RobotRecallResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotRecallResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotRecallResult")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotRecallResult, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "successResult" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "failedResult" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<
+                                            std::collections::BTreeMap<String, String>,
+                                        >::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotRecallResult {
+                    success_result: f0.unwrap_or_default(),
+                    failed_result: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotRecallResult {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One page of the readers of a robot message.
+///
+/// Source: `spec/robot.yaml` · `types.RobotReadPage`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotReadPage {
+    /// Where the send stands.
+    ///
+    /// Wire name `sendStatus`.
+    #[serde(rename = "sendStatus", skip_serializing_if = "Option::is_none")]
+    pub send_status: Option<RobotSendStatus>,
+    /// Userids of the readers on this page.
+    ///
+    /// Wire name `readUserIds`.
+    #[serde(rename = "readUserIds", skip_serializing_if = "Vec::is_empty")]
+    pub read_user_ids: Vec<String>,
+    /// The readers with their unionIds; in the official SDK (group messages), not on the docs page.
+    ///
+    /// Wire name `readUsers`.
+    #[serde(rename = "readUsers", skip_serializing_if = "Vec::is_empty")]
+    pub read_users: Vec<RobotReadUser>,
+    /// The cursor of the next page.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    /// Whether more pages follow.
+    ///
+    /// Wire name `hasMore`.
+    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for RobotReadPage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotReadPage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotReadPage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotReadPage, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "sendStatus" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<RobotSendStatus>>::new(),
+                                    )?,
+                            );
+                        }
+                        "readUserIds" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "readUsers" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<RobotReadUser>>::new(),
+                                    )?,
+                            );
+                        }
+                        "nextToken" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "hasMore" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotReadPage {
+                    send_status: f0.unwrap_or_default(),
+                    read_user_ids: f1.unwrap_or_default(),
+                    read_users: f2.unwrap_or_default(),
+                    next_token: f3.unwrap_or_default(),
+                    has_more: f4.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotReadPage {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The kind of a robot in a group (机器人类型).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/robot.yaml` · `types.RobotType`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RobotType {
+    /// A public template robot (公共模板机器人): a custom robot, a weather robot and the like. (`1`)
+    PublicTemplate,
+    /// An internal app's robot (企业内部应用机器人). (`2`)
+    InternalApp,
+    /// A third-party app's robot (第三方企业应用机器人). (`3`)
+    ThirdPartyApp,
+    /// A scene-group robot (场景群机器人). (`4`)
+    SceneGroup,
+    /// A value this version of the spec does not know.
+    Unknown(i64),
+}
+impl RobotType {
+    /// The value on the wire.
+    pub fn value(&self) -> i64 {
+        match self {
+            Self::PublicTemplate => 1i64,
+            Self::InternalApp => 2i64,
+            Self::ThirdPartyApp => 3i64,
+            Self::SceneGroup => 4i64,
+            Self::Unknown(v) => *v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_value(v: i64) -> Self {
+        match v {
+            1i64 => Self::PublicTemplate,
+            2i64 => Self::InternalApp,
+            3i64 => Self::ThirdPartyApp,
+            4i64 => Self::SceneGroup,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl serde::Serialize for RobotType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.value())
+    }
+}
+impl<'de> serde::Deserialize<'de> for RobotType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <i64 as rt::Wire>::wire(d).map(Self::from_value)
+    }
+}
+impl rt::Wire for RobotType {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for RobotType {}
+impl rt::Scalar for RobotType {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.value().to_string().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        s.trim().parse().ok().map(Self::from_value)
+    }
+}
+/// A robot installed in a group (群内机器人).
+///
+/// Source: `spec/robot.yaml` · `types.RobotInGroup`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotInGroup {
+    /// The robot's code.
+    ///
+    /// Wire name `robotCode`.
+    #[serde(rename = "robotCode", skip_serializing_if = "Option::is_none")]
+    pub robot_code: Option<String>,
+    /// The robot's name.
+    ///
+    /// Wire name `name`.
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Where to download the robot's avatar.
+    ///
+    /// Wire name `downloadIconURL`.
+    #[serde(rename = "downloadIconURL", skip_serializing_if = "Option::is_none")]
+    pub download_icon_url: Option<String>,
+    /// The kind of robot.
+    ///
+    /// Wire name `openRobotType`.
+    #[serde(rename = "openRobotType", skip_serializing_if = "Option::is_none")]
+    pub open_robot_type: Option<RobotType>,
+}
+impl<'de> serde::Deserialize<'de> for RobotInGroup {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotInGroup;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotInGroup")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotInGroup, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "robotCode" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "downloadIconURL" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "openRobotType" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<RobotType>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotInGroup {
+                    robot_code: f0.unwrap_or_default(),
+                    name: f1.unwrap_or_default(),
+                    download_icon_url: f2.unwrap_or_default(),
+                    open_robot_type: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotInGroup {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A shortcut (快捷入口) in a one-to-one chat with a robot.
+///
+/// Source: `spec/robot.yaml` · `types.RobotPluginInfo`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotPluginInfo {
+    /// The shortcut's name; may be an i18n JSON text, `{"zh_CN":"测试","en_US":"Test"}`.
+    ///
+    /// Wire name `name`.
+    #[serde(rename = "name")]
+    pub name: String,
+    /// The icon's media id (from a media upload).
+    ///
+    /// Wire name `icon`.
+    #[serde(rename = "icon")]
+    pub icon: String,
+    /// Where the shortcut goes on the desktop client.
+    ///
+    /// Wire name `pcUrl`.
+    #[serde(rename = "pcUrl", skip_serializing_if = "Option::is_none")]
+    pub pc_url: Option<String>,
+    /// Where the shortcut goes on mobile.
+    ///
+    /// Wire name `mobileUrl`.
+    #[serde(rename = "mobileUrl", skip_serializing_if = "Option::is_none")]
+    pub mobile_url: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for RobotPluginInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotPluginInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotPluginInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotPluginInfo, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "icon" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "pcUrl" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "mobileUrl" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotPluginInfo {
+                    name: rt::decode::required(f0, "name")?,
+                    icon: rt::decode::required(f1, "icon")?,
+                    pc_url: f2.unwrap_or_default(),
+                    mobile_url: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl RobotPluginInfo {
+    /// Creates a value from its required fields (`name`, `icon`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(name: impl Into<String>, icon: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            icon: icon.into(),
+            pc_url: None,
+            mobile_url: None,
+        }
+    }
+    /// Sets `pc_url`: Where the shortcut goes on the desktop client.
+    pub fn pc_url(mut self, pc_url: impl Into<String>) -> Self {
+        self.pc_url = Some(pc_url.into());
+        self
+    }
+    /// Sets `mobile_url`: Where the shortcut goes on mobile.
+    pub fn mobile_url(mut self, mobile_url: impl Into<String>) -> Self {
+        self.mobile_url = Some(mobile_url.into());
+        self
+    }
+}
+impl rt::Validate for RobotPluginInfo {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for RobotPluginInfo {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// How a DING reaches its recipients (DING消息类型).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/robot.yaml` · `types.RobotDingRemindType`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RobotDingRemindType {
+    /// In the DingTalk app (应用内DING). (`1`)
+    App,
+    /// By SMS (短信DING); needs a purchased package. (`2`)
+    Sms,
+    /// By phone call (电话DING); needs a purchased package. (`3`)
+    Call,
+    /// A value this version of the spec does not know.
+    Unknown(i64),
+}
+impl RobotDingRemindType {
+    /// The value on the wire.
+    pub fn value(&self) -> i64 {
+        match self {
+            Self::App => 1i64,
+            Self::Sms => 2i64,
+            Self::Call => 3i64,
+            Self::Unknown(v) => *v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_value(v: i64) -> Self {
+        match v {
+            1i64 => Self::App,
+            2i64 => Self::Sms,
+            3i64 => Self::Call,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl serde::Serialize for RobotDingRemindType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.value())
+    }
+}
+impl<'de> serde::Deserialize<'de> for RobotDingRemindType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <i64 as rt::Wire>::wire(d).map(Self::from_value)
+    }
+}
+impl rt::Wire for RobotDingRemindType {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for RobotDingRemindType {}
+impl rt::Scalar for RobotDingRemindType {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.value().to_string().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        s.trim().parse().ok().map(Self::from_value)
+    }
+}
+/// The voice of a phone DING (电话音色).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/robot.yaml` · `types.RobotCallVoice`
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RobotCallVoice {
+    /// Standard female voice (the default). (`Standard_Female_Voice`)
+    StandardFemaleVoice,
+    /// Cantonese female voice. (`Cantonese_Female_Voice`)
+    CantoneseFemaleVoice,
+    /// Gentle female voice (spelled so by DingTalk). (`Gentine_Female_Voice`)
+    GentineFemaleVoice,
+    /// Assertive female voice. (`Overbearing_Female_Voice`)
+    OverbearingFemaleVoice,
+    /// Young girl's voice. (`Lovely_Girl_Voice`)
+    LovelyGirlVoice,
+    /// Standard male voice. (`Standard_Male_Voice`)
+    StandardMaleVoice,
+    /// A value this version of the spec does not know.
+    Unknown(String),
+}
+impl RobotCallVoice {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::StandardFemaleVoice => "Standard_Female_Voice",
+            Self::CantoneseFemaleVoice => "Cantonese_Female_Voice",
+            Self::GentineFemaleVoice => "Gentine_Female_Voice",
+            Self::OverbearingFemaleVoice => "Overbearing_Female_Voice",
+            Self::LovelyGirlVoice => "Lovely_Girl_Voice",
+            Self::StandardMaleVoice => "Standard_Male_Voice",
+            Self::Unknown(v) => v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_wire(v: &str) -> Self {
+        match v {
+            "Standard_Female_Voice" => Self::StandardFemaleVoice,
+            "Cantonese_Female_Voice" => Self::CantoneseFemaleVoice,
+            "Gentine_Female_Voice" => Self::GentineFemaleVoice,
+            "Overbearing_Female_Voice" => Self::OverbearingFemaleVoice,
+            "Lovely_Girl_Voice" => Self::LovelyGirlVoice,
+            "Standard_Male_Voice" => Self::StandardMaleVoice,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+}
+impl std::fmt::Display for RobotCallVoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl serde::Serialize for RobotCallVoice {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+impl<'de> serde::Deserialize<'de> for RobotCallVoice {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <String as rt::Wire>::wire(d).map(|s| Self::from_wire(&s))
+    }
+}
+impl rt::Wire for RobotCallVoice {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for RobotCallVoice {}
+impl rt::Scalar for RobotCallVoice {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.as_str().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        Some(Self::from_wire(s))
     }
 }
 /// Response of [`RobotApi::batch_send_oto`](super::robot::RobotApi::batch_send_oto).
@@ -1134,6 +4555,550 @@ impl<'de> serde::Deserialize<'de> for RobotBatchSendOtoResponse {
     }
 }
 impl rt::Wire for RobotBatchSendOtoResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`RobotApi::batch_query_oto`](super::robot::RobotApi::batch_query_oto).
+///
+/// Source: `spec/robot.yaml` · `types.RobotBatchQueryOtoResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotBatchQueryOtoResponse {
+    /// Where the send stands.
+    ///
+    /// Wire name `sendStatus`.
+    #[serde(rename = "sendStatus", skip_serializing_if = "Option::is_none")]
+    pub send_status: Option<RobotSendStatus>,
+    /// Each recipient and whether they read it.
+    ///
+    /// Wire name `messageReadInfoList`.
+    #[serde(rename = "messageReadInfoList", skip_serializing_if = "Vec::is_empty")]
+    pub message_read_info_list: Vec<RobotMessageReadInfo>,
+}
+impl<'de> serde::Deserialize<'de> for RobotBatchQueryOtoResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotBatchQueryOtoResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotBatchQueryOtoResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotBatchQueryOtoResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "sendStatus" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<RobotSendStatus>>::new(),
+                                    )?,
+                            );
+                        }
+                        "messageReadInfoList" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<RobotMessageReadInfo>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotBatchQueryOtoResponse {
+                    send_status: f0.unwrap_or_default(),
+                    message_read_info_list: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotBatchQueryOtoResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`RobotApi::org_group_send`](super::robot::RobotApi::org_group_send).
+///
+/// Source: `spec/robot.yaml` · `types.RobotOrgGroupSendResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotOrgGroupSendResponse {
+    /// The key that reads this message's status and recalls it.
+    ///
+    /// Wire name `processQueryKey`.
+    #[serde(rename = "processQueryKey")]
+    pub process_query_key: String,
+}
+impl<'de> serde::Deserialize<'de> for RobotOrgGroupSendResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotOrgGroupSendResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotOrgGroupSendResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotOrgGroupSendResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "processQueryKey" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotOrgGroupSendResponse {
+                    process_query_key: rt::decode::required(f0, "processQueryKey")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotOrgGroupSendResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`RobotApi::private_chat_send`](super::robot::RobotApi::private_chat_send).
+///
+/// Source: `spec/robot.yaml` · `types.RobotPrivateChatSendResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotPrivateChatSendResponse {
+    /// The key that reads this message's status and recalls it.
+    ///
+    /// Wire name `processQueryKey`.
+    #[serde(rename = "processQueryKey")]
+    pub process_query_key: String,
+}
+impl<'de> serde::Deserialize<'de> for RobotPrivateChatSendResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotPrivateChatSendResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotPrivateChatSendResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotPrivateChatSendResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "processQueryKey" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotPrivateChatSendResponse {
+                    process_query_key: rt::decode::required(f0, "processQueryKey")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotPrivateChatSendResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`RobotApi::download_message_file`](super::robot::RobotApi::download_message_file).
+///
+/// Source: `spec/robot.yaml` · `types.RobotDownloadMessageFileResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotDownloadMessageFileResponse {
+    /// The temporary download URL.
+    ///
+    /// Wire name `downloadUrl`.
+    #[serde(rename = "downloadUrl")]
+    pub download_url: String,
+}
+impl<'de> serde::Deserialize<'de> for RobotDownloadMessageFileResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotDownloadMessageFileResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotDownloadMessageFileResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotDownloadMessageFileResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "downloadUrl" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotDownloadMessageFileResponse {
+                    download_url: rt::decode::required(f0, "downloadUrl")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotDownloadMessageFileResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`RobotApi::send_ding`](super::robot::RobotApi::send_ding).
+///
+/// Source: `spec/robot.yaml` · `types.RobotSendDingResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotSendDingResponse {
+    /// The DING's id (recalls it).
+    ///
+    /// Wire name `openDingId`.
+    #[serde(rename = "openDingId")]
+    pub open_ding_id: String,
+    /// The recipients it failed for, keyed by the reason.
+    ///
+    /// Wire name `failedList`.
+    #[serde(
+        rename = "failedList",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    )]
+    pub failed_list: std::collections::BTreeMap<String, Vec<String>>,
+}
+impl<'de> serde::Deserialize<'de> for RobotSendDingResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotSendDingResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotSendDingResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotSendDingResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "openDingId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "failedList" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<
+                                            std::collections::BTreeMap<String, Vec<String>>,
+                                        >::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotSendDingResponse {
+                    open_ding_id: rt::decode::required(f0, "openDingId")?,
+                    failed_list: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotSendDingResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`RobotApi::recall_ding`](super::robot::RobotApi::recall_ding).
+///
+/// Source: `spec/robot.yaml` · `types.RobotRecallDingResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotRecallDingResponse {
+    /// The recalled DING's id.
+    ///
+    /// Wire name `openDingId`.
+    #[serde(rename = "openDingId")]
+    pub open_ding_id: String,
+}
+impl<'de> serde::Deserialize<'de> for RobotRecallDingResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotRecallDingResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotRecallDingResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotRecallDingResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "openDingId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotRecallDingResponse {
+                    open_ding_id: rt::decode::required(f0, "openDingId")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotRecallDingResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`RobotApi::list_group_robots`](super::robot::RobotApi::list_group_robots).
+///
+/// Source: `spec/robot.yaml` · `types.RobotListGroupRobotsResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotListGroupRobotsResponse {
+    /// The robots.
+    ///
+    /// Wire name `chatbotInstanceVOList`.
+    #[serde(rename = "chatbotInstanceVOList", skip_serializing_if = "Vec::is_empty")]
+    pub chatbot_instance_vo_list: Vec<RobotInGroup>,
+}
+impl<'de> serde::Deserialize<'de> for RobotListGroupRobotsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotListGroupRobotsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotListGroupRobotsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotListGroupRobotsResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "chatbotInstanceVOList" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<RobotInGroup>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotListGroupRobotsResponse {
+                    chatbot_instance_vo_list: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotListGroupRobotsResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`RobotApi::set_plugins`](super::robot::RobotApi::set_plugins).
+///
+/// Source: `spec/robot.yaml` · `types.RobotSetPluginsResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotSetPluginsResponse {
+    /// Whether the shortcuts were set.
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result")]
+    pub result: bool,
+}
+impl<'de> serde::Deserialize<'de> for RobotSetPluginsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotSetPluginsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotSetPluginsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotSetPluginsResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "result" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotSetPluginsResponse {
+                    result: rt::decode::required(f0, "result")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotSetPluginsResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`RobotApi::query_plugins`](super::robot::RobotApi::query_plugins).
+///
+/// Source: `spec/robot.yaml` · `types.RobotQueryPluginsResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotQueryPluginsResponse {
+    /// The shortcuts.
+    ///
+    /// Wire name `pluginInfoList`.
+    #[serde(rename = "pluginInfoList", skip_serializing_if = "Vec::is_empty")]
+    pub plugin_info_list: Vec<RobotPluginInfo>,
+}
+impl<'de> serde::Deserialize<'de> for RobotQueryPluginsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotQueryPluginsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotQueryPluginsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotQueryPluginsResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "pluginInfoList" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<RobotPluginInfo>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotQueryPluginsResponse {
+                    plugin_info_list: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotQueryPluginsResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`RobotApi::clear_plugins`](super::robot::RobotApi::clear_plugins).
+///
+/// Source: `spec/robot.yaml` · `types.RobotClearPluginsResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotClearPluginsResponse {
+    /// Whether the shortcuts were removed.
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result")]
+    pub result: bool,
+}
+impl<'de> serde::Deserialize<'de> for RobotClearPluginsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotClearPluginsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotClearPluginsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotClearPluginsResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "result" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotClearPluginsResponse {
+                    result: rt::decode::required(f0, "result")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotClearPluginsResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }
