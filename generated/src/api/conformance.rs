@@ -107,6 +107,8 @@ pub const ENDPOINTS: &[&str] = &[
     "checkin.list_by_users",
     "contact.get_user",
     "contact.list_emp_leave_records",
+    "contact.search_department",
+    "contact.search_user",
     "cspace.add_to_single_chat",
     "cspace.add",
     "cspace.get_custom_space",
@@ -1335,6 +1337,21 @@ pub async fn call(
                     .contact()
                     .list_emp_leave_records(String::from("2024-01-01T00:00:00Z"), 50i64)
                     .end_time(String::from("2024-01-31T00:00:00Z"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.search_department" => {
+                client
+                    .contact()
+                    .search_department(String::from("财务部"), 0i64, 10i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.search_user" => {
+                client
+                    .contact()
+                    .search_user(String::from("小红"), 0i64, 10i64)
+                    .full_match_field(1i64)
                     .await
                     .map(to_json)
             }

@@ -55,6 +55,52 @@ impl<'c> ContactApi<'c> {
             ContactListEmpLeaveRecordsRequest::new(start_time, max_results),
         )
     }
+    /// Search departments by name (搜索部门ID).
+    ///
+    /// Matches the department name or its pinyin and answers department ids only; read a
+    /// department's details with `department.get`. The docs call `offset` the page number (分页页码)
+    /// but start it at 0 in their example; the client walks it as an item offset, advancing it by
+    /// `size`. Permission: `qyapi_addresslist_search`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/contact/departments/search` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/address-book-search-department-id>
+    ///
+    /// Source: `spec/contact.yaml` · `endpoints.search_department`
+    pub fn search_department(
+        &self,
+        query_word: impl Into<String>,
+        offset: i64,
+        size: i64,
+    ) -> crate::api::Call<'c, ContactSearchDepartmentRequest> {
+        crate::api::Call::new(
+            self.client,
+            ContactSearchDepartmentRequest::new(query_word, offset, size),
+        )
+    }
+    /// Search users by name (搜索用户userId).
+    ///
+    /// Matches the name, its pinyin or the English name and answers userids only; read a user's
+    /// details with `user.get`. Fuzzy unless `fullMatchField` is 1. The docs call `offset` the page
+    /// number (分页页码) but start it at 0 in their example; the client walks it as an item offset,
+    /// advancing it by `size`. Permission: `qyapi_addresslist_search`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/contact/users/search` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/address-book-search-user-id>
+    ///
+    /// Source: `spec/contact.yaml` · `endpoints.search_user`
+    pub fn search_user(
+        &self,
+        query_word: impl Into<String>,
+        offset: i64,
+        size: i64,
+    ) -> crate::api::Call<'c, ContactSearchUserRequest> {
+        crate::api::Call::new(
+            self.client,
+            ContactSearchUserRequest::new(query_word, offset, size),
+        )
+    }
 }
 /// Request of [`ContactApi::get_user`]: Get a user's personal profile (获取用户通讯录个人信息).
 ///
@@ -266,6 +312,242 @@ impl<'c> crate::api::Call<'c, ContactListEmpLeaveRecordsRequest> {
             self.pages(),
             |page: ContactListEmpLeaveRecordsResponse| page.records,
         )
+    }
+}
+/// Request of [`ContactApi::search_department`]: Search departments by name (搜索部门ID).
+///
+/// Matches the department name or its pinyin and answers department ids only; read a
+/// department's details with `department.get`. The docs call `offset` the page number (分页页码)
+/// but start it at 0 in their example; the client walks it as an item offset, advancing it by
+/// `size`. Permission: `qyapi_addresslist_search`.
+///
+/// `POST https://api.dingtalk.com/v1.0/contact/departments/search` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/address-book-search-department-id>
+///
+/// Source: `spec/contact.yaml` · `endpoints.search_department`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ContactSearchDepartmentRequest {
+    /// The department name, or its pinyin (部门名称或者部门名称拼音).
+    ///
+    /// Wire name `queryWord`.
+    #[serde(rename = "queryWord")]
+    pub query_word: String,
+    /// Where the page starts (分页), 0 for the first.
+    ///
+    /// Wire name `offset`.
+    #[serde(rename = "offset")]
+    pub offset: i64,
+    /// Page size (分页大小).
+    ///
+    /// Wire name `size`.
+    #[serde(rename = "size")]
+    pub size: i64,
+}
+impl ContactSearchDepartmentRequest {
+    /// Creates a value from its required fields (`query_word`, `offset`, `size`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(query_word: impl Into<String>, offset: i64, size: i64) -> Self {
+        Self {
+            query_word: query_word.into(),
+            offset,
+            size,
+        }
+    }
+}
+impl rt::Endpoint for ContactSearchDepartmentRequest {
+    type Response = ContactSearchDepartmentResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "contact",
+        name: "search_department",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/contact/departments/search",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Basic,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range("offset", self.offset as f64, Some(0f64), None)?;
+        rt::check_range("size", self.size as f64, Some(1f64), None)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, ContactSearchDepartmentRequest> {
+    /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<ContactSearchDepartmentResponse, rt::Error>,
+    > + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &ContactSearchDepartmentRequest,
+                page: &ContactSearchDepartmentResponse,
+            | -> Option<ContactSearchDepartmentRequest> {
+                if !page.has_more || page.list.is_empty() {
+                    return None;
+                }
+                let size = req.size;
+                if (page.list.len() as i64) < size {
+                    return None;
+                }
+                let next = req.offset + size;
+                if next == req.offset {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.offset = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`list`) of every page; see [`pages`](Self::pages).
+    pub fn items(self) -> impl rt::Stream<Item = Result<i64, rt::Error>> + Send + 'c {
+        rt::paginate_items(
+            self.pages(),
+            |page: ContactSearchDepartmentResponse| page.list,
+        )
+    }
+}
+/// Request of [`ContactApi::search_user`]: Search users by name (搜索用户userId).
+///
+/// Matches the name, its pinyin or the English name and answers userids only; read a user's
+/// details with `user.get`. Fuzzy unless `fullMatchField` is 1. The docs call `offset` the page
+/// number (分页页码) but start it at 0 in their example; the client walks it as an item offset,
+/// advancing it by `size`. Permission: `qyapi_addresslist_search`.
+///
+/// `POST https://api.dingtalk.com/v1.0/contact/users/search` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/address-book-search-user-id>
+///
+/// Source: `spec/contact.yaml` · `endpoints.search_user`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ContactSearchUserRequest {
+    /// The user's name, its pinyin or English name (用户名称、名称拼音或英文名称).
+    ///
+    /// Wire name `queryWord`.
+    #[serde(rename = "queryWord")]
+    pub query_word: String,
+    /// Where the page starts (分页), 0 for the first.
+    ///
+    /// Wire name `offset`.
+    #[serde(rename = "offset")]
+    pub offset: i64,
+    /// Page size (分页大小).
+    ///
+    /// Wire name `size`.
+    #[serde(rename = "size")]
+    pub size: i64,
+    /// `1` matches the name exactly (精确匹配用户名称); absent, the match is fuzzy.
+    ///
+    /// Wire name `fullMatchField`.
+    #[serde(rename = "fullMatchField", skip_serializing_if = "Option::is_none")]
+    pub full_match_field: Option<i64>,
+}
+impl ContactSearchUserRequest {
+    /// Creates a value from its required fields (`query_word`, `offset`, `size`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(query_word: impl Into<String>, offset: i64, size: i64) -> Self {
+        Self {
+            query_word: query_word.into(),
+            offset,
+            size,
+            full_match_field: None,
+        }
+    }
+    /// Sets `full_match_field`: `1` matches the name exactly (精确匹配用户名称); absent, the match is fuzzy.
+    pub fn full_match_field(mut self, full_match_field: i64) -> Self {
+        self.full_match_field = Some(full_match_field);
+        self
+    }
+}
+impl rt::Endpoint for ContactSearchUserRequest {
+    type Response = ContactSearchUserResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "contact",
+        name: "search_user",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/contact/users/search",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Basic,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range("offset", self.offset as f64, Some(0f64), None)?;
+        rt::check_range("size", self.size as f64, Some(1f64), None)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, ContactSearchUserRequest> {
+    /// Sets `full_match_field`: `1` matches the name exactly (精确匹配用户名称); absent, the match is fuzzy.
+    pub fn full_match_field(self, full_match_field: i64) -> Self {
+        self.map(|r| r.full_match_field(full_match_field))
+    }
+    /// Every page from this request's position on, advancing `offset` by `size` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<ContactSearchUserResponse, rt::Error>,
+    > + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &ContactSearchUserRequest,
+                page: &ContactSearchUserResponse,
+            | -> Option<ContactSearchUserRequest> {
+                if !page.has_more || page.list.is_empty() {
+                    return None;
+                }
+                let size = req.size;
+                if (page.list.len() as i64) < size {
+                    return None;
+                }
+                let next = req.offset + size;
+                if next == req.offset {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.offset = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`list`) of every page; see [`pages`](Self::pages).
+    pub fn items(self) -> impl rt::Stream<Item = Result<String, rt::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: ContactSearchUserResponse| page.list)
     }
 }
 /// A user's personal profile (用户个人信息), as the user allowed the app to read it.
@@ -601,6 +883,156 @@ impl<'de> serde::Deserialize<'de> for ContactListEmpLeaveRecordsResponse {
     }
 }
 impl rt::Wire for ContactListEmpLeaveRecordsResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ContactApi::search_department`](super::contact::ContactApi::search_department).
+///
+/// Source: `spec/contact.yaml` · `types.ContactSearchDepartmentResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ContactSearchDepartmentResponse {
+    /// Whether more results follow (是否还有更多数据).
+    ///
+    /// Wire name `hasMore`.
+    #[serde(rename = "hasMore")]
+    pub has_more: bool,
+    /// How many departments match in all (总记录数).
+    ///
+    /// Wire name `totalCount`.
+    #[serde(rename = "totalCount")]
+    pub total_count: i64,
+    /// The matching department ids (部门ID列表).
+    ///
+    /// Wire name `list`.
+    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    pub list: Vec<i64>,
+}
+impl<'de> serde::Deserialize<'de> for ContactSearchDepartmentResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ContactSearchDepartmentResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ContactSearchDepartmentResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ContactSearchDepartmentResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "hasMore" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
+                            );
+                        }
+                        "totalCount" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "list" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ContactSearchDepartmentResponse {
+                    has_more: rt::decode::required(f0, "hasMore")?,
+                    total_count: rt::decode::required(f1, "totalCount")?,
+                    list: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ContactSearchDepartmentResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ContactApi::search_user`](super::contact::ContactApi::search_user).
+///
+/// Source: `spec/contact.yaml` · `types.ContactSearchUserResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ContactSearchUserResponse {
+    /// Whether more results follow (是否还有更多数据).
+    ///
+    /// Wire name `hasMore`.
+    #[serde(rename = "hasMore")]
+    pub has_more: bool,
+    /// How many users match in all (总记录数).
+    ///
+    /// Wire name `totalCount`.
+    #[serde(rename = "totalCount", skip_serializing_if = "Option::is_none")]
+    pub total_count: Option<i64>,
+    /// The matching userids (用户userId).
+    ///
+    /// Wire name `list`.
+    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    pub list: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for ContactSearchUserResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ContactSearchUserResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ContactSearchUserResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ContactSearchUserResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "hasMore" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
+                            );
+                        }
+                        "totalCount" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "list" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ContactSearchUserResponse {
+                    has_more: rt::decode::required(f0, "hasMore")?,
+                    total_count: f1.unwrap_or_default(),
+                    list: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ContactSearchUserResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }
