@@ -9,6 +9,9 @@
 //! `qyapi_hrm_manager` to write). The payload sits under `result` (except `add_pre_entry`, whose
 //! `userid` is at the top level), next to a `success` flag. Only employees who joined after the org
 //! enabled 智能人事 are covered.
+//!
+//! The endpoints marked `host: api` are on api.dingtalk.com (v1.0): they carry the token in a
+//! header and answer the bare payload, with no `errcode` or `success` beside it.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
 use ::dingtalk_runtime::codegen as rt;
@@ -129,6 +132,63 @@ impl<'c> HrmApi<'c> {
         param: HrmPreEntryAdd,
     ) -> crate::api::Call<'c, HrmAddPreEntryRequest> {
         crate::api::Call::new(self.client, HrmAddPreEntryRequest::new(param))
+    }
+    /// Get employees' roster fields, detail groups included (获取员工花名册字段信息).
+    ///
+    /// Up to 100 employees and 100 fields per call; all fields when `fieldFilterList` is absent
+    /// (fewer fields answer faster). Attachments (photos, ID card images) cannot be downloaded
+    /// through the API. Third-party apps find their readable field codes with
+    /// `list_authorized_roster_fields`. Permission: `qyapi_hrm_read_user`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/hrm/rosters/lists/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-getemployeerosterbyfield>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.get_employee_roster_by_field`
+    pub fn get_employee_roster_by_field(
+        &self,
+        user_id_list: Vec<String>,
+        app_agent_id: i64,
+    ) -> crate::api::Call<'c, HrmGetEmployeeRosterByFieldRequest> {
+        crate::api::Call::new(
+            self.client,
+            HrmGetEmployeeRosterByFieldRequest::new(user_id_list, app_agent_id),
+        )
+    }
+    /// List the userids of employees who left (获取离职员工列表).
+    ///
+    /// Pages with a numeric `nextToken` cursor: 0 (or absent) first, then the answer's
+    /// `nextToken`, while `hasMore` is true. Permission: `qyapi_hrm_read_user`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/hrm/employees/dismissions` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-list-of-employees-who-have-left>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.query_dismission_staff_id_list`
+    pub fn query_dismission_staff_id_list(
+        &self,
+    ) -> crate::api::Call<'c, HrmQueryDismissionStaffIdListRequest> {
+        crate::api::Call::new(self.client, HrmQueryDismissionStaffIdListRequest::new())
+    }
+    /// Get how employees left, in bulk (批量获取员工离职信息).
+    ///
+    /// Departments left, reasons, last working day and who took over, for 1 to 50 employees.
+    /// HTTP 400 `corpNotOpenHrm` when the organisation has not enabled 智能人事. Permission:
+    /// `qyapi_hrm_read_user`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/hrm/employees/dimissionInfos` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-resignation-information-of-employees-new-version>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.query_hrm_employee_dismission_info`
+    pub fn query_hrm_employee_dismission_info(
+        &self,
+        user_id_list: Vec<String>,
+    ) -> crate::api::Call<'c, HrmQueryHrmEmployeeDismissionInfoRequest> {
+        crate::api::Call::new(
+            self.client,
+            HrmQueryHrmEmployeeDismissionInfoRequest::new(user_id_list),
+        )
     }
 }
 /// Request of [`HrmApi::get_roster_meta`]: Get the roster's field groups and fields (获取花名册元数据).
@@ -535,6 +595,295 @@ impl rt::Endpoint for HrmAddPreEntryRequest {
     }
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         rt::Validate::validate(&self.param)?;
+        Ok(())
+    }
+}
+/// Request of [`HrmApi::get_employee_roster_by_field`]: Get employees' roster fields, detail groups included (获取员工花名册字段信息).
+///
+/// Up to 100 employees and 100 fields per call; all fields when `fieldFilterList` is absent
+/// (fewer fields answer faster). Attachments (photos, ID card images) cannot be downloaded
+/// through the API. Third-party apps find their readable field codes with
+/// `list_authorized_roster_fields`. Permission: `qyapi_hrm_read_user`.
+///
+/// `POST https://api.dingtalk.com/v1.0/hrm/rosters/lists/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-getemployeerosterbyfield>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.get_employee_roster_by_field`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmGetEmployeeRosterByFieldRequest {
+    /// The employees' userids (员工的userId列表), at most 100.
+    ///
+    /// Wire name `userIdList`; at most 100.
+    #[serde(rename = "userIdList")]
+    pub user_id_list: Vec<String>,
+    /// The field codes to read (花名册字段field_code), at most 100; all fields when absent.
+    ///
+    /// Wire name `fieldFilterList`; at most 100.
+    #[serde(rename = "fieldFilterList", skip_serializing_if = "Vec::is_empty")]
+    pub field_filter_list: Vec<String>,
+    /// The calling app's AgentId.
+    ///
+    /// Wire name `appAgentId`.
+    #[serde(rename = "appAgentId")]
+    pub app_agent_id: i64,
+    /// For fields turned from text into options, such as the position level (岗位职级): `true`
+    /// answers the option's id as `value` (and its name as `label`); `false` answers the name in both.
+    ///
+    /// Wire name `text2SelectConvert`.
+    #[serde(rename = "text2SelectConvert", skip_serializing_if = "Option::is_none")]
+    pub text2_select_convert: Option<bool>,
+}
+impl HrmGetEmployeeRosterByFieldRequest {
+    /// Creates a value from its required fields (`user_id_list`, `app_agent_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id_list: Vec<String>, app_agent_id: i64) -> Self {
+        Self {
+            user_id_list,
+            field_filter_list: Default::default(),
+            app_agent_id,
+            text2_select_convert: None,
+        }
+    }
+    /// Sets `field_filter_list`: The field codes to read (花名册字段field_code), at most 100; all fields when absent.
+    pub fn field_filter_list(mut self, field_filter_list: Vec<String>) -> Self {
+        self.field_filter_list = field_filter_list;
+        self
+    }
+    /// Sets `text2_select_convert`: For fields turned from text into options, such as the position level (岗位职级): `true`
+    pub fn text2_select_convert(mut self, text2_select_convert: bool) -> Self {
+        self.text2_select_convert = Some(text2_select_convert);
+        self
+    }
+}
+impl rt::Endpoint for HrmGetEmployeeRosterByFieldRequest {
+    type Response = HrmGetEmployeeRosterByFieldResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "get_employee_roster_by_field",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/hrm/rosters/lists/query",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.user_id_list;
+            rt::check_max_len("userIdList", v.len(), 100u64)?;
+        }
+        {
+            let v = &self.field_filter_list;
+            rt::check_max_len("fieldFilterList", v.len(), 100u64)?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, HrmGetEmployeeRosterByFieldRequest> {
+    /// Sets `field_filter_list`: The field codes to read (花名册字段field_code), at most 100; all fields when absent.
+    pub fn field_filter_list(self, field_filter_list: Vec<String>) -> Self {
+        self.map(|r| r.field_filter_list(field_filter_list))
+    }
+    /// Sets `text2_select_convert`: For fields turned from text into options, such as the position level (岗位职级): `true`
+    pub fn text2_select_convert(self, text2_select_convert: bool) -> Self {
+        self.map(|r| r.text2_select_convert(text2_select_convert))
+    }
+}
+/// Request of [`HrmApi::query_dismission_staff_id_list`]: List the userids of employees who left (获取离职员工列表).
+///
+/// Pages with a numeric `nextToken` cursor: 0 (or absent) first, then the answer's
+/// `nextToken`, while `hasMore` is true. Permission: `qyapi_hrm_read_user`.
+///
+/// `GET https://api.dingtalk.com/v1.0/hrm/employees/dismissions` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-list-of-employees-who-have-left>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.query_dismission_staff_id_list`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmQueryDismissionStaffIdListRequest {
+    /// The cursor (分页查询的游标): 0 or absent first, then the previous answer's `nextToken`.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(skip)]
+    pub next_token: Option<i64>,
+    /// Page size (每页条目数), default 30, at most 50.
+    ///
+    /// Wire name `maxResults`.
+    #[serde(skip)]
+    pub max_results: Option<i64>,
+}
+impl HrmQueryDismissionStaffIdListRequest {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            next_token: None,
+            max_results: None,
+        }
+    }
+    /// Sets `next_token`: The cursor (分页查询的游标): 0 or absent first, then the previous answer's `nextToken`.
+    pub fn next_token(mut self, next_token: i64) -> Self {
+        self.next_token = Some(next_token);
+        self
+    }
+    /// Sets `max_results`: Page size (每页条目数), default 30, at most 50.
+    pub fn max_results(mut self, max_results: i64) -> Self {
+        self.max_results = Some(max_results);
+        self
+    }
+}
+impl rt::Endpoint for HrmQueryDismissionStaffIdListRequest {
+    type Response = HrmQueryDismissionStaffIdListResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "query_dismission_staff_id_list",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/hrm/employees/dismissions",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        if let Some(v) = &self.next_token {
+            q.push("nextToken", v);
+        }
+        if let Some(v) = &self.max_results {
+            q.push("maxResults", v);
+        }
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        if let Some(v) = self.next_token {
+            rt::check_range("nextToken", v as f64, Some(0f64), None)?;
+        }
+        if let Some(v) = self.max_results {
+            rt::check_range("maxResults", v as f64, Some(1f64), Some(50f64))?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, HrmQueryDismissionStaffIdListRequest> {
+    /// Sets `next_token`: The cursor (分页查询的游标): 0 or absent first, then the previous answer's `nextToken`.
+    pub fn next_token(self, next_token: i64) -> Self {
+        self.map(|r| r.next_token(next_token))
+    }
+    /// Sets `max_results`: Page size (每页条目数), default 30, at most 50.
+    pub fn max_results(self, max_results: i64) -> Self {
+        self.map(|r| r.max_results(max_results))
+    }
+    /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<HrmQueryDismissionStaffIdListResponse, rt::Error>,
+    > + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &HrmQueryDismissionStaffIdListRequest,
+                page: &HrmQueryDismissionStaffIdListResponse,
+            | -> Option<HrmQueryDismissionStaffIdListRequest> {
+                if !page.has_more.unwrap_or(false) || page.user_id_list.is_empty() {
+                    return None;
+                }
+                let next = page.next_token?;
+                if next == req.next_token.unwrap_or(0) {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.next_token = Some(next);
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`userIdList`) of every page; see [`pages`](Self::pages).
+    pub fn items(self) -> impl rt::Stream<Item = Result<String, rt::Error>> + Send + 'c {
+        rt::paginate_items(
+            self.pages(),
+            |page: HrmQueryDismissionStaffIdListResponse| page.user_id_list,
+        )
+    }
+}
+/// Request of [`HrmApi::query_hrm_employee_dismission_info`]: Get how employees left, in bulk (批量获取员工离职信息).
+///
+/// Departments left, reasons, last working day and who took over, for 1 to 50 employees.
+/// HTTP 400 `corpNotOpenHrm` when the organisation has not enabled 智能人事. Permission:
+/// `qyapi_hrm_read_user`.
+///
+/// `GET https://api.dingtalk.com/v1.0/hrm/employees/dimissionInfos` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-resignation-information-of-employees-new-version>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.query_hrm_employee_dismission_info`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmQueryHrmEmployeeDismissionInfoRequest {
+    /// The employees' userids (员工userId列表), 1 to 50.
+    ///
+    /// Wire name `userIdList`; at most 50.
+    #[serde(skip)]
+    pub user_id_list: Vec<String>,
+}
+impl HrmQueryHrmEmployeeDismissionInfoRequest {
+    /// Creates a value from its required fields (`user_id_list`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id_list: Vec<String>) -> Self {
+        Self { user_id_list }
+    }
+}
+impl rt::Endpoint for HrmQueryHrmEmployeeDismissionInfoRequest {
+    type Response = HrmQueryHrmEmployeeDismissionInfoResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "query_hrm_employee_dismission_info",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/hrm/employees/dimissionInfos",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push_text("userIdList", rt::json_text(&self.user_id_list));
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.user_id_list;
+            rt::check_max_len("userIdList", rt::json_text(v).chars().count(), 50u64)?;
+        }
         Ok(())
     }
 }
@@ -1920,6 +2269,685 @@ impl rt::Wire for HrmUseridPage {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+/// One value of a roster field (字段值); a detail group has one per entry.
+///
+/// Source: `spec/hrm.yaml` · `types.HrmRosterValue`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmRosterValue {
+    /// The value (字段取值); for an option field the option's key, or its id with `text2SelectConvert`.
+    ///
+    /// Wire name `value`.
+    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The value as shown (字段展示值); for an option field the option's text.
+    ///
+    /// Wire name `label`.
+    #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Which entry of a detail group (第几条的明细), from 0.
+    ///
+    /// Wire name `itemIndex`.
+    #[serde(rename = "itemIndex", skip_serializing_if = "Option::is_none")]
+    pub item_index: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for HrmRosterValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmRosterValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmRosterValue")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmRosterValue, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "value" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "label" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "itemIndex" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmRosterValue {
+                    value: f0.unwrap_or_default(),
+                    label: f1.unwrap_or_default(),
+                    item_index: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmRosterValue {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One roster field of an employee (字段信息).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmRosterFieldData`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmRosterFieldData {
+    /// The field's code (字段标识), e.g. `sys01-employeeStatus`.
+    ///
+    /// Wire name `fieldCode`.
+    #[serde(rename = "fieldCode", skip_serializing_if = "Option::is_none")]
+    pub field_code: Option<String>,
+    /// The field's name (字段名称).
+    ///
+    /// Wire name `fieldName`.
+    #[serde(rename = "fieldName", skip_serializing_if = "Option::is_none")]
+    pub field_name: Option<String>,
+    /// The field's group (分组标识), e.g. `sys01`.
+    ///
+    /// Wire name `groupId`.
+    #[serde(rename = "groupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    /// The values (字段值列表): several for a detail group (明细分组), one otherwise.
+    ///
+    /// Wire name `fieldValueList`.
+    #[serde(rename = "fieldValueList", skip_serializing_if = "Vec::is_empty")]
+    pub field_value_list: Vec<HrmRosterValue>,
+}
+impl<'de> serde::Deserialize<'de> for HrmRosterFieldData {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmRosterFieldData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmRosterFieldData")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmRosterFieldData, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "fieldCode" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "fieldName" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "groupId" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "fieldValueList" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<HrmRosterValue>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmRosterFieldData {
+                    field_code: f0.unwrap_or_default(),
+                    field_name: f1.unwrap_or_default(),
+                    group_id: f2.unwrap_or_default(),
+                    field_value_list: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmRosterFieldData {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The roster fields of one employee (员工花名册).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmEmployeeRoster`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmEmployeeRoster {
+    /// The organisation's corpId.
+    ///
+    /// Wire name `corpId`.
+    #[serde(rename = "corpId", skip_serializing_if = "Option::is_none")]
+    pub corp_id: Option<String>,
+    /// The employee's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Not filled yet (暂未开放).
+    ///
+    /// Wire name `unionId`.
+    #[serde(rename = "unionId", skip_serializing_if = "Option::is_none")]
+    pub union_id: Option<String>,
+    /// The fields (返回的字段信息列表).
+    ///
+    /// Wire name `fieldDataList`.
+    #[serde(rename = "fieldDataList", skip_serializing_if = "Vec::is_empty")]
+    pub field_data_list: Vec<HrmRosterFieldData>,
+}
+impl<'de> serde::Deserialize<'de> for HrmEmployeeRoster {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmEmployeeRoster;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmEmployeeRoster")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmEmployeeRoster, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "corpId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "userId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "unionId" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "fieldDataList" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<HrmRosterFieldData>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmEmployeeRoster {
+                    corp_id: f0.unwrap_or_default(),
+                    user_id: f1.unwrap_or_default(),
+                    union_id: f2.unwrap_or_default(),
+                    field_data_list: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmEmployeeRoster {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A department an employee left (离职部门).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmDismissionDept`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmDismissionDept {
+    /// The department id.
+    ///
+    /// Wire name `dept_id`.
+    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
+    pub dept_id: Option<i64>,
+    /// The department's path (部门路径), e.g. `门诊部-门诊外科`.
+    ///
+    /// Wire name `dept_path`.
+    #[serde(rename = "dept_path", skip_serializing_if = "Option::is_none")]
+    pub dept_path: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for HrmDismissionDept {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmDismissionDept;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmDismissionDept")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmDismissionDept, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dept_id" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "dept_path" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmDismissionDept {
+                    dept_id: f0.unwrap_or_default(),
+                    dept_path: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmDismissionDept {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Where an employee's leaving stands (离职状态).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/hrm.yaml` · `types.HrmDismissionStatus`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HrmDismissionStatus {
+    /// Waiting to leave (待离职). (`1`)
+    Pending,
+    /// Left (已离职). (`2`)
+    Left,
+    /// Neither waiting to leave nor left (非待离职或非已离职). (`3`)
+    Neither,
+    /// A leaving approval was submitted and is not approved yet (已提交离职审批单，暂未通过). (`4`)
+    ApprovalPending,
+    /// A value this version of the spec does not know.
+    Unknown(i64),
+}
+impl HrmDismissionStatus {
+    /// The value on the wire.
+    pub fn value(&self) -> i64 {
+        match self {
+            Self::Pending => 1i64,
+            Self::Left => 2i64,
+            Self::Neither => 3i64,
+            Self::ApprovalPending => 4i64,
+            Self::Unknown(v) => *v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_value(v: i64) -> Self {
+        match v {
+            1i64 => Self::Pending,
+            2i64 => Self::Left,
+            3i64 => Self::Neither,
+            4i64 => Self::ApprovalPending,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl serde::Serialize for HrmDismissionStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.value())
+    }
+}
+impl<'de> serde::Deserialize<'de> for HrmDismissionStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <i64 as rt::Wire>::wire(d).map(Self::from_value)
+    }
+}
+impl rt::Wire for HrmDismissionStatus {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for HrmDismissionStatus {}
+impl rt::Scalar for HrmDismissionStatus {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.value().to_string().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        s.trim().parse().ok().map(Self::from_value)
+    }
+}
+/// An employee's status before leaving (离职前工作状态).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/hrm.yaml` · `types.HrmPreDismissionStatus`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HrmPreDismissionStatus {
+    /// Waiting to join (待入职). (`1`)
+    PreEntry,
+    /// On probation (试用期). (`2`)
+    Probation,
+    /// Regular (正式). (`3`)
+    Regular,
+    /// A value this version of the spec does not know.
+    Unknown(i64),
+}
+impl HrmPreDismissionStatus {
+    /// The value on the wire.
+    pub fn value(&self) -> i64 {
+        match self {
+            Self::PreEntry => 1i64,
+            Self::Probation => 2i64,
+            Self::Regular => 3i64,
+            Self::Unknown(v) => *v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_value(v: i64) -> Self {
+        match v {
+            1i64 => Self::PreEntry,
+            2i64 => Self::Probation,
+            3i64 => Self::Regular,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl serde::Serialize for HrmPreDismissionStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.value())
+    }
+}
+impl<'de> serde::Deserialize<'de> for HrmPreDismissionStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <i64 as rt::Wire>::wire(d).map(Self::from_value)
+    }
+}
+impl rt::Wire for HrmPreDismissionStatus {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for HrmPreDismissionStatus {}
+impl rt::Scalar for HrmPreDismissionStatus {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.value().to_string().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        s.trim().parse().ok().map(Self::from_value)
+    }
+}
+/// How an employee left (员工离职信息).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmDismissionInfo`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmDismissionInfo {
+    /// The employee's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The employee's name.
+    ///
+    /// Wire name `name`.
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The last working day (最后工作日), ms since the epoch.
+    ///
+    /// Wire name `lastWorkDay`.
+    #[serde(rename = "lastWorkDay", skip_serializing_if = "Option::is_none")]
+    pub last_work_day: Option<i64>,
+    /// The departments left (离职部门列表).
+    ///
+    /// Wire name `deptList`.
+    #[serde(rename = "deptList", skip_serializing_if = "Vec::is_empty")]
+    pub dept_list: Vec<HrmDismissionDept>,
+    /// A note on the reason (离职原因备注).
+    ///
+    /// Wire name `reasonMemo`.
+    #[serde(rename = "reasonMemo", skip_serializing_if = "Option::is_none")]
+    pub reason_memo: Option<String>,
+    /// The status before leaving (离职前工作状态).
+    ///
+    /// Wire name `preStatus`.
+    #[serde(rename = "preStatus", skip_serializing_if = "Option::is_none")]
+    pub pre_status: Option<HrmPreDismissionStatus>,
+    /// Userid of the person who took over the work (离职交接人).
+    ///
+    /// Wire name `handoverUserId`.
+    #[serde(rename = "handoverUserId", skip_serializing_if = "Option::is_none")]
+    pub handover_user_id: Option<String>,
+    /// Where the leaving stands (离职状态).
+    ///
+    /// Wire name `status`.
+    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<HrmDismissionStatus>,
+    /// The main department before leaving (离职前主部门名称).
+    ///
+    /// Wire name `mainDeptName`.
+    #[serde(rename = "mainDeptName", skip_serializing_if = "Option::is_none")]
+    pub main_dept_name: Option<String>,
+    /// Its id (离职前主部门ID).
+    ///
+    /// Wire name `mainDeptId`.
+    #[serde(rename = "mainDeptId", skip_serializing_if = "Option::is_none")]
+    pub main_dept_id: Option<i64>,
+    /// The voluntary reasons (主动原因).
+    ///
+    /// Wire name `voluntaryReason`.
+    #[serde(rename = "voluntaryReason", skip_serializing_if = "Vec::is_empty")]
+    pub voluntary_reason: Vec<String>,
+    /// The passive reasons (被动原因).
+    ///
+    /// Wire name `passiveReason`.
+    #[serde(rename = "passiveReason", skip_serializing_if = "Vec::is_empty")]
+    pub passive_reason: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for HrmDismissionInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmDismissionInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmDismissionInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmDismissionInfo, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "lastWorkDay" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "deptList" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<HrmDismissionDept>>::new(),
+                                    )?,
+                            );
+                        }
+                        "reasonMemo" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "preStatus" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<HrmPreDismissionStatus>>::new(),
+                                    )?,
+                            );
+                        }
+                        "handoverUserId" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "status" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<HrmDismissionStatus>>::new(),
+                                    )?,
+                            );
+                        }
+                        "mainDeptName" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "mainDeptId" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "voluntaryReason" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "passiveReason" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmDismissionInfo {
+                    user_id: f0.unwrap_or_default(),
+                    name: f1.unwrap_or_default(),
+                    last_work_day: f2.unwrap_or_default(),
+                    dept_list: f3.unwrap_or_default(),
+                    reason_memo: f4.unwrap_or_default(),
+                    pre_status: f5.unwrap_or_default(),
+                    handover_user_id: f6.unwrap_or_default(),
+                    status: f7.unwrap_or_default(),
+                    main_dept_name: f8.unwrap_or_default(),
+                    main_dept_id: f9.unwrap_or_default(),
+                    voluntary_reason: f10.unwrap_or_default(),
+                    passive_reason: f11.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmDismissionInfo {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
 /// Response of [`HrmApi::add_pre_entry`](super::hrm::HrmApi::add_pre_entry).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmAddPreEntryResponse`
@@ -1966,6 +2994,189 @@ impl<'de> serde::Deserialize<'de> for HrmAddPreEntryResponse {
     }
 }
 impl rt::Wire for HrmAddPreEntryResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::get_employee_roster_by_field`](super::hrm::HrmApi::get_employee_roster_by_field).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmGetEmployeeRosterByFieldResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmGetEmployeeRosterByFieldResponse {
+    /// One entry per employee (结果列表).
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Vec::is_empty")]
+    pub result: Vec<HrmEmployeeRoster>,
+}
+impl<'de> serde::Deserialize<'de> for HrmGetEmployeeRosterByFieldResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmGetEmployeeRosterByFieldResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmGetEmployeeRosterByFieldResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmGetEmployeeRosterByFieldResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "result" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<HrmEmployeeRoster>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmGetEmployeeRosterByFieldResponse {
+                    result: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmGetEmployeeRosterByFieldResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::query_dismission_staff_id_list`](super::hrm::HrmApi::query_dismission_staff_id_list).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmQueryDismissionStaffIdListResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmQueryDismissionStaffIdListResponse {
+    /// The cursor of the next page (分页游标).
+    ///
+    /// Wire name `nextToken`.
+    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<i64>,
+    /// Whether more pages follow (是否还有更多数据).
+    ///
+    /// Wire name `hasMore`.
+    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
+    /// Userids of employees who left (离职人员userId列表).
+    ///
+    /// Wire name `userIdList`.
+    #[serde(rename = "userIdList", skip_serializing_if = "Vec::is_empty")]
+    pub user_id_list: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for HrmQueryDismissionStaffIdListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmQueryDismissionStaffIdListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmQueryDismissionStaffIdListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmQueryDismissionStaffIdListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "nextToken" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "hasMore" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "userIdList" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmQueryDismissionStaffIdListResponse {
+                    next_token: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    user_id_list: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmQueryDismissionStaffIdListResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::query_hrm_employee_dismission_info`](super::hrm::HrmApi::query_hrm_employee_dismission_info).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmQueryHrmEmployeeDismissionInfoResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmQueryHrmEmployeeDismissionInfoResponse {
+    /// One entry per employee (返回结果).
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Vec::is_empty")]
+    pub result: Vec<HrmDismissionInfo>,
+}
+impl<'de> serde::Deserialize<'de> for HrmQueryHrmEmployeeDismissionInfoResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmQueryHrmEmployeeDismissionInfoResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmQueryHrmEmployeeDismissionInfoResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmQueryHrmEmployeeDismissionInfoResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "result" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<HrmDismissionInfo>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmQueryHrmEmployeeDismissionInfoResponse {
+                    result: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmQueryHrmEmployeeDismissionInfoResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }
