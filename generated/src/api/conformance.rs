@@ -149,6 +149,9 @@ pub const ENDPOINTS: &[&str] = &[
     "hrm.query_pre_entry",
     "hrm.query_on_job",
     "hrm.add_pre_entry",
+    "hrm.get_employee_roster_by_field",
+    "hrm.query_dismission_staff_id_list",
+    "hrm.query_hrm_employee_dismission_info",
     "im.get_scene_group",
     "im.apply_template",
     "im.close_template",
@@ -207,6 +210,8 @@ pub const ENDPOINTS: &[&str] = &[
     "report.list_comments",
     "report.get_unread_count",
     "report.list_templates_by_userid",
+    "report.get_send_and_receive_report_list",
+    "report.query_report_detail",
     "role.add_role",
     "role.delete_role",
     "role.update_role",
@@ -1671,6 +1676,33 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "hrm.get_employee_roster_by_field" => {
+                client
+                    .hrm()
+                    .get_employee_roster_by_field(
+                        vec![String::from("manager4220")],
+                        1185599675i64,
+                    )
+                    .field_filter_list(vec![String::from("sys01-positionLevel")])
+                    .await
+                    .map(to_json)
+            }
+            "hrm.query_dismission_staff_id_list" => {
+                client
+                    .hrm()
+                    .query_dismission_staff_id_list()
+                    .next_token(0i64)
+                    .max_results(30i64)
+                    .await
+                    .map(to_json)
+            }
+            "hrm.query_hrm_employee_dismission_info" => {
+                client
+                    .hrm()
+                    .query_hrm_employee_dismission_info(vec![String::from("user001")])
+                    .await
+                    .map(to_json)
+            }
             "im.get_scene_group" => {
                 client
                     .im()
@@ -2222,6 +2254,27 @@ pub async fn call(
                     .report()
                     .list_templates_by_userid()
                     .userid(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "report.get_send_and_receive_report_list" => {
+                client
+                    .report()
+                    .get_send_and_receive_report_list(
+                        String::from("manager4220"),
+                        1507564800000i64,
+                        1508169600000i64,
+                        0i64,
+                        10i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "report.query_report_detail" => {
+                client
+                    .report()
+                    .query_report_detail(String::from("18b1c2d3e4f5"))
+                    .format(String::from("TEXT"))
                     .await
                     .map(to_json)
             }
