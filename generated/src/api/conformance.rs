@@ -136,12 +136,15 @@ pub const ENDPOINTS: &[&str] = &[
     "department.list_sub_ids",
     "department.list_parents_by_dept",
     "department.list_parents_by_user",
+    "event.get_failed_results",
+    "event.re_push_suite_ticket",
     "extcontact.create",
     "extcontact.delete",
     "extcontact.update",
     "extcontact.list",
     "extcontact.list_label_groups",
     "extcontact.get",
+    "gateway.open_connection",
     "health.get_user_status",
     "hrm.get_roster_meta",
     "hrm.list_field_groups",
@@ -265,6 +268,44 @@ pub const ENDPOINTS: &[&str] = &[
     "statistics.ding_get",
     "statistics.dept_ding_list",
     "statistics.annual_report_get",
+    "storage.get_org",
+    "storage.get_current_app",
+    "storage.add_space",
+    "storage.get_space",
+    "storage.add_folder",
+    "storage.copy_dentry",
+    "storage.copy_dentries",
+    "storage.move_dentry",
+    "storage.move_dentries",
+    "storage.rename_dentry",
+    "storage.delete_dentry",
+    "storage.delete_dentries",
+    "storage.revert_dentry_version",
+    "storage.list_dentry_versions",
+    "storage.get_dentry",
+    "storage.get_dentries",
+    "storage.list_dentries",
+    "storage.list_all_dentries",
+    "storage.update_dentry_app_properties",
+    "storage.delete_dentry_app_properties",
+    "storage.get_dentry_open_info",
+    "storage.get_dentry_thumbnails",
+    "storage.init_multipart_file_upload",
+    "storage.get_multipart_file_upload_infos",
+    "storage.get_file_upload_info",
+    "storage.commit_file",
+    "storage.get_file_download_info",
+    "storage.get_recycle_bin",
+    "storage.list_recycle_items",
+    "storage.get_recycle_item",
+    "storage.restore_recycle_item",
+    "storage.restore_recycle_items",
+    "storage.delete_recycle_item",
+    "storage.delete_recycle_items",
+    "storage.clear_recycle_bin",
+    "storage.get_task",
+    "storage.subscribe_event",
+    "storage.unsubscribe_event",
     "union_org.list_joined",
     "union_org.list_members",
     "union_org.list_trunks",
@@ -1543,6 +1584,25 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "event.get_failed_results" => {
+                client
+                    .event()
+                    .get_failed_results()
+                    .begin_time(1606126433000i64)
+                    .end_time(1606126493000i64)
+                    .await
+                    .map(to_json)
+            }
+            "event.re_push_suite_ticket" => {
+                client
+                    .event()
+                    .re_push_suite_ticket(
+                        12345678i64,
+                        ::dingtalk_runtime::SecretString::from("example-secret"),
+                    )
+                    .await
+                    .map(to_json)
+            }
             "extcontact.create" => {
                 client
                     .extcontact()
@@ -1595,6 +1655,24 @@ pub async fn call(
                 client
                     .extcontact()
                     .get(String::from("011250026469774889"))
+                    .await
+                    .map(to_json)
+            }
+            "gateway.open_connection" => {
+                client
+                    .gateway()
+                    .open_connection(
+                        String::from("dingxxxxxxxx"),
+                        ::dingtalk_runtime::SecretString::from("example-secret"),
+                        vec![
+                            super::gateway::GatewaySubscription::new(super::gateway::GatewaySubscriptionType::from_wire("EVENT"),
+                            String::from("*")),
+                            super::gateway::GatewaySubscription::new(super::gateway::GatewaySubscriptionType::from_wire("CALLBACK"),
+                            String::from("/v1.0/im/bot/messages/get"))
+                        ],
+                    )
+                    .ua(String::from("dingtalk-sdk-rust/0.1.0"))
+                    .local_ip(String::from("192.168.1.10"))
                     .await
                     .map(to_json)
             }
@@ -2827,6 +2905,424 @@ pub async fn call(
                     .annual_report_get(
                         String::from("2020"),
                         super::statistics::StatisticsAnnualReportType::from_value(1i64),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_org" => {
+                client
+                    .storage()
+                    .get_org(String::from("ding123xxxxx"), String::from("cHtUYxxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_current_app" => {
+                client
+                    .storage()
+                    .get_current_app(String::from("cHtUYxxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "storage.add_space" => {
+                client.storage().add_space(String::from("cHtUYxxxxx")).await.map(to_json)
+            }
+            "storage.get_space" => {
+                client
+                    .storage()
+                    .get_space(String::from("854xxxxx"), String::from("cHtUYxxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "storage.add_folder" => {
+                client
+                    .storage()
+                    .add_folder(
+                        String::from("854xxxxx"),
+                        String::from("0"),
+                        String::from("cHtUYxxxxx"),
+                        String::from("测试文件夹"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.copy_dentry" => {
+                client
+                    .storage()
+                    .copy_dentry(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        String::from("622xxxxx"),
+                        String::from("0"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.copy_dentries" => {
+                client
+                    .storage()
+                    .copy_dentries(
+                        String::from("854xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        String::from("622xxxxx"),
+                        String::from("0"),
+                        vec![String::from("655xxxxx")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.move_dentry" => {
+                client
+                    .storage()
+                    .move_dentry(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        String::from("622xxxxx"),
+                        String::from("0"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.move_dentries" => {
+                client
+                    .storage()
+                    .move_dentries(
+                        String::from("854xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        String::from("622xxxxx"),
+                        String::from("0"),
+                        vec![String::from("655xxxxx")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.rename_dentry" => {
+                client
+                    .storage()
+                    .rename_dentry(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        String::from("新文件.xls"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.delete_dentry" => {
+                client
+                    .storage()
+                    .delete_dentry(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .to_recycle_bin(true)
+                    .await
+                    .map(to_json)
+            }
+            "storage.delete_dentries" => {
+                client
+                    .storage()
+                    .delete_dentries(
+                        String::from("854xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        vec![String::from("655xxxxx")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.revert_dentry_version" => {
+                client
+                    .storage()
+                    .revert_dentry_version(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        1i64,
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.list_dentry_versions" => {
+                client
+                    .storage()
+                    .list_dentry_versions(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .max_results(30i64)
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_dentry" => {
+                client
+                    .storage()
+                    .get_dentry(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_dentries" => {
+                client
+                    .storage()
+                    .get_dentries(
+                        String::from("854xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        vec![String::from("655xxxxx")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.list_dentries" => {
+                client
+                    .storage()
+                    .list_dentries(
+                        String::from("854xxxxx"),
+                        String::from("0"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .max_results(30i64)
+                    .order_by(
+                        super::storage::StorageListOrderBy::from_wire("MODIFIED_TIME"),
+                    )
+                    .order(super::storage::StorageListOrder::from_wire("DESC"))
+                    .await
+                    .map(to_json)
+            }
+            "storage.list_all_dentries" => {
+                client
+                    .storage()
+                    .list_all_dentries(
+                        String::from("854xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.update_dentry_app_properties" => {
+                client
+                    .storage()
+                    .update_dentry_app_properties(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        vec![
+                            super::storage::StorageAppProperty::new(String::from("属性1"),
+                            String::from("属性值1"),
+                            super::storage::StorageVisibility::from_wire("PRIVATE"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.delete_dentry_app_properties" => {
+                client
+                    .storage()
+                    .delete_dentry_app_properties(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        vec![String::from("属性1")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_dentry_open_info" => {
+                client
+                    .storage()
+                    .get_dentry_open_info(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_dentry_thumbnails" => {
+                client
+                    .storage()
+                    .get_dentry_thumbnails(
+                        String::from("854xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        vec![String::from("655xxxxx")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.init_multipart_file_upload" => {
+                client
+                    .storage()
+                    .init_multipart_file_upload(
+                        String::from("854xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_multipart_file_upload_infos" => {
+                client
+                    .storage()
+                    .get_multipart_file_upload_infos(
+                        String::from("cHtUYxxxxx"),
+                        String::from("xhy89xxxxx"),
+                        vec![1i64, 2i64, 3i64],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_file_upload_info" => {
+                client
+                    .storage()
+                    .get_file_upload_info(
+                        String::from("854xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        String::from("HEADER_SIGNATURE"),
+                        false,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.commit_file" => {
+                client
+                    .storage()
+                    .commit_file(
+                        String::from("854xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        String::from("upload_key"),
+                        String::from("测试文件.xls"),
+                        String::from("0"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_file_download_info" => {
+                client
+                    .storage()
+                    .get_file_download_info(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_recycle_bin" => {
+                client
+                    .storage()
+                    .get_recycle_bin(
+                        String::from("ORG"),
+                        String::from("ding123xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.list_recycle_items" => {
+                client
+                    .storage()
+                    .list_recycle_items(
+                        String::from("pQy3R7xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .max_results(30i64)
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_recycle_item" => {
+                client
+                    .storage()
+                    .get_recycle_item(
+                        String::from("pQy3R7xxxxx"),
+                        String::from("2190xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.restore_recycle_item" => {
+                client
+                    .storage()
+                    .restore_recycle_item(
+                        String::from("pQy3R7xxxxx"),
+                        String::from("2190xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.restore_recycle_items" => {
+                client
+                    .storage()
+                    .restore_recycle_items(
+                        String::from("pQy3R7xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        vec![String::from("2190xxxxx")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.delete_recycle_item" => {
+                client
+                    .storage()
+                    .delete_recycle_item(
+                        String::from("pQy3R7xxxxx"),
+                        String::from("2190xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.delete_recycle_items" => {
+                client
+                    .storage()
+                    .delete_recycle_items(
+                        String::from("pQy3R7xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        vec![String::from("2190xxxxx")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.clear_recycle_bin" => {
+                client
+                    .storage()
+                    .clear_recycle_bin(
+                        String::from("pQy3R7xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_task" => {
+                client
+                    .storage()
+                    .get_task(String::from("123xxxxx"), String::from("cHtUYxxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "storage.subscribe_event" => {
+                client
+                    .storage()
+                    .subscribe_event(
+                        String::from("cHtUYxxxxx"),
+                        super::storage::StorageEventScope::from_wire("ORG"),
+                        String::from("ding123xxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.unsubscribe_event" => {
+                client
+                    .storage()
+                    .unsubscribe_event(
+                        String::from("cHtUYxxxxx"),
+                        super::storage::StorageEventScope::from_wire("ORG"),
+                        String::from("ding123xxxxx"),
                     )
                     .await
                     .map(to_json)

@@ -30,8 +30,12 @@ pub mod contact;
 pub mod cspace;
 #[cfg(feature = "department")]
 pub mod department;
+#[cfg(feature = "event")]
+pub mod event;
 #[cfg(feature = "extcontact")]
 pub mod extcontact;
+#[cfg(feature = "gateway")]
+pub mod gateway;
 #[cfg(feature = "health")]
 pub mod health;
 #[cfg(feature = "hrm")]
@@ -66,6 +70,8 @@ pub mod smartdevice;
 pub mod sns;
 #[cfg(feature = "statistics")]
 pub mod statistics;
+#[cfg(feature = "storage")]
+pub mod storage;
 #[cfg(feature = "union_org")]
 pub mod union_org;
 #[cfg(feature = "user")]
@@ -164,6 +170,12 @@ pub trait Api {
     ///
     /// See [`DepartmentApi`](department::DepartmentApi) for its calls.
     fn department(&self) -> department::DepartmentApi<'_>;
+    #[cfg(feature = "event")]
+    /// Event recovery on api.dingtalk.com (事件订阅 · v1.0): fetch the change events whose HTTP push
+    /// failed, and ask DingTalk to push an ISV suite's ticket again.
+    ///
+    /// See [`EventApi`](event::EventApi) for its calls.
+    fn event(&self) -> event::EventApi<'_>;
     #[cfg(feature = "extcontact")]
     /// External contacts of the organisation (通讯录 · 外部联系人): add, update, delete and read the
     /// organisation's external contacts (customers, suppliers, partners…) and list the label groups
@@ -171,6 +183,12 @@ pub trait Api {
     ///
     /// See [`ExtcontactApi`](extcontact::ExtcontactApi) for its calls.
     fn extcontact(&self) -> extcontact::ExtcontactApi<'_>;
+    #[cfg(feature = "gateway")]
+    /// The Stream-mode handshake on api.dingtalk.com (Stream 模式 · 云上网关): register a long-lived
+    /// connection and get the WebSocket address to dial.
+    ///
+    /// See [`GatewayApi`](gateway::GatewayApi) for its calls.
+    fn gateway(&self) -> gateway::GatewayApi<'_>;
     #[cfg(feature = "health")]
     /// Corporate health (企业文化 · 钉钉运动): whether a user takes part in the org's step-count
     /// ranking.
@@ -286,6 +304,13 @@ pub trait Api {
     ///
     /// See [`StatisticsApi`](statistics::StatisticsApi) for its calls.
     fn statistics(&self) -> statistics::StatisticsApi<'_>;
+    #[cfg(feature = "storage")]
+    /// Enterprise storage on api.dingtalk.com (文档/文件 · 存储管理 v1.0): spaces, files and folders
+    /// (dentries), uploads and downloads, versions, app properties, the recycle bin, asynchronous
+    /// tasks and file-change event subscriptions.
+    ///
+    /// See [`StorageApi`](storage::StorageApi) for its calls.
+    fn storage(&self) -> storage::StorageApi<'_>;
     #[cfg(feature = "union_org")]
     /// Linked organisations (通讯录 · 上下游组织 / 上下级组织): the upstream-downstream organisations
     /// (上下游组织, formerly 合作空间 "cooperation spaces") the organisation joined or applied to,
@@ -360,9 +385,17 @@ impl Api for rt::Client {
     fn department(&self) -> department::DepartmentApi<'_> {
         department::DepartmentApi::new(self)
     }
+    #[cfg(feature = "event")]
+    fn event(&self) -> event::EventApi<'_> {
+        event::EventApi::new(self)
+    }
     #[cfg(feature = "extcontact")]
     fn extcontact(&self) -> extcontact::ExtcontactApi<'_> {
         extcontact::ExtcontactApi::new(self)
+    }
+    #[cfg(feature = "gateway")]
+    fn gateway(&self) -> gateway::GatewayApi<'_> {
+        gateway::GatewayApi::new(self)
     }
     #[cfg(feature = "health")]
     fn health(&self) -> health::HealthApi<'_> {
@@ -431,6 +464,10 @@ impl Api for rt::Client {
     #[cfg(feature = "statistics")]
     fn statistics(&self) -> statistics::StatisticsApi<'_> {
         statistics::StatisticsApi::new(self)
+    }
+    #[cfg(feature = "storage")]
+    fn storage(&self) -> storage::StorageApi<'_> {
+        storage::StorageApi::new(self)
     }
     #[cfg(feature = "union_org")]
     fn union_org(&self) -> union_org::UnionOrgApi<'_> {
