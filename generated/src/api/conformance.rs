@@ -203,6 +203,11 @@ pub const ENDPOINTS: &[&str] = &[
     "oauth2.get_corp_access_token",
     "oauth2.get_user_token",
     "oauth2.create_jsapi_ticket",
+    "oauth2.get_token",
+    "oauth2.get_sso_access_token",
+    "oauth2.get_sso_user_info",
+    "oauth2.get_personal_auth_rule",
+    "oauth2.get_auth_info",
     "ocr.recognize",
     "report.create",
     "report.save_content",
@@ -2229,6 +2234,55 @@ pub async fn call(
             }
             "oauth2.create_jsapi_ticket" => {
                 client.oauth2().create_jsapi_ticket().await.map(to_json)
+            }
+            "oauth2.get_token" => {
+                client
+                    .oauth2()
+                    .get_token(
+                        String::from("dingcorpxxxxxx"),
+                        String::from("dingxxxxxxxx"),
+                        ::dingtalk_runtime::SecretString::from("example-secret"),
+                        String::from("client_credentials"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "oauth2.get_sso_access_token" => {
+                client
+                    .oauth2()
+                    .get_sso_access_token(
+                        String::from("dingcorpxxxxxx"),
+                        ::dingtalk_runtime::SecretString::from("example-sso-secret"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "oauth2.get_sso_user_info" => {
+                client
+                    .oauth2()
+                    .get_sso_user_info(
+                        ::dingtalk_runtime::SecretString::from("example-sso-code"),
+                        ::dingtalk_runtime::SecretString::from("ss0t0k3nabcdef"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "oauth2.get_personal_auth_rule" => {
+                client
+                    .oauth2()
+                    .get_personal_auth_rule(String::from(USER))
+                    .await
+                    .map(to_json)
+            }
+            "oauth2.get_auth_info" => {
+                client
+                    .oauth2()
+                    .get_auth_info(
+                        String::from("dingcorpxxxxxx"),
+                        ::dingtalk_runtime::SecretString::from("4a6d5f7e8b9c0d1e2f3a"),
+                    )
+                    .await
+                    .map(to_json)
             }
             "ocr.recognize" => {
                 client

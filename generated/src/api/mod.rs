@@ -251,7 +251,8 @@ pub trait Api {
     fn microapp(&self) -> microapp::MicroappApi<'_>;
     #[cfg(feature = "oauth2")]
     /// Tokens on api.dingtalk.com (身份验证 · OAuth2): the app token, the ISV suite and organisation
-    /// tokens, users' own tokens and the JSAPI ticket.
+    /// tokens, users' own tokens and the JSAPI ticket; the admin-console sign-in (SSO), a user's
+    /// grants to the app, and what an organisation authorised when it activated an ISV app.
     ///
     /// See [`Oauth2Api`](oauth2::Oauth2Api) for its calls.
     fn oauth2(&self) -> oauth2::Oauth2Api<'_>;
