@@ -155,6 +155,20 @@ pub const ENDPOINTS: &[&str] = &[
     "hrm.get_employee_roster_by_field",
     "hrm.query_dismission_staff_id_list",
     "hrm.query_hrm_employee_dismission_info",
+    "hrm.query_positions",
+    "hrm.query_job_ranks",
+    "hrm.query_jobs",
+    "hrm.list_authorized_roster_fields",
+    "hrm.update_roster_field_options",
+    "hrm.add_hrm_preentry",
+    "hrm.emp_start_dismission",
+    "hrm.revoke_termination",
+    "hrm.update_emp_dismission_info",
+    "hrm.get_all_dismission_reasons",
+    "hrm.transfer_employee",
+    "hrm.become_regular",
+    "hrm.terminate_and_hand_over",
+    "hrm.update_termination_info",
     "im.get_scene_group",
     "im.apply_template",
     "im.close_template",
@@ -1783,6 +1797,136 @@ pub async fn call(
                 client
                     .hrm()
                     .query_hrm_employee_dismission_info(vec![String::from("user001")])
+                    .await
+                    .map(to_json)
+            }
+            "hrm.query_positions" => {
+                client
+                    .hrm()
+                    .query_positions(0i64, 100i64)
+                    .position_name(String::from("前端开发工程师"))
+                    .dept_id(123i64)
+                    .await
+                    .map(to_json)
+            }
+            "hrm.query_job_ranks" => {
+                client.hrm().query_job_ranks(0i64, 100i64).await.map(to_json)
+            }
+            "hrm.query_jobs" => {
+                client
+                    .hrm()
+                    .query_jobs(0i64, 20i64)
+                    .job_name(String::from("工程师"))
+                    .await
+                    .map(to_json)
+            }
+            "hrm.list_authorized_roster_fields" => {
+                client.hrm().list_authorized_roster_fields(12345i64).await.map(to_json)
+            }
+            "hrm.update_roster_field_options" => {
+                client
+                    .hrm()
+                    .update_roster_field_options(
+                        String::from("sys05"),
+                        String::from("sys05-contractType"),
+                        vec![String::from("固定期限劳动合同")],
+                        super::hrm::HrmOptionsModifyType::from_wire("OPTIONS_ADD"),
+                    )
+                    .app_agent_id(12345i64)
+                    .await
+                    .map(to_json)
+            }
+            "hrm.add_hrm_preentry" => {
+                client
+                    .hrm()
+                    .add_hrm_preentry(
+                        String::from("张三"),
+                        String::from("13899998888"),
+                    )
+                    .pre_entry_time(1615537493964i64)
+                    .agent_id(13313441i64)
+                    .await
+                    .map(to_json)
+            }
+            "hrm.emp_start_dismission" => {
+                client
+                    .hrm()
+                    .emp_start_dismission(
+                        String::from("2163515669935611"),
+                        1736489016000i64,
+                    )
+                    .termination_reason_voluntary(vec![String::from("1")])
+                    .remark(String::from("备注信息"))
+                    .await
+                    .map(to_json)
+            }
+            "hrm.revoke_termination" => {
+                client
+                    .hrm()
+                    .revoke_termination(String::from("2163515669935611"))
+                    .await
+                    .map(to_json)
+            }
+            "hrm.update_emp_dismission_info" => {
+                client
+                    .hrm()
+                    .update_emp_dismission_info(
+                        String::from("2163515669935611"),
+                        1736489016000i64,
+                    )
+                    .termination_reason_voluntary(vec![String::from("1")])
+                    .dismission_memo(String::from("备注信息"))
+                    .await
+                    .map(to_json)
+            }
+            "hrm.get_all_dismission_reasons" => {
+                client.hrm().get_all_dismission_reasons().await.map(to_json)
+            }
+            "hrm.transfer_employee" => {
+                client
+                    .hrm()
+                    .transfer_employee(String::from("manager4220"))
+                    .dept_ids_after_transfer(vec![123i64])
+                    .main_dept_id_after_transfer(123i64)
+                    .position_name_after_transfer(String::from("经理"))
+                    .position_level_after_transfer(String::from("L1"))
+                    .operate_user_id(String::from("manager0001"))
+                    .await
+                    .map(to_json)
+            }
+            "hrm.become_regular" => {
+                client
+                    .hrm()
+                    .become_regular(
+                        String::from("16690147049882572"),
+                        1672542359000i64,
+                        String::from("manager0001"),
+                    )
+                    .remark(String::from("同意转正"))
+                    .await
+                    .map(to_json)
+            }
+            "hrm.terminate_and_hand_over" => {
+                client
+                    .hrm()
+                    .terminate_and_hand_over(
+                        String::from("user1"),
+                        String::from("user5678"),
+                        1704074400000i64,
+                        String::from("离职原因备注"),
+                    )
+                    .termination_reason_voluntary(vec![String::from("1")])
+                    .await
+                    .map(to_json)
+            }
+            "hrm.update_termination_info" => {
+                client
+                    .hrm()
+                    .update_termination_info(
+                        String::from("user001"),
+                        1672502400000i64,
+                        String::from("因个人原因离职"),
+                    )
                     .await
                     .map(to_json)
             }
