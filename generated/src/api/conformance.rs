@@ -109,6 +109,41 @@ pub const ENDPOINTS: &[&str] = &[
     "contact.list_emp_leave_records",
     "contact.search_department",
     "contact.search_user",
+    "contact.sort_users",
+    "contact.update_senior_setting",
+    "contact.get_senior_settings",
+    "contact.update_emp_attribute_visibility",
+    "contact.list_emp_attribute_visibility",
+    "contact.delete_emp_attribute_visibility",
+    "contact.change_ding_talk_id",
+    "contact.enable_org_account",
+    "contact.disable_org_account",
+    "contact.sign_out_org_account",
+    "contact.get_org_account_status",
+    "contact.list_owned_orgs",
+    "contact.grant_multi_org_permission",
+    "contact.change_main_admin",
+    "contact.get_ding_id_by_migration_ding_id",
+    "contact.get_migration_ding_id_by_ding_id",
+    "contact.get_migration_union_id_by_union_id",
+    "contact.get_union_id_by_migration_union_id",
+    "contact.set_org_account_visible_in_other_org",
+    "contact.get_org_auth_info",
+    "contact.get_apply_invite_info",
+    "contact.get_latest_ding_index",
+    "contact.translate_file",
+    "contact.get_translate_file_job_result",
+    "contact.list_contact_hide_settings",
+    "contact.update_contact_hide_setting",
+    "contact.delete_contact_hide_setting",
+    "contact.update_dept_setting_tail_first",
+    "contact.list_contact_restrict_settings",
+    "contact.update_contact_restrict_setting",
+    "contact.delete_contact_restrict_setting",
+    "contact.create_cooperate_org",
+    "contact.separate_branch_org",
+    "contact.get_cooperate_org_invite_info",
+    "contact.get_branch_auth_data",
     "cspace.add_to_single_chat",
     "cspace.add",
     "cspace.get_custom_space",
@@ -1417,6 +1452,322 @@ pub async fn call(
                     .contact()
                     .search_user(String::from("小红"), 0i64, 10i64)
                     .full_match_field(1i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.sort_users" => {
+                client
+                    .contact()
+                    .sort_users(
+                        vec![String::from("manager4220"), String::from("user123")],
+                    )
+                    .sort_type(0i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.update_senior_setting" => {
+                client
+                    .contact()
+                    .update_senior_setting(String::from("manager4220"), true)
+                    .permit_staff_ids(vec![String::from("user123")])
+                    .protect_scenes(
+                        vec![
+                            super::contact::ContactSeniorScene::from_wire("CHAT"),
+                            super::contact::ContactSeniorScene::from_wire("VIDEO_CALL")
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_senior_settings" => {
+                client
+                    .contact()
+                    .get_senior_settings(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.update_emp_attribute_visibility" => {
+                client
+                    .contact()
+                    .update_emp_attribute_visibility()
+                    .id(12364i64)
+                    .name(String::from("隐藏手机号"))
+                    .description(String::from("部门A的人隐藏手机号"))
+                    .object_staff_ids(vec![String::from("manager4220")])
+                    .hide_fields(vec![String::from("mobile"), String::from("12837")])
+                    .active(true)
+                    .await
+                    .map(to_json)
+            }
+            "contact.list_emp_attribute_visibility" => {
+                client
+                    .contact()
+                    .list_emp_attribute_visibility()
+                    .next_token(-1i64)
+                    .max_results(100i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.delete_emp_attribute_visibility" => {
+                client
+                    .contact()
+                    .delete_emp_attribute_visibility(10001i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.change_ding_talk_id" => {
+                client
+                    .contact()
+                    .change_ding_talk_id(
+                        String::from("manager4220"),
+                        String::from("abc123def"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "contact.enable_org_account" => {
+                client
+                    .contact()
+                    .enable_org_account(String::from("user123"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.disable_org_account" => {
+                client
+                    .contact()
+                    .disable_org_account(String::from("user123"))
+                    .reason(String::from("账号过期"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.sign_out_org_account" => {
+                client
+                    .contact()
+                    .sign_out_org_account(String::from("user123"))
+                    .reason(String::from("账号停用"))
+                    .reason_i18n_for_employee(
+                        [
+                            (
+                                String::from("en_US"),
+                                String::from("Your administrator signed you out"),
+                            ),
+                            (
+                                String::from("zh_CN"),
+                                String::from("管理员已经将你的账号退出登录"),
+                            ),
+                        ]
+                            .into_iter()
+                            .collect(),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_org_account_status" => {
+                client
+                    .contact()
+                    .get_org_account_status(String::from("user123"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.list_owned_orgs" => {
+                client
+                    .contact()
+                    .list_owned_orgs(String::from("user123"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.grant_multi_org_permission" => {
+                client
+                    .contact()
+                    .grant_multi_org_permission(String::from("dingxxxxx"))
+                    .grant_dept_id_list(vec![123i64])
+                    .await
+                    .map(to_json)
+            }
+            "contact.change_main_admin" => {
+                client
+                    .contact()
+                    .change_main_admin(
+                        String::from("userIdAA"),
+                        String::from("userIdBB"),
+                        String::from("dingcorpxxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_ding_id_by_migration_ding_id" => {
+                client
+                    .contact()
+                    .get_ding_id_by_migration_ding_id(String::from("$:LWCP_v1:$yyyy"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_migration_ding_id_by_ding_id" => {
+                client
+                    .contact()
+                    .get_migration_ding_id_by_ding_id(String::from("$:LWCP_v1:$yyyy"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_migration_union_id_by_union_id" => {
+                client
+                    .contact()
+                    .get_migration_union_id_by_union_id(String::from("yyyy"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_union_id_by_migration_union_id" => {
+                client
+                    .contact()
+                    .get_union_id_by_migration_union_id(String::from("yyyy"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.set_org_account_visible_in_other_org" => {
+                client
+                    .contact()
+                    .set_org_account_visible_in_other_org(
+                        vec![String::from("ding12345678")],
+                        String::from("manager4220"),
+                    )
+                    .fields(vec![String::from("mobile")])
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_org_auth_info" => {
+                client
+                    .contact()
+                    .get_org_auth_info()
+                    .target_corp_id(String::from("dingcorpxxxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_apply_invite_info" => {
+                client
+                    .contact()
+                    .get_apply_invite_info()
+                    .inviter_user_id(String::from("manager4220"))
+                    .dept_id(6612366i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_latest_ding_index" => {
+                client.contact().get_latest_ding_index().await.map(to_json)
+            }
+            "contact.translate_file" => {
+                client
+                    .contact()
+                    .translate_file(
+                        [
+                            (
+                                String::from("#iAEHAqRmaWxlA6h5aW5n"),
+                                String::from("员工列表.xlsx"),
+                            ),
+                        ]
+                            .into_iter()
+                            .collect(),
+                        String::from("fXRUNxxx"),
+                    )
+                    .output_file_name(String::from("员工列表"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_translate_file_job_result" => {
+                client
+                    .contact()
+                    .get_translate_file_job_result(
+                        String::from("fXrgPrvsNiZNa8RWis9Nk1SY"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "contact.list_contact_hide_settings" => {
+                client
+                    .contact()
+                    .list_contact_hide_settings()
+                    .next_token(0i64)
+                    .max_results(100i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.update_contact_hide_setting" => {
+                client
+                    .contact()
+                    .update_contact_hide_setting()
+                    .id(11234i64)
+                    .name(String::from("隐藏高管"))
+                    .description(String::from("隐藏高管部门"))
+                    .object_staff_ids(vec![String::from("manager4220")])
+                    .object_dept_ids(vec![12345i64])
+                    .active(true)
+                    .await
+                    .map(to_json)
+            }
+            "contact.delete_contact_hide_setting" => {
+                client.contact().delete_contact_hide_setting(10001i64).await.map(to_json)
+            }
+            "contact.update_dept_setting_tail_first" => {
+                client.contact().update_dept_setting_tail_first(true).await.map(to_json)
+            }
+            "contact.list_contact_restrict_settings" => {
+                client
+                    .contact()
+                    .list_contact_restrict_settings()
+                    .max_results(100i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.update_contact_restrict_setting" => {
+                client
+                    .contact()
+                    .update_contact_restrict_setting(
+                        super::contact::ContactRestrictType::from_wire("excludeNode"),
+                    )
+                    .id(10001i64)
+                    .name(String::from("xxx部门的人只能查看自己"))
+                    .description(
+                        String::from("xxx部门的人限制查看外部门的人"),
+                    )
+                    .subject_user_ids(vec![String::from("userId1")])
+                    .subject_dept_ids(vec![10000i64])
+                    .exclude_user_ids(vec![String::from("userId2")])
+                    .active(true)
+                    .await
+                    .map(to_json)
+            }
+            "contact.delete_contact_restrict_setting" => {
+                client
+                    .contact()
+                    .delete_contact_restrict_setting(1001i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.create_cooperate_org" => {
+                client
+                    .contact()
+                    .create_cooperate_org(String::from("测试联盟"))
+                    .logo_media_id(String::from("@lADPDe7s2ySi18PNA"))
+                    .industry_code(123456i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.separate_branch_org" => {
+                client.contact().separate_branch_org(123i64).await.map(to_json)
+            }
+            "contact.get_cooperate_org_invite_info" => {
+                client
+                    .contact()
+                    .get_cooperate_org_invite_info(String::from("dingcooperatexxxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_branch_auth_data" => {
+                client
+                    .contact()
+                    .get_branch_auth_data(
+                        String::from("ding1b1ed7160e8e4735"),
+                        String::from("GROUP_GRO_ORG_OPEN_ORG"),
+                    )
                     .await
                     .map(to_json)
             }

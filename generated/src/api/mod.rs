@@ -152,7 +152,11 @@ pub trait Api {
     /// See [`CheckinApi`](checkin::CheckinApi) for its calls.
     fn checkin(&self) -> checkin::CheckinApi<'_>;
     #[cfg(feature = "contact")]
-    /// Contacts on api.dingtalk.com (通讯录 · v1.0): a user's own profile, search, leave records.
+    /// Contacts on api.dingtalk.com (通讯录 · v1.0): a user's own profile, search and sorting, leave
+    /// records; executive mode; visibility rules (hidden attributes, hidden people, restricted views);
+    /// organisation accounts (企业账号: enable, disable, sign out, DingTalk IDs, migrated ids, creator
+    /// hand-over); certification, invitation and DingTalk-index details; contact-id translation for
+    /// encrypted contacts; upstream-downstream organisations (上下游组织) and branch data.
     ///
     /// See [`ContactApi`](contact::ContactApi) for its calls.
     fn contact(&self) -> contact::ContactApi<'_>;
