@@ -116,6 +116,43 @@ pub const ENDPOINTS: &[&str] = &[
     "checkin.list_by_users",
     "contact.get_user",
     "contact.list_emp_leave_records",
+    "contact.search_department",
+    "contact.search_user",
+    "contact.sort_users",
+    "contact.update_senior_setting",
+    "contact.get_senior_settings",
+    "contact.update_emp_attribute_visibility",
+    "contact.list_emp_attribute_visibility",
+    "contact.delete_emp_attribute_visibility",
+    "contact.change_ding_talk_id",
+    "contact.enable_org_account",
+    "contact.disable_org_account",
+    "contact.sign_out_org_account",
+    "contact.get_org_account_status",
+    "contact.list_owned_orgs",
+    "contact.grant_multi_org_permission",
+    "contact.change_main_admin",
+    "contact.get_ding_id_by_migration_ding_id",
+    "contact.get_migration_ding_id_by_ding_id",
+    "contact.get_migration_union_id_by_union_id",
+    "contact.get_union_id_by_migration_union_id",
+    "contact.set_org_account_visible_in_other_org",
+    "contact.get_org_auth_info",
+    "contact.get_apply_invite_info",
+    "contact.get_latest_ding_index",
+    "contact.translate_file",
+    "contact.get_translate_file_job_result",
+    "contact.list_contact_hide_settings",
+    "contact.update_contact_hide_setting",
+    "contact.delete_contact_hide_setting",
+    "contact.update_dept_setting_tail_first",
+    "contact.list_contact_restrict_settings",
+    "contact.update_contact_restrict_setting",
+    "contact.delete_contact_restrict_setting",
+    "contact.create_cooperate_org",
+    "contact.separate_branch_org",
+    "contact.get_cooperate_org_invite_info",
+    "contact.get_branch_auth_data",
     "cspace.add_to_single_chat",
     "cspace.add",
     "cspace.get_custom_space",
@@ -143,12 +180,15 @@ pub const ENDPOINTS: &[&str] = &[
     "department.list_sub_ids",
     "department.list_parents_by_dept",
     "department.list_parents_by_user",
+    "event.get_failed_results",
+    "event.re_push_suite_ticket",
     "extcontact.create",
     "extcontact.delete",
     "extcontact.update",
     "extcontact.list",
     "extcontact.list_label_groups",
     "extcontact.get",
+    "gateway.open_connection",
     "health.get_user_status",
     "hrm.get_roster_meta",
     "hrm.list_field_groups",
@@ -156,6 +196,23 @@ pub const ENDPOINTS: &[&str] = &[
     "hrm.query_pre_entry",
     "hrm.query_on_job",
     "hrm.add_pre_entry",
+    "hrm.get_employee_roster_by_field",
+    "hrm.query_dismission_staff_id_list",
+    "hrm.query_hrm_employee_dismission_info",
+    "hrm.query_positions",
+    "hrm.query_job_ranks",
+    "hrm.query_jobs",
+    "hrm.list_authorized_roster_fields",
+    "hrm.update_roster_field_options",
+    "hrm.add_hrm_preentry",
+    "hrm.emp_start_dismission",
+    "hrm.revoke_termination",
+    "hrm.update_emp_dismission_info",
+    "hrm.get_all_dismission_reasons",
+    "hrm.transfer_employee",
+    "hrm.become_regular",
+    "hrm.terminate_and_hand_over",
+    "hrm.update_termination_info",
     "im.get_scene_group",
     "im.apply_template",
     "im.close_template",
@@ -222,6 +279,11 @@ pub const ENDPOINTS: &[&str] = &[
     "oauth2.get_corp_access_token",
     "oauth2.get_user_token",
     "oauth2.create_jsapi_ticket",
+    "oauth2.get_token",
+    "oauth2.get_sso_access_token",
+    "oauth2.get_sso_user_info",
+    "oauth2.get_personal_auth_rule",
+    "oauth2.get_auth_info",
     "ocr.recognize",
     "report.create",
     "report.save_content",
@@ -232,6 +294,8 @@ pub const ENDPOINTS: &[&str] = &[
     "report.list_comments",
     "report.get_unread_count",
     "report.list_templates_by_userid",
+    "report.get_send_and_receive_report_list",
+    "report.query_report_detail",
     "robot.batch_send_oto",
     "robot.batch_query_oto",
     "robot.batch_recall_oto",
@@ -301,6 +365,44 @@ pub const ENDPOINTS: &[&str] = &[
     "statistics.ding_get",
     "statistics.dept_ding_list",
     "statistics.annual_report_get",
+    "storage.get_org",
+    "storage.get_current_app",
+    "storage.add_space",
+    "storage.get_space",
+    "storage.add_folder",
+    "storage.copy_dentry",
+    "storage.copy_dentries",
+    "storage.move_dentry",
+    "storage.move_dentries",
+    "storage.rename_dentry",
+    "storage.delete_dentry",
+    "storage.delete_dentries",
+    "storage.revert_dentry_version",
+    "storage.list_dentry_versions",
+    "storage.get_dentry",
+    "storage.get_dentries",
+    "storage.list_dentries",
+    "storage.list_all_dentries",
+    "storage.update_dentry_app_properties",
+    "storage.delete_dentry_app_properties",
+    "storage.get_dentry_open_info",
+    "storage.get_dentry_thumbnails",
+    "storage.init_multipart_file_upload",
+    "storage.get_multipart_file_upload_infos",
+    "storage.get_file_upload_info",
+    "storage.commit_file",
+    "storage.get_file_download_info",
+    "storage.get_recycle_bin",
+    "storage.list_recycle_items",
+    "storage.get_recycle_item",
+    "storage.restore_recycle_item",
+    "storage.restore_recycle_items",
+    "storage.delete_recycle_item",
+    "storage.delete_recycle_items",
+    "storage.clear_recycle_bin",
+    "storage.get_task",
+    "storage.subscribe_event",
+    "storage.unsubscribe_event",
     "union_org.list_joined",
     "union_org.list_members",
     "union_org.list_trunks",
@@ -1550,6 +1652,337 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "contact.search_department" => {
+                client
+                    .contact()
+                    .search_department(String::from("财务部"), 0i64, 10i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.search_user" => {
+                client
+                    .contact()
+                    .search_user(String::from("小红"), 0i64, 10i64)
+                    .full_match_field(1i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.sort_users" => {
+                client
+                    .contact()
+                    .sort_users(
+                        vec![String::from("manager4220"), String::from("user123")],
+                    )
+                    .sort_type(0i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.update_senior_setting" => {
+                client
+                    .contact()
+                    .update_senior_setting(String::from("manager4220"), true)
+                    .permit_staff_ids(vec![String::from("user123")])
+                    .protect_scenes(
+                        vec![
+                            super::contact::ContactSeniorScene::from_wire("CHAT"),
+                            super::contact::ContactSeniorScene::from_wire("VIDEO_CALL")
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_senior_settings" => {
+                client
+                    .contact()
+                    .get_senior_settings(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.update_emp_attribute_visibility" => {
+                client
+                    .contact()
+                    .update_emp_attribute_visibility()
+                    .id(12364i64)
+                    .name(String::from("隐藏手机号"))
+                    .description(String::from("部门A的人隐藏手机号"))
+                    .object_staff_ids(vec![String::from("manager4220")])
+                    .hide_fields(vec![String::from("mobile"), String::from("12837")])
+                    .active(true)
+                    .await
+                    .map(to_json)
+            }
+            "contact.list_emp_attribute_visibility" => {
+                client
+                    .contact()
+                    .list_emp_attribute_visibility()
+                    .next_token(-1i64)
+                    .max_results(100i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.delete_emp_attribute_visibility" => {
+                client
+                    .contact()
+                    .delete_emp_attribute_visibility(10001i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.change_ding_talk_id" => {
+                client
+                    .contact()
+                    .change_ding_talk_id(
+                        String::from("manager4220"),
+                        String::from("abc123def"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "contact.enable_org_account" => {
+                client
+                    .contact()
+                    .enable_org_account(String::from("user123"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.disable_org_account" => {
+                client
+                    .contact()
+                    .disable_org_account(String::from("user123"))
+                    .reason(String::from("账号过期"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.sign_out_org_account" => {
+                client
+                    .contact()
+                    .sign_out_org_account(String::from("user123"))
+                    .reason(String::from("账号停用"))
+                    .reason_i18n_for_employee(
+                        [
+                            (
+                                String::from("en_US"),
+                                String::from("Your administrator signed you out"),
+                            ),
+                            (
+                                String::from("zh_CN"),
+                                String::from("管理员已经将你的账号退出登录"),
+                            ),
+                        ]
+                            .into_iter()
+                            .collect(),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_org_account_status" => {
+                client
+                    .contact()
+                    .get_org_account_status(String::from("user123"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.list_owned_orgs" => {
+                client
+                    .contact()
+                    .list_owned_orgs(String::from("user123"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.grant_multi_org_permission" => {
+                client
+                    .contact()
+                    .grant_multi_org_permission(String::from("dingxxxxx"))
+                    .grant_dept_id_list(vec![123i64])
+                    .await
+                    .map(to_json)
+            }
+            "contact.change_main_admin" => {
+                client
+                    .contact()
+                    .change_main_admin(
+                        String::from("userIdAA"),
+                        String::from("userIdBB"),
+                        String::from("dingcorpxxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_ding_id_by_migration_ding_id" => {
+                client
+                    .contact()
+                    .get_ding_id_by_migration_ding_id(String::from("$:LWCP_v1:$yyyy"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_migration_ding_id_by_ding_id" => {
+                client
+                    .contact()
+                    .get_migration_ding_id_by_ding_id(String::from("$:LWCP_v1:$yyyy"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_migration_union_id_by_union_id" => {
+                client
+                    .contact()
+                    .get_migration_union_id_by_union_id(String::from("yyyy"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_union_id_by_migration_union_id" => {
+                client
+                    .contact()
+                    .get_union_id_by_migration_union_id(String::from("yyyy"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.set_org_account_visible_in_other_org" => {
+                client
+                    .contact()
+                    .set_org_account_visible_in_other_org(
+                        vec![String::from("ding12345678")],
+                        String::from("manager4220"),
+                    )
+                    .fields(vec![String::from("mobile")])
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_org_auth_info" => {
+                client
+                    .contact()
+                    .get_org_auth_info()
+                    .target_corp_id(String::from("dingcorpxxxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_apply_invite_info" => {
+                client
+                    .contact()
+                    .get_apply_invite_info()
+                    .inviter_user_id(String::from("manager4220"))
+                    .dept_id(6612366i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_latest_ding_index" => {
+                client.contact().get_latest_ding_index().await.map(to_json)
+            }
+            "contact.translate_file" => {
+                client
+                    .contact()
+                    .translate_file(
+                        [
+                            (
+                                String::from("#iAEHAqRmaWxlA6h5aW5n"),
+                                String::from("员工列表.xlsx"),
+                            ),
+                        ]
+                            .into_iter()
+                            .collect(),
+                        String::from("fXRUNxxx"),
+                    )
+                    .output_file_name(String::from("员工列表"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_translate_file_job_result" => {
+                client
+                    .contact()
+                    .get_translate_file_job_result(
+                        String::from("fXrgPrvsNiZNa8RWis9Nk1SY"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "contact.list_contact_hide_settings" => {
+                client
+                    .contact()
+                    .list_contact_hide_settings()
+                    .next_token(0i64)
+                    .max_results(100i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.update_contact_hide_setting" => {
+                client
+                    .contact()
+                    .update_contact_hide_setting()
+                    .id(11234i64)
+                    .name(String::from("隐藏高管"))
+                    .description(String::from("隐藏高管部门"))
+                    .object_staff_ids(vec![String::from("manager4220")])
+                    .object_dept_ids(vec![12345i64])
+                    .active(true)
+                    .await
+                    .map(to_json)
+            }
+            "contact.delete_contact_hide_setting" => {
+                client.contact().delete_contact_hide_setting(10001i64).await.map(to_json)
+            }
+            "contact.update_dept_setting_tail_first" => {
+                client.contact().update_dept_setting_tail_first(true).await.map(to_json)
+            }
+            "contact.list_contact_restrict_settings" => {
+                client
+                    .contact()
+                    .list_contact_restrict_settings()
+                    .max_results(100i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.update_contact_restrict_setting" => {
+                client
+                    .contact()
+                    .update_contact_restrict_setting(
+                        super::contact::ContactRestrictType::from_wire("excludeNode"),
+                    )
+                    .id(10001i64)
+                    .name(String::from("xxx部门的人只能查看自己"))
+                    .description(
+                        String::from("xxx部门的人限制查看外部门的人"),
+                    )
+                    .subject_user_ids(vec![String::from("userId1")])
+                    .subject_dept_ids(vec![10000i64])
+                    .exclude_user_ids(vec![String::from("userId2")])
+                    .active(true)
+                    .await
+                    .map(to_json)
+            }
+            "contact.delete_contact_restrict_setting" => {
+                client
+                    .contact()
+                    .delete_contact_restrict_setting(1001i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.create_cooperate_org" => {
+                client
+                    .contact()
+                    .create_cooperate_org(String::from("测试联盟"))
+                    .logo_media_id(String::from("@lADPDe7s2ySi18PNA"))
+                    .industry_code(123456i64)
+                    .await
+                    .map(to_json)
+            }
+            "contact.separate_branch_org" => {
+                client.contact().separate_branch_org(123i64).await.map(to_json)
+            }
+            "contact.get_cooperate_org_invite_info" => {
+                client
+                    .contact()
+                    .get_cooperate_org_invite_info(String::from("dingcooperatexxxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "contact.get_branch_auth_data" => {
+                client
+                    .contact()
+                    .get_branch_auth_data(
+                        String::from("ding1b1ed7160e8e4735"),
+                        String::from("GROUP_GRO_ORG_OPEN_ORG"),
+                    )
+                    .await
+                    .map(to_json)
+            }
             "cspace.add_to_single_chat" => {
                 client
                     .cspace()
@@ -1733,6 +2166,25 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "event.get_failed_results" => {
+                client
+                    .event()
+                    .get_failed_results()
+                    .begin_time(1606126433000i64)
+                    .end_time(1606126493000i64)
+                    .await
+                    .map(to_json)
+            }
+            "event.re_push_suite_ticket" => {
+                client
+                    .event()
+                    .re_push_suite_ticket(
+                        12345678i64,
+                        ::dingtalk_runtime::SecretString::from("example-secret"),
+                    )
+                    .await
+                    .map(to_json)
+            }
             "extcontact.create" => {
                 client
                     .extcontact()
@@ -1785,6 +2237,24 @@ pub async fn call(
                 client
                     .extcontact()
                     .get(String::from("011250026469774889"))
+                    .await
+                    .map(to_json)
+            }
+            "gateway.open_connection" => {
+                client
+                    .gateway()
+                    .open_connection(
+                        String::from("dingxxxxxxxx"),
+                        ::dingtalk_runtime::SecretString::from("example-secret"),
+                        vec![
+                            super::gateway::GatewaySubscription::new(super::gateway::GatewaySubscriptionType::from_wire("EVENT"),
+                            String::from("*")),
+                            super::gateway::GatewaySubscription::new(super::gateway::GatewaySubscriptionType::from_wire("CALLBACK"),
+                            String::from("/v1.0/im/bot/messages/get"))
+                        ],
+                    )
+                    .ua(String::from("dingtalk-sdk-rust/0.1.0"))
+                    .local_ip(String::from("192.168.1.10"))
                     .await
                     .map(to_json)
             }
@@ -1862,6 +2332,163 @@ pub async fn call(
                                         super::hrm::HrmEmployeeType::from_value(1i64),
                                     ),
                             ),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "hrm.get_employee_roster_by_field" => {
+                client
+                    .hrm()
+                    .get_employee_roster_by_field(
+                        vec![String::from("manager4220")],
+                        1185599675i64,
+                    )
+                    .field_filter_list(vec![String::from("sys01-positionLevel")])
+                    .await
+                    .map(to_json)
+            }
+            "hrm.query_dismission_staff_id_list" => {
+                client
+                    .hrm()
+                    .query_dismission_staff_id_list()
+                    .next_token(0i64)
+                    .max_results(30i64)
+                    .await
+                    .map(to_json)
+            }
+            "hrm.query_hrm_employee_dismission_info" => {
+                client
+                    .hrm()
+                    .query_hrm_employee_dismission_info(vec![String::from("user001")])
+                    .await
+                    .map(to_json)
+            }
+            "hrm.query_positions" => {
+                client
+                    .hrm()
+                    .query_positions(0i64, 100i64)
+                    .position_name(String::from("前端开发工程师"))
+                    .dept_id(123i64)
+                    .await
+                    .map(to_json)
+            }
+            "hrm.query_job_ranks" => {
+                client.hrm().query_job_ranks(0i64, 100i64).await.map(to_json)
+            }
+            "hrm.query_jobs" => {
+                client
+                    .hrm()
+                    .query_jobs(0i64, 20i64)
+                    .job_name(String::from("工程师"))
+                    .await
+                    .map(to_json)
+            }
+            "hrm.list_authorized_roster_fields" => {
+                client.hrm().list_authorized_roster_fields(12345i64).await.map(to_json)
+            }
+            "hrm.update_roster_field_options" => {
+                client
+                    .hrm()
+                    .update_roster_field_options(
+                        String::from("sys05"),
+                        String::from("sys05-contractType"),
+                        vec![String::from("固定期限劳动合同")],
+                        super::hrm::HrmOptionsModifyType::from_wire("OPTIONS_ADD"),
+                    )
+                    .app_agent_id(12345i64)
+                    .await
+                    .map(to_json)
+            }
+            "hrm.add_hrm_preentry" => {
+                client
+                    .hrm()
+                    .add_hrm_preentry(
+                        String::from("张三"),
+                        String::from("13899998888"),
+                    )
+                    .pre_entry_time(1615537493964i64)
+                    .agent_id(13313441i64)
+                    .await
+                    .map(to_json)
+            }
+            "hrm.emp_start_dismission" => {
+                client
+                    .hrm()
+                    .emp_start_dismission(
+                        String::from("2163515669935611"),
+                        1736489016000i64,
+                    )
+                    .termination_reason_voluntary(vec![String::from("1")])
+                    .remark(String::from("备注信息"))
+                    .await
+                    .map(to_json)
+            }
+            "hrm.revoke_termination" => {
+                client
+                    .hrm()
+                    .revoke_termination(String::from("2163515669935611"))
+                    .await
+                    .map(to_json)
+            }
+            "hrm.update_emp_dismission_info" => {
+                client
+                    .hrm()
+                    .update_emp_dismission_info(
+                        String::from("2163515669935611"),
+                        1736489016000i64,
+                    )
+                    .termination_reason_voluntary(vec![String::from("1")])
+                    .dismission_memo(String::from("备注信息"))
+                    .await
+                    .map(to_json)
+            }
+            "hrm.get_all_dismission_reasons" => {
+                client.hrm().get_all_dismission_reasons().await.map(to_json)
+            }
+            "hrm.transfer_employee" => {
+                client
+                    .hrm()
+                    .transfer_employee(String::from("manager4220"))
+                    .dept_ids_after_transfer(vec![123i64])
+                    .main_dept_id_after_transfer(123i64)
+                    .position_name_after_transfer(String::from("经理"))
+                    .position_level_after_transfer(String::from("L1"))
+                    .operate_user_id(String::from("manager0001"))
+                    .await
+                    .map(to_json)
+            }
+            "hrm.become_regular" => {
+                client
+                    .hrm()
+                    .become_regular(
+                        String::from("16690147049882572"),
+                        1672542359000i64,
+                        String::from("manager0001"),
+                    )
+                    .remark(String::from("同意转正"))
+                    .await
+                    .map(to_json)
+            }
+            "hrm.terminate_and_hand_over" => {
+                client
+                    .hrm()
+                    .terminate_and_hand_over(
+                        String::from("user1"),
+                        String::from("user5678"),
+                        1704074400000i64,
+                        String::from("离职原因备注"),
+                    )
+                    .termination_reason_voluntary(vec![String::from("1")])
+                    .await
+                    .map(to_json)
+            }
+            "hrm.update_termination_info" => {
+                client
+                    .hrm()
+                    .update_termination_info(
+                        String::from("user001"),
+                        1672502400000i64,
+                        String::from("因个人原因离职"),
                     )
                     .await
                     .map(to_json)
@@ -2492,6 +3119,55 @@ pub async fn call(
             "oauth2.create_jsapi_ticket" => {
                 client.oauth2().create_jsapi_ticket().await.map(to_json)
             }
+            "oauth2.get_token" => {
+                client
+                    .oauth2()
+                    .get_token(
+                        String::from("dingcorpxxxxxx"),
+                        String::from("dingxxxxxxxx"),
+                        ::dingtalk_runtime::SecretString::from("example-secret"),
+                        String::from("client_credentials"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "oauth2.get_sso_access_token" => {
+                client
+                    .oauth2()
+                    .get_sso_access_token(
+                        String::from("dingcorpxxxxxx"),
+                        ::dingtalk_runtime::SecretString::from("example-sso-secret"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "oauth2.get_sso_user_info" => {
+                client
+                    .oauth2()
+                    .get_sso_user_info(
+                        ::dingtalk_runtime::SecretString::from("example-sso-code"),
+                        ::dingtalk_runtime::SecretString::from("ss0t0k3nabcdef"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "oauth2.get_personal_auth_rule" => {
+                client
+                    .oauth2()
+                    .get_personal_auth_rule(String::from(USER))
+                    .await
+                    .map(to_json)
+            }
+            "oauth2.get_auth_info" => {
+                client
+                    .oauth2()
+                    .get_auth_info(
+                        String::from("dingcorpxxxxxx"),
+                        ::dingtalk_runtime::SecretString::from("4a6d5f7e8b9c0d1e2f3a"),
+                    )
+                    .await
+                    .map(to_json)
+            }
             "ocr.recognize" => {
                 client
                     .ocr()
@@ -2594,6 +3270,27 @@ pub async fn call(
                     .report()
                     .list_templates_by_userid()
                     .userid(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "report.get_send_and_receive_report_list" => {
+                client
+                    .report()
+                    .get_send_and_receive_report_list(
+                        String::from("manager4220"),
+                        1507564800000i64,
+                        1508169600000i64,
+                        0i64,
+                        10i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "report.query_report_detail" => {
+                client
+                    .report()
+                    .query_report_detail(String::from("18b1c2d3e4f5"))
+                    .format(String::from("TEXT"))
                     .await
                     .map(to_json)
             }
@@ -3328,6 +4025,424 @@ pub async fn call(
                     .annual_report_get(
                         String::from("2020"),
                         super::statistics::StatisticsAnnualReportType::from_value(1i64),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_org" => {
+                client
+                    .storage()
+                    .get_org(String::from("ding123xxxxx"), String::from("cHtUYxxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_current_app" => {
+                client
+                    .storage()
+                    .get_current_app(String::from("cHtUYxxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "storage.add_space" => {
+                client.storage().add_space(String::from("cHtUYxxxxx")).await.map(to_json)
+            }
+            "storage.get_space" => {
+                client
+                    .storage()
+                    .get_space(String::from("854xxxxx"), String::from("cHtUYxxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "storage.add_folder" => {
+                client
+                    .storage()
+                    .add_folder(
+                        String::from("854xxxxx"),
+                        String::from("0"),
+                        String::from("cHtUYxxxxx"),
+                        String::from("测试文件夹"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.copy_dentry" => {
+                client
+                    .storage()
+                    .copy_dentry(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        String::from("622xxxxx"),
+                        String::from("0"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.copy_dentries" => {
+                client
+                    .storage()
+                    .copy_dentries(
+                        String::from("854xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        String::from("622xxxxx"),
+                        String::from("0"),
+                        vec![String::from("655xxxxx")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.move_dentry" => {
+                client
+                    .storage()
+                    .move_dentry(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        String::from("622xxxxx"),
+                        String::from("0"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.move_dentries" => {
+                client
+                    .storage()
+                    .move_dentries(
+                        String::from("854xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        String::from("622xxxxx"),
+                        String::from("0"),
+                        vec![String::from("655xxxxx")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.rename_dentry" => {
+                client
+                    .storage()
+                    .rename_dentry(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        String::from("新文件.xls"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.delete_dentry" => {
+                client
+                    .storage()
+                    .delete_dentry(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .to_recycle_bin(true)
+                    .await
+                    .map(to_json)
+            }
+            "storage.delete_dentries" => {
+                client
+                    .storage()
+                    .delete_dentries(
+                        String::from("854xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        vec![String::from("655xxxxx")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.revert_dentry_version" => {
+                client
+                    .storage()
+                    .revert_dentry_version(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        1i64,
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.list_dentry_versions" => {
+                client
+                    .storage()
+                    .list_dentry_versions(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .max_results(30i64)
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_dentry" => {
+                client
+                    .storage()
+                    .get_dentry(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_dentries" => {
+                client
+                    .storage()
+                    .get_dentries(
+                        String::from("854xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        vec![String::from("655xxxxx")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.list_dentries" => {
+                client
+                    .storage()
+                    .list_dentries(
+                        String::from("854xxxxx"),
+                        String::from("0"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .max_results(30i64)
+                    .order_by(
+                        super::storage::StorageListOrderBy::from_wire("MODIFIED_TIME"),
+                    )
+                    .order(super::storage::StorageListOrder::from_wire("DESC"))
+                    .await
+                    .map(to_json)
+            }
+            "storage.list_all_dentries" => {
+                client
+                    .storage()
+                    .list_all_dentries(
+                        String::from("854xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.update_dentry_app_properties" => {
+                client
+                    .storage()
+                    .update_dentry_app_properties(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        vec![
+                            super::storage::StorageAppProperty::new(String::from("属性1"),
+                            String::from("属性值1"),
+                            super::storage::StorageVisibility::from_wire("PRIVATE"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.delete_dentry_app_properties" => {
+                client
+                    .storage()
+                    .delete_dentry_app_properties(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        vec![String::from("属性1")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_dentry_open_info" => {
+                client
+                    .storage()
+                    .get_dentry_open_info(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_dentry_thumbnails" => {
+                client
+                    .storage()
+                    .get_dentry_thumbnails(
+                        String::from("854xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        vec![String::from("655xxxxx")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.init_multipart_file_upload" => {
+                client
+                    .storage()
+                    .init_multipart_file_upload(
+                        String::from("854xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_multipart_file_upload_infos" => {
+                client
+                    .storage()
+                    .get_multipart_file_upload_infos(
+                        String::from("cHtUYxxxxx"),
+                        String::from("xhy89xxxxx"),
+                        vec![1i64, 2i64, 3i64],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_file_upload_info" => {
+                client
+                    .storage()
+                    .get_file_upload_info(
+                        String::from("854xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        String::from("HEADER_SIGNATURE"),
+                        false,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.commit_file" => {
+                client
+                    .storage()
+                    .commit_file(
+                        String::from("854xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        String::from("upload_key"),
+                        String::from("测试文件.xls"),
+                        String::from("0"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_file_download_info" => {
+                client
+                    .storage()
+                    .get_file_download_info(
+                        String::from("854xxxxx"),
+                        String::from("655xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_recycle_bin" => {
+                client
+                    .storage()
+                    .get_recycle_bin(
+                        String::from("ORG"),
+                        String::from("ding123xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.list_recycle_items" => {
+                client
+                    .storage()
+                    .list_recycle_items(
+                        String::from("pQy3R7xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .max_results(30i64)
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_recycle_item" => {
+                client
+                    .storage()
+                    .get_recycle_item(
+                        String::from("pQy3R7xxxxx"),
+                        String::from("2190xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.restore_recycle_item" => {
+                client
+                    .storage()
+                    .restore_recycle_item(
+                        String::from("pQy3R7xxxxx"),
+                        String::from("2190xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.restore_recycle_items" => {
+                client
+                    .storage()
+                    .restore_recycle_items(
+                        String::from("pQy3R7xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        vec![String::from("2190xxxxx")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.delete_recycle_item" => {
+                client
+                    .storage()
+                    .delete_recycle_item(
+                        String::from("pQy3R7xxxxx"),
+                        String::from("2190xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.delete_recycle_items" => {
+                client
+                    .storage()
+                    .delete_recycle_items(
+                        String::from("pQy3R7xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                        vec![String::from("2190xxxxx")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.clear_recycle_bin" => {
+                client
+                    .storage()
+                    .clear_recycle_bin(
+                        String::from("pQy3R7xxxxx"),
+                        String::from("cHtUYxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.get_task" => {
+                client
+                    .storage()
+                    .get_task(String::from("123xxxxx"), String::from("cHtUYxxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "storage.subscribe_event" => {
+                client
+                    .storage()
+                    .subscribe_event(
+                        String::from("cHtUYxxxxx"),
+                        super::storage::StorageEventScope::from_wire("ORG"),
+                        String::from("ding123xxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "storage.unsubscribe_event" => {
+                client
+                    .storage()
+                    .unsubscribe_event(
+                        String::from("cHtUYxxxxx"),
+                        super::storage::StorageEventScope::from_wire("ORG"),
+                        String::from("ding123xxxxx"),
                     )
                     .await
                     .map(to_json)

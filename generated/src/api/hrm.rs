@@ -9,6 +9,9 @@
 //! `qyapi_hrm_manager` to write). The payload sits under `result` (except `add_pre_entry`, whose
 //! `userid` is at the top level), next to a `success` flag. Only employees who joined after the org
 //! enabled 智能人事 are covered.
+//!
+//! The endpoints marked `host: api` are on api.dingtalk.com (v1.0): they carry the token in a
+//! header and answer the bare payload, with no `errcode` envelope.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
 use ::dingtalk_runtime::codegen as rt;
@@ -129,6 +132,362 @@ impl<'c> HrmApi<'c> {
         param: HrmPreEntryAdd,
     ) -> crate::api::Call<'c, HrmAddPreEntryRequest> {
         crate::api::Call::new(self.client, HrmAddPreEntryRequest::new(param))
+    }
+    /// Get employees' roster fields, detail groups included (获取员工花名册字段信息).
+    ///
+    /// Up to 100 employees and 100 fields per call; all fields when `fieldFilterList` is absent
+    /// (fewer fields answer faster). Attachments (photos, ID card images) cannot be downloaded
+    /// through the API. Third-party apps find their readable field codes with
+    /// `list_authorized_roster_fields`. Permission: `qyapi_hrm_read_user`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/hrm/rosters/lists/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-getemployeerosterbyfield>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.get_employee_roster_by_field`
+    pub fn get_employee_roster_by_field(
+        &self,
+        user_id_list: Vec<String>,
+        app_agent_id: i64,
+    ) -> crate::api::Call<'c, HrmGetEmployeeRosterByFieldRequest> {
+        crate::api::Call::new(
+            self.client,
+            HrmGetEmployeeRosterByFieldRequest::new(user_id_list, app_agent_id),
+        )
+    }
+    /// List the userids of employees who left (获取离职员工列表).
+    ///
+    /// Pages with a numeric `nextToken` cursor: 0 (or absent) first, then the answer's
+    /// `nextToken`, while `hasMore` is true. Permission: `qyapi_hrm_read_user`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/hrm/employees/dismissions` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-list-of-employees-who-have-left>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.query_dismission_staff_id_list`
+    pub fn query_dismission_staff_id_list(
+        &self,
+    ) -> crate::api::Call<'c, HrmQueryDismissionStaffIdListRequest> {
+        crate::api::Call::new(self.client, HrmQueryDismissionStaffIdListRequest::new())
+    }
+    /// Get how employees left, in bulk (批量获取员工离职信息).
+    ///
+    /// Departments left, reasons, last working day and who took over, for 1 to 50 employees.
+    /// HTTP 400 `corpNotOpenHrm` when the organisation has not enabled 智能人事. Permission:
+    /// `qyapi_hrm_read_user`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/hrm/employees/dimissionInfos` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-resignation-information-of-employees-new-version>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.query_hrm_employee_dismission_info`
+    pub fn query_hrm_employee_dismission_info(
+        &self,
+        user_id_list: Vec<String>,
+    ) -> crate::api::Call<'c, HrmQueryHrmEmployeeDismissionInfoRequest> {
+        crate::api::Call::new(
+            self.client,
+            HrmQueryHrmEmployeeDismissionInfoRequest::new(user_id_list),
+        )
+    }
+    /// List the organisation's positions (获取企业职位列表).
+    ///
+    /// Filtered by name, category, ids or owning department (with `deptId`, the positions that
+    /// department owns; otherwise all). Pages with a numeric `nextToken`: 0 first, then the
+    /// answer's `nextToken`. Needs 智能人事 upgraded; once position management (职位管理) is on,
+    /// `user.update` can no longer change departments or positions: use `transfer_employee`.
+    /// Permission: `qyapi_hrm_read_user`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/hrm/positions/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-enterprise-position-information>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.query_positions`
+    pub fn query_positions(
+        &self,
+        next_token: i64,
+        max_results: i64,
+    ) -> crate::api::Call<'c, HrmQueryPositionsRequest> {
+        crate::api::Call::new(
+            self.client,
+            HrmQueryPositionsRequest::new(next_token, max_results),
+        )
+    }
+    /// List the organisation's ranks (获取企业职级列表).
+    ///
+    /// Filtered by rank sequence, code or name. Pages with a numeric `nextToken`: 0 first, then the
+    /// answer's `nextToken`. Needs the rank field (岗位职级) turned into options, or position
+    /// management (职位管理) upgraded. Permission: `qyapi_hrm_read_user`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/hrm/jobRanks` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-enterprise-rank-information>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.query_job_ranks`
+    pub fn query_job_ranks(
+        &self,
+        next_token: i64,
+        max_results: i64,
+    ) -> crate::api::Call<'c, HrmQueryJobRanksRequest> {
+        crate::api::Call::new(
+            self.client,
+            HrmQueryJobRanksRequest::new(next_token, max_results),
+        )
+    }
+    /// List the organisation's job titles (获取企业职务列表).
+    ///
+    /// Filtered by name. Pages with a numeric `nextToken`: 0 first, then the answer's
+    /// `nextToken`. Permission: `qyapi_hrm_read_user`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/hrm/jobs` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-enterprise-title-information>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.query_jobs`
+    pub fn query_jobs(
+        &self,
+        next_token: i64,
+        max_results: i64,
+    ) -> crate::api::Call<'c, HrmQueryJobsRequest> {
+        crate::api::Call::new(
+            self.client,
+            HrmQueryJobsRequest::new(next_token, max_results),
+        )
+    }
+    /// List the roster fields the app may read (查询花名册中有权限的字段列表).
+    ///
+    /// For third-party apps, which cannot read every roster field for privacy reasons: the codes
+    /// to pass to `get_employee_roster_by_field`. Permission: `qyapi_hrm_read_user`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/hrm/rosters/meta/authorities/fields` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-the-list-of-fields-with-permissions-in-the-roster>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.list_authorized_roster_fields`
+    pub fn list_authorized_roster_fields(
+        &self,
+        app_agent_id: i64,
+    ) -> crate::api::Call<'c, HrmListAuthorizedRosterFieldsRequest> {
+        crate::api::Call::new(
+            self.client,
+            HrmListAuthorizedRosterFieldsRequest::new(app_agent_id),
+        )
+    }
+    /// Add or remove options of a roster option field (新增或删除花名册选项类型字段的选项).
+    ///
+    /// Up to 20 options at a time, on custom option fields only (not system ones such as gender).
+    /// HTTP 400 `fieldIsNotSelect`, `fieldOptionsCannotModify`, `labelSizeBeyondLimit`,
+    /// `noFieldModifyPermission` on refusal. Permission: `qyapi_hrm_manager`.
+    ///
+    /// `PUT https://api.dingtalk.com/v1.0/hrm/rosters/meta/fields/options` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/intelligent-personnel-roster-field-option-modification>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.update_roster_field_options`
+    pub fn update_roster_field_options(
+        &self,
+        group_id: impl Into<String>,
+        field_code: impl Into<String>,
+        labels: Vec<String>,
+        modify_type: HrmOptionsModifyType,
+    ) -> crate::api::Call<'c, HrmUpdateRosterFieldOptionsRequest> {
+        crate::api::Call::new(
+            self.client,
+            HrmUpdateRosterFieldOptionsRequest::new(
+                group_id,
+                field_code,
+                labels,
+                modify_type,
+            ),
+        )
+    }
+    /// Add someone waiting to join, with roster fields (添加待入职员工).
+    ///
+    /// The v1.0 form of `add_pre_entry`, also filling system and custom roster fields. The answer's
+    /// userid is temporary: it changes when the person joins. Permission: `Pro.HrmPreentry.ReadWrite`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/hrm/preentries` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/add-employees-to-be-hired-supports-system-and-custom-fields>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.add_hrm_preentry`
+    pub fn add_hrm_preentry(
+        &self,
+        name: impl Into<String>,
+        mobile: impl Into<String>,
+    ) -> crate::api::Call<'c, HrmAddHrmPreentryRequest> {
+        crate::api::Call::new(self.client, HrmAddHrmPreentryRequest::new(name, mobile))
+    }
+    /// Put an employee on the waiting-to-leave list (员工加入待离职).
+    ///
+    /// Confirm the leaving later with `terminate_and_hand_over`: an employee removed any other way
+    /// (e.g. `user.delete`) loses the reasons and notes. HTTP 401 `businessError` when refused (e.g.
+    /// leaving oneself, or the employee is not on the job). Permission: `Hrm.Process.ReadWrite`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/hrm/pendingDismission/start` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-empstartdismission>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.emp_start_dismission`
+    pub fn emp_start_dismission(
+        &self,
+        user_id: impl Into<String>,
+        last_work_date: i64,
+    ) -> crate::api::Call<'c, HrmEmpStartDismissionRequest> {
+        crate::api::Call::new(
+            self.client,
+            HrmEmpStartDismissionRequest::new(user_id, last_work_date),
+        )
+    }
+    /// Take an employee off the waiting-to-leave list (撤销员工待离职).
+    ///
+    /// HTTP 401 `businessError` when the employee is not waiting to leave. The docs' table marks
+    /// `userId` optional but their error table rejects a call without it, so it is required here.
+    /// Permission: `Hrm.Process.ReadWrite`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/hrm/pendingDismission/revoke` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-revoketermination>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.revoke_termination`
+    pub fn revoke_termination(
+        &self,
+        user_id: impl Into<String>,
+    ) -> crate::api::Call<'c, HrmRevokeTerminationRequest> {
+        crate::api::Call::new(self.client, HrmRevokeTerminationRequest::new(user_id))
+    }
+    /// Update how a waiting-to-leave employee leaves (更新待离职员工离职信息).
+    ///
+    /// The update only takes effect when the leaving is confirmed with `terminate_and_hand_over`, not
+    /// when the employee is removed another way. Permission: `Hrm.Process.ReadWrite`.
+    ///
+    /// `PUT https://api.dingtalk.com/v1.0/hrm/pendingDismission/infos` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-updateempdismissioninfo>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.update_emp_dismission_info`
+    pub fn update_emp_dismission_info(
+        &self,
+        user_id: impl Into<String>,
+        last_work_date: i64,
+    ) -> crate::api::Call<'c, HrmUpdateEmpDismissionInfoRequest> {
+        crate::api::Call::new(
+            self.client,
+            HrmUpdateEmpDismissionInfoRequest::new(user_id, last_work_date),
+        )
+    }
+    /// List the organisation's reasons for leaving (获取企业已有的所有离职原因).
+    ///
+    /// The voluntary and passive reasons, deleted ones left out; their ids fill
+    /// `terminationReasonVoluntary` / `terminationReasonPassive`. Permission: `Hrm.Process.ReadWrite`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/hrm/dismission/reasons` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-getalldismissionreasons>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.get_all_dismission_reasons`
+    pub fn get_all_dismission_reasons(
+        &self,
+    ) -> crate::api::Call<'c, HrmGetAllDismissionReasonsRequest> {
+        crate::api::Call::new(self.client, HrmGetAllDismissionReasonsRequest::new())
+    }
+    /// Transfer an employee (智能人事员工调岗).
+    ///
+    /// Changes departments, main department, job title, position and rank. Without position
+    /// management (职位管理) upgraded, pass the position and rank as names
+    /// (`positionNameAfterTransfer`, `positionLevelAfterTransfer`); with it, as ids
+    /// (`positionIdAfterTransfer`, `rankIdAfterTransfer`), and the departments must be among those
+    /// the position belongs to. HTTP 400 `positionIdInvalid`, `ranIdInvalid`, `mainDeptIdInvalid`,
+    /// `positioinAgainstConstraint`, `rankIdAgainstConstraint` on bad input. Permission:
+    /// `Hrm.Process.ReadWrite`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/hrm/processes/transfer` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/intelligent-personnel-staff-transfer>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.transfer_employee`
+    pub fn transfer_employee(
+        &self,
+        user_id: impl Into<String>,
+    ) -> crate::api::Call<'c, HrmTransferEmployeeRequest> {
+        crate::api::Call::new(self.client, HrmTransferEmployeeRequest::new(user_id))
+    }
+    /// Make an employee regular (智能人事员工转正).
+    ///
+    /// A regularisation date of today or later takes effect by a scheduled job, an earlier one at
+    /// once. HTTP 400 `inProcessOfApproval` when a regularisation approval is already running.
+    /// Permission: `Hrm.Process.ReadWrite`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/hrm/processes/regulars/become` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/intelligent-personnel-staff-to-become-regular>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.become_regular`
+    pub fn become_regular(
+        &self,
+        user_id: impl Into<String>,
+        regular_date: i64,
+        operation_id: impl Into<String>,
+    ) -> crate::api::Call<'c, HrmBecomeRegularRequest> {
+        crate::api::Call::new(
+            self.client,
+            HrmBecomeRegularRequest::new(user_id, regular_date, operation_id),
+        )
+    }
+    /// Confirm an employee's leaving and remove them, with handovers (确认员工离职并删除).
+    ///
+    /// The employee leaves at once and is removed from the contacts; optional handovers of
+    /// approvals, team documents, DingPan files, permissions and direct reports go to other
+    /// employees (never the one leaving). At least one of `terminationReasonVoluntary` and
+    /// `terminationReasonPassive` is needed. Not for the main administrator (revoke that first),
+    /// employees of linked organisations or industry contacts. Permission: `Hrm.Process.ReadWrite`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/hrm/processes/terminateAndHandOver` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-hrmprocessterminationandhandover>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.terminate_and_hand_over`
+    pub fn terminate_and_hand_over(
+        &self,
+        user_id: impl Into<String>,
+        opt_user_id: impl Into<String>,
+        last_work_date: i64,
+        dismission_memo: impl Into<String>,
+    ) -> crate::api::Call<'c, HrmTerminateAndHandOverRequest> {
+        crate::api::Call::new(
+            self.client,
+            HrmTerminateAndHandOverRequest::new(
+                user_id,
+                opt_user_id,
+                last_work_date,
+                dismission_memo,
+            ),
+        )
+    }
+    /// Change the leaving details of an employee who left (修改已离职员工信息).
+    ///
+    /// The last working day and the note. HTTP 400 `empNotDismission` when the employee has not
+    /// left. Permission: `Hrm.Process.ReadWrite`.
+    ///
+    /// `PUT https://api.dingtalk.com/v1.0/hrm/processes/employees/terminations` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/modify-resigned-employee-information>
+    ///
+    /// Source: `spec/hrm.yaml` · `endpoints.update_termination_info`
+    pub fn update_termination_info(
+        &self,
+        user_id: impl Into<String>,
+        last_work_date: i64,
+        dismission_memo: impl Into<String>,
+    ) -> crate::api::Call<'c, HrmUpdateTerminationInfoRequest> {
+        crate::api::Call::new(
+            self.client,
+            HrmUpdateTerminationInfoRequest::new(
+                user_id,
+                last_work_date,
+                dismission_memo,
+            ),
+        )
     }
 }
 /// Request of [`HrmApi::get_roster_meta`]: Get the roster's field groups and fields (获取花名册元数据).
@@ -536,6 +895,2068 @@ impl rt::Endpoint for HrmAddPreEntryRequest {
     fn validate(&self) -> Result<(), rt::InvalidRequest> {
         rt::Validate::validate(&self.param)?;
         Ok(())
+    }
+}
+/// Request of [`HrmApi::get_employee_roster_by_field`]: Get employees' roster fields, detail groups included (获取员工花名册字段信息).
+///
+/// Up to 100 employees and 100 fields per call; all fields when `fieldFilterList` is absent
+/// (fewer fields answer faster). Attachments (photos, ID card images) cannot be downloaded
+/// through the API. Third-party apps find their readable field codes with
+/// `list_authorized_roster_fields`. Permission: `qyapi_hrm_read_user`.
+///
+/// `POST https://api.dingtalk.com/v1.0/hrm/rosters/lists/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-getemployeerosterbyfield>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.get_employee_roster_by_field`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmGetEmployeeRosterByFieldRequest {
+    /// The employees' userids (员工的userId列表), at most 100.
+    ///
+    /// Wire name `userIdList`; at most 100.
+    #[serde(rename = "userIdList")]
+    pub user_id_list: Vec<String>,
+    /// The field codes to read (花名册字段field_code), at most 100; all fields when absent.
+    ///
+    /// Wire name `fieldFilterList`; at most 100.
+    #[serde(rename = "fieldFilterList", skip_serializing_if = "Vec::is_empty")]
+    pub field_filter_list: Vec<String>,
+    /// The calling app's AgentId.
+    ///
+    /// Wire name `appAgentId`.
+    #[serde(rename = "appAgentId")]
+    pub app_agent_id: i64,
+    /// For fields turned from text into options, such as the position level (岗位职级): `true`
+    /// answers the option's id as `value` (and its name as `label`); `false` answers the name in both.
+    ///
+    /// Wire name `text2SelectConvert`.
+    #[serde(rename = "text2SelectConvert", skip_serializing_if = "Option::is_none")]
+    pub text2_select_convert: Option<bool>,
+}
+impl HrmGetEmployeeRosterByFieldRequest {
+    /// Creates a value from its required fields (`user_id_list`, `app_agent_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id_list: Vec<String>, app_agent_id: i64) -> Self {
+        Self {
+            user_id_list,
+            field_filter_list: Default::default(),
+            app_agent_id,
+            text2_select_convert: None,
+        }
+    }
+    /// Sets `field_filter_list`: The field codes to read (花名册字段field_code), at most 100; all fields when absent.
+    pub fn field_filter_list(mut self, field_filter_list: Vec<String>) -> Self {
+        self.field_filter_list = field_filter_list;
+        self
+    }
+    /// Sets `text2_select_convert`: For fields turned from text into options, such as the position level (岗位职级): `true`
+    pub fn text2_select_convert(mut self, text2_select_convert: bool) -> Self {
+        self.text2_select_convert = Some(text2_select_convert);
+        self
+    }
+}
+impl rt::Endpoint for HrmGetEmployeeRosterByFieldRequest {
+    type Response = HrmGetEmployeeRosterByFieldResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "get_employee_roster_by_field",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/hrm/rosters/lists/query",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.user_id_list;
+            rt::check_max_len("userIdList", v.len(), 100u64)?;
+        }
+        {
+            let v = &self.field_filter_list;
+            rt::check_max_len("fieldFilterList", v.len(), 100u64)?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, HrmGetEmployeeRosterByFieldRequest> {
+    /// Sets `field_filter_list`: The field codes to read (花名册字段field_code), at most 100; all fields when absent.
+    pub fn field_filter_list(self, field_filter_list: Vec<String>) -> Self {
+        self.map(|r| r.field_filter_list(field_filter_list))
+    }
+    /// Sets `text2_select_convert`: For fields turned from text into options, such as the position level (岗位职级): `true`
+    pub fn text2_select_convert(self, text2_select_convert: bool) -> Self {
+        self.map(|r| r.text2_select_convert(text2_select_convert))
+    }
+}
+/// Request of [`HrmApi::query_dismission_staff_id_list`]: List the userids of employees who left (获取离职员工列表).
+///
+/// Pages with a numeric `nextToken` cursor: 0 (or absent) first, then the answer's
+/// `nextToken`, while `hasMore` is true. Permission: `qyapi_hrm_read_user`.
+///
+/// `GET https://api.dingtalk.com/v1.0/hrm/employees/dismissions` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-list-of-employees-who-have-left>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.query_dismission_staff_id_list`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmQueryDismissionStaffIdListRequest {
+    /// The cursor (分页查询的游标): 0 or absent first, then the previous answer's `nextToken`.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(skip)]
+    pub next_token: Option<i64>,
+    /// Page size (每页条目数), default 30, at most 50.
+    ///
+    /// Wire name `maxResults`.
+    #[serde(skip)]
+    pub max_results: Option<i64>,
+}
+impl HrmQueryDismissionStaffIdListRequest {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            next_token: None,
+            max_results: None,
+        }
+    }
+    /// Sets `next_token`: The cursor (分页查询的游标): 0 or absent first, then the previous answer's `nextToken`.
+    pub fn next_token(mut self, next_token: i64) -> Self {
+        self.next_token = Some(next_token);
+        self
+    }
+    /// Sets `max_results`: Page size (每页条目数), default 30, at most 50.
+    pub fn max_results(mut self, max_results: i64) -> Self {
+        self.max_results = Some(max_results);
+        self
+    }
+}
+impl rt::Endpoint for HrmQueryDismissionStaffIdListRequest {
+    type Response = HrmQueryDismissionStaffIdListResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "query_dismission_staff_id_list",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/hrm/employees/dismissions",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        if let Some(v) = &self.next_token {
+            q.push("nextToken", v);
+        }
+        if let Some(v) = &self.max_results {
+            q.push("maxResults", v);
+        }
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        if let Some(v) = self.next_token {
+            rt::check_range("nextToken", v as f64, Some(0f64), None)?;
+        }
+        if let Some(v) = self.max_results {
+            rt::check_range("maxResults", v as f64, Some(1f64), Some(50f64))?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, HrmQueryDismissionStaffIdListRequest> {
+    /// Sets `next_token`: The cursor (分页查询的游标): 0 or absent first, then the previous answer's `nextToken`.
+    pub fn next_token(self, next_token: i64) -> Self {
+        self.map(|r| r.next_token(next_token))
+    }
+    /// Sets `max_results`: Page size (每页条目数), default 30, at most 50.
+    pub fn max_results(self, max_results: i64) -> Self {
+        self.map(|r| r.max_results(max_results))
+    }
+    /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<HrmQueryDismissionStaffIdListResponse, rt::Error>,
+    > + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &HrmQueryDismissionStaffIdListRequest,
+                page: &HrmQueryDismissionStaffIdListResponse,
+            | -> Option<HrmQueryDismissionStaffIdListRequest> {
+                if !page.has_more.unwrap_or(false) || page.user_id_list.is_empty() {
+                    return None;
+                }
+                let next = page.next_token?;
+                if next == req.next_token.unwrap_or(0) {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.next_token = Some(next);
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`userIdList`) of every page; see [`pages`](Self::pages).
+    pub fn items(self) -> impl rt::Stream<Item = Result<String, rt::Error>> + Send + 'c {
+        rt::paginate_items(
+            self.pages(),
+            |page: HrmQueryDismissionStaffIdListResponse| page.user_id_list,
+        )
+    }
+}
+/// Request of [`HrmApi::query_hrm_employee_dismission_info`]: Get how employees left, in bulk (批量获取员工离职信息).
+///
+/// Departments left, reasons, last working day and who took over, for 1 to 50 employees.
+/// HTTP 400 `corpNotOpenHrm` when the organisation has not enabled 智能人事. Permission:
+/// `qyapi_hrm_read_user`.
+///
+/// `GET https://api.dingtalk.com/v1.0/hrm/employees/dimissionInfos` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-resignation-information-of-employees-new-version>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.query_hrm_employee_dismission_info`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmQueryHrmEmployeeDismissionInfoRequest {
+    /// The employees' userids (员工userId列表), 1 to 50.
+    ///
+    /// Wire name `userIdList`; at most 50.
+    #[serde(skip)]
+    pub user_id_list: Vec<String>,
+}
+impl HrmQueryHrmEmployeeDismissionInfoRequest {
+    /// Creates a value from its required fields (`user_id_list`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id_list: Vec<String>) -> Self {
+        Self { user_id_list }
+    }
+}
+impl rt::Endpoint for HrmQueryHrmEmployeeDismissionInfoRequest {
+    type Response = HrmQueryHrmEmployeeDismissionInfoResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "query_hrm_employee_dismission_info",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/hrm/employees/dimissionInfos",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push_text("userIdList", rt::json_text(&self.user_id_list));
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.user_id_list;
+            rt::check_max_len("userIdList", rt::json_text(v).chars().count(), 50u64)?;
+        }
+        Ok(())
+    }
+}
+/// Request of [`HrmApi::query_positions`]: List the organisation's positions (获取企业职位列表).
+///
+/// Filtered by name, category, ids or owning department (with `deptId`, the positions that
+/// department owns; otherwise all). Pages with a numeric `nextToken`: 0 first, then the
+/// answer's `nextToken`. Needs 智能人事 upgraded; once position management (职位管理) is on,
+/// `user.update` can no longer change departments or positions: use `transfer_employee`.
+/// Permission: `qyapi_hrm_read_user`.
+///
+/// `POST https://api.dingtalk.com/v1.0/hrm/positions/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-enterprise-position-information>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.query_positions`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmQueryPositionsRequest {
+    /// The cursor (分页游标): 0 first, then the previous answer's `nextToken`.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(skip)]
+    pub next_token: i64,
+    /// Page size (每页最大条目数), at most 200.
+    ///
+    /// Wire name `maxResults`.
+    #[serde(skip)]
+    pub max_results: i64,
+    /// Only positions of this name (职位名称).
+    ///
+    /// Wire name `positionName`.
+    #[serde(rename = "positionName", skip_serializing_if = "Option::is_none")]
+    pub position_name: Option<String>,
+    /// Only these position categories (职位类别ID列表).
+    ///
+    /// Wire name `inCategoryIds`.
+    #[serde(rename = "inCategoryIds", skip_serializing_if = "Vec::is_empty")]
+    pub in_category_ids: Vec<String>,
+    /// Only these positions (职位ID列表).
+    ///
+    /// Wire name `inPositionIds`.
+    #[serde(rename = "inPositionIds", skip_serializing_if = "Vec::is_empty")]
+    pub in_position_ids: Vec<String>,
+    /// Only the positions this department owns (部门ID).
+    ///
+    /// Wire name `deptId`.
+    #[serde(rename = "deptId", skip_serializing_if = "Option::is_none")]
+    pub dept_id: Option<i64>,
+}
+impl HrmQueryPositionsRequest {
+    /// Creates a value from its required fields (`next_token`, `max_results`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(next_token: i64, max_results: i64) -> Self {
+        Self {
+            next_token,
+            max_results,
+            position_name: None,
+            in_category_ids: Default::default(),
+            in_position_ids: Default::default(),
+            dept_id: None,
+        }
+    }
+    /// Sets `position_name`: Only positions of this name (职位名称).
+    pub fn position_name(mut self, position_name: impl Into<String>) -> Self {
+        self.position_name = Some(position_name.into());
+        self
+    }
+    /// Sets `in_category_ids`: Only these position categories (职位类别ID列表).
+    pub fn in_category_ids(mut self, in_category_ids: Vec<String>) -> Self {
+        self.in_category_ids = in_category_ids;
+        self
+    }
+    /// Sets `in_position_ids`: Only these positions (职位ID列表).
+    pub fn in_position_ids(mut self, in_position_ids: Vec<String>) -> Self {
+        self.in_position_ids = in_position_ids;
+        self
+    }
+    /// Sets `dept_id`: Only the positions this department owns (部门ID).
+    pub fn dept_id(mut self, dept_id: i64) -> Self {
+        self.dept_id = Some(dept_id);
+        self
+    }
+}
+impl rt::Endpoint for HrmQueryPositionsRequest {
+    type Response = HrmQueryPositionsResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "query_positions",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/hrm/positions/query",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("nextToken", &self.next_token);
+        q.push("maxResults", &self.max_results);
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range("nextToken", self.next_token as f64, Some(0f64), None)?;
+        rt::check_range(
+            "maxResults",
+            self.max_results as f64,
+            Some(1f64),
+            Some(200f64),
+        )?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, HrmQueryPositionsRequest> {
+    /// Sets `position_name`: Only positions of this name (职位名称).
+    pub fn position_name(self, position_name: impl Into<String>) -> Self {
+        self.map(|r| r.position_name(position_name))
+    }
+    /// Sets `in_category_ids`: Only these position categories (职位类别ID列表).
+    pub fn in_category_ids(self, in_category_ids: Vec<String>) -> Self {
+        self.map(|r| r.in_category_ids(in_category_ids))
+    }
+    /// Sets `in_position_ids`: Only these positions (职位ID列表).
+    pub fn in_position_ids(self, in_position_ids: Vec<String>) -> Self {
+        self.map(|r| r.in_position_ids(in_position_ids))
+    }
+    /// Sets `dept_id`: Only the positions this department owns (部门ID).
+    pub fn dept_id(self, dept_id: i64) -> Self {
+        self.map(|r| r.dept_id(dept_id))
+    }
+    /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<HrmQueryPositionsResponse, rt::Error>,
+    > + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &HrmQueryPositionsRequest,
+                page: &HrmQueryPositionsResponse,
+            | -> Option<HrmQueryPositionsRequest> {
+                if !page.has_more.unwrap_or(false) || page.list.is_empty() {
+                    return None;
+                }
+                let next = page.next_token?;
+                if next == req.next_token {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.next_token = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`list`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<HrmPosition, rt::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: HrmQueryPositionsResponse| page.list)
+    }
+}
+/// Request of [`HrmApi::query_job_ranks`]: List the organisation's ranks (获取企业职级列表).
+///
+/// Filtered by rank sequence, code or name. Pages with a numeric `nextToken`: 0 first, then the
+/// answer's `nextToken`. Needs the rank field (岗位职级) turned into options, or position
+/// management (职位管理) upgraded. Permission: `qyapi_hrm_read_user`.
+///
+/// `GET https://api.dingtalk.com/v1.0/hrm/jobRanks` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-enterprise-rank-information>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.query_job_ranks`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmQueryJobRanksRequest {
+    /// Only this rank sequence (职级序列ID).
+    ///
+    /// Wire name `rankCategoryId`.
+    #[serde(skip)]
+    pub rank_category_id: Option<String>,
+    /// Only this rank code (职级编码).
+    ///
+    /// Wire name `rankCode`.
+    #[serde(skip)]
+    pub rank_code: Option<String>,
+    /// Only this rank name (职级名称).
+    ///
+    /// Wire name `rankName`.
+    #[serde(skip)]
+    pub rank_name: Option<String>,
+    /// The cursor (分页游标): 0 first, then the previous answer's `nextToken`.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(skip)]
+    pub next_token: i64,
+    /// Page size (每页最大条目数), at most 200.
+    ///
+    /// Wire name `maxResults`.
+    #[serde(skip)]
+    pub max_results: i64,
+}
+impl HrmQueryJobRanksRequest {
+    /// Creates a value from its required fields (`next_token`, `max_results`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(next_token: i64, max_results: i64) -> Self {
+        Self {
+            rank_category_id: None,
+            rank_code: None,
+            rank_name: None,
+            next_token,
+            max_results,
+        }
+    }
+    /// Sets `rank_category_id`: Only this rank sequence (职级序列ID).
+    pub fn rank_category_id(mut self, rank_category_id: impl Into<String>) -> Self {
+        self.rank_category_id = Some(rank_category_id.into());
+        self
+    }
+    /// Sets `rank_code`: Only this rank code (职级编码).
+    pub fn rank_code(mut self, rank_code: impl Into<String>) -> Self {
+        self.rank_code = Some(rank_code.into());
+        self
+    }
+    /// Sets `rank_name`: Only this rank name (职级名称).
+    pub fn rank_name(mut self, rank_name: impl Into<String>) -> Self {
+        self.rank_name = Some(rank_name.into());
+        self
+    }
+}
+impl rt::Endpoint for HrmQueryJobRanksRequest {
+    type Response = HrmQueryJobRanksResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "query_job_ranks",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/hrm/jobRanks",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        if let Some(v) = &self.rank_category_id {
+            q.push("rankCategoryId", v);
+        }
+        if let Some(v) = &self.rank_code {
+            q.push("rankCode", v);
+        }
+        if let Some(v) = &self.rank_name {
+            q.push("rankName", v);
+        }
+        q.push("nextToken", &self.next_token);
+        q.push("maxResults", &self.max_results);
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range("nextToken", self.next_token as f64, Some(0f64), None)?;
+        rt::check_range(
+            "maxResults",
+            self.max_results as f64,
+            Some(1f64),
+            Some(200f64),
+        )?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, HrmQueryJobRanksRequest> {
+    /// Sets `rank_category_id`: Only this rank sequence (职级序列ID).
+    pub fn rank_category_id(self, rank_category_id: impl Into<String>) -> Self {
+        self.map(|r| r.rank_category_id(rank_category_id))
+    }
+    /// Sets `rank_code`: Only this rank code (职级编码).
+    pub fn rank_code(self, rank_code: impl Into<String>) -> Self {
+        self.map(|r| r.rank_code(rank_code))
+    }
+    /// Sets `rank_name`: Only this rank name (职级名称).
+    pub fn rank_name(self, rank_name: impl Into<String>) -> Self {
+        self.map(|r| r.rank_name(rank_name))
+    }
+    /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<HrmQueryJobRanksResponse, rt::Error>,
+    > + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &HrmQueryJobRanksRequest,
+                page: &HrmQueryJobRanksResponse,
+            | -> Option<HrmQueryJobRanksRequest> {
+                if !page.has_more.unwrap_or(false) || page.list.is_empty() {
+                    return None;
+                }
+                let next = page.next_token?;
+                if next == req.next_token {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.next_token = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`list`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<HrmJobRank, rt::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: HrmQueryJobRanksResponse| page.list)
+    }
+}
+/// Request of [`HrmApi::query_jobs`]: List the organisation's job titles (获取企业职务列表).
+///
+/// Filtered by name. Pages with a numeric `nextToken`: 0 first, then the answer's
+/// `nextToken`. Permission: `qyapi_hrm_read_user`.
+///
+/// `GET https://api.dingtalk.com/v1.0/hrm/jobs` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-enterprise-title-information>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.query_jobs`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmQueryJobsRequest {
+    /// Only job titles of this name (职务名称).
+    ///
+    /// Wire name `jobName`.
+    #[serde(skip)]
+    pub job_name: Option<String>,
+    /// The cursor (分页游标): 0 first, then the previous answer's `nextToken`.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(skip)]
+    pub next_token: i64,
+    /// Page size (每页最大条目数), at most 100.
+    ///
+    /// Wire name `maxResults`.
+    #[serde(skip)]
+    pub max_results: i64,
+}
+impl HrmQueryJobsRequest {
+    /// Creates a value from its required fields (`next_token`, `max_results`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(next_token: i64, max_results: i64) -> Self {
+        Self {
+            job_name: None,
+            next_token,
+            max_results,
+        }
+    }
+    /// Sets `job_name`: Only job titles of this name (职务名称).
+    pub fn job_name(mut self, job_name: impl Into<String>) -> Self {
+        self.job_name = Some(job_name.into());
+        self
+    }
+}
+impl rt::Endpoint for HrmQueryJobsRequest {
+    type Response = HrmQueryJobsResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "query_jobs",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/hrm/jobs",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        if let Some(v) = &self.job_name {
+            q.push("jobName", v);
+        }
+        q.push("nextToken", &self.next_token);
+        q.push("maxResults", &self.max_results);
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range("nextToken", self.next_token as f64, Some(0f64), None)?;
+        rt::check_range(
+            "maxResults",
+            self.max_results as f64,
+            Some(1f64),
+            Some(100f64),
+        )?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, HrmQueryJobsRequest> {
+    /// Sets `job_name`: Only job titles of this name (职务名称).
+    pub fn job_name(self, job_name: impl Into<String>) -> Self {
+        self.map(|r| r.job_name(job_name))
+    }
+    /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<Item = Result<HrmQueryJobsResponse, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &HrmQueryJobsRequest,
+                page: &HrmQueryJobsResponse,
+            | -> Option<HrmQueryJobsRequest> {
+                if !page.has_more.unwrap_or(false) || page.list.is_empty() {
+                    return None;
+                }
+                let next = page.next_token?;
+                if next == req.next_token {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.next_token = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`list`) of every page; see [`pages`](Self::pages).
+    pub fn items(self) -> impl rt::Stream<Item = Result<HrmJob, rt::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: HrmQueryJobsResponse| page.list)
+    }
+}
+/// Request of [`HrmApi::list_authorized_roster_fields`]: List the roster fields the app may read (查询花名册中有权限的字段列表).
+///
+/// For third-party apps, which cannot read every roster field for privacy reasons: the codes
+/// to pass to `get_employee_roster_by_field`. Permission: `qyapi_hrm_read_user`.
+///
+/// `GET https://api.dingtalk.com/v1.0/hrm/rosters/meta/authorities/fields` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-the-list-of-fields-with-permissions-in-the-roster>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.list_authorized_roster_fields`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmListAuthorizedRosterFieldsRequest {
+    /// The app's AgentId in the organisation.
+    ///
+    /// Wire name `appAgentId`.
+    #[serde(skip)]
+    pub app_agent_id: i64,
+}
+impl HrmListAuthorizedRosterFieldsRequest {
+    /// Creates a value from its required fields (`app_agent_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(app_agent_id: i64) -> Self {
+        Self { app_agent_id }
+    }
+}
+impl rt::Endpoint for HrmListAuthorizedRosterFieldsRequest {
+    type Response = HrmListAuthorizedRosterFieldsResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "list_authorized_roster_fields",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/hrm/rosters/meta/authorities/fields",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("appAgentId", &self.app_agent_id);
+        let _ = q;
+    }
+}
+/// Request of [`HrmApi::update_roster_field_options`]: Add or remove options of a roster option field (新增或删除花名册选项类型字段的选项).
+///
+/// Up to 20 options at a time, on custom option fields only (not system ones such as gender).
+/// HTTP 400 `fieldIsNotSelect`, `fieldOptionsCannotModify`, `labelSizeBeyondLimit`,
+/// `noFieldModifyPermission` on refusal. Permission: `qyapi_hrm_manager`.
+///
+/// `PUT https://api.dingtalk.com/v1.0/hrm/rosters/meta/fields/options` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/intelligent-personnel-roster-field-option-modification>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.update_roster_field_options`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmUpdateRosterFieldOptionsRequest {
+    /// The app's AgentId.
+    ///
+    /// Wire name `appAgentId`.
+    #[serde(skip)]
+    pub app_agent_id: Option<i64>,
+    /// The field's group (花名册分组ID), from `get_roster_meta`.
+    ///
+    /// Wire name `groupId`.
+    #[serde(rename = "groupId")]
+    pub group_id: String,
+    /// The field (花名册字段标识).
+    ///
+    /// Wire name `fieldCode`.
+    #[serde(rename = "fieldCode")]
+    pub field_code: String,
+    /// The options (选项值), at most 20: new ones to add, or existing labels to remove.
+    ///
+    /// Wire name `labels`; at most 20.
+    #[serde(rename = "labels")]
+    pub labels: Vec<String>,
+    /// Add or remove (修改类型).
+    ///
+    /// Wire name `modifyType`.
+    #[serde(rename = "modifyType")]
+    pub modify_type: HrmOptionsModifyType,
+}
+impl HrmUpdateRosterFieldOptionsRequest {
+    /// Creates a value from its required fields (`group_id`, `field_code`, `labels`, `modify_type`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        group_id: impl Into<String>,
+        field_code: impl Into<String>,
+        labels: Vec<String>,
+        modify_type: HrmOptionsModifyType,
+    ) -> Self {
+        Self {
+            app_agent_id: None,
+            group_id: group_id.into(),
+            field_code: field_code.into(),
+            labels,
+            modify_type,
+        }
+    }
+    /// Sets `app_agent_id`: The app's AgentId.
+    pub fn app_agent_id(mut self, app_agent_id: i64) -> Self {
+        self.app_agent_id = Some(app_agent_id);
+        self
+    }
+}
+impl rt::Endpoint for HrmUpdateRosterFieldOptionsRequest {
+    type Response = HrmUpdateRosterFieldOptionsResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "update_roster_field_options",
+        host: rt::Host::Api,
+        method: rt::Method::Put,
+        json_body: true,
+        path: "/v1.0/hrm/rosters/meta/fields/options",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        if let Some(v) = &self.app_agent_id {
+            q.push("appAgentId", v);
+        }
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.labels;
+            rt::check_max_len("labels", v.len(), 20u64)?;
+        }
+        rt::Validate::validate(&self.modify_type)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, HrmUpdateRosterFieldOptionsRequest> {
+    /// Sets `app_agent_id`: The app's AgentId.
+    pub fn app_agent_id(self, app_agent_id: i64) -> Self {
+        self.map(|r| r.app_agent_id(app_agent_id))
+    }
+}
+/// Request of [`HrmApi::add_hrm_preentry`]: Add someone waiting to join, with roster fields (添加待入职员工).
+///
+/// The v1.0 form of `add_pre_entry`, also filling system and custom roster fields. The answer's
+/// userid is temporary: it changes when the person joins. Permission: `Pro.HrmPreentry.ReadWrite`.
+///
+/// `POST https://api.dingtalk.com/v1.0/hrm/preentries` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/add-employees-to-be-hired-supports-system-and-custom-fields>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.add_hrm_preentry`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmAddHrmPreentryRequest {
+    /// The person's name (姓名).
+    ///
+    /// Wire name `name`.
+    #[serde(rename = "name")]
+    pub name: String,
+    /// Mobile number (手机号).
+    ///
+    /// Wire name `mobile`.
+    #[serde(rename = "mobile")]
+    pub mobile: String,
+    /// Expected joining time, ms since the epoch (预计入职时间).
+    ///
+    /// Wire name `preEntryTime`.
+    #[serde(rename = "preEntryTime", skip_serializing_if = "Option::is_none")]
+    pub pre_entry_time: Option<i64>,
+    /// The app's AgentId.
+    ///
+    /// Wire name `agentId`.
+    #[serde(rename = "agentId", skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<i64>,
+    /// Roster groups to fill (花名册分组列表); best at most 5.
+    ///
+    /// Wire name `groups`.
+    #[serde(rename = "groups", skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<HrmPreentryGroup>,
+    /// Send the person an IM message to complete the entry form (是否发送完善入职登记表的消息).
+    ///
+    /// Wire name `needSendPreEntryMsg`.
+    #[serde(rename = "needSendPreEntryMsg", skip_serializing_if = "Option::is_none")]
+    pub need_send_pre_entry_msg: Option<bool>,
+}
+impl HrmAddHrmPreentryRequest {
+    /// Creates a value from its required fields (`name`, `mobile`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(name: impl Into<String>, mobile: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            mobile: mobile.into(),
+            pre_entry_time: None,
+            agent_id: None,
+            groups: Default::default(),
+            need_send_pre_entry_msg: None,
+        }
+    }
+    /// Sets `pre_entry_time`: Expected joining time, ms since the epoch (预计入职时间).
+    pub fn pre_entry_time(mut self, pre_entry_time: i64) -> Self {
+        self.pre_entry_time = Some(pre_entry_time);
+        self
+    }
+    /// Sets `agent_id`: The app's AgentId.
+    pub fn agent_id(mut self, agent_id: i64) -> Self {
+        self.agent_id = Some(agent_id);
+        self
+    }
+    /// Sets `groups`: Roster groups to fill (花名册分组列表); best at most 5.
+    pub fn groups(mut self, groups: Vec<HrmPreentryGroup>) -> Self {
+        self.groups = groups;
+        self
+    }
+    /// Sets `need_send_pre_entry_msg`: Send the person an IM message to complete the entry form (是否发送完善入职登记表的消息).
+    pub fn need_send_pre_entry_msg(mut self, need_send_pre_entry_msg: bool) -> Self {
+        self.need_send_pre_entry_msg = Some(need_send_pre_entry_msg);
+        self
+    }
+}
+impl rt::Endpoint for HrmAddHrmPreentryRequest {
+    type Response = HrmAddHrmPreentryResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "add_hrm_preentry",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/hrm/preentries",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.groups)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, HrmAddHrmPreentryRequest> {
+    /// Sets `pre_entry_time`: Expected joining time, ms since the epoch (预计入职时间).
+    pub fn pre_entry_time(self, pre_entry_time: i64) -> Self {
+        self.map(|r| r.pre_entry_time(pre_entry_time))
+    }
+    /// Sets `agent_id`: The app's AgentId.
+    pub fn agent_id(self, agent_id: i64) -> Self {
+        self.map(|r| r.agent_id(agent_id))
+    }
+    /// Sets `groups`: Roster groups to fill (花名册分组列表); best at most 5.
+    pub fn groups(self, groups: Vec<HrmPreentryGroup>) -> Self {
+        self.map(|r| r.groups(groups))
+    }
+    /// Sets `need_send_pre_entry_msg`: Send the person an IM message to complete the entry form (是否发送完善入职登记表的消息).
+    pub fn need_send_pre_entry_msg(self, need_send_pre_entry_msg: bool) -> Self {
+        self.map(|r| r.need_send_pre_entry_msg(need_send_pre_entry_msg))
+    }
+}
+/// Request of [`HrmApi::emp_start_dismission`]: Put an employee on the waiting-to-leave list (员工加入待离职).
+///
+/// Confirm the leaving later with `terminate_and_hand_over`: an employee removed any other way
+/// (e.g. `user.delete`) loses the reasons and notes. HTTP 401 `businessError` when refused (e.g.
+/// leaving oneself, or the employee is not on the job). Permission: `Hrm.Process.ReadWrite`.
+///
+/// `POST https://api.dingtalk.com/v1.0/hrm/pendingDismission/start` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-empstartdismission>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.emp_start_dismission`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmEmpStartDismissionRequest {
+    /// The employee (离职人userId).
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// The last working day, ms since the epoch (最后工作日).
+    ///
+    /// Wire name `lastWorkDate`.
+    #[serde(rename = "lastWorkDate")]
+    pub last_work_date: i64,
+    /// Voluntary reason ids (主动离职原因id), from `get_all_dismission_reasons`.
+    ///
+    /// Wire name `terminationReasonVoluntary`.
+    #[serde(
+        rename = "terminationReasonVoluntary",
+        skip_serializing_if = "Vec::is_empty",
+    )]
+    pub termination_reason_voluntary: Vec<String>,
+    /// Passive reason ids (被动离职原因id), from `get_all_dismission_reasons`.
+    ///
+    /// Wire name `terminationReasonPassive`.
+    #[serde(rename = "terminationReasonPassive", skip_serializing_if = "Vec::is_empty")]
+    pub termination_reason_passive: Vec<String>,
+    /// A note (备注).
+    ///
+    /// Wire name `remark`.
+    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    /// Count in the HRM statistics (是否加入HRM统计).
+    ///
+    /// Wire name `partner`.
+    #[serde(rename = "partner", skip_serializing_if = "Option::is_none")]
+    pub partner: Option<bool>,
+    /// Add to the hiring blacklist (是否加入招聘黑名单).
+    ///
+    /// Wire name `toHireBlackList`.
+    #[serde(rename = "toHireBlackList", skip_serializing_if = "Option::is_none")]
+    pub to_hire_black_list: Option<bool>,
+    /// Add to the talent pool (是否加入招聘人才库).
+    ///
+    /// Wire name `toHireDismissionTalent`.
+    #[serde(rename = "toHireDismissionTalent", skip_serializing_if = "Option::is_none")]
+    pub to_hire_dismission_talent: Option<bool>,
+    /// Add to the HR blacklist (是否加入人事黑名单).
+    ///
+    /// Wire name `toHrmBlackList`.
+    #[serde(rename = "toHrmBlackList", skip_serializing_if = "Option::is_none")]
+    pub to_hrm_black_list: Option<bool>,
+}
+impl HrmEmpStartDismissionRequest {
+    /// Creates a value from its required fields (`user_id`, `last_work_date`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>, last_work_date: i64) -> Self {
+        Self {
+            user_id: user_id.into(),
+            last_work_date,
+            termination_reason_voluntary: Default::default(),
+            termination_reason_passive: Default::default(),
+            remark: None,
+            partner: None,
+            to_hire_black_list: None,
+            to_hire_dismission_talent: None,
+            to_hrm_black_list: None,
+        }
+    }
+    /// Sets `termination_reason_voluntary`: Voluntary reason ids (主动离职原因id), from `get_all_dismission_reasons`.
+    pub fn termination_reason_voluntary(
+        mut self,
+        termination_reason_voluntary: Vec<String>,
+    ) -> Self {
+        self.termination_reason_voluntary = termination_reason_voluntary;
+        self
+    }
+    /// Sets `termination_reason_passive`: Passive reason ids (被动离职原因id), from `get_all_dismission_reasons`.
+    pub fn termination_reason_passive(
+        mut self,
+        termination_reason_passive: Vec<String>,
+    ) -> Self {
+        self.termination_reason_passive = termination_reason_passive;
+        self
+    }
+    /// Sets `remark`: A note (备注).
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.remark = Some(remark.into());
+        self
+    }
+    /// Sets `partner`: Count in the HRM statistics (是否加入HRM统计).
+    pub fn partner(mut self, partner: bool) -> Self {
+        self.partner = Some(partner);
+        self
+    }
+    /// Sets `to_hire_black_list`: Add to the hiring blacklist (是否加入招聘黑名单).
+    pub fn to_hire_black_list(mut self, to_hire_black_list: bool) -> Self {
+        self.to_hire_black_list = Some(to_hire_black_list);
+        self
+    }
+    /// Sets `to_hire_dismission_talent`: Add to the talent pool (是否加入招聘人才库).
+    pub fn to_hire_dismission_talent(mut self, to_hire_dismission_talent: bool) -> Self {
+        self.to_hire_dismission_talent = Some(to_hire_dismission_talent);
+        self
+    }
+    /// Sets `to_hrm_black_list`: Add to the HR blacklist (是否加入人事黑名单).
+    pub fn to_hrm_black_list(mut self, to_hrm_black_list: bool) -> Self {
+        self.to_hrm_black_list = Some(to_hrm_black_list);
+        self
+    }
+}
+impl rt::Endpoint for HrmEmpStartDismissionRequest {
+    type Response = HrmEmpStartDismissionResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "emp_start_dismission",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/hrm/pendingDismission/start",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, HrmEmpStartDismissionRequest> {
+    /// Sets `termination_reason_voluntary`: Voluntary reason ids (主动离职原因id), from `get_all_dismission_reasons`.
+    pub fn termination_reason_voluntary(
+        self,
+        termination_reason_voluntary: Vec<String>,
+    ) -> Self {
+        self.map(|r| r.termination_reason_voluntary(termination_reason_voluntary))
+    }
+    /// Sets `termination_reason_passive`: Passive reason ids (被动离职原因id), from `get_all_dismission_reasons`.
+    pub fn termination_reason_passive(
+        self,
+        termination_reason_passive: Vec<String>,
+    ) -> Self {
+        self.map(|r| r.termination_reason_passive(termination_reason_passive))
+    }
+    /// Sets `remark`: A note (备注).
+    pub fn remark(self, remark: impl Into<String>) -> Self {
+        self.map(|r| r.remark(remark))
+    }
+    /// Sets `partner`: Count in the HRM statistics (是否加入HRM统计).
+    pub fn partner(self, partner: bool) -> Self {
+        self.map(|r| r.partner(partner))
+    }
+    /// Sets `to_hire_black_list`: Add to the hiring blacklist (是否加入招聘黑名单).
+    pub fn to_hire_black_list(self, to_hire_black_list: bool) -> Self {
+        self.map(|r| r.to_hire_black_list(to_hire_black_list))
+    }
+    /// Sets `to_hire_dismission_talent`: Add to the talent pool (是否加入招聘人才库).
+    pub fn to_hire_dismission_talent(self, to_hire_dismission_talent: bool) -> Self {
+        self.map(|r| r.to_hire_dismission_talent(to_hire_dismission_talent))
+    }
+    /// Sets `to_hrm_black_list`: Add to the HR blacklist (是否加入人事黑名单).
+    pub fn to_hrm_black_list(self, to_hrm_black_list: bool) -> Self {
+        self.map(|r| r.to_hrm_black_list(to_hrm_black_list))
+    }
+}
+/// Request of [`HrmApi::revoke_termination`]: Take an employee off the waiting-to-leave list (撤销员工待离职).
+///
+/// HTTP 401 `businessError` when the employee is not waiting to leave. The docs' table marks
+/// `userId` optional but their error table rejects a call without it, so it is required here.
+/// Permission: `Hrm.Process.ReadWrite`.
+///
+/// `POST https://api.dingtalk.com/v1.0/hrm/pendingDismission/revoke` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-revoketermination>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.revoke_termination`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmRevokeTerminationRequest {
+    /// The employee (撤销离职员工userId).
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+}
+impl HrmRevokeTerminationRequest {
+    /// Creates a value from its required fields (`user_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self { user_id: user_id.into() }
+    }
+}
+impl rt::Endpoint for HrmRevokeTerminationRequest {
+    type Response = HrmRevokeTerminationResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "revoke_termination",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/hrm/pendingDismission/revoke",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+/// Request of [`HrmApi::update_emp_dismission_info`]: Update how a waiting-to-leave employee leaves (更新待离职员工离职信息).
+///
+/// The update only takes effect when the leaving is confirmed with `terminate_and_hand_over`, not
+/// when the employee is removed another way. Permission: `Hrm.Process.ReadWrite`.
+///
+/// `PUT https://api.dingtalk.com/v1.0/hrm/pendingDismission/infos` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-updateempdismissioninfo>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.update_emp_dismission_info`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmUpdateEmpDismissionInfoRequest {
+    /// The employee (离职人userId).
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// The last working day, ms since the epoch (最后工作日).
+    ///
+    /// Wire name `lastWorkDate`.
+    #[serde(rename = "lastWorkDate")]
+    pub last_work_date: i64,
+    /// Voluntary reason ids (主动原因id).
+    ///
+    /// Wire name `terminationReasonVoluntary`.
+    #[serde(
+        rename = "terminationReasonVoluntary",
+        skip_serializing_if = "Vec::is_empty",
+    )]
+    pub termination_reason_voluntary: Vec<String>,
+    /// Passive reason ids (被动原因id).
+    ///
+    /// Wire name `terminationReasonPassive`.
+    #[serde(rename = "terminationReasonPassive", skip_serializing_if = "Vec::is_empty")]
+    pub termination_reason_passive: Vec<String>,
+    /// A note on the reason (离职原因备注).
+    ///
+    /// Wire name `dismissionMemo`.
+    #[serde(rename = "dismissionMemo", skip_serializing_if = "Option::is_none")]
+    pub dismission_memo: Option<String>,
+    /// Count in the HRM statistics (是否加入HRM统计).
+    ///
+    /// Wire name `partner`.
+    #[serde(rename = "partner", skip_serializing_if = "Option::is_none")]
+    pub partner: Option<bool>,
+}
+impl HrmUpdateEmpDismissionInfoRequest {
+    /// Creates a value from its required fields (`user_id`, `last_work_date`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>, last_work_date: i64) -> Self {
+        Self {
+            user_id: user_id.into(),
+            last_work_date,
+            termination_reason_voluntary: Default::default(),
+            termination_reason_passive: Default::default(),
+            dismission_memo: None,
+            partner: None,
+        }
+    }
+    /// Sets `termination_reason_voluntary`: Voluntary reason ids (主动原因id).
+    pub fn termination_reason_voluntary(
+        mut self,
+        termination_reason_voluntary: Vec<String>,
+    ) -> Self {
+        self.termination_reason_voluntary = termination_reason_voluntary;
+        self
+    }
+    /// Sets `termination_reason_passive`: Passive reason ids (被动原因id).
+    pub fn termination_reason_passive(
+        mut self,
+        termination_reason_passive: Vec<String>,
+    ) -> Self {
+        self.termination_reason_passive = termination_reason_passive;
+        self
+    }
+    /// Sets `dismission_memo`: A note on the reason (离职原因备注).
+    pub fn dismission_memo(mut self, dismission_memo: impl Into<String>) -> Self {
+        self.dismission_memo = Some(dismission_memo.into());
+        self
+    }
+    /// Sets `partner`: Count in the HRM statistics (是否加入HRM统计).
+    pub fn partner(mut self, partner: bool) -> Self {
+        self.partner = Some(partner);
+        self
+    }
+}
+impl rt::Endpoint for HrmUpdateEmpDismissionInfoRequest {
+    type Response = HrmUpdateEmpDismissionInfoResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "update_emp_dismission_info",
+        host: rt::Host::Api,
+        method: rt::Method::Put,
+        json_body: true,
+        path: "/v1.0/hrm/pendingDismission/infos",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, HrmUpdateEmpDismissionInfoRequest> {
+    /// Sets `termination_reason_voluntary`: Voluntary reason ids (主动原因id).
+    pub fn termination_reason_voluntary(
+        self,
+        termination_reason_voluntary: Vec<String>,
+    ) -> Self {
+        self.map(|r| r.termination_reason_voluntary(termination_reason_voluntary))
+    }
+    /// Sets `termination_reason_passive`: Passive reason ids (被动原因id).
+    pub fn termination_reason_passive(
+        self,
+        termination_reason_passive: Vec<String>,
+    ) -> Self {
+        self.map(|r| r.termination_reason_passive(termination_reason_passive))
+    }
+    /// Sets `dismission_memo`: A note on the reason (离职原因备注).
+    pub fn dismission_memo(self, dismission_memo: impl Into<String>) -> Self {
+        self.map(|r| r.dismission_memo(dismission_memo))
+    }
+    /// Sets `partner`: Count in the HRM statistics (是否加入HRM统计).
+    pub fn partner(self, partner: bool) -> Self {
+        self.map(|r| r.partner(partner))
+    }
+}
+/// Request of [`HrmApi::get_all_dismission_reasons`]: List the organisation's reasons for leaving (获取企业已有的所有离职原因).
+///
+/// The voluntary and passive reasons, deleted ones left out; their ids fill
+/// `terminationReasonVoluntary` / `terminationReasonPassive`. Permission: `Hrm.Process.ReadWrite`.
+///
+/// `GET https://api.dingtalk.com/v1.0/hrm/dismission/reasons` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-getalldismissionreasons>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.get_all_dismission_reasons`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmGetAllDismissionReasonsRequest {}
+impl HrmGetAllDismissionReasonsRequest {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+impl rt::Endpoint for HrmGetAllDismissionReasonsRequest {
+    type Response = HrmGetAllDismissionReasonsResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "get_all_dismission_reasons",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/hrm/dismission/reasons",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+/// Request of [`HrmApi::transfer_employee`]: Transfer an employee (智能人事员工调岗).
+///
+/// Changes departments, main department, job title, position and rank. Without position
+/// management (职位管理) upgraded, pass the position and rank as names
+/// (`positionNameAfterTransfer`, `positionLevelAfterTransfer`); with it, as ids
+/// (`positionIdAfterTransfer`, `rankIdAfterTransfer`), and the departments must be among those
+/// the position belongs to. HTTP 400 `positionIdInvalid`, `ranIdInvalid`, `mainDeptIdInvalid`,
+/// `positioinAgainstConstraint`, `rankIdAgainstConstraint` on bad input. Permission:
+/// `Hrm.Process.ReadWrite`.
+///
+/// `POST https://api.dingtalk.com/v1.0/hrm/processes/transfer` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/intelligent-personnel-staff-transfer>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.transfer_employee`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmTransferEmployeeRequest {
+    /// The employee (被调岗员工userId).
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// The new departments (部门ID).
+    ///
+    /// Wire name `deptIdsAfterTransfer`.
+    #[serde(rename = "deptIdsAfterTransfer", skip_serializing_if = "Vec::is_empty")]
+    pub dept_ids_after_transfer: Vec<i64>,
+    /// The new main HR department (人事主部门ID), one of the employee's departments.
+    ///
+    /// Wire name `mainDeptIdAfterTransfer`.
+    #[serde(rename = "mainDeptIdAfterTransfer", skip_serializing_if = "Option::is_none")]
+    pub main_dept_id_after_transfer: Option<i64>,
+    /// The new position's id (职位ID), with position management upgraded (from `query_positions`).
+    ///
+    /// Wire name `positionIdAfterTransfer`.
+    #[serde(rename = "positionIdAfterTransfer", skip_serializing_if = "Option::is_none")]
+    pub position_id_after_transfer: Option<String>,
+    /// The new position's name (职位名称), without position management upgraded.
+    ///
+    /// Wire name `positionNameAfterTransfer`; at most 124.
+    #[serde(
+        rename = "positionNameAfterTransfer",
+        skip_serializing_if = "Option::is_none",
+    )]
+    pub position_name_after_transfer: Option<String>,
+    /// The new rank's id (职级ID), with the rank field upgraded (from `query_job_ranks`).
+    ///
+    /// Wire name `rankIdAfterTransfer`.
+    #[serde(rename = "rankIdAfterTransfer", skip_serializing_if = "Option::is_none")]
+    pub rank_id_after_transfer: Option<String>,
+    /// The new rank's name (职级名称), without the rank field upgraded.
+    ///
+    /// Wire name `positionLevelAfterTransfer`; at most 64.
+    #[serde(
+        rename = "positionLevelAfterTransfer",
+        skip_serializing_if = "Option::is_none",
+    )]
+    pub position_level_after_transfer: Option<String>,
+    /// The new job title's id (职务ID), from `query_jobs`; needs position management.
+    ///
+    /// Wire name `jobIdAfterTransfer`.
+    #[serde(rename = "jobIdAfterTransfer", skip_serializing_if = "Option::is_none")]
+    pub job_id_after_transfer: Option<String>,
+    /// The operator's userid (操作人userId).
+    ///
+    /// Wire name `operateUserId`.
+    #[serde(rename = "operateUserId", skip_serializing_if = "Option::is_none")]
+    pub operate_user_id: Option<String>,
+}
+impl HrmTransferEmployeeRequest {
+    /// Creates a value from its required fields (`user_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            dept_ids_after_transfer: Default::default(),
+            main_dept_id_after_transfer: None,
+            position_id_after_transfer: None,
+            position_name_after_transfer: None,
+            rank_id_after_transfer: None,
+            position_level_after_transfer: None,
+            job_id_after_transfer: None,
+            operate_user_id: None,
+        }
+    }
+    /// Sets `dept_ids_after_transfer`: The new departments (部门ID).
+    pub fn dept_ids_after_transfer(mut self, dept_ids_after_transfer: Vec<i64>) -> Self {
+        self.dept_ids_after_transfer = dept_ids_after_transfer;
+        self
+    }
+    /// Sets `main_dept_id_after_transfer`: The new main HR department (人事主部门ID), one of the employee's departments.
+    pub fn main_dept_id_after_transfer(
+        mut self,
+        main_dept_id_after_transfer: i64,
+    ) -> Self {
+        self.main_dept_id_after_transfer = Some(main_dept_id_after_transfer);
+        self
+    }
+    /// Sets `position_id_after_transfer`: The new position's id (职位ID), with position management upgraded (from `query_positions`).
+    pub fn position_id_after_transfer(
+        mut self,
+        position_id_after_transfer: impl Into<String>,
+    ) -> Self {
+        self.position_id_after_transfer = Some(position_id_after_transfer.into());
+        self
+    }
+    /// Sets `position_name_after_transfer`: The new position's name (职位名称), without position management upgraded.
+    pub fn position_name_after_transfer(
+        mut self,
+        position_name_after_transfer: impl Into<String>,
+    ) -> Self {
+        self.position_name_after_transfer = Some(position_name_after_transfer.into());
+        self
+    }
+    /// Sets `rank_id_after_transfer`: The new rank's id (职级ID), with the rank field upgraded (from `query_job_ranks`).
+    pub fn rank_id_after_transfer(
+        mut self,
+        rank_id_after_transfer: impl Into<String>,
+    ) -> Self {
+        self.rank_id_after_transfer = Some(rank_id_after_transfer.into());
+        self
+    }
+    /// Sets `position_level_after_transfer`: The new rank's name (职级名称), without the rank field upgraded.
+    pub fn position_level_after_transfer(
+        mut self,
+        position_level_after_transfer: impl Into<String>,
+    ) -> Self {
+        self.position_level_after_transfer = Some(position_level_after_transfer.into());
+        self
+    }
+    /// Sets `job_id_after_transfer`: The new job title's id (职务ID), from `query_jobs`; needs position management.
+    pub fn job_id_after_transfer(
+        mut self,
+        job_id_after_transfer: impl Into<String>,
+    ) -> Self {
+        self.job_id_after_transfer = Some(job_id_after_transfer.into());
+        self
+    }
+    /// Sets `operate_user_id`: The operator's userid (操作人userId).
+    pub fn operate_user_id(mut self, operate_user_id: impl Into<String>) -> Self {
+        self.operate_user_id = Some(operate_user_id.into());
+        self
+    }
+}
+impl rt::Endpoint for HrmTransferEmployeeRequest {
+    type Response = HrmTransferEmployeeResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "transfer_employee",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/hrm/processes/transfer",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        if let Some(v) = &self.position_name_after_transfer {
+            rt::check_max_len(
+                "positionNameAfterTransfer",
+                rt::Scalar::to_text(v).chars().count(),
+                124u64,
+            )?;
+        }
+        if let Some(v) = &self.position_level_after_transfer {
+            rt::check_max_len(
+                "positionLevelAfterTransfer",
+                rt::Scalar::to_text(v).chars().count(),
+                64u64,
+            )?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, HrmTransferEmployeeRequest> {
+    /// Sets `dept_ids_after_transfer`: The new departments (部门ID).
+    pub fn dept_ids_after_transfer(self, dept_ids_after_transfer: Vec<i64>) -> Self {
+        self.map(|r| r.dept_ids_after_transfer(dept_ids_after_transfer))
+    }
+    /// Sets `main_dept_id_after_transfer`: The new main HR department (人事主部门ID), one of the employee's departments.
+    pub fn main_dept_id_after_transfer(self, main_dept_id_after_transfer: i64) -> Self {
+        self.map(|r| r.main_dept_id_after_transfer(main_dept_id_after_transfer))
+    }
+    /// Sets `position_id_after_transfer`: The new position's id (职位ID), with position management upgraded (from `query_positions`).
+    pub fn position_id_after_transfer(
+        self,
+        position_id_after_transfer: impl Into<String>,
+    ) -> Self {
+        self.map(|r| r.position_id_after_transfer(position_id_after_transfer))
+    }
+    /// Sets `position_name_after_transfer`: The new position's name (职位名称), without position management upgraded.
+    pub fn position_name_after_transfer(
+        self,
+        position_name_after_transfer: impl Into<String>,
+    ) -> Self {
+        self.map(|r| r.position_name_after_transfer(position_name_after_transfer))
+    }
+    /// Sets `rank_id_after_transfer`: The new rank's id (职级ID), with the rank field upgraded (from `query_job_ranks`).
+    pub fn rank_id_after_transfer(
+        self,
+        rank_id_after_transfer: impl Into<String>,
+    ) -> Self {
+        self.map(|r| r.rank_id_after_transfer(rank_id_after_transfer))
+    }
+    /// Sets `position_level_after_transfer`: The new rank's name (职级名称), without the rank field upgraded.
+    pub fn position_level_after_transfer(
+        self,
+        position_level_after_transfer: impl Into<String>,
+    ) -> Self {
+        self.map(|r| r.position_level_after_transfer(position_level_after_transfer))
+    }
+    /// Sets `job_id_after_transfer`: The new job title's id (职务ID), from `query_jobs`; needs position management.
+    pub fn job_id_after_transfer(
+        self,
+        job_id_after_transfer: impl Into<String>,
+    ) -> Self {
+        self.map(|r| r.job_id_after_transfer(job_id_after_transfer))
+    }
+    /// Sets `operate_user_id`: The operator's userid (操作人userId).
+    pub fn operate_user_id(self, operate_user_id: impl Into<String>) -> Self {
+        self.map(|r| r.operate_user_id(operate_user_id))
+    }
+}
+/// Request of [`HrmApi::become_regular`]: Make an employee regular (智能人事员工转正).
+///
+/// A regularisation date of today or later takes effect by a scheduled job, an earlier one at
+/// once. HTTP 400 `inProcessOfApproval` when a regularisation approval is already running.
+/// Permission: `Hrm.Process.ReadWrite`.
+///
+/// `POST https://api.dingtalk.com/v1.0/hrm/processes/regulars/become` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/intelligent-personnel-staff-to-become-regular>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.become_regular`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmBecomeRegularRequest {
+    /// The employee (待转正用户userId).
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// The regularisation date, ms since the epoch (转正时间).
+    ///
+    /// Wire name `regularDate`.
+    #[serde(rename = "regularDate")]
+    pub regular_date: i64,
+    /// A note (备注信息).
+    ///
+    /// Wire name `remark`.
+    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    /// The operator's userid (操作用户userId).
+    ///
+    /// Wire name `operationId`.
+    #[serde(rename = "operationId")]
+    pub operation_id: String,
+}
+impl HrmBecomeRegularRequest {
+    /// Creates a value from its required fields (`user_id`, `regular_date`, `operation_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        regular_date: i64,
+        operation_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            regular_date,
+            remark: None,
+            operation_id: operation_id.into(),
+        }
+    }
+    /// Sets `remark`: A note (备注信息).
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.remark = Some(remark.into());
+        self
+    }
+}
+impl rt::Endpoint for HrmBecomeRegularRequest {
+    type Response = HrmBecomeRegularResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "become_regular",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/hrm/processes/regulars/become",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, HrmBecomeRegularRequest> {
+    /// Sets `remark`: A note (备注信息).
+    pub fn remark(self, remark: impl Into<String>) -> Self {
+        self.map(|r| r.remark(remark))
+    }
+}
+/// Request of [`HrmApi::terminate_and_hand_over`]: Confirm an employee's leaving and remove them, with handovers (确认员工离职并删除).
+///
+/// The employee leaves at once and is removed from the contacts; optional handovers of
+/// approvals, team documents, DingPan files, permissions and direct reports go to other
+/// employees (never the one leaving). At least one of `terminationReasonVoluntary` and
+/// `terminationReasonPassive` is needed. Not for the main administrator (revoke that first),
+/// employees of linked organisations or industry contacts. Permission: `Hrm.Process.ReadWrite`.
+///
+/// `POST https://api.dingtalk.com/v1.0/hrm/processes/terminateAndHandOver` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-hrmprocessterminationandhandover>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.terminate_and_hand_over`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmTerminateAndHandOverRequest {
+    /// The employee who leaves (要离职员工的UserId).
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// The operator (离职的操作人): an employee, not the one leaving.
+    ///
+    /// Wire name `optUserId`.
+    #[serde(rename = "optUserId")]
+    pub opt_user_id: String,
+    /// The leaving date, ms since the epoch (离职日期).
+    ///
+    /// Wire name `lastWorkDate`.
+    #[serde(rename = "lastWorkDate")]
+    pub last_work_date: i64,
+    /// A note on the reason (离职原因备注).
+    ///
+    /// Wire name `dismissionMemo`.
+    #[serde(rename = "dismissionMemo")]
+    pub dismission_memo: String,
+    /// Voluntary reason ids (主动离职原因id), from `get_all_dismission_reasons`.
+    ///
+    /// Wire name `terminationReasonVoluntary`.
+    #[serde(
+        rename = "terminationReasonVoluntary",
+        skip_serializing_if = "Vec::is_empty",
+    )]
+    pub termination_reason_voluntary: Vec<String>,
+    /// Passive reason ids (被动离职原因id).
+    ///
+    /// Wire name `terminationReasonPassive`.
+    #[serde(rename = "terminationReasonPassive", skip_serializing_if = "Vec::is_empty")]
+    pub termination_reason_passive: Vec<String>,
+    /// Obsolete (废弃): the old fixed reason, 1 family … 9 other; use the reason ids.
+    ///
+    /// Wire name `dismissionReason`.
+    #[serde(rename = "dismissionReason", skip_serializing_if = "Option::is_none")]
+    pub dismission_reason: Option<i64>,
+    /// Who takes over the approvals (审批离职交接人).
+    ///
+    /// Wire name `aflowHandOverUserId`.
+    #[serde(rename = "aflowHandOverUserId", skip_serializing_if = "Option::is_none")]
+    pub aflow_hand_over_user_id: Option<String>,
+    /// Who takes over the team documents (团队文档离职交接人).
+    ///
+    /// Wire name `docNoteHandoverUserId`.
+    #[serde(rename = "docNoteHandoverUserId", skip_serializing_if = "Option::is_none")]
+    pub doc_note_handover_user_id: Option<String>,
+    /// Who takes over the DingPan files (钉盘离职交接人).
+    ///
+    /// Wire name `dingPanHandoverUserId`.
+    #[serde(rename = "dingPanHandoverUserId", skip_serializing_if = "Option::is_none")]
+    pub ding_pan_handover_user_id: Option<String>,
+    /// Who takes over the permissions (权限离职交接人).
+    ///
+    /// Wire name `permissionHandoverUserId`.
+    #[serde(
+        rename = "permissionHandoverUserId",
+        skip_serializing_if = "Option::is_none",
+    )]
+    pub permission_handover_user_id: Option<String>,
+    /// Who takes over the direct reports (直属下属交接人).
+    ///
+    /// Wire name `directSubordinatesHandoverUserId`.
+    #[serde(
+        rename = "directSubordinatesHandoverUserId",
+        skip_serializing_if = "Option::is_none",
+    )]
+    pub direct_subordinates_handover_user_id: Option<String>,
+}
+impl HrmTerminateAndHandOverRequest {
+    /// Creates a value from its required fields (`user_id`, `opt_user_id`, `last_work_date`, `dismission_memo`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        opt_user_id: impl Into<String>,
+        last_work_date: i64,
+        dismission_memo: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            opt_user_id: opt_user_id.into(),
+            last_work_date,
+            dismission_memo: dismission_memo.into(),
+            termination_reason_voluntary: Default::default(),
+            termination_reason_passive: Default::default(),
+            dismission_reason: None,
+            aflow_hand_over_user_id: None,
+            doc_note_handover_user_id: None,
+            ding_pan_handover_user_id: None,
+            permission_handover_user_id: None,
+            direct_subordinates_handover_user_id: None,
+        }
+    }
+    /// Sets `termination_reason_voluntary`: Voluntary reason ids (主动离职原因id), from `get_all_dismission_reasons`.
+    pub fn termination_reason_voluntary(
+        mut self,
+        termination_reason_voluntary: Vec<String>,
+    ) -> Self {
+        self.termination_reason_voluntary = termination_reason_voluntary;
+        self
+    }
+    /// Sets `termination_reason_passive`: Passive reason ids (被动离职原因id).
+    pub fn termination_reason_passive(
+        mut self,
+        termination_reason_passive: Vec<String>,
+    ) -> Self {
+        self.termination_reason_passive = termination_reason_passive;
+        self
+    }
+    /// Sets `dismission_reason`: Obsolete (废弃): the old fixed reason, 1 family … 9 other; use the reason ids.
+    pub fn dismission_reason(mut self, dismission_reason: i64) -> Self {
+        self.dismission_reason = Some(dismission_reason);
+        self
+    }
+    /// Sets `aflow_hand_over_user_id`: Who takes over the approvals (审批离职交接人).
+    pub fn aflow_hand_over_user_id(
+        mut self,
+        aflow_hand_over_user_id: impl Into<String>,
+    ) -> Self {
+        self.aflow_hand_over_user_id = Some(aflow_hand_over_user_id.into());
+        self
+    }
+    /// Sets `doc_note_handover_user_id`: Who takes over the team documents (团队文档离职交接人).
+    pub fn doc_note_handover_user_id(
+        mut self,
+        doc_note_handover_user_id: impl Into<String>,
+    ) -> Self {
+        self.doc_note_handover_user_id = Some(doc_note_handover_user_id.into());
+        self
+    }
+    /// Sets `ding_pan_handover_user_id`: Who takes over the DingPan files (钉盘离职交接人).
+    pub fn ding_pan_handover_user_id(
+        mut self,
+        ding_pan_handover_user_id: impl Into<String>,
+    ) -> Self {
+        self.ding_pan_handover_user_id = Some(ding_pan_handover_user_id.into());
+        self
+    }
+    /// Sets `permission_handover_user_id`: Who takes over the permissions (权限离职交接人).
+    pub fn permission_handover_user_id(
+        mut self,
+        permission_handover_user_id: impl Into<String>,
+    ) -> Self {
+        self.permission_handover_user_id = Some(permission_handover_user_id.into());
+        self
+    }
+    /// Sets `direct_subordinates_handover_user_id`: Who takes over the direct reports (直属下属交接人).
+    pub fn direct_subordinates_handover_user_id(
+        mut self,
+        direct_subordinates_handover_user_id: impl Into<String>,
+    ) -> Self {
+        self.direct_subordinates_handover_user_id = Some(
+            direct_subordinates_handover_user_id.into(),
+        );
+        self
+    }
+}
+impl rt::Endpoint for HrmTerminateAndHandOverRequest {
+    type Response = HrmTerminateAndHandOverResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "terminate_and_hand_over",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/hrm/processes/terminateAndHandOver",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, HrmTerminateAndHandOverRequest> {
+    /// Sets `termination_reason_voluntary`: Voluntary reason ids (主动离职原因id), from `get_all_dismission_reasons`.
+    pub fn termination_reason_voluntary(
+        self,
+        termination_reason_voluntary: Vec<String>,
+    ) -> Self {
+        self.map(|r| r.termination_reason_voluntary(termination_reason_voluntary))
+    }
+    /// Sets `termination_reason_passive`: Passive reason ids (被动离职原因id).
+    pub fn termination_reason_passive(
+        self,
+        termination_reason_passive: Vec<String>,
+    ) -> Self {
+        self.map(|r| r.termination_reason_passive(termination_reason_passive))
+    }
+    /// Sets `dismission_reason`: Obsolete (废弃): the old fixed reason, 1 family … 9 other; use the reason ids.
+    pub fn dismission_reason(self, dismission_reason: i64) -> Self {
+        self.map(|r| r.dismission_reason(dismission_reason))
+    }
+    /// Sets `aflow_hand_over_user_id`: Who takes over the approvals (审批离职交接人).
+    pub fn aflow_hand_over_user_id(
+        self,
+        aflow_hand_over_user_id: impl Into<String>,
+    ) -> Self {
+        self.map(|r| r.aflow_hand_over_user_id(aflow_hand_over_user_id))
+    }
+    /// Sets `doc_note_handover_user_id`: Who takes over the team documents (团队文档离职交接人).
+    pub fn doc_note_handover_user_id(
+        self,
+        doc_note_handover_user_id: impl Into<String>,
+    ) -> Self {
+        self.map(|r| r.doc_note_handover_user_id(doc_note_handover_user_id))
+    }
+    /// Sets `ding_pan_handover_user_id`: Who takes over the DingPan files (钉盘离职交接人).
+    pub fn ding_pan_handover_user_id(
+        self,
+        ding_pan_handover_user_id: impl Into<String>,
+    ) -> Self {
+        self.map(|r| r.ding_pan_handover_user_id(ding_pan_handover_user_id))
+    }
+    /// Sets `permission_handover_user_id`: Who takes over the permissions (权限离职交接人).
+    pub fn permission_handover_user_id(
+        self,
+        permission_handover_user_id: impl Into<String>,
+    ) -> Self {
+        self.map(|r| r.permission_handover_user_id(permission_handover_user_id))
+    }
+    /// Sets `direct_subordinates_handover_user_id`: Who takes over the direct reports (直属下属交接人).
+    pub fn direct_subordinates_handover_user_id(
+        self,
+        direct_subordinates_handover_user_id: impl Into<String>,
+    ) -> Self {
+        self.map(|r| {
+            r.direct_subordinates_handover_user_id(direct_subordinates_handover_user_id)
+        })
+    }
+}
+/// Request of [`HrmApi::update_termination_info`]: Change the leaving details of an employee who left (修改已离职员工信息).
+///
+/// The last working day and the note. HTTP 400 `empNotDismission` when the employee has not
+/// left. Permission: `Hrm.Process.ReadWrite`.
+///
+/// `PUT https://api.dingtalk.com/v1.0/hrm/processes/employees/terminations` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/modify-resigned-employee-information>
+///
+/// Source: `spec/hrm.yaml` · `endpoints.update_termination_info`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmUpdateTerminationInfoRequest {
+    /// The employee who left (已离职员工的userId), from `query_dismission_staff_id_list`.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// The last working day, ms since the epoch (最后工作日).
+    ///
+    /// Wire name `lastWorkDate`.
+    #[serde(rename = "lastWorkDate")]
+    pub last_work_date: i64,
+    /// The note (离职备注信息).
+    ///
+    /// Wire name `dismissionMemo`.
+    #[serde(rename = "dismissionMemo")]
+    pub dismission_memo: String,
+}
+impl HrmUpdateTerminationInfoRequest {
+    /// Creates a value from its required fields (`user_id`, `last_work_date`, `dismission_memo`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        last_work_date: i64,
+        dismission_memo: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            last_work_date,
+            dismission_memo: dismission_memo.into(),
+        }
+    }
+}
+impl rt::Endpoint for HrmUpdateTerminationInfoRequest {
+    type Response = HrmUpdateTerminationInfoResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "hrm",
+        name: "update_termination_info",
+        host: rt::Host::Api,
+        method: rt::Method::Put,
+        json_body: true,
+        path: "/v1.0/hrm/processes/employees/terminations",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
     }
 }
 /// Kind of a roster field (字段类型).
@@ -1920,6 +4341,1683 @@ impl rt::Wire for HrmUseridPage {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+/// One value of a roster field (字段值); a detail group has one per entry.
+///
+/// Source: `spec/hrm.yaml` · `types.HrmRosterValue`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmRosterValue {
+    /// The value (字段取值); for an option field the option's key, or its id with `text2SelectConvert`.
+    ///
+    /// Wire name `value`.
+    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The value as shown (字段展示值); for an option field the option's text.
+    ///
+    /// Wire name `label`.
+    #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Which entry of a detail group (第几条的明细), from 0.
+    ///
+    /// Wire name `itemIndex`.
+    #[serde(rename = "itemIndex", skip_serializing_if = "Option::is_none")]
+    pub item_index: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for HrmRosterValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmRosterValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmRosterValue")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmRosterValue, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "value" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "label" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "itemIndex" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmRosterValue {
+                    value: f0.unwrap_or_default(),
+                    label: f1.unwrap_or_default(),
+                    item_index: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmRosterValue {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One roster field of an employee (字段信息).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmRosterFieldData`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmRosterFieldData {
+    /// The field's code (字段标识), e.g. `sys01-employeeStatus`.
+    ///
+    /// Wire name `fieldCode`.
+    #[serde(rename = "fieldCode", skip_serializing_if = "Option::is_none")]
+    pub field_code: Option<String>,
+    /// The field's name (字段名称).
+    ///
+    /// Wire name `fieldName`.
+    #[serde(rename = "fieldName", skip_serializing_if = "Option::is_none")]
+    pub field_name: Option<String>,
+    /// The field's group (分组标识), e.g. `sys01`.
+    ///
+    /// Wire name `groupId`.
+    #[serde(rename = "groupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    /// The values (字段值列表): several for a detail group (明细分组), one otherwise.
+    ///
+    /// Wire name `fieldValueList`.
+    #[serde(rename = "fieldValueList", skip_serializing_if = "Vec::is_empty")]
+    pub field_value_list: Vec<HrmRosterValue>,
+}
+impl<'de> serde::Deserialize<'de> for HrmRosterFieldData {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmRosterFieldData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmRosterFieldData")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmRosterFieldData, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "fieldCode" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "fieldName" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "groupId" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "fieldValueList" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<HrmRosterValue>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmRosterFieldData {
+                    field_code: f0.unwrap_or_default(),
+                    field_name: f1.unwrap_or_default(),
+                    group_id: f2.unwrap_or_default(),
+                    field_value_list: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmRosterFieldData {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The roster fields of one employee (员工花名册).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmEmployeeRoster`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmEmployeeRoster {
+    /// The organisation's corpId.
+    ///
+    /// Wire name `corpId`.
+    #[serde(rename = "corpId", skip_serializing_if = "Option::is_none")]
+    pub corp_id: Option<String>,
+    /// The employee's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Not filled yet (暂未开放).
+    ///
+    /// Wire name `unionId`.
+    #[serde(rename = "unionId", skip_serializing_if = "Option::is_none")]
+    pub union_id: Option<String>,
+    /// The fields (返回的字段信息列表).
+    ///
+    /// Wire name `fieldDataList`.
+    #[serde(rename = "fieldDataList", skip_serializing_if = "Vec::is_empty")]
+    pub field_data_list: Vec<HrmRosterFieldData>,
+}
+impl<'de> serde::Deserialize<'de> for HrmEmployeeRoster {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmEmployeeRoster;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmEmployeeRoster")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmEmployeeRoster, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "corpId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "userId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "unionId" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "fieldDataList" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<HrmRosterFieldData>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmEmployeeRoster {
+                    corp_id: f0.unwrap_or_default(),
+                    user_id: f1.unwrap_or_default(),
+                    union_id: f2.unwrap_or_default(),
+                    field_data_list: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmEmployeeRoster {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A department an employee left (离职部门).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmDismissionDept`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmDismissionDept {
+    /// The department id.
+    ///
+    /// Wire name `dept_id`.
+    #[serde(rename = "dept_id", skip_serializing_if = "Option::is_none")]
+    pub dept_id: Option<i64>,
+    /// The department's path (部门路径), e.g. `门诊部-门诊外科`.
+    ///
+    /// Wire name `dept_path`.
+    #[serde(rename = "dept_path", skip_serializing_if = "Option::is_none")]
+    pub dept_path: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for HrmDismissionDept {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmDismissionDept;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmDismissionDept")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmDismissionDept, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dept_id" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "dept_path" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmDismissionDept {
+                    dept_id: f0.unwrap_or_default(),
+                    dept_path: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmDismissionDept {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Where an employee's leaving stands (离职状态).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/hrm.yaml` · `types.HrmDismissionStatus`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HrmDismissionStatus {
+    /// Waiting to leave (待离职). (`1`)
+    Pending,
+    /// Left (已离职). (`2`)
+    Left,
+    /// Neither waiting to leave nor left (非待离职或非已离职). (`3`)
+    Neither,
+    /// A leaving approval was submitted and is not approved yet (已提交离职审批单，暂未通过). (`4`)
+    ApprovalPending,
+    /// A value this version of the spec does not know.
+    Unknown(i64),
+}
+impl HrmDismissionStatus {
+    /// The value on the wire.
+    pub fn value(&self) -> i64 {
+        match self {
+            Self::Pending => 1i64,
+            Self::Left => 2i64,
+            Self::Neither => 3i64,
+            Self::ApprovalPending => 4i64,
+            Self::Unknown(v) => *v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_value(v: i64) -> Self {
+        match v {
+            1i64 => Self::Pending,
+            2i64 => Self::Left,
+            3i64 => Self::Neither,
+            4i64 => Self::ApprovalPending,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl serde::Serialize for HrmDismissionStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.value())
+    }
+}
+impl<'de> serde::Deserialize<'de> for HrmDismissionStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <i64 as rt::Wire>::wire(d).map(Self::from_value)
+    }
+}
+impl rt::Wire for HrmDismissionStatus {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for HrmDismissionStatus {}
+impl rt::Scalar for HrmDismissionStatus {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.value().to_string().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        s.trim().parse().ok().map(Self::from_value)
+    }
+}
+/// An employee's status before leaving (离职前工作状态).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/hrm.yaml` · `types.HrmPreDismissionStatus`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HrmPreDismissionStatus {
+    /// Waiting to join (待入职). (`1`)
+    PreEntry,
+    /// On probation (试用期). (`2`)
+    Probation,
+    /// Regular (正式). (`3`)
+    Regular,
+    /// A value this version of the spec does not know.
+    Unknown(i64),
+}
+impl HrmPreDismissionStatus {
+    /// The value on the wire.
+    pub fn value(&self) -> i64 {
+        match self {
+            Self::PreEntry => 1i64,
+            Self::Probation => 2i64,
+            Self::Regular => 3i64,
+            Self::Unknown(v) => *v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_value(v: i64) -> Self {
+        match v {
+            1i64 => Self::PreEntry,
+            2i64 => Self::Probation,
+            3i64 => Self::Regular,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl serde::Serialize for HrmPreDismissionStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.value())
+    }
+}
+impl<'de> serde::Deserialize<'de> for HrmPreDismissionStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <i64 as rt::Wire>::wire(d).map(Self::from_value)
+    }
+}
+impl rt::Wire for HrmPreDismissionStatus {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for HrmPreDismissionStatus {}
+impl rt::Scalar for HrmPreDismissionStatus {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.value().to_string().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        s.trim().parse().ok().map(Self::from_value)
+    }
+}
+/// How an employee left (员工离职信息).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmDismissionInfo`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmDismissionInfo {
+    /// The employee's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The employee's name.
+    ///
+    /// Wire name `name`.
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The last working day (最后工作日), ms since the epoch.
+    ///
+    /// Wire name `lastWorkDay`.
+    #[serde(rename = "lastWorkDay", skip_serializing_if = "Option::is_none")]
+    pub last_work_day: Option<i64>,
+    /// The departments left (离职部门列表).
+    ///
+    /// Wire name `deptList`.
+    #[serde(rename = "deptList", skip_serializing_if = "Vec::is_empty")]
+    pub dept_list: Vec<HrmDismissionDept>,
+    /// A note on the reason (离职原因备注).
+    ///
+    /// Wire name `reasonMemo`.
+    #[serde(rename = "reasonMemo", skip_serializing_if = "Option::is_none")]
+    pub reason_memo: Option<String>,
+    /// The status before leaving (离职前工作状态).
+    ///
+    /// Wire name `preStatus`.
+    #[serde(rename = "preStatus", skip_serializing_if = "Option::is_none")]
+    pub pre_status: Option<HrmPreDismissionStatus>,
+    /// Userid of the person who took over the work (离职交接人).
+    ///
+    /// Wire name `handoverUserId`.
+    #[serde(rename = "handoverUserId", skip_serializing_if = "Option::is_none")]
+    pub handover_user_id: Option<String>,
+    /// Where the leaving stands (离职状态).
+    ///
+    /// Wire name `status`.
+    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<HrmDismissionStatus>,
+    /// The main department before leaving (离职前主部门名称).
+    ///
+    /// Wire name `mainDeptName`.
+    #[serde(rename = "mainDeptName", skip_serializing_if = "Option::is_none")]
+    pub main_dept_name: Option<String>,
+    /// Its id (离职前主部门ID).
+    ///
+    /// Wire name `mainDeptId`.
+    #[serde(rename = "mainDeptId", skip_serializing_if = "Option::is_none")]
+    pub main_dept_id: Option<i64>,
+    /// The voluntary reasons (主动原因).
+    ///
+    /// Wire name `voluntaryReason`.
+    #[serde(rename = "voluntaryReason", skip_serializing_if = "Vec::is_empty")]
+    pub voluntary_reason: Vec<String>,
+    /// The passive reasons (被动原因).
+    ///
+    /// Wire name `passiveReason`.
+    #[serde(rename = "passiveReason", skip_serializing_if = "Vec::is_empty")]
+    pub passive_reason: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for HrmDismissionInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmDismissionInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmDismissionInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmDismissionInfo, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "lastWorkDay" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "deptList" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<HrmDismissionDept>>::new(),
+                                    )?,
+                            );
+                        }
+                        "reasonMemo" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "preStatus" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<HrmPreDismissionStatus>>::new(),
+                                    )?,
+                            );
+                        }
+                        "handoverUserId" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "status" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<HrmDismissionStatus>>::new(),
+                                    )?,
+                            );
+                        }
+                        "mainDeptName" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "mainDeptId" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "voluntaryReason" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "passiveReason" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmDismissionInfo {
+                    user_id: f0.unwrap_or_default(),
+                    name: f1.unwrap_or_default(),
+                    last_work_day: f2.unwrap_or_default(),
+                    dept_list: f3.unwrap_or_default(),
+                    reason_memo: f4.unwrap_or_default(),
+                    pre_status: f5.unwrap_or_default(),
+                    handover_user_id: f6.unwrap_or_default(),
+                    status: f7.unwrap_or_default(),
+                    main_dept_name: f8.unwrap_or_default(),
+                    main_dept_id: f9.unwrap_or_default(),
+                    voluntary_reason: f10.unwrap_or_default(),
+                    passive_reason: f11.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmDismissionInfo {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A position of the organisation (职位).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmPosition`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmPosition {
+    /// The position's id (职位ID).
+    ///
+    /// Wire name `positionId`.
+    #[serde(rename = "positionId", skip_serializing_if = "Option::is_none")]
+    pub position_id: Option<String>,
+    /// Its name (职位名称).
+    ///
+    /// Wire name `positionName`.
+    #[serde(rename = "positionName", skip_serializing_if = "Option::is_none")]
+    pub position_name: Option<String>,
+    /// Its category (职位类别ID); with position management (职位管理) upgraded only.
+    ///
+    /// Wire name `positionCategoryId`.
+    #[serde(rename = "positionCategoryId", skip_serializing_if = "Option::is_none")]
+    pub position_category_id: Option<String>,
+    /// The job title it belongs to (所属职务ID); with position management upgraded only.
+    ///
+    /// Wire name `jobId`.
+    #[serde(rename = "jobId", skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    /// Its description (职位描述); with position management upgraded only.
+    ///
+    /// Wire name `positionDes`.
+    #[serde(rename = "positionDes", skip_serializing_if = "Option::is_none")]
+    pub position_des: Option<String>,
+    /// Its ranks (职级ID); with position management upgraded only.
+    ///
+    /// Wire name `rankIdList`.
+    #[serde(rename = "rankIdList", skip_serializing_if = "Vec::is_empty")]
+    pub rank_id_list: Vec<String>,
+    /// Enabled or disabled (职位状态); with position management upgraded only.
+    ///
+    /// Wire name `status`.
+    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<HrmPositionStatus>,
+}
+impl<'de> serde::Deserialize<'de> for HrmPosition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmPosition;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmPosition")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmPosition, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "positionId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "positionName" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "positionCategoryId" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "jobId" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "positionDes" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "rankIdList" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "status" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<HrmPositionStatus>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmPosition {
+                    position_id: f0.unwrap_or_default(),
+                    position_name: f1.unwrap_or_default(),
+                    position_category_id: f2.unwrap_or_default(),
+                    job_id: f3.unwrap_or_default(),
+                    position_des: f4.unwrap_or_default(),
+                    rank_id_list: f5.unwrap_or_default(),
+                    status: f6.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmPosition {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Whether a position is in use (职位状态).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/hrm.yaml` · `types.HrmPositionStatus`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HrmPositionStatus {
+    /// Enabled (启用). (`0`)
+    Enabled,
+    /// Disabled (停用). (`1`)
+    Disabled,
+    /// A value this version of the spec does not know.
+    Unknown(i64),
+}
+impl HrmPositionStatus {
+    /// The value on the wire.
+    pub fn value(&self) -> i64 {
+        match self {
+            Self::Enabled => 0i64,
+            Self::Disabled => 1i64,
+            Self::Unknown(v) => *v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_value(v: i64) -> Self {
+        match v {
+            0i64 => Self::Enabled,
+            1i64 => Self::Disabled,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl serde::Serialize for HrmPositionStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.value())
+    }
+}
+impl<'de> serde::Deserialize<'de> for HrmPositionStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <i64 as rt::Wire>::wire(d).map(Self::from_value)
+    }
+}
+impl rt::Wire for HrmPositionStatus {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for HrmPositionStatus {}
+impl rt::Scalar for HrmPositionStatus {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.value().to_string().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        s.trim().parse().ok().map(Self::from_value)
+    }
+}
+/// A rank of the organisation (职级).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmJobRank`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmJobRank {
+    /// The rank's id (职级ID).
+    ///
+    /// Wire name `rankId`.
+    #[serde(rename = "rankId", skip_serializing_if = "Option::is_none")]
+    pub rank_id: Option<String>,
+    /// Its name (职级名称).
+    ///
+    /// Wire name `rankName`.
+    #[serde(rename = "rankName", skip_serializing_if = "Option::is_none")]
+    pub rank_name: Option<String>,
+    /// Its rank sequence (职级序列ID); with position management (职位管理) upgraded only.
+    ///
+    /// Wire name `rankCategoryId`.
+    #[serde(rename = "rankCategoryId", skip_serializing_if = "Option::is_none")]
+    pub rank_category_id: Option<String>,
+    /// Its code (职级编码); with position management upgraded only.
+    ///
+    /// Wire name `rankCode`.
+    #[serde(rename = "rankCode", skip_serializing_if = "Option::is_none")]
+    pub rank_code: Option<String>,
+    /// The lowest grade (最小等级); with position management upgraded only.
+    ///
+    /// Wire name `minJobGrade`.
+    #[serde(rename = "minJobGrade", skip_serializing_if = "Option::is_none")]
+    pub min_job_grade: Option<i64>,
+    /// The highest grade (最大等级); with position management upgraded only.
+    ///
+    /// Wire name `maxJobGrade`.
+    #[serde(rename = "maxJobGrade", skip_serializing_if = "Option::is_none")]
+    pub max_job_grade: Option<i64>,
+    /// Its description (职级描述); with position management upgraded only.
+    ///
+    /// Wire name `rankDescription`.
+    #[serde(rename = "rankDescription", skip_serializing_if = "Option::is_none")]
+    pub rank_description: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for HrmJobRank {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmJobRank;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmJobRank")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmJobRank, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "rankId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "rankName" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "rankCategoryId" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "rankCode" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "minJobGrade" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "maxJobGrade" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "rankDescription" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmJobRank {
+                    rank_id: f0.unwrap_or_default(),
+                    rank_name: f1.unwrap_or_default(),
+                    rank_category_id: f2.unwrap_or_default(),
+                    rank_code: f3.unwrap_or_default(),
+                    min_job_grade: f4.unwrap_or_default(),
+                    max_job_grade: f5.unwrap_or_default(),
+                    rank_description: f6.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmJobRank {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A job title of the organisation (职务).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmJob`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmJob {
+    /// The job title's id (职务ID).
+    ///
+    /// Wire name `jobId`.
+    #[serde(rename = "jobId", skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    /// Its name (职务名称).
+    ///
+    /// Wire name `jobName`.
+    #[serde(rename = "jobName", skip_serializing_if = "Option::is_none")]
+    pub job_name: Option<String>,
+    /// Its description (职务描述).
+    ///
+    /// Wire name `jobDescription`.
+    #[serde(rename = "jobDescription", skip_serializing_if = "Option::is_none")]
+    pub job_description: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for HrmJob {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmJob;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmJob")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmJob, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "jobId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "jobName" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "jobDescription" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmJob {
+                    job_id: f0.unwrap_or_default(),
+                    job_name: f1.unwrap_or_default(),
+                    job_description: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmJob {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A roster field the app may read (有权限的花名册字段).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmAuthorizedField`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmAuthorizedField {
+    /// The field's code (字段标识), e.g. `sys01-employeeType`.
+    ///
+    /// Wire name `fieldCode`.
+    #[serde(rename = "fieldCode", skip_serializing_if = "Option::is_none")]
+    pub field_code: Option<String>,
+    /// Its name (字段名称).
+    ///
+    /// Wire name `fieldName`.
+    #[serde(rename = "fieldName", skip_serializing_if = "Option::is_none")]
+    pub field_name: Option<String>,
+    /// Its kind (字段类型): text, attachment, option or date.
+    ///
+    /// Wire name `fieldType`.
+    #[serde(rename = "fieldType", skip_serializing_if = "Option::is_none")]
+    pub field_type: Option<HrmFieldType>,
+    /// The options (字段的选项内容), for option fields only.
+    ///
+    /// Wire name `optionText`.
+    #[serde(rename = "optionText", skip_serializing_if = "Option::is_none")]
+    pub option_text: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for HrmAuthorizedField {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmAuthorizedField;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmAuthorizedField")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmAuthorizedField, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "fieldCode" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "fieldName" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "fieldType" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<HrmFieldType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "optionText" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmAuthorizedField {
+                    field_code: f0.unwrap_or_default(),
+                    field_name: f1.unwrap_or_default(),
+                    field_type: f2.unwrap_or_default(),
+                    option_text: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmAuthorizedField {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A reason for leaving the organisation keeps (离职原因).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmDismissionReason`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmDismissionReason {
+    /// The reason's id (原因id), for `terminationReasonVoluntary` / `terminationReasonPassive`.
+    ///
+    /// Wire name `id`.
+    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Its name (原因名称).
+    ///
+    /// Wire name `name`.
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for HrmDismissionReason {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmDismissionReason;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmDismissionReason")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmDismissionReason, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmDismissionReason {
+                    id: f0.unwrap_or_default(),
+                    name: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmDismissionReason {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The organisation's reasons for leaving (离职原因), deleted ones left out.
+///
+/// Source: `spec/hrm.yaml` · `types.HrmDismissionReasons`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmDismissionReasons {
+    /// Voluntary reasons (主动原因).
+    ///
+    /// Wire name `voluntaryList`.
+    #[serde(rename = "voluntaryList", skip_serializing_if = "Vec::is_empty")]
+    pub voluntary_list: Vec<HrmDismissionReason>,
+    /// Passive reasons (被动原因).
+    ///
+    /// Wire name `passiveList`.
+    #[serde(rename = "passiveList", skip_serializing_if = "Vec::is_empty")]
+    pub passive_list: Vec<HrmDismissionReason>,
+}
+impl<'de> serde::Deserialize<'de> for HrmDismissionReasons {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmDismissionReasons;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmDismissionReasons")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmDismissionReasons, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "voluntaryList" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<HrmDismissionReason>>::new(),
+                                    )?,
+                            );
+                        }
+                        "passiveList" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<HrmDismissionReason>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmDismissionReasons {
+                    voluntary_list: f0.unwrap_or_default(),
+                    passive_list: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmDismissionReasons {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One roster field of someone waiting to join (分组内字段).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmPreentryFieldValue`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmPreentryFieldValue {
+    /// The field's code (字段fieldCode), from `get_roster_meta`.
+    ///
+    /// Wire name `fieldCode`.
+    #[serde(rename = "fieldCode", skip_serializing_if = "Option::is_none")]
+    pub field_code: Option<String>,
+    /// Its value (字段的值).
+    ///
+    /// Wire name `value`.
+    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for HrmPreentryFieldValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmPreentryFieldValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmPreentryFieldValue")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmPreentryFieldValue, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "fieldCode" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "value" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmPreentryFieldValue {
+                    field_code: f0.unwrap_or_default(),
+                    value: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl HrmPreentryFieldValue {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            field_code: None,
+            value: None,
+        }
+    }
+    /// Sets `field_code`: The field's code (字段fieldCode), from `get_roster_meta`.
+    pub fn field_code(mut self, field_code: impl Into<String>) -> Self {
+        self.field_code = Some(field_code.into());
+        self
+    }
+    /// Sets `value`: Its value (字段的值).
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+}
+impl rt::Validate for HrmPreentryFieldValue {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for HrmPreentryFieldValue {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One entry of a roster group (分组内字段列表).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmPreentrySection`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmPreentrySection {
+    /// The entry's index in the group (序列号).
+    ///
+    /// Wire name `oldIndex`.
+    #[serde(rename = "oldIndex", skip_serializing_if = "Option::is_none")]
+    pub old_index: Option<i64>,
+    /// Its fields (字段信息列表); best at most 5.
+    ///
+    /// Wire name `empFieldVOList`.
+    #[serde(rename = "empFieldVOList", skip_serializing_if = "Vec::is_empty")]
+    pub emp_field_vo_list: Vec<HrmPreentryFieldValue>,
+}
+impl<'de> serde::Deserialize<'de> for HrmPreentrySection {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmPreentrySection;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmPreentrySection")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmPreentrySection, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "oldIndex" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "empFieldVOList" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<HrmPreentryFieldValue>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmPreentrySection {
+                    old_index: f0.unwrap_or_default(),
+                    emp_field_vo_list: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl HrmPreentrySection {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            old_index: None,
+            emp_field_vo_list: Default::default(),
+        }
+    }
+    /// Sets `old_index`: The entry's index in the group (序列号).
+    pub fn old_index(mut self, old_index: i64) -> Self {
+        self.old_index = Some(old_index);
+        self
+    }
+    /// Sets `emp_field_vo_list`: Its fields (字段信息列表); best at most 5.
+    pub fn emp_field_vo_list(
+        mut self,
+        emp_field_vo_list: Vec<HrmPreentryFieldValue>,
+    ) -> Self {
+        self.emp_field_vo_list = emp_field_vo_list;
+        self
+    }
+}
+impl rt::Validate for HrmPreentrySection {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.emp_field_vo_list)?;
+        Ok(())
+    }
+}
+impl rt::Wire for HrmPreentrySection {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One roster group of someone waiting to join (花名册分组).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmPreentryGroup`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmPreentryGroup {
+    /// The group's id (分组ID), from `get_roster_meta`.
+    ///
+    /// Wire name `groupId`.
+    #[serde(rename = "groupId", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    /// Its entries (分组内字段列表); best at most 5.
+    ///
+    /// Wire name `sections`.
+    #[serde(rename = "sections", skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<HrmPreentrySection>,
+}
+impl<'de> serde::Deserialize<'de> for HrmPreentryGroup {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmPreentryGroup;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmPreentryGroup")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmPreentryGroup, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "groupId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "sections" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<HrmPreentrySection>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmPreentryGroup {
+                    group_id: f0.unwrap_or_default(),
+                    sections: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl HrmPreentryGroup {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            group_id: None,
+            sections: Default::default(),
+        }
+    }
+    /// Sets `group_id`: The group's id (分组ID), from `get_roster_meta`.
+    pub fn group_id(mut self, group_id: impl Into<String>) -> Self {
+        self.group_id = Some(group_id.into());
+        self
+    }
+    /// Sets `sections`: Its entries (分组内字段列表); best at most 5.
+    pub fn sections(mut self, sections: Vec<HrmPreentrySection>) -> Self {
+        self.sections = sections;
+        self
+    }
+}
+impl rt::Validate for HrmPreentryGroup {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.sections)?;
+        Ok(())
+    }
+}
+impl rt::Wire for HrmPreentryGroup {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Whether options are added or removed (修改类型).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/hrm.yaml` · `types.HrmOptionsModifyType`
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HrmOptionsModifyType {
+    /// Add the options (添加选项). (`OPTIONS_ADD`)
+    OptionsAdd,
+    /// Remove the options (删除选项). (`OPTIONS_DELETE`)
+    OptionsDelete,
+    /// A value this version of the spec does not know.
+    Unknown(String),
+}
+impl HrmOptionsModifyType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::OptionsAdd => "OPTIONS_ADD",
+            Self::OptionsDelete => "OPTIONS_DELETE",
+            Self::Unknown(v) => v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_wire(v: &str) -> Self {
+        match v {
+            "OPTIONS_ADD" => Self::OptionsAdd,
+            "OPTIONS_DELETE" => Self::OptionsDelete,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+}
+impl std::fmt::Display for HrmOptionsModifyType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl serde::Serialize for HrmOptionsModifyType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+impl<'de> serde::Deserialize<'de> for HrmOptionsModifyType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <String as rt::Wire>::wire(d).map(|s| Self::from_wire(&s))
+    }
+}
+impl rt::Wire for HrmOptionsModifyType {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for HrmOptionsModifyType {}
+impl rt::Scalar for HrmOptionsModifyType {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.as_str().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        Some(Self::from_wire(s))
+    }
+}
 /// Response of [`HrmApi::add_pre_entry`](super::hrm::HrmApi::add_pre_entry).
 ///
 /// Source: `spec/hrm.yaml` · `types.HrmAddPreEntryResponse`
@@ -1966,6 +6064,1101 @@ impl<'de> serde::Deserialize<'de> for HrmAddPreEntryResponse {
     }
 }
 impl rt::Wire for HrmAddPreEntryResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::get_employee_roster_by_field`](super::hrm::HrmApi::get_employee_roster_by_field).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmGetEmployeeRosterByFieldResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmGetEmployeeRosterByFieldResponse {
+    /// One entry per employee (结果列表).
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Vec::is_empty")]
+    pub result: Vec<HrmEmployeeRoster>,
+}
+impl<'de> serde::Deserialize<'de> for HrmGetEmployeeRosterByFieldResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmGetEmployeeRosterByFieldResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmGetEmployeeRosterByFieldResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmGetEmployeeRosterByFieldResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "result" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<HrmEmployeeRoster>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmGetEmployeeRosterByFieldResponse {
+                    result: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmGetEmployeeRosterByFieldResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::query_dismission_staff_id_list`](super::hrm::HrmApi::query_dismission_staff_id_list).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmQueryDismissionStaffIdListResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmQueryDismissionStaffIdListResponse {
+    /// The cursor of the next page (分页游标).
+    ///
+    /// Wire name `nextToken`.
+    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<i64>,
+    /// Whether more pages follow (是否还有更多数据).
+    ///
+    /// Wire name `hasMore`.
+    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
+    /// Userids of employees who left (离职人员userId列表).
+    ///
+    /// Wire name `userIdList`.
+    #[serde(rename = "userIdList", skip_serializing_if = "Vec::is_empty")]
+    pub user_id_list: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for HrmQueryDismissionStaffIdListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmQueryDismissionStaffIdListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmQueryDismissionStaffIdListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmQueryDismissionStaffIdListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "nextToken" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "hasMore" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "userIdList" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmQueryDismissionStaffIdListResponse {
+                    next_token: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    user_id_list: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmQueryDismissionStaffIdListResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::query_hrm_employee_dismission_info`](super::hrm::HrmApi::query_hrm_employee_dismission_info).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmQueryHrmEmployeeDismissionInfoResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmQueryHrmEmployeeDismissionInfoResponse {
+    /// One entry per employee (返回结果).
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Vec::is_empty")]
+    pub result: Vec<HrmDismissionInfo>,
+}
+impl<'de> serde::Deserialize<'de> for HrmQueryHrmEmployeeDismissionInfoResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmQueryHrmEmployeeDismissionInfoResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmQueryHrmEmployeeDismissionInfoResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmQueryHrmEmployeeDismissionInfoResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "result" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<HrmDismissionInfo>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmQueryHrmEmployeeDismissionInfoResponse {
+                    result: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmQueryHrmEmployeeDismissionInfoResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::query_positions`](super::hrm::HrmApi::query_positions).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmQueryPositionsResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmQueryPositionsResponse {
+    /// The cursor of the next page; absent when all is read.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<i64>,
+    /// Whether more pages follow.
+    ///
+    /// Wire name `hasMore`.
+    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
+    /// The positions (职位列表).
+    ///
+    /// Wire name `list`.
+    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    pub list: Vec<HrmPosition>,
+}
+impl<'de> serde::Deserialize<'de> for HrmQueryPositionsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmQueryPositionsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmQueryPositionsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmQueryPositionsResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "nextToken" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "hasMore" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "list" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<HrmPosition>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmQueryPositionsResponse {
+                    next_token: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    list: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmQueryPositionsResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::query_job_ranks`](super::hrm::HrmApi::query_job_ranks).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmQueryJobRanksResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmQueryJobRanksResponse {
+    /// The cursor of the next page; absent when all is read.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<i64>,
+    /// Whether more pages follow.
+    ///
+    /// Wire name `hasMore`.
+    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
+    /// The ranks (职级信息列表).
+    ///
+    /// Wire name `list`.
+    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    pub list: Vec<HrmJobRank>,
+}
+impl<'de> serde::Deserialize<'de> for HrmQueryJobRanksResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmQueryJobRanksResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmQueryJobRanksResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmQueryJobRanksResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "nextToken" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "hasMore" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "list" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<HrmJobRank>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmQueryJobRanksResponse {
+                    next_token: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    list: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmQueryJobRanksResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::query_jobs`](super::hrm::HrmApi::query_jobs).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmQueryJobsResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmQueryJobsResponse {
+    /// The cursor of the next page; absent when all is read.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<i64>,
+    /// Whether more pages follow.
+    ///
+    /// Wire name `hasMore`.
+    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
+    /// The job titles (职务信息列表).
+    ///
+    /// Wire name `list`.
+    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    pub list: Vec<HrmJob>,
+}
+impl<'de> serde::Deserialize<'de> for HrmQueryJobsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmQueryJobsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmQueryJobsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmQueryJobsResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "nextToken" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "hasMore" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "list" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<HrmJob>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmQueryJobsResponse {
+                    next_token: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    list: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmQueryJobsResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::list_authorized_roster_fields`](super::hrm::HrmApi::list_authorized_roster_fields).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmListAuthorizedRosterFieldsResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmListAuthorizedRosterFieldsResponse {
+    /// The fields (结果列表).
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Vec::is_empty")]
+    pub result: Vec<HrmAuthorizedField>,
+}
+impl<'de> serde::Deserialize<'de> for HrmListAuthorizedRosterFieldsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmListAuthorizedRosterFieldsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmListAuthorizedRosterFieldsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmListAuthorizedRosterFieldsResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "result" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<HrmAuthorizedField>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmListAuthorizedRosterFieldsResponse {
+                    result: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmListAuthorizedRosterFieldsResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::update_roster_field_options`](super::hrm::HrmApi::update_roster_field_options).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmUpdateRosterFieldOptionsResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmUpdateRosterFieldOptionsResponse {
+    /// Whether it succeeded.
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    pub result: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for HrmUpdateRosterFieldOptionsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmUpdateRosterFieldOptionsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmUpdateRosterFieldOptionsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmUpdateRosterFieldOptionsResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "result" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmUpdateRosterFieldOptionsResponse {
+                    result: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmUpdateRosterFieldOptionsResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::add_hrm_preentry`](super::hrm::HrmApi::add_hrm_preentry).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmAddHrmPreentryResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmAddHrmPreentryResponse {
+    /// The person's temporary userid (临时userId).
+    ///
+    /// Wire name `tmpUserId`.
+    #[serde(rename = "tmpUserId", skip_serializing_if = "Option::is_none")]
+    pub tmp_user_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for HrmAddHrmPreentryResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmAddHrmPreentryResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmAddHrmPreentryResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmAddHrmPreentryResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "tmpUserId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmAddHrmPreentryResponse {
+                    tmp_user_id: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmAddHrmPreentryResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::emp_start_dismission`](super::hrm::HrmApi::emp_start_dismission).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmEmpStartDismissionResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmEmpStartDismissionResponse {
+    /// The request's id.
+    ///
+    /// Wire name `requestId`.
+    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Whether the call succeeded.
+    ///
+    /// Wire name `success`.
+    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+    /// The outcome.
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    pub result: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for HrmEmpStartDismissionResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmEmpStartDismissionResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmEmpStartDismissionResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmEmpStartDismissionResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "requestId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "success" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "result" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmEmpStartDismissionResponse {
+                    request_id: f0.unwrap_or_default(),
+                    success: f1.unwrap_or_default(),
+                    result: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmEmpStartDismissionResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::revoke_termination`](super::hrm::HrmApi::revoke_termination).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmRevokeTerminationResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmRevokeTerminationResponse {
+    /// The request's id.
+    ///
+    /// Wire name `requestId`.
+    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Whether the call succeeded.
+    ///
+    /// Wire name `success`.
+    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+    /// The outcome.
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    pub result: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for HrmRevokeTerminationResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmRevokeTerminationResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmRevokeTerminationResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmRevokeTerminationResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "requestId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "success" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "result" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmRevokeTerminationResponse {
+                    request_id: f0.unwrap_or_default(),
+                    success: f1.unwrap_or_default(),
+                    result: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmRevokeTerminationResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::update_emp_dismission_info`](super::hrm::HrmApi::update_emp_dismission_info).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmUpdateEmpDismissionInfoResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmUpdateEmpDismissionInfoResponse {
+    /// The request's id.
+    ///
+    /// Wire name `requestId`.
+    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Whether the call succeeded.
+    ///
+    /// Wire name `success`.
+    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+    /// The outcome.
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    pub result: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for HrmUpdateEmpDismissionInfoResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmUpdateEmpDismissionInfoResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmUpdateEmpDismissionInfoResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmUpdateEmpDismissionInfoResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "requestId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "success" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "result" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmUpdateEmpDismissionInfoResponse {
+                    request_id: f0.unwrap_or_default(),
+                    success: f1.unwrap_or_default(),
+                    result: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmUpdateEmpDismissionInfoResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::get_all_dismission_reasons`](super::hrm::HrmApi::get_all_dismission_reasons).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmGetAllDismissionReasonsResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmGetAllDismissionReasonsResponse {
+    /// The request's id.
+    ///
+    /// Wire name `requestId`.
+    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Whether the call succeeded.
+    ///
+    /// Wire name `success`.
+    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+    /// The reasons (离职原因内容).
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    pub result: Option<HrmDismissionReasons>,
+}
+impl<'de> serde::Deserialize<'de> for HrmGetAllDismissionReasonsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmGetAllDismissionReasonsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmGetAllDismissionReasonsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmGetAllDismissionReasonsResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "requestId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "success" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "result" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<HrmDismissionReasons>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmGetAllDismissionReasonsResponse {
+                    request_id: f0.unwrap_or_default(),
+                    success: f1.unwrap_or_default(),
+                    result: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmGetAllDismissionReasonsResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::transfer_employee`](super::hrm::HrmApi::transfer_employee).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmTransferEmployeeResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmTransferEmployeeResponse {
+    /// Whether the transfer succeeded.
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    pub result: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for HrmTransferEmployeeResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmTransferEmployeeResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmTransferEmployeeResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmTransferEmployeeResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "result" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmTransferEmployeeResponse {
+                    result: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmTransferEmployeeResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::become_regular`](super::hrm::HrmApi::become_regular).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmBecomeRegularResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmBecomeRegularResponse {
+    /// Whether it succeeded.
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result")]
+    pub result: bool,
+}
+impl<'de> serde::Deserialize<'de> for HrmBecomeRegularResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmBecomeRegularResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmBecomeRegularResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmBecomeRegularResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "result" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmBecomeRegularResponse {
+                    result: rt::decode::required(f0, "result")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmBecomeRegularResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::terminate_and_hand_over`](super::hrm::HrmApi::terminate_and_hand_over).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmTerminateAndHandOverResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmTerminateAndHandOverResponse {
+    /// Whether it succeeded.
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    pub result: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for HrmTerminateAndHandOverResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmTerminateAndHandOverResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmTerminateAndHandOverResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmTerminateAndHandOverResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "result" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmTerminateAndHandOverResponse {
+                    result: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmTerminateAndHandOverResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`HrmApi::update_termination_info`](super::hrm::HrmApi::update_termination_info).
+///
+/// Source: `spec/hrm.yaml` · `types.HrmUpdateTerminationInfoResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HrmUpdateTerminationInfoResponse {
+    /// Whether it succeeded.
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result")]
+    pub result: bool,
+}
+impl<'de> serde::Deserialize<'de> for HrmUpdateTerminationInfoResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HrmUpdateTerminationInfoResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "HrmUpdateTerminationInfoResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HrmUpdateTerminationInfoResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "result" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HrmUpdateTerminationInfoResponse {
+                    result: rt::decode::required(f0, "result")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for HrmUpdateTerminationInfoResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }

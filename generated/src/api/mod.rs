@@ -32,8 +32,12 @@ pub mod contact;
 pub mod cspace;
 #[cfg(feature = "department")]
 pub mod department;
+#[cfg(feature = "event")]
+pub mod event;
 #[cfg(feature = "extcontact")]
 pub mod extcontact;
+#[cfg(feature = "gateway")]
+pub mod gateway;
 #[cfg(feature = "health")]
 pub mod health;
 #[cfg(feature = "hrm")]
@@ -70,6 +74,8 @@ pub mod smartdevice;
 pub mod sns;
 #[cfg(feature = "statistics")]
 pub mod statistics;
+#[cfg(feature = "storage")]
+pub mod storage;
 #[cfg(feature = "union_org")]
 pub mod union_org;
 #[cfg(feature = "user")]
@@ -157,7 +163,11 @@ pub trait Api {
     /// See [`CheckinApi`](checkin::CheckinApi) for its calls.
     fn checkin(&self) -> checkin::CheckinApi<'_>;
     #[cfg(feature = "contact")]
-    /// Contacts on api.dingtalk.com (通讯录 · v1.0): a user's own profile, search, leave records.
+    /// Contacts on api.dingtalk.com (通讯录 · v1.0): a user's own profile, search and sorting, leave
+    /// records; executive mode; visibility rules (hidden attributes, hidden people, restricted views);
+    /// organisation accounts (企业账号: enable, disable, sign out, DingTalk IDs, migrated ids, creator
+    /// hand-over); certification, invitation and DingTalk-index details; contact-id translation for
+    /// encrypted contacts; upstream-downstream organisations (上下游组织) and branch data.
     ///
     /// See [`ContactApi`](contact::ContactApi) for its calls.
     fn contact(&self) -> contact::ContactApi<'_>;
@@ -175,6 +185,12 @@ pub trait Api {
     ///
     /// See [`DepartmentApi`](department::DepartmentApi) for its calls.
     fn department(&self) -> department::DepartmentApi<'_>;
+    #[cfg(feature = "event")]
+    /// Event recovery on api.dingtalk.com (事件订阅 · v1.0): fetch the change events whose HTTP push
+    /// failed, and ask DingTalk to push an ISV suite's ticket again.
+    ///
+    /// See [`EventApi`](event::EventApi) for its calls.
+    fn event(&self) -> event::EventApi<'_>;
     #[cfg(feature = "extcontact")]
     /// External contacts of the organisation (通讯录 · 外部联系人): add, update, delete and read the
     /// organisation's external contacts (customers, suppliers, partners…) and list the label groups
@@ -182,6 +198,12 @@ pub trait Api {
     ///
     /// See [`ExtcontactApi`](extcontact::ExtcontactApi) for its calls.
     fn extcontact(&self) -> extcontact::ExtcontactApi<'_>;
+    #[cfg(feature = "gateway")]
+    /// The Stream-mode handshake on api.dingtalk.com (Stream 模式 · 云上网关): register a long-lived
+    /// connection and get the WebSocket address to dial.
+    ///
+    /// See [`GatewayApi`](gateway::GatewayApi) for its calls.
+    fn gateway(&self) -> gateway::GatewayApi<'_>;
     #[cfg(feature = "health")]
     /// Corporate health (企业文化 · 钉钉运动): whether a user takes part in the org's step-count
     /// ranking.
@@ -244,7 +266,8 @@ pub trait Api {
     fn microapp(&self) -> microapp::MicroappApi<'_>;
     #[cfg(feature = "oauth2")]
     /// Tokens on api.dingtalk.com (身份验证 · OAuth2): the app token, the ISV suite and organisation
-    /// tokens, users' own tokens and the JSAPI ticket.
+    /// tokens, users' own tokens and the JSAPI ticket; the admin-console sign-in (SSO), a user's
+    /// grants to the app, and what an organisation authorised when it activated an ISV app.
     ///
     /// See [`Oauth2Api`](oauth2::Oauth2Api) for its calls.
     fn oauth2(&self) -> oauth2::Oauth2Api<'_>;
@@ -303,6 +326,13 @@ pub trait Api {
     ///
     /// See [`StatisticsApi`](statistics::StatisticsApi) for its calls.
     fn statistics(&self) -> statistics::StatisticsApi<'_>;
+    #[cfg(feature = "storage")]
+    /// Enterprise storage on api.dingtalk.com (文档/文件 · 存储管理 v1.0): spaces, files and folders
+    /// (dentries), uploads and downloads, versions, app properties, the recycle bin, asynchronous
+    /// tasks and file-change event subscriptions.
+    ///
+    /// See [`StorageApi`](storage::StorageApi) for its calls.
+    fn storage(&self) -> storage::StorageApi<'_>;
     #[cfg(feature = "union_org")]
     /// Linked organisations (通讯录 · 上下游组织 / 上下级组织): the upstream-downstream organisations
     /// (上下游组织, formerly 合作空间 "cooperation spaces") the organisation joined or applied to,
@@ -381,9 +411,17 @@ impl Api for rt::Client {
     fn department(&self) -> department::DepartmentApi<'_> {
         department::DepartmentApi::new(self)
     }
+    #[cfg(feature = "event")]
+    fn event(&self) -> event::EventApi<'_> {
+        event::EventApi::new(self)
+    }
     #[cfg(feature = "extcontact")]
     fn extcontact(&self) -> extcontact::ExtcontactApi<'_> {
         extcontact::ExtcontactApi::new(self)
+    }
+    #[cfg(feature = "gateway")]
+    fn gateway(&self) -> gateway::GatewayApi<'_> {
+        gateway::GatewayApi::new(self)
     }
     #[cfg(feature = "health")]
     fn health(&self) -> health::HealthApi<'_> {
@@ -456,6 +494,10 @@ impl Api for rt::Client {
     #[cfg(feature = "statistics")]
     fn statistics(&self) -> statistics::StatisticsApi<'_> {
         statistics::StatisticsApi::new(self)
+    }
+    #[cfg(feature = "storage")]
+    fn storage(&self) -> storage::StorageApi<'_> {
+        storage::StorageApi::new(self)
     }
     #[cfg(feature = "union_org")]
     fn union_org(&self) -> union_org::UnionOrgApi<'_> {
@@ -868,6 +910,230 @@ pub enum ErrorCode {
     V1AuthFailed,
     /// The resource is not available, e.g. the group has no group template installed. (v1.0 code `unavailable`)
     V1Unavailable,
+    /// Wrong app key or secret (无效的clientId或者clientSecret), HTTP 400 from the v1.0 token calls; fix the credentials. (v1.0 code `invalidClientIdOrSecret`)
+    InvalidClientIdOrSecret,
+    /// The suite ticket is invalid or stale (suiteTicket无效), HTTP 400; use the latest pushed ticket, or ask for one with `event.re_push_suite_ticket`. (v1.0 code `invalidSuiteTicket`)
+    InvalidSuiteTicket,
+    /// Invalid suite key (suitekey不合法), HTTP 400. (v1.0 code `invalidSuiteKey`)
+    InvalidSuiteKey,
+    /// No authorisation (授权关系不存在): the organisation has not activated the ISV app, so it has no token; HTTP 400. (v1.0 code `invalidAuthInfo`)
+    InvalidAuthInfo,
+    /// Invalid client id or secret (无效的ClientID或ClientSecret), HTTP 400 from `oauth2.get_token`. (v1.0 code `invalid.client`)
+    InvalidClient,
+    /// Unsupported grant type (不支持此授权类型), HTTP 400; `grant_type` must be `client_credentials`. (v1.0 code `unsupported.grant.type`)
+    UnsupportedGrantType,
+    /// The app is not authorised (应用未被授权), HTTP 401 from `oauth2.get_token`. (v1.0 code `unauthorized.client`)
+    UnauthorizedClient,
+    /// Unexpected server error (服务器意外错误), HTTP 500 from `oauth2.get_token`; retry later. (v1.0 code `server.error`)
+    ServerError,
+    /// Invalid temporary code (无效的授权码), HTTP 400; get a fresh one. (v1.0 code `invalidCode`)
+    InvalidCode,
+    /// Invalid SSO token (无效的token), HTTP 400 from `oauth2.get_sso_user_info`; get a new one with `oauth2.get_sso_access_token`. (v1.0 code `invalidToken`)
+    InvalidToken,
+    /// The organisation was dissolved (企业已解散), HTTP 400. (v1.0 code `orgNotExist`)
+    OrgNotExist,
+    /// The organisation has not activated the app (企业未授权开通应用), HTTP 400. (v1.0 code `orgNotAuthApp`)
+    OrgNotAuthApp,
+    /// Invalid corpId (参数错误), HTTP 400. (v1.0 code `invalidCorpId`)
+    InvalidCorpIdV1,
+    /// Parameter error (参数错误), HTTP 400. (v1.0 code `parameter.error`)
+    ParameterDotError,
+    /// A parameter is empty (参数为空), HTTP 400. (v1.0 code `parameter.blank`)
+    ParameterBlank,
+    /// No such organisation (组织不存在). (v1.0 code `parameter.orgNotExists`)
+    ParameterOrgNotExists,
+    /// No such user (用户不存在). (v1.0 code `parameter.userNotExists`)
+    ParameterUserNotExists,
+    /// The organisation has the most visibility rules of this kind it may have (该类型可见性规则数量已达上限), HTTP 400. (v1.0 code `ruleNum.exceed.limit`)
+    RuleNumExceedLimit,
+    /// Too many visibility rules: no new rule may be added (当前企业可见性规则数量超限，禁止新增规则), HTTP 400. (v1.0 code `forbid.add.rule`)
+    ForbidAddRule,
+    /// The rule's directory is unusable (规则directory不可用), HTTP 400. (v1.0 code `directory.invalid`)
+    DirectoryInvalid,
+    /// More than 100 userids (userId列表超过100), HTTP 500 from `contact.sort_users`. (v1.0 code `listsize.too.long`)
+    ListsizeTooLong,
+    /// Badly formed DingTalk ID (钉钉号格式不正确), HTTP 400. (v1.0 code `incorrect.format`)
+    IncorrectFormat,
+    /// DingTalk ID of the wrong length (钉钉号格式不正确): 6 to 20 characters, HTTP 400. (v1.0 code `incorrect.length`)
+    IncorrectLength,
+    /// The DingTalk ID is taken (该钉钉号已被占用), HTTP 400; pick another. (v1.0 code `incorrect.reserved`)
+    IncorrectReserved,
+    /// The DingTalk ID was already changed and cannot be changed again yet (你已经设置过钉钉号，无法修改), HTTP 400. (v1.0 code `have.been.set`)
+    HaveBeenSet,
+    /// No such employee (员工不存在), HTTP 400. (v1.0 code `emp.not.exist`)
+    EmpNotExist,
+    /// Only organisation accounts this organisation owns may be handled (仅限处理归属本企业的企业账号), HTTP 400. (v1.0 code `internalenterpriseaccount.limit`)
+    InternalenterpriseaccountLimit,
+    /// Invalid parameter (无效参数), HTTP 400. (v1.0 code `invalid.param`)
+    InvalidParam,
+    /// No such user (用户不存在), HTTP 400. (v1.0 code `user.not.exist`)
+    UserNotExist,
+    /// Only organisation accounts this organisation owns may be handled (只能操作归属该组织的专属账号), HTTP 400. (v1.0 code `exclusive.account.only`)
+    ExclusiveAccountOnly,
+    /// Only organisation accounts this organisation owns may be handled (只能操作归属该组织的专属账号), HTTP 400. (v1.0 code `exclusive.account.limit`)
+    ExclusiveAccountLimit,
+    /// No such account (账号不存在), HTTP 400. (v1.0 code `profile.not.exist`)
+    ProfileNotExist,
+    /// No such employee (员工不存在), HTTP 400. (v1.0 code `employee.not.exist`)
+    EmployeeNotExist,
+    /// The account is not the organisation's creator (不是主管理员(创建者)), HTTP 400. (v1.0 code `not.main.administrator`)
+    NotMainAdministrator,
+    /// No such user (找不到该用户), HTTP 400. (v1.0 code `invalid.userid`)
+    InvalidDotUserid,
+    /// Invalid migrated unionId (非法的migrationUnionId), HTTP 400. (v1.0 code `illegal.migration.unionId`)
+    IllegalMigrationUnionId,
+    /// The unionId is empty (入参unionId不能为空), HTTP 400. (v1.0 code `invalid.unionId`)
+    InvalidUnionId,
+    /// Invalid or empty system parameter, e.g. no such target organisation (无效的企业targetCorpId / 系统参数为空), HTTP 400. (v1.0 code `invalidParameter.system.param`)
+    InvalidParameterSystemParam,
+    /// The organisation has not authorised the app to read its certification (没有权限获取企业认证信息), HTTP 400. (v1.0 code `permission.denied`)
+    PermissionDenied,
+    /// The app key is empty (appKey为空), HTTP 400. (v1.0 code `invalidParameter.appKey.blank`)
+    InvalidParameterAppKeyBlank,
+    /// A dependent service failed (系统错误), HTTP 500; retry later. (v1.0 code `service.system.error`)
+    ServiceSystemError,
+    /// A parameter is empty (参数为空), HTTP 400. (v1.0 code `invalidParameter.param.empty`)
+    InvalidParameterParamEmpty,
+    /// The organisation does not exist or was dissolved (企业不存在或者已经解散), HTTP 400. (v1.0 code `invalidParameter.param.orgIdInvalid`)
+    InvalidParameterParamOrgIdInvalid,
+    /// System error or service unavailable (系统错误 / 服务不可用), HTTP 500; retry later. The code is spelled so. (v1.0 code `invalid.system.errror`)
+    InvalidSystemErrror,
+    /// No such userid (userId不存在), HTTP 400. (v1.0 code `userIdInvalid`)
+    UserIdInvalid,
+    /// More than 50 whitelist entries (excludeUserIds、excludeDeptIds、excludeTagIds三个数组元素之和不能超过50), HTTP 400. (v1.0 code `excludeNodeExceed`)
+    ExcludeNodeExceed,
+    /// More than 50 restricted entries (subjectUserIds、subjectDeptIds、subjectTagIds三个数组元素之和不能超过50), HTTP 400. (v1.0 code `subjectNodeExceed`)
+    SubjectNodeExceed,
+    /// No restricted users, departments or roles (subjectUserIds、subjectDeptIds、subjectTagIds不能都为空), HTTP 400. (v1.0 code `subjectNodeEmpty`)
+    SubjectNodeEmpty,
+    /// `type` must be `excludeNode`, `onlySelf` or `onlySelfDeptAndChild` (type不合法), HTTP 400. (v1.0 code `typeInvalid`)
+    TypeInvalid,
+    /// No rule with that id (id对应的设置不存在), HTTP 400. (v1.0 code `idInvalid`)
+    IdInvalid,
+    /// No access (无访问权限), HTTP 400 from the v1.0 HRM calls. (v1.0 code `noPermission`)
+    NoPermission,
+    /// Invalid parameter (参数错误), HTTP 400. (v1.0 code `invalidParameter`)
+    InvalidParameterV1,
+    /// The organisation has not enabled 智能人事 (企业未开通智能人事), HTTP 400. (v1.0 code `corpNotOpenHrm`)
+    CorpNotOpenHrm,
+    /// The organisation has not activated the micro-app (企业没有开通微应用), HTTP 400. (v1.0 code `suiteCallInvalid`)
+    SuiteCallInvalid,
+    /// Called too often (调用频繁), HTTP 400; back off. The code is spelled so. (v1.0 code `invokeFrequentyly`)
+    InvokeFrequentyly,
+    /// Called too often (请求太频繁), HTTP 400; back off. (v1.0 code `invokeFrequency`)
+    InvokeFrequency,
+    /// No such employee (员工不存在), HTTP 400. (v1.0 code `empNotExists`)
+    EmpNotExists,
+    /// Invalid request (请求非法), HTTP 400. (v1.0 code `invalidRequest`)
+    InvalidRequest,
+    /// Refused by the business rules (业务错误), e.g. leaving oneself or an employee not on the job; HTTP 400 or 401. (v1.0 code `businessError`)
+    BusinessError,
+    /// Invalid rank id (职级id不合法), HTTP 400. The code is spelled so. (v1.0 code `ranIdInvalid`)
+    RanIdInvalid,
+    /// Invalid main department id (传入主部门id有误), HTTP 400. (v1.0 code `mainDeptIdInvalid`)
+    MainDeptIdInvalid,
+    /// The rank is not bound to the position (职位和职级违法绑定约束), HTTP 400. (v1.0 code `rankIdAgainstConstraint`)
+    RankIdAgainstConstraint,
+    /// Invalid position id (职位id不合法), HTTP 400. (v1.0 code `positionIdInvalid`)
+    PositionIdInvalid,
+    /// The position is not bound to the main department (职位和主部门违反绑定约束), HTTP 400. The code is spelled so. (v1.0 code `positioinAgainstConstraint`)
+    PositioinAgainstConstraint,
+    /// A regularisation approval is already running (已在转正审批流程中), HTTP 400. (v1.0 code `inProcessOfApproval`)
+    InProcessOfApproval,
+    /// The roster field is not an option field (字段不是选项型), HTTP 400. (v1.0 code `fieldIsNotSelect`)
+    FieldIsNotSelect,
+    /// The field's options cannot be changed (字段选项不可修改), HTTP 400. (v1.0 code `fieldOptionsCannotModify`)
+    FieldOptionsCannotModify,
+    /// Too many options on the field (字段选项超过限制), HTTP 400. (v1.0 code `labelSizeBeyondLimit`)
+    LabelSizeBeyondLimit,
+    /// Invalid parameter, e.g. too many labels or a bad modifyType (参数错误), HTTP 400. (v1.0 code `paramInvalid`)
+    ParamInvalidV1,
+    /// The ISV may not modify the field (没有字段修改权限), HTTP 400. (v1.0 code `noFieldModifyPermission`)
+    NoFieldModifyPermission,
+    /// Wrong agentId (agentId错误), HTTP 400. (v1.0 code `invalidAgentId`)
+    InvalidAgentIdV1,
+    /// Wrong employee id or last working day (参数错误), HTTP 400. (v1.0 code `illegalParam`)
+    IllegalParam,
+    /// The employee has not left (员工当前非离职状态), HTTP 400. (v1.0 code `empNotDismission`)
+    EmpNotDismission,
+    /// The employee's leaving status is broken (员工离职状态出错，请联系钉钉智能人事), HTTP 400; contact DingTalk. (v1.0 code `empStatusError`)
+    EmpStatusError,
+    /// Parameter error (参数错误), HTTP 400 from the storage calls. (v1.0 code `paramError`)
+    ParamError,
+    /// Bad `protocol` (参数错误-protocol), HTTP 400. (v1.0 code `paramError.protocol`)
+    ParamErrorProtocol,
+    /// Bad `spaceId` (参数错误-spaceId), HTTP 400. (v1.0 code `paramError.spaceId`)
+    ParamErrorSpaceId,
+    /// Bad `storageDriver` (参数错误-storageDriver), HTTP 400. (v1.0 code `paramError.storageDriver`)
+    ParamErrorStorageDriver,
+    /// Bad `conflictStrategy` (参数错误-conflictStrategy), HTTP 400. (v1.0 code `paramError.conflictStrategy`)
+    ParamErrorConflictStrategy,
+    /// Bad `dentryId` (参数错误-dentryId), HTTP 400. (v1.0 code `paramError.dentryId`)
+    ParamErrorDentryId,
+    /// Bad `dentryIds` (参数错误-dentryIds), HTTP 400. (v1.0 code `paramError.dentryIds`)
+    ParamErrorDentryIds,
+    /// Bad `targetSpaceId` (参数错误-targetSpaceId), HTTP 400. (v1.0 code `paramError.targetSpaceId`)
+    ParamErrorTargetSpaceId,
+    /// Bad `targetFolderId` (参数错误-targetFolderId), HTTP 400. (v1.0 code `paramError.targetFolderId`)
+    ParamErrorTargetFolderId,
+    /// Bad name (参数错误-name), HTTP 400. (v1.0 code `paramError.name`)
+    ParamErrorName,
+    /// Bad `scene` (参数错误-scene), HTTP 400. (v1.0 code `paramError.scene`)
+    ParamErrorScene,
+    /// Bad `sceneId` (参数错误-sceneId), HTTP 400. (v1.0 code `paramError.sceneId`)
+    ParamErrorSceneId,
+    /// The space is full (空间容量不足), HTTP 400. (v1.0 code `spaceQuotaInsufficient`)
+    SpaceQuotaInsufficient,
+    /// The scene's capacity is used up (场景容量不足), HTTP 400. (v1.0 code `sceneQuotaInsufficient`)
+    SceneQuotaInsufficient,
+    /// The app's capacity is used up (应用容量不足), HTTP 400. (v1.0 code `appQuotaInsufficient`)
+    AppQuotaInsufficient,
+    /// The organisation's capacity is used up (企业容量不足), HTTP 400. (v1.0 code `orgQuotaInsufficient`)
+    OrgQuotaInsufficient,
+    /// Upload failed (文件上传错误), HTTP 400. (v1.0 code `dentryUploadError`)
+    DentryUploadError,
+    /// Uploads are forbidden here (禁止上传), HTTP 400. (v1.0 code `dentryUploadForbidden`)
+    DentryUploadForbidden,
+    /// Upload protocol not supported (不支持的上传协议), HTTP 400. (v1.0 code `dentryUploadProtocolNotSupport`)
+    DentryUploadProtocolNotSupport,
+    /// Download protocol not supported (下载协议不支持), HTTP 400. (v1.0 code `dentryDownloadProtocolNotSupport`)
+    DentryDownloadProtocolNotSupport,
+    /// The operator (`unionId`) lacks the right for this operation on the space or file (用户缺少…的权限), HTTP 403; grant it first. (v1.0 code `permissionDenied`)
+    PermissionDeniedV1,
+    /// No such space (空间不存在), HTTP 404. (v1.0 code `spaceNotExist`)
+    SpaceNotExist,
+    /// No such file or folder (文件不存在), HTTP 404. (v1.0 code `dentryNotExist`)
+    DentryNotExist,
+    /// The app has no storage (对应应用不存在), HTTP 404. (v1.0 code `appNotExist`)
+    AppNotExist,
+    /// No such recycle bin (回收站不存在), HTTP 404. (v1.0 code `recycleBinNotExist`)
+    RecycleBinNotExist,
+    /// No such recycle item (回收项不存在), HTTP 404. (v1.0 code `recycleItemNotExist`)
+    RecycleItemNotExist,
+    /// No such task (任务不存在), HTTP 404. (v1.0 code `taskNotExist`)
+    TaskNotExist,
+    /// No thumbnail (缩略图不存在), HTTP 403. (v1.0 code `thumbnailNotExist`)
+    ThumbnailNotExist,
+    /// Unknown error (未知错误), HTTP 500; retry later. (v1.0 code `unknownError`)
+    UnknownError,
+    /// The request timed out (请求超时), HTTP 503; retry later. (v1.0 code `operationTimeout`)
+    OperationTimeout,
+    /// Another operation on the same file is running (并发控制), HTTP 400; retry after a moment. (v1.0 code `operationConcurrentControl`)
+    OperationConcurrentControl,
+    /// Illegal file name (文件名非法), HTTP 400: no tab, `*`, `"`, `<`, `>`, `|`, not ending in `.`. (v1.0 code `dentryNameIllegal`)
+    DentryNameIllegal,
+    /// A file of that name exists (文件已存在), HTTP 400. (v1.0 code `dentryAlreadyExist`)
+    DentryAlreadyExist,
+    /// Storing the file failed (文件存储异常), HTTP 400; retry later. (v1.0 code `dentryStoreError`)
+    DentryStoreError,
+    /// The organisation's certification level is too low (企业认证等级过低), HTTP 403. (v1.0 code `orgAuthLevelNotEnough`)
+    OrgAuthLevelNotEnough,
+    /// The operation is not supported for this file (文件不支持下载 / 不支持删除到回收站), HTTP 400 or 403. (v1.0 code `operationNotSupported`)
+    OperationNotSupported,
+    /// The file is archived and being restored (文件处于归档状态，会自动触发解归档), HTTP 400; retry later. (v1.0 code `fileArchived`)
+    FileArchived,
+    /// The space has no recycle bin (空间不支持回收站), HTTP 400. (v1.0 code `recycleBinNotSupportForSpace`)
+    RecycleBinNotSupportForSpace,
     /// System busy (系统繁忙); retry after a moment, at most about 3 times. (errcode `-1`)
     SystemBusy,
     /// Authentication / gateway error wrapper (鉴权异常); the real cause is in sub_code / sub_msg: map sub_code through this table (e.g. sub_code 40014 → refresh the token and retry once). (errcode `88`)
@@ -1762,6 +2028,126 @@ impl ErrorCode {
             "not.found" => Some(Self::V1NotFound),
             "auth.failed" => Some(Self::V1AuthFailed),
             "unavailable" => Some(Self::V1Unavailable),
+            "invalidClientIdOrSecret" => Some(Self::InvalidClientIdOrSecret),
+            "invalidSuiteTicket" => Some(Self::InvalidSuiteTicket),
+            "invalidSuiteKey" => Some(Self::InvalidSuiteKey),
+            "invalidAuthInfo" => Some(Self::InvalidAuthInfo),
+            "invalid.client" => Some(Self::InvalidClient),
+            "unsupported.grant.type" => Some(Self::UnsupportedGrantType),
+            "unauthorized.client" => Some(Self::UnauthorizedClient),
+            "server.error" => Some(Self::ServerError),
+            "invalidCode" => Some(Self::InvalidCode),
+            "invalidToken" => Some(Self::InvalidToken),
+            "orgNotExist" => Some(Self::OrgNotExist),
+            "orgNotAuthApp" => Some(Self::OrgNotAuthApp),
+            "invalidCorpId" => Some(Self::InvalidCorpIdV1),
+            "parameter.error" => Some(Self::ParameterDotError),
+            "parameter.blank" => Some(Self::ParameterBlank),
+            "parameter.orgNotExists" => Some(Self::ParameterOrgNotExists),
+            "parameter.userNotExists" => Some(Self::ParameterUserNotExists),
+            "ruleNum.exceed.limit" => Some(Self::RuleNumExceedLimit),
+            "forbid.add.rule" => Some(Self::ForbidAddRule),
+            "directory.invalid" => Some(Self::DirectoryInvalid),
+            "listsize.too.long" => Some(Self::ListsizeTooLong),
+            "incorrect.format" => Some(Self::IncorrectFormat),
+            "incorrect.length" => Some(Self::IncorrectLength),
+            "incorrect.reserved" => Some(Self::IncorrectReserved),
+            "have.been.set" => Some(Self::HaveBeenSet),
+            "emp.not.exist" => Some(Self::EmpNotExist),
+            "internalenterpriseaccount.limit" => {
+                Some(Self::InternalenterpriseaccountLimit)
+            }
+            "invalid.param" => Some(Self::InvalidParam),
+            "user.not.exist" => Some(Self::UserNotExist),
+            "exclusive.account.only" => Some(Self::ExclusiveAccountOnly),
+            "exclusive.account.limit" => Some(Self::ExclusiveAccountLimit),
+            "profile.not.exist" => Some(Self::ProfileNotExist),
+            "employee.not.exist" => Some(Self::EmployeeNotExist),
+            "not.main.administrator" => Some(Self::NotMainAdministrator),
+            "invalid.userid" => Some(Self::InvalidDotUserid),
+            "illegal.migration.unionId" => Some(Self::IllegalMigrationUnionId),
+            "invalid.unionId" => Some(Self::InvalidUnionId),
+            "invalidParameter.system.param" => Some(Self::InvalidParameterSystemParam),
+            "permission.denied" => Some(Self::PermissionDenied),
+            "invalidParameter.appKey.blank" => Some(Self::InvalidParameterAppKeyBlank),
+            "service.system.error" => Some(Self::ServiceSystemError),
+            "invalidParameter.param.empty" => Some(Self::InvalidParameterParamEmpty),
+            "invalidParameter.param.orgIdInvalid" => {
+                Some(Self::InvalidParameterParamOrgIdInvalid)
+            }
+            "invalid.system.errror" => Some(Self::InvalidSystemErrror),
+            "userIdInvalid" => Some(Self::UserIdInvalid),
+            "excludeNodeExceed" => Some(Self::ExcludeNodeExceed),
+            "subjectNodeExceed" => Some(Self::SubjectNodeExceed),
+            "subjectNodeEmpty" => Some(Self::SubjectNodeEmpty),
+            "typeInvalid" => Some(Self::TypeInvalid),
+            "idInvalid" => Some(Self::IdInvalid),
+            "noPermission" => Some(Self::NoPermission),
+            "invalidParameter" => Some(Self::InvalidParameterV1),
+            "corpNotOpenHrm" => Some(Self::CorpNotOpenHrm),
+            "suiteCallInvalid" => Some(Self::SuiteCallInvalid),
+            "invokeFrequentyly" => Some(Self::InvokeFrequentyly),
+            "invokeFrequency" => Some(Self::InvokeFrequency),
+            "empNotExists" => Some(Self::EmpNotExists),
+            "invalidRequest" => Some(Self::InvalidRequest),
+            "businessError" => Some(Self::BusinessError),
+            "ranIdInvalid" => Some(Self::RanIdInvalid),
+            "mainDeptIdInvalid" => Some(Self::MainDeptIdInvalid),
+            "rankIdAgainstConstraint" => Some(Self::RankIdAgainstConstraint),
+            "positionIdInvalid" => Some(Self::PositionIdInvalid),
+            "positioinAgainstConstraint" => Some(Self::PositioinAgainstConstraint),
+            "inProcessOfApproval" => Some(Self::InProcessOfApproval),
+            "fieldIsNotSelect" => Some(Self::FieldIsNotSelect),
+            "fieldOptionsCannotModify" => Some(Self::FieldOptionsCannotModify),
+            "labelSizeBeyondLimit" => Some(Self::LabelSizeBeyondLimit),
+            "paramInvalid" => Some(Self::ParamInvalidV1),
+            "noFieldModifyPermission" => Some(Self::NoFieldModifyPermission),
+            "invalidAgentId" => Some(Self::InvalidAgentIdV1),
+            "illegalParam" => Some(Self::IllegalParam),
+            "empNotDismission" => Some(Self::EmpNotDismission),
+            "empStatusError" => Some(Self::EmpStatusError),
+            "paramError" => Some(Self::ParamError),
+            "paramError.protocol" => Some(Self::ParamErrorProtocol),
+            "paramError.spaceId" => Some(Self::ParamErrorSpaceId),
+            "paramError.storageDriver" => Some(Self::ParamErrorStorageDriver),
+            "paramError.conflictStrategy" => Some(Self::ParamErrorConflictStrategy),
+            "paramError.dentryId" => Some(Self::ParamErrorDentryId),
+            "paramError.dentryIds" => Some(Self::ParamErrorDentryIds),
+            "paramError.targetSpaceId" => Some(Self::ParamErrorTargetSpaceId),
+            "paramError.targetFolderId" => Some(Self::ParamErrorTargetFolderId),
+            "paramError.name" => Some(Self::ParamErrorName),
+            "paramError.scene" => Some(Self::ParamErrorScene),
+            "paramError.sceneId" => Some(Self::ParamErrorSceneId),
+            "spaceQuotaInsufficient" => Some(Self::SpaceQuotaInsufficient),
+            "sceneQuotaInsufficient" => Some(Self::SceneQuotaInsufficient),
+            "appQuotaInsufficient" => Some(Self::AppQuotaInsufficient),
+            "orgQuotaInsufficient" => Some(Self::OrgQuotaInsufficient),
+            "dentryUploadError" => Some(Self::DentryUploadError),
+            "dentryUploadForbidden" => Some(Self::DentryUploadForbidden),
+            "dentryUploadProtocolNotSupport" => {
+                Some(Self::DentryUploadProtocolNotSupport)
+            }
+            "dentryDownloadProtocolNotSupport" => {
+                Some(Self::DentryDownloadProtocolNotSupport)
+            }
+            "permissionDenied" => Some(Self::PermissionDeniedV1),
+            "spaceNotExist" => Some(Self::SpaceNotExist),
+            "dentryNotExist" => Some(Self::DentryNotExist),
+            "appNotExist" => Some(Self::AppNotExist),
+            "recycleBinNotExist" => Some(Self::RecycleBinNotExist),
+            "recycleItemNotExist" => Some(Self::RecycleItemNotExist),
+            "taskNotExist" => Some(Self::TaskNotExist),
+            "thumbnailNotExist" => Some(Self::ThumbnailNotExist),
+            "unknownError" => Some(Self::UnknownError),
+            "operationTimeout" => Some(Self::OperationTimeout),
+            "operationConcurrentControl" => Some(Self::OperationConcurrentControl),
+            "dentryNameIllegal" => Some(Self::DentryNameIllegal),
+            "dentryAlreadyExist" => Some(Self::DentryAlreadyExist),
+            "dentryStoreError" => Some(Self::DentryStoreError),
+            "orgAuthLevelNotEnough" => Some(Self::OrgAuthLevelNotEnough),
+            "operationNotSupported" => Some(Self::OperationNotSupported),
+            "fileArchived" => Some(Self::FileArchived),
+            "recycleBinNotSupportForSpace" => Some(Self::RecycleBinNotSupportForSpace),
             _ => None,
         }
     }
@@ -2254,6 +2640,258 @@ impl ErrorCode {
             Self::V1NotFound => rt::ApiCode::Service("not.found".to_string()),
             Self::V1AuthFailed => rt::ApiCode::Service("auth.failed".to_string()),
             Self::V1Unavailable => rt::ApiCode::Service("unavailable".to_string()),
+            Self::InvalidClientIdOrSecret => {
+                rt::ApiCode::Service("invalidClientIdOrSecret".to_string())
+            }
+            Self::InvalidSuiteTicket => {
+                rt::ApiCode::Service("invalidSuiteTicket".to_string())
+            }
+            Self::InvalidSuiteKey => rt::ApiCode::Service("invalidSuiteKey".to_string()),
+            Self::InvalidAuthInfo => rt::ApiCode::Service("invalidAuthInfo".to_string()),
+            Self::InvalidClient => rt::ApiCode::Service("invalid.client".to_string()),
+            Self::UnsupportedGrantType => {
+                rt::ApiCode::Service("unsupported.grant.type".to_string())
+            }
+            Self::UnauthorizedClient => {
+                rt::ApiCode::Service("unauthorized.client".to_string())
+            }
+            Self::ServerError => rt::ApiCode::Service("server.error".to_string()),
+            Self::InvalidCode => rt::ApiCode::Service("invalidCode".to_string()),
+            Self::InvalidToken => rt::ApiCode::Service("invalidToken".to_string()),
+            Self::OrgNotExist => rt::ApiCode::Service("orgNotExist".to_string()),
+            Self::OrgNotAuthApp => rt::ApiCode::Service("orgNotAuthApp".to_string()),
+            Self::InvalidCorpIdV1 => rt::ApiCode::Service("invalidCorpId".to_string()),
+            Self::ParameterDotError => {
+                rt::ApiCode::Service("parameter.error".to_string())
+            }
+            Self::ParameterBlank => rt::ApiCode::Service("parameter.blank".to_string()),
+            Self::ParameterOrgNotExists => {
+                rt::ApiCode::Service("parameter.orgNotExists".to_string())
+            }
+            Self::ParameterUserNotExists => {
+                rt::ApiCode::Service("parameter.userNotExists".to_string())
+            }
+            Self::RuleNumExceedLimit => {
+                rt::ApiCode::Service("ruleNum.exceed.limit".to_string())
+            }
+            Self::ForbidAddRule => rt::ApiCode::Service("forbid.add.rule".to_string()),
+            Self::DirectoryInvalid => {
+                rt::ApiCode::Service("directory.invalid".to_string())
+            }
+            Self::ListsizeTooLong => {
+                rt::ApiCode::Service("listsize.too.long".to_string())
+            }
+            Self::IncorrectFormat => rt::ApiCode::Service("incorrect.format".to_string()),
+            Self::IncorrectLength => rt::ApiCode::Service("incorrect.length".to_string()),
+            Self::IncorrectReserved => {
+                rt::ApiCode::Service("incorrect.reserved".to_string())
+            }
+            Self::HaveBeenSet => rt::ApiCode::Service("have.been.set".to_string()),
+            Self::EmpNotExist => rt::ApiCode::Service("emp.not.exist".to_string()),
+            Self::InternalenterpriseaccountLimit => {
+                rt::ApiCode::Service("internalenterpriseaccount.limit".to_string())
+            }
+            Self::InvalidParam => rt::ApiCode::Service("invalid.param".to_string()),
+            Self::UserNotExist => rt::ApiCode::Service("user.not.exist".to_string()),
+            Self::ExclusiveAccountOnly => {
+                rt::ApiCode::Service("exclusive.account.only".to_string())
+            }
+            Self::ExclusiveAccountLimit => {
+                rt::ApiCode::Service("exclusive.account.limit".to_string())
+            }
+            Self::ProfileNotExist => {
+                rt::ApiCode::Service("profile.not.exist".to_string())
+            }
+            Self::EmployeeNotExist => {
+                rt::ApiCode::Service("employee.not.exist".to_string())
+            }
+            Self::NotMainAdministrator => {
+                rt::ApiCode::Service("not.main.administrator".to_string())
+            }
+            Self::InvalidDotUserid => rt::ApiCode::Service("invalid.userid".to_string()),
+            Self::IllegalMigrationUnionId => {
+                rt::ApiCode::Service("illegal.migration.unionId".to_string())
+            }
+            Self::InvalidUnionId => rt::ApiCode::Service("invalid.unionId".to_string()),
+            Self::InvalidParameterSystemParam => {
+                rt::ApiCode::Service("invalidParameter.system.param".to_string())
+            }
+            Self::PermissionDenied => {
+                rt::ApiCode::Service("permission.denied".to_string())
+            }
+            Self::InvalidParameterAppKeyBlank => {
+                rt::ApiCode::Service("invalidParameter.appKey.blank".to_string())
+            }
+            Self::ServiceSystemError => {
+                rt::ApiCode::Service("service.system.error".to_string())
+            }
+            Self::InvalidParameterParamEmpty => {
+                rt::ApiCode::Service("invalidParameter.param.empty".to_string())
+            }
+            Self::InvalidParameterParamOrgIdInvalid => {
+                rt::ApiCode::Service("invalidParameter.param.orgIdInvalid".to_string())
+            }
+            Self::InvalidSystemErrror => {
+                rt::ApiCode::Service("invalid.system.errror".to_string())
+            }
+            Self::UserIdInvalid => rt::ApiCode::Service("userIdInvalid".to_string()),
+            Self::ExcludeNodeExceed => {
+                rt::ApiCode::Service("excludeNodeExceed".to_string())
+            }
+            Self::SubjectNodeExceed => {
+                rt::ApiCode::Service("subjectNodeExceed".to_string())
+            }
+            Self::SubjectNodeEmpty => {
+                rt::ApiCode::Service("subjectNodeEmpty".to_string())
+            }
+            Self::TypeInvalid => rt::ApiCode::Service("typeInvalid".to_string()),
+            Self::IdInvalid => rt::ApiCode::Service("idInvalid".to_string()),
+            Self::NoPermission => rt::ApiCode::Service("noPermission".to_string()),
+            Self::InvalidParameterV1 => {
+                rt::ApiCode::Service("invalidParameter".to_string())
+            }
+            Self::CorpNotOpenHrm => rt::ApiCode::Service("corpNotOpenHrm".to_string()),
+            Self::SuiteCallInvalid => {
+                rt::ApiCode::Service("suiteCallInvalid".to_string())
+            }
+            Self::InvokeFrequentyly => {
+                rt::ApiCode::Service("invokeFrequentyly".to_string())
+            }
+            Self::InvokeFrequency => rt::ApiCode::Service("invokeFrequency".to_string()),
+            Self::EmpNotExists => rt::ApiCode::Service("empNotExists".to_string()),
+            Self::InvalidRequest => rt::ApiCode::Service("invalidRequest".to_string()),
+            Self::BusinessError => rt::ApiCode::Service("businessError".to_string()),
+            Self::RanIdInvalid => rt::ApiCode::Service("ranIdInvalid".to_string()),
+            Self::MainDeptIdInvalid => {
+                rt::ApiCode::Service("mainDeptIdInvalid".to_string())
+            }
+            Self::RankIdAgainstConstraint => {
+                rt::ApiCode::Service("rankIdAgainstConstraint".to_string())
+            }
+            Self::PositionIdInvalid => {
+                rt::ApiCode::Service("positionIdInvalid".to_string())
+            }
+            Self::PositioinAgainstConstraint => {
+                rt::ApiCode::Service("positioinAgainstConstraint".to_string())
+            }
+            Self::InProcessOfApproval => {
+                rt::ApiCode::Service("inProcessOfApproval".to_string())
+            }
+            Self::FieldIsNotSelect => {
+                rt::ApiCode::Service("fieldIsNotSelect".to_string())
+            }
+            Self::FieldOptionsCannotModify => {
+                rt::ApiCode::Service("fieldOptionsCannotModify".to_string())
+            }
+            Self::LabelSizeBeyondLimit => {
+                rt::ApiCode::Service("labelSizeBeyondLimit".to_string())
+            }
+            Self::ParamInvalidV1 => rt::ApiCode::Service("paramInvalid".to_string()),
+            Self::NoFieldModifyPermission => {
+                rt::ApiCode::Service("noFieldModifyPermission".to_string())
+            }
+            Self::InvalidAgentIdV1 => rt::ApiCode::Service("invalidAgentId".to_string()),
+            Self::IllegalParam => rt::ApiCode::Service("illegalParam".to_string()),
+            Self::EmpNotDismission => {
+                rt::ApiCode::Service("empNotDismission".to_string())
+            }
+            Self::EmpStatusError => rt::ApiCode::Service("empStatusError".to_string()),
+            Self::ParamError => rt::ApiCode::Service("paramError".to_string()),
+            Self::ParamErrorProtocol => {
+                rt::ApiCode::Service("paramError.protocol".to_string())
+            }
+            Self::ParamErrorSpaceId => {
+                rt::ApiCode::Service("paramError.spaceId".to_string())
+            }
+            Self::ParamErrorStorageDriver => {
+                rt::ApiCode::Service("paramError.storageDriver".to_string())
+            }
+            Self::ParamErrorConflictStrategy => {
+                rt::ApiCode::Service("paramError.conflictStrategy".to_string())
+            }
+            Self::ParamErrorDentryId => {
+                rt::ApiCode::Service("paramError.dentryId".to_string())
+            }
+            Self::ParamErrorDentryIds => {
+                rt::ApiCode::Service("paramError.dentryIds".to_string())
+            }
+            Self::ParamErrorTargetSpaceId => {
+                rt::ApiCode::Service("paramError.targetSpaceId".to_string())
+            }
+            Self::ParamErrorTargetFolderId => {
+                rt::ApiCode::Service("paramError.targetFolderId".to_string())
+            }
+            Self::ParamErrorName => rt::ApiCode::Service("paramError.name".to_string()),
+            Self::ParamErrorScene => rt::ApiCode::Service("paramError.scene".to_string()),
+            Self::ParamErrorSceneId => {
+                rt::ApiCode::Service("paramError.sceneId".to_string())
+            }
+            Self::SpaceQuotaInsufficient => {
+                rt::ApiCode::Service("spaceQuotaInsufficient".to_string())
+            }
+            Self::SceneQuotaInsufficient => {
+                rt::ApiCode::Service("sceneQuotaInsufficient".to_string())
+            }
+            Self::AppQuotaInsufficient => {
+                rt::ApiCode::Service("appQuotaInsufficient".to_string())
+            }
+            Self::OrgQuotaInsufficient => {
+                rt::ApiCode::Service("orgQuotaInsufficient".to_string())
+            }
+            Self::DentryUploadError => {
+                rt::ApiCode::Service("dentryUploadError".to_string())
+            }
+            Self::DentryUploadForbidden => {
+                rt::ApiCode::Service("dentryUploadForbidden".to_string())
+            }
+            Self::DentryUploadProtocolNotSupport => {
+                rt::ApiCode::Service("dentryUploadProtocolNotSupport".to_string())
+            }
+            Self::DentryDownloadProtocolNotSupport => {
+                rt::ApiCode::Service("dentryDownloadProtocolNotSupport".to_string())
+            }
+            Self::PermissionDeniedV1 => {
+                rt::ApiCode::Service("permissionDenied".to_string())
+            }
+            Self::SpaceNotExist => rt::ApiCode::Service("spaceNotExist".to_string()),
+            Self::DentryNotExist => rt::ApiCode::Service("dentryNotExist".to_string()),
+            Self::AppNotExist => rt::ApiCode::Service("appNotExist".to_string()),
+            Self::RecycleBinNotExist => {
+                rt::ApiCode::Service("recycleBinNotExist".to_string())
+            }
+            Self::RecycleItemNotExist => {
+                rt::ApiCode::Service("recycleItemNotExist".to_string())
+            }
+            Self::TaskNotExist => rt::ApiCode::Service("taskNotExist".to_string()),
+            Self::ThumbnailNotExist => {
+                rt::ApiCode::Service("thumbnailNotExist".to_string())
+            }
+            Self::UnknownError => rt::ApiCode::Service("unknownError".to_string()),
+            Self::OperationTimeout => {
+                rt::ApiCode::Service("operationTimeout".to_string())
+            }
+            Self::OperationConcurrentControl => {
+                rt::ApiCode::Service("operationConcurrentControl".to_string())
+            }
+            Self::DentryNameIllegal => {
+                rt::ApiCode::Service("dentryNameIllegal".to_string())
+            }
+            Self::DentryAlreadyExist => {
+                rt::ApiCode::Service("dentryAlreadyExist".to_string())
+            }
+            Self::DentryStoreError => {
+                rt::ApiCode::Service("dentryStoreError".to_string())
+            }
+            Self::OrgAuthLevelNotEnough => {
+                rt::ApiCode::Service("orgAuthLevelNotEnough".to_string())
+            }
+            Self::OperationNotSupported => {
+                rt::ApiCode::Service("operationNotSupported".to_string())
+            }
+            Self::FileArchived => rt::ApiCode::Service("fileArchived".to_string()),
+            Self::RecycleBinNotSupportForSpace => {
+                rt::ApiCode::Service("recycleBinNotSupportForSpace".to_string())
+            }
             Self::SystemBusy => rt::ApiCode::Errcode(-1i64),
             Self::AuthException => rt::ApiCode::Errcode(88i64),
             Self::UriNotFound => rt::ApiCode::Errcode(404i64),
@@ -2984,6 +3622,288 @@ impl ErrorCode {
             }
             Self::V1Unavailable => {
                 "The resource is not available, e.g. the group has no group template installed."
+            }
+            Self::InvalidClientIdOrSecret => {
+                "Wrong app key or secret (无效的clientId或者clientSecret), HTTP 400 from the v1.0 token calls; fix the credentials."
+            }
+            Self::InvalidSuiteTicket => {
+                "The suite ticket is invalid or stale (suiteTicket无效), HTTP 400; use the latest pushed ticket, or ask for one with `event.re_push_suite_ticket`."
+            }
+            Self::InvalidSuiteKey => "Invalid suite key (suitekey不合法), HTTP 400.",
+            Self::InvalidAuthInfo => {
+                "No authorisation (授权关系不存在): the organisation has not activated the ISV app, so it has no token; HTTP 400."
+            }
+            Self::InvalidClient => {
+                "Invalid client id or secret (无效的ClientID或ClientSecret), HTTP 400 from `oauth2.get_token`."
+            }
+            Self::UnsupportedGrantType => {
+                "Unsupported grant type (不支持此授权类型), HTTP 400; `grant_type` must be `client_credentials`."
+            }
+            Self::UnauthorizedClient => {
+                "The app is not authorised (应用未被授权), HTTP 401 from `oauth2.get_token`."
+            }
+            Self::ServerError => {
+                "Unexpected server error (服务器意外错误), HTTP 500 from `oauth2.get_token`; retry later."
+            }
+            Self::InvalidCode => {
+                "Invalid temporary code (无效的授权码), HTTP 400; get a fresh one."
+            }
+            Self::InvalidToken => {
+                "Invalid SSO token (无效的token), HTTP 400 from `oauth2.get_sso_user_info`; get a new one with `oauth2.get_sso_access_token`."
+            }
+            Self::OrgNotExist => {
+                "The organisation was dissolved (企业已解散), HTTP 400."
+            }
+            Self::OrgNotAuthApp => {
+                "The organisation has not activated the app (企业未授权开通应用), HTTP 400."
+            }
+            Self::InvalidCorpIdV1 => "Invalid corpId (参数错误), HTTP 400.",
+            Self::ParameterDotError => "Parameter error (参数错误), HTTP 400.",
+            Self::ParameterBlank => "A parameter is empty (参数为空), HTTP 400.",
+            Self::ParameterOrgNotExists => "No such organisation (组织不存在).",
+            Self::ParameterUserNotExists => "No such user (用户不存在).",
+            Self::RuleNumExceedLimit => {
+                "The organisation has the most visibility rules of this kind it may have (该类型可见性规则数量已达上限), HTTP 400."
+            }
+            Self::ForbidAddRule => {
+                "Too many visibility rules: no new rule may be added (当前企业可见性规则数量超限，禁止新增规则), HTTP 400."
+            }
+            Self::DirectoryInvalid => {
+                "The rule's directory is unusable (规则directory不可用), HTTP 400."
+            }
+            Self::ListsizeTooLong => {
+                "More than 100 userids (userId列表超过100), HTTP 500 from `contact.sort_users`."
+            }
+            Self::IncorrectFormat => {
+                "Badly formed DingTalk ID (钉钉号格式不正确), HTTP 400."
+            }
+            Self::IncorrectLength => {
+                "DingTalk ID of the wrong length (钉钉号格式不正确): 6 to 20 characters, HTTP 400."
+            }
+            Self::IncorrectReserved => {
+                "The DingTalk ID is taken (该钉钉号已被占用), HTTP 400; pick another."
+            }
+            Self::HaveBeenSet => {
+                "The DingTalk ID was already changed and cannot be changed again yet (你已经设置过钉钉号，无法修改), HTTP 400."
+            }
+            Self::EmpNotExist => "No such employee (员工不存在), HTTP 400.",
+            Self::InternalenterpriseaccountLimit => {
+                "Only organisation accounts this organisation owns may be handled (仅限处理归属本企业的企业账号), HTTP 400."
+            }
+            Self::InvalidParam => "Invalid parameter (无效参数), HTTP 400.",
+            Self::UserNotExist => "No such user (用户不存在), HTTP 400.",
+            Self::ExclusiveAccountOnly => {
+                "Only organisation accounts this organisation owns may be handled (只能操作归属该组织的专属账号), HTTP 400."
+            }
+            Self::ExclusiveAccountLimit => {
+                "Only organisation accounts this organisation owns may be handled (只能操作归属该组织的专属账号), HTTP 400."
+            }
+            Self::ProfileNotExist => "No such account (账号不存在), HTTP 400.",
+            Self::EmployeeNotExist => "No such employee (员工不存在), HTTP 400.",
+            Self::NotMainAdministrator => {
+                "The account is not the organisation's creator (不是主管理员(创建者)), HTTP 400."
+            }
+            Self::InvalidDotUserid => "No such user (找不到该用户), HTTP 400.",
+            Self::IllegalMigrationUnionId => {
+                "Invalid migrated unionId (非法的migrationUnionId), HTTP 400."
+            }
+            Self::InvalidUnionId => {
+                "The unionId is empty (入参unionId不能为空), HTTP 400."
+            }
+            Self::InvalidParameterSystemParam => {
+                "Invalid or empty system parameter, e.g. no such target organisation (无效的企业targetCorpId / 系统参数为空), HTTP 400."
+            }
+            Self::PermissionDenied => {
+                "The organisation has not authorised the app to read its certification (没有权限获取企业认证信息), HTTP 400."
+            }
+            Self::InvalidParameterAppKeyBlank => {
+                "The app key is empty (appKey为空), HTTP 400."
+            }
+            Self::ServiceSystemError => {
+                "A dependent service failed (系统错误), HTTP 500; retry later."
+            }
+            Self::InvalidParameterParamEmpty => {
+                "A parameter is empty (参数为空), HTTP 400."
+            }
+            Self::InvalidParameterParamOrgIdInvalid => {
+                "The organisation does not exist or was dissolved (企业不存在或者已经解散), HTTP 400."
+            }
+            Self::InvalidSystemErrror => {
+                "System error or service unavailable (系统错误 / 服务不可用), HTTP 500; retry later. The code is spelled so."
+            }
+            Self::UserIdInvalid => "No such userid (userId不存在), HTTP 400.",
+            Self::ExcludeNodeExceed => {
+                "More than 50 whitelist entries (excludeUserIds、excludeDeptIds、excludeTagIds三个数组元素之和不能超过50), HTTP 400."
+            }
+            Self::SubjectNodeExceed => {
+                "More than 50 restricted entries (subjectUserIds、subjectDeptIds、subjectTagIds三个数组元素之和不能超过50), HTTP 400."
+            }
+            Self::SubjectNodeEmpty => {
+                "No restricted users, departments or roles (subjectUserIds、subjectDeptIds、subjectTagIds不能都为空), HTTP 400."
+            }
+            Self::TypeInvalid => {
+                "`type` must be `excludeNode`, `onlySelf` or `onlySelfDeptAndChild` (type不合法), HTTP 400."
+            }
+            Self::IdInvalid => {
+                "No rule with that id (id对应的设置不存在), HTTP 400."
+            }
+            Self::NoPermission => {
+                "No access (无访问权限), HTTP 400 from the v1.0 HRM calls."
+            }
+            Self::InvalidParameterV1 => "Invalid parameter (参数错误), HTTP 400.",
+            Self::CorpNotOpenHrm => {
+                "The organisation has not enabled 智能人事 (企业未开通智能人事), HTTP 400."
+            }
+            Self::SuiteCallInvalid => {
+                "The organisation has not activated the micro-app (企业没有开通微应用), HTTP 400."
+            }
+            Self::InvokeFrequentyly => {
+                "Called too often (调用频繁), HTTP 400; back off. The code is spelled so."
+            }
+            Self::InvokeFrequency => {
+                "Called too often (请求太频繁), HTTP 400; back off."
+            }
+            Self::EmpNotExists => "No such employee (员工不存在), HTTP 400.",
+            Self::InvalidRequest => "Invalid request (请求非法), HTTP 400.",
+            Self::BusinessError => {
+                "Refused by the business rules (业务错误), e.g. leaving oneself or an employee not on the job; HTTP 400 or 401."
+            }
+            Self::RanIdInvalid => {
+                "Invalid rank id (职级id不合法), HTTP 400. The code is spelled so."
+            }
+            Self::MainDeptIdInvalid => {
+                "Invalid main department id (传入主部门id有误), HTTP 400."
+            }
+            Self::RankIdAgainstConstraint => {
+                "The rank is not bound to the position (职位和职级违法绑定约束), HTTP 400."
+            }
+            Self::PositionIdInvalid => {
+                "Invalid position id (职位id不合法), HTTP 400."
+            }
+            Self::PositioinAgainstConstraint => {
+                "The position is not bound to the main department (职位和主部门违反绑定约束), HTTP 400. The code is spelled so."
+            }
+            Self::InProcessOfApproval => {
+                "A regularisation approval is already running (已在转正审批流程中), HTTP 400."
+            }
+            Self::FieldIsNotSelect => {
+                "The roster field is not an option field (字段不是选项型), HTTP 400."
+            }
+            Self::FieldOptionsCannotModify => {
+                "The field's options cannot be changed (字段选项不可修改), HTTP 400."
+            }
+            Self::LabelSizeBeyondLimit => {
+                "Too many options on the field (字段选项超过限制), HTTP 400."
+            }
+            Self::ParamInvalidV1 => {
+                "Invalid parameter, e.g. too many labels or a bad modifyType (参数错误), HTTP 400."
+            }
+            Self::NoFieldModifyPermission => {
+                "The ISV may not modify the field (没有字段修改权限), HTTP 400."
+            }
+            Self::InvalidAgentIdV1 => "Wrong agentId (agentId错误), HTTP 400.",
+            Self::IllegalParam => {
+                "Wrong employee id or last working day (参数错误), HTTP 400."
+            }
+            Self::EmpNotDismission => {
+                "The employee has not left (员工当前非离职状态), HTTP 400."
+            }
+            Self::EmpStatusError => {
+                "The employee's leaving status is broken (员工离职状态出错，请联系钉钉智能人事), HTTP 400; contact DingTalk."
+            }
+            Self::ParamError => {
+                "Parameter error (参数错误), HTTP 400 from the storage calls."
+            }
+            Self::ParamErrorProtocol => {
+                "Bad `protocol` (参数错误-protocol), HTTP 400."
+            }
+            Self::ParamErrorSpaceId => "Bad `spaceId` (参数错误-spaceId), HTTP 400.",
+            Self::ParamErrorStorageDriver => {
+                "Bad `storageDriver` (参数错误-storageDriver), HTTP 400."
+            }
+            Self::ParamErrorConflictStrategy => {
+                "Bad `conflictStrategy` (参数错误-conflictStrategy), HTTP 400."
+            }
+            Self::ParamErrorDentryId => {
+                "Bad `dentryId` (参数错误-dentryId), HTTP 400."
+            }
+            Self::ParamErrorDentryIds => {
+                "Bad `dentryIds` (参数错误-dentryIds), HTTP 400."
+            }
+            Self::ParamErrorTargetSpaceId => {
+                "Bad `targetSpaceId` (参数错误-targetSpaceId), HTTP 400."
+            }
+            Self::ParamErrorTargetFolderId => {
+                "Bad `targetFolderId` (参数错误-targetFolderId), HTTP 400."
+            }
+            Self::ParamErrorName => "Bad name (参数错误-name), HTTP 400.",
+            Self::ParamErrorScene => "Bad `scene` (参数错误-scene), HTTP 400.",
+            Self::ParamErrorSceneId => "Bad `sceneId` (参数错误-sceneId), HTTP 400.",
+            Self::SpaceQuotaInsufficient => {
+                "The space is full (空间容量不足), HTTP 400."
+            }
+            Self::SceneQuotaInsufficient => {
+                "The scene's capacity is used up (场景容量不足), HTTP 400."
+            }
+            Self::AppQuotaInsufficient => {
+                "The app's capacity is used up (应用容量不足), HTTP 400."
+            }
+            Self::OrgQuotaInsufficient => {
+                "The organisation's capacity is used up (企业容量不足), HTTP 400."
+            }
+            Self::DentryUploadError => "Upload failed (文件上传错误), HTTP 400.",
+            Self::DentryUploadForbidden => {
+                "Uploads are forbidden here (禁止上传), HTTP 400."
+            }
+            Self::DentryUploadProtocolNotSupport => {
+                "Upload protocol not supported (不支持的上传协议), HTTP 400."
+            }
+            Self::DentryDownloadProtocolNotSupport => {
+                "Download protocol not supported (下载协议不支持), HTTP 400."
+            }
+            Self::PermissionDeniedV1 => {
+                "The operator (`unionId`) lacks the right for this operation on the space or file (用户缺少…的权限), HTTP 403; grant it first."
+            }
+            Self::SpaceNotExist => "No such space (空间不存在), HTTP 404.",
+            Self::DentryNotExist => "No such file or folder (文件不存在), HTTP 404.",
+            Self::AppNotExist => {
+                "The app has no storage (对应应用不存在), HTTP 404."
+            }
+            Self::RecycleBinNotExist => {
+                "No such recycle bin (回收站不存在), HTTP 404."
+            }
+            Self::RecycleItemNotExist => {
+                "No such recycle item (回收项不存在), HTTP 404."
+            }
+            Self::TaskNotExist => "No such task (任务不存在), HTTP 404.",
+            Self::ThumbnailNotExist => "No thumbnail (缩略图不存在), HTTP 403.",
+            Self::UnknownError => "Unknown error (未知错误), HTTP 500; retry later.",
+            Self::OperationTimeout => {
+                "The request timed out (请求超时), HTTP 503; retry later."
+            }
+            Self::OperationConcurrentControl => {
+                "Another operation on the same file is running (并发控制), HTTP 400; retry after a moment."
+            }
+            Self::DentryNameIllegal => {
+                "Illegal file name (文件名非法), HTTP 400: no tab, `*`, `\"`, `<`, `>`, `|`, not ending in `.`."
+            }
+            Self::DentryAlreadyExist => {
+                "A file of that name exists (文件已存在), HTTP 400."
+            }
+            Self::DentryStoreError => {
+                "Storing the file failed (文件存储异常), HTTP 400; retry later."
+            }
+            Self::OrgAuthLevelNotEnough => {
+                "The organisation's certification level is too low (企业认证等级过低), HTTP 403."
+            }
+            Self::OperationNotSupported => {
+                "The operation is not supported for this file (文件不支持下载 / 不支持删除到回收站), HTTP 400 or 403."
+            }
+            Self::FileArchived => {
+                "The file is archived and being restored (文件处于归档状态，会自动触发解归档), HTTP 400; retry later."
+            }
+            Self::RecycleBinNotSupportForSpace => {
+                "The space has no recycle bin (空间不支持回收站), HTTP 400."
             }
             Self::SystemBusy => {
                 "System busy (系统繁忙); retry after a moment, at most about 3 times."
@@ -3796,6 +4716,118 @@ impl ErrorCode {
             Self::V1NotFound => rt::ErrorClass::NotFound,
             Self::V1AuthFailed => rt::ErrorClass::Permission,
             Self::V1Unavailable => rt::ErrorClass::Permission,
+            Self::InvalidClientIdOrSecret => rt::ErrorClass::InvalidArgument,
+            Self::InvalidSuiteTicket => rt::ErrorClass::InvalidArgument,
+            Self::InvalidSuiteKey => rt::ErrorClass::InvalidArgument,
+            Self::InvalidAuthInfo => rt::ErrorClass::Permission,
+            Self::InvalidClient => rt::ErrorClass::InvalidArgument,
+            Self::UnsupportedGrantType => rt::ErrorClass::InvalidArgument,
+            Self::UnauthorizedClient => rt::ErrorClass::Permission,
+            Self::ServerError => rt::ErrorClass::Busy,
+            Self::InvalidCode => rt::ErrorClass::InvalidArgument,
+            Self::InvalidToken => rt::ErrorClass::InvalidArgument,
+            Self::OrgNotExist => rt::ErrorClass::NotFound,
+            Self::OrgNotAuthApp => rt::ErrorClass::Permission,
+            Self::InvalidCorpIdV1 => rt::ErrorClass::InvalidArgument,
+            Self::ParameterDotError => rt::ErrorClass::InvalidArgument,
+            Self::ParameterBlank => rt::ErrorClass::InvalidArgument,
+            Self::ParameterOrgNotExists => rt::ErrorClass::NotFound,
+            Self::ParameterUserNotExists => rt::ErrorClass::NotFound,
+            Self::RuleNumExceedLimit => rt::ErrorClass::InvalidArgument,
+            Self::ForbidAddRule => rt::ErrorClass::InvalidArgument,
+            Self::DirectoryInvalid => rt::ErrorClass::Other,
+            Self::ListsizeTooLong => rt::ErrorClass::InvalidArgument,
+            Self::IncorrectFormat => rt::ErrorClass::InvalidArgument,
+            Self::IncorrectLength => rt::ErrorClass::InvalidArgument,
+            Self::IncorrectReserved => rt::ErrorClass::InvalidArgument,
+            Self::HaveBeenSet => rt::ErrorClass::InvalidArgument,
+            Self::EmpNotExist => rt::ErrorClass::NotFound,
+            Self::InternalenterpriseaccountLimit => rt::ErrorClass::Permission,
+            Self::InvalidParam => rt::ErrorClass::InvalidArgument,
+            Self::UserNotExist => rt::ErrorClass::NotFound,
+            Self::ExclusiveAccountOnly => rt::ErrorClass::Permission,
+            Self::ExclusiveAccountLimit => rt::ErrorClass::Permission,
+            Self::ProfileNotExist => rt::ErrorClass::NotFound,
+            Self::EmployeeNotExist => rt::ErrorClass::NotFound,
+            Self::NotMainAdministrator => rt::ErrorClass::Permission,
+            Self::InvalidDotUserid => rt::ErrorClass::NotFound,
+            Self::IllegalMigrationUnionId => rt::ErrorClass::InvalidArgument,
+            Self::InvalidUnionId => rt::ErrorClass::InvalidArgument,
+            Self::InvalidParameterSystemParam => rt::ErrorClass::InvalidArgument,
+            Self::PermissionDenied => rt::ErrorClass::Permission,
+            Self::InvalidParameterAppKeyBlank => rt::ErrorClass::InvalidArgument,
+            Self::ServiceSystemError => rt::ErrorClass::Busy,
+            Self::InvalidParameterParamEmpty => rt::ErrorClass::InvalidArgument,
+            Self::InvalidParameterParamOrgIdInvalid => rt::ErrorClass::NotFound,
+            Self::InvalidSystemErrror => rt::ErrorClass::Busy,
+            Self::UserIdInvalid => rt::ErrorClass::NotFound,
+            Self::ExcludeNodeExceed => rt::ErrorClass::InvalidArgument,
+            Self::SubjectNodeExceed => rt::ErrorClass::InvalidArgument,
+            Self::SubjectNodeEmpty => rt::ErrorClass::InvalidArgument,
+            Self::TypeInvalid => rt::ErrorClass::InvalidArgument,
+            Self::IdInvalid => rt::ErrorClass::NotFound,
+            Self::NoPermission => rt::ErrorClass::Permission,
+            Self::InvalidParameterV1 => rt::ErrorClass::InvalidArgument,
+            Self::CorpNotOpenHrm => rt::ErrorClass::Permission,
+            Self::SuiteCallInvalid => rt::ErrorClass::Permission,
+            Self::InvokeFrequentyly => rt::ErrorClass::RateLimited,
+            Self::InvokeFrequency => rt::ErrorClass::RateLimited,
+            Self::EmpNotExists => rt::ErrorClass::NotFound,
+            Self::InvalidRequest => rt::ErrorClass::InvalidArgument,
+            Self::BusinessError => rt::ErrorClass::Other,
+            Self::RanIdInvalid => rt::ErrorClass::InvalidArgument,
+            Self::MainDeptIdInvalid => rt::ErrorClass::InvalidArgument,
+            Self::RankIdAgainstConstraint => rt::ErrorClass::InvalidArgument,
+            Self::PositionIdInvalid => rt::ErrorClass::InvalidArgument,
+            Self::PositioinAgainstConstraint => rt::ErrorClass::InvalidArgument,
+            Self::InProcessOfApproval => rt::ErrorClass::Other,
+            Self::FieldIsNotSelect => rt::ErrorClass::InvalidArgument,
+            Self::FieldOptionsCannotModify => rt::ErrorClass::InvalidArgument,
+            Self::LabelSizeBeyondLimit => rt::ErrorClass::InvalidArgument,
+            Self::ParamInvalidV1 => rt::ErrorClass::InvalidArgument,
+            Self::NoFieldModifyPermission => rt::ErrorClass::Permission,
+            Self::InvalidAgentIdV1 => rt::ErrorClass::InvalidArgument,
+            Self::IllegalParam => rt::ErrorClass::InvalidArgument,
+            Self::EmpNotDismission => rt::ErrorClass::InvalidArgument,
+            Self::EmpStatusError => rt::ErrorClass::Other,
+            Self::ParamError => rt::ErrorClass::InvalidArgument,
+            Self::ParamErrorProtocol => rt::ErrorClass::InvalidArgument,
+            Self::ParamErrorSpaceId => rt::ErrorClass::InvalidArgument,
+            Self::ParamErrorStorageDriver => rt::ErrorClass::InvalidArgument,
+            Self::ParamErrorConflictStrategy => rt::ErrorClass::InvalidArgument,
+            Self::ParamErrorDentryId => rt::ErrorClass::InvalidArgument,
+            Self::ParamErrorDentryIds => rt::ErrorClass::InvalidArgument,
+            Self::ParamErrorTargetSpaceId => rt::ErrorClass::InvalidArgument,
+            Self::ParamErrorTargetFolderId => rt::ErrorClass::InvalidArgument,
+            Self::ParamErrorName => rt::ErrorClass::InvalidArgument,
+            Self::ParamErrorScene => rt::ErrorClass::InvalidArgument,
+            Self::ParamErrorSceneId => rt::ErrorClass::InvalidArgument,
+            Self::SpaceQuotaInsufficient => rt::ErrorClass::Other,
+            Self::SceneQuotaInsufficient => rt::ErrorClass::Other,
+            Self::AppQuotaInsufficient => rt::ErrorClass::Other,
+            Self::OrgQuotaInsufficient => rt::ErrorClass::Other,
+            Self::DentryUploadError => rt::ErrorClass::Other,
+            Self::DentryUploadForbidden => rt::ErrorClass::Permission,
+            Self::DentryUploadProtocolNotSupport => rt::ErrorClass::InvalidArgument,
+            Self::DentryDownloadProtocolNotSupport => rt::ErrorClass::InvalidArgument,
+            Self::PermissionDeniedV1 => rt::ErrorClass::Permission,
+            Self::SpaceNotExist => rt::ErrorClass::NotFound,
+            Self::DentryNotExist => rt::ErrorClass::NotFound,
+            Self::AppNotExist => rt::ErrorClass::NotFound,
+            Self::RecycleBinNotExist => rt::ErrorClass::NotFound,
+            Self::RecycleItemNotExist => rt::ErrorClass::NotFound,
+            Self::TaskNotExist => rt::ErrorClass::NotFound,
+            Self::ThumbnailNotExist => rt::ErrorClass::NotFound,
+            Self::UnknownError => rt::ErrorClass::Busy,
+            Self::OperationTimeout => rt::ErrorClass::Busy,
+            Self::OperationConcurrentControl => rt::ErrorClass::Busy,
+            Self::DentryNameIllegal => rt::ErrorClass::InvalidArgument,
+            Self::DentryAlreadyExist => rt::ErrorClass::InvalidArgument,
+            Self::DentryStoreError => rt::ErrorClass::Busy,
+            Self::OrgAuthLevelNotEnough => rt::ErrorClass::Permission,
+            Self::OperationNotSupported => rt::ErrorClass::InvalidArgument,
+            Self::FileArchived => rt::ErrorClass::Busy,
+            Self::RecycleBinNotSupportForSpace => rt::ErrorClass::InvalidArgument,
             Self::SystemBusy => rt::ErrorClass::Busy,
             Self::AuthException => rt::ErrorClass::Other,
             Self::UriNotFound => rt::ErrorClass::NotFound,
@@ -4463,6 +5495,118 @@ pub fn classify(code: &rt::ApiCode) -> rt::ErrorClass {
                 "not.found" => rt::ErrorClass::NotFound,
                 "auth.failed" => rt::ErrorClass::Permission,
                 "unavailable" => rt::ErrorClass::Permission,
+                "invalidClientIdOrSecret" => rt::ErrorClass::InvalidArgument,
+                "invalidSuiteTicket" => rt::ErrorClass::InvalidArgument,
+                "invalidSuiteKey" => rt::ErrorClass::InvalidArgument,
+                "invalidAuthInfo" => rt::ErrorClass::Permission,
+                "invalid.client" => rt::ErrorClass::InvalidArgument,
+                "unsupported.grant.type" => rt::ErrorClass::InvalidArgument,
+                "unauthorized.client" => rt::ErrorClass::Permission,
+                "server.error" => rt::ErrorClass::Busy,
+                "invalidCode" => rt::ErrorClass::InvalidArgument,
+                "invalidToken" => rt::ErrorClass::InvalidArgument,
+                "orgNotExist" => rt::ErrorClass::NotFound,
+                "orgNotAuthApp" => rt::ErrorClass::Permission,
+                "invalidCorpId" => rt::ErrorClass::InvalidArgument,
+                "parameter.error" => rt::ErrorClass::InvalidArgument,
+                "parameter.blank" => rt::ErrorClass::InvalidArgument,
+                "parameter.orgNotExists" => rt::ErrorClass::NotFound,
+                "parameter.userNotExists" => rt::ErrorClass::NotFound,
+                "ruleNum.exceed.limit" => rt::ErrorClass::InvalidArgument,
+                "forbid.add.rule" => rt::ErrorClass::InvalidArgument,
+                "directory.invalid" => rt::ErrorClass::Other,
+                "listsize.too.long" => rt::ErrorClass::InvalidArgument,
+                "incorrect.format" => rt::ErrorClass::InvalidArgument,
+                "incorrect.length" => rt::ErrorClass::InvalidArgument,
+                "incorrect.reserved" => rt::ErrorClass::InvalidArgument,
+                "have.been.set" => rt::ErrorClass::InvalidArgument,
+                "emp.not.exist" => rt::ErrorClass::NotFound,
+                "internalenterpriseaccount.limit" => rt::ErrorClass::Permission,
+                "invalid.param" => rt::ErrorClass::InvalidArgument,
+                "user.not.exist" => rt::ErrorClass::NotFound,
+                "exclusive.account.only" => rt::ErrorClass::Permission,
+                "exclusive.account.limit" => rt::ErrorClass::Permission,
+                "profile.not.exist" => rt::ErrorClass::NotFound,
+                "employee.not.exist" => rt::ErrorClass::NotFound,
+                "not.main.administrator" => rt::ErrorClass::Permission,
+                "invalid.userid" => rt::ErrorClass::NotFound,
+                "illegal.migration.unionId" => rt::ErrorClass::InvalidArgument,
+                "invalid.unionId" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.system.param" => rt::ErrorClass::InvalidArgument,
+                "permission.denied" => rt::ErrorClass::Permission,
+                "invalidParameter.appKey.blank" => rt::ErrorClass::InvalidArgument,
+                "service.system.error" => rt::ErrorClass::Busy,
+                "invalidParameter.param.empty" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.param.orgIdInvalid" => rt::ErrorClass::NotFound,
+                "invalid.system.errror" => rt::ErrorClass::Busy,
+                "userIdInvalid" => rt::ErrorClass::NotFound,
+                "excludeNodeExceed" => rt::ErrorClass::InvalidArgument,
+                "subjectNodeExceed" => rt::ErrorClass::InvalidArgument,
+                "subjectNodeEmpty" => rt::ErrorClass::InvalidArgument,
+                "typeInvalid" => rt::ErrorClass::InvalidArgument,
+                "idInvalid" => rt::ErrorClass::NotFound,
+                "noPermission" => rt::ErrorClass::Permission,
+                "invalidParameter" => rt::ErrorClass::InvalidArgument,
+                "corpNotOpenHrm" => rt::ErrorClass::Permission,
+                "suiteCallInvalid" => rt::ErrorClass::Permission,
+                "invokeFrequentyly" => rt::ErrorClass::RateLimited,
+                "invokeFrequency" => rt::ErrorClass::RateLimited,
+                "empNotExists" => rt::ErrorClass::NotFound,
+                "invalidRequest" => rt::ErrorClass::InvalidArgument,
+                "businessError" => rt::ErrorClass::Other,
+                "ranIdInvalid" => rt::ErrorClass::InvalidArgument,
+                "mainDeptIdInvalid" => rt::ErrorClass::InvalidArgument,
+                "rankIdAgainstConstraint" => rt::ErrorClass::InvalidArgument,
+                "positionIdInvalid" => rt::ErrorClass::InvalidArgument,
+                "positioinAgainstConstraint" => rt::ErrorClass::InvalidArgument,
+                "inProcessOfApproval" => rt::ErrorClass::Other,
+                "fieldIsNotSelect" => rt::ErrorClass::InvalidArgument,
+                "fieldOptionsCannotModify" => rt::ErrorClass::InvalidArgument,
+                "labelSizeBeyondLimit" => rt::ErrorClass::InvalidArgument,
+                "paramInvalid" => rt::ErrorClass::InvalidArgument,
+                "noFieldModifyPermission" => rt::ErrorClass::Permission,
+                "invalidAgentId" => rt::ErrorClass::InvalidArgument,
+                "illegalParam" => rt::ErrorClass::InvalidArgument,
+                "empNotDismission" => rt::ErrorClass::InvalidArgument,
+                "empStatusError" => rt::ErrorClass::Other,
+                "paramError" => rt::ErrorClass::InvalidArgument,
+                "paramError.protocol" => rt::ErrorClass::InvalidArgument,
+                "paramError.spaceId" => rt::ErrorClass::InvalidArgument,
+                "paramError.storageDriver" => rt::ErrorClass::InvalidArgument,
+                "paramError.conflictStrategy" => rt::ErrorClass::InvalidArgument,
+                "paramError.dentryId" => rt::ErrorClass::InvalidArgument,
+                "paramError.dentryIds" => rt::ErrorClass::InvalidArgument,
+                "paramError.targetSpaceId" => rt::ErrorClass::InvalidArgument,
+                "paramError.targetFolderId" => rt::ErrorClass::InvalidArgument,
+                "paramError.name" => rt::ErrorClass::InvalidArgument,
+                "paramError.scene" => rt::ErrorClass::InvalidArgument,
+                "paramError.sceneId" => rt::ErrorClass::InvalidArgument,
+                "spaceQuotaInsufficient" => rt::ErrorClass::Other,
+                "sceneQuotaInsufficient" => rt::ErrorClass::Other,
+                "appQuotaInsufficient" => rt::ErrorClass::Other,
+                "orgQuotaInsufficient" => rt::ErrorClass::Other,
+                "dentryUploadError" => rt::ErrorClass::Other,
+                "dentryUploadForbidden" => rt::ErrorClass::Permission,
+                "dentryUploadProtocolNotSupport" => rt::ErrorClass::InvalidArgument,
+                "dentryDownloadProtocolNotSupport" => rt::ErrorClass::InvalidArgument,
+                "permissionDenied" => rt::ErrorClass::Permission,
+                "spaceNotExist" => rt::ErrorClass::NotFound,
+                "dentryNotExist" => rt::ErrorClass::NotFound,
+                "appNotExist" => rt::ErrorClass::NotFound,
+                "recycleBinNotExist" => rt::ErrorClass::NotFound,
+                "recycleItemNotExist" => rt::ErrorClass::NotFound,
+                "taskNotExist" => rt::ErrorClass::NotFound,
+                "thumbnailNotExist" => rt::ErrorClass::NotFound,
+                "unknownError" => rt::ErrorClass::Busy,
+                "operationTimeout" => rt::ErrorClass::Busy,
+                "operationConcurrentControl" => rt::ErrorClass::Busy,
+                "dentryNameIllegal" => rt::ErrorClass::InvalidArgument,
+                "dentryAlreadyExist" => rt::ErrorClass::InvalidArgument,
+                "dentryStoreError" => rt::ErrorClass::Busy,
+                "orgAuthLevelNotEnough" => rt::ErrorClass::Permission,
+                "operationNotSupported" => rt::ErrorClass::InvalidArgument,
+                "fileArchived" => rt::ErrorClass::Busy,
+                "recycleBinNotSupportForSpace" => rt::ErrorClass::InvalidArgument,
                 _ => rt::ErrorClass::Other,
             }
         }

@@ -2,7 +2,8 @@
 // Do not edit: change the spec and run `cargo run -p dingtalk-codegen`.
 
 //! Tokens on api.dingtalk.com (身份验证 · OAuth2): the app token, the ISV suite and organisation
-//! tokens, users' own tokens and the JSAPI ticket.
+//! tokens, users' own tokens and the JSAPI ticket; the admin-console sign-in (SSO), a user's
+//! grants to the app, and what an organisation authorised when it activated an ISV app.
 //!
 //! The app token these endpoints issue is the same token `/gettoken` issues: one token serves both
 //! hosts, and the client keeps one cache for it. The client fetches tokens itself; these endpoints
@@ -12,7 +13,8 @@
 #[allow(unused_imports)]
 use ::dingtalk_runtime::codegen as rt;
 /// Tokens on api.dingtalk.com (身份验证 · OAuth2): the app token, the ISV suite and organisation
-/// tokens, users' own tokens and the JSAPI ticket.
+/// tokens, users' own tokens and the JSAPI ticket; the admin-console sign-in (SSO), a user's
+/// grants to the app, and what an organisation authorised when it activated an ISV app.
 ///
 /// Obtained from [`Api::oauth2`](crate::api::Api::oauth2) (`client.oauth2()`); every method returns a [`Call`](crate::api::Call) to `.await`.
 #[derive(Clone, Copy, Debug)]
@@ -28,7 +30,9 @@ impl<'c> Oauth2Api<'c> {
     ///
     /// The same token, and the same 7200 s lifetime, as `auth.get_token` (`/gettoken`); asked again
     /// before expiry it returns the same token with its lifetime extended. The body must be JSON:
-    /// a form-encoded body is refused with HTTP 400 "body is mandatory".
+    /// a form-encoded body is refused with HTTP 400 "body is mandatory"; wrong credentials are HTTP
+    /// 400 `invalidClientIdOrSecret`. Both fields are required per the docs (the official v1.0 SDK
+    /// marks only `appKey`). Permission: `qyapi_base`.
     ///
     /// `POST https://api.dingtalk.com/v1.0/oauth2/accessToken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -47,7 +51,10 @@ impl<'c> Oauth2Api<'c> {
     }
     /// Get an ISV suite's access token (获取第三方企业应用的suiteAccessToken).
     ///
-    /// The v1.0 form of `/service/get_suite_token`; needs the latest pushed suite ticket.
+    /// The v1.0 form of `/service/get_suite_token`; needs the latest pushed suite ticket (pushed
+    /// about every 5 hours; `event.re_push_suite_ticket` asks for a fresh one). The token lives
+    /// 7200 s: renew it on a timer rather than waiting for a push. HTTP 400 `invalidSuiteTicket` or
+    /// `invalidClientIdOrSecret` on bad input. Permission: `isvapi_base`.
     ///
     /// `POST https://api.dingtalk.com/v1.0/oauth2/suiteAccessToken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -67,7 +74,10 @@ impl<'c> Oauth2Api<'c> {
     }
     /// Get an authorising organisation's access token for an ISV app (获取第三方应用授权企业的accessToken).
     ///
-    /// The v1.0 form of `/service/get_corp_token`; the token then serves the organisation's calls on both hosts.
+    /// The v1.0 form of `/service/get_corp_token`; the token then serves the organisation's calls on
+    /// both hosts. A custom app (定制应用) passes its CustomKey and CustomSecret as `suiteKey` and
+    /// `suiteSecret` and any text as `suiteTicket`. HTTP 400 `invalidAuthInfo` when the organisation
+    /// has not activated the app. Permission: `isvapi_base`.
     ///
     /// `POST https://api.dingtalk.com/v1.0/oauth2/corpAccessToken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -97,6 +107,8 @@ impl<'c> Oauth2Api<'c> {
     /// (`grantType: refresh_token`, with `refreshToken`) for the user's token, which calls made
     /// on the user's behalf carry. The user token lives 7200 s, the refresh token 30 days; each
     /// refresh hands out a new refresh token. `Client::sign_in_user` does this and keeps both.
+    /// `clientSecret` and `grantType` are required per the docs (the official v1.0 SDK marks only
+    /// `clientId`). Permission: `open_app_api_base`.
     ///
     /// `POST https://api.dingtalk.com/v1.0/oauth2/userAccessToken` · no token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -116,7 +128,9 @@ impl<'c> Oauth2Api<'c> {
     }
     /// Create a JSAPI ticket (生成jsapi ticket).
     ///
-    /// The v1.0 form of `/get_jsapi_ticket`; the ticket signs JSAPI configuration on web pages.
+    /// The v1.0 form of `/get_jsapi_ticket`; the ticket signs JSAPI configuration (`dd.config`) on
+    /// web pages. Tickets are per app: cache one per AppKey for its 2 hours. Permission:
+    /// `qyapi_base`.
     ///
     /// `POST https://api.dingtalk.com/v1.0/oauth2/jsapiTickets` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
     ///
@@ -128,12 +142,126 @@ impl<'c> Oauth2Api<'c> {
     ) -> crate::api::Call<'c, Oauth2CreateJsapiTicketRequest> {
         crate::api::Call::new(self.client, Oauth2CreateJsapiTicketRequest::new())
     }
+    /// Get an app's access token, internal or third-party (获取应用的 Access Token).
+    ///
+    /// One form for internal and third-party apps alike, with the organisation in the path: an
+    /// internal app names its own organisation, a third-party app the authorising one. OAuth-style
+    /// snake_case names (`client_id`, `grant_type` → `access_token`, `expires_in`). HTTP 400
+    /// `invalid.client` (bad credentials) or `unsupported.grant.type`, 401 `unauthorized.client`
+    /// (the app is not authorised). Permission: `qyapi_base`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/oauth2/{corpId}/token` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-gettoken>
+    ///
+    /// Source: `spec/oauth2.yaml` · `endpoints.get_token`
+    pub fn get_token(
+        &self,
+        corp_id: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<rt::SecretString>,
+        grant_type: impl Into<String>,
+    ) -> crate::api::Call<'c, Oauth2GetTokenRequest> {
+        crate::api::Call::new(
+            self.client,
+            Oauth2GetTokenRequest::new(corp_id, client_id, client_secret, grant_type),
+        )
+    }
+    /// Get the admin-console SSO token (获取微应用后台免登的accessToken).
+    ///
+    /// The token for the admin-console sign-in of a micro-app (应用管理后台免登), used only by
+    /// `get_sso_user_info`; the v1.0 form of `/sso/gettoken`. Permission: `qyapi_base`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/oauth2/ssoAccessToken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-access-token-of-the-micro-application-background-without-log-on>
+    ///
+    /// Source: `spec/oauth2.yaml` · `endpoints.get_sso_access_token`
+    pub fn get_sso_access_token(
+        &self,
+        corpid: impl Into<String>,
+        sso_secret: impl Into<rt::SecretString>,
+    ) -> crate::api::Call<'c, Oauth2GetSsoAccessTokenRequest> {
+        crate::api::Call::new(
+            self.client,
+            Oauth2GetSsoAccessTokenRequest::new(corpid, sso_secret),
+        )
+    }
+    /// Get the administrator who signed in to an app's admin console (获取应用管理后台免登的用户信息).
+    ///
+    /// Trades the `code` DingTalk appends to the app's admin-console URL for the administrator's
+    /// identity. It carries the SSO token of `get_sso_access_token`, not the app token, which the
+    /// format's `auth` kinds for this host cannot say: the call is `auth: none` and the SSO token is
+    /// passed as the `x-acs-dingtalk-access-token` header by the caller. HTTP 400 `invalidCode` or
+    /// `invalidToken` on bad input. Permission: `qyapi_get_omp_sso_userinfo`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/oauth2/ssoUserInfo` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-the-identity-of-an-application-administrator>
+    ///
+    /// Source: `spec/oauth2.yaml` · `endpoints.get_sso_user_info`
+    pub fn get_sso_user_info(
+        &self,
+        code: impl Into<rt::SecretString>,
+        x_acs_dingtalk_access_token: impl Into<rt::SecretString>,
+    ) -> crate::api::Call<'c, Oauth2GetSsoUserInfoRequest> {
+        crate::api::Call::new(
+            self.client,
+            Oauth2GetSsoUserInfoRequest::new(code, x_acs_dingtalk_access_token),
+        )
+    }
+    /// Get what the signed-in user has authorised the app to read (查询个人授权记录).
+    ///
+    /// The user's grants to the app, per resource: e.g. `Contact.User` with `mobile`, or
+    /// `rpc_auth` with `Contact.User.Read`. For privacy audits and checking granted scopes after
+    /// sign-in. Permission: `snsapi_base`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/oauth2/authRules/user` · a signed-in user's token (`as_user`) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-personal-authorization-records>
+    ///
+    /// Source: `spec/oauth2.yaml` · `endpoints.get_personal_auth_rule`
+    pub fn get_personal_auth_rule(
+        &self,
+        as_user: impl Into<String>,
+    ) -> crate::api::Call<'c, Oauth2GetPersonalAuthRuleRequest> {
+        crate::api::Call::new(
+            self.client,
+            Oauth2GetPersonalAuthRuleRequest::new(as_user),
+        )
+    }
+    /// Get what an organisation authorised when it activated an ISV app (获取企业开通应用后的授权信息).
+    ///
+    /// The agents the organisation activated and their admins, the organisation's details and the
+    /// admin who authorised. It carries the suite access token of `get_suite_access_token`, not
+    /// an organisation's token, which the format's `auth` kinds for this host cannot say: the call
+    /// is `auth: none` and the suite token is passed as the `x-acs-dingtalk-access-token` header by
+    /// the caller. HTTP 400 `orgNotExist`, `orgNotAuthApp`, `invalidCorpId`, `invalidSuiteKey`.
+    /// Permission: `isvapi_base`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/oauth2/apps/authInfo` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-the-authorization-information-after-the-enterprise-activates-the-application-1>
+    ///
+    /// Source: `spec/oauth2.yaml` · `endpoints.get_auth_info`
+    pub fn get_auth_info(
+        &self,
+        auth_corp_id: impl Into<String>,
+        x_acs_dingtalk_access_token: impl Into<rt::SecretString>,
+    ) -> crate::api::Call<'c, Oauth2GetAuthInfoRequest> {
+        crate::api::Call::new(
+            self.client,
+            Oauth2GetAuthInfoRequest::new(auth_corp_id, x_acs_dingtalk_access_token),
+        )
+    }
 }
 /// Request of [`Oauth2Api::get_access_token`]: Get an internal app's access token (获取企业内部应用的accessToken).
 ///
 /// The same token, and the same 7200 s lifetime, as `auth.get_token` (`/gettoken`); asked again
 /// before expiry it returns the same token with its lifetime extended. The body must be JSON:
-/// a form-encoded body is refused with HTTP 400 "body is mandatory".
+/// a form-encoded body is refused with HTTP 400 "body is mandatory"; wrong credentials are HTTP
+/// 400 `invalidClientIdOrSecret`. Both fields are required per the docs (the official v1.0 SDK
+/// marks only `appKey`). Permission: `qyapi_base`.
 ///
 /// `POST https://api.dingtalk.com/v1.0/oauth2/accessToken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -192,7 +320,10 @@ impl rt::Endpoint for Oauth2GetAccessTokenRequest {
 }
 /// Request of [`Oauth2Api::get_suite_access_token`]: Get an ISV suite's access token (获取第三方企业应用的suiteAccessToken).
 ///
-/// The v1.0 form of `/service/get_suite_token`; needs the latest pushed suite ticket.
+/// The v1.0 form of `/service/get_suite_token`; needs the latest pushed suite ticket (pushed
+/// about every 5 hours; `event.re_push_suite_ticket` asks for a fresh one). The token lives
+/// 7200 s: renew it on a timer rather than waiting for a push. HTTP 400 `invalidSuiteTicket` or
+/// `invalidClientIdOrSecret` on bad input. Permission: `isvapi_base`.
 ///
 /// `POST https://api.dingtalk.com/v1.0/oauth2/suiteAccessToken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -258,7 +389,10 @@ impl rt::Endpoint for Oauth2GetSuiteAccessTokenRequest {
 }
 /// Request of [`Oauth2Api::get_corp_access_token`]: Get an authorising organisation's access token for an ISV app (获取第三方应用授权企业的accessToken).
 ///
-/// The v1.0 form of `/service/get_corp_token`; the token then serves the organisation's calls on both hosts.
+/// The v1.0 form of `/service/get_corp_token`; the token then serves the organisation's calls on
+/// both hosts. A custom app (定制应用) passes its CustomKey and CustomSecret as `suiteKey` and
+/// `suiteSecret` and any text as `suiteTicket`. HTTP 400 `invalidAuthInfo` when the organisation
+/// has not activated the app. Permission: `isvapi_base`.
 ///
 /// `POST https://api.dingtalk.com/v1.0/oauth2/corpAccessToken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -335,6 +469,8 @@ impl rt::Endpoint for Oauth2GetCorpAccessTokenRequest {
 /// (`grantType: refresh_token`, with `refreshToken`) for the user's token, which calls made
 /// on the user's behalf carry. The user token lives 7200 s, the refresh token 30 days; each
 /// refresh hands out a new refresh token. `Client::sign_in_user` does this and keeps both.
+/// `clientSecret` and `grantType` are required per the docs (the official v1.0 SDK marks only
+/// `clientId`). Permission: `open_app_api_base`.
 ///
 /// `POST https://api.dingtalk.com/v1.0/oauth2/userAccessToken` · no token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -346,12 +482,12 @@ impl rt::Endpoint for Oauth2GetCorpAccessTokenRequest {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Oauth2GetUserTokenRequest {
-    /// The app's AppKey (or an ISV app's SuiteKey).
+    /// The app's AppKey (an ISV app's SuiteKey, a personal app's AppId).
     ///
     /// Wire name `clientId`.
     #[serde(rename = "clientId")]
     pub client_id: String,
-    /// The app's AppSecret (or SuiteSecret).
+    /// The app's AppSecret (an ISV app's SuiteSecret).
     ///
     /// Wire name `clientSecret`; secret: redacted in `Debug`.
     #[serde(rename = "clientSecret")]
@@ -432,7 +568,9 @@ impl<'c> crate::api::Call<'c, Oauth2GetUserTokenRequest> {
 }
 /// Request of [`Oauth2Api::create_jsapi_ticket`]: Create a JSAPI ticket (生成jsapi ticket).
 ///
-/// The v1.0 form of `/get_jsapi_ticket`; the ticket signs JSAPI configuration on web pages.
+/// The v1.0 form of `/get_jsapi_ticket`; the ticket signs JSAPI configuration (`dd.config`) on
+/// web pages. Tickets are per app: cache one per AppKey for its 2 hours. Permission:
+/// `qyapi_base`.
 ///
 /// `POST https://api.dingtalk.com/v1.0/oauth2/jsapiTickets` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
 ///
@@ -470,6 +608,844 @@ impl rt::Endpoint for Oauth2CreateJsapiTicketRequest {
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
+    }
+}
+/// Request of [`Oauth2Api::get_token`]: Get an app's access token, internal or third-party (获取应用的 Access Token).
+///
+/// One form for internal and third-party apps alike, with the organisation in the path: an
+/// internal app names its own organisation, a third-party app the authorising one. OAuth-style
+/// snake_case names (`client_id`, `grant_type` → `access_token`, `expires_in`). HTTP 400
+/// `invalid.client` (bad credentials) or `unsupported.grant.type`, 401 `unauthorized.client`
+/// (the app is not authorised). Permission: `qyapi_base`.
+///
+/// `POST https://api.dingtalk.com/v1.0/oauth2/{corpId}/token` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-gettoken>
+///
+/// Source: `spec/oauth2.yaml` · `endpoints.get_token`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Oauth2GetTokenRequest {
+    /// The organisation the app runs in (its corpId).
+    ///
+    /// Wire name `corpId`.
+    #[serde(skip)]
+    pub corp_id: String,
+    /// The app's Client ID.
+    ///
+    /// Wire name `client_id`.
+    #[serde(rename = "client_id")]
+    pub client_id: String,
+    /// The app's Client Secret.
+    ///
+    /// Wire name `client_secret`; secret: redacted in `Debug`.
+    #[serde(rename = "client_secret")]
+    pub client_secret: rt::SecretString,
+    /// `client_credentials`.
+    ///
+    /// Wire name `grant_type`.
+    #[serde(rename = "grant_type")]
+    pub grant_type: String,
+}
+impl Oauth2GetTokenRequest {
+    /// Creates a value from its required fields (`corp_id`, `client_id`, `client_secret`, `grant_type`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        corp_id: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<rt::SecretString>,
+        grant_type: impl Into<String>,
+    ) -> Self {
+        Self {
+            corp_id: corp_id.into(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            grant_type: grant_type.into(),
+        }
+    }
+}
+impl rt::Endpoint for Oauth2GetTokenRequest {
+    type Response = Oauth2GetTokenResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "oauth2",
+        name: "get_token",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/oauth2/{corpId}/token",
+        auth: rt::Auth::None,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Basic,
+        secret_response: true,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/oauth2/{corpId}/token".to_string();
+        let path = path
+            .replace(
+                "{corpId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.corp_id)),
+            );
+        path.into()
+    }
+}
+/// Request of [`Oauth2Api::get_sso_access_token`]: Get the admin-console SSO token (获取微应用后台免登的accessToken).
+///
+/// The token for the admin-console sign-in of a micro-app (应用管理后台免登), used only by
+/// `get_sso_user_info`; the v1.0 form of `/sso/gettoken`. Permission: `qyapi_base`.
+///
+/// `POST https://api.dingtalk.com/v1.0/oauth2/ssoAccessToken` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-access-token-of-the-micro-application-background-without-log-on>
+///
+/// Source: `spec/oauth2.yaml` · `endpoints.get_sso_access_token`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Oauth2GetSsoAccessTokenRequest {
+    /// The organisation's corpId.
+    ///
+    /// Wire name `corpid`.
+    #[serde(rename = "corpid")]
+    pub corpid: String,
+    /// The organisation's SSO secret (sso密钥), shown under 开发信息 (旧版) in the developer console.
+    ///
+    /// Wire name `ssoSecret`; secret: redacted in `Debug`.
+    #[serde(rename = "ssoSecret")]
+    pub sso_secret: rt::SecretString,
+}
+impl Oauth2GetSsoAccessTokenRequest {
+    /// Creates a value from its required fields (`corpid`, `sso_secret`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        corpid: impl Into<String>,
+        sso_secret: impl Into<rt::SecretString>,
+    ) -> Self {
+        Self {
+            corpid: corpid.into(),
+            sso_secret: sso_secret.into(),
+        }
+    }
+}
+impl rt::Endpoint for Oauth2GetSsoAccessTokenRequest {
+    type Response = Oauth2GetSsoAccessTokenResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "oauth2",
+        name: "get_sso_access_token",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/oauth2/ssoAccessToken",
+        auth: rt::Auth::None,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Basic,
+        secret_response: true,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+/// Request of [`Oauth2Api::get_sso_user_info`]: Get the administrator who signed in to an app's admin console (获取应用管理后台免登的用户信息).
+///
+/// Trades the `code` DingTalk appends to the app's admin-console URL for the administrator's
+/// identity. It carries the SSO token of `get_sso_access_token`, not the app token, which the
+/// format's `auth` kinds for this host cannot say: the call is `auth: none` and the SSO token is
+/// passed as the `x-acs-dingtalk-access-token` header by the caller. HTTP 400 `invalidCode` or
+/// `invalidToken` on bad input. Permission: `qyapi_get_omp_sso_userinfo`.
+///
+/// `GET https://api.dingtalk.com/v1.0/oauth2/ssoUserInfo` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-the-identity-of-an-application-administrator>
+///
+/// Source: `spec/oauth2.yaml` · `endpoints.get_sso_user_info`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Oauth2GetSsoUserInfoRequest {
+    /// The temporary code from the admin-console URL (临时授权码).
+    ///
+    /// Wire name `code`; secret: redacted in `Debug`.
+    #[serde(skip)]
+    pub code: rt::SecretString,
+    /// The SSO access token from `get_sso_access_token`.
+    ///
+    /// Wire name `x-acs-dingtalk-access-token`; secret: redacted in `Debug`.
+    #[serde(skip)]
+    pub x_acs_dingtalk_access_token: rt::SecretString,
+}
+impl Oauth2GetSsoUserInfoRequest {
+    /// Creates a value from its required fields (`code`, `x_acs_dingtalk_access_token`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        code: impl Into<rt::SecretString>,
+        x_acs_dingtalk_access_token: impl Into<rt::SecretString>,
+    ) -> Self {
+        Self {
+            code: code.into(),
+            x_acs_dingtalk_access_token: x_acs_dingtalk_access_token.into(),
+        }
+    }
+}
+impl rt::Endpoint for Oauth2GetSsoUserInfoRequest {
+    type Response = Oauth2GetSsoUserInfoResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "oauth2",
+        name: "get_sso_user_info",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/oauth2/ssoUserInfo",
+        auth: rt::Auth::None,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Basic,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("code", &self.code);
+        let _ = q;
+    }
+    fn headers(&self, h: &mut rt::Headers) {
+        h.push(
+            "x-acs-dingtalk-access-token",
+            rt::Scalar::to_text(&self.x_acs_dingtalk_access_token).into_owned(),
+        );
+    }
+}
+/// Request of [`Oauth2Api::get_personal_auth_rule`]: Get what the signed-in user has authorised the app to read (查询个人授权记录).
+///
+/// The user's grants to the app, per resource: e.g. `Contact.User` with `mobile`, or
+/// `rpc_auth` with `Contact.User.Read`. For privacy audits and checking granted scopes after
+/// sign-in. Permission: `snsapi_base`.
+///
+/// `GET https://api.dingtalk.com/v1.0/oauth2/authRules/user` · a signed-in user's token (`as_user`) · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-personal-authorization-records>
+///
+/// Source: `spec/oauth2.yaml` · `endpoints.get_personal_auth_rule`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Oauth2GetPersonalAuthRuleRequest {
+    /// The user whose token the call carries: the key they signed in under with `Client::sign_in_user` (their unionId). Not sent.
+    ///
+    /// Wire name `as_user`.
+    #[serde(skip)]
+    pub as_user: String,
+}
+impl Oauth2GetPersonalAuthRuleRequest {
+    /// Creates a value from its required fields (`as_user`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(as_user: impl Into<String>) -> Self {
+        Self { as_user: as_user.into() }
+    }
+}
+impl rt::Endpoint for Oauth2GetPersonalAuthRuleRequest {
+    type Response = Oauth2GetPersonalAuthRuleResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "oauth2",
+        name: "get_personal_auth_rule",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/oauth2/authRules/user",
+        auth: rt::Auth::UserToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Basic,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn user(&self) -> Option<&str> {
+        Some(&self.as_user)
+    }
+}
+/// Request of [`Oauth2Api::get_auth_info`]: Get what an organisation authorised when it activated an ISV app (获取企业开通应用后的授权信息).
+///
+/// The agents the organisation activated and their admins, the organisation's details and the
+/// admin who authorised. It carries the suite access token of `get_suite_access_token`, not
+/// an organisation's token, which the format's `auth` kinds for this host cannot say: the call
+/// is `auth: none` and the suite token is passed as the `x-acs-dingtalk-access-token` header by
+/// the caller. HTTP 400 `orgNotExist`, `orgNotAuthApp`, `invalidCorpId`, `invalidSuiteKey`.
+/// Permission: `isvapi_base`.
+///
+/// `GET https://api.dingtalk.com/v1.0/oauth2/apps/authInfo` · no token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-the-authorization-information-after-the-enterprise-activates-the-application-1>
+///
+/// Source: `spec/oauth2.yaml` · `endpoints.get_auth_info`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Oauth2GetAuthInfoRequest {
+    /// The authorising organisation's corpId.
+    ///
+    /// Wire name `authCorpId`.
+    #[serde(skip)]
+    pub auth_corp_id: String,
+    /// The suite access token from `get_suite_access_token`.
+    ///
+    /// Wire name `x-acs-dingtalk-access-token`; secret: redacted in `Debug`.
+    #[serde(skip)]
+    pub x_acs_dingtalk_access_token: rt::SecretString,
+}
+impl Oauth2GetAuthInfoRequest {
+    /// Creates a value from its required fields (`auth_corp_id`, `x_acs_dingtalk_access_token`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        auth_corp_id: impl Into<String>,
+        x_acs_dingtalk_access_token: impl Into<rt::SecretString>,
+    ) -> Self {
+        Self {
+            auth_corp_id: auth_corp_id.into(),
+            x_acs_dingtalk_access_token: x_acs_dingtalk_access_token.into(),
+        }
+    }
+}
+impl rt::Endpoint for Oauth2GetAuthInfoRequest {
+    type Response = Oauth2GetAuthInfoResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "oauth2",
+        name: "get_auth_info",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/oauth2/apps/authInfo",
+        auth: rt::Auth::None,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Basic,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("authCorpId", &self.auth_corp_id);
+        let _ = q;
+    }
+    fn headers(&self, h: &mut rt::Headers) {
+        h.push(
+            "x-acs-dingtalk-access-token",
+            rt::Scalar::to_text(&self.x_acs_dingtalk_access_token).into_owned(),
+        );
+    }
+}
+/// What a user authorised for one resource (授权记录).
+///
+/// Source: `spec/oauth2.yaml` · `types.OauthAuthRule`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct OauthAuthRule {
+    /// The resource (授权实体), e.g. `Contact.User`.
+    ///
+    /// Wire name `resource`.
+    #[serde(rename = "resource")]
+    pub resource: String,
+    /// The items granted (授权项), e.g. `mobile`.
+    ///
+    /// Wire name `authItems`.
+    #[serde(rename = "authItems", skip_serializing_if = "Vec::is_empty")]
+    pub auth_items: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for OauthAuthRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = OauthAuthRule;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "OauthAuthRule")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<OauthAuthRule, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "resource" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "authItems" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(OauthAuthRule {
+                    resource: rt::decode::required(f0, "resource")?,
+                    auth_items: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for OauthAuthRule {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// An agent (micro-app) an organisation activated (授权应用).
+///
+/// Source: `spec/oauth2.yaml` · `types.OauthAuthAgent`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct OauthAuthAgent {
+    /// The agent's id in the organisation (应用ID).
+    ///
+    /// Wire name `agentId`.
+    #[serde(rename = "agentId")]
+    pub agent_id: i64,
+    /// Its name (应用名称).
+    ///
+    /// Wire name `agentName`.
+    #[serde(rename = "agentName", skip_serializing_if = "Option::is_none")]
+    pub agent_name: Option<String>,
+    /// The ISV app's id (第三方应用ID).
+    ///
+    /// Wire name `appId`.
+    #[serde(rename = "appId", skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<i64>,
+    /// Userids of the admins who manage it (有管理权限的管理员).
+    ///
+    /// Wire name `adminList`.
+    #[serde(rename = "adminList", skip_serializing_if = "Vec::is_empty")]
+    pub admin_list: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for OauthAuthAgent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = OauthAuthAgent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "OauthAuthAgent")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<OauthAuthAgent, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "agentId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "agentName" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "appId" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "adminList" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(OauthAuthAgent {
+                    agent_id: rt::decode::required(f0, "agentId")?,
+                    agent_name: f1.unwrap_or_default(),
+                    app_id: f2.unwrap_or_default(),
+                    admin_list: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for OauthAuthAgent {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The authorised app (授权应用信息).
+///
+/// Source: `spec/oauth2.yaml` · `types.OauthAuthAppInfo`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct OauthAuthAppInfo {
+    /// The agents (应用列表).
+    ///
+    /// Wire name `agentList`.
+    #[serde(rename = "agentList", skip_serializing_if = "Vec::is_empty")]
+    pub agent_list: Vec<OauthAuthAgent>,
+}
+impl<'de> serde::Deserialize<'de> for OauthAuthAppInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = OauthAuthAppInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "OauthAuthAppInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<OauthAuthAppInfo, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "agentList" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<OauthAuthAgent>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(OauthAuthAppInfo {
+                    agent_list: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for OauthAuthAppInfo {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// An organisation's certification level (企业认证等级).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/oauth2.yaml` · `types.OauthAuthLevel`
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OauthAuthLevel {
+    /// Not certified (未认证). (`0`)
+    None,
+    /// Advanced (高级认证). (`1`)
+    Advanced,
+    /// Intermediate (中级认证). (`2`)
+    Intermediate,
+    /// Basic (初级认证). (`3`)
+    Basic,
+    /// A value this version of the spec does not know.
+    Unknown(i64),
+}
+impl OauthAuthLevel {
+    /// The value on the wire.
+    pub fn value(&self) -> i64 {
+        match self {
+            Self::None => 0i64,
+            Self::Advanced => 1i64,
+            Self::Intermediate => 2i64,
+            Self::Basic => 3i64,
+            Self::Unknown(v) => *v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_value(v: i64) -> Self {
+        match v {
+            0i64 => Self::None,
+            1i64 => Self::Advanced,
+            2i64 => Self::Intermediate,
+            3i64 => Self::Basic,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl serde::Serialize for OauthAuthLevel {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.value())
+    }
+}
+impl<'de> serde::Deserialize<'de> for OauthAuthLevel {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <i64 as rt::Wire>::wire(d).map(Self::from_value)
+    }
+}
+impl rt::Wire for OauthAuthLevel {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for OauthAuthLevel {}
+impl rt::Scalar for OauthAuthLevel {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.value().to_string().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        s.trim().parse().ok().map(Self::from_value)
+    }
+}
+/// The organisation that activated an ISV app (应用企业信息).
+///
+/// Source: `spec/oauth2.yaml` · `types.OauthAuthCorpInfo`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct OauthAuthCorpInfo {
+    /// Its name (授权方企业名称).
+    ///
+    /// Wire name `corpName`.
+    #[serde(rename = "corpName", skip_serializing_if = "Option::is_none")]
+    pub corp_name: Option<String>,
+    /// Its logo (企业logo).
+    ///
+    /// Wire name `corpLogoUrl`.
+    #[serde(rename = "corpLogoUrl", skip_serializing_if = "Option::is_none")]
+    pub corp_logo_url: Option<String>,
+    /// Its industry (企业所属行业).
+    ///
+    /// Wire name `industry`.
+    #[serde(rename = "industry", skip_serializing_if = "Option::is_none")]
+    pub industry: Option<String>,
+    /// Its certification level (企业认证等级).
+    ///
+    /// Wire name `authLevel`.
+    #[serde(rename = "authLevel", skip_serializing_if = "Option::is_none")]
+    pub auth_level: Option<OauthAuthLevel>,
+    /// The ISV's invitation code, only for organisations the ISV invited (邀请码); empty otherwise.
+    ///
+    /// Wire name `inviteCode`.
+    #[serde(rename = "inviteCode", skip_serializing_if = "Option::is_none")]
+    pub invite_code: Option<String>,
+    /// The organisation's invitation link (企业邀请链接).
+    ///
+    /// Wire name `inviteUrl`.
+    #[serde(rename = "inviteUrl", skip_serializing_if = "Option::is_none")]
+    pub invite_url: Option<String>,
+    /// The serial number (序列号).
+    ///
+    /// Wire name `licenseCode`.
+    #[serde(rename = "licenseCode", skip_serializing_if = "Option::is_none")]
+    pub license_code: Option<String>,
+    /// The channel code (渠道码).
+    ///
+    /// Wire name `authChannel`.
+    #[serde(rename = "authChannel", skip_serializing_if = "Option::is_none")]
+    pub auth_channel: Option<String>,
+    /// The channel type (渠道类型): empty, or `STAR_ACTIVITY` (满天星).
+    ///
+    /// Wire name `authChannelType`.
+    #[serde(rename = "authChannelType", skip_serializing_if = "Option::is_none")]
+    pub auth_channel_type: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for OauthAuthCorpInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = OauthAuthCorpInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "OauthAuthCorpInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<OauthAuthCorpInfo, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "corpName" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "corpLogoUrl" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "industry" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "authLevel" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<OauthAuthLevel>>::new(),
+                                    )?,
+                            );
+                        }
+                        "inviteCode" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "inviteUrl" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "licenseCode" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "authChannel" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "authChannelType" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(OauthAuthCorpInfo {
+                    corp_name: f0.unwrap_or_default(),
+                    corp_logo_url: f1.unwrap_or_default(),
+                    industry: f2.unwrap_or_default(),
+                    auth_level: f3.unwrap_or_default(),
+                    invite_code: f4.unwrap_or_default(),
+                    invite_url: f5.unwrap_or_default(),
+                    license_code: f6.unwrap_or_default(),
+                    auth_channel: f7.unwrap_or_default(),
+                    auth_channel_type: f8.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for OauthAuthCorpInfo {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The admin who authorised (授权用户信息).
+///
+/// Source: `spec/oauth2.yaml` · `types.OauthAuthUserInfo`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct OauthAuthUserInfo {
+    /// The admin's userid (授权管理员userid).
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for OauthAuthUserInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = OauthAuthUserInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "OauthAuthUserInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<OauthAuthUserInfo, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(OauthAuthUserInfo {
+                    user_id: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for OauthAuthUserInfo {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Response of [`Oauth2Api::get_access_token`](super::oauth2::Oauth2Api::get_access_token).
@@ -823,6 +1799,407 @@ impl<'de> serde::Deserialize<'de> for Oauth2CreateJsapiTicketResponse {
     }
 }
 impl rt::Wire for Oauth2CreateJsapiTicketResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`Oauth2Api::get_token`](super::oauth2::Oauth2Api::get_token).
+///
+/// Source: `spec/oauth2.yaml` · `types.Oauth2GetTokenResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Oauth2GetTokenResponse {
+    /// The access token.
+    ///
+    /// Wire name `access_token`; secret: redacted in `Debug`.
+    #[serde(rename = "access_token")]
+    pub access_token: rt::SecretString,
+    /// Lifetime in seconds (7200).
+    ///
+    /// Wire name `expires_in`.
+    #[serde(rename = "expires_in")]
+    pub expires_in: i64,
+}
+impl<'de> serde::Deserialize<'de> for Oauth2GetTokenResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Oauth2GetTokenResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "Oauth2GetTokenResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Oauth2GetTokenResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "access_token" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<rt::SecretString>::new(),
+                                    )?,
+                            );
+                        }
+                        "expires_in" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Oauth2GetTokenResponse {
+                    access_token: rt::decode::required(f0, "access_token")?,
+                    expires_in: rt::decode::required(f1, "expires_in")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for Oauth2GetTokenResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`Oauth2Api::get_sso_access_token`](super::oauth2::Oauth2Api::get_sso_access_token).
+///
+/// Source: `spec/oauth2.yaml` · `types.Oauth2GetSsoAccessTokenResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Oauth2GetSsoAccessTokenResponse {
+    /// The SSO access token.
+    ///
+    /// Wire name `accessToken`; secret: redacted in `Debug`.
+    #[serde(rename = "accessToken")]
+    pub access_token: rt::SecretString,
+    /// Lifetime in seconds.
+    ///
+    /// Wire name `expireIn`.
+    #[serde(rename = "expireIn")]
+    pub expire_in: i64,
+}
+impl<'de> serde::Deserialize<'de> for Oauth2GetSsoAccessTokenResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Oauth2GetSsoAccessTokenResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "Oauth2GetSsoAccessTokenResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Oauth2GetSsoAccessTokenResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "accessToken" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<rt::SecretString>::new(),
+                                    )?,
+                            );
+                        }
+                        "expireIn" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Oauth2GetSsoAccessTokenResponse {
+                    access_token: rt::decode::required(f0, "accessToken")?,
+                    expire_in: rt::decode::required(f1, "expireIn")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for Oauth2GetSsoAccessTokenResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`Oauth2Api::get_sso_user_info`](super::oauth2::Oauth2Api::get_sso_user_info).
+///
+/// Source: `spec/oauth2.yaml` · `types.Oauth2GetSsoUserInfoResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Oauth2GetSsoUserInfoResponse {
+    /// The administrator's organisation.
+    ///
+    /// Wire name `corpId`.
+    #[serde(rename = "corpId")]
+    pub corp_id: String,
+    /// Its name.
+    ///
+    /// Wire name `corpName`.
+    #[serde(rename = "corpName", skip_serializing_if = "Option::is_none")]
+    pub corp_name: Option<String>,
+    /// The administrator's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// Name.
+    ///
+    /// Wire name `userName`.
+    #[serde(rename = "userName", skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    /// E-mail address.
+    ///
+    /// Wire name `email`.
+    #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Avatar URL.
+    ///
+    /// Wire name `avatar`.
+    #[serde(rename = "avatar", skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// Whether the user is an administrator of the organisation (是否为企业管理员).
+    ///
+    /// Wire name `isAdmin`.
+    #[serde(rename = "isAdmin", skip_serializing_if = "Option::is_none")]
+    pub is_admin: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for Oauth2GetSsoUserInfoResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Oauth2GetSsoUserInfoResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "Oauth2GetSsoUserInfoResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Oauth2GetSsoUserInfoResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "corpId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "corpName" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "userId" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "userName" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "email" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "avatar" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "isAdmin" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Oauth2GetSsoUserInfoResponse {
+                    corp_id: rt::decode::required(f0, "corpId")?,
+                    corp_name: f1.unwrap_or_default(),
+                    user_id: rt::decode::required(f2, "userId")?,
+                    user_name: f3.unwrap_or_default(),
+                    email: f4.unwrap_or_default(),
+                    avatar: f5.unwrap_or_default(),
+                    is_admin: f6.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for Oauth2GetSsoUserInfoResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`Oauth2Api::get_personal_auth_rule`](super::oauth2::Oauth2Api::get_personal_auth_rule).
+///
+/// Source: `spec/oauth2.yaml` · `types.Oauth2GetPersonalAuthRuleResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Oauth2GetPersonalAuthRuleResponse {
+    /// The grants (授权记录列表).
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Vec::is_empty")]
+    pub result: Vec<OauthAuthRule>,
+}
+impl<'de> serde::Deserialize<'de> for Oauth2GetPersonalAuthRuleResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Oauth2GetPersonalAuthRuleResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "Oauth2GetPersonalAuthRuleResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Oauth2GetPersonalAuthRuleResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "result" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<OauthAuthRule>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Oauth2GetPersonalAuthRuleResponse {
+                    result: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for Oauth2GetPersonalAuthRuleResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`Oauth2Api::get_auth_info`](super::oauth2::Oauth2Api::get_auth_info).
+///
+/// Source: `spec/oauth2.yaml` · `types.Oauth2GetAuthInfoResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Oauth2GetAuthInfoResponse {
+    /// The authorised app (授权应用信息).
+    ///
+    /// Wire name `authAppInfo`.
+    #[serde(rename = "authAppInfo")]
+    pub auth_app_info: OauthAuthAppInfo,
+    /// The organisation (应用企业信息).
+    ///
+    /// Wire name `authCorpInfo`.
+    #[serde(rename = "authCorpInfo")]
+    pub auth_corp_info: OauthAuthCorpInfo,
+    /// Who authorised (授权用户信息).
+    ///
+    /// Wire name `authUserInfo`.
+    #[serde(rename = "authUserInfo")]
+    pub auth_user_info: OauthAuthUserInfo,
+}
+impl<'de> serde::Deserialize<'de> for Oauth2GetAuthInfoResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Oauth2GetAuthInfoResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "Oauth2GetAuthInfoResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Oauth2GetAuthInfoResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "authAppInfo" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<OauthAuthAppInfo>::new(),
+                                    )?,
+                            );
+                        }
+                        "authCorpInfo" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<OauthAuthCorpInfo>::new(),
+                                    )?,
+                            );
+                        }
+                        "authUserInfo" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<OauthAuthUserInfo>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Oauth2GetAuthInfoResponse {
+                    auth_app_info: rt::decode::required(f0, "authAppInfo")?,
+                    auth_corp_info: rt::decode::required(f1, "authCorpInfo")?,
+                    auth_user_info: rt::decode::required(f2, "authUserInfo")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for Oauth2GetAuthInfoResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }

@@ -5,11 +5,14 @@
 //! a template's fields, list the logs users sent (full or summary), and read a log's receivers,
 //! comments and a user's unread count.
 //!
-//! All calls are `topapi` POSTs with a JSON body; the payload sits under `result` (except
+//! The classic calls are `topapi` POSTs with a JSON body; the payload sits under `result` (except
 //! `get_unread_count`, whose `count` is at the top level). Times are milliseconds since the epoch,
 //! except a comment's `create_time` (`yyyy-MM-dd HH:mm:ss` text). Only text components (type 1)
 //! of a template can be filled through `create` and `save_content`. The people who read, commented
 //! on or liked a log are listed by `statistics.report_statistics_list_by_type`.
+//!
+//! The endpoints marked `host: api` are on api.dingtalk.com (v1.0): the token goes in a header and
+//! the answer is the bare payload, with camelCase names.
 #![allow(deprecated, clippy::too_many_arguments)]
 #[allow(unused_imports)]
 use ::dingtalk_runtime::codegen as rt;
@@ -200,6 +203,52 @@ impl<'c> ReportApi<'c> {
         &self,
     ) -> crate::api::Call<'c, ReportListTemplatesByUseridRequest> {
         crate::api::Call::new(self.client, ReportListTemplatesByUseridRequest::new())
+    }
+    /// List the logs a user sent and received (查询员工提交和收到的日志列表).
+    ///
+    /// The logs `operationUserId` wrote or received between two creation times, without their
+    /// content (read a log with `query_report_detail`). Pages with a numeric `nextToken`: 0
+    /// first, then the answer's `nextToken`, while `hasMore` is true. Not on the public docs
+    /// pages; every param is required in the official v1.0 SDK.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/report/users/sendAndReceiveLists` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/report.yaml` · `endpoints.get_send_and_receive_report_list`
+    pub fn get_send_and_receive_report_list(
+        &self,
+        operation_user_id: impl Into<String>,
+        start_time: i64,
+        end_time: i64,
+        next_token: i64,
+        max_results: i64,
+    ) -> crate::api::Call<'c, ReportGetSendAndReceiveReportListRequest> {
+        crate::api::Call::new(
+            self.client,
+            ReportGetSendAndReceiveReportListRequest::new(
+                operation_user_id,
+                start_time,
+                end_time,
+                next_token,
+                max_results,
+            ),
+        )
+    }
+    /// Get a log's content (获取日志详情).
+    ///
+    /// One log by id, with every filled-in component. Not on the public docs pages; shapes from the
+    /// official v1.0 SDK.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/report/details` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// Source: `spec/report.yaml` · `endpoints.query_report_detail`
+    pub fn query_report_detail(
+        &self,
+        report_id: impl Into<String>,
+    ) -> crate::api::Call<'c, ReportQueryReportDetailRequest> {
+        crate::api::Call::new(
+            self.client,
+            ReportQueryReportDetailRequest::new(report_id),
+        )
     }
 }
 /// Request of [`ReportApi::create`]: Create a log (创建日志).
@@ -1144,6 +1193,207 @@ impl<'c> crate::api::Call<'c, ReportListTemplatesByUseridRequest> {
             self.pages(),
             |page: ReportListTemplatesByUseridResponse| page.template_list,
         )
+    }
+}
+/// Request of [`ReportApi::get_send_and_receive_report_list`]: List the logs a user sent and received (查询员工提交和收到的日志列表).
+///
+/// The logs `operationUserId` wrote or received between two creation times, without their
+/// content (read a log with `query_report_detail`). Pages with a numeric `nextToken`: 0
+/// first, then the answer's `nextToken`, while `hasMore` is true. Not on the public docs
+/// pages; every param is required in the official v1.0 SDK.
+///
+/// `GET https://api.dingtalk.com/v1.0/report/users/sendAndReceiveLists` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/report.yaml` · `endpoints.get_send_and_receive_report_list`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ReportGetSendAndReceiveReportListRequest {
+    /// Userid of the employee whose logs are listed.
+    ///
+    /// Wire name `operationUserId`.
+    #[serde(skip)]
+    pub operation_user_id: String,
+    /// Created from, ms since the epoch.
+    ///
+    /// Wire name `startTime`.
+    #[serde(skip)]
+    pub start_time: i64,
+    /// Created until, ms since the epoch.
+    ///
+    /// Wire name `endTime`.
+    #[serde(skip)]
+    pub end_time: i64,
+    /// The cursor: 0 first, then the previous answer's `nextToken`.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(skip)]
+    pub next_token: i64,
+    /// Page size.
+    ///
+    /// Wire name `maxResults`.
+    #[serde(skip)]
+    pub max_results: i64,
+}
+impl ReportGetSendAndReceiveReportListRequest {
+    /// Creates a value from its required fields (`operation_user_id`, `start_time`, `end_time`, `next_token`, `max_results`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        operation_user_id: impl Into<String>,
+        start_time: i64,
+        end_time: i64,
+        next_token: i64,
+        max_results: i64,
+    ) -> Self {
+        Self {
+            operation_user_id: operation_user_id.into(),
+            start_time,
+            end_time,
+            next_token,
+            max_results,
+        }
+    }
+}
+impl rt::Endpoint for ReportGetSendAndReceiveReportListRequest {
+    type Response = ReportGetSendAndReceiveReportListResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "report",
+        name: "get_send_and_receive_report_list",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/report/users/sendAndReceiveLists",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("operationUserId", &self.operation_user_id);
+        q.push("startTime", &self.start_time);
+        q.push("endTime", &self.end_time);
+        q.push("nextToken", &self.next_token);
+        q.push("maxResults", &self.max_results);
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range("nextToken", self.next_token as f64, Some(0f64), None)?;
+        rt::check_range("maxResults", self.max_results as f64, Some(1f64), None)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, ReportGetSendAndReceiveReportListRequest> {
+    /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<ReportGetSendAndReceiveReportListResponse, rt::Error>,
+    > + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &ReportGetSendAndReceiveReportListRequest,
+                page: &ReportGetSendAndReceiveReportListResponse,
+            | -> Option<ReportGetSendAndReceiveReportListRequest> {
+                if !page.has_more.unwrap_or(false) || page.data_list.is_empty() {
+                    return None;
+                }
+                let next = page.next_token?;
+                if next == req.next_token {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.next_token = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`dataList`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<ReportBrief, rt::Error>> + Send + 'c {
+        rt::paginate_items(
+            self.pages(),
+            |page: ReportGetSendAndReceiveReportListResponse| page.data_list,
+        )
+    }
+}
+/// Request of [`ReportApi::query_report_detail`]: Get a log's content (获取日志详情).
+///
+/// One log by id, with every filled-in component. Not on the public docs pages; shapes from the
+/// official v1.0 SDK.
+///
+/// `GET https://api.dingtalk.com/v1.0/report/details` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// Source: `spec/report.yaml` · `endpoints.query_report_detail`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ReportQueryReportDetailRequest {
+    /// The log's id (日志ID), e.g. from `get_send_and_receive_report_list` or `list`.
+    ///
+    /// Wire name `reportId`.
+    #[serde(skip)]
+    pub report_id: String,
+    /// The content's format, e.g. `TEXT`.
+    ///
+    /// Wire name `format`.
+    #[serde(skip)]
+    pub format: Option<String>,
+}
+impl ReportQueryReportDetailRequest {
+    /// Creates a value from its required fields (`report_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(report_id: impl Into<String>) -> Self {
+        Self {
+            report_id: report_id.into(),
+            format: None,
+        }
+    }
+    /// Sets `format`: The content's format, e.g. `TEXT`.
+    pub fn format(mut self, format: impl Into<String>) -> Self {
+        self.format = Some(format.into());
+        self
+    }
+}
+impl rt::Endpoint for ReportQueryReportDetailRequest {
+    type Response = ReportQueryReportDetailResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "report",
+        name: "query_report_detail",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/report/details",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("reportId", &self.report_id);
+        if let Some(v) = &self.format {
+            q.push("format", v);
+        }
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, ReportQueryReportDetailRequest> {
+    /// Sets `format`: The content's format, e.g. `TEXT`.
+    pub fn format(self, format: impl Into<String>) -> Self {
+        self.map(|r| r.format(format))
     }
 }
 /// The content of one text component of a log template (日志内容).
@@ -2487,6 +2737,241 @@ impl rt::Wire for ReportTemplateBrief {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+/// One filled-in component of a log (日志内容), as the v1.0 API answers it.
+///
+/// Source: `spec/report.yaml` · `types.ReportDetailContent`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ReportDetailContent {
+    /// The component's title (字段名称).
+    ///
+    /// Wire name `key`.
+    #[serde(rename = "key", skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The component's order in the template (排序), as text.
+    ///
+    /// Wire name `sort`.
+    #[serde(rename = "sort", skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
+    /// The component's type (字段类型), as text; `1` = text.
+    ///
+    /// Wire name `type`.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// What the user wrote (填写的内容).
+    ///
+    /// Wire name `value`.
+    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Images of the component (图片), URLs.
+    ///
+    /// Wire name `images`.
+    #[serde(rename = "images", skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for ReportDetailContent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ReportDetailContent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ReportDetailContent")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ReportDetailContent, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "key" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "sort" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "type" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "value" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "images" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ReportDetailContent {
+                    key: f0.unwrap_or_default(),
+                    sort: f1.unwrap_or_default(),
+                    r#type: f2.unwrap_or_default(),
+                    value: f3.unwrap_or_default(),
+                    images: f4.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ReportDetailContent {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A log a user sent or received, without its content (日志概要).
+///
+/// Source: `spec/report.yaml` · `types.ReportBrief`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ReportBrief {
+    /// The log's id (日志ID); read it with `query_report_detail`.
+    ///
+    /// Wire name `reportId`.
+    #[serde(rename = "reportId", skip_serializing_if = "Option::is_none")]
+    pub report_id: Option<String>,
+    /// Name of its template (日志模板名称).
+    ///
+    /// Wire name `templateName`.
+    #[serde(rename = "templateName", skip_serializing_if = "Option::is_none")]
+    pub template_name: Option<String>,
+    /// Userid of the author (日志创建人).
+    ///
+    /// Wire name `creatorId`.
+    #[serde(rename = "creatorId", skip_serializing_if = "Option::is_none")]
+    pub creator_id: Option<String>,
+    /// Name of the author.
+    ///
+    /// Wire name `creatorName`.
+    #[serde(rename = "creatorName", skip_serializing_if = "Option::is_none")]
+    pub creator_name: Option<String>,
+    /// Creation time, ms since the epoch.
+    ///
+    /// Wire name `createTime`.
+    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<i64>,
+    /// Last change, ms since the epoch.
+    ///
+    /// Wire name `modifiedTime`.
+    #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
+    pub modified_time: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for ReportBrief {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ReportBrief;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ReportBrief")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ReportBrief, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "reportId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "templateName" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "creatorId" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "creatorName" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "createTime" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "modifiedTime" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ReportBrief {
+                    report_id: f0.unwrap_or_default(),
+                    template_name: f1.unwrap_or_default(),
+                    creator_id: f2.unwrap_or_default(),
+                    creator_name: f3.unwrap_or_default(),
+                    create_time: f4.unwrap_or_default(),
+                    modified_time: f5.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ReportBrief {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
 /// Response of [`ReportApi::list_receivers`](super::report::ReportApi::list_receivers).
 ///
 /// Source: `spec/report.yaml` · `types.ReportListReceiversResponse`
@@ -2755,6 +3240,267 @@ impl<'de> serde::Deserialize<'de> for ReportListTemplatesByUseridResponse {
     }
 }
 impl rt::Wire for ReportListTemplatesByUseridResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ReportApi::get_send_and_receive_report_list`](super::report::ReportApi::get_send_and_receive_report_list).
+///
+/// Source: `spec/report.yaml` · `types.ReportGetSendAndReceiveReportListResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ReportGetSendAndReceiveReportListResponse {
+    /// The logs of this page.
+    ///
+    /// Wire name `dataList`.
+    #[serde(rename = "dataList", skip_serializing_if = "Vec::is_empty")]
+    pub data_list: Vec<ReportBrief>,
+    /// Whether more pages follow.
+    ///
+    /// Wire name `hasMore`.
+    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
+    /// The cursor of the next page.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<i64>,
+    /// The page size.
+    ///
+    /// Wire name `maxResults`.
+    #[serde(rename = "maxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for ReportGetSendAndReceiveReportListResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ReportGetSendAndReceiveReportListResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ReportGetSendAndReceiveReportListResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ReportGetSendAndReceiveReportListResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dataList" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<ReportBrief>>::new(),
+                                    )?,
+                            );
+                        }
+                        "hasMore" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "nextToken" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "maxResults" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ReportGetSendAndReceiveReportListResponse {
+                    data_list: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    next_token: f2.unwrap_or_default(),
+                    max_results: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ReportGetSendAndReceiveReportListResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ReportApi::query_report_detail`](super::report::ReportApi::query_report_detail).
+///
+/// Source: `spec/report.yaml` · `types.ReportQueryReportDetailResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ReportQueryReportDetailResponse {
+    /// The log's id.
+    ///
+    /// Wire name `reportId`.
+    #[serde(rename = "reportId", skip_serializing_if = "Option::is_none")]
+    pub report_id: Option<String>,
+    /// Name of its template (日志模板名称).
+    ///
+    /// Wire name `templateName`.
+    #[serde(rename = "templateName", skip_serializing_if = "Option::is_none")]
+    pub template_name: Option<String>,
+    /// Userid of the author.
+    ///
+    /// Wire name `creatorId`.
+    #[serde(rename = "creatorId", skip_serializing_if = "Option::is_none")]
+    pub creator_id: Option<String>,
+    /// Name of the author.
+    ///
+    /// Wire name `creatorName`.
+    #[serde(rename = "creatorName", skip_serializing_if = "Option::is_none")]
+    pub creator_name: Option<String>,
+    /// The author's department (部门).
+    ///
+    /// Wire name `deptName`.
+    #[serde(rename = "deptName", skip_serializing_if = "Option::is_none")]
+    pub dept_name: Option<String>,
+    /// Creation time, ms since the epoch.
+    ///
+    /// Wire name `createTime`.
+    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<i64>,
+    /// Last change, ms since the epoch.
+    ///
+    /// Wire name `modifiedTime`.
+    #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
+    pub modified_time: Option<i64>,
+    /// Remark (备注).
+    ///
+    /// Wire name `remark`.
+    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    /// The filled-in components (日志内容).
+    ///
+    /// Wire name `content`.
+    #[serde(rename = "content", skip_serializing_if = "Vec::is_empty")]
+    pub content: Vec<ReportDetailContent>,
+}
+impl<'de> serde::Deserialize<'de> for ReportQueryReportDetailResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ReportQueryReportDetailResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ReportQueryReportDetailResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ReportQueryReportDetailResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "reportId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "templateName" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "creatorId" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "creatorName" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "deptName" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "createTime" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "modifiedTime" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "remark" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "content" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<ReportDetailContent>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ReportQueryReportDetailResponse {
+                    report_id: f0.unwrap_or_default(),
+                    template_name: f1.unwrap_or_default(),
+                    creator_id: f2.unwrap_or_default(),
+                    creator_name: f3.unwrap_or_default(),
+                    dept_name: f4.unwrap_or_default(),
+                    create_time: f5.unwrap_or_default(),
+                    modified_time: f6.unwrap_or_default(),
+                    remark: f7.unwrap_or_default(),
+                    content: f8.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ReportQueryReportDetailResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }
