@@ -1,6 +1,6 @@
 //! The names generated code uses, in one place (`use ::dingtalk_runtime::codegen as rt;`).
 
-pub use crate::callback::CallbackEvent;
+pub use crate::callback::{CallbackEvent, MalformedEvent};
 pub use crate::decode;
 pub use crate::files::{Download, UploadFile};
 pub use crate::paginate::{paginate, paginate_items, Stream};
