@@ -267,9 +267,18 @@ pub fn reserved_area_name(name: &str) -> Option<String> {
         .map(|(why, _)| why.replace("{name}", name))
 }
 
-/// Methods of the generated `Call` (`new`, `map`, `request`, `into_request`, `into_parts`): an
-/// optional request param's setter on `Call` may not take one of these names.
-pub const CALL_METHODS: &[&str] = &["new", "map", "request", "into_request", "into_parts"];
+/// Methods of the generated `Call` (`new`, `map`, `request`, `into_request`, `into_parts`, and
+/// the per-call overrides `retry` and `timeout`): an optional request param's setter on `Call`
+/// may not take one of these names.
+pub const CALL_METHODS: &[&str] = &[
+    "new",
+    "map",
+    "request",
+    "into_request",
+    "into_parts",
+    "retry",
+    "timeout",
+];
 
 /// Methods the emitter adds to the `Call` of a paged endpoint (`pagination:`).
 pub const PAGED_CALL_METHODS: &[&str] = &["pages", "items"];

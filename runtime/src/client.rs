@@ -10,6 +10,36 @@ use crate::{Error, SecretString};
 /// DingTalk's server API host.
 pub const DEFAULT_BASE_URL: &str = "https://oapi.dingtalk.com";
 
+/// Settings of one call that override the client's (`Call::retry` and `Call::timeout` in
+/// generated crates, or [`Client::send_with`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct CallOptions {
+    /// The retry policy of this call (its token fetches keep the client's).
+    pub retry: Option<crate::RetryPolicy>,
+    /// The time each HTTP exchange of this call may take.
+    pub timeout: Option<Duration>,
+}
+
+impl CallOptions {
+    /// Sets [`retry`](Self::retry).
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Sets [`timeout`](Self::timeout).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
+tokio::task_local! {
+    /// The options of the call running in this task.
+    static CALL: CallOptions;
+}
+
 /// The longest JSON answer read unless [`ClientBuilder::max_response_bytes`] says otherwise:
 /// 16 MiB, far above any DingTalk answer.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 << 20;
@@ -276,7 +306,34 @@ impl Client {
     /// The deadline of a call starting now: one timeout past its retry budget. Whatever the
     /// call waits for (a token refresh, another instance's lease) it stops waiting then.
     pub(crate) fn call_deadline(&self) -> tokio::time::Instant {
-        tokio::time::Instant::now() + self.inner.retry.budget.saturating_add(self.inner.timeout)
+        let (budget, timeout) = CALL
+            .try_with(|o| (o.retry.as_ref().map(|r| r.budget), o.timeout))
+            .unwrap_or_default();
+        let budget = budget.unwrap_or(self.inner.retry.budget);
+        let timeout = timeout.unwrap_or(self.inner.timeout);
+        tokio::time::Instant::now() + budget.saturating_add(timeout)
+    }
+
+    /// Sends `request` with `options` overriding the client's retry policy and timeout.
+    pub async fn send_with<E: crate::Endpoint>(
+        &self,
+        request: &E,
+        options: CallOptions,
+    ) -> Result<E::Response, Error> {
+        CALL.scope(options, self.send(request)).await
+    }
+
+    /// The retry policy of the call running in this task: its own, or the client's.
+    pub(crate) fn retry_policy(&self) -> crate::RetryPolicy {
+        CALL.try_with(|o| o.retry.clone())
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| self.inner.retry.clone())
+    }
+
+    /// The timeout the call running in this task sets for its exchanges, if any.
+    pub(crate) fn call_timeout(&self) -> Option<Duration> {
+        CALL.try_with(|o| o.timeout).ok().flatten()
     }
 
     /// The suite key of an ISV suite's (or custom app's) client and its organisations' clients.
@@ -491,9 +548,11 @@ impl ClientBuilder {
 
     /// Keeps the rate limit's windows in `store` (a [`RedisStore`](crate::RedisStore) with
     /// the `redis` feature), so that every instance of the app draws on one quota, as DingTalk
-    /// counts it. Takes effect with [`rate_limit`](Self::rate_limit). Should the store fail,
-    /// calls go ahead unlimited (DingTalk's throttling is still retried) and a warning is
-    /// logged.
+    /// counts it. Takes effect with [`rate_limit`](Self::rate_limit). Should the store fail or
+    /// take longer than [`STORE_PATIENCE`](crate::limit::STORE_PATIENCE) to answer, a circuit
+    /// breaker keeps calls to this process's windows for
+    /// [`STORE_COOL_OFF`](crate::limit::STORE_COOL_OFF), with one warning, then tries the store
+    /// again.
     pub fn rate_limit_store(mut self, store: Arc<dyn crate::LimitStore>) -> Self {
         self.limit_store = Some(store);
         self

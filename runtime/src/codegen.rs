@@ -9,7 +9,7 @@ pub use crate::request::{
     InvalidRequest, Method, Moment, Query, RateClass, Validate,
 };
 pub use crate::wire::{join, json_text, Empty, Scalar, Wire};
-pub use crate::{ApiError, Client, Error, ErrorClass, SecretString};
+pub use crate::{ApiError, CallOptions, Client, Error, ErrorClass, RetryPolicy, SecretString};
 
 /// The future of a sent call (`Call`'s `IntoFuture`).
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;

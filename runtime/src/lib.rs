@@ -50,7 +50,7 @@ pub(crate) mod token;
 mod transport;
 pub mod wire;
 
-pub use client::{Client, ClientBuilder, Credentials, DEFAULT_BASE_URL};
+pub use client::{CallOptions, Client, ClientBuilder, Credentials, DEFAULT_BASE_URL};
 pub use error::{ApiError, Error, ErrorClass, PagingStop, TransportKind};
 pub use files::{Download, UploadFile};
 pub use limit::{LimitStore, RateLimit};

@@ -109,8 +109,7 @@ impl Client {
                 }
             };
             match self
-                .inner
-                .retry
+                .retry_policy()
                 .delay(&error, meta.idempotent, attempt, started.elapsed())
             {
                 Some(delay) => {
@@ -157,6 +156,10 @@ impl Client {
             req
         } else {
             req.header(reqwest::header::ACCEPT, "application/json")
+        };
+        let req = match self.call_timeout() {
+            Some(timeout) => req.timeout(timeout),
+            None => req,
         };
         // `without_url`: the URL holds the token.
         let resp = req
