@@ -245,6 +245,7 @@ pub const CLIENT_METHODS: &[&str] = &[
     "forget_corp",
     "jsapi_ticket",
     "send",
+    "send_with",
     "set_suite_ticket",
     "sns_login_url",
     "suite_access_token",

@@ -287,6 +287,39 @@ impl Client {
         }
     }
 
+    /// A download answered with a redirect (the file on a CDN): follows it with plain GETs, up
+    /// to 5 hops. API calls follow none (the client's reqwest policy); a download's GET carries
+    /// no body, and the HTTPS-only rule still applies to every hop.
+    pub(crate) async fn follow_download_redirects(
+        &self,
+        mut resp: reqwest::Response,
+        endpoint: &str,
+    ) -> Result<reqwest::Response, Error> {
+        for _ in 0..5 {
+            if !resp.status().is_redirection() {
+                return Ok(resp);
+            }
+            let next = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| resp.url().join(l).ok());
+            let Some(next) = next else {
+                return Ok(resp);
+            };
+            let req = self.inner.http.get(next);
+            let req = match self.call_timeout() {
+                Some(t) => req.timeout(t),
+                None => req,
+            };
+            resp = req
+                .send()
+                .await
+                .map_err(|e| Error::transport(endpoint.to_string(), e))?;
+        }
+        Ok(resp)
+    }
+
     /// The body of `resp`, read chunk by chunk up to the cap for its kind (`binary`: a download;
     /// an error status: only what a snippet needs). Says whether it was read whole; the cap.
     pub(crate) async fn read_body(

@@ -166,6 +166,10 @@ impl Client {
             .send()
             .await
             .map_err(|e| Error::transport(endpoint(), e))?;
+        let resp = match (meta.binary, body) {
+            (true, Body::None) => self.follow_download_redirects(resp, &endpoint()).await?,
+            _ => resp,
+        };
         let status = resp.status();
         let header = |name: reqwest::header::HeaderName| {
             resp.headers()

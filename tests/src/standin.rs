@@ -566,7 +566,7 @@ fn issue_token(inner: &Inner, mut seen: Seen, route: &Route, path: &str, record:
                 seen.violations
                     .push(format!("{}: wrong suite secret", route.key));
                 return finish(
-                    &inner,
+                    inner,
                     seen,
                     StatusCode::OK,
                     json!({"errcode": 40089, "errmsg": "不合法的corpid或corpsecret"}),
@@ -580,7 +580,7 @@ fn issue_token(inner: &Inner, mut seen: Seen, route: &Route, path: &str, record:
                 seen.violations
                     .push(format!("{}: not the latest suite ticket", route.key));
                 return finish(
-                    &inner,
+                    inner,
                     seen,
                     StatusCode::OK,
                     json!({"errcode": 40078, "errmsg": "不存在的临时授权码或suite_ticket"}),
@@ -684,7 +684,7 @@ async fn business(inner: &Inner, seen: Seen, route: &Route, path: &str) -> Respo
             drop(arrivals);
             *lock(&inner.throttled) += 1;
             return finish(
-                &inner,
+                inner,
                 seen,
                 StatusCode::OK,
                 json!({"errcode": 90018, "errmsg": "当前应用调用该接口的QPS超过限制"}),
@@ -694,7 +694,7 @@ async fn business(inner: &Inner, seen: Seen, route: &Route, path: &str) -> Respo
     }
     let forced = lock(&inner.behavior).fail_next.pop_front();
     match forced {
-        Some(Fault::Json(body)) => return finish(&inner, seen, StatusCode::OK, body),
+        Some(Fault::Json(body)) => return finish(inner, seen, StatusCode::OK, body),
         Some(Fault::Raw(status, body)) => {
             lock(&inner.seen).push(seen);
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -742,7 +742,7 @@ async fn business(inner: &Inner, seen: Seen, route: &Route, path: &str) -> Respo
         )
             .into_response();
     }
-    finish(&inner, seen, StatusCode::OK, route.example.clone())
+    finish(inner, seen, StatusCode::OK, route.example.clone())
 }
 
 fn finish(inner: &Inner, seen: Seen, status: StatusCode, body: Value) -> Response {
