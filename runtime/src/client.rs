@@ -620,8 +620,8 @@ impl ClientBuilder {
         let http = match self.http {
             Some(h) => h,
             // No redirects: a 307 would re-send a body that can hold a suite secret or a
-            // permanent code, to wherever it points. HTTPS only, unless the base URL is plain
-            // HTTP (a stand-in in tests).
+            // permanent code, to wherever it points (downloads follow theirs by hand, with a
+            // bodiless GET). HTTPS only, unless the base URL is plain HTTP (a stand-in in tests).
             None => reqwest::Client::builder()
                 .timeout(self.timeout)
                 .connect_timeout(self.connect_timeout)
