@@ -241,6 +241,7 @@ pub const CLIENT_METHODS: &[&str] = &[
     "corp",
     "corp_id",
     "corp_with_permanent_code",
+    "download_to",
     "fmt",
     "forget_corp",
     "jsapi_ticket",

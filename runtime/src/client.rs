@@ -38,6 +38,8 @@ impl CallOptions {
 tokio::task_local! {
     /// The options of the call running in this task.
     static CALL: CallOptions;
+    /// Where the download running in this task writes its chunks ([`Client::download_to`]).
+    static DOWNLOAD_SINK: tokio::sync::mpsc::Sender<bytes::Bytes>;
 }
 
 /// The longest JSON answer read unless [`ClientBuilder::max_response_bytes`] says otherwise:
@@ -322,18 +324,95 @@ impl Client {
 
     /// The body of `resp`, read chunk by chunk up to the cap for its kind (`binary`: a download;
     /// an error status: only what a snippet needs). Says whether it was read whole; the cap.
+    /// A download inside [`download_to`](Self::download_to) goes to its writer instead (the
+    /// body returned is then empty), unless it is DingTalk's JSON error envelope.
     pub(crate) async fn read_body(
         &self,
-        resp: reqwest::Response,
+        mut resp: reqwest::Response,
         binary: bool,
-    ) -> Result<(bytes::Bytes, bool, u64), reqwest::Error> {
+        endpoint: &str,
+    ) -> Result<(bytes::Bytes, bool, u64), Error> {
+        let transport = |e| Error::transport(endpoint.to_string(), e);
         let cap = match (resp.status().is_success(), binary) {
             (false, _) => ERROR_PAGE_BYTES,
             (true, true) => self.inner.max_download_bytes,
             (true, false) => self.inner.max_response_bytes,
         };
-        let (bytes, whole) = read_capped(resp, cap).await?;
-        Ok((bytes, whole, cap))
+        let sink = match (resp.status().is_success(), binary) {
+            (true, true) => DOWNLOAD_SINK.try_with(Clone::clone).ok(),
+            _ => None,
+        };
+        let Some(sink) = sink else {
+            let (bytes, whole) = read_capped(resp, cap, None).await.map_err(transport)?;
+            return Ok((bytes, whole, cap));
+        };
+        let first = resp.chunk().await.map_err(transport)?.unwrap_or_default();
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let json = content_type.is_some_and(|c| c.contains("json"))
+            || (content_type.is_none_or(|c| c.starts_with("text/"))
+                && first.trim_ascii_start().starts_with(b"{\"errcode\""));
+        if json {
+            let (bytes, whole) = read_capped(resp, cap, Some(first))
+                .await
+                .map_err(transport)?;
+            return Ok((bytes, whole, cap));
+        }
+        let gone = || Error::Transport {
+            endpoint: endpoint.to_string(),
+            kind: crate::TransportKind::Other,
+            message: "the download's writer failed".into(),
+        };
+        if !first.is_empty() {
+            sink.send(first).await.map_err(|_| gone())?;
+        }
+        while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+            sink.send(chunk).await.map_err(|_| gone())?;
+        }
+        Ok((bytes::Bytes::new(), true, cap))
+    }
+
+    /// Sends the download `request` and writes the file to `writer` as it arrives, in constant
+    /// memory, whatever its size; returns the endpoint's answer (its `bytes` empty: they went to
+    /// `writer`) and how many bytes were written. DingTalk's JSON error answer is an error, as
+    /// for [`send`](Self::send). Not retried once bytes may have been written: the call runs
+    /// without the retry policy (a rejected token is still refreshed and retried once).
+    pub async fn download_to<E, W>(
+        &self,
+        request: &E,
+        writer: &mut W,
+    ) -> Result<(E::Response, u64), Error>
+    where
+        E: crate::Endpoint,
+        W: tokio::io::AsyncWrite + Unpin + Send,
+    {
+        use tokio::io::AsyncWriteExt;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(4);
+        let options = CallOptions::default().retry(crate::RetryPolicy::none());
+        let call = DOWNLOAD_SINK.scope(tx, CALL.scope(options, self.send(request)));
+        let endpoint = crate::error::endpoint_name(&E::META);
+        let drain = async {
+            let mut written = 0u64;
+            while let Some(chunk) = rx.recv().await {
+                writer.write_all(&chunk).await?;
+                written += chunk.len() as u64;
+            }
+            writer.flush().await?;
+            Ok::<_, std::io::Error>(written)
+        };
+        let (answer, written) = tokio::join!(call, drain);
+        let written = written.map_err(|e| Error::Transport {
+            endpoint,
+            kind: crate::TransportKind::Other,
+            message: format!("the download's writer failed: {e}"),
+        });
+        match (answer, written) {
+            (Ok(answer), Ok(written)) => Ok((answer, written)),
+            // The writer's failure is why the call failed.
+            (_, Err(e)) | (Err(e), _) => Err(e),
+        }
     }
 
     /// The deadline of a call starting now: one timeout past its retry budget. Whatever the
@@ -765,11 +844,20 @@ impl LimitConfig {
 async fn read_capped(
     mut resp: reqwest::Response,
     cap: u64,
+    first: Option<bytes::Bytes>,
 ) -> Result<(bytes::Bytes, bool), reqwest::Error> {
     if resp.content_length().is_some_and(|n| n > cap) {
         return Ok((bytes::Bytes::new(), false));
     }
     let mut body = bytes::BytesMut::new();
+    if let Some(first) = first {
+        let room = usize::try_from(cap).unwrap_or(usize::MAX);
+        if first.len() > room {
+            body.extend_from_slice(&first[..room]);
+            return Ok((body.freeze(), false));
+        }
+        body.extend_from_slice(&first);
+    }
     while let Some(chunk) = resp.chunk().await? {
         let room = usize::try_from(cap)
             .unwrap_or(usize::MAX)

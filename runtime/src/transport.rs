@@ -179,10 +179,7 @@ impl Client {
         };
         let content_type = header(reqwest::header::CONTENT_TYPE);
         let disposition = header(reqwest::header::CONTENT_DISPOSITION);
-        let (bytes, whole, limit) = self
-            .read_body(resp, meta.binary)
-            .await
-            .map_err(|e| Error::transport(endpoint(), e))?;
+        let (bytes, whole, limit) = self.read_body(resp, meta.binary, &endpoint()).await?;
         if !status.is_success() {
             return Err(Error::Http {
                 endpoint: endpoint(),
