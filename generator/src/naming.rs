@@ -242,10 +242,12 @@ pub const CLIENT_METHODS: &[&str] = &[
     "corp",
     "corp_id",
     "corp_with_permanent_code",
+    "download_to",
     "fmt",
     "forget_corp",
     "jsapi_ticket",
     "send",
+    "send_with",
     "set_suite_ticket",
     "sign_in_user",
     "sign_out_user",
@@ -270,9 +272,18 @@ pub fn reserved_area_name(name: &str) -> Option<String> {
         .map(|(why, _)| why.replace("{name}", name))
 }
 
-/// Methods of the generated `Call` (`new`, `map`, `request`, `into_request`, `into_parts`): an
-/// optional request param's setter on `Call` may not take one of these names.
-pub const CALL_METHODS: &[&str] = &["new", "map", "request", "into_request", "into_parts"];
+/// Methods of the generated `Call` (`new`, `map`, `request`, `into_request`, `into_parts`, and
+/// the per-call overrides `retry` and `timeout`): an optional request param's setter on `Call`
+/// may not take one of these names.
+pub const CALL_METHODS: &[&str] = &[
+    "new",
+    "map",
+    "request",
+    "into_request",
+    "into_parts",
+    "retry",
+    "timeout",
+];
 
 /// Methods the emitter adds to the `Call` of a paged endpoint (`pagination:`).
 pub const PAGED_CALL_METHODS: &[&str] = &["pages", "items"];

@@ -1464,7 +1464,7 @@ fn optional_param_named_like_a_method_of_call() {
     );
     assert_eq!(
         only_error(&text).to_string(),
-        "spec/x.yaml:23: endpoint `get`, body param `map`: its setter `map` clashes with the method `Call::map` (`Call` has new, map, request, into_request, into_parts); make it `required: true` so it becomes an argument of the method"
+        "spec/x.yaml:23: endpoint `get`, body param `map`: its setter `map` clashes with the method `Call::map` (`Call` has new, map, request, into_request, into_parts, retry, timeout); make it `required: true` so it becomes an argument of the method"
     );
     // A required param is an argument, not a setter.
     let required = text.replace("map: {type: string,", "map: {type: string, required: true,");
@@ -1493,7 +1493,7 @@ endpoints:
 "#;
     assert_eq!(
         only_error(text).to_string(),
-        "spec/x.yaml:11: endpoint `list`, body param `items`: its setter `items` clashes with the method `Call::items` (`Call` has new, map, request, into_request, into_parts, pages, items); make it `required: true` so it becomes an argument of the method"
+        "spec/x.yaml:11: endpoint `list`, body param `items`: its setter `items` clashes with the method `Call::items` (`Call` has new, map, request, into_request, into_parts, retry, timeout, pages, items); make it `required: true` so it becomes an argument of the method"
     );
     // Without `pagination:` there is no `Call::items`.
     let unpaged = text.replace(

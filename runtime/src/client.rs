@@ -13,6 +13,38 @@ pub const DEFAULT_BASE_URL: &str = "https://oapi.dingtalk.com";
 /// DingTalk's newer server API host (the `/v1.0/` and `/v2.0/` APIs).
 pub const DEFAULT_API_BASE_URL: &str = "https://api.dingtalk.com";
 
+/// Settings of one call that override the client's (`Call::retry` and `Call::timeout` in
+/// generated crates, or [`Client::send_with`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct CallOptions {
+    /// The retry policy of this call (its token fetches keep the client's).
+    pub retry: Option<crate::RetryPolicy>,
+    /// The time each HTTP exchange of this call may take.
+    pub timeout: Option<Duration>,
+}
+
+impl CallOptions {
+    /// Sets [`retry`](Self::retry).
+    pub fn retry(mut self, policy: crate::RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Sets [`timeout`](Self::timeout).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
+tokio::task_local! {
+    /// The options of the call running in this task.
+    static CALL: CallOptions;
+    /// Where the download running in this task writes its chunks ([`Client::download_to`]).
+    static DOWNLOAD_SINK: tokio::sync::mpsc::Sender<bytes::Bytes>;
+}
+
 /// The longest JSON answer read unless [`ClientBuilder::max_response_bytes`] says otherwise:
 /// 16 MiB, far above any DingTalk answer.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 << 20;
@@ -279,26 +311,163 @@ impl Client {
         }
     }
 
+    /// A download answered with a redirect (the file on a CDN): follows it with plain GETs, up
+    /// to 5 hops. API calls follow none (the client's reqwest policy); a download's GET carries
+    /// no body, and the HTTPS-only rule still applies to every hop.
+    pub(crate) async fn follow_download_redirects(
+        &self,
+        mut resp: reqwest::Response,
+        endpoint: &str,
+    ) -> Result<reqwest::Response, Error> {
+        for _ in 0..5 {
+            if !resp.status().is_redirection() {
+                return Ok(resp);
+            }
+            let next = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| resp.url().join(l).ok());
+            let Some(next) = next else {
+                return Ok(resp);
+            };
+            let req = self.inner.http.get(next);
+            let req = match self.call_timeout() {
+                Some(t) => req.timeout(t),
+                None => req,
+            };
+            resp = req
+                .send()
+                .await
+                .map_err(|e| Error::transport(endpoint.to_string(), e))?;
+        }
+        Ok(resp)
+    }
+
     /// The body of `resp`, read chunk by chunk up to the cap for its kind (`binary`: a download;
     /// an error status: only what a snippet needs). Says whether it was read whole; the cap.
+    /// A download inside [`download_to`](Self::download_to) goes to its writer instead (the
+    /// body returned is then empty), unless it is DingTalk's JSON error envelope.
     pub(crate) async fn read_body(
         &self,
-        resp: reqwest::Response,
+        mut resp: reqwest::Response,
         binary: bool,
-    ) -> Result<(bytes::Bytes, bool, u64), reqwest::Error> {
+        endpoint: &str,
+    ) -> Result<(bytes::Bytes, bool, u64), Error> {
+        let transport = |e| Error::transport(endpoint.to_string(), e);
         let cap = match (resp.status().is_success(), binary) {
             (false, _) => ERROR_PAGE_BYTES,
             (true, true) => self.inner.max_download_bytes,
             (true, false) => self.inner.max_response_bytes,
         };
-        let (bytes, whole) = read_capped(resp, cap).await?;
-        Ok((bytes, whole, cap))
+        let sink = match (resp.status().is_success(), binary) {
+            (true, true) => DOWNLOAD_SINK.try_with(Clone::clone).ok(),
+            _ => None,
+        };
+        let Some(sink) = sink else {
+            let (bytes, whole) = read_capped(resp, cap, None).await.map_err(transport)?;
+            return Ok((bytes, whole, cap));
+        };
+        let first = resp.chunk().await.map_err(transport)?.unwrap_or_default();
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let json = content_type.is_some_and(|c| c.contains("json"))
+            || (content_type.is_none_or(|c| c.starts_with("text/"))
+                && first.trim_ascii_start().starts_with(b"{\"errcode\""));
+        if json {
+            let (bytes, whole) = read_capped(resp, cap, Some(first))
+                .await
+                .map_err(transport)?;
+            return Ok((bytes, whole, cap));
+        }
+        let gone = || Error::Transport {
+            endpoint: endpoint.to_string(),
+            kind: crate::TransportKind::Other,
+            message: "the download's writer failed".into(),
+        };
+        if !first.is_empty() {
+            sink.send(first).await.map_err(|_| gone())?;
+        }
+        while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+            sink.send(chunk).await.map_err(|_| gone())?;
+        }
+        Ok((bytes::Bytes::new(), true, cap))
+    }
+
+    /// Sends the download `request` and writes the file to `writer` as it arrives, in constant
+    /// memory, whatever its size; returns the endpoint's answer (its `bytes` empty: they went to
+    /// `writer`) and how many bytes were written. DingTalk's JSON error answer is an error, as
+    /// for [`send`](Self::send). Not retried once bytes may have been written: the call runs
+    /// without the retry policy (a rejected token is still refreshed and retried once).
+    pub async fn download_to<E, W>(
+        &self,
+        request: &E,
+        writer: &mut W,
+    ) -> Result<(E::Response, u64), Error>
+    where
+        E: crate::Endpoint,
+        W: tokio::io::AsyncWrite + Unpin + Send,
+    {
+        use tokio::io::AsyncWriteExt;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(4);
+        let options = CallOptions::default().retry(crate::RetryPolicy::none());
+        let call = DOWNLOAD_SINK.scope(tx, CALL.scope(options, self.send(request)));
+        let endpoint = crate::error::endpoint_name(&E::META);
+        let drain = async {
+            let mut written = 0u64;
+            while let Some(chunk) = rx.recv().await {
+                writer.write_all(&chunk).await?;
+                written += chunk.len() as u64;
+            }
+            writer.flush().await?;
+            Ok::<_, std::io::Error>(written)
+        };
+        let (answer, written) = tokio::join!(call, drain);
+        let written = written.map_err(|e| Error::Transport {
+            endpoint,
+            kind: crate::TransportKind::Other,
+            message: format!("the download's writer failed: {e}"),
+        });
+        match (answer, written) {
+            (Ok(answer), Ok(written)) => Ok((answer, written)),
+            // The writer's failure is why the call failed.
+            (_, Err(e)) | (Err(e), _) => Err(e),
+        }
     }
 
     /// The deadline of a call starting now: one timeout past its retry budget. Whatever the
     /// call waits for (a token refresh, another instance's lease) it stops waiting then.
     pub(crate) fn call_deadline(&self) -> tokio::time::Instant {
-        tokio::time::Instant::now() + self.inner.retry.budget.saturating_add(self.inner.timeout)
+        let (budget, timeout) = CALL
+            .try_with(|o| (o.retry.as_ref().map(|r| r.budget), o.timeout))
+            .unwrap_or_default();
+        let budget = budget.unwrap_or(self.inner.retry.budget);
+        let timeout = timeout.unwrap_or(self.inner.timeout);
+        tokio::time::Instant::now() + budget.saturating_add(timeout)
+    }
+
+    /// Sends `request` with `options` overriding the client's retry policy and timeout.
+    pub async fn send_with<E: crate::Endpoint>(
+        &self,
+        request: &E,
+        options: CallOptions,
+    ) -> Result<E::Response, Error> {
+        CALL.scope(options, self.send(request)).await
+    }
+
+    /// The retry policy of the call running in this task: its own, or the client's.
+    pub(crate) fn retry_policy(&self) -> crate::RetryPolicy {
+        CALL.try_with(|o| o.retry.clone())
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| self.inner.retry.clone())
+    }
+
+    /// The timeout the call running in this task sets for its exchanges, if any.
+    pub(crate) fn call_timeout(&self) -> Option<Duration> {
+        CALL.try_with(|o| o.timeout).ok().flatten()
     }
 
     /// The suite key of an ISV suite's (or custom app's) client and its organisations' clients.
@@ -524,9 +693,11 @@ impl ClientBuilder {
 
     /// Keeps the rate limit's windows in `store` (a [`RedisStore`](crate::RedisStore) with
     /// the `redis` feature), so that every instance of the app draws on one quota, as DingTalk
-    /// counts it. Takes effect with [`rate_limit`](Self::rate_limit). Should the store fail,
-    /// calls go ahead unlimited (DingTalk's throttling is still retried) and a warning is
-    /// logged.
+    /// counts it. Takes effect with [`rate_limit`](Self::rate_limit). Should the store fail or
+    /// take longer than [`STORE_PATIENCE`](crate::limit::STORE_PATIENCE) to answer, a circuit
+    /// breaker keeps calls to this process's windows for
+    /// [`STORE_COOL_OFF`](crate::limit::STORE_COOL_OFF), with one warning, then tries the store
+    /// again.
     pub fn rate_limit_store(mut self, store: Arc<dyn crate::LimitStore>) -> Self {
         self.limit_store = Some(store);
         self
@@ -561,21 +732,13 @@ impl ClientBuilder {
         let own_timeout = self.http.is_none().then_some(self.timeout);
         let http = match self.http {
             Some(h) => h,
-            // Only redirects that drop the body are followed (301/302/303: a media download
-            // points at its file): a 307 or 308 would re-send a body that can hold a suite
-            // secret or a permanent code, to wherever it points. HTTPS only, unless the base
-            // URL is plain HTTP (a stand-in in tests).
+            // No redirects: a 307 would re-send a body that can hold a suite secret or a
+            // permanent code, to wherever it points (downloads follow theirs by hand, with a
+            // bodiless GET). HTTPS only, unless the base URL is plain HTTP (a stand-in in tests).
             None => reqwest::Client::builder()
                 .timeout(self.timeout)
                 .connect_timeout(self.connect_timeout)
-                .redirect(reqwest::redirect::Policy::custom(|attempt| {
-                    let drops_body = matches!(attempt.status().as_u16(), 301..=303);
-                    if drops_body && attempt.previous().len() < 5 {
-                        attempt.follow()
-                    } else {
-                        attempt.stop()
-                    }
-                }))
+                .redirect(reqwest::redirect::Policy::none())
                 .https_only(self.base_url.starts_with("https://"))
                 .build()
                 .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
@@ -717,11 +880,20 @@ impl LimitConfig {
 async fn read_capped(
     mut resp: reqwest::Response,
     cap: u64,
+    first: Option<bytes::Bytes>,
 ) -> Result<(bytes::Bytes, bool), reqwest::Error> {
     if resp.content_length().is_some_and(|n| n > cap) {
         return Ok((bytes::Bytes::new(), false));
     }
     let mut body = bytes::BytesMut::new();
+    if let Some(first) = first {
+        let room = usize::try_from(cap).unwrap_or(usize::MAX);
+        if first.len() > room {
+            body.extend_from_slice(&first[..room]);
+            return Ok((body.freeze(), false));
+        }
+        body.extend_from_slice(&first);
+    }
     while let Some(chunk) = resp.chunk().await? {
         let room = usize::try_from(cap)
             .unwrap_or(usize::MAX)

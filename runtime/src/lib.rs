@@ -52,7 +52,9 @@ mod transport;
 pub mod user_token;
 pub mod wire;
 
-pub use client::{Client, ClientBuilder, Credentials, DEFAULT_API_BASE_URL, DEFAULT_BASE_URL};
+pub use client::{
+    CallOptions, Client, ClientBuilder, Credentials, DEFAULT_API_BASE_URL, DEFAULT_BASE_URL,
+};
 pub use error::{ApiCode, ApiError, Error, ErrorClass, PagingStop, TransportKind};
 pub use files::{Download, UploadFile};
 pub use limit::{LimitStore, RateLimit};

@@ -5,7 +5,10 @@
 //! call waits (no lock is held while it waits) until its oldest call leaves the window.
 //!
 //! With a [`LimitStore`] the windows live in the store instead, so every instance of the app
-//! draws on one quota (DingTalk counts per company, not per process).
+//! draws on one quota (DingTalk counts per company, not per process). A circuit breaker guards
+//! the store: when it fails or takes longer than [`STORE_PATIENCE`] to answer, the limiter uses
+//! its in-process windows for [`STORE_COOL_OFF`] (with one warning), then tries the store again,
+//! so a sick store neither stops calls nor makes them go single file.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -144,7 +147,38 @@ struct SharedLimit {
     hold: Duration,
     /// One caller per endpoint polls the store at a time; the others queue here.
     turns: Mutex<HashMap<&'static str, Arc<tokio::sync::Mutex<()>>>>,
+    /// While set and in the future, the store is not asked (it failed or was slow).
+    broken_until: Mutex<Option<Instant>>,
 }
+
+impl SharedLimit {
+    /// Whether the breaker is open: the in-process windows are used.
+    fn broken(&self) -> bool {
+        let until = self.broken_until.lock().unwrap_or_else(|p| p.into_inner());
+        until.is_some_and(|u| Instant::now() < u)
+    }
+
+    /// Opens the breaker; warns when it was closed.
+    fn trip(&self, why: &str) {
+        let mut until = self.broken_until.lock().unwrap_or_else(|p| p.into_inner());
+        let was_open = until.is_some_and(|u| Instant::now() < u);
+        *until = Some(Instant::now() + STORE_COOL_OFF);
+        drop(until);
+        if !was_open {
+            tracing::warn!(
+                error = why,
+                cool_off_s = STORE_COOL_OFF.as_secs(),
+                "shared rate limit unavailable; using this process's windows for a while"
+            );
+        }
+    }
+}
+
+/// The longest a call waits for the shared store's answer before the breaker opens.
+pub const STORE_PATIENCE: Duration = Duration::from_millis(250);
+
+/// How long the limiter keeps to its in-process windows after the store failed or was slow.
+pub const STORE_COOL_OFF: Duration = Duration::from_secs(30);
 
 /// How often a caller waiting on a shared window asks the store again: a slot held by a call in
 /// flight may free long before its worst-case release.
@@ -219,6 +253,7 @@ impl Limiter {
                 prefix,
                 hold,
                 turns: Mutex::new(HashMap::new()),
+                broken_until: Mutex::new(None),
             }),
             ..Limiter::new(limit)
         }
@@ -227,8 +262,17 @@ impl Limiter {
     /// Waits until `endpoint` may be called; hold the permit until the call's answer is in.
     pub(crate) async fn acquire(&self, endpoint: &'static str) -> Permit<'_> {
         if let Some(shared) = &self.shared {
-            return self.acquire_shared(shared, endpoint).await;
+            if !shared.broken() {
+                if let Some(permit) = self.acquire_shared(shared, endpoint).await {
+                    return permit;
+                }
+            }
         }
+        self.acquire_local(endpoint).await
+    }
+
+    /// A place in the in-process windows of `endpoint`.
+    async fn acquire_local(&self, endpoint: &'static str) -> Permit<'_> {
         loop {
             // Register for completions before looking, so none is missed in between.
             let completed = self.completed.notified();
@@ -263,39 +307,46 @@ impl Limiter {
 }
 
 impl Limiter {
-    async fn acquire_shared(&self, shared: &SharedLimit, endpoint: &'static str) -> Permit<'_> {
+    /// A place in the shared windows, or `None` when the store failed or was slow (the breaker
+    /// is then open).
+    async fn acquire_shared(
+        &self,
+        shared: &SharedLimit,
+        endpoint: &'static str,
+    ) -> Option<Permit<'_>> {
         let turn = {
             let mut turns = shared.turns.lock().unwrap_or_else(|p| p.into_inner());
             Arc::clone(turns.entry(endpoint).or_default())
         };
         let _turn = turn.lock().await;
+        // The breaker may have opened while this call queued.
+        if shared.broken() {
+            return None;
+        }
         // A hash tag keeps an endpoint's windows in one Redis Cluster slot.
         let key = format!("{{{}:{endpoint}}}", shared.prefix);
         let call = crate::store::random_id();
         let windows = self.limit.windows();
         loop {
-            match shared
-                .store
-                .try_acquire(&key, &call, &windows, shared.hold)
-                .await
-            {
-                Ok(None) => {
-                    return Permit {
+            let asked = shared.store.try_acquire(&key, &call, &windows, shared.hold);
+            match tokio::time::timeout(STORE_PATIENCE, asked).await {
+                Ok(Ok(None)) => {
+                    return Some(Permit {
                         limiter: self,
                         endpoint,
                         shared_call: Some((key, call)),
-                    }
+                    })
                 }
-                Ok(Some(wait)) => tokio::time::sleep(wait.min(SHARED_POLL)).await,
-                Err(e) => {
-                    // The limit only spares DingTalk's throttling (which is retried anyway): an
-                    // unreachable store does not stop calls.
-                    tracing::warn!(error = %e, "shared rate limit unavailable; calling without it");
-                    return Permit {
-                        limiter: self,
-                        endpoint,
-                        shared_call: None,
-                    };
+                Ok(Ok(Some(wait))) => tokio::time::sleep(wait.min(SHARED_POLL)).await,
+                // The limit only spares DingTalk's throttling (which is retried anyway): a sick
+                // store neither stops calls nor holds them up.
+                Ok(Err(e)) => {
+                    shared.trip(&e.to_string());
+                    return None;
+                }
+                Err(_) => {
+                    shared.trip("the store did not answer in time");
+                    return None;
                 }
             }
         }

@@ -119,8 +119,7 @@ impl Client {
                 }
             };
             match self
-                .inner
-                .retry
+                .retry_policy()
                 .delay(&error, meta.idempotent, attempt, started.elapsed())
             {
                 Some(delay) => {
@@ -167,10 +166,14 @@ impl Client {
             }
             Body::None => req,
         };
-        let mut req = if meta.binary {
+        let req = if meta.binary {
             req
         } else {
             req.header(reqwest::header::ACCEPT, "application/json")
+        };
+        let mut req = match self.call_timeout() {
+            Some(timeout) => req.timeout(timeout),
+            None => req,
         };
         for (name, value) in exchange.headers.pairs() {
             req = req.header(*name, value);
@@ -188,6 +191,10 @@ impl Client {
             .send()
             .await
             .map_err(|e| Error::transport(endpoint(), e))?;
+        let resp = match (meta.binary, exchange.body) {
+            (true, Body::None) => self.follow_download_redirects(resp, &endpoint()).await?,
+            _ => resp,
+        };
         let status = resp.status();
         let header = |name: &str| {
             resp.headers()
@@ -198,10 +205,7 @@ impl Client {
         let content_type = header(reqwest::header::CONTENT_TYPE.as_str());
         let disposition = header(reqwest::header::CONTENT_DISPOSITION.as_str());
         let request_id = header("x-acs-request-id");
-        let (bytes, whole, limit) = self
-            .read_body(resp, meta.binary)
-            .await
-            .map_err(|e| Error::transport(endpoint(), e))?;
+        let (bytes, whole, limit) = self.read_body(resp, meta.binary, &endpoint()).await?;
         if !status.is_success() && meta.host == Host::Oapi {
             return Err(Error::Http {
                 endpoint: endpoint(),

@@ -655,3 +655,46 @@ async fn calls_in_flight_are_bounded_per_client() {
         "at most 3 in flight, and 3 used"
     );
 }
+
+// ---- Per-call overrides ----
+
+#[tokio::test]
+async fn a_call_can_override_the_retry_policy_and_the_timeout() {
+    // The client retries busy answers; this call does not.
+    let (standin, client) = setup(fast(), vec![Fault::errcode(-1)]).await;
+    let err = client
+        .department()
+        .list_sub_ids(1)
+        .retry(RetryPolicy::none())
+        .await
+        .expect_err("not retried");
+    assert_eq!(err.code(), Some(-1));
+    assert_eq!(standin.business_requests(), 1);
+
+    // The client waits 30 s for an answer; this call 100 ms.
+    let standin = StandIn::start(&load_spec()).await.expect("bind");
+    let client = dingtalk::Client::builder()
+        .app_key("dingkey", "app-secret")
+        .base_url(standin.base_url())
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("client");
+    client.access_token().await.expect("token");
+    standin.configure(|b| b.fail_next.push_back(Fault::Slow(Duration::from_secs(3))));
+    let err = tokio::time::timeout(
+        Duration::from_secs(2),
+        client
+            .department()
+            .list_sub_ids(1)
+            .timeout(Duration::from_millis(100)),
+    )
+    .await
+    .expect("the call's own timeout applies")
+    .expect_err("timeout");
+    assert_eq!(
+        err.transport_kind(),
+        Some(dingtalk::TransportKind::Timeout),
+        "{err:?}"
+    );
+    assert!(!err.is_token_fetch());
+}

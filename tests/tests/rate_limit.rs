@@ -105,3 +105,71 @@ async fn a_signed_call_is_signed_after_the_limiter_lets_it_go() {
     assert!(stamps[1] - stamps[0] >= 900, "{stamps:?}");
     assert!(standin.seen().iter().all(|s| s.violations.is_empty()));
 }
+
+/// A shared limit store that answers every call with an error after `delay`, counting calls.
+#[derive(Debug, Default)]
+struct SickStore {
+    delay: Duration,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl dingtalk::LimitStore for SickStore {
+    fn try_acquire<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+        _: &'a [dingtalk::runtime::limit::WindowLimit],
+        _: Duration,
+    ) -> dingtalk::runtime::store::StoreFuture<'a, Option<Duration>> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move {
+            tokio::time::sleep(self.delay).await;
+            Err(dingtalk::runtime::store::StoreError(
+                "redis: IoError".into(),
+            ))
+        })
+    }
+    fn complete<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+        _: &'a [dingtalk::runtime::limit::WindowLimit],
+    ) -> dingtalk::runtime::store::StoreFuture<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_failing_limit_store_trips_the_breaker_instead_of_queueing_calls() {
+    for delay in [Duration::from_millis(500), Duration::ZERO] {
+        let standin = StandIn::start(&load_spec()).await.expect("bind");
+        let store = std::sync::Arc::new(SickStore {
+            delay,
+            ..Default::default()
+        });
+        let client = dingtalk::Client::builder()
+            .app_key("k", "s")
+            .base_url(standin.base_url())
+            .rate_limit(RateLimit::published())
+            .rate_limit_store(
+                std::sync::Arc::clone(&store) as std::sync::Arc<dyn dingtalk::LimitStore>
+            )
+            .build()
+            .expect("client");
+        client.access_token().await.expect("token first");
+        let started = Instant::now();
+        let ok = tokio::time::timeout(Duration::from_secs(5), bulk(&client, 4))
+            .await
+            .expect("the calls do not queue behind the store");
+        assert_eq!(ok, 4, "{delay:?}");
+        eprintln!(
+            "store failing after {delay:?}: 4 calls in {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            store.calls.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "{delay:?}: asked once, then the breaker is open"
+        );
+    }
+}

@@ -955,7 +955,7 @@ impl rt::Wire for CallbackFailedEvent {
 /// [签到事件](https://open.dingtalk.com/document/development/sign-in-event), [推送suite_ticket事件](https://open.dingtalk.com/document/development/push-suite-ticket-events);
 /// current pushes as in [企业增加员工事件](https://open.dingtalk.com/document/development/enterprise-increases-employee-events).
 ///
-/// Tagged by `EventType`; the variant's fields sit next to the tag (`{"EventType": "...", ...}`). Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.
+/// Tagged by `EventType`; the variant's fields sit next to the tag (`{"EventType": "...", ...}`). Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding. A known tag whose fields do not decode becomes `Malformed`, with the raw JSON and the decoder's message: a push is never lost to one odd field.
 ///
 /// Source: `spec/callback.yaml` · `types.Event`
 #[derive(Clone, Debug, PartialEq)]
@@ -1019,6 +1019,9 @@ pub enum Event {
     TmpAuthCode(EventTmpAuthCode),
     /// Sent to an ISV suite when an organisation revokes its authorisation (解除授权). (`suite_relieve`)
     SuiteRelieve(EventSuiteRelieve),
+    /// A known tag whose fields did not decode (a field of an unexpected shape): the tag,
+    /// the whole JSON object and the decoder's message.
+    Malformed(rt::MalformedEvent),
     /// A tag this version of the spec does not know, with the whole JSON object.
     Unknown {
         /// The tag value (empty when the object had none).
@@ -1072,6 +1075,7 @@ impl Event {
             Self::SuiteTicket(_) => "suite_ticket",
             Self::TmpAuthCode(_) => "tmp_auth_code",
             Self::SuiteRelieve(_) => "suite_relieve",
+            Self::Malformed(m) => &m.tag,
             Self::Unknown { tag, .. } => tag,
         }
     }
@@ -1126,6 +1130,7 @@ impl serde::Serialize for Event {
             Self::SuiteTicket(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
             Self::TmpAuthCode(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
             Self::SuiteRelieve(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::Malformed(m) => return m.raw.serialize(s),
             Self::Unknown { raw, .. } => return raw.serialize(s),
         };
         let value = {
@@ -1161,149 +1166,410 @@ impl<'de> serde::Deserialize<'de> for Event {
         let tag = tag.as_str();
         match tag {
             "user_add_org" => {
-                <EventUserChange as rt::Wire>::wire(value)
-                    .map(Self::UserAddOrg)
-                    .map_err(D::Error::custom)
+                match <EventUserChange as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::UserAddOrg(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "user_modify_org" => {
-                <EventUserChange as rt::Wire>::wire(value)
-                    .map(Self::UserModifyOrg)
-                    .map_err(D::Error::custom)
+                match <EventUserChange as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::UserModifyOrg(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "user_leave_org" => {
-                <EventUserChange as rt::Wire>::wire(value)
-                    .map(Self::UserLeaveOrg)
-                    .map_err(D::Error::custom)
+                match <EventUserChange as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::UserLeaveOrg(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "user_active_org" => {
-                <EventUserChange as rt::Wire>::wire(value)
-                    .map(Self::UserActiveOrg)
-                    .map_err(D::Error::custom)
+                match <EventUserChange as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::UserActiveOrg(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "org_admin_add" => {
-                <EventAdminChange as rt::Wire>::wire(value)
-                    .map(Self::OrgAdminAdd)
-                    .map_err(D::Error::custom)
+                match <EventAdminChange as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::OrgAdminAdd(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "org_admin_remove" => {
-                <EventAdminChange as rt::Wire>::wire(value)
-                    .map(Self::OrgAdminRemove)
-                    .map_err(D::Error::custom)
+                match <EventAdminChange as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::OrgAdminRemove(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "org_dept_create" => {
-                <EventDeptChange as rt::Wire>::wire(value)
-                    .map(Self::OrgDeptCreate)
-                    .map_err(D::Error::custom)
+                match <EventDeptChange as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::OrgDeptCreate(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "org_dept_modify" => {
-                <EventDeptChange as rt::Wire>::wire(value)
-                    .map(Self::OrgDeptModify)
-                    .map_err(D::Error::custom)
+                match <EventDeptChange as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::OrgDeptModify(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "org_dept_remove" => {
-                <EventDeptChange as rt::Wire>::wire(value)
-                    .map(Self::OrgDeptRemove)
-                    .map_err(D::Error::custom)
+                match <EventDeptChange as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::OrgDeptRemove(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "org_change" => {
-                <EventOrgChange as rt::Wire>::wire(value)
-                    .map(Self::OrgChange)
-                    .map_err(D::Error::custom)
+                match <EventOrgChange as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::OrgChange(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "label_user_change" => {
-                <EventLabelUserChange as rt::Wire>::wire(value)
-                    .map(Self::LabelUserChange)
-                    .map_err(D::Error::custom)
+                match <EventLabelUserChange as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::LabelUserChange(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "label_conf_add" => {
-                <EventLabelConf as rt::Wire>::wire(value)
-                    .map(Self::LabelConfAdd)
-                    .map_err(D::Error::custom)
+                match <EventLabelConf as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::LabelConfAdd(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "label_conf_del" => {
-                <EventLabelConf as rt::Wire>::wire(value)
-                    .map(Self::LabelConfDel)
-                    .map_err(D::Error::custom)
+                match <EventLabelConf as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::LabelConfDel(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "label_conf_modify" => {
-                <EventLabelConf as rt::Wire>::wire(value)
-                    .map(Self::LabelConfModify)
-                    .map_err(D::Error::custom)
+                match <EventLabelConf as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::LabelConfModify(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "chat_add_member" => {
-                <EventChatMember as rt::Wire>::wire(value)
-                    .map(Self::ChatAddMember)
-                    .map_err(D::Error::custom)
+                match <EventChatMember as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::ChatAddMember(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "chat_remove_member" => {
-                <EventChatMember as rt::Wire>::wire(value)
-                    .map(Self::ChatRemoveMember)
-                    .map_err(D::Error::custom)
+                match <EventChatMember as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::ChatRemoveMember(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "chat_quit" => {
-                <EventChatAction as rt::Wire>::wire(value)
-                    .map(Self::ChatQuit)
-                    .map_err(D::Error::custom)
+                match <EventChatAction as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::ChatQuit(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "chat_disband" => {
-                <EventChatAction as rt::Wire>::wire(value)
-                    .map(Self::ChatDisband)
-                    .map_err(D::Error::custom)
+                match <EventChatAction as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::ChatDisband(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "chat_update_owner" => {
-                <EventChatOwner as rt::Wire>::wire(value)
-                    .map(Self::ChatUpdateOwner)
-                    .map_err(D::Error::custom)
+                match <EventChatOwner as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::ChatUpdateOwner(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "chat_update_title" => {
-                <EventChatTitle as rt::Wire>::wire(value)
-                    .map(Self::ChatUpdateTitle)
-                    .map_err(D::Error::custom)
+                match <EventChatTitle as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::ChatUpdateTitle(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "check_in" => {
-                <EventCheckIn as rt::Wire>::wire(value)
-                    .map(Self::CheckIn)
-                    .map_err(D::Error::custom)
+                match <EventCheckIn as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::CheckIn(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "bpms_instance_change" => {
-                <EventApproval as rt::Wire>::wire(value)
-                    .map(Self::BpmsInstanceChange)
-                    .map_err(D::Error::custom)
+                match <EventApproval as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::BpmsInstanceChange(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "bpms_task_change" => {
-                <EventApproval as rt::Wire>::wire(value)
-                    .map(Self::BpmsTaskChange)
-                    .map_err(D::Error::custom)
+                match <EventApproval as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::BpmsTaskChange(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "check_url" => {
-                <EventCheckUrl as rt::Wire>::wire(value)
-                    .map(Self::CheckUrl)
-                    .map_err(D::Error::custom)
+                match <EventCheckUrl as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::CheckUrl(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "check_create_suite_url" => {
-                <EventSuiteUrlCheck as rt::Wire>::wire(value)
-                    .map(Self::CheckCreateSuiteUrl)
-                    .map_err(D::Error::custom)
+                match <EventSuiteUrlCheck as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::CheckCreateSuiteUrl(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "check_update_suite_url" => {
-                <EventSuiteUrlCheck as rt::Wire>::wire(value)
-                    .map(Self::CheckUpdateSuiteUrl)
-                    .map_err(D::Error::custom)
+                match <EventSuiteUrlCheck as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::CheckUpdateSuiteUrl(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "suite_ticket" => {
-                <EventSuiteTicket as rt::Wire>::wire(value)
-                    .map(Self::SuiteTicket)
-                    .map_err(D::Error::custom)
+                match <EventSuiteTicket as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::SuiteTicket(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "tmp_auth_code" => {
-                <EventTmpAuthCode as rt::Wire>::wire(value)
-                    .map(Self::TmpAuthCode)
-                    .map_err(D::Error::custom)
+                match <EventTmpAuthCode as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::TmpAuthCode(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             "suite_relieve" => {
-                <EventSuiteRelieve as rt::Wire>::wire(value)
-                    .map(Self::SuiteRelieve)
-                    .map_err(D::Error::custom)
+                match <EventSuiteRelieve as rt::Wire>::wire(&value) {
+                    Ok(v) => Ok(Self::SuiteRelieve(v)),
+                    Err(e) => {
+                        Ok(
+                            Self::Malformed(rt::MalformedEvent {
+                                tag: tag.to_string(),
+                                error: e.to_string(),
+                                raw: value,
+                            }),
+                        )
+                    }
+                }
             }
             _ => {
                 Ok(Self::Unknown {

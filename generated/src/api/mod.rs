@@ -519,18 +519,35 @@ impl Api for rt::Client {
 pub struct Call<'c, R> {
     client: &'c rt::Client,
     request: R,
+    options: rt::CallOptions,
 }
 impl<'c, R> Call<'c, R> {
     /// Binds `request` to `client`.
     pub fn new(client: &'c rt::Client, request: R) -> Self {
-        Call { client, request }
+        Call {
+            client,
+            request,
+            options: rt::CallOptions::default(),
+        }
     }
     /// Changes the request (the setters use this).
     pub fn map(self, f: impl FnOnce(R) -> R) -> Self {
         Call {
             client: self.client,
             request: f(self.request),
+            options: self.options,
         }
+    }
+    /// Retries this call with `policy` instead of the client's.
+    pub fn retry(mut self, policy: rt::RetryPolicy) -> Self {
+        self.options = self.options.retry(policy);
+        self
+    }
+    /// Gives each HTTP exchange of this call `timeout` instead of the client's; the
+    /// call's waits end one timeout past its retry budget.
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.options = self.options.timeout(timeout);
+        self
     }
     /// The request as configured so far.
     pub fn request(&self) -> &R {
@@ -549,7 +566,9 @@ impl<'c, R: rt::Endpoint + 'c> ::core::future::IntoFuture for Call<'c, R> {
     type Output = ::core::result::Result<R::Response, rt::Error>;
     type IntoFuture = rt::BoxFuture<'c, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
-        ::std::boxed::Box::pin(async move { self.client.send(&self.request).await })
+        ::std::boxed::Box::pin(async move {
+            self.client.send_with(&self.request, self.options).await
+        })
     }
 }
 /// A DingTalk errcode (from `spec/errors.yaml`). Codes the spec does not list are `Unknown`.

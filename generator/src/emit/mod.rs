@@ -165,15 +165,27 @@ fn mod_rs(spec: &Spec) -> TokenStream {
         pub struct Call<'c, R> {
             client: &'c rt::Client,
             request: R,
+            options: rt::CallOptions,
         }
         impl<'c, R> Call<'c, R> {
             /// Binds `request` to `client`.
             pub fn new(client: &'c rt::Client, request: R) -> Self {
-                Call { client, request }
+                Call { client, request, options: rt::CallOptions::default() }
             }
             /// Changes the request (the setters use this).
             pub fn map(self, f: impl FnOnce(R) -> R) -> Self {
-                Call { client: self.client, request: f(self.request) }
+                Call { client: self.client, request: f(self.request), options: self.options }
+            }
+            /// Retries this call with `policy` instead of the client's.
+            pub fn retry(mut self, policy: rt::RetryPolicy) -> Self {
+                self.options = self.options.retry(policy);
+                self
+            }
+            /// Gives each HTTP exchange of this call `timeout` instead of the client's; the
+            /// call's waits end one timeout past its retry budget.
+            pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+                self.options = self.options.timeout(timeout);
+                self
             }
             /// The request as configured so far.
             pub fn request(&self) -> &R {
@@ -192,7 +204,7 @@ fn mod_rs(spec: &Spec) -> TokenStream {
             type Output = ::core::result::Result<R::Response, rt::Error>;
             type IntoFuture = rt::BoxFuture<'c, Self::Output>;
             fn into_future(self) -> Self::IntoFuture {
-                ::std::boxed::Box::pin(async move { self.client.send(&self.request).await })
+                ::std::boxed::Box::pin(async move { self.client.send_with(&self.request, self.options).await })
             }
         }
         #errors

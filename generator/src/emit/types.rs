@@ -275,8 +275,12 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
             u.tag_key
         ),
     };
+    let malformed_doc = match u.event {
+        true => " A known tag whose fields do not decode becomes `Malformed`, with the raw JSON and the decoder's message: a push is never lost to one odd field.",
+        false => "",
+    };
     let doc = docs(&format!(
-        "{}\n\nTagged by `{}`; {content}. Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.{}",
+        "{}\n\nTagged by `{}`; {content}. Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.{malformed_doc}{}",
         doc_text(&t.doc),
         u.tag_key,
         source_line(area, t)
@@ -342,12 +346,42 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
             quote! {},
         )
     };
+    // An event union also keeps a known event whose fields did not decode (a field of an
+    // unexpected shape): a verified push is acknowledged, not refused and lost.
+    let malformed_variant = u.event.then(|| {
+        quote! {
+            /// A known tag whose fields did not decode (a field of an unexpected shape): the tag,
+            /// the whole JSON object and the decoder's message.
+            Malformed(rt::MalformedEvent),
+        }
+    });
+    let malformed_arm = u.event.then(|| quote!(Self::Malformed(m) => &m.tag,));
+    let malformed_raw = u
+        .event
+        .then(|| quote!(Self::Malformed(m) => return m.raw.serialize(s),));
+    let malformed_valid = u.event.then(|| quote!(Self::Malformed(_) => Ok(()),));
+    let decode_variant = |ty: &TokenStream, var: &proc_macro2::Ident| match u.event {
+        true => quote! {
+            match <#ty as rt::Wire>::wire(&value) {
+                Ok(v) => Ok(Self::#var(v)),
+                Err(e) => Ok(Self::Malformed(rt::MalformedEvent { tag: tag.to_string(), error: e.to_string(), raw: value })),
+            }
+        },
+        false => quote! {
+            <#ty as rt::Wire>::wire(value).map(Self::#var).map_err(D::Error::custom)
+        },
+    };
+    let decodes: Vec<TokenStream> = tys
+        .iter()
+        .zip(&vars)
+        .map(|(ty, var)| decode_variant(ty, var))
+        .collect();
     // Checked before sending only when a request can carry it.
     let validate = t.sent.then(|| {
         quote! {
             impl rt::Validate for #name {
                 fn validate(&self) -> Result<(), rt::InvalidRequest> {
-                    match self { #(Self::#vars(v) => rt::Validate::validate(v),)* Self::Unknown { .. } => Ok(()) }
+                    match self { #(Self::#vars(v) => rt::Validate::validate(v),)* #malformed_valid Self::Unknown { .. } => Ok(()) }
                 }
             }
         }
@@ -384,6 +418,7 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
         #[non_exhaustive]
         pub enum #name {
             #( #variant_docs #vars(#tys), )*
+            #malformed_variant
             /// A tag this version of the spec does not know, with the whole JSON object.
             Unknown {
                 /// The tag value (empty when the object had none).
@@ -396,7 +431,7 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
         impl #name {
             /// The tag value on the wire.
             pub fn tag(&self) -> &str {
-                match self { #(Self::#vars(_) => #tags,)* Self::Unknown { tag, .. } => tag }
+                match self { #(Self::#vars(_) => #tags,)* #malformed_arm Self::Unknown { tag, .. } => tag }
             }
         }
         impl serde::Serialize for #name {
@@ -405,6 +440,7 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
                 let tag = self.tag();
                 let fields = match self {
                     #(Self::#vars(v) => serde_json::to_value(v).map_err(S::Error::custom)?,)*
+                    #malformed_raw
                     Self::Unknown { raw, .. } => return raw.serialize(s),
                 };
                 let value = { #ser_variant };
@@ -423,7 +459,7 @@ fn union_def(spec: &Spec, area: &Area, t: &TypeDef, u: &UnionDef) -> TokenStream
                 match tag {
                     #(#tags => {
                         #de_variant
-                        <#tys as rt::Wire>::wire(value).map(Self::#vars).map_err(D::Error::custom)
+                        #decodes
                     })*
                     _ => Ok(Self::Unknown { tag: tag.to_string(), raw: value }),
                 }

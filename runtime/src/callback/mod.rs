@@ -24,10 +24,12 @@ mod crypto;
 mod push;
 #[cfg(feature = "receiver")]
 pub mod receiver;
+mod replay;
 #[cfg(test)]
 mod tests;
 
-pub use push::{parse_event, CallbackEvent, PushError, PushQuery};
+pub use push::{parse_event, CallbackEvent, MalformedEvent, PushError, PushQuery};
+pub use replay::ReplayGuard;
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -18,18 +18,90 @@ pub trait CallbackEvent: DeserializeOwned + Send + 'static {
     }
 }
 
+/// A push of a known event type whose fields did not decode (a field of an unexpected shape),
+/// as a generated event union's `Malformed` variant keeps it: acknowledged, not lost.
+///
+/// `Debug` shows the tag, the field names and the error with the values it quotes masked: a
+/// push can carry secrets (a suite ticket, an auth code).
+#[derive(Clone, PartialEq)]
+pub struct MalformedEvent {
+    /// The event type on the wire.
+    pub tag: String,
+    /// The object as received.
+    pub raw: serde_json::Value,
+    /// Why its fields did not decode (it may quote a value of the push).
+    pub error: String,
+}
+
+impl std::fmt::Debug for MalformedEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fields: Vec<&str> = self
+            .raw
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        f.debug_struct("MalformedEvent")
+            .field("tag", &self.tag)
+            .field("fields", &fields)
+            .field("error", &mask_quoted(&self.error))
+            .finish()
+    }
+}
+
+/// `text` with what it quotes (`"…"` and `` `…` ``, as serde's messages quote values) masked.
+fn mask_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut open: Option<char> = None;
+    for c in text.chars() {
+        match open {
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                open = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '"' || c == '`' {
+                    open = Some(c);
+                }
+            }
+        }
+    }
+    if open.is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// The query string of a push. DingTalk has used two spellings for the signature and the
-/// timestamp; both are accepted.
-#[derive(Clone, Debug, Deserialize)]
+/// timestamp; either is accepted, and a query with both takes `msg_signature` and `timestamp`.
+#[derive(Clone, Debug)]
 pub struct PushQuery {
     /// `signature` (older senders) or `msg_signature`.
-    #[serde(alias = "msg_signature")]
     pub signature: String,
     /// `timestamp` or `timeStamp`, milliseconds since the epoch.
-    #[serde(alias = "timeStamp")]
     pub timestamp: String,
     /// Random string chosen by DingTalk.
     pub nonce: String,
+}
+
+impl<'de> Deserialize<'de> for PushQuery {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut params = std::collections::HashMap::<String, String>::deserialize(d)?;
+        let mut take = |names: &[&'static str]| {
+            names
+                .iter()
+                .find_map(|n| params.remove(*n))
+                .ok_or_else(|| D::Error::custom(format_args!("missing query param `{}`", names[0])))
+        };
+        Ok(PushQuery {
+            signature: take(&["msg_signature", "signature"])?,
+            timestamp: take(&["timestamp", "timeStamp"])?,
+            nonce: take(&["nonce"])?,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -79,7 +151,11 @@ impl CallbackCrypto {
         &self,
         event: &E,
     ) -> Result<super::EncryptedReply, CryptoError> {
-        let text = event.reply_text();
+        self.reply_now(event.reply_text())
+    }
+
+    /// `text` encrypted into a reply stamped now, with a fresh nonce.
+    pub(crate) fn reply_now(&self, text: &str) -> Result<super::EncryptedReply, CryptoError> {
         let timestamp = super::now_ms().to_string();
         let nonce: String = super::random_prefix()
             .iter()
