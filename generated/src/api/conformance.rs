@@ -292,6 +292,18 @@ pub const ENDPOINTS: &[&str] = &[
     "user.get_by_unionid",
     "user.legacy_org_user_count",
     "user.count",
+    "workflow.start_process_instance",
+    "workflow.get_process_instance",
+    "workflow.list_process_instance_ids",
+    "workflow.add_process_instance_comment",
+    "workflow.execute_process_instance",
+    "workflow.redirect_task",
+    "workflow.terminate_process_instance",
+    "workflow.process_forecast",
+    "workflow.get_manageable_templates",
+    "workflow.get_user_todo_task_count",
+    "workflow.grant_file_download",
+    "workflow.get_form_schema",
     "workspace.list_audit_logs",
 ];
 /// Calls `endpoint` (`area.endpoint`) with its example arguments and returns the decoded
@@ -2951,6 +2963,142 @@ pub async fn call(
                 client.user().legacy_org_user_count(0i64).await.map(to_json)
             }
             "user.count" => client.user().count(false).await.map(to_json),
+            "workflow.start_process_instance" => {
+                client
+                    .workflow()
+                    .start_process_instance(
+                        String::from("manager432"),
+                        String::from("PROC-EF6YJL35P2-SCKICSB7P750S0YISYKV3-xxxx-1"),
+                        vec![
+                            super::workflow::WorkflowFormValue::new(String::from("单行输入框"),
+                            String::from("单行输入框示例")),
+                            super::workflow::WorkflowFormValue::new(String::from("多选框"),
+                            String::from("[\"选项1\",\"选项2\"]"))
+                        ],
+                    )
+                    .dept_id(1i64)
+                    .microapp_agent_id(41605932i64)
+                    .biz_detail_page_url(String::from("https://www.dingtalk.com"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.get_process_instance" => {
+                client
+                    .workflow()
+                    .get_process_instance(String::from("a171de6c-8bxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.list_process_instance_ids" => {
+                client
+                    .workflow()
+                    .list_process_instance_ids(
+                        String::from("PROC-FF6Y2xxxx"),
+                        1586448000000i64,
+                        0i64,
+                        20i64,
+                    )
+                    .end_time(1586879999000i64)
+                    .await
+                    .map(to_json)
+            }
+            "workflow.add_process_instance_comment" => {
+                client
+                    .workflow()
+                    .add_process_instance_comment(
+                        String::from("a171de6c-8bxxxx"),
+                        String::from("同意。"),
+                        String::from("user123"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.execute_process_instance" => {
+                client
+                    .workflow()
+                    .execute_process_instance(
+                        String::from("a171de6c-8bxxxx"),
+                        67583405630i64,
+                        String::from("133743186427339452"),
+                        super::workflow::WorkflowTaskAction::from_wire("agree"),
+                    )
+                    .remark(String::from("同意。"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.redirect_task" => {
+                client
+                    .workflow()
+                    .redirect_task(
+                        1234567i64,
+                        String::from("manager001"),
+                        String::from("user001"),
+                    )
+                    .remark(String::from("请XX帮忙审批一下"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.terminate_process_instance" => {
+                client
+                    .workflow()
+                    .terminate_process_instance(String::from("a171de6c-8bxxxx"))
+                    .is_system(true)
+                    .remark(String::from("终止说明。"))
+                    .operating_user_id(String::from("133743186427339452"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.process_forecast" => {
+                client
+                    .workflow()
+                    .process_forecast(
+                        String::from("PROC-17428B8C-6C60-xxxx-924C-64F1037AE067"),
+                        1i64,
+                        String::from("26652461xxxx5992"),
+                        vec![
+                            super::workflow::WorkflowFormValue::new(String::from("单行输入框"),
+                            String::from("单行输入框示例")),
+                            super::workflow::WorkflowFormValue::new(String::from("数字输入框"),
+                            String::from("100"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.get_manageable_templates" => {
+                client
+                    .workflow()
+                    .get_manageable_templates(String::from("manager7078"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.get_user_todo_task_count" => {
+                client
+                    .workflow()
+                    .get_user_todo_task_count(String::from("manager123"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.grant_file_download" => {
+                client
+                    .workflow()
+                    .grant_file_download(
+                        String::from("a17444d1-075b-4a4d-xxxx"),
+                        String::from("111"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.get_form_schema" => {
+                client
+                    .workflow()
+                    .get_form_schema(
+                        String::from("PROC-17428B8C-6C60-xxxx-924C-64F1037AE067"),
+                    )
+                    .app_uuid(String::from("SWAPP-abcd-example"))
+                    .await
+                    .map(to_json)
+            }
             "workspace.list_audit_logs" => {
                 client
                     .workspace()

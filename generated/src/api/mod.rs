@@ -70,6 +70,8 @@ pub mod statistics;
 pub mod union_org;
 #[cfg(feature = "user")]
 pub mod user;
+#[cfg(feature = "workflow")]
+pub mod workflow;
 #[cfg(feature = "workspace")]
 pub mod workspace;
 /// The handle of every API area on the runtime's [`Client`](rt::Client):
@@ -301,6 +303,14 @@ pub trait Api {
     ///
     /// See [`UserApi`](user::UserApi) for its calls.
     fn user(&self) -> user::UserApi<'_>;
+    #[cfg(feature = "workflow")]
+    /// OA approvals on api.dingtalk.com (OA 审批 · v1.0): approval instances (start, read, list,
+    /// comment, approve or refuse, transfer, revoke), form templates and their schemas, approval
+    /// attachments, the process centre for approvals of other systems, and the OA premium (高级版)
+    /// calls.
+    ///
+    /// See [`WorkflowApi`](workflow::WorkflowApi) for its calls.
+    fn workflow(&self) -> workflow::WorkflowApi<'_>;
     #[cfg(feature = "workspace")]
     /// Project spaces (Teambition 项目管理 · 旧版项目): the file operation log of a project's tasks.
     ///
@@ -440,6 +450,10 @@ impl Api for rt::Client {
     fn user(&self) -> user::UserApi<'_> {
         user::UserApi::new(self)
     }
+    #[cfg(feature = "workflow")]
+    fn workflow(&self) -> workflow::WorkflowApi<'_> {
+        workflow::WorkflowApi::new(self)
+    }
     #[cfg(feature = "workspace")]
     fn workspace(&self) -> workspace::WorkspaceApi<'_> {
         workspace::WorkspaceApi::new(self)
@@ -505,6 +519,120 @@ pub enum ErrorCode {
     ApiCountLimitForOrg,
     /// The app lacks the permission (scope) this API needs (HTTP 403); an admin must grant it in the developer console. (v1.0 code `Forbidden.AccessDenied.AccessTokenPermissionDenied`)
     AccessTokenPermissionDenied,
+    /// An approver picked for a submitter-chosen step is outside the step's allowed range (自选审批人不在规定范围内). (v1.0 code `targetSelectApproverScopeError`)
+    WorkflowTargetSelectApproverOutOfScope,
+    /// A submitter-chosen step has no approver picked (自选审批人缺失); pass `targetSelectActioners`. (v1.0 code `targetSelectApproverMissing`)
+    WorkflowTargetSelectApproverMissing,
+    /// Bad instance parameters (审批实例参数错误): a wrong submitter, approver or copied userid, a wrong department, or a submitter not in that department. (v1.0 code `processInstanceInvalidParameter`)
+    WorkflowInstanceInvalidParameter,
+    /// The approval instance could not be created (创建审批实例失败). (v1.0 code `processInstanceStartFailed`)
+    WorkflowInstanceStartFailed,
+    /// No permission to start or decide this approval (没有发起审批的权限 / 没有同意拒绝审批的权限). (v1.0 code `needAuth`)
+    WorkflowNeedAuth,
+    /// Invalid micro-app id (无效的微应用ID). (v1.0 code `invalidAgentId`)
+    WorkflowInvalidAgentId,
+    /// The approval template's group could not be read (获取审批流分组失败). (v1.0 code `processGroupGetFailed`)
+    WorkflowProcessGroupGetFailed,
+    /// The approval template could not be read or was deleted (获取审批模板失败或者模板已被删除); check `processCode`. (v1.0 code `processCodeError`)
+    WorkflowProcessCodeError,
+    /// No permission to operate on this approval template (无操作审批流的权限). (v1.0 code `processSetupNoPermission`)
+    WorkflowProcessSetupNoPermission,
+    /// The approval process could not be read or the template is not enabled (获取审批流失败或审批单状态为非启用状态). (v1.0 code `processGetFailed`)
+    WorkflowProcessGetFailed,
+    /// A form value failed validation (表单数据校验失败); the message names the control. (v1.0 code `formConverterError`)
+    WorkflowFormConverterError,
+    /// A form control's value is malformed (表单组件入参错误). (v1.0 code `illegalComponent`)
+    WorkflowIllegalComponent,
+    /// System error while creating the approval instance (创建审批实例系统异常); spelled so by DingTalk. Retry later. (v1.0 code `sysErrror`)
+    WorkflowStartSystemError,
+    /// The operation triggers the template's business rules (automation), which are throttled (该操作涉及自动化类业务并且触发限速); slow down or remove the automation. (v1.0 code `autoflowLikeTriggerRateLimited`)
+    WorkflowAutoflowRateLimited,
+    /// The feature needs OA premium (权益校验失败), e.g. `bizDetailPageUrl`; upgrade and retry. (v1.0 code `benefitStatusInvalid`)
+    WorkflowBenefitStatusInvalid,
+    /// Invalid `processInstanceId` (processInstanceId参数无效). (v1.0 code `processInstanceIdError`)
+    WorkflowInstanceIdError,
+    /// The process form data is empty (流程表单数据为空). (v1.0 code `processFormDataIsNull`)
+    WorkflowFormDataIsNull,
+    /// No such approval instance (审批实例不存在). (v1.0 code `processInstanceNotExist`)
+    WorkflowInstanceNotExist,
+    /// No such approval instance (审批实例不存在); check `processInstanceId`. (v1.0 code `aflowProcessInstNotExist`)
+    WorkflowAflowInstanceNotExist,
+    /// The instance's state does not allow the operation (审批状态异常，无法执行). (v1.0 code `aflowProcessInstCanNotBeExecuted`)
+    WorkflowInstanceCannotBeExecuted,
+    /// The instance is in a state that forbids the operation (审批单状态异常), e.g. revoked within 15 s of submitting, or already finished. (v1.0 code `aflowProcessInstStatusException`)
+    WorkflowInstanceStatusException,
+    /// No such approval process (审批流不存在). (v1.0 code `aflowProcessNotExist`)
+    WorkflowAflowProcessNotExist,
+    /// The process form data is empty (流程表单数据为空). (v1.0 code `aflowProcessFormDataIsNull`)
+    WorkflowAflowFormDataIsNull,
+    /// The approval template could not be read or was deleted (获取审批模板失败或审批模板已被删除). (v1.0 code `aflowProcessCodeIsError`)
+    WorkflowAflowProcessCodeError,
+    /// The approval instance id is empty (审批实例ID不能为空). (v1.0 code `invalidInstanceId`)
+    WorkflowInstanceIdMissing,
+    /// The comment's text is empty (审批实例评论内容不能为空). (v1.0 code `invalidInstanceCommentText`)
+    WorkflowCommentTextMissing,
+    /// The commenter's userid is empty (审批实例评论人userId不能为空). (v1.0 code `invalidInstanceCommentUserId`)
+    WorkflowCommentUserMissing,
+    /// The deciding approver's userid is empty (操作人的userId不能为空). (v1.0 code `invalidInstanceExecuteActionerUserId`)
+    WorkflowExecuteActionerMissing,
+    /// The task id of the decision is empty (任务节点id不能为空). (v1.0 code `invalidInstanceExecuteTaskId`)
+    WorkflowExecuteTaskIdMissing,
+    /// The decision must be `agree` or `refuse` (审批操作取值必填且值必须为agree/refuse). (v1.0 code `invalidInstanceExecuteResult`)
+    WorkflowExecuteResultInvalid,
+    /// Revoking needs `isSystem` (是否通过系统操作参数不能为空). (v1.0 code `invalidInstanceTerminateIsSystem`)
+    WorkflowTerminateIsSystemMissing,
+    /// Revoking with `isSystem` false needs `operatingUserId` (操作人的userId不能为空). (v1.0 code `invalidInstanceTerminateOperatingUserId`)
+    WorkflowTerminateOperatorMissing,
+    /// The caller may not read this (无权访问), HTTP 400 from the to-do count. (v1.0 code `invalidAccessToken`)
+    WorkflowInvalidAccessToken,
+    /// The userid to count pending approvals for is empty (要查询的用户userId不能为空). (v1.0 code `invalidGetTodoTaskSumUserId`)
+    WorkflowTodoCountUserMissing,
+    /// The instance id is empty (实例id不能为空). (v1.0 code `invalidProcessInstanceId`)
+    WorkflowProcessInstanceIdMissing,
+    /// The attachment's fileId is empty (审批附件fileId不能为空). (v1.0 code `invalidFileId`)
+    WorkflowFileIdMissing,
+    /// No such approval instance (审批实例不存在). (v1.0 code `processInstNotExist`)
+    WorkflowProcessInstNotExist,
+    /// No such approval process (审批流不存在). (v1.0 code `processNotExist`)
+    WorkflowProcessNotExist,
+    /// No permission on the approval process; check the instance or template (无操作审批流的权限，请检查审批实例或者模板是否正确). (v1.0 code `processGetFailedByParameter`)
+    WorkflowProcessGetFailedByParameter,
+    /// The DingTalk Drive space could not be read (获取钉盘space的信息失败). (v1.0 code `hsfIntegrationErrorCspaceGetCustomSpace`)
+    WorkflowCspaceGetSpaceFailed,
+    /// The micro-app of the Drive space could not be read (根据relatedAppId查询获取微应用信息失败). (v1.0 code `hsfIntegrationErrorCspaceGetSimpleMicroAppByRelatedAppId`)
+    WorkflowCspaceGetMicroappFailed,
+    /// Granting access to DingTalk Drive failed (授权访问钉盘失败). (v1.0 code `hsfIntegrationErrorCspaceDentryServiceGrant`)
+    WorkflowCspaceGrantFailed,
+    /// A DingTalk Drive dependency failed (钉盘附件依赖三方错误). (v1.0 code `hsfIntegrationErrorCspace`)
+    WorkflowCspaceError,
+    /// The file's download address could not be made (产生文件下载的链接失败). (v1.0 code `hsfIntegrationErrorCspaceDentryServiceGenerateDownloadPresignedUrl`)
+    WorkflowCspaceDownloadUrlFailed,
+    /// The template's processCode is empty (审批模板processCode不能为空). (v1.0 code `invalidProcessCode`)
+    WorkflowProcessCodeMissing,
+    /// Listing instance ids needs a start time (审批实例开始时间不能为空). (v1.0 code `invalidInstanceListIdsStartTime`)
+    WorkflowListStartTimeMissing,
+    /// Listing instance ids needs a cursor (分页查询的游标不能为空); 0 for the first page. (v1.0 code `invalidNextToken`)
+    WorkflowNextTokenMissing,
+    /// Bad page size (分页参数非法); at most 20. (v1.0 code `invalidMaxResults`)
+    WorkflowMaxResultsInvalid,
+    /// The end time is before the start time, or the period exceeds 120 days (审批实例结束时间不能小于开始时间；且查询时间范围不能超过120天). (v1.0 code `invalidEndTime`)
+    WorkflowEndTimeInvalid,
+    /// Bad submitter userid list (发起userid列表参数非法); at most 10. (v1.0 code `invalidUserIds`)
+    WorkflowUserIdsInvalid,
+    /// The process forecast failed (流程预测失败). (v1.0 code `forecastError`)
+    WorkflowForecastError,
+    /// The form data is empty (表单数据为空). (v1.0 code `componentIsNull`)
+    WorkflowComponentIsNull,
+    /// No such form or approval form template (表单不存在). (v1.0 code `formNotExist`)
+    WorkflowFormNotExist,
+    /// The task is not running, so it cannot be transferred (当前任务状态不是运行中不支持转交操作). (v1.0 code `task.status.error`)
+    WorkflowTaskStatusError,
+    /// The instance is not running, so its task cannot be transferred (当前流程实例状态不是运行中不支持转交操作). (v1.0 code `instance.status.error`)
+    WorkflowInstanceStatusError,
+    /// Bad `operateUserId` (不合法的参数operateUserId); it must be the task's current handler. (v1.0 code `param.illegal.operator`)
+    WorkflowIllegalOperator,
+    /// The userid is empty (用户userId不能为空 / 要查询的用户userId不能为空). (v1.0 code `invalidUserId`)
+    WorkflowInvalidUserId,
     /// System busy (系统繁忙); retry after a moment, at most about 3 times. (errcode `-1`)
     SystemBusy,
     /// Authentication / gateway error wrapper (鉴权异常); the real cause is in sub_code / sub_msg: map sub_code through this table (e.g. sub_code 40014 → refresh the token and retry once). (errcode `88`)
@@ -1202,6 +1330,89 @@ impl ErrorCode {
             "Forbidden.AccessDenied.AccessTokenPermissionDenied" => {
                 Some(Self::AccessTokenPermissionDenied)
             }
+            "targetSelectApproverScopeError" => {
+                Some(Self::WorkflowTargetSelectApproverOutOfScope)
+            }
+            "targetSelectApproverMissing" => {
+                Some(Self::WorkflowTargetSelectApproverMissing)
+            }
+            "processInstanceInvalidParameter" => {
+                Some(Self::WorkflowInstanceInvalidParameter)
+            }
+            "processInstanceStartFailed" => Some(Self::WorkflowInstanceStartFailed),
+            "needAuth" => Some(Self::WorkflowNeedAuth),
+            "invalidAgentId" => Some(Self::WorkflowInvalidAgentId),
+            "processGroupGetFailed" => Some(Self::WorkflowProcessGroupGetFailed),
+            "processCodeError" => Some(Self::WorkflowProcessCodeError),
+            "processSetupNoPermission" => Some(Self::WorkflowProcessSetupNoPermission),
+            "processGetFailed" => Some(Self::WorkflowProcessGetFailed),
+            "formConverterError" => Some(Self::WorkflowFormConverterError),
+            "illegalComponent" => Some(Self::WorkflowIllegalComponent),
+            "sysErrror" => Some(Self::WorkflowStartSystemError),
+            "autoflowLikeTriggerRateLimited" => Some(Self::WorkflowAutoflowRateLimited),
+            "benefitStatusInvalid" => Some(Self::WorkflowBenefitStatusInvalid),
+            "processInstanceIdError" => Some(Self::WorkflowInstanceIdError),
+            "processFormDataIsNull" => Some(Self::WorkflowFormDataIsNull),
+            "processInstanceNotExist" => Some(Self::WorkflowInstanceNotExist),
+            "aflowProcessInstNotExist" => Some(Self::WorkflowAflowInstanceNotExist),
+            "aflowProcessInstCanNotBeExecuted" => {
+                Some(Self::WorkflowInstanceCannotBeExecuted)
+            }
+            "aflowProcessInstStatusException" => {
+                Some(Self::WorkflowInstanceStatusException)
+            }
+            "aflowProcessNotExist" => Some(Self::WorkflowAflowProcessNotExist),
+            "aflowProcessFormDataIsNull" => Some(Self::WorkflowAflowFormDataIsNull),
+            "aflowProcessCodeIsError" => Some(Self::WorkflowAflowProcessCodeError),
+            "invalidInstanceId" => Some(Self::WorkflowInstanceIdMissing),
+            "invalidInstanceCommentText" => Some(Self::WorkflowCommentTextMissing),
+            "invalidInstanceCommentUserId" => Some(Self::WorkflowCommentUserMissing),
+            "invalidInstanceExecuteActionerUserId" => {
+                Some(Self::WorkflowExecuteActionerMissing)
+            }
+            "invalidInstanceExecuteTaskId" => Some(Self::WorkflowExecuteTaskIdMissing),
+            "invalidInstanceExecuteResult" => Some(Self::WorkflowExecuteResultInvalid),
+            "invalidInstanceTerminateIsSystem" => {
+                Some(Self::WorkflowTerminateIsSystemMissing)
+            }
+            "invalidInstanceTerminateOperatingUserId" => {
+                Some(Self::WorkflowTerminateOperatorMissing)
+            }
+            "invalidAccessToken" => Some(Self::WorkflowInvalidAccessToken),
+            "invalidGetTodoTaskSumUserId" => Some(Self::WorkflowTodoCountUserMissing),
+            "invalidProcessInstanceId" => Some(Self::WorkflowProcessInstanceIdMissing),
+            "invalidFileId" => Some(Self::WorkflowFileIdMissing),
+            "processInstNotExist" => Some(Self::WorkflowProcessInstNotExist),
+            "processNotExist" => Some(Self::WorkflowProcessNotExist),
+            "processGetFailedByParameter" => {
+                Some(Self::WorkflowProcessGetFailedByParameter)
+            }
+            "hsfIntegrationErrorCspaceGetCustomSpace" => {
+                Some(Self::WorkflowCspaceGetSpaceFailed)
+            }
+            "hsfIntegrationErrorCspaceGetSimpleMicroAppByRelatedAppId" => {
+                Some(Self::WorkflowCspaceGetMicroappFailed)
+            }
+            "hsfIntegrationErrorCspaceDentryServiceGrant" => {
+                Some(Self::WorkflowCspaceGrantFailed)
+            }
+            "hsfIntegrationErrorCspace" => Some(Self::WorkflowCspaceError),
+            "hsfIntegrationErrorCspaceDentryServiceGenerateDownloadPresignedUrl" => {
+                Some(Self::WorkflowCspaceDownloadUrlFailed)
+            }
+            "invalidProcessCode" => Some(Self::WorkflowProcessCodeMissing),
+            "invalidInstanceListIdsStartTime" => Some(Self::WorkflowListStartTimeMissing),
+            "invalidNextToken" => Some(Self::WorkflowNextTokenMissing),
+            "invalidMaxResults" => Some(Self::WorkflowMaxResultsInvalid),
+            "invalidEndTime" => Some(Self::WorkflowEndTimeInvalid),
+            "invalidUserIds" => Some(Self::WorkflowUserIdsInvalid),
+            "forecastError" => Some(Self::WorkflowForecastError),
+            "componentIsNull" => Some(Self::WorkflowComponentIsNull),
+            "formNotExist" => Some(Self::WorkflowFormNotExist),
+            "task.status.error" => Some(Self::WorkflowTaskStatusError),
+            "instance.status.error" => Some(Self::WorkflowInstanceStatusError),
+            "param.illegal.operator" => Some(Self::WorkflowIllegalOperator),
+            "invalidUserId" => Some(Self::WorkflowInvalidUserId),
             _ => None,
         }
     }
@@ -1238,6 +1449,187 @@ impl ErrorCode {
                 rt::ApiCode::Service(
                     "Forbidden.AccessDenied.AccessTokenPermissionDenied".to_string(),
                 )
+            }
+            Self::WorkflowTargetSelectApproverOutOfScope => {
+                rt::ApiCode::Service("targetSelectApproverScopeError".to_string())
+            }
+            Self::WorkflowTargetSelectApproverMissing => {
+                rt::ApiCode::Service("targetSelectApproverMissing".to_string())
+            }
+            Self::WorkflowInstanceInvalidParameter => {
+                rt::ApiCode::Service("processInstanceInvalidParameter".to_string())
+            }
+            Self::WorkflowInstanceStartFailed => {
+                rt::ApiCode::Service("processInstanceStartFailed".to_string())
+            }
+            Self::WorkflowNeedAuth => rt::ApiCode::Service("needAuth".to_string()),
+            Self::WorkflowInvalidAgentId => {
+                rt::ApiCode::Service("invalidAgentId".to_string())
+            }
+            Self::WorkflowProcessGroupGetFailed => {
+                rt::ApiCode::Service("processGroupGetFailed".to_string())
+            }
+            Self::WorkflowProcessCodeError => {
+                rt::ApiCode::Service("processCodeError".to_string())
+            }
+            Self::WorkflowProcessSetupNoPermission => {
+                rt::ApiCode::Service("processSetupNoPermission".to_string())
+            }
+            Self::WorkflowProcessGetFailed => {
+                rt::ApiCode::Service("processGetFailed".to_string())
+            }
+            Self::WorkflowFormConverterError => {
+                rt::ApiCode::Service("formConverterError".to_string())
+            }
+            Self::WorkflowIllegalComponent => {
+                rt::ApiCode::Service("illegalComponent".to_string())
+            }
+            Self::WorkflowStartSystemError => {
+                rt::ApiCode::Service("sysErrror".to_string())
+            }
+            Self::WorkflowAutoflowRateLimited => {
+                rt::ApiCode::Service("autoflowLikeTriggerRateLimited".to_string())
+            }
+            Self::WorkflowBenefitStatusInvalid => {
+                rt::ApiCode::Service("benefitStatusInvalid".to_string())
+            }
+            Self::WorkflowInstanceIdError => {
+                rt::ApiCode::Service("processInstanceIdError".to_string())
+            }
+            Self::WorkflowFormDataIsNull => {
+                rt::ApiCode::Service("processFormDataIsNull".to_string())
+            }
+            Self::WorkflowInstanceNotExist => {
+                rt::ApiCode::Service("processInstanceNotExist".to_string())
+            }
+            Self::WorkflowAflowInstanceNotExist => {
+                rt::ApiCode::Service("aflowProcessInstNotExist".to_string())
+            }
+            Self::WorkflowInstanceCannotBeExecuted => {
+                rt::ApiCode::Service("aflowProcessInstCanNotBeExecuted".to_string())
+            }
+            Self::WorkflowInstanceStatusException => {
+                rt::ApiCode::Service("aflowProcessInstStatusException".to_string())
+            }
+            Self::WorkflowAflowProcessNotExist => {
+                rt::ApiCode::Service("aflowProcessNotExist".to_string())
+            }
+            Self::WorkflowAflowFormDataIsNull => {
+                rt::ApiCode::Service("aflowProcessFormDataIsNull".to_string())
+            }
+            Self::WorkflowAflowProcessCodeError => {
+                rt::ApiCode::Service("aflowProcessCodeIsError".to_string())
+            }
+            Self::WorkflowInstanceIdMissing => {
+                rt::ApiCode::Service("invalidInstanceId".to_string())
+            }
+            Self::WorkflowCommentTextMissing => {
+                rt::ApiCode::Service("invalidInstanceCommentText".to_string())
+            }
+            Self::WorkflowCommentUserMissing => {
+                rt::ApiCode::Service("invalidInstanceCommentUserId".to_string())
+            }
+            Self::WorkflowExecuteActionerMissing => {
+                rt::ApiCode::Service("invalidInstanceExecuteActionerUserId".to_string())
+            }
+            Self::WorkflowExecuteTaskIdMissing => {
+                rt::ApiCode::Service("invalidInstanceExecuteTaskId".to_string())
+            }
+            Self::WorkflowExecuteResultInvalid => {
+                rt::ApiCode::Service("invalidInstanceExecuteResult".to_string())
+            }
+            Self::WorkflowTerminateIsSystemMissing => {
+                rt::ApiCode::Service("invalidInstanceTerminateIsSystem".to_string())
+            }
+            Self::WorkflowTerminateOperatorMissing => {
+                rt::ApiCode::Service(
+                    "invalidInstanceTerminateOperatingUserId".to_string(),
+                )
+            }
+            Self::WorkflowInvalidAccessToken => {
+                rt::ApiCode::Service("invalidAccessToken".to_string())
+            }
+            Self::WorkflowTodoCountUserMissing => {
+                rt::ApiCode::Service("invalidGetTodoTaskSumUserId".to_string())
+            }
+            Self::WorkflowProcessInstanceIdMissing => {
+                rt::ApiCode::Service("invalidProcessInstanceId".to_string())
+            }
+            Self::WorkflowFileIdMissing => {
+                rt::ApiCode::Service("invalidFileId".to_string())
+            }
+            Self::WorkflowProcessInstNotExist => {
+                rt::ApiCode::Service("processInstNotExist".to_string())
+            }
+            Self::WorkflowProcessNotExist => {
+                rt::ApiCode::Service("processNotExist".to_string())
+            }
+            Self::WorkflowProcessGetFailedByParameter => {
+                rt::ApiCode::Service("processGetFailedByParameter".to_string())
+            }
+            Self::WorkflowCspaceGetSpaceFailed => {
+                rt::ApiCode::Service(
+                    "hsfIntegrationErrorCspaceGetCustomSpace".to_string(),
+                )
+            }
+            Self::WorkflowCspaceGetMicroappFailed => {
+                rt::ApiCode::Service(
+                    "hsfIntegrationErrorCspaceGetSimpleMicroAppByRelatedAppId"
+                        .to_string(),
+                )
+            }
+            Self::WorkflowCspaceGrantFailed => {
+                rt::ApiCode::Service(
+                    "hsfIntegrationErrorCspaceDentryServiceGrant".to_string(),
+                )
+            }
+            Self::WorkflowCspaceError => {
+                rt::ApiCode::Service("hsfIntegrationErrorCspace".to_string())
+            }
+            Self::WorkflowCspaceDownloadUrlFailed => {
+                rt::ApiCode::Service(
+                    "hsfIntegrationErrorCspaceDentryServiceGenerateDownloadPresignedUrl"
+                        .to_string(),
+                )
+            }
+            Self::WorkflowProcessCodeMissing => {
+                rt::ApiCode::Service("invalidProcessCode".to_string())
+            }
+            Self::WorkflowListStartTimeMissing => {
+                rt::ApiCode::Service("invalidInstanceListIdsStartTime".to_string())
+            }
+            Self::WorkflowNextTokenMissing => {
+                rt::ApiCode::Service("invalidNextToken".to_string())
+            }
+            Self::WorkflowMaxResultsInvalid => {
+                rt::ApiCode::Service("invalidMaxResults".to_string())
+            }
+            Self::WorkflowEndTimeInvalid => {
+                rt::ApiCode::Service("invalidEndTime".to_string())
+            }
+            Self::WorkflowUserIdsInvalid => {
+                rt::ApiCode::Service("invalidUserIds".to_string())
+            }
+            Self::WorkflowForecastError => {
+                rt::ApiCode::Service("forecastError".to_string())
+            }
+            Self::WorkflowComponentIsNull => {
+                rt::ApiCode::Service("componentIsNull".to_string())
+            }
+            Self::WorkflowFormNotExist => {
+                rt::ApiCode::Service("formNotExist".to_string())
+            }
+            Self::WorkflowTaskStatusError => {
+                rt::ApiCode::Service("task.status.error".to_string())
+            }
+            Self::WorkflowInstanceStatusError => {
+                rt::ApiCode::Service("instance.status.error".to_string())
+            }
+            Self::WorkflowIllegalOperator => {
+                rt::ApiCode::Service("param.illegal.operator".to_string())
+            }
+            Self::WorkflowInvalidUserId => {
+                rt::ApiCode::Service("invalidUserId".to_string())
             }
             Self::SystemBusy => rt::ApiCode::Errcode(-1i64),
             Self::AuthException => rt::ApiCode::Errcode(88i64),
@@ -1484,6 +1876,177 @@ impl ErrorCode {
             }
             Self::AccessTokenPermissionDenied => {
                 "The app lacks the permission (scope) this API needs (HTTP 403); an admin must grant it in the developer console."
+            }
+            Self::WorkflowTargetSelectApproverOutOfScope => {
+                "An approver picked for a submitter-chosen step is outside the step's allowed range (自选审批人不在规定范围内)."
+            }
+            Self::WorkflowTargetSelectApproverMissing => {
+                "A submitter-chosen step has no approver picked (自选审批人缺失); pass `targetSelectActioners`."
+            }
+            Self::WorkflowInstanceInvalidParameter => {
+                "Bad instance parameters (审批实例参数错误): a wrong submitter, approver or copied userid, a wrong department, or a submitter not in that department."
+            }
+            Self::WorkflowInstanceStartFailed => {
+                "The approval instance could not be created (创建审批实例失败)."
+            }
+            Self::WorkflowNeedAuth => {
+                "No permission to start or decide this approval (没有发起审批的权限 / 没有同意拒绝审批的权限)."
+            }
+            Self::WorkflowInvalidAgentId => {
+                "Invalid micro-app id (无效的微应用ID)."
+            }
+            Self::WorkflowProcessGroupGetFailed => {
+                "The approval template's group could not be read (获取审批流分组失败)."
+            }
+            Self::WorkflowProcessCodeError => {
+                "The approval template could not be read or was deleted (获取审批模板失败或者模板已被删除); check `processCode`."
+            }
+            Self::WorkflowProcessSetupNoPermission => {
+                "No permission to operate on this approval template (无操作审批流的权限)."
+            }
+            Self::WorkflowProcessGetFailed => {
+                "The approval process could not be read or the template is not enabled (获取审批流失败或审批单状态为非启用状态)."
+            }
+            Self::WorkflowFormConverterError => {
+                "A form value failed validation (表单数据校验失败); the message names the control."
+            }
+            Self::WorkflowIllegalComponent => {
+                "A form control's value is malformed (表单组件入参错误)."
+            }
+            Self::WorkflowStartSystemError => {
+                "System error while creating the approval instance (创建审批实例系统异常); spelled so by DingTalk. Retry later."
+            }
+            Self::WorkflowAutoflowRateLimited => {
+                "The operation triggers the template's business rules (automation), which are throttled (该操作涉及自动化类业务并且触发限速); slow down or remove the automation."
+            }
+            Self::WorkflowBenefitStatusInvalid => {
+                "The feature needs OA premium (权益校验失败), e.g. `bizDetailPageUrl`; upgrade and retry."
+            }
+            Self::WorkflowInstanceIdError => {
+                "Invalid `processInstanceId` (processInstanceId参数无效)."
+            }
+            Self::WorkflowFormDataIsNull => {
+                "The process form data is empty (流程表单数据为空)."
+            }
+            Self::WorkflowInstanceNotExist => {
+                "No such approval instance (审批实例不存在)."
+            }
+            Self::WorkflowAflowInstanceNotExist => {
+                "No such approval instance (审批实例不存在); check `processInstanceId`."
+            }
+            Self::WorkflowInstanceCannotBeExecuted => {
+                "The instance's state does not allow the operation (审批状态异常，无法执行)."
+            }
+            Self::WorkflowInstanceStatusException => {
+                "The instance is in a state that forbids the operation (审批单状态异常), e.g. revoked within 15 s of submitting, or already finished."
+            }
+            Self::WorkflowAflowProcessNotExist => {
+                "No such approval process (审批流不存在)."
+            }
+            Self::WorkflowAflowFormDataIsNull => {
+                "The process form data is empty (流程表单数据为空)."
+            }
+            Self::WorkflowAflowProcessCodeError => {
+                "The approval template could not be read or was deleted (获取审批模板失败或审批模板已被删除)."
+            }
+            Self::WorkflowInstanceIdMissing => {
+                "The approval instance id is empty (审批实例ID不能为空)."
+            }
+            Self::WorkflowCommentTextMissing => {
+                "The comment's text is empty (审批实例评论内容不能为空)."
+            }
+            Self::WorkflowCommentUserMissing => {
+                "The commenter's userid is empty (审批实例评论人userId不能为空)."
+            }
+            Self::WorkflowExecuteActionerMissing => {
+                "The deciding approver's userid is empty (操作人的userId不能为空)."
+            }
+            Self::WorkflowExecuteTaskIdMissing => {
+                "The task id of the decision is empty (任务节点id不能为空)."
+            }
+            Self::WorkflowExecuteResultInvalid => {
+                "The decision must be `agree` or `refuse` (审批操作取值必填且值必须为agree/refuse)."
+            }
+            Self::WorkflowTerminateIsSystemMissing => {
+                "Revoking needs `isSystem` (是否通过系统操作参数不能为空)."
+            }
+            Self::WorkflowTerminateOperatorMissing => {
+                "Revoking with `isSystem` false needs `operatingUserId` (操作人的userId不能为空)."
+            }
+            Self::WorkflowInvalidAccessToken => {
+                "The caller may not read this (无权访问), HTTP 400 from the to-do count."
+            }
+            Self::WorkflowTodoCountUserMissing => {
+                "The userid to count pending approvals for is empty (要查询的用户userId不能为空)."
+            }
+            Self::WorkflowProcessInstanceIdMissing => {
+                "The instance id is empty (实例id不能为空)."
+            }
+            Self::WorkflowFileIdMissing => {
+                "The attachment's fileId is empty (审批附件fileId不能为空)."
+            }
+            Self::WorkflowProcessInstNotExist => {
+                "No such approval instance (审批实例不存在)."
+            }
+            Self::WorkflowProcessNotExist => {
+                "No such approval process (审批流不存在)."
+            }
+            Self::WorkflowProcessGetFailedByParameter => {
+                "No permission on the approval process; check the instance or template (无操作审批流的权限，请检查审批实例或者模板是否正确)."
+            }
+            Self::WorkflowCspaceGetSpaceFailed => {
+                "The DingTalk Drive space could not be read (获取钉盘space的信息失败)."
+            }
+            Self::WorkflowCspaceGetMicroappFailed => {
+                "The micro-app of the Drive space could not be read (根据relatedAppId查询获取微应用信息失败)."
+            }
+            Self::WorkflowCspaceGrantFailed => {
+                "Granting access to DingTalk Drive failed (授权访问钉盘失败)."
+            }
+            Self::WorkflowCspaceError => {
+                "A DingTalk Drive dependency failed (钉盘附件依赖三方错误)."
+            }
+            Self::WorkflowCspaceDownloadUrlFailed => {
+                "The file's download address could not be made (产生文件下载的链接失败)."
+            }
+            Self::WorkflowProcessCodeMissing => {
+                "The template's processCode is empty (审批模板processCode不能为空)."
+            }
+            Self::WorkflowListStartTimeMissing => {
+                "Listing instance ids needs a start time (审批实例开始时间不能为空)."
+            }
+            Self::WorkflowNextTokenMissing => {
+                "Listing instance ids needs a cursor (分页查询的游标不能为空); 0 for the first page."
+            }
+            Self::WorkflowMaxResultsInvalid => {
+                "Bad page size (分页参数非法); at most 20."
+            }
+            Self::WorkflowEndTimeInvalid => {
+                "The end time is before the start time, or the period exceeds 120 days (审批实例结束时间不能小于开始时间；且查询时间范围不能超过120天)."
+            }
+            Self::WorkflowUserIdsInvalid => {
+                "Bad submitter userid list (发起userid列表参数非法); at most 10."
+            }
+            Self::WorkflowForecastError => {
+                "The process forecast failed (流程预测失败)."
+            }
+            Self::WorkflowComponentIsNull => {
+                "The form data is empty (表单数据为空)."
+            }
+            Self::WorkflowFormNotExist => {
+                "No such form or approval form template (表单不存在)."
+            }
+            Self::WorkflowTaskStatusError => {
+                "The task is not running, so it cannot be transferred (当前任务状态不是运行中不支持转交操作)."
+            }
+            Self::WorkflowInstanceStatusError => {
+                "The instance is not running, so its task cannot be transferred (当前流程实例状态不是运行中不支持转交操作)."
+            }
+            Self::WorkflowIllegalOperator => {
+                "Bad `operateUserId` (不合法的参数operateUserId); it must be the task's current handler."
+            }
+            Self::WorkflowInvalidUserId => {
+                "The userid is empty (用户userId不能为空 / 要查询的用户userId不能为空)."
             }
             Self::SystemBusy => {
                 "System busy (系统繁忙); retry after a moment, at most about 3 times."
@@ -2127,6 +2690,65 @@ impl ErrorCode {
             Self::QpmLimitForSuitekeyAndOrgAndApi => rt::ErrorClass::RateLimited,
             Self::ApiCountLimitForOrg => rt::ErrorClass::RateLimited,
             Self::AccessTokenPermissionDenied => rt::ErrorClass::Permission,
+            Self::WorkflowTargetSelectApproverOutOfScope => {
+                rt::ErrorClass::InvalidArgument
+            }
+            Self::WorkflowTargetSelectApproverMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowInstanceInvalidParameter => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowInstanceStartFailed => rt::ErrorClass::Other,
+            Self::WorkflowNeedAuth => rt::ErrorClass::Permission,
+            Self::WorkflowInvalidAgentId => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowProcessGroupGetFailed => rt::ErrorClass::Other,
+            Self::WorkflowProcessCodeError => rt::ErrorClass::NotFound,
+            Self::WorkflowProcessSetupNoPermission => rt::ErrorClass::Permission,
+            Self::WorkflowProcessGetFailed => rt::ErrorClass::NotFound,
+            Self::WorkflowFormConverterError => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowIllegalComponent => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowStartSystemError => rt::ErrorClass::Busy,
+            Self::WorkflowAutoflowRateLimited => rt::ErrorClass::RateLimited,
+            Self::WorkflowBenefitStatusInvalid => rt::ErrorClass::Permission,
+            Self::WorkflowInstanceIdError => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowFormDataIsNull => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowInstanceNotExist => rt::ErrorClass::NotFound,
+            Self::WorkflowAflowInstanceNotExist => rt::ErrorClass::NotFound,
+            Self::WorkflowInstanceCannotBeExecuted => rt::ErrorClass::Other,
+            Self::WorkflowInstanceStatusException => rt::ErrorClass::Other,
+            Self::WorkflowAflowProcessNotExist => rt::ErrorClass::NotFound,
+            Self::WorkflowAflowFormDataIsNull => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowAflowProcessCodeError => rt::ErrorClass::NotFound,
+            Self::WorkflowInstanceIdMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowCommentTextMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowCommentUserMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowExecuteActionerMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowExecuteTaskIdMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowExecuteResultInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowTerminateIsSystemMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowTerminateOperatorMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowInvalidAccessToken => rt::ErrorClass::Permission,
+            Self::WorkflowTodoCountUserMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowProcessInstanceIdMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowFileIdMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowProcessInstNotExist => rt::ErrorClass::NotFound,
+            Self::WorkflowProcessNotExist => rt::ErrorClass::NotFound,
+            Self::WorkflowProcessGetFailedByParameter => rt::ErrorClass::Permission,
+            Self::WorkflowCspaceGetSpaceFailed => rt::ErrorClass::Other,
+            Self::WorkflowCspaceGetMicroappFailed => rt::ErrorClass::Other,
+            Self::WorkflowCspaceGrantFailed => rt::ErrorClass::Other,
+            Self::WorkflowCspaceError => rt::ErrorClass::Other,
+            Self::WorkflowCspaceDownloadUrlFailed => rt::ErrorClass::Other,
+            Self::WorkflowProcessCodeMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowListStartTimeMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowNextTokenMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowMaxResultsInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowEndTimeInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowUserIdsInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowForecastError => rt::ErrorClass::Other,
+            Self::WorkflowComponentIsNull => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowFormNotExist => rt::ErrorClass::NotFound,
+            Self::WorkflowTaskStatusError => rt::ErrorClass::Other,
+            Self::WorkflowInstanceStatusError => rt::ErrorClass::Other,
+            Self::WorkflowIllegalOperator => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowInvalidUserId => rt::ErrorClass::InvalidArgument,
             Self::SystemBusy => rt::ErrorClass::Busy,
             Self::AuthException => rt::ErrorClass::Other,
             Self::UriNotFound => rt::ErrorClass::NotFound,
@@ -2601,6 +3223,69 @@ pub fn classify(code: &rt::ApiCode) -> rt::ErrorClass {
                 "Forbidden.AccessDenied.AccessTokenPermissionDenied" => {
                     rt::ErrorClass::Permission
                 }
+                "targetSelectApproverScopeError" => rt::ErrorClass::InvalidArgument,
+                "targetSelectApproverMissing" => rt::ErrorClass::InvalidArgument,
+                "processInstanceInvalidParameter" => rt::ErrorClass::InvalidArgument,
+                "processInstanceStartFailed" => rt::ErrorClass::Other,
+                "needAuth" => rt::ErrorClass::Permission,
+                "invalidAgentId" => rt::ErrorClass::InvalidArgument,
+                "processGroupGetFailed" => rt::ErrorClass::Other,
+                "processCodeError" => rt::ErrorClass::NotFound,
+                "processSetupNoPermission" => rt::ErrorClass::Permission,
+                "processGetFailed" => rt::ErrorClass::NotFound,
+                "formConverterError" => rt::ErrorClass::InvalidArgument,
+                "illegalComponent" => rt::ErrorClass::InvalidArgument,
+                "sysErrror" => rt::ErrorClass::Busy,
+                "autoflowLikeTriggerRateLimited" => rt::ErrorClass::RateLimited,
+                "benefitStatusInvalid" => rt::ErrorClass::Permission,
+                "processInstanceIdError" => rt::ErrorClass::InvalidArgument,
+                "processFormDataIsNull" => rt::ErrorClass::InvalidArgument,
+                "processInstanceNotExist" => rt::ErrorClass::NotFound,
+                "aflowProcessInstNotExist" => rt::ErrorClass::NotFound,
+                "aflowProcessInstCanNotBeExecuted" => rt::ErrorClass::Other,
+                "aflowProcessInstStatusException" => rt::ErrorClass::Other,
+                "aflowProcessNotExist" => rt::ErrorClass::NotFound,
+                "aflowProcessFormDataIsNull" => rt::ErrorClass::InvalidArgument,
+                "aflowProcessCodeIsError" => rt::ErrorClass::NotFound,
+                "invalidInstanceId" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceCommentText" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceCommentUserId" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceExecuteActionerUserId" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceExecuteTaskId" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceExecuteResult" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceTerminateIsSystem" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceTerminateOperatingUserId" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "invalidAccessToken" => rt::ErrorClass::Permission,
+                "invalidGetTodoTaskSumUserId" => rt::ErrorClass::InvalidArgument,
+                "invalidProcessInstanceId" => rt::ErrorClass::InvalidArgument,
+                "invalidFileId" => rt::ErrorClass::InvalidArgument,
+                "processInstNotExist" => rt::ErrorClass::NotFound,
+                "processNotExist" => rt::ErrorClass::NotFound,
+                "processGetFailedByParameter" => rt::ErrorClass::Permission,
+                "hsfIntegrationErrorCspaceGetCustomSpace" => rt::ErrorClass::Other,
+                "hsfIntegrationErrorCspaceGetSimpleMicroAppByRelatedAppId" => {
+                    rt::ErrorClass::Other
+                }
+                "hsfIntegrationErrorCspaceDentryServiceGrant" => rt::ErrorClass::Other,
+                "hsfIntegrationErrorCspace" => rt::ErrorClass::Other,
+                "hsfIntegrationErrorCspaceDentryServiceGenerateDownloadPresignedUrl" => {
+                    rt::ErrorClass::Other
+                }
+                "invalidProcessCode" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceListIdsStartTime" => rt::ErrorClass::InvalidArgument,
+                "invalidNextToken" => rt::ErrorClass::InvalidArgument,
+                "invalidMaxResults" => rt::ErrorClass::InvalidArgument,
+                "invalidEndTime" => rt::ErrorClass::InvalidArgument,
+                "invalidUserIds" => rt::ErrorClass::InvalidArgument,
+                "forecastError" => rt::ErrorClass::Other,
+                "componentIsNull" => rt::ErrorClass::InvalidArgument,
+                "formNotExist" => rt::ErrorClass::NotFound,
+                "task.status.error" => rt::ErrorClass::Other,
+                "instance.status.error" => rt::ErrorClass::Other,
+                "param.illegal.operator" => rt::ErrorClass::InvalidArgument,
+                "invalidUserId" => rt::ErrorClass::InvalidArgument,
                 _ => rt::ErrorClass::Other,
             }
         }
