@@ -258,6 +258,16 @@ pub const ENDPOINTS: &[&str] = &[
     "statistics.ding_get",
     "statistics.dept_ding_list",
     "statistics.annual_report_get",
+    "todo.create_task",
+    "todo.get_task",
+    "todo.update_task",
+    "todo.update_task_executor_status",
+    "todo.delete_task",
+    "todo.query_org_tasks",
+    "todo.create_personal_task",
+    "todo.create_card_type",
+    "todo.get_card_type",
+    "todo.update_card_type",
     "union_org.list_joined",
     "union_org.list_members",
     "union_org.list_trunks",
@@ -2770,6 +2780,140 @@ pub async fn call(
                         String::from("2020"),
                         super::statistics::StatisticsAnnualReportType::from_value(1i64),
                     )
+                    .await
+                    .map(to_json)
+            }
+            "todo.create_task" => {
+                client
+                    .todo()
+                    .create_task(
+                        String::from("PUoiinWIpa2yH2ymhiiGiP6g"),
+                        String::from("接入钉钉待办"),
+                    )
+                    .operator_id(String::from("PUoiinWIpa2yH2ymhiiGiP6g"))
+                    .source_id(String::from("isv_dingtalkTodo1"))
+                    .creator_id(String::from("PUoiinWIpa2yH2ymhiiGiP6g"))
+                    .due_time(1617675000000i64)
+                    .priority(super::todo::TodoPriority::from_value(20i64))
+                    .reminder_time_stamp(1748226368571i64)
+                    .await
+                    .map(to_json)
+            }
+            "todo.get_task" => {
+                client
+                    .todo()
+                    .get_task(
+                        String::from("PUoiinWIpa2yH2ymhiiGiP6g"),
+                        String::from("OPJpwtwPVNGIFKURjrzd"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "todo.update_task" => {
+                client
+                    .todo()
+                    .update_task(
+                        String::from("PUoiinWIpa2yH2ymhiiGiP6g"),
+                        String::from("OPJpwtwPVNGIFKURjrzd"),
+                    )
+                    .operator_id(String::from("PUoiinWIpa2yH2ymhiiGiP6g"))
+                    .subject(String::from("更新钉钉待办"))
+                    .due_time(1617675000000i64)
+                    .done(true)
+                    .await
+                    .map(to_json)
+            }
+            "todo.update_task_executor_status" => {
+                client
+                    .todo()
+                    .update_task_executor_status(
+                        String::from("PUoiinWIpa2yH2ymhiiGiP6g"),
+                        String::from("OPJpwtwPVNGIFKURjrzd"),
+                    )
+                    .operator_id(String::from("PUoiinWIpa2yH2ymhiiGiP6g"))
+                    .executor_status_list(
+                        vec![
+                            super::todo::TodoExecutorStatus::new()
+                            .id(String::from("PUoiinWIpa2yH2ymhiiGiP6g")).is_done(true)
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "todo.delete_task" => {
+                client
+                    .todo()
+                    .delete_task(
+                        String::from("PUoiinWIpa2yH2ymhiiGiP6g"),
+                        String::from("OPJpwtwPVNGIFKURjrzd"),
+                    )
+                    .operator_id(String::from("PUoiinWIpa2yH2ymhiiGiP6g"))
+                    .await
+                    .map(to_json)
+            }
+            "todo.query_org_tasks" => {
+                client
+                    .todo()
+                    .query_org_tasks(String::from("PUoiinWIpa2yH2ymhiiGiP6g"))
+                    .is_done(true)
+                    .role_types(
+                        vec![
+                            vec![super::todo::TodoRoleType::from_wire("executor")],
+                            vec![super::todo::TodoRoleType::from_wire("creator")]
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "todo.create_personal_task" => {
+                client
+                    .todo()
+                    .create_personal_task(
+                        String::from(USER),
+                        String::from("待办标题"),
+                        vec![String::from("executorUnionId")],
+                    )
+                    .description(String::from("待办备注信息"))
+                    .due_time(1703750708595i64)
+                    .reminder_time_stamp(1703750108595i64)
+                    .await
+                    .map(to_json)
+            }
+            "todo.create_card_type" => {
+                client
+                    .todo()
+                    .create_card_type(
+                        String::from(USER),
+                        String::from("PUoiinWIpa2yH2ymhiiGiP6g"),
+                        super::todo::TodoCardType::from_value(2i64),
+                        String::from("https://img.alicdn.com/xxx.png"),
+                        super::todo::TodoPcOpenMode::from_wire("PC_SLIDE"),
+                    )
+                    .operator_id(String::from("PUoiinWIpa2yH2ymhiiGiP6g"))
+                    .await
+                    .map(to_json)
+            }
+            "todo.get_card_type" => {
+                client
+                    .todo()
+                    .get_card_type(
+                        String::from(USER),
+                        String::from("PUoiinWIpa2yH2ymhiiGiP6g"),
+                        String::from("7MII6ExxxxJLIiE"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "todo.update_card_type" => {
+                client
+                    .todo()
+                    .update_card_type(
+                        String::from(USER),
+                        String::from("PUoiinWIpa2yH2ymhiiGiP6g"),
+                        String::from("7MII6ExxxxJLIiE"),
+                    )
+                    .operator_id(String::from("PUoiinWIpa2yH2ymhiiGiP6g"))
+                    .card_type(super::todo::TodoCardType::from_value(2i64))
                     .await
                     .map(to_json)
             }

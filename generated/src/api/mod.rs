@@ -66,6 +66,8 @@ pub mod smartdevice;
 pub mod sns;
 #[cfg(feature = "statistics")]
 pub mod statistics;
+#[cfg(feature = "todo")]
+pub mod todo;
 #[cfg(feature = "union_org")]
 pub mod union_org;
 #[cfg(feature = "user")]
@@ -288,6 +290,12 @@ pub trait Api {
     ///
     /// See [`StatisticsApi`](statistics::StatisticsApi) for its calls.
     fn statistics(&self) -> statistics::StatisticsApi<'_>;
+    #[cfg(feature = "todo")]
+    /// DingTalk to-dos on api.dingtalk.com (待办任务 · v1.0): create, read, update and delete a
+    /// user's to-do tasks, list an organisation user's to-dos, personal to-dos, and to-do card types.
+    ///
+    /// See [`TodoApi`](todo::TodoApi) for its calls.
+    fn todo(&self) -> todo::TodoApi<'_>;
     #[cfg(feature = "union_org")]
     /// Linked organisations (通讯录 · 上下游组织 / 上下级组织): the upstream-downstream organisations
     /// (上下游组织, formerly 合作空间 "cooperation spaces") the organisation joined or applied to,
@@ -441,6 +449,10 @@ impl Api for rt::Client {
     #[cfg(feature = "statistics")]
     fn statistics(&self) -> statistics::StatisticsApi<'_> {
         statistics::StatisticsApi::new(self)
+    }
+    #[cfg(feature = "todo")]
+    fn todo(&self) -> todo::TodoApi<'_> {
+        todo::TodoApi::new(self)
     }
     #[cfg(feature = "union_org")]
     fn union_org(&self) -> union_org::UnionOrgApi<'_> {
@@ -633,6 +645,44 @@ pub enum ErrorCode {
     WorkflowIllegalOperator,
     /// The userid is empty (用户userId不能为空 / 要查询的用户userId不能为空). (v1.0 code `invalidUserId`)
     WorkflowInvalidUserId,
+    /// Creating the to-do could not lock its `sourceId` (创建待办根据sourceId加锁失败); retry later. (v1.0 code `todo.taskCreate.lockError`)
+    TodoTaskCreateLockError,
+    /// Bad to-do creation parameters (创建待办参数异常); the message says which: `task exist`, `subject is oversize`, `description is oversize`, `executors is oversize`, `participants is oversize`, `dueTime is invalid`. (v1.0 code `todo.taskCreate.paramError`)
+    TodoTaskCreateParamError,
+    /// To-do creation is throttled for the executor or the organisation (创建待办针对执行者或者企业进行了限流处理); back off. (v1.0 code `todo.taskCreate.flowControlError`)
+    TodoTaskCreateFlowControl,
+    /// Internal error creating the to-do (创建待办系统内部异常); retry later. (v1.0 code `todo.taskCreate.systemError`)
+    TodoTaskCreateSystemError,
+    /// Wrong kind of token (授权类型错误): personal to-dos need the user's own token. (v1.0 code `todo.taskCreate.tokenTypeError`)
+    TodoTaskCreateTokenTypeError,
+    /// Bad to-do deletion parameters (删除待办参数异常), e.g. `task not exist`. (v1.0 code `todo.taskDelete.paramError`)
+    TodoTaskDeleteParamError,
+    /// Internal error deleting the to-do (删除待办系统异常); retry later. (v1.0 code `todo.taskDelete.systemError`)
+    TodoTaskDeleteSystemError,
+    /// Bad to-do update parameters (更新待办参数异常); the message says which: oversize subject, description, executors or participants, `dueTime is invalid`, `task not exist`, `task not belong to bizTag` (the to-do is another app's). (v1.0 code `todo.taskUpdate.paramError`)
+    TodoTaskUpdateParamError,
+    /// Internal error updating the to-do (更新待办系统异常); retry later. (v1.0 code `todo.taskUpdate.systemError`)
+    TodoTaskUpdateSystemError,
+    /// Bad executor-status parameters (更新待办执行者状态参数异常): `task not exist`, `task not belong to bizTag`, `executors is oversize`. (v1.0 code `todo.taskExecutorStatusUpdate.paramError`)
+    TodoExecutorStatusParamError,
+    /// Internal error updating executor states (更新待办执行者状态系统异常); retry later. (v1.0 code `todo.taskExecutorStatusUpdate.systemError`)
+    TodoExecutorStatusSystemError,
+    /// Bad organisation to-do query parameters (查询企业待办列表系统参数错误), e.g. `nextToken is invalid`. (v1.0 code `todo.orgTaskQuery.paramError`)
+    TodoOrgTaskQueryParamError,
+    /// Internal error listing the organisation's to-dos (查询企业待办列表系统内部异常); retry later. (v1.0 code `todo.orgTaskQuery.systemError`)
+    TodoOrgTaskQuerySystemError,
+    /// Bad card-type parameters (创建待办卡片配置参数错误): missing or bad `cardType`, missing icon, description too long, bad `pcDetailUrlOpenMode`, too many fields or buttons. (v1.0 code `todo.typeConfigCreate.paramError`)
+    TodoTypeConfigCreateParamError,
+    /// Internal error creating the card type (创建待办卡片配置系统内部异常); retry later. (v1.0 code `todo.typeConfigCreate.systemError`)
+    TodoTypeConfigCreateSystemError,
+    /// Bad card-type update parameters (更新待办卡片配置参数错误), as for creation. (v1.0 code `todo.typeConfigUpdate.paramError`)
+    TodoTypeConfigUpdateParamError,
+    /// Internal error updating the card type (更新待办卡片配置系统内部异常); retry later. (v1.0 code `todo.typeConfigUpdate.systemError`)
+    TodoTypeConfigUpdateSystemError,
+    /// Bad card-type query parameters (获取待办卡片配置参数错误), e.g. `cardTypeId is null`. (v1.0 code `todo.typeConfigGet.paramError`)
+    TodoTypeConfigGetParamError,
+    /// Internal error reading the card type (获取待办卡片配置系统内部异常); retry later. (v1.0 code `todo.typeConfigGet.systemError`)
+    TodoTypeConfigGetSystemError,
     /// System busy (系统繁忙); retry after a moment, at most about 3 times. (errcode `-1`)
     SystemBusy,
     /// Authentication / gateway error wrapper (鉴权异常); the real cause is in sub_code / sub_msg: map sub_code through this table (e.g. sub_code 40014 → refresh the token and retry once). (errcode `88`)
@@ -1413,6 +1463,37 @@ impl ErrorCode {
             "instance.status.error" => Some(Self::WorkflowInstanceStatusError),
             "param.illegal.operator" => Some(Self::WorkflowIllegalOperator),
             "invalidUserId" => Some(Self::WorkflowInvalidUserId),
+            "todo.taskCreate.lockError" => Some(Self::TodoTaskCreateLockError),
+            "todo.taskCreate.paramError" => Some(Self::TodoTaskCreateParamError),
+            "todo.taskCreate.flowControlError" => Some(Self::TodoTaskCreateFlowControl),
+            "todo.taskCreate.systemError" => Some(Self::TodoTaskCreateSystemError),
+            "todo.taskCreate.tokenTypeError" => Some(Self::TodoTaskCreateTokenTypeError),
+            "todo.taskDelete.paramError" => Some(Self::TodoTaskDeleteParamError),
+            "todo.taskDelete.systemError" => Some(Self::TodoTaskDeleteSystemError),
+            "todo.taskUpdate.paramError" => Some(Self::TodoTaskUpdateParamError),
+            "todo.taskUpdate.systemError" => Some(Self::TodoTaskUpdateSystemError),
+            "todo.taskExecutorStatusUpdate.paramError" => {
+                Some(Self::TodoExecutorStatusParamError)
+            }
+            "todo.taskExecutorStatusUpdate.systemError" => {
+                Some(Self::TodoExecutorStatusSystemError)
+            }
+            "todo.orgTaskQuery.paramError" => Some(Self::TodoOrgTaskQueryParamError),
+            "todo.orgTaskQuery.systemError" => Some(Self::TodoOrgTaskQuerySystemError),
+            "todo.typeConfigCreate.paramError" => {
+                Some(Self::TodoTypeConfigCreateParamError)
+            }
+            "todo.typeConfigCreate.systemError" => {
+                Some(Self::TodoTypeConfigCreateSystemError)
+            }
+            "todo.typeConfigUpdate.paramError" => {
+                Some(Self::TodoTypeConfigUpdateParamError)
+            }
+            "todo.typeConfigUpdate.systemError" => {
+                Some(Self::TodoTypeConfigUpdateSystemError)
+            }
+            "todo.typeConfigGet.paramError" => Some(Self::TodoTypeConfigGetParamError),
+            "todo.typeConfigGet.systemError" => Some(Self::TodoTypeConfigGetSystemError),
             _ => None,
         }
     }
@@ -1630,6 +1711,67 @@ impl ErrorCode {
             }
             Self::WorkflowInvalidUserId => {
                 rt::ApiCode::Service("invalidUserId".to_string())
+            }
+            Self::TodoTaskCreateLockError => {
+                rt::ApiCode::Service("todo.taskCreate.lockError".to_string())
+            }
+            Self::TodoTaskCreateParamError => {
+                rt::ApiCode::Service("todo.taskCreate.paramError".to_string())
+            }
+            Self::TodoTaskCreateFlowControl => {
+                rt::ApiCode::Service("todo.taskCreate.flowControlError".to_string())
+            }
+            Self::TodoTaskCreateSystemError => {
+                rt::ApiCode::Service("todo.taskCreate.systemError".to_string())
+            }
+            Self::TodoTaskCreateTokenTypeError => {
+                rt::ApiCode::Service("todo.taskCreate.tokenTypeError".to_string())
+            }
+            Self::TodoTaskDeleteParamError => {
+                rt::ApiCode::Service("todo.taskDelete.paramError".to_string())
+            }
+            Self::TodoTaskDeleteSystemError => {
+                rt::ApiCode::Service("todo.taskDelete.systemError".to_string())
+            }
+            Self::TodoTaskUpdateParamError => {
+                rt::ApiCode::Service("todo.taskUpdate.paramError".to_string())
+            }
+            Self::TodoTaskUpdateSystemError => {
+                rt::ApiCode::Service("todo.taskUpdate.systemError".to_string())
+            }
+            Self::TodoExecutorStatusParamError => {
+                rt::ApiCode::Service(
+                    "todo.taskExecutorStatusUpdate.paramError".to_string(),
+                )
+            }
+            Self::TodoExecutorStatusSystemError => {
+                rt::ApiCode::Service(
+                    "todo.taskExecutorStatusUpdate.systemError".to_string(),
+                )
+            }
+            Self::TodoOrgTaskQueryParamError => {
+                rt::ApiCode::Service("todo.orgTaskQuery.paramError".to_string())
+            }
+            Self::TodoOrgTaskQuerySystemError => {
+                rt::ApiCode::Service("todo.orgTaskQuery.systemError".to_string())
+            }
+            Self::TodoTypeConfigCreateParamError => {
+                rt::ApiCode::Service("todo.typeConfigCreate.paramError".to_string())
+            }
+            Self::TodoTypeConfigCreateSystemError => {
+                rt::ApiCode::Service("todo.typeConfigCreate.systemError".to_string())
+            }
+            Self::TodoTypeConfigUpdateParamError => {
+                rt::ApiCode::Service("todo.typeConfigUpdate.paramError".to_string())
+            }
+            Self::TodoTypeConfigUpdateSystemError => {
+                rt::ApiCode::Service("todo.typeConfigUpdate.systemError".to_string())
+            }
+            Self::TodoTypeConfigGetParamError => {
+                rt::ApiCode::Service("todo.typeConfigGet.paramError".to_string())
+            }
+            Self::TodoTypeConfigGetSystemError => {
+                rt::ApiCode::Service("todo.typeConfigGet.systemError".to_string())
             }
             Self::SystemBusy => rt::ApiCode::Errcode(-1i64),
             Self::AuthException => rt::ApiCode::Errcode(88i64),
@@ -2047,6 +2189,63 @@ impl ErrorCode {
             }
             Self::WorkflowInvalidUserId => {
                 "The userid is empty (用户userId不能为空 / 要查询的用户userId不能为空)."
+            }
+            Self::TodoTaskCreateLockError => {
+                "Creating the to-do could not lock its `sourceId` (创建待办根据sourceId加锁失败); retry later."
+            }
+            Self::TodoTaskCreateParamError => {
+                "Bad to-do creation parameters (创建待办参数异常); the message says which: `task exist`, `subject is oversize`, `description is oversize`, `executors is oversize`, `participants is oversize`, `dueTime is invalid`."
+            }
+            Self::TodoTaskCreateFlowControl => {
+                "To-do creation is throttled for the executor or the organisation (创建待办针对执行者或者企业进行了限流处理); back off."
+            }
+            Self::TodoTaskCreateSystemError => {
+                "Internal error creating the to-do (创建待办系统内部异常); retry later."
+            }
+            Self::TodoTaskCreateTokenTypeError => {
+                "Wrong kind of token (授权类型错误): personal to-dos need the user's own token."
+            }
+            Self::TodoTaskDeleteParamError => {
+                "Bad to-do deletion parameters (删除待办参数异常), e.g. `task not exist`."
+            }
+            Self::TodoTaskDeleteSystemError => {
+                "Internal error deleting the to-do (删除待办系统异常); retry later."
+            }
+            Self::TodoTaskUpdateParamError => {
+                "Bad to-do update parameters (更新待办参数异常); the message says which: oversize subject, description, executors or participants, `dueTime is invalid`, `task not exist`, `task not belong to bizTag` (the to-do is another app's)."
+            }
+            Self::TodoTaskUpdateSystemError => {
+                "Internal error updating the to-do (更新待办系统异常); retry later."
+            }
+            Self::TodoExecutorStatusParamError => {
+                "Bad executor-status parameters (更新待办执行者状态参数异常): `task not exist`, `task not belong to bizTag`, `executors is oversize`."
+            }
+            Self::TodoExecutorStatusSystemError => {
+                "Internal error updating executor states (更新待办执行者状态系统异常); retry later."
+            }
+            Self::TodoOrgTaskQueryParamError => {
+                "Bad organisation to-do query parameters (查询企业待办列表系统参数错误), e.g. `nextToken is invalid`."
+            }
+            Self::TodoOrgTaskQuerySystemError => {
+                "Internal error listing the organisation's to-dos (查询企业待办列表系统内部异常); retry later."
+            }
+            Self::TodoTypeConfigCreateParamError => {
+                "Bad card-type parameters (创建待办卡片配置参数错误): missing or bad `cardType`, missing icon, description too long, bad `pcDetailUrlOpenMode`, too many fields or buttons."
+            }
+            Self::TodoTypeConfigCreateSystemError => {
+                "Internal error creating the card type (创建待办卡片配置系统内部异常); retry later."
+            }
+            Self::TodoTypeConfigUpdateParamError => {
+                "Bad card-type update parameters (更新待办卡片配置参数错误), as for creation."
+            }
+            Self::TodoTypeConfigUpdateSystemError => {
+                "Internal error updating the card type (更新待办卡片配置系统内部异常); retry later."
+            }
+            Self::TodoTypeConfigGetParamError => {
+                "Bad card-type query parameters (获取待办卡片配置参数错误), e.g. `cardTypeId is null`."
+            }
+            Self::TodoTypeConfigGetSystemError => {
+                "Internal error reading the card type (获取待办卡片配置系统内部异常); retry later."
             }
             Self::SystemBusy => {
                 "System busy (系统繁忙); retry after a moment, at most about 3 times."
@@ -2749,6 +2948,25 @@ impl ErrorCode {
             Self::WorkflowInstanceStatusError => rt::ErrorClass::Other,
             Self::WorkflowIllegalOperator => rt::ErrorClass::InvalidArgument,
             Self::WorkflowInvalidUserId => rt::ErrorClass::InvalidArgument,
+            Self::TodoTaskCreateLockError => rt::ErrorClass::Busy,
+            Self::TodoTaskCreateParamError => rt::ErrorClass::InvalidArgument,
+            Self::TodoTaskCreateFlowControl => rt::ErrorClass::RateLimited,
+            Self::TodoTaskCreateSystemError => rt::ErrorClass::Busy,
+            Self::TodoTaskCreateTokenTypeError => rt::ErrorClass::Permission,
+            Self::TodoTaskDeleteParamError => rt::ErrorClass::InvalidArgument,
+            Self::TodoTaskDeleteSystemError => rt::ErrorClass::Busy,
+            Self::TodoTaskUpdateParamError => rt::ErrorClass::InvalidArgument,
+            Self::TodoTaskUpdateSystemError => rt::ErrorClass::Busy,
+            Self::TodoExecutorStatusParamError => rt::ErrorClass::InvalidArgument,
+            Self::TodoExecutorStatusSystemError => rt::ErrorClass::Busy,
+            Self::TodoOrgTaskQueryParamError => rt::ErrorClass::InvalidArgument,
+            Self::TodoOrgTaskQuerySystemError => rt::ErrorClass::Busy,
+            Self::TodoTypeConfigCreateParamError => rt::ErrorClass::InvalidArgument,
+            Self::TodoTypeConfigCreateSystemError => rt::ErrorClass::Busy,
+            Self::TodoTypeConfigUpdateParamError => rt::ErrorClass::InvalidArgument,
+            Self::TodoTypeConfigUpdateSystemError => rt::ErrorClass::Busy,
+            Self::TodoTypeConfigGetParamError => rt::ErrorClass::InvalidArgument,
+            Self::TodoTypeConfigGetSystemError => rt::ErrorClass::Busy,
             Self::SystemBusy => rt::ErrorClass::Busy,
             Self::AuthException => rt::ErrorClass::Other,
             Self::UriNotFound => rt::ErrorClass::NotFound,
@@ -3286,6 +3504,27 @@ pub fn classify(code: &rt::ApiCode) -> rt::ErrorClass {
                 "instance.status.error" => rt::ErrorClass::Other,
                 "param.illegal.operator" => rt::ErrorClass::InvalidArgument,
                 "invalidUserId" => rt::ErrorClass::InvalidArgument,
+                "todo.taskCreate.lockError" => rt::ErrorClass::Busy,
+                "todo.taskCreate.paramError" => rt::ErrorClass::InvalidArgument,
+                "todo.taskCreate.flowControlError" => rt::ErrorClass::RateLimited,
+                "todo.taskCreate.systemError" => rt::ErrorClass::Busy,
+                "todo.taskCreate.tokenTypeError" => rt::ErrorClass::Permission,
+                "todo.taskDelete.paramError" => rt::ErrorClass::InvalidArgument,
+                "todo.taskDelete.systemError" => rt::ErrorClass::Busy,
+                "todo.taskUpdate.paramError" => rt::ErrorClass::InvalidArgument,
+                "todo.taskUpdate.systemError" => rt::ErrorClass::Busy,
+                "todo.taskExecutorStatusUpdate.paramError" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "todo.taskExecutorStatusUpdate.systemError" => rt::ErrorClass::Busy,
+                "todo.orgTaskQuery.paramError" => rt::ErrorClass::InvalidArgument,
+                "todo.orgTaskQuery.systemError" => rt::ErrorClass::Busy,
+                "todo.typeConfigCreate.paramError" => rt::ErrorClass::InvalidArgument,
+                "todo.typeConfigCreate.systemError" => rt::ErrorClass::Busy,
+                "todo.typeConfigUpdate.paramError" => rt::ErrorClass::InvalidArgument,
+                "todo.typeConfigUpdate.systemError" => rt::ErrorClass::Busy,
+                "todo.typeConfigGet.paramError" => rt::ErrorClass::InvalidArgument,
+                "todo.typeConfigGet.systemError" => rt::ErrorClass::Busy,
                 _ => rt::ErrorClass::Other,
             }
         }
