@@ -90,6 +90,12 @@ pub const ENDPOINTS: &[&str] = &[
     "blackboard.list_ids",
     "blackboard.list_categories",
     "blackboard.list_top_ten",
+    "calendar.create_event",
+    "calendar.get_event",
+    "calendar.list_events",
+    "calendar.patch_event",
+    "calendar.delete_event",
+    "calendar.get_schedule",
     "callback.register",
     "callback.get",
     "callback.update",
@@ -1198,6 +1204,91 @@ pub async fn call(
                 client
                     .blackboard()
                     .list_top_ten(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "calendar.create_event" => {
+                client
+                    .calendar()
+                    .create_event(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("test event"),
+                        super::calendar::CalendarDateTime::new()
+                            .date_time(String::from("2021-09-20T10:15:30+08:00"))
+                            .time_zone(String::from("Asia/Shanghai")),
+                    )
+                    .description(String::from("something about this event"))
+                    .end(
+                        super::calendar::CalendarDateTime::new()
+                            .date_time(String::from("2021-09-20T11:15:30+08:00"))
+                            .time_zone(String::from("Asia/Shanghai")),
+                    )
+                    .is_all_day(false)
+                    .await
+                    .map(to_json)
+            }
+            "calendar.get_event" => {
+                client
+                    .calendar()
+                    .get_event(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                    )
+                    .max_attendees(100i64)
+                    .await
+                    .map(to_json)
+            }
+            "calendar.list_events" => {
+                client
+                    .calendar()
+                    .list_events(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                    )
+                    .time_min(String::from("2022-11-27T00:00:00+08:00"))
+                    .time_max(String::from("2022-11-30T00:00:00+08:00"))
+                    .show_deleted(false)
+                    .max_results(100i64)
+                    .max_attendees(100i64)
+                    .await
+                    .map(to_json)
+            }
+            "calendar.patch_event" => {
+                client
+                    .calendar()
+                    .patch_event(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                    )
+                    .summary(String::from("some event"))
+                    .await
+                    .map(to_json)
+            }
+            "calendar.delete_event" => {
+                client
+                    .calendar()
+                    .delete_event(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                    )
+                    .push_notification(true)
+                    .await
+                    .map(to_json)
+            }
+            "calendar.get_schedule" => {
+                client
+                    .calendar()
+                    .get_schedule(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        vec![String::from("iiiP35sJadba8aBSgjrwPRKgiEiF")],
+                        String::from("2020-01-01T10:15:30+08:00"),
+                        String::from("2020-01-01T18:15:30+08:00"),
+                    )
                     .await
                     .map(to_json)
             }

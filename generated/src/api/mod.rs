@@ -18,6 +18,8 @@ pub mod attendance_shift;
 pub mod auth;
 #[cfg(feature = "blackboard")]
 pub mod blackboard;
+#[cfg(feature = "calendar")]
+pub mod calendar;
 #[cfg(feature = "callback")]
 pub mod callback;
 #[cfg(feature = "chat")]
@@ -128,6 +130,12 @@ pub trait Api {
     ///
     /// See [`BlackboardApi`](blackboard::BlackboardApi) for its calls.
     fn blackboard(&self) -> blackboard::BlackboardApi<'_>;
+    #[cfg(feature = "calendar")]
+    /// DingTalk calendar on api.dingtalk.com (日程 · v1.0): events, their attendees and meeting rooms,
+    /// free/busy, check-in and check-out, calendars, access control and subscribed calendars.
+    ///
+    /// See [`CalendarApi`](calendar::CalendarApi) for its calls.
+    fn calendar(&self) -> calendar::CalendarApi<'_>;
     #[cfg(feature = "callback")]
     /// Callback registration (通讯录及群会话变更事件回调): register, read, update and delete the URL that
     /// receives event pushes, and fetch the events whose push failed.
@@ -353,6 +361,10 @@ impl Api for rt::Client {
     #[cfg(feature = "blackboard")]
     fn blackboard(&self) -> blackboard::BlackboardApi<'_> {
         blackboard::BlackboardApi::new(self)
+    }
+    #[cfg(feature = "calendar")]
+    fn calendar(&self) -> calendar::CalendarApi<'_> {
+        calendar::CalendarApi::new(self)
     }
     #[cfg(feature = "callback")]
     fn callback(&self) -> callback::CallbackApi<'_> {
