@@ -163,6 +163,545 @@ impl<'c> CalendarApi<'c> {
             CalendarGetScheduleRequest::new(user_id, user_ids, start_time, end_time),
         )
     }
+    /// List a user's events as a calendar view (查询日程视图).
+    ///
+    /// The events overlapping a period, with each occurrence of a repeating event on its own:
+    /// those ending at or after `timeMin` and starting before `timeMax` (ISO 8601). Pages with a
+    /// `nextToken` cursor until it is null. Permission: `Calendar.Event.Read`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/eventsview` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-schedule-view>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.list_events_view`
+    pub fn list_events_view(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+    ) -> crate::api::Call<'c, CalendarListEventsViewRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarListEventsViewRequest::new(user_id, calendar_id),
+        )
+    }
+    /// Add attendees to an event (添加日程参与者).
+    ///
+    /// At most 500 attendees per call, 5000 per event. Answers with no body. `x-client-token`
+    /// makes retries safe. Permission: `Calendar.Event.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/attendees` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/add-schedule-participant>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.add_attendees`
+    pub fn add_attendees(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+        attendees_to_add: Vec<CalendarAttendeeInput>,
+    ) -> crate::api::Call<'c, CalendarAddAttendeesRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarAddAttendeesRequest::new(
+                user_id,
+                calendar_id,
+                event_id,
+                attendees_to_add,
+            ),
+        )
+    }
+    /// Remove attendees from an event (删除日程参与者).
+    ///
+    /// Answers with no body. `x-client-token` makes retries safe. Permission:
+    /// `Calendar.Event.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/attendees/batchRemove` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/delete-schedule-participant>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.remove_attendees`
+    pub fn remove_attendees(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+    ) -> crate::api::Call<'c, CalendarRemoveAttendeesRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarRemoveAttendeesRequest::new(user_id, calendar_id, event_id),
+        )
+    }
+    /// Answer an event's invitation (设置日程响应邀请状态).
+    ///
+    /// Sets the user's answer; answers with no body. The official SDK also sends an
+    /// `x-client-token`; the docs do not list one, so none is declared. Permission:
+    /// `Calendar.Event.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/respond` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/configure-response-status>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.respond_event`
+    pub fn respond_event(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+        response_status: CalendarResponseStatus,
+    ) -> crate::api::Call<'c, CalendarRespondEventRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarRespondEventRequest::new(
+                user_id,
+                calendar_id,
+                event_id,
+                response_status,
+            ),
+        )
+    }
+    /// List an event's attendees (获取日程参与者).
+    ///
+    /// All attendees, page by page with a `nextToken` cursor until it is null; for events with
+    /// more attendees than `get_event` returns. Not for subscribed calendars. Permission:
+    /// `Calendar.Event.Read`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/attendees` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/get-the-participants-of-a-schedule>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.list_attendees`
+    pub fn list_attendees(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+    ) -> crate::api::Call<'c, CalendarListAttendeesRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarListAttendeesRequest::new(user_id, calendar_id, event_id),
+        )
+    }
+    /// List a user's calendars (查询日历).
+    ///
+    /// The user's main calendar and the subscribed and shared ones. Permission:
+    /// `Calendar.Event.Read`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-a-calendar>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.list_calendars`
+    pub fn list_calendars(
+        &self,
+        user_id: impl Into<String>,
+    ) -> crate::api::Call<'c, CalendarListCalendarsRequest> {
+        crate::api::Call::new(self.client, CalendarListCalendarsRequest::new(user_id))
+    }
+    /// Subscribe to a subscribed calendar (订阅公共日历).
+    ///
+    /// Only calendars of type `subscribed`, and only users in its subscribe scope. Answers with
+    /// no body. Permission: `Calendar.Calendar.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/subscribe` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/subscribe-to-a-public-calendar>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.subscribe_calendar`
+    pub fn subscribe_calendar(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+    ) -> crate::api::Call<'c, CalendarSubscribeCalendarRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarSubscribeCalendarRequest::new(user_id, calendar_id),
+        )
+    }
+    /// Unsubscribe from a subscribed calendar (取消订阅公共日历).
+    ///
+    /// Permission `Calendar.Calendar.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/unsubscribe` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/unsubscribe-from-a-public-calendar>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.unsubscribe_calendar`
+    pub fn unsubscribe_calendar(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+    ) -> crate::api::Call<'c, CalendarUnsubscribeCalendarRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarUnsubscribeCalendarRequest::new(user_id, calendar_id),
+        )
+    }
+    /// Create a subscribed calendar (创建订阅日历).
+    ///
+    /// A calendar others may subscribe to, without attendees. The creator must belong to the
+    /// groups or organisations of the scope. Permission: `Calendar.Calendar.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/subscribedCalendars` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/create-subscription-calendar>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.create_subscribed_calendar`
+    pub fn create_subscribed_calendar(
+        &self,
+        user_id: impl Into<String>,
+        name: impl Into<String>,
+        subscribe_scope: CalendarSubscribeScope,
+    ) -> crate::api::Call<'c, CalendarCreateSubscribedCalendarRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarCreateSubscribedCalendarRequest::new(user_id, name, subscribe_scope),
+        )
+    }
+    /// Get a subscribed calendar (查询单个订阅日历详情).
+    ///
+    /// Permission `Calendar.Calendar.Read`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/calendar/users/{userId}/subscribedCalendars/{calendarId}` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-a-single-subscription-calendar>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.get_subscribed_calendar`
+    pub fn get_subscribed_calendar(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+    ) -> crate::api::Call<'c, CalendarGetSubscribedCalendarRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarGetSubscribedCalendarRequest::new(user_id, calendar_id),
+        )
+    }
+    /// Update a subscribed calendar (更新订阅日历).
+    ///
+    /// Permission `Calendar.Calendar.Write`.
+    ///
+    /// `PUT https://api.dingtalk.com/v1.0/calendar/users/{userId}/subscribedCalendars/{calendarId}` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/update-subscription-calendar>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.update_subscribed_calendar`
+    pub fn update_subscribed_calendar(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+    ) -> crate::api::Call<'c, CalendarUpdateSubscribedCalendarRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarUpdateSubscribedCalendarRequest::new(user_id, calendar_id),
+        )
+    }
+    /// Delete a subscribed calendar (删除订阅日历).
+    ///
+    /// Permission `Calendar.Calendar.Write`.
+    ///
+    /// `DELETE https://api.dingtalk.com/v1.0/calendar/users/{userId}/subscribedCalendars/{calendarId}` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/delete-subscription-calendar>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.delete_subscribed_calendar`
+    pub fn delete_subscribed_calendar(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+    ) -> crate::api::Call<'c, CalendarDeleteSubscribedCalendarRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarDeleteSubscribedCalendarRequest::new(user_id, calendar_id),
+        )
+    }
+    /// List an event's check-ins (查看单个日程的签到详情).
+    ///
+    /// The attendees who checked in, or who did not yet, page by page with a `nextToken` cursor.
+    /// Permission: `Calendar.Event.Read`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signin` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/view-the-check-in-details-of-a-single-schedule>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.list_sign_ins`
+    pub fn list_sign_ins(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+        max_results: i64,
+        r#type: CalendarSignInType,
+    ) -> crate::api::Call<'c, CalendarListSignInsRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarListSignInsRequest::new(
+                user_id,
+                calendar_id,
+                event_id,
+                max_results,
+                r#type,
+            ),
+        )
+    }
+    /// List an event's check-outs (查看单个日程的签退详情).
+    ///
+    /// The attendees who checked out, or who did not yet, page by page with a `nextToken` cursor.
+    /// Not for subscribed calendars. Permission: `Calendar.Event.Read`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signOut` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/view-the-billing-details-of-a-single-schedule>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.list_sign_outs`
+    pub fn list_sign_outs(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+        max_results: i64,
+        r#type: CalendarSignOutType,
+    ) -> crate::api::Call<'c, CalendarListSignOutsRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarListSignOutsRequest::new(
+                user_id,
+                calendar_id,
+                event_id,
+                max_results,
+                r#type,
+            ),
+        )
+    }
+    /// Check in to an event (针对单个日程进行签到).
+    ///
+    /// Checks the user in; the user must be an attendee. Permission: `Calendar.Event.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signin` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/sign-in-single-schedule-news>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.sign_in`
+    pub fn sign_in(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+    ) -> crate::api::Call<'c, CalendarSignInRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarSignInRequest::new(user_id, calendar_id, event_id),
+        )
+    }
+    /// Check out of an event (针对单个日程进行签退).
+    ///
+    /// Checks the user out; the user must be an attendee. Permission: `Calendar.Event.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signOut` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/sign-off-for-a-single-schedule>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.sign_out`
+    pub fn sign_out(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+    ) -> crate::api::Call<'c, CalendarSignOutRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarSignOutRequest::new(user_id, calendar_id, event_id),
+        )
+    }
+    /// Get an event's check-in link (获取签到链接).
+    ///
+    /// The link attendees open to check in; only the organiser may ask. The docs name the first
+    /// path segment `{unionId}` in the address and `userId` in the parameter table; both are the
+    /// organiser's unionId. Permission: `Calendar.Event.Write`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signInLinks` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-getsigninlink>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.get_sign_in_link`
+    pub fn get_sign_in_link(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+    ) -> crate::api::Call<'c, CalendarGetSignInLinkRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarGetSignInLinkRequest::new(user_id, calendar_id, event_id),
+        )
+    }
+    /// Get an event's check-out link (获取签退链接).
+    ///
+    /// The link attendees open to check out; only the organiser may ask. Permission:
+    /// `Calendar.Event.Write`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signOutLinks` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-getsignoutlink>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.get_sign_out_link`
+    pub fn get_sign_out_link(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+    ) -> crate::api::Call<'c, CalendarGetSignOutLinkRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarGetSignOutLinkRequest::new(user_id, calendar_id, event_id),
+        )
+    }
+    /// Get meeting rooms' free/busy (获取会议室忙闲信息).
+    ///
+    /// The busy slots of a few meeting rooms (at most 5 advised) over at most 90 days. The docs
+    /// mark `startTime` and `endTime` required, the official SDK does not; the docs are followed.
+    /// Organisation apps only. Permission: `Calendar.Event.Read`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/meetingRooms/schedules/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/queries-free-and-busy-meeting-room-information>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.get_meeting_room_schedule`
+    pub fn get_meeting_room_schedule(
+        &self,
+        user_id: impl Into<String>,
+        room_ids: Vec<String>,
+        start_time: impl Into<String>,
+        end_time: impl Into<String>,
+    ) -> crate::api::Call<'c, CalendarGetMeetingRoomScheduleRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarGetMeetingRoomScheduleRequest::new(
+                user_id,
+                room_ids,
+                start_time,
+                end_time,
+            ),
+        )
+    }
+    /// Book meeting rooms for an event (预定会议室).
+    ///
+    /// At most 5 rooms per event. The official SDK also sends an `x-client-token`; the docs do
+    /// not list one, so none is declared. Organisation apps only. Permission:
+    /// `Calendar.Event.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/meetingRooms` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/add-a-meeting-room>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.add_meeting_rooms`
+    pub fn add_meeting_rooms(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+        meeting_rooms_to_add: Vec<CalendarRoomRef>,
+    ) -> crate::api::Call<'c, CalendarAddMeetingRoomsRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarAddMeetingRoomsRequest::new(
+                user_id,
+                calendar_id,
+                event_id,
+                meeting_rooms_to_add,
+            ),
+        )
+    }
+    /// Release meeting rooms booked for an event (取消预定会议室).
+    ///
+    /// The official SDK also sends an `x-client-token`; the docs do not list one, so none is
+    /// declared. Organisation apps only. Permission: `Calendar.Event.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/meetingRooms/batchRemove` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/remove-a-meeting-room>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.remove_meeting_rooms`
+    pub fn remove_meeting_rooms(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+    ) -> crate::api::Call<'c, CalendarRemoveMeetingRoomsRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarRemoveMeetingRoomsRequest::new(user_id, calendar_id, event_id),
+        )
+    }
+    /// Share a calendar with a user (创建访问控制).
+    ///
+    /// Grants a user access to the calendar; a calendar is shared with at most 500 people.
+    /// Internal apps (and personal apps) only. Permission: `Calendar.Acl.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/acls` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/create-schedule-access-control>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.create_acl`
+    pub fn create_acl(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        privilege: CalendarPrivilege,
+        send_msg: bool,
+        scope: CalendarAclScope,
+    ) -> crate::api::Call<'c, CalendarCreateAclRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarCreateAclRequest::new(
+                user_id,
+                calendar_id,
+                privilege,
+                send_msg,
+                scope,
+            ),
+        )
+    }
+    /// Stop sharing a calendar with a user (删除访问控制).
+    ///
+    /// Removes an access rule (`aclId` from `list_acls`); answers with no body. Internal apps
+    /// (and personal apps) only. Permission: `Calendar.Acl.Write`.
+    ///
+    /// `DELETE https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/acls/{aclId}` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/delete-an-access-control-list>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.delete_acl`
+    pub fn delete_acl(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        acl_id: impl Into<String>,
+    ) -> crate::api::Call<'c, CalendarDeleteAclRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarDeleteAclRequest::new(user_id, calendar_id, acl_id),
+        )
+    }
+    /// List a calendar's access rules (获取访问控制列表).
+    ///
+    /// Internal apps (and personal apps) only. Permission `Calendar.Acl.Read`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/acls` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-access-control-list-of-the-calendar>
+    ///
+    /// Source: `spec/calendar.yaml` · `endpoints.list_acls`
+    pub fn list_acls(
+        &self,
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+    ) -> crate::api::Call<'c, CalendarListAclsRequest> {
+        crate::api::Call::new(
+            self.client,
+            CalendarListAclsRequest::new(user_id, calendar_id),
+        )
+    }
 }
 /// Request of [`CalendarApi::create_event`]: Create a calendar event (创建日程).
 ///
@@ -1421,6 +1960,2625 @@ impl rt::Endpoint for CalendarGetScheduleRequest {
             rt::check_max_len("userIds", v.len(), 20u64)?;
         }
         Ok(())
+    }
+}
+/// Request of [`CalendarApi::list_events_view`]: List a user's events as a calendar view (查询日程视图).
+///
+/// The events overlapping a period, with each occurrence of a repeating event on its own:
+/// those ending at or after `timeMin` and starting before `timeMax` (ISO 8601). Pages with a
+/// `nextToken` cursor until it is null. Permission: `Calendar.Event.Read`.
+///
+/// `GET https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/eventsview` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-schedule-view>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.list_events_view`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarListEventsViewRequest {
+    /// The user's unionId.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The calendar's id: `primary`, the user's main calendar.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+    /// Events ending at or after this time, ISO 8601.
+    ///
+    /// Wire name `timeMin`.
+    #[serde(skip)]
+    pub time_min: Option<String>,
+    /// Events starting before this time, ISO 8601.
+    ///
+    /// Wire name `timeMax`.
+    #[serde(skip)]
+    pub time_max: Option<String>,
+    /// Page size (最大返回记录数), 100 by default and at most.
+    ///
+    /// Wire name `maxResults`.
+    #[serde(skip)]
+    pub max_results: Option<i64>,
+    /// Attendees returned per event, 100 by default and at most.
+    ///
+    /// Wire name `maxAttendees`.
+    #[serde(skip)]
+    pub max_attendees: Option<i64>,
+    /// The cursor of the next page (分页游标); absent for the first.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(skip)]
+    pub next_token: Option<String>,
+}
+impl CalendarListEventsViewRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>, calendar_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+            time_min: None,
+            time_max: None,
+            max_results: None,
+            max_attendees: None,
+            next_token: None,
+        }
+    }
+    /// Sets `time_min`: Events ending at or after this time, ISO 8601.
+    pub fn time_min(mut self, time_min: impl Into<String>) -> Self {
+        self.time_min = Some(time_min.into());
+        self
+    }
+    /// Sets `time_max`: Events starting before this time, ISO 8601.
+    pub fn time_max(mut self, time_max: impl Into<String>) -> Self {
+        self.time_max = Some(time_max.into());
+        self
+    }
+    /// Sets `max_results`: Page size (最大返回记录数), 100 by default and at most.
+    pub fn max_results(mut self, max_results: i64) -> Self {
+        self.max_results = Some(max_results);
+        self
+    }
+    /// Sets `max_attendees`: Attendees returned per event, 100 by default and at most.
+    pub fn max_attendees(mut self, max_attendees: i64) -> Self {
+        self.max_attendees = Some(max_attendees);
+        self
+    }
+    /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.next_token = Some(next_token.into());
+        self
+    }
+}
+impl rt::Endpoint for CalendarListEventsViewRequest {
+    type Response = CalendarEventPage;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "list_events_view",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/calendar/users/{userId}/calendars/{calendarId}/eventsview",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        if let Some(v) = &self.time_min {
+            q.push("timeMin", v);
+        }
+        if let Some(v) = &self.time_max {
+            q.push("timeMax", v);
+        }
+        if let Some(v) = &self.max_results {
+            q.push("maxResults", v);
+        }
+        if let Some(v) = &self.max_attendees {
+            q.push("maxAttendees", v);
+        }
+        if let Some(v) = &self.next_token {
+            q.push("nextToken", v);
+        }
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/eventsview"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        path.into()
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        if let Some(v) = self.max_results {
+            rt::check_range("maxResults", v as f64, Some(1f64), Some(100f64))?;
+        }
+        if let Some(v) = self.max_attendees {
+            rt::check_range("maxAttendees", v as f64, Some(1f64), Some(100f64))?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, CalendarListEventsViewRequest> {
+    /// Sets `time_min`: Events ending at or after this time, ISO 8601.
+    pub fn time_min(self, time_min: impl Into<String>) -> Self {
+        self.map(|r| r.time_min(time_min))
+    }
+    /// Sets `time_max`: Events starting before this time, ISO 8601.
+    pub fn time_max(self, time_max: impl Into<String>) -> Self {
+        self.map(|r| r.time_max(time_max))
+    }
+    /// Sets `max_results`: Page size (最大返回记录数), 100 by default and at most.
+    pub fn max_results(self, max_results: i64) -> Self {
+        self.map(|r| r.max_results(max_results))
+    }
+    /// Sets `max_attendees`: Attendees returned per event, 100 by default and at most.
+    pub fn max_attendees(self, max_attendees: i64) -> Self {
+        self.map(|r| r.max_attendees(max_attendees))
+    }
+    /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
+    pub fn next_token(self, next_token: impl Into<String>) -> Self {
+        self.map(|r| r.next_token(next_token))
+    }
+    /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<Item = Result<CalendarEventPage, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &CalendarListEventsViewRequest,
+                page: &CalendarEventPage,
+            | -> Option<CalendarListEventsViewRequest> {
+                if page.events.is_empty() {
+                    return None;
+                }
+                let next = match &page.next_token {
+                    Some(n) if !n.is_empty() => n.clone(),
+                    _ => return None,
+                };
+                if req.next_token.as_deref() == Some(next.as_str()) {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.next_token = Some(next);
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`events`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<CalendarEvent, rt::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: CalendarEventPage| page.events)
+    }
+}
+/// Request of [`CalendarApi::add_attendees`]: Add attendees to an event (添加日程参与者).
+///
+/// At most 500 attendees per call, 5000 per event. Answers with no body. `x-client-token`
+/// makes retries safe. Permission: `Calendar.Event.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/attendees` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/add-schedule-participant>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.add_attendees`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarAddAttendeesRequest {
+    /// The organiser's unionId.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The calendar's id: `primary`.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+    /// The event's id (日程ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(skip)]
+    pub event_id: String,
+    /// The attendees to add (需要添加的参与人列表), at most 500.
+    ///
+    /// Wire name `attendeesToAdd`; at most 500.
+    #[serde(rename = "attendeesToAdd")]
+    pub attendees_to_add: Vec<CalendarAttendeeInput>,
+    /// Whether a pop-up notification is sent (是否弹窗提醒).
+    ///
+    /// Wire name `pushNotification`.
+    #[serde(rename = "pushNotification", skip_serializing_if = "Option::is_none")]
+    pub push_notification: Option<bool>,
+    /// Whether a one-to-one chat message is sent (是否单聊提醒).
+    ///
+    /// Wire name `chatNotification`.
+    #[serde(rename = "chatNotification", skip_serializing_if = "Option::is_none")]
+    pub chat_notification: Option<bool>,
+    /// Idempotency key (幂等校验): the same key is the same request, for a day.
+    ///
+    /// Wire name `x-client-token`.
+    #[serde(skip)]
+    pub x_client_token: Option<String>,
+}
+impl CalendarAddAttendeesRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`, `event_id`, `attendees_to_add`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+        attendees_to_add: Vec<CalendarAttendeeInput>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+            event_id: event_id.into(),
+            attendees_to_add,
+            push_notification: None,
+            chat_notification: None,
+            x_client_token: None,
+        }
+    }
+    /// Sets `push_notification`: Whether a pop-up notification is sent (是否弹窗提醒).
+    pub fn push_notification(mut self, push_notification: bool) -> Self {
+        self.push_notification = Some(push_notification);
+        self
+    }
+    /// Sets `chat_notification`: Whether a one-to-one chat message is sent (是否单聊提醒).
+    pub fn chat_notification(mut self, chat_notification: bool) -> Self {
+        self.chat_notification = Some(chat_notification);
+        self
+    }
+    /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
+    pub fn x_client_token(mut self, x_client_token: impl Into<String>) -> Self {
+        self.x_client_token = Some(x_client_token.into());
+        self
+    }
+}
+impl rt::Endpoint for CalendarAddAttendeesRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "add_attendees",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/attendees",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/attendees"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        let path = path
+            .replace(
+                "{eventId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.event_id)),
+            );
+        path.into()
+    }
+    fn headers(&self, h: &mut rt::Headers) {
+        h.push(
+            "x-client-token",
+            self.x_client_token.clone().unwrap_or_else(rt::random_id),
+        );
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.attendees_to_add;
+            rt::check_max_len("attendeesToAdd", v.len(), 500u64)?;
+        }
+        rt::Validate::validate(&self.attendees_to_add)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, CalendarAddAttendeesRequest> {
+    /// Sets `push_notification`: Whether a pop-up notification is sent (是否弹窗提醒).
+    pub fn push_notification(self, push_notification: bool) -> Self {
+        self.map(|r| r.push_notification(push_notification))
+    }
+    /// Sets `chat_notification`: Whether a one-to-one chat message is sent (是否单聊提醒).
+    pub fn chat_notification(self, chat_notification: bool) -> Self {
+        self.map(|r| r.chat_notification(chat_notification))
+    }
+    /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
+    pub fn x_client_token(self, x_client_token: impl Into<String>) -> Self {
+        self.map(|r| r.x_client_token(x_client_token))
+    }
+}
+/// Request of [`CalendarApi::remove_attendees`]: Remove attendees from an event (删除日程参与者).
+///
+/// Answers with no body. `x-client-token` makes retries safe. Permission:
+/// `Calendar.Event.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/attendees/batchRemove` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/delete-schedule-participant>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.remove_attendees`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarRemoveAttendeesRequest {
+    /// The organiser's unionId.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The calendar's id: `primary`.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+    /// The event's id (日程ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(skip)]
+    pub event_id: String,
+    /// The attendees to remove (需要被删除的日程参与者列表).
+    ///
+    /// Wire name `attendeesToRemove`.
+    #[serde(rename = "attendeesToRemove", skip_serializing_if = "Vec::is_empty")]
+    pub attendees_to_remove: Vec<CalendarAttendeeRef>,
+    /// Idempotency key (幂等校验): the same key is the same request, for a day.
+    ///
+    /// Wire name `x-client-token`.
+    #[serde(skip)]
+    pub x_client_token: Option<String>,
+}
+impl CalendarRemoveAttendeesRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`, `event_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+            event_id: event_id.into(),
+            attendees_to_remove: Default::default(),
+            x_client_token: None,
+        }
+    }
+    /// Sets `attendees_to_remove`: The attendees to remove (需要被删除的日程参与者列表).
+    pub fn attendees_to_remove(
+        mut self,
+        attendees_to_remove: Vec<CalendarAttendeeRef>,
+    ) -> Self {
+        self.attendees_to_remove = attendees_to_remove;
+        self
+    }
+    /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
+    pub fn x_client_token(mut self, x_client_token: impl Into<String>) -> Self {
+        self.x_client_token = Some(x_client_token.into());
+        self
+    }
+}
+impl rt::Endpoint for CalendarRemoveAttendeesRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "remove_attendees",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/attendees/batchRemove",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/attendees/batchRemove"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        let path = path
+            .replace(
+                "{eventId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.event_id)),
+            );
+        path.into()
+    }
+    fn headers(&self, h: &mut rt::Headers) {
+        h.push(
+            "x-client-token",
+            self.x_client_token.clone().unwrap_or_else(rt::random_id),
+        );
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.attendees_to_remove)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, CalendarRemoveAttendeesRequest> {
+    /// Sets `attendees_to_remove`: The attendees to remove (需要被删除的日程参与者列表).
+    pub fn attendees_to_remove(
+        self,
+        attendees_to_remove: Vec<CalendarAttendeeRef>,
+    ) -> Self {
+        self.map(|r| r.attendees_to_remove(attendees_to_remove))
+    }
+    /// Sets `x_client_token`: Idempotency key (幂等校验): the same key is the same request, for a day.
+    pub fn x_client_token(self, x_client_token: impl Into<String>) -> Self {
+        self.map(|r| r.x_client_token(x_client_token))
+    }
+}
+/// Request of [`CalendarApi::respond_event`]: Answer an event's invitation (设置日程响应邀请状态).
+///
+/// Sets the user's answer; answers with no body. The official SDK also sends an
+/// `x-client-token`; the docs do not list one, so none is declared. Permission:
+/// `Calendar.Event.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/respond` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/configure-response-status>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.respond_event`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarRespondEventRequest {
+    /// The answering attendee's unionId.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The calendar's id: `primary`.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+    /// The event's id (日程ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(skip)]
+    pub event_id: String,
+    /// The answer (响应状态): `accepted`, `declined`, `tentative` or `needsAction`.
+    ///
+    /// Wire name `responseStatus`.
+    #[serde(rename = "responseStatus")]
+    pub response_status: CalendarResponseStatus,
+}
+impl CalendarRespondEventRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`, `event_id`, `response_status`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+        response_status: CalendarResponseStatus,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+            event_id: event_id.into(),
+            response_status,
+        }
+    }
+}
+impl rt::Endpoint for CalendarRespondEventRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "respond_event",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/respond",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/respond"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        let path = path
+            .replace(
+                "{eventId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.event_id)),
+            );
+        path.into()
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.response_status)?;
+        Ok(())
+    }
+}
+/// Request of [`CalendarApi::list_attendees`]: List an event's attendees (获取日程参与者).
+///
+/// All attendees, page by page with a `nextToken` cursor until it is null; for events with
+/// more attendees than `get_event` returns. Not for subscribed calendars. Permission:
+/// `Calendar.Event.Read`.
+///
+/// `GET https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/attendees` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/get-the-participants-of-a-schedule>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.list_attendees`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarListAttendeesRequest {
+    /// The unionId of the user the event belongs to.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The calendar's id: `primary`.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+    /// The event's id (日程ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(skip)]
+    pub event_id: String,
+    /// Page size (最大返回记录数), 100 by default, at most 500.
+    ///
+    /// Wire name `maxResults`.
+    #[serde(skip)]
+    pub max_results: Option<i64>,
+    /// The cursor of the next page (分页游标); absent for the first.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(skip)]
+    pub next_token: Option<String>,
+}
+impl CalendarListAttendeesRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`, `event_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+            event_id: event_id.into(),
+            max_results: None,
+            next_token: None,
+        }
+    }
+    /// Sets `max_results`: Page size (最大返回记录数), 100 by default, at most 500.
+    pub fn max_results(mut self, max_results: i64) -> Self {
+        self.max_results = Some(max_results);
+        self
+    }
+    /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.next_token = Some(next_token.into());
+        self
+    }
+}
+impl rt::Endpoint for CalendarListAttendeesRequest {
+    type Response = CalendarAttendeePage;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "list_attendees",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/attendees",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        if let Some(v) = &self.max_results {
+            q.push("maxResults", v);
+        }
+        if let Some(v) = &self.next_token {
+            q.push("nextToken", v);
+        }
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/attendees"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        let path = path
+            .replace(
+                "{eventId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.event_id)),
+            );
+        path.into()
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        if let Some(v) = self.max_results {
+            rt::check_range("maxResults", v as f64, Some(0f64), Some(500f64))?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, CalendarListAttendeesRequest> {
+    /// Sets `max_results`: Page size (最大返回记录数), 100 by default, at most 500.
+    pub fn max_results(self, max_results: i64) -> Self {
+        self.map(|r| r.max_results(max_results))
+    }
+    /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
+    pub fn next_token(self, next_token: impl Into<String>) -> Self {
+        self.map(|r| r.next_token(next_token))
+    }
+    /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<Item = Result<CalendarAttendeePage, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &CalendarListAttendeesRequest,
+                page: &CalendarAttendeePage,
+            | -> Option<CalendarListAttendeesRequest> {
+                if page.attendees.is_empty() {
+                    return None;
+                }
+                let next = match &page.next_token {
+                    Some(n) if !n.is_empty() => n.clone(),
+                    _ => return None,
+                };
+                if req.next_token.as_deref() == Some(next.as_str()) {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.next_token = Some(next);
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`attendees`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<CalendarAttendee, rt::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: CalendarAttendeePage| page.attendees)
+    }
+}
+/// Request of [`CalendarApi::list_calendars`]: List a user's calendars (查询日历).
+///
+/// The user's main calendar and the subscribed and shared ones. Permission:
+/// `Calendar.Event.Read`.
+///
+/// `GET https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-a-calendar>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.list_calendars`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarListCalendarsRequest {
+    /// The user's unionId.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+}
+impl CalendarListCalendarsRequest {
+    /// Creates a value from its required fields (`user_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self { user_id: user_id.into() }
+    }
+}
+impl rt::Endpoint for CalendarListCalendarsRequest {
+    type Response = CalendarListCalendarsResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "list_calendars",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/calendar/users/{userId}/calendars",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("response"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars".to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        path.into()
+    }
+}
+/// Request of [`CalendarApi::subscribe_calendar`]: Subscribe to a subscribed calendar (订阅公共日历).
+///
+/// Only calendars of type `subscribed`, and only users in its subscribe scope. Answers with
+/// no body. Permission: `Calendar.Calendar.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/subscribe` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/subscribe-to-a-public-calendar>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.subscribe_calendar`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarSubscribeCalendarRequest {
+    /// The subscribing user's unionId.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The subscribed calendar's id (日历ID).
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+}
+impl CalendarSubscribeCalendarRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>, calendar_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for CalendarSubscribeCalendarRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "subscribe_calendar",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/calendar/users/{userId}/calendars/{calendarId}/subscribe",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/subscribe"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        path.into()
+    }
+}
+/// Request of [`CalendarApi::unsubscribe_calendar`]: Unsubscribe from a subscribed calendar (取消订阅公共日历).
+///
+/// Permission `Calendar.Calendar.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/unsubscribe` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/unsubscribe-from-a-public-calendar>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.unsubscribe_calendar`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarUnsubscribeCalendarRequest {
+    /// The subscriber's unionId.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The subscribed calendar's id (订阅日历的id).
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+}
+impl CalendarUnsubscribeCalendarRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>, calendar_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for CalendarUnsubscribeCalendarRequest {
+    type Response = bool;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "unsubscribe_calendar",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/calendar/users/{userId}/calendars/{calendarId}/unsubscribe",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/unsubscribe"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        path.into()
+    }
+}
+/// Request of [`CalendarApi::create_subscribed_calendar`]: Create a subscribed calendar (创建订阅日历).
+///
+/// A calendar others may subscribe to, without attendees. The creator must belong to the
+/// groups or organisations of the scope. Permission: `Calendar.Calendar.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/subscribedCalendars` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/create-subscription-calendar>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.create_subscribed_calendar`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarCreateSubscribedCalendarRequest {
+    /// The creator's unionId.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The calendar's name (订阅日历的名称), under 128 characters.
+    ///
+    /// Wire name `name`; at most 128.
+    #[serde(rename = "name")]
+    pub name: String,
+    /// The description (订阅日历的描述), at most 1024 characters.
+    ///
+    /// Wire name `description`; at most 1024.
+    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The co-editors' unionIds (共同编辑人).
+    ///
+    /// Wire name `managers`.
+    #[serde(rename = "managers", skip_serializing_if = "Vec::is_empty")]
+    pub managers: Vec<String>,
+    /// Who may subscribe (可订阅该日历的对象).
+    ///
+    /// Wire name `subscribeScope`.
+    #[serde(rename = "subscribeScope")]
+    pub subscribe_scope: CalendarSubscribeScope,
+}
+impl CalendarCreateSubscribedCalendarRequest {
+    /// Creates a value from its required fields (`user_id`, `name`, `subscribe_scope`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        name: impl Into<String>,
+        subscribe_scope: CalendarSubscribeScope,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            name: name.into(),
+            description: None,
+            managers: Default::default(),
+            subscribe_scope,
+        }
+    }
+    /// Sets `description`: The description (订阅日历的描述), at most 1024 characters.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+    /// Sets `managers`: The co-editors' unionIds (共同编辑人).
+    pub fn managers(mut self, managers: Vec<String>) -> Self {
+        self.managers = managers;
+        self
+    }
+}
+impl rt::Endpoint for CalendarCreateSubscribedCalendarRequest {
+    type Response = CalendarCreateSubscribedCalendarResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "create_subscribed_calendar",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/calendar/users/{userId}/subscribedCalendars",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/subscribedCalendars".to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        path.into()
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.name;
+            rt::check_max_len("name", rt::Scalar::to_text(v).chars().count(), 128u64)?;
+        }
+        if let Some(v) = &self.description {
+            rt::check_max_len(
+                "description",
+                rt::Scalar::to_text(v).chars().count(),
+                1024u64,
+            )?;
+        }
+        rt::Validate::validate(&self.subscribe_scope)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, CalendarCreateSubscribedCalendarRequest> {
+    /// Sets `description`: The description (订阅日历的描述), at most 1024 characters.
+    pub fn description(self, description: impl Into<String>) -> Self {
+        self.map(|r| r.description(description))
+    }
+    /// Sets `managers`: The co-editors' unionIds (共同编辑人).
+    pub fn managers(self, managers: Vec<String>) -> Self {
+        self.map(|r| r.managers(managers))
+    }
+}
+/// Request of [`CalendarApi::get_subscribed_calendar`]: Get a subscribed calendar (查询单个订阅日历详情).
+///
+/// Permission `Calendar.Calendar.Read`.
+///
+/// `GET https://api.dingtalk.com/v1.0/calendar/users/{userId}/subscribedCalendars/{calendarId}` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-a-single-subscription-calendar>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.get_subscribed_calendar`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarGetSubscribedCalendarRequest {
+    /// The user's unionId.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The subscribed calendar's id.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+}
+impl CalendarGetSubscribedCalendarRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>, calendar_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for CalendarGetSubscribedCalendarRequest {
+    type Response = CalendarSubscribedCalendar;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "get_subscribed_calendar",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/calendar/users/{userId}/subscribedCalendars/{calendarId}",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/subscribedCalendars/{calendarId}"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        path.into()
+    }
+}
+/// Request of [`CalendarApi::update_subscribed_calendar`]: Update a subscribed calendar (更新订阅日历).
+///
+/// Permission `Calendar.Calendar.Write`.
+///
+/// `PUT https://api.dingtalk.com/v1.0/calendar/users/{userId}/subscribedCalendars/{calendarId}` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/update-subscription-calendar>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.update_subscribed_calendar`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarUpdateSubscribedCalendarRequest {
+    /// The user's unionId.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The subscribed calendar's id.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+    /// The title (订阅日历的标题), under 128 characters.
+    ///
+    /// Wire name `name`; at most 128.
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The description (订阅日历的描述).
+    ///
+    /// Wire name `description`.
+    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The co-editors' unionIds (日历共同编辑人).
+    ///
+    /// Wire name `managers`.
+    #[serde(rename = "managers", skip_serializing_if = "Vec::is_empty")]
+    pub managers: Vec<String>,
+    /// Who may subscribe (日历的可订阅范围).
+    ///
+    /// Wire name `subscribeScope`.
+    #[serde(rename = "subscribeScope", skip_serializing_if = "Option::is_none")]
+    pub subscribe_scope: Option<CalendarSubscribeScope>,
+}
+impl CalendarUpdateSubscribedCalendarRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>, calendar_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+            name: None,
+            description: None,
+            managers: Default::default(),
+            subscribe_scope: None,
+        }
+    }
+    /// Sets `name`: The title (订阅日历的标题), under 128 characters.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// Sets `description`: The description (订阅日历的描述).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+    /// Sets `managers`: The co-editors' unionIds (日历共同编辑人).
+    pub fn managers(mut self, managers: Vec<String>) -> Self {
+        self.managers = managers;
+        self
+    }
+    /// Sets `subscribe_scope`: Who may subscribe (日历的可订阅范围).
+    pub fn subscribe_scope(mut self, subscribe_scope: CalendarSubscribeScope) -> Self {
+        self.subscribe_scope = Some(subscribe_scope);
+        self
+    }
+}
+impl rt::Endpoint for CalendarUpdateSubscribedCalendarRequest {
+    type Response = bool;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "update_subscribed_calendar",
+        host: rt::Host::Api,
+        method: rt::Method::Put,
+        json_body: true,
+        path: "/v1.0/calendar/users/{userId}/subscribedCalendars/{calendarId}",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/subscribedCalendars/{calendarId}"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        path.into()
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        if let Some(v) = &self.name {
+            rt::check_max_len("name", rt::Scalar::to_text(v).chars().count(), 128u64)?;
+        }
+        rt::Validate::validate(&self.subscribe_scope)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, CalendarUpdateSubscribedCalendarRequest> {
+    /// Sets `name`: The title (订阅日历的标题), under 128 characters.
+    pub fn name(self, name: impl Into<String>) -> Self {
+        self.map(|r| r.name(name))
+    }
+    /// Sets `description`: The description (订阅日历的描述).
+    pub fn description(self, description: impl Into<String>) -> Self {
+        self.map(|r| r.description(description))
+    }
+    /// Sets `managers`: The co-editors' unionIds (日历共同编辑人).
+    pub fn managers(self, managers: Vec<String>) -> Self {
+        self.map(|r| r.managers(managers))
+    }
+    /// Sets `subscribe_scope`: Who may subscribe (日历的可订阅范围).
+    pub fn subscribe_scope(self, subscribe_scope: CalendarSubscribeScope) -> Self {
+        self.map(|r| r.subscribe_scope(subscribe_scope))
+    }
+}
+/// Request of [`CalendarApi::delete_subscribed_calendar`]: Delete a subscribed calendar (删除订阅日历).
+///
+/// Permission `Calendar.Calendar.Write`.
+///
+/// `DELETE https://api.dingtalk.com/v1.0/calendar/users/{userId}/subscribedCalendars/{calendarId}` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/delete-subscription-calendar>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.delete_subscribed_calendar`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarDeleteSubscribedCalendarRequest {
+    /// The user's unionId.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The subscribed calendar's id.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+}
+impl CalendarDeleteSubscribedCalendarRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>, calendar_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for CalendarDeleteSubscribedCalendarRequest {
+    type Response = bool;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "delete_subscribed_calendar",
+        host: rt::Host::Api,
+        method: rt::Method::Delete,
+        json_body: false,
+        path: "/v1.0/calendar/users/{userId}/subscribedCalendars/{calendarId}",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/subscribedCalendars/{calendarId}"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        path.into()
+    }
+}
+/// Request of [`CalendarApi::list_sign_ins`]: List an event's check-ins (查看单个日程的签到详情).
+///
+/// The attendees who checked in, or who did not yet, page by page with a `nextToken` cursor.
+/// Permission: `Calendar.Event.Read`.
+///
+/// `GET https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signin` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/view-the-check-in-details-of-a-single-schedule>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.list_sign_ins`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarListSignInsRequest {
+    /// The unionId of the user the event belongs to.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The calendar's id: `primary`.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+    /// The event's id (日程ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(skip)]
+    pub event_id: String,
+    /// Page size (查询返回结果数), at most 500.
+    ///
+    /// Wire name `maxResults`.
+    #[serde(skip)]
+    pub max_results: i64,
+    /// The cursor of the next page (分页游标); absent for the first.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(skip)]
+    pub next_token: Option<String>,
+    /// `sign_in` (checked in) or `not_yet_sign_in`.
+    ///
+    /// Wire name `type`.
+    #[serde(skip)]
+    pub r#type: CalendarSignInType,
+}
+impl CalendarListSignInsRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`, `event_id`, `max_results`, `type`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+        max_results: i64,
+        r#type: CalendarSignInType,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+            event_id: event_id.into(),
+            max_results,
+            next_token: None,
+            r#type,
+        }
+    }
+    /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.next_token = Some(next_token.into());
+        self
+    }
+}
+impl rt::Endpoint for CalendarListSignInsRequest {
+    type Response = CalendarSignInPage;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "list_sign_ins",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signin",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("maxResults", &self.max_results);
+        if let Some(v) = &self.next_token {
+            q.push("nextToken", v);
+        }
+        q.push("type", &self.r#type);
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signin"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        let path = path
+            .replace(
+                "{eventId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.event_id)),
+            );
+        path.into()
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range(
+            "maxResults",
+            self.max_results as f64,
+            Some(1f64),
+            Some(500f64),
+        )?;
+        rt::Validate::validate(&self.r#type)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, CalendarListSignInsRequest> {
+    /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
+    pub fn next_token(self, next_token: impl Into<String>) -> Self {
+        self.map(|r| r.next_token(next_token))
+    }
+    /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<Item = Result<CalendarSignInPage, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &CalendarListSignInsRequest,
+                page: &CalendarSignInPage,
+            | -> Option<CalendarListSignInsRequest> {
+                if page.users.is_empty() {
+                    return None;
+                }
+                let next = match &page.next_token {
+                    Some(n) if !n.is_empty() => n.clone(),
+                    _ => return None,
+                };
+                if req.next_token.as_deref() == Some(next.as_str()) {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.next_token = Some(next);
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`users`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<CalendarSignInUser, rt::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: CalendarSignInPage| page.users)
+    }
+}
+/// Request of [`CalendarApi::list_sign_outs`]: List an event's check-outs (查看单个日程的签退详情).
+///
+/// The attendees who checked out, or who did not yet, page by page with a `nextToken` cursor.
+/// Not for subscribed calendars. Permission: `Calendar.Event.Read`.
+///
+/// `GET https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signOut` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/view-the-billing-details-of-a-single-schedule>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.list_sign_outs`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarListSignOutsRequest {
+    /// The unionId of the user the event belongs to.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The calendar's id: `primary`.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+    /// The event's id (日程ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(skip)]
+    pub event_id: String,
+    /// Page size (查询返回结果数), at most 500.
+    ///
+    /// Wire name `maxResults`.
+    #[serde(skip)]
+    pub max_results: i64,
+    /// The cursor of the next page (分页游标); absent for the first.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(skip)]
+    pub next_token: Option<String>,
+    /// `sign_out` (checked out) or `not_yet_sign_out`.
+    ///
+    /// Wire name `type`.
+    #[serde(skip)]
+    pub r#type: CalendarSignOutType,
+}
+impl CalendarListSignOutsRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`, `event_id`, `max_results`, `type`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+        max_results: i64,
+        r#type: CalendarSignOutType,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+            event_id: event_id.into(),
+            max_results,
+            next_token: None,
+            r#type,
+        }
+    }
+    /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.next_token = Some(next_token.into());
+        self
+    }
+}
+impl rt::Endpoint for CalendarListSignOutsRequest {
+    type Response = CalendarSignInPage;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "list_sign_outs",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signOut",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("maxResults", &self.max_results);
+        if let Some(v) = &self.next_token {
+            q.push("nextToken", v);
+        }
+        q.push("type", &self.r#type);
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signOut"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        let path = path
+            .replace(
+                "{eventId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.event_id)),
+            );
+        path.into()
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range(
+            "maxResults",
+            self.max_results as f64,
+            Some(1f64),
+            Some(500f64),
+        )?;
+        rt::Validate::validate(&self.r#type)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, CalendarListSignOutsRequest> {
+    /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
+    pub fn next_token(self, next_token: impl Into<String>) -> Self {
+        self.map(|r| r.next_token(next_token))
+    }
+    /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<Item = Result<CalendarSignInPage, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &CalendarListSignOutsRequest,
+                page: &CalendarSignInPage,
+            | -> Option<CalendarListSignOutsRequest> {
+                if page.users.is_empty() {
+                    return None;
+                }
+                let next = match &page.next_token {
+                    Some(n) if !n.is_empty() => n.clone(),
+                    _ => return None,
+                };
+                if req.next_token.as_deref() == Some(next.as_str()) {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.next_token = Some(next);
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`users`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<CalendarSignInUser, rt::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: CalendarSignInPage| page.users)
+    }
+}
+/// Request of [`CalendarApi::sign_in`]: Check in to an event (针对单个日程进行签到).
+///
+/// Checks the user in; the user must be an attendee. Permission: `Calendar.Event.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signin` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/sign-in-single-schedule-news>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.sign_in`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarSignInRequest {
+    /// The checking-in attendee's unionId.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The calendar's id: `primary`.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+    /// The event's id (日程ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(skip)]
+    pub event_id: String,
+}
+impl CalendarSignInRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`, `event_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+            event_id: event_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for CalendarSignInRequest {
+    type Response = CalendarSignInResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "sign_in",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signin",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signin"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        let path = path
+            .replace(
+                "{eventId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.event_id)),
+            );
+        path.into()
+    }
+}
+/// Request of [`CalendarApi::sign_out`]: Check out of an event (针对单个日程进行签退).
+///
+/// Checks the user out; the user must be an attendee. Permission: `Calendar.Event.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signOut` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/sign-off-for-a-single-schedule>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.sign_out`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarSignOutRequest {
+    /// The checking-out attendee's unionId.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The calendar's id: `primary`.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+    /// The event's id (日程ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(skip)]
+    pub event_id: String,
+}
+impl CalendarSignOutRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`, `event_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+            event_id: event_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for CalendarSignOutRequest {
+    type Response = CalendarSignOutResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "sign_out",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signOut",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signOut"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        let path = path
+            .replace(
+                "{eventId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.event_id)),
+            );
+        path.into()
+    }
+}
+/// Request of [`CalendarApi::get_sign_in_link`]: Get an event's check-in link (获取签到链接).
+///
+/// The link attendees open to check in; only the organiser may ask. The docs name the first
+/// path segment `{unionId}` in the address and `userId` in the parameter table; both are the
+/// organiser's unionId. Permission: `Calendar.Event.Write`.
+///
+/// `GET https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signInLinks` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-getsigninlink>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.get_sign_in_link`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarGetSignInLinkRequest {
+    /// The organiser's unionId (日程组织者).
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The calendar's id: `primary`.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+    /// The event's id (日程ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(skip)]
+    pub event_id: String,
+}
+impl CalendarGetSignInLinkRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`, `event_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+            event_id: event_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for CalendarGetSignInLinkRequest {
+    type Response = CalendarGetSignInLinkResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "get_sign_in_link",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signInLinks",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signInLinks"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        let path = path
+            .replace(
+                "{eventId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.event_id)),
+            );
+        path.into()
+    }
+}
+/// Request of [`CalendarApi::get_sign_out_link`]: Get an event's check-out link (获取签退链接).
+///
+/// The link attendees open to check out; only the organiser may ask. Permission:
+/// `Calendar.Event.Write`.
+///
+/// `GET https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signOutLinks` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-getsignoutlink>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.get_sign_out_link`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarGetSignOutLinkRequest {
+    /// The unionId of the user the event belongs to.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The calendar's id: `primary`.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+    /// The event's id (日程ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(skip)]
+    pub event_id: String,
+}
+impl CalendarGetSignOutLinkRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`, `event_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+            event_id: event_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for CalendarGetSignOutLinkRequest {
+    type Response = CalendarGetSignOutLinkResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "get_sign_out_link",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signOutLinks",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/signOutLinks"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        let path = path
+            .replace(
+                "{eventId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.event_id)),
+            );
+        path.into()
+    }
+}
+/// Request of [`CalendarApi::get_meeting_room_schedule`]: Get meeting rooms' free/busy (获取会议室忙闲信息).
+///
+/// The busy slots of a few meeting rooms (at most 5 advised) over at most 90 days. The docs
+/// mark `startTime` and `endTime` required, the official SDK does not; the docs are followed.
+/// Organisation apps only. Permission: `Calendar.Event.Read`.
+///
+/// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/meetingRooms/schedules/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/queries-free-and-busy-meeting-room-information>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.get_meeting_room_schedule`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarGetMeetingRoomScheduleRequest {
+    /// The unionId of the user making the query.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The rooms' ids (会议室roomId列表); at most 5 advised.
+    ///
+    /// Wire name `roomIds`.
+    #[serde(rename = "roomIds")]
+    pub room_ids: Vec<String>,
+    /// Start of the period, ISO 8601 (`2022-07-29T14:55Z`).
+    ///
+    /// Wire name `startTime`.
+    #[serde(rename = "startTime")]
+    pub start_time: String,
+    /// End of the period, ISO 8601, at most 90 days after the start.
+    ///
+    /// Wire name `endTime`.
+    #[serde(rename = "endTime")]
+    pub end_time: String,
+}
+impl CalendarGetMeetingRoomScheduleRequest {
+    /// Creates a value from its required fields (`user_id`, `room_ids`, `start_time`, `end_time`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        room_ids: Vec<String>,
+        start_time: impl Into<String>,
+        end_time: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            room_ids,
+            start_time: start_time.into(),
+            end_time: end_time.into(),
+        }
+    }
+}
+impl rt::Endpoint for CalendarGetMeetingRoomScheduleRequest {
+    type Response = CalendarGetMeetingRoomScheduleResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "get_meeting_room_schedule",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/calendar/users/{userId}/meetingRooms/schedules/query",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/meetingRooms/schedules/query"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        path.into()
+    }
+}
+/// Request of [`CalendarApi::add_meeting_rooms`]: Book meeting rooms for an event (预定会议室).
+///
+/// At most 5 rooms per event. The official SDK also sends an `x-client-token`; the docs do
+/// not list one, so none is declared. Organisation apps only. Permission:
+/// `Calendar.Event.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/meetingRooms` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/add-a-meeting-room>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.add_meeting_rooms`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarAddMeetingRoomsRequest {
+    /// The event creator's unionId (日程创建者).
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The calendar's id: `primary`.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+    /// The event's id (日程ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(skip)]
+    pub event_id: String,
+    /// The rooms to book (需要预定的会议室), at most 5 per event.
+    ///
+    /// Wire name `meetingRoomsToAdd`; at most 5.
+    #[serde(rename = "meetingRoomsToAdd")]
+    pub meeting_rooms_to_add: Vec<CalendarRoomRef>,
+}
+impl CalendarAddMeetingRoomsRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`, `event_id`, `meeting_rooms_to_add`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+        meeting_rooms_to_add: Vec<CalendarRoomRef>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+            event_id: event_id.into(),
+            meeting_rooms_to_add,
+        }
+    }
+}
+impl rt::Endpoint for CalendarAddMeetingRoomsRequest {
+    type Response = bool;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "add_meeting_rooms",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/meetingRooms",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/meetingRooms"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        let path = path
+            .replace(
+                "{eventId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.event_id)),
+            );
+        path.into()
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.meeting_rooms_to_add;
+            rt::check_max_len("meetingRoomsToAdd", v.len(), 5u64)?;
+        }
+        rt::Validate::validate(&self.meeting_rooms_to_add)?;
+        Ok(())
+    }
+}
+/// Request of [`CalendarApi::remove_meeting_rooms`]: Release meeting rooms booked for an event (取消预定会议室).
+///
+/// The official SDK also sends an `x-client-token`; the docs do not list one, so none is
+/// declared. Organisation apps only. Permission: `Calendar.Event.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/meetingRooms/batchRemove` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/remove-a-meeting-room>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.remove_meeting_rooms`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarRemoveMeetingRoomsRequest {
+    /// The organiser's unionId (日程组织者).
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The calendar's id: `primary`.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+    /// The event's id (日程ID).
+    ///
+    /// Wire name `eventId`.
+    #[serde(skip)]
+    pub event_id: String,
+    /// The rooms to release (需要取消预定的会议室).
+    ///
+    /// Wire name `meetingRoomsToRemove`.
+    #[serde(rename = "meetingRoomsToRemove", skip_serializing_if = "Vec::is_empty")]
+    pub meeting_rooms_to_remove: Vec<CalendarRoomRef>,
+}
+impl CalendarRemoveMeetingRoomsRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`, `event_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        event_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+            event_id: event_id.into(),
+            meeting_rooms_to_remove: Default::default(),
+        }
+    }
+    /// Sets `meeting_rooms_to_remove`: The rooms to release (需要取消预定的会议室).
+    pub fn meeting_rooms_to_remove(
+        mut self,
+        meeting_rooms_to_remove: Vec<CalendarRoomRef>,
+    ) -> Self {
+        self.meeting_rooms_to_remove = meeting_rooms_to_remove;
+        self
+    }
+}
+impl rt::Endpoint for CalendarRemoveMeetingRoomsRequest {
+    type Response = bool;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "remove_meeting_rooms",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/meetingRooms/batchRemove",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/events/{eventId}/meetingRooms/batchRemove"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        let path = path
+            .replace(
+                "{eventId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.event_id)),
+            );
+        path.into()
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.meeting_rooms_to_remove)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, CalendarRemoveMeetingRoomsRequest> {
+    /// Sets `meeting_rooms_to_remove`: The rooms to release (需要取消预定的会议室).
+    pub fn meeting_rooms_to_remove(
+        self,
+        meeting_rooms_to_remove: Vec<CalendarRoomRef>,
+    ) -> Self {
+        self.map(|r| r.meeting_rooms_to_remove(meeting_rooms_to_remove))
+    }
+}
+/// Request of [`CalendarApi::create_acl`]: Share a calendar with a user (创建访问控制).
+///
+/// Grants a user access to the calendar; a calendar is shared with at most 500 people.
+/// Internal apps (and personal apps) only. Permission: `Calendar.Acl.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/acls` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/create-schedule-access-control>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.create_acl`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarCreateAclRequest {
+    /// The calendar owner's unionId.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The calendar's id: `primary`.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+    /// What the grantee may do (权限信息): `free_busy_reader`, `title_reader`, `reader` or `writer`.
+    ///
+    /// Wire name `privilege`.
+    #[serde(rename = "privilege")]
+    pub privilege: CalendarPrivilege,
+    /// Whether the grantee gets a message (是否向授权人发消息).
+    ///
+    /// Wire name `sendMsg`.
+    #[serde(rename = "sendMsg")]
+    pub send_msg: bool,
+    /// Whom it covers (权限范围): `scopeType` `user` with the user's unionId.
+    ///
+    /// Wire name `scope`.
+    #[serde(rename = "scope")]
+    pub scope: CalendarAclScope,
+}
+impl CalendarCreateAclRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`, `privilege`, `send_msg`, `scope`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        privilege: CalendarPrivilege,
+        send_msg: bool,
+        scope: CalendarAclScope,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+            privilege,
+            send_msg,
+            scope,
+        }
+    }
+}
+impl rt::Endpoint for CalendarCreateAclRequest {
+    type Response = CalendarAcl;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "create_acl",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/calendar/users/{userId}/calendars/{calendarId}/acls",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/acls"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        path.into()
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.privilege)?;
+        rt::Validate::validate(&self.scope)?;
+        Ok(())
+    }
+}
+/// Request of [`CalendarApi::delete_acl`]: Stop sharing a calendar with a user (删除访问控制).
+///
+/// Removes an access rule (`aclId` from `list_acls`); answers with no body. Internal apps
+/// (and personal apps) only. Permission: `Calendar.Acl.Write`.
+///
+/// `DELETE https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/acls/{aclId}` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/delete-an-access-control-list>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.delete_acl`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarDeleteAclRequest {
+    /// The calendar owner's unionId.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The calendar's id: `primary`.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+    /// The rule's id (权限资源ID).
+    ///
+    /// Wire name `aclId`.
+    #[serde(skip)]
+    pub acl_id: String,
+}
+impl CalendarDeleteAclRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`, `acl_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        calendar_id: impl Into<String>,
+        acl_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+            acl_id: acl_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for CalendarDeleteAclRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "delete_acl",
+        host: rt::Host::Api,
+        method: rt::Method::Delete,
+        json_body: false,
+        path: "/v1.0/calendar/users/{userId}/calendars/{calendarId}/acls/{aclId}",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/acls/{aclId}"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        let path = path
+            .replace(
+                "{aclId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.acl_id)),
+            );
+        path.into()
+    }
+}
+/// Request of [`CalendarApi::list_acls`]: List a calendar's access rules (获取访问控制列表).
+///
+/// Internal apps (and personal apps) only. Permission `Calendar.Acl.Read`.
+///
+/// `GET https://api.dingtalk.com/v1.0/calendar/users/{userId}/calendars/{calendarId}/acls` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-access-control-list-of-the-calendar>
+///
+/// Source: `spec/calendar.yaml` · `endpoints.list_acls`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarListAclsRequest {
+    /// The calendar owner's unionId.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// The calendar's id: `primary`.
+    ///
+    /// Wire name `calendarId`.
+    #[serde(skip)]
+    pub calendar_id: String,
+}
+impl CalendarListAclsRequest {
+    /// Creates a value from its required fields (`user_id`, `calendar_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>, calendar_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            calendar_id: calendar_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for CalendarListAclsRequest {
+    type Response = CalendarListAclsResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "calendar",
+        name: "list_acls",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/calendar/users/{userId}/calendars/{calendarId}/acls",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn path(&self) -> std::borrow::Cow<'static, str> {
+        let path = "/v1.0/calendar/users/{userId}/calendars/{calendarId}/acls"
+            .to_string();
+        let path = path
+            .replace(
+                "{userId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.user_id)),
+            );
+        let path = path
+            .replace(
+                "{calendarId}",
+                &rt::encode_path_segment(&rt::Scalar::to_text(&self.calendar_id)),
+            );
+        path.into()
     }
 }
 /// An event's start or end (日程开始/结束时间). An all-day event has `date` (`yyyy-MM-dd`; the
@@ -3002,6 +6160,59 @@ impl rt::Wire for CalendarSharedProperties {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+/// Properties of the user's own copy of an event (私有属性).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarPrivateProperties`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarPrivateProperties {
+    /// The event's details page.
+    ///
+    /// Wire name `dingtalkDetailUrl`.
+    #[serde(rename = "dingtalkDetailUrl", skip_serializing_if = "Option::is_none")]
+    pub dingtalk_detail_url: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for CalendarPrivateProperties {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarPrivateProperties;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarPrivateProperties")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarPrivateProperties, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dingtalkDetailUrl" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarPrivateProperties {
+                    dingtalk_detail_url: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CalendarPrivateProperties {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
 /// An event's extended properties (日程拓展属性).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarExtendedProperties`
@@ -3013,6 +6224,11 @@ pub struct CalendarExtendedProperties {
     /// Wire name `sharedProperties`.
     #[serde(rename = "sharedProperties", skip_serializing_if = "Option::is_none")]
     pub shared_properties: Option<CalendarSharedProperties>,
+    /// The user's own ones (私有属性).
+    ///
+    /// Wire name `privateProperties`.
+    #[serde(rename = "privateProperties", skip_serializing_if = "Option::is_none")]
+    pub private_properties: Option<CalendarPrivateProperties>,
 }
 impl<'de> serde::Deserialize<'de> for CalendarExtendedProperties {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -3027,6 +6243,7 @@ impl<'de> serde::Deserialize<'de> for CalendarExtendedProperties {
                 mut map: A,
             ) -> Result<CalendarExtendedProperties, A::Error> {
                 let mut f0 = None;
+                let mut f1 = None;
                 while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
                     match key.as_str() {
                         "sharedProperties" => {
@@ -3037,6 +6254,16 @@ impl<'de> serde::Deserialize<'de> for CalendarExtendedProperties {
                                     )?,
                             );
                         }
+                        "privateProperties" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<
+                                            Option<CalendarPrivateProperties>,
+                                        >::new(),
+                                    )?,
+                            );
+                        }
                         _ => {
                             map.next_value::<serde::de::IgnoredAny>()?;
                         }
@@ -3044,6 +6271,7 @@ impl<'de> serde::Deserialize<'de> for CalendarExtendedProperties {
                 }
                 Ok(CalendarExtendedProperties {
                     shared_properties: f0.unwrap_or_default(),
+                    private_properties: f1.unwrap_or_default(),
                 })
             }
         }
@@ -3935,6 +7163,1376 @@ impl rt::Wire for CalendarScheduleInformation {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+/// A page of an event's attendees.
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarAttendeePage`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarAttendeePage {
+    /// The cursor of the next page (分页token); absent on the last.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    /// The attendees (日程参与人列表).
+    ///
+    /// Wire name `attendees`.
+    #[serde(rename = "attendees", skip_serializing_if = "Vec::is_empty")]
+    pub attendees: Vec<CalendarAttendee>,
+}
+impl<'de> serde::Deserialize<'de> for CalendarAttendeePage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarAttendeePage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarAttendeePage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarAttendeePage, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "nextToken" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "attendees" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<CalendarAttendee>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarAttendeePage {
+                    next_token: f0.unwrap_or_default(),
+                    attendees: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CalendarAttendeePage {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// An attendee to remove (日程参与者).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarAttendeeRef`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarAttendeeRef {
+    /// The attendee's unionId.
+    ///
+    /// Wire name `id`.
+    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for CalendarAttendeeRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarAttendeeRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarAttendeeRef")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarAttendeeRef, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarAttendeeRef {
+                    id: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl CalendarAttendeeRef {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self { id: None }
+    }
+    /// Sets `id`: The attendee's unionId.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+}
+impl rt::Validate for CalendarAttendeeRef {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for CalendarAttendeeRef {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A meeting room to book or release (会议室).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarRoomRef`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarRoomRef {
+    /// The room's id (会议室roomId), from the meeting-room list.
+    ///
+    /// Wire name `roomId`.
+    #[serde(rename = "roomId", skip_serializing_if = "Option::is_none")]
+    pub room_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for CalendarRoomRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarRoomRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarRoomRef")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarRoomRef, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "roomId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarRoomRef {
+                    room_id: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl CalendarRoomRef {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self { room_id: None }
+    }
+    /// Sets `room_id`: The room's id (会议室roomId), from the meeting-room list.
+    pub fn room_id(mut self, room_id: impl Into<String>) -> Self {
+        self.room_id = Some(room_id.into());
+        self
+    }
+}
+impl rt::Validate for CalendarRoomRef {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for CalendarRoomRef {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A busy slot of a meeting room (会议室忙闲信息).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarRoomScheduleItem`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarRoomScheduleItem {
+    /// `BUSY`, or `TENTATIVE` while the booking awaits approval (审批中).
+    ///
+    /// Wire name `status`.
+    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<CalendarScheduleStatus>,
+    /// The event booking it (日程id).
+    ///
+    /// Wire name `eventId`.
+    #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// The event's organiser; only `id` is given.
+    ///
+    /// Wire name `organizer`.
+    #[serde(rename = "organizer", skip_serializing_if = "Option::is_none")]
+    pub organizer: Option<CalendarAttendee>,
+    /// The start, ISO 8601 (`2022-07-29T14:55Z`).
+    ///
+    /// Wire name `start`.
+    #[serde(rename = "start", skip_serializing_if = "Option::is_none")]
+    pub start: Option<CalendarDateTime>,
+    /// The end.
+    ///
+    /// Wire name `end`.
+    #[serde(rename = "end", skip_serializing_if = "Option::is_none")]
+    pub end: Option<CalendarDateTime>,
+}
+impl<'de> serde::Deserialize<'de> for CalendarRoomScheduleItem {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarRoomScheduleItem;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarRoomScheduleItem")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarRoomScheduleItem, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "status" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<CalendarScheduleStatus>>::new(),
+                                    )?,
+                            );
+                        }
+                        "eventId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "organizer" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<CalendarAttendee>>::new(),
+                                    )?,
+                            );
+                        }
+                        "start" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<CalendarDateTime>>::new(),
+                                    )?,
+                            );
+                        }
+                        "end" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<CalendarDateTime>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarRoomScheduleItem {
+                    status: f0.unwrap_or_default(),
+                    event_id: f1.unwrap_or_default(),
+                    organizer: f2.unwrap_or_default(),
+                    start: f3.unwrap_or_default(),
+                    end: f4.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CalendarRoomScheduleItem {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One meeting room's free/busy (会议室的忙闲信息).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarRoomSchedule`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarRoomSchedule {
+    /// The room's id (会议室roomId).
+    ///
+    /// Wire name `roomId`.
+    #[serde(rename = "roomId", skip_serializing_if = "Option::is_none")]
+    pub room_id: Option<String>,
+    /// Why the room's free/busy could not be read (异常信息).
+    ///
+    /// Wire name `error`.
+    #[serde(rename = "error", skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The busy slots (忙闲信息列表); empty means free the whole period.
+    ///
+    /// Wire name `scheduleItems`.
+    #[serde(rename = "scheduleItems", skip_serializing_if = "Vec::is_empty")]
+    pub schedule_items: Vec<CalendarRoomScheduleItem>,
+}
+impl<'de> serde::Deserialize<'de> for CalendarRoomSchedule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarRoomSchedule;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarRoomSchedule")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarRoomSchedule, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "roomId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "error" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "scheduleItems" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<CalendarRoomScheduleItem>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarRoomSchedule {
+                    room_id: f0.unwrap_or_default(),
+                    error: f1.unwrap_or_default(),
+                    schedule_items: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CalendarRoomSchedule {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// What a user may see or do in a calendar (权限信息).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarPrivilege`
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CalendarPrivilege {
+    /// See free/busy only (查看忙闲). (`free_busy_reader`)
+    FreeBusyReader,
+    /// See titles (查看标题). (`title_reader`)
+    TitleReader,
+    /// See details (查看详情). (`reader`)
+    Reader,
+    /// Create and edit (创建和编辑). (`writer`)
+    Writer,
+    /// Manage and share (可管理和可设置共享关系); in calendar lists only. (`owner`)
+    Owner,
+    /// A value this version of the spec does not know.
+    Unknown(String),
+}
+impl CalendarPrivilege {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::FreeBusyReader => "free_busy_reader",
+            Self::TitleReader => "title_reader",
+            Self::Reader => "reader",
+            Self::Writer => "writer",
+            Self::Owner => "owner",
+            Self::Unknown(v) => v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_wire(v: &str) -> Self {
+        match v {
+            "free_busy_reader" => Self::FreeBusyReader,
+            "title_reader" => Self::TitleReader,
+            "reader" => Self::Reader,
+            "writer" => Self::Writer,
+            "owner" => Self::Owner,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+}
+impl std::fmt::Display for CalendarPrivilege {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl serde::Serialize for CalendarPrivilege {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+impl<'de> serde::Deserialize<'de> for CalendarPrivilege {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <String as rt::Wire>::wire(d).map(|s| Self::from_wire(&s))
+    }
+}
+impl rt::Wire for CalendarPrivilege {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for CalendarPrivilege {}
+impl rt::Scalar for CalendarPrivilege {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.as_str().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        Some(Self::from_wire(s))
+    }
+}
+/// Whom an access rule covers (权限范围).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarAclScope`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarAclScope {
+    /// The kind of grantee (权限类型): only `user`.
+    ///
+    /// Wire name `scopeType`.
+    #[serde(rename = "scopeType")]
+    pub scope_type: String,
+    /// The grantee's unionId, for `user`.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for CalendarAclScope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarAclScope;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarAclScope")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarAclScope, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "scopeType" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "userId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarAclScope {
+                    scope_type: rt::decode::required(f0, "scopeType")?,
+                    user_id: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl CalendarAclScope {
+    /// Creates a value from its required fields (`scope_type`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(scope_type: impl Into<String>) -> Self {
+        Self {
+            scope_type: scope_type.into(),
+            user_id: None,
+        }
+    }
+    /// Sets `user_id`: The grantee's unionId, for `user`.
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.user_id = Some(user_id.into());
+        self
+    }
+}
+impl rt::Validate for CalendarAclScope {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for CalendarAclScope {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// An access rule of a calendar (访问控制).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarAcl`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarAcl {
+    /// The rule's id (权限资源ID).
+    ///
+    /// Wire name `aclId`.
+    #[serde(rename = "aclId")]
+    pub acl_id: String,
+    /// What the grantee may do (权限信息).
+    ///
+    /// Wire name `privilege`.
+    #[serde(rename = "privilege", skip_serializing_if = "Option::is_none")]
+    pub privilege: Option<CalendarPrivilege>,
+    /// Whom it covers (权限范围).
+    ///
+    /// Wire name `scope`.
+    #[serde(rename = "scope", skip_serializing_if = "Option::is_none")]
+    pub scope: Option<CalendarAclScope>,
+}
+impl<'de> serde::Deserialize<'de> for CalendarAcl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarAcl;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarAcl")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarAcl, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "aclId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "privilege" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<CalendarPrivilege>>::new(),
+                                    )?,
+                            );
+                        }
+                        "scope" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<CalendarAclScope>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarAcl {
+                    acl_id: rt::decode::required(f0, "aclId")?,
+                    privilege: f1.unwrap_or_default(),
+                    scope: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CalendarAcl {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The kind of a calendar (日历类型).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarType`
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CalendarType {
+    /// Unknown (未知类型). (`unknown`)
+    UnknownType,
+    /// A user's or app's main calendar (主日历). (`primary`)
+    Primary,
+    /// A subscribed calendar created by a user or app, without attendees (订阅日历). (`subscribed`)
+    Subscribed,
+    /// An ordinary shared calendar (普通共享日历). (`shared`)
+    Shared,
+    /// A value this version of the spec does not know.
+    Unknown(String),
+}
+impl CalendarType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::UnknownType => "unknown",
+            Self::Primary => "primary",
+            Self::Subscribed => "subscribed",
+            Self::Shared => "shared",
+            Self::Unknown(v) => v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_wire(v: &str) -> Self {
+        match v {
+            "unknown" => Self::UnknownType,
+            "primary" => Self::Primary,
+            "subscribed" => Self::Subscribed,
+            "shared" => Self::Shared,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+}
+impl std::fmt::Display for CalendarType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl serde::Serialize for CalendarType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+impl<'de> serde::Deserialize<'de> for CalendarType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <String as rt::Wire>::wire(d).map(|s| Self::from_wire(&s))
+    }
+}
+impl rt::Wire for CalendarType {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for CalendarType {}
+impl rt::Scalar for CalendarType {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.as_str().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        Some(Self::from_wire(s))
+    }
+}
+/// One of a user's calendars (日历).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarInfo`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarInfo {
+    /// The calendar's id (日历ID).
+    ///
+    /// Wire name `id`.
+    #[serde(rename = "id")]
+    pub id: String,
+    /// The title (日历标题).
+    ///
+    /// Wire name `summary`.
+    #[serde(rename = "summary", skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// The description (日历描述).
+    ///
+    /// Wire name `description`.
+    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The time zone, e.g. `Asia/Shanghai`.
+    ///
+    /// Wire name `timeZone`.
+    #[serde(rename = "timeZone", skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// Changes when the calendar or its events change (eTag).
+    ///
+    /// Wire name `eTag`.
+    #[serde(rename = "eTag", skip_serializing_if = "Option::is_none")]
+    pub e_tag: Option<String>,
+    /// The kind (日历类型).
+    ///
+    /// Wire name `type`.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<CalendarType>,
+    /// What the user may do in it (权限信息).
+    ///
+    /// Wire name `privilege`.
+    #[serde(rename = "privilege", skip_serializing_if = "Option::is_none")]
+    pub privilege: Option<CalendarPrivilege>,
+}
+impl<'de> serde::Deserialize<'de> for CalendarInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarInfo, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "summary" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "description" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "timeZone" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "eTag" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "type" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<CalendarType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "privilege" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<CalendarPrivilege>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarInfo {
+                    id: rt::decode::required(f0, "id")?,
+                    summary: f1.unwrap_or_default(),
+                    description: f2.unwrap_or_default(),
+                    time_zone: f3.unwrap_or_default(),
+                    e_tag: f4.unwrap_or_default(),
+                    r#type: f5.unwrap_or_default(),
+                    privilege: f6.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CalendarInfo {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Who may subscribe to a subscribed calendar (可订阅范围).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarSubscribeScope`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarSubscribeScope {
+    /// Users by unionId (可订阅人员).
+    ///
+    /// Wire name `unionIds`.
+    #[serde(rename = "unionIds", skip_serializing_if = "Vec::is_empty")]
+    pub union_ids: Vec<String>,
+    /// Groups by openConversationId (可订阅群组); the creator must be a member; not for personal apps.
+    ///
+    /// Wire name `openConversationIds`.
+    #[serde(rename = "openConversationIds", skip_serializing_if = "Vec::is_empty")]
+    pub open_conversation_ids: Vec<String>,
+    /// Organisations by corpId (可订阅组织); the creator must belong to one.
+    ///
+    /// Wire name `corpIds`.
+    #[serde(rename = "corpIds", skip_serializing_if = "Vec::is_empty")]
+    pub corp_ids: Vec<String>,
+}
+impl<'de> serde::Deserialize<'de> for CalendarSubscribeScope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarSubscribeScope;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarSubscribeScope")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarSubscribeScope, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "unionIds" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "openConversationIds" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "corpIds" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarSubscribeScope {
+                    union_ids: f0.unwrap_or_default(),
+                    open_conversation_ids: f1.unwrap_or_default(),
+                    corp_ids: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl CalendarSubscribeScope {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            union_ids: Default::default(),
+            open_conversation_ids: Default::default(),
+            corp_ids: Default::default(),
+        }
+    }
+    /// Sets `union_ids`: Users by unionId (可订阅人员).
+    pub fn union_ids(mut self, union_ids: Vec<String>) -> Self {
+        self.union_ids = union_ids;
+        self
+    }
+    /// Sets `open_conversation_ids`: Groups by openConversationId (可订阅群组); the creator must be a member; not for personal apps.
+    pub fn open_conversation_ids(mut self, open_conversation_ids: Vec<String>) -> Self {
+        self.open_conversation_ids = open_conversation_ids;
+        self
+    }
+    /// Sets `corp_ids`: Organisations by corpId (可订阅组织); the creator must belong to one.
+    pub fn corp_ids(mut self, corp_ids: Vec<String>) -> Self {
+        self.corp_ids = corp_ids;
+        self
+    }
+}
+impl rt::Validate for CalendarSubscribeScope {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for CalendarSubscribeScope {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A subscribed calendar (订阅日历).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarSubscribedCalendar`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarSubscribedCalendar {
+    /// The calendar's id (订阅日历id).
+    ///
+    /// Wire name `calendarId`.
+    #[serde(rename = "calendarId")]
+    pub calendar_id: String,
+    /// The title (日历标题).
+    ///
+    /// Wire name `name`.
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The description (日历描述).
+    ///
+    /// Wire name `description`.
+    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The creator's unionId (日历创建者).
+    ///
+    /// Wire name `author`.
+    #[serde(rename = "author", skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// The co-editors' unionIds (可编辑人员).
+    ///
+    /// Wire name `managers`.
+    #[serde(rename = "managers", skip_serializing_if = "Vec::is_empty")]
+    pub managers: Vec<String>,
+    /// Who may subscribe (可订阅范围).
+    ///
+    /// Wire name `subscribeScope`.
+    #[serde(rename = "subscribeScope", skip_serializing_if = "Option::is_none")]
+    pub subscribe_scope: Option<CalendarSubscribeScope>,
+}
+impl<'de> serde::Deserialize<'de> for CalendarSubscribedCalendar {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarSubscribedCalendar;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarSubscribedCalendar")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarSubscribedCalendar, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "calendarId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "name" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "description" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "author" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "managers" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "subscribeScope" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<CalendarSubscribeScope>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarSubscribedCalendar {
+                    calendar_id: rt::decode::required(f0, "calendarId")?,
+                    name: f1.unwrap_or_default(),
+                    description: f2.unwrap_or_default(),
+                    author: f3.unwrap_or_default(),
+                    managers: f4.unwrap_or_default(),
+                    subscribe_scope: f5.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CalendarSubscribedCalendar {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// An attendee's check-in or check-out (签到 / 签退信息).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarSignInUser`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarSignInUser {
+    /// The attendee's unionId.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The attendee's name (用户名).
+    ///
+    /// Wire name `displayName`.
+    #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// When they checked in, ms (签到时间); in check-in lists.
+    ///
+    /// Wire name `checkInTime`.
+    #[serde(rename = "checkInTime", skip_serializing_if = "Option::is_none")]
+    pub check_in_time: Option<i64>,
+    /// When they checked out, ms (签退时间); in check-out lists.
+    ///
+    /// Wire name `checkOutTime`.
+    #[serde(rename = "checkOutTime", skip_serializing_if = "Option::is_none")]
+    pub check_out_time: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for CalendarSignInUser {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarSignInUser;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarSignInUser")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarSignInUser, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "displayName" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "checkInTime" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "checkOutTime" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarSignInUser {
+                    user_id: f0.unwrap_or_default(),
+                    display_name: f1.unwrap_or_default(),
+                    check_in_time: f2.unwrap_or_default(),
+                    check_out_time: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CalendarSignInUser {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A page of check-ins or check-outs.
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarSignInPage`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarSignInPage {
+    /// The cursor of the next page (分页游标); absent on the last.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    /// The attendees (签到 / 签退信息列表).
+    ///
+    /// Wire name `users`.
+    #[serde(rename = "users", skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<CalendarSignInUser>,
+}
+impl<'de> serde::Deserialize<'de> for CalendarSignInPage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarSignInPage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarSignInPage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarSignInPage, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "nextToken" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "users" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<CalendarSignInUser>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarSignInPage {
+                    next_token: f0.unwrap_or_default(),
+                    users: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CalendarSignInPage {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Which attendees a check-in list holds (签到信息类型).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarSignInType`
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CalendarSignInType {
+    /// Those who checked in (已签到). (`sign_in`)
+    SignIn,
+    /// Those who did not yet (未签到). (`not_yet_sign_in`)
+    NotYetSignIn,
+    /// A value this version of the spec does not know.
+    Unknown(String),
+}
+impl CalendarSignInType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::SignIn => "sign_in",
+            Self::NotYetSignIn => "not_yet_sign_in",
+            Self::Unknown(v) => v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_wire(v: &str) -> Self {
+        match v {
+            "sign_in" => Self::SignIn,
+            "not_yet_sign_in" => Self::NotYetSignIn,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+}
+impl std::fmt::Display for CalendarSignInType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl serde::Serialize for CalendarSignInType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+impl<'de> serde::Deserialize<'de> for CalendarSignInType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <String as rt::Wire>::wire(d).map(|s| Self::from_wire(&s))
+    }
+}
+impl rt::Wire for CalendarSignInType {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for CalendarSignInType {}
+impl rt::Scalar for CalendarSignInType {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.as_str().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        Some(Self::from_wire(s))
+    }
+}
+/// Which attendees a check-out list holds (签退信息类型).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarSignOutType`
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CalendarSignOutType {
+    /// Those who checked out (已签退). (`sign_out`)
+    SignOut,
+    /// Those who did not yet (未签退). (`not_yet_sign_out`)
+    NotYetSignOut,
+    /// A value this version of the spec does not know.
+    Unknown(String),
+}
+impl CalendarSignOutType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::SignOut => "sign_out",
+            Self::NotYetSignOut => "not_yet_sign_out",
+            Self::Unknown(v) => v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_wire(v: &str) -> Self {
+        match v {
+            "sign_out" => Self::SignOut,
+            "not_yet_sign_out" => Self::NotYetSignOut,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+}
+impl std::fmt::Display for CalendarSignOutType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl serde::Serialize for CalendarSignOutType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+impl<'de> serde::Deserialize<'de> for CalendarSignOutType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <String as rt::Wire>::wire(d).map(|s| Self::from_wire(&s))
+    }
+}
+impl rt::Wire for CalendarSignOutType {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for CalendarSignOutType {}
+impl rt::Scalar for CalendarSignOutType {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.as_str().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        Some(Self::from_wire(s))
+    }
+}
 /// Response of [`CalendarApi::get_schedule`](super::calendar::CalendarApi::get_schedule).
 ///
 /// Source: `spec/calendar.yaml` · `types.CalendarGetScheduleResponse`
@@ -3984,6 +8582,417 @@ impl<'de> serde::Deserialize<'de> for CalendarGetScheduleResponse {
     }
 }
 impl rt::Wire for CalendarGetScheduleResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`CalendarApi::list_calendars`](super::calendar::CalendarApi::list_calendars).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarListCalendarsResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarListCalendarsResponse {
+    /// The calendars (日历信息列表).
+    ///
+    /// Wire name `calendars`.
+    #[serde(rename = "calendars", skip_serializing_if = "Vec::is_empty")]
+    pub calendars: Vec<CalendarInfo>,
+}
+impl<'de> serde::Deserialize<'de> for CalendarListCalendarsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarListCalendarsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarListCalendarsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarListCalendarsResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "calendars" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<CalendarInfo>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarListCalendarsResponse {
+                    calendars: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CalendarListCalendarsResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`CalendarApi::create_subscribed_calendar`](super::calendar::CalendarApi::create_subscribed_calendar).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarCreateSubscribedCalendarResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarCreateSubscribedCalendarResponse {
+    /// The new calendar's id (可订阅日历的ID).
+    ///
+    /// Wire name `calendarId`.
+    #[serde(rename = "calendarId")]
+    pub calendar_id: String,
+}
+impl<'de> serde::Deserialize<'de> for CalendarCreateSubscribedCalendarResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarCreateSubscribedCalendarResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarCreateSubscribedCalendarResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarCreateSubscribedCalendarResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "calendarId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarCreateSubscribedCalendarResponse {
+                    calendar_id: rt::decode::required(f0, "calendarId")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CalendarCreateSubscribedCalendarResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`CalendarApi::sign_in`](super::calendar::CalendarApi::sign_in).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarSignInResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarSignInResponse {
+    /// When the user checked in, ms (签到时间戳).
+    ///
+    /// Wire name `checkInTime`.
+    #[serde(rename = "checkInTime", skip_serializing_if = "Option::is_none")]
+    pub check_in_time: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for CalendarSignInResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarSignInResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarSignInResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarSignInResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "checkInTime" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarSignInResponse {
+                    check_in_time: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CalendarSignInResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`CalendarApi::sign_out`](super::calendar::CalendarApi::sign_out).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarSignOutResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarSignOutResponse {
+    /// When the user checked out, ms (签退时间戳).
+    ///
+    /// Wire name `checkOutTime`.
+    #[serde(rename = "checkOutTime", skip_serializing_if = "Option::is_none")]
+    pub check_out_time: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for CalendarSignOutResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarSignOutResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarSignOutResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarSignOutResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "checkOutTime" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarSignOutResponse {
+                    check_out_time: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CalendarSignOutResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`CalendarApi::get_sign_in_link`](super::calendar::CalendarApi::get_sign_in_link).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarGetSignInLinkResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarGetSignInLinkResponse {
+    /// The check-in link (签到链接).
+    ///
+    /// Wire name `signInLink`.
+    #[serde(rename = "signInLink")]
+    pub sign_in_link: String,
+}
+impl<'de> serde::Deserialize<'de> for CalendarGetSignInLinkResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarGetSignInLinkResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarGetSignInLinkResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarGetSignInLinkResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "signInLink" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarGetSignInLinkResponse {
+                    sign_in_link: rt::decode::required(f0, "signInLink")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CalendarGetSignInLinkResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`CalendarApi::get_sign_out_link`](super::calendar::CalendarApi::get_sign_out_link).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarGetSignOutLinkResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarGetSignOutLinkResponse {
+    /// The check-out link (签退链接).
+    ///
+    /// Wire name `signOutLink`.
+    #[serde(rename = "signOutLink")]
+    pub sign_out_link: String,
+}
+impl<'de> serde::Deserialize<'de> for CalendarGetSignOutLinkResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarGetSignOutLinkResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarGetSignOutLinkResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarGetSignOutLinkResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "signOutLink" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarGetSignOutLinkResponse {
+                    sign_out_link: rt::decode::required(f0, "signOutLink")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CalendarGetSignOutLinkResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`CalendarApi::get_meeting_room_schedule`](super::calendar::CalendarApi::get_meeting_room_schedule).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarGetMeetingRoomScheduleResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarGetMeetingRoomScheduleResponse {
+    /// Each room's free/busy (会议室的忙闲信息列表).
+    ///
+    /// Wire name `scheduleInformation`.
+    #[serde(rename = "scheduleInformation", skip_serializing_if = "Vec::is_empty")]
+    pub schedule_information: Vec<CalendarRoomSchedule>,
+}
+impl<'de> serde::Deserialize<'de> for CalendarGetMeetingRoomScheduleResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarGetMeetingRoomScheduleResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarGetMeetingRoomScheduleResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarGetMeetingRoomScheduleResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "scheduleInformation" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<CalendarRoomSchedule>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarGetMeetingRoomScheduleResponse {
+                    schedule_information: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CalendarGetMeetingRoomScheduleResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`CalendarApi::list_acls`](super::calendar::CalendarApi::list_acls).
+///
+/// Source: `spec/calendar.yaml` · `types.CalendarListAclsResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CalendarListAclsResponse {
+    /// The access rules (访问控制列表).
+    ///
+    /// Wire name `acls`.
+    #[serde(rename = "acls", skip_serializing_if = "Vec::is_empty")]
+    pub acls: Vec<CalendarAcl>,
+}
+impl<'de> serde::Deserialize<'de> for CalendarListAclsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CalendarListAclsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CalendarListAclsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CalendarListAclsResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "acls" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<CalendarAcl>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CalendarListAclsResponse {
+                    acls: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CalendarListAclsResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }

@@ -96,6 +96,30 @@ pub const ENDPOINTS: &[&str] = &[
     "calendar.patch_event",
     "calendar.delete_event",
     "calendar.get_schedule",
+    "calendar.list_events_view",
+    "calendar.add_attendees",
+    "calendar.remove_attendees",
+    "calendar.respond_event",
+    "calendar.list_attendees",
+    "calendar.list_calendars",
+    "calendar.subscribe_calendar",
+    "calendar.unsubscribe_calendar",
+    "calendar.create_subscribed_calendar",
+    "calendar.get_subscribed_calendar",
+    "calendar.update_subscribed_calendar",
+    "calendar.delete_subscribed_calendar",
+    "calendar.list_sign_ins",
+    "calendar.list_sign_outs",
+    "calendar.sign_in",
+    "calendar.sign_out",
+    "calendar.get_sign_in_link",
+    "calendar.get_sign_out_link",
+    "calendar.get_meeting_room_schedule",
+    "calendar.add_meeting_rooms",
+    "calendar.remove_meeting_rooms",
+    "calendar.create_acl",
+    "calendar.delete_acl",
+    "calendar.list_acls",
     "callback.register",
     "callback.get",
     "callback.update",
@@ -1289,6 +1313,296 @@ pub async fn call(
                         String::from("2020-01-01T10:15:30+08:00"),
                         String::from("2020-01-01T18:15:30+08:00"),
                     )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.list_events_view" => {
+                client
+                    .calendar()
+                    .list_events_view(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                    )
+                    .time_min(String::from("2022-11-27T00:00:00+08:00"))
+                    .time_max(String::from("2022-11-28T00:00:00+08:00"))
+                    .max_results(100i64)
+                    .max_attendees(100i64)
+                    .await
+                    .map(to_json)
+            }
+            "calendar.add_attendees" => {
+                client
+                    .calendar()
+                    .add_attendees(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT08"),
+                        vec![
+                            super::calendar::CalendarAttendeeInput::new()
+                            .id(String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"))
+                            .is_optional(false)
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.remove_attendees" => {
+                client
+                    .calendar()
+                    .remove_attendees(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                    )
+                    .attendees_to_remove(
+                        vec![
+                            super::calendar::CalendarAttendeeRef::new()
+                            .id(String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.respond_event" => {
+                client
+                    .calendar()
+                    .respond_event(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                        super::calendar::CalendarResponseStatus::from_wire("accepted"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.list_attendees" => {
+                client
+                    .calendar()
+                    .list_attendees(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                    )
+                    .max_results(100i64)
+                    .await
+                    .map(to_json)
+            }
+            "calendar.list_calendars" => {
+                client
+                    .calendar()
+                    .list_calendars(String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"))
+                    .await
+                    .map(to_json)
+            }
+            "calendar.subscribe_calendar" => {
+                client
+                    .calendar()
+                    .subscribe_calendar(
+                        String::from("ZXJzLmxxx"),
+                        String::from("MzM5Mxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.unsubscribe_calendar" => {
+                client
+                    .calendar()
+                    .unsubscribe_calendar(
+                        String::from("ZXJzLmxxx"),
+                        String::from("MzM5Mxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.create_subscribed_calendar" => {
+                client
+                    .calendar()
+                    .create_subscribed_calendar(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("中国传统节日"),
+                        super::calendar::CalendarSubscribeScope::new()
+                            .union_ids(
+                                vec![String::from("iiiP35sJadba8aBSgjrwPRKgiEiF")],
+                            ),
+                    )
+                    .description(String::from("中国传统节日"))
+                    .await
+                    .map(to_json)
+            }
+            "calendar.get_subscribed_calendar" => {
+                client
+                    .calendar()
+                    .get_subscribed_calendar(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("M5MjkxNDUxQHVzZXJzLmRpbmd0YWxrLmNv"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.update_subscribed_calendar" => {
+                client
+                    .calendar()
+                    .update_subscribed_calendar(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("M5MjkxNDUxQHVzZXJzLmRpbmd0YWxrLmNv"),
+                    )
+                    .name(String::from("中国传统日历"))
+                    .await
+                    .map(to_json)
+            }
+            "calendar.delete_subscribed_calendar" => {
+                client
+                    .calendar()
+                    .delete_subscribed_calendar(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("M5MjkxNDUxQHVzZXJzLmRpbmd0YWxrLmNv"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.list_sign_ins" => {
+                client
+                    .calendar()
+                    .list_sign_ins(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                        100i64,
+                        super::calendar::CalendarSignInType::from_wire("sign_in"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.list_sign_outs" => {
+                client
+                    .calendar()
+                    .list_sign_outs(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                        100i64,
+                        super::calendar::CalendarSignOutType::from_wire("sign_out"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.sign_in" => {
+                client
+                    .calendar()
+                    .sign_in(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.sign_out" => {
+                client
+                    .calendar()
+                    .sign_out(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.get_sign_in_link" => {
+                client
+                    .calendar()
+                    .get_sign_in_link(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbUxxxxvdlQrQT09"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.get_sign_out_link" => {
+                client
+                    .calendar()
+                    .get_sign_out_link(
+                        String::from("iiiP35sJaxxxxRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbUxxxxvdlQrQT09"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.get_meeting_room_schedule" => {
+                client
+                    .calendar()
+                    .get_meeting_room_schedule(
+                        String::from("U5KPxxxxx"),
+                        vec![String::from("4002xxxxx")],
+                        String::from("2020-01-01T10:15:30+08:00"),
+                        String::from("2020-01-02T10:15:30+08:00"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.add_meeting_rooms" => {
+                client
+                    .calendar()
+                    .add_meeting_rooms(
+                        String::from("U5Kxxxxx"),
+                        String::from("primary"),
+                        String::from("cnNTxxxxx"),
+                        vec![
+                            super::calendar::CalendarRoomRef::new()
+                            .room_id(String::from("4002fxxxxx"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.remove_meeting_rooms" => {
+                client
+                    .calendar()
+                    .remove_meeting_rooms(
+                        String::from("iiiP35xxxxx"),
+                        String::from("primary"),
+                        String::from("ba8axxxxx"),
+                    )
+                    .meeting_rooms_to_remove(
+                        vec![
+                            super::calendar::CalendarRoomRef::new()
+                            .room_id(String::from("4002xxxxx"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.create_acl" => {
+                client
+                    .calendar()
+                    .create_acl(
+                        String::from("U5KXX3QjgiG"),
+                        String::from("primary"),
+                        super::calendar::CalendarPrivilege::from_wire("reader"),
+                        true,
+                        super::calendar::CalendarAclScope::new(String::from("user"))
+                            .user_id(String::from("U5KXX3QjgiG")),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.delete_acl" => {
+                client
+                    .calendar()
+                    .delete_acl(
+                        String::from("hi9uhasxxx"),
+                        String::from("primary"),
+                        String::from("VI8gjxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.list_acls" => {
+                client
+                    .calendar()
+                    .list_acls(String::from("i87juyyxxx"), String::from("primary"))
                     .await
                     .map(to_json)
             }

@@ -695,6 +695,34 @@ pub enum ErrorCode {
     TodoTypeConfigGetParamError,
     /// Internal error reading the card type (获取待办卡片配置系统内部异常); retry later. (v1.0 code `todo.typeConfigGet.systemError`)
     TodoTypeConfigGetSystemError,
+    /// The user is outside the app's authorised scope (用户不在授权范围内). (v1.0 code `permissionDeny`)
+    CalendarPermissionDeny,
+    /// A request with the same `x-client-token` is still being processed (幂等请求处理中); retry after a moment. (v1.0 code `idempotencyProcessing`)
+    CalendarIdempotencyProcessing,
+    /// The user's daily quota of new events (100) is spent (每个用户每天限制创建100个日程). (v1.0 code `flowLimit`)
+    CalendarFlowLimit,
+    /// No such event (无法找到指定日程). (v1.0 code `itemNotFound`)
+    CalendarItemNotFound,
+    /// No such occurrence of the repeating event (循环日程实例不存在). (v1.0 code `instanceNotExist`)
+    CalendarInstanceNotExist,
+    /// Bad parameters (参数异常). (v1.0 code `paramIllegal`)
+    CalendarParamIllegal,
+    /// The user subscribes to the most calendars allowed (订阅日历超过上限). (v1.0 code `exceedSubscribeLimit`)
+    CalendarExceedSubscribeLimit,
+    /// The user is not an attendee of the event (用户不在日程内). (v1.0 code `notInEvent`)
+    CalendarNotInEvent,
+    /// The event has more people than check-in supports (日程人数超过上限). (v1.0 code `exceedMaxReceiverSize`)
+    CalendarExceedMaxReceiverSize,
+    /// The meeting room is already booked (会议室已被占用). (v1.0 code `meetingRoomNotAvailable`)
+    CalendarMeetingRoomNotAvailable,
+    /// The calendar id is blank (日历id不能为空). (v1.0 code `invalidParameter.event.calendarId`)
+    CalendarCalendarIdBlank,
+    /// The event id is blank (日程id不能为空). (v1.0 code `invalidParameter.event.eventId`)
+    CalendarEventIdBlank,
+    /// Subscribed calendars do not support this call (订阅日历不支持此方法). (v1.0 code `invalidParameter.subscribed.invalid`)
+    CalendarSubscribedNotSupported,
+    /// `maxResults` is outside 0 to 500 (maxResults超过范围). (v1.0 code `invalidParameter.maxResults`)
+    CalendarMaxResultsOutOfRange,
     /// System busy (系统繁忙); retry after a moment, at most about 3 times. (errcode `-1`)
     SystemBusy,
     /// Authentication / gateway error wrapper (鉴权异常); the real cause is in sub_code / sub_msg: map sub_code through this table (e.g. sub_code 40014 → refresh the token and retry once). (errcode `88`)
@@ -1506,6 +1534,22 @@ impl ErrorCode {
             }
             "todo.typeConfigGet.paramError" => Some(Self::TodoTypeConfigGetParamError),
             "todo.typeConfigGet.systemError" => Some(Self::TodoTypeConfigGetSystemError),
+            "permissionDeny" => Some(Self::CalendarPermissionDeny),
+            "idempotencyProcessing" => Some(Self::CalendarIdempotencyProcessing),
+            "flowLimit" => Some(Self::CalendarFlowLimit),
+            "itemNotFound" => Some(Self::CalendarItemNotFound),
+            "instanceNotExist" => Some(Self::CalendarInstanceNotExist),
+            "paramIllegal" => Some(Self::CalendarParamIllegal),
+            "exceedSubscribeLimit" => Some(Self::CalendarExceedSubscribeLimit),
+            "notInEvent" => Some(Self::CalendarNotInEvent),
+            "exceedMaxReceiverSize" => Some(Self::CalendarExceedMaxReceiverSize),
+            "meetingRoomNotAvailable" => Some(Self::CalendarMeetingRoomNotAvailable),
+            "invalidParameter.event.calendarId" => Some(Self::CalendarCalendarIdBlank),
+            "invalidParameter.event.eventId" => Some(Self::CalendarEventIdBlank),
+            "invalidParameter.subscribed.invalid" => {
+                Some(Self::CalendarSubscribedNotSupported)
+            }
+            "invalidParameter.maxResults" => Some(Self::CalendarMaxResultsOutOfRange),
             _ => None,
         }
     }
@@ -1784,6 +1828,44 @@ impl ErrorCode {
             }
             Self::TodoTypeConfigGetSystemError => {
                 rt::ApiCode::Service("todo.typeConfigGet.systemError".to_string())
+            }
+            Self::CalendarPermissionDeny => {
+                rt::ApiCode::Service("permissionDeny".to_string())
+            }
+            Self::CalendarIdempotencyProcessing => {
+                rt::ApiCode::Service("idempotencyProcessing".to_string())
+            }
+            Self::CalendarFlowLimit => rt::ApiCode::Service("flowLimit".to_string()),
+            Self::CalendarItemNotFound => {
+                rt::ApiCode::Service("itemNotFound".to_string())
+            }
+            Self::CalendarInstanceNotExist => {
+                rt::ApiCode::Service("instanceNotExist".to_string())
+            }
+            Self::CalendarParamIllegal => {
+                rt::ApiCode::Service("paramIllegal".to_string())
+            }
+            Self::CalendarExceedSubscribeLimit => {
+                rt::ApiCode::Service("exceedSubscribeLimit".to_string())
+            }
+            Self::CalendarNotInEvent => rt::ApiCode::Service("notInEvent".to_string()),
+            Self::CalendarExceedMaxReceiverSize => {
+                rt::ApiCode::Service("exceedMaxReceiverSize".to_string())
+            }
+            Self::CalendarMeetingRoomNotAvailable => {
+                rt::ApiCode::Service("meetingRoomNotAvailable".to_string())
+            }
+            Self::CalendarCalendarIdBlank => {
+                rt::ApiCode::Service("invalidParameter.event.calendarId".to_string())
+            }
+            Self::CalendarEventIdBlank => {
+                rt::ApiCode::Service("invalidParameter.event.eventId".to_string())
+            }
+            Self::CalendarSubscribedNotSupported => {
+                rt::ApiCode::Service("invalidParameter.subscribed.invalid".to_string())
+            }
+            Self::CalendarMaxResultsOutOfRange => {
+                rt::ApiCode::Service("invalidParameter.maxResults".to_string())
             }
             Self::SystemBusy => rt::ApiCode::Errcode(-1i64),
             Self::AuthException => rt::ApiCode::Errcode(88i64),
@@ -2258,6 +2340,42 @@ impl ErrorCode {
             }
             Self::TodoTypeConfigGetSystemError => {
                 "Internal error reading the card type (获取待办卡片配置系统内部异常); retry later."
+            }
+            Self::CalendarPermissionDeny => {
+                "The user is outside the app's authorised scope (用户不在授权范围内)."
+            }
+            Self::CalendarIdempotencyProcessing => {
+                "A request with the same `x-client-token` is still being processed (幂等请求处理中); retry after a moment."
+            }
+            Self::CalendarFlowLimit => {
+                "The user's daily quota of new events (100) is spent (每个用户每天限制创建100个日程)."
+            }
+            Self::CalendarItemNotFound => "No such event (无法找到指定日程).",
+            Self::CalendarInstanceNotExist => {
+                "No such occurrence of the repeating event (循环日程实例不存在)."
+            }
+            Self::CalendarParamIllegal => "Bad parameters (参数异常).",
+            Self::CalendarExceedSubscribeLimit => {
+                "The user subscribes to the most calendars allowed (订阅日历超过上限)."
+            }
+            Self::CalendarNotInEvent => {
+                "The user is not an attendee of the event (用户不在日程内)."
+            }
+            Self::CalendarExceedMaxReceiverSize => {
+                "The event has more people than check-in supports (日程人数超过上限)."
+            }
+            Self::CalendarMeetingRoomNotAvailable => {
+                "The meeting room is already booked (会议室已被占用)."
+            }
+            Self::CalendarCalendarIdBlank => {
+                "The calendar id is blank (日历id不能为空)."
+            }
+            Self::CalendarEventIdBlank => "The event id is blank (日程id不能为空).",
+            Self::CalendarSubscribedNotSupported => {
+                "Subscribed calendars do not support this call (订阅日历不支持此方法)."
+            }
+            Self::CalendarMaxResultsOutOfRange => {
+                "`maxResults` is outside 0 to 500 (maxResults超过范围)."
             }
             Self::SystemBusy => {
                 "System busy (系统繁忙); retry after a moment, at most about 3 times."
@@ -2979,6 +3097,20 @@ impl ErrorCode {
             Self::TodoTypeConfigUpdateSystemError => rt::ErrorClass::Busy,
             Self::TodoTypeConfigGetParamError => rt::ErrorClass::InvalidArgument,
             Self::TodoTypeConfigGetSystemError => rt::ErrorClass::Busy,
+            Self::CalendarPermissionDeny => rt::ErrorClass::Permission,
+            Self::CalendarIdempotencyProcessing => rt::ErrorClass::Busy,
+            Self::CalendarFlowLimit => rt::ErrorClass::Other,
+            Self::CalendarItemNotFound => rt::ErrorClass::NotFound,
+            Self::CalendarInstanceNotExist => rt::ErrorClass::NotFound,
+            Self::CalendarParamIllegal => rt::ErrorClass::InvalidArgument,
+            Self::CalendarExceedSubscribeLimit => rt::ErrorClass::Other,
+            Self::CalendarNotInEvent => rt::ErrorClass::InvalidArgument,
+            Self::CalendarExceedMaxReceiverSize => rt::ErrorClass::Other,
+            Self::CalendarMeetingRoomNotAvailable => rt::ErrorClass::Other,
+            Self::CalendarCalendarIdBlank => rt::ErrorClass::InvalidArgument,
+            Self::CalendarEventIdBlank => rt::ErrorClass::InvalidArgument,
+            Self::CalendarSubscribedNotSupported => rt::ErrorClass::InvalidArgument,
+            Self::CalendarMaxResultsOutOfRange => rt::ErrorClass::InvalidArgument,
             Self::SystemBusy => rt::ErrorClass::Busy,
             Self::AuthException => rt::ErrorClass::Other,
             Self::UriNotFound => rt::ErrorClass::NotFound,
@@ -3537,6 +3669,20 @@ pub fn classify(code: &rt::ApiCode) -> rt::ErrorClass {
                 "todo.typeConfigUpdate.systemError" => rt::ErrorClass::Busy,
                 "todo.typeConfigGet.paramError" => rt::ErrorClass::InvalidArgument,
                 "todo.typeConfigGet.systemError" => rt::ErrorClass::Busy,
+                "permissionDeny" => rt::ErrorClass::Permission,
+                "idempotencyProcessing" => rt::ErrorClass::Busy,
+                "flowLimit" => rt::ErrorClass::Other,
+                "itemNotFound" => rt::ErrorClass::NotFound,
+                "instanceNotExist" => rt::ErrorClass::NotFound,
+                "paramIllegal" => rt::ErrorClass::InvalidArgument,
+                "exceedSubscribeLimit" => rt::ErrorClass::Other,
+                "notInEvent" => rt::ErrorClass::InvalidArgument,
+                "exceedMaxReceiverSize" => rt::ErrorClass::Other,
+                "meetingRoomNotAvailable" => rt::ErrorClass::Other,
+                "invalidParameter.event.calendarId" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.event.eventId" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.subscribed.invalid" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.maxResults" => rt::ErrorClass::InvalidArgument,
                 _ => rt::ErrorClass::Other,
             }
         }
