@@ -344,6 +344,17 @@ pub const ENDPOINTS: &[&str] = &[
     "workflow.get_user_todo_task_count",
     "workflow.grant_file_download",
     "workflow.get_form_schema",
+    "workflow.get_attachment_space",
+    "workflow.grant_attachment_preview",
+    "workflow.grant_attachment_download",
+    "workflow.premium_get_attachment_space",
+    "workflow.premium_grant_attachment_preview",
+    "workflow.premium_grant_attachment_download",
+    "workflow.premium_grant_file_download",
+    "workflow.save_form",
+    "workflow.list_user_visible_templates",
+    "workflow.get_condition_components",
+    "workflow.get_process_code_by_name",
     "workspace.list_audit_logs",
 ];
 /// Calls `endpoint` (`area.endpoint`) with its example arguments and returns the decoded
@@ -3645,6 +3656,120 @@ pub async fn call(
                         String::from("PROC-17428B8C-6C60-xxxx-924C-64F1037AE067"),
                     )
                     .app_uuid(String::from("SWAPP-abcd-example"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.get_attachment_space" => {
+                client
+                    .workflow()
+                    .get_attachment_space(String::from("user123"))
+                    .agent_id(8345000i64)
+                    .await
+                    .map(to_json)
+            }
+            "workflow.grant_attachment_preview" => {
+                client
+                    .workflow()
+                    .grant_attachment_preview(
+                        String::from("user123"),
+                        String::from("a17444d1-075b-4a4d-xxxx"),
+                        String::from("111"),
+                    )
+                    .agent_id(8345000i64)
+                    .await
+                    .map(to_json)
+            }
+            "workflow.grant_attachment_download" => {
+                client
+                    .workflow()
+                    .grant_attachment_download(
+                        String::from("user123"),
+                        vec![
+                            super::workflow::WorkflowDentryFile::new(String::from("B1oQixxxx"),
+                            111i64)
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_get_attachment_space" => {
+                client
+                    .workflow()
+                    .premium_get_attachment_space(String::from("user123"))
+                    .agent_id(8345000i64)
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_grant_attachment_preview" => {
+                client
+                    .workflow()
+                    .premium_grant_attachment_preview(
+                        String::from("user123"),
+                        String::from("a17444d1-075b-4a4d-xxxx"),
+                        String::from("111"),
+                    )
+                    .agent_id(8345000i64)
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_grant_attachment_download" => {
+                client
+                    .workflow()
+                    .premium_grant_attachment_download(
+                        String::from("user123"),
+                        vec![
+                            super::workflow::WorkflowDentryFile::new(String::from("B1oQixxxx"),
+                            111i64)
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_grant_file_download" => {
+                client
+                    .workflow()
+                    .premium_grant_file_download(
+                        String::from("a17444d1-075b-4a4d-xxxx"),
+                        String::from("111"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.save_form" => {
+                client
+                    .workflow()
+                    .save_form(
+                        String::from("请假申请"),
+                        vec![
+                            super::workflow::WorkflowFormComponentInput::new(super::workflow::WorkflowComponentType::from_wire("TextField"),
+                            super::workflow::WorkflowComponentPropsInput::new()
+                            .component_id(String::from("TextField_17EZKEGSOCTC0"))
+                            .label(String::from("单行输入框")).required(false))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.list_user_visible_templates" => {
+                client
+                    .workflow()
+                    .list_user_visible_templates(100i64, 0i64)
+                    .user_id(String::from("manager7078"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.get_condition_components" => {
+                client
+                    .workflow()
+                    .get_condition_components(String::from("PROC-xxx"))
+                    .agent_id(10i64)
+                    .await
+                    .map(to_json)
+            }
+            "workflow.get_process_code_by_name" => {
+                client
+                    .workflow()
+                    .get_process_code_by_name(String::from("名称"))
                     .await
                     .map(to_json)
             }

@@ -305,6 +305,231 @@ impl<'c> WorkflowApi<'c> {
             WorkflowGetFormSchemaRequest::new(process_code),
         )
     }
+    /// Get the DingTalk Drive space of approval attachments (获取审批钉盘空间信息).
+    ///
+    /// The space a user uploads approval attachments into before starting an approval. Internal
+    /// apps only. Permission: `Workflow.Instance.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/processInstances/spaces/infos/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-the-information-about-approval-nail-disk>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.get_attachment_space`
+    pub fn get_attachment_space(
+        &self,
+        user_id: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowGetAttachmentSpaceRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowGetAttachmentSpaceRequest::new(user_id),
+        )
+    }
+    /// Let a user preview approval attachments (授权预览审批附件).
+    ///
+    /// Grants the user the right to preview the instance's attachments (`fileId` as in the
+    /// attachment control, or up to 20 in `fileIdList`). Permission: `Workflow.Instance.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/processInstances/spaces/authPreview` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/official-authorized-preview-approval-attachment>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.grant_attachment_preview`
+    pub fn grant_attachment_preview(
+        &self,
+        user_id: impl Into<String>,
+        process_instance_id: impl Into<String>,
+        file_id: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowGrantAttachmentPreviewRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowGrantAttachmentPreviewRequest::new(
+                user_id,
+                process_instance_id,
+                file_id,
+            ),
+        )
+    }
+    /// Let a user download approval attachments from DingTalk Drive (授权下载审批钉盘文件).
+    ///
+    /// Grants the user download rights on up to 10 Drive files of approvals. Permission:
+    /// `Workflow.Instance.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/processInstances/spaces/files/authDownload` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/download-the-approval-nail-file>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.grant_attachment_download`
+    pub fn grant_attachment_download(
+        &self,
+        user_id: impl Into<String>,
+        file_infos: Vec<WorkflowDentryFile>,
+    ) -> crate::api::Call<'c, WorkflowGrantAttachmentDownloadRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowGrantAttachmentDownloadRequest::new(user_id, file_infos),
+        )
+    }
+    /// Get the DingTalk Drive space of approval attachments, OA premium (获取审批钉盘空间信息 · 高级版).
+    ///
+    /// The OA premium (高级版) form of `get_attachment_space`; it also serves users who left.
+    /// Permission: `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/processInstances/spaces/infos/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetattachmentspace>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_get_attachment_space`
+    pub fn premium_get_attachment_space(
+        &self,
+        user_id: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumGetAttachmentSpaceRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumGetAttachmentSpaceRequest::new(user_id),
+        )
+    }
+    /// Let a user preview approval attachments, OA premium (授权预览审批附件 · 高级版).
+    ///
+    /// The OA premium form of `grant_attachment_preview`; comment attachments may be named by
+    /// `fileId` too. Permission: `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/processInstances/spaces/authPreview` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetspacewithdownloadauth>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_grant_attachment_preview`
+    pub fn premium_grant_attachment_preview(
+        &self,
+        user_id: impl Into<String>,
+        process_instance_id: impl Into<String>,
+        file_id: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumGrantAttachmentPreviewRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumGrantAttachmentPreviewRequest::new(
+                user_id,
+                process_instance_id,
+                file_id,
+            ),
+        )
+    }
+    /// Let a user download approval attachments from DingTalk Drive, OA premium (授权下载审批钉盘文件 · 高级版).
+    ///
+    /// The OA premium form of `grant_attachment_download`; it also serves users who left.
+    /// Permission: `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/processInstances/spaces/files/authDownload` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumaddapprovedentryauth>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_grant_attachment_download`
+    pub fn premium_grant_attachment_download(
+        &self,
+        user_id: impl Into<String>,
+        file_infos: Vec<WorkflowDentryFile>,
+    ) -> crate::api::Call<'c, WorkflowPremiumGrantAttachmentDownloadRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumGrantAttachmentDownloadRequest::new(user_id, file_infos),
+        )
+    }
+    /// Get a download address of an approval attachment, OA premium (下载审批附件 · 高级版).
+    ///
+    /// The OA premium form of `grant_file_download`. The address is valid for 15 minutes.
+    /// Permission: `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/processInstances/spaces/files/urls/download` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgrantprocessinstancefordownloadfile>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_grant_file_download`
+    pub fn premium_grant_file_download(
+        &self,
+        process_instance_id: impl Into<String>,
+        file_id: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumGrantFileDownloadRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumGrantFileDownloadRequest::new(process_instance_id, file_id),
+        )
+    }
+    /// Create or update an approval form template (创建或更新审批表单模板).
+    ///
+    /// Creates a template, or with `processCode` updates it; controls used as process
+    /// conditions cannot be removed or change kind. A form holds at most 200 controls. The
+    /// answer's `processCode` starts instances. Permission: `Workflow.Form.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/forms` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/create-an-approval-form-template>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.save_form`
+    pub fn save_form(
+        &self,
+        name: impl Into<String>,
+        form_components: Vec<WorkflowFormComponentInput>,
+    ) -> crate::api::Call<'c, WorkflowSaveFormRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowSaveFormRequest::new(name, form_components),
+        )
+    }
+    /// List the approval forms a user may see (获取指定用户可见的审批表单列表).
+    ///
+    /// All the organisation's forms without `userId`. The cursor is a number: 0 first, then the
+    /// answer's `nextToken`. Internal apps only. Permission: `Workflow.Form.Read`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/workflow/processes/userVisibilities/templates` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-a-list-of-approval-forms-visible-to-the-specified>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.list_user_visible_templates`
+    pub fn list_user_visible_templates(
+        &self,
+        max_results: i64,
+        next_token: i64,
+    ) -> crate::api::Call<'c, WorkflowListUserVisibleTemplatesRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowListUserVisibleTemplatesRequest::new(max_results, next_token),
+        )
+    }
+    /// List the form controls used as process conditions (查询已设置为条件的表单组件).
+    ///
+    /// ISV organisation apps. Permission `Workflow.Form.Read`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/workflow/processes/conditions/components` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-form-components-that-have-been-set-as-criteria-1>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.get_condition_components`
+    pub fn get_condition_components(
+        &self,
+        process_code: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowGetConditionComponentsRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowGetConditionComponentsRequest::new(process_code),
+        )
+    }
+    /// Get a template's process code by its name (获取模板code).
+    ///
+    /// Permission `Workflow.Form.Read`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/workflow/processCentres/schemaNames/processCodes` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-template-code>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.get_process_code_by_name`
+    pub fn get_process_code_by_name(
+        &self,
+        name: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowGetProcessCodeByNameRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowGetProcessCodeByNameRequest::new(name),
+        )
+    }
 }
 /// Request of [`WorkflowApi::start_process_instance`]: Start an approval instance (发起审批实例).
 ///
@@ -1528,6 +1753,972 @@ impl<'c> crate::api::Call<'c, WorkflowGetFormSchemaRequest> {
         self.map(|r| r.app_uuid(app_uuid))
     }
 }
+/// Request of [`WorkflowApi::get_attachment_space`]: Get the DingTalk Drive space of approval attachments (获取审批钉盘空间信息).
+///
+/// The space a user uploads approval attachments into before starting an approval. Internal
+/// apps only. Permission: `Workflow.Instance.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/processInstances/spaces/infos/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-the-information-about-approval-nail-disk>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.get_attachment_space`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowGetAttachmentSpaceRequest {
+    /// The user's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// The app's AgentId.
+    ///
+    /// Wire name `agentId`.
+    #[serde(rename = "agentId", skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<i64>,
+}
+impl WorkflowGetAttachmentSpaceRequest {
+    /// Creates a value from its required fields (`user_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            agent_id: None,
+        }
+    }
+    /// Sets `agent_id`: The app's AgentId.
+    pub fn agent_id(mut self, agent_id: i64) -> Self {
+        self.agent_id = Some(agent_id);
+        self
+    }
+}
+impl rt::Endpoint for WorkflowGetAttachmentSpaceRequest {
+    type Response = WorkflowSpace;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "get_attachment_space",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/processInstances/spaces/infos/query",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowGetAttachmentSpaceRequest> {
+    /// Sets `agent_id`: The app's AgentId.
+    pub fn agent_id(self, agent_id: i64) -> Self {
+        self.map(|r| r.agent_id(agent_id))
+    }
+}
+/// Request of [`WorkflowApi::grant_attachment_preview`]: Let a user preview approval attachments (授权预览审批附件).
+///
+/// Grants the user the right to preview the instance's attachments (`fileId` as in the
+/// attachment control, or up to 20 in `fileIdList`). Permission: `Workflow.Instance.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/processInstances/spaces/authPreview` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/official-authorized-preview-approval-attachment>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.grant_attachment_preview`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowGrantAttachmentPreviewRequest {
+    /// The userid allowed to preview.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// The app's AgentId.
+    ///
+    /// Wire name `agentId`.
+    #[serde(rename = "agentId", skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<i64>,
+    /// The instance's id (审批实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId")]
+    pub process_instance_id: String,
+    /// The attachment's id (审批附件ID), as in the instance's attachment control.
+    ///
+    /// Wire name `fileId`.
+    #[serde(rename = "fileId")]
+    pub file_id: String,
+    /// More attachments to grant at once (附件ID列表), at most 20.
+    ///
+    /// Wire name `fileIdList`; at most 20.
+    #[serde(rename = "fileIdList", skip_serializing_if = "Vec::is_empty")]
+    pub file_id_list: Vec<String>,
+    /// Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
+    ///
+    /// Wire name `withCommentAttatchment`.
+    #[serde(rename = "withCommentAttatchment", skip_serializing_if = "Option::is_none")]
+    pub with_comment_attatchment: Option<bool>,
+}
+impl WorkflowGrantAttachmentPreviewRequest {
+    /// Creates a value from its required fields (`user_id`, `process_instance_id`, `file_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        process_instance_id: impl Into<String>,
+        file_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            agent_id: None,
+            process_instance_id: process_instance_id.into(),
+            file_id: file_id.into(),
+            file_id_list: Default::default(),
+            with_comment_attatchment: None,
+        }
+    }
+    /// Sets `agent_id`: The app's AgentId.
+    pub fn agent_id(mut self, agent_id: i64) -> Self {
+        self.agent_id = Some(agent_id);
+        self
+    }
+    /// Sets `file_id_list`: More attachments to grant at once (附件ID列表), at most 20.
+    pub fn file_id_list(mut self, file_id_list: Vec<String>) -> Self {
+        self.file_id_list = file_id_list;
+        self
+    }
+    /// Sets `with_comment_attatchment`: Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
+    pub fn with_comment_attatchment(mut self, with_comment_attatchment: bool) -> Self {
+        self.with_comment_attatchment = Some(with_comment_attatchment);
+        self
+    }
+}
+impl rt::Endpoint for WorkflowGrantAttachmentPreviewRequest {
+    type Response = WorkflowSpace;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "grant_attachment_preview",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/processInstances/spaces/authPreview",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.file_id_list;
+            rt::check_max_len("fileIdList", v.len(), 20u64)?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowGrantAttachmentPreviewRequest> {
+    /// Sets `agent_id`: The app's AgentId.
+    pub fn agent_id(self, agent_id: i64) -> Self {
+        self.map(|r| r.agent_id(agent_id))
+    }
+    /// Sets `file_id_list`: More attachments to grant at once (附件ID列表), at most 20.
+    pub fn file_id_list(self, file_id_list: Vec<String>) -> Self {
+        self.map(|r| r.file_id_list(file_id_list))
+    }
+    /// Sets `with_comment_attatchment`: Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
+    pub fn with_comment_attatchment(self, with_comment_attatchment: bool) -> Self {
+        self.map(|r| r.with_comment_attatchment(with_comment_attatchment))
+    }
+}
+/// Request of [`WorkflowApi::grant_attachment_download`]: Let a user download approval attachments from DingTalk Drive (授权下载审批钉盘文件).
+///
+/// Grants the user download rights on up to 10 Drive files of approvals. Permission:
+/// `Workflow.Instance.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/processInstances/spaces/files/authDownload` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/download-the-approval-nail-file>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.grant_attachment_download`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowGrantAttachmentDownloadRequest {
+    /// The userid to grant.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// The files (授权的钉盘文件信息列表), at most 10.
+    ///
+    /// Wire name `fileInfos`; at most 10.
+    #[serde(rename = "fileInfos")]
+    pub file_infos: Vec<WorkflowDentryFile>,
+}
+impl WorkflowGrantAttachmentDownloadRequest {
+    /// Creates a value from its required fields (`user_id`, `file_infos`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>, file_infos: Vec<WorkflowDentryFile>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            file_infos,
+        }
+    }
+}
+impl rt::Endpoint for WorkflowGrantAttachmentDownloadRequest {
+    type Response = bool;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "grant_attachment_download",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/processInstances/spaces/files/authDownload",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.file_infos;
+            rt::check_max_len("fileInfos", v.len(), 10u64)?;
+        }
+        rt::Validate::validate(&self.file_infos)?;
+        Ok(())
+    }
+}
+/// Request of [`WorkflowApi::premium_get_attachment_space`]: Get the DingTalk Drive space of approval attachments, OA premium (获取审批钉盘空间信息 · 高级版).
+///
+/// The OA premium (高级版) form of `get_attachment_space`; it also serves users who left.
+/// Permission: `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/processInstances/spaces/infos/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetattachmentspace>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_get_attachment_space`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumGetAttachmentSpaceRequest {
+    /// The user's userid; users who left are accepted.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// The app's AgentId.
+    ///
+    /// Wire name `agentId`.
+    #[serde(rename = "agentId", skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<i64>,
+}
+impl WorkflowPremiumGetAttachmentSpaceRequest {
+    /// Creates a value from its required fields (`user_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            agent_id: None,
+        }
+    }
+    /// Sets `agent_id`: The app's AgentId.
+    pub fn agent_id(mut self, agent_id: i64) -> Self {
+        self.agent_id = Some(agent_id);
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumGetAttachmentSpaceRequest {
+    type Response = WorkflowSpace;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_get_attachment_space",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/processInstances/spaces/infos/query",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumGetAttachmentSpaceRequest> {
+    /// Sets `agent_id`: The app's AgentId.
+    pub fn agent_id(self, agent_id: i64) -> Self {
+        self.map(|r| r.agent_id(agent_id))
+    }
+}
+/// Request of [`WorkflowApi::premium_grant_attachment_preview`]: Let a user preview approval attachments, OA premium (授权预览审批附件 · 高级版).
+///
+/// The OA premium form of `grant_attachment_preview`; comment attachments may be named by
+/// `fileId` too. Permission: `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/processInstances/spaces/authPreview` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetspacewithdownloadauth>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_grant_attachment_preview`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumGrantAttachmentPreviewRequest {
+    /// The userid allowed to preview.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// The app's AgentId.
+    ///
+    /// Wire name `agentId`.
+    #[serde(rename = "agentId", skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<i64>,
+    /// The instance's id (审批实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId")]
+    pub process_instance_id: String,
+    /// The attachment's id (审批附件ID), as in the attachment control or the comment.
+    ///
+    /// Wire name `fileId`.
+    #[serde(rename = "fileId")]
+    pub file_id: String,
+    /// More attachments to grant at once (附件ID列表), at most 20.
+    ///
+    /// Wire name `fileIdList`; at most 20.
+    #[serde(rename = "fileIdList", skip_serializing_if = "Vec::is_empty")]
+    pub file_id_list: Vec<String>,
+    /// Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
+    ///
+    /// Wire name `withCommentAttatchment`.
+    #[serde(rename = "withCommentAttatchment", skip_serializing_if = "Option::is_none")]
+    pub with_comment_attatchment: Option<bool>,
+}
+impl WorkflowPremiumGrantAttachmentPreviewRequest {
+    /// Creates a value from its required fields (`user_id`, `process_instance_id`, `file_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        user_id: impl Into<String>,
+        process_instance_id: impl Into<String>,
+        file_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            agent_id: None,
+            process_instance_id: process_instance_id.into(),
+            file_id: file_id.into(),
+            file_id_list: Default::default(),
+            with_comment_attatchment: None,
+        }
+    }
+    /// Sets `agent_id`: The app's AgentId.
+    pub fn agent_id(mut self, agent_id: i64) -> Self {
+        self.agent_id = Some(agent_id);
+        self
+    }
+    /// Sets `file_id_list`: More attachments to grant at once (附件ID列表), at most 20.
+    pub fn file_id_list(mut self, file_id_list: Vec<String>) -> Self {
+        self.file_id_list = file_id_list;
+        self
+    }
+    /// Sets `with_comment_attatchment`: Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
+    pub fn with_comment_attatchment(mut self, with_comment_attatchment: bool) -> Self {
+        self.with_comment_attatchment = Some(with_comment_attatchment);
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumGrantAttachmentPreviewRequest {
+    type Response = WorkflowSpace;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_grant_attachment_preview",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/processInstances/spaces/authPreview",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.file_id_list;
+            rt::check_max_len("fileIdList", v.len(), 20u64)?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumGrantAttachmentPreviewRequest> {
+    /// Sets `agent_id`: The app's AgentId.
+    pub fn agent_id(self, agent_id: i64) -> Self {
+        self.map(|r| r.agent_id(agent_id))
+    }
+    /// Sets `file_id_list`: More attachments to grant at once (附件ID列表), at most 20.
+    pub fn file_id_list(self, file_id_list: Vec<String>) -> Self {
+        self.map(|r| r.file_id_list(file_id_list))
+    }
+    /// Sets `with_comment_attatchment`: Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
+    pub fn with_comment_attatchment(self, with_comment_attatchment: bool) -> Self {
+        self.map(|r| r.with_comment_attatchment(with_comment_attatchment))
+    }
+}
+/// Request of [`WorkflowApi::premium_grant_attachment_download`]: Let a user download approval attachments from DingTalk Drive, OA premium (授权下载审批钉盘文件 · 高级版).
+///
+/// The OA premium form of `grant_attachment_download`; it also serves users who left.
+/// Permission: `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/processInstances/spaces/files/authDownload` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumaddapprovedentryauth>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_grant_attachment_download`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumGrantAttachmentDownloadRequest {
+    /// The userid to grant; users who left are accepted.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// The files (授权的钉盘文件信息列表), at most 10.
+    ///
+    /// Wire name `fileInfos`; at most 10.
+    #[serde(rename = "fileInfos")]
+    pub file_infos: Vec<WorkflowDentryFile>,
+}
+impl WorkflowPremiumGrantAttachmentDownloadRequest {
+    /// Creates a value from its required fields (`user_id`, `file_infos`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>, file_infos: Vec<WorkflowDentryFile>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            file_infos,
+        }
+    }
+}
+impl rt::Endpoint for WorkflowPremiumGrantAttachmentDownloadRequest {
+    type Response = bool;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_grant_attachment_download",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/processInstances/spaces/files/authDownload",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.file_infos;
+            rt::check_max_len("fileInfos", v.len(), 10u64)?;
+        }
+        rt::Validate::validate(&self.file_infos)?;
+        Ok(())
+    }
+}
+/// Request of [`WorkflowApi::premium_grant_file_download`]: Get a download address of an approval attachment, OA premium (下载审批附件 · 高级版).
+///
+/// The OA premium form of `grant_file_download`. The address is valid for 15 minutes.
+/// Permission: `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/processInstances/spaces/files/urls/download` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgrantprocessinstancefordownloadfile>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_grant_file_download`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumGrantFileDownloadRequest {
+    /// The instance's id (审批实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId")]
+    pub process_instance_id: String,
+    /// The file's id (文件fileId).
+    ///
+    /// Wire name `fileId`.
+    #[serde(rename = "fileId")]
+    pub file_id: String,
+    /// Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
+    ///
+    /// Wire name `withCommentAttatchment`.
+    #[serde(rename = "withCommentAttatchment", skip_serializing_if = "Option::is_none")]
+    pub with_comment_attatchment: Option<bool>,
+}
+impl WorkflowPremiumGrantFileDownloadRequest {
+    /// Creates a value from its required fields (`process_instance_id`, `file_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        process_instance_id: impl Into<String>,
+        file_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            process_instance_id: process_instance_id.into(),
+            file_id: file_id.into(),
+            with_comment_attatchment: None,
+        }
+    }
+    /// Sets `with_comment_attatchment`: Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
+    pub fn with_comment_attatchment(mut self, with_comment_attatchment: bool) -> Self {
+        self.with_comment_attatchment = Some(with_comment_attatchment);
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumGrantFileDownloadRequest {
+    type Response = WorkflowFileDownload;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_grant_file_download",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/processInstances/spaces/files/urls/download",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumGrantFileDownloadRequest> {
+    /// Sets `with_comment_attatchment`: Whether comment attachments count too (是否包含评论中的附件); false by default. Spelled so on the wire.
+    pub fn with_comment_attatchment(self, with_comment_attatchment: bool) -> Self {
+        self.map(|r| r.with_comment_attatchment(with_comment_attatchment))
+    }
+}
+/// Request of [`WorkflowApi::save_form`]: Create or update an approval form template (创建或更新审批表单模板).
+///
+/// Creates a template, or with `processCode` updates it; controls used as process
+/// conditions cannot be removed or change kind. A form holds at most 200 controls. The
+/// answer's `processCode` starts instances. Permission: `Workflow.Form.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/forms` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/create-an-approval-form-template>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.save_form`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowSaveFormRequest {
+    /// The template to update (表单ProcessCode); absent to create one.
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode", skip_serializing_if = "Option::is_none")]
+    pub process_code: Option<String>,
+    /// The template's name (表单模板名称), at most 200 characters.
+    ///
+    /// Wire name `name`; at most 200.
+    #[serde(rename = "name")]
+    pub name: String,
+    /// The description (表单模板描述), at most 300 characters.
+    ///
+    /// Wire name `description`; at most 300.
+    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The controls (表单控件列表), at most 200.
+    ///
+    /// Wire name `formComponents`; at most 200.
+    #[serde(rename = "formComponents")]
+    pub form_components: Vec<WorkflowFormComponentInput>,
+    /// Global settings (表单全局属性配置).
+    ///
+    /// Wire name `templateConfig`.
+    #[serde(rename = "templateConfig", skip_serializing_if = "Option::is_none")]
+    pub template_config: Option<WorkflowTemplateConfig>,
+}
+impl WorkflowSaveFormRequest {
+    /// Creates a value from its required fields (`name`, `form_components`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        name: impl Into<String>,
+        form_components: Vec<WorkflowFormComponentInput>,
+    ) -> Self {
+        Self {
+            process_code: None,
+            name: name.into(),
+            description: None,
+            form_components,
+            template_config: None,
+        }
+    }
+    /// Sets `process_code`: The template to update (表单ProcessCode); absent to create one.
+    pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
+        self.process_code = Some(process_code.into());
+        self
+    }
+    /// Sets `description`: The description (表单模板描述), at most 300 characters.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+    /// Sets `template_config`: Global settings (表单全局属性配置).
+    pub fn template_config(mut self, template_config: WorkflowTemplateConfig) -> Self {
+        self.template_config = Some(template_config);
+        self
+    }
+}
+impl rt::Endpoint for WorkflowSaveFormRequest {
+    type Response = WorkflowSaveFormResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "save_form",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/forms",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.name;
+            rt::check_max_len("name", rt::Scalar::to_text(v).chars().count(), 200u64)?;
+        }
+        if let Some(v) = &self.description {
+            rt::check_max_len(
+                "description",
+                rt::Scalar::to_text(v).chars().count(),
+                300u64,
+            )?;
+        }
+        {
+            let v = &self.form_components;
+            rt::check_max_len("formComponents", v.len(), 200u64)?;
+        }
+        rt::Validate::validate(&self.form_components)?;
+        rt::Validate::validate(&self.template_config)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowSaveFormRequest> {
+    /// Sets `process_code`: The template to update (表单ProcessCode); absent to create one.
+    pub fn process_code(self, process_code: impl Into<String>) -> Self {
+        self.map(|r| r.process_code(process_code))
+    }
+    /// Sets `description`: The description (表单模板描述), at most 300 characters.
+    pub fn description(self, description: impl Into<String>) -> Self {
+        self.map(|r| r.description(description))
+    }
+    /// Sets `template_config`: Global settings (表单全局属性配置).
+    pub fn template_config(self, template_config: WorkflowTemplateConfig) -> Self {
+        self.map(|r| r.template_config(template_config))
+    }
+}
+/// Request of [`WorkflowApi::list_user_visible_templates`]: List the approval forms a user may see (获取指定用户可见的审批表单列表).
+///
+/// All the organisation's forms without `userId`. The cursor is a number: 0 first, then the
+/// answer's `nextToken`. Internal apps only. Permission: `Workflow.Form.Read`.
+///
+/// `GET https://api.dingtalk.com/v1.0/workflow/processes/userVisibilities/templates` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtains-a-list-of-approval-forms-visible-to-the-specified>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.list_user_visible_templates`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowListUserVisibleTemplatesRequest {
+    /// The user's userid; all forms when absent.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: Option<String>,
+    /// Page size (分页大小), at most 100.
+    ///
+    /// Wire name `maxResults`.
+    #[serde(skip)]
+    pub max_results: i64,
+    /// The cursor (分页游标): 0 first, then the answer's `nextToken`.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(skip)]
+    pub next_token: i64,
+}
+impl WorkflowListUserVisibleTemplatesRequest {
+    /// Creates a value from its required fields (`max_results`, `next_token`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(max_results: i64, next_token: i64) -> Self {
+        Self {
+            user_id: None,
+            max_results,
+            next_token,
+        }
+    }
+    /// Sets `user_id`: The user's userid; all forms when absent.
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.user_id = Some(user_id.into());
+        self
+    }
+}
+impl rt::Endpoint for WorkflowListUserVisibleTemplatesRequest {
+    type Response = WorkflowVisibleTemplatePage;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "list_user_visible_templates",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/workflow/processes/userVisibilities/templates",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        if let Some(v) = &self.user_id {
+            q.push("userId", v);
+        }
+        q.push("maxResults", &self.max_results);
+        q.push("nextToken", &self.next_token);
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range(
+            "maxResults",
+            self.max_results as f64,
+            Some(1f64),
+            Some(100f64),
+        )?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowListUserVisibleTemplatesRequest> {
+    /// Sets `user_id`: The user's userid; all forms when absent.
+    pub fn user_id(self, user_id: impl Into<String>) -> Self {
+        self.map(|r| r.user_id(user_id))
+    }
+    /// Every page from this request's position on, following `nextToken`. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<WorkflowVisibleTemplatePage, rt::Error>,
+    > + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &WorkflowListUserVisibleTemplatesRequest,
+                page: &WorkflowVisibleTemplatePage,
+            | -> Option<WorkflowListUserVisibleTemplatesRequest> {
+                if page.process_list.is_empty() {
+                    return None;
+                }
+                let next = page.next_token?;
+                if next == req.next_token {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.next_token = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`processList`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<WorkflowVisibleTemplate, rt::Error>> + Send + 'c {
+        rt::paginate_items(
+            self.pages(),
+            |page: WorkflowVisibleTemplatePage| page.process_list,
+        )
+    }
+}
+/// Request of [`WorkflowApi::get_condition_components`]: List the form controls used as process conditions (查询已设置为条件的表单组件).
+///
+/// ISV organisation apps. Permission `Workflow.Form.Read`.
+///
+/// `GET https://api.dingtalk.com/v1.0/workflow/processes/conditions/components` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-form-components-that-have-been-set-as-criteria-1>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.get_condition_components`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowGetConditionComponentsRequest {
+    /// The template's process code (审批流的唯一码).
+    ///
+    /// Wire name `processCode`.
+    #[serde(skip)]
+    pub process_code: String,
+    /// The app's AgentId.
+    ///
+    /// Wire name `agentId`.
+    #[serde(skip)]
+    pub agent_id: Option<i64>,
+}
+impl WorkflowGetConditionComponentsRequest {
+    /// Creates a value from its required fields (`process_code`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(process_code: impl Into<String>) -> Self {
+        Self {
+            process_code: process_code.into(),
+            agent_id: None,
+        }
+    }
+    /// Sets `agent_id`: The app's AgentId.
+    pub fn agent_id(mut self, agent_id: i64) -> Self {
+        self.agent_id = Some(agent_id);
+        self
+    }
+}
+impl rt::Endpoint for WorkflowGetConditionComponentsRequest {
+    type Response = Vec<WorkflowConditionComponent>;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "get_condition_components",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/workflow/processes/conditions/components",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("processCode", &self.process_code);
+        if let Some(v) = &self.agent_id {
+            q.push("agentId", v);
+        }
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowGetConditionComponentsRequest> {
+    /// Sets `agent_id`: The app's AgentId.
+    pub fn agent_id(self, agent_id: i64) -> Self {
+        self.map(|r| r.agent_id(agent_id))
+    }
+}
+/// Request of [`WorkflowApi::get_process_code_by_name`]: Get a template's process code by its name (获取模板code).
+///
+/// Permission `Workflow.Form.Read`.
+///
+/// `GET https://api.dingtalk.com/v1.0/workflow/processCentres/schemaNames/processCodes` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-the-template-code>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.get_process_code_by_name`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowGetProcessCodeByNameRequest {
+    /// The template's name (模板名称), at most 64 characters.
+    ///
+    /// Wire name `name`; at most 64.
+    #[serde(skip)]
+    pub name: String,
+}
+impl WorkflowGetProcessCodeByNameRequest {
+    /// Creates a value from its required fields (`name`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self { name: name.into() }
+    }
+}
+impl rt::Endpoint for WorkflowGetProcessCodeByNameRequest {
+    type Response = WorkflowProcessCodeInfo;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "get_process_code_by_name",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/workflow/processCentres/schemaNames/processCodes",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("name", &self.name);
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.name;
+            rt::check_max_len("name", rt::Scalar::to_text(v).chars().count(), 64u64)?;
+        }
+        Ok(())
+    }
+}
 /// The kind of a form control (控件类型).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
@@ -1574,6 +2765,8 @@ pub enum WorkflowComponentType {
     DepartmentField,
     /// Related form (关联控件). (`FormRelateField`)
     FormRelateField,
+    /// Time and place (地点控件), the JSON text of `[time, longitude, latitude, address, accuracy]`. (`TimeAndLocationField`)
+    TimeAndLocationField,
     /// A value this version of the spec does not know.
     Unknown(String),
 }
@@ -1600,6 +2793,7 @@ impl WorkflowComponentType {
             Self::StarRatingField => "StarRatingField",
             Self::DepartmentField => "DepartmentField",
             Self::FormRelateField => "FormRelateField",
+            Self::TimeAndLocationField => "TimeAndLocationField",
             Self::Unknown(v) => v,
         }
     }
@@ -1625,6 +2819,7 @@ impl WorkflowComponentType {
             "StarRatingField" => Self::StarRatingField,
             "DepartmentField" => Self::DepartmentField,
             "FormRelateField" => Self::FormRelateField,
+            "TimeAndLocationField" => Self::TimeAndLocationField,
             other => Self::Unknown(other.to_string()),
         }
     }
@@ -6808,6 +8003,2081 @@ impl rt::Wire for WorkflowFormSchema {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+/// The DingTalk Drive space of approval attachments (审批钉盘空间).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowSpace`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowSpace {
+    /// The space's id (钉盘空间ID).
+    ///
+    /// Wire name `spaceId`.
+    #[serde(rename = "spaceId")]
+    pub space_id: i64,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowSpace {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowSpace;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowSpace")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowSpace, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "spaceId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowSpace {
+                    space_id: rt::decode::required(f0, "spaceId")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowSpace {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// An approval attachment in DingTalk Drive to grant access to (钉盘文件).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowDentryFile`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowDentryFile {
+    /// The file's id (文件fileId), from the instance's attachment controls.
+    ///
+    /// Wire name `fileId`.
+    #[serde(rename = "fileId")]
+    pub file_id: String,
+    /// The approval Drive space (审批钉盘空间spaceId), from `get_attachment_space`.
+    ///
+    /// Wire name `spaceId`.
+    #[serde(rename = "spaceId")]
+    pub space_id: i64,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowDentryFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowDentryFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowDentryFile")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowDentryFile, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "fileId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "spaceId" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowDentryFile {
+                    file_id: rt::decode::required(f0, "fileId")?,
+                    space_id: rt::decode::required(f1, "spaceId")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowDentryFile {
+    /// Creates a value from its required fields (`file_id`, `space_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(file_id: impl Into<String>, space_id: i64) -> Self {
+        Self {
+            file_id: file_id.into(),
+            space_id,
+        }
+    }
+}
+impl rt::Validate for WorkflowDentryFile {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowDentryFile {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// An option of a choice control (选项).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowSelectOption`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowSelectOption {
+    /// The option's key, unique in the control (控件内唯一key); generated when absent; `other` marks the "other" option.
+    ///
+    /// Wire name `key`.
+    #[serde(rename = "key", skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The option's label (选项显示名称).
+    ///
+    /// Wire name `value`.
+    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowSelectOption {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowSelectOption;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowSelectOption")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowSelectOption, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "key" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "value" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowSelectOption {
+                    key: f0.unwrap_or_default(),
+                    value: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowSelectOption {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self { key: None, value: None }
+    }
+    /// Sets `key`: The option's key, unique in the control (控件内唯一key); generated when absent; `other` marks the "other" option.
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+    /// Sets `value`: The option's label (选项显示名称).
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+}
+impl rt::Validate for WorkflowSelectOption {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowSelectOption {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A template whose instances a related-approval control may link (可被关联的审批模板).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowTemplateRef`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowTemplateRef {
+    /// The template's name (审批表单名称).
+    ///
+    /// Wire name `name`.
+    #[serde(rename = "name")]
+    pub name: String,
+    /// The template's process code.
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode")]
+    pub process_code: String,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowTemplateRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowTemplateRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowTemplateRef")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowTemplateRef, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "processCode" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowTemplateRef {
+                    name: rt::decode::required(f0, "name")?,
+                    process_code: rt::decode::required(f1, "processCode")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowTemplateRef {
+    /// Creates a value from its required fields (`name`, `process_code`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(name: impl Into<String>, process_code: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            process_code: process_code.into(),
+        }
+    }
+}
+impl rt::Validate for WorkflowTemplateRef {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowTemplateRef {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A number or money control of a table whose total is shown (总数统计).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowStatFieldInput`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowStatFieldInput {
+    /// The control's id.
+    ///
+    /// Wire name `componentId`.
+    #[serde(rename = "componentId")]
+    pub component_id: String,
+    /// The control's title.
+    ///
+    /// Wire name `label`.
+    #[serde(rename = "label")]
+    pub label: String,
+    /// Whether the total is also written in capitals (`1`) or not (`0`).
+    ///
+    /// Wire name `upper`.
+    #[serde(rename = "upper", skip_serializing_if = "Option::is_none")]
+    pub upper: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowStatFieldInput {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowStatFieldInput;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowStatFieldInput")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowStatFieldInput, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "componentId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "label" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "upper" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowStatFieldInput {
+                    component_id: rt::decode::required(f0, "componentId")?,
+                    label: rt::decode::required(f1, "label")?,
+                    upper: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowStatFieldInput {
+    /// Creates a value from its required fields (`component_id`, `label`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(component_id: impl Into<String>, label: impl Into<String>) -> Self {
+        Self {
+            component_id: component_id.into(),
+            label: label.into(),
+            upper: None,
+        }
+    }
+    /// Sets `upper`: Whether the total is also written in capitals (`1`) or not (`0`).
+    pub fn upper(mut self, upper: impl Into<String>) -> Self {
+        self.upper = Some(upper.into());
+        self
+    }
+}
+impl rt::Validate for WorkflowStatFieldInput {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowStatFieldInput {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The form a related-form control reads (关联表单).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowDataSourceTarget`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowDataSourceTarget {
+    /// The form's app kind (表单类型).
+    ///
+    /// Wire name `appType`.
+    #[serde(rename = "appType")]
+    pub app_type: i64,
+    /// The app's uuid.
+    ///
+    /// Wire name `appUuid`.
+    #[serde(rename = "appUuid", skip_serializing_if = "Option::is_none")]
+    pub app_uuid: Option<String>,
+    /// The form's business kind.
+    ///
+    /// Wire name `bizType`.
+    #[serde(rename = "bizType", skip_serializing_if = "Option::is_none")]
+    pub biz_type: Option<String>,
+    /// The form's code.
+    ///
+    /// Wire name `formCode`.
+    #[serde(rename = "formCode")]
+    pub form_code: String,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowDataSourceTarget {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowDataSourceTarget;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowDataSourceTarget")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowDataSourceTarget, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "appType" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "appUuid" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "bizType" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "formCode" => {
+                            f3 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowDataSourceTarget {
+                    app_type: rt::decode::required(f0, "appType")?,
+                    app_uuid: f1.unwrap_or_default(),
+                    biz_type: f2.unwrap_or_default(),
+                    form_code: rt::decode::required(f3, "formCode")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowDataSourceTarget {
+    /// Creates a value from its required fields (`app_type`, `form_code`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(app_type: i64, form_code: impl Into<String>) -> Self {
+        Self {
+            app_type,
+            app_uuid: None,
+            biz_type: None,
+            form_code: form_code.into(),
+        }
+    }
+    /// Sets `app_uuid`: The app's uuid.
+    pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
+        self.app_uuid = Some(app_uuid.into());
+        self
+    }
+    /// Sets `biz_type`: The form's business kind.
+    pub fn biz_type(mut self, biz_type: impl Into<String>) -> Self {
+        self.biz_type = Some(biz_type.into());
+        self
+    }
+}
+impl rt::Validate for WorkflowDataSourceTarget {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowDataSourceTarget {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Where a related-form control takes its data (数据来源).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowDataSource`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowDataSource {
+    /// The kind of source.
+    ///
+    /// Wire name `type`.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// The related form.
+    ///
+    /// Wire name `target`.
+    #[serde(rename = "target")]
+    pub target: WorkflowDataSourceTarget,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowDataSource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowDataSource;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowDataSource")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowDataSource, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "type" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "target" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<WorkflowDataSourceTarget>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowDataSource {
+                    r#type: f0.unwrap_or_default(),
+                    target: rt::decode::required(f1, "target")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowDataSource {
+    /// Creates a value from its required fields (`target`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(target: WorkflowDataSourceTarget) -> Self {
+        Self { r#type: None, target }
+    }
+    /// Sets `type`: The kind of source.
+    pub fn r#type(mut self, r#type: impl Into<String>) -> Self {
+        self.r#type = Some(r#type.into());
+        self
+    }
+}
+impl rt::Validate for WorkflowDataSource {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.target)?;
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowDataSource {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A form control's properties when saving a template (控件属性). Each control kind takes
+/// some of them: every control `componentId` (unique in the form; or `bizAlias`), `label`,
+/// `required`, `placeholder`, `print`, `disabled`.
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowComponentPropsInput`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowComponentPropsInput {
+    /// The control's id, unique in the form (控件id), e.g. `TextField_17EZKEGSOCTC0`; it or `bizAlias` is needed.
+    ///
+    /// Wire name `componentId`.
+    #[serde(rename = "componentId", skip_serializing_if = "Option::is_none")]
+    pub component_id: Option<String>,
+    /// The title (控件标题); a date range or time-and-place control takes the JSON text of two titles.
+    ///
+    /// Wire name `label`.
+    #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The control's business key, unique in the form (控件的业务标识).
+    ///
+    /// Wire name `bizAlias`.
+    #[serde(rename = "bizAlias", skip_serializing_if = "Option::is_none")]
+    pub biz_alias: Option<String>,
+    /// Whether it must be filled in (是否必填); false by default.
+    ///
+    /// Wire name `required`.
+    #[serde(rename = "required", skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The input hint (输入提示).
+    ///
+    /// Wire name `placeholder`.
+    #[serde(rename = "placeholder", skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
+    /// `1` printed (the default), `0` left out of printing (是否参与打印).
+    ///
+    /// Wire name `print`.
+    #[serde(rename = "print", skip_serializing_if = "Option::is_none")]
+    pub print: Option<String>,
+    /// Whether it cannot be edited (是否可编辑).
+    ///
+    /// Wire name `disabled`.
+    #[serde(rename = "disabled", skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+    /// The default value of a number or date control (默认值).
+    ///
+    /// Wire name `defaultValue`.
+    #[serde(rename = "defaultValue", skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
+    /// The unit: of a number (数字单位), or `小时` / `天` of a date or date range.
+    ///
+    /// Wire name `unit`.
+    #[serde(rename = "unit", skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// The date format (日期格式), e.g. `yyyy-MM-dd HH:mm`.
+    ///
+    /// Wire name `format`.
+    #[serde(rename = "format", skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Whether a date range computes its duration (是否自动计算时长).
+    ///
+    /// Wire name `duration`.
+    #[serde(rename = "duration", skip_serializing_if = "Option::is_none")]
+    pub duration: Option<bool>,
+    /// The duration's label.
+    ///
+    /// Wire name `durationLabel`.
+    #[serde(rename = "durationLabel", skip_serializing_if = "Option::is_none")]
+    pub duration_label: Option<String>,
+    /// The options of a choice control (可选选项列表).
+    ///
+    /// Wire name `options`.
+    #[serde(rename = "options", skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<WorkflowSelectOption>,
+    /// The text of an explanatory text (说明文字).
+    ///
+    /// Wire name `content`.
+    #[serde(rename = "content", skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// The link of an explanatory text (超链接).
+    ///
+    /// Wire name `link`.
+    #[serde(rename = "link", skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// `1` leaves an explanatory text out of printing, `0` prints it.
+    ///
+    /// Wire name `notPrint`.
+    #[serde(rename = "notPrint", skip_serializing_if = "Option::is_none")]
+    pub not_print: Option<String>,
+    /// Whether an amount is also written in capitals: `1` yes (the default), `0` no.
+    ///
+    /// Wire name `upper`.
+    #[serde(rename = "upper", skip_serializing_if = "Option::is_none")]
+    pub upper: Option<String>,
+    /// Whether a money or number control has a payment property.
+    ///
+    /// Wire name `payEnable`.
+    #[serde(rename = "payEnable", skip_serializing_if = "Option::is_none")]
+    pub pay_enable: Option<bool>,
+    /// How a table is filled in (明细填写方式): `list` or `table`.
+    ///
+    /// Wire name `tableViewMode`.
+    #[serde(rename = "tableViewMode", skip_serializing_if = "Option::is_none")]
+    pub table_view_mode: Option<String>,
+    /// Whether a table prints vertically (明细打印方式).
+    ///
+    /// Wire name `verticalPrint`.
+    #[serde(rename = "verticalPrint", skip_serializing_if = "Option::is_none")]
+    pub vertical_print: Option<bool>,
+    /// The table's number or money controls whose totals are shown (总数统计).
+    ///
+    /// Wire name `statField`.
+    #[serde(rename = "statField", skip_serializing_if = "Vec::is_empty")]
+    pub stat_field: Vec<WorkflowStatFieldInput>,
+    /// A contacts control takes several people (`1`) or one (`0`, the default).
+    ///
+    /// Wire name `choice`.
+    #[serde(rename = "choice", skip_serializing_if = "Option::is_none")]
+    pub choice: Option<String>,
+    /// Whether a department control takes several departments (是否支持多选).
+    ///
+    /// Wire name `multiple`.
+    #[serde(rename = "multiple", skip_serializing_if = "Option::is_none")]
+    pub multiple: Option<bool>,
+    /// The templates a related-approval control may link; all when empty (可被关联的审批模板列表).
+    ///
+    /// Wire name `availableTemplates`.
+    #[serde(rename = "availableTemplates", skip_serializing_if = "Vec::is_empty")]
+    pub available_templates: Vec<WorkflowTemplateRef>,
+    /// The address depth (省市区控件): `city`, `district` or `street`.
+    ///
+    /// Wire name `addressModel`.
+    #[serde(rename = "addressModel", skip_serializing_if = "Option::is_none")]
+    pub address_model: Option<String>,
+    /// The rating scale (评分): 5 or 10.
+    ///
+    /// Wire name `limit`.
+    #[serde(rename = "limit", skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// A time-and-place control's masking flag.
+    ///
+    /// Wire name `mask`.
+    #[serde(rename = "mask", skip_serializing_if = "Option::is_none")]
+    pub mask: Option<bool>,
+    /// Where an explanatory text sits: `top`, `middle` or `bottom`.
+    ///
+    /// Wire name `align`.
+    #[serde(rename = "align", skip_serializing_if = "Option::is_none")]
+    pub align: Option<String>,
+    /// Whether a suite fetches its condition rules asynchronously.
+    ///
+    /// Wire name `asyncCondition`.
+    #[serde(rename = "asyncCondition", skip_serializing_if = "Option::is_none")]
+    pub async_condition: Option<bool>,
+    /// The business suite's kind (业务套件类型).
+    ///
+    /// Wire name `bizType`.
+    #[serde(rename = "bizType", skip_serializing_if = "Option::is_none")]
+    pub biz_type: Option<String>,
+    /// The common field's business type.
+    ///
+    /// Wire name `commonBizType`.
+    #[serde(rename = "commonBizType", skip_serializing_if = "Option::is_none")]
+    pub common_biz_type: Option<String>,
+    /// The overtime details' name (加班明细名称).
+    ///
+    /// Wire name `actionName`.
+    #[serde(rename = "actionName", skip_serializing_if = "Option::is_none")]
+    pub action_name: Option<String>,
+    /// The data source of a related-form control (数据来源).
+    ///
+    /// Wire name `dataSource`.
+    #[serde(rename = "dataSource", skip_serializing_if = "Option::is_none")]
+    pub data_source: Option<WorkflowDataSource>,
+    /// The formula (公式).
+    ///
+    /// Wire name `formula`.
+    #[serde(rename = "formula", skip_serializing_if = "Option::is_none")]
+    pub formula: Option<String>,
+    /// Whether the control is hidden.
+    ///
+    /// Wire name `invisible`.
+    #[serde(rename = "invisible", skip_serializing_if = "Option::is_none")]
+    pub invisible: Option<bool>,
+    /// The most characters of a text control.
+    ///
+    /// Wire name `maxLength`.
+    #[serde(rename = "maxLength", skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<i64>,
+    /// The control's mode.
+    ///
+    /// Wire name `mode`.
+    #[serde(rename = "mode", skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// The decimal places of a number control.
+    ///
+    /// Wire name `precision`.
+    #[serde(rename = "precision", skip_serializing_if = "Option::is_none")]
+    pub precision: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowComponentPropsInput {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowComponentPropsInput;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowComponentPropsInput")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowComponentPropsInput, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                let mut f17 = None;
+                let mut f18 = None;
+                let mut f19 = None;
+                let mut f20 = None;
+                let mut f21 = None;
+                let mut f22 = None;
+                let mut f23 = None;
+                let mut f24 = None;
+                let mut f25 = None;
+                let mut f26 = None;
+                let mut f27 = None;
+                let mut f28 = None;
+                let mut f29 = None;
+                let mut f30 = None;
+                let mut f31 = None;
+                let mut f32 = None;
+                let mut f33 = None;
+                let mut f34 = None;
+                let mut f35 = None;
+                let mut f36 = None;
+                let mut f37 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "componentId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "label" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "bizAlias" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "required" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "placeholder" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "print" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "disabled" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "defaultValue" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "unit" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "format" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "duration" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "durationLabel" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "options" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<WorkflowSelectOption>>::new(),
+                                    )?,
+                            );
+                        }
+                        "content" => {
+                            f13 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "link" => {
+                            f14 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "notPrint" => {
+                            f15 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "upper" => {
+                            f16 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "payEnable" => {
+                            f17 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "tableViewMode" => {
+                            f18 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "verticalPrint" => {
+                            f19 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "statField" => {
+                            f20 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<WorkflowStatFieldInput>>::new(),
+                                    )?,
+                            );
+                        }
+                        "choice" => {
+                            f21 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "multiple" => {
+                            f22 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "availableTemplates" => {
+                            f23 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<WorkflowTemplateRef>>::new(),
+                                    )?,
+                            );
+                        }
+                        "addressModel" => {
+                            f24 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "limit" => {
+                            f25 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "mask" => {
+                            f26 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "align" => {
+                            f27 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "asyncCondition" => {
+                            f28 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "bizType" => {
+                            f29 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "commonBizType" => {
+                            f30 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "actionName" => {
+                            f31 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "dataSource" => {
+                            f32 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<WorkflowDataSource>>::new(),
+                                    )?,
+                            );
+                        }
+                        "formula" => {
+                            f33 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "invisible" => {
+                            f34 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "maxLength" => {
+                            f35 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "mode" => {
+                            f36 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "precision" => {
+                            f37 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowComponentPropsInput {
+                    component_id: f0.unwrap_or_default(),
+                    label: f1.unwrap_or_default(),
+                    biz_alias: f2.unwrap_or_default(),
+                    required: f3.unwrap_or_default(),
+                    placeholder: f4.unwrap_or_default(),
+                    print: f5.unwrap_or_default(),
+                    disabled: f6.unwrap_or_default(),
+                    default_value: f7.unwrap_or_default(),
+                    unit: f8.unwrap_or_default(),
+                    format: f9.unwrap_or_default(),
+                    duration: f10.unwrap_or_default(),
+                    duration_label: f11.unwrap_or_default(),
+                    options: f12.unwrap_or_default(),
+                    content: f13.unwrap_or_default(),
+                    link: f14.unwrap_or_default(),
+                    not_print: f15.unwrap_or_default(),
+                    upper: f16.unwrap_or_default(),
+                    pay_enable: f17.unwrap_or_default(),
+                    table_view_mode: f18.unwrap_or_default(),
+                    vertical_print: f19.unwrap_or_default(),
+                    stat_field: f20.unwrap_or_default(),
+                    choice: f21.unwrap_or_default(),
+                    multiple: f22.unwrap_or_default(),
+                    available_templates: f23.unwrap_or_default(),
+                    address_model: f24.unwrap_or_default(),
+                    limit: f25.unwrap_or_default(),
+                    mask: f26.unwrap_or_default(),
+                    align: f27.unwrap_or_default(),
+                    async_condition: f28.unwrap_or_default(),
+                    biz_type: f29.unwrap_or_default(),
+                    common_biz_type: f30.unwrap_or_default(),
+                    action_name: f31.unwrap_or_default(),
+                    data_source: f32.unwrap_or_default(),
+                    formula: f33.unwrap_or_default(),
+                    invisible: f34.unwrap_or_default(),
+                    max_length: f35.unwrap_or_default(),
+                    mode: f36.unwrap_or_default(),
+                    precision: f37.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowComponentPropsInput {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            component_id: None,
+            label: None,
+            biz_alias: None,
+            required: None,
+            placeholder: None,
+            print: None,
+            disabled: None,
+            default_value: None,
+            unit: None,
+            format: None,
+            duration: None,
+            duration_label: None,
+            options: Default::default(),
+            content: None,
+            link: None,
+            not_print: None,
+            upper: None,
+            pay_enable: None,
+            table_view_mode: None,
+            vertical_print: None,
+            stat_field: Default::default(),
+            choice: None,
+            multiple: None,
+            available_templates: Default::default(),
+            address_model: None,
+            limit: None,
+            mask: None,
+            align: None,
+            async_condition: None,
+            biz_type: None,
+            common_biz_type: None,
+            action_name: None,
+            data_source: None,
+            formula: None,
+            invisible: None,
+            max_length: None,
+            mode: None,
+            precision: None,
+        }
+    }
+    /// Sets `component_id`: The control's id, unique in the form (控件id), e.g. `TextField_17EZKEGSOCTC0`; it or `bizAlias` is needed.
+    pub fn component_id(mut self, component_id: impl Into<String>) -> Self {
+        self.component_id = Some(component_id.into());
+        self
+    }
+    /// Sets `label`: The title (控件标题); a date range or time-and-place control takes the JSON text of two titles.
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+    /// Sets `biz_alias`: The control's business key, unique in the form (控件的业务标识).
+    pub fn biz_alias(mut self, biz_alias: impl Into<String>) -> Self {
+        self.biz_alias = Some(biz_alias.into());
+        self
+    }
+    /// Sets `required`: Whether it must be filled in (是否必填); false by default.
+    pub fn required(mut self, required: bool) -> Self {
+        self.required = Some(required);
+        self
+    }
+    /// Sets `placeholder`: The input hint (输入提示).
+    pub fn placeholder(mut self, placeholder: impl Into<String>) -> Self {
+        self.placeholder = Some(placeholder.into());
+        self
+    }
+    /// Sets `print`: `1` printed (the default), `0` left out of printing (是否参与打印).
+    pub fn print(mut self, print: impl Into<String>) -> Self {
+        self.print = Some(print.into());
+        self
+    }
+    /// Sets `disabled`: Whether it cannot be edited (是否可编辑).
+    pub fn disabled(mut self, disabled: bool) -> Self {
+        self.disabled = Some(disabled);
+        self
+    }
+    /// Sets `default_value`: The default value of a number or date control (默认值).
+    pub fn default_value(mut self, default_value: impl Into<String>) -> Self {
+        self.default_value = Some(default_value.into());
+        self
+    }
+    /// Sets `unit`: The unit: of a number (数字单位), or `小时` / `天` of a date or date range.
+    pub fn unit(mut self, unit: impl Into<String>) -> Self {
+        self.unit = Some(unit.into());
+        self
+    }
+    /// Sets `format`: The date format (日期格式), e.g. `yyyy-MM-dd HH:mm`.
+    pub fn format(mut self, format: impl Into<String>) -> Self {
+        self.format = Some(format.into());
+        self
+    }
+    /// Sets `duration`: Whether a date range computes its duration (是否自动计算时长).
+    pub fn duration(mut self, duration: bool) -> Self {
+        self.duration = Some(duration);
+        self
+    }
+    /// Sets `duration_label`: The duration's label.
+    pub fn duration_label(mut self, duration_label: impl Into<String>) -> Self {
+        self.duration_label = Some(duration_label.into());
+        self
+    }
+    /// Sets `options`: The options of a choice control (可选选项列表).
+    pub fn options(mut self, options: Vec<WorkflowSelectOption>) -> Self {
+        self.options = options;
+        self
+    }
+    /// Sets `content`: The text of an explanatory text (说明文字).
+    pub fn content(mut self, content: impl Into<String>) -> Self {
+        self.content = Some(content.into());
+        self
+    }
+    /// Sets `link`: The link of an explanatory text (超链接).
+    pub fn link(mut self, link: impl Into<String>) -> Self {
+        self.link = Some(link.into());
+        self
+    }
+    /// Sets `not_print`: `1` leaves an explanatory text out of printing, `0` prints it.
+    pub fn not_print(mut self, not_print: impl Into<String>) -> Self {
+        self.not_print = Some(not_print.into());
+        self
+    }
+    /// Sets `upper`: Whether an amount is also written in capitals: `1` yes (the default), `0` no.
+    pub fn upper(mut self, upper: impl Into<String>) -> Self {
+        self.upper = Some(upper.into());
+        self
+    }
+    /// Sets `pay_enable`: Whether a money or number control has a payment property.
+    pub fn pay_enable(mut self, pay_enable: bool) -> Self {
+        self.pay_enable = Some(pay_enable);
+        self
+    }
+    /// Sets `table_view_mode`: How a table is filled in (明细填写方式): `list` or `table`.
+    pub fn table_view_mode(mut self, table_view_mode: impl Into<String>) -> Self {
+        self.table_view_mode = Some(table_view_mode.into());
+        self
+    }
+    /// Sets `vertical_print`: Whether a table prints vertically (明细打印方式).
+    pub fn vertical_print(mut self, vertical_print: bool) -> Self {
+        self.vertical_print = Some(vertical_print);
+        self
+    }
+    /// Sets `stat_field`: The table's number or money controls whose totals are shown (总数统计).
+    pub fn stat_field(mut self, stat_field: Vec<WorkflowStatFieldInput>) -> Self {
+        self.stat_field = stat_field;
+        self
+    }
+    /// Sets `choice`: A contacts control takes several people (`1`) or one (`0`, the default).
+    pub fn choice(mut self, choice: impl Into<String>) -> Self {
+        self.choice = Some(choice.into());
+        self
+    }
+    /// Sets `multiple`: Whether a department control takes several departments (是否支持多选).
+    pub fn multiple(mut self, multiple: bool) -> Self {
+        self.multiple = Some(multiple);
+        self
+    }
+    /// Sets `available_templates`: The templates a related-approval control may link; all when empty (可被关联的审批模板列表).
+    pub fn available_templates(
+        mut self,
+        available_templates: Vec<WorkflowTemplateRef>,
+    ) -> Self {
+        self.available_templates = available_templates;
+        self
+    }
+    /// Sets `address_model`: The address depth (省市区控件): `city`, `district` or `street`.
+    pub fn address_model(mut self, address_model: impl Into<String>) -> Self {
+        self.address_model = Some(address_model.into());
+        self
+    }
+    /// Sets `limit`: The rating scale (评分): 5 or 10.
+    pub fn limit(mut self, limit: i64) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+    /// Sets `mask`: A time-and-place control's masking flag.
+    pub fn mask(mut self, mask: bool) -> Self {
+        self.mask = Some(mask);
+        self
+    }
+    /// Sets `align`: Where an explanatory text sits: `top`, `middle` or `bottom`.
+    pub fn align(mut self, align: impl Into<String>) -> Self {
+        self.align = Some(align.into());
+        self
+    }
+    /// Sets `async_condition`: Whether a suite fetches its condition rules asynchronously.
+    pub fn async_condition(mut self, async_condition: bool) -> Self {
+        self.async_condition = Some(async_condition);
+        self
+    }
+    /// Sets `biz_type`: The business suite's kind (业务套件类型).
+    pub fn biz_type(mut self, biz_type: impl Into<String>) -> Self {
+        self.biz_type = Some(biz_type.into());
+        self
+    }
+    /// Sets `common_biz_type`: The common field's business type.
+    pub fn common_biz_type(mut self, common_biz_type: impl Into<String>) -> Self {
+        self.common_biz_type = Some(common_biz_type.into());
+        self
+    }
+    /// Sets `action_name`: The overtime details' name (加班明细名称).
+    pub fn action_name(mut self, action_name: impl Into<String>) -> Self {
+        self.action_name = Some(action_name.into());
+        self
+    }
+    /// Sets `data_source`: The data source of a related-form control (数据来源).
+    pub fn data_source(mut self, data_source: WorkflowDataSource) -> Self {
+        self.data_source = Some(data_source);
+        self
+    }
+    /// Sets `formula`: The formula (公式).
+    pub fn formula(mut self, formula: impl Into<String>) -> Self {
+        self.formula = Some(formula.into());
+        self
+    }
+    /// Sets `invisible`: Whether the control is hidden.
+    pub fn invisible(mut self, invisible: bool) -> Self {
+        self.invisible = Some(invisible);
+        self
+    }
+    /// Sets `max_length`: The most characters of a text control.
+    pub fn max_length(mut self, max_length: i64) -> Self {
+        self.max_length = Some(max_length);
+        self
+    }
+    /// Sets `mode`: The control's mode.
+    pub fn mode(mut self, mode: impl Into<String>) -> Self {
+        self.mode = Some(mode.into());
+        self
+    }
+    /// Sets `precision`: The decimal places of a number control.
+    pub fn precision(mut self, precision: i64) -> Self {
+        self.precision = Some(precision);
+        self
+    }
+}
+impl rt::Validate for WorkflowComponentPropsInput {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.options)?;
+        rt::Validate::validate(&self.stat_field)?;
+        rt::Validate::validate(&self.available_templates)?;
+        rt::Validate::validate(&self.data_source)?;
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowComponentPropsInput {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One control of a form template being saved (表单控件); a table's controls go in `children`.
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowFormComponentInput`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowFormComponentInput {
+    /// The control's kind (控件类型).
+    ///
+    /// Wire name `componentType`.
+    #[serde(rename = "componentType")]
+    pub component_type: WorkflowComponentType,
+    /// The control's properties (控件属性).
+    ///
+    /// Wire name `props`.
+    #[serde(rename = "props")]
+    pub props: WorkflowComponentPropsInput,
+    /// The controls inside a table or suite (子控件列表).
+    ///
+    /// Wire name `children`.
+    #[serde(rename = "children", skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<WorkflowFormComponentInput>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowFormComponentInput {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowFormComponentInput;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowFormComponentInput")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowFormComponentInput, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "componentType" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<WorkflowComponentType>::new(),
+                                    )?,
+                            );
+                        }
+                        "props" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<WorkflowComponentPropsInput>::new(),
+                                    )?,
+                            );
+                        }
+                        "children" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<WorkflowFormComponentInput>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowFormComponentInput {
+                    component_type: rt::decode::required(f0, "componentType")?,
+                    props: rt::decode::required(f1, "props")?,
+                    children: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowFormComponentInput {
+    /// Creates a value from its required fields (`component_type`, `props`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        component_type: WorkflowComponentType,
+        props: WorkflowComponentPropsInput,
+    ) -> Self {
+        Self {
+            component_type,
+            props,
+            children: Default::default(),
+        }
+    }
+    /// Sets `children`: The controls inside a table or suite (子控件列表).
+    pub fn children(mut self, children: Vec<WorkflowFormComponentInput>) -> Self {
+        self.children = children;
+        self
+    }
+}
+impl rt::Validate for WorkflowFormComponentInput {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.component_type)?;
+        rt::Validate::validate(&self.props)?;
+        rt::Validate::validate(&self.children)?;
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowFormComponentInput {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Global settings of a form template (表单全局属性配置).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowTemplateConfig`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowTemplateConfig {
+    /// Whether the admin list's "disable" button is turned off (是否禁用停用按钮).
+    ///
+    /// Wire name `disableStopProcessButton`.
+    #[serde(
+        rename = "disableStopProcessButton",
+        skip_serializing_if = "Option::is_none",
+    )]
+    pub disable_stop_process_button: Option<bool>,
+    /// Whether the template's entry is hidden everywhere (是否全局隐藏流程模板入口).
+    ///
+    /// Wire name `hidden`.
+    #[serde(rename = "hidden", skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<bool>,
+    /// Whether the "delete" button is turned off (是否禁用模板删除按钮).
+    ///
+    /// Wire name `disableDeleteProcess`.
+    #[serde(rename = "disableDeleteProcess", skip_serializing_if = "Option::is_none")]
+    pub disable_delete_process: Option<bool>,
+    /// Whether editing the form is turned off (是否禁止表单编辑功能).
+    ///
+    /// Wire name `disableFormEdit`.
+    #[serde(rename = "disableFormEdit", skip_serializing_if = "Option::is_none")]
+    pub disable_form_edit: Option<bool>,
+    /// Whether the details page's "submit again" button is turned off (是否禁用再次发起按钮).
+    ///
+    /// Wire name `disableResubmit`.
+    #[serde(rename = "disableResubmit", skip_serializing_if = "Option::is_none")]
+    pub disable_resubmit: Option<bool>,
+    /// Whether the template is hidden on the home page (是否在首页隐藏模板).
+    ///
+    /// Wire name `disableHomepage`.
+    #[serde(rename = "disableHomepage", skip_serializing_if = "Option::is_none")]
+    pub disable_homepage: Option<bool>,
+    /// The template's directory (模板的目录ID).
+    ///
+    /// Wire name `dirId`.
+    #[serde(rename = "dirId", skip_serializing_if = "Option::is_none")]
+    pub dir_id: Option<String>,
+    /// The former directory, when moving the template (原目录ID).
+    ///
+    /// Wire name `originDirId`.
+    #[serde(rename = "originDirId", skip_serializing_if = "Option::is_none")]
+    pub origin_dir_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowTemplateConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowTemplateConfig;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowTemplateConfig")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowTemplateConfig, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "disableStopProcessButton" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "hidden" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "disableDeleteProcess" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "disableFormEdit" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "disableResubmit" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "disableHomepage" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "dirId" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "originDirId" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowTemplateConfig {
+                    disable_stop_process_button: f0.unwrap_or_default(),
+                    hidden: f1.unwrap_or_default(),
+                    disable_delete_process: f2.unwrap_or_default(),
+                    disable_form_edit: f3.unwrap_or_default(),
+                    disable_resubmit: f4.unwrap_or_default(),
+                    disable_homepage: f5.unwrap_or_default(),
+                    dir_id: f6.unwrap_or_default(),
+                    origin_dir_id: f7.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowTemplateConfig {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            disable_stop_process_button: None,
+            hidden: None,
+            disable_delete_process: None,
+            disable_form_edit: None,
+            disable_resubmit: None,
+            disable_homepage: None,
+            dir_id: None,
+            origin_dir_id: None,
+        }
+    }
+    /// Sets `disable_stop_process_button`: Whether the admin list's "disable" button is turned off (是否禁用停用按钮).
+    pub fn disable_stop_process_button(
+        mut self,
+        disable_stop_process_button: bool,
+    ) -> Self {
+        self.disable_stop_process_button = Some(disable_stop_process_button);
+        self
+    }
+    /// Sets `hidden`: Whether the template's entry is hidden everywhere (是否全局隐藏流程模板入口).
+    pub fn hidden(mut self, hidden: bool) -> Self {
+        self.hidden = Some(hidden);
+        self
+    }
+    /// Sets `disable_delete_process`: Whether the "delete" button is turned off (是否禁用模板删除按钮).
+    pub fn disable_delete_process(mut self, disable_delete_process: bool) -> Self {
+        self.disable_delete_process = Some(disable_delete_process);
+        self
+    }
+    /// Sets `disable_form_edit`: Whether editing the form is turned off (是否禁止表单编辑功能).
+    pub fn disable_form_edit(mut self, disable_form_edit: bool) -> Self {
+        self.disable_form_edit = Some(disable_form_edit);
+        self
+    }
+    /// Sets `disable_resubmit`: Whether the details page's "submit again" button is turned off (是否禁用再次发起按钮).
+    pub fn disable_resubmit(mut self, disable_resubmit: bool) -> Self {
+        self.disable_resubmit = Some(disable_resubmit);
+        self
+    }
+    /// Sets `disable_homepage`: Whether the template is hidden on the home page (是否在首页隐藏模板).
+    pub fn disable_homepage(mut self, disable_homepage: bool) -> Self {
+        self.disable_homepage = Some(disable_homepage);
+        self
+    }
+    /// Sets `dir_id`: The template's directory (模板的目录ID).
+    pub fn dir_id(mut self, dir_id: impl Into<String>) -> Self {
+        self.dir_id = Some(dir_id.into());
+        self
+    }
+    /// Sets `origin_dir_id`: The former directory, when moving the template (原目录ID).
+    pub fn origin_dir_id(mut self, origin_dir_id: impl Into<String>) -> Self {
+        self.origin_dir_id = Some(origin_dir_id.into());
+        self
+    }
+}
+impl rt::Validate for WorkflowTemplateConfig {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowTemplateConfig {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// An approval form a user may start (可见表单).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowVisibleTemplate`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowVisibleTemplate {
+    /// The form's name (表单名称).
+    ///
+    /// Wire name `name`.
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The form's address (表单URL).
+    ///
+    /// Wire name `url`.
+    #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The icon's URL.
+    ///
+    /// Wire name `iconUrl`.
+    #[serde(rename = "iconUrl", skip_serializing_if = "Option::is_none")]
+    pub icon_url: Option<String>,
+    /// The form's process code (表单唯一标识).
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode")]
+    pub process_code: String,
+    /// The group it is in (模板所在分组 ID).
+    ///
+    /// Wire name `dirId`.
+    #[serde(rename = "dirId", skip_serializing_if = "Option::is_none")]
+    pub dir_id: Option<String>,
+    /// The group's name (模板所在分组名称).
+    ///
+    /// Wire name `dirName`.
+    #[serde(rename = "dirName", skip_serializing_if = "Option::is_none")]
+    pub dir_name: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowVisibleTemplate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowVisibleTemplate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowVisibleTemplate")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowVisibleTemplate, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "url" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "iconUrl" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "processCode" => {
+                            f3 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "dirId" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "dirName" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowVisibleTemplate {
+                    name: f0.unwrap_or_default(),
+                    url: f1.unwrap_or_default(),
+                    icon_url: f2.unwrap_or_default(),
+                    process_code: rt::decode::required(f3, "processCode")?,
+                    dir_id: f4.unwrap_or_default(),
+                    dir_name: f5.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowVisibleTemplate {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A page of visible approval forms.
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowVisibleTemplatePage`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowVisibleTemplatePage {
+    /// The forms (可见表单列表).
+    ///
+    /// Wire name `processList`.
+    #[serde(rename = "processList", skip_serializing_if = "Vec::is_empty")]
+    pub process_list: Vec<WorkflowVisibleTemplate>,
+    /// The cursor of the next page (分页游标); absent on the last.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowVisibleTemplatePage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowVisibleTemplatePage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowVisibleTemplatePage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowVisibleTemplatePage, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "processList" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<WorkflowVisibleTemplate>>::new(),
+                                    )?,
+                            );
+                        }
+                        "nextToken" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowVisibleTemplatePage {
+                    process_list: f0.unwrap_or_default(),
+                    next_token: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowVisibleTemplatePage {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A form control used as a process condition (已设置为条件的表单组件).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowConditionComponent`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowConditionComponent {
+    /// The control's id.
+    ///
+    /// Wire name `id`.
+    #[serde(rename = "id")]
+    pub id: String,
+    /// The control's name.
+    ///
+    /// Wire name `label`.
+    #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowConditionComponent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowConditionComponent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowConditionComponent")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowConditionComponent, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "label" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowConditionComponent {
+                    id: rt::decode::required(f0, "id")?,
+                    label: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowConditionComponent {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A template found by name (表单模板信息).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowProcessCodeInfo`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowProcessCodeInfo {
+    /// The template's process code.
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode")]
+    pub process_code: String,
+    /// When it was updated, ISO 8601 (更新时间).
+    ///
+    /// Wire name `gmtModified`.
+    #[serde(rename = "gmtModified", skip_serializing_if = "Option::is_none")]
+    pub gmt_modified: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowProcessCodeInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowProcessCodeInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowProcessCodeInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowProcessCodeInfo, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "processCode" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "gmtModified" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowProcessCodeInfo {
+                    process_code: rt::decode::required(f0, "processCode")?,
+                    gmt_modified: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowProcessCodeInfo {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
 /// Response of [`WorkflowApi::start_process_instance`](super::workflow::WorkflowApi::start_process_instance).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowStartProcessInstanceResponse`
@@ -6854,6 +10124,56 @@ impl<'de> serde::Deserialize<'de> for WorkflowStartProcessInstanceResponse {
     }
 }
 impl rt::Wire for WorkflowStartProcessInstanceResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`WorkflowApi::save_form`](super::workflow::WorkflowApi::save_form).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowSaveFormResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowSaveFormResponse {
+    /// The template's process code (表单模板Code), unique in the organisation.
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode")]
+    pub process_code: String,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowSaveFormResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowSaveFormResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowSaveFormResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowSaveFormResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "processCode" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowSaveFormResponse {
+                    process_code: rt::decode::required(f0, "processCode")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowSaveFormResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }
