@@ -355,6 +355,16 @@ pub const ENDPOINTS: &[&str] = &[
     "workflow.list_user_visible_templates",
     "workflow.get_condition_components",
     "workflow.get_process_code_by_name",
+    "workflow.save_process",
+    "workflow.delete_process",
+    "workflow.save_integrated_instance",
+    "workflow.update_integrated_instance",
+    "workflow.batch_update_integrated_instances",
+    "workflow.create_integrated_tasks",
+    "workflow.query_integrated_todo_tasks",
+    "workflow.update_integrated_tasks",
+    "workflow.cancel_integrated_tasks",
+    "workflow.clean_process_data",
     "workspace.list_audit_logs",
 ];
 /// Calls `endpoint` (`area.endpoint`) with its example arguments and returns the decoded
@@ -3770,6 +3780,121 @@ pub async fn call(
                 client
                     .workflow()
                     .get_process_code_by_name(String::from("名称"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.save_process" => {
+                client
+                    .workflow()
+                    .save_process(
+                        String::from("资产领用"),
+                        vec![
+                            super::workflow::WorkflowFormComponentInput::new(super::workflow::WorkflowComponentType::from_wire("TextField"),
+                            super::workflow::WorkflowComponentPropsInput::new()
+                            .component_id(String::from("TextField_17EZKEGSOCTC0"))
+                            .label(String::from("单行输入框")).required(false))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.delete_process" => {
+                client
+                    .workflow()
+                    .delete_process(String::from("proc-1234"))
+                    .clean_running_task(true)
+                    .await
+                    .map(to_json)
+            }
+            "workflow.save_integrated_instance" => {
+                client
+                    .workflow()
+                    .save_integrated_instance(
+                        String::from("PROC-abcdef-example"),
+                        String::from("manager001"),
+                        String::from("https://example.com/approvals/1234"),
+                    )
+                    .title(String::from("张三提交的资产领用"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.update_integrated_instance" => {
+                client
+                    .workflow()
+                    .update_integrated_instance(
+                        String::from("1234"),
+                        String::from("COMPLETED"),
+                        String::from("agree"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.batch_update_integrated_instances" => {
+                client
+                    .workflow()
+                    .batch_update_integrated_instances()
+                    .update_process_instance_requests(
+                        vec![
+                            super::workflow::WorkflowIntegratedInstanceUpdate::new(String::from("1234"),
+                            String::from("COMPLETED"), String::from("agree"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.create_integrated_tasks" => {
+                client
+                    .workflow()
+                    .create_integrated_tasks(
+                        String::from("1234"),
+                        vec![
+                            super::workflow::WorkflowIntegratedTaskInput::new()
+                            .user_id(String::from("manager001"))
+                            .url(String::from("https://example.com/tasks/1"))
+                        ],
+                    )
+                    .activity_id(String::from("act_0001"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.query_integrated_todo_tasks" => {
+                client
+                    .workflow()
+                    .query_integrated_todo_tasks(String::from("manager001"), 40i64, 1i64)
+                    .create_before(1660036833411i64)
+                    .await
+                    .map(to_json)
+            }
+            "workflow.update_integrated_tasks" => {
+                client
+                    .workflow()
+                    .update_integrated_tasks(
+                        vec![
+                            super::workflow::WorkflowIntegratedTaskUpdate::new(1234567i64,
+                            String::from("COMPLETED")).result(String::from("AGREE"))
+                        ],
+                    )
+                    .process_instance_id(String::from("1234"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.cancel_integrated_tasks" => {
+                client
+                    .workflow()
+                    .cancel_integrated_tasks(
+                        String::from("1234"),
+                        String::from("act_0001"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.clean_process_data" => {
+                client
+                    .workflow()
+                    .clean_process_data(
+                        String::from("PROC-abcdef-example"),
+                        String::from("dingcorpxxxxxx"),
+                    )
                     .await
                     .map(to_json)
             }

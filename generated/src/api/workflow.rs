@@ -530,6 +530,216 @@ impl<'c> WorkflowApi<'c> {
             WorkflowGetProcessCodeByNameRequest::new(name),
         )
     }
+    /// Create or update a process-centre approval template (创建或更新审批模板).
+    ///
+    /// A template for approvals run in the caller's own system and shown in DingTalk's process
+    /// centre. With `processCode` it updates the template; controls used as process conditions
+    /// cannot be removed or change kind. At most 200 controls. Permission: `Workflow.Form.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/processCentres/schemas` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/create-orupdate-the-approval-template-new>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.save_process`
+    pub fn save_process(
+        &self,
+        name: impl Into<String>,
+        form_components: Vec<WorkflowFormComponentInput>,
+    ) -> crate::api::Call<'c, WorkflowSaveProcessRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowSaveProcessRequest::new(name, form_components),
+        )
+    }
+    /// Delete a process-centre approval template (删除模板).
+    ///
+    /// Permission `Workflow.Form.Write`.
+    ///
+    /// `DELETE https://api.dingtalk.com/v1.0/workflow/processCentres/schemas` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/self-owned-approval-deletion-template>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.delete_process`
+    pub fn delete_process(
+        &self,
+        process_code: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowDeleteProcessRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowDeleteProcessRequest::new(process_code),
+        )
+    }
+    /// Create a process-centre approval instance (创建实例).
+    ///
+    /// Records an approval run in the caller's own system (its details page at `url`) in
+    /// DingTalk's process centre; create its tasks with `create_integrated_tasks`. At most 100
+    /// form values; time-and-place and phone controls are not supported, contacts and
+    /// related-approval controls need `extValue`. Permission: `Workflow.Instance.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/processCentres/instances` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/create-a-ticket-approval-instance>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.save_integrated_instance`
+    pub fn save_integrated_instance(
+        &self,
+        process_code: impl Into<String>,
+        originator_user_id: impl Into<String>,
+        url: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowSaveIntegratedInstanceRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowSaveIntegratedInstanceRequest::new(
+                process_code,
+                originator_user_id,
+                url,
+            ),
+        )
+    }
+    /// Update a process-centre instance's state (更新实例状态).
+    ///
+    /// Ends (`COMPLETED` with `agree` or `refuse`) or revokes (`TERMINATED`) the instance. The
+    /// docs mark `result` required, the official SDK does not; the docs are followed. Permission:
+    /// `Workflow.Instance.Write`.
+    ///
+    /// `PUT https://api.dingtalk.com/v1.0/workflow/processCentres/instances` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/update-instance-status>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.update_integrated_instance`
+    pub fn update_integrated_instance(
+        &self,
+        process_instance_id: impl Into<String>,
+        status: impl Into<String>,
+        result: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowUpdateIntegratedInstanceRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowUpdateIntegratedInstanceRequest::new(
+                process_instance_id,
+                status,
+                result,
+            ),
+        )
+    }
+    /// Update the states of several process-centre instances (批量更新实例状态).
+    ///
+    /// At most 50 instances per call. Permission `Workflow.Instance.Write`.
+    ///
+    /// `PUT https://api.dingtalk.com/v1.0/workflow/processCentres/instances/batch` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/self-owned-batch-update-of-instance-status>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.batch_update_integrated_instances`
+    pub fn batch_update_integrated_instances(
+        &self,
+    ) -> crate::api::Call<'c, WorkflowBatchUpdateIntegratedInstancesRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowBatchUpdateIntegratedInstancesRequest::new(),
+        )
+    }
+    /// Create pending tasks in the process centre (创建流程中心待处理任务).
+    ///
+    /// Adds up to 20 tasks to a process-centre instance, shown in DingTalk's to-dos. Tasks and
+    /// instances cannot be created concurrently, and the call has a daily quota. Permission:
+    /// `qyapi_aflow`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/processCentres/tasks` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/create-pending-tasks-in-process-center>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.create_integrated_tasks`
+    pub fn create_integrated_tasks(
+        &self,
+        process_instance_id: impl Into<String>,
+        tasks: Vec<WorkflowIntegratedTaskInput>,
+    ) -> crate::api::Call<'c, WorkflowCreateIntegratedTasksRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowCreateIntegratedTasksRequest::new(process_instance_id, tasks),
+        )
+    }
+    /// List a user's pending process-centre tasks (查询通过流程中心集成的OA审批任务).
+    ///
+    /// Pages by number from 1 (at most 40 a page). `createBefore` lies at most a year back. The
+    /// docs put the page under `taskPage`, the official SDK under `result`; the docs are
+    /// followed. Permission: `qyapi_aflow`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/workflow/processCentres/todoTasks` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/query-oa-approval-tasks-integrated-through-process-center>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.query_integrated_todo_tasks`
+    pub fn query_integrated_todo_tasks(
+        &self,
+        user_id: impl Into<String>,
+        page_size: i64,
+        page_number: i64,
+    ) -> crate::api::Call<'c, WorkflowQueryIntegratedTodoTasksRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowQueryIntegratedTodoTasksRequest::new(user_id, page_size, page_number),
+        )
+    }
+    /// Update process-centre tasks' states (更新流程中心任务状态).
+    ///
+    /// Completes (`AGREE` / `REFUSE`) or cancels up to 20 tasks. Permission: `qyapi_aflow`.
+    ///
+    /// `PUT https://api.dingtalk.com/v1.0/workflow/processCentres/tasks` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/update-process-center-task-status>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.update_integrated_tasks`
+    pub fn update_integrated_tasks(
+        &self,
+        tasks: Vec<WorkflowIntegratedTaskUpdate>,
+    ) -> crate::api::Call<'c, WorkflowUpdateIntegratedTasksRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowUpdateIntegratedTasksRequest::new(tasks),
+        )
+    }
+    /// Cancel pending process-centre tasks of a to-do group (批量取消流程中心待处理任务).
+    ///
+    /// Cancels the tasks created with the given `activityId` (or those of `activityIds`).
+    /// Permission: `Workflow.Instance.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/processCentres/tasks/cancel` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/cancel-multiple-oa-approval-tasks>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.cancel_integrated_tasks`
+    pub fn cancel_integrated_tasks(
+        &self,
+        process_instance_id: impl Into<String>,
+        activity_id: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowCancelIntegratedTasksRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowCancelIntegratedTasksRequest::new(process_instance_id, activity_id),
+        )
+    }
+    /// Clear a template's OA approval data (清理OA审批数据).
+    ///
+    /// Deletes the approval data of one template in an authorising organisation. ISV apps only.
+    /// Permission: `Workflow.Data.Clean`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/processes/clean` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/clear-oa-approval-data>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.clean_process_data`
+    pub fn clean_process_data(
+        &self,
+        process_code: impl Into<String>,
+        corp_id: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowCleanProcessDataRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowCleanProcessDataRequest::new(process_code, corp_id),
+        )
+    }
 }
 /// Request of [`WorkflowApi::start_process_instance`]: Start an approval instance (发起审批实例).
 ///
@@ -2717,6 +2927,1045 @@ impl rt::Endpoint for WorkflowGetProcessCodeByNameRequest {
             rt::check_max_len("name", rt::Scalar::to_text(v).chars().count(), 64u64)?;
         }
         Ok(())
+    }
+}
+/// Request of [`WorkflowApi::save_process`]: Create or update a process-centre approval template (创建或更新审批模板).
+///
+/// A template for approvals run in the caller's own system and shown in DingTalk's process
+/// centre. With `processCode` it updates the template; controls used as process conditions
+/// cannot be removed or change kind. At most 200 controls. Permission: `Workflow.Form.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/processCentres/schemas` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/create-orupdate-the-approval-template-new>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.save_process`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowSaveProcessRequest {
+    /// The template to update (表单ProcessCode); absent to create one.
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode", skip_serializing_if = "Option::is_none")]
+    pub process_code: Option<String>,
+    /// The template's name (表单模板名称), at most 200 characters.
+    ///
+    /// Wire name `name`; at most 200.
+    #[serde(rename = "name")]
+    pub name: String,
+    /// The description (表单模板描述), at most 300 characters.
+    ///
+    /// Wire name `description`; at most 300.
+    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The controls (表单控件列表), at most 200.
+    ///
+    /// Wire name `formComponents`; at most 200.
+    #[serde(rename = "formComponents")]
+    pub form_components: Vec<WorkflowFormComponentInput>,
+    /// Process-centre integration settings (流程中心集成配置).
+    ///
+    /// Wire name `processFeatureConfig`.
+    #[serde(rename = "processFeatureConfig", skip_serializing_if = "Option::is_none")]
+    pub process_feature_config: Option<WorkflowFeatureConfig>,
+    /// Template settings (流程中心模板配置).
+    ///
+    /// Wire name `templateConfig`.
+    #[serde(rename = "templateConfig", skip_serializing_if = "Option::is_none")]
+    pub template_config: Option<WorkflowProcessCentreTemplateConfig>,
+}
+impl WorkflowSaveProcessRequest {
+    /// Creates a value from its required fields (`name`, `form_components`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        name: impl Into<String>,
+        form_components: Vec<WorkflowFormComponentInput>,
+    ) -> Self {
+        Self {
+            process_code: None,
+            name: name.into(),
+            description: None,
+            form_components,
+            process_feature_config: None,
+            template_config: None,
+        }
+    }
+    /// Sets `process_code`: The template to update (表单ProcessCode); absent to create one.
+    pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
+        self.process_code = Some(process_code.into());
+        self
+    }
+    /// Sets `description`: The description (表单模板描述), at most 300 characters.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+    /// Sets `process_feature_config`: Process-centre integration settings (流程中心集成配置).
+    pub fn process_feature_config(
+        mut self,
+        process_feature_config: WorkflowFeatureConfig,
+    ) -> Self {
+        self.process_feature_config = Some(process_feature_config);
+        self
+    }
+    /// Sets `template_config`: Template settings (流程中心模板配置).
+    pub fn template_config(
+        mut self,
+        template_config: WorkflowProcessCentreTemplateConfig,
+    ) -> Self {
+        self.template_config = Some(template_config);
+        self
+    }
+}
+impl rt::Endpoint for WorkflowSaveProcessRequest {
+    type Response = WorkflowSaveProcessResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "save_process",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/processCentres/schemas",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.name;
+            rt::check_max_len("name", rt::Scalar::to_text(v).chars().count(), 200u64)?;
+        }
+        if let Some(v) = &self.description {
+            rt::check_max_len(
+                "description",
+                rt::Scalar::to_text(v).chars().count(),
+                300u64,
+            )?;
+        }
+        {
+            let v = &self.form_components;
+            rt::check_max_len("formComponents", v.len(), 200u64)?;
+        }
+        rt::Validate::validate(&self.form_components)?;
+        rt::Validate::validate(&self.process_feature_config)?;
+        rt::Validate::validate(&self.template_config)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowSaveProcessRequest> {
+    /// Sets `process_code`: The template to update (表单ProcessCode); absent to create one.
+    pub fn process_code(self, process_code: impl Into<String>) -> Self {
+        self.map(|r| r.process_code(process_code))
+    }
+    /// Sets `description`: The description (表单模板描述), at most 300 characters.
+    pub fn description(self, description: impl Into<String>) -> Self {
+        self.map(|r| r.description(description))
+    }
+    /// Sets `process_feature_config`: Process-centre integration settings (流程中心集成配置).
+    pub fn process_feature_config(
+        self,
+        process_feature_config: WorkflowFeatureConfig,
+    ) -> Self {
+        self.map(|r| r.process_feature_config(process_feature_config))
+    }
+    /// Sets `template_config`: Template settings (流程中心模板配置).
+    pub fn template_config(
+        self,
+        template_config: WorkflowProcessCentreTemplateConfig,
+    ) -> Self {
+        self.map(|r| r.template_config(template_config))
+    }
+}
+/// Request of [`WorkflowApi::delete_process`]: Delete a process-centre approval template (删除模板).
+///
+/// Permission `Workflow.Form.Write`.
+///
+/// `DELETE https://api.dingtalk.com/v1.0/workflow/processCentres/schemas` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/self-owned-approval-deletion-template>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.delete_process`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowDeleteProcessRequest {
+    /// The template's process code (模板code).
+    ///
+    /// Wire name `processCode`.
+    #[serde(skip)]
+    pub process_code: String,
+    /// Whether running tasks are cleared too (是否清理正在运行的任务).
+    ///
+    /// Wire name `cleanRunningTask`.
+    #[serde(skip)]
+    pub clean_running_task: Option<bool>,
+}
+impl WorkflowDeleteProcessRequest {
+    /// Creates a value from its required fields (`process_code`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(process_code: impl Into<String>) -> Self {
+        Self {
+            process_code: process_code.into(),
+            clean_running_task: None,
+        }
+    }
+    /// Sets `clean_running_task`: Whether running tasks are cleared too (是否清理正在运行的任务).
+    pub fn clean_running_task(mut self, clean_running_task: bool) -> Self {
+        self.clean_running_task = Some(clean_running_task);
+        self
+    }
+}
+impl rt::Endpoint for WorkflowDeleteProcessRequest {
+    type Response = WorkflowDeleteProcessResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "delete_process",
+        host: rt::Host::Api,
+        method: rt::Method::Delete,
+        json_body: false,
+        path: "/v1.0/workflow/processCentres/schemas",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("processCode", &self.process_code);
+        if let Some(v) = &self.clean_running_task {
+            q.push("cleanRunningTask", v);
+        }
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowDeleteProcessRequest> {
+    /// Sets `clean_running_task`: Whether running tasks are cleared too (是否清理正在运行的任务).
+    pub fn clean_running_task(self, clean_running_task: bool) -> Self {
+        self.map(|r| r.clean_running_task(clean_running_task))
+    }
+}
+/// Request of [`WorkflowApi::save_integrated_instance`]: Create a process-centre approval instance (创建实例).
+///
+/// Records an approval run in the caller's own system (its details page at `url`) in
+/// DingTalk's process centre; create its tasks with `create_integrated_tasks`. At most 100
+/// form values; time-and-place and phone controls are not supported, contacts and
+/// related-approval controls need `extValue`. Permission: `Workflow.Instance.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/processCentres/instances` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/create-a-ticket-approval-instance>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.save_integrated_instance`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowSaveIntegratedInstanceRequest {
+    /// The template's process code (审批模板code).
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode")]
+    pub process_code: String,
+    /// The submitter's userid (发起人).
+    ///
+    /// Wire name `originatorUserId`.
+    #[serde(rename = "originatorUserId")]
+    pub originator_user_id: String,
+    /// The form's values (表单控件列表), at most 100; names and ids at most 64 characters, values 65535, `extValue` 8192.
+    ///
+    /// Wire name `formComponentValueList`; at most 100.
+    #[serde(rename = "formComponentValueList", skip_serializing_if = "Vec::is_empty")]
+    pub form_component_value_list: Vec<WorkflowFormValueDetail>,
+    /// The instance's title (实例标题), at most 64 characters.
+    ///
+    /// Wire name `title`; at most 64.
+    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The instance's details page in the caller's system (审批单详情页地址), at most 1024 characters.
+    ///
+    /// Wire name `url`; at most 1024.
+    #[serde(rename = "url")]
+    pub url: String,
+    /// People to copy (抄送信息列表), at most 20.
+    ///
+    /// Wire name `notifiers`; at most 20.
+    #[serde(rename = "notifiers", skip_serializing_if = "Vec::is_empty")]
+    pub notifiers: Vec<WorkflowIntegratedNotifier>,
+    /// Per-instance integration settings (`CUSTOM_SHORTCUT`, `AFFILIATION_DIR`).
+    ///
+    /// Wire name `featureConfig`.
+    #[serde(rename = "featureConfig", skip_serializing_if = "Option::is_none")]
+    pub feature_config: Option<WorkflowFeatureConfig>,
+    /// The caller's business data, JSON text (用户自定义业务参数), at most 1024 characters.
+    ///
+    /// Wire name `bizData`; at most 1024.
+    #[serde(rename = "bizData", skip_serializing_if = "Option::is_none")]
+    pub biz_data: Option<String>,
+}
+impl WorkflowSaveIntegratedInstanceRequest {
+    /// Creates a value from its required fields (`process_code`, `originator_user_id`, `url`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        process_code: impl Into<String>,
+        originator_user_id: impl Into<String>,
+        url: impl Into<String>,
+    ) -> Self {
+        Self {
+            process_code: process_code.into(),
+            originator_user_id: originator_user_id.into(),
+            form_component_value_list: Default::default(),
+            title: None,
+            url: url.into(),
+            notifiers: Default::default(),
+            feature_config: None,
+            biz_data: None,
+        }
+    }
+    /// Sets `form_component_value_list`: The form's values (表单控件列表), at most 100; names and ids at most 64 characters, values 65535, `extValue` 8192.
+    pub fn form_component_value_list(
+        mut self,
+        form_component_value_list: Vec<WorkflowFormValueDetail>,
+    ) -> Self {
+        self.form_component_value_list = form_component_value_list;
+        self
+    }
+    /// Sets `title`: The instance's title (实例标题), at most 64 characters.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+    /// Sets `notifiers`: People to copy (抄送信息列表), at most 20.
+    pub fn notifiers(mut self, notifiers: Vec<WorkflowIntegratedNotifier>) -> Self {
+        self.notifiers = notifiers;
+        self
+    }
+    /// Sets `feature_config`: Per-instance integration settings (`CUSTOM_SHORTCUT`, `AFFILIATION_DIR`).
+    pub fn feature_config(mut self, feature_config: WorkflowFeatureConfig) -> Self {
+        self.feature_config = Some(feature_config);
+        self
+    }
+    /// Sets `biz_data`: The caller's business data, JSON text (用户自定义业务参数), at most 1024 characters.
+    pub fn biz_data(mut self, biz_data: impl Into<String>) -> Self {
+        self.biz_data = Some(biz_data.into());
+        self
+    }
+}
+impl rt::Endpoint for WorkflowSaveIntegratedInstanceRequest {
+    type Response = WorkflowSaveIntegratedInstanceResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "save_integrated_instance",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/processCentres/instances",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.form_component_value_list;
+            rt::check_max_len("formComponentValueList", v.len(), 100u64)?;
+        }
+        rt::Validate::validate(&self.form_component_value_list)?;
+        if let Some(v) = &self.title {
+            rt::check_max_len("title", rt::Scalar::to_text(v).chars().count(), 64u64)?;
+        }
+        {
+            let v = &self.url;
+            rt::check_max_len("url", rt::Scalar::to_text(v).chars().count(), 1024u64)?;
+        }
+        {
+            let v = &self.notifiers;
+            rt::check_max_len("notifiers", v.len(), 20u64)?;
+        }
+        rt::Validate::validate(&self.notifiers)?;
+        rt::Validate::validate(&self.feature_config)?;
+        if let Some(v) = &self.biz_data {
+            rt::check_max_len(
+                "bizData",
+                rt::Scalar::to_text(v).chars().count(),
+                1024u64,
+            )?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowSaveIntegratedInstanceRequest> {
+    /// Sets `form_component_value_list`: The form's values (表单控件列表), at most 100; names and ids at most 64 characters, values 65535, `extValue` 8192.
+    pub fn form_component_value_list(
+        self,
+        form_component_value_list: Vec<WorkflowFormValueDetail>,
+    ) -> Self {
+        self.map(|r| r.form_component_value_list(form_component_value_list))
+    }
+    /// Sets `title`: The instance's title (实例标题), at most 64 characters.
+    pub fn title(self, title: impl Into<String>) -> Self {
+        self.map(|r| r.title(title))
+    }
+    /// Sets `notifiers`: People to copy (抄送信息列表), at most 20.
+    pub fn notifiers(self, notifiers: Vec<WorkflowIntegratedNotifier>) -> Self {
+        self.map(|r| r.notifiers(notifiers))
+    }
+    /// Sets `feature_config`: Per-instance integration settings (`CUSTOM_SHORTCUT`, `AFFILIATION_DIR`).
+    pub fn feature_config(self, feature_config: WorkflowFeatureConfig) -> Self {
+        self.map(|r| r.feature_config(feature_config))
+    }
+    /// Sets `biz_data`: The caller's business data, JSON text (用户自定义业务参数), at most 1024 characters.
+    pub fn biz_data(self, biz_data: impl Into<String>) -> Self {
+        self.map(|r| r.biz_data(biz_data))
+    }
+}
+/// Request of [`WorkflowApi::update_integrated_instance`]: Update a process-centre instance's state (更新实例状态).
+///
+/// Ends (`COMPLETED` with `agree` or `refuse`) or revokes (`TERMINATED`) the instance. The
+/// docs mark `result` required, the official SDK does not; the docs are followed. Permission:
+/// `Workflow.Instance.Write`.
+///
+/// `PUT https://api.dingtalk.com/v1.0/workflow/processCentres/instances` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/update-instance-status>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.update_integrated_instance`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowUpdateIntegratedInstanceRequest {
+    /// The instance's id (审批实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId")]
+    pub process_instance_id: String,
+    /// `COMPLETED` ends it, `TERMINATED` revokes it (实例状态).
+    ///
+    /// Wire name `status`.
+    #[serde(rename = "status")]
+    pub status: String,
+    /// `agree` or `refuse` (实例结果); with `TERMINATED` either means revoked.
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result")]
+    pub result: String,
+    /// People to copy (抄送人userId列表), at most 30.
+    ///
+    /// Wire name `notifiers`; at most 30.
+    #[serde(rename = "notifiers", skip_serializing_if = "Vec::is_empty")]
+    pub notifiers: Vec<WorkflowNotifierRef>,
+}
+impl WorkflowUpdateIntegratedInstanceRequest {
+    /// Creates a value from its required fields (`process_instance_id`, `status`, `result`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        process_instance_id: impl Into<String>,
+        status: impl Into<String>,
+        result: impl Into<String>,
+    ) -> Self {
+        Self {
+            process_instance_id: process_instance_id.into(),
+            status: status.into(),
+            result: result.into(),
+            notifiers: Default::default(),
+        }
+    }
+    /// Sets `notifiers`: People to copy (抄送人userId列表), at most 30.
+    pub fn notifiers(mut self, notifiers: Vec<WorkflowNotifierRef>) -> Self {
+        self.notifiers = notifiers;
+        self
+    }
+}
+impl rt::Endpoint for WorkflowUpdateIntegratedInstanceRequest {
+    type Response = bool;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "update_integrated_instance",
+        host: rt::Host::Api,
+        method: rt::Method::Put,
+        json_body: true,
+        path: "/v1.0/workflow/processCentres/instances",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("success"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.notifiers;
+            rt::check_max_len("notifiers", v.len(), 30u64)?;
+        }
+        rt::Validate::validate(&self.notifiers)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowUpdateIntegratedInstanceRequest> {
+    /// Sets `notifiers`: People to copy (抄送人userId列表), at most 30.
+    pub fn notifiers(self, notifiers: Vec<WorkflowNotifierRef>) -> Self {
+        self.map(|r| r.notifiers(notifiers))
+    }
+}
+/// Request of [`WorkflowApi::batch_update_integrated_instances`]: Update the states of several process-centre instances (批量更新实例状态).
+///
+/// At most 50 instances per call. Permission `Workflow.Instance.Write`.
+///
+/// `PUT https://api.dingtalk.com/v1.0/workflow/processCentres/instances/batch` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/self-owned-batch-update-of-instance-status>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.batch_update_integrated_instances`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowBatchUpdateIntegratedInstancesRequest {
+    /// The instances and their new states (实例列表), at most 50.
+    ///
+    /// Wire name `updateProcessInstanceRequests`; at most 50.
+    #[serde(
+        rename = "updateProcessInstanceRequests",
+        skip_serializing_if = "Vec::is_empty",
+    )]
+    pub update_process_instance_requests: Vec<WorkflowIntegratedInstanceUpdate>,
+}
+impl WorkflowBatchUpdateIntegratedInstancesRequest {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            update_process_instance_requests: Default::default(),
+        }
+    }
+    /// Sets `update_process_instance_requests`: The instances and their new states (实例列表), at most 50.
+    pub fn update_process_instance_requests(
+        mut self,
+        update_process_instance_requests: Vec<WorkflowIntegratedInstanceUpdate>,
+    ) -> Self {
+        self.update_process_instance_requests = update_process_instance_requests;
+        self
+    }
+}
+impl rt::Endpoint for WorkflowBatchUpdateIntegratedInstancesRequest {
+    type Response = bool;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "batch_update_integrated_instances",
+        host: rt::Host::Api,
+        method: rt::Method::Put,
+        json_body: true,
+        path: "/v1.0/workflow/processCentres/instances/batch",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("success"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.update_process_instance_requests;
+            rt::check_max_len("updateProcessInstanceRequests", v.len(), 50u64)?;
+        }
+        rt::Validate::validate(&self.update_process_instance_requests)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowBatchUpdateIntegratedInstancesRequest> {
+    /// Sets `update_process_instance_requests`: The instances and their new states (实例列表), at most 50.
+    pub fn update_process_instance_requests(
+        self,
+        update_process_instance_requests: Vec<WorkflowIntegratedInstanceUpdate>,
+    ) -> Self {
+        self.map(|r| {
+            r.update_process_instance_requests(update_process_instance_requests)
+        })
+    }
+}
+/// Request of [`WorkflowApi::create_integrated_tasks`]: Create pending tasks in the process centre (创建流程中心待处理任务).
+///
+/// Adds up to 20 tasks to a process-centre instance, shown in DingTalk's to-dos. Tasks and
+/// instances cannot be created concurrently, and the call has a daily quota. Permission:
+/// `qyapi_aflow`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/processCentres/tasks` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/create-pending-tasks-in-process-center>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.create_integrated_tasks`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowCreateIntegratedTasksRequest {
+    /// The instance's id (OA审批流程实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId")]
+    pub process_instance_id: String,
+    /// The caller's node id (自定义审批节点ID), at most 256 characters; `cancel_integrated_tasks` takes it.
+    ///
+    /// Wire name `activityId`; at most 256.
+    #[serde(rename = "activityId", skip_serializing_if = "Option::is_none")]
+    pub activity_id: Option<String>,
+    /// The tasks (任务列表), at most 20.
+    ///
+    /// Wire name `tasks`; at most 20.
+    #[serde(rename = "tasks")]
+    pub tasks: Vec<WorkflowIntegratedTaskInput>,
+    /// Per-task integration settings (`CUSTOM_SHORTCUT`).
+    ///
+    /// Wire name `featureConfig`.
+    #[serde(rename = "featureConfig", skip_serializing_if = "Option::is_none")]
+    pub feature_config: Option<WorkflowFeatureConfig>,
+}
+impl WorkflowCreateIntegratedTasksRequest {
+    /// Creates a value from its required fields (`process_instance_id`, `tasks`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        process_instance_id: impl Into<String>,
+        tasks: Vec<WorkflowIntegratedTaskInput>,
+    ) -> Self {
+        Self {
+            process_instance_id: process_instance_id.into(),
+            activity_id: None,
+            tasks,
+            feature_config: None,
+        }
+    }
+    /// Sets `activity_id`: The caller's node id (自定义审批节点ID), at most 256 characters; `cancel_integrated_tasks` takes it.
+    pub fn activity_id(mut self, activity_id: impl Into<String>) -> Self {
+        self.activity_id = Some(activity_id.into());
+        self
+    }
+    /// Sets `feature_config`: Per-task integration settings (`CUSTOM_SHORTCUT`).
+    pub fn feature_config(mut self, feature_config: WorkflowFeatureConfig) -> Self {
+        self.feature_config = Some(feature_config);
+        self
+    }
+}
+impl rt::Endpoint for WorkflowCreateIntegratedTasksRequest {
+    type Response = Vec<WorkflowIntegratedTaskRef>;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "create_integrated_tasks",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/processCentres/tasks",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        if let Some(v) = &self.activity_id {
+            rt::check_max_len(
+                "activityId",
+                rt::Scalar::to_text(v).chars().count(),
+                256u64,
+            )?;
+        }
+        {
+            let v = &self.tasks;
+            rt::check_max_len("tasks", v.len(), 20u64)?;
+        }
+        rt::Validate::validate(&self.tasks)?;
+        rt::Validate::validate(&self.feature_config)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowCreateIntegratedTasksRequest> {
+    /// Sets `activity_id`: The caller's node id (自定义审批节点ID), at most 256 characters; `cancel_integrated_tasks` takes it.
+    pub fn activity_id(self, activity_id: impl Into<String>) -> Self {
+        self.map(|r| r.activity_id(activity_id))
+    }
+    /// Sets `feature_config`: Per-task integration settings (`CUSTOM_SHORTCUT`).
+    pub fn feature_config(self, feature_config: WorkflowFeatureConfig) -> Self {
+        self.map(|r| r.feature_config(feature_config))
+    }
+}
+/// Request of [`WorkflowApi::query_integrated_todo_tasks`]: List a user's pending process-centre tasks (查询通过流程中心集成的OA审批任务).
+///
+/// Pages by number from 1 (at most 40 a page). `createBefore` lies at most a year back. The
+/// docs put the page under `taskPage`, the official SDK under `result`; the docs are
+/// followed. Permission: `qyapi_aflow`.
+///
+/// `GET https://api.dingtalk.com/v1.0/workflow/processCentres/todoTasks` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/query-oa-approval-tasks-integrated-through-process-center>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.query_integrated_todo_tasks`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowQueryIntegratedTodoTasksRequest {
+    /// The handler's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// Page size (分页大小), at most 40.
+    ///
+    /// Wire name `pageSize`.
+    #[serde(skip)]
+    pub page_size: i64,
+    /// The page number (页码), from 1.
+    ///
+    /// Wire name `pageNumber`.
+    #[serde(skip)]
+    pub page_number: i64,
+    /// Only tasks created before this time, ms (查询的时间起点); at most a year back.
+    ///
+    /// Wire name `createBefore`.
+    #[serde(skip)]
+    pub create_before: Option<i64>,
+}
+impl WorkflowQueryIntegratedTodoTasksRequest {
+    /// Creates a value from its required fields (`user_id`, `page_size`, `page_number`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>, page_size: i64, page_number: i64) -> Self {
+        Self {
+            user_id: user_id.into(),
+            page_size,
+            page_number,
+            create_before: None,
+        }
+    }
+    /// Sets `create_before`: Only tasks created before this time, ms (查询的时间起点); at most a year back.
+    pub fn create_before(mut self, create_before: i64) -> Self {
+        self.create_before = Some(create_before);
+        self
+    }
+}
+impl rt::Endpoint for WorkflowQueryIntegratedTodoTasksRequest {
+    type Response = WorkflowIntegratedTaskPage;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "query_integrated_todo_tasks",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/workflow/processCentres/todoTasks",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("taskPage"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("userId", &self.user_id);
+        q.push("pageSize", &self.page_size);
+        q.push("pageNumber", &self.page_number);
+        if let Some(v) = &self.create_before {
+            q.push("createBefore", v);
+        }
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range("pageSize", self.page_size as f64, Some(1f64), Some(40f64))?;
+        rt::check_range("pageNumber", self.page_number as f64, Some(1f64), None)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowQueryIntegratedTodoTasksRequest> {
+    /// Sets `create_before`: Only tasks created before this time, ms (查询的时间起点); at most a year back.
+    pub fn create_before(self, create_before: i64) -> Self {
+        self.map(|r| r.create_before(create_before))
+    }
+    /// Every page from this request's position on, advancing `pageNumber` by one while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<WorkflowIntegratedTaskPage, rt::Error>,
+    > + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &WorkflowQueryIntegratedTodoTasksRequest,
+                page: &WorkflowIntegratedTaskPage,
+            | -> Option<WorkflowQueryIntegratedTodoTasksRequest> {
+                if !page.has_more.unwrap_or(false) || page.list.is_empty() {
+                    return None;
+                }
+                let next = req.page_number + 1;
+                if next == req.page_number {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.page_number = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`list`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<WorkflowIntegratedTask, rt::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: WorkflowIntegratedTaskPage| page.list)
+    }
+}
+/// Request of [`WorkflowApi::update_integrated_tasks`]: Update process-centre tasks' states (更新流程中心任务状态).
+///
+/// Completes (`AGREE` / `REFUSE`) or cancels up to 20 tasks. Permission: `qyapi_aflow`.
+///
+/// `PUT https://api.dingtalk.com/v1.0/workflow/processCentres/tasks` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/update-process-center-task-status>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.update_integrated_tasks`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowUpdateIntegratedTasksRequest {
+    /// The instance's id (OA审批流程实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId", skip_serializing_if = "Option::is_none")]
+    pub process_instance_id: Option<String>,
+    /// The tasks and their new states (OA审批任务列表), at most 20.
+    ///
+    /// Wire name `tasks`; at most 20.
+    #[serde(rename = "tasks")]
+    pub tasks: Vec<WorkflowIntegratedTaskUpdate>,
+}
+impl WorkflowUpdateIntegratedTasksRequest {
+    /// Creates a value from its required fields (`tasks`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(tasks: Vec<WorkflowIntegratedTaskUpdate>) -> Self {
+        Self {
+            process_instance_id: None,
+            tasks,
+        }
+    }
+    /// Sets `process_instance_id`: The instance's id (OA审批流程实例ID).
+    pub fn process_instance_id(
+        mut self,
+        process_instance_id: impl Into<String>,
+    ) -> Self {
+        self.process_instance_id = Some(process_instance_id.into());
+        self
+    }
+}
+impl rt::Endpoint for WorkflowUpdateIntegratedTasksRequest {
+    type Response = bool;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "update_integrated_tasks",
+        host: rt::Host::Api,
+        method: rt::Method::Put,
+        json_body: true,
+        path: "/v1.0/workflow/processCentres/tasks",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("success"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.tasks;
+            rt::check_max_len("tasks", v.len(), 20u64)?;
+        }
+        rt::Validate::validate(&self.tasks)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowUpdateIntegratedTasksRequest> {
+    /// Sets `process_instance_id`: The instance's id (OA审批流程实例ID).
+    pub fn process_instance_id(self, process_instance_id: impl Into<String>) -> Self {
+        self.map(|r| r.process_instance_id(process_instance_id))
+    }
+}
+/// Request of [`WorkflowApi::cancel_integrated_tasks`]: Cancel pending process-centre tasks of a to-do group (批量取消流程中心待处理任务).
+///
+/// Cancels the tasks created with the given `activityId` (or those of `activityIds`).
+/// Permission: `Workflow.Instance.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/processCentres/tasks/cancel` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/cancel-multiple-oa-approval-tasks>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.cancel_integrated_tasks`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowCancelIntegratedTasksRequest {
+    /// The instance's id (OA审批流程实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId")]
+    pub process_instance_id: String,
+    /// The to-do group's id (待办组ID) set in `create_integrated_tasks`, at most 512 characters.
+    ///
+    /// Wire name `activityId`; at most 512.
+    #[serde(rename = "activityId")]
+    pub activity_id: String,
+    /// More to-do group ids (待办组ID列表).
+    ///
+    /// Wire name `activityIds`.
+    #[serde(rename = "activityIds", skip_serializing_if = "Vec::is_empty")]
+    pub activity_ids: Vec<String>,
+}
+impl WorkflowCancelIntegratedTasksRequest {
+    /// Creates a value from its required fields (`process_instance_id`, `activity_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        process_instance_id: impl Into<String>,
+        activity_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            process_instance_id: process_instance_id.into(),
+            activity_id: activity_id.into(),
+            activity_ids: Default::default(),
+        }
+    }
+    /// Sets `activity_ids`: More to-do group ids (待办组ID列表).
+    pub fn activity_ids(mut self, activity_ids: Vec<String>) -> Self {
+        self.activity_ids = activity_ids;
+        self
+    }
+}
+impl rt::Endpoint for WorkflowCancelIntegratedTasksRequest {
+    type Response = bool;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "cancel_integrated_tasks",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/processCentres/tasks/cancel",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("success"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.activity_id;
+            rt::check_max_len(
+                "activityId",
+                rt::Scalar::to_text(v).chars().count(),
+                512u64,
+            )?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowCancelIntegratedTasksRequest> {
+    /// Sets `activity_ids`: More to-do group ids (待办组ID列表).
+    pub fn activity_ids(self, activity_ids: Vec<String>) -> Self {
+        self.map(|r| r.activity_ids(activity_ids))
+    }
+}
+/// Request of [`WorkflowApi::clean_process_data`]: Clear a template's OA approval data (清理OA审批数据).
+///
+/// Deletes the approval data of one template in an authorising organisation. ISV apps only.
+/// Permission: `Workflow.Data.Clean`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/processes/clean` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/clear-oa-approval-data>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.clean_process_data`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowCleanProcessDataRequest {
+    /// The template's process code (模板唯一码).
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode")]
+    pub process_code: String,
+    /// The authorising organisation's corpId.
+    ///
+    /// Wire name `corpId`.
+    #[serde(rename = "corpId")]
+    pub corp_id: String,
+}
+impl WorkflowCleanProcessDataRequest {
+    /// Creates a value from its required fields (`process_code`, `corp_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(process_code: impl Into<String>, corp_id: impl Into<String>) -> Self {
+        Self {
+            process_code: process_code.into(),
+            corp_id: corp_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for WorkflowCleanProcessDataRequest {
+    type Response = bool;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "clean_process_data",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/processes/clean",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("success"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
     }
 }
 /// The kind of a form control (控件类型).
@@ -10078,6 +11327,1314 @@ impl rt::Wire for WorkflowProcessCodeInfo {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+/// The gateway DingTalk calls back for a process-centre feature (网关回调配置); the gateway is
+/// registered as a data source (数据源管理) first.
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowFeatureCallback`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowFeatureCallback {
+    /// The gateway's appUuid: the corpId the data source was created in.
+    ///
+    /// Wire name `appUuid`.
+    #[serde(rename = "appUuid", skip_serializing_if = "Option::is_none")]
+    pub app_uuid: Option<String>,
+    /// The gateway's apiKey from the data source.
+    ///
+    /// Wire name `apiKey`.
+    #[serde(rename = "apiKey", skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    /// The gateway interface version, `1` by default.
+    ///
+    /// Wire name `version`.
+    #[serde(rename = "version", skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowFeatureCallback {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowFeatureCallback;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowFeatureCallback")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowFeatureCallback, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "appUuid" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "apiKey" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "version" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowFeatureCallback {
+                    app_uuid: f0.unwrap_or_default(),
+                    api_key: f1.unwrap_or_default(),
+                    version: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowFeatureCallback {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            app_uuid: None,
+            api_key: None,
+            version: None,
+        }
+    }
+    /// Sets `app_uuid`: The gateway's appUuid: the corpId the data source was created in.
+    pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
+        self.app_uuid = Some(app_uuid.into());
+        self
+    }
+    /// Sets `api_key`: The gateway's apiKey from the data source.
+    pub fn api_key(mut self, api_key: impl Into<String>) -> Self {
+        self.api_key = Some(api_key.into());
+        self
+    }
+    /// Sets `version`: The gateway interface version, `1` by default.
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+}
+impl rt::Validate for WorkflowFeatureCallback {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowFeatureCallback {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One customised process-centre feature (流程中心集成配置项).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowFeature`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowFeature {
+    /// The feature (功能模块名称): `TASK_EXECUTE` (the agree and refuse buttons), `SYNC_BOXSTER` (how tasks sync to to-dos), `CUSTOM_SHORTCUT` (quick buttons in to-dos and cards) or `AFFILIATION_DIR` (the to-do group).
+    ///
+    /// Wire name `name`.
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The caller's page on PC, at most 1024 characters.
+    ///
+    /// Wire name `pcUrl`.
+    #[serde(rename = "pcUrl", skip_serializing_if = "Option::is_none")]
+    pub pc_url: Option<String>,
+    /// The caller's page on mobile, at most 1024 characters.
+    ///
+    /// Wire name `mobileUrl`.
+    #[serde(rename = "mobileUrl", skip_serializing_if = "Option::is_none")]
+    pub mobile_url: Option<String>,
+    /// How it runs (运行方式): `ORIGIN` (inside DingTalk, calling `callback`), `REDIRECT` (on the caller's pages), or for `SYNC_BOXSTER` `DEFAULT` / `OUTBIZ_CUSTOM`, for `AFFILIATION_DIR` `OUTBIZ_CUSTOM`.
+    ///
+    /// Wire name `runType`.
+    #[serde(rename = "runType", skip_serializing_if = "Option::is_none")]
+    pub run_type: Option<String>,
+    /// The gateway called back; required with `ORIGIN`.
+    ///
+    /// Wire name `callback`.
+    #[serde(rename = "callback", skip_serializing_if = "Option::is_none")]
+    pub callback: Option<WorkflowFeatureCallback>,
+    /// The feature's own settings (配置信息), at most 1024 characters.
+    ///
+    /// Wire name `config`.
+    #[serde(rename = "config", skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowFeature {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowFeature;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowFeature")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowFeature, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "pcUrl" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "mobileUrl" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "runType" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "callback" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<WorkflowFeatureCallback>>::new(),
+                                    )?,
+                            );
+                        }
+                        "config" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowFeature {
+                    name: f0.unwrap_or_default(),
+                    pc_url: f1.unwrap_or_default(),
+                    mobile_url: f2.unwrap_or_default(),
+                    run_type: f3.unwrap_or_default(),
+                    callback: f4.unwrap_or_default(),
+                    config: f5.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowFeature {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            name: None,
+            pc_url: None,
+            mobile_url: None,
+            run_type: None,
+            callback: None,
+            config: None,
+        }
+    }
+    /// Sets `name`: The feature (功能模块名称): `TASK_EXECUTE` (the agree and refuse buttons), `SYNC_BOXSTER` (how tasks sync to to-dos), `CUSTOM_SHORTCUT` (quick buttons in to-dos and cards) or `AFFILIATION_DIR` (the to-do group).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// Sets `pc_url`: The caller's page on PC, at most 1024 characters.
+    pub fn pc_url(mut self, pc_url: impl Into<String>) -> Self {
+        self.pc_url = Some(pc_url.into());
+        self
+    }
+    /// Sets `mobile_url`: The caller's page on mobile, at most 1024 characters.
+    pub fn mobile_url(mut self, mobile_url: impl Into<String>) -> Self {
+        self.mobile_url = Some(mobile_url.into());
+        self
+    }
+    /// Sets `run_type`: How it runs (运行方式): `ORIGIN` (inside DingTalk, calling `callback`), `REDIRECT` (on the caller's pages), or for `SYNC_BOXSTER` `DEFAULT` / `OUTBIZ_CUSTOM`, for `AFFILIATION_DIR` `OUTBIZ_CUSTOM`.
+    pub fn run_type(mut self, run_type: impl Into<String>) -> Self {
+        self.run_type = Some(run_type.into());
+        self
+    }
+    /// Sets `callback`: The gateway called back; required with `ORIGIN`.
+    pub fn callback(mut self, callback: WorkflowFeatureCallback) -> Self {
+        self.callback = Some(callback);
+        self
+    }
+    /// Sets `config`: The feature's own settings (配置信息), at most 1024 characters.
+    pub fn config(mut self, config: impl Into<String>) -> Self {
+        self.config = Some(config.into());
+        self
+    }
+}
+impl rt::Validate for WorkflowFeature {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.callback)?;
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowFeature {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Process-centre integration settings (流程中心集成配置).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowFeatureConfig`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowFeatureConfig {
+    /// The customised features (配置列表).
+    ///
+    /// Wire name `features`.
+    #[serde(rename = "features", skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<WorkflowFeature>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowFeatureConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowFeatureConfig;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowFeatureConfig")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowFeatureConfig, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "features" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<WorkflowFeature>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowFeatureConfig {
+                    features: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowFeatureConfig {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            features: Default::default(),
+        }
+    }
+    /// Sets `features`: The customised features (配置列表).
+    pub fn features(mut self, features: Vec<WorkflowFeature>) -> Self {
+        self.features = features;
+        self
+    }
+}
+impl rt::Validate for WorkflowFeatureConfig {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.features)?;
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowFeatureConfig {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Settings of a process-centre template (流程中心模板配置).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowProcessCentreTemplateConfig`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowProcessCentreTemplateConfig {
+    /// Whether the template is hidden (是否为隐藏模板).
+    ///
+    /// Wire name `hidden`.
+    #[serde(rename = "hidden", skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<bool>,
+    /// Where instances are created on mobile (表单创建移动端地址), at most 1024 characters.
+    ///
+    /// Wire name `createInstanceMobileUrl`.
+    #[serde(rename = "createInstanceMobileUrl", skip_serializing_if = "Option::is_none")]
+    pub create_instance_mobile_url: Option<String>,
+    /// Where instances are created on PC (表单创建PC端地址), at most 1024 characters.
+    ///
+    /// Wire name `createInstancePcUrl`.
+    #[serde(rename = "createInstancePcUrl", skip_serializing_if = "Option::is_none")]
+    pub create_instance_pc_url: Option<String>,
+    /// Where the template is edited (模板编辑地址), at most 1024 characters.
+    ///
+    /// Wire name `templateEditUrl`.
+    #[serde(rename = "templateEditUrl", skip_serializing_if = "Option::is_none")]
+    pub template_edit_url: Option<String>,
+    /// Whether creating tasks sends no message card (是否禁用消息卡片通知); false by default.
+    ///
+    /// Wire name `disableSendCard`.
+    #[serde(rename = "disableSendCard", skip_serializing_if = "Option::is_none")]
+    pub disable_send_card: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowProcessCentreTemplateConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowProcessCentreTemplateConfig;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowProcessCentreTemplateConfig")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowProcessCentreTemplateConfig, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "hidden" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "createInstanceMobileUrl" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "createInstancePcUrl" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "templateEditUrl" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "disableSendCard" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowProcessCentreTemplateConfig {
+                    hidden: f0.unwrap_or_default(),
+                    create_instance_mobile_url: f1.unwrap_or_default(),
+                    create_instance_pc_url: f2.unwrap_or_default(),
+                    template_edit_url: f3.unwrap_or_default(),
+                    disable_send_card: f4.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowProcessCentreTemplateConfig {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            hidden: None,
+            create_instance_mobile_url: None,
+            create_instance_pc_url: None,
+            template_edit_url: None,
+            disable_send_card: None,
+        }
+    }
+    /// Sets `hidden`: Whether the template is hidden (是否为隐藏模板).
+    pub fn hidden(mut self, hidden: bool) -> Self {
+        self.hidden = Some(hidden);
+        self
+    }
+    /// Sets `create_instance_mobile_url`: Where instances are created on mobile (表单创建移动端地址), at most 1024 characters.
+    pub fn create_instance_mobile_url(
+        mut self,
+        create_instance_mobile_url: impl Into<String>,
+    ) -> Self {
+        self.create_instance_mobile_url = Some(create_instance_mobile_url.into());
+        self
+    }
+    /// Sets `create_instance_pc_url`: Where instances are created on PC (表单创建PC端地址), at most 1024 characters.
+    pub fn create_instance_pc_url(
+        mut self,
+        create_instance_pc_url: impl Into<String>,
+    ) -> Self {
+        self.create_instance_pc_url = Some(create_instance_pc_url.into());
+        self
+    }
+    /// Sets `template_edit_url`: Where the template is edited (模板编辑地址), at most 1024 characters.
+    pub fn template_edit_url(mut self, template_edit_url: impl Into<String>) -> Self {
+        self.template_edit_url = Some(template_edit_url.into());
+        self
+    }
+    /// Sets `disable_send_card`: Whether creating tasks sends no message card (是否禁用消息卡片通知); false by default.
+    pub fn disable_send_card(mut self, disable_send_card: bool) -> Self {
+        self.disable_send_card = Some(disable_send_card);
+        self
+    }
+}
+impl rt::Validate for WorkflowProcessCentreTemplateConfig {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowProcessCentreTemplateConfig {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Someone copied on a process-centre instance (抄送信息).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowIntegratedNotifier`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowIntegratedNotifier {
+    /// The userid copied (抄送接收人). Spelled `userid` on the wire.
+    ///
+    /// Wire name `userid`.
+    #[serde(rename = "userid", skip_serializing_if = "Option::is_none")]
+    pub userid: Option<String>,
+    /// When (抄送位置): `start`, `finish` or `start_finish`.
+    ///
+    /// Wire name `position`.
+    #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
+    pub position: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowIntegratedNotifier {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowIntegratedNotifier;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowIntegratedNotifier")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowIntegratedNotifier, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userid" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "position" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowIntegratedNotifier {
+                    userid: f0.unwrap_or_default(),
+                    position: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowIntegratedNotifier {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            userid: None,
+            position: None,
+        }
+    }
+    /// Sets `userid`: The userid copied (抄送接收人). Spelled `userid` on the wire.
+    pub fn userid(mut self, userid: impl Into<String>) -> Self {
+        self.userid = Some(userid.into());
+        self
+    }
+    /// Sets `position`: When (抄送位置): `start`, `finish` or `start_finish`.
+    pub fn position(mut self, position: impl Into<String>) -> Self {
+        self.position = Some(position.into());
+        self
+    }
+}
+impl rt::Validate for WorkflowIntegratedNotifier {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowIntegratedNotifier {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Someone to copy (抄送人).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowNotifierRef`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowNotifierRef {
+    /// The userid copied (抄送人userId).
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowNotifierRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowNotifierRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowNotifierRef")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowNotifierRef, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowNotifierRef {
+                    user_id: rt::decode::required(f0, "userId")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowNotifierRef {
+    /// Creates a value from its required fields (`user_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self { user_id: user_id.into() }
+    }
+}
+impl rt::Validate for WorkflowNotifierRef {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowNotifierRef {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A new state of a process-centre instance (实例状态).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowIntegratedInstanceUpdate`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowIntegratedInstanceUpdate {
+    /// The instance's id (实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId")]
+    pub process_instance_id: String,
+    /// `COMPLETED` ends it, `TERMINATED` revokes it (实例状态).
+    ///
+    /// Wire name `status`.
+    #[serde(rename = "status")]
+    pub status: String,
+    /// `agree` or `refuse` (实例结果); with `TERMINATED` either means revoked.
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result")]
+    pub result: String,
+    /// People to copy (抄送人), at most 30.
+    ///
+    /// Wire name `notifiers`.
+    #[serde(rename = "notifiers", skip_serializing_if = "Vec::is_empty")]
+    pub notifiers: Vec<WorkflowNotifierRef>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowIntegratedInstanceUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowIntegratedInstanceUpdate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowIntegratedInstanceUpdate")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowIntegratedInstanceUpdate, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "processInstanceId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "status" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "result" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "notifiers" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<WorkflowNotifierRef>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowIntegratedInstanceUpdate {
+                    process_instance_id: rt::decode::required(f0, "processInstanceId")?,
+                    status: rt::decode::required(f1, "status")?,
+                    result: rt::decode::required(f2, "result")?,
+                    notifiers: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowIntegratedInstanceUpdate {
+    /// Creates a value from its required fields (`process_instance_id`, `status`, `result`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        process_instance_id: impl Into<String>,
+        status: impl Into<String>,
+        result: impl Into<String>,
+    ) -> Self {
+        Self {
+            process_instance_id: process_instance_id.into(),
+            status: status.into(),
+            result: result.into(),
+            notifiers: Default::default(),
+        }
+    }
+    /// Sets `notifiers`: People to copy (抄送人), at most 30.
+    pub fn notifiers(mut self, notifiers: Vec<WorkflowNotifierRef>) -> Self {
+        self.notifiers = notifiers;
+        self
+    }
+}
+impl rt::Validate for WorkflowIntegratedInstanceUpdate {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.notifiers)?;
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowIntegratedInstanceUpdate {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A pending task to create in the process centre (待处理任务).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowIntegratedTaskInput`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowIntegratedTaskInput {
+    /// The handler's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Where the to-do card opens (待办事项跳转URL), at most 1024 characters; the page must suit PC and mobile.
+    ///
+    /// Wire name `url`.
+    #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The caller's data, sent back on the URL (用户自定义数据), at most 500 characters.
+    ///
+    /// Wire name `customData`.
+    #[serde(rename = "customData", skip_serializing_if = "Option::is_none")]
+    pub custom_data: Option<String>,
+    /// When the task is due, ms (任务截止时间); shown and sortable in the to-do centre.
+    ///
+    /// Wire name `dueTimestamp`.
+    #[serde(rename = "dueTimestamp", skip_serializing_if = "Option::is_none")]
+    pub due_timestamp: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowIntegratedTaskInput {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowIntegratedTaskInput;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowIntegratedTaskInput")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowIntegratedTaskInput, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "url" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "customData" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "dueTimestamp" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowIntegratedTaskInput {
+                    user_id: f0.unwrap_or_default(),
+                    url: f1.unwrap_or_default(),
+                    custom_data: f2.unwrap_or_default(),
+                    due_timestamp: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowIntegratedTaskInput {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            user_id: None,
+            url: None,
+            custom_data: None,
+            due_timestamp: None,
+        }
+    }
+    /// Sets `user_id`: The handler's userid.
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.user_id = Some(user_id.into());
+        self
+    }
+    /// Sets `url`: Where the to-do card opens (待办事项跳转URL), at most 1024 characters; the page must suit PC and mobile.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+    /// Sets `custom_data`: The caller's data, sent back on the URL (用户自定义数据), at most 500 characters.
+    pub fn custom_data(mut self, custom_data: impl Into<String>) -> Self {
+        self.custom_data = Some(custom_data.into());
+        self
+    }
+    /// Sets `due_timestamp`: When the task is due, ms (任务截止时间); shown and sortable in the to-do centre.
+    pub fn due_timestamp(mut self, due_timestamp: i64) -> Self {
+        self.due_timestamp = Some(due_timestamp);
+        self
+    }
+}
+impl rt::Validate for WorkflowIntegratedTaskInput {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowIntegratedTaskInput {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A created process-centre task (OA审批任务).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowIntegratedTaskRef`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowIntegratedTaskRef {
+    /// The task's id (OA审批任务ID).
+    ///
+    /// Wire name `taskId`.
+    #[serde(rename = "taskId")]
+    pub task_id: i64,
+    /// The handler's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowIntegratedTaskRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowIntegratedTaskRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowIntegratedTaskRef")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowIntegratedTaskRef, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "taskId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "userId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowIntegratedTaskRef {
+                    task_id: rt::decode::required(f0, "taskId")?,
+                    user_id: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowIntegratedTaskRef {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A new state of a process-centre task (任务状态).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowIntegratedTaskUpdate`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowIntegratedTaskUpdate {
+    /// The task's id (OA审批任务ID).
+    ///
+    /// Wire name `taskId`.
+    #[serde(rename = "taskId")]
+    pub task_id: i64,
+    /// `CANCELED` or `COMPLETED` (目标任务状态).
+    ///
+    /// Wire name `status`.
+    #[serde(rename = "status")]
+    pub status: String,
+    /// `AGREE` or `REFUSE`; required with `COMPLETED`, not with `CANCELED`.
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowIntegratedTaskUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowIntegratedTaskUpdate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowIntegratedTaskUpdate")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowIntegratedTaskUpdate, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "taskId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "status" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "result" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowIntegratedTaskUpdate {
+                    task_id: rt::decode::required(f0, "taskId")?,
+                    status: rt::decode::required(f1, "status")?,
+                    result: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowIntegratedTaskUpdate {
+    /// Creates a value from its required fields (`task_id`, `status`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(task_id: i64, status: impl Into<String>) -> Self {
+        Self {
+            task_id,
+            status: status.into(),
+            result: None,
+        }
+    }
+    /// Sets `result`: `AGREE` or `REFUSE`; required with `COMPLETED`, not with `CANCELED`.
+    pub fn result(mut self, result: impl Into<String>) -> Self {
+        self.result = Some(result.into());
+        self
+    }
+}
+impl rt::Validate for WorkflowIntegratedTaskUpdate {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowIntegratedTaskUpdate {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A pending process-centre task (流程中心任务).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowIntegratedTask`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowIntegratedTask {
+    /// The task's id (OA审批任务ID).
+    ///
+    /// Wire name `taskId`.
+    #[serde(rename = "taskId")]
+    pub task_id: i64,
+    /// The to-do group's id (待办组ID).
+    ///
+    /// Wire name `activityId`.
+    #[serde(rename = "activityId", skip_serializing_if = "Option::is_none")]
+    pub activity_id: Option<String>,
+    /// The task's user (用户userId).
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The task's state (任务状态), e.g. `RUNNING`.
+    ///
+    /// Wire name `status`.
+    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The outcome (任务处理结果): `agree` or `refuse`.
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    /// When it was created, ms (创建时间).
+    ///
+    /// Wire name `createTime`.
+    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<i64>,
+    /// When it was finished, ms (完成时间); text on the wire.
+    ///
+    /// Wire name `finishTime`.
+    #[serde(rename = "finishTime", skip_serializing_if = "Option::is_none")]
+    pub finish_time: Option<i64>,
+    /// The instance's id (流程实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId", skip_serializing_if = "Option::is_none")]
+    pub process_instance_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowIntegratedTask {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowIntegratedTask;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowIntegratedTask")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowIntegratedTask, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "taskId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "activityId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "userId" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "status" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "result" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "createTime" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "finishTime" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "processInstanceId" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowIntegratedTask {
+                    task_id: rt::decode::required(f0, "taskId")?,
+                    activity_id: f1.unwrap_or_default(),
+                    user_id: f2.unwrap_or_default(),
+                    status: f3.unwrap_or_default(),
+                    result: f4.unwrap_or_default(),
+                    create_time: f5.unwrap_or_default(),
+                    finish_time: f6.unwrap_or_default(),
+                    process_instance_id: f7.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowIntegratedTask {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A page of process-centre tasks (分页结果).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowIntegratedTaskPage`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowIntegratedTaskPage {
+    /// Whether more pages follow (是否还有下一页).
+    ///
+    /// Wire name `hasMore`.
+    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
+    /// The tasks (任务列表).
+    ///
+    /// Wire name `list`.
+    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    pub list: Vec<WorkflowIntegratedTask>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowIntegratedTaskPage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowIntegratedTaskPage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowIntegratedTaskPage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowIntegratedTaskPage, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "hasMore" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "list" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<WorkflowIntegratedTask>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowIntegratedTaskPage {
+                    has_more: f0.unwrap_or_default(),
+                    list: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowIntegratedTaskPage {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
 /// Response of [`WorkflowApi::start_process_instance`](super::workflow::WorkflowApi::start_process_instance).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowStartProcessInstanceResponse`
@@ -10174,6 +12731,159 @@ impl<'de> serde::Deserialize<'de> for WorkflowSaveFormResponse {
     }
 }
 impl rt::Wire for WorkflowSaveFormResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`WorkflowApi::save_process`](super::workflow::WorkflowApi::save_process).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowSaveProcessResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowSaveProcessResponse {
+    /// The template's process code (保存或更新的表单code).
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode")]
+    pub process_code: String,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowSaveProcessResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowSaveProcessResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowSaveProcessResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowSaveProcessResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "processCode" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowSaveProcessResponse {
+                    process_code: rt::decode::required(f0, "processCode")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowSaveProcessResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`WorkflowApi::delete_process`](super::workflow::WorkflowApi::delete_process).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowDeleteProcessResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowDeleteProcessResponse {
+    /// The deleted template's process code.
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode", skip_serializing_if = "Option::is_none")]
+    pub process_code: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowDeleteProcessResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowDeleteProcessResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowDeleteProcessResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowDeleteProcessResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "processCode" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowDeleteProcessResponse {
+                    process_code: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowDeleteProcessResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`WorkflowApi::save_integrated_instance`](super::workflow::WorkflowApi::save_integrated_instance).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowSaveIntegratedInstanceResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowSaveIntegratedInstanceResponse {
+    /// The new instance's id (实例id).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId")]
+    pub process_instance_id: String,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowSaveIntegratedInstanceResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowSaveIntegratedInstanceResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowSaveIntegratedInstanceResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowSaveIntegratedInstanceResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "processInstanceId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowSaveIntegratedInstanceResponse {
+                    process_instance_id: rt::decode::required(f0, "processInstanceId")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowSaveIntegratedInstanceResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }
