@@ -365,6 +365,33 @@ pub const ENDPOINTS: &[&str] = &[
     "workflow.update_integrated_tasks",
     "workflow.cancel_integrated_tasks",
     "workflow.clean_process_data",
+    "workflow.premium_batch_query_schemas",
+    "workflow.premium_archive_instance",
+    "workflow.premium_append_task",
+    "workflow.premium_revert_task",
+    "workflow.premium_update_instance_variables",
+    "workflow.premium_get_field_settings",
+    "workflow.premium_get_field_modified_history",
+    "workflow.premium_list_submitted_instances",
+    "workflow.premium_list_noticed_instances",
+    "workflow.premium_list_todo_tasks",
+    "workflow.premium_list_done_tasks",
+    "workflow.premium_list_process_instances",
+    "workflow.premium_batch_execute",
+    "workflow.premium_list_todo_tasks_by_manager",
+    "workflow.premium_redirect_tasks_by_manager",
+    "workflow.premium_save_directory",
+    "workflow.premium_delete_directory",
+    "workflow.premium_save_integrated_process",
+    "workflow.premium_save_integrated_instance",
+    "workflow.premium_save_integrated_tasks",
+    "workflow.premium_save_data_form",
+    "workflow.premium_get_data_form_schema",
+    "workflow.premium_save_data_form_instance",
+    "workflow.premium_update_data_form_instances",
+    "workflow.premium_delete_data_form_instances",
+    "workflow.premium_list_data_form_instances",
+    "workflow.premium_get_data_form_instance",
     "workspace.list_audit_logs",
 ];
 /// Calls `endpoint` (`area.endpoint`) with its example arguments and returns the decoded
@@ -3894,6 +3921,339 @@ pub async fn call(
                     .clean_process_data(
                         String::from("PROC-abcdef-example"),
                         String::from("dingcorpxxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_batch_query_schemas" => {
+                client
+                    .workflow()
+                    .premium_batch_query_schemas(
+                        vec![String::from("PROC-17428B8C-6C60-470E-xxxx-64F1037AE067")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_archive_instance" => {
+                client
+                    .workflow()
+                    .premium_archive_instance(
+                        String::from("a171de6c-8bxxxx"),
+                        String::from("manager432"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_append_task" => {
+                client
+                    .workflow()
+                    .premium_append_task(
+                        67583405630i64,
+                        String::from("a171de6c-8bxxxx"),
+                        String::from("user001"),
+                        vec![String::from("manager001")],
+                        String::from("ONE_BY_ONE"),
+                        String::from("before"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_revert_task" => {
+                client
+                    .workflow()
+                    .premium_revert_task(
+                        67583405630i64,
+                        String::from("a171de6c-8bxxxx"),
+                        String::from("user001"),
+                        String::from("sid-startevent"),
+                        String::from("REVERT_FOR_RESUBMIT"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_update_instance_variables" => {
+                client
+                    .workflow()
+                    .premium_update_instance_variables(
+                        String::from("manager432"),
+                        String::from("a171de6c-8bxxxx"),
+                        vec![
+                            super::workflow::WorkflowFormVariable::new(String::from("TextField-abcd"),
+                            String::from("新的值"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_get_field_settings" => {
+                client
+                    .workflow()
+                    .premium_get_field_settings(
+                        String::from("a171de6c-8bxxxx"),
+                        String::from("manager001"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_get_field_modified_history" => {
+                client
+                    .workflow()
+                    .premium_get_field_modified_history(
+                        String::from("a171de6c-8bxxxx"),
+                        String::from("TextField-abcd"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_list_submitted_instances" => {
+                client
+                    .workflow()
+                    .premium_list_submitted_instances(
+                        String::from("4539442836113835"),
+                        20i64,
+                        1i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_list_noticed_instances" => {
+                client
+                    .workflow()
+                    .premium_list_noticed_instances(
+                        String::from("4539442836113835"),
+                        20i64,
+                        1i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_list_todo_tasks" => {
+                client
+                    .workflow()
+                    .premium_list_todo_tasks(
+                        String::from("4539442836113835"),
+                        20i64,
+                        1i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_list_done_tasks" => {
+                client
+                    .workflow()
+                    .premium_list_done_tasks(
+                        String::from("4539442836113835"),
+                        20i64,
+                        1i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_list_process_instances" => {
+                client
+                    .workflow()
+                    .premium_list_process_instances(
+                        20i64,
+                        1586448000000i64,
+                        String::from("PROC-abcd-example"),
+                    )
+                    .next_token(String::from("1"))
+                    .end_time_in_mills(1586879999000i64)
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_batch_execute" => {
+                client
+                    .workflow()
+                    .premium_batch_execute(
+                        vec![
+                            super::workflow::WorkflowTaskInfo::new(79992131307i64,
+                            String::from("a171de6c-8bxxxx"))
+                        ],
+                        String::from("manager001"),
+                        super::workflow::WorkflowTaskAction::from_wire("agree"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_list_todo_tasks_by_manager" => {
+                client
+                    .workflow()
+                    .premium_list_todo_tasks_by_manager(
+                        1i64,
+                        20i64,
+                        String::from("userId-A"),
+                        String::from("manager001"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_redirect_tasks_by_manager" => {
+                client
+                    .workflow()
+                    .premium_redirect_tasks_by_manager(
+                        String::from("userId-A"),
+                        String::from("userId-B"),
+                        String::from("manager001"),
+                        vec![1234567i64],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_save_directory" => {
+                client
+                    .workflow()
+                    .premium_save_directory(
+                        String::from("administeration"),
+                        String::from("manager001"),
+                        String::from("行政"),
+                        [
+                            (String::from("en_US"), String::from("Administration")),
+                            (String::from("zh_CN"), String::from("行政")),
+                        ]
+                            .into_iter()
+                            .collect(),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_delete_directory" => {
+                client
+                    .workflow()
+                    .premium_delete_directory(
+                        String::from("oaDirIdxxx"),
+                        String::from("manager001"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_save_integrated_process" => {
+                client
+                    .workflow()
+                    .premium_save_integrated_process(
+                        String::from("资产领用"),
+                        vec![
+                            super::workflow::WorkflowFormComponentInput::new(super::workflow::WorkflowComponentType::from_wire("TextField"),
+                            super::workflow::WorkflowComponentPropsInput::new()
+                            .component_id(String::from("TextField_17EZKEGSOCTC0"))
+                            .label(String::from("单行输入框")).required(false))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_save_integrated_instance" => {
+                client
+                    .workflow()
+                    .premium_save_integrated_instance(
+                        String::from("PROC-abcdef-example"),
+                        String::from("manager001"),
+                        String::from("https://example.com/approvals/1234"),
+                    )
+                    .title(String::from("张三提交的资产领用"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_save_integrated_tasks" => {
+                client
+                    .workflow()
+                    .premium_save_integrated_tasks(
+                        String::from("proc-abc"),
+                        vec![
+                            super::workflow::WorkflowIntegratedTaskInput::new()
+                            .user_id(String::from("manager001"))
+                            .url(String::from("https://example.com/tasks/1"))
+                        ],
+                    )
+                    .activity_id(String::from("act_0001"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_save_data_form" => {
+                client
+                    .workflow()
+                    .premium_save_data_form(
+                        String::from("资产登记"),
+                        vec![
+                            super::workflow::WorkflowFormComponentInput::new(super::workflow::WorkflowComponentType::from_wire("TextField"),
+                            super::workflow::WorkflowComponentPropsInput::new()
+                            .component_id(String::from("TextField_17EZKEGSOCTC0"))
+                            .label(String::from("单行输入框")).required(false))
+                        ],
+                        String::from("manager001"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_get_data_form_schema" => {
+                client
+                    .workflow()
+                    .premium_get_data_form_schema(
+                        String::from("PROC-17428B8C-6C60-470E-xxxx-64F1037AE067"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_save_data_form_instance" => {
+                client
+                    .workflow()
+                    .premium_save_data_form_instance(
+                        String::from("manager001"),
+                        String::from("PROC-abcdef-example"),
+                        vec![
+                            super::workflow::WorkflowFormValue::new(String::from("员工姓名"),
+                            String::from("张三"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_update_data_form_instances" => {
+                client
+                    .workflow()
+                    .premium_update_data_form_instances(
+                        String::from("manager001"),
+                        String::from("PROC-abcdef-example"),
+                        vec![
+                            super::workflow::WorkflowFormValue::new(String::from("员工姓名"),
+                            String::from("李四"))
+                        ],
+                    )
+                    .form_instance_ids(
+                        vec![String::from("91ef1076-c3ed-4a78-a7a5-fa29ef2d6252")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_delete_data_form_instances" => {
+                client
+                    .workflow()
+                    .premium_delete_data_form_instances(
+                        String::from("PROC-abcdef-example"),
+                    )
+                    .form_instance_ids(
+                        vec![String::from("91ef1076-c3ed-4a78-a7a5-fa29ef2d6252")],
+                    )
+                    .user_id(String::from("manager001"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_list_data_form_instances" => {
+                client
+                    .workflow()
+                    .premium_list_data_form_instances(
+                        100i64,
+                        String::from("PROC-abcd-example"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_get_data_form_instance" => {
+                client
+                    .workflow()
+                    .premium_get_data_form_instance(
+                        String::from("951a8-8828-430c-b3e-example"),
+                        String::from("PROC-abcdef-example"),
                     )
                     .await
                     .map(to_json)

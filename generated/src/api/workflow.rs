@@ -740,6 +740,626 @@ impl<'c> WorkflowApi<'c> {
             WorkflowCleanProcessDataRequest::new(process_code, corp_id),
         )
     }
+    /// Get several templates' form schemas and process settings, OA premium (批量获取表单模板schema).
+    ///
+    /// OA premium (高级版) only; internal apps. Permission: `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/processes/schemas/batchQuery` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumqueryschemaandprocessbycodelist>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_batch_query_schemas`
+    pub fn premium_batch_query_schemas(
+        &self,
+        process_codes: Vec<String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumBatchQuerySchemasRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumBatchQuerySchemasRequest::new(process_codes),
+        )
+    }
+    /// Archive a finished approval instance, OA premium (归档审批实例).
+    ///
+    /// Only finished instances, once; the operator must be an OA approval admin. OA premium only.
+    /// Permission: `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/processInstances/archive` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-archiveprocessinstance>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_archive_instance`
+    pub fn premium_archive_instance(
+        &self,
+        process_instance_id: impl Into<String>,
+        op_user_id: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumArchiveInstanceRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumArchiveInstanceRequest::new(process_instance_id, op_user_id),
+        )
+    }
+    /// Add approvers to a running task, OA premium (加签审批任务).
+    ///
+    /// Adds approvers before or after the current one; the operator must be the task's current
+    /// handler and may not be among them. OA premium only. Permission:
+    /// `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/tasks/append` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumappendtask>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_append_task`
+    pub fn premium_append_task(
+        &self,
+        task_id: i64,
+        process_instance_id: impl Into<String>,
+        operate_user_id: impl Into<String>,
+        appender_user_ids: Vec<String>,
+        activate_type: impl Into<String>,
+        r#type: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumAppendTaskRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumAppendTaskRequest::new(
+                task_id,
+                process_instance_id,
+                operate_user_id,
+                appender_user_ids,
+                activate_type,
+                r#type,
+            ),
+        )
+    }
+    /// Send a running task back, OA premium (退回审批任务).
+    ///
+    /// Sends the approval back to an earlier approver (`REVERT_FOR_APPROVAL`, a node id from
+    /// `process_forecast`) or to the submitter (`REVERT_FOR_RESUBMIT`, node `sid-startevent`).
+    /// The operator must be the task's current handler. OA premium only. Permission:
+    /// `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/tasks/revert` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumreverttask>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_revert_task`
+    pub fn premium_revert_task(
+        &self,
+        task_id: i64,
+        process_instance_id: impl Into<String>,
+        operate_user_id: impl Into<String>,
+        target_activity_id: impl Into<String>,
+        revert_action: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumRevertTaskRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumRevertTaskRequest::new(
+                task_id,
+                process_instance_id,
+                operate_user_id,
+                target_activity_id,
+                revert_action,
+            ),
+        )
+    }
+    /// Change an approval instance's form values, OA premium (更新流程表单审批实例).
+    ///
+    /// As an admin, replaces the values of some controls of a running instance (at most 150).
+    /// OA premium only. Permission: `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `PUT https://api.dingtalk.com/v1.0/workflow/premium/processInstances` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumupdateprocessinstancevariables>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_update_instance_variables`
+    pub fn premium_update_instance_variables(
+        &self,
+        op_user_id: impl Into<String>,
+        process_instance_id: impl Into<String>,
+        variables: Vec<WorkflowFormVariable>,
+    ) -> crate::api::Call<'c, WorkflowPremiumUpdateInstanceVariablesRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumUpdateInstanceVariablesRequest::new(
+                op_user_id,
+                process_instance_id,
+                variables,
+            ),
+        )
+    }
+    /// Get the form-control permissions of an instance's approver, OA premium (获取审批表单控件字段操作权限).
+    ///
+    /// OA premium only. Permission `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/processes/fields/settings/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetinstfieldsetting>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_get_field_settings`
+    pub fn premium_get_field_settings(
+        &self,
+        process_instance_id: impl Into<String>,
+        user_id: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumGetFieldSettingsRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumGetFieldSettingsRequest::new(process_instance_id, user_id),
+        )
+    }
+    /// Get a form control's change history, OA premium (获取审批表单控件字段内容修改记录).
+    ///
+    /// OA premium only. Permission `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/processes/fields/modifiedRecords/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetfieldmodifiedhistory>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_get_field_modified_history`
+    pub fn premium_get_field_modified_history(
+        &self,
+        process_instance_id: impl Into<String>,
+        field_id: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumGetFieldModifiedHistoryRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumGetFieldModifiedHistoryRequest::new(
+                process_instance_id,
+                field_id,
+            ),
+        )
+    }
+    /// List the instances a user submitted, from the approval centre, OA premium (查询审批中心用户已发起实例列表).
+    ///
+    /// Pages by number from 1 (at most 10 pages of at most 20). OA premium only. Permission:
+    /// `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/workflow/premium/processCentres/submittedInstances` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetsubmittedinstances>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_list_submitted_instances`
+    pub fn premium_list_submitted_instances(
+        &self,
+        user_id: impl Into<String>,
+        page_size: i64,
+        page_number: i64,
+    ) -> crate::api::Call<'c, WorkflowPremiumListSubmittedInstancesRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumListSubmittedInstancesRequest::new(
+                user_id,
+                page_size,
+                page_number,
+            ),
+        )
+    }
+    /// List the instances a user was copied on, from the approval centre, OA premium (查询审批中心用户已收到的实例列表).
+    ///
+    /// Pages by number from 1 (at most 10 pages of at most 20). OA premium only. Permission:
+    /// `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/workflow/premium/processCentres/noticedInstances` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetnoticedinstances>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_list_noticed_instances`
+    pub fn premium_list_noticed_instances(
+        &self,
+        user_id: impl Into<String>,
+        page_size: i64,
+        page_number: i64,
+    ) -> crate::api::Call<'c, WorkflowPremiumListNoticedInstancesRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumListNoticedInstancesRequest::new(
+                user_id,
+                page_size,
+                page_number,
+            ),
+        )
+    }
+    /// List a user's pending tasks, from the approval centre, OA premium (查询审批中心用户待处理任务列表).
+    ///
+    /// Pages by number from 1 (at most 10 pages of at most 20). OA premium only. Permission:
+    /// `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/workflow/premium/processCentres/todoTasks` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgettodotasks>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_list_todo_tasks`
+    pub fn premium_list_todo_tasks(
+        &self,
+        user_id: impl Into<String>,
+        page_size: i64,
+        page_number: i64,
+    ) -> crate::api::Call<'c, WorkflowPremiumListTodoTasksRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumListTodoTasksRequest::new(user_id, page_size, page_number),
+        )
+    }
+    /// List the tasks a user handled, from the approval centre, OA premium (查询审批中心用户已处理任务列表).
+    ///
+    /// Pages by number from 1 (at most 10 pages of at most 20). OA premium only. Permission:
+    /// `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/workflow/premium/processCentres/doneTasks` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetdonetasks>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_list_done_tasks`
+    pub fn premium_list_done_tasks(
+        &self,
+        user_id: impl Into<String>,
+        page_size: i64,
+        page_number: i64,
+    ) -> crate::api::Call<'c, WorkflowPremiumListDoneTasksRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumListDoneTasksRequest::new(user_id, page_size, page_number),
+        )
+    }
+    /// List a template's approval instances with their data, OA premium (根据processCode分页获取审批流程数据).
+    ///
+    /// The instances of one template started in a period, with form values, operation records
+    /// and tasks. The cursor is text: `1` for the first page, then the answer's `nextToken`. OA
+    /// premium only. Permission: `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/workflow/premium/processes/pages/instances` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetprocessinstances>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_list_process_instances`
+    pub fn premium_list_process_instances(
+        &self,
+        max_results: i64,
+        start_time_in_mills: i64,
+        process_code: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumListProcessInstancesRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumListProcessInstancesRequest::new(
+                max_results,
+                start_time_in_mills,
+                process_code,
+            ),
+        )
+    }
+    /// Agree to or refuse several approval tasks at once, OA premium (批量同意或拒绝审批任务).
+    ///
+    /// Decides up to 10 tasks of one approver with one decision; the answer maps each task id
+    /// (as text) to its outcome. OA premium only. Permission: `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/processInstances/batchExecute` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumbatchexecuteprocessinstances>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_batch_execute`
+    pub fn premium_batch_execute(
+        &self,
+        task_info_list: Vec<WorkflowTaskInfo>,
+        actioner_user_id: impl Into<String>,
+        result: WorkflowTaskAction,
+    ) -> crate::api::Call<'c, WorkflowPremiumBatchExecuteRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumBatchExecuteRequest::new(
+                task_info_list,
+                actioner_user_id,
+                result,
+            ),
+        )
+    }
+    /// List an employee's pending tasks as an admin, OA premium (管理员查询指定员工的待处理任务列表).
+    ///
+    /// Pages by number from 1 (`nextToken` is the page number) with up to 20 a page. OA premium
+    /// only. Permission: `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/workflow/premium/tasks/todoTasks` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumquerytodotasksbymanager>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_list_todo_tasks_by_manager`
+    pub fn premium_list_todo_tasks_by_manager(
+        &self,
+        next_token: i64,
+        max_results: i64,
+        actioner_user_id: impl Into<String>,
+        manager_user_id: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumListTodoTasksByManagerRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumListTodoTasksByManagerRequest::new(
+                next_token,
+                max_results,
+                actioner_user_id,
+                manager_user_id,
+            ),
+        )
+    }
+    /// Transfer an employee's pending tasks as an admin, OA premium (管理员批量转交指定员工的待处理任务).
+    ///
+    /// Moves the given tasks from one employee (who may have left) to another (a current
+    /// member). OA premium only. Permission: `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/tasks/batchRedirect` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumredirecttasksbymanager>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_redirect_tasks_by_manager`
+    pub fn premium_redirect_tasks_by_manager(
+        &self,
+        transferee_user_id: impl Into<String>,
+        handover_user_id: impl Into<String>,
+        manager_user_id: impl Into<String>,
+        task_ids: Vec<i64>,
+    ) -> crate::api::Call<'c, WorkflowPremiumRedirectTasksByManagerRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumRedirectTasksByManagerRequest::new(
+                transferee_user_id,
+                handover_user_id,
+                manager_user_id,
+                task_ids,
+            ),
+        )
+    }
+    /// Create or update a business group of process-centre templates, OA premium (创建或更新业务分组).
+    ///
+    /// The group key `bizGroup` is the caller's own; DingTalk stores it as `{appId}_{bizGroup}`.
+    /// An app has at most 10 groups. Permission: `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/processCentres/directories` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiuminsertorupdatedir>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_save_directory`
+    pub fn premium_save_directory(
+        &self,
+        biz_group: impl Into<String>,
+        operate_user_id: impl Into<String>,
+        name: impl Into<String>,
+        name18n: std::collections::BTreeMap<String, String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumSaveDirectoryRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumSaveDirectoryRequest::new(
+                biz_group,
+                operate_user_id,
+                name,
+                name18n,
+            ),
+        )
+    }
+    /// Delete a business group of process-centre templates, OA premium (删除业务分组).
+    ///
+    /// Permission `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `DELETE https://api.dingtalk.com/v1.0/workflow/premium/processCentres/directories` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumdeldir>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_delete_directory`
+    pub fn premium_delete_directory(
+        &self,
+        dir_id: impl Into<String>,
+        operate_user_id: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumDeleteDirectoryRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumDeleteDirectoryRequest::new(dir_id, operate_user_id),
+        )
+    }
+    /// Create or update a process-centre template, OA premium (保存流程中心外部集成审批模板).
+    ///
+    /// The OA premium form of `save_process`, which also supports hosting the approval pages in
+    /// the caller's system. Permission: `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/processCentres/schemas` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumsaveintegratedprocess>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_save_integrated_process`
+    pub fn premium_save_integrated_process(
+        &self,
+        name: impl Into<String>,
+        form_components: Vec<WorkflowFormComponentInput>,
+    ) -> crate::api::Call<'c, WorkflowPremiumSaveIntegratedProcessRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumSaveIntegratedProcessRequest::new(name, form_components),
+        )
+    }
+    /// Create a process-centre instance, OA premium (保存流程中心外部集成审批实例).
+    ///
+    /// The OA premium form of `save_integrated_instance`; per-instance `featureConfig` overrides
+    /// the template's. Permission: `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/processCentres/instances` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumexternalintegrationprocessinstance>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_save_integrated_instance`
+    pub fn premium_save_integrated_instance(
+        &self,
+        process_code: impl Into<String>,
+        originator_user_id: impl Into<String>,
+        url: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumSaveIntegratedInstanceRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumSaveIntegratedInstanceRequest::new(
+                process_code,
+                originator_user_id,
+                url,
+            ),
+        )
+    }
+    /// Create pending process-centre tasks, OA premium (保存流程中心外部集成审批任务).
+    ///
+    /// The OA premium form of `create_integrated_tasks`; repeating a call with the same
+    /// `activityId` creates nothing new. Permission: `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/processCentres/tasks` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumsaveintegratedtask>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_save_integrated_tasks`
+    pub fn premium_save_integrated_tasks(
+        &self,
+        process_instance_id: impl Into<String>,
+        tasks: Vec<WorkflowIntegratedTaskInput>,
+    ) -> crate::api::Call<'c, WorkflowPremiumSaveIntegratedTasksRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumSaveIntegratedTasksRequest::new(process_instance_id, tasks),
+        )
+    }
+    /// Create or update a data-form template, OA premium (创建或更新数据表单模板).
+    ///
+    /// A data form (数据表单) holds records without an approval process; the operator must be an
+    /// admin. At most 200 controls. OA premium only. Permission: `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/dataForms/templates` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumsaveform>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_save_data_form`
+    pub fn premium_save_data_form(
+        &self,
+        name: impl Into<String>,
+        form_components: Vec<WorkflowFormComponentInput>,
+        user_id: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumSaveDataFormRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumSaveDataFormRequest::new(name, form_components, user_id),
+        )
+    }
+    /// Get a data form's schema, OA premium (获取数据表单schema).
+    ///
+    /// OA premium only. Permission `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/workflow/premium/dataForms/schema/formCodes` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetformschema>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_get_data_form_schema`
+    pub fn premium_get_data_form_schema(
+        &self,
+        process_code: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumGetDataFormSchemaRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumGetDataFormSchemaRequest::new(process_code),
+        )
+    }
+    /// Create a data-form instance, OA premium (创建数据表单实例).
+    ///
+    /// OA premium only. Permission `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/dataForms/formInstances/save` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-createdatapremiumsaveforminstance>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_save_data_form_instance`
+    pub fn premium_save_data_form_instance(
+        &self,
+        originator_user_id: impl Into<String>,
+        process_code: impl Into<String>,
+        form_component_value_list: Vec<WorkflowFormValue>,
+    ) -> crate::api::Call<'c, WorkflowPremiumSaveDataFormInstanceRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumSaveDataFormInstanceRequest::new(
+                originator_user_id,
+                process_code,
+                form_component_value_list,
+            ),
+        )
+    }
+    /// Update data-form instances, OA premium (更新数据表单实例).
+    ///
+    /// Writes the given values into the instances of `formInstanceIds`. OA premium only.
+    /// Permission: `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `PUT https://api.dingtalk.com/v1.0/workflow/premium/dataForms/formInstances` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumupdateforminstance>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_update_data_form_instances`
+    pub fn premium_update_data_form_instances(
+        &self,
+        originator_user_id: impl Into<String>,
+        process_code: impl Into<String>,
+        form_component_value_list: Vec<WorkflowFormValue>,
+    ) -> crate::api::Call<'c, WorkflowPremiumUpdateDataFormInstancesRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumUpdateDataFormInstancesRequest::new(
+                originator_user_id,
+                process_code,
+                form_component_value_list,
+            ),
+        )
+    }
+    /// Delete data-form instances, OA premium (删除数据表单实例).
+    ///
+    /// As an admin. OA premium only. Permission `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/workflow/premium/dataForms/formInstances/remove` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumdeleteforminstance>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_delete_data_form_instances`
+    pub fn premium_delete_data_form_instances(
+        &self,
+        process_code: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumDeleteDataFormInstancesRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumDeleteDataFormInstancesRequest::new(process_code),
+        )
+    }
+    /// List a data form's instances, OA premium (获取数据表单实例列表).
+    ///
+    /// Pages with a text cursor (absent first) until it is absent. OA premium only. Permission:
+    /// `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/workflow/premium/dataForms/formInstances/pages` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetforminstances>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_list_data_form_instances`
+    pub fn premium_list_data_form_instances(
+        &self,
+        max_results: i64,
+        form_code: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumListDataFormInstancesRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumListDataFormInstancesRequest::new(max_results, form_code),
+        )
+    }
+    /// Get a data-form instance, OA premium (获取单个数据表单实例详情).
+    ///
+    /// OA premium only. Permission `Premium.Workflow.ReadWrite.All`.
+    ///
+    /// `GET https://api.dingtalk.com/v1.0/workflow/premium/dataForms/formInstances` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-details-of-a-single-data-form-instance>
+    ///
+    /// Source: `spec/workflow.yaml` · `endpoints.premium_get_data_form_instance`
+    pub fn premium_get_data_form_instance(
+        &self,
+        form_instance_id: impl Into<String>,
+        form_code: impl Into<String>,
+    ) -> crate::api::Call<'c, WorkflowPremiumGetDataFormInstanceRequest> {
+        crate::api::Call::new(
+            self.client,
+            WorkflowPremiumGetDataFormInstanceRequest::new(form_instance_id, form_code),
+        )
+    }
 }
 /// Request of [`WorkflowApi::start_process_instance`]: Start an approval instance (发起审批实例).
 ///
@@ -3968,6 +4588,2676 @@ impl rt::Endpoint for WorkflowCleanProcessDataRequest {
         let _ = q;
     }
 }
+/// Request of [`WorkflowApi::premium_batch_query_schemas`]: Get several templates' form schemas and process settings, OA premium (批量获取表单模板schema).
+///
+/// OA premium (高级版) only; internal apps. Permission: `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/processes/schemas/batchQuery` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumqueryschemaandprocessbycodelist>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_batch_query_schemas`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumBatchQuerySchemasRequest {
+    /// The templates' process codes (模板code).
+    ///
+    /// Wire name `processCodes`.
+    #[serde(rename = "processCodes")]
+    pub process_codes: Vec<String>,
+}
+impl WorkflowPremiumBatchQuerySchemasRequest {
+    /// Creates a value from its required fields (`process_codes`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(process_codes: Vec<String>) -> Self {
+        Self { process_codes }
+    }
+}
+impl rt::Endpoint for WorkflowPremiumBatchQuerySchemasRequest {
+    type Response = Vec<WorkflowSchemaAndProcess>;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_batch_query_schemas",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/processes/schemas/batchQuery",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+/// Request of [`WorkflowApi::premium_archive_instance`]: Archive a finished approval instance, OA premium (归档审批实例).
+///
+/// Only finished instances, once; the operator must be an OA approval admin. OA premium only.
+/// Permission: `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/processInstances/archive` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-archiveprocessinstance>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_archive_instance`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumArchiveInstanceRequest {
+    /// The instance's id (审批实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId")]
+    pub process_instance_id: String,
+    /// The operator's userid (操作人), an OA approval admin.
+    ///
+    /// Wire name `opUserId`.
+    #[serde(rename = "opUserId")]
+    pub op_user_id: String,
+}
+impl WorkflowPremiumArchiveInstanceRequest {
+    /// Creates a value from its required fields (`process_instance_id`, `op_user_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        process_instance_id: impl Into<String>,
+        op_user_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            process_instance_id: process_instance_id.into(),
+            op_user_id: op_user_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for WorkflowPremiumArchiveInstanceRequest {
+    type Response = bool;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_archive_instance",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/processInstances/archive",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+/// Request of [`WorkflowApi::premium_append_task`]: Add approvers to a running task, OA premium (加签审批任务).
+///
+/// Adds approvers before or after the current one; the operator must be the task's current
+/// handler and may not be among them. OA premium only. Permission:
+/// `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/tasks/append` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumappendtask>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_append_task`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumAppendTaskRequest {
+    /// The task's id (审批任务ID).
+    ///
+    /// Wire name `taskId`.
+    #[serde(rename = "taskId")]
+    pub task_id: i64,
+    /// The instance's id (审批实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId")]
+    pub process_instance_id: String,
+    /// The operator's userid, the task's current handler.
+    ///
+    /// Wire name `operateUserId`.
+    #[serde(rename = "operateUserId")]
+    pub operate_user_id: String,
+    /// The approvers to add (加签人).
+    ///
+    /// Wire name `appenderUserIds`.
+    #[serde(rename = "appenderUserIds")]
+    pub appender_user_ids: Vec<String>,
+    /// A remark (加签备注信息).
+    ///
+    /// Wire name `remark`.
+    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    /// How the added approvers decide (审批方式): `ALL` (together) or `ONE_BY_ONE`.
+    ///
+    /// Wire name `activateType`.
+    #[serde(rename = "activateType")]
+    pub activate_type: String,
+    /// `before` or `after` the current approver (加签方式).
+    ///
+    /// Wire name `type`.
+    #[serde(rename = "type")]
+    pub r#type: String,
+    /// With several added approvers, whether all must agree (是否需要全部同意): true countersign, false any one.
+    ///
+    /// Wire name `agreeAll`.
+    #[serde(rename = "agreeAll", skip_serializing_if = "Option::is_none")]
+    pub agree_all: Option<bool>,
+}
+impl WorkflowPremiumAppendTaskRequest {
+    /// Creates a value from its required fields (`task_id`, `process_instance_id`, `operate_user_id`, `appender_user_ids`, `activate_type`, `type`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        task_id: i64,
+        process_instance_id: impl Into<String>,
+        operate_user_id: impl Into<String>,
+        appender_user_ids: Vec<String>,
+        activate_type: impl Into<String>,
+        r#type: impl Into<String>,
+    ) -> Self {
+        Self {
+            task_id,
+            process_instance_id: process_instance_id.into(),
+            operate_user_id: operate_user_id.into(),
+            appender_user_ids,
+            remark: None,
+            activate_type: activate_type.into(),
+            r#type: r#type.into(),
+            agree_all: None,
+        }
+    }
+    /// Sets `remark`: A remark (加签备注信息).
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.remark = Some(remark.into());
+        self
+    }
+    /// Sets `agree_all`: With several added approvers, whether all must agree (是否需要全部同意): true countersign, false any one.
+    pub fn agree_all(mut self, agree_all: bool) -> Self {
+        self.agree_all = Some(agree_all);
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumAppendTaskRequest {
+    type Response = bool;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_append_task",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/tasks/append",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumAppendTaskRequest> {
+    /// Sets `remark`: A remark (加签备注信息).
+    pub fn remark(self, remark: impl Into<String>) -> Self {
+        self.map(|r| r.remark(remark))
+    }
+    /// Sets `agree_all`: With several added approvers, whether all must agree (是否需要全部同意): true countersign, false any one.
+    pub fn agree_all(self, agree_all: bool) -> Self {
+        self.map(|r| r.agree_all(agree_all))
+    }
+}
+/// Request of [`WorkflowApi::premium_revert_task`]: Send a running task back, OA premium (退回审批任务).
+///
+/// Sends the approval back to an earlier approver (`REVERT_FOR_APPROVAL`, a node id from
+/// `process_forecast`) or to the submitter (`REVERT_FOR_RESUBMIT`, node `sid-startevent`).
+/// The operator must be the task's current handler. OA premium only. Permission:
+/// `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/tasks/revert` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumreverttask>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_revert_task`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumRevertTaskRequest {
+    /// The task's id (审批任务ID).
+    ///
+    /// Wire name `taskId`.
+    #[serde(rename = "taskId")]
+    pub task_id: i64,
+    /// The instance's id (审批实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId")]
+    pub process_instance_id: String,
+    /// The operator's userid, the task's current handler.
+    ///
+    /// Wire name `operateUserId`.
+    #[serde(rename = "operateUserId")]
+    pub operate_user_id: String,
+    /// The node to send it back to (退回到的节点ID); `sid-startevent` for the submitter.
+    ///
+    /// Wire name `targetActivityId`.
+    #[serde(rename = "targetActivityId")]
+    pub target_activity_id: String,
+    /// `REVERT_FOR_APPROVAL` (to an approver) or `REVERT_FOR_RESUBMIT` (to the submitter).
+    ///
+    /// Wire name `revertAction`.
+    #[serde(rename = "revertAction")]
+    pub revert_action: String,
+    /// A remark (备注信息).
+    ///
+    /// Wire name `remark`.
+    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+}
+impl WorkflowPremiumRevertTaskRequest {
+    /// Creates a value from its required fields (`task_id`, `process_instance_id`, `operate_user_id`, `target_activity_id`, `revert_action`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        task_id: i64,
+        process_instance_id: impl Into<String>,
+        operate_user_id: impl Into<String>,
+        target_activity_id: impl Into<String>,
+        revert_action: impl Into<String>,
+    ) -> Self {
+        Self {
+            task_id,
+            process_instance_id: process_instance_id.into(),
+            operate_user_id: operate_user_id.into(),
+            target_activity_id: target_activity_id.into(),
+            revert_action: revert_action.into(),
+            remark: None,
+        }
+    }
+    /// Sets `remark`: A remark (备注信息).
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.remark = Some(remark.into());
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumRevertTaskRequest {
+    type Response = bool;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_revert_task",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/tasks/revert",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumRevertTaskRequest> {
+    /// Sets `remark`: A remark (备注信息).
+    pub fn remark(self, remark: impl Into<String>) -> Self {
+        self.map(|r| r.remark(remark))
+    }
+}
+/// Request of [`WorkflowApi::premium_update_instance_variables`]: Change an approval instance's form values, OA premium (更新流程表单审批实例).
+///
+/// As an admin, replaces the values of some controls of a running instance (at most 150).
+/// OA premium only. Permission: `Premium.Workflow.ReadWrite.All`.
+///
+/// `PUT https://api.dingtalk.com/v1.0/workflow/premium/processInstances` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumupdateprocessinstancevariables>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_update_instance_variables`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumUpdateInstanceVariablesRequest {
+    /// The operator's userid (操作人), an admin.
+    ///
+    /// Wire name `opUserId`.
+    #[serde(rename = "opUserId")]
+    pub op_user_id: String,
+    /// The template's process code (审批流的唯一码).
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode", skip_serializing_if = "Option::is_none")]
+    pub process_code: Option<String>,
+    /// The instance's id (流程实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId")]
+    pub process_instance_id: String,
+    /// The controls' new values (表单数据内容), at most 150.
+    ///
+    /// Wire name `variables`; at most 150.
+    #[serde(rename = "variables")]
+    pub variables: Vec<WorkflowFormVariable>,
+    /// A remark (备注内容).
+    ///
+    /// Wire name `remark`.
+    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+}
+impl WorkflowPremiumUpdateInstanceVariablesRequest {
+    /// Creates a value from its required fields (`op_user_id`, `process_instance_id`, `variables`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        op_user_id: impl Into<String>,
+        process_instance_id: impl Into<String>,
+        variables: Vec<WorkflowFormVariable>,
+    ) -> Self {
+        Self {
+            op_user_id: op_user_id.into(),
+            process_code: None,
+            process_instance_id: process_instance_id.into(),
+            variables,
+            remark: None,
+        }
+    }
+    /// Sets `process_code`: The template's process code (审批流的唯一码).
+    pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
+        self.process_code = Some(process_code.into());
+        self
+    }
+    /// Sets `remark`: A remark (备注内容).
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.remark = Some(remark.into());
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumUpdateInstanceVariablesRequest {
+    type Response = bool;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_update_instance_variables",
+        host: rt::Host::Api,
+        method: rt::Method::Put,
+        json_body: true,
+        path: "/v1.0/workflow/premium/processInstances",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.variables;
+            rt::check_max_len("variables", v.len(), 150u64)?;
+        }
+        rt::Validate::validate(&self.variables)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumUpdateInstanceVariablesRequest> {
+    /// Sets `process_code`: The template's process code (审批流的唯一码).
+    pub fn process_code(self, process_code: impl Into<String>) -> Self {
+        self.map(|r| r.process_code(process_code))
+    }
+    /// Sets `remark`: A remark (备注内容).
+    pub fn remark(self, remark: impl Into<String>) -> Self {
+        self.map(|r| r.remark(remark))
+    }
+}
+/// Request of [`WorkflowApi::premium_get_field_settings`]: Get the form-control permissions of an instance's approver, OA premium (获取审批表单控件字段操作权限).
+///
+/// OA premium only. Permission `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/processes/fields/settings/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetinstfieldsetting>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_get_field_settings`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumGetFieldSettingsRequest {
+    /// The instance's id (审批实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId")]
+    pub process_instance_id: String,
+    /// The current approver's userid (当前审批人).
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+}
+impl WorkflowPremiumGetFieldSettingsRequest {
+    /// Creates a value from its required fields (`process_instance_id`, `user_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        process_instance_id: impl Into<String>,
+        user_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            process_instance_id: process_instance_id.into(),
+            user_id: user_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for WorkflowPremiumGetFieldSettingsRequest {
+    type Response = Vec<WorkflowFieldSetting>;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_get_field_settings",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/processes/fields/settings/query",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+/// Request of [`WorkflowApi::premium_get_field_modified_history`]: Get a form control's change history, OA premium (获取审批表单控件字段内容修改记录).
+///
+/// OA premium only. Permission `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/processes/fields/modifiedRecords/query` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetfieldmodifiedhistory>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_get_field_modified_history`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumGetFieldModifiedHistoryRequest {
+    /// The instance's id (审批实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId")]
+    pub process_instance_id: String,
+    /// The control's id (审批表单控件ID), its `componentId`.
+    ///
+    /// Wire name `fieldId`.
+    #[serde(rename = "fieldId")]
+    pub field_id: String,
+}
+impl WorkflowPremiumGetFieldModifiedHistoryRequest {
+    /// Creates a value from its required fields (`process_instance_id`, `field_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        process_instance_id: impl Into<String>,
+        field_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            process_instance_id: process_instance_id.into(),
+            field_id: field_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for WorkflowPremiumGetFieldModifiedHistoryRequest {
+    type Response = Vec<WorkflowFieldModification>;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_get_field_modified_history",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/processes/fields/modifiedRecords/query",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+/// Request of [`WorkflowApi::premium_list_submitted_instances`]: List the instances a user submitted, from the approval centre, OA premium (查询审批中心用户已发起实例列表).
+///
+/// Pages by number from 1 (at most 10 pages of at most 20). OA premium only. Permission:
+/// `Premium.Workflow.ReadWrite.All`.
+///
+/// `GET https://api.dingtalk.com/v1.0/workflow/premium/processCentres/submittedInstances` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetsubmittedinstances>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_list_submitted_instances`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumListSubmittedInstancesRequest {
+    /// The submitter's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// Page size (分页大小), at most 20.
+    ///
+    /// Wire name `pageSize`.
+    #[serde(skip)]
+    pub page_size: i64,
+    /// The page number (页码), 1 to 10.
+    ///
+    /// Wire name `pageNumber`.
+    #[serde(skip)]
+    pub page_number: i64,
+}
+impl WorkflowPremiumListSubmittedInstancesRequest {
+    /// Creates a value from its required fields (`user_id`, `page_size`, `page_number`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>, page_size: i64, page_number: i64) -> Self {
+        Self {
+            user_id: user_id.into(),
+            page_size,
+            page_number,
+        }
+    }
+}
+impl rt::Endpoint for WorkflowPremiumListSubmittedInstancesRequest {
+    type Response = WorkflowCentreItemPage;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_list_submitted_instances",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/workflow/premium/processCentres/submittedInstances",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("userId", &self.user_id);
+        q.push("pageSize", &self.page_size);
+        q.push("pageNumber", &self.page_number);
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range("pageSize", self.page_size as f64, Some(1f64), Some(20f64))?;
+        rt::check_range("pageNumber", self.page_number as f64, Some(1f64), Some(10f64))?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumListSubmittedInstancesRequest> {
+    /// Every page from this request's position on, advancing `pageNumber` by one while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<Item = Result<WorkflowCentreItemPage, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &WorkflowPremiumListSubmittedInstancesRequest,
+                page: &WorkflowCentreItemPage,
+            | -> Option<WorkflowPremiumListSubmittedInstancesRequest> {
+                if !page.has_more.unwrap_or(false) || page.list.is_empty() {
+                    return None;
+                }
+                let next = req.page_number + 1;
+                if next == req.page_number {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.page_number = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`list`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<WorkflowCentreItem, rt::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: WorkflowCentreItemPage| page.list)
+    }
+}
+/// Request of [`WorkflowApi::premium_list_noticed_instances`]: List the instances a user was copied on, from the approval centre, OA premium (查询审批中心用户已收到的实例列表).
+///
+/// Pages by number from 1 (at most 10 pages of at most 20). OA premium only. Permission:
+/// `Premium.Workflow.ReadWrite.All`.
+///
+/// `GET https://api.dingtalk.com/v1.0/workflow/premium/processCentres/noticedInstances` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetnoticedinstances>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_list_noticed_instances`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumListNoticedInstancesRequest {
+    /// The copied user's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// Page size (分页大小), at most 20.
+    ///
+    /// Wire name `pageSize`.
+    #[serde(skip)]
+    pub page_size: i64,
+    /// The page number (页码), 1 to 10.
+    ///
+    /// Wire name `pageNumber`.
+    #[serde(skip)]
+    pub page_number: i64,
+}
+impl WorkflowPremiumListNoticedInstancesRequest {
+    /// Creates a value from its required fields (`user_id`, `page_size`, `page_number`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>, page_size: i64, page_number: i64) -> Self {
+        Self {
+            user_id: user_id.into(),
+            page_size,
+            page_number,
+        }
+    }
+}
+impl rt::Endpoint for WorkflowPremiumListNoticedInstancesRequest {
+    type Response = WorkflowCentreItemPage;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_list_noticed_instances",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/workflow/premium/processCentres/noticedInstances",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("userId", &self.user_id);
+        q.push("pageSize", &self.page_size);
+        q.push("pageNumber", &self.page_number);
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range("pageSize", self.page_size as f64, Some(1f64), Some(20f64))?;
+        rt::check_range("pageNumber", self.page_number as f64, Some(1f64), Some(10f64))?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumListNoticedInstancesRequest> {
+    /// Every page from this request's position on, advancing `pageNumber` by one while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<Item = Result<WorkflowCentreItemPage, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &WorkflowPremiumListNoticedInstancesRequest,
+                page: &WorkflowCentreItemPage,
+            | -> Option<WorkflowPremiumListNoticedInstancesRequest> {
+                if !page.has_more.unwrap_or(false) || page.list.is_empty() {
+                    return None;
+                }
+                let next = req.page_number + 1;
+                if next == req.page_number {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.page_number = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`list`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<WorkflowCentreItem, rt::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: WorkflowCentreItemPage| page.list)
+    }
+}
+/// Request of [`WorkflowApi::premium_list_todo_tasks`]: List a user's pending tasks, from the approval centre, OA premium (查询审批中心用户待处理任务列表).
+///
+/// Pages by number from 1 (at most 10 pages of at most 20). OA premium only. Permission:
+/// `Premium.Workflow.ReadWrite.All`.
+///
+/// `GET https://api.dingtalk.com/v1.0/workflow/premium/processCentres/todoTasks` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgettodotasks>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_list_todo_tasks`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumListTodoTasksRequest {
+    /// The handler's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// Page size (分页大小), at most 20.
+    ///
+    /// Wire name `pageSize`.
+    #[serde(skip)]
+    pub page_size: i64,
+    /// The page number (页码), 1 to 10.
+    ///
+    /// Wire name `pageNumber`.
+    #[serde(skip)]
+    pub page_number: i64,
+    /// Only tasks created before this time (待办任务创建时间要小于该值); all when absent.
+    ///
+    /// Wire name `createBefore`.
+    #[serde(skip)]
+    pub create_before: Option<String>,
+}
+impl WorkflowPremiumListTodoTasksRequest {
+    /// Creates a value from its required fields (`user_id`, `page_size`, `page_number`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>, page_size: i64, page_number: i64) -> Self {
+        Self {
+            user_id: user_id.into(),
+            page_size,
+            page_number,
+            create_before: None,
+        }
+    }
+    /// Sets `create_before`: Only tasks created before this time (待办任务创建时间要小于该值); all when absent.
+    pub fn create_before(mut self, create_before: impl Into<String>) -> Self {
+        self.create_before = Some(create_before.into());
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumListTodoTasksRequest {
+    type Response = WorkflowCentreItemPage;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_list_todo_tasks",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/workflow/premium/processCentres/todoTasks",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("userId", &self.user_id);
+        q.push("pageSize", &self.page_size);
+        q.push("pageNumber", &self.page_number);
+        if let Some(v) = &self.create_before {
+            q.push("createBefore", v);
+        }
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range("pageSize", self.page_size as f64, Some(1f64), Some(20f64))?;
+        rt::check_range("pageNumber", self.page_number as f64, Some(1f64), Some(10f64))?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumListTodoTasksRequest> {
+    /// Sets `create_before`: Only tasks created before this time (待办任务创建时间要小于该值); all when absent.
+    pub fn create_before(self, create_before: impl Into<String>) -> Self {
+        self.map(|r| r.create_before(create_before))
+    }
+    /// Every page from this request's position on, advancing `pageNumber` by one while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<Item = Result<WorkflowCentreItemPage, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &WorkflowPremiumListTodoTasksRequest,
+                page: &WorkflowCentreItemPage,
+            | -> Option<WorkflowPremiumListTodoTasksRequest> {
+                if !page.has_more.unwrap_or(false) || page.list.is_empty() {
+                    return None;
+                }
+                let next = req.page_number + 1;
+                if next == req.page_number {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.page_number = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`list`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<WorkflowCentreItem, rt::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: WorkflowCentreItemPage| page.list)
+    }
+}
+/// Request of [`WorkflowApi::premium_list_done_tasks`]: List the tasks a user handled, from the approval centre, OA premium (查询审批中心用户已处理任务列表).
+///
+/// Pages by number from 1 (at most 10 pages of at most 20). OA premium only. Permission:
+/// `Premium.Workflow.ReadWrite.All`.
+///
+/// `GET https://api.dingtalk.com/v1.0/workflow/premium/processCentres/doneTasks` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetdonetasks>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_list_done_tasks`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumListDoneTasksRequest {
+    /// The handler's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(skip)]
+    pub user_id: String,
+    /// Page size (分页大小), at most 20.
+    ///
+    /// Wire name `pageSize`.
+    #[serde(skip)]
+    pub page_size: i64,
+    /// The page number (页码), 1 to 10.
+    ///
+    /// Wire name `pageNumber`.
+    #[serde(skip)]
+    pub page_number: i64,
+}
+impl WorkflowPremiumListDoneTasksRequest {
+    /// Creates a value from its required fields (`user_id`, `page_size`, `page_number`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(user_id: impl Into<String>, page_size: i64, page_number: i64) -> Self {
+        Self {
+            user_id: user_id.into(),
+            page_size,
+            page_number,
+        }
+    }
+}
+impl rt::Endpoint for WorkflowPremiumListDoneTasksRequest {
+    type Response = WorkflowCentreItemPage;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_list_done_tasks",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/workflow/premium/processCentres/doneTasks",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("userId", &self.user_id);
+        q.push("pageSize", &self.page_size);
+        q.push("pageNumber", &self.page_number);
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range("pageSize", self.page_size as f64, Some(1f64), Some(20f64))?;
+        rt::check_range("pageNumber", self.page_number as f64, Some(1f64), Some(10f64))?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumListDoneTasksRequest> {
+    /// Every page from this request's position on, advancing `pageNumber` by one while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<Item = Result<WorkflowCentreItemPage, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &WorkflowPremiumListDoneTasksRequest,
+                page: &WorkflowCentreItemPage,
+            | -> Option<WorkflowPremiumListDoneTasksRequest> {
+                if !page.has_more.unwrap_or(false) || page.list.is_empty() {
+                    return None;
+                }
+                let next = req.page_number + 1;
+                if next == req.page_number {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.page_number = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`list`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<WorkflowCentreItem, rt::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: WorkflowCentreItemPage| page.list)
+    }
+}
+/// Request of [`WorkflowApi::premium_list_process_instances`]: List a template's approval instances with their data, OA premium (根据processCode分页获取审批流程数据).
+///
+/// The instances of one template started in a period, with form values, operation records
+/// and tasks. The cursor is text: `1` for the first page, then the answer's `nextToken`. OA
+/// premium only. Permission: `Premium.Workflow.ReadWrite.All`.
+///
+/// `GET https://api.dingtalk.com/v1.0/workflow/premium/processes/pages/instances` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetprocessinstances>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_list_process_instances`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumListProcessInstancesRequest {
+    /// The cursor (分页游标): `1` first, then the answer's `nextToken`.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(skip)]
+    pub next_token: Option<String>,
+    /// Page size (每页大小), at most 20.
+    ///
+    /// Wire name `maxResults`.
+    #[serde(skip)]
+    pub max_results: i64,
+    /// Start of the period the instances were started in, ms.
+    ///
+    /// Wire name `startTimeInMills`.
+    #[serde(skip)]
+    pub start_time_in_mills: i64,
+    /// End of the period, ms; now when absent.
+    ///
+    /// Wire name `endTimeInMills`.
+    #[serde(skip)]
+    pub end_time_in_mills: Option<i64>,
+    /// The template's process code (模板ID).
+    ///
+    /// Wire name `processCode`.
+    #[serde(skip)]
+    pub process_code: String,
+    /// The app-builder id (应用搭建ID); the corpId by default.
+    ///
+    /// Wire name `appUuid`.
+    #[serde(skip)]
+    pub app_uuid: Option<String>,
+}
+impl WorkflowPremiumListProcessInstancesRequest {
+    /// Creates a value from its required fields (`max_results`, `start_time_in_mills`, `process_code`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        max_results: i64,
+        start_time_in_mills: i64,
+        process_code: impl Into<String>,
+    ) -> Self {
+        Self {
+            next_token: None,
+            max_results,
+            start_time_in_mills,
+            end_time_in_mills: None,
+            process_code: process_code.into(),
+            app_uuid: None,
+        }
+    }
+    /// Sets `next_token`: The cursor (分页游标): `1` first, then the answer's `nextToken`.
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.next_token = Some(next_token.into());
+        self
+    }
+    /// Sets `end_time_in_mills`: End of the period, ms; now when absent.
+    pub fn end_time_in_mills(mut self, end_time_in_mills: i64) -> Self {
+        self.end_time_in_mills = Some(end_time_in_mills);
+        self
+    }
+    /// Sets `app_uuid`: The app-builder id (应用搭建ID); the corpId by default.
+    pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
+        self.app_uuid = Some(app_uuid.into());
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumListProcessInstancesRequest {
+    type Response = WorkflowPremiumInstancePage;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_list_process_instances",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/workflow/premium/processes/pages/instances",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        if let Some(v) = &self.next_token {
+            q.push("nextToken", v);
+        }
+        q.push("maxResults", &self.max_results);
+        q.push("startTimeInMills", &self.start_time_in_mills);
+        if let Some(v) = &self.end_time_in_mills {
+            q.push("endTimeInMills", v);
+        }
+        q.push("processCode", &self.process_code);
+        if let Some(v) = &self.app_uuid {
+            q.push("appUuid", v);
+        }
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range("maxResults", self.max_results as f64, Some(1f64), Some(20f64))?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumListProcessInstancesRequest> {
+    /// Sets `next_token`: The cursor (分页游标): `1` first, then the answer's `nextToken`.
+    pub fn next_token(self, next_token: impl Into<String>) -> Self {
+        self.map(|r| r.next_token(next_token))
+    }
+    /// Sets `end_time_in_mills`: End of the period, ms; now when absent.
+    pub fn end_time_in_mills(self, end_time_in_mills: i64) -> Self {
+        self.map(|r| r.end_time_in_mills(end_time_in_mills))
+    }
+    /// Sets `app_uuid`: The app-builder id (应用搭建ID); the corpId by default.
+    pub fn app_uuid(self, app_uuid: impl Into<String>) -> Self {
+        self.map(|r| r.app_uuid(app_uuid))
+    }
+    /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<WorkflowPremiumInstancePage, rt::Error>,
+    > + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &WorkflowPremiumListProcessInstancesRequest,
+                page: &WorkflowPremiumInstancePage,
+            | -> Option<WorkflowPremiumListProcessInstancesRequest> {
+                if !page.has_more.unwrap_or(false) || page.list.is_empty() {
+                    return None;
+                }
+                let next = match &page.next_token {
+                    Some(n) if !n.is_empty() => n.clone(),
+                    _ => return None,
+                };
+                if req.next_token.as_deref() == Some(next.as_str()) {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.next_token = Some(next);
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`list`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<WorkflowPremiumInstance, rt::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: WorkflowPremiumInstancePage| page.list)
+    }
+}
+/// Request of [`WorkflowApi::premium_batch_execute`]: Agree to or refuse several approval tasks at once, OA premium (批量同意或拒绝审批任务).
+///
+/// Decides up to 10 tasks of one approver with one decision; the answer maps each task id
+/// (as text) to its outcome. OA premium only. Permission: `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/processInstances/batchExecute` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumbatchexecuteprocessinstances>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_batch_execute`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumBatchExecuteRequest {
+    /// The tasks (任务详情列表), at most 10.
+    ///
+    /// Wire name `taskInfoList`; at most 10.
+    #[serde(rename = "taskInfoList")]
+    pub task_info_list: Vec<WorkflowTaskInfo>,
+    /// The approver's userid (实际执行人).
+    ///
+    /// Wire name `actionerUserId`.
+    #[serde(rename = "actionerUserId")]
+    pub actioner_user_id: String,
+    /// The decision (审批操作): `agree` or `refuse`.
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result")]
+    pub result: WorkflowTaskAction,
+    /// The approver's remark (审批意见), at most 1024 characters.
+    ///
+    /// Wire name `remark`; at most 1024.
+    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+}
+impl WorkflowPremiumBatchExecuteRequest {
+    /// Creates a value from its required fields (`task_info_list`, `actioner_user_id`, `result`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        task_info_list: Vec<WorkflowTaskInfo>,
+        actioner_user_id: impl Into<String>,
+        result: WorkflowTaskAction,
+    ) -> Self {
+        Self {
+            task_info_list,
+            actioner_user_id: actioner_user_id.into(),
+            result,
+            remark: None,
+        }
+    }
+    /// Sets `remark`: The approver's remark (审批意见), at most 1024 characters.
+    pub fn remark(mut self, remark: impl Into<String>) -> Self {
+        self.remark = Some(remark.into());
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumBatchExecuteRequest {
+    type Response = std::collections::BTreeMap<String, WorkflowBatchExecuteResult>;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_batch_execute",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/processInstances/batchExecute",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.task_info_list;
+            rt::check_max_len("taskInfoList", v.len(), 10u64)?;
+        }
+        rt::Validate::validate(&self.task_info_list)?;
+        rt::Validate::validate(&self.result)?;
+        if let Some(v) = &self.remark {
+            rt::check_max_len(
+                "remark",
+                rt::Scalar::to_text(v).chars().count(),
+                1024u64,
+            )?;
+        }
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumBatchExecuteRequest> {
+    /// Sets `remark`: The approver's remark (审批意见), at most 1024 characters.
+    pub fn remark(self, remark: impl Into<String>) -> Self {
+        self.map(|r| r.remark(remark))
+    }
+}
+/// Request of [`WorkflowApi::premium_list_todo_tasks_by_manager`]: List an employee's pending tasks as an admin, OA premium (管理员查询指定员工的待处理任务列表).
+///
+/// Pages by number from 1 (`nextToken` is the page number) with up to 20 a page. OA premium
+/// only. Permission: `Premium.Workflow.ReadWrite.All`.
+///
+/// `GET https://api.dingtalk.com/v1.0/workflow/premium/tasks/todoTasks` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumquerytodotasksbymanager>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_list_todo_tasks_by_manager`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumListTodoTasksByManagerRequest {
+    /// The page number (分页标识), from 1.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(skip)]
+    pub next_token: i64,
+    /// Page size (分页大小), at most 20.
+    ///
+    /// Wire name `maxResults`.
+    #[serde(skip)]
+    pub max_results: i64,
+    /// The employee's userid (操作人).
+    ///
+    /// Wire name `actionerUserId`.
+    #[serde(skip)]
+    pub actioner_user_id: String,
+    /// The admin's userid (管理员).
+    ///
+    /// Wire name `managerUserId`.
+    #[serde(skip)]
+    pub manager_user_id: String,
+}
+impl WorkflowPremiumListTodoTasksByManagerRequest {
+    /// Creates a value from its required fields (`next_token`, `max_results`, `actioner_user_id`, `manager_user_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        next_token: i64,
+        max_results: i64,
+        actioner_user_id: impl Into<String>,
+        manager_user_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            next_token,
+            max_results,
+            actioner_user_id: actioner_user_id.into(),
+            manager_user_id: manager_user_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for WorkflowPremiumListTodoTasksByManagerRequest {
+    type Response = WorkflowManagerTodoPage;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_list_todo_tasks_by_manager",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/workflow/premium/tasks/todoTasks",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("nextToken", &self.next_token);
+        q.push("maxResults", &self.max_results);
+        q.push("actionerUserId", &self.actioner_user_id);
+        q.push("managerUserId", &self.manager_user_id);
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range("nextToken", self.next_token as f64, Some(1f64), None)?;
+        rt::check_range("maxResults", self.max_results as f64, Some(1f64), Some(20f64))?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumListTodoTasksByManagerRequest> {
+    /// Every page from this request's position on, advancing `nextToken` by one while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<Item = Result<WorkflowManagerTodoPage, rt::Error>> + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &WorkflowPremiumListTodoTasksByManagerRequest,
+                page: &WorkflowManagerTodoPage,
+            | -> Option<WorkflowPremiumListTodoTasksByManagerRequest> {
+                if !page.has_more.unwrap_or(false) || page.list.is_empty() {
+                    return None;
+                }
+                let next = req.next_token + 1;
+                if next == req.next_token {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.next_token = next;
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`list`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<Item = Result<WorkflowManagerTodoTask, rt::Error>> + Send + 'c {
+        rt::paginate_items(self.pages(), |page: WorkflowManagerTodoPage| page.list)
+    }
+}
+/// Request of [`WorkflowApi::premium_redirect_tasks_by_manager`]: Transfer an employee's pending tasks as an admin, OA premium (管理员批量转交指定员工的待处理任务).
+///
+/// Moves the given tasks from one employee (who may have left) to another (a current
+/// member). OA premium only. Permission: `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/tasks/batchRedirect` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumredirecttasksbymanager>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_redirect_tasks_by_manager`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumRedirectTasksByManagerRequest {
+    /// The tasks' current handler (原操作人); employees who left are accepted.
+    ///
+    /// Wire name `transfereeUserId`.
+    #[serde(rename = "transfereeUserId")]
+    pub transferee_user_id: String,
+    /// The new handler (新处理人), a current member.
+    ///
+    /// Wire name `handoverUserId`.
+    #[serde(rename = "handoverUserId")]
+    pub handover_user_id: String,
+    /// The admin's userid (管理员).
+    ///
+    /// Wire name `managerUserId`.
+    #[serde(rename = "managerUserId")]
+    pub manager_user_id: String,
+    /// The tasks to transfer (转交的任务Id).
+    ///
+    /// Wire name `taskIds`.
+    #[serde(rename = "taskIds")]
+    pub task_ids: Vec<i64>,
+}
+impl WorkflowPremiumRedirectTasksByManagerRequest {
+    /// Creates a value from its required fields (`transferee_user_id`, `handover_user_id`, `manager_user_id`, `task_ids`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        transferee_user_id: impl Into<String>,
+        handover_user_id: impl Into<String>,
+        manager_user_id: impl Into<String>,
+        task_ids: Vec<i64>,
+    ) -> Self {
+        Self {
+            transferee_user_id: transferee_user_id.into(),
+            handover_user_id: handover_user_id.into(),
+            manager_user_id: manager_user_id.into(),
+            task_ids,
+        }
+    }
+}
+impl rt::Endpoint for WorkflowPremiumRedirectTasksByManagerRequest {
+    type Response = WorkflowRedirectSummary;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_redirect_tasks_by_manager",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/tasks/batchRedirect",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+/// Request of [`WorkflowApi::premium_save_directory`]: Create or update a business group of process-centre templates, OA premium (创建或更新业务分组).
+///
+/// The group key `bizGroup` is the caller's own; DingTalk stores it as `{appId}_{bizGroup}`.
+/// An app has at most 10 groups. Permission: `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/processCentres/directories` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiuminsertorupdatedir>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_save_directory`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumSaveDirectoryRequest {
+    /// The caller's unique group key (业务分组ID).
+    ///
+    /// Wire name `bizGroup`.
+    #[serde(rename = "bizGroup")]
+    pub biz_group: String,
+    /// The operator's userid (操作人).
+    ///
+    /// Wire name `operateUserId`.
+    #[serde(rename = "operateUserId")]
+    pub operate_user_id: String,
+    /// The group's name (分组名称).
+    ///
+    /// Wire name `name`.
+    #[serde(rename = "name")]
+    pub name: String,
+    /// The group's name by language (支持国际化的分组名称), sent as JSON text: `{"zh_CN": "行政", "en_US": "Administration"}`. Spelled `name18n` on the wire.
+    ///
+    /// Wire name `name18n`.
+    #[serde(
+        rename = "name18n",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    )]
+    pub name18n: std::collections::BTreeMap<String, String>,
+    /// The description (分组描述).
+    ///
+    /// Wire name `description`.
+    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+impl WorkflowPremiumSaveDirectoryRequest {
+    /// Creates a value from its required fields (`biz_group`, `operate_user_id`, `name`, `name18n`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        biz_group: impl Into<String>,
+        operate_user_id: impl Into<String>,
+        name: impl Into<String>,
+        name18n: std::collections::BTreeMap<String, String>,
+    ) -> Self {
+        Self {
+            biz_group: biz_group.into(),
+            operate_user_id: operate_user_id.into(),
+            name: name.into(),
+            name18n,
+            description: None,
+        }
+    }
+    /// Sets `description`: The description (分组描述).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumSaveDirectoryRequest {
+    type Response = WorkflowDirectory;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_save_directory",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/processCentres/directories",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumSaveDirectoryRequest> {
+    /// Sets `description`: The description (分组描述).
+    pub fn description(self, description: impl Into<String>) -> Self {
+        self.map(|r| r.description(description))
+    }
+}
+/// Request of [`WorkflowApi::premium_delete_directory`]: Delete a business group of process-centre templates, OA premium (删除业务分组).
+///
+/// Permission `Premium.Workflow.ReadWrite.All`.
+///
+/// `DELETE https://api.dingtalk.com/v1.0/workflow/premium/processCentres/directories` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumdeldir>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_delete_directory`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumDeleteDirectoryRequest {
+    /// The group's id (分组ID).
+    ///
+    /// Wire name `dirId`.
+    #[serde(skip)]
+    pub dir_id: String,
+    /// The operator's userid (操作人).
+    ///
+    /// Wire name `operateUserId`.
+    #[serde(skip)]
+    pub operate_user_id: String,
+}
+impl WorkflowPremiumDeleteDirectoryRequest {
+    /// Creates a value from its required fields (`dir_id`, `operate_user_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(dir_id: impl Into<String>, operate_user_id: impl Into<String>) -> Self {
+        Self {
+            dir_id: dir_id.into(),
+            operate_user_id: operate_user_id.into(),
+        }
+    }
+}
+impl rt::Endpoint for WorkflowPremiumDeleteDirectoryRequest {
+    type Response = bool;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_delete_directory",
+        host: rt::Host::Api,
+        method: rt::Method::Delete,
+        json_body: false,
+        path: "/v1.0/workflow/premium/processCentres/directories",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("success"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("dirId", &self.dir_id);
+        q.push("operateUserId", &self.operate_user_id);
+        let _ = q;
+    }
+}
+/// Request of [`WorkflowApi::premium_save_integrated_process`]: Create or update a process-centre template, OA premium (保存流程中心外部集成审批模板).
+///
+/// The OA premium form of `save_process`, which also supports hosting the approval pages in
+/// the caller's system. Permission: `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/processCentres/schemas` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumsaveintegratedprocess>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_save_integrated_process`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumSaveIntegratedProcessRequest {
+    /// The template to update (表单ProcessCode); absent to create one.
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode", skip_serializing_if = "Option::is_none")]
+    pub process_code: Option<String>,
+    /// The template's name (表单模板名称).
+    ///
+    /// Wire name `name`.
+    #[serde(rename = "name")]
+    pub name: String,
+    /// The description (表单模板描述).
+    ///
+    /// Wire name `description`.
+    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The controls (表单控件列表), at most 200.
+    ///
+    /// Wire name `formComponents`; at most 200.
+    #[serde(rename = "formComponents")]
+    pub form_components: Vec<WorkflowFormComponentInput>,
+    /// Process-centre integration settings (流程中心集成配置).
+    ///
+    /// Wire name `processFeatureConfig`.
+    #[serde(rename = "processFeatureConfig", skip_serializing_if = "Option::is_none")]
+    pub process_feature_config: Option<WorkflowFeatureConfig>,
+    /// Template settings (流程中心模板配置).
+    ///
+    /// Wire name `templateConfig`.
+    #[serde(rename = "templateConfig", skip_serializing_if = "Option::is_none")]
+    pub template_config: Option<WorkflowProcessCentreTemplateConfig>,
+}
+impl WorkflowPremiumSaveIntegratedProcessRequest {
+    /// Creates a value from its required fields (`name`, `form_components`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        name: impl Into<String>,
+        form_components: Vec<WorkflowFormComponentInput>,
+    ) -> Self {
+        Self {
+            process_code: None,
+            name: name.into(),
+            description: None,
+            form_components,
+            process_feature_config: None,
+            template_config: None,
+        }
+    }
+    /// Sets `process_code`: The template to update (表单ProcessCode); absent to create one.
+    pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
+        self.process_code = Some(process_code.into());
+        self
+    }
+    /// Sets `description`: The description (表单模板描述).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+    /// Sets `process_feature_config`: Process-centre integration settings (流程中心集成配置).
+    pub fn process_feature_config(
+        mut self,
+        process_feature_config: WorkflowFeatureConfig,
+    ) -> Self {
+        self.process_feature_config = Some(process_feature_config);
+        self
+    }
+    /// Sets `template_config`: Template settings (流程中心模板配置).
+    pub fn template_config(
+        mut self,
+        template_config: WorkflowProcessCentreTemplateConfig,
+    ) -> Self {
+        self.template_config = Some(template_config);
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumSaveIntegratedProcessRequest {
+    type Response = WorkflowPremiumSaveIntegratedProcessResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_save_integrated_process",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/processCentres/schemas",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.form_components;
+            rt::check_max_len("formComponents", v.len(), 200u64)?;
+        }
+        rt::Validate::validate(&self.form_components)?;
+        rt::Validate::validate(&self.process_feature_config)?;
+        rt::Validate::validate(&self.template_config)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumSaveIntegratedProcessRequest> {
+    /// Sets `process_code`: The template to update (表单ProcessCode); absent to create one.
+    pub fn process_code(self, process_code: impl Into<String>) -> Self {
+        self.map(|r| r.process_code(process_code))
+    }
+    /// Sets `description`: The description (表单模板描述).
+    pub fn description(self, description: impl Into<String>) -> Self {
+        self.map(|r| r.description(description))
+    }
+    /// Sets `process_feature_config`: Process-centre integration settings (流程中心集成配置).
+    pub fn process_feature_config(
+        self,
+        process_feature_config: WorkflowFeatureConfig,
+    ) -> Self {
+        self.map(|r| r.process_feature_config(process_feature_config))
+    }
+    /// Sets `template_config`: Template settings (流程中心模板配置).
+    pub fn template_config(
+        self,
+        template_config: WorkflowProcessCentreTemplateConfig,
+    ) -> Self {
+        self.map(|r| r.template_config(template_config))
+    }
+}
+/// Request of [`WorkflowApi::premium_save_integrated_instance`]: Create a process-centre instance, OA premium (保存流程中心外部集成审批实例).
+///
+/// The OA premium form of `save_integrated_instance`; per-instance `featureConfig` overrides
+/// the template's. Permission: `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/processCentres/instances` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumexternalintegrationprocessinstance>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_save_integrated_instance`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumSaveIntegratedInstanceRequest {
+    /// The template's process code (审批模板code).
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode")]
+    pub process_code: String,
+    /// The submitter's userid (发起人).
+    ///
+    /// Wire name `originatorUserId`.
+    #[serde(rename = "originatorUserId")]
+    pub originator_user_id: String,
+    /// The form's values (表单控件列表); contacts and related-approval controls need `extValue`.
+    ///
+    /// Wire name `formComponentValueList`.
+    #[serde(rename = "formComponentValueList", skip_serializing_if = "Vec::is_empty")]
+    pub form_component_value_list: Vec<WorkflowFormValueDetail>,
+    /// The instance's title (实例标题).
+    ///
+    /// Wire name `title`.
+    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The instance's details page in the caller's system (审批单详情页地址).
+    ///
+    /// Wire name `url`.
+    #[serde(rename = "url")]
+    pub url: String,
+    /// People to copy (抄送信息列表).
+    ///
+    /// Wire name `notifiers`.
+    #[serde(rename = "notifiers", skip_serializing_if = "Vec::is_empty")]
+    pub notifiers: Vec<WorkflowIntegratedNotifier>,
+    /// Per-instance integration settings (流程中心集成配置).
+    ///
+    /// Wire name `featureConfig`.
+    #[serde(rename = "featureConfig", skip_serializing_if = "Option::is_none")]
+    pub feature_config: Option<WorkflowFeatureConfig>,
+    /// The caller's business data, JSON text (用户自定义业务参数).
+    ///
+    /// Wire name `bizData`.
+    #[serde(rename = "bizData", skip_serializing_if = "Option::is_none")]
+    pub biz_data: Option<String>,
+}
+impl WorkflowPremiumSaveIntegratedInstanceRequest {
+    /// Creates a value from its required fields (`process_code`, `originator_user_id`, `url`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        process_code: impl Into<String>,
+        originator_user_id: impl Into<String>,
+        url: impl Into<String>,
+    ) -> Self {
+        Self {
+            process_code: process_code.into(),
+            originator_user_id: originator_user_id.into(),
+            form_component_value_list: Default::default(),
+            title: None,
+            url: url.into(),
+            notifiers: Default::default(),
+            feature_config: None,
+            biz_data: None,
+        }
+    }
+    /// Sets `form_component_value_list`: The form's values (表单控件列表); contacts and related-approval controls need `extValue`.
+    pub fn form_component_value_list(
+        mut self,
+        form_component_value_list: Vec<WorkflowFormValueDetail>,
+    ) -> Self {
+        self.form_component_value_list = form_component_value_list;
+        self
+    }
+    /// Sets `title`: The instance's title (实例标题).
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+    /// Sets `notifiers`: People to copy (抄送信息列表).
+    pub fn notifiers(mut self, notifiers: Vec<WorkflowIntegratedNotifier>) -> Self {
+        self.notifiers = notifiers;
+        self
+    }
+    /// Sets `feature_config`: Per-instance integration settings (流程中心集成配置).
+    pub fn feature_config(mut self, feature_config: WorkflowFeatureConfig) -> Self {
+        self.feature_config = Some(feature_config);
+        self
+    }
+    /// Sets `biz_data`: The caller's business data, JSON text (用户自定义业务参数).
+    pub fn biz_data(mut self, biz_data: impl Into<String>) -> Self {
+        self.biz_data = Some(biz_data.into());
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumSaveIntegratedInstanceRequest {
+    type Response = WorkflowPremiumSaveIntegratedInstanceResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_save_integrated_instance",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/processCentres/instances",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.form_component_value_list)?;
+        rt::Validate::validate(&self.notifiers)?;
+        rt::Validate::validate(&self.feature_config)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumSaveIntegratedInstanceRequest> {
+    /// Sets `form_component_value_list`: The form's values (表单控件列表); contacts and related-approval controls need `extValue`.
+    pub fn form_component_value_list(
+        self,
+        form_component_value_list: Vec<WorkflowFormValueDetail>,
+    ) -> Self {
+        self.map(|r| r.form_component_value_list(form_component_value_list))
+    }
+    /// Sets `title`: The instance's title (实例标题).
+    pub fn title(self, title: impl Into<String>) -> Self {
+        self.map(|r| r.title(title))
+    }
+    /// Sets `notifiers`: People to copy (抄送信息列表).
+    pub fn notifiers(self, notifiers: Vec<WorkflowIntegratedNotifier>) -> Self {
+        self.map(|r| r.notifiers(notifiers))
+    }
+    /// Sets `feature_config`: Per-instance integration settings (流程中心集成配置).
+    pub fn feature_config(self, feature_config: WorkflowFeatureConfig) -> Self {
+        self.map(|r| r.feature_config(feature_config))
+    }
+    /// Sets `biz_data`: The caller's business data, JSON text (用户自定义业务参数).
+    pub fn biz_data(self, biz_data: impl Into<String>) -> Self {
+        self.map(|r| r.biz_data(biz_data))
+    }
+}
+/// Request of [`WorkflowApi::premium_save_integrated_tasks`]: Create pending process-centre tasks, OA premium (保存流程中心外部集成审批任务).
+///
+/// The OA premium form of `create_integrated_tasks`; repeating a call with the same
+/// `activityId` creates nothing new. Permission: `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/processCentres/tasks` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumsaveintegratedtask>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_save_integrated_tasks`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumSaveIntegratedTasksRequest {
+    /// The instance's id (OA审批流程实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId")]
+    pub process_instance_id: String,
+    /// The caller's node id (自定义审批节点ID); calls are idempotent per node.
+    ///
+    /// Wire name `activityId`.
+    #[serde(rename = "activityId", skip_serializing_if = "Option::is_none")]
+    pub activity_id: Option<String>,
+    /// The tasks (任务列表).
+    ///
+    /// Wire name `tasks`.
+    #[serde(rename = "tasks")]
+    pub tasks: Vec<WorkflowIntegratedTaskInput>,
+    /// Per-task integration settings (`CUSTOM_SHORTCUT`).
+    ///
+    /// Wire name `featureConfig`.
+    #[serde(rename = "featureConfig", skip_serializing_if = "Option::is_none")]
+    pub feature_config: Option<WorkflowFeatureConfig>,
+    /// Task settings (任务维度属性配置).
+    ///
+    /// Wire name `taskConfig`.
+    #[serde(rename = "taskConfig", skip_serializing_if = "Option::is_none")]
+    pub task_config: Option<WorkflowTaskConfig>,
+}
+impl WorkflowPremiumSaveIntegratedTasksRequest {
+    /// Creates a value from its required fields (`process_instance_id`, `tasks`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        process_instance_id: impl Into<String>,
+        tasks: Vec<WorkflowIntegratedTaskInput>,
+    ) -> Self {
+        Self {
+            process_instance_id: process_instance_id.into(),
+            activity_id: None,
+            tasks,
+            feature_config: None,
+            task_config: None,
+        }
+    }
+    /// Sets `activity_id`: The caller's node id (自定义审批节点ID); calls are idempotent per node.
+    pub fn activity_id(mut self, activity_id: impl Into<String>) -> Self {
+        self.activity_id = Some(activity_id.into());
+        self
+    }
+    /// Sets `feature_config`: Per-task integration settings (`CUSTOM_SHORTCUT`).
+    pub fn feature_config(mut self, feature_config: WorkflowFeatureConfig) -> Self {
+        self.feature_config = Some(feature_config);
+        self
+    }
+    /// Sets `task_config`: Task settings (任务维度属性配置).
+    pub fn task_config(mut self, task_config: WorkflowTaskConfig) -> Self {
+        self.task_config = Some(task_config);
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumSaveIntegratedTasksRequest {
+    type Response = Vec<WorkflowIntegratedTaskRef>;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_save_integrated_tasks",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/processCentres/tasks",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.tasks)?;
+        rt::Validate::validate(&self.feature_config)?;
+        rt::Validate::validate(&self.task_config)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumSaveIntegratedTasksRequest> {
+    /// Sets `activity_id`: The caller's node id (自定义审批节点ID); calls are idempotent per node.
+    pub fn activity_id(self, activity_id: impl Into<String>) -> Self {
+        self.map(|r| r.activity_id(activity_id))
+    }
+    /// Sets `feature_config`: Per-task integration settings (`CUSTOM_SHORTCUT`).
+    pub fn feature_config(self, feature_config: WorkflowFeatureConfig) -> Self {
+        self.map(|r| r.feature_config(feature_config))
+    }
+    /// Sets `task_config`: Task settings (任务维度属性配置).
+    pub fn task_config(self, task_config: WorkflowTaskConfig) -> Self {
+        self.map(|r| r.task_config(task_config))
+    }
+}
+/// Request of [`WorkflowApi::premium_save_data_form`]: Create or update a data-form template, OA premium (创建或更新数据表单模板).
+///
+/// A data form (数据表单) holds records without an approval process; the operator must be an
+/// admin. At most 200 controls. OA premium only. Permission: `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/dataForms/templates` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumsaveform>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_save_data_form`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumSaveDataFormRequest {
+    /// The template to update; absent to create one.
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode", skip_serializing_if = "Option::is_none")]
+    pub process_code: Option<String>,
+    /// The template's name (表单模板名称).
+    ///
+    /// Wire name `name`.
+    #[serde(rename = "name")]
+    pub name: String,
+    /// The description (表单模板描述).
+    ///
+    /// Wire name `description`.
+    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The controls (表单控件列表), at most 200.
+    ///
+    /// Wire name `formComponents`; at most 200.
+    #[serde(rename = "formComponents")]
+    pub form_components: Vec<WorkflowFormComponentInput>,
+    /// The operator's userid (操作人), an admin.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+}
+impl WorkflowPremiumSaveDataFormRequest {
+    /// Creates a value from its required fields (`name`, `form_components`, `user_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        name: impl Into<String>,
+        form_components: Vec<WorkflowFormComponentInput>,
+        user_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            process_code: None,
+            name: name.into(),
+            description: None,
+            form_components,
+            user_id: user_id.into(),
+        }
+    }
+    /// Sets `process_code`: The template to update; absent to create one.
+    pub fn process_code(mut self, process_code: impl Into<String>) -> Self {
+        self.process_code = Some(process_code.into());
+        self
+    }
+    /// Sets `description`: The description (表单模板描述).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumSaveDataFormRequest {
+    type Response = WorkflowPremiumSaveDataFormResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_save_data_form",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/dataForms/templates",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.form_components;
+            rt::check_max_len("formComponents", v.len(), 200u64)?;
+        }
+        rt::Validate::validate(&self.form_components)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumSaveDataFormRequest> {
+    /// Sets `process_code`: The template to update; absent to create one.
+    pub fn process_code(self, process_code: impl Into<String>) -> Self {
+        self.map(|r| r.process_code(process_code))
+    }
+    /// Sets `description`: The description (表单模板描述).
+    pub fn description(self, description: impl Into<String>) -> Self {
+        self.map(|r| r.description(description))
+    }
+}
+/// Request of [`WorkflowApi::premium_get_data_form_schema`]: Get a data form's schema, OA premium (获取数据表单schema).
+///
+/// OA premium only. Permission `Premium.Workflow.ReadWrite.All`.
+///
+/// `GET https://api.dingtalk.com/v1.0/workflow/premium/dataForms/schema/formCodes` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetformschema>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_get_data_form_schema`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumGetDataFormSchemaRequest {
+    /// The data-form template's id (数据表单模板ID).
+    ///
+    /// Wire name `processCode`.
+    #[serde(skip)]
+    pub process_code: String,
+    /// The app-builder isolation id (应用搭建隔离信息).
+    ///
+    /// Wire name `appUuid`.
+    #[serde(skip)]
+    pub app_uuid: Option<String>,
+}
+impl WorkflowPremiumGetDataFormSchemaRequest {
+    /// Creates a value from its required fields (`process_code`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(process_code: impl Into<String>) -> Self {
+        Self {
+            process_code: process_code.into(),
+            app_uuid: None,
+        }
+    }
+    /// Sets `app_uuid`: The app-builder isolation id (应用搭建隔离信息).
+    pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
+        self.app_uuid = Some(app_uuid.into());
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumGetDataFormSchemaRequest {
+    type Response = WorkflowFormSchema;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_get_data_form_schema",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/workflow/premium/dataForms/schema/formCodes",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("processCode", &self.process_code);
+        if let Some(v) = &self.app_uuid {
+            q.push("appUuid", v);
+        }
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumGetDataFormSchemaRequest> {
+    /// Sets `app_uuid`: The app-builder isolation id (应用搭建隔离信息).
+    pub fn app_uuid(self, app_uuid: impl Into<String>) -> Self {
+        self.map(|r| r.app_uuid(app_uuid))
+    }
+}
+/// Request of [`WorkflowApi::premium_save_data_form_instance`]: Create a data-form instance, OA premium (创建数据表单实例).
+///
+/// OA premium only. Permission `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/dataForms/formInstances/save` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-createdatapremiumsaveforminstance>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_save_data_form_instance`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumSaveDataFormInstanceRequest {
+    /// The submitter's userid (发起人).
+    ///
+    /// Wire name `originatorUserId`.
+    #[serde(rename = "originatorUserId")]
+    pub originator_user_id: String,
+    /// The data-form template's code.
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode")]
+    pub process_code: String,
+    /// The form's values (表单控件列表).
+    ///
+    /// Wire name `formComponentValueList`.
+    #[serde(rename = "formComponentValueList")]
+    pub form_component_value_list: Vec<WorkflowFormValue>,
+}
+impl WorkflowPremiumSaveDataFormInstanceRequest {
+    /// Creates a value from its required fields (`originator_user_id`, `process_code`, `form_component_value_list`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        originator_user_id: impl Into<String>,
+        process_code: impl Into<String>,
+        form_component_value_list: Vec<WorkflowFormValue>,
+    ) -> Self {
+        Self {
+            originator_user_id: originator_user_id.into(),
+            process_code: process_code.into(),
+            form_component_value_list,
+        }
+    }
+}
+impl rt::Endpoint for WorkflowPremiumSaveDataFormInstanceRequest {
+    type Response = WorkflowPremiumSaveDataFormInstanceResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_save_data_form_instance",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/dataForms/formInstances/save",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.form_component_value_list)?;
+        Ok(())
+    }
+}
+/// Request of [`WorkflowApi::premium_update_data_form_instances`]: Update data-form instances, OA premium (更新数据表单实例).
+///
+/// Writes the given values into the instances of `formInstanceIds`. OA premium only.
+/// Permission: `Premium.Workflow.ReadWrite.All`.
+///
+/// `PUT https://api.dingtalk.com/v1.0/workflow/premium/dataForms/formInstances` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumupdateforminstance>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_update_data_form_instances`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumUpdateDataFormInstancesRequest {
+    /// The submitter's userid (数据表单发起人).
+    ///
+    /// Wire name `originatorUserId`.
+    #[serde(rename = "originatorUserId")]
+    pub originator_user_id: String,
+    /// The data-form template's code.
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode")]
+    pub process_code: String,
+    /// The new values (表单控件列表).
+    ///
+    /// Wire name `formComponentValueList`.
+    #[serde(rename = "formComponentValueList")]
+    pub form_component_value_list: Vec<WorkflowFormValue>,
+    /// The instances to update (待更新的数据表单实例id).
+    ///
+    /// Wire name `formInstanceIds`.
+    #[serde(rename = "formInstanceIds", skip_serializing_if = "Vec::is_empty")]
+    pub form_instance_ids: Vec<String>,
+}
+impl WorkflowPremiumUpdateDataFormInstancesRequest {
+    /// Creates a value from its required fields (`originator_user_id`, `process_code`, `form_component_value_list`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        originator_user_id: impl Into<String>,
+        process_code: impl Into<String>,
+        form_component_value_list: Vec<WorkflowFormValue>,
+    ) -> Self {
+        Self {
+            originator_user_id: originator_user_id.into(),
+            process_code: process_code.into(),
+            form_component_value_list,
+            form_instance_ids: Default::default(),
+        }
+    }
+    /// Sets `form_instance_ids`: The instances to update (待更新的数据表单实例id).
+    pub fn form_instance_ids(mut self, form_instance_ids: Vec<String>) -> Self {
+        self.form_instance_ids = form_instance_ids;
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumUpdateDataFormInstancesRequest {
+    type Response = WorkflowPremiumUpdateDataFormInstancesResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_update_data_form_instances",
+        host: rt::Host::Api,
+        method: rt::Method::Put,
+        json_body: true,
+        path: "/v1.0/workflow/premium/dataForms/formInstances",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.form_component_value_list)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumUpdateDataFormInstancesRequest> {
+    /// Sets `form_instance_ids`: The instances to update (待更新的数据表单实例id).
+    pub fn form_instance_ids(self, form_instance_ids: Vec<String>) -> Self {
+        self.map(|r| r.form_instance_ids(form_instance_ids))
+    }
+}
+/// Request of [`WorkflowApi::premium_delete_data_form_instances`]: Delete data-form instances, OA premium (删除数据表单实例).
+///
+/// As an admin. OA premium only. Permission `Premium.Workflow.ReadWrite.All`.
+///
+/// `POST https://api.dingtalk.com/v1.0/workflow/premium/dataForms/formInstances/remove` · the app's access token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumdeleteforminstance>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_delete_data_form_instances`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumDeleteDataFormInstancesRequest {
+    /// The data-form template's code.
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode")]
+    pub process_code: String,
+    /// The instances to delete (待删除的数据表单实例ID).
+    ///
+    /// Wire name `formInstanceIds`.
+    #[serde(rename = "formInstanceIds", skip_serializing_if = "Vec::is_empty")]
+    pub form_instance_ids: Vec<String>,
+    /// The operator's userid, an admin (用户userId).
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+impl WorkflowPremiumDeleteDataFormInstancesRequest {
+    /// Creates a value from its required fields (`process_code`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(process_code: impl Into<String>) -> Self {
+        Self {
+            process_code: process_code.into(),
+            form_instance_ids: Default::default(),
+            user_id: None,
+        }
+    }
+    /// Sets `form_instance_ids`: The instances to delete (待删除的数据表单实例ID).
+    pub fn form_instance_ids(mut self, form_instance_ids: Vec<String>) -> Self {
+        self.form_instance_ids = form_instance_ids;
+        self
+    }
+    /// Sets `user_id`: The operator's userid, an admin (用户userId).
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.user_id = Some(user_id.into());
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumDeleteDataFormInstancesRequest {
+    type Response = bool;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_delete_data_form_instances",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/workflow/premium/dataForms/formInstances/remove",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("success"),
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumDeleteDataFormInstancesRequest> {
+    /// Sets `form_instance_ids`: The instances to delete (待删除的数据表单实例ID).
+    pub fn form_instance_ids(self, form_instance_ids: Vec<String>) -> Self {
+        self.map(|r| r.form_instance_ids(form_instance_ids))
+    }
+    /// Sets `user_id`: The operator's userid, an admin (用户userId).
+    pub fn user_id(self, user_id: impl Into<String>) -> Self {
+        self.map(|r| r.user_id(user_id))
+    }
+}
+/// Request of [`WorkflowApi::premium_list_data_form_instances`]: List a data form's instances, OA premium (获取数据表单实例列表).
+///
+/// Pages with a text cursor (absent first) until it is absent. OA premium only. Permission:
+/// `Premium.Workflow.ReadWrite.All`.
+///
+/// `GET https://api.dingtalk.com/v1.0/workflow/premium/dataForms/formInstances/pages` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/api-premiumgetforminstances>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_list_data_form_instances`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumListDataFormInstancesRequest {
+    /// The cursor of the next page (分页游标); absent for the first.
+    ///
+    /// Wire name `nextToken`.
+    #[serde(skip)]
+    pub next_token: Option<String>,
+    /// Page size (分页大小), at most 100.
+    ///
+    /// Wire name `maxResults`.
+    #[serde(skip)]
+    pub max_results: i64,
+    /// The app-builder id (应用搭建ID); the corpId by default.
+    ///
+    /// Wire name `appUuid`.
+    #[serde(skip)]
+    pub app_uuid: Option<String>,
+    /// The data-form template's id (数据表单模板ID).
+    ///
+    /// Wire name `formCode`.
+    #[serde(skip)]
+    pub form_code: String,
+}
+impl WorkflowPremiumListDataFormInstancesRequest {
+    /// Creates a value from its required fields (`max_results`, `form_code`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(max_results: i64, form_code: impl Into<String>) -> Self {
+        Self {
+            next_token: None,
+            max_results,
+            app_uuid: None,
+            form_code: form_code.into(),
+        }
+    }
+    /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
+    pub fn next_token(mut self, next_token: impl Into<String>) -> Self {
+        self.next_token = Some(next_token.into());
+        self
+    }
+    /// Sets `app_uuid`: The app-builder id (应用搭建ID); the corpId by default.
+    pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
+        self.app_uuid = Some(app_uuid.into());
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumListDataFormInstancesRequest {
+    type Response = WorkflowDataFormInstancePage;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_list_data_form_instances",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/workflow/premium/dataForms/formInstances/pages",
+        auth: rt::Auth::AccessToken,
+        payload_at: Some("result"),
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        if let Some(v) = &self.next_token {
+            q.push("nextToken", v);
+        }
+        q.push("maxResults", &self.max_results);
+        if let Some(v) = &self.app_uuid {
+            q.push("appUuid", v);
+        }
+        q.push("formCode", &self.form_code);
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::check_range(
+            "maxResults",
+            self.max_results as f64,
+            Some(1f64),
+            Some(100f64),
+        )?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumListDataFormInstancesRequest> {
+    /// Sets `next_token`: The cursor of the next page (分页游标); absent for the first.
+    pub fn next_token(self, next_token: impl Into<String>) -> Self {
+        self.map(|r| r.next_token(next_token))
+    }
+    /// Sets `app_uuid`: The app-builder id (应用搭建ID); the corpId by default.
+    pub fn app_uuid(self, app_uuid: impl Into<String>) -> Self {
+        self.map(|r| r.app_uuid(app_uuid))
+    }
+    /// Every page from this request's position on, following `nextToken` while `hasMore` is true. Stops after an empty page, when the position stops moving, and after the first error.
+    ///
+    /// Consume it with `futures_util::StreamExt` (re-exported as `dingtalk_runtime::paginate::StreamExt`).
+    pub fn pages(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<WorkflowDataFormInstancePage, rt::Error>,
+    > + Send + 'c {
+        let (client, first) = self.into_parts();
+        rt::paginate(
+            client,
+            first,
+            |
+                req: &WorkflowPremiumListDataFormInstancesRequest,
+                page: &WorkflowDataFormInstancePage,
+            | -> Option<WorkflowPremiumListDataFormInstancesRequest> {
+                if !page.has_more.unwrap_or(false) || page.values.is_empty() {
+                    return None;
+                }
+                let next = match &page.next_token {
+                    Some(n) if !n.is_empty() => n.clone(),
+                    _ => return None,
+                };
+                if req.next_token.as_deref() == Some(next.as_str()) {
+                    return None;
+                }
+                let mut req = req.clone();
+                req.next_token = Some(next);
+                Some(req)
+            },
+        )
+    }
+    /// Every item (`values`) of every page; see [`pages`](Self::pages).
+    pub fn items(
+        self,
+    ) -> impl rt::Stream<
+        Item = Result<WorkflowDataFormInstance, rt::Error>,
+    > + Send + 'c {
+        rt::paginate_items(
+            self.pages(),
+            |page: WorkflowDataFormInstancePage| page.values,
+        )
+    }
+}
+/// Request of [`WorkflowApi::premium_get_data_form_instance`]: Get a data-form instance, OA premium (获取单个数据表单实例详情).
+///
+/// OA premium only. Permission `Premium.Workflow.ReadWrite.All`.
+///
+/// `GET https://api.dingtalk.com/v1.0/workflow/premium/dataForms/formInstances` · the app's access token · idempotent (retried after a lost response) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/obtain-details-of-a-single-data-form-instance>
+///
+/// Source: `spec/workflow.yaml` · `endpoints.premium_get_data_form_instance`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumGetDataFormInstanceRequest {
+    /// The data-form instance's id (数据表单实例ID).
+    ///
+    /// Wire name `formInstanceId`.
+    #[serde(skip)]
+    pub form_instance_id: String,
+    /// The data-form template's id (数据表单模板ID).
+    ///
+    /// Wire name `formCode`.
+    #[serde(skip)]
+    pub form_code: String,
+    /// The app-builder id (应用搭建ID); the corpId by default.
+    ///
+    /// Wire name `appUuid`.
+    #[serde(skip)]
+    pub app_uuid: Option<String>,
+}
+impl WorkflowPremiumGetDataFormInstanceRequest {
+    /// Creates a value from its required fields (`form_instance_id`, `form_code`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        form_instance_id: impl Into<String>,
+        form_code: impl Into<String>,
+    ) -> Self {
+        Self {
+            form_instance_id: form_instance_id.into(),
+            form_code: form_code.into(),
+            app_uuid: None,
+        }
+    }
+    /// Sets `app_uuid`: The app-builder id (应用搭建ID); the corpId by default.
+    pub fn app_uuid(mut self, app_uuid: impl Into<String>) -> Self {
+        self.app_uuid = Some(app_uuid.into());
+        self
+    }
+}
+impl rt::Endpoint for WorkflowPremiumGetDataFormInstanceRequest {
+    type Response = WorkflowDataFormInstance;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "workflow",
+        name: "premium_get_data_form_instance",
+        host: rt::Host::Api,
+        method: rt::Method::Get,
+        json_body: false,
+        path: "/v1.0/workflow/premium/dataForms/formInstances",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("formInstanceId", &self.form_instance_id);
+        q.push("formCode", &self.form_code);
+        if let Some(v) = &self.app_uuid {
+            q.push("appUuid", v);
+        }
+        let _ = q;
+    }
+}
+impl<'c> crate::api::Call<'c, WorkflowPremiumGetDataFormInstanceRequest> {
+    /// Sets `app_uuid`: The app-builder id (应用搭建ID); the corpId by default.
+    pub fn app_uuid(self, app_uuid: impl Into<String>) -> Self {
+        self.map(|r| r.app_uuid(app_uuid))
+    }
+}
 /// The kind of a form control (控件类型).
 ///
 /// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
@@ -5686,6 +8976,8 @@ pub enum WorkflowTaskResult {
     Refuse,
     /// Transferred (转交). (`REDIRECTED`)
     Redirected,
+    /// Unknown or not decided (未知). (`NONE`)
+    None,
     /// A value this version of the spec does not know.
     Unknown(String),
 }
@@ -5696,6 +8988,7 @@ impl WorkflowTaskResult {
             Self::Agree => "AGREE",
             Self::Refuse => "REFUSE",
             Self::Redirected => "REDIRECTED",
+            Self::None => "NONE",
             Self::Unknown(v) => v,
         }
     }
@@ -5705,6 +8998,7 @@ impl WorkflowTaskResult {
             "AGREE" => Self::Agree,
             "REFUSE" => Self::Refuse,
             "REDIRECTED" => Self::Redirected,
+            "NONE" => Self::None,
             other => Self::Unknown(other.to_string()),
         }
     }
@@ -12635,6 +15929,2682 @@ impl rt::Wire for WorkflowIntegratedTaskPage {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+/// A template's form schema and process settings (表单模板schema及流程配置).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowSchemaAndProcess`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowSchemaAndProcess {
+    /// The template's process code (模板code).
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode")]
+    pub process_code: String,
+    /// The form's uuid.
+    ///
+    /// Wire name `formUuid`.
+    #[serde(rename = "formUuid", skip_serializing_if = "Option::is_none")]
+    pub form_uuid: Option<String>,
+    /// The template's business kind (模板业务类型标识).
+    ///
+    /// Wire name `bizCategoryId`.
+    #[serde(rename = "bizCategoryId", skip_serializing_if = "Option::is_none")]
+    pub biz_category_id: Option<String>,
+    /// The process id (流程processId).
+    ///
+    /// Wire name `processId`.
+    #[serde(rename = "processId", skip_serializing_if = "Option::is_none")]
+    pub process_id: Option<i64>,
+    /// The form app's uuid, or the corpId.
+    ///
+    /// Wire name `appUuid`.
+    #[serde(rename = "appUuid", skip_serializing_if = "Option::is_none")]
+    pub app_uuid: Option<String>,
+    /// The template's name (模板名称).
+    ///
+    /// Wire name `name`.
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The description (模板描述).
+    ///
+    /// Wire name `memo`.
+    #[serde(rename = "memo", skip_serializing_if = "Option::is_none")]
+    pub memo: Option<String>,
+    /// The icon's address.
+    ///
+    /// Wire name `icon`.
+    #[serde(rename = "icon", skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    /// `PUBLISHED` enabled, `INVALID` disabled, `SAVED` draft (模板状态).
+    ///
+    /// Wire name `status`.
+    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The creator's userid.
+    ///
+    /// Wire name `creatorUserId`.
+    #[serde(rename = "creatorUserId", skip_serializing_if = "Option::is_none")]
+    pub creator_user_id: Option<String>,
+    /// The last modifier's userid.
+    ///
+    /// Wire name `modifierUserId`.
+    #[serde(rename = "modifierUserId", skip_serializing_if = "Option::is_none")]
+    pub modifier_user_id: Option<String>,
+    /// When it was created, ms.
+    ///
+    /// Wire name `createTime`.
+    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<i64>,
+    /// When it was modified, ms.
+    ///
+    /// Wire name `modifyTime`.
+    #[serde(rename = "modifyTime", skip_serializing_if = "Option::is_none")]
+    pub modify_time: Option<i64>,
+    /// The form schema as JSON text (表单schema内容).
+    ///
+    /// Wire name `schemaContent`.
+    #[serde(rename = "schemaContent", skip_serializing_if = "Option::is_none")]
+    pub schema_content: Option<String>,
+    /// The process settings as JSON text (流程配置schema内容).
+    ///
+    /// Wire name `processConfig`.
+    #[serde(rename = "processConfig", skip_serializing_if = "Option::is_none")]
+    pub process_config: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowSchemaAndProcess {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowSchemaAndProcess;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowSchemaAndProcess")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowSchemaAndProcess, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "processCode" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "formUuid" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "bizCategoryId" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "processId" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "appUuid" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "name" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "memo" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "icon" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "status" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "creatorUserId" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "modifierUserId" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "createTime" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "modifyTime" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "schemaContent" => {
+                            f13 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "processConfig" => {
+                            f14 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowSchemaAndProcess {
+                    process_code: rt::decode::required(f0, "processCode")?,
+                    form_uuid: f1.unwrap_or_default(),
+                    biz_category_id: f2.unwrap_or_default(),
+                    process_id: f3.unwrap_or_default(),
+                    app_uuid: f4.unwrap_or_default(),
+                    name: f5.unwrap_or_default(),
+                    memo: f6.unwrap_or_default(),
+                    icon: f7.unwrap_or_default(),
+                    status: f8.unwrap_or_default(),
+                    creator_user_id: f9.unwrap_or_default(),
+                    modifier_user_id: f10.unwrap_or_default(),
+                    create_time: f11.unwrap_or_default(),
+                    modify_time: f12.unwrap_or_default(),
+                    schema_content: f13.unwrap_or_default(),
+                    process_config: f14.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowSchemaAndProcess {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// What the current approver may do with a form control (组件操作权限).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowFieldBehavior`
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WorkflowFieldBehavior {
+    /// Edit it (可编辑). (`NORMAL`)
+    Normal,
+    /// Read it only (只读). (`READONLY`)
+    Readonly,
+    /// Not see it (隐藏). (`HIDDEN`)
+    Hidden,
+    /// A value this version of the spec does not know.
+    Unknown(String),
+}
+impl WorkflowFieldBehavior {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Normal => "NORMAL",
+            Self::Readonly => "READONLY",
+            Self::Hidden => "HIDDEN",
+            Self::Unknown(v) => v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_wire(v: &str) -> Self {
+        match v {
+            "NORMAL" => Self::Normal,
+            "READONLY" => Self::Readonly,
+            "HIDDEN" => Self::Hidden,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+}
+impl std::fmt::Display for WorkflowFieldBehavior {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl serde::Serialize for WorkflowFieldBehavior {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+impl<'de> serde::Deserialize<'de> for WorkflowFieldBehavior {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <String as rt::Wire>::wire(d).map(|s| Self::from_wire(&s))
+    }
+}
+impl rt::Wire for WorkflowFieldBehavior {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for WorkflowFieldBehavior {}
+impl rt::Scalar for WorkflowFieldBehavior {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.as_str().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        Some(Self::from_wire(s))
+    }
+}
+/// A form control's permission for the current approver (表单控件字段操作权限).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowFieldSetting`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowFieldSetting {
+    /// The control's id (字段id).
+    ///
+    /// Wire name `fieldId`.
+    #[serde(rename = "fieldId", skip_serializing_if = "Option::is_none")]
+    pub field_id: Option<String>,
+    /// What the approver may do (组件操作权限).
+    ///
+    /// Wire name `fieldBehavior`.
+    #[serde(rename = "fieldBehavior", skip_serializing_if = "Option::is_none")]
+    pub field_behavior: Option<WorkflowFieldBehavior>,
+    /// The control's kind (组件类型).
+    ///
+    /// Wire name `componentType`.
+    #[serde(rename = "componentType", skip_serializing_if = "Option::is_none")]
+    pub component_type: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowFieldSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowFieldSetting;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowFieldSetting")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowFieldSetting, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "fieldId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "fieldBehavior" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<WorkflowFieldBehavior>>::new(),
+                                    )?,
+                            );
+                        }
+                        "componentType" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowFieldSetting {
+                    field_id: f0.unwrap_or_default(),
+                    field_behavior: f1.unwrap_or_default(),
+                    component_type: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowFieldSetting {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One change of a form control's value (字段内容修改记录).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowFieldModification`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowFieldModification {
+    /// The control's id (字段ID).
+    ///
+    /// Wire name `fieldId`.
+    #[serde(rename = "fieldId", skip_serializing_if = "Option::is_none")]
+    pub field_id: Option<String>,
+    /// What changed (修改记录值), e.g. `从 111 修改到 222`.
+    ///
+    /// Wire name `value`.
+    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// When, ISO 8601 (操作时间).
+    ///
+    /// Wire name `createTime`.
+    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<String>,
+    /// The editor's userid (操作者ID).
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The editor's name (操作者名称).
+    ///
+    /// Wire name `name`.
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowFieldModification {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowFieldModification;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowFieldModification")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowFieldModification, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "fieldId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "value" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "createTime" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "userId" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "name" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowFieldModification {
+                    field_id: f0.unwrap_or_default(),
+                    value: f1.unwrap_or_default(),
+                    create_time: f2.unwrap_or_default(),
+                    user_id: f3.unwrap_or_default(),
+                    name: f4.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowFieldModification {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// An instance or task in a user's approval centre (审批中心条目).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowCentreItem`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowCentreItem {
+    /// The task's id (任务ID); in task lists.
+    ///
+    /// Wire name `taskId`.
+    #[serde(rename = "taskId", skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+    /// The instance's id (实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId", skip_serializing_if = "Option::is_none")]
+    pub process_instance_id: Option<String>,
+    /// The outcome (处理结果): `agree` or `refuse`.
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    /// The instance's state (实例状态).
+    ///
+    /// Wire name `status`.
+    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<WorkflowInstanceStatus>,
+    /// When the instance started, ISO 8601 (实例发起时间).
+    ///
+    /// Wire name `processCreateTime`.
+    #[serde(rename = "processCreateTime", skip_serializing_if = "Option::is_none")]
+    pub process_create_time: Option<String>,
+    /// When it finished, ISO 8601 (实例完成时间).
+    ///
+    /// Wire name `processEndTime`.
+    #[serde(rename = "processEndTime", skip_serializing_if = "Option::is_none")]
+    pub process_end_time: Option<String>,
+    /// The submitter's name (发起人名称).
+    ///
+    /// Wire name `originatorName`.
+    #[serde(rename = "originatorName", skip_serializing_if = "Option::is_none")]
+    pub originator_name: Option<String>,
+    /// The submitter's userid (发起人ID).
+    ///
+    /// Wire name `originatorId`.
+    #[serde(rename = "originatorId", skip_serializing_if = "Option::is_none")]
+    pub originator_id: Option<String>,
+    /// The submitter's avatar (发起人头像).
+    ///
+    /// Wire name `originatorPhoto`.
+    #[serde(rename = "originatorPhoto", skip_serializing_if = "Option::is_none")]
+    pub originator_photo: Option<String>,
+    /// The summary (摘要). Spelled so on the wire.
+    ///
+    /// Wire name `formMassage`.
+    #[serde(rename = "formMassage", skip_serializing_if = "Option::is_none")]
+    pub form_massage: Option<String>,
+    /// The details page (详情页链接).
+    ///
+    /// Wire name `url`.
+    #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The title (标题).
+    ///
+    /// Wire name `title`.
+    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// 0 an official OA approval, 1 one of the organisation's own (审批类型).
+    ///
+    /// Wire name `processType`.
+    #[serde(rename = "processType", skip_serializing_if = "Option::is_none")]
+    pub process_type: Option<i64>,
+    /// The task's process node (任务节点ID); in task lists.
+    ///
+    /// Wire name `activityId`.
+    #[serde(rename = "activityId", skip_serializing_if = "Option::is_none")]
+    pub activity_id: Option<String>,
+    /// 0 a process form, 1 a data form, 2 a service process (表单类型).
+    ///
+    /// Wire name `appType`.
+    #[serde(rename = "appType", skip_serializing_if = "Option::is_none")]
+    pub app_type: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowCentreItem {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowCentreItem;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowCentreItem")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowCentreItem, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "taskId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "processInstanceId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "result" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "status" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<WorkflowInstanceStatus>>::new(),
+                                    )?,
+                            );
+                        }
+                        "processCreateTime" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "processEndTime" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "originatorName" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "originatorId" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "originatorPhoto" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "formMassage" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "url" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "title" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "processType" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "activityId" => {
+                            f13 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "appType" => {
+                            f14 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowCentreItem {
+                    task_id: f0.unwrap_or_default(),
+                    process_instance_id: f1.unwrap_or_default(),
+                    result: f2.unwrap_or_default(),
+                    status: f3.unwrap_or_default(),
+                    process_create_time: f4.unwrap_or_default(),
+                    process_end_time: f5.unwrap_or_default(),
+                    originator_name: f6.unwrap_or_default(),
+                    originator_id: f7.unwrap_or_default(),
+                    originator_photo: f8.unwrap_or_default(),
+                    form_massage: f9.unwrap_or_default(),
+                    url: f10.unwrap_or_default(),
+                    title: f11.unwrap_or_default(),
+                    process_type: f12.unwrap_or_default(),
+                    activity_id: f13.unwrap_or_default(),
+                    app_type: f14.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowCentreItem {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A page of approval-centre entries.
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowCentreItemPage`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowCentreItemPage {
+    /// The entries.
+    ///
+    /// Wire name `list`.
+    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    pub list: Vec<WorkflowCentreItem>,
+    /// Whether more pages follow (是否还有下一页).
+    ///
+    /// Wire name `hasMore`.
+    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowCentreItemPage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowCentreItemPage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowCentreItemPage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowCentreItemPage, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "list" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<WorkflowCentreItem>>::new(),
+                                    )?,
+                            );
+                        }
+                        "hasMore" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowCentreItemPage {
+                    list: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowCentreItemPage {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One entry of an instance's operation record (审批单操作记录).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowPremiumOperationRecord`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumOperationRecord {
+    /// When, ms (操作时间戳).
+    ///
+    /// Wire name `timestamp`.
+    #[serde(rename = "timestamp", skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<i64>,
+    /// The outcome (操作结果).
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    pub result: Option<WorkflowOperationResult>,
+    /// What was done (操作类型).
+    ///
+    /// Wire name `operationType`.
+    #[serde(rename = "operationType", skip_serializing_if = "Option::is_none")]
+    pub operation_type: Option<WorkflowOperationType>,
+    /// The operator's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The comment (评论).
+    ///
+    /// Wire name `remark`.
+    #[serde(rename = "remark", skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    /// Files attached to the comment (评论附件列表).
+    ///
+    /// Wire name `attachments`.
+    #[serde(rename = "attachments", skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<WorkflowAttachment>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowPremiumOperationRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowPremiumOperationRecord;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowPremiumOperationRecord")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowPremiumOperationRecord, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "timestamp" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "result" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<WorkflowOperationResult>>::new(),
+                                    )?,
+                            );
+                        }
+                        "operationType" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<WorkflowOperationType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "userId" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "remark" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "attachments" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<WorkflowAttachment>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowPremiumOperationRecord {
+                    timestamp: f0.unwrap_or_default(),
+                    result: f1.unwrap_or_default(),
+                    operation_type: f2.unwrap_or_default(),
+                    user_id: f3.unwrap_or_default(),
+                    remark: f4.unwrap_or_default(),
+                    attachments: f5.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowPremiumOperationRecord {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One approval task of an instance (任务).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowPremiumTask`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumTask {
+    /// The task's id.
+    ///
+    /// Wire name `taskId`.
+    #[serde(rename = "taskId")]
+    pub task_id: i64,
+    /// The handler's userid (任务处理人).
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The task's state (任务状态).
+    ///
+    /// Wire name `status`.
+    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<WorkflowTaskStatus>,
+    /// The task's outcome (任务结果).
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    pub result: Option<WorkflowTaskResult>,
+    /// When it was created, ms.
+    ///
+    /// Wire name `createTimestamp`.
+    #[serde(rename = "createTimestamp", skip_serializing_if = "Option::is_none")]
+    pub create_timestamp: Option<i64>,
+    /// When it finished, ms.
+    ///
+    /// Wire name `finishTimestamp`.
+    #[serde(rename = "finishTimestamp", skip_serializing_if = "Option::is_none")]
+    pub finish_timestamp: Option<i64>,
+    /// The process node's id (节点id).
+    ///
+    /// Wire name `activityId`.
+    #[serde(rename = "activityId", skip_serializing_if = "Option::is_none")]
+    pub activity_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowPremiumTask {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowPremiumTask;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowPremiumTask")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowPremiumTask, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "taskId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "userId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "status" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<WorkflowTaskStatus>>::new(),
+                                    )?,
+                            );
+                        }
+                        "result" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<WorkflowTaskResult>>::new(),
+                                    )?,
+                            );
+                        }
+                        "createTimestamp" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "finishTimestamp" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "activityId" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowPremiumTask {
+                    task_id: rt::decode::required(f0, "taskId")?,
+                    user_id: f1.unwrap_or_default(),
+                    status: f2.unwrap_or_default(),
+                    result: f3.unwrap_or_default(),
+                    create_timestamp: f4.unwrap_or_default(),
+                    finish_timestamp: f5.unwrap_or_default(),
+                    activity_id: f6.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowPremiumTask {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// An approval instance with its data (审批流程数据).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowPremiumInstance`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumInstance {
+    /// The instance's id (流程实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId")]
+    pub process_instance_id: String,
+    /// The main instance, for an attached one (主单实例ID).
+    ///
+    /// Wire name `mainProcessInstanceId`.
+    #[serde(rename = "mainProcessInstanceId", skip_serializing_if = "Option::is_none")]
+    pub main_process_instance_id: Option<String>,
+    /// When it finished, ms (审批结束时间).
+    ///
+    /// Wire name `finishTime`.
+    #[serde(rename = "finishTime", skip_serializing_if = "Option::is_none")]
+    pub finish_time: Option<i64>,
+    /// When it finished, ms.
+    ///
+    /// Wire name `finishTimeInMills`.
+    #[serde(rename = "finishTimeInMills", skip_serializing_if = "Option::is_none")]
+    pub finish_time_in_mills: Option<i64>,
+    /// The attached instances (附属单信息).
+    ///
+    /// Wire name `attachedProcessInstanceIds`.
+    #[serde(
+        rename = "attachedProcessInstanceIds",
+        skip_serializing_if = "Option::is_none",
+    )]
+    pub attached_process_instance_ids: Option<String>,
+    /// The instance's number (审批单编号).
+    ///
+    /// Wire name `businessId`.
+    #[serde(rename = "businessId", skip_serializing_if = "Option::is_none")]
+    pub business_id: Option<String>,
+    /// The title (审批单标题).
+    ///
+    /// Wire name `title`.
+    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The submitter's department; `-1` is the root (发起人部门ID).
+    ///
+    /// Wire name `originatorDeptId`.
+    #[serde(rename = "originatorDeptId", skip_serializing_if = "Option::is_none")]
+    pub originator_dept_id: Option<String>,
+    /// The outcome (审批结果): `agree` or `refuse`.
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    /// When it was created, ms (审批单创建时间).
+    ///
+    /// Wire name `createTime`.
+    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<i64>,
+    /// When it was created, ms.
+    ///
+    /// Wire name `createTimeInMills`.
+    #[serde(rename = "createTimeInMills", skip_serializing_if = "Option::is_none")]
+    pub create_time_in_mills: Option<i64>,
+    /// The submitter's userid (发起者). Spelled so on the wire.
+    ///
+    /// Wire name `originatorUserid`.
+    #[serde(rename = "originatorUserid", skip_serializing_if = "Option::is_none")]
+    pub originator_userid: Option<String>,
+    /// The state (审批单状态).
+    ///
+    /// Wire name `status`.
+    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<WorkflowInstanceStatus>,
+    /// The form's values (表单实例数据列表).
+    ///
+    /// Wire name `formComponentValues`.
+    #[serde(rename = "formComponentValues", skip_serializing_if = "Vec::is_empty")]
+    pub form_component_values: Vec<WorkflowFormValueDetail>,
+    /// The operation record (操作记录列表).
+    ///
+    /// Wire name `operationRecords`.
+    #[serde(rename = "operationRecords", skip_serializing_if = "Vec::is_empty")]
+    pub operation_records: Vec<WorkflowPremiumOperationRecord>,
+    /// The tasks (任务列表).
+    ///
+    /// Wire name `tasks`.
+    #[serde(rename = "tasks", skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<WorkflowPremiumTask>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowPremiumInstance {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowPremiumInstance;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowPremiumInstance")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowPremiumInstance, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "processInstanceId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "mainProcessInstanceId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "finishTime" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "finishTimeInMills" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "attachedProcessInstanceIds" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "businessId" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "title" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "originatorDeptId" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "result" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "createTime" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "createTimeInMills" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "originatorUserid" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "status" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<WorkflowInstanceStatus>>::new(),
+                                    )?,
+                            );
+                        }
+                        "formComponentValues" => {
+                            f13 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<WorkflowFormValueDetail>>::new(),
+                                    )?,
+                            );
+                        }
+                        "operationRecords" => {
+                            f14 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<
+                                            Vec<WorkflowPremiumOperationRecord>,
+                                        >::new(),
+                                    )?,
+                            );
+                        }
+                        "tasks" => {
+                            f15 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<WorkflowPremiumTask>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowPremiumInstance {
+                    process_instance_id: rt::decode::required(f0, "processInstanceId")?,
+                    main_process_instance_id: f1.unwrap_or_default(),
+                    finish_time: f2.unwrap_or_default(),
+                    finish_time_in_mills: f3.unwrap_or_default(),
+                    attached_process_instance_ids: f4.unwrap_or_default(),
+                    business_id: f5.unwrap_or_default(),
+                    title: f6.unwrap_or_default(),
+                    originator_dept_id: f7.unwrap_or_default(),
+                    result: f8.unwrap_or_default(),
+                    create_time: f9.unwrap_or_default(),
+                    create_time_in_mills: f10.unwrap_or_default(),
+                    originator_userid: f11.unwrap_or_default(),
+                    status: f12.unwrap_or_default(),
+                    form_component_values: f13.unwrap_or_default(),
+                    operation_records: f14.unwrap_or_default(),
+                    tasks: f15.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowPremiumInstance {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A page of approval instances with their data.
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowPremiumInstancePage`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumInstancePage {
+    /// The cursor of the next page (下一次请求的分页游标).
+    ///
+    /// Wire name `nextToken`.
+    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    /// Whether more pages follow (是否有更多数据).
+    ///
+    /// Wire name `hasMore`.
+    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
+    /// The page size (分页大小).
+    ///
+    /// Wire name `maxResults`.
+    #[serde(rename = "maxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i64>,
+    /// The instances (审批流程数据列表).
+    ///
+    /// Wire name `list`.
+    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    pub list: Vec<WorkflowPremiumInstance>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowPremiumInstancePage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowPremiumInstancePage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowPremiumInstancePage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowPremiumInstancePage, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "nextToken" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "hasMore" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "maxResults" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "list" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<WorkflowPremiumInstance>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowPremiumInstancePage {
+                    next_token: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    max_results: f2.unwrap_or_default(),
+                    list: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowPremiumInstancePage {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A task to decide (任务详情).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowTaskInfo`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowTaskInfo {
+    /// The task's id (任务ID).
+    ///
+    /// Wire name `taskId`.
+    #[serde(rename = "taskId")]
+    pub task_id: i64,
+    /// The instance's id (审批实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId")]
+    pub process_instance_id: String,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowTaskInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowTaskInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowTaskInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowTaskInfo, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "taskId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "processInstanceId" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowTaskInfo {
+                    task_id: rt::decode::required(f0, "taskId")?,
+                    process_instance_id: rt::decode::required(f1, "processInstanceId")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowTaskInfo {
+    /// Creates a value from its required fields (`task_id`, `process_instance_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(task_id: i64, process_instance_id: impl Into<String>) -> Self {
+        Self {
+            task_id,
+            process_instance_id: process_instance_id.into(),
+        }
+    }
+}
+impl rt::Validate for WorkflowTaskInfo {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowTaskInfo {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The outcome of deciding one task (单个任务的执行结果).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowBatchExecuteResult`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowBatchExecuteResult {
+    /// Whether the decision was applied (审批结果).
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result", skip_serializing_if = "Option::is_none")]
+    pub result: Option<bool>,
+    /// `ok`, or why not (审批结果信息).
+    ///
+    /// Wire name `message`.
+    #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowBatchExecuteResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowBatchExecuteResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowBatchExecuteResult")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowBatchExecuteResult, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "result" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "message" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowBatchExecuteResult {
+                    result: f0.unwrap_or_default(),
+                    message: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowBatchExecuteResult {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A pending task of an employee, as an admin sees it (待处理任务).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowManagerTodoTask`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowManagerTodoTask {
+    /// The task's id (OA审批任务ID).
+    ///
+    /// Wire name `taskId`.
+    #[serde(rename = "taskId")]
+    pub task_id: i64,
+    /// The template's process code.
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode", skip_serializing_if = "Option::is_none")]
+    pub process_code: Option<String>,
+    /// The task's title (任务标题).
+    ///
+    /// Wire name `title`.
+    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The instance's number (流程实例业务编号ID).
+    ///
+    /// Wire name `businessId`.
+    #[serde(rename = "businessId", skip_serializing_if = "Option::is_none")]
+    pub business_id: Option<String>,
+    /// The instance's id.
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId", skip_serializing_if = "Option::is_none")]
+    pub process_instance_id: Option<String>,
+    /// The submitter's userid (发起人).
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Whether it may be transferred (是否可转交); tasks of external processes may not.
+    ///
+    /// Wire name `canRedirect`.
+    #[serde(rename = "canRedirect", skip_serializing_if = "Option::is_none")]
+    pub can_redirect: Option<bool>,
+    /// When it was created, ms.
+    ///
+    /// Wire name `createTime`.
+    #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowManagerTodoTask {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowManagerTodoTask;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowManagerTodoTask")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowManagerTodoTask, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "taskId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "processCode" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "title" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "businessId" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "processInstanceId" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "userId" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "canRedirect" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "createTime" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowManagerTodoTask {
+                    task_id: rt::decode::required(f0, "taskId")?,
+                    process_code: f1.unwrap_or_default(),
+                    title: f2.unwrap_or_default(),
+                    business_id: f3.unwrap_or_default(),
+                    process_instance_id: f4.unwrap_or_default(),
+                    user_id: f5.unwrap_or_default(),
+                    can_redirect: f6.unwrap_or_default(),
+                    create_time: f7.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowManagerTodoTask {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A page of an employee's pending tasks.
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowManagerTodoPage`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowManagerTodoPage {
+    /// Whether more pages follow (是否有下一页).
+    ///
+    /// Wire name `hasMore`.
+    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
+    /// The tasks (结果列表).
+    ///
+    /// Wire name `list`.
+    #[serde(rename = "list", skip_serializing_if = "Vec::is_empty")]
+    pub list: Vec<WorkflowManagerTodoTask>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowManagerTodoPage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowManagerTodoPage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowManagerTodoPage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowManagerTodoPage, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "hasMore" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "list" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<WorkflowManagerTodoTask>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowManagerTodoPage {
+                    has_more: f0.unwrap_or_default(),
+                    list: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowManagerTodoPage {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The outcome of transferring one task (转交结果).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowRedirectResult`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowRedirectResult {
+    /// The task's id.
+    ///
+    /// Wire name `taskId`.
+    #[serde(rename = "taskId")]
+    pub task_id: i64,
+    /// Whether it was transferred.
+    ///
+    /// Wire name `success`.
+    #[serde(rename = "success", skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+    /// Why not (失败原因).
+    ///
+    /// Wire name `errorMsg`.
+    #[serde(rename = "errorMsg", skip_serializing_if = "Option::is_none")]
+    pub error_msg: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowRedirectResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowRedirectResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowRedirectResult")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowRedirectResult, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "taskId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "success" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "errorMsg" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowRedirectResult {
+                    task_id: rt::decode::required(f0, "taskId")?,
+                    success: f1.unwrap_or_default(),
+                    error_msg: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowRedirectResult {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The outcome of a batch transfer (批量转交结果).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowRedirectSummary`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowRedirectSummary {
+    /// Tasks not transferred (转交失败的任务数量).
+    ///
+    /// Wire name `failCount`.
+    #[serde(rename = "failCount", skip_serializing_if = "Option::is_none")]
+    pub fail_count: Option<i64>,
+    /// Tasks in all (转交任务总数).
+    ///
+    /// Wire name `totalCount`.
+    #[serde(rename = "totalCount", skip_serializing_if = "Option::is_none")]
+    pub total_count: Option<i64>,
+    /// Each task's outcome (转交结果详情).
+    ///
+    /// Wire name `redirectResults`.
+    #[serde(rename = "redirectResults", skip_serializing_if = "Vec::is_empty")]
+    pub redirect_results: Vec<WorkflowRedirectResult>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowRedirectSummary {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowRedirectSummary;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowRedirectSummary")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowRedirectSummary, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "failCount" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "totalCount" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "redirectResults" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<WorkflowRedirectResult>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowRedirectSummary {
+                    fail_count: f0.unwrap_or_default(),
+                    total_count: f1.unwrap_or_default(),
+                    redirect_results: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowRedirectSummary {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A business group of process-centre templates (业务分组).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowDirectory`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowDirectory {
+    /// The group's id (分组ID).
+    ///
+    /// Wire name `dirId`.
+    #[serde(rename = "dirId")]
+    pub dir_id: String,
+    /// The caller's group key as DingTalk stores it: `{appId}_{bizGroup}`.
+    ///
+    /// Wire name `bizGroup`.
+    #[serde(rename = "bizGroup", skip_serializing_if = "Option::is_none")]
+    pub biz_group: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowDirectory {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowDirectory;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowDirectory")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowDirectory, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dirId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "bizGroup" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowDirectory {
+                    dir_id: rt::decode::required(f0, "dirId")?,
+                    biz_group: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowDirectory {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A new value of one control of an instance's form (表单数据内容).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowFormVariable`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowFormVariable {
+    /// The control's id (控件id).
+    ///
+    /// Wire name `id`.
+    #[serde(rename = "id")]
+    pub id: String,
+    /// The control's alias (控件别名).
+    ///
+    /// Wire name `bizAlias`.
+    #[serde(rename = "bizAlias", skip_serializing_if = "Option::is_none")]
+    pub biz_alias: Option<String>,
+    /// The control's value (控件值).
+    ///
+    /// Wire name `value`.
+    #[serde(rename = "value")]
+    pub value: String,
+    /// The control's extended value (控件扩展值).
+    ///
+    /// Wire name `extValue`.
+    #[serde(rename = "extValue", skip_serializing_if = "Option::is_none")]
+    pub ext_value: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowFormVariable {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowFormVariable;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowFormVariable")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowFormVariable, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "bizAlias" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "value" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "extValue" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowFormVariable {
+                    id: rt::decode::required(f0, "id")?,
+                    biz_alias: f1.unwrap_or_default(),
+                    value: rt::decode::required(f2, "value")?,
+                    ext_value: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowFormVariable {
+    /// Creates a value from its required fields (`id`, `value`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(id: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            biz_alias: None,
+            value: value.into(),
+            ext_value: None,
+        }
+    }
+    /// Sets `biz_alias`: The control's alias (控件别名).
+    pub fn biz_alias(mut self, biz_alias: impl Into<String>) -> Self {
+        self.biz_alias = Some(biz_alias.into());
+        self
+    }
+    /// Sets `ext_value`: The control's extended value (控件扩展值).
+    pub fn ext_value(mut self, ext_value: impl Into<String>) -> Self {
+        self.ext_value = Some(ext_value.into());
+        self
+    }
+}
+impl rt::Validate for WorkflowFormVariable {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowFormVariable {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Settings of process-centre tasks (任务维度属性配置).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowTaskConfig`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowTaskConfig {
+    /// Whether creating the tasks sends no message card (是否禁用消息卡片通知); false by default.
+    ///
+    /// Wire name `disableSendCard`.
+    #[serde(rename = "disableSendCard", skip_serializing_if = "Option::is_none")]
+    pub disable_send_card: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowTaskConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowTaskConfig;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowTaskConfig")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowTaskConfig, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "disableSendCard" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowTaskConfig {
+                    disable_send_card: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl WorkflowTaskConfig {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self { disable_send_card: None }
+    }
+    /// Sets `disable_send_card`: Whether creating the tasks sends no message card (是否禁用消息卡片通知); false by default.
+    pub fn disable_send_card(mut self, disable_send_card: bool) -> Self {
+        self.disable_send_card = Some(disable_send_card);
+        self
+    }
+}
+impl rt::Validate for WorkflowTaskConfig {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for WorkflowTaskConfig {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One control's data in a data-form instance (表单实例控件数据).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowFormInstanceData`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowFormInstanceData {
+    /// The control's kind (控件类型).
+    ///
+    /// Wire name `componentType`.
+    #[serde(rename = "componentType", skip_serializing_if = "Option::is_none")]
+    pub component_type: Option<String>,
+    /// The control's alias (控件别名).
+    ///
+    /// Wire name `bizAlias`.
+    #[serde(rename = "bizAlias", skip_serializing_if = "Option::is_none")]
+    pub biz_alias: Option<String>,
+    /// The control's extended data (扩展数据).
+    ///
+    /// Wire name `extendValue`.
+    #[serde(rename = "extendValue", skip_serializing_if = "Option::is_none")]
+    pub extend_value: Option<String>,
+    /// The control's name (控件名称).
+    ///
+    /// Wire name `label`.
+    #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The data filled in (控件填写的数据).
+    ///
+    /// Wire name `value`.
+    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The control's id (控件唯一ID).
+    ///
+    /// Wire name `key`.
+    #[serde(rename = "key", skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowFormInstanceData {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowFormInstanceData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowFormInstanceData")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowFormInstanceData, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "componentType" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "bizAlias" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "extendValue" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "label" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "value" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "key" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowFormInstanceData {
+                    component_type: f0.unwrap_or_default(),
+                    biz_alias: f1.unwrap_or_default(),
+                    extend_value: f2.unwrap_or_default(),
+                    label: f3.unwrap_or_default(),
+                    value: f4.unwrap_or_default(),
+                    key: f5.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowFormInstanceData {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A data-form instance (数据表单实例).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowDataFormInstance`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowDataFormInstance {
+    /// The instance's id (表单实例ID).
+    ///
+    /// Wire name `formInstanceId`.
+    #[serde(rename = "formInstanceId")]
+    pub form_instance_id: String,
+    /// The app-builder id (应用搭建ID).
+    ///
+    /// Wire name `appUuid`.
+    #[serde(rename = "appUuid", skip_serializing_if = "Option::is_none")]
+    pub app_uuid: Option<String>,
+    /// The data-form template's code (表单模板code).
+    ///
+    /// Wire name `formCode`.
+    #[serde(rename = "formCode", skip_serializing_if = "Option::is_none")]
+    pub form_code: Option<String>,
+    /// The title (标题).
+    ///
+    /// Wire name `title`.
+    #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The creator's userid (创建人).
+    ///
+    /// Wire name `creator`.
+    #[serde(rename = "creator", skip_serializing_if = "Option::is_none")]
+    pub creator: Option<String>,
+    /// The last modifier's userid (修改人).
+    ///
+    /// Wire name `modifier`.
+    #[serde(rename = "modifier", skip_serializing_if = "Option::is_none")]
+    pub modifier: Option<String>,
+    /// When it was created, ms.
+    ///
+    /// Wire name `createTimestamp`.
+    #[serde(rename = "createTimestamp", skip_serializing_if = "Option::is_none")]
+    pub create_timestamp: Option<i64>,
+    /// When it was modified, ms.
+    ///
+    /// Wire name `modifyTimestamp`.
+    #[serde(rename = "modifyTimestamp", skip_serializing_if = "Option::is_none")]
+    pub modify_timestamp: Option<i64>,
+    /// The external instance code (外部实例编码).
+    ///
+    /// Wire name `outInstanceId`.
+    #[serde(rename = "outInstanceId", skip_serializing_if = "Option::is_none")]
+    pub out_instance_id: Option<String>,
+    /// The external business code (外部业务编码).
+    ///
+    /// Wire name `outBizCode`.
+    #[serde(rename = "outBizCode", skip_serializing_if = "Option::is_none")]
+    pub out_biz_code: Option<String>,
+    /// Extra information (扩展信息).
+    ///
+    /// Wire name `attributes`.
+    #[serde(
+        rename = "attributes",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    )]
+    pub attributes: std::collections::BTreeMap<String, serde_json::Value>,
+    /// The controls' data (表单实例控件数据列表).
+    ///
+    /// Wire name `formInstDataList`.
+    #[serde(rename = "formInstDataList", skip_serializing_if = "Vec::is_empty")]
+    pub form_inst_data_list: Vec<WorkflowFormInstanceData>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowDataFormInstance {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowDataFormInstance;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowDataFormInstance")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowDataFormInstance, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "formInstanceId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "appUuid" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "formCode" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "title" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "creator" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "modifier" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "createTimestamp" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "modifyTimestamp" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "outInstanceId" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "outBizCode" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "attributes" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<
+                                            std::collections::BTreeMap<String, serde_json::Value>,
+                                        >::new(),
+                                    )?,
+                            );
+                        }
+                        "formInstDataList" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<WorkflowFormInstanceData>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowDataFormInstance {
+                    form_instance_id: rt::decode::required(f0, "formInstanceId")?,
+                    app_uuid: f1.unwrap_or_default(),
+                    form_code: f2.unwrap_or_default(),
+                    title: f3.unwrap_or_default(),
+                    creator: f4.unwrap_or_default(),
+                    modifier: f5.unwrap_or_default(),
+                    create_timestamp: f6.unwrap_or_default(),
+                    modify_timestamp: f7.unwrap_or_default(),
+                    out_instance_id: f8.unwrap_or_default(),
+                    out_biz_code: f9.unwrap_or_default(),
+                    attributes: f10.unwrap_or_default(),
+                    form_inst_data_list: f11.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowDataFormInstance {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A page of data-form instances.
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowDataFormInstancePage`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowDataFormInstancePage {
+    /// The cursor of the next page (下一页的游标).
+    ///
+    /// Wire name `nextToken`.
+    #[serde(rename = "nextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    /// Whether more pages follow (是否有更多数据).
+    ///
+    /// Wire name `hasMore`.
+    #[serde(rename = "hasMore", skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
+    /// The page size (分页大小).
+    ///
+    /// Wire name `maxResults`.
+    #[serde(rename = "maxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i64>,
+    /// The instances (实例数据列表).
+    ///
+    /// Wire name `values`.
+    #[serde(rename = "values", skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<WorkflowDataFormInstance>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowDataFormInstancePage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowDataFormInstancePage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowDataFormInstancePage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowDataFormInstancePage, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "nextToken" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "hasMore" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "maxResults" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "values" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<WorkflowDataFormInstance>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowDataFormInstancePage {
+                    next_token: f0.unwrap_or_default(),
+                    has_more: f1.unwrap_or_default(),
+                    max_results: f2.unwrap_or_default(),
+                    values: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowDataFormInstancePage {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
 /// Response of [`WorkflowApi::start_process_instance`](super::workflow::WorkflowApi::start_process_instance).
 ///
 /// Source: `spec/workflow.yaml` · `types.WorkflowStartProcessInstanceResponse`
@@ -12884,6 +18854,262 @@ impl<'de> serde::Deserialize<'de> for WorkflowSaveIntegratedInstanceResponse {
     }
 }
 impl rt::Wire for WorkflowSaveIntegratedInstanceResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`WorkflowApi::premium_save_integrated_process`](super::workflow::WorkflowApi::premium_save_integrated_process).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowPremiumSaveIntegratedProcessResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumSaveIntegratedProcessResponse {
+    /// The template's process code (保存或更新的表单code).
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode")]
+    pub process_code: String,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowPremiumSaveIntegratedProcessResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowPremiumSaveIntegratedProcessResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowPremiumSaveIntegratedProcessResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowPremiumSaveIntegratedProcessResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "processCode" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowPremiumSaveIntegratedProcessResponse {
+                    process_code: rt::decode::required(f0, "processCode")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowPremiumSaveIntegratedProcessResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`WorkflowApi::premium_save_integrated_instance`](super::workflow::WorkflowApi::premium_save_integrated_instance).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowPremiumSaveIntegratedInstanceResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumSaveIntegratedInstanceResponse {
+    /// The new instance's id (实例ID).
+    ///
+    /// Wire name `processInstanceId`.
+    #[serde(rename = "processInstanceId")]
+    pub process_instance_id: String,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowPremiumSaveIntegratedInstanceResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowPremiumSaveIntegratedInstanceResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowPremiumSaveIntegratedInstanceResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowPremiumSaveIntegratedInstanceResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "processInstanceId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowPremiumSaveIntegratedInstanceResponse {
+                    process_instance_id: rt::decode::required(f0, "processInstanceId")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowPremiumSaveIntegratedInstanceResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`WorkflowApi::premium_save_data_form`](super::workflow::WorkflowApi::premium_save_data_form).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowPremiumSaveDataFormResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumSaveDataFormResponse {
+    /// The data form's process code (表单模板Code).
+    ///
+    /// Wire name `processCode`.
+    #[serde(rename = "processCode")]
+    pub process_code: String,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowPremiumSaveDataFormResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowPremiumSaveDataFormResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowPremiumSaveDataFormResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowPremiumSaveDataFormResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "processCode" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowPremiumSaveDataFormResponse {
+                    process_code: rt::decode::required(f0, "processCode")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowPremiumSaveDataFormResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`WorkflowApi::premium_save_data_form_instance`](super::workflow::WorkflowApi::premium_save_data_form_instance).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowPremiumSaveDataFormInstanceResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumSaveDataFormInstanceResponse {
+    /// The data-form instance's id (数据表单实例ID).
+    ///
+    /// Wire name `instanceId`.
+    #[serde(rename = "instanceId")]
+    pub instance_id: String,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowPremiumSaveDataFormInstanceResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowPremiumSaveDataFormInstanceResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "WorkflowPremiumSaveDataFormInstanceResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowPremiumSaveDataFormInstanceResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "instanceId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowPremiumSaveDataFormInstanceResponse {
+                    instance_id: rt::decode::required(f0, "instanceId")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowPremiumSaveDataFormInstanceResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`WorkflowApi::premium_update_data_form_instances`](super::workflow::WorkflowApi::premium_update_data_form_instances).
+///
+/// Source: `spec/workflow.yaml` · `types.WorkflowPremiumUpdateDataFormInstancesResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkflowPremiumUpdateDataFormInstancesResponse {
+    /// The updated instance ids (更新成功的数据表单实例id).
+    ///
+    /// Wire name `instanceId`.
+    #[serde(rename = "instanceId", skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for WorkflowPremiumUpdateDataFormInstancesResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = WorkflowPremiumUpdateDataFormInstancesResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(
+                    f,
+                    "WorkflowPremiumUpdateDataFormInstancesResponse",
+                )
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WorkflowPremiumUpdateDataFormInstancesResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "instanceId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WorkflowPremiumUpdateDataFormInstancesResponse {
+                    instance_id: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for WorkflowPremiumUpdateDataFormInstancesResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }
