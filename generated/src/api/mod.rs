@@ -723,6 +723,146 @@ pub enum ErrorCode {
     CalendarSubscribedNotSupported,
     /// `maxResults` is outside 0 to 500 (maxResults超过范围). (v1.0 code `invalidParameter.maxResults`)
     CalendarMaxResultsOutOfRange,
+    /// The approval process's form is malformed (审批流的表单格式错误). (v1.0 code `aflowProcessFormContentInvalid`)
+    WorkflowFormContentInvalid,
+    /// The user's visible approval templates could not be read (获取用户可见的审批模板失败). (v1.0 code `aflowProcessGetFailed`)
+    WorkflowVisibleTemplatesGetFailed,
+    /// No permission on the approval process; check `processCode` (无操作审批流的权限). (v1.0 code `aflowProcessSetupNoPermission`)
+    WorkflowAflowSetupNoPermission,
+    /// The approvers added may not include the current operator (加签人不能包含当前操作人). (v1.0 code `appender.contains.currentOperator`)
+    WorkflowAppenderIsOperator,
+    /// The OA premium entitlement could not be checked (权益查询失败); retry later. (v1.0 code `benefit.query.error`)
+    WorkflowBenefitQueryError,
+    /// OA premium is not enabled or has expired (权益校验失败，未开通或过期); enable or renew it. (v1.0 code `benefit.status.invalid`)
+    WorkflowBenefitExpired,
+    /// No such business group, or it was deleted (分组不存在或已删除). (v1.0 code `bizDir.not.exist`)
+    WorkflowDirectoryNotExist,
+    /// The app has the most business groups allowed, 10 (分组的数量到达上限); delete unused ones first. (v1.0 code `bizDir.number.exceed`)
+    WorkflowDirectoryLimit,
+    /// The business group could not be deleted (删除分组失败), e.g. no such `dirId`. (v1.0 code `delete.dir.error`)
+    WorkflowDirectoryDeleteFailed,
+    /// The business group's name is invalid or taken (目录名称校验失败，不能重名). (v1.0 code `dirName.validation.failed`)
+    WorkflowDirectoryNameInvalid,
+    /// The form's details could not be read (表单详情查询失败). (v1.0 code `form.code.error`)
+    WorkflowFormQueryFailed,
+    /// The data-form template is disabled (模板被停用); an admin must enable it. (v1.0 code `form.invalid`)
+    WorkflowFormDisabled,
+    /// No such form (表单不存在). (v1.0 code `form.not.exist`)
+    WorkflowDataFormNotExist,
+    /// The data-form template code could not be found (模板编码查询错误). (v1.0 code `formCode.error`)
+    WorkflowFormCodeError,
+    /// The form is malformed (表单格式错误). (v1.0 code `formContent.error`)
+    WorkflowFormContentError,
+    /// A form of that name exists already (已有相同名称表单). (v1.0 code `formName.error`)
+    WorkflowFormNameTaken,
+    /// The template is not a data form (参数无效，不是纯表单). (v1.0 code `formTypeError`)
+    WorkflowNotADataForm,
+    /// The form schema is invalid, or changes a control used as a process condition (表单schema不合法 / 流程条件分支中已使用的表单控件不可修改或删除). (v1.0 code `formschema.error`)
+    WorkflowFormSchemaError,
+    /// The form controls' permissions could not be read (获取流程表单控件可见性失败); retry later. (v1.0 code `getInstFieldSettingError`)
+    WorkflowFieldSettingFailed,
+    /// The Drive file's information could not be read (查看具体文件信息失败). (v1.0 code `hsfIntegrationErrorCspaceDentryServiceInfo`)
+    WorkflowCspaceFileInfoFailed,
+    /// The business group could not be saved (创建/更新分组失败), e.g. the group limit is reached. (v1.0 code `insertOrUpdate.dir.error`)
+    WorkflowDirectorySaveFailed,
+    /// The data-form instances could not be read (表单实例查询失败); retry later. (v1.0 code `instance.query.error`)
+    WorkflowFormInstanceQueryFailed,
+    /// Tasks and instances cannot be created at the same time (不支持并发创建任务和实例); retry later. (v1.0 code `integrated.concurrency.error`)
+    WorkflowIntegratedConcurrency,
+    /// The instance has the most tasks allowed (流程任务的数量到达上限). (v1.0 code `integrated.number.exceed`)
+    WorkflowIntegratedTaskLimit,
+    /// Bad paging parameters, start time or userid (参数非法，请检查分页参数跟起始时间). (v1.0 code `integrated.params.error`)
+    WorkflowIntegratedParamsError,
+    /// The instance is not a process-centre one, or the app may not operate on it (非流程中心集成审批流，无权操作). (v1.0 code `integrated.permission.error`)
+    WorkflowIntegratedPermission,
+    /// The call's daily quota is spent (本接口调用次数超过今日上限); try again tomorrow. (v1.0 code `integrated.qps.exceed`)
+    WorkflowIntegratedDailyQuota,
+    /// The instance does not exist or has finished, so no task can be added (流程实例不存在 / 流程实例已完结). (v1.0 code `integrated.state.invalid`)
+    WorkflowIntegratedStateInvalid,
+    /// The Drive files to grant are missing (授权的钉盘文件信息列表不能为空). (v1.0 code `invalidFileInfos`)
+    WorkflowFileInfosMissing,
+    /// The attachment list to grant is empty (审批附件fileList不能为空). (v1.0 code `invalidFileList`)
+    WorkflowFileListMissing,
+    /// Archiving needs `isSystem` (是否通过系统操作参数不能为空). (v1.0 code `invalidInstanceArchiveIsSystem`)
+    WorkflowArchiveIsSystemMissing,
+    /// Archiving needs the operator's userid (操作人的userId不能为空). (v1.0 code `invalidInstanceArchiveOpUserId`)
+    WorkflowArchiveOperatorMissing,
+    /// Only an OA approval admin may archive (操作人必须为OA审批管理员). (v1.0 code `invalidInstanceArchiveOpUserIdNotOriginatorId`)
+    WorkflowArchiveOperatorNotAdmin,
+    /// The instance id and the field id or userid must be given (审批实例id或字段id不能为空). (v1.0 code `invalidInstanceIdOrFieldId`)
+    WorkflowInstanceOrFieldMissing,
+    /// With authorisation-code authentication `isvOrgId` is needed (使用授权码方式认证时，isvOrgId不能为空). (v1.0 code `invalidParameterCspace`)
+    WorkflowCspaceIsvOrgMissing,
+    /// Invalid suiteKey (无效的suiteKey). (v1.0 code `invalidSuiteKey`)
+    WorkflowInvalidSuiteKey,
+    /// The ISV app is blacklisted from starting instances, e.g. after a loop of starts (当前isv应用appId已被加入黑名单). (v1.0 code `isvAppId.in.blackList`)
+    WorkflowIsvAppBlacklisted,
+    /// The organisation has not authorised this template to the ISV (当前isv没有该审批模板的操作权限). (v1.0 code `isvAuth.check.error`)
+    WorkflowIsvTemplateNotAuthorised,
+    /// The ISV organisation is blacklisted from starting instances (当前isv组织id已被加入黑名单). (v1.0 code `isvOrgId.in.blackList`)
+    WorkflowIsvOrgBlacklisted,
+    /// The concurrency lock could not be taken (获取防并发锁失败); retry later. (v1.0 code `lock.fail`)
+    WorkflowLockFailed,
+    /// The operator must be an OA approval admin (操作人必须为OA审批管理员). (v1.0 code `notOaAdmin`)
+    WorkflowNotOaAdmin,
+    /// Too many people to copy (抄送人数量超过限制). (v1.0 code `noticerOverLimit`)
+    WorkflowNotifierLimit,
+    /// Bad parameters (参数校验不合法). (v1.0 code `oaplus.params.error`)
+    WorkflowPremiumParamsError,
+    /// Too many concurrent calls (请求过于频繁，稍后重试); back off. (v1.0 code `oaplus.query.limit`)
+    WorkflowPremiumQueryLimit,
+    /// Bad cursor (游标错误). (v1.0 code `pageIndex.invalid`)
+    WorkflowPageCursorInvalid,
+    /// Bad page size (分页大小错误). (v1.0 code `pageSize.invalid`)
+    WorkflowPageSizeInvalid,
+    /// The form template could not be found (表单模板查询错误). (v1.0 code `param.code.error`)
+    WorkflowParamCodeError,
+    /// The `managerUserId` does not exist or has no admin rights (查询的managerUserId无管理权限). (v1.0 code `param.manager.notexist`)
+    WorkflowManagerNotAdmin,
+    /// The userid is not in the organisation (查询的userId在当前组织不存在). (v1.0 code `param.user.notexist`)
+    WorkflowParamUserNotExist,
+    /// The approval template could not be read or was deleted (获取审批模板失败或审批模板已被删除). (v1.0 code `process.code.error`)
+    WorkflowProcessCodeNotFound,
+    /// No such approval instance, or it was deleted (审批单不存在或已删除). (v1.0 code `process.inst.notExist`)
+    WorkflowProcessInstDeleted,
+    /// No such approval process (审批流不存在). (v1.0 code `process.not.exist`)
+    WorkflowProcessMissing,
+    /// The template is not enabled, so the instance cannot be updated (审批单状态异常为非启用状态). (v1.0 code `process.status.error`)
+    WorkflowProcessDisabled,
+    /// The template code could not be found (模板编码查询错误). (v1.0 code `processCode.error`)
+    WorkflowProcessCodeQueryError,
+    /// The template is blacklisted from starting instances, e.g. after a loop of starts (当前模板code已被加入黑名单). (v1.0 code `processCode.in.blackList`)
+    WorkflowProcessCodeBlacklisted,
+    /// No approval process for this processCode (processCode对应的审批流程不存在). (v1.0 code `processcode.error`)
+    WorkflowProcesscodeNotFound,
+    /// The template list could not be read, or the most templates allowed exist (获取模板列表失败 / 审批流已超过最大数量). (v1.0 code `processes.error`)
+    WorkflowProcessesError,
+    /// Too many concurrent calls (请求过于频繁); back off. (v1.0 code `qps.exceed.limit`)
+    WorkflowQpsExceeded,
+    /// Sending the task back failed inside DingTalk (退回任务系统执行失败); retry later. (v1.0 code `revertTask.hsfIntegration.error`)
+    WorkflowRevertFailed,
+    /// The template's extended attributes could not be added (表单扩展信息添加错误). (v1.0 code `schema.sysAttrs.error`)
+    WorkflowSchemaAttrsError,
+    /// No permission on the approval process; check the instance (没有操作审批流的权限). (v1.0 code `setup.no.permission`)
+    WorkflowSetupNoPermission,
+    /// A task's `dueTimestamp` is before its creation (截止时间dueTimestamp不能小于当前任务创建时间). (v1.0 code `task.dueTime.error`)
+    WorkflowTaskDueTimeInvalid,
+    /// A task's url exceeds 1024 characters (url长度不能超过1024字符). (v1.0 code `task.url.error`)
+    WorkflowTaskUrlTooLong,
+    /// Too many tasks in one batch (任务信息队列超出上限); at most 10. (v1.0 code `taskInfoSizeOverLimit`)
+    WorkflowTaskInfoLimit,
+    /// The task list is empty (任务列表tasks不能为空). (v1.0 code `tasks.is.null`)
+    WorkflowTasksMissing,
+    /// The form template is disabled (表单模板已停用); an admin must enable it. (v1.0 code `template.error`)
+    WorkflowTemplateDisabled,
+    /// Bad query time (查询时间错误). (v1.0 code `timeStamp.invalid`)
+    WorkflowTimestampInvalid,
+    /// Syncing the to-do group failed (同步待办分组失败); retry later. (v1.0 code `todo.bizcategory.error`)
+    WorkflowTodoCategorySyncFailed,
+    /// Too many instances in one update (更新审批单数量超出限制); at most 50. (v1.0 code `updateOverSize`)
+    WorkflowUpdateOverSize,
+    /// Bad userid list (查询userId列表错误). (v1.0 code `userIdList.error`)
+    WorkflowUserIdListError,
     /// System busy (系统繁忙); retry after a moment, at most about 3 times. (errcode `-1`)
     SystemBusy,
     /// Authentication / gateway error wrapper (鉴权异常); the real cause is in sub_code / sub_msg: map sub_code through this table (e.g. sub_code 40014 → refresh the token and retry once). (errcode `88`)
@@ -1550,6 +1690,84 @@ impl ErrorCode {
                 Some(Self::CalendarSubscribedNotSupported)
             }
             "invalidParameter.maxResults" => Some(Self::CalendarMaxResultsOutOfRange),
+            "aflowProcessFormContentInvalid" => Some(Self::WorkflowFormContentInvalid),
+            "aflowProcessGetFailed" => Some(Self::WorkflowVisibleTemplatesGetFailed),
+            "aflowProcessSetupNoPermission" => Some(Self::WorkflowAflowSetupNoPermission),
+            "appender.contains.currentOperator" => Some(Self::WorkflowAppenderIsOperator),
+            "benefit.query.error" => Some(Self::WorkflowBenefitQueryError),
+            "benefit.status.invalid" => Some(Self::WorkflowBenefitExpired),
+            "bizDir.not.exist" => Some(Self::WorkflowDirectoryNotExist),
+            "bizDir.number.exceed" => Some(Self::WorkflowDirectoryLimit),
+            "delete.dir.error" => Some(Self::WorkflowDirectoryDeleteFailed),
+            "dirName.validation.failed" => Some(Self::WorkflowDirectoryNameInvalid),
+            "form.code.error" => Some(Self::WorkflowFormQueryFailed),
+            "form.invalid" => Some(Self::WorkflowFormDisabled),
+            "form.not.exist" => Some(Self::WorkflowDataFormNotExist),
+            "formCode.error" => Some(Self::WorkflowFormCodeError),
+            "formContent.error" => Some(Self::WorkflowFormContentError),
+            "formName.error" => Some(Self::WorkflowFormNameTaken),
+            "formTypeError" => Some(Self::WorkflowNotADataForm),
+            "formschema.error" => Some(Self::WorkflowFormSchemaError),
+            "getInstFieldSettingError" => Some(Self::WorkflowFieldSettingFailed),
+            "hsfIntegrationErrorCspaceDentryServiceInfo" => {
+                Some(Self::WorkflowCspaceFileInfoFailed)
+            }
+            "insertOrUpdate.dir.error" => Some(Self::WorkflowDirectorySaveFailed),
+            "instance.query.error" => Some(Self::WorkflowFormInstanceQueryFailed),
+            "integrated.concurrency.error" => Some(Self::WorkflowIntegratedConcurrency),
+            "integrated.number.exceed" => Some(Self::WorkflowIntegratedTaskLimit),
+            "integrated.params.error" => Some(Self::WorkflowIntegratedParamsError),
+            "integrated.permission.error" => Some(Self::WorkflowIntegratedPermission),
+            "integrated.qps.exceed" => Some(Self::WorkflowIntegratedDailyQuota),
+            "integrated.state.invalid" => Some(Self::WorkflowIntegratedStateInvalid),
+            "invalidFileInfos" => Some(Self::WorkflowFileInfosMissing),
+            "invalidFileList" => Some(Self::WorkflowFileListMissing),
+            "invalidInstanceArchiveIsSystem" => {
+                Some(Self::WorkflowArchiveIsSystemMissing)
+            }
+            "invalidInstanceArchiveOpUserId" => {
+                Some(Self::WorkflowArchiveOperatorMissing)
+            }
+            "invalidInstanceArchiveOpUserIdNotOriginatorId" => {
+                Some(Self::WorkflowArchiveOperatorNotAdmin)
+            }
+            "invalidInstanceIdOrFieldId" => Some(Self::WorkflowInstanceOrFieldMissing),
+            "invalidParameterCspace" => Some(Self::WorkflowCspaceIsvOrgMissing),
+            "invalidSuiteKey" => Some(Self::WorkflowInvalidSuiteKey),
+            "isvAppId.in.blackList" => Some(Self::WorkflowIsvAppBlacklisted),
+            "isvAuth.check.error" => Some(Self::WorkflowIsvTemplateNotAuthorised),
+            "isvOrgId.in.blackList" => Some(Self::WorkflowIsvOrgBlacklisted),
+            "lock.fail" => Some(Self::WorkflowLockFailed),
+            "notOaAdmin" => Some(Self::WorkflowNotOaAdmin),
+            "noticerOverLimit" => Some(Self::WorkflowNotifierLimit),
+            "oaplus.params.error" => Some(Self::WorkflowPremiumParamsError),
+            "oaplus.query.limit" => Some(Self::WorkflowPremiumQueryLimit),
+            "pageIndex.invalid" => Some(Self::WorkflowPageCursorInvalid),
+            "pageSize.invalid" => Some(Self::WorkflowPageSizeInvalid),
+            "param.code.error" => Some(Self::WorkflowParamCodeError),
+            "param.manager.notexist" => Some(Self::WorkflowManagerNotAdmin),
+            "param.user.notexist" => Some(Self::WorkflowParamUserNotExist),
+            "process.code.error" => Some(Self::WorkflowProcessCodeNotFound),
+            "process.inst.notExist" => Some(Self::WorkflowProcessInstDeleted),
+            "process.not.exist" => Some(Self::WorkflowProcessMissing),
+            "process.status.error" => Some(Self::WorkflowProcessDisabled),
+            "processCode.error" => Some(Self::WorkflowProcessCodeQueryError),
+            "processCode.in.blackList" => Some(Self::WorkflowProcessCodeBlacklisted),
+            "processcode.error" => Some(Self::WorkflowProcesscodeNotFound),
+            "processes.error" => Some(Self::WorkflowProcessesError),
+            "qps.exceed.limit" => Some(Self::WorkflowQpsExceeded),
+            "revertTask.hsfIntegration.error" => Some(Self::WorkflowRevertFailed),
+            "schema.sysAttrs.error" => Some(Self::WorkflowSchemaAttrsError),
+            "setup.no.permission" => Some(Self::WorkflowSetupNoPermission),
+            "task.dueTime.error" => Some(Self::WorkflowTaskDueTimeInvalid),
+            "task.url.error" => Some(Self::WorkflowTaskUrlTooLong),
+            "taskInfoSizeOverLimit" => Some(Self::WorkflowTaskInfoLimit),
+            "tasks.is.null" => Some(Self::WorkflowTasksMissing),
+            "template.error" => Some(Self::WorkflowTemplateDisabled),
+            "timeStamp.invalid" => Some(Self::WorkflowTimestampInvalid),
+            "todo.bizcategory.error" => Some(Self::WorkflowTodoCategorySyncFailed),
+            "updateOverSize" => Some(Self::WorkflowUpdateOverSize),
+            "userIdList.error" => Some(Self::WorkflowUserIdListError),
             _ => None,
         }
     }
@@ -1866,6 +2084,216 @@ impl ErrorCode {
             }
             Self::CalendarMaxResultsOutOfRange => {
                 rt::ApiCode::Service("invalidParameter.maxResults".to_string())
+            }
+            Self::WorkflowFormContentInvalid => {
+                rt::ApiCode::Service("aflowProcessFormContentInvalid".to_string())
+            }
+            Self::WorkflowVisibleTemplatesGetFailed => {
+                rt::ApiCode::Service("aflowProcessGetFailed".to_string())
+            }
+            Self::WorkflowAflowSetupNoPermission => {
+                rt::ApiCode::Service("aflowProcessSetupNoPermission".to_string())
+            }
+            Self::WorkflowAppenderIsOperator => {
+                rt::ApiCode::Service("appender.contains.currentOperator".to_string())
+            }
+            Self::WorkflowBenefitQueryError => {
+                rt::ApiCode::Service("benefit.query.error".to_string())
+            }
+            Self::WorkflowBenefitExpired => {
+                rt::ApiCode::Service("benefit.status.invalid".to_string())
+            }
+            Self::WorkflowDirectoryNotExist => {
+                rt::ApiCode::Service("bizDir.not.exist".to_string())
+            }
+            Self::WorkflowDirectoryLimit => {
+                rt::ApiCode::Service("bizDir.number.exceed".to_string())
+            }
+            Self::WorkflowDirectoryDeleteFailed => {
+                rt::ApiCode::Service("delete.dir.error".to_string())
+            }
+            Self::WorkflowDirectoryNameInvalid => {
+                rt::ApiCode::Service("dirName.validation.failed".to_string())
+            }
+            Self::WorkflowFormQueryFailed => {
+                rt::ApiCode::Service("form.code.error".to_string())
+            }
+            Self::WorkflowFormDisabled => {
+                rt::ApiCode::Service("form.invalid".to_string())
+            }
+            Self::WorkflowDataFormNotExist => {
+                rt::ApiCode::Service("form.not.exist".to_string())
+            }
+            Self::WorkflowFormCodeError => {
+                rt::ApiCode::Service("formCode.error".to_string())
+            }
+            Self::WorkflowFormContentError => {
+                rt::ApiCode::Service("formContent.error".to_string())
+            }
+            Self::WorkflowFormNameTaken => {
+                rt::ApiCode::Service("formName.error".to_string())
+            }
+            Self::WorkflowNotADataForm => {
+                rt::ApiCode::Service("formTypeError".to_string())
+            }
+            Self::WorkflowFormSchemaError => {
+                rt::ApiCode::Service("formschema.error".to_string())
+            }
+            Self::WorkflowFieldSettingFailed => {
+                rt::ApiCode::Service("getInstFieldSettingError".to_string())
+            }
+            Self::WorkflowCspaceFileInfoFailed => {
+                rt::ApiCode::Service(
+                    "hsfIntegrationErrorCspaceDentryServiceInfo".to_string(),
+                )
+            }
+            Self::WorkflowDirectorySaveFailed => {
+                rt::ApiCode::Service("insertOrUpdate.dir.error".to_string())
+            }
+            Self::WorkflowFormInstanceQueryFailed => {
+                rt::ApiCode::Service("instance.query.error".to_string())
+            }
+            Self::WorkflowIntegratedConcurrency => {
+                rt::ApiCode::Service("integrated.concurrency.error".to_string())
+            }
+            Self::WorkflowIntegratedTaskLimit => {
+                rt::ApiCode::Service("integrated.number.exceed".to_string())
+            }
+            Self::WorkflowIntegratedParamsError => {
+                rt::ApiCode::Service("integrated.params.error".to_string())
+            }
+            Self::WorkflowIntegratedPermission => {
+                rt::ApiCode::Service("integrated.permission.error".to_string())
+            }
+            Self::WorkflowIntegratedDailyQuota => {
+                rt::ApiCode::Service("integrated.qps.exceed".to_string())
+            }
+            Self::WorkflowIntegratedStateInvalid => {
+                rt::ApiCode::Service("integrated.state.invalid".to_string())
+            }
+            Self::WorkflowFileInfosMissing => {
+                rt::ApiCode::Service("invalidFileInfos".to_string())
+            }
+            Self::WorkflowFileListMissing => {
+                rt::ApiCode::Service("invalidFileList".to_string())
+            }
+            Self::WorkflowArchiveIsSystemMissing => {
+                rt::ApiCode::Service("invalidInstanceArchiveIsSystem".to_string())
+            }
+            Self::WorkflowArchiveOperatorMissing => {
+                rt::ApiCode::Service("invalidInstanceArchiveOpUserId".to_string())
+            }
+            Self::WorkflowArchiveOperatorNotAdmin => {
+                rt::ApiCode::Service(
+                    "invalidInstanceArchiveOpUserIdNotOriginatorId".to_string(),
+                )
+            }
+            Self::WorkflowInstanceOrFieldMissing => {
+                rt::ApiCode::Service("invalidInstanceIdOrFieldId".to_string())
+            }
+            Self::WorkflowCspaceIsvOrgMissing => {
+                rt::ApiCode::Service("invalidParameterCspace".to_string())
+            }
+            Self::WorkflowInvalidSuiteKey => {
+                rt::ApiCode::Service("invalidSuiteKey".to_string())
+            }
+            Self::WorkflowIsvAppBlacklisted => {
+                rt::ApiCode::Service("isvAppId.in.blackList".to_string())
+            }
+            Self::WorkflowIsvTemplateNotAuthorised => {
+                rt::ApiCode::Service("isvAuth.check.error".to_string())
+            }
+            Self::WorkflowIsvOrgBlacklisted => {
+                rt::ApiCode::Service("isvOrgId.in.blackList".to_string())
+            }
+            Self::WorkflowLockFailed => rt::ApiCode::Service("lock.fail".to_string()),
+            Self::WorkflowNotOaAdmin => rt::ApiCode::Service("notOaAdmin".to_string()),
+            Self::WorkflowNotifierLimit => {
+                rt::ApiCode::Service("noticerOverLimit".to_string())
+            }
+            Self::WorkflowPremiumParamsError => {
+                rt::ApiCode::Service("oaplus.params.error".to_string())
+            }
+            Self::WorkflowPremiumQueryLimit => {
+                rt::ApiCode::Service("oaplus.query.limit".to_string())
+            }
+            Self::WorkflowPageCursorInvalid => {
+                rt::ApiCode::Service("pageIndex.invalid".to_string())
+            }
+            Self::WorkflowPageSizeInvalid => {
+                rt::ApiCode::Service("pageSize.invalid".to_string())
+            }
+            Self::WorkflowParamCodeError => {
+                rt::ApiCode::Service("param.code.error".to_string())
+            }
+            Self::WorkflowManagerNotAdmin => {
+                rt::ApiCode::Service("param.manager.notexist".to_string())
+            }
+            Self::WorkflowParamUserNotExist => {
+                rt::ApiCode::Service("param.user.notexist".to_string())
+            }
+            Self::WorkflowProcessCodeNotFound => {
+                rt::ApiCode::Service("process.code.error".to_string())
+            }
+            Self::WorkflowProcessInstDeleted => {
+                rt::ApiCode::Service("process.inst.notExist".to_string())
+            }
+            Self::WorkflowProcessMissing => {
+                rt::ApiCode::Service("process.not.exist".to_string())
+            }
+            Self::WorkflowProcessDisabled => {
+                rt::ApiCode::Service("process.status.error".to_string())
+            }
+            Self::WorkflowProcessCodeQueryError => {
+                rt::ApiCode::Service("processCode.error".to_string())
+            }
+            Self::WorkflowProcessCodeBlacklisted => {
+                rt::ApiCode::Service("processCode.in.blackList".to_string())
+            }
+            Self::WorkflowProcesscodeNotFound => {
+                rt::ApiCode::Service("processcode.error".to_string())
+            }
+            Self::WorkflowProcessesError => {
+                rt::ApiCode::Service("processes.error".to_string())
+            }
+            Self::WorkflowQpsExceeded => {
+                rt::ApiCode::Service("qps.exceed.limit".to_string())
+            }
+            Self::WorkflowRevertFailed => {
+                rt::ApiCode::Service("revertTask.hsfIntegration.error".to_string())
+            }
+            Self::WorkflowSchemaAttrsError => {
+                rt::ApiCode::Service("schema.sysAttrs.error".to_string())
+            }
+            Self::WorkflowSetupNoPermission => {
+                rt::ApiCode::Service("setup.no.permission".to_string())
+            }
+            Self::WorkflowTaskDueTimeInvalid => {
+                rt::ApiCode::Service("task.dueTime.error".to_string())
+            }
+            Self::WorkflowTaskUrlTooLong => {
+                rt::ApiCode::Service("task.url.error".to_string())
+            }
+            Self::WorkflowTaskInfoLimit => {
+                rt::ApiCode::Service("taskInfoSizeOverLimit".to_string())
+            }
+            Self::WorkflowTasksMissing => {
+                rt::ApiCode::Service("tasks.is.null".to_string())
+            }
+            Self::WorkflowTemplateDisabled => {
+                rt::ApiCode::Service("template.error".to_string())
+            }
+            Self::WorkflowTimestampInvalid => {
+                rt::ApiCode::Service("timeStamp.invalid".to_string())
+            }
+            Self::WorkflowTodoCategorySyncFailed => {
+                rt::ApiCode::Service("todo.bizcategory.error".to_string())
+            }
+            Self::WorkflowUpdateOverSize => {
+                rt::ApiCode::Service("updateOverSize".to_string())
+            }
+            Self::WorkflowUserIdListError => {
+                rt::ApiCode::Service("userIdList.error".to_string())
             }
             Self::SystemBusy => rt::ApiCode::Errcode(-1i64),
             Self::AuthException => rt::ApiCode::Errcode(88i64),
@@ -2376,6 +2804,204 @@ impl ErrorCode {
             }
             Self::CalendarMaxResultsOutOfRange => {
                 "`maxResults` is outside 0 to 500 (maxResults超过范围)."
+            }
+            Self::WorkflowFormContentInvalid => {
+                "The approval process's form is malformed (审批流的表单格式错误)."
+            }
+            Self::WorkflowVisibleTemplatesGetFailed => {
+                "The user's visible approval templates could not be read (获取用户可见的审批模板失败)."
+            }
+            Self::WorkflowAflowSetupNoPermission => {
+                "No permission on the approval process; check `processCode` (无操作审批流的权限)."
+            }
+            Self::WorkflowAppenderIsOperator => {
+                "The approvers added may not include the current operator (加签人不能包含当前操作人)."
+            }
+            Self::WorkflowBenefitQueryError => {
+                "The OA premium entitlement could not be checked (权益查询失败); retry later."
+            }
+            Self::WorkflowBenefitExpired => {
+                "OA premium is not enabled or has expired (权益校验失败，未开通或过期); enable or renew it."
+            }
+            Self::WorkflowDirectoryNotExist => {
+                "No such business group, or it was deleted (分组不存在或已删除)."
+            }
+            Self::WorkflowDirectoryLimit => {
+                "The app has the most business groups allowed, 10 (分组的数量到达上限); delete unused ones first."
+            }
+            Self::WorkflowDirectoryDeleteFailed => {
+                "The business group could not be deleted (删除分组失败), e.g. no such `dirId`."
+            }
+            Self::WorkflowDirectoryNameInvalid => {
+                "The business group's name is invalid or taken (目录名称校验失败，不能重名)."
+            }
+            Self::WorkflowFormQueryFailed => {
+                "The form's details could not be read (表单详情查询失败)."
+            }
+            Self::WorkflowFormDisabled => {
+                "The data-form template is disabled (模板被停用); an admin must enable it."
+            }
+            Self::WorkflowDataFormNotExist => "No such form (表单不存在).",
+            Self::WorkflowFormCodeError => {
+                "The data-form template code could not be found (模板编码查询错误)."
+            }
+            Self::WorkflowFormContentError => {
+                "The form is malformed (表单格式错误)."
+            }
+            Self::WorkflowFormNameTaken => {
+                "A form of that name exists already (已有相同名称表单)."
+            }
+            Self::WorkflowNotADataForm => {
+                "The template is not a data form (参数无效，不是纯表单)."
+            }
+            Self::WorkflowFormSchemaError => {
+                "The form schema is invalid, or changes a control used as a process condition (表单schema不合法 / 流程条件分支中已使用的表单控件不可修改或删除)."
+            }
+            Self::WorkflowFieldSettingFailed => {
+                "The form controls' permissions could not be read (获取流程表单控件可见性失败); retry later."
+            }
+            Self::WorkflowCspaceFileInfoFailed => {
+                "The Drive file's information could not be read (查看具体文件信息失败)."
+            }
+            Self::WorkflowDirectorySaveFailed => {
+                "The business group could not be saved (创建/更新分组失败), e.g. the group limit is reached."
+            }
+            Self::WorkflowFormInstanceQueryFailed => {
+                "The data-form instances could not be read (表单实例查询失败); retry later."
+            }
+            Self::WorkflowIntegratedConcurrency => {
+                "Tasks and instances cannot be created at the same time (不支持并发创建任务和实例); retry later."
+            }
+            Self::WorkflowIntegratedTaskLimit => {
+                "The instance has the most tasks allowed (流程任务的数量到达上限)."
+            }
+            Self::WorkflowIntegratedParamsError => {
+                "Bad paging parameters, start time or userid (参数非法，请检查分页参数跟起始时间)."
+            }
+            Self::WorkflowIntegratedPermission => {
+                "The instance is not a process-centre one, or the app may not operate on it (非流程中心集成审批流，无权操作)."
+            }
+            Self::WorkflowIntegratedDailyQuota => {
+                "The call's daily quota is spent (本接口调用次数超过今日上限); try again tomorrow."
+            }
+            Self::WorkflowIntegratedStateInvalid => {
+                "The instance does not exist or has finished, so no task can be added (流程实例不存在 / 流程实例已完结)."
+            }
+            Self::WorkflowFileInfosMissing => {
+                "The Drive files to grant are missing (授权的钉盘文件信息列表不能为空)."
+            }
+            Self::WorkflowFileListMissing => {
+                "The attachment list to grant is empty (审批附件fileList不能为空)."
+            }
+            Self::WorkflowArchiveIsSystemMissing => {
+                "Archiving needs `isSystem` (是否通过系统操作参数不能为空)."
+            }
+            Self::WorkflowArchiveOperatorMissing => {
+                "Archiving needs the operator's userid (操作人的userId不能为空)."
+            }
+            Self::WorkflowArchiveOperatorNotAdmin => {
+                "Only an OA approval admin may archive (操作人必须为OA审批管理员)."
+            }
+            Self::WorkflowInstanceOrFieldMissing => {
+                "The instance id and the field id or userid must be given (审批实例id或字段id不能为空)."
+            }
+            Self::WorkflowCspaceIsvOrgMissing => {
+                "With authorisation-code authentication `isvOrgId` is needed (使用授权码方式认证时，isvOrgId不能为空)."
+            }
+            Self::WorkflowInvalidSuiteKey => "Invalid suiteKey (无效的suiteKey).",
+            Self::WorkflowIsvAppBlacklisted => {
+                "The ISV app is blacklisted from starting instances, e.g. after a loop of starts (当前isv应用appId已被加入黑名单)."
+            }
+            Self::WorkflowIsvTemplateNotAuthorised => {
+                "The organisation has not authorised this template to the ISV (当前isv没有该审批模板的操作权限)."
+            }
+            Self::WorkflowIsvOrgBlacklisted => {
+                "The ISV organisation is blacklisted from starting instances (当前isv组织id已被加入黑名单)."
+            }
+            Self::WorkflowLockFailed => {
+                "The concurrency lock could not be taken (获取防并发锁失败); retry later."
+            }
+            Self::WorkflowNotOaAdmin => {
+                "The operator must be an OA approval admin (操作人必须为OA审批管理员)."
+            }
+            Self::WorkflowNotifierLimit => {
+                "Too many people to copy (抄送人数量超过限制)."
+            }
+            Self::WorkflowPremiumParamsError => "Bad parameters (参数校验不合法).",
+            Self::WorkflowPremiumQueryLimit => {
+                "Too many concurrent calls (请求过于频繁，稍后重试); back off."
+            }
+            Self::WorkflowPageCursorInvalid => "Bad cursor (游标错误).",
+            Self::WorkflowPageSizeInvalid => "Bad page size (分页大小错误).",
+            Self::WorkflowParamCodeError => {
+                "The form template could not be found (表单模板查询错误)."
+            }
+            Self::WorkflowManagerNotAdmin => {
+                "The `managerUserId` does not exist or has no admin rights (查询的managerUserId无管理权限)."
+            }
+            Self::WorkflowParamUserNotExist => {
+                "The userid is not in the organisation (查询的userId在当前组织不存在)."
+            }
+            Self::WorkflowProcessCodeNotFound => {
+                "The approval template could not be read or was deleted (获取审批模板失败或审批模板已被删除)."
+            }
+            Self::WorkflowProcessInstDeleted => {
+                "No such approval instance, or it was deleted (审批单不存在或已删除)."
+            }
+            Self::WorkflowProcessMissing => {
+                "No such approval process (审批流不存在)."
+            }
+            Self::WorkflowProcessDisabled => {
+                "The template is not enabled, so the instance cannot be updated (审批单状态异常为非启用状态)."
+            }
+            Self::WorkflowProcessCodeQueryError => {
+                "The template code could not be found (模板编码查询错误)."
+            }
+            Self::WorkflowProcessCodeBlacklisted => {
+                "The template is blacklisted from starting instances, e.g. after a loop of starts (当前模板code已被加入黑名单)."
+            }
+            Self::WorkflowProcesscodeNotFound => {
+                "No approval process for this processCode (processCode对应的审批流程不存在)."
+            }
+            Self::WorkflowProcessesError => {
+                "The template list could not be read, or the most templates allowed exist (获取模板列表失败 / 审批流已超过最大数量)."
+            }
+            Self::WorkflowQpsExceeded => {
+                "Too many concurrent calls (请求过于频繁); back off."
+            }
+            Self::WorkflowRevertFailed => {
+                "Sending the task back failed inside DingTalk (退回任务系统执行失败); retry later."
+            }
+            Self::WorkflowSchemaAttrsError => {
+                "The template's extended attributes could not be added (表单扩展信息添加错误)."
+            }
+            Self::WorkflowSetupNoPermission => {
+                "No permission on the approval process; check the instance (没有操作审批流的权限)."
+            }
+            Self::WorkflowTaskDueTimeInvalid => {
+                "A task's `dueTimestamp` is before its creation (截止时间dueTimestamp不能小于当前任务创建时间)."
+            }
+            Self::WorkflowTaskUrlTooLong => {
+                "A task's url exceeds 1024 characters (url长度不能超过1024字符)."
+            }
+            Self::WorkflowTaskInfoLimit => {
+                "Too many tasks in one batch (任务信息队列超出上限); at most 10."
+            }
+            Self::WorkflowTasksMissing => {
+                "The task list is empty (任务列表tasks不能为空)."
+            }
+            Self::WorkflowTemplateDisabled => {
+                "The form template is disabled (表单模板已停用); an admin must enable it."
+            }
+            Self::WorkflowTimestampInvalid => "Bad query time (查询时间错误).",
+            Self::WorkflowTodoCategorySyncFailed => {
+                "Syncing the to-do group failed (同步待办分组失败); retry later."
+            }
+            Self::WorkflowUpdateOverSize => {
+                "Too many instances in one update (更新审批单数量超出限制); at most 50."
+            }
+            Self::WorkflowUserIdListError => {
+                "Bad userid list (查询userId列表错误)."
             }
             Self::SystemBusy => {
                 "System busy (系统繁忙); retry after a moment, at most about 3 times."
@@ -3111,6 +3737,76 @@ impl ErrorCode {
             Self::CalendarEventIdBlank => rt::ErrorClass::InvalidArgument,
             Self::CalendarSubscribedNotSupported => rt::ErrorClass::InvalidArgument,
             Self::CalendarMaxResultsOutOfRange => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowFormContentInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowVisibleTemplatesGetFailed => rt::ErrorClass::Other,
+            Self::WorkflowAflowSetupNoPermission => rt::ErrorClass::Permission,
+            Self::WorkflowAppenderIsOperator => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowBenefitQueryError => rt::ErrorClass::Busy,
+            Self::WorkflowBenefitExpired => rt::ErrorClass::Permission,
+            Self::WorkflowDirectoryNotExist => rt::ErrorClass::NotFound,
+            Self::WorkflowDirectoryLimit => rt::ErrorClass::Other,
+            Self::WorkflowDirectoryDeleteFailed => rt::ErrorClass::Other,
+            Self::WorkflowDirectoryNameInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowFormQueryFailed => rt::ErrorClass::Other,
+            Self::WorkflowFormDisabled => rt::ErrorClass::Other,
+            Self::WorkflowDataFormNotExist => rt::ErrorClass::NotFound,
+            Self::WorkflowFormCodeError => rt::ErrorClass::NotFound,
+            Self::WorkflowFormContentError => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowFormNameTaken => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowNotADataForm => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowFormSchemaError => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowFieldSettingFailed => rt::ErrorClass::Busy,
+            Self::WorkflowCspaceFileInfoFailed => rt::ErrorClass::Other,
+            Self::WorkflowDirectorySaveFailed => rt::ErrorClass::Other,
+            Self::WorkflowFormInstanceQueryFailed => rt::ErrorClass::Busy,
+            Self::WorkflowIntegratedConcurrency => rt::ErrorClass::Busy,
+            Self::WorkflowIntegratedTaskLimit => rt::ErrorClass::Other,
+            Self::WorkflowIntegratedParamsError => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowIntegratedPermission => rt::ErrorClass::Permission,
+            Self::WorkflowIntegratedDailyQuota => rt::ErrorClass::Other,
+            Self::WorkflowIntegratedStateInvalid => rt::ErrorClass::Other,
+            Self::WorkflowFileInfosMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowFileListMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowArchiveIsSystemMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowArchiveOperatorMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowArchiveOperatorNotAdmin => rt::ErrorClass::Permission,
+            Self::WorkflowInstanceOrFieldMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowCspaceIsvOrgMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowInvalidSuiteKey => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowIsvAppBlacklisted => rt::ErrorClass::Permission,
+            Self::WorkflowIsvTemplateNotAuthorised => rt::ErrorClass::Permission,
+            Self::WorkflowIsvOrgBlacklisted => rt::ErrorClass::Permission,
+            Self::WorkflowLockFailed => rt::ErrorClass::Busy,
+            Self::WorkflowNotOaAdmin => rt::ErrorClass::Permission,
+            Self::WorkflowNotifierLimit => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowPremiumParamsError => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowPremiumQueryLimit => rt::ErrorClass::RateLimited,
+            Self::WorkflowPageCursorInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowPageSizeInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowParamCodeError => rt::ErrorClass::NotFound,
+            Self::WorkflowManagerNotAdmin => rt::ErrorClass::Permission,
+            Self::WorkflowParamUserNotExist => rt::ErrorClass::NotFound,
+            Self::WorkflowProcessCodeNotFound => rt::ErrorClass::NotFound,
+            Self::WorkflowProcessInstDeleted => rt::ErrorClass::NotFound,
+            Self::WorkflowProcessMissing => rt::ErrorClass::NotFound,
+            Self::WorkflowProcessDisabled => rt::ErrorClass::Other,
+            Self::WorkflowProcessCodeQueryError => rt::ErrorClass::NotFound,
+            Self::WorkflowProcessCodeBlacklisted => rt::ErrorClass::Permission,
+            Self::WorkflowProcesscodeNotFound => rt::ErrorClass::NotFound,
+            Self::WorkflowProcessesError => rt::ErrorClass::Other,
+            Self::WorkflowQpsExceeded => rt::ErrorClass::RateLimited,
+            Self::WorkflowRevertFailed => rt::ErrorClass::Busy,
+            Self::WorkflowSchemaAttrsError => rt::ErrorClass::Other,
+            Self::WorkflowSetupNoPermission => rt::ErrorClass::Permission,
+            Self::WorkflowTaskDueTimeInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowTaskUrlTooLong => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowTaskInfoLimit => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowTasksMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowTemplateDisabled => rt::ErrorClass::Other,
+            Self::WorkflowTimestampInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowTodoCategorySyncFailed => rt::ErrorClass::Busy,
+            Self::WorkflowUpdateOverSize => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowUserIdListError => rt::ErrorClass::InvalidArgument,
             Self::SystemBusy => rt::ErrorClass::Busy,
             Self::AuthException => rt::ErrorClass::Other,
             Self::UriNotFound => rt::ErrorClass::NotFound,
@@ -3683,6 +4379,78 @@ pub fn classify(code: &rt::ApiCode) -> rt::ErrorClass {
                 "invalidParameter.event.eventId" => rt::ErrorClass::InvalidArgument,
                 "invalidParameter.subscribed.invalid" => rt::ErrorClass::InvalidArgument,
                 "invalidParameter.maxResults" => rt::ErrorClass::InvalidArgument,
+                "aflowProcessFormContentInvalid" => rt::ErrorClass::InvalidArgument,
+                "aflowProcessGetFailed" => rt::ErrorClass::Other,
+                "aflowProcessSetupNoPermission" => rt::ErrorClass::Permission,
+                "appender.contains.currentOperator" => rt::ErrorClass::InvalidArgument,
+                "benefit.query.error" => rt::ErrorClass::Busy,
+                "benefit.status.invalid" => rt::ErrorClass::Permission,
+                "bizDir.not.exist" => rt::ErrorClass::NotFound,
+                "bizDir.number.exceed" => rt::ErrorClass::Other,
+                "delete.dir.error" => rt::ErrorClass::Other,
+                "dirName.validation.failed" => rt::ErrorClass::InvalidArgument,
+                "form.code.error" => rt::ErrorClass::Other,
+                "form.invalid" => rt::ErrorClass::Other,
+                "form.not.exist" => rt::ErrorClass::NotFound,
+                "formCode.error" => rt::ErrorClass::NotFound,
+                "formContent.error" => rt::ErrorClass::InvalidArgument,
+                "formName.error" => rt::ErrorClass::InvalidArgument,
+                "formTypeError" => rt::ErrorClass::InvalidArgument,
+                "formschema.error" => rt::ErrorClass::InvalidArgument,
+                "getInstFieldSettingError" => rt::ErrorClass::Busy,
+                "hsfIntegrationErrorCspaceDentryServiceInfo" => rt::ErrorClass::Other,
+                "insertOrUpdate.dir.error" => rt::ErrorClass::Other,
+                "instance.query.error" => rt::ErrorClass::Busy,
+                "integrated.concurrency.error" => rt::ErrorClass::Busy,
+                "integrated.number.exceed" => rt::ErrorClass::Other,
+                "integrated.params.error" => rt::ErrorClass::InvalidArgument,
+                "integrated.permission.error" => rt::ErrorClass::Permission,
+                "integrated.qps.exceed" => rt::ErrorClass::Other,
+                "integrated.state.invalid" => rt::ErrorClass::Other,
+                "invalidFileInfos" => rt::ErrorClass::InvalidArgument,
+                "invalidFileList" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceArchiveIsSystem" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceArchiveOpUserId" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceArchiveOpUserIdNotOriginatorId" => {
+                    rt::ErrorClass::Permission
+                }
+                "invalidInstanceIdOrFieldId" => rt::ErrorClass::InvalidArgument,
+                "invalidParameterCspace" => rt::ErrorClass::InvalidArgument,
+                "invalidSuiteKey" => rt::ErrorClass::InvalidArgument,
+                "isvAppId.in.blackList" => rt::ErrorClass::Permission,
+                "isvAuth.check.error" => rt::ErrorClass::Permission,
+                "isvOrgId.in.blackList" => rt::ErrorClass::Permission,
+                "lock.fail" => rt::ErrorClass::Busy,
+                "notOaAdmin" => rt::ErrorClass::Permission,
+                "noticerOverLimit" => rt::ErrorClass::InvalidArgument,
+                "oaplus.params.error" => rt::ErrorClass::InvalidArgument,
+                "oaplus.query.limit" => rt::ErrorClass::RateLimited,
+                "pageIndex.invalid" => rt::ErrorClass::InvalidArgument,
+                "pageSize.invalid" => rt::ErrorClass::InvalidArgument,
+                "param.code.error" => rt::ErrorClass::NotFound,
+                "param.manager.notexist" => rt::ErrorClass::Permission,
+                "param.user.notexist" => rt::ErrorClass::NotFound,
+                "process.code.error" => rt::ErrorClass::NotFound,
+                "process.inst.notExist" => rt::ErrorClass::NotFound,
+                "process.not.exist" => rt::ErrorClass::NotFound,
+                "process.status.error" => rt::ErrorClass::Other,
+                "processCode.error" => rt::ErrorClass::NotFound,
+                "processCode.in.blackList" => rt::ErrorClass::Permission,
+                "processcode.error" => rt::ErrorClass::NotFound,
+                "processes.error" => rt::ErrorClass::Other,
+                "qps.exceed.limit" => rt::ErrorClass::RateLimited,
+                "revertTask.hsfIntegration.error" => rt::ErrorClass::Busy,
+                "schema.sysAttrs.error" => rt::ErrorClass::Other,
+                "setup.no.permission" => rt::ErrorClass::Permission,
+                "task.dueTime.error" => rt::ErrorClass::InvalidArgument,
+                "task.url.error" => rt::ErrorClass::InvalidArgument,
+                "taskInfoSizeOverLimit" => rt::ErrorClass::InvalidArgument,
+                "tasks.is.null" => rt::ErrorClass::InvalidArgument,
+                "template.error" => rt::ErrorClass::Other,
+                "timeStamp.invalid" => rt::ErrorClass::InvalidArgument,
+                "todo.bizcategory.error" => rt::ErrorClass::Busy,
+                "updateOverSize" => rt::ErrorClass::InvalidArgument,
+                "userIdList.error" => rt::ErrorClass::InvalidArgument,
                 _ => rt::ErrorClass::Other,
             }
         }
