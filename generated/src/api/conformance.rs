@@ -90,6 +90,36 @@ pub const ENDPOINTS: &[&str] = &[
     "blackboard.list_ids",
     "blackboard.list_categories",
     "blackboard.list_top_ten",
+    "calendar.create_event",
+    "calendar.get_event",
+    "calendar.list_events",
+    "calendar.patch_event",
+    "calendar.delete_event",
+    "calendar.get_schedule",
+    "calendar.list_events_view",
+    "calendar.add_attendees",
+    "calendar.remove_attendees",
+    "calendar.respond_event",
+    "calendar.list_attendees",
+    "calendar.list_calendars",
+    "calendar.subscribe_calendar",
+    "calendar.unsubscribe_calendar",
+    "calendar.create_subscribed_calendar",
+    "calendar.get_subscribed_calendar",
+    "calendar.update_subscribed_calendar",
+    "calendar.delete_subscribed_calendar",
+    "calendar.list_sign_ins",
+    "calendar.list_sign_outs",
+    "calendar.sign_in",
+    "calendar.sign_out",
+    "calendar.get_sign_in_link",
+    "calendar.get_sign_out_link",
+    "calendar.get_meeting_room_schedule",
+    "calendar.add_meeting_rooms",
+    "calendar.remove_meeting_rooms",
+    "calendar.create_acl",
+    "calendar.delete_acl",
+    "calendar.list_acls",
     "callback.register",
     "callback.get",
     "callback.update",
@@ -403,6 +433,16 @@ pub const ENDPOINTS: &[&str] = &[
     "storage.get_task",
     "storage.subscribe_event",
     "storage.unsubscribe_event",
+    "todo.create_task",
+    "todo.get_task",
+    "todo.update_task",
+    "todo.update_task_executor_status",
+    "todo.delete_task",
+    "todo.query_org_tasks",
+    "todo.create_personal_task",
+    "todo.create_card_type",
+    "todo.get_card_type",
+    "todo.update_card_type",
     "union_org.list_joined",
     "union_org.list_members",
     "union_org.list_trunks",
@@ -437,6 +477,66 @@ pub const ENDPOINTS: &[&str] = &[
     "user.get_by_unionid",
     "user.legacy_org_user_count",
     "user.count",
+    "workflow.start_process_instance",
+    "workflow.get_process_instance",
+    "workflow.list_process_instance_ids",
+    "workflow.add_process_instance_comment",
+    "workflow.execute_process_instance",
+    "workflow.redirect_task",
+    "workflow.terminate_process_instance",
+    "workflow.process_forecast",
+    "workflow.get_manageable_templates",
+    "workflow.get_user_todo_task_count",
+    "workflow.grant_file_download",
+    "workflow.get_form_schema",
+    "workflow.get_attachment_space",
+    "workflow.grant_attachment_preview",
+    "workflow.grant_attachment_download",
+    "workflow.premium_get_attachment_space",
+    "workflow.premium_grant_attachment_preview",
+    "workflow.premium_grant_attachment_download",
+    "workflow.premium_grant_file_download",
+    "workflow.save_form",
+    "workflow.list_user_visible_templates",
+    "workflow.get_condition_components",
+    "workflow.get_process_code_by_name",
+    "workflow.save_process",
+    "workflow.delete_process",
+    "workflow.save_integrated_instance",
+    "workflow.update_integrated_instance",
+    "workflow.batch_update_integrated_instances",
+    "workflow.create_integrated_tasks",
+    "workflow.query_integrated_todo_tasks",
+    "workflow.update_integrated_tasks",
+    "workflow.cancel_integrated_tasks",
+    "workflow.clean_process_data",
+    "workflow.premium_batch_query_schemas",
+    "workflow.premium_archive_instance",
+    "workflow.premium_append_task",
+    "workflow.premium_revert_task",
+    "workflow.premium_update_instance_variables",
+    "workflow.premium_get_field_settings",
+    "workflow.premium_get_field_modified_history",
+    "workflow.premium_list_submitted_instances",
+    "workflow.premium_list_noticed_instances",
+    "workflow.premium_list_todo_tasks",
+    "workflow.premium_list_done_tasks",
+    "workflow.premium_list_process_instances",
+    "workflow.premium_batch_execute",
+    "workflow.premium_list_todo_tasks_by_manager",
+    "workflow.premium_redirect_tasks_by_manager",
+    "workflow.premium_save_directory",
+    "workflow.premium_delete_directory",
+    "workflow.premium_save_integrated_process",
+    "workflow.premium_save_integrated_instance",
+    "workflow.premium_save_integrated_tasks",
+    "workflow.premium_save_data_form",
+    "workflow.premium_get_data_form_schema",
+    "workflow.premium_save_data_form_instance",
+    "workflow.premium_update_data_form_instances",
+    "workflow.premium_delete_data_form_instances",
+    "workflow.premium_list_data_form_instances",
+    "workflow.premium_get_data_form_instance",
     "workspace.list_audit_logs",
 ];
 /// Calls `endpoint` (`area.endpoint`) with its example arguments and returns the decoded
@@ -1321,6 +1421,381 @@ pub async fn call(
                 client
                     .blackboard()
                     .list_top_ten(String::from("manager4220"))
+                    .await
+                    .map(to_json)
+            }
+            "calendar.create_event" => {
+                client
+                    .calendar()
+                    .create_event(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("test event"),
+                        super::calendar::CalendarDateTime::new()
+                            .date_time(String::from("2021-09-20T10:15:30+08:00"))
+                            .time_zone(String::from("Asia/Shanghai")),
+                    )
+                    .description(String::from("something about this event"))
+                    .end(
+                        super::calendar::CalendarDateTime::new()
+                            .date_time(String::from("2021-09-20T11:15:30+08:00"))
+                            .time_zone(String::from("Asia/Shanghai")),
+                    )
+                    .is_all_day(false)
+                    .await
+                    .map(to_json)
+            }
+            "calendar.get_event" => {
+                client
+                    .calendar()
+                    .get_event(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                    )
+                    .max_attendees(100i64)
+                    .await
+                    .map(to_json)
+            }
+            "calendar.list_events" => {
+                client
+                    .calendar()
+                    .list_events(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                    )
+                    .time_min(String::from("2022-11-27T00:00:00+08:00"))
+                    .time_max(String::from("2022-11-30T00:00:00+08:00"))
+                    .show_deleted(false)
+                    .max_results(100i64)
+                    .max_attendees(100i64)
+                    .await
+                    .map(to_json)
+            }
+            "calendar.patch_event" => {
+                client
+                    .calendar()
+                    .patch_event(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                    )
+                    .summary(String::from("some event"))
+                    .await
+                    .map(to_json)
+            }
+            "calendar.delete_event" => {
+                client
+                    .calendar()
+                    .delete_event(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                    )
+                    .push_notification(true)
+                    .await
+                    .map(to_json)
+            }
+            "calendar.get_schedule" => {
+                client
+                    .calendar()
+                    .get_schedule(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        vec![String::from("iiiP35sJadba8aBSgjrwPRKgiEiF")],
+                        String::from("2020-01-01T10:15:30+08:00"),
+                        String::from("2020-01-01T18:15:30+08:00"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.list_events_view" => {
+                client
+                    .calendar()
+                    .list_events_view(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                    )
+                    .time_min(String::from("2022-11-27T00:00:00+08:00"))
+                    .time_max(String::from("2022-11-28T00:00:00+08:00"))
+                    .max_results(100i64)
+                    .max_attendees(100i64)
+                    .await
+                    .map(to_json)
+            }
+            "calendar.add_attendees" => {
+                client
+                    .calendar()
+                    .add_attendees(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT08"),
+                        vec![
+                            super::calendar::CalendarAttendeeInput::new()
+                            .id(String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"))
+                            .is_optional(false)
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.remove_attendees" => {
+                client
+                    .calendar()
+                    .remove_attendees(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                    )
+                    .attendees_to_remove(
+                        vec![
+                            super::calendar::CalendarAttendeeRef::new()
+                            .id(String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.respond_event" => {
+                client
+                    .calendar()
+                    .respond_event(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                        super::calendar::CalendarResponseStatus::from_wire("accepted"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.list_attendees" => {
+                client
+                    .calendar()
+                    .list_attendees(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                    )
+                    .max_results(100i64)
+                    .await
+                    .map(to_json)
+            }
+            "calendar.list_calendars" => {
+                client
+                    .calendar()
+                    .list_calendars(String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"))
+                    .await
+                    .map(to_json)
+            }
+            "calendar.subscribe_calendar" => {
+                client
+                    .calendar()
+                    .subscribe_calendar(
+                        String::from("ZXJzLmxxx"),
+                        String::from("MzM5Mxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.unsubscribe_calendar" => {
+                client
+                    .calendar()
+                    .unsubscribe_calendar(
+                        String::from("ZXJzLmxxx"),
+                        String::from("MzM5Mxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.create_subscribed_calendar" => {
+                client
+                    .calendar()
+                    .create_subscribed_calendar(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("中国传统节日"),
+                        super::calendar::CalendarSubscribeScope::new()
+                            .union_ids(
+                                vec![String::from("iiiP35sJadba8aBSgjrwPRKgiEiF")],
+                            ),
+                    )
+                    .description(String::from("中国传统节日"))
+                    .await
+                    .map(to_json)
+            }
+            "calendar.get_subscribed_calendar" => {
+                client
+                    .calendar()
+                    .get_subscribed_calendar(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("M5MjkxNDUxQHVzZXJzLmRpbmd0YWxrLmNv"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.update_subscribed_calendar" => {
+                client
+                    .calendar()
+                    .update_subscribed_calendar(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("M5MjkxNDUxQHVzZXJzLmRpbmd0YWxrLmNv"),
+                    )
+                    .name(String::from("中国传统日历"))
+                    .await
+                    .map(to_json)
+            }
+            "calendar.delete_subscribed_calendar" => {
+                client
+                    .calendar()
+                    .delete_subscribed_calendar(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("M5MjkxNDUxQHVzZXJzLmRpbmd0YWxrLmNv"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.list_sign_ins" => {
+                client
+                    .calendar()
+                    .list_sign_ins(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                        100i64,
+                        super::calendar::CalendarSignInType::from_wire("sign_in"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.list_sign_outs" => {
+                client
+                    .calendar()
+                    .list_sign_outs(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                        100i64,
+                        super::calendar::CalendarSignOutType::from_wire("sign_out"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.sign_in" => {
+                client
+                    .calendar()
+                    .sign_in(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.sign_out" => {
+                client
+                    .calendar()
+                    .sign_out(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbU9sL2p6aFJZdEgvdlQrQT09"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.get_sign_in_link" => {
+                client
+                    .calendar()
+                    .get_sign_in_link(
+                        String::from("iiiP35sJadba8aBSgjrwPRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbUxxxxvdlQrQT09"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.get_sign_out_link" => {
+                client
+                    .calendar()
+                    .get_sign_out_link(
+                        String::from("iiiP35sJaxxxxRKgiEiF"),
+                        String::from("primary"),
+                        String::from("cnNTbW1YbUxxxxvdlQrQT09"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.get_meeting_room_schedule" => {
+                client
+                    .calendar()
+                    .get_meeting_room_schedule(
+                        String::from("U5KPxxxxx"),
+                        vec![String::from("4002xxxxx")],
+                        String::from("2020-01-01T10:15:30+08:00"),
+                        String::from("2020-01-02T10:15:30+08:00"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.add_meeting_rooms" => {
+                client
+                    .calendar()
+                    .add_meeting_rooms(
+                        String::from("U5Kxxxxx"),
+                        String::from("primary"),
+                        String::from("cnNTxxxxx"),
+                        vec![
+                            super::calendar::CalendarRoomRef::new()
+                            .room_id(String::from("4002fxxxxx"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.remove_meeting_rooms" => {
+                client
+                    .calendar()
+                    .remove_meeting_rooms(
+                        String::from("iiiP35xxxxx"),
+                        String::from("primary"),
+                        String::from("ba8axxxxx"),
+                    )
+                    .meeting_rooms_to_remove(
+                        vec![
+                            super::calendar::CalendarRoomRef::new()
+                            .room_id(String::from("4002xxxxx"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.create_acl" => {
+                client
+                    .calendar()
+                    .create_acl(
+                        String::from("U5KXX3QjgiG"),
+                        String::from("primary"),
+                        super::calendar::CalendarPrivilege::from_wire("reader"),
+                        true,
+                        super::calendar::CalendarAclScope::new(String::from("user"))
+                            .user_id(String::from("U5KXX3QjgiG")),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.delete_acl" => {
+                client
+                    .calendar()
+                    .delete_acl(
+                        String::from("hi9uhasxxx"),
+                        String::from("primary"),
+                        String::from("VI8gjxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "calendar.list_acls" => {
+                client
+                    .calendar()
+                    .list_acls(String::from("i87juyyxxx"), String::from("primary"))
                     .await
                     .map(to_json)
             }
@@ -4447,6 +4922,140 @@ pub async fn call(
                     .await
                     .map(to_json)
             }
+            "todo.create_task" => {
+                client
+                    .todo()
+                    .create_task(
+                        String::from("PUoiinWIpa2yH2ymhiiGiP6g"),
+                        String::from("接入钉钉待办"),
+                    )
+                    .operator_id(String::from("PUoiinWIpa2yH2ymhiiGiP6g"))
+                    .source_id(String::from("isv_dingtalkTodo1"))
+                    .creator_id(String::from("PUoiinWIpa2yH2ymhiiGiP6g"))
+                    .due_time(1617675000000i64)
+                    .priority(super::todo::TodoPriority::from_value(20i64))
+                    .reminder_time_stamp(1748226368571i64)
+                    .await
+                    .map(to_json)
+            }
+            "todo.get_task" => {
+                client
+                    .todo()
+                    .get_task(
+                        String::from("PUoiinWIpa2yH2ymhiiGiP6g"),
+                        String::from("OPJpwtwPVNGIFKURjrzd"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "todo.update_task" => {
+                client
+                    .todo()
+                    .update_task(
+                        String::from("PUoiinWIpa2yH2ymhiiGiP6g"),
+                        String::from("OPJpwtwPVNGIFKURjrzd"),
+                    )
+                    .operator_id(String::from("PUoiinWIpa2yH2ymhiiGiP6g"))
+                    .subject(String::from("更新钉钉待办"))
+                    .due_time(1617675000000i64)
+                    .done(true)
+                    .await
+                    .map(to_json)
+            }
+            "todo.update_task_executor_status" => {
+                client
+                    .todo()
+                    .update_task_executor_status(
+                        String::from("PUoiinWIpa2yH2ymhiiGiP6g"),
+                        String::from("OPJpwtwPVNGIFKURjrzd"),
+                    )
+                    .operator_id(String::from("PUoiinWIpa2yH2ymhiiGiP6g"))
+                    .executor_status_list(
+                        vec![
+                            super::todo::TodoExecutorStatus::new()
+                            .id(String::from("PUoiinWIpa2yH2ymhiiGiP6g")).is_done(true)
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "todo.delete_task" => {
+                client
+                    .todo()
+                    .delete_task(
+                        String::from("PUoiinWIpa2yH2ymhiiGiP6g"),
+                        String::from("OPJpwtwPVNGIFKURjrzd"),
+                    )
+                    .operator_id(String::from("PUoiinWIpa2yH2ymhiiGiP6g"))
+                    .await
+                    .map(to_json)
+            }
+            "todo.query_org_tasks" => {
+                client
+                    .todo()
+                    .query_org_tasks(String::from("PUoiinWIpa2yH2ymhiiGiP6g"))
+                    .is_done(true)
+                    .role_types(
+                        vec![
+                            vec![super::todo::TodoRoleType::from_wire("executor")],
+                            vec![super::todo::TodoRoleType::from_wire("creator")]
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "todo.create_personal_task" => {
+                client
+                    .todo()
+                    .create_personal_task(
+                        String::from(USER),
+                        String::from("待办标题"),
+                        vec![String::from("executorUnionId")],
+                    )
+                    .description(String::from("待办备注信息"))
+                    .due_time(1703750708595i64)
+                    .reminder_time_stamp(1703750108595i64)
+                    .await
+                    .map(to_json)
+            }
+            "todo.create_card_type" => {
+                client
+                    .todo()
+                    .create_card_type(
+                        String::from(USER),
+                        String::from("PUoiinWIpa2yH2ymhiiGiP6g"),
+                        super::todo::TodoCardType::from_value(2i64),
+                        String::from("https://img.alicdn.com/xxx.png"),
+                        super::todo::TodoPcOpenMode::from_wire("PC_SLIDE"),
+                    )
+                    .operator_id(String::from("PUoiinWIpa2yH2ymhiiGiP6g"))
+                    .await
+                    .map(to_json)
+            }
+            "todo.get_card_type" => {
+                client
+                    .todo()
+                    .get_card_type(
+                        String::from(USER),
+                        String::from("PUoiinWIpa2yH2ymhiiGiP6g"),
+                        String::from("7MII6ExxxxJLIiE"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "todo.update_card_type" => {
+                client
+                    .todo()
+                    .update_card_type(
+                        String::from(USER),
+                        String::from("PUoiinWIpa2yH2ymhiiGiP6g"),
+                        String::from("7MII6ExxxxJLIiE"),
+                    )
+                    .operator_id(String::from("PUoiinWIpa2yH2ymhiiGiP6g"))
+                    .card_type(super::todo::TodoCardType::from_value(2i64))
+                    .await
+                    .map(to_json)
+            }
             "union_org.list_joined" => {
                 client
                     .union_org()
@@ -4637,6 +5246,704 @@ pub async fn call(
                 client.user().legacy_org_user_count(0i64).await.map(to_json)
             }
             "user.count" => client.user().count(false).await.map(to_json),
+            "workflow.start_process_instance" => {
+                client
+                    .workflow()
+                    .start_process_instance(
+                        String::from("manager432"),
+                        String::from("PROC-EF6YJL35P2-SCKICSB7P750S0YISYKV3-xxxx-1"),
+                        vec![
+                            super::workflow::WorkflowFormValue::new(String::from("单行输入框"),
+                            String::from("单行输入框示例")),
+                            super::workflow::WorkflowFormValue::new(String::from("多选框"),
+                            String::from("[\"选项1\",\"选项2\"]"))
+                        ],
+                    )
+                    .dept_id(1i64)
+                    .microapp_agent_id(41605932i64)
+                    .biz_detail_page_url(String::from("https://www.dingtalk.com"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.get_process_instance" => {
+                client
+                    .workflow()
+                    .get_process_instance(String::from("a171de6c-8bxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.list_process_instance_ids" => {
+                client
+                    .workflow()
+                    .list_process_instance_ids(
+                        String::from("PROC-FF6Y2xxxx"),
+                        1586448000000i64,
+                        0i64,
+                        20i64,
+                    )
+                    .end_time(1586879999000i64)
+                    .await
+                    .map(to_json)
+            }
+            "workflow.add_process_instance_comment" => {
+                client
+                    .workflow()
+                    .add_process_instance_comment(
+                        String::from("a171de6c-8bxxxx"),
+                        String::from("同意。"),
+                        String::from("user123"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.execute_process_instance" => {
+                client
+                    .workflow()
+                    .execute_process_instance(
+                        String::from("a171de6c-8bxxxx"),
+                        67583405630i64,
+                        String::from("133743186427339452"),
+                        super::workflow::WorkflowTaskAction::from_wire("agree"),
+                    )
+                    .remark(String::from("同意。"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.redirect_task" => {
+                client
+                    .workflow()
+                    .redirect_task(
+                        1234567i64,
+                        String::from("manager001"),
+                        String::from("user001"),
+                    )
+                    .remark(String::from("请XX帮忙审批一下"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.terminate_process_instance" => {
+                client
+                    .workflow()
+                    .terminate_process_instance(String::from("a171de6c-8bxxxx"))
+                    .is_system(true)
+                    .remark(String::from("终止说明。"))
+                    .operating_user_id(String::from("133743186427339452"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.process_forecast" => {
+                client
+                    .workflow()
+                    .process_forecast(
+                        String::from("PROC-17428B8C-6C60-xxxx-924C-64F1037AE067"),
+                        1i64,
+                        String::from("26652461xxxx5992"),
+                        vec![
+                            super::workflow::WorkflowFormValue::new(String::from("单行输入框"),
+                            String::from("单行输入框示例")),
+                            super::workflow::WorkflowFormValue::new(String::from("数字输入框"),
+                            String::from("100"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.get_manageable_templates" => {
+                client
+                    .workflow()
+                    .get_manageable_templates(String::from("manager7078"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.get_user_todo_task_count" => {
+                client
+                    .workflow()
+                    .get_user_todo_task_count(String::from("manager123"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.grant_file_download" => {
+                client
+                    .workflow()
+                    .grant_file_download(
+                        String::from("a17444d1-075b-4a4d-xxxx"),
+                        String::from("111"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.get_form_schema" => {
+                client
+                    .workflow()
+                    .get_form_schema(
+                        String::from("PROC-17428B8C-6C60-xxxx-924C-64F1037AE067"),
+                    )
+                    .app_uuid(String::from("SWAPP-abcd-example"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.get_attachment_space" => {
+                client
+                    .workflow()
+                    .get_attachment_space(String::from("user123"))
+                    .agent_id(8345000i64)
+                    .await
+                    .map(to_json)
+            }
+            "workflow.grant_attachment_preview" => {
+                client
+                    .workflow()
+                    .grant_attachment_preview(
+                        String::from("user123"),
+                        String::from("a17444d1-075b-4a4d-xxxx"),
+                        String::from("111"),
+                    )
+                    .agent_id(8345000i64)
+                    .await
+                    .map(to_json)
+            }
+            "workflow.grant_attachment_download" => {
+                client
+                    .workflow()
+                    .grant_attachment_download(
+                        String::from("user123"),
+                        vec![
+                            super::workflow::WorkflowDentryFile::new(String::from("B1oQixxxx"),
+                            111i64)
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_get_attachment_space" => {
+                client
+                    .workflow()
+                    .premium_get_attachment_space(String::from("user123"))
+                    .agent_id(8345000i64)
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_grant_attachment_preview" => {
+                client
+                    .workflow()
+                    .premium_grant_attachment_preview(
+                        String::from("user123"),
+                        String::from("a17444d1-075b-4a4d-xxxx"),
+                        String::from("111"),
+                    )
+                    .agent_id(8345000i64)
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_grant_attachment_download" => {
+                client
+                    .workflow()
+                    .premium_grant_attachment_download(
+                        String::from("user123"),
+                        vec![
+                            super::workflow::WorkflowDentryFile::new(String::from("B1oQixxxx"),
+                            111i64)
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_grant_file_download" => {
+                client
+                    .workflow()
+                    .premium_grant_file_download(
+                        String::from("a17444d1-075b-4a4d-xxxx"),
+                        String::from("111"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.save_form" => {
+                client
+                    .workflow()
+                    .save_form(
+                        String::from("请假申请"),
+                        vec![
+                            super::workflow::WorkflowFormComponentInput::new(super::workflow::WorkflowComponentType::from_wire("TextField"),
+                            super::workflow::WorkflowComponentPropsInput::new()
+                            .component_id(String::from("TextField_17EZKEGSOCTC0"))
+                            .label(String::from("单行输入框")).required(false))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.list_user_visible_templates" => {
+                client
+                    .workflow()
+                    .list_user_visible_templates(100i64, 0i64)
+                    .user_id(String::from("manager7078"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.get_condition_components" => {
+                client
+                    .workflow()
+                    .get_condition_components(String::from("PROC-xxx"))
+                    .agent_id(10i64)
+                    .await
+                    .map(to_json)
+            }
+            "workflow.get_process_code_by_name" => {
+                client
+                    .workflow()
+                    .get_process_code_by_name(String::from("名称"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.save_process" => {
+                client
+                    .workflow()
+                    .save_process(
+                        String::from("资产领用"),
+                        vec![
+                            super::workflow::WorkflowFormComponentInput::new(super::workflow::WorkflowComponentType::from_wire("TextField"),
+                            super::workflow::WorkflowComponentPropsInput::new()
+                            .component_id(String::from("TextField_17EZKEGSOCTC0"))
+                            .label(String::from("单行输入框")).required(false))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.delete_process" => {
+                client
+                    .workflow()
+                    .delete_process(String::from("proc-1234"))
+                    .clean_running_task(true)
+                    .await
+                    .map(to_json)
+            }
+            "workflow.save_integrated_instance" => {
+                client
+                    .workflow()
+                    .save_integrated_instance(
+                        String::from("PROC-abcdef-example"),
+                        String::from("manager001"),
+                        String::from("https://example.com/approvals/1234"),
+                    )
+                    .title(String::from("张三提交的资产领用"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.update_integrated_instance" => {
+                client
+                    .workflow()
+                    .update_integrated_instance(
+                        String::from("1234"),
+                        String::from("COMPLETED"),
+                        String::from("agree"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.batch_update_integrated_instances" => {
+                client
+                    .workflow()
+                    .batch_update_integrated_instances()
+                    .update_process_instance_requests(
+                        vec![
+                            super::workflow::WorkflowIntegratedInstanceUpdate::new(String::from("1234"),
+                            String::from("COMPLETED"), String::from("agree"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.create_integrated_tasks" => {
+                client
+                    .workflow()
+                    .create_integrated_tasks(
+                        String::from("1234"),
+                        vec![
+                            super::workflow::WorkflowIntegratedTaskInput::new()
+                            .user_id(String::from("manager001"))
+                            .url(String::from("https://example.com/tasks/1"))
+                        ],
+                    )
+                    .activity_id(String::from("act_0001"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.query_integrated_todo_tasks" => {
+                client
+                    .workflow()
+                    .query_integrated_todo_tasks(String::from("manager001"), 40i64, 1i64)
+                    .create_before(1660036833411i64)
+                    .await
+                    .map(to_json)
+            }
+            "workflow.update_integrated_tasks" => {
+                client
+                    .workflow()
+                    .update_integrated_tasks(
+                        vec![
+                            super::workflow::WorkflowIntegratedTaskUpdate::new(1234567i64,
+                            String::from("COMPLETED")).result(String::from("AGREE"))
+                        ],
+                    )
+                    .process_instance_id(String::from("1234"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.cancel_integrated_tasks" => {
+                client
+                    .workflow()
+                    .cancel_integrated_tasks(
+                        String::from("1234"),
+                        String::from("act_0001"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.clean_process_data" => {
+                client
+                    .workflow()
+                    .clean_process_data(
+                        String::from("PROC-abcdef-example"),
+                        String::from("dingcorpxxxxxx"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_batch_query_schemas" => {
+                client
+                    .workflow()
+                    .premium_batch_query_schemas(
+                        vec![String::from("PROC-17428B8C-6C60-470E-xxxx-64F1037AE067")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_archive_instance" => {
+                client
+                    .workflow()
+                    .premium_archive_instance(
+                        String::from("a171de6c-8bxxxx"),
+                        String::from("manager432"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_append_task" => {
+                client
+                    .workflow()
+                    .premium_append_task(
+                        67583405630i64,
+                        String::from("a171de6c-8bxxxx"),
+                        String::from("user001"),
+                        vec![String::from("manager001")],
+                        String::from("ONE_BY_ONE"),
+                        String::from("before"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_revert_task" => {
+                client
+                    .workflow()
+                    .premium_revert_task(
+                        67583405630i64,
+                        String::from("a171de6c-8bxxxx"),
+                        String::from("user001"),
+                        String::from("sid-startevent"),
+                        String::from("REVERT_FOR_RESUBMIT"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_update_instance_variables" => {
+                client
+                    .workflow()
+                    .premium_update_instance_variables(
+                        String::from("manager432"),
+                        String::from("a171de6c-8bxxxx"),
+                        vec![
+                            super::workflow::WorkflowFormVariable::new(String::from("TextField-abcd"),
+                            String::from("新的值"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_get_field_settings" => {
+                client
+                    .workflow()
+                    .premium_get_field_settings(
+                        String::from("a171de6c-8bxxxx"),
+                        String::from("manager001"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_get_field_modified_history" => {
+                client
+                    .workflow()
+                    .premium_get_field_modified_history(
+                        String::from("a171de6c-8bxxxx"),
+                        String::from("TextField-abcd"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_list_submitted_instances" => {
+                client
+                    .workflow()
+                    .premium_list_submitted_instances(
+                        String::from("4539442836113835"),
+                        20i64,
+                        1i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_list_noticed_instances" => {
+                client
+                    .workflow()
+                    .premium_list_noticed_instances(
+                        String::from("4539442836113835"),
+                        20i64,
+                        1i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_list_todo_tasks" => {
+                client
+                    .workflow()
+                    .premium_list_todo_tasks(
+                        String::from("4539442836113835"),
+                        20i64,
+                        1i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_list_done_tasks" => {
+                client
+                    .workflow()
+                    .premium_list_done_tasks(
+                        String::from("4539442836113835"),
+                        20i64,
+                        1i64,
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_list_process_instances" => {
+                client
+                    .workflow()
+                    .premium_list_process_instances(
+                        20i64,
+                        1586448000000i64,
+                        String::from("PROC-abcd-example"),
+                    )
+                    .next_token(String::from("1"))
+                    .end_time_in_mills(1586879999000i64)
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_batch_execute" => {
+                client
+                    .workflow()
+                    .premium_batch_execute(
+                        vec![
+                            super::workflow::WorkflowTaskInfo::new(79992131307i64,
+                            String::from("a171de6c-8bxxxx"))
+                        ],
+                        String::from("manager001"),
+                        super::workflow::WorkflowTaskAction::from_wire("agree"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_list_todo_tasks_by_manager" => {
+                client
+                    .workflow()
+                    .premium_list_todo_tasks_by_manager(
+                        1i64,
+                        20i64,
+                        String::from("userId-A"),
+                        String::from("manager001"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_redirect_tasks_by_manager" => {
+                client
+                    .workflow()
+                    .premium_redirect_tasks_by_manager(
+                        String::from("userId-A"),
+                        String::from("userId-B"),
+                        String::from("manager001"),
+                        vec![1234567i64],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_save_directory" => {
+                client
+                    .workflow()
+                    .premium_save_directory(
+                        String::from("administeration"),
+                        String::from("manager001"),
+                        String::from("行政"),
+                        [
+                            (String::from("en_US"), String::from("Administration")),
+                            (String::from("zh_CN"), String::from("行政")),
+                        ]
+                            .into_iter()
+                            .collect(),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_delete_directory" => {
+                client
+                    .workflow()
+                    .premium_delete_directory(
+                        String::from("oaDirIdxxx"),
+                        String::from("manager001"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_save_integrated_process" => {
+                client
+                    .workflow()
+                    .premium_save_integrated_process(
+                        String::from("资产领用"),
+                        vec![
+                            super::workflow::WorkflowFormComponentInput::new(super::workflow::WorkflowComponentType::from_wire("TextField"),
+                            super::workflow::WorkflowComponentPropsInput::new()
+                            .component_id(String::from("TextField_17EZKEGSOCTC0"))
+                            .label(String::from("单行输入框")).required(false))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_save_integrated_instance" => {
+                client
+                    .workflow()
+                    .premium_save_integrated_instance(
+                        String::from("PROC-abcdef-example"),
+                        String::from("manager001"),
+                        String::from("https://example.com/approvals/1234"),
+                    )
+                    .title(String::from("张三提交的资产领用"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_save_integrated_tasks" => {
+                client
+                    .workflow()
+                    .premium_save_integrated_tasks(
+                        String::from("proc-abc"),
+                        vec![
+                            super::workflow::WorkflowIntegratedTaskInput::new()
+                            .user_id(String::from("manager001"))
+                            .url(String::from("https://example.com/tasks/1"))
+                        ],
+                    )
+                    .activity_id(String::from("act_0001"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_save_data_form" => {
+                client
+                    .workflow()
+                    .premium_save_data_form(
+                        String::from("资产登记"),
+                        vec![
+                            super::workflow::WorkflowFormComponentInput::new(super::workflow::WorkflowComponentType::from_wire("TextField"),
+                            super::workflow::WorkflowComponentPropsInput::new()
+                            .component_id(String::from("TextField_17EZKEGSOCTC0"))
+                            .label(String::from("单行输入框")).required(false))
+                        ],
+                        String::from("manager001"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_get_data_form_schema" => {
+                client
+                    .workflow()
+                    .premium_get_data_form_schema(
+                        String::from("PROC-17428B8C-6C60-470E-xxxx-64F1037AE067"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_save_data_form_instance" => {
+                client
+                    .workflow()
+                    .premium_save_data_form_instance(
+                        String::from("manager001"),
+                        String::from("PROC-abcdef-example"),
+                        vec![
+                            super::workflow::WorkflowFormValue::new(String::from("员工姓名"),
+                            String::from("张三"))
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_update_data_form_instances" => {
+                client
+                    .workflow()
+                    .premium_update_data_form_instances(
+                        String::from("manager001"),
+                        String::from("PROC-abcdef-example"),
+                        vec![
+                            super::workflow::WorkflowFormValue::new(String::from("员工姓名"),
+                            String::from("李四"))
+                        ],
+                    )
+                    .form_instance_ids(
+                        vec![String::from("91ef1076-c3ed-4a78-a7a5-fa29ef2d6252")],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_delete_data_form_instances" => {
+                client
+                    .workflow()
+                    .premium_delete_data_form_instances(
+                        String::from("PROC-abcdef-example"),
+                    )
+                    .form_instance_ids(
+                        vec![String::from("91ef1076-c3ed-4a78-a7a5-fa29ef2d6252")],
+                    )
+                    .user_id(String::from("manager001"))
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_list_data_form_instances" => {
+                client
+                    .workflow()
+                    .premium_list_data_form_instances(
+                        100i64,
+                        String::from("PROC-abcd-example"),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "workflow.premium_get_data_form_instance" => {
+                client
+                    .workflow()
+                    .premium_get_data_form_instance(
+                        String::from("951a8-8828-430c-b3e-example"),
+                        String::from("PROC-abcdef-example"),
+                    )
+                    .await
+                    .map(to_json)
+            }
             "workspace.list_audit_logs" => {
                 client
                     .workspace()

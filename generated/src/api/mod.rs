@@ -18,6 +18,8 @@ pub mod attendance_shift;
 pub mod auth;
 #[cfg(feature = "blackboard")]
 pub mod blackboard;
+#[cfg(feature = "calendar")]
+pub mod calendar;
 #[cfg(feature = "callback")]
 pub mod callback;
 #[cfg(feature = "card")]
@@ -76,10 +78,14 @@ pub mod sns;
 pub mod statistics;
 #[cfg(feature = "storage")]
 pub mod storage;
+#[cfg(feature = "todo")]
+pub mod todo;
 #[cfg(feature = "union_org")]
 pub mod union_org;
 #[cfg(feature = "user")]
 pub mod user;
+#[cfg(feature = "workflow")]
+pub mod workflow;
 #[cfg(feature = "workspace")]
 pub mod workspace;
 /// The handle of every API area on the runtime's [`Client`](rt::Client):
@@ -134,6 +140,12 @@ pub trait Api {
     ///
     /// See [`BlackboardApi`](blackboard::BlackboardApi) for its calls.
     fn blackboard(&self) -> blackboard::BlackboardApi<'_>;
+    #[cfg(feature = "calendar")]
+    /// DingTalk calendar on api.dingtalk.com (日程 · v1.0): events, their attendees and meeting rooms,
+    /// free/busy, check-in and check-out, calendars, access control and subscribed calendars.
+    ///
+    /// See [`CalendarApi`](calendar::CalendarApi) for its calls.
+    fn calendar(&self) -> calendar::CalendarApi<'_>;
     #[cfg(feature = "callback")]
     /// Callback registration (通讯录及群会话变更事件回调): register, read, update and delete the URL that
     /// receives event pushes, and fetch the events whose push failed.
@@ -333,6 +345,12 @@ pub trait Api {
     ///
     /// See [`StorageApi`](storage::StorageApi) for its calls.
     fn storage(&self) -> storage::StorageApi<'_>;
+    #[cfg(feature = "todo")]
+    /// DingTalk to-dos on api.dingtalk.com (待办任务 · v1.0): create, read, update and delete a
+    /// user's to-do tasks, list an organisation user's to-dos, personal to-dos, and to-do card types.
+    ///
+    /// See [`TodoApi`](todo::TodoApi) for its calls.
+    fn todo(&self) -> todo::TodoApi<'_>;
     #[cfg(feature = "union_org")]
     /// Linked organisations (通讯录 · 上下游组织 / 上下级组织): the upstream-downstream organisations
     /// (上下游组织, formerly 合作空间 "cooperation spaces") the organisation joined or applied to,
@@ -348,6 +366,14 @@ pub trait Api {
     ///
     /// See [`UserApi`](user::UserApi) for its calls.
     fn user(&self) -> user::UserApi<'_>;
+    #[cfg(feature = "workflow")]
+    /// OA approvals on api.dingtalk.com (OA 审批 · v1.0): approval instances (start, read, list,
+    /// comment, approve or refuse, transfer, revoke), form templates and their schemas, approval
+    /// attachments, the process centre for approvals of other systems, and the OA premium (高级版)
+    /// calls.
+    ///
+    /// See [`WorkflowApi`](workflow::WorkflowApi) for its calls.
+    fn workflow(&self) -> workflow::WorkflowApi<'_>;
     #[cfg(feature = "workspace")]
     /// Project spaces (Teambition 项目管理 · 旧版项目): the file operation log of a project's tasks.
     ///
@@ -382,6 +408,10 @@ impl Api for rt::Client {
     #[cfg(feature = "blackboard")]
     fn blackboard(&self) -> blackboard::BlackboardApi<'_> {
         blackboard::BlackboardApi::new(self)
+    }
+    #[cfg(feature = "calendar")]
+    fn calendar(&self) -> calendar::CalendarApi<'_> {
+        calendar::CalendarApi::new(self)
     }
     #[cfg(feature = "callback")]
     fn callback(&self) -> callback::CallbackApi<'_> {
@@ -499,6 +529,10 @@ impl Api for rt::Client {
     fn storage(&self) -> storage::StorageApi<'_> {
         storage::StorageApi::new(self)
     }
+    #[cfg(feature = "todo")]
+    fn todo(&self) -> todo::TodoApi<'_> {
+        todo::TodoApi::new(self)
+    }
     #[cfg(feature = "union_org")]
     fn union_org(&self) -> union_org::UnionOrgApi<'_> {
         union_org::UnionOrgApi::new(self)
@@ -506,6 +540,10 @@ impl Api for rt::Client {
     #[cfg(feature = "user")]
     fn user(&self) -> user::UserApi<'_> {
         user::UserApi::new(self)
+    }
+    #[cfg(feature = "workflow")]
+    fn workflow(&self) -> workflow::WorkflowApi<'_> {
+        workflow::WorkflowApi::new(self)
     }
     #[cfg(feature = "workspace")]
     fn workspace(&self) -> workspace::WorkspaceApi<'_> {
@@ -1153,6 +1191,316 @@ pub enum ErrorCode {
     FileArchived,
     /// The space has no recycle bin (空间不支持回收站), HTTP 400. (v1.0 code `recycleBinNotSupportForSpace`)
     RecycleBinNotSupportForSpace,
+    /// An approver picked for a submitter-chosen step is outside the step's allowed range (自选审批人不在规定范围内). (v1.0 code `targetSelectApproverScopeError`)
+    WorkflowTargetSelectApproverOutOfScope,
+    /// A submitter-chosen step has no approver picked (自选审批人缺失); pass `targetSelectActioners`. (v1.0 code `targetSelectApproverMissing`)
+    WorkflowTargetSelectApproverMissing,
+    /// Bad instance parameters (审批实例参数错误): a wrong submitter, approver or copied userid, a wrong department, or a submitter not in that department. (v1.0 code `processInstanceInvalidParameter`)
+    WorkflowInstanceInvalidParameter,
+    /// The approval instance could not be created (创建审批实例失败). (v1.0 code `processInstanceStartFailed`)
+    WorkflowInstanceStartFailed,
+    /// No permission to start or decide this approval (没有发起审批的权限 / 没有同意拒绝审批的权限). (v1.0 code `needAuth`)
+    WorkflowNeedAuth,
+    /// The approval template's group could not be read (获取审批流分组失败). (v1.0 code `processGroupGetFailed`)
+    WorkflowProcessGroupGetFailed,
+    /// The approval template could not be read or was deleted (获取审批模板失败或者模板已被删除); check `processCode`. (v1.0 code `processCodeError`)
+    WorkflowProcessCodeError,
+    /// No permission to operate on this approval template (无操作审批流的权限). (v1.0 code `processSetupNoPermission`)
+    WorkflowProcessSetupNoPermission,
+    /// The approval process could not be read or the template is not enabled (获取审批流失败或审批单状态为非启用状态). (v1.0 code `processGetFailed`)
+    WorkflowProcessGetFailed,
+    /// A form value failed validation (表单数据校验失败); the message names the control. (v1.0 code `formConverterError`)
+    WorkflowFormConverterError,
+    /// A form control's value is malformed (表单组件入参错误). (v1.0 code `illegalComponent`)
+    WorkflowIllegalComponent,
+    /// System error while creating the approval instance (创建审批实例系统异常); spelled so by DingTalk. Retry later. (v1.0 code `sysErrror`)
+    WorkflowStartSystemError,
+    /// The operation triggers the template's business rules (automation), which are throttled (该操作涉及自动化类业务并且触发限速); slow down or remove the automation. (v1.0 code `autoflowLikeTriggerRateLimited`)
+    WorkflowAutoflowRateLimited,
+    /// The feature needs OA premium (权益校验失败), e.g. `bizDetailPageUrl`; upgrade and retry. (v1.0 code `benefitStatusInvalid`)
+    WorkflowBenefitStatusInvalid,
+    /// Invalid `processInstanceId` (processInstanceId参数无效). (v1.0 code `processInstanceIdError`)
+    WorkflowInstanceIdError,
+    /// The process form data is empty (流程表单数据为空). (v1.0 code `processFormDataIsNull`)
+    WorkflowFormDataIsNull,
+    /// No such approval instance (审批实例不存在). (v1.0 code `processInstanceNotExist`)
+    WorkflowInstanceNotExist,
+    /// No such approval instance (审批实例不存在); check `processInstanceId`. (v1.0 code `aflowProcessInstNotExist`)
+    WorkflowAflowInstanceNotExist,
+    /// The instance's state does not allow the operation (审批状态异常，无法执行). (v1.0 code `aflowProcessInstCanNotBeExecuted`)
+    WorkflowInstanceCannotBeExecuted,
+    /// The instance is in a state that forbids the operation (审批单状态异常), e.g. revoked within 15 s of submitting, or already finished. (v1.0 code `aflowProcessInstStatusException`)
+    WorkflowInstanceStatusException,
+    /// No such approval process (审批流不存在). (v1.0 code `aflowProcessNotExist`)
+    WorkflowAflowProcessNotExist,
+    /// The process form data is empty (流程表单数据为空). (v1.0 code `aflowProcessFormDataIsNull`)
+    WorkflowAflowFormDataIsNull,
+    /// The approval template could not be read or was deleted (获取审批模板失败或审批模板已被删除). (v1.0 code `aflowProcessCodeIsError`)
+    WorkflowAflowProcessCodeError,
+    /// The approval instance id is empty (审批实例ID不能为空). (v1.0 code `invalidInstanceId`)
+    WorkflowInstanceIdMissing,
+    /// The comment's text is empty (审批实例评论内容不能为空). (v1.0 code `invalidInstanceCommentText`)
+    WorkflowCommentTextMissing,
+    /// The commenter's userid is empty (审批实例评论人userId不能为空). (v1.0 code `invalidInstanceCommentUserId`)
+    WorkflowCommentUserMissing,
+    /// The deciding approver's userid is empty (操作人的userId不能为空). (v1.0 code `invalidInstanceExecuteActionerUserId`)
+    WorkflowExecuteActionerMissing,
+    /// The task id of the decision is empty (任务节点id不能为空). (v1.0 code `invalidInstanceExecuteTaskId`)
+    WorkflowExecuteTaskIdMissing,
+    /// The decision must be `agree` or `refuse` (审批操作取值必填且值必须为agree/refuse). (v1.0 code `invalidInstanceExecuteResult`)
+    WorkflowExecuteResultInvalid,
+    /// Revoking needs `isSystem` (是否通过系统操作参数不能为空). (v1.0 code `invalidInstanceTerminateIsSystem`)
+    WorkflowTerminateIsSystemMissing,
+    /// Revoking with `isSystem` false needs `operatingUserId` (操作人的userId不能为空). (v1.0 code `invalidInstanceTerminateOperatingUserId`)
+    WorkflowTerminateOperatorMissing,
+    /// The caller may not read this (无权访问), HTTP 400 from the to-do count. (v1.0 code `invalidAccessToken`)
+    WorkflowInvalidAccessToken,
+    /// The userid to count pending approvals for is empty (要查询的用户userId不能为空). (v1.0 code `invalidGetTodoTaskSumUserId`)
+    WorkflowTodoCountUserMissing,
+    /// The instance id is empty (实例id不能为空). (v1.0 code `invalidProcessInstanceId`)
+    WorkflowProcessInstanceIdMissing,
+    /// The attachment's fileId is empty (审批附件fileId不能为空). (v1.0 code `invalidFileId`)
+    WorkflowFileIdMissing,
+    /// No such approval instance (审批实例不存在). (v1.0 code `processInstNotExist`)
+    WorkflowProcessInstNotExist,
+    /// No such approval process (审批流不存在). (v1.0 code `processNotExist`)
+    WorkflowProcessNotExist,
+    /// No permission on the approval process; check the instance or template (无操作审批流的权限，请检查审批实例或者模板是否正确). (v1.0 code `processGetFailedByParameter`)
+    WorkflowProcessGetFailedByParameter,
+    /// The DingTalk Drive space could not be read (获取钉盘space的信息失败). (v1.0 code `hsfIntegrationErrorCspaceGetCustomSpace`)
+    WorkflowCspaceGetSpaceFailed,
+    /// The micro-app of the Drive space could not be read (根据relatedAppId查询获取微应用信息失败). (v1.0 code `hsfIntegrationErrorCspaceGetSimpleMicroAppByRelatedAppId`)
+    WorkflowCspaceGetMicroappFailed,
+    /// Granting access to DingTalk Drive failed (授权访问钉盘失败). (v1.0 code `hsfIntegrationErrorCspaceDentryServiceGrant`)
+    WorkflowCspaceGrantFailed,
+    /// A DingTalk Drive dependency failed (钉盘附件依赖三方错误). (v1.0 code `hsfIntegrationErrorCspace`)
+    WorkflowCspaceError,
+    /// The file's download address could not be made (产生文件下载的链接失败). (v1.0 code `hsfIntegrationErrorCspaceDentryServiceGenerateDownloadPresignedUrl`)
+    WorkflowCspaceDownloadUrlFailed,
+    /// The template's processCode is empty (审批模板processCode不能为空). (v1.0 code `invalidProcessCode`)
+    WorkflowProcessCodeMissing,
+    /// Listing instance ids needs a start time (审批实例开始时间不能为空). (v1.0 code `invalidInstanceListIdsStartTime`)
+    WorkflowListStartTimeMissing,
+    /// Listing instance ids needs a cursor (分页查询的游标不能为空); 0 for the first page. (v1.0 code `invalidNextToken`)
+    WorkflowNextTokenMissing,
+    /// Bad page size (分页参数非法); at most 20. (v1.0 code `invalidMaxResults`)
+    WorkflowMaxResultsInvalid,
+    /// The end time is before the start time, or the period exceeds 120 days (审批实例结束时间不能小于开始时间；且查询时间范围不能超过120天). (v1.0 code `invalidEndTime`)
+    WorkflowEndTimeInvalid,
+    /// The process forecast failed (流程预测失败). (v1.0 code `forecastError`)
+    WorkflowForecastError,
+    /// The form data is empty (表单数据为空). (v1.0 code `componentIsNull`)
+    WorkflowComponentIsNull,
+    /// No such form or approval form template (表单不存在). (v1.0 code `formNotExist`)
+    WorkflowFormNotExist,
+    /// The task is not running, so it cannot be transferred (当前任务状态不是运行中不支持转交操作). (v1.0 code `task.status.error`)
+    WorkflowTaskStatusError,
+    /// The instance is not running, so its task cannot be transferred (当前流程实例状态不是运行中不支持转交操作). (v1.0 code `instance.status.error`)
+    WorkflowInstanceStatusError,
+    /// Bad `operateUserId` (不合法的参数operateUserId); it must be the task's current handler. (v1.0 code `param.illegal.operator`)
+    WorkflowIllegalOperator,
+    /// Creating the to-do could not lock its `sourceId` (创建待办根据sourceId加锁失败); retry later. (v1.0 code `todo.taskCreate.lockError`)
+    TodoTaskCreateLockError,
+    /// Bad to-do creation parameters (创建待办参数异常); the message says which: `task exist`, `subject is oversize`, `description is oversize`, `executors is oversize`, `participants is oversize`, `dueTime is invalid`. (v1.0 code `todo.taskCreate.paramError`)
+    TodoTaskCreateParamError,
+    /// To-do creation is throttled for the executor or the organisation (创建待办针对执行者或者企业进行了限流处理); back off. (v1.0 code `todo.taskCreate.flowControlError`)
+    TodoTaskCreateFlowControl,
+    /// Internal error creating the to-do (创建待办系统内部异常); retry later. (v1.0 code `todo.taskCreate.systemError`)
+    TodoTaskCreateSystemError,
+    /// Wrong kind of token (授权类型错误): personal to-dos need the user's own token. (v1.0 code `todo.taskCreate.tokenTypeError`)
+    TodoTaskCreateTokenTypeError,
+    /// Bad to-do deletion parameters (删除待办参数异常), e.g. `task not exist`. (v1.0 code `todo.taskDelete.paramError`)
+    TodoTaskDeleteParamError,
+    /// Internal error deleting the to-do (删除待办系统异常); retry later. (v1.0 code `todo.taskDelete.systemError`)
+    TodoTaskDeleteSystemError,
+    /// Bad to-do update parameters (更新待办参数异常); the message says which: oversize subject, description, executors or participants, `dueTime is invalid`, `task not exist`, `task not belong to bizTag` (the to-do is another app's). (v1.0 code `todo.taskUpdate.paramError`)
+    TodoTaskUpdateParamError,
+    /// Internal error updating the to-do (更新待办系统异常); retry later. (v1.0 code `todo.taskUpdate.systemError`)
+    TodoTaskUpdateSystemError,
+    /// Bad executor-status parameters (更新待办执行者状态参数异常): `task not exist`, `task not belong to bizTag`, `executors is oversize`. (v1.0 code `todo.taskExecutorStatusUpdate.paramError`)
+    TodoExecutorStatusParamError,
+    /// Internal error updating executor states (更新待办执行者状态系统异常); retry later. (v1.0 code `todo.taskExecutorStatusUpdate.systemError`)
+    TodoExecutorStatusSystemError,
+    /// Bad organisation to-do query parameters (查询企业待办列表系统参数错误), e.g. `nextToken is invalid`. (v1.0 code `todo.orgTaskQuery.paramError`)
+    TodoOrgTaskQueryParamError,
+    /// Internal error listing the organisation's to-dos (查询企业待办列表系统内部异常); retry later. (v1.0 code `todo.orgTaskQuery.systemError`)
+    TodoOrgTaskQuerySystemError,
+    /// Bad card-type parameters (创建待办卡片配置参数错误): missing or bad `cardType`, missing icon, description too long, bad `pcDetailUrlOpenMode`, too many fields or buttons. (v1.0 code `todo.typeConfigCreate.paramError`)
+    TodoTypeConfigCreateParamError,
+    /// Internal error creating the card type (创建待办卡片配置系统内部异常); retry later. (v1.0 code `todo.typeConfigCreate.systemError`)
+    TodoTypeConfigCreateSystemError,
+    /// Bad card-type update parameters (更新待办卡片配置参数错误), as for creation. (v1.0 code `todo.typeConfigUpdate.paramError`)
+    TodoTypeConfigUpdateParamError,
+    /// Internal error updating the card type (更新待办卡片配置系统内部异常); retry later. (v1.0 code `todo.typeConfigUpdate.systemError`)
+    TodoTypeConfigUpdateSystemError,
+    /// Bad card-type query parameters (获取待办卡片配置参数错误), e.g. `cardTypeId is null`. (v1.0 code `todo.typeConfigGet.paramError`)
+    TodoTypeConfigGetParamError,
+    /// Internal error reading the card type (获取待办卡片配置系统内部异常); retry later. (v1.0 code `todo.typeConfigGet.systemError`)
+    TodoTypeConfigGetSystemError,
+    /// The user is outside the app's authorised scope (用户不在授权范围内). (v1.0 code `permissionDeny`)
+    CalendarPermissionDeny,
+    /// A request with the same `x-client-token` is still being processed (幂等请求处理中); retry after a moment. (v1.0 code `idempotencyProcessing`)
+    CalendarIdempotencyProcessing,
+    /// The user's daily quota of new events (100) is spent (每个用户每天限制创建100个日程). (v1.0 code `flowLimit`)
+    CalendarFlowLimit,
+    /// No such event (无法找到指定日程). (v1.0 code `itemNotFound`)
+    CalendarItemNotFound,
+    /// No such occurrence of the repeating event (循环日程实例不存在). (v1.0 code `instanceNotExist`)
+    CalendarInstanceNotExist,
+    /// The user subscribes to the most calendars allowed (订阅日历超过上限). (v1.0 code `exceedSubscribeLimit`)
+    CalendarExceedSubscribeLimit,
+    /// The user is not an attendee of the event (用户不在日程内). (v1.0 code `notInEvent`)
+    CalendarNotInEvent,
+    /// The event has more people than check-in supports (日程人数超过上限). (v1.0 code `exceedMaxReceiverSize`)
+    CalendarExceedMaxReceiverSize,
+    /// The meeting room is already booked (会议室已被占用). (v1.0 code `meetingRoomNotAvailable`)
+    CalendarMeetingRoomNotAvailable,
+    /// The calendar id is blank (日历id不能为空). (v1.0 code `invalidParameter.event.calendarId`)
+    CalendarCalendarIdBlank,
+    /// The event id is blank (日程id不能为空). (v1.0 code `invalidParameter.event.eventId`)
+    CalendarEventIdBlank,
+    /// Subscribed calendars do not support this call (订阅日历不支持此方法). (v1.0 code `invalidParameter.subscribed.invalid`)
+    CalendarSubscribedNotSupported,
+    /// `maxResults` is outside 0 to 500 (maxResults超过范围). (v1.0 code `invalidParameter.maxResults`)
+    CalendarMaxResultsOutOfRange,
+    /// The approval process's form is malformed (审批流的表单格式错误). (v1.0 code `aflowProcessFormContentInvalid`)
+    WorkflowFormContentInvalid,
+    /// The user's visible approval templates could not be read (获取用户可见的审批模板失败). (v1.0 code `aflowProcessGetFailed`)
+    WorkflowVisibleTemplatesGetFailed,
+    /// No permission on the approval process; check `processCode` (无操作审批流的权限). (v1.0 code `aflowProcessSetupNoPermission`)
+    WorkflowAflowSetupNoPermission,
+    /// The approvers added may not include the current operator (加签人不能包含当前操作人). (v1.0 code `appender.contains.currentOperator`)
+    WorkflowAppenderIsOperator,
+    /// The OA premium entitlement could not be checked (权益查询失败); retry later. (v1.0 code `benefit.query.error`)
+    WorkflowBenefitQueryError,
+    /// OA premium is not enabled or has expired (权益校验失败，未开通或过期); enable or renew it. (v1.0 code `benefit.status.invalid`)
+    WorkflowBenefitExpired,
+    /// No such business group, or it was deleted (分组不存在或已删除). (v1.0 code `bizDir.not.exist`)
+    WorkflowDirectoryNotExist,
+    /// The app has the most business groups allowed, 10 (分组的数量到达上限); delete unused ones first. (v1.0 code `bizDir.number.exceed`)
+    WorkflowDirectoryLimit,
+    /// The business group could not be deleted (删除分组失败), e.g. no such `dirId`. (v1.0 code `delete.dir.error`)
+    WorkflowDirectoryDeleteFailed,
+    /// The business group's name is invalid or taken (目录名称校验失败，不能重名). (v1.0 code `dirName.validation.failed`)
+    WorkflowDirectoryNameInvalid,
+    /// The form's details could not be read (表单详情查询失败). (v1.0 code `form.code.error`)
+    WorkflowFormQueryFailed,
+    /// The data-form template is disabled (模板被停用); an admin must enable it. (v1.0 code `form.invalid`)
+    WorkflowFormDisabled,
+    /// No such form (表单不存在). (v1.0 code `form.not.exist`)
+    WorkflowDataFormNotExist,
+    /// The data-form template code could not be found (模板编码查询错误). (v1.0 code `formCode.error`)
+    WorkflowFormCodeError,
+    /// The form is malformed (表单格式错误). (v1.0 code `formContent.error`)
+    WorkflowFormContentError,
+    /// A form of that name exists already (已有相同名称表单). (v1.0 code `formName.error`)
+    WorkflowFormNameTaken,
+    /// The template is not a data form (参数无效，不是纯表单). (v1.0 code `formTypeError`)
+    WorkflowNotADataForm,
+    /// The form schema is invalid, or changes a control used as a process condition (表单schema不合法 / 流程条件分支中已使用的表单控件不可修改或删除). (v1.0 code `formschema.error`)
+    WorkflowFormSchemaError,
+    /// The form controls' permissions could not be read (获取流程表单控件可见性失败); retry later. (v1.0 code `getInstFieldSettingError`)
+    WorkflowFieldSettingFailed,
+    /// The Drive file's information could not be read (查看具体文件信息失败). (v1.0 code `hsfIntegrationErrorCspaceDentryServiceInfo`)
+    WorkflowCspaceFileInfoFailed,
+    /// The business group could not be saved (创建/更新分组失败), e.g. the group limit is reached. (v1.0 code `insertOrUpdate.dir.error`)
+    WorkflowDirectorySaveFailed,
+    /// The data-form instances could not be read (表单实例查询失败); retry later. (v1.0 code `instance.query.error`)
+    WorkflowFormInstanceQueryFailed,
+    /// Tasks and instances cannot be created at the same time (不支持并发创建任务和实例); retry later. (v1.0 code `integrated.concurrency.error`)
+    WorkflowIntegratedConcurrency,
+    /// The instance has the most tasks allowed (流程任务的数量到达上限). (v1.0 code `integrated.number.exceed`)
+    WorkflowIntegratedTaskLimit,
+    /// Bad paging parameters, start time or userid (参数非法，请检查分页参数跟起始时间). (v1.0 code `integrated.params.error`)
+    WorkflowIntegratedParamsError,
+    /// The instance is not a process-centre one, or the app may not operate on it (非流程中心集成审批流，无权操作). (v1.0 code `integrated.permission.error`)
+    WorkflowIntegratedPermission,
+    /// The call's daily quota is spent (本接口调用次数超过今日上限); try again tomorrow. (v1.0 code `integrated.qps.exceed`)
+    WorkflowIntegratedDailyQuota,
+    /// The instance does not exist or has finished, so no task can be added (流程实例不存在 / 流程实例已完结). (v1.0 code `integrated.state.invalid`)
+    WorkflowIntegratedStateInvalid,
+    /// The Drive files to grant are missing (授权的钉盘文件信息列表不能为空). (v1.0 code `invalidFileInfos`)
+    WorkflowFileInfosMissing,
+    /// The attachment list to grant is empty (审批附件fileList不能为空). (v1.0 code `invalidFileList`)
+    WorkflowFileListMissing,
+    /// Archiving needs `isSystem` (是否通过系统操作参数不能为空). (v1.0 code `invalidInstanceArchiveIsSystem`)
+    WorkflowArchiveIsSystemMissing,
+    /// Archiving needs the operator's userid (操作人的userId不能为空). (v1.0 code `invalidInstanceArchiveOpUserId`)
+    WorkflowArchiveOperatorMissing,
+    /// Only an OA approval admin may archive (操作人必须为OA审批管理员). (v1.0 code `invalidInstanceArchiveOpUserIdNotOriginatorId`)
+    WorkflowArchiveOperatorNotAdmin,
+    /// The instance id and the field id or userid must be given (审批实例id或字段id不能为空). (v1.0 code `invalidInstanceIdOrFieldId`)
+    WorkflowInstanceOrFieldMissing,
+    /// With authorisation-code authentication `isvOrgId` is needed (使用授权码方式认证时，isvOrgId不能为空). (v1.0 code `invalidParameterCspace`)
+    WorkflowCspaceIsvOrgMissing,
+    /// The ISV app is blacklisted from starting instances, e.g. after a loop of starts (当前isv应用appId已被加入黑名单). (v1.0 code `isvAppId.in.blackList`)
+    WorkflowIsvAppBlacklisted,
+    /// The organisation has not authorised this template to the ISV (当前isv没有该审批模板的操作权限). (v1.0 code `isvAuth.check.error`)
+    WorkflowIsvTemplateNotAuthorised,
+    /// The ISV organisation is blacklisted from starting instances (当前isv组织id已被加入黑名单). (v1.0 code `isvOrgId.in.blackList`)
+    WorkflowIsvOrgBlacklisted,
+    /// The concurrency lock could not be taken (获取防并发锁失败); retry later. (v1.0 code `lock.fail`)
+    WorkflowLockFailed,
+    /// The operator must be an OA approval admin (操作人必须为OA审批管理员). (v1.0 code `notOaAdmin`)
+    WorkflowNotOaAdmin,
+    /// Too many people to copy (抄送人数量超过限制). (v1.0 code `noticerOverLimit`)
+    WorkflowNotifierLimit,
+    /// Bad parameters (参数校验不合法). (v1.0 code `oaplus.params.error`)
+    WorkflowPremiumParamsError,
+    /// Too many concurrent calls (请求过于频繁，稍后重试); back off. (v1.0 code `oaplus.query.limit`)
+    WorkflowPremiumQueryLimit,
+    /// Bad cursor (游标错误). (v1.0 code `pageIndex.invalid`)
+    WorkflowPageCursorInvalid,
+    /// Bad page size (分页大小错误). (v1.0 code `pageSize.invalid`)
+    WorkflowPageSizeInvalid,
+    /// The form template could not be found (表单模板查询错误). (v1.0 code `param.code.error`)
+    WorkflowParamCodeError,
+    /// The `managerUserId` does not exist or has no admin rights (查询的managerUserId无管理权限). (v1.0 code `param.manager.notexist`)
+    WorkflowManagerNotAdmin,
+    /// The userid is not in the organisation (查询的userId在当前组织不存在). (v1.0 code `param.user.notexist`)
+    WorkflowParamUserNotExist,
+    /// The approval template could not be read or was deleted (获取审批模板失败或审批模板已被删除). (v1.0 code `process.code.error`)
+    WorkflowProcessCodeNotFound,
+    /// No such approval instance, or it was deleted (审批单不存在或已删除). (v1.0 code `process.inst.notExist`)
+    WorkflowProcessInstDeleted,
+    /// No such approval process (审批流不存在). (v1.0 code `process.not.exist`)
+    WorkflowProcessMissing,
+    /// The template is not enabled, so the instance cannot be updated (审批单状态异常为非启用状态). (v1.0 code `process.status.error`)
+    WorkflowProcessDisabled,
+    /// The template code could not be found (模板编码查询错误). (v1.0 code `processCode.error`)
+    WorkflowProcessCodeQueryError,
+    /// The template is blacklisted from starting instances, e.g. after a loop of starts (当前模板code已被加入黑名单). (v1.0 code `processCode.in.blackList`)
+    WorkflowProcessCodeBlacklisted,
+    /// No approval process for this processCode (processCode对应的审批流程不存在). (v1.0 code `processcode.error`)
+    WorkflowProcesscodeNotFound,
+    /// The template list could not be read, or the most templates allowed exist (获取模板列表失败 / 审批流已超过最大数量). (v1.0 code `processes.error`)
+    WorkflowProcessesError,
+    /// Too many concurrent calls (请求过于频繁); back off. (v1.0 code `qps.exceed.limit`)
+    WorkflowQpsExceeded,
+    /// Sending the task back failed inside DingTalk (退回任务系统执行失败); retry later. (v1.0 code `revertTask.hsfIntegration.error`)
+    WorkflowRevertFailed,
+    /// The template's extended attributes could not be added (表单扩展信息添加错误). (v1.0 code `schema.sysAttrs.error`)
+    WorkflowSchemaAttrsError,
+    /// No permission on the approval process; check the instance (没有操作审批流的权限). (v1.0 code `setup.no.permission`)
+    WorkflowSetupNoPermission,
+    /// A task's `dueTimestamp` is before its creation (截止时间dueTimestamp不能小于当前任务创建时间). (v1.0 code `task.dueTime.error`)
+    WorkflowTaskDueTimeInvalid,
+    /// A task's url exceeds 1024 characters (url长度不能超过1024字符). (v1.0 code `task.url.error`)
+    WorkflowTaskUrlTooLong,
+    /// Too many tasks in one batch (任务信息队列超出上限); at most 10. (v1.0 code `taskInfoSizeOverLimit`)
+    WorkflowTaskInfoLimit,
+    /// The task list is empty (任务列表tasks不能为空). (v1.0 code `tasks.is.null`)
+    WorkflowTasksMissing,
+    /// The form template is disabled (表单模板已停用); an admin must enable it. (v1.0 code `template.error`)
+    WorkflowTemplateDisabled,
+    /// Bad query time (查询时间错误). (v1.0 code `timeStamp.invalid`)
+    WorkflowTimestampInvalid,
+    /// Syncing the to-do group failed (同步待办分组失败); retry later. (v1.0 code `todo.bizcategory.error`)
+    WorkflowTodoCategorySyncFailed,
+    /// Too many instances in one update (更新审批单数量超出限制); at most 50. (v1.0 code `updateOverSize`)
+    WorkflowUpdateOverSize,
+    /// Bad userid list (查询userId列表错误). (v1.0 code `userIdList.error`)
+    WorkflowUserIdListError,
     /// System busy (系统繁忙); retry after a moment, at most about 3 times. (errcode `-1`)
     SystemBusy,
     /// Authentication / gateway error wrapper (鉴权异常); the real cause is in sub_code / sub_msg: map sub_code through this table (e.g. sub_code 40014 → refresh the token and retry once). (errcode `88`)
@@ -2167,6 +2515,209 @@ impl ErrorCode {
             "operationNotSupported" => Some(Self::OperationNotSupported),
             "fileArchived" => Some(Self::FileArchived),
             "recycleBinNotSupportForSpace" => Some(Self::RecycleBinNotSupportForSpace),
+            "targetSelectApproverScopeError" => {
+                Some(Self::WorkflowTargetSelectApproverOutOfScope)
+            }
+            "targetSelectApproverMissing" => {
+                Some(Self::WorkflowTargetSelectApproverMissing)
+            }
+            "processInstanceInvalidParameter" => {
+                Some(Self::WorkflowInstanceInvalidParameter)
+            }
+            "processInstanceStartFailed" => Some(Self::WorkflowInstanceStartFailed),
+            "needAuth" => Some(Self::WorkflowNeedAuth),
+            "processGroupGetFailed" => Some(Self::WorkflowProcessGroupGetFailed),
+            "processCodeError" => Some(Self::WorkflowProcessCodeError),
+            "processSetupNoPermission" => Some(Self::WorkflowProcessSetupNoPermission),
+            "processGetFailed" => Some(Self::WorkflowProcessGetFailed),
+            "formConverterError" => Some(Self::WorkflowFormConverterError),
+            "illegalComponent" => Some(Self::WorkflowIllegalComponent),
+            "sysErrror" => Some(Self::WorkflowStartSystemError),
+            "autoflowLikeTriggerRateLimited" => Some(Self::WorkflowAutoflowRateLimited),
+            "benefitStatusInvalid" => Some(Self::WorkflowBenefitStatusInvalid),
+            "processInstanceIdError" => Some(Self::WorkflowInstanceIdError),
+            "processFormDataIsNull" => Some(Self::WorkflowFormDataIsNull),
+            "processInstanceNotExist" => Some(Self::WorkflowInstanceNotExist),
+            "aflowProcessInstNotExist" => Some(Self::WorkflowAflowInstanceNotExist),
+            "aflowProcessInstCanNotBeExecuted" => {
+                Some(Self::WorkflowInstanceCannotBeExecuted)
+            }
+            "aflowProcessInstStatusException" => {
+                Some(Self::WorkflowInstanceStatusException)
+            }
+            "aflowProcessNotExist" => Some(Self::WorkflowAflowProcessNotExist),
+            "aflowProcessFormDataIsNull" => Some(Self::WorkflowAflowFormDataIsNull),
+            "aflowProcessCodeIsError" => Some(Self::WorkflowAflowProcessCodeError),
+            "invalidInstanceId" => Some(Self::WorkflowInstanceIdMissing),
+            "invalidInstanceCommentText" => Some(Self::WorkflowCommentTextMissing),
+            "invalidInstanceCommentUserId" => Some(Self::WorkflowCommentUserMissing),
+            "invalidInstanceExecuteActionerUserId" => {
+                Some(Self::WorkflowExecuteActionerMissing)
+            }
+            "invalidInstanceExecuteTaskId" => Some(Self::WorkflowExecuteTaskIdMissing),
+            "invalidInstanceExecuteResult" => Some(Self::WorkflowExecuteResultInvalid),
+            "invalidInstanceTerminateIsSystem" => {
+                Some(Self::WorkflowTerminateIsSystemMissing)
+            }
+            "invalidInstanceTerminateOperatingUserId" => {
+                Some(Self::WorkflowTerminateOperatorMissing)
+            }
+            "invalidAccessToken" => Some(Self::WorkflowInvalidAccessToken),
+            "invalidGetTodoTaskSumUserId" => Some(Self::WorkflowTodoCountUserMissing),
+            "invalidProcessInstanceId" => Some(Self::WorkflowProcessInstanceIdMissing),
+            "invalidFileId" => Some(Self::WorkflowFileIdMissing),
+            "processInstNotExist" => Some(Self::WorkflowProcessInstNotExist),
+            "processNotExist" => Some(Self::WorkflowProcessNotExist),
+            "processGetFailedByParameter" => {
+                Some(Self::WorkflowProcessGetFailedByParameter)
+            }
+            "hsfIntegrationErrorCspaceGetCustomSpace" => {
+                Some(Self::WorkflowCspaceGetSpaceFailed)
+            }
+            "hsfIntegrationErrorCspaceGetSimpleMicroAppByRelatedAppId" => {
+                Some(Self::WorkflowCspaceGetMicroappFailed)
+            }
+            "hsfIntegrationErrorCspaceDentryServiceGrant" => {
+                Some(Self::WorkflowCspaceGrantFailed)
+            }
+            "hsfIntegrationErrorCspace" => Some(Self::WorkflowCspaceError),
+            "hsfIntegrationErrorCspaceDentryServiceGenerateDownloadPresignedUrl" => {
+                Some(Self::WorkflowCspaceDownloadUrlFailed)
+            }
+            "invalidProcessCode" => Some(Self::WorkflowProcessCodeMissing),
+            "invalidInstanceListIdsStartTime" => Some(Self::WorkflowListStartTimeMissing),
+            "invalidNextToken" => Some(Self::WorkflowNextTokenMissing),
+            "invalidMaxResults" => Some(Self::WorkflowMaxResultsInvalid),
+            "invalidEndTime" => Some(Self::WorkflowEndTimeInvalid),
+            "forecastError" => Some(Self::WorkflowForecastError),
+            "componentIsNull" => Some(Self::WorkflowComponentIsNull),
+            "formNotExist" => Some(Self::WorkflowFormNotExist),
+            "task.status.error" => Some(Self::WorkflowTaskStatusError),
+            "instance.status.error" => Some(Self::WorkflowInstanceStatusError),
+            "param.illegal.operator" => Some(Self::WorkflowIllegalOperator),
+            "todo.taskCreate.lockError" => Some(Self::TodoTaskCreateLockError),
+            "todo.taskCreate.paramError" => Some(Self::TodoTaskCreateParamError),
+            "todo.taskCreate.flowControlError" => Some(Self::TodoTaskCreateFlowControl),
+            "todo.taskCreate.systemError" => Some(Self::TodoTaskCreateSystemError),
+            "todo.taskCreate.tokenTypeError" => Some(Self::TodoTaskCreateTokenTypeError),
+            "todo.taskDelete.paramError" => Some(Self::TodoTaskDeleteParamError),
+            "todo.taskDelete.systemError" => Some(Self::TodoTaskDeleteSystemError),
+            "todo.taskUpdate.paramError" => Some(Self::TodoTaskUpdateParamError),
+            "todo.taskUpdate.systemError" => Some(Self::TodoTaskUpdateSystemError),
+            "todo.taskExecutorStatusUpdate.paramError" => {
+                Some(Self::TodoExecutorStatusParamError)
+            }
+            "todo.taskExecutorStatusUpdate.systemError" => {
+                Some(Self::TodoExecutorStatusSystemError)
+            }
+            "todo.orgTaskQuery.paramError" => Some(Self::TodoOrgTaskQueryParamError),
+            "todo.orgTaskQuery.systemError" => Some(Self::TodoOrgTaskQuerySystemError),
+            "todo.typeConfigCreate.paramError" => {
+                Some(Self::TodoTypeConfigCreateParamError)
+            }
+            "todo.typeConfigCreate.systemError" => {
+                Some(Self::TodoTypeConfigCreateSystemError)
+            }
+            "todo.typeConfigUpdate.paramError" => {
+                Some(Self::TodoTypeConfigUpdateParamError)
+            }
+            "todo.typeConfigUpdate.systemError" => {
+                Some(Self::TodoTypeConfigUpdateSystemError)
+            }
+            "todo.typeConfigGet.paramError" => Some(Self::TodoTypeConfigGetParamError),
+            "todo.typeConfigGet.systemError" => Some(Self::TodoTypeConfigGetSystemError),
+            "permissionDeny" => Some(Self::CalendarPermissionDeny),
+            "idempotencyProcessing" => Some(Self::CalendarIdempotencyProcessing),
+            "flowLimit" => Some(Self::CalendarFlowLimit),
+            "itemNotFound" => Some(Self::CalendarItemNotFound),
+            "instanceNotExist" => Some(Self::CalendarInstanceNotExist),
+            "exceedSubscribeLimit" => Some(Self::CalendarExceedSubscribeLimit),
+            "notInEvent" => Some(Self::CalendarNotInEvent),
+            "exceedMaxReceiverSize" => Some(Self::CalendarExceedMaxReceiverSize),
+            "meetingRoomNotAvailable" => Some(Self::CalendarMeetingRoomNotAvailable),
+            "invalidParameter.event.calendarId" => Some(Self::CalendarCalendarIdBlank),
+            "invalidParameter.event.eventId" => Some(Self::CalendarEventIdBlank),
+            "invalidParameter.subscribed.invalid" => {
+                Some(Self::CalendarSubscribedNotSupported)
+            }
+            "invalidParameter.maxResults" => Some(Self::CalendarMaxResultsOutOfRange),
+            "aflowProcessFormContentInvalid" => Some(Self::WorkflowFormContentInvalid),
+            "aflowProcessGetFailed" => Some(Self::WorkflowVisibleTemplatesGetFailed),
+            "aflowProcessSetupNoPermission" => Some(Self::WorkflowAflowSetupNoPermission),
+            "appender.contains.currentOperator" => Some(Self::WorkflowAppenderIsOperator),
+            "benefit.query.error" => Some(Self::WorkflowBenefitQueryError),
+            "benefit.status.invalid" => Some(Self::WorkflowBenefitExpired),
+            "bizDir.not.exist" => Some(Self::WorkflowDirectoryNotExist),
+            "bizDir.number.exceed" => Some(Self::WorkflowDirectoryLimit),
+            "delete.dir.error" => Some(Self::WorkflowDirectoryDeleteFailed),
+            "dirName.validation.failed" => Some(Self::WorkflowDirectoryNameInvalid),
+            "form.code.error" => Some(Self::WorkflowFormQueryFailed),
+            "form.invalid" => Some(Self::WorkflowFormDisabled),
+            "form.not.exist" => Some(Self::WorkflowDataFormNotExist),
+            "formCode.error" => Some(Self::WorkflowFormCodeError),
+            "formContent.error" => Some(Self::WorkflowFormContentError),
+            "formName.error" => Some(Self::WorkflowFormNameTaken),
+            "formTypeError" => Some(Self::WorkflowNotADataForm),
+            "formschema.error" => Some(Self::WorkflowFormSchemaError),
+            "getInstFieldSettingError" => Some(Self::WorkflowFieldSettingFailed),
+            "hsfIntegrationErrorCspaceDentryServiceInfo" => {
+                Some(Self::WorkflowCspaceFileInfoFailed)
+            }
+            "insertOrUpdate.dir.error" => Some(Self::WorkflowDirectorySaveFailed),
+            "instance.query.error" => Some(Self::WorkflowFormInstanceQueryFailed),
+            "integrated.concurrency.error" => Some(Self::WorkflowIntegratedConcurrency),
+            "integrated.number.exceed" => Some(Self::WorkflowIntegratedTaskLimit),
+            "integrated.params.error" => Some(Self::WorkflowIntegratedParamsError),
+            "integrated.permission.error" => Some(Self::WorkflowIntegratedPermission),
+            "integrated.qps.exceed" => Some(Self::WorkflowIntegratedDailyQuota),
+            "integrated.state.invalid" => Some(Self::WorkflowIntegratedStateInvalid),
+            "invalidFileInfos" => Some(Self::WorkflowFileInfosMissing),
+            "invalidFileList" => Some(Self::WorkflowFileListMissing),
+            "invalidInstanceArchiveIsSystem" => {
+                Some(Self::WorkflowArchiveIsSystemMissing)
+            }
+            "invalidInstanceArchiveOpUserId" => {
+                Some(Self::WorkflowArchiveOperatorMissing)
+            }
+            "invalidInstanceArchiveOpUserIdNotOriginatorId" => {
+                Some(Self::WorkflowArchiveOperatorNotAdmin)
+            }
+            "invalidInstanceIdOrFieldId" => Some(Self::WorkflowInstanceOrFieldMissing),
+            "invalidParameterCspace" => Some(Self::WorkflowCspaceIsvOrgMissing),
+            "isvAppId.in.blackList" => Some(Self::WorkflowIsvAppBlacklisted),
+            "isvAuth.check.error" => Some(Self::WorkflowIsvTemplateNotAuthorised),
+            "isvOrgId.in.blackList" => Some(Self::WorkflowIsvOrgBlacklisted),
+            "lock.fail" => Some(Self::WorkflowLockFailed),
+            "notOaAdmin" => Some(Self::WorkflowNotOaAdmin),
+            "noticerOverLimit" => Some(Self::WorkflowNotifierLimit),
+            "oaplus.params.error" => Some(Self::WorkflowPremiumParamsError),
+            "oaplus.query.limit" => Some(Self::WorkflowPremiumQueryLimit),
+            "pageIndex.invalid" => Some(Self::WorkflowPageCursorInvalid),
+            "pageSize.invalid" => Some(Self::WorkflowPageSizeInvalid),
+            "param.code.error" => Some(Self::WorkflowParamCodeError),
+            "param.manager.notexist" => Some(Self::WorkflowManagerNotAdmin),
+            "param.user.notexist" => Some(Self::WorkflowParamUserNotExist),
+            "process.code.error" => Some(Self::WorkflowProcessCodeNotFound),
+            "process.inst.notExist" => Some(Self::WorkflowProcessInstDeleted),
+            "process.not.exist" => Some(Self::WorkflowProcessMissing),
+            "process.status.error" => Some(Self::WorkflowProcessDisabled),
+            "processCode.error" => Some(Self::WorkflowProcessCodeQueryError),
+            "processCode.in.blackList" => Some(Self::WorkflowProcessCodeBlacklisted),
+            "processcode.error" => Some(Self::WorkflowProcesscodeNotFound),
+            "processes.error" => Some(Self::WorkflowProcessesError),
+            "qps.exceed.limit" => Some(Self::WorkflowQpsExceeded),
+            "revertTask.hsfIntegration.error" => Some(Self::WorkflowRevertFailed),
+            "schema.sysAttrs.error" => Some(Self::WorkflowSchemaAttrsError),
+            "setup.no.permission" => Some(Self::WorkflowSetupNoPermission),
+            "task.dueTime.error" => Some(Self::WorkflowTaskDueTimeInvalid),
+            "task.url.error" => Some(Self::WorkflowTaskUrlTooLong),
+            "taskInfoSizeOverLimit" => Some(Self::WorkflowTaskInfoLimit),
+            "tasks.is.null" => Some(Self::WorkflowTasksMissing),
+            "template.error" => Some(Self::WorkflowTemplateDisabled),
+            "timeStamp.invalid" => Some(Self::WorkflowTimestampInvalid),
+            "todo.bizcategory.error" => Some(Self::WorkflowTodoCategorySyncFailed),
+            "updateOverSize" => Some(Self::WorkflowUpdateOverSize),
+            "userIdList.error" => Some(Self::WorkflowUserIdListError),
             _ => None,
         }
     }
@@ -2910,6 +3461,481 @@ impl ErrorCode {
             Self::FileArchived => rt::ApiCode::Service("fileArchived".to_string()),
             Self::RecycleBinNotSupportForSpace => {
                 rt::ApiCode::Service("recycleBinNotSupportForSpace".to_string())
+            }
+            Self::WorkflowTargetSelectApproverOutOfScope => {
+                rt::ApiCode::Service("targetSelectApproverScopeError".to_string())
+            }
+            Self::WorkflowTargetSelectApproverMissing => {
+                rt::ApiCode::Service("targetSelectApproverMissing".to_string())
+            }
+            Self::WorkflowInstanceInvalidParameter => {
+                rt::ApiCode::Service("processInstanceInvalidParameter".to_string())
+            }
+            Self::WorkflowInstanceStartFailed => {
+                rt::ApiCode::Service("processInstanceStartFailed".to_string())
+            }
+            Self::WorkflowNeedAuth => rt::ApiCode::Service("needAuth".to_string()),
+            Self::WorkflowProcessGroupGetFailed => {
+                rt::ApiCode::Service("processGroupGetFailed".to_string())
+            }
+            Self::WorkflowProcessCodeError => {
+                rt::ApiCode::Service("processCodeError".to_string())
+            }
+            Self::WorkflowProcessSetupNoPermission => {
+                rt::ApiCode::Service("processSetupNoPermission".to_string())
+            }
+            Self::WorkflowProcessGetFailed => {
+                rt::ApiCode::Service("processGetFailed".to_string())
+            }
+            Self::WorkflowFormConverterError => {
+                rt::ApiCode::Service("formConverterError".to_string())
+            }
+            Self::WorkflowIllegalComponent => {
+                rt::ApiCode::Service("illegalComponent".to_string())
+            }
+            Self::WorkflowStartSystemError => {
+                rt::ApiCode::Service("sysErrror".to_string())
+            }
+            Self::WorkflowAutoflowRateLimited => {
+                rt::ApiCode::Service("autoflowLikeTriggerRateLimited".to_string())
+            }
+            Self::WorkflowBenefitStatusInvalid => {
+                rt::ApiCode::Service("benefitStatusInvalid".to_string())
+            }
+            Self::WorkflowInstanceIdError => {
+                rt::ApiCode::Service("processInstanceIdError".to_string())
+            }
+            Self::WorkflowFormDataIsNull => {
+                rt::ApiCode::Service("processFormDataIsNull".to_string())
+            }
+            Self::WorkflowInstanceNotExist => {
+                rt::ApiCode::Service("processInstanceNotExist".to_string())
+            }
+            Self::WorkflowAflowInstanceNotExist => {
+                rt::ApiCode::Service("aflowProcessInstNotExist".to_string())
+            }
+            Self::WorkflowInstanceCannotBeExecuted => {
+                rt::ApiCode::Service("aflowProcessInstCanNotBeExecuted".to_string())
+            }
+            Self::WorkflowInstanceStatusException => {
+                rt::ApiCode::Service("aflowProcessInstStatusException".to_string())
+            }
+            Self::WorkflowAflowProcessNotExist => {
+                rt::ApiCode::Service("aflowProcessNotExist".to_string())
+            }
+            Self::WorkflowAflowFormDataIsNull => {
+                rt::ApiCode::Service("aflowProcessFormDataIsNull".to_string())
+            }
+            Self::WorkflowAflowProcessCodeError => {
+                rt::ApiCode::Service("aflowProcessCodeIsError".to_string())
+            }
+            Self::WorkflowInstanceIdMissing => {
+                rt::ApiCode::Service("invalidInstanceId".to_string())
+            }
+            Self::WorkflowCommentTextMissing => {
+                rt::ApiCode::Service("invalidInstanceCommentText".to_string())
+            }
+            Self::WorkflowCommentUserMissing => {
+                rt::ApiCode::Service("invalidInstanceCommentUserId".to_string())
+            }
+            Self::WorkflowExecuteActionerMissing => {
+                rt::ApiCode::Service("invalidInstanceExecuteActionerUserId".to_string())
+            }
+            Self::WorkflowExecuteTaskIdMissing => {
+                rt::ApiCode::Service("invalidInstanceExecuteTaskId".to_string())
+            }
+            Self::WorkflowExecuteResultInvalid => {
+                rt::ApiCode::Service("invalidInstanceExecuteResult".to_string())
+            }
+            Self::WorkflowTerminateIsSystemMissing => {
+                rt::ApiCode::Service("invalidInstanceTerminateIsSystem".to_string())
+            }
+            Self::WorkflowTerminateOperatorMissing => {
+                rt::ApiCode::Service(
+                    "invalidInstanceTerminateOperatingUserId".to_string(),
+                )
+            }
+            Self::WorkflowInvalidAccessToken => {
+                rt::ApiCode::Service("invalidAccessToken".to_string())
+            }
+            Self::WorkflowTodoCountUserMissing => {
+                rt::ApiCode::Service("invalidGetTodoTaskSumUserId".to_string())
+            }
+            Self::WorkflowProcessInstanceIdMissing => {
+                rt::ApiCode::Service("invalidProcessInstanceId".to_string())
+            }
+            Self::WorkflowFileIdMissing => {
+                rt::ApiCode::Service("invalidFileId".to_string())
+            }
+            Self::WorkflowProcessInstNotExist => {
+                rt::ApiCode::Service("processInstNotExist".to_string())
+            }
+            Self::WorkflowProcessNotExist => {
+                rt::ApiCode::Service("processNotExist".to_string())
+            }
+            Self::WorkflowProcessGetFailedByParameter => {
+                rt::ApiCode::Service("processGetFailedByParameter".to_string())
+            }
+            Self::WorkflowCspaceGetSpaceFailed => {
+                rt::ApiCode::Service(
+                    "hsfIntegrationErrorCspaceGetCustomSpace".to_string(),
+                )
+            }
+            Self::WorkflowCspaceGetMicroappFailed => {
+                rt::ApiCode::Service(
+                    "hsfIntegrationErrorCspaceGetSimpleMicroAppByRelatedAppId"
+                        .to_string(),
+                )
+            }
+            Self::WorkflowCspaceGrantFailed => {
+                rt::ApiCode::Service(
+                    "hsfIntegrationErrorCspaceDentryServiceGrant".to_string(),
+                )
+            }
+            Self::WorkflowCspaceError => {
+                rt::ApiCode::Service("hsfIntegrationErrorCspace".to_string())
+            }
+            Self::WorkflowCspaceDownloadUrlFailed => {
+                rt::ApiCode::Service(
+                    "hsfIntegrationErrorCspaceDentryServiceGenerateDownloadPresignedUrl"
+                        .to_string(),
+                )
+            }
+            Self::WorkflowProcessCodeMissing => {
+                rt::ApiCode::Service("invalidProcessCode".to_string())
+            }
+            Self::WorkflowListStartTimeMissing => {
+                rt::ApiCode::Service("invalidInstanceListIdsStartTime".to_string())
+            }
+            Self::WorkflowNextTokenMissing => {
+                rt::ApiCode::Service("invalidNextToken".to_string())
+            }
+            Self::WorkflowMaxResultsInvalid => {
+                rt::ApiCode::Service("invalidMaxResults".to_string())
+            }
+            Self::WorkflowEndTimeInvalid => {
+                rt::ApiCode::Service("invalidEndTime".to_string())
+            }
+            Self::WorkflowForecastError => {
+                rt::ApiCode::Service("forecastError".to_string())
+            }
+            Self::WorkflowComponentIsNull => {
+                rt::ApiCode::Service("componentIsNull".to_string())
+            }
+            Self::WorkflowFormNotExist => {
+                rt::ApiCode::Service("formNotExist".to_string())
+            }
+            Self::WorkflowTaskStatusError => {
+                rt::ApiCode::Service("task.status.error".to_string())
+            }
+            Self::WorkflowInstanceStatusError => {
+                rt::ApiCode::Service("instance.status.error".to_string())
+            }
+            Self::WorkflowIllegalOperator => {
+                rt::ApiCode::Service("param.illegal.operator".to_string())
+            }
+            Self::TodoTaskCreateLockError => {
+                rt::ApiCode::Service("todo.taskCreate.lockError".to_string())
+            }
+            Self::TodoTaskCreateParamError => {
+                rt::ApiCode::Service("todo.taskCreate.paramError".to_string())
+            }
+            Self::TodoTaskCreateFlowControl => {
+                rt::ApiCode::Service("todo.taskCreate.flowControlError".to_string())
+            }
+            Self::TodoTaskCreateSystemError => {
+                rt::ApiCode::Service("todo.taskCreate.systemError".to_string())
+            }
+            Self::TodoTaskCreateTokenTypeError => {
+                rt::ApiCode::Service("todo.taskCreate.tokenTypeError".to_string())
+            }
+            Self::TodoTaskDeleteParamError => {
+                rt::ApiCode::Service("todo.taskDelete.paramError".to_string())
+            }
+            Self::TodoTaskDeleteSystemError => {
+                rt::ApiCode::Service("todo.taskDelete.systemError".to_string())
+            }
+            Self::TodoTaskUpdateParamError => {
+                rt::ApiCode::Service("todo.taskUpdate.paramError".to_string())
+            }
+            Self::TodoTaskUpdateSystemError => {
+                rt::ApiCode::Service("todo.taskUpdate.systemError".to_string())
+            }
+            Self::TodoExecutorStatusParamError => {
+                rt::ApiCode::Service(
+                    "todo.taskExecutorStatusUpdate.paramError".to_string(),
+                )
+            }
+            Self::TodoExecutorStatusSystemError => {
+                rt::ApiCode::Service(
+                    "todo.taskExecutorStatusUpdate.systemError".to_string(),
+                )
+            }
+            Self::TodoOrgTaskQueryParamError => {
+                rt::ApiCode::Service("todo.orgTaskQuery.paramError".to_string())
+            }
+            Self::TodoOrgTaskQuerySystemError => {
+                rt::ApiCode::Service("todo.orgTaskQuery.systemError".to_string())
+            }
+            Self::TodoTypeConfigCreateParamError => {
+                rt::ApiCode::Service("todo.typeConfigCreate.paramError".to_string())
+            }
+            Self::TodoTypeConfigCreateSystemError => {
+                rt::ApiCode::Service("todo.typeConfigCreate.systemError".to_string())
+            }
+            Self::TodoTypeConfigUpdateParamError => {
+                rt::ApiCode::Service("todo.typeConfigUpdate.paramError".to_string())
+            }
+            Self::TodoTypeConfigUpdateSystemError => {
+                rt::ApiCode::Service("todo.typeConfigUpdate.systemError".to_string())
+            }
+            Self::TodoTypeConfigGetParamError => {
+                rt::ApiCode::Service("todo.typeConfigGet.paramError".to_string())
+            }
+            Self::TodoTypeConfigGetSystemError => {
+                rt::ApiCode::Service("todo.typeConfigGet.systemError".to_string())
+            }
+            Self::CalendarPermissionDeny => {
+                rt::ApiCode::Service("permissionDeny".to_string())
+            }
+            Self::CalendarIdempotencyProcessing => {
+                rt::ApiCode::Service("idempotencyProcessing".to_string())
+            }
+            Self::CalendarFlowLimit => rt::ApiCode::Service("flowLimit".to_string()),
+            Self::CalendarItemNotFound => {
+                rt::ApiCode::Service("itemNotFound".to_string())
+            }
+            Self::CalendarInstanceNotExist => {
+                rt::ApiCode::Service("instanceNotExist".to_string())
+            }
+            Self::CalendarExceedSubscribeLimit => {
+                rt::ApiCode::Service("exceedSubscribeLimit".to_string())
+            }
+            Self::CalendarNotInEvent => rt::ApiCode::Service("notInEvent".to_string()),
+            Self::CalendarExceedMaxReceiverSize => {
+                rt::ApiCode::Service("exceedMaxReceiverSize".to_string())
+            }
+            Self::CalendarMeetingRoomNotAvailable => {
+                rt::ApiCode::Service("meetingRoomNotAvailable".to_string())
+            }
+            Self::CalendarCalendarIdBlank => {
+                rt::ApiCode::Service("invalidParameter.event.calendarId".to_string())
+            }
+            Self::CalendarEventIdBlank => {
+                rt::ApiCode::Service("invalidParameter.event.eventId".to_string())
+            }
+            Self::CalendarSubscribedNotSupported => {
+                rt::ApiCode::Service("invalidParameter.subscribed.invalid".to_string())
+            }
+            Self::CalendarMaxResultsOutOfRange => {
+                rt::ApiCode::Service("invalidParameter.maxResults".to_string())
+            }
+            Self::WorkflowFormContentInvalid => {
+                rt::ApiCode::Service("aflowProcessFormContentInvalid".to_string())
+            }
+            Self::WorkflowVisibleTemplatesGetFailed => {
+                rt::ApiCode::Service("aflowProcessGetFailed".to_string())
+            }
+            Self::WorkflowAflowSetupNoPermission => {
+                rt::ApiCode::Service("aflowProcessSetupNoPermission".to_string())
+            }
+            Self::WorkflowAppenderIsOperator => {
+                rt::ApiCode::Service("appender.contains.currentOperator".to_string())
+            }
+            Self::WorkflowBenefitQueryError => {
+                rt::ApiCode::Service("benefit.query.error".to_string())
+            }
+            Self::WorkflowBenefitExpired => {
+                rt::ApiCode::Service("benefit.status.invalid".to_string())
+            }
+            Self::WorkflowDirectoryNotExist => {
+                rt::ApiCode::Service("bizDir.not.exist".to_string())
+            }
+            Self::WorkflowDirectoryLimit => {
+                rt::ApiCode::Service("bizDir.number.exceed".to_string())
+            }
+            Self::WorkflowDirectoryDeleteFailed => {
+                rt::ApiCode::Service("delete.dir.error".to_string())
+            }
+            Self::WorkflowDirectoryNameInvalid => {
+                rt::ApiCode::Service("dirName.validation.failed".to_string())
+            }
+            Self::WorkflowFormQueryFailed => {
+                rt::ApiCode::Service("form.code.error".to_string())
+            }
+            Self::WorkflowFormDisabled => {
+                rt::ApiCode::Service("form.invalid".to_string())
+            }
+            Self::WorkflowDataFormNotExist => {
+                rt::ApiCode::Service("form.not.exist".to_string())
+            }
+            Self::WorkflowFormCodeError => {
+                rt::ApiCode::Service("formCode.error".to_string())
+            }
+            Self::WorkflowFormContentError => {
+                rt::ApiCode::Service("formContent.error".to_string())
+            }
+            Self::WorkflowFormNameTaken => {
+                rt::ApiCode::Service("formName.error".to_string())
+            }
+            Self::WorkflowNotADataForm => {
+                rt::ApiCode::Service("formTypeError".to_string())
+            }
+            Self::WorkflowFormSchemaError => {
+                rt::ApiCode::Service("formschema.error".to_string())
+            }
+            Self::WorkflowFieldSettingFailed => {
+                rt::ApiCode::Service("getInstFieldSettingError".to_string())
+            }
+            Self::WorkflowCspaceFileInfoFailed => {
+                rt::ApiCode::Service(
+                    "hsfIntegrationErrorCspaceDentryServiceInfo".to_string(),
+                )
+            }
+            Self::WorkflowDirectorySaveFailed => {
+                rt::ApiCode::Service("insertOrUpdate.dir.error".to_string())
+            }
+            Self::WorkflowFormInstanceQueryFailed => {
+                rt::ApiCode::Service("instance.query.error".to_string())
+            }
+            Self::WorkflowIntegratedConcurrency => {
+                rt::ApiCode::Service("integrated.concurrency.error".to_string())
+            }
+            Self::WorkflowIntegratedTaskLimit => {
+                rt::ApiCode::Service("integrated.number.exceed".to_string())
+            }
+            Self::WorkflowIntegratedParamsError => {
+                rt::ApiCode::Service("integrated.params.error".to_string())
+            }
+            Self::WorkflowIntegratedPermission => {
+                rt::ApiCode::Service("integrated.permission.error".to_string())
+            }
+            Self::WorkflowIntegratedDailyQuota => {
+                rt::ApiCode::Service("integrated.qps.exceed".to_string())
+            }
+            Self::WorkflowIntegratedStateInvalid => {
+                rt::ApiCode::Service("integrated.state.invalid".to_string())
+            }
+            Self::WorkflowFileInfosMissing => {
+                rt::ApiCode::Service("invalidFileInfos".to_string())
+            }
+            Self::WorkflowFileListMissing => {
+                rt::ApiCode::Service("invalidFileList".to_string())
+            }
+            Self::WorkflowArchiveIsSystemMissing => {
+                rt::ApiCode::Service("invalidInstanceArchiveIsSystem".to_string())
+            }
+            Self::WorkflowArchiveOperatorMissing => {
+                rt::ApiCode::Service("invalidInstanceArchiveOpUserId".to_string())
+            }
+            Self::WorkflowArchiveOperatorNotAdmin => {
+                rt::ApiCode::Service(
+                    "invalidInstanceArchiveOpUserIdNotOriginatorId".to_string(),
+                )
+            }
+            Self::WorkflowInstanceOrFieldMissing => {
+                rt::ApiCode::Service("invalidInstanceIdOrFieldId".to_string())
+            }
+            Self::WorkflowCspaceIsvOrgMissing => {
+                rt::ApiCode::Service("invalidParameterCspace".to_string())
+            }
+            Self::WorkflowIsvAppBlacklisted => {
+                rt::ApiCode::Service("isvAppId.in.blackList".to_string())
+            }
+            Self::WorkflowIsvTemplateNotAuthorised => {
+                rt::ApiCode::Service("isvAuth.check.error".to_string())
+            }
+            Self::WorkflowIsvOrgBlacklisted => {
+                rt::ApiCode::Service("isvOrgId.in.blackList".to_string())
+            }
+            Self::WorkflowLockFailed => rt::ApiCode::Service("lock.fail".to_string()),
+            Self::WorkflowNotOaAdmin => rt::ApiCode::Service("notOaAdmin".to_string()),
+            Self::WorkflowNotifierLimit => {
+                rt::ApiCode::Service("noticerOverLimit".to_string())
+            }
+            Self::WorkflowPremiumParamsError => {
+                rt::ApiCode::Service("oaplus.params.error".to_string())
+            }
+            Self::WorkflowPremiumQueryLimit => {
+                rt::ApiCode::Service("oaplus.query.limit".to_string())
+            }
+            Self::WorkflowPageCursorInvalid => {
+                rt::ApiCode::Service("pageIndex.invalid".to_string())
+            }
+            Self::WorkflowPageSizeInvalid => {
+                rt::ApiCode::Service("pageSize.invalid".to_string())
+            }
+            Self::WorkflowParamCodeError => {
+                rt::ApiCode::Service("param.code.error".to_string())
+            }
+            Self::WorkflowManagerNotAdmin => {
+                rt::ApiCode::Service("param.manager.notexist".to_string())
+            }
+            Self::WorkflowParamUserNotExist => {
+                rt::ApiCode::Service("param.user.notexist".to_string())
+            }
+            Self::WorkflowProcessCodeNotFound => {
+                rt::ApiCode::Service("process.code.error".to_string())
+            }
+            Self::WorkflowProcessInstDeleted => {
+                rt::ApiCode::Service("process.inst.notExist".to_string())
+            }
+            Self::WorkflowProcessMissing => {
+                rt::ApiCode::Service("process.not.exist".to_string())
+            }
+            Self::WorkflowProcessDisabled => {
+                rt::ApiCode::Service("process.status.error".to_string())
+            }
+            Self::WorkflowProcessCodeQueryError => {
+                rt::ApiCode::Service("processCode.error".to_string())
+            }
+            Self::WorkflowProcessCodeBlacklisted => {
+                rt::ApiCode::Service("processCode.in.blackList".to_string())
+            }
+            Self::WorkflowProcesscodeNotFound => {
+                rt::ApiCode::Service("processcode.error".to_string())
+            }
+            Self::WorkflowProcessesError => {
+                rt::ApiCode::Service("processes.error".to_string())
+            }
+            Self::WorkflowQpsExceeded => {
+                rt::ApiCode::Service("qps.exceed.limit".to_string())
+            }
+            Self::WorkflowRevertFailed => {
+                rt::ApiCode::Service("revertTask.hsfIntegration.error".to_string())
+            }
+            Self::WorkflowSchemaAttrsError => {
+                rt::ApiCode::Service("schema.sysAttrs.error".to_string())
+            }
+            Self::WorkflowSetupNoPermission => {
+                rt::ApiCode::Service("setup.no.permission".to_string())
+            }
+            Self::WorkflowTaskDueTimeInvalid => {
+                rt::ApiCode::Service("task.dueTime.error".to_string())
+            }
+            Self::WorkflowTaskUrlTooLong => {
+                rt::ApiCode::Service("task.url.error".to_string())
+            }
+            Self::WorkflowTaskInfoLimit => {
+                rt::ApiCode::Service("taskInfoSizeOverLimit".to_string())
+            }
+            Self::WorkflowTasksMissing => {
+                rt::ApiCode::Service("tasks.is.null".to_string())
+            }
+            Self::WorkflowTemplateDisabled => {
+                rt::ApiCode::Service("template.error".to_string())
+            }
+            Self::WorkflowTimestampInvalid => {
+                rt::ApiCode::Service("timeStamp.invalid".to_string())
+            }
+            Self::WorkflowTodoCategorySyncFailed => {
+                rt::ApiCode::Service("todo.bizcategory.error".to_string())
+            }
+            Self::WorkflowUpdateOverSize => {
+                rt::ApiCode::Service("updateOverSize".to_string())
+            }
+            Self::WorkflowUserIdListError => {
+                rt::ApiCode::Service("userIdList.error".to_string())
             }
             Self::SystemBusy => rt::ApiCode::Errcode(-1i64),
             Self::AuthException => rt::ApiCode::Errcode(88i64),
@@ -3924,6 +4950,457 @@ impl ErrorCode {
             Self::RecycleBinNotSupportForSpace => {
                 "The space has no recycle bin (空间不支持回收站), HTTP 400."
             }
+            Self::WorkflowTargetSelectApproverOutOfScope => {
+                "An approver picked for a submitter-chosen step is outside the step's allowed range (自选审批人不在规定范围内)."
+            }
+            Self::WorkflowTargetSelectApproverMissing => {
+                "A submitter-chosen step has no approver picked (自选审批人缺失); pass `targetSelectActioners`."
+            }
+            Self::WorkflowInstanceInvalidParameter => {
+                "Bad instance parameters (审批实例参数错误): a wrong submitter, approver or copied userid, a wrong department, or a submitter not in that department."
+            }
+            Self::WorkflowInstanceStartFailed => {
+                "The approval instance could not be created (创建审批实例失败)."
+            }
+            Self::WorkflowNeedAuth => {
+                "No permission to start or decide this approval (没有发起审批的权限 / 没有同意拒绝审批的权限)."
+            }
+            Self::WorkflowProcessGroupGetFailed => {
+                "The approval template's group could not be read (获取审批流分组失败)."
+            }
+            Self::WorkflowProcessCodeError => {
+                "The approval template could not be read or was deleted (获取审批模板失败或者模板已被删除); check `processCode`."
+            }
+            Self::WorkflowProcessSetupNoPermission => {
+                "No permission to operate on this approval template (无操作审批流的权限)."
+            }
+            Self::WorkflowProcessGetFailed => {
+                "The approval process could not be read or the template is not enabled (获取审批流失败或审批单状态为非启用状态)."
+            }
+            Self::WorkflowFormConverterError => {
+                "A form value failed validation (表单数据校验失败); the message names the control."
+            }
+            Self::WorkflowIllegalComponent => {
+                "A form control's value is malformed (表单组件入参错误)."
+            }
+            Self::WorkflowStartSystemError => {
+                "System error while creating the approval instance (创建审批实例系统异常); spelled so by DingTalk. Retry later."
+            }
+            Self::WorkflowAutoflowRateLimited => {
+                "The operation triggers the template's business rules (automation), which are throttled (该操作涉及自动化类业务并且触发限速); slow down or remove the automation."
+            }
+            Self::WorkflowBenefitStatusInvalid => {
+                "The feature needs OA premium (权益校验失败), e.g. `bizDetailPageUrl`; upgrade and retry."
+            }
+            Self::WorkflowInstanceIdError => {
+                "Invalid `processInstanceId` (processInstanceId参数无效)."
+            }
+            Self::WorkflowFormDataIsNull => {
+                "The process form data is empty (流程表单数据为空)."
+            }
+            Self::WorkflowInstanceNotExist => {
+                "No such approval instance (审批实例不存在)."
+            }
+            Self::WorkflowAflowInstanceNotExist => {
+                "No such approval instance (审批实例不存在); check `processInstanceId`."
+            }
+            Self::WorkflowInstanceCannotBeExecuted => {
+                "The instance's state does not allow the operation (审批状态异常，无法执行)."
+            }
+            Self::WorkflowInstanceStatusException => {
+                "The instance is in a state that forbids the operation (审批单状态异常), e.g. revoked within 15 s of submitting, or already finished."
+            }
+            Self::WorkflowAflowProcessNotExist => {
+                "No such approval process (审批流不存在)."
+            }
+            Self::WorkflowAflowFormDataIsNull => {
+                "The process form data is empty (流程表单数据为空)."
+            }
+            Self::WorkflowAflowProcessCodeError => {
+                "The approval template could not be read or was deleted (获取审批模板失败或审批模板已被删除)."
+            }
+            Self::WorkflowInstanceIdMissing => {
+                "The approval instance id is empty (审批实例ID不能为空)."
+            }
+            Self::WorkflowCommentTextMissing => {
+                "The comment's text is empty (审批实例评论内容不能为空)."
+            }
+            Self::WorkflowCommentUserMissing => {
+                "The commenter's userid is empty (审批实例评论人userId不能为空)."
+            }
+            Self::WorkflowExecuteActionerMissing => {
+                "The deciding approver's userid is empty (操作人的userId不能为空)."
+            }
+            Self::WorkflowExecuteTaskIdMissing => {
+                "The task id of the decision is empty (任务节点id不能为空)."
+            }
+            Self::WorkflowExecuteResultInvalid => {
+                "The decision must be `agree` or `refuse` (审批操作取值必填且值必须为agree/refuse)."
+            }
+            Self::WorkflowTerminateIsSystemMissing => {
+                "Revoking needs `isSystem` (是否通过系统操作参数不能为空)."
+            }
+            Self::WorkflowTerminateOperatorMissing => {
+                "Revoking with `isSystem` false needs `operatingUserId` (操作人的userId不能为空)."
+            }
+            Self::WorkflowInvalidAccessToken => {
+                "The caller may not read this (无权访问), HTTP 400 from the to-do count."
+            }
+            Self::WorkflowTodoCountUserMissing => {
+                "The userid to count pending approvals for is empty (要查询的用户userId不能为空)."
+            }
+            Self::WorkflowProcessInstanceIdMissing => {
+                "The instance id is empty (实例id不能为空)."
+            }
+            Self::WorkflowFileIdMissing => {
+                "The attachment's fileId is empty (审批附件fileId不能为空)."
+            }
+            Self::WorkflowProcessInstNotExist => {
+                "No such approval instance (审批实例不存在)."
+            }
+            Self::WorkflowProcessNotExist => {
+                "No such approval process (审批流不存在)."
+            }
+            Self::WorkflowProcessGetFailedByParameter => {
+                "No permission on the approval process; check the instance or template (无操作审批流的权限，请检查审批实例或者模板是否正确)."
+            }
+            Self::WorkflowCspaceGetSpaceFailed => {
+                "The DingTalk Drive space could not be read (获取钉盘space的信息失败)."
+            }
+            Self::WorkflowCspaceGetMicroappFailed => {
+                "The micro-app of the Drive space could not be read (根据relatedAppId查询获取微应用信息失败)."
+            }
+            Self::WorkflowCspaceGrantFailed => {
+                "Granting access to DingTalk Drive failed (授权访问钉盘失败)."
+            }
+            Self::WorkflowCspaceError => {
+                "A DingTalk Drive dependency failed (钉盘附件依赖三方错误)."
+            }
+            Self::WorkflowCspaceDownloadUrlFailed => {
+                "The file's download address could not be made (产生文件下载的链接失败)."
+            }
+            Self::WorkflowProcessCodeMissing => {
+                "The template's processCode is empty (审批模板processCode不能为空)."
+            }
+            Self::WorkflowListStartTimeMissing => {
+                "Listing instance ids needs a start time (审批实例开始时间不能为空)."
+            }
+            Self::WorkflowNextTokenMissing => {
+                "Listing instance ids needs a cursor (分页查询的游标不能为空); 0 for the first page."
+            }
+            Self::WorkflowMaxResultsInvalid => {
+                "Bad page size (分页参数非法); at most 20."
+            }
+            Self::WorkflowEndTimeInvalid => {
+                "The end time is before the start time, or the period exceeds 120 days (审批实例结束时间不能小于开始时间；且查询时间范围不能超过120天)."
+            }
+            Self::WorkflowForecastError => {
+                "The process forecast failed (流程预测失败)."
+            }
+            Self::WorkflowComponentIsNull => {
+                "The form data is empty (表单数据为空)."
+            }
+            Self::WorkflowFormNotExist => {
+                "No such form or approval form template (表单不存在)."
+            }
+            Self::WorkflowTaskStatusError => {
+                "The task is not running, so it cannot be transferred (当前任务状态不是运行中不支持转交操作)."
+            }
+            Self::WorkflowInstanceStatusError => {
+                "The instance is not running, so its task cannot be transferred (当前流程实例状态不是运行中不支持转交操作)."
+            }
+            Self::WorkflowIllegalOperator => {
+                "Bad `operateUserId` (不合法的参数operateUserId); it must be the task's current handler."
+            }
+            Self::TodoTaskCreateLockError => {
+                "Creating the to-do could not lock its `sourceId` (创建待办根据sourceId加锁失败); retry later."
+            }
+            Self::TodoTaskCreateParamError => {
+                "Bad to-do creation parameters (创建待办参数异常); the message says which: `task exist`, `subject is oversize`, `description is oversize`, `executors is oversize`, `participants is oversize`, `dueTime is invalid`."
+            }
+            Self::TodoTaskCreateFlowControl => {
+                "To-do creation is throttled for the executor or the organisation (创建待办针对执行者或者企业进行了限流处理); back off."
+            }
+            Self::TodoTaskCreateSystemError => {
+                "Internal error creating the to-do (创建待办系统内部异常); retry later."
+            }
+            Self::TodoTaskCreateTokenTypeError => {
+                "Wrong kind of token (授权类型错误): personal to-dos need the user's own token."
+            }
+            Self::TodoTaskDeleteParamError => {
+                "Bad to-do deletion parameters (删除待办参数异常), e.g. `task not exist`."
+            }
+            Self::TodoTaskDeleteSystemError => {
+                "Internal error deleting the to-do (删除待办系统异常); retry later."
+            }
+            Self::TodoTaskUpdateParamError => {
+                "Bad to-do update parameters (更新待办参数异常); the message says which: oversize subject, description, executors or participants, `dueTime is invalid`, `task not exist`, `task not belong to bizTag` (the to-do is another app's)."
+            }
+            Self::TodoTaskUpdateSystemError => {
+                "Internal error updating the to-do (更新待办系统异常); retry later."
+            }
+            Self::TodoExecutorStatusParamError => {
+                "Bad executor-status parameters (更新待办执行者状态参数异常): `task not exist`, `task not belong to bizTag`, `executors is oversize`."
+            }
+            Self::TodoExecutorStatusSystemError => {
+                "Internal error updating executor states (更新待办执行者状态系统异常); retry later."
+            }
+            Self::TodoOrgTaskQueryParamError => {
+                "Bad organisation to-do query parameters (查询企业待办列表系统参数错误), e.g. `nextToken is invalid`."
+            }
+            Self::TodoOrgTaskQuerySystemError => {
+                "Internal error listing the organisation's to-dos (查询企业待办列表系统内部异常); retry later."
+            }
+            Self::TodoTypeConfigCreateParamError => {
+                "Bad card-type parameters (创建待办卡片配置参数错误): missing or bad `cardType`, missing icon, description too long, bad `pcDetailUrlOpenMode`, too many fields or buttons."
+            }
+            Self::TodoTypeConfigCreateSystemError => {
+                "Internal error creating the card type (创建待办卡片配置系统内部异常); retry later."
+            }
+            Self::TodoTypeConfigUpdateParamError => {
+                "Bad card-type update parameters (更新待办卡片配置参数错误), as for creation."
+            }
+            Self::TodoTypeConfigUpdateSystemError => {
+                "Internal error updating the card type (更新待办卡片配置系统内部异常); retry later."
+            }
+            Self::TodoTypeConfigGetParamError => {
+                "Bad card-type query parameters (获取待办卡片配置参数错误), e.g. `cardTypeId is null`."
+            }
+            Self::TodoTypeConfigGetSystemError => {
+                "Internal error reading the card type (获取待办卡片配置系统内部异常); retry later."
+            }
+            Self::CalendarPermissionDeny => {
+                "The user is outside the app's authorised scope (用户不在授权范围内)."
+            }
+            Self::CalendarIdempotencyProcessing => {
+                "A request with the same `x-client-token` is still being processed (幂等请求处理中); retry after a moment."
+            }
+            Self::CalendarFlowLimit => {
+                "The user's daily quota of new events (100) is spent (每个用户每天限制创建100个日程)."
+            }
+            Self::CalendarItemNotFound => "No such event (无法找到指定日程).",
+            Self::CalendarInstanceNotExist => {
+                "No such occurrence of the repeating event (循环日程实例不存在)."
+            }
+            Self::CalendarExceedSubscribeLimit => {
+                "The user subscribes to the most calendars allowed (订阅日历超过上限)."
+            }
+            Self::CalendarNotInEvent => {
+                "The user is not an attendee of the event (用户不在日程内)."
+            }
+            Self::CalendarExceedMaxReceiverSize => {
+                "The event has more people than check-in supports (日程人数超过上限)."
+            }
+            Self::CalendarMeetingRoomNotAvailable => {
+                "The meeting room is already booked (会议室已被占用)."
+            }
+            Self::CalendarCalendarIdBlank => {
+                "The calendar id is blank (日历id不能为空)."
+            }
+            Self::CalendarEventIdBlank => "The event id is blank (日程id不能为空).",
+            Self::CalendarSubscribedNotSupported => {
+                "Subscribed calendars do not support this call (订阅日历不支持此方法)."
+            }
+            Self::CalendarMaxResultsOutOfRange => {
+                "`maxResults` is outside 0 to 500 (maxResults超过范围)."
+            }
+            Self::WorkflowFormContentInvalid => {
+                "The approval process's form is malformed (审批流的表单格式错误)."
+            }
+            Self::WorkflowVisibleTemplatesGetFailed => {
+                "The user's visible approval templates could not be read (获取用户可见的审批模板失败)."
+            }
+            Self::WorkflowAflowSetupNoPermission => {
+                "No permission on the approval process; check `processCode` (无操作审批流的权限)."
+            }
+            Self::WorkflowAppenderIsOperator => {
+                "The approvers added may not include the current operator (加签人不能包含当前操作人)."
+            }
+            Self::WorkflowBenefitQueryError => {
+                "The OA premium entitlement could not be checked (权益查询失败); retry later."
+            }
+            Self::WorkflowBenefitExpired => {
+                "OA premium is not enabled or has expired (权益校验失败，未开通或过期); enable or renew it."
+            }
+            Self::WorkflowDirectoryNotExist => {
+                "No such business group, or it was deleted (分组不存在或已删除)."
+            }
+            Self::WorkflowDirectoryLimit => {
+                "The app has the most business groups allowed, 10 (分组的数量到达上限); delete unused ones first."
+            }
+            Self::WorkflowDirectoryDeleteFailed => {
+                "The business group could not be deleted (删除分组失败), e.g. no such `dirId`."
+            }
+            Self::WorkflowDirectoryNameInvalid => {
+                "The business group's name is invalid or taken (目录名称校验失败，不能重名)."
+            }
+            Self::WorkflowFormQueryFailed => {
+                "The form's details could not be read (表单详情查询失败)."
+            }
+            Self::WorkflowFormDisabled => {
+                "The data-form template is disabled (模板被停用); an admin must enable it."
+            }
+            Self::WorkflowDataFormNotExist => "No such form (表单不存在).",
+            Self::WorkflowFormCodeError => {
+                "The data-form template code could not be found (模板编码查询错误)."
+            }
+            Self::WorkflowFormContentError => {
+                "The form is malformed (表单格式错误)."
+            }
+            Self::WorkflowFormNameTaken => {
+                "A form of that name exists already (已有相同名称表单)."
+            }
+            Self::WorkflowNotADataForm => {
+                "The template is not a data form (参数无效，不是纯表单)."
+            }
+            Self::WorkflowFormSchemaError => {
+                "The form schema is invalid, or changes a control used as a process condition (表单schema不合法 / 流程条件分支中已使用的表单控件不可修改或删除)."
+            }
+            Self::WorkflowFieldSettingFailed => {
+                "The form controls' permissions could not be read (获取流程表单控件可见性失败); retry later."
+            }
+            Self::WorkflowCspaceFileInfoFailed => {
+                "The Drive file's information could not be read (查看具体文件信息失败)."
+            }
+            Self::WorkflowDirectorySaveFailed => {
+                "The business group could not be saved (创建/更新分组失败), e.g. the group limit is reached."
+            }
+            Self::WorkflowFormInstanceQueryFailed => {
+                "The data-form instances could not be read (表单实例查询失败); retry later."
+            }
+            Self::WorkflowIntegratedConcurrency => {
+                "Tasks and instances cannot be created at the same time (不支持并发创建任务和实例); retry later."
+            }
+            Self::WorkflowIntegratedTaskLimit => {
+                "The instance has the most tasks allowed (流程任务的数量到达上限)."
+            }
+            Self::WorkflowIntegratedParamsError => {
+                "Bad paging parameters, start time or userid (参数非法，请检查分页参数跟起始时间)."
+            }
+            Self::WorkflowIntegratedPermission => {
+                "The instance is not a process-centre one, or the app may not operate on it (非流程中心集成审批流，无权操作)."
+            }
+            Self::WorkflowIntegratedDailyQuota => {
+                "The call's daily quota is spent (本接口调用次数超过今日上限); try again tomorrow."
+            }
+            Self::WorkflowIntegratedStateInvalid => {
+                "The instance does not exist or has finished, so no task can be added (流程实例不存在 / 流程实例已完结)."
+            }
+            Self::WorkflowFileInfosMissing => {
+                "The Drive files to grant are missing (授权的钉盘文件信息列表不能为空)."
+            }
+            Self::WorkflowFileListMissing => {
+                "The attachment list to grant is empty (审批附件fileList不能为空)."
+            }
+            Self::WorkflowArchiveIsSystemMissing => {
+                "Archiving needs `isSystem` (是否通过系统操作参数不能为空)."
+            }
+            Self::WorkflowArchiveOperatorMissing => {
+                "Archiving needs the operator's userid (操作人的userId不能为空)."
+            }
+            Self::WorkflowArchiveOperatorNotAdmin => {
+                "Only an OA approval admin may archive (操作人必须为OA审批管理员)."
+            }
+            Self::WorkflowInstanceOrFieldMissing => {
+                "The instance id and the field id or userid must be given (审批实例id或字段id不能为空)."
+            }
+            Self::WorkflowCspaceIsvOrgMissing => {
+                "With authorisation-code authentication `isvOrgId` is needed (使用授权码方式认证时，isvOrgId不能为空)."
+            }
+            Self::WorkflowIsvAppBlacklisted => {
+                "The ISV app is blacklisted from starting instances, e.g. after a loop of starts (当前isv应用appId已被加入黑名单)."
+            }
+            Self::WorkflowIsvTemplateNotAuthorised => {
+                "The organisation has not authorised this template to the ISV (当前isv没有该审批模板的操作权限)."
+            }
+            Self::WorkflowIsvOrgBlacklisted => {
+                "The ISV organisation is blacklisted from starting instances (当前isv组织id已被加入黑名单)."
+            }
+            Self::WorkflowLockFailed => {
+                "The concurrency lock could not be taken (获取防并发锁失败); retry later."
+            }
+            Self::WorkflowNotOaAdmin => {
+                "The operator must be an OA approval admin (操作人必须为OA审批管理员)."
+            }
+            Self::WorkflowNotifierLimit => {
+                "Too many people to copy (抄送人数量超过限制)."
+            }
+            Self::WorkflowPremiumParamsError => "Bad parameters (参数校验不合法).",
+            Self::WorkflowPremiumQueryLimit => {
+                "Too many concurrent calls (请求过于频繁，稍后重试); back off."
+            }
+            Self::WorkflowPageCursorInvalid => "Bad cursor (游标错误).",
+            Self::WorkflowPageSizeInvalid => "Bad page size (分页大小错误).",
+            Self::WorkflowParamCodeError => {
+                "The form template could not be found (表单模板查询错误)."
+            }
+            Self::WorkflowManagerNotAdmin => {
+                "The `managerUserId` does not exist or has no admin rights (查询的managerUserId无管理权限)."
+            }
+            Self::WorkflowParamUserNotExist => {
+                "The userid is not in the organisation (查询的userId在当前组织不存在)."
+            }
+            Self::WorkflowProcessCodeNotFound => {
+                "The approval template could not be read or was deleted (获取审批模板失败或审批模板已被删除)."
+            }
+            Self::WorkflowProcessInstDeleted => {
+                "No such approval instance, or it was deleted (审批单不存在或已删除)."
+            }
+            Self::WorkflowProcessMissing => {
+                "No such approval process (审批流不存在)."
+            }
+            Self::WorkflowProcessDisabled => {
+                "The template is not enabled, so the instance cannot be updated (审批单状态异常为非启用状态)."
+            }
+            Self::WorkflowProcessCodeQueryError => {
+                "The template code could not be found (模板编码查询错误)."
+            }
+            Self::WorkflowProcessCodeBlacklisted => {
+                "The template is blacklisted from starting instances, e.g. after a loop of starts (当前模板code已被加入黑名单)."
+            }
+            Self::WorkflowProcesscodeNotFound => {
+                "No approval process for this processCode (processCode对应的审批流程不存在)."
+            }
+            Self::WorkflowProcessesError => {
+                "The template list could not be read, or the most templates allowed exist (获取模板列表失败 / 审批流已超过最大数量)."
+            }
+            Self::WorkflowQpsExceeded => {
+                "Too many concurrent calls (请求过于频繁); back off."
+            }
+            Self::WorkflowRevertFailed => {
+                "Sending the task back failed inside DingTalk (退回任务系统执行失败); retry later."
+            }
+            Self::WorkflowSchemaAttrsError => {
+                "The template's extended attributes could not be added (表单扩展信息添加错误)."
+            }
+            Self::WorkflowSetupNoPermission => {
+                "No permission on the approval process; check the instance (没有操作审批流的权限)."
+            }
+            Self::WorkflowTaskDueTimeInvalid => {
+                "A task's `dueTimestamp` is before its creation (截止时间dueTimestamp不能小于当前任务创建时间)."
+            }
+            Self::WorkflowTaskUrlTooLong => {
+                "A task's url exceeds 1024 characters (url长度不能超过1024字符)."
+            }
+            Self::WorkflowTaskInfoLimit => {
+                "Too many tasks in one batch (任务信息队列超出上限); at most 10."
+            }
+            Self::WorkflowTasksMissing => {
+                "The task list is empty (任务列表tasks不能为空)."
+            }
+            Self::WorkflowTemplateDisabled => {
+                "The form template is disabled (表单模板已停用); an admin must enable it."
+            }
+            Self::WorkflowTimestampInvalid => "Bad query time (查询时间错误).",
+            Self::WorkflowTodoCategorySyncFailed => {
+                "Syncing the to-do group failed (同步待办分组失败); retry later."
+            }
+            Self::WorkflowUpdateOverSize => {
+                "Too many instances in one update (更新审批单数量超出限制); at most 50."
+            }
+            Self::WorkflowUserIdListError => {
+                "Bad userid list (查询userId列表错误)."
+            }
             Self::SystemBusy => {
                 "System busy (系统繁忙); retry after a moment, at most about 3 times."
             }
@@ -4847,6 +6324,163 @@ impl ErrorCode {
             Self::OperationNotSupported => rt::ErrorClass::InvalidArgument,
             Self::FileArchived => rt::ErrorClass::Busy,
             Self::RecycleBinNotSupportForSpace => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowTargetSelectApproverOutOfScope => {
+                rt::ErrorClass::InvalidArgument
+            }
+            Self::WorkflowTargetSelectApproverMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowInstanceInvalidParameter => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowInstanceStartFailed => rt::ErrorClass::Other,
+            Self::WorkflowNeedAuth => rt::ErrorClass::Permission,
+            Self::WorkflowProcessGroupGetFailed => rt::ErrorClass::Other,
+            Self::WorkflowProcessCodeError => rt::ErrorClass::NotFound,
+            Self::WorkflowProcessSetupNoPermission => rt::ErrorClass::Permission,
+            Self::WorkflowProcessGetFailed => rt::ErrorClass::NotFound,
+            Self::WorkflowFormConverterError => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowIllegalComponent => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowStartSystemError => rt::ErrorClass::Busy,
+            Self::WorkflowAutoflowRateLimited => rt::ErrorClass::RateLimited,
+            Self::WorkflowBenefitStatusInvalid => rt::ErrorClass::Permission,
+            Self::WorkflowInstanceIdError => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowFormDataIsNull => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowInstanceNotExist => rt::ErrorClass::NotFound,
+            Self::WorkflowAflowInstanceNotExist => rt::ErrorClass::NotFound,
+            Self::WorkflowInstanceCannotBeExecuted => rt::ErrorClass::Other,
+            Self::WorkflowInstanceStatusException => rt::ErrorClass::Other,
+            Self::WorkflowAflowProcessNotExist => rt::ErrorClass::NotFound,
+            Self::WorkflowAflowFormDataIsNull => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowAflowProcessCodeError => rt::ErrorClass::NotFound,
+            Self::WorkflowInstanceIdMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowCommentTextMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowCommentUserMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowExecuteActionerMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowExecuteTaskIdMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowExecuteResultInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowTerminateIsSystemMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowTerminateOperatorMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowInvalidAccessToken => rt::ErrorClass::Permission,
+            Self::WorkflowTodoCountUserMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowProcessInstanceIdMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowFileIdMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowProcessInstNotExist => rt::ErrorClass::NotFound,
+            Self::WorkflowProcessNotExist => rt::ErrorClass::NotFound,
+            Self::WorkflowProcessGetFailedByParameter => rt::ErrorClass::Permission,
+            Self::WorkflowCspaceGetSpaceFailed => rt::ErrorClass::Other,
+            Self::WorkflowCspaceGetMicroappFailed => rt::ErrorClass::Other,
+            Self::WorkflowCspaceGrantFailed => rt::ErrorClass::Other,
+            Self::WorkflowCspaceError => rt::ErrorClass::Other,
+            Self::WorkflowCspaceDownloadUrlFailed => rt::ErrorClass::Other,
+            Self::WorkflowProcessCodeMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowListStartTimeMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowNextTokenMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowMaxResultsInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowEndTimeInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowForecastError => rt::ErrorClass::Other,
+            Self::WorkflowComponentIsNull => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowFormNotExist => rt::ErrorClass::NotFound,
+            Self::WorkflowTaskStatusError => rt::ErrorClass::Other,
+            Self::WorkflowInstanceStatusError => rt::ErrorClass::Other,
+            Self::WorkflowIllegalOperator => rt::ErrorClass::InvalidArgument,
+            Self::TodoTaskCreateLockError => rt::ErrorClass::Busy,
+            Self::TodoTaskCreateParamError => rt::ErrorClass::InvalidArgument,
+            Self::TodoTaskCreateFlowControl => rt::ErrorClass::RateLimited,
+            Self::TodoTaskCreateSystemError => rt::ErrorClass::Busy,
+            Self::TodoTaskCreateTokenTypeError => rt::ErrorClass::Permission,
+            Self::TodoTaskDeleteParamError => rt::ErrorClass::InvalidArgument,
+            Self::TodoTaskDeleteSystemError => rt::ErrorClass::Busy,
+            Self::TodoTaskUpdateParamError => rt::ErrorClass::InvalidArgument,
+            Self::TodoTaskUpdateSystemError => rt::ErrorClass::Busy,
+            Self::TodoExecutorStatusParamError => rt::ErrorClass::InvalidArgument,
+            Self::TodoExecutorStatusSystemError => rt::ErrorClass::Busy,
+            Self::TodoOrgTaskQueryParamError => rt::ErrorClass::InvalidArgument,
+            Self::TodoOrgTaskQuerySystemError => rt::ErrorClass::Busy,
+            Self::TodoTypeConfigCreateParamError => rt::ErrorClass::InvalidArgument,
+            Self::TodoTypeConfigCreateSystemError => rt::ErrorClass::Busy,
+            Self::TodoTypeConfigUpdateParamError => rt::ErrorClass::InvalidArgument,
+            Self::TodoTypeConfigUpdateSystemError => rt::ErrorClass::Busy,
+            Self::TodoTypeConfigGetParamError => rt::ErrorClass::InvalidArgument,
+            Self::TodoTypeConfigGetSystemError => rt::ErrorClass::Busy,
+            Self::CalendarPermissionDeny => rt::ErrorClass::Permission,
+            Self::CalendarIdempotencyProcessing => rt::ErrorClass::Busy,
+            Self::CalendarFlowLimit => rt::ErrorClass::Other,
+            Self::CalendarItemNotFound => rt::ErrorClass::NotFound,
+            Self::CalendarInstanceNotExist => rt::ErrorClass::NotFound,
+            Self::CalendarExceedSubscribeLimit => rt::ErrorClass::Other,
+            Self::CalendarNotInEvent => rt::ErrorClass::InvalidArgument,
+            Self::CalendarExceedMaxReceiverSize => rt::ErrorClass::Other,
+            Self::CalendarMeetingRoomNotAvailable => rt::ErrorClass::Other,
+            Self::CalendarCalendarIdBlank => rt::ErrorClass::InvalidArgument,
+            Self::CalendarEventIdBlank => rt::ErrorClass::InvalidArgument,
+            Self::CalendarSubscribedNotSupported => rt::ErrorClass::InvalidArgument,
+            Self::CalendarMaxResultsOutOfRange => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowFormContentInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowVisibleTemplatesGetFailed => rt::ErrorClass::Other,
+            Self::WorkflowAflowSetupNoPermission => rt::ErrorClass::Permission,
+            Self::WorkflowAppenderIsOperator => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowBenefitQueryError => rt::ErrorClass::Busy,
+            Self::WorkflowBenefitExpired => rt::ErrorClass::Permission,
+            Self::WorkflowDirectoryNotExist => rt::ErrorClass::NotFound,
+            Self::WorkflowDirectoryLimit => rt::ErrorClass::Other,
+            Self::WorkflowDirectoryDeleteFailed => rt::ErrorClass::Other,
+            Self::WorkflowDirectoryNameInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowFormQueryFailed => rt::ErrorClass::Other,
+            Self::WorkflowFormDisabled => rt::ErrorClass::Other,
+            Self::WorkflowDataFormNotExist => rt::ErrorClass::NotFound,
+            Self::WorkflowFormCodeError => rt::ErrorClass::NotFound,
+            Self::WorkflowFormContentError => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowFormNameTaken => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowNotADataForm => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowFormSchemaError => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowFieldSettingFailed => rt::ErrorClass::Busy,
+            Self::WorkflowCspaceFileInfoFailed => rt::ErrorClass::Other,
+            Self::WorkflowDirectorySaveFailed => rt::ErrorClass::Other,
+            Self::WorkflowFormInstanceQueryFailed => rt::ErrorClass::Busy,
+            Self::WorkflowIntegratedConcurrency => rt::ErrorClass::Busy,
+            Self::WorkflowIntegratedTaskLimit => rt::ErrorClass::Other,
+            Self::WorkflowIntegratedParamsError => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowIntegratedPermission => rt::ErrorClass::Permission,
+            Self::WorkflowIntegratedDailyQuota => rt::ErrorClass::Other,
+            Self::WorkflowIntegratedStateInvalid => rt::ErrorClass::Other,
+            Self::WorkflowFileInfosMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowFileListMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowArchiveIsSystemMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowArchiveOperatorMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowArchiveOperatorNotAdmin => rt::ErrorClass::Permission,
+            Self::WorkflowInstanceOrFieldMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowCspaceIsvOrgMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowIsvAppBlacklisted => rt::ErrorClass::Permission,
+            Self::WorkflowIsvTemplateNotAuthorised => rt::ErrorClass::Permission,
+            Self::WorkflowIsvOrgBlacklisted => rt::ErrorClass::Permission,
+            Self::WorkflowLockFailed => rt::ErrorClass::Busy,
+            Self::WorkflowNotOaAdmin => rt::ErrorClass::Permission,
+            Self::WorkflowNotifierLimit => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowPremiumParamsError => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowPremiumQueryLimit => rt::ErrorClass::RateLimited,
+            Self::WorkflowPageCursorInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowPageSizeInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowParamCodeError => rt::ErrorClass::NotFound,
+            Self::WorkflowManagerNotAdmin => rt::ErrorClass::Permission,
+            Self::WorkflowParamUserNotExist => rt::ErrorClass::NotFound,
+            Self::WorkflowProcessCodeNotFound => rt::ErrorClass::NotFound,
+            Self::WorkflowProcessInstDeleted => rt::ErrorClass::NotFound,
+            Self::WorkflowProcessMissing => rt::ErrorClass::NotFound,
+            Self::WorkflowProcessDisabled => rt::ErrorClass::Other,
+            Self::WorkflowProcessCodeQueryError => rt::ErrorClass::NotFound,
+            Self::WorkflowProcessCodeBlacklisted => rt::ErrorClass::Permission,
+            Self::WorkflowProcesscodeNotFound => rt::ErrorClass::NotFound,
+            Self::WorkflowProcessesError => rt::ErrorClass::Other,
+            Self::WorkflowQpsExceeded => rt::ErrorClass::RateLimited,
+            Self::WorkflowRevertFailed => rt::ErrorClass::Busy,
+            Self::WorkflowSchemaAttrsError => rt::ErrorClass::Other,
+            Self::WorkflowSetupNoPermission => rt::ErrorClass::Permission,
+            Self::WorkflowTaskDueTimeInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowTaskUrlTooLong => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowTaskInfoLimit => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowTasksMissing => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowTemplateDisabled => rt::ErrorClass::Other,
+            Self::WorkflowTimestampInvalid => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowTodoCategorySyncFailed => rt::ErrorClass::Busy,
+            Self::WorkflowUpdateOverSize => rt::ErrorClass::InvalidArgument,
+            Self::WorkflowUserIdListError => rt::ErrorClass::InvalidArgument,
             Self::SystemBusy => rt::ErrorClass::Busy,
             Self::AuthException => rt::ErrorClass::Other,
             Self::UriNotFound => rt::ErrorClass::NotFound,
@@ -5626,6 +7260,171 @@ pub fn classify(code: &rt::ApiCode) -> rt::ErrorClass {
                 "operationNotSupported" => rt::ErrorClass::InvalidArgument,
                 "fileArchived" => rt::ErrorClass::Busy,
                 "recycleBinNotSupportForSpace" => rt::ErrorClass::InvalidArgument,
+                "targetSelectApproverScopeError" => rt::ErrorClass::InvalidArgument,
+                "targetSelectApproverMissing" => rt::ErrorClass::InvalidArgument,
+                "processInstanceInvalidParameter" => rt::ErrorClass::InvalidArgument,
+                "processInstanceStartFailed" => rt::ErrorClass::Other,
+                "needAuth" => rt::ErrorClass::Permission,
+                "processGroupGetFailed" => rt::ErrorClass::Other,
+                "processCodeError" => rt::ErrorClass::NotFound,
+                "processSetupNoPermission" => rt::ErrorClass::Permission,
+                "processGetFailed" => rt::ErrorClass::NotFound,
+                "formConverterError" => rt::ErrorClass::InvalidArgument,
+                "illegalComponent" => rt::ErrorClass::InvalidArgument,
+                "sysErrror" => rt::ErrorClass::Busy,
+                "autoflowLikeTriggerRateLimited" => rt::ErrorClass::RateLimited,
+                "benefitStatusInvalid" => rt::ErrorClass::Permission,
+                "processInstanceIdError" => rt::ErrorClass::InvalidArgument,
+                "processFormDataIsNull" => rt::ErrorClass::InvalidArgument,
+                "processInstanceNotExist" => rt::ErrorClass::NotFound,
+                "aflowProcessInstNotExist" => rt::ErrorClass::NotFound,
+                "aflowProcessInstCanNotBeExecuted" => rt::ErrorClass::Other,
+                "aflowProcessInstStatusException" => rt::ErrorClass::Other,
+                "aflowProcessNotExist" => rt::ErrorClass::NotFound,
+                "aflowProcessFormDataIsNull" => rt::ErrorClass::InvalidArgument,
+                "aflowProcessCodeIsError" => rt::ErrorClass::NotFound,
+                "invalidInstanceId" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceCommentText" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceCommentUserId" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceExecuteActionerUserId" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceExecuteTaskId" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceExecuteResult" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceTerminateIsSystem" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceTerminateOperatingUserId" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "invalidAccessToken" => rt::ErrorClass::Permission,
+                "invalidGetTodoTaskSumUserId" => rt::ErrorClass::InvalidArgument,
+                "invalidProcessInstanceId" => rt::ErrorClass::InvalidArgument,
+                "invalidFileId" => rt::ErrorClass::InvalidArgument,
+                "processInstNotExist" => rt::ErrorClass::NotFound,
+                "processNotExist" => rt::ErrorClass::NotFound,
+                "processGetFailedByParameter" => rt::ErrorClass::Permission,
+                "hsfIntegrationErrorCspaceGetCustomSpace" => rt::ErrorClass::Other,
+                "hsfIntegrationErrorCspaceGetSimpleMicroAppByRelatedAppId" => {
+                    rt::ErrorClass::Other
+                }
+                "hsfIntegrationErrorCspaceDentryServiceGrant" => rt::ErrorClass::Other,
+                "hsfIntegrationErrorCspace" => rt::ErrorClass::Other,
+                "hsfIntegrationErrorCspaceDentryServiceGenerateDownloadPresignedUrl" => {
+                    rt::ErrorClass::Other
+                }
+                "invalidProcessCode" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceListIdsStartTime" => rt::ErrorClass::InvalidArgument,
+                "invalidNextToken" => rt::ErrorClass::InvalidArgument,
+                "invalidMaxResults" => rt::ErrorClass::InvalidArgument,
+                "invalidEndTime" => rt::ErrorClass::InvalidArgument,
+                "forecastError" => rt::ErrorClass::Other,
+                "componentIsNull" => rt::ErrorClass::InvalidArgument,
+                "formNotExist" => rt::ErrorClass::NotFound,
+                "task.status.error" => rt::ErrorClass::Other,
+                "instance.status.error" => rt::ErrorClass::Other,
+                "param.illegal.operator" => rt::ErrorClass::InvalidArgument,
+                "todo.taskCreate.lockError" => rt::ErrorClass::Busy,
+                "todo.taskCreate.paramError" => rt::ErrorClass::InvalidArgument,
+                "todo.taskCreate.flowControlError" => rt::ErrorClass::RateLimited,
+                "todo.taskCreate.systemError" => rt::ErrorClass::Busy,
+                "todo.taskCreate.tokenTypeError" => rt::ErrorClass::Permission,
+                "todo.taskDelete.paramError" => rt::ErrorClass::InvalidArgument,
+                "todo.taskDelete.systemError" => rt::ErrorClass::Busy,
+                "todo.taskUpdate.paramError" => rt::ErrorClass::InvalidArgument,
+                "todo.taskUpdate.systemError" => rt::ErrorClass::Busy,
+                "todo.taskExecutorStatusUpdate.paramError" => {
+                    rt::ErrorClass::InvalidArgument
+                }
+                "todo.taskExecutorStatusUpdate.systemError" => rt::ErrorClass::Busy,
+                "todo.orgTaskQuery.paramError" => rt::ErrorClass::InvalidArgument,
+                "todo.orgTaskQuery.systemError" => rt::ErrorClass::Busy,
+                "todo.typeConfigCreate.paramError" => rt::ErrorClass::InvalidArgument,
+                "todo.typeConfigCreate.systemError" => rt::ErrorClass::Busy,
+                "todo.typeConfigUpdate.paramError" => rt::ErrorClass::InvalidArgument,
+                "todo.typeConfigUpdate.systemError" => rt::ErrorClass::Busy,
+                "todo.typeConfigGet.paramError" => rt::ErrorClass::InvalidArgument,
+                "todo.typeConfigGet.systemError" => rt::ErrorClass::Busy,
+                "permissionDeny" => rt::ErrorClass::Permission,
+                "idempotencyProcessing" => rt::ErrorClass::Busy,
+                "flowLimit" => rt::ErrorClass::Other,
+                "itemNotFound" => rt::ErrorClass::NotFound,
+                "instanceNotExist" => rt::ErrorClass::NotFound,
+                "exceedSubscribeLimit" => rt::ErrorClass::Other,
+                "notInEvent" => rt::ErrorClass::InvalidArgument,
+                "exceedMaxReceiverSize" => rt::ErrorClass::Other,
+                "meetingRoomNotAvailable" => rt::ErrorClass::Other,
+                "invalidParameter.event.calendarId" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.event.eventId" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.subscribed.invalid" => rt::ErrorClass::InvalidArgument,
+                "invalidParameter.maxResults" => rt::ErrorClass::InvalidArgument,
+                "aflowProcessFormContentInvalid" => rt::ErrorClass::InvalidArgument,
+                "aflowProcessGetFailed" => rt::ErrorClass::Other,
+                "aflowProcessSetupNoPermission" => rt::ErrorClass::Permission,
+                "appender.contains.currentOperator" => rt::ErrorClass::InvalidArgument,
+                "benefit.query.error" => rt::ErrorClass::Busy,
+                "benefit.status.invalid" => rt::ErrorClass::Permission,
+                "bizDir.not.exist" => rt::ErrorClass::NotFound,
+                "bizDir.number.exceed" => rt::ErrorClass::Other,
+                "delete.dir.error" => rt::ErrorClass::Other,
+                "dirName.validation.failed" => rt::ErrorClass::InvalidArgument,
+                "form.code.error" => rt::ErrorClass::Other,
+                "form.invalid" => rt::ErrorClass::Other,
+                "form.not.exist" => rt::ErrorClass::NotFound,
+                "formCode.error" => rt::ErrorClass::NotFound,
+                "formContent.error" => rt::ErrorClass::InvalidArgument,
+                "formName.error" => rt::ErrorClass::InvalidArgument,
+                "formTypeError" => rt::ErrorClass::InvalidArgument,
+                "formschema.error" => rt::ErrorClass::InvalidArgument,
+                "getInstFieldSettingError" => rt::ErrorClass::Busy,
+                "hsfIntegrationErrorCspaceDentryServiceInfo" => rt::ErrorClass::Other,
+                "insertOrUpdate.dir.error" => rt::ErrorClass::Other,
+                "instance.query.error" => rt::ErrorClass::Busy,
+                "integrated.concurrency.error" => rt::ErrorClass::Busy,
+                "integrated.number.exceed" => rt::ErrorClass::Other,
+                "integrated.params.error" => rt::ErrorClass::InvalidArgument,
+                "integrated.permission.error" => rt::ErrorClass::Permission,
+                "integrated.qps.exceed" => rt::ErrorClass::Other,
+                "integrated.state.invalid" => rt::ErrorClass::Other,
+                "invalidFileInfos" => rt::ErrorClass::InvalidArgument,
+                "invalidFileList" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceArchiveIsSystem" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceArchiveOpUserId" => rt::ErrorClass::InvalidArgument,
+                "invalidInstanceArchiveOpUserIdNotOriginatorId" => {
+                    rt::ErrorClass::Permission
+                }
+                "invalidInstanceIdOrFieldId" => rt::ErrorClass::InvalidArgument,
+                "invalidParameterCspace" => rt::ErrorClass::InvalidArgument,
+                "isvAppId.in.blackList" => rt::ErrorClass::Permission,
+                "isvAuth.check.error" => rt::ErrorClass::Permission,
+                "isvOrgId.in.blackList" => rt::ErrorClass::Permission,
+                "lock.fail" => rt::ErrorClass::Busy,
+                "notOaAdmin" => rt::ErrorClass::Permission,
+                "noticerOverLimit" => rt::ErrorClass::InvalidArgument,
+                "oaplus.params.error" => rt::ErrorClass::InvalidArgument,
+                "oaplus.query.limit" => rt::ErrorClass::RateLimited,
+                "pageIndex.invalid" => rt::ErrorClass::InvalidArgument,
+                "pageSize.invalid" => rt::ErrorClass::InvalidArgument,
+                "param.code.error" => rt::ErrorClass::NotFound,
+                "param.manager.notexist" => rt::ErrorClass::Permission,
+                "param.user.notexist" => rt::ErrorClass::NotFound,
+                "process.code.error" => rt::ErrorClass::NotFound,
+                "process.inst.notExist" => rt::ErrorClass::NotFound,
+                "process.not.exist" => rt::ErrorClass::NotFound,
+                "process.status.error" => rt::ErrorClass::Other,
+                "processCode.error" => rt::ErrorClass::NotFound,
+                "processCode.in.blackList" => rt::ErrorClass::Permission,
+                "processcode.error" => rt::ErrorClass::NotFound,
+                "processes.error" => rt::ErrorClass::Other,
+                "qps.exceed.limit" => rt::ErrorClass::RateLimited,
+                "revertTask.hsfIntegration.error" => rt::ErrorClass::Busy,
+                "schema.sysAttrs.error" => rt::ErrorClass::Other,
+                "setup.no.permission" => rt::ErrorClass::Permission,
+                "task.dueTime.error" => rt::ErrorClass::InvalidArgument,
+                "task.url.error" => rt::ErrorClass::InvalidArgument,
+                "taskInfoSizeOverLimit" => rt::ErrorClass::InvalidArgument,
+                "tasks.is.null" => rt::ErrorClass::InvalidArgument,
+                "template.error" => rt::ErrorClass::Other,
+                "timeStamp.invalid" => rt::ErrorClass::InvalidArgument,
+                "todo.bizcategory.error" => rt::ErrorClass::Busy,
+                "updateOverSize" => rt::ErrorClass::InvalidArgument,
+                "userIdList.error" => rt::ErrorClass::InvalidArgument,
                 _ => rt::ErrorClass::Other,
             }
         }
