@@ -1,7 +1,8 @@
-//! Auth schemes. Each kind of authorisation an endpoint declares ([`Auth`]) maps to one
-//! [`Scheme`] value that says how to obtain its credential, where the credential goes, and which
-//! cached token to drop when DingTalk rejects it. The transport executes schemes and never
-//! matches on the kind, so a new kind (a header token, a user token) is a new scheme here.
+//! Auth schemes. Each kind of authorisation an endpoint declares ([`Auth`]), on the host it lives
+//! on ([`Host`]), maps to one [`Scheme`] value that says how to obtain its credential, where the
+//! credential goes (a query param, a header, a signed query), and which cached token to drop
+//! when DingTalk rejects it. The transport executes schemes and never matches on the kind: the
+//! api.dingtalk.com header token and the user token are schemes here like the rest.
 
 use std::sync::Arc;
 

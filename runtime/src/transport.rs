@@ -1,5 +1,6 @@
-//! Executes described requests: builds the URL (token in the query), sends JSON, decodes the
-//! errcode envelope, and refreshes a rejected token once.
+//! Executes described requests on either host: builds the URL, places the token where its
+//! scheme says (query or header), sends JSON, decodes the answer (the errcode envelope on oapi;
+//! the status, payload or error body on api.dingtalk.com), and refreshes a rejected token once.
 
 use std::sync::Arc;
 
