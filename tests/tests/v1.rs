@@ -92,9 +92,9 @@ fn a_robot_message_decodes_from_its_json_text_and_keeps_unknown_templates() {
         known,
         RobotMessage::SampleMarkdown(RobotSampleMarkdown::new("T", "x"))
     );
-    let raw = serde_json::json!({"msgKey": "sampleActionCard6", "msgParam": "{}"});
+    let raw = serde_json::json!({"msgKey": "sampleFutureTemplate", "msgParam": "{}"});
     let unknown: RobotMessage = serde_json::from_value(raw.clone()).expect("decode");
-    assert_eq!(unknown.tag(), "sampleActionCard6");
+    assert_eq!(unknown.tag(), "sampleFutureTemplate");
     assert_eq!(serde_json::to_value(&unknown).expect("encode"), raw);
     let bad = serde_json::from_str::<RobotMessage>(
         r#"{"msgKey": "sampleText", "msgParam": "{not json"}"#,
