@@ -640,7 +640,7 @@ impl ClientBuilder {
     }
 
     /// How long a failed token refresh is shared with the calls that come after it (default
-    /// 1 s): they fail at once with the same [`Error::Token`](crate::Error::Token) instead of
+    /// 1 s): they fail at once with the same [`Error::Token`] instead of
     /// asking DingTalk again (or use the current token while it still works).
     pub fn token_failure_cooldown(mut self, cooldown: Duration) -> Self {
         self.failure_cooldown = cooldown;
@@ -649,14 +649,14 @@ impl ClientBuilder {
 
     /// The most pages a `pages()` / `items()` walk fetches (default
     /// [`DEFAULT_MAX_PAGES`](crate::paginate::DEFAULT_MAX_PAGES)); the walk then ends with
-    /// [`Error::Paging`](crate::Error::Paging).
+    /// [`Error::Paging`].
     pub fn max_pages(mut self, pages: u64) -> Self {
         self.max_pages = pages;
         self
     }
 
     /// The longest JSON answer read (default [`DEFAULT_MAX_RESPONSE_BYTES`], 16 MiB); a longer
-    /// one is [`Error::TooLarge`](crate::Error::TooLarge), and the rest is not read.
+    /// one is [`Error::TooLarge`], and the rest is not read.
     pub fn max_response_bytes(mut self, bytes: u64) -> Self {
         self.max_response_bytes = bytes;
         self

@@ -5,7 +5,7 @@
 //! chats, recall, read status, and the files of received messages.
 //!
 //! Every send names the robot (`robotCode`, required: an app may have several robots, and DingTalk
-//! would otherwise pick one) and carries a [`RobotMessage`](super::robot::RobotMessage): a template
+//! would otherwise pick one) and carries a `RobotMessage`: a template
 //! (`msgKey`) and its fields (`msgParam`, sent as JSON text), typed together so they cannot
 //! disagree.
 #![allow(deprecated, clippy::too_many_arguments)]

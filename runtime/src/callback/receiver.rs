@@ -11,7 +11,7 @@
 //! over [`ReceiverOptions::max_body_bytes`] are refused before they are read whole, a push that
 //! takes longer than [`ReceiverOptions::timeout`] (reading it and handling it) is answered 503,
 //! and warnings are rate-limited and never quote a decrypted value. With a
-//! [`ReplayGuard`](super::ReplayGuard), a push seen before within its window is acknowledged
+//! [`ReplayGuard`], a push seen before within its window is acknowledged
 //! without running the handler again.
 //!
 //! ```no_run
