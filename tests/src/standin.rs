@@ -720,7 +720,7 @@ fn issue_token(inner: &Inner, mut seen: Seen, route: &Route, path: &str, record:
     }
 }
 
-/// A scripted wrong answer (`Slow` is handled by the caller).
+/// A scripted wrong answer, to a token or a business call (`Slow` is handled by the caller).
 fn answer_fault(inner: &Inner, seen: Seen, fault: Fault) -> Response {
     match fault {
         Fault::Json(body) => finish(inner, seen, StatusCode::OK, body),
@@ -778,30 +778,6 @@ async fn business(inner: &Inner, seen: Seen, route: &Route, path: &str) -> Respo
     }
     let forced = lock(&inner.behavior).fail_next.pop_front();
     match forced {
-        Some(Fault::Json(body)) => return finish(inner, seen, StatusCode::OK, body),
-        Some(Fault::Status(status, body)) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return finish(inner, seen, status, body);
-        }
-        Some(Fault::Raw(status, body)) => {
-            lock(&inner.seen).push(seen);
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return (status, [("content-type", "text/html")], body).into_response();
-        }
-        Some(Fault::Reset) => {
-            lock(&inner.seen).push(seen);
-            // The answer's length is announced, its start sent, then the stream fails: the
-            // connection is dropped mid-answer.
-            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-                Ok(Bytes::from_static(b"{\"errcode\":0,")),
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "scripted reset",
-                )),
-            ];
-            let body = axum::body::Body::from_stream(futures_util::stream::iter(chunks));
-            return (StatusCode::OK, [("content-type", "application/json")], body).into_response();
-        }
         Some(Fault::Slow(delay)) => {
             // Recorded on arrival: a client that gives up drops the connection, and with it
             // this handler.
@@ -810,6 +786,7 @@ async fn business(inner: &Inner, seen: Seen, route: &Route, path: &str) -> Respo
             let body = route.example.to_string();
             return (StatusCode::OK, [("content-type", "application/json")], body).into_response();
         }
+        Some(fault) => return answer_fault(inner, seen, fault),
         None => {}
     }
     if route.endpoint.binary {
