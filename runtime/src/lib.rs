@@ -21,6 +21,7 @@
 //! - [`sign`]: the JSAPI and HMAC request signatures;
 //! - [`callback`]: verifying, decrypting and answering event pushes (an axum router with the
 //!   `receiver` feature);
+//! - `stream` (with the `stream` feature): Stream mode, pushes over a WebSocket the app opens;
 //! - [`sns_login`]: the third-party login page URL;
 //! - [`error`], [`secret`]: errors and redacted secrets;
 //! - [`codegen`]: the names generated code uses.
@@ -47,6 +48,8 @@ pub mod secret;
 pub mod sign;
 pub mod sns_login;
 pub mod store;
+#[cfg(feature = "stream")]
+pub mod stream;
 pub(crate) mod token;
 mod transport;
 pub mod user_token;

@@ -111,6 +111,11 @@ fn err(e: redis::RedisError) -> StoreError {
 }
 
 impl RedisStore {
+    /// A handle on the shared connection (cheap: the manager is reference-counted).
+    pub(crate) fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
     /// Connects to `url` (`redis://host:port/db`, or `rediss://` for TLS with the `redis-tls`
     /// feature); the connection reconnects by itself. Needs Redis 5.0 or later: the rate-limit
     /// scripts read the server's clock (`TIME`) before writing, which needs script effects

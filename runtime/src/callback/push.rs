@@ -8,6 +8,10 @@ use super::{CallbackCrypto, CryptoError};
 /// A typed callback event: generated from the spec's event union (`union: {event: true}`), so
 /// that the runtime decodes and answers pushes without knowing any event type.
 pub trait CallbackEvent: DeserializeOwned + Send + 'static {
+    /// The key that names the event type in the pushed object. Stream mode sends the type in
+    /// a frame header instead, and the Stream client adds it under this key.
+    const TAG_KEY: &'static str = "EventType";
+
     /// The event type on the wire (`EventType`).
     fn tag(&self) -> &str;
 
