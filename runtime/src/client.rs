@@ -475,6 +475,23 @@ impl Client {
         self.inner.suite.as_ref().map(|s| s.key.as_str())
     }
 
+    /// The Client ID and Client Secret that identify the app itself, as the Stream handshake
+    /// sends them: the AppKey and AppSecret, or an ISV suite's SuiteKey and SuiteSecret.
+    /// `None` for CorpId/CorpSecret apps, which have no Client ID.
+    pub fn client_credentials(&self) -> Option<(&str, &SecretString)> {
+        match (&self.inner.credentials, &self.inner.suite) {
+            (
+                Some(Credentials::AppKey {
+                    app_key,
+                    app_secret,
+                }),
+                _,
+            ) => Some((app_key.as_str(), app_secret)),
+            (None, Some(suite)) => Some((suite.key.as_str(), suite.secret())),
+            _ => None,
+        }
+    }
+
     /// Forgets the cached access token, so the next call fetches a new one.
     pub fn clear_access_token(&self) {
         if let Some(t) = self.inner.app_token.fresh() {

@@ -166,6 +166,19 @@ pub struct UndecodablePush {
     pub error: String,
 }
 
+impl UndecodablePush {
+    /// A push that could not be opened (for layers that decode further, e.g. a callback's data
+    /// into a type).
+    pub fn new(kind: FrameKind, headers: FrameHeaders, data: String, error: String) -> Self {
+        UndecodablePush {
+            kind,
+            headers,
+            data,
+            error,
+        }
+    }
+}
+
 /// What the handler answers.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Answer {
@@ -525,6 +538,8 @@ pub(crate) fn is_credential_error(e: &Error) -> bool {
             ) || matches!(api.status, Some(401))
         }
         Error::Http { status, .. } => *status == 401,
+        // No credentials to send: no retry will find some.
+        Error::Config(_) => true,
         _ => false,
     }
 }
