@@ -4,8 +4,9 @@
 //! Each connection starts with a handshake (`POST /v1.0/gateway/connections/open`, described in
 //! the spec and executed by the generated crate: this module takes it as a [`Handshake`]) that
 //! answers a WebSocket address and a single-use ticket. DingTalk then pushes frames, and the
-//! client answers each with an ACK on the same socket. See
-//! [Stream 模式](https://open.dingtalk.com/document/development/introduction-to-stream-mode).
+//! client answers each with an ACK on the same socket. See DingTalk's
+//! [Stream 模式概述](https://opensource.dingtalk.com/developerpedia/docs/learn/stream/overview) and
+//! [Stream 协议](https://opensource.dingtalk.com/developerpedia/docs/learn/stream/protocol).
 //!
 //! What this client guarantees:
 //! - **Nothing lost on `disconnect`.** DingTalk stops delivering on a socket it disconnects and
