@@ -29,6 +29,7 @@ pub mod compare;
 pub mod redis_server;
 pub mod standin;
 pub mod store_scenarios;
+pub mod stream_standin;
 
 use std::path::PathBuf;
 
