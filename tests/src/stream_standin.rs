@@ -2,7 +2,8 @@
 //! (`POST /v1.0/gateway/connections/open`) and the WebSocket it hands out (`/connect`), both on
 //! one port of 127.0.0.1.
 //!
-//! It plays the server side of the protocol as `shared/dingtalk-api/stream.md` describes it:
+//! It plays the server side of the protocol as DingTalk describes it
+//! ([Stream 协议](https://opensource.dingtalk.com/developerpedia/docs/learn/stream/protocol)):
 //! single-use tickets valid for a while, EVENT / CALLBACK / SYSTEM frames whose `data` is JSON
 //! text, one ACK per frame on the connection the frame came on, redelivery of what was not
 //! acknowledged (or was acknowledged `LATER`), random routing among an app's live connections,
