@@ -516,7 +516,9 @@ impl StreamStandIn {
 
     /// [`disconnect`](Self::disconnect) with this `reason` in the frame.
     pub fn disconnect_with_reason(&self, conn: u64, reason: &str) {
-        self.shared().lock().disconnect(conn, reason, Instant::now());
+        self.shared()
+            .lock()
+            .disconnect(conn, reason, Instant::now());
     }
 
     /// [`disconnect`](Self::disconnect) on every open connection that is not draining yet.
@@ -926,7 +928,9 @@ impl StreamState {
             .and_then(Value::as_str)
             .map(str::to_string)
         else {
-            self.violation(format!("conn #{conn}: ACK without headers.messageId: {text}"));
+            self.violation(format!(
+                "conn #{conn}: ACK without headers.messageId: {text}"
+            ));
             return;
         };
         let mut valid = true;
@@ -974,7 +978,9 @@ impl StreamState {
                     ));
                 }
                 if code != 200 {
-                    self.violation(format!("conn #{conn}: ping {message_id} echoed code {code}"));
+                    self.violation(format!(
+                        "conn #{conn}: ping {message_id} echoed code {code}"
+                    ));
                 }
                 self.seen.pongs.push((conn, echoed));
             }
