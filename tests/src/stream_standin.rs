@@ -208,7 +208,8 @@ impl StreamSeen {
             .find(|a| a.settled && a.message_id == message_id)
     }
 
-    /// The pushed message ids (EVENT and CALLBACK) with no final ACK yet, in push order.
+    /// The pushed message ids (EVENT and CALLBACK) with no final ACK yet, in push order
+    /// (lost ones included: nobody acknowledged them).
     pub fn pending(&self) -> Vec<String> {
         self.pushed
             .iter()
@@ -558,7 +559,12 @@ impl StreamStandIn {
     /// first that opens within `hold`.
     pub fn redeliver(&self, message_id: &str) {
         let mut st = self.shared().lock();
-        if st.messages.contains_key(message_id) {
+        // SYSTEM frames belong to their connection and moment: only pushes come again.
+        let pushed = st
+            .messages
+            .get(message_id)
+            .is_some_and(|m| matches!(m.kind, Kind::Event | Kind::Callback | Kind::Raw));
+        if pushed {
             let now = Instant::now();
             if !st.route(message_id, now) {
                 st.wait_for_conn(message_id, now, true);
