@@ -209,7 +209,8 @@ impl StreamSeen {
             .find(|a| a.settled && a.message_id == message_id)
     }
 
-    /// The pushed message ids (EVENT and CALLBACK) with no final ACK yet, in push order.
+    /// The pushed message ids (EVENT and CALLBACK) with no final ACK yet, in push order
+    /// (lost ones included: nobody acknowledged them).
     pub fn pending(&self) -> Vec<String> {
         self.pushed
             .iter()
@@ -517,7 +518,9 @@ impl StreamStandIn {
 
     /// [`disconnect`](Self::disconnect) with this `reason` in the frame.
     pub fn disconnect_with_reason(&self, conn: u64, reason: &str) {
-        self.shared().lock().disconnect(conn, reason, Instant::now());
+        self.shared()
+            .lock()
+            .disconnect(conn, reason, Instant::now());
     }
 
     /// [`disconnect`](Self::disconnect) on every open connection that is not draining yet.
@@ -557,7 +560,12 @@ impl StreamStandIn {
     /// first that opens within `hold`.
     pub fn redeliver(&self, message_id: &str) {
         let mut st = self.shared().lock();
-        if st.messages.contains_key(message_id) {
+        // SYSTEM frames belong to their connection and moment: only pushes come again.
+        let pushed = st
+            .messages
+            .get(message_id)
+            .is_some_and(|m| matches!(m.kind, Kind::Event | Kind::Callback | Kind::Raw));
+        if pushed {
             let now = Instant::now();
             if !st.route(message_id, now) {
                 st.wait_for_conn(message_id, now, true);
@@ -927,7 +935,9 @@ impl StreamState {
             .and_then(Value::as_str)
             .map(str::to_string)
         else {
-            self.violation(format!("conn #{conn}: ACK without headers.messageId: {text}"));
+            self.violation(format!(
+                "conn #{conn}: ACK without headers.messageId: {text}"
+            ));
             return;
         };
         let mut valid = true;
@@ -975,7 +985,9 @@ impl StreamState {
                     ));
                 }
                 if code != 200 {
-                    self.violation(format!("conn #{conn}: ping {message_id} echoed code {code}"));
+                    self.violation(format!(
+                        "conn #{conn}: ping {message_id} echoed code {code}"
+                    ));
                 }
                 self.seen.pongs.push((conn, echoed));
             }
