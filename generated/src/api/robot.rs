@@ -364,6 +364,60 @@ impl<'c> RobotApi<'c> {
     ) -> crate::api::Call<'c, RobotClearPluginsRequest> {
         crate::api::Call::new(self.client, RobotClearPluginsRequest::new(robot_code))
     }
+    /// Send a message through a custom robot's webhook (自定义机器人发送消息).
+    ///
+    /// Posts into the group a custom robot (自定义机器人) was added to. The robot is named by the
+    /// `access_token` of its webhook URL (`https://oapi.dingtalk.com/robot/send?access_token=…`),
+    /// a credential of its own: no app and no app token are involved. The robot's security
+    /// settings decide what else is needed: with signing (加签) `timestamp` and `sign`; with
+    /// keywords, a text that contains one of them; with an IP allow-list, a listed address. A
+    /// failed check is errcode 310000.
+    ///
+    /// A robot may send 20 messages a minute; past that DingTalk throttles it for 10 minutes
+    /// (410100, 130101). A body over 20,000 bytes is refused (460101). The workflows crate's
+    /// `RobotWebhook` signs, checks keywords and size before sending, and paces a robot to its
+    /// 20 a minute.
+    ///
+    /// `POST /robot/send` · no token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/orgapp/custom-robot-access>
+    ///
+    /// Source: `spec/robot.yaml` · `endpoints.send_webhook`
+    pub fn send_webhook(
+        &self,
+        access_token: impl Into<rt::SecretString>,
+        message: RobotWebhookMessage,
+    ) -> crate::api::Call<'c, RobotSendWebhookRequest> {
+        crate::api::Call::new(
+            self.client,
+            RobotSendWebhookRequest::new(access_token, message),
+        )
+    }
+    /// Reply into a chat through its session webhook (通过sessionWebhook回复消息).
+    ///
+    /// Replies into the chat a robot message came from, while the message's
+    /// `sessionWebhookExpiredTime` has not passed (about 90 minutes); later, reply through the
+    /// robot APIs (`org_group_send`, `batch_send_oto`). The `session` comes from the message's
+    /// `sessionWebhook` (`https://oapi.dingtalk.com/robot/sendBySession?session=…`) and is the
+    /// only credential: no app token is sent. The workflows crate's `reply_by_session` takes the
+    /// whole URL and refuses any other path. The body is a custom robot's message, at most
+    /// 20,000 bytes.
+    ///
+    /// `POST /robot/sendBySession` · no token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/receive-message>
+    ///
+    /// Source: `spec/robot.yaml` · `endpoints.send_by_session`
+    pub fn send_by_session(
+        &self,
+        session: impl Into<rt::SecretString>,
+        message: RobotWebhookMessage,
+    ) -> crate::api::Call<'c, RobotSendBySessionRequest> {
+        crate::api::Call::new(
+            self.client,
+            RobotSendBySessionRequest::new(session, message),
+        )
+    }
 }
 /// Request of [`RobotApi::batch_send_oto`]: Send a robot message to users one to one (批量发送人与机器人会话中机器人消息).
 ///
@@ -1665,6 +1719,223 @@ impl rt::Endpoint for RobotClearPluginsRequest {
     };
     fn query(&self, q: &mut rt::Query) {
         let _ = q;
+    }
+}
+/// Request of [`RobotApi::send_webhook`]: Send a message through a custom robot's webhook (自定义机器人发送消息).
+///
+/// Posts into the group a custom robot (自定义机器人) was added to. The robot is named by the
+/// `access_token` of its webhook URL (`https://oapi.dingtalk.com/robot/send?access_token=…`),
+/// a credential of its own: no app and no app token are involved. The robot's security
+/// settings decide what else is needed: with signing (加签) `timestamp` and `sign`; with
+/// keywords, a text that contains one of them; with an IP allow-list, a listed address. A
+/// failed check is errcode 310000.
+///
+/// A robot may send 20 messages a minute; past that DingTalk throttles it for 10 minutes
+/// (410100, 130101). A body over 20,000 bytes is refused (460101). The workflows crate's
+/// `RobotWebhook` signs, checks keywords and size before sending, and paces a robot to its
+/// 20 a minute.
+///
+/// `POST /robot/send` · no token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/orgapp/custom-robot-access>
+///
+/// Source: `spec/robot.yaml` · `endpoints.send_webhook`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotSendWebhookRequest {
+    /// The robot's token, from its webhook URL (not an app's access token).
+    ///
+    /// Wire name `access_token`; secret: redacted in `Debug`.
+    #[serde(skip)]
+    pub access_token: rt::SecretString,
+    /// With signing: the current time in ms, within an hour of DingTalk's clock.
+    ///
+    /// Wire name `timestamp`.
+    #[serde(skip)]
+    pub timestamp: Option<i64>,
+    /// With signing: Base64(HMAC-SHA256(key = the robot's secret, message = `timestamp +
+    /// "\n" + secret`)). Pass the Base64 text as it is: the query is URL-encoded when sent.
+    ///
+    /// Wire name `sign`.
+    #[serde(skip)]
+    pub sign: Option<String>,
+    /// The message: its `msgtype` and content object are sent flat, next to `at`.
+    ///
+    /// Sent flat: its keys sit next to the other body params.
+    #[serde(flatten)]
+    pub message: RobotWebhookMessage,
+    /// Who the message @-s.
+    ///
+    /// Wire name `at`.
+    #[serde(rename = "at", skip_serializing_if = "Option::is_none")]
+    pub at: Option<RobotWebhookAt>,
+}
+impl RobotSendWebhookRequest {
+    /// Creates a value from its required fields (`access_token`, `message`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        access_token: impl Into<rt::SecretString>,
+        message: RobotWebhookMessage,
+    ) -> Self {
+        Self {
+            access_token: access_token.into(),
+            timestamp: None,
+            sign: None,
+            message,
+            at: None,
+        }
+    }
+    /// Sets `timestamp`: With signing: the current time in ms, within an hour of DingTalk's clock.
+    pub fn timestamp(mut self, timestamp: i64) -> Self {
+        self.timestamp = Some(timestamp);
+        self
+    }
+    /// Sets `sign`: With signing: Base64(HMAC-SHA256(key = the robot's secret, message = `timestamp +
+    pub fn sign(mut self, sign: impl Into<String>) -> Self {
+        self.sign = Some(sign.into());
+        self
+    }
+    /// Sets `at`: Who the message @-s.
+    pub fn at(mut self, at: RobotWebhookAt) -> Self {
+        self.at = Some(at);
+        self
+    }
+}
+impl rt::Endpoint for RobotSendWebhookRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "robot",
+        name: "send_webhook",
+        host: rt::Host::Oapi,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/robot/send",
+        auth: rt::Auth::None,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("access_token", &self.access_token);
+        if let Some(v) = &self.timestamp {
+            q.push("timestamp", v);
+        }
+        if let Some(v) = &self.sign {
+            q.push("sign", v);
+        }
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.message)?;
+        rt::Validate::validate(&self.at)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, RobotSendWebhookRequest> {
+    /// Sets `timestamp`: With signing: the current time in ms, within an hour of DingTalk's clock.
+    pub fn timestamp(self, timestamp: i64) -> Self {
+        self.map(|r| r.timestamp(timestamp))
+    }
+    /// Sets `sign`: With signing: Base64(HMAC-SHA256(key = the robot's secret, message = `timestamp +
+    pub fn sign(self, sign: impl Into<String>) -> Self {
+        self.map(|r| r.sign(sign))
+    }
+    /// Sets `at`: Who the message @-s.
+    pub fn at(self, at: RobotWebhookAt) -> Self {
+        self.map(|r| r.at(at))
+    }
+}
+/// Request of [`RobotApi::send_by_session`]: Reply into a chat through its session webhook (通过sessionWebhook回复消息).
+///
+/// Replies into the chat a robot message came from, while the message's
+/// `sessionWebhookExpiredTime` has not passed (about 90 minutes); later, reply through the
+/// robot APIs (`org_group_send`, `batch_send_oto`). The `session` comes from the message's
+/// `sessionWebhook` (`https://oapi.dingtalk.com/robot/sendBySession?session=…`) and is the
+/// only credential: no app token is sent. The workflows crate's `reply_by_session` takes the
+/// whole URL and refuses any other path. The body is a custom robot's message, at most
+/// 20,000 bytes.
+///
+/// `POST /robot/sendBySession` · no token · not idempotent (never retried once sent) · rate limit: metered (20/s per app, 1500/min per company; counted in the standard edition's monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/receive-message>
+///
+/// Source: `spec/robot.yaml` · `endpoints.send_by_session`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotSendBySessionRequest {
+    /// The `session` value of the message's `sessionWebhook`.
+    ///
+    /// Wire name `session`; secret: redacted in `Debug`.
+    #[serde(skip)]
+    pub session: rt::SecretString,
+    /// The reply: its `msgtype` and content object are sent flat, next to `at`.
+    ///
+    /// Sent flat: its keys sit next to the other body params.
+    #[serde(flatten)]
+    pub message: RobotWebhookMessage,
+    /// Who the reply @-s (the sender, usually, by `senderStaffId`).
+    ///
+    /// Wire name `at`.
+    #[serde(rename = "at", skip_serializing_if = "Option::is_none")]
+    pub at: Option<RobotWebhookAt>,
+}
+impl RobotSendBySessionRequest {
+    /// Creates a value from its required fields (`session`, `message`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        session: impl Into<rt::SecretString>,
+        message: RobotWebhookMessage,
+    ) -> Self {
+        Self {
+            session: session.into(),
+            message,
+            at: None,
+        }
+    }
+    /// Sets `at`: Who the reply @-s (the sender, usually, by `senderStaffId`).
+    pub fn at(mut self, at: RobotWebhookAt) -> Self {
+        self.at = Some(at);
+        self
+    }
+}
+impl rt::Endpoint for RobotSendBySessionRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "robot",
+        name: "send_by_session",
+        host: rt::Host::Oapi,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/robot/sendBySession",
+        auth: rt::Auth::None,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Metered,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        q.push("session", &self.session);
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.message)?;
+        rt::Validate::validate(&self.at)?;
+        Ok(())
+    }
+}
+impl<'c> crate::api::Call<'c, RobotSendBySessionRequest> {
+    /// Sets `at`: Who the reply @-s (the sender, usually, by `senderStaffId`).
+    pub fn at(self, at: RobotWebhookAt) -> Self {
+        self.map(|r| r.at(at))
     }
 }
 /// A robot message template and its fields (机器人消息类型).
@@ -4468,6 +4739,2057 @@ impl rt::Scalar for RobotCallVoice {
     }
     fn from_text(s: &str) -> Option<Self> {
         Some(Self::from_wire(s))
+    }
+}
+/// The kind of a message a user sent to a robot (消息类型, `msgtype`).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/robot.yaml` · `types.RobotInboundMessageType`
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RobotInboundMessageType {
+    /// Plain text, in `text.content`. (`text`)
+    Text,
+    /// Text mixed with pictures, in `content.richText`. (`richText`)
+    RichText,
+    /// A picture, its `content.downloadCode`. (`picture`)
+    Picture,
+    /// A voice message: `content.downloadCode`, `duration` and the speech-to-text `recognition`. (`audio`)
+    Audio,
+    /// A video: `content.downloadCode`, `duration` and `videoType`. (`video`)
+    Video,
+    /// A file: `content.downloadCode` and `fileName`. (`file`)
+    File,
+    /// A value this version of the spec does not know.
+    Unknown(String),
+}
+impl RobotInboundMessageType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Text => "text",
+            Self::RichText => "richText",
+            Self::Picture => "picture",
+            Self::Audio => "audio",
+            Self::Video => "video",
+            Self::File => "file",
+            Self::Unknown(v) => v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_wire(v: &str) -> Self {
+        match v {
+            "text" => Self::Text,
+            "richText" => Self::RichText,
+            "picture" => Self::Picture,
+            "audio" => Self::Audio,
+            "video" => Self::Video,
+            "file" => Self::File,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+}
+impl std::fmt::Display for RobotInboundMessageType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl serde::Serialize for RobotInboundMessageType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+impl<'de> serde::Deserialize<'de> for RobotInboundMessageType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <String as rt::Wire>::wire(d).map(|s| Self::from_wire(&s))
+    }
+}
+impl rt::Wire for RobotInboundMessageType {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for RobotInboundMessageType {}
+impl rt::Scalar for RobotInboundMessageType {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.as_str().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        Some(Self::from_wire(s))
+    }
+}
+/// Where a robot received a message (会话类型): sent as the text `"1"` or `"2"`.
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/robot.yaml` · `types.RobotConversationType`
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RobotConversationType {
+    /// A one-to-one chat with the robot (单聊). (`1`)
+    Single,
+    /// A group chat (群聊). (`2`)
+    Group,
+    /// A value this version of the spec does not know.
+    Unknown(String),
+}
+impl RobotConversationType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Single => "1",
+            Self::Group => "2",
+            Self::Unknown(v) => v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_wire(v: &str) -> Self {
+        match v {
+            "1" => Self::Single,
+            "2" => Self::Group,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+}
+impl std::fmt::Display for RobotConversationType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl serde::Serialize for RobotConversationType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+impl<'de> serde::Deserialize<'de> for RobotConversationType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <String as rt::Wire>::wire(d).map(|s| Self::from_wire(&s))
+    }
+}
+impl rt::Wire for RobotConversationType {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for RobotConversationType {}
+impl rt::Scalar for RobotConversationType {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.as_str().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        Some(Self::from_wire(s))
+    }
+}
+/// A user @-ed in the message (被@人).
+///
+/// Source: `spec/robot.yaml` · `types.RobotAtUser`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotAtUser {
+    /// The user's encrypted DingTalk id (also the robot's own, `chatbotUserId`, when the robot was @-ed).
+    ///
+    /// Wire name `dingtalkId`.
+    #[serde(rename = "dingtalkId", skip_serializing_if = "Option::is_none")]
+    pub dingtalk_id: Option<String>,
+    /// The user's userid, for members of the robot's organisation.
+    ///
+    /// Wire name `staffId`.
+    #[serde(rename = "staffId", skip_serializing_if = "Option::is_none")]
+    pub staff_id: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for RobotAtUser {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotAtUser;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotAtUser")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotAtUser, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "dingtalkId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "staffId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotAtUser {
+                    dingtalk_id: f0.unwrap_or_default(),
+                    staff_id: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotAtUser {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The text of a `text` message.
+///
+/// Source: `spec/robot.yaml` · `types.RobotInboundText`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotInboundText {
+    /// The text, with the @-mention of the robot removed (it may start with a space).
+    ///
+    /// Wire name `content`.
+    #[serde(rename = "content")]
+    pub content: String,
+}
+impl<'de> serde::Deserialize<'de> for RobotInboundText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotInboundText;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotInboundText")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotInboundText, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "content" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotInboundText {
+                    content: rt::decode::required(f0, "content")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotInboundText {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One piece of a `richText` message, in order.
+///
+/// Source: `spec/robot.yaml` · `types.RobotRichTextItem`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotRichTextItem {
+    /// A text piece.
+    ///
+    /// Wire name `text`.
+    #[serde(rename = "text", skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// `picture` for a picture piece; absent or `text` for text.
+    ///
+    /// Wire name `type`.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// A picture's download code: trade it for a URL with `download_message_file`.
+    ///
+    /// Wire name `downloadCode`.
+    #[serde(rename = "downloadCode", skip_serializing_if = "Option::is_none")]
+    pub download_code: Option<String>,
+    /// A second download code some clients send for the picture; use `downloadCode` when both are set.
+    ///
+    /// Wire name `pictureDownloadCode`.
+    #[serde(rename = "pictureDownloadCode", skip_serializing_if = "Option::is_none")]
+    pub picture_download_code: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for RobotRichTextItem {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotRichTextItem;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotRichTextItem")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotRichTextItem, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "text" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "type" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "downloadCode" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "pictureDownloadCode" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotRichTextItem {
+                    text: f0.unwrap_or_default(),
+                    r#type: f1.unwrap_or_default(),
+                    download_code: f2.unwrap_or_default(),
+                    picture_download_code: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotRichTextItem {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The media of a picture, voice, video or file message, or the pieces of a rich-text one
+/// (`content`); which fields are set depends on `msgtype`. A `downloadCode` is traded for a
+/// temporary file URL with `download_message_file` (with the receiving robot's `robotCode`).
+///
+/// Source: `spec/robot.yaml` · `types.RobotInboundContent`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotInboundContent {
+    /// The file's download code (`picture`, `audio`, `video`, `file`).
+    ///
+    /// Wire name `downloadCode`.
+    #[serde(rename = "downloadCode", skip_serializing_if = "Option::is_none")]
+    pub download_code: Option<String>,
+    /// `picture`: a second download code some clients send; use `downloadCode` when both are set.
+    ///
+    /// Wire name `pictureDownloadCode`.
+    #[serde(rename = "pictureDownloadCode", skip_serializing_if = "Option::is_none")]
+    pub picture_download_code: Option<String>,
+    /// `file`: the file's name.
+    ///
+    /// Wire name `fileName`.
+    #[serde(rename = "fileName", skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+    /// `file`: the DingPan space the file sits in; seen in payloads, not on the docs page.
+    ///
+    /// Wire name `spaceId`.
+    #[serde(rename = "spaceId", skip_serializing_if = "Option::is_none")]
+    pub space_id: Option<String>,
+    /// `file`: the file's DingPan id; seen in payloads, not on the docs page.
+    ///
+    /// Wire name `fileId`.
+    #[serde(rename = "fileId", skip_serializing_if = "Option::is_none")]
+    pub file_id: Option<String>,
+    /// `audio` and `video`: the clip's length (milliseconds for voice, per the docs); numeric text is accepted.
+    ///
+    /// Wire name `duration`.
+    #[serde(rename = "duration", skip_serializing_if = "Option::is_none")]
+    pub duration: Option<i64>,
+    /// `audio`: the speech-to-text of the voice message (语音识别结果).
+    ///
+    /// Wire name `recognition`.
+    #[serde(rename = "recognition", skip_serializing_if = "Option::is_none")]
+    pub recognition: Option<String>,
+    /// `video`: the video's format, e.g. `mp4`.
+    ///
+    /// Wire name `videoType`.
+    #[serde(rename = "videoType", skip_serializing_if = "Option::is_none")]
+    pub video_type: Option<String>,
+    /// `richText`: the pieces, in order.
+    ///
+    /// Wire name `richText`.
+    #[serde(rename = "richText", skip_serializing_if = "Vec::is_empty")]
+    pub rich_text: Vec<RobotRichTextItem>,
+}
+impl<'de> serde::Deserialize<'de> for RobotInboundContent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotInboundContent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotInboundContent")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotInboundContent, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "downloadCode" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "pictureDownloadCode" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "fileName" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "spaceId" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "fileId" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "duration" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "recognition" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "videoType" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "richText" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<RobotRichTextItem>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotInboundContent {
+                    download_code: f0.unwrap_or_default(),
+                    picture_download_code: f1.unwrap_or_default(),
+                    file_name: f2.unwrap_or_default(),
+                    space_id: f3.unwrap_or_default(),
+                    file_id: f4.unwrap_or_default(),
+                    duration: f5.unwrap_or_default(),
+                    recognition: f6.unwrap_or_default(),
+                    video_type: f7.unwrap_or_default(),
+                    rich_text: f8.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotInboundContent {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The user a message was handled for when the robot acts as someone's stand-in (托管人); in the official Stream SDK, not on the docs page.
+///
+/// Source: `spec/robot.yaml` · `types.RobotHostingContext`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotHostingContext {
+    /// The represented user's userid.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The represented user's name.
+    ///
+    /// Wire name `nick`.
+    #[serde(rename = "nick", skip_serializing_if = "Option::is_none")]
+    pub nick: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for RobotHostingContext {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotHostingContext;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotHostingContext")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotHostingContext, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "userId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "nick" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotHostingContext {
+                    user_id: f0.unwrap_or_default(),
+                    nick: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotHostingContext {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One earlier message of the chat with its read status (历史消息状态); in the official Stream SDK, not on the docs page.
+///
+/// Source: `spec/robot.yaml` · `types.RobotConversationMessage`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotConversationMessage {
+    /// `2` when the receiving user has read it.
+    ///
+    /// Wire name `readStatus`.
+    #[serde(rename = "readStatus", skip_serializing_if = "Option::is_none")]
+    pub read_status: Option<String>,
+    /// The sender's userid.
+    ///
+    /// Wire name `senderUserId`.
+    #[serde(rename = "senderUserId", skip_serializing_if = "Option::is_none")]
+    pub sender_user_id: Option<String>,
+    /// When it was sent, ms since the epoch.
+    ///
+    /// Wire name `sendTime`.
+    #[serde(rename = "sendTime", skip_serializing_if = "Option::is_none")]
+    pub send_time: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for RobotConversationMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotConversationMessage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotConversationMessage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotConversationMessage, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "readStatus" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "senderUserId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "sendTime" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotConversationMessage {
+                    read_status: f0.unwrap_or_default(),
+                    sender_user_id: f1.unwrap_or_default(),
+                    send_time: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotConversationMessage {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A message a user sent to an app's robot (机器人接收消息): a one-to-one message, or a group
+/// message that @-ed the robot. It arrives as the `data` of a Stream `CALLBACK` frame on topic
+/// `/v1.0/im/bot/messages/get` (JSON text: decode it with `serde_json::from_str`), or as the
+/// body of a POST to the robot's HTTP message URL (there the `timestamp` and `sign` headers
+/// carry Base64(HMAC-SHA256(app secret, `timestamp + "\n" + app secret`)) to verify).
+/// Fields per the docs pages `receive-message` and `message-types-and-data-format` on
+/// open.dingtalk.com and the official Stream SDKs' chatbot models; fields it does not list are
+/// skipped.
+///
+/// Answer within `sessionWebhookExpiredTime` through `sessionWebhook` (the workflows crate's
+/// `reply_by_session`), or later through the robot APIs (`org_group_send` with
+/// `conversationId` as the `openConversationId`, `batch_send_oto` with `senderStaffId`).
+///
+/// Example:
+///
+/// ```json
+/// {
+///   "atUsers": [
+///     {
+///       "dingtalkId": "$:LWCP_v1:$Cxxxxx",
+///       "staffId": "manager4220"
+///     }
+///   ],
+///   "chatbotCorpId": "dinge8a565xxxx",
+///   "chatbotUserId": "$:LWCP_v1:$Cxxxxx",
+///   "conversationId": "cidBaKcZBnD5HJ4Kz7ZhrVb6A==",
+///   "conversationTitle": "机器人测试-TEST",
+///   "conversationType": "2",
+///   "createAt": 1613630252678,
+///   "isAdmin": true,
+///   "isInAtList": true,
+///   "msgId": "msgEdMG2oAmgJmSVHRSs5dF1Q==",
+///   "msgtype": "text",
+///   "robotCode": "dingxxxxxxxx",
+///   "senderCorpId": "dinge8a565xxxx",
+///   "senderId": "$:LWCP_v1:$Ff09GIxxxxx",
+///   "senderNick": "张三",
+///   "senderStaffId": "manager4220",
+///   "sessionWebhook": "https://oapi.dingtalk.com/robot/sendBySession?session=d5e5ab2e4d7e1c43b0e9e0e5d8f0f7a1",
+///   "sessionWebhookExpiredTime": 1613635652738,
+///   "text": {
+///     "content": " 你好"
+///   }
+/// }
+/// ```
+///
+/// Source: `spec/robot.yaml` · `types.RobotInboundMessage`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotInboundMessage {
+    /// The message's encrypted id; DingTalk may deliver a message twice, so use it to drop repeats.
+    ///
+    /// Wire name `msgId`.
+    #[serde(rename = "msgId")]
+    pub msg_id: String,
+    /// What the message holds: `text` in `text`, the others in `content`.
+    ///
+    /// Wire name `msgtype`.
+    #[serde(rename = "msgtype")]
+    pub msgtype: RobotInboundMessageType,
+    /// When it was sent, ms since the epoch; numeric text is accepted.
+    ///
+    /// Wire name `createAt`.
+    #[serde(rename = "createAt", skip_serializing_if = "Option::is_none")]
+    pub create_at: Option<i64>,
+    /// The chat's encrypted id; in a group, its `openConversationId` for `org_group_send` and card delivery.
+    ///
+    /// Wire name `conversationId`.
+    #[serde(rename = "conversationId")]
+    pub conversation_id: String,
+    /// One-to-one (`"1"`) or group (`"2"`).
+    ///
+    /// Wire name `conversationType`.
+    #[serde(rename = "conversationType", skip_serializing_if = "Option::is_none")]
+    pub conversation_type: Option<RobotConversationType>,
+    /// The group's name; groups only.
+    ///
+    /// Wire name `conversationTitle`.
+    #[serde(rename = "conversationTitle", skip_serializing_if = "Option::is_none")]
+    pub conversation_title: Option<String>,
+    /// The sender's encrypted id; use `senderStaffId` as the sender's userid.
+    ///
+    /// Wire name `senderId`.
+    #[serde(rename = "senderId", skip_serializing_if = "Option::is_none")]
+    pub sender_id: Option<String>,
+    /// The sender's name.
+    ///
+    /// Wire name `senderNick`.
+    #[serde(rename = "senderNick", skip_serializing_if = "Option::is_none")]
+    pub sender_nick: Option<String>,
+    /// The sender's organisation (corpId) in an internal group.
+    ///
+    /// Wire name `senderCorpId`.
+    #[serde(rename = "senderCorpId", skip_serializing_if = "Option::is_none")]
+    pub sender_corp_id: Option<String>,
+    /// The sender's userid, for members of the robot's organisation; absent for outside users.
+    ///
+    /// Wire name `senderStaffId`.
+    #[serde(rename = "senderStaffId", skip_serializing_if = "Option::is_none")]
+    pub sender_staff_id: Option<String>,
+    /// The robot's encrypted id.
+    ///
+    /// Wire name `chatbotUserId`.
+    #[serde(rename = "chatbotUserId", skip_serializing_if = "Option::is_none")]
+    pub chatbot_user_id: Option<String>,
+    /// The encrypted corpId of the robot's organisation.
+    ///
+    /// Wire name `chatbotCorpId`.
+    #[serde(rename = "chatbotCorpId", skip_serializing_if = "Option::is_none")]
+    pub chatbot_corp_id: Option<String>,
+    /// The robot's code (robotCode), for the robot APIs (`download_message_file`, `org_group_send`, …).
+    ///
+    /// Wire name `robotCode`.
+    #[serde(rename = "robotCode", skip_serializing_if = "Option::is_none")]
+    pub robot_code: Option<String>,
+    /// Whether the sender is an administrator of the organisation (set once the robot is published).
+    ///
+    /// Wire name `isAdmin`.
+    #[serde(rename = "isAdmin", skip_serializing_if = "Option::is_none")]
+    pub is_admin: Option<bool>,
+    /// Whether the robot is in the message's @ list.
+    ///
+    /// Wire name `isInAtList`.
+    #[serde(rename = "isInAtList", skip_serializing_if = "Option::is_none")]
+    pub is_in_at_list: Option<bool>,
+    /// The users the message @-ed.
+    ///
+    /// Wire name `atUsers`.
+    #[serde(rename = "atUsers", skip_serializing_if = "Vec::is_empty")]
+    pub at_users: Vec<RobotAtUser>,
+    /// The chat's reply URL, `https://oapi.dingtalk.com/robot/sendBySession?session=…`: a
+    /// credential (anyone holding it can post into the chat until it expires), redacted in
+    /// `Debug`. Reply through it with the workflows crate's `reply_by_session`, which sends
+    /// only to `/robot/sendBySession` on the client's host.
+    ///
+    /// Wire name `sessionWebhook`; secret: redacted in `Debug`.
+    #[serde(rename = "sessionWebhook", skip_serializing_if = "Option::is_none")]
+    pub session_webhook: Option<rt::SecretString>,
+    /// When `sessionWebhook` stops working, ms since the epoch (about 90 minutes after the message).
+    ///
+    /// Wire name `sessionWebhookExpiredTime`.
+    #[serde(
+        rename = "sessionWebhookExpiredTime",
+        skip_serializing_if = "Option::is_none",
+    )]
+    pub session_webhook_expired_time: Option<i64>,
+    /// `text` messages: the text.
+    ///
+    /// Wire name `text`.
+    #[serde(rename = "text", skip_serializing_if = "Option::is_none")]
+    pub text: Option<RobotInboundText>,
+    /// The other kinds: the media's download code and details, or the rich-text pieces.
+    ///
+    /// Wire name `content`.
+    #[serde(rename = "content", skip_serializing_if = "Option::is_none")]
+    pub content: Option<RobotInboundContent>,
+    /// The user the robot acted for as a stand-in (托管); official Stream SDK only.
+    ///
+    /// Wire name `hostingContext`.
+    #[serde(rename = "hostingContext", skip_serializing_if = "Option::is_none")]
+    pub hosting_context: Option<RobotHostingContext>,
+    /// Earlier messages of the chat with their read status; official Stream SDK only.
+    ///
+    /// Wire name `conversationMsgContext`.
+    #[serde(rename = "conversationMsgContext", skip_serializing_if = "Vec::is_empty")]
+    pub conversation_msg_context: Vec<RobotConversationMessage>,
+}
+impl<'de> serde::Deserialize<'de> for RobotInboundMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotInboundMessage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotInboundMessage")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotInboundMessage, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                let mut f9 = None;
+                let mut f10 = None;
+                let mut f11 = None;
+                let mut f12 = None;
+                let mut f13 = None;
+                let mut f14 = None;
+                let mut f15 = None;
+                let mut f16 = None;
+                let mut f17 = None;
+                let mut f18 = None;
+                let mut f19 = None;
+                let mut f20 = None;
+                let mut f21 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "msgId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "msgtype" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<RobotInboundMessageType>::new(),
+                                    )?,
+                            );
+                        }
+                        "createAt" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "conversationId" => {
+                            f3 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "conversationType" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<RobotConversationType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "conversationTitle" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "senderId" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "senderNick" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "senderCorpId" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "senderStaffId" => {
+                            f9 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "chatbotUserId" => {
+                            f10 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "chatbotCorpId" => {
+                            f11 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "robotCode" => {
+                            f12 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "isAdmin" => {
+                            f13 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "isInAtList" => {
+                            f14 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        "atUsers" => {
+                            f15 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<RobotAtUser>>::new(),
+                                    )?,
+                            );
+                        }
+                        "sessionWebhook" => {
+                            f16 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<rt::SecretString>>::new(),
+                                    )?,
+                            );
+                        }
+                        "sessionWebhookExpiredTime" => {
+                            f17 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        "text" => {
+                            f18 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<RobotInboundText>>::new(),
+                                    )?,
+                            );
+                        }
+                        "content" => {
+                            f19 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<RobotInboundContent>>::new(),
+                                    )?,
+                            );
+                        }
+                        "hostingContext" => {
+                            f20 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<RobotHostingContext>>::new(),
+                                    )?,
+                            );
+                        }
+                        "conversationMsgContext" => {
+                            f21 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<RobotConversationMessage>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotInboundMessage {
+                    msg_id: rt::decode::required(f0, "msgId")?,
+                    msgtype: rt::decode::required(f1, "msgtype")?,
+                    create_at: f2.unwrap_or_default(),
+                    conversation_id: rt::decode::required(f3, "conversationId")?,
+                    conversation_type: f4.unwrap_or_default(),
+                    conversation_title: f5.unwrap_or_default(),
+                    sender_id: f6.unwrap_or_default(),
+                    sender_nick: f7.unwrap_or_default(),
+                    sender_corp_id: f8.unwrap_or_default(),
+                    sender_staff_id: f9.unwrap_or_default(),
+                    chatbot_user_id: f10.unwrap_or_default(),
+                    chatbot_corp_id: f11.unwrap_or_default(),
+                    robot_code: f12.unwrap_or_default(),
+                    is_admin: f13.unwrap_or_default(),
+                    is_in_at_list: f14.unwrap_or_default(),
+                    at_users: f15.unwrap_or_default(),
+                    session_webhook: f16.unwrap_or_default(),
+                    session_webhook_expired_time: f17.unwrap_or_default(),
+                    text: f18.unwrap_or_default(),
+                    content: f19.unwrap_or_default(),
+                    hosting_context: f20.unwrap_or_default(),
+                    conversation_msg_context: f21.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for RobotInboundMessage {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A message sent through a custom robot's webhook (`send_webhook`) or a chat's session
+/// webhook (`send_by_session`): `{"msgtype": "<type>", "<type>": {...}}`. The whole JSON body
+/// may be at most 20,000 bytes (errcode 460101). To @ someone in `text` or `markdown`, name
+/// them in `at` and also write `@<mobile>` or `@<userid>` in the text.
+///
+/// Tagged by `msgtype`; the variant's fields sit under a key named after the tag (`{"msgtype": "text", "text": {...}}`). Unknown tags decode into `Unknown` with the raw JSON, so a variant DingTalk adds later never fails decoding.
+///
+/// Source: `spec/robot.yaml` · `types.RobotWebhookMessage`
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum RobotWebhookMessage {
+    /// Plain text (文本). (`text`)
+    Text(RobotWebhookText),
+    /// Markdown text with a title. (`markdown`)
+    Markdown(RobotWebhookMarkdown),
+    /// A link card. (`link`)
+    Link(RobotWebhookLink),
+    /// A card with one button for the whole card, or one button per action (ActionCard). (`actionCard`)
+    ActionCard(RobotWebhookActionCard),
+    /// A list of links, each with a picture (FeedCard). (`feedCard`)
+    FeedCard(RobotWebhookFeedCard),
+    /// A tag this version of the spec does not know, with the whole JSON object.
+    Unknown {
+        /// The tag value (empty when the object had none).
+        tag: String,
+        /// The object as received.
+        raw: serde_json::Value,
+    },
+}
+impl RobotWebhookMessage {
+    /// The tag value on the wire.
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::Text(_) => "text",
+            Self::Markdown(_) => "markdown",
+            Self::Link(_) => "link",
+            Self::ActionCard(_) => "actionCard",
+            Self::FeedCard(_) => "feedCard",
+            Self::Unknown { tag, .. } => tag,
+        }
+    }
+}
+impl serde::Serialize for RobotWebhookMessage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error as _;
+        let tag = self.tag();
+        let fields = match self {
+            Self::Text(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::Markdown(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::Link(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::ActionCard(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::FeedCard(v) => serde_json::to_value(v).map_err(S::Error::custom)?,
+            Self::Unknown { raw, .. } => return raw.serialize(s),
+        };
+        let value = {
+            let mut map = serde_json::Map::new();
+            map.insert(
+                "msgtype".to_string(),
+                serde_json::Value::String(tag.to_string()),
+            );
+            map.insert(tag.to_string(), fields);
+            serde_json::Value::Object(map)
+        };
+        value.serialize(s)
+    }
+}
+impl<'de> serde::Deserialize<'de> for RobotWebhookMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
+        if !value.is_object() {
+            return Err(
+                D::Error::custom(
+                    concat!("expected a JSON object tagged by `", "msgtype", "`"),
+                ),
+            );
+        }
+        let tag = value
+            .get("msgtype")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let tag = tag.as_str();
+        match tag {
+            "text" => {
+                let value = value.get(tag).cloned().unwrap_or(serde_json::Value::Null);
+                <RobotWebhookText as rt::Wire>::wire(value)
+                    .map(Self::Text)
+                    .map_err(D::Error::custom)
+            }
+            "markdown" => {
+                let value = value.get(tag).cloned().unwrap_or(serde_json::Value::Null);
+                <RobotWebhookMarkdown as rt::Wire>::wire(value)
+                    .map(Self::Markdown)
+                    .map_err(D::Error::custom)
+            }
+            "link" => {
+                let value = value.get(tag).cloned().unwrap_or(serde_json::Value::Null);
+                <RobotWebhookLink as rt::Wire>::wire(value)
+                    .map(Self::Link)
+                    .map_err(D::Error::custom)
+            }
+            "actionCard" => {
+                let value = value.get(tag).cloned().unwrap_or(serde_json::Value::Null);
+                <RobotWebhookActionCard as rt::Wire>::wire(value)
+                    .map(Self::ActionCard)
+                    .map_err(D::Error::custom)
+            }
+            "feedCard" => {
+                let value = value.get(tag).cloned().unwrap_or(serde_json::Value::Null);
+                <RobotWebhookFeedCard as rt::Wire>::wire(value)
+                    .map(Self::FeedCard)
+                    .map_err(D::Error::custom)
+            }
+            _ => {
+                Ok(Self::Unknown {
+                    tag: tag.to_string(),
+                    raw: value,
+                })
+            }
+        }
+    }
+}
+impl rt::Validate for RobotWebhookMessage {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        match self {
+            Self::Text(v) => rt::Validate::validate(v),
+            Self::Markdown(v) => rt::Validate::validate(v),
+            Self::Link(v) => rt::Validate::validate(v),
+            Self::ActionCard(v) => rt::Validate::validate(v),
+            Self::FeedCard(v) => rt::Validate::validate(v),
+            Self::Unknown { .. } => Ok(()),
+        }
+    }
+}
+impl rt::Wire for RobotWebhookMessage {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// `text`: plain text.
+///
+/// Source: `spec/robot.yaml` · `types.RobotWebhookText`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotWebhookText {
+    /// The text; write `@<mobile>` / `@<userid>` for each user named in `at`.
+    ///
+    /// Wire name `content`.
+    #[serde(rename = "content")]
+    pub content: String,
+}
+impl<'de> serde::Deserialize<'de> for RobotWebhookText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotWebhookText;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotWebhookText")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotWebhookText, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "content" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotWebhookText {
+                    content: rt::decode::required(f0, "content")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl RobotWebhookText {
+    /// Creates a value from its required fields (`content`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(content: impl Into<String>) -> Self {
+        Self { content: content.into() }
+    }
+}
+impl rt::Validate for RobotWebhookText {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for RobotWebhookText {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// `markdown`: a subset of Markdown (headings, bold, links, images, lists, quotes).
+///
+/// Source: `spec/robot.yaml` · `types.RobotWebhookMarkdown`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotWebhookMarkdown {
+    /// The title shown in the chat list and the notification.
+    ///
+    /// Wire name `title`.
+    #[serde(rename = "title")]
+    pub title: String,
+    /// The Markdown; write `@<mobile>` / `@<userid>` for each user named in `at`.
+    ///
+    /// Wire name `text`.
+    #[serde(rename = "text")]
+    pub text: String,
+}
+impl<'de> serde::Deserialize<'de> for RobotWebhookMarkdown {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotWebhookMarkdown;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotWebhookMarkdown")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotWebhookMarkdown, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "title" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "text" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotWebhookMarkdown {
+                    title: rt::decode::required(f0, "title")?,
+                    text: rt::decode::required(f1, "text")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl RobotWebhookMarkdown {
+    /// Creates a value from its required fields (`title`, `text`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(title: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            text: text.into(),
+        }
+    }
+}
+impl rt::Validate for RobotWebhookMarkdown {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for RobotWebhookMarkdown {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// `link`: a link card.
+///
+/// Source: `spec/robot.yaml` · `types.RobotWebhookLink`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotWebhookLink {
+    /// The card's title.
+    ///
+    /// Wire name `title`.
+    #[serde(rename = "title")]
+    pub title: String,
+    /// The card's text (long text is cut).
+    ///
+    /// Wire name `text`.
+    #[serde(rename = "text")]
+    pub text: String,
+    /// Where a click goes.
+    ///
+    /// Wire name `messageUrl`.
+    #[serde(rename = "messageUrl")]
+    pub message_url: String,
+    /// The picture's URL.
+    ///
+    /// Wire name `picUrl`.
+    #[serde(rename = "picUrl", skip_serializing_if = "Option::is_none")]
+    pub pic_url: Option<String>,
+}
+impl<'de> serde::Deserialize<'de> for RobotWebhookLink {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotWebhookLink;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotWebhookLink")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotWebhookLink, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "title" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "text" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "messageUrl" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "picUrl" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotWebhookLink {
+                    title: rt::decode::required(f0, "title")?,
+                    text: rt::decode::required(f1, "text")?,
+                    message_url: rt::decode::required(f2, "messageUrl")?,
+                    pic_url: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl RobotWebhookLink {
+    /// Creates a value from its required fields (`title`, `text`, `message_url`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        title: impl Into<String>,
+        text: impl Into<String>,
+        message_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            text: text.into(),
+            message_url: message_url.into(),
+            pic_url: None,
+        }
+    }
+    /// Sets `pic_url`: The picture's URL.
+    pub fn pic_url(mut self, pic_url: impl Into<String>) -> Self {
+        self.pic_url = Some(pic_url.into());
+        self
+    }
+}
+impl rt::Validate for RobotWebhookLink {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for RobotWebhookLink {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// How an ActionCard lays out its buttons (按钮排列).
+///
+/// Unknown values decode into `Unknown`, so a value DingTalk adds later never fails decoding.
+///
+/// Source: `spec/robot.yaml` · `types.RobotWebhookButtonOrientation`
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RobotWebhookButtonOrientation {
+    /// One above the other (the default). (`0`)
+    Vertical,
+    /// Side by side. (`1`)
+    Horizontal,
+    /// A value this version of the spec does not know.
+    Unknown(String),
+}
+impl RobotWebhookButtonOrientation {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Vertical => "0",
+            Self::Horizontal => "1",
+            Self::Unknown(v) => v,
+        }
+    }
+    /// The variant for a wire value; unknown values map to `Unknown`.
+    pub fn from_wire(v: &str) -> Self {
+        match v {
+            "0" => Self::Vertical,
+            "1" => Self::Horizontal,
+            other => Self::Unknown(other.to_string()),
+        }
+    }
+}
+impl std::fmt::Display for RobotWebhookButtonOrientation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl serde::Serialize for RobotWebhookButtonOrientation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+impl<'de> serde::Deserialize<'de> for RobotWebhookButtonOrientation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <String as rt::Wire>::wire(d).map(|s| Self::from_wire(&s))
+    }
+}
+impl rt::Wire for RobotWebhookButtonOrientation {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+impl rt::Validate for RobotWebhookButtonOrientation {}
+impl rt::Scalar for RobotWebhookButtonOrientation {
+    fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        self.as_str().into()
+    }
+    fn from_text(s: &str) -> Option<Self> {
+        Some(Self::from_wire(s))
+    }
+}
+/// One button of an ActionCard with a button per action.
+///
+/// Source: `spec/robot.yaml` · `types.RobotWebhookButton`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotWebhookButton {
+    /// The button's caption.
+    ///
+    /// Wire name `title`.
+    #[serde(rename = "title")]
+    pub title: String,
+    /// Where the button goes.
+    ///
+    /// Wire name `actionURL`.
+    #[serde(rename = "actionURL")]
+    pub action_url: String,
+}
+impl<'de> serde::Deserialize<'de> for RobotWebhookButton {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotWebhookButton;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotWebhookButton")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotWebhookButton, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "title" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "actionURL" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotWebhookButton {
+                    title: rt::decode::required(f0, "title")?,
+                    action_url: rt::decode::required(f1, "actionURL")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl RobotWebhookButton {
+    /// Creates a value from its required fields (`title`, `action_url`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(title: impl Into<String>, action_url: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            action_url: action_url.into(),
+        }
+    }
+}
+impl rt::Validate for RobotWebhookButton {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for RobotWebhookButton {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// `actionCard`: a Markdown card with either one button for the whole card (`singleTitle` and `singleURL`) or one per action (`btns`); when `singleURL` is set, `btns` is ignored.
+///
+/// Source: `spec/robot.yaml` · `types.RobotWebhookActionCard`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotWebhookActionCard {
+    /// The title shown in the chat list and the notification.
+    ///
+    /// Wire name `title`.
+    #[serde(rename = "title")]
+    pub title: String,
+    /// The card's Markdown text.
+    ///
+    /// Wire name `text`.
+    #[serde(rename = "text")]
+    pub text: String,
+    /// The caption of the one button.
+    ///
+    /// Wire name `singleTitle`.
+    #[serde(rename = "singleTitle", skip_serializing_if = "Option::is_none")]
+    pub single_title: Option<String>,
+    /// Where the one button goes.
+    ///
+    /// Wire name `singleURL`.
+    #[serde(rename = "singleURL", skip_serializing_if = "Option::is_none")]
+    pub single_url: Option<String>,
+    /// How the buttons are laid out.
+    ///
+    /// Wire name `btnOrientation`.
+    #[serde(rename = "btnOrientation", skip_serializing_if = "Option::is_none")]
+    pub btn_orientation: Option<RobotWebhookButtonOrientation>,
+    /// One button per action.
+    ///
+    /// Wire name `btns`.
+    #[serde(rename = "btns", skip_serializing_if = "Vec::is_empty")]
+    pub btns: Vec<RobotWebhookButton>,
+}
+impl<'de> serde::Deserialize<'de> for RobotWebhookActionCard {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotWebhookActionCard;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotWebhookActionCard")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotWebhookActionCard, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "title" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "text" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "singleTitle" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "singleURL" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "btnOrientation" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<
+                                            Option<RobotWebhookButtonOrientation>,
+                                        >::new(),
+                                    )?,
+                            );
+                        }
+                        "btns" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<RobotWebhookButton>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotWebhookActionCard {
+                    title: rt::decode::required(f0, "title")?,
+                    text: rt::decode::required(f1, "text")?,
+                    single_title: f2.unwrap_or_default(),
+                    single_url: f3.unwrap_or_default(),
+                    btn_orientation: f4.unwrap_or_default(),
+                    btns: f5.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl RobotWebhookActionCard {
+    /// Creates a value from its required fields (`title`, `text`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(title: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            text: text.into(),
+            single_title: None,
+            single_url: None,
+            btn_orientation: None,
+            btns: Default::default(),
+        }
+    }
+    /// Sets `single_title`: The caption of the one button.
+    pub fn single_title(mut self, single_title: impl Into<String>) -> Self {
+        self.single_title = Some(single_title.into());
+        self
+    }
+    /// Sets `single_url`: Where the one button goes.
+    pub fn single_url(mut self, single_url: impl Into<String>) -> Self {
+        self.single_url = Some(single_url.into());
+        self
+    }
+    /// Sets `btn_orientation`: How the buttons are laid out.
+    pub fn btn_orientation(
+        mut self,
+        btn_orientation: RobotWebhookButtonOrientation,
+    ) -> Self {
+        self.btn_orientation = Some(btn_orientation);
+        self
+    }
+    /// Sets `btns`: One button per action.
+    pub fn btns(mut self, btns: Vec<RobotWebhookButton>) -> Self {
+        self.btns = btns;
+        self
+    }
+}
+impl rt::Validate for RobotWebhookActionCard {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.btn_orientation)?;
+        rt::Validate::validate(&self.btns)?;
+        Ok(())
+    }
+}
+impl rt::Wire for RobotWebhookActionCard {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// One entry of a FeedCard.
+///
+/// Source: `spec/robot.yaml` · `types.RobotWebhookFeedLink`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotWebhookFeedLink {
+    /// The entry's title.
+    ///
+    /// Wire name `title`.
+    #[serde(rename = "title")]
+    pub title: String,
+    /// Where a click goes.
+    ///
+    /// Wire name `messageURL`.
+    #[serde(rename = "messageURL")]
+    pub message_url: String,
+    /// The entry's picture.
+    ///
+    /// Wire name `picURL`.
+    #[serde(rename = "picURL")]
+    pub pic_url: String,
+}
+impl<'de> serde::Deserialize<'de> for RobotWebhookFeedLink {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotWebhookFeedLink;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotWebhookFeedLink")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotWebhookFeedLink, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "title" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "messageURL" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "picURL" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotWebhookFeedLink {
+                    title: rt::decode::required(f0, "title")?,
+                    message_url: rt::decode::required(f1, "messageURL")?,
+                    pic_url: rt::decode::required(f2, "picURL")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl RobotWebhookFeedLink {
+    /// Creates a value from its required fields (`title`, `message_url`, `pic_url`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        title: impl Into<String>,
+        message_url: impl Into<String>,
+        pic_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            message_url: message_url.into(),
+            pic_url: pic_url.into(),
+        }
+    }
+}
+impl rt::Validate for RobotWebhookFeedLink {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for RobotWebhookFeedLink {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// `feedCard`: a list of links, each with a picture.
+///
+/// Source: `spec/robot.yaml` · `types.RobotWebhookFeedCard`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotWebhookFeedCard {
+    /// The entries, in order.
+    ///
+    /// Wire name `links`.
+    #[serde(rename = "links")]
+    pub links: Vec<RobotWebhookFeedLink>,
+}
+impl<'de> serde::Deserialize<'de> for RobotWebhookFeedCard {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotWebhookFeedCard;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotWebhookFeedCard")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotWebhookFeedCard, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "links" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Vec<RobotWebhookFeedLink>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotWebhookFeedCard {
+                    links: rt::decode::required(f0, "links")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl RobotWebhookFeedCard {
+    /// Creates a value from its required fields (`links`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(links: Vec<RobotWebhookFeedLink>) -> Self {
+        Self { links }
+    }
+}
+impl rt::Validate for RobotWebhookFeedCard {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.links)?;
+        Ok(())
+    }
+}
+impl rt::Wire for RobotWebhookFeedCard {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Who a webhook message @-s (被@的人).
+///
+/// Source: `spec/robot.yaml` · `types.RobotWebhookAt`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RobotWebhookAt {
+    /// Mobile numbers of the members to @; the text must also carry `@<mobile>`.
+    ///
+    /// Wire name `atMobiles`.
+    #[serde(rename = "atMobiles", skip_serializing_if = "Vec::is_empty")]
+    pub at_mobiles: Vec<String>,
+    /// Userids of the members to @; the text must also carry `@<userid>`.
+    ///
+    /// Wire name `atUserIds`.
+    #[serde(rename = "atUserIds", skip_serializing_if = "Vec::is_empty")]
+    pub at_user_ids: Vec<String>,
+    /// `true` @-s everyone in the group.
+    ///
+    /// Wire name `isAtAll`.
+    #[serde(rename = "isAtAll", skip_serializing_if = "Option::is_none")]
+    pub is_at_all: Option<bool>,
+}
+impl<'de> serde::Deserialize<'de> for RobotWebhookAt {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RobotWebhookAt;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "RobotWebhookAt")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RobotWebhookAt, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "atMobiles" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "atUserIds" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "isAtAll" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<bool>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RobotWebhookAt {
+                    at_mobiles: f0.unwrap_or_default(),
+                    at_user_ids: f1.unwrap_or_default(),
+                    is_at_all: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl RobotWebhookAt {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            at_mobiles: Default::default(),
+            at_user_ids: Default::default(),
+            is_at_all: None,
+        }
+    }
+    /// Sets `at_mobiles`: Mobile numbers of the members to @; the text must also carry `@<mobile>`.
+    pub fn at_mobiles(mut self, at_mobiles: Vec<String>) -> Self {
+        self.at_mobiles = at_mobiles;
+        self
+    }
+    /// Sets `at_user_ids`: Userids of the members to @; the text must also carry `@<userid>`.
+    pub fn at_user_ids(mut self, at_user_ids: Vec<String>) -> Self {
+        self.at_user_ids = at_user_ids;
+        self
+    }
+    /// Sets `is_at_all`: `true` @-s everyone in the group.
+    pub fn is_at_all(mut self, is_at_all: bool) -> Self {
+        self.is_at_all = Some(is_at_all);
+        self
+    }
+}
+impl rt::Validate for RobotWebhookAt {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for RobotWebhookAt {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// Response of [`RobotApi::batch_send_oto`](super::robot::RobotApi::batch_send_oto).
