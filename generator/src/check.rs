@@ -239,10 +239,7 @@ pub fn check(files: &[SourceFile]) -> Result<Spec, Vec<Diagnostic>> {
     }
     for def in spec.types.values() {
         if def.example.is_some() {
-            let index = parsed
-                .iter()
-                .find(|p| p.area == def.area)
-                .map(|p| &p.index);
+            let index = parsed.iter().find(|p| p.area == def.area).map(|p| &p.index);
             let loc = Loc {
                 file: def.loc.file.clone(),
                 line: index.map_or(def.loc.line, |i| i.line(&["types", &def.name, "example"])),

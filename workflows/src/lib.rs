@@ -21,8 +21,7 @@ pub use cspace_upload::{CspaceUpload, Progress};
 pub use isv::{Authorization, Isv};
 pub use jsapi::{Jsapi, JsapiConfig};
 pub use robot_webhook::{
-    reply_by_session, reply_by_session_with_at, reply_to, RobotWebhook, RobotWebhookError,
-    WhenFull,
+    reply_by_session, reply_by_session_with_at, reply_to, RobotWebhook, RobotWebhookError, WhenFull,
 };
 
 /// The workflow traits, to `use` with a glob.

@@ -431,9 +431,8 @@ fn visible_texts(message: &RobotWebhookMessage) -> Vec<&str> {
 /// Whether `url` is on DingTalk's oapi host (HTTPS) or on the client's own base URL (same
 /// scheme, host and port).
 fn trusted_origin(client: &Client, url: &url::Url) -> bool {
-    let dingtalk = url.scheme() == "https"
-        && url.host_str() == Some(DINGTALK_HOST)
-        && url.port().is_none();
+    let dingtalk =
+        url.scheme() == "https" && url.host_str() == Some(DINGTALK_HOST) && url.port().is_none();
     let own = url::Url::parse(client.base_url()).is_ok_and(|base| {
         base.scheme() == url.scheme()
             && base.host_str() == url.host_str()

@@ -18,10 +18,7 @@ fn source_line(area: &Area, t: &TypeDef) -> String {
         .and_then(|v| serde_json::to_string_pretty(v).ok())
         .map(|json| format!("\n\nExample:\n\n```json\n{json}\n```"))
         .unwrap_or_default();
-    format!(
-        "{example}\n\nSource: `{}` · `types.{}`",
-        area.file, t.name
-    )
+    format!("{example}\n\nSource: `{}` · `types.{}`", area.file, t.name)
 }
 
 pub(super) fn type_def(spec: &Spec, area: &Area, t: &TypeDef) -> TokenStream {
