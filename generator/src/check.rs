@@ -735,13 +735,12 @@ impl Checker {
             );
             return None;
         };
-        let example = match &raw.example {
-            None => None,
-            Some(v) => {
-                let what = format!("type `{name}`");
-                Some(self.example_json(p, &["types", name, "example"], v, &what)?)
-            }
-        };
+        // A bad example is reported and dropped; the type itself stays, so its users do not
+        // report it unknown.
+        let example = raw.example.as_ref().and_then(|v| {
+            let what = format!("type `{name}`");
+            self.example_json(p, &["types", name, "example"], v, &what)
+        });
         Some(TypeDef {
             name: name.to_string(),
             area: p.area.clone(),
