@@ -297,8 +297,9 @@ pub trait Api {
     /// See [`ReportApi`](report::ReportApi) for its calls.
     fn report(&self) -> report::ReportApi<'_>;
     #[cfg(feature = "robot")]
-    /// Enterprise robots on api.dingtalk.com (机器人): messages from an app's robot to users and group
-    /// chats, recall, read status, and the files of received messages.
+    /// Robots (机器人): an app's enterprise robots on api.dingtalk.com (messages to users and group
+    /// chats, recall, read status, the files of received messages), and on oapi.dingtalk.com a custom
+    /// robot's webhook and the session webhook that answers a message a robot received.
     ///
     /// See [`RobotApi`](robot::RobotApi) for its calls.
     fn robot(&self) -> robot::RobotApi<'_>;
