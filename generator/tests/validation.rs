@@ -1806,7 +1806,11 @@ fn a_type_example_that_is_not_json() {
         "      name: {type: string, doc: Item name.}\n",
         "      name: {type: string, doc: Item name.}\n    example: '{\"id\": 8,'\n",
     ));
-    assert_diag(&d, "spec/x.yaml:9", &["type `Item`: `example:` is not valid JSON"]);
+    assert_diag(
+        &d,
+        "spec/x.yaml:9",
+        &["type `Item`: `example:` is not valid JSON"],
+    );
 }
 
 #[test]
@@ -1818,7 +1822,10 @@ fn a_type_declared_sent_is_built_like_a_param_type() {
     );
     let spec = check(&[src("x", &text)]).unwrap_or_else(|d| panic!("{d:#?}"));
     assert!(spec.types["Answer"].sent);
-    assert!(spec.types["Item"].sent, "what a sent type contains is sent too");
+    assert!(
+        spec.types["Item"].sent,
+        "what a sent type contains is sent too"
+    );
     let base = check(&[src("x", BASE)]).unwrap_or_else(|d| panic!("{d:#?}"));
     assert!(!base.types["Item"].sent);
 }
