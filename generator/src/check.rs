@@ -237,6 +237,16 @@ pub fn check(files: &[SourceFile]) -> Result<Spec, Vec<Diagnostic>> {
             }
         }
     }
+    for def in spec.types.values() {
+        if def.example.is_some() {
+            let index = parsed.iter().find(|p| p.area == def.area).map(|p| &p.index);
+            let loc = Loc {
+                file: def.loc.file.clone(),
+                line: index.map_or(def.loc.line, |i| i.line(&["types", &def.name, "example"])),
+            };
+            example::check_type(&spec, def, loc, &mut cx.diags);
+        }
+    }
     if cx.diags.is_empty() {
         Ok(spec)
     } else {
@@ -259,6 +269,12 @@ fn mark_sent(spec: &mut Spec) {
         for f in ep.params() {
             named(&f.ty, &mut todo);
         }
+    }
+    // A type declared `sent: true` is built by the app itself (a callback's answer): it and
+    // everything it contains are marked from scratch below, like a param's type.
+    for def in spec.types.values_mut().filter(|d| d.sent) {
+        def.sent = false;
+        todo.push(def.name.clone());
     }
     while let Some(name) = todo.pop() {
         let Some(def) = spec.types.get_mut(&name) else {
@@ -633,6 +649,48 @@ impl Checker {
         out
     }
 
+    /// An `example:` as JSON: a YAML block string holding JSON text, or YAML written out. A
+    /// JSON syntax error is reported on the line it is on.
+    fn example_json(
+        &mut self,
+        p: &ParsedFile<'_>,
+        path: &[&str],
+        value: &Value,
+        what: &str,
+    ) -> Option<serde_json::Value> {
+        let Value::String(text) = value else {
+            return Some(yaml_to_json(value));
+        };
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                // In a block scalar (`example: |`) the JSON starts on the next line; an error
+                // at the end of the text is reported one line past it, so clamp to the text.
+                let first = self.loc(p, path).line;
+                let block = p
+                    .src
+                    .text
+                    .lines()
+                    .nth(first - 1)
+                    .and_then(|l| l.split_once("example:"))
+                    .is_some_and(|(_, v)| v.trim_start().starts_with(['|', '>']));
+                let line = if block {
+                    first + e.line().clamp(1, text.lines().count().max(1))
+                } else {
+                    first
+                };
+                self.diags.error(
+                    Loc {
+                        file: p.src.display.clone(),
+                        line,
+                    },
+                    format!("{what}: `example:` is not valid JSON: {e}"),
+                );
+                None
+            }
+        }
+    }
+
     fn resolve_type(&mut self, p: &ParsedFile<'_>, name: &str, value: &Value) -> Option<TypeDef> {
         let path = ["types", name];
         let loc = self.loc(p, &path);
@@ -677,13 +735,20 @@ impl Checker {
             );
             return None;
         };
+        // A bad example is reported and dropped; the type itself stays, so its users do not
+        // report it unknown.
+        let example = raw.example.as_ref().and_then(|v| {
+            let what = format!("type `{name}`");
+            self.example_json(p, &["types", name, "example"], v, &what)
+        });
         Some(TypeDef {
             name: name.to_string(),
             area: p.area.clone(),
             doc,
             kind,
             loc: self.loc(p, &path),
-            sent: false,
+            sent: raw.sent.unwrap_or(false),
+            example,
         })
     }
 
@@ -1454,35 +1519,7 @@ impl Checker {
                 );
                 return None;
             }
-            Some(Value::String(text)) => match serde_json::from_str::<serde_json::Value>(text) {
-                Ok(v) => v,
-                Err(e) => {
-                    // In a block scalar (`example: |`) the JSON starts on the next line; an error
-                    // at the end of the text is reported one line past it, so clamp to the text.
-                    let first = at("example").line;
-                    let block = p
-                        .src
-                        .text
-                        .lines()
-                        .nth(first - 1)
-                        .and_then(|l| l.split_once("example:"))
-                        .is_some_and(|(_, v)| v.trim_start().starts_with(['|', '>']));
-                    let line = if block {
-                        first + e.line().clamp(1, text.lines().count().max(1))
-                    } else {
-                        first
-                    };
-                    self.diags.error(
-                        Loc {
-                            file: p.src.display.clone(),
-                            line,
-                        },
-                        format!("{what}: `example:` is not valid JSON: {e}"),
-                    );
-                    return None;
-                }
-            },
-            Some(other) => yaml_to_json(other),
+            Some(value) => self.example_json(p, &["endpoints", name, "example"], value, &what)?,
         };
         let docs_url = raw.docs_url.clone().filter(|url| {
             let public = url.starts_with("https://open.dingtalk.com/")
@@ -1711,6 +1748,7 @@ impl Checker {
                         kind: TypeKind::Struct(resolved),
                         loc,
                         sent: false,
+                        example: None,
                     },
                 );
                 type_names.push(type_name.clone());

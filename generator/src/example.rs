@@ -11,7 +11,9 @@ use dingtalk_wire::{self as rules, Raw};
 use serde_json::Value;
 
 use crate::diag::{Diagnostics, Loc};
-use crate::model::{Encoding, Endpoint, EnumWire, Field, MapKey, Spec, Ty, TypeKind, UnionDef};
+use crate::model::{
+    Encoding, Endpoint, EnumWire, Field, MapKey, Spec, Ty, TypeDef, TypeKind, UnionDef,
+};
 
 /// Checks an endpoint's example response; problems are reported at `loc` (its `example:` line).
 pub fn check_endpoint(spec: &Spec, ep: &Endpoint, loc: Loc, diags: &mut Diagnostics) {
@@ -66,6 +68,27 @@ pub fn check_endpoint(spec: &Spec, ep: &Endpoint, loc: Loc, diags: &mut Diagnost
         diags.error(
             loc,
             format!("{what}: the example does not decode into the response: at {at}: {msg}"),
+        );
+    }
+}
+
+/// Checks a type's own `example:` (a push payload, a callback answer) against the type, as the
+/// runtime would decode it; problems are reported at `loc` (its `example:` line).
+pub fn check_type(spec: &Spec, def: &TypeDef, loc: Loc, diags: &mut Diagnostics) {
+    let Some(example) = &def.example else { return };
+    let ty = Ty::Named(def.name.clone());
+    if let Err((path, msg)) = check(spec, &ty, None, true, example, "") {
+        let at = if path.is_empty() {
+            "the top level".to_string()
+        } else {
+            format!("`{path}`")
+        };
+        diags.error(
+            loc,
+            format!(
+                "type `{}`: the example does not decode into it: at {at}: {msg}",
+                def.name
+            ),
         );
     }
 }

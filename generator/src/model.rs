@@ -133,9 +133,11 @@ pub struct TypeDef {
     pub kind: TypeKind,
     /// Where it is declared.
     pub loc: Loc,
-    /// Whether a request can carry it (a param's type, or inside one): only then does it get a
-    /// constructor, setters and limit checks.
+    /// Whether a request can carry it (a param's type, or inside one, or a type declared
+    /// `sent: true`): only then does it get a constructor, setters and limit checks.
     pub sent: bool,
+    /// One complete value of the type (`example:`), shown in its docs.
+    pub example: Option<serde_json::Value>,
 }
 
 /// What a named type is.

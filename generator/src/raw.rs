@@ -46,6 +46,11 @@ pub struct RawType {
     pub values: Option<Vec<Value>>,
     pub union: Option<RawUnion>,
     pub variants: Option<Vec<Value>>,
+    /// One complete value of the type (a push payload, a callback answer), as JSON text or YAML.
+    pub example: Option<Value>,
+    /// The app builds and sends values of this type itself, outside any endpoint (the answer to
+    /// a callback, carried in a Stream ACK): it gets a constructor and setters like a param's.
+    pub sent: Option<bool>,
 }
 
 /// `union:` of a tagged union: the key holding the tag and where each variant's fields sit.

@@ -1770,3 +1770,62 @@ fn a_string_cursor_needs_next() {
         &["cursor `nextToken` must be an `i64` param, or a `string` one (a `nextToken`) with `next`"],
     );
 }
+
+// ---------------------------------------------------------------- a type's own example and `sent:`
+
+#[test]
+fn a_type_example_that_decodes_is_kept_and_shown() {
+    let text = edit(
+        "      name: {type: string, doc: Item name.}\n",
+        "      name: {type: string, doc: Item name.}\n    example: '{\"id\": \"8\", \"name\": \"eight\"}'\n",
+    );
+    let spec = check(&[src("x", &text)]).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert_eq!(
+        spec.types["Item"].example,
+        Some(serde_json::json!({"id": "8", "name": "eight"}))
+    );
+}
+
+#[test]
+fn a_type_example_that_does_not_decode() {
+    // Line 9: the example, right after Item's fields.
+    let d = only_error(&edit(
+        "      name: {type: string, doc: Item name.}\n",
+        "      name: {type: string, doc: Item name.}\n    example: {name: eight}\n",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:9",
+        &["type `Item`: the example does not decode into it", "`id`"],
+    );
+}
+
+#[test]
+fn a_type_example_that_is_not_json() {
+    let d = only_error(&edit(
+        "      name: {type: string, doc: Item name.}\n",
+        "      name: {type: string, doc: Item name.}\n    example: '{\"id\": 8,'\n",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:9",
+        &["type `Item`: `example:` is not valid JSON"],
+    );
+}
+
+#[test]
+fn a_type_declared_sent_is_built_like_a_param_type() {
+    // `Item` is only an answer in BASE; `Answer` is built by the app and carries an `Item`.
+    let text = edit(
+        "  Color:\n",
+        "  Answer:\n    doc: A callback's answer.\n    sent: true\n    fields:\n      item: {type: Item, doc: The item.}\n  Color:\n",
+    );
+    let spec = check(&[src("x", &text)]).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(spec.types["Answer"].sent);
+    assert!(
+        spec.types["Item"].sent,
+        "what a sent type contains is sent too"
+    );
+    let base = check(&[src("x", BASE)]).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(!base.types["Item"].sent);
+}

@@ -549,15 +549,16 @@ pub(crate) fn decode<T: Wire>(
                 ApiError {
                     endpoint: endpoint_name(meta),
                     code: ApiCode::Errcode(code),
-                    message: env.errmsg.unwrap_or_default(),
+                    // DingTalk's text may quote what it was sent (a token in the query).
+                    message: crate::secret::mask(&env.errmsg.unwrap_or_default(), token),
                     sub: env.sub_code.filter(|s| !s.is_empty()),
-                    sub_msg: env.sub_msg,
+                    sub_msg: env.sub_msg.map(|m| crate::secret::mask(&m, token)),
                     request_id: env.request_id,
                     status: None,
                     class: ErrorClass::Other,
                 }
                 .classified(meta.classify),
-            ))
+            ));
         }
     }
     payload(bytes, meta, token)
@@ -605,7 +606,7 @@ fn service_error(answer: &Answer, meta: &EndpointMeta, token: Option<&SecretStri
             ApiError {
                 endpoint: endpoint_name(meta),
                 code: ApiCode::Service(code),
-                message: message.unwrap_or_default(),
+                message: crate::secret::mask(&message.unwrap_or_default(), token),
                 sub: None,
                 sub_msg: None,
                 request_id: requestid.or_else(|| answer.request_id.clone()),

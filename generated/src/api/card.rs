@@ -4038,6 +4038,510 @@ impl rt::Wire for CardCallbackRegistration {
         <Self as serde::Deserialize>::deserialize(d)
     }
 }
+/// What the user did on the card (卡片私有数据 of the interaction).
+///
+/// Source: `spec/card.yaml` · `types.CardPrivateData`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CardPrivateData {
+    /// The ids of the components that fired, as set in the card builder (the button's `actionId`).
+    ///
+    /// Wire name `actionIds`.
+    #[serde(rename = "actionIds", skip_serializing_if = "Vec::is_empty")]
+    pub action_ids: Vec<String>,
+    /// The params the component sends: a button's configured params, a form's submitted values.
+    ///
+    /// Wire name `params`.
+    #[serde(
+        rename = "params",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    )]
+    pub params: std::collections::BTreeMap<String, serde_json::Value>,
+}
+impl<'de> serde::Deserialize<'de> for CardPrivateData {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CardPrivateData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CardPrivateData")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CardPrivateData, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "actionIds" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "params" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<
+                                            std::collections::BTreeMap<String, serde_json::Value>,
+                                        >::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CardPrivateData {
+                    action_ids: f0.unwrap_or_default(),
+                    params: f1.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CardPrivateData {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The interaction itself, sent as JSON text in `CardCallback.content`.
+///
+/// Source: `spec/card.yaml` · `types.CardCallbackContent`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CardCallbackContent {
+    /// The fired components and their params.
+    ///
+    /// Wire name `cardPrivateData`.
+    #[serde(rename = "cardPrivateData", skip_serializing_if = "Option::is_none")]
+    pub card_private_data: Option<CardPrivateData>,
+}
+impl<'de> serde::Deserialize<'de> for CardCallbackContent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CardCallbackContent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CardCallbackContent")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CardCallbackContent, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "cardPrivateData" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<CardPrivateData>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CardCallbackContent {
+                    card_private_data: f0.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CardCallbackContent {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// A user's interaction with a card (卡片回调): a button press or a form submit on a card
+/// created with `callbackType: STREAM` (the `data` of a Stream `CALLBACK` frame on topic
+/// `/v1.0/card/instances/callback`, JSON text: decode it with `serde_json::from_str`) or
+/// `HTTP` (the body of a POST to the URL `register_callback` registered). Answer with a
+/// `CardCallbackResponse` to update the card at once. Fields per the docs page
+/// `event-callback-card` on open.dingtalk.com and the official Stream SDKs; fields it does not
+/// list are skipped.
+///
+/// Example:
+///
+/// ```json
+/// {
+///   "content": "{\"cardPrivateData\":{\"actionIds\":[\"agree\"],\"params\":{\"action\":\"agree\",\"reason\":\"ok\"}}}",
+///   "corpId": "ding9f50b15bccd16741",
+///   "extension": "{}",
+///   "outTrackId": "order_20240101_001",
+///   "spaceId": "cidp4GhxxxxVCQ==",
+///   "spaceType": "IM_GROUP",
+///   "type": "actionCallback",
+///   "userId": "manager4220",
+///   "userIdType": 1
+/// }
+/// ```
+///
+/// Source: `spec/card.yaml` · `types.CardCallback`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CardCallback {
+    /// The card's `outTrackId`, as given when it was created.
+    ///
+    /// Wire name `outTrackId`.
+    #[serde(rename = "outTrackId")]
+    pub out_track_id: String,
+    /// The organisation the user acted in.
+    ///
+    /// Wire name `corpId`.
+    #[serde(rename = "corpId", skip_serializing_if = "Option::is_none")]
+    pub corp_id: Option<String>,
+    /// The acting user's id, a userid or a unionId as `userIdType` says.
+    ///
+    /// Wire name `userId`.
+    #[serde(rename = "userId", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Whether `userId` is a userid (1) or a unionId (2).
+    ///
+    /// Wire name `userIdType`.
+    #[serde(rename = "userIdType", skip_serializing_if = "Option::is_none")]
+    pub user_id_type: Option<CardUserIdType>,
+    /// The kind of callback: `actionCallback` for an interaction.
+    ///
+    /// Wire name `type`.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// The kind of place the card was used in (`IM_GROUP`, `IM_ROBOT`, …).
+    ///
+    /// Wire name `spaceType`.
+    #[serde(rename = "spaceType", skip_serializing_if = "Option::is_none")]
+    pub space_type: Option<CardSpaceType>,
+    /// The place's id (for a group, its `openConversationId`).
+    ///
+    /// Wire name `spaceId`.
+    #[serde(rename = "spaceId", skip_serializing_if = "Option::is_none")]
+    pub space_id: Option<String>,
+    /// The interaction, sent as JSON text: `{"cardPrivateData": {"actionIds": [...], "params": {...}}}`.
+    ///
+    /// Wire name `content`.
+    #[serde(
+        rename = "content",
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    )]
+    pub content: Option<CardCallbackContent>,
+    /// Extra data of the card's delivery, sent as JSON text (often `{}`).
+    ///
+    /// Wire name `extension`.
+    #[serde(
+        rename = "extension",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        serialize_with = "::dingtalk_runtime::wire::json_text::ser",
+    )]
+    pub extension: std::collections::BTreeMap<String, serde_json::Value>,
+}
+impl<'de> serde::Deserialize<'de> for CardCallback {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CardCallback;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CardCallback")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CardCallback, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                let mut f5 = None;
+                let mut f6 = None;
+                let mut f7 = None;
+                let mut f8 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "outTrackId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "corpId" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "userId" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "userIdType" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<CardUserIdType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "type" => {
+                            f4 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "spaceType" => {
+                            f5 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<CardSpaceType>>::new(),
+                                    )?,
+                            );
+                        }
+                        "spaceId" => {
+                            f6 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "content" => {
+                            f7 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::JsonText::<Option<CardCallbackContent>>::new(),
+                                    )?,
+                            );
+                        }
+                        "extension" => {
+                            f8 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::JsonText::<
+                                            std::collections::BTreeMap<String, serde_json::Value>,
+                                        >::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CardCallback {
+                    out_track_id: rt::decode::required(f0, "outTrackId")?,
+                    corp_id: f1.unwrap_or_default(),
+                    user_id: f2.unwrap_or_default(),
+                    user_id_type: f3.unwrap_or_default(),
+                    r#type: f4.unwrap_or_default(),
+                    space_type: f5.unwrap_or_default(),
+                    space_id: f6.unwrap_or_default(),
+                    content: f7.unwrap_or_default(),
+                    extension: f8.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for CardCallback {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// The app's answer to a `CardCallback` (卡片回调的响应): the card's new data, applied at once
+/// (say nothing to leave the card as it is). Over Stream it goes in the ACK as
+/// `{"response": <this>}` (the ACK's `data` is that JSON as text); over HTTP it is the reply
+/// body. Values follow `CardData`'s rules: every value is text. `privateData` comes from the
+/// official Python Stream SDK's example, `userPrivateData` from the official Go SDK.
+///
+/// Example:
+///
+/// ```json
+/// {
+///   "cardData": {
+///     "cardParamMap": {
+///       "done": "true",
+///       "status": "approved"
+///     }
+///   },
+///   "cardUpdateOptions": {
+///     "updateCardDataByKey": true,
+///     "updatePrivateDataByKey": true
+///   },
+///   "privateData": {
+///     "manager4220": {
+///       "cardParamMap": {
+///         "myChoice": "agree"
+///       }
+///     }
+///   }
+/// }
+/// ```
+///
+/// Source: `spec/card.yaml` · `types.CardCallbackResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CardCallbackResponse {
+    /// The card's new public data.
+    ///
+    /// Wire name `cardData`.
+    #[serde(rename = "cardData", skip_serializing_if = "Option::is_none")]
+    pub card_data: Option<CardData>,
+    /// New data only one user sees, keyed by userid.
+    ///
+    /// Wire name `privateData`.
+    #[serde(
+        rename = "privateData",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+    )]
+    pub private_data: std::collections::BTreeMap<String, CardData>,
+    /// New data only the acting user sees.
+    ///
+    /// Wire name `userPrivateData`.
+    #[serde(rename = "userPrivateData", skip_serializing_if = "Option::is_none")]
+    pub user_private_data: Option<CardData>,
+    /// Whether to merge by key or replace (default: replace).
+    ///
+    /// Wire name `cardUpdateOptions`.
+    #[serde(rename = "cardUpdateOptions", skip_serializing_if = "Option::is_none")]
+    pub card_update_options: Option<CardUpdateOptions>,
+}
+impl<'de> serde::Deserialize<'de> for CardCallbackResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CardCallbackResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "CardCallbackResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CardCallbackResponse, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "cardData" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<CardData>>::new(),
+                                    )?,
+                            );
+                        }
+                        "privateData" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<
+                                            std::collections::BTreeMap<String, CardData>,
+                                        >::new(),
+                                    )?,
+                            );
+                        }
+                        "userPrivateData" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<CardData>>::new(),
+                                    )?,
+                            );
+                        }
+                        "cardUpdateOptions" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<CardUpdateOptions>>::new(),
+                                    )?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CardCallbackResponse {
+                    card_data: f0.unwrap_or_default(),
+                    private_data: f1.unwrap_or_default(),
+                    user_private_data: f2.unwrap_or_default(),
+                    card_update_options: f3.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl CardCallbackResponse {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            card_data: None,
+            private_data: Default::default(),
+            user_private_data: None,
+            card_update_options: None,
+        }
+    }
+    /// Sets `card_data`: The card's new public data.
+    pub fn card_data(mut self, card_data: CardData) -> Self {
+        self.card_data = Some(card_data);
+        self
+    }
+    /// Sets `private_data`: New data only one user sees, keyed by userid.
+    pub fn private_data(
+        mut self,
+        private_data: std::collections::BTreeMap<String, CardData>,
+    ) -> Self {
+        self.private_data = private_data;
+        self
+    }
+    /// Sets `user_private_data`: New data only the acting user sees.
+    pub fn user_private_data(mut self, user_private_data: CardData) -> Self {
+        self.user_private_data = Some(user_private_data);
+        self
+    }
+    /// Sets `card_update_options`: Whether to merge by key or replace (default: replace).
+    pub fn card_update_options(
+        mut self,
+        card_update_options: CardUpdateOptions,
+    ) -> Self {
+        self.card_update_options = Some(card_update_options);
+        self
+    }
+}
+impl rt::Validate for CardCallbackResponse {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.card_data)?;
+        rt::Validate::validate(&self.private_data)?;
+        rt::Validate::validate(&self.user_private_data)?;
+        rt::Validate::validate(&self.card_update_options)?;
+        Ok(())
+    }
+}
+impl rt::Wire for CardCallbackResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
 /// Response of [`CardApi::copy_template`](super::card::CardApi::copy_template).
 ///
 /// Source: `spec/card.yaml` · `types.CardCopyTemplateResponse`

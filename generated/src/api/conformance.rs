@@ -342,6 +342,8 @@ pub const ENDPOINTS: &[&str] = &[
     "robot.set_plugins",
     "robot.query_plugins",
     "robot.clear_plugins",
+    "robot.send_webhook",
+    "robot.send_by_session",
     "role.add_role",
     "role.delete_role",
     "role.update_role",
@@ -3948,6 +3950,48 @@ pub async fn call(
                 client
                     .robot()
                     .clear_plugins(String::from("dingxxxxxxxx"))
+                    .await
+                    .map(to_json)
+            }
+            "robot.send_webhook" => {
+                client
+                    .robot()
+                    .send_webhook(
+                        ::dingtalk_runtime::SecretString::from("robot-webhook-token"),
+                        super::robot::RobotWebhookMessage::Text(
+                            super::robot::RobotWebhookText::new(
+                                String::from("部署完成"),
+                            ),
+                        ),
+                    )
+                    .timestamp(1700000000000i64)
+                    .sign(String::from("mBsn4yYtA5h6QyZQ1Vvf3Xh6nW4W0zGSKqXj3Sd1rUo="))
+                    .at(
+                        super::robot::RobotWebhookAt::new()
+                            .at_user_ids(vec![String::from("manager4220")])
+                            .is_at_all(false),
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "robot.send_by_session" => {
+                client
+                    .robot()
+                    .send_by_session(
+                        ::dingtalk_runtime::SecretString::from(
+                            "d5e5ab2e4d7e1c43b0e9e0e5d8f0f7a1",
+                        ),
+                        super::robot::RobotWebhookMessage::Markdown(
+                            super::robot::RobotWebhookMarkdown::new(
+                                String::from("查询结果"),
+                                String::from("**3** 条待办"),
+                            ),
+                        ),
+                    )
+                    .at(
+                        super::robot::RobotWebhookAt::new()
+                            .at_user_ids(vec![String::from("manager4220")]),
+                    )
                     .await
                     .map(to_json)
             }

@@ -297,8 +297,9 @@ pub trait Api {
     /// See [`ReportApi`](report::ReportApi) for its calls.
     fn report(&self) -> report::ReportApi<'_>;
     #[cfg(feature = "robot")]
-    /// Enterprise robots on api.dingtalk.com (机器人): messages from an app's robot to users and group
-    /// chats, recall, read status, and the files of received messages.
+    /// Robots (机器人): an app's enterprise robots on api.dingtalk.com (messages to users and group
+    /// chats, recall, read status, the files of received messages), and on oapi.dingtalk.com a custom
+    /// robot's webhook and the session webhook that answers a message a robot received.
     ///
     /// See [`RobotApi`](robot::RobotApi) for its calls.
     fn robot(&self) -> robot::RobotApi<'_>;
@@ -1845,6 +1846,14 @@ pub enum ErrorCode {
     InvalidAccessKey,
     /// Signed request: the signature differs from the server's (signature参数不正确，与钉钉服务端计算出来的签名不一致); it must be URL-encoded. Fatal (fix signing). (errcode `853004`)
     SignatureMismatch,
+    /// Custom robot webhook: the robot's security settings refused the message (安全设置校验失败); errmsg says which: `keywords not in content` (the text has none of the robot's keywords), `sign not match` (a wrong `sign`, or a `timestamp` more than an hour off), or the caller's IP is not in the robot's allow-list. Fatal: fix the message, the signing or the allow-list. (errcode `310000`)
+    RobotWebhookSecurityFailed,
+    /// Custom robot webhook: the robot sent more than 20 messages in a minute (发送速度太快而限流); DingTalk throttles it for 10 minutes, so a retry within seconds fails again. Pace the robot below 20 a minute. (errcode `410100`)
+    RobotWebhookTooFast,
+    /// Custom robot webhook: `send too fast, exceed 20 times per minute`, the same throttle as 410100 under its older code; the robot is throttled for 10 minutes. (errcode `130101`)
+    RobotWebhookSentTooFast,
+    /// Custom robot webhook: the message is longer than 20,000 bytes (message too long); shorten or split it. (errcode `460101`)
+    RobotWebhookMessageTooLong,
     /// Work notification: the recipient list is empty (接收者为空). (errcode `1430000`)
     EmptyReceivers,
     /// Work notification: unrecognised grantType (未识别的grantType). (errcode `1430001`)
@@ -2127,6 +2136,10 @@ impl ErrorCode {
             853002i64 => Some(Self::TimestampOutOfRange),
             853003i64 => Some(Self::InvalidAccessKey),
             853004i64 => Some(Self::SignatureMismatch),
+            310000i64 => Some(Self::RobotWebhookSecurityFailed),
+            410100i64 => Some(Self::RobotWebhookTooFast),
+            130101i64 => Some(Self::RobotWebhookSentTooFast),
+            460101i64 => Some(Self::RobotWebhookMessageTooLong),
             1430000i64 => Some(Self::EmptyReceivers),
             1430001i64 => Some(Self::UnknownGrantType),
             1430002i64 => Some(Self::ForbiddenContent),
@@ -4109,6 +4122,10 @@ impl ErrorCode {
             Self::TimestampOutOfRange => rt::ApiCode::Errcode(853002i64),
             Self::InvalidAccessKey => rt::ApiCode::Errcode(853003i64),
             Self::SignatureMismatch => rt::ApiCode::Errcode(853004i64),
+            Self::RobotWebhookSecurityFailed => rt::ApiCode::Errcode(310000i64),
+            Self::RobotWebhookTooFast => rt::ApiCode::Errcode(410100i64),
+            Self::RobotWebhookSentTooFast => rt::ApiCode::Errcode(130101i64),
+            Self::RobotWebhookMessageTooLong => rt::ApiCode::Errcode(460101i64),
             Self::EmptyReceivers => rt::ApiCode::Errcode(1430000i64),
             Self::UnknownGrantType => rt::ApiCode::Errcode(1430001i64),
             Self::ForbiddenContent => rt::ApiCode::Errcode(1430002i64),
@@ -5891,6 +5908,18 @@ impl ErrorCode {
             Self::SignatureMismatch => {
                 "Signed request: the signature differs from the server's (signature参数不正确，与钉钉服务端计算出来的签名不一致); it must be URL-encoded. Fatal (fix signing)."
             }
+            Self::RobotWebhookSecurityFailed => {
+                "Custom robot webhook: the robot's security settings refused the message (安全设置校验失败); errmsg says which: `keywords not in content` (the text has none of the robot's keywords), `sign not match` (a wrong `sign`, or a `timestamp` more than an hour off), or the caller's IP is not in the robot's allow-list. Fatal: fix the message, the signing or the allow-list."
+            }
+            Self::RobotWebhookTooFast => {
+                "Custom robot webhook: the robot sent more than 20 messages in a minute (发送速度太快而限流); DingTalk throttles it for 10 minutes, so a retry within seconds fails again. Pace the robot below 20 a minute."
+            }
+            Self::RobotWebhookSentTooFast => {
+                "Custom robot webhook: `send too fast, exceed 20 times per minute`, the same throttle as 410100 under its older code; the robot is throttled for 10 minutes."
+            }
+            Self::RobotWebhookMessageTooLong => {
+                "Custom robot webhook: the message is longer than 20,000 bytes (message too long); shorten or split it."
+            }
             Self::EmptyReceivers => {
                 "Work notification: the recipient list is empty (接收者为空)."
             }
@@ -6653,6 +6682,10 @@ impl ErrorCode {
             Self::TimestampOutOfRange => rt::ErrorClass::InvalidArgument,
             Self::InvalidAccessKey => rt::ErrorClass::InvalidArgument,
             Self::SignatureMismatch => rt::ErrorClass::InvalidArgument,
+            Self::RobotWebhookSecurityFailed => rt::ErrorClass::InvalidArgument,
+            Self::RobotWebhookTooFast => rt::ErrorClass::RateLimited,
+            Self::RobotWebhookSentTooFast => rt::ErrorClass::RateLimited,
+            Self::RobotWebhookMessageTooLong => rt::ErrorClass::InvalidArgument,
             Self::EmptyReceivers => rt::ErrorClass::InvalidArgument,
             Self::UnknownGrantType => rt::ErrorClass::InvalidArgument,
             Self::ForbiddenContent => rt::ErrorClass::Other,
@@ -6886,6 +6919,10 @@ pub fn classify(code: &rt::ApiCode) -> rt::ErrorClass {
                 853002i64 => rt::ErrorClass::InvalidArgument,
                 853003i64 => rt::ErrorClass::InvalidArgument,
                 853004i64 => rt::ErrorClass::InvalidArgument,
+                310000i64 => rt::ErrorClass::InvalidArgument,
+                410100i64 => rt::ErrorClass::RateLimited,
+                130101i64 => rt::ErrorClass::RateLimited,
+                460101i64 => rt::ErrorClass::InvalidArgument,
                 1430000i64 => rt::ErrorClass::InvalidArgument,
                 1430001i64 => rt::ErrorClass::InvalidArgument,
                 1430002i64 => rt::ErrorClass::Other,

@@ -10,9 +10,15 @@ use crate::model::{
 };
 use crate::naming::ident;
 
-/// The line naming where a type is declared.
+/// The line naming where a type is declared, after the type's own `example:` when it has one.
 fn source_line(area: &Area, t: &TypeDef) -> String {
-    format!("\n\nSource: `{}` · `types.{}`", area.file, t.name)
+    let example = t
+        .example
+        .as_ref()
+        .and_then(|v| serde_json::to_string_pretty(v).ok())
+        .map(|json| format!("\n\nExample:\n\n```json\n{json}\n```"))
+        .unwrap_or_default();
+    format!("{example}\n\nSource: `{}` · `types.{}`", area.file, t.name)
 }
 
 pub(super) fn type_def(spec: &Spec, area: &Area, t: &TypeDef) -> TokenStream {
