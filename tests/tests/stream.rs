@@ -416,7 +416,7 @@ async fn robot_messages_and_card_callbacks_arrive_typed_and_card_replies_ride_in
                     StreamPush::CardCallback(c) => {
                         log.lock().unwrap().push(format!(
                             "card {}",
-                            c.callback.out_track_id.clone().unwrap_or_default()
+                            c.callback.out_track_id.clone()
                         ));
                         let reply: dingtalk::api::card::CardCallbackResponse =
                             serde_json::from_value(json!({"cardData": {"cardParamMap": {"status": "done"}}}))

@@ -42,7 +42,7 @@ use dingtalk::api::callback::Event;
 use dingtalk::api::card::CardCallback;
 use dingtalk::api::gateway::{GatewaySubscription, GatewaySubscriptionType};
 use dingtalk::api::robot::{
-    RobotInboundMessage, RobotMessage, RobotSampleMarkdown, RobotSampleText, RobotWebhookMarkdown,
+    RobotConversationType, RobotInboundMessage, RobotMessage, RobotSampleMarkdown, RobotSampleText, RobotWebhookMarkdown,
     RobotWebhookMessage, RobotWebhookText,
 };
 use dingtalk::prelude::*;
@@ -51,6 +51,8 @@ use dingtalk::stream::{
     StreamConfig, StreamHandle, Ticket, UndecodablePush, TOPIC_CARD_CALLBACK, TOPIC_ROBOT_MESSAGE,
 };
 use dingtalk::{Client, Error};
+
+use crate::robot_webhook::{reply_to, RobotWebhookError};
 
 /// What the client names itself in the handshake's `ua`.
 const UA: &str = concat!("dingtalk-rs/", env!("CARGO_PKG_VERSION"));
@@ -324,53 +326,53 @@ impl Reply {
 const WEBHOOK_MARGIN_MS: i64 = 30_000;
 
 impl RobotMessagePush {
+    /// A push built from its parts (tests, or messages that arrived some other way, such as
+    /// the HTTP robot callback).
+    pub fn new(headers: FrameHeaders, message: RobotInboundMessage) -> RobotMessagePush {
+        RobotMessagePush { headers, message }
+    }
+
     /// The text of a text message.
     pub fn text(&self) -> Option<&str> {
-        self.message.text.as_ref().and_then(|t| t.content.as_deref())
+        self.message.text.as_ref().map(|t| t.content.as_str())
     }
 
     /// Replies in the conversation the message came from: through its session webhook while
     /// that is valid (`sessionWebhookExpiredTime`, less a 30 s margin), through the robot API
     /// after (`robot.batch_send_oto` to the sender of a one-to-one message,
     /// `robot.org_group_send` in a group), which needs the message's `robotCode`.
-    pub async fn reply(&self, client: &Client, reply: Reply) -> Result<(), Error> {
+    pub async fn reply(&self, client: &Client, reply: Reply) -> Result<(), RobotWebhookError> {
         let m = &self.message;
         let now = dingtalk::store::now_ms();
-        if let (Some(url), Some(expires)) = (&m.session_webhook, m.session_webhook_expired_time) {
-            if expires.saturating_sub(WEBHOOK_MARGIN_MS) > now {
-                return crate::robot_webhook::reply_by_session(
-                    client,
-                    url.expose_secret(),
-                    reply.webhook(),
-                )
-                .await;
-            }
+        let webhook_valid = m
+            .session_webhook_expired_time
+            .is_some_and(|expires| expires.saturating_sub(WEBHOOK_MARGIN_MS) > now);
+        if m.session_webhook.is_some() && webhook_valid {
+            return reply_to(client, m, reply.webhook()).await;
         }
+        let config = |what: &str| RobotWebhookError::Api(Error::Config(what.to_owned()));
         let Some(robot_code) = m.robot_code.clone() else {
-            return Err(Error::Config(
-                "the session webhook expired and the message carries no robotCode to reply through the robot API".to_owned(),
+            return Err(config(
+                "the session webhook expired and the message carries no robotCode to reply through the robot API",
             ));
         };
-        let group = m.conversation_type.as_deref() == Some("2");
-        if group {
-            let Some(conversation) = m.conversation_id.clone() else {
-                return Err(Error::Config("a group message without conversationId".to_owned()));
-            };
-            client
+        let sent = match m.conversation_type {
+            Some(RobotConversationType::Group) => client
                 .robot()
-                .org_group_send(robot_code, conversation, reply.robot_api())
-                .await?;
-        } else {
-            let Some(sender) = m.sender_staff_id.clone() else {
-                return Err(Error::Config(
-                    "a one-to-one message without senderStaffId".to_owned(),
-                ));
-            };
-            client
-                .robot()
-                .batch_send_oto(robot_code, vec![sender], reply.robot_api())
-                .await?;
-        }
-        Ok(())
+                .org_group_send(robot_code, m.conversation_id.clone(), reply.robot_api())
+                .await
+                .map(drop),
+            _ => {
+                let Some(sender) = m.sender_staff_id.clone() else {
+                    return Err(config("a one-to-one message without senderStaffId"));
+                };
+                client
+                    .robot()
+                    .batch_send_oto(robot_code, vec![sender], reply.robot_api())
+                    .await
+                    .map(drop)
+            }
+        };
+        sent.map_err(RobotWebhookError::Api)
     }
 }

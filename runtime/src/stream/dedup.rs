@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::frame::Ack;
-use crate::store::{StoreError, StoreFuture};
+use crate::store::StoreFuture;
 
 /// What a claim found.
 #[derive(Clone, Debug, PartialEq)]
@@ -127,6 +127,7 @@ impl DedupStore for MemoryDedup {
 #[cfg(feature = "redis")]
 mod redis_dedup {
     use super::*;
+    use crate::store::StoreError;
     use crate::RedisStore;
 
     /// `SET key P NX PX lease`, else the value: atomic, so one of two instances claims.
