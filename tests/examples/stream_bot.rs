@@ -28,7 +28,8 @@ fn bot(client: &Client) -> Result<StreamHandle, dingtalk::Error> {
                     StreamPush::RobotMessage(msg) => {
                         let text = msg.text().unwrap_or_default().trim().to_owned();
                         println!("robot message: {text:?}");
-                        msg.reply(&client, Reply::text(format!("echo: {text}"))).await?;
+                        msg.reply(&client, Reply::text(format!("echo: {text}")))
+                            .await?;
                     }
                     StreamPush::Event(e) => println!("event {}", e.event.tag()),
                     other => println!("push: {other:?}"),
@@ -67,28 +68,34 @@ async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     let api = StandIn::start(&dingtalk_tests::load_spec()).await?;
     let client = Client::builder()
         .app_key("dingstreamapp", "stream-secret")
-        .api_base_url(stream_standin.base_url())
+        // `base_url` sets both hosts: the api host is set after it.
         .base_url(api.base_url())
+        .api_base_url(stream_standin.base_url())
         .build()?;
     let mut stream = bot(&client)?;
     stream.wait_connected(1).await;
     println!("connected to the stand-in at {}", stream_standin.base_url());
 
-    let webhook = format!("{}/robot/sendBySession?session=demo-session", api.base_url());
+    let webhook = format!(
+        "{}/robot/sendBySession?session=demo-session",
+        api.base_url()
+    );
     let expires = dingtalk::store::now_ms() + 3_600_000;
     let id = stream_standin.push_callback(
         "/v1.0/im/bot/messages/get",
         serde_json::json!({
             "msgtype": "text", "text": {"content": "hello bot"}, "msgId": "demo-1",
-            "conversationType": "1", "senderNick": "Demo", "senderStaffId": "demo-user",
+            "conversationType": "1", "conversationId": "cid-demo", "senderNick": "Demo", "senderStaffId": "demo-user",
             "robotCode": "dingdemorobot", "sessionWebhook": webhook,
             "sessionWebhookExpiredTime": expires,
         }),
     );
     stream_standin
-        .wait_until("the robot message acknowledged", Duration::from_secs(10), |s| {
-            s.acked(&id).is_some()
-        })
+        .wait_until(
+            "the robot message acknowledged",
+            Duration::from_secs(10),
+            |s| s.acked(&id).is_some(),
+        )
         .await;
     let sent = api
         .seen()

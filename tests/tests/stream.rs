@@ -125,7 +125,11 @@ async fn a_thousand_events_across_ten_disconnects_are_each_handled_once_and_none
             .await;
     }
     let seen = standin
-        .wait_until("all 1000 events acknowledged", Duration::from_secs(30), all_acked(&ids))
+        .wait_until(
+            "all 1000 events acknowledged",
+            Duration::from_secs(30),
+            all_acked(&ids),
+        )
         .await;
     stream.shutdown().await.expect("clean shutdown");
 
@@ -139,7 +143,11 @@ async fn a_thousand_events_across_ten_disconnects_are_each_handled_once_and_none
     // Ten disconnects, ten replacements, each with a ticket of its own.
     assert!(seen.connections.len() >= 11, "{}", seen.connections.len());
     assert_eq!(seen.handshakes.len(), seen.connections.len());
-    assert!(seen.refused_tickets.is_empty(), "{:?}", seen.refused_tickets);
+    assert!(
+        seen.refused_tickets.is_empty(),
+        "{:?}",
+        seen.refused_tickets
+    );
     let redelivered = seen.deliveries.iter().filter(|d| d.redelivery).count();
     println!(
         "1000 events, 10 disconnects: {} sockets, {} deliveries ({} redeliveries), {} handled, 0 lost",
@@ -156,7 +164,11 @@ async fn a_zombie_socket_that_answers_pings_but_delivers_nothing_is_replaced_wit
     standin.configure(|b| b.system_ping_every = Some(Duration::from_millis(100)));
     let handled = Handled::default();
     let idle = Duration::from_millis(600);
-    let mut stream = counting(&client(&standin, SECRET), fast().idle_timeout(idle), &handled);
+    let mut stream = counting(
+        &client(&standin, SECRET),
+        fast().idle_timeout(idle),
+        &handled,
+    );
     stream.wait_connected(1).await;
 
     // A healthy socket (DingTalk's own pings arrive) is kept: the watchdog is not a timer.
@@ -180,7 +192,9 @@ async fn a_zombie_socket_that_answers_pings_but_delivers_nothing_is_replaced_wit
     assert!(seen.client_pings > 0);
     let id = standin.push_event("chat_update_title", title_event(1));
     standin
-        .wait_until("the event on the new socket", Duration::from_secs(5), |s| s.acked(&id).is_some())
+        .wait_until("the event on the new socket", Duration::from_secs(5), |s| {
+            s.acked(&id).is_some()
+        })
         .await;
     assert_eq!(stream.stats().replaced_idle, 1);
     println!("zombie socket replaced after {replaced_after:?} (watchdog {idle:?})");
@@ -198,7 +212,11 @@ async fn twenty_failed_handshakes_follow_the_backoff_schedule_and_the_client_rec
         seed: Some(7),
     };
     let handled = Handled::default();
-    let mut stream = counting(&client(&standin, SECRET), fast().backoff(backoff.clone()), &handled);
+    let mut stream = counting(
+        &client(&standin, SECRET),
+        fast().backoff(backoff.clone()),
+        &handled,
+    );
     stream.wait_connected(1).await;
     let seen = standin.seen();
     assert_eq!(seen.handshakes.len(), 21, "20 refused, then one accepted");
@@ -214,16 +232,23 @@ async fn twenty_failed_handshakes_follow_the_backoff_schedule_and_the_client_rec
     for (i, gap) in gaps.iter().enumerate() {
         let ceiling = backoff.ceiling(u32::try_from(i + 1).unwrap());
         ceilings += ceiling;
-        assert!(*gap <= ceiling + slack, "gap {i} {gap:?} above its ceiling {ceiling:?}");
+        assert!(
+            *gap <= ceiling + slack,
+            "gap {i} {gap:?} above its ceiling {ceiling:?}"
+        );
     }
     // Jittered, not hammering: the waits add up to a good share of the ceilings.
     let waited: Duration = gaps.iter().sum();
     assert!(waited >= ceilings / 4, "waited {waited:?} of {ceilings:?}");
     let id = standin.push_event("chat_update_title", title_event(1));
     standin
-        .wait_until("an event after recovery", Duration::from_secs(5), |s| s.acked(&id).is_some())
+        .wait_until("an event after recovery", Duration::from_secs(5), |s| {
+            s.acked(&id).is_some()
+        })
         .await;
-    println!("20 failed handshakes: waited {waited:?} in all (ceilings {ceilings:?}), then recovered");
+    println!(
+        "20 failed handshakes: waited {waited:?} in all (ceilings {ceilings:?}), then recovered"
+    );
     stream.shutdown().await.expect("clean shutdown");
 }
 
@@ -299,9 +324,15 @@ async fn two_instances_sharing_a_redis_dedup_store_handle_each_duplicated_messag
 
     let counts = handled.counts();
     assert_eq!(counts.len(), 200);
-    assert!(counts.values().all(|n| *n == 1), "a message was handled twice");
+    assert!(
+        counts.values().all(|n| *n == 1),
+        "a message was handled twice"
+    );
     let replayed: u64 = instances.iter().map(|s| s.stats().replayed).sum();
-    assert!(replayed >= 250, "copies answered from the store: {replayed}");
+    assert!(
+        replayed >= 250,
+        "copies answered from the store: {replayed}"
+    );
     assert!(seen.violations.is_empty(), "{:?}", seen.violations);
     println!(
         "2 instances, 200 messages × 2 copies + 50 redeliveries: {} deliveries, {} handled, {replayed} answered from Redis",
@@ -346,12 +377,21 @@ async fn a_redelivery_during_a_slow_handler_is_answered_from_its_result_not_run_
     stream.wait_connected(1).await;
     let id = standin.push_event("chat_update_title", title_event(1));
     let seen = standin
-        .wait_until("the first delivery and its redeliveries answered", Duration::from_secs(5), |s| {
-            s.acks.iter().filter(|a| a.message_id == id).count() >= 2
-        })
+        .wait_until(
+            "the first delivery and its redeliveries answered",
+            Duration::from_secs(5),
+            |s| s.acks.iter().filter(|a| a.message_id == id).count() >= 2,
+        )
         .await;
-    let deliveries = seen.deliveries.iter().filter(|d| d.message_id == id).count();
-    assert!(deliveries >= 2, "redelivered while the handler ran: {deliveries}");
+    let deliveries = seen
+        .deliveries
+        .iter()
+        .filter(|d| d.message_id == id)
+        .count();
+    assert!(
+        deliveries >= 2,
+        "redelivered while the handler ran: {deliveries}"
+    );
     assert_eq!(*runs.lock().unwrap(), 1, "the handler ran once");
     for ack in seen.acks.iter().filter(|a| a.message_id == id) {
         assert_eq!(ack.data["status"], "SUCCESS", "{ack:?}");
@@ -385,7 +425,9 @@ async fn a_failing_handler_answers_later_and_the_redelivery_runs_it_again() {
     stream.wait_connected(1).await;
     let id = standin.push_event("chat_update_title", title_event(1));
     let seen = standin
-        .wait_until("acknowledged after a retry", Duration::from_secs(5), |s| s.acked(&id).is_some())
+        .wait_until("acknowledged after a retry", Duration::from_secs(5), |s| {
+            s.acked(&id).is_some()
+        })
         .await;
     let statuses: Vec<&Value> = seen
         .acks
@@ -421,13 +463,14 @@ async fn robot_messages_and_card_callbacks_arrive_typed_and_card_replies_ride_in
                         Ok(Answer::Success)
                     }
                     StreamPush::CardCallback(c) => {
-                        log.lock().unwrap().push(format!(
-                            "card {}",
-                            c.callback.out_track_id.clone()
-                        ));
+                        log.lock()
+                            .unwrap()
+                            .push(format!("card {}", c.callback.out_track_id.clone()));
                         let reply: dingtalk::api::card::CardCallbackResponse =
-                            serde_json::from_value(json!({"cardData": {"cardParamMap": {"status": "done"}}}))
-                                .expect("a card reply");
+                            serde_json::from_value(
+                                json!({"cardData": {"cardParamMap": {"status": "done"}}}),
+                            )
+                            .expect("a card reply");
                         Ok(card_answer(&reply))
                     }
                     other => {
@@ -440,9 +483,19 @@ async fn robot_messages_and_card_callbacks_arrive_typed_and_card_replies_ride_in
         .expect("spawn");
     stream.wait_connected(1).await;
     let handshake = &standin.seen().handshakes[0];
-    let topics: Vec<&str> = handshake.subscriptions.iter().map(|(_, t)| t.as_str()).collect();
-    assert_eq!(topics, ["/v1.0/im/bot/messages/get", "/v1.0/card/instances/callback"]);
-    assert!(handshake.ua.as_deref().is_some_and(|ua| ua.starts_with("dingtalk-rs/")));
+    let topics: Vec<&str> = handshake
+        .subscriptions
+        .iter()
+        .map(|(_, t)| t.as_str())
+        .collect();
+    assert_eq!(
+        topics,
+        ["/v1.0/im/bot/messages/get", "/v1.0/card/instances/callback"]
+    );
+    assert!(handshake
+        .ua
+        .as_deref()
+        .is_some_and(|ua| ua.starts_with("dingtalk-rs/")));
 
     let robot = standin.push_callback(
         "/v1.0/im/bot/messages/get",
@@ -466,7 +519,10 @@ async fn robot_messages_and_card_callbacks_arrive_typed_and_card_replies_ride_in
     assert!(log.contains(&"card track-1".to_owned()), "{log:?}");
     let card_ack = seen.acked(&card).unwrap();
     assert_eq!(card_ack.code, 200);
-    assert_eq!(card_ack.data["response"]["cardData"]["cardParamMap"]["status"], "done");
+    assert_eq!(
+        card_ack.data["response"]["cardData"]["cardParamMap"]["status"],
+        "done"
+    );
     stream.shutdown().await.expect("clean shutdown");
 }
 
@@ -508,10 +564,15 @@ async fn pings_are_echoed_and_odd_frames_are_acknowledged_without_losing_them() 
     );
     standin.push_raw("this is not a frame".to_owned());
     let seen = standin
-        .wait_until("the ping echoed and both events acknowledged", Duration::from_secs(5), |s| {
-            s.pongs.iter().any(|(_, o)| *o == opaque) && s.acked(&future).is_some()
-                && s.acks.iter().any(|a| a.message_id == "raw-1")
-        })
+        .wait_until(
+            "the ping echoed and both events acknowledged",
+            Duration::from_secs(5),
+            |s| {
+                s.pongs.iter().any(|(_, o)| *o == opaque)
+                    && s.acked(&future).is_some()
+                    && s.acks.iter().any(|a| a.message_id == "raw-1")
+            },
+        )
         .await;
     assert!(seen.violations.is_empty(), "{:?}", seen.violations);
     assert_eq!(*undecodable.lock().unwrap(), ["{not json"]);
@@ -554,16 +615,29 @@ async fn shutdown_lets_running_handlers_finish_and_answers_later_for_those_past_
     }
     let started = Instant::now();
     stream.shutdown().await.expect("clean shutdown");
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
     // What the client sent before closing reaches the stand-in's records a moment later.
     let seen = standin
-        .wait_until("both answered and the socket closed", Duration::from_secs(5), |s| {
-            s.acked(&quick).is_some()
-                && !s.acks_of(&slow).is_empty()
-                && s.connections.iter().all(|c| c.closed.is_some())
-        })
+        .wait_until(
+            "both answered and the socket closed",
+            Duration::from_secs(5),
+            |s| {
+                s.acked(&quick).is_some()
+                    && !s.acks_of(&slow).is_empty()
+                    && s.connections.iter().all(|c| c.closed.is_some())
+            },
+        )
         .await;
-    let slow_acks: Vec<&Value> = seen.acks.iter().filter(|a| a.message_id == slow).map(|a| &a.data["status"]).collect();
+    let slow_acks: Vec<&Value> = seen
+        .acks
+        .iter()
+        .filter(|a| a.message_id == slow)
+        .map(|a| &a.data["status"])
+        .collect();
     assert_eq!(slow_acks, [&json!("LATER")], "the slow one is handed back");
     assert!(seen.connections.iter().all(|c| c.closed.is_some()));
 }

@@ -140,7 +140,7 @@ async fn send_ack(ws: &mut Ws, message_id: &str, code: i64, data: Value) {
         "message": "OK",
         "data": data.to_string(),
     });
-    ws.send(Message::Text(ack.to_string()))
+    ws.send(Message::text(ack.to_string()))
         .await
         .expect("the ACK is sent");
 }
@@ -558,14 +558,14 @@ async fn a_zombie_answers_pings_but_delivers_nothing() {
     s.make_zombie(conn);
     assert!(s.live_connections().is_empty());
 
-    ws.send(Message::Ping(b"are you there".to_vec()))
+    ws.send(Message::Ping(b"are you there".to_vec().into()))
         .await
         .expect("ping sent");
     let pong = tokio::time::timeout(SECOND, ws.next())
         .await
         .expect("a pong in time");
     match pong {
-        Some(Ok(Message::Pong(payload))) => assert_eq!(payload, b"are you there"),
+        Some(Ok(Message::Pong(payload))) => assert_eq!(&payload[..], b"are you there"),
         other => panic!("expected a pong, got {other:?}"),
     }
 
@@ -714,9 +714,11 @@ async fn malformed_acks_are_violations_not_panics() {
             .to_string(),
         json!({"code": 200, "headers": {"messageId": "no-such-id"}, "data": "{}"}).to_string(),
     ] {
-        ws.send(Message::Text(bad)).await.expect("sent");
+        ws.send(Message::text(bad)).await.expect("sent");
     }
-    ws.send(Message::Binary(vec![1, 2, 3])).await.expect("sent");
+    ws.send(Message::Binary(vec![1, 2, 3].into()))
+        .await
+        .expect("sent");
     let seen = s
         .wait_until("six violations", SECOND, |seen| seen.violations.len() == 6)
         .await;

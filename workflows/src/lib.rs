@@ -23,10 +23,10 @@ pub mod stream;
 pub use cspace_upload::{CspaceUpload, Progress};
 pub use isv::{Authorization, Isv};
 pub use jsapi::{Jsapi, JsapiConfig};
-pub use stream::{StreamMode, StreamPush};
 pub use robot_webhook::{
     reply_by_session, reply_by_session_with_at, reply_to, RobotWebhook, RobotWebhookError, WhenFull,
 };
+pub use stream::{StreamMode, StreamPush};
 
 /// The workflow traits, to `use` with a glob.
 pub mod prelude {

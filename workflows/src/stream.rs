@@ -42,13 +42,14 @@ use dingtalk::api::callback::Event;
 use dingtalk::api::card::CardCallback;
 use dingtalk::api::gateway::{GatewaySubscription, GatewaySubscriptionType};
 use dingtalk::api::robot::{
-    RobotConversationType, RobotInboundMessage, RobotMessage, RobotSampleMarkdown, RobotSampleText, RobotWebhookMarkdown,
-    RobotWebhookMessage, RobotWebhookText,
+    RobotConversationType, RobotInboundMessage, RobotMessage, RobotSampleMarkdown, RobotSampleText,
+    RobotWebhookMarkdown, RobotWebhookMessage, RobotWebhookText,
 };
 use dingtalk::prelude::*;
 use dingtalk::stream::{
-    Answer, CallbackPush, DedupStore, EventPush, FrameHeaders, FrameKind, HandlerError, Push, StreamClient,
-    StreamConfig, StreamHandle, Ticket, UndecodablePush, TOPIC_CARD_CALLBACK, TOPIC_ROBOT_MESSAGE,
+    Answer, CallbackPush, DedupStore, EventPush, FrameHeaders, FrameKind, HandlerError, Push,
+    StreamClient, StreamConfig, StreamHandle, Ticket, UndecodablePush, TOPIC_CARD_CALLBACK,
+    TOPIC_ROBOT_MESSAGE,
 };
 use dingtalk::{Client, Error};
 
@@ -184,16 +185,17 @@ impl StreamBuilder {
     }
 }
 
-/// One push, typed by what it carries.
+/// One push, typed by what it carries. The typed payloads are boxed: they are large, and a
+/// push moves through channels and tasks.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum StreamPush {
     /// An event, in the same [`Event`] union as HTTP pushes.
-    Event(EventPush<Event>),
+    Event(Box<EventPush<Event>>),
     /// A message sent to the app's robot.
-    RobotMessage(RobotMessagePush),
+    RobotMessage(Box<RobotMessagePush>),
     /// An interaction with one of the app's cards; answer with [`card_answer`] to update it.
-    CardCallback(CardCallbackPush),
+    CardCallback(Box<CardCallbackPush>),
     /// A callback of another topic, with its raw data.
     Callback(CallbackPush),
     /// A frame that could not be opened (or a robot message or card callback of an
@@ -204,20 +206,20 @@ pub enum StreamPush {
 impl From<Push<Event>> for StreamPush {
     fn from(push: Push<Event>) -> StreamPush {
         match push {
-            Push::Event(e) => StreamPush::Event(e),
+            Push::Event(e) => StreamPush::Event(Box::new(e)),
             Push::Callback(c) => match c.topic() {
                 TOPIC_ROBOT_MESSAGE => match c.decode::<RobotInboundMessage>() {
-                    Ok(message) => StreamPush::RobotMessage(RobotMessagePush {
+                    Ok(message) => StreamPush::RobotMessage(Box::new(RobotMessagePush {
                         headers: c.headers,
                         message,
-                    }),
+                    })),
                     Err(e) => undecodable(c, format!("not a robot message: {e}")),
                 },
                 TOPIC_CARD_CALLBACK => match c.decode::<CardCallback>() {
-                    Ok(callback) => StreamPush::CardCallback(CardCallbackPush {
+                    Ok(callback) => StreamPush::CardCallback(Box::new(CardCallbackPush {
                         headers: c.headers,
                         callback,
-                    }),
+                    })),
                     Err(e) => undecodable(c, format!("not a card callback: {e}")),
                 },
                 _ => StreamPush::Callback(c),
@@ -314,9 +316,9 @@ impl Reply {
     fn robot_api(&self) -> RobotMessage {
         match self {
             Reply::Text(t) => RobotMessage::SampleText(RobotSampleText::new(t.clone())),
-            Reply::Markdown { title, text } => RobotMessage::SampleMarkdown(
-                RobotSampleMarkdown::new(title.clone(), text.clone()),
-            ),
+            Reply::Markdown { title, text } => {
+                RobotMessage::SampleMarkdown(RobotSampleMarkdown::new(title.clone(), text.clone()))
+            }
         }
     }
 }

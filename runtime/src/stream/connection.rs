@@ -215,7 +215,7 @@ async fn establish<E>(shared: &Shared<E>) -> Result<Socket, Failure> {
 fn describe(e: &tungstenite::Error) -> String {
     match e {
         tungstenite::Error::Http(response) => format!("refused with HTTP {}", response.status()),
-        tungstenite::Error::Io(io) => format!("I/O: {}", io.kind()),
+        tungstenite::Error::Io(io) => format!("I/O: {io}"),
         tungstenite::Error::Tls(_) => "TLS failed".to_owned(),
         tungstenite::Error::Url(_) => "bad WebSocket URL".to_owned(),
         tungstenite::Error::Protocol(p) => format!("protocol: {p}"),

@@ -154,7 +154,10 @@ impl CallbackPush {
 }
 
 /// A frame that could not be opened.
-#[derive(Clone, Debug)]
+///
+/// `Debug` shows the data's length, not the data: a push can carry secrets (a session
+/// webhook, a suite ticket).
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct UndecodablePush {
     /// The frame's type.
@@ -165,6 +168,17 @@ pub struct UndecodablePush {
     pub data: String,
     /// What was wrong with it.
     pub error: String,
+}
+
+impl fmt::Debug for UndecodablePush {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UndecodablePush")
+            .field("kind", &self.kind)
+            .field("headers", &self.headers)
+            .field("data_bytes", &self.data.len())
+            .field("error", &self.error)
+            .finish()
+    }
 }
 
 impl UndecodablePush {
