@@ -238,6 +238,7 @@ pub const CLIENT_METHODS: &[&str] = &[
     "base_url",
     "builder",
     "clear_access_token",
+    "client_credentials",
     "clone",
     "corp",
     "corp_id",
