@@ -641,3 +641,116 @@ async fn shutdown_lets_running_handlers_finish_and_answers_later_for_those_past_
     assert_eq!(slow_acks, [&json!("LATER")], "the slow one is handed back");
     assert!(seen.connections.iter().all(|c| c.closed.is_some()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_after_the_session_webhook_expired_goes_through_the_robot_api() {
+    use dingtalk_tests::standin::StandIn;
+    use dingtalk_workflows::stream::{Reply, RobotMessagePush};
+    let api = StandIn::start(&dingtalk_tests::load_spec())
+        .await
+        .expect("bind");
+    let client = Client::builder()
+        .app_key(APP, SECRET)
+        .base_url(api.base_url())
+        .build()
+        .expect("client");
+    let message = |conversation_type: &str, expires: i64| {
+        let m = json!({"msgId": "m1", "msgtype": "text", "text": {"content": "hi"},
+                       "conversationId": "cid-group", "conversationType": conversation_type,
+                       "senderStaffId": "staff-1", "robotCode": "dingrobot",
+                       "sessionWebhook": format!("{}/robot/sendBySession?session=s1", api.base_url()),
+                       "sessionWebhookExpiredTime": expires});
+        RobotMessagePush::new(
+            Default::default(),
+            serde_json::from_value(m).expect("a robot message"),
+        )
+    };
+    let expired = dingtalk::store::now_ms() - 1_000;
+    message("1", expired)
+        .reply(&client, Reply::text("one"))
+        .await
+        .expect("oto reply");
+    message("2", expired)
+        .reply(&client, Reply::markdown("t", "two"))
+        .await
+        .expect("group reply");
+    // Valid for an hour: the session webhook.
+    message("1", dingtalk::store::now_ms() + 3_600_000)
+        .reply(&client, Reply::text("three"))
+        .await
+        .expect("webhook reply");
+    let seen = api.seen();
+    let paths: Vec<&str> = seen
+        .iter()
+        .map(|s| s.path.as_str())
+        .filter(|p| !p.contains("oauth2") && *p != "/gettoken")
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/v1.0/robot/oToMessages/batchSend",
+            "/v1.0/robot/groupMessages/send",
+            "/robot/sendBySession"
+        ]
+    );
+    let oto = seen
+        .iter()
+        .find(|s| s.path == "/v1.0/robot/oToMessages/batchSend")
+        .unwrap();
+    let body = oto.body.as_ref().unwrap();
+    assert_eq!(
+        (body["robotCode"].as_str(), &body["userIds"]),
+        (Some("dingrobot"), &json!(["staff-1"]))
+    );
+    assert_eq!(body["msgKey"], "sampleText");
+    let group = seen
+        .iter()
+        .find(|s| s.path == "/v1.0/robot/groupMessages/send")
+        .unwrap();
+    assert_eq!(
+        group.body.as_ref().unwrap()["openConversationId"],
+        "cid-group"
+    );
+    let session = seen
+        .iter()
+        .find(|s| s.path == "/robot/sendBySession")
+        .unwrap();
+    assert_eq!(session.query.get("session").map(String::as_str), Some("s1"));
+    assert!(seen.iter().all(|s| s.violations.is_empty()), "{seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_connections_share_the_pushes_and_on_receipt_acks_before_the_handler_ends() {
+    let standin = StreamStandIn::start().await;
+    standin.configure(|b| b.redeliver_after = None);
+    let handled = Handled::default();
+    let config = fast().connections(3).ack(AckPolicy::OnReceipt);
+    let slow = handled.clone();
+    let mut stream = client(&standin, SECRET)
+        .stream_mode()
+        .events()
+        .config(config)
+        .spawn(move |push| {
+            let handled = slow.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                handled.add(&push_id(&push));
+                Ok(Answer::Success)
+            }
+        })
+        .expect("spawn");
+    stream.wait_connected(3).await;
+    let ids: Vec<String> = (0..60)
+        .map(|n| standin.push_event("chat_update_title", title_event(n)))
+        .collect();
+    // Acknowledged on receipt: long before the 300 ms handlers could all have finished.
+    let seen = standin
+        .wait_until("all acknowledged", Duration::from_secs(5), all_acked(&ids))
+        .await;
+    assert!(handled.total() < 60, "ACKs waited for the handlers");
+    let sockets: std::collections::HashSet<u64> = seen.deliveries.iter().map(|d| d.conn).collect();
+    assert_eq!(sockets.len(), 3, "pushes spread over the three sockets");
+    assert_eq!(seen.handshakes.len(), 3);
+    stream.shutdown().await.expect("clean shutdown");
+    assert_eq!(handled.total(), 60);
+}
