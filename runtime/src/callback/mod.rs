@@ -28,6 +28,8 @@ mod replay;
 #[cfg(test)]
 mod tests;
 
+#[cfg(feature = "stream")]
+pub(crate) use push::mask_quoted;
 pub use push::{parse_event, CallbackEvent, MalformedEvent, PushError, PushQuery};
 pub use replay::ReplayGuard;
 

@@ -53,7 +53,7 @@ impl std::fmt::Debug for MalformedEvent {
 }
 
 /// `text` with what it quotes (`"…"` and `` `…` ``, as serde's messages quote values) masked.
-fn mask_quoted(text: &str) -> String {
+pub(crate) fn mask_quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut open: Option<char> = None;
     for c in text.chars() {

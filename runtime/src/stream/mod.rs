@@ -155,8 +155,8 @@ impl CallbackPush {
 
 /// A frame that could not be opened.
 ///
-/// `Debug` shows the data's length, not the data: a push can carry secrets (a session
-/// webhook, a suite ticket).
+/// `Debug` shows the data's length, not the data, and masks what the error quotes: a push can
+/// carry secrets (a session webhook, a suite ticket).
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct UndecodablePush {
@@ -176,7 +176,7 @@ impl fmt::Debug for UndecodablePush {
             .field("kind", &self.kind)
             .field("headers", &self.headers)
             .field("data_bytes", &self.data.len())
-            .field("error", &self.error)
+            .field("error", &crate::callback::mask_quoted(&self.error))
             .finish()
     }
 }
