@@ -70,14 +70,7 @@ fn counting(client: &Client, config: StreamConfig, handled: &Handled) -> StreamH
         .spawn(move |push| {
             let handled = handled.clone();
             async move {
-                let id = match &push {
-                    StreamPush::Event(e) => e.headers.message_id.clone(),
-                    StreamPush::RobotMessage(m) => m.headers.message_id.clone(),
-                    StreamPush::CardCallback(c) => c.headers.message_id.clone(),
-                    StreamPush::Callback(c) => c.headers.message_id.clone(),
-                    StreamPush::Undecodable(u) => u.headers.message_id.clone(),
-                    _ => String::new(),
-                };
+                let id = push_id(&push);
                 handled.add(&id);
                 Ok(Answer::Success)
             }
