@@ -10,6 +10,11 @@ pub mod api;
 pub use ::dingtalk_runtime as runtime;
 pub use ::dingtalk_runtime::*;
 pub use api::{Call, ErrorCode};
+/// Starts configuring a [`Client`] that fetches its tokens from this crate's token
+/// endpoints ([`api::TOKEN_ENDPOINTS`]): `client().app_key(key, secret).build()?`.
+pub fn client() -> ClientBuilder {
+    ClientBuilder::new(api::TOKEN_ENDPOINTS)
+}
 /// The handles of every API area (`client.user()`, …): `use` it with a glob. The trait
 /// comes in unnamed, so the preludes of several generated crates can be used together.
 pub mod prelude {

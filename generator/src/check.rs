@@ -219,6 +219,31 @@ pub fn check(files: &[SourceFile]) -> Result<Spec, Vec<Diagnostic>> {
         }
     }
     names::check_members(&spec, &mut cx.diags);
+    // A stale-ticket code must be in the error table, as every code the client reacts to.
+    let known: BTreeSet<String> = spec
+        .areas
+        .iter()
+        .flat_map(|a| &a.errors)
+        .map(|e| match &e.code {
+            crate::model::Code::Errcode(n) => n.to_string(),
+            crate::model::Code::Service(s) => s.clone(),
+        })
+        .collect();
+    for area in &spec.areas {
+        for ep in &area.endpoints {
+            for code in ep
+                .issues
+                .iter()
+                .flat_map(|i| &i.stale_ticket)
+                .filter(|c| !known.contains(*c))
+            {
+                cx.diags.error(
+                    ep.loc.clone(),
+                    format!("endpoint `{}`: `issues.stale_ticket` lists `{code}`, which no `errors:` table declares; add it to spec/errors.yaml or remove it", ep.name),
+                );
+            }
+        }
+    }
     // Pass 3: examples decode into what they claim to.
     for area in &spec.areas {
         let index = parsed
@@ -1532,6 +1557,14 @@ impl Checker {
             }
             public
         });
+        let issues: Vec<Issues> = raw
+            .issues
+            .as_ref()
+            .map(|r| r.items().to_vec())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| self.issues(r, at("issues"), &what, auth, &query, &body, &example))
+            .collect();
         let response = response?;
         Some(Endpoint {
             name: name.to_string(),
@@ -1556,7 +1589,156 @@ impl Checker {
             upload: raw.upload.clone(),
             rate_class,
             constraints,
+            issues,
             loc,
+        })
+    }
+
+    /// `issues:` of a token endpoint: a known token kind; every param filled from a known
+    /// credential or a fixed value, every required param filled; answer fields that the
+    /// example has; an auth the runtime can give a token request.
+    #[allow(clippy::too_many_arguments)]
+    fn issues(
+        &mut self,
+        raw: &crate::raw::RawIssues,
+        loc: Loc,
+        what: &str,
+        auth: Auth,
+        query: &[Field],
+        body: &[Field],
+        example: &serde_json::Value,
+    ) -> Option<Issues> {
+        let names = |t: &[(&str, &str)]| t.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+        let Some(kind) = Vocab::find(&TOKEN_KINDS, &raw.token) else {
+            self.diags.error(
+                loc,
+                format!(
+                    "{what}: `issues: {{token: {}}}` names no token; write one of {}",
+                    raw.token,
+                    names(&TOKEN_KINDS)
+                ),
+            );
+            return None;
+        };
+        let mut ok = true;
+        if !matches!(auth, Auth::None | Auth::SuiteToken | Auth::SuiteSigned) {
+            self.diags.error(
+                loc.clone(),
+                format!("{what}: a token endpoint is called with `auth: none`, `suite_token` or `suite_signed`, not `{}`", snake(&format!("{auth:?}"))),
+            );
+            ok = false;
+        }
+        let mut params = Vec::new();
+        for (key, value) in &raw.from {
+            let Some(name) = key.as_str() else {
+                self.diags.error(
+                    loc.clone(),
+                    format!("{what}: `issues.from` keys are param names"),
+                );
+                ok = false;
+                continue;
+            };
+            let in_body = body.iter().any(|f| f.wire == name);
+            if !in_body && !query.iter().any(|f| f.wire == name) {
+                self.diags.error(
+                    loc.clone(),
+                    format!("{what}: `issues.from` fills `{name}`, which is not a query or body param of the endpoint; declare it or remove it"),
+                );
+                ok = false;
+                continue;
+            }
+            let source = match value {
+                Value::String(c) => match Vocab::find(&CREDENTIALS, c) {
+                    Some(v) => TokenSource::Credential(v),
+                    None => {
+                        self.diags.error(
+                            loc.clone(),
+                            format!("{what}: `issues.from.{name}: {c}` names no credential; write one of {}, or `{{value: text}}` for a fixed value", names(&CREDENTIALS)),
+                        );
+                        ok = false;
+                        continue;
+                    }
+                },
+                Value::Mapping(m) if m.len() == 1 => match m.get("value").and_then(Value::as_str) {
+                    Some(v) => TokenSource::Value(v.to_string()),
+                    None => {
+                        self.diags.error(loc.clone(), format!("{what}: `issues.from.{name}` is a credential's name or `{{value: text}}`"));
+                        ok = false;
+                        continue;
+                    }
+                },
+                _ => {
+                    self.diags.error(loc.clone(), format!("{what}: `issues.from.{name}` is a credential's name or `{{value: text}}`"));
+                    ok = false;
+                    continue;
+                }
+            };
+            params.push((name.to_string(), in_body, source));
+        }
+        for f in query.iter().chain(body).filter(|f| f.required) {
+            if !params.iter().any(|(n, _, _)| n == &f.wire) {
+                self.diags.error(
+                    loc.clone(),
+                    format!("{what}: required param `{}` is not filled by `issues.from`; add `{}: <credential>`", f.wire, f.wire),
+                );
+                ok = false;
+            }
+        }
+        let a = &raw.answer;
+        if kind.name == "suite_ticket_push" {
+            if a.token.is_some() {
+                self.diags.error(loc.clone(), format!("{what}: `suite_ticket_push` issues no token (DingTalk pushes the ticket); remove `answer.token`"));
+                ok = false;
+            }
+        } else if a.token.is_none() {
+            self.diags.error(loc.clone(), format!("{what}: `issues.answer.token` names the answer field that holds the token, e.g. `token: access_token`"));
+            ok = false;
+        }
+        if matches!(kind.name, "user_sign_in" | "user_refresh") && a.refresh_token.is_none() {
+            self.diags.error(loc.clone(), format!("{what}: a user token endpoint names the refresh token's field: `answer.refresh_token`"));
+            ok = false;
+        }
+        let payload = example;
+        for (label, field) in [
+            ("token", &a.token),
+            ("expires_in", &a.expires_in),
+            ("refresh_token", &a.refresh_token),
+            ("corp_id", &a.corp_id),
+        ] {
+            if let Some(field) = field {
+                if payload.get(field).is_none() {
+                    self.diags.error(
+                        loc.clone(),
+                        format!("{what}: `issues.answer.{label}: {field}` is not a field of the example answer; name the answer's field"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        let stale_ticket: Vec<String> = raw
+            .stale_ticket
+            .iter()
+            .filter_map(|v| match v {
+                Value::Number(n) => Some(n.to_string()),
+                Value::String(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        if stale_ticket.len() != raw.stale_ticket.len() {
+            self.diags.error(
+                loc.clone(),
+                format!("{what}: `issues.stale_ticket` lists error codes (numbers or words)"),
+            );
+            ok = false;
+        }
+        ok.then(|| Issues {
+            kind,
+            params,
+            token: a.token.clone(),
+            expires_in: a.expires_in.clone(),
+            refresh_token: a.refresh_token.clone(),
+            corp_id: a.corp_id.clone(),
+            stale_ticket,
         })
     }
 

@@ -69,6 +69,8 @@ pub enum ErrorClass {
     TokenInvalid,
     /// `rate_limited`
     RateLimited,
+    /// `suspended`
+    Suspended,
     /// `busy`
     Busy,
     /// `permission`
@@ -87,6 +89,7 @@ impl ErrorClass {
         match self {
             ErrorClass::TokenInvalid => "TokenInvalid",
             ErrorClass::RateLimited => "RateLimited",
+            ErrorClass::Suspended => "Suspended",
             ErrorClass::Busy => "Busy",
             ErrorClass::Permission => "Permission",
             ErrorClass::InvalidArgument => "InvalidArgument",
@@ -97,15 +100,100 @@ impl ErrorClass {
 }
 
 /// The error classes and their spec spellings.
-pub const ERROR_CLASSES: [(&str, ErrorClass); 7] = [
+pub const ERROR_CLASSES: [(&str, ErrorClass); 8] = [
     ("token_invalid", ErrorClass::TokenInvalid),
     ("rate_limited", ErrorClass::RateLimited),
+    ("suspended", ErrorClass::Suspended),
     ("busy", ErrorClass::Busy),
     ("permission", ErrorClass::Permission),
     ("invalid_argument", ErrorClass::InvalidArgument),
     ("not_found", ErrorClass::NotFound),
     ("other", ErrorClass::Other),
 ];
+
+/// The tokens a token endpoint can issue (the runtime's `grant::TokenKind`), by spec spelling
+/// and variant name.
+pub const TOKEN_KINDS: [(&str, &str); 8] = [
+    ("app", "App"),
+    ("sso", "Sso"),
+    ("sns_app", "SnsApp"),
+    ("suite", "Suite"),
+    ("corp", "Corp"),
+    ("user_sign_in", "UserSignIn"),
+    ("user_refresh", "UserRefresh"),
+    ("suite_ticket_push", "SuiteTicketPush"),
+];
+
+/// The credentials a token endpoint's params are filled from (the runtime's
+/// `grant::Credential`), by spec spelling and variant name.
+pub const CREDENTIALS: [(&str, &str); 18] = [
+    ("app_key", "AppKey"),
+    ("app_secret", "AppSecret"),
+    ("corp_id", "CorpId"),
+    ("corp_secret", "CorpSecret"),
+    ("sso_corp_id", "SsoCorpId"),
+    ("sso_secret", "SsoSecret"),
+    ("sns_app_id", "SnsAppId"),
+    ("sns_app_secret", "SnsAppSecret"),
+    ("suite_key", "SuiteKey"),
+    ("suite_secret", "SuiteSecret"),
+    ("suite_ticket", "SuiteTicket"),
+    ("suite_id", "SuiteId"),
+    ("auth_corp_id", "AuthCorpId"),
+    ("permanent_code", "PermanentCode"),
+    ("client_id", "ClientId"),
+    ("client_secret", "ClientSecret"),
+    ("login_code", "LoginCode"),
+    ("refresh_token", "RefreshToken"),
+];
+
+/// One entry of [`TOKEN_KINDS`] or [`CREDENTIALS`]: only the checker makes them, from the
+/// tables, so an emitted variant always exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Vocab {
+    /// The spec's spelling.
+    pub name: &'static str,
+    /// The runtime's variant.
+    pub variant: &'static str,
+}
+
+impl Vocab {
+    /// The entry of `table` spelled `name`.
+    pub fn find(table: &[(&'static str, &'static str)], name: &str) -> Option<Vocab> {
+        table
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(name, variant)| Vocab { name, variant })
+    }
+}
+
+/// What fills a token endpoint's param.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    /// A credential of the client.
+    Credential(Vocab),
+    /// A fixed text.
+    Value(String),
+}
+
+/// `issues:` of a token endpoint: the client fetches the token it names by calling it.
+#[derive(Debug, Clone)]
+pub struct Issues {
+    /// Which token (an entry of [`TOKEN_KINDS`]).
+    pub kind: Vocab,
+    /// Param wire name, whether it is a body param, and what fills it.
+    pub params: Vec<(String, bool, TokenSource)>,
+    /// Answer fields: the token, its lifetime, the next refresh token, the user's organisation.
+    pub token: Option<String>,
+    /// See `token`.
+    pub expires_in: Option<String>,
+    /// See `token`.
+    pub refresh_token: Option<String>,
+    /// See `token`.
+    pub corp_id: Option<String>,
+    /// Codes meaning the suite ticket sent was stale, as text (`40078`, `invalidSuiteTicket`).
+    pub stale_ticket: Vec<String>,
+}
 
 impl Area {
     /// The UpperCamelCase form of the area name, used as a prefix of generated type names.
@@ -456,6 +544,8 @@ pub struct Endpoint {
     pub rate_class: RateClass,
     /// Rules between params, checked before sending.
     pub constraints: Vec<Constraint>,
+    /// For token endpoints: each token it issues and how the client fills its params.
+    pub issues: Vec<Issues>,
     /// Where it is declared.
     pub loc: Loc,
 }

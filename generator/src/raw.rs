@@ -138,6 +138,53 @@ pub struct RawEndpoint {
     pub rate_limit: Option<String>,
     pub constraints: Option<Vec<RawConstraint>>,
     pub example: Option<Value>,
+    /// A token endpoint: the token it issues and where its params come from (one form, or a
+    /// list of forms).
+    pub issues: Option<OneOrMany<RawIssues>>,
+}
+
+/// One item, or a list of them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    /// A list.
+    Many(Vec<T>),
+    /// One.
+    One(T),
+}
+
+impl<T> OneOrMany<T> {
+    /// The items.
+    pub fn items(&self) -> &[T] {
+        match self {
+            OneOrMany::Many(v) => v,
+            OneOrMany::One(t) => std::slice::from_ref(t),
+        }
+    }
+}
+
+/// `issues:` of a token endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIssues {
+    pub token: String,
+    /// Param wire name → a credential's name, or `{value: text}`.
+    #[serde(default)]
+    pub from: serde_yaml::Mapping,
+    #[serde(default)]
+    pub answer: RawTokenAnswer,
+    #[serde(default)]
+    pub stale_ticket: Vec<Value>,
+}
+
+/// `answer:` of `issues:`: the answer fields that hold the token and what comes with it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTokenAnswer {
+    pub token: Option<String>,
+    pub expires_in: Option<String>,
+    pub refresh_token: Option<String>,
+    pub corp_id: Option<String>,
 }
 
 /// One entry of `constraints:`: a rule between params.

@@ -1168,7 +1168,7 @@ fn errors_spec(rows: &str) -> Vec<String> {
 fn errcode_with_unknown_class() {
     assert_eq!(
         errors_spec("  - {code: -1, name: busy, class: retry, doc: Busy.}\n"),
-        vec!["spec/errors.yaml:4: errcode -1: unknown class `retry`; use one of token_invalid, rate_limited, busy, permission, invalid_argument, not_found, other"]
+        vec!["spec/errors.yaml:4: errcode -1: unknown class `retry`; use one of token_invalid, rate_limited, suspended, busy, permission, invalid_argument, not_found, other"]
     );
 }
 

@@ -111,7 +111,11 @@ impl Credentials {
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), dingtalk_runtime::Error> {
-/// let client = dingtalk_runtime::Client::builder().app_key("dingxxxx", "secret").build()?;
+/// // A generated crate hands the builder its token endpoints: `dingtalk::client()`.
+/// # let token_endpoints = dingtalk_runtime::grant::NO_TOKEN_ENDPOINTS;
+/// let client = dingtalk_runtime::ClientBuilder::new(token_endpoints)
+///     .app_key("dingxxxx", "secret")
+///     .build()?;
 /// // Generated crates add the calls: `client.user().get("manager4220").await?` with the
 /// // `dingtalk` crate's prelude in scope.
 /// let token = client.access_token().await?;
@@ -124,6 +128,10 @@ pub struct Client {
 
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
+    /// The endpoints that issue tokens, from the generated crate's spec.
+    pub(crate) token_endpoints: &'static [crate::grant::TokenEndpoint],
+    /// The host whose token endpoints are tried first, if one is preferred.
+    pub(crate) token_host: Option<crate::request::Host>,
     /// How token caches are made (for the organisation clients of a suite, made later).
     pub(crate) caches: CacheConfig,
     pub(crate) limits: LimitConfig,
@@ -172,11 +180,6 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// Starts configuring a client.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
-    }
-
     /// The base URL oapi.dingtalk.com calls go to.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
@@ -253,6 +256,8 @@ impl Client {
         Client {
             inner: Arc::new(Inner {
                 http: inner.http.clone(),
+                token_endpoints: inner.token_endpoints,
+                token_host: inner.token_host,
                 caches: inner.caches.clone(),
                 limits: inner.limits.clone(),
                 suite: inner.suite.clone(),
@@ -503,6 +508,10 @@ impl Client {
 /// Configures a [`Client`].
 #[derive(Debug)]
 pub struct ClientBuilder {
+    token_endpoints: &'static [crate::grant::TokenEndpoint],
+    token_host: Option<crate::request::Host>,
+    suite_id: Option<String>,
+    suite_ticket_wait: Duration,
     base_url: String,
     api_base_url: String,
     credentials: Option<Credentials>,
@@ -524,9 +533,16 @@ pub struct ClientBuilder {
     store: Option<Arc<dyn crate::TokenStore>>,
 }
 
-impl Default for ClientBuilder {
-    fn default() -> Self {
+impl ClientBuilder {
+    /// Starts configuring a client whose tokens are fetched from `token_endpoints`, a generated
+    /// crate's table of the spec's token endpoints. `dingtalk::client()` starts one with the
+    /// `dingtalk` crate's.
+    pub fn new(token_endpoints: &'static [crate::grant::TokenEndpoint]) -> Self {
         ClientBuilder {
+            token_endpoints,
+            token_host: None,
+            suite_id: None,
+            suite_ticket_wait: crate::isv::DEFAULT_TICKET_WAIT,
             base_url: DEFAULT_BASE_URL.to_string(),
             api_base_url: DEFAULT_API_BASE_URL.to_string(),
             credentials: None,
@@ -548,9 +564,33 @@ impl Default for ClientBuilder {
             store: None,
         }
     }
-}
 
-impl ClientBuilder {
+    /// Fetches tokens from the endpoints of `host` where the spec describes several forms
+    /// (`/gettoken` on oapi and `POST /v1.0/oauth2/accessToken` on api for the app token;
+    /// `/service/get_suite_token` and `POST /v1.0/oauth2/suiteAccessToken` for a suite's). By
+    /// default the first form the spec lists that the credentials can fill.
+    pub fn token_host(mut self, host: crate::request::Host) -> Self {
+        self.token_host = Some(host);
+        self
+    }
+
+    /// The ISV suite's numeric SuiteId (from the developer console). With it, a missing or
+    /// refused suite ticket is recovered: the client asks DingTalk to push a new one
+    /// (`POST /v1.0/event/suiteTicket/rePush`), and the call waits for the push, which the
+    /// app's callback keeps with [`Client::set_suite_ticket`].
+    pub fn suite_id(mut self, suite_id: impl Into<String>) -> Self {
+        self.suite_id = Some(suite_id.into());
+        self
+    }
+
+    /// How long a call waits for the suite ticket it asked DingTalk to push (default
+    /// [`DEFAULT_TICKET_WAIT`](crate::isv::DEFAULT_TICKET_WAIT), 10 s); then it fails with
+    /// [`Error::MissingSuiteTicket`].
+    pub fn suite_ticket_wait(mut self, wait: Duration) -> Self {
+        self.suite_ticket_wait = wait;
+        self
+    }
+
     /// Authenticates with an app's AppKey and AppSecret.
     pub fn app_key(
         mut self,
@@ -796,19 +836,19 @@ impl ClientBuilder {
             .as_ref()
             .map(|c| c.id().to_string())
             .or_else(|| self.suite.as_ref().map(|(key, _, _)| key.clone()));
+        let (suite_id, ticket_wait) = (self.suite_id, self.suite_ticket_wait);
         let suite = self.suite.map(|(key, secret, custom)| {
             let token = cache("suite_token", Some(&key));
-            Arc::new(crate::isv::Suite::new(
-                key,
-                secret,
-                custom,
-                self.store.clone(),
-                token,
-            ))
+            Arc::new(
+                crate::isv::Suite::new(key, secret, custom, self.store.clone(), token)
+                    .recovery(suite_id, ticket_wait),
+            )
         });
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                token_endpoints: self.token_endpoints,
+                token_host: self.token_host,
                 caches,
                 limits: limits.clone(),
                 suite,

@@ -3,6 +3,7 @@
 pub use crate::callback::{CallbackEvent, MalformedEvent};
 pub use crate::decode;
 pub use crate::files::{Download, UploadFile};
+pub use crate::grant;
 pub use crate::paginate::{paginate, paginate_items, Stream};
 pub use crate::request::{
     check_max_len, check_range, check_span, encode_path_segment, Auth, Endpoint, EndpointMeta,

@@ -13,6 +13,11 @@ pub enum ErrorClass {
     TokenInvalid,
     /// Throttled: back off before trying again.
     RateLimited,
+    /// Throttled for minutes (a custom robot is blocked for 10 minutes after sending too
+    /// fast): a retry within seconds fails again, so the client does not retry; pace the
+    /// caller instead. Like [`RateLimited`](Self::RateLimited), the refused call was not
+    /// processed.
+    Suspended,
     /// DingTalk (or the network) is busy or failing for a moment: retry with backoff.
     Busy,
     /// The app lacks a permission, scope or whitelist entry: an admin has to act.
@@ -31,6 +36,7 @@ impl ErrorClass {
         match self {
             ErrorClass::TokenInvalid => "token_invalid",
             ErrorClass::RateLimited => "rate_limited",
+            ErrorClass::Suspended => "suspended",
             ErrorClass::Busy => "busy",
             ErrorClass::Permission => "permission",
             ErrorClass::InvalidArgument => "invalid_argument",
@@ -44,6 +50,7 @@ impl ErrorClass {
         [
             ErrorClass::TokenInvalid,
             ErrorClass::RateLimited,
+            ErrorClass::Suspended,
             ErrorClass::Busy,
             ErrorClass::Permission,
             ErrorClass::InvalidArgument,
@@ -234,7 +241,7 @@ impl Error {
     /// idempotent; the retry policy does so for transient classes.
     pub fn may_have_been_processed(&self) -> bool {
         match self {
-            Error::Api(e) => e.class() != ErrorClass::RateLimited,
+            Error::Api(e) => !matches!(e.class(), ErrorClass::RateLimited | ErrorClass::Suspended),
             Error::Http { status, .. } => *status != 429,
             Error::Transport { kind, .. } => *kind != TransportKind::Connect,
             Error::Decode { .. } | Error::TooLarge { .. } => true,

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::error::Classify;
+use crate::grant::TokenKind;
 use crate::request::Query;
 use crate::store::{now_ms, StoredToken, TokenStore};
 use crate::token::{Cached, TokenCache};
@@ -20,17 +21,37 @@ use crate::{Client, Error, SecretString};
 /// not document a lifetime; a day leaves room for missed pushes.
 const TICKET_KEEP: Duration = Duration::from_secs(24 * 3600);
 
+/// How long a missing or refused ticket waits for the push it asked for, unless
+/// [`ClientBuilder::suite_ticket_wait`](crate::ClientBuilder::suite_ticket_wait) says otherwise.
+pub const DEFAULT_TICKET_WAIT: Duration = Duration::from_secs(10);
+
+/// The shortest time between two requests to push the ticket again: a push that did not come
+/// is not asked for again and again by every waiting call.
+const REPUSH_COOL_OFF: Duration = Duration::from_secs(60);
+
+/// How often a waiting call looks for the ticket in the store (another instance may be the one
+/// that receives the push).
+const TICKET_POLL: Duration = Duration::from_millis(100);
+
 /// A suite's credentials, ticket storage and token; shared by the suite client and every
 /// organisation's client.
 #[derive(Debug)]
 pub(crate) struct Suite {
     pub(crate) key: String,
+    /// The numeric SuiteId, which the request for a new ticket push names.
+    pub(crate) id: Option<String>,
     secret: SecretString,
     /// Custom apps (定制应用) sign with any ticket; they are never pushed one.
     fixed_ticket: Option<SecretString>,
     /// The configured token store, or one of the suite's own.
     tickets: Arc<dyn TokenStore>,
     pub(crate) token: TokenCache,
+    /// How long a call waits for a ticket it asked DingTalk to push.
+    ticket_wait: Duration,
+    /// When this client last asked for a push; held while asking, so one call asks for all.
+    repushed: tokio::sync::Mutex<Option<tokio::time::Instant>>,
+    /// Woken when this process keeps a pushed ticket.
+    arrived: tokio::sync::Notify,
 }
 
 impl Suite {
@@ -48,11 +69,22 @@ impl Suite {
     ) -> Self {
         Suite {
             key,
+            id: None,
             secret,
             fixed_ticket: custom.then(|| SecretString::from("custom")),
             tickets: store.unwrap_or_else(|| Arc::new(crate::MemoryStore::new())),
             token,
+            ticket_wait: DEFAULT_TICKET_WAIT,
+            repushed: tokio::sync::Mutex::new(None),
+            arrived: tokio::sync::Notify::new(),
         }
+    }
+
+    /// Sets the SuiteId and the ticket wait.
+    pub(crate) fn recovery(mut self, id: Option<String>, wait: Duration) -> Self {
+        self.id = id;
+        self.ticket_wait = wait;
+        self
     }
 
     fn ticket_key(&self) -> String {
@@ -83,8 +115,7 @@ impl Suite {
 
     /// `query` plus `accessKey`, `timestamp`, `suiteTicket` and the signature of
     /// `timestamp + "\n" + suiteTicket`.
-    async fn sign(&self, query: &Query) -> Result<Query, Error> {
-        let ticket = self.ticket().await?;
+    fn sign(&self, query: &Query, ticket: &SecretString) -> Query {
         let timestamp = now_ms().to_string();
         let message = format!("{timestamp}\n{}", ticket.expose_secret());
         let signature = crate::sign::hmac_sha256_base64(self.secret.expose_secret(), &message);
@@ -93,7 +124,7 @@ impl Suite {
         signed.push_text("timestamp", timestamp);
         signed.push_text("suiteTicket", ticket.expose_secret().to_string());
         signed.push_text("signature", signature);
-        Ok(signed)
+        signed
     }
 }
 
@@ -114,7 +145,7 @@ fn push_time(pushed_at: i64, now_ms: i64) -> i64 {
 pub(crate) struct CorpGrant {
     pub(crate) corp_id: String,
     /// The old form (`permanent_code` with the suite token) instead of the signed one.
-    permanent_code: Option<SecretString>,
+    pub(crate) permanent_code: Option<SecretString>,
 }
 
 /// The organisation clients a suite client has handed out, by CorpId.
@@ -144,6 +175,7 @@ impl Client {
             .map_err(|e| Error::Store(e.to_string()))?;
         // A refresh that failed with the old ticket may work with this one.
         suite.token.forget_failure().await;
+        suite.arrived.notify_waiters();
         Ok(kept)
     }
 
@@ -258,75 +290,98 @@ impl Client {
         let suite = self.suite()?;
         suite
             .token
-            .get(|| async {
-                let ticket = suite.ticket().await?;
-                let body = serde_json::json!({
-                    "suite_key": suite.key,
-                    "suite_secret": suite.secret.expose_secret(),
-                    "suite_ticket": ticket.expose_secret(),
-                });
-                self.fetch_token(
-                    "/service/get_suite_token",
-                    &Query::default(),
-                    Some(body),
-                    classify,
-                )
-                .await
-            })
+            .get(|| self.fetch_kind(TokenKind::Suite, classify))
             .await
     }
 
-    /// The token of the organisation `grant` names.
+    /// The token of the organisation this client calls for (the form that takes its permanent
+    /// code when it has one).
     pub(crate) async fn corp_token(
         &self,
-        grant: &CorpGrant,
+        _grant: &CorpGrant,
         classify: Classify,
     ) -> Result<Arc<Cached>, Error> {
-        let suite = self.suite()?;
+        self.suite()?;
         self.inner
             .app_token
-            .get(|| async {
-                let path = "/service/get_corp_token";
-                match &grant.permanent_code {
-                    None => {
-                        let query = suite.sign(&Query::default()).await?;
-                        let body = serde_json::json!({"auth_corpid": grant.corp_id});
-                        self.fetch_token(path, &query, Some(body), classify).await
-                    }
-                    Some(code) => {
-                        let body = serde_json::json!({
-                            "auth_corpid": grant.corp_id,
-                            "permanent_code": code.expose_secret(),
-                        });
-                        // A rejected suite token is dropped and the request repeated once.
-                        let mut retried = false;
-                        loop {
-                            let suite_token = self.suite_token(classify).await?;
-                            let mut query = Query::default();
-                            query.push_text(
-                                "suite_access_token",
-                                suite_token.value.expose_secret().to_string(),
-                            );
-                            match self
-                                .fetch_token(path, &query, Some(body.clone()), classify)
-                                .await
-                            {
-                                Err(Error::Api(e)) if e.is_token_invalid() && !retried => {
-                                    suite.token.reject(&suite_token).await;
-                                    retried = true;
-                                }
-                                other => return other,
-                            }
-                        }
-                    }
-                }
-            })
+            .get(|| self.fetch_kind(TokenKind::Corp, classify))
             .await
     }
 
-    /// `query` signed for a `suite_signed` endpoint.
+    /// `query` signed for a `suite_signed` endpoint, with the latest ticket (asked for when
+    /// there is none).
     pub(crate) async fn suite_signed_query(&self, query: &Query) -> Result<Query, Error> {
-        self.suite()?.sign(query).await
+        let suite = self.suite()?;
+        let ticket = self.suite_ticket_or_recover(None).await?;
+        Ok(suite.sign(query, &ticket))
+    }
+
+    /// The ticket in the store now, or [`Error::MissingSuiteTicket`].
+    pub(crate) async fn current_suite_ticket(&self) -> Result<SecretString, Error> {
+        self.suite()?.ticket().await
+    }
+
+    /// The latest pushed ticket that is not `stale`. When there is none, DingTalk is asked to
+    /// push one (once per [`REPUSH_COOL_OFF`], by one call while the others wait; needs the
+    /// spec's `suite_ticket_push` endpoint and [`ClientBuilder::suite_id`](crate::ClientBuilder::suite_id))
+    /// and the call waits up to the ticket wait for it to arrive, here or in the token store.
+    pub(crate) async fn suite_ticket_or_recover(
+        &self,
+        stale: Option<&SecretString>,
+    ) -> Result<SecretString, Error> {
+        let suite = self.suite()?;
+        let usable = |t: &SecretString| stale.is_none_or(|s| s != t);
+        let missing = || Error::MissingSuiteTicket {
+            suite_key: suite.key.clone(),
+        };
+        match suite.ticket().await {
+            Ok(t) if usable(&t) => return Ok(t),
+            Ok(_) | Err(Error::MissingSuiteTicket { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        if suite.fixed_ticket.is_some() {
+            return Err(missing());
+        }
+        {
+            let mut last = suite.repushed.lock().await;
+            // Another call may have got the ticket while this one waited for the lock.
+            if let Ok(t) = suite.ticket().await {
+                if usable(&t) {
+                    return Ok(t);
+                }
+            }
+            let due = last.is_none_or(|at| at.elapsed() >= REPUSH_COOL_OFF);
+            if !due {
+                return Err(missing());
+            }
+            match self.request_ticket_push().await {
+                Ok(true) => {
+                    *last = Some(tokio::time::Instant::now());
+                    tracing::info!(suite_key = %suite.key, "asked DingTalk to push the suite ticket again");
+                }
+                Ok(false) => return Err(missing()),
+                Err(e) => {
+                    *last = Some(tokio::time::Instant::now());
+                    tracing::warn!(error = %e, "could not ask DingTalk to push the suite ticket again");
+                    return Err(missing());
+                }
+            }
+        }
+        let deadline = tokio::time::Instant::now() + suite.ticket_wait;
+        loop {
+            let arrived = suite.arrived.notified();
+            if let Ok(t) = suite.ticket().await {
+                if usable(&t) {
+                    return Ok(t);
+                }
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Err(missing());
+            }
+            let nap = TICKET_POLL.min(deadline - now);
+            let _ = tokio::time::timeout(nap, arrived).await;
+        }
     }
 }
 

@@ -9,7 +9,9 @@
 //! - `transport`: URL, body, envelope decoding, the token-refresh retry;
 //! - `token`: the token cache;
 //! - [`user_token`]: users' own tokens for calls made on their behalf (api.dingtalk.com);
-//! - `isv`: ISV suites: the pushed suite ticket, the suite token, a token per organisation;
+//! - [`grant`]: token endpoints as data (the spec's `issues:`), executed to fetch every token;
+//! - [`isv`]: ISV suites: the pushed suite ticket (and its recovery), the suite token, a token
+//!   per organisation;
 //! - [`retry`]: bounded, classified retries;
 //! - [`request`]: the `Endpoint` trait generated requests implement;
 //! - [`wire`]: decoding DingTalk's wire quirks; [`decode`]: the pieces of generated decoders;
@@ -37,7 +39,8 @@ pub mod error;
 pub mod files;
 #[cfg(test)]
 mod fuzz;
-pub(crate) mod isv;
+pub mod grant;
+pub mod isv;
 pub mod limit;
 pub mod paginate;
 #[cfg(feature = "redis")]

@@ -96,6 +96,7 @@ mod tests {
         match code {
             -1 => ErrorClass::Busy,
             90018 | 90002 | 45009 => ErrorClass::RateLimited,
+            410100 => ErrorClass::Suspended,
             60011 => ErrorClass::Permission,
             40035 => ErrorClass::InvalidArgument,
             60121 => ErrorClass::NotFound,
@@ -158,10 +159,19 @@ mod tests {
             api(40035),
             api(60121),
             api(123456),
+            api(410100),
             Error::Config("x".into()),
         ] {
             assert!(p.delay(&e, true, 1, NOW).is_none(), "{e:?}");
         }
+    }
+
+    #[test]
+    fn a_suspension_is_not_retried_but_known_unsent() {
+        let e = api(410100);
+        assert_eq!(e.class(), ErrorClass::Suspended);
+        assert!(!e.may_have_been_processed());
+        assert!(RetryPolicy::default().delay(&e, false, 1, NOW).is_none());
     }
 
     #[test]

@@ -172,7 +172,7 @@ mod tests {
 
     #[tokio::test]
     async fn snippets_mask_every_noted_secret_before_cutting() {
-        let client = crate::Client::builder()
+        let client = crate::ClientBuilder::new(crate::grant::NO_TOKEN_ENDPOINTS)
             .app_key("key", "app-secret+/=")
             .build()
             .map_err(|e| e.to_string());

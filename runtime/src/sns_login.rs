@@ -50,7 +50,7 @@ mod tests {
 
     #[test]
     fn the_login_url_carries_the_app_and_the_encoded_redirect() {
-        let client = crate::Client::builder()
+        let client = crate::ClientBuilder::new(crate::grant::NO_TOKEN_ENDPOINTS)
             .sns_app("dingoa123", "secret")
             .build()
             .expect("client");
@@ -72,7 +72,9 @@ mod tests {
         assert!(page.starts_with(
             "https://oapi.dingtalk.com/connect/oauth2/sns_authorize?appid=dingoa123&"
         ));
-        let without = crate::Client::builder().build().expect("client");
+        let without = crate::ClientBuilder::new(crate::grant::NO_TOKEN_ENDPOINTS)
+            .build()
+            .expect("client");
         assert!(matches!(
             without.sns_login_url(SnsLoginPage::QrCode, "https://e", "s"),
             Err(crate::Error::Config(_))

@@ -12,7 +12,8 @@ use tracing::Instrument;
 use crate::auth::Place;
 use crate::error::endpoint_name;
 use crate::error::Classify;
-use crate::request::{Auth, Endpoint, EndpointMeta, Host, Method, Query};
+use crate::grant::TokenKind;
+use crate::request::{Endpoint, EndpointMeta, Host, Method, Query};
 use crate::token::Cached;
 use crate::wire::{self, Wire};
 use crate::{ApiCode, ApiError, Client, Error, ErrorClass, SecretString};
@@ -78,26 +79,18 @@ impl Client {
                         None => None,
                     };
                     let secret = token.as_ref().map(|t| &t.value);
-                    let signed;
-                    let mut token_header = None;
-                    let (query, token_param) = match &scheme.place {
-                        Place::Nothing => (&query, None),
-                        Place::Query(name) => (&query, secret.map(|s| (*name, s))),
-                        Place::Header(name) => {
-                            token_header = secret.map(|s| (*name, s));
-                            (&query, None)
-                        }
-                        Place::Signed(sign) => {
-                            signed = sign(self, &query).await?;
-                            (&signed, None)
-                        }
-                    };
-                    let url = build_url(self.host_url(meta.host), &path, token_param, query);
+                    let placed = self.place(scheme, &query, secret).await?;
+                    let url = build_url(
+                        self.host_url(meta.host),
+                        &path,
+                        placed.token_param,
+                        &placed.query,
+                    );
                     let exchange = Exchange {
                         url: &url,
                         body: &body,
                         headers: &headers,
-                        token_header,
+                        token_header: placed.token_header,
                     };
                     let result = match self.execute(&meta, exchange, secret).await {
                         Ok(answer) if meta.binary => download::<E>(answer, &meta, secret),
@@ -235,49 +228,25 @@ impl Client {
         if let Some(grant) = &self.inner.corp {
             return self.corp_token(grant, classify).await;
         }
-        let Some(creds) = &self.inner.credentials else {
+        if self.inner.credentials.is_none() {
             return Err(Error::Config("this call needs an access token: configure `app_key` or `corp_secret` on the client builder".into()));
-        };
+        }
         self.inner
             .app_token
-            .get(|| async {
-                let mut q = Query::default();
-                match creds {
-                    crate::Credentials::AppKey {
-                        app_key,
-                        app_secret,
-                    } => {
-                        q.push("appkey", app_key);
-                        q.push("appsecret", app_secret);
-                    }
-                    crate::Credentials::CorpSecret {
-                        corp_id,
-                        corp_secret,
-                    } => {
-                        q.push("corpid", corp_id);
-                        q.push("corpsecret", corp_secret);
-                    }
-                }
-                self.fetch_token("/gettoken", &q, None, classify).await
-            })
+            .get(|| self.fetch_kind(TokenKind::App, classify))
             .await
     }
 
     pub(crate) async fn sns_app_token(&self, classify: Classify) -> Result<Arc<Cached>, Error> {
-        let Some((app_id, secret)) = &self.inner.sns else {
+        if self.inner.sns.is_none() {
             return Err(Error::Config(
                 "this call needs the SNS app token: configure `sns_app` on the client builder"
                     .into(),
             ));
-        };
+        }
         self.inner
             .sns_token
-            .get(|| async {
-                let mut q = Query::default();
-                q.push("appid", app_id);
-                q.push("appsecret", secret);
-                self.fetch_token("/sns/gettoken", &q, None, classify).await
-            })
+            .get(|| self.fetch_kind(TokenKind::SnsApp, classify))
             .await
     }
 
@@ -312,89 +281,105 @@ impl Client {
     }
 
     pub(crate) async fn sso_token(&self, classify: Classify) -> Result<Arc<Cached>, Error> {
-        let Some((corp_id, secret)) = &self.inner.sso else {
+        if self.inner.sso.is_none() {
             return Err(Error::Config(
                 "this call needs the SSO token: configure `sso_secret` on the client builder"
                     .into(),
             ));
-        };
+        }
         self.inner
             .sso_token
-            .get(|| async {
-                let mut q = Query::default();
-                q.push("corpid", corp_id);
-                q.push("corpsecret", secret);
-                self.fetch_token("/sso/gettoken", &q, None, classify).await
-            })
+            .get(|| self.fetch_kind(TokenKind::Sso, classify))
             .await
     }
 
-    /// Asks DingTalk for a token: a GET, or a POST when there is a JSON `body`.
-    pub(crate) async fn fetch_token(
+    /// Puts the credential where `scheme` says: the token in the query or a header, or the
+    /// whole query signed.
+    async fn place<'a>(
         &self,
-        path: &'static str,
-        q: &Query,
-        body: Option<serde_json::Value>,
-        classify: Classify,
-    ) -> Result<(SecretString, Option<i64>), Error> {
-        const META: EndpointMeta = EndpointMeta {
-            area: "runtime",
-            name: "gettoken",
-            host: Host::Oapi,
-            method: Method::Get,
-            json_body: false,
-            path: "/gettoken",
-            auth: Auth::None,
-            payload_at: None,
-            idempotent: true,
-            binary: false,
-            rate_class: crate::request::RateClass::Basic,
-            secret_response: true,
-            classify: crate::error::unclassified,
-        };
-        let (method, body) = match body {
-            None => (Method::Get, Body::None),
-            Some(json) => (Method::Post, Body::Json(Bytes::from(json.to_string()))),
-        };
-        let meta = EndpointMeta {
-            path,
-            method,
-            json_body: method == Method::Post,
-            classify,
-            ..META
-        };
-        let url = build_url(&self.inner.base_url, path, None, q);
-        let exchange = Exchange {
-            url: &url,
-            body: &body,
-            headers: &Default::default(),
-            token_header: None,
-        };
-        let answer = self.execute(&meta, exchange, None).await?;
-        let t: TokenResponse = decode(&answer.bytes, &meta, None)?;
-        tracing::debug!(path, expires_in = t.expires_in, "fetched a token");
-        Ok((t.access_token, t.expires_in))
+        scheme: &crate::auth::Scheme,
+        query: &'a Query,
+        secret: Option<&'a SecretString>,
+    ) -> Result<Placed<'a>, Error> {
+        Ok(match &scheme.place {
+            Place::Nothing => Placed::plain(query),
+            Place::Query(name) => Placed {
+                token_param: secret.map(|s| (*name, s)),
+                ..Placed::plain(query)
+            },
+            Place::Header(name) => Placed {
+                token_header: secret.map(|s| (*name, s)),
+                ..Placed::plain(query)
+            },
+            Place::Signed(sign) => Placed {
+                query: std::borrow::Cow::Owned(sign(self, query).await?),
+                ..Placed::plain(query)
+            },
+        })
+    }
+
+    /// One exchange of an endpoint described by data alone (a token endpoint of the client's
+    /// table): `query` and the JSON `body` as given, the credential its auth scheme names
+    /// placed as for any call, and a rejected token refreshed and the request repeated once.
+    /// Not retried otherwise: token fetches are retried by the cache that runs them.
+    pub(crate) async fn exchange_described<T: Wire>(
+        &self,
+        meta: &EndpointMeta,
+        query: &Query,
+        body: Option<Bytes>,
+    ) -> Result<T, Error> {
+        let body = body.map_or(Body::None, Body::Json);
+        let scheme = crate::auth::scheme(meta.auth, meta.host);
+        let mut refreshed = false;
+        loop {
+            let token = match scheme.token {
+                None => None,
+                Some(fetch) => Some(fetch(self, meta.classify, None).await?),
+            };
+            let secret = token.as_ref().map(|t| &t.value);
+            let placed = self.place(scheme, query, secret).await?;
+            let url = build_url(
+                self.host_url(meta.host),
+                meta.path,
+                placed.token_param,
+                &placed.query,
+            );
+            let exchange = Exchange {
+                url: &url,
+                body: &body,
+                headers: &Default::default(),
+                token_header: placed.token_header,
+            };
+            let result = match self.execute(meta, exchange, secret).await {
+                Ok(answer) => decode_from::<T>(&answer, meta, secret),
+                Err(e) => Err(e),
+            };
+            match (result, token) {
+                (Err(Error::Api(e)), Some(t)) if e.is_token_invalid() && !refreshed => {
+                    (scheme.reject)(self, None, &t).await;
+                    refreshed = true;
+                }
+                (result, _) => return result,
+            }
+        }
     }
 }
 
-impl Client {
-    /// One JSON POST without a token (the runtime's own token calls), decoded as its host
-    /// decodes answers.
-    pub(crate) async fn exchange_json<T: Wire>(
-        &self,
-        meta: &EndpointMeta,
-        body: Bytes,
-    ) -> Result<T, Error> {
-        let url = build_url(self.host_url(meta.host), meta.path, None, &Query::default());
-        let body = Body::Json(body);
-        let exchange = Exchange {
-            url: &url,
-            body: &body,
-            headers: &Default::default(),
+/// A query with the credential placed: the token as a query param or a header, or the query
+/// signed.
+struct Placed<'a> {
+    query: std::borrow::Cow<'a, Query>,
+    token_param: Option<(&'static str, &'a SecretString)>,
+    token_header: Option<(&'static str, &'a SecretString)>,
+}
+
+impl<'a> Placed<'a> {
+    fn plain(query: &'a Query) -> Self {
+        Placed {
+            query: std::borrow::Cow::Borrowed(query),
+            token_param: None,
             token_header: None,
-        };
-        let answer = self.execute(meta, exchange, None).await?;
-        decode_from(&answer, meta, None)
+        }
     }
 }
 
@@ -465,20 +450,6 @@ fn download<E: Endpoint>(
         message: "this endpoint does not return a file".into(),
         snippet: String::new(),
     })
-}
-
-#[derive(Deserialize)]
-struct TokenResponse {
-    #[serde(alias = "suite_access_token", deserialize_with = "wire::de")]
-    access_token: SecretString,
-    #[serde(default, deserialize_with = "wire::de")]
-    expires_in: Option<i64>,
-}
-
-impl Wire for TokenResponse {
-    fn wire<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::deserialize(d)
-    }
 }
 
 /// `base` + `path` + the query string, with the token (under its param name) first.
@@ -737,6 +708,7 @@ fn quote(meta: &EndpointMeta, bytes: &[u8], token: Option<&SecretString>) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::Auth;
 
     const META: EndpointMeta = EndpointMeta {
         area: "user",

@@ -15,18 +15,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
-use serde::{Deserialize, Deserializer};
-
 use crate::error::Classify;
-use crate::request::{Auth, EndpointMeta, Host, Method, RateClass};
+use crate::grant::{GrantInputs, TokenKind};
 use crate::store::{now_ms, StoredToken};
 use crate::token::{Cached, TokenCache};
-use crate::wire::{self, Wire};
 use crate::{Client, Error, SecretString};
-
-/// Where user tokens are traded.
-const PATH: &str = "/v1.0/oauth2/userAccessToken";
 
 /// How long DingTalk keeps a refresh token valid.
 const REFRESH_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -47,26 +40,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// What the user-token endpoint answers.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Answer {
-    #[serde(deserialize_with = "wire::de")]
-    access_token: SecretString,
-    #[serde(default, deserialize_with = "wire::de")]
-    refresh_token: Option<SecretString>,
-    #[serde(default, deserialize_with = "wire::de")]
-    expire_in: Option<i64>,
-    #[serde(default, deserialize_with = "wire::de")]
-    corp_id: Option<String>,
-}
-
-impl Wire for Answer {
-    fn wire<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::deserialize(d)
-    }
-}
-
 /// A user signed in with [`Client::sign_in_user`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -83,20 +56,20 @@ impl Client {
     /// that need a user token then name the user by `key`.
     ///
     /// Needs AppKey credentials (`app_key`) or an ISV suite (`suite`): they are the login's
-    /// `clientId` and `clientSecret`.
+    /// `clientId` and `clientSecret`. The trade is the spec's `user_sign_in` token endpoint
+    /// (`POST /v1.0/oauth2/userAccessToken` in the `dingtalk` crate).
     pub async fn sign_in_user(&self, key: &str, auth_code: &str) -> Result<SignedInUser, Error> {
+        let cache = self.user_entry(key)?;
+        let inputs = GrantInputs {
+            login_code: Some(auth_code),
+            ..GrantInputs::default()
+        };
         let answer = self
-            .trade_user_token(
-                "code",
-                auth_code,
-                "authorization_code",
-                crate::error::unclassified,
-            )
+            .issue_token(TokenKind::UserSignIn, inputs, crate::error::unclassified)
             .await?;
         let corp_id = answer.corp_id.clone();
-        let cache = self.user_entry(key)?;
-        let lifetime = answer.expire_in;
-        let token = answer.access_token.clone();
+        let lifetime = answer.expires_in;
+        let token = answer.token.clone();
         self.keep_refresh_token(key, answer.refresh_token).await;
         cache
             .get_once(|| async move { Ok((token, lifetime)) })
@@ -127,16 +100,15 @@ impl Client {
         cache
             .get(|| async {
                 let refresh = self.refresh_token(key).await?;
+                let inputs = GrantInputs {
+                    refresh_token: Some(&refresh),
+                    ..GrantInputs::default()
+                };
                 let answer = self
-                    .trade_user_token(
-                        "refreshToken",
-                        refresh.expose_secret(),
-                        "refresh_token",
-                        classify,
-                    )
+                    .issue_token(TokenKind::UserRefresh, inputs, classify)
                     .await?;
                 self.keep_refresh_token(key, answer.refresh_token).await;
-                Ok((answer.access_token, answer.expire_in))
+                Ok((answer.token, answer.expires_in))
             })
             .await
     }
@@ -211,59 +183,5 @@ impl Client {
         Err(Error::SignInRequired {
             user: key.to_string(),
         })
-    }
-
-    /// One call to the user-token endpoint with `grant` (`code` or `refreshToken`).
-    async fn trade_user_token(
-        &self,
-        grant: &str,
-        value: &str,
-        grant_type: &str,
-        classify: Classify,
-    ) -> Result<Answer, Error> {
-        let (client_id, client_secret) = self.login_credentials()?;
-        let body = serde_json::json!({
-            "clientId": client_id,
-            "clientSecret": client_secret.expose_secret(),
-            grant: value,
-            "grantType": grant_type,
-        });
-        let meta = EndpointMeta {
-            area: "runtime",
-            name: "user_access_token",
-            host: Host::Api,
-            method: Method::Post,
-            json_body: true,
-            path: PATH,
-            auth: Auth::None,
-            payload_at: None,
-            idempotent: false,
-            binary: false,
-            rate_class: RateClass::Basic,
-            secret_response: true,
-            classify,
-        };
-        let answer: Answer = self
-            .exchange_json(&meta, Bytes::from(body.to_string()))
-            .await?;
-        tracing::debug!(expires_in = answer.expire_in, "fetched a user token");
-        Ok(answer)
-    }
-
-    /// The login app's `clientId` and `clientSecret`.
-    fn login_credentials(&self) -> Result<(String, SecretString), Error> {
-        match (&self.inner.credentials, &self.inner.suite) {
-            (
-                Some(crate::Credentials::AppKey {
-                    app_key,
-                    app_secret,
-                }),
-                _,
-            ) => Ok((app_key.clone(), app_secret.clone())),
-            (_, Some(suite)) => Ok((suite.key.clone(), suite.secret().clone())),
-            _ => Err(Error::Config(
-                "user tokens need `app_key` credentials or a `suite` on the client builder".into(),
-            )),
-        }
     }
 }

@@ -29,7 +29,7 @@ fn main() {
     let base = fixed_server(&rt);
 
     let http = reqwest::Client::new();
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("dingkey", "secret")
         .base_url(&base)
         .http_client(http.clone())

@@ -36,7 +36,7 @@ fn main() {
 
     let http = reqwest::Client::new();
     let builder = || {
-        Client::builder()
+        dingtalk::client()
             .app_key("dingkey", "secret")
             .base_url(&base)
             .http_client(http.clone())
@@ -58,7 +58,7 @@ fn main() {
             None
         }
     };
-    let suite = Client::builder()
+    let suite = dingtalk::client()
         .custom_app("custom-key", "custom-secret")
         .base_url(&base)
         .http_client(http.clone())

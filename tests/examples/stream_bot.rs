@@ -48,7 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::env::var("DINGTALK_APP_KEY"),
         std::env::var("DINGTALK_APP_SECRET"),
     ) {
-        let client = Client::builder().app_key(key, secret).build()?;
+        let client = dingtalk::client().app_key(key, secret).build()?;
         let stream = bot(&client)?;
         println!("connected to DingTalk; Ctrl-C stops");
         tokio::signal::ctrl_c().await?;
@@ -66,7 +66,7 @@ async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 
     let stream_standin = StreamStandIn::start().await;
     let api = StandIn::start(&dingtalk_tests::load_spec()).await?;
-    let client = Client::builder()
+    let client = dingtalk::client()
         .app_key("dingstreamapp", "stream-secret")
         // `base_url` sets both hosts: the api host is set after it.
         .base_url(api.base_url())

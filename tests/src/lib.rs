@@ -73,11 +73,7 @@ pub fn now_ms() -> i64 {
 
 /// A client with placeholder AppKey credentials pointed at `url`.
 pub fn client_for(url: &str) -> dingtalk::Client {
-    match dingtalk::Client::builder()
-        .app_key("k", "s")
-        .base_url(url)
-        .build()
-    {
+    match dingtalk::client().app_key("k", "s").base_url(url).build() {
         Ok(c) => c,
         Err(e) => panic!("cannot build the client: {e}"),
     }

@@ -5,8 +5,10 @@
 //! what DingTalk would check (method, path, required params, token, content type), records
 //! what it saw, and answers with the endpoint's example response.
 //!
-//! Token-issuing paths (`/gettoken`, `/sso/gettoken`, the ISV suite and corp tokens) hand out
-//! tokens the stand-in tracks, so tests can expire or reject them and count refreshes.
+//! The endpoints the spec marks as issuing tokens (`issues:`: `/gettoken`, the v1.0 app, suite,
+//! corp and user tokens, …) hand out tokens the stand-in tracks, so tests can expire or reject
+//! them and count refreshes; which answer field holds the token, which param carries the suite
+//! ticket or the organisation, come from the same `issues:`.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -16,7 +18,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method as HttpMethod, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use dingtalk_codegen::model::{Auth, Endpoint, Host, Method, Spec, Ty, TypeKind};
+use dingtalk_codegen::model::{Auth, Endpoint, Host, Method, Spec, TokenSource, Ty, TypeKind};
 use serde_json::{json, Value};
 
 /// One request as the stand-in saw it.
@@ -41,18 +43,20 @@ pub struct Seen {
 }
 
 /// How the stand-in behaves; tests change it through [`StandIn::configure`].
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Behavior {
     /// Issue a new token (`tok-1`, `tok-2`, …) on every token request and accept only the
     /// newest; otherwise hand out the spec example's token every time.
     pub rotate_tokens: bool,
-    /// `expires_in` sent with issued tokens.
-    pub expires_in: i64,
+    /// The lifetime sent with issued tokens (in the field the endpoint's `issues:` names), or
+    /// the spec example's.
+    pub expires_in: Option<i64>,
     /// Answers for the next business calls, one per call, before answering normally: a JSON
     /// body (an errcode), or a raw HTTP status and body (an HTML error page, truncated JSON).
     pub fail_next: VecDeque<Fault>,
-    /// Answer errcode 90018 (per-app QPS exceeded) to calls beyond this many per second per
-    /// path, counted over a sliding second as DingTalk's gateway does.
+    /// Answer calls beyond this many per second per path as throttled (errcode 90018 on oapi,
+    /// HTTP 403 `Forbidden.AccessDenied.QpsLimitForAppkeyAndApi` on api.dingtalk.com), counted
+    /// over a sliding second as DingTalk's gateway does.
     pub quota_per_second: Option<usize>,
     /// The suite ticket DingTalk last pushed: `get_suite_token` must carry it with
     /// [`SUITE_SECRET`], and the signed `get_corp_token` must be signed over it (any ticket and
@@ -63,21 +67,11 @@ pub struct Behavior {
     pub token_fail_next: VecDeque<Fault>,
     /// The answer to every token request while set (after `token_fail_next` is used up).
     pub token_fail_all: Option<Fault>,
+    /// Told of every accepted request to push the suite ticket again (the spec's
+    /// `suite_ticket_push` endpoint), so a test can play DingTalk's push.
+    pub on_ticket_push: Option<tokio::sync::mpsc::UnboundedSender<()>>,
 }
 
-impl Default for Behavior {
-    fn default() -> Self {
-        Behavior {
-            rotate_tokens: false,
-            expires_in: 7200,
-            fail_next: VecDeque::new(),
-            quota_per_second: None,
-            suite_ticket: None,
-            token_fail_next: VecDeque::new(),
-            token_fail_all: None,
-        }
-    }
-}
 
 /// A scripted wrong answer.
 #[derive(Clone, Debug)]
@@ -129,6 +123,50 @@ struct EndpointFacts {
     upload: Option<String>,
     /// Serve the example as a raw file, for downloads.
     binary: bool,
+    /// What it issues, when it is a token endpoint.
+    issues: Option<TokenFacts>,
+}
+
+/// A token endpoint's facts from its `issues:` (the first form: the forms of one endpoint
+/// share their fields).
+#[derive(Clone)]
+struct TokenFacts {
+    /// The token kind's spec spelling (`app`, `suite`, `suite_ticket_push`, …).
+    kind: &'static str,
+    /// The answer field of the token, and of its lifetime.
+    token_field: Option<String>,
+    expires_field: Option<String>,
+    /// The params filled with the suite secret, the suite ticket, the organisation.
+    suite_secret: Option<String>,
+    suite_ticket: Option<String>,
+    auth_corp: Option<String>,
+}
+
+impl TokenFacts {
+    fn from(ep: &Endpoint) -> Option<TokenFacts> {
+        let first = ep.issues.first()?;
+        let param = |credential: &str| {
+            first
+                .params
+                .iter()
+                .find_map(|(name, _, source)| match source {
+                    TokenSource::Credential(c) if c.name == credential => Some(name.clone()),
+                    _ => None,
+                })
+        };
+        Some(TokenFacts {
+            kind: first.kind.name,
+            token_field: first.token.clone(),
+            expires_field: first.expires_in.clone(),
+            suite_secret: param("suite_secret"),
+            suite_ticket: param("suite_ticket"),
+            auth_corp: param("auth_corp_id"),
+        })
+    }
+
+    fn issues_token(&self) -> bool {
+        self.kind != "suite_ticket_push"
+    }
 }
 
 impl EndpointFacts {
@@ -161,6 +199,7 @@ impl EndpointFacts {
                 .collect(),
             upload: ep.upload.clone(),
             binary: ep.response.binary,
+            issues: TokenFacts::from(ep),
         }
     }
 
@@ -177,6 +216,8 @@ impl EndpointFacts {
 
 struct Inner {
     routes: Vec<Route>,
+    /// The paths of the endpoints that issue tokens.
+    token_paths: Vec<String>,
     behavior: Mutex<Behavior>,
     seen: Mutex<Vec<Seen>>,
     /// Tokens currently accepted (with the family that issued them), and how many were issued.
@@ -186,6 +227,12 @@ struct Inner {
     arrivals: Mutex<std::collections::HashMap<String, VecDeque<std::time::Instant>>>,
     /// Calls answered with 90018 because of the quota.
     throttled: Mutex<usize>,
+}
+
+impl Inner {
+    fn is_token_path(&self, path: &str) -> bool {
+        self.token_paths.iter().any(|p| p == path)
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -205,17 +252,6 @@ impl Drop for StandIn {
     }
 }
 
-/// Paths that issue tokens instead of serving an example.
-const TOKEN_PATHS: [&str; 7] = [
-    "/gettoken",
-    "/sso/gettoken",
-    "/sns/gettoken",
-    "/service/get_suite_token",
-    "/service/get_corp_token",
-    "/v1.0/oauth2/accessToken",
-    "/v1.0/oauth2/userAccessToken",
-];
-
 /// The header api.dingtalk.com takes the token in.
 const API_TOKEN_HEADER: &str = "x-acs-dingtalk-access-token";
 
@@ -224,11 +260,11 @@ fn v1_error(code: &str, message: &str) -> Value {
     json!({"code": code, "message": message, "requestid": "standin-req"})
 }
 
-/// The secret the stand-in checks signed calls against (`Client::builder().sns_app(.., this)`).
+/// The secret the stand-in checks signed calls against (`dingtalk::client().sns_app(.., this)`).
 pub const SNS_SECRET: &str = "sns-app-secret";
 
 /// The suite secret the stand-in checks suite-signed calls and suite-token requests against
-/// (`Client::builder().suite(.., this)`).
+/// (`dingtalk::client().suite(.., this)`).
 pub const SUITE_SECRET: &str = "suite-secret";
 
 impl StandIn {
@@ -250,8 +286,20 @@ impl StandIn {
                 });
             }
         }
+        let mut token_paths: Vec<String> = routes
+            .iter()
+            .filter(|r| {
+                r.endpoint
+                    .issues
+                    .as_ref()
+                    .is_some_and(TokenFacts::issues_token)
+            })
+            .map(|r| r.endpoint.path.clone())
+            .collect();
+        token_paths.dedup();
         let inner = Arc::new(Inner {
             routes,
+            token_paths,
             behavior: Mutex::new(Behavior::default()),
             seen: Mutex::new(Vec::new()),
             tokens: Mutex::new((Vec::new(), 0)),
@@ -298,7 +346,7 @@ impl StandIn {
     pub fn token_requests(&self) -> usize {
         self.seen()
             .iter()
-            .filter(|s| TOKEN_PATHS.contains(&s.path.as_str()))
+            .filter(|s| self.inner.is_token_path(&s.path))
             .count()
     }
 
@@ -306,7 +354,7 @@ impl StandIn {
     pub fn business_requests(&self) -> usize {
         self.seen()
             .iter()
-            .filter(|s| !TOKEN_PATHS.contains(&s.path.as_str()))
+            .filter(|s| !self.inner.is_token_path(&s.path))
             .count()
     }
 
@@ -319,7 +367,7 @@ impl StandIn {
             .filter(|s| {
                 s.body
                     .as_ref()
-                    .and_then(|b| b.get("auth_corpid"))
+                    .and_then(|b| b.get("auth_corpid").or_else(|| b.get("authCorpId")))
                     .and_then(Value::as_str)
                     == corp
             })
@@ -331,7 +379,7 @@ impl StandIn {
     pub fn tokens_used(&self) -> Vec<String> {
         self.seen()
             .iter()
-            .filter(|s| !TOKEN_PATHS.contains(&s.path.as_str()))
+            .filter(|s| !self.inner.is_token_path(&s.path))
             .filter_map(|s| {
                 s.query
                     .get("access_token")
@@ -341,7 +389,7 @@ impl StandIn {
             .collect()
     }
 
-    /// Calls answered with 90018 because they exceeded `quota_per_second`.
+    /// Calls answered as throttled because they exceeded `quota_per_second`.
     pub fn throttled(&self) -> usize {
         *lock(&self.inner.throttled)
     }
@@ -603,7 +651,7 @@ async fn handle(
             );
         }
     }
-    if TOKEN_PATHS.contains(&path.as_str()) {
+    if inner.is_token_path(&path) {
         let fault = {
             let mut behavior = lock(&inner.behavior);
             let next = behavior.token_fail_next.pop_front();
@@ -627,97 +675,103 @@ async fn handle(
 }
 
 /// Answers a token request with a fresh token; `record` says whether to record the request
-/// (a slow one was recorded on arrival).
+/// (a slow one was recorded on arrival). What to check and where the token goes come from the
+/// endpoint's `issues:`.
 fn issue_token(inner: &Inner, mut seen: Seen, route: &Route, path: &str, record: bool) -> Response {
-    {
-        let behavior = lock(&inner.behavior).clone();
-        // With a pushed ticket configured, a suite token needs the suite's secret and that ticket.
-        if path == "/service/get_suite_token" && behavior.suite_ticket.is_some() {
-            let body = seen.body.clone().unwrap_or_default();
-            let field = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
-            if field("suite_secret").as_deref() != Some(SUITE_SECRET) {
-                seen.violations
-                    .push(format!("{}: wrong suite secret", route.key));
-                return finish(
-                    inner,
-                    seen,
-                    StatusCode::OK,
-                    json!({"errcode": 40089, "errmsg": "不合法的corpid或corpsecret"}),
-                );
-            }
-            if behavior
-                .suite_ticket
-                .as_ref()
-                .is_some_and(|t| field("suite_ticket").as_ref() != Some(t))
-            {
-                seen.violations
-                    .push(format!("{}: not the latest suite ticket", route.key));
-                return finish(
-                    inner,
-                    seen,
-                    StatusCode::OK,
-                    json!({"errcode": 40078, "errmsg": "不存在的临时授权码或suite_ticket"}),
-                );
-            }
-        }
-        // Tokens belong to a family (the app, the suite, each organisation); a new one
-        // replaces only its own family's.
-        let corp = seen
-            .body
-            .as_ref()
-            .and_then(|b| b.get("auth_corpid"))
+    let Some(facts) = route.endpoint.issues.clone() else {
+        return finish(inner, seen, StatusCode::OK, route.example.clone());
+    };
+    let behavior = lock(&inner.behavior).clone();
+    let body = seen.body.clone().unwrap_or_default();
+    let field = |k: &Option<String>| {
+        k.as_ref()
+            .and_then(|k| body.get(k))
             .and_then(Value::as_str)
-            .map(str::to_string);
-        let family = match (&corp, path) {
-            (Some(corp), _) => format!("corp-{corp}"),
-            (None, "/service/get_suite_token") => "suite".to_string(),
-            (None, "/v1.0/oauth2/userAccessToken") => "user".to_string(),
-            // The v1.0 app token is the app's token: one family with /gettoken's.
-            (None, "/v1.0/oauth2/accessToken") => "/gettoken".to_string(),
-            (None, p) => p.to_string(),
-        };
-        let field = match path {
-            "/service/get_suite_token" => "suite_access_token",
-            p if p.starts_with("/v1.0/") => "accessToken",
-            _ => "access_token",
-        };
-        let token = {
-            let mut tokens = lock(&inner.tokens);
-            tokens.1 += 1;
-            let t = match (&corp, behavior.rotate_tokens) {
-                (Some(corp), true) => format!("corp-{corp}-{}", tokens.1),
-                (None, true) if path == "/service/get_suite_token" => {
-                    format!("suite-{}", tokens.1)
-                }
-                (None, true) if family == "user" => format!("user-{}", tokens.1),
-                (None, true) => format!("tok-{}", tokens.1),
-                (_, false) => route
-                    .example
-                    .get(field)
-                    .and_then(Value::as_str)
-                    .map_or_else(|| inner.example_token.clone(), str::to_string),
-            };
-            if behavior.rotate_tokens {
-                tokens.0.retain(|(f, _)| f != &family);
-            }
-            if !tokens.0.iter().any(|(_, known)| known == &t) {
-                tokens.0.push((family, t.clone()));
-            }
-            t
-        };
-        let mut answer = route.example.clone();
-        answer[field] = Value::String(token);
-        if answer.get("expires_in").is_some() || path == "/gettoken" {
-            answer["expires_in"] = Value::from(behavior.expires_in);
+            .map(str::to_string)
+    };
+    let v1 = route.endpoint.host == Host::Api;
+    let refuse = |inner: &Inner, seen: Seen, errcode: i64, code: &str, msg: &str| {
+        if v1 {
+            finish(inner, seen, StatusCode::BAD_REQUEST, v1_error(code, msg))
+        } else {
+            finish(
+                inner,
+                seen,
+                StatusCode::OK,
+                json!({"errcode": errcode, "errmsg": msg}),
+            )
         }
-        if answer.get("expireIn").is_some() {
-            answer["expireIn"] = Value::from(behavior.expires_in);
+    };
+    // With a pushed ticket configured, a form that sends the ticket needs the suite's secret
+    // and that ticket.
+    if behavior.suite_ticket.is_some() && facts.suite_ticket.is_some() {
+        if field(&facts.suite_secret).as_deref() != Some(SUITE_SECRET) {
+            seen.violations
+                .push(format!("{}: wrong suite secret", route.key));
+            return refuse(
+                inner,
+                seen,
+                40089,
+                "invalidClientIdOrSecret",
+                "不合法的corpid或corpsecret",
+            );
         }
-        if !record {
-            return json_response(StatusCode::OK, answer);
+        if field(&facts.suite_ticket) != behavior.suite_ticket {
+            seen.violations
+                .push(format!("{}: not the latest suite ticket", route.key));
+            return refuse(
+                inner,
+                seen,
+                40078,
+                "invalidSuiteTicket",
+                "不存在的临时授权码或suite_ticket",
+            );
         }
-        finish(inner, seen, StatusCode::OK, answer)
     }
+    // Tokens belong to a family (the app, the suite, each organisation, the users); a new one
+    // replaces only its own family's. Both hosts' app tokens are one family: one token.
+    let corp = field(&facts.auth_corp);
+    let family = match (&corp, facts.kind) {
+        (Some(corp), _) => format!("corp-{corp}"),
+        (None, "user_sign_in" | "user_refresh") => "user".to_string(),
+        (None, kind) => kind.to_string(),
+    };
+    let token_field = facts
+        .token_field
+        .clone()
+        .unwrap_or_else(|| "access_token".to_string());
+    let token = {
+        let mut tokens = lock(&inner.tokens);
+        tokens.1 += 1;
+        let t = match (&corp, behavior.rotate_tokens) {
+            (Some(corp), true) => format!("corp-{corp}-{}", tokens.1),
+            (None, true) if family == "suite" => format!("suite-{}", tokens.1),
+            (None, true) if family == "user" => format!("user-{}", tokens.1),
+            (None, true) => format!("tok-{}", tokens.1),
+            (_, false) => route
+                .example
+                .get(&token_field)
+                .and_then(Value::as_str)
+                .map_or_else(|| inner.example_token.clone(), str::to_string),
+        };
+        if behavior.rotate_tokens {
+            tokens.0.retain(|(f, _)| f != &family);
+        }
+        if !tokens.0.iter().any(|(_, known)| known == &t) {
+            tokens.0.push((family, t.clone()));
+        }
+        t
+    };
+    let mut answer = route.example.clone();
+    answer[token_field.as_str()] = Value::String(token);
+    if let (Some(field), Some(lifetime)) = (&facts.expires_field, behavior.expires_in) {
+        answer[field.as_str()] = Value::from(lifetime);
+    }
+    let _ = path;
+    if !record {
+        return json_response(StatusCode::OK, answer);
+    }
+    finish(inner, seen, StatusCode::OK, answer)
 }
 
 /// A scripted wrong answer, to a token or a business call (`Slow` is handled by the caller).
@@ -751,8 +805,31 @@ fn answer_fault(inner: &Inner, seen: Seen, fault: Fault) -> Response {
 }
 
 /// A business call past the token check: quota, scripted faults, then the example.
-async fn business(inner: &Inner, seen: Seen, route: &Route, path: &str) -> Response {
+async fn business(inner: &Inner, mut seen: Seen, route: &Route, path: &str) -> Response {
     let path = path.to_string();
+    if let Some(facts) = route.endpoint.issues.as_ref().filter(|f| !f.issues_token()) {
+        // A request to push the suite ticket again: the suite's secret, then the push.
+        let secret = facts
+            .suite_secret
+            .as_ref()
+            .and_then(|k| seen.query.get(k))
+            .cloned();
+        // Checked when a test plays a suite (the spec examples carry placeholders).
+        let playing = lock(&inner.behavior).suite_ticket.is_some();
+        if playing && secret.as_deref() != Some(SUITE_SECRET) {
+            seen.violations
+                .push(format!("{}: wrong suite secret", route.key));
+            return finish(
+                inner,
+                seen,
+                StatusCode::BAD_REQUEST,
+                v1_error("invalidClientIdOrSecret", "suiteSecret不正确"),
+            );
+        }
+        if let Some(tx) = &lock(&inner.behavior).on_ticket_push {
+            let _ = tx.send(());
+        }
+    }
     let quota = lock(&inner.behavior).quota_per_second;
     if let Some(quota) = quota {
         let now = std::time::Instant::now();
@@ -767,12 +844,22 @@ async fn business(inner: &Inner, seen: Seen, route: &Route, path: &str) -> Respo
         if window.len() >= quota {
             drop(arrivals);
             *lock(&inner.throttled) += 1;
-            return finish(
-                inner,
-                seen,
-                StatusCode::OK,
-                json!({"errcode": 90018, "errmsg": "当前应用调用该接口的QPS超过限制"}),
-            );
+            // Each host throttles in its own error model: errcode 90018 on oapi, HTTP 403 with
+            // the QpsLimit code on api.dingtalk.com.
+            let (status, body) = match route.endpoint.host {
+                Host::Api => (
+                    StatusCode::FORBIDDEN,
+                    v1_error(
+                        "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
+                        "当前应用调用该接口的QPS超过限制",
+                    ),
+                ),
+                _ => (
+                    StatusCode::OK,
+                    json!({"errcode": 90018, "errmsg": "当前应用调用该接口的QPS超过限制"}),
+                ),
+            };
+            return finish(inner, seen, status, body);
         }
         window.push_back(now);
     }

@@ -14,7 +14,7 @@ pub const APP_TOKEN_KEY: &str = "dingtalk:app_token:dingkey";
 
 /// A client of app `dingkey` on the stand-in, sharing tokens through `store`.
 pub fn client(standin: &StandIn, store: &Arc<dyn TokenStore>) -> Client {
-    match Client::builder()
+    match dingtalk::client()
         .app_key("dingkey", "secret")
         .base_url(standin.base_url())
         .token_store(Arc::clone(store))

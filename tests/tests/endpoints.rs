@@ -11,7 +11,7 @@ use dingtalk_tests::standin::StandIn;
 async fn every_endpoint_round_trips_its_example() {
     let spec = load_spec();
     let standin = StandIn::start(&spec).await.expect("bind the stand-in");
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("dingkey", "app-secret")
         .sso_secret("dingcorp", "sso-secret")
         .sns_app("dingoasnsapp", dingtalk_tests::standin::SNS_SECRET)

@@ -25,7 +25,7 @@ async fn setup(policy: RetryPolicy, faults: Vec<Fault>) -> (StandIn, dingtalk::C
         .await
         .expect("bind the stand-in");
     standin.configure(|b| b.fail_next.extend(faults));
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("dingkey", "app-secret")
         .base_url(standin.base_url())
         .timeout(Duration::from_millis(300))
@@ -179,7 +179,7 @@ async fn a_connection_refused_is_retried_and_then_reported() {
     let standin = StandIn::start(&load_spec()).await.expect("bind");
     let base = standin.base_url();
     drop(standin);
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("k", "s")
         .base_url(base)
         .retry(fast())
@@ -255,7 +255,7 @@ fn instances(standin: &StandIn, instances: usize, shared: bool) -> Vec<dingtalk:
         std::sync::Arc::new(dingtalk::MemoryStore::new());
     (0..instances)
         .map(|_| {
-            let b = dingtalk::Client::builder()
+            let b = dingtalk::client()
                 .app_key("dingkey", "app-secret")
                 .base_url(standin.base_url())
                 .timeout(Duration::from_millis(200))
@@ -326,10 +326,10 @@ async fn a_failed_refresh_keeps_serving_the_current_token_until_it_expires() {
     let standin = StandIn::start(&load_spec()).await.expect("bind");
     standin.configure(|b| {
         b.rotate_tokens = true;
-        b.expires_in = 2;
+        b.expires_in = Some(2);
     });
     // Lifetime 2 s, margin 1 s: due for refresh after 1 s, expired after 2 s.
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("dingkey", "app-secret")
         .base_url(standin.base_url())
         .token_refresh_margin(Duration::from_secs(1))
@@ -377,7 +377,7 @@ async fn a_cancelled_lease_holder_releases_the_lease() {
             std::sync::Arc::new(dingtalk::MemoryStore::new());
         (0..2)
             .map(|_| {
-                dingtalk::Client::builder()
+                dingtalk::client()
                     .app_key("dingkey", "app-secret")
                     .base_url(standin.base_url())
                     .timeout(Duration::from_secs(30))
@@ -455,7 +455,7 @@ impl dingtalk::TokenStore for BrokenStore {
 #[tokio::test]
 async fn a_failing_token_store_falls_back_to_a_local_fetch() {
     let standin = StandIn::start(&load_spec()).await.expect("bind");
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("dingkey", "app-secret")
         .base_url(standin.base_url())
         .token_store(std::sync::Arc::new(BrokenStore))
@@ -485,7 +485,7 @@ async fn waiting_on_another_instances_lease_is_bounded_by_the_call_deadline() {
         )
         .await;
     assert_eq!(held, Ok(true));
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("dingkey", "app-secret")
         .base_url(standin.base_url())
         .timeout(Duration::from_millis(200))
@@ -551,7 +551,7 @@ async fn redirects_are_not_followed() {
             }),
         );
     let url = dingtalk_tests::serve(app).await;
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .custom_app("custom-key", "suite-secret-value")
         .base_url(&url)
         .retry(RetryPolicy::none())
@@ -585,7 +585,7 @@ async fn answers_longer_than_the_cap_are_refused_without_reading_them_whole() {
         )
     });
     let url = server_with("/topapi/v2/user/get", endless).await;
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("k", "s")
         .base_url(&url)
         .max_response_bytes(1 << 20)
@@ -603,7 +603,7 @@ async fn answers_longer_than_the_cap_are_refused_without_reading_them_whole() {
     // An announced length over the cap is refused before reading.
     let big = axum::routing::post(|| async { vec![b' '; 2 << 20] });
     let url = server_with("/topapi/v2/user/get", big).await;
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("k", "s")
         .base_url(&url)
         .max_response_bytes(1 << 20)
@@ -634,7 +634,7 @@ async fn calls_in_flight_are_bounded_per_client() {
         }
     });
     let url = server_with("/topapi/v2/department/listsubid", slow).await;
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("k", "s")
         .base_url(&url)
         .max_in_flight(3)
@@ -673,7 +673,7 @@ async fn a_call_can_override_the_retry_policy_and_the_timeout() {
 
     // The client waits 30 s for an answer; this call 100 ms.
     let standin = StandIn::start(&load_spec()).await.expect("bind");
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("dingkey", "app-secret")
         .base_url(standin.base_url())
         .retry(RetryPolicy::none())

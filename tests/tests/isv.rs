@@ -27,7 +27,7 @@ async fn standin(ticket: &str) -> StandIn {
 }
 
 fn suite_client(standin: &StandIn, store: Option<Arc<dyn TokenStore>>) -> Client {
-    let builder = Client::builder()
+    let builder = dingtalk::client()
         .suite(SUITE_KEY, SUITE_SECRET)
         .base_url(standin.base_url());
     let builder = match store {
@@ -317,7 +317,7 @@ async fn a_rejected_organisation_token_is_refreshed_once() {
 async fn a_custom_app_signs_without_a_pushed_ticket() {
     let standin = StandIn::start(&load_spec()).await.expect("bind");
     standin.configure(|b| b.rotate_tokens = true);
-    let client = Client::builder()
+    let client = dingtalk::client()
         .custom_app("custom-key", SUITE_SECRET)
         .base_url(standin.base_url())
         .build()

@@ -17,7 +17,7 @@ async fn the_ticket_is_cached_and_the_signature_verifies() {
         .and_then(|e| e.example["ticket"].as_str().map(str::to_string))
         .expect("the spec's ticket example");
     let standin = StandIn::start(&spec).await.expect("bind");
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("k", "s")
         .base_url(standin.base_url())
         .build()

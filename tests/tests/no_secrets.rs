@@ -50,7 +50,7 @@ async fn a_whole_run_logs_no_secret() {
             Fault::errcode(60011),
         ]);
     });
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("dingkey", APP_SECRET)
         .sso_secret("dingcorp", SSO_SECRET)
         .base_url(standin.base_url())
@@ -79,7 +79,7 @@ async fn a_whole_run_logs_no_secret() {
 
     // An ISV suite: the pushed ticket, the suite token, an organisation's token.
     standin.configure(|b| b.suite_ticket = Some(SUITE_TICKET.into()));
-    let suite = dingtalk::Client::builder()
+    let suite = dingtalk::client()
         .suite("suite-key", dingtalk_tests::standin::SUITE_SECRET)
         .base_url(standin.base_url())
         .build()

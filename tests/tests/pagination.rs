@@ -209,7 +209,7 @@ async fn a_walk_stops_at_the_page_cap() {
         .map(|i| cursor_page(&["x"], Some(i), true))
         .collect();
     let (url, _, seen) = server(pages).await;
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("k", "s")
         .base_url(&url)
         .max_pages(3)

@@ -25,7 +25,7 @@ async fn bulk(client: &dingtalk::Client, calls: usize) -> usize {
 }
 
 async fn client(standin: &StandIn, limit: Option<RateLimit>) -> dingtalk::Client {
-    let mut b = dingtalk::Client::builder()
+    let mut b = dingtalk::client()
         .app_key("k", "s")
         .base_url(standin.base_url())
         .retry(RetryPolicy::none());
@@ -78,7 +78,7 @@ async fn the_limiter_keeps_a_bulk_run_inside_the_quota() {
 #[tokio::test]
 async fn a_signed_call_is_signed_after_the_limiter_lets_it_go() {
     let standin = StandIn::start(&load_spec()).await.expect("bind");
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .sns_app("dingoasnsapp", dingtalk_tests::standin::SNS_SECRET)
         .base_url(standin.base_url())
         .rate_limit(RateLimit {
@@ -147,7 +147,7 @@ async fn a_slow_failing_limit_store_trips_the_breaker_instead_of_queueing_calls(
             delay,
             ..Default::default()
         });
-        let client = dingtalk::Client::builder()
+        let client = dingtalk::client()
             .app_key("k", "s")
             .base_url(standin.base_url())
             .rate_limit(RateLimit::published())

@@ -170,7 +170,7 @@ async fn a_fleet_shares_one_quota_through_redis() {
     let fleet = |shared: bool| -> Vec<dingtalk::Client> {
         (0..INSTANCES)
             .map(|_| {
-                let b = dingtalk::Client::builder()
+                let b = dingtalk::client()
                     .app_key("dingkey", "secret")
                     .base_url(standin.base_url())
                     .retry(RetryPolicy::none())
@@ -218,7 +218,7 @@ async fn an_isv_ticket_pushed_to_one_instance_serves_the_fleet() {
         b.suite_ticket = Some("fleet-ticket".into());
     });
     let instance = || {
-        dingtalk::Client::builder()
+        dingtalk::client()
             .suite("suite-key", dingtalk_tests::standin::SUITE_SECRET)
             .base_url(standin.base_url())
             .token_store(Arc::new(store.clone()) as Arc<dyn TokenStore>)

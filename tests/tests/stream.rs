@@ -19,7 +19,7 @@ const APP: &str = "dingstreamapp";
 const SECRET: &str = "stream-secret";
 
 fn client(standin: &StreamStandIn, secret: &str) -> Client {
-    Client::builder()
+    dingtalk::client()
         .app_key(APP, secret)
         .api_base_url(standin.base_url())
         // No oapi call is made here; keep it off the network all the same.
@@ -642,7 +642,7 @@ async fn a_reply_after_the_session_webhook_expired_goes_through_the_robot_api() 
     let api = StandIn::start(&dingtalk_tests::load_spec())
         .await
         .expect("bind");
-    let client = Client::builder()
+    let client = dingtalk::client()
         .app_key(APP, SECRET)
         .base_url(api.base_url())
         .build()

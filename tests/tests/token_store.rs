@@ -69,7 +69,7 @@ async fn apps_sharing_a_store_keep_their_own_tokens() {
     let standin = StandIn::start(&load_spec()).await.expect("bind");
     let store = Arc::new(MemoryStore::new());
     for key in ["app-a", "app-b"] {
-        let c = dingtalk::Client::builder()
+        let c = dingtalk::client()
             .app_key(key, "secret")
             .base_url(standin.base_url())
             .token_store(Arc::clone(&store) as Arc<dyn TokenStore>)
@@ -88,7 +88,7 @@ async fn two_corp_secret_apps_of_one_organisation_keep_their_own_tokens() {
     let standin = StandIn::start(&load_spec()).await.expect("bind");
     let store = Arc::new(MemoryStore::new());
     for secret in ["secret-of-app-one", "secret-of-app-two"] {
-        let c = dingtalk::Client::builder()
+        let c = dingtalk::client()
             .corp_secret("dingcorp", secret)
             .base_url(standin.base_url())
             .token_store(Arc::clone(&store) as Arc<dyn TokenStore>)

@@ -13,7 +13,7 @@ async fn setup() -> (StandIn, dingtalk::Client) {
         .await
         .expect("bind the stand-in");
     standin.configure(|b| b.rotate_tokens = true);
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("dingkey", "app-secret-value")
         .base_url(standin.base_url())
         .build()
@@ -48,9 +48,9 @@ async fn a_hundred_concurrent_callers_cause_one_token_request() {
 #[tokio::test]
 async fn the_token_is_refreshed_before_it_expires() {
     let (standin, _) = setup().await;
-    standin.configure(|b| b.expires_in = 2);
+    standin.configure(|b| b.expires_in = Some(2));
     // Lifetime 2 s, margin 1 s: due for refresh after 1 s.
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("dingkey", "app-secret-value")
         .base_url(standin.base_url())
         .token_refresh_margin(Duration::from_secs(1))
@@ -141,7 +141,7 @@ async fn a_token_dingtalk_expired_early_is_replaced() {
 #[tokio::test]
 async fn corp_secret_and_sso_credentials_use_their_own_token_calls() {
     let standin = StandIn::start(&load_spec()).await.expect("bind");
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .corp_secret("dingcorp", "corp-secret-value")
         .sso_secret("dingcorp", "sso-secret-value")
         .base_url(standin.base_url())
@@ -171,7 +171,7 @@ async fn corp_secret_and_sso_credentials_use_their_own_token_calls() {
 #[tokio::test]
 async fn calls_without_credentials_fail_with_a_config_error() {
     let standin = StandIn::start(&load_spec()).await.expect("bind");
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .base_url(standin.base_url())
         .build()
         .expect("client");
@@ -187,7 +187,7 @@ async fn calls_without_credentials_fail_with_a_config_error() {
 #[tokio::test]
 async fn signed_calls_carry_a_fresh_hmac_signature_the_stand_in_accepts() {
     let standin = StandIn::start(&load_spec()).await.expect("bind");
-    let good = dingtalk::Client::builder()
+    let good = dingtalk::client()
         .sns_app("dingoasnsapp", dingtalk_tests::standin::SNS_SECRET)
         .base_url(standin.base_url())
         .build()
@@ -202,7 +202,7 @@ async fn signed_calls_carry_a_fresh_hmac_signature_the_stand_in_accepts() {
     assert!(q.get("timestamp").is_some_and(|t| t.len() == 13), "{q:?}");
     assert!(!q.contains_key("access_token"));
 
-    let bad = dingtalk::Client::builder()
+    let bad = dingtalk::client()
         .sns_app("dingoasnsapp", "not-the-secret")
         .base_url(standin.base_url())
         .retry(dingtalk::RetryPolicy::none())
@@ -219,7 +219,7 @@ async fn signed_calls_carry_a_fresh_hmac_signature_the_stand_in_accepts() {
 #[tokio::test]
 async fn the_sns_app_token_is_fetched_once_and_reused() {
     let standin = StandIn::start(&load_spec()).await.expect("bind");
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .sns_app("dingoasnsapp", dingtalk_tests::standin::SNS_SECRET)
         .base_url(standin.base_url())
         .build()
@@ -248,7 +248,7 @@ async fn clients_of_two_apps_share_one_connection_pool_but_not_tokens() {
     let standin = StandIn::start(&load_spec()).await.expect("bind");
     let pool = reqwest::Client::new();
     let build = |key: &str| {
-        dingtalk::Client::builder()
+        dingtalk::client()
             .app_key(key, "secret")
             .base_url(standin.base_url())
             .http_client(pool.clone())

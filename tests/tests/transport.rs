@@ -13,7 +13,7 @@ async fn setup() -> (StandIn, dingtalk::Client) {
         .expect("bind the stand-in");
     standin.configure(|b| b.rotate_tokens = true);
     // Retries are covered in faults.rs; here each fault must reach the caller as it is.
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("dingkey", SECRET)
         .base_url(standin.base_url())
         .retry(dingtalk::RetryPolicy::none())
@@ -65,7 +65,7 @@ async fn an_errcode_sent_as_a_string_is_classified_like_a_number() {
     assert_eq!(err.class(), dingtalk::ErrorClass::Permission);
     assert_eq!(standin.business_requests(), 1, "not retried");
     // "-1" as a string is busy: with retries on, the idempotent call is repeated and succeeds.
-    let retrying = dingtalk::Client::builder()
+    let retrying = dingtalk::client()
         .app_key("dingkey", SECRET)
         .base_url(standin.base_url())
         .retry(dingtalk::RetryPolicy {
@@ -137,7 +137,7 @@ async fn transport_errors_name_the_endpoint_but_not_the_token() {
     let (standin, _) = setup().await;
     let base = standin.base_url();
     drop(standin); // nothing listens there any more
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("dingkey", SECRET)
         .base_url(base)
         .build()
@@ -148,7 +148,7 @@ async fn transport_errors_name_the_endpoint_but_not_the_token() {
         .await
         .expect_err("connection refused");
     assert!(
-        matches!(&err, dingtalk::Error::Token { source } if matches!(&**source, dingtalk::Error::Transport { endpoint, .. } if endpoint == "runtime.gettoken")),
+        matches!(&err, dingtalk::Error::Token { source } if matches!(&**source, dingtalk::Error::Transport { endpoint, .. } if endpoint == "auth.get_token")),
         "{err:?}"
     );
     assert_no_secret(&format!("{err} {err:?}"));
@@ -261,7 +261,7 @@ async fn spans_between_params_are_checked_before_sending() {
 #[tokio::test]
 async fn an_answer_that_carries_secrets_is_never_quoted_in_errors() {
     let standin = StandIn::start(&load_spec()).await.expect("bind");
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .suite("suite-key", dingtalk_tests::standin::SUITE_SECRET)
         .base_url(standin.base_url())
         .retry(dingtalk::RetryPolicy::none())
@@ -298,7 +298,7 @@ async fn error_pages_that_quote_the_request_leak_no_secret() {
     const SNS: &str = "sns-secret-31bb";
     let encoded: String = url::form_urlencoded::byte_serialize(APP.as_bytes()).collect();
     let standin = StandIn::start(&load_spec()).await.expect("bind");
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("dingkey", APP)
         .sso_secret("dingcorp", SSO)
         .sns_app("dingsns", SNS)

@@ -16,7 +16,7 @@ async fn setup() -> (StandIn, dingtalk::Client) {
         .await
         .expect("bind the stand-in");
     standin.configure(|b| b.rotate_tokens = true);
-    let client = dingtalk::Client::builder()
+    let client = dingtalk::client()
         .app_key("dingkey", "app-secret-value")
         .base_url(standin.base_url())
         .retry(RetryPolicy {
@@ -192,7 +192,7 @@ const ME: &str = "/v1.0/contact/users/me";
 #[tokio::test]
 async fn user_tokens_are_kept_per_user_refreshed_and_required() {
     let (standin, client) = setup().await;
-    standin.configure(|b| b.expires_in = 2);
+    standin.configure(|b| b.expires_in = Some(2));
     // Nobody signed in: a typed error before anything is sent.
     let err = client
         .contact()

@@ -2,6 +2,8 @@
 //! `dingtalk` crate into one. Nothing here describes an endpoint (every request goes through a
 //! generated call) and nothing here is generated: the generator never writes this crate.
 //!
+//! - [`CardStreamer`]: AI-card streaming updates, coalesced (the latest text wins) and paced
+//!   under DingTalk's throttle;
 //! - [`CspaceUpload`]: DingPan's upload of a file of any size (`client.cspace().upload_file(..)`);
 //! - [`Isv`]: an ISV suite's pushes: the suite ticket, the old authorisation flow;
 //! - [`Jsapi`]: the `dd.config` signature, with the JSAPI ticket cached like a token;
@@ -14,12 +16,17 @@
 
 #![warn(missing_docs)]
 
+pub mod card_stream;
 pub mod cspace_upload;
 pub mod isv;
 pub mod jsapi;
 pub mod robot_webhook;
 pub mod stream;
 
+pub use card_stream::{
+    CardStream, CardStreamConfig, CardStreamError, CardStreamReport, CardStreamer,
+    CardStreamerStats,
+};
 pub use cspace_upload::{CspaceUpload, Progress};
 pub use isv::{Authorization, Isv};
 pub use jsapi::{Jsapi, JsapiConfig};

@@ -589,7 +589,7 @@ mod tests {
     use super::*;
 
     fn client() -> Client {
-        match Client::builder().base_url("http://127.0.0.1:9").build() {
+        match dingtalk::client().base_url("http://127.0.0.1:9").build() {
             Ok(c) => c,
             Err(e) => panic!("client: {e}"),
         }

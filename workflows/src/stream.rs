@@ -7,7 +7,7 @@
 //! use dingtalk_workflows::stream::{Reply, StreamMode, StreamPush};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let client = dingtalk::Client::builder().app_key("dingxxxx", "secret").build()?;
+//! let client = dingtalk::client().app_key("dingxxxx", "secret").build()?;
 //! let replier = client.clone();
 //! let stream = client
 //!     .stream_mode()

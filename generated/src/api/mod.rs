@@ -1848,7 +1848,7 @@ pub enum ErrorCode {
     SignatureMismatch,
     /// Custom robot webhook: the robot's security settings refused the message (安全设置校验失败); errmsg says which: `keywords not in content` (the text has none of the robot's keywords), `sign not match` (a wrong `sign`, or a `timestamp` more than an hour off), or the caller's IP is not in the robot's allow-list. Fatal: fix the message, the signing or the allow-list. (errcode `310000`)
     RobotWebhookSecurityFailed,
-    /// Custom robot webhook: the robot sent more than 20 messages in a minute (发送速度太快而限流); DingTalk throttles it for 10 minutes, so a retry within seconds fails again. Pace the robot below 20 a minute. (errcode `410100`)
+    /// Custom robot webhook: the robot sent more than 20 messages in a minute (发送速度太快而限流); DingTalk throttles it for 10 minutes, so the client does not retry it. Pace the robot below 20 a minute. (errcode `410100`)
     RobotWebhookTooFast,
     /// Custom robot webhook: `send too fast, exceed 20 times per minute`, the same throttle as 410100 under its older code; the robot is throttled for 10 minutes. (errcode `130101`)
     RobotWebhookSentTooFast,
@@ -5912,7 +5912,7 @@ impl ErrorCode {
                 "Custom robot webhook: the robot's security settings refused the message (安全设置校验失败); errmsg says which: `keywords not in content` (the text has none of the robot's keywords), `sign not match` (a wrong `sign`, or a `timestamp` more than an hour off), or the caller's IP is not in the robot's allow-list. Fatal: fix the message, the signing or the allow-list."
             }
             Self::RobotWebhookTooFast => {
-                "Custom robot webhook: the robot sent more than 20 messages in a minute (发送速度太快而限流); DingTalk throttles it for 10 minutes, so a retry within seconds fails again. Pace the robot below 20 a minute."
+                "Custom robot webhook: the robot sent more than 20 messages in a minute (发送速度太快而限流); DingTalk throttles it for 10 minutes, so the client does not retry it. Pace the robot below 20 a minute."
             }
             Self::RobotWebhookSentTooFast => {
                 "Custom robot webhook: `send too fast, exceed 20 times per minute`, the same throttle as 410100 under its older code; the robot is throttled for 10 minutes."
@@ -6683,8 +6683,8 @@ impl ErrorCode {
             Self::InvalidAccessKey => rt::ErrorClass::InvalidArgument,
             Self::SignatureMismatch => rt::ErrorClass::InvalidArgument,
             Self::RobotWebhookSecurityFailed => rt::ErrorClass::InvalidArgument,
-            Self::RobotWebhookTooFast => rt::ErrorClass::RateLimited,
-            Self::RobotWebhookSentTooFast => rt::ErrorClass::RateLimited,
+            Self::RobotWebhookTooFast => rt::ErrorClass::Suspended,
+            Self::RobotWebhookSentTooFast => rt::ErrorClass::Suspended,
             Self::RobotWebhookMessageTooLong => rt::ErrorClass::InvalidArgument,
             Self::EmptyReceivers => rt::ErrorClass::InvalidArgument,
             Self::UnknownGrantType => rt::ErrorClass::InvalidArgument,
@@ -6920,8 +6920,8 @@ pub fn classify(code: &rt::ApiCode) -> rt::ErrorClass {
                 853003i64 => rt::ErrorClass::InvalidArgument,
                 853004i64 => rt::ErrorClass::InvalidArgument,
                 310000i64 => rt::ErrorClass::InvalidArgument,
-                410100i64 => rt::ErrorClass::RateLimited,
-                130101i64 => rt::ErrorClass::RateLimited,
+                410100i64 => rt::ErrorClass::Suspended,
+                130101i64 => rt::ErrorClass::Suspended,
                 460101i64 => rt::ErrorClass::InvalidArgument,
                 1430000i64 => rt::ErrorClass::InvalidArgument,
                 1430001i64 => rt::ErrorClass::InvalidArgument,
@@ -7467,6 +7467,623 @@ pub fn classify(code: &rt::ApiCode) -> rt::ErrorClass {
         }
     }
 }
+/// The endpoints that issue tokens, as the spec's `issues:` describes them: the client
+/// built by [`client`](crate::client) fetches every token by calling one of these.
+pub static TOKEN_ENDPOINTS: &[rt::grant::TokenEndpoint] = &[
+    rt::grant::TokenEndpoint {
+        kind: rt::grant::TokenKind::App,
+        meta: rt::EndpointMeta {
+            area: "auth",
+            name: "get_token",
+            host: rt::Host::Oapi,
+            method: rt::Method::Get,
+            json_body: false,
+            path: "/gettoken",
+            auth: rt::Auth::None,
+            payload_at: None,
+            idempotent: true,
+            binary: false,
+            rate_class: rt::RateClass::Basic,
+            secret_response: true,
+            classify: crate::api::classify,
+        },
+        params: &[
+            rt::grant::TokenParam {
+                name: "appkey",
+                place: rt::grant::ParamPlace::Query,
+                source: rt::grant::TokenSource::Credential(rt::grant::Credential::AppKey),
+            },
+            rt::grant::TokenParam {
+                name: "appsecret",
+                place: rt::grant::ParamPlace::Query,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::AppSecret,
+                ),
+            },
+        ],
+        answer: rt::grant::TokenAnswer {
+            token: Some("access_token"),
+            expires_in: Some("expires_in"),
+            refresh_token: None,
+            corp_id: None,
+        },
+        stale_ticket: &[],
+    },
+    rt::grant::TokenEndpoint {
+        kind: rt::grant::TokenKind::App,
+        meta: rt::EndpointMeta {
+            area: "auth",
+            name: "get_token_by_corp_secret",
+            host: rt::Host::Oapi,
+            method: rt::Method::Get,
+            json_body: false,
+            path: "/gettoken",
+            auth: rt::Auth::None,
+            payload_at: None,
+            idempotent: true,
+            binary: false,
+            rate_class: rt::RateClass::Basic,
+            secret_response: true,
+            classify: crate::api::classify,
+        },
+        params: &[
+            rt::grant::TokenParam {
+                name: "corpid",
+                place: rt::grant::ParamPlace::Query,
+                source: rt::grant::TokenSource::Credential(rt::grant::Credential::CorpId),
+            },
+            rt::grant::TokenParam {
+                name: "corpsecret",
+                place: rt::grant::ParamPlace::Query,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::CorpSecret,
+                ),
+            },
+        ],
+        answer: rt::grant::TokenAnswer {
+            token: Some("access_token"),
+            expires_in: Some("expires_in"),
+            refresh_token: None,
+            corp_id: None,
+        },
+        stale_ticket: &[],
+    },
+    rt::grant::TokenEndpoint {
+        kind: rt::grant::TokenKind::Sso,
+        meta: rt::EndpointMeta {
+            area: "auth",
+            name: "get_sso_token",
+            host: rt::Host::Oapi,
+            method: rt::Method::Get,
+            json_body: false,
+            path: "/sso/gettoken",
+            auth: rt::Auth::None,
+            payload_at: None,
+            idempotent: true,
+            binary: false,
+            rate_class: rt::RateClass::Basic,
+            secret_response: true,
+            classify: crate::api::classify,
+        },
+        params: &[
+            rt::grant::TokenParam {
+                name: "corpid",
+                place: rt::grant::ParamPlace::Query,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::SsoCorpId,
+                ),
+            },
+            rt::grant::TokenParam {
+                name: "corpsecret",
+                place: rt::grant::ParamPlace::Query,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::SsoSecret,
+                ),
+            },
+        ],
+        answer: rt::grant::TokenAnswer {
+            token: Some("access_token"),
+            expires_in: None,
+            refresh_token: None,
+            corp_id: None,
+        },
+        stale_ticket: &[],
+    },
+    rt::grant::TokenEndpoint {
+        kind: rt::grant::TokenKind::Suite,
+        meta: rt::EndpointMeta {
+            area: "auth",
+            name: "get_suite_token",
+            host: rt::Host::Oapi,
+            method: rt::Method::Post,
+            json_body: true,
+            path: "/service/get_suite_token",
+            auth: rt::Auth::None,
+            payload_at: None,
+            idempotent: true,
+            binary: false,
+            rate_class: rt::RateClass::Basic,
+            secret_response: true,
+            classify: crate::api::classify,
+        },
+        params: &[
+            rt::grant::TokenParam {
+                name: "suite_key",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::SuiteKey,
+                ),
+            },
+            rt::grant::TokenParam {
+                name: "suite_secret",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::SuiteSecret,
+                ),
+            },
+            rt::grant::TokenParam {
+                name: "suite_ticket",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::SuiteTicket,
+                ),
+            },
+        ],
+        answer: rt::grant::TokenAnswer {
+            token: Some("suite_access_token"),
+            expires_in: Some("expires_in"),
+            refresh_token: None,
+            corp_id: None,
+        },
+        stale_ticket: &["40078"],
+    },
+    rt::grant::TokenEndpoint {
+        kind: rt::grant::TokenKind::Corp,
+        meta: rt::EndpointMeta {
+            area: "auth",
+            name: "get_corp_token",
+            host: rt::Host::Oapi,
+            method: rt::Method::Post,
+            json_body: true,
+            path: "/service/get_corp_token",
+            auth: rt::Auth::SuiteSigned,
+            payload_at: None,
+            idempotent: true,
+            binary: false,
+            rate_class: rt::RateClass::Basic,
+            secret_response: true,
+            classify: crate::api::classify,
+        },
+        params: &[
+            rt::grant::TokenParam {
+                name: "auth_corpid",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::AuthCorpId,
+                ),
+            },
+        ],
+        answer: rt::grant::TokenAnswer {
+            token: Some("access_token"),
+            expires_in: Some("expires_in"),
+            refresh_token: None,
+            corp_id: None,
+        },
+        stale_ticket: &["40078"],
+    },
+    rt::grant::TokenEndpoint {
+        kind: rt::grant::TokenKind::Corp,
+        meta: rt::EndpointMeta {
+            area: "auth",
+            name: "get_corp_token_by_permanent_code",
+            host: rt::Host::Oapi,
+            method: rt::Method::Post,
+            json_body: true,
+            path: "/service/get_corp_token",
+            auth: rt::Auth::SuiteToken,
+            payload_at: None,
+            idempotent: true,
+            binary: false,
+            rate_class: rt::RateClass::Basic,
+            secret_response: true,
+            classify: crate::api::classify,
+        },
+        params: &[
+            rt::grant::TokenParam {
+                name: "auth_corpid",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::AuthCorpId,
+                ),
+            },
+            rt::grant::TokenParam {
+                name: "permanent_code",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::PermanentCode,
+                ),
+            },
+        ],
+        answer: rt::grant::TokenAnswer {
+            token: Some("access_token"),
+            expires_in: Some("expires_in"),
+            refresh_token: None,
+            corp_id: None,
+        },
+        stale_ticket: &[],
+    },
+    rt::grant::TokenEndpoint {
+        kind: rt::grant::TokenKind::SuiteTicketPush,
+        meta: rt::EndpointMeta {
+            area: "event",
+            name: "re_push_suite_ticket",
+            host: rt::Host::Api,
+            method: rt::Method::Post,
+            json_body: true,
+            path: "/v1.0/event/suiteTicket/rePush",
+            auth: rt::Auth::None,
+            payload_at: None,
+            idempotent: false,
+            binary: false,
+            rate_class: rt::RateClass::Basic,
+            secret_response: false,
+            classify: crate::api::classify,
+        },
+        params: &[
+            rt::grant::TokenParam {
+                name: "suiteId",
+                place: rt::grant::ParamPlace::Query,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::SuiteId,
+                ),
+            },
+            rt::grant::TokenParam {
+                name: "suiteSecret",
+                place: rt::grant::ParamPlace::Query,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::SuiteSecret,
+                ),
+            },
+        ],
+        answer: rt::grant::TokenAnswer {
+            token: None,
+            expires_in: None,
+            refresh_token: None,
+            corp_id: None,
+        },
+        stale_ticket: &[],
+    },
+    rt::grant::TokenEndpoint {
+        kind: rt::grant::TokenKind::App,
+        meta: rt::EndpointMeta {
+            area: "oauth2",
+            name: "get_access_token",
+            host: rt::Host::Api,
+            method: rt::Method::Post,
+            json_body: true,
+            path: "/v1.0/oauth2/accessToken",
+            auth: rt::Auth::None,
+            payload_at: None,
+            idempotent: true,
+            binary: false,
+            rate_class: rt::RateClass::Basic,
+            secret_response: true,
+            classify: crate::api::classify,
+        },
+        params: &[
+            rt::grant::TokenParam {
+                name: "appKey",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(rt::grant::Credential::AppKey),
+            },
+            rt::grant::TokenParam {
+                name: "appSecret",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::AppSecret,
+                ),
+            },
+        ],
+        answer: rt::grant::TokenAnswer {
+            token: Some("accessToken"),
+            expires_in: Some("expireIn"),
+            refresh_token: None,
+            corp_id: None,
+        },
+        stale_ticket: &[],
+    },
+    rt::grant::TokenEndpoint {
+        kind: rt::grant::TokenKind::Suite,
+        meta: rt::EndpointMeta {
+            area: "oauth2",
+            name: "get_suite_access_token",
+            host: rt::Host::Api,
+            method: rt::Method::Post,
+            json_body: true,
+            path: "/v1.0/oauth2/suiteAccessToken",
+            auth: rt::Auth::None,
+            payload_at: None,
+            idempotent: true,
+            binary: false,
+            rate_class: rt::RateClass::Basic,
+            secret_response: true,
+            classify: crate::api::classify,
+        },
+        params: &[
+            rt::grant::TokenParam {
+                name: "suiteKey",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::SuiteKey,
+                ),
+            },
+            rt::grant::TokenParam {
+                name: "suiteSecret",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::SuiteSecret,
+                ),
+            },
+            rt::grant::TokenParam {
+                name: "suiteTicket",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::SuiteTicket,
+                ),
+            },
+        ],
+        answer: rt::grant::TokenAnswer {
+            token: Some("accessToken"),
+            expires_in: Some("expireIn"),
+            refresh_token: None,
+            corp_id: None,
+        },
+        stale_ticket: &["invalidSuiteTicket"],
+    },
+    rt::grant::TokenEndpoint {
+        kind: rt::grant::TokenKind::Corp,
+        meta: rt::EndpointMeta {
+            area: "oauth2",
+            name: "get_corp_access_token",
+            host: rt::Host::Api,
+            method: rt::Method::Post,
+            json_body: true,
+            path: "/v1.0/oauth2/corpAccessToken",
+            auth: rt::Auth::None,
+            payload_at: None,
+            idempotent: true,
+            binary: false,
+            rate_class: rt::RateClass::Basic,
+            secret_response: true,
+            classify: crate::api::classify,
+        },
+        params: &[
+            rt::grant::TokenParam {
+                name: "suiteKey",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::SuiteKey,
+                ),
+            },
+            rt::grant::TokenParam {
+                name: "suiteSecret",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::SuiteSecret,
+                ),
+            },
+            rt::grant::TokenParam {
+                name: "authCorpId",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::AuthCorpId,
+                ),
+            },
+            rt::grant::TokenParam {
+                name: "suiteTicket",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::SuiteTicket,
+                ),
+            },
+        ],
+        answer: rt::grant::TokenAnswer {
+            token: Some("accessToken"),
+            expires_in: Some("expireIn"),
+            refresh_token: None,
+            corp_id: None,
+        },
+        stale_ticket: &["invalidSuiteTicket"],
+    },
+    rt::grant::TokenEndpoint {
+        kind: rt::grant::TokenKind::UserSignIn,
+        meta: rt::EndpointMeta {
+            area: "oauth2",
+            name: "get_user_token",
+            host: rt::Host::Api,
+            method: rt::Method::Post,
+            json_body: true,
+            path: "/v1.0/oauth2/userAccessToken",
+            auth: rt::Auth::None,
+            payload_at: None,
+            idempotent: false,
+            binary: false,
+            rate_class: rt::RateClass::Basic,
+            secret_response: true,
+            classify: crate::api::classify,
+        },
+        params: &[
+            rt::grant::TokenParam {
+                name: "clientId",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::ClientId,
+                ),
+            },
+            rt::grant::TokenParam {
+                name: "clientSecret",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::ClientSecret,
+                ),
+            },
+            rt::grant::TokenParam {
+                name: "grantType",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Value("authorization_code"),
+            },
+            rt::grant::TokenParam {
+                name: "code",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::LoginCode,
+                ),
+            },
+        ],
+        answer: rt::grant::TokenAnswer {
+            token: Some("accessToken"),
+            expires_in: Some("expireIn"),
+            refresh_token: Some("refreshToken"),
+            corp_id: Some("corpId"),
+        },
+        stale_ticket: &[],
+    },
+    rt::grant::TokenEndpoint {
+        kind: rt::grant::TokenKind::UserRefresh,
+        meta: rt::EndpointMeta {
+            area: "oauth2",
+            name: "get_user_token",
+            host: rt::Host::Api,
+            method: rt::Method::Post,
+            json_body: true,
+            path: "/v1.0/oauth2/userAccessToken",
+            auth: rt::Auth::None,
+            payload_at: None,
+            idempotent: false,
+            binary: false,
+            rate_class: rt::RateClass::Basic,
+            secret_response: true,
+            classify: crate::api::classify,
+        },
+        params: &[
+            rt::grant::TokenParam {
+                name: "clientId",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::ClientId,
+                ),
+            },
+            rt::grant::TokenParam {
+                name: "clientSecret",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::ClientSecret,
+                ),
+            },
+            rt::grant::TokenParam {
+                name: "grantType",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Value("refresh_token"),
+            },
+            rt::grant::TokenParam {
+                name: "refreshToken",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::RefreshToken,
+                ),
+            },
+        ],
+        answer: rt::grant::TokenAnswer {
+            token: Some("accessToken"),
+            expires_in: Some("expireIn"),
+            refresh_token: Some("refreshToken"),
+            corp_id: None,
+        },
+        stale_ticket: &[],
+    },
+    rt::grant::TokenEndpoint {
+        kind: rt::grant::TokenKind::Sso,
+        meta: rt::EndpointMeta {
+            area: "oauth2",
+            name: "get_sso_access_token",
+            host: rt::Host::Api,
+            method: rt::Method::Post,
+            json_body: true,
+            path: "/v1.0/oauth2/ssoAccessToken",
+            auth: rt::Auth::None,
+            payload_at: None,
+            idempotent: true,
+            binary: false,
+            rate_class: rt::RateClass::Basic,
+            secret_response: true,
+            classify: crate::api::classify,
+        },
+        params: &[
+            rt::grant::TokenParam {
+                name: "corpid",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::SsoCorpId,
+                ),
+            },
+            rt::grant::TokenParam {
+                name: "ssoSecret",
+                place: rt::grant::ParamPlace::Body,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::SsoSecret,
+                ),
+            },
+        ],
+        answer: rt::grant::TokenAnswer {
+            token: Some("accessToken"),
+            expires_in: Some("expireIn"),
+            refresh_token: None,
+            corp_id: None,
+        },
+        stale_ticket: &[],
+    },
+    rt::grant::TokenEndpoint {
+        kind: rt::grant::TokenKind::SnsApp,
+        meta: rt::EndpointMeta {
+            area: "sns",
+            name: "get_token",
+            host: rt::Host::Oapi,
+            method: rt::Method::Get,
+            json_body: false,
+            path: "/sns/gettoken",
+            auth: rt::Auth::None,
+            payload_at: None,
+            idempotent: true,
+            binary: false,
+            rate_class: rt::RateClass::Basic,
+            secret_response: true,
+            classify: crate::api::classify,
+        },
+        params: &[
+            rt::grant::TokenParam {
+                name: "appid",
+                place: rt::grant::ParamPlace::Query,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::SnsAppId,
+                ),
+            },
+            rt::grant::TokenParam {
+                name: "appsecret",
+                place: rt::grant::ParamPlace::Query,
+                source: rt::grant::TokenSource::Credential(
+                    rt::grant::Credential::SnsAppSecret,
+                ),
+            },
+        ],
+        answer: rt::grant::TokenAnswer {
+            token: Some("access_token"),
+            expires_in: Some("expires_in"),
+            refresh_token: None,
+            corp_id: None,
+        },
+        stale_ticket: &[],
+    },
+];
 #[cfg(feature = "conformance")]
 #[doc(hidden)]
 pub mod conformance;

@@ -202,47 +202,9 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
         None if ep.response.binary => quote!(rt::Download),
         None => quote!(rt::Empty),
     };
-    let method = match ep.method {
-        Method::Get => quote!(rt::Method::Get),
-        Method::Post => quote!(rt::Method::Post),
-        Method::Put => quote!(rt::Method::Put),
-        Method::Delete => quote!(rt::Method::Delete),
-        Method::Patch => quote!(rt::Method::Patch),
-    };
-    let host = match ep.host {
-        Host::Oapi => quote!(rt::Host::Oapi),
-        Host::Api => quote!(rt::Host::Api),
-    };
-    let json_body = ep.json_body();
-    let auth = match ep.auth {
-        Auth::None => quote!(rt::Auth::None),
-        Auth::UserToken => quote!(rt::Auth::UserToken),
-        Auth::AccessToken => quote!(rt::Auth::AccessToken),
-        Auth::SsoToken => quote!(rt::Auth::SsoToken),
-        Auth::SnsAppToken => quote!(rt::Auth::SnsAppToken),
-        Auth::Signed => quote!(rt::Auth::Signed),
-        Auth::SuiteToken => quote!(rt::Auth::SuiteToken),
-        Auth::SuiteSigned => quote!(rt::Auth::SuiteSigned),
-    };
-    let at = match &ep.response.at {
-        Some(k) => quote!(Some(#k)),
-        None => quote!(None),
-    };
-    let area_name = &area.name;
-    let ep_name = &ep.name;
-    let path = &ep.path;
-    let idempotent = ep.idempotent;
+    let meta = meta(spec, area, ep);
     let binary = ep.response.binary;
-    let secret_response = ep
-        .response
-        .ty
-        .as_ref()
-        .is_some_and(|ty| holds_secret(spec, ty, &mut Vec::new()));
-    let rate_class = match ep.rate_class {
-        RateClass::Basic => quote!(rt::RateClass::Basic),
-        RateClass::Metered => quote!(rt::RateClass::Metered),
-        RateClass::WorkNotice => quote!(rt::RateClass::WorkNotice),
-    };
+    let path = &ep.path;
     let download_fn = binary.then(|| {
         quote! {
             fn from_download(download: rt::Download) -> Option<Self::Response> { Some(download) }
@@ -302,21 +264,7 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
         impl #req { #builders }
         impl rt::Endpoint for #req {
             type Response = #response;
-            const META: rt::EndpointMeta = rt::EndpointMeta {
-                area: #area_name,
-                name: #ep_name,
-                host: #host,
-                method: #method,
-                json_body: #json_body,
-                path: #path,
-                auth: #auth,
-                payload_at: #at,
-                idempotent: #idempotent,
-                binary: #binary,
-                rate_class: #rate_class,
-                secret_response: #secret_response,
-                classify: crate::api::classify,
-            };
+            const META: rt::EndpointMeta = #meta;
             fn query(&self, q: &mut rt::Query) { #(#query)* let _ = q; }
             #path_fn
             #headers_fn
@@ -326,6 +274,68 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
             #upload_fn
         }
         #call_impl
+    }
+}
+
+/// The endpoint's `rt::EndpointMeta` value: its facts for the runtime.
+pub(super) fn meta(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
+    let method = match ep.method {
+        Method::Get => quote!(rt::Method::Get),
+        Method::Post => quote!(rt::Method::Post),
+        Method::Put => quote!(rt::Method::Put),
+        Method::Delete => quote!(rt::Method::Delete),
+        Method::Patch => quote!(rt::Method::Patch),
+    };
+    let host = match ep.host {
+        Host::Oapi => quote!(rt::Host::Oapi),
+        Host::Api => quote!(rt::Host::Api),
+    };
+    let json_body = ep.json_body();
+    let auth = match ep.auth {
+        Auth::None => quote!(rt::Auth::None),
+        Auth::UserToken => quote!(rt::Auth::UserToken),
+        Auth::AccessToken => quote!(rt::Auth::AccessToken),
+        Auth::SsoToken => quote!(rt::Auth::SsoToken),
+        Auth::SnsAppToken => quote!(rt::Auth::SnsAppToken),
+        Auth::Signed => quote!(rt::Auth::Signed),
+        Auth::SuiteToken => quote!(rt::Auth::SuiteToken),
+        Auth::SuiteSigned => quote!(rt::Auth::SuiteSigned),
+    };
+    let at = match &ep.response.at {
+        Some(k) => quote!(Some(#k)),
+        None => quote!(None),
+    };
+    let area_name = &area.name;
+    let ep_name = &ep.name;
+    let path = &ep.path;
+    let idempotent = ep.idempotent;
+    let binary = ep.response.binary;
+    let secret_response = ep
+        .response
+        .ty
+        .as_ref()
+        .is_some_and(|ty| holds_secret(spec, ty, &mut Vec::new()));
+    let rate_class = match ep.rate_class {
+        RateClass::Basic => quote!(rt::RateClass::Basic),
+        RateClass::Metered => quote!(rt::RateClass::Metered),
+        RateClass::WorkNotice => quote!(rt::RateClass::WorkNotice),
+    };
+    quote! {
+        rt::EndpointMeta {
+            area: #area_name,
+            name: #ep_name,
+            host: #host,
+            method: #method,
+            json_body: #json_body,
+            path: #path,
+            auth: #auth,
+            payload_at: #at,
+            idempotent: #idempotent,
+            binary: #binary,
+            rate_class: #rate_class,
+            secret_response: #secret_response,
+            classify: crate::api::classify,
+        }
     }
 }
 

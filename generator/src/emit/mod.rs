@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::model::{Area, Field, MapKey, Spec, Ty};
+use crate::model::{Area, Field, MapKey, Spec, TokenSource, Ty};
 use crate::naming::ident;
 
 /// The command that regenerates the crate, named in every header.
@@ -51,7 +51,13 @@ pub fn files(spec: &Spec) -> Result<BTreeMap<String, String>, String> {
             &format!("{spec_dir}/*.yaml"),
             None,
             &paths,
-            lib_rs(&spec_dir),
+            lib_rs(
+                &spec_dir,
+                spec.areas
+                    .iter()
+                    .flat_map(|a| &a.endpoints)
+                    .any(|e| !e.issues.is_empty()),
+            ),
         )?,
     );
     out.insert(
@@ -108,6 +114,7 @@ fn render(
 
 fn mod_rs(spec: &Spec) -> TokenStream {
     let errors = errors::error_code(spec);
+    let tokens = token_endpoints(spec);
     // The module docs are the inner docs of each area file; an outer doc here would make
     // rustdoc resolve their links from this module instead.
     let mods = spec.areas.iter().filter(|a| a.has_module()).map(|a| {
@@ -208,14 +215,79 @@ fn mod_rs(spec: &Spec) -> TokenStream {
             }
         }
         #errors
+        #tokens
         #[cfg(feature = "conformance")]
         #[doc(hidden)]
         pub mod conformance;
     }
 }
 
+/// The spec's token endpoints (`issues:`) as the runtime's table, outside every feature: the
+/// client fetches its tokens with them whichever areas are built. Nothing when the spec has
+/// none (an extension crate's calls use the client the `dingtalk` crate built).
+fn token_endpoints(spec: &Spec) -> TokenStream {
+    let entries: Vec<TokenStream> = spec
+        .areas
+        .iter()
+        .flat_map(|a| a.endpoints.iter().map(move |e| (a, e)))
+        .flat_map(|(area, ep)| ep.issues.iter().map(move |i| (area, ep, i)))
+        .map(|(area, ep, issues)| {
+            let kind = ident(issues.kind.variant);
+            let meta = endpoints::meta(spec, area, ep);
+            let params = issues.params.iter().map(|(name, in_body, source)| {
+                let place = if *in_body {
+                    quote!(rt::grant::ParamPlace::Body)
+                } else {
+                    quote!(rt::grant::ParamPlace::Query)
+                };
+                let source = match source {
+                    TokenSource::Credential(c) => {
+                        let c = ident(c.variant);
+                        quote!(rt::grant::TokenSource::Credential(rt::grant::Credential::#c))
+                    }
+                    TokenSource::Value(v) => quote!(rt::grant::TokenSource::Value(#v)),
+                };
+                quote!(rt::grant::TokenParam { name: #name, place: #place, source: #source })
+            });
+            let opt = |f: &Option<String>| match f {
+                Some(f) => quote!(Some(#f)),
+                None => quote!(None),
+            };
+            let (token, expires_in, refresh, corp) = (
+                opt(&issues.token),
+                opt(&issues.expires_in),
+                opt(&issues.refresh_token),
+                opt(&issues.corp_id),
+            );
+            let stale = &issues.stale_ticket;
+            quote! {
+                rt::grant::TokenEndpoint {
+                    kind: rt::grant::TokenKind::#kind,
+                    meta: #meta,
+                    params: &[#(#params),*],
+                    answer: rt::grant::TokenAnswer {
+                        token: #token,
+                        expires_in: #expires_in,
+                        refresh_token: #refresh,
+                        corp_id: #corp,
+                    },
+                    stale_ticket: &[#(#stale),*],
+                }
+            }
+        })
+        .collect();
+    if entries.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        /// The endpoints that issue tokens, as the spec's `issues:` describes them: the client
+        /// built by [`client`](crate::client) fetches every token by calling one of these.
+        pub static TOKEN_ENDPOINTS: &[rt::grant::TokenEndpoint] = &[#(#entries),*];
+    }
+}
+
 /// The crate root: the API, the runtime's names re-exported, and a prelude.
-fn lib_rs(spec_dir: &str) -> TokenStream {
+fn lib_rs(spec_dir: &str, has_tokens: bool) -> TokenStream {
     let doc = inner_docs(&format!(
         "A typed DingTalk (钉钉) Open Platform client generated from the YAML in `{spec_dir}/`.\n\n\
          [`api`] holds one module per spec file (its types, requests and handle); `use \
@@ -223,6 +295,15 @@ fn lib_rs(spec_dir: &str) -> TokenStream {
          tokens, transport and errors are [`dingtalk_runtime`]'s, re-exported here, so every \
          generated crate's endpoints run on the same [`Client`] with the same tokens and limits."
     ));
+    let client = has_tokens.then(|| {
+        quote! {
+            /// Starts configuring a [`Client`] that fetches its tokens from this crate's token
+            /// endpoints ([`api::TOKEN_ENDPOINTS`]): `client().app_key(key, secret).build()?`.
+            pub fn client() -> ClientBuilder {
+                ClientBuilder::new(api::TOKEN_ENDPOINTS)
+            }
+        }
+    });
     quote! {
         #doc
         #![warn(missing_docs)]
@@ -231,6 +312,7 @@ fn lib_rs(spec_dir: &str) -> TokenStream {
         pub use ::dingtalk_runtime as runtime;
         pub use ::dingtalk_runtime::*;
         pub use api::{Call, ErrorCode};
+        #client
         /// The handles of every API area (`client.user()`, …): `use` it with a glob. The trait
         /// comes in unnamed, so the preludes of several generated crates can be used together.
         pub mod prelude {
