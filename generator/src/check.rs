@@ -1629,6 +1629,8 @@ impl Checker {
             ok = false;
         }
         let mut params = Vec::new();
+        // Params named in `from`, valid or not: a bad source is one error, not two.
+        let mut named: Vec<String> = Vec::new();
         for (key, value) in &raw.from {
             let Some(name) = key.as_str() else {
                 self.diags.error(
@@ -1638,6 +1640,7 @@ impl Checker {
                 ok = false;
                 continue;
             };
+            named.push(name.to_string());
             let in_body = body.iter().any(|f| f.wire == name);
             if !in_body && !query.iter().any(|f| f.wire == name) {
                 self.diags.error(
@@ -1676,7 +1679,7 @@ impl Checker {
             params.push((name.to_string(), in_body, source));
         }
         for f in query.iter().chain(body).filter(|f| f.required) {
-            if !params.iter().any(|(n, _, _)| n == &f.wire) {
+            if !named.contains(&f.wire) {
                 self.diags.error(
                     loc.clone(),
                     format!("{what}: required param `{}` is not filled by `issues.from`; add `{}: <credential>`", f.wire, f.wire),

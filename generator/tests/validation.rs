@@ -1829,3 +1829,155 @@ fn a_type_declared_sent_is_built_like_a_param_type() {
     let base = check(&[src("x", BASE)]).unwrap_or_else(|d| panic!("{d:#?}"));
     assert!(!base.types["Item"].sent);
 }
+
+/// A valid token endpoint; the `issues_*` tests change one line of it. `issues:` is line 16.
+const TOKEN: &str = r#"version: 1
+doc: Tokens.
+endpoints:
+  get_token:
+    summary: Get a token.
+    method: GET
+    path: /gettoken
+    auth: none
+    query:
+      appkey: {type: string, required: true, doc: Key.}
+      appsecret: {type: string, required: true, sensitive: true, doc: Secret.}
+    response:
+      fields:
+        access_token: {type: string, required: true, sensitive: true, doc: Token.}
+        expires_in: {type: i64, doc: Lifetime.}
+    issues:
+      token: app
+      from: {appkey: app_key, appsecret: app_secret}
+      answer: {token: access_token, expires_in: expires_in}
+    example: '{"errcode": 0, "access_token": "t", "expires_in": 7200}'
+"#;
+
+fn token_edit(from: &str, to: &str) -> String {
+    assert_eq!(TOKEN.matches(from).count(), 1, "`{from}` must occur once");
+    TOKEN.replacen(from, to, 1)
+}
+
+#[test]
+fn issues_describe_a_token_endpoint() {
+    let spec = check(&[src("x", TOKEN)]).unwrap_or_else(|d| panic!("{d:#?}"));
+    let issues = &spec.areas[0].endpoints[0].issues;
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].kind.variant, "App");
+    let filled: Vec<(&str, &str)> = issues[0]
+        .params
+        .iter()
+        .map(|(name, _, source)| match source {
+            dingtalk_codegen::model::TokenSource::Credential(c) => (name.as_str(), c.variant),
+            dingtalk_codegen::model::TokenSource::Value(_) => (name.as_str(), "?"),
+        })
+        .collect();
+    assert_eq!(filled, [("appkey", "AppKey"), ("appsecret", "AppSecret")]);
+    assert_eq!(issues[0].token.as_deref(), Some("access_token"));
+}
+
+#[test]
+fn issues_with_an_unknown_token_kind() {
+    let d = only_error(&token_edit("token: app", "token: apps"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:16",
+        &[
+            "`issues: {token: apps}` names no token",
+            "app, sso, sns_app",
+        ],
+    );
+}
+
+#[test]
+fn issues_with_an_unknown_credential() {
+    let d = only_error(&token_edit("appkey: app_key,", "appkey: appkey,"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:16",
+        &[
+            "`issues.from.appkey: appkey` names no credential",
+            "app_key, app_secret",
+            "{value: text}",
+        ],
+    );
+}
+
+#[test]
+fn issues_filling_a_param_the_endpoint_lacks_and_missing_a_required_one() {
+    let diags = errors(&[("x", &token_edit("appkey: app_key,", "app_key: app_key,"))]);
+    let texts: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+    assert_eq!(
+        texts,
+        [
+            "spec/x.yaml:16: endpoint `get_token`: `issues.from` fills `app_key`, which is not a query or body param of the endpoint; declare it or remove it",
+            "spec/x.yaml:16: endpoint `get_token`: required param `appkey` is not filled by `issues.from`; add `appkey: <credential>`",
+        ]
+    );
+}
+
+#[test]
+fn issues_naming_an_answer_field_the_example_lacks() {
+    let d = only_error(&token_edit(
+        "answer: {token: access_token,",
+        "answer: {token: accessToken,",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:16",
+        &["`issues.answer.token: accessToken` is not a field of the example answer"],
+    );
+}
+
+#[test]
+fn issues_without_the_token_field_or_a_users_refresh_token() {
+    let d = only_error(&token_edit(
+        "answer: {token: access_token, expires_in: expires_in}",
+        "answer: {expires_in: expires_in}",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:16",
+        &["`issues.answer.token` names the answer field"],
+    );
+    let d = only_error(&token_edit("token: app", "token: user_refresh"));
+    assert_diag(&d, "spec/x.yaml:16", &["names the refresh token's field"]);
+}
+
+#[test]
+fn issues_on_an_endpoint_that_needs_a_token_itself() {
+    let d = only_error(&token_edit("auth: none", "auth: access_token"));
+    assert_diag(
+        &d,
+        "spec/x.yaml:16",
+        &["a token endpoint is called with `auth: none`, `suite_token` or `suite_signed`, not `access_token`"],
+    );
+}
+
+#[test]
+fn issues_with_a_stale_ticket_code_no_table_declares() {
+    let d = only_error(&token_edit(
+        "answer: {token: access_token, expires_in: expires_in}",
+        "answer: {token: access_token, expires_in: expires_in}\n      stale_ticket: [40078]",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:4",
+        &["`issues.stale_ticket` lists `40078`, which no `errors:` table declares"],
+    );
+}
+
+#[test]
+fn issues_with_a_fixed_value_and_several_forms() {
+    let text = token_edit(
+        "    issues:\n      token: app\n      from: {appkey: app_key, appsecret: app_secret}\n      answer: {token: access_token, expires_in: expires_in}\n",
+        "    issues:\n      - token: app\n        from: {appkey: app_key, appsecret: app_secret}\n        answer: {token: access_token}\n      - token: sns_app\n        from: {appkey: {value: fixed}, appsecret: sns_app_secret}\n        answer: {token: access_token}\n",
+    );
+    let spec = check(&[src("x", &text)]).unwrap_or_else(|d| panic!("{d:#?}"));
+    let issues = &spec.areas[0].endpoints[0].issues;
+    assert_eq!(issues.len(), 2);
+    assert_eq!(
+        issues[1].params[0].2,
+        dingtalk_codegen::model::TokenSource::Value("fixed".into())
+    );
+}

@@ -103,7 +103,7 @@ pub enum Error {
     /// A non-2xx HTTP status.
     #[error("{endpoint}: HTTP {status}; body starts with: {snippet}")]
     Http {
-        /// `area.endpoint` (or `gettoken` for the token call).
+        /// `area.endpoint` (a token endpoint's, such as `auth.get_token`, for a token fetch).
         endpoint: String,
         /// HTTP status code.
         status: u16,
@@ -154,7 +154,7 @@ pub enum Error {
     /// refresh lease, a call slot. It was not sent.
     #[error("{endpoint}: gave up after waiting {waited_ms} ms for {what}; the call was not sent")]
     Deadline {
-        /// `area.endpoint`, or `runtime.gettoken` for a token.
+        /// `area.endpoint`, or `runtime.token` while waiting for a token.
         endpoint: String,
         /// What it waited for.
         what: &'static str,

@@ -322,9 +322,10 @@ impl Client {
     }
 
     /// The latest pushed ticket that is not `stale`. When there is none, DingTalk is asked to
-    /// push one (once per [`REPUSH_COOL_OFF`], by one call while the others wait; needs the
+    /// push one (by one call for all that wait, at most once per [`REPUSH_COOL_OFF`]; needs the
     /// spec's `suite_ticket_push` endpoint and [`ClientBuilder::suite_id`](crate::ClientBuilder::suite_id))
-    /// and the call waits up to the ticket wait for it to arrive, here or in the token store.
+    /// and the calls wait until one ticket wait after the request for it to arrive, here or in
+    /// the token store. A push that did not come fails the calls of the cool-off at once.
     pub(crate) async fn suite_ticket_or_recover(
         &self,
         stale: Option<&SecretString>,
@@ -342,7 +343,8 @@ impl Client {
         if suite.fixed_ticket.is_some() {
             return Err(missing());
         }
-        {
+        // Waits end one ticket wait after the request they wait for.
+        let deadline = {
             let mut last = suite.repushed.lock().await;
             // Another call may have got the ticket while this one waited for the lock.
             if let Ok(t) = suite.ticket().await {
@@ -350,24 +352,27 @@ impl Client {
                     return Ok(t);
                 }
             }
-            let due = last.is_none_or(|at| at.elapsed() >= REPUSH_COOL_OFF);
-            if !due {
-                return Err(missing());
+            match *last {
+                // A request is out: wait for its push with the calls that made it.
+                Some(at) if at.elapsed() < suite.ticket_wait => at + suite.ticket_wait,
+                // One went unanswered a moment ago: do not ask again yet.
+                Some(at) if at.elapsed() < REPUSH_COOL_OFF => return Err(missing()),
+                _ => match self.request_ticket_push().await {
+                    Ok(true) => {
+                        let now = tokio::time::Instant::now();
+                        *last = Some(now);
+                        tracing::info!(suite_key = %suite.key, "asked DingTalk to push the suite ticket again");
+                        now + suite.ticket_wait
+                    }
+                    Ok(false) => return Err(missing()),
+                    Err(e) => {
+                        *last = Some(tokio::time::Instant::now());
+                        tracing::warn!(error = %e, "could not ask DingTalk to push the suite ticket again");
+                        return Err(missing());
+                    }
+                },
             }
-            match self.request_ticket_push().await {
-                Ok(true) => {
-                    *last = Some(tokio::time::Instant::now());
-                    tracing::info!(suite_key = %suite.key, "asked DingTalk to push the suite ticket again");
-                }
-                Ok(false) => return Err(missing()),
-                Err(e) => {
-                    *last = Some(tokio::time::Instant::now());
-                    tracing::warn!(error = %e, "could not ask DingTalk to push the suite ticket again");
-                    return Err(missing());
-                }
-            }
-        }
-        let deadline = tokio::time::Instant::now() + suite.ticket_wait;
+        };
         loop {
             let arrived = suite.arrived.notified();
             if let Ok(t) = suite.ticket().await {

@@ -613,7 +613,7 @@ impl Drop for Lease<'_> {
 /// The waiter's deadline passed.
 fn deadline_error(started: Instant, what: &'static str) -> Error {
     Error::Deadline {
-        endpoint: "runtime.gettoken".into(),
+        endpoint: "runtime.token".into(),
         what,
         waited_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     }
@@ -846,7 +846,7 @@ mod tests {
     #[test]
     fn failure_records_round_trip() {
         let e = as_token_error(Error::Http {
-            endpoint: "runtime.gettoken".into(),
+            endpoint: "runtime.token".into(),
             status: 500,
             snippet: "<html>".into(),
         });

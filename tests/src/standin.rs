@@ -72,7 +72,6 @@ pub struct Behavior {
     pub on_ticket_push: Option<tokio::sync::mpsc::UnboundedSender<()>>,
 }
 
-
 /// A scripted wrong answer.
 #[derive(Clone, Debug)]
 pub enum Fault {

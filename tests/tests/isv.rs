@@ -505,3 +505,203 @@ async fn a_forgotten_organisation_starts_afresh() {
         .expect("call");
     assert_eq!(standin.token_requests_for(CORP_TOKEN, Some("dingA")), 2);
 }
+
+/// The v1.0 token forms, when the client prefers api.dingtalk.com's: the suite token from
+/// `POST /v1.0/oauth2/suiteAccessToken`, each organisation's from
+/// `POST /v1.0/oauth2/corpAccessToken`, with the pushed ticket in the body; the organisation's
+/// token then serves both hosts.
+#[tokio::test]
+async fn the_v1_forms_fetch_the_suite_and_organisation_tokens() {
+    let standin = standin("t-v1").await;
+    let client = dingtalk::client()
+        .suite(SUITE_KEY, SUITE_SECRET)
+        .base_url(standin.base_url())
+        .token_host(dingtalk::Host::Api)
+        .build()
+        .expect("client");
+    client
+        .set_suite_ticket("t-v1", now_ms())
+        .await
+        .expect("keep");
+    let corp = client.corp("dingA").expect("corp client");
+    corp.user().get("manager4220").await.expect("oapi call");
+    corp.robot()
+        .batch_send_oto(
+            "dingkey",
+            vec!["manager4220".into()],
+            dingtalk::api::robot::RobotMessage::SampleText(
+                dingtalk::api::robot::RobotSampleText::new("hi"),
+            ),
+        )
+        .await
+        .expect("api call");
+    let suite_token = client.suite_access_token().await.expect("suite token");
+    assert!(suite_token.expose_secret().starts_with("suite-"));
+    let seen = standin.seen();
+    let corp_tokens: Vec<_> = seen
+        .iter()
+        .filter(|s| s.path == "/v1.0/oauth2/corpAccessToken")
+        .collect();
+    assert_eq!(
+        corp_tokens.len(),
+        1,
+        "one organisation token for both hosts"
+    );
+    let body = corp_tokens[0].body.clone().unwrap_or_default();
+    assert_eq!(body["authCorpId"], "dingA");
+    assert_eq!(body["suiteKey"], SUITE_KEY);
+    assert_eq!(body["suiteTicket"], "t-v1");
+    assert!(seen.iter().all(|s| s.violations.is_empty()), "{seen:?}");
+    assert_eq!(standin.token_requests_for(CORP_TOKEN, Some("dingA")), 0);
+    assert_eq!(
+        seen.iter()
+            .filter(|s| s.path == "/v1.0/oauth2/suiteAccessToken")
+            .count(),
+        1
+    );
+    assert_eq!(standin.token_requests_for(SUITE_TOKEN, None), 0);
+}
+
+/// A suite client that can ask DingTalk for a new ticket push (`suite_id`), with a short wait.
+fn recovering_client(standin: &StandIn, wait: std::time::Duration) -> Client {
+    dingtalk::client()
+        .suite(SUITE_KEY, SUITE_SECRET)
+        .suite_id("12345678")
+        .suite_ticket_wait(wait)
+        .base_url(standin.base_url())
+        .build()
+        .expect("client")
+}
+
+/// Plays DingTalk's answer to a request for a new push: after `delay`, the app's callback
+/// receives `ticket` and keeps it.
+fn push_on_request(standin: &StandIn, client: &Client, ticket: &'static str, delay_ms: u64) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    standin.configure(|b| b.on_ticket_push = Some(tx));
+    let client = client.clone();
+    tokio::spawn(async move {
+        while rx.recv().await.is_some() {
+            tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+            let event = pushed_ticket(ticket, now_ms());
+            accept(&client, &event).await;
+        }
+    });
+}
+
+const REPUSH: &str = "/v1.0/event/suiteTicket/rePush";
+
+fn repushes(standin: &StandIn) -> Vec<dingtalk_tests::standin::Seen> {
+    standin
+        .seen()
+        .into_iter()
+        .filter(|s| s.path == REPUSH)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_missing_ticket_is_asked_for_once_and_waited_for() {
+    let standin = standin("t-fresh").await;
+    let client = recovering_client(&standin, std::time::Duration::from_secs(5));
+    push_on_request(&standin, &client, "t-fresh", 150);
+    // Three organisations' first calls at once: one request for a push, all wait for it.
+    let calls = ["dingA", "dingB", "dingC"].map(|corp| {
+        let corp = client.corp(corp).expect("corp client");
+        tokio::spawn(async move { corp.user().get("manager4220").await.map(|_| ()) })
+    });
+    for call in calls {
+        call.await
+            .expect("task")
+            .expect("the call succeeds after the push");
+    }
+    let asked = repushes(&standin);
+    assert_eq!(asked.len(), 1, "one request for all waiting calls");
+    assert_eq!(
+        asked[0].query.get("suiteId").map(String::as_str),
+        Some("12345678")
+    );
+    assert_eq!(
+        asked[0].query.get("suiteSecret").map(String::as_str),
+        Some(SUITE_SECRET)
+    );
+    assert!(standin.seen().iter().all(|s| s.violations.is_empty()));
+}
+
+#[tokio::test]
+async fn a_refused_ticket_is_replaced_and_the_token_fetched_once_more() {
+    // DingTalk moved on to `t-new`; the client still holds `t-old`.
+    let standin = standin("t-new").await;
+    let client = recovering_client(&standin, std::time::Duration::from_secs(5));
+    client
+        .set_suite_ticket("t-old", now_ms())
+        .await
+        .expect("keep");
+    push_on_request(&standin, &client, "t-new", 50);
+    let token = client
+        .suite_access_token()
+        .await
+        .expect("token after the new push");
+    assert!(token.expose_secret().starts_with("suite-"));
+    let fetches: Vec<_> = standin
+        .seen()
+        .into_iter()
+        .filter(|s| s.path == SUITE_TOKEN)
+        .collect();
+    assert_eq!(
+        fetches.len(),
+        2,
+        "refused once, then once with the new ticket"
+    );
+    assert_eq!(
+        fetches[1].body.clone().unwrap_or_default()["suite_ticket"],
+        "t-new"
+    );
+    assert_eq!(repushes(&standin).len(), 1);
+}
+
+#[tokio::test]
+async fn a_push_that_never_comes_fails_typed_after_the_wait_and_is_not_asked_again_at_once() {
+    let standin = standin("t-never").await;
+    let wait = std::time::Duration::from_millis(300);
+    let client = recovering_client(&standin, wait);
+    let corp = client.corp("dingA").expect("corp client");
+    let started = std::time::Instant::now();
+    let err = corp.user().get("manager4220").await.expect_err("no ticket");
+    let waited = started.elapsed();
+    assert!(matches!(&err, Error::MissingSuiteTicket { .. }), "{err:?}");
+    assert!(
+        waited >= wait && waited < wait * 4,
+        "waited {waited:?} for a {wait:?} wait"
+    );
+    // Within the cool-off, the next call fails at once without asking again.
+    let started = std::time::Instant::now();
+    let again = corp
+        .user()
+        .get("manager4220")
+        .await
+        .expect_err("still none");
+    assert!(
+        matches!(&again, Error::MissingSuiteTicket { .. }),
+        "{again:?}"
+    );
+    assert!(started.elapsed() < wait, "{:?}", started.elapsed());
+    assert_eq!(repushes(&standin).len(), 1);
+    assert_eq!(
+        standin.business_requests(),
+        1,
+        "only the request for a push"
+    );
+}
+
+#[tokio::test]
+async fn without_a_suite_id_a_missing_ticket_fails_at_once() {
+    let standin = standin("t1").await;
+    let client = suite_client(&standin, None);
+    let started = std::time::Instant::now();
+    let err = client.suite_access_token().await.expect_err("no ticket");
+    assert!(
+        matches!(&err, Error::MissingSuiteTicket { suite_key } if suite_key == SUITE_KEY),
+        "{err:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_millis(500));
+    assert!(repushes(&standin).is_empty());
+}

@@ -269,3 +269,41 @@ async fn user_tokens_are_kept_per_user_refreshed_and_required() {
         .expect_err("signed out");
     assert!(matches!(err, dingtalk::Error::SignInRequired { .. }));
 }
+
+#[tokio::test]
+async fn the_v1_app_token_form_serves_both_hosts_when_preferred() {
+    let standin = StandIn::start(&load_spec())
+        .await
+        .expect("bind the stand-in");
+    standin.configure(|b| b.rotate_tokens = true);
+    let client = dingtalk::client()
+        .app_key("dingkey", "app-secret-value")
+        .base_url(standin.base_url())
+        .token_host(dingtalk::Host::Api)
+        .build()
+        .expect("client");
+    client
+        .department()
+        .list_sub_ids(1)
+        .await
+        .expect("oapi call");
+    send(&client).await.expect("api call");
+    let token_calls: Vec<_> = standin
+        .seen()
+        .into_iter()
+        .filter(|s| s.path == "/v1.0/oauth2/accessToken" || s.path == "/gettoken")
+        .collect();
+    assert_eq!(token_calls.len(), 1, "{token_calls:?}");
+    assert_eq!(token_calls[0].path, "/v1.0/oauth2/accessToken");
+    let body = token_calls[0].body.clone().unwrap_or_default();
+    assert_eq!(
+        (body["appKey"].as_str(), body["appSecret"].as_str()),
+        (Some("dingkey"), Some("app-secret-value"))
+    );
+    let used = standin.tokens_used();
+    assert_eq!(used.len(), 2);
+    assert!(
+        used.iter().all(|t| t == &used[0]),
+        "one token on both hosts: {used:?}"
+    );
+}
