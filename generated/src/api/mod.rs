@@ -7468,7 +7468,7 @@ pub fn classify(code: &rt::ApiCode) -> rt::ErrorClass {
     }
 }
 /// The endpoints that issue tokens, as the spec's `issues:` describes them: the client
-/// built by [`client`](crate::client) fetches every token by calling one of these.
+/// built by [`client()`](crate::client()) fetches every token by calling one of these.
 pub static TOKEN_ENDPOINTS: &[rt::grant::TokenEndpoint] = &[
     rt::grant::TokenEndpoint {
         kind: rt::grant::TokenKind::App,

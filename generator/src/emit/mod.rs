@@ -281,7 +281,7 @@ fn token_endpoints(spec: &Spec) -> TokenStream {
     }
     quote! {
         /// The endpoints that issue tokens, as the spec's `issues:` describes them: the client
-        /// built by [`client`](crate::client) fetches every token by calling one of these.
+        /// built by [`client()`](crate::client()) fetches every token by calling one of these.
         pub static TOKEN_ENDPOINTS: &[rt::grant::TokenEndpoint] = &[#(#entries),*];
     }
 }
