@@ -1119,6 +1119,12 @@ impl Checker {
                     );
                 }
             }
+            if raw.whole_body && role != FieldRole::Body {
+                self.diags.error(
+                    loc.clone(),
+                    format!("{label}: `whole_body: true` applies to body params only"),
+                );
+            }
             if raw.idempotency_key && role != FieldRole::Header {
                 self.diags.error(
                     loc.clone(),
@@ -1152,6 +1158,7 @@ impl Checker {
                 min: raw.min,
                 max: raw.max,
                 flatten: raw.flatten,
+                whole_body: raw.whole_body,
                 loc,
             });
         }
@@ -1457,6 +1464,20 @@ impl Checker {
             }
             if part.trim().is_empty() {
                 self.diags.error(at("upload"), format!("{what}: `upload:` names the multipart part that carries the file, e.g. `upload: media`"));
+            }
+        }
+        if let Some(whole) = body.iter().find(|f| f.whole_body) {
+            let shaped = matches!(whole.ty, Ty::List(_) | Ty::Map(..) | Ty::Named(_));
+            if body.len() > 1 {
+                self.diags.error(
+                    whole.loc.clone(),
+                    format!("{what}, body param `{}`: a `whole_body` param is the entire body, so it is the only body param; move the others to `query:`", whole.wire),
+                );
+            } else if !whole.required || whole.flatten || whole.encoding.is_some() || !shaped {
+                self.diags.error(
+                    whole.loc.clone(),
+                    format!("{what}, body param `{}`: a `whole_body` param is required, of a list, map or named type, without `flatten` or `encoding`", whole.wire),
+                );
             }
         }
         if method == Method::Get && !body.is_empty() {

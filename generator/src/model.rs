@@ -337,10 +337,12 @@ pub struct Field {
     pub min: Option<i64>,
     /// Largest value DingTalk accepts (numbers).
     pub max: Option<i64>,
-    /// Where it is declared.
     /// Body params only: the value's keys sit next to the other body params instead of under
     /// the param's name (a message whose `msgtype` and content are top-level body keys).
     pub flatten: bool,
+    /// Body params only: the value is the whole JSON body (a bare array), not a key of it.
+    pub whole_body: bool,
+    /// Where it is declared.
     pub loc: Loc,
 }
 

@@ -107,6 +107,9 @@ pub struct RawField {
     pub max: Option<i64>,
     #[serde(default)]
     pub flatten: bool,
+    /// Body params only: the value is the whole JSON body.
+    #[serde(default)]
+    pub whole_body: bool,
     /// Headers only: an idempotency key, generated per call when unset.
     #[serde(default)]
     pub idempotency_key: bool,

@@ -1981,3 +1981,38 @@ fn issues_with_a_fixed_value_and_several_forms() {
         dingtalk_codegen::model::TokenSource::Value("fixed".into())
     );
 }
+
+#[test]
+fn whole_body_beside_other_body_params_or_on_a_scalar() {
+    let d = only_error(&edit(
+        "      item_id: {type: i64, required: true, doc: The item., example: 7}\n",
+        "      item_id: {type: i64, required: true, doc: The item., example: 7}\n      items: {type: \"[i64]\", required: true, whole_body: true, doc: Items.}\n",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:23",
+        &["a `whole_body` param is the entire body, so it is the only body param"],
+    );
+    let d = only_error(&edit(
+        "      item_id: {type: i64, required: true, doc: The item., example: 7}\n",
+        "      item_id: {type: i64, required: true, whole_body: true, doc: The item., example: 7}\n",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:22",
+        &["a `whole_body` param is required, of a list, map or named type"],
+    );
+}
+
+#[test]
+fn whole_body_outside_the_body() {
+    let d = only_error(&edit(
+        "      id: {type: i64, required: true, doc: Item id.}",
+        "      id: {type: i64, required: true, whole_body: true, doc: Item id.}",
+    ));
+    assert_diag(
+        &d,
+        "spec/x.yaml:7",
+        &["`whole_body: true` applies to body params only"],
+    );
+}

@@ -65,7 +65,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             env("DINGTALK_USER_ID"),
             env("DINGTALK_PROCESS_INSTANCE_ID"),
         ) else {
-            return Err("set DINGTALK_ROBOT_CODE, DINGTALK_USER_ID and DINGTALK_PROCESS_INSTANCE_ID too".into());
+            return Err(
+                "set DINGTALK_ROBOT_CODE, DINGTALK_USER_ID and DINGTALK_PROCESS_INSTANCE_ID too"
+                    .into(),
+            );
         };
         let client = dingtalk::client().app_key(key, secret).build()?;
         let target = Target {
@@ -91,7 +94,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seen = standin.seen();
     let problems: Vec<&String> = seen.iter().flat_map(|s| &s.violations).collect();
     if !problems.is_empty() {
-        return Err(format!("the stand-in saw requests DingTalk would refuse: {problems:?}").into());
+        return Err(
+            format!("the stand-in saw requests DingTalk would refuse: {problems:?}").into(),
+        );
     }
     println!(
         "against the stand-in: {} requests ({} for the token)",

@@ -120,6 +120,8 @@ struct EndpointFacts {
     required_body: Vec<String>,
     /// Multipart part that must carry the file, for uploads.
     upload: Option<String>,
+    /// The body is one param's value (a bare array), not an object of params.
+    whole_body: bool,
     /// Serve the example as a raw file, for downloads.
     binary: bool,
     /// What it issues, when it is a token endpoint.
@@ -186,7 +188,7 @@ impl EndpointFacts {
             required_body: ep
                 .body
                 .iter()
-                .filter(|f| f.required)
+                .filter(|f| f.required && !f.whole_body)
                 .filter_map(|f| match (&f.ty, f.flatten) {
                     (_, false) => Some(f.wire.clone()),
                     (Ty::Named(name), true) => match spec.types.get(name).map(|t| &t.kind) {
@@ -197,6 +199,7 @@ impl EndpointFacts {
                 })
                 .collect(),
             upload: ep.upload.clone(),
+            whole_body: ep.body.iter().any(|f| f.whole_body),
             binary: ep.response.binary,
             issues: TokenFacts::from(ep),
         }
@@ -442,9 +445,16 @@ async fn handle(
     // GET and body-less DELETE carry nothing; the rest a JSON object (or a multipart upload).
     let json_expected = !multipart
         && (!body.is_empty() || matches!(wanted, Method::Post | Method::Put | Method::Patch));
+    // A bare array is a body only for endpoints whose one param is the whole body; which
+    // endpoint it is is known below, so the check waits until then.
+    let mut bare_body = false;
     if json_expected {
         match serde_json::from_slice::<Value>(&body) {
             Ok(v) if v.is_object() => seen.body = Some(v),
+            Ok(v) if v.is_array() => {
+                bare_body = true;
+                seen.body = Some(v);
+            }
             _ => seen.violations.push(format!(
                 "{method} body is not a JSON object: {:?}",
                 String::from_utf8_lossy(&body)
@@ -526,6 +536,27 @@ async fn handle(
         }
     };
     seen.endpoint = Some(route.key.clone());
+    match (route.endpoint.whole_body, bare_body) {
+        (true, false) if seen.body.is_some() => seen.violations.push(format!(
+            "{}: the body must be the bare JSON array, not an object",
+            route.key
+        )),
+        (true, true)
+            if seen
+                .body
+                .as_ref()
+                .and_then(Value::as_array)
+                .is_some_and(Vec::is_empty) =>
+        {
+            seen.violations
+                .push(format!("{}: an empty body array", route.key));
+        }
+        (false, true) => seen.violations.push(format!(
+            "{}: a bare JSON array sent to an endpoint that takes an object",
+            route.key
+        )),
+        _ => {}
+    }
     if !route.endpoint.json_body && !body.is_empty() {
         seen.violations
             .push(format!("{}: a {method} with a body", route.key));

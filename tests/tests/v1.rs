@@ -307,3 +307,55 @@ async fn the_v1_app_token_form_serves_both_hosts_when_preferred() {
         "one token on both hosts: {used:?}"
     );
 }
+
+#[tokio::test]
+async fn a_whole_body_param_is_sent_as_the_bare_json_array() {
+    use dingtalk::api::contact::{ContactBranchVisibility, ContactUnionApplication};
+    let (standin, client) = setup().await;
+    let approved = client
+        .contact()
+        .approve_union_applications(vec![ContactUnionApplication::new()
+            .branch_corp_id("ding1234")
+            .union_root_name("测试")
+            .link_dept_id(123456)])
+        .await
+        .expect("approve");
+    assert!(approved.result);
+    client
+        .contact()
+        .update_branch_visibility(vec![
+            ContactBranchVisibility::new("ding1234", 0, true).visible_dept_ids(vec![123])
+        ])
+        .await
+        .expect("no body in the answer");
+    let seen = business(
+        &standin,
+        "/v1.0/contact/cooperateCorps/unionApplications/approve",
+    );
+    assert_eq!(
+        seen[0].body,
+        Some(
+            serde_json::json!([{"branchCorpId": "ding1234", "unionRootName": "测试", "linkDeptId": 123456}])
+        )
+    );
+    let seen = business(
+        &standin,
+        "/v1.0/contact/cooperateCorps/branchVisibleSettings",
+    );
+    assert_eq!(seen[0].method, "PUT");
+    assert_eq!(
+        seen[0].body,
+        Some(
+            serde_json::json!([{"branchCorpId": "ding1234", "type": 0, "open": true, "visibleDeptIds": [123]}])
+        )
+    );
+    assert!(standin.seen().iter().all(|s| s.violations.is_empty()));
+    // Ten at most, checked before sending.
+    let eleven = vec![ContactUnionApplication::new(); 11];
+    let err = client
+        .contact()
+        .approve_union_applications(eleven)
+        .await
+        .expect_err("too many");
+    assert!(matches!(err, dingtalk::Error::Invalid { .. }), "{err:?}");
+}

@@ -181,6 +181,9 @@ pub const ENDPOINTS: &[&str] = &[
     "contact.delete_contact_restrict_setting",
     "contact.create_cooperate_org",
     "contact.separate_branch_org",
+    "contact.approve_union_applications",
+    "contact.update_branch_attributes",
+    "contact.update_branch_visibility",
     "contact.get_cooperate_org_invite_info",
     "contact.get_branch_auth_data",
     "cspace.add_to_single_chat",
@@ -2442,6 +2445,46 @@ pub async fn call(
             }
             "contact.separate_branch_org" => {
                 client.contact().separate_branch_org(123i64).await.map(to_json)
+            }
+            "contact.approve_union_applications" => {
+                client
+                    .contact()
+                    .approve_union_applications(
+                        vec![
+                            super::contact::ContactUnionApplication::new()
+                            .branch_corp_id(String::from("ding1234"))
+                            .union_root_name(String::from("测试"))
+                            .link_dept_id(123456i64)
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "contact.update_branch_attributes" => {
+                client
+                    .contact()
+                    .update_branch_attributes(
+                        vec![
+                            super::contact::ContactBranchAttributes::new(String::from("ding1234"),
+                            String::from("测试"), 123456i64)
+                        ],
+                    )
+                    .await
+                    .map(to_json)
+            }
+            "contact.update_branch_visibility" => {
+                client
+                    .contact()
+                    .update_branch_visibility(
+                        vec![
+                            super::contact::ContactBranchVisibility::new(String::from("ding1234"),
+                            0i64, true)
+                            .visible_branch_corp_ids(vec![String::from("ding456")])
+                            .visible_dept_ids(vec![123i64])
+                        ],
+                    )
+                    .await
+                    .map(to_json)
             }
             "contact.get_cooperate_org_invite_info" => {
                 client

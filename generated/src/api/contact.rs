@@ -719,6 +719,67 @@ impl<'c> ContactApi<'c> {
             ContactSeparateBranchOrgRequest::new(attach_dept_id),
         )
     }
+    /// Approve partner organisations' requests to join, in bulk (批量通过伙伴组织的加入申请).
+    ///
+    /// Approves up to 10 join requests of partner organisations at once, each mounted under the
+    /// given department with the given name. The body is a bare JSON array. HTTP 400
+    /// `parameter.error` past 10. Permission: `Contact.CooperateCorp.Write`.
+    ///
+    /// `POST https://api.dingtalk.com/v1.0/contact/cooperateCorps/unionApplications/approve` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/apply-for-batch-addition-through-upstream-and-downstream-organizations>
+    ///
+    /// Source: `spec/contact.yaml` · `endpoints.approve_union_applications`
+    pub fn approve_union_applications(
+        &self,
+        applications: Vec<ContactUnionApplication>,
+    ) -> crate::api::Call<'c, ContactApproveUnionApplicationsRequest> {
+        crate::api::Call::new(
+            self.client,
+            ContactApproveUnionApplicationsRequest::new(applications),
+        )
+    }
+    /// Update partner organisations' names and places in the upstream-downstream organisation (更新伙伴组织在上下游组织内的属性信息).
+    ///
+    /// Renames partner organisations inside the upstream-downstream organisation and moves them
+    /// under other departments. The body is a bare JSON array; DingTalk answers with no body.
+    /// Permission: `Contact.CooperateCorp.Write`.
+    ///
+    /// `PUT https://api.dingtalk.com/v1.0/contact/cooperateCorps/branchAttributes` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/update-properties-of-branches-in-alibaba-group-1>
+    ///
+    /// Source: `spec/contact.yaml` · `endpoints.update_branch_attributes`
+    pub fn update_branch_attributes(
+        &self,
+        branches: Vec<ContactBranchAttributes>,
+    ) -> crate::api::Call<'c, ContactUpdateBranchAttributesRequest> {
+        crate::api::Call::new(
+            self.client,
+            ContactUpdateBranchAttributesRequest::new(branches),
+        )
+    }
+    /// Set who sees partner organisations in the upstream-downstream organisation (设置伙伴组织在上下游组织内的可见范围).
+    ///
+    /// Hides partner organisations from the others, or limits what they see to their own members,
+    /// with exceptions by organisation and department. The body is a bare JSON array; DingTalk
+    /// answers with no body. The call needs the upstream-downstream organisation's token, not the
+    /// partner's. Permission: `Contact.CooperateCorp.Write`.
+    ///
+    /// `PUT https://api.dingtalk.com/v1.0/contact/cooperateCorps/branchVisibleSettings` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+    ///
+    /// DingTalk docs: <https://open.dingtalk.com/document/development/set-the-visible-range-of-the-branch-in-the-group-1>
+    ///
+    /// Source: `spec/contact.yaml` · `endpoints.update_branch_visibility`
+    pub fn update_branch_visibility(
+        &self,
+        settings: Vec<ContactBranchVisibility>,
+    ) -> crate::api::Call<'c, ContactUpdateBranchVisibilityRequest> {
+        crate::api::Call::new(
+            self.client,
+            ContactUpdateBranchVisibilityRequest::new(settings),
+        )
+    }
     /// Get the invitation link of an upstream-downstream organisation (获取上下游组织的邀请信息).
     ///
     /// A link to send to partner organisations' admins, who can then apply to join. Permission:
@@ -3992,6 +4053,176 @@ impl rt::Endpoint for ContactSeparateBranchOrgRequest {
         let _ = q;
     }
 }
+/// Request of [`ContactApi::approve_union_applications`]: Approve partner organisations' requests to join, in bulk (批量通过伙伴组织的加入申请).
+///
+/// Approves up to 10 join requests of partner organisations at once, each mounted under the
+/// given department with the given name. The body is a bare JSON array. HTTP 400
+/// `parameter.error` past 10. Permission: `Contact.CooperateCorp.Write`.
+///
+/// `POST https://api.dingtalk.com/v1.0/contact/cooperateCorps/unionApplications/approve` · the app's access token · not idempotent (never retried once sent) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/apply-for-batch-addition-through-upstream-and-downstream-organizations>
+///
+/// Source: `spec/contact.yaml` · `endpoints.approve_union_applications`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(transparent)]
+#[non_exhaustive]
+pub struct ContactApproveUnionApplicationsRequest {
+    /// The requests to approve (at most 10).
+    ///
+    /// Sent as the whole JSON body; at most 10.
+    #[serde(rename = "applications")]
+    pub applications: Vec<ContactUnionApplication>,
+}
+impl ContactApproveUnionApplicationsRequest {
+    /// Creates a value from its required fields (`applications`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(applications: Vec<ContactUnionApplication>) -> Self {
+        Self { applications }
+    }
+}
+impl rt::Endpoint for ContactApproveUnionApplicationsRequest {
+    type Response = ContactApproveUnionApplicationsResponse;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "contact",
+        name: "approve_union_applications",
+        host: rt::Host::Api,
+        method: rt::Method::Post,
+        json_body: true,
+        path: "/v1.0/contact/cooperateCorps/unionApplications/approve",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: false,
+        binary: false,
+        rate_class: rt::RateClass::Basic,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        {
+            let v = &self.applications;
+            rt::check_max_len("applications", v.len(), 10u64)?;
+        }
+        rt::Validate::validate(&self.applications)?;
+        Ok(())
+    }
+}
+/// Request of [`ContactApi::update_branch_attributes`]: Update partner organisations' names and places in the upstream-downstream organisation (更新伙伴组织在上下游组织内的属性信息).
+///
+/// Renames partner organisations inside the upstream-downstream organisation and moves them
+/// under other departments. The body is a bare JSON array; DingTalk answers with no body.
+/// Permission: `Contact.CooperateCorp.Write`.
+///
+/// `PUT https://api.dingtalk.com/v1.0/contact/cooperateCorps/branchAttributes` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/update-properties-of-branches-in-alibaba-group-1>
+///
+/// Source: `spec/contact.yaml` · `endpoints.update_branch_attributes`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(transparent)]
+#[non_exhaustive]
+pub struct ContactUpdateBranchAttributesRequest {
+    /// The partners' new attributes.
+    ///
+    /// Sent as the whole JSON body.
+    #[serde(rename = "branches")]
+    pub branches: Vec<ContactBranchAttributes>,
+}
+impl ContactUpdateBranchAttributesRequest {
+    /// Creates a value from its required fields (`branches`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(branches: Vec<ContactBranchAttributes>) -> Self {
+        Self { branches }
+    }
+}
+impl rt::Endpoint for ContactUpdateBranchAttributesRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "contact",
+        name: "update_branch_attributes",
+        host: rt::Host::Api,
+        method: rt::Method::Put,
+        json_body: true,
+        path: "/v1.0/contact/cooperateCorps/branchAttributes",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Basic,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.branches)?;
+        Ok(())
+    }
+}
+/// Request of [`ContactApi::update_branch_visibility`]: Set who sees partner organisations in the upstream-downstream organisation (设置伙伴组织在上下游组织内的可见范围).
+///
+/// Hides partner organisations from the others, or limits what they see to their own members,
+/// with exceptions by organisation and department. The body is a bare JSON array; DingTalk
+/// answers with no body. The call needs the upstream-downstream organisation's token, not the
+/// partner's. Permission: `Contact.CooperateCorp.Write`.
+///
+/// `PUT https://api.dingtalk.com/v1.0/contact/cooperateCorps/branchVisibleSettings` · the app's access token · idempotent (retried after a lost response) · rate limit: basic (20/s per app, 1500/min per company; outside the monthly quota)
+///
+/// DingTalk docs: <https://open.dingtalk.com/document/development/set-the-visible-range-of-the-branch-in-the-group-1>
+///
+/// Source: `spec/contact.yaml` · `endpoints.update_branch_visibility`
+///
+/// Build it with `new` and the setters, or get it pre-filled from the handle method.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(transparent)]
+#[non_exhaustive]
+pub struct ContactUpdateBranchVisibilityRequest {
+    /// One setting per partner organisation.
+    ///
+    /// Sent as the whole JSON body.
+    #[serde(rename = "settings")]
+    pub settings: Vec<ContactBranchVisibility>,
+}
+impl ContactUpdateBranchVisibilityRequest {
+    /// Creates a value from its required fields (`settings`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(settings: Vec<ContactBranchVisibility>) -> Self {
+        Self { settings }
+    }
+}
+impl rt::Endpoint for ContactUpdateBranchVisibilityRequest {
+    type Response = rt::Empty;
+    const META: rt::EndpointMeta = rt::EndpointMeta {
+        area: "contact",
+        name: "update_branch_visibility",
+        host: rt::Host::Api,
+        method: rt::Method::Put,
+        json_body: true,
+        path: "/v1.0/contact/cooperateCorps/branchVisibleSettings",
+        auth: rt::Auth::AccessToken,
+        payload_at: None,
+        idempotent: true,
+        binary: false,
+        rate_class: rt::RateClass::Basic,
+        secret_response: false,
+        classify: crate::api::classify,
+    };
+    fn query(&self, q: &mut rt::Query) {
+        let _ = q;
+    }
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        rt::Validate::validate(&self.settings)?;
+        Ok(())
+    }
+}
 /// Request of [`ContactApi::get_cooperate_org_invite_info`]: Get the invitation link of an upstream-downstream organisation (获取上下游组织的邀请信息).
 ///
 /// A link to send to partner organisations' admins, who can then apply to join. Permission:
@@ -5407,6 +5638,342 @@ impl rt::Scalar for ContactTranslateStatus {
     }
     fn from_text(s: &str) -> Option<Self> {
         Some(Self::from_wire(s))
+    }
+}
+/// A partner organisation's request to join the upstream-downstream organisation, and where it goes (加入申请).
+///
+/// Source: `spec/contact.yaml` · `types.ContactUnionApplication`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ContactUnionApplication {
+    /// The applying partner organisation's corpId.
+    ///
+    /// Wire name `branchCorpId`.
+    #[serde(rename = "branchCorpId", skip_serializing_if = "Option::is_none")]
+    pub branch_corp_id: Option<String>,
+    /// The partner's name inside the upstream-downstream organisation.
+    ///
+    /// Wire name `unionRootName`.
+    #[serde(rename = "unionRootName", skip_serializing_if = "Option::is_none")]
+    pub union_root_name: Option<String>,
+    /// The department it is mounted under (from the department list).
+    ///
+    /// Wire name `linkDeptId`.
+    #[serde(rename = "linkDeptId", skip_serializing_if = "Option::is_none")]
+    pub link_dept_id: Option<i64>,
+}
+impl<'de> serde::Deserialize<'de> for ContactUnionApplication {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ContactUnionApplication;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ContactUnionApplication")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ContactUnionApplication, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "branchCorpId" => {
+                            f0 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "unionRootName" => {
+                            f1 = Some(
+                                map
+                                    .next_value_seed(
+                                        rt::decode::Field::<Option<String>>::new(),
+                                    )?,
+                            );
+                        }
+                        "linkDeptId" => {
+                            f2 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Option<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ContactUnionApplication {
+                    branch_corp_id: f0.unwrap_or_default(),
+                    union_root_name: f1.unwrap_or_default(),
+                    link_dept_id: f2.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl ContactUnionApplication {
+    /// Creates a value with every field empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self {
+            branch_corp_id: None,
+            union_root_name: None,
+            link_dept_id: None,
+        }
+    }
+    /// Sets `branch_corp_id`: The applying partner organisation's corpId.
+    pub fn branch_corp_id(mut self, branch_corp_id: impl Into<String>) -> Self {
+        self.branch_corp_id = Some(branch_corp_id.into());
+        self
+    }
+    /// Sets `union_root_name`: The partner's name inside the upstream-downstream organisation.
+    pub fn union_root_name(mut self, union_root_name: impl Into<String>) -> Self {
+        self.union_root_name = Some(union_root_name.into());
+        self
+    }
+    /// Sets `link_dept_id`: The department it is mounted under (from the department list).
+    pub fn link_dept_id(mut self, link_dept_id: i64) -> Self {
+        self.link_dept_id = Some(link_dept_id);
+        self
+    }
+}
+impl rt::Validate for ContactUnionApplication {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for ContactUnionApplication {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Where and under what name a partner organisation sits in the upstream-downstream organisation (伙伴组织的属性).
+///
+/// Source: `spec/contact.yaml` · `types.ContactBranchAttributes`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ContactBranchAttributes {
+    /// The partner organisation's corpId.
+    ///
+    /// Wire name `branchCorpId`.
+    #[serde(rename = "branchCorpId")]
+    pub branch_corp_id: String,
+    /// Its name inside the upstream-downstream organisation.
+    ///
+    /// Wire name `unionRootName`.
+    #[serde(rename = "unionRootName")]
+    pub union_root_name: String,
+    /// The department it is mounted under.
+    ///
+    /// Wire name `linkDeptId`.
+    #[serde(rename = "linkDeptId")]
+    pub link_dept_id: i64,
+}
+impl<'de> serde::Deserialize<'de> for ContactBranchAttributes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ContactBranchAttributes;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ContactBranchAttributes")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ContactBranchAttributes, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "branchCorpId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "unionRootName" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "linkDeptId" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ContactBranchAttributes {
+                    branch_corp_id: rt::decode::required(f0, "branchCorpId")?,
+                    union_root_name: rt::decode::required(f1, "unionRootName")?,
+                    link_dept_id: rt::decode::required(f2, "linkDeptId")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl ContactBranchAttributes {
+    /// Creates a value from its required fields (`branch_corp_id`, `union_root_name`, `link_dept_id`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        branch_corp_id: impl Into<String>,
+        union_root_name: impl Into<String>,
+        link_dept_id: i64,
+    ) -> Self {
+        Self {
+            branch_corp_id: branch_corp_id.into(),
+            union_root_name: union_root_name.into(),
+            link_dept_id,
+        }
+    }
+}
+impl rt::Validate for ContactBranchAttributes {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for ContactBranchAttributes {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Who in the upstream-downstream organisation's contacts sees a partner organisation (伙伴组织的可见范围).
+///
+/// Source: `spec/contact.yaml` · `types.ContactBranchVisibility`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ContactBranchVisibility {
+    /// The partner organisation's corpId.
+    ///
+    /// Wire name `branchCorpId`.
+    #[serde(rename = "branchCorpId")]
+    pub branch_corp_id: String,
+    /// `0`: hidden from the other partners (the exceptions below still see it); `1`: it sees only its own members (and the exceptions).
+    ///
+    /// Wire name `type`.
+    #[serde(rename = "type")]
+    pub r#type: i64,
+    /// Whether the setting is on.
+    ///
+    /// Wire name `open`.
+    #[serde(rename = "open")]
+    pub open: bool,
+    /// Partner organisations (corpIds) excepted from the setting.
+    ///
+    /// Wire name `visibleBranchCorpIds`.
+    #[serde(rename = "visibleBranchCorpIds", skip_serializing_if = "Vec::is_empty")]
+    pub visible_branch_corp_ids: Vec<String>,
+    /// Departments excepted from the setting.
+    ///
+    /// Wire name `visibleDeptIds`.
+    #[serde(rename = "visibleDeptIds", skip_serializing_if = "Vec::is_empty")]
+    pub visible_dept_ids: Vec<i64>,
+}
+impl<'de> serde::Deserialize<'de> for ContactBranchVisibility {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ContactBranchVisibility;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ContactBranchVisibility")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ContactBranchVisibility, A::Error> {
+                let mut f0 = None;
+                let mut f1 = None;
+                let mut f2 = None;
+                let mut f3 = None;
+                let mut f4 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "branchCorpId" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<String>::new())?,
+                            );
+                        }
+                        "type" => {
+                            f1 = Some(
+                                map.next_value_seed(rt::decode::Field::<i64>::new())?,
+                            );
+                        }
+                        "open" => {
+                            f2 = Some(
+                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
+                            );
+                        }
+                        "visibleBranchCorpIds" => {
+                            f3 = Some(
+                                map
+                                    .next_value_seed(rt::decode::Field::<Vec<String>>::new())?,
+                            );
+                        }
+                        "visibleDeptIds" => {
+                            f4 = Some(
+                                map.next_value_seed(rt::decode::Field::<Vec<i64>>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ContactBranchVisibility {
+                    branch_corp_id: rt::decode::required(f0, "branchCorpId")?,
+                    r#type: rt::decode::required(f1, "type")?,
+                    open: rt::decode::required(f2, "open")?,
+                    visible_branch_corp_ids: f3.unwrap_or_default(),
+                    visible_dept_ids: f4.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl ContactBranchVisibility {
+    /// Creates a value from its required fields (`branch_corp_id`, `type`, `open`); optional fields start empty.
+    #[allow(clippy::new_without_default)]
+    pub fn new(branch_corp_id: impl Into<String>, r#type: i64, open: bool) -> Self {
+        Self {
+            branch_corp_id: branch_corp_id.into(),
+            r#type,
+            open,
+            visible_branch_corp_ids: Default::default(),
+            visible_dept_ids: Default::default(),
+        }
+    }
+    /// Sets `visible_branch_corp_ids`: Partner organisations (corpIds) excepted from the setting.
+    pub fn visible_branch_corp_ids(
+        mut self,
+        visible_branch_corp_ids: Vec<String>,
+    ) -> Self {
+        self.visible_branch_corp_ids = visible_branch_corp_ids;
+        self
+    }
+    /// Sets `visible_dept_ids`: Departments excepted from the setting.
+    pub fn visible_dept_ids(mut self, visible_dept_ids: Vec<i64>) -> Self {
+        self.visible_dept_ids = visible_dept_ids;
+        self
+    }
+}
+impl rt::Validate for ContactBranchVisibility {
+    fn validate(&self) -> Result<(), rt::InvalidRequest> {
+        Ok(())
+    }
+}
+impl rt::Wire for ContactBranchVisibility {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
     }
 }
 /// One figure a branch organisation shares with its main organisation (分支授权的数据).
@@ -7563,6 +8130,56 @@ impl<'de> serde::Deserialize<'de> for ContactSeparateBranchOrgResponse {
     }
 }
 impl rt::Wire for ContactSeparateBranchOrgResponse {
+    fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as serde::Deserialize>::deserialize(d)
+    }
+}
+/// Response of [`ContactApi::approve_union_applications`](super::contact::ContactApi::approve_union_applications).
+///
+/// Source: `spec/contact.yaml` · `types.ContactApproveUnionApplicationsResponse`
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ContactApproveUnionApplicationsResponse {
+    /// `true` when the requests were approved.
+    ///
+    /// Wire name `result`.
+    #[serde(rename = "result")]
+    pub result: bool,
+}
+impl<'de> serde::Deserialize<'de> for ContactApproveUnionApplicationsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ContactApproveUnionApplicationsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                rt::decode::expecting(f, "ContactApproveUnionApplicationsResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ContactApproveUnionApplicationsResponse, A::Error> {
+                let mut f0 = None;
+                while let Some(key) = map.next_key::<rt::decode::Key<'de>>()? {
+                    match key.as_str() {
+                        "result" => {
+                            f0 = Some(
+                                map.next_value_seed(rt::decode::Field::<bool>::new())?,
+                            );
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ContactApproveUnionApplicationsResponse {
+                    result: rt::decode::required(f0, "result")?,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+impl rt::Wire for ContactApproveUnionApplicationsResponse {
     fn wire<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         <Self as serde::Deserialize>::deserialize(d)
     }

@@ -129,6 +129,7 @@ fn request_fields(ep: &Endpoint) -> Vec<Field> {
         min: None,
         max: None,
         flatten: false,
+        whole_body: false,
         loc: ep.loc.clone(),
     });
     as_user.into_iter().chain(ep.params().cloned()).collect()
@@ -203,6 +204,12 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
         None => quote!(rt::Empty),
     };
     let meta = meta(spec, area, ep);
+    // A `whole_body` param is the entire body: the request serializes as that one field.
+    let transparent = ep
+        .body
+        .iter()
+        .any(|f| f.whole_body)
+        .then(|| quote!(#[serde(transparent)]));
     let binary = ep.response.binary;
     let path = &ep.path;
     let download_fn = binary.then(|| {
@@ -259,6 +266,7 @@ fn request(spec: &Spec, area: &Area, ep: &Endpoint) -> TokenStream {
     quote! {
         #doc
         #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+        #transparent
         #[non_exhaustive]
         pub struct #req { #(#decls)* #file_decl }
         impl #req { #builders }

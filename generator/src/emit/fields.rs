@@ -57,6 +57,8 @@ pub(super) fn field_doc(f: &Field) -> String {
     let mut doc = doc_text(&f.doc);
     let mut notes = vec![if f.flatten {
         "Sent flat: its keys sit next to the other body params".to_string()
+    } else if f.whole_body {
+        "Sent as the whole JSON body".to_string()
     } else {
         format!("Wire name `{}`", f.wire)
     }];
